@@ -1,0 +1,451 @@
+/* ane-executable.c: compile / set_param / run over a backend
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "ane-reference-private.h"
+
+/**
+ * AneExecutable:
+ *
+ * A graph prepared to run on a backend.
+ *
+ * ```c
+ * g_autoptr(AneExecutable) exe = ane_executable_new (graph, ANE_BACKEND_REFERENCE);
+ * if (!ane_executable_compile (exe, NULL, &error))
+ *   return FALSE;
+ * ane_executable_set_param (exe, "w", weights, &error);
+ * g_autoptr(GPtrArray) outputs = ane_executable_run (exe, inputs, n_inputs, NULL, &error);
+ * ```
+ *
+ * Inputs are matched to the graph's inputs by name; outputs come back in the
+ * graph's output order, named by their output names. Params bound with
+ * [method@Ane.Executable.set_param] override values baked into the graph.
+ * States (see [method@Ane.Graph.state]) keep their value from one run to the
+ * next; a failed run leaves them as they were.
+ *
+ * The executable takes a reference on the graph; change the graph after
+ * compiling and the executable keeps running the graph as it was compiled
+ * only in what it has cached -- recompile to be safe.
+ */
+struct _AneExecutable
+{
+  GObject     parent_instance;
+
+  AneGraph   *graph;
+  AneBackend  backend;
+  gboolean    compiled;
+  GHashTable *params;   /* name -> AneTensor */
+  GHashTable *states;   /* name -> AneTensor */
+  GMutex      lock;     /* serializes runs: states are shared */
+};
+
+G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
+
+static void
+ane_executable_finalize (GObject *object)
+{
+  AneExecutable *self = ANE_EXECUTABLE (object);
+
+  g_clear_object (&self->graph);
+  g_clear_pointer (&self->params, g_hash_table_unref);
+  g_clear_pointer (&self->states, g_hash_table_unref);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (ane_executable_parent_class)->finalize (object);
+}
+
+static void
+ane_executable_class_init (AneExecutableClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ane_executable_finalize;
+}
+
+static void
+ane_executable_init (AneExecutable *self)
+{
+  self->params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  g_mutex_init (&self->lock);
+}
+
+/**
+ * ane_executable_new:
+ * @graph: the graph to run
+ * @backend: where to run it
+ *
+ * Creates an executable; call [method@Ane.Executable.compile] before running.
+ *
+ * Returns: (transfer full): a new executable
+ */
+AneExecutable *
+ane_executable_new (AneGraph   *graph,
+                    AneBackend  backend)
+{
+  AneExecutable *self;
+
+  g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
+
+  self = g_object_new (ANE_TYPE_EXECUTABLE, NULL);
+  self->graph = g_object_ref (graph);
+  self->backend = backend;
+  return self;
+}
+
+/**
+ * ane_executable_get_graph:
+ * @self: an executable
+ *
+ * Returns: (transfer none): the graph
+ */
+AneGraph *
+ane_executable_get_graph (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), NULL);
+  return self->graph;
+}
+
+/**
+ * ane_executable_get_backend:
+ * @self: an executable
+ *
+ * The backend; after compiling, %ANE_BACKEND_AUTO has been resolved to the
+ * backend actually used.
+ *
+ * Returns: the backend
+ */
+AneBackend
+ane_executable_get_backend (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), ANE_BACKEND_REFERENCE);
+  return self->backend;
+}
+
+/**
+ * ane_executable_is_compiled:
+ * @self: an executable
+ *
+ * Returns: %TRUE once [method@Ane.Executable.compile] succeeded
+ */
+gboolean
+ane_executable_is_compiled (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  return self->compiled;
+}
+
+static const char *
+backend_name (AneBackend backend)
+{
+  switch (backend)
+    {
+    case ANE_BACKEND_REFERENCE: return "reference";
+    case ANE_BACKEND_CPU:       return "cpu";
+    case ANE_BACKEND_COREML:    return "coreml";
+    case ANE_BACKEND_ANE:       return "ane";
+    case ANE_BACKEND_AUTO:      return "auto";
+    default:                    return "unknown";
+    }
+}
+
+/**
+ * ane_executable_compile:
+ * @self: an executable
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Validates the graph and prepares it for the backend.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ane_executable_compile (AneExecutable  *self,
+                        GCancellable   *cancellable,
+                        GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (!ane_graph_validate (self->graph, error))
+    return FALSE;
+  /* Only the reference evaluator exists so far; AUTO picks the best backend
+   * that this build has. */
+  if (self->backend == ANE_BACKEND_AUTO)
+    self->backend = ANE_BACKEND_REFERENCE;
+  if (self->backend != ANE_BACKEND_REFERENCE)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "backend '%s' is not available in this build (available: reference)",
+                   backend_name (self->backend));
+      return FALSE;
+    }
+  self->compiled = TRUE;
+  return TRUE;
+}
+
+/**
+ * ane_executable_set_param:
+ * @self: an executable
+ * @name: a param's name
+ * @value: a concrete tensor with the param's dtype and shape
+ * @error: return location for a #GError
+ *
+ * Binds a param's value for later runs (the graph is left unchanged).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ane_executable_set_param (AneExecutable  *self,
+                          const char     *name,
+                          AneTensor      *value,
+                          GError        **error)
+{
+  const AneNode *node;
+  AneSpec spec;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (ANE_IS_TENSOR (value), FALSE);
+
+  node = ane_graph_find_node (self->graph, name);
+  if (node == NULL || node->op->kind != ANE_OP_PARAM)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "set_param: no param named '%s'", name);
+      return FALSE;
+    }
+  ane_tensor_get_spec (value, &spec);
+  if (!ane_tensor_has_data (value) || !ane_spec_equal (&spec, &node->outputs[0]))
+    {
+      char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
+      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "set_param: param '%s' is %s, the value is %s%s",
+                   name, ane_spec_format (&node->outputs[0], a), ane_spec_format (&spec, b),
+                   ane_tensor_has_data (value) ? "" : " without data");
+      return FALSE;
+    }
+  g_mutex_lock (&self->lock);
+  g_hash_table_replace (self->params, g_strdup (name), ane_tensor_rename (value, name));
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static GHashTable *
+match_inputs (AneExecutable  *self,
+              AneTensor     **inputs,
+              guint           n_inputs,
+              GError        **error)
+{
+  g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) declared = ane_graph_list_inputs (self->graph);
+
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      const char *name;
+      const AneNode *node;
+      AneSpec spec;
+
+      g_return_val_if_fail (ANE_IS_TENSOR (inputs[i]), NULL);
+      name = ane_tensor_get_name (inputs[i]);
+      node = ane_graph_find_node (self->graph, name);
+      if (node == NULL || node->op->kind != ANE_OP_INPUT)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run: the graph has no input named '%s'", name);
+          return NULL;
+        }
+      if (g_hash_table_contains (by_name, name))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "run: input '%s' given twice", name);
+          return NULL;
+        }
+      ane_tensor_get_spec (inputs[i], &spec);
+      if (!ane_tensor_has_data (inputs[i]) || !ane_spec_equal (&spec, &node->outputs[0]))
+        {
+          char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
+          g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "run: input '%s' must be %s, got %s%s",
+                       name, ane_spec_format (&node->outputs[0], a), ane_spec_format (&spec, b),
+                       ane_tensor_has_data (inputs[i]) ? "" : " without data");
+          return NULL;
+        }
+      g_hash_table_insert (by_name, (gpointer) name, inputs[i]);
+    }
+  for (guint i = 0; i < declared->len; i++)
+    {
+      const char *name = ane_tensor_get_name (g_ptr_array_index (declared, i));
+      if (!g_hash_table_contains (by_name, name))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run: input '%s' was not given", name);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&by_name);
+}
+
+/**
+ * ane_executable_run:
+ * @self: a compiled executable
+ * @inputs: (array length=n_inputs): one concrete tensor per graph input, named as the input
+ * @n_inputs: number of inputs
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Runs the graph once.
+ *
+ * Returns: (transfer container) (element-type AneTensor): the outputs, in the graph's output order
+ */
+GPtrArray *
+ane_executable_run (AneExecutable  *self,
+                    AneTensor     **inputs,
+                    guint           n_inputs,
+                    GCancellable   *cancellable,
+                    GError        **error)
+{
+  g_autoptr(GHashTable) by_name = NULL;
+  GPtrArray *outputs;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), NULL);
+  g_return_val_if_fail (inputs != NULL || n_inputs == 0, NULL);
+
+  if (!self->compiled)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_COMPILED,
+                   "run: the executable is not compiled; call ane_executable_compile() first");
+      return NULL;
+    }
+  by_name = match_inputs (self, inputs, n_inputs, error);
+  if (by_name == NULL)
+    return NULL;
+  g_mutex_lock (&self->lock);
+  outputs = ane_reference_run (self->graph, self->params, by_name, self->states, cancellable, error);
+  g_mutex_unlock (&self->lock);
+  return outputs;
+}
+
+/**
+ * ane_executable_run_one:
+ * @self: a compiled executable of a graph with one input
+ * @input: the input
+ * @error: return location for a #GError
+ *
+ * Convenience for graphs with one input: runs and returns the first output.
+ *
+ * Returns: (transfer full): the first output
+ */
+AneTensor *
+ane_executable_run_one (AneExecutable  *self,
+                        AneTensor      *input,
+                        GError        **error)
+{
+  g_autoptr(GPtrArray) outputs = NULL;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), NULL);
+  g_return_val_if_fail (ANE_IS_TENSOR (input), NULL);
+
+  outputs = ane_executable_run (self, &input, 1, NULL, error);
+  if (outputs == NULL)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (outputs, 0));
+}
+
+static const AneNode *
+find_state (AneExecutable *self,
+            const char    *name,
+            GError       **error)
+{
+  const AneNode *node = ane_graph_find_node (self->graph, name);
+
+  if (node == NULL || node->op->kind != ANE_OP_STATE)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "no state named '%s'", name);
+      return NULL;
+    }
+  return node;
+}
+
+/**
+ * ane_executable_dup_state:
+ * @self: an executable
+ * @name: a state's name
+ * @error: return location for a #GError
+ *
+ * The current value of a state (zeros before any run wrote it).
+ *
+ * Returns: (transfer full): a concrete tensor
+ */
+AneTensor *
+ane_executable_dup_state (AneExecutable  *self,
+                          const char     *name,
+                          GError        **error)
+{
+  const AneNode *node;
+  AneTensor *value;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  node = find_state (self, name, error);
+  if (node == NULL)
+    return NULL;
+  g_mutex_lock (&self->lock);
+  value = g_hash_table_lookup (self->states, name);
+  value = value ? g_object_ref (value)
+                : ane_tensor_new_zeros (name, node->outputs[0].dtype, node->outputs[0].shape,
+                                        node->outputs[0].rank, error);
+  g_mutex_unlock (&self->lock);
+  return value;
+}
+
+/**
+ * ane_executable_set_state:
+ * @self: an executable
+ * @name: a state's name
+ * @value: a concrete tensor of the state's dtype and shape
+ * @error: return location for a #GError
+ *
+ * Overwrites a state's value.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ane_executable_set_state (AneExecutable  *self,
+                          const char     *name,
+                          AneTensor      *value,
+                          GError        **error)
+{
+  const AneNode *node;
+  AneSpec spec;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (ANE_IS_TENSOR (value), FALSE);
+
+  node = find_state (self, name, error);
+  if (node == NULL)
+    return FALSE;
+  ane_tensor_get_spec (value, &spec);
+  if (!ane_tensor_has_data (value) || !ane_spec_equal (&spec, &node->outputs[0]))
+    {
+      char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
+      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "set_state: state '%s' is %s, the value is %s",
+                   name, ane_spec_format (&node->outputs[0], a), ane_spec_format (&spec, b));
+      return FALSE;
+    }
+  g_mutex_lock (&self->lock);
+  g_hash_table_replace (self->states, g_strdup (name), ane_tensor_rename (value, name));
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/**
+ * ane_executable_reset_states:
+ * @self: an executable
+ *
+ * Sets every state back to zeros.
+ */
+void
+ane_executable_reset_states (AneExecutable *self)
+{
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove_all (self->states);
+  g_mutex_unlock (&self->lock);
+}

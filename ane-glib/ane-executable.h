@@ -1,0 +1,63 @@
+/* ane-executable.h: a compiled graph, bound to a backend
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(__ANE_GLIB_INSIDE__) && !defined(ANE_COMPILATION)
+# error "Only <ane-glib/ane-glib.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include "ane-types.h"
+#include "ane-tensor.h"
+#include "ane-graph.h"
+
+G_BEGIN_DECLS
+
+#define ANE_TYPE_EXECUTABLE (ane_executable_get_type ())
+
+ANE_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (AneExecutable, ane_executable, ANE, EXECUTABLE, GObject)
+
+ANE_AVAILABLE_IN_ALL
+AneExecutable *ane_executable_new          (AneGraph       *graph,
+                                            AneBackend      backend);
+ANE_AVAILABLE_IN_ALL
+AneGraph      *ane_executable_get_graph    (AneExecutable  *self);
+ANE_AVAILABLE_IN_ALL
+AneBackend     ane_executable_get_backend  (AneExecutable  *self);
+ANE_AVAILABLE_IN_ALL
+gboolean       ane_executable_is_compiled  (AneExecutable  *self);
+ANE_AVAILABLE_IN_ALL
+gboolean       ane_executable_compile      (AneExecutable  *self,
+                                            GCancellable   *cancellable,
+                                            GError        **error);
+ANE_AVAILABLE_IN_ALL
+gboolean       ane_executable_set_param    (AneExecutable  *self,
+                                            const char     *name,
+                                            AneTensor      *value,
+                                            GError        **error);
+ANE_AVAILABLE_IN_ALL
+GPtrArray     *ane_executable_run          (AneExecutable  *self,
+                                            AneTensor     **inputs,
+                                            guint           n_inputs,
+                                            GCancellable   *cancellable,
+                                            GError        **error);
+ANE_AVAILABLE_IN_ALL
+AneTensor     *ane_executable_run_one      (AneExecutable  *self,
+                                            AneTensor      *input,
+                                            GError        **error);
+ANE_AVAILABLE_IN_ALL
+AneTensor     *ane_executable_dup_state    (AneExecutable  *self,
+                                            const char     *name,
+                                            GError        **error);
+ANE_AVAILABLE_IN_ALL
+gboolean       ane_executable_set_state    (AneExecutable  *self,
+                                            const char     *name,
+                                            AneTensor      *value,
+                                            GError        **error);
+ANE_AVAILABLE_IN_ALL
+void           ane_executable_reset_states (AneExecutable  *self);
+
+G_END_DECLS

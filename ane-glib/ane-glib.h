@@ -1,0 +1,15 @@
+/* ane-glib.h: the umbrella header, the only one applications include
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#define __ANE_GLIB_INSIDE__
+
+#include "ane-version.h"
+#include "ane-types.h"
+#include "ane-tensor.h"
+#include "ane-graph.h"
+#include "ane-executable.h"
+
+#undef __ANE_GLIB_INSIDE__

@@ -1,0 +1,75 @@
+/* ane-graph-private.h: the graph's nodes, for the evaluators, the serializer and lowering
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-op-catalog.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint node;   /* ANE_NO_NODE for an absent optional input */
+  guint index;  /* which output of that node */
+} AneValueRef;
+
+typedef struct {
+  guint            id;
+  const AneOpInfo *op;
+  char            *name;
+  guint            n_inputs;
+  AneValueRef     *inputs;
+  GVariant        *attrs;                   /* a{sv}, complete */
+  guint            n_outputs;
+  AneSpec          outputs[ANE_MAX_OUTPUTS];
+  AneTensor       *value;                   /* const data, or a param's baked value */
+} AneNode;
+
+typedef struct {
+  char        *name;
+  AneValueRef  ref;
+} AneGraphOutput;
+
+guint                 ane_graph_get_n_nodes_internal (AneGraph *self);
+const AneNode        *ane_graph_get_node       (AneGraph    *self,
+                                                guint        id);
+const AneNode        *ane_graph_find_node      (AneGraph    *self,
+                                                const char  *name);
+guint                 ane_graph_get_n_outputs  (AneGraph    *self);
+const AneGraphOutput *ane_graph_get_output     (AneGraph    *self,
+                                                guint        index);
+const AneSpec        *ane_graph_value_spec     (AneGraph    *self,
+                                                AneValueRef  ref);
+
+/* The generic builder used by every op method, the JSON loader and lowering tests. */
+AneTensor *ane_graph_add_node   (AneGraph         *self,
+                                 AneOpKind         kind,
+                                 AneTensor *const *inputs,
+                                 guint             n_inputs,
+                                 GVariant         *attrs,
+                                 GPtrArray       **all_outputs,
+                                 GError          **error);
+/* Sources carry their spec; value may be NULL (input, param, state). */
+AneTensor *ane_graph_add_source (AneGraph         *self,
+                                 AneOpKind         kind,
+                                 const char       *name,
+                                 const AneSpec    *spec,
+                                 AneTensor        *value,
+                                 GVariant         *attrs,
+                                 GError          **error);
+
+/* Tensors made by a graph remember where they come from. */
+AneTensor *ane_tensor_new_symbolic (guint64         graph_uid,
+                                    guint           node,
+                                    guint           index,
+                                    const char     *name,
+                                    const AneSpec  *spec);
+gboolean   ane_tensor_get_origin   (AneTensor      *self,
+                                    guint64        *graph_uid,
+                                    guint          *node,
+                                    guint          *index);
+void       ane_tensor_get_spec     (AneTensor      *self,
+                                    AneSpec        *spec);
+guint64    ane_graph_get_uid       (AneGraph       *self);
+
+G_END_DECLS

@@ -1,0 +1,199 @@
+/* ane-types.h: enumerations, the error domain and dtype helpers
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(__ANE_GLIB_INSIDE__) && !defined(ANE_COMPILATION)
+# error "Only <ane-glib/ane-glib.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include "ane-version.h"
+
+G_BEGIN_DECLS
+
+/**
+ * ANE_MAX_RANK:
+ *
+ * The largest tensor rank ane-glib handles (MIL itself allows more, but the
+ * Neural Engine and every op here work within rank 6).
+ */
+#define ANE_MAX_RANK 6
+
+/**
+ * ANE_ERROR:
+ *
+ * The error domain of ane-glib.
+ */
+#define ANE_ERROR (ane_error_quark ())
+
+/**
+ * AneError:
+ * @ANE_ERROR_INVALID_ARGUMENT: an argument is out of range or malformed
+ * @ANE_ERROR_SHAPE: shapes do not agree (the message names op, operand and shapes)
+ * @ANE_ERROR_DTYPE: a dtype is not accepted by an op or does not match
+ * @ANE_ERROR_NOT_FOUND: a named input, param, output or state does not exist
+ * @ANE_ERROR_INVALID_GRAPH: the graph is malformed (cycle, foreign tensor, no outputs)
+ * @ANE_ERROR_PARSE: a file could not be parsed (JSON, safetensors, protobuf, MIL text)
+ * @ANE_ERROR_IO: reading or writing a file failed
+ * @ANE_ERROR_UNSUPPORTED: valid request that this backend or target cannot do
+ * @ANE_ERROR_OVERFLOW: a size computation would overflow
+ * @ANE_ERROR_NOT_COMPILED: the executable must be compiled first
+ * @ANE_ERROR_MISSING_PARAM: a param has no value bound
+ * @ANE_ERROR_TOO_LARGE: an artifact exceeds a format or device limit
+ * @ANE_ERROR_FAILED: any other failure
+ *
+ * Error codes in the %ANE_ERROR domain.
+ */
+typedef enum {
+  ANE_ERROR_INVALID_ARGUMENT,
+  ANE_ERROR_SHAPE,
+  ANE_ERROR_DTYPE,
+  ANE_ERROR_NOT_FOUND,
+  ANE_ERROR_INVALID_GRAPH,
+  ANE_ERROR_PARSE,
+  ANE_ERROR_IO,
+  ANE_ERROR_UNSUPPORTED,
+  ANE_ERROR_OVERFLOW,
+  ANE_ERROR_NOT_COMPILED,
+  ANE_ERROR_MISSING_PARAM,
+  ANE_ERROR_TOO_LARGE,
+  ANE_ERROR_FAILED,
+} AneError;
+
+ANE_AVAILABLE_IN_ALL
+GQuark ane_error_quark (void);
+
+/**
+ * AneDType:
+ * @ANE_DTYPE_FLOAT32: IEEE 754 binary32
+ * @ANE_DTYPE_FLOAT16: IEEE 754 binary16
+ * @ANE_DTYPE_BFLOAT16: bfloat16 (the top half of a binary32)
+ * @ANE_DTYPE_INT8: signed 8-bit integer
+ * @ANE_DTYPE_UINT8: unsigned 8-bit integer
+ * @ANE_DTYPE_INT16: signed 16-bit integer
+ * @ANE_DTYPE_INT32: signed 32-bit integer
+ * @ANE_DTYPE_INT64: signed 64-bit integer
+ * @ANE_DTYPE_BOOL: boolean, one byte per element (0 or 1)
+ * @ANE_DTYPE_Q8_0: GGUF block type Q8_0 (32 elements, 34 bytes)
+ * @ANE_DTYPE_Q4_0: GGUF block type Q4_0 (32 elements, 18 bytes)
+ * @ANE_DTYPE_Q4_1: GGUF block type Q4_1 (32 elements, 20 bytes)
+ * @ANE_DTYPE_Q5_0: GGUF block type Q5_0 (32 elements, 22 bytes)
+ * @ANE_DTYPE_Q5_1: GGUF block type Q5_1 (32 elements, 24 bytes)
+ * @ANE_DTYPE_Q2_K: GGUF k-quant Q2_K (256 elements, 84 bytes)
+ * @ANE_DTYPE_Q3_K: GGUF k-quant Q3_K (256 elements, 110 bytes)
+ * @ANE_DTYPE_Q4_K: GGUF k-quant Q4_K (256 elements, 144 bytes)
+ * @ANE_DTYPE_Q5_K: GGUF k-quant Q5_K (256 elements, 176 bytes)
+ * @ANE_DTYPE_Q6_K: GGUF k-quant Q6_K (256 elements, 210 bytes)
+ * @ANE_DTYPE_Q8_K: GGUF k-quant Q8_K (256 elements, 292 bytes)
+ *
+ * Element types. Block types hold whole GGUF blocks: a tensor of a block type
+ * has a logical element shape whose innermost dimension is a multiple of the
+ * block size, and its bytes are the blocks back to back, as in a GGUF file.
+ */
+typedef enum {
+  ANE_DTYPE_FLOAT32,
+  ANE_DTYPE_FLOAT16,
+  ANE_DTYPE_BFLOAT16,
+  ANE_DTYPE_INT8,
+  ANE_DTYPE_UINT8,
+  ANE_DTYPE_INT16,
+  ANE_DTYPE_INT32,
+  ANE_DTYPE_INT64,
+  ANE_DTYPE_BOOL,
+  ANE_DTYPE_Q8_0,
+  ANE_DTYPE_Q4_0,
+  ANE_DTYPE_Q4_1,
+  ANE_DTYPE_Q5_0,
+  ANE_DTYPE_Q5_1,
+  ANE_DTYPE_Q2_K,
+  ANE_DTYPE_Q3_K,
+  ANE_DTYPE_Q4_K,
+  ANE_DTYPE_Q5_K,
+  ANE_DTYPE_Q6_K,
+  ANE_DTYPE_Q8_K,
+} AneDType;
+
+#define ANE_N_DTYPES (ANE_DTYPE_Q8_K + 1)
+
+ANE_AVAILABLE_IN_ALL
+const char *ane_dtype_to_string (AneDType dtype);
+ANE_AVAILABLE_IN_ALL
+gboolean    ane_dtype_from_string (const char *name,
+                                   AneDType   *dtype);
+ANE_AVAILABLE_IN_ALL
+gboolean    ane_dtype_is_float (AneDType dtype);
+ANE_AVAILABLE_IN_ALL
+gboolean    ane_dtype_is_integer (AneDType dtype);
+ANE_AVAILABLE_IN_ALL
+gboolean    ane_dtype_is_block (AneDType dtype);
+ANE_AVAILABLE_IN_ALL
+guint       ane_dtype_block_size (AneDType dtype);
+ANE_AVAILABLE_IN_ALL
+guint       ane_dtype_block_bytes (AneDType dtype);
+
+ANE_AVAILABLE_IN_ALL
+guint16     ane_float_to_half (float value);
+ANE_AVAILABLE_IN_ALL
+float       ane_half_to_float (guint16 bits);
+ANE_AVAILABLE_IN_ALL
+guint16     ane_float_to_bfloat16 (float value);
+ANE_AVAILABLE_IN_ALL
+float       ane_bfloat16_to_float (guint16 bits);
+
+/**
+ * AneBackend:
+ * @ANE_BACKEND_REFERENCE: the IR reference evaluator (plain loops, the executable spec)
+ * @ANE_BACKEND_CPU: the interpreter of the lowered MIL program
+ * @ANE_BACKEND_COREML: CoreML.framework (Apple platforms)
+ * @ANE_BACKEND_ANE: the Neural Engine's in-memory compile path (Apple platforms)
+ * @ANE_BACKEND_AUTO: the best backend this machine offers
+ *
+ * Where an [class@Ane.Executable] runs.
+ */
+typedef enum {
+  ANE_BACKEND_REFERENCE,
+  ANE_BACKEND_CPU,
+  ANE_BACKEND_COREML,
+  ANE_BACKEND_ANE,
+  ANE_BACKEND_AUTO,
+} AneBackend;
+
+/**
+ * AneGeluApproximation:
+ * @ANE_GELU_EXACT: `0.5 x (1 + erf(x / sqrt 2))`
+ * @ANE_GELU_TANH: `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`
+ *
+ * The form of [method@Ane.Graph.gelu].
+ */
+typedef enum {
+  ANE_GELU_EXACT,
+  ANE_GELU_TANH,
+} AneGeluApproximation;
+
+/**
+ * AneRopeMode:
+ * @ANE_ROPE_NEOX: rotate the two halves of each head (`rotate_half`, GPT-NeoX / HF LLaMA)
+ * @ANE_ROPE_INTERLEAVED: rotate consecutive pairs `(x[2i], x[2i+1])` (llama2.c, GGUF LLaMA)
+ *
+ * How [method@Ane.Graph.rope] pairs the features it rotates.
+ */
+typedef enum {
+  ANE_ROPE_NEOX,
+  ANE_ROPE_INTERLEAVED,
+} AneRopeMode;
+
+/**
+ * AnePoolKind:
+ * @ANE_POOL_MAX: maximum over the window
+ * @ANE_POOL_AVG: mean over the window
+ *
+ * The reduction of [method@Ane.Graph.pool].
+ */
+typedef enum {
+  ANE_POOL_MAX,
+  ANE_POOL_AVG,
+} AnePoolKind;
+
+G_END_DECLS
