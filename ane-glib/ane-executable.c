@@ -184,6 +184,63 @@ ane_executable_compile (AneExecutable  *self,
   return TRUE;
 }
 
+static void
+compile_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (ane_executable_compile (source, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * ane_executable_compile_async:
+ * @self: an executable
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when compiling is done
+ * @user_data: data for @callback
+ *
+ * Compiles in a worker thread; finish with
+ * [method@Ane.Executable.compile_finish].
+ */
+void
+ane_executable_compile_async (AneExecutable       *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ane_executable_compile_async);
+  g_task_run_in_thread (task, compile_thread);
+}
+
+/**
+ * ane_executable_compile_finish:
+ * @self: an executable
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if compiling succeeded
+ */
+gboolean
+ane_executable_compile_finish (AneExecutable  *self,
+                               GAsyncResult   *result,
+                               GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_executable_compile_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /**
  * ane_executable_set_param:
  * @self: an executable
@@ -318,6 +375,76 @@ ane_executable_run (AneExecutable  *self,
   outputs = ane_reference_run (self->graph, self->params, by_name, self->states, cancellable, error);
   g_mutex_unlock (&self->lock);
   return outputs;
+}
+
+static void
+run_thread (GTask        *task,
+            gpointer      source,
+            gpointer      task_data,
+            GCancellable *cancellable)
+{
+  GPtrArray *inputs = task_data;
+  GError *error = NULL;
+  GPtrArray *outputs;
+
+  outputs = ane_executable_run (source, (AneTensor **) inputs->pdata, inputs->len, cancellable, &error);
+  if (outputs != NULL)
+    g_task_return_pointer (task, outputs, (GDestroyNotify) g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * ane_executable_run_async:
+ * @self: a compiled executable
+ * @inputs: (array length=n_inputs): the inputs, as for [method@Ane.Executable.run]
+ * @n_inputs: number of inputs
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the result
+ * @user_data: data for @callback
+ *
+ * Runs in a worker thread; finish with [method@Ane.Executable.run_finish].
+ * Runs of one executable are serialized (they share states).
+ */
+void
+ane_executable_run_async (AneExecutable       *self,
+                          AneTensor          **inputs,
+                          guint                n_inputs,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GPtrArray *held;
+
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  g_return_if_fail (inputs != NULL || n_inputs == 0);
+
+  held = g_ptr_array_new_full (n_inputs, g_object_unref);
+  for (guint i = 0; i < n_inputs; i++)
+    g_ptr_array_add (held, g_object_ref (inputs[i]));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ane_executable_run_async);
+  g_task_set_task_data (task, held, (GDestroyNotify) g_ptr_array_unref);
+  g_task_run_in_thread (task, run_thread);
+}
+
+/**
+ * ane_executable_run_finish:
+ * @self: an executable
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer container) (element-type AneTensor): the outputs
+ */
+GPtrArray *
+ane_executable_run_finish (AneExecutable  *self,
+                           GAsyncResult   *result,
+                           GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_executable_run_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**

@@ -34,6 +34,15 @@ gboolean       ane_executable_compile      (AneExecutable  *self,
                                             GCancellable   *cancellable,
                                             GError        **error);
 ANE_AVAILABLE_IN_ALL
+void           ane_executable_compile_async (AneExecutable      *self,
+                                             GCancellable       *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer            user_data);
+ANE_AVAILABLE_IN_ALL
+gboolean       ane_executable_compile_finish (AneExecutable  *self,
+                                              GAsyncResult   *result,
+                                              GError        **error);
+ANE_AVAILABLE_IN_ALL
 gboolean       ane_executable_set_param    (AneExecutable  *self,
                                             const char     *name,
                                             AneTensor      *value,
@@ -43,6 +52,17 @@ GPtrArray     *ane_executable_run          (AneExecutable  *self,
                                             AneTensor     **inputs,
                                             guint           n_inputs,
                                             GCancellable   *cancellable,
+                                            GError        **error);
+ANE_AVAILABLE_IN_ALL
+void           ane_executable_run_async    (AneExecutable      *self,
+                                            AneTensor         **inputs,
+                                            guint               n_inputs,
+                                            GCancellable       *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+ANE_AVAILABLE_IN_ALL
+GPtrArray     *ane_executable_run_finish   (AneExecutable  *self,
+                                            GAsyncResult   *result,
                                             GError        **error);
 ANE_AVAILABLE_IN_ALL
 AneTensor     *ane_executable_run_one      (AneExecutable  *self,

@@ -8,6 +8,7 @@
 
 #include "ane-version.h"
 #include "ane-types.h"
+#include "ane-enum-types.h"
 #include "ane-tensor.h"
 #include "ane-graph.h"
 #include "ane-executable.h"

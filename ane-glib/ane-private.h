@@ -8,6 +8,9 @@
 
 G_BEGIN_DECLS
 
+/* Number of AneDType values (kept out of the public header: it grows). */
+#define ANE_N_DTYPES (ANE_DTYPE_Q8_K + 1)
+
 /* The most outputs any op has (top_k: values + indices; gated_delta_net: o + state). */
 #define ANE_MAX_OUTPUTS 2
 /* Marks an absent optional input in AneValueRef.node. */

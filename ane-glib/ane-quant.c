@@ -1,9 +1,17 @@
 /* ane-quant.c: dequantization of GGUF blocks for the reference evaluator
  *
- * Block layouts are ggml's (ggml/src/ggml-common.h), formulas those of
- * ggml's dequantize_row_* (ggml/src/ggml-quants.c). Values are produced as
- * doubles; each is exactly the float ggml computes where ggml does a single
- * float operation per element.
+ * Block layouts are ggml's (ggml/src/ggml-common.h: block_q4_0 ... block_q8_K),
+ * formulas those of ggml's dequantize_row_* (ggml/src/ggml-quants.c), read
+ * from https://github.com/ggml-org/llama.cpp. All multi-byte fields are little
+ * endian, as in a GGUF file.
+ *
+ * Values are produced as doubles that are exactly the floats ggml computes:
+ * every place ggml performs a float operation, the code below performs it in
+ * double and rounds the result to binary32 (f32()), in ggml's order. For a
+ * single +, -, * of two floats, rounding the (53-bit) double result to float
+ * gives the correctly rounded float result, so this is bit-exact with ggml's
+ * scalar code (and with an FMA-contracted build too, since every product that
+ * ggml adds to something else is exact in float).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,6 +20,15 @@
 #include <string.h>
 
 #include "ane-reference-private.h"
+
+#define QK_K 256
+
+/* Rounds to binary32: one ggml float operation. */
+static inline double
+f32 (double x)
+{
+  return (double) (float) x;
+}
 
 static double
 read_half (const guint8 *p)
@@ -22,6 +39,29 @@ read_half (const guint8 *p)
   return ane_half_to_float (GUINT16_FROM_LE (h));
 }
 
+static double
+read_float (const guint8 *p)
+{
+  guint32 u;
+  float f;
+
+  memcpy (&u, p, 4);
+  u = GUINT32_FROM_LE (u);
+  memcpy (&f, &u, 4);
+  return f;
+}
+
+static guint32
+read_u32 (const guint8 *p)
+{
+  guint32 u;
+
+  memcpy (&u, p, 4);
+  return GUINT32_FROM_LE (u);
+}
+
+/* --- 32-element blocks --------------------------------------------------- */
+
 /* block_q8_0 { ggml_half d; int8_t qs[32]; }: y = d * q */
 static void
 dequant_q8_0 (const guint8 *b, double *y)
@@ -29,7 +69,7 @@ dequant_q8_0 (const guint8 *b, double *y)
   double d = read_half (b);
 
   for (int j = 0; j < 32; j++)
-    y[j] = (double) (float) (d * (gint8) b[2 + j]);
+    y[j] = f32 (d * (gint8) b[2 + j]);
 }
 
 /* block_q4_0 { ggml_half d; uint8_t qs[16]; }: low nibbles are elements
@@ -42,9 +82,262 @@ dequant_q4_0 (const guint8 *b, double *y)
 
   for (int j = 0; j < 16; j++)
     {
-      y[j] = (double) (float) (d * ((qs[j] & 0x0f) - 8));
-      y[j + 16] = (double) (float) (d * ((qs[j] >> 4) - 8));
+      y[j] = f32 (d * ((qs[j] & 0x0f) - 8));
+      y[j + 16] = f32 (d * ((qs[j] >> 4) - 8));
     }
+}
+
+/* block_q4_1 { ggml_half d; ggml_half m; uint8_t qs[16]; }: nibbles as
+ * q4_0 but unsigned; y = q*d + m (a float multiply, then a float add). */
+static void
+dequant_q4_1 (const guint8 *b, double *y)
+{
+  double d = read_half (b), m = read_half (b + 2);
+  const guint8 *qs = b + 4;
+
+  for (int j = 0; j < 16; j++)
+    {
+      y[j] = f32 (f32 ((qs[j] & 0x0f) * d) + m);
+      y[j + 16] = f32 (f32 ((qs[j] >> 4) * d) + m);
+    }
+}
+
+/* block_q5_0 { ggml_half d; uint8_t qh[4]; uint8_t qs[16]; }: qh (a
+ * little-endian uint32) holds the fifth bit of element j in bit j; the
+ * 5-bit value carries an offset of 16. y = q*d. */
+static void
+dequant_q5_0 (const guint8 *b, double *y)
+{
+  double d = read_half (b);
+  guint32 qh = read_u32 (b + 2);
+  const guint8 *qs = b + 6;
+
+  for (int j = 0; j < 16; j++)
+    {
+      int hi0 = ((qh >> j) << 4) & 0x10;
+      int hi1 = (qh >> (j + 12)) & 0x10;
+      int x0 = ((qs[j] & 0x0f) | hi0) - 16;
+      int x1 = ((qs[j] >> 4) | hi1) - 16;
+
+      y[j] = f32 (x0 * d);
+      y[j + 16] = f32 (x1 * d);
+    }
+}
+
+/* block_q5_1 { ggml_half d; ggml_half m; uint8_t qh[4]; uint8_t qs[16]; }:
+ * unsigned 5-bit values as q5_0; y = q*d + m. */
+static void
+dequant_q5_1 (const guint8 *b, double *y)
+{
+  double d = read_half (b), m = read_half (b + 2);
+  guint32 qh = read_u32 (b + 4);
+  const guint8 *qs = b + 8;
+
+  for (int j = 0; j < 16; j++)
+    {
+      int hi0 = ((qh >> j) << 4) & 0x10;
+      int hi1 = (qh >> (j + 12)) & 0x10;
+      int x0 = (qs[j] & 0x0f) | hi0;
+      int x1 = (qs[j] >> 4) | hi1;
+
+      y[j] = f32 (f32 (x0 * d) + m);
+      y[j + 16] = f32 (f32 (x1 * d) + m);
+    }
+}
+
+/* --- 256-element super-blocks (k-quants) --------------------------------- */
+
+/* block_q2_K { uint8_t scales[16]; uint8_t qs[64]; ggml_half d; ggml_half dmin; }
+ * 16 sub-blocks of 16: scales[s] has the scale in its low nibble and the min
+ * in its high nibble. Each 128-element half uses 32 bytes of qs; its four
+ * 32-element quarters take bits (0,1), (2,3), (4,5), (6,7) of those bytes.
+ * y = (d*sc) * q - (dmin*m). */
+static void
+dequant_q2_K (const guint8 *b, double *y)
+{
+  const guint8 *scales = b, *q = b + 16;
+  double d = read_half (b + 80), dmin = read_half (b + 82);
+  int is = 0;
+
+  for (int n = 0; n < QK_K; n += 128)
+    {
+      for (int shift = 0; shift < 8; shift += 2)
+        for (int half = 0; half < 2; half++)
+          {
+            guint8 sc = scales[is++];
+            double dl = f32 (d * (sc & 0x0f)), ml = f32 (dmin * (sc >> 4));
+
+            for (int l = 0; l < 16; l++)
+              *y++ = f32 (f32 (dl * ((q[16 * half + l] >> shift) & 3)) - ml);
+          }
+      q += 32;
+    }
+}
+
+/* block_q3_K { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; ggml_half d; }
+ * Low two bits as in q2_K; hmask[l] bit i is the high bit of element
+ * 32*i + l, and a *clear* bit subtracts 4 (values -4..3). The 16 6-bit
+ * scales (offset 32) pack as: low nibble of scale j in scales[j] (j < 8) or
+ * the high nibble of scales[j-8]; top two bits in bits 2*(j/4) of
+ * scales[8 + j%4] (see ggml's quantize_row_q3_K_ref). y = (d*(sc-32)) * q. */
+static void
+dequant_q3_K (const guint8 *b, double *y)
+{
+  const guint8 *hm = b, *q = b + 32, *packed = b + 96;
+  double d = read_half (b + 108);
+  int scales[16];
+  int is = 0;
+  guint8 m = 1;
+
+  for (int j = 0; j < 16; j++)
+    {
+      int lo = j < 8 ? packed[j] & 0x0f : packed[j - 8] >> 4;
+      int hi = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+
+      scales[j] = (lo | (hi << 4)) - 32;
+    }
+  for (int n = 0; n < QK_K; n += 128)
+    {
+      for (int shift = 0; shift < 8; shift += 2)
+        {
+          for (int half = 0; half < 2; half++)
+            {
+              double dl = f32 (d * scales[is++]);
+
+              for (int l = 16 * half; l < 16 * half + 16; l++)
+                *y++ = f32 (dl * (((q[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4)));
+            }
+          m <<= 1;
+        }
+      q += 32;
+    }
+}
+
+/* ggml's get_scale_min_k4: the 8 6-bit scales and mins of q4_K / q5_K in
+ * 12 bytes. j < 4: scale = q[j] & 63, min = q[j+4] & 63; otherwise the low
+ * four bits come from q[j+4] (scale: low nibble, min: high nibble) and the
+ * top two bits from bits 6-7 of q[j-4] (scale) and q[j] (min). */
+static void
+scale_min_k4 (int           j,
+              const guint8 *q,
+              int          *sc,
+              int          *mn)
+{
+  if (j < 4)
+    {
+      *sc = q[j] & 63;
+      *mn = q[j + 4] & 63;
+    }
+  else
+    {
+      *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+      *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/* block_q4_K { ggml_half d; ggml_half dmin; uint8_t scales[12]; uint8_t qs[128]; }
+ * 8 sub-blocks of 32: each 64 elements use 32 bytes of qs, low nibbles
+ * first. y = (d*sc) * q - (dmin*m). */
+static void
+dequant_q4_K (const guint8 *b, double *y)
+{
+  double d = read_half (b), dmin = read_half (b + 2);
+  const guint8 *scales = b + 4, *q = b + 16;
+
+  for (int is = 0; is < 8; is += 2)
+    {
+      int sc, mn;
+      double d1, m1, d2, m2;
+
+      scale_min_k4 (is, scales, &sc, &mn);
+      d1 = f32 (d * sc);
+      m1 = f32 (dmin * mn);
+      scale_min_k4 (is + 1, scales, &sc, &mn);
+      d2 = f32 (d * sc);
+      m2 = f32 (dmin * mn);
+      for (int l = 0; l < 32; l++)
+        *y++ = f32 (f32 (d1 * (q[l] & 0x0f)) - m1);
+      for (int l = 0; l < 32; l++)
+        *y++ = f32 (f32 (d2 * (q[l] >> 4)) - m2);
+      q += 32;
+    }
+}
+
+/* block_q5_K { ggml_half d; ggml_half dmin; uint8_t scales[12]; uint8_t qh[32];
+ * uint8_t qs[128]; }: as q4_K, plus qh[l] bit i adding 16 to element
+ * 32*i + l. */
+static void
+dequant_q5_K (const guint8 *b, double *y)
+{
+  double d = read_half (b), dmin = read_half (b + 2);
+  const guint8 *scales = b + 4, *qh = b + 16, *ql = b + 48;
+  guint8 u1 = 1, u2 = 2;
+
+  for (int is = 0; is < 8; is += 2)
+    {
+      int sc, mn;
+      double d1, m1, d2, m2;
+
+      scale_min_k4 (is, scales, &sc, &mn);
+      d1 = f32 (d * sc);
+      m1 = f32 (dmin * mn);
+      scale_min_k4 (is + 1, scales, &sc, &mn);
+      d2 = f32 (d * sc);
+      m2 = f32 (dmin * mn);
+      for (int l = 0; l < 32; l++)
+        *y++ = f32 (f32 (d1 * ((ql[l] & 0x0f) + ((qh[l] & u1) ? 16 : 0))) - m1);
+      for (int l = 0; l < 32; l++)
+        *y++ = f32 (f32 (d2 * ((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0))) - m2);
+      ql += 32;
+      u1 <<= 2;
+      u2 <<= 2;
+    }
+}
+
+/* block_q6_K { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; ggml_half d; }
+ * Per 128 elements: 64 bytes of ql and 32 of qh. Element 32*k + l of them
+ * (quarter k < 4, l < 32) has its low four bits in ql[l] (k = 0, 2) or
+ * ql[l + 32] (k = 1, 3), low nibble for k < 2 and high nibble otherwise, and
+ * its top two bits in bits 2k, 2k+1 of qh[l]; offset 32. y = (d*scale) * q
+ * with the signed 8-bit scale of its 16 elements. */
+static void
+dequant_q6_K (const guint8 *b, double *y)
+{
+  const guint8 *ql = b, *qh = b + 128;
+  const gint8 *sc = (const gint8 *) (b + 192);
+  double d = read_half (b + 208);
+
+  for (int n = 0; n < QK_K; n += 128)
+    {
+      for (int l = 0; l < 32; l++)
+        {
+          int is = l / 16;
+          int q1 = ((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32;
+          int q2 = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
+          int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+          int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+
+          y[l] = f32 (f32 (d * sc[is]) * q1);
+          y[l + 32] = f32 (f32 (d * sc[is + 2]) * q2);
+          y[l + 64] = f32 (f32 (d * sc[is + 4]) * q3);
+          y[l + 96] = f32 (f32 (d * sc[is + 6]) * q4);
+        }
+      y += 128;
+      ql += 64;
+      qh += 32;
+      sc += 8;
+    }
+}
+
+/* block_q8_K { float d; int8_t qs[256]; int16_t bsums[16]; }: y = d * q
+ * (d is a full float here; bsums only serve ggml's dot products). */
+static void
+dequant_q8_K (const guint8 *b, double *y)
+{
+  double d = read_float (b);
+
+  for (int j = 0; j < QK_K; j++)
+    y[j] = f32 (d * (gint8) b[4 + j]);
 }
 
 typedef void (*BlockFunc) (const guint8 *block, double *out);
@@ -56,6 +349,15 @@ block_func (AneDType dtype)
     {
     case ANE_DTYPE_Q8_0: return dequant_q8_0;
     case ANE_DTYPE_Q4_0: return dequant_q4_0;
+    case ANE_DTYPE_Q4_1: return dequant_q4_1;
+    case ANE_DTYPE_Q5_0: return dequant_q5_0;
+    case ANE_DTYPE_Q5_1: return dequant_q5_1;
+    case ANE_DTYPE_Q2_K: return dequant_q2_K;
+    case ANE_DTYPE_Q3_K: return dequant_q3_K;
+    case ANE_DTYPE_Q4_K: return dequant_q4_K;
+    case ANE_DTYPE_Q5_K: return dequant_q5_K;
+    case ANE_DTYPE_Q6_K: return dequant_q6_K;
+    case ANE_DTYPE_Q8_K: return dequant_q8_K;
     default:             return NULL;
     }
 }
@@ -69,7 +371,7 @@ ane_dequant_blocks (AneDType      dtype,
                     GError      **error)
 {
   BlockFunc func = block_func (dtype);
-  guint bs = ane_dtype_block_size (dtype), bb = ane_dtype_block_bytes (dtype);
+  guint bs, bb;
   gsize n_blocks;
 
   if (func == NULL)
@@ -79,6 +381,8 @@ ane_dequant_blocks (AneDType      dtype,
                    ane_dtype_to_string (dtype));
       return FALSE;
     }
+  bs = ane_dtype_block_size (dtype);
+  bb = ane_dtype_block_bytes (dtype);
   if (n_elements % bs != 0 || n_bytes / bb < n_elements / bs)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,

@@ -83,7 +83,7 @@ ane_tensor_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_NAME:  g_value_set_string (value, self->name); break;
-    case PROP_DTYPE: g_value_set_int (value, self->spec.dtype); break;
+    case PROP_DTYPE: g_value_set_enum (value, self->spec.dtype); break;
     case PROP_RANK:  g_value_set_uint (value, self->spec.rank); break;
     case PROP_DATA:  g_value_set_boxed (value, self->data); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -109,11 +109,11 @@ ane_tensor_class_init (AneTensorClass *klass)
   /**
    * AneTensor:dtype:
    *
-   * The element type, an [enum@Ane.DType] value.
+   * The element type.
    */
   properties[PROP_DTYPE] =
-    g_param_spec_int ("dtype", NULL, NULL, 0, ANE_N_DTYPES - 1, 0,
-                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    g_param_spec_enum ("dtype", NULL, NULL, ANE_TYPE_DTYPE, ANE_DTYPE_FLOAT32,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * AneTensor:rank:
    *

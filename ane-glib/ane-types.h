@@ -115,7 +115,6 @@ typedef enum {
   ANE_DTYPE_Q8_K,
 } AneDType;
 
-#define ANE_N_DTYPES (ANE_DTYPE_Q8_K + 1)
 
 ANE_AVAILABLE_IN_ALL
 const char *ane_dtype_to_string (AneDType dtype);
