@@ -402,7 +402,7 @@ clamp_int (double v, double lo, double hi)
 
 /* The value a double becomes when stored as dtype: floats round to nearest
  * even, integers truncate toward zero and saturate (NaN becomes 0), bool is
- * "non-zero". */
+ * "non-zero" (NaN included, as numpy). */
 double
 ane_dtype_round (AneDType dtype,
                  double   v)
@@ -418,7 +418,7 @@ ane_dtype_round (AneDType dtype,
     case ANE_DTYPE_INT32:    return clamp_int (v, -2147483648.0, 2147483647.0);
     /* 2^63 is not an int64; the largest double below it is 2^63 - 1024. */
     case ANE_DTYPE_INT64:    return clamp_int (v, -0x1p63, 0x1p63 - 1024.0);
-    case ANE_DTYPE_BOOL:     return (v != 0.0 && !isnan (v)) ? 1.0 : 0.0;
+    case ANE_DTYPE_BOOL:     return v != 0.0 ? 1.0 : 0.0;   /* NaN != 0: true, as numpy */
     default:                 return v;
     }
 }

@@ -196,6 +196,7 @@ test_integer_rounding (void)
   g_assert_cmpfloat (ane_dtype_round (ANE_DTYPE_INT64, 1e30), <, 0x1p63);
   g_assert_cmpfloat (ane_dtype_round (ANE_DTYPE_BOOL, -0.5), ==, 1);
   g_assert_cmpfloat (ane_dtype_round (ANE_DTYPE_BOOL, 0), ==, 0);
+  g_assert_cmpfloat (ane_dtype_round (ANE_DTYPE_BOOL, NAN), ==, 1);   /* numpy: bool(nan) is True */
 }
 
 static void
