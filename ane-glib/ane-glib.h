@@ -12,5 +12,6 @@
 #include "ane-tensor.h"
 #include "ane-graph.h"
 #include "ane-executable.h"
+#include "ane-package.h"
 
 #undef __ANE_GLIB_INSIDE__

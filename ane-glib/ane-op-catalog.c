@@ -247,7 +247,8 @@ ane_op_info_slot_name (const AneOpInfo *info,
 }
 
 /* Accept the numeric forms a binding naturally produces (Python ints come as
- * "i" or "x", JSON numbers as "x" or "d") and convert to the catalog's type. */
+ * "i" or "x", JSON numbers as "x" or "d") and convert to the catalog's type.
+ * Returns a full (non-floating) reference, or NULL if the type cannot fit. */
 static GVariant *
 coerce (GVariant           *value,
         const GVariantType *want)
@@ -258,15 +259,15 @@ coerce (GVariant           *value,
     return g_variant_ref (value);
   if (g_variant_type_equal (want, G_VARIANT_TYPE_INT64))
     {
-      if (g_str_equal (have, "i")) return g_variant_new_int64 (g_variant_get_int32 (value));
-      if (g_str_equal (have, "u")) return g_variant_new_int64 (g_variant_get_uint32 (value));
+      if (g_str_equal (have, "i")) return g_variant_ref_sink (g_variant_new_int64 (g_variant_get_int32 (value)));
+      if (g_str_equal (have, "u")) return g_variant_ref_sink (g_variant_new_int64 (g_variant_get_uint32 (value)));
       if (g_str_equal (have, "t") && g_variant_get_uint64 (value) <= G_MAXINT64)
-        return g_variant_new_int64 ((gint64) g_variant_get_uint64 (value));
+        return g_variant_ref_sink (g_variant_new_int64 ((gint64) g_variant_get_uint64 (value)));
     }
   if (g_variant_type_equal (want, G_VARIANT_TYPE_DOUBLE))
     {
-      if (g_str_equal (have, "i")) return g_variant_new_double (g_variant_get_int32 (value));
-      if (g_str_equal (have, "x")) return g_variant_new_double ((double) g_variant_get_int64 (value));
+      if (g_str_equal (have, "i")) return g_variant_ref_sink (g_variant_new_double (g_variant_get_int32 (value)));
+      if (g_str_equal (have, "x")) return g_variant_ref_sink (g_variant_new_double ((double) g_variant_get_int64 (value)));
     }
   if (g_variant_type_equal (want, G_VARIANT_TYPE ("ax")) && g_str_equal (have, "ai"))
     {

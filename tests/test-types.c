@@ -224,6 +224,23 @@ test_attrs (void)
   g_assert_no_error (error);
   g_assert_cmpint (ane_attrs_ints (complete, "axes", &n)[1], ==, -1);
 
+  /* a plain int32 axis list and an int32 keepdims-free dict, as PyGObject makes them */
+  {
+    g_autoptr(GVariant) py = g_variant_ref_sink (g_variant_new_parsed ("{'axes': <[int32 1, -1]>}"));
+    g_autoptr(GVariant) c2 = ane_op_attrs_complete (info, "n", py, &error);
+    const AneOpInfo *cs = ane_op_catalog_lookup ("cumsum");
+    g_autoptr(GVariant) ax = g_variant_ref_sink (g_variant_new_parsed ("{'axis': <int32 1>}"));
+    g_autoptr(GVariant) c3 = ane_op_attrs_complete (cs, "n", ax, &error);
+    const AneOpInfo *ln = ane_op_catalog_lookup ("layer_norm");
+    g_autoptr(GVariant) eps = g_variant_ref_sink (g_variant_new_parsed ("{'eps': <int64 1>}"));
+    g_autoptr(GVariant) c4 = ane_op_attrs_complete (ln, "n", eps, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (ane_attrs_ints (c2, "axes", &n)[0], ==, 1);
+    g_assert_cmpint (ane_attrs_int (c3, "axis"), ==, 1);
+    g_assert_cmpfloat (ane_attrs_double (c4, "eps"), ==, 1.0);
+  }
+
   bad = g_variant_ref_sink (ane_attrs_new ("keepdims", g_variant_new_string ("yes"), NULL));
   g_assert_null (ane_op_attrs_complete (info, "n", bad, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);

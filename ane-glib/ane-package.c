@@ -1,0 +1,964 @@
+/* ane-package.c: a CoreML .mlpackage bundle, loaded and checked
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mil/ane-mlpackage-private.h"
+
+/**
+ * AnePackage:
+ *
+ * A CoreML ML Program package (`.mlpackage`), loaded and checked.
+ *
+ * Loading reads `Manifest.json`, parses the root model (`model.mlmodel`) and
+ * checks every weight the program refers to against the weight file (MIL Blob
+ * Storage v2): the record is there, its data type and size are those of the
+ * tensor that refers to it, and the data lies inside the file. A package that
+ * loads can be described, and saved again unchanged.
+ *
+ * ```c
+ * g_autoptr(GError) error = NULL;
+ * g_autoptr(AnePackage) pkg = ane_package_load ("model.mlpackage", &error);
+ * if (pkg == NULL)
+ *   g_error ("%s", error->message);
+ * g_autoptr(GPtrArray) inputs = ane_package_list_inputs (pkg, NULL, &error);
+ * for (guint i = 0; i < inputs->len; i++)
+ *   {
+ *     g_autofree char *s = ane_tensor_to_string (g_ptr_array_index (inputs, i));
+ *     g_print ("input %s\n", s);
+ *   }
+ * ane_package_save (pkg, "copy.mlpackage", FALSE, &error);
+ * ```
+ *
+ * A package may hold several functions (specification version 9, e.g.
+ * "prefill" and "decode" sharing weights); calls that take a function name
+ * use the default function when given %NULL. Inputs, outputs and states are
+ * described as symbolic [class@Ane.Tensor]s (name, dtype, shape, no data).
+ *
+ * Packages are immutable once loaded; the weight file stays memory-mapped for
+ * the lifetime of the object.
+ */
+struct _AnePackage
+{
+  GObject       parent_instance;
+
+  AneMLPackage *pkg;
+};
+
+G_DEFINE_FINAL_TYPE (AnePackage, ane_package, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_PATH,
+  PROP_SPECIFICATION_VERSION,
+  PROP_DEFAULT_FUNCTION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+ane_package_finalize (GObject *object)
+{
+  AnePackage *self = ANE_PACKAGE (object);
+
+  g_clear_pointer (&self->pkg, ane_mlpackage_free);
+  G_OBJECT_CLASS (ane_package_parent_class)->finalize (object);
+}
+
+static void
+ane_package_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  AnePackage *self = ANE_PACKAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      g_value_set_string (value, ane_package_get_path (self));
+      break;
+    case PROP_SPECIFICATION_VERSION:
+      g_value_set_int (value, ane_package_get_specification_version (self));
+      break;
+    case PROP_DEFAULT_FUNCTION:
+      g_value_set_string (value, ane_package_get_default_function (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ane_package_class_init (AnePackageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ane_package_finalize;
+  object_class->get_property = ane_package_get_property;
+
+  /**
+   * AnePackage:path:
+   *
+   * The directory the package was loaded from.
+   */
+  properties[PROP_PATH] =
+    g_param_spec_string ("path", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * AnePackage:specification-version:
+   *
+   * The CoreML specification version of the model (7 = iOS16, 8 = iOS17,
+   * 9 = iOS18).
+   */
+  properties[PROP_SPECIFICATION_VERSION] =
+    g_param_spec_int ("specification-version", NULL, NULL, 0, G_MAXINT, 0,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * AnePackage:default-function:
+   *
+   * The function used when none is named.
+   */
+  properties[PROP_DEFAULT_FUNCTION] =
+    g_param_spec_string ("default-function", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+ane_package_init (AnePackage *self)
+{
+}
+
+/**
+ * ane_package_load:
+ * @path: the `.mlpackage` directory
+ * @error: return location for a #GError
+ *
+ * Loads and checks a package. Errors name the file and, for weights, the op,
+ * the value and the offset: %ANE_ERROR_NOT_FOUND for missing files,
+ * %ANE_ERROR_PARSE for a malformed manifest, model or weight file,
+ * %ANE_ERROR_DTYPE when a weight's stored type is not the type of the tensor
+ * that refers to it, %ANE_ERROR_UNSUPPORTED for models that are not ML
+ * programs or manifests newer than version 1.0.0.
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ */
+AnePackage *
+ane_package_load (const char *path,
+                  GError    **error)
+{
+  AneMLPackage *pkg;
+  AnePackage *self;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  pkg = ane_mlpackage_open (path, error);
+  if (pkg == NULL)
+    return NULL;
+  self = g_object_new (ANE_TYPE_PACKAGE, NULL);
+  self->pkg = pkg;
+  return self;
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  GError *error = NULL;
+  AnePackage *pkg;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  pkg = ane_package_load (task_data, &error);
+  if (pkg)
+    g_task_return_pointer (task, pkg, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * ane_package_load_async:
+ * @path: the `.mlpackage` directory
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when loading is done
+ * @user_data: data for @callback
+ *
+ * Loads a package in a worker thread; finish with
+ * [func@Ane.Package.load_finish].
+ */
+void
+ane_package_load_async (const char          *path,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (path != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ane_package_load_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+/**
+ * ane_package_load_finish:
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ */
+AnePackage *
+ane_package_load_finish (GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_load_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * ane_package_get_path:
+ * @self: a package
+ *
+ * Returns: (transfer none): the directory the package was loaded from
+ */
+const char *
+ane_package_get_path (AnePackage *self)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  return ane_mlpackage_get_path (self->pkg);
+}
+
+/**
+ * ane_package_get_specification_version:
+ * @self: a package
+ *
+ * The model's CoreML specification version: 6 for iOS15, 7 for iOS16, 8 for
+ * iOS17, 9 for iOS18.
+ *
+ * Returns: the specification version
+ */
+int
+ane_package_get_specification_version (AnePackage *self)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), 0);
+  return ane_mlpackage_get_model (self->pkg)->specificationversion;
+}
+
+/**
+ * ane_package_list_functions:
+ * @self: a package
+ *
+ * The program's functions, in the order of the model description when it
+ * lists them (multifunction models), else in the program's order.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the function names
+ */
+char **
+ane_package_list_functions (AnePackage *self)
+{
+  const AneCoreMLModelDescription *desc;
+  const AneMilProgram *program;
+  GStrvBuilder *builder;
+  char **names;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+
+  desc = ane_mlpackage_get_model (self->pkg)->description;
+  program = ane_mlpackage_get_program (self->pkg);
+  builder = g_strv_builder_new ();
+  if (desc && desc->n_functions > 0)
+    {
+      for (gsize i = 0; i < desc->n_functions; i++)
+        g_strv_builder_add (builder, desc->functions[i]->name);
+      /* Functions the description leaves out are still in the program. */
+      for (gsize i = 0; i < program->n_functions; i++)
+        {
+          gboolean listed = FALSE;
+
+          for (gsize j = 0; j < desc->n_functions && !listed; j++)
+            listed = strcmp (desc->functions[j]->name, program->functions[i]->key) == 0;
+          if (!listed)
+            g_strv_builder_add (builder, program->functions[i]->key);
+        }
+    }
+  else
+    for (gsize i = 0; i < program->n_functions; i++)
+      g_strv_builder_add (builder, program->functions[i]->key);
+  names = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return names;
+}
+
+/**
+ * ane_package_get_default_function:
+ * @self: a package
+ *
+ * The function used when none is named: the description's
+ * `defaultFunctionName`, else "main", else the program's only function.
+ *
+ * Returns: (transfer none) (nullable): the default function's name, or %NULL
+ *   if the program has several functions and names none the default
+ */
+const char *
+ane_package_get_default_function (AnePackage *self)
+{
+  const AneCoreMLModelDescription *desc;
+  const AneMilProgram *program;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+
+  desc = ane_mlpackage_get_model (self->pkg)->description;
+  program = ane_mlpackage_get_program (self->pkg);
+  if (desc && desc->defaultfunctionname && desc->defaultfunctionname[0])
+    return desc->defaultfunctionname;
+  for (gsize i = 0; i < program->n_functions; i++)
+    if (strcmp (program->functions[i]->key, "main") == 0)
+      return program->functions[i]->key;
+  if (program->n_functions == 1)
+    return program->functions[0]->key;
+  return NULL;
+}
+
+static const AneMilFunction *
+find_function (AnePackage  *self,
+               const char **function,
+               GError     **error)
+{
+  const AneMilProgram *program = ane_mlpackage_get_program (self->pkg);
+
+  if (*function == NULL)
+    {
+      *function = ane_package_get_default_function (self);
+      if (*function == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
+                       "%s: the package has several functions and no default; name one",
+                       ane_package_get_path (self));
+          return NULL;
+        }
+    }
+  for (gsize i = 0; i < program->n_functions; i++)
+    if (strcmp (program->functions[i]->key, *function) == 0)
+      return program->functions[i]->value;
+  g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
+               "%s: no function '%s'", ane_package_get_path (self), *function);
+  return NULL;
+}
+
+static const AneMilBlock *
+function_block (const AneMilFunction *fn)
+{
+  for (gsize i = 0; i < fn->n_block_specializations; i++)
+    if (strcmp (fn->block_specializations[i]->key, fn->opset) == 0)
+      return fn->block_specializations[i]->value;
+  return NULL;   /* not reached: the reader checks the opset has a block */
+}
+
+/**
+ * ane_package_get_opset:
+ * @self: a package
+ * @function: (nullable): a function name, or %NULL for the default function
+ * @error: return location for a #GError
+ *
+ * The opset the function's active block is written in ("CoreML6" for iOS16,
+ * "CoreML7" for iOS17, "CoreML8" for iOS18).
+ *
+ * Returns: (transfer none): the opset name, or %NULL if there is no such function
+ */
+const char *
+ane_package_get_opset (AnePackage *self,
+                       const char *function,
+                       GError    **error)
+{
+  const AneMilFunction *fn;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  fn = find_function (self, &function, error);
+  return fn ? fn->opset : NULL;
+}
+
+typedef enum { FEATURE_INPUT, FEATURE_OUTPUT, FEATURE_STATE } FeatureKind;
+
+static const char *const feature_kind_names[] = { "input", "output", "state" };
+
+/* The feature list of a function: the description's entry for it in
+ * multifunction models, else the model-level lists, which describe the
+ * default function. */
+static gboolean
+function_features (AnePackage                          *self,
+                   const char                          *function,
+                   FeatureKind                          kind,
+                   AneCoreMLFeatureDescription * const **features,
+                   gsize                               *n_features,
+                   GError                             **error)
+{
+  const AneCoreMLModelDescription *desc = ane_mlpackage_get_model (self->pkg)->description;
+  const char *deflt = ane_package_get_default_function (self);
+
+  *features = NULL;
+  *n_features = 0;
+  if (desc == NULL)
+    return TRUE;
+  if (desc->n_functions > 0)
+    {
+      for (gsize i = 0; i < desc->n_functions; i++)
+        {
+          const AneCoreMLFunctionDescription *fd = desc->functions[i];
+
+          if (strcmp (fd->name, function) != 0)
+            continue;
+          switch (kind)
+            {
+            case FEATURE_INPUT:  *features = fd->input;  *n_features = fd->n_input;  break;
+            case FEATURE_OUTPUT: *features = fd->output; *n_features = fd->n_output; break;
+            case FEATURE_STATE:  *features = fd->state;  *n_features = fd->n_state;  break;
+            }
+          return TRUE;
+        }
+    }
+  else if (g_strcmp0 (function, deflt) == 0)
+    {
+      switch (kind)
+        {
+        case FEATURE_INPUT:  *features = desc->input;  *n_features = desc->n_input;  break;
+        case FEATURE_OUTPUT: *features = desc->output; *n_features = desc->n_output; break;
+        case FEATURE_STATE:  *features = desc->state;  *n_features = desc->n_state;  break;
+        }
+      return TRUE;
+    }
+  g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
+               "%s: function '%s' has no description of its %ss",
+               ane_package_get_path (self), function, feature_kind_names[kind]);
+  return FALSE;
+}
+
+/* The shape of a program value with every dimension known, or FALSE. */
+static gboolean
+program_value_shape (const AneMilValueType *type,
+                     gint64                *shape,
+                     guint                 *rank)
+{
+  const AneMilTensorType *tensor;
+
+  if (type && type->type_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_STATE_TYPE &&
+      type->statetype)
+    type = type->statetype->wrappedtype;
+  if (type == NULL || type->type_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE ||
+      (tensor = type->tensortype) == NULL || tensor->rank < 0 ||
+      (guint64) tensor->rank != tensor->n_dimensions || tensor->n_dimensions > ANE_MAX_RANK)
+    return FALSE;
+  for (gsize i = 0; i < tensor->n_dimensions; i++)
+    {
+      const AneMilDimension *dim = tensor->dimensions[i];
+
+      if (dim->dimension_case != CORE_ML__SPECIFICATION__MILSPEC__DIMENSION__DIMENSION_CONSTANT ||
+          dim->constant == NULL || dim->constant->size > G_MAXINT64)
+        return FALSE;
+      shape[i] = (gint64) dim->constant->size;
+    }
+  *rank = (guint) tensor->n_dimensions;
+  return TRUE;
+}
+
+/* Where the description leaves a shape out, the program's type of the value
+ * gives it: function inputs, or the op outputs the block returns. */
+static gboolean
+shape_from_program (const AneMilFunction *fn,
+                    const char           *name,
+                    gint64               *shape,
+                    guint                *rank)
+{
+  const AneMilBlock *block = function_block (fn);
+
+  for (gsize i = 0; i < fn->n_inputs; i++)
+    if (strcmp (fn->inputs[i]->name, name) == 0)
+      return program_value_shape (fn->inputs[i]->type, shape, rank);
+  for (gsize i = 0; block && i < block->n_operations; i++)
+    for (gsize j = 0; j < block->operations[i]->n_outputs; j++)
+      if (strcmp (block->operations[i]->outputs[j]->name, name) == 0)
+        return program_value_shape (block->operations[i]->outputs[j]->type, shape, rank);
+  return FALSE;
+}
+
+static AneTensor *
+feature_to_tensor (AnePackage                        *self,
+                   const AneMilFunction              *fn,
+                   const char                        *function,
+                   FeatureKind                        kind,
+                   const AneCoreMLFeatureDescription *feature,
+                   GError                           **error)
+{
+  const AneCoreMLArrayFeatureType *array = NULL;
+  const AneCoreMLFeatureType *type = feature->type;
+  const int64_t *dims = NULL;
+  gsize n_dims = 0;
+  gint64 shape[ANE_MAX_RANK];
+  guint rank = 0;
+  AneDType dtype;
+
+  if (type && type->type_case == CORE_ML__SPECIFICATION__FEATURE_TYPE__TYPE_MULTI_ARRAY_TYPE)
+    array = type->multiarraytype;
+  else if (type && type->type_case == CORE_ML__SPECIFICATION__FEATURE_TYPE__TYPE_STATE_TYPE &&
+           type->statetype &&
+           type->statetype->type_case == CORE_ML__SPECIFICATION__STATE_FEATURE_TYPE__TYPE_ARRAY_TYPE)
+    array = type->statetype->arraytype;
+  if (array == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: function '%s', %s '%s': only multi-array features are supported",
+                   ane_package_get_path (self), function, feature_kind_names[kind], feature->name);
+      return NULL;
+    }
+  if (!ane_array_dtype_to_ane (array->datatype, &dtype))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: function '%s', %s '%s': array data type %d has no AneDType",
+                   ane_package_get_path (self), function, feature_kind_names[kind],
+                   feature->name, (int) array->datatype);
+      return NULL;
+    }
+
+  /* The fixed or default shape; with flexible shapes and no default, the
+   * first enumerated shape or the lower bounds, as CoreML itself defaults. */
+  if (array->n_shape > 0)
+    {
+      dims = array->shape;
+      n_dims = array->n_shape;
+    }
+  else if (array->shape_flexibility_case ==
+             CORE_ML__SPECIFICATION__ARRAY_FEATURE_TYPE__SHAPE_FLEXIBILITY_ENUMERATED_SHAPES &&
+           array->enumeratedshapes && array->enumeratedshapes->n_shapes > 0)
+    {
+      dims = array->enumeratedshapes->shapes[0]->shape;
+      n_dims = array->enumeratedshapes->shapes[0]->n_shape;
+    }
+  else if (array->shape_flexibility_case ==
+             CORE_ML__SPECIFICATION__ARRAY_FEATURE_TYPE__SHAPE_FLEXIBILITY_SHAPE_RANGE &&
+           array->shaperange && array->shaperange->n_sizeranges > 0)
+    {
+      n_dims = array->shaperange->n_sizeranges;
+      for (gsize i = 0; i < n_dims && i < ANE_MAX_RANK; i++)
+        shape[i] = (gint64) MIN (array->shaperange->sizeranges[i]->lowerbound, G_MAXINT64);
+    }
+  else if (shape_from_program (fn, feature->name, shape, &rank))
+    n_dims = rank;
+  else
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: function '%s', %s '%s' has no known shape",
+                   ane_package_get_path (self), function, feature_kind_names[kind], feature->name);
+      return NULL;
+    }
+  if (n_dims > ANE_MAX_RANK)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: function '%s', %s '%s': rank %" G_GSIZE_FORMAT " exceeds the maximum rank %d",
+                   ane_package_get_path (self), function, feature_kind_names[kind], feature->name,
+                   n_dims, ANE_MAX_RANK);
+      return NULL;
+    }
+  if (dims)
+    memcpy (shape, dims, n_dims * sizeof (gint64));
+  rank = (guint) n_dims;
+  return ane_tensor_new (feature->name, dtype, shape, rank, error);
+}
+
+static GPtrArray *
+list_features (AnePackage  *self,
+               const char  *function,
+               FeatureKind  kind,
+               GError     **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+  AneCoreMLFeatureDescription * const *features;
+  const AneMilFunction *fn;
+  gsize n;
+
+  fn = find_function (self, &function, error);
+  if (fn == NULL || !function_features (self, function, kind, &features, &n, error))
+    return NULL;
+  list = g_ptr_array_new_with_free_func (g_object_unref);
+  for (gsize i = 0; i < n; i++)
+    {
+      AneTensor *t = feature_to_tensor (self, fn, function, kind, features[i], error);
+
+      if (t == NULL)
+        return NULL;
+      g_ptr_array_add (list, t);
+    }
+  return g_steal_pointer (&list);
+}
+
+/**
+ * ane_package_list_inputs:
+ * @self: a package
+ * @function: (nullable): a function name, or %NULL for the default function
+ * @error: return location for a #GError
+ *
+ * Describes the function's inputs as symbolic tensors, in the order of the
+ * model description. Array data types map to dtypes (FLOAT32, FLOAT16, INT32,
+ * INT8); a flexible shape is given by its default.
+ *
+ * Returns: (transfer container) (element-type AneTensor): the inputs, or
+ *   %NULL if there is no such function or an input is not a multi-array
+ */
+GPtrArray *
+ane_package_list_inputs (AnePackage *self,
+                         const char *function,
+                         GError    **error)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  return list_features (self, function, FEATURE_INPUT, error);
+}
+
+/**
+ * ane_package_list_outputs:
+ * @self: a package
+ * @function: (nullable): a function name, or %NULL for the default function
+ * @error: return location for a #GError
+ *
+ * Describes the function's outputs as symbolic tensors, in the order of the
+ * model description.
+ *
+ * Returns: (transfer container) (element-type AneTensor): the outputs, or
+ *   %NULL on error
+ */
+GPtrArray *
+ane_package_list_outputs (AnePackage *self,
+                          const char *function,
+                          GError    **error)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  return list_features (self, function, FEATURE_OUTPUT, error);
+}
+
+/**
+ * ane_package_list_states:
+ * @self: a package
+ * @function: (nullable): a function name, or %NULL for the default function
+ * @error: return location for a #GError
+ *
+ * Describes the function's states (iOS18 stateful models: values kept from
+ * one prediction to the next) as symbolic tensors.
+ *
+ * Returns: (transfer container) (element-type AneTensor): the states (often
+ *   none), or %NULL on error
+ */
+GPtrArray *
+ane_package_list_states (AnePackage *self,
+                         const char *function,
+                         GError    **error)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  return list_features (self, function, FEATURE_STATE, error);
+}
+
+static void
+count_ops (GHashTable        *hist,
+           const AneMilBlock *block)
+{
+  for (gsize i = 0; i < block->n_operations; i++)
+    {
+      const AneMilOperation *op = block->operations[i];
+      gpointer key, value;
+
+      if (g_hash_table_lookup_extended (hist, op->type, &key, &value))
+        g_hash_table_insert (hist, g_strdup (op->type), GUINT_TO_POINTER (GPOINTER_TO_UINT (value) + 1));
+      else
+        g_hash_table_insert (hist, g_strdup (op->type), GUINT_TO_POINTER (1));
+      for (gsize j = 0; j < op->n_blocks; j++)
+        count_ops (hist, op->blocks[j]);
+    }
+}
+
+/**
+ * ane_package_op_histogram:
+ * @self: a package
+ * @function: (nullable): a function name, or %NULL for the default function
+ * @error: return location for a #GError
+ *
+ * Counts the operations of the function's active block per op type
+ * ("const", "linear", ...), including those in nested blocks (loops and
+ * conditionals). Ops are counted as written in the file.
+ *
+ * Returns: (transfer full) (element-type utf8 guint): op type -> count, or
+ *   %NULL if there is no such function
+ */
+GHashTable *
+ane_package_op_histogram (AnePackage *self,
+                          const char *function,
+                          GError    **error)
+{
+  const AneMilFunction *fn;
+  GHashTable *hist;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  fn = find_function (self, &function, error);
+  if (fn == NULL)
+    return NULL;
+  hist = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  count_ops (hist, function_block (fn));
+  return hist;
+}
+
+/**
+ * ane_package_get_weight_bytes:
+ * @self: a package
+ *
+ * The size of the weight data the program refers to: the sum of the sizes of
+ * the distinct blobs in the weight file(s), counted once however many ops
+ * share them.
+ *
+ * Returns: the number of bytes (0 for a package without weights)
+ */
+guint64
+ane_package_get_weight_bytes (AnePackage *self)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), 0);
+  return ane_mlpackage_get_weight_bytes (self->pkg);
+}
+
+/**
+ * ane_package_dup_metadata:
+ * @self: a package
+ *
+ * The model's user-defined metadata (`description.metadata.userDefined`),
+ * such as `com.github.apple.coremltools.version`.
+ *
+ * Returns: (transfer full) (element-type utf8 utf8): key -> value
+ */
+GHashTable *
+ane_package_dup_metadata (AnePackage *self)
+{
+  const AneCoreMLModelDescription *desc;
+  GHashTable *metadata;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+
+  metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  desc = ane_mlpackage_get_model (self->pkg)->description;
+  if (desc && desc->metadata)
+    for (gsize i = 0; i < desc->metadata->n_userdefined; i++)
+      g_hash_table_insert (metadata, g_strdup (desc->metadata->userdefined[i]->key),
+                           g_strdup (desc->metadata->userdefined[i]->value));
+  return metadata;
+}
+
+static void
+append_features (GString    *out,
+                 GPtrArray  *list)
+{
+  for (guint i = 0; list && i < list->len; i++)
+    {
+      g_autofree char *s = ane_tensor_to_string (g_ptr_array_index (list, i));
+      g_string_append_printf (out, "%s%s", i ? ", " : "", s);
+    }
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/**
+ * ane_package_to_string:
+ * @self: a package
+ *
+ * A summary for people: specification version, weights, and per function the
+ * opset, inputs, outputs, states and op counts.
+ *
+ * Returns: (transfer full): the summary
+ */
+char *
+ane_package_to_string (AnePackage *self)
+{
+  g_auto(GStrv) functions = NULL;
+  GString *out;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+
+  functions = ane_package_list_functions (self);
+  out = g_string_new (NULL);
+  g_string_append_printf (out, "%s: CoreML specification %d, %u function%s (default '%s'), "
+                          "%" G_GUINT64_FORMAT " bytes of weights\n",
+                          ane_package_get_path (self),
+                          ane_package_get_specification_version (self),
+                          g_strv_length (functions), g_strv_length (functions) == 1 ? "" : "s",
+                          ane_package_get_default_function (self)
+                            ? ane_package_get_default_function (self) : "(none)",
+                          ane_package_get_weight_bytes (self));
+  for (guint f = 0; functions[f]; f++)
+    {
+      g_autoptr(GPtrArray) inputs = ane_package_list_inputs (self, functions[f], NULL);
+      g_autoptr(GPtrArray) outputs = ane_package_list_outputs (self, functions[f], NULL);
+      g_autoptr(GPtrArray) states = ane_package_list_states (self, functions[f], NULL);
+      g_autoptr(GHashTable) hist = ane_package_op_histogram (self, functions[f], NULL);
+      g_autofree gpointer *ops = NULL;
+      guint n_ops = 0, total = 0;
+
+      g_string_append_printf (out, "  function %s [%s]\n", functions[f],
+                              ane_package_get_opset (self, functions[f], NULL));
+      g_string_append (out, "    inputs:  ");
+      append_features (out, inputs);
+      g_string_append (out, "\n    outputs: ");
+      append_features (out, outputs);
+      if (states && states->len > 0)
+        {
+          g_string_append (out, "\n    states:  ");
+          append_features (out, states);
+        }
+      ops = g_hash_table_get_keys_as_array (hist, &n_ops);
+      qsort (ops, n_ops, sizeof (gpointer), compare_strings);
+      for (guint i = 0; i < n_ops; i++)
+        total += GPOINTER_TO_UINT (g_hash_table_lookup (hist, ops[i]));
+      g_string_append_printf (out, "\n    ops (%u):", total);
+      for (guint i = 0; i < n_ops; i++)
+        g_string_append_printf (out, "%s %s %u", i ? "," : "", (const char *) ops[i],
+                                GPOINTER_TO_UINT (g_hash_table_lookup (hist, ops[i])));
+      g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * ane_package_save:
+ * @self: a package
+ * @path: where to write the `.mlpackage` directory
+ * @overwrite: whether to replace an existing @path
+ * @error: return location for a #GError
+ *
+ * Writes the package out again: the same manifest entries, the model
+ * re-serialized (fields this library does not know are kept as they were),
+ * and the weight files and other items copied.
+ *
+ * The bundle is built in a temporary directory next to @path and renamed
+ * into place once complete. If @path exists and @overwrite is %FALSE, this
+ * fails with %ANE_ERROR_IO and leaves @path untouched; with @overwrite the
+ * old bundle is replaced only after the new one is complete. On error no
+ * partial bundle is left behind.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ane_package_save (AnePackage *self,
+                  const char *path,
+                  gboolean    overwrite,
+                  GError    **error)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return ane_mlpackage_save (self->pkg, path, overwrite, error);
+}
+
+typedef struct {
+  char     *path;
+  gboolean  overwrite;
+} SaveData;
+
+static void
+save_data_free (gpointer data)
+{
+  SaveData *sd = data;
+
+  g_free (sd->path);
+  g_free (sd);
+}
+
+static void
+save_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  SaveData *sd = task_data;
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (ane_package_save (source, sd->path, sd->overwrite, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * ane_package_save_async:
+ * @self: a package
+ * @path: where to write the `.mlpackage` directory
+ * @overwrite: whether to replace an existing @path
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when saving is done
+ * @user_data: data for @callback
+ *
+ * Saves in a worker thread (see [method@Ane.Package.save]); finish with
+ * [method@Ane.Package.save_finish].
+ */
+void
+ane_package_save_async (AnePackage          *self,
+                        const char          *path,
+                        gboolean             overwrite,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  SaveData *sd;
+
+  g_return_if_fail (ANE_IS_PACKAGE (self));
+  g_return_if_fail (path != NULL);
+
+  sd = g_new0 (SaveData, 1);
+  sd->path = g_strdup (path);
+  sd->overwrite = overwrite;
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ane_package_save_async);
+  g_task_set_task_data (task, sd, save_data_free);
+  g_task_run_in_thread (task, save_thread);
+}
+
+/**
+ * ane_package_save_finish:
+ * @self: a package
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the package was saved
+ */
+gboolean
+ane_package_save_finish (AnePackage    *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_save_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+AneMLPackage *
+ane_package_get_mlpackage (AnePackage *package)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (package), NULL);
+  return package->pkg;
+}

@@ -1,0 +1,169 @@
+/* mil/ane-mil-builder-private.h: build MIL programs (protobuf-c) so lowering reads like MIL
+ *
+ * Lowering code never touches protobuf-c structs: it asks the builder for
+ * function inputs, consts and ops by MIL name, and gets value names back.
+ * Every op is checked against Apple's signature table (ane-mil-opdefs.c) for
+ * the target: an op the target lacks, an unknown parameter or a missing
+ * required one is an error, so a lowering cannot emit a call Apple's
+ * definition would reject.
+ *
+ * Errors are sticky: after the first one the builder records nothing more and
+ * returns a placeholder name, so lowering code can nest calls freely and check
+ * once per IR node (ane_mil_builder_propagate_error).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-private.h"
+#include "mil/ane-coreml-proto-private.h"
+#include "mil/ane-mil-opdefs-private.h"
+#include "mil/ane-milblob-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AneMilBuilder AneMilBuilder;
+typedef struct _AneMilOpCall  AneMilOpCall;
+
+/* Where a blob's bytes come from when the package is written. */
+typedef enum {
+  ANE_MIL_BLOB_FROM_BYTES,   /* data captured at lowering time */
+  ANE_MIL_BLOB_FROM_PARAM,   /* a graph param bound later, looked up by name */
+} AneMilBlobSource;
+
+typedef struct {
+  AneMilBlobSource    source;
+  char               *param;        /* FROM_PARAM: the param's name */
+  GBytes             *data;         /* FROM_BYTES: elements in src_dtype */
+  AneDType            src_dtype;    /* dtype of the source elements */
+  AneDType            dst_dtype;    /* dtype stored in the blob */
+  gint64              n_elements;
+  guint64             size;         /* bytes stored */
+  guint64             offset;       /* the metadata record's offset in weight.bin */
+  AneMilBlobDataType  blob_type;
+} AneMilPendingBlob;
+
+AneMilBuilder *ane_mil_builder_new          (AneMilTarget     target);
+void           ane_mil_builder_free         (AneMilBuilder   *b);
+AneMilTarget   ane_mil_builder_get_target   (AneMilBuilder   *b);
+
+/* Functions: everything below goes into the current function's block. */
+void           ane_mil_builder_begin_function (AneMilBuilder *b,
+                                               const char    *name);
+const char    *ane_mil_builder_add_input    (AneMilBuilder   *b,
+                                             const char      *name,
+                                             AneDType         dtype,
+                                             const gint64    *shape,
+                                             guint            rank);
+const char    *ane_mil_builder_add_state_input (AneMilBuilder *b,
+                                                const char    *name,
+                                                AneDType       dtype,
+                                                const gint64  *shape,
+                                                guint          rank);
+void           ane_mil_builder_add_output   (AneMilBuilder   *b,
+                                             const char      *value);
+
+/* A fresh valid MIL identifier derived from hint ("layer0/q_proj" ->
+ * "layer0_q_proj", "layer0_q_proj_1", ...). The result lives as long as b. */
+const char    *ane_mil_builder_unique_name  (AneMilBuilder   *b,
+                                             const char      *hint);
+
+/* Consts. Tensors of ANE_MIL_IMMEDIATE_MAX elements or fewer are immediate
+ * values; larger ones go to weights/weight.bin (converted from src to dst
+ * dtype when the package is written). */
+#define ANE_MIL_BLOB_MIN_ELEMENTS 10
+const char    *ane_mil_const_tensor         (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             AneTensor       *value,
+                                             AneDType         dst_dtype);
+const char    *ane_mil_const_param          (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             const char      *param,
+                                             AneDType         src_dtype,
+                                             AneDType         dst_dtype,
+                                             const gint64    *shape,
+                                             guint            rank);
+const char    *ane_mil_const_int            (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             gint64           value);
+const char    *ane_mil_const_ints           (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             const gint64    *values,
+                                             gsize            n);
+const char    *ane_mil_const_float          (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             AneDType         dtype,
+                                             double           value);
+const char    *ane_mil_const_floats         (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             AneDType         dtype,
+                                             const double    *values,
+                                             const gint64    *shape,
+                                             guint            rank);
+const char    *ane_mil_const_bool           (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             gboolean         value);
+const char    *ane_mil_const_string         (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             const char      *value);
+
+/* Ops: begin, bind parameters, declare outputs, end. */
+AneMilOpCall  *ane_mil_op_begin             (AneMilBuilder   *b,
+                                             const char      *type,
+                                             const char      *hint);
+void           ane_mil_op_arg               (AneMilOpCall    *op,
+                                             const char      *param,
+                                             const char      *value);
+void           ane_mil_op_args              (AneMilOpCall    *op,
+                                             const char      *param,
+                                             const char     **values,
+                                             guint            n);
+const char    *ane_mil_op_output            (AneMilOpCall    *op,
+                                             AneDType         dtype,
+                                             const gint64    *shape,
+                                             guint            rank);
+/* Names the (next) output explicitly instead of deriving it from the hint. */
+const char    *ane_mil_op_output_named      (AneMilOpCall    *op,
+                                             const char      *name,
+                                             AneDType         dtype,
+                                             const gint64    *shape,
+                                             guint            rank);
+void           ane_mil_op_end               (AneMilOpCall    *op);
+
+/* One-output shorthand: pairs of (param name, value name), NULL-terminated. */
+const char    *ane_mil_op                   (AneMilBuilder   *b,
+                                             const char      *type,
+                                             const char      *hint,
+                                             AneDType         out_dtype,
+                                             const gint64    *out_shape,
+                                             guint            out_rank,
+                                             ...) G_GNUC_NULL_TERMINATED;
+
+/* The spec of a value made by the builder (inputs, consts, op outputs). */
+gboolean       ane_mil_builder_lookup       (AneMilBuilder   *b,
+                                             const char      *value,
+                                             AneSpec         *spec);
+
+gboolean       ane_mil_builder_has_error    (AneMilBuilder   *b);
+void           ane_mil_builder_set_error    (AneMilBuilder   *b,
+                                             GError          *error);
+gboolean       ane_mil_builder_propagate_error (AneMilBuilder *b,
+                                                GError       **error);
+
+/* Finishing: the program (owned by the caller, free with
+ * protobuf_c_message_free_unpacked), the pending blobs in file order, and
+ * the size weight.bin will have. */
+AneMilProgram *ane_mil_builder_finish       (AneMilBuilder   *b,
+                                             GPtrArray      **blobs,
+                                             guint64         *weight_size,
+                                             GError         **error);
+
+void           ane_mil_pending_blob_free    (AneMilPendingBlob *blob);
+
+/* dtype mapping between the IR and MIL's DataType enum. */
+int            ane_mil_dtype_from_ane       (AneDType         dtype);
+const char    *ane_mil_dtype_name           (AneDType         dtype);  /* "fp16", "int32", ... */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMilBuilder, ane_mil_builder_free)
+
+G_END_DECLS

@@ -1,0 +1,970 @@
+/* mil/ane-mil-builder.c: build MIL programs (protobuf-c) so lowering reads like MIL
+ *
+ * The message layout follows coremltools' serializer
+ * (coremltools/converters/mil/backend/mil/load.py and helper.py): every
+ * operation carries a "name" attribute; const ops carry their value in the
+ * "val" attribute; parameters are bound by name through Argument.Binding;
+ * fp16 and 8/16-bit immediate tensors are stored as raw little-endian bytes,
+ * fp32 as floats, int32 as ints, int64 as longInts, bool as bools.
+ *
+ * Everything is allocated with g_malloc (malloc), so a finished program is
+ * freed by protobuf_c_message_free_unpacked (program, NULL).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ane-graph-private.h"
+#include "mil/ane-mil-builder-private.h"
+
+#define BLOB_FILE_NAME "@model_path/weights/weight.bin"
+
+typedef struct {
+  char       *name;
+  GPtrArray  *inputs;     /* AneMilNamedValueType* */
+  GPtrArray  *ops;        /* AneMilOperation* */
+  GPtrArray  *outputs;    /* char* */
+} FunctionState;
+
+struct _AneMilBuilder
+{
+  AneMilTarget  target;
+  GPtrArray    *functions;   /* FunctionState* */
+  FunctionState *current;
+  GHashTable   *names;       /* used identifiers of the current function -> AneSpec* */
+  GPtrArray    *blobs;       /* AneMilPendingBlob* */
+  guint64       blob_end;    /* where the next blob record goes */
+  GError       *error;
+  GStringChunk *strings;
+};
+
+struct _AneMilOpCall
+{
+  AneMilBuilder   *b;
+  AneMilOperation *op;
+  char            *hint;
+  GPtrArray       *inputs;    /* InputsEntry* */
+  GPtrArray       *outputs;   /* NamedValueType* */
+};
+
+/* --- dtypes ------------------------------------------------------------- */
+
+int
+ane_mil_dtype_from_ane (AneDType dtype)
+{
+  switch (dtype)
+    {
+    case ANE_DTYPE_FLOAT32:  return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32;
+    case ANE_DTYPE_FLOAT16:  return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16;
+    case ANE_DTYPE_BFLOAT16: return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__BFLOAT16;
+    case ANE_DTYPE_INT8:     return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8;
+    case ANE_DTYPE_UINT8:    return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT8;
+    case ANE_DTYPE_INT16:    return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT16;
+    case ANE_DTYPE_INT32:    return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT32;
+    case ANE_DTYPE_INT64:    return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT64;
+    case ANE_DTYPE_BOOL:     return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__BOOL;
+    default:                 return CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UNUSED_TYPE;
+    }
+}
+
+/* The type names of MIL text and coremltools ("fp16", "int32", ...). */
+const char *
+ane_mil_dtype_name (AneDType dtype)
+{
+  switch (dtype)
+    {
+    case ANE_DTYPE_FLOAT32:  return "fp32";
+    case ANE_DTYPE_FLOAT16:  return "fp16";
+    case ANE_DTYPE_BFLOAT16: return "bf16";
+    case ANE_DTYPE_INT8:     return "int8";
+    case ANE_DTYPE_UINT8:    return "uint8";
+    case ANE_DTYPE_INT16:    return "int16";
+    case ANE_DTYPE_INT32:    return "int32";
+    case ANE_DTYPE_INT64:    return "int64";
+    case ANE_DTYPE_BOOL:     return "bool";
+    default:                 return NULL;
+    }
+}
+
+static AneMilBlobDataType
+blob_type_for (AneDType dtype)
+{
+  switch (dtype)
+    {
+    case ANE_DTYPE_FLOAT32:  return ANE_MILBLOB_FLOAT32;
+    case ANE_DTYPE_FLOAT16:  return ANE_MILBLOB_FLOAT16;
+    case ANE_DTYPE_BFLOAT16: return ANE_MILBLOB_BFLOAT16;
+    case ANE_DTYPE_INT8:     return ANE_MILBLOB_INT8;
+    case ANE_DTYPE_UINT8:    return ANE_MILBLOB_UINT8;
+    case ANE_DTYPE_INT16:    return ANE_MILBLOB_INT16;
+    case ANE_DTYPE_INT32:    return ANE_MILBLOB_INT32;
+    default:                 return 0;
+    }
+}
+
+/* --- life cycle --------------------------------------------------------- */
+
+static void
+function_state_free (gpointer data)
+{
+  FunctionState *f = data;
+
+  g_free (f->name);
+  g_ptr_array_unref (f->inputs);
+  g_ptr_array_unref (f->ops);
+  g_ptr_array_unref (f->outputs);
+  g_free (f);
+}
+
+static void
+free_message (gpointer msg)
+{
+  protobuf_c_message_free_unpacked (msg, NULL);
+}
+
+AneMilBuilder *
+ane_mil_builder_new (AneMilTarget target)
+{
+  AneMilBuilder *b = g_new0 (AneMilBuilder, 1);
+
+  b->target = target;
+  b->functions = g_ptr_array_new_with_free_func (function_state_free);
+  b->blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
+  b->blob_end = ANE_MILBLOB_HEADER_SIZE;
+  b->strings = g_string_chunk_new (4096);
+  return b;
+}
+
+void
+ane_mil_builder_free (AneMilBuilder *b)
+{
+  if (b == NULL)
+    return;
+  g_ptr_array_unref (b->functions);
+  g_clear_pointer (&b->names, g_hash_table_unref);
+  g_ptr_array_unref (b->blobs);
+  g_clear_error (&b->error);
+  g_string_chunk_free (b->strings);
+  g_free (b);
+}
+
+void
+ane_mil_pending_blob_free (AneMilPendingBlob *blob)
+{
+  if (blob == NULL)
+    return;
+  g_free (blob->param);
+  g_clear_pointer (&blob->data, g_bytes_unref);
+  g_free (blob);
+}
+
+AneMilTarget
+ane_mil_builder_get_target (AneMilBuilder *b)
+{
+  return b->target;
+}
+
+gboolean
+ane_mil_builder_has_error (AneMilBuilder *b)
+{
+  return b->error != NULL;
+}
+
+void
+ane_mil_builder_set_error (AneMilBuilder *b,
+                           GError        *error)
+{
+  if (b->error == NULL)
+    b->error = error;
+  else
+    g_error_free (error);
+}
+
+gboolean
+ane_mil_builder_propagate_error (AneMilBuilder  *b,
+                                 GError        **error)
+{
+  if (b->error == NULL)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&b->error));
+  return FALSE;
+}
+
+void
+ane_mil_builder_begin_function (AneMilBuilder *b,
+                                const char    *name)
+{
+  FunctionState *f = g_new0 (FunctionState, 1);
+
+  f->name = g_strdup (name);
+  f->inputs = g_ptr_array_new_with_free_func (free_message);
+  f->ops = g_ptr_array_new_with_free_func (free_message);
+  f->outputs = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (b->functions, f);
+  b->current = f;
+  g_clear_pointer (&b->names, g_hash_table_unref);
+  b->names = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+}
+
+/* --- names -------------------------------------------------------------- */
+
+static gboolean
+is_ident_char (char c, gboolean first)
+{
+  return g_ascii_isalpha (c) || c == '_' || (!first && g_ascii_isdigit (c));
+}
+
+const char *
+ane_mil_builder_unique_name (AneMilBuilder *b,
+                             const char    *hint)
+{
+  g_autoptr(GString) base = g_string_new (NULL);
+  g_autofree char *candidate = NULL;
+
+  g_assert (b->current != NULL);
+  for (const char *p = hint && *hint ? hint : "v"; *p; p++)
+    g_string_append_c (base, is_ident_char (*p, base->len == 0) ? *p :
+                             (base->len == 0 && g_ascii_isdigit (*p)) ? '_' : '_');
+  if (base->len > 0 && g_ascii_isdigit (hint[0]))
+    g_string_prepend_c (base, '_');
+  candidate = g_strdup (base->str);
+  for (guint n = 1; g_hash_table_contains (b->names, candidate); n++)
+    {
+      g_free (candidate);
+      candidate = g_strdup_printf ("%s_%u", base->str, n);
+    }
+  /* Reserve the name; its spec is filled when the value is declared. */
+  {
+    const char *interned = g_string_chunk_insert_const (b->strings, candidate);
+    g_hash_table_insert (b->names, (gpointer) interned, NULL);
+    return interned;
+  }
+}
+
+static void
+record_spec (AneMilBuilder *b,
+             const char    *name,
+             AneDType       dtype,
+             const gint64  *shape,
+             guint          rank)
+{
+  AneSpec *spec = g_new0 (AneSpec, 1);
+
+  spec->dtype = dtype;
+  ane_spec_set_shape (spec, shape, rank);
+  g_hash_table_insert (b->names, (gpointer) name, spec);
+}
+
+gboolean
+ane_mil_builder_lookup (AneMilBuilder *b,
+                        const char    *value,
+                        AneSpec       *spec)
+{
+  AneSpec *s = b->names ? g_hash_table_lookup (b->names, value) : NULL;
+
+  if (s == NULL)
+    return FALSE;
+  *spec = *s;
+  return TRUE;
+}
+
+/* --- protobuf pieces ---------------------------------------------------- */
+
+static AneMilValueType *
+tensor_value_type (AneDType      dtype,
+                   const gint64 *shape,
+                   guint         rank)
+{
+  AneMilValueType *vt = g_new (AneMilValueType, 1);
+  CoreML__Specification__MILSpec__TensorType *tt = g_new (CoreML__Specification__MILSpec__TensorType, 1);
+
+  core_ml__specification__milspec__value_type__init (vt);
+  core_ml__specification__milspec__tensor_type__init (tt);
+  tt->datatype = ane_mil_dtype_from_ane (dtype);
+  tt->rank = rank;
+  tt->n_dimensions = rank;
+  tt->dimensions = g_new (CoreML__Specification__MILSpec__Dimension *, MAX (rank, 1));
+  for (guint i = 0; i < rank; i++)
+    {
+      CoreML__Specification__MILSpec__Dimension *d = g_new (CoreML__Specification__MILSpec__Dimension, 1);
+      CoreML__Specification__MILSpec__Dimension__ConstantDimension *c =
+        g_new (CoreML__Specification__MILSpec__Dimension__ConstantDimension, 1);
+
+      core_ml__specification__milspec__dimension__init (d);
+      core_ml__specification__milspec__dimension__constant_dimension__init (c);
+      c->size = (guint64) shape[i];
+      d->dimension_case = CORE_ML__SPECIFICATION__MILSPEC__DIMENSION__DIMENSION_CONSTANT;
+      d->constant = c;
+      tt->dimensions[i] = d;
+    }
+  vt->type_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE;
+  vt->tensortype = tt;
+  return vt;
+}
+
+static AneMilNamedValueType *
+named_value_type (const char      *name,
+                  AneMilValueType *type)
+{
+  AneMilNamedValueType *nvt = g_new (AneMilNamedValueType, 1);
+
+  core_ml__specification__milspec__named_value_type__init (nvt);
+  nvt->name = g_strdup (name);
+  nvt->type = type;
+  return nvt;
+}
+
+static CoreML__Specification__MILSpec__Value *
+value_new (AneMilValueType *type)
+{
+  CoreML__Specification__MILSpec__Value *v = g_new (CoreML__Specification__MILSpec__Value, 1);
+
+  core_ml__specification__milspec__value__init (v);
+  v->type = type;
+  return v;
+}
+
+static CoreML__Specification__MILSpec__TensorValue *
+immediate_tensor (CoreML__Specification__MILSpec__Value *v)
+{
+  CoreML__Specification__MILSpec__Value__ImmediateValue *iv =
+    g_new (CoreML__Specification__MILSpec__Value__ImmediateValue, 1);
+  CoreML__Specification__MILSpec__TensorValue *tv = g_new (CoreML__Specification__MILSpec__TensorValue, 1);
+
+  core_ml__specification__milspec__value__immediate_value__init (iv);
+  core_ml__specification__milspec__tensor_value__init (tv);
+  iv->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__IMMEDIATE_VALUE__VALUE_TENSOR;
+  iv->tensor = tv;
+  v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE;
+  v->immediatevalue = iv;
+  return tv;
+}
+
+/* An immediate tensor value holding n elements given as doubles, encoded as
+ * coremltools does for the dtype. */
+static CoreML__Specification__MILSpec__Value *
+immediate_value (AneDType      dtype,
+                 const gint64 *shape,
+                 guint         rank,
+                 const double *values,
+                 gsize         n)
+{
+  CoreML__Specification__MILSpec__Value *v = value_new (tensor_value_type (dtype, shape, rank));
+  CoreML__Specification__MILSpec__TensorValue *tv = immediate_tensor (v);
+
+  switch (dtype)
+    {
+    case ANE_DTYPE_FLOAT32:
+      {
+        CoreML__Specification__MILSpec__TensorValue__RepeatedFloats *r =
+          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedFloats, 1);
+        core_ml__specification__milspec__tensor_value__repeated_floats__init (r);
+        r->n_values = n;
+        r->values = g_new (float, MAX (n, 1));
+        for (gsize i = 0; i < n; i++)
+          r->values[i] = (float) values[i];
+        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_FLOATS;
+        tv->floats = r;
+      }
+      break;
+    case ANE_DTYPE_INT32:
+      {
+        CoreML__Specification__MILSpec__TensorValue__RepeatedInts *r =
+          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedInts, 1);
+        core_ml__specification__milspec__tensor_value__repeated_ints__init (r);
+        r->n_values = n;
+        r->values = g_new (gint32, MAX (n, 1));
+        for (gsize i = 0; i < n; i++)
+          r->values[i] = (gint32) ane_dtype_round (ANE_DTYPE_INT32, values[i]);
+        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_INTS;
+        tv->ints = r;
+      }
+      break;
+    case ANE_DTYPE_INT64:
+      {
+        CoreML__Specification__MILSpec__TensorValue__RepeatedLongInts *r =
+          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedLongInts, 1);
+        core_ml__specification__milspec__tensor_value__repeated_long_ints__init (r);
+        r->n_values = n;
+        r->values = g_new (gint64, MAX (n, 1));
+        for (gsize i = 0; i < n; i++)
+          r->values[i] = (gint64) ane_dtype_round (ANE_DTYPE_INT64, values[i]);
+        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_LONG_INTS;
+        tv->longints = r;
+      }
+      break;
+    case ANE_DTYPE_BOOL:
+      {
+        CoreML__Specification__MILSpec__TensorValue__RepeatedBools *r =
+          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedBools, 1);
+        core_ml__specification__milspec__tensor_value__repeated_bools__init (r);
+        r->n_values = n;
+        r->values = g_new (protobuf_c_boolean, MAX (n, 1));
+        for (gsize i = 0; i < n; i++)
+          r->values[i] = values[i] != 0.0;
+        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BOOLS;
+        tv->bools = r;
+      }
+      break;
+    default:
+      {
+        /* fp16, bf16 and the 8/16-bit integers: raw little-endian bytes. */
+        CoreML__Specification__MILSpec__TensorValue__RepeatedBytes *r =
+          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedBytes, 1);
+        gsize size = ane_dtype_size (dtype) * n;
+
+        core_ml__specification__milspec__tensor_value__repeated_bytes__init (r);
+        r->values.len = size;
+        r->values.data = g_malloc (MAX (size, 1));
+        ane_dtype_encode (dtype, values, n, r->values.data);
+        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BYTES;
+        tv->bytes = r;
+      }
+      break;
+    }
+  return v;
+}
+
+static CoreML__Specification__MILSpec__Value *
+string_value (const char *s)
+{
+  CoreML__Specification__MILSpec__Value *v = value_new (NULL);
+  CoreML__Specification__MILSpec__TensorValue *tv;
+  CoreML__Specification__MILSpec__TensorValue__RepeatedStrings *r =
+    g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedStrings, 1);
+  AneMilValueType *vt = tensor_value_type (ANE_DTYPE_FLOAT32, NULL, 0);
+
+  vt->tensortype->datatype = CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__STRING;
+  v->type = vt;
+  tv = immediate_tensor (v);
+  core_ml__specification__milspec__tensor_value__repeated_strings__init (r);
+  r->n_values = 1;
+  r->values = g_new (char *, 1);
+  r->values[0] = g_strdup (s);
+  tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_STRINGS;
+  tv->strings = r;
+  return v;
+}
+
+static CoreML__Specification__MILSpec__Operation__AttributesEntry *
+attribute (const char                            *key,
+           CoreML__Specification__MILSpec__Value *value)
+{
+  CoreML__Specification__MILSpec__Operation__AttributesEntry *e =
+    g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry, 1);
+
+  core_ml__specification__milspec__operation__attributes_entry__init (e);
+  e->key = g_strdup (key);
+  e->value = value;
+  return e;
+}
+
+/* --- function inputs and outputs ---------------------------------------- */
+
+const char *
+ane_mil_builder_add_input (AneMilBuilder *b,
+                           const char    *name,
+                           AneDType       dtype,
+                           const gint64  *shape,
+                           guint          rank)
+{
+  const char *id = ane_mil_builder_unique_name (b, name);
+
+  if (b->error)
+    return id;
+  g_ptr_array_add (b->current->inputs, named_value_type (id, tensor_value_type (dtype, shape, rank)));
+  record_spec (b, id, dtype, shape, rank);
+  return id;
+}
+
+const char *
+ane_mil_builder_add_state_input (AneMilBuilder *b,
+                                 const char    *name,
+                                 AneDType       dtype,
+                                 const gint64  *shape,
+                                 guint          rank)
+{
+  const char *id = ane_mil_builder_unique_name (b, name);
+  AneMilValueType *vt, *wrapped;
+  CoreML__Specification__MILSpec__StateType *st;
+
+  if (b->error)
+    return id;
+  if (b->target < ANE_MIL_IOS18)
+    {
+      ane_mil_builder_set_error (b, g_error_new (ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                                                 "state '%s' needs target iOS18 or later (got %s)",
+                                                 name, ane_mil_target_name (b->target)));
+      return id;
+    }
+  wrapped = tensor_value_type (dtype, shape, rank);
+  vt = g_new (AneMilValueType, 1);
+  st = g_new (CoreML__Specification__MILSpec__StateType, 1);
+  core_ml__specification__milspec__value_type__init (vt);
+  core_ml__specification__milspec__state_type__init (st);
+  st->wrappedtype = wrapped;
+  vt->type_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_STATE_TYPE;
+  vt->statetype = st;
+  g_ptr_array_add (b->current->inputs, named_value_type (id, vt));
+  record_spec (b, id, dtype, shape, rank);
+  return id;
+}
+
+void
+ane_mil_builder_add_output (AneMilBuilder *b,
+                            const char    *value)
+{
+  if (b->error)
+    return;
+  g_ptr_array_add (b->current->outputs, g_strdup (value));
+}
+
+/* --- consts ------------------------------------------------------------- */
+
+static const char *
+emit_const (AneMilBuilder                         *b,
+            const char                            *hint,
+            CoreML__Specification__MILSpec__Value *value,
+            AneDType                               dtype,
+            const gint64                          *shape,
+            guint                                  rank)
+{
+  const char *id = ane_mil_builder_unique_name (b, hint);
+  AneMilOperation *op;
+
+  if (b->error)
+    {
+      free_message (value);
+      return id;
+    }
+  op = g_new (AneMilOperation, 1);
+  core_ml__specification__milspec__operation__init (op);
+  op->type = g_strdup ("const");
+  op->n_attributes = 2;
+  op->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 2);
+  op->attributes[0] = attribute ("name", string_value (id));
+  op->attributes[1] = attribute ("val", value);
+  op->n_outputs = 1;
+  op->outputs = g_new (AneMilNamedValueType *, 1);
+  op->outputs[0] = named_value_type (id, tensor_value_type (dtype, shape, rank));
+  g_ptr_array_add (b->current->ops, op);
+  record_spec (b, id, dtype, shape, rank);
+  return id;
+}
+
+static guint64
+align64 (guint64 v)
+{
+  return (v + ANE_MILBLOB_ALIGNMENT - 1) & ~(guint64) (ANE_MILBLOB_ALIGNMENT - 1);
+}
+
+/* Appends a pending blob and a blob-file value pointing at its record. The
+ * offsets are fixed now: they depend only on sizes, so the program is
+ * complete before any weight byte is read. */
+static CoreML__Specification__MILSpec__Value *
+blob_value (AneMilBuilder     *b,
+            AneMilPendingBlob *blob,
+            const gint64      *shape,
+            guint              rank)
+{
+  CoreML__Specification__MILSpec__Value *v = value_new (tensor_value_type (blob->dst_dtype, shape, rank));
+  CoreML__Specification__MILSpec__Value__BlobFileValue *bf =
+    g_new (CoreML__Specification__MILSpec__Value__BlobFileValue, 1);
+
+  blob->blob_type = blob_type_for (blob->dst_dtype);
+  blob->size = (guint64) blob->n_elements * ane_dtype_size (blob->dst_dtype);
+  blob->offset = b->blob_end;
+  b->blob_end = align64 (blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size);
+  g_ptr_array_add (b->blobs, blob);
+
+  core_ml__specification__milspec__value__blob_file_value__init (bf);
+  bf->filename = g_strdup (BLOB_FILE_NAME);
+  bf->offset = blob->offset;
+  v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE;
+  v->blobfilevalue = bf;
+  return v;
+}
+
+static gboolean
+check_storable (AneMilBuilder *b,
+                const char    *what,
+                AneDType       src,
+                AneDType       dst)
+{
+  if (blob_type_for (dst) != 0 && !ane_dtype_is_block (src) &&
+      (ane_dtype_is_float (src) == ane_dtype_is_float (dst) || src == dst))
+    return TRUE;
+  ane_mil_builder_set_error (b, g_error_new (ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                                             "const '%s': cannot store %s as %s in a MIL program",
+                                             what, ane_dtype_to_string (src), ane_dtype_to_string (dst)));
+  return FALSE;
+}
+
+const char *
+ane_mil_const_tensor (AneMilBuilder *b,
+                      const char    *hint,
+                      AneTensor     *value,
+                      AneDType       dst_dtype)
+{
+  AneSpec spec;
+  gint64 n = ane_tensor_get_n_elements (value);
+
+  ane_tensor_get_spec (value, &spec);
+  if (b->error || !check_storable (b, hint, spec.dtype, dst_dtype))
+    return ane_mil_builder_unique_name (b, hint);
+  if (n < ANE_MIL_BLOB_MIN_ELEMENTS || blob_type_for (dst_dtype) == 0)
+    {
+      g_autofree double *tmp = g_new (double, MAX (n, 1));
+      ane_dtype_decode (spec.dtype, g_bytes_get_data (ane_tensor_get_data (value), NULL), n, tmp);
+      return emit_const (b, hint, immediate_value (dst_dtype, spec.shape, spec.rank, tmp, n),
+                         dst_dtype, spec.shape, spec.rank);
+    }
+  else
+    {
+      AneMilPendingBlob *blob = g_new0 (AneMilPendingBlob, 1);
+
+      blob->source = ANE_MIL_BLOB_FROM_BYTES;
+      blob->data = g_bytes_ref (ane_tensor_get_data (value));
+      blob->src_dtype = spec.dtype;
+      blob->dst_dtype = dst_dtype;
+      blob->n_elements = n;
+      return emit_const (b, hint, blob_value (b, blob, spec.shape, spec.rank), dst_dtype,
+                         spec.shape, spec.rank);
+    }
+}
+
+const char *
+ane_mil_const_param (AneMilBuilder *b,
+                     const char    *hint,
+                     const char    *param,
+                     AneDType       src_dtype,
+                     AneDType       dst_dtype,
+                     const gint64  *shape,
+                     guint          rank)
+{
+  AneMilPendingBlob *blob;
+  gint64 n = 1;
+
+  if (b->error || !check_storable (b, param, src_dtype, dst_dtype))
+    return ane_mil_builder_unique_name (b, hint);
+  for (guint i = 0; i < rank; i++)
+    n *= shape[i];
+  blob = g_new0 (AneMilPendingBlob, 1);
+  blob->source = ANE_MIL_BLOB_FROM_PARAM;
+  blob->param = g_strdup (param);
+  blob->src_dtype = src_dtype;
+  blob->dst_dtype = dst_dtype;
+  blob->n_elements = n;
+  return emit_const (b, hint, blob_value (b, blob, shape, rank), dst_dtype, shape, rank);
+}
+
+const char *
+ane_mil_const_int (AneMilBuilder *b,
+                   const char    *hint,
+                   gint64         value)
+{
+  double v = (double) value;
+
+  return emit_const (b, hint, immediate_value (ANE_DTYPE_INT32, NULL, 0, &v, 1), ANE_DTYPE_INT32, NULL, 0);
+}
+
+const char *
+ane_mil_const_ints (AneMilBuilder *b,
+                    const char    *hint,
+                    const gint64  *values,
+                    gsize          n)
+{
+  g_autofree double *tmp = g_new (double, MAX (n, 1));
+  gint64 shape = (gint64) n;
+
+  for (gsize i = 0; i < n; i++)
+    tmp[i] = (double) values[i];
+  return emit_const (b, hint, immediate_value (ANE_DTYPE_INT32, &shape, 1, tmp, n), ANE_DTYPE_INT32, &shape, 1);
+}
+
+const char *
+ane_mil_const_float (AneMilBuilder *b,
+                     const char    *hint,
+                     AneDType       dtype,
+                     double         value)
+{
+  return emit_const (b, hint, immediate_value (dtype, NULL, 0, &value, 1), dtype, NULL, 0);
+}
+
+const char *
+ane_mil_const_floats (AneMilBuilder *b,
+                      const char    *hint,
+                      AneDType       dtype,
+                      const double  *values,
+                      const gint64  *shape,
+                      guint          rank)
+{
+  gint64 n = 1;
+
+  for (guint i = 0; i < rank; i++)
+    n *= shape[i];
+  if (n >= ANE_MIL_BLOB_MIN_ELEMENTS)
+    {
+      /* Large computed constants (RoPE tables, masks) are weights too. */
+      gsize size = ane_dtype_size (dtype) * n;
+      gpointer buf = g_malloc (MAX (size, 1));
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(AneTensor) t = NULL;
+
+      ane_dtype_encode (dtype, values, n, buf);
+      bytes = g_bytes_new_take (buf, size);
+      t = ane_tensor_new_from_bytes (hint, dtype, shape, rank, bytes, NULL);
+      return ane_mil_const_tensor (b, hint, t, dtype);
+    }
+  return emit_const (b, hint, immediate_value (dtype, shape, rank, values, n), dtype, shape, rank);
+}
+
+const char *
+ane_mil_const_bool (AneMilBuilder *b,
+                    const char    *hint,
+                    gboolean       value)
+{
+  double v = value ? 1.0 : 0.0;
+
+  return emit_const (b, hint, immediate_value (ANE_DTYPE_BOOL, NULL, 0, &v, 1), ANE_DTYPE_BOOL, NULL, 0);
+}
+
+const char *
+ane_mil_const_string (AneMilBuilder *b,
+                      const char    *hint,
+                      const char    *value)
+{
+  const char *id = ane_mil_builder_unique_name (b, hint);
+  AneMilOperation *op;
+  AneMilValueType *vt;
+
+  if (b->error)
+    return id;
+  op = g_new (AneMilOperation, 1);
+  core_ml__specification__milspec__operation__init (op);
+  op->type = g_strdup ("const");
+  op->n_attributes = 2;
+  op->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 2);
+  op->attributes[0] = attribute ("name", string_value (id));
+  op->attributes[1] = attribute ("val", string_value (value));
+  vt = tensor_value_type (ANE_DTYPE_FLOAT32, NULL, 0);
+  vt->tensortype->datatype = CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__STRING;
+  op->n_outputs = 1;
+  op->outputs = g_new (AneMilNamedValueType *, 1);
+  op->outputs[0] = named_value_type (id, vt);
+  g_ptr_array_add (b->current->ops, op);
+  /* Strings have no AneDType; lookups of them fail, which is fine: they are
+   * only ever passed as parameters. */
+  return id;
+}
+
+/* --- ops ---------------------------------------------------------------- */
+
+AneMilOpCall *
+ane_mil_op_begin (AneMilBuilder *b,
+                  const char    *type,
+                  const char    *hint)
+{
+  AneMilOpCall *call = g_new0 (AneMilOpCall, 1);
+
+  call->b = b;
+  call->op = g_new (AneMilOperation, 1);
+  core_ml__specification__milspec__operation__init (call->op);
+  call->op->type = g_strdup (type);
+  call->hint = g_strdup (hint ? hint : type);
+  call->inputs = g_ptr_array_new ();
+  call->outputs = g_ptr_array_new ();
+  return call;
+}
+
+static CoreML__Specification__MILSpec__Operation__InputsEntry *
+input_entry (const char  *param,
+             const char **values,
+             guint        n)
+{
+  CoreML__Specification__MILSpec__Operation__InputsEntry *e =
+    g_new (CoreML__Specification__MILSpec__Operation__InputsEntry, 1);
+  AneMilArgument *arg = g_new (AneMilArgument, 1);
+
+  core_ml__specification__milspec__operation__inputs_entry__init (e);
+  core_ml__specification__milspec__argument__init (arg);
+  arg->n_arguments = n;
+  arg->arguments = g_new (AneMilBinding *, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    {
+      AneMilBinding *bind = g_new (AneMilBinding, 1);
+
+      core_ml__specification__milspec__argument__binding__init (bind);
+      bind->binding_case = CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME;
+      bind->name = g_strdup (values[i]);
+      arg->arguments[i] = bind;
+    }
+  e->key = g_strdup (param);
+  e->value = arg;
+  return e;
+}
+
+void
+ane_mil_op_args (AneMilOpCall *call,
+                 const char   *param,
+                 const char  **values,
+                 guint         n)
+{
+  g_ptr_array_add (call->inputs, input_entry (param, values, n));
+}
+
+void
+ane_mil_op_arg (AneMilOpCall *call,
+                const char   *param,
+                const char   *value)
+{
+  ane_mil_op_args (call, param, &value, 1);
+}
+
+const char *
+ane_mil_op_output_named (AneMilOpCall *call,
+                         const char   *name,
+                         AneDType      dtype,
+                         const gint64 *shape,
+                         guint         rank)
+{
+  const char *id = ane_mil_builder_unique_name (call->b, name);
+
+  g_ptr_array_add (call->outputs, named_value_type (id, tensor_value_type (dtype, shape, rank)));
+  record_spec (call->b, id, dtype, shape, rank);
+  return id;
+}
+
+const char *
+ane_mil_op_output (AneMilOpCall *call,
+                   AneDType      dtype,
+                   const gint64 *shape,
+                   guint         rank)
+{
+  return ane_mil_op_output_named (call, call->hint, dtype, shape, rank);
+}
+
+void
+ane_mil_op_end (AneMilOpCall *call)
+{
+  AneMilBuilder *b = call->b;
+  AneMilOperation *op = call->op;
+  g_autofree const char **params = g_new0 (const char *, call->inputs->len + 1);
+  GError *error = NULL;
+
+  op->n_inputs = call->inputs->len;
+  op->inputs = (CoreML__Specification__MILSpec__Operation__InputsEntry **) g_ptr_array_free (call->inputs, FALSE);
+  op->n_outputs = call->outputs->len;
+  op->outputs = (AneMilNamedValueType **) g_ptr_array_free (call->outputs, FALSE);
+  op->n_attributes = 1;
+  op->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 1);
+  op->attributes[0] = attribute ("name", string_value (op->n_outputs ? op->outputs[0]->name : call->hint));
+
+  for (guint i = 0; i < op->n_inputs; i++)
+    params[i] = op->inputs[i]->key;
+  if (b->error == NULL &&
+      !ane_mil_opdef_check_call (op->type, b->target, params, op->n_inputs, &error))
+    ane_mil_builder_set_error (b, error);
+
+  if (b->error == NULL)
+    g_ptr_array_add (b->current->ops, op);
+  else
+    free_message (op);
+  g_free (call->hint);
+  g_free (call);
+}
+
+const char *
+ane_mil_op (AneMilBuilder *b,
+            const char    *type,
+            const char    *hint,
+            AneDType       out_dtype,
+            const gint64  *out_shape,
+            guint          out_rank,
+            ...)
+{
+  AneMilOpCall *call = ane_mil_op_begin (b, type, hint);
+  const char *out;
+  va_list args;
+
+  va_start (args, out_rank);
+  for (const char *param = va_arg (args, const char *); param; param = va_arg (args, const char *))
+    {
+      const char *value = va_arg (args, const char *);
+      if (value != NULL)   /* an absent optional parameter */
+        ane_mil_op_arg (call, param, value);
+    }
+  va_end (args);
+  out = ane_mil_op_output (call, out_dtype, out_shape, out_rank);
+  ane_mil_op_end (call);
+  return out;
+}
+
+/* --- finishing ---------------------------------------------------------- */
+
+static CoreML__Specification__MILSpec__Function *
+build_function (AneMilBuilder *b,
+                FunctionState *f)
+{
+  CoreML__Specification__MILSpec__Function *fn = g_new (CoreML__Specification__MILSpec__Function, 1);
+  CoreML__Specification__MILSpec__Function__BlockSpecializationsEntry *entry =
+    g_new (CoreML__Specification__MILSpec__Function__BlockSpecializationsEntry, 1);
+  AneMilBlock *block = g_new (AneMilBlock, 1);
+  guint n;
+
+  core_ml__specification__milspec__function__init (fn);
+  core_ml__specification__milspec__function__block_specializations_entry__init (entry);
+  core_ml__specification__milspec__block__init (block);
+
+  n = f->outputs->len;
+  block->n_outputs = n;
+  block->outputs = (char **) g_ptr_array_steal (f->outputs, NULL);
+  n = f->ops->len;
+  block->n_operations = n;
+  block->operations = (AneMilOperation **) g_ptr_array_steal (f->ops, NULL);
+
+  fn->n_inputs = f->inputs->len;
+  fn->inputs = (AneMilNamedValueType **) g_ptr_array_steal (f->inputs, NULL);
+  fn->opset = g_strdup (ane_mil_target_opset (b->target));
+  entry->key = g_strdup (fn->opset);
+  entry->value = block;
+  fn->n_block_specializations = 1;
+  fn->block_specializations = g_new (CoreML__Specification__MILSpec__Function__BlockSpecializationsEntry *, 1);
+  fn->block_specializations[0] = entry;
+  return fn;
+}
+
+AneMilProgram *
+ane_mil_builder_finish (AneMilBuilder  *b,
+                        GPtrArray     **blobs,
+                        guint64        *weight_size,
+                        GError        **error)
+{
+  AneMilProgram *program;
+
+  if (!ane_mil_builder_propagate_error (b, error))
+    return NULL;
+  program = g_new (AneMilProgram, 1);
+  core_ml__specification__milspec__program__init (program);
+  program->version = 1;
+  program->n_functions = b->functions->len;
+  program->functions = g_new (CoreML__Specification__MILSpec__Program__FunctionsEntry *, MAX (b->functions->len, 1));
+  for (guint i = 0; i < b->functions->len; i++)
+    {
+      FunctionState *f = g_ptr_array_index (b->functions, i);
+      CoreML__Specification__MILSpec__Program__FunctionsEntry *e =
+        g_new (CoreML__Specification__MILSpec__Program__FunctionsEntry, 1);
+
+      core_ml__specification__milspec__program__functions_entry__init (e);
+      e->key = g_strdup (f->name);
+      e->value = build_function (b, f);
+      program->functions[i] = e;
+    }
+  if (weight_size)
+    *weight_size = b->blobs->len ? b->blob_end : 0;
+  if (blobs)
+    *blobs = g_ptr_array_ref (b->blobs);
+  return program;
+}

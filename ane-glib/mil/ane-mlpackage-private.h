@@ -1,0 +1,135 @@
+/* ane-mlpackage-private.h: the .mlpackage reader and bundle writer (internal)
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "ane-private.h"
+#include "ane-package.h"
+#include "mil/ane-milblob-private.h"
+#include "mil/ane-coreml-proto-private.h"
+
+G_BEGIN_DECLS
+
+/* A file of the manifest's itemInfoEntries. */
+typedef struct {
+  char *identifier;   /* the key, a UUID */
+  char *author;
+  char *description;
+  char *name;
+  char *path;         /* relative to <package>/Data */
+} AneMLPackageItem;
+
+typedef struct _AneMLPackage AneMLPackage;
+
+/* ---- MIL type facts ---- */
+
+/* The MIL DataType's blob type and bits per element; FALSE for types that
+ * have no blob form (bool, string, fp64, int64, uint64). */
+gboolean      ane_mil_dtype_blob_info      (int                mil_dtype,
+                                            AneMilBlobDataType *blob_dtype,
+                                            guint              *bits);
+/* "fp16", "int4", ... as in MIL text; "unknown" otherwise. */
+const char   *ane_mil_dtype_to_string      (int                mil_dtype);
+/* The AneDType of a MIL DataType, if there is one. */
+gboolean      ane_mil_dtype_to_ane         (int                mil_dtype,
+                                            AneDType          *dtype);
+/* The AneDType of an ArrayFeatureType.ArrayDataType (FLOAT32, FLOAT16, INT32, INT8). */
+gboolean      ane_array_dtype_to_ane       (int                array_dtype,
+                                            AneDType          *dtype);
+/* Element count of a fully known tensor type; FALSE (with error) for
+ * unknown dimensions or ranks, or overflow. */
+gboolean      ane_mil_tensor_type_n_elements (const AneMilTensorType *type,
+                                              guint64           *n_elements,
+                                              GError           **error);
+
+/* ---- the package ---- */
+
+AneMLPackage *ane_mlpackage_open           (const char        *path,
+                                            GError           **error);
+void          ane_mlpackage_free           (AneMLPackage      *self);
+
+const char   *ane_mlpackage_get_path       (AneMLPackage      *self);
+const char   *ane_mlpackage_get_file_format_version (AneMLPackage *self);
+/* Items in manifest order; the root model item. */
+GPtrArray    *ane_mlpackage_get_items      (AneMLPackage      *self);
+const AneMLPackageItem *ane_mlpackage_get_root_item (AneMLPackage *self);
+/* model.mlmodel and its directory ("@model_path"), under the package path
+ * as it was given. */
+const char   *ane_mlpackage_get_model_path (AneMLPackage      *self);
+const char   *ane_mlpackage_get_model_dir  (AneMLPackage      *self);
+/* The weights directory (the item named "weights", else @model_path/weights),
+ * or NULL if there is none. */
+const char   *ane_mlpackage_get_weights_dir (AneMLPackage     *self);
+
+/* The parsed model (owned by the package; its program is an ML program). */
+AneCoreMLModel *ane_mlpackage_get_model    (AneMLPackage      *self);
+AneMilProgram  *ane_mlpackage_get_program  (AneMLPackage      *self);
+
+/* The whole mapped weight file a BlobFileValue names ("@model_path/weights/
+ * weight.bin"), or NULL with an error if it does not exist. Zero-copy. */
+GBytes       *ane_mlpackage_get_weight_file (AneMLPackage     *self,
+                                             const char       *file_name,
+                                             GError          **error);
+/* The data of the blob whose record is at @offset in @file_name, checked
+ * (header, sentinel, bounds; see ane-milblob-private.h). Zero-copy: the bytes
+ * keep the mapping alive. */
+GBytes       *ane_mlpackage_dup_blob       (AneMLPackage      *self,
+                                            const char        *file_name,
+                                            guint64            offset,
+                                            AneMilBlobRecord  *record,
+                                            GError           **error);
+/* The data of a BlobFileValue Value, checked against the value's tensor type
+ * (data type and size). */
+GBytes       *ane_mlpackage_dup_value_blob (AneMLPackage      *self,
+                                            const AneMilValue *value,
+                                            GError           **error);
+/* Sum of sizeInBytes over the distinct blobs the program references. */
+guint64       ane_mlpackage_get_weight_bytes (AneMLPackage    *self);
+
+/* Building a bundle atomically. A staging area is a temporary sibling
+ * directory of @path: fill <staging>/Data (stream weights straight into it),
+ * then commit, which writes the model and Manifest.json and renames the
+ * staging directory into place. Freeing an uncommitted staging area removes
+ * it. Without @overwrite an existing @path is an error (checked at creation
+ * and again at commit) and is left alone; with it, the old bundle is replaced
+ * only once the new one is complete. */
+typedef struct _AneMLPackageStaging AneMLPackageStaging;
+
+AneMLPackageStaging *ane_mlpackage_staging_new (const char  *path,
+                                                gboolean     overwrite,
+                                                GError     **error);
+/* The temporary package root and its Data directory (both exist). */
+const char   *ane_mlpackage_staging_get_dir      (AneMLPackageStaging *staging);
+const char   *ane_mlpackage_staging_get_data_dir (AneMLPackageStaging *staging);
+/* Writes @model to Data/<root item path> and @manifest to Manifest.json,
+ * checks every manifest item exists, then moves the bundle into place. */
+gboolean      ane_mlpackage_staging_commit  (AneMLPackageStaging  *staging,
+                                             JsonNode             *manifest,
+                                             const AneCoreMLModel *model,
+                                             GError              **error);
+void          ane_mlpackage_staging_free    (AneMLPackageStaging  *staging);
+
+/* Apple's default manifest: model.mlmodel (the root) and weights under
+ * com.apple.CoreML, with fresh UUIDs. */
+JsonNode     *ane_mlpackage_manifest_new_default (void);
+
+/* Writes this package (same manifest, re-serialized model, same files). */
+gboolean      ane_mlpackage_save           (AneMLPackage      *self,
+                                            const char        *path,
+                                            gboolean           overwrite,
+                                            GError           **error);
+/* The manifest as Apple's tools print it: 4-space indent, sorted keys,
+ * `"key": value`, trailing newline. */
+char         *ane_mlpackage_manifest_to_string (JsonNode      *manifest);
+JsonNode     *ane_mlpackage_get_manifest   (AneMLPackage      *self);
+
+/* The reader behind an AnePackage (owned by it). */
+AneMLPackage *ane_package_get_mlpackage    (AnePackage        *package);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMLPackage, ane_mlpackage_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMLPackageStaging, ane_mlpackage_staging_free)
+
+G_END_DECLS

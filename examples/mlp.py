@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+# mlp.py: a two-layer perceptron with ane-glib from Python
+#
+#     y = softmax(gelu(x @ W1 + b1) @ W2 + b2)
+#
+# Builds the graph with the PyGObject bindings, runs it on the reference
+# backend, prints the class probabilities and checks them against numpy.
+#
+#     GI_TYPELIB_PATH=... /usr/bin/python3 mlp.py
+#
+# SPDX-License-Identifier: MIT
+
+import math
+import sys
+
+import gi
+
+gi.require_version("Ane", "1.0")
+from gi.repository import Ane, GLib  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+def tensor(name, array):
+    """numpy float32 array -> concrete Ane.Tensor"""
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    return Ane.Tensor.new_from_bytes(name, Ane.DType.FLOAT32, list(array.shape),
+                                     GLib.Bytes.new(array.tobytes()))
+
+
+def array(t):
+    """concrete float32 Ane.Tensor -> numpy array"""
+    return np.frombuffer(t.get_data().get_data(), np.float32).reshape(t.get_shape())
+
+
+def main():
+    rng = np.random.default_rng(0)
+    batch, n_in, hidden, n_out = 2, 4, 8, 3
+    w1 = rng.standard_normal((n_in, hidden)).astype(np.float32) * 0.5
+    b1 = rng.standard_normal(hidden).astype(np.float32) * 0.1
+    w2 = rng.standard_normal((hidden, n_out)).astype(np.float32) * 0.5
+    b2 = rng.standard_normal(n_out).astype(np.float32) * 0.1
+    x = rng.standard_normal((batch, n_in)).astype(np.float32)
+
+    try:
+        g = Ane.Graph.new()
+        xin = g.input("x", Ane.DType.FLOAT32, [batch, n_in])
+        # Weights baked into the graph as named params.
+        h = g.add(g.matmul(xin, g.param_with_value(tensor("w1", w1)), False, False),
+                  g.param_with_value(tensor("b1", b1)))
+        h = g.gelu(h, Ane.GeluApproximation.EXACT)
+        logits = g.add(g.matmul(h, g.param_with_value(tensor("w2", w2)), False, False),
+                       g.param_with_value(tensor("b2", b2)))
+        g.add_output("probabilities", g.softmax(logits, -1))
+
+        exe = Ane.Executable.new(g, Ane.Backend.REFERENCE)
+        exe.compile(None)
+        probs = array(exe.run([tensor("x", x)], None)[0])
+    except GLib.Error as err:          # every failure is a GLib.Error in the Ane domain
+        print(f"ane-glib failed: {err.message}", file=sys.stderr)
+        return 1
+
+    for i, row in enumerate(probs):
+        print(f"sample {i}:", " ".join(f"{p:.6f}" for p in row))
+
+    # The same maths in numpy.
+    erf = np.vectorize(math.erf)
+    hh = x.astype(np.float64) @ w1 + b1
+    hh = 0.5 * hh * (1 + erf(hh / math.sqrt(2)))
+    z = hh @ w2 + b2
+    want = np.exp(z - z.max(-1, keepdims=True))
+    want /= want.sum(-1, keepdims=True)
+    if not np.allclose(probs, want, rtol=1e-5, atol=1e-6):
+        print("MISMATCH against numpy", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+/* transformer-block.c: one LLaMA-style decoder block with ane-glib
+ *
+ *     h   = x + Wo · attention(rope(Wq · rms_norm(x)), rope(Wk · rms_norm(x)), Wv · rms_norm(x))
+ *     out = h + W2 · (silu(W1 · rms_norm(h)) * W3 · rms_norm(h))
+ *
+ * with causal grouped-query attention (4 query heads sharing 2 key/value
+ * heads), NeoX-style rotary embeddings and a SwiGLU feed-forward network.
+ * The weights are deterministic pseudo-random numbers baked into the graph
+ * with ane_graph_param_with_value(); the block runs on the reference backend
+ * on a [1, seq, dim] input and prints the output's shape, a few values and a
+ * checksum.
+ *
+ *     transformer-block [--seq N] [--dim N]
+ *
+ * examples/transformer_block.py builds the same block from Python and checks
+ * it against numpy.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include <ane-glib/ane-glib.h>
+
+#define N_HEADS     4
+#define N_KV_HEADS  2
+#define ROPE_THETA  10000.0
+#define NORM_EPS    1e-5
+
+typedef struct
+{
+  gint64  seq;       /* tokens */
+  gint64  dim;       /* model width */
+  gint64  head_dim;  /* dim / N_HEADS */
+  gint64  ffn_dim;   /* hidden width of the feed-forward network */
+  guint64 rng;       /* state of the weight generator */
+} Block;
+
+/* xorshift64*: a tiny deterministic generator, uniform in [-1, 1). */
+static float
+next_uniform (guint64 *state)
+{
+  guint64 x = *state;
+
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  return (float) ((x * G_GUINT64_CONSTANT (2685821657736338717)) >> 40) / (float) (1 << 23) - 1.0f;
+}
+
+/* A [rows, cols] projection with values uniform in ±1/sqrt(rows), baked into
+ * the graph as a named param (names follow Meta's LLaMA checkpoints) (it could be rebound later with
+ * ane_executable_set_param()). */
+static AneTensor *
+weight (AneGraph    *g,
+        Block       *blk,
+        const char  *name,
+        gint64       rows,
+        gint64       cols,
+        GError     **error)
+{
+  const gint64 shape[] = { rows, cols };
+  gsize n = (gsize) (rows * cols);
+  g_autofree float *values = g_new (float, n);
+  g_autoptr(AneTensor) value = NULL;
+
+  for (gsize i = 0; i < n; i++)
+    values[i] = next_uniform (&blk->rng) / sqrtf ((float) rows);
+  value = ane_tensor_new_from_floats (name, shape, 2, values, n, error);
+  return value ? ane_graph_param_with_value (g, value, error) : NULL;
+}
+
+/* An RMSNorm gain vector, close to 1. */
+static AneTensor *
+norm_weight (AneGraph    *g,
+             Block       *blk,
+             const char  *name,
+             GError     **error)
+{
+  const gint64 shape[] = { blk->dim };
+  g_autofree float *values = g_new (float, blk->dim);
+  g_autoptr(AneTensor) value = NULL;
+
+  for (gint64 i = 0; i < blk->dim; i++)
+    values[i] = 1.0f + 0.1f * next_uniform (&blk->rng);
+  value = ane_tensor_new_from_floats (name, shape, 1, values, (gsize) blk->dim, error);
+  return value ? ane_graph_param_with_value (g, value, error) : NULL;
+}
+
+/* [1, S, heads·hd] -> [1, heads, S, hd]: the layout attention and rope expect. */
+static AneTensor *
+split_heads (AneGraph   *g,
+             Block      *blk,
+             AneTensor  *x,
+             gint64      heads,
+             GError    **error)
+{
+  const gint64 shape[] = { 1, blk->seq, heads, blk->head_dim };
+  const gint64 perm[] = { 0, 2, 1, 3 };
+  g_autoptr(AneTensor) r = ane_graph_reshape (g, x, shape, 4, error);
+
+  return r ? ane_graph_transpose (g, r, perm, 4, error) : NULL;
+}
+
+/* [1, H, S, hd] -> [1, S, H·hd] */
+static AneTensor *
+merge_heads (AneGraph   *g,
+             Block      *blk,
+             AneTensor  *x,
+             GError    **error)
+{
+  const gint64 perm[] = { 0, 2, 1, 3 };
+  const gint64 shape[] = { 1, blk->seq, blk->dim };
+  g_autoptr(AneTensor) t = ane_graph_transpose (g, x, perm, 4, error);
+
+  return t ? ane_graph_reshape (g, t, shape, 3, error) : NULL;
+}
+
+/* Self-attention sub-block: returns x + Wo · attention(...). */
+static AneTensor *
+attention_block (AneGraph   *g,
+                 Block      *blk,
+                 AneTensor  *x,
+                 AneTensor  *positions,
+                 GError    **error)
+{
+  const gint64 kv_dim = N_KV_HEADS * blk->head_dim;
+  g_autoptr(AneTensor) norm_w = NULL, wq = NULL, wk = NULL, wv = NULL, wo = NULL;
+  g_autoptr(AneTensor) h = NULL, q = NULL, k = NULL, v = NULL;
+  g_autoptr(AneTensor) qh = NULL, kh = NULL, vh = NULL, qr = NULL, kr = NULL;
+  g_autoptr(AneTensor) attn = NULL, merged = NULL, proj = NULL;
+
+  ane_graph_push_scope (g, "attention");
+
+  if (!(norm_w = norm_weight (g, blk, "layers.0.attention_norm", error)) ||
+      !(wq = weight (g, blk, "layers.0.attention.wq", blk->dim, blk->dim, error)) ||
+      !(wk = weight (g, blk, "layers.0.attention.wk", blk->dim, kv_dim, error)) ||
+      !(wv = weight (g, blk, "layers.0.attention.wv", blk->dim, kv_dim, error)) ||
+      !(wo = weight (g, blk, "layers.0.attention.wo", blk->dim, blk->dim, error)))
+    goto out;
+
+  /* Pre-norm, then the three projections, split into heads. */
+  if (!(h = ane_graph_rms_norm (g, x, norm_w, NORM_EPS, error)) ||
+      !(q = ane_graph_matmul (g, h, wq, FALSE, FALSE, error)) ||
+      !(k = ane_graph_matmul (g, h, wk, FALSE, FALSE, error)) ||
+      !(v = ane_graph_matmul (g, h, wv, FALSE, FALSE, error)) ||
+      !(qh = split_heads (g, blk, q, N_HEADS, error)) ||
+      !(kh = split_heads (g, blk, k, N_KV_HEADS, error)) ||
+      !(vh = split_heads (g, blk, v, N_KV_HEADS, error)))
+    goto out;
+
+  /* Rotary position embedding of queries and keys. */
+  if (!(qr = ane_graph_rope (g, qh, positions, ANE_ROPE_NEOX, ROPE_THETA, 0, error)) ||
+      !(kr = ane_graph_rope (g, kh, positions, ANE_ROPE_NEOX, ROPE_THETA, 0, error)))
+    goto out;
+
+  /* Causal grouped-query attention: query head h reads kv head h / 2.
+   * scale 0 means 1/sqrt(head_dim); softcap 0 means none. */
+  if (!(attn = ane_graph_attention (g, qr, kr, vh, NULL, TRUE, 0.0, 0.0, error)) ||
+      !(merged = merge_heads (g, blk, attn, error)) ||
+      !(proj = ane_graph_matmul (g, merged, wo, FALSE, FALSE, error)))
+    goto out;
+
+  ane_graph_pop_scope (g);
+  return ane_graph_add (g, x, proj, error);   /* residual */
+
+out:
+  ane_graph_pop_scope (g);
+  return NULL;
+}
+
+/* SwiGLU feed-forward sub-block: returns x + W2 · (silu(W1 · n) * W3 · n). */
+static AneTensor *
+ffn_block (AneGraph   *g,
+           Block      *blk,
+           AneTensor  *x,
+           GError    **error)
+{
+  g_autoptr(AneTensor) norm_w = NULL, w1 = NULL, w2 = NULL, w3 = NULL;
+  g_autoptr(AneTensor) h = NULL, gate = NULL, up = NULL, act = NULL, prod = NULL, down = NULL;
+
+  ane_graph_push_scope (g, "ffn");
+
+  if (!(norm_w = norm_weight (g, blk, "layers.0.ffn_norm", error)) ||
+      !(w1 = weight (g, blk, "layers.0.feed_forward.w1", blk->dim, blk->ffn_dim, error)) ||
+      !(w2 = weight (g, blk, "layers.0.feed_forward.w2", blk->ffn_dim, blk->dim, error)) ||
+      !(w3 = weight (g, blk, "layers.0.feed_forward.w3", blk->dim, blk->ffn_dim, error)))
+    goto out;
+
+  if (!(h = ane_graph_rms_norm (g, x, norm_w, NORM_EPS, error)) ||
+      !(gate = ane_graph_matmul (g, h, w1, FALSE, FALSE, error)) ||
+      !(up = ane_graph_matmul (g, h, w3, FALSE, FALSE, error)) ||
+      !(act = ane_graph_silu (g, gate, error)) ||
+      !(prod = ane_graph_mul (g, act, up, error)) ||
+      !(down = ane_graph_matmul (g, prod, w2, FALSE, FALSE, error)))
+    goto out;
+
+  ane_graph_pop_scope (g);
+  return ane_graph_add (g, x, down, error);   /* residual */
+
+out:
+  ane_graph_pop_scope (g);
+  return NULL;
+}
+
+static AneGraph *
+build_block (Block   *blk,
+             GError **error)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  const gint64 x_shape[] = { 1, blk->seq, blk->dim };
+  const gint64 pos_shape[] = { blk->seq };
+  g_autofree gint32 *pos_values = g_new (gint32, blk->seq);
+  g_autoptr(AneTensor) x = NULL, pos_value = NULL, positions = NULL, h = NULL, out = NULL;
+
+  /* Token positions 0..seq-1, a constant of the graph. */
+  for (gint64 i = 0; i < blk->seq; i++)
+    pos_values[i] = (gint32) i;
+
+  if (!(x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, x_shape, 3, error)) ||
+      !(pos_value = ane_tensor_new_from_ints ("positions", pos_shape, 1, pos_values,
+                                              (gsize) blk->seq, error)) ||
+      !(positions = ane_graph_const (g, pos_value, error)))
+    return NULL;
+
+  ane_graph_push_scope (g, "layers.0");
+  h = attention_block (g, blk, x, positions, error);
+  out = h ? ffn_block (g, blk, h, error) : NULL;
+  ane_graph_pop_scope (g);
+  if (out == NULL || !ane_graph_add_output (g, "out", out, error))
+    return NULL;
+  return g_steal_pointer (&g);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(AneGraph) graph = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(AneTensor) x = NULL;
+  g_autoptr(GPtrArray) params = NULL;
+  g_autoptr(GPtrArray) outputs = NULL;
+  g_autofree float *x_values = NULL;
+  g_autofree float *y = NULL;
+  gint seq = 8, dim = 64;
+  gsize n = 0;
+  double sum = 0.0, sum_abs = 0.0;
+  guint rank = 0;
+  const gint64 *shape;
+  AneTensor *out;
+  Block blk = { 0 };
+  const GOptionEntry entries[] = {
+    { "seq", 's', 0, G_OPTION_ARG_INT, &seq, "Number of tokens (default 8)", "N" },
+    { "dim", 'd', 0, G_OPTION_ARG_INT, &dim, "Model width, a multiple of 8 (default 64)", "N" },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new ("- run one LLaMA-style transformer block");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  /* Each head needs an even width for the rotary pairs. */
+  if (seq < 1 || seq > 4096 || dim < 8 || dim > 4096 || dim % (2 * N_HEADS) != 0)
+    {
+      g_printerr ("--seq must be in 1..4096 and --dim a multiple of %d in 8..4096\n",
+                  2 * N_HEADS);
+      return EXIT_FAILURE;
+    }
+
+  blk.seq = seq;
+  blk.dim = dim;
+  blk.head_dim = dim / N_HEADS;
+  blk.ffn_dim = 3 * dim;
+  blk.rng = G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+
+  graph = build_block (&blk, &error);
+  if (graph == NULL)
+    {
+      g_printerr ("building the block failed: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  params = ane_graph_list_params (graph);
+  g_print ("graph: %u nodes, %u params\n", ane_graph_get_n_nodes (graph), params->len);
+
+  exe = ane_executable_new (graph, ANE_BACKEND_REFERENCE);
+  if (!ane_executable_compile (exe, NULL, &error))
+    {
+      g_printerr ("compiling failed: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  /* The input activations: the same generator, continued. */
+  x_values = g_new (float, seq * dim);
+  for (gint i = 0; i < seq * dim; i++)
+    x_values[i] = next_uniform (&blk.rng);
+  x = ane_tensor_new_from_floats ("x", (const gint64[]) { 1, seq, dim }, 3,
+                                  x_values, (gsize) (seq * dim), &error);
+  if (x == NULL ||
+      (outputs = ane_executable_run (exe, &x, 1, NULL, &error)) == NULL ||
+      (y = ane_tensor_dup_floats (g_ptr_array_index (outputs, 0), &n, &error)) == NULL)
+    {
+      g_printerr ("running failed: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  out = g_ptr_array_index (outputs, 0);
+  shape = ane_tensor_get_shape (out, &rank);
+  g_print ("output '%s': [", ane_tensor_get_name (out));
+  for (guint i = 0; i < rank; i++)
+    g_print (i ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, shape[i]);
+  g_print ("]\n");
+
+  g_print ("out[0, 0, :4] = %.6f %.6f %.6f %.6f\n", y[0], y[1], y[2], y[3]);
+  g_print ("out[0, %d, :4] = %.6f %.6f %.6f %.6f\n", seq - 1,
+           y[(seq - 1) * dim], y[(seq - 1) * dim + 1], y[(seq - 1) * dim + 2], y[(seq - 1) * dim + 3]);
+  for (gsize i = 0; i < n; i++)
+    {
+      sum += y[i];
+      sum_abs += fabs (y[i]);
+    }
+  g_print ("checksum: sum %.6f, sum |x| %.6f\n", sum, sum_abs);
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,109 @@
+/* test-graph.vala: the library through its Vala bindings
+ *
+ * Builds relu(x·w + b) and its softmax, runs it on the reference backend and
+ * compares with numbers worked out by hand; then checks that a bad operand
+ * surfaces as an Ane.Error. Exits non-zero on any mismatch.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+int failures = 0;
+
+void check_values (string what, float[] got, float[] want) {
+    if (got.length != want.length) {
+        stderr.printf ("FAIL %s: %d values, expected %d\n", what, got.length, want.length);
+        failures++;
+        return;
+    }
+    for (int i = 0; i < want.length; i++) {
+        if (Math.fabsf (got[i] - want[i]) > 1e-6f + 1e-5f * Math.fabsf (want[i])) {
+            stderr.printf ("FAIL %s[%d]: got %.9g, expected %.9g\n", what, i, got[i], want[i]);
+            failures++;
+        }
+    }
+}
+
+void check_shape (string what, Ane.Tensor t, int64[] want) {
+    unowned int64[] shape = t.get_shape ();
+    bool same = shape.length == want.length;
+    for (int i = 0; same && i < want.length; i++)
+        same = shape[i] == want[i];
+    if (!same) {
+        stderr.printf ("FAIL %s: unexpected shape\n", what);
+        failures++;
+    }
+}
+
+void test_mlp_softmax () throws GLib.Error {
+    var g = new Ane.Graph ();
+    int64[] x_shape = { 2, 3 };
+    int64[] w_shape = { 3, 2 };
+    int64[] b_shape = { 2 };
+
+    var x = g.input ("x", Ane.DType.FLOAT32, x_shape);
+    var w = g.@const (new Ane.Tensor.from_floats ("w", w_shape, { 1f, -1f, 0f, 2f, 0.5f, 1f }));
+    var b = g.@const (new Ane.Tensor.from_floats ("b", b_shape, { -1f, -4f }));
+    var h = g.relu (g.add (g.matmul (x, w, false, false), b));
+    var p = g.softmax (h, -1);
+    g.add_output ("h", h);
+    g.add_output ("p", p);
+
+    var exe = new Ane.Executable (g, Ane.Backend.REFERENCE);
+    exe.compile ();
+    Ane.Tensor[] inputs = {
+        new Ane.Tensor.from_floats ("x", x_shape, { 1f, 2f, 3f, -1f, 0f, 2f })
+    };
+    var outputs = exe.run (inputs);
+    if (outputs.length != 2) {
+        stderr.printf ("FAIL: %u outputs, expected 2\n", outputs.length);
+        failures++;
+        return;
+    }
+
+    /* x·w = [[2.5, 6], [0, 3]]; + b = [[1.5, 2], [-1, -1]]; relu = [[1.5, 2], [0, 0]] */
+    check_shape ("h", outputs[0], { 2, 2 });
+    check_values ("h", outputs[0].dup_floats (), { 1.5f, 2f, 0f, 0f });
+
+    /* softmax of [1.5, 2] is [1, e^0.5] / (1 + e^0.5); of [0, 0] it is [0.5, 0.5] */
+    float s = 1f / (1f + (float) Math.exp (0.5));
+    check_shape ("p", outputs[1], { 2, 2 });
+    check_values ("p", outputs[1].dup_floats (), { s, 1f - s, 0.5f, 0.5f });
+}
+
+void test_error_domain () {
+    var g = new Ane.Graph ();
+    try {
+        int64[] a_shape = { 2, 3 };
+        int64[] b_shape = { 4 };
+        var a = g.input ("a", Ane.DType.FLOAT32, a_shape);
+        var b = g.input ("b", Ane.DType.FLOAT32, b_shape);
+        g.add (a, b);
+        stderr.printf ("FAIL: add of [2,3] and [4] did not throw\n");
+        failures++;
+    } catch (Ane.Error.SHAPE e) {
+        if (!("float32[2,3]" in e.message) || !("float32[4]" in e.message)) {
+            stderr.printf ("FAIL: the message does not name the shapes: %s\n", e.message);
+            failures++;
+        }
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: expected Ane.Error.SHAPE, got %s\n", e.message);
+        failures++;
+    }
+}
+
+int main () {
+    try {
+        test_mlp_softmax ();
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: %s\n", e.message);
+        failures++;
+    }
+    test_error_domain ();
+
+    if (failures > 0) {
+        stderr.printf ("%d failure(s)\n", failures);
+        return 1;
+    }
+    print ("vala bindings: all checks passed\n");
+    return 0;
+}
