@@ -96,6 +96,8 @@ ane_executable_new (AneGraph   *graph,
  * ane_executable_get_graph:
  * @self: an executable
  *
+ * The graph this executable runs.
+ *
  * Returns: (transfer none): the graph
  */
 AneGraph *
@@ -124,6 +126,8 @@ ane_executable_get_backend (AneExecutable *self)
 /**
  * ane_executable_is_compiled:
  * @self: an executable
+ *
+ * Whether the executable is ready to run.
  *
  * Returns: %TRUE once [method@Ane.Executable.compile] succeeded
  */
@@ -228,6 +232,8 @@ ane_executable_compile_async (AneExecutable       *self,
  * @self: an executable
  * @result: the #GAsyncResult given to the callback
  * @error: return location for a #GError
+ *
+ * Finishes [method@Ane.Executable.compile_async].
  *
  * Returns: %TRUE if compiling succeeded
  */
@@ -434,6 +440,8 @@ ane_executable_run_async (AneExecutable       *self,
  * @self: an executable
  * @result: the #GAsyncResult given to the callback
  * @error: return location for a #GError
+ *
+ * Finishes [method@Ane.Executable.run_async].
  *
  * Returns: (transfer container) (element-type AneTensor): the outputs
  */

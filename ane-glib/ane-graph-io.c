@@ -1046,7 +1046,7 @@ ane_graph_new_from_json (const char  *json,
  *
  * Loads a saved graph: the JSON document, and the safetensors weights file it
  * names (resolved relative to the JSON file's directory). See
- * [func@Ane.Graph.new_from_json] for the checks made and the errors raised;
+ * [ctor@Ane.Graph.new_from_json] for the checks made and the errors raised;
  * messages name @json_path or the weights file.
  *
  * The weights are mapped, not read: the loaded consts and params view the

@@ -41,6 +41,11 @@ const AneGraphOutput *ane_graph_get_output     (AneGraph    *self,
 const AneSpec        *ane_graph_value_spec     (AneGraph    *self,
                                                 AneValueRef  ref);
 
+/* needed[] (one per node, zeroed) gets TRUE for every node an output or a
+ * side effect depends on. */
+void                  ane_graph_mark_needed    (AneGraph    *self,
+                                                gboolean    *needed);
+
 /* The generic builder used by every op method, the JSON loader and lowering tests. */
 AneTensor *ane_graph_add_node   (AneGraph         *self,
                                  AneOpKind         kind,

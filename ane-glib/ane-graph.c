@@ -176,6 +176,8 @@ ane_graph_value_spec (AneGraph    *self,
  * ane_graph_get_n_nodes:
  * @self: a graph
  *
+ * The number of nodes in the graph.
+ *
  * Returns: the number of nodes (sources included)
  */
 guint
@@ -871,6 +873,8 @@ list_sources (AneGraph  *self,
  * ane_graph_list_inputs:
  * @self: a graph
  *
+ * The graph inputs as symbolic tensors.
+ *
  * Returns: (transfer container) (element-type AneTensor): the inputs, in declaration order
  */
 GPtrArray *
@@ -884,6 +888,8 @@ ane_graph_list_inputs (AneGraph *self)
  * ane_graph_list_params:
  * @self: a graph
  *
+ * The graph params as symbolic tensors.
+ *
  * Returns: (transfer container) (element-type AneTensor): the params, in declaration order
  */
 GPtrArray *
@@ -896,6 +902,8 @@ ane_graph_list_params (AneGraph *self)
 /**
  * ane_graph_list_states:
  * @self: a graph
+ *
+ * The graph states as symbolic tensors.
  *
  * Returns: (transfer container) (element-type AneTensor): the states, in declaration order
  */
@@ -1071,4 +1079,41 @@ ane_graph_validate (AneGraph  *self,
           }
     }
   return TRUE;
+}
+
+static void
+mark_from (AneGraph *self,
+           guint     id,
+           gboolean *needed)
+{
+  g_autoptr(GArray) stack = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  g_array_append_val (stack, id);
+  while (stack->len > 0)
+    {
+      guint n = g_array_index (stack, guint, stack->len - 1);
+      const AneNode *node;
+
+      g_array_set_size (stack, stack->len - 1);
+      if (needed[n])
+        continue;
+      needed[n] = TRUE;
+      node = g_ptr_array_index (self->nodes, n);
+      for (guint i = 0; i < node->n_inputs; i++)
+        if (node->inputs[i].node != ANE_NO_NODE)
+          g_array_append_val (stack, node->inputs[i].node);
+    }
+}
+
+/* Marks the nodes an output or a side effect (write_state) depends on:
+ * what every evaluator and the lowering must process, and nothing more. */
+void
+ane_graph_mark_needed (AneGraph *self,
+                       gboolean *needed)
+{
+  for (guint i = 0; i < self->outputs->len; i++)
+    mark_from (self, ((AneGraphOutput *) g_ptr_array_index (self->outputs, i))->ref.node, needed);
+  for (guint i = 0; i < self->nodes->len; i++)
+    if (((AneNode *) g_ptr_array_index (self->nodes, i))->op->flags & ANE_OP_FLAG_SIDE_EFFECT)
+      mark_from (self, i, needed);
 }

@@ -8,12 +8,13 @@
 
 #include "ane-op-catalog.h"
 #include "ops/ane-ops.h"
+#include "mil/lower/ane-lower-private.h"
 
 #define IN(...)    ((const char *const[]) { __VA_ARGS__, NULL })
 #define NO_IN      ((const char *const[]) { NULL })
 #define ATTRS(...) ((const AneAttrSpec[]) { __VA_ARGS__, { NULL, NULL, NULL } })
 #define NO_ATTRS   NULL
-#define F(name)    ane_infer_##name, ane_ref_##name
+#define F(name)    ane_infer_##name, ane_ref_##name, ane_lower_##name
 
 #define REDUCE_ATTRS ATTRS ({ "axes", "ax", "@ax []" }, { "keepdims", "b", "false" })
 #define BINARY(K, n, s)  [K] = { K, n, IN ("a", "b"), NO_ATTRS, 1, 0, F (binary), s }

@@ -2,8 +2,8 @@
  *
  * Every op of the IR is a row of this table: its name, its input slots, its
  * attributes with their types and defaults, how many outputs it has, its shape
- * rule and its reference kernel (later issues add the lowering to MIL). Adding
- * an op is one row in ane-op-catalog.c plus its functions in ops/.
+ * rule, its reference kernel and its lowering to MIL. Adding an op is one row
+ * in ane-op-catalog.c plus its functions in ops/ and mil/lower/.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -66,8 +66,11 @@ typedef struct _AneOpInfo AneOpInfo;
 typedef struct _AneInferCtx AneInferCtx;
 typedef struct _AneRefCtx AneRefCtx;
 
+typedef struct _AneLowerCtx AneLowerCtx;
+
 typedef gboolean (*AneInferFunc)     (AneInferCtx *ctx, GError **error);
 typedef gboolean (*AneReferenceFunc) (AneRefCtx   *ctx, GError **error);
+typedef gboolean (*AneLowerFunc)     (AneLowerCtx *ctx, GError **error);
 
 struct _AneOpInfo {
   AneOpKind          kind;
@@ -80,6 +83,7 @@ struct _AneOpInfo {
   AneOpFlags         flags;
   AneInferFunc       infer;
   AneReferenceFunc   reference;
+  AneLowerFunc       lower;          /* to MIL: mil/lower/ane-lower-*.c */
   const char        *summary;
 };
 

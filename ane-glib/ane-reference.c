@@ -121,31 +121,6 @@ ane_ref_broadcast_offset (const AneRefValue *value,
   return offset;
 }
 
-static void
-mark_needed (AneGraph  *graph,
-             guint      id,
-             gboolean  *needed)
-{
-  GArray *stack = g_array_new (FALSE, FALSE, sizeof (guint));
-
-  g_array_append_val (stack, id);
-  while (stack->len > 0)
-    {
-      guint n = g_array_index (stack, guint, stack->len - 1);
-      const AneNode *node;
-
-      g_array_set_size (stack, stack->len - 1);
-      if (needed[n])
-        continue;
-      needed[n] = TRUE;
-      node = ane_graph_get_node (graph, n);
-      for (guint i = 0; i < node->n_inputs; i++)
-        if (node->inputs[i].node != ANE_NO_NODE)
-          g_array_append_val (stack, node->inputs[i].node);
-    }
-  g_array_unref (stack);
-}
-
 static AneRefValue *
 source_value (const AneNode *node,
               GHashTable    *params,
@@ -204,11 +179,7 @@ ane_reference_run (AneGraph     *graph,
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func (g_object_unref);
   gboolean ok = TRUE;
 
-  for (guint i = 0; i < ane_graph_get_n_outputs (graph); i++)
-    mark_needed (graph, ane_graph_get_output (graph, i)->ref.node, needed);
-  for (guint i = 0; i < n_nodes; i++)
-    if (ane_graph_get_node (graph, i)->op->flags & ANE_OP_FLAG_SIDE_EFFECT)
-      mark_needed (graph, i, needed);
+  ane_graph_mark_needed (graph, needed);
 
   for (guint i = 0; ok && i < n_nodes; i++)
     {

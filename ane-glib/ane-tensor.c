@@ -416,6 +416,8 @@ ane_tensor_get_spec (AneTensor *self,
  * ane_tensor_get_name:
  * @self: a tensor
  *
+ * The tensor's name.
+ *
  * Returns: (transfer none): the tensor's name
  */
 const char *
@@ -428,6 +430,8 @@ ane_tensor_get_name (AneTensor *self)
 /**
  * ane_tensor_get_dtype:
  * @self: a tensor
+ *
+ * The element type.
  *
  * Returns: the element type
  */
@@ -442,6 +446,8 @@ ane_tensor_get_dtype (AneTensor *self)
  * ane_tensor_get_rank:
  * @self: a tensor
  *
+ * The number of dimensions.
+ *
  * Returns: the number of dimensions
  */
 guint
@@ -455,6 +461,8 @@ ane_tensor_get_rank (AneTensor *self)
  * ane_tensor_get_shape:
  * @self: a tensor
  * @rank: (out): the number of dimensions
+ *
+ * The dimensions.
  *
  * Returns: (array length=rank) (transfer none): the dimensions
  */
@@ -472,6 +480,8 @@ ane_tensor_get_shape (AneTensor *self,
  * ane_tensor_get_dim:
  * @self: a tensor
  * @axis: a dimension index; negative counts from the end
+ *
+ * The size of one dimension.
  *
  * Returns: the size of dimension @axis, or -1 if @axis is out of range
  */
@@ -491,6 +501,8 @@ ane_tensor_get_dim (AneTensor *self,
  * ane_tensor_get_n_elements:
  * @self: a tensor
  *
+ * The number of elements.
+ *
  * Returns: the number of elements (1 for a scalar)
  */
 gint64
@@ -504,6 +516,8 @@ ane_tensor_get_n_elements (AneTensor *self)
  * ane_tensor_get_n_bytes:
  * @self: a tensor
  *
+ * The size of the data in bytes.
+ *
  * Returns: the size of the tensor's data in bytes
  */
 gsize
@@ -516,6 +530,8 @@ ane_tensor_get_n_bytes (AneTensor *self)
 /**
  * ane_tensor_has_data:
  * @self: a tensor
+ *
+ * Whether the tensor holds data (is concrete).
  *
  * Returns: %TRUE if the tensor is concrete
  */

@@ -114,6 +114,8 @@ ane_dtype_from_string (const char *name,
  * ane_dtype_is_float:
  * @dtype: a dtype
  *
+ * Whether @dtype is a floating-point type.
+ *
  * Returns: %TRUE for float32, float16 and bfloat16
  */
 gboolean
@@ -126,6 +128,8 @@ ane_dtype_is_float (AneDType dtype)
 /**
  * ane_dtype_is_integer:
  * @dtype: a dtype
+ *
+ * Whether @dtype is an integer type.
  *
  * Returns: %TRUE for the signed and unsigned integer dtypes (not bool)
  */
@@ -141,6 +145,8 @@ ane_dtype_is_integer (AneDType dtype)
  * ane_dtype_is_block:
  * @dtype: a dtype
  *
+ * Whether @dtype is a GGUF block-quantized type.
+ *
  * Returns: %TRUE for the GGUF block-quantized dtypes
  */
 gboolean
@@ -153,6 +159,8 @@ ane_dtype_is_block (AneDType dtype)
  * ane_dtype_block_size:
  * @dtype: a dtype
  *
+ * The elements in one block of @dtype.
+ *
  * Returns: elements per block (32 or 256 for block types, 1 otherwise)
  */
 guint
@@ -164,6 +172,8 @@ ane_dtype_block_size (AneDType dtype)
 /**
  * ane_dtype_block_bytes:
  * @dtype: a dtype
+ *
+ * The bytes of one block of @dtype.
  *
  * Returns: bytes per block (for plain types, bytes per element)
  */
@@ -352,6 +362,8 @@ ane_float_to_bfloat16 (float value)
 /**
  * ane_bfloat16_to_float:
  * @bits: a bfloat16 bit pattern
+ *
+ * Converts bfloat16 bits to float.
  *
  * Returns: the value (exact)
  */

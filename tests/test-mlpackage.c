@@ -1097,6 +1097,36 @@ test_save_overwrite (void)
   remove_tree (tmp);
 }
 
+/* Saving a package over its own directory: the new bundle is built from the
+ * old one before it replaces it. */
+static void
+test_save_over_itself (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *path = copy_case ("multifunction", &tmp);
+  g_autoptr(AnePackage) pkg = ane_package_load (path, &error);
+  g_autoptr(AnePackage) again = NULL;
+  g_autofree char *listing = NULL;
+  g_autoptr(GBytes) blob = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (ane_package_save (pkg, path, TRUE, &error));
+  g_assert_no_error (error);
+  again = ane_package_load (path, &error);
+  g_assert_no_error (error);
+  check_case (again, &conformance_cases[G_N_ELEMENTS (conformance_cases) - 1]);
+  listing = list_dir (tmp);
+  g_assert_cmpstr (listing, ==, "model.mlpackage");
+  /* The first package's mapping still reads (the old file is unlinked, not
+   * overwritten). */
+  blob = ane_mlpackage_dup_blob (ane_package_get_mlpackage (pkg), "@model_path/weights/weight.bin",
+                                 64, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (blob), ==, 64 * 64 * 4);
+  remove_tree (tmp);
+}
+
 /* A failure half-way (an item vanished after loading) leaves nothing. */
 static void
 test_save_error_cleanup (void)
@@ -1321,6 +1351,7 @@ main (int   argc,
   g_test_add_func ("/ane/mlpackage/unknown-fields", test_unknown_fields);
   g_test_add_func ("/ane/mlpackage/save/no-overwrite", test_save_no_overwrite);
   g_test_add_func ("/ane/mlpackage/save/overwrite", test_save_overwrite);
+  g_test_add_func ("/ane/mlpackage/save/over-itself", test_save_over_itself);
   g_test_add_func ("/ane/mlpackage/save/error-cleanup", test_save_error_cleanup);
   g_test_add_func ("/ane/mlpackage/async", test_async);
   g_test_add_func ("/ane/mlpackage/private/blobs", test_private_blobs);

@@ -63,6 +63,11 @@ const char    *ane_mil_builder_add_state_input (AneMilBuilder *b,
 void           ane_mil_builder_add_output   (AneMilBuilder   *b,
                                              const char      *value);
 
+/* Sets an interface name (input, state, output) aside: derived names never
+ * take it, and the input or output declared with it gets it exactly. FALSE
+ * if it is already used or reserved. */
+gboolean       ane_mil_builder_reserve_name (AneMilBuilder   *b,
+                                             const char      *name);
 /* A fresh valid MIL identifier derived from hint ("layer0/q_proj" ->
  * "layer0_q_proj", "layer0_q_proj_1", ...). The result lives as long as b. */
 const char    *ane_mil_builder_unique_name  (AneMilBuilder   *b,

@@ -34,8 +34,10 @@ struct _AneMilBuilder
   GPtrArray    *functions;   /* FunctionState* */
   FunctionState *current;
   GHashTable   *names;       /* used identifiers of the current function -> AneSpec* */
+  GHashTable   *reserved;    /* interface names set aside until claimed */
   GPtrArray    *blobs;       /* AneMilPendingBlob* */
-  guint64       blob_end;    /* where the next blob record goes */
+  guint64       blob_end;    /* where the next blob record goes (64-byte aligned) */
+  guint64       weight_end;  /* the file size: Apple does not pad after the last blob */
   GError       *error;
   GStringChunk *strings;
 };
@@ -144,6 +146,7 @@ ane_mil_builder_free (AneMilBuilder *b)
     return;
   g_ptr_array_unref (b->functions);
   g_clear_pointer (&b->names, g_hash_table_unref);
+  g_clear_pointer (&b->reserved, g_hash_table_unref);
   g_ptr_array_unref (b->blobs);
   g_clear_error (&b->error);
   g_string_chunk_free (b->strings);
@@ -205,7 +208,9 @@ ane_mil_builder_begin_function (AneMilBuilder *b,
   g_ptr_array_add (b->functions, f);
   b->current = f;
   g_clear_pointer (&b->names, g_hash_table_unref);
+  g_clear_pointer (&b->reserved, g_hash_table_unref);
   b->names = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  b->reserved = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
 /* --- names -------------------------------------------------------------- */
@@ -230,7 +235,8 @@ ane_mil_builder_unique_name (AneMilBuilder *b,
   if (base->len > 0 && g_ascii_isdigit (hint[0]))
     g_string_prepend_c (base, '_');
   candidate = g_strdup (base->str);
-  for (guint n = 1; g_hash_table_contains (b->names, candidate); n++)
+  for (guint n = 1; g_hash_table_contains (b->names, candidate) ||
+                    g_hash_table_contains (b->reserved, candidate); n++)
     {
       g_free (candidate);
       candidate = g_strdup_printf ("%s_%u", base->str, n);
@@ -241,6 +247,32 @@ ane_mil_builder_unique_name (AneMilBuilder *b,
     g_hash_table_insert (b->names, (gpointer) interned, NULL);
     return interned;
   }
+}
+
+gboolean
+ane_mil_builder_reserve_name (AneMilBuilder *b,
+                              const char    *name)
+{
+  if (g_hash_table_contains (b->names, name) || g_hash_table_contains (b->reserved, name))
+    return FALSE;
+  g_hash_table_add (b->reserved, (gpointer) g_string_chunk_insert_const (b->strings, name));
+  return TRUE;
+}
+
+/* A reserved interface name is handed out exactly once, as it is; anything
+ * else gets a fresh derived name. */
+static const char *
+claim_name (AneMilBuilder *b,
+            const char    *name)
+{
+  gpointer key;
+
+  if (g_hash_table_steal_extended (b->reserved, name, &key, NULL))
+    {
+      g_hash_table_insert (b->names, key, NULL);
+      return key;
+    }
+  return ane_mil_builder_unique_name (b, name);
 }
 
 static void
@@ -470,7 +502,7 @@ ane_mil_builder_add_input (AneMilBuilder *b,
                            const gint64  *shape,
                            guint          rank)
 {
-  const char *id = ane_mil_builder_unique_name (b, name);
+  const char *id = claim_name (b, name);
 
   if (b->error)
     return id;
@@ -486,7 +518,7 @@ ane_mil_builder_add_state_input (AneMilBuilder *b,
                                  const gint64  *shape,
                                  guint          rank)
 {
-  const char *id = ane_mil_builder_unique_name (b, name);
+  const char *id = claim_name (b, name);
   AneMilValueType *vt, *wrapped;
   CoreML__Specification__MILSpec__StateType *st;
 
@@ -576,7 +608,8 @@ blob_value (AneMilBuilder     *b,
   blob->blob_type = blob_type_for (blob->dst_dtype);
   blob->size = (guint64) blob->n_elements * ane_dtype_size (blob->dst_dtype);
   blob->offset = b->blob_end;
-  b->blob_end = align64 (blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size);
+  b->weight_end = blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size;
+  b->blob_end = align64 (b->weight_end);
   g_ptr_array_add (b->blobs, blob);
 
   core_ml__specification__milspec__value__blob_file_value__init (bf);
@@ -830,7 +863,7 @@ ane_mil_op_output_named (AneMilOpCall *call,
                          const gint64 *shape,
                          guint         rank)
 {
-  const char *id = ane_mil_builder_unique_name (call->b, name);
+  const char *id = claim_name (call->b, name);
 
   g_ptr_array_add (call->outputs, named_value_type (id, tensor_value_type (dtype, shape, rank)));
   record_spec (call->b, id, dtype, shape, rank);
@@ -844,6 +877,49 @@ ane_mil_op_output (AneMilOpCall *call,
                    guint         rank)
 {
   return ane_mil_op_output_named (call, call->hint, dtype, shape, rank);
+}
+
+/* Each bound tensor's dtype must be one Apple's definition allows for that
+ * parameter at this target (type domains resolved by the opdefs table). */
+static void
+check_param_dtypes (AneMilBuilder   *b,
+                    AneMilOperation *op)
+{
+  const AneMilOpDef *def = ane_mil_opdef_lookup (op->type, b->target);
+
+  if (def == NULL)
+    return;
+  for (guint i = 0; i < op->n_inputs; i++)
+    {
+      const char *types = ane_mil_opdef_param_dtypes (def, op->inputs[i]->key);
+      AneMilArgument *arg = op->inputs[i]->value;
+
+      if (types == NULL || strchr (types, '=') != NULL)
+        continue;
+      for (guint j = 0; j < arg->n_arguments; j++)
+        {
+          AneSpec spec;
+          const char *name;
+
+          if (arg->arguments[j]->binding_case != CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME ||
+              !ane_mil_builder_lookup (b, arg->arguments[j]->name, &spec))
+            continue;
+          name = ane_mil_dtype_name (spec.dtype);
+          /* Only judge against lists made of dtype names. */
+          if (name == NULL || !(ane_mil_dtypes_contain (types, "fp16") || ane_mil_dtypes_contain (types, "fp32") ||
+                                ane_mil_dtypes_contain (types, "int32") || ane_mil_dtypes_contain (types, "bool")))
+            continue;
+          if (!ane_mil_dtypes_contain (types, name))
+            {
+              ane_mil_builder_set_error (b, g_error_new (ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                                                         "MIL %s at %s: parameter '%s' takes %s, not %s ('%s')",
+                                                         op->type, ane_mil_target_name (b->target),
+                                                         op->inputs[i]->key, types, name,
+                                                         arg->arguments[j]->name));
+              return;
+            }
+        }
+    }
 }
 
 void
@@ -867,6 +943,8 @@ ane_mil_op_end (AneMilOpCall *call)
   if (b->error == NULL &&
       !ane_mil_opdef_check_call (op->type, b->target, params, op->n_inputs, &error))
     ane_mil_builder_set_error (b, error);
+  if (b->error == NULL)
+    check_param_dtypes (b, op);
 
   if (b->error == NULL)
     g_ptr_array_add (b->current->ops, op);
@@ -963,7 +1041,7 @@ ane_mil_builder_finish (AneMilBuilder  *b,
       program->functions[i] = e;
     }
   if (weight_size)
-    *weight_size = b->blobs->len ? b->blob_end : 0;
+    *weight_size = b->blobs->len ? b->weight_end : 0;
   if (blobs)
     *blobs = g_ptr_array_ref (b->blobs);
   return program;

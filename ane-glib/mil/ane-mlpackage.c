@@ -59,6 +59,7 @@ struct _AneMLPackage
   char             *model_dir;
   char             *weights_dir;
   AneCoreMLModel   *model;
+  GMutex            lock;             /* weight_files: dup_blob() may map a new file */
   GHashTable       *weight_files;     /* BlobFileValue fileName -> WeightFile* */
   GHashTable       *blobs_seen;       /* "path\noffset" set, for weight_bytes */
   guint64           weight_bytes;
@@ -733,9 +734,9 @@ weight_file_free (gpointer data)
 }
 
 static WeightFile *
-get_weight_file (AneMLPackage *self,
-                 const char   *file_name,
-                 GError      **error)
+get_weight_file_locked (AneMLPackage *self,
+                        const char   *file_name,
+                        GError      **error)
 {
   WeightFile *wf = g_hash_table_lookup (self->weight_files, file_name);
   g_autoptr(GMappedFile) mapped = NULL;
@@ -780,6 +781,21 @@ get_weight_file (AneMLPackage *self,
       return NULL;
     }
   g_hash_table_insert (self->weight_files, g_strdup (file_name), wf);
+  return wf;
+}
+
+/* WeightFiles are never removed before the package is freed, so the
+ * pointer stays valid after the lock is dropped. */
+static WeightFile *
+get_weight_file (AneMLPackage *self,
+                 const char   *file_name,
+                 GError      **error)
+{
+  WeightFile *wf;
+
+  g_mutex_lock (&self->lock);
+  wf = get_weight_file_locked (self, file_name, error);
+  g_mutex_unlock (&self->lock);
   return wf;
 }
 
@@ -1320,6 +1336,7 @@ ane_mlpackage_open (const char *path,
     }
 
   self = g_new0 (AneMLPackage, 1);
+  g_mutex_init (&self->lock);
   self->path = g_strdup (path);
   self->manifest_path = g_build_filename (path, MANIFEST_FILE, NULL);
   self->weight_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, weight_file_free);
@@ -1350,6 +1367,7 @@ ane_mlpackage_free (AneMLPackage *self)
     core_ml__specification__model__free_unpacked (self->model, NULL);
   g_clear_pointer (&self->weight_files, g_hash_table_unref);
   g_clear_pointer (&self->blobs_seen, g_hash_table_unref);
+  g_mutex_clear (&self->lock);
   g_free (self);
 }
 
@@ -1680,6 +1698,8 @@ ane_mlpackage_save (AneMLPackage *self,
         continue;   /* re-serialized by commit */
       src = g_build_filename (src_data, item->path, NULL);
       dst = g_build_filename (staging->data_dir, item->path, NULL);
+      if (g_file_test (dst, G_FILE_TEST_EXISTS))
+        continue;   /* inside an item copied before */
       if (!make_parent_dirs (dst, error) || !copy_tree (src, dst, error))
         return FALSE;
     }

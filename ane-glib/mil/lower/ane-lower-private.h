@@ -1,0 +1,122 @@
+/* mil/lower/ane-lower-private.h: lowering IR nodes to MIL operations
+ *
+ * The driver (ane-lower.c) walks the graph in order and, for each node,
+ * calls its catalog row's lower function with the MIL values of its inputs.
+ * A lowering emits MIL ops through the builder (ane-mil-builder-private.h)
+ * and sets ctx->out[i] to the MIL value of each IR output.
+ *
+ * Numbers inside the program: every float value is computed in one compute
+ * dtype (fp16 or fp32, the precision asked for); int64 becomes int32 (MIL's
+ * ops take int32 indices); other dtypes stay. Function inputs and outputs keep
+ * the graph's dtypes and are cast at the boundary, as Apple's converter does.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-graph-private.h"
+#include "mil/ane-mil-builder-private.h"
+
+G_BEGIN_DECLS
+
+struct _AneLowerCtx {
+  AneMilBuilder   *b;
+  AneGraph        *graph;
+  const AneNode   *node;
+  AneMilTarget     target;
+  AneDType         compute;                    /* fp16 or fp32 */
+  guint            n_inputs;
+  const char     **in;                         /* MIL value per input; NULL if absent */
+  const AneSpec  **in_spec;                    /* IR specs of the inputs (NULL if absent) */
+  AneSpec          out_spec[ANE_MAX_OUTPUTS];  /* IR output specs with lowered dtypes */
+  const char      *out[ANE_MAX_OUTPUTS];       /* set by the lowering */
+  const char      *hint;                       /* the node's name: a prefix for its MIL names */
+};
+
+/* The dtype a value of IR dtype has inside the program. */
+AneDType    ane_lower_dtype        (AneLowerCtx   *ctx,
+                                    AneDType       ir_dtype);
+/* The lowered spec of input slot i (dtype mapped). */
+AneSpec     ane_lower_in_spec      (AneLowerCtx   *ctx,
+                                    guint          slot);
+/* "node/suffix" names for the intermediate ops of a node. */
+char       *ane_lower_hint         (AneLowerCtx   *ctx,
+                                    const char    *suffix);
+/* An error naming the node, the op and the target. */
+gboolean    ane_lower_unsupported  (AneLowerCtx   *ctx,
+                                    GError       **error,
+                                    const char    *format,
+                                    ...) G_GNUC_PRINTF (3, 4);
+/* Fails unless the target is at least min (the op's MIL form needs it). */
+gboolean    ane_lower_require_target (AneLowerCtx *ctx,
+                                      AneMilTarget min,
+                                      const char  *why,
+                                      GError     **error);
+
+/* Lowers a whole graph: one function "main". The caller frees the program
+ * with protobuf_c_message_free_unpacked (). */
+AneMilProgram *ane_lower_graph     (AneGraph      *graph,
+                                    AneMilTarget   target,
+                                    AneDType       precision,
+                                    GPtrArray    **blobs,
+                                    guint64       *weight_size,
+                                    GError       **error);
+
+#define ANE_LOWER_FUNC(name) gboolean ane_lower_##name (AneLowerCtx *ctx, GError **error)
+
+/* ane-lower-elementwise.c */
+ANE_LOWER_FUNC (binary);
+ANE_LOWER_FUNC (unary);
+ANE_LOWER_FUNC (compare);
+ANE_LOWER_FUNC (where);
+/* ane-lower-linalg.c */
+ANE_LOWER_FUNC (matmul);
+ANE_LOWER_FUNC (lora_matmul);
+ANE_LOWER_FUNC (grouped_matmul);
+ANE_LOWER_FUNC (dequant_matmul);
+ANE_LOWER_FUNC (dequant_grouped_matmul);
+ANE_LOWER_FUNC (dequant_moe_weights);
+/* ane-lower-norm.c */
+ANE_LOWER_FUNC (softmax);
+ANE_LOWER_FUNC (layer_norm);
+ANE_LOWER_FUNC (rms_norm);
+ANE_LOWER_FUNC (group_norm);
+ANE_LOWER_FUNC (layer_norm_2d);
+ANE_LOWER_FUNC (batch_norm);
+/* ane-lower-attention.c */
+ANE_LOWER_FUNC (attention);
+ANE_LOWER_FUNC (rope);
+ANE_LOWER_FUNC (axial_rope_2d);
+/* ane-lower-shape.c */
+ANE_LOWER_FUNC (reshape);
+ANE_LOWER_FUNC (transpose);
+ANE_LOWER_FUNC (concat);
+ANE_LOWER_FUNC (narrow);
+ANE_LOWER_FUNC (gather);
+ANE_LOWER_FUNC (expand);
+ANE_LOWER_FUNC (cast);
+ANE_LOWER_FUNC (stop_gradient);
+/* ane-lower-reduce.c */
+ANE_LOWER_FUNC (reduce);
+ANE_LOWER_FUNC (cumsum);
+ANE_LOWER_FUNC (top_k);
+ANE_LOWER_FUNC (scatter_add);
+/* ane-lower-quant.c */
+ANE_LOWER_FUNC (quantize);
+ANE_LOWER_FUNC (dequantize);
+/* ane-lower-ssm.c */
+ANE_LOWER_FUNC (selective_scan);
+ANE_LOWER_FUNC (gated_delta_net);
+/* ane-lower-vision.c */
+ANE_LOWER_FUNC (conv);
+ANE_LOWER_FUNC (conv_transpose_2d);
+ANE_LOWER_FUNC (pool);
+ANE_LOWER_FUNC (resize_nearest_2x);
+/* ane-lower-state.c */
+ANE_LOWER_FUNC (source);
+ANE_LOWER_FUNC (read_state);
+ANE_LOWER_FUNC (write_state);
+
+#undef ANE_LOWER_FUNC
+
+G_END_DECLS

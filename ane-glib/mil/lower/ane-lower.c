@@ -1,0 +1,321 @@
+/* mil/lower/ane-lower.c: the lowering driver, graph -> MIL program
+ *
+ * Sources become function inputs (inputs, dynamic params, states) or consts
+ * (consts, baked and unbound params: their bytes are streamed into
+ * weight.bin when the package is written). Every other node is lowered by
+ * its catalog row. Graph outputs are renamed to their output names (with a
+ * cast back to the graph's dtype where the program computes in fp16).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mil/lower/ane-lower-private.h"
+
+AneDType
+ane_lower_dtype (AneLowerCtx *ctx,
+                 AneDType     ir_dtype)
+{
+  if (ane_dtype_is_float (ir_dtype) || ane_dtype_is_block (ir_dtype))
+    return ctx->compute;
+  if (ir_dtype == ANE_DTYPE_INT64)
+    return ANE_DTYPE_INT32;
+  return ir_dtype;
+}
+
+AneSpec
+ane_lower_in_spec (AneLowerCtx *ctx,
+                   guint        slot)
+{
+  AneSpec spec = *ctx->in_spec[slot];
+
+  spec.dtype = ane_lower_dtype (ctx, spec.dtype);
+  return spec;
+}
+
+char *
+ane_lower_hint (AneLowerCtx *ctx,
+                const char  *suffix)
+{
+  return g_strdup_printf ("%s_%s", ctx->hint, suffix);
+}
+
+gboolean
+ane_lower_unsupported (AneLowerCtx *ctx,
+                       GError     **error,
+                       const char  *format,
+                       ...)
+{
+  g_autofree char *msg = NULL;
+  va_list args;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s '%s' on %s: %s", ctx->node->op->name,
+               ctx->node->name, ane_mil_target_name (ctx->target), msg);
+  return FALSE;
+}
+
+gboolean
+ane_lower_require_target (AneLowerCtx  *ctx,
+                          AneMilTarget  min,
+                          const char   *why,
+                          GError      **error)
+{
+  if (ctx->target >= min)
+    return TRUE;
+  return ane_lower_unsupported (ctx, error, "%s needs target %s or later", why, ane_mil_target_name (min));
+}
+
+/* Sources are lowered by the driver; the catalog rows point here only so
+ * every row is complete. */
+gboolean
+ane_lower_source (AneLowerCtx *ctx,
+                  GError     **error)
+{
+  return ane_lower_unsupported (ctx, error, "sources are lowered by the driver");
+}
+
+static gboolean
+is_mil_identifier (const char *name)
+{
+  if (!g_ascii_isalpha (name[0]) && name[0] != '_')
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+/* Names the user sees on the model's interface must survive unchanged. */
+static gboolean
+check_interface_name (const char  *what,
+                      const char  *name,
+                      GError     **error)
+{
+  if (is_mil_identifier (name))
+    return TRUE;
+  g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+               "%s '%s' is not a valid MIL identifier ([A-Za-z_][A-Za-z0-9_]*): "
+               "rename it to lower the graph", what, name);
+  return FALSE;
+}
+
+/* Function inputs keep the graph's dtype, which CoreML must be able to feed. */
+static gboolean
+check_interface_dtype (const char  *what,
+                       const char  *name,
+                       AneDType     dtype,
+                       GError     **error)
+{
+  if (dtype == ANE_DTYPE_FLOAT32 || dtype == ANE_DTYPE_FLOAT16 || dtype == ANE_DTYPE_INT32)
+    return TRUE;
+  g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+               "%s '%s' has dtype %s; CoreML model interfaces take float32, float16 or int32 "
+               "(cast it inside the graph)", what, name, ane_dtype_to_string (dtype));
+  return FALSE;
+}
+
+static const char *
+cast_if_needed (AneMilBuilder *b,
+                const char    *value,
+                const AneSpec *spec,
+                AneDType       to,
+                const char    *name)
+{
+  if (spec->dtype == to)
+    return value;
+  return ane_mil_op (b, "cast", name, to, spec->shape, spec->rank,
+                     "x", value, "dtype", ane_mil_const_string (b, "cast_dtype", ane_mil_dtype_name (to)),
+                     NULL);
+}
+
+static gboolean
+lower_source (AneLowerCtx  *ctx,
+              const char  **out,
+              GError      **error)
+{
+  const AneNode *node = ctx->node;
+  const AneSpec *spec = &node->outputs[0];
+  AneDType inside = ane_lower_dtype (ctx, spec->dtype);
+  g_autofree char *hint = NULL;
+  gboolean dynamic;
+
+  switch (node->op->kind)
+    {
+    case ANE_OP_INPUT:
+      if (!check_interface_name ("input", node->name, error) ||
+          !check_interface_dtype ("input", node->name, spec->dtype, error))
+        return FALSE;
+      *out = ane_mil_builder_add_input (ctx->b, node->name, spec->dtype, spec->shape, spec->rank);
+      hint = ane_lower_hint (ctx, "cast");
+      *out = cast_if_needed (ctx->b, *out, spec, inside, hint);
+      return TRUE;
+
+    case ANE_OP_PARAM:
+      dynamic = ane_attrs_bool (node->attrs, "dynamic");
+      if (dynamic)
+        {
+          if (!check_interface_name ("dynamic param", node->name, error) ||
+              !check_interface_dtype ("dynamic param", node->name, spec->dtype, error))
+            return FALSE;
+          *out = ane_mil_builder_add_input (ctx->b, node->name, spec->dtype, spec->shape, spec->rank);
+          hint = ane_lower_hint (ctx, "cast");
+          *out = cast_if_needed (ctx->b, *out, spec, inside, hint);
+          return TRUE;
+        }
+      if (node->value != NULL && !ane_dtype_is_block (spec->dtype))
+        *out = ane_mil_const_tensor (ctx->b, node->name, node->value, inside);
+      else
+        /* Unbound (or block-quantized, dequantized on the host when written):
+         * the bytes are fetched when the package is written. */
+        *out = ane_mil_const_param (ctx->b, node->name, node->name, spec->dtype, inside,
+                                    spec->shape, spec->rank);
+      return TRUE;
+
+    case ANE_OP_CONST:
+      if (ane_dtype_is_block (spec->dtype))
+        *out = ane_mil_const_param (ctx->b, node->name, node->name, spec->dtype, inside,
+                                    spec->shape, spec->rank);
+      else
+        *out = ane_mil_const_tensor (ctx->b, node->name, node->value, inside);
+      return TRUE;
+
+    case ANE_OP_STATE:
+      if (!check_interface_name ("state", node->name, error) ||
+          !ane_lower_require_target (ctx, ANE_MIL_IOS18, "a state", error))
+        return FALSE;
+      *out = ane_mil_builder_add_state_input (ctx->b, node->name, inside, spec->shape, spec->rank);
+      return TRUE;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+AneMilProgram *
+ane_lower_graph (AneGraph      *graph,
+                 AneMilTarget   target,
+                 AneDType       precision,
+                 GPtrArray    **blobs,
+                 guint64       *weight_size,
+                 GError       **error)
+{
+  guint n_nodes = ane_graph_get_n_nodes_internal (graph);
+  g_autoptr(AneMilBuilder) b = NULL;
+  g_autofree gboolean *needed = NULL;
+  g_autofree const char **values = NULL;
+
+  g_return_val_if_fail (precision == ANE_DTYPE_FLOAT16 || precision == ANE_DTYPE_FLOAT32, NULL);
+
+  if (!ane_graph_validate (graph, error))
+    return NULL;
+
+  b = ane_mil_builder_new (target);
+  ane_mil_builder_begin_function (b, "main");
+  needed = g_new0 (gboolean, MAX (n_nodes, 1));
+  values = g_new0 (const char *, MAX (n_nodes, 1) * ANE_MAX_OUTPUTS);
+  ane_graph_mark_needed (graph, needed);
+
+  /* Interface names first, so internal values never take them. */
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      const AneNode *node = ane_graph_get_node (graph, i);
+      gboolean interface = node->op->kind == ANE_OP_INPUT || node->op->kind == ANE_OP_STATE ||
+                           (node->op->kind == ANE_OP_PARAM && ane_attrs_bool (node->attrs, "dynamic"));
+
+      if (needed[i] && interface)
+        ane_mil_builder_reserve_name (b, node->name);   /* names are unique in a graph */
+    }
+  for (guint i = 0; i < ane_graph_get_n_outputs (graph); i++)
+    {
+      const AneGraphOutput *out = ane_graph_get_output (graph, i);
+      const AneNode *src = ane_graph_get_node (graph, out->ref.node);
+
+      if (!check_interface_name ("output", out->name, error) ||
+          !check_interface_dtype ("output", out->name, src->outputs[out->ref.index].dtype, error))
+        return NULL;
+      if (!ane_mil_builder_reserve_name (b, out->name))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                       "output '%s' has the name of an input, param or state; MIL needs distinct names",
+                       out->name);
+          return NULL;
+        }
+    }
+
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      const AneNode *node = ane_graph_get_node (graph, i);
+      g_autofree const char **in = g_new0 (const char *, MAX (node->n_inputs, 1));
+      g_autofree const AneSpec **in_spec = g_new0 (const AneSpec *, MAX (node->n_inputs, 1));
+      AneLowerCtx ctx = { 0 };
+      gboolean ok;
+
+      if (!needed[i])
+        continue;
+      ctx.b = b;
+      ctx.graph = graph;
+      ctx.node = node;
+      ctx.target = target;
+      ctx.compute = precision;
+      ctx.hint = node->name;
+      ctx.n_inputs = node->n_inputs;
+      for (guint j = 0; j < node->n_inputs; j++)
+        if (node->inputs[j].node != ANE_NO_NODE)
+          {
+            in[j] = values[node->inputs[j].node * ANE_MAX_OUTPUTS + node->inputs[j].index];
+            in_spec[j] = ane_graph_value_spec (graph, node->inputs[j]);
+          }
+      ctx.in = in;
+      ctx.in_spec = in_spec;
+      for (guint j = 0; j < node->n_outputs; j++)
+        {
+          ctx.out_spec[j] = node->outputs[j];
+          ctx.out_spec[j].dtype = ane_lower_dtype (&ctx, node->outputs[j].dtype);
+        }
+
+      if (node->op->flags & ANE_OP_FLAG_SOURCE)
+        ok = lower_source (&ctx, &ctx.out[0], error);
+      else
+        ok = node->op->lower (&ctx, error);
+      if (!ok)
+        return NULL;
+      if (!ane_mil_builder_propagate_error (b, error))
+        {
+          g_prefix_error (error, "lowering %s '%s': ", node->op->name, node->name);
+          return NULL;
+        }
+      for (guint j = 0; j < node->n_outputs; j++)
+        {
+          g_assert (ctx.out[j] != NULL);   /* a lowering must set every output */
+          values[i * ANE_MAX_OUTPUTS + j] = ctx.out[j];
+        }
+    }
+
+  for (guint i = 0; i < ane_graph_get_n_outputs (graph); i++)
+    {
+      const AneGraphOutput *out = ane_graph_get_output (graph, i);
+      const AneSpec *ir = ane_graph_value_spec (graph, out->ref);
+      const char *value = values[out->ref.node * ANE_MAX_OUTPUTS + out->ref.index];
+      AneSpec inside;
+      AneMilOpCall *call;
+      const char *named;
+
+      ane_mil_builder_lookup (b, value, &inside);
+      /* Always one op per output, named as the output: a cast back to the
+       * graph's dtype, or an identity. */
+      call = ane_mil_op_begin (b, inside.dtype == ir->dtype ? "identity" : "cast", out->name);
+      ane_mil_op_arg (call, "x", value);
+      if (inside.dtype != ir->dtype)
+        ane_mil_op_arg (call, "dtype", ane_mil_const_string (b, "cast_dtype", ane_mil_dtype_name (ir->dtype)));
+      named = ane_mil_op_output_named (call, out->name, ir->dtype, ir->shape, ir->rank);
+      ane_mil_op_end (call);
+      ane_mil_builder_add_output (b, named);
+    }
+
+  return ane_mil_builder_finish (b, blobs, weight_size, error);
+}
