@@ -532,15 +532,18 @@ ane_infer_broadcast (AneInferCtx *ctx,
 gboolean
 ane_infer_axis (AneInferCtx *ctx,
                 const char  *attr,
-                guint        rank,
+                guint        slot,
                 guint       *axis,
                 GError     **error)
 {
+  const AneSpec *s = slot_spec (ctx, slot);
   gint64 a = ane_attrs_int (ctx->attrs, attr);
+  char buf[ANE_SPEC_STRLEN];
 
-  if (ane_normalize_axis (a, rank, axis))
+  if (ane_normalize_axis (a, s->rank, axis))
     return TRUE;
   ane_infer_error (ctx, error, ANE_ERROR_INVALID_ARGUMENT,
-                   "%s %" G_GINT64_FORMAT " is out of range for rank %u", attr, a, rank);
+                   "%s %" G_GINT64_FORMAT " is out of range for input '%s' %s (rank %u)",
+                   attr, a, ane_op_info_slot_name (ctx->op, slot), ane_spec_format (s, buf), s->rank);
   return FALSE;
 }

@@ -127,7 +127,9 @@ gboolean ane_infer_same_dtype    (AneInferCtx *ctx, guint slot_a, guint slot_b,
                                   GError **error);
 gboolean ane_infer_broadcast     (AneInferCtx *ctx, const guint *slots, guint n_slots,
                                   AneSpec *out, GError **error);
-gboolean ane_infer_axis          (AneInferCtx *ctx, const char *attr, guint rank,
+/* Normalizes integer attribute attr as an axis of the input in slot; the
+ * error names the attribute, the operand and its shape. */
+gboolean ane_infer_axis          (AneInferCtx *ctx, const char *attr, guint slot,
                                   guint *axis, GError **error);
 
 G_END_DECLS

@@ -45,6 +45,10 @@ void         ane_ref_value_round       (AneRefValue       *value);
 gsize        ane_ref_broadcast_offset  (const AneRefValue *value,
                                         const gint64      *out_coords,
                                         guint              out_rank);
+/* C-order flat offset of coords in shape (the inverse of ane_ref_unravel). */
+gsize        ane_ref_ravel             (const gint64      *coords,
+                                        const gint64      *shape,
+                                        guint              rank);
 void         ane_ref_unravel           (gsize              index,
                                         const gint64      *shape,
                                         guint              rank,

@@ -90,6 +90,18 @@ ane_ref_value_round (AneRefValue *value)
     value->v[i] = ane_dtype_round (value->dtype, value->v[i]);
 }
 
+gsize
+ane_ref_ravel (const gint64 *coords,
+               const gint64 *shape,
+               guint         rank)
+{
+  gsize offset = 0;
+
+  for (guint i = 0; i < rank; i++)
+    offset = offset * (gsize) shape[i] + (gsize) coords[i];
+  return offset;
+}
+
 void
 ane_ref_unravel (gsize         index,
                  const gint64 *shape,

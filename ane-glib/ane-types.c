@@ -692,3 +692,48 @@ ane_attrs_ints (GVariant   *attrs,
   g_autoptr(GVariant) v = attr_lookup (attrs, name, G_VARIANT_TYPE ("ax"));
   return g_variant_get_fixed_array (v, n, sizeof (gint64));
 }
+
+/* --- targets ------------------------------------------------------------- */
+
+static const char *const target_names[] = {
+  "ios15", "ios16", "ios17", "ios18", "macos12", "macos13", "macos14", "macos15",
+};
+
+/**
+ * ane_target_to_string:
+ * @target: a deployment target
+ *
+ * The target's name as the command line takes it ("ios17", "macos14").
+ *
+ * Returns: (transfer none): the name, or "invalid"
+ */
+const char *
+ane_target_to_string (AneTarget target)
+{
+  return (guint) target < G_N_ELEMENTS (target_names) ? target_names[target] : "invalid";
+}
+
+/**
+ * ane_target_from_string:
+ * @name: "ios15".."ios18" or "macos12".."macos15" (case-insensitive)
+ * @target: (out): the target
+ *
+ * Parses a deployment target name.
+ *
+ * Returns: %TRUE if @name names a target
+ */
+gboolean
+ane_target_from_string (const char *name,
+                        AneTarget  *target)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (target != NULL, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (target_names); i++)
+    if (g_ascii_strcasecmp (name, target_names[i]) == 0)
+      {
+        *target = (AneTarget) i;
+        return TRUE;
+      }
+  return FALSE;
+}

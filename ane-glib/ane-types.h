@@ -195,4 +195,48 @@ typedef enum {
   ANE_POOL_AVG,
 } AnePoolKind;
 
+/**
+ * AneTarget:
+ * @ANE_TARGET_IOS15: iOS 15: ML program specification version 6, opset CoreML5
+ * @ANE_TARGET_IOS16: iOS 16: specification version 7, opset CoreML6
+ * @ANE_TARGET_IOS17: iOS 17: specification version 8, opset CoreML7
+ * @ANE_TARGET_IOS18: iOS 18: specification version 9, opset CoreML8 (states, SDPA, blockwise int4)
+ * @ANE_TARGET_MACOS12: macOS 12, the same programs as iOS 15
+ * @ANE_TARGET_MACOS13: macOS 13, the same programs as iOS 16
+ * @ANE_TARGET_MACOS14: macOS 14, the same programs as iOS 17
+ * @ANE_TARGET_MACOS15: macOS 15, the same programs as iOS 18
+ *
+ * The deployment target a graph is lowered for: it fixes the specification
+ * version, the MIL opset and so which ops exist.
+ */
+typedef enum {
+  ANE_TARGET_IOS15,
+  ANE_TARGET_IOS16,
+  ANE_TARGET_IOS17,
+  ANE_TARGET_IOS18,
+  ANE_TARGET_MACOS12,
+  ANE_TARGET_MACOS13,
+  ANE_TARGET_MACOS14,
+  ANE_TARGET_MACOS15,
+} AneTarget;
+
+/**
+ * AnePrecision:
+ * @ANE_PRECISION_FLOAT16: compute in float16 inside the program, as Apple's
+ *   converter does by default (float32 inputs and outputs are cast at the boundary)
+ * @ANE_PRECISION_FLOAT32: compute in float32
+ *
+ * The float type a lowered program computes in.
+ */
+typedef enum {
+  ANE_PRECISION_FLOAT16,
+  ANE_PRECISION_FLOAT32,
+} AnePrecision;
+
+ANE_AVAILABLE_IN_ALL
+const char *ane_target_to_string   (AneTarget   target);
+ANE_AVAILABLE_IN_ALL
+gboolean    ane_target_from_string (const char *name,
+                                    AneTarget  *target);
+
 G_END_DECLS

@@ -626,8 +626,13 @@ check_storable (AneMilBuilder *b,
                 AneDType       src,
                 AneDType       dst)
 {
-  if (blob_type_for (dst) != 0 && !ane_dtype_is_block (src) &&
-      (ane_dtype_is_float (src) == ane_dtype_is_float (dst) || src == dst))
+  /* Floats convert among themselves, GGUF blocks dequantize to a float
+   * (on the host, when the package is written), integers convert among
+   * themselves (int64 ids narrow to MIL's int32, saturating). */
+  if (blob_type_for (dst) != 0 &&
+      (src == dst ||
+       (ane_dtype_is_float (dst) && (ane_dtype_is_float (src) || ane_dtype_is_block (src))) ||
+       (ane_dtype_is_integer (src) && ane_dtype_is_integer (dst))))
     return TRUE;
   ane_mil_builder_set_error (b, g_error_new (ANE_ERROR, ANE_ERROR_UNSUPPORTED,
                                              "const '%s': cannot store %s as %s in a MIL program",

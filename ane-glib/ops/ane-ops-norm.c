@@ -79,7 +79,7 @@ ane_infer_softmax (AneInferCtx *ctx,
   guint axis;
 
   if (!ane_infer_require_float (ctx, 0, error) ||
-      !ane_infer_axis (ctx, "axis", ctx->inputs[0]->rank, &axis, error))
+      !ane_infer_axis (ctx, "axis", 0, &axis, error))
     return FALSE;
   ctx->outputs[0] = *ctx->inputs[0];
   return TRUE;

@@ -37,7 +37,7 @@ infer_affine_params (AneInferCtx *ctx,
     return FALSE;
   /* axis is validated whenever x has axes, so a wrong one never lies dormant. */
   *axis = 0;
-  if (x->rank > 0 && !ane_infer_axis (ctx, "axis", x->rank, axis, error))
+  if (x->rank > 0 && !ane_infer_axis (ctx, "axis", 0, axis, error))
     return FALSE;
 
   if (scale->rank == 0 || (scale->rank == 1 && scale->shape[0] == 1))

@@ -21,39 +21,6 @@
 
 #include "ops/ane-ops.h"
 
-/* Normalizes the "axis" attribute against the input in slot; unlike
- * ane_infer_axis() the message names the operand and its shape. */
-static gboolean
-infer_axis (AneInferCtx *ctx,
-            guint        slot,
-            const char  *what,
-            guint       *axis,
-            GError     **error)
-{
-  const AneSpec *s = ctx->inputs[slot];
-  gint64 a = ane_attrs_int (ctx->attrs, "axis");
-  char buf[ANE_SPEC_STRLEN];
-
-  if (ane_normalize_axis (a, s->rank, axis))
-    return TRUE;
-  ane_infer_error (ctx, error, ANE_ERROR_INVALID_ARGUMENT,
-                   "axis %" G_GINT64_FORMAT " is out of range for input '%s' %s (rank %u)",
-                   a, what, ane_spec_format (s, buf), s->rank);
-  return FALSE;
-}
-
-/* C-order flat offset of coords in shape. */
-static gsize
-ravel (const gint64 *coords,
-       const gint64 *shape,
-       guint         rank)
-{
-  gsize offset = 0;
-
-  for (guint i = 0; i < rank; i++)
-    offset = offset * (gsize) shape[i] + (gsize) coords[i];
-  return offset;
-}
 
 /* Room for the formatted axes list. */
 #define AXES_STRLEN 200
@@ -219,7 +186,7 @@ ane_ref_reduce (AneRefCtx *ctx,
       for (guint d = 0; d < x->rank; d++)
         if (reduced[d])
           c[d] = 0;
-      acc = &y->v[ravel (c, kshape, x->rank)];
+      acc = &y->v[ane_ref_ravel (c, kshape, x->rank)];
       switch (kind)
         {
         case ANE_OP_REDUCE_SUM:
@@ -247,7 +214,7 @@ ane_infer_cumsum (AneInferCtx *ctx,
   guint axis;
 
   if (!ane_infer_require_numeric (ctx, 0, error) ||
-      !infer_axis (ctx, 0, "x", &axis, error))
+      !ane_infer_axis (ctx, "axis", 0, &axis, error))
     return FALSE;
   ctx->outputs[0] = *ctx->inputs[0];
   return TRUE;
@@ -307,7 +274,7 @@ ane_infer_top_k (AneInferCtx *ctx,
   char xb[ANE_SPEC_STRLEN];
 
   if (!ane_infer_require_numeric (ctx, 0, error) ||
-      !infer_axis (ctx, 0, "x", &axis, error))
+      !ane_infer_axis (ctx, "axis", 0, &axis, error))
     return FALSE;
   if (k < 1 || k > x->shape[axis])
     {
@@ -402,7 +369,7 @@ ane_infer_scatter_add (AneInferCtx *ctx,
   if (!ane_infer_require_numeric (ctx, 0, error) ||
       !ane_infer_require_integer (ctx, 1, error) ||
       !ane_infer_same_dtype (ctx, 0, 2, error) ||
-      !infer_axis (ctx, 0, "x", &axis, error))
+      !ane_infer_axis (ctx, "axis", 0, &axis, error))
     return FALSE;
   if (idx->rank != x->rank)
     {
@@ -461,7 +428,7 @@ ane_ref_scatter_add (AneRefCtx *ctx,
         }
       ane_ref_unravel (p, idx->shape, idx->rank, c);
       c[axis] = k;
-      y->v[ravel (c, x->shape, x->rank)] += upd->v[p];
+      y->v[ane_ref_ravel (c, x->shape, x->rank)] += upd->v[p];
     }
   return TRUE;
 }

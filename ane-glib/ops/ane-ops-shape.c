@@ -63,39 +63,6 @@ require_not_block (AneInferCtx *ctx,
   return FALSE;
 }
 
-/* Normalizes the "axis" attribute against the input in slot; unlike
- * ane_infer_axis() the message names the operand and its shape. */
-static gboolean
-infer_axis (AneInferCtx *ctx,
-            guint        slot,
-            const char  *what,
-            guint       *axis,
-            GError     **error)
-{
-  const AneSpec *s = ctx->inputs[slot];
-  gint64 a = ane_attrs_int (ctx->attrs, "axis");
-  char buf[ANE_SPEC_STRLEN];
-
-  if (ane_normalize_axis (a, s->rank, axis))
-    return TRUE;
-  ane_infer_error (ctx, error, ANE_ERROR_INVALID_ARGUMENT,
-                   "axis %" G_GINT64_FORMAT " is out of range for input '%s' %s (rank %u)",
-                   a, what, ane_spec_format (s, buf), s->rank);
-  return FALSE;
-}
-
-/* C-order flat offset of coords in shape. */
-static gsize
-ravel (const gint64 *coords,
-       const gint64 *shape,
-       guint         rank)
-{
-  gsize offset = 0;
-
-  for (guint i = 0; i < rank; i++)
-    offset = offset * (gsize) shape[i] + (gsize) coords[i];
-  return offset;
-}
 
 static void
 copy_values (const AneRefValue *in,
@@ -248,7 +215,7 @@ ane_ref_transpose (AneRefCtx *ctx,
       /* Output axis j walks input axis perm[j]. */
       for (guint j = 0; j < y->rank; j++)
         ic[perm[j]] = oc[j];
-      y->v[i] = x->v[ravel (ic, x->shape, x->rank)];
+      y->v[i] = x->v[ane_ref_ravel (ic, x->shape, x->rank)];
     }
   return TRUE;
 }
@@ -276,7 +243,7 @@ ane_infer_concat (AneInferCtx *ctx,
           return FALSE;
         }
     }
-  if (!infer_axis (ctx, 0, "values[0]", &axis, error))
+  if (!ane_infer_axis (ctx, "axis", 0, &axis, error))
     return FALSE;
 
   out = *first;
@@ -338,7 +305,7 @@ ane_ref_concat (AneRefCtx *ctx,
         {
           ane_ref_unravel (i, v->shape, v->rank, c);
           c[axis] += offset;
-          y->v[ravel (c, y->shape, y->rank)] = v->v[i];
+          y->v[ane_ref_ravel (c, y->shape, y->rank)] = v->v[i];
         }
       offset += v->shape[axis];
     }
@@ -379,7 +346,7 @@ ane_infer_narrow (AneInferCtx *ctx,
   char xb[ANE_SPEC_STRLEN];
 
   if (!require_not_block (ctx, 0, error) ||
-      !infer_axis (ctx, 0, "x", &axis, error))
+      !ane_infer_axis (ctx, "axis", 0, &axis, error))
     return FALSE;
   if (!narrow_params (ctx->attrs, x->shape, x->rank, &axis, &start, &length))
     {
@@ -409,7 +376,7 @@ ane_ref_narrow (AneRefCtx *ctx,
     {
       ane_ref_unravel (i, y->shape, y->rank, c);
       c[axis] += start;
-      y->v[i] = x->v[ravel (c, x->shape, x->rank)];
+      y->v[i] = x->v[ane_ref_ravel (c, x->shape, x->rank)];
     }
   return TRUE;
 }
@@ -431,7 +398,7 @@ ane_infer_gather (AneInferCtx *ctx,
 
   if (!require_not_block (ctx, 0, error) ||
       !ane_infer_require_integer (ctx, 1, error) ||
-      !infer_axis (ctx, 0, "x", &axis, error))
+      !ane_infer_axis (ctx, "axis", 0, &axis, error))
     return FALSE;
   rank = x->rank - 1 + idx->rank;
   if (rank > ANE_MAX_RANK)
@@ -485,7 +452,7 @@ ane_ref_gather (AneRefCtx *ctx,
 
       ane_ref_unravel (i, y->shape, y->rank, oc);
       /* oc = x-prefix (axis dims), index coords (idx->rank dims), x-suffix. */
-      raw = idx->v[ravel (oc + axis, idx->shape, idx->rank)];
+      raw = idx->v[ane_ref_ravel (oc + axis, idx->shape, idx->rank)];
       k = (gint64) raw;
       if (k < 0)
         k += dim;
@@ -501,7 +468,7 @@ ane_ref_gather (AneRefCtx *ctx,
       xc[axis] = k;
       for (guint d = axis + 1; d < x->rank; d++)
         xc[d] = oc[d - 1 + idx->rank];
-      y->v[i] = x->v[ravel (xc, x->shape, x->rank)];
+      y->v[i] = x->v[ane_ref_ravel (xc, x->shape, x->rank)];
     }
   return TRUE;
 }
