@@ -211,8 +211,8 @@ test_consts_and_blobs (void)
   g_assert_cmpint (b1->source, ==, ANE_MIL_BLOB_FROM_PARAM);
   g_assert_cmpstr (b1->param, ==, "w");
   g_assert_cmpuint (b1->offset, ==, 64 + 64 + 64);              /* record + 32 data bytes padded to 64 */
-  g_assert_cmpuint (((AneMilPendingBlob *) g_ptr_array_index (blobs, 2))->offset, ==, 256);
-  g_assert_cmpuint (size, ==, 256 + 64 + 80);                   /* 40 fp16; no padding after the last blob */
+  g_assert_cmpuint (((AneMilPendingBlob *) g_ptr_array_index (blobs, 2))->offset, ==, 320);  /* 192 + 64 + 32 -> 288, aligned */
+  g_assert_cmpuint (size, ==, 320 + 64 + 80);                   /* 40 fp16; no padding after the last blob */
   {
     guint64 sizes[3] = { 32, 32, 80 };
     g_assert_cmpuint (size, ==, ane_milblob_planned_size (sizes, 3));

@@ -53,6 +53,33 @@ gboolean    ane_lower_require_target (AneLowerCtx *ctx,
                                       const char  *why,
                                       GError     **error);
 
+/* Dtype helpers (MIL ops take fewer dtypes than the IR):
+ * - ane_lower_op_takes: whether op's param takes dtype at the target (Apple's table);
+ * - ane_lower_widen: value cast to a dtype op's param takes (narrow ints, bool -> int32);
+ * - ane_lower_restore: a widened result cast back, optionally saturating first;
+ * - ane_lower_to_int32: integer indices as int32. */
+gboolean    ane_lower_op_takes     (AneLowerCtx   *ctx,
+                                    const char    *op,
+                                    const char    *param,
+                                    AneDType       dtype);
+const char *ane_lower_widen        (AneLowerCtx   *ctx,
+                                    const char    *op,
+                                    const char    *param,
+                                    const char    *value,
+                                    const AneSpec *spec,
+                                    AneDType      *work);
+const char *ane_lower_restore      (AneLowerCtx   *ctx,
+                                    const char    *value,
+                                    AneDType       work,
+                                    AneDType       dtype,
+                                    const gint64  *shape,
+                                    guint          rank,
+                                    gboolean       saturate);
+const char *ane_lower_to_int32     (AneLowerCtx   *ctx,
+                                    const char    *op,
+                                    const char    *value,
+                                    const AneSpec *spec);
+
 /* Lowers a whole graph: one function "main". The caller frees the program
  * with protobuf_c_message_free_unpacked (). */
 AneMilProgram *ane_lower_graph     (AneGraph      *graph,

@@ -1,12 +1,313 @@
 /* mil/lower/ane-lower-shape.c: shape ops
  *
+ * Every shape op keeps its values bit for bit, so each lowering is exact:
+ *   reshape       -> reshape (the IR's resolved shape, never -1 or 0)
+ *   transpose     -> transpose (identity for an identity perm)
+ *   concat        -> concat (interleave = false)
+ *   narrow        -> slice_by_index (explicit begin/end, start normalized)
+ *   gather        -> gather; from iOS17 on, negative indices are first
+ *                    wrapped with greater_equal/add/select (MIL gather stops
+ *                    accepting them at iOS17)
+ *   expand        -> reshape (rank) + tile (numpy.broadcast_to copies the
+ *                    size-1 dims; tile does exactly that)
+ *   cast          -> cast
+ *   stop_gradient -> identity
+ * Sources: coremltools ops/defs/iOS15/tensor_transformation.py,
+ * tensor_operation.py, scatter_gather.py and iOS17/scatter_gather.py.
+ *
+ * MIL ops take fewer dtypes than the IR (no int8/uint8/int16 in concat and
+ * tile at any target, no bool in gather): such values are cast to int32 and
+ * back around the op (ane_lower_widen / ane_lower_restore, also used by
+ * ane-lower-reduce.c), which is exact.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "mil/lower/ane-lower-private.h"
 
-/* cast -> MIL cast (iOS15 elementwise_unary.py: dtype is a const string);
+/* --- dtype helpers (shared with ane-lower-reduce.c) --------------------- */
+
+gboolean    ane_lower_op_takes (AneLowerCtx *ctx, const char *op, const char *param, AneDType dtype);
+const char *ane_lower_widen    (AneLowerCtx *ctx, const char *op, const char *param, const char *value,
+                                const AneSpec *spec, AneDType *work);
+const char *ane_lower_restore  (AneLowerCtx *ctx, const char *value, AneDType work, AneDType dtype,
+                                const gint64 *shape, guint rank, gboolean saturate);
+const char *ane_lower_to_int32 (AneLowerCtx *ctx, const char *op, const char *value, const AneSpec *spec);
+
+
+/* --- reshape / transpose ------------------------------------------------ */
+
+static const char *
+identity (AneLowerCtx *ctx)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+
+  return ane_mil_op (ctx->b, "identity", ctx->hint, out->dtype, out->shape, out->rank,
+                     "x", ctx->in[0], NULL);
+}
+
+/* reshape -> reshape with the IR's resolved output shape (no -1). MIL reads
+ * a 0 in the shape as "copy a dimension of x" (iOS15: same position, iOS17:
+ * aligned from the right), so a zero-size target shape cannot be written. */
+gboolean
+ane_lower_reshape (AneLowerCtx *ctx,
+                   GError     **error)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+  const AneSpec *in = ctx->in_spec[0];
+  g_autofree char *hint = ane_lower_hint (ctx, "shape");
+
+  if (in->rank == out->rank && memcmp (in->shape, out->shape, out->rank * sizeof (gint64)) == 0)
+    {
+      ctx->out[0] = identity (ctx);
+      return TRUE;
+    }
+  for (guint i = 0; i < out->rank; i++)
+    if (out->shape[i] == 0)
+      return ane_lower_unsupported (ctx, error, "MIL reshape reads a 0 in the shape as 'keep this "
+                                    "dimension of x', so a zero-size shape cannot be written");
+  ctx->out[0] = ane_mil_op (ctx->b, "reshape", ctx->hint, out->dtype, out->shape, out->rank,
+                            "x", ctx->in[0],
+                            "shape", ane_mil_const_ints (ctx->b, hint, out->shape, out->rank), NULL);
+  return TRUE;
+}
+
+/* transpose -> transpose (MIL perm has numpy's meaning: out.shape[i] =
+ * x.shape[perm[i]]); an identity perm (rank 0 and 1 included) is identity. */
+gboolean
+ane_lower_transpose (AneLowerCtx *ctx,
+                     GError     **error)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+  gsize n;
+  const gint64 *perm = ane_attrs_ints (ctx->node->attrs, "perm", &n);
+  gboolean trivial = TRUE;
+  g_autofree char *hint = ane_lower_hint (ctx, "perm");
+
+  for (gsize i = 0; i < n; i++)
+    trivial &= perm[i] == (gint64) i;
+  if (trivial)
+    {
+      ctx->out[0] = identity (ctx);
+      return TRUE;
+    }
+  ctx->out[0] = ane_mil_op (ctx->b, "transpose", ctx->hint, out->dtype, out->shape, out->rank,
+                            "x", ctx->in[0], "perm", ane_mil_const_ints (ctx->b, hint, perm, n), NULL);
+  return TRUE;
+}
+
+/* --- concat ------------------------------------------------------------- */
+
+/* concat -> concat (values, axis, interleave = false); one value is identity. */
+gboolean
+ane_lower_concat (AneLowerCtx *ctx,
+                  GError     **error)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+  g_autofree const char **values = g_new0 (const char *, ctx->n_inputs);
+  g_autofree char *axis_hint = ane_lower_hint (ctx, "axis");
+  g_autofree char *il_hint = ane_lower_hint (ctx, "interleave");
+  AneDType work = out->dtype;
+  AneMilOpCall *call;
+  const char *joined;
+  guint axis;
+
+  if (ctx->n_inputs == 1)
+    {
+      ctx->out[0] = identity (ctx);
+      return TRUE;
+    }
+  ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), out->rank, &axis);
+  for (guint i = 0; i < ctx->n_inputs; i++)
+    {
+      AneSpec spec = ane_lower_in_spec (ctx, i);
+      values[i] = ane_lower_widen (ctx, "concat", "values", ctx->in[i], &spec, &work);
+    }
+  call = ane_mil_op_begin (ctx->b, "concat", ctx->hint);
+  ane_mil_op_args (call, "values", values, ctx->n_inputs);
+  ane_mil_op_arg (call, "axis", ane_mil_const_int (ctx->b, axis_hint, axis));
+  ane_mil_op_arg (call, "interleave", ane_mil_const_bool (ctx->b, il_hint, FALSE));
+  joined = ane_mil_op_output (call, work, out->shape, out->rank);
+  ane_mil_op_end (call);
+  ctx->out[0] = ane_lower_restore (ctx, joined, work, out->dtype, out->shape, out->rank, FALSE);
+  return TRUE;
+}
+
+/* --- narrow ------------------------------------------------------------- */
+
+/* narrow -> slice_by_index with explicit begin and end on every axis (the
+ * shapes are static, so no masks are needed); a negative start is
+ * normalized here, so MIL's own negative-index rule never applies. */
+gboolean
+ane_lower_narrow (AneLowerCtx *ctx,
+                  GError     **error)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+  const AneSpec *in = ctx->in_spec[0];
+  gint64 begin[ANE_MAX_RANK], end[ANE_MAX_RANK];
+  gint64 start = ane_attrs_int (ctx->node->attrs, "start");
+  gint64 length = ane_attrs_int (ctx->node->attrs, "length");
+  g_autofree char *begin_hint = ane_lower_hint (ctx, "begin");
+  g_autofree char *end_hint = ane_lower_hint (ctx, "end");
+  guint axis;
+
+  ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), in->rank, &axis);
+  if (start < 0)
+    start += in->shape[axis];
+  if (length == in->shape[axis])
+    {
+      ctx->out[0] = identity (ctx);
+      return TRUE;
+    }
+  for (guint i = 0; i < in->rank; i++)
+    {
+      begin[i] = i == axis ? start : 0;
+      end[i] = i == axis ? start + length : in->shape[i];
+    }
+  ctx->out[0] = ane_mil_op (ctx->b, "slice_by_index", ctx->hint, out->dtype, out->shape, out->rank,
+                            "x", ctx->in[0],
+                            "begin", ane_mil_const_ints (ctx->b, begin_hint, begin, in->rank),
+                            "end", ane_mil_const_ints (ctx->b, end_hint, end, in->rank), NULL);
+  return TRUE;
+}
+
+/* --- gather ------------------------------------------------------------- */
+
+/* TRUE if input slot is an IR const whose values are all >= 0. */
+static gboolean
+const_nonnegative (AneLowerCtx *ctx,
+                   guint        slot)
+{
+  const AneNode *src = ane_graph_get_node (ctx->graph, ctx->node->inputs[slot].node);
+  gint64 n;
+  g_autofree double *v = NULL;
+
+  if (src->op->kind != ANE_OP_CONST || src->value == NULL)
+    return FALSE;
+  n = ane_tensor_get_n_elements (src->value);
+  v = g_new (double, MAX (n, 1));
+  ane_dtype_decode (ane_tensor_get_dtype (src->value),
+                    g_bytes_get_data (ane_tensor_get_data (src->value), NULL), n, v);
+  for (gint64 i = 0; i < n; i++)
+    if (v[i] < 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* gather -> gather (numpy.take: out = x.shape[:axis] + indices.shape +
+ * x.shape[axis+1:], as MIL's). The IR wraps a negative index once. MIL's
+ * gather does so up to iOS16 ("-D[axis] <= v < D[axis]"); from iOS17 on
+ * negative indices are out of bounds, so they are wrapped first, as Apple's
+ * iOS17 docstring prescribes: select(indices >= 0, indices, indices + D).
+ * Const indices that are all >= 0 (and uint8 ones) skip the wrap. From
+ * iOS17 on validate_indices = true makes an index outside [-D, D) a run-time
+ * error, as in the IR (before iOS17 MIL leaves it undefined). Bool x is
+ * gathered as int32 (MIL gather takes no bool). */
+gboolean
+ane_lower_gather (AneLowerCtx *ctx,
+                  GError     **error)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+  AneSpec x = ane_lower_in_spec (ctx, 0);
+  AneSpec idx_spec = ane_lower_in_spec (ctx, 1);
+  g_autofree char *axis_hint = ane_lower_hint (ctx, "axis");
+  g_autofree char *valid_hint = ane_lower_hint (ctx, "validate_indices");
+  const char *xv, *idx, *gathered, *validate;
+  AneDType work;
+  guint axis;
+
+  ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), x.rank, &axis);
+  xv = ane_lower_widen (ctx, "gather", "x", ctx->in[0], &x, &work);
+  idx = ane_lower_to_int32 (ctx, "gather", ctx->in[1], &idx_spec);
+  if (ctx->target >= ANE_MIL_IOS17 && idx_spec.dtype != ANE_DTYPE_UINT8 && !const_nonnegative (ctx, 1))
+    {
+      g_autofree char *zero_hint = ane_lower_hint (ctx, "zero");
+      g_autofree char *dim_hint = ane_lower_hint (ctx, "dim");
+      g_autofree char *ge_hint = ane_lower_hint (ctx, "nonnegative");
+      g_autofree char *add_hint = ane_lower_hint (ctx, "wrapped");
+      g_autofree char *sel_hint = ane_lower_hint (ctx, "indices");
+      const char *ge, *wrapped;
+
+      ge = ane_mil_op (ctx->b, "greater_equal", ge_hint, ANE_DTYPE_BOOL, idx_spec.shape, idx_spec.rank,
+                       "x", idx, "y", ane_mil_const_int (ctx->b, zero_hint, 0), NULL);
+      wrapped = ane_mil_op (ctx->b, "add", add_hint, ANE_DTYPE_INT32, idx_spec.shape, idx_spec.rank,
+                            "x", idx, "y", ane_mil_const_int (ctx->b, dim_hint, x.shape[axis]), NULL);
+      idx = ane_mil_op (ctx->b, "select", sel_hint, ANE_DTYPE_INT32, idx_spec.shape, idx_spec.rank,
+                        "cond", ge, "a", idx, "b", wrapped, NULL);
+    }
+  validate = ctx->target >= ANE_MIL_IOS17 ? ane_mil_const_bool (ctx->b, valid_hint, TRUE) : NULL;
+  gathered = ane_mil_op (ctx->b, "gather", ctx->hint, work, out->shape, out->rank,
+                         "x", xv, "indices", idx, "axis", ane_mil_const_int (ctx->b, axis_hint, axis),
+                         "validate_indices", validate, NULL);
+  ctx->out[0] = ane_lower_restore (ctx, gathered, work, out->dtype, out->shape, out->rank, FALSE);
+  return TRUE;
+}
+
+/* --- expand ------------------------------------------------------------- */
+
+/* expand -> reshape (prepend the missing size-1 dims) + tile (copy each
+ * size-1 dim to its target size). numpy.broadcast_to reads x[.., 0, ..]
+ * along every broadcast dim, which is exactly what tile's copies hold, so
+ * the result is bit-exact for every dtype (tile takes bool; narrow integers
+ * go through int32). No arithmetic is involved, unlike add(x, zeros), which
+ * would turn -0.0 into +0.0 and cannot carry bool. MIL tile refuses reps of
+ * 0, so broadcasting a size-1 dim to 0 is refused. */
+gboolean
+ane_lower_expand (AneLowerCtx *ctx,
+                  GError     **error)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+  AneSpec x = ane_lower_in_spec (ctx, 0);
+  gint64 xp[ANE_MAX_RANK], reps[ANE_MAX_RANK];
+  guint pad = out->rank - x.rank;
+  gboolean tiled = FALSE;
+  const char *v = ctx->in[0];
+
+  for (guint i = 0; i < out->rank; i++)
+    {
+      xp[i] = i < pad ? 1 : x.shape[i - pad];
+      reps[i] = xp[i] == out->shape[i] ? 1 : out->shape[i];
+      tiled |= reps[i] != 1;
+      if (reps[i] == 0)
+        return ane_lower_unsupported (ctx, error, "MIL tile cannot repeat a dimension 0 times "
+                                      "(broadcasting a size-1 dimension to 0)");
+    }
+  if (!tiled && pad == 0)
+    {
+      ctx->out[0] = identity (ctx);
+      return TRUE;
+    }
+  if (pad > 0)
+    {
+      g_autofree char *shape_hint = ane_lower_hint (ctx, "shape");
+      g_autofree char *rank_hint = ane_lower_hint (ctx, "rank");
+
+      v = ane_mil_op (ctx->b, "reshape", tiled ? rank_hint : ctx->hint, x.dtype, xp, out->rank,
+                      "x", v, "shape", ane_mil_const_ints (ctx->b, shape_hint, xp, out->rank), NULL);
+      x.rank = out->rank;
+      memcpy (x.shape, xp, out->rank * sizeof (gint64));
+    }
+  if (tiled)
+    {
+      g_autofree char *reps_hint = ane_lower_hint (ctx, "reps");
+      AneDType work;
+
+      v = ane_lower_widen (ctx, "tile", "x", v, &x, &work);
+      v = ane_mil_op (ctx->b, "tile", ctx->hint, work, out->shape, out->rank,
+                      "x", v, "reps", ane_mil_const_ints (ctx->b, reps_hint, reps, out->rank), NULL);
+      v = ane_lower_restore (ctx, v, work, out->dtype, out->shape, out->rank, FALSE);
+    }
+  ctx->out[0] = v;
+  return TRUE;
+}
+
+/* --- cast / stop_gradient --------------------------------------------- */
+
+/* cast -> MIL cast (iOS15 elementwise_unary.py: dtype is a const string;
+ * int8, uint8 and int16 need iOS17);
  * a cast that is a no-op inside the program (fp32 -> fp16 graph values that
  * are already fp16) becomes identity. */
 gboolean
@@ -26,6 +327,17 @@ ane_lower_cast (AneLowerCtx *ctx,
     }
   if (name == NULL)
     return ane_lower_unsupported (ctx, error, "MIL cannot cast to %s", ane_dtype_to_string (out->dtype));
+  /* MIL cast's dtype names the same set its x takes (iOS15: fp16, fp32,
+   * int32, bool; iOS17 adds int8, uint8, int16, uint16); the builder checks
+   * x, not the string. */
+  if (!ane_lower_op_takes (ctx, "cast", "x", out->dtype))
+    {
+      g_autofree char *why = g_strdup_printf ("a cast to %s", ane_dtype_to_string (out->dtype));
+
+      if (ctx->target < ANE_MIL_IOS17 && ane_dtype_is_integer (out->dtype))
+        return ane_lower_require_target (ctx, ANE_MIL_IOS17, why, error);
+      return ane_lower_unsupported (ctx, error, "MIL has no %s", why);
+    }
   ctx->out[0] = ane_mil_op (ctx->b, "cast", ctx->hint, out->dtype, out->shape, out->rank,
                             "x", ctx->in[0], "dtype", ane_mil_const_string (ctx->b, hint, name), NULL);
   return TRUE;

@@ -70,6 +70,124 @@ ane_lower_require_target (AneLowerCtx  *ctx,
   return ane_lower_unsupported (ctx, error, "%s needs target %s or later", why, ane_mil_target_name (min));
 }
 
+/* --- dtype helpers shared by the lowerings ---------------------------- */
+
+/* Whether MIL's op at the target takes dtype for param (Apple's table, as
+ * the builder checks it). */
+gboolean
+ane_lower_op_takes (AneLowerCtx *ctx,
+                    const char  *op,
+                    const char  *param,
+                    AneDType     dtype)
+{
+  const AneMilOpDef *def = ane_mil_opdef_lookup (op, ctx->target);
+  const char *types = def ? ane_mil_opdef_param_dtypes (def, param) : NULL;
+
+  return types != NULL && ane_mil_dtypes_contain (types, ane_mil_dtype_name (dtype));
+}
+
+/* Fails the builder (sticky) with an error naming the node, op and target:
+ * the value's dtype cannot be converted for op (narrow integers before
+ * iOS17, whose cast takes only fp16, fp32, int32 and bool). */
+static void
+fail (AneLowerCtx *ctx,
+      const char  *op,
+      AneDType     dtype)
+{
+  GError *error = NULL;
+
+  ane_lower_unsupported (ctx, &error, "MIL %s takes no %s values here, and MIL casts %s values only "
+                         "from iOS17 on", op, ane_dtype_to_string (dtype), ane_dtype_to_string (dtype));
+  ane_mil_builder_set_error (ctx->b, error);
+}
+
+static const char *
+cast_to (AneLowerCtx   *ctx,
+         const char    *op,
+         const char    *value,
+         AneDType       from,
+         AneDType       to,
+         const gint64  *shape,
+         guint          rank,
+         const char    *suffix,
+         const char    *name)
+{
+  g_autofree char *hint = ane_lower_hint (ctx, suffix);
+  g_autofree char *dtype_hint = g_strconcat (hint, "_dtype", NULL);
+
+  if (!ane_lower_op_takes (ctx, "cast", "x", from))
+    {
+      fail (ctx, op, from);
+      return value;
+    }
+  return ane_mil_op (ctx->b, "cast", name ? name : hint, to, shape, rank,
+                     "x", value, "dtype", ane_mil_const_string (ctx->b, dtype_hint, ane_mil_dtype_name (to)),
+                     NULL);
+}
+
+/* The value to pass as op's param: itself if the op takes its dtype, else
+ * (narrow integers, bool) cast to int32, which holds every such value
+ * exactly. *work is the dtype passed. */
+const char *
+ane_lower_widen (AneLowerCtx   *ctx,
+                 const char    *op,
+                 const char    *param,
+                 const char    *value,
+                 const AneSpec *spec,
+                 AneDType      *work)
+{
+  *work = spec->dtype;
+  if (ane_lower_op_takes (ctx, op, param, spec->dtype) || ane_dtype_is_float (spec->dtype))
+    return value;   /* (a float the op refuses is reported by the builder) */
+  *work = ANE_DTYPE_INT32;
+  return cast_to (ctx, op, value, spec->dtype, ANE_DTYPE_INT32, spec->shape, spec->rank, "int32", NULL);
+}
+
+/* A result computed in work back in dtype; the final op is named after the
+ * node. With saturate, integers are first clamped to dtype's range, as the
+ * IR's integer results saturate. */
+const char *
+ane_lower_restore (AneLowerCtx  *ctx,
+                   const char   *value,
+                   AneDType      work,
+                   AneDType      dtype,
+                   const gint64 *shape,
+                   guint         rank,
+                   gboolean      saturate)
+{
+  if (work == dtype)
+    return value;
+  if (saturate && ane_dtype_is_integer (dtype))
+    {
+      gint64 lo = dtype == ANE_DTYPE_INT8 ? G_MININT8 : dtype == ANE_DTYPE_INT16 ? G_MININT16 : 0;
+      gint64 hi = dtype == ANE_DTYPE_INT8 ? G_MAXINT8 : dtype == ANE_DTYPE_INT16 ? G_MAXINT16 : G_MAXUINT8;
+      g_autofree char *lo_hint = ane_lower_hint (ctx, "min_value");
+      g_autofree char *hi_hint = ane_lower_hint (ctx, "max_value");
+      g_autofree char *a = ane_lower_hint (ctx, "clamp_low");
+      g_autofree char *b = ane_lower_hint (ctx, "clamp_high");
+
+      g_assert (work == ANE_DTYPE_INT32 && ane_dtype_size (dtype) < 4);
+      value = ane_mil_op (ctx->b, "maximum", a, work, shape, rank,
+                          "x", value, "y", ane_mil_const_int (ctx->b, lo_hint, lo), NULL);
+      value = ane_mil_op (ctx->b, "minimum", b, work, shape, rank,
+                          "x", value, "y", ane_mil_const_int (ctx->b, hi_hint, hi), NULL);
+    }
+  return cast_to (ctx, "cast", value, work, dtype, shape, rank, "narrow", ctx->hint);
+}
+
+/* Integer indices for op as int32 (what the wrap arithmetic and
+ * scatter_along_axis take at every target). */
+const char *
+ane_lower_to_int32 (AneLowerCtx   *ctx,
+                    const char    *op,
+                    const char    *value,
+                    const AneSpec *spec)
+{
+  if (spec->dtype == ANE_DTYPE_INT32)
+    return value;
+  return cast_to (ctx, op, value, spec->dtype, ANE_DTYPE_INT32, spec->shape, spec->rank, "indices_int32", NULL);
+}
+
 /* Sources are lowered by the driver; the catalog rows point here only so
  * every row is complete. */
 gboolean

@@ -1,0 +1,780 @@
+/* test-lower-shape.c: lowering of reshape, transpose, concat, narrow, gather, expand, cast
+ * and stop_gradient
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ane-test-util.h"
+#include "ane-lower-test-util.h"
+
+/* --- helpers ----------------------------------------------------------------- */
+
+static void
+assert_seq (AneMilProgram *p,
+            const char    *expected)
+{
+  g_autofree char *seq = ane_test_op_sequence (p);
+
+  g_assert_cmpstr (seq, ==, expected);
+}
+
+static void
+assert_const_ints (AneMilProgram *p,
+                   const char    *value,
+                   const gint64  *expected,
+                   gsize          n)
+{
+  g_autofree double *vals = NULL;
+  gsize got;
+
+  g_assert_nonnull (value);
+  got = ane_test_const_values (p, value, &vals);
+  g_assert_cmpuint (got, ==, n);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat (vals[i], ==, (double) expected[i]);
+}
+
+static void
+assert_const_int (AneMilProgram *p,
+                  const char    *value,
+                  gint64         expected)
+{
+  assert_const_ints (p, value, &expected, 1);
+}
+
+static void
+assert_const_bool (AneMilProgram *p,
+                   const char    *value,
+                   gboolean       expected)
+{
+  assert_const_ints (p, value, (gint64[]) { expected ? 1 : 0 }, 1);
+}
+
+/* The i-th value bound to a (tuple) parameter. */
+static const char *
+op_arg_n (AneMilOperation *op,
+          const char      *param,
+          guint            i)
+{
+  for (gsize k = 0; k < op->n_inputs; k++)
+    if (g_str_equal (op->inputs[k]->key, param))
+      {
+        g_assert_cmpuint (i, <, op->inputs[k]->value->n_arguments);
+        return op->inputs[k]->value->arguments[i]->name;
+      }
+  return NULL;
+}
+
+static guint
+op_arg_count (AneMilOperation *op,
+              const char      *param)
+{
+  for (gsize k = 0; k < op->n_inputs; k++)
+    if (g_str_equal (op->inputs[k]->key, param))
+      return op->inputs[k]->value->n_arguments;
+  return 0;
+}
+
+/* The type of the op producing value ("" for a function input). */
+static const char *
+producer_type (AneMilProgram *p,
+               const char    *value)
+{
+  AneMilOperation *op = ane_test_producer (p, value);
+
+  return op ? op->type : "";
+}
+
+/* Lowering must fail with ANE_ERROR_UNSUPPORTED naming all of needles. */
+static void
+assert_lower_fails (AneGraph     *g,
+                    AneMilTarget  target,
+                    const char   *needle1,
+                    const char   *needle2)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) blobs = NULL;
+  guint64 size;
+  AneMilProgram *p = ane_lower_graph (g, target, ANE_DTYPE_FLOAT32, &blobs, &size, &error);
+
+  g_assert_null (p);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, needle1));
+  if (needle2)
+    g_assert_nonnull (strstr (error->message, needle2));
+}
+
+static AneTensor *
+const_i32 (AneGraph     *g,
+           const char   *name,
+           const gint64 *shape,
+           guint         rank,
+           const gint32 *values)
+{
+  gint64 n = 1;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(AneTensor) t = NULL;
+  g_autoptr(GError) error = NULL;
+  AneTensor *c;
+
+  for (guint i = 0; i < rank; i++)
+    n *= shape[i];
+  bytes = g_bytes_new (values, n * sizeof (gint32));
+  t = ane_tensor_new_from_bytes (name, ANE_DTYPE_INT32, shape, rank, bytes, &error);
+  g_assert_no_error (error);
+  c = ane_graph_const (g, t, &error);
+  g_assert_no_error (error);
+  return c;
+}
+
+static const gint64 s234[] = { 2, 3, 4 };
+
+/* --- reshape ----------------------------------------------------------------- */
+
+static void
+test_reshape (void)
+{
+  static const gint64 target[] = { -1, 4 }, resolved[] = { 6, 4 };
+
+  for (int fp16 = 0; fp16 <= 1; fp16++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s234, 3, &error);
+      g_autoptr(AneTensor) y = ane_graph_reshape (g, x, target, 2, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+      AneMilOperation *op;
+      AneDType dt = fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, fp16 ? ANE_MIL_IOS17 : ANE_MIL_IOS15, dt);
+      assert_seq (p, fp16 ? "cast,reshape,cast" : "reshape,identity");
+      op = ane_test_find_op (p, "reshape", 0);
+      /* the IR's resolved shape, never -1 */
+      assert_const_ints (p, ane_test_op_arg (op, "shape"), resolved, 2);
+      g_assert_cmpstr (producer_type (p, ane_test_op_arg (op, "x")), ==, fp16 ? "cast" : "");
+      ane_test_assert_output (op, 0, dt, resolved, 2);
+    }
+}
+
+static void
+test_reshape_scalar (void)
+{
+  static const gint64 s1[] = { 1 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_INT32, s1, 1, &error);
+  g_autoptr(AneTensor) y = ane_graph_reshape (g, x, NULL, 0, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *op;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT16);
+  assert_seq (p, "reshape,identity");
+  op = ane_test_find_op (p, "reshape", 0);
+  assert_const_ints (p, ane_test_op_arg (op, "shape"), NULL, 0);
+  ane_test_assert_output (op, 0, ANE_DTYPE_INT32, NULL, 0);
+}
+
+static void
+test_reshape_same_shape (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s234, 3, &error);
+  g_autoptr(AneTensor) y = ane_graph_reshape (g, x, (gint64[]) { 2, -1, 4 }, 3, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "identity,identity");
+}
+
+static void
+test_reshape_zero_size (void)
+{
+  static const gint64 s03[] = { 0, 3 }, s30[] = { 3, 0 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s03, 2, &error);
+  g_autoptr(AneTensor) y = ane_graph_reshape (g, x, s30, 2, &error);
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  assert_lower_fails (g, ANE_MIL_IOS17, "reshape", "0");
+}
+
+/* --- transpose --------------------------------------------------------------- */
+
+static void
+test_transpose (void)
+{
+  static const gint64 perm[] = { 2, 0, 1 }, out_shape[] = { 4, 2, 3 };
+
+  for (int fp16 = 0; fp16 <= 1; fp16++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s234, 3, &error);
+      g_autoptr(AneTensor) y = ane_graph_transpose (g, x, perm, 3, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+      AneMilOperation *op;
+      AneDType dt = fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, ANE_MIL_IOS16, dt);
+      assert_seq (p, fp16 ? "cast,transpose,cast" : "transpose,identity");
+      op = ane_test_find_op (p, "transpose", 0);
+      assert_const_ints (p, ane_test_op_arg (op, "perm"), perm, 3);
+      ane_test_assert_output (op, 0, dt, out_shape, 3);
+    }
+}
+
+static void
+test_transpose_identity (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_INT32, s234, 3, &error);
+  g_autoptr(AneTensor) y = ane_graph_transpose (g, x, (gint64[]) { 0, 1, 2 }, 3, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "identity,identity");
+}
+
+/* --- concat ------------------------------------------------------------------ */
+
+static void
+test_concat (void)
+{
+  static const gint64 s21[] = { 2, 1 }, s22[] = { 2, 2 }, out_shape[] = { 2, 6 };
+
+  for (int fp16 = 0; fp16 <= 1; fp16++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) a = ane_graph_input (g, "a", ANE_DTYPE_FLOAT32, s21, 2, &error);
+      g_autoptr(AneTensor) b = ane_graph_input (g, "b", ANE_DTYPE_FLOAT32, s22, 2, &error);
+      g_autoptr(AneTensor) c = ane_graph_input (g, "c", ANE_DTYPE_FLOAT32, (gint64[]) { 2, 3 }, 2, &error);
+      AneTensor *vals[] = { a, b, c };
+      g_autoptr(AneTensor) y = ane_graph_concat (g, vals, 3, -1, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+      AneMilOperation *op;
+      AneDType dt = fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, ANE_MIL_IOS17, dt);
+      assert_seq (p, fp16 ? "cast,cast,cast,concat,cast" : "concat,identity");
+      op = ane_test_find_op (p, "concat", 0);
+      g_assert_cmpuint (op_arg_count (op, "values"), ==, 3);
+      if (!fp16)
+        {
+          g_assert_cmpstr (op_arg_n (op, "values", 0), ==, "a");
+          g_assert_cmpstr (op_arg_n (op, "values", 1), ==, "b");
+          g_assert_cmpstr (op_arg_n (op, "values", 2), ==, "c");
+        }
+      else
+        g_assert_cmpstr (ane_test_op_arg (ane_test_producer (p, op_arg_n (op, "values", 2)), "x"), ==, "c");
+      assert_const_int (p, ane_test_op_arg (op, "axis"), 1);   /* normalized */
+      assert_const_bool (p, ane_test_op_arg (op, "interleave"), FALSE);
+      ane_test_assert_output (op, 0, dt, out_shape, 2);
+    }
+}
+
+static void
+test_concat_single (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) a = ane_graph_input (g, "a", ANE_DTYPE_FLOAT32, s234, 3, &error);
+  g_autoptr(AneTensor) y = ane_graph_concat (g, &a, 1, 0, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "identity,identity");
+}
+
+static void
+test_concat_bool (void)
+{
+  /* concat takes bool natively */
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) a = ane_graph_input (g, "a", ANE_DTYPE_FLOAT32, s234, 3, &error);
+  g_autoptr(AneTensor) m = ane_graph_gt (g, a, a, &error);
+  AneTensor *vals[] = { m, m };
+  g_autoptr(AneTensor) c = ane_graph_concat (g, vals, 2, 0, &error);
+  g_autoptr(AneTensor) y = ane_graph_cast (g, c, ANE_DTYPE_INT32, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "greater,concat,cast,identity");
+  ane_test_assert_output (ane_test_find_op (p, "concat", 0), 0, ANE_DTYPE_BOOL, (gint64[]) { 4, 3, 4 }, 3);
+}
+
+static void
+test_concat_int8 (void)
+{
+  /* MIL concat takes no int8 at any target: through int32 and back (exact). */
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) a = ane_graph_input (g, "a", ANE_DTYPE_INT32, s234, 3, &error);
+  g_autoptr(AneTensor) a8 = ane_graph_cast (g, a, ANE_DTYPE_INT8, &error);
+  AneTensor *vals[] = { a8, a8 };
+  g_autoptr(AneTensor) c = ane_graph_concat (g, vals, 2, 1, &error);
+  g_autoptr(AneTensor) y = ane_graph_cast (g, c, ANE_DTYPE_INT32, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *op, *back;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
+  assert_seq (p, "cast,cast,cast,concat,cast,cast,identity");
+  op = ane_test_find_op (p, "concat", 0);
+  ane_test_assert_output (op, 0, ANE_DTYPE_INT32, (gint64[]) { 2, 6, 4 }, 3);
+  g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (ane_test_producer (p, op_arg_n (op, "values", 0)), "dtype")),
+                   ==, "int32");
+  back = ane_test_find_op (p, "cast", 3);
+  g_assert_cmpstr (ane_test_op_arg (back, "x"), ==, op->outputs[0]->name);
+  g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (back, "dtype")), ==, "int8");
+
+  /* before iOS17 MIL cannot convert int8 at all (here an int8 const) */
+  {
+    static const gint8 data[] = { 1, -2, 3, 4 };
+    static const gint64 s4[] = { 4 };
+    g_autoptr(AneGraph) g8 = ane_graph_new ();
+    g_autoptr(GBytes) bytes = g_bytes_new (data, sizeof data);
+    g_autoptr(AneTensor) t = ane_tensor_new_from_bytes ("c8", ANE_DTYPE_INT8, s4, 1, bytes, &error);
+    g_autoptr(AneTensor) c8 = ane_graph_const (g8, t, &error);
+    AneTensor *two[] = { c8, c8 };
+    g_autoptr(AneTensor) cc = ane_graph_concat (g8, two, 2, 0, &error);
+    g_autoptr(AneTensor) cy = ane_graph_cast (g8, cc, ANE_DTYPE_INT32, &error);
+
+    ane_graph_add_output (g8, "y", cy, &error);
+    g_assert_no_error (error);
+    assert_lower_fails (g8, ANE_MIL_IOS16, "concat 'concat' on iOS16: MIL concat takes no int8", NULL);
+  }
+}
+
+/* --- narrow ------------------------------------------------------------------ */
+
+static void
+test_narrow (void)
+{
+  static const gint64 s253[] = { 2, 5, 3 }, begin[] = { 0, 2, 0 }, end[] = { 2, 4, 3 }, out_shape[] = { 2, 2, 3 };
+
+  for (int fp16 = 0; fp16 <= 1; fp16++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s253, 3, &error);
+      g_autoptr(AneTensor) y = ane_graph_narrow (g, x, -2, -3, 2, &error);   /* start -3 = 2 */
+      g_autoptr(AneMilProgram) p = NULL;
+      AneMilOperation *op;
+      AneDType dt = fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, ANE_MIL_IOS18, dt);
+      assert_seq (p, fp16 ? "cast,slice_by_index,cast" : "slice_by_index,identity");
+      op = ane_test_find_op (p, "slice_by_index", 0);
+      assert_const_ints (p, ane_test_op_arg (op, "begin"), begin, 3);
+      assert_const_ints (p, ane_test_op_arg (op, "end"), end, 3);
+      g_assert_null (ane_test_op_arg (op, "begin_mask"));
+      g_assert_null (ane_test_op_arg (op, "stride"));
+      ane_test_assert_output (op, 0, dt, out_shape, 3);
+    }
+}
+
+static void
+test_narrow_whole_axis (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_INT32, s234, 3, &error);
+  g_autoptr(AneTensor) y = ane_graph_narrow (g, x, 1, 0, 3, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "identity,identity");
+}
+
+/* --- gather ------------------------------------------------------------------ */
+
+static const gint64 s43[] = { 4, 3 }, s22[] = { 2, 2 }, s223[] = { 2, 2, 3 };
+
+static void
+test_gather_native (void)
+{
+  /* up to iOS16 MIL gather wraps negative indices itself */
+  for (AneMilTarget t = ANE_MIL_IOS15; t <= ANE_MIL_IOS16; t++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s43, 2, &error);
+      g_autoptr(AneTensor) i = ane_graph_input (g, "i", ANE_DTYPE_INT32, s22, 2, &error);
+      g_autoptr(AneTensor) y = ane_graph_gather (g, x, i, 0, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+      AneMilOperation *op;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, t, ANE_DTYPE_FLOAT32);
+      assert_seq (p, "gather,identity");
+      op = ane_test_find_op (p, "gather", 0);
+      g_assert_cmpstr (ane_test_op_arg (op, "x"), ==, "x");
+      g_assert_cmpstr (ane_test_op_arg (op, "indices"), ==, "i");
+      assert_const_int (p, ane_test_op_arg (op, "axis"), 0);
+      g_assert_null (ane_test_op_arg (op, "validate_indices"));
+      ane_test_assert_output (op, 0, ANE_DTYPE_FLOAT32, s223, 3);
+    }
+}
+
+static void
+test_gather_wrap (void)
+{
+  /* from iOS17 on negative indices are out of bounds in MIL: wrapped first */
+  for (int fp16 = 0; fp16 <= 1; fp16++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s43, 2, &error);
+      g_autoptr(AneTensor) i = ane_graph_input (g, "i", ANE_DTYPE_INT32, s22, 2, &error);
+      g_autoptr(AneTensor) y = ane_graph_gather (g, x, i, -2, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+      AneMilOperation *ge, *add, *sel, *op;
+      AneDType dt = fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, fp16 ? ANE_MIL_IOS18 : ANE_MIL_IOS17, dt);
+      assert_seq (p, fp16 ? "cast,greater_equal,add,select,gather,cast"
+                          : "greater_equal,add,select,gather,identity");
+      ge = ane_test_find_op (p, "greater_equal", 0);
+      add = ane_test_find_op (p, "add", 0);
+      sel = ane_test_find_op (p, "select", 0);
+      op = ane_test_find_op (p, "gather", 0);
+      g_assert_cmpstr (ane_test_op_arg (ge, "x"), ==, "i");
+      assert_const_int (p, ane_test_op_arg (ge, "y"), 0);
+      ane_test_assert_output (ge, 0, ANE_DTYPE_BOOL, s22, 2);
+      g_assert_cmpstr (ane_test_op_arg (add, "x"), ==, "i");
+      assert_const_int (p, ane_test_op_arg (add, "y"), 4);   /* the gathered axis' size */
+      ane_test_assert_output (add, 0, ANE_DTYPE_INT32, s22, 2);
+      g_assert_cmpstr (ane_test_op_arg (sel, "cond"), ==, ge->outputs[0]->name);
+      g_assert_cmpstr (ane_test_op_arg (sel, "a"), ==, "i");
+      g_assert_cmpstr (ane_test_op_arg (sel, "b"), ==, add->outputs[0]->name);
+      g_assert_cmpstr (ane_test_op_arg (op, "indices"), ==, sel->outputs[0]->name);
+      assert_const_int (p, ane_test_op_arg (op, "axis"), 0);   /* -2 normalized */
+      assert_const_bool (p, ane_test_op_arg (op, "validate_indices"), TRUE);
+      ane_test_assert_output (op, 0, dt, s223, 3);
+    }
+}
+
+static void
+test_gather_const_indices (void)
+{
+  /* const indices that are all >= 0 need no wrap; a negative one does */
+  static const gint32 pos[] = { 2, 0, 1 }, neg[] = { -1, 0, 1 };
+  static const gint64 s3[] = { 3 }, out_shape[] = { 4, 3 };
+
+  for (int negative = 0; negative <= 1; negative++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s43, 2, &error);
+      g_autoptr(AneTensor) i = const_i32 (g, "idx", s3, 1, negative ? neg : pos);
+      g_autoptr(AneTensor) y = ane_graph_gather (g, x, i, 1, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+      AneMilOperation *op;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+      assert_seq (p, negative ? "greater_equal,add,select,gather,identity" : "gather,identity");
+      op = ane_test_find_op (p, "gather", 0);
+      if (!negative)
+        g_assert_cmpstr (ane_test_op_arg (op, "indices"), ==, "idx");
+      else
+        assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "add", 0), "y"), 3);
+      assert_const_int (p, ane_test_op_arg (op, "axis"), 1);
+      ane_test_assert_output (op, 0, ANE_DTYPE_FLOAT32, out_shape, 2);
+    }
+}
+
+static void
+test_gather_bool (void)
+{
+  /* MIL gather takes no bool: gathered as int32 and cast back */
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s43, 2, &error);
+  g_autoptr(AneTensor) m = ane_graph_gt (g, x, x, &error);
+  g_autoptr(AneTensor) i = ane_graph_input (g, "i", ANE_DTYPE_INT32, s22, 2, &error);
+  g_autoptr(AneTensor) gm = ane_graph_gather (g, m, i, 0, &error);
+  g_autoptr(AneTensor) y = ane_graph_cast (g, gm, ANE_DTYPE_INT32, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *op, *back;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "greater,cast,gather,cast,cast,identity");
+  op = ane_test_find_op (p, "gather", 0);
+  ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s223, 3);
+  g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (ane_test_producer (p, ane_test_op_arg (op, "x")), "dtype")),
+                   ==, "int32");
+  back = ane_test_find_op (p, "cast", 1);
+  g_assert_cmpstr (ane_test_op_arg (back, "x"), ==, op->outputs[0]->name);
+  g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (back, "dtype")), ==, "bool");
+  ane_test_assert_output (back, 0, ANE_DTYPE_BOOL, s223, 3);
+}
+
+static void
+test_gather_int8_indices (void)
+{
+  /* narrow integer indices become int32 (what the wrap's add/select take) */
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_INT32, s43, 2, &error);
+  g_autoptr(AneTensor) i = ane_graph_input (g, "i", ANE_DTYPE_INT32, s22, 2, &error);
+  g_autoptr(AneTensor) i8 = ane_graph_cast (g, i, ANE_DTYPE_INT8, &error);
+  g_autoptr(AneTensor) y = ane_graph_gather (g, x, i8, 0, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *to32;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
+  assert_seq (p, "cast,cast,greater_equal,add,select,gather,identity");
+  to32 = ane_test_find_op (p, "cast", 1);
+  g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (to32, "dtype")), ==, "int32");
+  g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "greater_equal", 0), "x"), ==, to32->outputs[0]->name);
+  ane_test_assert_output (ane_test_find_op (p, "gather", 0), 0, ANE_DTYPE_INT32, s223, 3);
+}
+
+/* --- expand ------------------------------------------------------------------ */
+
+static void
+test_expand (void)
+{
+  static const gint64 s31[] = { 3, 1 }, s131[] = { 1, 3, 1 }, reps[] = { 2, 1, 4 };
+
+  for (int fp16 = 0; fp16 <= 1; fp16++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s31, 2, &error);
+      g_autoptr(AneTensor) y = ane_graph_expand (g, x, s234, 3, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+      AneMilOperation *rs, *tile;
+      AneDType dt = fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, ANE_MIL_IOS15, dt);
+      assert_seq (p, fp16 ? "cast,reshape,tile,cast" : "reshape,tile,identity");
+      rs = ane_test_find_op (p, "reshape", 0);
+      tile = ane_test_find_op (p, "tile", 0);
+      assert_const_ints (p, ane_test_op_arg (rs, "shape"), s131, 3);
+      ane_test_assert_output (rs, 0, dt, s131, 3);
+      g_assert_cmpstr (ane_test_op_arg (tile, "x"), ==, rs->outputs[0]->name);
+      assert_const_ints (p, ane_test_op_arg (tile, "reps"), reps, 3);
+      ane_test_assert_output (tile, 0, dt, s234, 3);
+    }
+}
+
+static void
+test_expand_same_rank (void)
+{
+  static const gint64 s134[] = { 1, 3, 4 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_INT32, s134, 3, &error);
+  g_autoptr(AneTensor) y = ane_graph_expand (g, x, s234, 3, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *tile;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
+  assert_seq (p, "tile,identity");
+  tile = ane_test_find_op (p, "tile", 0);
+  g_assert_cmpstr (ane_test_op_arg (tile, "x"), ==, "x");
+  assert_const_ints (p, ane_test_op_arg (tile, "reps"), (gint64[]) { 2, 1, 1 }, 3);
+  ane_test_assert_output (tile, 0, ANE_DTYPE_INT32, s234, 3);
+}
+
+static void
+test_expand_rank_only (void)
+{
+  static const gint64 s3[] = { 3 }, s113[] = { 1, 1, 3 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s3, 1, &error);
+  g_autoptr(AneTensor) y = ane_graph_expand (g, x, s113, 3, &error);
+  g_autoptr(AneTensor) z = ane_graph_expand (g, x, s3, 1, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+
+  ane_graph_add_output (g, "y", y, &error);
+  ane_graph_add_output (g, "z", z, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "reshape,identity,identity,identity");
+  assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 0), "shape"), s113, 3);
+}
+
+static void
+test_expand_bool_and_int8 (void)
+{
+  /* tile takes bool natively; int8 goes through int32 */
+  static const gint64 s41[] = { 4, 1 }, s43b[] = { 4, 3 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_INT32, s41, 2, &error);
+  g_autoptr(AneTensor) m = ane_graph_gt (g, x, x, &error);
+  g_autoptr(AneTensor) em = ane_graph_expand (g, m, s43b, 2, &error);
+  g_autoptr(AneTensor) ym = ane_graph_cast (g, em, ANE_DTYPE_INT32, &error);
+  g_autoptr(AneTensor) x8 = ane_graph_cast (g, x, ANE_DTYPE_INT8, &error);
+  g_autoptr(AneTensor) e8 = ane_graph_expand (g, x8, s43b, 2, &error);
+  g_autoptr(AneTensor) y8 = ane_graph_cast (g, e8, ANE_DTYPE_INT32, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+
+  ane_graph_add_output (g, "ym", ym, &error);
+  ane_graph_add_output (g, "y8", y8, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "greater,tile,cast,cast,cast,tile,cast,cast,identity,identity");
+  ane_test_assert_output (ane_test_find_op (p, "tile", 0), 0, ANE_DTYPE_BOOL, s43b, 2);
+  ane_test_assert_output (ane_test_find_op (p, "tile", 1), 0, ANE_DTYPE_INT32, s43b, 2);
+  g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (ane_test_find_op (p, "cast", 3), "dtype")), ==, "int8");
+}
+
+static void
+test_expand_to_zero (void)
+{
+  static const gint64 s1[] = { 1 }, s0[] = { 0 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s1, 1, &error);
+  g_autoptr(AneTensor) y = ane_graph_expand (g, x, s0, 1, &error);
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  assert_lower_fails (g, ANE_MIL_IOS18, "expand", "tile");
+}
+
+/* --- cast / stop_gradient ---------------------------------------------------- */
+
+static void
+test_cast (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s234, 3, &error);
+  g_autoptr(AneTensor) i = ane_graph_cast (g, x, ANE_DTYPE_INT32, &error);
+  g_autoptr(AneTensor) h = ane_graph_cast (g, x, ANE_DTYPE_FLOAT16, &error);   /* a no-op in an fp16 program */
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *op;
+
+  ane_graph_add_output (g, "i", i, &error);
+  ane_graph_add_output (g, "h", h, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
+  assert_seq (p, "cast,cast,identity,identity,identity");
+  op = ane_test_find_op (p, "cast", 1);
+  g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (op, "dtype")), ==, "int32");
+  ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s234, 3);
+  ane_test_assert_output (ane_test_find_op (p, "identity", 0), 0, ANE_DTYPE_FLOAT16, s234, 3);
+}
+
+static void
+test_cast_int8_gating (void)
+{
+  /* MIL cast knows int8, uint8 and int16 only from iOS17 on */
+  static const AneDType narrow[] = { ANE_DTYPE_INT8, ANE_DTYPE_UINT8, ANE_DTYPE_INT16 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (narrow); k++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s234, 3, &error);
+      g_autoptr(AneTensor) n = ane_graph_cast (g, x, narrow[k], &error);
+      g_autoptr(AneTensor) y = ane_graph_cast (g, n, ANE_DTYPE_INT32, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      assert_lower_fails (g, ANE_MIL_IOS16, "iOS17", ane_dtype_to_string (narrow[k]));
+      p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+      assert_seq (p, "cast,cast,identity");
+      g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (ane_test_find_op (p, "cast", 0), "dtype")), ==,
+                       ane_mil_dtype_name (narrow[k]));
+    }
+}
+
+static void
+test_stop_gradient (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s234, 3, &error);
+  g_autoptr(AneTensor) y = ane_graph_stop_gradient (g, x, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "identity,identity");
+  g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "identity", 0), "x"), ==, "x");
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/ane/lower/shape/reshape", test_reshape);
+  g_test_add_func ("/ane/lower/shape/reshape/scalar", test_reshape_scalar);
+  g_test_add_func ("/ane/lower/shape/reshape/same-shape", test_reshape_same_shape);
+  g_test_add_func ("/ane/lower/shape/reshape/zero-size", test_reshape_zero_size);
+  g_test_add_func ("/ane/lower/shape/transpose", test_transpose);
+  g_test_add_func ("/ane/lower/shape/transpose/identity", test_transpose_identity);
+  g_test_add_func ("/ane/lower/shape/concat", test_concat);
+  g_test_add_func ("/ane/lower/shape/concat/single", test_concat_single);
+  g_test_add_func ("/ane/lower/shape/concat/bool", test_concat_bool);
+  g_test_add_func ("/ane/lower/shape/concat/int8", test_concat_int8);
+  g_test_add_func ("/ane/lower/shape/narrow", test_narrow);
+  g_test_add_func ("/ane/lower/shape/narrow/whole-axis", test_narrow_whole_axis);
+  g_test_add_func ("/ane/lower/shape/gather/native", test_gather_native);
+  g_test_add_func ("/ane/lower/shape/gather/wrap", test_gather_wrap);
+  g_test_add_func ("/ane/lower/shape/gather/const-indices", test_gather_const_indices);
+  g_test_add_func ("/ane/lower/shape/gather/bool", test_gather_bool);
+  g_test_add_func ("/ane/lower/shape/gather/int8-indices", test_gather_int8_indices);
+  g_test_add_func ("/ane/lower/shape/expand", test_expand);
+  g_test_add_func ("/ane/lower/shape/expand/same-rank", test_expand_same_rank);
+  g_test_add_func ("/ane/lower/shape/expand/rank-only", test_expand_rank_only);
+  g_test_add_func ("/ane/lower/shape/expand/bool-int8", test_expand_bool_and_int8);
+  g_test_add_func ("/ane/lower/shape/expand/to-zero", test_expand_to_zero);
+  g_test_add_func ("/ane/lower/shape/cast", test_cast);
+  g_test_add_func ("/ane/lower/shape/cast/int8-gating", test_cast_int8_gating);
+  g_test_add_func ("/ane/lower/shape/stop-gradient", test_stop_gradient);
+  return g_test_run ();
+}
