@@ -1,0 +1,530 @@
+/* mil/lower/ane-lower-attention.c: scaled dot-product attention and rotary embeddings
+ *
+ * MIL facts used (coremltools ops/defs/iOS18/transformers.py, iOS15/linear.py,
+ * iOS15/activation.py, iOS15/tensor_operation.py,
+ * iOS15/tensor_transformation.py, iOS15/elementwise_unary.py):
+ * - scaled_dot_product_attention (query, key, value, attn_mask), iOS18+:
+ *   softmax(Q K^T / sqrt(E) + mask) V over the last axis. query, key and value
+ *   must have the same rank (>= 3) and the same batch dims (no broadcasting
+ *   of kv heads); the scale is fixed to 1/sqrt(E); a float mask is added to
+ *   the scores and its last dim must equal the key length; a bool mask marks
+ *   the keys that take part. No causal flag, no softcap.
+ * - matmul (x, y, transpose_x, transpose_y): batch dims broadcast numpy-style.
+ * - softmax (x, axis); tanh; sin; cos; cast (x, dtype "fp32"/"fp16").
+ * - slice_by_index (x, begin, end): python slicing with explicit bounds.
+ * - concat (values, axis); reshape (x, shape).
+ *
+ * See docs/lowering-norm.md for the table and the equivalence notes (causal
+ * mask, grouped-query heads, scale folding, fp32 rope angles).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mil/lower/ane-lower-private.h"
+
+/* --- small emitters -------------------------------------------------------- */
+
+/* Owns the "node_suffix" hint strings of one lowering. */
+typedef struct {
+  AneLowerCtx *ctx;
+  GPtrArray   *names;
+} Lw;
+
+static void
+lw_init (Lw          *w,
+         AneLowerCtx *ctx)
+{
+  w->ctx = ctx;
+  w->names = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+lw_clear (Lw *w)
+{
+  g_clear_pointer (&w->names, g_ptr_array_unref);
+}
+
+/* The hint for an intermediate, or the node's own name for its result. */
+static const char *
+lw_hint (Lw         *w,
+         const char *suffix)
+{
+  char *s;
+
+  if (suffix == NULL)
+    return w->ctx->hint;
+  s = ane_lower_hint (w->ctx, suffix);
+  g_ptr_array_add (w->names, s);
+  return s;
+}
+
+static const char *
+emit_binary (Lw            *w,
+             const char    *type,
+             const char    *suffix,
+             const char    *x,
+             const char    *y,
+             AneDType       dtype,
+             const gint64  *shape,
+             guint          rank)
+{
+  return ane_mil_op (w->ctx->b, type, lw_hint (w, suffix), dtype, shape, rank, "x", x, "y", y, NULL);
+}
+
+static const char *
+emit_unary (Lw           *w,
+            const char   *type,
+            const char   *suffix,
+            const char   *x,
+            AneDType      dtype,
+            const gint64 *shape,
+            guint         rank)
+{
+  return ane_mil_op (w->ctx->b, type, lw_hint (w, suffix), dtype, shape, rank, "x", x, NULL);
+}
+
+static const char *
+emit_reshape (Lw           *w,
+              const char   *suffix,
+              const char   *x,
+              AneDType      dtype,
+              const gint64 *shape,
+              guint         rank)
+{
+  const char *hint = lw_hint (w, suffix);
+  g_autofree char *shape_hint = g_strdup_printf ("%s_shape", hint);
+
+  return ane_mil_op (w->ctx->b, "reshape", hint, dtype, shape, rank,
+                     "x", x, "shape", ane_mil_const_ints (w->ctx->b, shape_hint, shape, rank), NULL);
+}
+
+static const char *
+emit_cast (Lw           *w,
+           const char   *suffix,
+           const char   *x,
+           AneDType      to,
+           const gint64 *shape,
+           guint         rank)
+{
+  const char *hint = lw_hint (w, suffix);
+  g_autofree char *dtype_hint = g_strdup_printf ("%s_dtype", hint);
+
+  return ane_mil_op (w->ctx->b, "cast", hint, to, shape, rank,
+                     "x", x, "dtype", ane_mil_const_string (w->ctx->b, dtype_hint, ane_mil_dtype_name (to)),
+                     NULL);
+}
+
+/* x[..., begin:end] along the last axis. */
+static const char *
+emit_slice_last (Lw           *w,
+                 const char   *suffix,
+                 const char   *x,
+                 AneDType      dtype,
+                 const gint64 *shape,
+                 guint         rank,
+                 gint64        begin,
+                 gint64        end)
+{
+  const char *hint = lw_hint (w, suffix);
+  g_autofree char *begin_hint = g_strdup_printf ("%s_begin", hint);
+  g_autofree char *end_hint = g_strdup_printf ("%s_end", hint);
+  gint64 b[ANE_MAX_RANK + 1], e[ANE_MAX_RANK + 1], out[ANE_MAX_RANK + 1];
+
+  for (guint i = 0; i < rank; i++)
+    {
+      b[i] = 0;
+      e[i] = out[i] = shape[i];
+    }
+  b[rank - 1] = begin;
+  e[rank - 1] = end;
+  out[rank - 1] = end - begin;
+  return ane_mil_op (w->ctx->b, "slice_by_index", hint, dtype, out, rank,
+                     "x", x,
+                     "begin", ane_mil_const_ints (w->ctx->b, begin_hint, b, rank),
+                     "end", ane_mil_const_ints (w->ctx->b, end_hint, e, rank),
+                     NULL);
+}
+
+/* concat along the last axis; shape is the result's. */
+static const char *
+emit_concat_last (Lw           *w,
+                  const char   *suffix,
+                  const char  **values,
+                  guint         n,
+                  AneDType      dtype,
+                  const gint64 *shape,
+                  guint         rank)
+{
+  const char *hint = lw_hint (w, suffix);
+  g_autofree char *axis_hint = g_strdup_printf ("%s_axis", hint);
+  AneMilOpCall *call = ane_mil_op_begin (w->ctx->b, "concat", hint);
+  const char *out;
+
+  ane_mil_op_args (call, "values", values, n);
+  ane_mil_op_arg (call, "axis", ane_mil_const_int (w->ctx->b, axis_hint, -1));
+  out = ane_mil_op_output (call, dtype, shape, rank);
+  ane_mil_op_end (call);
+  return out;
+}
+
+/* Numpy broadcast of two shapes (known to be compatible). */
+static guint
+broadcast_shape (const gint64 *a,
+                 guint         ra,
+                 const gint64 *b,
+                 guint         rb,
+                 gint64       *out)
+{
+  guint r = MAX (ra, rb);
+
+  for (guint i = 0; i < r; i++)
+    {
+      gint64 da = i < r - ra ? 1 : a[i - (r - ra)];
+      gint64 db = i < r - rb ? 1 : b[i - (r - rb)];
+      out[i] = da == 1 ? db : da;
+    }
+  return r;
+}
+
+/* --- attention ------------------------------------------------------------- */
+
+/* The end-aligned causal mask as an additive const [S, L] in the compute
+ * dtype: 0 where key j is visible to query i (j <= i + L - S), -inf where it
+ * is not. exp(-inf - max) is exactly 0, so masked keys get exactly zero
+ * weight; with L >= S key 0 is visible to every query, so no row is fully
+ * masked by it. */
+static const char *
+causal_mask_const (Lw     *w,
+                   gint64  S,
+                   gint64  L)
+{
+  g_autofree double *m = g_new (double, MAX (S * L, 1));
+  gint64 shape[2] = { S, L };
+
+  for (gint64 i = 0; i < S; i++)
+    for (gint64 j = 0; j < L; j++)
+      m[i * L + j] = j <= i + (L - S) ? 0.0 : -INFINITY;
+  return ane_mil_const_floats (w->ctx->b, lw_hint (w, "causal_mask"), w->ctx->compute, m, shape, 2);
+}
+
+/* attention.
+ *
+ * iOS18 with H == Hkv, no softcap and a mask whose last dim is L (or none):
+ *   scaled_dot_product_attention (q * (scale * sqrt(D)), k, v, mask) where the
+ *   mul is left out for the default scale, and mask is bias, the causal
+ *   const, or their sum.
+ * Otherwise composed:
+ *   s = matmul (q * c, k, transpose_y)     c = scale, or scale/softcap
+ *   s = tanh (s) * softcap                 (softcap > 0)
+ *   s = s + bias; s = s + causal mask
+ *   o = matmul (softmax (s, -1), v)
+ *   With H = G * Hkv, G > 1 and Hkv > 1, q is viewed as [B, Hkv, G, S, D]
+ *   and k, v as [B, Hkv, 1, L, *] (query head h = hkv * G + g reads kv head
+ *   hkv, as in the IR), the scores as [B, Hkv, G, S, L]; the causal mask
+ *   stays [S, L]; a bias with a B or H dim is viewed the same way. With
+ *   Hkv == 1 the matmul broadcasts the single kv head directly. */
+gboolean
+ane_lower_attention (AneLowerCtx *ctx,
+                     GError     **error)
+{
+  const AneSpec *q = ctx->in_spec[0], *k = ctx->in_spec[1], *v = ctx->in_spec[2];
+  const AneSpec *bias = ctx->in_spec[3];
+  const AneSpec *out = &ctx->out_spec[0];
+  AneDType dt = ctx->compute;
+  gboolean causal = ane_attrs_bool (ctx->node->attrs, "causal");
+  double scale_attr = ane_attrs_double (ctx->node->attrs, "scale");
+  double softcap = ane_attrs_double (ctx->node->attrs, "softcap");
+  gint64 B = q->shape[0], H = q->shape[1], S = q->shape[2], D = q->shape[3];
+  gint64 Hkv = k->shape[1], L = k->shape[2], Dv = v->shape[3];
+  gint64 G = Hkv > 0 ? H / Hkv : 1;
+  double scale = scale_attr == 0.0 ? 1.0 / sqrt ((double) D) : scale_attr;
+  /* Only rows i < S - 1 have keys past i + L - S; a single query sees all. */
+  gboolean need_mask = causal && S > 1;
+  gboolean bias_full_l = bias != NULL && bias->rank > 0 && bias->shape[bias->rank - 1] == L;
+  const char *qv = ctx->in[0], *kv = ctx->in[1], *vv = ctx->in[2];
+  Lw w;
+
+  lw_init (&w, ctx);
+
+  if (ctx->target >= ANE_MIL_IOS18 && G == 1 && softcap == 0.0 &&
+      (bias == NULL || bias_full_l || need_mask))
+    {
+      const char *mask = bias ? ctx->in[3] : NULL;
+      double fold = scale * sqrt ((double) D);
+
+      /* 1/sqrt(D) given explicitly is the default too. */
+      if (scale_attr != 0.0 && fabs (fold - 1.0) > 1e-12)
+        qv = emit_binary (&w, "mul", "q_scaled", qv,
+                          ane_mil_const_float (ctx->b, lw_hint (&w, "q_scale"), dt, fold),
+                          dt, q->shape, q->rank);
+      if (need_mask)
+        {
+          const char *cm = causal_mask_const (&w, S, L);
+
+          if (bias != NULL)
+            {
+              gint64 ms[ANE_MAX_RANK], sl[2] = { S, L };
+              guint mr = broadcast_shape (bias->shape, bias->rank, sl, 2, ms);
+
+              mask = emit_binary (&w, "add", "mask", ctx->in[3], cm, dt, ms, mr);
+            }
+          else
+            mask = cm;
+        }
+      ctx->out[0] = ane_mil_op (ctx->b, "scaled_dot_product_attention", ctx->hint,
+                                out->dtype, out->shape, out->rank,
+                                "query", qv, "key", kv, "value", vv, "attn_mask", mask, NULL);
+      lw_clear (&w);
+      return TRUE;
+    }
+
+  {
+    gboolean view5 = G > 1 && Hkv > 1;
+    double c = softcap > 0.0 ? scale / softcap : scale;
+    gint64 qs[5], ss[5], os[5];
+    guint r = view5 ? 5 : 4;
+    const char *s, *p, *o;
+
+    if (c != 1.0)
+      qv = emit_binary (&w, "mul", "q_scaled", qv,
+                        ane_mil_const_float (ctx->b, lw_hint (&w, "q_scale"), dt, c),
+                        dt, q->shape, q->rank);
+    if (view5)
+      {
+        gint64 q5[5] = { B, Hkv, G, S, D }, k5[5] = { B, Hkv, 1, L, D }, v5[5] = { B, Hkv, 1, L, Dv };
+
+        qv = emit_reshape (&w, "q_grouped", qv, dt, q5, 5);
+        kv = emit_reshape (&w, "k_grouped", kv, dt, k5, 5);
+        vv = emit_reshape (&w, "v_grouped", vv, dt, v5, 5);
+        memcpy (qs, q5, sizeof q5);
+        ss[0] = B; ss[1] = Hkv; ss[2] = G; ss[3] = S; ss[4] = L;
+        os[0] = B; os[1] = Hkv; os[2] = G; os[3] = S; os[4] = Dv;
+      }
+    else
+      {
+        memcpy (qs, q->shape, 4 * sizeof (gint64));
+        ss[0] = B; ss[1] = H; ss[2] = S; ss[3] = L;
+        os[0] = B; os[1] = H; os[2] = S; os[3] = Dv;
+      }
+
+    s = ane_mil_op (ctx->b, "matmul", lw_hint (&w, "scores"), dt, ss, r,
+                    "x", qv, "y", kv,
+                    "transpose_x", ane_mil_const_bool (ctx->b, lw_hint (&w, "transpose_x"), FALSE),
+                    "transpose_y", ane_mil_const_bool (ctx->b, lw_hint (&w, "transpose_y"), TRUE),
+                    NULL);
+    if (softcap > 0.0)
+      {
+        s = emit_unary (&w, "tanh", "scores_tanh", s, dt, ss, r);
+        s = emit_binary (&w, "mul", "scores_capped", s,
+                         ane_mil_const_float (ctx->b, lw_hint (&w, "softcap"), dt, softcap),
+                         dt, ss, r);
+      }
+    if (bias != NULL)
+      {
+        const char *bv = ctx->in[3];
+        gint64 p4[4];
+
+        for (guint i = 0; i < 4; i++)
+          p4[i] = i < 4 - bias->rank ? 1 : bias->shape[i - (4 - bias->rank)];
+        if (view5 && (p4[0] != 1 || p4[1] != 1))
+          {
+            gint64 b5[5] = { p4[0], p4[1] == 1 ? 1 : Hkv, p4[1] == 1 ? 1 : G, p4[2], p4[3] };
+
+            bv = emit_reshape (&w, "bias_grouped", bv, dt, b5, 5);
+          }
+        s = emit_binary (&w, "add", "scores_biased", s, bv, dt, ss, r);
+      }
+    if (need_mask)
+      s = emit_binary (&w, "add", "scores_masked", s, causal_mask_const (&w, S, L), dt, ss, r);
+    p = ane_mil_op (ctx->b, "softmax", lw_hint (&w, "weights"), dt, ss, r,
+                    "x", s, "axis", ane_mil_const_int (ctx->b, lw_hint (&w, "axis"), -1), NULL);
+    o = ane_mil_op (ctx->b, "matmul", lw_hint (&w, view5 ? "context" : NULL), dt, os, r,
+                    "x", p, "y", vv,
+                    "transpose_x", ane_mil_const_bool (ctx->b, lw_hint (&w, "transpose_x"), FALSE),
+                    "transpose_y", ane_mil_const_bool (ctx->b, lw_hint (&w, "transpose_y"), FALSE),
+                    NULL);
+    if (view5)
+      o = emit_reshape (&w, NULL, o, dt, out->shape, out->rank);
+    ctx->out[0] = o;
+  }
+  lw_clear (&w);
+  return TRUE;
+}
+
+/* --- rotary embeddings ------------------------------------------------------ */
+
+/* Rotates the pairs (a, b) of x by the angle tables: out = (a cos - b sin,
+ * a sin + b cos), where a, b are [..., P] and cos, sin broadcast to them.
+ * Returns o1, o2 through the array. */
+static void
+rotate (Lw           *w,
+        const char   *a,
+        const char   *b,
+        const char   *cos_t,
+        const char   *sin_t,
+        const gint64 *shape,
+        guint         rank,
+        const char  **o)
+{
+  AneDType dt = w->ctx->compute;
+  const char *ac = emit_binary (w, "mul", "a_cos", a, cos_t, dt, shape, rank);
+  const char *bs = emit_binary (w, "mul", "b_sin", b, sin_t, dt, shape, rank);
+  const char *as = emit_binary (w, "mul", "a_sin", a, sin_t, dt, shape, rank);
+  const char *bc = emit_binary (w, "mul", "b_cos", b, cos_t, dt, shape, rank);
+
+  o[0] = emit_binary (w, "sub", "rot_a", ac, bs, dt, shape, rank);
+  o[1] = emit_binary (w, "add", "rot_b", as, bc, dt, shape, rank);
+}
+
+/* Interleaved rotation of the first n features of x [B, H, S, D]: pairs
+ * (2i, 2i+1) via the view [B, H, S, n/2, 2]; cos_t, sin_t broadcast to
+ * [B, H, S, n/2, 1]. Features past n pass through (concat). */
+static const char *
+rotate_interleaved (Lw            *w,
+                    const char    *x,
+                    const AneSpec *xs,
+                    gint64         n,
+                    const char    *cos_t,
+                    const char    *sin_t)
+{
+  AneDType dt = w->ctx->compute;
+  gint64 D = xs->shape[3];
+  gint64 rot4[4] = { xs->shape[0], xs->shape[1], xs->shape[2], n };
+  gint64 pairs[5] = { xs->shape[0], xs->shape[1], xs->shape[2], n / 2, 2 };
+  gint64 half5[5] = { xs->shape[0], xs->shape[1], xs->shape[2], n / 2, 1 };
+  const char *xr = x, *pass = NULL, *a, *b, *o[2], *y;
+
+  if (n < D)
+    {
+      xr = emit_slice_last (w, "rot_part", x, dt, xs->shape, 4, 0, n);
+      pass = emit_slice_last (w, "pass_part", x, dt, xs->shape, 4, n, D);
+    }
+  xr = emit_reshape (w, "pairs", xr, dt, pairs, 5);
+  a = emit_slice_last (w, "a", xr, dt, pairs, 5, 0, 1);
+  b = emit_slice_last (w, "b", xr, dt, pairs, 5, 1, 2);
+  rotate (w, a, b, cos_t, sin_t, half5, 5, o);
+  y = emit_concat_last (w, "rotated_pairs", o, 2, dt, pairs, 5);
+  y = emit_reshape (w, pass ? "rotated" : NULL, y, dt, rot4, 4);
+  if (pass != NULL)
+    {
+      const char *parts[2] = { y, pass };
+
+      y = emit_concat_last (w, NULL, parts, 2, dt, xs->shape, 4);
+    }
+  return y;
+}
+
+/* rope: positions are a run-time input, so the tables are computed in the
+ * program, in fp32 even in fp16 programs (sin(pos * f) of an fp16 angle is
+ * useless beyond a few hundred positions: the angle's own rounding error is
+ * pos * f * 2^-11 rad):
+ *   pos_f  = cast (reshape (positions, [S, 1] or [S, 1, 1]), fp32)
+ *   angles = pos_f * inv_freq          inv_freq = theta^(-2i/n_rot), fp32 const
+ *   cos, sin = cos (angles), sin (angles)  (cast to fp16 in fp16 programs)
+ * neox pairs (i, i + n_rot/2) are the two halves of the first n_rot features;
+ * interleaved pairs (2i, 2i+1) come from the view [..., n_rot/2, 2]. */
+gboolean
+ane_lower_rope (AneLowerCtx *ctx,
+                GError     **error)
+{
+  const AneSpec *xs = &ctx->out_spec[0];
+  AneSpec ps = ane_lower_in_spec (ctx, 1);
+  AneDType dt = ctx->compute;
+  gboolean neox = g_str_equal (ane_attrs_string (ctx->node->attrs, "mode"), "neox");
+  double theta = ane_attrs_double (ctx->node->attrs, "theta");
+  gint64 n = ane_attrs_int (ctx->node->attrs, "n_rot");
+  gint64 S = xs->shape[2], D = xs->shape[3], half;
+  g_autofree double *inv = NULL;
+  gint64 pos_shape[3] = { S, 1, 1 }, inv_shape[2], tab[3];
+  guint tab_rank = neox ? 2 : 3;
+  const char *pos, *freq, *ang, *cos_t, *sin_t;
+  Lw w;
+
+  if (n == 0)
+    n = D;
+  half = n / 2;
+  inv = g_new (double, MAX (half, 1));
+  for (gint64 i = 0; i < half; i++)
+    inv[i] = pow (theta, -2.0 * (double) i / (double) n);
+  inv_shape[0] = half;
+  inv_shape[1] = 1;
+  tab[0] = S;
+  tab[1] = half;
+  tab[2] = 1;
+
+  lw_init (&w, ctx);
+  pos = emit_reshape (&w, "positions_col", ctx->in[1], ps.dtype, pos_shape, tab_rank);
+  if (ps.dtype != ANE_DTYPE_FLOAT32)
+    pos = emit_cast (&w, "positions_f32", pos, ANE_DTYPE_FLOAT32, pos_shape, tab_rank);
+  freq = ane_mil_const_floats (ctx->b, lw_hint (&w, "inv_freq"), ANE_DTYPE_FLOAT32, inv, inv_shape,
+                               tab_rank - 1);
+  ang = emit_binary (&w, "mul", "angles", pos, freq, ANE_DTYPE_FLOAT32, tab, tab_rank);
+  cos_t = emit_unary (&w, "cos", "cos_f32", ang, ANE_DTYPE_FLOAT32, tab, tab_rank);
+  sin_t = emit_unary (&w, "sin", "sin_f32", ang, ANE_DTYPE_FLOAT32, tab, tab_rank);
+  if (dt != ANE_DTYPE_FLOAT32)
+    {
+      cos_t = emit_cast (&w, "cos", cos_t, dt, tab, tab_rank);
+      sin_t = emit_cast (&w, "sin", sin_t, dt, tab, tab_rank);
+    }
+
+  if (neox)
+    {
+      gint64 hs[4] = { xs->shape[0], xs->shape[1], S, half };
+      const char *a = emit_slice_last (&w, "a", ctx->in[0], dt, xs->shape, 4, 0, half);
+      const char *b = emit_slice_last (&w, "b", ctx->in[0], dt, xs->shape, 4, half, n);
+      const char *parts[3];
+      guint n_parts = 2;
+
+      rotate (&w, a, b, cos_t, sin_t, hs, 4, parts);
+      if (n < D)
+        parts[n_parts++] = emit_slice_last (&w, "pass_part", ctx->in[0], dt, xs->shape, 4, n, D);
+      ctx->out[0] = emit_concat_last (&w, NULL, parts, n_parts, dt, xs->shape, 4);
+    }
+  else
+    ctx->out[0] = rotate_interleaved (&w, ctx->in[0], xs, n, cos_t, sin_t);
+  lw_clear (&w);
+  return TRUE;
+}
+
+/* axial_rope_2d: the positions are static (token t at x = t mod end_x,
+ * y = t div end_x), so the cos/sin tables [N, D/2, 1] are computed in double
+ * at lowering time and stored as consts in the compute dtype; pairs
+ * (2j, 2j+1) then rotate as interleaved rope. */
+gboolean
+ane_lower_axial_rope_2d (AneLowerCtx *ctx,
+                         GError     **error)
+{
+  const AneSpec *xs = &ctx->out_spec[0];
+  double theta = ane_attrs_double (ctx->node->attrs, "theta");
+  gint64 end_x = ane_attrs_int (ctx->node->attrs, "end_x");
+  gint64 N = xs->shape[2], D = xs->shape[3], quarter = D / 4, half = D / 2;
+  gint64 tab[3] = { N, half, 1 };
+  g_autofree double *c = g_new (double, MAX (N * half, 1));
+  g_autofree double *s = g_new (double, MAX (N * half, 1));
+  const char *cos_t, *sin_t;
+  Lw w;
+
+  for (gint64 t = 0; t < N; t++)
+    {
+      double px = (double) (t % end_x), py = (double) (t / end_x);
+
+      for (gint64 j = 0; j < half; j++)
+        {
+          gint64 i = j < quarter ? j : j - quarter;
+          double angle = (j < quarter ? px : py) * pow (theta, -4.0 * (double) i / (double) D);
+
+          c[t * half + j] = cos (angle);
+          s[t * half + j] = sin (angle);
+        }
+    }
+  lw_init (&w, ctx);
+  cos_t = ane_mil_const_floats (ctx->b, lw_hint (&w, "cos"), ctx->compute, c, tab, 3);
+  sin_t = ane_mil_const_floats (ctx->b, lw_hint (&w, "sin"), ctx->compute, s, tab, 3);
+  ctx->out[0] = rotate_interleaved (&w, ctx->in[0], xs, D, cos_t, sin_t);
+  lw_clear (&w);
+  return TRUE;
+}
