@@ -4,8 +4,9 @@
  * (coremltools/converters/mil/backend/mil/load.py and helper.py): every
  * operation carries a "name" attribute; const ops carry their value in the
  * "val" attribute; parameters are bound by name through Argument.Binding;
- * fp16 and 8/16-bit immediate tensors are stored as raw little-endian bytes,
- * fp32 as floats, int32 as ints, int64 as longInts, bool as bools.
+ * fp16, bf16 and 8-bit immediate tensors are stored as raw little-endian
+ * bytes, fp32 as floats, int16 and int32 as ints, int64 as longInts, bool as
+ * bools (coremltools backend/mil/helper.py, create_tensor_value).
  *
  * Everything is allocated with g_malloc (malloc), so a finished program is
  * freed by protobuf_c_message_free_unpacked (program, NULL).
@@ -401,6 +402,7 @@ immediate_value (AneDType      dtype,
         tv->floats = r;
       }
       break;
+    case ANE_DTYPE_INT16:   /* coremltools keeps int16 (and uint16) in ints, not bytes */
     case ANE_DTYPE_INT32:
       {
         CoreML__Specification__MILSpec__TensorValue__RepeatedInts *r =
@@ -409,7 +411,7 @@ immediate_value (AneDType      dtype,
         r->n_values = n;
         r->values = g_new (gint32, MAX (n, 1));
         for (gsize i = 0; i < n; i++)
-          r->values[i] = (gint32) ane_dtype_round (ANE_DTYPE_INT32, values[i]);
+          r->values[i] = (gint32) ane_dtype_round (dtype, values[i]);
         tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_INTS;
         tv->ints = r;
       }
@@ -442,7 +444,7 @@ immediate_value (AneDType      dtype,
       break;
     default:
       {
-        /* fp16, bf16 and the 8/16-bit integers: raw little-endian bytes. */
+        /* fp16, bf16 and the 8-bit integers: raw little-endian bytes. */
         CoreML__Specification__MILSpec__TensorValue__RepeatedBytes *r =
           g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedBytes, 1);
         gsize size = ane_dtype_size (dtype) * n;
