@@ -6,7 +6,12 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
+#include "ane-graph.h"
 #include "mil/ane-mlpackage-private.h"
+#include "mil/ane-mil-builder-private.h"
+#include "mil/lower/ane-lower-private.h"
 
 /**
  * AnePackage:
@@ -40,12 +45,34 @@
  *
  * Packages are immutable once loaded; the weight file stays memory-mapped for
  * the lifetime of the object.
+ *
+ * A package can also be made from a graph: [ctor@Ane.Package.new_from_graph]
+ * lowers it to an ML program for a deployment target and keeps the result in
+ * memory, where it can be inspected exactly like a loaded package, then
+ * [method@Ane.Package.save] streams the weights into the bundle:
+ *
+ * ```c
+ * g_autoptr(AnePackage) pkg = ane_package_new_from_graph (graph, ANE_TARGET_IOS17,
+ *                                                         ANE_PRECISION_FLOAT16, &error);
+ * if (pkg == NULL || !ane_package_save (pkg, "model.mlpackage", TRUE, &error))
+ *   g_error ("%s", error->message);
+ * ```
  */
 struct _AnePackage
 {
-  GObject       parent_instance;
+  GObject         parent_instance;
 
-  AneMLPackage *pkg;
+  /* A loaded package: */
+  AneMLPackage   *pkg;
+
+  /* A package made from a graph: the model (owning the lowered program),
+   * the weights still to be written (AneMilPendingBlob*, in file order) and
+   * the graph whose params they may name. */
+  AneCoreMLModel *model;
+  GPtrArray      *blobs;
+  guint64         weight_size;    /* what weight.bin will measure */
+  guint64         weight_bytes;   /* the blobs' data, as get_weight_bytes counts it */
+  AneGraph       *graph;
 };
 
 G_DEFINE_FINAL_TYPE (AnePackage, ane_package, G_TYPE_OBJECT)
@@ -66,6 +93,9 @@ ane_package_finalize (GObject *object)
   AnePackage *self = ANE_PACKAGE (object);
 
   g_clear_pointer (&self->pkg, ane_mlpackage_free);
+  g_clear_pointer (&self->model, ane_mlpackage_model_free);
+  g_clear_pointer (&self->blobs, g_ptr_array_unref);
+  g_clear_object (&self->graph);
   G_OBJECT_CLASS (ane_package_parent_class)->finalize (object);
 }
 
@@ -104,7 +134,8 @@ ane_package_class_init (AnePackageClass *klass)
   /**
    * AnePackage:path:
    *
-   * The directory the package was loaded from.
+   * The directory the package was loaded from; %NULL for a package made by
+   * [ctor@Ane.Package.new_from_graph].
    */
   properties[PROP_PATH] =
     g_param_spec_string ("path", NULL, NULL, NULL,
@@ -132,6 +163,19 @@ ane_package_class_init (AnePackageClass *klass)
 static void
 ane_package_init (AnePackage *self)
 {
+}
+
+static AneCoreMLModel *
+package_model (AnePackage *self)
+{
+  return self->pkg ? ane_mlpackage_get_model (self->pkg) : self->model;
+}
+
+/* How error messages name the package. */
+static const char *
+package_name (AnePackage *self)
+{
+  return self->pkg ? ane_mlpackage_get_path (self->pkg) : "(package in memory)";
 }
 
 /**
@@ -215,6 +259,9 @@ ane_package_load_async (const char          *path,
  * @result: the #GAsyncResult given to the callback
  * @error: return location for a #GError
  *
+ * Finishes [func@Ane.Package.load_async]: the loaded package, or the error
+ * [func@Ane.Package.load] would have given.
+ *
  * Returns: (transfer full): the package, or %NULL on error
  */
 AnePackage *
@@ -226,17 +273,129 @@ ane_package_load_finish (GAsyncResult  *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* The date coremltools records as conversion_date (%Y-%m-%d), from
+ * SOURCE_DATE_EPOCH when it is set so that builds can be reproduced. */
+static char *
+conversion_date (void)
+{
+  const char *epoch = g_getenv ("SOURCE_DATE_EPOCH");
+  g_autoptr(GDateTime) when = NULL;
+  guint64 seconds;
+
+  if (epoch && g_ascii_string_to_unsigned (epoch, 10, 0, G_MAXINT64, &seconds, NULL))
+    when = g_date_time_new_from_unix_utc ((gint64) seconds);
+  if (when == NULL)
+    when = g_date_time_new_now_local ();
+  return g_date_time_format (when, "%Y-%m-%d");
+}
+
+/**
+ * ane_package_new_from_graph:
+ * @graph: the graph to package
+ * @target: the deployment target
+ * @precision: the float type the program computes in
+ * @error: return location for a #GError
+ *
+ * Lowers @graph to a CoreML ML program and makes a package of it, held in
+ * memory until [method@Ane.Package.save] writes it.
+ *
+ * The graph is validated and lowered for @target (a macOS target gives the
+ * same program as the iOS target of its year); the model gets the target's
+ * specification version, a description of the graph's inputs, outputs and
+ * states with their dtypes and shapes, and metadata naming ane-glib
+ * (`com.github.ane-glib.version`, `.source`, `.conversion_date`, `.target`,
+ * `.precision` in the user-defined metadata, as coremltools records itself).
+ * Inside the program every float value is computed in @precision; inputs
+ * and outputs keep the graph's dtypes.
+ *
+ * No weight is copied or converted yet: the package keeps a reference to
+ * the graph and to the data of its consts and bound params, and params that
+ * have no value yet are read from the graph when the package is saved, so
+ * they can be bound afterwards with [method@Ane.Graph.bind_param]. The
+ * package can be inspected at once, like a loaded one.
+ *
+ * Fails with the lowering's errors (%ANE_ERROR_UNSUPPORTED for an op or
+ * dtype the target cannot express, %ANE_ERROR_INVALID_GRAPH, ...), and with
+ * %ANE_ERROR_TOO_LARGE if `model.mlmodel` would exceed protobuf's limit of
+ * 2^31 - 1 bytes. A weight file above the Neural Engine's 2 GiB is not an
+ * error (CoreML can still run the model on the CPU and GPU): see
+ * [method@Ane.Package.dup_warnings] and [method@Ane.Package.check_limits].
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ */
+AnePackage *
+ane_package_new_from_graph (AneGraph      *graph,
+                            AneTarget      target,
+                            AnePrecision   precision,
+                            GError       **error)
+{
+  g_autoptr(AnePackage) self = NULL;
+  g_autoptr(GPtrArray) blobs = NULL;
+  g_autofree char *date = NULL;
+  AneMilProgram *program;
+  AneMilTarget mil_target;
+  guint64 weight_size = 0;
+
+  g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15, NULL);
+  g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* macOS 12..15 run the programs of iOS 15..18. */
+  mil_target = (AneMilTarget) (target >= ANE_TARGET_MACOS12 ? target - ANE_TARGET_MACOS12
+                                                            : target - ANE_TARGET_IOS15);
+  program = ane_lower_graph (graph, mil_target,
+                             precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
+                             &blobs, &weight_size, error);
+  if (program == NULL)
+    return NULL;
+
+  date = conversion_date ();
+  {
+    const char *const user_defined[] = {
+      "com.github.ane-glib.version", PACKAGE_VERSION,
+      "com.github.ane-glib.source", "AneGraph",
+      "com.github.ane-glib.conversion_date", date,
+      "com.github.ane-glib.target", ane_target_to_string (target),
+      "com.github.ane-glib.precision", precision == ANE_PRECISION_FLOAT16 ? "float16" : "float32",
+      NULL
+    };
+
+    self = g_object_new (ANE_TYPE_PACKAGE, NULL);
+    self->model = ane_mlpackage_model_new (program, mil_target, user_defined, error);
+    if (self->model == NULL)
+      return NULL;
+  }
+  /* Checked now, before anything is written: a model protobuf cannot read
+   * back is an error, unlike a large weight file. */
+  if (!ane_mlpackage_check_model_size (protobuf_c_message_get_packed_size (&self->model->base), error))
+    return NULL;
+
+  self->blobs = g_steal_pointer (&blobs);
+  self->weight_size = weight_size;
+  for (guint i = 0; i < self->blobs->len; i++)
+    self->weight_bytes += ((AneMilPendingBlob *) g_ptr_array_index (self->blobs, i))->size;
+  self->graph = g_object_ref (graph);
+  return g_steal_pointer (&self);
+}
+
 /**
  * ane_package_get_path:
  * @self: a package
  *
- * Returns: (transfer none): the directory the package was loaded from
+ * The directory the package was loaded from, as it was given to
+ * [func@Ane.Package.load]. A package made by
+ * [ctor@Ane.Package.new_from_graph] lives in memory and has no path (saving
+ * it does not change that).
+ *
+ * Returns: (transfer none) (nullable): the directory, or %NULL for a package
+ *   made from a graph
  */
 const char *
 ane_package_get_path (AnePackage *self)
 {
   g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
-  return ane_mlpackage_get_path (self->pkg);
+  return self->pkg ? ane_mlpackage_get_path (self->pkg) : NULL;
 }
 
 /**
@@ -252,7 +411,7 @@ int
 ane_package_get_specification_version (AnePackage *self)
 {
   g_return_val_if_fail (ANE_IS_PACKAGE (self), 0);
-  return ane_mlpackage_get_model (self->pkg)->specificationversion;
+  return package_model (self)->specificationversion;
 }
 
 /**
@@ -274,8 +433,8 @@ ane_package_list_functions (AnePackage *self)
 
   g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
 
-  desc = ane_mlpackage_get_model (self->pkg)->description;
-  program = ane_mlpackage_get_program (self->pkg);
+  desc = package_model (self)->description;
+  program = package_model (self)->mlprogram;
   builder = g_strv_builder_new ();
   if (desc && desc->n_functions > 0)
     {
@@ -318,8 +477,8 @@ ane_package_get_default_function (AnePackage *self)
 
   g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
 
-  desc = ane_mlpackage_get_model (self->pkg)->description;
-  program = ane_mlpackage_get_program (self->pkg);
+  desc = package_model (self)->description;
+  program = package_model (self)->mlprogram;
   if (desc && desc->defaultfunctionname && desc->defaultfunctionname[0])
     return desc->defaultfunctionname;
   for (gsize i = 0; i < program->n_functions; i++)
@@ -335,7 +494,7 @@ find_function (AnePackage  *self,
                const char **function,
                GError     **error)
 {
-  const AneMilProgram *program = ane_mlpackage_get_program (self->pkg);
+  const AneMilProgram *program = package_model (self)->mlprogram;
 
   if (*function == NULL)
     {
@@ -344,7 +503,7 @@ find_function (AnePackage  *self,
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
                        "%s: the package has several functions and no default; name one",
-                       ane_package_get_path (self));
+                       package_name (self));
           return NULL;
         }
     }
@@ -352,7 +511,7 @@ find_function (AnePackage  *self,
     if (strcmp (program->functions[i]->key, *function) == 0)
       return program->functions[i]->value;
   g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
-               "%s: no function '%s'", ane_package_get_path (self), *function);
+               "%s: no function '%s'", package_name (self), *function);
   return NULL;
 }
 
@@ -405,7 +564,7 @@ function_features (AnePackage                          *self,
                    gsize                               *n_features,
                    GError                             **error)
 {
-  const AneCoreMLModelDescription *desc = ane_mlpackage_get_model (self->pkg)->description;
+  const AneCoreMLModelDescription *desc = package_model (self)->description;
   const char *deflt = ane_package_get_default_function (self);
 
   *features = NULL;
@@ -441,7 +600,7 @@ function_features (AnePackage                          *self,
     }
   g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
                "%s: function '%s' has no description of its %ss",
-               ane_package_get_path (self), function, feature_kind_names[kind]);
+               package_name (self), function, feature_kind_names[kind]);
   return FALSE;
 }
 
@@ -519,14 +678,14 @@ feature_to_tensor (AnePackage                        *self,
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
                    "%s: function '%s', %s '%s': only multi-array features are supported",
-                   ane_package_get_path (self), function, feature_kind_names[kind], feature->name);
+                   package_name (self), function, feature_kind_names[kind], feature->name);
       return NULL;
     }
   if (!ane_array_dtype_to_ane (array->datatype, &dtype))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
                    "%s: function '%s', %s '%s': array data type %d has no AneDType",
-                   ane_package_get_path (self), function, feature_kind_names[kind],
+                   package_name (self), function, feature_kind_names[kind],
                    feature->name, (int) array->datatype);
       return NULL;
     }
@@ -559,14 +718,14 @@ feature_to_tensor (AnePackage                        *self,
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
                    "%s: function '%s', %s '%s' has no known shape",
-                   ane_package_get_path (self), function, feature_kind_names[kind], feature->name);
+                   package_name (self), function, feature_kind_names[kind], feature->name);
       return NULL;
     }
   if (n_dims > ANE_MAX_RANK)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
                    "%s: function '%s', %s '%s': rank %" G_GSIZE_FORMAT " exceeds the maximum rank %d",
-                   ane_package_get_path (self), function, feature_kind_names[kind], feature->name,
+                   package_name (self), function, feature_kind_names[kind], feature->name,
                    n_dims, ANE_MAX_RANK);
       return NULL;
     }
@@ -725,7 +884,10 @@ ane_package_op_histogram (AnePackage *self,
  *
  * The size of the weight data the program refers to: the sum of the sizes of
  * the distinct blobs in the weight file(s), counted once however many ops
- * share them.
+ * share them. For a package made from a graph this is the data the planned
+ * `weight.bin` will hold (its size plus 64 bytes of header and 64 of record
+ * per blob, aligned to 64 bytes), and the same number the saved package
+ * reports once loaded.
  *
  * Returns: the number of bytes (0 for a package without weights)
  */
@@ -733,7 +895,110 @@ guint64
 ane_package_get_weight_bytes (AnePackage *self)
 {
   g_return_val_if_fail (ANE_IS_PACKAGE (self), 0);
-  return ane_mlpackage_get_weight_bytes (self->pkg);
+  return self->pkg ? ane_mlpackage_get_weight_bytes (self->pkg) : self->weight_bytes;
+}
+
+/* Every limit the package exceeds, as errors. */
+static GPtrArray *
+limit_errors (AnePackage *self)
+{
+  GPtrArray *errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  GError *error = NULL;
+
+  if (self->pkg == NULL)
+    {
+      if (!ane_mlpackage_check_model_size (protobuf_c_message_get_packed_size (&self->model->base), &error))
+        g_ptr_array_add (errors, g_steal_pointer (&error));
+      if (!ane_mlpackage_check_weight_size (self->weight_size, "weight.bin", &error))
+        g_ptr_array_add (errors, g_steal_pointer (&error));
+    }
+  else
+    {
+      const char *model_path = ane_mlpackage_get_model_path (self->pkg);
+      const char *weights_dir = ane_mlpackage_get_weights_dir (self->pkg);
+      GStatBuf st;
+
+      if (g_stat (model_path, &st) == 0 &&
+          !ane_mlpackage_check_model_size ((guint64) st.st_size, &error))
+        {
+          g_prefix_error (&error, "%s: ", model_path);
+          g_ptr_array_add (errors, g_steal_pointer (&error));
+        }
+      if (weights_dir)
+        {
+          g_autoptr(GDir) dir = g_dir_open (weights_dir, 0, NULL);
+          const char *name;
+
+          while (dir && (name = g_dir_read_name (dir)))
+            {
+              g_autofree char *file = g_build_filename (weights_dir, name, NULL);
+
+              if (g_stat (file, &st) == 0 && S_ISREG (st.st_mode) &&
+                  !ane_mlpackage_check_weight_size ((guint64) st.st_size, file, &error))
+                g_ptr_array_add (errors, g_steal_pointer (&error));
+            }
+        }
+    }
+  return errors;
+}
+
+/**
+ * ane_package_check_limits:
+ * @self: a package
+ * @error: return location for a #GError
+ *
+ * Checks the package against the limits of the formats and of the Neural
+ * Engine: `model.mlmodel` must stay within protobuf's 2^31 - 1 bytes, and
+ * a weight file must not exceed the 2 GiB the Neural Engine loads (for a
+ * package made from a graph, the size `weight.bin` will have). A model over
+ * the second limit is valid and runs with CoreML on the CPU and GPU.
+ *
+ * Returns: %TRUE if the package is within every limit; otherwise %FALSE
+ *   with %ANE_ERROR_TOO_LARGE naming the file, its size in bytes and the limit
+ */
+gboolean
+ane_package_check_limits (AnePackage  *self,
+                          GError     **error)
+{
+  g_autoptr(GPtrArray) errors = NULL;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  errors = limit_errors (self);
+  if (errors->len == 0)
+    return TRUE;
+  g_propagate_error (error, g_error_copy (g_ptr_array_index (errors, 0)));
+  return FALSE;
+}
+
+/**
+ * ane_package_dup_warnings:
+ * @self: a package
+ *
+ * Problems that do not stop the package from being saved or loaded but may
+ * stop it from running where it is meant to, one sentence each: today, the
+ * limits [method@Ane.Package.check_limits] reports (a weight file too large
+ * for the Neural Engine).
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the warnings, often none
+ */
+char **
+ane_package_dup_warnings (AnePackage *self)
+{
+  g_autoptr(GPtrArray) errors = NULL;
+  GStrvBuilder *builder;
+  char **warnings;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+
+  errors = limit_errors (self);
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < errors->len; i++)
+    g_strv_builder_add (builder, ((GError *) g_ptr_array_index (errors, i))->message);
+  warnings = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return warnings;
 }
 
 /**
@@ -754,7 +1019,7 @@ ane_package_dup_metadata (AnePackage *self)
   g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
 
   metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  desc = ane_mlpackage_get_model (self->pkg)->description;
+  desc = package_model (self)->description;
   if (desc && desc->metadata)
     for (gsize i = 0; i < desc->metadata->n_userdefined; i++)
       g_hash_table_insert (metadata, g_strdup (desc->metadata->userdefined[i]->key),
@@ -801,7 +1066,7 @@ ane_package_to_string (AnePackage *self)
   out = g_string_new (NULL);
   g_string_append_printf (out, "%s: CoreML specification %d, %u function%s (default '%s'), "
                           "%" G_GUINT64_FORMAT " bytes of weights\n",
-                          ane_package_get_path (self),
+                          package_name (self),
                           ane_package_get_specification_version (self),
                           g_strv_length (functions), g_strv_length (functions) == 1 ? "" : "s",
                           ane_package_get_default_function (self)
@@ -840,6 +1105,19 @@ ane_package_to_string (AnePackage *self)
   return g_string_free (out, FALSE);
 }
 
+static gboolean
+package_save (AnePackage   *self,
+              const char   *path,
+              gboolean      overwrite,
+              GCancellable *cancellable,
+              GError      **error)
+{
+  if (self->pkg)
+    return ane_mlpackage_save (self->pkg, path, overwrite, error);
+  return ane_mlpackage_write_lowered (path, overwrite, self->model, self->blobs,
+                                      self->weight_size, self->graph, cancellable, error);
+}
+
 /**
  * ane_package_save:
  * @self: a package
@@ -847,9 +1125,22 @@ ane_package_to_string (AnePackage *self)
  * @overwrite: whether to replace an existing @path
  * @error: return location for a #GError
  *
- * Writes the package out again: the same manifest entries, the model
- * re-serialized (fields this library does not know are kept as they were),
- * and the weight files and other items copied.
+ * Writes the package out. A loaded package is written again: the same
+ * manifest entries, the model re-serialized (fields this library does not
+ * know are kept as they were), and the weight files and other items copied.
+ *
+ * A package made by [ctor@Ane.Package.new_from_graph] is written as Apple's
+ * tools write one: `Manifest.json`, `Data/com.apple.CoreML/model.mlmodel`
+ * and `Data/com.apple.CoreML/weights/weight.bin`. The weights are streamed
+ * into `weight.bin` one tensor at a time and converted on the way (float32 to
+ * float16, GGUF blocks dequantized) in small chunks, so saving needs little
+ * memory beyond the graph's own weights. Params are read from the graph now:
+ * a param bound with [method@Ane.Graph.bind_param] after the package was made
+ * is written with that value; one still without a value fails with
+ * %ANE_ERROR_MISSING_PARAM, one bound to a value of another dtype or shape
+ * with %ANE_ERROR_DTYPE or %ANE_ERROR_SHAPE, before anything is written.
+ * Every file and directory is synced to disk before the bundle is renamed
+ * into place. Do not change the graph while it is being saved.
  *
  * The bundle is built in a temporary directory next to @path and renamed
  * into place once complete. If @path exists and @overwrite is %FALSE, this
@@ -869,7 +1160,7 @@ ane_package_save (AnePackage *self,
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return ane_mlpackage_save (self->pkg, path, overwrite, error);
+  return package_save (self, path, overwrite, NULL, error);
 }
 
 typedef struct {
@@ -897,7 +1188,7 @@ save_thread (GTask        *task,
 
   if (g_task_return_error_if_cancelled (task))
     return;
-  if (ane_package_save (source, sd->path, sd->overwrite, &error))
+  if (package_save (source, sd->path, sd->overwrite, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -913,7 +1204,8 @@ save_thread (GTask        *task,
  * @user_data: data for @callback
  *
  * Saves in a worker thread (see [method@Ane.Package.save]); finish with
- * [method@Ane.Package.save_finish].
+ * [method@Ane.Package.save_finish]. Cancelling a package made from a graph
+ * stops between chunks of weights and leaves nothing behind.
  */
 void
 ane_package_save_async (AnePackage          *self,
@@ -944,6 +1236,10 @@ ane_package_save_async (AnePackage          *self,
  * @result: the #GAsyncResult given to the callback
  * @error: return location for a #GError
  *
+ * Finishes [method@Ane.Package.save_async]: whether the bundle was written,
+ * with the error [method@Ane.Package.save] would have given (or
+ * %G_IO_ERROR_CANCELLED).
+ *
  * Returns: %TRUE if the package was saved
  */
 gboolean
@@ -961,4 +1257,21 @@ ane_package_get_mlpackage (AnePackage *package)
 {
   g_return_val_if_fail (ANE_IS_PACKAGE (package), NULL);
   return package->pkg;
+}
+
+AneCoreMLModel *
+ane_package_get_model (AnePackage *package)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (package), NULL);
+  return package_model (package);
+}
+
+GPtrArray *
+ane_package_get_pending_blobs (AnePackage *package,
+                               guint64    *weight_size)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (package), NULL);
+  if (weight_size)
+    *weight_size = package->weight_size;
+  return package->blobs;
 }

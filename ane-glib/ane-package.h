@@ -1,4 +1,4 @@
-/* ane-package.h: a CoreML .mlpackage bundle, loaded and checked
+/* ane-package.h: a CoreML .mlpackage bundle, loaded and checked, or made from a graph
  *
  * SPDX-License-Identifier: MIT
  */
@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 #include "ane-types.h"
 #include "ane-tensor.h"
+#include "ane-graph.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,11 @@ void         ane_package_load_async            (const char          *path,
                                                 gpointer             user_data);
 ANE_AVAILABLE_IN_ALL
 AnePackage  *ane_package_load_finish           (GAsyncResult        *result,
+                                                GError             **error);
+ANE_AVAILABLE_IN_ALL
+AnePackage  *ane_package_new_from_graph        (AneGraph            *graph,
+                                                AneTarget            target,
+                                                AnePrecision         precision,
                                                 GError             **error);
 
 ANE_AVAILABLE_IN_ALL
@@ -61,6 +67,11 @@ GHashTable  *ane_package_op_histogram          (AnePackage          *self,
                                                 GError             **error);
 ANE_AVAILABLE_IN_ALL
 guint64      ane_package_get_weight_bytes      (AnePackage          *self);
+ANE_AVAILABLE_IN_ALL
+gboolean     ane_package_check_limits          (AnePackage          *self,
+                                                GError             **error);
+ANE_AVAILABLE_IN_ALL
+char       **ane_package_dup_warnings          (AnePackage          *self);
 ANE_AVAILABLE_IN_ALL
 GHashTable  *ane_package_dup_metadata          (AnePackage          *self);
 ANE_AVAILABLE_IN_ALL

@@ -16,54 +16,6 @@
 
 #include "ane-test-util.h"
 
-/* --- helpers ----------------------------------------------------------- */
-
-static AneTensor *
-input (AneGraph     *g,
-       const char   *name,
-       AneDType      dtype,
-       const gint64 *shape,
-       guint         rank)
-{
-  g_autoptr(GError) error = NULL;
-  AneTensor *t = ane_graph_input (g, name, dtype, shape, rank, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-static void
-assert_build_error (AneTensor  *result,
-                    GError    **error,
-                    gint        code,
-                    const char *op,
-                    ...)
-{
-  va_list args;
-
-  g_assert_null (result);
-  g_assert_error (*error, ANE_ERROR, code);
-  g_assert_nonnull (strstr ((*error)->message, op));
-  va_start (args, op);
-  for (const char *s = va_arg (args, const char *); s != NULL; s = va_arg (args, const char *))
-    if (strstr ((*error)->message, s) == NULL)
-      g_error ("message '%s' does not mention '%s'", (*error)->message, s);
-  va_end (args);
-  g_test_message ("expected error: %s", (*error)->message);
-  g_clear_error (error);
-}
-
-static float *
-dup_values (AneTensor *t)
-{
-  g_autoptr(GError) error = NULL;
-  gsize n;
-  float *v = ane_tensor_dup_floats (t, &n, &error);
-
-  g_assert_no_error (error);
-  return v;
-}
-
 /* --- attention --------------------------------------------------------- */
 
 typedef enum { BIAS_NONE, BIAS_SL, BIAS_B1SL, BIAS_1H1L } BiasKind;
@@ -205,9 +157,9 @@ test_attention (gconstpointer data)
   guint brank;
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) q = input (g, "q", ANE_DTYPE_FLOAT32, qs, 4);
-  g_autoptr(AneTensor) k = input (g, "k", ANE_DTYPE_FLOAT32, ks, 4);
-  g_autoptr(AneTensor) v = input (g, "v", ANE_DTYPE_FLOAT32, vs, 4);
+  g_autoptr(AneTensor) q = ane_test_input (g, "q", ANE_DTYPE_FLOAT32, qs, 4);
+  g_autoptr(AneTensor) k = ane_test_input (g, "k", ANE_DTYPE_FLOAT32, ks, 4);
+  g_autoptr(AneTensor) v = ane_test_input (g, "v", ANE_DTYPE_FLOAT32, vs, 4);
   g_autoptr(AneTensor) bias = NULL;
   g_autoptr(AneTensor) y = NULL;
   g_autoptr(AneTensor) tq = ane_test_tensor_random ("q", qs, 4, 1, -1.5f, 1.5f);
@@ -215,16 +167,16 @@ test_attention (gconstpointer data)
   g_autoptr(AneTensor) tv = ane_test_tensor_random ("v", vs, 4, 3, -2.0f, 2.0f);
   g_autoptr(AneTensor) tb = NULL;
   g_autoptr(GPtrArray) out = NULL;
-  g_autofree float *qv = dup_values (tq), *kv = dup_values (tk), *vv = dup_values (tv);
+  g_autofree float *qv = ane_test_dup_floats (tq), *kv = ane_test_dup_floats (tk), *vv = ane_test_dup_floats (tv);
   g_autofree float *bv = NULL;
   g_autofree float *expected = g_new (float, c->B * c->H * c->S * c->Dv);
 
   bias_shape (c, bs, &brank);
   if (c->bias != BIAS_NONE)
     {
-      bias = input (g, "bias", ANE_DTYPE_FLOAT32, bs, brank);
+      bias = ane_test_input (g, "bias", ANE_DTYPE_FLOAT32, bs, brank);
       tb = ane_test_tensor_random ("bias", bs, brank, 4, -2.0f, 2.0f);
-      bv = dup_values (tb);
+      bv = ane_test_dup_floats (tb);
     }
   y = ane_graph_attention (g, q, k, v, bias, c->causal, c->scale, c->softcap, &error);
   g_assert_no_error (error);
@@ -265,11 +217,11 @@ test_attention_hand (void)
   static const float bias_v[] = { 0, 1.0986123f };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) q2 = input (g, "q2", ANE_DTYPE_FLOAT32, q2s, 4);
-  g_autoptr(AneTensor) q1 = input (g, "q1", ANE_DTYPE_FLOAT32, q1s, 4);
-  g_autoptr(AneTensor) k = input (g, "k", ANE_DTYPE_FLOAT32, kvs, 4);
-  g_autoptr(AneTensor) v = input (g, "v", ANE_DTYPE_FLOAT32, kvs, 4);
-  g_autoptr(AneTensor) bias = input (g, "bias", ANE_DTYPE_FLOAT32, bias_s, 1);
+  g_autoptr(AneTensor) q2 = ane_test_input (g, "q2", ANE_DTYPE_FLOAT32, q2s, 4);
+  g_autoptr(AneTensor) q1 = ane_test_input (g, "q1", ANE_DTYPE_FLOAT32, q1s, 4);
+  g_autoptr(AneTensor) k = ane_test_input (g, "k", ANE_DTYPE_FLOAT32, kvs, 4);
+  g_autoptr(AneTensor) v = ane_test_input (g, "v", ANE_DTYPE_FLOAT32, kvs, 4);
+  g_autoptr(AneTensor) bias = ane_test_input (g, "bias", ANE_DTYPE_FLOAT32, bias_s, 1);
   g_autoptr(AneTensor) y_full = ane_graph_attention (g, q2, k, v, NULL, FALSE, 1.0, 0.0, &error);
   g_autoptr(AneTensor) y_causal = ane_graph_attention (g, q2, k, v, NULL, TRUE, 1.0, 0.0, &error);
   g_autoptr(AneTensor) y_decode = ane_graph_attention (g, q1, k, v, NULL, TRUE, 1.0, 0.0, &error);
@@ -308,54 +260,54 @@ test_attention_errors (void)
   static const gint64 out_s[] = { 2, 4, 3, 6 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) tq = input (g, "q", ANE_DTYPE_FLOAT32, q, 4);
-  g_autoptr(AneTensor) tk = input (g, "k", ANE_DTYPE_FLOAT32, k, 4);
-  g_autoptr(AneTensor) tv = input (g, "v", ANE_DTYPE_FLOAT32, v, 4);
-  g_autoptr(AneTensor) tqi = input (g, "qi", ANE_DTYPE_INT32, q, 4);
-  g_autoptr(AneTensor) tkh = input (g, "kh", ANE_DTYPE_FLOAT16, k, 4);
-  g_autoptr(AneTensor) tq3 = input (g, "q3", ANE_DTYPE_FLOAT32, q3, 3);
-  g_autoptr(AneTensor) tkb = input (g, "kb", ANE_DTYPE_FLOAT32, kb, 4);
-  g_autoptr(AneTensor) tkd = input (g, "kd", ANE_DTYPE_FLOAT32, kd, 4);
-  g_autoptr(AneTensor) tvl = input (g, "vl", ANE_DTYPE_FLOAT32, vl, 4);
-  g_autoptr(AneTensor) tvh = input (g, "vh", ANE_DTYPE_FLOAT32, vh, 4);
-  g_autoptr(AneTensor) tk3 = input (g, "k3", ANE_DTYPE_FLOAT32, k3, 4);
-  g_autoptr(AneTensor) tv3 = input (g, "v3", ANE_DTYPE_FLOAT32, v3, 4);
-  g_autoptr(AneTensor) tks = input (g, "ks", ANE_DTYPE_FLOAT32, kshort, 4);
-  g_autoptr(AneTensor) tvs = input (g, "vs", ANE_DTYPE_FLOAT32, vshort, 4);
-  g_autoptr(AneTensor) bbad = input (g, "bbad", ANE_DTYPE_FLOAT32, b_bad, 2);
-  g_autoptr(AneTensor) b5 = input (g, "b5", ANE_DTYPE_FLOAT32, b_rank5, 5);
-  g_autoptr(AneTensor) bh = input (g, "bh", ANE_DTYPE_FLOAT16, b_ok, 3);
-  g_autoptr(AneTensor) bok = input (g, "bok", ANE_DTYPE_FLOAT32, b_ok, 3);
+  g_autoptr(AneTensor) tq = ane_test_input (g, "q", ANE_DTYPE_FLOAT32, q, 4);
+  g_autoptr(AneTensor) tk = ane_test_input (g, "k", ANE_DTYPE_FLOAT32, k, 4);
+  g_autoptr(AneTensor) tv = ane_test_input (g, "v", ANE_DTYPE_FLOAT32, v, 4);
+  g_autoptr(AneTensor) tqi = ane_test_input (g, "qi", ANE_DTYPE_INT32, q, 4);
+  g_autoptr(AneTensor) tkh = ane_test_input (g, "kh", ANE_DTYPE_FLOAT16, k, 4);
+  g_autoptr(AneTensor) tq3 = ane_test_input (g, "q3", ANE_DTYPE_FLOAT32, q3, 3);
+  g_autoptr(AneTensor) tkb = ane_test_input (g, "kb", ANE_DTYPE_FLOAT32, kb, 4);
+  g_autoptr(AneTensor) tkd = ane_test_input (g, "kd", ANE_DTYPE_FLOAT32, kd, 4);
+  g_autoptr(AneTensor) tvl = ane_test_input (g, "vl", ANE_DTYPE_FLOAT32, vl, 4);
+  g_autoptr(AneTensor) tvh = ane_test_input (g, "vh", ANE_DTYPE_FLOAT32, vh, 4);
+  g_autoptr(AneTensor) tk3 = ane_test_input (g, "k3", ANE_DTYPE_FLOAT32, k3, 4);
+  g_autoptr(AneTensor) tv3 = ane_test_input (g, "v3", ANE_DTYPE_FLOAT32, v3, 4);
+  g_autoptr(AneTensor) tks = ane_test_input (g, "ks", ANE_DTYPE_FLOAT32, kshort, 4);
+  g_autoptr(AneTensor) tvs = ane_test_input (g, "vs", ANE_DTYPE_FLOAT32, vshort, 4);
+  g_autoptr(AneTensor) bbad = ane_test_input (g, "bbad", ANE_DTYPE_FLOAT32, b_bad, 2);
+  g_autoptr(AneTensor) b5 = ane_test_input (g, "b5", ANE_DTYPE_FLOAT32, b_rank5, 5);
+  g_autoptr(AneTensor) bh = ane_test_input (g, "bh", ANE_DTYPE_FLOAT16, b_ok, 3);
+  g_autoptr(AneTensor) bok = ane_test_input (g, "bok", ANE_DTYPE_FLOAT32, b_ok, 3);
   g_autoptr(AneTensor) y = NULL;
 
-  assert_build_error (ane_graph_attention (g, tqi, tk, tv, NULL, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_DTYPE, "attention", "'q'", "int32[2,4,3,8]", NULL);
-  assert_build_error (ane_graph_attention (g, tq3, tk, tv, NULL, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "attention", "'q'", "float32[2,3,8]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tkh, tv, NULL, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_DTYPE, "attention", "'k'", "float16[2,2,5,8]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tkb, tv, NULL, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "attention", "batch", "'k'", "float32[1,2,5,8]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tkd, tv, NULL, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "attention", "head dim", "float32[2,2,5,4]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tk, tvl, NULL, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "attention", "'v'", "float32[2,2,4,6]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tk, tvh, NULL, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "attention", "kv head", "float32[2,1,5,6]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tk3, tv3, NULL, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "attention", "multiple", "float32[2,3,5,8]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tks, tvs, NULL, TRUE, 0, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "attention", "causal", "float32[2,2,2,8]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tk, tv, bbad, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "attention", "'bias'", "float32[3,6]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tk, tv, b5, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "attention", "'bias'", "float32[1,1,1,3,5]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tk, tv, bh, FALSE, 0, 0, &error), &error,
-                      ANE_ERROR_DTYPE, "attention", "'bias'", "float16[4,1,5]", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tk, tv, NULL, FALSE, 0, -1.0, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "attention", "softcap", NULL);
-  assert_build_error (ane_graph_attention (g, tq, tk, tv, NULL, FALSE, NAN, 0, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "attention", "scale", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tqi, tk, tv, NULL, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_DTYPE, "attention", "'q'", "int32[2,4,3,8]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq3, tk, tv, NULL, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "attention", "'q'", "float32[2,3,8]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tkh, tv, NULL, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_DTYPE, "attention", "'k'", "float16[2,2,5,8]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tkb, tv, NULL, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "attention", "batch", "'k'", "float32[1,2,5,8]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tkd, tv, NULL, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "attention", "head dim", "float32[2,2,5,4]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tk, tvl, NULL, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "attention", "'v'", "float32[2,2,4,6]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tk, tvh, NULL, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "attention", "kv head", "float32[2,1,5,6]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tk3, tv3, NULL, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "attention", "multiple", "float32[2,3,5,8]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tks, tvs, NULL, TRUE, 0, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "attention", "causal", "float32[2,2,2,8]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tk, tv, bbad, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "attention", "'bias'", "float32[3,6]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tk, tv, b5, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "attention", "'bias'", "float32[1,1,1,3,5]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tk, tv, bh, FALSE, 0, 0, &error), &error,
+                               ANE_ERROR_DTYPE, "attention", "'bias'", "float16[4,1,5]", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tk, tv, NULL, FALSE, 0, -1.0, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "attention", "softcap", NULL);
+  ane_test_assert_build_error (ane_graph_attention (g, tq, tk, tv, NULL, FALSE, NAN, 0, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "attention", "scale", NULL);
 
   /* the same short cache is fine without the causal mask, and a [H,1,L] bias broadcasts */
   y = ane_graph_attention (g, tq, tks, tvs, NULL, FALSE, 0, 0, &error);
@@ -372,7 +324,7 @@ test_attention_fp16 (void)
   static const gint64 s[] = { 1, 2, 3, 4 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) q = input (g, "q", ANE_DTYPE_FLOAT16, s, 4);
+  g_autoptr(AneTensor) q = ane_test_input (g, "q", ANE_DTYPE_FLOAT16, s, 4);
   g_autoptr(AneTensor) y = ane_graph_attention (g, q, q, q, NULL, TRUE, 0, 0, &error);
   g_autoptr(AneTensor) t32 = ane_test_tensor_random ("q", s, 4, 7, -1, 1);
   g_autoptr(AneTensor) tq = ane_tensor_convert (t32, ANE_DTYPE_FLOAT16, &error);
@@ -433,8 +385,8 @@ test_rope_hand (gconstpointer data)
   static const float xv[] = { 1, 2, 3, 4, 5, 6 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-  g_autoptr(AneTensor) pos = input (g, "pos", ANE_DTYPE_INT32, ps, 1);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+  g_autoptr(AneTensor) pos = ane_test_input (g, "pos", ANE_DTYPE_INT32, ps, 1);
   g_autoptr(AneTensor) y = ane_graph_rope (g, x, pos, c->mode, c->theta, c->n_rot, &error);
   g_autoptr(AneTensor) tx = ane_test_tensor_f32 ("x", xs, 4, xv);
   g_autoptr(AneTensor) tp = ane_tensor_new_from_ints ("pos", ps, 1, &c->position, 1, &error);
@@ -459,12 +411,12 @@ test_rope_formula (gconstpointer data)
   static const gint32 positions[S] = { 0, 5, 2 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-  g_autoptr(AneTensor) pos = input (g, "pos", ANE_DTYPE_INT32, ps, 1);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+  g_autoptr(AneTensor) pos = ane_test_input (g, "pos", ANE_DTYPE_INT32, ps, 1);
   g_autoptr(AneTensor) y = ane_graph_rope (g, x, pos, c->mode, c->theta, c->n_rot, &error);
   g_autoptr(AneTensor) tx = ane_test_tensor_random ("x", xs, 4, 11, -1, 1);
   g_autoptr(AneTensor) tp = ane_tensor_new_from_ints ("pos", ps, 1, positions, S, &error);
-  g_autofree float *xv = dup_values (tx);
+  g_autofree float *xv = ane_test_dup_floats (tx);
   float expected[B * H * S * D];
   gint64 n_rot = c->n_rot ? c->n_rot : D;
   g_autoptr(GPtrArray) out = NULL;
@@ -502,40 +454,40 @@ test_rope_errors (void)
   static const gint64 ps[] = { 3 }, p4[] = { 4 }, p13[] = { 1, 3 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-  g_autoptr(AneTensor) xi = input (g, "xi", ANE_DTYPE_INT32, xs, 4);
-  g_autoptr(AneTensor) xr3 = input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
-  g_autoptr(AneTensor) xo = input (g, "xo", ANE_DTYPE_FLOAT32, xodd, 4);
-  g_autoptr(AneTensor) pos = input (g, "pos", ANE_DTYPE_INT64, ps, 1);
-  g_autoptr(AneTensor) posf = input (g, "posf", ANE_DTYPE_FLOAT32, ps, 1);
-  g_autoptr(AneTensor) pos4 = input (g, "pos4", ANE_DTYPE_INT32, p4, 1);
-  g_autoptr(AneTensor) pos13 = input (g, "pos13", ANE_DTYPE_INT32, p13, 2);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+  g_autoptr(AneTensor) xi = ane_test_input (g, "xi", ANE_DTYPE_INT32, xs, 4);
+  g_autoptr(AneTensor) xr3 = ane_test_input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
+  g_autoptr(AneTensor) xo = ane_test_input (g, "xo", ANE_DTYPE_FLOAT32, xodd, 4);
+  g_autoptr(AneTensor) pos = ane_test_input (g, "pos", ANE_DTYPE_INT64, ps, 1);
+  g_autoptr(AneTensor) posf = ane_test_input (g, "posf", ANE_DTYPE_FLOAT32, ps, 1);
+  g_autoptr(AneTensor) pos4 = ane_test_input (g, "pos4", ANE_DTYPE_INT32, p4, 1);
+  g_autoptr(AneTensor) pos13 = ane_test_input (g, "pos13", ANE_DTYPE_INT32, p13, 2);
   g_autoptr(GVariant) bad_mode = g_variant_ref_sink (
     ane_attrs_new ("mode", g_variant_new_string ("gptj"), NULL));
   AneTensor *ins[2] = { x, pos };
   GPtrArray *res;
   g_autoptr(AneTensor) ok = NULL;
 
-  assert_build_error (ane_graph_rope (g, xi, pos, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
-                      ANE_ERROR_DTYPE, "rope", "'x'", "int32[1,2,3,8]", NULL);
-  assert_build_error (ane_graph_rope (g, xr3, pos, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "rope", "'x'", "float32[2,3,8]", NULL);
-  assert_build_error (ane_graph_rope (g, x, posf, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
-                      ANE_ERROR_DTYPE, "rope", "'positions'", "float32[3]", NULL);
-  assert_build_error (ane_graph_rope (g, x, pos4, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "rope", "'positions'", "int32[4]", "float32[1,2,3,8]", NULL);
-  assert_build_error (ane_graph_rope (g, x, pos13, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
-                      ANE_ERROR_SHAPE, "rope", "'positions'", "int32[1,3]", NULL);
-  assert_build_error (ane_graph_rope (g, x, pos, ANE_ROPE_NEOX, 1e4, 3, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "rope", "n_rot 3", NULL);
-  assert_build_error (ane_graph_rope (g, x, pos, ANE_ROPE_NEOX, 1e4, 10, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "rope", "n_rot 10", NULL);
-  assert_build_error (ane_graph_rope (g, x, pos, ANE_ROPE_NEOX, 1e4, -2, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "rope", "n_rot -2", NULL);
-  assert_build_error (ane_graph_rope (g, xo, pos, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "rope", "n_rot", "float32[1,2,3,5]", NULL);
-  assert_build_error (ane_graph_rope (g, x, pos, ANE_ROPE_NEOX, 0.0, 0, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "rope", "theta", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, xi, pos, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
+                               ANE_ERROR_DTYPE, "rope", "'x'", "int32[1,2,3,8]", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, xr3, pos, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "rope", "'x'", "float32[2,3,8]", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, x, posf, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
+                               ANE_ERROR_DTYPE, "rope", "'positions'", "float32[3]", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, x, pos4, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "rope", "'positions'", "int32[4]", "float32[1,2,3,8]", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, x, pos13, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
+                               ANE_ERROR_SHAPE, "rope", "'positions'", "int32[1,3]", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, x, pos, ANE_ROPE_NEOX, 1e4, 3, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "rope", "n_rot 3", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, x, pos, ANE_ROPE_NEOX, 1e4, 10, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "rope", "n_rot 10", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, x, pos, ANE_ROPE_NEOX, 1e4, -2, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "rope", "n_rot -2", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, xo, pos, ANE_ROPE_NEOX, 1e4, 0, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "rope", "n_rot", "float32[1,2,3,5]", NULL);
+  ane_test_assert_build_error (ane_graph_rope (g, x, pos, ANE_ROPE_NEOX, 0.0, 0, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "rope", "theta", NULL);
   res = ane_graph_apply (g, "rope", ins, 2, bad_mode, &error);
   g_assert_null (res);
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
@@ -570,7 +522,7 @@ test_axial_rope_hand (void)
   };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
   g_autoptr(AneTensor) y = ane_graph_axial_rope_2d (g, x, 2, 3, 10000, &error);
   g_autoptr(AneTensor) tx = ane_test_tensor_f32 ("x", xs, 4, xv);
   g_autoptr(GPtrArray) out = NULL;
@@ -594,10 +546,10 @@ test_axial_rope_formula (void)
   const double theta = 100.0;
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
   g_autoptr(AneTensor) y = ane_graph_axial_rope_2d (g, x, EX, EY, theta, &error);
   g_autoptr(AneTensor) tx = ane_test_tensor_random ("x", xs, 4, 21, -1, 1);
-  g_autofree float *xv = dup_values (tx);
+  g_autofree float *xv = ane_test_dup_floats (tx);
   float expected[B * H * N * D];
   double complex cis[N][D / 2];
   g_autoptr(GPtrArray) out = NULL;
@@ -636,27 +588,27 @@ test_axial_rope_errors (void)
   static const gint64 xs[] = { 1, 2, 6, 8 }, x6[] = { 1, 2, 6, 6 }, x3[] = { 2, 6, 8 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-  g_autoptr(AneTensor) xi = input (g, "xi", ANE_DTYPE_INT32, xs, 4);
-  g_autoptr(AneTensor) xd6 = input (g, "xd6", ANE_DTYPE_FLOAT32, x6, 4);
-  g_autoptr(AneTensor) xr3 = input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+  g_autoptr(AneTensor) xi = ane_test_input (g, "xi", ANE_DTYPE_INT32, xs, 4);
+  g_autoptr(AneTensor) xd6 = ane_test_input (g, "xd6", ANE_DTYPE_FLOAT32, x6, 4);
+  g_autoptr(AneTensor) xr3 = ane_test_input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
 
-  assert_build_error (ane_graph_axial_rope_2d (g, xi, 2, 3, 1e4, &error), &error,
-                      ANE_ERROR_DTYPE, "axial_rope_2d", "'x'", "int32[1,2,6,8]", NULL);
-  assert_build_error (ane_graph_axial_rope_2d (g, xr3, 2, 3, 1e4, &error), &error,
-                      ANE_ERROR_SHAPE, "axial_rope_2d", "'x'", "float32[2,6,8]", NULL);
-  assert_build_error (ane_graph_axial_rope_2d (g, xd6, 2, 3, 1e4, &error), &error,
-                      ANE_ERROR_SHAPE, "axial_rope_2d", "multiple of 4", "float32[1,2,6,6]", NULL);
-  assert_build_error (ane_graph_axial_rope_2d (g, x, 2, 2, 1e4, &error), &error,
-                      ANE_ERROR_SHAPE, "axial_rope_2d", "end_x 2", "float32[1,2,6,8]", NULL);
-  assert_build_error (ane_graph_axial_rope_2d (g, x, 0, 3, 1e4, &error), &error,
-                      ANE_ERROR_SHAPE, "axial_rope_2d", "end_x 0", NULL);
-  assert_build_error (ane_graph_axial_rope_2d (g, x, -2, -3, 1e4, &error), &error,
-                      ANE_ERROR_SHAPE, "axial_rope_2d", "end_x -2", NULL);
-  assert_build_error (ane_graph_axial_rope_2d (g, x, G_MAXINT64 / 2, 4, 1e4, &error), &error,
-                      ANE_ERROR_SHAPE, "axial_rope_2d", "end_y 4", NULL);
-  assert_build_error (ane_graph_axial_rope_2d (g, x, 2, 3, -1.0, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "axial_rope_2d", "theta", NULL);
+  ane_test_assert_build_error (ane_graph_axial_rope_2d (g, xi, 2, 3, 1e4, &error), &error,
+                               ANE_ERROR_DTYPE, "axial_rope_2d", "'x'", "int32[1,2,6,8]", NULL);
+  ane_test_assert_build_error (ane_graph_axial_rope_2d (g, xr3, 2, 3, 1e4, &error), &error,
+                               ANE_ERROR_SHAPE, "axial_rope_2d", "'x'", "float32[2,6,8]", NULL);
+  ane_test_assert_build_error (ane_graph_axial_rope_2d (g, xd6, 2, 3, 1e4, &error), &error,
+                               ANE_ERROR_SHAPE, "axial_rope_2d", "multiple of 4", "float32[1,2,6,6]", NULL);
+  ane_test_assert_build_error (ane_graph_axial_rope_2d (g, x, 2, 2, 1e4, &error), &error,
+                               ANE_ERROR_SHAPE, "axial_rope_2d", "end_x 2", "float32[1,2,6,8]", NULL);
+  ane_test_assert_build_error (ane_graph_axial_rope_2d (g, x, 0, 3, 1e4, &error), &error,
+                               ANE_ERROR_SHAPE, "axial_rope_2d", "end_x 0", NULL);
+  ane_test_assert_build_error (ane_graph_axial_rope_2d (g, x, -2, -3, 1e4, &error), &error,
+                               ANE_ERROR_SHAPE, "axial_rope_2d", "end_x -2", NULL);
+  ane_test_assert_build_error (ane_graph_axial_rope_2d (g, x, G_MAXINT64 / 2, 4, 1e4, &error), &error,
+                               ANE_ERROR_SHAPE, "axial_rope_2d", "end_y 4", NULL);
+  ane_test_assert_build_error (ane_graph_axial_rope_2d (g, x, 2, 3, -1.0, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "axial_rope_2d", "theta", NULL);
 }
 
 int

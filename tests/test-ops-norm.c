@@ -14,59 +14,6 @@
 
 /* --- helpers ----------------------------------------------------------- */
 
-/* A constant of the graph holding float32 values. */
-static AneTensor *
-const_f32 (AneGraph     *g,
-           const char   *name,
-           const gint64 *shape,
-           guint         rank,
-           const float  *values)
-{
-  g_autoptr(AneTensor) data = ane_test_tensor_f32 (name, shape, rank, values);
-  g_autoptr(GError) error = NULL;
-  AneTensor *t = ane_graph_const (g, data, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-static AneTensor *
-input (AneGraph     *g,
-       const char   *name,
-       AneDType      dtype,
-       const gint64 *shape,
-       guint         rank)
-{
-  g_autoptr(GError) error = NULL;
-  AneTensor *t = ane_graph_input (g, name, dtype, shape, rank, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-/* Asserts a failed build: NULL result, the error code, and that the message
- * names the op and contains each of the given strings (NULL-terminated). */
-static void
-assert_build_error (AneTensor  *result,
-                    GError    **error,
-                    gint        code,
-                    const char *op,
-                    ...)
-{
-  va_list args;
-
-  g_assert_null (result);
-  g_assert_error (*error, ANE_ERROR, code);
-  g_assert_nonnull (strstr ((*error)->message, op));
-  va_start (args, op);
-  for (const char *s = va_arg (args, const char *); s != NULL; s = va_arg (args, const char *))
-    if (strstr ((*error)->message, s) == NULL)
-      g_error ("message '%s' does not mention '%s'", (*error)->message, s);
-  va_end (args);
-  g_test_message ("expected error: %s", (*error)->message);
-  g_clear_error (error);
-}
-
 /* Adds y as the output "y", runs the graph on the reference backend with x
  * fed as "x", and checks the result against expected. */
 static void
@@ -78,14 +25,9 @@ run_and_check (AneGraph    *g,
                double       rtol,
                double       atol)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) out = NULL;
+  g_autoptr(AneTensor) out = ane_test_eval (g, y, tx, NULL);
 
-  g_assert_nonnull (y);
-  ane_graph_add_output (g, "y", y, &error);
-  g_assert_no_error (error);
-  out = ane_test_run_reference (g, tx, NULL);
-  ane_test_assert_close (g_ptr_array_index (out, 0), expected, n, rtol, atol);
+  ane_test_assert_close (out, expected, n, rtol, atol);
 }
 
 /* --- softmax ----------------------------------------------------------- */
@@ -113,7 +55,7 @@ test_softmax (gconstpointer data)
   static const gint64 s[] = { 2, 3 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
   g_autoptr(AneTensor) y = ane_graph_softmax (g, x, c->axis, &error);
   g_autoptr(AneTensor) tx = ane_test_tensor_f32 ("x", s, 2, c->x);
 
@@ -129,16 +71,16 @@ test_softmax_errors (void)
   static const gint64 s[] = { 2, 3 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) xi = input (g, "xi", ANE_DTYPE_INT32, s, 2);
-  g_autoptr(AneTensor) xf = input (g, "xf", ANE_DTYPE_FLOAT16, s, 2);
+  g_autoptr(AneTensor) xi = ane_test_input (g, "xi", ANE_DTYPE_INT32, s, 2);
+  g_autoptr(AneTensor) xf = ane_test_input (g, "xf", ANE_DTYPE_FLOAT16, s, 2);
   g_autoptr(AneTensor) ok = NULL;
 
-  assert_build_error (ane_graph_softmax (g, xi, -1, &error), &error, ANE_ERROR_DTYPE,
-                      "softmax", "'x'", "int32[2,3]", NULL);
-  assert_build_error (ane_graph_softmax (g, xf, 2, &error), &error, ANE_ERROR_INVALID_ARGUMENT,
-                      "softmax", "axis", NULL);
-  assert_build_error (ane_graph_softmax (g, xf, -3, &error), &error, ANE_ERROR_INVALID_ARGUMENT,
-                      "softmax", "axis", NULL);
+  ane_test_assert_build_error (ane_graph_softmax (g, xi, -1, &error), &error, ANE_ERROR_DTYPE,
+                               "softmax", "'x'", "int32[2,3]", NULL);
+  ane_test_assert_build_error (ane_graph_softmax (g, xf, 2, &error), &error, ANE_ERROR_INVALID_ARGUMENT,
+                               "softmax", "axis", NULL);
+  ane_test_assert_build_error (ane_graph_softmax (g, xf, -3, &error), &error, ANE_ERROR_INVALID_ARGUMENT,
+                               "softmax", "axis", NULL);
   /* float16 keeps its dtype */
   ok = ane_graph_softmax (g, xf, -2, &error);
   g_assert_no_error (error);
@@ -167,9 +109,9 @@ test_layer_norm_last (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
-      g_autoptr(AneTensor) gamma = const_f32 (g, "gamma", d, 1, gv);
-      g_autoptr(AneTensor) beta = const_f32 (g, "beta", d, 1, bv);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
+      g_autoptr(AneTensor) gamma = ane_test_const_f32 (g, "gamma", d, 1, gv);
+      g_autoptr(AneTensor) beta = ane_test_const_f32 (g, "beta", d, 1, bv);
       static const gint64 last[] = { -1 };
       g_autoptr(AneTensor) y = NULL;
 
@@ -212,9 +154,9 @@ test_layer_norm_two_axes (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 3);
-      g_autoptr(AneTensor) gamma = const_f32 (g, "gamma", d, 2, gv);
-      g_autoptr(AneTensor) beta = const_f32 (g, "beta", d, 2, bv);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 3);
+      g_autoptr(AneTensor) gamma = ane_test_const_f32 (g, "gamma", d, 2, gv);
+      g_autoptr(AneTensor) beta = ane_test_const_f32 (g, "beta", d, 2, bv);
       g_autoptr(AneTensor) y = ane_graph_layer_norm (g, x, gamma, beta,
                                                      variant ? axes_b : axes_a, 2, 0.0, &error);
 
@@ -231,36 +173,36 @@ test_layer_norm_errors (void)
   static const gint64 first[] = { 0 }, twice[] = { -1, -1 }, far[] = { 5 }, three[] = { 0, 1, 1 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
-  g_autoptr(AneTensor) xi = input (g, "xi", ANE_DTYPE_INT8, s, 2);
-  g_autoptr(AneTensor) g3 = input (g, "g3", ANE_DTYPE_FLOAT32, s3, 1);
-  g_autoptr(AneTensor) g4h = input (g, "g4h", ANE_DTYPE_FLOAT16, s4, 1);
-  g_autoptr(AneTensor) g24 = input (g, "g24", ANE_DTYPE_FLOAT32, s24, 2);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
+  g_autoptr(AneTensor) xi = ane_test_input (g, "xi", ANE_DTYPE_INT8, s, 2);
+  g_autoptr(AneTensor) g3 = ane_test_input (g, "g3", ANE_DTYPE_FLOAT32, s3, 1);
+  g_autoptr(AneTensor) g4h = ane_test_input (g, "g4h", ANE_DTYPE_FLOAT16, s4, 1);
+  g_autoptr(AneTensor) g24 = ane_test_input (g, "g24", ANE_DTYPE_FLOAT32, s24, 2);
   g_autoptr(GVariant) empty_axes = g_variant_ref_sink (
     ane_attrs_new ("axes", ane_attrs_ints_variant (NULL, 0), NULL));
   AneTensor *ins[3] = { x, NULL, NULL };
   GPtrArray *res;
 
-  assert_build_error (ane_graph_layer_norm (g, xi, NULL, NULL, NULL, 0, 1e-5, &error), &error,
-                      ANE_ERROR_DTYPE, "layer_norm", "'x'", "int8[2,4]", NULL);
-  assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, first, 1, 1e-5, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "trailing", "float32[2,4]", NULL);
-  assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, twice, 2, 1e-5, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "repeats", NULL);
-  assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, far, 1, 1e-5, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "out of range", NULL);
-  assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, three, 3, 1e-5, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "axes", NULL);
-  assert_build_error (ane_graph_layer_norm (g, x, g3, NULL, NULL, 0, 1e-5, &error), &error,
-                      ANE_ERROR_SHAPE, "layer_norm", "'gamma'", "float32[3]", "float32[4]", NULL);
-  assert_build_error (ane_graph_layer_norm (g, x, NULL, g24, NULL, 0, 1e-5, &error), &error,
-                      ANE_ERROR_SHAPE, "layer_norm", "'beta'", "float32[2,4]", NULL);
-  assert_build_error (ane_graph_layer_norm (g, x, g4h, NULL, NULL, 0, 1e-5, &error), &error,
-                      ANE_ERROR_DTYPE, "layer_norm", "'gamma'", "float16[4]", NULL);
-  assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, NULL, 0, -1.0, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "eps", NULL);
-  assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, NULL, 0, NAN, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "eps", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, xi, NULL, NULL, NULL, 0, 1e-5, &error), &error,
+                               ANE_ERROR_DTYPE, "layer_norm", "'x'", "int8[2,4]", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, first, 1, 1e-5, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "trailing", "float32[2,4]", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, twice, 2, 1e-5, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "repeats", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, far, 1, 1e-5, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "out of range", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, three, 3, 1e-5, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "axes", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, x, g3, NULL, NULL, 0, 1e-5, &error), &error,
+                               ANE_ERROR_SHAPE, "layer_norm", "'gamma'", "float32[3]", "float32[4]", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, x, NULL, g24, NULL, 0, 1e-5, &error), &error,
+                               ANE_ERROR_SHAPE, "layer_norm", "'beta'", "float32[2,4]", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, x, g4h, NULL, NULL, 0, 1e-5, &error), &error,
+                               ANE_ERROR_DTYPE, "layer_norm", "'gamma'", "float16[4]", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, NULL, 0, -1.0, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "eps", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm (g, x, NULL, NULL, NULL, 0, NAN, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "layer_norm", "eps", NULL);
   /* an empty axes list through the generic entry point */
   res = ane_graph_apply (g, "layer_norm", ins, 3, empty_axes, &error);
   g_assert_null (res);
@@ -287,8 +229,8 @@ test_rms_norm (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
-      g_autoptr(AneTensor) w = const_f32 (g, "w", d, 1, wv);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
+      g_autoptr(AneTensor) w = ane_test_const_f32 (g, "w", d, 1, wv);
       g_autoptr(AneTensor) y = ane_graph_rms_norm (g, x, variant == 1 ? w : NULL,
                                                    variant == 2 ? 75.0 : 0.0, &error);
 
@@ -305,22 +247,22 @@ test_rms_norm_errors (void)
   static const gint64 s[] = { 2, 2 }, s3[] = { 3 }, s2[] = { 2 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
-  g_autoptr(AneTensor) scalar = input (g, "scalar", ANE_DTYPE_FLOAT32, NULL, 0);
-  g_autoptr(AneTensor) xi = input (g, "xi", ANE_DTYPE_INT32, s, 2);
-  g_autoptr(AneTensor) w3 = input (g, "w3", ANE_DTYPE_FLOAT32, s3, 1);
-  g_autoptr(AneTensor) wb = input (g, "wb", ANE_DTYPE_BFLOAT16, s2, 1);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 2);
+  g_autoptr(AneTensor) scalar = ane_test_input (g, "scalar", ANE_DTYPE_FLOAT32, NULL, 0);
+  g_autoptr(AneTensor) xi = ane_test_input (g, "xi", ANE_DTYPE_INT32, s, 2);
+  g_autoptr(AneTensor) w3 = ane_test_input (g, "w3", ANE_DTYPE_FLOAT32, s3, 1);
+  g_autoptr(AneTensor) wb = ane_test_input (g, "wb", ANE_DTYPE_BFLOAT16, s2, 1);
 
-  assert_build_error (ane_graph_rms_norm (g, xi, NULL, 1e-5, &error), &error, ANE_ERROR_DTYPE,
-                      "rms_norm", "'x'", "int32[2,2]", NULL);
-  assert_build_error (ane_graph_rms_norm (g, scalar, NULL, 1e-5, &error), &error, ANE_ERROR_SHAPE,
-                      "rms_norm", "'x'", "float32[]", NULL);
-  assert_build_error (ane_graph_rms_norm (g, x, w3, 1e-5, &error), &error, ANE_ERROR_SHAPE,
-                      "rms_norm", "'weight'", "float32[3]", "float32[2]", NULL);
-  assert_build_error (ane_graph_rms_norm (g, x, wb, 1e-5, &error), &error, ANE_ERROR_DTYPE,
-                      "rms_norm", "'weight'", "bfloat16[2]", NULL);
-  assert_build_error (ane_graph_rms_norm (g, x, NULL, -1e-5, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "rms_norm", "eps", NULL);
+  ane_test_assert_build_error (ane_graph_rms_norm (g, xi, NULL, 1e-5, &error), &error, ANE_ERROR_DTYPE,
+                               "rms_norm", "'x'", "int32[2,2]", NULL);
+  ane_test_assert_build_error (ane_graph_rms_norm (g, scalar, NULL, 1e-5, &error), &error, ANE_ERROR_SHAPE,
+                               "rms_norm", "'x'", "float32[]", NULL);
+  ane_test_assert_build_error (ane_graph_rms_norm (g, x, w3, 1e-5, &error), &error, ANE_ERROR_SHAPE,
+                               "rms_norm", "'weight'", "float32[3]", "float32[2]", NULL);
+  ane_test_assert_build_error (ane_graph_rms_norm (g, x, wb, 1e-5, &error), &error, ANE_ERROR_DTYPE,
+                               "rms_norm", "'weight'", "bfloat16[2]", NULL);
+  ane_test_assert_build_error (ane_graph_rms_norm (g, x, NULL, -1e-5, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "rms_norm", "eps", NULL);
 }
 
 /* --- group_norm -------------------------------------------------------- */
@@ -357,9 +299,9 @@ test_group_norm (gconstpointer data)
   static const float gv[] = { 1, 2, 3, 4 }, bv[] = { 0, 0, 1, 1 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 3);
-  g_autoptr(AneTensor) gamma = const_f32 (g, "gamma", cs, 1, gv);
-  g_autoptr(AneTensor) beta = const_f32 (g, "beta", cs, 1, bv);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 3);
+  g_autoptr(AneTensor) gamma = ane_test_const_f32 (g, "gamma", cs, 1, gv);
+  g_autoptr(AneTensor) beta = ane_test_const_f32 (g, "beta", cs, 1, bv);
   g_autoptr(AneTensor) y = ane_graph_group_norm (g, x, c->affine ? gamma : NULL,
                                                  c->affine ? beta : NULL, c->groups, c->eps, &error);
   g_autoptr(AneTensor) tx = ane_test_tensor_f32 ("x", s, 3, xv);
@@ -376,11 +318,11 @@ test_group_norm_shapes (void)
   static const gint64 s4[] = { 2, 6, 3, 3 }, s2[] = { 2, 4 }, c6[] = { 6 }, c3[] = { 3 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x4 = input (g, "x4", ANE_DTYPE_FLOAT16, s4, 4);
-  g_autoptr(AneTensor) x2 = input (g, "x2", ANE_DTYPE_FLOAT32, s2, 2);
-  g_autoptr(AneTensor) x1 = input (g, "x1", ANE_DTYPE_FLOAT32, c6, 1);
-  g_autoptr(AneTensor) g6 = input (g, "g6", ANE_DTYPE_FLOAT16, c6, 1);
-  g_autoptr(AneTensor) g3 = input (g, "g3", ANE_DTYPE_FLOAT16, c3, 1);
+  g_autoptr(AneTensor) x4 = ane_test_input (g, "x4", ANE_DTYPE_FLOAT16, s4, 4);
+  g_autoptr(AneTensor) x2 = ane_test_input (g, "x2", ANE_DTYPE_FLOAT32, s2, 2);
+  g_autoptr(AneTensor) x1 = ane_test_input (g, "x1", ANE_DTYPE_FLOAT32, c6, 1);
+  g_autoptr(AneTensor) g6 = ane_test_input (g, "g6", ANE_DTYPE_FLOAT16, c6, 1);
+  g_autoptr(AneTensor) g3 = ane_test_input (g, "g3", ANE_DTYPE_FLOAT16, c3, 1);
   g_autoptr(AneTensor) y4 = ane_graph_group_norm (g, x4, g6, g6, 3, 1e-5, &error);
   g_autoptr(AneTensor) y2 = NULL;
 
@@ -391,16 +333,16 @@ test_group_norm_shapes (void)
   g_assert_no_error (error);
   ane_test_assert_shape (y2, s2, 2);
 
-  assert_build_error (ane_graph_group_norm (g, x4, NULL, NULL, 4, 1e-5, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "group_norm", "groups 4", "float16[2,6,3,3]", NULL);
-  assert_build_error (ane_graph_group_norm (g, x4, NULL, NULL, 0, 1e-5, &error), &error,
-                      ANE_ERROR_INVALID_ARGUMENT, "group_norm", "groups 0", NULL);
-  assert_build_error (ane_graph_group_norm (g, x4, g3, NULL, 3, 1e-5, &error), &error,
-                      ANE_ERROR_SHAPE, "group_norm", "'gamma'", "float16[3]", "float16[6]", NULL);
-  assert_build_error (ane_graph_group_norm (g, x2, NULL, g6, 2, 1e-5, &error), &error,
-                      ANE_ERROR_DTYPE, "group_norm", "'beta'", "float16[6]", NULL);
-  assert_build_error (ane_graph_group_norm (g, x1, NULL, NULL, 2, 1e-5, &error), &error,
-                      ANE_ERROR_SHAPE, "group_norm", "'x'", "float32[6]", NULL);
+  ane_test_assert_build_error (ane_graph_group_norm (g, x4, NULL, NULL, 4, 1e-5, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "group_norm", "groups 4", "float16[2,6,3,3]", NULL);
+  ane_test_assert_build_error (ane_graph_group_norm (g, x4, NULL, NULL, 0, 1e-5, &error), &error,
+                               ANE_ERROR_INVALID_ARGUMENT, "group_norm", "groups 0", NULL);
+  ane_test_assert_build_error (ane_graph_group_norm (g, x4, g3, NULL, 3, 1e-5, &error), &error,
+                               ANE_ERROR_SHAPE, "group_norm", "'gamma'", "float16[3]", "float16[6]", NULL);
+  ane_test_assert_build_error (ane_graph_group_norm (g, x2, NULL, g6, 2, 1e-5, &error), &error,
+                               ANE_ERROR_DTYPE, "group_norm", "'beta'", "float16[6]", NULL);
+  ane_test_assert_build_error (ane_graph_group_norm (g, x1, NULL, NULL, 2, 1e-5, &error), &error,
+                               ANE_ERROR_SHAPE, "group_norm", "'x'", "float32[6]", NULL);
 }
 
 /* --- layer_norm_2d ----------------------------------------------------- */
@@ -423,9 +365,9 @@ test_layer_norm_2d (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 4);
-      g_autoptr(AneTensor) gamma = const_f32 (g, "gamma", cs, 1, gv);
-      g_autoptr(AneTensor) beta = const_f32 (g, "beta", cs, 1, bv);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 4);
+      g_autoptr(AneTensor) gamma = ane_test_const_f32 (g, "gamma", cs, 1, gv);
+      g_autoptr(AneTensor) beta = ane_test_const_f32 (g, "beta", cs, 1, bv);
       g_autoptr(AneTensor) y = ane_graph_layer_norm_2d (g, x, variant == 1 ? gamma : NULL,
                                                         variant == 1 ? beta : NULL,
                                                         variant == 2 ? 3.0 : 0.0, &error);
@@ -443,17 +385,17 @@ test_layer_norm_2d_errors (void)
   static const gint64 s[] = { 1, 2, 3, 3 }, s3[] = { 2, 3, 3 }, c3[] = { 3 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 4);
-  g_autoptr(AneTensor) x3 = input (g, "x3", ANE_DTYPE_FLOAT32, s3, 3);
-  g_autoptr(AneTensor) g3 = input (g, "g3", ANE_DTYPE_FLOAT32, c3, 1);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 4);
+  g_autoptr(AneTensor) x3 = ane_test_input (g, "x3", ANE_DTYPE_FLOAT32, s3, 3);
+  g_autoptr(AneTensor) g3 = ane_test_input (g, "g3", ANE_DTYPE_FLOAT32, c3, 1);
   AneTensor *ins[3] = { x, NULL, NULL };
   g_autoptr(GPtrArray) res = NULL;
   const AneNode *node;
 
-  assert_build_error (ane_graph_layer_norm_2d (g, x3, NULL, NULL, 1e-6, &error), &error,
-                      ANE_ERROR_SHAPE, "layer_norm_2d", "'x'", "float32[2,3,3]", NULL);
-  assert_build_error (ane_graph_layer_norm_2d (g, x, NULL, g3, 1e-6, &error), &error,
-                      ANE_ERROR_SHAPE, "layer_norm_2d", "'beta'", "float32[3]", "float32[2]", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm_2d (g, x3, NULL, NULL, 1e-6, &error), &error,
+                               ANE_ERROR_SHAPE, "layer_norm_2d", "'x'", "float32[2,3,3]", NULL);
+  ane_test_assert_build_error (ane_graph_layer_norm_2d (g, x, NULL, g3, 1e-6, &error), &error,
+                               ANE_ERROR_SHAPE, "layer_norm_2d", "'beta'", "float32[3]", "float32[2]", NULL);
   /* the catalog's default eps is SAM's 1e-6 */
   res = ane_graph_apply (g, "layer_norm_2d", ins, 3, NULL, &error);
   g_assert_no_error (error);
@@ -484,11 +426,11 @@ test_batch_norm (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 3);
-      g_autoptr(AneTensor) mean = const_f32 (g, "mean", cs, 1, mv);
-      g_autoptr(AneTensor) var = const_f32 (g, "var", cs, 1, variant == 2 ? vv2 : vv);
-      g_autoptr(AneTensor) gamma = const_f32 (g, "gamma", cs, 1, gv);
-      g_autoptr(AneTensor) beta = const_f32 (g, "beta", cs, 1, bv);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 3);
+      g_autoptr(AneTensor) mean = ane_test_const_f32 (g, "mean", cs, 1, mv);
+      g_autoptr(AneTensor) var = ane_test_const_f32 (g, "var", cs, 1, variant == 2 ? vv2 : vv);
+      g_autoptr(AneTensor) gamma = ane_test_const_f32 (g, "gamma", cs, 1, gv);
+      g_autoptr(AneTensor) beta = ane_test_const_f32 (g, "beta", cs, 1, bv);
       g_autoptr(AneTensor) y = ane_graph_batch_norm (g, x, mean, var, variant == 1 ? gamma : NULL,
                                                      variant == 1 ? beta : NULL,
                                                      variant == 2 ? 1.0 : 0.0, &error);
@@ -506,23 +448,23 @@ test_batch_norm_errors (void)
   static const gint64 s[] = { 2, 3, 4 }, c3[] = { 3 }, c4[] = { 4 }, s1[] = { 3 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, s, 3);
-  g_autoptr(AneTensor) x1 = input (g, "x1", ANE_DTYPE_FLOAT32, s1, 1);
-  g_autoptr(AneTensor) m3 = input (g, "m3", ANE_DTYPE_FLOAT32, c3, 1);
-  g_autoptr(AneTensor) m4 = input (g, "m4", ANE_DTYPE_FLOAT32, c4, 1);
-  g_autoptr(AneTensor) h3 = input (g, "h3", ANE_DTYPE_FLOAT16, c3, 1);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s, 3);
+  g_autoptr(AneTensor) x1 = ane_test_input (g, "x1", ANE_DTYPE_FLOAT32, s1, 1);
+  g_autoptr(AneTensor) m3 = ane_test_input (g, "m3", ANE_DTYPE_FLOAT32, c3, 1);
+  g_autoptr(AneTensor) m4 = ane_test_input (g, "m4", ANE_DTYPE_FLOAT32, c4, 1);
+  g_autoptr(AneTensor) h3 = ane_test_input (g, "h3", ANE_DTYPE_FLOAT16, c3, 1);
   g_autoptr(AneTensor) ok = NULL;
 
-  assert_build_error (ane_graph_batch_norm (g, x, m4, m3, NULL, NULL, 1e-5, &error), &error,
-                      ANE_ERROR_SHAPE, "batch_norm", "'mean'", "float32[4]", "float32[3]", NULL);
-  assert_build_error (ane_graph_batch_norm (g, x, m3, h3, NULL, NULL, 1e-5, &error), &error,
-                      ANE_ERROR_DTYPE, "batch_norm", "'variance'", "float16[3]", NULL);
-  assert_build_error (ane_graph_batch_norm (g, x, m3, m3, m4, NULL, 1e-5, &error), &error,
-                      ANE_ERROR_SHAPE, "batch_norm", "'gamma'", "float32[4]", NULL);
-  assert_build_error (ane_graph_batch_norm (g, x, m3, m3, NULL, m4, 1e-5, &error), &error,
-                      ANE_ERROR_SHAPE, "batch_norm", "'beta'", "float32[4]", NULL);
-  assert_build_error (ane_graph_batch_norm (g, x1, m3, m3, NULL, NULL, 1e-5, &error), &error,
-                      ANE_ERROR_SHAPE, "batch_norm", "'x'", "float32[3]", NULL);
+  ane_test_assert_build_error (ane_graph_batch_norm (g, x, m4, m3, NULL, NULL, 1e-5, &error), &error,
+                               ANE_ERROR_SHAPE, "batch_norm", "'mean'", "float32[4]", "float32[3]", NULL);
+  ane_test_assert_build_error (ane_graph_batch_norm (g, x, m3, h3, NULL, NULL, 1e-5, &error), &error,
+                               ANE_ERROR_DTYPE, "batch_norm", "'variance'", "float16[3]", NULL);
+  ane_test_assert_build_error (ane_graph_batch_norm (g, x, m3, m3, m4, NULL, 1e-5, &error), &error,
+                               ANE_ERROR_SHAPE, "batch_norm", "'gamma'", "float32[4]", NULL);
+  ane_test_assert_build_error (ane_graph_batch_norm (g, x, m3, m3, NULL, m4, 1e-5, &error), &error,
+                               ANE_ERROR_SHAPE, "batch_norm", "'beta'", "float32[4]", NULL);
+  ane_test_assert_build_error (ane_graph_batch_norm (g, x1, m3, m3, NULL, NULL, 1e-5, &error), &error,
+                               ANE_ERROR_SHAPE, "batch_norm", "'x'", "float32[3]", NULL);
   ok = ane_graph_batch_norm (g, x, m3, m3, m3, m3, 1e-5, &error);
   g_assert_no_error (error);
   ane_test_assert_shape (ok, s, 3);
@@ -537,7 +479,7 @@ test_fp16 (void)
   static const float expected[] = { -1, -1, 1, 1 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT16, s, 2);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT16, s, 2);
   g_autoptr(AneTensor) y = ane_graph_layer_norm (g, x, NULL, NULL, NULL, 0, 0.0, &error);
   g_autoptr(AneTensor) t32 = ane_test_tensor_f32 ("x", s, 2, xv);
   g_autoptr(AneTensor) tx = ane_tensor_convert (t32, ANE_DTYPE_FLOAT16, &error);

@@ -15,78 +15,6 @@
 
 #include "ane-test-util.h"
 
-/* --- helpers ----------------------------------------------------------------- */
-
-static AneTensor *
-konst (AneGraph     *g,
-       const char   *name,
-       const gint64 *shape,
-       guint         rank,
-       const float  *values)
-{
-  g_autoptr(AneTensor) t = ane_test_tensor_f32 (name, shape, rank, values);
-  g_autoptr(GError) error = NULL;
-  AneTensor *c = ane_graph_const (g, t, &error);
-
-  g_assert_no_error (error);
-  return c;
-}
-
-static AneTensor *
-konst_t (AneGraph  *g,
-         AneTensor *t)
-{
-  g_autoptr(GError) error = NULL;
-  AneTensor *c = ane_graph_const (g, t, &error);
-
-  g_assert_no_error (error);
-  return c;
-}
-
-static AneTensor *
-input (AneGraph     *g,
-       const char   *name,
-       AneDType      dtype,
-       const gint64 *shape,
-       guint         rank)
-{
-  g_autoptr(GError) error = NULL;
-  AneTensor *t = ane_graph_input (g, name, dtype, shape, rank, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-static float *
-dup_values (AneTensor *t)
-{
-  g_autoptr(GError) error = NULL;
-  gsize n;
-  float *v = ane_tensor_dup_floats (t, &n, &error);
-
-  g_assert_no_error (error);
-  return v;
-}
-
-static void
-assert_failed (AneTensor  *result,
-               GError    **error,
-               int         code,
-               const char *op,
-               const char *frag1,
-               const char *frag2)
-{
-  g_assert_null (result);
-  g_assert_error (*error, ANE_ERROR, code);
-  g_test_message ("expected error: %s", (*error)->message);
-  g_assert_nonnull (strstr ((*error)->message, op));
-  if (frag1 != NULL)
-    g_assert_nonnull (strstr ((*error)->message, frag1));
-  if (frag2 != NULL)
-    g_assert_nonnull (strstr ((*error)->message, frag2));
-  g_clear_error (error);
-}
-
 /* --- selective_scan: hand-checked ------------------------------------------- */
 
 typedef struct {
@@ -124,14 +52,14 @@ test_scan_hand (gconstpointer data)
   static const float cv[] = { 2, 1 }, Dv[] = { 0.5f }, zv[] = { 0, 1 }, biasv[] = { 0.5f };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) u = konst (g, "u", bdl, 3, uv);
-  g_autoptr(AneTensor) delta = konst (g, "delta", bdl, 3, dv);
-  g_autoptr(AneTensor) a = konst (g, "a", dn, 2, av);
-  g_autoptr(AneTensor) b = konst (g, "b", bnl, 3, bv);
-  g_autoptr(AneTensor) cc = konst (g, "c", bnl, 3, cv);
-  g_autoptr(AneTensor) d = c->d ? konst (g, "d", d1, 1, Dv) : NULL;
-  g_autoptr(AneTensor) z = c->z ? konst (g, "z", bdl, 3, zv) : NULL;
-  g_autoptr(AneTensor) bias = c->delta_bias ? konst (g, "bias", d1, 1, biasv) : NULL;
+  g_autoptr(AneTensor) u = ane_test_const_f32 (g, "u", bdl, 3, uv);
+  g_autoptr(AneTensor) delta = ane_test_const_f32 (g, "delta", bdl, 3, dv);
+  g_autoptr(AneTensor) a = ane_test_const_f32 (g, "a", dn, 2, av);
+  g_autoptr(AneTensor) b = ane_test_const_f32 (g, "b", bnl, 3, bv);
+  g_autoptr(AneTensor) cc = ane_test_const_f32 (g, "c", bnl, 3, cv);
+  g_autoptr(AneTensor) d = c->d ? ane_test_const_f32 (g, "d", d1, 1, Dv) : NULL;
+  g_autoptr(AneTensor) z = c->z ? ane_test_const_f32 (g, "z", bdl, 3, zv) : NULL;
+  g_autoptr(AneTensor) bias = c->delta_bias ? ane_test_const_f32 (g, "bias", d1, 1, biasv) : NULL;
   g_autoptr(AneTensor) y = ane_graph_selective_scan (g, u, delta, a, b, cc, d, z, bias, c->softplus, &error);
   g_autoptr(GPtrArray) out = NULL;
 
@@ -179,15 +107,15 @@ test_scan_naive (gconstpointer data)
   g_autoptr(AneTensor) td = ane_test_tensor_random ("d", d1, 1, 16, -1, 1);
   g_autoptr(AneTensor) tz = ane_test_tensor_random ("z", bdl, 3, 17, -2, 2);
   g_autoptr(AneTensor) tbias = ane_test_tensor_random ("bias", d1, 1, 18, 0, 0.5f);
-  g_autoptr(AneTensor) u = konst_t (g, tu), delta = konst_t (g, tdelta), a = konst_t (g, ta);
-  g_autoptr(AneTensor) b = konst_t (g, tb), cc = konst_t (g, tc);
-  g_autoptr(AneTensor) d = c->d ? konst_t (g, td) : NULL;
-  g_autoptr(AneTensor) z = c->z ? konst_t (g, tz) : NULL;
-  g_autoptr(AneTensor) bias = c->delta_bias ? konst_t (g, tbias) : NULL;
+  g_autoptr(AneTensor) u = ane_test_const (g, tu), delta = ane_test_const (g, tdelta), a = ane_test_const (g, ta);
+  g_autoptr(AneTensor) b = ane_test_const (g, tb), cc = ane_test_const (g, tc);
+  g_autoptr(AneTensor) d = c->d ? ane_test_const (g, td) : NULL;
+  g_autoptr(AneTensor) z = c->z ? ane_test_const (g, tz) : NULL;
+  g_autoptr(AneTensor) bias = c->delta_bias ? ane_test_const (g, tbias) : NULL;
   g_autoptr(AneTensor) y = ane_graph_selective_scan (g, u, delta, a, b, cc, d, z, bias, c->softplus, &error);
-  g_autofree float *U = dup_values (tu), *DT = dup_values (tdelta), *A = dup_values (ta);
-  g_autofree float *Bv = dup_values (tb), *C = dup_values (tc), *Dv = dup_values (td);
-  g_autofree float *Z = dup_values (tz), *BIAS = dup_values (tbias);
+  g_autofree float *U = ane_test_dup_floats (tu), *DT = ane_test_dup_floats (tdelta), *A = ane_test_dup_floats (ta);
+  g_autofree float *Bv = ane_test_dup_floats (tb), *C = ane_test_dup_floats (tc), *Dv = ane_test_dup_floats (td);
+  g_autofree float *Z = ane_test_dup_floats (tz), *BIAS = ane_test_dup_floats (tbias);
   double dA[NB][ND][NL][NN], dBu[NB][ND][NL][NN];
   float expected[NB * ND * NL];
   g_autoptr(GPtrArray) out = NULL;
@@ -248,42 +176,42 @@ test_scan_errors (void)
   static const gint64 bd[] = { 2, 3 }, bnl_bad[] = { 2, 4, 6 }, dn_bad[] = { 4, 4 }, d4[] = { 4 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) u = input (g, "u", ANE_DTYPE_FLOAT32, bdl, 3);
-  g_autoptr(AneTensor) ui = input (g, "ui", ANE_DTYPE_INT32, bdl, 3);
-  g_autoptr(AneTensor) u2 = input (g, "u2", ANE_DTYPE_FLOAT32, bd, 2);
-  g_autoptr(AneTensor) delta = input (g, "delta", ANE_DTYPE_FLOAT32, bdl, 3);
-  g_autoptr(AneTensor) a = input (g, "a", ANE_DTYPE_FLOAT32, dn, 2);
-  g_autoptr(AneTensor) a_bad = input (g, "a_bad", ANE_DTYPE_FLOAT32, dn_bad, 2);
-  g_autoptr(AneTensor) a1 = input (g, "a1", ANE_DTYPE_FLOAT32, d1, 1);
-  g_autoptr(AneTensor) b = input (g, "b", ANE_DTYPE_FLOAT32, bnl, 3);
-  g_autoptr(AneTensor) b_bad = input (g, "b_bad", ANE_DTYPE_FLOAT32, bnl_bad, 3);
-  g_autoptr(AneTensor) c = input (g, "c", ANE_DTYPE_FLOAT32, bnl, 3);
-  g_autoptr(AneTensor) d_bad = input (g, "d_bad", ANE_DTYPE_FLOAT32, d4, 1);
-  g_autoptr(AneTensor) z16 = input (g, "z16", ANE_DTYPE_FLOAT16, bdl, 3);
-  g_autoptr(AneTensor) bias_bad = input (g, "bias_bad", ANE_DTYPE_FLOAT32, bd, 2);
+  g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_FLOAT32, bdl, 3);
+  g_autoptr(AneTensor) ui = ane_test_input (g, "ui", ANE_DTYPE_INT32, bdl, 3);
+  g_autoptr(AneTensor) u2 = ane_test_input (g, "u2", ANE_DTYPE_FLOAT32, bd, 2);
+  g_autoptr(AneTensor) delta = ane_test_input (g, "delta", ANE_DTYPE_FLOAT32, bdl, 3);
+  g_autoptr(AneTensor) a = ane_test_input (g, "a", ANE_DTYPE_FLOAT32, dn, 2);
+  g_autoptr(AneTensor) a_bad = ane_test_input (g, "a_bad", ANE_DTYPE_FLOAT32, dn_bad, 2);
+  g_autoptr(AneTensor) a1 = ane_test_input (g, "a1", ANE_DTYPE_FLOAT32, d1, 1);
+  g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_FLOAT32, bnl, 3);
+  g_autoptr(AneTensor) b_bad = ane_test_input (g, "b_bad", ANE_DTYPE_FLOAT32, bnl_bad, 3);
+  g_autoptr(AneTensor) c = ane_test_input (g, "c", ANE_DTYPE_FLOAT32, bnl, 3);
+  g_autoptr(AneTensor) d_bad = ane_test_input (g, "d_bad", ANE_DTYPE_FLOAT32, d4, 1);
+  g_autoptr(AneTensor) z16 = ane_test_input (g, "z16", ANE_DTYPE_FLOAT16, bdl, 3);
+  g_autoptr(AneTensor) bias_bad = ane_test_input (g, "bias_bad", ANE_DTYPE_FLOAT32, bd, 2);
   g_autoptr(AneTensor) ok = NULL;
   AneTensor *y;
 
   y = ane_graph_selective_scan (g, ui, delta, a, b, c, NULL, NULL, NULL, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_DTYPE, "selective_scan", "'u'", "int32[2,3,5]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_DTYPE, "selective_scan", "'u'", "int32[2,3,5]", NULL);
   y = ane_graph_selective_scan (g, u2, delta, a, b, c, NULL, NULL, NULL, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "selective_scan", "'u'", "float32[2,3]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "selective_scan", "'u'", "float32[2,3]", NULL);
   y = ane_graph_selective_scan (g, u, delta, a1, b, c, NULL, NULL, NULL, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "selective_scan", "'a'", "float32[3]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "selective_scan", "'a'", "float32[3]", NULL);
   y = ane_graph_selective_scan (g, u, delta, a_bad, b, c, NULL, NULL, NULL, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "'a'", "float32[4,4]", "[3,4]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'a'", "float32[4,4]", "[3,4]", NULL);
   y = ane_graph_selective_scan (g, u, b, a, b, c, NULL, NULL, NULL, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "'delta'", "float32[2,4,5]", "[2,3,5]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'delta'", "float32[2,4,5]", "[2,3,5]", NULL);
   y = ane_graph_selective_scan (g, u, delta, a, b_bad, c, NULL, NULL, NULL, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "'b'", "float32[2,4,6]", "[2,4,5]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'b'", "float32[2,4,6]", "[2,4,5]", NULL);
   y = ane_graph_selective_scan (g, u, delta, a, b, b_bad, NULL, NULL, NULL, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "'c'", "float32[2,4,6]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'c'", "float32[2,4,6]", NULL);
   y = ane_graph_selective_scan (g, u, delta, a, b, c, d_bad, NULL, NULL, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "'d'", "float32[4]", "[3]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'d'", "float32[4]", "[3]", NULL);
   y = ane_graph_selective_scan (g, u, delta, a, b, c, NULL, z16, NULL, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_DTYPE, "'z'", "float16[2,3,5]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_DTYPE, "'z'", "float16[2,3,5]", NULL);
   y = ane_graph_selective_scan (g, u, delta, a, b, c, NULL, NULL, bias_bad, TRUE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "'delta_bias'", "float32[2,3]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'delta_bias'", "float32[2,3]", NULL);
   /* the shapes above are fine together */
   ok = ane_graph_selective_scan (g, u, delta, a, b, c, NULL, NULL, NULL, TRUE, &error);
   g_assert_no_error (error);
@@ -331,12 +259,12 @@ test_delta_hand (gconstpointer data)
   const float gv[] = { 0, logf (0.5f) };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) q = konst (g, "q", qs, 4, qv);
-  g_autoptr(AneTensor) k = konst (g, "k", qs, 4, kv);
-  g_autoptr(AneTensor) v = konst (g, "v", vs, 4, vv);
-  g_autoptr(AneTensor) gg = konst (g, "g", gs, 3, gv);
-  g_autoptr(AneTensor) beta = konst (g, "beta", gs, 3, bv);
-  g_autoptr(AneTensor) s0 = c->initial_state ? konst (g, "s0", ss, 4, sv) : NULL;
+  g_autoptr(AneTensor) q = ane_test_const_f32 (g, "q", qs, 4, qv);
+  g_autoptr(AneTensor) k = ane_test_const_f32 (g, "k", qs, 4, kv);
+  g_autoptr(AneTensor) v = ane_test_const_f32 (g, "v", vs, 4, vv);
+  g_autoptr(AneTensor) gg = ane_test_const_f32 (g, "g", gs, 3, gv);
+  g_autoptr(AneTensor) beta = ane_test_const_f32 (g, "beta", gs, 3, bv);
+  g_autoptr(AneTensor) s0 = c->initial_state ? ane_test_const_f32 (g, "s0", ss, 4, sv) : NULL;
   g_autoptr(AneTensor) state = NULL;
   g_autoptr(AneTensor) o = ane_graph_gated_delta_net (g, q, k, v, gg, beta, s0, c->scale, c->l2norm,
                                                       &state, &error);
@@ -387,14 +315,14 @@ test_delta_naive (gconstpointer data)
   g_autoptr(AneTensor) tg = ane_test_tensor_random ("g", gs, 3, 24, -1, 0);
   g_autoptr(AneTensor) tbeta = ane_test_tensor_random ("beta", gs, 3, 25, 0, 1);
   g_autoptr(AneTensor) ts0 = ane_test_tensor_random ("s0", ss, 4, 26, -1, 1);
-  g_autoptr(AneTensor) q = konst_t (g, tq), k = konst_t (g, tk), v = konst_t (g, tv);
-  g_autoptr(AneTensor) gg = konst_t (g, tg), beta = konst_t (g, tbeta);
-  g_autoptr(AneTensor) s0 = c->initial_state ? konst_t (g, ts0) : NULL;
+  g_autoptr(AneTensor) q = ane_test_const (g, tq), k = ane_test_const (g, tk), v = ane_test_const (g, tv);
+  g_autoptr(AneTensor) gg = ane_test_const (g, tg), beta = ane_test_const (g, tbeta);
+  g_autoptr(AneTensor) s0 = c->initial_state ? ane_test_const (g, ts0) : NULL;
   g_autoptr(AneTensor) state = NULL;
   g_autoptr(AneTensor) o = ane_graph_gated_delta_net (g, q, k, v, gg, beta, s0, c->scale, c->l2norm,
                                                       &state, &error);
-  g_autofree float *Q = dup_values (tq), *K = dup_values (tk), *V = dup_values (tv);
-  g_autofree float *G = dup_values (tg), *BETA = dup_values (tbeta), *S0 = dup_values (ts0);
+  g_autofree float *Q = ane_test_dup_floats (tq), *K = ane_test_dup_floats (tk), *V = ane_test_dup_floats (tv);
+  g_autofree float *G = ane_test_dup_floats (tg), *BETA = ane_test_dup_floats (tbeta), *S0 = ane_test_dup_floats (ts0);
   float eo[GB * GH * GT * GV], es[GB * GH * GK * GV];
   double scale = c->scale != 0.0 ? c->scale : 1.0 / sqrt (GK);
   g_autoptr(GPtrArray) out = NULL;
@@ -474,11 +402,11 @@ test_delta_fp16_and_optional_state (void)
   static const gint64 qs[] = { 1, 2, 3, 4 }, vs[] = { 1, 2, 3, 5 }, gs[] = { 1, 2, 3 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) q = input (g, "q", ANE_DTYPE_FLOAT16, qs, 4);
-  g_autoptr(AneTensor) k = input (g, "k", ANE_DTYPE_FLOAT16, qs, 4);
-  g_autoptr(AneTensor) v = input (g, "v", ANE_DTYPE_FLOAT16, vs, 4);
-  g_autoptr(AneTensor) gg = input (g, "g", ANE_DTYPE_FLOAT16, gs, 3);
-  g_autoptr(AneTensor) beta = input (g, "beta", ANE_DTYPE_FLOAT16, gs, 3);
+  g_autoptr(AneTensor) q = ane_test_input (g, "q", ANE_DTYPE_FLOAT16, qs, 4);
+  g_autoptr(AneTensor) k = ane_test_input (g, "k", ANE_DTYPE_FLOAT16, qs, 4);
+  g_autoptr(AneTensor) v = ane_test_input (g, "v", ANE_DTYPE_FLOAT16, vs, 4);
+  g_autoptr(AneTensor) gg = ane_test_input (g, "g", ANE_DTYPE_FLOAT16, gs, 3);
+  g_autoptr(AneTensor) beta = ane_test_input (g, "beta", ANE_DTYPE_FLOAT16, gs, 3);
   g_autoptr(AneTensor) o = ane_graph_gated_delta_net (g, q, k, v, gg, beta, NULL, 0, TRUE, NULL, &error);
 
   g_assert_no_error (error);
@@ -494,41 +422,41 @@ test_delta_errors (void)
   static const gint64 vbad[] = { 1, 2, 4, 5 }, gbad[] = { 1, 2, 4 }, sbad[] = { 1, 2, 5, 4 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) q = input (g, "q", ANE_DTYPE_FLOAT32, qs, 4);
-  g_autoptr(AneTensor) qi = input (g, "qi", ANE_DTYPE_INT32, qs, 4);
-  g_autoptr(AneTensor) qr3 = input (g, "qr3", ANE_DTYPE_FLOAT32, q3, 3);
-  g_autoptr(AneTensor) k = input (g, "k", ANE_DTYPE_FLOAT32, qs, 4);
-  g_autoptr(AneTensor) k_bad = input (g, "k_bad", ANE_DTYPE_FLOAT32, qbad, 4);
-  g_autoptr(AneTensor) v = input (g, "v", ANE_DTYPE_FLOAT32, vs, 4);
-  g_autoptr(AneTensor) v16 = input (g, "v16", ANE_DTYPE_FLOAT16, vs, 4);
-  g_autoptr(AneTensor) v_bad = input (g, "v_bad", ANE_DTYPE_FLOAT32, vbad, 4);
-  g_autoptr(AneTensor) gg = input (g, "g", ANE_DTYPE_FLOAT32, gs, 3);
-  g_autoptr(AneTensor) g_bad = input (g, "g_bad", ANE_DTYPE_FLOAT32, gbad, 3);
-  g_autoptr(AneTensor) beta = input (g, "beta", ANE_DTYPE_FLOAT32, gs, 3);
-  g_autoptr(AneTensor) s0 = input (g, "s0", ANE_DTYPE_FLOAT32, ss, 4);
-  g_autoptr(AneTensor) s_bad = input (g, "s_bad", ANE_DTYPE_FLOAT32, sbad, 4);
+  g_autoptr(AneTensor) q = ane_test_input (g, "q", ANE_DTYPE_FLOAT32, qs, 4);
+  g_autoptr(AneTensor) qi = ane_test_input (g, "qi", ANE_DTYPE_INT32, qs, 4);
+  g_autoptr(AneTensor) qr3 = ane_test_input (g, "qr3", ANE_DTYPE_FLOAT32, q3, 3);
+  g_autoptr(AneTensor) k = ane_test_input (g, "k", ANE_DTYPE_FLOAT32, qs, 4);
+  g_autoptr(AneTensor) k_bad = ane_test_input (g, "k_bad", ANE_DTYPE_FLOAT32, qbad, 4);
+  g_autoptr(AneTensor) v = ane_test_input (g, "v", ANE_DTYPE_FLOAT32, vs, 4);
+  g_autoptr(AneTensor) v16 = ane_test_input (g, "v16", ANE_DTYPE_FLOAT16, vs, 4);
+  g_autoptr(AneTensor) v_bad = ane_test_input (g, "v_bad", ANE_DTYPE_FLOAT32, vbad, 4);
+  g_autoptr(AneTensor) gg = ane_test_input (g, "g", ANE_DTYPE_FLOAT32, gs, 3);
+  g_autoptr(AneTensor) g_bad = ane_test_input (g, "g_bad", ANE_DTYPE_FLOAT32, gbad, 3);
+  g_autoptr(AneTensor) beta = ane_test_input (g, "beta", ANE_DTYPE_FLOAT32, gs, 3);
+  g_autoptr(AneTensor) s0 = ane_test_input (g, "s0", ANE_DTYPE_FLOAT32, ss, 4);
+  g_autoptr(AneTensor) s_bad = ane_test_input (g, "s_bad", ANE_DTYPE_FLOAT32, sbad, 4);
   g_autoptr(AneTensor) state = NULL;
   g_autoptr(AneTensor) ok = NULL;
   AneTensor *o;
 
   o = ane_graph_gated_delta_net (g, qi, k, v, gg, beta, NULL, 0, FALSE, NULL, &error);
-  assert_failed (o, &error, ANE_ERROR_DTYPE, "gated_delta_net", "'q'", "int32[1,2,3,4]");
+  ane_test_assert_build_error (o, &error, ANE_ERROR_DTYPE, "gated_delta_net", "'q'", "int32[1,2,3,4]", NULL);
   o = ane_graph_gated_delta_net (g, qr3, k, v, gg, beta, NULL, 0, FALSE, NULL, &error);
-  assert_failed (o, &error, ANE_ERROR_SHAPE, "gated_delta_net", "'q'", "float32[2,3,4]");
+  ane_test_assert_build_error (o, &error, ANE_ERROR_SHAPE, "gated_delta_net", "'q'", "float32[2,3,4]", NULL);
   o = ane_graph_gated_delta_net (g, q, k_bad, v, gg, beta, NULL, 0, FALSE, NULL, &error);
-  assert_failed (o, &error, ANE_ERROR_SHAPE, "'k'", "float32[1,2,3,6]", "[1,2,3,4]");
+  ane_test_assert_build_error (o, &error, ANE_ERROR_SHAPE, "'k'", "float32[1,2,3,6]", "[1,2,3,4]", NULL);
   o = ane_graph_gated_delta_net (g, q, k, v16, gg, beta, NULL, 0, FALSE, NULL, &error);
-  assert_failed (o, &error, ANE_ERROR_DTYPE, "'v'", "float16[1,2,3,5]", NULL);
+  ane_test_assert_build_error (o, &error, ANE_ERROR_DTYPE, "'v'", "float16[1,2,3,5]", NULL);
   o = ane_graph_gated_delta_net (g, q, k, v_bad, gg, beta, NULL, 0, FALSE, NULL, &error);
-  assert_failed (o, &error, ANE_ERROR_SHAPE, "'v'", "float32[1,2,4,5]", "[1,2,3,5]");
+  ane_test_assert_build_error (o, &error, ANE_ERROR_SHAPE, "'v'", "float32[1,2,4,5]", "[1,2,3,5]", NULL);
   o = ane_graph_gated_delta_net (g, q, k, v, g_bad, beta, NULL, 0, FALSE, NULL, &error);
-  assert_failed (o, &error, ANE_ERROR_SHAPE, "'g'", "float32[1,2,4]", "[1,2,3]");
+  ane_test_assert_build_error (o, &error, ANE_ERROR_SHAPE, "'g'", "float32[1,2,4]", "[1,2,3]", NULL);
   o = ane_graph_gated_delta_net (g, q, k, v, gg, g_bad, NULL, 0, FALSE, NULL, &error);
-  assert_failed (o, &error, ANE_ERROR_SHAPE, "'beta'", "float32[1,2,4]", NULL);
+  ane_test_assert_build_error (o, &error, ANE_ERROR_SHAPE, "'beta'", "float32[1,2,4]", NULL);
   o = ane_graph_gated_delta_net (g, q, k, v, gg, beta, s_bad, 0, FALSE, NULL, &error);
-  assert_failed (o, &error, ANE_ERROR_SHAPE, "'initial_state'", "float32[1,2,5,4]", "[1,2,4,5]");
+  ane_test_assert_build_error (o, &error, ANE_ERROR_SHAPE, "'initial_state'", "float32[1,2,5,4]", "[1,2,4,5]", NULL);
   o = ane_graph_gated_delta_net (g, q, k, v, gg, beta, NULL, NAN, FALSE, &state, &error);
-  assert_failed (o, &error, ANE_ERROR_INVALID_ARGUMENT, "gated_delta_net", "scale", NULL);
+  ane_test_assert_build_error (o, &error, ANE_ERROR_INVALID_ARGUMENT, "gated_delta_net", "scale", NULL);
   g_assert_null (state);
 
   ok = ane_graph_gated_delta_net (g, q, k, v, gg, beta, s0, 0, FALSE, &state, &error);

@@ -13,84 +13,6 @@
 
 #include "ane-test-util.h"
 
-/* --- helpers ----------------------------------------------------------------- */
-
-static AneTensor *
-konst (AneGraph     *g,
-       const char   *name,
-       const gint64 *shape,
-       guint         rank,
-       const float  *values)
-{
-  g_autoptr(AneTensor) t = ane_test_tensor_f32 (name, shape, rank, values);
-  g_autoptr(GError) error = NULL;
-  AneTensor *c = ane_graph_const (g, t, &error);
-
-  g_assert_no_error (error);
-  return c;
-}
-
-static AneTensor *
-input (AneGraph     *g,
-       const char   *name,
-       AneDType      dtype,
-       const gint64 *shape,
-       guint         rank)
-{
-  g_autoptr(GError) error = NULL;
-  AneTensor *t = ane_graph_input (g, name, dtype, shape, rank, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-/* Runs a graph whose only output is y (no run-time inputs); returns y's value. */
-static AneTensor *
-eval (AneGraph  *g,
-      AneTensor *y)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) out = NULL;
-
-  g_assert_nonnull (y);
-  ane_graph_add_output (g, "y", y, &error);
-  g_assert_no_error (error);
-  out = ane_test_run_reference (g, NULL, NULL);
-  return g_object_ref (g_ptr_array_index (out, 0));
-}
-
-/* Asserts a failed build: NULL result, the code, and the message names the
- * op and each of the (up to two) fragments. */
-static void
-assert_failed (AneTensor  *result,
-               GError    **error,
-               int         code,
-               const char *op,
-               const char *frag1,
-               const char *frag2)
-{
-  g_assert_null (result);
-  g_assert_error (*error, ANE_ERROR, code);
-  g_test_message ("expected error: %s", (*error)->message);
-  g_assert_nonnull (strstr ((*error)->message, op));
-  if (frag1 != NULL)
-    g_assert_nonnull (strstr ((*error)->message, frag1));
-  if (frag2 != NULL)
-    g_assert_nonnull (strstr ((*error)->message, frag2));
-  g_clear_error (error);
-}
-
-static float *
-dup_values (AneTensor *t)
-{
-  g_autoptr(GError) error = NULL;
-  gsize n;
-  float *v = ane_tensor_dup_floats (t, &n, &error);
-
-  g_assert_no_error (error);
-  return v;
-}
-
 /* --- conv: hand-checked ------------------------------------------------------ */
 
 static void
@@ -111,13 +33,13 @@ test_conv_stride_pad (void)
 
   for (int i = 0; i < 16; i++)
     xv[i] = i;
-  x = konst (g, "x", xs, 4, xv);
-  w = konst (g, "w", ws, 4, wv);
+  x = ane_test_const_f32 (g, "x", xs, 4, xv);
+  w = ane_test_const_f32 (g, "w", ws, 4, wv);
   y = ane_graph_conv (g, x, w, NULL, strides, 2, pads, 4, NULL, 0, 1, &error);
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
   g_assert_cmpint (ane_tensor_get_dtype (y), ==, ANE_DTYPE_FLOAT32);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 4, 0, 0);
 }
 
@@ -132,14 +54,14 @@ test_conv_dilation (void)
   static const float expected[] = { 64 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
-  g_autoptr(AneTensor) w = konst (g, "w", ws, 4, wv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) w = ane_test_const_f32 (g, "w", ws, 4, wv);
   g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, NULL, NULL, 0, NULL, 0, dil, 2, 1, &error);
   g_autoptr(AneTensor) r = NULL;
 
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 1, 0, 0);
 }
 
@@ -154,14 +76,14 @@ test_conv_asymmetric_pads (void)
   static const float expected[] = { 0, 0, 0, 2, 4, 0, 6, 8, 0 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
-  g_autoptr(AneTensor) w = konst (g, "w", ws, 4, wv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) w = ane_test_const_f32 (g, "w", ws, 4, wv);
   g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, NULL, NULL, 0, pads, 4, NULL, 0, 1, &error);
   g_autoptr(AneTensor) r = NULL;
 
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 9, 0, 0);
 }
 
@@ -176,15 +98,15 @@ test_conv_groups_bias (void)
   static const float expected[] = { 13, 19 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
-  g_autoptr(AneTensor) w = konst (g, "w", ws, 4, wv);
-  g_autoptr(AneTensor) b = konst (g, "b", bs, 1, bv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) w = ane_test_const_f32 (g, "w", ws, 4, wv);
+  g_autoptr(AneTensor) b = ane_test_const_f32 (g, "b", bs, 1, bv);
   g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, b, NULL, 0, NULL, 0, NULL, 0, 2, &error);
   g_autoptr(AneTensor) r = NULL;
 
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 2, 0, 0);
 }
 
@@ -198,14 +120,14 @@ test_conv_depthwise (void)
   static const float expected[] = { 10, -3 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
-  g_autoptr(AneTensor) w = konst (g, "w", ws, 4, wv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) w = ane_test_const_f32 (g, "w", ws, 4, wv);
   g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, NULL, NULL, 0, NULL, 0, NULL, 0, 2, &error);
   g_autoptr(AneTensor) r = NULL;
 
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 2, 0, 0);
 }
 
@@ -221,14 +143,14 @@ test_conv_1d (void)
   static const float expected[] = { -1, -1, 5 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 3, xv);
-  g_autoptr(AneTensor) w = konst (g, "w", ws, 3, wv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 3, xv);
+  g_autoptr(AneTensor) w = ane_test_const_f32 (g, "w", ws, 3, wv);
   g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, NULL, strides, 1, pads, 2, dil, 1, 1, &error);
   g_autoptr(AneTensor) r = NULL;
 
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 3);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 3, 0, 0);
 }
 
@@ -331,7 +253,7 @@ test_conv_naive (gconstpointer data)
   g_autoptr(AneTensor) w = ane_graph_const (g, tw, &error);
   g_autoptr(AneTensor) b = c->bias ? ane_graph_const (g, tb, &error) : NULL;
   g_autoptr(AneTensor) y = NULL, r = NULL;
-  g_autofree float *xv = dup_values (tx), *wv = dup_values (tw), *bv = dup_values (tb);
+  g_autofree float *xv = ane_test_dup_floats (tx), *wv = ane_test_dup_floats (tw), *bv = ane_test_dup_floats (tb);
   g_autofree float *expected = g_new0 (float, 4096);
   gint64 oh, ow, ys[4];
 
@@ -350,7 +272,7 @@ test_conv_naive (gconstpointer data)
   else
     ys[2] = ow;
   ane_test_assert_shape (y, ys, c->rank);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, ane_tensor_get_n_elements (r), 1e-5, 1e-5);
 }
 
@@ -373,7 +295,7 @@ test_conv_fp16 (void)
 
   g_assert_no_error (error);
   g_assert_cmpint (ane_tensor_get_dtype (y), ==, ANE_DTYPE_FLOAT16);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 1, 0, 0);
 }
 
@@ -387,54 +309,54 @@ test_conv_errors (void)
   static const gint64 p2[] = { 1, 1 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, x4, 4);
-  g_autoptr(AneTensor) xr3 = input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
-  g_autoptr(AneTensor) xr2 = input (g, "xr2", ANE_DTYPE_FLOAT32, x2, 2);
-  g_autoptr(AneTensor) xi = input (g, "xi", ANE_DTYPE_INT32, x4, 4);
-  g_autoptr(AneTensor) w = input (g, "w", ANE_DTYPE_FLOAT32, w4, 4);
-  g_autoptr(AneTensor) wh = input (g, "wh", ANE_DTYPE_FLOAT16, w4, 4);
-  g_autoptr(AneTensor) wr3 = input (g, "wr3", ANE_DTYPE_FLOAT32, w3, 3);
-  g_autoptr(AneTensor) wg = input (g, "wg", ANE_DTYPE_FLOAT32, w4g, 4);
-  g_autoptr(AneTensor) wb = input (g, "wb", ANE_DTYPE_FLOAT32, wbig, 4);
-  g_autoptr(AneTensor) b = input (g, "b", ANE_DTYPE_FLOAT32, b3, 1);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, x4, 4);
+  g_autoptr(AneTensor) xr3 = ane_test_input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
+  g_autoptr(AneTensor) xr2 = ane_test_input (g, "xr2", ANE_DTYPE_FLOAT32, x2, 2);
+  g_autoptr(AneTensor) xi = ane_test_input (g, "xi", ANE_DTYPE_INT32, x4, 4);
+  g_autoptr(AneTensor) w = ane_test_input (g, "w", ANE_DTYPE_FLOAT32, w4, 4);
+  g_autoptr(AneTensor) wh = ane_test_input (g, "wh", ANE_DTYPE_FLOAT16, w4, 4);
+  g_autoptr(AneTensor) wr3 = ane_test_input (g, "wr3", ANE_DTYPE_FLOAT32, w3, 3);
+  g_autoptr(AneTensor) wg = ane_test_input (g, "wg", ANE_DTYPE_FLOAT32, w4g, 4);
+  g_autoptr(AneTensor) wb = ane_test_input (g, "wb", ANE_DTYPE_FLOAT32, wbig, 4);
+  g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_FLOAT32, b3, 1);
   AneTensor *y;
 
   y = ane_graph_conv (g, xr2, w, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "conv", "'x'", "float32[4,5]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "conv", "'x'", "float32[4,5]", NULL);
   y = ane_graph_conv (g, xi, w, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_DTYPE, "conv", "'x'", "int32[1,4,5,5]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_DTYPE, "conv", "'x'", "int32[1,4,5,5]", NULL);
   y = ane_graph_conv (g, x, wh, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_DTYPE, "conv", "'weight'", "float16[2,4,3,3]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_DTYPE, "conv", "'weight'", "float16[2,4,3,3]", NULL);
   y = ane_graph_conv (g, x, wr3, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "conv", "'weight'", "float32[2,4,3]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "conv", "'weight'", "float32[2,4,3]", NULL);
   y = ane_graph_conv (g, xr3, w, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "conv", "'weight'", "float32[1,4,5]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "conv", "'weight'", "float32[1,4,5]", NULL);
   /* 4 channels are not divisible by 3 groups */
   y = ane_graph_conv (g, x, wg, NULL, NULL, 0, NULL, 0, NULL, 0, 3, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "'x'", "float32[1,4,5,5]", "groups 3");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'x'", "float32[1,4,5,5]", "groups 3", NULL);
   /* groups 2: weight needs 2 input channels per group, has 4 */
   y = ane_graph_conv (g, x, w, NULL, NULL, 0, NULL, 0, NULL, 0, 2, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "conv", "'weight'", "float32[2,4,3,3]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "conv", "'weight'", "float32[2,4,3,3]", NULL);
   /* groups 2 with a weight [3,2,3,3]: 3 outputs are not divisible by 2 */
   y = ane_graph_conv (g, x, wg, NULL, NULL, 0, NULL, 0, NULL, 0, 2, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "conv", "output channels", "float32[3,2,3,3]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "conv", "output channels", "float32[3,2,3,3]", NULL);
   y = ane_graph_conv (g, x, w, NULL, NULL, 0, NULL, 0, NULL, 0, 0, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "conv", "groups", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "conv", "groups", NULL);
   y = ane_graph_conv (g, x, w, NULL, s3, 3, NULL, 0, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "strides", "[1,1,1]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "strides", "[1,1,1]", NULL);
   y = ane_graph_conv (g, x, w, NULL, s0, 2, NULL, 0, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "strides", "[1,0]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "strides", "[1,0]", NULL);
   y = ane_graph_conv (g, x, w, NULL, NULL, 0, p2, 2, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pads", "[1,1]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pads", "[1,1]", NULL);
   y = ane_graph_conv (g, x, w, NULL, NULL, 0, pneg, 4, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pads", "[0,0,-1,0]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pads", "[0,0,-1,0]", NULL);
   y = ane_graph_conv (g, x, w, NULL, NULL, 0, NULL, 0, d0, 2, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "dilations", "[0,1]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "dilations", "[0,1]", NULL);
   /* a 6x6 kernel does not fit a 5x5 input */
   y = ane_graph_conv (g, x, wb, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "conv", "empty", "float32[2,4,6,6]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "conv", "empty", "float32[2,4,6,6]", NULL);
   y = ane_graph_conv (g, x, w, b, NULL, 0, NULL, 0, NULL, 0, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "'bias'", "float32[3]", "[2]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'bias'", "float32[3]", "[2]", NULL);
 }
 
 /* --- conv_transpose_2d ------------------------------------------------------- */
@@ -466,14 +388,14 @@ test_conv_transpose_stride2 (void)
   static const float expected[] = { 1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
-  g_autoptr(AneTensor) w = konst (g, "w", ws, 4, wv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) w = ane_test_const_f32 (g, "w", ws, 4, wv);
   g_autoptr(AneTensor) y = conv_t (g, x, w, NULL, s, NULL, NULL, NULL, 1, &error);
   g_autoptr(AneTensor) r = NULL;
 
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 16, 0, 0);
 }
 
@@ -490,14 +412,14 @@ test_conv_transpose_output_padding (void)
   static const float expected[] = { 1, 3, 2, 2, 4, 10, 6, 6, 3, 7, 4, 4, 3, 7, 4, 4 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
-  g_autoptr(AneTensor) w = konst (g, "w", ws, 4, wv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) w = ane_test_const_f32 (g, "w", ws, 4, wv);
   g_autoptr(AneTensor) y = conv_t (g, x, w, NULL, s, p, NULL, op, 1, &error);
   g_autoptr(AneTensor) r = NULL;
 
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 16, 0, 0);
 }
 
@@ -513,10 +435,10 @@ test_conv_transpose_channels (void)
   static const float e1[] = { 8, 11 }, e2[] = { 5, 12 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
-  g_autoptr(AneTensor) w1 = konst (g, "w1", w1s, 4, w1v);
-  g_autoptr(AneTensor) w2 = konst (g, "w2", w2s, 4, w2v);
-  g_autoptr(AneTensor) b = konst (g, "b", bs, 1, bv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) w1 = ane_test_const_f32 (g, "w1", w1s, 4, w1v);
+  g_autoptr(AneTensor) w2 = ane_test_const_f32 (g, "w2", w2s, 4, w2v);
+  g_autoptr(AneTensor) b = ane_test_const_f32 (g, "b", bs, 1, bv);
   g_autoptr(AneTensor) y1 = conv_t (g, x, w1, b, NULL, NULL, NULL, NULL, 1, &error);
   g_autoptr(AneTensor) y2 = conv_t (g, x, w2, NULL, NULL, NULL, NULL, NULL, 2, &error);
   g_autoptr(GPtrArray) out = NULL;
@@ -543,14 +465,14 @@ test_conv_transpose_dilation (void)
   static const float expected[] = { 2, 0, 4, 0, 0, 0, 6, 0, 8 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
-  g_autoptr(AneTensor) w = konst (g, "w", ws, 4, wv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) w = ane_test_const_f32 (g, "w", ws, 4, wv);
   g_autoptr(AneTensor) y = conv_t (g, x, w, NULL, NULL, NULL, d, NULL, 1, &error);
   g_autoptr(AneTensor) r = NULL;
 
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 9, 0, 0);
 }
 
@@ -586,7 +508,7 @@ test_conv_transpose_naive (gconstpointer data)
   g_autoptr(AneTensor) w = ane_graph_const (g, tw, &error);
   g_autoptr(AneTensor) b = ane_graph_const (g, tb, &error);
   g_autoptr(AneTensor) y = NULL, r = NULL;
-  g_autofree float *xv = dup_values (tx), *wv = dup_values (tw), *bv = dup_values (tb);
+  g_autofree float *xv = ane_test_dup_floats (tx), *wv = ane_test_dup_floats (tw), *bv = ane_test_dup_floats (tb);
   gint64 n = c->x[0], ch = c->x[1], h = c->x[2], wd = c->x[3], kh = c->w[2], kw = c->w[3];
   gint64 oh = (h - 1) * c->s[0] - c->p[0] - c->p[1] + c->d[0] * (kh - 1) + c->op[0] + 1;
   gint64 ow = (wd - 1) * c->s[1] - c->p[2] - c->p[3] + c->d[1] * (kw - 1) + c->op[1] + 1;
@@ -620,7 +542,7 @@ test_conv_transpose_naive (gconstpointer data)
                   }
             expected[((bn * o + oc) * oh + i) * ow + j] = (float) s;
           }
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, n * o * oh * ow, 1e-5, 1e-5);
 }
 
@@ -632,27 +554,27 @@ test_conv_transpose_errors (void)
   static const gint64 s2[] = { 2, 2 }, op2[] = { 2, 0 }, op3[] = { 0, 0, 0 }, pbig[] = { 4, 4, 0, 0 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, x4, 4);
-  g_autoptr(AneTensor) xr3 = input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
-  g_autoptr(AneTensor) w = input (g, "w", ANE_DTYPE_FLOAT32, w4, 4);
-  g_autoptr(AneTensor) wb = input (g, "wb", ANE_DTYPE_FLOAT32, wbad, 4);
-  g_autoptr(AneTensor) wr3 = input (g, "wr3", ANE_DTYPE_FLOAT32, w3, 3);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, x4, 4);
+  g_autoptr(AneTensor) xr3 = ane_test_input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
+  g_autoptr(AneTensor) w = ane_test_input (g, "w", ANE_DTYPE_FLOAT32, w4, 4);
+  g_autoptr(AneTensor) wb = ane_test_input (g, "wb", ANE_DTYPE_FLOAT32, wbad, 4);
+  g_autoptr(AneTensor) wr3 = ane_test_input (g, "wr3", ANE_DTYPE_FLOAT32, w3, 3);
   AneTensor *y;
 
   y = conv_t (g, xr3, wr3, NULL, NULL, NULL, NULL, NULL, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "conv_transpose_2d", "'x'", "float32[1,4,3]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "conv_transpose_2d", "'x'", "float32[1,4,3]", NULL);
   y = conv_t (g, x, wb, NULL, NULL, NULL, NULL, NULL, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "'weight'", "float32[2,2,3,3]", "float32[1,4,3,3]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'weight'", "float32[2,2,3,3]", "float32[1,4,3,3]", NULL);
   /* output_padding 2 is not below stride 2 nor dilation 1 */
   y = conv_t (g, x, w, NULL, s2, NULL, NULL, op2, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "conv_transpose_2d", "output_padding", "[2,0]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "conv_transpose_2d", "output_padding", "[2,0]", NULL);
   y = ane_graph_conv_transpose_2d (g, x, w, NULL, NULL, 0, NULL, 0, NULL, 0, op3, 3, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "output_padding", "[0,0,0]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "output_padding", "[0,0,0]", NULL);
   /* H' = 2 + 2 − 8 + 1 < 1 */
   y = conv_t (g, x, w, NULL, NULL, pbig, NULL, NULL, 1, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "conv_transpose_2d", "empty", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "conv_transpose_2d", "empty", NULL);
   y = conv_t (g, x, w, NULL, NULL, NULL, NULL, NULL, 3, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "groups 3", "float32[1,4,3,3]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "groups 3", "float32[1,4,3,3]", NULL);
 }
 
 /* --- pool -------------------------------------------------------------------- */
@@ -714,12 +636,12 @@ test_pool (gconstpointer data)
 
   for (int i = 0; i < 9; i++)
     xv[i] = c->negate ? -(i + 1) : i + 1;
-  x = konst (g, "x", xs, 4, xv);
+  x = ane_test_const_f32 (g, "x", xs, 4, xv);
   y = ane_graph_pool (g, x, c->kind, c->kernel, 2, c->n_strides ? c->strides : NULL, c->n_strides,
                       c->n_pads ? c->pads : NULL, c->n_pads, c->include_pad, &error);
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, c->expected, c->oh * c->ow, 1e-7, 0);
 }
 
@@ -732,7 +654,7 @@ test_pool_channels_nan (void)
   const float emax[] = { 2, -3, NAN, 7 }, eavg[] = { 1.5f, -3.5f, NAN, 3.5f };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
   g_autoptr(AneTensor) mx = ane_graph_pool (g, x, ANE_POOL_MAX, k, 2, NULL, 0, NULL, 0, FALSE, &error);
   g_autoptr(AneTensor) av = ane_graph_pool (g, x, ANE_POOL_AVG, k, 2, NULL, 0, NULL, 0, FALSE, &error);
   g_autoptr(GPtrArray) out = NULL;
@@ -755,29 +677,29 @@ test_pool_errors (void)
   static const gint64 p2[] = { 2, 0, 0, 0 }, p3[] = { 1, 1, 1 }, s0[] = { 0, 1 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, x4, 4);
-  g_autoptr(AneTensor) xr3 = input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
-  g_autoptr(AneTensor) xi = input (g, "xi", ANE_DTYPE_INT32, x4, 4);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, x4, 4);
+  g_autoptr(AneTensor) xr3 = ane_test_input (g, "xr3", ANE_DTYPE_FLOAT32, x3, 3);
+  g_autoptr(AneTensor) xi = ane_test_input (g, "xi", ANE_DTYPE_INT32, x4, 4);
   g_autoptr(GPtrArray) res = NULL;
   AneTensor *y;
 
   y = ane_graph_pool (g, xr3, ANE_POOL_MAX, k2, 2, NULL, 0, NULL, 0, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "pool", "'x'", "float32[1,4,4]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "pool", "'x'", "float32[1,4,4]", NULL);
   y = ane_graph_pool (g, xi, ANE_POOL_MAX, k2, 2, NULL, 0, NULL, 0, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_DTYPE, "pool", "'x'", "int32[1,2,4,4]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_DTYPE, "pool", "'x'", "int32[1,2,4,4]", NULL);
   y = ane_graph_pool (g, x, ANE_POOL_MAX, k1, 1, NULL, 0, NULL, 0, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "kernel", "[2]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "kernel", "[2]", NULL);
   y = ane_graph_pool (g, x, ANE_POOL_MAX, k0, 2, NULL, 0, NULL, 0, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "kernel", "[0,2]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "kernel", "[0,2]", NULL);
   y = ane_graph_pool (g, x, ANE_POOL_AVG, k2, 2, s0, 2, NULL, 0, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "strides", "[0,1]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "strides", "[0,1]", NULL);
   y = ane_graph_pool (g, x, ANE_POOL_AVG, k2, 2, NULL, 0, p3, 3, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "pads", "[1,1,1]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "pads", "[1,1,1]", NULL);
   /* a pad as large as the kernel would make a window of padding only */
   y = ane_graph_pool (g, x, ANE_POOL_AVG, k2, 2, NULL, 0, p2, 4, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "pads", "[2,0,0,0]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "pads", "[2,0,0,0]", NULL);
   y = ane_graph_pool (g, x, ANE_POOL_MAX, k5, 2, NULL, 0, NULL, 0, FALSE, &error);
-  assert_failed (y, &error, ANE_ERROR_SHAPE, "pool", "[5,5]", "float32[1,2,4,4]");
+  ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "pool", "[5,5]", "float32[1,2,4,4]", NULL);
   /* the kind attribute through the generic entry point */
   {
     GVariant *attrs = ane_attrs_new ("kind", g_variant_new_string ("min"),
@@ -786,7 +708,7 @@ test_pool_errors (void)
 
     res = ane_graph_apply (g, "pool", ins, 1, attrs, &error);
     g_assert_null (res);
-    assert_failed (NULL, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "kind", "'min'");
+    ane_test_assert_build_error (NULL, &error, ANE_ERROR_INVALID_ARGUMENT, "pool", "kind", "'min'", NULL);
   }
 }
 
@@ -801,13 +723,13 @@ test_resize (void)
                                     5, 5, 6, 6, 5, 5, 6, 6, 7, 7, 8, 8, 7, 7, 8, 8 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = konst (g, "x", xs, 4, xv);
+  g_autoptr(AneTensor) x = ane_test_const_f32 (g, "x", xs, 4, xv);
   g_autoptr(AneTensor) y = ane_graph_resize_nearest_2x (g, x, &error);
   g_autoptr(AneTensor) r = NULL;
 
   g_assert_no_error (error);
   ane_test_assert_shape (y, ys, 4);
-  r = eval (g, y);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 32, 0, 0);
 }
 
@@ -822,7 +744,7 @@ test_resize_int_and_errors (void)
   g_autoptr(AneTensor) tx = ane_tensor_new_from_ints ("x", xs, 4, xv, 2, &error);
   g_autoptr(AneTensor) x = ane_graph_const (g, tx, &error);
   g_autoptr(AneGraph) g2 = ane_graph_new ();
-  g_autoptr(AneTensor) bad = input (g2, "bad", ANE_DTYPE_FLOAT32, x3, 3);
+  g_autoptr(AneTensor) bad = ane_test_input (g2, "bad", ANE_DTYPE_FLOAT32, x3, 3);
   g_autoptr(AneTensor) y = ane_graph_resize_nearest_2x (g, x, &error);
   g_autoptr(AneTensor) r = NULL;
   AneTensor *e;
@@ -831,8 +753,8 @@ test_resize_int_and_errors (void)
   ane_test_assert_shape (y, ys, 4);
   g_assert_cmpint (ane_tensor_get_dtype (y), ==, ANE_DTYPE_INT32);
   e = ane_graph_resize_nearest_2x (g2, bad, &error);
-  assert_failed (e, &error, ANE_ERROR_SHAPE, "resize_nearest_2x", "'x'", "float32[1,2,2]");
-  r = eval (g, y);
+  ane_test_assert_build_error (e, &error, ANE_ERROR_SHAPE, "resize_nearest_2x", "'x'", "float32[1,2,2]", NULL);
+  r = ane_test_eval (g, y, NULL);
   ane_test_assert_close (r, expected, 8, 0, 0);
 }
 

@@ -10,6 +10,7 @@
 #include "ane-package.h"
 #include "mil/ane-milblob-private.h"
 #include "mil/ane-coreml-proto-private.h"
+#include "mil/ane-mil-opdefs-private.h"
 
 G_BEGIN_DECLS
 
@@ -126,8 +127,60 @@ gboolean      ane_mlpackage_save           (AneMLPackage      *self,
 char         *ane_mlpackage_manifest_to_string (JsonNode      *manifest);
 JsonNode     *ane_mlpackage_get_manifest   (AneMLPackage      *self);
 
-/* The reader behind an AnePackage (owned by it). */
+/* The reader behind an AnePackage (owned by it); NULL for a package made by
+ * ane_package_new_from_graph(). */
 AneMLPackage *ane_package_get_mlpackage    (AnePackage        *package);
+/* The model of any package (loaded or made from a graph), owned by it. */
+AneCoreMLModel *ane_package_get_model      (AnePackage        *package);
+/* A package made from a graph: its pending blobs (AneMilPendingBlob*, in
+ * file order) and the planned size of weight.bin; NULL for a loaded one. */
+GPtrArray    *ane_package_get_pending_blobs (AnePackage       *package,
+                                             guint64          *weight_size);
+
+/* ---- packaging lowered programs (ane-mlpackage-write.c) ---- */
+
+/* protobuf-c (like Google's protobuf) reads messages of at most 2^31 - 1
+ * bytes: the limit of model.mlmodel. */
+#define ANE_MLPACKAGE_MAX_MODEL_SIZE  ((guint64) G_MAXINT32)
+/* The largest weight file the Neural Engine loads: 2 GiB. */
+#define ANE_MLPACKAGE_MAX_ANE_WEIGHTS ((guint64) 1 << 31)
+
+/* ANE_ERROR_TOO_LARGE naming the size and the limit when a model.mlmodel of
+ * packed_size bytes could not be read back. Takes the size rather than a
+ * model so the check can be tested without a 2 GiB message. */
+gboolean      ane_mlpackage_check_model_size (guint64          packed_size,
+                                              GError         **error);
+/* ANE_ERROR_TOO_LARGE naming the file (NULL: "weight.bin"), the size and the
+ * Neural Engine's limit for a weight file above 2 GiB. */
+gboolean      ane_mlpackage_check_weight_size (guint64         size,
+                                               const char     *file,
+                                               GError        **error);
+
+/* Wraps a lowered program in a CoreML Model: the target's specification
+ * version, a description of each function's inputs, outputs and states (from
+ * the program's function signatures), userDefined metadata from
+ * user_defined (key, value, ..., NULL) and the program's buildInfo
+ * attribute. Takes ownership of program, also on error. */
+AneCoreMLModel *ane_mlpackage_model_new    (AneMilProgram     *program,
+                                            AneMilTarget       target,
+                                            const char *const *user_defined,
+                                            GError           **error);
+void          ane_mlpackage_model_free     (AneCoreMLModel    *model);
+
+/* Writes a bundle for a lowered model: weight.bin streamed from the pending
+ * blobs (AneMilPendingBlob*, in planned order; FROM_PARAM blobs read the
+ * param's current value in graph), then model.mlmodel and Manifest.json,
+ * every file and directory synced before the bundle is renamed into place.
+ * The model size and every blob's source are checked before anything is
+ * written; on error nothing is left at path (or the old bundle is). */
+gboolean      ane_mlpackage_write_lowered  (const char           *path,
+                                            gboolean              overwrite,
+                                            const AneCoreMLModel *model,
+                                            GPtrArray            *blobs,
+                                            guint64               weight_size,
+                                            AneGraph             *graph,
+                                            GCancellable         *cancellable,
+                                            GError              **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMLPackage, ane_mlpackage_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMLPackageStaging, ane_mlpackage_staging_free)

@@ -1,0 +1,1198 @@
+/* mil/ane-mlpackage-write.c: lowered programs written as .mlpackage bundles
+ *
+ * Two halves:
+ *
+ *  - ane_mlpackage_model_new() wraps a lowered MIL program in a CoreML Model
+ *    message as coremltools' converter does (coremltools/models/utils.py and
+ *    converters/mil/backend/mil/load.py): the specification version of the
+ *    deployment target, a description whose inputs, outputs and states are the
+ *    main function's interface, userDefined metadata, and the program's
+ *    "buildInfo" attribute (a dict<string, string>).
+ *
+ *  - ane_mlpackage_write_lowered() streams the weights into
+ *    Data/com.apple.CoreML/weights/weight.bin blob by blob in the order the
+ *    builder planned them, converting each from its source dtype in bounded
+ *    chunks, then writes model.mlmodel and Manifest.json and moves the bundle
+ *    into place through the staging area of ane-mlpackage.c.
+ *
+ * Memory: the weights are read where they already are (the graph's GBytes) and
+ * leave through one I/O buffer of IO_BUFFER_SIZE bytes plus, for conversions
+ * that need it, one scratch chunk; nothing ever holds a whole converted tensor.
+ *
+ * Durability: every file is fsynced (F_FULLFSYNC on Apple platforms, where
+ * fsync alone does not flush the drive's cache), then the directories that
+ * hold them, before the staging directory is renamed into place; the parent
+ * directory is synced after the rename. The weight file is written here rather
+ * than with AneMilBlobWriter because that writer takes a blob in one call,
+ * which would need a whole converted copy of every tensor whose dtype changes
+ * (fp16 -> fp32, bf16, GGUF blocks). The record layout is the same
+ * (ane-milblob-private.h), and test-package-write checks that both writers
+ * produce identical bytes.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "ane-graph-private.h"
+#include "ane-reference-private.h"
+#include "mil/ane-mil-builder-private.h"
+#include "mil/ane-mlpackage-private.h"
+
+#define MODEL_DIR       "com.apple.CoreML"
+#define MODEL_FILE      "model.mlmodel"
+#define WEIGHTS_DIR     "weights"
+#define WEIGHT_FILE     "weight.bin"
+#define MANIFEST_FILE   "Manifest.json"
+
+/* One buffer between the conversions and write(2): big enough that a write
+ * costs little per byte, small next to any real model. */
+#define IO_BUFFER_SIZE  ((gsize) 4 << 20)
+/* Elements converted per step through a float or double scratch buffer; a
+ * multiple of every GGUF block size (32, 256). */
+#define CHUNK_ELEMENTS  ((gsize) 1 << 18)
+/* Linux moves at most 0x7ffff000 bytes per write(2). */
+#define MAX_WRITE       ((gsize) 1 << 30)
+
+/* ---------------------------------------------------------------------- */
+/* limits                                                                 */
+/* ---------------------------------------------------------------------- */
+
+gboolean
+ane_mlpackage_check_model_size (guint64   packed_size,
+                                GError  **error)
+{
+  if (packed_size <= ANE_MLPACKAGE_MAX_MODEL_SIZE)
+    return TRUE;
+  g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE,
+               MODEL_FILE " would be %" G_GUINT64_FORMAT " bytes; a protobuf message is "
+               "limited to %" G_GUINT64_FORMAT " bytes (2 GiB - 1), so CoreML could not "
+               "read it (keep large tensors in weight.bin rather than as immediate values)",
+               packed_size, ANE_MLPACKAGE_MAX_MODEL_SIZE);
+  return FALSE;
+}
+
+gboolean
+ane_mlpackage_check_weight_size (guint64      size,
+                                 const char  *file,
+                                 GError     **error)
+{
+  if (size <= ANE_MLPACKAGE_MAX_ANE_WEIGHTS)
+    return TRUE;
+  g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE,
+               "%s is %" G_GUINT64_FORMAT " bytes, more than the %" G_GUINT64_FORMAT
+               " bytes (2 GiB) the Neural Engine loads; CoreML can still run the model "
+               "on the CPU or GPU (split the model to use the Neural Engine)",
+               file ? file : WEIGHT_FILE, size, ANE_MLPACKAGE_MAX_ANE_WEIGHTS);
+  return FALSE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* the Model message                                                      */
+/* ---------------------------------------------------------------------- */
+
+/* ArrayFeatureType.ArrayDataType of a MIL dtype: Apple's codes are
+ * 0x10000 | bits for floats and 0x20000 | bits for integers
+ * (FeatureTypes.proto). Model interfaces take only these three (INT8 is
+ * output-only and newer). */
+static gboolean
+array_dtype_from_mil (int  mil_dtype,
+                      int *array_dtype)
+{
+  switch (mil_dtype)
+    {
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32:
+      *array_dtype = CORE_ML__SPECIFICATION__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__FLOAT32;
+      return TRUE;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16:
+      *array_dtype = CORE_ML__SPECIFICATION__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__FLOAT16;
+      return TRUE;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT32:
+      *array_dtype = CORE_ML__SPECIFICATION__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__INT32;
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+typedef enum {
+  KIND_INPUT,
+  KIND_OUTPUT,
+  KIND_STATE,
+} FeatureKind;
+
+static const char *const kind_names[] = { "input", "output", "state" };
+
+/* A multi-array FeatureDescription (in a StateFeatureType for states) with
+ * the fixed shape of a MIL tensor type, as coremltools writes one for a
+ * TensorType of known shape: name, type, nothing else. */
+static AneCoreMLFeatureDescription *
+feature_new (const char            *function,
+             const char            *name,
+             const AneMilValueType *type,
+             FeatureKind            kind,
+             AneMilTarget           target,
+             GError               **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  AneCoreMLFeatureDescription *feature;
+  AneCoreMLArrayFeatureType *array;
+  const AneMilTensorType *tensor;
+  guint64 n;
+  int array_dtype;
+
+  if (type && type->type_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_STATE_TYPE &&
+      type->statetype)
+    type = type->statetype->wrappedtype;
+  if (type == NULL || type->type_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE ||
+      (tensor = type->tensortype) == NULL ||
+      !ane_mil_tensor_type_n_elements (tensor, &n, &local_error))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "function '%s', %s '%s': a model interface needs a tensor of known shape%s%s",
+                   function, kind_names[kind], name,
+                   local_error ? ": " : "", local_error ? local_error->message : "");
+      return NULL;
+    }
+  if (!array_dtype_from_mil (tensor->datatype, &array_dtype))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "function '%s', %s '%s' has dtype %s; CoreML model interfaces take "
+                   "fp32, fp16 or int32", function, kind_names[kind], name,
+                   ane_mil_dtype_to_string (tensor->datatype));
+      return NULL;
+    }
+  /* coremltools refuses float16 inputs and outputs before iOS16 / macOS13
+   * (converters/mil/converter.py): the iOS15 runtime has no such arrays. */
+  if (array_dtype == CORE_ML__SPECIFICATION__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__FLOAT16 &&
+      target < ANE_MIL_IOS16 && kind != KIND_STATE)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "function '%s', %s '%s' is fp16; fp16 model inputs and outputs need "
+                   "target iOS16 / macOS13 or later (cast to fp32 inside the graph)",
+                   function, kind_names[kind], name);
+      return NULL;
+    }
+
+  array = g_new (AneCoreMLArrayFeatureType, 1);
+  core_ml__specification__array_feature_type__init (array);
+  array->datatype = array_dtype;
+  array->n_shape = tensor->n_dimensions;
+  array->shape = g_new (int64_t, MAX (tensor->n_dimensions, 1));
+  for (gsize i = 0; i < tensor->n_dimensions; i++)
+    array->shape[i] = (int64_t) tensor->dimensions[i]->constant->size;
+
+  feature = g_new (AneCoreMLFeatureDescription, 1);
+  core_ml__specification__feature_description__init (feature);
+  feature->name = g_strdup (name);
+  feature->type = g_new (AneCoreMLFeatureType, 1);
+  core_ml__specification__feature_type__init (feature->type);
+  if (kind == KIND_STATE)
+    {
+      CoreML__Specification__StateFeatureType *state = g_new (CoreML__Specification__StateFeatureType, 1);
+
+      core_ml__specification__state_feature_type__init (state);
+      state->type_case = CORE_ML__SPECIFICATION__STATE_FEATURE_TYPE__TYPE_ARRAY_TYPE;
+      state->arraytype = array;
+      feature->type->type_case = CORE_ML__SPECIFICATION__FEATURE_TYPE__TYPE_STATE_TYPE;
+      feature->type->statetype = state;
+    }
+  else
+    {
+      feature->type->type_case = CORE_ML__SPECIFICATION__FEATURE_TYPE__TYPE_MULTI_ARRAY_TYPE;
+      feature->type->multiarraytype = array;
+    }
+  return feature;
+}
+
+static void
+feature_free (gpointer feature)
+{
+  protobuf_c_message_free_unpacked (feature, NULL);
+}
+
+static const AneMilBlock *
+function_block (const AneMilFunction *fn)
+{
+  for (gsize i = 0; i < fn->n_block_specializations; i++)
+    if (g_strcmp0 (fn->block_specializations[i]->key, fn->opset) == 0)
+      return fn->block_specializations[i]->value;
+  return NULL;
+}
+
+/* The type of a value the block returns: an op output, or a function input
+ * returned as it is. */
+static const AneMilValueType *
+value_type (const AneMilFunction *fn,
+            const AneMilBlock    *block,
+            const char           *name)
+{
+  for (gsize i = block->n_operations; i-- > 0;)
+    for (gsize j = 0; j < block->operations[i]->n_outputs; j++)
+      if (strcmp (block->operations[i]->outputs[j]->name, name) == 0)
+        return block->operations[i]->outputs[j]->type;
+  for (gsize i = 0; i < fn->n_inputs; i++)
+    if (strcmp (fn->inputs[i]->name, name) == 0)
+      return fn->inputs[i]->type;
+  return NULL;
+}
+
+/* Steals the array of a GPtrArray of messages into a protobuf repeated field. */
+static gpointer
+steal_repeated (GPtrArray *array,
+                gsize     *n)
+{
+  *n = array->len;
+  g_ptr_array_set_free_func (array, NULL);
+  return g_ptr_array_free (array, array->len == 0);
+}
+
+static gboolean
+describe_function (const char            *name,
+                   const AneMilFunction  *fn,
+                   AneMilTarget           target,
+                   GPtrArray             *inputs,
+                   GPtrArray             *outputs,
+                   GPtrArray             *states,
+                   GError               **error)
+{
+  const AneMilBlock *block = function_block (fn);
+
+  if (block == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "function '%s': opset '%s' has no block", name, fn->opset);
+      return FALSE;
+    }
+  /* Function inputs in order: tensors are model inputs, state<tensor>s are
+   * model states (coremltools lists both in the order of the function). */
+  for (gsize i = 0; i < fn->n_inputs; i++)
+    {
+      const AneMilValueType *type = fn->inputs[i]->type;
+      gboolean is_state = type && type->type_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_STATE_TYPE;
+      AneCoreMLFeatureDescription *f = feature_new (name, fn->inputs[i]->name, type,
+                                                    is_state ? KIND_STATE : KIND_INPUT, target, error);
+
+      if (f == NULL)
+        return FALSE;
+      g_ptr_array_add (is_state ? states : inputs, f);
+    }
+  for (gsize i = 0; i < block->n_outputs; i++)
+    {
+      AneCoreMLFeatureDescription *f = feature_new (name, block->outputs[i],
+                                                    value_type (fn, block, block->outputs[i]),
+                                                    KIND_OUTPUT, target, error);
+
+      if (f == NULL)
+        return FALSE;
+      g_ptr_array_add (outputs, f);
+    }
+  return TRUE;
+}
+
+/* A rank-0 string tensor Value, as MIL writes dictionary keys and values. */
+static AneMilValueType *
+string_type_new (void)
+{
+  AneMilValueType *vt = g_new (AneMilValueType, 1);
+  AneMilTensorType *tt = g_new (AneMilTensorType, 1);
+
+  core_ml__specification__milspec__value_type__init (vt);
+  core_ml__specification__milspec__tensor_type__init (tt);
+  tt->datatype = CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__STRING;
+  vt->type_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE;
+  vt->tensortype = tt;
+  return vt;
+}
+
+static AneMilValue *
+string_value_new (const char *s)
+{
+  AneMilValue *v = g_new (AneMilValue, 1);
+  CoreML__Specification__MILSpec__Value__ImmediateValue *imm =
+    g_new (CoreML__Specification__MILSpec__Value__ImmediateValue, 1);
+  CoreML__Specification__MILSpec__TensorValue *tv = g_new (CoreML__Specification__MILSpec__TensorValue, 1);
+  CoreML__Specification__MILSpec__TensorValue__RepeatedStrings *strings =
+    g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedStrings, 1);
+
+  core_ml__specification__milspec__value__init (v);
+  core_ml__specification__milspec__value__immediate_value__init (imm);
+  core_ml__specification__milspec__tensor_value__init (tv);
+  core_ml__specification__milspec__tensor_value__repeated_strings__init (strings);
+  strings->n_values = 1;
+  strings->values = g_new (char *, 1);
+  strings->values[0] = g_strdup (s);
+  tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_STRINGS;
+  tv->strings = strings;
+  imm->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__IMMEDIATE_VALUE__VALUE_TENSOR;
+  imm->tensor = tv;
+  v->type = string_type_new ();
+  v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE;
+  v->immediatevalue = imm;
+  return v;
+}
+
+/* The program attribute coremltools writes as
+ *   buildInfo = dict<string, string>({{"coremltools-version", "9.1"}, ...})
+ * here with ane-glib's version under its own key: CoreML does not read it,
+ * it records which tool wrote the program. */
+static void
+add_build_info (AneMilProgram *program)
+{
+  static const char *const keys[] = { "ane-glib-version" };
+  const char *values[] = { PACKAGE_VERSION };
+  AneMilValue *v = g_new (AneMilValue, 1);
+  CoreML__Specification__MILSpec__Value__ImmediateValue *imm =
+    g_new (CoreML__Specification__MILSpec__Value__ImmediateValue, 1);
+  CoreML__Specification__MILSpec__DictionaryValue *dict = g_new (CoreML__Specification__MILSpec__DictionaryValue, 1);
+  CoreML__Specification__MILSpec__DictionaryType *dt = g_new (CoreML__Specification__MILSpec__DictionaryType, 1);
+  CoreML__Specification__MILSpec__Program__AttributesEntry *entry =
+    g_new (CoreML__Specification__MILSpec__Program__AttributesEntry, 1);
+  gsize n = G_N_ELEMENTS (keys);
+
+  core_ml__specification__milspec__value__init (v);
+  core_ml__specification__milspec__value__immediate_value__init (imm);
+  core_ml__specification__milspec__dictionary_value__init (dict);
+  core_ml__specification__milspec__dictionary_type__init (dt);
+  core_ml__specification__milspec__program__attributes_entry__init (entry);
+
+  dict->n_values = n;
+  dict->values = g_new (CoreML__Specification__MILSpec__DictionaryValue__KeyValuePair *, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      CoreML__Specification__MILSpec__DictionaryValue__KeyValuePair *kv =
+        g_new (CoreML__Specification__MILSpec__DictionaryValue__KeyValuePair, 1);
+
+      core_ml__specification__milspec__dictionary_value__key_value_pair__init (kv);
+      kv->key = string_value_new (keys[i]);
+      kv->value = string_value_new (values[i]);
+      dict->values[i] = kv;
+    }
+  imm->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__IMMEDIATE_VALUE__VALUE_DICTIONARY;
+  imm->dictionary = dict;
+  dt->keytype = string_type_new ();
+  dt->valuetype = string_type_new ();
+  v->type = g_new (AneMilValueType, 1);
+  core_ml__specification__milspec__value_type__init (v->type);
+  v->type->type_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_DICTIONARY_TYPE;
+  v->type->dictionarytype = dt;
+  v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE;
+  v->immediatevalue = imm;
+
+  entry->key = g_strdup ("buildInfo");
+  entry->value = v;
+  program->attributes = g_renew (CoreML__Specification__MILSpec__Program__AttributesEntry *,
+                                 program->attributes, program->n_attributes + 1);
+  program->attributes[program->n_attributes++] = entry;
+}
+
+static CoreML__Specification__Metadata *
+metadata_new (const char *const *user_defined)
+{
+  CoreML__Specification__Metadata *md = g_new (CoreML__Specification__Metadata, 1);
+  gsize n = user_defined ? g_strv_length ((char **) user_defined) / 2 : 0;
+
+  /* coremltools leaves shortDescription, versionString, author and license
+   * empty and records itself in userDefined; so do we. */
+  core_ml__specification__metadata__init (md);
+  md->n_userdefined = n;
+  md->userdefined = g_new (CoreML__Specification__Metadata__UserDefinedEntry *, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    {
+      CoreML__Specification__Metadata__UserDefinedEntry *e =
+        g_new (CoreML__Specification__Metadata__UserDefinedEntry, 1);
+
+      core_ml__specification__metadata__user_defined_entry__init (e);
+      e->key = g_strdup (user_defined[2 * i]);
+      e->value = g_strdup (user_defined[2 * i + 1]);
+      md->userdefined[i] = e;
+    }
+  return md;
+}
+
+AneCoreMLModel *
+ane_mlpackage_model_new (AneMilProgram      *program,
+                         AneMilTarget        target,
+                         const char *const  *user_defined,
+                         GError            **error)
+{
+  g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (feature_free);
+  g_autoptr(GPtrArray) outputs = g_ptr_array_new_with_free_func (feature_free);
+  g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func (feature_free);
+  AneCoreMLModelDescription *desc;
+  AneCoreMLModel *model;
+
+  g_return_val_if_fail (program != NULL, NULL);
+  g_return_val_if_fail (target >= ANE_MIL_IOS15 && target <= ANE_MIL_TARGET_LATEST, NULL);
+
+  /* The model owns the program from here on, also on error. */
+  model = g_new (AneCoreMLModel, 1);
+  core_ml__specification__model__init (model);
+  model->specificationversion = ane_mil_target_spec_version (target);
+  model->type_case = CORE_ML__SPECIFICATION__MODEL__TYPE_ML_PROGRAM;
+  model->mlprogram = program;
+  desc = g_new (AneCoreMLModelDescription, 1);
+  core_ml__specification__model_description__init (desc);
+  model->description = desc;
+
+  if (program->n_functions == 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "the program has no functions");
+      ane_mlpackage_model_free (model);
+      return NULL;
+    }
+  if (program->n_functions == 1)
+    {
+      /* One function: the model-level lists, as coremltools writes them. */
+      if (!describe_function (program->functions[0]->key, program->functions[0]->value,
+                              target, inputs, outputs, states, error))
+        {
+          ane_mlpackage_model_free (model);
+          return NULL;
+        }
+      desc->input = steal_repeated (g_steal_pointer (&inputs), &desc->n_input);
+      desc->output = steal_repeated (g_steal_pointer (&outputs), &desc->n_output);
+      desc->state = steal_repeated (g_steal_pointer (&states), &desc->n_state);
+    }
+  else
+    {
+      /* Several: one FunctionDescription each (specification version 9),
+       * the first the default, as coremltools' multifunction saver does. */
+      desc->n_functions = program->n_functions;
+      desc->functions = g_new0 (AneCoreMLFunctionDescription *, program->n_functions);
+      for (gsize i = 0; i < program->n_functions; i++)
+        {
+          AneCoreMLFunctionDescription *fd = g_new (AneCoreMLFunctionDescription, 1);
+          g_autoptr(GPtrArray) fin = g_ptr_array_new_with_free_func (feature_free);
+          g_autoptr(GPtrArray) fout = g_ptr_array_new_with_free_func (feature_free);
+          g_autoptr(GPtrArray) fstate = g_ptr_array_new_with_free_func (feature_free);
+
+          core_ml__specification__function_description__init (fd);
+          fd->name = g_strdup (program->functions[i]->key);
+          desc->functions[i] = fd;
+          if (!describe_function (fd->name, program->functions[i]->value, target,
+                                  fin, fout, fstate, error))
+            {
+              ane_mlpackage_model_free (model);
+              return NULL;
+            }
+          fd->input = steal_repeated (g_steal_pointer (&fin), &fd->n_input);
+          fd->output = steal_repeated (g_steal_pointer (&fout), &fd->n_output);
+          fd->state = steal_repeated (g_steal_pointer (&fstate), &fd->n_state);
+        }
+      desc->defaultfunctionname = g_strdup (program->functions[0]->key);
+    }
+
+  desc->metadata = metadata_new (user_defined);
+  add_build_info (program);
+  return model;
+}
+
+void
+ane_mlpackage_model_free (AneCoreMLModel *model)
+{
+  if (model)
+    protobuf_c_message_free_unpacked (&model->base, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the weight file, streamed                                              */
+/* ---------------------------------------------------------------------- */
+
+typedef struct {
+  char     *path;
+  int       fd;
+  guint64   size;       /* logical end of the file (buffered bytes included) */
+  guint32   count;
+  guint8   *buf;
+  gsize     len;        /* bytes waiting in buf */
+  gboolean  failed;
+  float    *f32;        /* conversion scratch, CHUNK_ELEMENTS each, made on demand */
+  double   *f64;
+} BlobStream;
+
+static gboolean
+write_fd (int          fd,
+          const char  *path,
+          const void  *data,
+          gsize        size,
+          guint64      offset,
+          GError     **error)
+{
+  const guint8 *p = data;
+
+  while (size > 0)
+    {
+      gssize n = write (fd, p, MIN (size, MAX_WRITE));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int errsv = n < 0 ? errno : ENOSPC;
+
+          g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: writing at offset %" G_GUINT64_FORMAT ": %s",
+                       path, offset, g_strerror (errsv));
+          return FALSE;
+        }
+      p += n;
+      size -= (gsize) n;
+      offset += (guint64) n;
+    }
+  return TRUE;
+}
+
+/* fsync, or on Apple platforms F_FULLFSYNC (fsync there leaves the data in
+ * the drive's cache); falls back to fsync where the file system refuses it. */
+static gboolean
+sync_fd (int          fd,
+         const char  *path,
+         GError     **error)
+{
+  int r;
+
+#ifdef F_FULLFSYNC
+  r = fcntl (fd, F_FULLFSYNC);
+  if (r == 0)
+    return TRUE;
+#endif
+  do
+    r = fsync (fd);
+  while (r != 0 && errno == EINTR);
+  /* Some file systems cannot sync directories; that is not our failure. */
+  if (r != 0 && errno != EINVAL && errno != ENOTSUP)
+    {
+      int errsv = errno;
+
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: fsync: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+sync_dir (const char  *path,
+          GError     **error)
+{
+  gboolean ok;
+  int fd;
+
+  do
+    fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: cannot open to sync: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  ok = sync_fd (fd, path, error);
+  close (fd);
+  return ok;
+}
+
+/* Writes a whole small file and syncs it. */
+static gboolean
+write_durable (const char   *path,
+               const void   *data,
+               gsize         size,
+               GError      **error)
+{
+  int fd;
+
+  do
+    fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: cannot create: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  if (!write_fd (fd, path, data, size, 0, error) || !sync_fd (fd, path, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  if (close (fd) != 0 && errno != EINTR)
+    {
+      int errsv = errno;
+
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: close: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+put_u32 (guint8  *p,
+         guint32  v)
+{
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, sizeof v);
+}
+
+static void
+put_u64 (guint8  *p,
+         guint64  v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, sizeof v);
+}
+
+static gboolean
+stream_flush (BlobStream  *s,
+              GError     **error)
+{
+  if (s->len == 0)
+    return TRUE;
+  if (!write_fd (s->fd, s->path, s->buf, s->len, s->size - s->len, error))
+    {
+      s->failed = TRUE;
+      return FALSE;
+    }
+  s->len = 0;
+  return TRUE;
+}
+
+/* Appends bytes: small ones through the buffer, large ones straight from
+ * where they are (no copy of a tensor stored as it is). */
+static gboolean
+stream_put (BlobStream  *s,
+            const void  *data,
+            gsize        size,
+            GError     **error)
+{
+  if (size >= IO_BUFFER_SIZE)
+    {
+      if (!stream_flush (s, error))
+        return FALSE;
+      if (!write_fd (s->fd, s->path, data, size, s->size, error))
+        {
+          s->failed = TRUE;
+          return FALSE;
+        }
+      s->size += size;
+      return TRUE;
+    }
+  while (size > 0)
+    {
+      gsize k = MIN (size, IO_BUFFER_SIZE - s->len);
+
+      memcpy (s->buf + s->len, data, k);
+      s->len += k;
+      s->size += k;
+      data = (const guint8 *) data + k;
+      size -= k;
+      if (s->len == IO_BUFFER_SIZE && !stream_flush (s, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Room for at least min bytes at the end of the buffer, for a conversion to
+ * write into; stream_commit() then counts what it wrote. */
+static guint8 *
+stream_space (BlobStream  *s,
+              gsize        min,
+              gsize       *avail,
+              GError     **error)
+{
+  g_assert (min <= IO_BUFFER_SIZE);
+  if (IO_BUFFER_SIZE - s->len < min && !stream_flush (s, error))
+    return NULL;
+  *avail = IO_BUFFER_SIZE - s->len;
+  return s->buf + s->len;
+}
+
+static void
+stream_commit (BlobStream *s,
+               gsize       n)
+{
+  s->len += n;
+  s->size += n;
+}
+
+static gboolean
+stream_open (BlobStream  *s,
+             const char  *path,
+             GError     **error)
+{
+  guint8 header[ANE_MILBLOB_HEADER_SIZE] = { 0 };
+
+  memset (s, 0, sizeof *s);
+  s->path = g_strdup (path);
+  do
+    s->fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  while (s->fd < 0 && errno == EINTR);
+  if (s->fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: cannot create: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  s->buf = g_malloc (IO_BUFFER_SIZE);
+  /* The count stays 0 until finish rewrites it (StorageFormat.hpp). */
+  put_u32 (header, 0);
+  put_u32 (header + 4, ANE_MILBLOB_VERSION);
+  return stream_put (s, header, sizeof header, error);
+}
+
+static void
+stream_clear (BlobStream *s)
+{
+  if (s->fd >= 0)
+    close (s->fd);
+  s->fd = -1;
+  g_clear_pointer (&s->path, g_free);
+  g_clear_pointer (&s->buf, g_free);
+  g_clear_pointer (&s->f32, g_free);
+  g_clear_pointer (&s->f64, g_free);
+}
+
+/* Pads to the next 64-byte boundary and writes the metadata record of a
+ * blob, which must land at the offset the builder planned: the program
+ * already points there. */
+static gboolean
+stream_begin_blob (BlobStream              *s,
+                   const AneMilPendingBlob *blob,
+                   GError                 **error)
+{
+  static const guint8 zeros[ANE_MILBLOB_ALIGNMENT] = { 0 };
+  guint8 record[ANE_MILBLOB_RECORD_SIZE] = { 0 };
+  guint64 record_offset = (s->size + ANE_MILBLOB_ALIGNMENT - 1) & ~(guint64) (ANE_MILBLOB_ALIGNMENT - 1);
+
+  if (record_offset != blob->offset)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED,
+                   "%s: the blob of '%s' would be written at offset %" G_GUINT64_FORMAT
+                   " but the program points at %" G_GUINT64_FORMAT " (a bug in ane-glib)",
+                   s->path, blob->param ? blob->param : "a const", record_offset, blob->offset);
+      return FALSE;
+    }
+  if (s->count == G_MAXUINT32)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE,
+                   "%s: the blob storage header counts at most %u blobs", s->path, G_MAXUINT32);
+      return FALSE;
+    }
+  put_u32 (record, ANE_MILBLOB_SENTINEL);
+  put_u32 (record + 4, (guint32) blob->blob_type);
+  put_u64 (record + 8, blob->size);
+  put_u64 (record + 16, record_offset + ANE_MILBLOB_RECORD_SIZE);
+  put_u64 (record + 24, 0);   /* padding bits: no sub-byte types here */
+  return stream_put (s, zeros, (gsize) (record_offset - s->size), error) &&
+         stream_put (s, record, sizeof record, error);
+}
+
+static gboolean
+stream_finish (BlobStream  *s,
+               GError     **error)
+{
+  guint8 count[4];
+  int fd;
+
+  put_u32 (count, s->count);
+  if (!stream_flush (s, error))
+    return FALSE;
+  while (pwrite (s->fd, count, sizeof count, 0) != (gssize) sizeof count)
+    if (errno != EINTR)
+      {
+        int errsv = errno;
+
+        g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: writing the blob count: %s",
+                     s->path, g_strerror (errsv));
+        return FALSE;
+      }
+  if (!sync_fd (s->fd, s->path, error))
+    return FALSE;
+  /* close can report a deferred write error (NFS, quota). */
+  fd = s->fd;
+  s->fd = -1;
+  if (close (fd) != 0 && errno != EINTR)
+    {
+      int errsv = errno;
+
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: close: %s", s->path, g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --- conversions ------------------------------------------------------- */
+
+/* n elements of a float dtype to float32 (exact for fp16 and bf16). */
+static void
+float_to_f32 (AneDType     dtype,
+              const void  *src,
+              gsize        n,
+              float       *dst)
+{
+  switch (dtype)
+    {
+    case ANE_DTYPE_FLOAT32:
+      memcpy (dst, src, n * sizeof (float));
+      break;
+    case ANE_DTYPE_FLOAT16:
+      ane_f16_to_f32_bulk (src, dst, n);
+      break;
+    case ANE_DTYPE_BFLOAT16:
+      for (gsize i = 0; i < n; i++)
+        {
+          guint16 b;
+
+          memcpy (&b, (const guint8 *) src + 2 * i, 2);
+          dst[i] = ane_bfloat16_to_float (GUINT16_FROM_LE (b));
+        }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* n float32 values to a float dtype, rounding to nearest even. */
+static void
+f32_to_float (AneDType     dtype,
+              const float *src,
+              gsize        n,
+              void        *dst)
+{
+  switch (dtype)
+    {
+    case ANE_DTYPE_FLOAT32:
+      memcpy (dst, src, n * sizeof (float));
+      break;
+    case ANE_DTYPE_FLOAT16:
+      ane_f32_to_f16_bulk (src, dst, n);
+      break;
+    case ANE_DTYPE_BFLOAT16:
+      for (gsize i = 0; i < n; i++)
+        {
+          guint16 b = GUINT16_TO_LE (ane_float_to_bfloat16 (src[i]));
+
+          memcpy ((guint8 *) dst + 2 * i, &b, 2);
+        }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+check_cancelled (GCancellable  *cancellable,
+                 GError       **error)
+{
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+/* Streams one blob's data: src elements converted to dst on the way, in
+ * chunks that fit the I/O buffer. */
+static gboolean
+stream_blob_data (BlobStream              *s,
+                  const AneMilPendingBlob *blob,
+                  GBytes                  *data,
+                  GCancellable            *cancellable,
+                  GError                 **error)
+{
+  const guint8 *src = g_bytes_get_data (data, NULL);
+  AneDType from = blob->src_dtype, to = blob->dst_dtype;
+  gsize n = (gsize) blob->n_elements;
+  gsize dst_size = ane_dtype_size (to);
+  guint64 start = s->size;
+
+  /* Stored as it is (also integers of the same width, whose bits MIL reads
+   * in the destination type). */
+  if (from == to || (ane_dtype_is_integer (from) && ane_dtype_is_integer (to) &&
+                     ane_dtype_size (from) == dst_size))
+    {
+      for (gsize done = 0; done < blob->size;)
+        {
+          gsize k = (gsize) MIN (blob->size - done, (guint64) 256 << 20);
+
+          if (!check_cancelled (cancellable, error) || !stream_put (s, src + done, k, error))
+            return FALSE;
+          done += k;
+        }
+    }
+  else if (ane_dtype_is_float (from) && ane_dtype_is_float (to))
+    {
+      gsize src_size = ane_dtype_size (from);
+
+      for (gsize done = 0; done < n;)
+        {
+          gsize avail, k;
+          guint8 *out = stream_space (s, CHUNK_ELEMENTS * dst_size, &avail, error);
+
+          if (out == NULL || !check_cancelled (cancellable, error))
+            return FALSE;
+          k = MIN (MIN (n - done, avail / dst_size), CHUNK_ELEMENTS);
+          if (from == ANE_DTYPE_FLOAT32)
+            f32_to_float (to, (const float *) (src + done * src_size), k, out);
+          else if (to == ANE_DTYPE_FLOAT32)
+            float_to_f32 (from, src + done * src_size, k, (float *) out);
+          else
+            {
+              if (s->f32 == NULL)
+                s->f32 = g_new (float, CHUNK_ELEMENTS);
+              float_to_f32 (from, src + done * src_size, k, s->f32);
+              f32_to_float (to, s->f32, k, out);
+            }
+          stream_commit (s, k * dst_size);
+          done += k;
+        }
+    }
+  else if (ane_dtype_is_block (from) && ane_dtype_is_float (to))
+    {
+      /* GGUF blocks: dequantize whole blocks into doubles (the reference
+       * evaluator's values), then round once to the stored dtype. */
+      guint bs = ane_dtype_block_size (from), bb = ane_dtype_block_bytes (from);
+
+      if (s->f64 == NULL)
+        s->f64 = g_new (double, CHUNK_ELEMENTS);
+      for (gsize done = 0; done < n;)
+        {
+          gsize avail, k;
+          guint8 *out = stream_space (s, CHUNK_ELEMENTS * dst_size, &avail, error);
+
+          if (out == NULL || !check_cancelled (cancellable, error))
+            return FALSE;
+          k = MIN (n - done, CHUNK_ELEMENTS);   /* whole blocks: CHUNK_ELEMENTS % bs == 0 */
+          if (!ane_dequant_blocks (from, src + (done / bs) * bb, (k / bs) * bb, k, s->f64, error))
+            {
+              g_prefix_error (error, "%s: '%s': ", s->path, blob->param ? blob->param : "const");
+              return FALSE;
+            }
+          ane_dtype_encode (to, s->f64, k, out);
+          stream_commit (s, k * dst_size);
+          done += k;
+        }
+    }
+  else
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: cannot store %s as %s",
+                   s->path, ane_dtype_to_string (from), ane_dtype_to_string (to));
+      return FALSE;
+    }
+
+  if (s->size - start != blob->size)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED,
+                   "%s: wrote %" G_GUINT64_FORMAT " bytes for a blob of %" G_GUINT64_FORMAT
+                   " (a bug in ane-glib)", s->path, s->size - start, blob->size);
+      return FALSE;
+    }
+  s->count++;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* the bundle                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* The bytes a pending blob is made from, checked against what the program
+ * was lowered for. Params are looked up now, so a value bound after
+ * lowering is the one written. */
+static GBytes *
+blob_source (const AneMilPendingBlob *blob,
+             AneGraph                *graph,
+             GError                 **error)
+{
+  g_autoptr(GBytes) data = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *what = blob->param ? blob->param : "const";
+  gsize want;
+
+  if (!ane_dtype_n_bytes (blob->src_dtype, blob->n_elements, &want, &local_error))
+    {
+      g_set_error (error, ANE_ERROR, local_error->code, "weights of '%s': %s", what, local_error->message);
+      return NULL;
+    }
+  if (blob->source == ANE_MIL_BLOB_FROM_BYTES)
+    data = g_bytes_ref (blob->data);
+  else
+    {
+      const AneNode *node = graph ? ane_graph_find_node (graph, blob->param) : NULL;
+      AneSpec spec;
+
+      if (node == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
+                       "weights of '%s': the graph has no such param any more", blob->param);
+          return NULL;
+        }
+      if (node->value == NULL || !ane_tensor_has_data (node->value))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,
+                       "param '%s' has no value: bind one with ane_graph_bind_param() "
+                       "before saving the package", blob->param);
+          return NULL;
+        }
+      ane_tensor_get_spec (node->value, &spec);
+      if (spec.dtype != blob->src_dtype)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE,
+                       "param '%s' is bound to a %s value; the package was lowered for %s",
+                       blob->param, ane_dtype_to_string (spec.dtype), ane_dtype_to_string (blob->src_dtype));
+          return NULL;
+        }
+      if (!ane_spec_equal (&spec, &node->outputs[0]) ||
+          ane_tensor_get_n_elements (node->value) != blob->n_elements)
+        {
+          char have[ANE_SPEC_STRLEN], lowered[ANE_SPEC_STRLEN];
+
+          g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
+                       "param '%s' is bound to a %s value; the package was lowered for %s",
+                       blob->param, ane_spec_format (&spec, have), ane_spec_format (&node->outputs[0], lowered));
+          return NULL;
+        }
+      data = g_bytes_ref (ane_tensor_get_data (node->value));
+    }
+  if (g_bytes_get_size (data) != want)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
+                   "weights of '%s': %" G_GSIZE_FORMAT " bytes of data for %" G_GINT64_FORMAT
+                   " %s elements, which take %" G_GSIZE_FORMAT,
+                   what, g_bytes_get_size (data), blob->n_elements,
+                   ane_dtype_to_string (blob->src_dtype), want);
+      return NULL;
+    }
+  return g_steal_pointer (&data);
+}
+
+static gboolean
+write_weights (const char   *path,
+               GPtrArray    *blobs,
+               GPtrArray    *sources,
+               guint64       weight_size,
+               GCancellable *cancellable,
+               GError      **error)
+{
+  BlobStream s;
+  gboolean ok;
+
+  ok = stream_open (&s, path, error);
+  for (guint i = 0; ok && i < blobs->len; i++)
+    ok = stream_begin_blob (&s, g_ptr_array_index (blobs, i), error) &&
+         stream_blob_data (&s, g_ptr_array_index (blobs, i), g_ptr_array_index (sources, i),
+                           cancellable, error);
+  if (ok && blobs->len > 0 && s.size != weight_size)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED,
+                   "%s: wrote %" G_GUINT64_FORMAT " bytes, the program planned %" G_GUINT64_FORMAT
+                   " (a bug in ane-glib)", path, s.size, weight_size);
+      ok = FALSE;
+    }
+  ok = ok && stream_finish (&s, error);
+  stream_clear (&s);
+  if (!ok)
+    g_unlink (path);   /* the staging area goes too; this just frees the space early */
+  return ok;
+}
+
+gboolean
+ane_mlpackage_write_lowered (const char            *path,
+                             gboolean               overwrite,
+                             const AneCoreMLModel  *model,
+                             GPtrArray             *blobs,
+                             guint64                weight_size,
+                             AneGraph              *graph,
+                             GCancellable          *cancellable,
+                             GError               **error)
+{
+  g_autoptr(AneMLPackageStaging) staging = NULL;
+  g_autoptr(GPtrArray) sources = NULL;
+  g_autoptr(JsonNode) manifest = NULL;
+  g_autofree guint8 *packed = NULL;
+  g_autofree char *model_dir = NULL;
+  g_autofree char *weights_dir = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *dest = NULL;
+  g_autofree char *parent = NULL;
+  gsize packed_size;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (blobs != NULL, FALSE);
+
+  /* Everything that can be known before writing is checked first: the
+   * model's size, and that every weight is there with its lowered shape. */
+  packed_size = protobuf_c_message_get_packed_size (&model->base);
+  if (!ane_mlpackage_check_model_size (packed_size, error))
+    return FALSE;
+  sources = g_ptr_array_new_full (blobs->len, (GDestroyNotify) g_bytes_unref);
+  for (guint i = 0; i < blobs->len; i++)
+    {
+      GBytes *data = blob_source (g_ptr_array_index (blobs, i), graph, error);
+
+      if (data == NULL)
+        return FALSE;
+      g_ptr_array_add (sources, data);
+    }
+  if (!check_cancelled (cancellable, error))
+    return FALSE;
+
+  staging = ane_mlpackage_staging_new (path, overwrite, error);
+  if (staging == NULL)
+    return FALSE;
+  model_dir = g_build_filename (ane_mlpackage_staging_get_data_dir (staging), MODEL_DIR, NULL);
+  weights_dir = g_build_filename (model_dir, WEIGHTS_DIR, NULL);
+  if (g_mkdir_with_parents (weights_dir, 0755) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot create directory '%s': %s",
+                   weights_dir, g_strerror (errsv));
+      return FALSE;
+    }
+
+  /* coremltools writes weight.bin even for a program without weights (a
+   * header with a count of 0); so do we, the manifest names the directory. */
+  file = g_build_filename (weights_dir, WEIGHT_FILE, NULL);
+  if (!write_weights (file, blobs, sources, weight_size, cancellable, error))
+    return FALSE;
+  g_clear_pointer (&sources, g_ptr_array_unref);
+  if (!check_cancelled (cancellable, error))
+    return FALSE;
+
+  /* The model and manifest are written and synced here; commit writes them
+   * again with g_file_set_contents(), which replaces a non-empty file by a
+   * synced temporary and a rename, so they stay durable. */
+  g_free (file);
+  file = g_build_filename (model_dir, MODEL_FILE, NULL);
+  packed = g_malloc (MAX (packed_size, 1));
+  protobuf_c_message_pack (&model->base, packed);
+  if (!write_durable (file, packed, packed_size, error))
+    return FALSE;
+  g_clear_pointer (&packed, g_free);
+
+  manifest = ane_mlpackage_manifest_new_default ();
+  text = ane_mlpackage_manifest_to_string (manifest);
+  g_free (file);
+  file = g_build_filename (ane_mlpackage_staging_get_dir (staging), MANIFEST_FILE, NULL);
+  if (!write_durable (file, text, strlen (text), error) ||
+      !sync_dir (weights_dir, error) ||
+      !sync_dir (model_dir, error) ||
+      !sync_dir (ane_mlpackage_staging_get_data_dir (staging), error) ||
+      !sync_dir (ane_mlpackage_staging_get_dir (staging), error))
+    return FALSE;
+
+  if (!ane_mlpackage_staging_commit (staging, manifest, model, error))
+    return FALSE;
+
+  /* The rename itself, and commit's replacements inside the bundle. */
+  dest = g_canonicalize_filename (path, NULL);
+  parent = g_path_get_dirname (dest);
+  g_free (model_dir);
+  model_dir = g_build_filename (dest, "Data", MODEL_DIR, NULL);
+  return sync_dir (model_dir, error) && sync_dir (dest, error) && sync_dir (parent, error);
+}

@@ -1,0 +1,365 @@
+/* mil/lower/ane-lower-quant.c: quantize and dequantize (int8 / uint8 affine)
+ *
+ * Facts used (coremltools converters/mil/mil/ops/defs/):
+ * - iOS17/quantization_ops.py `quantize`: clip(round(input / scale) + zero_point)
+ *   to the range of output_dtype (int8 or uint8); its reference
+ *   (value_inference) rounds with numpy.around, i.e. half to even, the IR's
+ *   rounding. scale (input's dtype) and zero_point (output_dtype) must be
+ *   const, either scalars (then no axis) or vectors of input.shape[axis] (then
+ *   axis is required); input has rank >= 1.
+ * - same file, `dequantize`: scale · (input - zero_point), output in scale's
+ *   dtype, same const and shape rules.
+ * - int8 / uint8 tensors exist only from iOS17 on: before it no op (cast
+ *   included, iOS15/elementwise_unary.py) takes or makes them. So both IR ops
+ *   need iOS17 whatever their form.
+ *
+ * The native ops are used when their const rules hold; otherwise (a scale or
+ * zero point computed in the graph, a per-tensor scale of shape [1] whose value
+ * is not known when lowering, a rank-0 x) the same formula is composed:
+ *   quantize:   cast(clip(round(real_div(x, scale)) + cast(zp), lo, hi), int8|uint8)
+ *   dequantize: mul(sub(cast(q), cast(zp)), scale)
+ * with a per-channel scale / zero point reshaped to [1, .., C, .., 1] so it
+ * broadcasts along axis. See docs/lowering-vision.md.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mil/lower/ane-lower-private.h"
+
+enum { SLOT_X, SLOT_SCALE, SLOT_ZERO_POINT };
+
+/* --- helpers ------------------------------------------------------------ */
+
+static const AneNode *
+input_node (AneLowerCtx *ctx,
+            guint        slot)
+{
+  if (ctx->in[slot] == NULL || ctx->node->inputs[slot].node == ANE_NO_NODE)
+    return NULL;
+  return ane_graph_get_node (ctx->graph, ctx->node->inputs[slot].node);
+}
+
+/* Whether input slot is a MIL const: the driver lowers consts and
+ * non-dynamic params to const ops (bound or fetched when written). */
+static gboolean
+input_is_const (AneLowerCtx *ctx,
+                guint        slot)
+{
+  const AneNode *src = input_node (ctx, slot);
+
+  if (src == NULL)
+    return FALSE;
+  if (src->op->kind == ANE_OP_CONST)
+    return TRUE;
+  return src->op->kind == ANE_OP_PARAM && !ane_attrs_bool (src->attrs, "dynamic");
+}
+
+/* The single value of a const input known when lowering (shape [1]). */
+static gboolean
+input_scalar_value (AneLowerCtx *ctx,
+                    guint        slot,
+                    double      *value)
+{
+  const AneNode *src = input_node (ctx, slot);
+  AneSpec spec;
+
+  if (src == NULL || !input_is_const (ctx, slot) || src->value == NULL)
+    return FALSE;
+  ane_tensor_get_spec (src->value, &spec);
+  if (ane_tensor_get_n_elements (src->value) != 1 || ane_dtype_is_block (spec.dtype))
+    return FALSE;
+  ane_dtype_decode (spec.dtype, g_bytes_get_data (ane_tensor_get_data (src->value), NULL), 1, value);
+  return TRUE;
+}
+
+static const char *
+c_str (AneLowerCtx *ctx,
+       const char  *suffix,
+       const char  *v)
+{
+  g_autofree char *h = ane_lower_hint (ctx, suffix);
+
+  return ane_mil_const_string (ctx->b, h, v);
+}
+
+static const char *
+c_int (AneLowerCtx *ctx,
+       const char  *suffix,
+       gint64       v)
+{
+  g_autofree char *h = ane_lower_hint (ctx, suffix);
+
+  return ane_mil_const_int (ctx->b, h, v);
+}
+
+/* A scalar const of dtype (float or 8-bit integer). */
+static const char *
+c_scalar (AneLowerCtx *ctx,
+          const char  *suffix,
+          AneDType     dtype,
+          double       v)
+{
+  g_autofree char *h = ane_lower_hint (ctx, suffix);
+
+  return ane_mil_const_floats (ctx->b, h, dtype, &v, NULL, 0);
+}
+
+static const char *
+op1 (AneLowerCtx  *ctx,
+     const char   *type,
+     const char   *suffix,
+     AneDType      dtype,
+     const gint64 *shape,
+     guint         rank,
+     const char   *x)
+{
+  g_autofree char *h = suffix ? ane_lower_hint (ctx, suffix) : g_strdup (ctx->hint);
+
+  return ane_mil_op (ctx->b, type, h, dtype, shape, rank, "x", x, NULL);
+}
+
+static const char *
+op2 (AneLowerCtx  *ctx,
+     const char   *type,
+     const char   *suffix,
+     AneDType      dtype,
+     const gint64 *shape,
+     guint         rank,
+     const char   *x,
+     const char   *y)
+{
+  g_autofree char *h = suffix ? ane_lower_hint (ctx, suffix) : g_strdup (ctx->hint);
+
+  return ane_mil_op (ctx->b, type, h, dtype, shape, rank, "x", x, "y", y, NULL);
+}
+
+static const char *
+cast (AneLowerCtx  *ctx,
+      const char   *x,
+      AneDType      to,
+      const gint64 *shape,
+      guint         rank,
+      const char   *suffix)
+{
+  g_autofree char *h = suffix ? ane_lower_hint (ctx, suffix) : g_strdup (ctx->hint);
+  g_autofree char *hd = g_strconcat (suffix ? suffix : "out", "_dtype", NULL);
+
+  return ane_mil_op (ctx->b, "cast", h, to, shape, rank,
+                     "x", x, "dtype", c_str (ctx, hd, ane_mil_dtype_name (to)), NULL);
+}
+
+/* How scale and zero_point apply to input 0. */
+typedef struct {
+  AneSpec  x;           /* lowered spec of input 0 */
+  gboolean per_channel;
+  guint    axis;        /* normalized; meaningful per channel */
+  gint64   bshape[ANE_MAX_RANK];   /* [1, .., C, .., 1]: a [C] parameter broadcast along axis */
+} Affine;
+
+static void
+affine_init (AneLowerCtx *ctx,
+             Affine      *a)
+{
+  const AneSpec *s = ctx->in_spec[SLOT_SCALE];
+
+  a->x = ane_lower_in_spec (ctx, SLOT_X);
+  a->axis = 0;
+  if (a->x.rank > 0)
+    ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), a->x.rank, &a->axis);
+  /* the shape rule's reading: [] or [1] is per tensor, [C] per channel */
+  a->per_channel = s->rank == 1 && s->shape[0] != 1;
+  for (guint i = 0; i < a->x.rank; i++)
+    a->bshape[i] = i == a->axis ? a->x.shape[i] : 1;
+}
+
+/* The shape a parameter has once made to broadcast against x (see
+ * broadcastable ()). */
+static guint
+broadcast_shape (AneLowerCtx  *ctx,
+                 const Affine *a,
+                 guint         slot,
+                 gint64       *shape)
+{
+  const AneSpec *s = ctx->in_spec[slot];
+
+  if (a->per_channel)
+    {
+      memcpy (shape, a->bshape, a->x.rank * sizeof (gint64));
+      return a->x.rank;
+    }
+  if (s->rank > a->x.rank)
+    return 0;
+  memcpy (shape, s->shape, s->rank * sizeof (gint64));
+  return s->rank;
+}
+
+/* A parameter (scale or zero point, MIL value v of dtype) made to broadcast
+ * against x: per channel [C] -> [1, .., C, .., 1]; a [1] against a rank-0 x
+ * -> []. Otherwise as is. */
+static const char *
+broadcastable (AneLowerCtx  *ctx,
+               const Affine *a,
+               guint         slot,
+               const char   *v,
+               AneDType      dtype,
+               const char   *suffix)
+{
+  const AneSpec *s = ctx->in_spec[slot];
+  gint64 shape[ANE_MAX_RANK];
+  guint rank = broadcast_shape (ctx, a, slot, shape);
+  g_autofree char *h = NULL, *hs = NULL;
+
+  if (!a->per_channel && s->rank <= a->x.rank)
+    return v;
+  h = ane_lower_hint (ctx, suffix);
+  hs = g_strconcat (h, "_shape", NULL);
+  return ane_mil_op (ctx->b, "reshape", h, dtype, shape, rank,
+                     "x", v, "shape", ane_mil_const_ints (ctx->b, hs, shape, rank), NULL);
+}
+
+/* The const MIL value for the native op's scale or zero point: a vector [C]
+ * or a scalar as it is, a [1] rewritten as a scalar const (its value must be
+ * known). NULL when that is impossible. */
+static const char *
+native_param (AneLowerCtx  *ctx,
+              const Affine *a,
+              guint         slot,
+              AneDType      dtype,
+              const char   *suffix)
+{
+  const AneSpec *s = ctx->in_spec[slot];
+  double v;
+
+  if (!input_is_const (ctx, slot))
+    return NULL;
+  if (a->per_channel || s->rank == 0)
+    return ctx->in[slot];
+  if (!input_scalar_value (ctx, slot, &v))
+    return NULL;
+  return c_scalar (ctx, suffix, dtype, v);
+}
+
+/* --- quantize ------------------------------------------------------------ */
+
+gboolean
+ane_lower_quantize (AneLowerCtx *ctx,
+                    GError     **error)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+  AneDType qt = out->dtype, ft;
+  gboolean has_zp = ctx->in[SLOT_ZERO_POINT] != NULL;
+  double lo = qt == ANE_DTYPE_INT8 ? -128.0 : 0.0, hi = qt == ANE_DTYPE_INT8 ? 127.0 : 255.0;
+  const char *scale = NULL, *zp = NULL, *v;
+  Affine a;
+
+  if (!ane_lower_require_target (ctx, ANE_MIL_IOS17, "an int8/uint8 tensor", error))
+    return FALSE;
+  affine_init (ctx, &a);
+  ft = a.x.dtype;
+
+  /* native: MIL quantize (round half to even, as the IR) when its const rules hold */
+  if (a.x.rank > 0)
+    {
+      scale = native_param (ctx, &a, SLOT_SCALE, ft, "scale_scalar");
+      if (scale != NULL && has_zp)
+        zp = native_param (ctx, &a, SLOT_ZERO_POINT, qt, "zero_point_scalar");
+    }
+  if (scale != NULL && (!has_zp || zp != NULL))
+    {
+      AneMilOpCall *call = ane_mil_op_begin (ctx->b, "quantize", ctx->hint);
+
+      ane_mil_op_arg (call, "input", ctx->in[SLOT_X]);
+      if (zp != NULL)
+        ane_mil_op_arg (call, "zero_point", zp);
+      ane_mil_op_arg (call, "scale", scale);
+      if (a.per_channel)
+        ane_mil_op_arg (call, "axis", c_int (ctx, "axis", a.axis));
+      ane_mil_op_arg (call, "output_dtype", c_str (ctx, "output_dtype", ane_mil_dtype_name (qt)));
+      ctx->out[0] = ane_mil_op_output (call, qt, out->shape, out->rank);
+      ane_mil_op_end (call);
+      return TRUE;
+    }
+
+  /* composed: every step but the division is exact (round, + an integer
+   * zero point, clip, cast of an integral value in range) */
+  scale = broadcastable (ctx, &a, SLOT_SCALE, ctx->in[SLOT_SCALE], ft, "scale_b");
+  v = op2 (ctx, "real_div", "scaled", ft, a.x.shape, a.x.rank, ctx->in[SLOT_X], scale);
+  v = op1 (ctx, "round", "rounded", ft, a.x.shape, a.x.rank, v);
+  if (has_zp)
+    {
+      gint64 zshape[ANE_MAX_RANK];
+      guint zrank = broadcast_shape (ctx, &a, SLOT_ZERO_POINT, zshape);
+
+      zp = broadcastable (ctx, &a, SLOT_ZERO_POINT, ctx->in[SLOT_ZERO_POINT], qt, "zero_point_b");
+      zp = cast (ctx, zp, ft, zshape, zrank, "zero_point_f");
+      v = op2 (ctx, "add", "shifted", ft, a.x.shape, a.x.rank, v, zp);
+    }
+  {
+    g_autofree char *h = ane_lower_hint (ctx, "clipped");
+
+    v = ane_mil_op (ctx->b, "clip", h, ft, a.x.shape, a.x.rank, "x", v,
+                    "alpha", c_scalar (ctx, "clip_lo", ft, lo),
+                    "beta", c_scalar (ctx, "clip_hi", ft, hi), NULL);
+  }
+  ctx->out[0] = cast (ctx, v, qt, out->shape, out->rank, NULL);
+  return TRUE;
+}
+
+/* --- dequantize ---------------------------------------------------------- */
+
+gboolean
+ane_lower_dequantize (AneLowerCtx *ctx,
+                      GError     **error)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+  AneDType ft = out->dtype, qt;
+  gboolean has_zp = ctx->in[SLOT_ZERO_POINT] != NULL;
+  const char *scale = NULL, *zp = NULL, *v;
+  Affine a;
+
+  if (!ane_lower_require_target (ctx, ANE_MIL_IOS17, "an int8/uint8 tensor", error))
+    return FALSE;
+  affine_init (ctx, &a);
+  qt = a.x.dtype;
+
+  if (a.x.rank > 0)
+    {
+      scale = native_param (ctx, &a, SLOT_SCALE, ft, "scale_scalar");
+      if (scale != NULL && has_zp)
+        zp = native_param (ctx, &a, SLOT_ZERO_POINT, qt, "zero_point_scalar");
+    }
+  if (scale != NULL && (!has_zp || zp != NULL))
+    {
+      AneMilOpCall *call = ane_mil_op_begin (ctx->b, "dequantize", ctx->hint);
+
+      ane_mil_op_arg (call, "input", ctx->in[SLOT_X]);
+      if (zp != NULL)
+        ane_mil_op_arg (call, "zero_point", zp);
+      ane_mil_op_arg (call, "scale", scale);
+      if (a.per_channel)
+        ane_mil_op_arg (call, "axis", c_int (ctx, "axis", a.axis));
+      ctx->out[0] = ane_mil_op_output (call, ft, out->shape, out->rank);
+      ane_mil_op_end (call);
+      return TRUE;
+    }
+
+  /* composed: q and zp are integers of at most 8 bits, exact in fp16 and
+   * fp32, and so is their difference (|q - zp| <= 255); the product with the
+   * scale is the one rounding, as in the IR. */
+  v = cast (ctx, ctx->in[SLOT_X], ft, a.x.shape, a.x.rank, "q_f");
+  if (has_zp)
+    {
+      gint64 zshape[ANE_MAX_RANK];
+      guint zrank = broadcast_shape (ctx, &a, SLOT_ZERO_POINT, zshape);
+
+      zp = broadcastable (ctx, &a, SLOT_ZERO_POINT, ctx->in[SLOT_ZERO_POINT], qt, "zero_point_b");
+      zp = cast (ctx, zp, ft, zshape, zrank, "zero_point_f");
+      v = op2 (ctx, "sub", "centered", ft, a.x.shape, a.x.rank, v, zp);
+    }
+  scale = broadcastable (ctx, &a, SLOT_SCALE, ctx->in[SLOT_SCALE], ft, "scale_b");
+  ctx->out[0] = op2 (ctx, "mul", NULL, ft, out->shape, out->rank, v, scale);
+  return TRUE;
+}

@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+# test_package.py: making, saving and reloading packages from Python
+#
+# A graph built with the Ane.Graph methods is lowered with
+# Ane.Package.new_from_graph, inspected in memory, saved to a temporary
+# directory and loaded back. weight.bin is parsed here with numpy
+# (MIL Blob Storage v2: a 64-byte header, then per blob a 64-byte record
+# and the data, 64-byte aligned), independently of the C reader.
+#
+# SPDX-License-Identifier: MIT
+
+import os
+import struct
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from anetest import Ane, GLib, np, to_tensor  # noqa: E402
+
+F32 = Ane.DType.FLOAT32
+SENTINEL = 0xDEADBEEF
+BLOB_FLOAT16 = 1
+BLOB_FLOAT32 = 2
+
+
+def read_blobs(path):
+    """The (data type, bytes) of every blob of a weight file, in file order."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    count, version = struct.unpack_from("<II", raw, 0)
+    assert version == 2, version
+    blobs = []
+    offset = 64
+    for _ in range(count):
+        offset = (offset + 63) // 64 * 64
+        sentinel, dtype, size, data_offset = struct.unpack_from("<IIQQ", raw, offset)
+        assert sentinel == SENTINEL, hex(sentinel)
+        assert data_offset == offset + 64
+        blobs.append((dtype, raw[data_offset:data_offset + size]))
+        offset = data_offset + size
+    assert offset == len(raw), (offset, len(raw))
+    return blobs
+
+
+class PackageTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="ane-package-")
+        self.rng = np.random.default_rng(1234)
+        self.weights = {
+            "w1": self.rng.standard_normal((64, 48)).astype(np.float32),
+            "b1": self.rng.standard_normal((48,)).astype(np.float32),
+            "w2": self.rng.standard_normal((48, 32)).astype(np.float32),
+        }
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def mlp(self, bind_w2=True):
+        g = Ane.Graph.new()
+        x = g.input("x", F32, [2, 64])
+        w1 = g.param_with_value(to_tensor("w1", self.weights["w1"]))
+        b1 = g.param_with_value(to_tensor("b1", self.weights["b1"]))
+        if bind_w2:
+            w2 = g.param_with_value(to_tensor("w2", self.weights["w2"]))
+        else:
+            w2 = g.param("w2", F32, [48, 32])
+        h = g.relu(g.add(g.matmul(x, w1, False, False), b1))
+        g.add_output("probs", g.softmax(g.matmul(h, w2, False, False), -1))
+        return g
+
+    def assertSameDescription(self, a, b):
+        self.assertEqual(a.get_specification_version(), b.get_specification_version())
+        self.assertEqual(a.list_functions(), b.list_functions())
+        self.assertEqual(a.get_default_function(), b.get_default_function())
+        self.assertEqual(a.get_weight_bytes(), b.get_weight_bytes())
+        self.assertEqual(a.dup_metadata(), b.dup_metadata())
+        for fn in a.list_functions():
+            self.assertEqual(a.get_opset(fn), b.get_opset(fn))
+            for lister in ("list_inputs", "list_outputs", "list_states"):
+                self.assertEqual([t.to_string() for t in getattr(a, lister)(fn)],
+                                 [t.to_string() for t in getattr(b, lister)(fn)])
+            self.assertEqual(a.op_histogram(fn), b.op_histogram(fn))
+
+    def test_inspect_in_memory(self):
+        pkg = Ane.Package.new_from_graph(self.mlp(), Ane.Target.IOS17, Ane.Precision.FLOAT16)
+        self.assertIsNone(pkg.get_path())
+        self.assertEqual(pkg.get_specification_version(), 8)
+        self.assertEqual(pkg.props.specification_version, 8)
+        self.assertEqual(pkg.list_functions(), ["main"])
+        self.assertEqual(pkg.get_opset(None), "CoreML7")
+        inputs = pkg.list_inputs(None)
+        self.assertEqual([(t.get_name(), t.get_dtype(), list(t.get_shape())) for t in inputs],
+                         [("x", F32, [2, 64])])
+        outputs = pkg.list_outputs(None)
+        self.assertEqual([(t.get_name(), list(t.get_shape())) for t in outputs], [("probs", [2, 32])])
+        self.assertEqual(pkg.list_states(None), [])
+        hist = pkg.op_histogram(None)
+        self.assertEqual(hist["softmax"], 1)
+        self.assertEqual(hist["matmul"], 2)
+        self.assertEqual(pkg.get_weight_bytes(), sum(w.size for w in self.weights.values()) * 2)
+        metadata = pkg.dup_metadata()
+        self.assertEqual(metadata["com.github.ane-glib.target"], "ios17")
+        self.assertEqual(metadata["com.github.ane-glib.precision"], "float16")
+        self.assertTrue(pkg.check_limits())
+        self.assertEqual(pkg.dup_warnings(), [])
+        self.assertIn("function main [CoreML7]", pkg.to_string())
+
+    def test_save_and_reload(self):
+        pkg = Ane.Package.new_from_graph(self.mlp(), Ane.Target.MACOS14, Ane.Precision.FLOAT16)
+        path = self.path("mlp.mlpackage")
+        self.assertTrue(pkg.save(path, False))
+        self.assertEqual(sorted(os.listdir(path)), ["Data", "Manifest.json"])
+        loaded = Ane.Package.load(path)
+        self.assertEqual(loaded.get_path(), path)
+        self.assertSameDescription(pkg, loaded)
+
+        blobs = read_blobs(os.path.join(path, "Data", "com.apple.CoreML", "weights", "weight.bin"))
+        self.assertEqual(len(blobs), 3)
+        for (dtype, data), name in zip(blobs, ["w1", "b1", "w2"]):
+            self.assertEqual(dtype, BLOB_FLOAT16)
+            want = self.weights[name].astype(np.float16).ravel()
+            np.testing.assert_array_equal(np.frombuffer(data, np.float16), want)
+
+    def test_fp32_weights_stored_as_they_are(self):
+        pkg = Ane.Package.new_from_graph(self.mlp(), Ane.Target.IOS16, Ane.Precision.FLOAT32)
+        path = self.path("mlp32.mlpackage")
+        pkg.save(path, False)
+        blobs = read_blobs(os.path.join(path, "Data", "com.apple.CoreML", "weights", "weight.bin"))
+        for (dtype, data), name in zip(blobs, ["w1", "b1", "w2"]):
+            self.assertEqual(dtype, BLOB_FLOAT32)
+            self.assertEqual(data, self.weights[name].tobytes())
+        self.assertSameDescription(pkg, Ane.Package.load(path))
+
+    def test_param_bound_later(self):
+        g = self.mlp(bind_w2=False)
+        pkg = Ane.Package.new_from_graph(g, Ane.Target.IOS17, Ane.Precision.FLOAT16)
+        path = self.path("late.mlpackage")
+        with self.assertRaises(GLib.Error) as ctx:
+            pkg.save(path, False)
+        self.assertTrue(ctx.exception.matches(Ane.error_quark(), Ane.Error.MISSING_PARAM))
+        self.assertIn("'w2'", ctx.exception.message)
+        self.assertEqual(os.listdir(self.tmp.name), [])
+
+        g.bind_param("w2", to_tensor("w2", self.weights["w2"]))
+        pkg.save(path, False)
+        blobs = read_blobs(os.path.join(path, "Data", "com.apple.CoreML", "weights", "weight.bin"))
+        np.testing.assert_array_equal(np.frombuffer(blobs[2][1], np.float16),
+                                      self.weights["w2"].astype(np.float16).ravel())
+
+    def test_overwrite(self):
+        path = self.path("m.mlpackage")
+        g = self.mlp()
+        Ane.Package.new_from_graph(g, Ane.Target.IOS16, Ane.Precision.FLOAT16).save(path, False)
+        p18 = Ane.Package.new_from_graph(g, Ane.Target.IOS18, Ane.Precision.FLOAT16)
+        with self.assertRaises(GLib.Error) as ctx:
+            p18.save(path, False)
+        self.assertTrue(ctx.exception.matches(Ane.error_quark(), Ane.Error.IO))
+        self.assertEqual(Ane.Package.load(path).get_specification_version(), 7)
+        p18.save(path, True)
+        self.assertEqual(Ane.Package.load(path).get_specification_version(), 9)
+        self.assertEqual(os.listdir(self.tmp.name), ["m.mlpackage"])
+
+    def test_save_async(self):
+        pkg = Ane.Package.new_from_graph(self.mlp(), Ane.Target.IOS17, Ane.Precision.FLOAT16)
+        path = self.path("async.mlpackage")
+        loop = GLib.MainLoop()
+        result = {}
+
+        def done(source, res):
+            result["ok"] = source.save_finish(res)
+            loop.quit()
+
+        pkg.save_async(path, False, None, done)
+        loop.run()
+        self.assertTrue(result["ok"])
+        self.assertSameDescription(pkg, Ane.Package.load(path))
+
+    def test_weights_too_large_for_the_neural_engine(self):
+        # Unbound: planned, never allocated.
+        g = Ane.Graph.new()
+        x = g.input("x", F32, [1, 32768])
+        w = g.param("w", F32, [32768, 32769])
+        g.add_output("y", g.matmul(x, w, False, False))
+        pkg = Ane.Package.new_from_graph(g, Ane.Target.IOS17, Ane.Precision.FLOAT16)
+        planned = 64 + 64 + 32768 * 32769 * 2
+        warnings = pkg.dup_warnings()
+        self.assertEqual(len(warnings), 1)
+        self.assertIn(str(planned), warnings[0])
+        with self.assertRaises(GLib.Error) as ctx:
+            pkg.check_limits()
+        self.assertTrue(ctx.exception.matches(Ane.error_quark(), Ane.Error.TOO_LARGE))
+        self.assertIn("2147483648", ctx.exception.message)
+
+    def test_lowering_errors(self):
+        g = Ane.Graph.new()
+        x = g.input("x", Ane.DType.FLOAT16, [2, 3])
+        g.add_output("y", g.relu(x))
+        # float16 model inputs need iOS16.
+        with self.assertRaises(GLib.Error) as ctx:
+            Ane.Package.new_from_graph(g, Ane.Target.IOS15, Ane.Precision.FLOAT16)
+        self.assertTrue(ctx.exception.matches(Ane.error_quark(), Ane.Error.UNSUPPORTED))
+        pkg = Ane.Package.new_from_graph(g, Ane.Target.IOS16, Ane.Precision.FLOAT16)
+        self.assertEqual(pkg.list_inputs(None)[0].get_dtype(), Ane.DType.FLOAT16)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,131 @@
+/* ane-tool-convert.c: `ane-tool convert` and `ane-tool mil`
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "ane-tool-private.h"
+#include "mil/ane-mlpackage-private.h"
+#include "mil/lower/ane-lower-private.h"
+
+int
+ane_tool_convert (int    argc,
+                  char **argv)
+{
+  g_autofree char *output = NULL, *mil = NULL, *target_name = NULL, *precision_name = NULL;
+  gboolean overwrite = FALSE;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the .mlpackage here", "OUT.mlpackage" },
+    { "mil", 0, 0, G_OPTION_ARG_FILENAME, &mil, "Also write MIL text here (weights beside it in weights/weight.bin)", "OUT.mil" },
+    { "target", 't', 0, G_OPTION_ARG_STRING, &target_name, "Deployment target: ios15..ios18, macos12..macos15 (default ios18)", "TARGET" },
+    { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "Compute precision: fp16 (default) or fp32", "PRECISION" },
+    { "overwrite", 'f', 0, G_OPTION_ARG_NONE, &overwrite, "Replace an existing output", NULL },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) graph = NULL;
+  g_autoptr(AnePackage) pkg = NULL;
+  AneTarget target = ANE_TARGET_IOS18;
+  AnePrecision precision = ANE_PRECISION_FLOAT16;
+  int status = 0;
+
+  if (!ane_tool_parse (&argc, &argv, "convert", "GRAPH.json",
+                       "Lower a graph (JSON + its safetensors weights) to a CoreML ML Program\n"
+                       "package and/or MIL text for the Neural Engine's in-memory path.",
+                       entries, 1, 1, &status))
+    return status;
+  if (output == NULL && mil == NULL)
+    {
+      fprintf (stderr, "ane-tool convert: give -o OUT.mlpackage and/or --mil OUT.mil\n");
+      return 2;
+    }
+  if (target_name && !ane_target_from_string (target_name, &target))
+    {
+      fprintf (stderr, "ane-tool convert: unknown target '%s' (use ios15..ios18 or macos12..macos15)\n", target_name);
+      return 2;
+    }
+  if (precision_name)
+    {
+      if (g_ascii_strcasecmp (precision_name, "fp16") == 0 || g_ascii_strcasecmp (precision_name, "float16") == 0)
+        precision = ANE_PRECISION_FLOAT16;
+      else if (g_ascii_strcasecmp (precision_name, "fp32") == 0 || g_ascii_strcasecmp (precision_name, "float32") == 0)
+        precision = ANE_PRECISION_FLOAT32;
+      else
+        {
+          fprintf (stderr, "ane-tool convert: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
+          return 2;
+        }
+    }
+
+  graph = ane_graph_load (argv[1], &error);
+  if (graph == NULL)
+    return ane_tool_fail ("convert", error);
+  pkg = ane_package_new_from_graph (graph, target, precision, &error);
+  if (pkg == NULL)
+    return ane_tool_fail ("convert", error);
+  if (output && !ane_package_save (pkg, output, overwrite, &error))
+    return ane_tool_fail ("convert", error);
+  if (mil && !ane_package_save_mil (pkg, mil, overwrite, &error))
+    return ane_tool_fail ("convert", error);
+  if (output)
+    printf ("wrote %s (%s, %s)\n", output, ane_target_to_string (target),
+            precision == ANE_PRECISION_FLOAT16 ? "fp16" : "fp32");
+  if (mil)
+    printf ("wrote %s\n", mil);
+  return 0;
+}
+
+int
+ane_tool_mil (int    argc,
+              char **argv)
+{
+  g_autofree char *target_name = NULL, *precision_name = NULL;
+  GOptionEntry entries[] = {
+    { "target", 't', 0, G_OPTION_ARG_STRING, &target_name, "For a graph: deployment target (default ios18)", "TARGET" },
+    { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "For a graph: fp16 (default) or fp32", "PRECISION" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AnePackage) pkg = NULL;
+  g_autofree char *text = NULL;
+  AneTarget target = ANE_TARGET_IOS18;
+  int status = 0;
+
+  if (!ane_tool_parse (&argc, &argv, "mil", "PATH",
+                       "Print the MIL text of a .mlpackage, a .mil file (normalized) or a\n"
+                       "graph .json (lowered first).",
+                       entries, 1, 1, &status))
+    return status;
+  if (target_name && !ane_target_from_string (target_name, &target))
+    {
+      fprintf (stderr, "ane-tool mil: unknown target '%s'\n", target_name);
+      return 2;
+    }
+  switch (ane_tool_classify (argv[1]))
+    {
+    case ANE_TOOL_INPUT_PACKAGE:
+      pkg = ane_package_load (argv[1], &error);
+      break;
+    case ANE_TOOL_INPUT_MIL:
+      pkg = ane_package_load_mil (argv[1], &error);
+      break;
+    case ANE_TOOL_INPUT_GRAPH:
+      {
+        g_autoptr(AneGraph) graph = ane_graph_load (argv[1], &error);
+        AnePrecision precision = precision_name && g_ascii_strcasecmp (precision_name, "fp32") == 0
+                                 ? ANE_PRECISION_FLOAT32 : ANE_PRECISION_FLOAT16;
+        if (graph)
+          pkg = ane_package_new_from_graph (graph, target, precision, &error);
+      }
+      break;
+    }
+  if (pkg == NULL)
+    return ane_tool_fail ("mil", error);
+  text = ane_package_to_mil_text (pkg, NULL, &error);
+  if (text == NULL)
+    return ane_tool_fail ("mil", error);
+  fputs (text, stdout);
+  return 0;
+}

@@ -1,0 +1,258 @@
+/* ane-tool-inspect.c: `ane-tool inspect` and `ane-tool dot`
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "ane-tool-private.h"
+#include "mil/ane-mlpackage-private.h"
+
+static void
+print_tensor_list (const char *title,
+                   GPtrArray  *list)
+{
+  printf ("%s (%u):\n", title, list->len);
+  for (guint i = 0; i < list->len; i++)
+    {
+      g_autofree char *s = ane_tensor_to_string (g_ptr_array_index (list, i));
+      printf ("  %s\n", s);
+    }
+}
+
+static gint
+compare_keys (gconstpointer a,
+              gconstpointer b)
+{
+  return g_strcmp0 (*(const char **) a, *(const char **) b);
+}
+
+static void
+print_histogram (GHashTable *hist)
+{
+  g_autofree gpointer *keys = NULL;
+  guint n;
+
+  keys = g_hash_table_get_keys_as_array (hist, &n);
+  qsort (keys, n, sizeof (gpointer), compare_keys);
+  printf ("ops:\n");
+  for (guint i = 0; i < n; i++)
+    printf ("  %-28s %u\n", (const char *) keys[i], GPOINTER_TO_UINT (g_hash_table_lookup (hist, keys[i])));
+}
+
+static int
+inspect_graph (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) g = ane_graph_load (path, &error);
+  g_autoptr(GPtrArray) inputs = NULL, params = NULL, states = NULL, outputs = NULL;
+  g_autoptr(GHashTable) hist = NULL;
+  guint bound = 0;
+
+  if (g == NULL)
+    return ane_tool_fail ("inspect", error);
+  inputs = ane_graph_list_inputs (g);
+  params = ane_graph_list_params (g);
+  states = ane_graph_list_states (g);
+  outputs = ane_graph_list_outputs (g);
+  for (guint i = 0; i < params->len; i++)
+    bound += ane_graph_find_node (g, ane_tensor_get_name (g_ptr_array_index (params, i)))->value != NULL;
+  printf ("graph: %s\nnodes: %u\nparams bound: %u of %u\n", path, ane_graph_get_n_nodes (g), bound, params->len);
+  print_tensor_list ("inputs", inputs);
+  print_tensor_list ("params", params);
+  print_tensor_list ("states", states);
+  print_tensor_list ("outputs", outputs);
+  hist = ane_graph_op_histogram (g);
+  print_histogram (hist);
+  return 0;
+}
+
+static int
+inspect_package (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AnePackage) pkg = ane_package_load (path, &error);
+  g_auto(GStrv) functions = NULL;
+
+  if (pkg == NULL)
+    return ane_tool_fail ("inspect", error);
+  printf ("package: %s\nspecification version: %d\nweight bytes: %" G_GUINT64_FORMAT "\n",
+          path, ane_package_get_specification_version (pkg), ane_package_get_weight_bytes (pkg));
+  functions = ane_package_list_functions (pkg);
+  for (guint f = 0; functions[f]; f++)
+    {
+      g_autoptr(GPtrArray) inputs = ane_package_list_inputs (pkg, functions[f], NULL);
+      g_autoptr(GPtrArray) outputs = ane_package_list_outputs (pkg, functions[f], NULL);
+      g_autoptr(GPtrArray) states = ane_package_list_states (pkg, functions[f], NULL);
+      g_autoptr(GHashTable) hist = ane_package_op_histogram (pkg, functions[f], NULL);
+
+      printf ("\nfunction %s%s (opset %s)\n", functions[f],
+              g_strcmp0 (functions[f], ane_package_get_default_function (pkg)) == 0 ? " [default]" : "",
+              ane_package_get_opset (pkg, functions[f], NULL));
+      if (inputs)
+        print_tensor_list ("inputs", inputs);
+      if (states)
+        print_tensor_list ("states", states);
+      if (outputs)
+        print_tensor_list ("outputs", outputs);
+      if (hist)
+        print_histogram (hist);
+    }
+  return 0;
+}
+
+int
+ane_tool_inspect (int    argc,
+                  char **argv)
+{
+  int status = 0;
+
+  if (!ane_tool_parse (&argc, &argv, "inspect", "PATH",
+                       "Describe a .mlpackage (functions, inputs, outputs, states, op counts,\n"
+                       "weight bytes) or a graph .json (nodes, params, op counts).",
+                       NULL, 1, 1, &status))
+    return status;
+  switch (ane_tool_classify (argv[1]))
+    {
+    case ANE_TOOL_INPUT_PACKAGE: return inspect_package (argv[1]);
+    case ANE_TOOL_INPUT_GRAPH:   return inspect_graph (argv[1]);
+    default:
+      fprintf (stderr, "ane-tool inspect: '%s': MIL text files are inspected with 'ane-tool mil'\n", argv[1]);
+      return 1;
+    }
+}
+
+/* --- dot --------------------------------------------------------------- */
+
+static void
+dot_escape (GString    *out,
+            const char *s)
+{
+  for (; *s; s++)
+    {
+      if (*s == '"' || *s == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *s);
+    }
+}
+
+static int
+dot_graph (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) g = ane_graph_load (path, &error);
+  g_autoptr(GString) out = g_string_new ("digraph ane {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n");
+
+  if (g == NULL)
+    return ane_tool_fail ("dot", error);
+  for (guint i = 0; i < ane_graph_get_n_nodes (g); i++)
+    {
+      const AneNode *node = ane_graph_get_node (g, i);
+      char buf[ANE_SPEC_STRLEN];
+      gboolean source = node->op->flags & ANE_OP_FLAG_SOURCE;
+
+      g_string_append_printf (out, "  n%u [label=\"", i);
+      dot_escape (out, node->name);
+      g_string_append_printf (out, "\\n%s\\n%s\"%s];\n", node->op->name,
+                              ane_spec_format (&node->outputs[0], buf),
+                              source ? ", shape=ellipse" : "");
+      for (guint j = 0; j < node->n_inputs; j++)
+        if (node->inputs[j].node != ANE_NO_NODE)
+          g_string_append_printf (out, "  n%u -> n%u [label=\"%s\"];\n", node->inputs[j].node, i,
+                                  ane_op_info_slot_name (node->op, j));
+    }
+  for (guint i = 0; i < ane_graph_get_n_outputs (g); i++)
+    {
+      const AneGraphOutput *o = ane_graph_get_output (g, i);
+      g_string_append_printf (out, "  out%u [label=\"", i);
+      dot_escape (out, o->name);
+      g_string_append_printf (out, "\", shape=doubleoctagon];\n  n%u -> out%u;\n", o->ref.node, i);
+    }
+  g_string_append (out, "}\n");
+  fputs (out->str, stdout);
+  return 0;
+}
+
+static int
+dot_package (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  AneMLPackage *pkg = ane_mlpackage_open (path, &error);
+  AneMilProgram *program;
+  g_autoptr(GString) out = g_string_new ("digraph mil {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n");
+
+  if (pkg == NULL)
+    return ane_tool_fail ("dot", error);
+  program = ane_mlpackage_get_program (pkg);
+  for (gsize f = 0; f < program->n_functions; f++)
+    {
+      AneMilFunction *fn = program->functions[f]->value;
+      AneMilBlock *block = fn->n_block_specializations ? fn->block_specializations[0]->value : NULL;
+      g_autoptr(GHashTable) producer = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+
+      g_string_append_printf (out, "  subgraph \"cluster_%s\" {\n    label=\"%s\";\n",
+                              program->functions[f]->key, program->functions[f]->key);
+      for (gsize i = 0; i < fn->n_inputs; i++)
+        {
+          g_string_append_printf (out, "    \"f%zu_%s\" [label=\"%s\", shape=ellipse];\n", f,
+                                  fn->inputs[i]->name, fn->inputs[i]->name);
+          g_hash_table_insert (producer, fn->inputs[i]->name, g_strdup_printf ("f%zu_%s", f, fn->inputs[i]->name));
+        }
+      for (gsize i = 0; block && i < block->n_operations; i++)
+        {
+          AneMilOperation *op = block->operations[i];
+          g_autofree char *id = g_strdup_printf ("f%zu_op%zu", f, i);
+
+          if (g_str_equal (op->type, "const"))
+            {
+              /* consts would drown the picture: fold them into their users' labels */
+              for (gsize j = 0; j < op->n_outputs; j++)
+                g_hash_table_insert (producer, op->outputs[j]->name, NULL);
+              continue;
+            }
+          g_string_append_printf (out, "    \"%s\" [label=\"%s\\n%s\"];\n", id, op->type,
+                                  op->n_outputs ? op->outputs[0]->name : "");
+          for (gsize j = 0; j < op->n_inputs; j++)
+            for (gsize k = 0; k < op->inputs[j]->value->n_arguments; k++)
+              {
+                AneMilBinding *bind = op->inputs[j]->value->arguments[k];
+                const char *from;
+
+                if (bind->binding_case != CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME)
+                  continue;
+                from = g_hash_table_lookup (producer, bind->name);
+                if (from)
+                  g_string_append_printf (out, "    \"%s\" -> \"%s\" [label=\"%s\"];\n", from, id, op->inputs[j]->key);
+              }
+          for (gsize j = 0; j < op->n_outputs; j++)
+            g_hash_table_insert (producer, op->outputs[j]->name, g_strdup (id));
+        }
+      g_string_append (out, "  }\n");
+    }
+  g_string_append (out, "}\n");
+  fputs (out->str, stdout);
+  ane_mlpackage_free (pkg);
+  return 0;
+}
+
+int
+ane_tool_dot (int    argc,
+              char **argv)
+{
+  int status = 0;
+
+  if (!ane_tool_parse (&argc, &argv, "dot", "PATH",
+                       "Print a Graphviz view of a graph .json (IR nodes) or a .mlpackage\n"
+                       "(MIL operations; consts folded). Render with: dot -Tsvg",
+                       NULL, 1, 1, &status))
+    return status;
+  switch (ane_tool_classify (argv[1]))
+    {
+    case ANE_TOOL_INPUT_PACKAGE: return dot_package (argv[1]);
+    case ANE_TOOL_INPUT_GRAPH:   return dot_graph (argv[1]);
+    default:
+      fprintf (stderr, "ane-tool dot: '%s': give a graph .json or a .mlpackage\n", argv[1]);
+      return 1;
+    }
+}

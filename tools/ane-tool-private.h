@@ -1,0 +1,35 @@
+/* ane-tool-private.h: the commands of ane-tool
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-graph-private.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  ANE_TOOL_INPUT_GRAPH,
+  ANE_TOOL_INPUT_PACKAGE,
+  ANE_TOOL_INPUT_MIL,
+} AneToolInputKind;
+
+int              ane_tool_convert  (int argc, char **argv);
+int              ane_tool_inspect  (int argc, char **argv);
+int              ane_tool_mil      (int argc, char **argv);
+int              ane_tool_dot      (int argc, char **argv);
+
+gboolean         ane_tool_parse    (int            *argc,
+                                    char         ***argv,
+                                    const char     *command,
+                                    const char     *parameter,
+                                    const char     *summary,
+                                    GOptionEntry   *entries,
+                                    int             n_args_min,
+                                    int             n_args_max,
+                                    int            *status);
+int              ane_tool_fail     (const char     *command,
+                                    GError         *error);
+AneToolInputKind ane_tool_classify (const char     *path);
+
+G_END_DECLS

@@ -1,0 +1,121 @@
+/* ane-tool.c: the command-line face of ane-glib
+ *
+ *   ane-tool convert GRAPH.json -o OUT.mlpackage [--target T] [--precision P] [--mil OUT.mil]
+ *   ane-tool inspect PATH            (a .mlpackage or a graph .json)
+ *   ane-tool mil PATH                (print the MIL text of a package or graph)
+ *   ane-tool dot PATH                (Graphviz view of a graph or package)
+ *
+ * Exit status: 0 success, 1 the operation failed (the message says why),
+ * 2 bad usage.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ane-tool-private.h"
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  int       (*run) (int argc, char **argv);
+} Command;
+
+static const Command commands[] = {
+  { "convert", "lower a graph (JSON + safetensors) to an .mlpackage and/or MIL text", ane_tool_convert },
+  { "inspect", "describe a .mlpackage, a .mil file or a graph .json", ane_tool_inspect },
+  { "mil",     "print the MIL text of a package or a graph", ane_tool_mil },
+  { "dot",     "print a Graphviz view of a graph or package", ane_tool_dot },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage: ane-tool COMMAND [OPTIONS] ...\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun 'ane-tool COMMAND --help' for a command's options.\n");
+}
+
+int
+main (int argc, char *argv[])
+{
+  setlocale (LC_ALL, "");
+
+  if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") ||
+      g_str_equal (argv[1], "help"))
+    {
+      usage (argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+  if (g_str_equal (argv[1], "--version"))
+    {
+      printf ("ane-tool %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      return commands[i].run (argc - 1, argv + 1);
+  fprintf (stderr, "ane-tool: unknown command '%s'\n\n", argv[1]);
+  usage (stderr);
+  return 2;
+}
+
+/* Shared by the commands: parse options, print errors the same way. */
+gboolean
+ane_tool_parse (int            *argc,
+                char         ***argv,
+                const char     *command,
+                const char     *parameter,
+                const char     *summary,
+                GOptionEntry   *entries,
+                int             n_args_min,
+                int             n_args_max,
+                int            *status)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strdup_printf ("ane-tool %s", command);
+
+  g_set_prgname (prgname);
+  ctx = g_option_context_new (parameter);
+  g_option_context_set_summary (ctx, summary);
+  if (entries)
+    g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      fprintf (stderr, "ane-tool %s: %s\nRun 'ane-tool %s --help' for usage.\n", command, error->message, command);
+      *status = 2;
+      return FALSE;
+    }
+  if (*argc - 1 < n_args_min || (n_args_max >= 0 && *argc - 1 > n_args_max))
+    {
+      fprintf (stderr, "ane-tool %s: expected %s\nRun 'ane-tool %s --help' for usage.\n", command, parameter, command);
+      *status = 2;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+ane_tool_fail (const char *command,
+               GError     *error)
+{
+  fprintf (stderr, "ane-tool %s: %s\n", command, error ? error->message : "failed");
+  return 1;
+}
+
+/* What a path holds: a package directory, MIL text, or a graph JSON. */
+AneToolInputKind
+ane_tool_classify (const char *path)
+{
+  if (g_str_has_suffix (path, ".mlpackage") || g_str_has_suffix (path, ".mlpackage/") ||
+      g_file_test (path, G_FILE_TEST_IS_DIR))
+    return ANE_TOOL_INPUT_PACKAGE;
+  if (g_str_has_suffix (path, ".mil"))
+    return ANE_TOOL_INPUT_MIL;
+  return ANE_TOOL_INPUT_GRAPH;
+}
