@@ -165,17 +165,18 @@ ane_test_run_reference (AneGraph  *graph,
 AneTensor *
 ane_test_eval (AneGraph  *graph,
                AneTensor *y,
-               AneTensor *first_input,
                ...)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) out = NULL;
+  AneTensor *first_input;
   va_list args;
 
   g_assert_nonnull (y);
   ane_graph_add_output (graph, "y", y, &error);
   g_assert_no_error (error);
-  va_start (args, first_input);
+  va_start (args, y);
+  first_input = va_arg (args, AneTensor *);
   out = run_reference_valist (graph, first_input, args);
   va_end (args);
   g_assert_cmpuint (out->len, ==, 1);

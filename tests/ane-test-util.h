@@ -55,12 +55,11 @@ AneTensor *ane_test_const_f32     (AneGraph     *g,
 GPtrArray *ane_test_run_reference (AneGraph  *graph,
                                    AneTensor *first_input,
                                    ...) G_GNUC_NULL_TERMINATED;
-/* Adds y (non-NULL) as the only output "y", runs with the inputs (NULL-terminated) and returns y's value. */
+/* Adds y as the graph's only output "y", runs with the inputs (NULL-terminated) and returns y's value. */
 AneTensor *ane_test_eval          (AneGraph  *graph,
                                    AneTensor *y,
-                                   AneTensor *first_input,
                                    ...) G_GNUC_NULL_TERMINATED;
-/* Compiles and runs graph expecting the run to fail with code and a message containing every substring (NULL-terminated). */
+/* Runs graph (compiling must succeed) expecting failure: code, and every substring (NULL-terminated). */
 void       ane_test_run_expect_error (AneGraph    *graph,
                                       AneTensor  **inputs,
                                       guint        n_inputs,
@@ -94,12 +93,12 @@ void       ane_test_assert_spec   (AneTensor    *t,
                                    AneDType      dtype,
                                    const gint64 *shape,
                                    guint         rank);
-/* Asserts *error is ANE_ERROR/code and its message contains every substring (NULL-terminated), then clears it. */
+/* Asserts *error is ANE_ERROR/code and mentions every substring (NULL-terminated), then clears it. */
 void       ane_test_assert_error  (GError      **error,
                                    AneError      code,
                                    const char   *first_substring,
                                    ...) G_GNUC_NULL_TERMINATED;
-/* Asserts a failed build: result is NULL, then as ane_test_assert_error (op and every substring mentioned). */
+/* Asserts a failed build: result NULL, then ane_test_assert_error with op and the substrings. */
 void       ane_test_assert_build_error (AneTensor   *result,
                                         GError     **error,
                                         AneError     code,

@@ -15,30 +15,6 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-static char *
-make_tmp_dir (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("ane-graph-io-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-remove_tmp_dir (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *file = g_build_filename (path, name, NULL);
-      g_unlink (file);
-    }
-  g_rmdir (path);
-}
-
 static guint
 count_files (const char *path)
 {
@@ -48,38 +24,6 @@ count_files (const char *path)
   while (dir != NULL && g_dir_read_name (dir) != NULL)
     n++;
   return n;
-}
-
-static void
-write_file (const char *path,
-            const void *data,
-            gsize       n)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, data, (gssize) n, &error);
-  g_assert_no_error (error);
-}
-
-/* Asserts error has the domain/code and its message contains every string. */
-static void
-assert_error_mentions (const GError *error,
-                       AneError      code,
-                       const char   *first,
-                       ...)
-{
-  va_list args;
-
-  g_assert_nonnull (error);
-  if (error->domain != ANE_ERROR || error->code != (int) code)
-    g_error ("expected ANE_ERROR code %d, got %s %d: %s", code,
-             g_quark_to_string (error->domain), error->code, error->message);
-  va_start (args, first);
-  for (const char *s = first; s != NULL; s = va_arg (args, const char *))
-    if (strstr (error->message, s) == NULL)
-      g_error ("error message \"%s\" does not mention \"%s\"", error->message, s);
-  va_end (args);
-  g_test_message ("error as expected: %s", error->message);
 }
 
 /* A tensor of GGUF blocks with a sane fp16 scale and pseudo-random quants. */
@@ -554,7 +498,7 @@ test_catalog_coverage (void)
 static void
 test_round_trip_all_ops (void)
 {
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-graph-io-XXXXXX");
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(AneGraph) loaded = NULL;
   g_autoptr(AneTensor) x = NULL;
@@ -583,7 +527,7 @@ test_round_trip_all_ops (void)
     }
   else
     g_test_message ("not comparing outputs: %u ops missing", missing);
-  remove_tmp_dir (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* --- a small graph that always runs ------------------------------------------ */
@@ -621,7 +565,7 @@ test_round_trip_small (void)
 {
   static const gint64 s24[] = { 2, 4 }, s4[] = { 4 };
   static const float xv[] = { 1, -2, 3, -4, 0.5f, 0, -0.5f, 2 }, sv[] = { 1, 2, -1, 0.5f };
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-graph-io-XXXXXX");
   g_autoptr(AneGraph) g = build_small_graph ();
   g_autoptr(AneGraph) loaded = save_and_load (g, dir);
   g_autoptr(AneTensor) x = ane_test_tensor_f32 ("x", s24, 2, xv);
@@ -655,7 +599,7 @@ test_round_trip_small (void)
   }
   /* Only the two files remain: the temporary files were renamed away. */
   g_assert_cmpuint (count_files (dir), ==, 2);
-  remove_tmp_dir (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* The documented layout, to the byte: a format change must be deliberate. */
@@ -909,7 +853,7 @@ test_json_error (gconstpointer data)
   g_autoptr(AneGraph) g = ane_graph_new_from_json (c->doc, NULL, &error);
 
   g_assert_null (g);
-  assert_error_mentions (error, c->code, "graph JSON:", c->mentions[0], c->mentions[1], c->mentions[2], NULL);
+  ane_test_assert_error (&error, c->code, "graph JSON:", c->mentions[0], c->mentions[1], c->mentions[2], NULL);
 }
 
 /* A valid base document parses, so the error cases fail for their reason. */
@@ -1012,7 +956,7 @@ static void
 test_st_error (gconstpointer data)
 {
   const StErrorCase *c = data;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-graph-io-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "w.safetensors", NULL);
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
@@ -1027,12 +971,11 @@ test_st_error (gconstpointer data)
     size = 0;
   else if (c->truncate_to != 0)
     size = c->truncate_to;
-  write_file (path, raw, size);
+  ane_test_write_file (path, raw, size);
 
   st = ane_safetensors_open (path, &error);
   g_assert_null (st);
-  assert_error_mentions (error, ANE_ERROR_PARSE, path, c->mentions[0], c->mentions[1], c->mentions[2], NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_PARSE, path, c->mentions[0], c->mentions[1], c->mentions[2], NULL);
 
   /* Through the graph loader: the message names the graph file too. */
   {
@@ -1042,12 +985,12 @@ test_st_error (gconstpointer data)
       "{\"op\":\"param\",\"name\":\"c\",\"dtype\":\"float32\",\"shape\":[2]}],\"outputs\":[]}";
     g_autoptr(AneGraph) g = NULL;
 
-    write_file (json_path, doc, strlen (doc));
+    ane_test_write_file (json_path, doc, strlen (doc));
     g = ane_graph_load (json_path, &error);
     g_assert_null (g);
-    assert_error_mentions (error, ANE_ERROR_PARSE, json_path, path, c->mentions[0], NULL);
+    ane_test_assert_error (&error, ANE_ERROR_PARSE, json_path, path, c->mentions[0], NULL);
   }
-  remove_tmp_dir (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* The example of safetensors' own documentation (tensor.rs, deserialize()),
@@ -1077,7 +1020,7 @@ test_st_reference_example (void)
   g_assert_true (g_bytes_get_data (ane_tensor_get_data (t), NULL) == (gconstpointer) (file + 8 + 60));
 
   g_assert_null (ane_safetensors_get_tensor (st, "nope", &error));
-  assert_error_mentions (error, ANE_ERROR_NOT_FOUND, "example", "'nope'", NULL);
+  ane_test_assert_error (&error, ANE_ERROR_NOT_FOUND, "example", "'nope'", NULL);
 }
 
 typedef struct {
@@ -1108,7 +1051,7 @@ test_st_write_read (void)
   static const char *const dtype_strings[] = {
     "U8", "F16", "Q4_0", "F32", "BOOL", "I64", "BF16", "I8", "I16", "I32", "Q6_K", "F32", "F32",
   };
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-graph-io-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "t.safetensors", NULL);
   g_autoptr(GPtrArray) tensors = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
@@ -1223,14 +1166,14 @@ test_st_write_read (void)
     g_assert_no_error (error);
     assert_tensors_identical (t, g_ptr_array_index (tensors, 3));
   }
-  remove_tmp_dir (dir);
+  ane_test_remove_tree (dir);
 }
 
 static void
 test_st_write_errors (void)
 {
   static const gint64 s[] = { 2 };
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-graph-io-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "t.safetensors", NULL);
   g_autofree char *bad_path = g_build_filename (dir, "missing-dir", "t.safetensors", NULL);
   g_autoptr(GError) error = NULL;
@@ -1241,18 +1184,15 @@ test_st_write_errors (void)
   AneTensor *dup[] = { a, a2 }, *reserved[] = { meta }, *nodata[] = { symbolic };
 
   g_assert_false (ane_safetensors_write (path, dup, 2, NULL, &error));
-  assert_error_mentions (error, ANE_ERROR_INVALID_ARGUMENT, "'a'", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_INVALID_ARGUMENT, "'a'", NULL);
   g_assert_false (ane_safetensors_write (path, reserved, 1, NULL, &error));
-  assert_error_mentions (error, ANE_ERROR_INVALID_ARGUMENT, "'__metadata__'", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_INVALID_ARGUMENT, "'__metadata__'", NULL);
   g_assert_false (ane_safetensors_write (path, nodata, 1, NULL, &error));
-  assert_error_mentions (error, ANE_ERROR_INVALID_ARGUMENT, "'sym'", "no data", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_INVALID_ARGUMENT, "'sym'", "no data", NULL);
   g_assert_false (ane_safetensors_write (bad_path, dup, 1, NULL, &error));
-  assert_error_mentions (error, ANE_ERROR_IO, bad_path, NULL);
+  ane_test_assert_error (&error, ANE_ERROR_IO, bad_path, NULL);
   g_assert_cmpuint (count_files (dir), ==, 0);
-  remove_tmp_dir (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* --- files: naming, missing and mismatched weights --------------------------- */
@@ -1260,7 +1200,7 @@ test_st_write_errors (void)
 static void
 test_save_paths (void)
 {
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-graph-io-XXXXXX");
   g_autofree char *json = g_build_filename (dir, "model.json", NULL);
   g_autofree char *other = g_build_filename (dir, "model.graph", NULL);
   g_autofree char *weights = g_build_filename (dir, "model.safetensors", NULL);
@@ -1288,19 +1228,18 @@ test_save_paths (void)
   g_assert_cmpuint (count_files (dir), ==, 4);
 
   g_assert_false (ane_graph_save (g, missing, &error));
-  assert_error_mentions (error, ANE_ERROR_IO, "g.safetensors", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_IO, "g.safetensors", NULL);
   g_assert_cmpuint (count_files (dir), ==, 4);
 
   g_assert_null (ane_graph_load (missing, &error));
-  assert_error_mentions (error, ANE_ERROR_IO, "g.json", NULL);
-  remove_tmp_dir (dir);
+  ane_test_assert_error (&error, ANE_ERROR_IO, "g.json", NULL);
+  ane_test_remove_tree (dir);
 }
 
 static void
 test_load_weights_errors (void)
 {
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-graph-io-XXXXXX");
   g_autofree char *json = g_build_filename (dir, "g.json", NULL);
   g_autofree char *weights = g_build_filename (dir, "g.safetensors", NULL);
   g_autoptr(AneGraph) g = build_small_graph ();
@@ -1322,22 +1261,19 @@ test_load_weights_errors (void)
     /* the graph has a const (0.5): without weights it cannot load */
     without = ane_graph_new_from_json (text, NULL, &error);
     g_assert_null (without);
-    assert_error_mentions (error, ANE_ERROR_NOT_FOUND, "graph JSON", "no weights file", NULL);
-    g_clear_error (&error);
+    ane_test_assert_error (&error, ANE_ERROR_NOT_FOUND, "graph JSON", "no weights file", NULL);
   }
 
   /* Missing weights file. */
   g_assert_cmpint (g_unlink (weights), ==, 0);
   g_assert_null (ane_graph_load (json, &error));
-  assert_error_mentions (error, ANE_ERROR_IO, json, "g.safetensors", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_IO, json, "g.safetensors", NULL);
 
   /* A weights file without the const's tensor. */
   ane_safetensors_write (weights, NULL, 0, NULL, &error);
   g_assert_no_error (error);
   g_assert_null (ane_graph_load (json, &error));
-  assert_error_mentions (error, ANE_ERROR_NOT_FOUND, json, weights, "'const'", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_NOT_FOUND, json, weights, "'const'", NULL);
 
   /* A weights file whose tensors disagree with the declared specs. */
   {
@@ -1350,14 +1286,12 @@ test_load_weights_errors (void)
     ane_safetensors_write (weights, bad_shape, 2, NULL, &error);
     g_assert_no_error (error);
     g_assert_null (ane_graph_load (json, &error));
-    assert_error_mentions (error, ANE_ERROR_SHAPE, json, "'bias'", "float32[3]", NULL);
-    g_clear_error (&error);
+    ane_test_assert_error (&error, ANE_ERROR_SHAPE, json, "'bias'", "float32[3]", NULL);
 
     ane_safetensors_write (weights, bad_dtype, 1, NULL, &error);
     g_assert_no_error (error);
     g_assert_null (ane_graph_load (json, &error));
-    assert_error_mentions (error, ANE_ERROR_DTYPE, json, "'const'", "float16", NULL);
-    g_clear_error (&error);
+    ane_test_assert_error (&error, ANE_ERROR_DTYPE, json, "'const'", "float16", NULL);
   }
 
   /* Extra tensors are fine (several graphs may share one weights file). */
@@ -1375,7 +1309,7 @@ test_load_weights_errors (void)
     /* bias is not in the file: loaded unbound */
     g_assert_null (ane_graph_find_node (back, "bias")->value);
   }
-  remove_tmp_dir (dir);
+  ane_test_remove_tree (dir);
 }
 
 int

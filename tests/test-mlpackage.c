@@ -174,35 +174,6 @@ copy_tree (const char *src,
     }
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir && (name = g_dir_read_name (dir)))
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static char *
-make_tmp_dir (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("ane-mlpackage-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
 /* A private copy of a conformance case: <tmp>/model.mlpackage. */
 static char *
 copy_case (const char *name,
@@ -211,7 +182,7 @@ copy_case (const char *name,
   g_autofree char *src = case_path (name);
   char *dst;
 
-  *tmp_dir = make_tmp_dir ();
+  *tmp_dir = ane_test_make_tmp_dir ("ane-mlpackage-XXXXXX");
   dst = g_build_filename (*tmp_dir, "model.mlpackage", NULL);
   copy_tree (src, dst);
   return dst;
@@ -227,17 +198,6 @@ read_bytes (const char *path)
   g_file_get_contents (path, &contents, &len, &error);
   g_assert_no_error (error);
   return g_bytes_new_take (contents, len);
-}
-
-static void
-write_bytes (const char *path,
-             const void *data,
-             gsize       len)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, data, (gssize) len, &error);
-  g_assert_no_error (error);
 }
 
 static void
@@ -431,7 +391,7 @@ test_conformance_case (gconstpointer data)
   check_case (pkg, c);
 
   /* Save and load again: the same package, and the same bytes. */
-  tmp = make_tmp_dir ();
+  tmp = ane_test_make_tmp_dir ("ane-mlpackage-XXXXXX");
   saved = g_build_filename (tmp, "copy.mlpackage", NULL);
   g_assert_true (ane_package_save (pkg, saved, FALSE, &error));
   g_assert_no_error (error);
@@ -453,7 +413,7 @@ test_conformance_case (gconstpointer data)
     if (c->has_weights)
       assert_same_file (w1, w2);
   }
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 /* multifunction: two functions share two blobs; weight bytes count each
@@ -515,7 +475,7 @@ patch_file (const char *path,
 
   g_assert_cmpuint (offset + len, <=, size);
   memcpy (buf + offset, data, len);
-  write_bytes (path, buf, size);
+  ane_test_write_file (path, buf, size);
   g_free (buf);
 }
 
@@ -591,7 +551,7 @@ corrupt_manifest_json (const char *package)
 {
   g_autofree char *path = g_build_filename (package, "Manifest.json", NULL);
 
-  write_bytes (path, "{\n    \"fileFormatVersion\": \"1.0.0\",\n    \"itemInfo", 48);
+  ane_test_write_file (path, "{\n    \"fileFormatVersion\": \"1.0.0\",\n    \"itemInfo", 48);
 }
 
 static void
@@ -683,7 +643,7 @@ corrupt_missing_item (const char *package)
 {
   g_autofree char *weights = g_build_filename (package, "Data", "com.apple.CoreML", "weights", NULL);
 
-  remove_tree (weights);
+  ane_test_remove_tree (weights);
 }
 
 static void
@@ -692,7 +652,7 @@ corrupt_truncated_model (const char *package)
   g_autofree char *path = model_file (package);
   g_autoptr(GBytes) bytes = read_bytes (path);
 
-  write_bytes (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) / 2);
+  ane_test_write_file (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) / 2);
 }
 
 static void
@@ -701,7 +661,7 @@ corrupt_empty_model (const char *package)
   g_autofree char *path = model_file (package);
 
   /* A valid message (specificationVersion 7) with no ML program. */
-  write_bytes (path, "\x08\x07", 2);
+  ane_test_write_file (path, "\x08\x07", 2);
 }
 
 static void
@@ -759,7 +719,7 @@ rewrite_blob_ref (const char *package,
   buf = g_malloc (size);
   core_ml__specification__model__pack (model, buf);
   core_ml__specification__model__free_unpacked (model, NULL);
-  write_bytes (path, buf, size);
+  ane_test_write_file (path, buf, size);
 }
 
 static void
@@ -841,7 +801,7 @@ corrupt_truncated_weights (const char *package)
   g_autofree char *path = weight_file (package);
   g_autoptr(GBytes) bytes = read_bytes (path);
 
-  write_bytes (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) - 100);
+  ane_test_write_file (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) - 100);
 }
 
 static const BadCase bad_cases[] = {
@@ -896,7 +856,7 @@ test_bad_package (gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (bc->needles) && bc->needles[i]; i++)
     if (strstr (error->message, bc->needles[i]) == NULL)
       g_error ("'%s' is not in the message: %s", bc->needles[i], error->message);
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 static void
@@ -925,7 +885,7 @@ test_empty_weights_dir (void)
   pkg = ane_package_load (path, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (ane_package_get_weight_bytes (pkg), ==, 0);
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 /* ---- unknown fields ------------------------------------------------------ */
@@ -988,7 +948,7 @@ test_unknown_fields (void)
   core_ml__specification__model__pack (model, buf);
   core_ml__specification__model__free_unpacked (model, NULL);
   memcpy (buf + size, tail, sizeof tail);
-  write_bytes (mpath, buf, size + sizeof tail);
+  ane_test_write_file (mpath, buf, size + sizeof tail);
 
   pkg = ane_package_load (path, &error);
   g_assert_no_error (error);
@@ -1016,7 +976,7 @@ test_unknown_fields (void)
   g_assert_cmpint (u->wire_type, ==, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
   g_assert_cmpmem (u->data, u->len, "\005hello", 6);
   core_ml__specification__model__free_unpacked (model, NULL);
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 /* ---- saving ------------------------------------------------------------- */
@@ -1027,7 +987,7 @@ test_save_no_overwrite (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *src = case_path ("mlp_fp32");
   g_autoptr(AnePackage) pkg = ane_package_load (src, &error);
-  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *tmp = ane_test_make_tmp_dir ("ane-mlpackage-XXXXXX");
   g_autofree char *dst = g_build_filename (tmp, "out.mlpackage", NULL);
   g_autofree char *marker = g_build_filename (dst, "keep.txt", NULL);
   g_autofree char *listing = NULL;
@@ -1035,7 +995,7 @@ test_save_no_overwrite (void)
 
   g_assert_no_error (error);
   g_assert_cmpint (g_mkdir (dst, 0755), ==, 0);
-  write_bytes (marker, "original", 8);
+  ane_test_write_file (marker, "original", 8);
 
   g_assert_false (ane_package_save (pkg, dst, FALSE, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_IO);
@@ -1049,7 +1009,7 @@ test_save_no_overwrite (void)
   g_free (listing);
   listing = list_dir (tmp);
   g_assert_cmpstr (listing, ==, "out.mlpackage");   /* no temporary left */
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 static void
@@ -1058,7 +1018,7 @@ test_save_overwrite (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *src = case_path ("mlp_fp32");
   g_autoptr(AnePackage) pkg = ane_package_load (src, &error);
-  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *tmp = ane_test_make_tmp_dir ("ane-mlpackage-XXXXXX");
   g_autofree char *dst = g_build_filename (tmp, "out.mlpackage", NULL);
   g_autofree char *marker = g_build_filename (dst, "keep.txt", NULL);
   g_autofree char *listing = NULL;
@@ -1066,7 +1026,7 @@ test_save_overwrite (void)
 
   g_assert_no_error (error);
   g_assert_cmpint (g_mkdir (dst, 0755), ==, 0);
-  write_bytes (marker, "original", 8);
+  ane_test_write_file (marker, "original", 8);
 
   g_assert_true (ane_package_save (pkg, dst, TRUE, &error));
   g_assert_no_error (error);
@@ -1082,8 +1042,8 @@ test_save_overwrite (void)
 
   /* And over a plain file. */
   g_clear_object (&again);
-  remove_tree (dst);
-  write_bytes (dst, "not a package", 13);
+  ane_test_remove_tree (dst);
+  ane_test_write_file (dst, "not a package", 13);
   g_assert_false (ane_package_save (pkg, dst, FALSE, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_IO);
   g_clear_error (&error);
@@ -1094,7 +1054,7 @@ test_save_overwrite (void)
   g_free (listing);
   listing = list_dir (tmp);
   g_assert_cmpstr (listing, ==, "out.mlpackage");
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 /* Saving a package over its own directory: the new bundle is built from the
@@ -1124,7 +1084,7 @@ test_save_over_itself (void)
                                  64, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (blob), ==, 64 * 64 * 4);
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 /* A failure half-way (an item vanished after loading) leaves nothing. */
@@ -1136,12 +1096,12 @@ test_save_error_cleanup (void)
   g_autofree char *path = copy_case ("mlp_fp32", &tmp);
   g_autoptr(AnePackage) pkg = ane_package_load (path, &error);
   g_autofree char *weights = g_build_filename (path, "Data", "com.apple.CoreML", "weights", NULL);
-  g_autofree char *out_dir = make_tmp_dir ();
+  g_autofree char *out_dir = ane_test_make_tmp_dir ("ane-mlpackage-XXXXXX");
   g_autofree char *dst = g_build_filename (out_dir, "out.mlpackage", NULL);
   g_autofree char *listing = NULL;
 
   g_assert_no_error (error);
-  remove_tree (weights);
+  ane_test_remove_tree (weights);
   g_assert_false (ane_package_save (pkg, dst, FALSE, &error));
   g_assert_nonnull (error);
   g_assert_true (error->domain == ANE_ERROR);
@@ -1154,8 +1114,8 @@ test_save_error_cleanup (void)
   /* The parent must exist. */
   g_assert_false (ane_package_save (pkg, "/nonexistent/dir/out.mlpackage", FALSE, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);
-  remove_tree (tmp);
-  remove_tree (out_dir);
+  ane_test_remove_tree (tmp);
+  ane_test_remove_tree (out_dir);
 }
 
 static void
@@ -1173,7 +1133,7 @@ test_async (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *src = case_path ("multifunction");
-  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *tmp = ane_test_make_tmp_dir ("ane-mlpackage-XXXXXX");
   g_autofree char *dst = g_build_filename (tmp, "async.mlpackage", NULL);
   g_autoptr(AnePackage) pkg = NULL;
   g_autoptr(AnePackage) again = NULL;
@@ -1202,7 +1162,7 @@ test_async (void)
   g_assert_null (ane_package_load_finish (result, &error));
   g_clear_object (&result);
   g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 /* ---- private API the writer and the interpreter build on ---------------- */
@@ -1287,7 +1247,7 @@ test_private_staging (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *src = case_path ("mlp_fp32");
   g_autoptr(AnePackage) pkg = ane_package_load (src, &error);
-  g_autofree char *tmp = make_tmp_dir ();
+  g_autofree char *tmp = ane_test_make_tmp_dir ("ane-mlpackage-XXXXXX");
   g_autofree char *dst = g_build_filename (tmp, "staged.mlpackage", NULL);
   g_autoptr(AneMLPackageStaging) staging = NULL;
   g_autoptr(JsonNode) manifest = ane_mlpackage_manifest_new_default ();
@@ -1325,7 +1285,7 @@ test_private_staging (void)
   g_clear_pointer (&staging, ane_mlpackage_staging_free);
   listing = list_dir (tmp);
   g_assert_cmpstr (listing, ==, "staged.mlpackage");
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 int

@@ -15,41 +15,6 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-/* Asserts error has the given code and its message contains every string. */
-static void
-assert_error_mentions (const GError *error,
-                       AneError      code,
-                       const char   *first,
-                       ...)
-{
-  va_list args;
-
-  g_assert_error (error, ANE_ERROR, (gint) code);
-  va_start (args, first);
-  for (const char *s = first; s != NULL; s = va_arg (args, const char *))
-    if (strstr (error->message, s) == NULL)
-      g_error ("error message '%s' does not mention '%s'", error->message, s);
-  va_end (args);
-}
-
-/* Runs a graph on the reference backend expecting it to fail; returns the error. */
-static GError *
-run_expect_error (AneGraph   *graph,
-                  AneTensor **inputs,
-                  guint       n_inputs)
-{
-  g_autoptr(AneExecutable) exe = ane_executable_new (graph, ANE_BACKEND_REFERENCE);
-  g_autoptr(GPtrArray) out = NULL;
-  GError *error = NULL;
-
-  ane_executable_compile (exe, NULL, &error);
-  g_assert_no_error (error);
-  out = ane_executable_run (exe, inputs, n_inputs, NULL, &error);
-  g_assert_null (out);
-  g_assert_nonnull (error);
-  return error;
-}
-
 static AneTensor *
 int_tensor (const char   *name,
             const gint64 *shape,
@@ -130,38 +95,32 @@ test_matmul_errors (void)
   /* K = 3 vs 4 */
   y = ane_graph_matmul (g, a, b, FALSE, FALSE, &error);
   g_assert_null (y);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "matmul", "'a'", "'b'", "float32[2,3]", "float32[4,5]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "matmul", "'a'", "'b'", "float32[2,3]", "float32[4,5]", NULL);
 
   /* transpose_b makes [4,5] contract over 5 */
   y = ane_graph_matmul (g, a, b, FALSE, TRUE, &error);
   g_assert_null (y);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "matmul", "transposed", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "matmul", "transposed", NULL);
 
   /* batch dims 2 vs 3 */
   y = ane_graph_matmul (g, c, d, FALSE, FALSE, &error);
   g_assert_null (y);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "matmul", "batch", "float32[2,3,4]", "float32[3,4,3]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "matmul", "batch", "float32[2,3,4]", "float32[3,4,3]", NULL);
 
   /* dtypes must agree */
   y = ane_graph_matmul (g, v, h, FALSE, FALSE, &error);
   g_assert_null (y);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "matmul", "float16[3]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "matmul", "float16[3]", NULL);
 
   /* float only */
   y = ane_graph_matmul (g, i, i, FALSE, FALSE, &error);
   g_assert_null (y);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "matmul", "'a'", "int32[3]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "matmul", "'a'", "int32[3]", NULL);
 
   /* scalars are not matrices */
   y = ane_graph_matmul (g, scalar, v, FALSE, FALSE, &error);
   g_assert_null (y);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "matmul", "'a'", "float32[]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "matmul", "'a'", "float32[]", NULL);
 }
 
 /* --- matmul: numbers ----------------------------------------------------- */
@@ -367,33 +326,27 @@ test_lora_matmul_shapes (void)
 
   bad = ane_graph_lora_matmul (g, x, wbad, la, lb, 1.0, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "lora_matmul", "'w'", "float32[3,6]", "float32[5,4]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "lora_matmul", "'w'", "float32[3,6]", "float32[5,4]", NULL);
 
   bad = ane_graph_lora_matmul (g, x, w, labad, lb, 1.0, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "lora_matmul", "'lora_a'", "float32[3,2]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "lora_matmul", "'lora_a'", "float32[3,2]", NULL);
 
   bad = ane_graph_lora_matmul (g, x, w, la, lbbad, 1.0, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "lora_matmul", "'lora_b'", "float32[3,6]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "lora_matmul", "'lora_b'", "float32[3,6]", NULL);
 
   bad = ane_graph_lora_matmul (g, x, w, la, lbbad2, 1.0, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "lora_matmul", "'lora_b'", "float32[2,5]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "lora_matmul", "'lora_b'", "float32[2,5]", NULL);
 
   bad = ane_graph_lora_matmul (g, x, wr3, la, lb, 1.0, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "lora_matmul", "'w'", "float32[1,4,6]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "lora_matmul", "'w'", "float32[1,4,6]", NULL);
 
   bad = ane_graph_lora_matmul (g, x, w, lah, lb, 1.0, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "lora_matmul", "'lora_a'", "float16[4,2]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "lora_matmul", "'lora_a'", "float16[4,2]", NULL);
 }
 
 /* --- grouped_matmul ------------------------------------------------------ */
@@ -477,9 +430,8 @@ test_grouped_matmul_bad_id (void)
       g_assert_no_error (error);
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      error = run_expect_error (g, inputs, 3);
-      assert_error_mentions (error, ANE_ERROR_INVALID_ARGUMENT, "grouped_matmul", "expert_ids",
-                             c == 0 ? "expert_ids[1] = 2" : "expert_ids[0] = -1", "[0, 2)", NULL);
+      ane_test_run_expect_error (g, inputs, 3, ANE_ERROR_INVALID_ARGUMENT, "grouped_matmul", "expert_ids",
+                                 c == 0 ? "expert_ids[1] = 2" : "expert_ids[0] = -1", "[0, 2)", NULL);
     }
 }
 
@@ -506,30 +458,25 @@ test_grouped_matmul_errors (void)
   /* ids must be integers */
   bad = ane_graph_grouped_matmul (g, x, e, fids, FALSE, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "grouped_matmul", "'expert_ids'", "float32[3]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "grouped_matmul", "'expert_ids'", "float32[3]", NULL);
 
   /* ids shape must equal x's without K */
   bad = ane_graph_grouped_matmul (g, x, e, ids2, FALSE, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "grouped_matmul", "'expert_ids'", "int32[3,1]", "float32[3,2]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "grouped_matmul", "'expert_ids'", "int32[3,1]", "float32[3,2]", NULL);
   bad = ane_graph_grouped_matmul (g, x, e, ids4, FALSE, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "grouped_matmul", "'expert_ids'", "int32[4]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "grouped_matmul", "'expert_ids'", "int32[4]", NULL);
 
   /* with transpose_b the experts [4,2,5] would need K = 5 */
   bad = ane_graph_grouped_matmul (g, x, e, ids, TRUE, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "grouped_matmul", "'experts'", "float32[4,2,5]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "grouped_matmul", "'experts'", "float32[4,2,5]", NULL);
 
   /* experts must be rank 3 */
   bad = ane_graph_grouped_matmul (g, x, e_2d, ids, FALSE, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "grouped_matmul", "'experts'", "float32[2,5]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "grouped_matmul", "'experts'", "float32[2,5]", NULL);
 }
 
 /* --- GGUF blocks: independent per-element formulas ------------------------ */
@@ -825,8 +772,7 @@ test_dequant_blocks_errors (void)
 
   /* 64 elements need two blocks */
   g_assert_false (ane_dequant_blocks (ANE_DTYPE_Q8_0, block, sizeof block, 64, out, &error));
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "68", "34", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "68", "34", NULL);
   /* not a whole number of blocks */
   g_assert_false (ane_dequant_blocks (ANE_DTYPE_Q8_0, block, sizeof block, 16, out, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_SHAPE);
@@ -876,24 +822,20 @@ test_dequant_moe_weights_errors (void)
 
   bad = ane_graph_dequant_moe_weights (g, f, ANE_DTYPE_FLOAT32, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "dequant_moe_weights", "'experts'", "float32[2,32]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "dequant_moe_weights", "'experts'", "float32[2,32]", NULL);
 
   bad = ane_graph_dequant_moe_weights (g, q1, ANE_DTYPE_FLOAT32, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "dequant_moe_weights", "'experts'", "q8_0[32]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "dequant_moe_weights", "'experts'", "q8_0[32]", NULL);
 
   bad = ane_graph_dequant_moe_weights (g, q, ANE_DTYPE_INT32, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "dequant_moe_weights", "int32", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "dequant_moe_weights", "int32", NULL);
 
   applied = ane_graph_apply (g, "dequant_moe_weights", &q, 1,
                              ane_attrs_new ("dtype", g_variant_new_string ("float99"), NULL), &error);
   g_assert_null (applied);
-  assert_error_mentions (error, ANE_ERROR_INVALID_ARGUMENT, "dequant_moe_weights", "float99", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_INVALID_ARGUMENT, "dequant_moe_weights", "float99", NULL);
 }
 
 /* --- dequant_matmul ------------------------------------------------------ */
@@ -981,23 +923,19 @@ test_dequant_matmul_errors (void)
 
   bad = ane_graph_dequant_matmul (g, x, wf, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "dequant_matmul", "'weight'", "float16[3,64]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "dequant_matmul", "'weight'", "float16[3,64]", NULL);
 
   bad = ane_graph_dequant_matmul (g, xi, w, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "dequant_matmul", "'x'", "int32[2,64]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "dequant_matmul", "'x'", "int32[2,64]", NULL);
 
   bad = ane_graph_dequant_matmul (g, x, wk, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "dequant_matmul", "'weight'", "q4_0[3,32]", "float16[2,64]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "dequant_matmul", "'weight'", "q4_0[3,32]", "float16[2,64]", NULL);
 
   bad = ane_graph_dequant_matmul (g, x, wr3, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "dequant_matmul", "'weight'", "q4_0[1,3,64]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "dequant_matmul", "'weight'", "q4_0[1,3,64]", NULL);
 }
 
 /* --- dequant_grouped_matmul ---------------------------------------------- */
@@ -1060,24 +998,20 @@ test_dequant_grouped_matmul_errors (void)
 
   bad = ane_graph_dequant_grouped_matmul (g, x, ef, ids, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "dequant_grouped_matmul", "'experts'", "float32[2,3,32]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "dequant_grouped_matmul", "'experts'", "float32[2,3,32]", NULL);
 
   bad = ane_graph_dequant_grouped_matmul (g, xk, e, ids, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "dequant_grouped_matmul", "'experts'", "q8_0[2,3,32]",
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "dequant_grouped_matmul", "'experts'", "q8_0[2,3,32]",
                          "float32[3,64]", NULL);
-  g_clear_error (&error);
 
   bad = ane_graph_dequant_grouped_matmul (g, x, e_2d, ids, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_SHAPE, "dequant_grouped_matmul", "'experts'", "q8_0[3,32]", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "dequant_grouped_matmul", "'experts'", "q8_0[3,32]", NULL);
 
   bad = ane_graph_dequant_grouped_matmul (g, x, e, fids, &error);
   g_assert_null (bad);
-  assert_error_mentions (error, ANE_ERROR_DTYPE, "dequant_grouped_matmul", "'expert_ids'", NULL);
-  g_clear_error (&error);
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "dequant_grouped_matmul", "'expert_ids'", NULL);
 }
 
 static void
@@ -1101,9 +1035,8 @@ test_dequant_grouped_matmul_bad_id (void)
   g_assert_no_error (error);
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
-  error = run_expect_error (g, inputs, 2);
-  assert_error_mentions (error, ANE_ERROR_INVALID_ARGUMENT, "dequant_grouped_matmul", "expert_ids[1] = 5",
-                         "[0, 2)", NULL);
+  ane_test_run_expect_error (g, inputs, 2, ANE_ERROR_INVALID_ARGUMENT, "dequant_grouped_matmul",
+                             "expert_ids[1] = 5", "[0, 2)", NULL);
 }
 
 int

@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <string.h>
 
 #include "ane-test-util.h"
 
@@ -567,7 +566,8 @@ test_conv_transpose_errors (void)
   ane_test_assert_build_error (y, &error, ANE_ERROR_SHAPE, "'weight'", "float32[2,2,3,3]", "float32[1,4,3,3]", NULL);
   /* output_padding 2 is not below stride 2 nor dilation 1 */
   y = conv_t (g, x, w, NULL, s2, NULL, NULL, op2, 1, &error);
-  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "conv_transpose_2d", "output_padding", "[2,0]", NULL);
+  ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT,
+                               "conv_transpose_2d", "output_padding", "[2,0]", NULL);
   y = ane_graph_conv_transpose_2d (g, x, w, NULL, NULL, 0, NULL, 0, NULL, 0, op3, 3, 1, &error);
   ane_test_assert_build_error (y, &error, ANE_ERROR_INVALID_ARGUMENT, "output_padding", "[0,0,0]", NULL);
   /* H' = 2 + 2 − 8 + 1 < 1 */
