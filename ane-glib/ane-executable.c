@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "ane-reference-private.h"
+#include "runtime/cpu/ane-cpu-backend-private.h"
 
 /**
  * AneExecutable:
@@ -39,6 +40,12 @@ struct _AneExecutable
   GHashTable *params;   /* name -> AneTensor */
   GHashTable *states;   /* name -> AneTensor */
   GMutex      lock;     /* serializes runs: states are shared */
+
+  AneTarget      target;      /* what the MIL backends lower for */
+  AnePrecision   precision;
+  gboolean       debug_nonfinite;
+  AneCpuBackend *cpu;         /* the prepared program (CPU backend) */
+  gboolean       cpu_stale;   /* a param changed since it was prepared */
 };
 
 G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
@@ -51,6 +58,7 @@ ane_executable_finalize (GObject *object)
   g_clear_object (&self->graph);
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->states, g_hash_table_unref);
+  g_clear_pointer (&self->cpu, ane_cpu_backend_free);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (ane_executable_parent_class)->finalize (object);
 }
@@ -67,6 +75,8 @@ ane_executable_init (AneExecutable *self)
   self->params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   g_mutex_init (&self->lock);
+  self->target = ANE_TARGET_IOS18;
+  self->precision = ANE_PRECISION_FLOAT16;
 }
 
 /**
@@ -153,6 +163,55 @@ backend_name (AneBackend backend)
 }
 
 /**
+ * ane_executable_set_target:
+ * @self: an executable, not yet compiled
+ * @target: the deployment target to lower for
+ *
+ * Sets the target the MIL backends (CPU, CoreML, ANE) lower the graph for;
+ * the default is %ANE_TARGET_IOS18. Takes effect at the next compile.
+ */
+void
+ane_executable_set_target (AneExecutable *self,
+                           AneTarget      target)
+{
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  self->target = target;
+}
+
+/**
+ * ane_executable_set_precision:
+ * @self: an executable, not yet compiled
+ * @precision: the compute precision
+ *
+ * Sets the float type the lowered program computes in; the default is
+ * %ANE_PRECISION_FLOAT16, as on the device. Takes effect at the next compile.
+ */
+void
+ane_executable_set_precision (AneExecutable *self,
+                              AnePrecision   precision)
+{
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  self->precision = precision;
+}
+
+/**
+ * ane_executable_set_debug_nonfinite:
+ * @self: an executable
+ * @enabled: whether to check
+ *
+ * When enabled, the CPU backend checks every operation's result and fails
+ * the run at the first one producing inf or NaN, naming it: the way to find
+ * where a float16 program overflows.
+ */
+void
+ane_executable_set_debug_nonfinite (AneExecutable *self,
+                                    gboolean       enabled)
+{
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  self->debug_nonfinite = enabled;
+}
+
+/**
  * ane_executable_compile:
  * @self: an executable
  * @cancellable: (nullable): a #GCancellable
@@ -173,14 +232,37 @@ ane_executable_compile (AneExecutable  *self,
     return FALSE;
   if (!ane_graph_validate (self->graph, error))
     return FALSE;
-  /* Only the reference evaluator exists so far; AUTO picks the best backend
-   * that this build has. */
+  /* AUTO picks the best backend this machine offers: off Apple platforms
+   * that is the interpreter of the lowered program. */
   if (self->backend == ANE_BACKEND_AUTO)
-    self->backend = ANE_BACKEND_REFERENCE;
-  if (self->backend != ANE_BACKEND_REFERENCE)
+    self->backend = ANE_BACKEND_CPU;
+  switch (self->backend)
     {
+    case ANE_BACKEND_REFERENCE:
+      break;
+    case ANE_BACKEND_CPU:
+      g_mutex_lock (&self->lock);
+      g_clear_pointer (&self->cpu, ane_cpu_backend_free);
+      {
+        g_autoptr(GError) local = NULL;
+
+        self->cpu = ane_cpu_backend_new_for_graph (self->graph, self->target, self->precision, self->params, &local);
+        self->cpu_stale = FALSE;
+        g_mutex_unlock (&self->lock);
+        /* Weights may be bound after compiling: the program lowered fine,
+         * only a param's bytes are missing, so prepare it at the first run. */
+        if (self->cpu == NULL && g_error_matches (local, ANE_ERROR, ANE_ERROR_MISSING_PARAM))
+          self->cpu_stale = TRUE;
+        else if (self->cpu == NULL)
+          {
+            g_propagate_error (error, g_steal_pointer (&local));
+            return FALSE;
+          }
+      }
+      break;
+    default:
       g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "backend '%s' is not available in this build (available: reference)",
+                   "backend '%s' is not available on this platform (available: reference, cpu)",
                    backend_name (self->backend));
       return FALSE;
     }
@@ -288,6 +370,9 @@ ane_executable_set_param (AneExecutable  *self,
     }
   g_mutex_lock (&self->lock);
   g_hash_table_replace (self->params, g_strdup (name), ane_tensor_rename (value, name));
+  /* The prepared program holds decoded weights: prepare it again before the
+   * next run (dynamic params need no such step, they are inputs). */
+  self->cpu_stale = self->cpu != NULL || self->cpu_stale;
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -343,6 +428,55 @@ match_inputs (AneExecutable  *self,
   return g_steal_pointer (&by_name);
 }
 
+/* Called with the lock held. States live in the graph's dtypes between runs;
+ * the program may hold them narrower (fp16) inside. */
+static GPtrArray *
+run_cpu (AneExecutable  *self,
+         GHashTable     *inputs,
+         GCancellable   *cancellable,
+         GError        **error)
+{
+  g_autoptr(GHashTable) states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  GHashTableIter iter;
+  gpointer key, value;
+  GPtrArray *outputs;
+
+  if (self->cpu_stale)
+    {
+      AneCpuBackend *fresh = ane_cpu_backend_new_for_graph (self->graph, self->target, self->precision,
+                                                            self->params, error);
+      if (fresh == NULL)
+        return NULL;
+      ane_cpu_backend_free (self->cpu);
+      self->cpu = fresh;
+      self->cpu_stale = FALSE;
+    }
+  g_hash_table_iter_init (&iter, self->states);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (states, g_strdup (key), g_object_ref (value));
+  outputs = ane_cpu_backend_run (self->cpu, inputs, states, self->debug_nonfinite, cancellable, error);
+  if (outputs == NULL)
+    return NULL;
+  g_hash_table_iter_init (&iter, states);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const AneNode *node = ane_graph_find_node (self->graph, key);
+      AneTensor *t = value;
+
+      if (node && ane_tensor_get_dtype (t) != node->outputs[0].dtype)
+        t = ane_tensor_convert (t, node->outputs[0].dtype, error);
+      else
+        t = g_object_ref (t);
+      if (t == NULL)
+        {
+          g_ptr_array_unref (outputs);
+          return NULL;
+        }
+      g_hash_table_replace (self->states, g_strdup (key), t);
+    }
+  return outputs;
+}
+
 /**
  * ane_executable_run:
  * @self: a compiled executable
@@ -378,7 +512,10 @@ ane_executable_run (AneExecutable  *self,
   if (by_name == NULL)
     return NULL;
   g_mutex_lock (&self->lock);
-  outputs = ane_reference_run (self->graph, self->params, by_name, self->states, cancellable, error);
+  if (self->backend == ANE_BACKEND_CPU)
+    outputs = run_cpu (self, by_name, cancellable, error);
+  else
+    outputs = ane_reference_run (self->graph, self->params, by_name, self->states, cancellable, error);
   g_mutex_unlock (&self->lock);
   return outputs;
 }

@@ -30,6 +30,15 @@ AneBackend     ane_executable_get_backend  (AneExecutable  *self);
 ANE_AVAILABLE_IN_ALL
 gboolean       ane_executable_is_compiled  (AneExecutable  *self);
 ANE_AVAILABLE_IN_ALL
+void           ane_executable_set_target   (AneExecutable  *self,
+                                            AneTarget       target);
+ANE_AVAILABLE_IN_ALL
+void           ane_executable_set_precision (AneExecutable *self,
+                                             AnePrecision   precision);
+ANE_AVAILABLE_IN_ALL
+void           ane_executable_set_debug_nonfinite (AneExecutable *self,
+                                                   gboolean       enabled);
+ANE_AVAILABLE_IN_ALL
 gboolean       ane_executable_compile      (AneExecutable  *self,
                                             GCancellable   *cancellable,
                                             GError        **error);

@@ -1,0 +1,327 @@
+/* runtime/cpu/ane-cpu-backend.c: the CPU backend behind AneExecutable
+ *
+ * For a graph: lower it (the same lowering that writes packages), keep the
+ * pending weight blobs, and prepare the program with a blob reader that
+ * converts each pending blob to its stored dtype exactly as the package
+ * writer would (fp16 rounding, GGUF dequantization), so the CPU runs what a
+ * package would hold.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ane-reference-private.h"
+#include "mil/ane-mil-builder-private.h"
+#include "mil/lower/ane-lower-private.h"
+#include "runtime/cpu/ane-cpu-backend-private.h"
+#include "runtime/cpu/ane-cpu-private.h"
+
+struct _AneCpuBackend
+{
+  AneMilProgram *owned_program;   /* lowered here, or NULL */
+  GPtrArray     *blobs;           /* AneMilPendingBlob*, for a lowered graph */
+  AneGraph      *graph;
+  GHashTable    *params;          /* name -> AneTensor (ref) */
+  AneCpuGetBlob  get_blob;
+  gpointer       blob_data;
+  GDestroyNotify blob_data_free;
+  AneCpuPlan    *plan;
+  /* graph interface dtypes per output (a lowered program's outputs already
+   * carry them; kept for programs from packages too) */
+};
+
+AneMilTarget ane_target_to_mil (AneTarget target);
+
+AneMilTarget
+ane_target_to_mil (AneTarget target)
+{
+  switch (target)
+    {
+    case ANE_TARGET_IOS15: case ANE_TARGET_MACOS12: return ANE_MIL_IOS15;
+    case ANE_TARGET_IOS16: case ANE_TARGET_MACOS13: return ANE_MIL_IOS16;
+    case ANE_TARGET_IOS17: case ANE_TARGET_MACOS14: return ANE_MIL_IOS17;
+    default:                                        return ANE_MIL_IOS18;
+    }
+}
+
+void
+ane_cpu_backend_free (AneCpuBackend *backend)
+{
+  if (backend == NULL)
+    return;
+  ane_cpu_plan_free (backend->plan);
+  if (backend->owned_program)
+    protobuf_c_message_free_unpacked (&backend->owned_program->base, NULL);
+  g_clear_pointer (&backend->blobs, g_ptr_array_unref);
+  g_clear_object (&backend->graph);
+  g_clear_pointer (&backend->params, g_hash_table_unref);
+  if (backend->blob_data_free)
+    backend->blob_data_free (backend->blob_data);
+  g_free (backend);
+}
+
+/* The bytes a pending blob will hold in weight.bin. */
+static GBytes *
+materialize (AneMilPendingBlob *blob,
+             GBytes            *src,
+             GError           **error)
+{
+  gsize n = (gsize) blob->n_elements;
+  gsize src_size = g_bytes_get_size (src);
+  const guint8 *data = g_bytes_get_data (src, NULL);
+  g_autofree double *tmp = NULL;
+  gpointer out;
+
+  if (blob->src_dtype == blob->dst_dtype)
+    return g_bytes_ref (src);
+  out = g_malloc (MAX (blob->size, 1));
+  if (blob->src_dtype == ANE_DTYPE_FLOAT32 && blob->dst_dtype == ANE_DTYPE_FLOAT16)
+    {
+      ane_f32_to_f16_bulk ((const float *) data, out, n);
+      return g_bytes_new_take (out, blob->size);
+    }
+  tmp = g_new (double, MAX (n, 1));
+  if (ane_dtype_is_block (blob->src_dtype))
+    {
+      if (!ane_dequant_blocks (blob->src_dtype, data, src_size, n, tmp, error))
+        {
+          g_free (out);
+          return NULL;
+        }
+    }
+  else
+    ane_dtype_decode (blob->src_dtype, data, n, tmp);
+  ane_dtype_encode (blob->dst_dtype, tmp, n, out);
+  return g_bytes_new_take (out, blob->size);
+}
+
+static GBytes *
+graph_blob (gpointer     user_data,
+            const char  *file_name,
+            guint64      offset,
+            GError     **error)
+{
+  AneCpuBackend *backend = user_data;
+
+  for (guint i = 0; i < backend->blobs->len; i++)
+    {
+      AneMilPendingBlob *blob = g_ptr_array_index (backend->blobs, i);
+      AneTensor *source;
+
+      if (blob->offset != offset)
+        continue;
+      if (blob->source == ANE_MIL_BLOB_FROM_BYTES)
+        return materialize (blob, blob->data, error);
+      source = backend->params ? g_hash_table_lookup (backend->params, blob->param) : NULL;
+      if (source == NULL)
+        {
+          const AneNode *node = ane_graph_find_node (backend->graph, blob->param);
+          source = node ? node->value : NULL;
+        }
+      if (source == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,
+                       "param '%s' has no value: bind one with ane_executable_set_param()", blob->param);
+          return NULL;
+        }
+      return materialize (blob, ane_tensor_get_data (source), error);
+    }
+  g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: no blob at offset %" G_GUINT64_FORMAT, file_name, offset);
+  return NULL;
+}
+
+static GBytes *
+plan_blob (gpointer     user_data,
+           const char  *file_name,
+           guint64      offset,
+           GError     **error)
+{
+  AneCpuBackend *backend = user_data;
+
+  return backend->get_blob (backend->blob_data, file_name, offset, error);
+}
+
+AneCpuBackend *
+ane_cpu_backend_new_for_graph (AneGraph      *graph,
+                               AneTarget      target,
+                               AnePrecision   precision,
+                               GHashTable    *params,
+                               GError       **error)
+{
+  g_autoptr(AneCpuBackend) backend = g_new0 (AneCpuBackend, 1);
+  guint64 weight_size;
+
+  backend->graph = g_object_ref (graph);
+  backend->params = params ? g_hash_table_ref (params) : NULL;
+  backend->owned_program = ane_lower_graph (graph, ane_target_to_mil (target),
+                                            precision == ANE_PRECISION_FLOAT32 ? ANE_DTYPE_FLOAT32 : ANE_DTYPE_FLOAT16,
+                                            &backend->blobs, &weight_size, error);
+  if (backend->owned_program == NULL)
+    return NULL;
+  backend->get_blob = graph_blob;
+  backend->blob_data = backend;
+  backend->plan = ane_cpu_plan_new (backend->owned_program, "main", plan_blob, backend, error);
+  if (backend->plan == NULL)
+    return NULL;
+  return g_steal_pointer (&backend);
+}
+
+AneCpuBackend *
+ane_cpu_backend_new_for_program (const AneMilProgram *program,
+                                 const char          *function,
+                                 AneCpuGetBlob        get_blob,
+                                 gpointer             blob_data,
+                                 GDestroyNotify       blob_data_free,
+                                 GError             **error)
+{
+  g_autoptr(AneCpuBackend) backend = g_new0 (AneCpuBackend, 1);
+
+  backend->get_blob = get_blob;
+  backend->blob_data = blob_data;
+  backend->blob_data_free = blob_data_free;
+  backend->plan = ane_cpu_plan_new (program, function, get_blob ? plan_blob : NULL, backend, error);
+  if (backend->plan == NULL)
+    return NULL;
+  return g_steal_pointer (&backend);
+}
+
+static GPtrArray *
+list_ports (AneCpuBackend *backend,
+            gboolean       inputs,
+            gboolean       states)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n = inputs ? ane_cpu_plan_n_inputs (backend->plan) : ane_cpu_plan_n_outputs (backend->plan);
+
+  for (guint i = 0; i < n; i++)
+    {
+      AneSpec spec;
+
+      if (inputs && ane_cpu_plan_input_is_state (backend->plan, i) != states)
+        continue;
+      if (inputs)
+        ane_cpu_plan_input_spec (backend->plan, i, &spec);
+      else
+        ane_cpu_plan_output_spec (backend->plan, i, &spec);
+      g_ptr_array_add (list, ane_tensor_new (inputs ? ane_cpu_plan_input_name (backend->plan, i)
+                                                    : ane_cpu_plan_output_name (backend->plan, i),
+                                             spec.dtype, spec.shape, spec.rank, NULL));
+    }
+  return list;
+}
+
+GPtrArray *ane_cpu_backend_list_inputs (AneCpuBackend *backend) { return list_ports (backend, TRUE, FALSE); }
+GPtrArray *ane_cpu_backend_list_states (AneCpuBackend *backend) { return list_ports (backend, TRUE, TRUE); }
+GPtrArray *ane_cpu_backend_list_outputs (AneCpuBackend *backend) { return list_ports (backend, FALSE, FALSE); }
+
+GPtrArray *
+ane_cpu_backend_run (AneCpuBackend *backend,
+                     GHashTable    *inputs,
+                     GHashTable    *states,
+                     gboolean       debug_nonfinite,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  AneCpuPlan *plan = backend->plan;
+  guint n_in = ane_cpu_plan_n_inputs (plan), n_out = ane_cpu_plan_n_outputs (plan);
+  g_autoptr(GPtrArray) in_values = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_cpu_value_free);
+  g_autoptr(GPtrArray) state_values = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_cpu_value_free);
+  g_autoptr(GPtrArray) state_names = g_ptr_array_new ();
+  g_autofree AneCpuValue **outs = g_new0 (AneCpuValue *, MAX (n_out, 1));
+  g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func (g_object_unref);
+  gboolean ok;
+
+  for (guint i = 0; i < n_in; i++)
+    {
+      const char *name = ane_cpu_plan_input_name (plan, i);
+      AneSpec spec;
+      AneCpuValue *v;
+
+      ane_cpu_plan_input_spec (plan, i, &spec);
+      if (ane_cpu_plan_input_is_state (plan, i))
+        {
+          AneTensor *t = states ? g_hash_table_lookup (states, name) : NULL;
+          v = t ? ane_cpu_value_from_tensor (t, error) : ane_cpu_value_new (spec.dtype, spec.shape, spec.rank);
+          if (v == NULL)
+            return NULL;
+          v->dtype = spec.dtype;   /* a float32 state tensor feeds an fp16 state as fp16 */
+          ane_cpu_value_round (v);
+          g_ptr_array_add (state_values, v);
+          g_ptr_array_add (state_names, (gpointer) name);
+          continue;
+        }
+      {
+        AneTensor *t = g_hash_table_lookup (inputs, name);
+        AneSpec have;
+
+        if (t == NULL && backend->graph != NULL)
+          {
+            /* a dynamic param: the executable's bound value, else the graph's */
+            const AneNode *node = ane_graph_find_node (backend->graph, name);
+            t = backend->params ? g_hash_table_lookup (backend->params, name) : NULL;
+            if (t == NULL && node && node->op->kind == ANE_OP_PARAM)
+              t = node->value;
+            if (t == NULL && node && node->op->kind == ANE_OP_PARAM)
+              {
+                g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,
+                             "param '%s' has no value: bind one with ane_executable_set_param()", name);
+                return NULL;
+              }
+          }
+        if (t == NULL)
+          {
+            g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run: input '%s' was not given", name);
+            return NULL;
+          }
+        ane_tensor_get_spec (t, &have);
+        if (have.rank != spec.rank || memcmp (have.shape, spec.shape, spec.rank * sizeof (gint64)) != 0)
+          {
+            char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
+            g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "run: input '%s' must be %s, got %s", name,
+                         ane_spec_format (&spec, a), ane_spec_format (&have, b));
+            return NULL;
+          }
+        v = ane_cpu_value_from_tensor (t, error);
+        if (v == NULL)
+          return NULL;
+        v->dtype = spec.dtype;
+        ane_cpu_value_round (v);
+        g_ptr_array_add (in_values, v);
+      }
+    }
+
+  ok = ane_cpu_plan_run (plan, (AneCpuValue * const *) in_values->pdata, (AneCpuValue **) state_values->pdata,
+                         outs, debug_nonfinite, cancellable, error);
+  for (guint i = 0; i < n_out; i++)
+    {
+      AneSpec spec;
+      AneTensor *t;
+
+      if (!ok || outs[i] == NULL)
+        {
+          ane_cpu_value_free (outs[i]);
+          continue;
+        }
+      ane_cpu_plan_output_spec (plan, i, &spec);
+      t = ane_cpu_value_to_tensor (outs[i], ane_cpu_plan_output_name (plan, i), spec.dtype, error);
+      ane_cpu_value_free (outs[i]);
+      if (t == NULL)
+        ok = FALSE;
+      else
+        g_ptr_array_add (results, t);
+    }
+  if (!ok)
+    return NULL;
+  for (guint i = 0; states && i < state_values->len; i++)
+    {
+      AneCpuValue *v = g_ptr_array_index (state_values, i);
+      AneTensor *t = ane_cpu_value_to_tensor (v, g_ptr_array_index (state_names, i), v->dtype, error);
+
+      if (t == NULL)
+        return NULL;
+      g_hash_table_replace (states, g_strdup (g_ptr_array_index (state_names, i)), t);
+    }
+  return g_steal_pointer (&results);
+}

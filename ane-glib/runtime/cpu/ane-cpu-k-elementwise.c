@@ -1,0 +1,277 @@
+/* runtime/cpu/ane-cpu-k-elementwise.c: elementwise MIL kernels
+ *
+ * Semantics from coremltools' op definitions and value inference
+ * (ops/defs/iOS15/elementwise_binary.py, elementwise_unary.py,
+ * activation.py, control_flow.py): numpy broadcasting; log and rsqrt add
+ * their epsilon before the function (log(x + eps), 1/sqrt(x + eps));
+ * floor_div floors; round is numpy's half-to-even.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "runtime/cpu/ane-cpu-kernels-private.h"
+
+static void
+store (AneCpuValue *v,
+       gsize        i,
+       double       x)
+{
+  if (v->f)
+    v->f[i] = (float) x;
+  else if (isnan (x))
+    v->i[i] = 0;
+  else
+    v->i[i] = (gint32) CLAMP (trunc (x), -2147483648.0, 2147483647.0);
+}
+
+/* --- binary ---------------------------------------------------------------- */
+
+typedef double (*BinaryFunc) (double a, double b);
+
+static double op_add (double a, double b) { return a + b; }
+static double op_sub (double a, double b) { return a - b; }
+static double op_mul (double a, double b) { return a * b; }
+static double op_real_div (double a, double b) { return a / b; }
+static double op_floor_div (double a, double b) { return b == 0.0 ? 0.0 : floor (a / b); }
+static double op_max (double a, double b) { return isnan (a) || isnan (b) ? NAN : fmax (a, b); }
+static double op_min (double a, double b) { return isnan (a) || isnan (b) ? NAN : fmin (a, b); }
+static double op_pow (double a, double b) { return pow (a, b); }
+static double op_mod (double a, double b) { return b == 0.0 ? NAN : a - floor (a / b) * b; }
+static double op_eq (double a, double b) { return a == b; }
+static double op_ne (double a, double b) { return a != b; }
+static double op_lt (double a, double b) { return a < b; }
+static double op_le (double a, double b) { return a <= b; }
+static double op_gt (double a, double b) { return a > b; }
+static double op_ge (double a, double b) { return a >= b; }
+static double op_and (double a, double b) { return a != 0 && b != 0; }
+static double op_or (double a, double b) { return a != 0 || b != 0; }
+static double op_xor (double a, double b) { return (a != 0) != (b != 0); }
+
+static gboolean
+run_binary (AneCpuCtx  *ctx,
+            BinaryFunc  func,
+            GError    **error)
+{
+  const AneCpuValue *x = ane_cpu_in (ctx, "x"), *y = ane_cpu_in (ctx, "y");
+  AneCpuValue *out = ane_cpu_out (ctx, 0);
+  gint64 coords[ANE_CPU_MAX_RANK];
+  gboolean same = x && y && x->n == out->n && y->n == out->n;
+
+  if (x == NULL || y == NULL)
+    return ane_cpu_fail (ctx, error, "needs parameters x and y");
+  if (x->rank > out->rank || y->rank > out->rank)
+    return ane_cpu_fail (ctx, error, "operands of rank %u and %u do not broadcast to rank %u",
+                         x->rank, y->rank, out->rank);
+  for (gsize i = 0; i < out->n; i++)
+    {
+      gsize xi = i, yi = i;
+
+      if (!same)
+        {
+          ane_cpu_unravel (i, out->shape, out->rank, coords);
+          xi = ane_cpu_broadcast_offset (x, coords, out->rank);
+          yi = ane_cpu_broadcast_offset (y, coords, out->rank);
+        }
+      store (out, i, func (ane_cpu_value_get (x, xi), ane_cpu_value_get (y, yi)));
+    }
+  return TRUE;
+}
+
+#define BINARY_KERNEL(name, func) \
+  static gboolean k_##name (AneCpuCtx *ctx, GError **error) { return run_binary (ctx, func, error); }
+
+BINARY_KERNEL (add, op_add)
+BINARY_KERNEL (sub, op_sub)
+BINARY_KERNEL (mul, op_mul)
+BINARY_KERNEL (real_div, op_real_div)
+BINARY_KERNEL (floor_div, op_floor_div)
+BINARY_KERNEL (maximum, op_max)
+BINARY_KERNEL (minimum, op_min)
+BINARY_KERNEL (pow, op_pow)
+BINARY_KERNEL (mod, op_mod)
+BINARY_KERNEL (equal, op_eq)
+BINARY_KERNEL (not_equal, op_ne)
+BINARY_KERNEL (less, op_lt)
+BINARY_KERNEL (less_equal, op_le)
+BINARY_KERNEL (greater, op_gt)
+BINARY_KERNEL (greater_equal, op_ge)
+BINARY_KERNEL (logical_and, op_and)
+BINARY_KERNEL (logical_or, op_or)
+BINARY_KERNEL (logical_xor, op_xor)
+
+/* --- unary ----------------------------------------------------------------- */
+
+typedef double (*UnaryFunc) (double x, double param);
+
+static double sigmoid (double x) { return 1.0 / (1.0 + exp (-x)); }
+static double u_relu (double x, double p) { return x > 0 ? x : (isnan (x) ? x : 0.0); }
+static double u_sigmoid (double x, double p) { return sigmoid (x); }
+static double u_tanh (double x, double p) { return tanh (x); }
+static double u_silu (double x, double p) { return x * sigmoid (x); }
+static double u_exp (double x, double p) { return exp (x); }
+static double u_exp2 (double x, double p) { return exp2 (x); }
+static double u_log (double x, double eps) { return log (x + eps); }
+static double u_sqrt (double x, double p) { return sqrt (x); }
+static double u_rsqrt (double x, double eps) { return 1.0 / sqrt (x + eps); }
+static double u_inverse (double x, double eps) { return 1.0 / (x + eps); }
+static double u_abs (double x, double p) { return fabs (x); }
+static double u_sin (double x, double p) { return sin (x); }
+static double u_cos (double x, double p) { return cos (x); }
+static double u_tan (double x, double p) { return tan (x); }
+static double u_atan (double x, double p) { return atan (x); }
+static double u_round (double x, double p) { return nearbyint (x); }
+static double u_floor (double x, double p) { return floor (x); }
+static double u_ceil (double x, double p) { return ceil (x); }
+static double u_sign (double x, double p) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
+static double u_square (double x, double p) { return x * x; }
+static double u_erf (double x, double p) { return erf (x); }
+static double u_not (double x, double p) { return x == 0; }
+static double u_identity (double x, double p) { return x; }
+/* softplus = log(1 + e^x), written so large x neither overflows nor loses bits */
+static double u_softplus (double x, double p) { return x > 0 ? x + log1p (exp (-x)) : log1p (exp (x)); }
+
+static gboolean
+run_unary (AneCpuCtx  *ctx,
+           UnaryFunc   func,
+           double      param,
+           GError    **error)
+{
+  const AneCpuValue *x = ane_cpu_in (ctx, "x");
+  AneCpuValue *out = ane_cpu_out (ctx, 0);
+
+  if (x == NULL || x->n != out->n)
+    return ane_cpu_fail (ctx, error, "x is missing or does not match the output's shape");
+  for (gsize i = 0; i < out->n; i++)
+    store (out, i, func (ane_cpu_value_get (x, i), param));
+  return TRUE;
+}
+
+#define UNARY_KERNEL(name, func) \
+  static gboolean k_##name (AneCpuCtx *ctx, GError **error) { return run_unary (ctx, func, 0.0, error); }
+
+UNARY_KERNEL (relu, u_relu)
+UNARY_KERNEL (sigmoid, u_sigmoid)
+UNARY_KERNEL (tanh, u_tanh)
+UNARY_KERNEL (silu, u_silu)
+UNARY_KERNEL (exp, u_exp)
+UNARY_KERNEL (exp2, u_exp2)
+UNARY_KERNEL (sqrt, u_sqrt)
+UNARY_KERNEL (abs, u_abs)
+UNARY_KERNEL (sin, u_sin)
+UNARY_KERNEL (cos, u_cos)
+UNARY_KERNEL (tan, u_tan)
+UNARY_KERNEL (atan, u_atan)
+UNARY_KERNEL (round, u_round)
+UNARY_KERNEL (floor, u_floor)
+UNARY_KERNEL (ceil, u_ceil)
+UNARY_KERNEL (sign, u_sign)
+UNARY_KERNEL (square, u_square)
+UNARY_KERNEL (erf, u_erf)
+UNARY_KERNEL (logical_not, u_not)
+UNARY_KERNEL (identity, u_identity)
+UNARY_KERNEL (softplus, u_softplus)
+
+/* MIL's epsilon defaults: log 1e-45, rsqrt 1e-12, inverse 1e-4 (elementwise_unary.py). */
+static gboolean k_log (AneCpuCtx *ctx, GError **error)
+{ return run_unary (ctx, u_log, ane_cpu_float (ctx, "epsilon", 1e-45), error); }
+static gboolean k_rsqrt (AneCpuCtx *ctx, GError **error)
+{ return run_unary (ctx, u_rsqrt, ane_cpu_float (ctx, "epsilon", 1e-12), error); }
+static gboolean k_inverse (AneCpuCtx *ctx, GError **error)
+{ return run_unary (ctx, u_inverse, ane_cpu_float (ctx, "epsilon", 1e-4), error); }
+
+static gboolean
+k_gelu (AneCpuCtx *ctx,
+        GError   **error)
+{
+  const char *mode = ane_cpu_string (ctx, "mode", "EXACT");
+  const AneCpuValue *x = ane_cpu_in (ctx, "x");
+  AneCpuValue *out = ane_cpu_out (ctx, 0);
+
+  if (x == NULL || x->n != out->n)
+    return ane_cpu_fail (ctx, error, "x is missing or does not match the output's shape");
+  for (gsize i = 0; i < out->n; i++)
+    {
+      double v = ane_cpu_value_get (x, i), r;
+
+      if (g_str_equal (mode, "EXACT"))
+        r = 0.5 * v * (1.0 + erf (v / G_SQRT2));
+      else if (g_str_equal (mode, "TANH_APPROXIMATION"))
+        r = 0.5 * v * (1.0 + tanh (sqrt (2.0 / G_PI) * (v + 0.044715 * v * v * v)));
+      else if (g_str_equal (mode, "SIGMOID_APPROXIMATION"))
+        r = v * sigmoid (1.702 * v);
+      else
+        return ane_cpu_fail (ctx, error, "unknown gelu mode '%s'", mode);
+      store (out, i, r);
+    }
+  return TRUE;
+}
+
+static gboolean
+k_clip (AneCpuCtx *ctx,
+        GError   **error)
+{
+  const AneCpuValue *x = ane_cpu_in (ctx, "x");
+  double lo = ane_cpu_float (ctx, "alpha", -INFINITY), hi = ane_cpu_float (ctx, "beta", INFINITY);
+  AneCpuValue *out = ane_cpu_out (ctx, 0);
+
+  if (x == NULL || x->n != out->n)
+    return ane_cpu_fail (ctx, error, "x is missing or does not match the output's shape");
+  for (gsize i = 0; i < out->n; i++)
+    {
+      double v = ane_cpu_value_get (x, i);
+      store (out, i, isnan (v) ? v : v < lo ? lo : v > hi ? hi : v);
+    }
+  return TRUE;
+}
+
+static gboolean
+k_select (AneCpuCtx *ctx,
+          GError   **error)
+{
+  const AneCpuValue *c = ane_cpu_in (ctx, "cond"), *a = ane_cpu_in (ctx, "a"), *b = ane_cpu_in (ctx, "b");
+  AneCpuValue *out = ane_cpu_out (ctx, 0);
+  gint64 coords[ANE_CPU_MAX_RANK];
+
+  if (c == NULL || a == NULL || b == NULL)
+    return ane_cpu_fail (ctx, error, "needs cond, a and b");
+  for (gsize i = 0; i < out->n; i++)
+    {
+      ane_cpu_unravel (i, out->shape, out->rank, coords);
+      store (out, i, ane_cpu_value_get (c, ane_cpu_broadcast_offset (c, coords, out->rank)) != 0
+                     ? ane_cpu_value_get (a, ane_cpu_broadcast_offset (a, coords, out->rank))
+                     : ane_cpu_value_get (b, ane_cpu_broadcast_offset (b, coords, out->rank)));
+    }
+  return TRUE;
+}
+
+/* cast: float -> integer truncates toward zero (numpy astype, coremltools'
+ * value inference); the output's declared dtype decides the rounding that
+ * follows (fp16, saturation of narrow integers). */
+static gboolean
+k_cast (AneCpuCtx *ctx,
+        GError   **error)
+{
+  return run_unary (ctx, u_identity, 0.0, error);
+}
+
+const AneCpuKernel ane_cpu_kernels_elementwise[] = {
+  { "add", k_add }, { "sub", k_sub }, { "mul", k_mul }, { "real_div", k_real_div },
+  { "floor_div", k_floor_div }, { "maximum", k_maximum }, { "minimum", k_minimum },
+  { "pow", k_pow }, { "mod", k_mod },
+  { "equal", k_equal }, { "not_equal", k_not_equal }, { "less", k_less },
+  { "less_equal", k_less_equal }, { "greater", k_greater }, { "greater_equal", k_greater_equal },
+  { "logical_and", k_logical_and }, { "logical_or", k_logical_or }, { "logical_xor", k_logical_xor },
+  { "logical_not", k_logical_not },
+  { "relu", k_relu }, { "sigmoid", k_sigmoid }, { "tanh", k_tanh }, { "silu", k_silu },
+  { "gelu", k_gelu }, { "exp", k_exp }, { "exp2", k_exp2 }, { "log", k_log }, { "sqrt", k_sqrt },
+  { "rsqrt", k_rsqrt }, { "inverse", k_inverse }, { "abs", k_abs }, { "sin", k_sin },
+  { "cos", k_cos }, { "tan", k_tan }, { "atan", k_atan }, { "round", k_round },
+  { "floor", k_floor }, { "ceil", k_ceil }, { "sign", k_sign }, { "square", k_square },
+  { "erf", k_erf }, { "softplus", k_softplus }, { "clip", k_clip }, { "select", k_select },
+  { "cast", k_cast }, { "identity", k_identity },
+  { NULL, NULL }
+};

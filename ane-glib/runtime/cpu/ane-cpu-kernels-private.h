@@ -1,0 +1,22 @@
+/* runtime/cpu/ane-cpu-kernels-private.h: the kernel families of the MIL interpreter
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "runtime/cpu/ane-cpu-private.h"
+
+G_BEGIN_DECLS
+
+/* elementwise binary/unary/compare/select/cast/identity/clip (ane-cpu-k-elementwise.c) */
+extern const AneCpuKernel ane_cpu_kernels_elementwise[];
+/* matmul, linear, conv, conv_transpose, pools, upsample, attention (ane-cpu-k-linalg.c) */
+extern const AneCpuKernel ane_cpu_kernels_linalg[];
+/* reshape/transpose/concat/slices/gather/scatter/tile/pad/reductions/cumsum/topk (ane-cpu-k-shape.c) */
+extern const AneCpuKernel ane_cpu_kernels_shape[];
+/* softmax, layer_norm, batch_norm, instance_norm, l2_norm, activations with params (ane-cpu-k-nn.c) */
+extern const AneCpuKernel ane_cpu_kernels_nn[];
+/* quantize, dequantize, constexpr_*, read_state, write_state (ane-cpu-k-quant.c) */
+extern const AneCpuKernel ane_cpu_kernels_quant[];
+
+G_END_DECLS

@@ -1,0 +1,899 @@
+/* runtime/cpu/ane-cpu-plan.c: preparing and running a MIL function
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mil/ane-mlpackage-private.h"
+#include "runtime/cpu/ane-cpu-private.h"
+
+typedef struct {
+  char   *param;
+  guint   n;
+  guint  *slots;
+} StepInput;
+
+typedef struct {
+  const AneCpuKernel *kernel;
+  const AneMilOperation *op;
+  char       *name;          /* the op's first output, or its type */
+  guint       n_inputs;
+  StepInput  *inputs;
+  guint       n_outputs;
+  guint      *outputs;
+  GArray     *frees;         /* slots whose last use is this step */
+} Step;
+
+typedef struct {
+  char     *name;
+  AneSpec   spec;            /* dtype, rank, shape (rank ≤ ANE_CPU_MAX_RANK kept in shape[]) */
+  gint64    shape[ANE_CPU_MAX_RANK];
+  guint     rank;
+  guint     slot;
+  gboolean  state;
+} Port;
+
+struct _AneCpuPlan
+{
+  guint        n_slots;
+  AneCpuValue **consts;      /* per slot: a const value, or NULL */
+  char       **const_names;  /* per slot: the const op's name (for reloads) */
+  GPtrArray   *steps;        /* Step* */
+  GArray      *inputs;       /* Port */
+  GArray      *outputs;      /* Port */
+  GHashTable  *slot_of;      /* name -> slot + 1 */
+  gboolean    *pinned;       /* never freed during a run: inputs, states, consts, outputs */
+  AneCpuBlobFunc blobs;
+  gpointer     blobs_data;
+  const AneMilProgram *program;
+  GHashTable  *const_ops;    /* const name -> AneMilOperation* */
+};
+
+struct _AneCpuCtx
+{
+  AneCpuPlan   *plan;
+  Step         *step;
+  AneCpuValue **slots;
+};
+
+/* --- decoding values ------------------------------------------------------ */
+
+static gboolean
+decode_type (const AneMilValueType *type,
+             AneDType              *dtype,
+             gint64                *shape,
+             guint                 *rank,
+             const char            *what,
+             GError               **error)
+{
+  const AneMilTensorType *tt;
+
+  if (type == NULL)
+    goto bad;
+  if (type->type_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_STATE_TYPE)
+    type = type->statetype->wrappedtype;
+  if (type == NULL || type->type_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE)
+    goto bad;
+  tt = type->tensortype;
+  if (tt->datatype == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__STRING)
+    {
+      *dtype = ANE_DTYPE_INT32;   /* strings carry no elements; callers look at ->s */
+      *rank = 0;
+      return TRUE;
+    }
+  if (!ane_mil_dtype_to_ane (tt->datatype, dtype))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: MIL data type %s is not supported by the CPU backend",
+                   what, ane_mil_dtype_to_string (tt->datatype));
+      return FALSE;
+    }
+  if (*dtype == ANE_DTYPE_INT64)
+    *dtype = ANE_DTYPE_INT32;
+  if (tt->n_dimensions > ANE_CPU_MAX_RANK || (gsize) tt->rank != tt->n_dimensions)
+    goto bad;
+  for (gsize i = 0; i < tt->n_dimensions; i++)
+    {
+      if (tt->dimensions[i]->dimension_case != CORE_ML__SPECIFICATION__MILSPEC__DIMENSION__DIMENSION_CONSTANT)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                       "%s: dimension %zu is not fixed; the CPU backend runs static shapes", what, i);
+          return FALSE;
+        }
+      shape[i] = (gint64) tt->dimensions[i]->constant->size;
+    }
+  *rank = tt->n_dimensions;
+  return TRUE;
+
+bad:
+  g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: only tensor values are supported", what);
+  return FALSE;
+}
+
+static gboolean
+fill_from_bytes (AneCpuValue  *v,
+                 const guint8 *data,
+                 gsize         size,
+                 const char   *what,
+                 GError      **error)
+{
+  gsize esize = ane_dtype_size (v->dtype);
+
+  if (size != esize * v->n)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: %zu bytes of data for %zu %s elements",
+                   what, size, v->n, ane_dtype_to_string (v->dtype));
+      return FALSE;
+    }
+  if (v->dtype == ANE_DTYPE_FLOAT16)
+    ane_f16_to_f32_bulk ((const guint16 *) data, v->f, v->n);
+  else if (v->dtype == ANE_DTYPE_FLOAT32)
+    memcpy (v->f, data, size);
+  else
+    {
+      g_autofree double *tmp = g_new (double, MAX (v->n, 1));
+      ane_dtype_decode (v->dtype, data, v->n, tmp);
+      for (gsize i = 0; i < v->n; i++)
+        {
+          if (v->f)
+            v->f[i] = (float) tmp[i];
+          else
+            v->i[i] = (gint32) tmp[i];
+        }
+    }
+  return TRUE;
+}
+
+/* A Value (immediate or blob file) as an interpreter value. */
+static AneCpuValue *
+decode_value (AneCpuPlan                            *plan,
+              const CoreML__Specification__MILSpec__Value *value,
+              const char                            *what,
+              GError                               **error)
+{
+  g_autoptr(AneCpuValue) v = NULL;
+  gint64 shape[ANE_CPU_MAX_RANK];
+  AneDType dtype;
+  guint rank;
+
+  if (!decode_type (value->type, &dtype, shape, &rank, what, error))
+    return NULL;
+  v = ane_cpu_value_new (dtype, shape, rank);
+
+  if (value->value_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+
+      if (plan->blobs == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: a blob-file value but no weights", what);
+          return NULL;
+        }
+      bytes = plan->blobs (plan->blobs_data, value->blobfilevalue->filename, value->blobfilevalue->offset, error);
+      if (bytes == NULL)
+        return NULL;
+      if (!fill_from_bytes (v, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), what, error))
+        return NULL;
+      return g_steal_pointer (&v);
+    }
+  if (value->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE ||
+      value->immediatevalue->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__IMMEDIATE_VALUE__VALUE_TENSOR)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: only tensor values are supported", what);
+      return NULL;
+    }
+  {
+    const CoreML__Specification__MILSpec__TensorValue *t = value->immediatevalue->tensor;
+    gsize count = 0;
+
+#define FILL(arr, cnt) \
+    do { count = (cnt); if (count != v->n) goto count_mismatch; \
+         for (gsize k = 0; k < count; k++) { if (v->f) v->f[k] = (float) (arr)[k]; else v->i[k] = (gint32) (arr)[k]; } } while (0)
+    switch (t->value_case)
+      {
+      case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_FLOATS:   FILL (t->floats->values, t->floats->n_values); break;
+      case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_DOUBLES:  FILL (t->doubles->values, t->doubles->n_values); break;
+      case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_INTS:     FILL (t->ints->values, t->ints->n_values); break;
+      case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_LONG_INTS: FILL (t->longints->values, t->longints->n_values); break;
+      case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BOOLS:    FILL (t->bools->values, t->bools->n_values); break;
+      case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_STRINGS:
+        if (t->strings->n_values != 1)
+          goto count_mismatch;
+        v->s = g_strdup (t->strings->values[0]);
+        break;
+      case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BYTES:
+        if (!fill_from_bytes (v, t->bytes->values.data, t->bytes->values.len, what, error))
+          return NULL;
+        break;
+      default:
+        g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: empty immediate value", what);
+        return NULL;
+      }
+#undef FILL
+  }
+  ane_cpu_value_round (v);
+  return g_steal_pointer (&v);
+
+count_mismatch:
+  g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: the immediate value's element count does not match its type", what);
+  return NULL;
+}
+
+/* --- building ------------------------------------------------------------- */
+
+static guint
+add_slot (AneCpuPlan *plan,
+          const char *name)
+{
+  guint slot = plan->n_slots++;
+
+  plan->consts = g_renew (AneCpuValue *, plan->consts, plan->n_slots);
+  plan->const_names = g_renew (char *, plan->const_names, plan->n_slots);
+  plan->consts[slot] = NULL;
+  plan->const_names[slot] = NULL;
+  if (name)
+    g_hash_table_insert (plan->slot_of, (gpointer) name, GUINT_TO_POINTER (slot + 1));
+  return slot;
+}
+
+static gboolean
+lookup_slot (AneCpuPlan *plan,
+             const char *name,
+             guint      *slot)
+{
+  gpointer p = g_hash_table_lookup (plan->slot_of, name);
+
+  if (p == NULL)
+    return FALSE;
+  *slot = GPOINTER_TO_UINT (p) - 1;
+  return TRUE;
+}
+
+static void
+step_free (gpointer data)
+{
+  Step *step = data;
+
+  for (guint i = 0; i < step->n_inputs; i++)
+    {
+      g_free (step->inputs[i].param);
+      g_free (step->inputs[i].slots);
+    }
+  g_free (step->inputs);
+  g_free (step->outputs);
+  g_free (step->name);
+  if (step->frees)
+    g_array_unref (step->frees);
+  g_free (step);
+}
+
+void
+ane_cpu_plan_free (AneCpuPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  for (guint i = 0; i < plan->n_slots; i++)
+    {
+      ane_cpu_value_free (plan->consts[i]);
+      g_free (plan->const_names[i]);
+    }
+  g_free (plan->consts);
+  g_free (plan->const_names);
+  g_free (plan->pinned);
+  g_clear_pointer (&plan->steps, g_ptr_array_unref);
+  g_clear_pointer (&plan->inputs, g_array_unref);
+  g_clear_pointer (&plan->outputs, g_array_unref);
+  g_clear_pointer (&plan->slot_of, g_hash_table_unref);
+  g_clear_pointer (&plan->const_ops, g_hash_table_unref);
+  g_free (plan);
+}
+
+static const CoreML__Specification__MILSpec__Value *
+op_attribute (const AneMilOperation *op,
+              const char            *key)
+{
+  for (gsize i = 0; i < op->n_attributes; i++)
+    if (g_str_equal (op->attributes[i]->key, key))
+      return op->attributes[i]->value;
+  return NULL;
+}
+
+static const char *
+op_display_name (const AneMilOperation *op)
+{
+  return op->n_outputs > 0 ? op->outputs[0]->name : op->type;
+}
+
+static gboolean
+load_const (AneCpuPlan            *plan,
+            const AneMilOperation *op,
+            guint                  slot,
+            GError               **error)
+{
+  const CoreML__Specification__MILSpec__Value *val = op_attribute (op, "val");
+  g_autofree char *what = g_strdup_printf ("const '%s'", op_display_name (op));
+  AneCpuValue *v;
+
+  if (val == NULL || op->n_outputs != 1)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: a const needs a 'val' attribute and one output", what);
+      return FALSE;
+    }
+  v = decode_value (plan, val, what, error);
+  if (v == NULL)
+    return FALSE;
+  ane_cpu_value_free (plan->consts[slot]);
+  plan->consts[slot] = v;
+  return TRUE;
+}
+
+/* Binds a parameter's arguments to slots; immediate values become consts. */
+static gboolean
+bind_argument (AneCpuPlan            *plan,
+               const AneMilOperation *op,
+               const char            *param,
+               const AneMilArgument  *arg,
+               StepInput             *in,
+               GError               **error)
+{
+  in->param = g_strdup (param);
+  in->n = arg->n_arguments;
+  in->slots = g_new (guint, MAX (arg->n_arguments, 1));
+  for (gsize k = 0; k < arg->n_arguments; k++)
+    {
+      const AneMilBinding *b = arg->arguments[k];
+
+      if (b->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME)
+        {
+          if (!lookup_slot (plan, b->name, &in->slots[k]))
+            {
+              g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "op %s '%s': parameter '%s' refers to '%s', "
+                           "which is not defined before it", op->type, op_display_name (op), param, b->name);
+              return FALSE;
+            }
+        }
+      else
+        {
+          g_autofree char *what = g_strdup_printf ("op %s '%s' parameter '%s'", op->type, op_display_name (op), param);
+          AneCpuValue *v = decode_value (plan, b->value, what, error);
+
+          if (v == NULL)
+            return FALSE;
+          in->slots[k] = add_slot (plan, NULL);
+          plan->consts[in->slots[k]] = v;
+        }
+    }
+  return TRUE;
+}
+
+static const AneMilFunction *
+find_function (const AneMilProgram *program,
+               const char          *function,
+               GError             **error)
+{
+  if (function == NULL && program->n_functions == 1)
+    return program->functions[0]->value;
+  for (gsize i = 0; i < program->n_functions; i++)
+    if (g_str_equal (program->functions[i]->key, function ? function : "main"))
+      return program->functions[i]->value;
+  g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "the program has no function '%s'", function ? function : "main");
+  return NULL;
+}
+
+static const AneMilBlock *
+function_block (const AneMilFunction *fn)
+{
+  for (gsize i = 0; i < fn->n_block_specializations; i++)
+    if (g_strcmp0 (fn->block_specializations[i]->key, fn->opset) == 0)
+      return fn->block_specializations[i]->value;
+  return fn->n_block_specializations ? fn->block_specializations[0]->value : NULL;
+}
+
+static gboolean
+add_port (AneCpuPlan                 *plan,
+          GArray                     *ports,
+          const AneMilNamedValueType *nvt,
+          gboolean                    allocate,
+          GError                    **error)
+{
+  Port port = { 0 };
+  AneDType dtype;
+  g_autofree char *what = g_strdup_printf ("'%s'", nvt->name);
+
+  if (!decode_type (nvt->type, &dtype, port.shape, &port.rank, what, error))
+    return FALSE;
+  port.name = nvt->name;
+  port.state = nvt->type && nvt->type->type_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_STATE_TYPE;
+  port.spec.dtype = dtype;
+  port.spec.rank = MIN (port.rank, ANE_MAX_RANK);
+  for (guint i = 0; i < port.spec.rank; i++)
+    port.spec.shape[i] = port.shape[i];
+  port.slot = allocate ? add_slot (plan, nvt->name) : 0;
+  g_array_append_val (ports, port);
+  return TRUE;
+}
+
+AneCpuPlan *
+ane_cpu_plan_new (const AneMilProgram *program,
+                  const char          *function,
+                  AneCpuBlobFunc       blobs,
+                  gpointer             blobs_data,
+                  GError             **error)
+{
+  g_autoptr(AneCpuPlan) plan = g_new0 (AneCpuPlan, 1);
+  const AneMilFunction *fn;
+  const AneMilBlock *block;
+  g_autofree guint *last_use = NULL;
+
+  plan->program = program;
+  plan->blobs = blobs;
+  plan->blobs_data = blobs_data;
+  plan->steps = g_ptr_array_new_with_free_func (step_free);
+  plan->inputs = g_array_new (FALSE, TRUE, sizeof (Port));
+  plan->outputs = g_array_new (FALSE, TRUE, sizeof (Port));
+  plan->slot_of = g_hash_table_new (g_str_hash, g_str_equal);
+  plan->const_ops = g_hash_table_new (g_str_hash, g_str_equal);
+
+  fn = find_function (program, function, error);
+  if (fn == NULL)
+    return NULL;
+  block = function_block (fn);
+  if (block == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "function '%s' has no block", function ? function : "main");
+      return NULL;
+    }
+  for (gsize i = 0; i < fn->n_inputs; i++)
+    if (!add_port (plan, plan->inputs, fn->inputs[i], TRUE, error))
+      return NULL;
+
+  for (gsize i = 0; i < block->n_operations; i++)
+    {
+      const AneMilOperation *op = block->operations[i];
+      Step *step;
+
+      if (g_str_equal (op->type, "const"))
+        {
+          guint slot;
+
+          if (op->n_outputs != 1)
+            {
+              g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "const op %zu has %zu outputs", i, op->n_outputs);
+              return NULL;
+            }
+          slot = add_slot (plan, op->outputs[0]->name);
+          plan->const_names[slot] = g_strdup (op->outputs[0]->name);
+          g_hash_table_insert (plan->const_ops, op->outputs[0]->name, (gpointer) op);
+          if (!load_const (plan, op, slot, error))
+            return NULL;
+          continue;
+        }
+
+      step = g_new0 (Step, 1);
+      g_ptr_array_add (plan->steps, step);
+      step->op = op;
+      step->name = g_strdup (op_display_name (op));
+      step->kernel = ane_cpu_kernel_lookup (op->type);
+      if (step->kernel == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                       "op %s '%s': the CPU backend has no kernel for MIL op '%s'", op->type, step->name, op->type);
+          return NULL;
+        }
+      /* Parameters come as inputs, or (const ops of older opsets, such as
+       * iOS16 constexpr_*) as attributes. */
+      step->inputs = g_new0 (StepInput, op->n_inputs + op->n_attributes);
+      for (gsize j = 0; j < op->n_inputs; j++)
+        if (!bind_argument (plan, op, op->inputs[j]->key, op->inputs[j]->value, &step->inputs[step->n_inputs++], error))
+          return NULL;
+      for (gsize j = 0; j < op->n_attributes; j++)
+        {
+          StepInput *in;
+          g_autofree char *what = NULL;
+          AneCpuValue *v;
+
+          if (g_str_equal (op->attributes[j]->key, "name"))
+            continue;
+          in = &step->inputs[step->n_inputs++];
+          what = g_strdup_printf ("op %s '%s' attribute '%s'", op->type, step->name, op->attributes[j]->key);
+          v = decode_value (plan, op->attributes[j]->value, what, error);
+          if (v == NULL)
+            return NULL;
+          in->param = g_strdup (op->attributes[j]->key);
+          in->n = 1;
+          in->slots = g_new (guint, 1);
+          in->slots[0] = add_slot (plan, NULL);
+          plan->consts[in->slots[0]] = v;
+        }
+      step->n_outputs = op->n_outputs;
+      step->outputs = g_new (guint, MAX (op->n_outputs, 1));
+      for (gsize j = 0; j < op->n_outputs; j++)
+        {
+          AneDType dtype;
+          gint64 shape[ANE_CPU_MAX_RANK];
+          guint rank;
+          g_autofree char *what = g_strdup_printf ("op %s '%s' output '%s'", op->type, step->name, op->outputs[j]->name);
+
+          if (!decode_type (op->outputs[j]->type, &dtype, shape, &rank, what, error))
+            return NULL;
+          step->outputs[j] = add_slot (plan, op->outputs[j]->name);
+        }
+    }
+
+  for (gsize i = 0; i < block->n_outputs; i++)
+    {
+      guint slot;
+      AneMilNamedValueType nvt = CORE_ML__SPECIFICATION__MILSPEC__NAMED_VALUE_TYPE__INIT;
+      const AneMilOperation *producer = NULL;
+
+      if (!lookup_slot (plan, block->outputs[i], &slot))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "block output '%s' is not defined", block->outputs[i]);
+          return NULL;
+        }
+      /* the output's type is its producer's declared type */
+      for (guint s = 0; s < plan->steps->len && !producer; s++)
+        {
+          Step *st = g_ptr_array_index (plan->steps, s);
+          for (guint o = 0; o < st->n_outputs; o++)
+            if (st->outputs[o] == slot)
+              {
+                producer = st->op;
+                nvt = *st->op->outputs[o];
+              }
+        }
+      if (producer == NULL)
+        {
+          const AneMilOperation *c = g_hash_table_lookup (plan->const_ops, block->outputs[i]);
+          for (gsize k = 0; k < fn->n_inputs && c == NULL && producer == NULL; k++)
+            if (g_str_equal (fn->inputs[k]->name, block->outputs[i]))
+              nvt = *fn->inputs[k];
+          if (c)
+            nvt = *c->outputs[0];
+        }
+      if (!add_port (plan, plan->outputs, &nvt, FALSE, error))
+        return NULL;
+      g_array_index (plan->outputs, Port, plan->outputs->len - 1).slot = slot;
+      g_array_index (plan->outputs, Port, plan->outputs->len - 1).name = block->outputs[i];
+    }
+
+  /* Liveness: each intermediate is freed by the last step that reads it. */
+  plan->pinned = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  last_use = g_new0 (guint, MAX (plan->n_slots, 1));
+  for (guint s = 0; s < plan->n_slots; s++)
+    plan->pinned[s] = plan->consts[s] != NULL;
+  for (guint i = 0; i < plan->inputs->len; i++)
+    plan->pinned[g_array_index (plan->inputs, Port, i).slot] = TRUE;
+  for (guint i = 0; i < plan->outputs->len; i++)
+    plan->pinned[g_array_index (plan->outputs, Port, i).slot] = TRUE;
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          last_use[step->inputs[j].slots[k]] = s + 1;
+    }
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+      step->frees = g_array_new (FALSE, FALSE, sizeof (guint));
+    }
+  for (guint slot = 0; slot < plan->n_slots; slot++)
+    if (!plan->pinned[slot] && last_use[slot] > 0)
+      g_array_append_val (((Step *) g_ptr_array_index (plan->steps, last_use[slot] - 1))->frees, slot);
+  return g_steal_pointer (&plan);
+}
+
+gboolean
+ane_cpu_plan_reload_const (AneCpuPlan  *plan,
+                           const char  *name,
+                           GError     **error)
+{
+  const AneMilOperation *op = g_hash_table_lookup (plan->const_ops, name);
+  guint slot;
+
+  if (op == NULL || !lookup_slot (plan, name, &slot))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "the program has no const '%s'", name);
+      return FALSE;
+    }
+  return load_const (plan, op, slot, error);
+}
+
+guint ane_cpu_plan_n_inputs (AneCpuPlan *plan) { return plan->inputs->len; }
+guint ane_cpu_plan_n_outputs (AneCpuPlan *plan) { return plan->outputs->len; }
+const char *ane_cpu_plan_input_name (AneCpuPlan *plan, guint i) { return g_array_index (plan->inputs, Port, i).name; }
+const char *ane_cpu_plan_output_name (AneCpuPlan *plan, guint i) { return g_array_index (plan->outputs, Port, i).name; }
+gboolean ane_cpu_plan_input_is_state (AneCpuPlan *plan, guint i) { return g_array_index (plan->inputs, Port, i).state; }
+void ane_cpu_plan_input_spec (AneCpuPlan *plan, guint i, AneSpec *spec) { *spec = g_array_index (plan->inputs, Port, i).spec; }
+void ane_cpu_plan_output_spec (AneCpuPlan *plan, guint i, AneSpec *spec) { *spec = g_array_index (plan->outputs, Port, i).spec; }
+
+/* --- running -------------------------------------------------------------- */
+
+static gboolean
+all_finite (const AneCpuValue *v)
+{
+  if (v->f == NULL)
+    return TRUE;
+  for (gsize i = 0; i < v->n; i++)
+    if (!isfinite (v->f[i]))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+ane_cpu_plan_run (AneCpuPlan          *plan,
+                  AneCpuValue * const *inputs,
+                  AneCpuValue        **states,
+                  AneCpuValue        **outputs,
+                  gboolean             debug_nonfinite,
+                  GCancellable        *cancellable,
+                  GError             **error)
+{
+  g_autofree AneCpuValue **slots = g_new0 (AneCpuValue *, MAX (plan->n_slots, 1));
+  g_autofree gboolean *owned = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  gboolean ok = TRUE;
+  guint in = 0, st = 0;
+
+  for (guint s = 0; s < plan->n_slots; s++)
+    slots[s] = plan->consts[s];
+  for (guint i = 0; i < plan->inputs->len; i++)
+    {
+      Port *p = &g_array_index (plan->inputs, Port, i);
+      slots[p->slot] = p->state ? states[st++] : inputs[in++];
+    }
+
+  for (guint s = 0; ok && s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+      AneCpuCtx ctx = { plan, step, slots };
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      for (guint o = 0; o < step->n_outputs; o++)
+        {
+          AneDType dtype;
+          gint64 shape[ANE_CPU_MAX_RANK];
+          guint rank;
+
+          decode_type (step->op->outputs[o]->type, &dtype, shape, &rank, step->name, NULL);
+          slots[step->outputs[o]] = ane_cpu_value_new (dtype, shape, rank);
+          owned[step->outputs[o]] = TRUE;
+        }
+      if (!step->kernel->run (&ctx, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      for (guint o = 0; o < step->n_outputs; o++)
+        {
+          AneCpuValue *v = slots[step->outputs[o]];
+
+          ane_cpu_value_round (v);
+          if (debug_nonfinite && !all_finite (v))
+            {
+              g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED,
+                           "op %s '%s' is the first to produce inf or NaN (output %u)",
+                           step->op->type, step->name, o);
+              ok = FALSE;
+            }
+        }
+      for (guint k = 0; k < step->frees->len; k++)
+        {
+          guint slot = g_array_index (step->frees, guint, k);
+          if (owned[slot])
+            {
+              ane_cpu_value_free (slots[slot]);
+              slots[slot] = NULL;
+              owned[slot] = FALSE;
+            }
+        }
+    }
+
+  /* Hand the outputs over; a value that is two outputs is copied for the
+   * second, and inputs, states and consts are always copied. */
+  for (guint i = 0; i < plan->outputs->len; i++)
+    {
+      guint slot = g_array_index (plan->outputs, Port, i).slot;
+
+      if (!ok)
+        outputs[i] = NULL;
+      else if (owned[slot])
+        {
+          outputs[i] = slots[slot];
+          owned[slot] = FALSE;
+        }
+      else
+        outputs[i] = ane_cpu_value_copy (slots[slot]);
+    }
+  for (guint s = 0; s < plan->n_slots; s++)
+    if (owned[s])
+      ane_cpu_value_free (slots[s]);
+  return ok;
+}
+
+/* --- the kernel context ---------------------------------------------------- */
+
+static const StepInput *
+find_input (AneCpuCtx  *ctx,
+            const char *param)
+{
+  for (guint i = 0; i < ctx->step->n_inputs; i++)
+    if (g_str_equal (ctx->step->inputs[i].param, param))
+      return &ctx->step->inputs[i];
+  return NULL;
+}
+
+const AneCpuValue *
+ane_cpu_in (AneCpuCtx  *ctx,
+            const char *param)
+{
+  const StepInput *in = find_input (ctx, param);
+
+  return in && in->n > 0 ? ctx->slots[in->slots[0]] : NULL;
+}
+
+const AneCpuValue **
+ane_cpu_in_tuple (AneCpuCtx  *ctx,
+                  const char *param,
+                  guint      *n)
+{
+  const StepInput *in = find_input (ctx, param);
+  const AneCpuValue **values;
+
+  *n = in ? in->n : 0;
+  values = g_new0 (const AneCpuValue *, MAX (*n, 1));
+  for (guint i = 0; i < *n; i++)
+    values[i] = ctx->slots[in->slots[i]];
+  return values;
+}
+
+AneCpuValue *
+ane_cpu_out (AneCpuCtx *ctx,
+             guint      index)
+{
+  g_assert (index < ctx->step->n_outputs);
+  return ctx->slots[ctx->step->outputs[index]];
+}
+
+guint ane_cpu_n_outputs (AneCpuCtx *ctx) { return ctx->step->n_outputs; }
+const char *ane_cpu_op_name (AneCpuCtx *ctx) { return ctx->step->name; }
+const char *ane_cpu_op_type (AneCpuCtx *ctx) { return ctx->step->op->type; }
+
+gint64
+ane_cpu_int (AneCpuCtx  *ctx,
+             const char *param,
+             gint64      fallback)
+{
+  const AneCpuValue *v = ane_cpu_in (ctx, param);
+
+  return v && v->n > 0 ? (gint64) ane_cpu_value_get (v, 0) : fallback;
+}
+
+double
+ane_cpu_float (AneCpuCtx  *ctx,
+               const char *param,
+               double      fallback)
+{
+  const AneCpuValue *v = ane_cpu_in (ctx, param);
+
+  return v && v->n > 0 ? ane_cpu_value_get (v, 0) : fallback;
+}
+
+gboolean
+ane_cpu_bool (AneCpuCtx  *ctx,
+              const char *param,
+              gboolean    fallback)
+{
+  const AneCpuValue *v = ane_cpu_in (ctx, param);
+
+  return v && v->n > 0 ? ane_cpu_value_get (v, 0) != 0.0 : fallback;
+}
+
+const char *
+ane_cpu_string (AneCpuCtx  *ctx,
+                const char *param,
+                const char *fallback)
+{
+  const AneCpuValue *v = ane_cpu_in (ctx, param);
+
+  return v && v->s ? v->s : fallback;
+}
+
+gint64 *
+ane_cpu_ints (AneCpuCtx  *ctx,
+              const char *param,
+              gsize      *n)
+{
+  const AneCpuValue *v = ane_cpu_in (ctx, param);
+  gint64 *out;
+
+  if (v == NULL)
+    {
+      *n = 0;
+      return NULL;
+    }
+  *n = v->n;
+  out = g_new (gint64, MAX (v->n, 1));
+  for (gsize i = 0; i < v->n; i++)
+    out[i] = (gint64) ane_cpu_value_get (v, i);
+  return out;
+}
+
+gboolean
+ane_cpu_fail (AneCpuCtx  *ctx,
+              GError    **error,
+              const char *format,
+              ...)
+{
+  g_autofree char *msg = NULL;
+  va_list args;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "op %s '%s': %s",
+               ctx->step->op->type, ctx->step->name, msg);
+  return FALSE;
+}
+
+void
+ane_cpu_strides (const AneCpuValue *v,
+                 gint64            *strides)
+{
+  gint64 s = 1;
+
+  for (guint i = v->rank; i-- > 0;)
+    {
+      strides[i] = s;
+      s *= v->shape[i];
+    }
+}
+
+void
+ane_cpu_unravel (gsize         index,
+                 const gint64 *shape,
+                 guint         rank,
+                 gint64       *coords)
+{
+  for (guint i = rank; i-- > 0;)
+    {
+      coords[i] = shape[i] ? (gint64) (index % (gsize) shape[i]) : 0;
+      index = shape[i] ? index / (gsize) shape[i] : 0;
+    }
+}
+
+gsize
+ane_cpu_broadcast_offset (const AneCpuValue *v,
+                          const gint64      *out_coords,
+                          guint              out_rank)
+{
+  gsize offset = 0;
+
+  for (guint i = 0; i < v->rank; i++)
+    {
+      gint64 dim = v->shape[i];
+      gint64 c = out_coords[out_rank - v->rank + i];
+
+      offset = offset * (gsize) dim + (gsize) (dim == 1 ? 0 : c);
+    }
+  return offset;
+}
+
+gboolean
+ane_cpu_axis (AneCpuCtx *ctx,
+              gint64     axis,
+              guint      rank,
+              guint     *out,
+              GError   **error)
+{
+  if (axis < -(gint64) rank || axis >= (gint64) rank)
+    return ane_cpu_fail (ctx, error, "axis %" G_GINT64_FORMAT " is out of range for rank %u", axis, rank);
+  *out = (guint) (axis < 0 ? axis + rank : axis);
+  return TRUE;
+}

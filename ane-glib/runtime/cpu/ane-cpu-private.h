@@ -1,0 +1,168 @@
+/* runtime/cpu/ane-cpu-private.h: the CPU backend, an interpreter of lowered MIL programs
+ *
+ * The CPU backend never runs the IR: it runs the MIL program Apple would run
+ * (lowered in memory, or read from a .mlpackage or MIL text), which is how the
+ * lowering is tested without a Mac.
+ *
+ * Values: every float dtype (fp32, fp16, bf16) is stored as float; fp16 and
+ * bf16 results are rounded to their dtype after every op, so overflow to inf
+ * and precision loss show up as they would on the device. Every integer dtype
+ * and bool is stored as int32 (bool as 0/1; narrow integers saturate to their
+ * range after every op).
+ *
+ * A program is prepared once into a plan: a slot per value, consts decoded,
+ * one step per operation with its kernel, inputs bound by parameter name, and
+ * the slots each step frees after their last use.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-private.h"
+#include "mil/ane-coreml-proto-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  AneDType  dtype;                 /* the MIL dtype (fp32, fp16, bf16, int8..int32, bool) */
+  guint     rank;
+  gint64    shape[ANE_MAX_RANK + 2]; /* MIL programs may use a rank or two more (GQA views) */
+  gsize     n;                     /* elements */
+  float    *f;                     /* float storage (float dtypes), else NULL */
+  gint32   *i;                     /* int32 storage (integer dtypes, bool), else NULL */
+  char     *s;                     /* string consts (modes, dtypes), else NULL */
+} AneCpuValue;
+
+#define ANE_CPU_MAX_RANK (ANE_MAX_RANK + 2)
+
+gboolean     ane_cpu_dtype_is_float   (AneDType dtype);
+AneCpuValue *ane_cpu_value_new        (AneDType       dtype,
+                                       const gint64  *shape,
+                                       guint          rank);
+void         ane_cpu_value_free       (AneCpuValue   *v);
+AneCpuValue *ane_cpu_value_copy       (const AneCpuValue *v);
+/* Rounds float values to fp16/bf16 and saturates narrow integers (after an op). */
+void         ane_cpu_value_round      (AneCpuValue   *v);
+/* Conversions at the interface. */
+AneCpuValue *ane_cpu_value_from_tensor (AneTensor    *t,
+                                        GError      **error);
+AneTensor   *ane_cpu_value_to_tensor  (const AneCpuValue *v,
+                                       const char    *name,
+                                       AneDType       dtype,
+                                       GError      **error);
+/* Element i as a double, whatever the storage. */
+double       ane_cpu_value_get        (const AneCpuValue *v,
+                                       gsize          i);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneCpuValue, ane_cpu_value_free)
+
+/* --- kernels ------------------------------------------------------------ */
+
+typedef struct _AneCpuCtx AneCpuCtx;
+
+typedef gboolean (*AneCpuKernelFunc) (AneCpuCtx *ctx, GError **error);
+
+typedef struct {
+  const char       *op;        /* MIL op type */
+  AneCpuKernelFunc  run;
+} AneCpuKernel;
+
+/* The kernel of a MIL op, or NULL. (ane-cpu-kernels.c: the one table.) */
+const AneCpuKernel *ane_cpu_kernel_lookup (const char *op);
+
+/* What a kernel sees: its bound inputs by parameter name and its outputs,
+ * preallocated from the types the program declares. */
+const AneCpuValue *ane_cpu_in          (AneCpuCtx    *ctx,
+                                        const char   *param);   /* NULL if unbound */
+/* A tuple parameter (concat's values): n values. */
+const AneCpuValue **ane_cpu_in_tuple   (AneCpuCtx    *ctx,
+                                        const char   *param,
+                                        guint        *n);
+AneCpuValue       *ane_cpu_out         (AneCpuCtx    *ctx,
+                                        guint         index);
+guint              ane_cpu_n_outputs   (AneCpuCtx    *ctx);
+const char        *ane_cpu_op_name     (AneCpuCtx    *ctx);     /* for messages */
+const char        *ane_cpu_op_type     (AneCpuCtx    *ctx);
+/* Scalar/array parameters (const or not), with defaults for optional ones. */
+gint64             ane_cpu_int         (AneCpuCtx    *ctx,
+                                        const char   *param,
+                                        gint64        fallback);
+double             ane_cpu_float       (AneCpuCtx    *ctx,
+                                        const char   *param,
+                                        double        fallback);
+gboolean           ane_cpu_bool        (AneCpuCtx    *ctx,
+                                        const char   *param,
+                                        gboolean      fallback);
+const char        *ane_cpu_string      (AneCpuCtx    *ctx,
+                                        const char   *param,
+                                        const char   *fallback);
+/* An integer vector parameter; returns a newly allocated array (g_free) or
+ * NULL when unbound. */
+gint64            *ane_cpu_ints        (AneCpuCtx    *ctx,
+                                        const char   *param,
+                                        gsize        *n);
+/* "op 'name': message" errors. */
+gboolean           ane_cpu_fail        (AneCpuCtx    *ctx,
+                                        GError      **error,
+                                        const char   *format,
+                                        ...) G_GNUC_PRINTF (3, 4);
+/* Shape helpers for kernels. */
+void               ane_cpu_strides     (const AneCpuValue *v,
+                                        gint64            *strides);
+gsize              ane_cpu_broadcast_offset (const AneCpuValue *v,
+                                             const gint64      *out_coords,
+                                             guint              out_rank);
+void               ane_cpu_unravel     (gsize          index,
+                                        const gint64  *shape,
+                                        guint          rank,
+                                        gint64        *coords);
+gboolean           ane_cpu_axis        (AneCpuCtx    *ctx,
+                                        gint64        axis,
+                                        guint         rank,
+                                        guint        *out,
+                                        GError      **error);
+
+/* --- plans --------------------------------------------------------------- */
+
+/* Where blob-file consts get their bytes: a package's weight.bin, or the
+ * pending blobs of an in-memory lowering. Returns the blob's data as stored
+ * (dtype of the const's type), or NULL with an error. */
+typedef GBytes *(*AneCpuBlobFunc) (gpointer     user_data,
+                                   const char  *file_name,
+                                   guint64      offset,
+                                   GError     **error);
+
+typedef struct _AneCpuPlan AneCpuPlan;
+
+AneCpuPlan *ane_cpu_plan_new          (const AneMilProgram *program,
+                                       const char          *function,
+                                       AneCpuBlobFunc       blobs,
+                                       gpointer             blobs_data,
+                                       GError             **error);
+void        ane_cpu_plan_free         (AneCpuPlan          *plan);
+/* The function's interface. */
+guint       ane_cpu_plan_n_inputs     (AneCpuPlan *plan);
+const char *ane_cpu_plan_input_name   (AneCpuPlan *plan, guint i);
+void        ane_cpu_plan_input_spec   (AneCpuPlan *plan, guint i, AneSpec *spec);
+gboolean    ane_cpu_plan_input_is_state (AneCpuPlan *plan, guint i);
+guint       ane_cpu_plan_n_outputs    (AneCpuPlan *plan);
+const char *ane_cpu_plan_output_name  (AneCpuPlan *plan, guint i);
+void        ane_cpu_plan_output_spec  (AneCpuPlan *plan, guint i, AneSpec *spec);
+/* Re-reads the const produced by the named const op (a param rebound). */
+gboolean    ane_cpu_plan_reload_const (AneCpuPlan *plan, const char *name, GError **error);
+
+/* Runs once. inputs: one value per non-state input, in interface order;
+ * states: one value per state input, updated in place by write_state;
+ * outputs receives one new value per output. If debug_nonfinite, the run
+ * stops at the first op producing inf/NaN and says which. */
+gboolean    ane_cpu_plan_run          (AneCpuPlan          *plan,
+                                       AneCpuValue * const *inputs,
+                                       AneCpuValue        **states,
+                                       AneCpuValue        **outputs,
+                                       gboolean             debug_nonfinite,
+                                       GCancellable        *cancellable,
+                                       GError             **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneCpuPlan, ane_cpu_plan_free)
+
+G_END_DECLS

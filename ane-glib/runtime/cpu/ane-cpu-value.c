@@ -1,0 +1,185 @@
+/* runtime/cpu/ane-cpu-value.c: values of the MIL interpreter
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ane-graph-private.h"
+#include "mil/ane-milblob-private.h"
+#include "runtime/cpu/ane-cpu-private.h"
+
+gboolean
+ane_cpu_dtype_is_float (AneDType dtype)
+{
+  return ane_dtype_is_float (dtype);
+}
+
+AneCpuValue *
+ane_cpu_value_new (AneDType      dtype,
+                   const gint64 *shape,
+                   guint         rank)
+{
+  AneCpuValue *v = g_new0 (AneCpuValue, 1);
+  gsize n = 1;
+
+  g_assert (rank <= ANE_CPU_MAX_RANK);
+  v->dtype = dtype;
+  v->rank = rank;
+  for (guint i = 0; i < rank; i++)
+    {
+      v->shape[i] = shape[i];
+      n *= (gsize) shape[i];
+    }
+  v->n = n;
+  if (ane_cpu_dtype_is_float (dtype))
+    v->f = g_new0 (float, MAX (n, 1));
+  else
+    v->i = g_new0 (gint32, MAX (n, 1));
+  return v;
+}
+
+void
+ane_cpu_value_free (AneCpuValue *v)
+{
+  if (v == NULL)
+    return;
+  g_free (v->f);
+  g_free (v->i);
+  g_free (v->s);
+  g_free (v);
+}
+
+AneCpuValue *
+ane_cpu_value_copy (const AneCpuValue *v)
+{
+  AneCpuValue *c = g_new0 (AneCpuValue, 1);
+
+  *c = *v;
+  c->f = v->f ? g_memdup2 (v->f, MAX (v->n, 1) * sizeof (float)) : NULL;
+  c->i = v->i ? g_memdup2 (v->i, MAX (v->n, 1) * sizeof (gint32)) : NULL;
+  c->s = g_strdup (v->s);
+  return c;
+}
+
+static void
+saturate (gint32 *values,
+          gsize   n,
+          gint32  lo,
+          gint32  hi)
+{
+  for (gsize i = 0; i < n; i++)
+    values[i] = CLAMP (values[i], lo, hi);
+}
+
+void
+ane_cpu_value_round (AneCpuValue *v)
+{
+  switch (v->dtype)
+    {
+    case ANE_DTYPE_FLOAT16:
+      {
+        /* Through fp16 and back in bounded chunks: the bulk (F16C) path. */
+        guint16 buf[4096];
+        for (gsize off = 0; off < v->n; off += G_N_ELEMENTS (buf))
+          {
+            gsize k = MIN (G_N_ELEMENTS (buf), v->n - off);
+            ane_f32_to_f16_bulk (v->f + off, buf, k);
+            ane_f16_to_f32_bulk (buf, v->f + off, k);
+          }
+      }
+      break;
+    case ANE_DTYPE_BFLOAT16:
+      for (gsize i = 0; i < v->n; i++)
+        v->f[i] = ane_bfloat16_to_float (ane_float_to_bfloat16 (v->f[i]));
+      break;
+    case ANE_DTYPE_INT8:  saturate (v->i, v->n, -128, 127); break;
+    case ANE_DTYPE_UINT8: saturate (v->i, v->n, 0, 255); break;
+    case ANE_DTYPE_INT16: saturate (v->i, v->n, -32768, 32767); break;
+    case ANE_DTYPE_BOOL:
+      for (gsize i = 0; i < v->n; i++)
+        v->i[i] = v->i[i] != 0;
+      break;
+    default:
+      break;
+    }
+}
+
+double
+ane_cpu_value_get (const AneCpuValue *v,
+                   gsize              i)
+{
+  return v->f ? (double) v->f[i] : (double) v->i[i];
+}
+
+AneCpuValue *
+ane_cpu_value_from_tensor (AneTensor *t,
+                           GError   **error)
+{
+  AneSpec spec;
+  AneCpuValue *v;
+  GBytes *data = ane_tensor_get_data (t);
+  g_autofree double *tmp = NULL;
+
+  ane_tensor_get_spec (t, &spec);
+  if (data == NULL || ane_dtype_is_block (spec.dtype))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "tensor '%s' %s", ane_tensor_get_name (t),
+                   data == NULL ? "has no data" : "is block-quantized");
+      return NULL;
+    }
+  /* int64 values live as int32 inside MIL programs */
+  v = ane_cpu_value_new (spec.dtype == ANE_DTYPE_INT64 ? ANE_DTYPE_INT32 : spec.dtype, spec.shape, spec.rank);
+  if (spec.dtype == ANE_DTYPE_FLOAT32)
+    memcpy (v->f, g_bytes_get_data (data, NULL), v->n * sizeof (float));
+  else if (spec.dtype == ANE_DTYPE_FLOAT16)
+    ane_f16_to_f32_bulk (g_bytes_get_data (data, NULL), v->f, v->n);
+  else if (spec.dtype == ANE_DTYPE_INT32)
+    memcpy (v->i, g_bytes_get_data (data, NULL), v->n * sizeof (gint32));
+  else
+    {
+      tmp = g_new (double, MAX (v->n, 1));
+      ane_dtype_decode (spec.dtype, g_bytes_get_data (data, NULL), v->n, tmp);
+      for (gsize i = 0; i < v->n; i++)
+        {
+          if (v->f)
+            v->f[i] = (float) tmp[i];
+          else
+            v->i[i] = (gint32) ane_dtype_round (ANE_DTYPE_INT32, tmp[i]);
+        }
+    }
+  return v;
+}
+
+AneTensor *
+ane_cpu_value_to_tensor (const AneCpuValue *v,
+                         const char        *name,
+                         AneDType           dtype,
+                         GError           **error)
+{
+  gsize n_bytes;
+  gpointer buf;
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (!ane_dtype_n_bytes (dtype, v->n, &n_bytes, error))
+    return NULL;
+  buf = g_malloc (MAX (n_bytes, 1));
+  if (dtype == ANE_DTYPE_FLOAT32 && v->f)
+    memcpy (buf, v->f, v->n * sizeof (float));
+  else if (dtype == ANE_DTYPE_FLOAT16 && v->f)
+    ane_f32_to_f16_bulk (v->f, buf, v->n);
+  else if (dtype == ANE_DTYPE_INT32 && v->i)
+    memcpy (buf, v->i, v->n * sizeof (gint32));
+  else
+    {
+      g_autofree double *tmp = g_new (double, MAX (v->n, 1));
+      for (gsize i = 0; i < v->n; i++)
+        tmp[i] = ane_cpu_value_get (v, i);
+      ane_dtype_encode (dtype, tmp, v->n, buf);
+    }
+  bytes = g_bytes_new_take (buf, n_bytes);
+  /* MIL shapes may exceed the IR's rank only inside programs, never at the interface */
+  return ane_tensor_new_from_bytes (name, dtype, v->shape, v->rank, bytes, error);
+}
