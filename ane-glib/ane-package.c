@@ -1,4 +1,4 @@
-/* ane-package.c: a CoreML .mlpackage bundle, loaded and checked
+/* ane-package.c: a CoreML .mlpackage bundle, loaded and checked, or made from a graph
  *
  * SPDX-License-Identifier: MIT
  */
@@ -8,7 +8,6 @@
 
 #include <glib/gstdio.h>
 
-#include "ane-graph.h"
 #include "mil/ane-mlpackage-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/lower/ane-lower-private.h"
@@ -308,11 +307,13 @@ conversion_date (void)
  * Inside the program every float value is computed in @precision; inputs
  * and outputs keep the graph's dtypes.
  *
- * No weight is copied or converted yet: the package keeps a reference to
- * the graph and to the data of its consts and bound params, and params that
- * have no value yet are read from the graph when the package is saved, so
- * they can be bound afterwards with [method@Ane.Graph.bind_param]. The
- * package can be inspected at once, like a loaded one.
+ * No weight is copied or converted yet. Consts and params that have a value
+ * are packaged with that value (the package keeps a reference to its data,
+ * not a copy). Params without a value, and GGUF block-quantized weights, are
+ * read from the graph when the package is saved: bind them with
+ * [method@Ane.Graph.bind_param] before [method@Ane.Package.save]. The
+ * package keeps a reference to @graph and can be inspected at once, like a
+ * loaded one.
  *
  * Fails with the lowering's errors (%ANE_ERROR_UNSUPPORTED for an op or
  * dtype the target cannot express, %ANE_ERROR_INVALID_GRAPH, ...), and with
@@ -1134,11 +1135,12 @@ package_save (AnePackage   *self,
  * and `Data/com.apple.CoreML/weights/weight.bin`. The weights are streamed
  * into `weight.bin` one tensor at a time and converted on the way (float32 to
  * float16, GGUF blocks dequantized) in small chunks, so saving needs little
- * memory beyond the graph's own weights. Params are read from the graph now:
- * a param bound with [method@Ane.Graph.bind_param] after the package was made
- * is written with that value; one still without a value fails with
- * %ANE_ERROR_MISSING_PARAM, one bound to a value of another dtype or shape
- * with %ANE_ERROR_DTYPE or %ANE_ERROR_SHAPE, before anything is written.
+ * memory beyond the graph's own weights. Params that had no value when the
+ * package was made are read from the graph now, so a value bound since with
+ * [method@Ane.Graph.bind_param] is the one written; one still without a
+ * value fails with %ANE_ERROR_MISSING_PARAM naming it, one whose value has
+ * another dtype or shape with %ANE_ERROR_DTYPE or %ANE_ERROR_SHAPE, before
+ * anything is written.
  * Every file and directory is synced to disk before the bundle is renamed
  * into place. Do not change the graph while it is being saved.
  *
