@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "ane-reference-private.h"
+#include "mil/ane-mlpackage-private.h"
 #include "runtime/cpu/ane-cpu-backend-private.h"
 
 /**
@@ -45,6 +46,8 @@ struct _AneExecutable
   AnePrecision   precision;
   gboolean       debug_nonfinite;
   AneCpuBackend *cpu;         /* the prepared program (CPU backend) */
+  AnePackage    *package;     /* runs a package's program instead of a graph */
+  char          *function;
   gboolean       cpu_stale;   /* a param changed since it was prepared */
 };
 
@@ -59,6 +62,8 @@ ane_executable_finalize (GObject *object)
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->states, g_hash_table_unref);
   g_clear_pointer (&self->cpu, ane_cpu_backend_free);
+  g_clear_object (&self->package);
+  g_free (self->function);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (ane_executable_parent_class)->finalize (object);
 }
@@ -102,13 +107,58 @@ ane_executable_new (AneGraph   *graph,
   return self;
 }
 
+static GBytes *
+package_blob (gpointer     user_data,
+              const char  *file_name,
+              guint64      offset,
+              GError     **error)
+{
+  return ane_package_read_blob (user_data, file_name, offset, error);
+}
+
+/**
+ * ane_executable_new_from_package:
+ * @package: a package: loaded from disk, read from MIL text, or made from a graph
+ * @function: (nullable): the function to run; %NULL for the default one
+ * @error: return location for a #GError
+ *
+ * Creates an executable that runs a package's program as it is, whoever
+ * wrote the package (ane-glib or Apple's coremltools), on the CPU backend
+ * (the interpreter of MIL programs). It is compiled already. Inputs,
+ * outputs and states are those the function declares.
+ *
+ * Returns: (transfer full): the executable, or %NULL if the program cannot be prepared
+ */
+AneExecutable *
+ane_executable_new_from_package (AnePackage  *package,
+                                 const char  *function,
+                                 GError     **error)
+{
+  g_autoptr(AneExecutable) self = NULL;
+  AneCoreMLModel *model;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (package), NULL);
+
+  model = ane_package_get_model (package);
+  self = g_object_new (ANE_TYPE_EXECUTABLE, NULL);
+  self->backend = ANE_BACKEND_CPU;
+  self->package = g_object_ref (package);
+  self->function = g_strdup (function ? function : ane_package_get_default_function (package));
+  self->cpu = ane_cpu_backend_new_for_program (model->mlprogram, self->function, package_blob,
+                                               g_object_ref (package), g_object_unref, error);
+  if (self->cpu == NULL)
+    return NULL;
+  self->compiled = TRUE;
+  return g_steal_pointer (&self);
+}
+
 /**
  * ane_executable_get_graph:
  * @self: an executable
  *
  * The graph this executable runs.
  *
- * Returns: (transfer none): the graph
+ * Returns: (transfer none) (nullable): the graph, or %NULL for an executable made from a package
  */
 AneGraph *
 ane_executable_get_graph (AneExecutable *self)
@@ -230,6 +280,8 @@ ane_executable_compile (AneExecutable  *self,
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
+  if (self->package != NULL)
+    return TRUE;   /* prepared when made */
   if (!ane_graph_validate (self->graph, error))
     return FALSE;
   /* AUTO picks the best backend this machine offers: off Apple platforms
@@ -353,6 +405,12 @@ ane_executable_set_param (AneExecutable  *self,
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (ANE_IS_TENSOR (value), FALSE);
 
+  if (self->graph == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "set_param: '%s': a package's weights are fixed in its program", name);
+      return FALSE;
+    }
   node = ane_graph_find_node (self->graph, name);
   if (node == NULL || node->op->kind != ANE_OP_PARAM)
     {
@@ -441,7 +499,7 @@ run_cpu (AneExecutable  *self,
   gpointer key, value;
   GPtrArray *outputs;
 
-  if (self->cpu_stale)
+  if (self->cpu_stale && self->graph != NULL)
     {
       AneCpuBackend *fresh = ane_cpu_backend_new_for_graph (self->graph, self->target, self->precision,
                                                             self->params, error);
@@ -460,7 +518,7 @@ run_cpu (AneExecutable  *self,
   g_hash_table_iter_init (&iter, states);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      const AneNode *node = ane_graph_find_node (self->graph, key);
+      const AneNode *node = self->graph ? ane_graph_find_node (self->graph, key) : NULL;
       AneTensor *t = value;
 
       if (node && ane_tensor_get_dtype (t) != node->outputs[0].dtype)
@@ -508,7 +566,14 @@ ane_executable_run (AneExecutable  *self,
                    "run: the executable is not compiled; call ane_executable_compile() first");
       return NULL;
     }
-  by_name = match_inputs (self, inputs, n_inputs, error);
+  if (self->package != NULL)
+    {
+      by_name = g_hash_table_new (g_str_hash, g_str_equal);
+      for (guint i = 0; i < n_inputs; i++)
+        g_hash_table_insert (by_name, (gpointer) ane_tensor_get_name (inputs[i]), inputs[i]);
+    }
+  else
+    by_name = match_inputs (self, inputs, n_inputs, error);
   if (by_name == NULL)
     return NULL;
   g_mutex_lock (&self->lock);
@@ -618,19 +683,36 @@ ane_executable_run_one (AneExecutable  *self,
   return g_object_ref (g_ptr_array_index (outputs, 0));
 }
 
-static const AneNode *
+/* A state's spec: the graph's declaration, or the package function's. */
+static gboolean
 find_state (AneExecutable *self,
             const char    *name,
+            AneSpec       *spec,
             GError       **error)
 {
-  const AneNode *node = ane_graph_find_node (self->graph, name);
-
-  if (node == NULL || node->op->kind != ANE_OP_STATE)
+  if (self->graph != NULL)
     {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "no state named '%s'", name);
-      return NULL;
+      const AneNode *node = ane_graph_find_node (self->graph, name);
+
+      if (node != NULL && node->op->kind == ANE_OP_STATE)
+        {
+          *spec = node->outputs[0];
+          return TRUE;
+        }
     }
-  return node;
+  else if (self->cpu != NULL)
+    {
+      g_autoptr(GPtrArray) states = ane_cpu_backend_list_states (self->cpu);
+
+      for (guint i = 0; i < states->len; i++)
+        if (g_str_equal (ane_tensor_get_name (g_ptr_array_index (states, i)), name))
+          {
+            ane_tensor_get_spec (g_ptr_array_index (states, i), spec);
+            return TRUE;
+          }
+    }
+  g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "no state named '%s'", name);
+  return FALSE;
 }
 
 /**
@@ -648,20 +730,18 @@ ane_executable_dup_state (AneExecutable  *self,
                           const char     *name,
                           GError        **error)
 {
-  const AneNode *node;
+  AneSpec spec;
   AneTensor *value;
 
   g_return_val_if_fail (ANE_IS_EXECUTABLE (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  node = find_state (self, name, error);
-  if (node == NULL)
+  if (!find_state (self, name, &spec, error))
     return NULL;
   g_mutex_lock (&self->lock);
   value = g_hash_table_lookup (self->states, name);
   value = value ? g_object_ref (value)
-                : ane_tensor_new_zeros (name, node->outputs[0].dtype, node->outputs[0].shape,
-                                        node->outputs[0].rank, error);
+                : ane_tensor_new_zeros (name, spec.dtype, spec.shape, spec.rank, error);
   g_mutex_unlock (&self->lock);
   return value;
 }
@@ -683,22 +763,20 @@ ane_executable_set_state (AneExecutable  *self,
                           AneTensor      *value,
                           GError        **error)
 {
-  const AneNode *node;
-  AneSpec spec;
+  AneSpec want, spec;
 
   g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (ANE_IS_TENSOR (value), FALSE);
 
-  node = find_state (self, name, error);
-  if (node == NULL)
+  if (!find_state (self, name, &want, error))
     return FALSE;
   ane_tensor_get_spec (value, &spec);
-  if (!ane_tensor_has_data (value) || !ane_spec_equal (&spec, &node->outputs[0]))
+  if (!ane_tensor_has_data (value) || !ane_spec_equal (&spec, &want))
     {
       char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
       g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "set_state: state '%s' is %s, the value is %s",
-                   name, ane_spec_format (&node->outputs[0], a), ane_spec_format (&spec, b));
+                   name, ane_spec_format (&want, a), ane_spec_format (&spec, b));
       return FALSE;
     }
   g_mutex_lock (&self->lock);

@@ -12,6 +12,7 @@
 #include "ane-types.h"
 #include "ane-tensor.h"
 #include "ane-graph.h"
+#include "ane-package.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,10 @@ G_DECLARE_FINAL_TYPE (AneExecutable, ane_executable, ANE, EXECUTABLE, GObject)
 ANE_AVAILABLE_IN_ALL
 AneExecutable *ane_executable_new          (AneGraph       *graph,
                                             AneBackend      backend);
+ANE_AVAILABLE_IN_ALL
+AneExecutable *ane_executable_new_from_package (AnePackage   *package,
+                                                const char   *function,
+                                                GError      **error);
 ANE_AVAILABLE_IN_ALL
 AneGraph      *ane_executable_get_graph    (AneExecutable  *self);
 ANE_AVAILABLE_IN_ALL

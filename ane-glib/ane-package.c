@@ -11,6 +11,8 @@
 #include "mil/ane-mlpackage-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/lower/ane-lower-private.h"
+#include "mil/ane-mil-text-private.h"
+#include "mil/ane-milblob-private.h"
 
 /**
  * AnePackage:
@@ -1276,4 +1278,196 @@ ane_package_get_pending_blobs (AnePackage *package,
   if (weight_size)
     *weight_size = package->weight_size;
   return package->blobs;
+}
+
+/* --- MIL text ----------------------------------------------------------------- */
+
+/**
+ * ane_package_to_mil_text:
+ * @self: a package
+ * @error: return location for a #GError
+ *
+ * Prints the package's program as MIL text, the form the Neural Engine's
+ * in-memory compile path takes (`program(1.3)`, `func main<ios18>(...)`,
+ * consts in `weight.bin` as `BLOBFILE(path = string("@model_path/weights/weight.bin"), offset = uint64(...))`).
+ *
+ * Returns: (transfer full): the text
+ */
+char *
+ane_package_to_mil_text (AnePackage  *self,
+                         GError     **error)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  return ane_mil_text_print (package_model (self)->mlprogram, error);
+}
+
+/**
+ * ane_package_save_mil:
+ * @self: a package
+ * @path: where to write the MIL text (e.g. `model.mil`)
+ * @overwrite: whether to replace existing files
+ * @error: return location for a #GError
+ *
+ * Writes the program as MIL text at @path and its weights beside it at
+ * `weights/weight.bin` (the file the text's `@model_path/weights/weight.bin`
+ * names, with `@model_path` the text's directory, as in a compiled
+ * `.mlmodelc`). Each file is written to a temporary, synced and renamed into
+ * place, the weights first.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ane_package_save_mil (AnePackage  *self,
+                      const char  *path,
+                      gboolean     overwrite,
+                      GError     **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GBytes) weight_file = NULL;
+
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  text = ane_package_to_mil_text (self, error);
+  if (text == NULL)
+    return FALSE;
+  if (self->pkg)
+    {
+      g_autoptr(GError) local = NULL;
+
+      weight_file = ane_mlpackage_get_weight_file (self->pkg, "@model_path/weights/weight.bin", &local);
+      if (weight_file == NULL && !g_error_matches (local, ANE_ERROR, ANE_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  return ane_mlpackage_write_mil (path, overwrite, text, self->pkg ? NULL : self->blobs,
+                                  self->weight_size, self->graph, weight_file, NULL, error);
+}
+
+static AneDType
+blob_storage_dtype (AneMilBlobDataType type)
+{
+  switch (type)
+    {
+    case ANE_MILBLOB_FLOAT16:  return ANE_DTYPE_FLOAT16;
+    case ANE_MILBLOB_FLOAT32:  return ANE_DTYPE_FLOAT32;
+    case ANE_MILBLOB_BFLOAT16: return ANE_DTYPE_BFLOAT16;
+    case ANE_MILBLOB_INT8:     return ANE_DTYPE_INT8;
+    case ANE_MILBLOB_INT16:    return ANE_DTYPE_INT16;
+    case ANE_MILBLOB_INT32:    return ANE_DTYPE_INT32;
+    default:                   return ANE_DTYPE_UINT8;   /* copied as raw bytes */
+    }
+}
+
+/**
+ * ane_package_load_mil:
+ * @path: a MIL text file
+ * @error: return location for a #GError
+ *
+ * Reads a program from MIL text, with its weights from `weights/weight.bin`
+ * beside the file when the program refers to them. The result inspects,
+ * saves (as a package or as MIL text) and runs like any package.
+ *
+ * Returns: (transfer full): the package, or %NULL
+ */
+AnePackage *
+ane_package_load_mil (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(AnePackage) self = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *weights = NULL;
+  AneMilProgram *program;
+  AneMilTarget target = ANE_MIL_IOS18;
+  gsize len;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  {
+    g_autoptr(GError) local = NULL;
+
+    if (!g_file_get_contents (path, &text, &len, &local))
+      {
+        g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot read '%s': %s", path, local->message);
+        return NULL;
+      }
+  }
+  program = ane_mil_text_parse (text, len, path, error);
+  if (program == NULL)
+    return NULL;
+  if (program->n_functions > 0)
+    for (AneMilTarget t = ANE_MIL_IOS15; t <= ANE_MIL_IOS18; t++)
+      if (g_strcmp0 (program->functions[0]->value->opset, ane_mil_target_opset (t)) == 0)
+        target = t;
+
+  self = g_object_new (ANE_TYPE_PACKAGE, NULL);
+  self->model = ane_mlpackage_model_new (program, target, NULL, error);
+  if (self->model == NULL)
+    return NULL;
+  self->blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
+
+  /* The weights become pending blobs at their own offsets: the package then
+   * saves, prints and runs exactly as one lowered from a graph. */
+  dir = g_path_get_dirname (path);
+  weights = g_build_filename (dir, "weights", "weight.bin", NULL);
+  if (g_file_test (weights, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(AneMilBlobReader) reader = ane_milblob_reader_open (weights, error);
+      g_autoptr(GArray) records = NULL;
+
+      if (reader == NULL)
+        return NULL;
+      records = ane_milblob_reader_list (reader, error);
+      if (records == NULL)
+        return NULL;
+      for (guint i = 0; i < records->len; i++)
+        {
+          AneMilBlobRecord *r = &g_array_index (records, AneMilBlobRecord, i);
+          AneMilPendingBlob *blob = g_new0 (AneMilPendingBlob, 1);
+          AneDType dtype = blob_storage_dtype (r->data_type);
+          AneMilBlobRecord check;
+
+          blob->source = ANE_MIL_BLOB_FROM_BYTES;
+          blob->data = ane_milblob_reader_dup_data (reader, r->offset, &check, error);
+          if (blob->data == NULL)
+            {
+              ane_mil_pending_blob_free (blob);
+              return NULL;
+            }
+          blob->src_dtype = blob->dst_dtype = dtype;
+          blob->n_elements = (gint64) (r->size / ane_dtype_size (dtype));
+          blob->size = r->size;
+          blob->offset = r->offset;
+          blob->blob_type = r->data_type;
+          g_ptr_array_add (self->blobs, blob);
+          self->weight_bytes += r->size;
+        }
+      self->weight_size = ane_milblob_reader_get_size (reader);
+    }
+  return g_steal_pointer (&self);
+}
+
+GBytes *
+ane_package_read_blob (AnePackage  *self,
+                       const char  *file_name,
+                       guint64      offset,
+                       GError     **error)
+{
+  if (self->pkg)
+    {
+      AneMilBlobRecord record;
+      return ane_mlpackage_dup_blob (self->pkg, file_name, offset, &record, error);
+    }
+  for (guint i = 0; self->blobs && i < self->blobs->len; i++)
+    {
+      AneMilPendingBlob *blob = g_ptr_array_index (self->blobs, i);
+
+      if (blob->offset == offset)
+        return ane_mlpackage_blob_bytes (blob, self->graph, NULL, error);
+    }
+  g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: no blob at offset %" G_GUINT64_FORMAT, file_name, offset);
+  return NULL;
 }

@@ -94,4 +94,16 @@ gboolean     ane_package_save_finish           (AnePackage          *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
 
+ANE_AVAILABLE_IN_ALL
+char        *ane_package_to_mil_text           (AnePackage          *self,
+                                                GError             **error);
+ANE_AVAILABLE_IN_ALL
+gboolean     ane_package_save_mil              (AnePackage          *self,
+                                                const char          *path,
+                                                gboolean             overwrite,
+                                                GError             **error);
+ANE_AVAILABLE_IN_ALL
+AnePackage  *ane_package_load_mil              (const char          *path,
+                                                GError             **error);
+
 G_END_DECLS

@@ -123,7 +123,7 @@ ane_tool_mil (int    argc,
     }
   if (pkg == NULL)
     return ane_tool_fail ("mil", error);
-  text = ane_package_to_mil_text (pkg, NULL, &error);
+  text = ane_package_to_mil_text (pkg, &error);
   if (text == NULL)
     return ane_tool_fail ("mil", error);
   fputs (text, stdout);

@@ -69,16 +69,17 @@ inspect_graph (const char *path)
 }
 
 static int
-inspect_package (const char *path)
+inspect_package (const char *path,
+                 gboolean    mil)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(AnePackage) pkg = ane_package_load (path, &error);
+  g_autoptr(AnePackage) pkg = mil ? ane_package_load_mil (path, &error) : ane_package_load (path, &error);
   g_auto(GStrv) functions = NULL;
 
   if (pkg == NULL)
     return ane_tool_fail ("inspect", error);
-  printf ("package: %s\nspecification version: %d\nweight bytes: %" G_GUINT64_FORMAT "\n",
-          path, ane_package_get_specification_version (pkg), ane_package_get_weight_bytes (pkg));
+  printf ("%s: %s\nspecification version: %d\nweight bytes: %" G_GUINT64_FORMAT "\n",
+          mil ? "MIL text" : "package", path, ane_package_get_specification_version (pkg), ane_package_get_weight_bytes (pkg));
   functions = ane_package_list_functions (pkg);
   for (guint f = 0; functions[f]; f++)
     {
@@ -115,11 +116,9 @@ ane_tool_inspect (int    argc,
     return status;
   switch (ane_tool_classify (argv[1]))
     {
-    case ANE_TOOL_INPUT_PACKAGE: return inspect_package (argv[1]);
-    case ANE_TOOL_INPUT_GRAPH:   return inspect_graph (argv[1]);
-    default:
-      fprintf (stderr, "ane-tool inspect: '%s': MIL text files are inspected with 'ane-tool mil'\n", argv[1]);
-      return 1;
+    case ANE_TOOL_INPUT_PACKAGE: return inspect_package (argv[1], FALSE);
+    case ANE_TOOL_INPUT_MIL:     return inspect_package (argv[1], TRUE);
+    default:                     return inspect_graph (argv[1]);
     }
 }
 

@@ -136,6 +136,11 @@ AneCoreMLModel *ane_package_get_model      (AnePackage        *package);
  * file order) and the planned size of weight.bin; NULL for a loaded one. */
 GPtrArray    *ane_package_get_pending_blobs (AnePackage       *package,
                                              guint64          *weight_size);
+/* A blob's bytes as stored, whatever kind of package: for the CPU backend. */
+GBytes       *ane_package_read_blob        (AnePackage        *package,
+                                            const char        *file_name,
+                                            guint64            offset,
+                                            GError           **error);
 
 /* ---- packaging lowered programs (ane-mlpackage-write.c) ---- */
 
@@ -180,6 +185,26 @@ gboolean      ane_mlpackage_write_lowered  (const char           *path,
                                             guint64               weight_size,
                                             AneGraph             *graph,
                                             GCancellable         *cancellable,
+                                            GError              **error);
+
+/* MIL text at mil_path and its weights at <dir>/weights/weight.bin: streamed
+ * from pending blobs, or copied from a loaded weight file. */
+gboolean      ane_mlpackage_write_mil      (const char           *mil_path,
+                                            gboolean              overwrite,
+                                            const char           *text,
+                                            GPtrArray            *blobs,
+                                            guint64               weight_size,
+                                            AneGraph             *graph,
+                                            GBytes               *weight_file,
+                                            GCancellable         *cancellable,
+                                            GError              **error);
+
+/* A pending blob's bytes as weight.bin would hold them (converted, dequantized),
+ * in memory; params (name -> AneTensor, nullable) override the graph's values.
+ * pending_blob is an AneMilPendingBlob (ane-mil-builder-private.h). */
+GBytes       *ane_mlpackage_blob_bytes     (gconstpointer         pending_blob,
+                                            AneGraph             *graph,
+                                            GHashTable           *params,
                                             GError              **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMLPackage, ane_mlpackage_free)

@@ -366,6 +366,18 @@ add_build_info (AneMilProgram *program)
     g_new (CoreML__Specification__MILSpec__Program__AttributesEntry, 1);
   gsize n = G_N_ELEMENTS (keys);
 
+  /* A program read back (from MIL text) keeps the buildInfo it has. */
+  for (gsize i = 0; i < program->n_attributes; i++)
+    if (g_str_equal (program->attributes[i]->key, "buildInfo"))
+      {
+        g_free (v);
+        g_free (imm);
+        g_free (dict);
+        g_free (dt);
+        g_free (entry);
+        return;
+      }
+
   core_ml__specification__milspec__value__init (v);
   core_ml__specification__milspec__value__immediate_value__init (imm);
   core_ml__specification__milspec__dictionary_value__init (dict);
@@ -1233,4 +1245,155 @@ ane_mlpackage_write_lowered (const char            *path,
   g_free (model_dir);
   model_dir = g_build_filename (dest, "Data", MODEL_DIR, NULL);
   return sync_dir (model_dir, error) && sync_dir (dest, error) && sync_dir (parent, error);
+}
+
+/* --- MIL text + weights, for the Neural Engine's in-memory path -------------- */
+
+/* Writes text to mil_path and the weights to <dir of mil_path>/weights/
+ * weight.bin, the layout "@model_path/weights/weight.bin" names when
+ * @model_path is the text's directory (as in a compiled .mlmodelc). Each file
+ * goes to a synced temporary and is renamed into place, weights first. With
+ * a loaded package's weights (weight_file), the file is copied as it is;
+ * otherwise the pending blobs are streamed. */
+gboolean
+ane_mlpackage_write_mil (const char   *mil_path,
+                         gboolean      overwrite,
+                         const char   *text,
+                         GPtrArray    *blobs,
+                         guint64       weight_size,
+                         AneGraph     *graph,
+                         GBytes       *weight_file,
+                         GCancellable *cancellable,
+                         GError      **error)
+{
+  g_autofree char *dir = g_path_get_dirname (mil_path);
+  g_autofree char *weights_dir = g_build_filename (dir, WEIGHTS_DIR, NULL);
+  g_autofree char *weights = g_build_filename (weights_dir, WEIGHT_FILE, NULL);
+  g_autofree char *tmp_weights = NULL;
+  g_autoptr(GPtrArray) sources = NULL;
+  gboolean has_weights = weight_file != NULL || (blobs != NULL && blobs->len > 0);
+
+  if (!overwrite && (g_file_test (mil_path, G_FILE_TEST_EXISTS) ||
+                     (has_weights && g_file_test (weights, G_FILE_TEST_EXISTS))))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "'%s' already exists; pass overwrite to replace it",
+                   g_file_test (mil_path, G_FILE_TEST_EXISTS) ? mil_path : weights);
+      return FALSE;
+    }
+  if (blobs != NULL)
+    {
+      sources = g_ptr_array_new_full (blobs->len, (GDestroyNotify) g_bytes_unref);
+      for (guint i = 0; i < blobs->len; i++)
+        {
+          GBytes *data = blob_source (g_ptr_array_index (blobs, i), graph, error);
+          if (data == NULL)
+            return FALSE;
+          g_ptr_array_add (sources, data);
+        }
+    }
+  if (has_weights)
+    {
+      if (g_mkdir_with_parents (weights_dir, 0755) != 0)
+        {
+          int errsv = errno;
+          g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot create directory '%s': %s",
+                       weights_dir, g_strerror (errsv));
+          return FALSE;
+        }
+      tmp_weights = g_strdup_printf ("%s.tmp-%u", weights, (guint) getpid ());
+      if (weight_file != NULL)
+        {
+          if (!write_durable (tmp_weights, g_bytes_get_data (weight_file, NULL), g_bytes_get_size (weight_file), error))
+            {
+              g_unlink (tmp_weights);
+              return FALSE;
+            }
+        }
+      else if (!write_weights (tmp_weights, blobs, sources, weight_size, cancellable, error))
+        return FALSE;
+      if (g_rename (tmp_weights, weights) != 0)
+        {
+          int errsv = errno;
+          g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot rename '%s' to '%s': %s",
+                       tmp_weights, weights, g_strerror (errsv));
+          g_unlink (tmp_weights);
+          return FALSE;
+        }
+    }
+  {
+    g_autofree char *tmp = g_strdup_printf ("%s.tmp-%u", mil_path, (guint) getpid ());
+
+    if (!write_durable (tmp, text, strlen (text), error))
+      {
+        g_unlink (tmp);
+        return FALSE;
+      }
+    if (g_rename (tmp, mil_path) != 0)
+      {
+        int errsv = errno;
+        g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot rename '%s' to '%s': %s", tmp, mil_path,
+                     g_strerror (errsv));
+        g_unlink (tmp);
+        return FALSE;
+      }
+  }
+  return sync_dir (dir, error);
+}
+
+/* One pending blob's bytes as weight.bin will hold them, in memory: for the
+ * CPU backend, which runs a lowered program without writing it. A param in
+ * params (name -> AneTensor) overrides the graph's value. */
+GBytes *
+ane_mlpackage_blob_bytes (gconstpointer  pending_blob,
+                          AneGraph      *graph,
+                          GHashTable    *params,
+                          GError       **error)
+{
+  const AneMilPendingBlob *blob = pending_blob;
+  g_autoptr(GBytes) src = NULL;
+  AneTensor *bound = blob->source == ANE_MIL_BLOB_FROM_PARAM && params ? g_hash_table_lookup (params, blob->param) : NULL;
+  gsize n = (gsize) blob->n_elements;
+  const guint8 *data;
+  g_autofree double *tmp = NULL;
+  gpointer out;
+
+  if (bound != NULL)
+    {
+      AneSpec spec;
+
+      ane_tensor_get_spec (bound, &spec);
+      if (spec.dtype != blob->src_dtype || ane_tensor_get_n_elements (bound) != blob->n_elements)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "param '%s': the bound value does not match the lowered program",
+                       blob->param);
+          return NULL;
+        }
+      src = g_bytes_ref (ane_tensor_get_data (bound));
+    }
+  else
+    src = blob_source (blob, graph, error);
+  if (src == NULL)
+    return NULL;
+  if (blob->src_dtype == blob->dst_dtype)
+    return g_steal_pointer (&src);
+  data = g_bytes_get_data (src, NULL);
+  out = g_malloc (MAX (blob->size, 1));
+  if (blob->src_dtype == ANE_DTYPE_FLOAT32 && blob->dst_dtype == ANE_DTYPE_FLOAT16)
+    {
+      ane_f32_to_f16_bulk ((const float *) data, out, n);
+      return g_bytes_new_take (out, blob->size);
+    }
+  tmp = g_new (double, MAX (n, 1));
+  if (ane_dtype_is_block (blob->src_dtype))
+    {
+      if (!ane_dequant_blocks (blob->src_dtype, data, g_bytes_get_size (src), n, tmp, error))
+        {
+          g_free (out);
+          return NULL;
+        }
+    }
+  else
+    ane_dtype_decode (blob->src_dtype, data, n, tmp);
+  ane_dtype_encode (blob->dst_dtype, tmp, n, out);
+  return g_bytes_new_take (out, blob->size);
 }

@@ -14,6 +14,7 @@
 
 #include "ane-reference-private.h"
 #include "mil/ane-mil-builder-private.h"
+#include "mil/ane-mlpackage-private.h"
 #include "mil/lower/ane-lower-private.h"
 #include "runtime/cpu/ane-cpu-backend-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
@@ -62,41 +63,6 @@ ane_cpu_backend_free (AneCpuBackend *backend)
   g_free (backend);
 }
 
-/* The bytes a pending blob will hold in weight.bin. */
-static GBytes *
-materialize (AneMilPendingBlob *blob,
-             GBytes            *src,
-             GError           **error)
-{
-  gsize n = (gsize) blob->n_elements;
-  gsize src_size = g_bytes_get_size (src);
-  const guint8 *data = g_bytes_get_data (src, NULL);
-  g_autofree double *tmp = NULL;
-  gpointer out;
-
-  if (blob->src_dtype == blob->dst_dtype)
-    return g_bytes_ref (src);
-  out = g_malloc (MAX (blob->size, 1));
-  if (blob->src_dtype == ANE_DTYPE_FLOAT32 && blob->dst_dtype == ANE_DTYPE_FLOAT16)
-    {
-      ane_f32_to_f16_bulk ((const float *) data, out, n);
-      return g_bytes_new_take (out, blob->size);
-    }
-  tmp = g_new (double, MAX (n, 1));
-  if (ane_dtype_is_block (blob->src_dtype))
-    {
-      if (!ane_dequant_blocks (blob->src_dtype, data, src_size, n, tmp, error))
-        {
-          g_free (out);
-          return NULL;
-        }
-    }
-  else
-    ane_dtype_decode (blob->src_dtype, data, n, tmp);
-  ane_dtype_encode (blob->dst_dtype, tmp, n, out);
-  return g_bytes_new_take (out, blob->size);
-}
-
 static GBytes *
 graph_blob (gpointer     user_data,
             const char  *file_name,
@@ -108,25 +74,9 @@ graph_blob (gpointer     user_data,
   for (guint i = 0; i < backend->blobs->len; i++)
     {
       AneMilPendingBlob *blob = g_ptr_array_index (backend->blobs, i);
-      AneTensor *source;
 
-      if (blob->offset != offset)
-        continue;
-      if (blob->source == ANE_MIL_BLOB_FROM_BYTES)
-        return materialize (blob, blob->data, error);
-      source = backend->params ? g_hash_table_lookup (backend->params, blob->param) : NULL;
-      if (source == NULL)
-        {
-          const AneNode *node = ane_graph_find_node (backend->graph, blob->param);
-          source = node ? node->value : NULL;
-        }
-      if (source == NULL)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,
-                       "param '%s' has no value: bind one with ane_executable_set_param()", blob->param);
-          return NULL;
-        }
-      return materialize (blob, ane_tensor_get_data (source), error);
+      if (blob->offset == offset)
+        return ane_mlpackage_blob_bytes (blob, backend->graph, backend->params, error);
     }
   g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: no blob at offset %" G_GUINT64_FORMAT, file_name, offset);
   return NULL;

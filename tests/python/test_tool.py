@@ -1,0 +1,133 @@
+"""ane-tool from a shell user's point of view, and MIL text / package
+round trips through the public API (PyGObject)."""
+
+import os
+import subprocess
+import tempfile
+import unittest
+
+import numpy as np
+
+import anetest  # noqa: F401  (sets up gi)
+from gi.repository import Ane, GLib
+
+TOOL = os.environ.get("ANE_TOOL")
+
+
+def tool(*args):
+    return subprocess.run([TOOL, *args], capture_output=True, text=True, timeout=120)
+
+
+def small_graph(path):
+    g = Ane.Graph()
+    x = g.input("x", Ane.DType.FLOAT32, [2, 16])
+    w = np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32)
+    wt = Ane.Tensor.new_from_bytes("w", Ane.DType.FLOAT32, [16, 8], GLib.Bytes.new(w.tobytes()))
+    h = g.matmul(x, g.param_with_value(wt), False, False)
+    g.add_output("y", g.gelu(h, Ane.GeluApproximation.EXACT))
+    g.save(path)
+    return w
+
+
+@unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
+class ToolTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.graph = os.path.join(self.dir.name, "g.json")
+        self.w = small_graph(self.graph)
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def test_help(self):
+        r = tool("--help")
+        self.assertEqual(r.returncode, 0)
+        for cmd in ("convert", "inspect", "mil", "dot"):
+            self.assertIn(cmd, r.stdout)
+            h = tool(cmd, "--help")
+            self.assertEqual(h.returncode, 0, cmd)
+            self.assertIn("Usage", h.stdout)
+
+    def test_usage_errors(self):
+        self.assertEqual(tool().returncode, 2)
+        r = tool("frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown command", r.stderr)
+        r = tool("convert", self.graph)
+        self.assertEqual(r.returncode, 2)
+        r = tool("convert", self.graph, "-o", "x.mlpackage", "--target", "ios99")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("ios99", r.stderr)
+
+    def test_convert_inspect_mil_dot(self):
+        pkg = os.path.join(self.dir.name, "m.mlpackage")
+        mil = os.path.join(self.dir.name, "text", "model.mil")
+        os.makedirs(os.path.dirname(mil))
+        r = tool("convert", self.graph, "-o", pkg, "--mil", mil, "--target", "ios17", "--precision", "fp32")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.isfile(os.path.join(pkg, "Manifest.json")))
+        self.assertTrue(os.path.isfile(os.path.join(os.path.dirname(mil), "weights", "weight.bin")))
+
+        r = tool("inspect", pkg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("specification version: 8", r.stdout)
+        self.assertIn("x: float32[2,16]", r.stdout)
+        self.assertIn("matmul", r.stdout)
+
+        r = tool("mil", mil)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("program(1.3)"))
+        self.assertIn("func main<ios17>", r.stdout)
+        self.assertIn("BLOBFILE", r.stdout)
+
+        r = tool("inspect", self.graph)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("params bound: 1 of 1", r.stdout)
+
+        for path in (self.graph, pkg):
+            r = tool("dot", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(r.stdout.startswith("digraph"))
+
+        # refusing to overwrite, then overwriting
+        r = tool("convert", self.graph, "-o", pkg)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already exists", r.stderr)
+        r = tool("convert", self.graph, "-o", pkg, "--overwrite")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_bad_input(self):
+        bad = os.path.join(self.dir.name, "bad.json")
+        with open(bad, "w") as f:
+            f.write("{ not json")
+        r = tool("convert", bad, "-o", os.path.join(self.dir.name, "o.mlpackage"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("bad.json", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir.name, "o.mlpackage")))
+
+
+class MilRoundTripTest(unittest.TestCase):
+    def test_mil_text_runs_like_the_graph(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "g.json")
+            small_graph(path)
+            g = Ane.Graph.load(path)
+            pkg = Ane.Package.new_from_graph(g, Ane.Target.IOS18, Ane.Precision.FLOAT32)
+            mil = os.path.join(d, "model.mil")
+            pkg.save_mil(mil, False)
+            back = Ane.Package.load_mil(mil)
+            self.assertEqual(back.to_mil_text(), pkg.to_mil_text())
+
+            x = np.random.default_rng(1).standard_normal((2, 16)).astype(np.float32)
+            xt = Ane.Tensor.new_from_bytes("x", Ane.DType.FLOAT32, [2, 16], GLib.Bytes.new(x.tobytes()))
+            ref = Ane.Executable.new(g, Ane.Backend.REFERENCE)
+            ref.compile(None)
+            want = np.frombuffer(ref.run([xt], None)[0].get_data().get_data(), np.float32)
+            for p in (pkg, back):
+                exe = Ane.Executable.new_from_package(p, None)
+                got = np.frombuffer(exe.run([xt], None)[0].get_data().get_data(), np.float32)
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+if __name__ == "__main__":
+    unittest.main()
