@@ -6,11 +6,16 @@
  * with causal grouped-query attention (4 query heads sharing 2 key/value
  * heads), NeoX-style rotary embeddings and a SwiGLU feed-forward network.
  * The weights are deterministic pseudo-random numbers baked into the graph
- * with ane_graph_param_with_value(); the block runs on the reference backend
- * on a [1, seq, dim] input and prints the output's shape, a few values and a
- * checksum.
+ * with ane_graph_param_with_value(); the block runs on a [1, seq, dim] input
+ * and prints the output's shape, a few values and a checksum.
  *
- *     transformer-block [--seq N] [--dim N]
+ * With --backend cpu the block is lowered to a CoreML ML Program and run by
+ * the MIL interpreter; the reference result is computed too and the largest
+ * difference printed. --package and --mil write the lowered program as an
+ * .mlpackage bundle and as MIL text (with weights/weight.bin beside it).
+ *
+ *     transformer-block [--seq N] [--dim N] [--backend reference|cpu]
+ *                       [--precision fp16|fp32] [--package OUT.mlpackage] [--mil OUT.mil]
  *
  * examples/transformer_block.py builds the same block from Python and checks
  * it against numpy.
@@ -247,6 +252,9 @@ main (int    argc,
   g_autofree float *x_values = NULL;
   g_autofree float *y = NULL;
   gint seq = 8, dim = 64;
+  g_autofree char *backend_name = NULL, *precision_name = NULL, *package_path = NULL, *mil_path = NULL;
+  AneBackend backend = ANE_BACKEND_REFERENCE;
+  AnePrecision precision = ANE_PRECISION_FLOAT16;
   gsize n = 0;
   double sum = 0.0, sum_abs = 0.0;
   guint rank = 0;
@@ -256,6 +264,10 @@ main (int    argc,
   const GOptionEntry entries[] = {
     { "seq", 's', 0, G_OPTION_ARG_INT, &seq, "Number of tokens (default 8)", "N" },
     { "dim", 'd', 0, G_OPTION_ARG_INT, &dim, "Model width, a multiple of 8 (default 64)", "N" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "reference (default) or cpu", "NAME" },
+    { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "fp16 (default) or fp32, for the cpu backend", "P" },
+    { "package", 0, 0, G_OPTION_ARG_FILENAME, &package_path, "Also write the lowered block as an .mlpackage", "PATH" },
+    { "mil", 0, 0, G_OPTION_ARG_FILENAME, &mil_path, "Also write the lowered block as MIL text", "PATH" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -274,6 +286,21 @@ main (int    argc,
       return EXIT_FAILURE;
     }
 
+  if (backend_name && g_str_equal (backend_name, "cpu"))
+    backend = ANE_BACKEND_CPU;
+  else if (backend_name && !g_str_equal (backend_name, "reference"))
+    {
+      g_printerr ("--backend must be reference or cpu\n");
+      return EXIT_FAILURE;
+    }
+  if (precision_name && g_str_equal (precision_name, "fp32"))
+    precision = ANE_PRECISION_FLOAT32;
+  else if (precision_name && !g_str_equal (precision_name, "fp16"))
+    {
+      g_printerr ("--precision must be fp16 or fp32\n");
+      return EXIT_FAILURE;
+    }
+
   blk.seq = seq;
   blk.dim = dim;
   blk.head_dim = dim / N_HEADS;
@@ -289,7 +316,26 @@ main (int    argc,
   params = ane_graph_list_params (graph);
   g_print ("graph: %u nodes, %u params\n", ane_graph_get_n_nodes (graph), params->len);
 
-  exe = ane_executable_new (graph, ANE_BACKEND_REFERENCE);
+  if (package_path || mil_path)
+    {
+      /* Lower once (iOS18) and write both forms; overwrite earlier runs. */
+      g_autoptr(AnePackage) package = ane_package_new_from_graph (graph, ANE_TARGET_IOS18, precision, &error);
+
+      if (package == NULL ||
+          (package_path && !ane_package_save (package, package_path, TRUE, &error)) ||
+          (mil_path && !ane_package_save_mil (package, mil_path, TRUE, &error)))
+        {
+          g_printerr ("packaging failed: %s\n", error->message);
+          return EXIT_FAILURE;
+        }
+      if (package_path)
+        g_print ("wrote %s\n", package_path);
+      if (mil_path)
+        g_print ("wrote %s (weights in weights/weight.bin beside it)\n", mil_path);
+    }
+
+  exe = ane_executable_new (graph, backend);
+  ane_executable_set_precision (exe, precision);
   if (!ane_executable_compile (exe, NULL, &error))
     {
       g_printerr ("compiling failed: %s\n", error->message);
@@ -326,5 +372,27 @@ main (int    argc,
       sum_abs += fabs (y[i]);
     }
   g_print ("checksum: sum %.6f, sum |x| %.6f\n", sum, sum_abs);
+
+  if (backend != ANE_BACKEND_REFERENCE)
+    {
+      /* The executable spec, for comparison. */
+      g_autoptr(AneExecutable) ref = ane_executable_new (graph, ANE_BACKEND_REFERENCE);
+      g_autoptr(GPtrArray) ref_out = NULL;
+      g_autofree float *r = NULL;
+      gsize rn = 0;
+      double worst = 0.0;
+
+      if (!ane_executable_compile (ref, NULL, &error) ||
+          (ref_out = ane_executable_run (ref, &x, 1, NULL, &error)) == NULL ||
+          (r = ane_tensor_dup_floats (g_ptr_array_index (ref_out, 0), &rn, &error)) == NULL)
+        {
+          g_printerr ("reference run failed: %s\n", error->message);
+          return EXIT_FAILURE;
+        }
+      for (gsize i = 0; i < n && i < rn; i++)
+        worst = MAX (worst, fabs ((double) y[i] - r[i]));
+      g_print ("cpu (MIL interpreter, %s) vs reference: max |difference| %.3g\n",
+               precision == ANE_PRECISION_FLOAT16 ? "fp16" : "fp32", worst);
+    }
   return EXIT_SUCCESS;
 }

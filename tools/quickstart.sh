@@ -1,7 +1,7 @@
 #!/bin/sh
 # quickstart.sh: install what is missing, build, and run the demo or every test.
 #
-#   sh tools/quickstart.sh demo   build, then run the transformer-block demo
+#   sh tools/quickstart.sh demo   build, then lower, package and run the transformer-block demo
 #   sh tools/quickstart.sh test   build with warnings as errors, run every test suite,
 #                                 then the C suites again under ASan + UBSan
 #
@@ -38,7 +38,10 @@ case "$mode" in
   demo)
     [ -d _build ] || meson setup _build
     ninja -C _build -j "$jobs"
-    ./_build/examples/example-transformer-block
+    mkdir -p _build/demo
+    ./_build/examples/example-transformer-block --backend cpu \
+      --package _build/demo/transformer-block.mlpackage --mil _build/demo/mil/model.mil
+    ./_build/tools/ane-tool inspect _build/demo/transformer-block.mlpackage
     ;;
   test)
     if [ -d _build-ci ]; then

@@ -22,6 +22,8 @@ store (AneCpuValue *v,
 {
   if (v->f)
     v->f[i] = (float) x;
+  else if (v->dtype == ANE_DTYPE_BOOL)
+    v->i[i] = x != 0.0;   /* cast to bool is x != 0 (NaN included, as numpy), not a truncation */
   else if (isnan (x))
     v->i[i] = 0;
   else
@@ -51,6 +53,19 @@ static double op_and (double a, double b) { return a != 0 && b != 0; }
 static double op_or (double a, double b) { return a != 0 || b != 0; }
 static double op_xor (double a, double b) { return (a != 0) != (b != 0); }
 
+/* v broadcasts (numpy) to out's shape: no reads past v's elements. */
+static gboolean
+broadcasts (const AneCpuValue *v,
+            const AneCpuValue *out)
+{
+  if (v->rank > out->rank)
+    return FALSE;
+  for (guint d = 0; d < v->rank; d++)
+    if (v->shape[d] != 1 && v->shape[d] != out->shape[out->rank - v->rank + d])
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 run_binary (AneCpuCtx  *ctx,
             BinaryFunc  func,
@@ -63,9 +78,9 @@ run_binary (AneCpuCtx  *ctx,
 
   if (x == NULL || y == NULL)
     return ane_cpu_fail (ctx, error, "needs parameters x and y");
-  if (x->rank > out->rank || y->rank > out->rank)
-    return ane_cpu_fail (ctx, error, "operands of rank %u and %u do not broadcast to rank %u",
-                         x->rank, y->rank, out->rank);
+  if (!broadcasts (x, out) || !broadcasts (y, out))
+    return ane_cpu_fail (ctx, error, "operands of rank %u and %u do not broadcast to the declared output "
+                         "(rank %u)", x->rank, y->rank, out->rank);
   for (gsize i = 0; i < out->n; i++)
     {
       gsize xi = i, yi = i;
@@ -238,6 +253,8 @@ k_select (AneCpuCtx *ctx,
 
   if (c == NULL || a == NULL || b == NULL)
     return ane_cpu_fail (ctx, error, "needs cond, a and b");
+  if (!broadcasts (c, out) || !broadcasts (a, out) || !broadcasts (b, out))
+    return ane_cpu_fail (ctx, error, "cond, a and b do not broadcast to the declared output (rank %u)", out->rank);
   for (gsize i = 0; i < out->n; i++)
     {
       ane_cpu_unravel (i, out->shape, out->rank, coords);

@@ -86,9 +86,26 @@ decode_type (const AneMilValueType *type,
     }
   if (!ane_mil_dtype_to_ane (tt->datatype, dtype))
     {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: MIL data type %s is not supported by the CPU backend",
-                   what, ane_mil_dtype_to_string (tt->datatype));
-      return FALSE;
+      switch (tt->datatype)
+        {
+        /* Integer types with no AneDType (the parameters of constexpr ops:
+         * int4 data, uint1..uint8 indices, uint32 shapes) are held as int32;
+         * fill_from_bytes unpacks them. */
+        case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4:
+        case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT1:
+        case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT2:
+        case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT3:
+        case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT4:
+        case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT6:
+        case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT16:
+        case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT32:
+          *dtype = ANE_DTYPE_INT32;
+          break;
+        default:
+          g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: MIL data type %s is not supported by the CPU backend",
+                       what, ane_mil_dtype_to_string (tt->datatype));
+          return FALSE;
+        }
     }
   if (*dtype == ANE_DTYPE_INT64)
     *dtype = ANE_DTYPE_INT32;
@@ -112,22 +129,77 @@ bad:
   return FALSE;
 }
 
+/* Fills v from data as stored for its MIL type (type: the value's type,
+ * already checked by decode_type): fp16, fp32 and the types with an AneDType
+ * as ane_dtype_decode reads them; int4 and uint1/2/3/4/6 as one bit stream,
+ * element 0 in the lowest bits of byte 0 (an element may straddle two bytes;
+ * int4 is two's complement), as MILBlob and coremltools pack them; uint16 and
+ * uint32 little-endian. The last kinds are held as int32 (decode_type);
+ * uint32 values above 2^31 - 1 saturate. */
 static gboolean
-fill_from_bytes (AneCpuValue  *v,
-                 const guint8 *data,
-                 gsize         size,
-                 const char   *what,
-                 GError      **error)
+fill_from_bytes (AneCpuValue          *v,
+                 const AneMilValueType *type,
+                 const guint8         *data,
+                 gsize                 size,
+                 const char           *what,
+                 GError              **error)
 {
-  gsize esize = ane_dtype_size (v->dtype);
+  int mil = CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UNUSED_TYPE;
+  guint bits = 0;
+  gboolean packed = FALSE;
+  gsize expected;
 
-  if (size != esize * v->n)
+  if (type && type->type_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_STATE_TYPE)
+    type = type->statetype->wrappedtype;
+  if (type && type->type_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE)
+    mil = type->tensortype->datatype;
+  switch (mil)
+    {
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4:
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT4: bits = 4; packed = TRUE; break;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT1: bits = 1; packed = TRUE; break;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT2: bits = 2; packed = TRUE; break;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT3: bits = 3; packed = TRUE; break;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT6: bits = 6; packed = TRUE; break;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT16: bits = 16; break;
+    case CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT32: bits = 32; break;
+    default: bits = 8 * (guint) ane_dtype_size (v->dtype); break;
+    }
+  expected = packed ? (v->n * bits + 7) / 8 : (bits / 8) * v->n;
+  if (size != expected)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: %zu bytes of data for %zu %s elements",
-                   what, size, v->n, ane_dtype_to_string (v->dtype));
+                   what, size, v->n, mil != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UNUSED_TYPE
+                                     ? ane_mil_dtype_to_string (mil) : ane_dtype_to_string (v->dtype));
       return FALSE;
     }
-  if (v->dtype == ANE_DTYPE_FLOAT16)
+  if (packed)
+    {
+      for (gsize i = 0; i < v->n; i++)
+        {
+          guint64 bit = (guint64) i * bits;
+          guint32 u = 0;
+
+          for (guint b = 0; b < bits; b++, bit++)
+            u |= (guint32) ((data[bit / 8] >> (bit % 8)) & 1u) << b;
+          v->i[i] = mil == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4 && (u & 8u) ? (gint32) u - 16 : (gint32) u;
+        }
+    }
+  else if (mil == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT16)
+    {
+      for (gsize i = 0; i < v->n; i++)
+        v->i[i] = (gint32) (data[2 * i] | (guint32) data[2 * i + 1] << 8);
+    }
+  else if (mil == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT32)
+    {
+      for (gsize i = 0; i < v->n; i++)
+        {
+          guint32 u = data[4 * i] | (guint32) data[4 * i + 1] << 8 | (guint32) data[4 * i + 2] << 16 |
+                      (guint32) data[4 * i + 3] << 24;
+          v->i[i] = (gint32) MIN (u, (guint32) G_MAXINT32);
+        }
+    }
+  else if (v->dtype == ANE_DTYPE_FLOAT16)
     ane_f16_to_f32_bulk ((const guint16 *) data, v->f, v->n);
   else if (v->dtype == ANE_DTYPE_FLOAT32)
     memcpy (v->f, data, size);
@@ -174,7 +246,7 @@ decode_value (AneCpuPlan                            *plan,
       bytes = plan->blobs (plan->blobs_data, value->blobfilevalue->filename, value->blobfilevalue->offset, error);
       if (bytes == NULL)
         return NULL;
-      if (!fill_from_bytes (v, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), what, error))
+      if (!fill_from_bytes (v, value->type, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), what, error))
         return NULL;
       return g_steal_pointer (&v);
     }
@@ -204,7 +276,7 @@ decode_value (AneCpuPlan                            *plan,
         v->s = g_strdup (t->strings->values[0]);
         break;
       case CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BYTES:
-        if (!fill_from_bytes (v, t->bytes->values.data, t->bytes->values.len, what, error))
+        if (!fill_from_bytes (v, value->type, t->bytes->values.data, t->bytes->values.len, what, error))
           return NULL;
         break;
       default:
