@@ -373,18 +373,14 @@ near_ties (double  scale,
   return n;
 }
 
-/* Native quantize (const scale) must be exact on near-ties; the composed
- * form (scale a graph input) divides in fp16 in fp16 programs, so it can
- * round such an x / scale to the other integer. That is a lowering issue
- * (ane_lower_quantize), recorded here with g_test_incomplete () rather than
- * hidden: dividing in fp32 (exact enough: an fp16 quotient is never within
- * 2^-12 relative of a tie it is not on) would fix it. */
+/* Quantize must be exact on near-ties, natively (const scale) and composed
+ * (scale a graph input): the composed form divides in fp32 even in fp16
+ * programs, because an fp16 quotient can round onto a .5 tie. */
 static void
 test_quantize_near_ties (void)
 {
   static const gint64 xshape[] = { 2, 16 }, sshape[] = { 2 };
   double scales[2], xs[32];
-  gboolean composed_off = FALSE;
 
   scales[0] = ane_half_to_float (ane_float_to_half (0.3f));
   scales[1] = ane_half_to_float (ane_float_to_half (0.1f));
@@ -440,17 +436,9 @@ test_quantize_near_ties (void)
           v = ane_tensor_dup_floats (g_ptr_array_index (ec, 0), &n, &error);
           g_assert_no_error (error);
           for (gsize i = 0; i < n; i++)
-            {
-              /* never more than one step off */
-              g_assert_cmpfloat (fabs (v[i] - e[i]), <=, 1.0);
-              composed_off |= v[i] != e[i];
-            }
+            g_assert_cmpfloat (v[i], ==, e[i]);
         }
     }
-  if (composed_off)
-    g_test_incomplete ("lowering: composed quantize (non-const scale) in fp16 programs divides in fp16 "
-                       "before round, so x / scale just off a .5 tie rounds to the other integer "
-                       "(ane_lower_quantize; the native op and fp32 programs are exact)");
 }
 
 /* fp16: k = 1. The native op and the composition (cast, sub: exact for

@@ -284,9 +284,25 @@ ane_lower_quantize (AneLowerCtx *ctx,
     }
 
   /* composed: every step but the division is exact (round, + an integer
-   * zero point, clip, cast of an integral value in range) */
+   * zero point, clip, cast of an integral value in range). The division runs
+   * in fp32 even in fp16 programs: an fp16 quotient can round onto a .5 tie
+   * (or off one) and then round to the other integer; the fp32 quotient of
+   * two fp16 values never crosses a tie. */
   scale = broadcastable (ctx, &a, SLOT_SCALE, ctx->in[SLOT_SCALE], ft, "scale_b");
-  v = op2 (ctx, "real_div", "scaled", ft, a.x.shape, a.x.rank, ctx->in[SLOT_X], scale);
+  {
+    const char *x = ctx->in[SLOT_X];
+
+    if (ft != ANE_DTYPE_FLOAT32)
+      {
+        gint64 sshape[ANE_MAX_RANK];
+        guint srank = broadcast_shape (ctx, &a, SLOT_SCALE, sshape);
+
+        x = cast (ctx, x, ANE_DTYPE_FLOAT32, a.x.shape, a.x.rank, "x_f32");
+        scale = cast (ctx, scale, ANE_DTYPE_FLOAT32, sshape, srank, "scale_f32");
+        ft = ANE_DTYPE_FLOAT32;
+      }
+    v = op2 (ctx, "real_div", "scaled", ft, a.x.shape, a.x.rank, x, scale);
+  }
   v = op1 (ctx, "round", "rounded", ft, a.x.shape, a.x.rank, v);
   if (has_zp)
     {
