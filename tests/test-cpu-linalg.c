@@ -662,6 +662,8 @@ static const ConvTCase convt_composed[] = {
     { 1, 1 }, { 1, 1 }, 1, TRUE },
   { "conv_transpose output_padding past the pad", { 2, 2, 3, 3 }, { 2, 2, 2, 2 }, { 2, 3 }, { 0, 0, 0, 0 },
     { 1, 1 }, { 1, 2 }, 1, TRUE },
+  { "conv_transpose groups 2 dil [2,1] output_padding [1,0] pads [2,1,0,1]", { 1, 4, 3, 4 }, { 4, 1, 2, 3 },
+    { 2, 2 }, { 2, 1, 0, 1 }, { 2, 1 }, { 1, 0 }, 2, TRUE },
 };
 
 static gboolean
@@ -669,6 +671,7 @@ run_convt (const ConvTCase *cc,
            AneTarget        target,
            AnePrecision     p,
            gboolean         weight_input,
+           gboolean         bias_input,
            guint32          seed)
 {
   gboolean half = p == ANE_PRECISION_FLOAT16;
@@ -680,20 +683,28 @@ run_convt (const ConvTCase *cc,
   g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, cc->x, 4);
   g_autoptr(AneTensor) w = weight_input ? ane_test_input (g, "w", ANE_DTYPE_FLOAT32, cc->w, 4)
                                         : ane_test_const (g, vw);
-  g_autoptr(AneTensor) b = cc->bias ? ane_test_const (g, vb) : NULL;
+  g_autoptr(AneTensor) b = !cc->bias ? NULL
+                           : bias_input ? ane_test_input (g, "bias", ANE_DTYPE_FLOAT32, bs, 1)
+                           : ane_test_const (g, vb);
   g_autoptr(GError) error = NULL;
   g_autoptr(AneTensor) y = ane_graph_conv_transpose_2d (g, x, w, b, cc->strides, 2, cc->pads, 4,
                                                         cc->dilations, 2, cc->output_padding, 2,
                                                         cc->groups, &error);
-  AneTensor *ins[] = { vx, vw };
-  g_autofree char *what = g_strdup_printf ("%s%s", cc->what, weight_input ? " (weight input)" : "");
+  AneTensor *ins[3] = { vx };
+  guint n = 1;
+  g_autofree char *what = g_strdup_printf ("%s%s%s", cc->what, weight_input ? " (weight input)" : "",
+                                           bias_input ? " (bias input)" : "");
   /* fp16: one rounding of the fp32 sum (1), one more when the bias is added
    * after a slice or pad (1), margin (1) */
   Check c = { what, target, p, half ? 3 * FP16_EPS : 1e-5, FALSE, "conv_transpose" };
 
+  if (weight_input)
+    ins[n++] = vw;
+  if (cc->bias && bias_input)
+    ins[n++] = vb;
   g_assert_no_error (error);
   add_output (g, y);
-  return check_graph (g, ins, weight_input ? 2 : 1, &c);
+  return check_graph (g, ins, n, &c);
 }
 
 static void
@@ -704,9 +715,9 @@ test_conv_transpose (void)
   for (guint pi = 0; pi < G_N_ELEMENTS (precisions); pi++)
     for (guint i = 0; i < G_N_ELEMENTS (convt_symmetric); i++)
       {
-        run_convt (&convt_symmetric[i], ANE_TARGET_IOS15, precisions[pi], FALSE, seed += 3);
-        /* iOS17: the weight may be a run-time value */
-        run_convt (&convt_symmetric[i], ANE_TARGET_IOS17, precisions[pi], TRUE, seed += 3);
+        run_convt (&convt_symmetric[i], ANE_TARGET_IOS15, precisions[pi], FALSE, FALSE, seed += 3);
+        /* iOS17: the weight and the bias may be run-time values */
+        run_convt (&convt_symmetric[i], ANE_TARGET_IOS17, precisions[pi], TRUE, TRUE, seed += 3);
       }
 }
 
@@ -718,7 +729,10 @@ test_conv_transpose_composed (void)
 
   for (guint pi = 0; pi < G_N_ELEMENTS (precisions); pi++)
     for (guint i = 0; i < G_N_ELEMENTS (convt_composed); i++)
-      if (!run_convt (&convt_composed[i], ANE_TARGET_IOS15, precisions[pi], FALSE, seed += 3))
+      if (!run_convt (&convt_composed[i], ANE_TARGET_IOS15, precisions[pi], FALSE, FALSE, seed += 3) ||
+          /* a run-time bias before iOS17: reshape + add after the op */
+          !run_convt (&convt_composed[i], ANE_TARGET_IOS15, precisions[pi], FALSE, TRUE, seed += 3) ||
+          !run_convt (&convt_composed[i], ANE_TARGET_IOS17, precisions[pi], TRUE, TRUE, seed += 3))
         return;
 }
 
@@ -819,6 +833,8 @@ static const AttnCase attn_sdpa[] = {
   { "attention bias [B,H,S,1] causal", 2, 3, 3, 5, 7, 8, 6, { 2, 3, 5, 1 }, 4, TRUE, 0, 0 },
   { "attention scale 0.25", 1, 2, 2, 4, 9, 16, 4, { 0 }, 0, FALSE, 0.25, 0 },
   { "attention scale 1/sqrt(D) explicit", 1, 2, 2, 4, 9, 16, 4, { 0 }, 0, TRUE, 0.25, 0 },
+  { "attention decode S=1 causal", 1, 2, 2, 1, 9, 8, 8, { 0 }, 0, TRUE, 0, 0 },
+  { "attention bias [1,1,1,L] causal", 1, 2, 2, 4, 6, 8, 8, { 1, 1, 1, 6 }, 4, TRUE, 0, 0 },
 };
 
 /* composed at every target (GQA, softcap, a bias whose last dim is 1 without causal) */
