@@ -196,6 +196,7 @@ ane_cpu_backend_run (AneCpuBackend *backend,
           v = t ? ane_cpu_value_from_tensor (t, error) : ane_cpu_value_new (spec.dtype, spec.shape, spec.rank);
           if (v == NULL)
             return NULL;
+          ane_cpu_value_own (v);   /* write_state writes into it */
           v->dtype = spec.dtype;   /* a float32 state tensor feeds an fp16 state as fp16 */
           ane_cpu_value_round (v);
           g_ptr_array_add (state_values, v);
@@ -236,8 +237,12 @@ ane_cpu_backend_run (AneCpuBackend *backend,
         v = ane_cpu_value_from_tensor (t, error);
         if (v == NULL)
           return NULL;
-        v->dtype = spec.dtype;
-        ane_cpu_value_round (v);
+        if (v->dtype != spec.dtype)
+          {
+            ane_cpu_value_own (v);   /* rounded to the function's dtype in place */
+            v->dtype = spec.dtype;
+            ane_cpu_value_round (v);
+          }
         g_ptr_array_add (in_values, v);
       }
     }
@@ -255,7 +260,7 @@ ane_cpu_backend_run (AneCpuBackend *backend,
           continue;
         }
       ane_cpu_plan_output_spec (plan, i, &spec);
-      t = ane_cpu_value_to_tensor (outs[i], ane_cpu_plan_output_name (plan, i), spec.dtype, error);
+      t = ane_cpu_value_steal_to_tensor (outs[i], ane_cpu_plan_output_name (plan, i), spec.dtype, error);
       ane_cpu_value_free (outs[i]);
       if (t == NULL)
         ok = FALSE;

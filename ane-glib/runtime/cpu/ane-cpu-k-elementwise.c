@@ -66,6 +66,44 @@ broadcasts (const AneCpuValue *v,
   return TRUE;
 }
 
+/* Most broadcasts in real programs are an operand of the output's shape, a
+ * scalar, or a trailing block repeated (a bias); those index without
+ * unravelling coordinates per element. */
+typedef enum {
+  BROADCAST_SAME,      /* the output's shape: index i */
+  BROADCAST_SCALAR,    /* one element: index 0 */
+  BROADCAST_TRAILING,  /* the output's trailing dims: index i mod n */
+  BROADCAST_GENERAL,
+} BroadcastKind;
+
+static BroadcastKind
+broadcast_kind (const AneCpuValue *v,
+                const AneCpuValue *out)
+{
+  guint lead;
+
+  if (v->n == out->n)
+    return BROADCAST_SAME;   /* broadcasts() holds, so the shapes agree up to size-1 dims */
+  if (v->n == 1)
+    return BROADCAST_SCALAR;
+  /* v's shape (leading 1s ignored) equals the output's last dims */
+  lead = 0;
+  while (lead < v->rank && v->shape[lead] == 1)
+    lead++;
+  for (guint i = lead; i < v->rank; i++)
+    if (v->shape[i] != out->shape[out->rank - v->rank + i])
+      return BROADCAST_GENERAL;
+  return BROADCAST_TRAILING;
+}
+
+static inline gsize
+fast_index (BroadcastKind k,
+            const AneCpuValue *v,
+            gsize i)
+{
+  return k == BROADCAST_SAME ? i : k == BROADCAST_SCALAR ? 0 : i % v->n;
+}
+
 static gboolean
 run_binary (AneCpuCtx  *ctx,
             BinaryFunc  func,
@@ -74,23 +112,23 @@ run_binary (AneCpuCtx  *ctx,
   const AneCpuValue *x = ane_cpu_in (ctx, "x"), *y = ane_cpu_in (ctx, "y");
   AneCpuValue *out = ane_cpu_out (ctx, 0);
   gint64 coords[ANE_CPU_MAX_RANK];
-  gboolean same = x && y && x->n == out->n && y->n == out->n;
+  BroadcastKind kx, ky;
 
   if (x == NULL || y == NULL)
     return ane_cpu_fail (ctx, error, "needs parameters x and y");
   if (!broadcasts (x, out) || !broadcasts (y, out))
     return ane_cpu_fail (ctx, error, "operands of rank %u and %u do not broadcast to the declared output "
                          "(rank %u)", x->rank, y->rank, out->rank);
+  kx = broadcast_kind (x, out);
+  ky = broadcast_kind (y, out);
   for (gsize i = 0; i < out->n; i++)
     {
-      gsize xi = i, yi = i;
+      gsize xi, yi;
 
-      if (!same)
-        {
-          ane_cpu_unravel (i, out->shape, out->rank, coords);
-          xi = ane_cpu_broadcast_offset (x, coords, out->rank);
-          yi = ane_cpu_broadcast_offset (y, coords, out->rank);
-        }
+      if (kx == BROADCAST_GENERAL || ky == BROADCAST_GENERAL)
+        ane_cpu_unravel (i, out->shape, out->rank, coords);
+      xi = kx == BROADCAST_GENERAL ? ane_cpu_broadcast_offset (x, coords, out->rank) : fast_index (kx, x, i);
+      yi = ky == BROADCAST_GENERAL ? ane_cpu_broadcast_offset (y, coords, out->rank) : fast_index (ky, y, i);
       store (out, i, func (ane_cpu_value_get (x, xi), ane_cpu_value_get (y, yi)));
     }
   return TRUE;
@@ -160,6 +198,16 @@ run_unary (AneCpuCtx  *ctx,
 
   if (x == NULL || x->n != out->n)
     return ane_cpu_fail (ctx, error, "x is missing or does not match the output's shape");
+  /* identity, and casts between dtypes of one storage: a copy (the driver
+   * then rounds to the output's dtype) */
+  if (func == u_identity && (x->f != NULL) == (out->f != NULL))
+    {
+      if (out->f)
+        memcpy (out->f, x->f, out->n * sizeof (float));
+      else
+        memcpy (out->i, x->i, out->n * sizeof (gint32));
+      return TRUE;
+    }
   for (gsize i = 0; i < out->n; i++)
     store (out, i, func (ane_cpu_value_get (x, i), param));
   return TRUE;

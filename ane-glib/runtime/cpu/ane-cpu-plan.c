@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mil/ane-mlpackage-private.h"
+#include "mil/ane-mil-builder-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
 
 typedef struct {
@@ -25,7 +26,37 @@ typedef struct {
   guint       n_outputs;
   guint      *outputs;
   GArray     *frees;         /* slots whose last use is this step */
+  gboolean    is_identity;   /* identity of a same-typed value: may move it */
+  guint       identity_in;
 } Step;
+
+static gboolean decode_type (const AneMilValueType *type, AneDType *dtype, gint64 *shape, guint *rank,
+                             const char *what, GError **error);
+
+/* Whether a value has exactly the type an op output declares. */
+static gboolean
+same_type (const AneCpuValue          *v,
+           const AneMilNamedValueType *declared)
+{
+  AneDType dtype;
+  gint64 shape[ANE_CPU_MAX_RANK];
+  guint rank;
+
+  if (!decode_type (declared->type, &dtype, shape, &rank, "identity", NULL) ||
+      dtype != v->dtype || rank != v->rank)
+    return FALSE;
+  return memcmp (shape, v->shape, rank * sizeof (gint64)) == 0;
+}
+
+static gboolean
+step_frees (const Step *step,
+            guint       slot)
+{
+  for (guint k = 0; k < step->frees->len; k++)
+    if (g_array_index (step->frees, guint, k) == slot)
+      return TRUE;
+  return FALSE;
+}
 
 typedef struct {
   char     *name;
@@ -246,6 +277,16 @@ decode_value (AneCpuPlan                            *plan,
       bytes = plan->blobs (plan->blobs_data, value->blobfilevalue->filename, value->blobfilevalue->offset, error);
       if (bytes == NULL)
         return NULL;
+      /* float32 and int32 weights are used where they lie (the mapped
+       * weight.bin, the graph's tensor): no second copy of the model */
+      if ((v->dtype == ANE_DTYPE_FLOAT32 || v->dtype == ANE_DTYPE_INT32) &&
+          (int) value->type->tensortype->datatype == ane_mil_dtype_from_ane (v->dtype) &&
+          g_bytes_get_size (bytes) == v->n * 4 &&
+          ((guintptr) g_bytes_get_data (bytes, NULL)) % 4 == 0)
+        {
+          AneCpuValue *borrowed = ane_cpu_value_new_borrowed (v->dtype, v->shape, v->rank, bytes);
+          return borrowed;
+        }
       if (!fill_from_bytes (v, value->type, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), what, error))
         return NULL;
       return g_steal_pointer (&v);
@@ -579,6 +620,12 @@ ane_cpu_plan_new (const AneMilProgram *program,
           in->slots[0] = add_slot (plan, NULL);
           plan->consts[in->slots[0]] = v;
         }
+      if (g_str_equal (op->type, "identity") && step->n_inputs == 1 && step->inputs[0].n == 1 &&
+          g_str_equal (step->inputs[0].param, "x") && op->n_outputs == 1)
+        {
+          step->is_identity = TRUE;
+          step->identity_in = step->inputs[0].slots[0];
+        }
       step->n_outputs = op->n_outputs;
       step->outputs = g_new (guint, MAX (op->n_outputs, 1));
       for (gsize j = 0; j < op->n_outputs; j++)
@@ -726,6 +773,17 @@ ane_cpu_plan_run (AneCpuPlan          *plan,
         {
           ok = FALSE;
           break;
+        }
+      /* An identity whose input dies here passes the value on instead of
+       * copying it (every graph output ends in one). */
+      if (step->is_identity && owned[step->identity_in] && step_frees (step, step->identity_in) &&
+          same_type (slots[step->identity_in], step->op->outputs[0]))
+        {
+          slots[step->outputs[0]] = slots[step->identity_in];
+          owned[step->outputs[0]] = TRUE;
+          slots[step->identity_in] = NULL;
+          owned[step->identity_in] = FALSE;
+          continue;
         }
       for (guint o = 0; o < step->n_outputs; o++)
         {

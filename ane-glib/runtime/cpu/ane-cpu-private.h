@@ -31,6 +31,7 @@ typedef struct {
   float    *f;                     /* float storage (float dtypes), else NULL */
   gint32   *i;                     /* int32 storage (integer dtypes, bool), else NULL */
   char     *s;                     /* string consts (modes, dtypes), else NULL */
+  GBytes   *keep;                  /* when set, f or i point into these bytes: borrowed, read-only */
 } AneCpuValue;
 
 #define ANE_CPU_MAX_RANK (ANE_MAX_RANK + 2)
@@ -41,6 +42,19 @@ AneCpuValue *ane_cpu_value_new        (AneDType       dtype,
                                        guint          rank);
 void         ane_cpu_value_free       (AneCpuValue   *v);
 AneCpuValue *ane_cpu_value_copy       (const AneCpuValue *v);
+/* A read-only value viewing bytes of float32 or int32 elements (no copy). */
+AneCpuValue *ane_cpu_value_new_borrowed (AneDType      dtype,
+                                         const gint64 *shape,
+                                         guint         rank,
+                                         GBytes       *bytes);
+/* Makes a borrowed value own its storage (before writing to it). */
+void         ane_cpu_value_own        (AneCpuValue   *v);
+/* Like ane_cpu_value_to_tensor, but hands the storage over when it already
+ * has the tensor's layout (float32, int32); v is left empty. */
+AneTensor   *ane_cpu_value_steal_to_tensor (AneCpuValue *v,
+                                            const char  *name,
+                                            AneDType     dtype,
+                                            GError     **error);
 /* Rounds float values to fp16/bf16 and saturates narrow integers (after an op). */
 void         ane_cpu_value_round      (AneCpuValue   *v);
 /* Conversions at the interface. */

@@ -46,8 +46,13 @@ ane_cpu_value_free (AneCpuValue *v)
 {
   if (v == NULL)
     return;
-  g_free (v->f);
-  g_free (v->i);
+  if (v->keep)
+    g_bytes_unref (v->keep);
+  else
+    {
+      g_free (v->f);
+      g_free (v->i);
+    }
   g_free (v->s);
   g_free (v);
 }
@@ -58,6 +63,7 @@ ane_cpu_value_copy (const AneCpuValue *v)
   AneCpuValue *c = g_new0 (AneCpuValue, 1);
 
   *c = *v;
+  c->keep = NULL;
   c->f = v->f ? g_memdup2 (v->f, MAX (v->n, 1) * sizeof (float)) : NULL;
   c->i = v->i ? g_memdup2 (v->i, MAX (v->n, 1) * sizeof (gint32)) : NULL;
   c->s = g_strdup (v->s);
@@ -72,6 +78,70 @@ saturate (gint32 *values,
 {
   for (gsize i = 0; i < n; i++)
     values[i] = CLAMP (values[i], lo, hi);
+}
+
+AneCpuValue *
+ane_cpu_value_new_borrowed (AneDType      dtype,
+                            const gint64 *shape,
+                            guint         rank,
+                            GBytes       *bytes)
+{
+  AneCpuValue *v = g_new0 (AneCpuValue, 1);
+  gsize n = 1;
+
+  g_assert (rank <= ANE_CPU_MAX_RANK && (dtype == ANE_DTYPE_FLOAT32 || dtype == ANE_DTYPE_INT32));
+  v->dtype = dtype;
+  v->rank = rank;
+  for (guint i = 0; i < rank; i++)
+    {
+      v->shape[i] = shape[i];
+      n *= (gsize) shape[i];
+    }
+  v->n = n;
+  g_assert (g_bytes_get_size (bytes) == n * 4);
+  v->keep = g_bytes_ref (bytes);
+  /* Read-only by contract: kernels never write their inputs, and values
+   * that get written (states) are made to own their storage first. */
+  if (dtype == ANE_DTYPE_FLOAT32)
+    v->f = (float *) g_bytes_get_data (bytes, NULL);
+  else
+    v->i = (gint32 *) g_bytes_get_data (bytes, NULL);
+  return v;
+}
+
+void
+ane_cpu_value_own (AneCpuValue *v)
+{
+  if (v->keep == NULL)
+    return;
+  if (v->f)
+    v->f = g_memdup2 (v->f, MAX (v->n, 1) * sizeof (float));
+  if (v->i)
+    v->i = g_memdup2 (v->i, MAX (v->n, 1) * sizeof (gint32));
+  g_clear_pointer (&v->keep, g_bytes_unref);
+}
+
+AneTensor *
+ane_cpu_value_steal_to_tensor (AneCpuValue *v,
+                               const char  *name,
+                               AneDType     dtype,
+                               GError     **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+
+  if ((dtype == ANE_DTYPE_FLOAT32 && v->f) || (dtype == ANE_DTYPE_INT32 && v->i))
+    {
+      if (v->keep)
+        bytes = g_bytes_ref (v->keep);
+      else
+        {
+          bytes = g_bytes_new_take (v->f ? (gpointer) v->f : (gpointer) v->i, v->n * 4);
+          v->f = NULL;
+          v->i = NULL;
+        }
+      return ane_tensor_new_from_bytes (name, dtype, v->shape, v->rank, bytes, error);
+    }
+  return ane_cpu_value_to_tensor (v, name, dtype, error);
 }
 
 void
@@ -131,13 +201,11 @@ ane_cpu_value_from_tensor (AneTensor *t,
       return NULL;
     }
   /* int64 values live as int32 inside MIL programs */
+  if (spec.dtype == ANE_DTYPE_FLOAT32 || spec.dtype == ANE_DTYPE_INT32)
+    return ane_cpu_value_new_borrowed (spec.dtype, spec.shape, spec.rank, data);
   v = ane_cpu_value_new (spec.dtype == ANE_DTYPE_INT64 ? ANE_DTYPE_INT32 : spec.dtype, spec.shape, spec.rank);
-  if (spec.dtype == ANE_DTYPE_FLOAT32)
-    memcpy (v->f, g_bytes_get_data (data, NULL), v->n * sizeof (float));
-  else if (spec.dtype == ANE_DTYPE_FLOAT16)
+  if (spec.dtype == ANE_DTYPE_FLOAT16)
     ane_f16_to_f32_bulk (g_bytes_get_data (data, NULL), v->f, v->n);
-  else if (spec.dtype == ANE_DTYPE_INT32)
-    memcpy (v->i, g_bytes_get_data (data, NULL), v->n * sizeof (gint32));
   else
     {
       tmp = g_new (double, MAX (v->n, 1));
