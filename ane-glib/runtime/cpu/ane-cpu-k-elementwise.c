@@ -15,6 +15,8 @@
 
 #include "runtime/cpu/ane-cpu-kernels-private.h"
 
+#define PARALLEL_MIN (1 << 16)
+
 static void
 store (AneCpuValue *v,
        gsize        i,
@@ -121,6 +123,9 @@ run_binary (AneCpuCtx  *ctx,
                          "(rank %u)", x->rank, y->rank, out->rank);
   kx = broadcast_kind (x, out);
   ky = broadcast_kind (y, out);
+  /* Large loops go to every core; below PARALLEL_MIN the threads cost more
+   * than they save. Each element is independent. */
+#pragma omp parallel for if (out->n >= PARALLEL_MIN) private (coords) schedule (static)
   for (gsize i = 0; i < out->n; i++)
     {
       gsize xi, yi;
@@ -208,6 +213,7 @@ run_unary (AneCpuCtx  *ctx,
         memcpy (out->i, x->i, out->n * sizeof (gint32));
       return TRUE;
     }
+#pragma omp parallel for if (out->n >= PARALLEL_MIN) schedule (static)
   for (gsize i = 0; i < out->n; i++)
     store (out, i, func (ane_cpu_value_get (x, i), param));
   return TRUE;
