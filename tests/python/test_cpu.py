@@ -1,0 +1,102 @@
+"""The CPU backend (the MIL interpreter) from Python, against numpy formulas
+written here independently of the library: the third leg of verification,
+through the public API only."""
+
+import unittest
+
+import numpy as np
+
+from anetest import to_tensor
+from gi.repository import Ane
+
+
+def run_cpu(graph, inputs, precision=Ane.Precision.FLOAT32, target=Ane.Target.IOS18):
+    exe = Ane.Executable.new(graph, Ane.Backend.CPU)
+    exe.set_target(target)
+    exe.set_precision(precision)
+    exe.compile(None)
+    outs = exe.run([to_tensor(n, a) for n, a in inputs.items()], None)
+    return [np.frombuffer(t.get_data().get_data(), np.float32).reshape(t.get_shape()) for t in outs]
+
+
+class CpuTest(unittest.TestCase):
+    def setUp(self):
+        self.rng = np.random.default_rng(42)
+
+    def randn(self, *shape):
+        return self.rng.standard_normal(shape).astype(np.float32)
+
+    def test_mlp(self):
+        x, w1, w2 = self.randn(3, 16), self.randn(16, 32), self.randn(32, 8)
+        g = Ane.Graph()
+        xi = g.input("x", Ane.DType.FLOAT32, [3, 16])
+        h = g.matmul(xi, g.param_with_value(to_tensor("w1", w1)), False, False)
+        a = g.gelu(h, Ane.GeluApproximation.TANH)
+        o = g.matmul(a, g.param_with_value(to_tensor("w2", w2)), False, False)
+        g.add_output("y", g.softmax(o, -1))
+        (got,) = run_cpu(g, {"x": x})
+
+        hh = x.astype(np.float64) @ w1
+        aa = 0.5 * hh * (1 + np.tanh(np.sqrt(2 / np.pi) * (hh + 0.044715 * hh ** 3)))
+        oo = aa @ w2
+        e = np.exp(oo - oo.max(-1, keepdims=True))
+        np.testing.assert_allclose(got, e / e.sum(-1, keepdims=True), rtol=1e-5, atol=1e-6)
+
+    def test_conv_pool(self):
+        x, w = self.randn(1, 2, 8, 8), self.randn(4, 2, 3, 3)
+        g = Ane.Graph()
+        xi = g.input("x", Ane.DType.FLOAT32, [1, 2, 8, 8])
+        c = g.conv(xi, g.param_with_value(to_tensor("w", w)), None, [1, 1], [1, 1, 1, 1], [1, 1], 1)
+        p = g.pool(c, Ane.PoolKind.MAX, [2, 2], [2, 2], [], False)
+        g.add_output("y", p)
+        (got,) = run_cpu(g, {"x": x}, target=Ane.Target.IOS16)
+
+        xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+        conv = np.zeros((1, 4, 8, 8))
+        for o in range(4):
+            for i in range(8):
+                for j in range(8):
+                    conv[0, o, i, j] = (xp[0, :, i:i + 3, j:j + 3] * w[o]).sum()
+        want = conv.reshape(1, 4, 4, 2, 4, 2).max(axis=(3, 5))
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+    def test_causal_attention_fp16(self):
+        q, k, v = self.randn(1, 2, 4, 8), self.randn(1, 2, 4, 8), self.randn(1, 2, 4, 8)
+        g = Ane.Graph()
+        ins = [g.input(n, Ane.DType.FLOAT32, [1, 2, 4, 8]) for n in "qkv"]
+        g.add_output("y", g.attention(ins[0], ins[1], ins[2], None, True, 0.0, 0.0))
+        (got,) = run_cpu(g, {"q": q, "k": k, "v": v}, precision=Ane.Precision.FLOAT16)
+
+        s = q.astype(np.float64) @ k.transpose(0, 1, 3, 2).astype(np.float64) / np.sqrt(8)
+        s = s + np.triu(np.full((4, 4), -np.inf), 1)
+        p = np.exp(s - s.max(-1, keepdims=True))
+        want = (p / p.sum(-1, keepdims=True)) @ v
+        # fp16 program: a few roundings of 2^-11 on values of order 1
+        np.testing.assert_allclose(got, want, rtol=0, atol=8 * 2 ** -10 * np.abs(want).max())
+
+    def test_state_accumulates(self):
+        g = Ane.Graph()
+        x = g.input("x", Ane.DType.FLOAT32, [4])
+        s = g.state("acc", Ane.DType.FLOAT32, [4])
+        g.add_output("y", g.write_state(s, g.add(g.read_state(s), x)))
+        exe = Ane.Executable.new(g, Ane.Backend.CPU)
+        exe.set_precision(Ane.Precision.FLOAT32)
+        exe.compile(None)
+        xv = np.arange(4, dtype=np.float32)
+        for step in range(1, 4):
+            out = exe.run([to_tensor("x", xv)], None)[0]
+            np.testing.assert_array_equal(np.frombuffer(out.get_data().get_data(), np.float32), xv * step)
+
+    def test_errors_name_the_input(self):
+        g = Ane.Graph()
+        x = g.input("x", Ane.DType.FLOAT32, [2])
+        g.add_output("y", g.exp(x))
+        exe = Ane.Executable.new(g, Ane.Backend.CPU)
+        exe.compile(None)
+        with self.assertRaises(Exception) as cm:
+            exe.run([to_tensor("x", np.zeros(3, np.float32))], None)
+        self.assertIn("'x'", str(cm.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
