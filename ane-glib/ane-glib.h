@@ -13,5 +13,8 @@
 #include "ane-graph.h"
 #include "ane-executable.h"
 #include "ane-package.h"
+#include "ane-gguf-file.h"
+#include "ane-tokenizer.h"
+#include "ane-llama.h"
 
 #undef __ANE_GLIB_INSIDE__

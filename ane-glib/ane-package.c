@@ -74,6 +74,7 @@ struct _AnePackage
   guint64         weight_size;    /* what weight.bin will measure */
   guint64         weight_bytes;   /* the blobs' data, as get_weight_bytes counts it */
   AneGraph       *graph;
+  GStrv           weight_report;  /* what each GGUF weight became */
 };
 
 G_DEFINE_FINAL_TYPE (AnePackage, ane_package, G_TYPE_OBJECT)
@@ -97,6 +98,7 @@ ane_package_finalize (GObject *object)
   g_clear_pointer (&self->model, ane_mlpackage_model_free);
   g_clear_pointer (&self->blobs, g_ptr_array_unref);
   g_clear_object (&self->graph);
+  g_clear_pointer (&self->weight_report, g_strfreev);
   G_OBJECT_CLASS (ane_package_parent_class)->finalize (object);
 }
 
@@ -338,6 +340,7 @@ ane_package_new_from_graph (AneGraph      *graph,
   AneMilProgram *program;
   AneMilTarget mil_target;
   guint64 weight_size = 0;
+  g_autoptr(GPtrArray) weight_notes = NULL;
 
   g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15, NULL);
@@ -347,9 +350,9 @@ ane_package_new_from_graph (AneGraph      *graph,
   /* macOS 12..15 run the programs of iOS 15..18. */
   mil_target = (AneMilTarget) (target >= ANE_TARGET_MACOS12 ? target - ANE_TARGET_MACOS12
                                                             : target - ANE_TARGET_IOS15);
-  program = ane_lower_graph (graph, mil_target,
-                             precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
-                             &blobs, &weight_size, error);
+  program = ane_lower_graph_full (graph, mil_target,
+                                  precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
+                                  &blobs, &weight_size, &weight_notes, error);
   if (program == NULL)
     return NULL;
 
@@ -379,6 +382,8 @@ ane_package_new_from_graph (AneGraph      *graph,
   for (guint i = 0; i < self->blobs->len; i++)
     self->weight_bytes += ((AneMilPendingBlob *) g_ptr_array_index (self->blobs, i))->size;
   self->graph = g_object_ref (graph);
+  g_ptr_array_add (weight_notes, NULL);
+  self->weight_report = g_strdupv ((char **) weight_notes->pdata);
   return g_steal_pointer (&self);
 }
 
@@ -1470,4 +1475,24 @@ ane_package_read_blob (AnePackage  *self,
     }
   g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: no blob at offset %" G_GUINT64_FORMAT, file_name, offset);
   return NULL;
+}
+
+/**
+ * ane_package_dup_weight_report:
+ * @self: a package
+ *
+ * What lowering did with each GGUF block-quantized weight, one line per
+ * weight: kept quantized on the device (int8 or int4 data with per-block
+ * scales, dequantized by `constexpr_blockwise_shift_scale` when the model
+ * loads: Q8_0 and Q4_0 at iOS18) or dequantized on the host to the compute
+ * dtype when the package is written (every other case).
+ *
+ * Returns: (transfer full) (array zero-terminated=1): "name: how" lines;
+ *   empty for a package without such weights or one loaded from disk
+ */
+char **
+ane_package_dup_weight_report (AnePackage *self)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  return self->weight_report ? g_strdupv (self->weight_report) : g_new0 (char *, 1);
 }

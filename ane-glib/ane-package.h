@@ -95,6 +95,8 @@ gboolean     ane_package_save_finish           (AnePackage          *self,
                                                 GError             **error);
 
 ANE_AVAILABLE_IN_ALL
+char       **ane_package_dup_weight_report     (AnePackage          *self);
+ANE_AVAILABLE_IN_ALL
 char        *ane_package_to_mil_text           (AnePackage          *self,
                                                 GError             **error);
 ANE_AVAILABLE_IN_ALL

@@ -742,7 +742,53 @@ static void
 test_dequant_matmul_q4_0 (void)
 {
   dequant_matmul_check (ANE_DTYPE_Q4_0, ANE_DTYPE_FLOAT32, ANE_MIL_IOS16, x_2_3_32, 3, "linear,identity");
-  dequant_matmul_check (ANE_DTYPE_Q4_0, ANE_DTYPE_FLOAT16, ANE_MIL_IOS18, x_2_3_32, 3, "cast,linear,cast");
+  dequant_matmul_check (ANE_DTYPE_Q4_0, ANE_DTYPE_FLOAT16, ANE_MIL_IOS17, x_2_3_32, 3, "cast,linear,cast");
+}
+
+/* At iOS18 a bound Q8_0 / Q4_0 weight stays quantized in the program: int8
+ * (or packed int4) data and per-block scales, dequantized by
+ * constexpr_blockwise_shift_scale when the model loads. */
+static void
+test_dequant_matmul_on_device (void)
+{
+  static const gint64 w_shape[] = { 4, 64 }, x_shape[] = { 2, 64 }, s_shape[] = { 4, 2 };
+  static const AneDType blocks[] = { ANE_DTYPE_Q8_0, ANE_DTYPE_Q4_0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, x_shape, 2, &error);
+      g_autoptr(AneTensor) w = block_param (g, "weight", blocks[i], w_shape, 2);
+      g_autoptr(AneTensor) y = ane_graph_dequant_matmul (g, x, w, &error);
+      g_autoptr(GPtrArray) blobs = NULL, notes = NULL;
+      AneMilProgram *p;
+      AneMilOperation *cx, *data;
+      guint64 size;
+      gboolean q8 = blocks[i] == ANE_DTYPE_Q8_0;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_lower_graph_full (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16, &blobs, &size, &notes, &error);
+      g_assert_no_error (error);
+      assert_seq (p, "cast,constexpr_blockwise_shift_scale,linear,cast");
+      cx = ane_test_find_op (p, "constexpr_blockwise_shift_scale", 0);
+      g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "linear", 0), "weight"), ==, cx->outputs[0]->name);
+      ane_test_assert_output (cx, 0, ANE_DTYPE_FLOAT16, w_shape, 2);
+      ane_test_assert_output (ane_test_producer (p, ane_test_op_arg (cx, "scale")), 0, ANE_DTYPE_FLOAT16, s_shape, 2);
+      data = ane_test_producer (p, ane_test_op_arg (cx, "data"));
+      g_assert_cmpint (data->outputs[0]->type->tensortype->datatype, ==,
+                       q8 ? CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8 : CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4);
+      /* the only blob is the quantized data: 1 byte (int8) or half a byte
+       * (int4) per weight, never a dense copy */
+      g_assert_cmpuint (blobs->len, ==, 1);
+      g_assert_cmpuint (((AneMilPendingBlob *) g_ptr_array_index (blobs, 0))->size, ==, q8 ? 256 : 128);
+      g_assert_cmpint (((AneMilPendingBlob *) g_ptr_array_index (blobs, 0))->blob_type, ==,
+                       q8 ? ANE_MILBLOB_INT8 : ANE_MILBLOB_INT4);
+      g_assert_cmpuint (notes->len, ==, 1);
+      g_assert_nonnull (strstr (g_ptr_array_index (notes, 0), "on device"));
+      ane_test_program_free (p);
+    }
 }
 
 static void
@@ -862,7 +908,7 @@ test_dequant_moe_weights_rank2 (void)
   g_assert_no_error (error);
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
-  p = lower_with_blobs (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16, &blobs);
+  p = lower_with_blobs (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16, &blobs);
   assert_seq (p, "identity,cast");
   ane_test_assert_output (ane_test_find_op (p, "identity", 0), 0, ANE_DTYPE_FLOAT16, shape, 2);
   assert_block_weight (p, blobs, "w", "w", ANE_DTYPE_Q8_0, ANE_DTYPE_FLOAT16, shape, 2);
@@ -886,6 +932,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/lower/linalg/dequant_matmul/q8_0", test_dequant_matmul_q8_0);
   g_test_add_func ("/ane/lower/linalg/dequant_matmul/q4_0", test_dequant_matmul_q4_0);
   g_test_add_func ("/ane/lower/linalg/dequant_matmul/ranks", test_dequant_matmul_ranks);
+  g_test_add_func ("/ane/lower/linalg/dequant_matmul/on-device", test_dequant_matmul_on_device);
   g_test_add_func ("/ane/lower/linalg/dequant_matmul/const", test_dequant_matmul_const);
   g_test_add_func ("/ane/lower/linalg/dequant_grouped_matmul/q8_0-q4_0", test_dequant_grouped);
   g_test_add_func ("/ane/lower/linalg/dequant_moe_weights/dtypes", test_dequant_moe_weights);

@@ -1364,6 +1364,54 @@ test_limit_loaded (void)
   g_assert_cmpuint (g_strv_length (warnings), ==, 0);
 }
 
+/* Q8_0 and Q4_0 weights stay quantized at iOS18: the package's weight.bin
+ * is no bigger than 1.1x the GGUF blocks (the target of the GGUF issue), and
+ * the report says what each weight became. */
+static void
+test_quantized_weights_size (void)
+{
+  static const AneDType blocks[] = { ANE_DTYPE_Q8_0, ANE_DTYPE_Q4_0, ANE_DTYPE_Q4_1 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+    {
+      const gint64 shape[] = { 256, 1024 };
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1024 }, 2, &error);
+      g_autoptr(AneTensor) wt = ane_tensor_new_zeros ("w", blocks[i], shape, 2, &error);
+      g_autoptr(AneTensor) w = ane_graph_param_with_value (g, wt, &error);
+      g_autoptr(AneTensor) y = ane_graph_dequant_matmul (g, x, w, &error);
+      g_autoptr(AnePackage) pkg = NULL;
+      g_auto(GStrv) report = NULL;
+      g_autofree char *dir = g_dir_make_tmp ("ane-q-XXXXXX", NULL);
+      g_autofree char *path = g_build_filename (dir, "q.mlpackage", NULL);
+      g_autofree char *bin = g_build_filename (path, "Data", "com.apple.CoreML", "weights", "weight.bin", NULL);
+      GStatBuf st;
+      double ratio;
+
+      ane_graph_add_output (g, "y", y, &error);
+      pkg = ane_package_new_from_graph (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, &error);
+      g_assert_no_error (error);
+      g_assert_true (ane_package_save (pkg, path, FALSE, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (g_stat (bin, &st), ==, 0);
+      ratio = (double) st.st_size / ane_tensor_get_n_bytes (wt);
+      report = ane_package_dup_weight_report (pkg);
+      g_assert_cmpuint (g_strv_length (report), ==, 1);
+      g_test_message ("%s: weight.bin %ld bytes = %.4fx the GGUF blocks; %s", ane_dtype_to_string (blocks[i]),
+                      (long) st.st_size, ratio, report[0]);
+      if (blocks[i] == ANE_DTYPE_Q4_1)
+        /* no exact blockwise form (a float offset per block): fp16 on the host */
+        g_assert_nonnull (strstr (report[0], "host"));
+      else
+        {
+          g_assert_nonnull (strstr (report[0], "on device"));
+          g_assert_cmpfloat (ratio, <=, 1.1);
+        }
+      ane_test_remove_tree (dir);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1399,6 +1447,7 @@ main (int   argc,
   g_test_add_func ("/ane/package/write/limits/weight-size", test_limit_weight_size);
   g_test_add_func ("/ane/package/write/limits/large-weights", test_limit_large_weights);
   g_test_add_func ("/ane/package/write/limits/loaded", test_limit_loaded);
+  g_test_add_func ("/ane/package/write/quantized-weights-size", test_quantized_weights_size);
 
   return g_test_run ();
 }

@@ -29,6 +29,7 @@ static const Command commands[] = {
   { "inspect", "describe a .mlpackage, a .mil file or a graph .json", ane_tool_inspect },
   { "mil",     "print the MIL text of a package or a graph", ane_tool_mil },
   { "dot",     "print a Graphviz view of a graph or package", ane_tool_dot },
+  { "generate", "generate text with a llama2.c checkpoint and tokenizer", ane_tool_generate },
 };
 
 static void

@@ -88,6 +88,20 @@ const char    *ane_mil_const_param          (AneMilBuilder   *b,
                                              AneDType         dst_dtype,
                                              const gint64    *shape,
                                              guint            rank);
+/* A const of a sub-byte MIL type (int4, uint4, ...) whose blob bytes are
+ * already packed as MIL stores them (first element in the lowest bits). */
+const char    *ane_mil_const_packed         (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             int              mil_dtype,
+                                             AneMilBlobDataType blob_type,
+                                             GBytes          *packed,
+                                             const gint64    *shape,
+                                             guint            rank);
+/* What each weight became (for the conversion report): "name: how". */
+void           ane_mil_builder_note_weight  (AneMilBuilder   *b,
+                                             const char      *name,
+                                             const char      *how);
+GPtrArray     *ane_mil_builder_get_weight_notes (AneMilBuilder *b);
 const char    *ane_mil_const_int            (AneMilBuilder   *b,
                                              const char      *hint,
                                              gint64           value);

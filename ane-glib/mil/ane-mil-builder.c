@@ -41,6 +41,7 @@ struct _AneMilBuilder
   guint64       weight_end;  /* the file size: Apple does not pad after the last blob */
   GError       *error;
   GStringChunk *strings;
+  GPtrArray    *weight_notes;  /* char* */
 };
 
 struct _AneMilOpCall
@@ -137,6 +138,7 @@ ane_mil_builder_new (AneMilTarget target)
   b->blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
   b->blob_end = ANE_MILBLOB_HEADER_SIZE;
   b->strings = g_string_chunk_new (4096);
+  b->weight_notes = g_ptr_array_new_with_free_func (g_free);
   return b;
 }
 
@@ -151,6 +153,7 @@ ane_mil_builder_free (AneMilBuilder *b)
   g_ptr_array_unref (b->blobs);
   g_clear_error (&b->error);
   g_string_chunk_free (b->strings);
+  g_ptr_array_unref (b->weight_notes);
   g_free (b);
 }
 
@@ -698,6 +701,80 @@ ane_mil_const_param (AneMilBuilder *b,
   blob->dst_dtype = dst_dtype;
   blob->n_elements = n;
   return emit_const (b, hint, blob_value (b, blob, shape, rank), dst_dtype, shape, rank);
+}
+
+void
+ane_mil_builder_note_weight (AneMilBuilder *b,
+                             const char    *name,
+                             const char    *how)
+{
+  g_ptr_array_add (b->weight_notes, g_strdup_printf ("%s: %s", name, how));
+}
+
+GPtrArray *
+ane_mil_builder_get_weight_notes (AneMilBuilder *b)
+{
+  return b->weight_notes;
+}
+
+const char *
+ane_mil_const_packed (AneMilBuilder      *b,
+                      const char         *hint,
+                      int                 mil_dtype,
+                      AneMilBlobDataType  blob_type,
+                      GBytes             *packed,
+                      const gint64       *shape,
+                      guint               rank)
+{
+  const char *id = ane_mil_builder_unique_name (b, hint);
+  AneMilPendingBlob *blob;
+  CoreML__Specification__MILSpec__Value *v;
+  CoreML__Specification__MILSpec__Value__BlobFileValue *bf;
+  AneMilOperation *op;
+  AneMilValueType *vt;
+  gsize size = g_bytes_get_size (packed);
+
+  if (b->error)
+    return id;
+  /* The bytes are copied as they are: src and dst "uint8" of the packed size. */
+  blob = g_new0 (AneMilPendingBlob, 1);
+  blob->source = ANE_MIL_BLOB_FROM_BYTES;
+  blob->data = g_bytes_ref (packed);
+  blob->src_dtype = blob->dst_dtype = ANE_DTYPE_UINT8;
+  blob->n_elements = (gint64) size;
+  blob->size = size;
+  blob->offset = b->blob_end;
+  blob->blob_type = blob_type;
+  b->weight_end = blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size;
+  b->blob_end = align64 (b->weight_end);
+  g_ptr_array_add (b->blobs, blob);
+
+  vt = tensor_value_type (ANE_DTYPE_FLOAT32, shape, rank);
+  vt->tensortype->datatype = mil_dtype;
+  v = value_new (vt);
+  bf = g_new (CoreML__Specification__MILSpec__Value__BlobFileValue, 1);
+  core_ml__specification__milspec__value__blob_file_value__init (bf);
+  bf->filename = g_strdup (BLOB_FILE_NAME);
+  bf->offset = blob->offset;
+  v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE;
+  v->blobfilevalue = bf;
+
+  op = g_new (AneMilOperation, 1);
+  core_ml__specification__milspec__operation__init (op);
+  op->type = g_strdup ("const");
+  op->n_attributes = 2;
+  op->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 2);
+  op->attributes[0] = attribute ("name", string_value (id));
+  op->attributes[1] = attribute ("val", v);
+  vt = tensor_value_type (ANE_DTYPE_FLOAT32, shape, rank);
+  vt->tensortype->datatype = mil_dtype;
+  op->n_outputs = 1;
+  op->outputs = g_new (AneMilNamedValueType *, 1);
+  op->outputs[0] = named_value_type (id, vt);
+  g_ptr_array_add (b->current->ops, op);
+  /* no AneDType for sub-byte types: lookups of this value fail, which only
+   * skips the dtype check of the constexpr op that takes it */
+  return id;
 }
 
 const char *

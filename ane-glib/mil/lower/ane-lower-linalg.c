@@ -208,6 +208,8 @@ dense_weight (AneLowerCtx *ctx,
 
   *compile_time = src->op->kind == ANE_OP_CONST ||
                   (src->op->kind == ANE_OP_PARAM && !ane_attrs_bool (src->attrs, "dynamic"));
+  if (ane_lower_is_block_source (ctx, slot))
+    return ane_lower_block_weight (ctx, slot, TRUE, NULL);
   return ctx->in[slot];
 }
 

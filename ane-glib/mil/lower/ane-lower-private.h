@@ -31,6 +31,8 @@ struct _AneLowerCtx {
   AneSpec          out_spec[ANE_MAX_OUTPUTS];  /* IR output specs with lowered dtypes */
   const char      *out[ANE_MAX_OUTPUTS];       /* set by the lowering */
   const char      *hint;                       /* the node's name: a prefix for its MIL names */
+  const AneNode  **in_node;                    /* the node producing each input (NULL if absent) */
+  GHashTable      *block_weights;              /* source node -> MIL value of its dense weight */
 };
 
 /* The dtype a value of IR dtype has inside the program. */
@@ -80,6 +82,20 @@ const char *ane_lower_to_int32     (AneLowerCtx   *ctx,
                                     const char    *value,
                                     const AneSpec *spec);
 
+/* The dense weight (compute dtype) of a GGUF block-quantized source feeding
+ * input slot. Block sources are not lowered eagerly: at iOS18 a bound Q8_0
+ * or Q4_0 weight stays quantized in the program (int8/int4 data with per-block
+ * scales, dequantized by constexpr_blockwise_shift_scale when the model
+ * loads); any other case is dequantized on the host to the compute dtype when
+ * the package is written. Each source is lowered once. */
+const char *ane_lower_block_weight (AneLowerCtx   *ctx,
+                                    guint          slot,
+                                    gboolean       on_device,
+                                    GError       **error);
+/* Whether input slot comes from a block-quantized source. */
+gboolean    ane_lower_is_block_source (AneLowerCtx *ctx,
+                                       guint        slot);
+
 /* Lowers a whole graph: one function "main". The caller frees the program
  * with protobuf_c_message_free_unpacked (). */
 AneMilProgram *ane_lower_graph     (AneGraph      *graph,
@@ -88,6 +104,14 @@ AneMilProgram *ane_lower_graph     (AneGraph      *graph,
                                     GPtrArray    **blobs,
                                     guint64       *weight_size,
                                     GError       **error);
+/* The same, also returning what each GGUF weight became ("name: how"). */
+AneMilProgram *ane_lower_graph_full (AneGraph     *graph,
+                                     AneMilTarget  target,
+                                     AneDType      precision,
+                                     GPtrArray   **blobs,
+                                     guint64      *weight_size,
+                                     GPtrArray   **weight_notes,
+                                     GError      **error);
 
 #define ANE_LOWER_FUNC(name) gboolean ane_lower_##name (AneLowerCtx *ctx, GError **error)
 

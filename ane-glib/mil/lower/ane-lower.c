@@ -285,19 +285,19 @@ lower_source (AneLowerCtx  *ctx,
           *out = cast_if_needed (ctx->b, *out, spec, inside, hint);
           return TRUE;
         }
-      if (node->value != NULL && !ane_dtype_is_block (spec->dtype))
+      if (ane_dtype_is_block (spec->dtype))
+        *out = NULL;   /* lowered by its consumer: ane_lower_block_weight () */
+      else if (node->value != NULL)
         *out = ane_mil_const_tensor (ctx->b, node->name, node->value, inside);
       else
-        /* Unbound (or block-quantized, dequantized on the host when written):
-         * the bytes are fetched when the package is written. */
+        /* Unbound: the bytes are fetched when the package is written. */
         *out = ane_mil_const_param (ctx->b, node->name, node->name, spec->dtype, inside,
                                     spec->shape, spec->rank);
       return TRUE;
 
     case ANE_OP_CONST:
       if (ane_dtype_is_block (spec->dtype))
-        *out = ane_mil_const_param (ctx->b, node->name, node->name, spec->dtype, inside,
-                                    spec->shape, spec->rank);
+        *out = NULL;   /* lowered by its consumer: ane_lower_block_weight () */
       else
         *out = ane_mil_const_tensor (ctx->b, node->name, node->value, inside);
       return TRUE;
@@ -322,6 +322,26 @@ ane_lower_graph (AneGraph      *graph,
                  guint64       *weight_size,
                  GError       **error)
 {
+  return ane_lower_graph_full (graph, target, precision, blobs, weight_size, NULL, error);
+}
+
+static gboolean
+consumes_blocks (AneOpKind kind)
+{
+  return kind == ANE_OP_DEQUANT_MATMUL || kind == ANE_OP_DEQUANT_GROUPED_MATMUL ||
+         kind == ANE_OP_DEQUANT_MOE_WEIGHTS;
+}
+
+AneMilProgram *
+ane_lower_graph_full (AneGraph      *graph,
+                      AneMilTarget   target,
+                      AneDType       precision,
+                      GPtrArray    **blobs,
+                      guint64       *weight_size,
+                      GPtrArray    **weight_notes,
+                      GError       **error)
+{
+  g_autoptr(GHashTable) block_weights = g_hash_table_new (NULL, NULL);
   guint n_nodes = ane_graph_get_n_nodes_internal (graph);
   g_autoptr(AneMilBuilder) b = NULL;
   g_autofree gboolean *needed = NULL;
@@ -370,6 +390,7 @@ ane_lower_graph (AneGraph      *graph,
       const AneNode *node = ane_graph_get_node (graph, i);
       g_autofree const char **in = g_new0 (const char *, MAX (node->n_inputs, 1));
       g_autofree const AneSpec **in_spec = g_new0 (const AneSpec *, MAX (node->n_inputs, 1));
+      g_autofree const AneNode **in_node = g_new0 (const AneNode *, MAX (node->n_inputs, 1));
       AneLowerCtx ctx = { 0 };
       gboolean ok;
 
@@ -382,14 +403,27 @@ ane_lower_graph (AneGraph      *graph,
       ctx.compute = precision;
       ctx.hint = node->name;
       ctx.n_inputs = node->n_inputs;
+      ctx.block_weights = block_weights;
       for (guint j = 0; j < node->n_inputs; j++)
         if (node->inputs[j].node != ANE_NO_NODE)
           {
             in[j] = values[node->inputs[j].node * ANE_MAX_OUTPUTS + node->inputs[j].index];
             in_spec[j] = ane_graph_value_spec (graph, node->inputs[j]);
+            in_node[j] = ane_graph_get_node (graph, node->inputs[j].node);
           }
       ctx.in = in;
       ctx.in_spec = in_spec;
+      ctx.in_node = in_node;
+      /* Only the dequant ops decide how a block weight is lowered; anything
+       * else gets the host-dequantized dense weight. */
+      if (!(node->op->flags & ANE_OP_FLAG_SOURCE) && !consumes_blocks (node->op->kind))
+        for (guint j = 0; j < node->n_inputs; j++)
+          if (in[j] == NULL && in_node[j] != NULL && ane_lower_is_block_source (&ctx, j))
+            {
+              in[j] = ane_lower_block_weight (&ctx, j, FALSE, error);
+              if (in[j] == NULL)
+                return NULL;
+            }
       for (guint j = 0; j < node->n_outputs; j++)
         {
           ctx.out_spec[j] = node->outputs[j];
@@ -409,7 +443,9 @@ ane_lower_graph (AneGraph      *graph,
         }
       for (guint j = 0; j < node->n_outputs; j++)
         {
-          g_assert (ctx.out[j] != NULL);   /* a lowering must set every output */
+          /* a lowering must set every output; block sources are deferred */
+          g_assert (ctx.out[j] != NULL ||
+                    ((node->op->flags & ANE_OP_FLAG_SOURCE) && ane_dtype_is_block (node->outputs[0].dtype)));
           values[i * ANE_MAX_OUTPUTS + j] = ctx.out[j];
         }
     }
@@ -435,5 +471,127 @@ ane_lower_graph (AneGraph      *graph,
       ane_mil_builder_add_output (b, named);
     }
 
+  if (weight_notes)
+    *weight_notes = g_ptr_array_ref (ane_mil_builder_get_weight_notes (b));
   return ane_mil_builder_finish (b, blobs, weight_size, error);
+}
+
+gboolean
+ane_lower_is_block_source (AneLowerCtx *ctx,
+                           guint        slot)
+{
+  const AneNode *src = ctx->in_node[slot];
+
+  return src != NULL && (src->op->flags & ANE_OP_FLAG_SOURCE) && ane_dtype_is_block (src->outputs[0].dtype);
+}
+
+/* Q8_0 / Q4_0 blocks (ggml-common.h) split into MIL's blockwise form:
+ * data [..., K] (int8, or int4 = q - 8 packed two per byte, low nibble
+ * first) and scale [..., K/32] = the blocks' fp16 d. Then
+ * constexpr_blockwise_shift_scale gives scale * data, exactly ggml's d * q. */
+static gboolean
+split_blocks (AneDType      dtype,
+              GBytes       *blocks,
+              gint64        n_blocks,
+              GBytes      **data,
+              double      **scales)
+{
+  const guint8 *b = g_bytes_get_data (blocks, NULL);
+  guint bb = ane_dtype_block_bytes (dtype);
+  gboolean q8 = dtype == ANE_DTYPE_Q8_0;
+  gsize data_size = (gsize) n_blocks * (q8 ? 32 : 16);
+  guint8 *d = g_malloc (MAX (data_size, 1));
+  double *s = g_new (double, MAX (n_blocks, 1));
+
+  if (g_bytes_get_size (blocks) != (gsize) n_blocks * bb)
+    {
+      g_free (d);
+      g_free (s);
+      return FALSE;
+    }
+  for (gint64 i = 0; i < n_blocks; i++)
+    {
+      const guint8 *blk = b + i * bb;
+      guint16 h;
+
+      memcpy (&h, blk, 2);
+      s[i] = ane_half_to_float (GUINT16_FROM_LE (h));
+      if (q8)
+        memcpy (d + i * 32, blk + 2, 32);
+      else
+        /* ggml: element j is qs[j] & 15, element j + 16 is qs[j] >> 4, both
+         * offset by 8; MIL int4 packs element 2m in the low nibble of byte m */
+        for (int j = 0; j < 16; j++)
+          {
+            int e0 = 2 * j, e1 = 2 * j + 1;
+            int q0 = e0 < 16 ? blk[2 + e0] & 15 : blk[2 + e0 - 16] >> 4;
+            int q1 = e1 < 16 ? blk[2 + e1] & 15 : blk[2 + e1 - 16] >> 4;
+            d[i * 16 + j] = (guint8) (((q0 - 8) & 15) | (((q1 - 8) & 15) << 4));
+          }
+    }
+  *data = g_bytes_new_take (d, data_size);
+  *scales = s;
+  return TRUE;
+}
+
+const char *
+ane_lower_block_weight (AneLowerCtx  *ctx,
+                        guint         slot,
+                        gboolean      on_device,
+                        GError      **error)
+{
+  const AneNode *src = ctx->in_node[slot];
+  const AneSpec *spec = &src->outputs[0];
+  const char *value = g_hash_table_lookup (ctx->block_weights, src);
+  gint64 n = 1;
+
+  if (value != NULL)
+    return value;
+  for (guint i = 0; i < spec->rank; i++)
+    n *= spec->shape[i];
+  if (on_device && ctx->target >= ANE_MIL_IOS18 && src->value != NULL &&
+      (spec->dtype == ANE_DTYPE_Q8_0 || spec->dtype == ANE_DTYPE_Q4_0))
+    {
+      g_autoptr(GBytes) data = NULL;
+      g_autofree double *scales = NULL;
+      g_autofree char *h_data = g_strdup_printf ("%s_qdata", src->name);
+      g_autofree char *h_scale = g_strdup_printf ("%s_qscale", src->name);
+      gint64 sshape[ANE_MAX_RANK];
+      const char *dv, *sv;
+      gboolean q8 = spec->dtype == ANE_DTYPE_Q8_0;
+
+      memcpy (sshape, spec->shape, sizeof sshape);
+      sshape[spec->rank - 1] /= 32;
+      if (!split_blocks (spec->dtype, ane_tensor_get_data (src->value), n / 32, &data, &scales))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "weight '%s': block bytes do not match its shape", src->name);
+          return NULL;
+        }
+      if (q8)
+        {
+          g_autoptr(AneTensor) t = ane_tensor_new_from_bytes (h_data, ANE_DTYPE_INT8, spec->shape, spec->rank, data, error);
+          if (t == NULL)
+            return NULL;
+          dv = ane_mil_const_tensor (ctx->b, h_data, t, ANE_DTYPE_INT8);
+        }
+      else
+        dv = ane_mil_const_packed (ctx->b, h_data, CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4,
+                                   ANE_MILBLOB_INT4, data, spec->shape, spec->rank);
+      sv = ane_mil_const_floats (ctx->b, h_scale, ctx->compute, scales, sshape, spec->rank);
+      value = ane_mil_op (ctx->b, "constexpr_blockwise_shift_scale", src->name, ctx->compute,
+                          spec->shape, spec->rank, "data", dv, "scale", sv, NULL);
+      ane_mil_builder_note_weight (ctx->b, src->name, q8 ? "on device: int8 data + per-block scales "
+                                                             "(constexpr_blockwise_shift_scale)"
+                                                          : "on device: int4 data + per-block scales "
+                                                            "(constexpr_blockwise_shift_scale)");
+    }
+  else
+    {
+      value = ane_mil_const_param (ctx->b, src->name, src->name, spec->dtype, ctx->compute, spec->shape, spec->rank);
+      ane_mil_builder_note_weight (ctx->b, src->name,
+                                   ctx->compute == ANE_DTYPE_FLOAT16 ? "dequantized on the host to fp16"
+                                                                     : "dequantized on the host to fp32");
+    }
+  g_hash_table_insert (ctx->block_weights, (gpointer) src, (gpointer) value);
+  return value;
 }

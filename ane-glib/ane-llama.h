@@ -1,0 +1,82 @@
+/* ane-llama.h: LLaMA-architecture models (llama2.c checkpoints) as ane-glib graphs
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(__ANE_GLIB_INSIDE__) && !defined(ANE_COMPILATION)
+# error "Only <ane-glib/ane-glib.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include "ane-types.h"
+#include "ane-tensor.h"
+#include "ane-graph.h"
+#include "ane-tokenizer.h"
+
+G_BEGIN_DECLS
+
+/**
+ * AneLlamaTokenCallback:
+ * @token: the id of the token just generated
+ * @piece: the token decoded to text (may be empty, or a part of a UTF-8 character)
+ * @user_data: the data passed to [method@Ane.LlamaModel.generate]
+ *
+ * Called once per generated token, as soon as it is known.
+ *
+ * Returns: %TRUE to go on generating, %FALSE to stop
+ */
+typedef gboolean (*AneLlamaTokenCallback) (gint32      token,
+                                           const char *piece,
+                                           gpointer    user_data);
+
+#define ANE_TYPE_LLAMA_MODEL (ane_llama_model_get_type ())
+
+ANE_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (AneLlamaModel, ane_llama_model, ANE, LLAMA_MODEL, GObject)
+
+ANE_AVAILABLE_IN_ALL
+AneLlamaModel *ane_llama_model_load_llama2c    (const char     *checkpoint,
+                                                GError        **error);
+ANE_AVAILABLE_IN_ALL
+gint64         ane_llama_model_get_dim         (AneLlamaModel  *self);
+ANE_AVAILABLE_IN_ALL
+gint64         ane_llama_model_get_hidden_dim  (AneLlamaModel  *self);
+ANE_AVAILABLE_IN_ALL
+gint64         ane_llama_model_get_n_layers    (AneLlamaModel  *self);
+ANE_AVAILABLE_IN_ALL
+gint64         ane_llama_model_get_n_heads     (AneLlamaModel  *self);
+ANE_AVAILABLE_IN_ALL
+gint64         ane_llama_model_get_n_kv_heads  (AneLlamaModel  *self);
+ANE_AVAILABLE_IN_ALL
+gint64         ane_llama_model_get_vocab_size  (AneLlamaModel  *self);
+ANE_AVAILABLE_IN_ALL
+gint64         ane_llama_model_get_seq_len     (AneLlamaModel  *self);
+ANE_AVAILABLE_IN_ALL
+gboolean       ane_llama_model_get_shared_classifier (AneLlamaModel *self);
+ANE_AVAILABLE_IN_ALL
+AneTensor     *ane_llama_model_get_weight      (AneLlamaModel  *self,
+                                                const char     *name);
+ANE_AVAILABLE_IN_ALL
+AneGraph      *ane_llama_model_build_prefill   (AneLlamaModel  *self,
+                                                gint64          seq_len,
+                                                GError        **error);
+ANE_AVAILABLE_IN_ALL
+AneGraph      *ane_llama_model_build_decode    (AneLlamaModel  *self,
+                                                gint64          max_seq,
+                                                GError        **error);
+ANE_AVAILABLE_IN_ALL
+char          *ane_llama_model_generate        (AneLlamaModel         *self,
+                                                AneTokenizer          *tokenizer,
+                                                const char            *prompt,
+                                                guint                  n_tokens,
+                                                AneBackend             backend,
+                                                AnePrecision           precision,
+                                                double                 temperature,
+                                                double                 top_p,
+                                                guint64                seed,
+                                                AneLlamaTokenCallback  callback,
+                                                gpointer               user_data,
+                                                GError               **error);
+
+G_END_DECLS

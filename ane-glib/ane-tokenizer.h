@@ -1,0 +1,62 @@
+/* ane-tokenizer.h: a sentencepiece-style BPE vocabulary (llama2.c tokenizer format)
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(__ANE_GLIB_INSIDE__) && !defined(ANE_COMPILATION)
+# error "Only <ane-glib/ane-glib.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include "ane-types.h"
+
+G_BEGIN_DECLS
+
+/**
+ * ANE_TOKENIZER_BOS:
+ *
+ * The id of the beginning-of-sequence token in llama2.c vocabularies.
+ */
+#define ANE_TOKENIZER_BOS 1
+
+/**
+ * ANE_TOKENIZER_EOS:
+ *
+ * The id of the end-of-sequence token in llama2.c vocabularies.
+ */
+#define ANE_TOKENIZER_EOS 2
+
+#define ANE_TYPE_TOKENIZER (ane_tokenizer_get_type ())
+
+ANE_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (AneTokenizer, ane_tokenizer, ANE, TOKENIZER, GObject)
+
+ANE_AVAILABLE_IN_ALL
+AneTokenizer *ane_tokenizer_load_llama2c  (const char    *path,
+                                           guint          vocab_size,
+                                           GError       **error);
+ANE_AVAILABLE_IN_ALL
+guint         ane_tokenizer_get_n_tokens  (AneTokenizer  *self);
+ANE_AVAILABLE_IN_ALL
+const char   *ane_tokenizer_get_piece     (AneTokenizer  *self,
+                                           gint32         token);
+ANE_AVAILABLE_IN_ALL
+float         ane_tokenizer_get_score     (AneTokenizer  *self,
+                                           gint32         token);
+ANE_AVAILABLE_IN_ALL
+gint32       *ane_tokenizer_encode        (AneTokenizer  *self,
+                                           const char    *text,
+                                           gboolean       bos,
+                                           gboolean       eos,
+                                           gsize         *n_tokens);
+ANE_AVAILABLE_IN_ALL
+char         *ane_tokenizer_decode_token  (AneTokenizer  *self,
+                                           gint32         prev_token,
+                                           gint32         token);
+ANE_AVAILABLE_IN_ALL
+char         *ane_tokenizer_decode        (AneTokenizer  *self,
+                                           const gint32  *tokens,
+                                           gsize          n_tokens);
+
+G_END_DECLS

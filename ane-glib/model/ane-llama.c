@@ -1,0 +1,861 @@
+/* ane-llama.c: llama2.c checkpoints imported as prefill and decode graphs
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ane-llama.h"
+#include "ane-executable.h"
+
+/**
+ * AneLlamaModel:
+ *
+ * A LLaMA-architecture language model (RMSNorm, rotary positions on
+ * consecutive pairs, grouped-query attention, SwiGLU feed-forward) read from
+ * a llama2.c checkpoint, from which [class@Ane.Graph]s are built.
+ *
+ * The checkpoint is seven little-endian int32 (`dim`, `hidden_dim`,
+ * `n_layers`, `n_heads`, `n_kv_heads`, `vocab_size`, `seq_len`; a negative
+ * `vocab_size` means the classifier has its own weights) followed by float32
+ * weights, each matrix `[out, in]` row-major: the token embedding
+ * `[vocab, dim]`; per layer, stacked over layers: `rms_att [dim]`,
+ * `wq [n_heads·head, dim]`, `wk`, `wv [n_kv_heads·head, dim]`,
+ * `wo [dim, n_heads·head]`, `rms_ffn [dim]`, `w1 [hidden, dim]`,
+ * `w2 [dim, hidden]`, `w3 [hidden, dim]`; then `rms_final [dim]`, two unused
+ * RoPE tables of `seq_len·head/2` floats each, and the classifier
+ * `[vocab, dim]` when it is not shared with the embedding.
+ *
+ * The weights are not copied: each is a [struct@GLib.Bytes] slice of the
+ * mapped file, baked into the graphs as params.
+ *
+ * ```c
+ * g_autoptr(AneLlamaModel) model = ane_llama_model_load_llama2c ("stories260K.bin", &error);
+ * g_autoptr(AneTokenizer) tok = ane_tokenizer_load_llama2c ("tok512.bin",
+ *     ane_llama_model_get_vocab_size (model), &error);
+ * g_autofree char *story = ane_llama_model_generate (model, tok, "Once upon a time", 200,
+ *     ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 42, NULL, NULL, &error);
+ * ```
+ */
+struct _AneLlamaModel
+{
+  GObject parent_instance;
+
+  char *path;
+  gint64 dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len;
+  gboolean shared_classifier;
+  GBytes *file;
+  GHashTable *weights;  /* name → AneTensor */
+};
+
+G_DEFINE_FINAL_TYPE (AneLlamaModel, ane_llama_model, G_TYPE_OBJECT)
+
+#define RMS_EPS   1e-5
+#define ROPE_BASE 10000.0
+
+static void
+ane_llama_model_finalize (GObject *object)
+{
+  AneLlamaModel *self = ANE_LLAMA_MODEL (object);
+
+  g_clear_pointer (&self->weights, g_hash_table_unref);
+  g_clear_pointer (&self->file, g_bytes_unref);
+  g_clear_pointer (&self->path, g_free);
+  G_OBJECT_CLASS (ane_llama_model_parent_class)->finalize (object);
+}
+
+static void
+ane_llama_model_class_init (AneLlamaModelClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ane_llama_model_finalize;
+}
+
+static void
+ane_llama_model_init (AneLlamaModel *self)
+{
+  self->weights = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+}
+
+/* Cuts the next weight out of the file, checking it lies inside. */
+static gboolean
+take_weight (AneLlamaModel *self,
+             gsize         *offset,
+             const char    *name,
+             const gint64  *shape,
+             guint          rank,
+             GError       **error)
+{
+  gsize size = g_bytes_get_size (self->file);
+  guint64 n = 1;
+  g_autoptr(GBytes) slice = NULL;
+  AneTensor *t;
+
+  for (guint i = 0; i < rank; i++)
+    n *= (guint64) shape[i];   /* each dim < 2^24 and rank <= 2: no overflow */
+  n *= 4;
+  if (*offset > size || n > size - *offset)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: truncated: weight %s needs %" G_GUINT64_FORMAT " bytes at offset %" G_GSIZE_FORMAT
+                   " but the file is %" G_GSIZE_FORMAT " bytes",
+                   self->path, name, n, *offset, size);
+      return FALSE;
+    }
+  if (!g_str_has_prefix (name, "rope_"))
+    {
+      slice = g_bytes_new_from_bytes (self->file, *offset, n);
+      t = ane_tensor_new_from_bytes (name, ANE_DTYPE_FLOAT32, shape, rank, slice, error);
+      if (t == NULL)
+        return FALSE;
+      g_hash_table_insert (self->weights, g_strdup (name), t);
+    }
+  *offset += n;
+  return TRUE;
+}
+
+/* Weights stacked over layers: one tensor per layer, named layers.<l>.<name>. */
+static gboolean
+take_stacked (AneLlamaModel *self,
+              gsize         *offset,
+              const char    *name,
+              const gint64  *shape,
+              guint          rank,
+              GError       **error)
+{
+  for (gint64 l = 0; l < self->n_layers; l++)
+    {
+      g_autofree char *full = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", l, name);
+      if (!take_weight (self, offset, full, shape, rank, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * ane_llama_model_load_llama2c:
+ * @checkpoint: a llama2.c checkpoint (`.bin`)
+ * @error: return location for a #GError
+ *
+ * Maps a llama2.c checkpoint and checks it: the header values must be
+ * positive and consistent (`dim` a multiple of `n_heads`, `n_heads` of
+ * `n_kv_heads`, an even head size) and every weight must lie inside the file.
+ * A failure is %ANE_ERROR_PARSE with a message naming the file, the weight
+ * and the offset.
+ *
+ * Returns: (transfer full): the model, or %NULL with @error set
+ */
+AneLlamaModel *
+ane_llama_model_load_llama2c (const char  *checkpoint,
+                              GError     **error)
+{
+  g_autoptr(AneLlamaModel) self = NULL;
+  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(GError) local_error = NULL;
+  static const char *const fields[7] = {
+    "dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"
+  };
+  gint32 header[7];
+  const guint8 *data;
+  gsize size, offset = 0;
+  gint64 head, q_dim, kv_dim;
+
+  g_return_val_if_fail (checkpoint != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  mapped = g_mapped_file_new (checkpoint, FALSE, &local_error);
+  if (mapped == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s", local_error->message);
+      return NULL;
+    }
+  self = g_object_new (ANE_TYPE_LLAMA_MODEL, NULL);
+  self->path = g_strdup (checkpoint);
+  self->file = g_mapped_file_get_bytes (mapped);
+  data = g_bytes_get_data (self->file, &size);
+
+  for (guint i = 0; i < 7; i++)
+    {
+      guint32 u;
+
+      if (size - offset < 4)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                       "%s: truncated at offset %" G_GSIZE_FORMAT " reading header field %s (file is %" G_GSIZE_FORMAT " bytes)",
+                       checkpoint, offset, fields[i], size);
+          return NULL;
+        }
+      u = (guint32) data[offset] | ((guint32) data[offset + 1] << 8) |
+          ((guint32) data[offset + 2] << 16) | ((guint32) data[offset + 3] << 24);
+      header[i] = (gint32) u;
+      offset += 4;
+    }
+  self->dim = header[0];
+  self->hidden_dim = header[1];
+  self->n_layers = header[2];
+  self->n_heads = header[3];
+  self->n_kv_heads = header[4];
+  self->shared_classifier = header[5] > 0;
+  self->vocab_size = header[5] < 0 ? -(gint64) header[5] : header[5];
+  self->seq_len = header[6];
+
+  for (guint i = 0; i < 7; i++)
+    {
+      gint64 v = i == 5 ? self->vocab_size : header[i];
+      if (v <= 0 || v > (1 << 24))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                       "%s: header field %s at offset %u is %d, out of range",
+                       checkpoint, fields[i], i * 4, header[i]);
+          return NULL;
+        }
+    }
+  if (self->dim % self->n_heads != 0 || self->n_heads % self->n_kv_heads != 0 ||
+      (self->dim / self->n_heads) % 2 != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: inconsistent header: dim %" G_GINT64_FORMAT ", n_heads %" G_GINT64_FORMAT
+                   ", n_kv_heads %" G_GINT64_FORMAT " (dim must be a multiple of n_heads, n_heads of "
+                   "n_kv_heads, and the head size even)",
+                   checkpoint, self->dim, self->n_heads, self->n_kv_heads);
+      return NULL;
+    }
+  head = self->dim / self->n_heads;
+  q_dim = self->n_heads * head;
+  kv_dim = self->n_kv_heads * head;
+
+  if (!take_weight (self, &offset, "token_embedding", (const gint64[]) { self->vocab_size, self->dim }, 2, error) ||
+      !take_stacked (self, &offset, "attention_norm", (const gint64[]) { self->dim }, 1, error) ||
+      !take_stacked (self, &offset, "wq", (const gint64[]) { q_dim, self->dim }, 2, error) ||
+      !take_stacked (self, &offset, "wk", (const gint64[]) { kv_dim, self->dim }, 2, error) ||
+      !take_stacked (self, &offset, "wv", (const gint64[]) { kv_dim, self->dim }, 2, error) ||
+      !take_stacked (self, &offset, "wo", (const gint64[]) { self->dim, q_dim }, 2, error) ||
+      !take_stacked (self, &offset, "ffn_norm", (const gint64[]) { self->dim }, 1, error) ||
+      !take_stacked (self, &offset, "w1", (const gint64[]) { self->hidden_dim, self->dim }, 2, error) ||
+      !take_stacked (self, &offset, "w2", (const gint64[]) { self->dim, self->hidden_dim }, 2, error) ||
+      !take_stacked (self, &offset, "w3", (const gint64[]) { self->hidden_dim, self->dim }, 2, error) ||
+      !take_weight (self, &offset, "final_norm", (const gint64[]) { self->dim }, 1, error) ||
+      /* the precomputed RoPE cos/sin tables of old checkpoints: recomputed by the rope op */
+      !take_weight (self, &offset, "rope_freq_cis_real", (const gint64[]) { self->seq_len, head / 2 }, 2, error) ||
+      !take_weight (self, &offset, "rope_freq_cis_imag", (const gint64[]) { self->seq_len, head / 2 }, 2, error))
+    return NULL;
+  if (!self->shared_classifier &&
+      !take_weight (self, &offset, "output", (const gint64[]) { self->vocab_size, self->dim }, 2, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/**
+ * ane_llama_model_get_dim:
+ * @self: a model
+ *
+ * Gets the width of the residual stream.
+ *
+ * Returns: the model dimension
+ */
+gint64
+ane_llama_model_get_dim (AneLlamaModel *self)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), 0);
+  return self->dim;
+}
+
+/**
+ * ane_llama_model_get_hidden_dim:
+ * @self: a model
+ *
+ * Gets the width of the feed-forward layer.
+ *
+ * Returns: the hidden dimension
+ */
+gint64
+ane_llama_model_get_hidden_dim (AneLlamaModel *self)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), 0);
+  return self->hidden_dim;
+}
+
+/**
+ * ane_llama_model_get_n_layers:
+ * @self: a model
+ *
+ * Gets the number of transformer blocks.
+ *
+ * Returns: the number of layers
+ */
+gint64
+ane_llama_model_get_n_layers (AneLlamaModel *self)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), 0);
+  return self->n_layers;
+}
+
+/**
+ * ane_llama_model_get_n_heads:
+ * @self: a model
+ *
+ * Gets the number of query heads.
+ *
+ * Returns: the number of attention heads
+ */
+gint64
+ane_llama_model_get_n_heads (AneLlamaModel *self)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), 0);
+  return self->n_heads;
+}
+
+/**
+ * ane_llama_model_get_n_kv_heads:
+ * @self: a model
+ *
+ * Gets the number of key/value heads (fewer than the query heads for
+ * grouped-query attention).
+ *
+ * Returns: the number of key/value heads
+ */
+gint64
+ane_llama_model_get_n_kv_heads (AneLlamaModel *self)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), 0);
+  return self->n_kv_heads;
+}
+
+/**
+ * ane_llama_model_get_vocab_size:
+ * @self: a model
+ *
+ * Gets the number of tokens in the vocabulary.
+ *
+ * Returns: the vocabulary size
+ */
+gint64
+ane_llama_model_get_vocab_size (AneLlamaModel *self)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), 0);
+  return self->vocab_size;
+}
+
+/**
+ * ane_llama_model_get_seq_len:
+ * @self: a model
+ *
+ * Gets the longest sequence the model was trained for.
+ *
+ * Returns: the maximum sequence length
+ */
+gint64
+ane_llama_model_get_seq_len (AneLlamaModel *self)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), 0);
+  return self->seq_len;
+}
+
+/**
+ * ane_llama_model_get_shared_classifier:
+ * @self: a model
+ *
+ * Gets whether the output head reuses the token embedding (a positive
+ * `vocab_size` in the checkpoint header).
+ *
+ * Returns: %TRUE when the classifier is tied to the embedding
+ */
+gboolean
+ane_llama_model_get_shared_classifier (AneLlamaModel *self)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), FALSE);
+  return self->shared_classifier;
+}
+
+/**
+ * ane_llama_model_get_weight:
+ * @self: a model
+ * @name: a weight name: `token_embedding`, `final_norm`, `output` (untied
+ *   classifiers only), or `layers.<l>.<w>` with `<w>` one of `attention_norm`,
+ *   `wq`, `wk`, `wv`, `wo`, `ffn_norm`, `w1`, `w2`, `w3`
+ *
+ * Looks a weight up by name; matrices are `[out, in]` as in the file.
+ *
+ * Returns: (transfer none) (nullable): the weight, or %NULL when there is none
+ */
+AneTensor *
+ane_llama_model_get_weight (AneLlamaModel *self,
+                            const char    *name)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  return g_hash_table_lookup (self->weights, name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Graph building                                                           */
+
+typedef struct {
+  AneLlamaModel *model;
+  AneGraph *g;
+  GPtrArray *keep;      /* every intermediate tensor, released at the end */
+  GHashTable *params;   /* weight name → graph param (the embedding is used twice) */
+  GError *error;
+} Builder;
+
+static AneTensor *
+keep (Builder   *b,
+      AneTensor *t)
+{
+  if (t != NULL)
+    g_ptr_array_add (b->keep, t);
+  return t;
+}
+
+/* Evaluates one builder call unless an earlier one failed, so a whole block
+ * can be written straight and checked once at the end. */
+#define B(call) (b->error != NULL ? NULL : keep (b, (call)))
+
+static AneTensor *
+param (Builder    *b,
+       const char *name)
+{
+  AneTensor *p;
+
+  if (b->error != NULL)
+    return NULL;
+  p = g_hash_table_lookup (b->params, name);
+  if (p == NULL)
+    {
+      AneTensor *w = g_hash_table_lookup (b->model->weights, name);
+
+      g_assert (w != NULL);
+      p = B (ane_graph_param_with_value (b->g, w, &b->error));
+      if (p != NULL)
+        g_hash_table_insert (b->params, g_strdup (name), p);
+    }
+  return p;
+}
+
+/* y = x · Wᵀ: llama2.c stores matrices [out, in]. */
+static AneTensor *
+linear (Builder    *b,
+        AneTensor  *x,
+        gint64      layer,
+        const char *name)
+{
+  g_autofree char *full = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", layer, name);
+  AneTensor *w = param (b, full);
+
+  return B (ane_graph_matmul (b->g, x, w, FALSE, TRUE, &b->error));
+}
+
+static AneTensor *
+layer_param (Builder    *b,
+             gint64      layer,
+             const char *name)
+{
+  g_autofree char *full = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", layer, name);
+  return param (b, full);
+}
+
+/* [S, heads·head] → [1, heads, S, head] */
+static AneTensor *
+split_heads (Builder   *b,
+             AneTensor *x,
+             gint64     S,
+             gint64     heads,
+             gint64     head)
+{
+  AneTensor *r = B (ane_graph_reshape (b->g, x, (const gint64[]) { 1, S, heads, head }, 4, &b->error));
+  return B (ane_graph_transpose (b->g, r, (const gint64[]) { 0, 2, 1, 3 }, 4, &b->error));
+}
+
+/* For decode: the cache row being written (iota == pos) and the additive
+ * mask hiding the rows not yet written (iota > pos). */
+typedef struct {
+  gint64 max_seq;
+  AneTensor *hit;   /* bool [1, 1, max_seq, 1] */
+  AneTensor *bias;  /* float [1, 1, 1, max_seq] */
+} Cache;
+
+static AneTensor *
+block (Builder   *b,
+       AneTensor *x,
+       AneTensor *positions,
+       gint64     S,
+       gint64     l,
+       Cache     *cache)
+{
+  AneLlamaModel *m = b->model;
+  AneGraph *g = b->g;
+  gint64 head = m->dim / m->n_heads;
+  AneTensor *xn, *q, *k, *v, *q4, *k4, *v4, *qr, *kr, *att, *o, *h1, *h3, *h;
+
+  xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "attention_norm"), RMS_EPS, &b->error));
+  q = linear (b, xn, l, "wq");
+  k = linear (b, xn, l, "wk");
+  v = linear (b, xn, l, "wv");
+  q4 = split_heads (b, q, S, m->n_heads, head);
+  k4 = split_heads (b, k, S, m->n_kv_heads, head);
+  v4 = split_heads (b, v, S, m->n_kv_heads, head);
+  qr = B (ane_graph_rope (g, q4, positions, ANE_ROPE_INTERLEAVED, ROPE_BASE, 0, &b->error));
+  kr = B (ane_graph_rope (g, k4, positions, ANE_ROPE_INTERLEAVED, ROPE_BASE, 0, &b->error));
+  if (cache == NULL)
+    att = B (ane_graph_attention (g, qr, kr, v4, NULL, TRUE, 0.0, 0.0, &b->error));
+  else
+    {
+      /* S == 1: row pos of both caches takes the new key/value, then the
+       * query attends over all rows with those past pos masked. */
+      g_autofree char *kname = g_strdup_printf ("k_cache_%" G_GINT64_FORMAT, l);
+      g_autofree char *vname = g_strdup_printf ("v_cache_%" G_GINT64_FORMAT, l);
+      const gint64 shape[4] = { 1, m->n_kv_heads, cache->max_seq, head };
+      AneTensor *kc = B (ane_graph_state (g, kname, ANE_DTYPE_FLOAT32, shape, 4, &b->error));
+      AneTensor *vc = B (ane_graph_state (g, vname, ANE_DTYPE_FLOAT32, shape, 4, &b->error));
+      AneTensor *kold = B (ane_graph_read_state (g, kc, &b->error));
+      AneTensor *vold = B (ane_graph_read_state (g, vc, &b->error));
+      AneTensor *kbig = B (ane_graph_expand (g, kr, shape, 4, &b->error));
+      AneTensor *vbig = B (ane_graph_expand (g, v4, shape, 4, &b->error));
+      AneTensor *knew = B (ane_graph_where (g, cache->hit, kbig, kold, &b->error));
+      AneTensor *vnew = B (ane_graph_where (g, cache->hit, vbig, vold, &b->error));
+      AneTensor *kw = B (ane_graph_write_state (g, kc, knew, &b->error));
+      AneTensor *vw = B (ane_graph_write_state (g, vc, vnew, &b->error));
+
+      att = B (ane_graph_attention (g, qr, kw, vw, cache->bias, FALSE, 0.0, 0.0, &b->error));
+    }
+  att = B (ane_graph_transpose (g, att, (const gint64[]) { 0, 2, 1, 3 }, 4, &b->error));
+  att = B (ane_graph_reshape (g, att, (const gint64[]) { S, m->n_heads * head }, 2, &b->error));
+  o = linear (b, att, l, "wo");
+  x = B (ane_graph_add (g, x, o, &b->error));
+
+  xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "ffn_norm"), RMS_EPS, &b->error));
+  h1 = linear (b, xn, l, "w1");
+  h3 = linear (b, xn, l, "w3");
+  h1 = B (ane_graph_silu (g, h1, &b->error));
+  h = B (ane_graph_mul (g, h1, h3, &b->error));
+  o = linear (b, h, l, "w2");
+  return B (ane_graph_add (g, x, o, &b->error));
+}
+
+static AneGraph *
+build (AneLlamaModel *self,
+       gint64         S,
+       gint64         max_seq,
+       GError       **error)
+{
+  g_autoptr(AneGraph) graph = ane_graph_new ();
+  g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Builder bb = { self, graph, keep_arr, params, NULL }, *b = &bb;
+  gboolean decode = max_seq > 0;
+  Cache cache = { max_seq, NULL, NULL };
+  AneTensor *tokens, *positions, *x, *logits;
+
+  tokens = B (ane_graph_input (graph, decode ? "token" : "tokens", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
+  positions = B (ane_graph_input (graph, decode ? "position" : "positions", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
+  if (decode)
+    {
+      g_autofree gint32 *iota_v = g_new (gint32, max_seq);
+      g_autoptr(AneTensor) iota_t = NULL;
+      AneTensor *iota, *hit, *after, *ninf, *zero, *bias;
+
+      for (gint64 i = 0; i < max_seq; i++)
+        iota_v[i] = (gint32) i;
+      iota_t = ane_tensor_new_from_ints ("iota", (const gint64[]) { max_seq }, 1, iota_v, max_seq, &b->error);
+      iota = B (ane_graph_const (graph, iota_t, &b->error));
+      hit = B (ane_graph_eq (graph, iota, positions, &b->error));
+      cache.hit = B (ane_graph_reshape (graph, hit, (const gint64[]) { 1, 1, max_seq, 1 }, 4, &b->error));
+      after = B (ane_graph_gt (graph, iota, positions, &b->error));
+      ninf = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, -INFINITY, &b->error));
+      zero = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, 0.0, &b->error));
+      bias = B (ane_graph_where (graph, after, ninf, zero, &b->error));
+      cache.bias = B (ane_graph_reshape (graph, bias, (const gint64[]) { 1, 1, 1, max_seq }, 4, &b->error));
+    }
+
+  x = B (ane_graph_gather (graph, param (b, "token_embedding"), tokens, 0, &b->error));
+  for (gint64 l = 0; l < self->n_layers; l++)
+    {
+      g_autofree char *scope = g_strdup_printf ("layers.%" G_GINT64_FORMAT, l);
+
+      if (b->error == NULL)
+        ane_graph_push_scope (graph, scope);
+      x = block (b, x, positions, S, l, decode ? &cache : NULL);
+      if (b->error == NULL)
+        ane_graph_pop_scope (graph);
+    }
+  x = B (ane_graph_rms_norm (graph, x, param (b, "final_norm"), RMS_EPS, &b->error));
+  logits = B (ane_graph_matmul (graph, x, param (b, self->shared_classifier ? "token_embedding" : "output"),
+                                FALSE, TRUE, &b->error));
+  if (b->error == NULL)
+    ane_graph_add_output (graph, "logits", logits, &b->error);
+  if (b->error != NULL)
+    {
+      g_propagate_prefixed_error (error, b->error, "%s: building the %s graph: ",
+                                  self->path, decode ? "decode" : "prefill");
+      return NULL;
+    }
+  return g_steal_pointer (&graph);
+}
+
+/**
+ * ane_llama_model_build_prefill:
+ * @self: a model
+ * @seq_len: the number of tokens the graph takes at once
+ * @error: return location for a #GError
+ *
+ * Builds the whole-sequence forward pass: inputs `tokens` and `positions`
+ * (int32 `[seq_len]`), output `logits` (`[seq_len, vocab_size]`), causal
+ * attention and no states. Its logits at each position are those the decode
+ * graph gives when fed the same tokens one at a time.
+ *
+ * Returns: (transfer full): the graph, or %NULL with @error set
+ */
+AneGraph *
+ane_llama_model_build_prefill (AneLlamaModel  *self,
+                               gint64          seq_len,
+                               GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (seq_len <= 0 || seq_len > self->seq_len)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: prefill length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
+                   self->path, seq_len, self->seq_len);
+      return NULL;
+    }
+  return build (self, seq_len, 0, error);
+}
+
+/**
+ * ane_llama_model_build_decode:
+ * @self: a model
+ * @max_seq: the capacity of the key/value caches, in tokens
+ * @error: return location for a #GError
+ *
+ * Builds the one-token step with a key/value cache: inputs `token` and
+ * `position` (int32 `[1]`), states `k_cache_<l>` and `v_cache_<l>` (float32
+ * `[1, n_kv_heads, max_seq, head]` per layer), output `logits`
+ * (`[1, vocab_size]`). Each run writes row `position` of every cache
+ * (`where (iota == position, new, cache)`) and attends over rows
+ * `0..position` (a −∞ bias hides the later rows), so positions must be fed
+ * in order from 0 after [method@Ane.Executable.reset_states].
+ *
+ * Returns: (transfer full): the graph, or %NULL with @error set
+ */
+AneGraph *
+ane_llama_model_build_decode (AneLlamaModel  *self,
+                              gint64          max_seq,
+                              GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (max_seq <= 0 || max_seq > self->seq_len)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: cache length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
+                   self->path, max_seq, self->seq_len);
+      return NULL;
+    }
+  return build (self, 1, max_seq, error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Generation                                                               */
+
+typedef struct {
+  float p;
+  gint32 id;
+} ProbIndex;
+
+static int
+prob_desc (gconstpointer a,
+           gconstpointer b)
+{
+  float pa = ((const ProbIndex *) a)->p, pb = ((const ProbIndex *) b)->p;
+  return pa < pb ? 1 : pa > pb ? -1 : 0;
+}
+
+static gint32
+argmax (const float *logits,
+        gint64       n)
+{
+  gint64 best = 0;
+
+  for (gint64 i = 1; i < n; i++)
+    if (logits[i] > logits[best])
+      best = i;
+  return (gint32) best;
+}
+
+/* softmax(logits / temperature), then sample from the smallest set of most
+ * likely tokens whose mass exceeds top_p (all tokens when top_p is not in
+ * (0, 1)). */
+static gint32
+sample (const float *logits,
+        gint64       n,
+        double       temperature,
+        double       top_p,
+        GRand       *rand,
+        ProbIndex   *scratch)
+{
+  double max = logits[argmax (logits, n)], sum = 0.0, cum = 0.0, r, mass;
+  gint64 last;
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      scratch[i].p = (float) exp ((logits[i] - max) / temperature);
+      scratch[i].id = (gint32) i;
+      sum += scratch[i].p;
+    }
+  for (gint64 i = 0; i < n; i++)
+    scratch[i].p = (float) (scratch[i].p / sum);
+  last = n - 1;
+  mass = 1.0;
+  if (top_p > 0.0 && top_p < 1.0)
+    {
+      qsort (scratch, n, sizeof (ProbIndex), prob_desc);
+      mass = 0.0;
+      for (gint64 i = 0; i < n; i++)
+        {
+          mass += scratch[i].p;
+          if (mass > top_p)
+            {
+              last = i;
+              break;
+            }
+        }
+    }
+  r = g_rand_double (rand) * mass;
+  for (gint64 i = 0; i <= last; i++)
+    {
+      cum += scratch[i].p;
+      if (r < cum)
+        return scratch[i].id;
+    }
+  return scratch[last].id;
+}
+
+/**
+ * ane_llama_model_generate:
+ * @self: a model
+ * @tokenizer: the model's tokenizer
+ * @prompt: the text to continue
+ * @n_tokens: the largest number of tokens to generate after the prompt
+ * @backend: the backend to run the decode graph on
+ * @precision: the compute precision (for backends that lower the graph)
+ * @temperature: 0 for greedy decoding (always the most likely token), else
+ *   the softmax temperature
+ * @top_p: nucleus sampling mass in (0, 1); other values sample from all tokens
+ * @seed: the random seed for sampling
+ * @callback: (scope call) (nullable): called with each generated token
+ * @user_data: (closure callback): data for @callback
+ * @error: return location for a #GError
+ *
+ * Generates a continuation of @prompt. The prompt is encoded with a
+ * beginning-of-sequence token and fed through the decode graph (see
+ * [method@Ane.LlamaModel.build_decode]) one token at a time, which fills the
+ * key/value caches; then each step's logits pick the next token. Generation
+ * stops after @n_tokens tokens, at the model's sequence length, when the
+ * model emits a beginning- or end-of-sequence token (llama2.c's story
+ * separator), or when @callback returns %FALSE.
+ *
+ * Returns: (transfer full): the generated text, without the prompt
+ */
+char *
+ane_llama_model_generate (AneLlamaModel         *self,
+                          AneTokenizer          *tokenizer,
+                          const char            *prompt,
+                          guint                  n_tokens,
+                          AneBackend             backend,
+                          AnePrecision           precision,
+                          double                 temperature,
+                          double                 top_p,
+                          guint64                seed,
+                          AneLlamaTokenCallback  callback,
+                          gpointer               user_data,
+                          GError               **error)
+{
+  g_autofree gint32 *prompt_ids = NULL;
+  g_autoptr(AneGraph) graph = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(GRand) rand = NULL;
+  g_autoptr(GString) text = NULL;
+  g_autofree ProbIndex *scratch = NULL;
+  gsize n_prompt;
+  gint64 max_seq;
+  gint32 token;
+  guint generated = 0;
+  guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
+
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (ANE_IS_TOKENIZER (tokenizer), NULL);
+  g_return_val_if_fail (prompt != NULL, NULL);
+  g_return_val_if_fail (temperature >= 0.0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((gint64) ane_tokenizer_get_n_tokens (tokenizer) != self->vocab_size)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: the tokenizer has %u tokens, the model %" G_GINT64_FORMAT,
+                   self->path, ane_tokenizer_get_n_tokens (tokenizer), self->vocab_size);
+      return NULL;
+    }
+  prompt_ids = ane_tokenizer_encode (tokenizer, prompt, TRUE, FALSE, &n_prompt);
+  if ((gint64) n_prompt > self->seq_len)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: the prompt is %" G_GSIZE_FORMAT " tokens, the model takes %" G_GINT64_FORMAT,
+                   self->path, n_prompt, self->seq_len);
+      return NULL;
+    }
+  max_seq = MIN (self->seq_len, (gint64) n_prompt + (gint64) n_tokens);
+  graph = ane_llama_model_build_decode (self, max_seq, error);
+  if (graph == NULL)
+    return NULL;
+  exe = ane_executable_new (graph, backend);
+  ane_executable_set_precision (exe, precision);
+  if (!ane_executable_compile (exe, NULL, error))
+    return NULL;
+
+  rand = g_rand_new_with_seed_array (seed_words, 2);
+  scratch = g_new (ProbIndex, self->vocab_size);
+  text = g_string_new (NULL);
+  token = prompt_ids[0];
+  for (gint64 pos = 0; pos < max_seq; pos++)
+    {
+      gint32 p32 = (gint32) pos, next;
+      g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token, 1, error);
+      g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &p32, 1, error);
+      AneTensor *ins[2] = { t_tok, t_pos };
+      g_autoptr(GPtrArray) out = NULL;
+      g_autofree float *logits = NULL;
+      g_autofree char *piece = NULL;
+      gsize n;
+
+      if (t_tok == NULL || t_pos == NULL)
+        return NULL;
+      out = ane_executable_run (exe, ins, 2, NULL, error);
+      if (out == NULL)
+        return NULL;
+      if ((gsize) pos + 1 < n_prompt)
+        {
+          token = prompt_ids[pos + 1];
+          continue;
+        }
+      logits = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
+      if (logits == NULL)
+        return NULL;
+      next = temperature == 0.0 ? argmax (logits, self->vocab_size)
+                                : sample (logits, self->vocab_size, temperature, top_p, rand, scratch);
+      if (next == ANE_TOKENIZER_BOS || next == ANE_TOKENIZER_EOS)
+        break;
+      piece = ane_tokenizer_decode_token (tokenizer, token, next);
+      g_string_append (text, piece);
+      generated++;
+      token = next;
+      if (callback != NULL && !callback (next, piece, user_data))
+        break;
+      if (generated >= n_tokens)
+        break;
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}

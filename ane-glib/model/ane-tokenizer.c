@@ -1,0 +1,448 @@
+/* ane-tokenizer.c: the llama2.c tokenizer file and its BPE encode/decode
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ane-tokenizer.h"
+
+/**
+ * AneTokenizer:
+ *
+ * A byte-pair-encoding vocabulary in the llama2.c tokenizer format (the
+ * `tokenizer.bin` / `tok512.bin` files exported from a sentencepiece model).
+ *
+ * The file is a little-endian int32 `max_token_length` followed, for each of
+ * the vocabulary's tokens, by a float32 merge score, an int32 byte length and
+ * that many bytes of piece text (no terminator). The number of tokens is not
+ * stored: it is the model's vocabulary size, so it is passed to
+ * [func@Ane.Tokenizer.load_llama2c].
+ *
+ * Encoding follows llama2.c: a dummy-prefix space, one token per UTF-8
+ * character (or byte-fallback tokens `<0xXX>`, ids 3 to 258, for characters
+ * not in the vocabulary), then the adjacent pair whose merged piece has the
+ * highest score is merged until no pair merges.
+ *
+ * ```c
+ * g_autoptr(AneTokenizer) tok = ane_tokenizer_load_llama2c ("tok512.bin", 512, &error);
+ * gsize n;
+ * g_autofree gint32 *ids = ane_tokenizer_encode (tok, "Once upon a time", TRUE, FALSE, &n);
+ * g_autofree char *text = ane_tokenizer_decode (tok, ids, n);
+ * ```
+ */
+struct _AneTokenizer
+{
+  GObject parent_instance;
+
+  guint n_tokens;
+  guint max_token_length;
+  char **pieces;        /* NUL-terminated copies */
+  float *scores;
+  GHashTable *lookup;   /* piece → id + 1 (first id wins, like a linear search) */
+  char byte_pieces[256][2];
+};
+
+G_DEFINE_FINAL_TYPE (AneTokenizer, ane_tokenizer, G_TYPE_OBJECT)
+
+/* Byte-fallback tokens <0x00>..<0xFF> sit right after <unk>, <s>, </s>. */
+#define BYTE_TOKEN_OFFSET 3
+
+static void
+ane_tokenizer_finalize (GObject *object)
+{
+  AneTokenizer *self = ANE_TOKENIZER (object);
+
+  g_clear_pointer (&self->lookup, g_hash_table_unref);
+  if (self->pieces)
+    for (guint i = 0; i < self->n_tokens; i++)
+      g_free (self->pieces[i]);
+  g_clear_pointer (&self->pieces, g_free);
+  g_clear_pointer (&self->scores, g_free);
+  G_OBJECT_CLASS (ane_tokenizer_parent_class)->finalize (object);
+}
+
+static void
+ane_tokenizer_class_init (AneTokenizerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ane_tokenizer_finalize;
+}
+
+static void
+ane_tokenizer_init (AneTokenizer *self)
+{
+  for (guint i = 0; i < 256; i++)
+    {
+      self->byte_pieces[i][0] = (char) i;
+      self->byte_pieces[i][1] = '\0';
+    }
+}
+
+static gboolean
+read_le32 (const guint8 *data,
+           gsize         size,
+           gsize        *offset,
+           const char   *path,
+           const char   *what,
+           guint32      *out,
+           GError      **error)
+{
+  if (*offset > size || size - *offset < 4)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: truncated at offset %" G_GSIZE_FORMAT " reading %s (file is %" G_GSIZE_FORMAT " bytes)",
+                   path, *offset, what, size);
+      return FALSE;
+    }
+  *out = ((guint32) data[*offset]) | ((guint32) data[*offset + 1] << 8) |
+         ((guint32) data[*offset + 2] << 16) | ((guint32) data[*offset + 3] << 24);
+  *offset += 4;
+  return TRUE;
+}
+
+/**
+ * ane_tokenizer_load_llama2c:
+ * @path: a llama2.c tokenizer file
+ * @vocab_size: the number of tokens (the model's vocabulary size)
+ * @error: return location for a #GError
+ *
+ * Reads a llama2.c tokenizer file. Every length is checked against the file
+ * size; a truncated or malformed file fails with %ANE_ERROR_PARSE and a
+ * message naming the file and the offset.
+ *
+ * Returns: (transfer full): the tokenizer, or %NULL with @error set
+ */
+AneTokenizer *
+ane_tokenizer_load_llama2c (const char  *path,
+                            guint        vocab_size,
+                            GError     **error)
+{
+  g_autoptr(AneTokenizer) self = NULL;
+  g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const guint8 *data;
+  gsize size, offset = 0;
+  guint32 v;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (vocab_size < BYTE_TOKEN_OFFSET || vocab_size > (1u << 24))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: vocabulary size %u is out of range", path, vocab_size);
+      return NULL;
+    }
+  file = g_mapped_file_new (path, FALSE, &local_error);
+  if (file == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s", local_error->message);
+      return NULL;
+    }
+  data = (const guint8 *) g_mapped_file_get_contents (file);
+  size = g_mapped_file_get_length (file);
+
+  self = g_object_new (ANE_TYPE_TOKENIZER, NULL);
+  if (!read_le32 (data, size, &offset, path, "max_token_length", &v, error))
+    return NULL;
+  if (v == 0 || v > 4096)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: max_token_length %u at offset 0 is out of range", path, v);
+      return NULL;
+    }
+  self->max_token_length = v;
+  self->n_tokens = vocab_size;
+  self->pieces = g_new0 (char *, vocab_size);
+  self->scores = g_new0 (float, vocab_size);
+  self->lookup = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < vocab_size; i++)
+    {
+      char what[64];
+      union { guint32 u; float f; } score;
+      guint32 len;
+      gsize len_offset;
+
+      g_snprintf (what, sizeof what, "the score of token %u", i);
+      if (!read_le32 (data, size, &offset, path, what, &score.u, error))
+        return NULL;
+      g_snprintf (what, sizeof what, "the length of token %u", i);
+      len_offset = offset;
+      if (!read_le32 (data, size, &offset, path, what, &len, error))
+        return NULL;
+      if (len > self->max_token_length)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                       "%s: token %u has length %u at offset %" G_GSIZE_FORMAT ", above max_token_length %u",
+                       path, i, len, len_offset, self->max_token_length);
+          return NULL;
+        }
+      if (size - offset < len)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                       "%s: truncated at offset %" G_GSIZE_FORMAT " reading the %u bytes of token %u (file is %" G_GSIZE_FORMAT " bytes)",
+                       path, offset, len, i, size);
+          return NULL;
+        }
+      self->scores[i] = score.f;
+      self->pieces[i] = g_strndup ((const char *) data + offset, len);
+      offset += len;
+      if (!g_hash_table_contains (self->lookup, self->pieces[i]))
+        g_hash_table_insert (self->lookup, self->pieces[i], GUINT_TO_POINTER (i + 1));
+    }
+  return g_steal_pointer (&self);
+}
+
+/**
+ * ane_tokenizer_get_n_tokens:
+ * @self: a tokenizer
+ *
+ * Gets the vocabulary size.
+ *
+ * Returns: the number of tokens
+ */
+guint
+ane_tokenizer_get_n_tokens (AneTokenizer *self)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), 0);
+  return self->n_tokens;
+}
+
+/**
+ * ane_tokenizer_get_piece:
+ * @self: a tokenizer
+ * @token: a token id
+ *
+ * Gets the raw piece text of a token, as stored in the file (a byte token
+ * reads `<0xXX>`, a word-initial piece starts with a space).
+ *
+ * Returns: (nullable): the piece, or %NULL when @token is out of range
+ */
+const char *
+ane_tokenizer_get_piece (AneTokenizer *self,
+                         gint32        token)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+  if (token < 0 || (guint) token >= self->n_tokens)
+    return NULL;
+  return self->pieces[token];
+}
+
+/**
+ * ane_tokenizer_get_score:
+ * @self: a tokenizer
+ * @token: a token id
+ *
+ * Gets the merge score of a token: a higher score merges first.
+ *
+ * Returns: the score, or 0 when @token is out of range
+ */
+float
+ane_tokenizer_get_score (AneTokenizer *self,
+                         gint32        token)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), 0.0f);
+  if (token < 0 || (guint) token >= self->n_tokens)
+    return 0.0f;
+  return self->scores[token];
+}
+
+static gint32
+lookup (AneTokenizer *self,
+        const char   *piece)
+{
+  return (gint32) GPOINTER_TO_UINT (g_hash_table_lookup (self->lookup, piece)) - 1;
+}
+
+/**
+ * ane_tokenizer_encode:
+ * @self: a tokenizer
+ * @text: UTF-8 text (invalid sequences are encoded byte by byte)
+ * @bos: whether to start with the beginning-of-sequence token
+ * @eos: whether to end with the end-of-sequence token
+ * @n_tokens: (out): the number of tokens returned
+ *
+ * Encodes text the way llama2.c does: a space is prepended to non-empty
+ * text (sentencepiece's dummy prefix), each UTF-8 character becomes its
+ * token or its byte-fallback tokens, and the best-scoring adjacent pair is
+ * merged until none merges.
+ *
+ * Returns: (transfer full) (array length=n_tokens): the token ids
+ */
+gint32 *
+ane_tokenizer_encode (AneTokenizer *self,
+                      const char   *text,
+                      gboolean      bos,
+                      gboolean      eos,
+                      gsize        *n_tokens)
+{
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GString) buf = NULL;
+  gsize len;
+  guint first;
+
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+  g_return_val_if_fail (n_tokens != NULL, NULL);
+
+  len = strlen (text);
+  ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), len + 3);
+  if (bos)
+    {
+      gint32 id = ANE_TOKENIZER_BOS;
+      g_array_append_val (ids, id);
+    }
+  first = ids->len;
+  if (len > 0)
+    {
+      gint32 id = lookup (self, " ");
+      if (id >= 0)
+        g_array_append_val (ids, id);
+    }
+
+  /* One token per UTF-8 character; a character not in the vocabulary (or
+   * a stray byte) falls back to its bytes. */
+  for (gsize i = 0; i < len;)
+    {
+      guint8 c = (guint8) text[i];
+      gsize clen = 1;
+      char piece[5] = { 0 };
+      gint32 id;
+
+      if (c >= 0xC0)
+        {
+          clen = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+          for (gsize j = 1; j < clen; j++)
+            if (i + j >= len || ((guint8) text[i + j] & 0xC0) != 0x80)
+              {
+                clen = j;
+                break;
+              }
+        }
+      memcpy (piece, text + i, clen);
+      id = lookup (self, piece);
+      if (id >= 0)
+        g_array_append_val (ids, id);
+      else
+        for (gsize j = 0; j < clen; j++)
+          {
+            gint32 b = (gint32) (guint8) piece[j] + BYTE_TOKEN_OFFSET;
+            if ((guint) b < self->n_tokens)
+              g_array_append_val (ids, b);
+          }
+      i += clen;
+    }
+
+  /* Merge the best-scoring pair until none is in the vocabulary; ties go
+   * to the leftmost pair (a strict > keeps the first). */
+  buf = g_string_sized_new (2 * self->max_token_length + 1);
+  for (;;)
+    {
+      float best_score = -1e10f;
+      gint32 best_id = -1;
+      guint best_idx = 0;
+      gint32 *v = (gint32 *) ids->data;
+
+      for (guint i = first; i + 1 < ids->len; i++)
+        {
+          gint32 id;
+
+          g_string_assign (buf, self->pieces[v[i]]);
+          g_string_append (buf, self->pieces[v[i + 1]]);
+          id = lookup (self, buf->str);
+          if (id >= 0 && self->scores[id] > best_score)
+            {
+              best_score = self->scores[id];
+              best_id = id;
+              best_idx = i;
+            }
+        }
+      if (best_id < 0)
+        break;
+      v[best_idx] = best_id;
+      g_array_remove_index (ids, best_idx + 1);
+    }
+  if (eos)
+    {
+      gint32 id = ANE_TOKENIZER_EOS;
+      g_array_append_val (ids, id);
+    }
+  *n_tokens = ids->len;
+  return (gint32 *) (void *) g_array_free (g_steal_pointer (&ids), FALSE);
+}
+
+/**
+ * ane_tokenizer_decode_token:
+ * @self: a tokenizer
+ * @prev_token: the token before @token (or -1 at the start)
+ * @token: the token to decode
+ *
+ * Decodes one token to text: the leading space of the first piece after
+ * the beginning-of-sequence token is dropped (it is sentencepiece's dummy
+ * prefix), and a byte-fallback token `<0xXX>` becomes that raw byte, which
+ * may be one part of a multi-byte UTF-8 character.
+ *
+ * Returns: (transfer full): the text (empty for an out-of-range token)
+ */
+char *
+ane_tokenizer_decode_token (AneTokenizer *self,
+                            gint32        prev_token,
+                            gint32        token)
+{
+  const char *piece;
+  unsigned int byte;
+
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+
+  if (token < 0 || (guint) token >= self->n_tokens)
+    return g_strdup ("");
+  piece = self->pieces[token];
+  if (prev_token == ANE_TOKENIZER_BOS && piece[0] == ' ')
+    piece++;
+  if (strlen (piece) == 6 && g_str_has_prefix (piece, "<0x") && piece[5] == '>' &&
+      g_ascii_isxdigit (piece[3]) && g_ascii_isxdigit (piece[4]))
+    {
+      byte = (g_ascii_xdigit_value (piece[3]) << 4) | g_ascii_xdigit_value (piece[4]);
+      /* g_strdup of "\0" would be empty: a NUL byte decodes to nothing */
+      return g_strdup (self->byte_pieces[byte]);
+    }
+  return g_strdup (piece);
+}
+
+/**
+ * ane_tokenizer_decode:
+ * @self: a tokenizer
+ * @tokens: (array length=n_tokens): token ids
+ * @n_tokens: the number of tokens
+ *
+ * Decodes a token sequence with [method@Ane.Tokenizer.decode_token],
+ * dropping the beginning- and end-of-sequence tokens.
+ *
+ * Returns: (transfer full): the text
+ */
+char *
+ane_tokenizer_decode (AneTokenizer *self,
+                      const gint32 *tokens,
+                      gsize         n_tokens)
+{
+  GString *out;
+  gint32 prev = -1;
+
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+  g_return_val_if_fail (tokens != NULL || n_tokens == 0, NULL);
+
+  out = g_string_new (NULL);
+  for (gsize i = 0; i < n_tokens; i++)
+    {
+      if (tokens[i] != ANE_TOKENIZER_BOS && tokens[i] != ANE_TOKENIZER_EOS)
+        {
+          g_autofree char *s = ane_tokenizer_decode_token (self, prev, tokens[i]);
+          g_string_append (out, s);
+        }
+      prev = tokens[i];
+    }
+  return g_string_free (out, FALSE);
+}

@@ -1,0 +1,130 @@
+/* ane-tool-generate.c: `ane-tool generate`, text from a llama2.c checkpoint
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "ane-tool-private.h"
+#include "ane-glib.h"
+
+typedef struct {
+  guint n;
+  gint64 first_us, last_us;
+} Progress;
+
+static gboolean
+print_token (gint32      token,
+             const char *piece,
+             gpointer    user_data)
+{
+  Progress *p = user_data;
+
+  /* a lone control byte from a byte-fallback token would garble the terminal */
+  if (piece[0] != '\0' && (piece[1] != '\0' || g_ascii_isprint (piece[0]) ||
+                           g_ascii_isspace (piece[0]) || (guint8) piece[0] >= 0x80))
+    fputs (piece, stdout);
+  fflush (stdout);
+  p->last_us = g_get_monotonic_time ();
+  if (p->n++ == 0)
+    p->first_us = p->last_us;
+  return TRUE;
+}
+
+int
+ane_tool_generate (int    argc,
+                   char **argv)
+{
+  g_autofree char *tokenizer_path = NULL, *prompt = NULL, *backend_name = NULL, *precision_name = NULL;
+  int n_tokens = 256;
+  double temperature = 0.0, top_p = 0.9;
+  gint64 seed = -1;
+  GOptionEntry entries[] = {
+    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file (required)", "TOK.bin" },
+    { "prompt", 'i', 0, G_OPTION_ARG_STRING, &prompt, "The text to continue (default: empty)", "TEXT" },
+    { "n-tokens", 'n', 0, G_OPTION_ARG_INT, &n_tokens, "Generate at most N tokens (default 256)", "N" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "reference or cpu (default cpu)", "BACKEND" },
+    { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "Compute precision: fp32 (default) or fp16", "PRECISION" },
+    { "temperature", 't', 0, G_OPTION_ARG_DOUBLE, &temperature, "0 (default) for greedy decoding, else the sampling temperature", "T" },
+    { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Nucleus sampling mass (default 0.9)", "P" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed for sampling (default: the clock)", "S" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaModel) model = NULL;
+  g_autoptr(AneTokenizer) tokenizer = NULL;
+  g_autofree char *text = NULL;
+  AneBackend backend = ANE_BACKEND_CPU;
+  AnePrecision precision = ANE_PRECISION_FLOAT32;
+  Progress progress = { 0, 0, 0 };
+  gint64 t0;
+  double total;
+  int status = 0;
+
+  if (!ane_tool_parse (&argc, &argv, "generate", "MODEL.bin",
+                       "Generate text with a llama2.c checkpoint (e.g. data/models/stories260K.bin)\n"
+                       "run as an ane-glib decode graph with a key/value cache.",
+                       entries, 1, 1, &status))
+    return status;
+  if (tokenizer_path == NULL)
+    {
+      fprintf (stderr, "ane-tool generate: give --tokenizer TOK.bin\n");
+      return 2;
+    }
+  if (n_tokens <= 0 || temperature < 0.0)
+    {
+      fprintf (stderr, "ane-tool generate: -n must be positive and --temperature not negative\n");
+      return 2;
+    }
+  if (backend_name == NULL || g_ascii_strcasecmp (backend_name, "cpu") == 0)
+    backend = ANE_BACKEND_CPU;
+  else if (g_ascii_strcasecmp (backend_name, "reference") == 0)
+    backend = ANE_BACKEND_REFERENCE;
+  else
+    {
+      fprintf (stderr, "ane-tool generate: unknown backend '%s' (use reference or cpu)\n", backend_name);
+      return 2;
+    }
+  if (precision_name == NULL || g_ascii_strcasecmp (precision_name, "fp32") == 0 ||
+      g_ascii_strcasecmp (precision_name, "float32") == 0)
+    precision = ANE_PRECISION_FLOAT32;
+  else if (g_ascii_strcasecmp (precision_name, "fp16") == 0 || g_ascii_strcasecmp (precision_name, "float16") == 0)
+    precision = ANE_PRECISION_FLOAT16;
+  else
+    {
+      fprintf (stderr, "ane-tool generate: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
+      return 2;
+    }
+  if (seed < 0)
+    seed = g_get_real_time ();
+
+  model = ane_llama_model_load_llama2c (argv[1], &error);
+  if (model == NULL)
+    return ane_tool_fail ("generate", error);
+  tokenizer = ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (model), &error);
+  if (tokenizer == NULL)
+    return ane_tool_fail ("generate", error);
+
+  fputs (prompt ? prompt : "", stdout);
+  fflush (stdout);
+  t0 = g_get_monotonic_time ();
+  text = ane_llama_model_generate (model, tokenizer, prompt ? prompt : "", (guint) n_tokens, backend,
+                                   precision, temperature, top_p, (guint64) seed,
+                                   print_token, &progress, &error);
+  if (text == NULL)
+    {
+      fputc ('\n', stdout);
+      return ane_tool_fail ("generate", error);
+    }
+  total = (g_get_monotonic_time () - t0) / 1e6;
+  printf ("\n");
+  /* tokens/s counts the steady state: from the first generated token to the
+   * last, so graph compilation and the prompt do not blur it */
+  if (progress.n > 1)
+    fprintf (stderr, "%u tokens, %.1f tokens/s (%.2f s in all, with compile and prompt)\n",
+             progress.n, (progress.n - 1) / ((progress.last_us - progress.first_us) / 1e6), total);
+  else
+    fprintf (stderr, "%u tokens (%.2f s in all)\n", progress.n, total);
+  return 0;
+}
