@@ -37,6 +37,7 @@ ane_tool_generate (int    argc,
                    char **argv)
 {
   g_autofree char *tokenizer_path = NULL, *prompt = NULL, *backend_name = NULL, *precision_name = NULL;
+  g_autofree char *package_path = NULL, *mil_path = NULL;
   int n_tokens = 256;
   double temperature = 0.0, top_p = 0.9;
   gint64 seed = -1;
@@ -49,6 +50,8 @@ ane_tool_generate (int    argc,
     { "temperature", 't', 0, G_OPTION_ARG_DOUBLE, &temperature, "0 (default) for greedy decoding, else the sampling temperature", "T" },
     { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Nucleus sampling mass (default 0.9)", "P" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed for sampling (default: the clock)", "S" },
+    { "package", 0, 0, G_OPTION_ARG_FILENAME, &package_path, "Also write the one-token decode step (KV cache as states, iOS18) as an .mlpackage", "OUT.mlpackage" },
+    { "mil", 0, 0, G_OPTION_ARG_FILENAME, &mil_path, "Also write it as MIL text (weights in weights/weight.bin beside it)", "OUT.mil" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -106,6 +109,23 @@ ane_tool_generate (int    argc,
   if (tokenizer == NULL)
     return ane_tool_fail ("generate", error);
 
+  if (package_path || mil_path)
+    {
+      /* The program the Neural Engine would run: one decode step whose KV
+       * cache lives in states, sized to the model's context. */
+      g_autoptr(AneGraph) step = ane_llama_model_build_decode (model, ane_llama_model_get_seq_len (model), &error);
+      g_autoptr(AnePackage) package = step ? ane_package_new_from_graph (step, ANE_TARGET_IOS18, precision, &error) : NULL;
+
+      if (package == NULL ||
+          (package_path && !ane_package_save (package, package_path, TRUE, &error)) ||
+          (mil_path && !ane_package_save_mil (package, mil_path, TRUE, &error)))
+        return ane_tool_fail ("generate", error);
+      if (package_path)
+        printf ("wrote %s\n", package_path);
+      if (mil_path)
+        printf ("wrote %s\n", mil_path);
+    }
+
   fputs (prompt ? prompt : "", stdout);
   fflush (stdout);
   t0 = g_get_monotonic_time ();
@@ -119,6 +139,7 @@ ane_tool_generate (int    argc,
     }
   total = (g_get_monotonic_time () - t0) / 1e6;
   printf ("\n");
+  fflush (stdout);   /* the story first, then the figures on stderr */
   /* tokens/s counts the steady state: from the first generated token to the
    * last, so graph compilation and the prompt do not blur it */
   if (progress.n > 1)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # quickstart.sh: install what is missing, build, and run the demo or every test.
 #
-#   sh tools/quickstart.sh demo   build, then lower, package and run the transformer-block demo
+#   sh tools/quickstart.sh demo   build, package the bundled stories260K and generate a story
 #   sh tools/quickstart.sh test   build with warnings as errors, run every test suite,
 #                                 then the C suites again under ASan + UBSan
 #
@@ -39,9 +39,13 @@ case "$mode" in
     [ -d _build ] || meson setup _build
     ninja -C _build -j "$jobs"
     mkdir -p _build/demo
-    ./_build/examples/example-transformer-block --backend cpu \
-      --package _build/demo/transformer-block.mlpackage --mil _build/demo/mil/model.mil
-    ./_build/tools/ane-tool inspect _build/demo/transformer-block.mlpackage
+    # The bundled stories260K (llama2.c checkpoint + tokenizer): written as an
+    # .mlpackage and as MIL text (its one-token decode step, KV cache in
+    # states), then run by the default backend to tell a story.
+    ./_build/tools/ane-tool generate data/models/stories260K.bin --tokenizer data/models/tok512.bin \
+      --prompt "Once upon a time" -n 200 \
+      --package _build/demo/stories260K.mlpackage --mil _build/demo/mil/model.mil
+    ./_build/tools/ane-tool inspect _build/demo/stories260K.mlpackage | head -n 8
     ;;
   test)
     if [ -d _build-ci ]; then
