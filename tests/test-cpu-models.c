@@ -375,6 +375,37 @@ test_kv_cache_decode (void)
     }
 }
 
+/* A Q8_0/Q4_0 model kept quantized on the device (iOS18:
+ * constexpr_blockwise_shift_scale) computes exactly what the host-dequantized
+ * program (iOS17) computes: the same fp16 weights either way. */
+static void
+test_on_device_dequant_equals_host (void)
+{
+  g_autoptr(AneGraph) g = quantized_matmul ();
+  g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 3);
+  GPtrArray *outs[2] = { NULL, NULL };
+  g_autoptr(GError) error = NULL;
+
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr(AnePackage) pkg = ane_package_new_from_graph (g, i ? ANE_TARGET_IOS17 : ANE_TARGET_IOS18,
+                                                              ANE_PRECISION_FLOAT16, &error);
+      g_auto(GStrv) report = NULL;
+      g_autoptr(AneExecutable) exe = NULL;
+
+      g_assert_no_error (error);
+      report = ane_package_dup_weight_report (pkg);
+      g_assert_cmpuint (g_strv_length (report), ==, 2);
+      g_assert_nonnull (strstr (report[0], i ? "host" : "on device"));
+      exe = ane_executable_new_from_package (pkg, NULL, &error);
+      g_assert_no_error (error);
+      outs[i] = run (exe, inputs);
+    }
+  assert_identical ("on-device dequant vs host dequant", outs[0], outs[1]);
+  g_ptr_array_unref (outs[0]);
+  g_ptr_array_unref (outs[1]);
+}
+
 static void
 test_nonfinite_diagnostic (void)
 {
@@ -415,5 +446,6 @@ main (int argc, char *argv[])
     }
   g_test_add_func ("/ane/cpu/models/kv-cache-decode", test_kv_cache_decode);
   g_test_add_func ("/ane/cpu/models/nonfinite-diagnostic", test_nonfinite_diagnostic);
+  g_test_add_func ("/ane/cpu/models/on-device-dequant-equals-host", test_on_device_dequant_equals_host);
   return g_test_run ();
 }
