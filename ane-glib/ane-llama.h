@@ -1,4 +1,4 @@
-/* ane-llama.h: LLaMA-architecture models (llama2.c checkpoints) as ane-glib graphs
+/* ane-llama.h: LLaMA-architecture models (llama2.c checkpoints, GGUF files) as ane-glib graphs
  *
  * SPDX-License-Identifier: MIT
  */
@@ -37,6 +37,9 @@ G_DECLARE_FINAL_TYPE (AneLlamaModel, ane_llama_model, ANE, LLAMA_MODEL, GObject)
 
 ANE_AVAILABLE_IN_ALL
 AneLlamaModel *ane_llama_model_load_llama2c    (const char     *checkpoint,
+                                                GError        **error);
+ANE_AVAILABLE_IN_ALL
+AneLlamaModel *ane_llama_model_load_gguf       (const char     *path,
                                                 GError        **error);
 ANE_AVAILABLE_IN_ALL
 gint64         ane_llama_model_get_dim         (AneLlamaModel  *self);

@@ -63,6 +63,13 @@ gboolean     ane_dequant_blocks        (AneDType           dtype,
                                         gsize              n_elements,
                                         double            *out,
                                         GError           **error);
+/* The same values as floats (bit-identical: those doubles are floats), fast. */
+gboolean     ane_dequant_blocks_f32    (AneDType           dtype,
+                                        const guint8      *blocks,
+                                        gsize              n_bytes,
+                                        gsize              n_elements,
+                                        float             *out,
+                                        GError           **error);
 
 /* The reference backend's entry point (ane-reference.c). */
 GPtrArray   *ane_reference_run         (AneGraph          *graph,

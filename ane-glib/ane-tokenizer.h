@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 #include "ane-types.h"
+#include "ane-gguf-file.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,13 @@ ANE_AVAILABLE_IN_ALL
 AneTokenizer *ane_tokenizer_load_llama2c  (const char    *path,
                                            guint          vocab_size,
                                            GError       **error);
+ANE_AVAILABLE_IN_ALL
+AneTokenizer *ane_tokenizer_load_gguf     (AneGgufFile   *file,
+                                           GError       **error);
+ANE_AVAILABLE_IN_ALL
+gint32        ane_tokenizer_get_bos_id    (AneTokenizer  *self);
+ANE_AVAILABLE_IN_ALL
+gint32        ane_tokenizer_get_eos_id    (AneTokenizer  *self);
 ANE_AVAILABLE_IN_ALL
 guint         ane_tokenizer_get_n_tokens  (AneTokenizer  *self);
 ANE_AVAILABLE_IN_ALL

@@ -1002,12 +1002,13 @@ stream_blob_data (BlobStream              *s,
     }
   else if (ane_dtype_is_block (from) && ane_dtype_is_float (to))
     {
-      /* GGUF blocks: dequantize whole blocks into doubles (the reference
-       * evaluator's values), then round once to the stored dtype. */
+      /* GGUF blocks: dequantize whole blocks into floats (exactly the
+       * reference evaluator's values, which are ggml's floats), then round
+       * once to the stored dtype. */
       guint bs = ane_dtype_block_size (from), bb = ane_dtype_block_bytes (from);
 
-      if (s->f64 == NULL)
-        s->f64 = g_new (double, CHUNK_ELEMENTS);
+      if (s->f32 == NULL)
+        s->f32 = g_new (float, CHUNK_ELEMENTS);
       for (gsize done = 0; done < n;)
         {
           gsize avail, k;
@@ -1016,12 +1017,12 @@ stream_blob_data (BlobStream              *s,
           if (out == NULL || !check_cancelled (cancellable, error))
             return FALSE;
           k = MIN (n - done, CHUNK_ELEMENTS);   /* whole blocks: CHUNK_ELEMENTS % bs == 0 */
-          if (!ane_dequant_blocks (from, src + (done / bs) * bb, (k / bs) * bb, k, s->f64, error))
+          if (!ane_dequant_blocks_f32 (from, src + (done / bs) * bb, (k / bs) * bb, k, s->f32, error))
             {
               g_prefix_error (error, "%s: '%s': ", s->path, blob->param ? blob->param : "const");
               return FALSE;
             }
-          ane_dtype_encode (to, s->f64, k, out);
+          f32_to_float (to, s->f32, k, out);
           stream_commit (s, k * dst_size);
           done += k;
         }

@@ -9,6 +9,8 @@
 
 #include "ane-llama.h"
 #include "ane-executable.h"
+#include "ane-gguf-file.h"
+#include "ane-reference-private.h"
 
 /**
  * AneLlamaModel:
@@ -31,6 +33,11 @@
  * The weights are not copied: each is a [struct@GLib.Bytes] slice of the
  * mapped file, baked into the graphs as params.
  *
+ * [func@Ane.LlamaModel.load_gguf] imports the same architecture (and
+ * qwen2's q/k/v biases) from a llama.cpp GGUF file; both sources feed one
+ * graph builder, which multiplies GGUF block-quantized weights with
+ * `dequant_matmul` so that they stay quantized.
+ *
  * ```c
  * g_autoptr(AneLlamaModel) model = ane_llama_model_load_llama2c ("stories260K.bin", &error);
  * g_autoptr(AneTokenizer) tok = ane_tokenizer_load_llama2c ("tok512.bin",
@@ -46,7 +53,10 @@ struct _AneLlamaModel
   char *path;
   gint64 dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len;
   gboolean shared_classifier;
+  double rms_eps, rope_base;
+  AneRopeMode rope_mode;
   GBytes *file;
+  AneGgufFile *gguf;
   GHashTable *weights;  /* name → AneTensor */
 };
 
@@ -62,6 +72,7 @@ ane_llama_model_finalize (GObject *object)
 
   g_clear_pointer (&self->weights, g_hash_table_unref);
   g_clear_pointer (&self->file, g_bytes_unref);
+  g_clear_object (&self->gguf);
   g_clear_pointer (&self->path, g_free);
   G_OBJECT_CLASS (ane_llama_model_parent_class)->finalize (object);
 }
@@ -76,6 +87,9 @@ static void
 ane_llama_model_init (AneLlamaModel *self)
 {
   self->weights = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->rms_eps = RMS_EPS;
+  self->rope_base = ROPE_BASE;
+  self->rope_mode = ANE_ROPE_INTERLEAVED;
 }
 
 /* Cuts the next weight out of the file, checking it lies inside. */
@@ -246,6 +260,313 @@ ane_llama_model_load_llama2c (const char  *checkpoint,
   return g_steal_pointer (&self);
 }
 
+/* GGUF loading ----------------------------------------------------------- */
+
+static gboolean
+gguf_hparam (AneGgufFile  *file,
+             const char   *arch,
+             const char   *suffix,
+             gint64        fallback,
+             gint64       *out,
+             GError      **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s.%s", arch, suffix);
+
+  if (fallback >= 0 && !ane_gguf_file_has_key (file, key))
+    {
+      *out = fallback;
+      return TRUE;
+    }
+  if (!ane_gguf_file_get_int (file, key, out, error))
+    return FALSE;
+  if (*out <= 0 || *out > (1 << 24))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: %s is %" G_GINT64_FORMAT ", out of range",
+                   ane_gguf_file_get_path (file), key, *out);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+gguf_hparam_float (AneGgufFile  *file,
+                   const char   *arch,
+                   const char   *suffix,
+                   double        fallback,
+                   double       *out,
+                   GError      **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s.%s", arch, suffix);
+
+  if (fallback > 0.0 && !ane_gguf_file_has_key (file, key))
+    {
+      *out = fallback;
+      return TRUE;
+    }
+  if (!ane_gguf_file_get_float (file, key, out, error))
+    return FALSE;
+  if (!(*out > 0.0) || !isfinite (*out))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: %s is %g, out of range", ane_gguf_file_get_path (file), key, *out);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Takes GGUF tensor @gguf_name as weight @name, checking its shape; float
+ * weights must be F32 or F16 (converted to F32 at load when F16), matrices
+ * may also be GGUF block types (kept as they are). */
+static AneTensor *
+take_gguf (AneLlamaModel *self,
+           const char    *gguf_name,
+           const char    *name,
+           const gint64  *shape,
+           guint          rank,
+           GError       **error)
+{
+  g_autoptr(AneTensor) t = NULL;
+  g_autoptr(GString) want = g_string_new (NULL), got = g_string_new (NULL);
+  const gint64 *tshape;
+  guint trank;
+  gboolean ok;
+  AneDType dtype;
+
+  t = ane_gguf_file_dup_tensor (self->gguf, gguf_name, error);
+  if (t == NULL)
+    return NULL;
+  tshape = ane_tensor_get_shape (t, &trank);
+  ok = trank == rank;
+  for (guint i = 0; ok && i < rank; i++)
+    ok = tshape[i] == shape[i];
+  if (!ok)
+    {
+      for (guint i = 0; i < rank; i++)
+        g_string_append_printf (want, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
+      for (guint i = 0; i < trank; i++)
+        g_string_append_printf (got, "%s%" G_GINT64_FORMAT, i ? ", " : "", tshape[i]);
+      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
+                   "%s: tensor %s has shape [%s], expected [%s]", self->path, gguf_name, got->str, want->str);
+      return NULL;
+    }
+  dtype = ane_tensor_get_dtype (t);
+  if (dtype == ANE_DTYPE_FLOAT16 || dtype == ANE_DTYPE_BFLOAT16)
+    {
+      gsize n;
+      g_autofree float *f = ane_tensor_dup_floats (t, &n, error);
+      if (f == NULL)
+        return NULL;
+      g_clear_object (&t);
+      t = ane_tensor_new_from_floats (name, shape, rank, f, n, error);
+      if (t == NULL)
+        return NULL;
+    }
+  else if (dtype != ANE_DTYPE_FLOAT32 && !(rank == 2 && ane_dtype_is_block (dtype)))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE,
+                   "%s: tensor %s has dtype %s, expected F32, F16, BF16%s", self->path, gguf_name,
+                   ane_dtype_to_string (dtype), rank == 2 ? " or a block type" : "");
+      return NULL;
+    }
+  g_hash_table_insert (self->weights, g_strdup (name), g_object_ref (t));
+  return g_steal_pointer (&t);
+}
+
+/**
+ * ane_llama_model_load_gguf:
+ * @path: a GGUF model file
+ * @error: return location for a #GError
+ *
+ * Maps a llama.cpp GGUF model of architecture `llama`, `mistral` or `qwen2`
+ * (any other architecture is %ANE_ERROR_UNSUPPORTED) and imports it for the
+ * same graphs as a llama2.c checkpoint.
+ *
+ * The hyper-parameters come from the `<arch>.embedding_length`,
+ * `.block_count`, `.feed_forward_length`, `.attention.head_count`,
+ * `.attention.head_count_kv` (default: the head count),
+ * `.attention.layer_norm_rms_epsilon`, `.rope.freq_base` (default 10000) and
+ * `.context_length` keys, the vocabulary size from the rows of
+ * `token_embd.weight`. The tensors are llama.cpp's `token_embd`,
+ * `blk.N.attn_norm`, `blk.N.attn_q`/`k`/`v`/`output`, `blk.N.ffn_norm`,
+ * `blk.N.ffn_gate`/`up`/`down`, `output_norm` and `output` (absent: tied to
+ * the embedding), plus the `attn_q`/`k`/`v` biases of qwen2; their names in
+ * [method@Ane.LlamaModel.get_weight] are those of the llama2.c loader
+ * (`bq`, `bk`, `bv` for the biases). Rotary embeddings pair consecutive
+ * features for llama and mistral and the two halves of each head for qwen2,
+ * as llama.cpp does.
+ *
+ * F16 and BF16 tensors are converted to float32; linear weights of a GGUF
+ * block type stay quantized and are multiplied with `dequant_matmul`. A
+ * quantized token embedding is dequantized to a float32 table for the
+ * gather, its blocks kept as the tied classifier `output`. A missing key or
+ * tensor, a wrong shape or an unsupported dtype fails with a message naming
+ * the key or tensor.
+ *
+ * Returns: (transfer full): the model, or %NULL with @error set
+ */
+AneLlamaModel *
+ane_llama_model_load_gguf (const char  *path,
+                           GError     **error)
+{
+  g_autoptr(AneLlamaModel) self = NULL;
+  g_autoptr(AneGgufFile) file = NULL;
+  g_auto(GStrv) tensors = NULL;
+  g_autoptr(AneTensor) embd = NULL;
+  const char *arch;
+  gboolean qwen2;
+  gint64 head, q_dim, kv_dim;
+  const gint64 *eshape;
+  guint erank;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  file = ane_gguf_file_new (path, error);
+  if (file == NULL)
+    return NULL;
+  arch = ane_gguf_file_get_architecture (file);
+  if (arch == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
+                   "%s: no general.architecture key", path);
+      return NULL;
+    }
+  if (g_strcmp0 (arch, "llama") != 0 && g_strcmp0 (arch, "mistral") != 0 && g_strcmp0 (arch, "qwen2") != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: general.architecture '%s' is not supported (llama, mistral, qwen2)", path, arch);
+      return NULL;
+    }
+  qwen2 = g_strcmp0 (arch, "qwen2") == 0;
+
+  self = g_object_new (ANE_TYPE_LLAMA_MODEL, NULL);
+  self->path = g_strdup (path);
+  self->gguf = g_object_ref (file);
+  /* llama.cpp's llama_model_rope_type (src/llama-model.cpp): LLM_ARCH_LLAMA
+   * (and so Mistral files, written as llama, and LLM_ARCH_MISTRAL3) use
+   * LLAMA_ROPE_TYPE_NORM, consecutive pairs (convert_hf_to_gguf.py permutes
+   * q/k for it); LLM_ARCH_QWEN2 uses LLAMA_ROPE_TYPE_NEOX. */
+  self->rope_mode = qwen2 ? ANE_ROPE_NEOX : ANE_ROPE_INTERLEAVED;
+  if (!gguf_hparam (file, arch, "embedding_length", -1, &self->dim, error) ||
+      !gguf_hparam (file, arch, "block_count", -1, &self->n_layers, error) ||
+      !gguf_hparam (file, arch, "feed_forward_length", -1, &self->hidden_dim, error) ||
+      !gguf_hparam (file, arch, "attention.head_count", -1, &self->n_heads, error) ||
+      !gguf_hparam (file, arch, "attention.head_count_kv", self->n_heads, &self->n_kv_heads, error) ||
+      !gguf_hparam (file, arch, "context_length", -1, &self->seq_len, error) ||
+      !gguf_hparam_float (file, arch, "attention.layer_norm_rms_epsilon", -1.0, &self->rms_eps, error) ||
+      !gguf_hparam_float (file, arch, "rope.freq_base", ROPE_BASE, &self->rope_base, error))
+    return NULL;
+  if (self->dim % self->n_heads != 0 || self->n_heads % self->n_kv_heads != 0 ||
+      (self->dim / self->n_heads) % 2 != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: inconsistent %s.embedding_length %" G_GINT64_FORMAT ", %s.attention.head_count %" G_GINT64_FORMAT
+                   ", %s.attention.head_count_kv %" G_GINT64_FORMAT,
+                   path, arch, self->dim, arch, self->n_heads, arch, self->n_kv_heads);
+      return NULL;
+    }
+  head = self->dim / self->n_heads;
+  q_dim = self->n_heads * head;
+  kv_dim = self->n_kv_heads * head;
+
+  tensors = ane_gguf_file_list_tensors (file);
+
+  /* token_embd: the vocabulary is its row count */
+  embd = ane_gguf_file_dup_tensor (file, "token_embd.weight", error);
+  if (embd == NULL)
+    return NULL;
+  eshape = ane_tensor_get_shape (embd, &erank);
+  if (erank != 2 || eshape[1] != self->dim || eshape[0] <= 0 || eshape[0] > (1 << 24))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
+                   "%s: tensor token_embd.weight must be [vocab, %" G_GINT64_FORMAT "]", path, self->dim);
+      return NULL;
+    }
+  self->vocab_size = eshape[0];
+  g_clear_object (&embd);
+  embd = take_gguf (self, "token_embd.weight", "token_embedding",
+                    (const gint64[]) { self->vocab_size, self->dim }, 2, error);
+  if (embd == NULL)
+    return NULL;
+
+  for (gint64 l = 0; l < self->n_layers; l++)
+    {
+      static const struct { const char *gguf, *name; int rows, cols; gboolean optional; } per_layer[] = {
+        /* rows/cols: 0 none (a vector), 1 dim, 2 q_dim, 3 kv_dim, 4 hidden */
+        { "attn_norm.weight",   "attention_norm", 1, 0, FALSE },
+        { "attn_q.weight",      "wq",             2, 1, FALSE },
+        { "attn_k.weight",      "wk",             3, 1, FALSE },
+        { "attn_v.weight",      "wv",             3, 1, FALSE },
+        { "attn_output.weight", "wo",             1, 2, FALSE },
+        { "ffn_norm.weight",    "ffn_norm",       1, 0, FALSE },
+        { "ffn_gate.weight",    "w1",             4, 1, FALSE },
+        { "ffn_down.weight",    "w2",             1, 4, FALSE },
+        { "ffn_up.weight",      "w3",             4, 1, FALSE },
+        { "attn_q.bias",        "bq",             2, 0, TRUE },
+        { "attn_k.bias",        "bk",             3, 0, TRUE },
+        { "attn_v.bias",        "bv",             3, 0, TRUE },
+      };
+      const gint64 sizes[5] = { 0, self->dim, q_dim, kv_dim, self->hidden_dim };
+
+      for (guint i = 0; i < G_N_ELEMENTS (per_layer); i++)
+        {
+          g_autofree char *gname = g_strdup_printf ("blk.%" G_GINT64_FORMAT ".%s", l, per_layer[i].gguf);
+          g_autofree char *name = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", l, per_layer[i].name);
+          const gint64 shape[2] = { sizes[per_layer[i].rows], sizes[per_layer[i].cols] };
+          g_autoptr(AneTensor) t = NULL;
+
+          /* the q/k/v biases: required for qwen2, taken when present otherwise */
+          if (per_layer[i].optional && !qwen2 && !g_strv_contains ((const char *const *) tensors, gname))
+            continue;
+          t = take_gguf (self, gname, name, shape, per_layer[i].cols ? 2 : 1, error);
+          if (t == NULL)
+            return NULL;
+        }
+    }
+  {
+    g_autoptr(AneTensor) t = take_gguf (self, "output_norm.weight", "final_norm",
+                                        (const gint64[]) { self->dim }, 1, error);
+    if (t == NULL)
+      return NULL;
+  }
+  if (g_strv_contains ((const char *const *) tensors, "output.weight"))
+    {
+      g_autoptr(AneTensor) t = take_gguf (self, "output.weight", "output",
+                                          (const gint64[]) { self->vocab_size, self->dim }, 2, error);
+      if (t == NULL)
+        return NULL;
+      self->shared_classifier = FALSE;
+    }
+  else
+    self->shared_classifier = TRUE;
+
+  /* A quantized embedding: a float32 table for the gather; the blocks stay
+   * the (tied) classifier. */
+  if (ane_dtype_is_block (ane_tensor_get_dtype (embd)))
+    {
+      gsize n = (gsize) (self->vocab_size * self->dim);
+      g_autofree double *d = g_new (double, n);
+      g_autofree float *f = g_new (float, n);
+      GBytes *bytes = ane_tensor_get_data (embd);
+      AneTensor *table;
+
+      if (!ane_dequant_blocks (ane_tensor_get_dtype (embd), g_bytes_get_data (bytes, NULL),
+                               g_bytes_get_size (bytes), n, d, error))
+        return NULL;
+      for (gsize i = 0; i < n; i++)
+        f[i] = (float) d[i];
+      table = ane_tensor_new_from_floats ("token_embedding", (const gint64[]) { self->vocab_size, self->dim }, 2,
+                                          f, n, error);
+      if (table == NULL)
+        return NULL;
+      if (self->shared_classifier)
+        g_hash_table_insert (self->weights, g_strdup ("output"), g_object_ref (embd));
+      g_hash_table_insert (self->weights, g_strdup ("token_embedding"), table);
+    }
+  return g_steal_pointer (&self);
+}
+
 /**
  * ane_llama_model_get_dim:
  * @self: a model
@@ -373,9 +694,12 @@ ane_llama_model_get_shared_classifier (AneLlamaModel *self)
  * @self: a model
  * @name: a weight name: `token_embedding`, `final_norm`, `output` (untied
  *   classifiers only), or `layers.<l>.<w>` with `<w>` one of `attention_norm`,
- *   `wq`, `wk`, `wv`, `wo`, `ffn_norm`, `w1`, `w2`, `w3`
+ *   `wq`, `wk`, `wv`, `wo`, `ffn_norm`, `w1`, `w2`, `w3` (and `bq`, `bk`,
+ *   `bv` for GGUF models with attention biases)
  *
- * Looks a weight up by name; matrices are `[out, in]` as in the file.
+ * Looks a weight up by name; matrices are `[out, in]` as in the file. For a
+ * GGUF model with a block-quantized, tied embedding, `token_embedding` is
+ * the dequantized float32 table and `output` the quantized blocks.
  *
  * Returns: (transfer none) (nullable): the weight, or %NULL when there is none
  */
@@ -433,17 +757,35 @@ param (Builder    *b,
   return p;
 }
 
-/* y = x · Wᵀ: llama2.c stores matrices [out, in]. */
+/* y = x · Wᵀ (+ bias): both sources store matrices [out, in]. A GGUF block
+ * type stays quantized: dequant_matmul takes [out, in] blocks directly. */
+static AneTensor *
+project (Builder    *b,
+         AneTensor  *x,
+         const char *name)
+{
+  AneTensor *w = g_hash_table_lookup (b->model->weights, name);
+  AneTensor *p = param (b, name);
+
+  if (w != NULL && ane_dtype_is_block (ane_tensor_get_dtype (w)))
+    return B (ane_graph_dequant_matmul (b->g, x, p, &b->error));
+  return B (ane_graph_matmul (b->g, x, p, FALSE, TRUE, &b->error));
+}
+
 static AneTensor *
 linear (Builder    *b,
         AneTensor  *x,
         gint64      layer,
-        const char *name)
+        const char *name,
+        const char *bias)
 {
   g_autofree char *full = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", layer, name);
-  AneTensor *w = param (b, full);
+  g_autofree char *bfull = bias != NULL ? g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", layer, bias) : NULL;
+  AneTensor *y = project (b, x, full);
 
-  return B (ane_graph_matmul (b->g, x, w, FALSE, TRUE, &b->error));
+  if (bfull != NULL && g_hash_table_contains (b->model->weights, bfull))
+    y = B (ane_graph_add (b->g, y, param (b, bfull), &b->error));
+  return y;
 }
 
 static AneTensor *
@@ -488,15 +830,15 @@ block (Builder   *b,
   gint64 head = m->dim / m->n_heads;
   AneTensor *xn, *q, *k, *v, *q4, *k4, *v4, *qr, *kr, *att, *o, *h1, *h3, *h;
 
-  xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "attention_norm"), RMS_EPS, &b->error));
-  q = linear (b, xn, l, "wq");
-  k = linear (b, xn, l, "wk");
-  v = linear (b, xn, l, "wv");
+  xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "attention_norm"), m->rms_eps, &b->error));
+  q = linear (b, xn, l, "wq", "bq");
+  k = linear (b, xn, l, "wk", "bk");
+  v = linear (b, xn, l, "wv", "bv");
   q4 = split_heads (b, q, S, m->n_heads, head);
   k4 = split_heads (b, k, S, m->n_kv_heads, head);
   v4 = split_heads (b, v, S, m->n_kv_heads, head);
-  qr = B (ane_graph_rope (g, q4, positions, ANE_ROPE_INTERLEAVED, ROPE_BASE, 0, &b->error));
-  kr = B (ane_graph_rope (g, k4, positions, ANE_ROPE_INTERLEAVED, ROPE_BASE, 0, &b->error));
+  qr = B (ane_graph_rope (g, q4, positions, m->rope_mode, m->rope_base, 0, &b->error));
+  kr = B (ane_graph_rope (g, k4, positions, m->rope_mode, m->rope_base, 0, &b->error));
   if (cache == NULL)
     att = B (ane_graph_attention (g, qr, kr, v4, NULL, TRUE, 0.0, 0.0, &b->error));
   else
@@ -521,15 +863,15 @@ block (Builder   *b,
     }
   att = B (ane_graph_transpose (g, att, (const gint64[]) { 0, 2, 1, 3 }, 4, &b->error));
   att = B (ane_graph_reshape (g, att, (const gint64[]) { S, m->n_heads * head }, 2, &b->error));
-  o = linear (b, att, l, "wo");
+  o = linear (b, att, l, "wo", NULL);
   x = B (ane_graph_add (g, x, o, &b->error));
 
-  xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "ffn_norm"), RMS_EPS, &b->error));
-  h1 = linear (b, xn, l, "w1");
-  h3 = linear (b, xn, l, "w3");
+  xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "ffn_norm"), m->rms_eps, &b->error));
+  h1 = linear (b, xn, l, "w1", NULL);
+  h3 = linear (b, xn, l, "w3", NULL);
   h1 = B (ane_graph_silu (g, h1, &b->error));
   h = B (ane_graph_mul (g, h1, h3, &b->error));
-  o = linear (b, h, l, "w2");
+  o = linear (b, h, l, "w2", NULL);
   return B (ane_graph_add (g, x, o, &b->error));
 }
 
@@ -579,9 +921,10 @@ build (AneLlamaModel *self,
       if (b->error == NULL)
         ane_graph_pop_scope (graph);
     }
-  x = B (ane_graph_rms_norm (graph, x, param (b, "final_norm"), RMS_EPS, &b->error));
-  logits = B (ane_graph_matmul (graph, x, param (b, self->shared_classifier ? "token_embedding" : "output"),
-                                FALSE, TRUE, &b->error));
+  x = B (ane_graph_rms_norm (graph, x, param (b, "final_norm"), self->rms_eps, &b->error));
+  /* a tied GGUF classifier over a quantized embedding is stored as
+   * `output` (the quantized blocks), the gather using dequantized rows */
+  logits = project (b, x, g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding");
   if (b->error == NULL)
     ane_graph_add_output (graph, "logits", logits, &b->error);
   if (b->error != NULL)
@@ -846,7 +1189,7 @@ ane_llama_model_generate (AneLlamaModel         *self,
         return NULL;
       next = temperature == 0.0 ? argmax (logits, self->vocab_size)
                                 : sample (logits, self->vocab_size, temperature, top_p, rand, scratch);
-      if (next == ANE_TOKENIZER_BOS || next == ANE_TOKENIZER_EOS)
+      if (next == ane_tokenizer_get_bos_id (tokenizer) || next == ane_tokenizer_get_eos_id (tokenizer))
         break;
       piece = ane_tokenizer_decode_token (tokenizer, token, next);
       g_string_append (text, piece);

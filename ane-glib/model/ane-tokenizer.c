@@ -26,6 +26,11 @@
  * not in the vocabulary), then the adjacent pair whose merged piece has the
  * highest score is merged until no pair merges.
  *
+ * [func@Ane.Tokenizer.load_gguf] reads the same kind of vocabulary from a
+ * GGUF file (`tokenizer.ggml.model` = `llama`), whose pieces spell spaces
+ * `▁` (U+2581): the text's spaces become `▁` before encoding and `▁`
+ * becomes a space again when decoding; the algorithm is the same.
+ *
  * ```c
  * g_autoptr(AneTokenizer) tok = ane_tokenizer_load_llama2c ("tok512.bin", 512, &error);
  * gsize n;
@@ -43,6 +48,9 @@ struct _AneTokenizer
   float *scores;
   GHashTable *lookup;   /* piece → id + 1 (first id wins, like a linear search) */
   char byte_pieces[256][2];
+  gint32 byte_ids[256]; /* byte → its <0xXX> token, or -1 */
+  gint32 bos_id, eos_id;
+  gboolean space_marker; /* pieces spell spaces "▁" (U+2581), as in GGUF vocabularies */
 };
 
 G_DEFINE_FINAL_TYPE (AneTokenizer, ane_tokenizer, G_TYPE_OBJECT)
@@ -77,8 +85,13 @@ ane_tokenizer_init (AneTokenizer *self)
     {
       self->byte_pieces[i][0] = (char) i;
       self->byte_pieces[i][1] = '\0';
+      self->byte_ids[i] = -1;
     }
+  self->bos_id = ANE_TOKENIZER_BOS;
+  self->eos_id = ANE_TOKENIZER_EOS;
 }
+
+#define SPACE_MARKER "\xe2\x96\x81"  /* U+2581 LOWER ONE EIGHTH BLOCK, sentencepiece's space */
 
 static gboolean
 read_le32 (const guint8 *data,
@@ -193,7 +206,159 @@ ane_tokenizer_load_llama2c (const char  *path,
       if (!g_hash_table_contains (self->lookup, self->pieces[i]))
         g_hash_table_insert (self->lookup, self->pieces[i], GUINT_TO_POINTER (i + 1));
     }
+  for (guint b = 0; b < 256; b++)
+    if (b + BYTE_TOKEN_OFFSET < vocab_size)
+      self->byte_ids[b] = (gint32) (b + BYTE_TOKEN_OFFSET);
   return g_steal_pointer (&self);
+}
+
+/* GGUF token types (llama.cpp's llama_token_type) */
+#define GGUF_TOKEN_TYPE_BYTE 6
+
+/**
+ * ane_tokenizer_load_gguf:
+ * @file: a GGUF file with a `tokenizer.ggml.*` vocabulary
+ * @error: return location for a #GError
+ *
+ * Reads the sentencepiece-style (`tokenizer.ggml.model` = `llama`)
+ * vocabulary of a GGUF file: the pieces `tokenizer.ggml.tokens`, their merge
+ * scores `tokenizer.ggml.scores`, optionally their types
+ * `tokenizer.ggml.token_type` (a byte-fallback token `<0xXX>` has type 6),
+ * and the ids `tokenizer.ggml.bos_token_id` and `tokenizer.ggml.eos_token_id`
+ * (default 1 and 2). Pieces spell spaces as `▁` (U+2581): encoding turns the
+ * text's spaces into `▁` and prepends one, then merges exactly as for the
+ * llama2.c format; decoding turns `▁` back into spaces.
+ *
+ * Another tokenizer model is %ANE_ERROR_UNSUPPORTED; missing or
+ * inconsistent keys fail with a message naming the key.
+ *
+ * Returns: (transfer full): the tokenizer, or %NULL with @error set
+ */
+AneTokenizer *
+ane_tokenizer_load_gguf (AneGgufFile  *file,
+                         GError      **error)
+{
+  g_autoptr(AneTokenizer) self = NULL;
+  g_auto(GStrv) tokens = NULL;
+  g_autofree double *scores = NULL;
+  g_autofree gint64 *types = NULL;
+  const char *path, *model;
+  gsize n, n_scores, n_types = 0;
+  gint64 ids[2] = { ANE_TOKENIZER_BOS, ANE_TOKENIZER_EOS };
+  static const char *const id_keys[2] = { "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id" };
+
+  g_return_val_if_fail (ANE_IS_GGUF_FILE (file), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  path = ane_gguf_file_get_path (file);
+  if (path == NULL)
+    path = "<memory>";
+  model = ane_gguf_file_get_string (file, "tokenizer.ggml.model", error);
+  if (model == NULL)
+    return NULL;
+  if (g_strcmp0 (model, "llama") != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: tokenizer.ggml.model '%s' is not supported (llama)", path, model);
+      return NULL;
+    }
+  tokens = ane_gguf_file_dup_strings (file, "tokenizer.ggml.tokens", error);
+  if (tokens == NULL)
+    return NULL;
+  n = g_strv_length (tokens);
+  scores = ane_gguf_file_dup_floats (file, "tokenizer.ggml.scores", &n_scores, error);
+  if (scores == NULL)
+    return NULL;
+  if (ane_gguf_file_has_key (file, "tokenizer.ggml.token_type"))
+    {
+      types = ane_gguf_file_dup_ints (file, "tokenizer.ggml.token_type", &n_types, error);
+      if (types == NULL)
+        return NULL;
+    }
+  if (n == 0 || n > (1u << 24) || n_scores != n || (types != NULL && n_types != n))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: tokenizer.ggml.tokens has %" G_GSIZE_FORMAT " entries, tokenizer.ggml.scores %"
+                   G_GSIZE_FORMAT ", tokenizer.ggml.token_type %" G_GSIZE_FORMAT,
+                   path, n, n_scores, types != NULL ? n_types : n);
+      return NULL;
+    }
+  for (guint i = 0; i < 2; i++)
+    if (ane_gguf_file_has_key (file, id_keys[i]))
+      {
+        if (!ane_gguf_file_get_int (file, id_keys[i], &ids[i], error))
+          return NULL;
+        if (ids[i] < 0 || (guint64) ids[i] >= n)
+          {
+            g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                         "%s: %s is %" G_GINT64_FORMAT ", outside the %" G_GSIZE_FORMAT " tokens",
+                         path, id_keys[i], ids[i], n);
+            return NULL;
+          }
+      }
+
+  self = g_object_new (ANE_TYPE_TOKENIZER, NULL);
+  self->space_marker = TRUE;
+  self->bos_id = (gint32) ids[0];
+  self->eos_id = (gint32) ids[1];
+  self->n_tokens = (guint) n;
+  self->pieces = g_new0 (char *, n);
+  self->scores = g_new0 (float, n);
+  self->lookup = g_hash_table_new (g_str_hash, g_str_equal);
+  self->max_token_length = 1;
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize len = strlen (tokens[i]);
+
+      self->pieces[i] = g_steal_pointer (&tokens[i]);
+      self->scores[i] = (float) scores[i];
+      self->max_token_length = MAX (self->max_token_length, (guint) MIN (len, G_MAXUINT / 4));
+      if (!g_hash_table_contains (self->lookup, self->pieces[i]))
+        g_hash_table_insert (self->lookup, self->pieces[i], GUINT_TO_POINTER (i + 1));
+    }
+  for (guint b = 0; b < 256; b++)
+    {
+      char piece[8];
+      gint32 id;
+
+      g_snprintf (piece, sizeof piece, "<0x%02X>", b);
+      id = (gint32) GPOINTER_TO_UINT (g_hash_table_lookup (self->lookup, piece)) - 1;
+      if (id >= 0 && (types == NULL || types[id] == GGUF_TOKEN_TYPE_BYTE))
+        self->byte_ids[b] = id;
+    }
+  return g_steal_pointer (&self);
+}
+
+/**
+ * ane_tokenizer_get_bos_id:
+ * @self: a tokenizer
+ *
+ * Gets the id of the beginning-of-sequence token: %ANE_TOKENIZER_BOS for
+ * llama2.c vocabularies, `tokenizer.ggml.bos_token_id` for GGUF ones.
+ *
+ * Returns: the token id
+ */
+gint32
+ane_tokenizer_get_bos_id (AneTokenizer *self)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), -1);
+  return self->bos_id;
+}
+
+/**
+ * ane_tokenizer_get_eos_id:
+ * @self: a tokenizer
+ *
+ * Gets the id of the end-of-sequence token: %ANE_TOKENIZER_EOS for llama2.c
+ * vocabularies, `tokenizer.ggml.eos_token_id` for GGUF ones.
+ *
+ * Returns: the token id
+ */
+gint32
+ane_tokenizer_get_eos_id (AneTokenizer *self)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), -1);
+  return self->eos_id;
 }
 
 /**
@@ -266,7 +431,8 @@ lookup (AneTokenizer *self,
  * @n_tokens: (out): the number of tokens returned
  *
  * Encodes text the way llama2.c does: a space is prepended to non-empty
- * text (sentencepiece's dummy prefix), each UTF-8 character becomes its
+ * text (sentencepiece's dummy prefix; with a GGUF vocabulary every space is
+ * first spelled `▁` and the prefix is `▁`), each UTF-8 character becomes its
  * token or its byte-fallback tokens, and the best-scoring adjacent pair is
  * merged until none merges.
  *
@@ -281,6 +447,7 @@ ane_tokenizer_encode (AneTokenizer *self,
 {
   g_autoptr(GArray) ids = NULL;
   g_autoptr(GString) buf = NULL;
+  g_autoptr(GString) marked = NULL;
   gsize len;
   guint first;
 
@@ -288,17 +455,24 @@ ane_tokenizer_encode (AneTokenizer *self,
   g_return_val_if_fail (text != NULL, NULL);
   g_return_val_if_fail (n_tokens != NULL, NULL);
 
+  if (self->space_marker)
+    {
+      /* sentencepiece spells spaces "▁" */
+      marked = g_string_new (text);
+      g_string_replace (marked, " ", SPACE_MARKER, 0);
+      text = marked->str;
+    }
   len = strlen (text);
   ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), len + 3);
   if (bos)
     {
-      gint32 id = ANE_TOKENIZER_BOS;
+      gint32 id = self->bos_id;
       g_array_append_val (ids, id);
     }
   first = ids->len;
   if (len > 0)
     {
-      gint32 id = lookup (self, " ");
+      gint32 id = lookup (self, self->space_marker ? SPACE_MARKER : " ");
       if (id >= 0)
         g_array_append_val (ids, id);
     }
@@ -329,8 +503,8 @@ ane_tokenizer_encode (AneTokenizer *self,
       else
         for (gsize j = 0; j < clen; j++)
           {
-            gint32 b = (gint32) (guint8) piece[j] + BYTE_TOKEN_OFFSET;
-            if ((guint) b < self->n_tokens)
+            gint32 b = self->byte_ids[(guint8) piece[j]];
+            if (b >= 0)
               g_array_append_val (ids, b);
           }
       i += clen;
@@ -367,11 +541,18 @@ ane_tokenizer_encode (AneTokenizer *self,
     }
   if (eos)
     {
-      gint32 id = ANE_TOKENIZER_EOS;
+      gint32 id = self->eos_id;
       g_array_append_val (ids, id);
     }
   *n_tokens = ids->len;
   return (gint32 *) (void *) g_array_free (g_steal_pointer (&ids), FALSE);
+}
+
+static gboolean
+is_byte_piece (const char *piece)
+{
+  return strlen (piece) == 6 && g_str_has_prefix (piece, "<0x") && piece[5] == '>' &&
+         g_ascii_isxdigit (piece[3]) && g_ascii_isxdigit (piece[4]);
 }
 
 /**
@@ -400,10 +581,22 @@ ane_tokenizer_decode_token (AneTokenizer *self,
   if (token < 0 || (guint) token >= self->n_tokens)
     return g_strdup ("");
   piece = self->pieces[token];
-  if (prev_token == ANE_TOKENIZER_BOS && piece[0] == ' ')
+  if (self->space_marker)
+    {
+      g_autoptr(GString) text = NULL;
+
+      if (prev_token == self->bos_id && g_str_has_prefix (piece, SPACE_MARKER))
+        piece += strlen (SPACE_MARKER);
+      if (!is_byte_piece (piece))
+        {
+          text = g_string_new (piece);
+          g_string_replace (text, SPACE_MARKER, " ", 0);
+          return g_string_free (g_steal_pointer (&text), FALSE);
+        }
+    }
+  else if (prev_token == self->bos_id && piece[0] == ' ')
     piece++;
-  if (strlen (piece) == 6 && g_str_has_prefix (piece, "<0x") && piece[5] == '>' &&
-      g_ascii_isxdigit (piece[3]) && g_ascii_isxdigit (piece[4]))
+  if (is_byte_piece (piece))
     {
       byte = (g_ascii_xdigit_value (piece[3]) << 4) | g_ascii_xdigit_value (piece[4]);
       /* g_strdup of "\0" would be empty: a NUL byte decodes to nothing */
@@ -437,7 +630,7 @@ ane_tokenizer_decode (AneTokenizer *self,
   out = g_string_new (NULL);
   for (gsize i = 0; i < n_tokens; i++)
     {
-      if (tokens[i] != ANE_TOKENIZER_BOS && tokens[i] != ANE_TOKENIZER_EOS)
+      if (tokens[i] != self->bos_id && tokens[i] != self->eos_id)
         {
           g_autofree char *s = ane_tokenizer_decode_token (self, prev, tokens[i]);
           g_string_append (out, s);
