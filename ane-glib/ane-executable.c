@@ -435,6 +435,53 @@ ane_executable_set_param (AneExecutable  *self,
   return TRUE;
 }
 
+/**
+ * ane_executable_set_param_typed:
+ * @self: an executable made from a graph
+ * @name: a param's name
+ * @dtype: the dtype of @data; must be the param's (a GGUF block dtype for
+ *   quantized weights, whose bytes are whole GGUF blocks)
+ * @data: the elements or blocks, exactly the param's byte size
+ * @error: return location for a #GError
+ *
+ * Binds raw bytes to a param, without building a tensor first: the way to
+ * hand over a GGUF tensor's blocks as they are in the file. The bytes are
+ * referenced, not copied.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ane_executable_set_param_typed (AneExecutable  *self,
+                                const char     *name,
+                                AneDType        dtype,
+                                GBytes         *data,
+                                GError        **error)
+{
+  const AneNode *node;
+  g_autoptr(AneTensor) value = NULL;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+
+  node = self->graph ? ane_graph_find_node (self->graph, name) : NULL;
+  if (node == NULL || node->op->kind != ANE_OP_PARAM)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "set_param_typed: no param named '%s'", name);
+      return FALSE;
+    }
+  if (dtype != node->outputs[0].dtype)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE, "set_param_typed: param '%s' is %s, the data is %s",
+                   name, ane_dtype_to_string (node->outputs[0].dtype), ane_dtype_to_string (dtype));
+      return FALSE;
+    }
+  value = ane_tensor_new_from_bytes (name, dtype, node->outputs[0].shape, node->outputs[0].rank, data, error);
+  if (value == NULL)
+    return FALSE;
+  return ane_executable_set_param (self, name, value, error);
+}
+
 static GHashTable *
 match_inputs (AneExecutable  *self,
               AneTensor     **inputs,

@@ -62,6 +62,12 @@ gboolean       ane_executable_set_param    (AneExecutable  *self,
                                             AneTensor      *value,
                                             GError        **error);
 ANE_AVAILABLE_IN_ALL
+gboolean       ane_executable_set_param_typed (AneExecutable *self,
+                                               const char    *name,
+                                               AneDType       dtype,
+                                               GBytes        *data,
+                                               GError       **error);
+ANE_AVAILABLE_IN_ALL
 GPtrArray     *ane_executable_run          (AneExecutable  *self,
                                             AneTensor     **inputs,
                                             guint           n_inputs,

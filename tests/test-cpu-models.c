@@ -406,6 +406,51 @@ test_on_device_dequant_equals_host (void)
   g_ptr_array_unref (outs[1]);
 }
 
+/* Quantized weights bound after compiling, as raw GGUF blocks, give the same
+ * outputs as weights baked into the graph; a wrong dtype or size is refused. */
+static void
+test_set_param_typed (void)
+{
+  g_autoptr(AneTensor) w = blocks ("w", ANE_DTYPE_Q8_0, 16, 64, 9);
+  g_autoptr(AneGraph) baked = ane_graph_new ();
+  g_autoptr(AneGraph) late = ane_graph_new ();
+  g_autoptr(AneTensor) x = ane_test_tensor_random ("x", (const gint64[]) { 2, 64 }, 2, 4, -1, 1);
+  g_autoptr(GError) error = NULL;
+  AneGraph *graphs[2] = { baked, late };
+  g_autoptr(GPtrArray) outs0 = NULL, outs1 = NULL;
+
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr(AneTensor) xi = ane_graph_input (graphs[i], "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 2, 64 }, 2, &error);
+      g_autoptr(AneTensor) wi = i ? ane_graph_param (graphs[i], "w", ANE_DTYPE_Q8_0, (const gint64[]) { 16, 64 }, 2, &error)
+                                  : ane_graph_param_with_value (graphs[i], w, &error);
+      g_autoptr(AneTensor) y = ane_graph_dequant_matmul (graphs[i], xi, wi, &error);
+      g_assert_no_error (error);
+      ane_graph_add_output (graphs[i], "y", y, &error);
+    }
+  {
+    g_autoptr(AneExecutable) a = ane_executable_new (baked, ANE_BACKEND_CPU);
+    g_autoptr(AneExecutable) b = ane_executable_new (late, ANE_BACKEND_CPU);
+    g_autoptr(GBytes) short_bytes = g_bytes_new_from_bytes (ane_tensor_get_data (w), 0, 10);
+
+    ane_executable_compile (a, NULL, &error);
+    ane_executable_compile (b, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_false (ane_executable_set_param_typed (b, "w", ANE_DTYPE_Q4_0, ane_tensor_get_data (w), &error));
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_DTYPE);
+    g_clear_error (&error);
+    g_assert_false (ane_executable_set_param_typed (b, "w", ANE_DTYPE_Q8_0, short_bytes, &error));
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_SHAPE);
+    g_clear_error (&error);
+    g_assert_true (ane_executable_set_param_typed (b, "w", ANE_DTYPE_Q8_0, ane_tensor_get_data (w), &error));
+    g_assert_no_error (error);
+    outs0 = ane_executable_run (a, &x, 1, NULL, &error);
+    outs1 = ane_executable_run (b, &x, 1, NULL, &error);
+    g_assert_no_error (error);
+    assert_identical ("baked vs bound after compile", outs0, outs1);
+  }
+}
+
 static void
 test_nonfinite_diagnostic (void)
 {
@@ -447,5 +492,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/cpu/models/kv-cache-decode", test_kv_cache_decode);
   g_test_add_func ("/ane/cpu/models/nonfinite-diagnostic", test_nonfinite_diagnostic);
   g_test_add_func ("/ane/cpu/models/on-device-dequant-equals-host", test_on_device_dequant_equals_host);
+  g_test_add_func ("/ane/cpu/models/set-param-typed", test_set_param_typed);
   return g_test_run ();
 }

@@ -42,7 +42,7 @@ ane_tool_generate (int    argc,
   double temperature = 0.0, top_p = 0.9;
   gint64 seed = -1;
   GOptionEntry entries[] = {
-    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file (required)", "TOK.bin" },
+    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file (required for a llama2.c checkpoint; a .gguf model has its own)", "TOK.bin" },
     { "prompt", 'i', 0, G_OPTION_ARG_STRING, &prompt, "The text to continue (default: empty)", "TEXT" },
     { "n-tokens", 'n', 0, G_OPTION_ARG_INT, &n_tokens, "Generate at most N tokens (default 256)", "N" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "reference or cpu (default cpu)", "BACKEND" },
@@ -65,16 +65,12 @@ ane_tool_generate (int    argc,
   double total;
   int status = 0;
 
-  if (!ane_tool_parse (&argc, &argv, "generate", "MODEL.bin",
-                       "Generate text with a llama2.c checkpoint (e.g. data/models/stories260K.bin)\n"
-                       "run as an ane-glib decode graph with a key/value cache.",
+  if (!ane_tool_parse (&argc, &argv, "generate", "MODEL",
+                       "Generate text with a llama2.c checkpoint (e.g. data/models/stories260K.bin,\n"
+                       "with --tokenizer) or a GGUF model (llama, mistral, qwen2; its own vocabulary),\n"
+                       "run as an ane-glib decode graph with a key/value cache in states.",
                        entries, 1, 1, &status))
     return status;
-  if (tokenizer_path == NULL)
-    {
-      fprintf (stderr, "ane-tool generate: give --tokenizer TOK.bin\n");
-      return 2;
-    }
   if (n_tokens <= 0 || temperature < 0.0)
     {
       fprintf (stderr, "ane-tool generate: -n must be positive and --temperature not negative\n");
@@ -102,10 +98,28 @@ ane_tool_generate (int    argc,
   if (seed < 0)
     seed = g_get_real_time ();
 
-  model = ane_llama_model_load_llama2c (argv[1], &error);
-  if (model == NULL)
-    return ane_tool_fail ("generate", error);
-  tokenizer = ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (model), &error);
+  if (g_str_has_suffix (argv[1], ".gguf"))
+    {
+      /* A GGUF file carries its own vocabulary (tokenizer.ggml.*). */
+      g_autoptr(AneGgufFile) file = ane_gguf_file_new (argv[1], &error);
+
+      if (file == NULL || (model = ane_llama_model_load_gguf (argv[1], &error)) == NULL)
+        return ane_tool_fail ("generate", error);
+      tokenizer = tokenizer_path ? ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (model), &error)
+                                 : ane_tokenizer_load_gguf (file, &error);
+    }
+  else
+    {
+      if (tokenizer_path == NULL)
+        {
+          fprintf (stderr, "ane-tool generate: a llama2.c checkpoint needs --tokenizer TOK.bin\n");
+          return 2;
+        }
+      model = ane_llama_model_load_llama2c (argv[1], &error);
+      if (model == NULL)
+        return ane_tool_fail ("generate", error);
+      tokenizer = ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (model), &error);
+    }
   if (tokenizer == NULL)
     return ane_tool_fail ("generate", error);
 
