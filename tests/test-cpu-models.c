@@ -451,6 +451,60 @@ test_set_param_typed (void)
   }
 }
 
+/* int8 weights with per-channel scales (the IR's dequantize of consts) stay
+ * int8 in the program through constexpr_affine_dequantize from iOS16, and
+ * compute what the reference computes. */
+static void
+test_int8_weights_on_device (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
+  gint8 qv[16 * 64];
+  float sv[16];
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) qb = NULL;
+  g_autoptr(AneTensor) qt = NULL, st = NULL, x = NULL, q = NULL, s = NULL, w = NULL, y = NULL, tx = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (qv); i++)
+    qv[i] = (gint8) g_rand_int_range (rand, -128, 128);
+  for (guint i = 0; i < 16; i++)
+    sv[i] = ane_half_to_float (ane_float_to_half ((float) g_rand_double_range (rand, 0.001, 0.02)));
+  qb = g_bytes_new (qv, sizeof qv);
+  qt = ane_tensor_new_from_bytes ("wq", ANE_DTYPE_INT8, (const gint64[]) { 16, 64 }, 2, qb, &error);
+  st = ane_test_tensor_f32 ("ws", (const gint64[]) { 16 }, 1, sv);
+  x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 2, 64 }, 2, &error);
+  q = ane_graph_const (g, qt, &error);
+  s = ane_graph_const (g, st, &error);
+  w = ane_graph_dequantize (g, q, s, NULL, 0, ANE_DTYPE_FLOAT32, &error);
+  y = ane_graph_matmul (g, x, w, FALSE, TRUE, &error);
+  g_assert_no_error (error);
+  ane_graph_add_output (g, "y", y, &error);
+  tx = ane_test_tensor_random ("x", (const gint64[]) { 2, 64 }, 2, 8, -1, 1);
+  {
+    g_autoptr(AneExecutable) ref = ane_executable_new (g, ANE_BACKEND_REFERENCE);
+    g_autoptr(AnePackage) pkg = ane_package_new_from_graph (g, ANE_TARGET_IOS16, ANE_PRECISION_FLOAT32, &error);
+    g_autoptr(AneExecutable) cpu = NULL;
+    g_autoptr(GPtrArray) want = NULL, got = NULL;
+    g_auto(GStrv) report = NULL;
+    g_autoptr(GHashTable) hist = NULL;
+
+    g_assert_no_error (error);
+    report = ane_package_dup_weight_report (pkg);
+    g_assert_cmpuint (g_strv_length (report), ==, 1);
+    g_assert_nonnull (strstr (report[0], "constexpr_affine_dequantize"));
+    hist = ane_package_op_histogram (pkg, NULL, &error);
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (hist, "constexpr_affine_dequantize")), ==, 1);
+    cpu = ane_executable_new_from_package (pkg, NULL, &error);
+    g_assert_no_error (error);
+    ane_executable_compile (ref, NULL, &error);
+    want = ane_executable_run (ref, &tx, 1, NULL, &error);
+    got = ane_executable_run (cpu, &tx, 1, NULL, &error);
+    g_assert_no_error (error);
+    assert_close ("int8 per-channel on device [iOS16, fp32]", g_ptr_array_index (want, 0),
+                  g_ptr_array_index (got, 0), 1e-5);
+  }
+}
+
 static void
 test_nonfinite_diagnostic (void)
 {
@@ -493,5 +547,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/cpu/models/nonfinite-diagnostic", test_nonfinite_diagnostic);
   g_test_add_func ("/ane/cpu/models/on-device-dequant-equals-host", test_on_device_dequant_equals_host);
   g_test_add_func ("/ane/cpu/models/set-param-typed", test_set_param_typed);
+  g_test_add_func ("/ane/cpu/models/int8-weights-on-device", test_int8_weights_on_device);
   return g_test_run ();
 }

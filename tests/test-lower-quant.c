@@ -356,11 +356,22 @@ test_quantize_target (void)
 
 /* --- dequantize ---------------------------------------------------------------- */
 
-static void
-test_dequantize_native (void)
+static CoreML__Specification__MILSpec__Value *
+op_attr (AneMilOperation *op,
+         const char      *key)
 {
-  /* const q, scale and zero point: MIL dequantize (per channel along axis 0,
-   * and per tensor) */
+  for (gsize i = 0; i < op->n_attributes; i++)
+    if (g_str_equal (op->attributes[i]->key, key))
+      return op->attributes[i]->value;
+  return NULL;
+}
+
+static void
+test_dequantize_const (void)
+{
+  /* const q, scale and zero point: constexpr_affine_dequantize (iOS16), its
+   * parameters as attributes; q stays int8 in the program and never becomes
+   * a runtime tensor (per channel along axis 0, and per tensor) */
   static const gint64 qs[] = { 2, 3 }, c2[] = { 2 }, s1[] = { 1 };
   static const gint8 qv[] = { -128, -1, 0, 1, 2, 127 }, zp[] = { 4, -4 };
   static const float scale[] = { 0.25f, 4.0f }, scale1[] = { 0.125f };
@@ -377,29 +388,58 @@ test_dequantize_native (void)
       g_autoptr(AneTensor) y1 = ane_graph_dequantize (g, q, s_1, NULL, 0, ANE_DTYPE_FLOAT16, &error);
       g_autoptr(AneMilProgram) p = NULL;
       AneMilOperation *op;
-      static const gint64 axis[] = { 0 };
-      double v = 0.125;
 
       g_assert_no_error (error);
       output (g, "y", y);
       output (g, "y1", y1);
-      p = ane_test_lower (g, ANE_MIL_IOS17, precisions[i]);
-      assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16 ? "dequantize,dequantize,cast,identity"
-                                                        : "dequantize,dequantize,identity,cast");
-      op = ane_test_find_op (p, "dequantize", 0);
-      g_assert_cmpstr (ane_test_op_arg (op, "input"), ==, "q");
-      g_assert_cmpstr (ane_test_op_arg (op, "scale"), ==, "s");
-      g_assert_cmpstr (ane_test_op_arg (op, "zero_point"), ==, "z");
-      assert_const_ints (p, ane_test_op_arg (op, "axis"), axis, 1);
-      g_assert_cmpint (ane_test_producer (p, "q")->outputs[0]->type->tensortype->datatype, ==,
+      p = ane_test_lower (g, i ? ANE_MIL_IOS16 : ANE_MIL_IOS17, precisions[i]);
+      assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16
+                     ? "constexpr_affine_dequantize,constexpr_affine_dequantize,cast,identity"
+                     : "constexpr_affine_dequantize,constexpr_affine_dequantize,identity,cast");
+      /* no runtime int8 value anywhere */
+      g_assert_null (ane_test_producer (p, "q"));
+      op = ane_test_find_op (p, "constexpr_affine_dequantize", 0);
+      g_assert_cmpuint (op->n_inputs, ==, 0);
+      g_assert_cmpint (op_attr (op, "quantized_data")->type->tensortype->datatype, ==,
                        ane_mil_dtype_from_ane (ANE_DTYPE_INT8));
+      g_assert_cmpint (op_attr (op, "zero_point")->type->tensortype->datatype, ==,
+                       ane_mil_dtype_from_ane (ANE_DTYPE_INT8));
+      g_assert_cmpint (op_attr (op, "scale")->type->tensortype->datatype, ==, ane_mil_dtype_from_ane (precisions[i]));
+      g_assert_cmpint (op_attr (op, "scale")->type->tensortype->rank, ==, 1);
+      g_assert_cmpint (op_attr (op, "axis")->immediatevalue->tensor->ints->values[0], ==, 0);
       ane_test_assert_output (op, 0, precisions[i], qs, 2);
-      op = ane_test_find_op (p, "dequantize", 1);
-      assert_const (p, ane_test_op_arg (op, "scale"), precisions[i], 0, &v, 1);
-      g_assert_null (ane_test_op_arg (op, "axis"));
-      g_assert_null (ane_test_op_arg (op, "zero_point"));
+      /* the [1] scale is per tensor: a scalar, with a zero point of 0 */
+      op = ane_test_find_op (p, "constexpr_affine_dequantize", 1);
+      g_assert_cmpint (op_attr (op, "scale")->type->tensortype->rank, ==, 0);
+      g_assert_cmpint (op_attr (op, "zero_point")->type->tensortype->rank, ==, 0);
       ane_test_assert_output (op, 0, precisions[i], qs, 2);
     }
+}
+
+static void
+test_dequantize_native (void)
+{
+  /* q computed in the program (a quantize), const scale: MIL dequantize */
+  static const gint64 xs[] = { 2, 3 }, s1[] = { 1 };
+  static const float qscale[] = { 0.5f }, dscale[] = { 0.25f };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = input (g, "x", xs, 2);
+  g_autoptr(AneTensor) qsc = konst (g, "qs", s1, 1, qscale);
+  g_autoptr(AneTensor) dsc = konst (g, "ds", s1, 1, dscale);
+  g_autoptr(AneTensor) q = ane_graph_quantize (g, x, qsc, NULL, 0, ANE_DTYPE_INT8, &error);
+  g_autoptr(AneTensor) y = ane_graph_dequantize (g, q, dsc, NULL, 0, ANE_DTYPE_FLOAT32, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *op;
+
+  g_assert_no_error (error);
+  output (g, "y", y);
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+  assert_seq (p, "quantize,dequantize,identity");
+  op = ane_test_find_op (p, "dequantize", 0);
+  g_assert_cmpstr (ane_test_op_arg (op, "input"), ==, ane_test_find_op (p, "quantize", 0)->outputs[0]->name);
+  g_assert_null (ane_test_op_arg (op, "zero_point"));
+  ane_test_assert_output (op, 0, ANE_DTYPE_FLOAT32, xs, 2);
 }
 
 static void
@@ -465,7 +505,8 @@ test_dequantize_target (void)
 
   g_assert_no_error (error);
   output (g, "y", y);
-  assert_lower_fails (g, ANE_MIL_IOS16);
+  /* constexpr_affine_dequantize is iOS16's; nothing before it holds int8 */
+  assert_lower_fails (g, ANE_MIL_IOS15);
 }
 
 int
@@ -478,6 +519,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/lower/quant/quantize/composed-per-channel", test_quantize_composed);
   g_test_add_func ("/ane/lower/quant/quantize/composed-per-tensor", test_quantize_composed_per_tensor);
   g_test_add_func ("/ane/lower/quant/quantize/target", test_quantize_target);
+  g_test_add_func ("/ane/lower/quant/dequantize/const", test_dequantize_const);
   g_test_add_func ("/ane/lower/quant/dequantize/native", test_dequantize_native);
   g_test_add_func ("/ane/lower/quant/dequantize/composed", test_dequantize_composed);
   g_test_add_func ("/ane/lower/quant/dequantize/target", test_dequantize_target);

@@ -88,6 +88,16 @@ const char    *ane_mil_const_param          (AneMilBuilder   *b,
                                              AneDType         dst_dtype,
                                              const gint64    *shape,
                                              guint            rank);
+/* constexpr_affine_dequantize (iOS16): (q - zero_point) * scale along axis,
+ * dequantized when the model loads; q stays int8/uint8 in weight.bin.
+ * zero_point NULL means 0; scale and zero_point are scalars or [dim(axis)]. */
+const char    *ane_mil_constexpr_affine_dequantize (AneMilBuilder *b,
+                                                    const char    *hint,
+                                                    AneTensor     *q,
+                                                    AneTensor     *zero_point,
+                                                    AneTensor     *scale,
+                                                    gint64         axis,
+                                                    AneDType       out_dtype);
 /* A const of a sub-byte MIL type (int4, uint4, ...) whose blob bytes are
  * already packed as MIL stores them (first element in the lowest bits). */
 const char    *ane_mil_const_packed         (AneMilBuilder   *b,

@@ -645,24 +645,21 @@ check_storable (AneMilBuilder *b,
   return FALSE;
 }
 
-const char *
-ane_mil_const_tensor (AneMilBuilder *b,
-                      const char    *hint,
-                      AneTensor     *value,
-                      AneDType       dst_dtype)
+/* A tensor as a Value: immediate when small, else a weight.bin blob. */
+static CoreML__Specification__MILSpec__Value *
+tensor_value (AneMilBuilder *b,
+              AneTensor     *value,
+              AneDType       dst_dtype)
 {
   AneSpec spec;
   gint64 n = ane_tensor_get_n_elements (value);
 
   ane_tensor_get_spec (value, &spec);
-  if (b->error || !check_storable (b, hint, spec.dtype, dst_dtype))
-    return ane_mil_builder_unique_name (b, hint);
   if (n < ANE_MIL_BLOB_MIN_ELEMENTS || blob_type_for (dst_dtype) == 0)
     {
       g_autofree double *tmp = g_new (double, MAX (n, 1));
       ane_dtype_decode (spec.dtype, g_bytes_get_data (ane_tensor_get_data (value), NULL), n, tmp);
-      return emit_const (b, hint, immediate_value (dst_dtype, spec.shape, spec.rank, tmp, n),
-                         dst_dtype, spec.shape, spec.rank);
+      return immediate_value (dst_dtype, spec.shape, spec.rank, tmp, n);
     }
   else
     {
@@ -673,9 +670,72 @@ ane_mil_const_tensor (AneMilBuilder *b,
       blob->src_dtype = spec.dtype;
       blob->dst_dtype = dst_dtype;
       blob->n_elements = n;
-      return emit_const (b, hint, blob_value (b, blob, spec.shape, spec.rank), dst_dtype,
-                         spec.shape, spec.rank);
+      return blob_value (b, blob, spec.shape, spec.rank);
     }
+}
+
+const char *
+ane_mil_const_tensor (AneMilBuilder *b,
+                      const char    *hint,
+                      AneTensor     *value,
+                      AneDType       dst_dtype)
+{
+  AneSpec spec;
+
+  ane_tensor_get_spec (value, &spec);
+  if (b->error || !check_storable (b, hint, spec.dtype, dst_dtype))
+    return ane_mil_builder_unique_name (b, hint);
+  return emit_const (b, hint, tensor_value (b, value, dst_dtype), dst_dtype, spec.shape, spec.rank);
+}
+
+const char *
+ane_mil_constexpr_affine_dequantize (AneMilBuilder *b,
+                                     const char    *hint,
+                                     AneTensor     *q,
+                                     AneTensor     *zero_point,
+                                     AneTensor     *scale,
+                                     gint64         axis,
+                                     AneDType       out_dtype)
+{
+  const char *id = ane_mil_builder_unique_name (b, hint);
+  AneSpec qs, ss;
+  AneMilOperation *op;
+  double zero = 0.0, ax = (double) axis;
+  g_autoptr(AneTensor) zp_default = NULL;
+
+  ane_tensor_get_spec (q, &qs);
+  ane_tensor_get_spec (scale, &ss);
+  if (b->error || !check_storable (b, hint, qs.dtype, qs.dtype) || !check_storable (b, hint, ss.dtype, out_dtype))
+    return id;
+  if (ane_mil_opdef_lookup ("constexpr_affine_dequantize", b->target) == NULL)
+    {
+      ane_mil_builder_set_error (b, g_error_new (ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                                                 "constexpr_affine_dequantize needs target iOS16 or later (got %s)",
+                                                 ane_mil_target_name (b->target)));
+      return id;
+    }
+  /* no zero point: zeros shaped like the scale (MIL wants them alike) */
+  if (zero_point == NULL)
+    zp_default = ss.rank == 0 ? ane_tensor_new_scalar ("zero_point", qs.dtype, zero, NULL)
+                              : ane_tensor_new_zeros ("zero_point", qs.dtype, ss.shape, ss.rank, NULL);
+  /* Its parameters are attributes, not inputs, whatever the program's
+   * opset (coremltools decides from the op's own iOS16 definition). */
+  op = g_new (AneMilOperation, 1);
+  core_ml__specification__milspec__operation__init (op);
+  op->type = g_strdup ("constexpr_affine_dequantize");
+  op->n_attributes = 5;
+  op->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 5);
+  op->attributes[0] = attribute ("name", string_value (id));
+  op->attributes[1] = attribute ("quantized_data", tensor_value (b, q, qs.dtype));
+  op->attributes[2] = attribute ("zero_point", tensor_value (b, zero_point ? zero_point : zp_default, qs.dtype));
+  op->attributes[3] = attribute ("scale", tensor_value (b, scale, out_dtype));
+  op->attributes[4] = attribute ("axis", immediate_value (ANE_DTYPE_INT32, NULL, 0, &ax, 1));
+  op->n_outputs = 1;
+  op->outputs = g_new (AneMilNamedValueType *, 1);
+  op->outputs[0] = named_value_type (id, tensor_value_type (out_dtype, qs.shape, qs.rank));
+  g_ptr_array_add (b->current->ops, op);
+  record_spec (b, id, out_dtype, qs.shape, qs.rank);
+  return id;
 }
 
 const char *

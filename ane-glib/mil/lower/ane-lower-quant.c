@@ -336,6 +336,44 @@ ane_lower_dequantize (AneLowerCtx *ctx,
   const char *scale = NULL, *zp = NULL, *v;
   Affine a;
 
+  /* A const q (read only here) never becomes a runtime int8 tensor: with a
+   * const scale (and zero point), constexpr_affine_dequantize (iOS16) keeps
+   * it int8 in weight.bin and dequantizes it when the model loads. */
+  if (ctx->in[SLOT_X] == NULL)
+    {
+      const AneNode *qn = ctx->in_node[SLOT_X];
+      const AneNode *sn = ctx->in_node[SLOT_SCALE];
+      const AneNode *zn = ctx->in_node[SLOT_ZERO_POINT];   /* NULL when absent */
+
+      if (ctx->target >= ANE_MIL_IOS16 && sn->value != NULL && (zn == NULL || zn->value != NULL) &&
+          (sn->op->flags & ANE_OP_FLAG_SOURCE) && (zn == NULL || (zn->op->flags & ANE_OP_FLAG_SOURCE)))
+        {
+          g_autoptr(AneTensor) s1 = NULL, z1 = NULL;
+          AneTensor *sv = sn->value, *zv = zn ? zn->value : NULL;
+          guint axis = 0;
+
+          /* a [1] scale is per tensor: MIL wants a scalar then */
+          if (ane_tensor_get_rank (sv) == 1 && ane_tensor_get_dim (sv, 0) == 1 &&
+              !(qn->outputs[0].rank > 0 && qn->outputs[0].shape[0] == 1))
+            {
+              s1 = ane_tensor_new_scalar ("scale", ane_tensor_get_dtype (sv), ane_tensor_get_value (sv, 0), NULL);
+              sv = s1;
+              if (zv)
+                {
+                  z1 = ane_tensor_new_scalar ("zero_point", ane_tensor_get_dtype (zv), ane_tensor_get_value (zv, 0), NULL);
+                  zv = z1;
+                }
+            }
+          if (qn->outputs[0].rank > 0)
+            ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), qn->outputs[0].rank, &axis);
+          ctx->out[0] = ane_mil_constexpr_affine_dequantize (ctx->b, ctx->hint, qn->value, zv, sv, axis, ft);
+          ane_mil_builder_note_weight (ctx->b, qn->name, "on device: int8 data + scale (constexpr_affine_dequantize)");
+          return TRUE;
+        }
+      /* otherwise the runtime ops below take it as an ordinary const */
+      ctx->in[SLOT_X] = ane_mil_const_tensor (ctx->b, qn->name, qn->value, qn->outputs[0].dtype);
+    }
+
   if (!ane_lower_require_target (ctx, ANE_MIL_IOS17, "an int8/uint8 tensor", error))
     return FALSE;
   affine_init (ctx, &a);

@@ -325,6 +325,47 @@ ane_lower_graph (AneGraph      *graph,
   return ane_lower_graph_full (graph, target, precision, blobs, weight_size, NULL, error);
 }
 
+/* int8/uint8 consts (and bound params) read only as the q of dequantize
+ * ops: those ops lower them, as constexpr_affine_dequantize data when they
+ * can, so no runtime int8 tensor and no second copy is made. */
+static gboolean *
+int8_sources_for_dequantize (AneGraph *graph,
+                             gboolean *needed)
+{
+  guint n_nodes = ane_graph_get_n_nodes_internal (graph);
+  gboolean *deferred = g_new0 (gboolean, MAX (n_nodes, 1));
+  g_autofree gboolean *other_use = g_new0 (gboolean, MAX (n_nodes, 1));
+  g_autofree gboolean *used = g_new0 (gboolean, MAX (n_nodes, 1));
+
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      const AneNode *node = ane_graph_get_node (graph, i);
+
+      if (!needed[i])
+        continue;
+      for (guint j = 0; j < node->n_inputs; j++)
+        if (node->inputs[j].node != ANE_NO_NODE)
+          {
+            used[node->inputs[j].node] = TRUE;
+            if (node->op->kind != ANE_OP_DEQUANTIZE || j != 0)
+              other_use[node->inputs[j].node] = TRUE;
+          }
+    }
+  for (guint i = 0; i < ane_graph_get_n_outputs (graph); i++)
+    other_use[ane_graph_get_output (graph, i)->ref.node] = TRUE;
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      const AneNode *node = ane_graph_get_node (graph, i);
+      AneDType dtype = node->outputs[0].dtype;
+
+      deferred[i] = needed[i] && used[i] && !other_use[i] && node->value != NULL &&
+                    (dtype == ANE_DTYPE_INT8 || dtype == ANE_DTYPE_UINT8) &&
+                    (node->op->kind == ANE_OP_CONST ||
+                     (node->op->kind == ANE_OP_PARAM && !ane_attrs_bool (node->attrs, "dynamic")));
+    }
+  return deferred;
+}
+
 static gboolean
 consumes_blocks (AneOpKind kind)
 {
@@ -342,6 +383,7 @@ ane_lower_graph_full (AneGraph      *graph,
                       GError       **error)
 {
   g_autoptr(GHashTable) block_weights = g_hash_table_new (NULL, NULL);
+  g_autofree gboolean *deferred = NULL;
   guint n_nodes = ane_graph_get_n_nodes_internal (graph);
   g_autoptr(AneMilBuilder) b = NULL;
   g_autofree gboolean *needed = NULL;
@@ -357,6 +399,7 @@ ane_lower_graph_full (AneGraph      *graph,
   needed = g_new0 (gboolean, MAX (n_nodes, 1));
   values = g_new0 (const char *, MAX (n_nodes, 1) * ANE_MAX_OUTPUTS);
   ane_graph_mark_needed (graph, needed);
+  deferred = int8_sources_for_dequantize (graph, needed);
 
   /* Interface names first, so internal values never take them. */
   for (guint i = 0; i < n_nodes; i++)
@@ -430,7 +473,9 @@ ane_lower_graph_full (AneGraph      *graph,
           ctx.out_spec[j].dtype = ane_lower_dtype (&ctx, node->outputs[j].dtype);
         }
 
-      if (node->op->flags & ANE_OP_FLAG_SOURCE)
+      if (deferred[i])
+        ok = TRUE;   /* lowered by its dequantize consumers (ane-lower-quant.c) */
+      else if (node->op->flags & ANE_OP_FLAG_SOURCE)
         ok = lower_source (&ctx, &ctx.out[0], error);
       else
         ok = node->op->lower (&ctx, error);
@@ -444,7 +489,7 @@ ane_lower_graph_full (AneGraph      *graph,
       for (guint j = 0; j < node->n_outputs; j++)
         {
           /* a lowering must set every output; block sources are deferred */
-          g_assert (ctx.out[j] != NULL ||
+          g_assert (ctx.out[j] != NULL || deferred[i] ||
                     ((node->op->flags & ANE_OP_FLAG_SOURCE) && ane_dtype_is_block (node->outputs[0].dtype)));
           values[i * ANE_MAX_OUTPUTS + j] = ctx.out[j];
         }
