@@ -47,6 +47,7 @@ struct _AneExecutable
   gboolean       debug_nonfinite;
   AneCpuBackend *cpu;         /* the prepared program (CPU backend) */
   AnePackage    *package;     /* runs a package's program instead of a graph */
+  char          *report;      /* how the backend was chosen */
   char          *function;
   gboolean       cpu_stale;   /* a param changed since it was prepared */
 };
@@ -64,6 +65,7 @@ ane_executable_finalize (GObject *object)
   g_clear_pointer (&self->cpu, ane_cpu_backend_free);
   g_clear_object (&self->package);
   g_free (self->function);
+  g_free (self->report);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (ane_executable_parent_class)->finalize (object);
 }
@@ -198,6 +200,20 @@ ane_executable_is_compiled (AneExecutable *self)
   return self->compiled;
 }
 
+/* Why a backend cannot run here (the Apple backends are not built yet; on
+ * other platforms they never will be). */
+static const char *
+backend_unavailable_reason (AneBackend backend)
+{
+#ifdef __APPLE__
+  return backend == ANE_BACKEND_ANE ? "the Neural Engine backend is not part of this build yet"
+                                    : "the CoreML backend is not part of this build yet";
+#else
+  return backend == ANE_BACKEND_ANE ? "the Neural Engine is only reachable on Apple platforms"
+                                    : "CoreML.framework is only available on Apple platforms";
+#endif
+}
+
 static const char *
 backend_name (AneBackend backend)
 {
@@ -284,10 +300,22 @@ ane_executable_compile (AneExecutable  *self,
     return TRUE;   /* prepared when made */
   if (!ane_graph_validate (self->graph, error))
     return FALSE;
-  /* AUTO picks the best backend this machine offers: off Apple platforms
-   * that is the interpreter of the lowered program. */
+  /* AUTO tries the Neural Engine's in-memory path, then CoreML, then the
+   * CPU interpreter, recording why each one it passes over was passed over
+   * (ane_executable_dup_backend_report). */
+  g_clear_pointer (&self->report, g_free);
   if (self->backend == ANE_BACKEND_AUTO)
-    self->backend = ANE_BACKEND_CPU;
+    {
+      g_autoptr(GString) report = g_string_new (NULL);
+      static const AneBackend order[] = { ANE_BACKEND_ANE, ANE_BACKEND_COREML };
+
+      for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+        g_string_append_printf (report, "%s: passed over: %s\n", backend_name (order[i]),
+                                backend_unavailable_reason (order[i]));
+      g_string_append (report, "cpu: selected\n");
+      self->report = g_string_free (g_steal_pointer (&report), FALSE);
+      self->backend = ANE_BACKEND_CPU;
+    }
   switch (self->backend)
     {
     case ANE_BACKEND_REFERENCE:
@@ -313,13 +341,31 @@ ane_executable_compile (AneExecutable  *self,
       }
       break;
     default:
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "backend '%s' is not available on this platform (available: reference, cpu)",
-                   backend_name (self->backend));
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "backend '%s' is not available: %s",
+                   backend_name (self->backend), backend_unavailable_reason (self->backend));
       return FALSE;
     }
+  if (self->report == NULL)
+    self->report = g_strdup_printf ("%s: selected\n", backend_name (self->backend));
   self->compiled = TRUE;
   return TRUE;
+}
+
+/**
+ * ane_executable_dup_backend_report:
+ * @self: an executable
+ *
+ * How the backend was chosen, one line per backend considered: for
+ * %ANE_BACKEND_AUTO, each backend passed over with the reason, then the one
+ * selected. Empty before compiling.
+ *
+ * Returns: (transfer full): the report
+ */
+char *
+ane_executable_dup_backend_report (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), NULL);
+  return g_strdup (self->report ? self->report : "");
 }
 
 static void

@@ -33,6 +33,8 @@ AneGraph      *ane_executable_get_graph    (AneExecutable  *self);
 ANE_AVAILABLE_IN_ALL
 AneBackend     ane_executable_get_backend  (AneExecutable  *self);
 ANE_AVAILABLE_IN_ALL
+char          *ane_executable_dup_backend_report (AneExecutable *self);
+ANE_AVAILABLE_IN_ALL
 gboolean       ane_executable_is_compiled  (AneExecutable  *self);
 ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_target   (AneExecutable  *self,

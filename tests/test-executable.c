@@ -151,6 +151,13 @@ test_cancel_and_backends (void)
 
   g_assert_true (ane_executable_compile (autob, NULL, &error));
   g_assert_cmpint (ane_executable_get_backend (autob), ==, ANE_BACKEND_CPU);
+  {
+    /* AUTO says why it passed the Apple backends over */
+    g_autofree char *report = ane_executable_dup_backend_report (autob);
+    g_assert_nonnull (strstr (report, "ane: passed over: "));
+    g_assert_nonnull (strstr (report, "coreml: passed over: "));
+    g_assert_nonnull (strstr (report, "cpu: selected"));
+  }
 
   ane_executable_compile (exe, NULL, &error);
   g_cancellable_cancel (cancel);

@@ -14,7 +14,7 @@ mode=${1:-demo}
 
 packages="build-essential pkg-config meson ninja-build libglib2.0-dev libjson-glib-dev
 gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 valac python3-gi python3-numpy
-gi-docgen protobuf-c-compiler libprotobuf-c-dev libopenblas-dev"
+gi-docgen protobuf-c-compiler libprotobuf-c-dev libopenblas-dev gobjc libgnustep-base-dev"
 
 missing=""
 for p in $packages; do
