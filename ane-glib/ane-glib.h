@@ -16,5 +16,6 @@
 #include "ane-gguf-file.h"
 #include "ane-tokenizer.h"
 #include "ane-llama.h"
+#include "ane-chip.h"
 
 #undef __ANE_GLIB_INSIDE__

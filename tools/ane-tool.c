@@ -30,6 +30,7 @@ static const Command commands[] = {
   { "mil",     "print the MIL text of a package or a graph", ane_tool_mil },
   { "dot",     "print a Graphviz view of a graph or package", ane_tool_dot },
   { "generate", "generate text with a llama2.c checkpoint and tokenizer", ane_tool_generate },
+  { "probe",   "report what this machine offers: OS, chip, frameworks, backends", ane_tool_probe },
 };
 
 static void

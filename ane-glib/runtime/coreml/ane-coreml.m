@@ -1,0 +1,691 @@
+/* runtime/coreml/ane-coreml.m: the CoreML.framework shim
+ *
+ * Objective-C, manual retain/release (compile without -fobjc-arc), no blocks
+ * and no object literals, so that the same file builds with clang against
+ * Apple's CoreML and with gcc against GNUstep Foundation and the fakes of
+ * tests/coreml (define ANE_COREML_FAKE and put tests/coreml on the include
+ * path). See docs/coreml.md.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "runtime/coreml/ane-coreml-private.h"
+
+#ifdef ANE_COREML_FAKE
+# import "fake-coreml.h"
+#else
+# import <Foundation/Foundation.h>
+# import <CoreML/CoreML.h>
+#endif
+
+struct _AneCoremlModel {
+  MLModel *model;   /* retained */
+};
+
+struct _AneCoremlState {
+  MLState *state;   /* retained */
+};
+
+/* The message CoreML gave, or a fallback. */
+static void
+set_error_from_ns (GError    **error,
+                   NSError    *ns_error,
+                   const char *what)
+{
+  const char *msg = NULL;
+
+  if (ns_error != nil)
+    msg = [[ns_error localizedDescription] UTF8String];
+  g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "CoreML: %s: %s",
+               what, msg != NULL ? msg : "unknown error");
+}
+
+gint64
+ane_coreml_compute_units_to_ml (AneCoremlComputeUnits units)
+{
+  switch (units)
+    {
+    case ANE_COREML_COMPUTE_ALL: return MLComputeUnitsAll;
+    case ANE_COREML_COMPUTE_CPU_ONLY: return MLComputeUnitsCPUOnly;
+    case ANE_COREML_COMPUTE_CPU_AND_GPU: return MLComputeUnitsCPUAndGPU;
+    case ANE_COREML_COMPUTE_CPU_AND_NE: return MLComputeUnitsCPUAndNeuralEngine;
+    default: return -1;
+    }
+}
+
+/* ---- strided copies ---------------------------------------------------- */
+
+static gboolean
+check_layout (const gint64 *shape,
+              const gint64 *strides,
+              guint         rank,
+              gint64       *n_out,
+              GError      **error)
+{
+  gint64 n = 1;
+
+  if (rank > ANE_MAX_RANK)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "CoreML array of rank %u (at most %d)", rank, ANE_MAX_RANK);
+      return FALSE;
+    }
+  for (guint i = 0; i < rank; i++)
+    {
+      if (shape[i] < 0 || strides[i] < 0)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                       "CoreML array: negative dimension or stride on axis %u", i);
+          return FALSE;
+        }
+      if (shape[i] != 0 && n > G_MAXINT64 / shape[i])
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_OVERFLOW, "CoreML array: too many elements");
+          return FALSE;
+        }
+      n *= shape[i];
+    }
+  *n_out = n;
+  return TRUE;
+}
+
+/* Offset in elements of dense index i under strides. */
+static gint64
+strided_offset (gint64        i,
+                const gint64 *shape,
+                const gint64 *strides,
+                guint         rank)
+{
+  gint64 off = 0;
+
+  for (guint d = rank; d-- > 0;)
+    {
+      gint64 k = i % shape[d];
+      i /= shape[d];
+      off += k * strides[d];
+    }
+  return off;
+}
+
+static double
+read_elem (const guint8 *base, AneCoremlElem e, gint64 off)
+{
+  switch (e)
+    {
+    case ANE_COREML_ELEM_FLOAT16:
+      { guint16 h; memcpy (&h, base + off * 2, 2); return ane_half_to_float (h); }
+    case ANE_COREML_ELEM_FLOAT64:
+      { double d; memcpy (&d, base + off * 8, 8); return d; }
+    case ANE_COREML_ELEM_INT32:
+      { gint32 v; memcpy (&v, base + off * 4, 4); return v; }
+    case ANE_COREML_ELEM_FLOAT32:
+    default:
+      { float f; memcpy (&f, base + off * 4, 4); return f; }
+    }
+}
+
+gboolean
+ane_coreml_copy_out (const void    *src,
+                     AneCoremlElem  src_elem,
+                     const gint64  *shape,
+                     const gint64  *strides,
+                     guint          rank,
+                     AneDType       dst_dtype,
+                     void          *dst,
+                     GError       **error)
+{
+  gint64 n;
+  const guint8 *s = src;
+
+  if (!check_layout (shape, strides, rank, &n, error))
+    return FALSE;
+  if (dst_dtype != ANE_DTYPE_FLOAT32 && dst_dtype != ANE_DTYPE_INT32)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE,
+                   "CoreML output to %s is not supported", ane_dtype_to_string (dst_dtype));
+      return FALSE;
+    }
+  for (gint64 i = 0; i < n; i++)
+    {
+      gint64 off = strided_offset (i, shape, strides, rank);
+
+      if (dst_dtype == ANE_DTYPE_INT32)
+        {
+          gint32 v;
+          if (src_elem == ANE_COREML_ELEM_INT32)
+            memcpy (&v, s + off * 4, 4);
+          else
+            v = (gint32) read_elem (s, src_elem, off);
+          ((gint32 *) dst)[i] = v;
+        }
+      else
+        ((float *) dst)[i] = (float) read_elem (s, src_elem, off);
+    }
+  return TRUE;
+}
+
+gboolean
+ane_coreml_copy_in (const void    *src,
+                    AneDType       src_dtype,
+                    const gint64  *shape,
+                    const gint64  *strides,
+                    guint          rank,
+                    AneCoremlElem  dst_elem,
+                    void          *dst,
+                    GError       **error)
+{
+  gint64 n;
+  guint8 *d = dst;
+
+  if (!check_layout (shape, strides, rank, &n, error))
+    return FALSE;
+  if (src_dtype != ANE_DTYPE_FLOAT32 && src_dtype != ANE_DTYPE_FLOAT16 &&
+      src_dtype != ANE_DTYPE_INT32)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE,
+                   "CoreML input from %s is not supported", ane_dtype_to_string (src_dtype));
+      return FALSE;
+    }
+  for (gint64 i = 0; i < n; i++)
+    {
+      gint64 off = strided_offset (i, shape, strides, rank);
+      double v;
+
+      switch (src_dtype)
+        {
+        case ANE_DTYPE_FLOAT16:
+          if (dst_elem == ANE_COREML_ELEM_FLOAT16)
+            {
+              memcpy (d + off * 2, (const guint16 *) src + i, 2);
+              continue;
+            }
+          v = ane_half_to_float (((const guint16 *) src)[i]);
+          break;
+        case ANE_DTYPE_INT32:
+          if (dst_elem == ANE_COREML_ELEM_INT32)
+            {
+              memcpy (d + off * 4, (const gint32 *) src + i, 4);
+              continue;
+            }
+          v = ((const gint32 *) src)[i];
+          break;
+        case ANE_DTYPE_FLOAT32:
+        default:
+          v = ((const float *) src)[i];
+          break;
+        }
+      switch (dst_elem)
+        {
+        case ANE_COREML_ELEM_FLOAT16:
+          { guint16 h = ane_float_to_half ((float) v); memcpy (d + off * 2, &h, 2); break; }
+        case ANE_COREML_ELEM_FLOAT64:
+          memcpy (d + off * 8, &v, 8);
+          break;
+        case ANE_COREML_ELEM_INT32:
+          { gint32 x = (gint32) v; memcpy (d + off * 4, &x, 4); break; }
+        case ANE_COREML_ELEM_FLOAT32:
+        default:
+          { float f = (float) v; memcpy (d + off * 4, &f, 4); break; }
+        }
+    }
+  return TRUE;
+}
+
+/* ---- compile cache ----------------------------------------------------- */
+
+static gboolean
+collect_files (const char *root,
+               const char *rel,
+               GPtrArray  *out,
+               GError    **error)
+{
+  g_autofree char *dir_path = rel[0] ? g_build_filename (root, rel, NULL) : g_strdup (root);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, error);
+  const char *name;
+
+  if (dir == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      char *child_rel = rel[0] ? g_build_filename (rel, name, NULL) : g_strdup (name);
+      g_autofree char *child = g_build_filename (root, child_rel, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        {
+          gboolean ok = collect_files (root, child_rel, out, error);
+          g_free (child_rel);
+          if (!ok)
+            return FALSE;
+        }
+      else
+        g_ptr_array_add (out, child_rel);
+    }
+  return TRUE;
+}
+
+static int
+cmp_str (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+static gboolean
+hash_file (GChecksum  *sum,
+           const char *path,
+           const char *rel,
+           GError    **error)
+{
+  g_autoptr(GMappedFile) map = g_mapped_file_new (path, FALSE, error);
+  char size[32];
+  gsize len;
+
+  if (map == NULL)
+    return FALSE;
+  len = g_mapped_file_get_length (map);
+  g_snprintf (size, sizeof size, "%" G_GSIZE_FORMAT, len);
+  g_checksum_update (sum, (const guchar *) rel, strlen (rel) + 1);
+  g_checksum_update (sum, (const guchar *) size, strlen (size) + 1);
+  if (len > 0)
+    g_checksum_update (sum, (const guchar *) g_mapped_file_get_contents (map), len);
+  return TRUE;
+}
+
+char *
+ane_coreml_package_hash (const char *package_path,
+                         GError    **error)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  g_return_val_if_fail (package_path != NULL, NULL);
+
+  if (g_file_test (package_path, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+
+      if (!collect_files (package_path, "", files, error))
+        return NULL;
+      g_ptr_array_sort (files, cmp_str);
+      for (guint i = 0; i < files->len; i++)
+        {
+          const char *rel = g_ptr_array_index (files, i);
+          g_autofree char *path = g_build_filename (package_path, rel, NULL);
+          if (!hash_file (sum, path, rel, error))
+            return NULL;
+        }
+    }
+  else if (!hash_file (sum, package_path, "", error))
+    return NULL;
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+char *
+ane_coreml_compile (const char *package_path,
+                    const char *cache_dir,
+                    gboolean   *from_cache,
+                    GError    **error)
+{
+  g_autofree char *hash = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *target = NULL;
+  NSAutoreleasePool *pool;
+  NSError *ns_error = nil;
+  NSURL *compiled;
+  char *result = NULL;
+
+  g_return_val_if_fail (package_path != NULL && cache_dir != NULL, NULL);
+
+  if (from_cache != NULL)
+    *from_cache = FALSE;
+  hash = ane_coreml_package_hash (package_path, error);
+  if (hash == NULL)
+    return NULL;
+  base = g_strconcat (hash, ".mlmodelc", NULL);
+  target = g_build_filename (cache_dir, base, NULL);
+  if (g_file_test (target, G_FILE_TEST_IS_DIR))
+    {
+      if (from_cache != NULL)
+        *from_cache = TRUE;
+      return g_steal_pointer (&target);
+    }
+  if (g_mkdir_with_parents (cache_dir, 0755) != 0)
+    {
+      int e = errno;
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot create the CoreML cache '%s': %s",
+                   cache_dir, g_strerror (e));
+      return NULL;
+    }
+
+  pool = [[NSAutoreleasePool alloc] init];
+  compiled = [MLModel compileModelAtURL:[NSURL fileURLWithPath:[NSString stringWithUTF8String:package_path]]
+                                  error:&ns_error];
+  if (compiled == nil)
+    {
+      g_autofree char *what = g_strdup_printf ("compiling '%s'", package_path);
+      set_error_from_ns (error, ns_error, what);
+    }
+  else
+    {
+      NSString *dst = [NSString stringWithUTF8String:target];
+      NSFileManager *fm = [NSFileManager defaultManager];
+
+      if ([fm moveItemAtPath:[compiled path] toPath:dst error:&ns_error])
+        result = g_steal_pointer (&target);
+      else if ([fm fileExistsAtPath:dst])   /* another process won the race */
+        {
+          [fm removeItemAtPath:[compiled path] error:NULL];
+          result = g_steal_pointer (&target);
+        }
+      else
+        {
+          g_autofree char *what = g_strdup_printf ("moving the compiled model to '%s'", target);
+          set_error_from_ns (error, ns_error, what);
+        }
+    }
+  [pool drain];
+  return result;
+}
+
+/* ---- load, state, predict ---------------------------------------------- */
+
+AneCoremlModel *
+ane_coreml_model_load (const char             *compiled_path,
+                       AneCoremlComputeUnits   units,
+                       GError                **error)
+{
+  NSAutoreleasePool *pool;
+  MLModelConfiguration *config;
+  NSError *ns_error = nil;
+  MLModel *model;
+  AneCoremlModel *self = NULL;
+  gint64 ml_units = ane_coreml_compute_units_to_ml (units);
+
+  g_return_val_if_fail (compiled_path != NULL, NULL);
+
+  if (ml_units < 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "unknown CoreML compute units %d", (int) units);
+      return NULL;
+    }
+  pool = [[NSAutoreleasePool alloc] init];
+  config = [[[MLModelConfiguration alloc] init] autorelease];
+  config.computeUnits = (MLComputeUnits) ml_units;
+  model = [MLModel modelWithContentsOfURL:[NSURL fileURLWithPath:[NSString stringWithUTF8String:compiled_path]]
+                            configuration:config
+                                    error:&ns_error];
+  if (model == nil)
+    {
+      g_autofree char *what = g_strdup_printf ("loading '%s'", compiled_path);
+      set_error_from_ns (error, ns_error, what);
+    }
+  else
+    {
+      self = g_new0 (AneCoremlModel, 1);
+      self->model = [model retain];
+    }
+  [pool drain];
+  return self;
+}
+
+void
+ane_coreml_model_free (AneCoremlModel *model)
+{
+  if (model == NULL)
+    return;
+  [model->model release];
+  g_free (model);
+}
+
+AneCoremlState *
+ane_coreml_model_new_state (AneCoremlModel *model,
+                            GError        **error)
+{
+  AneCoremlState *self;
+  MLState *state;
+
+  g_return_val_if_fail (model != NULL, NULL);
+
+  if (![model->model respondsToSelector:@selector(newState)])
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "CoreML: states need macOS 15 / iOS 18 (MLModel has no newState)");
+      return NULL;
+    }
+  state = [model->model newState];   /* +1 by the new- rule */
+  if (state == nil)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "CoreML: the model gave no state");
+      return NULL;
+    }
+  self = g_new0 (AneCoremlState, 1);
+  self->state = state;
+  return self;
+}
+
+void
+ane_coreml_state_free (AneCoremlState *state)
+{
+  if (state == NULL)
+    return;
+  [state->state release];
+  g_free (state);
+}
+
+static gboolean
+elem_from_ml (MLMultiArrayDataType t, AneCoremlElem *e)
+{
+  if (t == MLMultiArrayDataTypeFloat32)
+    *e = ANE_COREML_ELEM_FLOAT32;
+  else if (t == MLMultiArrayDataTypeFloat16)
+    *e = ANE_COREML_ELEM_FLOAT16;
+  else if (t == MLMultiArrayDataTypeInt32)
+    *e = ANE_COREML_ELEM_INT32;
+  else if (t == MLMultiArrayDataTypeDouble)
+    *e = ANE_COREML_ELEM_FLOAT64;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* An MLMultiArray (autoreleased) holding @tensor, written by its strides. */
+static MLMultiArray *
+array_from_tensor (AneTensor *tensor,
+                   GError   **error)
+{
+  g_autoptr(AneTensor) converted = NULL;
+  AneDType dtype = ane_tensor_get_dtype (tensor);
+  MLMultiArrayDataType type;
+  AneCoremlElem elem;
+  NSMutableArray *shape_ns;
+  NSError *ns_error = nil;
+  MLMultiArray *array;
+  gint64 strides[ANE_MAX_RANK];
+  guint rank;
+  const gint64 *shape = ane_tensor_get_shape (tensor, &rank);
+  GBytes *data;
+
+  if (!ane_tensor_has_data (tensor))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "CoreML input '%s' has no data", ane_tensor_get_name (tensor));
+      return nil;
+    }
+  if (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16 && dtype != ANE_DTYPE_INT32)
+    {
+      converted = ane_tensor_convert (tensor, ANE_DTYPE_FLOAT32, error);
+      if (converted == NULL)
+        return nil;
+      tensor = converted;
+      dtype = ANE_DTYPE_FLOAT32;
+    }
+  type = dtype == ANE_DTYPE_FLOAT16 ? MLMultiArrayDataTypeFloat16 :
+         dtype == ANE_DTYPE_INT32 ? MLMultiArrayDataTypeInt32 : MLMultiArrayDataTypeFloat32;
+  elem = dtype == ANE_DTYPE_FLOAT16 ? ANE_COREML_ELEM_FLOAT16 :
+         dtype == ANE_DTYPE_INT32 ? ANE_COREML_ELEM_INT32 : ANE_COREML_ELEM_FLOAT32;
+
+  shape_ns = [NSMutableArray arrayWithCapacity:rank];
+  for (guint i = 0; i < rank; i++)
+    [shape_ns addObject:[NSNumber numberWithLongLong:shape[i]]];
+  if (rank == 0)   /* CoreML has no rank-0 arrays */
+    [shape_ns addObject:[NSNumber numberWithLongLong:1]];
+
+  array = [[[MLMultiArray alloc] initWithShape:shape_ns dataType:type error:&ns_error] autorelease];
+  if (array == nil)
+    {
+      g_autofree char *what = g_strdup_printf ("allocating input '%s'", ane_tensor_get_name (tensor));
+      set_error_from_ns (error, ns_error, what);
+      return nil;
+    }
+  if ([array.strides count] != [shape_ns count])
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "CoreML: input array has inconsistent strides");
+      return nil;
+    }
+  for (guint i = 0; i < [shape_ns count]; i++)
+    strides[i] = [[array.strides objectAtIndex:i] longLongValue];
+
+  data = ane_tensor_get_data (tensor);
+  {
+    gint64 one = 1;
+    if (!ane_coreml_copy_in (g_bytes_get_data (data, NULL), dtype,
+                             rank == 0 ? &one : shape, strides, rank == 0 ? 1 : rank,
+                             elem, array.dataPointer, error))
+      return nil;
+  }
+  return array;
+}
+
+static AneTensor *
+tensor_from_array (NSString     *name_ns,
+                   MLMultiArray *array,
+                   GError      **error)
+{
+  const char *name = [name_ns UTF8String];
+  AneCoremlElem elem;
+  AneDType dtype;
+  gint64 shape[ANE_MAX_RANK], strides[ANE_MAX_RANK], n = 1;
+  guint rank = (guint) [array.shape count];
+  gpointer buf;
+
+  if (!elem_from_ml (array.dataType, &elem))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE,
+                   "CoreML output '%s': unsupported MLMultiArray data type 0x%lx",
+                   name, (unsigned long) array.dataType);
+      return NULL;
+    }
+  if (rank > ANE_MAX_RANK || [array.strides count] != rank)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "CoreML output '%s': rank %u (at most %d) or inconsistent strides",
+                   name, rank, ANE_MAX_RANK);
+      return NULL;
+    }
+  for (guint i = 0; i < rank; i++)
+    {
+      shape[i] = [[array.shape objectAtIndex:i] longLongValue];
+      strides[i] = [[array.strides objectAtIndex:i] longLongValue];
+      if (shape[i] > 0 && n > G_MAXINT64 / 8 / shape[i])
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_OVERFLOW, "CoreML output '%s' is too large", name);
+          return NULL;
+        }
+      n *= shape[i] > 0 ? shape[i] : 0;
+    }
+  dtype = elem == ANE_COREML_ELEM_INT32 ? ANE_DTYPE_INT32 : ANE_DTYPE_FLOAT32;
+  buf = g_malloc (MAX (n, 1) * 4);
+  if (!ane_coreml_copy_out (array.dataPointer, elem, shape, strides, rank, dtype, buf, error))
+    {
+      g_free (buf);
+      return NULL;
+    }
+  {
+    g_autoptr(GBytes) bytes = g_bytes_new_take (buf, (gsize) n * 4);
+    return ane_tensor_new_from_bytes (name, dtype, shape, rank, bytes, error);
+  }
+}
+
+static NSInteger
+cmp_ns_string (id a, id b, void *ctx)
+{
+  (void) ctx;
+  return (NSInteger) [(NSString *) a compare:(NSString *) b];
+}
+
+GPtrArray *
+ane_coreml_model_predict (AneCoremlModel *model,
+                          GHashTable     *inputs,
+                          AneCoremlState *state,
+                          GError        **error)
+{
+  NSAutoreleasePool *pool;
+  NSMutableDictionary *dict;
+  MLDictionaryFeatureProvider *provider;
+  id<MLFeatureProvider> result;
+  NSError *ns_error = nil;
+  NSArray *names;
+  GHashTableIter iter;
+  gpointer key, value;
+  GPtrArray *outputs = NULL;
+  g_autoptr(GPtrArray) out = NULL;
+
+  g_return_val_if_fail (model != NULL && inputs != NULL, NULL);
+
+  pool = [[NSAutoreleasePool alloc] init];
+  dict = [NSMutableDictionary dictionaryWithCapacity:g_hash_table_size (inputs)];
+  g_hash_table_iter_init (&iter, inputs);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      MLMultiArray *array = array_from_tensor (ANE_TENSOR (value), error);
+      if (array == nil)
+        goto done;
+      [dict setObject:[MLFeatureValue featureValueWithMultiArray:array]
+               forKey:[NSString stringWithUTF8String:key]];
+    }
+  provider = [[[MLDictionaryFeatureProvider alloc] initWithDictionary:dict error:&ns_error] autorelease];
+  if (provider == nil)
+    {
+      set_error_from_ns (error, ns_error, "building the input features");
+      goto done;
+    }
+  if (state != NULL)
+    result = [model->model predictionFromFeatures:provider usingState:state->state error:&ns_error];
+  else
+    result = [model->model predictionFromFeatures:provider error:&ns_error];
+  if (result == nil)
+    {
+      set_error_from_ns (error, ns_error, "prediction");
+      goto done;
+    }
+
+  names = [[[result featureNames] allObjects] sortedArrayUsingFunction:cmp_ns_string context:NULL];
+  out = g_ptr_array_new_with_free_func (g_object_unref);
+  for (NSUInteger i = 0; i < [names count]; i++)
+    {
+      NSString *name = [names objectAtIndex:i];
+      MLFeatureValue *fv = [result featureValueForName:name];
+      MLMultiArray *array = fv.multiArrayValue;
+      AneTensor *t;
+
+      if (array == nil)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                       "CoreML output '%s' is not a multi-array", [name UTF8String]);
+          goto done;
+        }
+      t = tensor_from_array (name, array, error);
+      if (t == NULL)
+        goto done;
+      g_ptr_array_add (out, t);
+    }
+  outputs = g_steal_pointer (&out);
+
+done:
+  [pool drain];
+  return outputs;
+}

@@ -1,0 +1,118 @@
+/* fake-coreml.h: the subset of CoreML.framework the shim uses, as fakes
+ *
+ * Names, selectors and enum values follow Apple's CoreML headers so that
+ * ane-glib/runtime/coreml/ane-coreml.m compiles unchanged against either.
+ * Built only for the tests (GNUstep Foundation on Linux). The fake model
+ * "predicts" out = 2 * in (+ the state's counter when a state is used; the
+ * counter then grows by one) for every input: input "x" gives output "y",
+ * any other input "n" gives "n_out".
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#import <Foundation/Foundation.h>
+#include <glib.h>
+
+typedef NSInteger MLMultiArrayDataType;
+enum {
+  MLMultiArrayDataTypeDouble  = 0x10000 | 64,
+  MLMultiArrayDataTypeFloat64 = 0x10000 | 64,
+  MLMultiArrayDataTypeFloat32 = 0x10000 | 32,
+  MLMultiArrayDataTypeFloat16 = 0x10000 | 16,
+  MLMultiArrayDataTypeFloat   = 0x10000 | 32,
+  MLMultiArrayDataTypeInt32   = 0x20000 | 32,
+};
+
+typedef NSInteger MLComputeUnits;
+enum {
+  MLComputeUnitsCPUOnly = 0,
+  MLComputeUnitsCPUAndGPU = 1,
+  MLComputeUnitsAll = 2,
+  MLComputeUnitsCPUAndNeuralEngine = 3,
+};
+
+@interface MLMultiArray : NSObject
+{
+  void *_data;
+  NSArray *_shape;
+  NSArray *_strides;
+  MLMultiArrayDataType _dataType;
+  NSInteger _count;
+}
+/* Fake: strides pad the innermost dimension to a multiple of 16 elements. */
+- (instancetype)initWithShape:(NSArray *)shape dataType:(MLMultiArrayDataType)dataType error:(NSError **)error;
+@property (readonly) void *dataPointer;
+@property (readonly) MLMultiArrayDataType dataType;
+@property (readonly) NSArray *shape;
+@property (readonly) NSArray *strides;
+@property (readonly) NSInteger count;
+@end
+
+@interface MLFeatureValue : NSObject
+{
+  MLMultiArray *_multiArrayValue;
+}
++ (instancetype)featureValueWithMultiArray:(MLMultiArray *)value;
+@property (readonly) MLMultiArray *multiArrayValue;
+@end
+
+@protocol MLFeatureProvider
+@property (readonly) NSSet *featureNames;
+- (MLFeatureValue *)featureValueForName:(NSString *)featureName;
+@end
+
+@interface MLDictionaryFeatureProvider : NSObject <MLFeatureProvider>
+{
+  NSDictionary *_dictionary;
+}
+- (instancetype)initWithDictionary:(NSDictionary *)dictionary error:(NSError **)error;
+@property (readonly) NSDictionary *dictionary;
+@end
+
+@interface MLModelConfiguration : NSObject
+{
+  MLComputeUnits _computeUnits;
+}
+@property (readwrite) MLComputeUnits computeUnits;
+@end
+
+@interface MLState : NSObject
+{
+  double _counter;
+}
+@property (readwrite) double counter;   /* fake only */
+@end
+
+@interface MLModel : NSObject
+{
+  MLModelConfiguration *_configuration;
+}
++ (NSURL *)compileModelAtURL:(NSURL *)modelURL error:(NSError **)error;
++ (instancetype)modelWithContentsOfURL:(NSURL *)url configuration:(MLModelConfiguration *)configuration error:(NSError **)error;
+@property (readonly) MLModelConfiguration *configuration;
+- (MLState *)newState;
+- (id<MLFeatureProvider>)predictionFromFeatures:(id<MLFeatureProvider>)input error:(NSError **)error;
+- (id<MLFeatureProvider>)predictionFromFeatures:(id<MLFeatureProvider>)input usingState:(MLState *)state error:(NSError **)error;
+@end
+
+/* Fake controls (plain C). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+void        fake_coreml_reset (void);
+guint       fake_coreml_compile_count (void);
+guint       fake_coreml_load_count (void);
+guint       fake_coreml_predict_count (void);
+long        fake_coreml_last_compute_units (void);
+/* Non-NULL: the next compile / load / prediction fails with this message. */
+void        fake_coreml_fail_compile (const char *message);
+void        fake_coreml_fail_load (const char *message);
+void        fake_coreml_fail_predict (const char *message);
+/* The data type of output arrays (0: the same as the input's). */
+void        fake_coreml_set_output_type (MLMultiArrayDataType type);
+/* Pad of the innermost stride: a multiple of this many elements (default 16). */
+void        fake_coreml_set_pad (NSInteger pad);
+#ifdef __cplusplus
+}
+#endif

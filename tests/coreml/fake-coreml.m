@@ -1,0 +1,294 @@
+/* fake-coreml.m: fake CoreML classes for the shim's tests (GNUstep)
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "ane-private.h"
+#import "fake-coreml.h"
+
+static guint compile_count, load_count, predict_count;
+static long last_units = -1;
+static char *compile_failure, *load_failure, *predict_failure;
+static MLMultiArrayDataType output_type;
+static NSInteger pad = 16;
+
+void fake_coreml_reset (void)
+{
+  compile_count = load_count = predict_count = 0;
+  last_units = -1;
+  g_clear_pointer (&compile_failure, g_free);
+  g_clear_pointer (&load_failure, g_free);
+  g_clear_pointer (&predict_failure, g_free);
+  output_type = 0;
+  pad = 16;
+}
+guint fake_coreml_compile_count (void) { return compile_count; }
+guint fake_coreml_load_count (void) { return load_count; }
+guint fake_coreml_predict_count (void) { return predict_count; }
+long fake_coreml_last_compute_units (void) { return last_units; }
+void fake_coreml_fail_compile (const char *m) { g_free (compile_failure); compile_failure = g_strdup (m); }
+void fake_coreml_fail_load (const char *m) { g_free (load_failure); load_failure = g_strdup (m); }
+void fake_coreml_fail_predict (const char *m) { g_free (predict_failure); predict_failure = g_strdup (m); }
+void fake_coreml_set_output_type (MLMultiArrayDataType t) { output_type = t; }
+void fake_coreml_set_pad (NSInteger p) { pad = p > 0 ? p : 1; }
+
+/* Takes the pending failure: an autoreleased NSError with the message. */
+static NSError *
+take_failure (char **failure, NSError **error)
+{
+  NSError *e = [NSError errorWithDomain:@"com.apple.CoreML"
+                                   code:0
+                               userInfo:[NSDictionary dictionaryWithObject:[NSString stringWithUTF8String:*failure]
+                                                                    forKey:NSLocalizedDescriptionKey]];
+  g_clear_pointer (failure, g_free);
+  if (error != NULL)
+    *error = e;
+  return e;
+}
+
+static NSInteger
+elem_bytes (MLMultiArrayDataType t)
+{
+  return (t & 0xffff) / 8;
+}
+
+@implementation MLMultiArray
+- (instancetype)initWithShape:(NSArray *)shape dataType:(MLMultiArrayDataType)dataType error:(NSError **)error
+{
+  NSUInteger rank = [shape count];
+  NSMutableArray *strides = [NSMutableArray arrayWithCapacity:rank];
+  NSInteger stride = 1, count = 1;
+
+  if ((self = [super init]) == nil)
+    return nil;
+  if (dataType != MLMultiArrayDataTypeFloat32 && dataType != MLMultiArrayDataTypeFloat16 &&
+      dataType != MLMultiArrayDataTypeInt32 && dataType != MLMultiArrayDataTypeDouble)
+    {
+      char *m = g_strdup ("unsupported data type");
+      take_failure (&m, error);
+      [self release];
+      return nil;
+    }
+  /* Row-major, the innermost dimension padded to a multiple of pad. */
+  for (NSUInteger i = rank; i-- > 0;)
+    {
+      NSInteger dim = [[shape objectAtIndex:i] integerValue];
+      [strides insertObject:[NSNumber numberWithInteger:stride] atIndex:0];
+      if (i == rank - 1)
+        stride = ((dim + pad - 1) / pad) * pad;
+      else
+        stride *= dim;
+      count *= dim;
+    }
+  _dataType = dataType;
+  _shape = [shape copy];
+  _strides = [strides copy];
+  _count = count;
+  /* Fill the padding with a sentinel that would show up if it were read. */
+  _data = g_malloc (MAX (stride, 1) * elem_bytes (dataType));
+  memset (_data, 0x7f, MAX (stride, 1) * elem_bytes (dataType));
+  return self;
+}
+- (void)dealloc
+{
+  g_free (_data);
+  [_shape release];
+  [_strides release];
+  [super dealloc];
+}
+- (void *)dataPointer { return _data; }
+- (MLMultiArrayDataType)dataType { return _dataType; }
+- (NSArray *)shape { return _shape; }
+- (NSArray *)strides { return _strides; }
+- (NSInteger)count { return _count; }
+@end
+
+@implementation MLFeatureValue
++ (instancetype)featureValueWithMultiArray:(MLMultiArray *)value
+{
+  MLFeatureValue *v = [[[self alloc] init] autorelease];
+  v->_multiArrayValue = [value retain];
+  return v;
+}
+- (void)dealloc
+{
+  [_multiArrayValue release];
+  [super dealloc];
+}
+- (MLMultiArray *)multiArrayValue { return _multiArrayValue; }
+@end
+
+@implementation MLDictionaryFeatureProvider
+- (instancetype)initWithDictionary:(NSDictionary *)dictionary error:(NSError **)error
+{
+  (void) error;
+  if ((self = [super init]) != nil)
+    _dictionary = [dictionary copy];
+  return self;
+}
+- (void)dealloc
+{
+  [_dictionary release];
+  [super dealloc];
+}
+- (NSDictionary *)dictionary { return _dictionary; }
+- (NSSet *)featureNames { return [NSSet setWithArray:[_dictionary allKeys]]; }
+- (MLFeatureValue *)featureValueForName:(NSString *)featureName { return [_dictionary objectForKey:featureName]; }
+@end
+
+@implementation MLModelConfiguration
+- (instancetype)init
+{
+  if ((self = [super init]) != nil)
+    _computeUnits = MLComputeUnitsAll;
+  return self;
+}
+- (MLComputeUnits)computeUnits { return _computeUnits; }
+- (void)setComputeUnits:(MLComputeUnits)units { _computeUnits = units; }
+@end
+
+@implementation MLState
+- (double)counter { return _counter; }
+- (void)setCounter:(double)c { _counter = c; }
+@end
+
+@implementation MLModel
++ (NSURL *)compileModelAtURL:(NSURL *)modelURL error:(NSError **)error
+{
+  char *dir;
+  char *file;
+
+  compile_count++;
+  if (compile_failure != NULL)
+    {
+      take_failure (&compile_failure, error);
+      return nil;
+    }
+  if (![[NSFileManager defaultManager] fileExistsAtPath:[modelURL path]])
+    {
+      char *m = g_strdup_printf ("A valid manifest does not exist at path: %s", [[modelURL path] UTF8String]);
+      take_failure (&m, error);
+      return nil;
+    }
+  /* A fake .mlmodelc: a directory with one file, in a fresh temporary place. */
+  dir = g_dir_make_tmp ("fake-XXXXXX.mlmodelc", NULL);
+  file = g_build_filename (dir, "model.mil", NULL);
+  g_file_set_contents (file, "fake", -1, NULL);
+  g_free (file);
+  {
+    NSURL *url = [NSURL fileURLWithPath:[NSString stringWithUTF8String:dir]];
+    g_free (dir);
+    return url;
+  }
+}
++ (instancetype)modelWithContentsOfURL:(NSURL *)url configuration:(MLModelConfiguration *)configuration error:(NSError **)error
+{
+  MLModel *m;
+
+  load_count++;
+  if (load_failure != NULL)
+    {
+      take_failure (&load_failure, error);
+      return nil;
+    }
+  if (![[NSFileManager defaultManager] fileExistsAtPath:[url path]])
+    {
+      char *msg = g_strdup_printf ("no compiled model at %s", [[url path] UTF8String]);
+      take_failure (&msg, error);
+      return nil;
+    }
+  last_units = configuration.computeUnits;
+  m = [[[self alloc] init] autorelease];
+  m->_configuration = [configuration retain];
+  return m;
+}
+- (void)dealloc
+{
+  [_configuration release];
+  [super dealloc];
+}
+- (MLModelConfiguration *)configuration { return _configuration; }
+- (MLState *)newState { return [[MLState alloc] init]; }
+
+static double
+get_elem (MLMultiArray *a, NSInteger off)
+{
+  const guint8 *p = a.dataPointer;
+  switch (a.dataType)
+    {
+    case MLMultiArrayDataTypeFloat16: { guint16 h; memcpy (&h, p + off * 2, 2); return ane_half_to_float (h); }
+    case MLMultiArrayDataTypeInt32: { gint32 v; memcpy (&v, p + off * 4, 4); return v; }
+    case MLMultiArrayDataTypeDouble: { double d; memcpy (&d, p + off * 8, 8); return d; }
+    default: { float f; memcpy (&f, p + off * 4, 4); return f; }
+    }
+}
+
+static void
+set_elem (MLMultiArray *a, NSInteger off, double v)
+{
+  guint8 *p = a.dataPointer;
+  switch (a.dataType)
+    {
+    case MLMultiArrayDataTypeFloat16: { guint16 h = ane_float_to_half ((float) v); memcpy (p + off * 2, &h, 2); break; }
+    case MLMultiArrayDataTypeInt32: { gint32 x = (gint32) v; memcpy (p + off * 4, &x, 4); break; }
+    case MLMultiArrayDataTypeDouble: memcpy (p + off * 8, &v, 8); break;
+    default: { float f = (float) v; memcpy (p + off * 4, &f, 4); break; }
+    }
+}
+
+static NSInteger
+offset_of (MLMultiArray *a, NSInteger i)
+{
+  NSInteger off = 0;
+  for (NSUInteger d = [a.shape count]; d-- > 0;)
+    {
+      NSInteger dim = [[a.shape objectAtIndex:d] integerValue];
+      off += (i % dim) * [[a.strides objectAtIndex:d] integerValue];
+      i /= dim;
+    }
+  return off;
+}
+
+- (id<MLFeatureProvider>)predict:(id<MLFeatureProvider>)input state:(MLState *)state error:(NSError **)error
+{
+  NSArray *names = [[input featureNames] allObjects];
+  NSMutableDictionary *out = [NSMutableDictionary dictionary];
+  double add = state != nil ? state.counter : 0;
+
+  predict_count++;
+  if (predict_failure != NULL)
+    {
+      take_failure (&predict_failure, error);
+      return nil;
+    }
+  for (NSUInteger k = 0; k < [names count]; k++)
+    {
+      NSString *name = [names objectAtIndex:k];
+      MLMultiArray *x = [[input featureValueForName:name] multiArrayValue];
+      MLMultiArray *y = [[[MLMultiArray alloc] initWithShape:x.shape
+                                                    dataType:output_type ? output_type : x.dataType
+                                                       error:error] autorelease];
+      if (y == nil)
+        return nil;
+      for (NSInteger i = 0; i < x.count; i++)
+        set_elem (y, offset_of (y, i), 2 * get_elem (x, offset_of (x, i)) + add);
+      [out setObject:[MLFeatureValue featureValueWithMultiArray:y]
+              forKey:[name isEqualToString:@"x"] ? @"y" : [name stringByAppendingString:@"_out"]];
+    }
+  if (state != nil)
+    state.counter = state.counter + 1;
+  return [[[MLDictionaryFeatureProvider alloc] initWithDictionary:out error:error] autorelease];
+}
+- (id<MLFeatureProvider>)predictionFromFeatures:(id<MLFeatureProvider>)input error:(NSError **)error
+{
+  return [self predict:input state:nil error:error];
+}
+- (id<MLFeatureProvider>)predictionFromFeatures:(id<MLFeatureProvider>)input usingState:(MLState *)state error:(NSError **)error
+{
+  return [self predict:input state:state error:error];
+}
+@end
