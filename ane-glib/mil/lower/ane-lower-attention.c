@@ -28,42 +28,9 @@
 
 /* --- small emitters -------------------------------------------------------- */
 
-/* Owns the "node_suffix" hint strings of one lowering. */
-typedef struct {
-  AneLowerCtx *ctx;
-  GPtrArray   *names;
-} Lw;
-
-static void
-lw_init (Lw          *w,
-         AneLowerCtx *ctx)
-{
-  w->ctx = ctx;
-  w->names = g_ptr_array_new_with_free_func (g_free);
-}
-
-static void
-lw_clear (Lw *w)
-{
-  g_clear_pointer (&w->names, g_ptr_array_unref);
-}
-
-/* The hint for an intermediate, or the node's own name for its result. */
-static const char *
-lw_hint (Lw         *w,
-         const char *suffix)
-{
-  char *s;
-
-  if (suffix == NULL)
-    return w->ctx->hint;
-  s = ane_lower_hint (w->ctx, suffix);
-  g_ptr_array_add (w->names, s);
-  return s;
-}
 
 static const char *
-emit_binary (Lw            *w,
+emit_binary (AneLowerNames            *w,
              const char    *type,
              const char    *suffix,
              const char    *x,
@@ -72,11 +39,11 @@ emit_binary (Lw            *w,
              const gint64  *shape,
              guint          rank)
 {
-  return ane_mil_op (w->ctx->b, type, lw_hint (w, suffix), dtype, shape, rank, "x", x, "y", y, NULL);
+  return ane_mil_op (w->ctx->b, type, ane_lower_names_hint (w, suffix), dtype, shape, rank, "x", x, "y", y, NULL);
 }
 
 static const char *
-emit_unary (Lw           *w,
+emit_unary (AneLowerNames           *w,
             const char   *type,
             const char   *suffix,
             const char   *x,
@@ -84,18 +51,18 @@ emit_unary (Lw           *w,
             const gint64 *shape,
             guint         rank)
 {
-  return ane_mil_op (w->ctx->b, type, lw_hint (w, suffix), dtype, shape, rank, "x", x, NULL);
+  return ane_mil_op (w->ctx->b, type, ane_lower_names_hint (w, suffix), dtype, shape, rank, "x", x, NULL);
 }
 
 static const char *
-emit_reshape (Lw           *w,
+emit_reshape (AneLowerNames           *w,
               const char   *suffix,
               const char   *x,
               AneDType      dtype,
               const gint64 *shape,
               guint         rank)
 {
-  const char *hint = lw_hint (w, suffix);
+  const char *hint = ane_lower_names_hint (w, suffix);
   g_autofree char *shape_hint = g_strdup_printf ("%s_shape", hint);
 
   return ane_mil_op (w->ctx->b, "reshape", hint, dtype, shape, rank,
@@ -103,14 +70,14 @@ emit_reshape (Lw           *w,
 }
 
 static const char *
-emit_cast (Lw           *w,
+emit_cast (AneLowerNames           *w,
            const char   *suffix,
            const char   *x,
            AneDType      to,
            const gint64 *shape,
            guint         rank)
 {
-  const char *hint = lw_hint (w, suffix);
+  const char *hint = ane_lower_names_hint (w, suffix);
   g_autofree char *dtype_hint = g_strdup_printf ("%s_dtype", hint);
 
   return ane_mil_op (w->ctx->b, "cast", hint, to, shape, rank,
@@ -120,7 +87,7 @@ emit_cast (Lw           *w,
 
 /* x[..., begin:end] along the last axis. */
 static const char *
-emit_slice_last (Lw           *w,
+emit_slice_last (AneLowerNames           *w,
                  const char   *suffix,
                  const char   *x,
                  AneDType      dtype,
@@ -129,7 +96,7 @@ emit_slice_last (Lw           *w,
                  gint64        begin,
                  gint64        end)
 {
-  const char *hint = lw_hint (w, suffix);
+  const char *hint = ane_lower_names_hint (w, suffix);
   g_autofree char *begin_hint = g_strdup_printf ("%s_begin", hint);
   g_autofree char *end_hint = g_strdup_printf ("%s_end", hint);
   gint64 b[ANE_MAX_RANK + 1], e[ANE_MAX_RANK + 1], out[ANE_MAX_RANK + 1];
@@ -151,7 +118,7 @@ emit_slice_last (Lw           *w,
 
 /* concat along the last axis; shape is the result's. */
 static const char *
-emit_concat_last (Lw           *w,
+emit_concat_last (AneLowerNames           *w,
                   const char   *suffix,
                   const char  **values,
                   guint         n,
@@ -159,7 +126,7 @@ emit_concat_last (Lw           *w,
                   const gint64 *shape,
                   guint         rank)
 {
-  const char *hint = lw_hint (w, suffix);
+  const char *hint = ane_lower_names_hint (w, suffix);
   g_autofree char *axis_hint = g_strdup_printf ("%s_axis", hint);
   AneMilOpCall *call = ane_mil_op_begin (w->ctx->b, "concat", hint);
   const char *out;
@@ -198,7 +165,7 @@ broadcast_shape (const gint64 *a,
  * weight; with L >= S key 0 is visible to every query, so no row is fully
  * masked by it. */
 static const char *
-causal_mask_const (Lw     *w,
+causal_mask_const (AneLowerNames     *w,
                    gint64  S,
                    gint64  L)
 {
@@ -208,7 +175,7 @@ causal_mask_const (Lw     *w,
   for (gint64 i = 0; i < S; i++)
     for (gint64 j = 0; j < L; j++)
       m[i * L + j] = j <= i + (L - S) ? 0.0 : -INFINITY;
-  return ane_mil_const_floats (w->ctx->b, lw_hint (w, "causal_mask"), w->ctx->compute, m, shape, 2);
+  return ane_mil_const_floats (w->ctx->b, ane_lower_names_hint (w, "causal_mask"), w->ctx->compute, m, shape, 2);
 }
 
 /* attention.
@@ -246,9 +213,9 @@ ane_lower_attention (AneLowerCtx *ctx,
   gboolean need_mask = causal && S > 1;
   gboolean bias_full_l = bias != NULL && bias->rank > 0 && bias->shape[bias->rank - 1] == L;
   const char *qv = ctx->in[0], *kv = ctx->in[1], *vv = ctx->in[2];
-  Lw w;
+  AneLowerNames w;
 
-  lw_init (&w, ctx);
+  ane_lower_names_init (&w, ctx);
 
   if (ctx->target >= ANE_MIL_IOS18 && G == 1 && softcap == 0.0 &&
       (bias == NULL || bias_full_l || need_mask))
@@ -259,7 +226,7 @@ ane_lower_attention (AneLowerCtx *ctx,
       /* 1/sqrt(D) given explicitly is the default too. */
       if (scale_attr != 0.0 && fabs (fold - 1.0) > 1e-12)
         qv = emit_binary (&w, "mul", "q_scaled", qv,
-                          ane_mil_const_float (ctx->b, lw_hint (&w, "q_scale"), dt, fold),
+                          ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "q_scale"), dt, fold),
                           dt, q->shape, q->rank);
       if (need_mask)
         {
@@ -278,7 +245,7 @@ ane_lower_attention (AneLowerCtx *ctx,
       ctx->out[0] = ane_mil_op (ctx->b, "scaled_dot_product_attention", ctx->hint,
                                 out->dtype, out->shape, out->rank,
                                 "query", qv, "key", kv, "value", vv, "attn_mask", mask, NULL);
-      lw_clear (&w);
+      ane_lower_names_clear (&w);
       return TRUE;
     }
 
@@ -291,7 +258,7 @@ ane_lower_attention (AneLowerCtx *ctx,
 
     if (c != 1.0)
       qv = emit_binary (&w, "mul", "q_scaled", qv,
-                        ane_mil_const_float (ctx->b, lw_hint (&w, "q_scale"), dt, c),
+                        ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "q_scale"), dt, c),
                         dt, q->shape, q->rank);
     if (view5)
       {
@@ -311,16 +278,16 @@ ane_lower_attention (AneLowerCtx *ctx,
         os[0] = B; os[1] = H; os[2] = S; os[3] = Dv;
       }
 
-    s = ane_mil_op (ctx->b, "matmul", lw_hint (&w, "scores"), dt, ss, r,
+    s = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, "scores"), dt, ss, r,
                     "x", qv, "y", kv,
-                    "transpose_x", ane_mil_const_bool (ctx->b, lw_hint (&w, "transpose_x"), FALSE),
-                    "transpose_y", ane_mil_const_bool (ctx->b, lw_hint (&w, "transpose_y"), TRUE),
+                    "transpose_x", ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_x"), FALSE),
+                    "transpose_y", ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_y"), TRUE),
                     NULL);
     if (softcap > 0.0)
       {
         s = emit_unary (&w, "tanh", "scores_tanh", s, dt, ss, r);
         s = emit_binary (&w, "mul", "scores_capped", s,
-                         ane_mil_const_float (ctx->b, lw_hint (&w, "softcap"), dt, softcap),
+                         ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "softcap"), dt, softcap),
                          dt, ss, r);
       }
     if (bias != NULL)
@@ -340,18 +307,18 @@ ane_lower_attention (AneLowerCtx *ctx,
       }
     if (need_mask)
       s = emit_binary (&w, "add", "scores_masked", s, causal_mask_const (&w, S, L), dt, ss, r);
-    p = ane_mil_op (ctx->b, "softmax", lw_hint (&w, "weights"), dt, ss, r,
-                    "x", s, "axis", ane_mil_const_int (ctx->b, lw_hint (&w, "axis"), -1), NULL);
-    o = ane_mil_op (ctx->b, "matmul", lw_hint (&w, view5 ? "context" : NULL), dt, os, r,
+    p = ane_mil_op (ctx->b, "softmax", ane_lower_names_hint (&w, "weights"), dt, ss, r,
+                    "x", s, "axis", ane_mil_const_int (ctx->b, ane_lower_names_hint (&w, "axis"), -1), NULL);
+    o = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, view5 ? "context" : NULL), dt, os, r,
                     "x", p, "y", vv,
-                    "transpose_x", ane_mil_const_bool (ctx->b, lw_hint (&w, "transpose_x"), FALSE),
-                    "transpose_y", ane_mil_const_bool (ctx->b, lw_hint (&w, "transpose_y"), FALSE),
+                    "transpose_x", ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_x"), FALSE),
+                    "transpose_y", ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_y"), FALSE),
                     NULL);
     if (view5)
       o = emit_reshape (&w, NULL, o, dt, out->shape, out->rank);
     ctx->out[0] = o;
   }
-  lw_clear (&w);
+  ane_lower_names_clear (&w);
   return TRUE;
 }
 
@@ -361,7 +328,7 @@ ane_lower_attention (AneLowerCtx *ctx,
  * a sin + b cos), where a, b are [..., P] and cos, sin broadcast to them.
  * Returns o1, o2 through the array. */
 static void
-rotate (Lw           *w,
+rotate (AneLowerNames           *w,
         const char   *a,
         const char   *b,
         const char   *cos_t,
@@ -384,7 +351,7 @@ rotate (Lw           *w,
  * (2i, 2i+1) via the view [B, H, S, n/2, 2]; cos_t, sin_t broadcast to
  * [B, H, S, n/2, 1]. Features past n pass through (concat). */
 static const char *
-rotate_interleaved (Lw            *w,
+rotate_interleaved (AneLowerNames            *w,
                     const char    *x,
                     const AneSpec *xs,
                     gint64         n,
@@ -442,7 +409,7 @@ ane_lower_rope (AneLowerCtx *ctx,
   gint64 pos_shape[3] = { S, 1, 1 }, inv_shape[2], tab[3];
   guint tab_rank = neox ? 2 : 3;
   const char *pos, *freq, *ang, *cos_t, *sin_t;
-  Lw w;
+  AneLowerNames w;
 
   if (n == 0)
     n = D;
@@ -456,11 +423,11 @@ ane_lower_rope (AneLowerCtx *ctx,
   tab[1] = half;
   tab[2] = 1;
 
-  lw_init (&w, ctx);
+  ane_lower_names_init (&w, ctx);
   pos = emit_reshape (&w, "positions_col", ctx->in[1], ps.dtype, pos_shape, tab_rank);
   if (ps.dtype != ANE_DTYPE_FLOAT32)
     pos = emit_cast (&w, "positions_f32", pos, ANE_DTYPE_FLOAT32, pos_shape, tab_rank);
-  freq = ane_mil_const_floats (ctx->b, lw_hint (&w, "inv_freq"), ANE_DTYPE_FLOAT32, inv, inv_shape,
+  freq = ane_mil_const_floats (ctx->b, ane_lower_names_hint (&w, "inv_freq"), ANE_DTYPE_FLOAT32, inv, inv_shape,
                                tab_rank - 1);
   ang = emit_binary (&w, "mul", "angles", pos, freq, ANE_DTYPE_FLOAT32, tab, tab_rank);
   cos_t = emit_unary (&w, "cos", "cos_f32", ang, ANE_DTYPE_FLOAT32, tab, tab_rank);
@@ -486,7 +453,7 @@ ane_lower_rope (AneLowerCtx *ctx,
     }
   else
     ctx->out[0] = rotate_interleaved (&w, ctx->in[0], xs, n, cos_t, sin_t);
-  lw_clear (&w);
+  ane_lower_names_clear (&w);
   return TRUE;
 }
 
@@ -506,7 +473,7 @@ ane_lower_axial_rope_2d (AneLowerCtx *ctx,
   g_autofree double *c = g_new (double, MAX (N * half, 1));
   g_autofree double *s = g_new (double, MAX (N * half, 1));
   const char *cos_t, *sin_t;
-  Lw w;
+  AneLowerNames w;
 
   for (gint64 t = 0; t < N; t++)
     {
@@ -521,10 +488,10 @@ ane_lower_axial_rope_2d (AneLowerCtx *ctx,
           s[t * half + j] = sin (angle);
         }
     }
-  lw_init (&w, ctx);
-  cos_t = ane_mil_const_floats (ctx->b, lw_hint (&w, "cos"), ctx->compute, c, tab, 3);
-  sin_t = ane_mil_const_floats (ctx->b, lw_hint (&w, "sin"), ctx->compute, s, tab, 3);
+  ane_lower_names_init (&w, ctx);
+  cos_t = ane_mil_const_floats (ctx->b, ane_lower_names_hint (&w, "cos"), ctx->compute, c, tab, 3);
+  sin_t = ane_mil_const_floats (ctx->b, ane_lower_names_hint (&w, "sin"), ctx->compute, s, tab, 3);
   ctx->out[0] = rotate_interleaved (&w, ctx->in[0], xs, D, cos_t, sin_t);
-  lw_clear (&w);
+  ane_lower_names_clear (&w);
   return TRUE;
 }

@@ -34,39 +34,6 @@
 
 /* --- small emitters -------------------------------------------------------- */
 
-/* Owns the "node_suffix" hint strings of one lowering. */
-typedef struct {
-  AneLowerCtx *ctx;
-  GPtrArray   *names;
-} Lw;
-
-static void
-lw_init (Lw          *w,
-         AneLowerCtx *ctx)
-{
-  w->ctx = ctx;
-  w->names = g_ptr_array_new_with_free_func (g_free);
-}
-
-static void
-lw_clear (Lw *w)
-{
-  g_clear_pointer (&w->names, g_ptr_array_unref);
-}
-
-/* The hint for an intermediate, or the node's own name for its result. */
-static const char *
-lw_hint (Lw         *w,
-         const char *suffix)
-{
-  char *s;
-
-  if (suffix == NULL)
-    return w->ctx->hint;
-  s = ane_lower_hint (w->ctx, suffix);
-  g_ptr_array_add (w->names, s);
-  return s;
-}
 
 /* TRUE if input `slot` is present and lowered to a MIL const. */
 static gboolean
@@ -90,26 +57,26 @@ input_is_const (AneLowerCtx *ctx,
 }
 
 static const char *
-emit_binary (Lw          *w,
+emit_binary (AneLowerNames          *w,
              const char  *type,
              const char  *suffix,
              const char  *x,
              const char  *y,
              const AneSpec *out)
 {
-  return ane_mil_op (w->ctx->b, type, lw_hint (w, suffix), out->dtype, out->shape, out->rank,
+  return ane_mil_op (w->ctx->b, type, ane_lower_names_hint (w, suffix), out->dtype, out->shape, out->rank,
                      "x", x, "y", y, NULL);
 }
 
 static const char *
-emit_reshape (Lw           *w,
+emit_reshape (AneLowerNames           *w,
               const char   *suffix,
               const char   *x,
               AneDType      dtype,
               const gint64 *shape,
               guint         rank)
 {
-  const char *hint = lw_hint (w, suffix);
+  const char *hint = ane_lower_names_hint (w, suffix);
   g_autofree char *shape_hint = g_strdup_printf ("%s_shape", hint);
 
   return ane_mil_op (w->ctx->b, "reshape", hint, dtype, shape, rank,
@@ -119,7 +86,7 @@ emit_reshape (Lw           *w,
 /* A per-channel vector [C] as [C, 1, ..., 1] so it broadcasts along axis 1 of
  * a rank-`rank` tensor [N, C, ...]; unchanged when rank == 2. */
 static const char *
-channel_view (Lw         *w,
+channel_view (AneLowerNames         *w,
               const char *suffix,
               const char *v,
               gint64      channels,
@@ -138,7 +105,7 @@ channel_view (Lw         *w,
 /* y * gamma + beta with gamma, beta already shaped to broadcast; either may be
  * NULL. The last op emitted gets `last_suffix` (NULL: the node's name). */
 static const char *
-emit_affine (Lw            *w,
+emit_affine (AneLowerNames            *w,
              const char    *y,
              const char    *gamma,
              const char    *beta,
@@ -153,18 +120,18 @@ emit_affine (Lw            *w,
 }
 
 static const char *
-eps_const (Lw     *w,
+eps_const (AneLowerNames     *w,
            double  eps)
 {
-  return ane_mil_const_float (w->ctx->b, lw_hint (w, "epsilon"), w->ctx->compute, eps);
+  return ane_mil_const_float (w->ctx->b, ane_lower_names_hint (w, "epsilon"), w->ctx->compute, eps);
 }
 
 static const char *
-axes_const (Lw           *w,
+axes_const (AneLowerNames           *w,
             const gint64 *axes,
             guint         n)
 {
-  return ane_mil_const_ints (w->ctx->b, lw_hint (w, "axes"), axes, n);
+  return ane_mil_const_ints (w->ctx->b, ane_lower_names_hint (w, "axes"), axes, n);
 }
 
 /* --- softmax --------------------------------------------------------------- */
@@ -190,7 +157,7 @@ ane_lower_softmax (AneLowerCtx *ctx,
  * the others applied after (gamma, beta: the MIL values already shaped to
  * broadcast against x, or NULL). */
 static const char *
-emit_layer_norm (Lw            *w,
+emit_layer_norm (AneLowerNames            *w,
                  const char    *x,
                  const AneSpec *spec,
                  const gint64  *axes,
@@ -210,7 +177,7 @@ emit_layer_norm (Lw            *w,
   gboolean last = after_gamma == NULL && after_beta == NULL;
   const char *y;
 
-  y = ane_mil_op (w->ctx->b, "layer_norm", lw_hint (w, last ? last_suffix : "normalized"),
+  y = ane_mil_op (w->ctx->b, "layer_norm", ane_lower_names_hint (w, last ? last_suffix : "normalized"),
                   spec->dtype, spec->shape, spec->rank,
                   "x", x,
                   "axes", axes_const (w, axes, n_axes),
@@ -234,18 +201,18 @@ ane_lower_layer_norm (AneLowerCtx *ctx,
   const AneSpec *out = &ctx->out_spec[0];
   gsize n;
   gint64 axes[ANE_MAX_RANK];
-  Lw w;
+  AneLowerNames w;
 
   ane_attrs_ints (ctx->node->attrs, "axes", &n);
   /* The shape rule made sure `axes` names exactly the last n axes. */
   for (gsize i = 0; i < n; i++)
     axes[i] = (gint64) (out->rank - n + i);
-  lw_init (&w, ctx);
+  ane_lower_names_init (&w, ctx);
   ctx->out[0] = emit_layer_norm (&w, ctx->in[0], out, axes, (guint) n,
                                  ctx->in[1], input_is_const (ctx, 1),
                                  ctx->in[2], input_is_const (ctx, 2),
                                  ane_attrs_double (ctx->node->attrs, "eps"), NULL);
-  lw_clear (&w);
+  ane_lower_names_clear (&w);
   return TRUE;
 }
 
@@ -292,25 +259,25 @@ ane_lower_rms_norm (AneLowerCtx *ctx,
   const char *keep, *x = ctx->in[0], *weight = ctx->in[1];
   const char *sq, *ms, *r, *y;
   AneSpec row = *out;
-  Lw w;
+  AneLowerNames w;
 
-  lw_init (&w, ctx);
+  ane_lower_names_init (&w, ctx);
   row.shape[row.rank - 1] = 1;
-  keep = ane_mil_const_bool (ctx->b, lw_hint (&w, "keep_dims"), TRUE);
+  keep = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "keep_dims"), TRUE);
 
   if (dt == ANE_DTYPE_FLOAT16)
     {
       const char *a, *m, *u, *t;
 
-      a = ane_mil_op (ctx->b, "abs", lw_hint (&w, "abs"), dt, out->shape, out->rank, "x", x, NULL);
-      m = ane_mil_op (ctx->b, "reduce_max", lw_hint (&w, "row_max"), dt, row.shape, row.rank,
+      a = ane_mil_op (ctx->b, "abs", ane_lower_names_hint (&w, "abs"), dt, out->shape, out->rank, "x", x, NULL);
+      m = ane_mil_op (ctx->b, "reduce_max", ane_lower_names_hint (&w, "row_max"), dt, row.shape, row.rank,
                       "x", a, "axes", axes_const (&w, &last_axis, 1), "keep_dims", keep, NULL);
       m = emit_binary (&w, "maximum", "row_scale", m,
-                       ane_mil_const_float (ctx->b, lw_hint (&w, "scale_floor"), dt, rms_scale_floor (eps)),
+                       ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "scale_floor"), dt, rms_scale_floor (eps)),
                        &row);
       u = emit_binary (&w, "real_div", "scaled", x, m, out);
       sq = emit_binary (&w, "mul", "square", u, u, out);
-      ms = ane_mil_op (ctx->b, "reduce_mean", lw_hint (&w, "mean_square"), dt, row.shape, row.rank,
+      ms = ane_mil_op (ctx->b, "reduce_mean", ane_lower_names_hint (&w, "mean_square"), dt, row.shape, row.rank,
                        "x", sq, "axes", axes_const (&w, &last_axis, 1), "keep_dims", keep, NULL);
       t = ms;
       if (eps != 0.0)
@@ -319,30 +286,30 @@ ane_lower_rms_norm (AneLowerCtx *ctx,
           const char *k, *e;
 
           k = emit_binary (&w, "real_div", "floor_over_m",
-                           ane_mil_const_float (ctx->b, lw_hint (&w, "floor"), dt, c), m, &row);
+                           ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "floor"), dt, c), m, &row);
           e = emit_binary (&w, "mul", "eps_k", k,
-                           ane_mil_const_float (ctx->b, lw_hint (&w, "eps_over_floor2"), dt, eps / (c * c)),
+                           ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "eps_over_floor2"), dt, eps / (c * c)),
                            &row);
           e = emit_binary (&w, "mul", "eps_over_m2", e, k, &row);
           t = emit_binary (&w, "add", "mean_square_eps", ms, e, &row);
         }
-      r = ane_mil_op (ctx->b, "rsqrt", lw_hint (&w, "inv_rms"), dt, row.shape, row.rank,
+      r = ane_mil_op (ctx->b, "rsqrt", ane_lower_names_hint (&w, "inv_rms"), dt, row.shape, row.rank,
                       "x", t, "epsilon", eps_const (&w, 0.0), NULL);
       x = u;
     }
   else
     {
       sq = emit_binary (&w, "mul", "square", x, x, out);
-      ms = ane_mil_op (ctx->b, "reduce_mean", lw_hint (&w, "mean_square"), dt, row.shape, row.rank,
+      ms = ane_mil_op (ctx->b, "reduce_mean", ane_lower_names_hint (&w, "mean_square"), dt, row.shape, row.rank,
                        "x", sq, "axes", axes_const (&w, &last_axis, 1), "keep_dims", keep, NULL);
-      r = ane_mil_op (ctx->b, "rsqrt", lw_hint (&w, "inv_rms"), dt, row.shape, row.rank,
+      r = ane_mil_op (ctx->b, "rsqrt", ane_lower_names_hint (&w, "inv_rms"), dt, row.shape, row.rank,
                       "x", ms, "epsilon", eps_const (&w, eps), NULL);
     }
   y = emit_binary (&w, "mul", weight ? "normalized" : NULL, x, r, out);
   if (weight != NULL)
     y = emit_binary (&w, "mul", NULL, y, weight, out);
   ctx->out[0] = y;
-  lw_clear (&w);
+  ane_lower_names_clear (&w);
   return TRUE;
 }
 
@@ -364,7 +331,7 @@ ane_lower_group_norm (AneLowerCtx *ctx,
   AneSpec gs = { 0 };
   const char *y, *gamma, *beta;
   gboolean affine = ctx->in[1] != NULL || ctx->in[2] != NULL;
-  Lw w;
+  AneLowerNames w;
 
   for (guint i = 2; i < out->rank; i++)
     per_group *= out->shape[i];
@@ -374,7 +341,7 @@ ane_lower_group_norm (AneLowerCtx *ctx,
   gs.dtype = out->dtype;
   ane_spec_set_shape (&gs, grouped, 3);
 
-  lw_init (&w, ctx);
+  ane_lower_names_init (&w, ctx);
   y = emit_reshape (&w, "grouped", ctx->in[0], out->dtype, grouped, 3);
   y = emit_layer_norm (&w, y, &gs, &last_axis, 1, NULL, FALSE, NULL, FALSE,
                        ane_attrs_double (ctx->node->attrs, "eps"), "normalized");
@@ -382,7 +349,7 @@ ane_lower_group_norm (AneLowerCtx *ctx,
   gamma = ctx->in[1] ? channel_view (&w, "gamma_view", ctx->in[1], channels, out->rank) : NULL;
   beta = ctx->in[2] ? channel_view (&w, "beta_view", ctx->in[2], channels, out->rank) : NULL;
   ctx->out[0] = emit_affine (&w, y, gamma, beta, out, NULL);
-  lw_clear (&w);
+  ane_lower_names_clear (&w);
   return TRUE;
 }
 
@@ -401,9 +368,9 @@ ane_lower_layer_norm_2d (AneLowerCtx *ctx,
   gboolean fold_gamma = ctx->in[1] != NULL && gamma_const;
   gboolean fold_beta = ctx->in[2] != NULL && beta_const && fold_gamma;
   const char *gamma = ctx->in[1], *beta = ctx->in[2];
-  Lw w;
+  AneLowerNames w;
 
-  lw_init (&w, ctx);
+  ane_lower_names_init (&w, ctx);
   /* Parameters applied after the op broadcast along axis 1. */
   if (gamma != NULL && !fold_gamma)
     gamma = channel_view (&w, "gamma_view", gamma, out->shape[1], out->rank);
@@ -412,7 +379,7 @@ ane_lower_layer_norm_2d (AneLowerCtx *ctx,
   ctx->out[0] = emit_layer_norm (&w, ctx->in[0], out, &channel_axis, 1,
                                  gamma, fold_gamma, beta, fold_beta,
                                  ane_attrs_double (ctx->node->attrs, "eps"), NULL);
-  lw_clear (&w);
+  ane_lower_names_clear (&w);
   return TRUE;
 }
 
@@ -433,9 +400,9 @@ ane_lower_batch_norm (AneLowerCtx *ctx,
   gboolean all_const = input_is_const (ctx, 1) && input_is_const (ctx, 2) &&
                        (ctx->in[3] == NULL || input_is_const (ctx, 3)) &&
                        (ctx->in[4] == NULL || input_is_const (ctx, 4));
-  Lw w;
+  AneLowerNames w;
 
-  lw_init (&w, ctx);
+  ane_lower_names_init (&w, ctx);
   if (all_const)
     {
       gboolean native_rank = out->rank >= 3 && out->rank <= 5;
@@ -452,7 +419,7 @@ ane_lower_batch_norm (AneLowerCtx *ctx,
           view.shape[2] = spatial;
           x = emit_reshape (&w, "flat", x, out->dtype, view.shape, view.rank);
         }
-      x = ane_mil_op (ctx->b, "batch_norm", lw_hint (&w, native_rank ? NULL : "normalized"),
+      x = ane_mil_op (ctx->b, "batch_norm", ane_lower_names_hint (&w, native_rank ? NULL : "normalized"),
                       out->dtype, view.shape, view.rank,
                       "x", x, "mean", ctx->in[1], "variance", ctx->in[2],
                       "gamma", ctx->in[3], "beta", ctx->in[4],
@@ -468,7 +435,7 @@ ane_lower_batch_norm (AneLowerCtx *ctx,
 
       vec.dtype = out->dtype;
       ane_spec_set_shape (&vec, &channels, 1);
-      scale = ane_mil_op (ctx->b, "rsqrt", lw_hint (&w, "inv_std"), vec.dtype, vec.shape, vec.rank,
+      scale = ane_mil_op (ctx->b, "rsqrt", ane_lower_names_hint (&w, "inv_std"), vec.dtype, vec.shape, vec.rank,
                           "x", ctx->in[2], "epsilon", eps_const (&w, eps), NULL);
       if (ctx->in[3] != NULL)
         scale = emit_binary (&w, "mul", "scale", scale, ctx->in[3], &vec);
@@ -478,6 +445,6 @@ ane_lower_batch_norm (AneLowerCtx *ctx,
       y = emit_binary (&w, "sub", "centered", ctx->in[0], mean, out);
       ctx->out[0] = emit_affine (&w, y, scale, beta, out, NULL);
     }
-  lw_clear (&w);
+  ane_lower_names_clear (&w);
   return TRUE;
 }

@@ -44,6 +44,20 @@ AneSpec     ane_lower_in_spec      (AneLowerCtx   *ctx,
 /* "node/suffix" names for the intermediate ops of a node. */
 char       *ane_lower_hint         (AneLowerCtx   *ctx,
                                     const char    *suffix);
+/* The "node_suffix" names of one lowering's intermediates, freed together
+ * (ane_lower_hint's strings, without a g_autofree per call). */
+typedef struct {
+  AneLowerCtx *ctx;
+  GPtrArray   *names;
+} AneLowerNames;
+
+void        ane_lower_names_init   (AneLowerNames *w,
+                                    AneLowerCtx   *ctx);
+void        ane_lower_names_clear  (AneLowerNames *w);
+/* The hint for an intermediate, or the node's own name for its result (NULL suffix). */
+const char *ane_lower_names_hint   (AneLowerNames *w,
+                                    const char    *suffix);
+
 /* An error naming the node, the op and the target. */
 gboolean    ane_lower_unsupported  (AneLowerCtx   *ctx,
                                     GError       **error,

@@ -42,6 +42,33 @@ ane_lower_hint (AneLowerCtx *ctx,
   return g_strdup_printf ("%s_%s", ctx->hint, suffix);
 }
 
+void
+ane_lower_names_init (AneLowerNames *w,
+                      AneLowerCtx   *ctx)
+{
+  w->ctx = ctx;
+  w->names = g_ptr_array_new_with_free_func (g_free);
+}
+
+void
+ane_lower_names_clear (AneLowerNames *w)
+{
+  g_clear_pointer (&w->names, g_ptr_array_unref);
+}
+
+const char *
+ane_lower_names_hint (AneLowerNames *w,
+                      const char    *suffix)
+{
+  char *s;
+
+  if (suffix == NULL)
+    return w->ctx->hint;
+  s = ane_lower_hint (w->ctx, suffix);
+  g_ptr_array_add (w->names, s);
+  return s;
+}
+
 gboolean
 ane_lower_unsupported (AneLowerCtx *ctx,
                        GError     **error,

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ane-reference-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
@@ -991,11 +992,8 @@ ane_cpu_unravel (gsize         index,
                  guint         rank,
                  gint64       *coords)
 {
-  for (guint i = rank; i-- > 0;)
-    {
-      coords[i] = shape[i] ? (gint64) (index % (gsize) shape[i]) : 0;
-      index = shape[i] ? index / (gsize) shape[i] : 0;
-    }
+  /* the reference evaluator's, which has exactly this job */
+  ane_ref_unravel (index, shape, rank, coords);
 }
 
 gsize
