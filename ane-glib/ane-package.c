@@ -347,9 +347,7 @@ ane_package_new_from_graph (AneGraph      *graph,
   g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* macOS 12..15 run the programs of iOS 15..18. */
-  mil_target = (AneMilTarget) (target >= ANE_TARGET_MACOS12 ? target - ANE_TARGET_MACOS12
-                                                            : target - ANE_TARGET_IOS15);
+  mil_target = ane_target_to_mil (target);
   program = ane_lower_graph_full (graph, mil_target,
                                   precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
                                   &blobs, &weight_size, &weight_notes, error);

@@ -537,7 +537,6 @@ typedef struct {
   gsize     len;        /* bytes waiting in buf */
   gboolean  failed;
   float    *f32;        /* conversion scratch, CHUNK_ELEMENTS each, made on demand */
-  double   *f64;
 } BlobStream;
 
 static gboolean
@@ -806,7 +805,6 @@ stream_clear (BlobStream *s)
   g_clear_pointer (&s->path, g_free);
   g_clear_pointer (&s->buf, g_free);
   g_clear_pointer (&s->f32, g_free);
-  g_clear_pointer (&s->f64, g_free);
 }
 
 /* Pads to the next 64-byte boundary and writes the metadata record of a

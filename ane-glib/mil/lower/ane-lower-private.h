@@ -35,6 +35,9 @@ struct _AneLowerCtx {
   GHashTable      *block_weights;              /* source node -> MIL value of its dense weight */
 };
 
+/* The MIL target of a public deployment target. */
+AneMilTarget ane_target_to_mil     (AneTarget      target);
+
 /* The dtype a value of IR dtype has inside the program. */
 AneDType    ane_lower_dtype        (AneLowerCtx   *ctx,
                                     AneDType       ir_dtype);

@@ -14,6 +14,19 @@
 
 #include "mil/lower/ane-lower-private.h"
 
+/* macOS 12..15 run the programs of iOS 15..18. */
+AneMilTarget
+ane_target_to_mil (AneTarget target)
+{
+  switch (target)
+    {
+    case ANE_TARGET_IOS15: case ANE_TARGET_MACOS12: return ANE_MIL_IOS15;
+    case ANE_TARGET_IOS16: case ANE_TARGET_MACOS13: return ANE_MIL_IOS16;
+    case ANE_TARGET_IOS17: case ANE_TARGET_MACOS14: return ANE_MIL_IOS17;
+    default:                                        return ANE_MIL_IOS18;
+    }
+}
+
 AneDType
 ane_lower_dtype (AneLowerCtx *ctx,
                  AneDType     ir_dtype)

@@ -29,23 +29,7 @@ struct _AneCpuBackend
   gpointer       blob_data;
   GDestroyNotify blob_data_free;
   AneCpuPlan    *plan;
-  /* graph interface dtypes per output (a lowered program's outputs already
-   * carry them; kept for programs from packages too) */
 };
-
-AneMilTarget ane_target_to_mil (AneTarget target);
-
-AneMilTarget
-ane_target_to_mil (AneTarget target)
-{
-  switch (target)
-    {
-    case ANE_TARGET_IOS15: case ANE_TARGET_MACOS12: return ANE_MIL_IOS15;
-    case ANE_TARGET_IOS16: case ANE_TARGET_MACOS13: return ANE_MIL_IOS16;
-    case ANE_TARGET_IOS17: case ANE_TARGET_MACOS14: return ANE_MIL_IOS17;
-    default:                                        return ANE_MIL_IOS18;
-    }
-}
 
 void
 ane_cpu_backend_free (AneCpuBackend *backend)
