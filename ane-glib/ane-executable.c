@@ -445,7 +445,6 @@ ane_executable_set_param (AneExecutable  *self,
                           GError        **error)
 {
   const AneNode *node;
-  AneSpec spec;
 
   g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -463,15 +462,8 @@ ane_executable_set_param (AneExecutable  *self,
       g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "set_param: no param named '%s'", name);
       return FALSE;
     }
-  ane_tensor_get_spec (value, &spec);
-  if (!ane_tensor_has_data (value) || !ane_spec_equal (&spec, &node->outputs[0]))
-    {
-      char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
-      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "set_param: param '%s' is %s, the value is %s%s",
-                   name, ane_spec_format (&node->outputs[0], a), ane_spec_format (&spec, b),
-                   ane_tensor_has_data (value) ? "" : " without data");
-      return FALSE;
-    }
+  if (!ane_tensor_check_spec (value, &node->outputs[0], error, "set_param: param '%s'", name))
+    return FALSE;
   g_mutex_lock (&self->lock);
   g_hash_table_replace (self->params, g_strdup (name), ane_tensor_rename (value, name));
   /* The prepared program holds decoded weights: prepare it again before the
@@ -541,7 +533,6 @@ match_inputs (AneExecutable  *self,
     {
       const char *name;
       const AneNode *node;
-      AneSpec spec;
 
       g_return_val_if_fail (ANE_IS_TENSOR (inputs[i]), NULL);
       name = ane_tensor_get_name (inputs[i]);
@@ -556,15 +547,8 @@ match_inputs (AneExecutable  *self,
           g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "run: input '%s' given twice", name);
           return NULL;
         }
-      ane_tensor_get_spec (inputs[i], &spec);
-      if (!ane_tensor_has_data (inputs[i]) || !ane_spec_equal (&spec, &node->outputs[0]))
-        {
-          char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
-          g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "run: input '%s' must be %s, got %s%s",
-                       name, ane_spec_format (&node->outputs[0], a), ane_spec_format (&spec, b),
-                       ane_tensor_has_data (inputs[i]) ? "" : " without data");
-          return NULL;
-        }
+      if (!ane_tensor_check_spec (inputs[i], &node->outputs[0], error, "run: input '%s'", name))
+        return NULL;
       g_hash_table_insert (by_name, (gpointer) name, inputs[i]);
     }
   for (guint i = 0; i < declared->len; i++)
@@ -856,7 +840,7 @@ ane_executable_set_state (AneExecutable  *self,
                           AneTensor      *value,
                           GError        **error)
 {
-  AneSpec want, spec;
+  AneSpec want;
 
   g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -864,14 +848,8 @@ ane_executable_set_state (AneExecutable  *self,
 
   if (!find_state (self, name, &want, error))
     return FALSE;
-  ane_tensor_get_spec (value, &spec);
-  if (!ane_tensor_has_data (value) || !ane_spec_equal (&spec, &want))
-    {
-      char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
-      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "set_state: state '%s' is %s, the value is %s",
-                   name, ane_spec_format (&want, a), ane_spec_format (&spec, b));
-      return FALSE;
-    }
+  if (!ane_tensor_check_spec (value, &want, error, "set_state: state '%s'", name))
+    return FALSE;
   g_mutex_lock (&self->lock);
   g_hash_table_replace (self->states, g_strdup (name), ane_tensor_rename (value, name));
   g_mutex_unlock (&self->lock);

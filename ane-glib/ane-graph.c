@@ -410,20 +410,8 @@ ane_graph_add_source (AneGraph      *self,
   what = g_strdup_printf ("%s '%s'", op->name, name);
   if (!ane_spec_check (spec, what, error))
     return NULL;
-  if (value != NULL)
-    {
-      AneSpec vspec;
-
-      ane_tensor_get_spec (value, &vspec);
-      if (!ane_tensor_has_data (value) || !ane_spec_equal (&vspec, spec))
-        {
-          char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
-          g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "%s: value %s does not match %s%s",
-                       what, ane_spec_format (&vspec, a), ane_spec_format (spec, b),
-                       ane_tensor_has_data (value) ? "" : " (it has no data)");
-          return NULL;
-        }
-    }
+  if (value != NULL && !ane_tensor_check_spec (value, spec, error, "%s", what))
+    return NULL;
   complete = ane_op_attrs_complete (op, name, sunk, error);
   if (complete == NULL)
     return NULL;
@@ -980,7 +968,6 @@ ane_graph_bind_param (AneGraph    *self,
                       GError     **error)
 {
   AneNode *node;
-  AneSpec spec;
 
   g_return_val_if_fail (ANE_IS_GRAPH (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -992,16 +979,8 @@ ane_graph_bind_param (AneGraph    *self,
       g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "bind_param: no param named '%s'", name);
       return FALSE;
     }
-  ane_tensor_get_spec (value, &spec);
-  if (!ane_tensor_has_data (value) || !ane_spec_equal (&spec, &node->outputs[0]))
-    {
-      char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
-      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
-                   "bind_param: param '%s' is %s, the value is %s%s", name,
-                   ane_spec_format (&node->outputs[0], a), ane_spec_format (&spec, b),
-                   ane_tensor_has_data (value) ? "" : " without data");
-      return FALSE;
-    }
+  if (!ane_tensor_check_spec (value, &node->outputs[0], error, "bind_param: param '%s'", name))
+    return FALSE;
   g_clear_object (&node->value);
   node->value = ane_tensor_rename (value, name);
   return TRUE;

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "ane-graph-private.h"
@@ -410,6 +411,28 @@ ane_tensor_get_spec (AneTensor *self,
                      AneSpec   *spec)
 {
   *spec = self->spec;
+}
+
+gboolean
+ane_tensor_check_spec (AneTensor      *value,
+                       const AneSpec  *want,
+                       GError        **error,
+                       const char     *format,
+                       ...)
+{
+  char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
+  g_autofree char *what = NULL;
+  va_list args;
+
+  if (ane_tensor_has_data (value) && ane_spec_equal (&value->spec, want))
+    return TRUE;
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "%s is %s, the value is %s%s",
+               what, ane_spec_format (want, a), ane_spec_format (&value->spec, b),
+               ane_tensor_has_data (value) ? "" : " without data");
+  return FALSE;
 }
 
 /**
