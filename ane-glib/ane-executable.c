@@ -44,6 +44,7 @@ struct _AneExecutable
 
   AneTarget      target;      /* what the MIL backends lower for */
   AnePrecision   precision;
+  AneComputeUnits compute_units;
   gboolean       debug_nonfinite;
   AneCpuBackend *cpu;         /* the prepared program (CPU backend) */
   AnePackage    *package;     /* runs a package's program instead of a graph */
@@ -258,6 +259,24 @@ ane_executable_set_precision (AneExecutable *self,
 {
   g_return_if_fail (ANE_IS_EXECUTABLE (self));
   self->precision = precision;
+}
+
+/**
+ * ane_executable_set_compute_units:
+ * @self: an executable, not yet compiled
+ * @units: the devices CoreML may use
+ *
+ * Sets which devices the CoreML backend lets CoreML.framework plan the
+ * program's operations on; the default is %ANE_COMPUTE_UNITS_ALL. Other
+ * backends ignore it. Takes effect at the next compile.
+ */
+void
+ane_executable_set_compute_units (AneExecutable   *self,
+                                  AneComputeUnits  units)
+{
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  g_return_if_fail (units <= ANE_COMPUTE_UNITS_CPU_AND_NE);
+  self->compute_units = units;
 }
 
 /**

@@ -43,6 +43,9 @@ ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_precision (AneExecutable *self,
                                              AnePrecision   precision);
 ANE_AVAILABLE_IN_ALL
+void           ane_executable_set_compute_units (AneExecutable   *self,
+                                                 AneComputeUnits  units);
+ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_debug_nonfinite (AneExecutable *self,
                                                    gboolean       enabled);
 ANE_AVAILABLE_IN_ALL

@@ -160,6 +160,24 @@ typedef enum {
 } AneBackend;
 
 /**
+ * AneComputeUnits:
+ * @ANE_COMPUTE_UNITS_ALL: CPU, GPU and Neural Engine (`MLComputeUnitsAll`), CoreML decides per op
+ * @ANE_COMPUTE_UNITS_CPU_ONLY: the CPU only (`MLComputeUnitsCPUOnly`)
+ * @ANE_COMPUTE_UNITS_CPU_AND_GPU: CPU and GPU (`MLComputeUnitsCPUAndGPU`)
+ * @ANE_COMPUTE_UNITS_CPU_AND_NE: CPU and Neural Engine (`MLComputeUnitsCPUAndNeuralEngine`)
+ *
+ * Which devices the CoreML backend lets CoreML.framework use
+ * (`MLModelConfiguration.computeUnits`); see
+ * [method@Ane.Executable.set_compute_units].
+ */
+typedef enum {
+  ANE_COMPUTE_UNITS_ALL,
+  ANE_COMPUTE_UNITS_CPU_ONLY,
+  ANE_COMPUTE_UNITS_CPU_AND_GPU,
+  ANE_COMPUTE_UNITS_CPU_AND_NE,
+} AneComputeUnits;
+
+/**
  * AneGeluApproximation:
  * @ANE_GELU_EXACT: `0.5 x (1 + erf(x / sqrt 2))`
  * @ANE_GELU_TANH: `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`

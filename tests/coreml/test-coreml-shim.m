@@ -25,11 +25,11 @@
 static void
 test_compute_units_mapping (void)
 {
-  g_assert_cmpint (ane_coreml_compute_units_to_ml (ANE_COREML_COMPUTE_CPU_ONLY), ==, 0);
-  g_assert_cmpint (ane_coreml_compute_units_to_ml (ANE_COREML_COMPUTE_CPU_AND_GPU), ==, 1);
-  g_assert_cmpint (ane_coreml_compute_units_to_ml (ANE_COREML_COMPUTE_ALL), ==, 2);
-  g_assert_cmpint (ane_coreml_compute_units_to_ml (ANE_COREML_COMPUTE_CPU_AND_NE), ==, 3);
-  g_assert_cmpint (ane_coreml_compute_units_to_ml ((AneCoremlComputeUnits) 42), ==, -1);
+  g_assert_cmpint (ane_coreml_compute_units_to_ml (ANE_COMPUTE_UNITS_CPU_ONLY), ==, 0);
+  g_assert_cmpint (ane_coreml_compute_units_to_ml (ANE_COMPUTE_UNITS_CPU_AND_GPU), ==, 1);
+  g_assert_cmpint (ane_coreml_compute_units_to_ml (ANE_COMPUTE_UNITS_ALL), ==, 2);
+  g_assert_cmpint (ane_coreml_compute_units_to_ml (ANE_COMPUTE_UNITS_CPU_AND_NE), ==, 3);
+  g_assert_cmpint (ane_coreml_compute_units_to_ml ((AneComputeUnits) 42), ==, -1);
 }
 
 /* A [1,2,3,5] array whose innermost dimension is padded to 16 elements. */
@@ -250,9 +250,9 @@ test_compile_cache (Fixture *f, gconstpointer data)
 static void
 test_load_compute_units (Fixture *f, gconstpointer data)
 {
-  static const AneCoremlComputeUnits all[] = {
-    ANE_COREML_COMPUTE_ALL, ANE_COREML_COMPUTE_CPU_ONLY,
-    ANE_COREML_COMPUTE_CPU_AND_GPU, ANE_COREML_COMPUTE_CPU_AND_NE,
+  static const AneComputeUnits all[] = {
+    ANE_COMPUTE_UNITS_ALL, ANE_COMPUTE_UNITS_CPU_ONLY,
+    ANE_COMPUTE_UNITS_CPU_AND_GPU, ANE_COMPUTE_UNITS_CPU_AND_NE,
   };
   static const long expect[] = { MLComputeUnitsAll, MLComputeUnitsCPUOnly,
                                  MLComputeUnitsCPUAndGPU, MLComputeUnitsCPUAndNeuralEngine };
@@ -266,7 +266,7 @@ test_load_compute_units (Fixture *f, gconstpointer data)
       g_assert_nonnull (m);
       g_assert_cmpint (fake_coreml_last_compute_units (), ==, expect[i]);
     }
-  g_assert_null (ane_coreml_model_load (f->compiled, (AneCoremlComputeUnits) 9, &error));
+  g_assert_null (ane_coreml_model_load (f->compiled, (AneComputeUnits) 9, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   g_assert_cmpuint (fake_coreml_load_count (), ==, 4);
@@ -277,7 +277,7 @@ test_predict_float32_padded (Fixture *f, gconstpointer data)
 {
   const gint64 shape[] = { 1, 2, 3, 5 };
   float x[30];
-  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COREML_COMPUTE_CPU_AND_NE, NULL);
+  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_CPU_AND_NE, NULL);
   g_autoptr(GHashTable) inputs = NULL;
   g_autoptr(GPtrArray) out = NULL;
   g_autofree float *y = NULL;
@@ -310,7 +310,7 @@ test_predict_fp16 (Fixture *f, gconstpointer data)
 {
   const gint64 shape[] = { 2, 3 };
   guint16 h[6];
-  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COREML_COMPUTE_ALL, NULL);
+  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_ALL, NULL);
   g_autoptr(GHashTable) inputs = NULL;
   g_autoptr(GPtrArray) out = NULL;
   g_autoptr(GBytes) bytes = NULL;
@@ -355,7 +355,7 @@ test_predict_int32_and_names (Fixture *f, gconstpointer data)
   const gint64 shape[] = { 4 };
   const gint32 v[] = { -3, 0, 5, 1000000 };
   const float w[] = { 1, 2, 3, 4 };
-  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COREML_COMPUTE_CPU_ONLY, NULL);
+  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_CPU_ONLY, NULL);
   g_autoptr(GHashTable) inputs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   g_autoptr(GPtrArray) out = NULL;
   AneTensor *a = ane_tensor_new_from_ints ("idx", shape, 1, v, 4, NULL);
@@ -385,7 +385,7 @@ test_state (Fixture *f, gconstpointer data)
 {
   const gint64 shape[] = { 1, 1, 2, 3 };
   const float x[] = { 1, 2, 3, 4, 5, 6 };
-  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COREML_COMPUTE_CPU_AND_NE, NULL);
+  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_CPU_AND_NE, NULL);
   g_autoptr(AneCoremlState) s1 = ane_coreml_model_new_state (m, NULL);
   g_autoptr(AneCoremlState) s2 = ane_coreml_model_new_state (m, NULL);
   g_autoptr(GHashTable) inputs = one_input (ane_tensor_new_from_floats ("x", shape, 4, x, 6, NULL));
@@ -439,12 +439,12 @@ test_errors (Fixture *f, gconstpointer data)
   }
 
   fake_coreml_fail_load ("The model is not supported on this device");
-  g_assert_null (ane_coreml_model_load (f->compiled, ANE_COREML_COMPUTE_ALL, &error));
+  g_assert_null (ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_ALL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "not supported on this device"));
   g_clear_error (&error);
 
-  m = ane_coreml_model_load (f->compiled, ANE_COREML_COMPUTE_ALL, &error);
+  m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_ALL, &error);
   g_assert_no_error (error);
   fake_coreml_fail_predict ("Input x has shape [2] but the model expects [1,2]");
   g_assert_null (ane_coreml_model_predict (m, inputs, NULL, &error));

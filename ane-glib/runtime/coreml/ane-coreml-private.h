@@ -15,28 +15,13 @@
 
 G_BEGIN_DECLS
 
-/**
- * AneCoremlComputeUnits:
- * @ANE_COREML_COMPUTE_ALL: MLComputeUnitsAll
- * @ANE_COREML_COMPUTE_CPU_ONLY: MLComputeUnitsCPUOnly
- * @ANE_COREML_COMPUTE_CPU_AND_GPU: MLComputeUnitsCPUAndGPU
- * @ANE_COREML_COMPUTE_CPU_AND_NE: MLComputeUnitsCPUAndNeuralEngine
- *
- * Which devices CoreML may use (MLModelConfiguration.computeUnits).
- */
-typedef enum {
-  ANE_COREML_COMPUTE_ALL,
-  ANE_COREML_COMPUTE_CPU_ONLY,
-  ANE_COREML_COMPUTE_CPU_AND_GPU,
-  ANE_COREML_COMPUTE_CPU_AND_NE,
-} AneCoremlComputeUnits;
 
 typedef struct _AneCoremlModel AneCoremlModel;
 typedef struct _AneCoremlState AneCoremlState;
 
 /* The MLComputeUnits value (CPUOnly 0, CPUAndGPU 1, All 2,
  * CPUAndNeuralEngine 3) for @units; -1 for an unknown value. */
-gint64          ane_coreml_compute_units_to_ml (AneCoremlComputeUnits units);
+gint64          ane_coreml_compute_units_to_ml (AneComputeUnits units);
 
 /* SHA-256 (hex) of a package's content: every regular file under @path (or
  * @path itself if it is a file), by sorted relative path, each as
@@ -55,7 +40,7 @@ char           *ane_coreml_compile          (const char   *package_path,
 
 /* Loads a compiled model (+[MLModel modelWithContentsOfURL:configuration:error:]). */
 AneCoremlModel *ane_coreml_model_load       (const char             *compiled_path,
-                                             AneCoremlComputeUnits   units,
+                                             AneComputeUnits   units,
                                              GError                **error);
 void            ane_coreml_model_free       (AneCoremlModel *model);
 
@@ -103,6 +88,35 @@ gboolean        ane_coreml_copy_in          (const void    *src,
                                              AneCoremlElem  dst_elem,
                                              void          *dst,
                                              GError       **error);
+
+/* --- the table the CoreML backend calls --------------------------------
+ *
+ * AneExecutable's CoreML backend (ane-coreml-backend.c, plain C, in every
+ * build) reaches the shim only through this table, as the private ANE path
+ * reaches its runtime: on Apple platforms the default is the shim built
+ * into the library (ane_coreml_framework_api); elsewhere there is none, and
+ * tests install the shim compiled against the fake CoreML classes. */
+typedef struct
+{
+  const char     *name;   /* for messages: "CoreML.framework", "fake CoreML" */
+  char           *(*compile)     (const char *package_path, const char *cache_dir,
+                                  gboolean *from_cache, GError **error);
+  AneCoremlModel *(*load)        (const char *compiled_path, AneComputeUnits units, GError **error);
+  void            (*model_free)  (AneCoremlModel *model);
+  AneCoremlState *(*new_state)   (AneCoremlModel *model, GError **error);
+  void            (*state_free)  (AneCoremlState *state);
+  GPtrArray      *(*predict)     (AneCoremlModel *model, GHashTable *inputs,
+                                  AneCoremlState *state, GError **error);
+} AneCoremlApi;
+
+/* The shim's own table (defined in ane-coreml.m, wherever it is compiled). */
+extern const AneCoremlApi ane_coreml_framework_api;
+
+/* The default (the shim on Apple builds, NULL elsewhere) unless an override
+ * is set; NULL restores the default. */
+const AneCoremlApi *ane_coreml_api_get          (void);
+const AneCoremlApi *ane_coreml_api_get_default  (void);
+void                ane_coreml_api_set_override (const AneCoremlApi *api);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneCoremlModel, ane_coreml_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneCoremlState, ane_coreml_state_free)

@@ -46,14 +46,14 @@ set_error_from_ns (GError    **error,
 }
 
 gint64
-ane_coreml_compute_units_to_ml (AneCoremlComputeUnits units)
+ane_coreml_compute_units_to_ml (AneComputeUnits units)
 {
   switch (units)
     {
-    case ANE_COREML_COMPUTE_ALL: return MLComputeUnitsAll;
-    case ANE_COREML_COMPUTE_CPU_ONLY: return MLComputeUnitsCPUOnly;
-    case ANE_COREML_COMPUTE_CPU_AND_GPU: return MLComputeUnitsCPUAndGPU;
-    case ANE_COREML_COMPUTE_CPU_AND_NE: return MLComputeUnitsCPUAndNeuralEngine;
+    case ANE_COMPUTE_UNITS_ALL: return MLComputeUnitsAll;
+    case ANE_COMPUTE_UNITS_CPU_ONLY: return MLComputeUnitsCPUOnly;
+    case ANE_COMPUTE_UNITS_CPU_AND_GPU: return MLComputeUnitsCPUAndGPU;
+    case ANE_COMPUTE_UNITS_CPU_AND_NE: return MLComputeUnitsCPUAndNeuralEngine;
     default: return -1;
     }
 }
@@ -394,7 +394,7 @@ ane_coreml_compile (const char *package_path,
 
 AneCoremlModel *
 ane_coreml_model_load (const char             *compiled_path,
-                       AneCoremlComputeUnits   units,
+                       AneComputeUnits   units,
                        GError                **error)
 {
   NSAutoreleasePool *pool;
@@ -689,3 +689,17 @@ done:
   [pool drain];
   return outputs;
 }
+
+const AneCoremlApi ane_coreml_framework_api = {
+#ifdef ANE_COREML_FAKE
+  .name = "fake CoreML",
+#else
+  .name = "CoreML.framework",
+#endif
+  .compile = ane_coreml_compile,
+  .load = ane_coreml_model_load,
+  .model_free = ane_coreml_model_free,
+  .new_state = ane_coreml_model_new_state,
+  .state_free = ane_coreml_state_free,
+  .predict = ane_coreml_model_predict,
+};

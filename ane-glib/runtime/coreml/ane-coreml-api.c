@@ -1,0 +1,37 @@
+/* runtime/coreml/ane-coreml-api.c: which CoreML shim the backend calls
+ *
+ * The shim (ane-coreml.m) is part of the library only where CoreML.framework
+ * exists (HAVE_COREML_SHIM, set by meson on darwin). Tests elsewhere compile
+ * it against fake CoreML classes and install it here as an override.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "runtime/coreml/ane-coreml-private.h"
+
+static const AneCoremlApi *api_override;
+
+const AneCoremlApi *
+ane_coreml_api_get_default (void)
+{
+#if HAVE_COREML_SHIM
+  return &ane_coreml_framework_api;
+#else
+  return NULL;
+#endif
+}
+
+const AneCoremlApi *
+ane_coreml_api_get (void)
+{
+  const AneCoremlApi *api = g_atomic_pointer_get (&api_override);
+
+  return api != NULL ? api : ane_coreml_api_get_default ();
+}
+
+void
+ane_coreml_api_set_override (const AneCoremlApi *api)
+{
+  g_atomic_pointer_set (&api_override, api);
+}
