@@ -7,6 +7,7 @@
 #include "ane-reference-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/cpu/ane-cpu-backend-private.h"
+#include "runtime/ane-device-private.h"
 
 /**
  * AneExecutable:
@@ -47,10 +48,11 @@ struct _AneExecutable
   AneComputeUnits compute_units;
   gboolean       debug_nonfinite;
   AneCpuBackend *cpu;         /* the prepared program (CPU backend) */
+  AneDeviceProgram *device;   /* the prepared program (CoreML and ANE backends) */
   AnePackage    *package;     /* runs a package's program instead of a graph */
   char          *report;      /* how the backend was chosen */
   char          *function;
-  gboolean       cpu_stale;   /* a param changed since it was prepared */
+  gboolean       stale;       /* a param changed since the program was prepared */
 };
 
 G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
@@ -64,6 +66,7 @@ ane_executable_finalize (GObject *object)
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->states, g_hash_table_unref);
   g_clear_pointer (&self->cpu, ane_cpu_backend_free);
+  g_clear_pointer (&self->device, ane_device_program_free);
   g_clear_object (&self->package);
   g_free (self->function);
   g_free (self->report);
@@ -201,20 +204,6 @@ ane_executable_is_compiled (AneExecutable *self)
   return self->compiled;
 }
 
-/* Why a backend cannot run here (the Apple backends are not built yet; on
- * other platforms they never will be). */
-static const char *
-backend_unavailable_reason (AneBackend backend)
-{
-#ifdef __APPLE__
-  return backend == ANE_BACKEND_ANE ? "the Neural Engine backend is not part of this build yet"
-                                    : "the CoreML backend is not part of this build yet";
-#else
-  return backend == ANE_BACKEND_ANE ? "the Neural Engine is only reachable on Apple platforms"
-                                    : "CoreML.framework is only available on Apple platforms";
-#endif
-}
-
 static const char *
 backend_name (AneBackend backend)
 {
@@ -296,6 +285,123 @@ ane_executable_set_debug_nonfinite (AneExecutable *self,
   self->debug_nonfinite = enabled;
 }
 
+/* Prepares backend's program for the graph and the bound params, replacing
+ * any program prepared before. Called with the lock held. */
+static gboolean
+prepare (AneExecutable  *self,
+         AneBackend      backend,
+         GCancellable   *cancellable,
+         GError        **error)
+{
+  AneDeviceOptions options = { self->target, self->precision, self->compute_units, self->params };
+  AneDeviceProgram *device = NULL;
+  AneCpuBackend *cpu = NULL;
+
+  switch (backend)
+    {
+    case ANE_BACKEND_REFERENCE:
+      break;
+    case ANE_BACKEND_CPU:
+      cpu = ane_cpu_backend_new_for_graph (self->graph, self->target, self->precision, self->params, error);
+      if (cpu == NULL)
+        return FALSE;
+      break;
+    case ANE_BACKEND_COREML:
+      device = ane_coreml_program_new (self->graph, &options, cancellable, error);
+      if (device == NULL)
+        return FALSE;
+      break;
+    case ANE_BACKEND_ANE:
+      device = ane_ane_backend_program_new (self->graph, &options, cancellable, error);
+      if (device == NULL)
+        return FALSE;
+      break;
+    default:
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "unknown backend %d", (int) backend);
+      return FALSE;
+    }
+  g_clear_pointer (&self->cpu, ane_cpu_backend_free);
+  g_clear_pointer (&self->device, ane_device_program_free);
+  self->cpu = cpu;
+  self->device = device;
+  self->backend = backend;
+  self->stale = FALSE;
+  return TRUE;
+}
+
+/* An explicit backend: weights may be bound after compiling; when the
+ * program lowered but a param's bytes are missing, it is prepared at the
+ * first run instead. */
+static gboolean
+prepare_or_defer (AneExecutable  *self,
+                  AneBackend      backend,
+                  GCancellable   *cancellable,
+                  GError        **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (prepare (self, backend, cancellable, &local))
+    return TRUE;
+  if (g_error_matches (local, ANE_ERROR, ANE_ERROR_MISSING_PARAM))
+    {
+      g_clear_pointer (&self->cpu, ane_cpu_backend_free);
+      g_clear_pointer (&self->device, ane_device_program_free);
+      self->stale = TRUE;
+      return TRUE;
+    }
+  g_propagate_prefixed_error (error, g_steal_pointer (&local), "backend '%s': ", backend_name (backend));
+  return FALSE;
+}
+
+static char *
+report_line (AneExecutable *self,
+             AneBackend     backend)
+{
+  if (self->device != NULL && ane_device_program_get_detail (self->device) != NULL)
+    return g_strdup_printf ("%s: selected: %s\n", backend_name (backend), ane_device_program_get_detail (self->device));
+  if (self->stale)
+    return g_strdup_printf ("%s: selected: prepared at the first run (a param has no value yet)\n", backend_name (backend));
+  return g_strdup_printf ("%s: selected\n", backend_name (backend));
+}
+
+/* AUTO: the Neural Engine's in-memory path, then CoreML, then the CPU
+ * interpreter; each one passed over is recorded with the reason
+ * (ane_executable_dup_backend_report). Called with the lock held. */
+static gboolean
+choose_backend (AneExecutable  *self,
+                GCancellable   *cancellable,
+                GError        **error)
+{
+  static const AneBackend order[] = { ANE_BACKEND_ANE, ANE_BACKEND_COREML };
+  g_autoptr(GString) report = g_string_new (NULL);
+  g_autofree char *line = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (prepare (self, order[i], cancellable, &local))
+        {
+          line = report_line (self, order[i]);
+          g_string_append (report, line);
+          g_free (self->report);
+          self->report = g_string_free (g_steal_pointer (&report), FALSE);
+          return TRUE;
+        }
+      g_string_append_printf (report, "%s: passed over: %s\n", backend_name (order[i]), local->message);
+    }
+  if (!prepare_or_defer (self, ANE_BACKEND_CPU, cancellable, error))
+    return FALSE;
+  self->backend = ANE_BACKEND_CPU;
+  line = report_line (self, ANE_BACKEND_CPU);
+  g_string_append (report, line);
+  g_free (self->report);
+  self->report = g_string_free (g_steal_pointer (&report), FALSE);
+  return TRUE;
+}
+
 /**
  * ane_executable_compile:
  * @self: an executable
@@ -311,6 +417,8 @@ ane_executable_compile (AneExecutable  *self,
                         GCancellable   *cancellable,
                         GError        **error)
 {
+  gboolean ok;
+
   g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -319,55 +427,15 @@ ane_executable_compile (AneExecutable  *self,
     return TRUE;   /* prepared when made */
   if (!ane_graph_validate (self->graph, error))
     return FALSE;
-  /* AUTO tries the Neural Engine's in-memory path, then CoreML, then the
-   * CPU interpreter, recording why each one it passes over was passed over
-   * (ane_executable_dup_backend_report). */
+  g_mutex_lock (&self->lock);
   g_clear_pointer (&self->report, g_free);
-  if (self->backend == ANE_BACKEND_AUTO)
-    {
-      g_autoptr(GString) report = g_string_new (NULL);
-      static const AneBackend order[] = { ANE_BACKEND_ANE, ANE_BACKEND_COREML };
-
-      for (guint i = 0; i < G_N_ELEMENTS (order); i++)
-        g_string_append_printf (report, "%s: passed over: %s\n", backend_name (order[i]),
-                                backend_unavailable_reason (order[i]));
-      g_string_append (report, "cpu: selected\n");
-      self->report = g_string_free (g_steal_pointer (&report), FALSE);
-      self->backend = ANE_BACKEND_CPU;
-    }
-  switch (self->backend)
-    {
-    case ANE_BACKEND_REFERENCE:
-      break;
-    case ANE_BACKEND_CPU:
-      g_mutex_lock (&self->lock);
-      g_clear_pointer (&self->cpu, ane_cpu_backend_free);
-      {
-        g_autoptr(GError) local = NULL;
-
-        self->cpu = ane_cpu_backend_new_for_graph (self->graph, self->target, self->precision, self->params, &local);
-        self->cpu_stale = FALSE;
-        g_mutex_unlock (&self->lock);
-        /* Weights may be bound after compiling: the program lowered fine,
-         * only a param's bytes are missing, so prepare it at the first run. */
-        if (self->cpu == NULL && g_error_matches (local, ANE_ERROR, ANE_ERROR_MISSING_PARAM))
-          self->cpu_stale = TRUE;
-        else if (self->cpu == NULL)
-          {
-            g_propagate_error (error, g_steal_pointer (&local));
-            return FALSE;
-          }
-      }
-      break;
-    default:
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "backend '%s' is not available: %s",
-                   backend_name (self->backend), backend_unavailable_reason (self->backend));
-      return FALSE;
-    }
-  if (self->report == NULL)
-    self->report = g_strdup_printf ("%s: selected\n", backend_name (self->backend));
-  self->compiled = TRUE;
-  return TRUE;
+  ok = self->backend == ANE_BACKEND_AUTO ? choose_backend (self, cancellable, error)
+                                         : prepare_or_defer (self, self->backend, cancellable, error);
+  if (ok && self->report == NULL)
+    self->report = report_line (self, self->backend);
+  self->compiled = ok;
+  g_mutex_unlock (&self->lock);
+  return ok;
 }
 
 /**
@@ -485,9 +553,9 @@ ane_executable_set_param (AneExecutable  *self,
     return FALSE;
   g_mutex_lock (&self->lock);
   g_hash_table_replace (self->params, g_strdup (name), ane_tensor_rename (value, name));
-  /* The prepared program holds decoded weights: prepare it again before the
+  /* The prepared program holds the weights: prepare it again before the
    * next run (dynamic params need no such step, they are inputs). */
-  self->cpu_stale = self->cpu != NULL || self->cpu_stale;
+  self->stale = self->cpu != NULL || self->device != NULL || self->stale;
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -595,16 +663,6 @@ run_cpu (AneExecutable  *self,
   gpointer key, value;
   GPtrArray *outputs;
 
-  if (self->cpu_stale && self->graph != NULL)
-    {
-      AneCpuBackend *fresh = ane_cpu_backend_new_for_graph (self->graph, self->target, self->precision,
-                                                            self->params, error);
-      if (fresh == NULL)
-        return NULL;
-      ane_cpu_backend_free (self->cpu);
-      self->cpu = fresh;
-      self->cpu_stale = FALSE;
-    }
   g_hash_table_iter_init (&iter, self->states);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_hash_table_insert (states, g_strdup (key), g_object_ref (value));
@@ -673,7 +731,13 @@ ane_executable_run (AneExecutable  *self,
   if (by_name == NULL)
     return NULL;
   g_mutex_lock (&self->lock);
-  if (self->backend == ANE_BACKEND_CPU)
+  /* A param bound since the program was prepared (or missing then). */
+  if (self->stale && self->graph != NULL && !prepare (self, self->backend, cancellable, error))
+    outputs = NULL;
+  else if (self->device != NULL)
+    outputs = g_cancellable_set_error_if_cancelled (cancellable, error) ? NULL
+            : ane_device_program_run (self->device, by_name, error);
+  else if (self->backend == ANE_BACKEND_CPU)
     outputs = run_cpu (self, by_name, cancellable, error);
   else
     outputs = ane_reference_run (self->graph, self->params, by_name, self->states, cancellable, error);
@@ -786,6 +850,15 @@ find_state (AneExecutable *self,
             AneSpec       *spec,
             GError       **error)
 {
+  if (self->backend == ANE_BACKEND_COREML || self->backend == ANE_BACKEND_ANE)
+    {
+      /* MLState is opaque before macOS 15, and reading it then needs a
+       * block-based call this build does not make. */
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "state '%s': the %s backend keeps states inside CoreML (MLState), where they cannot be "
+                   "read or written; reset_states() starts them over", name, backend_name (self->backend));
+      return FALSE;
+    }
   if (self->graph != NULL)
     {
       const AneNode *node = ane_graph_find_node (self->graph, name);
@@ -879,13 +952,18 @@ ane_executable_set_state (AneExecutable  *self,
  * ane_executable_reset_states:
  * @self: an executable
  *
- * Sets every state back to zeros.
+ * Sets every state back to zeros (on the CoreML backend: gives the program
+ * a fresh MLState).
  */
 void
 ane_executable_reset_states (AneExecutable *self)
 {
+  g_autoptr(GError) error = NULL;
+
   g_return_if_fail (ANE_IS_EXECUTABLE (self));
   g_mutex_lock (&self->lock);
   g_hash_table_remove_all (self->states);
+  if (self->device != NULL && !ane_device_program_reset_states (self->device, &error))
+    g_warning ("reset_states: %s", error->message);
   g_mutex_unlock (&self->lock);
 }

@@ -74,6 +74,7 @@ struct _AnePackage
   guint64         weight_size;    /* what weight.bin will measure */
   guint64         weight_bytes;   /* the blobs' data, as get_weight_bytes counts it */
   AneGraph       *graph;
+  GHashTable     *params;         /* values bound on an executable, or NULL */
   GStrv           weight_report;  /* what each GGUF weight became */
 };
 
@@ -98,6 +99,7 @@ ane_package_finalize (GObject *object)
   g_clear_pointer (&self->model, ane_mlpackage_model_free);
   g_clear_pointer (&self->blobs, g_ptr_array_unref);
   g_clear_object (&self->graph);
+  g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->weight_report, g_strfreev);
   G_OBJECT_CLASS (ane_package_parent_class)->finalize (object);
 }
@@ -334,6 +336,24 @@ ane_package_new_from_graph (AneGraph      *graph,
                             AnePrecision   precision,
                             GError       **error)
 {
+  g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15, NULL);
+  g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return ane_package_new_for_backend (graph, target, precision, ANE_LOWER_DEFAULT, NULL, error);
+}
+
+/* What the Apple backends package: the graph lowered with flags, its weights
+ * read from params (an executable's bound values) before the graph's. */
+AnePackage *
+ane_package_new_for_backend (AneGraph      *graph,
+                             AneTarget      target,
+                             AnePrecision   precision,
+                             AneLowerFlags  flags,
+                             GHashTable    *params,
+                             GError       **error)
+{
   g_autoptr(AnePackage) self = NULL;
   g_autoptr(GPtrArray) blobs = NULL;
   g_autofree char *date = NULL;
@@ -342,15 +362,10 @@ ane_package_new_from_graph (AneGraph      *graph,
   guint64 weight_size = 0;
   g_autoptr(GPtrArray) weight_notes = NULL;
 
-  g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
-  g_return_val_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15, NULL);
-  g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
   mil_target = ane_target_to_mil (target);
   program = ane_lower_graph_full (graph, mil_target,
                                   precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
-                                  &blobs, &weight_size, &weight_notes, error);
+                                  flags, &blobs, &weight_size, &weight_notes, error);
   if (program == NULL)
     return NULL;
 
@@ -380,6 +395,7 @@ ane_package_new_from_graph (AneGraph      *graph,
   for (guint i = 0; i < self->blobs->len; i++)
     self->weight_bytes += ((AneMilPendingBlob *) g_ptr_array_index (self->blobs, i))->size;
   self->graph = g_object_ref (graph);
+  self->params = params ? g_hash_table_ref (params) : NULL;
   g_ptr_array_add (weight_notes, NULL);
   self->weight_report = g_strdupv ((char **) weight_notes->pdata);
   return g_steal_pointer (&self);
@@ -1121,7 +1137,7 @@ package_save (AnePackage   *self,
   if (self->pkg)
     return ane_mlpackage_save (self->pkg, path, overwrite, error);
   return ane_mlpackage_write_lowered (path, overwrite, self->model, self->blobs,
-                                      self->weight_size, self->graph, cancellable, error);
+                                      self->weight_size, self->graph, self->params, cancellable, error);
 }
 
 /**
@@ -1346,7 +1362,7 @@ ane_package_save_mil (AnePackage  *self,
         }
     }
   return ane_mlpackage_write_mil (path, overwrite, text, self->pkg ? NULL : self->blobs,
-                                  self->weight_size, self->graph, weight_file, NULL, error);
+                                  self->weight_size, self->graph, self->params, weight_file, NULL, error);
 }
 
 static AneDType

@@ -875,7 +875,7 @@ test_param_mismatch (void)
   blob->blob_type = ANE_MILBLOB_FLOAT16;
   g_ptr_array_add (blobs, blob);
   g_assert_false (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs,
-                                               64 + 64 + blob->size, g, NULL, &error));
+                                               64 + 64 + blob->size, g, NULL, NULL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_DTYPE);
   g_assert_nonnull (strstr (error->message, "'w1'"));
   g_clear_error (&error);
@@ -884,14 +884,14 @@ test_param_mismatch (void)
   blob->n_elements = 64 * 47;
   blob->size = 64 * 47 * 2;
   g_assert_false (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs,
-                                               64 + 64 + blob->size, g, NULL, &error));
+                                               64 + 64 + blob->size, g, NULL, NULL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_SHAPE);
   g_clear_error (&error);
 
   g_free (blob->param);
   blob->param = g_strdup ("no_such_param");
   g_assert_false (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs,
-                                               64 + 64 + blob->size, g, NULL, &error));
+                                               64 + 64 + blob->size, g, NULL, NULL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
@@ -902,7 +902,7 @@ test_param_mismatch (void)
   blob->size = 64 * 48 * 2;
   blob->offset = 128;
   g_assert_false (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs,
-                                               128 + 64 + blob->size, g, NULL, &error));
+                                               128 + 64 + blob->size, g, NULL, NULL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "offset 64"));
   g_clear_error (&error);
@@ -1030,7 +1030,7 @@ test_conversion (gconstpointer data)
       g_ptr_array_add (blobs, blob);
     }
   g_assert_true (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs, end,
-                                              NULL, NULL, &error));
+                                              NULL, NULL, NULL, &error));
   g_assert_no_error (error);
 
   reader = ane_milblob_reader_open (wpath, &error);

@@ -11,6 +11,7 @@
 #include "mil/ane-milblob-private.h"
 #include "mil/ane-coreml-proto-private.h"
 #include "mil/ane-mil-opdefs-private.h"
+#include "mil/lower/ane-lower-private.h"
 
 G_BEGIN_DECLS
 
@@ -127,6 +128,19 @@ gboolean      ane_mlpackage_save           (AneMLPackage      *self,
 char         *ane_mlpackage_manifest_to_string (JsonNode      *manifest);
 JsonNode     *ane_mlpackage_get_manifest   (AneMLPackage      *self);
 
+/* Removes a file or a directory tree, best effort (for cleanup). */
+void          ane_mlpackage_remove_tree    (const char        *path);
+
+/* ane_package_new_from_graph() for a backend: lowered with flags, weights
+ * read from params (name -> AneTensor, nullable; referenced, not copied:
+ * save before changing it) before the graph's own values. */
+AnePackage   *ane_package_new_for_backend  (AneGraph          *graph,
+                                            AneTarget          target,
+                                            AnePrecision       precision,
+                                            AneLowerFlags      flags,
+                                            GHashTable        *params,
+                                            GError           **error);
+
 /* The reader behind an AnePackage (owned by it); NULL for a package made by
  * ane_package_new_from_graph(). */
 AneMLPackage *ane_package_get_mlpackage    (AnePackage        *package);
@@ -174,7 +188,8 @@ void          ane_mlpackage_model_free     (AneCoreMLModel    *model);
 
 /* Writes a bundle for a lowered model: weight.bin streamed from the pending
  * blobs (AneMilPendingBlob*, in planned order; FROM_PARAM blobs read the
- * param's current value in graph), then model.mlmodel and Manifest.json,
+ * param's value in params (name -> AneTensor, nullable: an executable's
+ * bound values) or else in graph), then model.mlmodel and Manifest.json,
  * every file and directory synced before the bundle is renamed into place.
  * The model size and every blob's source are checked before anything is
  * written; on error nothing is left at path (or the old bundle is). */
@@ -184,6 +199,7 @@ gboolean      ane_mlpackage_write_lowered  (const char           *path,
                                             GPtrArray            *blobs,
                                             guint64               weight_size,
                                             AneGraph             *graph,
+                                            GHashTable           *params,
                                             GCancellable         *cancellable,
                                             GError              **error);
 
@@ -195,6 +211,7 @@ gboolean      ane_mlpackage_write_mil      (const char           *mil_path,
                                             GPtrArray            *blobs,
                                             guint64               weight_size,
                                             AneGraph             *graph,
+                                            GHashTable           *params,
                                             GBytes               *weight_file,
                                             GCancellable         *cancellable,
                                             GError              **error);

@@ -1053,11 +1053,13 @@ stream_blob_data (BlobStream              *s,
 static GBytes *
 blob_source (const AneMilPendingBlob *blob,
              AneGraph                *graph,
+             GHashTable              *params,
              GError                 **error)
 {
   g_autoptr(GBytes) data = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *what = blob->param ? blob->param : "const";
+  AneTensor *bound = blob->source == ANE_MIL_BLOB_FROM_PARAM && params ? g_hash_table_lookup (params, blob->param) : NULL;
   gsize want;
 
   if (!ane_dtype_n_bytes (blob->src_dtype, blob->n_elements, &want, &local_error))
@@ -1067,6 +1069,17 @@ blob_source (const AneMilPendingBlob *blob,
     }
   if (blob->source == ANE_MIL_BLOB_FROM_BYTES)
     data = g_bytes_ref (blob->data);
+  else if (bound != NULL)
+    {
+      /* Bound on an executable (already checked against the param's spec). */
+      if (ane_tensor_get_dtype (bound) != blob->src_dtype || ane_tensor_get_n_elements (bound) != blob->n_elements)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
+                       "param '%s': the bound value does not match the lowered program", blob->param);
+          return NULL;
+        }
+      data = g_bytes_ref (ane_tensor_get_data (bound));
+    }
   else
     {
       const AneNode *node = graph ? ane_graph_find_node (graph, blob->param) : NULL;
@@ -1154,6 +1167,7 @@ ane_mlpackage_write_lowered (const char            *path,
                              GPtrArray             *blobs,
                              guint64                weight_size,
                              AneGraph              *graph,
+                             GHashTable            *params,
                              GCancellable          *cancellable,
                              GError               **error)
 {
@@ -1181,7 +1195,7 @@ ane_mlpackage_write_lowered (const char            *path,
   sources = g_ptr_array_new_full (blobs->len, (GDestroyNotify) g_bytes_unref);
   for (guint i = 0; i < blobs->len; i++)
     {
-      GBytes *data = blob_source (g_ptr_array_index (blobs, i), graph, error);
+      GBytes *data = blob_source (g_ptr_array_index (blobs, i), graph, params, error);
 
       if (data == NULL)
         return FALSE;
@@ -1261,6 +1275,7 @@ ane_mlpackage_write_mil (const char   *mil_path,
                          GPtrArray    *blobs,
                          guint64       weight_size,
                          AneGraph     *graph,
+                         GHashTable   *params,
                          GBytes       *weight_file,
                          GCancellable *cancellable,
                          GError      **error)
@@ -1284,7 +1299,7 @@ ane_mlpackage_write_mil (const char   *mil_path,
       sources = g_ptr_array_new_full (blobs->len, (GDestroyNotify) g_bytes_unref);
       for (guint i = 0; i < blobs->len; i++)
         {
-          GBytes *data = blob_source (g_ptr_array_index (blobs, i), graph, error);
+          GBytes *data = blob_source (g_ptr_array_index (blobs, i), graph, params, error);
           if (data == NULL)
             return FALSE;
           g_ptr_array_add (sources, data);
@@ -1349,28 +1364,12 @@ ane_mlpackage_blob_bytes (gconstpointer  pending_blob,
                           GError       **error)
 {
   const AneMilPendingBlob *blob = pending_blob;
-  g_autoptr(GBytes) src = NULL;
-  AneTensor *bound = blob->source == ANE_MIL_BLOB_FROM_PARAM && params ? g_hash_table_lookup (params, blob->param) : NULL;
+  g_autoptr(GBytes) src = blob_source (blob, graph, params, error);
   gsize n = (gsize) blob->n_elements;
   const guint8 *data;
   g_autofree double *tmp = NULL;
   gpointer out;
 
-  if (bound != NULL)
-    {
-      AneSpec spec;
-
-      ane_tensor_get_spec (bound, &spec);
-      if (spec.dtype != blob->src_dtype || ane_tensor_get_n_elements (bound) != blob->n_elements)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "param '%s': the bound value does not match the lowered program",
-                       blob->param);
-          return NULL;
-        }
-      src = g_bytes_ref (ane_tensor_get_data (bound));
-    }
-  else
-    src = blob_source (blob, graph, error);
   if (src == NULL)
     return NULL;
   if (blob->src_dtype == blob->dst_dtype)

@@ -267,8 +267,8 @@ set_error_from_errno (GError    **error,
 }
 
 /* Removes a file or a directory tree; best effort (used for cleanup). */
-static void
-remove_tree (const char *path)
+void
+ane_mlpackage_remove_tree (const char *path)
 {
   GStatBuf st;
 
@@ -282,7 +282,7 @@ remove_tree (const char *path)
       while (dir && (name = g_dir_read_name (dir)))
         {
           g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
+          ane_mlpackage_remove_tree (child);
         }
       g_rmdir (path);
     }
@@ -1516,7 +1516,7 @@ ane_mlpackage_staging_free (AneMLPackageStaging *staging)
   if (staging == NULL)
     return;
   if (!staging->committed && staging->dir)
-    remove_tree (staging->dir);
+    ane_mlpackage_remove_tree (staging->dir);
   g_free (staging->path);
   g_free (staging->dir);
   g_free (staging->data_dir);
@@ -1566,7 +1566,7 @@ move_into_place (AneMLPackageStaging *staging,
       if (renameat2 (AT_FDCWD, staging->dir, AT_FDCWD, staging->path, RENAME_EXCHANGE) == 0)
         {
           /* The staging name now holds the old bundle. */
-          remove_tree (staging->dir);
+          ane_mlpackage_remove_tree (staging->dir);
           return TRUE;
         }
       saved_errno = errno;
@@ -1603,7 +1603,7 @@ move_into_place (AneMLPackageStaging *staging,
                                 staging->path);
           return FALSE;
         }
-      remove_tree (aside);
+      ane_mlpackage_remove_tree (aside);
       return TRUE;
     }
   if (g_rename (staging->dir, staging->path) != 0)

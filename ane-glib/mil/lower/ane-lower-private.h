@@ -33,6 +33,7 @@ struct _AneLowerCtx {
   const char      *hint;                       /* the node's name: a prefix for its MIL names */
   const AneNode  **in_node;                    /* the node producing each input (NULL if absent) */
   GHashTable      *block_weights;              /* source node -> MIL value of its dense weight */
+  gboolean         fp16_interface;             /* float32 inputs/outputs declared float16 */
 };
 
 /* The MIL target of a public deployment target. */
@@ -121,10 +122,19 @@ AneMilProgram *ane_lower_graph     (AneGraph      *graph,
                                     GPtrArray    **blobs,
                                     guint64       *weight_size,
                                     GError       **error);
+/* How the program's interface is declared. */
+typedef enum {
+  ANE_LOWER_DEFAULT        = 0,
+  /* float32 inputs and outputs are declared float16 (the Neural Engine's
+   * in-memory path feeds fp16 surfaces); the graph is unchanged. */
+  ANE_LOWER_FP16_INTERFACE = 1 << 0,
+} AneLowerFlags;
+
 /* The same, also returning what each GGUF weight became ("name: how"). */
 AneMilProgram *ane_lower_graph_full (AneGraph     *graph,
                                      AneMilTarget  target,
                                      AneDType      precision,
+                                     AneLowerFlags flags,
                                      GPtrArray   **blobs,
                                      guint64      *weight_size,
                                      GPtrArray   **weight_notes,

@@ -291,6 +291,18 @@ cast_if_needed (AneMilBuilder *b,
                      NULL);
 }
 
+/* The spec a value has on the function's interface. */
+static AneSpec
+interface_spec (gboolean       fp16_interface,
+                const AneSpec *spec)
+{
+  AneSpec declared = *spec;
+
+  if (fp16_interface && declared.dtype == ANE_DTYPE_FLOAT32)
+    declared.dtype = ANE_DTYPE_FLOAT16;
+  return declared;
+}
+
 static gboolean
 lower_source (AneLowerCtx  *ctx,
               const char  **out,
@@ -299,6 +311,7 @@ lower_source (AneLowerCtx  *ctx,
   const AneNode *node = ctx->node;
   const AneSpec *spec = &node->outputs[0];
   AneDType inside = ane_lower_dtype (ctx, spec->dtype);
+  AneSpec declared = interface_spec (ctx->fp16_interface, spec);
   g_autofree char *hint = NULL;
   gboolean dynamic;
 
@@ -308,9 +321,9 @@ lower_source (AneLowerCtx  *ctx,
       if (!check_interface_name ("input", node->name, error) ||
           !check_interface_dtype ("input", node->name, spec->dtype, error))
         return FALSE;
-      *out = ane_mil_builder_add_input (ctx->b, node->name, spec->dtype, spec->shape, spec->rank);
+      *out = ane_mil_builder_add_input (ctx->b, node->name, declared.dtype, spec->shape, spec->rank);
       hint = ane_lower_hint (ctx, "cast");
-      *out = cast_if_needed (ctx->b, *out, spec, inside, hint);
+      *out = cast_if_needed (ctx->b, *out, &declared, inside, hint);
       return TRUE;
 
     case ANE_OP_PARAM:
@@ -320,9 +333,9 @@ lower_source (AneLowerCtx  *ctx,
           if (!check_interface_name ("dynamic param", node->name, error) ||
               !check_interface_dtype ("dynamic param", node->name, spec->dtype, error))
             return FALSE;
-          *out = ane_mil_builder_add_input (ctx->b, node->name, spec->dtype, spec->shape, spec->rank);
+          *out = ane_mil_builder_add_input (ctx->b, node->name, declared.dtype, spec->shape, spec->rank);
           hint = ane_lower_hint (ctx, "cast");
-          *out = cast_if_needed (ctx->b, *out, spec, inside, hint);
+          *out = cast_if_needed (ctx->b, *out, &declared, inside, hint);
           return TRUE;
         }
       if (ane_dtype_is_block (spec->dtype))
@@ -362,7 +375,7 @@ ane_lower_graph (AneGraph      *graph,
                  guint64       *weight_size,
                  GError       **error)
 {
-  return ane_lower_graph_full (graph, target, precision, blobs, weight_size, NULL, error);
+  return ane_lower_graph_full (graph, target, precision, ANE_LOWER_DEFAULT, blobs, weight_size, NULL, error);
 }
 
 /* int8/uint8 consts (and bound params) read only as the q of dequantize
@@ -417,6 +430,7 @@ AneMilProgram *
 ane_lower_graph_full (AneGraph      *graph,
                       AneMilTarget   target,
                       AneDType       precision,
+                      AneLowerFlags  flags,
                       GPtrArray    **blobs,
                       guint64       *weight_size,
                       GPtrArray    **weight_notes,
@@ -487,6 +501,7 @@ ane_lower_graph_full (AneGraph      *graph,
       ctx.hint = node->name;
       ctx.n_inputs = node->n_inputs;
       ctx.block_weights = block_weights;
+      ctx.fp16_interface = (flags & ANE_LOWER_FP16_INTERFACE) != 0;
       for (guint j = 0; j < node->n_inputs; j++)
         if (node->inputs[j].node != ANE_NO_NODE)
           {
@@ -538,7 +553,9 @@ ane_lower_graph_full (AneGraph      *graph,
   for (guint i = 0; i < ane_graph_get_n_outputs (graph); i++)
     {
       const AneGraphOutput *out = ane_graph_get_output (graph, i);
-      const AneSpec *ir = ane_graph_value_spec (graph, out->ref);
+      AneSpec declared = interface_spec ((flags & ANE_LOWER_FP16_INTERFACE) != 0,
+                                         ane_graph_value_spec (graph, out->ref));
+      const AneSpec *ir = &declared;
       const char *value = values[out->ref.node * ANE_MAX_OUTPUTS + out->ref.index];
       AneSpec inside;
       AneMilOpCall *call;

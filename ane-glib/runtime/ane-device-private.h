@@ -1,0 +1,79 @@
+/* runtime/ane-device-private.h: the Apple backends behind AneExecutable
+ *
+ * A device program is a graph prepared for CoreML.framework
+ * (runtime/coreml/ane-coreml-backend.c) or for the Neural Engine's private
+ * in-memory path (runtime/ane/ane-ane-backend.c). Both reach Apple software
+ * only through swappable tables (AneCoremlApi, AneAneRuntime), so this
+ * layer runs on Linux against fakes in the tests. The executable owns one
+ * program at a time and serializes runs.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-graph-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AneDeviceProgram AneDeviceProgram;
+
+typedef struct
+{
+  const char *name;   /* "coreml", "ane" */
+  /* Outputs of one run, by name (tensors of any float dtype or int32). */
+  GHashTable *(*run)          (AneDeviceProgram *self, GHashTable *inputs, GError **error);
+  /* Starts the program's states over (zeros); NULL when it has none. */
+  gboolean    (*reset_states) (AneDeviceProgram *self, GError **error);
+  void        (*free)         (AneDeviceProgram *self);
+} AneDeviceProgramClass;
+
+struct _AneDeviceProgram
+{
+  const AneDeviceProgramClass *klass;
+  AneGraph *graph;    /* names and dtypes of the outputs */
+  char     *detail;   /* one line for the backend report, e.g. "compiled model from cache" */
+};
+
+/* What the two backends need of the executable. */
+typedef struct
+{
+  AneTarget        target;
+  AnePrecision     precision;
+  AneComputeUnits  compute_units;   /* CoreML only */
+  GHashTable      *params;          /* name -> AneTensor bound on the executable */
+} AneDeviceOptions;
+
+/* CoreML.framework: lowers graph, writes a .mlpackage, compiles it (cached
+ * by content) and loads it with the compute units. ANE_ERROR_UNSUPPORTED
+ * when this build has no CoreML shim. */
+AneDeviceProgram *ane_coreml_program_new (AneGraph                *graph,
+                                          const AneDeviceOptions  *options,
+                                          GCancellable            *cancellable,
+                                          GError                 **error);
+/* The Neural Engine's in-memory path: lowers graph with a float16 interface
+ * to MIL text + weight.bin and compiles it for the ANE. ANE_ERROR_UNSUPPORTED
+ * when the runtime is missing, and for what the path cannot run: states,
+ * non-float inputs or outputs, float32 precision, shapes beyond [1, C, H, W]. */
+AneDeviceProgram *ane_ane_backend_program_new (AneGraph                *graph,
+                                               const AneDeviceOptions  *options,
+                                               GCancellable            *cancellable,
+                                               GError                 **error);
+
+/* Runs once: inputs by name (AneTensor, the graph's dtypes). Returns the
+ * graph's outputs in order, named and typed as the graph declares them. */
+GPtrArray        *ane_device_program_run          (AneDeviceProgram  *self,
+                                                   GHashTable        *inputs,
+                                                   GError           **error);
+gboolean          ane_device_program_reset_states (AneDeviceProgram  *self,
+                                                   GError           **error);
+const char       *ane_device_program_get_detail   (AneDeviceProgram  *self);
+void              ane_device_program_free         (AneDeviceProgram  *self);
+
+/* For implementations: fills the common part. */
+void              ane_device_program_init         (AneDeviceProgram            *self,
+                                                   const AneDeviceProgramClass *klass,
+                                                   AneGraph                    *graph);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneDeviceProgram, ane_device_program_free)
+
+G_END_DECLS

@@ -1,0 +1,181 @@
+/* runtime/coreml/ane-coreml-backend.c: AneExecutable's CoreML backend
+ *
+ * The graph goes the way a user's package would: lowered, written as an
+ * .mlpackage (weights bound on the executable included), compiled by
+ * CoreML into an .mlmodelc kept in a cache keyed by the package's content
+ * (a second executable of the same graph and weights compiles nothing),
+ * loaded with the executable's compute units. A stateful program gets one
+ * MLState, which every run updates.
+ *
+ * Plain C: CoreML is reached through the AneCoremlApi table only, so this
+ * file is exercised on Linux against the shim built with fake CoreML
+ * classes (tests/coreml). It has NEVER run against the real framework.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "mil/ane-mlpackage-private.h"
+#include "runtime/ane-device-private.h"
+#include "runtime/coreml/ane-coreml-private.h"
+
+typedef struct
+{
+  AneDeviceProgram    parent;
+  const AneCoremlApi *api;
+  AneCoremlModel     *model;
+  AneCoremlState     *state;   /* NULL for a stateless program */
+} CoremlProgram;
+
+static GHashTable *
+coreml_run (AneDeviceProgram  *program,
+            GHashTable        *inputs,
+            GError           **error)
+{
+  CoremlProgram *self = (CoremlProgram *) program;
+  g_autoptr(GPtrArray) outputs = NULL;
+  GHashTable *by_name;
+
+  outputs = self->api->predict (self->model, inputs, self->state, error);
+  if (outputs == NULL)
+    return NULL;
+  by_name = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+  for (guint i = 0; i < outputs->len; i++)
+    {
+      AneTensor *t = g_ptr_array_index (outputs, i);
+      g_hash_table_replace (by_name, (gpointer) ane_tensor_get_name (t), g_object_ref (t));
+    }
+  return by_name;
+}
+
+static gboolean
+coreml_reset_states (AneDeviceProgram  *program,
+                     GError           **error)
+{
+  CoremlProgram *self = (CoremlProgram *) program;
+  AneCoremlState *fresh;
+
+  if (self->state == NULL)
+    return TRUE;
+  fresh = self->api->new_state (self->model, error);
+  if (fresh == NULL)
+    return FALSE;
+  self->api->state_free (self->state);
+  self->state = fresh;
+  return TRUE;
+}
+
+static void
+coreml_free (AneDeviceProgram *program)
+{
+  CoremlProgram *self = (CoremlProgram *) program;
+
+  if (self->state)
+    self->api->state_free (self->state);
+  if (self->model)
+    self->api->model_free (self->model);
+  g_free (self);
+}
+
+static const AneDeviceProgramClass coreml_class = {
+  .name = "coreml",
+  .run = coreml_run,
+  .reset_states = coreml_reset_states,
+  .free = coreml_free,
+};
+
+/* Where compiled models are kept: $XDG_CACHE_HOME/ane-glib/coreml. */
+static char *
+cache_dir (GError **error)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "ane-glib", "coreml", NULL);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "CoreML backend: cannot create the cache directory '%s': %s",
+                   dir, g_strerror (saved));
+      return NULL;
+    }
+  return g_steal_pointer (&dir);
+}
+
+/* Writes the package into a fresh temporary directory and compiles it; the
+ * package itself is not kept (the compiled model is). */
+static char *
+compile_graph (const AneCoremlApi      *api,
+               AneGraph                *graph,
+               const AneDeviceOptions  *options,
+               GCancellable            *cancellable,
+               gboolean                *from_cache,
+               GError                 **error)
+{
+  g_autoptr(AnePackage) package = NULL;
+  g_autofree char *cache = NULL;
+  g_autofree char *staging = NULL;
+  g_autofree char *path = NULL;
+  char *compiled;
+
+  package = ane_package_new_for_backend (graph, options->target, options->precision, ANE_LOWER_DEFAULT,
+                                         options->params, error);
+  if (package == NULL)
+    return NULL;
+  cache = cache_dir (error);
+  if (cache == NULL)
+    return NULL;
+  staging = g_dir_make_tmp ("ane-glib-coreml-XXXXXX", error);
+  if (staging == NULL)
+    return NULL;
+  path = g_build_filename (staging, "model.mlpackage", NULL);
+  compiled = NULL;
+  if (!g_cancellable_set_error_if_cancelled (cancellable, error) &&
+      ane_package_save (package, path, FALSE, error))
+    compiled = api->compile (path, cache, from_cache, error);
+  ane_mlpackage_remove_tree (staging);
+  return compiled;
+}
+
+AneDeviceProgram *
+ane_coreml_program_new (AneGraph                *graph,
+                        const AneDeviceOptions  *options,
+                        GCancellable            *cancellable,
+                        GError                 **error)
+{
+  const AneCoremlApi *api = ane_coreml_api_get ();
+  g_autoptr(GPtrArray) states = NULL;
+  g_autofree char *compiled = NULL;
+  g_autoptr(AneDeviceProgram) program = NULL;
+  CoremlProgram *self;
+  gboolean from_cache = FALSE;
+
+  if (api == NULL)
+    {
+      g_set_error_literal (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                           "CoreML.framework is only available on Apple platforms (this build has no CoreML shim)");
+      return NULL;
+    }
+  compiled = compile_graph (api, graph, options, cancellable, &from_cache, error);
+  if (compiled == NULL)
+    return NULL;
+
+  self = g_new0 (CoremlProgram, 1);
+  ane_device_program_init (&self->parent, &coreml_class, graph);
+  program = &self->parent;
+  self->api = api;
+  self->model = api->load (compiled, options->compute_units, error);
+  if (self->model == NULL)
+    return NULL;
+  states = ane_graph_list_states (graph);
+  if (states->len > 0)
+    {
+      self->state = api->new_state (self->model, error);
+      if (self->state == NULL)
+        return NULL;
+    }
+  program->detail = g_strdup_printf ("%s, model %s %s", api->name,
+                                     from_cache ? "from the compile cache" : "compiled to", compiled);
+  return g_steal_pointer (&program);
+}
