@@ -330,6 +330,10 @@ conversion_date (void)
  *
  * Returns: (transfer full): the package, or %NULL on error
  */
+static AnePackage *package_from_graph (AneGraph *graph, AneTarget target, AnePrecision precision,
+                                       AneLowerFlags flags, GHashTable *params, gboolean dated,
+                                       GError **error);
+
 AnePackage *
 ane_package_new_from_graph (AneGraph      *graph,
                             AneTarget      target,
@@ -341,11 +345,13 @@ ane_package_new_from_graph (AneGraph      *graph,
   g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return ane_package_new_for_backend (graph, target, precision, ANE_LOWER_DEFAULT, NULL, error);
+  return package_from_graph (graph, target, precision, ANE_LOWER_DEFAULT, NULL, TRUE, error);
 }
 
 /* What the Apple backends package: the graph lowered with flags, its weights
- * read from params (an executable's bound values) before the graph's. */
+ * read from params (an executable's bound values) before the graph's. Such a
+ * package is an intermediate: without a conversion date, the same graph
+ * gives the same bytes, which CoreML's compile cache keys on. */
 AnePackage *
 ane_package_new_for_backend (AneGraph      *graph,
                              AneTarget      target,
@@ -353,6 +359,18 @@ ane_package_new_for_backend (AneGraph      *graph,
                              AneLowerFlags  flags,
                              GHashTable    *params,
                              GError       **error)
+{
+  return package_from_graph (graph, target, precision, flags, params, FALSE, error);
+}
+
+static AnePackage *
+package_from_graph (AneGraph      *graph,
+                    AneTarget      target,
+                    AnePrecision   precision,
+                    AneLowerFlags  flags,
+                    GHashTable    *params,
+                    gboolean       dated,
+                    GError       **error)
 {
   g_autoptr(AnePackage) self = NULL;
   g_autoptr(GPtrArray) blobs = NULL;
@@ -365,18 +383,18 @@ ane_package_new_for_backend (AneGraph      *graph,
   mil_target = ane_target_to_mil (target);
   program = ane_lower_graph_full (graph, mil_target,
                                   precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
-                                  flags, &blobs, &weight_size, &weight_notes, error);
+                                  flags, params, &blobs, &weight_size, &weight_notes, error);
   if (program == NULL)
     return NULL;
 
-  date = conversion_date ();
+  date = dated ? conversion_date () : NULL;
   {
     const char *const user_defined[] = {
       "com.github.ane-glib.version", PACKAGE_VERSION,
       "com.github.ane-glib.source", "AneGraph",
-      "com.github.ane-glib.conversion_date", date,
       "com.github.ane-glib.target", ane_target_to_string (target),
       "com.github.ane-glib.precision", precision == ANE_PRECISION_FLOAT16 ? "float16" : "float32",
+      date ? "com.github.ane-glib.conversion_date" : NULL, date,
       NULL
     };
 
@@ -1485,7 +1503,7 @@ ane_package_read_blob (AnePackage  *self,
       AneMilPendingBlob *blob = g_ptr_array_index (self->blobs, i);
 
       if (blob->offset == offset)
-        return ane_mlpackage_blob_bytes (blob, self->graph, NULL, error);
+        return ane_mlpackage_blob_bytes (blob, self->graph, self->params, error);
     }
   g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: no blob at offset %" G_GUINT64_FORMAT, file_name, offset);
   return NULL;

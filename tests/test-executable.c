@@ -166,6 +166,36 @@ test_cancel_and_backends (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* A value bound on the executable replaces the one bound in the graph, on
+ * every backend (the MIL backends once lowered it as a constant and kept
+ * the graph's value). */
+static void
+test_set_param_overrides_graph (void)
+{
+  static const float wv[] = { 2, 3 }, bv[] = { -1, -2 }, xv[] = { 1, 2 };
+  static const AneBackend backends[] = { ANE_BACKEND_REFERENCE, ANE_BACKEND_CPU };
+
+  for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
+    {
+      g_autoptr(AneGraph) g = affine_graph ();
+      g_autoptr(AneExecutable) exe = ane_executable_new (g, backends[i]);
+      g_autoptr(AneTensor) w = ane_test_tensor_f32 ("w", s2, 1, wv);
+      g_autoptr(AneTensor) b = ane_test_tensor_f32 ("b", s2, 1, bv);
+      g_autoptr(AneTensor) x = ane_test_tensor_f32 ("x", s2, 1, xv);
+      g_autoptr(AneTensor) y = NULL;
+      g_autoptr(GError) error = NULL;
+      static const float want[] = { 1, 4 };
+
+      ane_executable_set_precision (exe, ANE_PRECISION_FLOAT32);
+      g_assert_true (ane_executable_set_param (exe, "w", w, &error));
+      g_assert_true (ane_executable_compile (exe, NULL, &error));
+      g_assert_true (ane_executable_set_param (exe, "b", b, &error));   /* "b" has a value in the graph */
+      y = ane_executable_run_one (exe, x, &error);
+      g_assert_no_error (error);
+      ane_test_assert_close (y, want, 2, 0, 0);
+    }
+}
+
 static void
 test_invalid_graph (void)
 {
@@ -223,6 +253,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/executable/bad-inputs", test_bad_inputs);
   g_test_add_func ("/ane/executable/cancel-and-backends", test_cancel_and_backends);
   g_test_add_func ("/ane/executable/invalid-graph", test_invalid_graph);
+  g_test_add_func ("/ane/executable/set-param-overrides-graph", test_set_param_overrides_graph);
   g_test_add_func ("/ane/executable/async", test_async);
   return g_test_run ();
 }

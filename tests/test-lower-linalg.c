@@ -769,7 +769,7 @@ test_dequant_matmul_on_device (void)
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = ane_lower_graph_full (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16, ANE_LOWER_DEFAULT, &blobs, &size, &notes, &error);
+      p = ane_lower_graph_full (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16, ANE_LOWER_DEFAULT, NULL, &blobs, &size, &notes, &error);
       g_assert_no_error (error);
       assert_seq (p, "cast,constexpr_blockwise_shift_scale,linear,cast");
       cx = ane_test_find_op (p, "constexpr_blockwise_shift_scale", 0);

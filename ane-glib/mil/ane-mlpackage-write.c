@@ -1095,7 +1095,7 @@ blob_source (const AneMilPendingBlob *blob,
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,
                        "param '%s' has no value: bind one with ane_graph_bind_param() "
-                       "before saving the package", blob->param);
+                       "(or ane_executable_set_param() when running)", blob->param);
           return NULL;
         }
       ane_tensor_get_spec (node->value, &spec);

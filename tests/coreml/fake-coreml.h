@@ -80,13 +80,18 @@ enum {
 @interface MLState : NSObject
 {
   double _counter;
+  void *_exe;            /* interpreter mode: the AneExecutable holding this state's values */
 }
 @property (readwrite) double counter;   /* fake only */
+- (void *)executable;                   /* fake only */
+- (void)setExecutable:(void *)exe;      /* fake only: takes the reference */
 @end
 
 @interface MLModel : NSObject
 {
   MLModelConfiguration *_configuration;
+  void *_package;        /* interpreter mode: the compiled model's AnePackage */
+  void *_exe;            /* interpreter mode: its AneExecutable (stateless predictions) */
 }
 + (NSURL *)compileModelAtURL:(NSURL *)modelURL error:(NSError **)error;
 + (instancetype)modelWithContentsOfURL:(NSURL *)url configuration:(MLModelConfiguration *)configuration error:(NSError **)error;
@@ -113,6 +118,12 @@ void        fake_coreml_fail_predict (const char *message);
 void        fake_coreml_set_output_type (MLMultiArrayDataType type);
 /* Pad of the innermost stride: a multiple of this many elements (default 16). */
 void        fake_coreml_set_pad (NSInteger pad);
+/* Interpreter mode (off by default): compiling writes the package's MIL
+ * text and weights into the .mlmodelc (as a real compile does), and a
+ * loaded model predicts by running that program on ane-glib's CPU
+ * interpreter; each MLState keeps its own state values. A truer device
+ * than 2 * x, for testing AneExecutable's CoreML backend end to end. */
+void        fake_coreml_set_interpret (gboolean interpret);
 #ifdef __cplusplus
 }
 #endif

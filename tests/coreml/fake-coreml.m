@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "ane-private.h"
+#include "ane-glib.h"
 #import "fake-coreml.h"
 
 static guint compile_count, load_count, predict_count;
@@ -15,6 +16,7 @@ static long last_units = -1;
 static char *compile_failure, *load_failure, *predict_failure;
 static MLMultiArrayDataType output_type;
 static NSInteger pad = 16;
+static gboolean interpret;
 
 void fake_coreml_reset (void)
 {
@@ -25,6 +27,7 @@ void fake_coreml_reset (void)
   g_clear_pointer (&predict_failure, g_free);
   output_type = 0;
   pad = 16;
+  interpret = FALSE;
 }
 guint fake_coreml_compile_count (void) { return compile_count; }
 guint fake_coreml_load_count (void) { return load_count; }
@@ -35,6 +38,7 @@ void fake_coreml_fail_load (const char *m) { g_free (load_failure); load_failure
 void fake_coreml_fail_predict (const char *m) { g_free (predict_failure); predict_failure = g_strdup (m); }
 void fake_coreml_set_output_type (MLMultiArrayDataType t) { output_type = t; }
 void fake_coreml_set_pad (NSInteger p) { pad = p > 0 ? p : 1; }
+void fake_coreml_set_interpret (gboolean on) { interpret = on; }
 
 /* Takes the pending failure: an autoreleased NSError with the message. */
 static NSError *
@@ -154,6 +158,14 @@ elem_bytes (MLMultiArrayDataType t)
 @implementation MLState
 - (double)counter { return _counter; }
 - (void)setCounter:(double)c { _counter = c; }
+- (void *)executable { return _exe; }
+- (void)setExecutable:(void *)exe { _exe = exe; }
+- (void)dealloc
+{
+  if (_exe)
+    g_object_unref (_exe);
+  [super dealloc];
+}
 @end
 
 @implementation MLModel
@@ -177,7 +189,26 @@ elem_bytes (MLMultiArrayDataType t)
   /* A fake .mlmodelc: a directory with one file, in a fresh temporary place. */
   dir = g_dir_make_tmp ("fake-XXXXXX.mlmodelc", NULL);
   file = g_build_filename (dir, "model.mil", NULL);
-  g_file_set_contents (file, "fake", -1, NULL);
+  if (interpret)
+    {
+      /* What a real .mlmodelc holds too: model.mil and weights/weight.bin. */
+      GError *gerror = NULL;
+      AnePackage *package = ane_package_load ([[modelURL path] UTF8String], &gerror);
+
+      if (package == NULL || !ane_package_save_mil (package, file, FALSE, &gerror))
+        {
+          char *m = g_strdup_printf ("compiler error: %s", gerror->message);
+          g_clear_error (&gerror);
+          g_clear_object (&package);
+          g_free (file);
+          g_free (dir);
+          take_failure (&m, error);
+          return nil;
+        }
+      g_object_unref (package);
+    }
+  else
+    g_file_set_contents (file, "fake", -1, NULL);
   g_free (file);
   {
     NSURL *url = [NSURL fileURLWithPath:[NSString stringWithUTF8String:dir]];
@@ -204,15 +235,43 @@ elem_bytes (MLMultiArrayDataType t)
   last_units = configuration.computeUnits;
   m = [[[self alloc] init] autorelease];
   m->_configuration = [configuration retain];
+  if (interpret)
+    {
+      GError *gerror = NULL;
+      char *mil = g_build_filename ([[url path] UTF8String], "model.mil", NULL);
+      AnePackage *package = ane_package_load_mil (mil, &gerror);
+
+      g_free (mil);
+      m->_package = package;
+      m->_exe = package ? ane_executable_new_from_package (package, NULL, &gerror) : NULL;
+      if (m->_exe == NULL)
+        {
+          char *msg = g_strdup_printf ("cannot load the model: %s", gerror->message);
+          g_clear_error (&gerror);
+          take_failure (&msg, error);
+          return nil;
+        }
+    }
   return m;
 }
 - (void)dealloc
 {
   [_configuration release];
+  if (_exe)
+    g_object_unref (_exe);
+  if (_package)
+    g_object_unref (_package);
   [super dealloc];
 }
 - (MLModelConfiguration *)configuration { return _configuration; }
-- (MLState *)newState { return [[MLState alloc] init]; }
+- (MLState *)newState
+{
+  MLState *state = [[MLState alloc] init];
+
+  if (_package != NULL)
+    [state setExecutable:ane_executable_new_from_package (_package, NULL, NULL)];
+  return state;
+}
 
 static double
 get_elem (MLMultiArray *a, NSInteger off)
@@ -253,6 +312,101 @@ offset_of (MLMultiArray *a, NSInteger i)
   return off;
 }
 
+/* Interpreter mode: the features as tensors, the program run on the CPU
+ * interpreter, its outputs as padded multi-arrays. */
+static AneTensor *
+tensor_of (NSString *name, MLMultiArray *a)
+{
+  guint rank = [a.shape count];
+  gint64 shape[8];
+  AneDType dtype = a.dataType == MLMultiArrayDataTypeInt32 ? ANE_DTYPE_INT32 :
+                   a.dataType == MLMultiArrayDataTypeFloat16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32;
+  gsize esize = dtype == ANE_DTYPE_FLOAT16 ? 2 : 4;
+  guint8 *dense = g_malloc (MAX (a.count, 1) * esize);
+  GBytes *bytes;
+  AneTensor *t;
+
+  for (guint d = 0; d < rank; d++)
+    shape[d] = [[a.shape objectAtIndex:d] integerValue];
+  for (NSInteger i = 0; i < a.count; i++)
+    {
+      double v = get_elem (a, offset_of (a, i));
+      if (dtype == ANE_DTYPE_INT32)
+        { gint32 x = (gint32) v; memcpy (dense + i * 4, &x, 4); }
+      else if (dtype == ANE_DTYPE_FLOAT16)
+        { guint16 h = ane_float_to_half ((float) v); memcpy (dense + i * 2, &h, 2); }
+      else
+        { float f = (float) v; memcpy (dense + i * 4, &f, 4); }
+    }
+  bytes = g_bytes_new_take (dense, a.count * esize);
+  t = ane_tensor_new_from_bytes ([name UTF8String], dtype, shape, rank, bytes, NULL);
+  g_bytes_unref (bytes);
+  return t;
+}
+
+static id<MLFeatureProvider>
+interpret_prediction (AneExecutable *exe, id<MLFeatureProvider> input, NSError **error)
+{
+  NSArray *names = [[input featureNames] allObjects];
+  NSMutableDictionary *out = [NSMutableDictionary dictionary];
+  GPtrArray *inputs = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *outputs;
+  GError *gerror = NULL;
+
+  for (NSUInteger k = 0; k < [names count]; k++)
+    {
+      NSString *name = [names objectAtIndex:k];
+      g_ptr_array_add (inputs, tensor_of (name, [[input featureValueForName:name] multiArrayValue]));
+    }
+  outputs = ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, &gerror);
+  g_ptr_array_unref (inputs);
+  if (outputs == NULL)
+    {
+      char *m = g_strdup_printf ("prediction failed: %s", gerror->message);
+      g_clear_error (&gerror);
+      take_failure (&m, error);
+      return nil;
+    }
+  for (guint k = 0; k < outputs->len; k++)
+    {
+      AneTensor *t = g_ptr_array_index (outputs, k);
+      guint rank;
+      const gint64 *shape = ane_tensor_get_shape (t, &rank);
+      NSMutableArray *shape_ns = [NSMutableArray array];
+      AneDType dtype = ane_tensor_get_dtype (t);
+      MLMultiArray *y;
+      GBytes *data = ane_tensor_get_data (t);
+      const guint8 *p = g_bytes_get_data (data, NULL);
+
+      for (guint d = 0; d < rank; d++)
+        [shape_ns addObject:[NSNumber numberWithLongLong:shape[d]]];
+      if (rank == 0)
+        [shape_ns addObject:[NSNumber numberWithLongLong:1]];
+      y = [[[MLMultiArray alloc] initWithShape:shape_ns
+                                      dataType:dtype == ANE_DTYPE_INT32 ? MLMultiArrayDataTypeInt32 :
+                                               dtype == ANE_DTYPE_FLOAT16 ? MLMultiArrayDataTypeFloat16 :
+                                               MLMultiArrayDataTypeFloat32
+                                         error:error] autorelease];
+      if (y == nil)
+        break;
+      for (NSInteger i = 0; i < y.count; i++)
+        {
+          double v;
+          if (dtype == ANE_DTYPE_INT32)
+            { gint32 x; memcpy (&x, p + i * 4, 4); v = x; }
+          else if (dtype == ANE_DTYPE_FLOAT16)
+            { guint16 h; memcpy (&h, p + i * 2, 2); v = ane_half_to_float (h); }
+          else
+            { float f; memcpy (&f, p + i * 4, 4); v = f; }
+          set_elem (y, offset_of (y, i), v);
+        }
+      [out setObject:[MLFeatureValue featureValueWithMultiArray:y]
+              forKey:[NSString stringWithUTF8String:ane_tensor_get_name (t)]];
+    }
+  g_ptr_array_unref (outputs);
+  return [[[MLDictionaryFeatureProvider alloc] initWithDictionary:out error:error] autorelease];
+}
+
 - (id<MLFeatureProvider>)predict:(id<MLFeatureProvider>)input state:(MLState *)state error:(NSError **)error
 {
   NSArray *names = [[input featureNames] allObjects];
@@ -265,6 +419,8 @@ offset_of (MLMultiArray *a, NSInteger i)
       take_failure (&predict_failure, error);
       return nil;
     }
+  if (_exe != NULL)
+    return interpret_prediction (state != nil ? [state executable] : _exe, input, error);
   for (NSUInteger k = 0; k < [names count]; k++)
     {
       NSString *name = [names objectAtIndex:k];

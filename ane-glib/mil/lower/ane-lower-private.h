@@ -34,6 +34,7 @@ struct _AneLowerCtx {
   const AneNode  **in_node;                    /* the node producing each input (NULL if absent) */
   GHashTable      *block_weights;              /* source node -> MIL value of its dense weight */
   gboolean         fp16_interface;             /* float32 inputs/outputs declared float16 */
+  GHashTable      *params;                     /* name -> AneTensor overriding params' values, or NULL */
 };
 
 /* The MIL target of a public deployment target. */
@@ -61,6 +62,14 @@ void        ane_lower_names_clear  (AneLowerNames *w);
 /* The hint for an intermediate, or the node's own name for its result (NULL suffix). */
 const char *ane_lower_names_hint   (AneLowerNames *w,
                                     const char    *suffix);
+
+/* A source's value known when lowering: for a param, the value bound on the
+ * executable (ctx->params) before the graph's; NULL when there is none. */
+AneTensor  *ane_lower_source_value (AneLowerCtx   *ctx,
+                                    const AneNode *node);
+/* The same without a ctx. */
+AneTensor  *ane_lower_bound_value  (GHashTable    *params,
+                                    const AneNode *node);
 
 /* An error naming the node, the op and the target. */
 gboolean    ane_lower_unsupported  (AneLowerCtx   *ctx,
@@ -130,11 +139,14 @@ typedef enum {
   ANE_LOWER_FP16_INTERFACE = 1 << 0,
 } AneLowerFlags;
 
-/* The same, also returning what each GGUF weight became ("name: how"). */
+/* The same, also returning what each GGUF weight became ("name: how");
+ * params (name -> AneTensor, nullable: values bound on an executable)
+ * override the values params have in the graph. */
 AneMilProgram *ane_lower_graph_full (AneGraph     *graph,
                                      AneMilTarget  target,
                                      AneDType      precision,
                                      AneLowerFlags flags,
+                                     GHashTable   *params,
                                      GPtrArray   **blobs,
                                      guint64      *weight_size,
                                      GPtrArray   **weight_notes,

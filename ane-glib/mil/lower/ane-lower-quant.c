@@ -64,14 +64,15 @@ input_scalar_value (AneLowerCtx *ctx,
                     double      *value)
 {
   const AneNode *src = input_node (ctx, slot);
+  AneTensor *known;
   AneSpec spec;
 
-  if (src == NULL || !input_is_const (ctx, slot) || src->value == NULL)
+  if (src == NULL || !input_is_const (ctx, slot) || (known = ane_lower_source_value (ctx, src)) == NULL)
     return FALSE;
-  ane_tensor_get_spec (src->value, &spec);
-  if (ane_tensor_get_n_elements (src->value) != 1 || ane_dtype_is_block (spec.dtype))
+  ane_tensor_get_spec (known, &spec);
+  if (ane_tensor_get_n_elements (known) != 1 || ane_dtype_is_block (spec.dtype))
     return FALSE;
-  ane_dtype_decode (spec.dtype, g_bytes_get_data (ane_tensor_get_data (src->value), NULL), 1, value);
+  ane_dtype_decode (spec.dtype, g_bytes_get_data (ane_tensor_get_data (known), NULL), 1, value);
   return TRUE;
 }
 
@@ -344,12 +345,14 @@ ane_lower_dequantize (AneLowerCtx *ctx,
       const AneNode *qn = ctx->in_node[SLOT_X];
       const AneNode *sn = ctx->in_node[SLOT_SCALE];
       const AneNode *zn = ctx->in_node[SLOT_ZERO_POINT];   /* NULL when absent */
+      AneTensor *qv = ane_lower_source_value (ctx, qn);
+      AneTensor *sv = ane_lower_source_value (ctx, sn);
+      AneTensor *zv = zn ? ane_lower_source_value (ctx, zn) : NULL;
 
-      if (ctx->target >= ANE_MIL_IOS16 && sn->value != NULL && (zn == NULL || zn->value != NULL) &&
+      if (ctx->target >= ANE_MIL_IOS16 && sv != NULL && (zn == NULL || zv != NULL) &&
           (sn->op->flags & ANE_OP_FLAG_SOURCE) && (zn == NULL || (zn->op->flags & ANE_OP_FLAG_SOURCE)))
         {
           g_autoptr(AneTensor) s1 = NULL, z1 = NULL;
-          AneTensor *sv = sn->value, *zv = zn ? zn->value : NULL;
           guint axis = 0;
 
           /* a [1] scale is per tensor: MIL wants a scalar then */
@@ -366,12 +369,12 @@ ane_lower_dequantize (AneLowerCtx *ctx,
             }
           if (qn->outputs[0].rank > 0)
             ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), qn->outputs[0].rank, &axis);
-          ctx->out[0] = ane_mil_constexpr_affine_dequantize (ctx->b, ctx->hint, qn->value, zv, sv, axis, ft);
+          ctx->out[0] = ane_mil_constexpr_affine_dequantize (ctx->b, ctx->hint, qv, zv, sv, axis, ft);
           ane_mil_builder_note_weight (ctx->b, qn->name, "on device: int8 data + scale (constexpr_affine_dequantize)");
           return TRUE;
         }
       /* otherwise the runtime ops below take it as an ordinary const */
-      ctx->in[SLOT_X] = ane_mil_const_tensor (ctx->b, qn->name, qn->value, qn->outputs[0].dtype);
+      ctx->in[SLOT_X] = ane_mil_const_tensor (ctx->b, qn->name, qv, qn->outputs[0].dtype);
     }
 
   if (!ane_lower_require_target (ctx, ANE_MIL_IOS17, "an int8/uint8 tensor", error))

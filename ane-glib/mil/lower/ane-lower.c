@@ -291,6 +291,24 @@ cast_if_needed (AneMilBuilder *b,
                      NULL);
 }
 
+AneTensor *
+ane_lower_bound_value (GHashTable    *params,
+                       const AneNode *node)
+{
+  AneTensor *bound = NULL;
+
+  if (node->op->kind == ANE_OP_PARAM && params != NULL)
+    bound = g_hash_table_lookup (params, node->name);
+  return bound != NULL ? bound : node->value;
+}
+
+AneTensor *
+ane_lower_source_value (AneLowerCtx   *ctx,
+                        const AneNode *node)
+{
+  return ane_lower_bound_value (ctx->params, node);
+}
+
 /* The spec a value has on the function's interface. */
 static AneSpec
 interface_spec (gboolean       fp16_interface,
@@ -340,8 +358,8 @@ lower_source (AneLowerCtx  *ctx,
         }
       if (ane_dtype_is_block (spec->dtype))
         *out = NULL;   /* lowered by its consumer: ane_lower_block_weight () */
-      else if (node->value != NULL)
-        *out = ane_mil_const_tensor (ctx->b, node->name, node->value, inside);
+      else if (ane_lower_source_value (ctx, node) != NULL)
+        *out = ane_mil_const_tensor (ctx->b, node->name, ane_lower_source_value (ctx, node), inside);
       else
         /* Unbound: the bytes are fetched when the package is written. */
         *out = ane_mil_const_param (ctx->b, node->name, node->name, spec->dtype, inside,
@@ -375,15 +393,16 @@ ane_lower_graph (AneGraph      *graph,
                  guint64       *weight_size,
                  GError       **error)
 {
-  return ane_lower_graph_full (graph, target, precision, ANE_LOWER_DEFAULT, blobs, weight_size, NULL, error);
+  return ane_lower_graph_full (graph, target, precision, ANE_LOWER_DEFAULT, NULL, blobs, weight_size, NULL, error);
 }
 
 /* int8/uint8 consts (and bound params) read only as the q of dequantize
  * ops: those ops lower them, as constexpr_affine_dequantize data when they
  * can, so no runtime int8 tensor and no second copy is made. */
 static gboolean *
-int8_sources_for_dequantize (AneGraph *graph,
-                             gboolean *needed)
+int8_sources_for_dequantize (AneGraph   *graph,
+                             GHashTable *params,
+                             gboolean   *needed)
 {
   guint n_nodes = ane_graph_get_n_nodes_internal (graph);
   gboolean *deferred = g_new0 (gboolean, MAX (n_nodes, 1));
@@ -411,7 +430,7 @@ int8_sources_for_dequantize (AneGraph *graph,
       const AneNode *node = ane_graph_get_node (graph, i);
       AneDType dtype = node->outputs[0].dtype;
 
-      deferred[i] = needed[i] && used[i] && !other_use[i] && node->value != NULL &&
+      deferred[i] = needed[i] && used[i] && !other_use[i] && ane_lower_bound_value (params, node) != NULL &&
                     (dtype == ANE_DTYPE_INT8 || dtype == ANE_DTYPE_UINT8) &&
                     (node->op->kind == ANE_OP_CONST ||
                      (node->op->kind == ANE_OP_PARAM && !ane_attrs_bool (node->attrs, "dynamic")));
@@ -431,6 +450,7 @@ ane_lower_graph_full (AneGraph      *graph,
                       AneMilTarget   target,
                       AneDType       precision,
                       AneLowerFlags  flags,
+                      GHashTable    *params,
                       GPtrArray    **blobs,
                       guint64       *weight_size,
                       GPtrArray    **weight_notes,
@@ -453,7 +473,7 @@ ane_lower_graph_full (AneGraph      *graph,
   needed = g_new0 (gboolean, MAX (n_nodes, 1));
   values = g_new0 (const char *, MAX (n_nodes, 1) * ANE_MAX_OUTPUTS);
   ane_graph_mark_needed (graph, needed);
-  deferred = int8_sources_for_dequantize (graph, needed);
+  deferred = int8_sources_for_dequantize (graph, params, needed);
 
   /* Interface names first, so internal values never take them. */
   for (guint i = 0; i < n_nodes; i++)
@@ -502,6 +522,7 @@ ane_lower_graph_full (AneGraph      *graph,
       ctx.n_inputs = node->n_inputs;
       ctx.block_weights = block_weights;
       ctx.fp16_interface = (flags & ANE_LOWER_FP16_INTERFACE) != 0;
+      ctx.params = params;
       for (guint j = 0; j < node->n_inputs; j++)
         if (node->inputs[j].node != ANE_NO_NODE)
           {
@@ -651,7 +672,7 @@ ane_lower_block_weight (AneLowerCtx  *ctx,
     return value;
   for (guint i = 0; i < spec->rank; i++)
     n *= spec->shape[i];
-  if (on_device && ctx->target >= ANE_MIL_IOS18 && src->value != NULL &&
+  if (on_device && ctx->target >= ANE_MIL_IOS18 && ane_lower_source_value (ctx, src) != NULL &&
       (spec->dtype == ANE_DTYPE_Q8_0 || spec->dtype == ANE_DTYPE_Q4_0))
     {
       g_autoptr(GBytes) data = NULL;
@@ -664,7 +685,7 @@ ane_lower_block_weight (AneLowerCtx  *ctx,
 
       memcpy (sshape, spec->shape, sizeof sshape);
       sshape[spec->rank - 1] /= 32;
-      if (!split_blocks (spec->dtype, ane_tensor_get_data (src->value), n / 32, &data, &scales))
+      if (!split_blocks (spec->dtype, ane_tensor_get_data (ane_lower_source_value (ctx, src)), n / 32, &data, &scales))
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "weight '%s': block bytes do not match its shape", src->name);
           return NULL;

@@ -25,7 +25,10 @@ gint64          ane_coreml_compute_units_to_ml (AneComputeUnits units);
 
 /* SHA-256 (hex) of a package's content: every regular file under @path (or
  * @path itself if it is a file), by sorted relative path, each as
- * "path\0size\0bytes". Identical bytes give the identical key. */
+ * "path\0size\0bytes". Identical bytes give the identical key; so do two
+ * writes of one model whose Manifest.json differ only in the items' random
+ * UUIDs and their order (the manifest is hashed as its items' paths, names,
+ * authors and descriptions sorted by path, and which one is the root). */
 char           *ane_coreml_package_hash     (const char   *package_path,
                                              GError      **error);
 

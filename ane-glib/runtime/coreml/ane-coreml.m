@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "runtime/coreml/ane-coreml-private.h"
 
@@ -274,6 +275,56 @@ cmp_str (gconstpointer a, gconstpointer b)
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+/* Manifest.json names its items by UUIDs that every writer draws at random,
+ * and lists them in an order that follows the UUIDs: two writes of the same
+ * model differ only there. What is hashed instead: each item's path, name,
+ * author and description, sorted by path, then the root item's path. A file
+ * that is not such a manifest is hashed as it is (NULL here). */
+static char *
+manifest_canonical (const char *text,
+                    gsize       len)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  JsonObject *root, *items;
+  const char *root_id;
+  GString *out;
+  GList *ids;
+
+  if (!json_parser_load_from_data (parser, text, len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (!json_object_has_member (root, "itemInfoEntries") ||
+      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "itemInfoEntries")))
+    return NULL;
+  items = json_object_get_object_member (root, "itemInfoEntries");
+  root_id = json_object_has_member (root, "rootModelIdentifier")
+          ? json_object_get_string_member_with_default (root, "rootModelIdentifier", "") : "";
+  out = g_string_new (json_object_get_string_member_with_default (root, "fileFormatVersion", ""));
+  ids = json_object_get_members (items);
+  for (GList *l = ids; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (items, l->data);
+      JsonObject *item;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      item = json_node_get_object (node);
+      g_ptr_array_add (lines, g_strdup_printf ("%s\n%s\n%s\n%s\n%s",
+                                               json_object_get_string_member_with_default (item, "path", ""),
+                                               json_object_get_string_member_with_default (item, "name", ""),
+                                               json_object_get_string_member_with_default (item, "author", ""),
+                                               json_object_get_string_member_with_default (item, "description", ""),
+                                               strcmp (l->data, root_id) == 0 ? "root" : ""));
+    }
+  g_list_free (ids);
+  g_ptr_array_sort (lines, cmp_str);
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append_printf (out, "\n%s", (const char *) g_ptr_array_index (lines, i));
+  return g_string_free (out, FALSE);
+}
+
 static gboolean
 hash_file (GChecksum  *sum,
            const char *path,
@@ -281,17 +332,25 @@ hash_file (GChecksum  *sum,
            GError    **error)
 {
   g_autoptr(GMappedFile) map = g_mapped_file_new (path, FALSE, error);
+  g_autofree char *normalized = NULL;
+  const char *contents;
   char size[32];
   gsize len;
 
   if (map == NULL)
     return FALSE;
   len = g_mapped_file_get_length (map);
+  contents = len > 0 ? g_mapped_file_get_contents (map) : "";
+  if (strcmp (rel, "Manifest.json") == 0 && (normalized = manifest_canonical (contents, len)) != NULL)
+    {
+      contents = normalized;
+      len = strlen (normalized);
+    }
   g_snprintf (size, sizeof size, "%" G_GSIZE_FORMAT, len);
   g_checksum_update (sum, (const guchar *) rel, strlen (rel) + 1);
   g_checksum_update (sum, (const guchar *) size, strlen (size) + 1);
   if (len > 0)
-    g_checksum_update (sum, (const guchar *) g_mapped_file_get_contents (map), len);
+    g_checksum_update (sum, (const guchar *) contents, len);
   return TRUE;
 }
 

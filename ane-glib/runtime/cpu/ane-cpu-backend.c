@@ -89,9 +89,10 @@ ane_cpu_backend_new_for_graph (AneGraph      *graph,
 
   backend->graph = g_object_ref (graph);
   backend->params = params ? g_hash_table_ref (params) : NULL;
-  backend->owned_program = ane_lower_graph (graph, ane_target_to_mil (target),
-                                            precision == ANE_PRECISION_FLOAT32 ? ANE_DTYPE_FLOAT32 : ANE_DTYPE_FLOAT16,
-                                            &backend->blobs, &weight_size, error);
+  /* Values bound on the executable are lowered in place of the graph's. */
+  backend->owned_program = ane_lower_graph_full (graph, ane_target_to_mil (target),
+                                                 precision == ANE_PRECISION_FLOAT32 ? ANE_DTYPE_FLOAT32 : ANE_DTYPE_FLOAT16,
+                                                 ANE_LOWER_DEFAULT, params, &backend->blobs, &weight_size, NULL, error);
   if (backend->owned_program == NULL)
     return NULL;
   backend->get_blob = graph_blob;

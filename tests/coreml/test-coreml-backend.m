@@ -1,0 +1,346 @@
+/* test-coreml-backend.m: AneExecutable on the CoreML backend, over the shim
+ * built against fake CoreML classes in interpreter mode (GNUstep)
+ *
+ * The fake "compiles" a package into an .mlmodelc holding its MIL text and
+ * weights, and predicts by running that program on the CPU interpreter,
+ * handing outputs back in multi-arrays whose innermost dimension is padded
+ * (tests/coreml/fake-coreml.m). So the whole path a Mac takes is exercised
+ * -- lowering, .mlpackage writing with the executable's weights, compile
+ * and its cache, load with compute units, MLMultiArray in and strided copy
+ * out, MLState, errors, AUTO's choice -- except CoreML itself (never run
+ * here; docs/coreml.md).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ane-test-models.h"
+#include "runtime/coreml/ane-coreml-private.h"
+#include "runtime/ane/ane-ane-private.h"
+#import "fake-coreml.h"
+
+static void
+setup (void)
+{
+  fake_coreml_reset ();
+  fake_coreml_set_interpret (TRUE);
+  ane_coreml_api_set_override (&ane_coreml_framework_api);
+}
+
+static void
+teardown (void)
+{
+  ane_coreml_api_set_override (NULL);
+  fake_coreml_reset ();
+}
+
+static AneExecutable *
+compiled (AneGraph   *graph,
+          AneBackend  backend)
+{
+  AneExecutable *exe = ane_executable_new (graph, backend);
+  GError *error = NULL;
+
+  g_assert_true (ane_executable_compile (exe, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ane_executable_get_backend (exe), ==, backend);
+  return exe;
+}
+
+static GPtrArray *
+run (AneExecutable *exe,
+     GPtrArray     *inputs)
+{
+  GError *error = NULL;
+  GPtrArray *outputs = ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+
+  g_assert_no_error (error);
+  return outputs;
+}
+
+static void
+assert_identical (GPtrArray *a,
+                  GPtrArray *b)
+{
+  g_assert_cmpuint (a->len, ==, b->len);
+  for (guint i = 0; i < a->len; i++)
+    {
+      AneTensor *x = g_ptr_array_index (a, i), *y = g_ptr_array_index (b, i);
+
+      g_assert_cmpstr (ane_tensor_get_name (x), ==, ane_tensor_get_name (y));
+      g_assert_cmpint (ane_tensor_get_dtype (x), ==, ane_tensor_get_dtype (y));
+      g_assert_true (g_bytes_equal (ane_tensor_get_data (x), ane_tensor_get_data (y)));
+    }
+}
+
+/* The package CoreML gets is the program the CPU backend interprets, and
+ * fp32 crosses the interface exactly: outputs must be identical. */
+static void
+check_model (AneGraph *(*make) (void),
+             const char *name)
+{
+  g_autoptr(AneGraph) g = make ();
+  g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 3);
+  g_autoptr(AneExecutable) on_coreml = compiled (g, ANE_BACKEND_COREML);
+  g_autoptr(AneExecutable) on_cpu = compiled (g, ANE_BACKEND_CPU);
+  g_autoptr(GPtrArray) a = run (on_coreml, inputs);
+  g_autoptr(GPtrArray) b = run (on_cpu, inputs);
+  g_autofree char *report = ane_executable_dup_backend_report (on_coreml);
+
+  g_test_message ("model %s: %s", name, report);
+  g_assert_true (g_str_has_prefix (report, "coreml: selected: fake CoreML, model compiled to "));
+  assert_identical (a, b);
+}
+
+static void
+test_models (void)
+{
+  setup ();
+  check_model (ane_test_model_mlp, "mlp");
+  check_model (ane_test_model_transformer_block, "transformer block");
+  check_model (ane_test_model_convnet, "convnet");
+  check_model (ane_test_model_moe, "moe");
+  check_model (ane_test_model_mamba, "mamba");
+  g_assert_cmpuint (fake_coreml_compile_count (), ==, 5);
+  teardown ();
+}
+
+/* y = x * w; w a param */
+static AneGraph *
+scale_graph (AneTensor *w_value)
+{
+  static const gint64 shape[] = { 2, 3 };
+  AneGraph *g = ane_graph_new ();
+  GError *error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, shape, 2, &error);
+  g_autoptr(AneTensor) w = ane_graph_param (g, "w", ANE_DTYPE_FLOAT32, shape, 2, &error);
+  g_autoptr(AneTensor) y = ane_graph_mul (g, x, w, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "y", y, &error));
+  if (w_value)
+    g_assert_true (ane_graph_bind_param (g, "w", w_value, &error));
+  g_assert_no_error (error);
+  return g;
+}
+
+static AneTensor *
+floats (const char *name, float a, float b, float c, float d, float e, float f)
+{
+  static const gint64 shape[] = { 2, 3 };
+  float v[] = { a, b, c, d, e, f };
+  return ane_tensor_new_from_floats (name, shape, 2, v, 6, NULL);
+}
+
+static void
+assert_floats (AneTensor *t, float a, float b, float c, float d, float e, float f)
+{
+  float want[] = { a, b, c, d, e, f };
+  GBytes *data = ane_tensor_get_data (t);
+  const float *got = g_bytes_get_data (data, NULL);
+
+  g_assert_cmpint (ane_tensor_get_dtype (t), ==, ANE_DTYPE_FLOAT32);
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat (got[i], ==, want[i]);
+}
+
+/* The same graph and weights compile once; other weights compile again;
+ * a param bound on the executable reaches the weights. */
+static void
+test_cache_and_params (void)
+{
+  setup ();
+  {
+    g_autoptr(AneTensor) w = floats ("w", 1, 2, 3, 4, 5, 6);
+    g_autoptr(AneTensor) w2 = floats ("w", -1, -1, -1, 2, 2, 2);
+    g_autoptr(AneTensor) x = floats ("x", 1, 1, 1, 0.5f, 0.5f, 0.5f);
+    g_autoptr(AneGraph) g = scale_graph (w);
+    g_autoptr(AneExecutable) a = compiled (g, ANE_BACKEND_COREML);
+    g_autoptr(AneExecutable) b = NULL;
+    g_autoptr(AneTensor) y = NULL;
+    g_autoptr(AneTensor) y2 = NULL;
+    g_autofree char *report = NULL;
+    GError *error = NULL;
+
+    g_assert_cmpuint (fake_coreml_compile_count (), ==, 1);
+    b = compiled (g, ANE_BACKEND_COREML);
+    g_assert_cmpuint (fake_coreml_compile_count (), ==, 1);
+    report = ane_executable_dup_backend_report (b);
+    g_assert_nonnull (strstr (report, "model from the compile cache"));
+
+    y = ane_executable_run_one (b, x, &error);
+    g_assert_no_error (error);
+    assert_floats (y, 1, 2, 3, 2, 2.5f, 3);
+
+    g_assert_true (ane_executable_set_param (b, "w", w2, &error));
+    y2 = ane_executable_run_one (b, x, &error);
+    g_assert_no_error (error);
+    assert_floats (y2, -1, -1, -1, 1, 1, 1);
+    g_assert_cmpuint (fake_coreml_compile_count (), ==, 2);
+  }
+  {
+    /* unbound at compile: prepared at the first run */
+    g_autoptr(AneGraph) g = scale_graph (NULL);
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_COREML);
+    g_autoptr(AneTensor) x = floats ("x", 1, 2, 3, 4, 5, 6);
+    g_autoptr(AneTensor) w = floats ("w", 2, 2, 2, 2, 2, 2);
+    g_autoptr(AneTensor) y = NULL;
+    GError *error = NULL;
+
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    g_assert_null (ane_executable_run_one (exe, x, &error));
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM);
+    g_clear_error (&error);
+    g_assert_true (ane_executable_set_param (exe, "w", w, &error));
+    y = ane_executable_run_one (exe, x, &error);
+    g_assert_no_error (error);
+    assert_floats (y, 2, 4, 6, 8, 10, 12);
+  }
+  teardown ();
+}
+
+static void
+test_compute_units (void)
+{
+  static const struct { AneComputeUnits units; long ml; } cases[] = {
+    { ANE_COMPUTE_UNITS_ALL, MLComputeUnitsAll },
+    { ANE_COMPUTE_UNITS_CPU_ONLY, MLComputeUnitsCPUOnly },
+    { ANE_COMPUTE_UNITS_CPU_AND_GPU, MLComputeUnitsCPUAndGPU },
+    { ANE_COMPUTE_UNITS_CPU_AND_NE, MLComputeUnitsCPUAndNeuralEngine },
+  };
+  g_autoptr(AneTensor) w = floats ("w", 1, 2, 3, 4, 5, 6);
+  g_autoptr(AneGraph) g = scale_graph (w);
+
+  setup ();
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_COREML);
+      GError *error = NULL;
+
+      ane_executable_set_compute_units (exe, cases[i].units);
+      g_assert_true (ane_executable_compile (exe, NULL, &error));
+      g_assert_cmpint (fake_coreml_last_compute_units (), ==, cases[i].ml);
+    }
+  teardown ();
+}
+
+/* acc += x: the MLState carries the sum from run to run. */
+static void
+test_states (void)
+{
+  static const gint64 shape[] = { 1, 4 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  GError *error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, shape, 2, &error);
+  g_autoptr(AneTensor) acc = ane_graph_state (g, "acc", ANE_DTYPE_FLOAT32, shape, 2, &error);
+  g_autoptr(AneTensor) old = ane_graph_read_state (g, acc, &error);
+  g_autoptr(AneTensor) sum = ane_graph_add (g, old, x, &error);
+  g_autoptr(AneTensor) wr = ane_graph_write_state (g, acc, sum, &error);
+  float ones[] = { 1, 2, 3, 4 };
+  g_autoptr(AneTensor) xv = ane_tensor_new_from_floats ("x", shape, 2, ones, 4, &error);
+  g_autoptr(AneExecutable) exe = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "y", wr, &error));
+  setup ();
+  exe = compiled (g, ANE_BACKEND_COREML);
+  for (int step = 1; step <= 3; step++)
+    {
+      g_autoptr(AneTensor) y = ane_executable_run_one (exe, xv, &error);
+      const float *v;
+
+      g_assert_no_error (error);
+      v = g_bytes_get_data (ane_tensor_get_data (y), NULL);
+      for (int i = 0; i < 4; i++)
+        g_assert_cmpfloat (v[i], ==, step * ones[i]);
+    }
+  g_assert_null (ane_executable_dup_state (exe, "acc", &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "MLState"));
+  g_clear_error (&error);
+
+  ane_executable_reset_states (exe);
+  {
+    g_autoptr(AneTensor) y = ane_executable_run_one (exe, xv, &error);
+    const float *v = g_bytes_get_data (ane_tensor_get_data (y), NULL);
+
+    g_assert_no_error (error);
+    for (int i = 0; i < 4; i++)
+      g_assert_cmpfloat (v[i], ==, ones[i]);
+  }
+  teardown ();
+}
+
+/* CoreML's errors arrive as GErrors with its message; AUTO records them. */
+static void
+test_errors_and_auto (void)
+{
+  g_autoptr(AneTensor) w = floats ("w", 1, 2, 3, 4, 5, 6);
+  g_autoptr(AneTensor) x = floats ("x", 1, 1, 1, 1, 1, 1);
+  g_autoptr(AneGraph) g = scale_graph (w);
+  GError *error = NULL;
+
+  setup ();
+  {
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_COREML);
+
+    fake_coreml_fail_compile ("the compiler is on strike");
+    g_assert_false (ane_executable_compile (exe, NULL, &error));
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "backend 'coreml': "));
+    g_assert_nonnull (strstr (error->message, "the compiler is on strike"));
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(AneExecutable) exe = compiled (g, ANE_BACKEND_COREML);
+
+    fake_coreml_fail_predict ("the device is gone");
+    g_assert_null (ane_executable_run_one (exe, x, &error));
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "the device is gone"));
+    g_clear_error (&error);
+  }
+  if (ane_ane_runtime_get () == NULL)
+    {
+      g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_AUTO);
+      g_autofree char *report = NULL;
+      g_autoptr(AneTensor) y = NULL;
+
+      g_assert_true (ane_executable_compile (exe, NULL, &error));
+      g_assert_cmpint (ane_executable_get_backend (exe), ==, ANE_BACKEND_COREML);
+      report = ane_executable_dup_backend_report (exe);
+      g_test_message ("%s", report);
+      g_assert_true (g_str_has_prefix (report, "ane: passed over: the Neural Engine's private path is not available"));
+      g_assert_nonnull (strstr (report, "\ncoreml: selected: fake CoreML"));
+      y = ane_executable_run_one (exe, x, &error);
+      g_assert_no_error (error);
+      assert_floats (y, 1, 2, 3, 4, 5, 6);
+    }
+  {
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_AUTO);
+    g_autofree char *report = NULL;
+
+    fake_coreml_fail_load ("no such device");
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    g_assert_cmpint (ane_executable_get_backend (exe), ==, ANE_BACKEND_CPU);
+    report = ane_executable_dup_backend_report (exe);
+    g_assert_nonnull (strstr (report, "coreml: passed over: "));
+    g_assert_nonnull (strstr (report, "no such device"));
+    g_assert_true (g_str_has_suffix (report, "cpu: selected\n"));
+  }
+  teardown ();
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_add_func ("/coreml/backend/models", test_models);
+  g_test_add_func ("/coreml/backend/cache-and-params", test_cache_and_params);
+  g_test_add_func ("/coreml/backend/compute-units", test_compute_units);
+  g_test_add_func ("/coreml/backend/states", test_states);
+  g_test_add_func ("/coreml/backend/errors-and-auto", test_errors_and_auto);
+  return g_test_run ();
+}

@@ -1,0 +1,374 @@
+/* test-backend-ane.c: AneExecutable on the Neural Engine backend, over the
+ * fake runtime in interpreter mode
+ *
+ * The fake device runs the MIL text the backend handed to the runtime
+ * through the CPU interpreter, reading and writing the IOSurfaces in the
+ * layout the runtime packed (tests/ane-fake-ane.c). So these tests cover
+ * the whole path a Mac would take -- lowering with a float16 interface, MIL
+ * text and weight.bin, descriptor, compile, surfaces, request, evaluate,
+ * unpacking, output dtypes -- and AUTO's choices, without Apple software.
+ * What they cannot cover is the real device's numerics and its private
+ * API's behaviour (docs/ane-private.md).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ane-fake-ane.h"
+#include "ane-test-models.h"
+
+static void
+setup_device (void)
+{
+  fake_setup ();
+  fake.interpret = TRUE;
+}
+
+static GPtrArray *
+run_on (AneGraph     *graph,
+        AneBackend    backend,
+        GPtrArray    *inputs,
+        char        **report)
+{
+  g_autoptr(AneExecutable) exe = ane_executable_new (graph, backend);
+  g_autoptr(GError) error = NULL;
+  GPtrArray *outputs;
+
+  g_assert_true (ane_executable_compile (exe, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ane_executable_get_backend (exe), ==, backend);
+  outputs = ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+  g_assert_no_error (error);
+  if (report)
+    *report = ane_executable_dup_backend_report (exe);
+  return outputs;
+}
+
+static void
+assert_identical (GPtrArray *a,
+                  GPtrArray *b)
+{
+  g_assert_cmpuint (a->len, ==, b->len);
+  for (guint i = 0; i < a->len; i++)
+    {
+      GBytes *x = ane_tensor_get_data (g_ptr_array_index (a, i));
+      GBytes *y = ane_tensor_get_data (g_ptr_array_index (b, i));
+
+      g_assert_cmpstr (ane_tensor_get_name (g_ptr_array_index (a, i)), ==,
+                       ane_tensor_get_name (g_ptr_array_index (b, i)));
+      g_assert_cmpint (ane_tensor_get_dtype (g_ptr_array_index (a, i)), ==,
+                       ane_tensor_get_dtype (g_ptr_array_index (b, i)));
+      g_assert_true (g_bytes_equal (x, y));
+    }
+}
+
+/* The ANE program declares fp16 inputs and outputs where the CPU program
+ * casts fp32 <-> fp16 at its boundary: the same roundings in the same
+ * places, so the outputs must be identical bit for bit. */
+static void
+check_model (AneGraph *(*make) (void),
+             const char *name)
+{
+  g_autoptr(AneGraph) g = make ();
+  g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 7);
+  g_autoptr(GPtrArray) on_ane = NULL;
+  g_autoptr(GPtrArray) on_cpu = NULL;
+  g_autofree char *report = NULL;
+  guint evals = fake.n_eval;
+
+  g_test_message ("model %s", name);
+  on_ane = run_on (g, ANE_BACKEND_ANE, inputs, &report);
+  g_assert_cmpuint (fake.n_eval, ==, evals + 1);
+  g_assert_nonnull (strstr (report, "ane: selected: fake runtime"));
+  on_cpu = run_on (g, ANE_BACKEND_CPU, inputs, NULL);
+  assert_identical (on_ane, on_cpu);
+}
+
+static void
+test_models (void)
+{
+  setup_device ();
+  check_model (ane_test_model_mlp, "mlp");
+  check_model (ane_test_model_convnet, "convnet");
+  check_model (ane_test_model_moe, "moe");
+  check_model (ane_test_model_mamba, "mamba");
+  g_assert_cmpuint (fake.n_unload, ==, fake.n_load);
+  fake_teardown ();
+}
+
+/* x [1, 4, 1, 40] * w + 1 (rows of 80 bytes: padded to 128 on the surface). */
+static AneGraph *
+scale_graph (gboolean bind)
+{
+  static const gint64 shape[] = { 1, 4, 1, 40 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, shape, 4);
+  g_autoptr(AneTensor) w = ane_graph_param (g, "w", ANE_DTYPE_FLOAT32, shape, 4, &error);
+  g_autoptr(AneTensor) one = ane_graph_scalar (g, ANE_DTYPE_FLOAT32, 1.0, &error);
+  g_autoptr(AneTensor) xw = ane_graph_mul (g, x, w, &error);
+  g_autoptr(AneTensor) y = ane_graph_add (g, xw, one, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "y", y, &error));
+  if (bind)
+    {
+      g_autoptr(AneTensor) wv = ane_test_tensor_random ("w", shape, 4, 3, -1, 1);
+      g_assert_true (ane_graph_bind_param (g, "w", wv, &error));
+      g_assert_no_error (error);
+    }
+  return g_steal_pointer (&g);
+}
+
+static AneTensor *
+scale_input (void)
+{
+  static const gint64 shape[] = { 1, 4, 1, 40 };
+  return ane_test_tensor_random ("x", shape, 4, 11, -2, 2);
+}
+
+static void
+assert_scaled (AneTensor *y,
+               AneTensor *x,
+               AneTensor *w)
+{
+  g_autofree float *yv = ane_test_dup_floats (y);
+  g_autofree float *xv = ane_test_dup_floats (x);
+  g_autofree float *wv = ane_test_dup_floats (w);
+
+  for (guint i = 0; i < 160; i++)
+    {
+      /* fp16 in, fp16 product and sum, as the program computes */
+      float h = ane_half_to_float (ane_float_to_half (ane_half_to_float (ane_float_to_half (xv[i])) *
+                                                      ane_half_to_float (ane_float_to_half (wv[i]))));
+      g_assert_cmpfloat (yv[i], ==, ane_half_to_float (ane_float_to_half (h + 1.0f)));
+    }
+}
+
+static void
+test_auto_selects_ane (void)
+{
+  setup_device ();
+  {
+    g_autoptr(AneGraph) g = scale_graph (TRUE);
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_AUTO);
+    g_autoptr(AneTensor) x = scale_input ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) y = NULL;
+    g_autofree char *report = NULL;
+    const AneNode *wn = ane_graph_find_node (g, "w");
+
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    g_assert_cmpint (ane_executable_get_backend (exe), ==, ANE_BACKEND_ANE);
+    report = ane_executable_dup_backend_report (exe);
+    g_assert_true (g_str_has_prefix (report, "ane: selected: fake runtime, model compiled"));
+    y = ane_executable_run_one (exe, x, &error);
+    g_assert_no_error (error);
+    ane_test_assert_spec (y, ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 4, 1, 40 }, 4);
+    assert_scaled (y, x, wn->value);
+  }
+  fake_teardown ();
+}
+
+/* A graph with an int32 input, one with a state, and a runtime missing a
+ * class: AUTO passes the ANE over with the reason, then CoreML (no shim in
+ * this build), and runs on the CPU. */
+static void
+test_auto_fallbacks (void)
+{
+  setup_device ();
+  {
+    g_autoptr(AneGraph) g = ane_test_model_transformer_block ();
+    g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 5);
+    g_autofree char *report = NULL;
+    g_autoptr(GPtrArray) on_auto = run_on (g, ANE_BACKEND_CPU, inputs, NULL);
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_AUTO);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) outputs = NULL;
+
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    g_assert_cmpint (ane_executable_get_backend (exe), ==, ANE_BACKEND_CPU);
+    report = ane_executable_dup_backend_report (exe);
+    g_test_message ("%s", report);
+    g_assert_nonnull (strstr (report, "ane: passed over: input 'positions' is int32; the Neural Engine's "
+                                      "in-memory path binds float16 surfaces only\n"));
+    g_assert_nonnull (strstr (report, "coreml: passed over: CoreML.framework is only available on Apple platforms"));
+    g_assert_true (g_str_has_suffix (report, "cpu: selected\n"));
+    outputs = ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+    g_assert_no_error (error);
+    assert_identical (outputs, on_auto);
+  }
+  {
+    static const gint64 shape[] = { 1, 8 };
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, shape, 2);
+    g_autoptr(AneTensor) acc = ane_graph_state (g, "acc", ANE_DTYPE_FLOAT32, shape, 2, &error);
+    g_autoptr(AneTensor) old = ane_graph_read_state (g, acc, &error);
+    g_autoptr(AneTensor) sum = ane_graph_add (g, old, x, &error);
+    g_autoptr(AneTensor) wr = ane_graph_write_state (g, acc, sum, &error);
+    g_autoptr(AneExecutable) exe = NULL;
+    g_autofree char *report = NULL;
+
+    g_assert_no_error (error);
+    g_assert_true (ane_graph_add_output (g, "y", wr, &error));
+    exe = ane_executable_new (g, ANE_BACKEND_AUTO);
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    report = ane_executable_dup_backend_report (exe);
+    g_assert_nonnull (strstr (report, "ane: passed over: state 'acc': the Neural Engine's in-memory path has no states"));
+    g_assert_cmpint (ane_executable_get_backend (exe), ==, ANE_BACKEND_CPU);
+  }
+  {
+    g_autoptr(AneGraph) g = scale_graph (TRUE);
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_AUTO);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *report = NULL;
+    guint compiles = fake.n_compile;
+
+    fake.missing_class = "_ANERequest";
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    fake.missing_class = NULL;
+    report = ane_executable_dup_backend_report (exe);
+    g_assert_nonnull (strstr (report, "ane: passed over: "));
+    g_assert_nonnull (strstr (report, "_ANERequest"));
+    g_assert_cmpuint (fake.n_compile, ==, compiles);   /* refused before compiling anything */
+    g_assert_cmpint (ane_executable_get_backend (exe), ==, ANE_BACKEND_CPU);
+  }
+  fake_teardown ();
+}
+
+static void
+test_refusals (void)
+{
+  setup_device ();
+  {
+    g_autoptr(AneGraph) g = scale_graph (TRUE);
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_ANE);
+    g_autoptr(GError) error = NULL;
+
+    ane_executable_set_precision (exe, ANE_PRECISION_FLOAT32);
+    g_assert_false (ane_executable_compile (exe, NULL, &error));
+    ane_test_assert_error (&error, ANE_ERROR_UNSUPPORTED, "backend 'ane': ", "computes in float16", NULL);
+    g_assert_false (ane_executable_is_compiled (exe));
+  }
+  {
+    /* rank 5: no [1, C, H, W] surface for it */
+    static const gint64 shape[] = { 1, 2, 2, 2, 2 };
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, shape, 5);
+    g_autoptr(AneTensor) y = ane_graph_relu (g, x, &error);
+    g_autoptr(AneExecutable) exe = NULL;
+
+    g_assert_true (ane_graph_add_output (g, "y", y, &error));
+    exe = ane_executable_new (g, ANE_BACKEND_ANE);
+    g_assert_false (ane_executable_compile (exe, NULL, &error));
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "backend 'ane': "));
+    g_clear_error (&error);
+  }
+  fake_teardown ();
+
+  /* No runtime at all: what Linux has by default. */
+  {
+    g_autoptr(AneGraph) g = scale_graph (TRUE);
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_ANE);
+    g_autoptr(GError) error = NULL;
+
+    if (ane_ane_runtime_get () != NULL)
+      {
+        g_test_skip ("this platform has a Neural Engine runtime");
+        return;
+      }
+    g_assert_false (ane_executable_compile (exe, NULL, &error));
+    ane_test_assert_error (&error, ANE_ERROR_UNSUPPORTED, "backend 'ane': ", "not available on this platform", NULL);
+  }
+}
+
+/* Params bound on the executable reach the device's weight.bin; binding
+ * again prepares the program again (a new compile: other weights). */
+static void
+test_params (void)
+{
+  setup_device ();
+  {
+    static const gint64 shape[] = { 1, 4, 1, 40 };
+    g_autoptr(AneGraph) g = scale_graph (FALSE);
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_ANE);
+    g_autoptr(AneTensor) x = scale_input ();
+    g_autoptr(AneTensor) w1 = ane_test_tensor_random ("w", shape, 4, 21, -1, 1);
+    g_autoptr(AneTensor) w2 = ane_test_tensor_random ("w", shape, 4, 22, -1, 1);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *report = NULL;
+    AneTensor *y;
+    guint compiles;
+
+    /* unbound at compile: prepared at the first run */
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    report = ane_executable_dup_backend_report (exe);
+    g_assert_nonnull (strstr (report, "ane: selected: prepared at the first run"));
+    g_assert_null (ane_executable_run_one (exe, x, &error));
+    ane_test_assert_error (&error, ANE_ERROR_MISSING_PARAM, "'w'", NULL);
+
+    g_assert_true (ane_executable_set_param (exe, "w", w1, &error));
+    compiles = fake.n_compile;
+    y = ane_executable_run_one (exe, x, &error);
+    g_assert_no_error (error);
+    assert_scaled (y, x, w1);
+    g_object_unref (y);
+    g_assert_cmpuint (fake.n_compile, ==, compiles + 1);
+
+    g_assert_true (ane_executable_set_param (exe, "w", w2, &error));
+    y = ane_executable_run_one (exe, x, &error);
+    g_assert_no_error (error);
+    assert_scaled (y, x, w2);
+    g_object_unref (y);
+    g_assert_cmpuint (fake.n_compile, ==, compiles + 2);
+
+    /* no param changed: the prepared program runs again */
+    y = ane_executable_run_one (exe, x, &error);
+    g_assert_no_error (error);
+    g_object_unref (y);
+    g_assert_cmpuint (fake.n_compile, ==, compiles + 2);
+  }
+  fake_teardown ();
+}
+
+/* Two executables of the same graph share one compiled model. */
+static void
+test_compile_cache (void)
+{
+  setup_device ();
+  {
+    g_autoptr(AneGraph) g = scale_graph (TRUE);
+    g_autoptr(AneExecutable) a = ane_executable_new (g, ANE_BACKEND_ANE);
+    g_autoptr(AneExecutable) b = ane_executable_new (g, ANE_BACKEND_ANE);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *report = NULL;
+    guint compiles;
+
+    g_assert_true (ane_executable_compile (a, NULL, &error));
+    compiles = fake.n_compile;
+    g_assert_true (ane_executable_compile (b, NULL, &error));
+    g_assert_cmpuint (fake.n_compile, ==, compiles);
+    report = ane_executable_dup_backend_report (b);
+    g_assert_nonnull (strstr (report, "from the compile cache"));
+  }
+  g_assert_cmpuint (ane_ane_cache_size (), ==, 0);
+  fake_teardown ();
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_add_func ("/backend/ane/models", test_models);
+  g_test_add_func ("/backend/ane/auto-selects-ane", test_auto_selects_ane);
+  g_test_add_func ("/backend/ane/auto-fallbacks", test_auto_fallbacks);
+  g_test_add_func ("/backend/ane/refusals", test_refusals);
+  g_test_add_func ("/backend/ane/params", test_params);
+  g_test_add_func ("/backend/ane/compile-cache", test_compile_cache);
+  return g_test_run ();
+}
