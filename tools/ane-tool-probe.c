@@ -223,6 +223,27 @@ probe_backend (AneGraph   *graph,
           name, runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2, runs);
 }
 
+/* What AUTO picks here, and why it passes the others over. */
+static void
+probe_auto (AneGraph *graph)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneExecutable) exe = ane_executable_new (graph, ANE_BACKEND_AUTO);
+  g_autofree char *report = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  if (!ane_executable_compile (exe, NULL, &error))
+    {
+      printf ("auto: fails: %s\n", error->message);
+      return;
+    }
+  report = ane_executable_dup_backend_report (exe);
+  lines = g_strsplit (g_strchomp (report), "\n", -1);
+  printf ("auto (ANE, then CoreML, then CPU):\n");
+  for (guint i = 0; lines[i] != NULL; i++)
+    printf ("  %s\n", lines[i]);
+}
+
 int
 ane_tool_probe (int argc, char **argv)
 {
@@ -266,5 +287,6 @@ ane_tool_probe (int argc, char **argv)
   printf ("backends (x[1,16] -> relu -> add 1):\n");
   for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
     probe_backend (graph, backends[i].backend, backends[i].name, runs);
+  probe_auto (graph);
   return 0;
 }

@@ -88,6 +88,16 @@ class ProbeTest(unittest.TestCase):
             self.assertIsNotNone(m, line)
             self.assertTrue(m.group(1).strip())
 
+    def test_auto(self):
+        section = self.out.split("auto (ANE, then CoreML, then CPU):\n", 1)
+        self.assertEqual(len(section), 2, self.out)
+        lines = [l.strip() for l in section[1].splitlines() if l.strip()]
+        self.assertRegex(lines[-1], r"^(ane|coreml|cpu): selected")
+        if not APPLE:
+            self.assertRegex(lines[0], r"^ane: passed over: .+")
+            self.assertRegex(lines[1], r"^coreml: passed over: .+")
+            self.assertEqual(lines[2], "cpu: selected")
+
     @unittest.skipIf(APPLE, "checks what a non-Apple platform reports")
     def test_frameworks_not_present(self):
         for fw in ("CoreML.framework", "AppleNeuralEngine.framework"):

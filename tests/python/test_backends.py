@@ -1,0 +1,99 @@
+"""Backends from Python: compute units, the Apple backends' errors off Apple,
+AUTO's report, and params bound on an executable, checked against numpy."""
+
+import platform
+import re
+import sys
+import unittest
+
+from anetest import Ane, GLib, np, to_tensor, to_numpy
+
+APPLE = platform.system() == "Darwin"
+
+
+def scale_graph(w=None):
+    """y = x * w + b with w a param (bound in the graph when given) and b bound."""
+    g = Ane.Graph.new()
+    x = g.input("x", Ane.DType.FLOAT32, [2, 3])
+    wp = g.param("w", Ane.DType.FLOAT32, [2, 3])
+    b = g.param_with_value(to_tensor("b", np.full((2, 3), 0.5, np.float32)))
+    g.add_output("y", g.add(g.mul(x, wp), b))
+    if w is not None:
+        g.bind_param("w", to_tensor("w", w))
+    return g
+
+
+class ComputeUnitsTest(unittest.TestCase):
+    def test_values(self):
+        self.assertEqual([int(Ane.ComputeUnits.ALL), int(Ane.ComputeUnits.CPU_ONLY),
+                          int(Ane.ComputeUnits.CPU_AND_GPU), int(Ane.ComputeUnits.CPU_AND_NE)],
+                         [0, 1, 2, 3])
+
+    def test_set_on_any_backend(self):
+        exe = Ane.Executable.new(scale_graph(np.ones((2, 3), np.float32)), Ane.Backend.CPU)
+        exe.set_compute_units(Ane.ComputeUnits.CPU_AND_NE)   # ignored by the CPU backend
+        exe.compile(None)
+        y = exe.run_one(to_tensor("x", np.ones((2, 3), np.float32)))
+        np.testing.assert_array_equal(to_numpy(y), np.full((2, 3), 1.5, np.float32))
+
+
+@unittest.skipIf(APPLE, "checks what a non-Apple platform says")
+class AppleBackendsOffAppleTest(unittest.TestCase):
+    def compile_error(self, backend):
+        exe = Ane.Executable.new(scale_graph(np.ones((2, 3), np.float32)), backend)
+        with self.assertRaises(GLib.Error) as cm:
+            exe.compile(None)
+        self.assertFalse(exe.is_compiled())
+        return cm.exception
+
+    def test_coreml(self):
+        e = self.compile_error(Ane.Backend.COREML)
+        self.assertEqual(e.domain, "ane-error-quark")
+        self.assertEqual(e.code, int(Ane.Error.UNSUPPORTED))
+        self.assertIn("backend 'coreml': CoreML.framework is only available on Apple platforms", e.message)
+
+    def test_ane(self):
+        e = self.compile_error(Ane.Backend.ANE)
+        self.assertEqual(e.code, int(Ane.Error.UNSUPPORTED))
+        self.assertIn("backend 'ane': ", e.message)
+        self.assertIn("AppleNeuralEngine.framework", e.message)
+
+    def test_auto_report(self):
+        w = np.arange(6, dtype=np.float32).reshape(2, 3)
+        x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+        exe = Ane.Executable.new(scale_graph(w), Ane.Backend.AUTO)
+        self.assertEqual(exe.dup_backend_report(), "")
+        exe.compile(None)
+        self.assertEqual(exe.get_backend(), Ane.Backend.CPU)
+        lines = exe.dup_backend_report().splitlines()
+        self.assertEqual(len(lines), 3)
+        self.assertRegex(lines[0], r"^ane: passed over: .+")
+        self.assertRegex(lines[1], r"^coreml: passed over: .+")
+        self.assertEqual(lines[2], "cpu: selected")
+        y = exe.run_one(to_tensor("x", x))
+        # default precision float16: the program rounds x, w, x*w and the sum
+        f16 = lambda a: a.astype(np.float16).astype(np.float32)
+        np.testing.assert_array_equal(to_numpy(y), f16(f16(f16(x) * f16(w)) + np.float32(0.5)))
+
+
+class BoundParamsTest(unittest.TestCase):
+    """A value bound on the executable replaces the graph's, on every backend."""
+
+    def test_override(self):
+        rng = np.random.default_rng(4)
+        w_graph = rng.standard_normal((2, 3)).astype(np.float32)
+        w_exe = rng.standard_normal((2, 3)).astype(np.float32)
+        b_exe = rng.standard_normal((2, 3)).astype(np.float32)
+        x = rng.standard_normal((2, 3)).astype(np.float32)
+        for backend in (Ane.Backend.REFERENCE, Ane.Backend.CPU):
+            exe = Ane.Executable.new(scale_graph(w_graph), backend)
+            exe.set_precision(Ane.Precision.FLOAT32)
+            exe.compile(None)
+            exe.set_param("w", to_tensor("w", w_exe))
+            exe.set_param("b", to_tensor("b", b_exe))
+            y = to_numpy(exe.run_one(to_tensor("x", x)))
+            np.testing.assert_allclose(y, x * w_exe + b_exe, rtol=1e-6, atol=1e-6, err_msg=str(backend))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
