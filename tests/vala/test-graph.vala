@@ -91,6 +91,40 @@ void test_error_domain () {
     }
 }
 
+/* AUTO from Vala: the report names each backend considered; off Apple the
+ * Apple backends throw Ane.Error.UNSUPPORTED. */
+void test_backends () throws GLib.Error {
+    var g = new Ane.Graph ();
+    int64[] shape = { 4 };
+    var x = g.input ("x", Ane.DType.FLOAT32, shape);
+    g.add_output ("y", g.relu (x));
+
+    var exe = new Ane.Executable (g, Ane.Backend.AUTO);
+    exe.set_compute_units (Ane.ComputeUnits.CPU_AND_NE);
+    exe.compile ();
+    var report = exe.dup_backend_report ();
+    if (!report.has_suffix (": selected\n") && !(": selected: " in report)) {
+        stderr.printf ("FAIL: AUTO's report names no selected backend: %s\n", report);
+        failures++;
+    }
+    if (exe.get_backend () == Ane.Backend.CPU && !("coreml: passed over: " in report)) {
+        stderr.printf ("FAIL: AUTO chose the CPU without saying why not CoreML: %s\n", report);
+        failures++;
+    }
+    if (!Ane.available ()) {
+        try {
+            new Ane.Executable (g, Ane.Backend.ANE).compile ();
+            stderr.printf ("FAIL: the ANE backend compiled without a Neural Engine\n");
+            failures++;
+        } catch (Ane.Error.UNSUPPORTED e) {
+            if (!("backend 'ane'" in e.message)) {
+                stderr.printf ("FAIL: the message does not name the backend: %s\n", e.message);
+                failures++;
+            }
+        }
+    }
+}
+
 int main () {
     try {
         test_mlp_softmax ();
@@ -99,6 +133,12 @@ int main () {
         failures++;
     }
     test_error_domain ();
+    try {
+        test_backends ();
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: %s\n", e.message);
+        failures++;
+    }
 
     if (failures > 0) {
         stderr.printf ("%d failure(s)\n", failures);
