@@ -333,6 +333,43 @@ test_errors_and_auto (void)
   teardown ();
 }
 
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GPtrArray **out = user_data;
+  GError *error = NULL;
+
+  *out = ane_executable_run_finish (ANE_EXECUTABLE (source), result, &error);
+  g_assert_no_error (error);
+}
+
+/* Async prediction: ane_executable_run_async predicts on a worker thread
+ * (CoreML's predictions are thread-safe; runs of one executable are
+ * serialized because they share its MLState). */
+static void
+test_async (void)
+{
+  g_autoptr(AneTensor) w = floats ("w", 1, 2, 3, 4, 5, 6);
+  g_autoptr(AneTensor) x1 = floats ("x", 1, 1, 1, 1, 1, 1);
+  g_autoptr(AneTensor) x2 = floats ("x", 2, 2, 2, 2, 2, 2);
+  g_autoptr(AneGraph) g = scale_graph (w);
+  g_autoptr(AneExecutable) exe = NULL;
+  GPtrArray *r1 = NULL, *r2 = NULL;
+
+  setup ();
+  exe = compiled (g, ANE_BACKEND_COREML);
+  ane_executable_run_async (exe, &x1, 1, NULL, on_done, &r1);
+  ane_executable_run_async (exe, &x2, 1, NULL, on_done, &r2);
+  while (r1 == NULL || r2 == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  assert_floats (g_ptr_array_index (r1, 0), 1, 2, 3, 4, 5, 6);
+  assert_floats (g_ptr_array_index (r2, 0), 2, 4, 6, 8, 10, 12);
+  g_ptr_array_unref (r1);
+  g_ptr_array_unref (r2);
+  g_assert_cmpuint (fake_coreml_predict_count (), ==, 2);
+  teardown ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -342,5 +379,6 @@ main (int argc, char **argv)
   g_test_add_func ("/coreml/backend/compute-units", test_compute_units);
   g_test_add_func ("/coreml/backend/states", test_states);
   g_test_add_func ("/coreml/backend/errors-and-auto", test_errors_and_auto);
+  g_test_add_func ("/coreml/backend/async", test_async);
   return g_test_run ();
 }
