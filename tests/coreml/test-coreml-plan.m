@@ -240,26 +240,6 @@ typedef struct {
 } Fixture;
 
 static void
-fixture_setup (Fixture *f, gconstpointer data)
-{
-  g_autofree char *manifest = NULL;
-  g_autofree char *weights = NULL;
-  (void) data;
-
-  f->pool = [[NSAutoreleasePool alloc] init];
-  f->tmp = g_dir_make_tmp ("ane-plan-XXXXXX", NULL);
-  f->package = g_build_filename (f->tmp, "model.mlpackage", NULL);
-  weights = g_build_filename (f->package, "Data", "com.apple.CoreML", "weights", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (weights, 0755), ==, 0);
-  manifest = g_build_filename (f->package, "Manifest.json", NULL);
-  g_assert_true (g_file_set_contents (manifest, "{\"fileFormatVersion\": \"1.0.0\"}", -1, NULL));
-  fake_coreml_reset ();
-  fake_coreml_plan_reset ();
-  fake_coreml_plan_set (make_plan (TRUE));
-  ane_coreml_api_set_override (&ane_coreml_framework_api);
-}
-
-static void
 remove_tree (const char *path)
 {
   g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
@@ -272,6 +252,31 @@ remove_tree (const char *path)
         remove_tree (child);
       }
   g_remove (path);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autofree char *manifest = NULL;
+  g_autofree char *weights = NULL;
+  g_autofree char *cache = NULL;
+  (void) data;
+
+  f->pool = [[NSAutoreleasePool alloc] init];
+  f->tmp = g_dir_make_tmp ("ane-plan-XXXXXX", NULL);
+  f->package = g_build_filename (f->tmp, "model.mlpackage", NULL);
+  weights = g_build_filename (f->package, "Data", "com.apple.CoreML", "weights", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (weights, 0755), ==, 0);
+  manifest = g_build_filename (f->package, "Manifest.json", NULL);
+  g_assert_true (g_file_set_contents (manifest, "{\"fileFormatVersion\": \"1.0.0\"}", -1, NULL));
+  /* Every test starts with an empty compile cache: the packages of all
+   * tests have the same bytes, hence the same cache entry. */
+  cache = g_build_filename (g_get_user_cache_dir (), "ane-glib", NULL);
+  remove_tree (cache);
+  fake_coreml_reset ();
+  fake_coreml_plan_reset ();
+  fake_coreml_plan_set (make_plan (TRUE));
+  ane_coreml_api_set_override (&ane_coreml_framework_api);
 }
 
 static void
@@ -460,10 +465,15 @@ int
 main (int argc, char **argv)
 {
   NSAutoreleasePool *pool = [[NSAutoreleasePool alloc] init];
+  g_autofree char *cache_home = g_dir_make_tmp ("ane-plan-cache-XXXXXX", NULL);
   int rc;
 
-  /* Isolated XDG dirs: the compile cache lands in a fresh user cache dir. */
-  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* The compile cache lands in a fresh user cache dir. Set here, before
+   * GLib first reads it, rather than with G_TEST_OPTION_ISOLATE_DIRS,
+   * whose g_set_user_dirs() leaks in GLib 2.74 (LeakSanitizer fails). */
+  g_assert_nonnull (cache_home);
+  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
+  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/coreml/plan/walk", test_walk);
   g_test_add_func ("/coreml/plan/walk-not-program", test_walk_not_program);
   g_test_add_func ("/coreml/plan/walk-empty", test_walk_empty);
@@ -474,6 +484,7 @@ main (int argc, char **argv)
   g_test_add ("/coreml/plan/public-to-string", Fixture, NULL, fixture_setup, test_public_to_string, fixture_teardown);
   g_test_add ("/coreml/plan/public-errors", Fixture, NULL, fixture_setup, test_public_errors, fixture_teardown);
   rc = g_test_run ();
+  remove_tree (cache_home);
   [pool drain];
   return rc;
 }
