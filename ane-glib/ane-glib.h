@@ -17,5 +17,6 @@
 #include "ane-tokenizer.h"
 #include "ane-llama.h"
 #include "ane-chip.h"
+#include "ane-compute-plan.h"
 
 #undef __ANE_GLIB_INSIDE__

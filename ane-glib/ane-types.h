@@ -178,6 +178,23 @@ typedef enum {
 } AneComputeUnits;
 
 /**
+ * AneComputeDevice:
+ * @ANE_COMPUTE_DEVICE_NONE: no device (CoreML gave no usage for the operation)
+ * @ANE_COMPUTE_DEVICE_CPU: the CPU (`MLCPUComputeDevice`)
+ * @ANE_COMPUTE_DEVICE_GPU: the GPU (`MLGPUComputeDevice`)
+ * @ANE_COMPUTE_DEVICE_NEURAL_ENGINE: the Neural Engine (`MLNeuralEngineComputeDevice`)
+ *
+ * The devices CoreML can run an operation on, as a set of bits; see
+ * [class@Ane.ComputePlan].
+ */
+typedef enum /*< flags >*/ {
+  ANE_COMPUTE_DEVICE_NONE = 0,
+  ANE_COMPUTE_DEVICE_CPU = 1 << 0,
+  ANE_COMPUTE_DEVICE_GPU = 1 << 1,
+  ANE_COMPUTE_DEVICE_NEURAL_ENGINE = 1 << 2,
+} AneComputeDevice;
+
+/**
  * AneGeluApproximation:
  * @ANE_GELU_EXACT: `0.5 x (1 + erf(x / sqrt 2))`
  * @ANE_GELU_TANH: `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`

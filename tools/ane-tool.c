@@ -4,6 +4,7 @@
  *   ane-tool inspect PATH            (a .mlpackage or a graph .json)
  *   ane-tool mil PATH                (print the MIL text of a package or graph)
  *   ane-tool dot PATH                (Graphviz view of a graph or package)
+ *   ane-tool plan MODEL.mlpackage    (CoreML's per-op device plan)
  *
  * Exit status: 0 success, 1 the operation failed (the message says why),
  * 2 bad usage.
@@ -31,6 +32,7 @@ static const Command commands[] = {
   { "dot",     "print a Graphviz view of a graph or package", ane_tool_dot },
   { "generate", "generate text with a llama2.c checkpoint and tokenizer", ane_tool_generate },
   { "probe",   "report what this machine offers: OS, chip, frameworks, backends", ane_tool_probe },
+  { "plan",    "show where CoreML would run each operation (MLComputePlan)", ane_tool_plan },
 };
 
 static void

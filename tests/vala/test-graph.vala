@@ -125,6 +125,29 @@ void test_backends () throws GLib.Error {
     }
 }
 
+/* Ane.ComputePlan through the vapi: a missing model is refused the same
+ * way on every platform (no CoreML needed), and the device flags combine. */
+void test_compute_plan () {
+    try {
+        new Ane.ComputePlan.for_package ("/nonexistent/model.mlpackage", Ane.ComputeUnits.ALL);
+        stderr.printf ("FAIL: a plan for a missing package did not throw\n");
+        failures++;
+    } catch (Ane.Error.NOT_FOUND e) {
+        if (!("/nonexistent/model.mlpackage" in e.message)) {
+            stderr.printf ("FAIL: the message does not name the path: %s\n", e.message);
+            failures++;
+        }
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: expected Ane.Error.NOT_FOUND, got %s\n", e.message);
+        failures++;
+    }
+    Ane.ComputeDevice both = Ane.ComputeDevice.CPU | Ane.ComputeDevice.NEURAL_ENGINE;
+    if ((int) both != 5 || !(Ane.ComputeDevice.NEURAL_ENGINE in both) || (Ane.ComputeDevice.GPU in both)) {
+        stderr.printf ("FAIL: Ane.ComputeDevice flags: %d\n", (int) both);
+        failures++;
+    }
+}
+
 int main () {
     try {
         test_mlp_softmax ();
@@ -139,6 +162,7 @@ int main () {
         stderr.printf ("FAIL: %s\n", e.message);
         failures++;
     }
+    test_compute_plan ();
 
     if (failures > 0) {
         stderr.printf ("%d failure(s)\n", failures);

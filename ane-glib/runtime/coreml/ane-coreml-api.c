@@ -35,3 +35,16 @@ ane_coreml_api_set_override (const AneCoremlApi *api)
 {
   g_atomic_pointer_set (&api_override, api);
 }
+
+/* Here, not in ane-coreml-plan.m: the records outlive the shim's call and
+ * are freed by plain-C code (AneComputePlan) in builds without the shim. */
+void
+ane_coreml_plan_op_free (AneCoremlPlanOp *op)
+{
+  if (op == NULL)
+    return;
+  g_free (op->function);
+  g_free (op->operator_name);
+  g_free (op->output_name);
+  g_free (op);
+}

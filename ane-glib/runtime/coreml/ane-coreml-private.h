@@ -92,6 +92,36 @@ gboolean        ane_coreml_copy_in          (const void    *src,
                                              void          *dst,
                                              GError       **error);
 
+/* --- per-op device plan (MLComputePlan, macOS 14.4 / iOS 17.4) ---------
+ *
+ * One record per ML Program operation, as ane-coreml-plan.m reads them from
+ * an MLComputePlan: functions in sorted name order, operations in program
+ * order, an operation's nested blocks (loops, conditionals) right after it. */
+typedef struct
+{
+  char   *function;       /* the function the operation belongs to ("main") */
+  char   *operator_name;  /* MLModelStructureProgramOperation.operatorName */
+  char   *output_name;    /* the name of its first output, "" when it has none */
+  guint   depth;          /* 0 in the function's block, +1 per nested block */
+  guint   preferred;      /* one AneComputeDevice bit, 0 when CoreML gave no usage */
+  guint   supported;      /* AneComputeDevice bits, 0 when CoreML gave no usage */
+  double  cost;           /* MLComputePlanCost.weight in [0, 1], -1 when none */
+} AneCoremlPlanOp;
+
+void            ane_coreml_plan_op_free     (AneCoremlPlanOp *op);
+
+/* The records of an MLComputePlan object (@plan is an MLComputePlan *, typed
+ * as a pointer so this header stays plain C); a GPtrArray of
+ * AneCoremlPlanOp, owning them. Needs no Objective-C blocks. */
+GPtrArray      *ane_coreml_compute_plan_walk (gpointer     plan,
+                                              GError     **error);
+
+/* Loads the MLComputePlan of a compiled model (.mlmodelc) for @units and
+ * walks it. ANE_ERROR_UNSUPPORTED when the OS has no MLComputePlan. */
+GPtrArray      *ane_coreml_compute_plan     (const char       *compiled_path,
+                                             AneComputeUnits   units,
+                                             GError          **error);
+
 /* --- the table the CoreML backend calls --------------------------------
  *
  * AneExecutable's CoreML backend (ane-coreml-backend.c, plain C, in every
@@ -110,6 +140,9 @@ typedef struct
   void            (*state_free)  (AneCoremlState *state);
   GPtrArray      *(*predict)     (AneCoremlModel *model, GHashTable *inputs,
                                   AneCoremlState *state, GError **error);
+  /* NULL: this table cannot give a device plan (see ane-coreml-plan.m). */
+  GPtrArray      *(*compute_plan) (const char *compiled_path, AneComputeUnits units,
+                                   GError **error);
 } AneCoremlApi;
 
 /* The shim's own table (defined in ane-coreml.m, wherever it is compiled). */

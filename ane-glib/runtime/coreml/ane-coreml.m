@@ -761,4 +761,5 @@ const AneCoremlApi ane_coreml_framework_api = {
   .new_state = ane_coreml_model_new_state,
   .state_free = ane_coreml_state_free,
   .predict = ane_coreml_model_predict,
+  .compute_plan = ane_coreml_compute_plan,   /* ane-coreml-plan.m */
 };
