@@ -45,7 +45,7 @@ ane_tool_generate (int    argc,
     { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file (required for a llama2.c checkpoint; a .gguf model has its own)", "TOK.bin" },
     { "prompt", 'i', 0, G_OPTION_ARG_STRING, &prompt, "The text to continue (default: empty)", "TEXT" },
     { "n-tokens", 'n', 0, G_OPTION_ARG_INT, &n_tokens, "Generate at most N tokens (default 256)", "N" },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "reference or cpu (default cpu)", "BACKEND" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "cpu, reference, coreml, ane or auto (default cpu)", "BACKEND" },
     { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "Compute precision: fp32 (default) or fp16", "PRECISION" },
     { "temperature", 't', 0, G_OPTION_ARG_DOUBLE, &temperature, "0 (default) for greedy decoding, else the sampling temperature", "T" },
     { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Nucleus sampling mass (default 0.9)", "P" },
@@ -76,13 +76,10 @@ ane_tool_generate (int    argc,
       fprintf (stderr, "ane-tool generate: -n must be positive and --temperature not negative\n");
       return 2;
     }
-  if (backend_name == NULL || g_ascii_strcasecmp (backend_name, "cpu") == 0)
-    backend = ANE_BACKEND_CPU;
-  else if (g_ascii_strcasecmp (backend_name, "reference") == 0)
-    backend = ANE_BACKEND_REFERENCE;
-  else
+  if (!ane_tool_parse_backend (backend_name, &backend))
     {
-      fprintf (stderr, "ane-tool generate: unknown backend '%s' (use reference or cpu)\n", backend_name);
+      fprintf (stderr, "ane-tool generate: unknown backend '%s' (use cpu, reference, coreml, ane or auto)\n",
+               backend_name);
       return 2;
     }
   if (precision_name == NULL || g_ascii_strcasecmp (precision_name, "fp32") == 0 ||

@@ -33,6 +33,9 @@ gboolean         ane_tool_parse    (int            *argc,
                                     int            *status);
 int              ane_tool_fail     (const char     *command,
                                     GError         *error);
+/* A --backend value (cpu, reference, coreml, ane, auto; NULL: cpu). */
+gboolean         ane_tool_parse_backend (const char *name,
+                                         AneBackend *backend);
 AneToolInputKind ane_tool_classify (const char     *path);
 
 G_END_DECLS

@@ -68,6 +68,29 @@ main (int argc, char *argv[])
   return 2;
 }
 
+gboolean
+ane_tool_parse_backend (const char *name,
+                        AneBackend *backend)
+{
+  static const struct { const char *name; AneBackend backend; } names[] = {
+    { "cpu", ANE_BACKEND_CPU }, { "reference", ANE_BACKEND_REFERENCE }, { "coreml", ANE_BACKEND_COREML },
+    { "ane", ANE_BACKEND_ANE }, { "auto", ANE_BACKEND_AUTO },
+  };
+
+  if (name == NULL)
+    {
+      *backend = ANE_BACKEND_CPU;
+      return TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_ascii_strcasecmp (name, names[i].name) == 0)
+      {
+        *backend = names[i].backend;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 /* Shared by the commands: parse options, print errors the same way. */
 gboolean
 ane_tool_parse (int            *argc,

@@ -106,6 +106,38 @@ class ToolTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.dir.name, "o.mlpackage")))
 
 
+MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "models")
+
+
+@unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
+class GenerateBackendTest(unittest.TestCase):
+    """`ane-tool generate --backend`: AUTO generates what the backend it lands on does."""
+
+    def generate(self, backend):
+        return tool("generate", os.path.join(MODELS, "stories260K.bin"),
+                    "--tokenizer", os.path.join(MODELS, "tok512.bin"),
+                    "--prompt", "Once upon a time", "-n", "20", "--backend", backend)
+
+    def test_auto_matches_cpu(self):
+        cpu, auto = self.generate("cpu"), self.generate("auto")
+        self.assertEqual(cpu.returncode, 0, cpu.stderr)
+        self.assertEqual(auto.returncode, 0, auto.stderr)
+        if not Ane.available():
+            # off Apple AUTO lands on the CPU (the decode step has states: never the ANE path)
+            self.assertEqual(auto.stdout, cpu.stdout)
+
+    def test_unknown_backend(self):
+        r = self.generate("gpu")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown backend 'gpu'", r.stderr)
+
+    @unittest.skipIf(Ane.available(), "checks a platform without the Apple backends")
+    def test_apple_backend_off_apple(self):
+        r = self.generate("coreml")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("CoreML.framework is only available on Apple platforms", r.stderr)
+
+
 class MilRoundTripTest(unittest.TestCase):
     def test_mil_text_runs_like_the_graph(self):
         with tempfile.TemporaryDirectory() as d:
