@@ -363,7 +363,7 @@ test_compile_cache (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/backend/ane/models", test_models);
   g_test_add_func ("/backend/ane/auto-selects-ane", test_auto_selects_ane);
   g_test_add_func ("/backend/ane/auto-fallbacks", test_auto_fallbacks);

@@ -234,7 +234,7 @@ ane_compute_plan_new_for_package (const char      *path,
     compiled = g_strdup (path);
   else
     {
-      g_autofree char *cache = g_build_filename (g_get_user_cache_dir (), "ane-glib", "coreml", NULL);
+      g_autofree char *cache = ane_coreml_cache_dir ();
 
       compiled = api->compile (path, cache, NULL, error);
       if (compiled == NULL)

@@ -20,8 +20,8 @@ typedef struct _AneDeviceProgram AneDeviceProgram;
 typedef struct
 {
   const char *name;   /* "coreml", "ane" */
-  /* Outputs of one run, by name (tensors of any float dtype or int32). */
-  GHashTable *(*run)          (AneDeviceProgram *self, GHashTable *inputs, GError **error);
+  /* Outputs of one run, named (any order; any float dtype or int32). */
+  GPtrArray  *(*run)          (AneDeviceProgram *self, GHashTable *inputs, GError **error);
   /* Starts the program's states over (zeros); NULL when it has none. */
   gboolean    (*reset_states) (AneDeviceProgram *self, GError **error);
   void        (*free)         (AneDeviceProgram *self);

@@ -27,13 +27,17 @@ ane_device_program_run (AneDeviceProgram  *self,
                         GHashTable        *inputs,
                         GError           **error)
 {
-  g_autoptr(GHashTable) by_name = NULL;
+  g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) named = NULL;
   g_autoptr(GPtrArray) outputs = NULL;
   guint n = ane_graph_get_n_outputs (self->graph);
 
-  by_name = self->klass->run (self, inputs, error);
-  if (by_name == NULL)
+  named = self->klass->run (self, inputs, error);
+  if (named == NULL)
     return NULL;
+  for (guint i = 0; i < named->len; i++)
+    g_hash_table_replace (by_name, (gpointer) ane_tensor_get_name (g_ptr_array_index (named, i)),
+                          g_ptr_array_index (named, i));
   outputs = g_ptr_array_new_full (n, g_object_unref);
   for (guint i = 0; i < n; i++)
     {

@@ -21,9 +21,17 @@
 #include "runtime/ane/ane-ane-private.h"
 #import "fake-coreml.h"
 
+static char *cache_home;
+
+/* Every test starts with an empty compile cache: its counts of compiles
+ * and its failures to compile must not be answered from an earlier test. */
 static void
 setup (void)
 {
+  g_autofree char *cache = ane_coreml_cache_dir ();
+
+  g_assert_true (g_str_has_prefix (cache, cache_home));
+  ane_test_remove_tree (cache);
   fake_coreml_reset ();
   fake_coreml_set_interpret (TRUE);
   ane_coreml_api_set_override (&ane_coreml_framework_api);
@@ -373,12 +381,22 @@ test_async (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  int status;
+
+  /* A fresh user cache dir, set before GLib first reads it (rather than
+   * G_TEST_OPTION_ISOLATE_DIRS, whose g_set_user_dirs() leaks in GLib 2.74
+   * and fails LeakSanitizer). */
+  cache_home = ane_test_make_tmp_dir ("ane-coreml-cache-XXXXXX");
+  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
+  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/coreml/backend/models", test_models);
   g_test_add_func ("/coreml/backend/cache-and-params", test_cache_and_params);
   g_test_add_func ("/coreml/backend/compute-units", test_compute_units);
   g_test_add_func ("/coreml/backend/states", test_states);
   g_test_add_func ("/coreml/backend/errors-and-auto", test_errors_and_auto);
   g_test_add_func ("/coreml/backend/async", test_async);
-  return g_test_run ();
+  status = g_test_run ();
+  ane_test_remove_tree (cache_home);
+  g_free (cache_home);
+  return status;
 }

@@ -30,25 +30,14 @@ typedef struct
   AneAneProgram    *program;
 } AneBackendProgram;
 
-static GHashTable *
+static GPtrArray *
 ane_run (AneDeviceProgram  *program,
          GHashTable        *inputs,
          GError           **error)
 {
   AneBackendProgram *self = (AneBackendProgram *) program;
-  g_autoptr(GPtrArray) outputs = NULL;
-  GHashTable *by_name;
 
-  outputs = ane_ane_program_run (self->program, inputs, error);
-  if (outputs == NULL)
-    return NULL;
-  by_name = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
-  for (guint i = 0; i < outputs->len; i++)
-    {
-      AneTensor *t = g_ptr_array_index (outputs, i);
-      g_hash_table_replace (by_name, (gpointer) ane_tensor_get_name (t), g_object_ref (t));
-    }
-  return by_name;
+  return ane_ane_program_run (self->program, inputs, error);
 }
 
 static void

@@ -48,3 +48,9 @@ ane_coreml_plan_op_free (AneCoremlPlanOp *op)
   g_free (op->output_name);
   g_free (op);
 }
+
+char *
+ane_coreml_cache_dir (void)
+{
+  return g_build_filename (g_get_user_cache_dir (), "ane-glib", "coreml", NULL);
+}

@@ -15,7 +15,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <glib/gstdio.h>
 
 #include "mil/ane-mlpackage-private.h"
@@ -30,25 +29,14 @@ typedef struct
   AneCoremlState     *state;   /* NULL for a stateless program */
 } CoremlProgram;
 
-static GHashTable *
+static GPtrArray *
 coreml_run (AneDeviceProgram  *program,
             GHashTable        *inputs,
             GError           **error)
 {
   CoremlProgram *self = (CoremlProgram *) program;
-  g_autoptr(GPtrArray) outputs = NULL;
-  GHashTable *by_name;
 
-  outputs = self->api->predict (self->model, inputs, self->state, error);
-  if (outputs == NULL)
-    return NULL;
-  by_name = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
-  for (guint i = 0; i < outputs->len; i++)
-    {
-      AneTensor *t = g_ptr_array_index (outputs, i);
-      g_hash_table_replace (by_name, (gpointer) ane_tensor_get_name (t), g_object_ref (t));
-    }
-  return by_name;
+  return self->api->predict (self->model, inputs, self->state, error);
 }
 
 static gboolean
@@ -87,22 +75,6 @@ static const AneDeviceProgramClass coreml_class = {
   .free = coreml_free,
 };
 
-/* Where compiled models are kept: $XDG_CACHE_HOME/ane-glib/coreml. */
-static char *
-cache_dir (GError **error)
-{
-  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "ane-glib", "coreml", NULL);
-
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "CoreML backend: cannot create the cache directory '%s': %s",
-                   dir, g_strerror (saved));
-      return NULL;
-    }
-  return g_steal_pointer (&dir);
-}
-
 /* Writes the package into a fresh temporary directory and compiles it; the
  * package itself is not kept (the compiled model is). */
 static char *
@@ -123,9 +95,7 @@ compile_graph (const AneCoremlApi      *api,
                                          options->params, error);
   if (package == NULL)
     return NULL;
-  cache = cache_dir (error);
-  if (cache == NULL)
-    return NULL;
+  cache = ane_coreml_cache_dir ();
   staging = g_dir_make_tmp ("ane-glib-coreml-XXXXXX", error);
   if (staging == NULL)
     return NULL;

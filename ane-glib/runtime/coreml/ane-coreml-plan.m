@@ -160,19 +160,6 @@ ane_coreml_compute_plan_walk (gpointer  plan_ptr,
 
 /* ---- loading ----------------------------------------------------------- */
 
-static void
-set_error_from_ns (GError    **error,
-                   NSError    *ns_error,
-                   const char *what)
-{
-  const char *msg = NULL;
-
-  if (ns_error != nil)
-    msg = [[ns_error localizedDescription] UTF8String];
-  g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "CoreML: %s: %s",
-               what, msg != NULL ? msg : "unknown error");
-}
-
 #if defined(ANE_COREML_FAKE)
 # define HAVE_PLAN_LOADER 1
 /* The fakes load synchronously (gcc has no blocks for the real API). */
@@ -262,7 +249,7 @@ ane_coreml_compute_plan (const char       *compiled_path,
         if (plan == nil)
           {
             g_autofree char *what = g_strdup_printf ("loading the compute plan of '%s'", compiled_path);
-            set_error_from_ns (error, ns_error, what);
+            ane_coreml_set_error_from_ns (error, ns_error, what);
           }
         else
           {

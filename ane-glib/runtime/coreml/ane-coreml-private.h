@@ -63,6 +63,12 @@ GPtrArray      *ane_coreml_model_predict    (AneCoremlModel *model,
                                              AneCoremlState *state,
                                              GError        **error);
 
+/* An ANE_ERROR_FAILED GError "CoreML: <what>: <the NSError's localized
+ * description>" (ns_error: an NSError, or NULL). */
+void            ane_coreml_set_error_from_ns (GError    **error,
+                                              gpointer    ns_error,
+                                              const char *what);
+
 /* Element kinds of the strided copies (the MLMultiArrayDataType subset). */
 typedef enum {
   ANE_COREML_ELEM_FLOAT32,
@@ -153,6 +159,10 @@ extern const AneCoremlApi ane_coreml_framework_api;
 const AneCoremlApi *ane_coreml_api_get          (void);
 const AneCoremlApi *ane_coreml_api_get_default  (void);
 void                ane_coreml_api_set_override (const AneCoremlApi *api);
+
+/* Where compiled models are kept: $XDG_CACHE_HOME/ane-glib/coreml (the
+ * backend and the compute plan share it; ane_coreml_compile creates it). */
+char               *ane_coreml_cache_dir        (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneCoremlModel, ane_coreml_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneCoremlState, ane_coreml_state_free)

@@ -32,12 +32,12 @@ struct _AneCoremlState {
   MLState *state;   /* retained */
 };
 
-/* The message CoreML gave, or a fallback. */
-static void
-set_error_from_ns (GError    **error,
-                   NSError    *ns_error,
-                   const char *what)
+void
+ane_coreml_set_error_from_ns (GError    **error,
+                              gpointer    ns_error_object,
+                              const char *what)
 {
+  NSError *ns_error = ns_error_object;
   const char *msg = NULL;
 
   if (ns_error != nil)
@@ -425,7 +425,7 @@ ane_coreml_compile (const char *package_path,
   if (compiled == nil)
     {
       g_autofree char *what = g_strdup_printf ("compiling '%s'", package_path);
-      set_error_from_ns (error, ns_error, what);
+      ane_coreml_set_error_from_ns (error, ns_error, what);
     }
   else
     {
@@ -442,7 +442,7 @@ ane_coreml_compile (const char *package_path,
       else
         {
           g_autofree char *what = g_strdup_printf ("moving the compiled model to '%s'", target);
-          set_error_from_ns (error, ns_error, what);
+          ane_coreml_set_error_from_ns (error, ns_error, what);
         }
     }
   [pool drain];
@@ -480,7 +480,7 @@ ane_coreml_model_load (const char             *compiled_path,
   if (model == nil)
     {
       g_autofree char *what = g_strdup_printf ("loading '%s'", compiled_path);
-      set_error_from_ns (error, ns_error, what);
+      ane_coreml_set_error_from_ns (error, ns_error, what);
     }
   else
     {
@@ -597,7 +597,7 @@ array_from_tensor (AneTensor *tensor,
   if (array == nil)
     {
       g_autofree char *what = g_strdup_printf ("allocating input '%s'", ane_tensor_get_name (tensor));
-      set_error_from_ns (error, ns_error, what);
+      ane_coreml_set_error_from_ns (error, ns_error, what);
       return nil;
     }
   if ([array.strides count] != [shape_ns count])
@@ -709,7 +709,7 @@ ane_coreml_model_predict (AneCoremlModel *model,
   provider = [[[MLDictionaryFeatureProvider alloc] initWithDictionary:dict error:&ns_error] autorelease];
   if (provider == nil)
     {
-      set_error_from_ns (error, ns_error, "building the input features");
+      ane_coreml_set_error_from_ns (error, ns_error, "building the input features");
       goto done;
     }
   if (state != NULL)
@@ -718,7 +718,7 @@ ane_coreml_model_predict (AneCoremlModel *model,
     result = [model->model predictionFromFeatures:provider error:&ns_error];
   if (result == nil)
     {
-      set_error_from_ns (error, ns_error, "prediction");
+      ane_coreml_set_error_from_ns (error, ns_error, "prediction");
       goto done;
     }
 
