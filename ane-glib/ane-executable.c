@@ -122,16 +122,118 @@ package_blob (gpointer     user_data,
   return ane_package_read_blob (user_data, file_name, offset, error);
 }
 
+static const char *
+backend_name (AneBackend backend)
+{
+  switch (backend)
+    {
+    case ANE_BACKEND_REFERENCE: return "reference";
+    case ANE_BACKEND_CPU:       return "cpu";
+    case ANE_BACKEND_COREML:    return "coreml";
+    case ANE_BACKEND_ANE:       return "ane";
+    case ANE_BACKEND_AUTO:      return "auto";
+    default:                    return "unknown";
+    }
+}
+
+/* A package's program on backend (CPU or COREML), replacing any program
+ * prepared before. */
+static gboolean
+prepare_package (AneExecutable  *self,
+                 AneBackend      backend,
+                 GCancellable   *cancellable,
+                 GError        **error)
+{
+  AneDeviceOptions options = { self->target, self->precision, self->compute_units, NULL };
+  AneDeviceProgram *device = NULL;
+  AneCpuBackend *cpu = NULL;
+
+  switch (backend)
+    {
+    case ANE_BACKEND_CPU:
+      cpu = ane_cpu_backend_new_for_program (ane_package_get_model (self->package)->mlprogram, self->function,
+                                             package_blob, g_object_ref (self->package), g_object_unref, error);
+      if (cpu == NULL)
+        return FALSE;
+      break;
+    case ANE_BACKEND_COREML:
+      device = ane_coreml_program_new_for_package (self->package, self->function, &options, cancellable, error);
+      if (device == NULL)
+        return FALSE;
+      break;
+    case ANE_BACKEND_ANE:
+      g_set_error_literal (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                           "the Neural Engine's in-memory path runs graphs ane-glib lowers (with a float16 "
+                           "interface); run a package with the CoreML or CPU backend");
+      return FALSE;
+    default:
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "the %s backend evaluates graphs; run a package with the CoreML or CPU backend",
+                   backend_name (backend));
+      return FALSE;
+    }
+  g_clear_pointer (&self->cpu, ane_cpu_backend_free);
+  g_clear_pointer (&self->device, ane_device_program_free);
+  self->cpu = cpu;
+  self->device = device;
+  self->backend = backend;
+  return TRUE;
+}
+
+/* AUTO for a package: CoreML, then the CPU interpreter (the in-memory ANE
+ * path takes only programs ane-glib lowers itself). */
+static gboolean
+choose_package_backend (AneExecutable  *self,
+                        AneBackend      backend,
+                        GCancellable   *cancellable,
+                        GError        **error)
+{
+  g_autoptr(GString) report = g_string_new (NULL);
+  g_autoptr(GError) local = NULL;
+
+  if (backend != ANE_BACKEND_AUTO)
+    {
+      if (!prepare_package (self, backend, cancellable, &local))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local), "backend '%s': ", backend_name (backend));
+          return FALSE;
+        }
+      g_string_append_printf (report, "%s: selected", backend_name (backend));
+    }
+  else
+    {
+      if (!prepare_package (self, ANE_BACKEND_ANE, cancellable, &local))
+        g_string_append_printf (report, "ane: passed over: %s\n", local->message);
+      g_clear_error (&local);
+      if (prepare_package (self, ANE_BACKEND_COREML, cancellable, &local))
+        g_string_append (report, "coreml: selected");
+      else
+        {
+          g_string_append_printf (report, "coreml: passed over: %s\n", local->message);
+          if (!prepare_package (self, ANE_BACKEND_CPU, cancellable, error))
+            return FALSE;
+          g_string_append (report, "cpu: selected");
+        }
+    }
+  if (self->device != NULL)
+    g_string_append_printf (report, ": %s", ane_device_program_get_detail (self->device));
+  g_string_append_c (report, '\n');
+  g_free (self->report);
+  self->report = g_string_free (g_steal_pointer (&report), FALSE);
+  return TRUE;
+}
+
 /**
  * ane_executable_new_from_package:
- * @package: a package: loaded from disk, read from MIL text, or made from a graph
- * @function: (nullable): the function to run; %NULL for the default one
+ * @package: a package (loaded, or made from a graph)
+ * @function: (nullable): the function to run, or %NULL for the default one
  * @error: return location for a #GError
  *
  * Creates an executable that runs a package's program as it is, whoever
  * wrote the package (ane-glib or Apple's coremltools), on the CPU backend
  * (the interpreter of MIL programs). It is compiled already. Inputs,
- * outputs and states are those the function declares.
+ * outputs and states are those the function declares. See
+ * [ctor@Ane.Executable.new_from_package_full] for other backends.
  *
  * Returns: (transfer full): the executable, or %NULL if the program cannot be prepared
  */
@@ -140,19 +242,45 @@ ane_executable_new_from_package (AnePackage  *package,
                                  const char  *function,
                                  GError     **error)
 {
+  return ane_executable_new_from_package_full (package, function, ANE_BACKEND_CPU, error);
+}
+
+/**
+ * ane_executable_new_from_package_full:
+ * @package: a package (loaded, or made from a graph)
+ * @function: (nullable): the function to run, or %NULL for the default one
+ * @backend: %ANE_BACKEND_CPU, %ANE_BACKEND_COREML or %ANE_BACKEND_AUTO
+ * @error: return location for a #GError
+ *
+ * Creates an executable that runs a package's program as it is, compiled
+ * already, on @backend: the CPU interpreter, or CoreML.framework (which
+ * compiles the package, cached by content, and runs its default function
+ * only). %ANE_BACKEND_AUTO takes CoreML where it is available and the CPU
+ * otherwise; [method@Ane.Executable.dup_backend_report] says why. The
+ * Neural Engine's in-memory path and the reference backend take graphs,
+ * not packages (%ANE_ERROR_UNSUPPORTED).
+ *
+ * To give CoreML other compute units, call
+ * [method@Ane.Executable.set_compute_units] then
+ * [method@Ane.Executable.compile], which prepares the program again.
+ *
+ * Returns: (transfer full): the executable, or %NULL if the program cannot be prepared
+ */
+AneExecutable *
+ane_executable_new_from_package_full (AnePackage  *package,
+                                      const char  *function,
+                                      AneBackend   backend,
+                                      GError     **error)
+{
   g_autoptr(AneExecutable) self = NULL;
-  AneCoreMLModel *model;
 
   g_return_val_if_fail (ANE_IS_PACKAGE (package), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  model = ane_package_get_model (package);
   self = g_object_new (ANE_TYPE_EXECUTABLE, NULL);
-  self->backend = ANE_BACKEND_CPU;
   self->package = g_object_ref (package);
   self->function = g_strdup (function ? function : ane_package_get_default_function (package));
-  self->cpu = ane_cpu_backend_new_for_program (model->mlprogram, self->function, package_blob,
-                                               g_object_ref (package), g_object_unref, error);
-  if (self->cpu == NULL)
+  if (!choose_package_backend (self, backend, NULL, error))
     return NULL;
   self->compiled = TRUE;
   return g_steal_pointer (&self);
@@ -202,20 +330,6 @@ ane_executable_is_compiled (AneExecutable *self)
 {
   g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
   return self->compiled;
-}
-
-static const char *
-backend_name (AneBackend backend)
-{
-  switch (backend)
-    {
-    case ANE_BACKEND_REFERENCE: return "reference";
-    case ANE_BACKEND_CPU:       return "cpu";
-    case ANE_BACKEND_COREML:    return "coreml";
-    case ANE_BACKEND_ANE:       return "ane";
-    case ANE_BACKEND_AUTO:      return "auto";
-    default:                    return "unknown";
-    }
 }
 
 /**
@@ -424,7 +538,15 @@ ane_executable_compile (AneExecutable  *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   if (self->package != NULL)
-    return TRUE;   /* prepared when made */
+    {
+      /* prepared when made; CoreML again, for new compute units */
+      if (self->backend != ANE_BACKEND_COREML)
+        return TRUE;
+      g_mutex_lock (&self->lock);
+      ok = choose_package_backend (self, ANE_BACKEND_COREML, cancellable, error);
+      g_mutex_unlock (&self->lock);
+      return ok;
+    }
   if (!ane_graph_validate (self->graph, error))
     return FALSE;
   g_mutex_lock (&self->lock);

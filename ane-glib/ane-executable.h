@@ -29,6 +29,11 @@ AneExecutable *ane_executable_new_from_package (AnePackage   *package,
                                                 const char   *function,
                                                 GError      **error);
 ANE_AVAILABLE_IN_ALL
+AneExecutable *ane_executable_new_from_package_full (AnePackage  *package,
+                                                     const char  *function,
+                                                     AneBackend   backend,
+                                                     GError     **error);
+ANE_AVAILABLE_IN_ALL
 AneGraph      *ane_executable_get_graph    (AneExecutable  *self);
 ANE_AVAILABLE_IN_ALL
 AneBackend     ane_executable_get_backend  (AneExecutable  *self);

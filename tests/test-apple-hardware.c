@@ -150,6 +150,54 @@ test_coreml_state (void)
     }
 }
 
+/* The packages Apple's coremltools wrote (tests/data/conformance), as they
+ * are, on CoreML against the CPU interpreter, random inputs. */
+static void
+test_coreml_apple_packages (void)
+{
+  static const char *const names[] = {
+    "mlp_fp32", "mlp_fp16", "transformer_block_fp32", "sdpa_ios18", "convnet_fp32", "rmsnorm_rope_fp16",
+    "quant_int8_ios16", "quant_int4_blockwise_ios18", "palettized_ios18", "stateful_kv_ios18", "multifunction",
+  };
+
+  if (!need_coreml ())
+    return;
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      const char *path = g_test_get_filename (G_TEST_DIST, "data", "conformance", names[k], "model.mlpackage", NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AnePackage) package = ane_package_load (path, &error);
+      g_autoptr(AneExecutable) on_cpu = NULL, on_coreml = NULL;
+      g_autoptr(GPtrArray) declared = NULL;
+      g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr(GPtrArray) a = NULL, b = NULL;
+
+      g_assert_no_error (error);
+      on_cpu = ane_executable_new_from_package (package, NULL, &error);
+      g_assert_no_error (error);
+      on_coreml = ane_executable_new_from_package_full (package, NULL, ANE_BACKEND_COREML, &error);
+      g_assert_no_error (error);
+      declared = ane_package_list_inputs (package, NULL, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < declared->len; i++)
+        {
+          AneTensor *d = g_ptr_array_index (declared, i);
+          guint rank;
+          const gint64 *shape = ane_tensor_get_shape (d, &rank);
+          g_autoptr(AneTensor) f = ane_test_tensor_random (ane_tensor_get_name (d), shape, rank, k + i, -1, 1);
+
+          g_ptr_array_add (inputs, ane_tensor_convert (f, ane_tensor_get_dtype (d), &error));
+          g_assert_no_error (error);
+        }
+      g_test_message ("%s", names[k]);
+      a = ane_executable_run (on_coreml, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+      g_assert_no_error (error);
+      b = ane_executable_run (on_cpu, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+      g_assert_no_error (error);
+      assert_near (a, b, 2e-2);
+    }
+}
+
 static void
 test_ane_models (void)
 {
@@ -223,6 +271,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/apple/hardware/coreml-models", test_coreml_models);
   g_test_add_func ("/apple/hardware/coreml-state", test_coreml_state);
+  g_test_add_func ("/apple/hardware/coreml-apple-packages", test_coreml_apple_packages);
   g_test_add_func ("/apple/hardware/ane-models", test_ane_models);
   g_test_add_func ("/apple/hardware/ane-row-padding", test_ane_row_padding);
   g_test_add_func ("/apple/hardware/auto-prefers-ane", test_auto_prefers_ane);

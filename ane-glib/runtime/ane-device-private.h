@@ -30,8 +30,8 @@ typedef struct
 struct _AneDeviceProgram
 {
   const AneDeviceProgramClass *klass;
-  AneGraph *graph;    /* names and dtypes of the outputs */
-  char     *detail;   /* one line for the backend report, e.g. "compiled model from cache" */
+  GPtrArray *outputs;   /* symbolic AneTensor: the names, dtypes and shapes promised, in order */
+  char      *detail;    /* one line for the backend report, e.g. "model from the compile cache" */
 };
 
 /* What the two backends need of the executable. */
@@ -59,8 +59,18 @@ AneDeviceProgram *ane_ane_backend_program_new (AneGraph                *graph,
                                                GCancellable            *cancellable,
                                                GError                 **error);
 
+/* CoreML.framework, for a package as it is (whoever wrote it): a loaded
+ * package is compiled from its directory, one made from a graph is written
+ * first. Only the default function (CoreML picks a function by
+ * MLModelConfiguration.functionName, which this build does not set). */
+AneDeviceProgram *ane_coreml_program_new_for_package (AnePackage              *package,
+                                                      const char              *function,
+                                                      const AneDeviceOptions  *options,
+                                                      GCancellable            *cancellable,
+                                                      GError                 **error);
+
 /* Runs once: inputs by name (AneTensor, the graph's dtypes). Returns the
- * graph's outputs in order, named and typed as the graph declares them. */
+ * outputs in the promised order, named and typed as promised. */
 GPtrArray        *ane_device_program_run          (AneDeviceProgram  *self,
                                                    GHashTable        *inputs,
                                                    GError           **error);
@@ -69,10 +79,11 @@ gboolean          ane_device_program_reset_states (AneDeviceProgram  *self,
 const char       *ane_device_program_get_detail   (AneDeviceProgram  *self);
 void              ane_device_program_free         (AneDeviceProgram  *self);
 
-/* For implementations: fills the common part. */
+/* For implementations: fills the common part; outputs (symbolic AneTensor,
+ * referenced) are what runs return, in order. */
 void              ane_device_program_init         (AneDeviceProgram            *self,
                                                    const AneDeviceProgramClass *klass,
-                                                   AneGraph                    *graph);
+                                                   GPtrArray                   *outputs);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneDeviceProgram, ane_device_program_free)
 

@@ -92,6 +92,7 @@ enum {
   MLModelConfiguration *_configuration;
   void *_package;        /* interpreter mode: the compiled model's AnePackage */
   void *_exe;            /* interpreter mode: its AneExecutable (stateless predictions) */
+  char *_function;       /* interpreter mode: the description's default function */
 }
 + (NSURL *)compileModelAtURL:(NSURL *)modelURL error:(NSError **)error;
 + (instancetype)modelWithContentsOfURL:(NSURL *)url configuration:(MLModelConfiguration *)configuration error:(NSError **)error;

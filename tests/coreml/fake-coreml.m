@@ -195,16 +195,22 @@ elem_bytes (MLMultiArrayDataType t)
       GError *gerror = NULL;
       AnePackage *package = ane_package_load ([[modelURL path] UTF8String], &gerror);
 
-      if (package == NULL || !ane_package_save_mil (package, file, FALSE, &gerror))
+      char *function = g_build_filename (dir, "default_function", NULL);
+
+      /* MIL text has no default function: keep the description's. */
+      if (package == NULL || !ane_package_save_mil (package, file, FALSE, &gerror) ||
+          !g_file_set_contents (function, ane_package_get_default_function (package), -1, &gerror))
         {
           char *m = g_strdup_printf ("compiler error: %s", gerror->message);
           g_clear_error (&gerror);
           g_clear_object (&package);
+          g_free (function);
           g_free (file);
           g_free (dir);
           take_failure (&m, error);
           return nil;
         }
+      g_free (function);
       g_object_unref (package);
     }
   else
@@ -239,11 +245,16 @@ elem_bytes (MLMultiArrayDataType t)
     {
       GError *gerror = NULL;
       char *mil = g_build_filename ([[url path] UTF8String], "model.mil", NULL);
+      char *function_file = g_build_filename ([[url path] UTF8String], "default_function", NULL);
+      char *function = NULL;
       AnePackage *package = ane_package_load_mil (mil, &gerror);
 
+      g_file_get_contents (function_file, &function, NULL, NULL);
+      g_free (function_file);
       g_free (mil);
       m->_package = package;
-      m->_exe = package ? ane_executable_new_from_package (package, NULL, &gerror) : NULL;
+      m->_function = function;
+      m->_exe = package ? ane_executable_new_from_package (package, function, &gerror) : NULL;
       if (m->_exe == NULL)
         {
           char *msg = g_strdup_printf ("cannot load the model: %s", gerror->message);
@@ -261,6 +272,7 @@ elem_bytes (MLMultiArrayDataType t)
     g_object_unref (_exe);
   if (_package)
     g_object_unref (_package);
+  g_free (_function);
   [super dealloc];
 }
 - (MLModelConfiguration *)configuration { return _configuration; }
@@ -269,7 +281,7 @@ elem_bytes (MLMultiArrayDataType t)
   MLState *state = [[MLState alloc] init];
 
   if (_package != NULL)
-    [state setExecutable:ane_executable_new_from_package (_package, NULL, NULL)];
+    [state setExecutable:ane_executable_new_from_package (_package, _function, NULL)];
   return state;
 }
 

@@ -281,6 +281,135 @@ test_states (void)
   teardown ();
 }
 
+/* CoreML has no rank-0 arrays: a scalar input goes as [1], a scalar output
+ * comes back as [1] and is given the graph's shape again. */
+static void
+test_scalars (void)
+{
+  static const gint64 shape[] = { 4 };
+  static const gint64 axes[] = { 0 };
+  static const float xs[] = { 1, 2, 3, 4.5f };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  GError *error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, shape, 1, &error);
+  g_autoptr(AneTensor) s = ane_graph_reduce_sum (g, x, axes, 1, FALSE, &error);
+  g_autoptr(AneTensor) xv = ane_tensor_new_from_floats ("x", shape, 1, xs, 4, &error);
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(AneTensor) y = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "total", s, &error));
+  setup ();
+  exe = compiled (g, ANE_BACKEND_COREML);
+  y = ane_executable_run_one (exe, xv, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_tensor_get_rank (y), ==, 0);
+  g_assert_cmpfloat (ane_tensor_get_value (y, 0), ==, 10.5);
+  teardown ();
+}
+
+/* Random values for every input the function declares (floats in [-1, 1),
+ * int32 zeros), seeded. */
+static GPtrArray *
+package_inputs (AnePackage *package,
+                guint32     seed)
+{
+  GError *error = NULL;
+  g_autoptr(GPtrArray) declared = ane_package_list_inputs (package, NULL, &error);
+  GPtrArray *inputs = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < declared->len; i++)
+    {
+      AneTensor *d = g_ptr_array_index (declared, i);
+      guint rank;
+      const gint64 *shape = ane_tensor_get_shape (d, &rank);
+      g_autoptr(AneTensor) f = ane_test_tensor_random (ane_tensor_get_name (d), shape, rank, seed + i, -1, 1);
+      AneTensor *t = ane_tensor_convert (f, ane_tensor_get_dtype (d), &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (inputs, t);
+    }
+  return inputs;
+}
+
+/* Packages Apple's coremltools wrote (tests/data/conformance) run on the
+ * CoreML backend as they are: compiled from their own directory, outputs
+ * identical to the CPU interpreter's, states carried over three runs.
+ * AUTO takes CoreML for them; the ANE path and another function than the
+ * default are refused with the reason. */
+static void
+test_apple_packages (void)
+{
+  static const char *const names[] = {
+    "mlp_fp32", "mlp_fp16", "transformer_block_fp32", "sdpa_ios18", "convnet_fp32", "rmsnorm_rope_fp16",
+    "quant_int8_ios16", "quant_int4_blockwise_ios18", "palettized_ios18", "stateful_kv_ios18", "multifunction",
+  };
+
+  setup ();
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      const char *path = g_test_get_filename (G_TEST_DIST, "..", "data", "conformance",
+                                              names[k], "model.mlpackage", NULL);
+      GError *error = NULL;
+      g_autoptr(AnePackage) package = ane_package_load (path, &error);
+      g_autoptr(AneExecutable) on_cpu = NULL;
+      g_autoptr(AneExecutable) on_coreml = NULL;
+      g_autofree char *report = NULL;
+      guint compiles = fake_coreml_compile_count ();
+
+      g_assert_no_error (error);
+      on_cpu = ane_executable_new_from_package (package, NULL, &error);
+      g_assert_no_error (error);
+      on_coreml = ane_executable_new_from_package_full (package, NULL, ANE_BACKEND_AUTO, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (ane_executable_get_backend (on_coreml), ==, ANE_BACKEND_COREML);
+      g_assert_cmpuint (fake_coreml_compile_count (), ==, compiles + 1);
+      report = ane_executable_dup_backend_report (on_coreml);
+      g_test_message ("%s: %s", names[k], report);
+      g_assert_true (g_str_has_prefix (report, "ane: passed over: the Neural Engine's in-memory path runs graphs"));
+      g_assert_nonnull (strstr (report, "\ncoreml: selected: fake CoreML, model compiled to "));
+      for (guint step = 0; step < 3; step++)
+        {
+          g_autoptr(GPtrArray) inputs = package_inputs (package, 10 * k + step);
+          g_autoptr(GPtrArray) a = run (on_coreml, inputs);
+          g_autoptr(GPtrArray) b = run (on_cpu, inputs);
+
+          assert_identical (a, b);
+        }
+      if (strcmp (names[k], "multifunction") == 0)
+        {
+          g_auto(GStrv) functions = ane_package_list_functions (package);
+
+          g_assert_cmpuint (g_strv_length (functions), >, 1);
+          for (guint f = 0; functions[f] != NULL; f++)
+            if (g_strcmp0 (functions[f], ane_package_get_default_function (package)) != 0)
+              {
+                g_assert_null (ane_executable_new_from_package_full (package, functions[f],
+                                                                     ANE_BACKEND_COREML, &error));
+                g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+                g_assert_nonnull (strstr (error->message, "functionName"));
+                g_clear_error (&error);
+              }
+        }
+    }
+  {
+    const char *path = g_test_get_filename (G_TEST_DIST, "..", "data", "conformance",
+                                            "mlp_fp32", "model.mlpackage", NULL);
+    GError *error = NULL;
+    g_autoptr(AnePackage) package = ane_package_load (path, &error);
+
+    g_assert_null (ane_executable_new_from_package_full (package, NULL, ANE_BACKEND_ANE, &error));
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+    g_assert_nonnull (strstr (error->message, "backend 'ane': "));
+    g_clear_error (&error);
+    g_assert_null (ane_executable_new_from_package_full (package, NULL, ANE_BACKEND_REFERENCE, &error));
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+    g_clear_error (&error);
+  }
+  teardown ();
+}
+
 /* CoreML's errors arrive as GErrors with its message; AUTO records them. */
 static void
 test_errors_and_auto (void)
@@ -395,6 +524,8 @@ main (int argc, char **argv)
   g_test_add_func ("/coreml/backend/states", test_states);
   g_test_add_func ("/coreml/backend/errors-and-auto", test_errors_and_auto);
   g_test_add_func ("/coreml/backend/async", test_async);
+  g_test_add_func ("/coreml/backend/scalars", test_scalars);
+  g_test_add_func ("/coreml/backend/apple-packages", test_apple_packages);
   status = g_test_run ();
   ane_test_remove_tree (cache_home);
   g_free (cache_home);

@@ -1,6 +1,7 @@
 """Backends from Python: compute units, the Apple backends' errors off Apple,
 AUTO's report, and params bound on an executable, checked against numpy."""
 
+import os
 import platform
 import re
 import sys
@@ -74,6 +75,47 @@ class AppleBackendsOffAppleTest(unittest.TestCase):
         # default precision float16: the program rounds x, w, x*w and the sum
         f16 = lambda a: a.astype(np.float16).astype(np.float32)
         np.testing.assert_array_equal(to_numpy(y), f16(f16(f16(x) * f16(w)) + np.float32(0.5)))
+
+
+CONFORMANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "conformance")
+
+
+class PackageBackendsTest(unittest.TestCase):
+    """Apple-written packages on a chosen backend (new_from_package_full)."""
+
+    def setUp(self):
+        self.package = Ane.Package.load(os.path.join(CONFORMANCE, "mlp_fp32", "model.mlpackage"))
+
+    def test_auto_runs_like_cpu(self):
+        cpu = Ane.Executable.new_from_package(self.package, None)
+        auto = Ane.Executable.new_from_package_full(self.package, None, Ane.Backend.AUTO)
+        self.assertTrue(auto.is_compiled())
+        report = auto.dup_backend_report().splitlines()
+        self.assertRegex(report[0], r"^ane: passed over: the Neural Engine's in-memory path runs graphs")
+        if not APPLE:
+            self.assertEqual(auto.get_backend(), Ane.Backend.CPU)
+            self.assertRegex(report[1], r"^coreml: passed over: CoreML.framework is only available")
+            self.assertEqual(report[2], "cpu: selected")
+        x = np.random.default_rng(1).standard_normal(
+            tuple(self.package.list_inputs(None)[0].get_shape())).astype(np.float32)
+        a = to_numpy(cpu.run([to_tensor(self.package.list_inputs(None)[0].get_name(), x)], None)[0])
+        b = to_numpy(auto.run([to_tensor(self.package.list_inputs(None)[0].get_name(), x)], None)[0])
+        if auto.get_backend() == Ane.Backend.CPU:
+            np.testing.assert_array_equal(a, b)
+
+    def test_refused_backends(self):
+        for backend, words in ((Ane.Backend.ANE, "runs graphs ane-glib lowers"),
+                               (Ane.Backend.REFERENCE, "evaluates graphs")):
+            with self.assertRaises(GLib.Error) as cm:
+                Ane.Executable.new_from_package_full(self.package, None, backend)
+            self.assertEqual(cm.exception.code, int(Ane.Error.UNSUPPORTED))
+            self.assertIn(words, cm.exception.message)
+
+    @unittest.skipIf(APPLE, "checks what a non-Apple platform says")
+    def test_coreml_off_apple(self):
+        with self.assertRaises(GLib.Error) as cm:
+            Ane.Executable.new_from_package_full(self.package, None, Ane.Backend.COREML)
+        self.assertIn("backend 'coreml': CoreML.framework is only available", cm.exception.message)
 
 
 class BoundParamsTest(unittest.TestCase):

@@ -208,7 +208,11 @@ ane_ane_backend_program_new (AneGraph                *graph,
   out_specs = specs_of (outputs);
 
   self = g_new0 (AneBackendProgram, 1);
-  ane_device_program_init (&self->parent, &ane_class, graph);
+  {
+    g_autoptr(GPtrArray) promised = ane_graph_list_outputs (graph);
+
+    ane_device_program_init (&self->parent, &ane_class, promised);
+  }
   program = &self->parent;
   self->program = ane_ane_program_new (rt, text, weights, in_specs, inputs->len, out_specs, outputs->len,
                                        NULL, error);

@@ -75,71 +75,71 @@ static const AneDeviceProgramClass coreml_class = {
   .free = coreml_free,
 };
 
-/* Writes the package into a fresh temporary directory and compiles it; the
- * package itself is not kept (the compiled model is). */
-static char *
-compile_graph (const AneCoremlApi      *api,
-               AneGraph                *graph,
-               const AneDeviceOptions  *options,
-               GCancellable            *cancellable,
-               gboolean                *from_cache,
-               GError                 **error)
+static const AneCoremlApi *
+require_api (GError **error)
 {
-  g_autoptr(AnePackage) package = NULL;
-  g_autofree char *cache = NULL;
+  const AneCoremlApi *api = ane_coreml_api_get ();
+
+  if (api == NULL)
+    g_set_error_literal (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                         "CoreML.framework is only available on Apple platforms (this build has no CoreML shim)");
+  return api;
+}
+
+/* Compiles a package (its own directory when it was loaded from one; else
+ * written first into a temporary directory, removed again). */
+static char *
+compile_package (const AneCoremlApi  *api,
+                 AnePackage          *package,
+                 GCancellable        *cancellable,
+                 gboolean            *from_cache,
+                 GError             **error)
+{
+  g_autofree char *cache = ane_coreml_cache_dir ();
   g_autofree char *staging = NULL;
   g_autofree char *path = NULL;
-  char *compiled;
+  char *compiled = NULL;
 
-  package = ane_package_new_for_backend (graph, options->target, options->precision, ANE_LOWER_DEFAULT,
-                                         options->params, error);
-  if (package == NULL)
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
-  cache = ane_coreml_cache_dir ();
+  if (ane_package_get_path (package) != NULL)
+    return api->compile (ane_package_get_path (package), cache, from_cache, error);
   staging = g_dir_make_tmp ("ane-glib-coreml-XXXXXX", error);
   if (staging == NULL)
     return NULL;
   path = g_build_filename (staging, "model.mlpackage", NULL);
-  compiled = NULL;
-  if (!g_cancellable_set_error_if_cancelled (cancellable, error) &&
-      ane_package_save (package, path, FALSE, error))
+  if (ane_package_save (package, path, FALSE, error))
     compiled = api->compile (path, cache, from_cache, error);
   ane_mlpackage_remove_tree (staging);
   return compiled;
 }
 
-AneDeviceProgram *
-ane_coreml_program_new (AneGraph                *graph,
-                        const AneDeviceOptions  *options,
-                        GCancellable            *cancellable,
-                        GError                 **error)
+/* Compiled, loaded, with a state when the function has states. */
+static AneDeviceProgram *
+program_new (const AneCoremlApi      *api,
+             AnePackage              *package,
+             GPtrArray               *promised,
+             gboolean                 stateful,
+             const AneDeviceOptions  *options,
+             GCancellable            *cancellable,
+             GError                 **error)
 {
-  const AneCoremlApi *api = ane_coreml_api_get ();
-  g_autoptr(GPtrArray) states = NULL;
   g_autofree char *compiled = NULL;
   g_autoptr(AneDeviceProgram) program = NULL;
   CoremlProgram *self;
   gboolean from_cache = FALSE;
 
-  if (api == NULL)
-    {
-      g_set_error_literal (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                           "CoreML.framework is only available on Apple platforms (this build has no CoreML shim)");
-      return NULL;
-    }
-  compiled = compile_graph (api, graph, options, cancellable, &from_cache, error);
+  compiled = compile_package (api, package, cancellable, &from_cache, error);
   if (compiled == NULL)
     return NULL;
-
   self = g_new0 (CoremlProgram, 1);
-  ane_device_program_init (&self->parent, &coreml_class, graph);
+  ane_device_program_init (&self->parent, &coreml_class, promised);
   program = &self->parent;
   self->api = api;
   self->model = api->load (compiled, options->compute_units, error);
   if (self->model == NULL)
     return NULL;
-  states = ane_graph_list_states (graph);
-  if (states->len > 0)
+  if (stateful)
     {
       self->state = api->new_state (self->model, error);
       if (self->state == NULL)
@@ -148,4 +148,55 @@ ane_coreml_program_new (AneGraph                *graph,
   program->detail = g_strdup_printf ("%s, model %s %s", api->name,
                                      from_cache ? "from the compile cache" : "compiled to", compiled);
   return g_steal_pointer (&program);
+}
+
+AneDeviceProgram *
+ane_coreml_program_new (AneGraph                *graph,
+                        const AneDeviceOptions  *options,
+                        GCancellable            *cancellable,
+                        GError                 **error)
+{
+  const AneCoremlApi *api = require_api (error);
+  g_autoptr(AnePackage) package = NULL;
+  g_autoptr(GPtrArray) states = NULL;
+  g_autoptr(GPtrArray) promised = NULL;
+
+  if (api == NULL)
+    return NULL;
+  package = ane_package_new_for_backend (graph, options->target, options->precision, ANE_LOWER_DEFAULT,
+                                         options->params, error);
+  if (package == NULL)
+    return NULL;
+  states = ane_graph_list_states (graph);
+  promised = ane_graph_list_outputs (graph);
+  return program_new (api, package, promised, states->len > 0, options, cancellable, error);
+}
+
+AneDeviceProgram *
+ane_coreml_program_new_for_package (AnePackage              *package,
+                                    const char              *function,
+                                    const AneDeviceOptions  *options,
+                                    GCancellable            *cancellable,
+                                    GError                 **error)
+{
+  const AneCoremlApi *api = require_api (error);
+  const char *main_function = ane_package_get_default_function (package);
+  g_autoptr(GPtrArray) states = NULL;
+  g_autoptr(GPtrArray) promised = NULL;
+
+  if (api == NULL)
+    return NULL;
+  if (function != NULL && g_strcmp0 (function, main_function) != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "function '%s': the CoreML backend runs a package's default function ('%s'); another "
+                   "needs MLModelConfiguration.functionName (macOS 15), which this build does not set",
+                   function, main_function ? main_function : "");
+      return NULL;
+    }
+  states = ane_package_list_states (package, NULL, error);
+  promised = states ? ane_package_list_outputs (package, NULL, error) : NULL;
+  if (promised == NULL)
+    return NULL;
+  return program_new (api, package, promised, states->len > 0, options, cancellable, error);
 }
