@@ -1072,6 +1072,7 @@ ane_ane_program_run (AneAneProgram *p,
       Port *o = &p->outputs[i];
       gsize n = o->layout.channels * o->layout.height * o->layout.width;
       g_autofree float *values = NULL;
+      g_autoptr(GBytes) bytes = NULL;
       const guint8 *base;
       AneTensor *t;
 
@@ -1094,7 +1095,9 @@ ane_ane_program_run (AneAneProgram *p,
                        "ANE private path: output surface '%s' has no base address", o->name);
           return NULL;
         }
-      t = ane_tensor_new_from_floats (o->name, o->shape, o->rank, values, n, error);
+      /* the tensor takes the buffer: no second copy */
+      bytes = g_bytes_new_take (g_steal_pointer (&values), n * sizeof (float));
+      t = ane_tensor_new_from_bytes (o->name, ANE_DTYPE_FLOAT32, o->shape, o->rank, bytes, error);
       if (t == NULL)
         return NULL;
       g_ptr_array_add (result, t);

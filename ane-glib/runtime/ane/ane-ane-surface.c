@@ -107,16 +107,25 @@ ane_ane_surface_pack_f32 (const AneAneSurfaceLayout *layout, const float *src, g
 {
   gsize rows = layout->channels * layout->height, r;
   gsize data = layout->width * 2;
-  guint16 *tmp = g_new (guint16, layout->width);
+  /* Surfaces are page-aligned and rows a multiple of 2 bytes: convert
+   * straight into them. Only an odd address (a caller's buffer) goes
+   * through a row of scratch. */
+  gboolean aligned = ((guintptr) dst % G_ALIGNOF (guint16)) == 0 && layout->row_bytes % 2 == 0;
+  g_autofree guint16 *tmp = aligned ? NULL : g_new (guint16, MAX (layout->width, 1));
 
   for (r = 0; r < rows; r++)
     {
       guint8 *row = dst + r * layout->row_bytes;
-      ane_f32_to_f16_bulk (src + r * layout->width, tmp, layout->width);
-      memcpy (row, tmp, data);
+
+      if (aligned)
+        ane_f32_to_f16_bulk (src + r * layout->width, (guint16 *) row, layout->width);
+      else
+        {
+          ane_f32_to_f16_bulk (src + r * layout->width, tmp, layout->width);
+          memcpy (row, tmp, data);
+        }
       memset (row + data, 0, layout->row_bytes - data);
     }
-  g_free (tmp);
 }
 
 void
@@ -132,14 +141,21 @@ void
 ane_ane_surface_unpack_f32 (const AneAneSurfaceLayout *layout, const guint8 *src, float *dst)
 {
   gsize rows = layout->channels * layout->height, r;
-  guint16 *tmp = g_new (guint16, layout->width);
+  gboolean aligned = ((guintptr) src % G_ALIGNOF (guint16)) == 0 && layout->row_bytes % 2 == 0;
+  g_autofree guint16 *tmp = aligned ? NULL : g_new (guint16, MAX (layout->width, 1));
 
   for (r = 0; r < rows; r++)
     {
-      memcpy (tmp, src + r * layout->row_bytes, layout->width * 2);
-      ane_f16_to_f32_bulk (tmp, dst + r * layout->width, layout->width);
+      const guint8 *row = src + r * layout->row_bytes;
+
+      if (aligned)
+        ane_f16_to_f32_bulk ((const guint16 *) row, dst + r * layout->width, layout->width);
+      else
+        {
+          memcpy (tmp, row, layout->width * 2);
+          ane_f16_to_f32_bulk (tmp, dst + r * layout->width, layout->width);
+        }
     }
-  g_free (tmp);
 }
 
 gboolean
@@ -178,15 +194,17 @@ ane_ane_surface_pack_tensor (const AneAneSurfaceLayout *layout,
       return FALSE;
     }
   data = g_bytes_get_data (bytes, &size);
+  /* A tensor's data may be a view at any offset (a GGUF mapping, a
+   * slice): copied only when it is not aligned for its element type. */
   if (dtype == ANE_DTYPE_FLOAT16)
     {
-      g_autofree guint16 *copy = g_memdup2 (data, n * 2);   /* alignment */
-      ane_ane_surface_pack_f16 (layout, copy, dst);
+      g_autofree guint16 *copy = (guintptr) data % G_ALIGNOF (guint16) ? g_memdup2 (data, n * 2) : NULL;
+      ane_ane_surface_pack_f16 (layout, copy ? copy : data, dst);
     }
   else
     {
-      g_autofree float *copy = g_memdup2 (data, n * 4);
-      ane_ane_surface_pack_f32 (layout, copy, dst);
+      g_autofree float *copy = (guintptr) data % G_ALIGNOF (float) ? g_memdup2 (data, n * 4) : NULL;
+      ane_ane_surface_pack_f32 (layout, copy ? copy : data, dst);
     }
   return TRUE;
 }
