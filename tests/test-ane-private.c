@@ -155,6 +155,19 @@ test_pack (void)
   for (k = 0; k < 30; k++)
     g_assert_cmpfloat (back[k], ==, ane_half_to_float (ane_float_to_half (src[k])));
 
+  /* At an odd address (converted through scratch): the same bytes. */
+  {
+    g_autofree guint8 *odd = g_malloc (l.total_bytes + 1);
+
+    memset (odd, 0xAA, l.total_bytes + 1);
+    ane_ane_surface_pack_f32 (&l, src, odd + 1);
+    g_assert_cmpmem (odd + 1, l.total_bytes, buf, l.total_bytes);
+    memset (back, 0, sizeof back);
+    ane_ane_surface_unpack_f32 (&l, odd + 1, back);
+    for (k = 0; k < 30; k++)
+      g_assert_cmpfloat (back[k], ==, ane_half_to_float (ane_float_to_half (src[k])));
+  }
+
   for (k = 0; k < 30; k++)
     h[k] = (guint16) (0x3000 + k * 17);
   memset (buf, 0xAA, l.total_bytes);
@@ -177,6 +190,21 @@ test_pack (void)
     g_assert_true (ane_ane_surface_pack_tensor (&l, t32, buf, &error));
     g_assert_true (ane_ane_surface_pack_tensor (&l, t16, buf2, &error));
     g_assert_cmpmem (buf, l.total_bytes, buf2, l.total_bytes);
+    {
+      /* a tensor viewing data at an odd offset packs the same */
+      g_autofree guint8 *shifted = g_malloc (30 * 4 + 1);
+      g_autoptr(GBytes) whole = NULL, view = NULL;
+      g_autoptr(AneTensor) tv = NULL;
+
+      memcpy (shifted + 1, src, 30 * 4);
+      whole = g_bytes_new_static (shifted, 30 * 4 + 1);
+      view = g_bytes_new_from_bytes (whole, 1, 30 * 4);
+      tv = ane_tensor_new_from_bytes ("v", ANE_DTYPE_FLOAT32, shape, 3, view, &error);
+      g_assert_no_error (error);
+      memset (buf2, 0xAA, l.total_bytes);
+      g_assert_true (ane_ane_surface_pack_tensor (&l, tv, buf2, &error));
+      g_assert_cmpmem (buf, l.total_bytes, buf2, l.total_bytes);
+    }
     g_assert_false (ane_ane_surface_pack_tensor (&l, ti, buf, &error));
     g_assert_error (error, ANE_ERROR, ANE_ERROR_DTYPE);
     g_clear_error (&error);
