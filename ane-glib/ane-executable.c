@@ -57,6 +57,9 @@ struct _AneExecutable
 
 G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
 
+static gboolean prepare_backend (AneExecutable *self, AneBackend backend,
+                                 GCancellable *cancellable, GError **error);
+
 static void
 ane_executable_finalize (GObject *object)
 {
@@ -136,6 +139,22 @@ backend_name (AneBackend backend)
     }
 }
 
+/* Makes cpu or device (one of them, or neither for the reference backend)
+ * the prepared program, freeing what was prepared before. */
+static void
+install_program (AneExecutable    *self,
+                 AneBackend        backend,
+                 AneCpuBackend    *cpu,
+                 AneDeviceProgram *device)
+{
+  g_clear_pointer (&self->cpu, ane_cpu_backend_free);
+  g_clear_pointer (&self->device, ane_device_program_free);
+  self->cpu = cpu;
+  self->device = device;
+  self->backend = backend;
+  self->stale = FALSE;
+}
+
 /* A package's program on backend (CPU or COREML), replacing any program
  * prepared before. */
 static gboolean
@@ -172,54 +191,7 @@ prepare_package (AneExecutable  *self,
                    backend_name (backend));
       return FALSE;
     }
-  g_clear_pointer (&self->cpu, ane_cpu_backend_free);
-  g_clear_pointer (&self->device, ane_device_program_free);
-  self->cpu = cpu;
-  self->device = device;
-  self->backend = backend;
-  return TRUE;
-}
-
-/* AUTO for a package: CoreML, then the CPU interpreter (the in-memory ANE
- * path takes only programs ane-glib lowers itself). */
-static gboolean
-choose_package_backend (AneExecutable  *self,
-                        AneBackend      backend,
-                        GCancellable   *cancellable,
-                        GError        **error)
-{
-  g_autoptr(GString) report = g_string_new (NULL);
-  g_autoptr(GError) local = NULL;
-
-  if (backend != ANE_BACKEND_AUTO)
-    {
-      if (!prepare_package (self, backend, cancellable, &local))
-        {
-          g_propagate_prefixed_error (error, g_steal_pointer (&local), "backend '%s': ", backend_name (backend));
-          return FALSE;
-        }
-      g_string_append_printf (report, "%s: selected", backend_name (backend));
-    }
-  else
-    {
-      if (!prepare_package (self, ANE_BACKEND_ANE, cancellable, &local))
-        g_string_append_printf (report, "ane: passed over: %s\n", local->message);
-      g_clear_error (&local);
-      if (prepare_package (self, ANE_BACKEND_COREML, cancellable, &local))
-        g_string_append (report, "coreml: selected");
-      else
-        {
-          g_string_append_printf (report, "coreml: passed over: %s\n", local->message);
-          if (!prepare_package (self, ANE_BACKEND_CPU, cancellable, error))
-            return FALSE;
-          g_string_append (report, "cpu: selected");
-        }
-    }
-  if (self->device != NULL)
-    g_string_append_printf (report, ": %s", ane_device_program_get_detail (self->device));
-  g_string_append_c (report, '\n');
-  g_free (self->report);
-  self->report = g_string_free (g_steal_pointer (&report), FALSE);
+  install_program (self, backend, cpu, device);
   return TRUE;
 }
 
@@ -280,9 +252,8 @@ ane_executable_new_from_package_full (AnePackage  *package,
   self = g_object_new (ANE_TYPE_EXECUTABLE, NULL);
   self->package = g_object_ref (package);
   self->function = g_strdup (function ? function : ane_package_get_default_function (package));
-  if (!choose_package_backend (self, backend, NULL, error))
+  if (!prepare_backend (self, backend, NULL, error))
     return NULL;
-  self->compiled = TRUE;
   return g_steal_pointer (&self);
 }
 
@@ -402,7 +373,7 @@ ane_executable_set_debug_nonfinite (AneExecutable *self,
 /* Prepares backend's program for the graph and the bound params, replacing
  * any program prepared before. Called with the lock held. */
 static gboolean
-prepare (AneExecutable  *self,
+prepare_graph (AneExecutable  *self,
          AneBackend      backend,
          GCancellable   *cancellable,
          GError        **error)
@@ -434,13 +405,19 @@ prepare (AneExecutable  *self,
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "unknown backend %d", (int) backend);
       return FALSE;
     }
-  g_clear_pointer (&self->cpu, ane_cpu_backend_free);
-  g_clear_pointer (&self->device, ane_device_program_free);
-  self->cpu = cpu;
-  self->device = device;
-  self->backend = backend;
-  self->stale = FALSE;
+  install_program (self, backend, cpu, device);
   return TRUE;
+}
+
+/* The graph's program, or the package's. */
+static gboolean
+prepare (AneExecutable  *self,
+         AneBackend      backend,
+         GCancellable   *cancellable,
+         GError        **error)
+{
+  return self->package != NULL ? prepare_package (self, backend, cancellable, error)
+                               : prepare_graph (self, backend, cancellable, error);
 }
 
 /* An explicit backend: weights may be bound after compiling; when the
@@ -516,6 +493,26 @@ choose_backend (AneExecutable  *self,
   return TRUE;
 }
 
+/* Compiles for backend (AUTO: chooses), writing the report. */
+static gboolean
+prepare_backend (AneExecutable  *self,
+                 AneBackend      backend,
+                 GCancellable   *cancellable,
+                 GError        **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->report, g_free);
+  ok = backend == ANE_BACKEND_AUTO ? choose_backend (self, cancellable, error)
+                                   : prepare_or_defer (self, backend, cancellable, error);
+  if (ok && self->report == NULL)
+    self->report = report_line (self, self->backend);
+  self->compiled = ok;
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
 /**
  * ane_executable_compile:
  * @self: an executable
@@ -531,33 +528,17 @@ ane_executable_compile (AneExecutable  *self,
                         GCancellable   *cancellable,
                         GError        **error)
 {
-  gboolean ok;
-
   g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
-  if (self->package != NULL)
-    {
-      /* prepared when made; CoreML again, for new compute units */
-      if (self->backend != ANE_BACKEND_COREML)
-        return TRUE;
-      g_mutex_lock (&self->lock);
-      ok = choose_package_backend (self, ANE_BACKEND_COREML, cancellable, error);
-      g_mutex_unlock (&self->lock);
-      return ok;
-    }
-  if (!ane_graph_validate (self->graph, error))
+  /* A package's program was prepared when made: only CoreML's is prepared
+   * again (for new compute units). */
+  if (self->package != NULL && self->backend != ANE_BACKEND_COREML)
+    return TRUE;
+  if (self->graph != NULL && !ane_graph_validate (self->graph, error))
     return FALSE;
-  g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->report, g_free);
-  ok = self->backend == ANE_BACKEND_AUTO ? choose_backend (self, cancellable, error)
-                                         : prepare_or_defer (self, self->backend, cancellable, error);
-  if (ok && self->report == NULL)
-    self->report = report_line (self, self->backend);
-  self->compiled = ok;
-  g_mutex_unlock (&self->lock);
-  return ok;
+  return prepare_backend (self, self->backend, cancellable, error);
 }
 
 /**

@@ -399,6 +399,17 @@ test_apple_packages (void)
     GError *error = NULL;
     g_autoptr(AnePackage) package = ane_package_load (path, &error);
 
+    g_autoptr(AneExecutable) exe = ane_executable_new_from_package_full (package, NULL, ANE_BACKEND_COREML, &error);
+    guint compiles = fake_coreml_compile_count ();
+
+    /* other compute units: compile again, which loads again (from the cache) */
+    g_assert_no_error (error);
+    g_assert_cmpint (fake_coreml_last_compute_units (), ==, MLComputeUnitsAll);
+    ane_executable_set_compute_units (exe, ANE_COMPUTE_UNITS_CPU_ONLY);
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    g_assert_cmpint (fake_coreml_last_compute_units (), ==, MLComputeUnitsCPUOnly);
+    g_assert_cmpuint (fake_coreml_compile_count (), ==, compiles);
+
     g_assert_null (ane_executable_new_from_package_full (package, NULL, ANE_BACKEND_ANE, &error));
     g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
     g_assert_nonnull (strstr (error->message, "backend 'ane': "));
