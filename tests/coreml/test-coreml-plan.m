@@ -16,6 +16,7 @@
 
 #include "ane-compute-plan.h"
 #include "ane-enum-types.h"
+#include "ane-test-util.h"
 #include "runtime/coreml/ane-coreml-private.h"
 #import "fake-coreml-plan.h"
 
@@ -240,21 +241,6 @@ typedef struct {
 } Fixture;
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        remove_tree (child);
-      }
-  g_remove (path);
-}
-
-static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autofree char *manifest = NULL;
@@ -272,7 +258,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   /* Every test starts with an empty compile cache: the packages of all
    * tests have the same bytes, hence the same cache entry. */
   cache = g_build_filename (g_get_user_cache_dir (), "ane-glib", NULL);
-  remove_tree (cache);
+  ane_test_remove_tree (cache);
   fake_coreml_reset ();
   fake_coreml_plan_reset ();
   fake_coreml_plan_set (make_plan (TRUE));
@@ -285,7 +271,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   (void) data;
   ane_coreml_api_set_override (NULL);
   fake_coreml_plan_reset ();
-  remove_tree (f->tmp);
+  ane_test_remove_tree (f->tmp);
   g_free (f->tmp);
   g_free (f->package);
   [f->pool drain];
@@ -484,7 +470,7 @@ main (int argc, char **argv)
   g_test_add ("/coreml/plan/public-to-string", Fixture, NULL, fixture_setup, test_public_to_string, fixture_teardown);
   g_test_add ("/coreml/plan/public-errors", Fixture, NULL, fixture_setup, test_public_errors, fixture_teardown);
   rc = g_test_run ();
-  remove_tree (cache_home);
+  ane_test_remove_tree (cache_home);
   [pool drain];
   return rc;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "ane-test-util.h"
 #include "runtime/coreml/ane-coreml-private.h"
 #ifdef ANE_COREML_FAKE
 # import "fake-coreml.h"
@@ -135,21 +136,6 @@ make_package (const char *parent, const char *name, const char *weights)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        remove_tree (child);
-      }
-  g_remove (path);
-}
-
-static void
 test_package_hash (void)
 {
   g_autofree char *tmp = g_dir_make_tmp ("coreml-hash-XXXXXX", NULL);
@@ -169,7 +155,7 @@ test_package_hash (void)
   g_assert_null (ane_coreml_package_hash (missing, &error));
   g_assert_nonnull (error);
   g_clear_error (&error);
-  remove_tree (tmp);
+  ane_test_remove_tree (tmp);
 }
 
 #ifdef ANE_COREML_FAKE
@@ -198,7 +184,7 @@ static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   (void) data;
-  remove_tree (f->tmp);
+  ane_test_remove_tree (f->tmp);
   g_free (f->tmp);
   g_free (f->cache);
   g_free (f->compiled);
