@@ -953,13 +953,13 @@ find_state (AneExecutable *self,
             AneSpec       *spec,
             GError       **error)
 {
-  if (self->backend == ANE_BACKEND_COREML || self->backend == ANE_BACKEND_ANE)
+  if (self->backend == ANE_BACKEND_COREML)
     {
       /* MLState is opaque before macOS 15, and reading it then needs a
        * block-based call this build does not make. */
       g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "state '%s': the %s backend keeps states inside CoreML (MLState), where they cannot be "
-                   "read or written; reset_states() starts them over", name, backend_name (self->backend));
+                   "state '%s': the CoreML backend keeps states inside CoreML (MLState), where they cannot be "
+                   "read or written; reset_states() starts them over", name);
       return FALSE;
     }
   if (self->graph != NULL)
