@@ -196,10 +196,10 @@ ane_cpu_backend_run (AneCpuBackend *backend,
           {
             /* a dynamic param: the executable's bound value, else the graph's */
             const AneNode *node = ane_graph_find_node (backend->graph, name);
-            t = backend->params ? g_hash_table_lookup (backend->params, name) : NULL;
-            if (t == NULL && node && node->op->kind == ANE_OP_PARAM)
-              t = node->value;
-            if (t == NULL && node && node->op->kind == ANE_OP_PARAM)
+            gboolean param = node != NULL && node->op->kind == ANE_OP_PARAM;
+
+            t = param ? ane_lower_bound_value (backend->params, node) : NULL;
+            if (t == NULL && param)
               {
                 g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,
                              "param '%s' has no value: bind one with ane_executable_set_param()", name);
