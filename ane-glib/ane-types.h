@@ -43,6 +43,9 @@ G_BEGIN_DECLS
  * @ANE_ERROR_MISSING_PARAM: a param has no value bound
  * @ANE_ERROR_TOO_LARGE: an artifact exceeds a format or device limit
  * @ANE_ERROR_FAILED: any other failure
+ * @ANE_ERROR_TYPE_MISMATCH: a MIL program breaks Apple's loader contract: an op's
+ *   declared output type differs from the type Apple's loader infers for it, or an
+ *   op is given an input it refuses (the message names op, value and both types)
  *
  * Error codes in the %ANE_ERROR domain.
  */
@@ -60,6 +63,7 @@ typedef enum {
   ANE_ERROR_MISSING_PARAM,
   ANE_ERROR_TOO_LARGE,
   ANE_ERROR_FAILED,
+  ANE_ERROR_TYPE_MISMATCH,
 } AneError;
 
 ANE_AVAILABLE_IN_ALL

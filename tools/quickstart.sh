@@ -14,7 +14,8 @@ mode=${1:-demo}
 
 packages="build-essential pkg-config meson ninja-build libglib2.0-dev libjson-glib-dev
 gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 valac python3-gi python3-numpy
-gi-docgen protobuf-c-compiler libprotobuf-c-dev libopenblas-dev gobjc libgnustep-base-dev"
+gi-docgen protobuf-c-compiler libprotobuf-c-dev libopenblas-dev gobjc libgnustep-base-dev
+python3-venv"
 
 missing=""
 for p in $packages; do
@@ -34,6 +35,23 @@ fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# _venv: Apple's coremltools (pinned, tools/requirements-contract.txt) for the
+# Apple-loader contract suite, in a virtual environment made from Debian's
+# python with --system-site-packages so python3-gi and numpy stay visible.
+# Made again whenever the requirements change.
+setup_venv () {
+  req=tools/requirements-contract.txt
+  if [ -x _venv/bin/python3 ] && cmp -s "$req" _venv/.requirements; then
+    return 0
+  fi
+  echo "quickstart: creating _venv (coremltools for the contract suite)"
+  rm -rf _venv
+  /usr/bin/python3 -m venv --system-site-packages _venv
+  _venv/bin/python3 -m pip install --quiet --disable-pip-version-check --no-deps -r "$req"
+  _venv/bin/python3 -c "import coremltools, numpy"
+  cp "$req" _venv/.requirements
+}
+
 case "$mode" in
   demo)
     [ -d _build ] || meson setup _build
@@ -48,10 +66,14 @@ case "$mode" in
     ./_build/tools/ane-tool inspect _build/demo/stories260K.mlpackage | head -n 8
     ;;
   test)
+    setup_venv
+    ci_opts="-Dwerror=true -Dgir_fatal_warnings=true -Ddocumentation=true -Dcoremltools_python=$here/_venv/bin/python3"
     if [ -d _build-ci ]; then
-      meson configure _build-ci -Dwerror=true -Dgir_fatal_warnings=true -Ddocumentation=true
+      # shellcheck disable=SC2086
+      meson configure _build-ci $ci_opts
     else
-      meson setup _build-ci -Dwerror=true -Dgir_fatal_warnings=true -Ddocumentation=true
+      # shellcheck disable=SC2086
+      meson setup _build-ci $ci_opts
     fi
     ninja -C _build-ci -j "$jobs"
     meson test -C _build-ci --print-errorlogs --num-processes "$jobs"

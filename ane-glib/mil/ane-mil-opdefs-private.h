@@ -80,6 +80,14 @@ typedef enum {
   ANE_MIL_OPDEF_HAS_BLOCKS           = 1 << 4,
 } AneMilOpDefFlags;
 
+/* A type-inference rule (ane-mil-infer-private.h): reads the call's
+ * arguments and appends one output per output the op class's type_inference
+ * returns, or fails as that type_inference (or the class's input validation)
+ * would raise. */
+typedef struct _AneMilInferCall AneMilInferCall;
+typedef gboolean (*AneMilInferFunc) (AneMilInferCall  *call,
+                                     GError          **error);
+
 typedef struct {
   const char            *name;
   AneMilTarget           first;    /* first target with this definition */
@@ -92,6 +100,7 @@ typedef struct {
   guint                  flags;    /* AneMilOpDefFlags */
   const char            *source;   /* where the definition lives in coremltools */
   const char            *notes;    /* what changed against the previous row, or NULL */
+  AneMilInferFunc        infer;    /* the output-type rule of this opset's class */
 } AneMilOpDef;
 
 /* --- targets ------------------------------------------------------------ */
