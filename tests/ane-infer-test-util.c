@@ -203,7 +203,7 @@ ane_test_assert_type_impl (AneMilInferCall *call,
 }
 
 void
-ane_test_assert_values (AneMilInferCall *call,
+ane_test_assert_out_values (AneMilInferCall *call,
                         guint            i,
                         const char      *expected)
 {

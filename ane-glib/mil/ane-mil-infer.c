@@ -966,14 +966,20 @@ validate_inputs (AneMilInferCall  *call,
                                            p->name, v->kind == ANE_MIL_VAL_TENSOR ? "tensor" : "non-tensor value");
               continue;
             }
-          if (pd->kind == ANE_MIL_PARAM_ANY)
+          /* pymil checks neither an Internal input nor the elements of a
+           * tuple (input_type.py, TupleInputType._is_compatible): the
+           * table's dtypes for a tuple are the docstring's, which the
+           * lowering consults when it picks dtypes (ane_lower_op_takes) */
+          if (pd->kind == ANE_MIL_PARAM_ANY || pd->kind == ANE_MIL_PARAM_TUPLE)
             continue;
           if (v->kind == ANE_MIL_VAL_OTHER)
             continue;   /* not modelled: nothing to judge */
           if (v->kind == ANE_MIL_VAL_STATE)
             return ane_mil_infer_fail (call, error, "parameter '%s' takes a tensor, not a state "
                                        "(read it with read_state first)", p->name);
-          if (types != NULL && !ane_mil_dtypes_contain (types, ane_mil_dt_name (v->dtype)))
+          /* the table writes pymil's "str" for MIL's string dtype */
+          if (types != NULL && !ane_mil_dtypes_contain (types, v->dtype == ANE_MIL_DT_STRING ? "str"
+                                                                : ane_mil_dt_name (v->dtype)))
             return ane_mil_infer_fail (call, error, "parameter '%s' takes %s, not %s",
                                        p->name, types, ane_mil_dt_name (v->dtype));
           /* InternalInputType (const's val) is exempt from the const check */
@@ -1296,16 +1302,14 @@ ane_mil_infer_check_op (AneMilTypeEnv          *env,
           add_declared (env, op, TRUE);
           return FALSE;
         }
-      ane_mil_infer_out_like (call, v, -1);
-      call->def = ane_mil_opdef_lookup ("const", target);
-      if (!compare_outputs (call, op, error))
+      ane_mil_infer_call_bind (call, "val", v);
+      if (!ane_mil_infer_call_run (call, error) || !compare_outputs (call, op, error))
         {
-          ane_mil_val_free (v);
           add_declared (env, op, TRUE);
           return FALSE;
         }
       /* later ops see the value's type, as pymil's const var has it */
-      ane_mil_type_env_add (env, op->outputs[0]->name, v);
+      ane_mil_type_env_add (env, op->outputs[0]->name, ane_mil_val_copy (ane_mil_infer_call_output (call, 0)));
       return TRUE;
     }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "mil/ane-mil-infer-private.h"
+#include "mil/ane-mil-text-private.h"   /* dtype names, float/signed tests */
 
 G_BEGIN_DECLS
 
