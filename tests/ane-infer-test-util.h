@@ -62,7 +62,5 @@ void             ane_test_assert_type_impl (AneMilInferCall *call,
 void             ane_test_assert_out_values (AneMilInferCall *call,
                                              guint            i,
                                              const char      *expected);
-/* (the first name it had; ane-test-util.h has another function of that name) */
-#define ane_test_assert_values ane_test_assert_out_values
 
 G_END_DECLS

@@ -198,7 +198,7 @@ gated_delta_layer (void)
   y = ane_graph_matmul (g, of, wo, FALSE, FALSE, &error);
   g_assert_no_error (error);
   ane_graph_add_output (g, "y", y, &error);
-  ane_graph_add_output (g, "state", final, &error);
+  ane_graph_add_output (g, "final_state", final, &error);
   g_assert_no_error (error);
   for (int i = 0; i < 5; i++)
     g_object_unref (proj[i]);
@@ -369,7 +369,9 @@ test_kv_cache_decode (void)
       for (gint64 j = 0; j < 16; j++)
         {
           double got = ane_tensor_get_value (g_ptr_array_index (out, 0), j), want = ys[t * 16 + j];
-          if (fabs (got - want) > 1e-5 * MAX (1.0, fabs (want)))
+          /* float32 states are float16 in the program (Core ML keeps
+           * states only so): decode reads back rounded keys and values */
+          if (fabs (got - want) > 2e-3 * MAX (1.0, fabs (want)))
             g_error ("token %" G_GINT64_FORMAT " feature %" G_GINT64_FORMAT ": decode %.8g, prefill %.8g", t, j, got, want);
         }
     }

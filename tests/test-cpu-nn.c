@@ -468,9 +468,9 @@ test_layer_norm_2d (void)
 static void
 test_batch_norm (void)
 {
-  static const struct { gint64 shape[6]; guint rank; } cases[] = {
+  /* (no rank 6: Core ML tensors have rank 5 at most) */
+  static const struct { gint64 shape[5]; guint rank; } cases[] = {
     { { 4, 3 }, 2 }, { { 2, 3, 5 }, 3 }, { { 2, 3, 4, 2 }, 4 }, { { 1, 3, 2, 2, 3 }, 5 },
-    { { 2, 3, 2, 1, 2, 2 }, 6 },
   };
 
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)

@@ -381,10 +381,18 @@ assert_close (const float *got,
               const char  *what,
               gsize        pos)
 {
+  double worst = 0.0;
+
   for (gsize j = 0; j < n; j++)
-    if (fabs (got[j] - want[j]) > tol * MAX (1.0, fabs (want[j])))
-      g_error ("%s: position %" G_GSIZE_FORMAT " logit %" G_GSIZE_FORMAT ": %.8g, want %.8g",
-               what, pos, j, got[j], want[j]);
+    {
+      double err = fabs (got[j] - want[j]) / MAX (1.0, fabs (want[j]));
+
+      worst = MAX (worst, err);
+      if (err > tol)
+        g_error ("%s: position %" G_GSIZE_FORMAT " logit %" G_GSIZE_FORMAT ": %.8g, want %.8g",
+                 what, pos, j, got[j], want[j]);
+    }
+  g_test_message ("%s: position %" G_GSIZE_FORMAT ": largest difference %.3g (tolerance %g)", what, pos, worst, tol);
 }
 
 static void
@@ -451,7 +459,10 @@ test_prefill_decode (gconstpointer data)
       g_assert_no_error (error);
       got = ane_tensor_dup_floats (g_ptr_array_index (step, 0), &n, &error);
       g_assert_cmpuint (n, ==, V);
-      assert_close (got, ys + t * V, V, 1e-4, "decode vs prefill", t);
+      /* the KV caches are float16 states (as Core ML keeps them): decode
+       * reads back keys and values rounded to 11 bits, prefill does not.
+       * Measured: at most 0.0065 of max(1, |logit|) over these 12 steps. */
+      assert_close (got, ys + t * V, V, 0.02, "decode vs prefill", t);
     }
 }
 

@@ -794,13 +794,26 @@ test_dequant_matmul_on_device (void)
 static void
 test_dequant_matmul_ranks (void)
 {
-  static const gint64 x1[] = { 32 }, x4[] = { 2, 1, 3, 32 }, x6[] = { 1, 2, 1, 2, 1, 32 };
+  static const gint64 x1[] = { 32 }, x4[] = { 2, 1, 3, 32 }, x5[] = { 1, 2, 1, 2, 32 };
 
   dequant_matmul_check (ANE_DTYPE_Q8_0, ANE_DTYPE_FLOAT32, ANE_MIL_IOS15, x1, 1, "linear,identity");
   dequant_matmul_check (ANE_DTYPE_Q8_0, ANE_DTYPE_FLOAT32, ANE_MIL_IOS15, x4, 4,
                         "reshape,linear,reshape,identity");
-  dequant_matmul_check (ANE_DTYPE_Q4_0, ANE_DTYPE_FLOAT16, ANE_MIL_IOS17, x6, 6,
+  dequant_matmul_check (ANE_DTYPE_Q4_0, ANE_DTYPE_FLOAT16, ANE_MIL_IOS17, x5, 5,
                         "cast,reshape,linear,reshape,cast");
+  {
+    /* Core ML tensors have rank 5 at most */
+    static const gint64 x6[] = { 1, 2, 1, 2, 1, 32 }, w_shape[] = { 4, 32 };
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, x6, 6, &error);
+    g_autoptr(AneTensor) w = block_param (g, "weight", ANE_DTYPE_Q8_0, w_shape, 2);
+    g_autoptr(AneTensor) y = ane_graph_dequant_matmul (g, x, w, &error);
+
+    ane_graph_add_output (g, "y", y, &error);
+    g_assert_no_error (error);
+    assert_unsupported (g, ANE_MIL_IOS18, "input 'x' is rank 6", "rank 5 at most");
+  }
 }
 
 static void

@@ -328,7 +328,7 @@ test_quantize_composed_per_tensor (void)
   g_assert_no_error (error);
   output_int (g, "q", q);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "reshape,real_div,round,clip,cast,cast,identity");
+  assert_seq (p, "squeeze,reshape,real_div,round,clip,cast,cast,identity");
   rs = ane_test_find_op (p, "reshape", 0);
   assert_const_ints (p, ane_test_op_arg (rs, "shape"), NULL, 0);
   ane_test_assert_output (rs, 0, ANE_DTYPE_FLOAT32, NULL, 0);

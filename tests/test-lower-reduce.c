@@ -173,7 +173,7 @@ test_reduce_scalar (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "identity,identity");
+  assert_seq (p, "squeeze,identity,identity");
 }
 
 static void
@@ -217,7 +217,7 @@ test_reduce_int8 (void)
   ane_graph_add_output (g, "ym", ym, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "cast,"                                      /* graph: int32 -> int8 */
+  assert_seq (p, "maximum,minimum,cast,"                      /* graph: int32 -> int8, saturating */
                  "cast,reduce_sum,maximum,minimum,cast,"      /* reduce_sum */
                  "cast,reduce_max,cast,"                      /* reduce_max */
                  "cast,cast,identity,identity");
@@ -225,8 +225,8 @@ test_reduce_int8 (void)
   ane_test_assert_output (sum, 0, ANE_DTYPE_INT32, out_shape, 2);
   g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (ane_test_producer (p, ane_test_op_arg (sum, "x")), "dtype")),
                    ==, "int32");
-  lo = ane_test_find_op (p, "maximum", 0);
-  hi = ane_test_find_op (p, "minimum", 0);
+  lo = ane_test_find_op (p, "maximum", 1);
+  hi = ane_test_find_op (p, "minimum", 1);
   g_assert_cmpstr (ane_test_op_arg (lo, "x"), ==, sum->outputs[0]->name);
   assert_const_int (p, ane_test_op_arg (lo, "y"), -128);
   g_assert_cmpstr (ane_test_op_arg (hi, "x"), ==, lo->outputs[0]->name);
@@ -318,15 +318,16 @@ test_cumsum_int (void)
   ane_graph_add_output (g, "y16", y16, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16);
-  assert_seq (p, "cumsum,cast,cast,cumsum,maximum,minimum,cast,cast,identity,identity");
+  /* (the graph's int32 -> int16 cast saturates: the first maximum, minimum) */
+  assert_seq (p, "cumsum,maximum,minimum,cast,cast,cumsum,maximum,minimum,cast,cast,identity,identity");
   op = ane_test_find_op (p, "cumsum", 0);
   g_assert_cmpstr (ane_test_op_arg (op, "x"), ==, "x");
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s234, 3);
   op = ane_test_find_op (p, "cumsum", 1);
   assert_const_int (p, ane_test_op_arg (op, "axis"), 2);
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s234, 3);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 0), "y"), -32768);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "minimum", 0), "y"), 32767);
+  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 1), "y"), -32768);
+  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "minimum", 1), "y"), 32767);
 }
 
 /* --- top_k ------------------------------------------------------------------- */
@@ -395,7 +396,7 @@ test_top_k_int (void)
   ane_graph_add_output (g, "y8", y8, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "topk,cast,topk,cast,identity,identity");
+  assert_seq (p, "topk,maximum,minimum,cast,topk,cast,identity,identity");
   op = ane_test_find_op (p, "topk", 0);
   g_assert_cmpstr (ane_test_op_arg (op, "x"), ==, "x");
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s21, 3);
@@ -526,7 +527,8 @@ test_scatter_add_int (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "cast,cast,cast,"                         /* the graph's casts to int8 */
+  assert_seq (p, "maximum,minimum,cast,maximum,minimum,cast,"
+                 "maximum,minimum,cast,"                   /* the graph's casts to int8, saturating */
                  "cast,cast,cast,"                         /* data, updates, indices to int32 */
                  "scatter_along_axis,maximum,minimum,cast,"
                  "cast,identity");
@@ -534,8 +536,8 @@ test_scatter_add_int (void)
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s34, 2);
   g_assert_cmpstr (producer_type (p, ane_test_op_arg (op, "indices")), ==, "cast");
   assert_const_int (p, ane_test_op_arg (op, "axis"), 1);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 0), "y"), -128);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "minimum", 0), "y"), 127);
+  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 3), "y"), -128);
+  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "minimum", 3), "y"), 127);
   tu = ane_test_find_op (p, "tile", 0);
   g_assert_null (tu);   /* [3,1] indices already match x's 3 rows off axis 1 */
 }

@@ -46,6 +46,17 @@ assert_const_int (AneMilProgram *p,
 }
 
 static void
+assert_float_const (AneMilProgram *p,
+                    const char    *value,
+                    double         expected)
+{
+  g_autofree double *v = NULL;
+
+  g_assert_cmpuint (ane_test_const_values (p, value, &v), ==, 1);
+  g_assert_cmpfloat (v[0], ==, expected);
+}
+
+static void
 assert_const_bool (AneMilProgram *p,
                    const char    *value,
                    gboolean       expected)
@@ -345,7 +356,8 @@ test_concat_int8 (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
-  assert_seq (p, "cast,cast,cast,concat,cast,cast,identity");
+  /* (the int32 -> int8 cast saturates: maximum, minimum first) */
+  assert_seq (p, "maximum,minimum,cast,cast,cast,concat,cast,cast,identity");
   op = ane_test_find_op (p, "concat", 0);
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, (gint64[]) { 2, 6, 4 }, 3);
   g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (ane_test_producer (p, op_arg_n (op, "values", 0)), "dtype")),
@@ -563,7 +575,7 @@ test_gather_int8_indices (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
-  assert_seq (p, "cast,cast,greater_equal,add,select,gather,identity");
+  assert_seq (p, "maximum,minimum,cast,cast,greater_equal,add,select,gather,identity");
   to32 = ane_test_find_op (p, "cast", 1);
   g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (to32, "dtype")), ==, "int32");
   g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "greater_equal", 0), "x"), ==, to32->outputs[0]->name);
@@ -661,7 +673,7 @@ test_expand_bool_and_int8 (void)
   ane_graph_add_output (g, "y8", y8, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "greater,tile,cast,cast,cast,tile,cast,cast,identity,identity");
+  assert_seq (p, "greater,tile,cast,maximum,minimum,cast,cast,tile,cast,cast,identity,identity");
   ane_test_assert_output (ane_test_find_op (p, "tile", 0), 0, ANE_DTYPE_BOOL, s43b, 2);
   ane_test_assert_output (ane_test_find_op (p, "tile", 1), 0, ANE_DTYPE_INT32, s43b, 2);
   g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (ane_test_find_op (p, "cast", 3), "dtype")), ==, "int8");
@@ -698,11 +710,92 @@ test_cast (void)
   ane_graph_add_output (g, "h", h, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
-  assert_seq (p, "cast,cast,identity,identity,identity");
+  /* float -> int saturates (NaN -> 0, clip, cast, +-inf to int32's
+   * bounds); fp32 -> fp16 is no op */
+  assert_seq (p, "cast,equal,select,clip,cast,greater_equal,select,less_equal,select,identity,identity");
   op = ane_test_find_op (p, "cast", 1);
   g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (op, "dtype")), ==, "int32");
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s234, 3);
-  ane_test_assert_output (ane_test_find_op (p, "identity", 0), 0, ANE_DTYPE_FLOAT16, s234, 3);
+  op = ane_test_find_op (p, "clip", 0);
+  assert_float_const (p, ane_test_op_arg (op, "alpha"), -65504.0);
+  assert_float_const (p, ane_test_op_arg (op, "beta"), 65504.0);
+  g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "identity", 1), "x"), ==,
+                   ane_test_find_op (p, "cast", 0)->outputs[0]->name);
+  ane_test_assert_output (ane_test_find_op (p, "identity", 1), 0, ANE_DTYPE_FLOAT16, s234, 3);
+}
+
+static void
+test_cast_saturates (void)
+{
+  /* clip bounds per target: exact in the float type, or through int32 */
+  static const struct {
+    AneDType    from, to, compute;
+    const char *seq;
+    double      lo, hi;
+  } cases[] = {
+    { ANE_DTYPE_FLOAT32, ANE_DTYPE_INT8,  ANE_DTYPE_FLOAT32, "equal,select,clip,cast,identity", -128, 127 },
+    { ANE_DTYPE_FLOAT32, ANE_DTYPE_UINT8, ANE_DTYPE_FLOAT32, "equal,select,clip,cast,identity", 0, 255 },
+    { ANE_DTYPE_FLOAT32, ANE_DTYPE_INT16, ANE_DTYPE_FLOAT32, "equal,select,clip,cast,identity", -32768, 32767 },
+    /* 32767 is no fp16: clip to fp16's range, cast to int32, clamp there */
+    { ANE_DTYPE_FLOAT16, ANE_DTYPE_INT16, ANE_DTYPE_FLOAT16,
+      "equal,select,clip,cast,maximum,minimum,cast,identity", -65504, 65504 },
+    /* the largest fp32 below 2^31, then 2^31 and above -> int32's maximum */
+    { ANE_DTYPE_FLOAT32, ANE_DTYPE_INT32, ANE_DTYPE_FLOAT32,
+      "equal,select,clip,cast,greater_equal,select,identity", -2147483648.0, 2147483520.0 },
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", cases[k].from, s234, 3, &error);
+      g_autoptr(AneTensor) y = ane_graph_cast (g, x, cases[k].to, &error);
+      g_autoptr(AneTensor) y32 = cases[k].to == ANE_DTYPE_INT32 ? g_object_ref (y)
+                                                                 : ane_graph_cast (g, y, ANE_DTYPE_INT32, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+      AneMilOperation *clip;
+
+      ane_graph_add_output (g, "y", y32, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, ANE_MIL_IOS17, cases[k].compute);
+      if (cases[k].to != ANE_DTYPE_INT32)
+        {
+          /* the widening cast back to int32 needs no clamp */
+          g_autofree char *seq = g_strdup (cases[k].seq);
+          g_autofree char *want = NULL;
+
+          seq[strlen (seq) - strlen (",identity")] = '\0';
+          want = g_strconcat (seq, ",cast,identity", NULL);
+          assert_seq (p, want);
+        }
+      else
+        assert_seq (p, cases[k].seq);
+      clip = ane_test_find_op (p, "clip", 0);
+      assert_float_const (p, ane_test_op_arg (clip, "alpha"), cases[k].lo);
+      assert_float_const (p, ane_test_op_arg (clip, "beta"), cases[k].hi);
+    }
+
+  {
+    /* int -> narrower int: maximum, minimum, cast */
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_INT32, s234, 3, &error);
+    g_autoptr(AneTensor) n = ane_graph_cast (g, x, ANE_DTYPE_UINT8, &error);
+    g_autoptr(AneTensor) y = ane_graph_cast (g, n, ANE_DTYPE_INT32, &error);
+    g_autoptr(AneMilProgram) p = NULL;
+    double *v = NULL;
+
+    ane_graph_add_output (g, "y", y, &error);
+    g_assert_no_error (error);
+    p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+    assert_seq (p, "maximum,minimum,cast,cast,identity");
+    g_assert_cmpuint (ane_test_const_values (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 0), "y"), &v), ==, 1);
+    g_assert_cmpfloat (v[0], ==, 0);
+    g_free (v);
+    g_assert_cmpuint (ane_test_const_values (p, ane_test_op_arg (ane_test_find_op (p, "minimum", 0), "y"), &v), ==, 1);
+    g_assert_cmpfloat (v[0], ==, 255);
+    g_free (v);
+  }
 }
 
 static void
@@ -724,7 +817,7 @@ test_cast_int8_gating (void)
       g_assert_no_error (error);
       assert_lower_fails (g, ANE_MIL_IOS16, "iOS17", ane_dtype_to_string (narrow[k]));
       p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-      assert_seq (p, "cast,cast,identity");
+      assert_seq (p, "equal,select,clip,cast,cast,identity");
       g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (ane_test_find_op (p, "cast", 0), "dtype")), ==,
                        ane_mil_dtype_name (narrow[k]));
     }
@@ -758,6 +851,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/lower/shape/transpose", test_transpose);
   g_test_add_func ("/ane/lower/shape/transpose/identity", test_transpose_identity);
   g_test_add_func ("/ane/lower/shape/concat", test_concat);
+  g_test_add_func ("/ane/lower/shape/cast/saturates", test_cast_saturates);
   g_test_add_func ("/ane/lower/shape/concat/single", test_concat_single);
   g_test_add_func ("/ane/lower/shape/concat/bool", test_concat_bool);
   g_test_add_func ("/ane/lower/shape/concat/int8", test_concat_int8);

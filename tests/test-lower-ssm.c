@@ -446,7 +446,7 @@ test_gated_delta_net_full (void)
 
       g_assert_no_error (error);
       output (g, "o", o);
-      output (g, "state", fs);
+      output (g, "final_state", fs);
       p = ane_test_lower (g, ANE_MIL_IOS17, prec);
       assert_seq (p, expected);
       assert_compute_dtype (p, prec, 2);
@@ -535,9 +535,9 @@ test_gated_delta_net_full (void)
       /* the outputs: o is the concat, the final state the last add */
       block = ane_test_main_block (p);
       g_assert_cmpstr (block->outputs[0], ==, "o");
-      g_assert_cmpstr (block->outputs[1], ==, "state");
+      g_assert_cmpstr (block->outputs[1], ==, "final_state");
       {
-        AneMilOperation *oo = ane_test_producer (p, "o"), *so = ane_test_producer (p, "state");
+        AneMilOperation *oo = ane_test_producer (p, "o"), *so = ane_test_producer (p, "final_state");
         AneMilOperation *last_add = ane_test_find_op (p, "add", ane_test_count_ops (p, "add") - 1);
 
         g_assert_cmpstr (ane_test_op_arg (oo, "x"), ==, concat->outputs[0]->name);
@@ -569,7 +569,7 @@ test_gated_delta_net_zero_state (void)
 
   g_assert_no_error (error);
   output (g, "o", o);
-  output (g, "state", fs);
+  output (g, "final_state", fs);
   p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
   assert_seq (p, expected);
   assert_const_scalar (p, ane_test_op_arg (ane_test_find_op (p, "mul", 0), "y"), ANE_DTYPE_FLOAT32, 0.25);
@@ -584,7 +584,7 @@ test_gated_delta_net_zero_state (void)
   g_assert_cmpstr (ane_test_op_arg (mm, "y"), ==, st->outputs[0]->name);
   ane_test_assert_output (mm, 0, ANE_DTYPE_FLOAT32, bhtv, 4);
   g_assert_cmpstr (ane_test_op_arg (ane_test_producer (p, "o"), "x"), ==, mm->outputs[0]->name);
-  g_assert_cmpstr (ane_test_op_arg (ane_test_producer (p, "state"), "x"), ==, st->outputs[0]->name);
+  g_assert_cmpstr (ane_test_op_arg (ane_test_producer (p, "final_state"), "x"), ==, st->outputs[0]->name);
   g_assert_cmpuint (ane_test_count_ops (p, "exp"), ==, 0);
 
   /* T = 3 without initial state: the decay is needed from step 1 on */

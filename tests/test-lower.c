@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "ane-test-util.h"
@@ -439,8 +440,25 @@ test_builder_checks_signatures (void)
     const char *i = ane_mil_builder_add_input (b, "i", ANE_DTYPE_INT32, s2, 1);
     ane_mil_op (b, "sin", "s", ANE_DTYPE_INT32, s2, 1, "x", i, NULL);
     g_assert_false (ane_mil_builder_propagate_error (b, &error));
-    g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_TYPE_MISMATCH);
     g_assert_nonnull (strstr (error->message, "int32"));
+    g_clear_error (&error);
+  }
+  {
+    /* the declared output type must be the one coremltools infers: select
+     * types its result from a and b only (issue 10's decode mask) */
+    static const gint64 s512[] = { 512 };
+    const char *c = ane_mil_builder_add_input (b, "c", ANE_DTYPE_BOOL, s512, 1);
+    const char *zero = ane_mil_const_float (b, "zero", ANE_DTYPE_FLOAT16, 0.0);
+    const char *ninf = ane_mil_const_float (b, "ninf", ANE_DTYPE_FLOAT16, -INFINITY);
+
+    ane_mil_op (b, "select", "where", ANE_DTYPE_FLOAT16, s512, 1, "cond", c, "a", ninf, "b", zero, NULL);
+    g_assert_false (ane_mil_builder_propagate_error (b, &error));
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_TYPE_MISMATCH);
+    g_assert_nonnull (strstr (error->message, "MIL select 'where' at iOS16"));
+    g_assert_nonnull (strstr (error->message, "declared tensor<fp16, [512]>"));
+    g_assert_nonnull (strstr (error->message, "infers fp16"));
+    g_clear_error (&error);
   }
 }
 

@@ -460,7 +460,7 @@ test_gather (void)
         "indices", ane_test_ints ("[2, -1, 0]"), NULL);
 
     ane_test_assert_type (c, 0, "tensor<int32, [3]>");
-    ane_test_assert_values (c, 0, "[7, 7, 5]");
+    ane_test_assert_out_values (c, 0, "[7, 7, 5]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (ANE_MIL_IOS15, "gather", 1,
@@ -470,7 +470,7 @@ test_gather (void)
         "axis", ane_test_ints ("1"), NULL);
 
     ane_test_assert_type (c, 0, "tensor<int32, [2]>");
-    ane_test_assert_values (c, 0, "[2, 4]");
+    ane_test_assert_out_values (c, 0, "[2, 4]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (ANE_MIL_IOS15, "gather", 1,
@@ -478,7 +478,7 @@ test_gather (void)
         "indices", ane_test_ints ("1"), NULL);
 
     ane_test_assert_type (c, 0, "int32");
-    ane_test_assert_values (c, 0, "[6]");
+    ane_test_assert_out_values (c, 0, "[6]");
   }
   /* rejected by numpy: index out of range */
   {
@@ -563,7 +563,7 @@ test_gather (void)
         "batch_dims", ane_test_ints ("1"), NULL);
 
     ane_test_assert_type (c, 0, "tensor<int32, [2, 1]>");
-    ane_test_assert_values (c, 0, "[2, 3]");
+    ane_test_assert_out_values (c, 0, "[2, 3]");
   }
   {
     /* coremltools: IndexError: index 2 is out of bounds for axis 0 with size 2 */
@@ -653,11 +653,11 @@ test_gather (void)
         "x", ane_test_ints ("[7, 8, 9, 10]"), "indices", ane_test_ints ("[3, 1]"), NULL);
     g_autoptr(AneMilInferCall) c2 = NULL;
 
-    ane_test_assert_values (c1, 0, "[10, 8]");
+    ane_test_assert_out_values (c1, 0, "[10, 8]");
     c2 = ane_test_infer (ANE_MIL_IOS18, "gather", 1,
         "x", ane_mil_val_copy (ane_mil_infer_call_output (c1, 0)), "indices", ane_test_ints ("1"), NULL);
     ane_test_assert_type (c2, 0, "int32");
-    ane_test_assert_values (c2, 0, "[8]");
+    ane_test_assert_out_values (c2, 0, "[8]");
     g_assert_true (ane_mil_infer_call_output (c2, 0)->const_descendant);
   }
   /* a non-const x: no value */
@@ -764,7 +764,7 @@ test_gather_along_axis (void)
                                      (double[]) { -1, 0 }), NULL);
 
     ane_test_assert_type (c, 0, "tensor<int32, [1, 2]>");
-    ane_test_assert_values (c, 0, "[3, 2]");
+    ane_test_assert_out_values (c, 0, "[3, 2]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (ANE_MIL_IOS15, "gather_along_axis", 1,
@@ -775,7 +775,7 @@ test_gather_along_axis (void)
         "axis", ane_test_ints ("1"), NULL);
 
     ane_test_assert_type (c, 0, "tensor<int32, [2, 1]>");
-    ane_test_assert_values (c, 0, "[2, 3]");
+    ane_test_assert_out_values (c, 0, "[2, 3]");
   }
   /* rejected by numpy: index out of range */
   {

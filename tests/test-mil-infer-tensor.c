@@ -124,7 +124,7 @@ test_concat (void)
         "values", ane_test_ints ("[2, 3]"), "values", ane_test_ints ("[5]"), "axis", ane_test_ints ("0"),
         NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [3]>");
-    ane_test_assert_values (c, 0, "[2, 3, 5]");
+    ane_test_assert_out_values (c, 0, "[2, 3, 5]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "concat", 1,
@@ -132,7 +132,7 @@ test_concat (void)
         "values", known (INT32, (gint64[]) { 2, 1 }, 2, (double[]) { 5, 6 }), "axis", ane_test_ints ("1"),
         NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2, 3]>");
-    ane_test_assert_values (c, 0, "[1, 2, 5, 3, 4, 6]");
+    ane_test_assert_out_values (c, 0, "[1, 2, 5, 3, 4, 6]");
   }
   {
     /* coremltools folds an interleaved concat as a plain one */
@@ -140,13 +140,13 @@ test_concat (void)
         "values", ane_test_ints ("[1, 2]"), "values", ane_test_ints ("[3, 4]"), "axis", ane_test_ints ("0"),
         "interleave", ane_test_bool (TRUE), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [4]>");
-    ane_test_assert_values (c, 0, "[1, 2, 3, 4]");
+    ane_test_assert_out_values (c, 0, "[1, 2, 3, 4]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "concat", 1,
         "values", ane_test_ints ("7"), "values", ane_test_ints ("8"), "axis", ane_test_ints ("0"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2]>");
-    ane_test_assert_values (c, 0, "[7, 8]");
+    ane_test_assert_out_values (c, 0, "[7, 8]");
   }
   {
     /* one value unknown: no value */
@@ -320,14 +320,14 @@ test_identity (void)
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "identity", 1,
         "x", ane_test_ints ("[2, 3]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2]>");
-    ane_test_assert_values (c, 0, "[2, 3]");
+    ane_test_assert_out_values (c, 0, "[2, 3]");
     g_assert_true (ane_mil_infer_call_output (c, 0)->const_descendant);
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "identity", 1,
         "x", ane_test_float (FP32, 1.5), NULL);
     ane_test_assert_type (c, 0, "fp32");
-    ane_test_assert_values (c, 0, "[1.5]");
+    ane_test_assert_out_values (c, 0, "[1.5]");
   }
   assert_error (ane_test_infer_error (I18, "identity", 1, MISMATCH,
       "x", ane_test_state (FP16, "[2]"), NULL), "state");
@@ -399,14 +399,14 @@ test_non_zero (void)
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "non_zero", 1,
         "x", known (FP32, (gint64[]) { 2, 2 }, 2, (double[]) { 1, 0, 2, 3 }), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [3, 2]>");
-    ane_test_assert_values (c, 0, "[0, 0, 1, 0, 1, 1]");
+    ane_test_assert_out_values (c, 0, "[0, 0, 1, 0, 1, 1]");
   }
   {
     /* numpy treats a known scalar as a one-element vector */
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "non_zero", 1,
         "x", ane_test_float (FP32, 3.0), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [1, 1]>");
-    ane_test_assert_values (c, 0, "[0]");
+    ane_test_assert_out_values (c, 0, "[0]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "non_zero", 1,
@@ -623,14 +623,14 @@ test_shape (void)
     g_autoptr(AneMilInferCall) c = ane_test_infer (I18, "shape", 1,
         "x", ane_test_val (BOOL, "[2, 3]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2]>");
-    ane_test_assert_values (c, 0, "[2, 3]");
+    ane_test_assert_out_values (c, 0, "[2, 3]");
     g_assert_true (ane_mil_infer_call_output (c, 0)->const_descendant);
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "shape", 1,
         "x", ane_test_val (FP16, ""), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [0]>");
-    ane_test_assert_values (c, 0, "[]");
+    ane_test_assert_out_values (c, 0, "[]");
   }
   {
     /* shape feeds a later op's shape: concat, then fill */
@@ -817,19 +817,19 @@ test_stack (void)
         "values", ane_test_ints ("[2, 3]"), "values", ane_test_ints ("[4, 5]"), "axis", ane_test_ints ("0"),
         NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2, 2]>");
-    ane_test_assert_values (c, 0, "[2, 3, 4, 5]");
+    ane_test_assert_out_values (c, 0, "[2, 3, 4, 5]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "stack", 1,
         "values", ane_test_ints ("[2, 3]"), "values", ane_test_ints ("[4, 5]"), "axis", ane_test_ints ("1"),
         NULL);
-    ane_test_assert_values (c, 0, "[2, 4, 3, 5]");
+    ane_test_assert_out_values (c, 0, "[2, 4, 3, 5]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (I15, "stack", 1,
         "values", ane_test_ints ("3"), "values", ane_test_ints ("4"), "axis", ane_test_ints ("-1"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2]>");
-    ane_test_assert_values (c, 0, "[3, 4]");
+    ane_test_assert_out_values (c, 0, "[3, 4]");
   }
   {
     /* an unknown vector: numpy's stack does not run, the axis passes */

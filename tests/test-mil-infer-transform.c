@@ -248,13 +248,13 @@ test_expand_dims (void)
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "expand_dims", 1,
         "x", known (ANE_MIL_DT_INT32, "[2]", "[1, 2]"), "axes", ane_test_ints ("[0]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [1, 2]>");
-    ane_test_assert_values (c, 0, "[1, 2]");
+    ane_test_assert_out_values (c, 0, "[1, 2]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "expand_dims", 1,
         "x", ane_test_float (ANE_MIL_DT_FP32, 2.5), "axes", ane_test_ints ("[0, -1]"), NULL);
     ane_test_assert_type (c, 0, "tensor<fp32, [1, 1]>");
-    ane_test_assert_values (c, 0, "[2.5]");
+    ane_test_assert_out_values (c, 0, "[2.5]");
   }
   {
     /* axes const of unknown value: only the rank is known */
@@ -353,7 +353,7 @@ test_reshape (void)
             "x", known (ANE_MIL_DT_INT32, "[2, 3]", "[1, 2, 3, 4, 5, 6]"), "shape", ane_test_ints ("[3, -1]"),
             NULL);
         ane_test_assert_type (c, 0, "tensor<int32, [3, 2]>");
-        ane_test_assert_values (c, 0, "[1, 2, 3, 4, 5, 6]");
+        ane_test_assert_out_values (c, 0, "[1, 2, 3, 4, 5, 6]");
       }
       assert_error (ane_test_infer_error (t, "reshape", 1, MISMATCH,
           "x", fp16 ("[2, 3]"), "shape", ane_test_ints ("[-1, -1]"), NULL), "-1");
@@ -431,28 +431,28 @@ test_reverse (void)
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "reverse", 1,
         "x", known (ANE_MIL_DT_INT32, "[2, 2]", "[1, 2, 3, 4]"), "axes", ane_test_ints ("[-1]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2, 2]>");
-    ane_test_assert_values (c, 0, "[2, 1, 4, 3]");
+    ane_test_assert_out_values (c, 0, "[2, 1, 4, 3]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "reverse", 1,
         "x", known (ANE_MIL_DT_INT32, "[2, 2]", "[1, 2, 3, 4]"), NULL);
-    ane_test_assert_values (c, 0, "[4, 3, 2, 1]");
+    ane_test_assert_out_values (c, 0, "[4, 3, 2, 1]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "reverse", 1,
         "x", known (ANE_MIL_DT_INT32, "[2, 2]", "[1, 2, 3, 4]"), "axes", ane_test_ints ("[0, 0]"), NULL);
-    ane_test_assert_values (c, 0, "[1, 2, 3, 4]");
+    ane_test_assert_out_values (c, 0, "[1, 2, 3, 4]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "reverse", 1,
         "x", known (ANE_MIL_DT_INT32, "[2, 3]", "[1, 2, 3, 4, 5, 6]"), "axes", ane_test_ints ("[1, -2]"),
         NULL);
-    ane_test_assert_values (c, 0, "[6, 5, 4, 3, 2, 1]");
+    ane_test_assert_out_values (c, 0, "[6, 5, 4, 3, 2, 1]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "reverse", 1, "x", i32 (3), NULL);
     ane_test_assert_type (c, 0, "int32");
-    ane_test_assert_values (c, 0, "[3]");
+    ane_test_assert_out_values (c, 0, "[3]");
   }
   /* for a known x, value inference flips with np.flip */
   assert_error (ane_test_infer_error (T15, "reverse", 1, MISMATCH,
@@ -610,7 +610,7 @@ test_slice_by_index (void)
         "x", known (ANE_MIL_DT_INT32, "[2, 3]", "[1, 2, 3, 4, 5, 6]"), "begin", ane_test_ints ("[0, -1]"),
         "end", ane_test_ints ("[2, -4]"), "stride", ane_test_ints ("[1, -1]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2, 2]>");
-    ane_test_assert_values (c, 0, "[3, 2, 6, 5]");
+    ane_test_assert_out_values (c, 0, "[3, 2, 6, 5]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "slice_by_index", 1,
@@ -618,21 +618,21 @@ test_slice_by_index (void)
         "end", ane_test_ints ("[2, 3]"), "stride", ane_test_ints ("[-1, 2]"), "begin_mask", bools ("[1, 0]"),
         "end_mask", bools ("[1, 1]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2, 2]>");
-    ane_test_assert_values (c, 0, "[4, 6, 1, 3]");
+    ane_test_assert_out_values (c, 0, "[4, 6, 1, 3]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "slice_by_index", 1,
         "x", known (ANE_MIL_DT_INT32, "[2, 3]", "[1, 2, 3, 4, 5, 6]"), "begin", ane_test_ints ("[1, 0]"),
         "end", ane_test_ints ("[2, 3]"), "squeeze_mask", bools ("[1, 0]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [3]>");
-    ane_test_assert_values (c, 0, "[4, 5, 6]");
+    ane_test_assert_out_values (c, 0, "[4, 5, 6]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "slice_by_index", 1,
         "x", known (ANE_MIL_DT_FP32, "[2, 3]", "[1, 2, 3, 4, 5, 6]"), "begin", ane_test_ints ("[1, 2]"),
         "end", ane_test_ints ("[2, 3]"), "squeeze_mask", bools ("[1, 1]"), NULL);
     ane_test_assert_type (c, 0, "fp32");
-    ane_test_assert_values (c, 0, "[6]");
+    ane_test_assert_out_values (c, 0, "[6]");
   }
   {
     /* an int8 stride: the squeeze step INT32_MAX wraps to -1 in its array */
@@ -640,7 +640,7 @@ test_slice_by_index (void)
         "x", known (ANE_MIL_DT_INT32, "[2, 3]", "[1, 2, 3, 4, 5, 6]"), "begin", vec (ANE_MIL_DT_INT8,
         "[1, 0]"),
         "end", vec (ANE_MIL_DT_INT8, "[2, 3]"), "squeeze_mask", bools ("[1, 0]"), NULL);
-    ane_test_assert_values (c, 0, "[4, 5, 6]");
+    ane_test_assert_out_values (c, 0, "[4, 5, 6]");
   }
   assert_error (ane_test_infer_error (T17, "slice_by_index", 1, MISMATCH,
       "x", known (ANE_MIL_DT_INT32, "[2, 3]", "[1, 2, 3, 4, 5, 6]"), "begin", vec (ANE_MIL_DT_INT8, "[1, 0]"),
@@ -766,7 +766,7 @@ test_slice_by_size (void)
         "x", known (ANE_MIL_DT_INT32, "[2, 3]", "[1, 2, 3, 4, 5, 6]"), "begin", ane_test_ints ("[0, 1]"),
         "size", ane_test_ints ("[2, -1]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2, 2]>");
-    ane_test_assert_values (c, 0, "[2, 3, 5, 6]");
+    ane_test_assert_out_values (c, 0, "[2, 3, 5, 6]");
   }
   {
     /* the value ([[5, 6]]) does not have the type's shape: not kept */
@@ -848,14 +848,14 @@ test_slice_update (void)
         "update", known (ANE_MIL_DT_INT32, "[1, 2]", "[9, 8]"), "begin", ane_test_ints ("[1, 0]"),
         "end", ane_test_ints ("[2, 3]"), "stride", ane_test_ints ("[1, 2]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2, 3]>");
-    ane_test_assert_values (c, 0, "[1, 2, 3, 9, 5, 8]");
+    ane_test_assert_out_values (c, 0, "[1, 2, 3, 9, 5, 8]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T18, "slice_update", 1,
         "x", known (ANE_MIL_DT_INT32, "[2, 3]", "[1, 2, 3, 4, 5, 6]"),
         "update", known (ANE_MIL_DT_INT32, "[2, 1]", "[7, 8]"), "begin", ane_test_ints ("[0, 2]"),
         "end", ane_test_ints ("[2, 3]"), NULL);
-    ane_test_assert_values (c, 0, "[1, 2, 7, 4, 5, 8]");
+    ane_test_assert_out_values (c, 0, "[1, 2, 7, 4, 5, 8]");
   }
   assert_error (ane_test_infer_error (T18, "slice_update", 1, MISMATCH,
       "x", fp16 ("[4, 5, 6]"), "update", fp16 ("[2, 5, 3]"), "begin", ane_test_ints ("[1, 0, 2]"),
@@ -1019,19 +1019,19 @@ test_squeeze (void)
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "squeeze", 1,
         "x", known (ANE_MIL_DT_INT32, "[1, 2]", "[1, 2]"), "axes", ane_test_ints ("[0]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2]>");
-    ane_test_assert_values (c, 0, "[1, 2]");
+    ane_test_assert_out_values (c, 0, "[1, 2]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "squeeze", 1,
         "x", known (ANE_MIL_DT_INT32, "[1, 1]", "[3]"), NULL);
     ane_test_assert_type (c, 0, "int32");
-    ane_test_assert_values (c, 0, "[3]");
+    ane_test_assert_out_values (c, 0, "[3]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "squeeze", 1,
         "x", known (ANE_MIL_DT_FP32, "[1]", "[3]"), NULL);
     ane_test_assert_type (c, 0, "fp32");
-    ane_test_assert_values (c, 0, "[3]");
+    ane_test_assert_out_values (c, 0, "[3]");
   }
   assert_error (ane_test_infer_error (T15, "squeeze", 1, MISMATCH,
       "x", fp16 ("[1, 2, 1, ?]"), "axes", ane_test_ints ("[4]"), NULL), "out of range");
@@ -1092,7 +1092,7 @@ test_transpose (void)
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "transpose", 1,
         "x", known (ANE_MIL_DT_INT32, "[1, 3]", "[1, 2, 3]"), "perm", ane_test_ints ("[-1, 0]"), NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [3, 1]>");
-    ane_test_assert_values (c, 0, "[1, 2, 3]");
+    ane_test_assert_out_values (c, 0, "[1, 2, 3]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "transpose", 1,
@@ -1100,13 +1100,13 @@ test_transpose (void)
         "perm", ane_test_ints ("[2, 0, 1]"),
         NULL);
     ane_test_assert_type (c, 0, "tensor<int32, [2, 2, 2]>");
-    ane_test_assert_values (c, 0, "[1, 3, 5, 7, 2, 4, 6, 8]");
+    ane_test_assert_out_values (c, 0, "[1, 3, 5, 7, 2, 4, 6, 8]");
   }
   {
     g_autoptr(AneMilInferCall) c = ane_test_infer (T15, "transpose", 1,
         "x", ane_test_float (ANE_MIL_DT_FP32, 3), "perm", ane_test_ints ("[]"), NULL);
     ane_test_assert_type (c, 0, "fp32");
-    ane_test_assert_values (c, 0, "[3]");
+    ane_test_assert_out_values (c, 0, "[3]");
   }
   assert_error (ane_test_infer_error (T15, "transpose", 1, MISMATCH,
       "x", fp16 ("[2, 3, ?]"), "perm", ane_test_ints ("[3, 0, 1]"), NULL), "out of range");

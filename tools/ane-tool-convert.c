@@ -46,17 +46,10 @@ ane_tool_convert (int    argc,
       fprintf (stderr, "ane-tool convert: unknown target '%s' (use ios15..ios18 or macos12..macos15)\n", target_name);
       return 2;
     }
-  if (precision_name)
+  if (!ane_tool_parse_precision (precision_name, &precision))
     {
-      if (g_ascii_strcasecmp (precision_name, "fp16") == 0 || g_ascii_strcasecmp (precision_name, "float16") == 0)
-        precision = ANE_PRECISION_FLOAT16;
-      else if (g_ascii_strcasecmp (precision_name, "fp32") == 0 || g_ascii_strcasecmp (precision_name, "float32") == 0)
-        precision = ANE_PRECISION_FLOAT32;
-      else
-        {
-          fprintf (stderr, "ane-tool convert: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
-          return 2;
-        }
+      fprintf (stderr, "ane-tool convert: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
+      return 2;
     }
 
   graph = ane_graph_load (argv[1], &error);

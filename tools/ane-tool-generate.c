@@ -46,7 +46,7 @@ ane_tool_generate (int    argc,
     { "prompt", 'i', 0, G_OPTION_ARG_STRING, &prompt, "The text to continue (default: empty)", "TEXT" },
     { "n-tokens", 'n', 0, G_OPTION_ARG_INT, &n_tokens, "Generate at most N tokens (default 256)", "N" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "cpu, reference, coreml, ane or auto (default cpu)", "BACKEND" },
-    { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "Compute precision: fp32 (default) or fp16", "PRECISION" },
+    { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "Compute precision: fp16 (default, as on the device) or fp32; a package's states are fp16 either way", "PRECISION" },
     { "temperature", 't', 0, G_OPTION_ARG_DOUBLE, &temperature, "0 (default) for greedy decoding, else the sampling temperature", "T" },
     { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Nucleus sampling mass (default 0.9)", "P" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed for sampling (default: the clock)", "S" },
@@ -59,7 +59,7 @@ ane_tool_generate (int    argc,
   g_autoptr(AneTokenizer) tokenizer = NULL;
   g_autofree char *text = NULL;
   AneBackend backend = ANE_BACKEND_CPU;
-  AnePrecision precision = ANE_PRECISION_FLOAT32;
+  AnePrecision precision = ANE_PRECISION_FLOAT16;
   Progress progress = { 0, 0, 0 };
   gint64 t0;
   double total;
@@ -82,12 +82,7 @@ ane_tool_generate (int    argc,
                backend_name);
       return 2;
     }
-  if (precision_name == NULL || g_ascii_strcasecmp (precision_name, "fp32") == 0 ||
-      g_ascii_strcasecmp (precision_name, "float32") == 0)
-    precision = ANE_PRECISION_FLOAT32;
-  else if (g_ascii_strcasecmp (precision_name, "fp16") == 0 || g_ascii_strcasecmp (precision_name, "float16") == 0)
-    precision = ANE_PRECISION_FLOAT16;
-  else
+  if (!ane_tool_parse_precision (precision_name, &precision))
     {
       fprintf (stderr, "ane-tool generate: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
       return 2;

@@ -8,6 +8,8 @@
 
 #include "ane-tool-private.h"
 #include "mil/ane-mlpackage-private.h"
+#include "mil/ane-mil-infer-private.h"
+#include "mil/ane-mil-text-private.h"
 
 static void
 print_tensor_list (const char *title,
@@ -68,9 +70,84 @@ inspect_graph (const char *path)
   return 0;
 }
 
+/* What the function computes in: the float dtypes of its ops' outputs
+ * (consts and constexpr ops left out), most common first. */
+static void
+print_precision (AnePackage *pkg,
+                 const char *function)
+{
+  const AneCoreMLModel *model = ane_package_get_model (pkg);
+  const AneMilProgram *program = model != NULL ? model->mlprogram : NULL;
+  guint fp16 = 0, fp32 = 0, other = 0;
+
+  for (gsize f = 0; program != NULL && f < program->n_functions; f++)
+    {
+      const AneMilFunction *fn = program->functions[f]->value;
+
+      if (g_strcmp0 (program->functions[f]->key, function) != 0 || fn == NULL)
+        continue;
+      for (gsize b = 0; b < fn->n_block_specializations; b++)
+        {
+          const AneMilBlock *block = fn->block_specializations[b]->value;
+
+          if (g_strcmp0 (fn->block_specializations[b]->key, fn->opset) != 0 || block == NULL)
+            continue;
+          for (gsize i = 0; i < block->n_operations; i++)
+            {
+              const AneMilOperation *op = block->operations[i];
+
+              if (op == NULL || op->type == NULL || g_str_equal (op->type, "const") ||
+                  g_str_has_prefix (op->type, "constexpr_"))
+                continue;
+              for (gsize j = 0; j < op->n_outputs; j++)
+                {
+                  const AneMilValueType *t = op->outputs[j] ? op->outputs[j]->type : NULL;
+                  int dt = t && t->type_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE
+                           && t->tensortype ? (int) t->tensortype->datatype : -1;
+
+                  fp16 += dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16;
+                  fp32 += dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32;
+                  other += ane_mil_text_dtype_is_float (dt) && dt != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 &&
+                           dt != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32;
+                }
+            }
+        }
+    }
+  if (fp16 + fp32 + other == 0)
+    printf ("precision: no float ops\n");
+  else
+    printf ("precision: %s (float outputs: %u fp16, %u fp32%s)\n",
+            fp16 >= fp32 ? "fp16" : "fp32", fp16, fp32, other ? ", others too" : "");
+}
+
+/* `inspect --check`: the Apple-loader contract, op by op. */
+static int
+check_types (AnePackage *pkg)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) problems = NULL, unchecked = NULL;
+  gboolean ok = ane_package_check_types (pkg, &problems, &unchecked, &error);
+
+  printf ("\ntype check (Apple's loader, as coremltools %s infers types): ", ANE_MIL_INFER_COREMLTOOLS_VERSION);
+  if (ok)
+    printf ("every op agrees\n");
+  else
+    printf ("%u op%s differ%s\n", g_strv_length (problems), g_strv_length (problems) == 1 ? "" : "s",
+            g_strv_length (problems) == 1 ? "s" : "");
+  for (guint i = 0; problems[i] != NULL; i++)
+    printf ("  %s\n", problems[i]);
+  if (unchecked[0] != NULL)
+    {
+      g_autofree char *list = g_strjoinv (", ", unchecked);
+      printf ("not checked (no rule for these ops): %s\n", list);
+    }
+  return ok ? 0 : 1;
+}
+
 static int
 inspect_package (const char *path,
-                 gboolean    mil)
+                 gboolean    mil,
+                 gboolean    check)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AnePackage) pkg = mil ? ane_package_load_mil (path, &error) : ane_package_load (path, &error);
@@ -91,6 +168,7 @@ inspect_package (const char *path,
       printf ("\nfunction %s%s (opset %s)\n", functions[f],
               g_strcmp0 (functions[f], ane_package_get_default_function (pkg)) == 0 ? " [default]" : "",
               ane_package_get_opset (pkg, functions[f], NULL));
+      print_precision (pkg, functions[f]);
       if (inputs)
         print_tensor_list ("inputs", inputs);
       if (states)
@@ -100,7 +178,7 @@ inspect_package (const char *path,
       if (hist)
         print_histogram (hist);
     }
-  return 0;
+  return check ? check_types (pkg) : 0;
 }
 
 int
@@ -108,17 +186,32 @@ ane_tool_inspect (int    argc,
                   char **argv)
 {
   int status = 0;
+  gboolean check = FALSE;
+  GOptionEntry entries[] = {
+    { "check", 0, 0, G_OPTION_ARG_NONE, &check,
+      "Type-check every op as Apple's loader does (exit 1 if an op differs)", NULL },
+    { NULL }
+  };
 
   if (!ane_tool_parse (&argc, &argv, "inspect", "PATH",
-                       "Describe a .mlpackage (functions, inputs, outputs, states, op counts,\n"
-                       "weight bytes) or a graph .json (nodes, params, op counts).",
-                       NULL, 1, 1, &status))
+                       "Describe a .mlpackage or MIL text (functions, inputs, outputs, states,\n"
+                       "op counts, weight bytes) or a graph .json (nodes, params, op counts).\n"
+                       "--check also type-checks every op of a package or MIL program as\n"
+                       "Apple's coremltools loader would, and lists each op that differs.",
+                       entries, 1, 1, &status))
     return status;
   switch (ane_tool_classify (argv[1]))
     {
-    case ANE_TOOL_INPUT_PACKAGE: return inspect_package (argv[1], FALSE);
-    case ANE_TOOL_INPUT_MIL:     return inspect_package (argv[1], TRUE);
-    default:                     return inspect_graph (argv[1]);
+    case ANE_TOOL_INPUT_PACKAGE: return inspect_package (argv[1], FALSE, check);
+    case ANE_TOOL_INPUT_MIL:     return inspect_package (argv[1], TRUE, check);
+    default:
+      if (check)
+        {
+          fprintf (stderr, "ane-tool inspect: --check takes a .mlpackage or a .mil file (convert the "
+                   "graph first)\n");
+          return 2;
+        }
+      return inspect_graph (argv[1]);
     }
 }
 

@@ -36,6 +36,9 @@ int              ane_tool_fail     (const char     *command,
 /* A --backend value (cpu, reference, coreml, ane, auto; NULL: cpu). */
 gboolean         ane_tool_parse_backend (const char *name,
                                          AneBackend *backend);
+/* A --precision value (fp16, fp32, float16, float32; NULL: fp16). */
+gboolean         ane_tool_parse_precision (const char   *name,
+                                           AnePrecision *precision);
 AneToolInputKind ane_tool_classify (const char     *path);
 
 G_END_DECLS

@@ -91,6 +91,21 @@ ane_tool_parse_backend (const char *name,
   return FALSE;
 }
 
+gboolean
+ane_tool_parse_precision (const char   *name,
+                          AnePrecision *precision)
+{
+  /* One default for every command and for AneExecutable: float16, what the
+   * Neural Engine computes in. */
+  if (name == NULL || g_ascii_strcasecmp (name, "fp16") == 0 || g_ascii_strcasecmp (name, "float16") == 0)
+    *precision = ANE_PRECISION_FLOAT16;
+  else if (g_ascii_strcasecmp (name, "fp32") == 0 || g_ascii_strcasecmp (name, "float32") == 0)
+    *precision = ANE_PRECISION_FLOAT32;
+  else
+    return FALSE;
+  return TRUE;
+}
+
 /* Shared by the commands: parse options, print errors the same way. */
 gboolean
 ane_tool_parse (int            *argc,

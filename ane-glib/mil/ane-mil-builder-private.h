@@ -68,6 +68,11 @@ void           ane_mil_builder_add_output   (AneMilBuilder   *b,
  * if it is already used or reserved. */
 gboolean       ane_mil_builder_reserve_name (AneMilBuilder   *b,
                                              const char      *name);
+/* MIL's keywords ("tensor", "fp16", "state", ...): coremltools renames a
+ * value so named (adding "_workaround") when it writes a program
+ * (mil/passes/defs/preprocess.py, NameSanitizer), so no interface may have
+ * one and derived names skip them. */
+gboolean       ane_mil_name_is_reserved     (const char      *name);
 /* A fresh valid MIL identifier derived from hint ("layer0/q_proj" ->
  * "layer0_q_proj", "layer0_q_proj_1", ...). The result lives as long as b. */
 const char    *ane_mil_builder_unique_name  (AneMilBuilder   *b,

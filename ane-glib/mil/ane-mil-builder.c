@@ -19,6 +19,7 @@
 
 #include "ane-graph-private.h"
 #include "mil/ane-mil-builder-private.h"
+#include "mil/ane-mil-infer-private.h"
 
 #define BLOB_FILE_NAME "@model_path/weights/weight.bin"
 
@@ -36,6 +37,7 @@ struct _AneMilBuilder
   FunctionState *current;
   GHashTable   *names;       /* used identifiers of the current function -> AneSpec* */
   GHashTable   *reserved;    /* interface names set aside until claimed */
+  AneMilTypeEnv *env;        /* the current function's values as Apple's loader types them */
   GPtrArray    *blobs;       /* AneMilPendingBlob* */
   guint64       blob_end;    /* where the next blob record goes (64-byte aligned) */
   guint64       weight_end;  /* the file size: Apple does not pad after the last blob */
@@ -150,6 +152,7 @@ ane_mil_builder_free (AneMilBuilder *b)
   g_ptr_array_unref (b->functions);
   g_clear_pointer (&b->names, g_hash_table_unref);
   g_clear_pointer (&b->reserved, g_hash_table_unref);
+  g_clear_pointer (&b->env, ane_mil_type_env_free);
   g_ptr_array_unref (b->blobs);
   g_clear_error (&b->error);
   g_string_chunk_free (b->strings);
@@ -215,6 +218,91 @@ ane_mil_builder_begin_function (AneMilBuilder *b,
   g_clear_pointer (&b->reserved, g_hash_table_unref);
   b->names = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   b->reserved = g_hash_table_new (g_str_hash, g_str_equal);
+  g_clear_pointer (&b->env, ane_mil_type_env_free);
+  b->env = ane_mil_type_env_new (NULL);
+}
+
+/* Every op goes into the function through here: Apple's loader contract is
+ * checked on the message as it will be written (ane-mil-infer-private.h:
+ * the signature, the inputs the op accepts, and the declared output types
+ * against the ones coremltools infers), so no lowering can emit a program
+ * Apple's tools would refuse. The op is kept only if it passes. */
+static const char *
+first_binding (const AneMilOperation *op,
+               const char            *param)
+{
+  for (gsize i = 0; i < op->n_inputs; i++)
+    if (g_strcmp0 (op->inputs[i]->key, param) == 0 && op->inputs[i]->value->n_arguments > 0 &&
+        op->inputs[i]->value->arguments[0]->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME)
+      return op->inputs[i]->value->arguments[0]->name;
+  return NULL;
+}
+
+static gboolean
+op_reads (const AneMilOperation *op,
+          const char            *value)
+{
+  for (gsize i = 0; i < op->n_inputs; i++)
+    for (gsize j = 0; j < op->inputs[i]->value->n_arguments; j++)
+      if (g_strcmp0 (op->inputs[i]->value->arguments[j]->name, value) == 0)
+        return TRUE;
+  return FALSE;
+}
+
+/* Where a write_state goes: right after the op that makes its data.
+ * coremltools' canonicalize_inplace_pattern pass (mil/passes/defs/
+ * optimize_state.py, run by ct.convert and ct.optimize) inserts each state
+ * update before the op that follows the data's producer in the original op
+ * list, and fails with a KeyError when that op is another update it has
+ * already moved: two producers followed by their two writes break it. The
+ * write moves up only when nothing after the producer uses the state, so
+ * what the program computes does not change. */
+static guint
+write_state_position (AneMilBuilder         *b,
+                      const AneMilOperation *op)
+{
+  GPtrArray *ops = b->current->ops;
+  const char *state = first_binding (op, "input"), *data = first_binding (op, "data");
+  guint producer = ops->len;
+
+  if (state == NULL || data == NULL)
+    return ops->len;
+  for (guint i = ops->len; i-- > 0 && producer == ops->len;)
+    {
+      const AneMilOperation *o = g_ptr_array_index (ops, i);
+
+      for (gsize k = 0; k < o->n_outputs; k++)
+        if (g_strcmp0 (o->outputs[k]->name, data) == 0)
+          producer = i;
+    }
+  if (producer == ops->len)
+    return ops->len;   /* a function input: no pattern to match */
+  for (guint i = producer + 1; i < ops->len; i++)
+    {
+      const AneMilOperation *o = g_ptr_array_index (ops, i);
+
+      /* the state used after the producer, or the data already written
+       * right after it (a second write there would meet the same failure) */
+      if (op_reads (o, state) || (i == producer + 1 && g_strcmp0 (o->type, "write_state") == 0))
+        return ops->len;
+    }
+  return producer + 1;
+}
+
+static void
+append_op (AneMilBuilder   *b,
+           AneMilOperation *op)
+{
+  GError *error = NULL;
+
+  if (b->error == NULL && !ane_mil_infer_check_op (b->env, b->target, op, &error))
+    ane_mil_builder_set_error (b, error);
+  if (b->error != NULL)
+    free_message (op);
+  else if (g_strcmp0 (op->type, "write_state") == 0)
+    g_ptr_array_insert (b->current->ops, (gint) write_state_position (b, op), op);
+  else
+    g_ptr_array_add (b->current->ops, op);
 }
 
 /* --- names -------------------------------------------------------------- */
@@ -223,6 +311,22 @@ static gboolean
 is_ident_char (char c, gboolean first)
 {
   return g_ascii_isalpha (c) || c == '_' || (!first && g_ascii_isdigit (c));
+}
+
+gboolean
+ane_mil_name_is_reserved (const char *name)
+{
+  /* coremltools 9.0, NameSanitizer.sanitize_name's reserved_names */
+  static const char *const reserved[] = {
+    "any", "bool", "program", "func", "tensor", "list", "dict", "tuple", "true", "false",
+    "string", "bf16", "fp16", "fp32", "fp64", "int8", "int16", "int32", "int64", "uint8",
+    "uint16", "uint32", "uint64", "state",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (reserved); i++)
+    if (g_strcmp0 (name, reserved[i]) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 const char *
@@ -240,7 +344,8 @@ ane_mil_builder_unique_name (AneMilBuilder *b,
     g_string_prepend_c (base, '_');
   candidate = g_strdup (base->str);
   for (guint n = 1; g_hash_table_contains (b->names, candidate) ||
-                    g_hash_table_contains (b->reserved, candidate); n++)
+                    g_hash_table_contains (b->reserved, candidate) ||
+                    ane_mil_name_is_reserved (candidate); n++)
     {
       g_free (candidate);
       candidate = g_strdup_printf ("%s_%u", base->str, n);
@@ -513,6 +618,7 @@ ane_mil_builder_add_input (AneMilBuilder *b,
     return id;
   g_ptr_array_add (b->current->inputs, named_value_type (id, tensor_value_type (dtype, shape, rank)));
   record_spec (b, id, dtype, shape, rank);
+  ane_mil_type_env_add (b->env, id, ane_mil_val_new (ane_mil_dtype_from_ane (dtype), shape, rank));
   return id;
 }
 
@@ -546,6 +652,7 @@ ane_mil_builder_add_state_input (AneMilBuilder *b,
   vt->statetype = st;
   g_ptr_array_add (b->current->inputs, named_value_type (id, vt));
   record_spec (b, id, dtype, shape, rank);
+  ane_mil_type_env_add (b->env, id, ane_mil_val_new_state (ane_mil_dtype_from_ane (dtype), shape, rank));
   return id;
 }
 
@@ -586,7 +693,7 @@ emit_const (AneMilBuilder                         *b,
   op->n_outputs = 1;
   op->outputs = g_new (AneMilNamedValueType *, 1);
   op->outputs[0] = named_value_type (id, tensor_value_type (dtype, shape, rank));
-  g_ptr_array_add (b->current->ops, op);
+  append_op (b, op);
   record_spec (b, id, dtype, shape, rank);
   return id;
 }
@@ -733,7 +840,7 @@ ane_mil_constexpr_affine_dequantize (AneMilBuilder *b,
   op->n_outputs = 1;
   op->outputs = g_new (AneMilNamedValueType *, 1);
   op->outputs[0] = named_value_type (id, tensor_value_type (out_dtype, qs.shape, qs.rank));
-  g_ptr_array_add (b->current->ops, op);
+  append_op (b, op);
   record_spec (b, id, out_dtype, qs.shape, qs.rank);
   return id;
 }
@@ -831,9 +938,9 @@ ane_mil_const_packed (AneMilBuilder      *b,
   op->n_outputs = 1;
   op->outputs = g_new (AneMilNamedValueType *, 1);
   op->outputs[0] = named_value_type (id, vt);
-  g_ptr_array_add (b->current->ops, op);
-  /* no AneDType for sub-byte types: lookups of this value fail, which only
-   * skips the dtype check of the constexpr op that takes it */
+  append_op (b, op);
+  /* no AneDType for sub-byte types: ane_mil_builder_lookup () fails for it
+   * (the contract check knows its MIL type) */
   return id;
 }
 
@@ -931,9 +1038,9 @@ ane_mil_const_string (AneMilBuilder *b,
   op->n_outputs = 1;
   op->outputs = g_new (AneMilNamedValueType *, 1);
   op->outputs[0] = named_value_type (id, vt);
-  g_ptr_array_add (b->current->ops, op);
-  /* Strings have no AneDType; lookups of them fail, which is fine: they are
-   * only ever passed as parameters. */
+  append_op (b, op);
+  /* Strings have no AneDType; ane_mil_builder_lookup () fails for them,
+   * which is fine: they are only ever passed as parameters. */
   return id;
 }
 
@@ -1023,56 +1130,11 @@ ane_mil_op_output (AneMilOpCall *call,
   return ane_mil_op_output_named (call, call->hint, dtype, shape, rank);
 }
 
-/* Each bound tensor's dtype must be one Apple's definition allows for that
- * parameter at this target (type domains resolved by the opdefs table). */
-static void
-check_param_dtypes (AneMilBuilder   *b,
-                    AneMilOperation *op)
-{
-  const AneMilOpDef *def = ane_mil_opdef_lookup (op->type, b->target);
-
-  if (def == NULL)
-    return;
-  for (guint i = 0; i < op->n_inputs; i++)
-    {
-      const char *types = ane_mil_opdef_param_dtypes (def, op->inputs[i]->key);
-      AneMilArgument *arg = op->inputs[i]->value;
-
-      if (types == NULL || strchr (types, '=') != NULL)
-        continue;
-      for (guint j = 0; j < arg->n_arguments; j++)
-        {
-          AneSpec spec;
-          const char *name;
-
-          if (arg->arguments[j]->binding_case != CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME ||
-              !ane_mil_builder_lookup (b, arg->arguments[j]->name, &spec))
-            continue;
-          name = ane_mil_dtype_name (spec.dtype);
-          /* Only judge against lists made of dtype names. */
-          if (name == NULL || !(ane_mil_dtypes_contain (types, "fp16") || ane_mil_dtypes_contain (types, "fp32") ||
-                                ane_mil_dtypes_contain (types, "int32") || ane_mil_dtypes_contain (types, "bool")))
-            continue;
-          if (!ane_mil_dtypes_contain (types, name))
-            {
-              ane_mil_builder_set_error (b, g_error_new (ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                                                         "MIL %s at %s: parameter '%s' takes %s, not %s ('%s')",
-                                                         op->type, ane_mil_target_name (b->target),
-                                                         op->inputs[i]->key, types, name,
-                                                         arg->arguments[j]->name));
-              return;
-            }
-        }
-    }
-}
-
 void
 ane_mil_op_end (AneMilOpCall *call)
 {
   AneMilBuilder *b = call->b;
   AneMilOperation *op = call->op;
-  g_autofree const char **params = g_new0 (const char *, call->inputs->len + 1);
-  GError *error = NULL;
 
   op->n_inputs = call->inputs->len;
   op->inputs = (CoreML__Specification__MILSpec__Operation__InputsEntry **) g_ptr_array_free (call->inputs, FALSE);
@@ -1081,19 +1143,7 @@ ane_mil_op_end (AneMilOpCall *call)
   op->n_attributes = 1;
   op->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 1);
   op->attributes[0] = attribute ("name", string_value (op->n_outputs ? op->outputs[0]->name : call->hint));
-
-  for (guint i = 0; i < op->n_inputs; i++)
-    params[i] = op->inputs[i]->key;
-  if (b->error == NULL &&
-      !ane_mil_opdef_check_call (op->type, b->target, params, op->n_inputs, &error))
-    ane_mil_builder_set_error (b, error);
-  if (b->error == NULL)
-    check_param_dtypes (b, op);
-
-  if (b->error == NULL)
-    g_ptr_array_add (b->current->ops, op);
-  else
-    free_message (op);
+  append_op (b, op);
   g_free (call->hint);
   g_free (call);
 }

@@ -266,11 +266,6 @@ gboolean         ane_mil_infer_axis          (AneMilInferCall  *call,
                                               guint            *out,
                                               GError          **error);
 
-/* A rule not written yet: ANE_ERROR_UNSUPPORTED naming the op (while the
- * mirror is being filled in; no row may keep it). */
-gboolean         ane_mil_infer_pending       (AneMilInferCall  *call,
-                                              GError          **error);
-
 /* --- checking programs -------------------------------------------------- */
 
 /* Names visible in a block: function inputs and op outputs; a nested block's

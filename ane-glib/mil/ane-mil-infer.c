@@ -912,15 +912,6 @@ ane_mil_infer_axis (AneMilInferCall *call,
   return TRUE;
 }
 
-gboolean
-ane_mil_infer_pending (AneMilInferCall  *call,
-                       GError          **error)
-{
-  g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "MIL %s '%s' at %s: the type-inference "
-               "mirror has no rule for this op yet", call->op, call->name, ane_mil_target_name (call->target));
-  return FALSE;
-}
-
 /* --- input validation (InputSpec.validate_inputs) ----------------------- */
 
 static const char *
@@ -1149,6 +1140,7 @@ add_declared (AneMilTypeEnv         *env,
     }
 }
 
+
 static gboolean
 is_const_like (const char *type)
 {
@@ -1224,6 +1216,7 @@ bind_op (AneMilTypeEnv         *env,
   return TRUE;
 }
 
+
 static gboolean
 compare_outputs (AneMilInferCall       *call,
                  const AneMilOperation *op,
@@ -1238,6 +1231,14 @@ compare_outputs (AneMilInferCall       *call,
     {
       g_autoptr(AneMilVal) declared = NULL;
       const AneMilVal *inferred = ane_mil_infer_call_output (call, i);
+
+      /* what ct.convert then refuses of every program (mil/program.py,
+       * _check_invalid_tensor_rank), consts and constexpr results aside */
+      if (inferred->kind == ANE_MIL_VAL_TENSOR && inferred->rank > ANE_MIL_MAX_RANK &&
+          !is_const_like (call->op))
+        return ane_mil_infer_fail (call, error, "output '%s' has rank %u: Core ML tensors have rank %d "
+                                   "at most", op->outputs[i]->name ? op->outputs[i]->name : "",
+                                   inferred->rank, ANE_MIL_MAX_RANK);
 
       if (op->outputs[i] == NULL || op->outputs[i]->type == NULL)
         {

@@ -43,6 +43,10 @@ typedef enum {
 } AneMilTarget;
 
 #define ANE_MIL_N_TARGETS      4
+/* The highest rank of a tensor an op may output (coremltools
+ * mil/program.py, _check_invalid_tensor_rank: "Core ML only supports
+ * tensors with rank <= 5"). */
+#define ANE_MIL_MAX_RANK       5
 #define ANE_MIL_TARGET_LATEST  ANE_MIL_IOS18
 /* AneMilOpDef.last of a definition that no later target (up to
  * ANE_MIL_TARGET_LATEST) replaces: "still current". */

@@ -216,6 +216,22 @@ gboolean      ane_mlpackage_write_mil      (const char           *mil_path,
                                             GCancellable         *cancellable,
                                             GError              **error);
 
+/* ANE_GLIB_DUMP_DIR (docs/contract.md): writes a lowered program as
+ * <dir>/<content hash>-<target>-<fp16|fp32>.mlpackage unless it is there
+ * already, weights without a value as zeros (a program whose weights
+ * exceed ANE_MLPACKAGE_DUMP_MAX_WEIGHTS is skipped). A program that cannot be
+ * packaged (the same error saving it would give) is skipped with a debug
+ * message: the dump never gets in the way of the lowering. */
+#define ANE_MLPACKAGE_DUMP_MAX_WEIGHTS ((guint64) 64 << 20)   /* larger programs are not dumped */
+void          ane_mlpackage_dump_lowered   (const char           *dir,
+                                            const AneMilProgram  *program,
+                                            AneMilTarget          target,
+                                            AneDType              precision,
+                                            GPtrArray            *blobs,
+                                            guint64               weight_size,
+                                            AneGraph             *graph,
+                                            GHashTable           *params);
+
 /* A pending blob's bytes as weight.bin would hold them (converted, dequantized),
  * in memory; params (name -> AneTensor, nullable) override the graph's values.
  * pending_blob is an AneMilPendingBlob (ane-mil-builder-private.h). */

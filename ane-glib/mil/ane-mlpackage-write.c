@@ -1395,3 +1395,113 @@ ane_mlpackage_blob_bytes (gconstpointer  pending_blob,
   ane_dtype_encode (blob->dst_dtype, tmp, n, out);
   return g_bytes_new_take (out, blob->size);
 }
+
+/* ---------------------------------------------------------------------- */
+/* ANE_GLIB_DUMP_DIR                                                      */
+/* ---------------------------------------------------------------------- */
+
+/* Whether a FROM_PARAM blob has a value to write (bound on the executable
+ * or in the graph). */
+static gboolean
+blob_has_value (const AneMilPendingBlob *blob,
+                AneGraph                *graph,
+                GHashTable              *params)
+{
+  const AneNode *node;
+
+  if (blob->source != ANE_MIL_BLOB_FROM_PARAM)
+    return TRUE;
+  if (params != NULL && g_hash_table_lookup (params, blob->param) != NULL)
+    return TRUE;
+  node = graph != NULL ? ane_graph_find_node (graph, blob->param) : NULL;
+  return node != NULL && node->value != NULL && ane_tensor_has_data (node->value);
+}
+
+void
+ane_mlpackage_dump_lowered (const char          *dir,
+                            const AneMilProgram *program,
+                            AneMilTarget         target,
+                            AneDType             precision,
+                            GPtrArray           *blobs,
+                            guint64              weight_size,
+                            AneGraph            *graph,
+                            GHashTable          *params)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) dump_blobs = g_ptr_array_new ();
+  g_autoptr(GPtrArray) zero_blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
+  g_autofree guint8 *packed = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  AneMilProgram *copy;
+  AneCoreMLModel *model;
+  gsize size;
+  const char *const user_defined[] = { "com.github.ane-glib.version", PACKAGE_VERSION,
+                                       "com.github.ane-glib.source", "ANE_GLIB_DUMP_DIR", NULL };
+
+  /* Programs with more weights than that come from tests of size limits
+   * (their params are never bound): zeros of that size would only cost
+   * disk and time; their types are as checkable in smaller programs. */
+  if (weight_size > ANE_MLPACKAGE_DUMP_MAX_WEIGHTS)
+    {
+      g_debug ("ANE_GLIB_DUMP_DIR: a program with %" G_GUINT64_FORMAT " bytes of weights is not written",
+               weight_size);
+      return;
+    }
+  size = protobuf_c_message_get_packed_size (&program->base);
+  packed = g_malloc (MAX (size, 1));
+  protobuf_c_message_pack (&program->base, packed);
+  /* named by content: the same program lowered by many tests is written once */
+  hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, packed, size);
+  hash[16] = '\0';
+  name = g_strdup_printf ("%s-%s-%s.mlpackage", hash, ane_mil_target_name (target),
+                          precision == ANE_DTYPE_FLOAT16 ? "fp16" : "fp32");
+  path = g_build_filename (dir, name, NULL);
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return;
+
+  /* weights nobody bound yet are written as zeros: types are what matter */
+  for (guint i = 0; i < blobs->len; i++)
+    {
+      AneMilPendingBlob *blob = g_ptr_array_index (blobs, i);
+      AneMilPendingBlob *zero;
+      gsize n_bytes;
+
+      if (blob_has_value (blob, graph, params))
+        {
+          g_ptr_array_add (dump_blobs, blob);
+          continue;
+        }
+      if (!ane_dtype_n_bytes (blob->src_dtype, blob->n_elements, &n_bytes, &error))
+        {
+          g_debug ("ANE_GLIB_DUMP_DIR: %s", error->message);
+          return;
+        }
+      zero = g_memdup2 (blob, sizeof *blob);
+      zero->source = ANE_MIL_BLOB_FROM_BYTES;
+      zero->param = NULL;
+      zero->data = g_bytes_new_take (g_malloc0 (MAX (n_bytes, 1)), n_bytes);
+      g_ptr_array_add (zero_blobs, zero);
+      g_ptr_array_add (dump_blobs, zero);
+    }
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int errsv = errno;
+
+      g_debug ("ANE_GLIB_DUMP_DIR: cannot create '%s': %s", dir, g_strerror (errsv));
+      return;
+    }
+  copy = core_ml__specification__milspec__program__unpack (NULL, size, packed);
+  if (copy == NULL)
+    {
+      g_debug ("ANE_GLIB_DUMP_DIR: a lowered program does not unpack (a bug in ane-glib)");
+      return;
+    }
+  model = ane_mlpackage_model_new (copy, target, user_defined, &error);
+  if (model == NULL ||
+      !ane_mlpackage_write_lowered (path, TRUE, model, dump_blobs, weight_size, graph, params, NULL, &error))
+    g_debug ("ANE_GLIB_DUMP_DIR: %s: %s", path, error->message);
+  ane_mlpackage_model_free (model);
+}

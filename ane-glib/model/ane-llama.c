@@ -848,16 +848,26 @@ block (Builder   *b,
       g_autofree char *kname = g_strdup_printf ("k_cache_%" G_GINT64_FORMAT, l);
       g_autofree char *vname = g_strdup_printf ("v_cache_%" G_GINT64_FORMAT, l);
       const gint64 shape[4] = { 1, m->n_kv_heads, cache->max_seq, head };
-      AneTensor *kc = B (ane_graph_state (g, kname, ANE_DTYPE_FLOAT32, shape, 4, &b->error));
-      AneTensor *vc = B (ane_graph_state (g, vname, ANE_DTYPE_FLOAT32, shape, 4, &b->error));
-      AneTensor *kold = B (ane_graph_read_state (g, kc, &b->error));
-      AneTensor *vold = B (ane_graph_read_state (g, vc, &b->error));
+      /* The caches are float16, as Core ML keeps every state (MLState is
+       * float16): each backend rounds the stored keys and values alike.
+       * One cache after the other, each written right after its update is
+       * computed (the order coremltools' state passes expect). */
+      AneTensor *kc = B (ane_graph_state (g, kname, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
+      AneTensor *kread = B (ane_graph_read_state (g, kc, &b->error));
+      AneTensor *kold = B (ane_graph_cast (g, kread, ANE_DTYPE_FLOAT32, &b->error));
       AneTensor *kbig = B (ane_graph_expand (g, kr, shape, 4, &b->error));
+      AneTensor *kmix = B (ane_graph_where (g, cache->hit, kbig, kold, &b->error));
+      AneTensor *knew = B (ane_graph_cast (g, kmix, ANE_DTYPE_FLOAT16, &b->error));
+      AneTensor *kwritten = B (ane_graph_write_state (g, kc, knew, &b->error));
+      AneTensor *kw = B (ane_graph_cast (g, kwritten, ANE_DTYPE_FLOAT32, &b->error));
+      AneTensor *vc = B (ane_graph_state (g, vname, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
+      AneTensor *vread = B (ane_graph_read_state (g, vc, &b->error));
+      AneTensor *vold = B (ane_graph_cast (g, vread, ANE_DTYPE_FLOAT32, &b->error));
       AneTensor *vbig = B (ane_graph_expand (g, v4, shape, 4, &b->error));
-      AneTensor *knew = B (ane_graph_where (g, cache->hit, kbig, kold, &b->error));
-      AneTensor *vnew = B (ane_graph_where (g, cache->hit, vbig, vold, &b->error));
-      AneTensor *kw = B (ane_graph_write_state (g, kc, knew, &b->error));
-      AneTensor *vw = B (ane_graph_write_state (g, vc, vnew, &b->error));
+      AneTensor *vmix = B (ane_graph_where (g, cache->hit, vbig, vold, &b->error));
+      AneTensor *vnew = B (ane_graph_cast (g, vmix, ANE_DTYPE_FLOAT16, &b->error));
+      AneTensor *vwritten = B (ane_graph_write_state (g, vc, vnew, &b->error));
+      AneTensor *vw = B (ane_graph_cast (g, vwritten, ANE_DTYPE_FLOAT32, &b->error));
 
       att = B (ane_graph_attention (g, qr, kw, vw, cache->bias, FALSE, 0.0, 0.0, &b->error));
     }

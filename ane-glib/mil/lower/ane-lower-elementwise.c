@@ -60,9 +60,30 @@ ane_lower_where (AneLowerCtx *ctx,
                  GError     **error)
 {
   const AneSpec *out = &ctx->out_spec[0];
+  AneSpec a = ane_lower_in_spec (ctx, 1), b = ane_lower_in_spec (ctx, 2);
+  const char *av = ctx->in[1];
+  guint rank = MAX (a.rank, b.rank);
+  gboolean wider = rank != out->rank;
 
+  /* MIL's select types its result from a and b alone (coremltools
+   * iOS15/control_flow.py, select.type_inference), whatever its docstring
+   * says of cond: when cond is what makes the output wide, a is broadcast
+   * to the output's shape first, and b then broadcasts against it. */
+  for (guint i = 0; !wider && i < rank; i++)
+    {
+      gint64 da = i + a.rank >= rank ? a.shape[i + a.rank - rank] : 1;
+      gint64 db = i + b.rank >= rank ? b.shape[i + b.rank - rank] : 1;
+
+      wider = (da == 1 ? db : da) != out->shape[i];
+    }
+  if (wider)
+    {
+      av = ane_lower_broadcast_to (ctx, av, &a, out->shape, out->rank, "a_broadcast", NULL, error);
+      if (av == NULL)
+        return FALSE;
+    }
   ctx->out[0] = ane_mil_op (ctx->b, "select", ctx->hint, out->dtype, out->shape, out->rank,
-                            "cond", ctx->in[0], "a", ctx->in[1], "b", ctx->in[2], NULL);
+                            "cond", ctx->in[0], "a", av, "b", ctx->in[2], NULL);
   return TRUE;
 }
 

@@ -109,6 +109,20 @@ const char *ane_lower_to_int32     (AneLowerCtx   *ctx,
                                     const char    *value,
                                     const AneSpec *spec);
 
+/* value (lowered spec) broadcast to shape: reshaped to that rank with
+ * leading 1s, then tiled (MIL's ops do not broadcast a lone operand). The
+ * last op is named name, or after the node and suffix (NULL: the node's
+ * name; intermediates add _shape, _rank, _reps). NULL with error
+ * when a size-1 dimension would be repeated 0 times. */
+const char *ane_lower_broadcast_to (AneLowerCtx   *ctx,
+                                    const char    *value,
+                                    const AneSpec *spec,
+                                    const gint64  *shape,
+                                    guint          rank,
+                                    const char    *suffix,
+                                    const char    *name,
+                                    GError       **error);
+
 /* The dense weight (compute dtype) of a GGUF block-quantized source feeding
  * input slot. Block sources are not lowered eagerly: at iOS18 a bound Q8_0
  * or Q4_0 weight stays quantized in the program (int8/int4 data with per-block

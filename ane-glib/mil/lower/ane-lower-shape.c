@@ -261,47 +261,14 @@ ane_lower_expand (AneLowerCtx *ctx,
 {
   const AneSpec *out = &ctx->out_spec[0];
   AneSpec x = ane_lower_in_spec (ctx, 0);
-  gint64 xp[ANE_MAX_RANK], reps[ANE_MAX_RANK];
-  guint pad = out->rank - x.rank;
-  gboolean tiled = FALSE;
-  const char *v = ctx->in[0];
 
-  for (guint i = 0; i < out->rank; i++)
-    {
-      xp[i] = i < pad ? 1 : x.shape[i - pad];
-      reps[i] = xp[i] == out->shape[i] ? 1 : out->shape[i];
-      tiled |= reps[i] != 1;
-      if (reps[i] == 0)
-        return ane_lower_unsupported (ctx, error, "MIL tile cannot repeat a dimension 0 times "
-                                      "(broadcasting a size-1 dimension to 0)");
-    }
-  if (!tiled && pad == 0)
+  if (x.rank == out->rank && memcmp (x.shape, out->shape, x.rank * sizeof (gint64)) == 0)
     {
       ctx->out[0] = identity (ctx);
       return TRUE;
     }
-  if (pad > 0)
-    {
-      g_autofree char *shape_hint = ane_lower_hint (ctx, "shape");
-      g_autofree char *rank_hint = ane_lower_hint (ctx, "rank");
-
-      v = ane_mil_op (ctx->b, "reshape", tiled ? rank_hint : ctx->hint, x.dtype, xp, out->rank,
-                      "x", v, "shape", ane_mil_const_ints (ctx->b, shape_hint, xp, out->rank), NULL);
-      x.rank = out->rank;
-      memcpy (x.shape, xp, out->rank * sizeof (gint64));
-    }
-  if (tiled)
-    {
-      g_autofree char *reps_hint = ane_lower_hint (ctx, "reps");
-      AneDType work;
-
-      v = ane_lower_widen (ctx, "tile", "x", v, &x, &work);
-      v = ane_mil_op (ctx->b, "tile", ctx->hint, work, out->shape, out->rank,
-                      "x", v, "reps", ane_mil_const_ints (ctx->b, reps_hint, reps, out->rank), NULL);
-      v = ane_lower_restore (ctx, v, work, out->dtype, out->shape, out->rank, FALSE);
-    }
-  ctx->out[0] = v;
-  return TRUE;
+  ctx->out[0] = ane_lower_broadcast_to (ctx, ctx->in[0], &x, out->shape, out->rank, NULL, ctx->hint, error);
+  return ctx->out[0] != NULL;
 }
 
 /* --- cast / stop_gradient --------------------------------------------- */
@@ -309,7 +276,110 @@ ane_lower_expand (AneLowerCtx *ctx,
 /* cast -> MIL cast (iOS15 elementwise_unary.py: dtype is a const string;
  * int8, uint8 and int16 need iOS17);
  * a cast that is a no-op inside the program (fp32 -> fp16 graph values that
- * are already fp16) becomes identity. */
+ * are already fp16) emits nothing: its result is its input.
+ *
+ * The IR's cast saturates (float -> int truncates toward zero, clamps to the
+ * target's range, NaN -> 0; int -> narrower int clamps). MIL documents no
+ * out-of-range behaviour, and coremltools' own value inference wraps as
+ * numpy's astype does (iOS15/elementwise_unary.py, cast.get_cast_value), so
+ * the program clamps first and never casts a value the target cannot hold:
+ * what Apple's runtime would do with one does not matter. */
+
+/* The range of an integer dtype, as doubles. */
+static void
+int_range (AneDType dtype,
+           double  *lo,
+           double  *hi)
+{
+  switch (dtype)
+    {
+    case ANE_DTYPE_INT8:  *lo = G_MININT8;  *hi = G_MAXINT8;  break;
+    case ANE_DTYPE_UINT8: *lo = 0;          *hi = G_MAXUINT8; break;
+    case ANE_DTYPE_INT16: *lo = G_MININT16; *hi = G_MAXINT16; break;
+    default:              *lo = G_MININT32; *hi = G_MAXINT32; break;
+    }
+}
+
+static const char *
+mil_cast (AneLowerCtx   *ctx,
+          AneLowerNames *w,
+          const char    *x,
+          AneDType       to,
+          const AneSpec *out,
+          const char    *suffix)
+{
+  g_autofree char *dtype_suffix = g_strconcat (suffix != NULL ? suffix : "cast", "_dtype", NULL);
+
+  return ane_mil_op (ctx->b, "cast", ane_lower_names_hint (w, suffix), to, out->shape, out->rank,
+                     "x", x, "dtype", ane_mil_const_string (ctx->b, ane_lower_names_hint (w, dtype_suffix),
+                                                            ane_mil_dtype_name (to)), NULL);
+}
+
+/* float x -> integer out: NaN -> 0, clip, cast; see above. */
+static const char *
+saturating_float_to_int (AneLowerCtx   *ctx,
+                         AneLowerNames *w,
+                         const AneSpec *in,
+                         const AneSpec *out)
+{
+  AneDType f = in->dtype;
+  double lo, hi, fmax = f == ANE_DTYPE_FLOAT16 ? 65504.0 : G_MAXFLOAT;
+  const char *v;
+  /* fp16 cannot hold int16's bounds (32767 is not an fp16): go through
+   * int32 and clamp there */
+  gboolean via_int32 = f == ANE_DTYPE_FLOAT16 && out->dtype == ANE_DTYPE_INT16;
+
+  int_range (out->dtype, &lo, &hi);
+  /* x == x is false only for NaN */
+  v = ane_mil_op (ctx->b, "equal", ane_lower_names_hint (w, "not_nan"), ANE_DTYPE_BOOL, in->shape, in->rank,
+                  "x", ctx->in[0], "y", ctx->in[0], NULL);
+  v = ane_mil_op (ctx->b, "select", ane_lower_names_hint (w, "nan_to_zero"), f, in->shape, in->rank,
+                  "cond", v, "a", ctx->in[0],
+                  "b", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "zero"), f, 0.0), NULL);
+  if (out->dtype == ANE_DTYPE_INT32 || via_int32)
+    {
+      /* the largest float not above 2^31 - 1 is 2^31 - 128 in fp32 */
+      double top = f == ANE_DTYPE_FLOAT32 ? 2147483520.0 : fmax;
+      const char *nan0 = v, *i;
+
+      v = ane_mil_op (ctx->b, "clip", ane_lower_names_hint (w, "clip"), f, in->shape, in->rank, "x", v,
+                      "alpha", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "low"), f, MAX (-fmax, (double) G_MININT32)),
+                      "beta", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "high"), f, top), NULL);
+      if (via_int32)
+        {
+          AneSpec i32 = *out;
+
+          i32.dtype = ANE_DTYPE_INT32;
+          i = mil_cast (ctx, w, v, ANE_DTYPE_INT32, &i32, "int32");
+          return ane_lower_restore (ctx, i, ANE_DTYPE_INT32, out->dtype, out->shape, out->rank, TRUE);
+        }
+      i = mil_cast (ctx, w, v, ANE_DTYPE_INT32, out, "int32");
+      /* 2^31 and above (in fp16: +inf) is int32's maximum, which no clip
+       * bound gives; in fp16, -inf is its minimum too (fp32's lower bound
+       * -2^31 is exact) */
+      v = ane_mil_op (ctx->b, "greater_equal", ane_lower_names_hint (w, "too_large"), ANE_DTYPE_BOOL,
+                      in->shape, in->rank, "x", nan0,
+                      "y", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "two_31"), f, 2147483648.0), NULL);
+      i = ane_mil_op (ctx->b, "select", f == ANE_DTYPE_FLOAT16 ? ane_lower_names_hint (w, "top") : ctx->hint,
+                      ANE_DTYPE_INT32, out->shape, out->rank, "cond", v,
+                      "a", ane_mil_const_int (ctx->b, ane_lower_names_hint (w, "int32_max"), G_MAXINT32),
+                      "b", i, NULL);
+      if (f == ANE_DTYPE_FLOAT32)
+        return i;
+      v = ane_mil_op (ctx->b, "less_equal", ane_lower_names_hint (w, "too_small"), ANE_DTYPE_BOOL,
+                      in->shape, in->rank, "x", nan0,
+                      "y", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "minus_two_31"), f, -2147483648.0),
+                      NULL);
+      return ane_mil_op (ctx->b, "select", ctx->hint, ANE_DTYPE_INT32, out->shape, out->rank, "cond", v,
+                         "a", ane_mil_const_int (ctx->b, ane_lower_names_hint (w, "int32_min"), G_MININT32),
+                         "b", i, NULL);
+    }
+  v = ane_mil_op (ctx->b, "clip", ane_lower_names_hint (w, "clip"), f, in->shape, in->rank, "x", v,
+                  "alpha", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "low"), f, lo),
+                  "beta", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "high"), f, hi), NULL);
+  return mil_cast (ctx, w, v, out->dtype, out, NULL);
+}
+
 gboolean
 ane_lower_cast (AneLowerCtx *ctx,
                 GError     **error)
@@ -318,18 +388,19 @@ ane_lower_cast (AneLowerCtx *ctx,
   AneSpec in = ane_lower_in_spec (ctx, 0);
   const char *name = ane_mil_dtype_name (out->dtype);
   g_autofree char *hint = ane_lower_hint (ctx, "dtype");
+  AneLowerNames w;
+  double lo_in, hi_in, lo_out, hi_out;
 
   if (in.dtype == out->dtype)
     {
-      ctx->out[0] = ane_mil_op (ctx->b, "identity", ctx->hint, out->dtype, out->shape, out->rank,
-                                "x", ctx->in[0], NULL);
+      ctx->out[0] = ctx->in[0];   /* the same value: no op at all */
       return TRUE;
     }
   if (name == NULL)
     return ane_lower_unsupported (ctx, error, "MIL cannot cast to %s", ane_dtype_to_string (out->dtype));
   /* MIL cast's dtype names the same set its x takes (iOS15: fp16, fp32,
-   * int32, bool; iOS17 adds int8, uint8, int16, uint16); the builder checks
-   * x, not the string. */
+   * int32, bool; iOS17 adds int8, uint8, int16, uint16); the contract check
+   * judges x, not the string. */
   if (!ane_lower_op_takes (ctx, "cast", "x", out->dtype))
     {
       g_autofree char *why = g_strdup_printf ("a cast to %s", ane_dtype_to_string (out->dtype));
@@ -338,8 +409,23 @@ ane_lower_cast (AneLowerCtx *ctx,
         return ane_lower_require_target (ctx, ANE_MIL_IOS17, why, error);
       return ane_lower_unsupported (ctx, error, "MIL has no %s", why);
     }
-  ctx->out[0] = ane_mil_op (ctx->b, "cast", ctx->hint, out->dtype, out->shape, out->rank,
-                            "x", ctx->in[0], "dtype", ane_mil_const_string (ctx->b, hint, name), NULL);
+  ane_lower_names_init (&w, ctx);
+  if (ane_dtype_is_float (in.dtype) && ane_dtype_is_integer (out->dtype))
+    ctx->out[0] = saturating_float_to_int (ctx, &w, &in, out);
+  else if (ane_dtype_is_integer (in.dtype) && ane_dtype_is_integer (out->dtype) &&
+           (int_range (in.dtype, &lo_in, &hi_in), int_range (out->dtype, &lo_out, &hi_out),
+            lo_in < lo_out || hi_in > hi_out))
+    {
+      /* a narrowing integer cast: clamp in int32, then cast */
+      AneDType work;
+      const char *v = ane_lower_widen (ctx, "maximum", "x", ctx->in[0], &in, &work);
+
+      ctx->out[0] = ane_lower_restore (ctx, v, work, out->dtype, out->shape, out->rank, TRUE);
+    }
+  else
+    ctx->out[0] = ane_mil_op (ctx->b, "cast", ctx->hint, out->dtype, out->shape, out->rank,
+                              "x", ctx->in[0], "dtype", ane_mil_const_string (ctx->b, hint, name), NULL);
+  ane_lower_names_clear (&w);
   return TRUE;
 }
 

@@ -170,9 +170,15 @@ pad_zeros (AneLowerCtx  *ctx,
 {
   g_autofree char *h = op_hint (ctx, suffix);
   g_autofree char *hp = param_hint (suffix, "pad");
+  g_autofree char *hv_suffix = param_hint (suffix, "zero");
+  g_autofree char *hv = ane_lower_hint (ctx, hv_suffix);
 
+  /* constant_val given in the program's dtype: left out, coremltools
+   * (iOS15/tensor_operation.py, pad.default_inputs) fills in an fp32 0.0,
+   * which an fp16 x refuses (x and constant_val share domain T). */
   return ane_mil_op (ctx->b, "pad", h, dtype, out_shape, rank,
-                     "x", x, "pad", c_ints (ctx, hp, amounts, 2 * n_axes), NULL);
+                     "x", x, "pad", c_ints (ctx, hp, amounts, 2 * n_axes),
+                     "constant_val", ane_mil_const_float (ctx->b, hv, dtype, 0.0), NULL);
 }
 
 /* y [N, O, ...] + bias [O] reshaped to [O, 1(, 1)]: the bias of a conv whose
@@ -332,9 +338,10 @@ ane_lower_conv_transpose_2d (AneLowerCtx *ctx,
   ct_shape[1] = out->shape[1];
 
   /* The bias goes after when the appended rows need it too, or when it is
-   * not const before iOS17. */
-  bias_after = ctx->in[2] != NULL &&
-               (need_ext || (ctx->target < ANE_MIL_IOS17 && !input_is_const (ctx, 2)));
+   * not const: iOS17's conv_transpose takes a bias that is not (its input
+   * spec), but coremltools' type inference reads the bias's value
+   * (iOS15/conv.py, conv_transpose.type_inference) and fails without one. */
+  bias_after = ctx->in[2] != NULL && (need_ext || !input_is_const (ctx, 2));
 
   h = op_hint (ctx, need_slice || need_ext || bias_after ? "conv_transpose" : NULL);
   call = ane_mil_op_begin (ctx->b, "conv_transpose", h);

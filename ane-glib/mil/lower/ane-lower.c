@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mil/lower/ane-lower-private.h"
+#include "mil/ane-mlpackage-private.h"
 
 /* macOS 12..15 run the programs of iOS 15..18. */
 AneMilTarget
@@ -228,6 +229,59 @@ ane_lower_to_int32 (AneLowerCtx   *ctx,
   return cast_to (ctx, op, value, spec->dtype, ANE_DTYPE_INT32, spec->shape, spec->rank, "indices_int32", NULL);
 }
 
+const char *
+ane_lower_broadcast_to (AneLowerCtx   *ctx,
+                        const char    *value,
+                        const AneSpec *spec,
+                        const gint64  *shape,
+                        guint          rank,
+                        const char    *suffix,
+                        const char    *name,
+                        GError       **error)
+{
+  AneSpec x = *spec;
+  gint64 xp[ANE_MAX_RANK], reps[ANE_MAX_RANK];
+  guint pad = rank - x.rank;
+  gboolean tiled = FALSE;
+  g_autofree char *hint = suffix != NULL ? ane_lower_hint (ctx, suffix) : g_strdup (ctx->hint);
+  g_autofree char *final = g_strdup (name != NULL ? name : hint);
+
+  g_assert (rank >= x.rank);
+  for (guint i = 0; i < rank; i++)
+    {
+      xp[i] = i < pad ? 1 : x.shape[i - pad];
+      reps[i] = xp[i] == shape[i] ? 1 : shape[i];
+      tiled |= reps[i] != 1;
+      if (reps[i] == 0)
+        {
+          ane_lower_unsupported (ctx, error, "MIL tile cannot repeat a dimension 0 times "
+                                 "(broadcasting a size-1 dimension to 0)");
+          return NULL;
+        }
+    }
+  if (pad > 0)
+    {
+      g_autofree char *shape_hint = g_strconcat (hint, "_shape", NULL);
+      g_autofree char *rank_hint = g_strconcat (hint, "_rank", NULL);
+
+      value = ane_mil_op (ctx->b, "reshape", tiled ? rank_hint : final, x.dtype, xp, rank,
+                          "x", value, "shape", ane_mil_const_ints (ctx->b, shape_hint, xp, rank), NULL);
+      x.rank = rank;
+      memcpy (x.shape, xp, rank * sizeof (gint64));
+    }
+  if (tiled)
+    {
+      g_autofree char *reps_hint = g_strconcat (hint, "_reps", NULL);
+      AneDType work;
+
+      value = ane_lower_widen (ctx, "tile", "x", value, &x, &work);
+      value = ane_mil_op (ctx->b, "tile", final, work, shape, rank,
+                          "x", value, "reps", ane_mil_const_ints (ctx->b, reps_hint, reps, rank), NULL);
+      value = ane_lower_restore (ctx, value, work, x.dtype, shape, rank, FALSE);
+    }
+  return value;
+}
+
 /* Sources are lowered by the driver; the catalog rows point here only so
  * every row is complete. */
 gboolean
@@ -254,6 +308,13 @@ check_interface_name (const char  *what,
                       const char  *name,
                       GError     **error)
 {
+  if (ane_mil_name_is_reserved (name))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s '%s' is a MIL keyword, which Apple's tools rename ('%s_workaround'): "
+                   "rename it to lower the graph", what, name, name);
+      return FALSE;
+    }
   if (is_mil_identifier (name))
     return TRUE;
   g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
@@ -321,6 +382,28 @@ interface_spec (gboolean       fp16_interface,
   return declared;
 }
 
+/* A function input. A scalar is declared [1] and squeezed inside:
+ * coremltools' milproto loader takes no rank-0 function input
+ * (frontend/milproto/load.py, _load_function: "Functions input of type ...
+ * not supported"), and Core ML feeds a scalar as a one-element array. */
+static const char *
+add_input (AneLowerCtx   *ctx,
+           const char    *name,
+           const AneSpec *declared)
+{
+  static const gint64 one = 1, axis = 0;
+  g_autofree char *hint = NULL, *axes_hint = NULL;
+  const char *v;
+
+  if (declared->rank > 0)
+    return ane_mil_builder_add_input (ctx->b, name, declared->dtype, declared->shape, declared->rank);
+  v = ane_mil_builder_add_input (ctx->b, name, declared->dtype, &one, 1);
+  hint = g_strconcat (name, "_scalar", NULL);
+  axes_hint = g_strconcat (name, "_scalar_axes", NULL);
+  return ane_mil_op (ctx->b, "squeeze", hint, declared->dtype, NULL, 0,
+                     "x", v, "axes", ane_mil_const_ints (ctx->b, axes_hint, &axis, 1), NULL);
+}
+
 static gboolean
 lower_source (AneLowerCtx  *ctx,
               const char  **out,
@@ -339,7 +422,7 @@ lower_source (AneLowerCtx  *ctx,
       if (!check_interface_name ("input", node->name, error) ||
           !check_interface_dtype ("input", node->name, spec->dtype, error))
         return FALSE;
-      *out = ane_mil_builder_add_input (ctx->b, node->name, declared.dtype, spec->shape, spec->rank);
+      *out = add_input (ctx, node->name, &declared);
       hint = ane_lower_hint (ctx, "cast");
       *out = cast_if_needed (ctx->b, *out, &declared, inside, hint);
       return TRUE;
@@ -351,7 +434,7 @@ lower_source (AneLowerCtx  *ctx,
           if (!check_interface_name ("dynamic param", node->name, error) ||
               !check_interface_dtype ("dynamic param", node->name, spec->dtype, error))
             return FALSE;
-          *out = ane_mil_builder_add_input (ctx->b, node->name, declared.dtype, spec->shape, spec->rank);
+          *out = add_input (ctx, node->name, &declared);
           hint = ane_lower_hint (ctx, "cast");
           *out = cast_if_needed (ctx->b, *out, &declared, inside, hint);
           return TRUE;
@@ -377,7 +460,19 @@ lower_source (AneLowerCtx  *ctx,
       if (!check_interface_name ("state", node->name, error) ||
           !ane_lower_require_target (ctx, ANE_MIL_IOS18, "a state", error))
         return FALSE;
-      *out = ane_mil_builder_add_state_input (ctx->b, node->name, inside, spec->shape, spec->rank);
+      /* Core ML holds states as float16 only (coremltools backend/mil/load.py
+       * refuses any other state dtype when it writes a model; MLState serves
+       * float16 buffers): a float state is float16 in every program, and
+       * read_state / write_state cast to and from the compute dtype. */
+      if (!ane_dtype_is_float (spec->dtype))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                       "state '%s' is %s: Core ML keeps states only as float16; declare the state "
+                       "float16 (or float32, stored as float16) to lower the graph",
+                       node->name, ane_dtype_to_string (spec->dtype));
+          return FALSE;
+        }
+      *out = ane_mil_builder_add_state_input (ctx->b, node->name, ANE_DTYPE_FLOAT16, spec->shape, spec->rank);
       return TRUE;
 
     default:
@@ -474,6 +569,24 @@ ane_lower_graph_full (AneGraph      *graph,
   values = g_new0 (const char *, MAX (n_nodes, 1) * ANE_MAX_OUTPUTS);
   ane_graph_mark_needed (graph, needed);
   deferred = int8_sources_for_dequantize (graph, params, needed);
+
+  /* Core ML tensors have rank 5 at most: coremltools refuses any op
+   * output of rank 6 or more when it converts or optimizes a program
+   * (mil/program.py, _check_invalid_tensor_rank). */
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      const AneNode *node = ane_graph_get_node (graph, i);
+
+      for (guint j = 0; needed[i] && j < node->n_outputs; j++)
+        if (node->outputs[j].rank > ANE_MIL_MAX_RANK)
+          {
+            g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                         "%s '%s' is rank %u: Core ML tensors have rank %d at most (reshape it to "
+                         "lower the graph)", node->op->name, node->name, node->outputs[j].rank,
+                         ANE_MIL_MAX_RANK);
+            return NULL;
+          }
+    }
 
   /* Interface names first, so internal values never take them. */
   for (guint i = 0; i < n_nodes; i++)
@@ -596,7 +709,24 @@ ane_lower_graph_full (AneGraph      *graph,
 
   if (weight_notes)
     *weight_notes = g_ptr_array_ref (ane_mil_builder_get_weight_notes (b));
-  return ane_mil_builder_finish (b, blobs, weight_size, error);
+  {
+    g_autoptr(GPtrArray) planned = NULL;
+    guint64 planned_size = 0;
+    AneMilProgram *program = ane_mil_builder_finish (b, &planned, &planned_size, error);
+    const char *dump_dir = g_getenv ("ANE_GLIB_DUMP_DIR");
+
+    if (program == NULL)
+      return NULL;
+    /* Every program the library lowers, also written for Apple's tools to
+     * judge (docs/contract.md). */
+    if (dump_dir != NULL && *dump_dir != '\0')
+      ane_mlpackage_dump_lowered (dump_dir, program, target, precision, planned, planned_size, graph, params);
+    if (blobs)
+      *blobs = g_steal_pointer (&planned);
+    if (weight_size)
+      *weight_size = planned_size;
+    return program;
+  }
 }
 
 gboolean

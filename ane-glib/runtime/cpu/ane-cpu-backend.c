@@ -191,6 +191,7 @@ ane_cpu_backend_run (AneCpuBackend *backend,
       {
         AneTensor *t = g_hash_table_lookup (inputs, name);
         AneSpec have;
+        gboolean scalar;
 
         if (t == NULL && backend->graph != NULL)
           {
@@ -212,7 +213,9 @@ ane_cpu_backend_run (AneCpuBackend *backend,
             return NULL;
           }
         ane_tensor_get_spec (t, &have);
-        if (have.rank != spec.rank || memcmp (have.shape, spec.shape, spec.rank * sizeof (gint64)) != 0)
+        /* a scalar input is declared [1] in the program (ane-lower.c, add_input) */
+        scalar = have.rank == 0 && spec.rank == 1 && spec.shape[0] == 1;
+        if (!scalar && (have.rank != spec.rank || memcmp (have.shape, spec.shape, spec.rank * sizeof (gint64)) != 0))
           {
             char a[ANE_SPEC_STRLEN], b[ANE_SPEC_STRLEN];
             g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "run: input '%s' must be %s, got %s", name,
@@ -222,6 +225,11 @@ ane_cpu_backend_run (AneCpuBackend *backend,
         v = ane_cpu_value_from_tensor (t, error);
         if (v == NULL)
           return NULL;
+        if (scalar)
+          {
+            v->rank = 1;
+            v->shape[0] = 1;
+          }
         if (v->dtype != spec.dtype)
           {
             ane_cpu_value_own (v);   /* rounded to the function's dtype in place */
