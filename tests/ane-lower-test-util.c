@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ane-lower-test-util.h"
+#include "mil/ane-mil-infer-private.h"
 
 AneMilProgram *
 ane_test_lower (AneGraph     *g,
@@ -20,7 +21,21 @@ ane_test_lower (AneGraph     *g,
 
   g_assert_no_error (error);
   g_assert_nonnull (p);
+  ane_test_assert_program_checks (p);
   return p;
+}
+
+void
+ane_test_assert_program_checks (const AneMilProgram *p)
+{
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) unchecked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  /* the whole finished program, as Apple's loader reads it (the builder
+   * checked each op as it came; this sees them in their final order) */
+  if (ane_mil_infer_check_program (p, problems, unchecked) != 0)
+    g_error ("the lowered program breaks the loader contract: %s", (const char *) g_ptr_array_index (problems, 0));
+  g_assert_cmpuint (g_hash_table_size (unchecked), ==, 0);
 }
 
 void

@@ -9,11 +9,15 @@
 
 G_BEGIN_DECLS
 
-/* Lowers g (asserting success) at target/precision; frees with ane_test_program_free. */
+/* Lowers g (asserting success) at target/precision and checks the whole
+ * program against Apple's loader contract (ane_mil_infer_check_program);
+ * frees with ane_test_program_free. */
 AneMilProgram   *ane_test_lower          (AneGraph         *g,
                                           AneMilTarget      target,
                                           AneDType          precision);
 void             ane_test_program_free   (AneMilProgram    *p);
+/* Asserts that every op of p type-checks as coremltools' loader infers it. */
+void             ane_test_assert_program_checks (const AneMilProgram *p);
 AneMilBlock     *ane_test_main_block     (AneMilProgram    *p);
 /* The nth (0-based) op of that type in main, or NULL. */
 AneMilOperation *ane_test_find_op        (AneMilProgram    *p,

@@ -1151,6 +1151,38 @@ test_compare_where (void)
     add_output (g, "w", w);
     check_graph ("float compare + where [3,1] cond", g, ins, 3, &tol);
   }
+
+  /* issue 10: a cond wider than both branches (MIL's select types its
+   * result from a and b only, so the lowering broadcasts a first): scalar
+   * branches (the decode step's causal mask), [3,4] branches under a
+   * [2,3,4] cond, int32 branches of rank 1 under a [3,4] cond */
+  {
+    static const gint64 c3[] = { 2, 3, 4 }, s34[] = { 3, 4 }, s4[] = { 4 };
+    static const Tol tol = { EXACT, ANE_TARGET_IOS15, "select" };
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(AneTensor) vc = rand_f32 ("c", c3, 3, 530, -1, 1);
+    g_autoptr(AneTensor) va = rand_f32 ("a", s34, 2, 531, -1, 1);
+    g_autoptr(AneTensor) vb = rand_f32 ("b", s34, 2, 532, -1, 1);
+    g_autoptr(AneTensor) vi = rand_int ("i", ANE_DTYPE_INT32, s4, 1, 533, -5, 5);
+    g_autoptr(AneTensor) c = ane_test_input (g, "c", ANE_DTYPE_FLOAT32, c3, 3);
+    g_autoptr(AneTensor) a = ane_test_input (g, "a", ANE_DTYPE_FLOAT32, s34, 2);
+    g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_FLOAT32, s34, 2);
+    g_autoptr(AneTensor) i = ane_test_input (g, "i", ANE_DTYPE_INT32, s4, 1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) zero = expect_ok (ane_graph_scalar (g, ANE_DTYPE_FLOAT32, 0.0, &error), &error);
+    g_autoptr(AneTensor) ninf = expect_ok (ane_graph_scalar (g, ANE_DTYPE_FLOAT32, -INFINITY, &error), &error);
+    g_autoptr(AneTensor) cond = expect_ok (ane_graph_gt (g, c, zero, &error), &error);
+    g_autoptr(AneTensor) mask = expect_ok (ane_graph_where (g, cond, ninf, zero, &error), &error);
+    g_autoptr(AneTensor) wide = expect_ok (ane_graph_where (g, cond, a, b, &error), &error);
+    g_autoptr(AneTensor) cond2 = expect_ok (ane_graph_gt (g, a, zero, &error), &error);
+    g_autoptr(AneTensor) ints = expect_ok (ane_graph_where (g, cond2, i, i, &error), &error);
+    AneTensor *ins[] = { vc, va, vb, vi };
+
+    add_output (g, "mask", mask);
+    add_output (g, "wide", wide);
+    add_output (g, "ints", ints);
+    check_graph ("where with a wider cond", g, ins, 4, &tol);
+  }
 }
 
 static AneTensor *
@@ -1394,6 +1426,50 @@ run_text_ok (const char *text,
 
 /* x = arange(24).reshape(2, 3, 4) */
 static const gint64 x234[] = { 2, 3, 4 };
+
+/* Saturating casts as MIL text (issue 10): the lowered program printed,
+ * parsed back and interpreted gives the reference's values for inputs
+ * beyond every target's range, NaN and infinities -- the clamps are in the
+ * program text itself, not in a kernel's choice. */
+static void
+test_cast_text (void)
+{
+  static const gint64 xs[] = { 12 };
+  static const double xv[] = { 0.5, -1.7, 3e9, -3e9, 300.0, -300.0, 70000.0, -70000.0,
+                               NAN, INFINITY, -INFINITY, 127.9 };
+  static const AneDType tos[] = { ANE_DTYPE_INT32, ANE_DTYPE_INT8, ANE_DTYPE_UINT8, ANE_DTYPE_INT16 };
+
+  for (guint c = 0; c < G_N_ELEMENTS (tos); c++)
+    for (guint pi = 0; pi < G_N_ELEMENTS (precisions); pi++)
+      {
+        AnePrecision p = precisions[pi];
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(AneTensor) vx = ane_test_tensor_values ("x", ANE_DTYPE_FLOAT32, xs, 1, xv);
+        g_autoptr(AneTensor) x16 = p == ANE_PRECISION_FLOAT16 ? half_copy (vx) : g_object_ref (vx);
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 1);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) y = expect_ok (ane_graph_cast (g, x, tos[c], &error), &error);
+        g_autoptr(AneTensor) yo = to_int32 (g, y);
+        g_autoptr(AneMilProgram) prog = NULL;
+        g_autoptr(GPtrArray) want = NULL, got = NULL;
+        g_autoptr(GHashTable) ins = NULL;
+        g_autofree char *text = NULL;
+        g_autofree char *what = g_strdup_printf ("cast fp32 -> %s as MIL text [%s]", ane_dtype_to_string (tos[c]),
+                                                 precision_name (p));
+
+        add_output (g, "y", yo);
+        prog = ane_test_lower (g, ANE_MIL_IOS18, p == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32);
+        g_assert_cmpuint (ane_test_count_ops (prog, "clip"), ==, 1);
+        text = ane_mil_text_print (prog, &error);
+        g_assert_no_error (error);
+        want = run_backend (g, ANE_BACKEND_REFERENCE, ANE_TARGET_IOS18, p, &x16, 1, &error);
+        g_assert_no_error (error);
+        ins = inputs_new (g_object_ref (x16), NULL);
+        got = run_text (text, ins, &error);
+        g_assert_no_error (error);
+        compare_outputs (what, want, got, 0.0, 0.0);
+      }
+}
 
 static void
 test_text_slices (void)
@@ -1772,6 +1848,7 @@ main (int    argc,
   g_test_add_func ("/ane/cpu/shape/gather-out-of-range", test_gather_out_of_range);
   g_test_add_func ("/ane/cpu/shape/expand", test_expand);
   g_test_add_func ("/ane/cpu/shape/cast", test_cast);
+  g_test_add_func ("/ane/cpu/shape/cast-text", test_cast_text);
   g_test_add_func ("/ane/cpu/shape/stop-gradient", test_stop_gradient);
   g_test_add_func ("/ane/cpu/shape/reduce", test_reduce);
   g_test_add_func ("/ane/cpu/shape/reduce-int", test_reduce_int);

@@ -85,6 +85,7 @@ test_all_targets (gconstpointer data)
                                             &blobs, &size, &error);
         g_assert_no_error (error);
         g_assert_nonnull (p);
+        ane_test_assert_program_checks (p);
         ane_test_program_free (p);
       }
 }

@@ -38,6 +38,7 @@ lower (AneGraph     *g,
   out->p = ane_lower_graph (g, target, precision, &out->blobs, &size, &error);
   g_assert_no_error (error);
   g_assert_nonnull (out->p);
+  ane_test_assert_program_checks (out->p);
 }
 
 static void

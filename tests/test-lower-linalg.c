@@ -102,6 +102,7 @@ lower_with_blobs (AneGraph     *g,
 
   g_assert_no_error (error);
   g_assert_nonnull (p);
+  ane_test_assert_program_checks (p);
   return p;
 }
 
@@ -771,6 +772,7 @@ test_dequant_matmul_on_device (void)
       g_assert_no_error (error);
       p = ane_lower_graph_full (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16, ANE_LOWER_DEFAULT, NULL, &blobs, &size, &notes, &error);
       g_assert_no_error (error);
+      ane_test_assert_program_checks (p);
       assert_seq (p, "cast,constexpr_blockwise_shift_scale,linear,cast");
       cx = ane_test_find_op (p, "constexpr_blockwise_shift_scale", 0);
       g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "linear", 0), "weight"), ==, cx->outputs[0]->name);

@@ -458,6 +458,17 @@ test_conv_transpose (gconstpointer data)
           assert_const_ints (p, ane_test_op_arg (pd, "pad"), c->ext, 4);
           g_assert_null (ane_test_op_arg (pd, "mode"));   /* constant 0 */
           ane_test_assert_output (pd, 0, precisions[i], c->out, 4);
+          {
+            /* constant_val written in the program's dtype (issue 10: left
+             * out, coremltools fills in an fp32 0.0 an fp16 x refuses) */
+            AneMilOperation *cv = ane_test_producer (p, ane_test_op_arg (pd, "constant_val"));
+            g_autofree double *zero = NULL;
+
+            g_assert_nonnull (cv);
+            ane_test_assert_output (cv, 0, precisions[i], NULL, 0);
+            g_assert_cmpuint (ane_test_const_values (p, ane_test_op_arg (pd, "constant_val"), &zero), ==, 1);
+            g_assert_cmpfloat (zero[0], ==, 0.0);
+          }
         }
       if (c->bias && has_pad)
         {
