@@ -73,10 +73,8 @@ gboolean     ane_package_check_limits          (AnePackage          *self,
 ANE_AVAILABLE_IN_ALL
 char       **ane_package_dup_warnings          (AnePackage          *self);
 ANE_AVAILABLE_IN_ALL
-gboolean     ane_package_check_types           (AnePackage          *self,
-                                                char              ***problems,
-                                                char              ***unchecked,
-                                                GError             **error);
+char       **ane_package_check_types           (AnePackage          *self,
+                                                char              ***unchecked);
 ANE_AVAILABLE_IN_ALL
 GHashTable  *ane_package_dup_metadata          (AnePackage          *self);
 ANE_AVAILABLE_IN_ALL

@@ -124,16 +124,15 @@ print_precision (AnePackage *pkg,
 static int
 check_types (AnePackage *pkg)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) problems = NULL, unchecked = NULL;
-  gboolean ok = ane_package_check_types (pkg, &problems, &unchecked, &error);
+  g_auto(GStrv) unchecked = NULL;
+  g_auto(GStrv) problems = ane_package_check_types (pkg, &unchecked);
+  guint n = g_strv_length (problems);
 
   printf ("\ntype check (Apple's loader, as coremltools %s infers types): ", ANE_MIL_INFER_COREMLTOOLS_VERSION);
-  if (ok)
+  if (n == 0)
     printf ("every op agrees\n");
   else
-    printf ("%u op%s differ%s\n", g_strv_length (problems), g_strv_length (problems) == 1 ? "" : "s",
-            g_strv_length (problems) == 1 ? "s" : "");
+    printf ("%u op%s differ%s\n", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
   for (guint i = 0; problems[i] != NULL; i++)
     printf ("  %s\n", problems[i]);
   if (unchecked[0] != NULL)
@@ -141,7 +140,7 @@ check_types (AnePackage *pkg)
       g_autofree char *list = g_strjoinv (", ", unchecked);
       printf ("not checked (no rule for these ops): %s\n", list);
     }
-  return ok ? 0 : 1;
+  return n == 0 ? 0 : 1;
 }
 
 static int

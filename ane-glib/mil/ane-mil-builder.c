@@ -337,11 +337,13 @@ ane_mil_builder_unique_name (AneMilBuilder *b,
   g_autofree char *candidate = NULL;
 
   g_assert (b->current != NULL);
+  /* any other character becomes '_'; a leading digit is kept after one */
   for (const char *p = hint && *hint ? hint : "v"; *p; p++)
-    g_string_append_c (base, is_ident_char (*p, base->len == 0) ? *p :
-                             (base->len == 0 && g_ascii_isdigit (*p)) ? '_' : '_');
-  if (base->len > 0 && g_ascii_isdigit (hint[0]))
-    g_string_prepend_c (base, '_');
+    {
+      if (base->len == 0 && g_ascii_isdigit (*p))
+        g_string_append_c (base, '_');
+      g_string_append_c (base, is_ident_char (*p, base->len == 0) ? *p : '_');
+    }
   candidate = g_strdup (base->str);
   for (guint n = 1; g_hash_table_contains (b->names, candidate) ||
                     g_hash_table_contains (b->reserved, candidate) ||

@@ -430,7 +430,13 @@ ane_mil_val_from_value (const AneMilValue  *value,
     }
   if (value->immediatevalue->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__IMMEDIATE_VALUE__VALUE_TENSOR ||
       value->immediatevalue->tensor == NULL)
-    return ane_mil_val_new_other ();   /* lists, tuples, dictionaries */
+    {
+      /* lists, tuples, dictionaries: not modelled, but a const all the same */
+      AneMilVal *other = ane_mil_val_new_other ();
+
+      other->const_descendant = TRUE;
+      return other;
+    }
   tv = value->immediatevalue->tensor;
   dt = ane_mil_text_dtype_by_enum (v->dtype);
   expected = ane_mil_val_n_elements (v);
@@ -519,11 +525,12 @@ ane_mil_dt_promote (int a,
   gboolean fa = ane_mil_text_dtype_is_float (a), fb = ane_mil_text_dtype_is_float (b);
   gboolean ia = ane_mil_dt_is_int (a), ib = ane_mil_dt_is_int (b);
 
-  if (ane_mil_text_dtype_by_enum (a) == NULL || ane_mil_text_dtype_by_enum (b) == NULL ||
-      a == ANE_MIL_DT_STRING || b == ANE_MIL_DT_STRING)
+  if (ane_mil_text_dtype_by_enum (a) == NULL || ane_mil_text_dtype_by_enum (b) == NULL)
     return -1;
   if (a == b)
     return a;
+  if (a == ANE_MIL_DT_STRING || b == ANE_MIL_DT_STRING)
+    return -1;
   /* numpy knows no bfloat16 or fp8: coremltools cannot promote them */
   if ((fa && a != ANE_MIL_DT_FP16 && a != ANE_MIL_DT_FP32 && a != ANE_MIL_DT_FP64) ||
       (fb && b != ANE_MIL_DT_FP16 && b != ANE_MIL_DT_FP32 && b != ANE_MIL_DT_FP64))
@@ -1237,7 +1244,8 @@ compare_outputs (AneMilInferCall       *call,
       if (inferred->kind == ANE_MIL_VAL_TENSOR && inferred->rank > ANE_MIL_MAX_RANK &&
           !is_const_like (call->op))
         return ane_mil_infer_fail (call, error, "output '%s' has rank %u: Core ML tensors have rank %d "
-                                   "at most", op->outputs[i]->name ? op->outputs[i]->name : "",
+                                   "at most", op->outputs[i] != NULL && op->outputs[i]->name != NULL
+                                              ? op->outputs[i]->name : "",
                                    inferred->rank, ANE_MIL_MAX_RANK);
 
       if (op->outputs[i] == NULL || op->outputs[i]->type == NULL)

@@ -208,5 +208,75 @@ class PackageTest(unittest.TestCase):
         self.assertEqual(pkg.list_inputs(None)[0].get_dtype(), Ane.DType.FLOAT16)
 
 
+CONFORMANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "conformance")
+
+# add of two [2] tensors declared [3]: the loader infers [2]
+BAD_MIL = """program(1.3)
+{
+    func main<ios18>(tensor<fp32, [2]> a, tensor<fp32, [2]> b) {
+        tensor<fp32, [3]> y = add(x = a, y = b)[name = string("y")];
+        tensor<fp32, [3]> z = relu(x = y)[name = string("z")];
+    } -> (z);
+}
+"""
+BAD_MIL_PROBLEM = ("function main: MIL add 'y' at iOS18: output 'y' is declared tensor<fp32, [3]>, "
+                   "but coremltools 9.0 infers tensor<fp32, [2]> (mil/ops/defs/iOS15/elementwise_binary.py)")
+
+
+class CheckTypesTest(unittest.TestCase):
+    """Ane.Package.check_types: a report, (problems, unchecked), so Python
+    sees every line (a GError would drop the lists)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="ane-check-")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def load_mil(self, text):
+        path = os.path.join(self.tmp.name, "model.mil")
+        with open(path, "w") as f:
+            f.write(text)
+        return Ane.Package.load_mil(path)
+
+    def test_conformance_packages_agree(self):
+        cases = sorted(d for d in os.listdir(CONFORMANCE)
+                       if os.path.isdir(os.path.join(CONFORMANCE, d, "model.mlpackage")))
+        self.assertEqual(len(cases), 11)
+        for case in cases:
+            with self.subTest(case=case):
+                pkg = Ane.Package.load(os.path.join(CONFORMANCE, case, "model.mlpackage"))
+                problems, unchecked = pkg.check_types()
+                self.assertEqual(problems, [])
+                self.assertIsInstance(unchecked, list)
+
+    def test_package_from_graph_agrees(self):
+        g = Ane.Graph.new()
+        x = g.input("x", F32, [2, 8])
+        g.add_output("y", g.softmax(g.relu(x), -1))
+        pkg = Ane.Package.new_from_graph(g, Ane.Target.IOS18, Ane.Precision.FLOAT16)
+        self.assertEqual(tuple(pkg.check_types()), ([], []))
+
+    def test_broken_mil_text_reported(self):
+        pkg = self.load_mil(BAD_MIL)  # loading does not check
+        problems, unchecked = pkg.check_types()
+        # relu is given add's declared [3] and agrees: one problem only
+        self.assertEqual(problems, [BAD_MIL_PROBLEM])
+        self.assertEqual(unchecked, [])
+
+    def test_two_problems_listed(self):
+        pkg = self.load_mil(BAD_MIL.replace("tensor<fp32, [3]> z", "tensor<fp16, [3]> z"))
+        problems, _ = pkg.check_types()
+        self.assertEqual(len(problems), 2, problems)
+        self.assertEqual(problems[0], BAD_MIL_PROBLEM)
+        self.assertTrue(problems[1].startswith("function main: MIL relu 'z' at iOS18: output 'z' is "
+                                               "declared tensor<fp16, [3]>, but coremltools 9.0 infers "
+                                               "tensor<fp32, [3]>"), problems[1])
+
+    def test_fixed_mil_text_agrees(self):
+        pkg = self.load_mil(BAD_MIL.replace("[3]", "[2]"))
+        self.assertEqual(tuple(pkg.check_types()), ([], []))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

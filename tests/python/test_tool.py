@@ -161,5 +161,73 @@ class MilRoundTripTest(unittest.TestCase):
                 np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+CONFORMANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "conformance")
+
+BAD_MIL = """program(1.3)
+{
+    func main<ios18>(tensor<fp32, [2]> a, tensor<fp32, [2]> b) {
+        tensor<fp32, [3]> y = add(x = a, y = b)[name = string("y")];
+    } -> (y);
+}
+"""
+
+
+@unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
+class InspectCheckTest(unittest.TestCase):
+    """`ane-tool inspect --check`: exit 0 if every op agrees with Apple's
+    loader, 1 if one does not, 2 for input it cannot check."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def write(self, name, text):
+        path = os.path.join(self.dir.name, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_conformance_package(self):
+        for case in ("sdpa_ios18", "multifunction", "stateful_kv_ios18"):
+            with self.subTest(case=case):
+                r = tool("inspect", "--check", os.path.join(CONFORMANCE, case, "model.mlpackage"))
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn("type check (Apple's loader, as coremltools 9.0 infers types): "
+                              "every op agrees\n", r.stdout)
+                self.assertNotIn("differ", r.stdout)
+
+    def test_broken_mil_text(self):
+        mil = self.write("bad.mil", BAD_MIL)
+        r = tool("inspect", mil)  # without --check: described as it is
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("type check", r.stdout)
+
+        r = tool("inspect", "--check", mil)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("type check (Apple's loader, as coremltools 9.0 infers types): 1 op differs\n", r.stdout)
+        self.assertIn("\n  function main: MIL add 'y' at iOS18: output 'y' is declared tensor<fp32, [3]>, "
+                      "but coremltools 9.0 infers tensor<fp32, [2]> "
+                      "(mil/ops/defs/iOS15/elementwise_binary.py)\n", r.stdout)
+
+    def test_unchecked_ops_listed(self):
+        mil = self.write("frob.mil", BAD_MIL.replace("[3]", "[2]").replace(
+            "    } -> (y);",
+            "        tensor<fp32, [2]> z = frobnicate(x = y)[name = string(\"z\")];\n    } -> (z);"))
+        r = tool("inspect", "--check", mil)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("every op agrees\n", r.stdout)
+        self.assertIn("not checked (no rule for these ops): frobnicate (1)\n", r.stdout)
+
+    def test_graph_is_refused(self):
+        graph = os.path.join(self.dir.name, "g.json")
+        small_graph(graph)
+        r = tool("inspect", "--check", graph)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("--check takes a .mlpackage or a .mil file", r.stderr)
+        self.assertEqual(r.stdout, "")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -2,7 +2,8 @@
  *
  * Builds relu(x·w + b) and its softmax, runs it on the reference backend and
  * compares with numbers worked out by hand; then checks that a bad operand
- * surfaces as an Ane.Error. Exits non-zero on any mismatch.
+ * surfaces as an Ane.Error, and that Ane.Package.check_types reports a wrong
+ * declared type. Exits non-zero on any mismatch.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -148,6 +149,42 @@ void test_compute_plan () {
     }
 }
 
+/* Ane.Package.check_types through the vapi: a report (one line per op
+ * whose declared type is not the one Apple's loader infers) and the op types
+ * it has no rule for. */
+void test_check_types () throws GLib.Error {
+    var g = new Ane.Graph ();
+    int64[] shape = { 2, 4 };
+    var x = g.input ("x", Ane.DType.FLOAT32, shape);
+    g.add_output ("y", g.relu (x));
+    var pkg = new Ane.Package.from_graph (g, Ane.Target.IOS18, Ane.Precision.FLOAT16);
+    string[] unchecked;
+    string[] problems = pkg.check_types (out unchecked);
+    if (problems.length != 0 || unchecked.length != 0) {
+        stderr.printf ("FAIL: a lowered package does not type-check: %d problems, %d unchecked\n",
+                       problems.length, unchecked.length);
+        failures++;
+    }
+
+    var dir = DirUtils.make_tmp ("ane-vala-XXXXXX");
+    var path = Path.build_filename (dir, "bad.mil");
+    FileUtils.set_contents (path,
+        "program(1.3)\n{\n" +
+        "    func main<ios18>(tensor<fp32, [2]> a, tensor<fp32, [2]> b) {\n" +
+        "        tensor<fp32, [3]> y = add(x = a, y = b)[name = string(\"y\")];\n" +
+        "    } -> (y);\n}\n");
+    var bad = Ane.Package.load_mil (path);
+    FileUtils.remove (path);
+    DirUtils.remove (dir);
+    problems = bad.check_types (out unchecked);
+    if (problems.length != 1 ||
+        !("output 'y' is declared tensor<fp32, [3]>, but coremltools 9.0 infers tensor<fp32, [2]>" in problems[0])) {
+        stderr.printf ("FAIL: the wrong declared type is not reported: %s\n",
+                       problems.length > 0 ? problems[0] : "(nothing)");
+        failures++;
+    }
+}
+
 int main () {
     try {
         test_mlp_softmax ();
@@ -163,6 +200,12 @@ int main () {
         failures++;
     }
     test_compute_plan ();
+    try {
+        test_check_types ();
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: %s\n", e.message);
+        failures++;
+    }
 
     if (failures > 0) {
         stderr.printf ("%d failure(s)\n", failures);

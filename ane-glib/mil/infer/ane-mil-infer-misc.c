@@ -506,7 +506,7 @@ ANE_MIL_INFER_RULE (constexpr_sparse_blockwise_shift_scale, ios18)
 
 /* --- activation quantization (iOS17) ------------------------------------- */
 
-/* iOS17/quantization_ops.py, _check_scale_zp_shapes (lines 14-44): scalar
+/* iOS17/quantization_ops.py, _check_scale_zp_shapes (lines 18-50): scalar
  * scale: no axis, scalar zero point; vector scale: axis given and in range,
  * scale (and zero point, a vector too) as long as input's axis; anything
  * else is refused. */
@@ -727,7 +727,7 @@ ANE_MIL_INFER_RULE (coreml_update_state, ios18)
 }
 
 /* write_state has no pymil class: the loader (frontend/milproto/load.py,
- * _load_operation, lines 435-442) turns write_state(input, data) into
+ * _load_operation, lines 441-448) turns write_state(input, data) into
  * coreml_update_state(state=input, value=data), whose output it drops, so
  * write_state has the same check and no outputs. */
 ANE_MIL_INFER_RULE (write_state, ios18)
