@@ -258,6 +258,9 @@ gboolean         ane_mil_infer_broadcast     (AneMilInferCall  *call,
                                               gint64           *shape,
                                               guint            *rank,
                                               GError          **error);
+/* "[2, ?, 3]": a shape as messages print it (unknown dimensions as '?'). */
+char            *ane_mil_infer_dims_string   (const gint64     *shape,
+                                              gsize             rank);
 /* An axis in [-rank, rank) made non-negative; fails naming param otherwise. */
 gboolean         ane_mil_infer_axis          (AneMilInferCall  *call,
                                               const char       *param,

@@ -195,17 +195,11 @@ append_tensor_type (GString         *s,
       g_string_append (s, ane_mil_dt_name (val->dtype));
       return;
     }
-  g_string_append_printf (s, "tensor<%s, [", ane_mil_dt_name (val->dtype));
-  for (guint i = 0; i < val->rank; i++)
-    {
-      if (i)
-        g_string_append (s, ", ");
-      if (val->shape[i] < 0)
-        g_string_append_c (s, '?');
-      else
-        g_string_append_printf (s, "%" G_GINT64_FORMAT, val->shape[i]);
-    }
-  g_string_append (s, "]>");
+  {
+    g_autofree char *dims = ane_mil_infer_dims_string (val->shape, val->rank);
+
+    g_string_append_printf (s, "tensor<%s, %s>", ane_mil_dt_name (val->dtype), dims);
+  }
 }
 
 char *
@@ -289,31 +283,6 @@ ane_mil_val_from_value_type (const AneMilValueType *type)
     }
 }
 
-/* Element i of packed little-endian bytes (LSB-first below 8 bits), as
- * MIL keeps fp16, bf16, 8-bit and sub-byte immediates. */
-static guint64
-packed_element (const guint8 *data,
-                gsize         i,
-                guint         bits)
-{
-  guint64 v = 0;
-
-  if (bits >= 8)
-    {
-      for (guint b = 0; b < bits / 8; b++)
-        v |= (guint64) data[i * (bits / 8) + b] << (8 * b);
-      return v;
-    }
-  for (guint b = 0; b < bits; b++)
-    {
-      gsize bit = i * bits + b;
-
-      if (data[bit / 8] & (1u << (bit % 8)))
-        v |= G_GUINT64_CONSTANT (1) << b;
-    }
-  return v;
-}
-
 static double
 int_from_bits (guint64 u,
                guint   bits,
@@ -388,7 +357,7 @@ immediate_element (const CoreML__Specification__MILSpec__TensorValue *tv,
       return tv->bools->values[i] ? 1.0 : 0.0;
     default:
       {
-        guint64 u = packed_element (tv->bytes->values.data, i, dt->bits);
+        guint64 u = ane_mil_text_packed_element (tv->bytes->values.data, i, dt->bits);
 
         if (ane_mil_text_dtype_is_float (dt->mil))
           return ane_mil_text_float_from_bits (u, dt->mil);
@@ -686,11 +655,13 @@ ane_mil_infer_arg_nth (AneMilInferCall *call,
   return p != NULL && i < p->vals->len ? g_ptr_array_index (p->vals, i) : NULL;
 }
 
-gboolean
-ane_mil_infer_int (AneMilInferCall *call,
-                   const char      *param,
-                   gint64           default_value,
-                   gint64          *value)
+/* The one value of param: TRUE with the default if param is absent, FALSE
+ * if it is given with no known single value. */
+static gboolean
+scalar_arg (AneMilInferCall *call,
+            const char      *param,
+            double           default_value,
+            double          *value)
 {
   const AneMilVal *v = ane_mil_infer_arg (call, param);
 
@@ -701,7 +672,21 @@ ane_mil_infer_int (AneMilInferCall *call,
     }
   if (v->values == NULL || v->n_values != 1)
     return FALSE;
-  *value = (gint64) v->values[0];
+  *value = v->values[0];
+  return TRUE;
+}
+
+gboolean
+ane_mil_infer_int (AneMilInferCall *call,
+                   const char      *param,
+                   gint64           default_value,
+                   gint64          *value)
+{
+  double d;
+
+  if (!scalar_arg (call, param, (double) default_value, &d))
+    return FALSE;
+  *value = (gint64) d;
   return TRUE;
 }
 
@@ -737,16 +722,11 @@ ane_mil_infer_bool (AneMilInferCall *call,
                     gboolean         default_value,
                     gboolean        *value)
 {
-  const AneMilVal *v = ane_mil_infer_arg (call, param);
+  double d;
 
-  if (v == NULL)
-    {
-      *value = default_value;
-      return TRUE;
-    }
-  if (v->values == NULL || v->n_values != 1)
+  if (!scalar_arg (call, param, default_value ? 1.0 : 0.0, &d))
     return FALSE;
-  *value = v->values[0] != 0.0;
+  *value = d != 0.0;
   return TRUE;
 }
 
@@ -756,17 +736,7 @@ ane_mil_infer_double (AneMilInferCall *call,
                       double           default_value,
                       double          *value)
 {
-  const AneMilVal *v = ane_mil_infer_arg (call, param);
-
-  if (v == NULL)
-    {
-      *value = default_value;
-      return TRUE;
-    }
-  if (v->values == NULL || v->n_values != 1)
-    return FALSE;
-  *value = v->values[0];
-  return TRUE;
+  return scalar_arg (call, param, default_value, value);
 }
 
 const char *
@@ -827,13 +797,13 @@ ane_mil_infer_fail (AneMilInferCall *call,
   return FALSE;
 }
 
-static char *
-shape_string (const gint64 *shape,
-              guint         rank)
+char *
+ane_mil_infer_dims_string (const gint64 *shape,
+                           gsize         rank)
 {
   GString *s = g_string_new ("[");
 
-  for (guint i = 0; i < rank; i++)
+  for (gsize i = 0; i < rank; i++)
     {
       if (i)
         g_string_append (s, ", ");
@@ -881,8 +851,8 @@ ane_mil_infer_broadcast (AneMilInferCall *call,
         {
           if (x >= 0 && y >= 0)
             {
-              g_autofree char *sa = shape_string (a->shape, a->rank);
-              g_autofree char *sb = shape_string (b->shape, b->rank);
+              g_autofree char *sa = ane_mil_infer_dims_string (a->shape, a->rank);
+              g_autofree char *sb = ane_mil_infer_dims_string (b->shape, b->rank);
 
               return ane_mil_infer_fail (call, error, "shapes %s and %s do not broadcast "
                                          "(dimension %u)", sa, sb, i);
@@ -893,8 +863,8 @@ ane_mil_infer_broadcast (AneMilInferCall *call,
         shape[i] = ANE_MIL_DIM_UNKNOWN;
       else
         {
-          g_autofree char *sa = shape_string (a->shape, a->rank);
-          g_autofree char *sb = shape_string (b->shape, b->rank);
+          g_autofree char *sa = ane_mil_infer_dims_string (a->shape, a->rank);
+          g_autofree char *sb = ane_mil_infer_dims_string (b->shape, b->rank);
 
           return ane_mil_infer_fail (call, error, "shapes %s and %s do not broadcast "
                                      "(dimension %u)", sa, sb, i);

@@ -87,6 +87,11 @@ double         ane_mil_text_float_from_bits  (guint64 bits,
 guint64        ane_mil_text_canonical_nan    (int     mil_dtype);
 gboolean       ane_mil_text_dtype_is_float   (int     mil_dtype);
 gboolean       ane_mil_text_dtype_is_signed  (int     mil_dtype);
+/* Element i of a bytes tensor value (fp16, 8-bit and sub-byte immediates),
+ * packed little-endian and LSB-first below 8 bits. */
+guint64        ane_mil_text_packed_element   (const guint8 *data,
+                                              gsize         i,
+                                              guint         bits);
 /* Elements of a fully known shape; -1 if a dimension or the rank is unknown. */
 gint64         ane_mil_text_shape_elements   (const AneMilTensorType *tt);
 /* [A-Za-z_][A-Za-z0-9_]*: printed bare; other names are `quoted`. */

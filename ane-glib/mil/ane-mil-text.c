@@ -623,12 +623,10 @@ ane_mil_text_dtype_is_signed (int mil)
     }
 }
 
-/* Element i of a bytes tensor, packed little-endian and LSB-first for the
- * sub-byte types. */
-static guint64
-bytes_element (const guint8 *data,
-               gsize         i,
-               guint         bits)
+guint64
+ane_mil_text_packed_element (const guint8 *data,
+                             gsize         i,
+                             guint         bits)
 {
   guint64 v = 0;
 
@@ -779,7 +777,7 @@ print_tensor_elements (Printer                *p,
               bits = ane_mil_text_float_to_bits (tv->bools->values[i] ? 1.0 : 0.0, dt->mil);
               break;
             default:
-              bits = bytes_element (tv->bytes->values.data, i, dt->bits);
+              bits = ane_mil_text_packed_element (tv->bytes->values.data, i, dt->bits);
               break;
             }
           append_float_bits (p->out, bits, dt);
@@ -806,7 +804,7 @@ print_tensor_elements (Printer                *p,
               u = tv->bools->values[i] ? 1 : 0;
               break;
             default:
-              u = bytes_element (tv->bytes->values.data, i, dt->bits);
+              u = ane_mil_text_packed_element (tv->bytes->values.data, i, dt->bits);
               if (ane_mil_text_dtype_is_signed (dt->mil) && dt->bits < 64 && (u >> (dt->bits - 1)) & 1)
                 u |= ~G_GUINT64_CONSTANT (0) << dt->bits;
               break;

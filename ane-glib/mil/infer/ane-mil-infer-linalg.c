@@ -55,25 +55,6 @@ dims_conflict (gint64 a,
 }
 
 static char *
-dims_string (const gint64 *shape,
-             gsize         n)
-{
-  GString *s = g_string_new ("[");
-
-  for (gsize i = 0; i < n; i++)
-    {
-      if (i)
-        g_string_append (s, ", ");
-      if (shape[i] < 0)
-        g_string_append_c (s, '?');
-      else
-        g_string_append_printf (s, "%" G_GINT64_FORMAT, shape[i]);
-    }
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
-static char *
 dim_string (gint64 d)
 {
   return d < 0 ? g_strdup ("?") : g_strdup_printf ("%" G_GINT64_FORMAT, d);
@@ -359,8 +340,8 @@ matmul (AneMilInferCall  *call,
     }
   if (dims_conflict (xs[xr - 1], ys[yr - 2]))
     {
-      g_autofree char *a = dims_string (x->shape, xr);
-      g_autofree char *b = dims_string (y->shape, yr);
+      g_autofree char *a = ane_mil_infer_dims_string (x->shape, xr);
+      g_autofree char *b = ane_mil_infer_dims_string (y->shape, yr);
 
       return ane_mil_infer_fail (call, error, "x %s and y %s do not agree on the contracted axis "
                                  "(%" G_GINT64_FORMAT " vs %" G_GINT64_FORMAT ")", a, b,
@@ -639,8 +620,8 @@ layer_norm (AneMilInferCall  *call,
             ok = !dims_conflict (gamma->shape[i], norm_shape[i]);
           if (!ok)
             {
-              g_autofree char *want = dims_string (norm_shape, n_norm);
-              g_autofree char *got = dims_string (gamma->shape, gamma->rank);
+              g_autofree char *want = ane_mil_infer_dims_string (norm_shape, n_norm);
+              g_autofree char *got = ane_mil_infer_dims_string (gamma->shape, gamma->rank);
 
               return ane_mil_infer_fail (call, error, "gamma has shape %s; the normalized axes of x "
                                          "have %s", got, want);
@@ -697,7 +678,7 @@ conv (AneMilInferCall  *call,
 
   if (bias != NULL && (bias->rank != 1 || dims_differ (bias->shape[0], c_out)))
     {
-      g_autofree char *b = dims_string (bias->shape, bias->rank);
+      g_autofree char *b = ane_mil_infer_dims_string (bias->shape, bias->rank);
       g_autofree char *o = dim_string (c_out);
 
       return ane_mil_infer_fail (call, error, "bias has shape %s; it must be a vector of the %s "

@@ -13,15 +13,6 @@
 
 #include "mil/infer/ane-mil-infer-rules-private.h"
 
-static char *
-shape_text (const AneMilVal *v)
-{
-  g_autoptr(AneMilVal) t = ane_mil_val_copy (v);
-
-  t->kind = ANE_MIL_VAL_TENSOR;
-  return ane_mil_val_type_string (t);
-}
-
 /* --- const -------------------------------------------------------------- */
 
 /* iOS15/control_flow.py, Const.type_inference and _get_type_val (lines
@@ -294,7 +285,8 @@ check_shift_scale (AneMilInferCall *call,
         same = offset->shape[i] == scale->shape[i];
       if (!same)
         {
-          g_autofree char *o = shape_text (offset), *s = shape_text (scale);
+          g_autofree char *o = ane_mil_infer_dims_string (offset->shape, offset->rank);
+          g_autofree char *s = ane_mil_infer_dims_string (scale->shape, scale->rank);
           return ane_mil_infer_fail (call, error, "offset %s must have scale's shape %s", o, s);
         }
       if (!ane_mil_text_dtype_is_float (offset->dtype) && offset->dtype != data->dtype)

@@ -131,25 +131,6 @@ append_dims (gint64       *shape,
     shape[(*rank)++] = dims[i];
 }
 
-static char *
-dims_string (const gint64 *dims,
-             guint         n)
-{
-  GString *s = g_string_new ("[");
-
-  for (guint i = 0; i < n; i++)
-    {
-      if (i)
-        g_string_append (s, ", ");
-      if (dims[i] < 0)
-        g_string_append_c (s, '?');
-      else
-        g_string_append_printf (s, "%" G_GINT64_FORMAT, dims[i]);
-    }
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 /* types/symbolic.py, is_compatible_symbolic_vector: the same length, and
  * equal dimensions where neither is symbolic. */
 static gboolean
@@ -175,8 +156,8 @@ fail_shape (AneMilInferCall  *call,
             const gint64     *want,
             guint             n_want)
 {
-  g_autofree char *g = dims_string (got, n_got);
-  g_autofree char *w = dims_string (want, n_want);
+  g_autofree char *g = ane_mil_infer_dims_string (got, n_got);
+  g_autofree char *w = ane_mil_infer_dims_string (want, n_want);
 
   return ane_mil_infer_fail (call, error, "%s has shape %s, but it must be %s", what, g, w);
 }
@@ -867,8 +848,8 @@ scatter_along_axis (AneMilInferCall  *call,
         continue;
       if (d != n)
         {
-          g_autofree char *ds = dims_string (&d, 1);
-          g_autofree char *ns = dims_string (&n, 1);
+          g_autofree char *ds = ane_mil_infer_dims_string (&d, 1);
+          g_autofree char *ns = ane_mil_infer_dims_string (&n, 1);
 
           /* a known size never equals a symbol */
           return ane_mil_infer_fail (call, error, "data %s and indices %s differ in dimension %u, "

@@ -71,25 +71,6 @@ known_bool (AneMilInferCall  *call,
   return ane_mil_infer_fail (call, error, "%s has no known value", param);
 }
 
-static char *
-dims_string (const gint64 *shape,
-             guint         rank)
-{
-  GString *s = g_string_new ("[");
-
-  for (guint i = 0; i < rank; i++)
-    {
-      if (i)
-        g_string_append (s, ", ");
-      if (shape[i] < 0)
-        g_string_append_c (s, '?');
-      else
-        g_string_append_printf (s, "%" G_GINT64_FORMAT, shape[i]);
-    }
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
 /* The product of dims, as numpy's prod over python ints and sympy symbols
  * computes it: a known 0 makes it 0 (0 * s simplifies to 0), otherwise an
  * unknown factor makes it unknown; the empty product is 1. */
@@ -199,8 +180,8 @@ ANE_MIL_INFER_RULE (concat, ios15)
             continue;
           if (d != axis || interleave)
             {
-              g_autofree char *s0 = dims_string (first->shape, rank);
-              g_autofree char *si = dims_string (v->shape, rank);
+              g_autofree char *s0 = ane_mil_infer_dims_string (first->shape, rank);
+              g_autofree char *si = ane_mil_infer_dims_string (v->shape, rank);
 
               return ane_mil_infer_fail (call, error, "values[%u] has shape %s, values[0] %s%s", i, si, s0,
                                          interleave ? " (interleave needs equal shapes)" : "");
@@ -530,7 +511,7 @@ ANE_MIL_INFER_RULE (pad, ios15)
     {
       if (pad->shape[0] != 2 * (gint64) rank)
         {
-          g_autofree char *s = dims_string (pad->shape, 1);
+          g_autofree char *s = ane_mil_infer_dims_string (pad->shape, 1);
 
           return ane_mil_infer_fail (call, error, "pad has no known value, so it must have 2 * rank(x) = %u "
                                      "entries; its shape is %s", 2 * rank, s);
@@ -787,8 +768,8 @@ ANE_MIL_INFER_RULE (stack, ios15)
         ok = v->shape[d] < 0 || ref->shape[d] < 0 || v->shape[d] == ref->shape[d];
       if (!ok)
         {
-          g_autofree char *sv = dims_string (v->shape, v->rank);
-          g_autofree char *sr = dims_string (ref->shape, ref->rank);
+          g_autofree char *sv = ane_mil_infer_dims_string (v->shape, v->rank);
+          g_autofree char *sr = ane_mil_infer_dims_string (ref->shape, ref->rank);
 
           return ane_mil_infer_fail (call, error, "values[%u] has shape %s, the others %s", i, sv, sr);
         }
