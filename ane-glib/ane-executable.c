@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <unistd.h>
+
 #include "ane-reference-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/cpu/ane-cpu-backend-private.h"
@@ -31,6 +33,16 @@
  * The executable takes a reference on the graph; change the graph after
  * compiling and the executable keeps running the graph as it was compiled
  * only in what it has cached -- recompile to be safe.
+ *
+ * Threads: run, run_async, compile, set_param, set_state, dup_state and
+ * reset_states may be called from any thread at any time; one executable
+ * runs one program at a time (runs are serialized, and each sees whole
+ * params and states), so use one executable per thread to run in parallel.
+ * The settings (target, precision, compute units, memory budget,
+ * debug_nonfinite) are read by compile: set them before, not while another
+ * thread compiles. Memory: a program that would hold more than
+ * [method@Ane.Executable.set_memory_budget] allows fails to compile
+ * (docs/safety.md).
  */
 struct _AneExecutable
 {
@@ -53,6 +65,8 @@ struct _AneExecutable
   char          *report;      /* how the backend was chosen */
   char          *function;
   gboolean       stale;       /* a param changed since the program was prepared */
+  guint64        budget;      /* bytes a program may hold at once; 0: no limit */
+  guint64        prepared_budget;  /* the budget the prepared program was checked against */
 };
 
 G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
@@ -91,6 +105,86 @@ ane_executable_init (AneExecutable *self)
   g_mutex_init (&self->lock);
   self->target = ANE_TARGET_IOS18;
   self->precision = ANE_PRECISION_FLOAT16;
+  self->budget = ane_executable_default_memory_budget ();
+}
+
+/**
+ * ane_executable_default_memory_budget:
+ *
+ * The memory budget a new executable starts with: the value of the
+ * environment variable `ANE_GLIB_MEMORY_BUDGET` (bytes, with an optional
+ * `K`, `M` or `G` suffix for powers of 1024; `0` for no limit) when it is
+ * set, else the machine's physical memory (a program needing more could
+ * only be swapped to death or killed).
+ *
+ * Returns: the default budget in bytes; 0 means no limit
+ */
+guint64
+ane_executable_default_memory_budget (void)
+{
+  const char *env = g_getenv ("ANE_GLIB_MEMORY_BUDGET");
+  long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+
+  if (env != NULL && *env != '\0')
+    {
+      char *end = NULL;
+      guint64 v = g_ascii_strtoull (env, &end, 10);
+      guint shift = 0;
+
+      if (end != env && end != NULL)
+        {
+          switch (g_ascii_toupper (*end))
+            {
+            case 'K': shift = 10; end++; break;
+            case 'M': shift = 20; end++; break;
+            case 'G': shift = 30; end++; break;
+            default: break;
+            }
+          if (*end == '\0' && v <= (G_MAXUINT64 >> shift))
+            return v << shift;
+        }
+      g_debug ("ANE_GLIB_MEMORY_BUDGET='%s' is not a size in bytes; using the machine's memory", env);
+    }
+  if (pages > 0 && page > 0)
+    return (guint64) pages * (guint64) page;
+  return G_GUINT64_CONSTANT (8) << 30;   /* an unknown machine: 8 GiB */
+}
+
+/**
+ * ane_executable_set_memory_budget:
+ * @self: an executable
+ * @bytes: the most memory a program may hold at once; 0 for no limit
+ *
+ * Bounds what the program may allocate: the CPU backend adds up, before it
+ * allocates anything, the bytes of every const, input and state and of the
+ * intermediates alive at once (each element held as a float or an int32),
+ * and the reference backend the values of every node (as doubles); a
+ * program that would need more fails to compile with
+ * %ANE_ERROR_TOO_LARGE naming the value that crosses the budget and its
+ * size. It keeps a program from a file you did not write from taking the
+ * process down. The default is [func@Ane.Executable.default_memory_budget];
+ * kernels' own scratch memory is not counted. Takes effect at the next
+ * compile (for an executable made from a package, too).
+ */
+void
+ane_executable_set_memory_budget (AneExecutable *self,
+                                  guint64        bytes)
+{
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  self->budget = bytes;
+}
+
+/**
+ * ane_executable_get_memory_budget:
+ * @self: an executable
+ *
+ * Returns: the memory budget in bytes (0: no limit)
+ */
+guint64
+ane_executable_get_memory_budget (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), 0);
+  return self->budget;
 }
 
 /**
@@ -153,6 +247,7 @@ install_program (AneExecutable    *self,
   self->device = device;
   self->backend = backend;
   self->stale = FALSE;
+  self->prepared_budget = self->budget;
 }
 
 /* A package's program on backend (CPU or COREML), replacing any program
@@ -170,8 +265,9 @@ prepare_package (AneExecutable  *self,
   switch (backend)
     {
     case ANE_BACKEND_CPU:
-      cpu = ane_cpu_backend_new_for_program (ane_package_get_model (self->package)->mlprogram, self->function,
-                                             package_blob, g_object_ref (self->package), g_object_unref, error);
+      cpu = ane_cpu_backend_new_for_program_full (ane_package_get_model (self->package)->mlprogram, self->function,
+                                                  package_blob, g_object_ref (self->package), g_object_unref,
+                                                  self->budget, error);
       if (cpu == NULL)
         return FALSE;
       break;
@@ -372,6 +468,50 @@ ane_executable_set_debug_nonfinite (AneExecutable *self,
 
 /* Prepares backend's program for the graph and the bound params, replacing
  * any program prepared before. Called with the lock held. */
+/* The reference evaluator keeps every node's values, as doubles, for the
+ * whole run: their sum must fit the budget. */
+static gboolean
+reference_fits_budget (AneExecutable  *self,
+                       GError        **error)
+{
+  guint n_nodes = ane_graph_get_n_nodes_internal (self->graph);
+  g_autofree gboolean *needed = g_new0 (gboolean, MAX (n_nodes, 1));
+  guint64 total = 0;
+
+  if (self->budget == 0)
+    return TRUE;
+  ane_graph_mark_needed (self->graph, needed);
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      const AneNode *node = ane_graph_get_node (self->graph, i);
+
+      for (guint j = 0; needed[i] && j < node->n_outputs; j++)
+        {
+          guint64 bytes = sizeof (double);
+          char spec[ANE_SPEC_STRLEN];
+
+          for (guint d = 0; d < node->outputs[j].rank && bytes != G_MAXUINT64; d++)
+            {
+              guint64 dim = (guint64) MAX (node->outputs[j].shape[d], 0);
+
+              bytes = dim != 0 && bytes > G_MAXUINT64 / dim ? G_MAXUINT64 : bytes * dim;
+            }
+          if (bytes > self->budget || total > self->budget - bytes)
+            {
+              g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE,
+                           "%s '%s': its %s value takes %" G_GUINT64_FORMAT " bytes as doubles; with the %"
+                           G_GUINT64_FORMAT " bytes before it, the reference backend would exceed the memory "
+                           "budget of %" G_GUINT64_FORMAT " bytes (ane_executable_set_memory_budget)",
+                           node->op->name, node->name, ane_spec_format (&node->outputs[j], spec),
+                           bytes, total, self->budget);
+              return FALSE;
+            }
+          total += bytes;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 prepare_graph (AneExecutable  *self,
          AneBackend      backend,
@@ -385,9 +525,12 @@ prepare_graph (AneExecutable  *self,
   switch (backend)
     {
     case ANE_BACKEND_REFERENCE:
+      if (!reference_fits_budget (self, error))
+        return FALSE;
       break;
     case ANE_BACKEND_CPU:
-      cpu = ane_cpu_backend_new_for_graph (self->graph, self->target, self->precision, self->params, error);
+      cpu = ane_cpu_backend_new_for_graph (self->graph, self->target, self->precision, self->params,
+                                           self->budget, error);
       if (cpu == NULL)
         return FALSE;
       break;
@@ -533,8 +676,9 @@ ane_executable_compile (AneExecutable  *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   /* A package's program was prepared when made: only CoreML's is prepared
-   * again (for new compute units). */
-  if (self->package != NULL && self->backend != ANE_BACKEND_COREML)
+   * again (for new compute units), and the CPU's for a new budget. */
+  if (self->package != NULL && self->backend != ANE_BACKEND_COREML &&
+      (self->cpu == NULL || self->budget == self->prepared_budget))
     return TRUE;
   if (self->graph != NULL && !ane_graph_validate (self->graph, error))
     return FALSE;
@@ -710,6 +854,9 @@ ane_executable_set_param_typed (AneExecutable  *self,
   return ane_executable_set_param (self, name, value, error);
 }
 
+/* The inputs by name, each one declared (by the graph, or by the package's
+ * description of the function), given once and of its declared dtype and
+ * shape; every declared input given. */
 static GHashTable *
 match_inputs (AneExecutable  *self,
               AneTensor     **inputs,
@@ -717,19 +864,26 @@ match_inputs (AneExecutable  *self,
               GError        **error)
 {
   g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) declared = ane_graph_list_inputs (self->graph);
+  g_autoptr(GPtrArray) declared = self->graph != NULL ? ane_graph_list_inputs (self->graph)
+                                  : ane_package_list_inputs (self->package, self->function, error);
+  const char *where = self->graph != NULL ? "the graph" : "the package's function";
 
+  if (declared == NULL)
+    return NULL;
   for (guint i = 0; i < n_inputs; i++)
     {
+      AneTensor *want = NULL;
       const char *name;
-      const AneNode *node;
+      AneSpec spec;
 
       g_return_val_if_fail (ANE_IS_TENSOR (inputs[i]), NULL);
       name = ane_tensor_get_name (inputs[i]);
-      node = ane_graph_find_node (self->graph, name);
-      if (node == NULL || node->op->kind != ANE_OP_INPUT)
+      for (guint j = 0; j < declared->len && want == NULL; j++)
+        if (g_strcmp0 (ane_tensor_get_name (g_ptr_array_index (declared, j)), name) == 0)
+          want = g_ptr_array_index (declared, j);
+      if (want == NULL)
         {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run: the graph has no input named '%s'", name);
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run: %s has no input named '%s'", where, name);
           return NULL;
         }
       if (g_hash_table_contains (by_name, name))
@@ -737,7 +891,8 @@ match_inputs (AneExecutable  *self,
           g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "run: input '%s' given twice", name);
           return NULL;
         }
-      if (!ane_tensor_check_spec (inputs[i], &node->outputs[0], error, "run: input '%s'", name))
+      ane_tensor_get_spec (want, &spec);
+      if (!ane_tensor_check_spec (inputs[i], &spec, error, "run: input '%s'", name))
         return NULL;
       g_hash_table_insert (by_name, (gpointer) name, inputs[i]);
     }
@@ -823,14 +978,7 @@ ane_executable_run (AneExecutable  *self,
                    "run: the executable is not compiled; call ane_executable_compile() first");
       return NULL;
     }
-  if (self->package != NULL)
-    {
-      by_name = g_hash_table_new (g_str_hash, g_str_equal);
-      for (guint i = 0; i < n_inputs; i++)
-        g_hash_table_insert (by_name, (gpointer) ane_tensor_get_name (inputs[i]), inputs[i]);
-    }
-  else
-    by_name = match_inputs (self, inputs, n_inputs, error);
+  by_name = match_inputs (self, inputs, n_inputs, error);
   if (by_name == NULL)
     return NULL;
   g_mutex_lock (&self->lock);

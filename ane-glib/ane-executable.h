@@ -51,6 +51,13 @@ ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_compute_units (AneExecutable   *self,
                                                  AneComputeUnits  units);
 ANE_AVAILABLE_IN_ALL
+guint64        ane_executable_default_memory_budget (void);
+ANE_AVAILABLE_IN_ALL
+void           ane_executable_set_memory_budget (AneExecutable *self,
+                                                 guint64        bytes);
+ANE_AVAILABLE_IN_ALL
+guint64        ane_executable_get_memory_budget (AneExecutable *self);
+ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_debug_nonfinite (AneExecutable *self,
                                                    gboolean       enabled);
 ANE_AVAILABLE_IN_ALL

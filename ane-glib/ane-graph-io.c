@@ -11,12 +11,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "ane-file-private.h"
 #include "ane-graph-private.h"
+#include "ane-json-private.h"
 #include "ane-safetensors-private.h"
 
 #define GRAPH_FORMAT  "ane-glib-graph"
@@ -275,6 +280,67 @@ weights_path_for (const char *json_path)
   return g_strconcat (json_path, ".safetensors", NULL);
 }
 
+/* Weights files of a graph saved at json_path: <stem>.safetensors (from
+ * weights_path_for()) or, when that name was taken, <stem>-<16 hex
+ * digits>.safetensors. */
+#define WEIGHTS_SUFFIX ".safetensors"
+#define VERSION_DIGITS 16
+
+typedef struct {
+  const char *json_base;   /* the JSON's base name */
+  const char *stem;        /* the canonical weights base name less the suffix */
+} SaveNames;
+
+static gboolean
+is_weights_name (const char *name,
+                 const char *stem)
+{
+  gsize stem_len = strlen (stem);
+
+  if (strncmp (name, stem, stem_len) != 0)
+    return FALSE;
+  name += stem_len;
+  if (strcmp (name, WEIGHTS_SUFFIX) == 0)
+    return TRUE;
+  if (name[0] != '-' || strlen (name) != 1 + VERSION_DIGITS + strlen (WEIGHTS_SUFFIX) ||
+      strcmp (name + 1 + VERSION_DIGITS, WEIGHTS_SUFFIX) != 0)
+    return FALSE;
+  for (guint i = 1; i <= VERSION_DIGITS; i++)
+    if (!g_ascii_isdigit (name[i]) && !(name[i] >= 'a' && name[i] <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+/* The destinations whose temporaries a save may have left. */
+static gboolean
+is_save_destination (const char    *base,
+                     gconstpointer  data)
+{
+  const SaveNames *names = data;
+
+  return strcmp (base, names->json_base) == 0 || is_weights_name (base, names->stem);
+}
+
+/* Removes the weights files of earlier saves (the canonical name and every
+ * versioned one of the same stem) except keep. */
+static void
+remove_old_weights (const char *dir_path,
+                    const char *stem,
+                    const char *keep)
+{
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  g_autoptr(GPtrArray) old = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)))
+    if (is_weights_name (name, stem) && strcmp (name, keep) != 0)
+      g_ptr_array_add (old, g_build_filename (dir_path, name, NULL));
+  for (guint i = 0; i < old->len; i++)
+    if (g_unlink (g_ptr_array_index (old, i)) != 0)
+      g_debug ("cannot remove the old weights file '%s': %s",
+               (const char *) g_ptr_array_index (old, i), g_strerror (errno));
+}
+
 /**
  * ane_graph_save:
  * @self: a graph
@@ -286,11 +352,21 @@ weights_path_for (const char *json_path)
  * safetensors file with the data of every const and every param that has a
  * value, each stored under its node's name. The weights file is named after
  * @json_path with ".json" replaced by ".safetensors" (or ".safetensors"
- * appended), and the JSON records its base name.
+ * appended); when a file of that name exists already (an earlier save), the
+ * new weights go to `<stem>-<16 hex digits>.safetensors` instead. The JSON
+ * records the base name.
  *
- * Each file is written to a temporary file in the same directory, flushed to
- * disk and renamed over its destination, so a reader never sees a partial
- * file. The weights are written first.
+ * The two files change as one. The weights are written to a temporary
+ * file, flushed to disk and renamed to their new name; then the JSON is
+ * written the same way and renamed over @json_path, which is the commit;
+ * then the weights files of earlier saves of @json_path are removed. A
+ * reader, even after a crash at any point, finds either the old JSON with
+ * its weights or the new JSON with its own, never one beside the other's.
+ * On error the old files are left as they were. Temporaries that saves
+ * killed half-way left (`.NAME.tmp-PID-XXXXXX` of a process that is gone)
+ * are removed first. Should syncing the directory after the commit fail,
+ * the save still succeeds (the new files are in place) and the old weights
+ * file is kept, as a crash could still bring back the old JSON.
  *
  * Returns: %TRUE on success
  */
@@ -299,12 +375,17 @@ ane_graph_save (AneGraph    *self,
                 const char  *json_path,
                 GError     **error)
 {
+  g_autofree char *canonical = NULL;
   g_autofree char *weights_path = NULL;
   g_autofree char *weights_file = NULL;
+  g_autofree char *json_base = NULL;
+  g_autofree char *stem = NULL;
+  g_autofree char *dir = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *warning = NULL;
   g_autoptr(GPtrArray) tensors = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GHashTable) metadata = g_hash_table_new (g_str_hash, g_str_equal);
-  AneAtomicFile *file;
+  SaveNames names;
   guint n_nodes;
 
   g_return_val_if_fail (ANE_IS_GRAPH (self), FALSE);
@@ -324,8 +405,11 @@ ane_graph_save (AneGraph    *self,
   g_hash_table_insert (metadata, "format", GRAPH_FORMAT);
   g_hash_table_insert (metadata, "producer", "ane-glib " PACKAGE_VERSION);
 
-  weights_path = weights_path_for (json_path);
-  weights_file = g_path_get_basename (weights_path);
+  dir = g_path_get_dirname (json_path);
+  json_base = g_path_get_basename (json_path);
+  canonical = weights_path_for (json_path);
+  weights_file = g_path_get_basename (canonical);
+  stem = g_strndup (weights_file, strlen (weights_file) - strlen (WEIGHTS_SUFFIX));
   if (!g_utf8_validate (weights_file, -1, NULL))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
@@ -333,20 +417,47 @@ ane_graph_save (AneGraph    *self,
                    json_path);
       return FALSE;
     }
+  names.json_base = json_base;
+  names.stem = stem;
+  ane_file_remove_stale_temps_matching (dir, is_save_destination, &names);
+
+  /* A name no file has, so that the old JSON keeps its weights until the
+   * new JSON replaces it. */
+  if (g_file_test (canonical, G_FILE_TEST_EXISTS))
+    do
+      {
+        g_free (weights_file);
+        g_free (weights_path);
+        weights_file = g_strdup_printf ("%s-%08x%08x" WEIGHTS_SUFFIX, stem, g_random_int (), g_random_int ());
+        weights_path = g_build_filename (dir, weights_file, NULL);
+      }
+    while (g_file_test (weights_path, G_FILE_TEST_EXISTS));
+  else
+    weights_path = g_strdup (canonical);
+
   if (!ane_safetensors_write (weights_path, (AneTensor *const *) tensors->pdata, tensors->len,
                               metadata, error))
     return FALSE;
-
-  text = graph_to_json_text (self, weights_file);
-  file = ane_atomic_file_new (json_path, error);
-  if (file == NULL)
-    return FALSE;
-  if (!ane_atomic_file_write (file, text, strlen (text), error))
+  /* The weights' directory entry durable before a JSON names it. */
+  if (!ane_file_sync_dir (dir, error))
     {
-      ane_atomic_file_abort (file);
+      g_unlink (weights_path);
       return FALSE;
     }
-  return ane_atomic_file_commit (file, error);
+
+  text = graph_to_json_text (self, weights_file);
+  if (!ane_file_replace (json_path, text, strlen (text), &warning, error))
+    {
+      g_unlink (weights_path);
+      return FALSE;
+    }
+  if (warning != NULL)
+    {
+      g_debug ("save: %s; the old weights file is kept", warning);
+      return TRUE;
+    }
+  remove_old_weights (dir, stem, weights_file);
+  return TRUE;
 }
 
 /* --- reading --------------------------------------------------------------- */
@@ -853,15 +964,86 @@ load_output (Loader    *L,
   return TRUE;
 }
 
+/* Whether the absolute, normalized path lies strictly under dir. */
+static gboolean
+path_is_inside (const char *path,
+                const char *dir)
+{
+  gsize len = strlen (dir);
+
+  if (!g_str_has_prefix (path, dir))
+    return FALSE;
+  if (len > 0 && dir[len - 1] == G_DIR_SEPARATOR)
+    return path[len] != '\0';
+  return path[len] == G_DIR_SEPARATOR && path[len + 1] != '\0';
+}
+
+/* The weights file a document in json_dir names. Without
+ * ANE_GRAPH_LOAD_ALLOW_OUTSIDE_WEIGHTS it must stay in json_dir, since the
+ * document may come from someone else and the loader would read whatever it
+ * names (an absolute path or "../" reached /etc/passwd): relative, inside
+ * json_dir once "." and ".." are resolved as text, and still inside once
+ * symbolic links are resolved. The path returned is the textually resolved
+ * one, the one checked, so a "link/.." cannot lead elsewhere when opened. */
+static char *
+resolve_weights (Loader             *L,
+                 const char         *json_dir,
+                 const char         *file,
+                 AneGraphLoadFlags   flags,
+                 GError            **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *resolved = NULL;
+  g_autofree char *real_dir = NULL;
+  g_autofree char *real_file = NULL;
+
+  if (flags & ANE_GRAPH_LOAD_ALLOW_OUTSIDE_WEIGHTS)
+    return g_path_is_absolute (file) ? g_strdup (file) : g_build_filename (json_dir, file, NULL);
+  if (file[0] == '\0')
+    {
+      load_error (L, error, ANE_ERROR_PARSE, "\"weights\" is an empty file name");
+      return NULL;
+    }
+  if (g_path_is_absolute (file))
+    {
+      load_error (L, error, ANE_ERROR_INVALID_ARGUMENT,
+                  "the weights file '%s' is an absolute path; a graph's weights must be in the "
+                  "graph's directory (ANE_GRAPH_LOAD_ALLOW_OUTSIDE_WEIGHTS allows others)", file);
+      return NULL;
+    }
+  dir = g_canonicalize_filename (json_dir, NULL);
+  resolved = g_canonicalize_filename (file, dir);
+  if (!path_is_inside (resolved, dir))
+    {
+      load_error (L, error, ANE_ERROR_INVALID_ARGUMENT,
+                  "the weights file '%s' leaves the graph's directory '%s' "
+                  "(ANE_GRAPH_LOAD_ALLOW_OUTSIDE_WEIGHTS allows it)", file, dir);
+      return NULL;
+    }
+  /* A missing file is left for the open to report. */
+  real_dir = realpath (dir, NULL);
+  real_file = realpath (resolved, NULL);
+  if (real_dir != NULL && real_file != NULL && !path_is_inside (real_file, real_dir))
+    {
+      load_error (L, error, ANE_ERROR_INVALID_ARGUMENT,
+                  "the weights file '%s' leads out of the graph's directory through a symbolic link "
+                  "(to '%s'; ANE_GRAPH_LOAD_ALLOW_OUTSIDE_WEIGHTS allows it)", file, real_file);
+      return NULL;
+    }
+  return g_steal_pointer (&resolved);
+}
+
 /* json_dir: for ane_graph_load(), the directory against which the document's
- * "weights" is resolved; otherwise weights_path (nullable) is used as is. */
+ * "weights" is resolved (under flags); otherwise weights_path (nullable) is
+ * used as is. */
 static AneGraph *
-graph_from_json (const char  *text,
-                 gsize        length,
-                 const char  *what,
-                 const char  *json_dir,
-                 const char  *weights_path,
-                 GError     **error)
+graph_from_json (const char         *text,
+                 gsize               length,
+                 const char         *what,
+                 const char         *json_dir,
+                 const char         *weights_path,
+                 AneGraphLoadFlags   flags,
+                 GError            **error)
 {
   static const char *const top_keys[] = { "format", "version", "weights", "nodes", "outputs", NULL };
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
@@ -880,6 +1062,9 @@ graph_from_json (const char  *text,
       load_error (&L, error, ANE_ERROR_PARSE, "the document is not valid UTF-8");
       return NULL;
     }
+  /* json-glib recurses once per nesting level: bound it first */
+  if (!ane_json_check_depth (text, length, 0, ANE_JSON_MAX_DEPTH, what, error))
+    return NULL;
   if (!json_parser_load_from_data (parser, text, (gssize) length, &local))
     {
       load_error (&L, error, ANE_ERROR_PARSE, "malformed JSON: %s", local->message);
@@ -929,9 +1114,9 @@ graph_from_json (const char  *text,
     }
   if (json_dir != NULL && json_is (member, G_TYPE_STRING))
     {
-      const char *file = json_node_get_string (member);
-
-      resolved = g_path_is_absolute (file) ? g_strdup (file) : g_build_filename (json_dir, file, NULL);
+      resolved = resolve_weights (&L, json_dir, json_node_get_string (member), flags, error);
+      if (resolved == NULL)
+        return NULL;
       weights_path = resolved;
     }
 
@@ -1036,7 +1221,7 @@ ane_graph_new_from_json (const char  *json,
   g_return_val_if_fail (json != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return graph_from_json (json, strlen (json), "graph JSON", NULL, weights_path, error);
+  return graph_from_json (json, strlen (json), "graph JSON", NULL, weights_path, ANE_GRAPH_LOAD_NONE, error);
 }
 
 /**
@@ -1049,6 +1234,9 @@ ane_graph_new_from_json (const char  *json,
  * [ctor@Ane.Graph.new_from_json] for the checks made and the errors raised;
  * messages name @json_path or the weights file.
  *
+ * This is [func@Ane.Graph.load_full] with %ANE_GRAPH_LOAD_NONE: the weights
+ * file must be a regular file inside the JSON file's directory.
+ *
  * The weights are mapped, not read: the loaded consts and params view the
  * file's pages. Replace a weights file by renaming a new one over it (as
  * [method@Ane.Graph.save] does), never by rewriting it in place, while a
@@ -1060,6 +1248,36 @@ AneGraph *
 ane_graph_load (const char  *json_path,
                 GError     **error)
 {
+  return ane_graph_load_full (json_path, ANE_GRAPH_LOAD_NONE, error);
+}
+
+/**
+ * ane_graph_load_full:
+ * @json_path: (type filename): a JSON file written by [method@Ane.Graph.save]
+ * @flags: how far the weights file the document names may be
+ * @error: return location for a #GError
+ *
+ * Loads a saved graph as [func@Ane.Graph.load] does, with @flags deciding
+ * where the document's weights file may be. A graph document is often
+ * received from someone else, and its "weights" entry names a file the
+ * loader then reads: by default (%ANE_GRAPH_LOAD_NONE) it must be a
+ * relative path that stays inside the JSON file's directory, also once
+ * `..` and symbolic links are resolved, or this fails with
+ * %ANE_ERROR_INVALID_ARGUMENT naming it. %ANE_GRAPH_LOAD_ALLOW_OUTSIDE_WEIGHTS
+ * lifts that rule for documents you trust (weights kept elsewhere, files
+ * linked in from a content store).
+ *
+ * With any flags, the JSON file and the weights file must be regular files:
+ * a FIFO, a device or a directory fails with %ANE_ERROR_IO naming it,
+ * without blocking.
+ *
+ * Returns: (transfer full): the graph, or %NULL on error
+ */
+AneGraph *
+ane_graph_load_full (const char         *json_path,
+                     AneGraphLoadFlags   flags,
+                     GError            **error)
+{
   g_autofree char *text = NULL;
   g_autofree char *dir = NULL;
   g_autoptr(GError) local = NULL;
@@ -1068,11 +1286,11 @@ ane_graph_load (const char  *json_path,
   g_return_val_if_fail (json_path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!g_file_get_contents (json_path, &text, &length, &local))
+  if (!ane_file_get_contents (json_path, &text, &length, &local))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot read graph: %s", local->message);
       return NULL;
     }
   dir = g_path_get_dirname (json_path);
-  return graph_from_json (text, length, json_path, dir, NULL, error);
+  return graph_from_json (text, length, json_path, dir, NULL, flags, error);
 }

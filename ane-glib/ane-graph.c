@@ -34,6 +34,10 @@
  * Nodes are kept in insertion order, which is a topological order: an op can
  * only use values that already exist. Graphs are compiled and run through
  * [class@Ane.Executable], and saved as JSON with [method@Ane.Graph.save].
+ *
+ * Threads: build and bind a graph from one thread at a time. Once it is
+ * built, any number of threads may compile executables of it, save it or
+ * lower it at once, as long as none of them changes it.
  */
 struct _AneGraph
 {

@@ -77,6 +77,10 @@ ANE_AVAILABLE_IN_ALL
 AneGraph   *ane_graph_load             (const char   *json_path,
                                         GError      **error);
 ANE_AVAILABLE_IN_ALL
+AneGraph   *ane_graph_load_full        (const char        *json_path,
+                                        AneGraphLoadFlags  flags,
+                                        GError           **error);
+ANE_AVAILABLE_IN_ALL
 char       *ane_graph_to_json          (AneGraph     *self,
                                         const char   *weights_file,
                                         GError      **error);

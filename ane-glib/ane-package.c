@@ -8,8 +8,10 @@
 
 #include <glib/gstdio.h>
 
+#include "ane-file-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "mil/ane-mil-infer-private.h"
+#include "mil/ane-mil-validate-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/lower/ane-lower-private.h"
 #include "mil/ane-mil-text-private.h"
@@ -59,6 +61,12 @@
  * if (pkg == NULL || !ane_package_save (pkg, "model.mlpackage", TRUE, &error))
  *   g_error ("%s", error->message);
  * ```
+ *
+ * Threads: a package does not change once loaded or made, so any number of
+ * threads may inspect it, check it, save it, print it and make executables
+ * of it at once (weights are read under a lock). A package made from a
+ * graph reads the graph's params when it is saved: do not bind params on
+ * that graph while another thread saves.
  */
 struct _AnePackage
 {
@@ -77,9 +85,25 @@ struct _AnePackage
   AneGraph       *graph;
   GHashTable     *params;         /* values bound on an executable, or NULL */
   GStrv           weight_report;  /* what each GGUF weight became */
+  char           *save_warning;   /* what the last save reported after its point of
+                                   * no return (save_lock), or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (AnePackage, ane_package, G_TYPE_OBJECT)
+
+/* save_async sets save_warning from a worker thread. */
+G_LOCK_DEFINE_STATIC (save_lock);
+
+/* Replaces the warning of the last save (takes warning; NULL clears). */
+static void
+set_save_warning (AnePackage *self,
+                  char       *warning)
+{
+  G_LOCK (save_lock);
+  g_free (self->save_warning);
+  self->save_warning = warning;
+  G_UNLOCK (save_lock);
+}
 
 enum {
   PROP_0,
@@ -102,6 +126,7 @@ ane_package_finalize (GObject *object)
   g_clear_object (&self->graph);
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->weight_report, g_strfreev);
+  g_clear_pointer (&self->save_warning, g_free);
   G_OBJECT_CLASS (ane_package_parent_class)->finalize (object);
 }
 
@@ -1020,7 +1045,11 @@ ane_package_check_limits (AnePackage  *self,
  * Problems that do not stop the package from being saved or loaded but may
  * stop it from running where it is meant to, one sentence each: today, the
  * limits [method@Ane.Package.check_limits] reports (a weight file too large
- * for the Neural Engine).
+ * for the Neural Engine), and what went wrong in the last save
+ * ([method@Ane.Package.save], [method@Ane.Package.save_async],
+ * [method@Ane.Package.save_mil]) after its point of no return: the new files
+ * were in place, but the directory could not be synced, so a system crash
+ * could still undo the save. Each save replaces that last sentence.
  *
  * Returns: (transfer full) (array zero-terminated=1): the warnings, often none
  */
@@ -1037,6 +1066,10 @@ ane_package_dup_warnings (AnePackage *self)
   builder = g_strv_builder_new ();
   for (guint i = 0; i < errors->len; i++)
     g_strv_builder_add (builder, ((GError *) g_ptr_array_index (errors, i))->message);
+  G_LOCK (save_lock);
+  if (self->save_warning != NULL)
+    g_strv_builder_add (builder, self->save_warning);
+  G_UNLOCK (save_lock);
   warnings = g_strv_builder_end (builder);
   g_strv_builder_unref (builder);
   return warnings;
@@ -1213,10 +1246,20 @@ package_save (AnePackage   *self,
               GCancellable *cancellable,
               GError      **error)
 {
+  char *warning = NULL;
+  gboolean ok;
+
   if (self->pkg)
-    return ane_mlpackage_save (self->pkg, path, overwrite, error);
-  return ane_mlpackage_write_lowered (path, overwrite, self->model, self->blobs,
-                                      self->weight_size, self->graph, self->params, cancellable, error);
+    {
+      ok = ane_mlpackage_save (self->pkg, path, overwrite, error);
+      if (ok)
+        ane_mlpackage_sync_placed (path, &warning);
+    }
+  else
+    ok = ane_mlpackage_write_lowered (path, overwrite, self->model, self->blobs, self->weight_size,
+                                      self->graph, self->params, cancellable, &warning, error);
+  set_save_warning (self, warning);
+  return ok;
 }
 
 /**
@@ -1248,9 +1291,16 @@ package_save (AnePackage   *self,
  * into place once complete. If @path exists and @overwrite is %FALSE, this
  * fails with %ANE_ERROR_IO and leaves @path untouched; with @overwrite the
  * old bundle is replaced only after the new one is complete. On error no
- * partial bundle is left behind.
+ * partial bundle is left behind. Temporary directories that earlier saves
+ * to @path left when their process was killed (`.NAME.tmp-PID-XXXXXX`,
+ * whose process is gone) are removed first.
  *
- * Returns: %TRUE on success
+ * Once the new bundle has taken the place of the old one the save has
+ * happened, and this returns %TRUE even if syncing the parent directory
+ * afterwards fails; [method@Ane.Package.dup_warnings] then says so (a
+ * system crash could still bring back the old bundle).
+ *
+ * Returns: %TRUE on success (the new bundle is at @path)
  */
 gboolean
 ane_package_save (AnePackage *self,
@@ -1409,10 +1459,22 @@ ane_package_to_mil_text (AnePackage  *self,
  * Writes the program as MIL text at @path and its weights beside it at
  * `weights/weight.bin` (the file the text's `@model_path/weights/weight.bin`
  * names, with `@model_path` the text's directory, as in a compiled
- * `.mlmodelc`). Each file is written to a temporary, synced and renamed into
- * place, the weights first.
+ * `.mlmodelc`).
  *
- * Returns: %TRUE on success
+ * The text and its weights change as one: the weights are written and
+ * synced first under a name no file has (`weights/weight.bin`, or
+ * `weights/weight-<16 hex digits>.bin` when `weight.bin` exists, which the
+ * text then names), then the text is renamed over @path, then (with
+ * @overwrite) the weight files of earlier saves are removed. A reader, even
+ * after a crash at any point, sees the old text with its weights or the new
+ * text with its own. [ctor@Ane.Package.load_mil] reads either name. A
+ * failure before the text is renamed leaves the old files as they were; a
+ * failure to sync the directory after it does not fail the save but is
+ * reported by [method@Ane.Package.dup_warnings] (the old weights are then
+ * kept until the next save). Keep one MIL text per directory: its
+ * `weights/` belongs to it.
+ *
+ * Returns: %TRUE on success (the new text is at @path)
  */
 gboolean
 ane_package_save_mil (AnePackage  *self,
@@ -1422,6 +1484,8 @@ ane_package_save_mil (AnePackage  *self,
 {
   g_autofree char *text = NULL;
   g_autoptr(GBytes) weight_file = NULL;
+  char *warning = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (ANE_IS_PACKAGE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -1440,8 +1504,10 @@ ane_package_save_mil (AnePackage  *self,
           return FALSE;
         }
     }
-  return ane_mlpackage_write_mil (path, overwrite, text, self->pkg ? NULL : self->blobs,
-                                  self->weight_size, self->graph, self->params, weight_file, NULL, error);
+  ok = ane_mlpackage_write_mil (path, overwrite, text, self->pkg ? NULL : self->blobs, self->weight_size,
+                                self->graph, self->params, weight_file, NULL, &warning, error);
+  set_save_warning (self, warning);
+  return ok;
 }
 
 static AneDType
@@ -1457,6 +1523,33 @@ blob_storage_dtype (AneMilBlobDataType type)
     case ANE_MILBLOB_INT32:    return ANE_DTYPE_INT32;
     default:                   return ANE_DTYPE_UINT8;   /* copied as raw bytes */
     }
+}
+
+/* Every offset a MIL text reads must hold a blob of its weights file. */
+static gboolean
+check_weight_offsets (GPtrArray   *blobs,
+                      GArray      *offsets,
+                      const char  *path,
+                      const char  *weights,
+                      GError     **error)
+{
+  g_autoptr(GHashTable) present = g_hash_table_new (g_int64_hash, g_int64_equal);
+
+  for (guint j = 0; j < blobs->len; j++)
+    g_hash_table_add (present, &((AneMilPendingBlob *) g_ptr_array_index (blobs, j))->offset);
+  for (guint i = 0; i < offsets->len; i++)
+    {
+      guint64 offset = g_array_index (offsets, guint64, i);
+
+      if (!g_hash_table_contains (present, &offset))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                       "%s: the text reads a weight at offset %" G_GUINT64_FORMAT
+                       " of '%s', which holds no blob there", path, offset, weights);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 /**
@@ -1476,8 +1569,8 @@ ane_package_load_mil (const char  *path,
 {
   g_autoptr(AnePackage) self = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *dir = NULL;
   g_autofree char *weights = NULL;
+  g_autoptr(GArray) offsets = NULL;
   AneMilProgram *program;
   AneMilTarget target = ANE_MIL_IOS18;
   gsize len;
@@ -1487,15 +1580,32 @@ ane_package_load_mil (const char  *path,
   {
     g_autoptr(GError) local = NULL;
 
-    if (!g_file_get_contents (path, &text, &len, &local))
+    /* a regular file only: a FIFO would block the read for ever */
+    if (!ane_file_get_contents (path, &text, &len, &local))
       {
-        g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot read '%s': %s", path, local->message);
+        g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot read MIL text: %s", local->message);
         return NULL;
       }
   }
   program = ane_mil_text_parse (text, len, path, error);
   if (program == NULL)
     return NULL;
+  /* what the grammar cannot say: names defined once, element counts
+   * within bounds, every binding defined before it */
+  if (!ane_mil_program_validate (program, path, error))
+    {
+      protobuf_c_message_free_unpacked (&program->base, NULL);
+      return NULL;
+    }
+  /* The weights file the text names: weight.bin, or the weight-<hex>.bin
+   * of a save_mil that replaced one (renamed back to weight.bin in the
+   * program, which then saves like any other). */
+  weights = ane_mlpackage_mil_weights_path (program, path, &offsets, error);
+  if (weights == NULL)
+    {
+      protobuf_c_message_free_unpacked (&program->base, NULL);
+      return NULL;
+    }
   if (program->n_functions > 0)
     for (AneMilTarget t = ANE_MIL_IOS15; t <= ANE_MIL_IOS18; t++)
       if (g_strcmp0 (program->functions[0]->value->opset, ane_mil_target_opset (t)) == 0)
@@ -1509,8 +1619,15 @@ ane_package_load_mil (const char  *path,
 
   /* The weights become pending blobs at their own offsets: the package then
    * saves, prints and runs exactly as one lowered from a graph. */
-  dir = g_path_get_dirname (path);
-  weights = g_build_filename (dir, "weights", "weight.bin", NULL);
+  /* A text that reads weights needs its file now: found missing at run
+   * time it would be a puzzle ("no blob at offset") far from its cause. */
+  if (offsets->len > 0 && !g_file_test (weights, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
+                   "%s: the text reads %u weights from '%s', which does not exist",
+                   path, offsets->len, weights);
+      return NULL;
+    }
   if (g_file_test (weights, G_FILE_TEST_EXISTS))
     {
       g_autoptr(AneMilBlobReader) reader = ane_milblob_reader_open (weights, error);
@@ -1545,6 +1662,8 @@ ane_package_load_mil (const char  *path,
         }
       self->weight_size = ane_milblob_reader_get_size (reader);
     }
+  if (!check_weight_offsets (self->blobs, offsets, path, weights, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 

@@ -72,9 +72,10 @@ gboolean        ane_safetensors_write             (const char       *path,
                                                    GHashTable       *metadata,
                                                    GError          **error);
 
-/* Atomic replacement of a file: data goes to "path.XXXXXX" in the same
- * directory, which commit() fsyncs and renames over path; abort() (or a
- * failed write/commit) unlinks it. Errors are ANE_ERROR_IO naming path. */
+/* Atomic replacement of a file: data goes to ".<name>.tmp-<pid>-XXXXXX" in
+ * the same directory (ane-file-private.h), which commit() fsyncs and renames
+ * over path; abort() (or a failed write/commit) unlinks it. Errors are
+ * ANE_ERROR_IO naming path. */
 typedef struct _AneAtomicFile AneAtomicFile;
 
 AneAtomicFile  *ane_atomic_file_new               (const char       *path,

@@ -27,6 +27,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "ane-file-private.h"
+#include "ane-json-private.h"
 #include "ane-safetensors-private.h"
 
 /* --- dtypes -------------------------------------------------------------- */
@@ -360,6 +362,10 @@ parse_file (AneSafetensors *self,
                    ") is not valid UTF-8", 8 + n);
       return FALSE;
     }
+  /* json-glib recurses once per level: a deep header would overflow the
+   * stack (a safetensors header nests 3 deep). */
+  if (!ane_json_check_depth ((const char *) data + 8, n, 8, ANE_JSON_MAX_DEPTH, file, error))
+    return FALSE;
   header = g_strndup ((const char *) data + 8, n);
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, header, (gssize) n, &local))
@@ -459,7 +465,8 @@ ane_safetensors_open (const char *path,
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  mapped = g_mapped_file_new (path, FALSE, &local);
+  /* A regular file only: a FIFO would block the open for ever. */
+  mapped = ane_file_map_regular (path, &local);
   if (mapped == NULL)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot open weights: %s", local->message);
@@ -542,20 +549,16 @@ ane_atomic_file_new (const char *path,
                      GError    **error)
 {
   AneAtomicFile *self;
-  int errsv;
 
   g_return_val_if_fail (path != NULL, NULL);
 
   self = g_new0 (AneAtomicFile, 1);
   self->path = g_strdup (path);
-  self->tmp_path = g_strdup_printf ("%s.XXXXXX", path);
-  /* 0666 filtered by the umask, as a plainly created file would be. */
-  self->fd = g_mkstemp_full (self->tmp_path, O_WRONLY | O_CLOEXEC, 0666);
+  /* .<name>.tmp-<pid>-XXXXXX: a later save can tell a temporary that a
+   * killed process left from a live one (ane-file.c). */
+  self->fd = ane_file_make_temp_file (path, &self->tmp_path, error);
   if (self->fd < 0)
     {
-      errsv = errno;
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot create a temporary file for '%s': %s",
-                   path, g_strerror (errsv));
       atomic_file_free (self);
       return NULL;
     }
@@ -605,8 +608,7 @@ gboolean
 ane_atomic_file_commit (AneAtomicFile *self,
                         GError       **error)
 {
-  g_autoptr(GError) local = NULL;
-  int errsv;
+  int fd, errsv;
 
   while (fsync (self->fd) != 0)
     {
@@ -618,14 +620,13 @@ ane_atomic_file_commit (AneAtomicFile *self,
       ane_atomic_file_abort (self);
       return FALSE;
     }
-  if (!g_close (self->fd, &local))
+  fd = self->fd;
+  self->fd = -1;
+  if (!ane_file_close (fd, self->path, error))
     {
-      self->fd = -1;
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "writing '%s': %s", self->path, local->message);
       ane_atomic_file_abort (self);
       return FALSE;
     }
-  self->fd = -1;
   if (g_rename (self->tmp_path, self->path) != 0)
     {
       errsv = errno;

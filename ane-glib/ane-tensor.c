@@ -32,7 +32,8 @@
  * back = np.frombuffer(t.get_data().get_data(), np.float32).reshape(t.get_shape())
  * ```
  *
- * Tensors are immutable once made.
+ * Tensors are immutable once made, so any number of threads may read and
+ * share one.
  */
 struct _AneTensor
 {

@@ -272,6 +272,24 @@ typedef enum {
   ANE_PRECISION_FLOAT32,
 } AnePrecision;
 
+/**
+ * AneGraphLoadFlags:
+ * @ANE_GRAPH_LOAD_NONE: the safe default: the weights file a graph's JSON
+ *   names must be a regular file inside the JSON file's directory
+ * @ANE_GRAPH_LOAD_ALLOW_OUTSIDE_WEIGHTS: also open a weights file the JSON
+ *   names by an absolute path, by a path leaving its directory (`..`), or
+ *   through a symbolic link that leads out of it; only for documents you
+ *   trust, since a graph file received from someone else could otherwise
+ *   make the loader read any file you can read
+ *
+ * How [func@Ane.Graph.load_full] treats the side-car weights file that a
+ * graph document names.
+ */
+typedef enum /*< flags >*/ {
+  ANE_GRAPH_LOAD_NONE = 0,
+  ANE_GRAPH_LOAD_ALLOW_OUTSIDE_WEIGHTS = 1 << 0,
+} AneGraphLoadFlags;
+
 ANE_AVAILABLE_IN_ALL
 const char *ane_target_to_string   (AneTarget   target);
 ANE_AVAILABLE_IN_ALL

@@ -181,12 +181,12 @@ bench_matmul (guint repeats)
    * interpreter without the executable's interface copies. */
   program = ane_lower_graph (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32, &blobs, &weight_size, &error);
   CHECK (program != NULL);
-  plan = ane_cpu_plan_new (program, "main", NULL, NULL, &error);
+  plan = ane_cpu_plan_new (program, "main", NULL, NULL, 0, &error);
   CHECK (plan != NULL);
   /* The matmul kernel alone: a program of one matmul op (no output identity). */
   bare_program = ane_mil_text_parse (bare_text, -1, "bench", &error);
   CHECK (bare_program != NULL);
-  bare = ane_cpu_plan_new (bare_program, "main", NULL, NULL, &error);
+  bare = ane_cpu_plan_new (bare_program, "main", NULL, NULL, 0, &error);
   CHECK (bare != NULL);
   pa = ane_cpu_value_from_tensor (va, &error);
   pb = ane_cpu_value_from_tensor (vb, &error);

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "ane-test-util.h"
+#include "ane-file-private.h"
 
 /* --- tensors ------------------------------------------------------------- */
 
@@ -219,6 +220,233 @@ ane_test_run_expect_error (AneGraph   *graph,
   va_end (args);
 }
 
+/* --- comparing numbers --------------------------------------------------- */
+
+/* One element against its expected value, by the rule in the header. Sets
+ * *err to |got - want| (inf for a NaN or infinity mismatch) and *bound to
+ * what that element is allowed. */
+static gboolean
+close_enough (double  got,
+              double  want,
+              double  rtol,
+              double  atol,
+              double *err,
+              double *bound)
+{
+  *bound = atol + rtol * fabs (want);
+  if (isnan (want) || isnan (got))
+    {
+      *err = isnan (want) && isnan (got) ? 0.0 : INFINITY;
+      return isnan (want) && isnan (got);
+    }
+  if (isinf (want) || isinf (got))
+    {
+      *err = got == want ? 0.0 : INFINITY;
+      return got == want;
+    }
+  *err = fabs (got - want);
+  /* written so that a NaN bound (a NaN tolerance) fails too */
+  return *err <= *bound;
+}
+
+/* Element i of an array of doubles, or of floats when is_double is FALSE. */
+static double
+get_value (const void *values,
+           gboolean    is_double,
+           gsize       i)
+{
+  return is_double ? ((const double *) values)[i] : (double) ((const float *) values)[i];
+}
+
+static double
+assert_close_any (const char *what,
+                  const void *got,
+                  const void *want,
+                  gboolean    is_double,
+                  gsize       n,
+                  double      rtol,
+                  double      atol)
+{
+  gsize n_bad = 0, first = 0, worst_at = 0;
+  double largest = 0.0, worst_ratio = 0.0;
+
+  g_assert_true (n == 0 || (got != NULL && want != NULL));
+  for (gsize i = 0; i < n; i++)
+    {
+      double g = get_value (got, is_double, i), w = get_value (want, is_double, i), err, bound;
+      gboolean ok = close_enough (g, w, rtol, atol, &err, &bound);
+
+      if (isfinite (err))
+        largest = MAX (largest, err);
+      if (!ok)
+        {
+          double ratio = bound > 0.0 ? err / bound : INFINITY;
+
+          if (n_bad++ == 0)
+            first = i;
+          if (n_bad == 1 || ratio > worst_ratio)
+            {
+              worst_ratio = ratio;
+              worst_at = i;
+            }
+        }
+    }
+  if (n_bad > 0)
+    {
+      double g = get_value (got, is_double, first), w = get_value (want, is_double, first);
+      int digits = is_double ? 17 : 9;   /* enough to tell any two values apart */
+
+      g_error ("%s[%" G_GSIZE_FORMAT "]: got %.*g, expected %.*g (|difference| %.3g, allowed %.3g = "
+               "atol %g + rtol %g * |expected|); %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+               " elements off, the worst at [%" G_GSIZE_FORMAT "]: got %.*g, expected %.*g, "
+               "%.3g times its bound",
+               what, first, digits, g, digits, w, fabs (g - w), atol + rtol * fabs (w), atol, rtol,
+               n_bad, n, worst_at, digits, get_value (got, is_double, worst_at),
+               digits, get_value (want, is_double, worst_at), worst_ratio);
+    }
+  return largest;
+}
+
+double
+ane_test_assert_close_doubles (const char   *what,
+                               const double *got,
+                               const double *want,
+                               gsize         n,
+                               double        rtol,
+                               double        atol)
+{
+  return assert_close_any (what, got, want, TRUE, n, rtol, atol);
+}
+
+double
+ane_test_assert_close_floats (const char  *what,
+                              const float *got,
+                              const float *want,
+                              gsize        n,
+                              double       rtol,
+                              double       atol)
+{
+  return assert_close_any (what, got, want, FALSE, n, rtol, atol);
+}
+
+double *
+ane_test_dup_doubles (AneTensor *t,
+                      gsize     *n)
+{
+  gint64 count = ane_tensor_get_n_elements (t);
+  double *v = g_new (double, MAX (count, 1));
+
+  for (gint64 i = 0; i < count; i++)
+    v[i] = ane_tensor_get_value (t, i);
+  if (n != NULL)
+    *n = (gsize) count;
+  return v;
+}
+
+double
+ane_test_assert_close_tensors (const char *what,
+                               AneTensor  *got,
+                               AneTensor  *want,
+                               double      rtol,
+                               double      atol)
+{
+  gsize ng, nw;
+  g_autofree double *g = ane_test_dup_doubles (got, &ng);
+  g_autofree double *w = ane_test_dup_doubles (want, &nw);
+
+  if (ng != nw)
+    g_error ("%s: %" G_GSIZE_FORMAT " elements, expected %" G_GSIZE_FORMAT, what, ng, nw);
+  return assert_close_any (what, g, w, TRUE, nw, rtol, atol);
+}
+
+double
+ane_test_decode_margins (AneExecutable *a,
+                         AneExecutable *b,
+                         const gint32  *tokens,
+                         gsize          n_tokens,
+                         gsize          n_prompt,
+                         double        *gaps_a,
+                         double        *gaps_b)
+{
+  double worst = 0.0;
+
+  g_assert_cmpuint (n_prompt, >=, 1);
+  g_assert_cmpuint (n_tokens, >=, n_prompt);
+  /* the last token's own step predicts nothing that was generated */
+  for (gsize t = 0; t + 1 < n_tokens; t++)
+    {
+      g_autoptr(GError) error = NULL;
+      gint32 position = (gint32) t;
+      g_autoptr(AneTensor) tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &tokens[t], 1, &error);
+      g_autoptr(AneTensor) pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &position, 1, &error);
+      AneTensor *ins[2] = { tok, pos };
+      g_autoptr(GPtrArray) oa = ane_executable_run (a, ins, 2, NULL, &error);
+      g_autoptr(GPtrArray) ob = NULL;
+      g_autofree float *la = NULL, *lb = NULL;
+      gsize na, nb, best = 0;
+      double second = -INFINITY, other_b = -INFINITY;
+
+      g_assert_no_error (error);
+      ob = ane_executable_run (b, ins, 2, NULL, &error);
+      g_assert_no_error (error);
+      la = ane_tensor_dup_floats (g_ptr_array_index (oa, 0), &na, &error);
+      g_assert_no_error (error);
+      lb = ane_tensor_dup_floats (g_ptr_array_index (ob, 0), &nb, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (na, ==, nb);
+      for (gsize j = 0; j < na; j++)
+        {
+          double d = fabs ((double) lb[j] - la[j]);
+
+          /* a NaN or an infinity anywhere is as far apart as it gets */
+          worst = isfinite (d) ? MAX (worst, d) : INFINITY;
+          if (la[j] > la[best])
+            best = j;
+        }
+      if (t + 1 < n_prompt)
+        continue;
+      for (gsize j = 0; j < na; j++)
+        if (j != best)
+          {
+            second = MAX (second, la[j]);
+            other_b = MAX (other_b, lb[j]);
+          }
+      if ((gint32) best != tokens[t + 1])
+        g_error ("step %" G_GSIZE_FORMAT ": the greedy run chose %d, its decode graph's largest logit is %"
+                 G_GSIZE_FORMAT, t, tokens[t + 1], best);
+      gaps_a[t + 1 - n_prompt] = la[best] - second;
+      gaps_b[t + 1 - n_prompt] = lb[best] - other_b;
+    }
+  return worst;
+}
+
+/* --- skipping ------------------------------------------------------------ */
+
+gboolean
+ane_test_strict (void)
+{
+  const char *v = g_getenv ("ANE_TEST_STRICT");
+
+  return v != NULL && *v != '\0' && g_strcmp0 (v, "0") != 0;
+}
+
+void
+ane_test_skip (const char *format,
+               ...)
+{
+  g_autofree char *reason = NULL;
+  va_list args;
+
+  va_start (args, format);
+  reason = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (ane_test_strict ())
+    g_error ("%s -- a skip, which ANE_TEST_STRICT turns into a failure: "
+             "in a complete library this is a regression", reason);
+  else
+    g_test_skip (reason);
+}
+
 /* --- assertions ---------------------------------------------------------- */
 
 void
@@ -228,18 +456,14 @@ ane_test_assert_close (AneTensor   *t,
                        double       rtol,
                        double       atol)
 {
-  g_assert_cmpint (ane_tensor_get_n_elements (t), ==, (gint64) n);
-  for (gsize i = 0; i < n; i++)
-    {
-      double got = ane_tensor_get_value (t, i);
-      double want = expected[i];
+  g_autofree double *got = NULL, *want = g_new (double, MAX (n, 1));
+  gsize n_got;
 
-      if (isnan (want) && isnan (got))
-        continue;
-      if (!(fabs (got - want) <= atol + rtol * fabs (want)))
-        g_error ("%s[%" G_GSIZE_FORMAT "]: got %.9g, expected %.9g (rtol %g, atol %g)",
-                 ane_tensor_get_name (t), i, got, want, rtol, atol);
-    }
+  g_assert_cmpint (ane_tensor_get_n_elements (t), ==, (gint64) n);
+  got = ane_test_dup_doubles (t, &n_got);
+  for (gsize i = 0; i < n; i++)
+    want[i] = expected[i];
+  assert_close_any (ane_tensor_get_name (t), got, want, TRUE, n, rtol, atol);
 }
 
 void
@@ -248,19 +472,12 @@ ane_test_assert_values_near (AneTensor    *t,
                              gsize         n,
                              double        tol)
 {
-  g_assert_cmpint (ane_tensor_get_n_elements (t), ==, (gint64) n);
-  for (gsize i = 0; i < n; i++)
-    {
-      double got = ane_tensor_get_value (t, (gint64) i);
+  g_autofree double *got = NULL;
+  gsize n_got;
 
-      if (isnan (expected[i]) && isnan (got))
-        continue;
-      if (got == expected[i])
-        continue;
-      if (!(fabs (got - expected[i]) <= tol))
-        g_error ("%s[%" G_GSIZE_FORMAT "]: got %.17g, expected %.17g (tol %g)",
-                 ane_tensor_get_name (t), i, got, expected[i], tol);
-    }
+  g_assert_cmpint (ane_tensor_get_n_elements (t), ==, (gint64) n);
+  got = ane_test_dup_doubles (t, &n_got);
+  assert_close_any (ane_tensor_get_name (t), got, expected, TRUE, n, 0.0, tol);
 }
 
 void
@@ -268,7 +485,7 @@ ane_test_assert_values (AneTensor    *t,
                         const double *expected,
                         gsize         n)
 {
-  /* With tol 0 only equal values (or two NaNs) pass. */
+  /* With tol 0 only equal values (or two NaNs, or the same infinity) pass. */
   ane_test_assert_values_near (t, expected, n, 0.0);
 }
 
@@ -345,20 +562,7 @@ ane_test_make_tmp_dir (const char *tmpl)
 void
 ane_test_remove_tree (const char *path)
 {
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir && (name = g_dir_read_name (dir)))
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          ane_test_remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
+  ane_file_remove_tree (path);
 }
 
 void

@@ -279,6 +279,8 @@ test_refusals (void)
 
     if (ane_ane_runtime_get () != NULL)
       {
+        /* a legitimate skip (g_test_skip, not ane_test_skip): only on a
+         * Mac, where test-apple-hardware runs the real runtime */
         g_test_skip ("this platform has a Neural Engine runtime");
         return;
       }

@@ -83,6 +83,8 @@ static void
 test_chip_not_apple (void)
 {
 #ifdef __APPLE__
+  /* a legitimate skip (g_test_skip, not ane_test_skip): test_chip_info
+   * checks what an Apple platform reports */
   g_test_skip ("checks what a non-Apple platform reports");
 #else
   AneChipInfo *chip = ane_chip_info ();

@@ -79,6 +79,7 @@ test_no_coreml (Fixture *f, gconstpointer data)
 
   if (ane_coreml_api_get_default () != NULL)
     {
+      /* a legitimate skip (g_test_skip, not ane_test_skip): only on a Mac */
       g_test_skip ("this platform has CoreML: the no-CoreML error cannot happen");
       return;
     }

@@ -152,7 +152,7 @@ assert_matches_npy (const char *what,
   AneSpec spec;
   g_autofree float *v = NULL;
   gsize n;
-  double worst = 0.0;
+  double worst;
   g_autoptr(GError) error = NULL;
 
   npy_load (path, &npy);
@@ -163,19 +163,7 @@ assert_matches_npy (const char *what,
   v = ane_tensor_dup_floats (got, &n, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, npy.n);
-  for (gsize i = 0; i < n; i++)
-    {
-      double e = npy.data[i], d = fabs ((double) v[i] - e), tol = atol + rtol * fabs (e);
-
-      if (!(d <= tol))
-        {
-          g_test_message ("%s, element %zu: got %.9g, expected %.9g (difference %.3g, tolerance %.3g)",
-                          what, i, v[i], e, d, tol);
-          npy_clear (&npy);
-          g_assert_cmpfloat (d, <=, tol);
-        }
-      worst = MAX (worst, d);
-    }
+  worst = ane_test_assert_close_floats (what, v, npy.data, n, rtol, atol);
   g_test_message ("%s: largest difference %.3g (rtol %g, atol %g)", what, worst, rtol, atol);
   npy_clear (&npy);
 }
@@ -233,7 +221,8 @@ case_path (const char *name,
 }
 
 /* Prepares function (NULL: the only one) of the package's program; NULL and
- * the test skipped when an op has no kernel yet. */
+ * the test skipped when an op has no kernel yet (a failure under
+ * ANE_TEST_STRICT, which the test command sets). */
 static AneCpuBackend *
 prepare (AneMLPackage *package,
          const char   *function,
@@ -248,7 +237,7 @@ prepare (AneMLPackage *package,
     {
       g_autofree char *msg = g_strdup_printf ("%s: the CPU backend has no kernel yet for %s", what,
                                               p + strlen ("has no kernel for "));
-      g_test_skip (msg);
+      ane_test_skip ("%s", msg);
       return NULL;
     }
   g_assert_no_error (error);

@@ -26,43 +26,46 @@ typedef struct {
 static AneGraph *gated_delta_layer (void);
 static AneGraph *quantized_matmul (void);
 
-/* fp32: 1e-5 of the output's scale (accumulations of a few hundred terms);
- * fp16: each op rounds to 2^-11 relative; these models chain 20-60 ops,
- * most of them contractions, so a few times 2^-10 of the output's scale. */
+/* fp32: 1e-6 of the output's scale (accumulations of a few hundred terms;
+ * measured at most 3.2e-7, moe); fp16: each op rounds to 2^-11 relative;
+ * these models chain 20-60 ops, most of them contractions, so a few times
+ * 2^-10 of the output's scale. Measured fp16 errors, as a fraction of the
+ * scale: mlp 4.4e-4, transformer-block 6.9e-4, convnet 5.8e-4, moe 1.0e-3,
+ * mamba 4.0e-4, gated-delta-net 1.0e-3, quantized-matmul 3.8e-4. */
 static const Model models[] = {
-  { "mlp", ane_test_model_mlp, 1e-5, 4e-3 },
-  { "transformer-block", ane_test_model_transformer_block, 1e-5, 8e-3 },
-  { "convnet", ane_test_model_convnet, 1e-5, 8e-3 },
-  { "moe", ane_test_model_moe, 1e-5, 8e-3 },
-  { "mamba", ane_test_model_mamba, 1e-5, 1.6e-2 },
-  { "gated-delta-net", gated_delta_layer, 1e-5, 8e-3 },
-  { "quantized-matmul", quantized_matmul, 1e-5, 4e-3 },
+  { "mlp", ane_test_model_mlp, 1e-6, 4e-3 },
+  { "transformer-block", ane_test_model_transformer_block, 1e-6, 8e-3 },
+  { "convnet", ane_test_model_convnet, 1e-6, 8e-3 },
+  { "moe", ane_test_model_moe, 1e-6, 8e-3 },
+  { "mamba", ane_test_model_mamba, 1e-6, 4e-3 },
+  { "gated-delta-net", gated_delta_layer, 1e-6, 8e-3 },
+  { "quantized-matmul", quantized_matmul, 1e-6, 4e-3 },
 };
 
+/* The largest finite |value| of t. */
 static double
 max_abs (AneTensor *t)
 {
   double m = 0;
 
   for (gint64 i = 0; i < ane_tensor_get_n_elements (t); i++)
-    m = MAX (m, fabs (ane_tensor_get_value (t, i)));
+    if (isfinite (ane_tensor_get_value (t, i)))
+      m = MAX (m, fabs (ane_tensor_get_value (t, i)));
   return m;
 }
 
+/* Every element of got within rtol * max|want| of want's (a NaN or an
+ * infinity only where want has the same). */
 static void
 assert_close (const char *what,
               AneTensor  *want,
               AneTensor  *got,
               double      rtol)
 {
-  double scale = MAX (max_abs (want), 1e-30), worst = 0;
+  double scale = MAX (max_abs (want), 1e-30);
+  double worst = ane_test_assert_close_tensors (what, got, want, 0.0, rtol * scale);
 
-  g_assert_cmpint (ane_tensor_get_n_elements (want), ==, ane_tensor_get_n_elements (got));
-  for (gint64 i = 0; i < ane_tensor_get_n_elements (want); i++)
-    worst = MAX (worst, fabs (ane_tensor_get_value (got, i) - ane_tensor_get_value (want, i)));
   g_test_message ("%s: max |difference| %.3g = %.3g of max|expected| %.3g", what, worst, worst / scale, scale);
-  if (!(worst <= rtol * scale))
-    g_error ("%s: max |difference| %.3g exceeds %.3g x %.3g", what, worst, rtol, scale);
 }
 
 static void
@@ -364,16 +367,19 @@ test_kv_cache_decode (void)
       g_autoptr(AneTensor) pt = ane_tensor_new_from_ints ("positions", (const gint64[]) { 1 }, 1, &p, 1, NULL);
       AneTensor *ins[2] = { xt, pt };
       g_autoptr(GPtrArray) out = ane_executable_run (dec, ins, 2, NULL, &error);
+      g_autofree float *got = NULL;
+      g_autofree char *what = g_strdup_printf ("token %" G_GINT64_FORMAT ": decode vs prefill", t);
+      double worst;
 
       g_assert_no_error (error);
-      for (gint64 j = 0; j < 16; j++)
-        {
-          double got = ane_tensor_get_value (g_ptr_array_index (out, 0), j), want = ys[t * 16 + j];
-          /* float32 states are float16 in the program (Core ML keeps
-           * states only so): decode reads back rounded keys and values */
-          if (fabs (got - want) > 2e-3 * MAX (1.0, fabs (want)))
-            g_error ("token %" G_GINT64_FORMAT " feature %" G_GINT64_FORMAT ": decode %.8g, prefill %.8g", t, j, got, want);
-        }
+      got = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (n, ==, DM);
+      /* float32 states are float16 in the program (Core ML keeps states
+       * only so): decode reads back rounded keys and values. Measured: at
+       * most 0.14 of this bound (|difference| 2.2e-4). */
+      worst = ane_test_assert_close_floats (what, got, ys + t * DM, DM, 1e-3, 1e-3);
+      g_test_message ("%s: largest |difference| %.3g", what, worst);
     }
 }
 
@@ -502,8 +508,9 @@ test_int8_weights_on_device (void)
     want = ane_executable_run (ref, &tx, 1, NULL, &error);
     got = ane_executable_run (cpu, &tx, 1, NULL, &error);
     g_assert_no_error (error);
+    /* measured 1.9e-7 of the scale */
     assert_close ("int8 per-channel on device [iOS16, fp32]", g_ptr_array_index (want, 0),
-                  g_ptr_array_index (got, 0), 1e-5);
+                  g_ptr_array_index (got, 0), 1e-6);
   }
 }
 

@@ -168,19 +168,12 @@ compare_outputs (const char *what,
                  ane_dtype_to_string (ane_tensor_get_dtype (tw)));
       if (rw != rg || (rw > 0 && memcmp (sw, sg, rw * sizeof (gint64)) != 0))
         g_error ("%s: output %u has another shape", what, o);
-      for (gint64 i = 0; i < n; i++)
-        {
-          double w = ane_tensor_get_value (tw, i), v = ane_tensor_get_value (tg, i);
-          double tol = integer ? 0.0 : rtol * fabs (w) + atol;
+      {
+        g_autofree char *label = g_strdup_printf ("%s: output %u", what, o);
 
-          if (isnan (w) && isnan (v))
-            continue;
-          if (isinf (w) && v == w)
-            continue;
-          if (!(fabs (v - w) <= tol))
-            g_error ("%s: output %u element %" G_GINT64_FORMAT ": got %.9g, expected %.9g (tol %.3g)",
-                     what, o, i, v, w, tol);
-        }
+        g_assert_cmpint (ane_tensor_get_n_elements (tg), ==, n);
+        ane_test_assert_close_tensors (label, tg, tw, integer ? 0.0 : rtol, integer ? 0.0 : atol);
+      }
     }
 }
 
@@ -1286,7 +1279,7 @@ test_matmul_vectors (void)
        * m = 2 */
       if (ane_cpu_kernel_lookup ("matmul") == NULL)
         {
-          g_test_skip ("no matmul kernel yet (linalg family)");
+          ane_test_skip ("no matmul kernel yet (linalg family)");
           return;
         }
       check_graph (what, g, ins, 2, &tol);
@@ -1338,23 +1331,19 @@ assert_output_near (GPtrArray    *out,
 {
   AneTensor *t = g_ptr_array_index (out, o);
   gboolean f = ane_dtype_is_float (ane_tensor_get_dtype (t));
+  g_autofree char *label = g_strdup_printf ("output %u", o);
+  g_autofree double *got = NULL, *want = g_new (double, MAX (n, 1));
 
   if (ane_tensor_get_n_elements (t) != (gint64) n)
     g_error ("output %u has %" G_GINT64_FORMAT " elements, expected %zu", o, ane_tensor_get_n_elements (t), n);
+  got = ane_test_dup_doubles (t, NULL);
   for (gsize i = 0; i < n; i++)
-    {
-      double v = ane_tensor_get_value (t, i), e = f ? (double) (float) expected[i] : expected[i];
-      gboolean ok;
-
-      if (isnan (e))
-        ok = isnan (v);
-      else if (rtol > 0)
-        ok = fabs (v - e) <= rtol * fabs (e);
-      else
-        ok = v == e && signbit (v) == signbit (e);
-      if (!ok)
-        g_error ("output %u element %zu: got %.9g, expected %.9g", o, i, v, e);
-    }
+    want[i] = f ? (double) (float) expected[i] : expected[i];
+  ane_test_assert_close_doubles (label, got, want, n, rtol, 0.0);
+  if (rtol == 0)
+    for (gsize i = 0; i < n; i++)
+      if (got[i] == 0 && signbit (got[i]) != signbit (want[i]))
+        g_error ("output %u element %zu: got %g, expected %g (the sign of zero)", o, i, got[i], want[i]);
 }
 
 static void

@@ -18,6 +18,9 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 
 #include "ane-test-util.h"
 #include "ane-reference-private.h"
@@ -1065,6 +1068,29 @@ test_file_errors (void)
   g_assert_null (f);
   g_assert_error (error, ANE_ERROR, ANE_ERROR_IO);
   g_clear_error (&error);
+
+  /* A FIFO is refused at once (open(2) for reading would wait for a
+   * writer; alarm() turns a hang into a failure), a directory too. */
+  {
+    g_autofree char *fifo = g_build_filename (dir, "fifo.gguf", NULL);
+
+    g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+    alarm (20);
+    f = ane_gguf_file_new (fifo, &error);
+    alarm (0);
+    g_assert_null (f);
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_IO);
+    g_assert_nonnull (strstr (error->message, fifo));
+    g_assert_nonnull (strstr (error->message, "a FIFO"));
+    g_clear_error (&error);
+    g_unlink (fifo);
+
+    f = ane_gguf_file_new (dir, &error);
+    g_assert_null (f);
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_IO);
+    g_assert_nonnull (strstr (error->message, "a directory"));
+    g_clear_error (&error);
+  }
 
   /* Errors from a file name the file. */
   ane_test_write_file (bad, "GGUF\x01\0\0\0", 8);

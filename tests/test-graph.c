@@ -25,6 +25,8 @@ test_sources (void)
   g_autoptr(GPtrArray) inputs = NULL, params = NULL, states = NULL;
 
   g_assert_no_error (error);
+  g_assert_nonnull (p);
+  g_assert_nonnull (st);
   g_assert_cmpstr (ane_tensor_get_name (x), ==, "x");
   g_assert_false (ane_tensor_has_data (x));
   g_assert_cmpstr (ane_tensor_get_name (w), ==, "w");
@@ -50,6 +52,7 @@ test_source_errors (void)
   g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s23, 2, &error);
   AneTensor *t;
 
+  g_assert_nonnull (x);
   t = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s23, 2, &error);
   g_assert_null (t);
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
@@ -83,6 +86,7 @@ test_source_errors (void)
     g_autoptr(AneTensor) p = ane_graph_param (g, "w", ANE_DTYPE_FLOAT32, s23, 2, &error);
 
     g_assert_no_error (error);
+    g_assert_nonnull (p);
     g_assert_false (ane_graph_bind_param (g, "w", v, &error));
     g_assert_error (error, ANE_ERROR, ANE_ERROR_SHAPE);
     g_assert_nonnull (strstr (error->message, "float32[2,3]"));

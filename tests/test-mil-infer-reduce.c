@@ -117,7 +117,7 @@ test_reduce (void)
   /* too many pops */
   {
     /* coremltools: IndexError: pop index out of range */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_mean", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_mean", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "axes", ane_test_ints ("[0, 1, 2, 2]"), NULL);
   }
@@ -133,13 +133,13 @@ test_reduce (void)
   /* rejected: axis out of range */
   {
     /* coremltools: IndexError: pop index out of range */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_mean", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_mean", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "axes", ane_test_ints ("[3]"), NULL);
   }
   {
     /* coremltools: IndexError: list assignment index out of range */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_mean", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_mean", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "axes", ane_test_ints ("[-4]"),
         "keep_dims", ane_test_bool (TRUE), NULL);
@@ -147,14 +147,14 @@ test_reduce (void)
   /* rejected: a scalar has no axis */
   {
     /* coremltools: IndexError: pop from empty list */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, ""),
         "axes", ane_test_ints ("[0]"), NULL);
   }
   /* rejected: axes must be iterable */
   {
     /* coremltools: TypeError: 'numpy.int32' object is not iterable */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "axes", ane_test_ints ("1"), NULL);
   }
@@ -170,7 +170,7 @@ test_reduce (void)
   /* rejected by numpy: a repeated axis */
   {
     /* coremltools: ValueError: duplicate value in 'axis' */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 2, 2 }, 2,
                                      (double[]) { 1, 2, 3, 4 }),
         "axes", ane_test_ints ("[1, 1]"),
@@ -179,7 +179,7 @@ test_reduce (void)
   /* rejected by numpy: axis below -rank */
   {
     /* coremltools: AxisError: axis -3 is out of bounds for array of dimension 2 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 2, 2 }, 2,
                                      (double[]) { 1, 2, 3, 4 }),
         "axes", ane_test_ints ("[-3]"), NULL);
@@ -209,12 +209,12 @@ test_reduce (void)
   }
   /* input validation (the core): axes must be const, x of T */
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_sum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "axes", ane_test_val (ANE_MIL_DT_INT32, "[1]"), NULL);
   }
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_max", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_max", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_BOOL, "[2, 3]"), NULL);
   }
   /* the message names the axis */
@@ -285,26 +285,26 @@ test_reduce_arg (void)
   /* rejected: out of range */
   {
     /* coremltools: IndexError: pop index out of range */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmax", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmax", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "axis", ane_test_ints ("3"), NULL);
   }
   {
     /* coremltools: IndexError: pop index out of range */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmax", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmax", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "axis", ane_test_ints ("-7"), NULL);
   }
   /* rejected: a scalar */
   {
     /* coremltools: IndexError: pop from empty list */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmin", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmin", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, ""), NULL);
   }
   /* rejected by numpy in value inference */
   {
     /* coremltools: AxisError: axis -3 is out of bounds for array of dimension 2 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmax", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmax", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 2, 2 }, 2,
                                      (double[]) { 1, 5, 7, 2 }),
         "axis", ane_test_ints ("-3"), NULL);
@@ -350,14 +350,14 @@ test_reduce_arg (void)
   /* rejected: neither int32 nor uint16 */
   {
     /* coremltools: ValueError: Invalid "output_dtype" int16. Only support ('int32', 'uint16') */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "reduce_argmax", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "reduce_argmax", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "output_dtype", ane_test_str ("int16"), NULL);
   }
   /* rejected: out of range */
   {
     /* coremltools: IndexError: pop index out of range */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "reduce_argmin", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "reduce_argmin", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "axis", ane_test_ints ("2"), NULL);
   }
@@ -370,18 +370,18 @@ test_reduce_arg (void)
   }
   /* output_dtype does not exist before iOS17 (the signature check) */
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS16, "reduce_argmax", 1, ANE_ERROR_INVALID_ARGUMENT,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS16, "reduce_argmax", 1, ANE_ERROR_INVALID_ARGUMENT,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "output_dtype", ane_test_str ("int32"), NULL);
   }
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmin", 1, ANE_ERROR_UNSUPPORTED,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmin", 1, ANE_ERROR_UNSUPPORTED,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "axis", ane_test_const_val (ANE_MIL_DT_INT32, ""), NULL);
   }
   /* a vector axis is refused (coremltools cannot index with it) */
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmin", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "reduce_argmin", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "axis", ane_test_ints ("[1]"), NULL);
   }
@@ -441,7 +441,7 @@ test_gather (void)
   /* rejected: axis out of range */
   {
     /* coremltools: IndexError: Axis value 2 is out of bounds */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[4]"),
         "axis", ane_test_ints ("2"), NULL);
@@ -449,7 +449,7 @@ test_gather (void)
   /* rejected: a scalar x has no axis */
   {
     /* coremltools: IndexError: Axis value 0 is out of bounds */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, ""),
         "indices", ane_test_val (ANE_MIL_DT_INT32, ""), NULL);
   }
@@ -483,7 +483,7 @@ test_gather (void)
   /* rejected by numpy: index out of range */
   {
     /* coremltools: IndexError: index 3 is out of bounds for axis 0 with size 3 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_ints ("[5, 6, 7]"),
         "indices", ane_test_ints ("[3]"), NULL);
   }
@@ -537,7 +537,7 @@ test_gather (void)
   /* rejected: batch_dims >= rank(x) */
   {
     /* coremltools: ValueError: batch_dims 3 must be less than x.rank 3 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS16, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS16, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[2, 5]"),
         "axis", ane_test_ints ("1"),
@@ -546,7 +546,7 @@ test_gather (void)
   /* rejected: batch_dims > rank(indices) */
   {
     /* coremltools: ValueError: batch_dims 3 must be less or equal to than indices.rank 2 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS16, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS16, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4, 6]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[2, 5]"),
         "axis", ane_test_ints ("1"),
@@ -567,7 +567,7 @@ test_gather (void)
   }
   {
     /* coremltools: IndexError: index 2 is out of bounds for axis 0 with size 2 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS16, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS16, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 2, 2 }, 2,
                                      (double[]) { 1, 2, 3, 4 }),
         "indices", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 2, 1 }, 2,
@@ -605,7 +605,7 @@ test_gather (void)
   /* rejected: validate_indices */
   {
     /* coremltools: IndexError: Indices is out of bounds Expected indices between [0, 3), but got [... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_ints ("[0, -1]"),
         "axis", ane_test_ints ("1"),
@@ -613,7 +613,7 @@ test_gather (void)
   }
   {
     /* coremltools: IndexError: Indices is out of bounds Expected indices between [0, 3), but got [... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_ints ("[0, 3]"),
         "axis", ane_test_ints ("1"),
@@ -622,7 +622,7 @@ test_gather (void)
   /* rejected: compared with a symbol */
   {
     /* coremltools: TypeError: cannot determine truth value of Relational: sym <= 0 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "gather", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, ?]"),
         "indices", ane_test_ints ("[0, 1]"),
         "axis", ane_test_ints ("1"),
@@ -669,13 +669,13 @@ test_gather (void)
   }
   /* the mirror only: validate_indices of unknown value, with known indices */
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "gather", 1, ANE_ERROR_UNSUPPORTED,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "gather", 1, ANE_ERROR_UNSUPPORTED,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"), "indices", ane_test_ints ("[0]"),
         "validate_indices", ane_test_const_val (ANE_MIL_DT_BOOL, ""), NULL);
   }
   /* batch_dims does not exist at iOS15 (the signature check) */
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather", 1, ANE_ERROR_INVALID_ARGUMENT,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather", 1, ANE_ERROR_INVALID_ARGUMENT,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"), "indices", ane_test_val (ANE_MIL_DT_INT32, "[2]"),
         "batch_dims", ane_test_ints ("0"), NULL);
   }
@@ -725,7 +725,7 @@ test_gather_along_axis (void)
   /* rejected: sizes differ off the axis */
   {
     /* coremltools: AssertionError: The input data and indices should have the same size at axis 1, but... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[4, 5]"), NULL);
@@ -733,7 +733,7 @@ test_gather_along_axis (void)
   /* rejected: ranks differ */
   {
     /* coremltools: ValueError: Rank mismatch between input and indices. Input rank: 2, indices ran... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[4]"), NULL);
@@ -741,7 +741,7 @@ test_gather_along_axis (void)
   /* rejected: axis out of range */
   {
     /* coremltools: IndexError: Axis value -3 is out of bounds */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[2, 3]"),
@@ -750,7 +750,7 @@ test_gather_along_axis (void)
   /* rejected: scalars have no axis */
   {
     /* coremltools: IndexError: Axis value 0 is out of bounds */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, ""),
         "indices", ane_test_val (ANE_MIL_DT_INT32, ""), NULL);
@@ -780,7 +780,7 @@ test_gather_along_axis (void)
   /* rejected by numpy: index out of range */
   {
     /* coremltools: IndexError: index 2 is out of bounds for axis 0 with size 2 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "x", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 2, 2 }, 2,
                                      (double[]) { 1, 2, 3, 4 }),
@@ -808,7 +808,7 @@ test_gather_along_axis (void)
   /* rejected: validate_indices */
   {
     /* coremltools: IndexError: Indices is out of bounds Expected indices between [0, 2), but got [... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "gather_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "gather_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 1, 3 }, 2,
@@ -878,21 +878,21 @@ test_gather_nd (void)
   /* rejected: depth above rank */
   {
     /* coremltools: AssertionError */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[5, 4]"), NULL);
   }
   /* rejected: a symbolic depth */
   {
     /* coremltools: TypeError: cannot determine truth value of Relational: sym <= 3 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[5, ?]"), NULL);
   }
   /* rejected: scalar indices */
   {
     /* coremltools: IndexError: tuple index out of range */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, ""), NULL);
   }
@@ -925,7 +925,7 @@ test_gather_nd (void)
   /* rejected: depth + batch_dims above rank */
   {
     /* coremltools: ValueError: indices.shape[-1] (3) + batch_dims (1) must be smaller or equal to ... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS16, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS16, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[2, 5, 3]"),
         "batch_dims", ane_test_ints ("1"), NULL);
@@ -943,7 +943,7 @@ test_gather_nd (void)
   /* rejected: 3 >= 3 */
   {
     /* coremltools: IndexError: Indices is out of bounds Expected indices between [0, (2, 3, 4)), b... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 1, 3 }, 2,
                                      (double[]) { 1, 3, 3 }),
@@ -961,7 +961,7 @@ test_gather_nd (void)
   }
   {
     /* coremltools: IndexError: Indices is out of bounds Expected indices between [0, (2, 3, 4)), b... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 1, 1 }, 2,
                                      (double[]) { 2 }),
@@ -970,7 +970,7 @@ test_gather_nd (void)
   /* rejected: numpy cannot broadcast (1, 2) with (3,) */
   {
     /* coremltools: ValueError: operands could not be broadcast together with shapes (1,2) (3,) */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 1, 2 }, 2,
                                      (double[]) { 1, 2 }),
@@ -988,7 +988,7 @@ test_gather_nd (void)
   /* rejected: compared with a symbol */
   {
     /* coremltools: TypeError: cannot determine truth value of Relational: sym <= 2 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "gather_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, ?, 4]"),
         "indices", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 1, 3 }, 2,
                                      (double[]) { 1, 2, 3 }),
@@ -1056,7 +1056,7 @@ test_scatter (void)
   /* rejected: updates shape */
   {
     /* coremltools: AssertionError: Updates shape (2, 5) is incorrect. It should be (2, 4). */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[4]"),
         "updates", ane_test_val (ANE_MIL_DT_FP16, "[2, 5]"),
@@ -1065,7 +1065,7 @@ test_scatter (void)
   /* rejected: axis out of range */
   {
     /* coremltools: IndexError: Axis value 2 is out of bounds */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[4]"),
         "updates", ane_test_val (ANE_MIL_DT_FP16, "[2, 4]"),
@@ -1093,7 +1093,7 @@ test_scatter (void)
   /* rejected: validate_indices */
   {
     /* coremltools: IndexError: Indices is out of bounds Expected indices between [0, 3), but got [... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_ints ("[0, 1, 2, 3]"),
         "updates", ane_test_val (ANE_MIL_DT_FP16, "[2, 4]"),
@@ -1103,7 +1103,7 @@ test_scatter (void)
   /* rejected: compared with a symbol */
   {
     /* coremltools: TypeError: cannot determine truth value of Relational: sym <= 0 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, ?]"),
         "indices", ane_test_ints ("[0, 1]"),
         "updates", ane_test_val (ANE_MIL_DT_FP16, "[2, 2]"),
@@ -1129,7 +1129,7 @@ test_scatter (void)
   }
   /* data and updates share T */
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"), "indices", ane_test_val (ANE_MIL_DT_INT32, "[4]"),
         "updates", ane_test_val (ANE_MIL_DT_FP32, "[4, 3]"), NULL);
   }
@@ -1169,7 +1169,7 @@ test_scatter_along_axis (void)
   /* rejected: updates and indices differ */
   {
     /* coremltools: AssertionError */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[2, 4]"),
@@ -1179,7 +1179,7 @@ test_scatter_along_axis (void)
   /* rejected: data and indices differ off the axis */
   {
     /* coremltools: AssertionError */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[3, 4]"),
@@ -1189,7 +1189,7 @@ test_scatter_along_axis (void)
   /* rejected: a size never equals a symbol */
   {
     /* coremltools: AssertionError */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[?, 4]"),
@@ -1199,7 +1199,7 @@ test_scatter_along_axis (void)
   /* rejected: ranks differ */
   {
     /* coremltools: AssertionError */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[2]"),
@@ -1209,7 +1209,7 @@ test_scatter_along_axis (void)
   /* rejected: axis out of range */
   {
     /* coremltools: IndexError: Axis value -3 is out of bounds */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[2, 4]"),
@@ -1228,7 +1228,7 @@ test_scatter_along_axis (void)
   /* rejected by numpy: index out of range */
   {
     /* coremltools: IndexError: index 5 is out of bounds for axis 0 with size 3 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_ints ("[1, 2, 3]"),
         "indices", ane_test_ints ("[5]"),
@@ -1248,7 +1248,7 @@ test_scatter_along_axis (void)
   /* rejected: validate_indices */
   {
     /* coremltools: IndexError: Indices is out of bounds Expected indices between [0, 3), but got [... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "scatter_along_axis", 1,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "scatter_along_axis", 1,
         ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "indices", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 2, 2 }, 2,
@@ -1308,7 +1308,7 @@ test_scatter_nd (void)
   /* rejected: updates shape */
   {
     /* coremltools: AssertionError */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[5, 2]"),
         "updates", ane_test_val (ANE_MIL_DT_FP16, "[5, 3]"), NULL);
@@ -1316,7 +1316,7 @@ test_scatter_nd (void)
   /* rejected: depth above rank */
   {
     /* coremltools: AssertionError */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[5, 4]"),
         "updates", ane_test_val (ANE_MIL_DT_FP16, "[5]"), NULL);
@@ -1324,7 +1324,7 @@ test_scatter_nd (void)
   /* rejected: symbolic depth */
   {
     /* coremltools: TypeError: cannot determine truth value of Relational: sym <= 3 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_test_val (ANE_MIL_DT_INT32, "[5, ?]"),
         "updates", ane_test_val (ANE_MIL_DT_FP16, "[5]"), NULL);
@@ -1350,7 +1350,7 @@ test_scatter_nd (void)
   /* rejected: validate_indices */
   {
     /* coremltools: IndexError: Indices is out of bounds Expected indices between [0, (2, 3, 4)), b... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 1, 3 }, 2,
                                      (double[]) { 1, 3, 3 }),
@@ -1360,7 +1360,7 @@ test_scatter_nd (void)
   /* rejected: numpy cannot broadcast */
   {
     /* coremltools: ValueError: operands could not be broadcast together with shapes (1,2) (3,) */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "scatter_nd", 1, ANE_ERROR_TYPE_MISMATCH,
         "data", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "indices", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 1, 2 }, 2,
                                      (double[]) { 1, 2 }),
@@ -1419,14 +1419,14 @@ test_argsort (void)
   /* rejected by numpy in value inference */
   {
     /* coremltools: AxisError: axis 2 is out of bounds for array of dimension 2 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "argsort", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "argsort", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 1, 2 }, 2,
                                      (double[]) { 3, 1 }),
         "axis", ane_test_ints ("2"), NULL);
   }
   {
     /* coremltools: AxisError: axis -3 is out of bounds for array of dimension 2 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "argsort", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "argsort", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_mil_val_new_values (ANE_MIL_DT_INT32, (gint64[]) { 1, 2 }, 2,
                                      (double[]) { 3, 1 }),
         "axis", ane_test_ints ("-3"), NULL);
@@ -1468,14 +1468,14 @@ test_cumsum (void)
   /* rejected: only -1 of the negative axes */
   {
     /* coremltools: ValueError: axis should be in the range [-1, 1] */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "axis", ane_test_ints ("-2"), NULL);
   }
   /* rejected: out of range */
   {
     /* coremltools: ValueError: axis should be in the range [-1, 1] */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "axis", ane_test_ints ("2"), NULL);
   }
@@ -1490,7 +1490,7 @@ test_cumsum (void)
   /* rejected: a scalar with the default axis 0 */
   {
     /* coremltools: ValueError: axis should be in the range [-1, -1] */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, ""), NULL);
   }
   /* value inference */
@@ -1504,7 +1504,7 @@ test_cumsum (void)
   /* rejected: value inference with exclusive */
   {
     /* coremltools: TypeError: Cannot construct a dtype from an array */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_ints ("[3, 1, 2]"),
         "exclusive", ane_test_bool (TRUE), NULL);
   }
@@ -1519,7 +1519,7 @@ test_cumsum (void)
   /* rejected: value inference of a float scalar */
   {
     /* coremltools: ValueError: Types should have zero-rank ndarray input, got [3.] instead. */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "cumsum", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_float (ANE_MIL_DT_FP16, 3),
         "axis", ane_test_ints ("-1"), NULL);
   }
@@ -1598,7 +1598,7 @@ test_topk (void)
   /* rejected: k above the axis size */
   {
     /* coremltools: ValueError: K=4 is greater than size of the given axis=1 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "k", ane_test_ints ("4"),
         "axis", ane_test_ints ("1"), NULL);
@@ -1606,14 +1606,14 @@ test_topk (void)
   /* rejected: axis out of range */
   {
     /* coremltools: IndexError: tuple index out of range */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "axis", ane_test_ints ("3"), NULL);
   }
   /* rejected: a scalar */
   {
     /* coremltools: IndexError: tuple index out of range */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, ""), NULL);
   }
   /* iOS16: indices by default */
@@ -1638,7 +1638,7 @@ test_topk (void)
   /* rejected */
   {
     /* coremltools: ValueError: K=5 is greater than size of the given axis=-1 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS16, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS16, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "k", ane_test_ints ("5"), NULL);
   }
@@ -1680,21 +1680,21 @@ test_topk (void)
   /* rejected: int16 indices */
   {
     /* coremltools: ValueError: "topk" op invalid output_indices_dtype: "int16". Valid options are:... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "output_indices_dtype", ane_test_str ("int16"), NULL);
   }
   /* rejected: not lowercased */
   {
     /* coremltools: ValueError: "topk" op invalid output_indices_dtype: "INT32". Valid options are:... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "output_indices_dtype", ane_test_str ("INT32"), NULL);
   }
   /* rejected: dtype without indices */
   {
     /* coremltools: ValueError: In iOS17 topk op, "output_indices_dtype" can only be set when "retu... */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS17, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS17, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3, 4]"),
         "return_indices", ane_test_bool (FALSE),
         "output_indices_dtype", ane_test_str ("int32"), NULL);
@@ -1702,7 +1702,7 @@ test_topk (void)
   /* rejected: k above the axis size */
   {
     /* coremltools: ValueError: K=3 is greater than size of the given axis=0 */
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS18, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS18, "topk", 1, ANE_ERROR_TYPE_MISMATCH,
         "x", ane_test_val (ANE_MIL_DT_UINT16, "[2, 3, 4]"),
         "k", ane_test_ints ("3"),
         "axis", ane_test_ints ("0"), NULL);
@@ -1718,17 +1718,17 @@ test_topk (void)
   }
   /* the mirror only: return_indices or k of unknown value */
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS16, "topk", 2, ANE_ERROR_UNSUPPORTED,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS16, "topk", 2, ANE_ERROR_UNSUPPORTED,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"),
         "return_indices", ane_test_const_val (ANE_MIL_DT_BOOL, ""), NULL);
   }
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "topk", 2, ANE_ERROR_UNSUPPORTED,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "topk", 2, ANE_ERROR_UNSUPPORTED,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"), "k", ane_test_const_val (ANE_MIL_DT_INT32, ""), NULL);
   }
   /* sort and return_indices do not exist at iOS15 */
   {
-    g_autoptr(GError) e = ane_test_infer_error (ANE_MIL_IOS15, "topk", 2, ANE_ERROR_INVALID_ARGUMENT,
+    g_autoptr(GError) e G_GNUC_UNUSED = ane_test_infer_error (ANE_MIL_IOS15, "topk", 2, ANE_ERROR_INVALID_ARGUMENT,
         "x", ane_test_val (ANE_MIL_DT_FP16, "[2, 3]"), "return_indices", ane_test_bool (FALSE), NULL);
   }
   {

@@ -872,7 +872,7 @@ broadcast (AneMilVal *a,
            AneMilVal *b)
 {
   g_autoptr(AneMilInferCall) call = ane_mil_infer_call_new ("add", "a", ANE_MIL_IOS15, 1);
-  g_autoptr(AneMilVal) a_owned = a, b_owned = b;
+  g_autoptr(AneMilVal) a_owned G_GNUC_UNUSED = a, b_owned G_GNUC_UNUSED = b;
   g_autoptr(AneMilVal) out = NULL;
   g_autoptr(GError) error = NULL;
   gint64 shape[ANE_MIL_INFER_MAX_RANK];
@@ -889,7 +889,7 @@ broadcast_error (AneMilVal *a,
                  AneMilVal *b)
 {
   g_autoptr(AneMilInferCall) call = ane_mil_infer_call_new ("add", "a", ANE_MIL_IOS15, 1);
-  g_autoptr(AneMilVal) a_owned = a, b_owned = b;
+  g_autoptr(AneMilVal) a_owned G_GNUC_UNUSED = a, b_owned G_GNUC_UNUSED = b;
   g_autoptr(GError) error = NULL;
   gint64 shape[ANE_MIL_INFER_MAX_RANK];
   guint rank;

@@ -862,7 +862,7 @@ walk_function (WalkState  *st,
       if (field == 3)
         {
           Pb block;
-          g_autofree char *key = pb_map_entry (sub, &block);
+          g_autofree char *key G_GNUC_UNUSED = pb_map_entry (sub, &block);
 
           walk_block (st, block);
         }
@@ -915,7 +915,7 @@ test_conformance_files (void)
                   if (field == 2)
                     {
                       Pb function;
-                      g_autofree char *fname = pb_map_entry (sub, &function);
+                      g_autofree char *fname G_GNUC_UNUSED = pb_map_entry (sub, &function);
 
                       walk_function (&st, function);
                       n_functions++;
@@ -936,7 +936,8 @@ test_conformance_files (void)
 
   if (n_files == 0)
     {
-      g_test_skip ("conformance pack not found");
+      /* the pack is part of the repository (tests/data/conformance/) */
+      ane_test_skip ("conformance pack not found");
       return;
     }
   g_test_message ("%u operations in %u model files passed check_call", n_ops, n_files);

@@ -181,7 +181,7 @@ test_mutated (void)
   g_autofree char *tmp = ane_test_make_tmp_dir ("ane-check-XXXXXX");
   g_autofree char *path = g_build_filename (tmp, "m.mlpackage", NULL);
   g_autofree char *mlmodel = model_file (path);
-  g_autofree char *problem = NULL, *expected = NULL;
+  g_autofree char *problem = NULL;
   g_auto(GStrv) problems = NULL, unchecked = NULL;
   AneCoreMLModel *model;
   gsize size;
@@ -266,7 +266,6 @@ static void
 test_mil_text (void)
 {
   g_autoptr(AnePackage) bad = load_mil_text (bad_mil);
-  g_autoptr(GError) error = NULL;
   g_auto(GStrv) problems = NULL, unchecked = NULL;
   g_autofree char *good_text = NULL;
   static const char problem[] =

@@ -31,39 +31,6 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static char *
-make_tmp_dir (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("ane-package-write-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-remove_tree (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir && (name = g_dir_read_name (dir)))
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 /* The entries of a directory, sorted, joined by spaces. */
 static char *
 list_dir (const char *path)
@@ -522,7 +489,7 @@ static void
 test_roundtrip_fp16 (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "mlp.mlpackage", NULL);
   g_autofree char *wpath = weight_path (path);
   AneTensor *w[4] = { 0 };
@@ -559,7 +526,7 @@ test_roundtrip_fp16 (void)
     }
   g_assert_cmpuint (ane_package_get_weight_bytes (loaded), ==, (64 * 48 + 48 + 48 * 32 + 32) * 2);
   free_weights (w);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* At fp32 the weights are stored as they are; the stream writes the very
@@ -568,7 +535,7 @@ static void
 test_roundtrip_fp32 (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "mlp.mlpackage", NULL);
   g_autofree char *wpath = weight_path (path);
   g_autofree char *other = g_build_filename (dir, "other.bin", NULL);
@@ -597,7 +564,7 @@ test_roundtrip_fp32 (void)
   b = read_file (other);
   g_assert_true (g_bytes_equal (a, b));
   free_weights (w);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* Q8_0 blocks with scale s_b = (b + 1) / 64 and q_i = i - 16 + b. */
@@ -632,7 +599,7 @@ test_roundtrip_q8_0 (gconstpointer data)
   AnePrecision precision = GPOINTER_TO_INT (data);
   AneDType stored = precision == ANE_PRECISION_FLOAT16 ? F16 : F32;
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "q8.mlpackage", NULL);
   g_autofree char *wpath = weight_path (path);
   g_autoptr(AneGraph) g = ane_graph_new ();
@@ -666,7 +633,7 @@ test_roundtrip_q8_0 (gconstpointer data)
   for (guint i = 0; i < 32 * 64; i++)
     expected[i] = (float) values[i];   /* exact: an fp16 scale times an int8 */
   assert_blob (reader, &g_array_index (records, AneMilBlobRecord, 0), stored, expected, 32 * 64);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* Stateful models (iOS18): states in the description, FLOAT16 arrays. */
@@ -674,7 +641,7 @@ static void
 test_roundtrip_states (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "kv.mlpackage", NULL);
   g_autoptr(AneGraph) g = ane_graph_new ();
   gint64 shape[2] = { 1, 4 };
@@ -713,7 +680,7 @@ test_roundtrip_states (void)
   g_assert_cmpint (ane_tensor_get_dtype (g_ptr_array_index (states, 0)), ==, F16);
   loaded = save_and_reload (pkg, path);
   g_assert_cmpint (ane_package_get_specification_version (loaded), ==, 9);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* A program without weights still gets a weight.bin (a bare header), as
@@ -722,7 +689,7 @@ static void
 test_no_weights (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "relu.mlpackage", NULL);
   g_autofree char *wpath = weight_path (path);
   g_autoptr(AneGraph) g = ane_graph_new ();
@@ -744,7 +711,7 @@ test_no_weights (void)
   p = g_bytes_get_data (bin, NULL);
   g_assert_cmpuint (p[0], ==, 0);   /* count */
   g_assert_cmpuint (p[4], ==, 2);   /* version */
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* Interface dtypes: FLOAT16 needs iOS16; INT32 inputs stay INT32. */
@@ -813,7 +780,7 @@ static void
 test_late_bind (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "mlp.mlpackage", NULL);
   g_autofree char *wpath = weight_path (path);
   g_autofree char *listing = NULL;
@@ -846,7 +813,7 @@ test_late_bind (void)
     assert_blob (reader, &g_array_index (records, AneMilBlobRecord, i), F16,
                  tensor_floats (w[i]), ane_tensor_get_n_elements (w[i]));
   free_weights (w);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* A param bound to a value of another dtype or size than the one lowered
@@ -855,7 +822,7 @@ static void
 test_param_mismatch (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "bad.mlpackage", NULL);
   g_autofree char *listing = NULL;
   AneTensor *w[4] = { 0 };
@@ -875,7 +842,7 @@ test_param_mismatch (void)
   blob->blob_type = ANE_MILBLOB_FLOAT16;
   g_ptr_array_add (blobs, blob);
   g_assert_false (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs,
-                                               64 + 64 + blob->size, g, NULL, NULL, &error));
+                                               64 + 64 + blob->size, g, NULL, NULL, NULL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_DTYPE);
   g_assert_nonnull (strstr (error->message, "'w1'"));
   g_clear_error (&error);
@@ -884,14 +851,14 @@ test_param_mismatch (void)
   blob->n_elements = 64 * 47;
   blob->size = 64 * 47 * 2;
   g_assert_false (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs,
-                                               64 + 64 + blob->size, g, NULL, NULL, &error));
+                                               64 + 64 + blob->size, g, NULL, NULL, NULL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_SHAPE);
   g_clear_error (&error);
 
   g_free (blob->param);
   blob->param = g_strdup ("no_such_param");
   g_assert_false (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs,
-                                               64 + 64 + blob->size, g, NULL, NULL, &error));
+                                               64 + 64 + blob->size, g, NULL, NULL, NULL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
@@ -902,7 +869,7 @@ test_param_mismatch (void)
   blob->size = 64 * 48 * 2;
   blob->offset = 128;
   g_assert_false (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs,
-                                               128 + 64 + blob->size, g, NULL, NULL, &error));
+                                               128 + 64 + blob->size, g, NULL, NULL, NULL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "offset 64"));
   g_clear_error (&error);
@@ -910,7 +877,7 @@ test_param_mismatch (void)
   listing = list_dir (dir);
   g_assert_cmpstr (listing, ==, "");
   free_weights (w);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* ---- every conversion, across chunk boundaries -------------------------- */
@@ -993,7 +960,7 @@ test_conversion (gconstpointer data)
 {
   const ConversionCase *c = data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "conv.mlpackage", NULL);
   g_autofree char *wpath = weight_path (path);
   g_autofree double *values = g_new (double, c->n * 2);
@@ -1030,7 +997,7 @@ test_conversion (gconstpointer data)
       g_ptr_array_add (blobs, blob);
     }
   g_assert_true (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs, end,
-                                              NULL, NULL, NULL, &error));
+                                              NULL, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
 
   reader = ane_milblob_reader_open (wpath, &error);
@@ -1055,7 +1022,7 @@ test_conversion (gconstpointer data)
         ane_dtype_encode (c->dst, values + (k ? c->n : 0), n, expected);
       g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got), expected, blob->size);
     }
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* ---- atomicity ----------------------------------------------------------- */
@@ -1064,7 +1031,7 @@ static void
 test_no_overwrite (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "mlp.mlpackage", NULL);
   g_autofree char *mpath = model_path (path);
   g_autofree char *listing = NULL;
@@ -1097,7 +1064,7 @@ test_no_overwrite (void)
   listing = list_dir (dir);
   g_assert_cmpstr (listing, ==, "mlp.mlpackage");
   free_weights (w);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* A failing overwrite (an unbound param) leaves the old bundle as it was. */
@@ -1105,7 +1072,7 @@ static void
 test_failed_overwrite_keeps_old (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "mlp.mlpackage", NULL);
   g_autofree char *wpath = weight_path (path);
   g_autofree char *mpath = model_path (path);
@@ -1131,14 +1098,14 @@ test_failed_overwrite_keeps_old (void)
   g_assert_cmpstr (listing, ==, "mlp.mlpackage");
   free_weights (w);
   free_weights (w_unbound);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 static void
 test_unwritable (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *file = g_build_filename (dir, "a-file", NULL);
   g_autofree char *under_file = g_build_filename (file, "x.mlpackage", NULL);
   g_autofree char *missing = g_build_filename (dir, "no", "such", "x.mlpackage", NULL);
@@ -1178,7 +1145,7 @@ test_unwritable (void)
   listing = list_dir (dir);
   g_assert_true (g_str_equal (listing, "a-file") || g_str_equal (listing, "a-file ro"));
   free_weights (w);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* A write that fails half-way through weight.bin (the file size limit,
@@ -1189,7 +1156,7 @@ test_midway_write_error (void)
   if (g_test_subprocess ())
     {
       g_autoptr(GError) error = NULL;
-      g_autofree char *where = make_tmp_dir ();
+      g_autofree char *where = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
       g_autofree char *path = g_build_filename (where, "big.mlpackage", NULL);
       g_autofree char *old_model = NULL;
       g_autofree char *listing = NULL;
@@ -1222,7 +1189,7 @@ test_midway_write_error (void)
       g_assert_true (g_bytes_equal (before, after));
       listing = list_dir (where);
       g_assert_cmpstr (listing, ==, "big.mlpackage");
-      remove_tree (where);
+      ane_test_remove_tree (where);
       return;
     }
 
@@ -1246,7 +1213,7 @@ static void
 test_async (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "mlp.mlpackage", NULL);
   g_autofree char *listing = NULL;
   AneTensor *w[4] = { 0 };
@@ -1273,7 +1240,7 @@ test_async (void)
   listing = list_dir (dir);
   g_assert_cmpstr (listing, ==, "mlp.mlpackage");
   free_weights (w);
-  remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* ---- limits -------------------------------------------------------------- */

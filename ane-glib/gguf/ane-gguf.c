@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "ane-file-private.h"
 #include "ane-gguf-file.h"
 #include "gguf/ane-gguf-writer-private.h"
 
@@ -941,7 +942,8 @@ gguf_file_new (const char *path,
  * from [method@Ane.GgufFile.dup_tensor] lives.
  *
  * Returns: (transfer full): the file, or %NULL with %ANE_ERROR_IO if it
- *   cannot be mapped, %ANE_ERROR_PARSE if it is malformed, or
+ *   cannot be mapped or is not a regular file (a FIFO, a device, a
+ *   directory), %ANE_ERROR_PARSE if it is malformed, or
  *   %ANE_ERROR_UNSUPPORTED for a version or tensor type not read here
  */
 AneGgufFile *
@@ -955,10 +957,12 @@ ane_gguf_file_new (const char  *path,
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  mapped = g_mapped_file_new (path, FALSE, &local);
+  /* A regular file only: open(2) of a FIFO would wait for a writer for
+   * ever, and a device has no size to check offsets against. */
+  mapped = ane_file_map_regular (path, &local);
   if (mapped == NULL)
     {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: %s", path, local->message);
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s", local->message);
       return NULL;
     }
   bytes = g_mapped_file_get_bytes (mapped);

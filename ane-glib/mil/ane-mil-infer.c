@@ -771,7 +771,7 @@ ane_mil_infer_out_like (AneMilInferCall *call,
   return ane_mil_infer_out (call, dtype < 0 ? val->dtype : dtype, val->shape, val->rank);
 }
 
-static void
+static void G_GNUC_PRINTF (3, 0)
 set_error_va (GError         **error,
               AneMilInferCall *call,
               const char      *format,

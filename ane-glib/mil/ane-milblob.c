@@ -28,6 +28,7 @@
 
 #include <glib/gstdio.h>
 
+#include "ane-file-private.h"
 #include "ane-milblob-private.h"
 
 /* Conversion chunk of add_f32_as_f16: 32 Ki values, 64 KiB of halves. */
@@ -210,19 +211,15 @@ AneMilBlobReader *
 ane_milblob_reader_open (const char  *path,
                          GError     **error)
 {
-  g_autoptr(GError) local = NULL;
   g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GBytes) bytes = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  mapped = g_mapped_file_new (path, FALSE, &local);
+  mapped = ane_file_map_regular (path, error);
   if (mapped == NULL)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s", local->message);
-      return NULL;
-    }
+    return NULL;
   bytes = g_mapped_file_get_bytes (mapped);
   return reader_new (bytes, path, error);
 }

@@ -92,12 +92,15 @@ GBytes       *ane_mlpackage_dup_value_blob (AneMLPackage      *self,
 guint64       ane_mlpackage_get_weight_bytes (AneMLPackage    *self);
 
 /* Building a bundle atomically. A staging area is a temporary sibling
- * directory of @path: fill <staging>/Data (stream weights straight into it),
- * then commit, which writes the model and Manifest.json and renames the
- * staging directory into place. Freeing an uncommitted staging area removes
- * it. Without @overwrite an existing @path is an error (checked at creation
- * and again at commit) and is left alone; with it, the old bundle is replaced
- * only once the new one is complete. */
+ * directory of @path (.<name>.tmp-<pid>-XXXXXX; creating one first removes
+ * the stale temporaries of killed saves, ane-file-private.h): fill
+ * <staging>/Data (stream weights straight into it), then commit, which
+ * writes the model and Manifest.json, syncs every file and directory of the
+ * staging area and renames it into place. Freeing an uncommitted staging
+ * area removes it. Without @overwrite an existing @path is an error (checked
+ * at creation and again at commit) and is left alone; with it, the old
+ * bundle is replaced only once the new one is complete. After a successful
+ * commit the caller syncs the parent (ane_mlpackage_sync_placed). */
 typedef struct _AneMLPackageStaging AneMLPackageStaging;
 
 AneMLPackageStaging *ane_mlpackage_staging_new (const char  *path,
@@ -127,9 +130,6 @@ gboolean      ane_mlpackage_save           (AneMLPackage      *self,
  * `"key": value`, trailing newline. */
 char         *ane_mlpackage_manifest_to_string (JsonNode      *manifest);
 JsonNode     *ane_mlpackage_get_manifest   (AneMLPackage      *self);
-
-/* Removes a file or a directory tree, best effort (for cleanup). */
-void          ane_mlpackage_remove_tree    (const char        *path);
 
 /* ane_package_new_from_graph() for a backend: lowered with flags, weights
  * read from params (name -> AneTensor, nullable; referenced, not copied:
@@ -192,7 +192,10 @@ void          ane_mlpackage_model_free     (AneCoreMLModel    *model);
  * bound values) or else in graph), then model.mlmodel and Manifest.json,
  * every file and directory synced before the bundle is renamed into place.
  * The model size and every blob's source are checked before anything is
- * written; on error nothing is left at path (or the old bundle is). */
+ * written; on error nothing is left at path (or the old bundle is). Once
+ * the bundle is renamed into place the call succeeds: a failure to sync the
+ * parent directory after that is a sentence in *warning (nullable; set to
+ * NULL otherwise), not an error. */
 gboolean      ane_mlpackage_write_lowered  (const char           *path,
                                             gboolean              overwrite,
                                             const AneCoreMLModel *model,
@@ -201,10 +204,17 @@ gboolean      ane_mlpackage_write_lowered  (const char           *path,
                                             AneGraph             *graph,
                                             GHashTable           *params,
                                             GCancellable         *cancellable,
+                                            char                **warning,
                                             GError              **error);
+/* After a bundle was renamed into place at path: syncs its parent directory;
+ * a failure becomes *warning (nullable, replaced), with a g_debug. */
+void          ane_mlpackage_sync_placed    (const char           *path,
+                                            char                **warning);
 
-/* MIL text at mil_path and its weights at <dir>/weights/weight.bin: streamed
- * from pending blobs, or copied from a loaded weight file. */
+/* MIL text at mil_path and its weights in <dir>/weights/ (weight.bin, or
+ * weight-<16 hex>.bin when replacing: the text and its weights change as
+ * one, see ane-mlpackage-write.c): streamed from pending blobs, or copied
+ * from a loaded weight file. *warning (nullable) as for write_lowered. */
 gboolean      ane_mlpackage_write_mil      (const char           *mil_path,
                                             gboolean              overwrite,
                                             const char           *text,
@@ -214,7 +224,22 @@ gboolean      ane_mlpackage_write_mil      (const char           *mil_path,
                                             GHashTable           *params,
                                             GBytes               *weight_file,
                                             GCancellable         *cancellable,
+                                            char                **warning,
                                             GError              **error);
+/* Whether name is a weight file name of save_mil: weight.bin or
+ * weight-<16 lowercase hex digits>.bin. */
+gboolean      ane_mlpackage_is_mil_weight_name (const char       *name);
+/* For ane_package_load_mil(): the weight file a parsed text's BLOBFILE
+ * values name under <dir of mil_path>/weights/ (weight.bin when they name no
+ * versioned file), every versioned name in program rewritten to
+ * @model_path/weights/weight.bin so the program saves and prints like any
+ * other; @offsets (nullable) receives every offset the values read, as
+ * guint64, so the loader can check each against the file. NULL with
+ * ANE_ERROR_PARSE if the text names two weight files. */
+char         *ane_mlpackage_mil_weights_path (AneMilProgram      *program,
+                                              const char         *mil_path,
+                                              GArray            **offsets,
+                                              GError            **error);
 
 /* ANE_GLIB_DUMP_DIR (docs/contract.md): writes a lowered program as
  * <dir>/<content hash>-<target>-<fp16|fp32>.mlpackage unless it is there

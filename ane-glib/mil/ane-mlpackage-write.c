@@ -28,8 +28,13 @@
  *
  * Durability: every file is fsynced (F_FULLFSYNC on Apple platforms, where
  * fsync alone does not flush the drive's cache), then the directories that
- * hold them, before the staging directory is renamed into place; the parent
- * directory is synced after the rename. The weight file is written here rather
+ * hold them, before the staging directory is renamed into place (commit
+ * syncs the whole staging tree); the parent directory is synced after the
+ * rename. That rename is the point of no return: a failure after it (the
+ * parent's sync) is a warning in the save's report, not a failed save,
+ * since the new bundle is in place and the old one gone. Every I/O error
+ * names its file (ane-file.c). MIL text and its weights are one unit too:
+ * see ane_mlpackage_write_mil(). The weight file is written here rather
  * than with AneMilBlobWriter because that writer takes a blob in one call,
  * which would need a whole converted copy of every tensor whose dtype changes
  * (fp16 -> fp32, bf16, GGUF blocks). The record layout is the same
@@ -48,6 +53,7 @@
 
 #include <glib/gstdio.h>
 
+#include "ane-file-private.h"
 #include "ane-graph-private.h"
 #include "ane-reference-private.h"
 #include "mil/ane-mil-builder-private.h"
@@ -65,8 +71,6 @@
 /* Elements converted per step through a float or double scratch buffer; a
  * multiple of every GGUF block size (32, 256). */
 #define CHUNK_ELEMENTS  ((gsize) 1 << 18)
-/* Linux moves at most 0x7ffff000 bytes per write(2). */
-#define MAX_WRITE       ((gsize) 1 << 30)
 /* Early writeback, in windows of this many bytes (see above). */
 #define WRITEBACK_WINDOW ((guint64) 32 << 20)
 
@@ -539,121 +543,6 @@ typedef struct {
   float    *f32;        /* conversion scratch, CHUNK_ELEMENTS each, made on demand */
 } BlobStream;
 
-static gboolean
-write_fd (int          fd,
-          const char  *path,
-          const void  *data,
-          gsize        size,
-          guint64      offset,
-          GError     **error)
-{
-  const guint8 *p = data;
-
-  while (size > 0)
-    {
-      gssize n = write (fd, p, MIN (size, MAX_WRITE));
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          int errsv = n < 0 ? errno : ENOSPC;
-
-          g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: writing at offset %" G_GUINT64_FORMAT ": %s",
-                       path, offset, g_strerror (errsv));
-          return FALSE;
-        }
-      p += n;
-      size -= (gsize) n;
-      offset += (guint64) n;
-    }
-  return TRUE;
-}
-
-/* fsync, or on Apple platforms F_FULLFSYNC (fsync there leaves the data in
- * the drive's cache); falls back to fsync where the file system refuses it. */
-static gboolean
-sync_fd (int          fd,
-         const char  *path,
-         GError     **error)
-{
-  int r;
-
-#ifdef F_FULLFSYNC
-  r = fcntl (fd, F_FULLFSYNC);
-  if (r == 0)
-    return TRUE;
-#endif
-  do
-    r = fsync (fd);
-  while (r != 0 && errno == EINTR);
-  /* Some file systems cannot sync directories; that is not our failure. */
-  if (r != 0 && errno != EINVAL && errno != ENOTSUP)
-    {
-      int errsv = errno;
-
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: fsync: %s", path, g_strerror (errsv));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-sync_dir (const char  *path,
-          GError     **error)
-{
-  gboolean ok;
-  int fd;
-
-  do
-    fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: cannot open to sync: %s", path, g_strerror (errsv));
-      return FALSE;
-    }
-  ok = sync_fd (fd, path, error);
-  close (fd);
-  return ok;
-}
-
-/* Writes a whole small file and syncs it. */
-static gboolean
-write_durable (const char   *path,
-               const void   *data,
-               gsize         size,
-               GError      **error)
-{
-  int fd;
-
-  do
-    fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: cannot create: %s", path, g_strerror (errsv));
-      return FALSE;
-    }
-  if (!write_fd (fd, path, data, size, 0, error) || !sync_fd (fd, path, error))
-    {
-      close (fd);
-      return FALSE;
-    }
-  if (close (fd) != 0 && errno != EINTR)
-    {
-      int errsv = errno;
-
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: close: %s", path, g_strerror (errsv));
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static void
 put_u32 (guint8  *p,
          guint32  v)
@@ -701,7 +590,7 @@ stream_flush (BlobStream  *s,
 {
   if (s->len == 0)
     return TRUE;
-  if (!write_fd (s->fd, s->path, s->buf, s->len, s->size - s->len, error))
+  if (!ane_file_write_all (s->fd, s->path, s->buf, s->len, s->size - s->len, error))
     {
       s->failed = TRUE;
       return FALSE;
@@ -723,7 +612,7 @@ stream_put (BlobStream  *s,
     {
       if (!stream_flush (s, error))
         return FALSE;
-      if (!write_fd (s->fd, s->path, data, size, s->size, error))
+      if (!ane_file_write_all (s->fd, s->path, data, size, s->size, error))
         {
           s->failed = TRUE;
           return FALSE;
@@ -770,24 +659,29 @@ stream_commit (BlobStream *s,
   s->size += n;
 }
 
+/* Starts a weight file at path, created here (fd < 0) or already open
+ * for writing (a temporary, fd then belongs to the stream). */
 static gboolean
 stream_open (BlobStream  *s,
              const char  *path,
+             int          fd,
              GError     **error)
 {
   guint8 header[ANE_MILBLOB_HEADER_SIZE] = { 0 };
 
   memset (s, 0, sizeof *s);
   s->path = g_strdup (path);
-  do
-    s->fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  while (s->fd < 0 && errno == EINTR);
-  if (s->fd < 0)
+  s->fd = fd;
+  while (s->fd < 0)
     {
-      int errsv = errno;
+      s->fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (s->fd < 0 && errno != EINTR)
+        {
+          int errsv = errno;
 
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: cannot create: %s", path, g_strerror (errsv));
-      return FALSE;
+          g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: cannot create: %s", path, g_strerror (errsv));
+          return FALSE;
+        }
     }
   s->buf = g_malloc (IO_BUFFER_SIZE);
   /* The count stays 0 until finish rewrites it (StorageFormat.hpp). */
@@ -861,19 +755,12 @@ stream_finish (BlobStream  *s,
                      s->path, g_strerror (errsv));
         return FALSE;
       }
-  if (!sync_fd (s->fd, s->path, error))
+  if (!ane_file_sync_fd (s->fd, s->path, error))
     return FALSE;
   /* close can report a deferred write error (NFS, quota). */
   fd = s->fd;
   s->fd = -1;
-  if (close (fd) != 0 && errno != EINTR)
-    {
-      int errsv = errno;
-
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: close: %s", s->path, g_strerror (errsv));
-      return FALSE;
-    }
-  return TRUE;
+  return ane_file_close (fd, s->path, error);
 }
 
 /* --- conversions ------------------------------------------------------- */
@@ -1130,8 +1017,11 @@ blob_source (const AneMilPendingBlob *blob,
   return g_steal_pointer (&data);
 }
 
+/* Streams the blobs into a new weight file at path (created, or fd when it
+ * is open already: the stream then owns it). On error the file is removed. */
 static gboolean
 write_weights (const char   *path,
+               int           fd,
                GPtrArray    *blobs,
                GPtrArray    *sources,
                guint64       weight_size,
@@ -1141,7 +1031,7 @@ write_weights (const char   *path,
   BlobStream s;
   gboolean ok;
 
-  ok = stream_open (&s, path, error);
+  ok = stream_open (&s, path, fd, error);
   for (guint i = 0; ok && i < blobs->len; i++)
     ok = stream_begin_blob (&s, g_ptr_array_index (blobs, i), error) &&
          stream_blob_data (&s, g_ptr_array_index (blobs, i), g_ptr_array_index (sources, i),
@@ -1160,6 +1050,46 @@ write_weights (const char   *path,
   return ok;
 }
 
+/* Every blob's source, checked before anything is written. */
+static GPtrArray *
+collect_sources (GPtrArray   *blobs,
+                 AneGraph    *graph,
+                 GHashTable  *params,
+                 GError     **error)
+{
+  g_autoptr(GPtrArray) sources = g_ptr_array_new_full (blobs->len, (GDestroyNotify) g_bytes_unref);
+
+  for (guint i = 0; i < blobs->len; i++)
+    {
+      GBytes *data = blob_source (g_ptr_array_index (blobs, i), graph, params, error);
+
+      if (data == NULL)
+        return NULL;
+      g_ptr_array_add (sources, data);
+    }
+  return g_steal_pointer (&sources);
+}
+
+void
+ane_mlpackage_sync_placed (const char  *path,
+                           char       **warning)
+{
+  g_autofree char *dest = g_canonicalize_filename (path, NULL);
+  g_autofree char *parent = g_path_get_dirname (dest);
+  g_autoptr(GError) local = NULL;
+
+  if (ane_file_sync_dir (parent, &local))
+    return;
+  g_debug ("%s: saved, but %s", dest, local->message);
+  if (warning != NULL)
+    {
+      g_free (*warning);
+      *warning = g_strdup_printf ("'%s' was saved, but its directory could not be synced after the "
+                                  "rename, so a system crash could still bring back what was there "
+                                  "before (%s)", dest, local->message);
+    }
+}
+
 gboolean
 ane_mlpackage_write_lowered (const char            *path,
                              gboolean               overwrite,
@@ -1169,46 +1099,37 @@ ane_mlpackage_write_lowered (const char            *path,
                              AneGraph              *graph,
                              GHashTable            *params,
                              GCancellable          *cancellable,
+                             char                 **warning,
                              GError               **error)
 {
   g_autoptr(AneMLPackageStaging) staging = NULL;
   g_autoptr(GPtrArray) sources = NULL;
   g_autoptr(JsonNode) manifest = NULL;
-  g_autofree guint8 *packed = NULL;
-  g_autofree char *model_dir = NULL;
   g_autofree char *weights_dir = NULL;
   g_autofree char *file = NULL;
-  g_autofree char *text = NULL;
-  g_autofree char *dest = NULL;
-  g_autofree char *parent = NULL;
   gsize packed_size;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (model != NULL, FALSE);
   g_return_val_if_fail (blobs != NULL, FALSE);
 
+  if (warning != NULL)
+    *warning = NULL;
+
   /* Everything that can be known before writing is checked first: the
    * model's size, and that every weight is there with its lowered shape. */
   packed_size = protobuf_c_message_get_packed_size (&model->base);
   if (!ane_mlpackage_check_model_size (packed_size, error))
     return FALSE;
-  sources = g_ptr_array_new_full (blobs->len, (GDestroyNotify) g_bytes_unref);
-  for (guint i = 0; i < blobs->len; i++)
-    {
-      GBytes *data = blob_source (g_ptr_array_index (blobs, i), graph, params, error);
-
-      if (data == NULL)
-        return FALSE;
-      g_ptr_array_add (sources, data);
-    }
-  if (!check_cancelled (cancellable, error))
+  sources = collect_sources (blobs, graph, params, error);
+  if (sources == NULL || !check_cancelled (cancellable, error))
     return FALSE;
 
+  /* The staging area also removes what killed saves left (ane-file.c). */
   staging = ane_mlpackage_staging_new (path, overwrite, error);
   if (staging == NULL)
     return FALSE;
-  model_dir = g_build_filename (ane_mlpackage_staging_get_data_dir (staging), MODEL_DIR, NULL);
-  weights_dir = g_build_filename (model_dir, WEIGHTS_DIR, NULL);
+  weights_dir = g_build_filename (ane_mlpackage_staging_get_data_dir (staging), MODEL_DIR, WEIGHTS_DIR, NULL);
   if (g_mkdir_with_parents (weights_dir, 0755) != 0)
     {
       int errsv = errno;
@@ -1221,53 +1142,144 @@ ane_mlpackage_write_lowered (const char            *path,
   /* coremltools writes weight.bin even for a program without weights (a
    * header with a count of 0); so do we, the manifest names the directory. */
   file = g_build_filename (weights_dir, WEIGHT_FILE, NULL);
-  if (!write_weights (file, blobs, sources, weight_size, cancellable, error))
+  if (!write_weights (file, -1, blobs, sources, weight_size, cancellable, error))
     return FALSE;
   g_clear_pointer (&sources, g_ptr_array_unref);
   if (!check_cancelled (cancellable, error))
     return FALSE;
 
-  /* The model and manifest are written and synced here; commit writes them
-   * again with g_file_set_contents(), which replaces a non-empty file by a
-   * synced temporary and a rename, so they stay durable. */
-  g_free (file);
-  file = g_build_filename (model_dir, MODEL_FILE, NULL);
-  packed = g_malloc (MAX (packed_size, 1));
-  protobuf_c_message_pack (&model->base, packed);
-  if (!write_durable (file, packed, packed_size, error))
-    return FALSE;
-  g_clear_pointer (&packed, g_free);
-
+  /* Commit writes model.mlmodel and Manifest.json, syncs every file and
+   * directory of the staging area and renames it into place. */
   manifest = ane_mlpackage_manifest_new_default ();
-  text = ane_mlpackage_manifest_to_string (manifest);
-  g_free (file);
-  file = g_build_filename (ane_mlpackage_staging_get_dir (staging), MANIFEST_FILE, NULL);
-  if (!write_durable (file, text, strlen (text), error) ||
-      !sync_dir (weights_dir, error) ||
-      !sync_dir (model_dir, error) ||
-      !sync_dir (ane_mlpackage_staging_get_data_dir (staging), error) ||
-      !sync_dir (ane_mlpackage_staging_get_dir (staging), error))
-    return FALSE;
-
   if (!ane_mlpackage_staging_commit (staging, manifest, model, error))
     return FALSE;
 
-  /* The rename itself, and commit's replacements inside the bundle. */
-  dest = g_canonicalize_filename (path, NULL);
-  parent = g_path_get_dirname (dest);
-  g_free (model_dir);
-  model_dir = g_build_filename (dest, "Data", MODEL_DIR, NULL);
-  return sync_dir (model_dir, error) && sync_dir (dest, error) && sync_dir (parent, error);
+  /* The point of no return: the new bundle is in place and the old one is
+   * gone, so what fails now is reported, not a failure of the save. */
+  ane_mlpackage_sync_placed (path, warning);
+  return TRUE;
 }
 
 /* --- MIL text + weights, for the Neural Engine's in-memory path -------------- */
 
-/* Writes text to mil_path and the weights to <dir of mil_path>/weights/
- * weight.bin, the layout "@model_path/weights/weight.bin" names when
- * @model_path is the text's directory (as in a compiled .mlmodelc). Each file
- * goes to a synced temporary and is renamed into place, weights first. With
- * a loaded package's weights (weight_file), the file is copied as it is;
- * otherwise the pending blobs are streamed. */
+/* The BLOBFILE path prefix of weight files beside a text, and the path as
+ * ane_mil_text_print() spells it in program(1.3) text. */
+#define MIL_WEIGHTS_REF "@model_path/" WEIGHTS_DIR "/"
+#define MIL_BLOB_PATH_PRINTED "BLOBFILE(path = string(\"" MIL_WEIGHTS_REF WEIGHT_FILE "\")"
+#define VERSIONED_PREFIX "weight-"
+#define VERSIONED_SUFFIX ".bin"
+#define VERSIONED_DIGITS 16
+
+gboolean
+ane_mlpackage_is_mil_weight_name (const char *name)
+{
+  gsize len;
+
+  if (name == NULL)
+    return FALSE;
+  if (strcmp (name, WEIGHT_FILE) == 0)
+    return TRUE;
+  len = strlen (name);
+  if (len != strlen (VERSIONED_PREFIX) + VERSIONED_DIGITS + strlen (VERSIONED_SUFFIX) ||
+      !g_str_has_prefix (name, VERSIONED_PREFIX) || !g_str_has_suffix (name, VERSIONED_SUFFIX))
+    return FALSE;
+  for (gsize i = strlen (VERSIONED_PREFIX); i < strlen (VERSIONED_PREFIX) + VERSIONED_DIGITS; i++)
+    if (!g_ascii_isdigit (name[i]) && !(name[i] >= 'a' && name[i] <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+/* A weight file name no file in weights_dir has: weight-<16 hex digits>.bin,
+ * random (hashing gigabytes of weights for a name would cost more than
+ * writing them). */
+static char *
+new_weight_name (const char *weights_dir)
+{
+  for (;;)
+    {
+      g_autofree char *name = g_strdup_printf (VERSIONED_PREFIX "%08x%08x" VERSIONED_SUFFIX,
+                                               g_random_int (), g_random_int ());
+      g_autofree char *path = g_build_filename (weights_dir, name, NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        return g_steal_pointer (&name);
+    }
+}
+
+/* The text with every BLOBFILE path of weight.bin naming @name instead. The
+ * pattern cannot occur inside a string literal: the printer escapes its
+ * quotes there. */
+static char *
+retarget_text (const char *text,
+               const char *name)
+{
+  g_autofree char *to = g_strdup_printf ("BLOBFILE(path = string(\"" MIL_WEIGHTS_REF "%s\")", name);
+  GString *s = g_string_new (text);
+
+  g_string_replace (s, MIL_BLOB_PATH_PRINTED, to, 0);
+  return g_string_free (s, FALSE);
+}
+
+/* Removes the weight files of earlier saves from weights_dir (weight.bin and
+ * weight-<16 hex>.bin, whatever text named them) except keep (nullable). */
+static void
+remove_old_weights (const char *weights_dir,
+                    const char *keep)
+{
+  g_autoptr(GDir) dir = g_dir_open (weights_dir, 0, NULL);
+  g_autoptr(GPtrArray) old = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)))
+    if (ane_mlpackage_is_mil_weight_name (name) && g_strcmp0 (name, keep) != 0)
+      g_ptr_array_add (old, g_build_filename (weights_dir, name, NULL));
+  for (guint i = 0; i < old->len; i++)
+    if (g_unlink (g_ptr_array_index (old, i)) != 0)
+      g_debug ("cannot remove the old weight file '%s': %s", (const char *) g_ptr_array_index (old, i),
+               g_strerror (errno));
+  if (keep == NULL)
+    g_rmdir (weights_dir);   /* only if nothing else is there */
+}
+
+/* Copies a loaded weight file into fd (a temporary, consumed). */
+static gboolean
+write_copy (int          fd,
+            const char  *path,
+            GBytes      *bytes,
+            GError     **error)
+{
+  if (!ane_file_write_all (fd, path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), 0, error) ||
+      !ane_file_sync_fd (fd, path, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  return ane_file_close (fd, path, error);
+}
+
+/* Writes the text to mil_path and its weights to <dir of mil_path>/weights/
+ * (the layout "@model_path/weights/..." names when @model_path is the
+ * text's directory, as in a compiled .mlmodelc), so that no reader ever
+ * sees a text beside weights of another save, even after a crash:
+ *
+ *  1. the weights go to a synced temporary, renamed to weight.bin when no
+ *     file has that name, otherwise to a fresh weight-<16 hex>.bin (the old
+ *     text may name weight.bin: it must stay as it is), and the directories
+ *     are synced;
+ *  2. the text, naming that file, goes to a synced temporary renamed over
+ *     mil_path: the commit;
+ *  3. once the directory sync has made the commit durable, the weight
+ *     files of earlier saves are removed (only with overwrite, which allows
+ *     replacing them). Should that sync fail, they stay, since a crash could
+ *     still bring back the old text: the warning says so and the next save
+ *     removes them.
+ *
+ * A failure before the commit removes the new weights and leaves the old
+ * text and weights as they were. With a loaded package's weights
+ * (weight_file), the file is copied as it is; otherwise the pending blobs
+ * are streamed. */
 gboolean
 ane_mlpackage_write_mil (const char   *mil_path,
                          gboolean      overwrite,
@@ -1278,35 +1290,53 @@ ane_mlpackage_write_mil (const char   *mil_path,
                          GHashTable   *params,
                          GBytes       *weight_file,
                          GCancellable *cancellable,
+                         char        **warning,
                          GError      **error)
 {
   g_autofree char *dir = g_path_get_dirname (mil_path);
   g_autofree char *weights_dir = g_build_filename (dir, WEIGHTS_DIR, NULL);
-  g_autofree char *weights = g_build_filename (weights_dir, WEIGHT_FILE, NULL);
-  g_autofree char *tmp_weights = NULL;
+  g_autofree char *canonical = g_build_filename (weights_dir, WEIGHT_FILE, NULL);
+  g_autofree char *name = NULL;
+  g_autofree char *weights = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *retargeted = NULL;
+  g_autofree char *sync_warning = NULL;
   g_autoptr(GPtrArray) sources = NULL;
   gboolean has_weights = weight_file != NULL || (blobs != NULL && blobs->len > 0);
 
+  g_return_val_if_fail (mil_path != NULL, FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  if (warning != NULL)
+    *warning = NULL;
+
+  /* What saves killed half-way left here (ane-file.c): temporaries of the
+   * text and of the weights, whose temporaries are all named after
+   * weight.bin. */
+  ane_file_remove_stale_temps (mil_path);
+  ane_file_remove_stale_temps (canonical);
+
   if (!overwrite && (g_file_test (mil_path, G_FILE_TEST_EXISTS) ||
-                     (has_weights && g_file_test (weights, G_FILE_TEST_EXISTS))))
+                     (has_weights && g_file_test (canonical, G_FILE_TEST_EXISTS))))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "'%s' already exists; pass overwrite to replace it",
-                   g_file_test (mil_path, G_FILE_TEST_EXISTS) ? mil_path : weights);
+                   g_file_test (mil_path, G_FILE_TEST_EXISTS) ? mil_path : canonical);
       return FALSE;
     }
-  if (blobs != NULL)
+  if (blobs != NULL && weight_file == NULL)
     {
-      sources = g_ptr_array_new_full (blobs->len, (GDestroyNotify) g_bytes_unref);
-      for (guint i = 0; i < blobs->len; i++)
-        {
-          GBytes *data = blob_source (g_ptr_array_index (blobs, i), graph, params, error);
-          if (data == NULL)
-            return FALSE;
-          g_ptr_array_add (sources, data);
-        }
+      sources = collect_sources (blobs, graph, params, error);
+      if (sources == NULL)
+        return FALSE;
     }
+  if (!check_cancelled (cancellable, error))
+    return FALSE;
+
   if (has_weights)
     {
+      gboolean ok;
+      int fd;
+
       if (g_mkdir_with_parents (weights_dir, 0755) != 0)
         {
           int errsv = errno;
@@ -1314,44 +1344,173 @@ ane_mlpackage_write_mil (const char   *mil_path,
                        weights_dir, g_strerror (errsv));
           return FALSE;
         }
-      tmp_weights = g_strdup_printf ("%s.tmp-%u", weights, (guint) getpid ());
-      if (weight_file != NULL)
-        {
-          if (!write_durable (tmp_weights, g_bytes_get_data (weight_file, NULL), g_bytes_get_size (weight_file), error))
-            {
-              g_unlink (tmp_weights);
-              return FALSE;
-            }
-        }
-      else if (!write_weights (tmp_weights, blobs, sources, weight_size, cancellable, error))
+      name = g_file_test (canonical, G_FILE_TEST_EXISTS) ? new_weight_name (weights_dir) : g_strdup (WEIGHT_FILE);
+      weights = g_build_filename (weights_dir, name, NULL);
+      fd = ane_file_make_temp_file (canonical, &tmp, error);
+      if (fd < 0)
         return FALSE;
-      if (g_rename (tmp_weights, weights) != 0)
+      if (weight_file != NULL)
+        ok = write_copy (fd, tmp, weight_file, error);
+      else
+        ok = write_weights (tmp, fd, blobs, sources, weight_size, cancellable, error);
+      g_clear_pointer (&sources, g_ptr_array_unref);
+      if (!ok)
+        {
+          g_unlink (tmp);
+          return FALSE;
+        }
+      if (g_rename (tmp, weights) != 0)
         {
           int errsv = errno;
           g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot rename '%s' to '%s': %s",
-                       tmp_weights, weights, g_strerror (errsv));
-          g_unlink (tmp_weights);
+                       tmp, weights, g_strerror (errsv));
+          g_unlink (tmp);
           return FALSE;
         }
+      /* Durable before any text names it: its entry, and that of the
+       * weights directory should it be new. */
+      if (!ane_file_sync_dir (weights_dir, error) || !ane_file_sync_dir (dir, error))
+        {
+          g_unlink (weights);
+          return FALSE;
+        }
+      if (strcmp (name, WEIGHT_FILE) != 0)
+        text = retargeted = retarget_text (text, name);
     }
-  {
-    g_autofree char *tmp = g_strdup_printf ("%s.tmp-%u", mil_path, (guint) getpid ());
 
-    if (!write_durable (tmp, text, strlen (text), error))
-      {
-        g_unlink (tmp);
-        return FALSE;
-      }
-    if (g_rename (tmp, mil_path) != 0)
-      {
-        int errsv = errno;
-        g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot rename '%s' to '%s': %s", tmp, mil_path,
-                     g_strerror (errsv));
-        g_unlink (tmp);
-        return FALSE;
-      }
-  }
-  return sync_dir (dir, error);
+  /* The commit. */
+  if (!ane_file_replace (mil_path, text, strlen (text), &sync_warning, error))
+    {
+      if (weights != NULL)
+        g_unlink (weights);
+      return FALSE;
+    }
+  if (sync_warning != NULL)
+    {
+      if (warning != NULL)
+        *warning = g_strdup_printf ("%s; the weight files of the earlier save were kept for that reason",
+                                    sync_warning);
+      return TRUE;
+    }
+  if (overwrite)
+    remove_old_weights (weights_dir, name);
+  return TRUE;
+}
+
+/* What a MIL text says of its weights: the versioned file it names (if
+ * any), whether it names weight.bin, and every offset it reads. */
+typedef struct {
+  const char *origin;
+  char       *found;
+  gboolean    found_canonical;
+  GArray     *offsets;          /* guint64 */
+} WeightRefs;
+
+/* Rewrites one BLOBFILE value naming a versioned weight file to weight.bin
+ * and records the name and the offset. */
+static gboolean
+normalize_blob_value (AneMilValue  *value,
+                      WeightRefs   *refs,
+                      GError      **error)
+{
+  AneMilBlobFileValue *bf;
+  const char *rel;
+
+  if (value == NULL || value->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE ||
+      (bf = value->blobfilevalue) == NULL || bf->filename == NULL ||
+      !g_str_has_prefix (bf->filename, MIL_WEIGHTS_REF))
+    return TRUE;
+  rel = bf->filename + strlen (MIL_WEIGHTS_REF);
+  if (strcmp (rel, WEIGHT_FILE) == 0)
+    {
+      refs->found_canonical = TRUE;
+      g_array_append_val (refs->offsets, bf->offset);
+      return TRUE;
+    }
+  if (!ane_mlpackage_is_mil_weight_name (rel))
+    return TRUE;
+  if (refs->found != NULL && strcmp (refs->found, rel) != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: the text names two weight files, '%s' and '%s'; a text names one",
+                   refs->origin, refs->found, rel);
+      return FALSE;
+    }
+  if (refs->found == NULL)
+    refs->found = g_strdup (rel);
+  g_free (bf->filename);
+  bf->filename = g_strdup (MIL_WEIGHTS_REF WEIGHT_FILE);
+  g_array_append_val (refs->offsets, bf->offset);
+  return TRUE;
+}
+
+static gboolean
+normalize_block (AneMilBlock  *block,
+                 WeightRefs   *refs,
+                 GError      **error)
+{
+  if (block == NULL)
+    return TRUE;
+  for (gsize i = 0; i < block->n_operations; i++)
+    {
+      AneMilOperation *op = block->operations[i];
+
+      if (op == NULL)
+        continue;
+      for (gsize j = 0; j < op->n_attributes; j++)
+        if (op->attributes[j] != NULL &&
+            !normalize_blob_value (op->attributes[j]->value, refs, error))
+          return FALSE;
+      for (gsize j = 0; j < op->n_inputs; j++)
+        {
+          AneMilArgument *arg = op->inputs[j] ? op->inputs[j]->value : NULL;
+
+          for (gsize k = 0; arg != NULL && k < arg->n_arguments; k++)
+            if (arg->arguments[k] != NULL &&
+                arg->arguments[k]->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_VALUE &&
+                !normalize_blob_value (arg->arguments[k]->value, refs, error))
+              return FALSE;
+        }
+      for (gsize j = 0; j < op->n_blocks; j++)
+        if (!normalize_block (op->blocks[j], refs, error))
+          return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+ane_mlpackage_mil_weights_path (AneMilProgram  *program,
+                                const char     *mil_path,
+                                GArray        **offsets,
+                                GError        **error)
+{
+  g_autofree char *dir = g_path_get_dirname (mil_path);
+  g_autoptr(GArray) found_offsets = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autofree char *found = NULL;
+  WeightRefs refs = { mil_path, NULL, FALSE, found_offsets };
+  gboolean ok = TRUE;
+
+  for (gsize i = 0; ok && i < program->n_functions; i++)
+    {
+      AneMilFunction *fn = program->functions[i] ? program->functions[i]->value : NULL;
+
+      for (gsize j = 0; ok && fn != NULL && j < fn->n_block_specializations; j++)
+        if (fn->block_specializations[j] != NULL)
+          ok = normalize_block (fn->block_specializations[j]->value, &refs, error);
+    }
+  found = refs.found;
+  if (!ok)
+    return NULL;
+  if (found != NULL && refs.found_canonical)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: the text names two weight files, '%s' and '%s'; a text names one",
+                   mil_path, WEIGHT_FILE, found);
+      return NULL;
+    }
+  if (offsets != NULL)
+    *offsets = g_steal_pointer (&found_offsets);
+  return g_build_filename (dir, WEIGHTS_DIR, found != NULL ? found : WEIGHT_FILE, NULL);
 }
 
 /* One pending blob's bytes as weight.bin will hold them, in memory: for the
@@ -1501,7 +1660,7 @@ ane_mlpackage_dump_lowered (const char          *dir,
     }
   model = ane_mlpackage_model_new (copy, target, user_defined, &error);
   if (model == NULL ||
-      !ane_mlpackage_write_lowered (path, TRUE, model, dump_blobs, weight_size, graph, params, NULL, &error))
+      !ane_mlpackage_write_lowered (path, TRUE, model, dump_blobs, weight_size, graph, params, NULL, NULL, &error))
     g_debug ("ANE_GLIB_DUMP_DIR: %s: %s", path, error->message);
   ane_mlpackage_model_free (model);
 }

@@ -26,7 +26,10 @@
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 
+#include "ane-file-private.h"
+#include "ane-json-private.h"
 #include "mil/ane-mlpackage-private.h"
+#include "mil/ane-mil-validate-private.h"
 
 #define MANIFEST_FILE   "Manifest.json"
 #define DATA_DIR        "Data"
@@ -264,30 +267,6 @@ set_error_from_errno (GError    **error,
   g_set_error (error, ANE_ERROR,
                saved_errno == ENOENT ? ANE_ERROR_NOT_FOUND : ANE_ERROR_IO,
                "%s '%s': %s", what, path, g_strerror (saved_errno));
-}
-
-/* Removes a file or a directory tree; best effort (used for cleanup). */
-void
-ane_mlpackage_remove_tree (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir && (name = g_dir_read_name (dir)))
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          ane_mlpackage_remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
 }
 
 /* Copies a file or a directory tree; symbolic links are copied as links. */
@@ -760,13 +739,12 @@ get_weight_file_locked (AneMLPackage *self,
   rel = file_name + strlen (MODEL_PATH_VAR "/");
   path = g_build_filename (self->model_dir, rel, NULL);
 
-  mapped = g_mapped_file_new (path, FALSE, &local_error);
+  /* Regular files only: mapping a FIFO planted as weight.bin would block. */
+  mapped = ane_file_map_regular (path, &local_error);
   if (mapped == NULL)
     {
-      g_set_error (error, ANE_ERROR,
-                   g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                     ? ANE_ERROR_NOT_FOUND : ANE_ERROR_IO,
-                   "blob file '%s' (%s): %s", file_name, path, local_error->message);
+      g_set_error (error, ANE_ERROR, local_error->code,
+                   "blob file '%s': %s", file_name, local_error->message);
       return NULL;
     }
 
@@ -1223,14 +1201,10 @@ load_manifest (AneMLPackage *self,
   g_autofree char *contents = NULL;
   gsize length;
 
-  if (!g_file_get_contents (self->manifest_path, &contents, &length, &local_error))
-    {
-      g_set_error (error, ANE_ERROR,
-                   g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                     ? ANE_ERROR_NOT_FOUND : ANE_ERROR_IO,
-                   "%s: %s", self->manifest_path, local_error->message);
-      return FALSE;
-    }
+  if (!ane_file_get_contents (self->manifest_path, &contents, &length, error))
+    return FALSE;
+  if (!ane_json_check_depth (contents, length, 0, ANE_JSON_MAX_DEPTH, self->manifest_path, error))
+    return FALSE;
   if (!json_parser_load_from_data (parser, contents, (gssize) length, &local_error))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
@@ -1262,29 +1236,88 @@ load_manifest (AneMLPackage *self,
   return TRUE;
 }
 
+/* What the package API reads of the description: each feature has a name
+ * and a type, and array shapes are sizes. */
+static gboolean
+check_features (AneMLPackage                             *self,
+                const char                               *where,
+                AneCoreMLFeatureDescription *const       *features,
+                gsize                                     n,
+                GError                                  **error)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      const AneCoreMLFeatureDescription *f = features[i];
+      const AneCoreMLArrayFeatureType *array = NULL;
+
+      if (f->name == NULL || f->name[0] == '\0' || f->type == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: %s: feature %" G_GSIZE_FORMAT
+                       " has no name or no type", self->model_path, where, i);
+          return FALSE;
+        }
+      if (f->type->type_case == CORE_ML__SPECIFICATION__FEATURE_TYPE__TYPE_MULTI_ARRAY_TYPE)
+        array = f->type->multiarraytype;
+      else if (f->type->type_case == CORE_ML__SPECIFICATION__FEATURE_TYPE__TYPE_STATE_TYPE && f->type->statetype &&
+               f->type->statetype->type_case == CORE_ML__SPECIFICATION__STATE_FEATURE_TYPE__TYPE_ARRAY_TYPE)
+        array = f->type->statetype->arraytype;
+      for (gsize j = 0; array != NULL && j < array->n_shape; j++)
+        if (array->shape[j] < 0 || (guint64) array->shape[j] > ANE_MIL_MAX_ELEMENTS)
+          {
+            g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: %s: feature '%s' has dimension %"
+                         G_GINT64_FORMAT, self->model_path, where, f->name, array->shape[j]);
+            return FALSE;
+          }
+    }
+  return TRUE;
+}
+
+static gboolean
+check_model_description (AneMLPackage *self,
+                         GError      **error)
+{
+  const AneCoreMLModelDescription *desc = self->model->description;
+
+  if (desc == NULL)
+    return TRUE;
+  if (!check_features (self, "description.input", desc->input, desc->n_input, error) ||
+      !check_features (self, "description.output", desc->output, desc->n_output, error) ||
+      !check_features (self, "description.state", desc->state, desc->n_state, error))
+    return FALSE;
+  for (gsize i = 0; i < desc->n_functions; i++)
+    {
+      const AneCoreMLFunctionDescription *fd = desc->functions[i];
+      g_autofree char *where = g_strdup_printf ("description of function '%s'", fd->name);
+
+      if (!check_features (self, where, fd->input, fd->n_input, error) ||
+          !check_features (self, where, fd->output, fd->n_output, error) ||
+          !check_features (self, where, fd->state, fd->n_state, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 load_model (AneMLPackage *self,
             GError      **error)
 {
   g_autoptr(GMappedFile) mapped = NULL;
-  g_autoptr(GError) local_error = NULL;
   const guint8 *data;
   gsize size;
 
   self->model_path = g_build_filename (self->path, DATA_DIR, self->root->path, NULL);
   self->model_dir = g_path_get_dirname (self->model_path);
 
-  mapped = g_mapped_file_new (self->model_path, FALSE, &local_error);
+  mapped = ane_file_map_regular (self->model_path, error);
   if (mapped == NULL)
-    {
-      g_set_error (error, ANE_ERROR,
-                   g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                     ? ANE_ERROR_NOT_FOUND : ANE_ERROR_IO,
-                   "%s: %s", self->model_path, local_error->message);
-      return FALSE;
-    }
+    return FALSE;
   data = (const guint8 *) g_mapped_file_get_contents (mapped);
   size = g_mapped_file_get_length (mapped);
+  /* protobuf-c's decoder recurses once per nested message: bound the
+   * nesting before it runs */
+  if (!ane_protobuf_check_nesting (&core_ml__specification__model__descriptor, data ? data : (const guint8 *) "",
+                                   size, ANE_MIL_MAX_NESTING, self->model_path, error))
+    return FALSE;
   self->model = core_ml__specification__model__unpack (NULL, size, data ? data : (const guint8 *) "");
   if (self->model == NULL)
     {
@@ -1309,6 +1342,10 @@ load_model (AneMLPackage *self,
                    MIN_SPEC_VERSION_ML_PROGRAM);
       return FALSE;
     }
+  /* the whole tree, before anything follows a pointer in it */
+  if (!ane_mil_program_validate (self->model->mlprogram, self->model_path, error) ||
+      !check_model_description (self, error))
+    return FALSE;
   if (self->weights_dir == NULL)
     {
       g_autofree char *w = g_build_filename (self->model_dir, "weights", NULL);
@@ -1457,8 +1494,6 @@ ane_mlpackage_staging_new (const char *path,
 {
   g_autoptr(AneMLPackageStaging) staging = NULL;
   g_autofree char *parent = NULL;
-  g_autofree char *base = NULL;
-  g_autofree char *tmpl = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -1466,7 +1501,10 @@ ane_mlpackage_staging_new (const char *path,
   staging->path = g_canonicalize_filename (path, NULL);
   staging->overwrite = overwrite;
   parent = g_path_get_dirname (staging->path);
-  base = g_path_get_basename (staging->path);
+
+  /* What saves killed half-way left beside path (the rule is in
+   * ane-file.c); first, as it may put back an old bundle. */
+  ane_file_remove_stale_temps (staging->path);
 
   if (!overwrite && g_file_test (staging->path, G_FILE_TEST_EXISTS))
     {
@@ -1481,14 +1519,11 @@ ane_mlpackage_staging_new (const char *path,
       return NULL;
     }
 
-  /* A sibling, so the final rename stays within one file system. */
-  tmpl = g_strdup_printf ("%s" G_DIR_SEPARATOR_S ".%s.tmp-XXXXXX", parent, base);
-  if (g_mkdtemp_full (tmpl, 0755) == NULL)
-    {
-      set_error_from_errno (error, errno, "cannot create a temporary directory like", tmpl);
-      return NULL;
-    }
-  staging->dir = g_steal_pointer (&tmpl);
+  /* A sibling, so the final rename stays within one file system, named
+   * .<base>.tmp-<pid>-XXXXXX so a later save can tell whether it is live. */
+  staging->dir = ane_file_make_temp_dir (staging->path, error);
+  if (staging->dir == NULL)
+    return NULL;
   staging->data_dir = g_build_filename (staging->dir, DATA_DIR, NULL);
   if (g_mkdir (staging->data_dir, 0755) != 0)
     {
@@ -1516,7 +1551,7 @@ ane_mlpackage_staging_free (AneMLPackageStaging *staging)
   if (staging == NULL)
     return;
   if (!staging->committed && staging->dir)
-    ane_mlpackage_remove_tree (staging->dir);
+    ane_file_remove_tree (staging->dir);
   g_free (staging->path);
   g_free (staging->dir);
   g_free (staging->data_dir);
@@ -1529,16 +1564,8 @@ write_file (const char   *path,
             gsize         size,
             GError      **error)
 {
-  g_autoptr(GError) local_error = NULL;
-
-  if (!make_parent_dirs (path, error))
-    return FALSE;
-  if (!g_file_set_contents (path, (const char *) data, (gssize) size, &local_error))
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s", local_error->message);
-      return FALSE;
-    }
-  return TRUE;
+  /* Written in place: the staging area is private until the rename. */
+  return make_parent_dirs (path, error) && ane_file_write_durable (path, data, size, error);
 }
 
 /* Moves the finished bundle into place. Linux: renameat2() refuses to
@@ -1566,7 +1593,7 @@ move_into_place (AneMLPackageStaging *staging,
       if (renameat2 (AT_FDCWD, staging->dir, AT_FDCWD, staging->path, RENAME_EXCHANGE) == 0)
         {
           /* The staging name now holds the old bundle. */
-          ane_mlpackage_remove_tree (staging->dir);
+          ane_file_remove_tree (staging->dir);
           return TRUE;
         }
       saved_errno = errno;
@@ -1603,7 +1630,7 @@ move_into_place (AneMLPackageStaging *staging,
                                 staging->path);
           return FALSE;
         }
-      ane_mlpackage_remove_tree (aside);
+      ane_file_remove_tree (aside);
       return TRUE;
     }
   if (g_rename (staging->dir, staging->path) != 0)
@@ -1662,7 +1689,8 @@ ane_mlpackage_staging_commit (AneMLPackageStaging  *staging,
   if (!write_file (manifest_file, (const guint8 *) text, strlen (text), error))
     return FALSE;
 
-  if (!move_into_place (staging, error))
+  /* Every file and directory durable before the rename publishes them. */
+  if (!ane_file_sync_tree (staging->dir, error) || !move_into_place (staging, error))
     return FALSE;
   staging->committed = TRUE;
   return TRUE;

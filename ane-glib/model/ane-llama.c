@@ -9,6 +9,7 @@
 
 #include "ane-llama.h"
 #include "ane-executable.h"
+#include "ane-file-private.h"
 #include "ane-gguf-file.h"
 #include "ane-reference-private.h"
 
@@ -156,7 +157,8 @@ take_stacked (AneLlamaModel *self,
  * positive and consistent (`dim` a multiple of `n_heads`, `n_heads` of
  * `n_kv_heads`, an even head size) and every weight must lie inside the file.
  * A failure is %ANE_ERROR_PARSE with a message naming the file, the weight
- * and the offset.
+ * and the offset; a path that cannot be opened or is not a regular file (a
+ * FIFO, a device) is %ANE_ERROR_IO.
  *
  * Returns: (transfer full): the model, or %NULL with @error set
  */
@@ -178,7 +180,8 @@ ane_llama_model_load_llama2c (const char  *checkpoint,
   g_return_val_if_fail (checkpoint != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  mapped = g_mapped_file_new (checkpoint, FALSE, &local_error);
+  /* A regular file only (a FIFO would block the open for ever). */
+  mapped = ane_file_map_regular (checkpoint, &local_error);
   if (mapped == NULL)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s", local_error->message);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ane-file-private.h"
 #include "ane-tokenizer.h"
 
 /**
@@ -122,8 +123,11 @@ read_le32 (const guint8 *data,
  * @error: return location for a #GError
  *
  * Reads a llama2.c tokenizer file. Every length is checked against the file
- * size; a truncated or malformed file fails with %ANE_ERROR_PARSE and a
- * message naming the file and the offset.
+ * size, and @vocab_size too before anything is allocated for the tokens (each
+ * takes at least 8 bytes); a truncated or malformed file fails with
+ * %ANE_ERROR_PARSE and a message naming the file and the offset. A path that
+ * cannot be opened or is not a regular file (a FIFO, a device) fails with
+ * %ANE_ERROR_IO.
  *
  * Returns: (transfer full): the tokenizer, or %NULL with @error set
  */
@@ -148,7 +152,8 @@ ane_tokenizer_load_llama2c (const char  *path,
                    "%s: vocabulary size %u is out of range", path, vocab_size);
       return NULL;
     }
-  file = g_mapped_file_new (path, FALSE, &local_error);
+  /* A regular file only (a FIFO would block the open for ever). */
+  file = ane_file_map_regular (path, &local_error);
   if (file == NULL)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s", local_error->message);
@@ -160,6 +165,16 @@ ane_tokenizer_load_llama2c (const char  *path,
   self = g_object_new (ANE_TYPE_TOKENIZER, NULL);
   if (!read_le32 (data, size, &offset, path, "max_token_length", &v, error))
     return NULL;
+  /* Every token is at least its score and its length: a vocabulary the
+   * file cannot hold is refused before its arrays are allocated. */
+  if (vocab_size > (size - offset) / 8)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
+                   "%s: %u tokens need at least %" G_GUINT64_FORMAT " bytes from offset %" G_GSIZE_FORMAT
+                   " (8 per token), the file has %" G_GSIZE_FORMAT,
+                   path, vocab_size, (guint64) vocab_size * 8, offset, size - offset);
+      return NULL;
+    }
   if (v == 0 || v > 4096)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,

@@ -46,6 +46,8 @@
  * as present when `AppleNeuralEngine.framework` exists and opens. macOS does
  * not publish the number of Neural Engine cores, so
  * [property@Ane.ChipInfo:ane-cores] is -1 (unknown) there.
+ *
+ * A chip info is immutable once made: any number of threads may read it.
  */
 struct _AneChipInfo
 {

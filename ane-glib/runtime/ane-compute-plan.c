@@ -51,6 +51,8 @@
  * On platforms without CoreML the constructors fail with
  * %ANE_ERROR_UNSUPPORTED. None of this has been run on a Mac yet: it was
  * tested against fake CoreML classes only.
+ *
+ * A plan is immutable once made: any number of threads may read it.
  */
 struct _AneComputePlan
 {

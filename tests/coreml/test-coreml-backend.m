@@ -172,6 +172,7 @@ test_cache_and_params (void)
     g_autofree char *report = NULL;
     GError *error = NULL;
 
+    g_assert_nonnull (a);
     g_assert_cmpuint (fake_coreml_compile_count (), ==, 1);
     b = compiled (g, ANE_BACKEND_COREML);
     g_assert_cmpuint (fake_coreml_compile_count (), ==, 1);

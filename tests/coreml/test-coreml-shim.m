@@ -421,6 +421,7 @@ test_errors (Fixture *f, gconstpointer data)
     gboolean cached = TRUE;
     g_autofree char *c = ane_coreml_compile (pkg, f->cache, &cached, &error);
     g_assert_no_error (error);
+    g_assert_nonnull (c);
     g_assert_false (cached);
   }
 
@@ -448,6 +449,7 @@ test_errors (Fixture *f, gconstpointer data)
   {
     g_autoptr(GPtrArray) out = ane_coreml_model_predict (m, inputs, NULL, &error);
     g_assert_no_error (error);   /* the failure was one-shot */
+    g_assert_nonnull (out);
   }
 }
 #endif

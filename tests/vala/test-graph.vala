@@ -17,7 +17,9 @@ void check_values (string what, float[] got, float[] want) {
         return;
     }
     for (int i = 0; i < want.length; i++) {
-        if (Math.fabsf (got[i] - want[i]) > 1e-6f + 1e-5f * Math.fabsf (want[i])) {
+        /* written as !(... <=) so that a NaN fails (the expected values
+         * here are all finite) */
+        if (!(Math.fabsf (got[i] - want[i]) <= 1e-6f + 1e-5f * Math.fabsf (want[i]))) {
             stderr.printf ("FAIL %s[%d]: got %.9g, expected %.9g\n", what, i, got[i], want[i]);
             failures++;
         }

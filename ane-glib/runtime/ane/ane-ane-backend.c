@@ -18,6 +18,8 @@
  */
 #include "config.h"
 
+#include "ane-file-private.h"
+
 #include <glib/gstdio.h>
 
 #include "mil/ane-mlpackage-private.h"
@@ -147,7 +149,7 @@ lower_to_mil (AneGraph                *graph,
             }
         }
     }
-  ane_mlpackage_remove_tree (dir);
+  ane_file_remove_tree (dir);
   if (ok)
     *package_out = g_steal_pointer (&package);
   return ok;

@@ -15,6 +15,8 @@
  */
 #include "config.h"
 
+#include "ane-file-private.h"
+
 #include <glib/gstdio.h>
 
 #include "mil/ane-mlpackage-private.h"
@@ -110,7 +112,7 @@ compile_package (const AneCoremlApi  *api,
   path = g_build_filename (staging, "model.mlpackage", NULL);
   if (ane_package_save (package, path, FALSE, error))
     compiled = api->compile (path, cache, from_cache, error);
-  ane_mlpackage_remove_tree (staging);
+  ane_file_remove_tree (staging);
   return compiled;
 }
 

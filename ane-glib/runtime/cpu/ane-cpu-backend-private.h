@@ -13,10 +13,13 @@ typedef struct _AneCpuBackend AneCpuBackend;
 
 /* Lowers graph for target/precision and prepares the program. params
  * (name -> AneTensor) override values baked into the graph. */
+/* budget: the bytes the program may hold at once (ane-cpu-private.h,
+ * ane_cpu_plan_new); 0: no limit. */
 AneCpuBackend *ane_cpu_backend_new_for_graph (AneGraph      *graph,
                                               AneTarget      target,
                                               AnePrecision   precision,
                                               GHashTable    *params,
+                                              guint64        budget,
                                               GError       **error);
 /* Prepares an existing program (a loaded package or MIL text); blob values
  * are read through get_blob. The program must outlive the backend. */
@@ -27,6 +30,14 @@ AneCpuBackend *ane_cpu_backend_new_for_program (const AneMilProgram *program,
                                                 gpointer             blob_data,
                                                 GDestroyNotify       blob_data_free,
                                                 GError             **error);
+/* The same within a memory budget (0: no limit, as above). */
+AneCpuBackend *ane_cpu_backend_new_for_program_full (const AneMilProgram *program,
+                                                     const char          *function,
+                                                     AneCpuGetBlob        get_blob,
+                                                     gpointer             blob_data,
+                                                     GDestroyNotify       blob_data_free,
+                                                     guint64              budget,
+                                                     GError             **error);
 void           ane_cpu_backend_free          (AneCpuBackend *backend);
 
 /* The interface of the prepared function. */

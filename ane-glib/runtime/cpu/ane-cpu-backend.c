@@ -82,6 +82,7 @@ ane_cpu_backend_new_for_graph (AneGraph      *graph,
                                AneTarget      target,
                                AnePrecision   precision,
                                GHashTable    *params,
+                               guint64        budget,
                                GError       **error)
 {
   g_autoptr(AneCpuBackend) backend = g_new0 (AneCpuBackend, 1);
@@ -97,7 +98,27 @@ ane_cpu_backend_new_for_graph (AneGraph      *graph,
     return NULL;
   backend->get_blob = graph_blob;
   backend->blob_data = backend;
-  backend->plan = ane_cpu_plan_new (backend->owned_program, "main", plan_blob, backend, error);
+  backend->plan = ane_cpu_plan_new (backend->owned_program, "main", plan_blob, backend, budget, error);
+  if (backend->plan == NULL)
+    return NULL;
+  return g_steal_pointer (&backend);
+}
+
+AneCpuBackend *
+ane_cpu_backend_new_for_program_full (const AneMilProgram *program,
+                                      const char          *function,
+                                      AneCpuGetBlob        get_blob,
+                                      gpointer             blob_data,
+                                      GDestroyNotify       blob_data_free,
+                                      guint64              budget,
+                                      GError             **error)
+{
+  g_autoptr(AneCpuBackend) backend = g_new0 (AneCpuBackend, 1);
+
+  backend->get_blob = get_blob;
+  backend->blob_data = blob_data;
+  backend->blob_data_free = blob_data_free;
+  backend->plan = ane_cpu_plan_new (program, function, get_blob ? plan_blob : NULL, backend, budget, error);
   if (backend->plan == NULL)
     return NULL;
   return g_steal_pointer (&backend);
@@ -111,15 +132,7 @@ ane_cpu_backend_new_for_program (const AneMilProgram *program,
                                  GDestroyNotify       blob_data_free,
                                  GError             **error)
 {
-  g_autoptr(AneCpuBackend) backend = g_new0 (AneCpuBackend, 1);
-
-  backend->get_blob = get_blob;
-  backend->blob_data = blob_data;
-  backend->blob_data_free = blob_data_free;
-  backend->plan = ane_cpu_plan_new (program, function, get_blob ? plan_blob : NULL, backend, error);
-  if (backend->plan == NULL)
-    return NULL;
-  return g_steal_pointer (&backend);
+  return ane_cpu_backend_new_for_program_full (program, function, get_blob, blob_data, blob_data_free, 0, error);
 }
 
 static GPtrArray *

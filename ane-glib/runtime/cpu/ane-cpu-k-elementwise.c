@@ -40,11 +40,27 @@ static double op_add (double a, double b) { return a + b; }
 static double op_sub (double a, double b) { return a - b; }
 static double op_mul (double a, double b) { return a * b; }
 static double op_real_div (double a, double b) { return a / b; }
-static double op_floor_div (double a, double b) { return b == 0.0 ? 0.0 : floor (a / b); }
+/* np.floor_divide: on floats floor(a / b), so a zero divisor gives a / b
+ * (inf, -inf or NaN); on integers a zero divisor gives 0 (numpy). */
+static double op_floor_div (double a, double b) { return floor (a / b); }
+static double op_floor_div_int (double a, double b) { return b == 0.0 ? 0.0 : floor (a / b); }
 static double op_max (double a, double b) { return isnan (a) || isnan (b) ? NAN : fmax (a, b); }
 static double op_min (double a, double b) { return isnan (a) || isnan (b) ? NAN : fmin (a, b); }
 static double op_pow (double a, double b) { return pow (a, b); }
-static double op_mod (double a, double b) { return b == 0.0 ? NAN : a - floor (a / b) * b; }
+/* operator.mod on numpy arrays (np.mod): Python's remainder, with the sign
+ * of the divisor, from the exact fmod -- a - floor(a / b) * b loses the
+ * remainder when a / b is large and is NaN for an infinite b, where numpy
+ * gives a (or b when the signs differ). NaN for b = 0 (0 once stored as an
+ * integer, as numpy's integer mod). */
+static double
+op_mod (double a, double b)
+{
+  double r = fmod (a, b);
+
+  if (r != 0.0 && (r < 0.0) != (b < 0.0))
+    r += b;
+  return r;
+}
 static double op_eq (double a, double b) { return a == b; }
 static double op_ne (double a, double b) { return a != b; }
 static double op_lt (double a, double b) { return a < b; }
@@ -146,7 +162,6 @@ BINARY_KERNEL (add, op_add)
 BINARY_KERNEL (sub, op_sub)
 BINARY_KERNEL (mul, op_mul)
 BINARY_KERNEL (real_div, op_real_div)
-BINARY_KERNEL (floor_div, op_floor_div)
 BINARY_KERNEL (maximum, op_max)
 BINARY_KERNEL (minimum, op_min)
 BINARY_KERNEL (pow, op_pow)
@@ -160,6 +175,15 @@ BINARY_KERNEL (greater_equal, op_ge)
 BINARY_KERNEL (logical_and, op_and)
 BINARY_KERNEL (logical_or, op_or)
 BINARY_KERNEL (logical_xor, op_xor)
+
+static gboolean
+k_floor_div (AneCpuCtx *ctx,
+             GError   **error)
+{
+  AneCpuValue *out = ane_cpu_out (ctx, 0);
+
+  return run_binary (ctx, out->f != NULL ? op_floor_div : op_floor_div_int, error);
+}
 
 /* --- unary ----------------------------------------------------------------- */
 
@@ -184,7 +208,8 @@ static double u_atan (double x, double p) { return atan (x); }
 static double u_round (double x, double p) { return nearbyint (x); }
 static double u_floor (double x, double p) { return floor (x); }
 static double u_ceil (double x, double p) { return ceil (x); }
-static double u_sign (double x, double p) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
+/* np.sign(NaN) is NaN */
+static double u_sign (double x, double p) { return isnan (x) ? x : x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
 static double u_square (double x, double p) { return x * x; }
 static double u_erf (double x, double p) { return erf (x); }
 static double u_not (double x, double p) { return x == 0; }
@@ -244,13 +269,30 @@ UNARY_KERNEL (logical_not, u_not)
 UNARY_KERNEL (identity, u_identity)
 UNARY_KERNEL (softplus, u_softplus)
 
-/* MIL's epsilon defaults: log 1e-45, rsqrt 1e-12, inverse 1e-4 (elementwise_unary.py). */
+/* MIL's epsilon defaults: log 1e-45, rsqrt 1e-12, inverse 1e-4, each made in
+ * x's dtype (elementwise_unary.py default_inputs:
+ * nptype_from_builtin(x.dtype)(eps)). 1e-45 is fp32's smallest subnormal
+ * and 0 in fp16, as is 1e-12, so an fp16 log(0) is -inf and an fp32 one
+ * log(2^-149). */
+static double
+default_epsilon (AneCpuCtx *ctx,
+                 double     eps)
+{
+  const AneCpuValue *x = ane_cpu_in (ctx, "x");
+
+  if (x != NULL && x->dtype == ANE_DTYPE_FLOAT16)
+    return ane_half_to_float (ane_float_to_half ((float) eps));
+  if (x != NULL && x->dtype == ANE_DTYPE_BFLOAT16)
+    return ane_bfloat16_to_float (ane_float_to_bfloat16 ((float) eps));
+  return (float) eps;
+}
+
 static gboolean k_log (AneCpuCtx *ctx, GError **error)
-{ return run_unary (ctx, u_log, ane_cpu_float (ctx, "epsilon", 1e-45), error); }
+{ return run_unary (ctx, u_log, ane_cpu_float (ctx, "epsilon", default_epsilon (ctx, 1e-45)), error); }
 static gboolean k_rsqrt (AneCpuCtx *ctx, GError **error)
-{ return run_unary (ctx, u_rsqrt, ane_cpu_float (ctx, "epsilon", 1e-12), error); }
+{ return run_unary (ctx, u_rsqrt, ane_cpu_float (ctx, "epsilon", default_epsilon (ctx, 1e-12)), error); }
 static gboolean k_inverse (AneCpuCtx *ctx, GError **error)
-{ return run_unary (ctx, u_inverse, ane_cpu_float (ctx, "epsilon", 1e-4), error); }
+{ return run_unary (ctx, u_inverse, ane_cpu_float (ctx, "epsilon", default_epsilon (ctx, 1e-4)), error); }
 
 static gboolean
 k_gelu (AneCpuCtx *ctx,

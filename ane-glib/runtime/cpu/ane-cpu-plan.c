@@ -11,6 +11,8 @@
 #include "mil/ane-mlpackage-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
+#include "mil/ane-mil-validate-private.h"
+#include "mil/ane-mil-infer-private.h"
 
 typedef struct {
   char   *param;
@@ -82,6 +84,8 @@ struct _AneCpuPlan
   gpointer     blobs_data;
   const AneMilProgram *program;
   GHashTable  *const_ops;    /* const name -> AneMilOperation* */
+  guint64      budget;       /* bytes the program may hold at once; 0: no limit */
+  guint64      held;         /* bytes of consts, inputs and states */
 };
 
 struct _AneCpuCtx
@@ -159,6 +163,65 @@ decode_type (const AneMilValueType *type,
 bad:
   g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: only tensor values are supported", what);
   return FALSE;
+}
+
+/* The bytes a value of that shape takes in the interpreter (every element
+ * is held as a float or an int32), or G_MAXUINT64 past any memory. */
+static guint64
+value_bytes (const gint64 *shape,
+             guint         rank)
+{
+  guint64 n = 4;
+
+  for (guint i = 0; i < rank; i++)
+    {
+      if (shape[i] < 0)
+        return G_MAXUINT64;
+      if (shape[i] > 0 && n > G_MAXUINT64 / (guint64) shape[i])
+        return G_MAXUINT64;
+      n *= (guint64) shape[i];
+    }
+  return n;
+}
+
+static gboolean
+over_budget (AneCpuPlan   *plan,
+             guint64       in_use,
+             guint64       bytes,
+             const char   *what,
+             const gint64 *shape,
+             guint         rank,
+             GError      **error)
+{
+  g_autofree char *dims = NULL;
+
+  if (plan->budget == 0 || (bytes <= plan->budget && in_use <= plan->budget - bytes))
+    return FALSE;
+  dims = ane_mil_infer_dims_string (shape, rank);
+  if (bytes == G_MAXUINT64)
+    g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE, "%s: a %s tensor is more than any memory holds", what, dims);
+  else
+    g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE, "%s: a %s tensor of %" G_GUINT64_FORMAT " bytes, with %"
+                 G_GUINT64_FORMAT " bytes already held, exceeds the memory budget of %" G_GUINT64_FORMAT
+                 " bytes (ane_executable_set_memory_budget)", what, dims, bytes, in_use, plan->budget);
+  return TRUE;
+}
+
+/* Counts a value the plan keeps for the whole run (a const, an input, a
+ * state) against the budget, before it is allocated. */
+static gboolean
+reserve (AneCpuPlan   *plan,
+         const char   *what,
+         const gint64 *shape,
+         guint         rank,
+         GError      **error)
+{
+  guint64 bytes = value_bytes (shape, rank);
+
+  if (over_budget (plan, plan->held, bytes, what, shape, rank, error))
+    return FALSE;
+  plan->held += MIN (bytes, G_MAXUINT64 - plan->held);
+  return TRUE;
 }
 
 /* Fills v from data as stored for its MIL type (type: the value's type,
@@ -262,7 +325,8 @@ decode_value (AneCpuPlan                            *plan,
   AneDType dtype;
   guint rank;
 
-  if (!decode_type (value->type, &dtype, shape, &rank, what, error))
+  if (!decode_type (value->type, &dtype, shape, &rank, what, error) ||
+      !reserve (plan, what, shape, rank, error))
     return NULL;
   v = ane_cpu_value_new (dtype, shape, rank);
 
@@ -516,7 +580,8 @@ add_port (AneCpuPlan                 *plan,
   AneDType dtype;
   g_autofree char *what = g_strdup_printf ("'%s'", nvt->name);
 
-  if (!decode_type (nvt->type, &dtype, port.shape, &port.rank, what, error))
+  if (!decode_type (nvt->type, &dtype, port.shape, &port.rank, what, error) ||
+      (allocate && !reserve (plan, what, port.shape, port.rank, error)))
     return FALSE;
   port.name = nvt->name;
   port.state = nvt->type && nvt->type->type_case == CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_STATE_TYPE;
@@ -529,11 +594,54 @@ add_port (AneCpuPlan                 *plan,
   return TRUE;
 }
 
+/* The most the run holds at once: what the plan keeps, plus the
+ * intermediates alive after each step (outputs made, then the values whose
+ * last reader it was freed), checked against the budget before any run
+ * allocates them. */
+static gboolean
+check_peak (AneCpuPlan  *plan,
+            GError     **error)
+{
+  g_autofree guint64 *slot_bytes = NULL;
+  guint64 live = 0;
+
+  if (plan->budget == 0)
+    return TRUE;
+  slot_bytes = g_new0 (guint64, MAX (plan->n_slots, 1));
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+
+      for (guint o = 0; o < step->n_outputs; o++)
+        {
+          const AneMilNamedValueType *out = step->op->outputs[o];
+          g_autofree char *what = NULL;
+          gint64 shape[ANE_CPU_MAX_RANK];
+          guint64 bytes;
+          AneDType dtype;
+          guint rank;
+
+          if (!decode_type (out->type, &dtype, shape, &rank, "output", NULL))
+            continue;   /* refused when the plan was made */
+          bytes = value_bytes (shape, rank);
+          what = g_strdup_printf ("op %s '%s' output '%s'", step->op->type, step->name, out->name);
+          if (over_budget (plan, plan->held + live, bytes, what, shape, rank, error))
+            return FALSE;
+          live += bytes;
+          slot_bytes[step->outputs[o]] = bytes;
+        }
+      for (guint f = 0; f < step->frees->len; f++)
+        live -= MIN (live, slot_bytes[g_array_index (step->frees, guint, f)]);
+    }
+  return TRUE;
+}
+
 AneCpuPlan *
 ane_cpu_plan_new (const AneMilProgram *program,
                   const char          *function,
                   AneCpuBlobFunc       blobs,
                   gpointer             blobs_data,
+                  guint64              budget,
                   GError             **error)
 {
   g_autoptr(AneCpuPlan) plan = g_new0 (AneCpuPlan, 1);
@@ -542,6 +650,7 @@ ane_cpu_plan_new (const AneMilProgram *program,
   g_autofree guint *last_use = NULL;
 
   plan->program = program;
+  plan->budget = budget;
   plan->blobs = blobs;
   plan->blobs_data = blobs_data;
   plan->steps = g_ptr_array_new_with_free_func (step_free);
@@ -550,6 +659,10 @@ ane_cpu_plan_new (const AneMilProgram *program,
   plan->slot_of = g_hash_table_new (g_str_hash, g_str_equal);
   plan->const_ops = g_hash_table_new (g_str_hash, g_str_equal);
 
+  /* the loaders validated the program already; a program handed over any
+   * other way is checked here too, before a pointer in it is followed */
+  if (!ane_mil_program_validate (program, "program", error))
+    return NULL;
   fn = find_function (program, function, error);
   if (fn == NULL)
     return NULL;
@@ -703,6 +816,8 @@ ane_cpu_plan_new (const AneMilProgram *program,
   for (guint slot = 0; slot < plan->n_slots; slot++)
     if (!plan->pinned[slot] && last_use[slot] > 0)
       g_array_append_val (((Step *) g_ptr_array_index (plan->steps, last_use[slot] - 1))->frees, slot);
+  if (!check_peak (plan, error))
+    return NULL;
   return g_steal_pointer (&plan);
 }
 

@@ -148,10 +148,14 @@ typedef GBytes *(*AneCpuBlobFunc) (gpointer     user_data,
 
 typedef struct _AneCpuPlan AneCpuPlan;
 
+/* budget: the bytes the program may hold at once (consts, inputs, states
+ * and the intermediates alive together), checked before anything is
+ * allocated: ANE_ERROR_TOO_LARGE naming the value; 0: no limit. */
 AneCpuPlan *ane_cpu_plan_new          (const AneMilProgram *program,
                                        const char          *function,
                                        AneCpuBlobFunc       blobs,
                                        gpointer             blobs_data,
+                                       guint64              budget,
                                        GError             **error);
 void        ane_cpu_plan_free         (AneCpuPlan          *plan);
 /* The function's interface. */
