@@ -433,7 +433,20 @@ ane_dequant_blocks (AneDType      dtype,
 #else
 # define DEQ_OPT
 #endif
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && defined(__linux__)
+/* target_clones makes an ifunc whose resolver runs while the dynamic
+ * loader relocates the library, before a ThreadSanitizer runtime is set up:
+ * a -fsanitize=thread build then crashes at start-up. Sanitizer builds are
+ * not about speed, so they get the default clone only. gcc says
+ * __SANITIZE_THREAD__, clang __has_feature (thread_sanitizer). */
+#if defined(__SANITIZE_THREAD__)
+# define ANE_QUANT_TSAN 1
+#elif defined(__has_feature)
+# if __has_feature(thread_sanitizer)
+#  define ANE_QUANT_TSAN 1
+# endif
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && defined(__linux__) && \
+    !defined(ANE_QUANT_TSAN)
 # define DEQ_CLONES __attribute__((target_clones ("avx2", "default")))
 #else
 # define DEQ_CLONES

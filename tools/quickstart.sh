@@ -3,7 +3,9 @@
 #
 #   sh tools/quickstart.sh demo   build, package the bundled stories260K and generate a story
 #   sh tools/quickstart.sh test   build with warnings as errors, run every test suite,
-#                                 then the C suites again under ASan + UBSan
+#                                 then the C suites again under ASan + UBSan, once more
+#                                 built by clang, and the fuzz targets (tests/fuzz) for
+#                                 60 s each plus their regressions
 #
 # Works on a fresh Debian 12 machine as root (it uses apt-get for what is missing).
 set -eu
@@ -15,7 +17,7 @@ mode=${1:-demo}
 packages="build-essential pkg-config meson ninja-build libglib2.0-dev libjson-glib-dev
 gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 valac python3-gi python3-numpy
 gi-docgen protobuf-c-compiler libprotobuf-c-dev libopenblas-dev gobjc libgnustep-base-dev
-python3-venv"
+python3-venv clang libclang-rt-14-dev"
 
 missing=""
 for p in $packages; do
@@ -84,6 +86,21 @@ case "$mode" in
     ninja -C _build-asan -j "$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       meson test -C _build-asan --suite c --print-errorlogs --num-processes "$jobs"
+
+    # The C suites built by clang (the library, tests and tools, -Werror),
+    # the Objective-C shim tests too (OBJC=clang against GNUstep).
+    [ -d _build-clang ] || CC=clang OBJC=clang meson setup _build-clang -Dwerror=true \
+      -Dintrospection=disabled -Dvapi=disabled
+    ninja -C _build-clang -j "$jobs"
+    meson test -C _build-clang --suite c --print-errorlogs --num-processes "$jobs"
+
+    # The libFuzzer targets (tests/fuzz/README.md): every crasher kept in
+    # tests/fuzz/regressions and every seed once, then each target for 60 s.
+    [ -d _build-fuzz ] || CC=clang meson setup _build-fuzz -Dfuzzing=enabled \
+      -Db_sanitize=address,undefined -Db_lundef=false -Dtests=false \
+      -Dintrospection=disabled -Dvapi=disabled -Dwerror=true
+    ninja -C _build-fuzz -j "$jobs"
+    meson test -C _build-fuzz --suite fuzz --print-errorlogs --num-processes "$jobs"
     echo "quickstart: all tests passed"
     ;;
   *)

@@ -26,6 +26,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 # define ANE_HAVE_X86_F16C 1
+# include <cpuid.h>
 # include <immintrin.h>
 #elif defined(__aarch64__)
 # define ANE_HAVE_NEON_FP16 1
@@ -122,21 +123,41 @@ f16_to_f32_f16c (const guint16 *src,
     }
 }
 
-/* 1: portable, 2: F16C. __builtin_cpu_supports ("f16c") is only set by
- * libgcc when the OS also saves the YMM state, so AVX is usable too. */
+/* The CPU check reads CPUID and XCR0 itself rather than calling
+ * __builtin_cpu_supports ("f16c"): clang accepts that feature name only
+ * from version 16 on, and this must build with clang 14 (Debian 12) and
+ * gcc alike. Both compilers ship <cpuid.h> with the same __get_cpuid and
+ * bit_* names.
+ *
+ * The instructions need CPUID.1:ECX.F16C[bit 29] and .AVX[bit 28] (VEX
+ * encoding), and the OS must save the YMM registers on a context switch:
+ * CPUID.1:ECX.OSXSAVE[bit 27] says XGETBV may be executed, and XCR0 bits 1
+ * (SSE) and 2 (AVX) must both be set (Intel SDM vol. 1, 14.3 "Detection of
+ * Intel AVX instructions"; vol. 2, "XGETBV"). XGETBV is written as inline
+ * assembly so this file needs no -mxsave. */
+static gboolean
+cpu_has_f16c_avx (void)
+{
+  unsigned int eax, ebx, ecx, edx;
+  guint32 xcr0_lo, xcr0_hi;
+
+  if (!__get_cpuid (1, &eax, &ebx, &ecx, &edx))
+    return FALSE;
+  if ((ecx & bit_F16C) == 0 || (ecx & bit_AVX) == 0 || (ecx & bit_OSXSAVE) == 0)
+    return FALSE;
+  __asm__ volatile ("xgetbv" : "=a" (xcr0_lo), "=d" (xcr0_hi) : "c" (0));
+  (void) xcr0_hi;
+  return (xcr0_lo & 0x6u) == 0x6u;
+}
+
+/* 1: portable, 2: F16C, decided once. */
 static gboolean
 have_f16c (void)
 {
   static gsize state = 0;
 
   if (g_once_init_enter (&state))
-    {
-      gsize s;
-
-      __builtin_cpu_init ();
-      s = __builtin_cpu_supports ("f16c") && __builtin_cpu_supports ("avx") ? 2 : 1;
-      g_once_init_leave (&state, s);
-    }
+    g_once_init_leave (&state, cpu_has_f16c_avx () ? 2 : 1);
   return state == 2;
 }
 

@@ -100,6 +100,7 @@ emit_slice_last (AneLowerNames           *w,
   g_autofree char *begin_hint = g_strdup_printf ("%s_begin", hint);
   g_autofree char *end_hint = g_strdup_printf ("%s_end", hint);
   gint64 b[ANE_MAX_RANK + 1], e[ANE_MAX_RANK + 1], out[ANE_MAX_RANK + 1];
+  const char *begin_c, *end_c;
 
   for (guint i = 0; i < rank; i++)
     {
@@ -109,11 +110,11 @@ emit_slice_last (AneLowerNames           *w,
   b[rank - 1] = begin;
   e[rank - 1] = end;
   out[rank - 1] = end - begin;
+  /* last argument first (ane-lower-private.h, order of emission) */
+  end_c = ane_mil_const_ints (w->ctx->b, end_hint, e, rank);
+  begin_c = ane_mil_const_ints (w->ctx->b, begin_hint, b, rank);
   return ane_mil_op (w->ctx->b, "slice_by_index", hint, dtype, out, rank,
-                     "x", x,
-                     "begin", ane_mil_const_ints (w->ctx->b, begin_hint, b, rank),
-                     "end", ane_mil_const_ints (w->ctx->b, end_hint, e, rank),
-                     NULL);
+                     "x", x, "begin", begin_c, "end", end_c, NULL);
 }
 
 /* concat along the last axis; shape is the result's. */
@@ -278,11 +279,14 @@ ane_lower_attention (AneLowerCtx *ctx,
         os[0] = B; os[1] = H; os[2] = S; os[3] = Dv;
       }
 
-    s = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, "scores"), dt, ss, r,
-                    "x", qv, "y", kv,
-                    "transpose_x", ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_x"), FALSE),
-                    "transpose_y", ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_y"), TRUE),
-                    NULL);
+    {
+      /* last argument first (ane-lower-private.h, order of emission) */
+      const char *ty = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_y"), TRUE);
+      const char *tx = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_x"), FALSE);
+
+      s = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, "scores"), dt, ss, r,
+                      "x", qv, "y", kv, "transpose_x", tx, "transpose_y", ty, NULL);
+    }
     if (softcap > 0.0)
       {
         s = emit_unary (&w, "tanh", "scores_tanh", s, dt, ss, r);
@@ -309,11 +313,14 @@ ane_lower_attention (AneLowerCtx *ctx,
       s = emit_binary (&w, "add", "scores_masked", s, causal_mask_const (&w, S, L), dt, ss, r);
     p = ane_mil_op (ctx->b, "softmax", ane_lower_names_hint (&w, "weights"), dt, ss, r,
                     "x", s, "axis", ane_mil_const_int (ctx->b, ane_lower_names_hint (&w, "axis"), -1), NULL);
-    o = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, view5 ? "context" : NULL), dt, os, r,
-                    "x", p, "y", vv,
-                    "transpose_x", ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_x"), FALSE),
-                    "transpose_y", ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_y"), FALSE),
-                    NULL);
+    {
+      /* last argument first (ane-lower-private.h, order of emission) */
+      const char *ty = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_y"), FALSE);
+      const char *tx = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_x"), FALSE);
+
+      o = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, view5 ? "context" : NULL), dt, os, r,
+                      "x", p, "y", vv, "transpose_x", tx, "transpose_y", ty, NULL);
+    }
     if (view5)
       o = emit_reshape (&w, NULL, o, dt, out->shape, out->rank);
     ctx->out[0] = o;

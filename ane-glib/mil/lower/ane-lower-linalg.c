@@ -105,6 +105,7 @@ emit_matmul (AneLowerCtx  *ctx,
   g_autofree char *tx_hint = g_strdup_printf ("%s_transpose_x", hint);
   g_autofree char *ty_hint = g_strdup_printf ("%s_transpose_y", hint);
   guint batch = MAX (xr, yr) - 2;
+  const char *tx_c, *ty_c;
 
   g_assert (xr >= 2 && yr >= 2);
   for (guint d = 0; d < batch; d++)
@@ -117,11 +118,11 @@ emit_matmul (AneLowerCtx  *ctx,
   out_shape[batch] = tx ? xs[xr - 1] : xs[xr - 2];
   out_shape[batch + 1] = ty ? ys[yr - 2] : ys[yr - 1];
   *out_rank = batch + 2;
+  /* last argument first (ane-lower-private.h, order of emission) */
+  ty_c = ane_mil_const_bool (ctx->b, ty_hint, ty);
+  tx_c = ane_mil_const_bool (ctx->b, tx_hint, tx);
   return ane_mil_op (ctx->b, "matmul", hint, dtype, out_shape, *out_rank,
-                     "x", x, "y", y,
-                     "transpose_x", ane_mil_const_bool (ctx->b, tx_hint, tx),
-                     "transpose_y", ane_mil_const_bool (ctx->b, ty_hint, ty),
-                     NULL);
+                     "x", x, "y", y, "transpose_x", tx_c, "transpose_y", ty_c, NULL);
 }
 
 /* numpy.matmul (a, b) with optional transposes of the last two axes of an

@@ -175,15 +175,18 @@ emit_layer_norm (AneLowerNames            *w,
   const char *after_gamma = fold_gamma ? NULL : gamma;
   const char *after_beta = fold_beta ? NULL : beta;
   gboolean last = after_gamma == NULL && after_beta == NULL;
-  const char *y;
+  const char *y, *eps_c, *axes_c;
 
+  /* last argument first (ane-lower-private.h, order of emission) */
+  eps_c = eps_const (w, eps);
+  axes_c = axes_const (w, axes, n_axes);
   y = ane_mil_op (w->ctx->b, "layer_norm", ane_lower_names_hint (w, last ? last_suffix : "normalized"),
                   spec->dtype, spec->shape, spec->rank,
                   "x", x,
-                  "axes", axes_const (w, axes, n_axes),
+                  "axes", axes_c,
                   "gamma", fold_gamma ? gamma : NULL,
                   "beta", fold_beta ? beta : NULL,
-                  "epsilon", eps_const (w, eps),
+                  "epsilon", eps_c,
                   NULL);
   if (last)
     return y;

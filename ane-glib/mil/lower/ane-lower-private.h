@@ -10,6 +10,14 @@
  * ops take int32 indices); other dtypes stay. Function inputs and outputs keep
  * the graph's dtypes and are cast at the boundary, as Apple's converter does.
  *
+ * Order of emission: a call that emits an op (a const included) is never an
+ * argument of another such call beside a second one. C leaves the order in
+ * which arguments are evaluated unspecified (C11 6.5.2.2p10): gcc on x86-64
+ * goes last to first, clang first to last, so the same program would come
+ * out with its consts in another order from each compiler. Those calls are
+ * made into locals first, last argument first: the order gcc gave them, which
+ * the golden files (tests/data/golden) hold.
+ *
  * SPDX-License-Identifier: MIT
  */
 #pragma once

@@ -316,10 +316,11 @@ ane_lower_quantize (AneLowerCtx *ctx,
     }
   {
     g_autofree char *h = ane_lower_hint (ctx, "clipped");
+    /* last argument first (ane-lower-private.h, order of emission) */
+    const char *hi_c = c_scalar (ctx, "clip_hi", ft, hi);
+    const char *lo_c = c_scalar (ctx, "clip_lo", ft, lo);
 
-    v = ane_mil_op (ctx->b, "clip", h, ft, a.x.shape, a.x.rank, "x", v,
-                    "alpha", c_scalar (ctx, "clip_lo", ft, lo),
-                    "beta", c_scalar (ctx, "clip_hi", ft, hi), NULL);
+    v = ane_mil_op (ctx->b, "clip", h, ft, a.x.shape, a.x.rank, "x", v, "alpha", lo_c, "beta", hi_c, NULL);
   }
   ctx->out[0] = cast (ctx, v, qt, out->shape, out->rank, NULL);
   return TRUE;

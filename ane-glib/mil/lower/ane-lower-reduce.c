@@ -84,10 +84,14 @@ ane_lower_reduce (AneLowerCtx *ctx,
       list[n_list++] = d;
 
   v = ane_lower_widen (ctx, op, "x", ctx->in[0], &x, &work);
-  v = ane_mil_op (ctx->b, op, ctx->hint, work, out->shape, out->rank,
-                  "x", v,
-                  "axes", ane_mil_const_ints (ctx->b, axes_hint, list, n_list),
-                  "keep_dims", ane_mil_const_bool (ctx->b, keep_hint, keepdims), NULL);
+  {
+    /* last argument first (ane-lower-private.h, order of emission) */
+    const char *keep_c = ane_mil_const_bool (ctx->b, keep_hint, keepdims);
+    const char *axes_c = ane_mil_const_ints (ctx->b, axes_hint, list, n_list);
+
+    v = ane_mil_op (ctx->b, op, ctx->hint, work, out->shape, out->rank,
+                    "x", v, "axes", axes_c, "keep_dims", keep_c, NULL);
+  }
   ctx->out[0] = ane_lower_restore (ctx, v, work, out->dtype, out->shape, out->rank,
                                    kind == ANE_OP_REDUCE_SUM || kind == ANE_OP_REDUCE_PROD);
   return TRUE;
@@ -118,11 +122,15 @@ ane_lower_cumsum (AneLowerCtx *ctx,
 
   ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), x.rank, &axis);
   v = ane_lower_widen (ctx, "cumsum", "x", ctx->in[0], &x, &work);
-  v = ane_mil_op (ctx->b, "cumsum", ctx->hint, work, out->shape, out->rank,
-                  "x", v,
-                  "axis", ane_mil_const_int (ctx->b, axis_hint, axis),
-                  "exclusive", ane_mil_const_bool (ctx->b, excl_hint, exclusive),
-                  "reverse", ane_mil_const_bool (ctx->b, rev_hint, reverse), NULL);
+  {
+    /* last argument first (ane-lower-private.h, order of emission) */
+    const char *rev_c = ane_mil_const_bool (ctx->b, rev_hint, reverse);
+    const char *excl_c = ane_mil_const_bool (ctx->b, excl_hint, exclusive);
+    const char *axis_c = ane_mil_const_int (ctx->b, axis_hint, axis);
+
+    v = ane_mil_op (ctx->b, "cumsum", ctx->hint, work, out->shape, out->rank,
+                    "x", v, "axis", axis_c, "exclusive", excl_c, "reverse", rev_c, NULL);
+  }
   ctx->out[0] = ane_lower_restore (ctx, v, work, out->dtype, out->shape, out->rank, TRUE);
   return TRUE;
 }
@@ -187,11 +195,13 @@ filled (AneLowerCtx  *ctx,
   g_autofree char *hint = ane_lower_hint (ctx, suffix);
   g_autofree char *c_hint = g_strconcat (hint, "_value", NULL);
   g_autofree char *r_hint = g_strconcat (hint, "_reps", NULL);
+  const char *reps_c, *value_c;
 
   G_STATIC_ASSERT (ANE_MAX_RANK == 6);
-  return ane_mil_op (ctx->b, "tile", hint, dtype, shape, rank,
-                     "x", ane_mil_const_floats (ctx->b, c_hint, dtype, &value, ones, rank),
-                     "reps", ane_mil_const_ints (ctx->b, r_hint, shape, rank), NULL);
+  /* last argument first (ane-lower-private.h, order of emission) */
+  reps_c = ane_mil_const_ints (ctx->b, r_hint, shape, rank);
+  value_c = ane_mil_const_floats (ctx->b, c_hint, dtype, &value, ones, rank);
+  return ane_mil_op (ctx->b, "tile", hint, dtype, shape, rank, "x", value_c, "reps", reps_c, NULL);
 }
 
 /* value (shape *cur) grown along axis d to size to, the new cells filled. */
@@ -279,11 +289,15 @@ ane_lower_scatter_add (AneLowerCtx *ctx,
       }
 
   validate = ctx->target >= ANE_MIL_IOS17 ? ane_mil_const_bool (ctx->b, valid_hint, TRUE) : NULL;
-  v = ane_mil_op (ctx->b, "scatter_along_axis", ctx->hint, work, out->shape, out->rank,
-                  "data", xv, "indices", idx, "updates", upd,
-                  "axis", ane_mil_const_int (ctx->b, axis_hint, axis),
-                  "mode", ane_mil_const_string (ctx->b, mode_hint, "add"),
-                  "validate_indices", validate, NULL);
+  {
+    /* last argument first (ane-lower-private.h, order of emission) */
+    const char *mode_c = ane_mil_const_string (ctx->b, mode_hint, "add");
+    const char *axis_c = ane_mil_const_int (ctx->b, axis_hint, axis);
+
+    v = ane_mil_op (ctx->b, "scatter_along_axis", ctx->hint, work, out->shape, out->rank,
+                    "data", xv, "indices", idx, "updates", upd,
+                    "axis", axis_c, "mode", mode_c, "validate_indices", validate, NULL);
+  }
   ctx->out[0] = ane_lower_restore (ctx, v, work, out->dtype, out->shape, out->rank, TRUE);
   return TRUE;
 }

@@ -167,10 +167,14 @@ ane_lower_narrow (AneLowerCtx *ctx,
       begin[i] = i == axis ? start : 0;
       end[i] = i == axis ? start + length : in->shape[i];
     }
-  ctx->out[0] = ane_mil_op (ctx->b, "slice_by_index", ctx->hint, out->dtype, out->shape, out->rank,
-                            "x", ctx->in[0],
-                            "begin", ane_mil_const_ints (ctx->b, begin_hint, begin, in->rank),
-                            "end", ane_mil_const_ints (ctx->b, end_hint, end, in->rank), NULL);
+  {
+    /* last argument first (ane-lower-private.h, order of emission) */
+    const char *end_c = ane_mil_const_ints (ctx->b, end_hint, end, in->rank);
+    const char *begin_c = ane_mil_const_ints (ctx->b, begin_hint, begin, in->rank);
+
+    ctx->out[0] = ane_mil_op (ctx->b, "slice_by_index", ctx->hint, out->dtype, out->shape, out->rank,
+                              "x", ctx->in[0], "begin", begin_c, "end", end_c, NULL);
+  }
   return TRUE;
 }
 
@@ -340,11 +344,13 @@ saturating_float_to_int (AneLowerCtx   *ctx,
     {
       /* the largest float not above 2^31 - 1 is 2^31 - 128 in fp32 */
       double top = f == ANE_DTYPE_FLOAT32 ? 2147483520.0 : fmax;
-      const char *nan0 = v, *i;
+      const char *nan0 = v, *i, *high_c, *low_c;
 
+      /* last argument first (ane-lower-private.h, order of emission) */
+      high_c = ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "high"), f, top);
+      low_c = ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "low"), f, MAX (-fmax, (double) G_MININT32));
       v = ane_mil_op (ctx->b, "clip", ane_lower_names_hint (w, "clip"), f, in->shape, in->rank, "x", v,
-                      "alpha", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "low"), f, MAX (-fmax, (double) G_MININT32)),
-                      "beta", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "high"), f, top), NULL);
+                      "alpha", low_c, "beta", high_c, NULL);
       if (via_int32)
         {
           AneSpec i32 = *out;
@@ -374,9 +380,14 @@ saturating_float_to_int (AneLowerCtx   *ctx,
                          "a", ane_mil_const_int (ctx->b, ane_lower_names_hint (w, "int32_min"), G_MININT32),
                          "b", i, NULL);
     }
-  v = ane_mil_op (ctx->b, "clip", ane_lower_names_hint (w, "clip"), f, in->shape, in->rank, "x", v,
-                  "alpha", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "low"), f, lo),
-                  "beta", ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "high"), f, hi), NULL);
+  {
+    /* last argument first (ane-lower-private.h, order of emission) */
+    const char *high_c = ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "high"), f, hi);
+    const char *low_c = ane_mil_const_float (ctx->b, ane_lower_names_hint (w, "low"), f, lo);
+
+    v = ane_mil_op (ctx->b, "clip", ane_lower_names_hint (w, "clip"), f, in->shape, in->rank, "x", v,
+                    "alpha", low_c, "beta", high_c, NULL);
+  }
   return mil_cast (ctx, w, v, out->dtype, out, NULL);
 }
 

@@ -182,9 +182,12 @@ reduce (AneLowerCtx  *ctx,
   g_autofree char *h = op_hint (ctx, suffix);
   g_autofree char *ha = g_strconcat (suffix ? suffix : "out", "_axes", NULL);
   g_autofree char *hk = g_strconcat (suffix ? suffix : "out", "_keep_dims", NULL);
+  /* last argument first (ane-lower-private.h, order of emission) */
+  const char *keep_c = c_bool (ctx, hk, keep_dims);
+  const char *axes_c = c_ints (ctx, ha, &axis, 1);
 
   return ane_mil_op (ctx->b, type, h, ctx->compute, shape, rank, "x", x,
-                     "axes", c_ints (ctx, ha, &axis, 1), "keep_dims", c_bool (ctx, hk, keep_dims), NULL);
+                     "axes", axes_c, "keep_dims", keep_c, NULL);
 }
 
 /* The step slices of a sequence: rank-4 tensors sliced along one axis, one

@@ -149,12 +149,15 @@ slice (AneLowerCtx  *ctx,
   g_autofree char *hb = param_hint (suffix, "begin");
   g_autofree char *he = param_hint (suffix, "end");
   gint64 shape[ANE_MAX_RANK];
+  const char *end_c, *begin_c;
 
   for (guint i = 0; i < rank; i++)
     shape[i] = end[i] - begin[i];
+  /* last argument first (ane-lower-private.h, order of emission) */
+  end_c = c_ints (ctx, he, end, rank);
+  begin_c = c_ints (ctx, hb, begin, rank);
   return ane_mil_op (ctx->b, "slice_by_index", h, dtype, shape, rank,
-                     "x", x, "begin", c_ints (ctx, hb, begin, rank), "end", c_ints (ctx, he, end, rank),
-                     NULL);
+                     "x", x, "begin", begin_c, "end", end_c, NULL);
 }
 
 /* Zero padding of the last n_axes axes: amounts [before, after] per axis. */
@@ -172,13 +175,17 @@ pad_zeros (AneLowerCtx  *ctx,
   g_autofree char *hp = param_hint (suffix, "pad");
   g_autofree char *hv_suffix = param_hint (suffix, "zero");
   g_autofree char *hv = ane_lower_hint (ctx, hv_suffix);
+  const char *zero_c, *pad_c;
 
   /* constant_val given in the program's dtype: left out, coremltools
    * (iOS15/tensor_operation.py, pad.default_inputs) fills in an fp32 0.0,
-   * which an fp16 x refuses (x and constant_val share domain T). */
+   * which an fp16 x refuses (x and constant_val share domain T). The
+   * consts go last argument first (ane-lower-private.h, order of
+   * emission). */
+  zero_c = ane_mil_const_float (ctx->b, hv, dtype, 0.0);
+  pad_c = c_ints (ctx, hp, amounts, 2 * n_axes);
   return ane_mil_op (ctx->b, "pad", h, dtype, out_shape, rank,
-                     "x", x, "pad", c_ints (ctx, hp, amounts, 2 * n_axes),
-                     "constant_val", ane_mil_const_float (ctx->b, hv, dtype, 0.0), NULL);
+                     "x", x, "pad", pad_c, "constant_val", zero_c, NULL);
 }
 
 /* y [N, O, ...] + bias [O] reshaped to [O, 1(, 1)]: the bias of a conv whose
@@ -424,11 +431,12 @@ ane_lower_resize_nearest_2x (AneLowerCtx *ctx,
 
   if (ane_dtype_is_float (dt))
     {
+      /* last argument first (ane-lower-private.h, order of emission) */
+      const char *sw = c_int (ctx, "scale_factor_width", 2);
+      const char *sh = c_int (ctx, "scale_factor_height", 2);
+
       ctx->out[0] = ane_mil_op (ctx->b, "upsample_nearest_neighbor", ctx->hint, out->dtype, out->shape, 4,
-                                "x", ctx->in[0],
-                                "scale_factor_height", c_int (ctx, "scale_factor_height", 2),
-                                "scale_factor_width", c_int (ctx, "scale_factor_width", 2),
-                                NULL);
+                                "x", ctx->in[0], "scale_factor_height", sh, "scale_factor_width", sw, NULL);
       return TRUE;
     }
 
