@@ -6,10 +6,8 @@
 
 #include <unistd.h>
 
-#include "ane-reference-private.h"
 #include "mil/ane-mlpackage-private.h"
-#include "runtime/cpu/ane-cpu-backend-private.h"
-#include "runtime/ane-device-private.h"
+#include "runtime/ane-program-private.h"
 
 /**
  * AneExecutable:
@@ -59,14 +57,13 @@ struct _AneExecutable
   AnePrecision   precision;
   AneComputeUnits compute_units;
   gboolean       debug_nonfinite;
-  AneCpuBackend *cpu;         /* the prepared program (CPU backend) */
-  AneDeviceProgram *device;   /* the prepared program (CoreML and ANE backends) */
+  AneProgram    *program;     /* what the backend prepared (runtime/ane-program-private.h) */
+  AneProgramOptions prepared; /* the settings it was prepared with */
   AnePackage    *package;     /* runs a package's program instead of a graph */
   char          *report;      /* how the backend was chosen */
   char          *function;
   gboolean       stale;       /* a param changed since the program was prepared */
   guint64        budget;      /* bytes a program may hold at once; 0: no limit */
-  guint64        prepared_budget;  /* the budget the prepared program was checked against */
 };
 
 G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
@@ -82,8 +79,7 @@ ane_executable_finalize (GObject *object)
   g_clear_object (&self->graph);
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->states, g_hash_table_unref);
-  g_clear_pointer (&self->cpu, ane_cpu_backend_free);
-  g_clear_pointer (&self->device, ane_device_program_free);
+  g_clear_pointer (&self->program, ane_program_free);
   g_clear_object (&self->package);
   g_free (self->function);
   g_free (self->report);
@@ -210,84 +206,42 @@ ane_executable_new (AneGraph   *graph,
   return self;
 }
 
-static GBytes *
-package_blob (gpointer     user_data,
-              const char  *file_name,
-              guint64      offset,
-              GError     **error)
+/* The settings a backend prepares a program with. */
+static AneProgramOptions
+current_options (AneExecutable *self)
 {
-  return ane_package_read_blob (user_data, file_name, offset, error);
+  AneProgramOptions options = {
+    .target = self->target,
+    .precision = self->precision,
+    .compute_units = self->compute_units,
+    .params = self->package != NULL ? NULL : self->params,
+    .budget = self->budget,
+  };
+
+  return options;
 }
 
-static const char *
-backend_name (AneBackend backend)
+/* Prepares backend's program for the graph and the bound params (or for the
+ * package's function), replacing any program prepared before. The states
+ * stay: they are the executable's. Called with the lock held. */
+static gboolean
+prepare (AneExecutable  *self,
+         AneBackend      backend,
+         GCancellable   *cancellable,
+         GError        **error)
 {
-  switch (backend)
-    {
-    case ANE_BACKEND_REFERENCE: return "reference";
-    case ANE_BACKEND_CPU:       return "cpu";
-    case ANE_BACKEND_COREML:    return "coreml";
-    case ANE_BACKEND_ANE:       return "ane";
-    case ANE_BACKEND_AUTO:      return "auto";
-    default:                    return "unknown";
-    }
-}
+  AneProgramOptions options = current_options (self);
+  AneProgram *program;
 
-/* Makes cpu or device (one of them, or neither for the reference backend)
- * the prepared program, freeing what was prepared before. */
-static void
-install_program (AneExecutable    *self,
-                 AneBackend        backend,
-                 AneCpuBackend    *cpu,
-                 AneDeviceProgram *device)
-{
-  g_clear_pointer (&self->cpu, ane_cpu_backend_free);
-  g_clear_pointer (&self->device, ane_device_program_free);
-  self->cpu = cpu;
-  self->device = device;
+  program = ane_program_prepare (backend, self->package ? NULL : self->graph, self->package, self->function,
+                                 &options, cancellable, error);
+  if (program == NULL)
+    return FALSE;
+  g_clear_pointer (&self->program, ane_program_free);
+  self->program = program;
+  self->prepared = options;
   self->backend = backend;
   self->stale = FALSE;
-  self->prepared_budget = self->budget;
-}
-
-/* A package's program on backend (CPU or COREML), replacing any program
- * prepared before. */
-static gboolean
-prepare_package (AneExecutable  *self,
-                 AneBackend      backend,
-                 GCancellable   *cancellable,
-                 GError        **error)
-{
-  AneDeviceOptions options = { self->target, self->precision, self->compute_units, NULL };
-  AneDeviceProgram *device = NULL;
-  AneCpuBackend *cpu = NULL;
-
-  switch (backend)
-    {
-    case ANE_BACKEND_CPU:
-      cpu = ane_cpu_backend_new_for_program_full (ane_package_get_model (self->package)->mlprogram, self->function,
-                                                  package_blob, g_object_ref (self->package), g_object_unref,
-                                                  self->budget, error);
-      if (cpu == NULL)
-        return FALSE;
-      break;
-    case ANE_BACKEND_COREML:
-      device = ane_coreml_program_new_for_package (self->package, self->function, &options, cancellable, error);
-      if (device == NULL)
-        return FALSE;
-      break;
-    case ANE_BACKEND_ANE:
-      g_set_error_literal (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                           "the Neural Engine's in-memory path runs graphs ane-glib lowers (with a float16 "
-                           "interface); run a package with the CoreML or CPU backend");
-      return FALSE;
-    default:
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "the %s backend evaluates graphs; run a package with the CoreML or CPU backend",
-                   backend_name (backend));
-      return FALSE;
-    }
-  install_program (self, backend, cpu, device);
   return TRUE;
 }
 
@@ -466,102 +420,6 @@ ane_executable_set_debug_nonfinite (AneExecutable *self,
   self->debug_nonfinite = enabled;
 }
 
-/* Prepares backend's program for the graph and the bound params, replacing
- * any program prepared before. Called with the lock held. */
-/* The reference evaluator keeps every node's values, as doubles, for the
- * whole run: their sum must fit the budget. */
-static gboolean
-reference_fits_budget (AneExecutable  *self,
-                       GError        **error)
-{
-  guint n_nodes = ane_graph_get_n_nodes_internal (self->graph);
-  g_autofree gboolean *needed = g_new0 (gboolean, MAX (n_nodes, 1));
-  guint64 total = 0;
-
-  if (self->budget == 0)
-    return TRUE;
-  ane_graph_mark_needed (self->graph, needed);
-  for (guint i = 0; i < n_nodes; i++)
-    {
-      const AneNode *node = ane_graph_get_node (self->graph, i);
-
-      for (guint j = 0; needed[i] && j < node->n_outputs; j++)
-        {
-          guint64 bytes = sizeof (double);
-          char spec[ANE_SPEC_STRLEN];
-
-          for (guint d = 0; d < node->outputs[j].rank && bytes != G_MAXUINT64; d++)
-            {
-              guint64 dim = (guint64) MAX (node->outputs[j].shape[d], 0);
-
-              bytes = dim != 0 && bytes > G_MAXUINT64 / dim ? G_MAXUINT64 : bytes * dim;
-            }
-          if (bytes > self->budget || total > self->budget - bytes)
-            {
-              g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE,
-                           "%s '%s': its %s value takes %" G_GUINT64_FORMAT " bytes as doubles; with the %"
-                           G_GUINT64_FORMAT " bytes before it, the reference backend would exceed the memory "
-                           "budget of %" G_GUINT64_FORMAT " bytes (ane_executable_set_memory_budget)",
-                           node->op->name, node->name, ane_spec_format (&node->outputs[j], spec),
-                           bytes, total, self->budget);
-              return FALSE;
-            }
-          total += bytes;
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
-prepare_graph (AneExecutable  *self,
-         AneBackend      backend,
-         GCancellable   *cancellable,
-         GError        **error)
-{
-  AneDeviceOptions options = { self->target, self->precision, self->compute_units, self->params };
-  AneDeviceProgram *device = NULL;
-  AneCpuBackend *cpu = NULL;
-
-  switch (backend)
-    {
-    case ANE_BACKEND_REFERENCE:
-      if (!reference_fits_budget (self, error))
-        return FALSE;
-      break;
-    case ANE_BACKEND_CPU:
-      cpu = ane_cpu_backend_new_for_graph (self->graph, self->target, self->precision, self->params,
-                                           self->budget, error);
-      if (cpu == NULL)
-        return FALSE;
-      break;
-    case ANE_BACKEND_COREML:
-      device = ane_coreml_program_new (self->graph, &options, cancellable, error);
-      if (device == NULL)
-        return FALSE;
-      break;
-    case ANE_BACKEND_ANE:
-      device = ane_ane_backend_program_new (self->graph, &options, cancellable, error);
-      if (device == NULL)
-        return FALSE;
-      break;
-    default:
-      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "unknown backend %d", (int) backend);
-      return FALSE;
-    }
-  install_program (self, backend, cpu, device);
-  return TRUE;
-}
-
-/* The graph's program, or the package's. */
-static gboolean
-prepare (AneExecutable  *self,
-         AneBackend      backend,
-         GCancellable   *cancellable,
-         GError        **error)
-{
-  return self->package != NULL ? prepare_package (self, backend, cancellable, error)
-                               : prepare_graph (self, backend, cancellable, error);
-}
 
 /* An explicit backend: weights may be bound after compiling; when the
  * program lowered but a param's bytes are missing, it is prepared at the
@@ -578,12 +436,11 @@ prepare_or_defer (AneExecutable  *self,
     return TRUE;
   if (g_error_matches (local, ANE_ERROR, ANE_ERROR_MISSING_PARAM))
     {
-      g_clear_pointer (&self->cpu, ane_cpu_backend_free);
-      g_clear_pointer (&self->device, ane_device_program_free);
+      g_clear_pointer (&self->program, ane_program_free);
       self->stale = TRUE;
       return TRUE;
     }
-  g_propagate_prefixed_error (error, g_steal_pointer (&local), "backend '%s': ", backend_name (backend));
+  g_propagate_prefixed_error (error, g_steal_pointer (&local), "backend '%s': ", ane_backend_get_name (backend));
   return FALSE;
 }
 
@@ -591,11 +448,13 @@ static char *
 report_line (AneExecutable *self,
              AneBackend     backend)
 {
-  if (self->device != NULL && ane_device_program_get_detail (self->device) != NULL)
-    return g_strdup_printf ("%s: selected: %s\n", backend_name (backend), ane_device_program_get_detail (self->device));
+  const char *name = ane_backend_get_name (backend);
+
+  if (self->program != NULL && ane_program_get_detail (self->program) != NULL)
+    return g_strdup_printf ("%s: selected: %s\n", name, ane_program_get_detail (self->program));
   if (self->stale)
-    return g_strdup_printf ("%s: selected: prepared at the first run (a param has no value yet)\n", backend_name (backend));
-  return g_strdup_printf ("%s: selected\n", backend_name (backend));
+    return g_strdup_printf ("%s: selected: prepared at the first run (a param has no value yet)\n", name);
+  return g_strdup_printf ("%s: selected\n", name);
 }
 
 /* AUTO: the Neural Engine's in-memory path, then CoreML, then the CPU
@@ -624,7 +483,7 @@ choose_backend (AneExecutable  *self,
           self->report = g_string_free (g_steal_pointer (&report), FALSE);
           return TRUE;
         }
-      g_string_append_printf (report, "%s: passed over: %s\n", backend_name (order[i]), local->message);
+      g_string_append_printf (report, "%s: passed over: %s\n", ane_backend_get_name (order[i]), local->message);
     }
   if (!prepare_or_defer (self, ANE_BACKEND_CPU, cancellable, error))
     return FALSE;
@@ -675,11 +534,17 @@ ane_executable_compile (AneExecutable  *self,
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
-  /* A package's program was prepared when made: only CoreML's is prepared
-   * again (for new compute units), and the CPU's for a new budget. */
-  if (self->package != NULL && self->backend != ANE_BACKEND_COREML &&
-      (self->cpu == NULL || self->budget == self->prepared_budget))
-    return TRUE;
+  /* A package's program was prepared when made, and does not change:
+   * prepare it again only for new settings (compute units, a budget). A
+   * graph may have changed since: always again. */
+  if (self->package != NULL && self->program != NULL && !self->stale)
+    {
+      AneProgramOptions now = current_options (self);
+
+      if (now.target == self->prepared.target && now.precision == self->prepared.precision &&
+          now.compute_units == self->prepared.compute_units && now.budget == self->prepared.budget)
+        return TRUE;
+    }
   if (self->graph != NULL && !ane_graph_validate (self->graph, error))
     return FALSE;
   return prepare_backend (self, self->backend, cancellable, error);
@@ -802,7 +667,8 @@ ane_executable_set_param (AneExecutable  *self,
   g_hash_table_replace (self->params, g_strdup (name), ane_tensor_rename (value, name));
   /* The prepared program holds the weights: prepare it again before the
    * next run (dynamic params need no such step, they are inputs). */
-  self->stale = self->cpu != NULL || self->device != NULL || self->stale;
+  if (self->program != NULL && !ane_program_bind_param (self->program, name, value))
+    self->stale = TRUE;
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -908,45 +774,6 @@ match_inputs (AneExecutable  *self,
   return g_steal_pointer (&by_name);
 }
 
-/* Called with the lock held. States live in the graph's dtypes between runs;
- * the program may hold them narrower (fp16) inside. */
-static GPtrArray *
-run_cpu (AneExecutable  *self,
-         GHashTable     *inputs,
-         GCancellable   *cancellable,
-         GError        **error)
-{
-  g_autoptr(GHashTable) states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  GHashTableIter iter;
-  gpointer key, value;
-  GPtrArray *outputs;
-
-  g_hash_table_iter_init (&iter, self->states);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    g_hash_table_insert (states, g_strdup (key), g_object_ref (value));
-  outputs = ane_cpu_backend_run (self->cpu, inputs, states, self->debug_nonfinite, cancellable, error);
-  if (outputs == NULL)
-    return NULL;
-  g_hash_table_iter_init (&iter, states);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      const AneNode *node = self->graph ? ane_graph_find_node (self->graph, key) : NULL;
-      AneTensor *t = value;
-
-      if (node && ane_tensor_get_dtype (t) != node->outputs[0].dtype)
-        t = ane_tensor_convert (t, node->outputs[0].dtype, error);
-      else
-        t = g_object_ref (t);
-      if (t == NULL)
-        {
-          g_ptr_array_unref (outputs);
-          return NULL;
-        }
-      g_hash_table_replace (self->states, g_strdup (key), t);
-    }
-  return outputs;
-}
-
 /**
  * ane_executable_run:
  * @self: a compiled executable
@@ -983,15 +810,10 @@ ane_executable_run (AneExecutable  *self,
     return NULL;
   g_mutex_lock (&self->lock);
   /* A param bound since the program was prepared (or missing then). */
-  if (self->stale && self->graph != NULL && !prepare (self, self->backend, cancellable, error))
+  if (self->stale && !prepare (self, self->backend, cancellable, error))
     outputs = NULL;
-  else if (self->device != NULL)
-    outputs = g_cancellable_set_error_if_cancelled (cancellable, error) ? NULL
-            : ane_device_program_run (self->device, by_name, error);
-  else if (self->backend == ANE_BACKEND_CPU)
-    outputs = run_cpu (self, by_name, cancellable, error);
   else
-    outputs = ane_reference_run (self->graph, self->params, by_name, self->states, cancellable, error);
+    outputs = ane_program_run (self->program, by_name, self->states, self->debug_nonfinite, cancellable, error);
   g_mutex_unlock (&self->lock);
   return outputs;
 }
@@ -1094,23 +916,31 @@ ane_executable_run_one (AneExecutable  *self,
   return g_object_ref (g_ptr_array_index (outputs, 0));
 }
 
-/* A state's spec: the graph's declaration, or the package function's. */
+/* A state's spec: the prepared program's declaration, or before there is
+ * one, the graph's. */
 static gboolean
 find_state (AneExecutable *self,
             const char    *name,
             AneSpec       *spec,
             GError       **error)
 {
-  if (self->backend == ANE_BACKEND_COREML)
+  AneTensor *state = NULL;
+
+  if (self->program != NULL)
     {
-      /* MLState is opaque before macOS 15, and reading it then needs a
-       * block-based call this build does not make. */
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "state '%s': the CoreML backend keeps states inside CoreML (MLState), where they cannot be "
-                   "read or written; reset_states() starts them over", name);
-      return FALSE;
+      if (self->program->states_opaque != NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "state '%s': %s", name, self->program->states_opaque);
+          return FALSE;
+        }
+      state = ane_program_find_state (self->program, name);
+      if (state != NULL)
+        {
+          ane_tensor_get_spec (state, spec);
+          return TRUE;
+        }
     }
-  if (self->graph != NULL)
+  else if (self->graph != NULL)
     {
       const AneNode *node = ane_graph_find_node (self->graph, name);
 
@@ -1119,17 +949,6 @@ find_state (AneExecutable *self,
           *spec = node->outputs[0];
           return TRUE;
         }
-    }
-  else if (self->cpu != NULL)
-    {
-      g_autoptr(GPtrArray) states = ane_cpu_backend_list_states (self->cpu);
-
-      for (guint i = 0; i < states->len; i++)
-        if (g_str_equal (ane_tensor_get_name (g_ptr_array_index (states, i)), name))
-          {
-            ane_tensor_get_spec (g_ptr_array_index (states, i), spec);
-            return TRUE;
-          }
     }
   g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "no state named '%s'", name);
   return FALSE;
@@ -1214,7 +1033,7 @@ ane_executable_reset_states (AneExecutable *self)
   g_return_if_fail (ANE_IS_EXECUTABLE (self));
   g_mutex_lock (&self->lock);
   g_hash_table_remove_all (self->states);
-  if (self->device != NULL && !ane_device_program_reset_states (self->device, &error))
+  if (self->program != NULL && !ane_program_reset_states (self->program, &error))
     g_warning ("reset_states: %s", error->message);
   g_mutex_unlock (&self->lock);
 }

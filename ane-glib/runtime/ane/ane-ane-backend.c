@@ -23,19 +23,22 @@
 #include <glib/gstdio.h>
 
 #include "mil/ane-mlpackage-private.h"
-#include "runtime/ane-device-private.h"
+#include "runtime/ane-program-private.h"
 #include "runtime/ane/ane-ane-private.h"
 
 typedef struct
 {
-  AneDeviceProgram  parent;
+  AneProgram  parent;
   AneAneProgram    *program;
 } AneBackendProgram;
 
 static GPtrArray *
-ane_run (AneDeviceProgram  *program,
-         GHashTable        *inputs,
-         GError           **error)
+ane_run (AneProgram    *program,
+         GHashTable    *inputs,
+         GHashTable    *states,
+         gboolean       debug_nonfinite,
+         GCancellable  *cancellable,
+         GError       **error)
 {
   AneBackendProgram *self = (AneBackendProgram *) program;
 
@@ -43,7 +46,7 @@ ane_run (AneDeviceProgram  *program,
 }
 
 static void
-ane_free (AneDeviceProgram *program)
+ane_free (AneProgram *program)
 {
   AneBackendProgram *self = (AneBackendProgram *) program;
 
@@ -51,7 +54,7 @@ ane_free (AneDeviceProgram *program)
   g_free (self);
 }
 
-static const AneDeviceProgramClass ane_class = {
+static const AneProgramClass ane_class = {
   .name = "ane",
   .run = ane_run,
   .reset_states = NULL,
@@ -82,7 +85,7 @@ check_float_interface (const char  *what,
 /* What the path cannot run, said before anything is lowered. */
 static gboolean
 check_graph (AneGraph                *graph,
-             const AneDeviceOptions  *options,
+             const AneProgramOptions  *options,
              GError                 **error)
 {
   g_autoptr(GPtrArray) states = ane_graph_list_states (graph);
@@ -109,7 +112,7 @@ check_graph (AneGraph                *graph,
  * a temporary directory, removed again). */
 static gboolean
 lower_to_mil (AneGraph                *graph,
-              const AneDeviceOptions  *options,
+              const AneProgramOptions  *options,
               AnePackage             **package_out,
               char                   **text,
               GBytes                 **weights,
@@ -172,9 +175,9 @@ specs_of (GPtrArray *tensors)
   return specs;
 }
 
-AneDeviceProgram *
+AneProgram *
 ane_ane_backend_program_new (AneGraph                *graph,
-                             const AneDeviceOptions  *options,
+                             const AneProgramOptions  *options,
                              GCancellable            *cancellable,
                              GError                 **error)
 {
@@ -186,7 +189,7 @@ ane_ane_backend_program_new (AneGraph                *graph,
   g_autoptr(GPtrArray) outputs = NULL;
   g_autofree AneAneTensorSpec *in_specs = NULL;
   g_autofree AneAneTensorSpec *out_specs = NULL;
-  g_autoptr(AneDeviceProgram) program = NULL;
+  g_autoptr(AneProgram) program = NULL;
   AneBackendProgram *self;
 
   if (rt == NULL)
@@ -213,7 +216,7 @@ ane_ane_backend_program_new (AneGraph                *graph,
   {
     g_autoptr(GPtrArray) promised = ane_graph_list_outputs (graph);
 
-    ane_device_program_init (&self->parent, &ane_class, promised);
+    ane_program_init (&self->parent, &ane_class, promised, NULL);   /* states are refused */
   }
   program = &self->parent;
   self->program = ane_ane_program_new (rt, text, weights, in_specs, inputs->len, out_specs, outputs->len,

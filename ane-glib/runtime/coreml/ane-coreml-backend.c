@@ -20,21 +20,24 @@
 #include <glib/gstdio.h>
 
 #include "mil/ane-mlpackage-private.h"
-#include "runtime/ane-device-private.h"
+#include "runtime/ane-program-private.h"
 #include "runtime/coreml/ane-coreml-private.h"
 
 typedef struct
 {
-  AneDeviceProgram    parent;
+  AneProgram    parent;
   const AneCoremlApi *api;
   AneCoremlModel     *model;
   AneCoremlState     *state;   /* NULL for a stateless program */
 } CoremlProgram;
 
 static GPtrArray *
-coreml_run (AneDeviceProgram  *program,
-            GHashTable        *inputs,
-            GError           **error)
+coreml_run (AneProgram    *program,
+            GHashTable    *inputs,
+            GHashTable    *states,
+            gboolean       debug_nonfinite,
+            GCancellable  *cancellable,
+            GError       **error)
 {
   CoremlProgram *self = (CoremlProgram *) program;
 
@@ -42,7 +45,7 @@ coreml_run (AneDeviceProgram  *program,
 }
 
 static gboolean
-coreml_reset_states (AneDeviceProgram  *program,
+coreml_reset_states (AneProgram  *program,
                      GError           **error)
 {
   CoremlProgram *self = (CoremlProgram *) program;
@@ -59,7 +62,7 @@ coreml_reset_states (AneDeviceProgram  *program,
 }
 
 static void
-coreml_free (AneDeviceProgram *program)
+coreml_free (AneProgram *program)
 {
   CoremlProgram *self = (CoremlProgram *) program;
 
@@ -70,7 +73,7 @@ coreml_free (AneDeviceProgram *program)
   g_free (self);
 }
 
-static const AneDeviceProgramClass coreml_class = {
+static const AneProgramClass coreml_class = {
   .name = "coreml",
   .run = coreml_run,
   .reset_states = coreml_reset_states,
@@ -117,17 +120,17 @@ compile_package (const AneCoremlApi  *api,
 }
 
 /* Compiled, loaded, with a state when the function has states. */
-static AneDeviceProgram *
+static AneProgram *
 program_new (const AneCoremlApi      *api,
              AnePackage              *package,
              GPtrArray               *promised,
-             gboolean                 stateful,
-             const AneDeviceOptions  *options,
+             GPtrArray               *states,
+             const AneProgramOptions  *options,
              GCancellable            *cancellable,
              GError                 **error)
 {
   g_autofree char *compiled = NULL;
-  g_autoptr(AneDeviceProgram) program = NULL;
+  g_autoptr(AneProgram) program = NULL;
   CoremlProgram *self;
   gboolean from_cache = FALSE;
 
@@ -135,13 +138,17 @@ program_new (const AneCoremlApi      *api,
   if (compiled == NULL)
     return NULL;
   self = g_new0 (CoremlProgram, 1);
-  ane_device_program_init (&self->parent, &coreml_class, promised);
+  ane_program_init (&self->parent, &coreml_class, promised, states);
+  /* MLState is opaque before macOS 15, and reading it then needs a
+   * block-based call this build does not make. */
+  self->parent.states_opaque = "the CoreML backend keeps states inside CoreML (MLState), where they cannot be "
+                           "read or written; reset_states() starts them over";
   program = &self->parent;
   self->api = api;
   self->model = api->load (compiled, options->compute_units, error);
   if (self->model == NULL)
     return NULL;
-  if (stateful)
+  if (states->len > 0)
     {
       self->state = api->new_state (self->model, error);
       if (self->state == NULL)
@@ -152,9 +159,9 @@ program_new (const AneCoremlApi      *api,
   return g_steal_pointer (&program);
 }
 
-AneDeviceProgram *
+AneProgram *
 ane_coreml_program_new (AneGraph                *graph,
-                        const AneDeviceOptions  *options,
+                        const AneProgramOptions  *options,
                         GCancellable            *cancellable,
                         GError                 **error)
 {
@@ -171,13 +178,13 @@ ane_coreml_program_new (AneGraph                *graph,
     return NULL;
   states = ane_graph_list_states (graph);
   promised = ane_graph_list_outputs (graph);
-  return program_new (api, package, promised, states->len > 0, options, cancellable, error);
+  return program_new (api, package, promised, states, options, cancellable, error);
 }
 
-AneDeviceProgram *
+AneProgram *
 ane_coreml_program_new_for_package (AnePackage              *package,
                                     const char              *function,
-                                    const AneDeviceOptions  *options,
+                                    const AneProgramOptions  *options,
                                     GCancellable            *cancellable,
                                     GError                 **error)
 {
@@ -200,5 +207,5 @@ ane_coreml_program_new_for_package (AnePackage              *package,
   promised = states ? ane_package_list_outputs (package, NULL, error) : NULL;
   if (promised == NULL)
     return NULL;
-  return program_new (api, package, promised, states->len > 0, options, cancellable, error);
+  return program_new (api, package, promised, states, options, cancellable, error);
 }

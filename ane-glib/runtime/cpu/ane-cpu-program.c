@@ -1,0 +1,126 @@
+/* runtime/cpu/ane-cpu-program.c: the CPU interpreter as a backend
+ *
+ * The interpreter (ane-cpu-backend.c, ane-cpu-plan.c) behind the program
+ * interface: for a graph it runs the very MIL program the lowering writes
+ * into packages; for a package, the package's own program, its weights
+ * read from the package's blobs.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "mil/ane-mlpackage-private.h"
+#include "runtime/ane-program-private.h"
+#include "runtime/cpu/ane-cpu-backend-private.h"
+
+typedef struct
+{
+  AneProgram     parent;
+  AneCpuBackend *cpu;
+} CpuProgram;
+
+static GPtrArray *
+cpu_run (AneProgram    *program,
+         GHashTable    *inputs,
+         GHashTable    *states,
+         gboolean       debug_nonfinite,
+         GCancellable  *cancellable,
+         GError       **error)
+{
+  CpuProgram *self = (CpuProgram *) program;
+  g_autoptr(GPtrArray) outputs = NULL;
+  GPtrArray *named;
+
+  outputs = ane_cpu_backend_run (self->cpu, inputs, states, debug_nonfinite, cancellable, error);
+  if (outputs == NULL)
+    return NULL;
+  /* The function's outputs come in the interface's order; the lowering may
+   * have given them other names (MIL keywords, leading digits), so name
+   * them by position. */
+  named = g_ptr_array_new_full (outputs->len, g_object_unref);
+  for (guint i = 0; i < outputs->len; i++)
+    {
+      AneTensor *t = g_ptr_array_index (outputs, i);
+
+      g_ptr_array_add (named, i < program->outputs->len
+                                ? ane_tensor_rename (t, ane_tensor_get_name (g_ptr_array_index (program->outputs, i)))
+                                : g_object_ref (t));
+    }
+  return named;
+}
+
+static void
+cpu_free (AneProgram *program)
+{
+  CpuProgram *self = (CpuProgram *) program;
+
+  g_clear_pointer (&self->cpu, ane_cpu_backend_free);
+  g_free (self);
+}
+
+static const AneProgramClass cpu_class = {
+  .name = "cpu",
+  .run = cpu_run,
+  .free = cpu_free,
+};
+
+static AneProgram *
+wrap (AneCpuBackend *cpu,
+      GPtrArray     *outputs,
+      GPtrArray     *states)
+{
+  CpuProgram *self = g_new0 (CpuProgram, 1);
+
+  ane_program_init (&self->parent, &cpu_class, outputs, states);
+  self->cpu = cpu;
+  return &self->parent;
+}
+
+AneProgram *
+ane_cpu_program_new (AneGraph                 *graph,
+                     const AneProgramOptions  *options,
+                     GCancellable             *cancellable,
+                     GError                  **error)
+{
+  AneCpuBackend *cpu;
+  g_autoptr(GPtrArray) outputs = NULL;
+  g_autoptr(GPtrArray) states = NULL;
+
+  cpu = ane_cpu_backend_new_for_graph (graph, options->target, options->precision, options->params,
+                                       options->budget, error);
+  if (cpu == NULL)
+    return NULL;
+  outputs = ane_graph_list_outputs (graph);
+  states = ane_graph_list_states (graph);
+  return wrap (cpu, outputs, states);
+}
+
+static GBytes *
+package_blob (gpointer     user_data,
+              const char  *file_name,
+              guint64      offset,
+              GError     **error)
+{
+  return ane_package_read_blob (user_data, file_name, offset, error);
+}
+
+AneProgram *
+ane_cpu_program_new_for_package (AnePackage               *package,
+                                 const char               *function,
+                                 const AneProgramOptions  *options,
+                                 GCancellable             *cancellable,
+                                 GError                  **error)
+{
+  AneCpuBackend *cpu;
+  g_autoptr(GPtrArray) outputs = NULL;
+  g_autoptr(GPtrArray) states = NULL;
+
+  cpu = ane_cpu_backend_new_for_program_full (ane_package_get_model (package)->mlprogram, function,
+                                              package_blob, g_object_ref (package), g_object_unref,
+                                              options->budget, error);
+  if (cpu == NULL)
+    return NULL;
+  outputs = ane_cpu_backend_list_outputs (cpu);
+  states = ane_cpu_backend_list_states (cpu);
+  return wrap (cpu, outputs, states);
+}
