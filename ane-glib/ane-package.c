@@ -72,24 +72,39 @@ struct _AnePackage
 {
   GObject         parent_instance;
 
-  /* A loaded package: */
-  AneMLPackage   *pkg;
-
-  /* A package made from a graph: the model (owning the lowered program),
-   * the weights still to be written (AneMilPendingBlob*, in file order) and
-   * the graph whose params they may name. */
-  AneCoreMLModel *model;
-  GPtrArray      *blobs;
-  guint64         weight_size;    /* what weight.bin will measure */
-  guint64         weight_bytes;   /* the blobs' data, as get_weight_bytes counts it */
-  AneGraph       *graph;
-  GHashTable     *params;         /* values bound on an executable, or NULL */
-  GStrv           weight_report;  /* what each GGUF weight became */
+  const struct _PackageKind *kind;   /* what it is made of: answers for the methods */
+  AneMLPackage   *pkg;              /* a bundle loaded from disk, or NULL */
+  AneLowered     *lowered;          /* a program in memory (lowered from a graph, or read
+                                     * from MIL text), or NULL */
   char           *save_warning;   /* what the last save reported after its point of
                                    * no return (save_lock), or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (AnePackage, ane_package, G_TYPE_OBJECT)
+
+/* A package is either a bundle loaded from disk (AneMLPackage: the files
+ * stay where they are, a save copies them) or a program in memory
+ * (AneLowered: the weights are still to be written, a save streams them).
+ * Each kind answers what the methods need; the methods never ask which. */
+typedef struct _PackageKind
+{
+  AneCoreMLModel *(*model)          (AnePackage *self);
+  const char     *(*path)           (AnePackage *self);   /* NULL in memory */
+  guint64         (*weight_bytes)   (AnePackage *self);
+  /* the limits the package exceeds, added to errors */
+  void            (*limit_errors)   (AnePackage *self, GPtrArray *errors);
+  gboolean        (*save)           (AnePackage *self, const char *path, gboolean overwrite,
+                                     GCancellable *cancellable, char **warning, GError **error);
+  /* MIL text and its weights file */
+  gboolean        (*save_mil)       (AnePackage *self, const char *path, gboolean overwrite,
+                                     const char *text, char **warning, GError **error);
+  GBytes         *(*read_blob)      (AnePackage *self, const char *file_name, guint64 offset,
+                                     GError **error);
+  GPtrArray      *(*pending_blobs)  (AnePackage *self, guint64 *weight_size);
+  GStrv           (*weight_notes)   (AnePackage *self);
+} PackageKind;
+
+static const PackageKind loaded_kind, lowered_kind;
 
 /* save_async sets save_warning from a worker thread. */
 G_LOCK_DEFINE_STATIC (save_lock);
@@ -121,11 +136,7 @@ ane_package_finalize (GObject *object)
   AnePackage *self = ANE_PACKAGE (object);
 
   g_clear_pointer (&self->pkg, ane_mlpackage_free);
-  g_clear_pointer (&self->model, ane_mlpackage_model_free);
-  g_clear_pointer (&self->blobs, g_ptr_array_unref);
-  g_clear_object (&self->graph);
-  g_clear_pointer (&self->params, g_hash_table_unref);
-  g_clear_pointer (&self->weight_report, g_strfreev);
+  g_clear_pointer (&self->lowered, ane_lowered_free);
   g_clear_pointer (&self->save_warning, g_free);
   G_OBJECT_CLASS (ane_package_parent_class)->finalize (object);
 }
@@ -199,14 +210,29 @@ ane_package_init (AnePackage *self)
 static AneCoreMLModel *
 package_model (AnePackage *self)
 {
-  return self->pkg ? ane_mlpackage_get_model (self->pkg) : self->model;
+  return self->kind->model (self);
 }
 
 /* How error messages name the package. */
 static const char *
 package_name (AnePackage *self)
 {
-  return self->pkg ? ane_mlpackage_get_path (self->pkg) : "(package in memory)";
+  const char *path = self->kind->path (self);
+
+  return path ? path : "(package in memory)";
+}
+
+/* A package of kind made of pkg or lowered (taken). */
+static AnePackage *
+package_new (AneMLPackage *pkg,
+             AneLowered   *lowered)
+{
+  AnePackage *self = g_object_new (ANE_TYPE_PACKAGE, NULL);
+
+  self->pkg = pkg;
+  self->lowered = lowered;
+  self->kind = pkg != NULL ? &loaded_kind : &lowered_kind;
+  return self;
 }
 
 /**
@@ -228,7 +254,6 @@ ane_package_load (const char *path,
                   GError    **error)
 {
   AneMLPackage *pkg;
-  AnePackage *self;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -236,9 +261,7 @@ ane_package_load (const char *path,
   pkg = ane_mlpackage_open (path, error);
   if (pkg == NULL)
     return NULL;
-  self = g_object_new (ANE_TYPE_PACKAGE, NULL);
-  self->pkg = pkg;
-  return self;
+  return package_new (pkg, NULL);
 }
 
 static void
@@ -398,51 +421,32 @@ package_from_graph (AneGraph      *graph,
                     gboolean       dated,
                     GError       **error)
 {
-  g_autoptr(AnePackage) self = NULL;
-  g_autoptr(GPtrArray) blobs = NULL;
-  g_autofree char *date = NULL;
-  AneMilProgram *program;
-  AneMilTarget mil_target;
-  guint64 weight_size = 0;
-  g_autoptr(GPtrArray) weight_notes = NULL;
+  g_autofree char *date = dated ? conversion_date () : NULL;
+  const char *const user_defined[] = {
+    "com.github.ane-glib.version", PACKAGE_VERSION,
+    "com.github.ane-glib.source", "AneGraph",
+    "com.github.ane-glib.target", ane_target_to_string (target),
+    "com.github.ane-glib.precision", precision == ANE_PRECISION_FLOAT16 ? "float16" : "float32",
+    date ? "com.github.ane-glib.conversion_date" : NULL, date,
+    NULL
+  };
+  AneLowerOptions options = {
+    .target = ane_target_to_mil (target),
+    .precision = precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
+    .flags = flags,
+    .params = params,
+    .describe = TRUE,
+    .metadata = user_defined,
+  };
+  g_autoptr(AneLowered) lowered = ane_lowered_new (graph, &options, error);
 
-  mil_target = ane_target_to_mil (target);
-  program = ane_lower_graph_full (graph, mil_target,
-                                  precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
-                                  flags, params, &blobs, &weight_size, &weight_notes, error);
-  if (program == NULL)
+  if (lowered == NULL)
     return NULL;
-
-  date = dated ? conversion_date () : NULL;
-  {
-    const char *const user_defined[] = {
-      "com.github.ane-glib.version", PACKAGE_VERSION,
-      "com.github.ane-glib.source", "AneGraph",
-      "com.github.ane-glib.target", ane_target_to_string (target),
-      "com.github.ane-glib.precision", precision == ANE_PRECISION_FLOAT16 ? "float16" : "float32",
-      date ? "com.github.ane-glib.conversion_date" : NULL, date,
-      NULL
-    };
-
-    self = g_object_new (ANE_TYPE_PACKAGE, NULL);
-    self->model = ane_mlpackage_model_new (program, mil_target, user_defined, error);
-    if (self->model == NULL)
-      return NULL;
-  }
   /* Checked now, before anything is written: a model protobuf cannot read
    * back is an error, unlike a large weight file. */
-  if (!ane_mlpackage_check_model_size (protobuf_c_message_get_packed_size (&self->model->base), error))
+  if (!ane_mlpackage_check_model_size (protobuf_c_message_get_packed_size (&lowered->model->base), error))
     return NULL;
-
-  self->blobs = g_steal_pointer (&blobs);
-  self->weight_size = weight_size;
-  for (guint i = 0; i < self->blobs->len; i++)
-    self->weight_bytes += ((AneMilPendingBlob *) g_ptr_array_index (self->blobs, i))->size;
-  self->graph = g_object_ref (graph);
-  self->params = params ? g_hash_table_ref (params) : NULL;
-  g_ptr_array_add (weight_notes, NULL);
-  self->weight_report = g_strdupv ((char **) weight_notes->pdata);
-  return g_steal_pointer (&self);
+  return package_new (NULL, g_steal_pointer (&lowered));
 }
 
 /**
@@ -461,7 +465,7 @@ const char *
 ane_package_get_path (AnePackage *self)
 {
   g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
-  return self->pkg ? ane_mlpackage_get_path (self->pkg) : NULL;
+  return self->kind->path (self);
 }
 
 /**
@@ -961,7 +965,7 @@ guint64
 ane_package_get_weight_bytes (AnePackage *self)
 {
   g_return_val_if_fail (ANE_IS_PACKAGE (self), 0);
-  return self->pkg ? ane_mlpackage_get_weight_bytes (self->pkg) : self->weight_bytes;
+  return self->kind->weight_bytes (self);
 }
 
 /* Every limit the package exceeds, as errors. */
@@ -969,42 +973,8 @@ static GPtrArray *
 limit_errors (AnePackage *self)
 {
   GPtrArray *errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  GError *error = NULL;
 
-  if (self->pkg == NULL)
-    {
-      if (!ane_mlpackage_check_model_size (protobuf_c_message_get_packed_size (&self->model->base), &error))
-        g_ptr_array_add (errors, g_steal_pointer (&error));
-      if (!ane_mlpackage_check_weight_size (self->weight_size, "weight.bin", &error))
-        g_ptr_array_add (errors, g_steal_pointer (&error));
-    }
-  else
-    {
-      const char *model_path = ane_mlpackage_get_model_path (self->pkg);
-      const char *weights_dir = ane_mlpackage_get_weights_dir (self->pkg);
-      GStatBuf st;
-
-      if (g_stat (model_path, &st) == 0 &&
-          !ane_mlpackage_check_model_size ((guint64) st.st_size, &error))
-        {
-          g_prefix_error (&error, "%s: ", model_path);
-          g_ptr_array_add (errors, g_steal_pointer (&error));
-        }
-      if (weights_dir)
-        {
-          g_autoptr(GDir) dir = g_dir_open (weights_dir, 0, NULL);
-          const char *name;
-
-          while (dir && (name = g_dir_read_name (dir)))
-            {
-              g_autofree char *file = g_build_filename (weights_dir, name, NULL);
-
-              if (g_stat (file, &st) == 0 && S_ISREG (st.st_mode) &&
-                  !ane_mlpackage_check_weight_size ((guint64) st.st_size, file, &error))
-                g_ptr_array_add (errors, g_steal_pointer (&error));
-            }
-        }
-    }
+  self->kind->limit_errors (self, errors);
   return errors;
 }
 
@@ -1249,15 +1219,7 @@ package_save (AnePackage   *self,
   char *warning = NULL;
   gboolean ok;
 
-  if (self->pkg)
-    {
-      ok = ane_mlpackage_save (self->pkg, path, overwrite, error);
-      if (ok)
-        ane_mlpackage_sync_placed (path, &warning);
-    }
-  else
-    ok = ane_mlpackage_write_lowered (path, overwrite, self->model, self->blobs, self->weight_size,
-                                      self->graph, self->params, cancellable, &warning, error);
+  ok = self->kind->save (self, path, overwrite, cancellable, &warning, error);
   set_save_warning (self, warning);
   return ok;
 }
@@ -1423,9 +1385,7 @@ ane_package_get_pending_blobs (AnePackage *package,
                                guint64    *weight_size)
 {
   g_return_val_if_fail (ANE_IS_PACKAGE (package), NULL);
-  if (weight_size)
-    *weight_size = package->weight_size;
-  return package->blobs;
+  return package->kind->pending_blobs (package, weight_size);
 }
 
 /* --- MIL text ----------------------------------------------------------------- */
@@ -1483,7 +1443,6 @@ ane_package_save_mil (AnePackage  *self,
                       GError     **error)
 {
   g_autofree char *text = NULL;
-  g_autoptr(GBytes) weight_file = NULL;
   char *warning = NULL;
   gboolean ok;
 
@@ -1493,19 +1452,7 @@ ane_package_save_mil (AnePackage  *self,
   text = ane_package_to_mil_text (self, error);
   if (text == NULL)
     return FALSE;
-  if (self->pkg)
-    {
-      g_autoptr(GError) local = NULL;
-
-      weight_file = ane_mlpackage_get_weight_file (self->pkg, "@model_path/weights/weight.bin", &local);
-      if (weight_file == NULL && !g_error_matches (local, ANE_ERROR, ANE_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-    }
-  ok = ane_mlpackage_write_mil (path, overwrite, text, self->pkg ? NULL : self->blobs, self->weight_size,
-                                self->graph, self->params, weight_file, NULL, &warning, error);
+  ok = self->kind->save_mil (self, path, overwrite, text, &warning, error);
   set_save_warning (self, warning);
   return ok;
 }
@@ -1567,10 +1514,12 @@ AnePackage *
 ane_package_load_mil (const char  *path,
                       GError     **error)
 {
-  g_autoptr(AnePackage) self = NULL;
   g_autofree char *text = NULL;
   g_autofree char *weights = NULL;
   g_autoptr(GArray) offsets = NULL;
+  g_autoptr(GPtrArray) blobs = NULL;
+  guint64 weight_size = 0;
+  AneCoreMLModel *model;
   AneMilProgram *program;
   AneMilTarget target = ANE_MIL_IOS18;
   gsize len;
@@ -1611,11 +1560,10 @@ ane_package_load_mil (const char  *path,
       if (g_strcmp0 (program->functions[0]->value->opset, ane_mil_target_opset (t)) == 0)
         target = t;
 
-  self = g_object_new (ANE_TYPE_PACKAGE, NULL);
-  self->model = ane_mlpackage_model_new (program, target, NULL, error);
-  if (self->model == NULL)
+  model = ane_mlpackage_model_new (program, target, NULL, error);   /* owns program */
+  if (model == NULL)
     return NULL;
-  self->blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
+  blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
 
   /* The weights become pending blobs at their own offsets: the package then
    * saves, prints and runs exactly as one lowered from a graph. */
@@ -1657,14 +1605,16 @@ ane_package_load_mil (const char  *path,
           blob->size = r->size;
           blob->offset = r->offset;
           blob->blob_type = r->data_type;
-          g_ptr_array_add (self->blobs, blob);
-          self->weight_bytes += r->size;
+          g_ptr_array_add (blobs, blob);
         }
-      self->weight_size = ane_milblob_reader_get_size (reader);
+      weight_size = ane_milblob_reader_get_size (reader);
     }
-  if (!check_weight_offsets (self->blobs, offsets, path, weights, error))
-    return NULL;
-  return g_steal_pointer (&self);
+  if (!check_weight_offsets (blobs, offsets, path, weights, error))
+    {
+      ane_mlpackage_model_free (model);
+      return NULL;
+    }
+  return package_new (NULL, ane_lowered_new_from_model (model, g_steal_pointer (&blobs), weight_size));
 }
 
 GBytes *
@@ -1673,20 +1623,7 @@ ane_package_read_blob (AnePackage  *self,
                        guint64      offset,
                        GError     **error)
 {
-  if (self->pkg)
-    {
-      AneMilBlobRecord record;
-      return ane_mlpackage_dup_blob (self->pkg, file_name, offset, &record, error);
-    }
-  for (guint i = 0; self->blobs && i < self->blobs->len; i++)
-    {
-      AneMilPendingBlob *blob = g_ptr_array_index (self->blobs, i);
-
-      if (blob->offset == offset)
-        return ane_mlpackage_blob_bytes (blob, self->graph, self->params, error);
-    }
-  g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: no blob at offset %" G_GUINT64_FORMAT, file_name, offset);
-  return NULL;
+  return self->kind->read_blob (self, file_name, offset, error);
 }
 
 /**
@@ -1705,6 +1642,230 @@ ane_package_read_blob (AnePackage  *self,
 char **
 ane_package_dup_weight_report (AnePackage *self)
 {
+  GStrv notes;
+
   g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
-  return self->weight_report ? g_strdupv (self->weight_report) : g_new0 (char *, 1);
+  notes = self->kind->weight_notes (self);
+  return notes ? g_strdupv (notes) : g_new0 (char *, 1);
 }
+
+/* --- the two kinds ------------------------------------------------------------ */
+
+static AneCoreMLModel *
+loaded_model (AnePackage *self)
+{
+  return ane_mlpackage_get_model (self->pkg);
+}
+
+static const char *
+loaded_path (AnePackage *self)
+{
+  return ane_mlpackage_get_path (self->pkg);
+}
+
+static guint64
+loaded_weight_bytes (AnePackage *self)
+{
+  return ane_mlpackage_get_weight_bytes (self->pkg);
+}
+
+static void
+loaded_limit_errors (AnePackage *self,
+                     GPtrArray  *errors)
+{
+  GError *error = NULL;
+  const char *model_path = ane_mlpackage_get_model_path (self->pkg);
+  const char *weights_dir = ane_mlpackage_get_weights_dir (self->pkg);
+  GStatBuf st;
+
+  if (g_stat (model_path, &st) == 0 &&
+      !ane_mlpackage_check_model_size ((guint64) st.st_size, &error))
+    {
+      g_prefix_error (&error, "%s: ", model_path);
+      g_ptr_array_add (errors, g_steal_pointer (&error));
+    }
+  if (weights_dir)
+    {
+      g_autoptr(GDir) dir = g_dir_open (weights_dir, 0, NULL);
+      const char *name;
+
+      while (dir && (name = g_dir_read_name (dir)))
+        {
+          g_autofree char *file = g_build_filename (weights_dir, name, NULL);
+
+          if (g_stat (file, &st) == 0 && S_ISREG (st.st_mode) &&
+              !ane_mlpackage_check_weight_size ((guint64) st.st_size, file, &error))
+            g_ptr_array_add (errors, g_steal_pointer (&error));
+        }
+    }
+}
+
+/* Written again: the same manifest entries, the model re-serialized, the
+ * weight files and other items copied. */
+static gboolean
+loaded_save (AnePackage    *self,
+             const char    *path,
+             gboolean       overwrite,
+             GCancellable  *cancellable,
+             char         **warning,
+             GError       **error)
+{
+  if (!ane_mlpackage_save (self->pkg, path, overwrite, error))
+    return FALSE;
+  ane_mlpackage_sync_placed (path, warning);
+  return TRUE;
+}
+
+/* The weight file copied beside the text, as it is. */
+static gboolean
+loaded_save_mil (AnePackage  *self,
+                 const char  *path,
+                 gboolean     overwrite,
+                 const char  *text,
+                 char       **warning,
+                 GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GBytes) weight_file = ane_mlpackage_get_weight_file (self->pkg, "@model_path/weights/weight.bin", &local);
+
+  if (weight_file == NULL && !g_error_matches (local, ANE_ERROR, ANE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return ane_mlpackage_write_mil (path, overwrite, text, NULL, 0, NULL, NULL, weight_file, NULL, warning, error);
+}
+
+static GBytes *
+loaded_read_blob (AnePackage  *self,
+                  const char  *file_name,
+                  guint64      offset,
+                  GError     **error)
+{
+  AneMilBlobRecord record;
+
+  return ane_mlpackage_dup_blob (self->pkg, file_name, offset, &record, error);
+}
+
+static GPtrArray *
+loaded_pending_blobs (AnePackage *self,
+                      guint64    *weight_size)
+{
+  if (weight_size)
+    *weight_size = 0;
+  return NULL;   /* its weights are written already */
+}
+
+static GStrv
+loaded_weight_notes (AnePackage *self)
+{
+  return NULL;
+}
+
+static const PackageKind loaded_kind = {
+  .model = loaded_model,
+  .path = loaded_path,
+  .weight_bytes = loaded_weight_bytes,
+  .limit_errors = loaded_limit_errors,
+  .save = loaded_save,
+  .save_mil = loaded_save_mil,
+  .read_blob = loaded_read_blob,
+  .pending_blobs = loaded_pending_blobs,
+  .weight_notes = loaded_weight_notes,
+};
+
+static AneCoreMLModel *
+lowered_model (AnePackage *self)
+{
+  return self->lowered->model;
+}
+
+static const char *
+lowered_path (AnePackage *self)
+{
+  return NULL;
+}
+
+static guint64
+lowered_weight_bytes (AnePackage *self)
+{
+  return self->lowered->weight_bytes;
+}
+
+/* The sizes the files will have. */
+static void
+lowered_limit_errors (AnePackage *self,
+                      GPtrArray  *errors)
+{
+  GError *error = NULL;
+
+  if (!ane_mlpackage_check_model_size (protobuf_c_message_get_packed_size (&self->lowered->model->base), &error))
+    g_ptr_array_add (errors, g_steal_pointer (&error));
+  if (!ane_mlpackage_check_weight_size (self->lowered->weight_size, "weight.bin", &error))
+    g_ptr_array_add (errors, g_steal_pointer (&error));
+}
+
+/* The weights streamed into the bundle, converted to their stored dtypes. */
+static gboolean
+lowered_save (AnePackage    *self,
+              const char    *path,
+              gboolean       overwrite,
+              GCancellable  *cancellable,
+              char         **warning,
+              GError       **error)
+{
+  AneLowered *l = self->lowered;
+
+  return ane_mlpackage_write_lowered (path, overwrite, l->model, l->blobs, l->weight_size,
+                                      l->graph, l->params, cancellable, warning, error);
+}
+
+static gboolean
+lowered_save_mil (AnePackage  *self,
+                  const char  *path,
+                  gboolean     overwrite,
+                  const char  *text,
+                  char       **warning,
+                  GError     **error)
+{
+  AneLowered *l = self->lowered;
+
+  return ane_mlpackage_write_mil (path, overwrite, text, l->blobs, l->weight_size, l->graph, l->params,
+                                  NULL, NULL, warning, error);
+}
+
+static GBytes *
+lowered_read_blob (AnePackage  *self,
+                   const char  *file_name,
+                   guint64      offset,
+                   GError     **error)
+{
+  return ane_lowered_read_blob (self->lowered, file_name, offset, error);
+}
+
+static GPtrArray *
+lowered_pending_blobs (AnePackage *self,
+                       guint64    *weight_size)
+{
+  if (weight_size)
+    *weight_size = self->lowered->weight_size;
+  return self->lowered->blobs;
+}
+
+static GStrv
+lowered_weight_notes (AnePackage *self)
+{
+  return self->lowered->notes;
+}
+
+static const PackageKind lowered_kind = {
+  .model = lowered_model,
+  .path = lowered_path,
+  .weight_bytes = lowered_weight_bytes,
+  .limit_errors = lowered_limit_errors,
+  .save = lowered_save,
+  .save_mil = lowered_save_mil,
+  .read_blob = lowered_read_blob,
+  .pending_blobs = lowered_pending_blobs,
+  .weight_notes = lowered_weight_notes,
+};

@@ -762,16 +762,19 @@ test_dequant_matmul_on_device (void)
       g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, x_shape, 2, &error);
       g_autoptr(AneTensor) w = block_param (g, "weight", blocks[i], w_shape, 2);
       g_autoptr(AneTensor) y = ane_graph_dequant_matmul (g, x, w, &error);
-      g_autoptr(GPtrArray) blobs = NULL, notes = NULL;
+      AneLowerOptions options = { .target = ANE_MIL_IOS18, .precision = ANE_DTYPE_FLOAT16 };
+      g_autoptr(AneLowered) lowered = NULL;
       AneMilProgram *p;
+      GPtrArray *blobs;
       AneMilOperation *cx, *data;
-      guint64 size;
       gboolean q8 = blocks[i] == ANE_DTYPE_Q8_0;
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = ane_lower_graph_full (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16, ANE_LOWER_DEFAULT, NULL, &blobs, &size, &notes, &error);
+      lowered = ane_lowered_new (g, &options, &error);
       g_assert_no_error (error);
+      p = ane_lowered_get_program (lowered);
+      blobs = lowered->blobs;
       ane_test_assert_program_checks (p);
       assert_seq (p, "cast,constexpr_blockwise_shift_scale,linear,cast");
       cx = ane_test_find_op (p, "constexpr_blockwise_shift_scale", 0);
@@ -787,9 +790,8 @@ test_dequant_matmul_on_device (void)
       g_assert_cmpuint (((AneMilPendingBlob *) g_ptr_array_index (blobs, 0))->size, ==, q8 ? 256 : 128);
       g_assert_cmpint (((AneMilPendingBlob *) g_ptr_array_index (blobs, 0))->blob_type, ==,
                        q8 ? ANE_MILBLOB_INT8 : ANE_MILBLOB_INT4);
-      g_assert_cmpuint (notes->len, ==, 1);
-      g_assert_nonnull (strstr (g_ptr_array_index (notes, 0), "on device"));
-      ane_test_program_free (p);
+      g_assert_cmpuint (g_strv_length (lowered->notes), ==, 1);
+      g_assert_nonnull (strstr (lowered->notes[0], "on device"));
     }
 }
 

@@ -24,6 +24,7 @@
 
 #include "ane-graph-private.h"
 #include "mil/ane-mil-builder-private.h"
+#include "mil/lower/ane-lowered-private.h"
 
 G_BEGIN_DECLS
 
@@ -145,34 +146,17 @@ const char *ane_lower_block_weight (AneLowerCtx   *ctx,
 gboolean    ane_lower_is_block_source (AneLowerCtx *ctx,
                                        guint        slot);
 
-/* Lowers a whole graph: one function "main". The caller frees the program
- * with protobuf_c_message_free_unpacked (). */
+/* Lowers a whole graph with the default options (the compute dtype
+ * precision, a declared interface): one function "main", the weights still
+ * to be written and the size of weight.bin. A shortcut over
+ * ane_lowered_new() (ane-lowered-private.h) for the tests; the caller frees
+ * the program with protobuf_c_message_free_unpacked (). */
 AneMilProgram *ane_lower_graph     (AneGraph      *graph,
                                     AneMilTarget   target,
                                     AneDType       precision,
                                     GPtrArray    **blobs,
                                     guint64       *weight_size,
                                     GError       **error);
-/* How the program's interface is declared. */
-typedef enum {
-  ANE_LOWER_DEFAULT        = 0,
-  /* float32 inputs and outputs are declared float16 (the Neural Engine's
-   * in-memory path feeds fp16 surfaces); the graph is unchanged. */
-  ANE_LOWER_FP16_INTERFACE = 1 << 0,
-} AneLowerFlags;
-
-/* The same, also returning what each GGUF weight became ("name: how");
- * params (name -> AneTensor, nullable: values bound on an executable)
- * override the values params have in the graph. */
-AneMilProgram *ane_lower_graph_full (AneGraph     *graph,
-                                     AneMilTarget  target,
-                                     AneDType      precision,
-                                     AneLowerFlags flags,
-                                     GHashTable   *params,
-                                     GPtrArray   **blobs,
-                                     guint64      *weight_size,
-                                     GPtrArray   **weight_notes,
-                                     GError      **error);
 
 #define ANE_LOWER_FUNC(name) gboolean ane_lower_##name (AneLowerCtx *ctx, GError **error)
 

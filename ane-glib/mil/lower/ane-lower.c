@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mil/lower/ane-lower-private.h"
+#include "mil/lower/ane-lowered-private.h"
 #include "mil/ane-mlpackage-private.h"
 
 /* macOS 12..15 run the programs of iOS 15..18. */
@@ -480,17 +481,6 @@ lower_source (AneLowerCtx  *ctx,
     }
 }
 
-AneMilProgram *
-ane_lower_graph (AneGraph      *graph,
-                 AneMilTarget   target,
-                 AneDType       precision,
-                 GPtrArray    **blobs,
-                 guint64       *weight_size,
-                 GError       **error)
-{
-  return ane_lower_graph_full (graph, target, precision, ANE_LOWER_DEFAULT, NULL, blobs, weight_size, NULL, error);
-}
-
 /* int8/uint8 consts (and bound params) read only as the q of dequantize
  * ops: those ops lower them, as constexpr_affine_dequantize data when they
  * can, so no runtime int8 tensor and no second copy is made. */
@@ -540,17 +530,21 @@ consumes_blocks (AneOpKind kind)
          kind == ANE_OP_DEQUANT_MOE_WEIGHTS;
 }
 
-AneMilProgram *
-ane_lower_graph_full (AneGraph      *graph,
-                      AneMilTarget   target,
-                      AneDType       precision,
-                      AneLowerFlags  flags,
-                      GHashTable    *params,
-                      GPtrArray    **blobs,
-                      guint64       *weight_size,
-                      GPtrArray    **weight_notes,
-                      GError       **error)
+/* The lowering itself: the program, the weights still to be written (in
+ * file order), the size weight.bin will have and what each GGUF weight
+ * became. Reached only through ane_lowered_new(). */
+static AneMilProgram *
+lower_program (AneGraph                *graph,
+               const AneLowerOptions   *options,
+               GPtrArray              **blobs,
+               guint64                 *weight_size,
+               GPtrArray              **weight_notes,
+               GError                 **error)
 {
+  AneMilTarget target = options->target;
+  AneDType precision = options->precision;
+  AneLowerFlags flags = options->flags;
+  GHashTable *params = options->params;
   g_autoptr(GHashTable) block_weights = g_hash_table_new (NULL, NULL);
   g_autofree gboolean *deferred = NULL;
   guint n_nodes = ane_graph_get_n_nodes_internal (graph);
@@ -727,6 +721,64 @@ ane_lower_graph_full (AneGraph      *graph,
       *weight_size = planned_size;
     return program;
   }
+}
+
+AneLowered *
+ane_lowered_new (AneGraph               *graph,
+                 const AneLowerOptions  *options,
+                 GError                **error)
+{
+  g_autoptr(GPtrArray) blobs = NULL;
+  g_autoptr(GPtrArray) notes = NULL;
+  guint64 weight_size = 0;
+  AneMilProgram *program;
+  AneLowered *self;
+
+  g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (options->precision == ANE_DTYPE_FLOAT16 || options->precision == ANE_DTYPE_FLOAT32, NULL);
+
+  program = lower_program (graph, options, &blobs, &weight_size, &notes, error);
+  if (program == NULL)
+    return NULL;
+  if (options->describe)
+    {
+      AneCoreMLModel *model = ane_mlpackage_model_new (program, options->target, options->metadata,
+                                                       error);   /* owns program, also on error */
+
+      if (model == NULL)
+        return NULL;
+      self = ane_lowered_new_from_model (model, g_steal_pointer (&blobs), weight_size);
+    }
+  else
+    self = ane_lowered_new_for_program (program, g_steal_pointer (&blobs), weight_size);
+  self->graph = g_object_ref (graph);
+  self->params = options->params ? g_hash_table_ref (options->params) : NULL;
+  g_ptr_array_add (notes, NULL);
+  g_strfreev (self->notes);
+  self->notes = g_strdupv ((char **) notes->pdata);
+  return self;
+}
+
+AneMilProgram *
+ane_lower_graph (AneGraph      *graph,
+                 AneMilTarget   target,
+                 AneDType       precision,
+                 GPtrArray    **blobs,
+                 guint64       *weight_size,
+                 GError       **error)
+{
+  AneLowerOptions options = { .target = target, .precision = precision };
+  g_autoptr(AneLowered) lowered = ane_lowered_new (graph, &options, error);
+  AneMilProgram *program;
+
+  if (lowered == NULL)
+    return NULL;
+  program = g_steal_pointer (&lowered->program);   /* not described: it owns the program */
+  if (blobs)
+    *blobs = g_steal_pointer (&lowered->blobs);
+  if (weight_size)
+    *weight_size = lowered->weight_size;
+  return program;
 }
 
 gboolean

@@ -21,10 +21,7 @@
 
 struct _AneCpuBackend
 {
-  AneMilProgram *owned_program;   /* lowered here, or NULL */
-  GPtrArray     *blobs;           /* AneMilPendingBlob*, for a lowered graph */
-  AneGraph      *graph;
-  GHashTable    *params;          /* name -> AneTensor (ref) */
+  AneLowered    *lowered;         /* a graph lowered here, or NULL */
   AneCpuGetBlob  get_blob;
   gpointer       blob_data;
   GDestroyNotify blob_data_free;
@@ -37,11 +34,7 @@ ane_cpu_backend_free (AneCpuBackend *backend)
   if (backend == NULL)
     return;
   ane_cpu_plan_free (backend->plan);
-  if (backend->owned_program)
-    protobuf_c_message_free_unpacked (&backend->owned_program->base, NULL);
-  g_clear_pointer (&backend->blobs, g_ptr_array_unref);
-  g_clear_object (&backend->graph);
-  g_clear_pointer (&backend->params, g_hash_table_unref);
+  g_clear_pointer (&backend->lowered, ane_lowered_free);
   if (backend->blob_data_free)
     backend->blob_data_free (backend->blob_data);
   g_free (backend);
@@ -55,15 +48,7 @@ graph_blob (gpointer     user_data,
 {
   AneCpuBackend *backend = user_data;
 
-  for (guint i = 0; i < backend->blobs->len; i++)
-    {
-      AneMilPendingBlob *blob = g_ptr_array_index (backend->blobs, i);
-
-      if (blob->offset == offset)
-        return ane_mlpackage_blob_bytes (blob, backend->graph, backend->params, error);
-    }
-  g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: no blob at offset %" G_GUINT64_FORMAT, file_name, offset);
-  return NULL;
+  return ane_lowered_read_blob (backend->lowered, file_name, offset, error);
 }
 
 static GBytes *
@@ -86,19 +71,18 @@ ane_cpu_backend_new_for_graph (AneGraph      *graph,
                                GError       **error)
 {
   g_autoptr(AneCpuBackend) backend = g_new0 (AneCpuBackend, 1);
-  guint64 weight_size;
+  AneLowerOptions options = {
+    .target = ane_target_to_mil (target),
+    .precision = precision == ANE_PRECISION_FLOAT32 ? ANE_DTYPE_FLOAT32 : ANE_DTYPE_FLOAT16,
+    .params = params,   /* values bound on the executable are lowered in place of the graph's */
+  };
 
-  backend->graph = g_object_ref (graph);
-  backend->params = params ? g_hash_table_ref (params) : NULL;
-  /* Values bound on the executable are lowered in place of the graph's. */
-  backend->owned_program = ane_lower_graph_full (graph, ane_target_to_mil (target),
-                                                 precision == ANE_PRECISION_FLOAT32 ? ANE_DTYPE_FLOAT32 : ANE_DTYPE_FLOAT16,
-                                                 ANE_LOWER_DEFAULT, params, &backend->blobs, &weight_size, NULL, error);
-  if (backend->owned_program == NULL)
+  backend->lowered = ane_lowered_new (graph, &options, error);
+  if (backend->lowered == NULL)
     return NULL;
   backend->get_blob = graph_blob;
   backend->blob_data = backend;
-  backend->plan = ane_cpu_plan_new (backend->owned_program, "main", plan_blob, backend, budget, error);
+  backend->plan = ane_cpu_plan_new (ane_lowered_get_program (backend->lowered), "main", plan_blob, backend, budget, error);
   if (backend->plan == NULL)
     return NULL;
   return g_steal_pointer (&backend);
@@ -206,13 +190,13 @@ ane_cpu_backend_run (AneCpuBackend *backend,
         AneSpec have;
         gboolean scalar;
 
-        if (t == NULL && backend->graph != NULL)
+        if (t == NULL && backend->lowered != NULL)
           {
             /* a dynamic param: the executable's bound value, else the graph's */
-            const AneNode *node = ane_graph_find_node (backend->graph, name);
+            const AneNode *node = ane_graph_find_node (backend->lowered->graph, name);
             gboolean param = node != NULL && node->op->kind == ANE_OP_PARAM;
 
-            t = param ? ane_lower_bound_value (backend->params, node) : NULL;
+            t = param ? ane_lower_bound_value (backend->lowered->params, node) : NULL;
             if (t == NULL && param)
               {
                 g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,

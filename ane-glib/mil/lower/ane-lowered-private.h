@@ -1,0 +1,87 @@
+/* mil/lower/ane-lowered-private.h: a graph lowered -- the one artifact every consumer takes
+ *
+ * ane_lowered_new() is the one way a graph becomes a MIL program: it runs
+ * the lowering (ane-lower.c) with an options struct and returns an
+ * AneLowered: the program, described when asked by the CoreML Model
+ * message that wraps it (the main function's interface, as coremltools
+ * writes it), the weights still to be written, in file order (AneMilPendingBlob: each
+ * names the graph value or file it comes from and the dtype it is stored
+ * in), the size weight.bin will have, and what each GGUF weight became.
+ *
+ * Its consumers: AnePackage (writes it as a bundle or as MIL text; the
+ * CoreML and ANE backends go through the package), and the CPU backend,
+ * which plans the program and reads each weight through
+ * ane_lowered_read_blob() -- converted exactly as the package writer
+ * converts it, so the CPU runs what a package would hold. A package read
+ * from MIL text is an AneLowered too (its blobs come from the weights
+ * file), made by ane_lowered_new_from_model().
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-graph-private.h"
+#include "mil/ane-coreml-proto-private.h"
+#include "mil/ane-mil-opdefs-private.h"
+
+G_BEGIN_DECLS
+
+/* How the program's interface is declared. */
+typedef enum {
+  ANE_LOWER_DEFAULT        = 0,
+  /* float32 inputs and outputs are declared float16 (the Neural Engine's
+   * in-memory path feeds fp16 surfaces); the graph is unchanged. */
+  ANE_LOWER_FP16_INTERFACE = 1 << 0,
+} AneLowerFlags;
+
+typedef struct
+{
+  AneMilTarget        target;
+  AneDType            precision;   /* the compute dtype: ANE_DTYPE_FLOAT16 or ANE_DTYPE_FLOAT32 */
+  AneLowerFlags       flags;
+  GHashTable         *params;      /* name -> AneTensor bound on an executable, lowered in place
+                                    * of the graph's values; nullable */
+  /* Also wrap the program in a CoreML Model message (what a package
+   * holds): its description declares the interface, which refuses what
+   * Core ML cannot declare (fp16 inputs before iOS16). The CPU backend
+   * runs the program without one. */
+  gboolean            describe;
+  const char *const  *metadata;    /* with describe: userDefined key, value, ..., NULL (a NULL key
+                                    * ends it); nullable */
+} AneLowerOptions;
+
+typedef struct
+{
+  AneMilProgram  *program;        /* owned, unless model is set: then model->mlprogram */
+  AneCoreMLModel *model;          /* the Model message wrapping it, or NULL (not described) */
+  GPtrArray      *blobs;          /* AneMilPendingBlob*, in file order */
+  guint64         weight_size;    /* what weight.bin will measure */
+  guint64         weight_bytes;   /* the blobs' data */
+  GStrv           notes;          /* what each GGUF weight became ("name: how") */
+  AneGraph       *graph;          /* whose values the blobs name; NULL for MIL text */
+  GHashTable     *params;         /* values bound on an executable, or NULL */
+} AneLowered;
+
+AneLowered    *ane_lowered_new            (AneGraph               *graph,
+                                           const AneLowerOptions  *options,
+                                           GError                **error);
+/* The common part of both: takes program and blobs (nullable), not described. */
+AneLowered    *ane_lowered_new_for_program (AneMilProgram         *program,
+                                            GPtrArray             *blobs,
+                                            guint64                weight_size);
+/* Wraps a model read from elsewhere (MIL text); takes model (which owns
+ * its program) and blobs (nullable: no weights). */
+AneLowered    *ane_lowered_new_from_model (AneCoreMLModel         *model,
+                                           GPtrArray              *blobs,
+                                           guint64                 weight_size);
+AneMilProgram *ane_lowered_get_program    (AneLowered             *self);
+/* The stored bytes of the blob at offset, as weight.bin will hold them. */
+GBytes        *ane_lowered_read_blob      (AneLowered             *self,
+                                           const char             *file_name,
+                                           guint64                 offset,
+                                           GError                **error);
+void           ane_lowered_free           (AneLowered             *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneLowered, ane_lowered_free)
+
+G_END_DECLS
