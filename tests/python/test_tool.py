@@ -96,6 +96,15 @@ class ToolTest(unittest.TestCase):
         r = tool("convert", self.graph, "-o", pkg, "--overwrite")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_convert_progress_not_a_tty(self):
+        # stderr is a pipe here: one plain line per stage, no \r redraws
+        pkg = os.path.join(self.dir.name, "p.mlpackage")
+        r = tool("convert", self.graph, "-o", pkg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("\r", r.stderr)
+        self.assertEqual(r.stderr.splitlines(), ["lowering", "writing weights", "writing model"])
+        self.assertIn("wrote " + pkg, r.stdout)
+
     def test_bad_input(self):
         bad = os.path.join(self.dir.name, "bad.json")
         with open(bad, "w") as f:
@@ -125,6 +134,18 @@ class GenerateBackendTest(unittest.TestCase):
         if not Ane.available():
             # off Apple AUTO lands on the CPU (the decode step has states: never the ANE path)
             self.assertEqual(auto.stdout, cpu.stdout)
+
+    def test_progress_not_a_tty(self):
+        # stdout and stderr are pipes: the story (prompt first) on stdout
+        # alone, a plain line per stage then the figures on stderr
+        r = self.generate("cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("\r", r.stderr)
+        lines = r.stderr.splitlines()
+        self.assertEqual(lines[:2], ["compiling", "generating"], r.stderr)
+        self.assertEqual(len(lines), 3, r.stderr)
+        self.assertIn("tokens", lines[2])
+        self.assertTrue(r.stdout.startswith("Once upon a time"), r.stdout)
 
     def test_unknown_backend(self):
         r = self.generate("gpu")

@@ -24,6 +24,7 @@
 
 #include "ane-graph-private.h"
 #include "mil/ane-mil-builder-private.h"
+#include "ane-progress-private.h"
 
 G_BEGIN_DECLS
 
@@ -173,6 +174,19 @@ AneMilProgram *ane_lower_graph_full (AneGraph     *graph,
                                      guint64      *weight_size,
                                      GPtrArray   **weight_notes,
                                      GError      **error);
+/* The same, reporting "lowering" to progress (nullable) before each op,
+ * the fraction counting the ops lowered; a cancelled progress stops it with
+ * G_IO_ERROR_CANCELLED. The caller finishes the progress. */
+AneMilProgram *ane_lower_graph_with_progress (AneGraph     *graph,
+                                              AneMilTarget  target,
+                                              AneDType      precision,
+                                              AneLowerFlags flags,
+                                              GHashTable   *params,
+                                              GPtrArray   **blobs,
+                                              guint64      *weight_size,
+                                              GPtrArray   **weight_notes,
+                                              AneProgress  *progress,
+                                              GError      **error);
 
 #define ANE_LOWER_FUNC(name) gboolean ane_lower_##name (AneLowerCtx *ctx, GError **error)
 

@@ -551,6 +551,23 @@ ane_lower_graph_full (AneGraph      *graph,
                       GPtrArray    **weight_notes,
                       GError       **error)
 {
+  return ane_lower_graph_with_progress (graph, target, precision, flags, params, blobs, weight_size,
+                                        weight_notes, NULL, error);
+}
+
+AneMilProgram *
+ane_lower_graph_with_progress (AneGraph      *graph,
+                               AneMilTarget   target,
+                               AneDType       precision,
+                               AneLowerFlags  flags,
+                               GHashTable    *params,
+                               GPtrArray    **blobs,
+                               guint64       *weight_size,
+                               GPtrArray    **weight_notes,
+                               AneProgress   *progress,
+                               GError       **error)
+{
+  guint n_lowered = 0, n_to_lower = 0;
   g_autoptr(GHashTable) block_weights = g_hash_table_new (NULL, NULL);
   g_autofree gboolean *deferred = NULL;
   guint n_nodes = ane_graph_get_n_nodes_internal (graph);
@@ -616,6 +633,8 @@ ane_lower_graph_full (AneGraph      *graph,
     }
 
   for (guint i = 0; i < n_nodes; i++)
+    n_to_lower += needed[i] ? 1 : 0;
+  for (guint i = 0; i < n_nodes; i++)
     {
       const AneNode *node = ane_graph_get_node (graph, i);
       g_autofree const char **in = g_new0 (const char *, MAX (node->n_inputs, 1));
@@ -626,6 +645,10 @@ ane_lower_graph_full (AneGraph      *graph,
 
       if (!needed[i])
         continue;
+      /* One report per op: the ops are the unit of lowering's work. */
+      if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_LOWERING,
+                                (double) n_lowered++ / (double) n_to_lower, 0, 0, error))
+        return NULL;
       ctx.b = b;
       ctx.graph = graph;
       ctx.node = node;
