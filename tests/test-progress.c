@@ -120,17 +120,18 @@ big_weights_graph (float scale)
 {
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  AneTensor *x, *y;
+  g_autoptr(AneTensor) y = NULL;
 
-  x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1024 }, 2, &error);
+  /* the builders return new references: each is dropped once used */
+  y = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1024 }, 2, &error);
   g_assert_no_error (error);
-  y = x;
   for (guint l = 0; l < 2; l++)
     {
       g_autofree char *name = g_strdup_printf ("w%u", l);
       g_autofree float *v = g_new (float, 1024 * 1024);
       g_autoptr(AneTensor) value = NULL;
-      AneTensor *w;
+      g_autoptr(AneTensor) w = NULL;
+      AneTensor *next;
 
       for (guint i = 0; i < 1024 * 1024; i++)
         v[i] = scale * (float) ((i * 7 + l) % 13) / 13.0f;
@@ -138,8 +139,10 @@ big_weights_graph (float scale)
       g_assert_no_error (error);
       w = ane_graph_param_with_value (g, value, &error);
       g_assert_no_error (error);
-      y = ane_graph_matmul (g, y, w, FALSE, FALSE, &error);
+      next = ane_graph_matmul (g, y, w, FALSE, FALSE, &error);
       g_assert_no_error (error);
+      g_object_unref (y);
+      y = next;
     }
   g_assert_true (ane_graph_add_output (g, "y", y, &error));
   g_assert_no_error (error);
