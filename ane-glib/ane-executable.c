@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "ane-progress-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/ane-program-private.h"
 
@@ -628,6 +629,40 @@ ane_executable_compile_finish (AneExecutable  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_executable_compile_async, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * ane_executable_compile_full:
+ * @self: an executable
+ * @progress: (nullable): an [class@Ane.Progress] to report to and cancel with
+ * @error: return location for a #GError
+ *
+ * Compiles as [method@Ane.Executable.compile] does, with the cancellable of
+ * @progress, reporting the stage "compiling" as it starts and a fraction of
+ * 1.0 when it succeeded. A cancelled @progress fails with
+ * %G_IO_ERROR_CANCELLED.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_executable_compile_full (AneExecutable  *self,
+                             AneProgress    *progress,
+                             GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* The backends prepare in one step each, with no finer point to report
+   * from: the start and the end are what is known. */
+  ane_progress_begin (progress);
+  if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_COMPILING, 0.0, 0, 0, error) ||
+      !ane_executable_compile (self, ane_progress_cancellable (progress), error))
+    return FALSE;
+  ane_progress_finish (progress);
+  return TRUE;
 }
 
 /**

@@ -13,6 +13,7 @@
 #include "ane-tensor.h"
 #include "ane-graph.h"
 #include "ane-package.h"
+#include "ane-progress.h"
 
 G_BEGIN_DECLS
 
@@ -63,6 +64,10 @@ void           ane_executable_set_debug_nonfinite (AneExecutable *self,
 ANE_AVAILABLE_IN_ALL
 gboolean       ane_executable_compile      (AneExecutable  *self,
                                             GCancellable   *cancellable,
+                                            GError        **error);
+ANE_AVAILABLE_IN_ALL
+gboolean       ane_executable_compile_full (AneExecutable  *self,
+                                            AneProgress    *progress,
                                             GError        **error);
 ANE_AVAILABLE_IN_ALL
 void           ane_executable_compile_async (AneExecutable      *self,

@@ -18,5 +18,6 @@
 #include "ane-llama.h"
 #include "ane-chip.h"
 #include "ane-compute-plan.h"
+#include "ane-progress.h"
 
 #undef __ANE_GLIB_INSIDE__

@@ -13,6 +13,7 @@
 #include "ane-tensor.h"
 #include "ane-graph.h"
 #include "ane-tokenizer.h"
+#include "ane-progress.h"
 
 G_BEGIN_DECLS
 
@@ -78,6 +79,20 @@ char          *ane_llama_model_generate        (AneLlamaModel         *self,
                                                 double                 temperature,
                                                 double                 top_p,
                                                 guint64                seed,
+                                                AneLlamaTokenCallback  callback,
+                                                gpointer               user_data,
+                                                GError               **error);
+ANE_AVAILABLE_IN_ALL
+char          *ane_llama_model_generate_full   (AneLlamaModel         *self,
+                                                AneTokenizer          *tokenizer,
+                                                const char            *prompt,
+                                                guint                  n_tokens,
+                                                AneBackend             backend,
+                                                AnePrecision           precision,
+                                                double                 temperature,
+                                                double                 top_p,
+                                                guint64                seed,
+                                                AneProgress           *progress,
                                                 AneLlamaTokenCallback  callback,
                                                 gpointer               user_data,
                                                 GError               **error);

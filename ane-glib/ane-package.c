@@ -94,7 +94,8 @@ typedef struct _PackageKind
   /* the limits the package exceeds, added to errors */
   void            (*limit_errors)   (AnePackage *self, GPtrArray *errors);
   gboolean        (*save)           (AnePackage *self, const char *path, gboolean overwrite,
-                                     GCancellable *cancellable, char **warning, GError **error);
+                                     GCancellable *cancellable, AneProgress *progress,
+                                     char **warning, GError **error);
   /* MIL text and its weights file */
   gboolean        (*save_mil)       (AnePackage *self, const char *path, gboolean overwrite,
                                      const char *text, char **warning, GError **error);
@@ -264,6 +265,43 @@ ane_package_load (const char *path,
   return package_new (pkg, NULL);
 }
 
+/**
+ * ane_package_load_full:
+ * @path: the `.mlpackage` directory
+ * @progress: (nullable): an [class@Ane.Progress] to report to and cancel with
+ * @error: return location for a #GError
+ *
+ * Loads and checks a package as [func@Ane.Package.load] does, reporting the
+ * stage "loading" to @progress after each step (manifest, model,
+ * description, program check); the fraction ends at 1.0 on success.
+ * Cancelling @progress stops the load with %G_IO_ERROR_CANCELLED.
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ *
+ * Since: 0.2
+ */
+AnePackage *
+ane_package_load_full (const char   *path,
+                       AneProgress  *progress,
+                       GError      **error)
+{
+  AneMLPackage *pkg;
+  AnePackage *self;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ane_progress_begin (progress);
+  pkg = ane_mlpackage_open_full (path, progress, error);
+  if (pkg == NULL)
+    return NULL;
+  self = g_object_new (ANE_TYPE_PACKAGE, NULL);
+  self->pkg = pkg;
+  ane_progress_finish (progress);
+  return self;
+}
+
 static void
 load_thread (GTask        *task,
              gpointer      source,
@@ -381,7 +419,7 @@ conversion_date (void)
  */
 static AnePackage *package_from_graph (AneGraph *graph, AneTarget target, AnePrecision precision,
                                        AneLowerFlags flags, GHashTable *params, gboolean dated,
-                                       GError **error);
+                                       AneProgress *progress, GError **error);
 
 AnePackage *
 ane_package_new_from_graph (AneGraph      *graph,
@@ -394,7 +432,46 @@ ane_package_new_from_graph (AneGraph      *graph,
   g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return package_from_graph (graph, target, precision, ANE_LOWER_DEFAULT, NULL, TRUE, error);
+  return package_from_graph (graph, target, precision, ANE_LOWER_DEFAULT, NULL, TRUE, NULL, error);
+}
+
+/**
+ * ane_package_new_from_graph_full:
+ * @graph: the graph to package
+ * @target: the deployment target
+ * @precision: the float type the program computes in
+ * @progress: (nullable): an [class@Ane.Progress] to report to and cancel with
+ * @error: return location for a #GError
+ *
+ * Makes a package of @graph as [ctor@Ane.Package.new_from_graph] does,
+ * reporting the stage "lowering" to @progress once per op of the graph
+ * (the fraction counts the ops lowered); it ends at 1.0 on success.
+ * Cancelling @progress stops the lowering with %G_IO_ERROR_CANCELLED.
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ *
+ * Since: 0.2
+ */
+AnePackage *
+ane_package_new_from_graph_full (AneGraph      *graph,
+                                 AneTarget      target,
+                                 AnePrecision   precision,
+                                 AneProgress   *progress,
+                                 GError       **error)
+{
+  AnePackage *self;
+
+  g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15, NULL);
+  g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
+  g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ane_progress_begin (progress);
+  self = package_from_graph (graph, target, precision, ANE_LOWER_DEFAULT, NULL, TRUE, progress, error);
+  if (self != NULL)
+    ane_progress_finish (progress);
+  return self;
 }
 
 /* What the Apple backends package: the graph lowered with flags, its weights
@@ -409,7 +486,7 @@ ane_package_new_for_backend (AneGraph      *graph,
                              GHashTable    *params,
                              GError       **error)
 {
-  return package_from_graph (graph, target, precision, flags, params, FALSE, error);
+  return package_from_graph (graph, target, precision, flags, params, FALSE, NULL, error);
 }
 
 static AnePackage *
@@ -419,6 +496,7 @@ package_from_graph (AneGraph      *graph,
                     AneLowerFlags  flags,
                     GHashTable    *params,
                     gboolean       dated,
+                    AneProgress   *progress,
                     GError       **error)
 {
   g_autofree char *date = dated ? conversion_date () : NULL;
@@ -437,6 +515,7 @@ package_from_graph (AneGraph      *graph,
     .params = params,
     .describe = TRUE,
     .metadata = user_defined,
+    .progress = progress,
   };
   g_autoptr(AneLowered) lowered = ane_lowered_new (graph, &options, error);
 
@@ -1214,12 +1293,13 @@ package_save (AnePackage   *self,
               const char   *path,
               gboolean      overwrite,
               GCancellable *cancellable,
+              AneProgress  *progress,
               GError      **error)
 {
   char *warning = NULL;
   gboolean ok;
 
-  ok = self->kind->save (self, path, overwrite, cancellable, &warning, error);
+  ok = self->kind->save (self, path, overwrite, cancellable, progress, &warning, error);
   set_save_warning (self, warning);
   return ok;
 }
@@ -1274,7 +1354,49 @@ ane_package_save (AnePackage *self,
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return package_save (self, path, overwrite, NULL, error);
+  return package_save (self, path, overwrite, NULL, NULL, error);
+}
+
+/**
+ * ane_package_save_full:
+ * @self: a package
+ * @path: where to write the `.mlpackage` directory
+ * @overwrite: whether to replace an existing @path
+ * @progress: (nullable): an [class@Ane.Progress] to report to and cancel with
+ * @error: return location for a #GError
+ *
+ * Writes the package out as [method@Ane.Package.save] does, reporting to
+ * @progress. A package made from a graph reports "writing weights" after
+ * each chunk of `weight.bin` (with its bytes done and in all), then
+ * "writing model"; a loaded package reports "copying" per file it copies,
+ * then "writing model". The fraction ends at 1.0 on success.
+ *
+ * Cancelling @progress (from its callback or another thread) stops the save
+ * with %G_IO_ERROR_CANCELLED up to the moment the new bundle is renamed into
+ * place, and leaves nothing behind: no @path if there was none, the old
+ * bundle unchanged if there was one, no temporary directory.
+ *
+ * Returns: %TRUE on success (the new bundle is at @path)
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_package_save_full (AnePackage  *self,
+                       const char  *path,
+                       gboolean     overwrite,
+                       AneProgress *progress,
+                       GError     **error)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ane_progress_begin (progress);
+  if (!package_save (self, path, overwrite, ane_progress_cancellable (progress), progress, error))
+    return FALSE;
+  ane_progress_finish (progress);
+  return TRUE;
 }
 
 typedef struct {
@@ -1302,7 +1424,7 @@ save_thread (GTask        *task,
 
   if (g_task_return_error_if_cancelled (task))
     return;
-  if (package_save (source, sd->path, sd->overwrite, cancellable, &error))
+  if (package_save (source, sd->path, sd->overwrite, cancellable, NULL, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -1707,10 +1829,11 @@ loaded_save (AnePackage    *self,
              const char    *path,
              gboolean       overwrite,
              GCancellable  *cancellable,
+             AneProgress   *progress,
              char         **warning,
              GError       **error)
 {
-  if (!ane_mlpackage_save (self->pkg, path, overwrite, error))
+  if (!ane_mlpackage_save_full (self->pkg, path, overwrite, progress, error))
     return FALSE;
   ane_mlpackage_sync_placed (path, warning);
   return TRUE;
@@ -1811,13 +1934,14 @@ lowered_save (AnePackage    *self,
               const char    *path,
               gboolean       overwrite,
               GCancellable  *cancellable,
+              AneProgress   *progress,
               char         **warning,
               GError       **error)
 {
   AneLowered *l = self->lowered;
 
-  return ane_mlpackage_write_lowered (path, overwrite, l->model, l->blobs, l->weight_size,
-                                      l->graph, l->params, cancellable, warning, error);
+  return ane_mlpackage_write_lowered_full (path, overwrite, l->model, l->blobs, l->weight_size,
+                                           l->graph, l->params, cancellable, progress, warning, error);
 }
 
 static gboolean

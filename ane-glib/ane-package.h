@@ -12,6 +12,7 @@
 #include "ane-types.h"
 #include "ane-tensor.h"
 #include "ane-graph.h"
+#include "ane-progress.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,10 @@ G_DECLARE_FINAL_TYPE (AnePackage, ane_package, ANE, PACKAGE, GObject)
 
 ANE_AVAILABLE_IN_ALL
 AnePackage  *ane_package_load                  (const char          *path,
+                                                GError             **error);
+ANE_AVAILABLE_IN_ALL
+AnePackage  *ane_package_load_full             (const char          *path,
+                                                AneProgress         *progress,
                                                 GError             **error);
 ANE_AVAILABLE_IN_ALL
 void         ane_package_load_async            (const char          *path,
@@ -35,6 +40,12 @@ ANE_AVAILABLE_IN_ALL
 AnePackage  *ane_package_new_from_graph        (AneGraph            *graph,
                                                 AneTarget            target,
                                                 AnePrecision         precision,
+                                                GError             **error);
+ANE_AVAILABLE_IN_ALL
+AnePackage  *ane_package_new_from_graph_full   (AneGraph            *graph,
+                                                AneTarget            target,
+                                                AnePrecision         precision,
+                                                AneProgress         *progress,
                                                 GError             **error);
 
 ANE_AVAILABLE_IN_ALL
@@ -84,6 +95,12 @@ ANE_AVAILABLE_IN_ALL
 gboolean     ane_package_save                  (AnePackage          *self,
                                                 const char          *path,
                                                 gboolean             overwrite,
+                                                GError             **error);
+ANE_AVAILABLE_IN_ALL
+gboolean     ane_package_save_full             (AnePackage          *self,
+                                                const char          *path,
+                                                gboolean             overwrite,
+                                                AneProgress         *progress,
                                                 GError             **error);
 ANE_AVAILABLE_IN_ALL
 void         ane_package_save_async            (AnePackage          *self,

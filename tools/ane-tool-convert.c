@@ -27,6 +27,8 @@ ane_tool_convert (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(AneGraph) graph = NULL;
   g_autoptr(AnePackage) pkg = NULL;
+  g_autoptr(AneProgress) progress = NULL;
+  AneToolBar *bar = NULL;
   AneTarget target = ANE_TARGET_IOS18;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
   int status = 0;
@@ -55,11 +57,14 @@ ane_tool_convert (int    argc,
   graph = ane_graph_load (argv[1], &error);
   if (graph == NULL)
     return ane_tool_fail ("convert", error);
-  pkg = ane_package_new_from_graph (graph, target, precision, &error);
-  if (pkg == NULL)
-    return ane_tool_fail ("convert", error);
-  if (output && !ane_package_save (pkg, output, overwrite, &error))
-    return ane_tool_fail ("convert", error);
+  /* lowering and saving are the long parts: shown on stderr */
+  progress = ane_tool_progress_new (&bar);
+  pkg = ane_package_new_from_graph_full (graph, target, precision, progress, &error);
+  if (pkg == NULL || (output && !ane_package_save_full (pkg, output, overwrite, progress, &error)))
+    {
+      ane_tool_bar_end_line (bar);
+      return ane_tool_fail ("convert", error);
+    }
   if (mil && !ane_package_save_mil (pkg, mil, overwrite, &error))
     return ane_tool_fail ("convert", error);
   if (output)

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "ane-tool-private.h"
 #include "ane-glib.h"
@@ -30,6 +31,33 @@ print_token (gint32      token,
   if (p->n++ == 0)
     p->first_us = p->last_us;
   return TRUE;
+}
+
+/* The bar of generation: it shows compiling; on a terminal whose stdout is
+ * the same screen it then gives way to the story, which starts with the
+ * prompt once the first step runs. */
+typedef struct {
+  AneToolBar *bar;
+  const char *prompt;
+  gboolean    shared_screen;
+  gboolean    prompt_shown;
+} GenerateView;
+
+static void
+show_generation (AneProgress *progress,
+                 gpointer     user_data)
+{
+  GenerateView *view = user_data;
+
+  if (!view->prompt_shown && g_strcmp0 (ane_progress_get_stage (progress), "generating") == 0)
+    {
+      if (view->shared_screen)
+        ane_tool_bar_silence (view->bar);
+      fputs (view->prompt, stdout);
+      fflush (stdout);
+      view->prompt_shown = TRUE;
+    }
+  ane_tool_bar_update (view->bar, progress);
 }
 
 int
@@ -61,6 +89,8 @@ ane_tool_generate (int    argc,
   AneBackend backend = ANE_BACKEND_CPU;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
   Progress progress = { 0, 0, 0 };
+  GenerateView view = { NULL, NULL, FALSE, FALSE };
+  g_autoptr(AneProgress) shown = NULL;
   gint64 t0;
   double total;
   int status = 0;
@@ -132,12 +162,16 @@ ane_tool_generate (int    argc,
         printf ("wrote %s\n", mil_path);
     }
 
-  fputs (prompt ? prompt : "", stdout);
-  fflush (stdout);
+  view.bar = ane_tool_bar_new ();
+  view.prompt = prompt ? prompt : "";
+  view.shared_screen = isatty (fileno (stdout)) && isatty (fileno (stderr));
+  shown = ane_progress_new (show_generation, &view, NULL);
   t0 = g_get_monotonic_time ();
-  text = ane_llama_model_generate (model, tokenizer, prompt ? prompt : "", (guint) n_tokens, backend,
-                                   precision, temperature, top_p, (guint64) seed,
-                                   print_token, &progress, &error);
+  text = ane_llama_model_generate_full (model, tokenizer, view.prompt, (guint) n_tokens, backend,
+                                        precision, temperature, top_p, (guint64) seed, shown,
+                                        print_token, &progress, &error);
+  ane_tool_bar_end_line (view.bar);
+  ane_tool_bar_free (view.bar);
   if (text == NULL)
     {
       fputc ('\n', stdout);

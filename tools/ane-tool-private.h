@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ane-graph-private.h"
+#include "ane-progress.h"
 
 G_BEGIN_DECLS
 
@@ -40,5 +41,21 @@ gboolean         ane_tool_parse_backend (const char *name,
 gboolean         ane_tool_parse_precision (const char   *name,
                                            AnePrecision *precision);
 AneToolInputKind ane_tool_classify (const char     *path);
+
+/* Progress on stderr (ane-tool-progress.c): a bar redrawn in place on a
+ * terminal, a plain line per stage elsewhere. */
+typedef struct _AneToolBar AneToolBar;
+
+AneToolBar      *ane_tool_bar_new       (void);
+void             ane_tool_bar_free      (gpointer     bar);
+void             ane_tool_bar_update    (AneToolBar  *bar,
+                                         AneProgress *progress);
+/* Ends a bar left unfinished (before an error message). */
+void             ane_tool_bar_end_line  (AneToolBar  *bar);
+/* Erases the bar and draws no more (the terminal is needed for other text). */
+void             ane_tool_bar_silence   (AneToolBar  *bar);
+/* A progress drawing on a new bar (owned by the progress; *bar, nullable,
+ * points at it). */
+AneProgress     *ane_tool_progress_new  (AneToolBar **bar);
 
 G_END_DECLS

@@ -51,6 +51,12 @@ gboolean      ane_mil_tensor_type_n_elements (const AneMilTensorType *type,
 
 AneMLPackage *ane_mlpackage_open           (const char        *path,
                                             GError           **error);
+/* The same, reporting "loading" to progress (nullable) after each step
+ * (manifest, model, description, program) and stopping when it is
+ * cancelled. The caller finishes the progress. */
+AneMLPackage *ane_mlpackage_open_full      (const char        *path,
+                                            AneProgress       *progress,
+                                            GError           **error);
 void          ane_mlpackage_free           (AneMLPackage      *self);
 
 const char   *ane_mlpackage_get_path       (AneMLPackage      *self);
@@ -125,6 +131,14 @@ JsonNode     *ane_mlpackage_manifest_new_default (void);
 gboolean      ane_mlpackage_save           (AneMLPackage      *self,
                                             const char        *path,
                                             gboolean           overwrite,
+                                            GError           **error);
+/* The same, reporting "copying" to progress (nullable) per item and weight
+ * file, then "writing model"; cancelling stops it before the rename and
+ * leaves nothing behind. The caller finishes the progress. */
+gboolean      ane_mlpackage_save_full      (AneMLPackage      *self,
+                                            const char        *path,
+                                            gboolean           overwrite,
+                                            AneProgress       *progress,
                                             GError           **error);
 /* The manifest as Apple's tools print it: 4-space indent, sorted keys,
  * `"key": value`, trailing newline. */
@@ -206,6 +220,20 @@ gboolean      ane_mlpackage_write_lowered  (const char           *path,
                                             GCancellable         *cancellable,
                                             char                **warning,
                                             GError              **error);
+/* The same, reporting to progress (nullable): "writing weights" by bytes of
+ * weight.bin, then "writing model"; a cancelled progress stops it like a
+ * cancelled cancellable. The caller finishes the progress. */
+gboolean      ane_mlpackage_write_lowered_full (const char           *path,
+                                                gboolean              overwrite,
+                                                const AneCoreMLModel *model,
+                                                GPtrArray            *blobs,
+                                                guint64               weight_size,
+                                                AneGraph             *graph,
+                                                GHashTable           *params,
+                                                GCancellable         *cancellable,
+                                                AneProgress          *progress,
+                                                char                **warning,
+                                                GError              **error);
 /* After a bundle was renamed into place at path: syncs its parent directory;
  * a failure becomes *warning (nullable, replaced), with a g_debug. */
 void          ane_mlpackage_sync_placed    (const char           *path,

@@ -55,6 +55,7 @@
 
 #include "ane-file-private.h"
 #include "ane-graph-private.h"
+#include "ane-progress-private.h"
 #include "ane-reference-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/ane-mlpackage-private.h"
@@ -71,6 +72,12 @@
 /* Elements converted per step through a float or double scratch buffer; a
  * multiple of every GGUF block size (32, 256). */
 #define CHUNK_ELEMENTS  ((gsize) 1 << 18)
+/* Bytes stored as they are go out in pieces of this size: each piece is a
+ * progress report and a point where cancelling stops the save. */
+#define PLAIN_PIECE     ((gsize) 16 << 20)
+/* The share of a save's progress that writing weight.bin takes; the rest is
+ * model.mlmodel, Manifest.json, syncing and the rename. */
+#define WEIGHTS_SHARE   0.9
 /* Early writeback, in windows of this many bytes (see above). */
 #define WRITEBACK_WINDOW ((guint64) 32 << 20)
 
@@ -541,6 +548,8 @@ typedef struct {
   gsize     len;        /* bytes waiting in buf */
   gboolean  failed;
   float    *f32;        /* conversion scratch, CHUNK_ELEMENTS each, made on demand */
+  AneProgress *progress; /* nullable: told of each chunk */
+  guint64   total;      /* the file's planned size, for progress */
 } BlobStream;
 
 static void
@@ -829,6 +838,18 @@ check_cancelled (GCancellable  *cancellable,
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
+/* Tells the stream's progress how much of weight.bin is written; fails
+ * when it was cancelled. */
+static gboolean
+stream_report (BlobStream  *s,
+               GError     **error)
+{
+  double done = s->total > 0 ? (double) MIN (s->size, s->total) / (double) s->total : 0.0;
+
+  return ane_progress_report (s->progress, ANE_PROGRESS_STAGE_WRITING_WEIGHTS, WEIGHTS_SHARE * done,
+                              MIN (s->size, s->total), s->total, error);
+}
+
 /* Streams one blob's data: src elements converted to dst on the way, in
  * chunks that fit the I/O buffer. */
 static gboolean
@@ -851,9 +872,10 @@ stream_blob_data (BlobStream              *s,
     {
       for (gsize done = 0; done < blob->size;)
         {
-          gsize k = (gsize) MIN (blob->size - done, (guint64) 256 << 20);
+          gsize k = (gsize) MIN (blob->size - done, (guint64) PLAIN_PIECE);
 
-          if (!check_cancelled (cancellable, error) || !stream_put (s, src + done, k, error))
+          if (!check_cancelled (cancellable, error) || !stream_report (s, error) ||
+              !stream_put (s, src + done, k, error))
             return FALSE;
           done += k;
         }
@@ -867,7 +889,7 @@ stream_blob_data (BlobStream              *s,
           gsize avail, k;
           guint8 *out = stream_space (s, CHUNK_ELEMENTS * dst_size, &avail, error);
 
-          if (out == NULL || !check_cancelled (cancellable, error))
+          if (out == NULL || !check_cancelled (cancellable, error) || !stream_report (s, error))
             return FALSE;
           k = MIN (MIN (n - done, avail / dst_size), CHUNK_ELEMENTS);
           if (from == ANE_DTYPE_FLOAT32)
@@ -899,7 +921,7 @@ stream_blob_data (BlobStream              *s,
           gsize avail, k;
           guint8 *out = stream_space (s, CHUNK_ELEMENTS * dst_size, &avail, error);
 
-          if (out == NULL || !check_cancelled (cancellable, error))
+          if (out == NULL || !check_cancelled (cancellable, error) || !stream_report (s, error))
             return FALSE;
           k = MIN (n - done, CHUNK_ELEMENTS);   /* whole blocks: CHUNK_ELEMENTS % bs == 0 */
           if (!ane_dequant_blocks_f32 (from, src + (done / bs) * bb, (k / bs) * bb, k, s->f32, error))
@@ -1026,12 +1048,15 @@ write_weights (const char   *path,
                GPtrArray    *sources,
                guint64       weight_size,
                GCancellable *cancellable,
+               AneProgress  *progress,
                GError      **error)
 {
   BlobStream s;
   gboolean ok;
 
   ok = stream_open (&s, path, fd, error);
+  s.progress = progress;
+  s.total = weight_size;
   for (guint i = 0; ok && i < blobs->len; i++)
     ok = stream_begin_blob (&s, g_ptr_array_index (blobs, i), error) &&
          stream_blob_data (&s, g_ptr_array_index (blobs, i), g_ptr_array_index (sources, i),
@@ -1043,7 +1068,7 @@ write_weights (const char   *path,
                    " (a bug in ane-glib)", path, s.size, weight_size);
       ok = FALSE;
     }
-  ok = ok && stream_finish (&s, error);
+  ok = ok && stream_report (&s, error) && stream_finish (&s, error);
   stream_clear (&s);
   if (!ok)
     g_unlink (path);   /* the staging area goes too; this just frees the space early */
@@ -1102,6 +1127,23 @@ ane_mlpackage_write_lowered (const char            *path,
                              char                 **warning,
                              GError               **error)
 {
+  return ane_mlpackage_write_lowered_full (path, overwrite, model, blobs, weight_size, graph, params,
+                                           cancellable, NULL, warning, error);
+}
+
+gboolean
+ane_mlpackage_write_lowered_full (const char            *path,
+                                  gboolean               overwrite,
+                                  const AneCoreMLModel  *model,
+                                  GPtrArray             *blobs,
+                                  guint64                weight_size,
+                                  AneGraph              *graph,
+                                  GHashTable            *params,
+                                  GCancellable          *cancellable,
+                                  AneProgress           *progress,
+                                  char                 **warning,
+                                  GError               **error)
+{
   g_autoptr(AneMLPackageStaging) staging = NULL;
   g_autoptr(GPtrArray) sources = NULL;
   g_autoptr(JsonNode) manifest = NULL;
@@ -1142,10 +1184,14 @@ ane_mlpackage_write_lowered (const char            *path,
   /* coremltools writes weight.bin even for a program without weights (a
    * header with a count of 0); so do we, the manifest names the directory. */
   file = g_build_filename (weights_dir, WEIGHT_FILE, NULL);
-  if (!write_weights (file, -1, blobs, sources, weight_size, cancellable, error))
+  if (!write_weights (file, -1, blobs, sources, weight_size, cancellable, progress, error))
     return FALSE;
   g_clear_pointer (&sources, g_ptr_array_unref);
-  if (!check_cancelled (cancellable, error))
+  /* The last point where cancelling stops the save: commit ends with the
+   * rename that publishes the bundle. */
+  if (!check_cancelled (cancellable, error) ||
+      !ane_progress_report (progress, ANE_PROGRESS_STAGE_WRITING_MODEL, WEIGHTS_SHARE,
+                            weight_size, weight_size, error))
     return FALSE;
 
   /* Commit writes model.mlmodel and Manifest.json, syncs every file and
@@ -1352,7 +1398,7 @@ ane_mlpackage_write_mil (const char   *mil_path,
       if (weight_file != NULL)
         ok = write_copy (fd, tmp, weight_file, error);
       else
-        ok = write_weights (tmp, fd, blobs, sources, weight_size, cancellable, error);
+        ok = write_weights (tmp, fd, blobs, sources, weight_size, cancellable, NULL, error);
       g_clear_pointer (&sources, g_ptr_array_unref);
       if (!ok)
         {

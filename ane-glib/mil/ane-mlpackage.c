@@ -28,6 +28,7 @@
 
 #include "ane-file-private.h"
 #include "ane-json-private.h"
+#include "ane-progress-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "mil/ane-mil-validate-private.h"
 
@@ -1360,9 +1361,25 @@ AneMLPackage *
 ane_mlpackage_open (const char *path,
                     GError    **error)
 {
+  return ane_mlpackage_open_full (path, NULL, error);
+}
+
+/* The steps of loading, each a quarter of the progress: the model's parse
+ * and the program's check are the long ones on a big model. */
+#define LOAD_STEP(progress, n, error) \
+  ane_progress_report ((progress), ANE_PROGRESS_STAGE_LOADING, (n) / 4.0, 0, 0, (error))
+
+AneMLPackage *
+ane_mlpackage_open_full (const char   *path,
+                         AneProgress  *progress,
+                         GError      **error)
+{
   g_autoptr(AneMLPackage) self = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
+
+  if (!LOAD_STEP (progress, 0, error))
+    return NULL;
 
   if (!g_file_test (path, G_FILE_TEST_IS_DIR))
     {
@@ -1379,10 +1396,10 @@ ane_mlpackage_open (const char *path,
   self->weight_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, weight_file_free);
   self->blobs_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  if (!load_manifest (self, error) ||
-      !load_model (self, error) ||
-      !check_description (self, error) ||
-      !check_program (self, error))
+  if (!load_manifest (self, error) || !LOAD_STEP (progress, 1, error) ||
+      !load_model (self, error) || !LOAD_STEP (progress, 2, error) ||
+      !check_description (self, error) || !LOAD_STEP (progress, 3, error) ||
+      !check_program (self, error) || !ane_progress_check (progress, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -1702,14 +1719,35 @@ ane_mlpackage_save (AneMLPackage *self,
                     gboolean      overwrite,
                     GError      **error)
 {
+  return ane_mlpackage_save_full (self, path, overwrite, NULL, error);
+}
+
+/* Copying takes this share of a save's progress, file by file; the rest is
+ * the model, the manifest, syncing and the rename. */
+#define COPY_SHARE 0.9
+
+gboolean
+ane_mlpackage_save_full (AneMLPackage *self,
+                         const char   *path,
+                         gboolean      overwrite,
+                         AneProgress  *progress,
+                         GError      **error)
+{
   g_autoptr(AneMLPackageStaging) staging = NULL;
   g_autofree char *src_data = NULL;
   g_autofree char *model_rel_dir = NULL;
   GHashTableIter iter;
   WeightFile *wf;
+  guint n_steps, step = 0;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
+
+  /* Items, then the weight files the manifest does not list (counted as
+   * their number: a tree's size is not known before it is walked). */
+  n_steps = self->items->len + g_hash_table_size (self->weight_files);
+  if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_COPYING, 0.0, 0, 0, error))
+    return FALSE;
 
   staging = ane_mlpackage_staging_new (path, overwrite, error);
   if (staging == NULL)
@@ -1728,7 +1766,9 @@ ane_mlpackage_save (AneMLPackage *self,
       dst = g_build_filename (staging->data_dir, item->path, NULL);
       if (g_file_test (dst, G_FILE_TEST_EXISTS))
         continue;   /* inside an item copied before */
-      if (!make_parent_dirs (dst, error) || !copy_tree (src, dst, error))
+      if (!make_parent_dirs (dst, error) || !copy_tree (src, dst, error) ||
+          !ane_progress_report (progress, ANE_PROGRESS_STAGE_COPYING,
+                                COPY_SHARE * (double) ++step / (double) n_steps, 0, 0, error))
         return FALSE;
     }
 
@@ -1742,9 +1782,14 @@ ane_mlpackage_save (AneMLPackage *self,
 
       if (!g_file_test (dst, G_FILE_TEST_EXISTS) &&
           !(make_parent_dirs (dst, error) &&
-            write_file (dst, g_bytes_get_data (wf->bytes, NULL), g_bytes_get_size (wf->bytes), error)))
+            write_file (dst, g_bytes_get_data (wf->bytes, NULL), g_bytes_get_size (wf->bytes), error) &&
+            ane_progress_report (progress, ANE_PROGRESS_STAGE_COPYING,
+                                 COPY_SHARE * (double) ++step / (double) n_steps, 0, 0, error)))
         return FALSE;
     }
 
+  /* The last point where cancelling stops the save (commit renames). */
+  if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_WRITING_MODEL, COPY_SHARE, 0, 0, error))
+    return FALSE;
   return ane_mlpackage_staging_commit (staging, self->manifest, self->model, error);
 }

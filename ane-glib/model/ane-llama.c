@@ -10,6 +10,7 @@
 #include "ane-llama.h"
 #include "ane-executable.h"
 #include "ane-file-private.h"
+#include "ane-progress-private.h"
 #include "ane-gguf-file.h"
 #include "ane-reference-private.h"
 
@@ -1130,6 +1131,58 @@ ane_llama_model_generate (AneLlamaModel         *self,
                           gpointer               user_data,
                           GError               **error)
 {
+  return ane_llama_model_generate_full (self, tokenizer, prompt, n_tokens, backend, precision,
+                                        temperature, top_p, seed, NULL, callback, user_data, error);
+}
+
+/* Compiling the decode graph is counted as this share of generation's
+ * progress; the steps through prompt and new tokens share the rest. */
+#define COMPILE_SHARE 0.05
+
+/**
+ * ane_llama_model_generate_full:
+ * @self: a model
+ * @tokenizer: the model's tokenizer
+ * @prompt: the text to continue
+ * @n_tokens: the largest number of tokens to generate after the prompt
+ * @backend: the backend to run the decode graph on
+ * @precision: the compute precision (for backends that lower the graph)
+ * @temperature: 0 for greedy decoding, else the softmax temperature
+ * @top_p: nucleus sampling mass in (0, 1); other values sample from all tokens
+ * @seed: the random seed for sampling
+ * @progress: (nullable): an [class@Ane.Progress] to report to and cancel with
+ * @callback: (scope call) (nullable): called with each generated token
+ * @user_data: (closure callback): data for @callback
+ * @error: return location for a #GError
+ *
+ * Generates as [method@Ane.LlamaModel.generate] does, and reports to
+ * @progress the stage "compiling" while the decode graph is built and compiled, then
+ * "generating" once per step (each token of the prompt fed, each token
+ * generated), the fraction counting the steps out of the most there can be
+ * (the prompt plus @n_tokens, at most the model's sequence length). The
+ * fraction ends at 1.0 on success, also when generation stops early at an
+ * end-of-sequence token. Cancelling @progress stops generation with
+ * %G_IO_ERROR_CANCELLED (the text so far is dropped; @callback has seen it).
+ *
+ * Returns: (transfer full): the generated text, without the prompt
+ *
+ * Since: 0.2
+ */
+char *
+ane_llama_model_generate_full (AneLlamaModel         *self,
+                               AneTokenizer          *tokenizer,
+                               const char            *prompt,
+                               guint                  n_tokens,
+                               AneBackend             backend,
+                               AnePrecision           precision,
+                               double                 temperature,
+                               double                 top_p,
+                               guint64                seed,
+                               AneProgress           *progress,
+                               AneLlamaTokenCallback  callback,
+                               gpointer               user_data,
+                               GError               **error)
+{
   g_autofree gint32 *prompt_ids = NULL;
   g_autoptr(AneGraph) graph = NULL;
   g_autoptr(AneExecutable) exe = NULL;
@@ -1146,7 +1199,10 @@ ane_llama_model_generate (AneLlamaModel         *self,
   g_return_val_if_fail (ANE_IS_TOKENIZER (tokenizer), NULL);
   g_return_val_if_fail (prompt != NULL, NULL);
   g_return_val_if_fail (temperature >= 0.0, NULL);
+  g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ane_progress_begin (progress);
 
   if ((gint64) ane_tokenizer_get_n_tokens (tokenizer) != self->vocab_size)
     {
@@ -1164,12 +1220,14 @@ ane_llama_model_generate (AneLlamaModel         *self,
       return NULL;
     }
   max_seq = MIN (self->seq_len, (gint64) n_prompt + (gint64) n_tokens);
+  if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_COMPILING, 0.0, 0, 0, error))
+    return NULL;
   graph = ane_llama_model_build_decode (self, max_seq, error);
   if (graph == NULL)
     return NULL;
   exe = ane_executable_new (graph, backend);
   ane_executable_set_precision (exe, precision);
-  if (!ane_executable_compile (exe, NULL, error))
+  if (!ane_executable_compile (exe, ane_progress_cancellable (progress), error))
     return NULL;
 
   rand = g_rand_new_with_seed_array (seed_words, 2);
@@ -1188,6 +1246,10 @@ ane_llama_model_generate (AneLlamaModel         *self,
       gsize n;
 
       if (t_tok == NULL || t_pos == NULL)
+        return NULL;
+      if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_GENERATING,
+                                COMPILE_SHARE + (1.0 - COMPILE_SHARE) * (double) pos / (double) max_seq,
+                                0, 0, error))
         return NULL;
       out = ane_executable_run (exe, ins, 2, NULL, error);
       if (out == NULL)
@@ -1213,5 +1275,6 @@ ane_llama_model_generate (AneLlamaModel         *self,
       if (generated >= n_tokens)
         break;
     }
+  ane_progress_finish (progress);
   return g_string_free (g_steal_pointer (&text), FALSE);
 }

@@ -96,6 +96,47 @@ class ToolTest(unittest.TestCase):
         r = tool("convert", self.graph, "-o", pkg, "--overwrite")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_convert_progress_not_a_tty(self):
+        # stderr is a pipe here: one plain line per stage, no \r redraws
+        pkg = os.path.join(self.dir.name, "p.mlpackage")
+        r = tool("convert", self.graph, "-o", pkg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("\r", r.stderr)
+        self.assertEqual(r.stderr.splitlines(), ["lowering", "writing weights", "writing model"])
+        self.assertIn("wrote " + pkg, r.stdout)
+
+    def test_convert_progress_on_a_terminal(self):
+        # stderr is a pseudo-terminal: one line redrawn with \r, ended by a
+        # newline at 100%, the weights' bytes in MB
+        pkg = os.path.join(self.dir.name, "t.mlpackage")
+        master, slave = os.openpty()
+        try:
+            p = subprocess.run([TOOL, "convert", self.graph, "-o", pkg], stdout=subprocess.PIPE,
+                               stderr=slave, timeout=120)
+            os.close(slave)
+            slave = None
+            err = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:   # EIO once the terminal's other side is closed and drained
+                    break
+                if not chunk:
+                    break
+                err += chunk
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(p.returncode, 0, err)
+        err = err.decode()
+        self.assertIn("\rlowering [", err)
+        self.assertIn("\rwriting weights [", err)
+        self.assertRegex(err, r"writing model \[#{20}\] 100%  \d+\.\d/\d+\.\d MB")
+        self.assertIn(" MB", err)
+        # each operation's line ends once, at its 100%
+        self.assertEqual(err.count("100%"), 2, err)
+
     def test_bad_input(self):
         bad = os.path.join(self.dir.name, "bad.json")
         with open(bad, "w") as f:
@@ -125,6 +166,18 @@ class GenerateBackendTest(unittest.TestCase):
         if not Ane.available():
             # off Apple AUTO lands on the CPU (the decode step has states: never the ANE path)
             self.assertEqual(auto.stdout, cpu.stdout)
+
+    def test_progress_not_a_tty(self):
+        # stdout and stderr are pipes: the story (prompt first) on stdout
+        # alone, a plain line per stage then the figures on stderr
+        r = self.generate("cpu")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("\r", r.stderr)
+        lines = r.stderr.splitlines()
+        self.assertEqual(lines[:2], ["compiling", "generating"], r.stderr)
+        self.assertEqual(len(lines), 3, r.stderr)
+        self.assertIn("tokens", lines[2])
+        self.assertTrue(r.stdout.startswith("Once upon a time"), r.stdout)
 
     def test_unknown_backend(self):
         r = self.generate("gpu")

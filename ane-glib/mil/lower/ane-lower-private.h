@@ -25,6 +25,7 @@
 #include "ane-graph-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/lower/ane-lowered-private.h"
+#include "ane-progress-private.h"
 
 G_BEGIN_DECLS
 

@@ -545,6 +545,8 @@ lower_program (AneGraph                *graph,
   AneDType precision = options->precision;
   AneLowerFlags flags = options->flags;
   GHashTable *params = options->params;
+  AneProgress *progress = options->progress;
+  guint n_lowered = 0, n_to_lower = 0;
   g_autoptr(GHashTable) block_weights = g_hash_table_new (NULL, NULL);
   g_autofree gboolean *deferred = NULL;
   guint n_nodes = ane_graph_get_n_nodes_internal (graph);
@@ -610,6 +612,8 @@ lower_program (AneGraph                *graph,
     }
 
   for (guint i = 0; i < n_nodes; i++)
+    n_to_lower += needed[i] ? 1 : 0;
+  for (guint i = 0; i < n_nodes; i++)
     {
       const AneNode *node = ane_graph_get_node (graph, i);
       g_autofree const char **in = g_new0 (const char *, MAX (node->n_inputs, 1));
@@ -620,6 +624,10 @@ lower_program (AneGraph                *graph,
 
       if (!needed[i])
         continue;
+      /* One report per op: the ops are the unit of lowering's work. */
+      if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_LOWERING,
+                                (double) n_lowered++ / (double) n_to_lower, 0, 0, error))
+        return NULL;
       ctx.b = b;
       ctx.graph = graph;
       ctx.node = node;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "ane-graph-private.h"
+#include "ane-progress-private.h"
 #include "mil/ane-coreml-proto-private.h"
 #include "mil/ane-mil-opdefs-private.h"
 
@@ -48,6 +49,9 @@ typedef struct
   gboolean            describe;
   const char *const  *metadata;    /* with describe: userDefined key, value, ..., NULL (a NULL key
                                     * ends it); nullable */
+  AneProgress        *progress;    /* "lowering" reported before each op (nullable); cancelling it
+                                    * stops the lowering with G_IO_ERROR_CANCELLED; the caller
+                                    * finishes it */
 } AneLowerOptions;
 
 typedef struct
