@@ -276,6 +276,9 @@ class TestRunAndParam(AneErrorMixin, unittest.TestCase):
         g = Ane.Graph.new()
         p = g.param("w", self.w, dtype=Ane.DType.FLOAT16)
         self.assertEqual(p.get_dtype(), Ane.DType.FLOAT16)
+        p2 = g.param("w2", self.w, Ane.DType.INT8)
+        self.assertEqual(p2.get_dtype(), Ane.DType.INT8)
+        self.assertEqual(list(p2.get_shape()), [4, 3])
         g.add_output("w_out", g.cast(p, Ane.DType.FLOAT32))
         exe = Ane.Executable.new(g, Ane.Backend.REFERENCE)
         exe.compile(None)
@@ -286,6 +289,10 @@ class TestRunAndParam(AneErrorMixin, unittest.TestCase):
         x = g.input("x", Ane.DType.FLOAT32, [2, 4])
         w = g.param("w", Ane.DType.FLOAT32, [4, 3])
         self.assertFalse(w.has_data())
+        for symbolic in (g.param("s1", int(Ane.DType.FLOAT32), [2]),
+                         g.param("s2", dtype=Ane.DType.INT32, shape=[2])):
+            self.assertFalse(symbolic.has_data())
+            self.assertEqual(list(symbolic.get_shape()), [2])
         g.add_output("y", g.matmul(x, w, False, False))
         exe = Ane.Executable.new(g, Ane.Backend.REFERENCE)
         exe.set_param("w", Ane.Tensor.from_numpy("w", self.w))
@@ -470,6 +477,21 @@ class TestGenerate(AneErrorMixin, unittest.TestCase):
             self.model.generate(self.tok, PROMPT, 20, Ane.Backend.CPU, Ane.Precision.FLOAT32,
                                 0.0, 0.9, 0, boom, None)
         self.assertEqual(len(calls), 1)
+
+    def test_generate_bytes_callback_exception_reaches_the_caller(self):
+        pieces = []
+
+        def boom(token, piece, *user_data):
+            pieces.append(piece.get_data())
+            raise OSError("bytes")
+
+        with self.assertRaisesRegex(OSError, "bytes"):
+            self.model.generate_bytes(self.tok, PROMPT, 20, Ane.Backend.CPU, Ane.Precision.FLOAT32,
+                                      0.0, 0.9, 0, boom, None)
+        self.assertEqual(len(pieces), 1)
+        data = self.model.generate_bytes(self.tok, PROMPT, 20, Ane.Backend.CPU, Ane.Precision.FLOAT32,
+                                         0.0, 0.9, 0, None, None)
+        self.assertTrue(data.get_data().startswith(pieces[0]))
 
     def test_stream(self):
         text = self.generate(max_tokens=30)

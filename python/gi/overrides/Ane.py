@@ -235,19 +235,20 @@ class Graph(Ane.Graph):
         """Declares a named weight.
 
         ``graph.param("w", array)`` (or ``graph.param("w", array,
-        dtype=Ane.DType.FLOAT16)``) declares a weight whose dtype and shape
+        Ane.DType.FLOAT16)``, ``dtype=`` as a keyword too) declares a weight whose dtype and shape
         come from the array and whose value is bound to it, as
         ``param_with_value(Tensor.from_numpy("w", array, dtype))`` does.
         ``graph.param("w", dtype, shape)`` is the introspected call: a weight
         whose value is supplied later.
         """
-        introspected = (len(args) + len(kwargs) >= 2 and "dtype" not in kwargs) \
-            or (args and isinstance(args[0], Ane.DType)) or "shape" in kwargs
-        if introspected:
+        # An array is never an Ane.DType; (name, dtype, shape) is the
+        # introspected call whatever the dtype is spelled as.
+        from_array = len(args) == 1 and not isinstance(args[0], Ane.DType) and set(kwargs) <= {"dtype"} \
+            or len(args) == 2 and isinstance(args[1], Ane.DType) and not kwargs
+        if not from_array:
             return Ane.Graph.param(self, name, *args, **kwargs)
-        if len(args) != 1:
-            raise TypeError("Graph.param(name, array, dtype=None) or Graph.param(name, dtype, shape)")
-        return self.param_with_value(Tensor.from_numpy(name, args[0], dtype=kwargs.get("dtype")))
+        dtype = args[1] if len(args) == 2 else kwargs.get("dtype")
+        return self.param_with_value(Tensor.from_numpy(name, args[0], dtype=dtype))
 
     def compile(self, backend=Ane.Backend.AUTO, precision=None, cancellable=None):
         """An ``Ane.Executable`` of the graph on ``backend``, compiled.
@@ -369,8 +370,23 @@ class _CallbackGuard:
             raise exc
 
 
-# ane_llama_model_generate ()'s arguments after the prompt, in order.
+# The index of the callback among ane_llama_model_generate ()'s (and
+# _generate_bytes ()'s) arguments after the prompt: n_tokens, backend,
+# precision, temperature, top_p, seed, callback, user_data.
 _GENERATE_CALLBACK_INDEX = 6
+
+
+def _call_guarded(method, model, tokenizer, prompt, args):
+    """Calls an introspected generate method with its callback wrapped in a
+    _CallbackGuard, then raises what the callback raised."""
+    args = list(args)
+    guard = None
+    if len(args) > _GENERATE_CALLBACK_INDEX and callable(args[_GENERATE_CALLBACK_INDEX]):
+        guard = args[_GENERATE_CALLBACK_INDEX] = _CallbackGuard(args[_GENERATE_CALLBACK_INDEX])
+    result = method(model, tokenizer, prompt, *args)
+    if guard is not None:
+        guard.reraise()
+    return result
 
 
 @override
@@ -403,15 +419,7 @@ class LlamaModel(Ane.LlamaModel):
         partial characters); an exception in its callback is raised as well.
         """
         if args:
-            args = list(args)
-            guard = None
-            if len(args) > _GENERATE_CALLBACK_INDEX and callable(args[_GENERATE_CALLBACK_INDEX]):
-                guard = _CallbackGuard(args[_GENERATE_CALLBACK_INDEX])
-                args[_GENERATE_CALLBACK_INDEX] = guard
-            text = Ane.LlamaModel.generate(self, tokenizer, prompt, *args)
-            if guard is not None:
-                guard.reraise()
-            return text
+            return _call_guarded(Ane.LlamaModel.generate, self, tokenizer, prompt, args)
 
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 1 <= max_tokens <= 0xFFFFFFFF:
             raise _error(Ane.Error.INVALID_ARGUMENT,
@@ -434,10 +442,17 @@ class LlamaModel(Ane.LlamaModel):
             return callback(token, text) is not False
 
         guard = _CallbackGuard(on_piece)
-        data = self.generate_bytes(tokenizer, prompt, max_tokens, backend, precision,
-                                   float(temperature), float(top_p), seed, guard, None)
+        data = Ane.LlamaModel.generate_bytes(self, tokenizer, prompt, max_tokens, backend, precision,
+                                             float(temperature), float(top_p), seed, guard, None)
         guard.reraise()
         return (data.get_data() or b"").decode("utf-8", errors="replace")
+
+    def generate_bytes(self, tokenizer, prompt, *args):
+        """The introspected ``generate_bytes(tokenizer, prompt, n_tokens,
+        backend, precision, temperature, top_p, seed, callback, user_data)``
+        (pieces and text as ``GLib.Bytes``), but an exception raised by the
+        callback stops generation and is raised from the call."""
+        return _call_guarded(Ane.LlamaModel.generate_bytes, self, tokenizer, prompt, args)
 
     def stream(self, tokenizer, prompt, **kwargs):
         """Yields the generated text as it comes, in whole characters.
