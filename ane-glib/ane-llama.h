@@ -87,19 +87,6 @@ AneGraph      *ane_llama_model_build_decode    (AneLlamaModel  *self,
                                                 gint64          max_seq,
                                                 GError        **error);
 ANE_AVAILABLE_IN_ALL
-char          *ane_llama_model_generate        (AneLlamaModel         *self,
-                                                AneTokenizer          *tokenizer,
-                                                const char            *prompt,
-                                                guint                  n_tokens,
-                                                AneBackend             backend,
-                                                AnePrecision           precision,
-                                                double                 temperature,
-                                                double                 top_p,
-                                                guint64                seed,
-                                                AneLlamaTokenCallback  callback,
-                                                gpointer               user_data,
-                                                GError               **error);
-ANE_AVAILABLE_IN_ALL
 GBytes        *ane_llama_model_generate_bytes  (AneLlamaModel         *self,
                                                 AneTokenizer          *tokenizer,
                                                 const char            *prompt,
@@ -110,6 +97,19 @@ GBytes        *ane_llama_model_generate_bytes  (AneLlamaModel         *self,
                                                 double                 top_p,
                                                 guint64                seed,
                                                 AneLlamaPieceCallback  callback,
+                                                gpointer               user_data,
+                                                GError               **error);
+ANE_AVAILABLE_IN_ALL
+char          *ane_llama_model_generate        (AneLlamaModel         *self,
+                                                AneTokenizer          *tokenizer,
+                                                const char            *prompt,
+                                                guint                  n_tokens,
+                                                AneBackend             backend,
+                                                AnePrecision           precision,
+                                                double                 temperature,
+                                                double                 top_p,
+                                                guint64                seed,
+                                                AneLlamaTokenCallback  callback,
                                                 gpointer               user_data,
                                                 GError               **error);
 
