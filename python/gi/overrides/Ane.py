@@ -76,10 +76,37 @@ def _ane_dtype_of(np, np_dtype, name):
 # PyGObject copies a GBytes into a Python bytes object whenever its data is
 # read (GLib.Bytes.get_data), so a view of the tensor's own memory needs the
 # C pointer: ane_tensor_get_data () and g_bytes_get_data () through ctypes, on
-# the library GI itself loaded (its name comes from the typelib). When that is
-# not possible the view falls back to one copy.
+# the library GI itself loaded. When that is not possible the view falls back
+# to one copy.
+
+# The library's file names as meson builds them (soversion 0). Opening one of
+# them returns the copy already loaded when GI loaded it under that name.
+_SONAMES = ("libane-glib-1.0.so.0", "libane-glib-1.0.0.dylib", "ane-glib-1.0-0.dll")
 
 _c_functions = None
+
+
+def _typelib_shared_library():
+    """The library names the Ane typelib gives (what GI dlopen()ed). Asked
+    last: it needs the GIRepository 2.0 typelib, which newer PyGObjects
+    built on libgirepository-2.0 must not load."""
+    try:
+        import gi
+        gi.require_version("GIRepository", "2.0")
+        from gi.repository import GIRepository
+        return (GIRepository.Repository.get_default().get_shared_library("Ane") or "").split(",")
+    except (ImportError, ValueError, AttributeError):
+        return []
+
+
+def _open_library():
+    for names in (_SONAMES, None):
+        for name in names if names is not None else _typelib_shared_library():
+            try:
+                return ctypes.CDLL(name)
+            except OSError:
+                continue
+    return None
 
 
 def _load_c_functions():
@@ -87,27 +114,25 @@ def _load_c_functions():
     if _c_functions is not None:
         return _c_functions or None
     _c_functions = False
+    ane = _open_library()
+    if ane is None:
+        return None
     try:
-        import gi
-        gi.require_version("GIRepository", "2.0")
-        from gi.repository import GIRepository
-        names = GIRepository.Repository.get_default().get_shared_library("Ane")
-        ane = ctypes.CDLL(names.split(",")[0])
-        glib = ctypes.CDLL(GIRepository.Repository.get_default()
-                           .get_shared_library("GLib").split(",")[0])
         capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
         capsule_pointer.restype = ctypes.c_void_p
         capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
         get_data = ane.ane_tensor_get_data
         get_data.restype = ctypes.c_void_p
         get_data.argtypes = [ctypes.c_void_p]
-        bytes_data = glib.g_bytes_get_data
+        # dlsym () on the library's handle searches its dependencies too:
+        # this is the GLib libane-glib is linked with.
+        bytes_data = ane.g_bytes_get_data
         bytes_data.restype = ctypes.c_void_p
         bytes_data.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t)]
-        _c_functions = (capsule_pointer, get_data, bytes_data)
-    except (ImportError, ValueError, OSError, AttributeError, TypeError):
-        pass
-    return _c_functions or None
+    except AttributeError:
+        return None
+    _c_functions = (capsule_pointer, get_data, bytes_data)
+    return _c_functions
 
 
 def _data_buffer(tensor):
