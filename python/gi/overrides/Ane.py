@@ -260,16 +260,17 @@ class Graph(Ane.Graph):
         """Declares a named weight.
 
         ``graph.param("w", array)`` (or ``graph.param("w", array,
-        Ane.DType.FLOAT16)``, ``dtype=`` as a keyword too) declares a weight whose dtype and shape
-        come from the array and whose value is bound to it, as
-        ``param_with_value(Tensor.from_numpy("w", array, dtype))`` does.
+        Ane.DType.FLOAT16)``, ``dtype=`` as a keyword too) declares a
+        weight whose dtype and shape come from the array and whose value is
+        bound to it, as ``param_with_value(Tensor.from_numpy("w", array,
+        dtype))`` does.
         ``graph.param("w", dtype, shape)`` is the introspected call: a weight
         whose value is supplied later.
         """
         # An array is never an Ane.DType; (name, dtype, shape) is the
         # introspected call whatever the dtype is spelled as.
-        from_array = len(args) == 1 and not isinstance(args[0], Ane.DType) and set(kwargs) <= {"dtype"} \
-            or len(args) == 2 and isinstance(args[1], Ane.DType) and not kwargs
+        from_array = ((len(args) == 1 and not isinstance(args[0], Ane.DType) and set(kwargs) <= {"dtype"})
+                      or (len(args) == 2 and isinstance(args[1], Ane.DType) and not kwargs))
         if not from_array:
             return Ane.Graph.param(self, name, *args, **kwargs)
         dtype = args[1] if len(args) == 2 else kwargs.get("dtype")
@@ -446,7 +447,9 @@ class LlamaModel(Ane.LlamaModel):
         if args:
             return _call_guarded(Ane.LlamaModel.generate, self, tokenizer, prompt, args)
 
-        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 1 <= max_tokens <= 0xFFFFFFFF:
+        # n_tokens is a guint; bool is an int to Python but not a count.
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) \
+                or not 1 <= max_tokens <= 0xFFFFFFFF:
             raise _error(Ane.Error.INVALID_ARGUMENT,
                          f"generate: max_tokens must be an integer from 1 to 2^32-1, got {max_tokens!r}")
         if not temperature >= 0.0:   # NaN too
