@@ -31,6 +31,24 @@ typedef gboolean (*AneLlamaTokenCallback) (gint32      token,
                                            const char *piece,
                                            gpointer    user_data);
 
+/**
+ * AneLlamaPieceCallback:
+ * @token: the id of the token just generated
+ * @piece: the token decoded to bytes (may be empty, or a part of a UTF-8
+ *   character); valid during the call only
+ * @user_data: the data passed to [method@Ane.LlamaModel.generate_bytes]
+ *
+ * Called once per generated token, as soon as it is known, with the piece as
+ * bytes so that bindings never have to convert a partial UTF-8 character.
+ *
+ * Returns: %TRUE to go on generating, %FALSE to stop
+ *
+ * Since: 0.2
+ */
+typedef gboolean (*AneLlamaPieceCallback) (gint32   token,
+                                           GBytes  *piece,
+                                           gpointer user_data);
+
 #define ANE_TYPE_LLAMA_MODEL (ane_llama_model_get_type ())
 
 ANE_AVAILABLE_IN_ALL
@@ -69,6 +87,19 @@ ANE_AVAILABLE_IN_ALL
 AneGraph      *ane_llama_model_build_decode    (AneLlamaModel  *self,
                                                 gint64          max_seq,
                                                 GError        **error);
+ANE_AVAILABLE_IN_ALL
+GBytes        *ane_llama_model_generate_bytes  (AneLlamaModel         *self,
+                                                AneTokenizer          *tokenizer,
+                                                const char            *prompt,
+                                                guint                  n_tokens,
+                                                AneBackend             backend,
+                                                AnePrecision           precision,
+                                                double                 temperature,
+                                                double                 top_p,
+                                                guint64                seed,
+                                                AneLlamaPieceCallback  callback,
+                                                gpointer               user_data,
+                                                GError               **error);
 ANE_AVAILABLE_IN_ALL
 char          *ane_llama_model_generate        (AneLlamaModel         *self,
                                                 AneTokenizer          *tokenizer,

@@ -3,10 +3,12 @@
 #
 #     y = softmax(gelu(x @ W1 + b1) @ W2 + b2)
 #
-# Builds the graph with the PyGObject bindings, runs it on the reference
-# backend, prints the class probabilities and checks them against numpy.
+# Builds the graph with the PyGObject bindings and the Ane overrides
+# (python/gi/overrides/Ane.py: numpy arrays in and out, see docs/python.md),
+# runs it on the reference backend, prints the class probabilities and checks
+# them against numpy.
 #
-#     GI_TYPELIB_PATH=... /usr/bin/python3 mlp.py
+#     GI_TYPELIB_PATH=... PYTHONPATH=.../python /usr/bin/python3 mlp.py
 #
 # SPDX-License-Identifier: MIT
 
@@ -21,18 +23,6 @@ from gi.repository import Ane, GLib  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def tensor(name, array):
-    """numpy float32 array -> concrete Ane.Tensor"""
-    array = np.ascontiguousarray(array, dtype=np.float32)
-    return Ane.Tensor.new_from_bytes(name, Ane.DType.FLOAT32, list(array.shape),
-                                     GLib.Bytes.new(array.tobytes()))
-
-
-def array(t):
-    """concrete float32 Ane.Tensor -> numpy array"""
-    return np.frombuffer(t.get_data().get_data(), np.float32).reshape(t.get_shape())
-
-
 def main():
     rng = np.random.default_rng(0)
     batch, n_in, hidden, n_out = 2, 4, 8, 3
@@ -43,19 +33,16 @@ def main():
     x = rng.standard_normal((batch, n_in)).astype(np.float32)
 
     try:
+        # The graph, with the numpy weights baked in as named params
+        # (graph.param(name, array) comes from the Ane overrides).
         g = Ane.Graph.new()
-        xin = g.input("x", Ane.DType.FLOAT32, [batch, n_in])
-        # Weights baked into the graph as named params.
-        h = g.add(g.matmul(xin, g.param_with_value(tensor("w1", w1)), False, False),
-                  g.param_with_value(tensor("b1", b1)))
-        h = g.gelu(h, Ane.GeluApproximation.EXACT)
-        logits = g.add(g.matmul(h, g.param_with_value(tensor("w2", w2)), False, False),
-                       g.param_with_value(tensor("b2", b2)))
-        g.add_output("probabilities", g.softmax(logits, -1))
-
-        exe = Ane.Executable.new(g, Ane.Backend.REFERENCE)
-        exe.compile(None)
-        probs = array(exe.run([tensor("x", x)], None)[0])
+        h = g.gelu(g.add(g.matmul(g.input("x", Ane.DType.FLOAT32, [batch, n_in]), g.param("w1", w1), False, False),
+                         g.param("b1", b1)), Ane.GeluApproximation.EXACT)
+        g.add_output("probabilities", g.softmax(g.add(g.matmul(h, g.param("w2", w2), False, False),
+                                                      g.param("b2", b2)), -1))
+        # Compile for the reference backend, run with a dict of numpy arrays,
+        # get a dict of numpy arrays back.
+        probs = g.compile(Ane.Backend.REFERENCE).run({"x": x})["probabilities"]
     except GLib.Error as err:          # every failure is a GLib.Error in the Ane domain
         print(f"ane-glib failed: {err.message}", file=sys.stderr)
         return 1

@@ -959,6 +959,102 @@ test_sampling_top_p (void)
   assert_distribution ("temperature 1, top_p 0.7", counts, want);
 }
 
+/* ---- pieces as bytes ---------------------------------------------------- */
+
+/* llama2.c's byte-fallback tokens <0x00>..<0xFF> are ids 3..258; '€' is
+ * E2 82 AC, three tokens that are each a part of one character. */
+static void
+test_tokenizer_bytes (void)
+{
+  g_autoptr(AneTokenizer) tok = load_tokenizer ();
+  const gint32 euro[] = { 3 + 0xE2, 3 + 0x82, 3 + 0xAC };
+  g_autoptr(GByteArray) joined = g_byte_array_new ();
+  g_autoptr(GBytes) raw = NULL, nul = NULL, word = NULL;
+  g_autofree char *word_text = NULL;
+  gint32 prev = ANE_TOKENIZER_BOS;
+
+  for (guint i = 0; i < G_N_ELEMENTS (euro); i++)
+    {
+      g_autoptr(GBytes) piece = ane_tokenizer_decode_token_bytes (tok, prev, euro[i]);
+      gsize n;
+      const guint8 *data = g_bytes_get_data (piece, &n);
+
+      g_assert_cmpuint (n, ==, 1);
+      g_assert_cmpuint (data[0], ==, "\xe2\x82\xac"[i] & 0xff);
+      g_assert_false (g_utf8_validate ((const char *) data, n, NULL));
+      g_byte_array_append (joined, data, n);
+      prev = euro[i];
+    }
+  g_assert_cmpmem (joined->data, joined->len, "\xe2\x82\xac", 3);
+
+  raw = ane_tokenizer_dup_piece_bytes (tok, euro[0]);
+  g_assert_cmpmem (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw), "<0xE2>", 6);
+  g_assert_null (ane_tokenizer_dup_piece_bytes (tok, 512));
+  g_assert_null (ane_tokenizer_dup_piece_bytes (tok, -1));
+  /* As decode_token: <0x00> decodes to nothing, a word to its text. */
+  nul = ane_tokenizer_decode_token_bytes (tok, ANE_TOKENIZER_BOS, 3);
+  g_assert_cmpuint (g_bytes_get_size (nul), ==, 0);
+  word_text = ane_tokenizer_decode_token (tok, 300, 400);
+  word = ane_tokenizer_decode_token_bytes (tok, 300, 400);
+  g_assert_cmpmem (g_bytes_get_data (word, NULL), g_bytes_get_size (word), word_text, strlen (word_text));
+}
+
+typedef struct {
+  GByteArray *joined;
+  guint       calls;
+  guint       stop_after;
+} PieceCollect;
+
+static gboolean
+collect_piece (gint32   token,
+               GBytes  *piece,
+               gpointer user_data)
+{
+  PieceCollect *c = user_data;
+  gsize n;
+  const guint8 *data = g_bytes_get_data (piece, &n);
+
+  g_byte_array_append (c->joined, data, n);
+  c->calls++;
+  return c->stop_after == 0 || c->calls < c->stop_after;
+}
+
+static void
+test_generate_bytes (void)
+{
+  g_autoptr(AneLlamaModel) m = load_model ();
+  g_autoptr(AneTokenizer) tok = load_tokenizer ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GBytes) bytes = NULL, stopped = NULL, quiet = NULL;
+  g_autoptr(GByteArray) joined = g_byte_array_new ();
+  g_autoptr(GByteArray) joined2 = g_byte_array_new ();
+  PieceCollect c = { joined, 0, 0 }, two = { joined2, 0, 2 };
+
+  text = ane_llama_model_generate (m, tok, PROMPT, 30, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
+                                   0.0, 0.9, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  bytes = ane_llama_model_generate_bytes (m, tok, PROMPT, 30, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
+                                          0.0, 0.9, 0, collect_piece, &c, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (text), >, 0);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), text, strlen (text));
+  g_assert_cmpmem (joined->data, joined->len, text, strlen (text));
+  g_assert_cmpuint (c.calls, >=, 1);
+  g_assert_cmpuint (c.calls, <=, 30);
+
+  stopped = ane_llama_model_generate_bytes (m, tok, PROMPT, 30, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
+                                            0.0, 0.9, 0, collect_piece, &two, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (two.calls, ==, 2);
+  g_assert_cmpmem (g_bytes_get_data (stopped, NULL), g_bytes_get_size (stopped), joined2->data, joined2->len);
+
+  quiet = ane_llama_model_generate_bytes (m, tok, PROMPT, 30, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
+                                          0.0, 0.9, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (quiet, bytes));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -981,6 +1077,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/llama/generate/sampling", test_generate_sampling);
   g_test_add_func ("/ane/llama/generate/sampling/temperature", test_sampling_temperature);
   g_test_add_func ("/ane/llama/generate/sampling/top-p", test_sampling_top_p);
+  g_test_add_func ("/ane/llama/tokenizer/bytes", test_tokenizer_bytes);
+  g_test_add_func ("/ane/llama/generate/bytes", test_generate_bytes);
   ret = g_test_run ();
   if (fp32_cpu_tokens)
     g_array_unref (fp32_cpu_tokens);

@@ -654,3 +654,62 @@ ane_tokenizer_decode (AneTokenizer *self,
     }
   return g_string_free (out, FALSE);
 }
+
+/**
+ * ane_tokenizer_dup_piece_bytes:
+ * @self: a tokenizer
+ * @token: a token id
+ *
+ * Gets the raw piece of a token as bytes, exactly as stored in the file.
+ * Unlike [method@Ane.Tokenizer.get_piece] this is safe for bindings that
+ * turn strings into Unicode: a vocabulary file may hold pieces that are not
+ * valid UTF-8, and a language binding would fail to convert them.
+ *
+ * Returns: (transfer full) (nullable): the piece, or %NULL when @token is
+ *   out of range
+ *
+ * Since: 0.2
+ */
+GBytes *
+ane_tokenizer_dup_piece_bytes (AneTokenizer *self,
+                               gint32        token)
+{
+  const char *piece;
+
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+
+  piece = ane_tokenizer_get_piece (self, token);
+  if (piece == NULL)
+    return NULL;
+  return g_bytes_new (piece, strlen (piece));
+}
+
+/**
+ * ane_tokenizer_decode_token_bytes:
+ * @self: a tokenizer
+ * @prev_token: the token before @token (or -1 at the start)
+ * @token: the token to decode
+ *
+ * Decodes one token as [method@Ane.Tokenizer.decode_token] does, but hands
+ * the result over as bytes. A byte-fallback token (`<0xE2>`) decodes to one
+ * byte that is only a part of a multi-byte UTF-8 character (`€` is the three
+ * tokens `<0xE2>` `<0x82>` `<0xAC>`), which a binding that turns strings into
+ * Unicode could not convert; bytes always cross. Join the pieces of
+ * consecutive tokens before decoding them as UTF-8.
+ *
+ * Returns: (transfer full): the decoded bytes (empty for an out-of-range token)
+ *
+ * Since: 0.2
+ */
+GBytes *
+ane_tokenizer_decode_token_bytes (AneTokenizer *self,
+                                  gint32        prev_token,
+                                  gint32        token)
+{
+  char *text;
+
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+
+  text = ane_tokenizer_decode_token (self, prev_token, token);
+  return g_bytes_new_take (text, strlen (text));
+}
