@@ -296,8 +296,7 @@ ane_package_load_full (const char   *path,
   pkg = ane_mlpackage_open_full (path, progress, error);
   if (pkg == NULL)
     return NULL;
-  self = g_object_new (ANE_TYPE_PACKAGE, NULL);
-  self->pkg = pkg;
+  self = package_new (pkg, NULL);
   ane_progress_finish (progress);
   return self;
 }
