@@ -110,6 +110,8 @@ enum {
   PROP_PATH,
   PROP_SPECIFICATION_VERSION,
   PROP_DEFAULT_FUNCTION,
+  PROP_FUNCTIONS,
+  PROP_WEIGHT_BYTES,
   N_PROPS
 };
 
@@ -149,6 +151,12 @@ ane_package_get_property (GObject    *object,
     case PROP_DEFAULT_FUNCTION:
       g_value_set_string (value, ane_package_get_default_function (self));
       break;
+    case PROP_FUNCTIONS:
+      g_value_take_boxed (value, ane_package_list_functions (self));
+      break;
+    case PROP_WEIGHT_BYTES:
+      g_value_set_uint64 (value, ane_package_get_weight_bytes (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -187,6 +195,28 @@ ane_package_class_init (AnePackageClass *klass)
    */
   properties[PROP_DEFAULT_FUNCTION] =
     g_param_spec_string ("default-function", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * AnePackage:functions:
+   *
+   * The names of the program's functions, in the package's order, as
+   * [method@Ane.Package.list_functions] gives them.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_FUNCTIONS] =
+    g_param_spec_boxed ("functions", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * AnePackage:weight-bytes: (getter get_weight_bytes)
+   *
+   * The bytes of weight data the program refers to, as
+   * [method@Ane.Package.get_weight_bytes] counts them.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_WEIGHT_BYTES] =
+    g_param_spec_uint64 ("weight-bytes", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
