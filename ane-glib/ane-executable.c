@@ -236,6 +236,9 @@ ane_executable_class_init (AneExecutableClass *klass)
  * ane_executable_get_target:
  * @self: an executable
  *
+ * The deployment target the MIL backends lower for (the
+ * [property@Ane.Executable:target] property).
+ *
  * Returns: the deployment target the MIL backends lower for
  *
  * Since: 0.2
@@ -251,6 +254,9 @@ ane_executable_get_target (AneExecutable *self)
  * ane_executable_get_precision:
  * @self: an executable
  *
+ * The float type the lowered program computes in (the
+ * [property@Ane.Executable:precision] property).
+ *
  * Returns: the float type the lowered program computes in
  *
  * Since: 0.2
@@ -265,6 +271,9 @@ ane_executable_get_precision (AneExecutable *self)
 /**
  * ane_executable_get_compute_units:
  * @self: an executable
+ *
+ * The devices the CoreML backend lets CoreML.framework use (the
+ * [property@Ane.Executable:compute-units] property).
  *
  * Returns: the devices the CoreML backend may use
  *
@@ -360,6 +369,8 @@ ane_executable_set_memory_budget (AneExecutable *self,
 /**
  * ane_executable_get_memory_budget:
  * @self: an executable
+ *
+ * The memory budget set by [method@Ane.Executable.set_memory_budget].
  *
  * Returns: the memory budget in bytes (0: no limit)
  */

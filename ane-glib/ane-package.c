@@ -526,7 +526,7 @@ from_graph_thread (GTask        *task,
  * @user_data: data for @callback
  *
  * Lowers @graph in a worker thread, as [ctor@Ane.Package.new_from_graph]
- * does; finish with [func@Ane.Package.new_from_graph_finish]. The task holds
+ * does; finish with [ctor@Ane.Package.new_from_graph_finish]. The task holds
  * a reference on @graph: do not change the graph (add nodes, bind params)
  * until @callback has run. Cancelling before the lowering ends gives
  * %G_IO_ERROR_CANCELLED.
@@ -1604,7 +1604,7 @@ ane_package_to_mil_text (AnePackage  *self,
  * text then names), then the text is renamed over @path, then (with
  * @overwrite) the weight files of earlier saves are removed. A reader, even
  * after a crash at any point, sees the old text with its weights or the new
- * text with its own. [ctor@Ane.Package.load_mil] reads either name. A
+ * text with its own. [func@Ane.Package.load_mil] reads either name. A
  * failure before the text is renamed leaves the old files as they were; a
  * failure to sync the directory after it does not fail the save but is
  * reported by [method@Ane.Package.dup_warnings] (the old weights are then
