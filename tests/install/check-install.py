@@ -183,7 +183,8 @@ def check_vala(args, env, tmp, root_datadir):
         return
     vapidir = os.path.join(root_datadir, "vala", "vapi")
     exe = os.path.join(tmp, "install-check-vala")
-    status, log = run([args.valac, "--vapidir", vapidir, "--pkg", PC_NAME, "--pkg", "gio-2.0",
+    # No --pkg gio-2.0: the installed ane-glib-1.0.deps must bring it.
+    status, log = run([args.valac, "--vapidir", vapidir, "--pkg", PC_NAME,
                        "-X", "-w", "-X", "-lm", "-o", exe, os.path.join(HERE, "install-check.vala")],
                       env=dict(env, TMPDIR=tmp), cwd=tmp)
     report(status == 0, "Vala program builds against the installed vapi", log if status else "")
