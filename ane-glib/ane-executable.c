@@ -180,7 +180,8 @@ ane_executable_class_init (AneExecutableClass *klass)
    * Where the executable runs; set when it is made
    * ([ctor@Ane.Executable.new], [ctor@Ane.Executable.new_from_package_full]).
    * After compiling, %ANE_BACKEND_AUTO reads as the backend actually chosen
-   * (see [method@Ane.Executable.dup_backend_report]).
+   * (see [method@Ane.Executable.dup_backend_report]); that resolution is not
+   * notified: read the property after [method@Ane.Executable.compile].
    *
    * Since: 0.2
    */
