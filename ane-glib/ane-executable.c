@@ -88,10 +88,200 @@ ane_executable_finalize (GObject *object)
   G_OBJECT_CLASS (ane_executable_parent_class)->finalize (object);
 }
 
+enum {
+  PROP_0,
+  PROP_BACKEND,
+  PROP_TARGET,
+  PROP_PRECISION,
+  PROP_COMPUTE_UNITS,
+  PROP_MEMORY_BUDGET,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+ane_executable_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  AneExecutable *self = ANE_EXECUTABLE (object);
+
+  switch (prop_id)
+    {
+    case PROP_BACKEND:
+      g_value_set_enum (value, ane_executable_get_backend (self));
+      break;
+    case PROP_TARGET:
+      g_value_set_enum (value, ane_executable_get_target (self));
+      break;
+    case PROP_PRECISION:
+      g_value_set_enum (value, ane_executable_get_precision (self));
+      break;
+    case PROP_COMPUTE_UNITS:
+      g_value_set_enum (value, ane_executable_get_compute_units (self));
+      break;
+    case PROP_MEMORY_BUDGET:
+      g_value_set_uint64 (value, ane_executable_get_memory_budget (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ane_executable_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  AneExecutable *self = ANE_EXECUTABLE (object);
+
+  switch (prop_id)
+    {
+    case PROP_BACKEND:
+      /* construct-only: the constructors set it again after g_object_new */
+      self->backend = g_value_get_enum (value);
+      break;
+    case PROP_TARGET:
+      ane_executable_set_target (self, g_value_get_enum (value));
+      break;
+    case PROP_PRECISION:
+      ane_executable_set_precision (self, g_value_get_enum (value));
+      break;
+    case PROP_COMPUTE_UNITS:
+      ane_executable_set_compute_units (self, g_value_get_enum (value));
+      break;
+    case PROP_MEMORY_BUDGET:
+      ane_executable_set_memory_budget (self, g_value_get_uint64 (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 ane_executable_class_init (AneExecutableClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = ane_executable_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = ane_executable_finalize;
+  object_class->get_property = ane_executable_get_property;
+  object_class->set_property = ane_executable_set_property;
+
+  /**
+   * AneExecutable:backend:
+   *
+   * Where the executable runs; set when it is made
+   * ([ctor@Ane.Executable.new], [ctor@Ane.Executable.new_from_package_full]).
+   * After compiling, %ANE_BACKEND_AUTO reads as the backend actually chosen
+   * (see [method@Ane.Executable.dup_backend_report]); that resolution is not
+   * notified: read the property after [method@Ane.Executable.compile].
+   *
+   * Since: 0.2
+   */
+  properties[PROP_BACKEND] =
+    g_param_spec_enum ("backend", NULL, NULL, ANE_TYPE_BACKEND, ANE_BACKEND_AUTO,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
+                       G_PARAM_STATIC_STRINGS);
+  /**
+   * AneExecutable:target: (setter set_target) (getter get_target)
+   *
+   * The deployment target the MIL backends lower for; takes effect at the
+   * next compile. Notified only when it changes.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_TARGET] =
+    g_param_spec_enum ("target", NULL, NULL, ANE_TYPE_TARGET, ANE_TARGET_IOS18, rw);
+  /**
+   * AneExecutable:precision: (setter set_precision) (getter get_precision)
+   *
+   * The float type the lowered program computes in; takes effect at the
+   * next compile. Notified only when it changes.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_PRECISION] =
+    g_param_spec_enum ("precision", NULL, NULL, ANE_TYPE_PRECISION, ANE_PRECISION_FLOAT16, rw);
+  /**
+   * AneExecutable:compute-units: (setter set_compute_units) (getter get_compute_units)
+   *
+   * The devices the CoreML backend lets CoreML.framework use; takes effect
+   * at the next compile. Notified only when it changes.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_COMPUTE_UNITS] =
+    g_param_spec_enum ("compute-units", NULL, NULL, ANE_TYPE_COMPUTE_UNITS, ANE_COMPUTE_UNITS_ALL, rw);
+  /**
+   * AneExecutable:memory-budget: (setter set_memory_budget) (getter get_memory_budget)
+   *
+   * The most memory, in bytes, a program may hold at once (0: no limit);
+   * starts at [func@Ane.Executable.default_memory_budget] and takes effect
+   * at the next compile. Notified only when it changes.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_MEMORY_BUDGET] =
+    g_param_spec_uint64 ("memory-budget", NULL, NULL, 0, G_MAXUINT64, 0, rw);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+/**
+ * ane_executable_get_target:
+ * @self: an executable
+ *
+ * The deployment target the MIL backends lower for (the
+ * [property@Ane.Executable:target] property).
+ *
+ * Returns: the deployment target the MIL backends lower for
+ *
+ * Since: 0.2
+ */
+AneTarget
+ane_executable_get_target (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), ANE_TARGET_IOS18);
+  return self->target;
+}
+
+/**
+ * ane_executable_get_precision:
+ * @self: an executable
+ *
+ * The float type the lowered program computes in (the
+ * [property@Ane.Executable:precision] property).
+ *
+ * Returns: the float type the lowered program computes in
+ *
+ * Since: 0.2
+ */
+AnePrecision
+ane_executable_get_precision (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), ANE_PRECISION_FLOAT16);
+  return self->precision;
+}
+
+/**
+ * ane_executable_get_compute_units:
+ * @self: an executable
+ *
+ * The devices the CoreML backend lets CoreML.framework use (the
+ * [property@Ane.Executable:compute-units] property).
+ *
+ * Returns: the devices the CoreML backend may use
+ *
+ * Since: 0.2
+ */
+AneComputeUnits
+ane_executable_get_compute_units (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), ANE_COMPUTE_UNITS_ALL);
+  return self->compute_units;
 }
 
 static void
@@ -168,7 +358,10 @@ ane_executable_set_memory_budget (AneExecutable *self,
                                   guint64        bytes)
 {
   g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  if (self->budget == bytes)
+    return;
   self->budget = bytes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MEMORY_BUDGET]);
 }
 
 /**
@@ -371,7 +564,10 @@ ane_executable_set_target (AneExecutable *self,
                            AneTarget      target)
 {
   g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  if (self->target == target)
+    return;
   self->target = target;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TARGET]);
 }
 
 /**
@@ -387,7 +583,10 @@ ane_executable_set_precision (AneExecutable *self,
                               AnePrecision   precision)
 {
   g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  if (self->precision == precision)
+    return;
   self->precision = precision;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRECISION]);
 }
 
 /**
@@ -405,7 +604,10 @@ ane_executable_set_compute_units (AneExecutable   *self,
 {
   g_return_if_fail (ANE_IS_EXECUTABLE (self));
   g_return_if_fail (units <= ANE_COMPUTE_UNITS_CPU_AND_NE);
+  if (self->compute_units == units)
+    return;
   self->compute_units = units;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPUTE_UNITS]);
 }
 
 /**

@@ -45,12 +45,18 @@ gboolean       ane_executable_is_compiled  (AneExecutable  *self);
 ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_target   (AneExecutable  *self,
                                             AneTarget       target);
+ANE_AVAILABLE_IN_0_2
+AneTarget      ane_executable_get_target   (AneExecutable  *self);
 ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_precision (AneExecutable *self,
                                              AnePrecision   precision);
+ANE_AVAILABLE_IN_0_2
+AnePrecision   ane_executable_get_precision (AneExecutable *self);
 ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_compute_units (AneExecutable   *self,
                                                  AneComputeUnits  units);
+ANE_AVAILABLE_IN_0_2
+AneComputeUnits ane_executable_get_compute_units (AneExecutable *self);
 ANE_AVAILABLE_IN_ALL
 guint64        ane_executable_default_memory_budget (void);
 ANE_AVAILABLE_IN_ALL

@@ -126,6 +126,8 @@ enum {
   PROP_PATH,
   PROP_SPECIFICATION_VERSION,
   PROP_DEFAULT_FUNCTION,
+  PROP_FUNCTIONS,
+  PROP_WEIGHT_BYTES,
   N_PROPS
 };
 
@@ -160,6 +162,12 @@ ane_package_get_property (GObject    *object,
       break;
     case PROP_DEFAULT_FUNCTION:
       g_value_set_string (value, ane_package_get_default_function (self));
+      break;
+    case PROP_FUNCTIONS:
+      g_value_take_boxed (value, ane_package_list_functions (self));
+      break;
+    case PROP_WEIGHT_BYTES:
+      g_value_set_uint64 (value, ane_package_get_weight_bytes (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -199,6 +207,28 @@ ane_package_class_init (AnePackageClass *klass)
    */
   properties[PROP_DEFAULT_FUNCTION] =
     g_param_spec_string ("default-function", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * AnePackage:functions:
+   *
+   * The names of the program's functions, in the package's order, as
+   * [method@Ane.Package.list_functions] gives them.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_FUNCTIONS] =
+    g_param_spec_boxed ("functions", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * AnePackage:weight-bytes: (getter get_weight_bytes)
+   *
+   * The bytes of weight data the program refers to, as
+   * [method@Ane.Package.get_weight_bytes] counts them.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_WEIGHT_BYTES] =
+    g_param_spec_uint64 ("weight-bytes", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -525,6 +555,113 @@ package_from_graph (AneGraph      *graph,
   if (!ane_mlpackage_check_model_size (protobuf_c_message_get_packed_size (&lowered->model->base), error))
     return NULL;
   return package_new (NULL, g_steal_pointer (&lowered));
+}
+
+typedef struct
+{
+  AneGraph     *graph;
+  AneTarget     target;
+  AnePrecision  precision;
+} FromGraphData;
+
+static void
+from_graph_data_free (gpointer data)
+{
+  FromGraphData *fg = data;
+
+  g_object_unref (fg->graph);
+  g_free (fg);
+}
+
+static void
+from_graph_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  FromGraphData *fg = task_data;
+  g_autoptr(AnePackage) pkg = NULL;
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  pkg = ane_package_new_from_graph (fg->graph, fg->target, fg->precision, &error);
+  if (pkg == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Lowering cannot stop half-way; a cancel that came meanwhile still
+   * wins, so the caller sees the cancellation it asked for. */
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  g_task_return_pointer (task, g_steal_pointer (&pkg), g_object_unref);
+}
+
+/**
+ * ane_package_new_from_graph_async:
+ * @graph: the graph to package
+ * @target: the deployment target
+ * @precision: the float type the program computes in
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the package is made
+ * @user_data: data for @callback
+ *
+ * Lowers @graph in a worker thread, as [ctor@Ane.Package.new_from_graph]
+ * does; finish with [ctor@Ane.Package.new_from_graph_finish]. The task holds
+ * a reference on @graph: do not change the graph (add nodes, bind params)
+ * until @callback has run. Cancelling before the lowering ends gives
+ * %G_IO_ERROR_CANCELLED.
+ *
+ * Since: 0.2
+ */
+void
+ane_package_new_from_graph_async (AneGraph            *graph,
+                                  AneTarget            target,
+                                  AnePrecision         precision,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  FromGraphData *fg;
+
+  g_return_if_fail (ANE_IS_GRAPH (graph));
+  g_return_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15);
+  g_return_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  fg = g_new0 (FromGraphData, 1);
+  fg->graph = g_object_ref (graph);
+  fg->target = target;
+  fg->precision = precision;
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ane_package_new_from_graph_async);
+  g_task_set_task_data (task, fg, from_graph_data_free);
+  g_task_run_in_thread (task, from_graph_thread);
+}
+
+/**
+ * ane_package_new_from_graph_finish:
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [func@Ane.Package.new_from_graph_async]: the package, or the
+ * error [ctor@Ane.Package.new_from_graph] would have given (or
+ * %G_IO_ERROR_CANCELLED).
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ *
+ * Since: 0.2
+ */
+AnePackage *
+ane_package_new_from_graph_finish (GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_new_from_graph_async, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
@@ -1548,7 +1685,7 @@ ane_package_to_mil_text (AnePackage  *self,
  * text then names), then the text is renamed over @path, then (with
  * @overwrite) the weight files of earlier saves are removed. A reader, even
  * after a crash at any point, sees the old text with its weights or the new
- * text with its own. [ctor@Ane.Package.load_mil] reads either name. A
+ * text with its own. [func@Ane.Package.load_mil] reads either name. A
  * failure before the text is renamed leaves the old files as they were; a
  * failure to sync the directory after it does not fail the save but is
  * reported by [method@Ane.Package.dup_warnings] (the old weights are then

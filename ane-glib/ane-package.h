@@ -41,11 +41,21 @@ AnePackage  *ane_package_new_from_graph        (AneGraph            *graph,
                                                 AneTarget            target,
                                                 AnePrecision         precision,
                                                 GError             **error);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 AnePackage  *ane_package_new_from_graph_full   (AneGraph            *graph,
                                                 AneTarget            target,
                                                 AnePrecision         precision,
                                                 AneProgress         *progress,
+                                                GError             **error);
+ANE_AVAILABLE_IN_0_2
+void         ane_package_new_from_graph_async  (AneGraph            *graph,
+                                                AneTarget            target,
+                                                AnePrecision         precision,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+ANE_AVAILABLE_IN_0_2
+AnePackage  *ane_package_new_from_graph_finish (GAsyncResult        *result,
                                                 GError             **error);
 
 ANE_AVAILABLE_IN_ALL
