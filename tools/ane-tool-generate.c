@@ -10,9 +10,35 @@
 #include "ane-glib.h"
 
 typedef struct {
+  const char *prompt;
+  gboolean prompt_shown;
   guint n;
   gint64 first_us, last_us;
 } Progress;
+
+/* The longest prompt an error message repeats in full. */
+#define PROMPT_ECHO_CHARS 60
+
+/* The prompt goes out just before the first generated token, not before
+ * generation starts: a prompt the model refuses (too long for its context)
+ * is then not printed in full above its error. */
+static void
+show_prompt (Progress *p)
+{
+  if (p->prompt_shown)
+    return;
+  fputs (p->prompt, stdout);
+  p->prompt_shown = TRUE;
+}
+
+/* @prompt cut to PROMPT_ECHO_CHARS characters with "…", for messages. */
+static char *
+prompt_excerpt (const char *prompt)
+{
+  if (g_utf8_strlen (prompt, -1) <= PROMPT_ECHO_CHARS)
+    return g_strdup (prompt);
+  return g_strdup_printf ("%.*s…", (int) (g_utf8_offset_to_pointer (prompt, PROMPT_ECHO_CHARS) - prompt), prompt);
+}
 
 static gboolean
 print_token (gint32      token,
@@ -21,6 +47,7 @@ print_token (gint32      token,
 {
   Progress *p = user_data;
 
+  show_prompt (p);
   /* a lone control byte from a byte-fallback token would garble the terminal */
   if (piece[0] != '\0' && (piece[1] != '\0' || g_ascii_isprint (piece[0]) ||
                            g_ascii_isspace (piece[0]) || (guint8) piece[0] >= 0x80))
@@ -42,7 +69,7 @@ ane_tool_generate (int    argc,
   double temperature = 0.0, top_p = 0.9;
   gint64 seed = -1;
   GOptionEntry entries[] = {
-    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file (required for a llama2.c checkpoint; a .gguf model has its own)", "TOK.bin" },
+    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file (required for a llama2.c checkpoint; refused with a .gguf model, which brings its own)", "TOK.bin" },
     { "prompt", 'i', 0, G_OPTION_ARG_STRING, &prompt, "The text to continue (default: empty)", "TEXT" },
     { "n-tokens", 'n', 0, G_OPTION_ARG_INT, &n_tokens, "Generate at most N tokens (default 256)", "N" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "cpu, reference, coreml, ane or auto (default cpu)", "BACKEND" },
@@ -60,7 +87,7 @@ ane_tool_generate (int    argc,
   g_autofree char *text = NULL;
   AneBackend backend = ANE_BACKEND_CPU;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
-  Progress progress = { 0, 0, 0 };
+  Progress progress = { NULL, FALSE, 0, 0, 0 };
   gint64 t0;
   double total;
   int status = 0;
@@ -92,13 +119,24 @@ ane_tool_generate (int    argc,
 
   if (g_str_has_suffix (argv[1], ".gguf"))
     {
-      /* A GGUF file carries its own vocabulary (tokenizer.ggml.*). */
-      g_autoptr(AneGgufFile) file = ane_gguf_file_new (argv[1], &error);
+      /* A GGUF file carries its own vocabulary (tokenizer.ggml.*), the one
+       * its token ids were trained with. A llama2.c tokenizer.bin of the
+       * same size may number its pieces otherwise and would generate
+       * garbage without an error, so it is refused rather than preferred
+       * or ignored. */
+      g_autoptr(AneGgufFile) file = NULL;
 
+      if (tokenizer_path != NULL)
+        {
+          fprintf (stderr, "ane-tool generate: --tokenizer '%s' is for llama2.c checkpoints; '%s' is a GGUF "
+                   "model and brings its own vocabulary (tokenizer.ggml.*), which generate uses\n",
+                   tokenizer_path, argv[1]);
+          return 2;
+        }
+      file = ane_gguf_file_new (argv[1], &error);
       if (file == NULL || (model = ane_llama_model_load_gguf (argv[1], &error)) == NULL)
         return ane_tool_fail ("generate", error);
-      tokenizer = tokenizer_path ? ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (model), &error)
-                                 : ane_tokenizer_load_gguf (file, &error);
+      tokenizer = ane_tokenizer_load_gguf (file, &error);
     }
   else
     {
@@ -132,17 +170,25 @@ ane_tool_generate (int    argc,
         printf ("wrote %s\n", mil_path);
     }
 
-  fputs (prompt ? prompt : "", stdout);
-  fflush (stdout);
+  progress.prompt = prompt ? prompt : "";
   t0 = g_get_monotonic_time ();
-  text = ane_llama_model_generate (model, tokenizer, prompt ? prompt : "", (guint) n_tokens, backend,
+  text = ane_llama_model_generate (model, tokenizer, progress.prompt, (guint) n_tokens, backend,
                                    precision, temperature, top_p, (guint64) seed,
                                    print_token, &progress, &error);
   if (text == NULL)
     {
-      fputc ('\n', stdout);
-      return ane_tool_fail ("generate", error);
+      g_autofree char *excerpt = prompt_excerpt (progress.prompt);
+
+      if (progress.prompt_shown)
+        {
+          fputc ('\n', stdout);
+          fflush (stdout);
+        }
+      /* the prompt is named, cut short: it may be what the model refused */
+      fprintf (stderr, "ane-tool generate: prompt \"%s\": %s\n", excerpt, error->message);
+      return 1;
     }
+  show_prompt (&progress);   /* also when the model ends before a token */
   total = (g_get_monotonic_time () - t0) / 1e6;
   printf ("\n");
   fflush (stdout);   /* the story first, then the figures on stderr */
