@@ -35,6 +35,10 @@
  * only use values that already exist. Graphs are compiled and run through
  * [class@Ane.Executable], and saved as JSON with [method@Ane.Graph.save].
  *
+ * Loads the graph format: a JSON file of nodes and outputs with its weights
+ * in a safetensors file beside it ([func@Ane.Graph.load],
+ * [func@Ane.Graph.load_full]; the format is in docs/graph-format.md).
+ *
  * Threads: build and bind a graph from one thread at a time. Once it is
  * built, any number of threads may compile executables of it, save it or
  * lower it at once, as long as none of them changes it.
