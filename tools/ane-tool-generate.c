@@ -98,9 +98,14 @@ ane_tool_generate (int    argc,
                        "run as an ane-glib decode graph with a key/value cache in states.",
                        entries, 1, 1, &status))
     return status;
-  if (n_tokens <= 0 || temperature < 0.0)
+  if (n_tokens <= 0)
     {
-      fprintf (stderr, "ane-tool generate: -n must be positive and --temperature not negative\n");
+      fprintf (stderr, "ane-tool generate: -n/--n-tokens must be at least 1 (got %d)\n", n_tokens);
+      return 2;
+    }
+  if (temperature < 0.0)
+    {
+      fprintf (stderr, "ane-tool generate: --temperature must not be negative (got %g)\n", temperature);
       return 2;
     }
   if (!ane_tool_parse_backend (backend_name, &backend))
@@ -116,23 +121,30 @@ ane_tool_generate (int    argc,
     }
   if (seed < 0)
     seed = g_get_real_time ();
+  /* A GGUF file carries its own vocabulary (tokenizer.ggml.*), the one its
+   * token ids were trained with. A llama2.c tokenizer.bin of the same size
+   * may number its pieces otherwise and would generate garbage without an
+   * error, so it is refused rather than preferred or ignored. */
+  if (g_str_has_suffix (argv[1], ".gguf") && tokenizer_path != NULL)
+    {
+      fprintf (stderr, "ane-tool generate: --tokenizer '%s' is for llama2.c checkpoints; '%s' is a GGUF "
+               "model and brings its own vocabulary (tokenizer.ggml.*), which generate uses\n",
+               tokenizer_path, argv[1]);
+      return 2;
+    }
+  /* Before asking for a tokenizer it would not get to use. */
+  if (!g_file_test (argv[1], G_FILE_TEST_EXISTS))
+    {
+      fprintf (stderr, "ane-tool generate: '%s' does not exist (generate takes a llama2.c checkpoint "
+               "or a .gguf model)\n", argv[1]);
+      return 1;
+    }
 
   if (g_str_has_suffix (argv[1], ".gguf"))
     {
-      /* A GGUF file carries its own vocabulary (tokenizer.ggml.*), the one
-       * its token ids were trained with. A llama2.c tokenizer.bin of the
-       * same size may number its pieces otherwise and would generate
-       * garbage without an error, so it is refused rather than preferred
-       * or ignored. */
+      /* its own vocabulary: --tokenizer was refused above */
       g_autoptr(AneGgufFile) file = NULL;
 
-      if (tokenizer_path != NULL)
-        {
-          fprintf (stderr, "ane-tool generate: --tokenizer '%s' is for llama2.c checkpoints; '%s' is a GGUF "
-                   "model and brings its own vocabulary (tokenizer.ggml.*), which generate uses\n",
-                   tokenizer_path, argv[1]);
-          return 2;
-        }
       file = ane_gguf_file_new (argv[1], &error);
       if (file == NULL || (model = ane_llama_model_load_gguf (argv[1], &error)) == NULL)
         return ane_tool_fail ("generate", error);

@@ -334,6 +334,22 @@ class ToolMessagesTest(unittest.TestCase):
         self.assertIn("weight.bin' already exists (pass -f/--overwrite to replace it)", r.stderr)
         self.assertEqual(tool("convert", self.graph, "-f", "-o", pkg, "--mil", mil).returncode, 0)
 
+    def test_generate_arguments(self):
+        r = tool("generate", self.path("nosuch.bin"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("'%s' does not exist (generate takes a llama2.c checkpoint or a .gguf model)"
+                      % self.path("nosuch.bin"), r.stderr)
+        model = os.path.join(MODELS, "stories260K.bin")
+        r = tool("generate", model)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("a llama2.c checkpoint needs --tokenizer TOK.bin", r.stderr)
+        r = tool("generate", model, "-n", "0")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("-n/--n-tokens must be at least 1 (got 0)", r.stderr)
+        r = tool("generate", model, "--temperature", "-1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--temperature must not be negative (got -1)", r.stderr)
+
     def test_gguf_refuses_a_tokenizer(self):
         r = tool("generate", self.path("model.gguf"), "--tokenizer", os.path.join(MODELS, "tok512.bin"))
         self.assertEqual(r.returncode, 2)
