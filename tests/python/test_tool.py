@@ -255,6 +255,89 @@ def add_model_metadata(package):
         f.write(_field(2, _field(100, md)))
 
 
+def _read_varint(buf, i):
+    n = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return n, i
+
+
+def _fields(buf):
+    """A message's fields as (number, wire type, value): bytes for
+    length-delimited fields, an int for varints."""
+    out, i = [], 0
+    while i < len(buf):
+        key, i = _read_varint(buf, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, i = _read_varint(buf, i)
+        elif wire == 2:
+            n, i = _read_varint(buf, i)
+            value, i = buf[i:i + n], i + n
+        elif wire in (1, 5):
+            n = 8 if wire == 1 else 4
+            value, i = buf[i:i + n], i + n
+        else:
+            raise ValueError("wire type %d" % wire)
+        out.append((number, wire, value))
+    return out
+
+
+def _encode(fields):
+    out = b""
+    for number, wire, value in fields:
+        out += _varint((number << 3) | wire)
+        if wire == 0:
+            out += _varint(value)
+        elif wire == 2:
+            out += _varint(len(value)) + value
+        else:
+            out += value
+    return out
+
+
+def _edit_first(buf, path, edit):
+    """Rewrites the first field along @path (field numbers, outermost
+    first) with @edit(bytes) -> bytes, re-encoding the lengths above it."""
+    fields = _fields(buf)
+    for k, (number, wire, value) in enumerate(fields):
+        if number == path[0] and wire == 2:
+            value = edit(value) if len(path) == 1 else _edit_first(value, path[1:], edit)
+            fields[k] = (number, wire, value)
+            return _encode(fields)
+    raise KeyError(path)
+
+
+def make_first_input_flexible(package):
+    """Gives the first input a ShapeRange (Model.description = 2, input = 1,
+    FeatureDescription.type = 3, FeatureType.multiArrayType = 5,
+    ArrayFeatureType.shapeRange = 31 of SizeRange {lowerBound 1, upperBound 2}):
+    the first dimension from 1 to unbounded (-1), the others fixed."""
+    path = os.path.join(package, "Data", "com.apple.CoreML", "model.mlmodel")
+    with open(path, "rb") as f:
+        model = f.read()
+
+    def add_range(array):
+        shape = [v for n, w, v in _fields(array) if n == 1 and w == 0]
+        if not shape:   # packed repeated int64
+            packed = [v for n, w, v in _fields(array) if n == 1 and w == 2][0]
+            i = 0
+            while i < len(packed):
+                v, i = _read_varint(packed, i)
+                shape.append(v)
+        ranges = b"".join(_field(1, _varint(1 << 3) + _varint(1 if d == 0 else dim)
+                                 + _varint(2 << 3) + _varint((-1 if d == 0 else dim) & (2**64 - 1)))
+                          for d, dim in enumerate(shape))
+        return array + _field(31, ranges)
+
+    with open(path, "wb") as f:
+        f.write(_edit_first(model, [2, 1, 3, 5], add_range))
+
+
 @unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
 class ToolMessagesTest(unittest.TestCase):
     """Each error message names what is wrong and what was expected."""
@@ -396,6 +479,13 @@ class InspectMetadataTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("  x: float32[2,16]\n", r.stdout)
             self.assertNotIn("symbolic", r.stdout)
+
+    def test_flexible_shape_labelled(self):
+        make_first_input_flexible(self.pkg)
+        r = tool("inspect", self.pkg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("  x: float32[2,16] (flexible shape; the default shown)\n", r.stdout)
+        self.assertRegex(r.stdout, r"\n  y: float32\[2,8\]\n")   # the output stays fixed
 
     def test_metadata_printed(self):
         r = tool("inspect", self.pkg)
