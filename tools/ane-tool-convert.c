@@ -61,10 +61,21 @@ ane_tool_convert (int    argc,
                "'ane-tool mil' prints a package's or a .mil file's MIL text)\n", argv[1]);
       return 2;
     }
-  /* Before the work, and with the tool's flag in the message. */
+  /* Before the work, and with the tool's flag in the message. MIL text
+   * keeps its weights in weights/weight.bin beside it (ane_package_save_mil),
+   * which is not replaced either; checked before lowering tells whether
+   * the program has weights, so a weightless graph is refused too. */
   if (!ane_tool_check_overwrite ("convert", output, overwrite) ||
       !ane_tool_check_overwrite ("convert", mil, overwrite))
     return 1;
+  if (mil != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (mil);
+      g_autofree char *weights = g_build_filename (dir, "weights", "weight.bin", NULL);
+
+      if (!ane_tool_check_overwrite ("convert", weights, overwrite))
+        return 1;
+    }
 
   graph = ane_graph_load (argv[1], &error);
   if (graph == NULL)
@@ -72,16 +83,6 @@ ane_tool_convert (int    argc,
   pkg = ane_package_new_from_graph (graph, target, precision, &error);
   if (pkg == NULL)
     return ane_tool_fail ("convert", error);
-  if (mil && ane_package_get_weight_bytes (pkg) > 0)
-    {
-      /* MIL text keeps its weights in weights/weight.bin beside it
-       * (ane_package_save_mil), which must not be replaced either. */
-      g_autofree char *dir = g_path_get_dirname (mil);
-      g_autofree char *weights = g_build_filename (dir, "weights", "weight.bin", NULL);
-
-      if (!ane_tool_check_overwrite ("convert", weights, overwrite))
-        return 1;
-    }
   if (output && !ane_package_save (pkg, output, overwrite, &error))
     return ane_tool_fail ("convert", error);
   if (mil && !ane_package_save_mil (pkg, mil, overwrite, &error))

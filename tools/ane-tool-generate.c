@@ -10,10 +10,10 @@
 #include "ane-glib.h"
 
 typedef struct {
-  const char *prompt;
-  gboolean prompt_shown;
   guint n;
   gint64 first_us, last_us;
+  const char *prompt;
+  gboolean prompt_shown;
 } Progress;
 
 /* The longest prompt an error message repeats in full. */
@@ -87,7 +87,7 @@ ane_tool_generate (int    argc,
   g_autofree char *text = NULL;
   AneBackend backend = ANE_BACKEND_CPU;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
-  Progress progress = { NULL, FALSE, 0, 0, 0 };
+  Progress progress = { 0, 0, 0 };
   gint64 t0;
   double total;
   int status = 0;
