@@ -143,9 +143,8 @@ ane_tool_generate (int    argc,
   if (g_str_has_suffix (argv[1], ".gguf"))
     {
       /* its own vocabulary: --tokenizer was refused above */
-      g_autoptr(AneGgufFile) file = NULL;
+      g_autoptr(AneGgufFile) file = ane_gguf_file_new (argv[1], &error);
 
-      file = ane_gguf_file_new (argv[1], &error);
       if (file == NULL || (model = ane_llama_model_load_gguf (argv[1], &error)) == NULL)
         return ane_tool_fail ("generate", error);
       tokenizer = ane_tokenizer_load_gguf (file, &error);
@@ -189,16 +188,22 @@ ane_tool_generate (int    argc,
                                    print_token, &progress, &error);
   if (text == NULL)
     {
-      g_autofree char *excerpt = prompt_excerpt (progress.prompt);
-
       if (progress.prompt_shown)
         {
           fputc ('\n', stdout);
           fflush (stdout);
         }
-      /* the prompt is named, cut short: it may be what the model refused */
-      fprintf (stderr, "ane-tool generate: prompt \"%s\": %s\n", excerpt, error->message);
-      return 1;
+      /* A refused argument may be the prompt (longer than the model's
+       * context): name it, cut short. Other failures (a backend, a
+       * compile) are not about it. */
+      if (g_error_matches (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT) && progress.prompt[0] != '\0')
+        {
+          g_autofree char *excerpt = prompt_excerpt (progress.prompt);
+
+          fprintf (stderr, "ane-tool generate: prompt \"%s\": %s\n", excerpt, error->message);
+          return 1;
+        }
+      return ane_tool_fail ("generate", error);
     }
   show_prompt (&progress);   /* also when the model ends before a token */
   total = (g_get_monotonic_time () - t0) / 1e6;

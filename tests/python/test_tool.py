@@ -448,6 +448,14 @@ class ToolMessagesTest(unittest.TestCase):
         self.assertIn('ane-tool generate: prompt "%s…": ' % prompt[:60], r.stderr)
         self.assertIn("the prompt is", r.stderr)
         self.assertLess(len(r.stderr), 400)
+        # a failure that is not about the prompt does not name it
+        r = tool("generate", os.path.join(MODELS, "stories260K.bin"), "--tokenizer",
+                 os.path.join(MODELS, "tok512.bin"), "--prompt", "Once upon a time", "--backend", "coreml")
+        if not Ane.available():
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(r.stdout, "")
+            self.assertIn("CoreML.framework", r.stderr)
+            self.assertNotIn("Once upon", r.stderr)
         # a prompt that fits is still printed before its continuation
         r = tool("generate", os.path.join(MODELS, "stories260K.bin"), "--tokenizer",
                  os.path.join(MODELS, "tok512.bin"), "--prompt", "Once upon a time", "-n", "4")
