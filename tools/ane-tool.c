@@ -194,6 +194,20 @@ ane_tool_classify_input (const char       *command,
       return FALSE;
     }
   *kind = ane_tool_classify (path);
+  if (*kind == ANE_TOOL_INPUT_PACKAGE && !g_str_has_suffix (path, ".mlpackage") &&
+      !g_str_has_suffix (path, ".mlpackage/"))
+    {
+      /* Any directory is tried as a package; one without a manifest is
+       * some other directory, not a damaged package. */
+      g_autofree char *manifest = g_build_filename (path, "Manifest.json", NULL);
+
+      if (!g_file_test (manifest, G_FILE_TEST_EXISTS))
+        {
+          fprintf (stderr, "ane-tool %s: '%s' is a directory without a Manifest.json, not a .mlpackage "
+                   "(%s takes %s)\n", command, path, command, kinds);
+          return FALSE;
+        }
+    }
   /* A file named neither .mil nor .json is no graph we wrote: say what the
    * command takes rather than "malformed JSON". */
   if (*kind == ANE_TOOL_INPUT_GRAPH && !g_str_has_suffix (path, ".json"))

@@ -393,9 +393,17 @@ class ToolMessagesTest(unittest.TestCase):
         r = tool("dot", mil)
         self.assertEqual(r.returncode, 2)
         self.assertIn("is MIL text, which dot does not draw", r.stderr)
+        r = tool("inspect", self.dir.name)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("'%s' is a directory without a Manifest.json, not a .mlpackage" % self.dir.name, r.stderr)
         r = tool("convert", self.dir.name, "-o", self.path("o.mlpackage"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("(convert takes a graph .json)", r.stderr)
+        pkg = self.path("m.mlpackage")
+        self.assertEqual(tool("convert", self.graph, "-o", pkg).returncode, 0)
+        r = tool("convert", pkg, "-o", self.path("o.mlpackage"))
         self.assertEqual(r.returncode, 2)
-        self.assertIn("is not a graph .json", r.stderr)
+        self.assertIn("'%s' is not a graph .json" % pkg, r.stderr)
 
     def test_mil_options_checked(self):
         r = tool("mil", "--precision", "fp8", self.graph)
