@@ -33,10 +33,12 @@ for source in "$@"; do
   name=$(basename "$source" .vala)
   out="$tmp/$name"
   mkdir -p "$out"
+  # valac keeps a relative source path's directories under -d: find the C
   # shellcheck disable=SC2086  # cflags is a list of words
   if "$valac" -C -q --vapidir "$vapidir" --pkg ane-glib-1.0 --pkg gio-2.0 -d "$out" "$source" &&
+     c=$(find "$out" -name "$name.c" | head -n 1) && [ -n "$c" ] &&
      $cc -fsyntax-only -Wall -Wextra -Werror -Wno-unused-variable -Wno-unused-but-set-variable \
-         -Wno-unused-parameter -Wno-unused-function $cflags $(pkg-config --cflags gio-2.0) "$out/$name.c"; then
+         -Wno-unused-parameter -Wno-unused-function $cflags $(pkg-config --cflags gio-2.0) "$c"; then
     echo "ok $n $name.vala"
   else
     echo "not ok $n $name.vala"
