@@ -35,6 +35,10 @@
  * only use values that already exist. Graphs are compiled and run through
  * [class@Ane.Executable], and saved as JSON with [method@Ane.Graph.save].
  *
+ * Loads the graph format: a JSON file of nodes and outputs with its weights
+ * in a safetensors file beside it ([func@Ane.Graph.load],
+ * [func@Ane.Graph.load_full]; the format is in docs/graph-format.md).
+ *
  * Threads: build and bind a graph from one thread at a time. Once it is
  * built, any number of threads may compile executables of it, save it or
  * lower it at once, as long as none of them changes it.
@@ -381,6 +385,29 @@ ane_graph_add_node (AneGraph         *self,
   return node_tensor (self, node, 0);
 }
 
+/* An input, param or state with a zero dimension holds no elements: a
+ * caller's slip (a size left at 0, a shape from an empty list) that would
+ * otherwise surface far from its cause, as an empty output or at lowering
+ * or run time. Refused where it is declared, naming the dimension. Consts
+ * are not checked here: their shape comes with their value. */
+static gboolean
+source_dims_nonzero (const AneSpec *spec,
+                     const char    *what,
+                     GError       **error)
+{
+  for (guint i = 0; i < spec->rank; i++)
+    if (spec->shape[i] == 0)
+      {
+        char buf[ANE_SPEC_STRLEN];
+
+        g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                     "%s: dimension %u is 0 in %s (every dimension must be at least 1)",
+                     what, i, ane_spec_format (spec, buf));
+        return FALSE;
+      }
+  return TRUE;
+}
+
 AneTensor *
 ane_graph_add_source (AneGraph      *self,
                       AneOpKind      kind,
@@ -413,6 +440,8 @@ ane_graph_add_source (AneGraph      *self,
     }
   what = g_strdup_printf ("%s '%s'", op->name, name);
   if (!ane_spec_check (spec, what, error))
+    return NULL;
+  if (kind != ANE_OP_CONST && !source_dims_nonzero (spec, what, error))
     return NULL;
   if (value != NULL && !ane_tensor_check_spec (value, spec, error, "%s", what))
     return NULL;
@@ -460,6 +489,9 @@ source_spec (const char    *op,
  *
  * Declares a graph input, fed at run time.
  *
+ * Every dimension must be at least 1: a zero dimension is
+ * %ANE_ERROR_INVALID_ARGUMENT.
+ *
  * Returns: (transfer full): the input value
  */
 AneTensor *
@@ -496,6 +528,9 @@ ane_graph_input (AneGraph     *self,
  *
  * Declares a named weight whose value is supplied later, with
  * [method@Ane.Graph.bind_param] or [method@Ane.Executable.set_param].
+ *
+ * Every dimension must be at least 1: a zero dimension is
+ * %ANE_ERROR_INVALID_ARGUMENT.
  *
  * Returns: (transfer full): the param value
  */
@@ -605,6 +640,9 @@ ane_graph_scalar (AneGraph *self,
  * Declares a persistent tensor (a KV cache, a recurrent state) that keeps its
  * value between runs of an executable. It starts as zeros. Read it with
  * [method@Ane.Graph.read_state], update it with [method@Ane.Graph.write_state].
+ *
+ * Every dimension must be at least 1: a zero dimension is
+ * %ANE_ERROR_INVALID_ARGUMENT.
  *
  * Returns: (transfer full): the state handle
  */

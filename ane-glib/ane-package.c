@@ -22,6 +22,10 @@
  *
  * A CoreML ML Program package (`.mlpackage`), loaded and checked.
  *
+ * Loads `.mlpackage` bundles ([func@Ane.Package.load]) and MIL text with its
+ * weights ([func@Ane.Package.load_mil]), or is made from an
+ * [class@Ane.Graph] ([ctor@Ane.Package.new_from_graph]).
+ *
  * Loading reads `Manifest.json`, parses the root model (`model.mlmodel`) and
  * checks every weight the program refers to against the weight file (MIL Blob
  * Storage v2): the record is there, its data type and size are those of the
@@ -1344,6 +1348,84 @@ ane_package_dup_metadata (AnePackage *self)
       g_hash_table_insert (metadata, g_strdup (desc->metadata->userdefined[i]->key),
                            g_strdup (desc->metadata->userdefined[i]->value));
   return metadata;
+}
+
+/* One string field of description.metadata, NULL when unset: proto3 has
+ * no presence for strings, and an empty author is no author. */
+static const char *
+metadata_string (AnePackage *self,
+                 gsize       offset)
+{
+  const AneCoreMLModelDescription *desc = package_model (self)->description;
+  const char *value;
+
+  if (desc == NULL || desc->metadata == NULL)
+    return NULL;
+  value = G_STRUCT_MEMBER (const char *, desc->metadata, offset);
+  return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/**
+ * ane_package_get_author:
+ * @self: a package
+ *
+ * The model's author (`description.metadata.author` of the .mlpackage's
+ * model specification). Packages this library writes leave it empty, as
+ * coremltools does.
+ *
+ * Returns: (transfer none) (nullable): the author, or %NULL if none is set
+ */
+const char *
+ane_package_get_author (AnePackage *self)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  return metadata_string (self, G_STRUCT_OFFSET (CoreML__Specification__Metadata, author));
+}
+
+/**
+ * ane_package_get_license:
+ * @self: a package
+ *
+ * The model's licence (`description.metadata.license`).
+ *
+ * Returns: (transfer none) (nullable): the licence, or %NULL if none is set
+ */
+const char *
+ane_package_get_license (AnePackage *self)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  return metadata_string (self, G_STRUCT_OFFSET (CoreML__Specification__Metadata, license));
+}
+
+/**
+ * ane_package_get_short_description:
+ * @self: a package
+ *
+ * The model's one-line description (`description.metadata.shortDescription`).
+ *
+ * Returns: (transfer none) (nullable): the description, or %NULL if none is set
+ */
+const char *
+ane_package_get_short_description (AnePackage *self)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  return metadata_string (self, G_STRUCT_OFFSET (CoreML__Specification__Metadata, shortdescription));
+}
+
+/**
+ * ane_package_get_version_string:
+ * @self: a package
+ *
+ * The model's own version (`description.metadata.versionString`), not the
+ * specification version ([method@Ane.Package.get_specification_version]).
+ *
+ * Returns: (transfer none) (nullable): the version, or %NULL if none is set
+ */
+const char *
+ane_package_get_version_string (AnePackage *self)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  return metadata_string (self, G_STRUCT_OFFSET (CoreML__Specification__Metadata, versionstring));
 }
 
 static void

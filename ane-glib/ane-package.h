@@ -99,6 +99,14 @@ char       **ane_package_check_types           (AnePackage          *self,
 ANE_AVAILABLE_IN_ALL
 GHashTable  *ane_package_dup_metadata          (AnePackage          *self);
 ANE_AVAILABLE_IN_ALL
+const char  *ane_package_get_author            (AnePackage          *self);
+ANE_AVAILABLE_IN_ALL
+const char  *ane_package_get_license           (AnePackage          *self);
+ANE_AVAILABLE_IN_ALL
+const char  *ane_package_get_short_description (AnePackage          *self);
+ANE_AVAILABLE_IN_ALL
+const char  *ane_package_get_version_string    (AnePackage          *self);
+ANE_AVAILABLE_IN_ALL
 char        *ane_package_to_string             (AnePackage          *self);
 
 ANE_AVAILABLE_IN_ALL

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "ane-test-util.h"
 
 static const gint64 s23[] = { 2, 3 };
@@ -243,6 +245,69 @@ test_optional_input_required (void)
   g_assert_nonnull (strstr (error->message, "input 'a' is required"));
 }
 
+/* A zero dimension on an input, param or state is refused where it is
+ * declared, naming the tensor and the dimension; also from a graph file. */
+static void
+test_zero_dimension (void)
+{
+  static const gint64 s064[] = { 0, 64 }, s40[] = { 4, 0 }, s3[] = { 3 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) t = NULL;
+  g_autoptr(AneTensor) zeros = NULL;
+  g_autofree char *dir = NULL, *path = NULL;
+  g_autoptr(AneGraph) loaded = NULL;
+
+  t = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s064, 2, &error);
+  g_assert_null (t);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "input 'x': dimension 0 is 0 in float32[0,64] (every dimension must be at least 1)");
+  g_clear_error (&error);
+
+  t = ane_graph_param (g, "w", ANE_DTYPE_FLOAT16, s40, 2, &error);
+  g_assert_null (t);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "param 'w': dimension 1 is 0"));
+  g_clear_error (&error);
+
+  t = ane_graph_state (g, "kv", ANE_DTYPE_FLOAT16, s40, 2, &error);
+  g_assert_null (t);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "state 'kv': dimension 1 is 0"));
+  g_clear_error (&error);
+
+  zeros = ane_tensor_new_zeros ("b", ANE_DTYPE_FLOAT32, s064, 2, &error);
+  g_assert_no_error (error);
+  t = ane_graph_param_with_value (g, zeros, &error);
+  g_assert_null (t);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "param 'b': dimension 0 is 0"));
+  g_clear_error (&error);
+
+  /* none of the refused ones was added; a good one still is */
+  g_assert_cmpuint (ane_graph_get_n_nodes (g), ==, 0);
+  t = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, s3, 1, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (t);
+
+  /* the JSON loader goes through the same builders */
+  dir = g_dir_make_tmp ("ane-zero-dim-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "g.json", NULL);
+  g_file_set_contents (path,
+                       "{\"format\": \"ane-glib-graph\", \"version\": 1, \"nodes\": ["
+                       "{\"op\":\"input\",\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[2,0],\"attrs\":{}},"
+                       "{\"op\":\"relu\",\"name\":\"r\",\"inputs\":[[\"x\",0]],\"attrs\":{}}],"
+                       "\"outputs\": [{\"name\":\"y\",\"node\":\"r\",\"index\":0}]}", -1, &error);
+  g_assert_no_error (error);
+  loaded = ane_graph_load (path, &error);
+  g_assert_null (loaded);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "input 'x': dimension 1 is 0"));
+  g_remove (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -250,6 +315,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/ane/graph/sources", test_sources);
   g_test_add_func ("/ane/graph/source-errors", test_source_errors);
+  g_test_add_func ("/ane/graph/zero-dimension", test_zero_dimension);
   g_test_add_func ("/ane/graph/names-and-scopes", test_names_and_scopes);
   g_test_add_func ("/ane/graph/outputs-and-validate", test_outputs_and_validate);
   g_test_add_func ("/ane/graph/apply", test_apply);

@@ -979,6 +979,75 @@ test_unknown_fields (void)
   ane_test_remove_tree (tmp);
 }
 
+/* The model description's own metadata (author, licence, short description,
+ * version): NULL when empty, as coremltools leaves them, and what the file
+ * says once set; kept by a save. */
+static void
+test_model_metadata (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *path = copy_case ("mlp_fp32", &tmp);
+  g_autofree char *mpath = model_file (path);
+  g_autofree char *saved = g_build_filename (tmp, "saved.mlpackage", NULL);
+  g_autoptr(GBytes) orig = read_bytes (mpath);
+  g_autoptr(AnePackage) pkg = ane_package_load (path, &error);
+  g_autoptr(AnePackage) again = NULL;
+  AneCoreMLModel *model;
+  CoreML__Specification__Metadata *md;
+  g_autofree guint8 *buf = NULL;
+  gsize size;
+
+  g_assert_no_error (error);
+  g_assert_null (ane_package_get_author (pkg));
+  g_assert_null (ane_package_get_license (pkg));
+  g_assert_null (ane_package_get_short_description (pkg));
+  g_assert_null (ane_package_get_version_string (pkg));
+  g_clear_object (&pkg);
+
+  model = core_ml__specification__model__unpack (NULL, g_bytes_get_size (orig),
+                                                 g_bytes_get_data (orig, NULL));
+  g_assert_nonnull (model);
+  md = model->description->metadata;
+  g_assert_nonnull (md);   /* coremltools' userDefined keys are there */
+  /* Set for packing only, put back before free_unpacked: unpack leaves
+   * empty strings pointing at protobuf-c's shared "" (not to be freed). */
+  {
+    char *was[4] = { md->author, md->license, md->shortdescription, md->versionstring };
+
+    md->author = (char *) "Ada Lovelace";
+    md->license = (char *) "MIT";
+    md->shortdescription = (char *) "A two-layer perceptron";
+    md->versionstring = (char *) "1.2.3";
+    size = core_ml__specification__model__get_packed_size (model);
+    buf = g_malloc (size);
+    core_ml__specification__model__pack (model, buf);
+    md->author = was[0];
+    md->license = was[1];
+    md->shortdescription = was[2];
+    md->versionstring = was[3];
+  }
+  core_ml__specification__model__free_unpacked (model, NULL);
+  ane_test_write_file (mpath, buf, size);
+
+  pkg = ane_package_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_package_save (pkg, saved, FALSE, &error));
+  again = ane_package_load (saved, &error);
+  g_assert_no_error (error);
+  for (AnePackage *p = pkg; p != NULL; p = p == pkg ? again : NULL)
+    {
+      g_autoptr(GHashTable) user = ane_package_dup_metadata (p);
+
+      g_assert_cmpstr (ane_package_get_author (p), ==, "Ada Lovelace");
+      g_assert_cmpstr (ane_package_get_license (p), ==, "MIT");
+      g_assert_cmpstr (ane_package_get_short_description (p), ==, "A two-layer perceptron");
+      g_assert_cmpstr (ane_package_get_version_string (p), ==, "1.2.3");
+      g_assert_cmpstr (g_hash_table_lookup (user, "com.github.apple.coremltools.version"), ==, "9.1.dev1");
+    }
+  ane_test_remove_tree (tmp);
+}
+
 /* ---- saving ------------------------------------------------------------- */
 
 static void
@@ -1309,6 +1378,7 @@ main (int   argc,
   g_test_add_func ("/ane/mlpackage/bad/not-a-directory", test_not_a_directory);
   g_test_add_func ("/ane/mlpackage/empty-weights-dir", test_empty_weights_dir);
   g_test_add_func ("/ane/mlpackage/unknown-fields", test_unknown_fields);
+  g_test_add_func ("/ane/mlpackage/model-metadata", test_model_metadata);
   g_test_add_func ("/ane/mlpackage/save/no-overwrite", test_save_no_overwrite);
   g_test_add_func ("/ane/mlpackage/save/overwrite", test_save_overwrite);
   g_test_add_func ("/ane/mlpackage/save/over-itself", test_save_over_itself);

@@ -356,7 +356,8 @@ test_gather_infer (void)
   g_autoptr(AneTensor) fidx = ane_graph_input (g, "fidx", ANE_DTYPE_FLOAT32, i2, 1, NULL);
   g_autoptr(AneTensor) sidx = ane_graph_scalar (g, ANE_DTYPE_INT32, 1, NULL);
   g_autoptr(AneTensor) idx4 = ane_graph_input (g, "idx4", ANE_DTYPE_INT32, x4, 4, NULL);
-  g_autoptr(AneTensor) ex = ane_graph_input (g, "ex", ANE_DTYPE_FLOAT32, empty_x, 2, NULL);
+  g_autoptr(AneTensor) tex = ane_tensor_new_zeros ("ex", ANE_DTYPE_FLOAT32, empty_x, 2, NULL);
+  g_autoptr(AneTensor) ex = ane_graph_const (g, tex, NULL);   /* empty: a const, as inputs may not be */
   g_autoptr(AneTensor) a = ane_graph_gather (g, x, idx, 0, &error);
   g_autoptr(AneTensor) b = ane_graph_gather (g, x, idx2, -1, &error);
   g_autoptr(AneTensor) c = ane_graph_gather (g, x, sidx, 0, &error);

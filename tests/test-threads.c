@@ -1,11 +1,13 @@
-/* test-threads.c: the thread-safety contract of AneExecutable, AnePackage and AneGraph
+/* test-threads.c: the thread-safety contract of AneExecutable, AnePackage, AneGraph,
+ * AneLlamaModel and AneTokenizer
  *
  * What docs/safety.md promises, exercised from several threads at once so a
  * ThreadSanitizer build can see every access: one executable run from four
  * threads (runs are serialized; each must still give the one right answer),
  * many executables of one graph compiled and run in parallel (the graph is
  * only read), run_async beside set_param (each run sees one whole param
- * value, old or new, never a mix), one package read by many executables.
+ * value, old or new, never a mix), one package read by many executables,
+ * one model and tokenizer generating from many threads.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -300,6 +302,71 @@ test_one_package (void)
   ane_test_remove_tree (dir);
 }
 
+/* --- one model and one tokenizer, many generations ----------------------------------- */
+
+typedef struct {
+  AneLlamaModel *model;
+  AneTokenizer  *tokenizer;
+  const char    *want;
+  gint          *failures;
+} Generator;
+
+#define STORY_TOKENS 12
+
+static gpointer
+generate_story (gpointer data)
+{
+  Generator *gen = data;
+  g_autoptr(GError) error = NULL;
+
+  for (int i = 0; i < 2; i++)
+    {
+      gsize n = 0;
+      g_autofree gint32 *ids = ane_tokenizer_encode (gen->tokenizer, "Once upon a time", TRUE, FALSE, &n);
+      g_autofree char *back = ane_tokenizer_decode (gen->tokenizer, ids + 1, n - 1);
+      g_autofree char *text = ane_llama_model_generate (gen->model, gen->tokenizer, "Once upon a time",
+                                                        STORY_TOKENS, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
+                                                        0.0, 0.9, 0, NULL, NULL, &error);
+
+      if (text == NULL || g_strcmp0 (text, gen->want) != 0 ||
+          g_strcmp0 (g_strstrip (back), "Once upon a time") != 0)
+        g_atomic_int_inc (gen->failures);
+      g_clear_error (&error);
+    }
+  return NULL;
+}
+
+/* docs/safety.md: a model and a tokenizer do not change once loaded, and
+ * each generation has its own executable and key/value cache, so
+ * generations from several threads give what one alone gives. */
+static void
+test_one_model (void)
+{
+  g_autofree char *model_path = g_test_build_filename (G_TEST_DIST, "..", "data", "models", "stories260K.bin", NULL);
+  g_autofree char *tok_path = g_test_build_filename (G_TEST_DIST, "..", "data", "models", "tok512.bin", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaModel) model = ane_llama_model_load_llama2c (model_path, &error);
+  g_autoptr(AneTokenizer) tokenizer = NULL;
+  g_autofree char *want = NULL;
+  gint failures = 0;
+  Generator gen;
+  GThread *threads[N_THREADS];
+
+  g_assert_no_error (error);
+  tokenizer = ane_tokenizer_load_llama2c (tok_path, (guint) ane_llama_model_get_vocab_size (model), &error);
+  g_assert_no_error (error);
+  want = ane_llama_model_generate (model, tokenizer, "Once upon a time", STORY_TOKENS, ANE_BACKEND_CPU,
+                                   ANE_PRECISION_FLOAT32, 0.0, 0.9, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (want), >, 0);
+  gen = (Generator) { model, tokenizer, want, &failures };
+  for (int t = 0; t < N_THREADS; t++)
+    threads[t] = g_thread_new ("generate", generate_story, &gen);
+  for (int t = 0; t < N_THREADS; t++)
+    g_thread_join (threads[t]);
+  g_assert_cmpint (failures, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -308,5 +375,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ane/threads/many-executables", test_many_executables);
   g_test_add_func ("/ane/threads/run-async-beside-set-param", test_run_async_beside_set_param);
   g_test_add_func ("/ane/threads/one-package", test_one_package);
+  g_test_add_func ("/ane/threads/one-model", test_one_model);
   return g_test_run ();
 }

@@ -31,6 +31,7 @@ ane_tool_convert (int    argc,
   AneToolBar *bar = NULL;
   AneTarget target = ANE_TARGET_IOS18;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
+  AneToolInputKind kind;
   int status = 0;
 
   if (!ane_tool_parse (&argc, &argv, "convert", "GRAPH.json",
@@ -52,6 +53,30 @@ ane_tool_convert (int    argc,
     {
       fprintf (stderr, "ane-tool convert: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
       return 2;
+    }
+
+  if (!ane_tool_classify_input ("convert", argv[1], "a graph .json", &kind))
+    return 1;
+  if (kind != ANE_TOOL_INPUT_GRAPH)
+    {
+      fprintf (stderr, "ane-tool convert: '%s' is not a graph .json (convert lowers graphs; "
+               "'ane-tool mil' prints a package's or a .mil file's MIL text)\n", argv[1]);
+      return 2;
+    }
+  /* Before the work, and with the tool's flag in the message. MIL text
+   * keeps its weights in weights/weight.bin beside it (ane_package_save_mil),
+   * which is not replaced either; checked before lowering tells whether
+   * the program has weights, so a weightless graph is refused too. */
+  if (!ane_tool_check_overwrite ("convert", output, overwrite) ||
+      !ane_tool_check_overwrite ("convert", mil, overwrite))
+    return 1;
+  if (mil != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (mil);
+      g_autofree char *weights = g_build_filename (dir, "weights", "weight.bin", NULL);
+
+      if (!ane_tool_check_overwrite ("convert", weights, overwrite))
+        return 1;
     }
 
   graph = ane_graph_load (argv[1], &error);
@@ -89,6 +114,8 @@ ane_tool_mil (int    argc,
   g_autoptr(AnePackage) pkg = NULL;
   g_autofree char *text = NULL;
   AneTarget target = ANE_TARGET_IOS18;
+  AnePrecision precision = ANE_PRECISION_FLOAT16;
+  AneToolInputKind kind;
   int status = 0;
 
   if (!ane_tool_parse (&argc, &argv, "mil", "PATH",
@@ -98,10 +125,17 @@ ane_tool_mil (int    argc,
     return status;
   if (target_name && !ane_target_from_string (target_name, &target))
     {
-      fprintf (stderr, "ane-tool mil: unknown target '%s'\n", target_name);
+      fprintf (stderr, "ane-tool mil: unknown target '%s' (use ios15..ios18 or macos12..macos15)\n", target_name);
       return 2;
     }
-  switch (ane_tool_classify (argv[1]))
+  if (!ane_tool_parse_precision (precision_name, &precision))
+    {
+      fprintf (stderr, "ane-tool mil: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
+      return 2;
+    }
+  if (!ane_tool_classify_input ("mil", argv[1], "a .mlpackage, a .mil file or a graph .json", &kind))
+    return 1;
+  switch (kind)
     {
     case ANE_TOOL_INPUT_PACKAGE:
       pkg = ane_package_load (argv[1], &error);
@@ -112,8 +146,7 @@ ane_tool_mil (int    argc,
     case ANE_TOOL_INPUT_GRAPH:
       {
         g_autoptr(AneGraph) graph = ane_graph_load (argv[1], &error);
-        AnePrecision precision = precision_name && g_ascii_strcasecmp (precision_name, "fp32") == 0
-                                 ? ANE_PRECISION_FLOAT32 : ANE_PRECISION_FLOAT16;
+
         if (graph)
           pkg = ane_package_new_from_graph (graph, target, precision, &error);
       }

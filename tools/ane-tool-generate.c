@@ -13,7 +13,33 @@
 typedef struct {
   guint n;
   gint64 first_us, last_us;
+  const char *prompt;
+  gboolean prompt_shown;
 } Progress;
+
+/* The longest prompt an error message repeats in full. */
+#define PROMPT_ECHO_CHARS 60
+
+/* The prompt goes out just before the first generated token, not before
+ * generation starts: a prompt the model refuses (too long for its context)
+ * is then not printed in full above its error. */
+static void
+show_prompt (Progress *p)
+{
+  if (p->prompt_shown)
+    return;
+  fputs (p->prompt, stdout);
+  p->prompt_shown = TRUE;
+}
+
+/* @prompt cut to PROMPT_ECHO_CHARS characters with "…", for messages. */
+static char *
+prompt_excerpt (const char *prompt)
+{
+  if (g_utf8_strlen (prompt, -1) <= PROMPT_ECHO_CHARS)
+    return g_strdup (prompt);
+  return g_strdup_printf ("%.*s…", (int) (g_utf8_offset_to_pointer (prompt, PROMPT_ECHO_CHARS) - prompt), prompt);
+}
 
 static gboolean
 print_token (gint32      token,
@@ -22,6 +48,7 @@ print_token (gint32      token,
 {
   Progress *p = user_data;
 
+  show_prompt (p);
   /* a lone control byte from a byte-fallback token would garble the terminal */
   if (piece[0] != '\0' && (piece[1] != '\0' || g_ascii_isprint (piece[0]) ||
                            g_ascii_isspace (piece[0]) || (guint8) piece[0] >= 0x80))
@@ -34,13 +61,12 @@ print_token (gint32      token,
 }
 
 /* The bar of generation: it shows compiling; on a terminal whose stdout is
- * the same screen it then gives way to the story, which starts with the
- * prompt once the first step runs. */
+ * the same screen it then gives way to the story, which print_token starts
+ * with the prompt at the first token. */
 typedef struct {
   AneToolBar *bar;
-  const char *prompt;
   gboolean    shared_screen;
-  gboolean    prompt_shown;
+  gboolean    generating;
 } GenerateView;
 
 static void
@@ -49,13 +75,11 @@ show_generation (AneProgress *progress,
 {
   GenerateView *view = user_data;
 
-  if (!view->prompt_shown && g_strcmp0 (ane_progress_get_stage (progress), "generating") == 0)
+  if (!view->generating && g_strcmp0 (ane_progress_get_stage (progress), "generating") == 0)
     {
       if (view->shared_screen)
         ane_tool_bar_silence (view->bar);
-      fputs (view->prompt, stdout);
-      fflush (stdout);
-      view->prompt_shown = TRUE;
+      view->generating = TRUE;
     }
   ane_tool_bar_update (view->bar, progress);
 }
@@ -70,7 +94,7 @@ ane_tool_generate (int    argc,
   double temperature = 0.0, top_p = 0.9;
   gint64 seed = -1;
   GOptionEntry entries[] = {
-    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file (required for a llama2.c checkpoint; a .gguf model has its own)", "TOK.bin" },
+    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file (required for a llama2.c checkpoint; refused with a .gguf model, which brings its own)", "TOK.bin" },
     { "prompt", 'i', 0, G_OPTION_ARG_STRING, &prompt, "The text to continue (default: empty)", "TEXT" },
     { "n-tokens", 'n', 0, G_OPTION_ARG_INT, &n_tokens, "Generate at most N tokens (default 256)", "N" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "cpu, reference, coreml, ane or auto (default cpu)", "BACKEND" },
@@ -89,7 +113,7 @@ ane_tool_generate (int    argc,
   AneBackend backend = ANE_BACKEND_CPU;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
   Progress progress = { 0, 0, 0 };
-  GenerateView view = { NULL, NULL, FALSE, FALSE };
+  GenerateView view = { NULL, FALSE, FALSE };
   g_autoptr(AneProgress) shown = NULL;
   gint64 t0;
   double total;
@@ -101,9 +125,14 @@ ane_tool_generate (int    argc,
                        "run as an ane-glib decode graph with a key/value cache in states.",
                        entries, 1, 1, &status))
     return status;
-  if (n_tokens <= 0 || temperature < 0.0)
+  if (n_tokens <= 0)
     {
-      fprintf (stderr, "ane-tool generate: -n must be positive and --temperature not negative\n");
+      fprintf (stderr, "ane-tool generate: -n/--n-tokens must be at least 1 (got %d)\n", n_tokens);
+      return 2;
+    }
+  if (temperature < 0.0)
+    {
+      fprintf (stderr, "ane-tool generate: --temperature must not be negative (got %g)\n", temperature);
       return 2;
     }
   if (!ane_tool_parse_backend (backend_name, &backend))
@@ -119,16 +148,33 @@ ane_tool_generate (int    argc,
     }
   if (seed < 0)
     seed = g_get_real_time ();
+  /* A GGUF file carries its own vocabulary (tokenizer.ggml.*), the one its
+   * token ids were trained with. A llama2.c tokenizer.bin of the same size
+   * may number its pieces otherwise and would generate garbage without an
+   * error, so it is refused rather than preferred or ignored. */
+  if (g_str_has_suffix (argv[1], ".gguf") && tokenizer_path != NULL)
+    {
+      fprintf (stderr, "ane-tool generate: --tokenizer '%s' is for llama2.c checkpoints; '%s' is a GGUF "
+               "model and brings its own vocabulary (tokenizer.ggml.*), which generate uses\n",
+               tokenizer_path, argv[1]);
+      return 2;
+    }
+  /* Before asking for a tokenizer it would not get to use. */
+  if (!g_file_test (argv[1], G_FILE_TEST_EXISTS))
+    {
+      fprintf (stderr, "ane-tool generate: '%s' does not exist (generate takes a llama2.c checkpoint "
+               "or a .gguf model)\n", argv[1]);
+      return 1;
+    }
 
   if (g_str_has_suffix (argv[1], ".gguf"))
     {
-      /* A GGUF file carries its own vocabulary (tokenizer.ggml.*). */
+      /* its own vocabulary: --tokenizer was refused above */
       g_autoptr(AneGgufFile) file = ane_gguf_file_new (argv[1], &error);
 
       if (file == NULL || (model = ane_llama_model_load_gguf (argv[1], &error)) == NULL)
         return ane_tool_fail ("generate", error);
-      tokenizer = tokenizer_path ? ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (model), &error)
-                                 : ane_tokenizer_load_gguf (file, &error);
+      tokenizer = ane_tokenizer_load_gguf (file, &error);
     }
   else
     {
@@ -163,20 +209,35 @@ ane_tool_generate (int    argc,
     }
 
   view.bar = ane_tool_bar_new ();
-  view.prompt = prompt ? prompt : "";
   view.shared_screen = isatty (fileno (stdout)) && isatty (fileno (stderr));
   shown = ane_progress_new (show_generation, &view, NULL);
+  progress.prompt = prompt ? prompt : "";
   t0 = g_get_monotonic_time ();
-  text = ane_llama_model_generate_full (model, tokenizer, view.prompt, (guint) n_tokens, backend,
+  text = ane_llama_model_generate_full (model, tokenizer, progress.prompt, (guint) n_tokens, backend,
                                         precision, temperature, top_p, (guint64) seed, shown,
                                         print_token, &progress, &error);
   ane_tool_bar_end_line (view.bar);
   ane_tool_bar_free (view.bar);
   if (text == NULL)
     {
-      fputc ('\n', stdout);
+      if (progress.prompt_shown)
+        {
+          fputc ('\n', stdout);
+          fflush (stdout);
+        }
+      /* A refused argument may be the prompt (longer than the model's
+       * context): name it, cut short. Other failures (a backend, a
+       * compile) are not about it. */
+      if (g_error_matches (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT) && progress.prompt[0] != '\0')
+        {
+          g_autofree char *excerpt = prompt_excerpt (progress.prompt);
+
+          fprintf (stderr, "ane-tool generate: prompt \"%s\": %s\n", excerpt, error->message);
+          return 1;
+        }
       return ane_tool_fail ("generate", error);
     }
+  show_prompt (&progress);   /* also when the model ends before a token */
   total = (g_get_monotonic_time () - t0) / 1e6;
   printf ("\n");
   fflush (stdout);   /* the story first, then the figures on stderr */

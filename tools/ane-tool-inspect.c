@@ -11,16 +11,112 @@
 #include "mil/ane-mil-infer-private.h"
 #include "mil/ane-mil-text-private.h"
 
+static gint compare_keys (gconstpointer a, gconstpointer b);
+
+/* The feature of @function named @name in the package's model
+ * description (per function in a multifunction model), or NULL. */
+static const AneCoreMLFeatureDescription *
+find_feature (AnePackage *pkg,
+              const char *function,
+              const char *name)
+{
+  const AneCoreMLModel *model = ane_package_get_model (pkg);
+  const AneCoreMLModelDescription *desc = model != NULL ? model->description : NULL;
+  AneCoreMLFeatureDescription * const *lists[3] = { NULL, NULL, NULL };
+  gsize lens[3] = { 0, 0, 0 };
+
+  if (desc == NULL)
+    return NULL;
+  if (desc->n_functions == 0)
+    {
+      lists[0] = desc->input, lens[0] = desc->n_input;
+      lists[1] = desc->output, lens[1] = desc->n_output;
+      lists[2] = desc->state, lens[2] = desc->n_state;
+    }
+  for (gsize f = 0; f < desc->n_functions; f++)
+    if (g_strcmp0 (desc->functions[f]->name, function) == 0)
+      {
+        lists[0] = desc->functions[f]->input, lens[0] = desc->functions[f]->n_input;
+        lists[1] = desc->functions[f]->output, lens[1] = desc->functions[f]->n_output;
+        lists[2] = desc->functions[f]->state, lens[2] = desc->functions[f]->n_state;
+      }
+  for (guint l = 0; l < 3; l++)
+    for (gsize i = 0; i < lens[l]; i++)
+      if (g_strcmp0 (lists[l][i]->name, name) == 0)
+        return lists[l][i];
+  return NULL;
+}
+
+/* Whether a package feature's shape is not fixed: an enumerated set or
+ * ranges of sizes (ArrayFeatureType's ShapeFlexibility, FeatureTypes.proto),
+ * of which AnePackage lists the default shape. */
+static gboolean
+feature_is_flexible (AnePackage *pkg,
+                     const char *function,
+                     const char *name)
+{
+  const AneCoreMLFeatureDescription *feature = find_feature (pkg, function, name);
+  const CoreML__Specification__FeatureType *type = feature != NULL ? feature->type : NULL;
+
+  return type != NULL && type->type_case == CORE_ML__SPECIFICATION__FEATURE_TYPE__TYPE_MULTI_ARRAY_TYPE &&
+         type->multiarraytype != NULL &&
+         type->multiarraytype->shape_flexibility_case !=
+           CORE_ML__SPECIFICATION__ARRAY_FEATURE_TYPE__SHAPE_FLEXIBILITY__NOT_SET;
+}
+
+/* name: dtype[shape], the way ane_tensor_to_string writes it but without its
+ * "(symbolic)" (which means "no data", true of every listed feature);
+ * shapes that are not fixed say so. @pkg is NULL for a graph, whose shapes
+ * are all fixed. */
 static void
 print_tensor_list (const char *title,
-                   GPtrArray  *list)
+                   GPtrArray  *list,
+                   AnePackage *pkg,
+                   const char *function)
 {
   printf ("%s (%u):\n", title, list->len);
   for (guint i = 0; i < list->len; i++)
     {
-      g_autofree char *s = ane_tensor_to_string (g_ptr_array_index (list, i));
-      printf ("  %s\n", s);
+      AneTensor *t = g_ptr_array_index (list, i);
+      const char *name = ane_tensor_get_name (t);
+      g_autoptr(GString) dims = g_string_new (NULL);
+      guint rank = 0;
+      const gint64 *shape = ane_tensor_get_shape (t, &rank);
+
+      for (guint d = 0; d < rank; d++)
+        g_string_append_printf (dims, "%s%" G_GINT64_FORMAT, d ? "," : "", shape[d]);
+      printf ("  %s: %s[%s]%s\n", name, ane_dtype_to_string (ane_tensor_get_dtype (t)), dims->str,
+              pkg != NULL && feature_is_flexible (pkg, function, name) ? " (flexible shape; the default shown)" : "");
     }
+}
+
+/* The model description's metadata: who made it, under which licence, and
+ * the user-defined keys (coremltools records its version there). */
+static void
+print_metadata (AnePackage *pkg)
+{
+  static const struct { const char *label; const char *(*get) (AnePackage *); } fields[] = {
+    { "author", ane_package_get_author },
+    { "license", ane_package_get_license },
+    { "description", ane_package_get_short_description },
+    { "version", ane_package_get_version_string },
+  };
+  g_autoptr(GHashTable) user = ane_package_dup_metadata (pkg);
+  g_autofree gpointer *keys = NULL;
+  guint n = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      const char *value = fields[i].get (pkg);
+
+      if (value != NULL)
+        printf ("%s: %s\n", fields[i].label, value);
+    }
+  keys = g_hash_table_get_keys_as_array (user, &n);
+  qsort (keys, n, sizeof (gpointer), compare_keys);
+  printf ("metadata (%u):\n", n);
+  for (guint i = 0; i < n; i++)
+    printf ("  %s: %s\n", (const char *) keys[i], (const char *) g_hash_table_lookup (user, keys[i]));
 }
 
 static gint
@@ -61,10 +157,10 @@ inspect_graph (const char *path)
   for (guint i = 0; i < params->len; i++)
     bound += ane_graph_find_node (g, ane_tensor_get_name (g_ptr_array_index (params, i)))->value != NULL;
   printf ("graph: %s\nnodes: %u\nparams bound: %u of %u\n", path, ane_graph_get_n_nodes (g), bound, params->len);
-  print_tensor_list ("inputs", inputs);
-  print_tensor_list ("params", params);
-  print_tensor_list ("states", states);
-  print_tensor_list ("outputs", outputs);
+  print_tensor_list ("inputs", inputs, NULL, NULL);
+  print_tensor_list ("params", params, NULL, NULL);
+  print_tensor_list ("states", states, NULL, NULL);
+  print_tensor_list ("outputs", outputs, NULL, NULL);
   hist = ane_graph_op_histogram (g);
   print_histogram (hist);
   return 0;
@@ -156,6 +252,7 @@ inspect_package (const char *path,
     return ane_tool_fail ("inspect", error);
   printf ("%s: %s\nspecification version: %d\nweight bytes: %" G_GUINT64_FORMAT "\n",
           mil ? "MIL text" : "package", path, ane_package_get_specification_version (pkg), ane_package_get_weight_bytes (pkg));
+  print_metadata (pkg);
   functions = ane_package_list_functions (pkg);
   for (guint f = 0; functions[f]; f++)
     {
@@ -169,11 +266,11 @@ inspect_package (const char *path,
               ane_package_get_opset (pkg, functions[f], NULL));
       print_precision (pkg, functions[f]);
       if (inputs)
-        print_tensor_list ("inputs", inputs);
+        print_tensor_list ("inputs", inputs, pkg, functions[f]);
       if (states)
-        print_tensor_list ("states", states);
+        print_tensor_list ("states", states, pkg, functions[f]);
       if (outputs)
-        print_tensor_list ("outputs", outputs);
+        print_tensor_list ("outputs", outputs, pkg, functions[f]);
       if (hist)
         print_histogram (hist);
     }
@@ -186,6 +283,7 @@ ane_tool_inspect (int    argc,
 {
   int status = 0;
   gboolean check = FALSE;
+  AneToolInputKind kind;
   GOptionEntry entries[] = {
     { "check", 0, 0, G_OPTION_ARG_NONE, &check,
       "Type-check every op as Apple's loader does (exit 1 if an op differs)", NULL },
@@ -199,7 +297,9 @@ ane_tool_inspect (int    argc,
                        "Apple's coremltools loader would, and lists each op that differs.",
                        entries, 1, 1, &status))
     return status;
-  switch (ane_tool_classify (argv[1]))
+  if (!ane_tool_classify_input ("inspect", argv[1], "a .mlpackage, a .mil file or a graph .json", &kind))
+    return 1;
+  switch (kind)
     {
     case ANE_TOOL_INPUT_PACKAGE: return inspect_package (argv[1], FALSE, check);
     case ANE_TOOL_INPUT_MIL:     return inspect_package (argv[1], TRUE, check);
@@ -332,18 +432,22 @@ ane_tool_dot (int    argc,
               char **argv)
 {
   int status = 0;
+  AneToolInputKind kind;
 
   if (!ane_tool_parse (&argc, &argv, "dot", "PATH",
                        "Print a Graphviz view of a graph .json (IR nodes) or a .mlpackage\n"
                        "(MIL operations; consts folded). Render with: dot -Tsvg",
                        NULL, 1, 1, &status))
     return status;
-  switch (ane_tool_classify (argv[1]))
+  if (!ane_tool_classify_input ("dot", argv[1], "a .mlpackage or a graph .json", &kind))
+    return 1;
+  switch (kind)
     {
     case ANE_TOOL_INPUT_PACKAGE: return dot_package (argv[1]);
     case ANE_TOOL_INPUT_GRAPH:   return dot_graph (argv[1]);
     default:
-      fprintf (stderr, "ane-tool dot: '%s': give a graph .json or a .mlpackage\n", argv[1]);
-      return 1;
+      fprintf (stderr, "ane-tool dot: '%s' is MIL text, which dot does not draw (give a .mlpackage "
+               "or a graph .json)\n", argv[1]);
+      return 2;
     }
 }

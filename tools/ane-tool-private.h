@@ -41,6 +41,17 @@ gboolean         ane_tool_parse_backend (const char *name,
 gboolean         ane_tool_parse_precision (const char   *name,
                                            AnePrecision *precision);
 AneToolInputKind ane_tool_classify (const char     *path);
+/* FALSE (and a message on stderr naming @kinds) if @path does not exist or
+ * is a file of no kind the tools know. */
+gboolean         ane_tool_classify_input (const char       *command,
+                                          const char       *path,
+                                          const char       *kinds,
+                                          AneToolInputKind *kind);
+/* FALSE (and a message naming -f/--overwrite) if @path exists and
+ * @overwrite is not set. */
+gboolean         ane_tool_check_overwrite (const char *command,
+                                           const char *path,
+                                           gboolean    overwrite);
 
 /* Progress on stderr (ane-tool-progress.c): a bar redrawn in place on a
  * terminal, a plain line per stage elsewhere. */

@@ -5,6 +5,8 @@
  *   ane-tool mil PATH                (print the MIL text of a package or graph)
  *   ane-tool dot PATH                (Graphviz view of a graph or package)
  *   ane-tool plan MODEL.mlpackage    (CoreML's per-op device plan)
+ *   ane-tool generate MODEL          (text from a llama2.c checkpoint or a GGUF model)
+ *   ane-tool probe                   (what this machine offers)
  *
  * Exit status: 0 success, 1 the operation failed (the message says why),
  * 2 bad usage.
@@ -30,7 +32,7 @@ static const Command commands[] = {
   { "inspect", "describe a .mlpackage, a .mil file or a graph .json", ane_tool_inspect },
   { "mil",     "print the MIL text of a package or a graph", ane_tool_mil },
   { "dot",     "print a Graphviz view of a graph or package", ane_tool_dot },
-  { "generate", "generate text with a llama2.c checkpoint and tokenizer", ane_tool_generate },
+  { "generate", "generate text with a llama2.c checkpoint or a GGUF llama model", ane_tool_generate },
   { "probe",   "report what this machine offers: OS, chip, frameworks, backends", ane_tool_probe },
   { "plan",    "show where CoreML would run each operation (MLComputePlan)", ane_tool_plan },
 };
@@ -133,9 +135,24 @@ ane_tool_parse (int            *argc,
       *status = 2;
       return FALSE;
     }
-  if (*argc - 1 < n_args_min || (n_args_max >= 0 && *argc - 1 > n_args_max))
+  /* Say which argument is wrong and what the command takes: a bare
+   * "expected PATH" names neither. */
+  if (*argc - 1 < n_args_min)
     {
-      fprintf (stderr, "ane-tool %s: expected %s\nRun 'ane-tool %s --help' for usage.\n", command, parameter, command);
+      fprintf (stderr, "ane-tool %s: missing argument %s\nRun 'ane-tool %s --help' for usage.\n",
+               command, parameter, command);
+      *status = 2;
+      return FALSE;
+    }
+  if (n_args_max >= 0 && *argc - 1 > n_args_max)
+    {
+      const char *extra = (*argv)[n_args_max + 1];
+
+      if (n_args_max == 0)
+        fprintf (stderr, "ane-tool %s: unexpected argument '%s' (%s takes no arguments)\n", command, extra, command);
+      else
+        fprintf (stderr, "ane-tool %s: unexpected argument '%s' (%s takes %s only)\n", command, extra, command, parameter);
+      fprintf (stderr, "Run 'ane-tool %s --help' for usage.\n", command);
       *status = 2;
       return FALSE;
     }
@@ -160,4 +177,56 @@ ane_tool_classify (const char *path)
   if (g_str_has_suffix (path, ".mil"))
     return ANE_TOOL_INPUT_MIL;
   return ANE_TOOL_INPUT_GRAPH;
+}
+
+/* The path a command was given, told apart before any loader runs: a
+ * loader's message for a path that does not exist ("cannot read graph")
+ * would guess a kind the user never meant. */
+gboolean
+ane_tool_classify_input (const char       *command,
+                         const char       *path,
+                         const char       *kinds,
+                         AneToolInputKind *kind)
+{
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      fprintf (stderr, "ane-tool %s: '%s' does not exist (%s takes %s)\n", command, path, command, kinds);
+      return FALSE;
+    }
+  *kind = ane_tool_classify (path);
+  if (*kind == ANE_TOOL_INPUT_PACKAGE && !g_str_has_suffix (path, ".mlpackage") &&
+      !g_str_has_suffix (path, ".mlpackage/"))
+    {
+      /* Any directory is tried as a package; one without a manifest is
+       * some other directory, not a damaged package. */
+      g_autofree char *manifest = g_build_filename (path, "Manifest.json", NULL);
+
+      if (!g_file_test (manifest, G_FILE_TEST_EXISTS))
+        {
+          fprintf (stderr, "ane-tool %s: '%s' is a directory without a Manifest.json, not a .mlpackage "
+                   "(%s takes %s)\n", command, path, command, kinds);
+          return FALSE;
+        }
+    }
+  /* A file named neither .mil nor .json is no graph we wrote: say what the
+   * command takes rather than "malformed JSON". */
+  if (*kind == ANE_TOOL_INPUT_GRAPH && !g_str_has_suffix (path, ".json"))
+    {
+      fprintf (stderr, "ane-tool %s: '%s' is not %s (told apart by the name's ending)\n", command, path, kinds);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A refusal to replace an output, naming the tool's flag (the library's
+ * message names the API's `overwrite` argument). */
+gboolean
+ane_tool_check_overwrite (const char *command,
+                          const char *path,
+                          gboolean    overwrite)
+{
+  if (overwrite || path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  fprintf (stderr, "ane-tool %s: '%s' already exists (pass -f/--overwrite to replace it)\n", command, path);
+  return FALSE;
 }

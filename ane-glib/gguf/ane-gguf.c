@@ -41,6 +41,10 @@
  *
  * A GGUF model file (the format of llama.cpp), memory-mapped and checked.
  *
+ * Loads GGUF versions 2 and 3 from a path ([ctor@Ane.GgufFile.new]) or from
+ * memory ([ctor@Ane.GgufFile.new_from_bytes]); [func@Ane.LlamaModel.load_gguf]
+ * and [func@Ane.Tokenizer.load_gguf] read models and vocabularies from it.
+ *
  * Opening parses the header, every metadata key-value pair and every tensor
  * info, and checks each count, length, offset and dimension against the
  * size of the file before it is used, so a damaged or hostile file fails
@@ -70,6 +74,10 @@
  *   g_error ("%s", error->message);
  * g_autoptr(AneTensor) wq = ane_gguf_file_dup_tensor (gguf, "blk.0.attn_q.weight", &error);
  * ```
+ *
+ * Threads: a GGUF file does not change once opened (every key and tensor
+ * info is parsed and indexed when it is opened, the mapping is read-only),
+ * so any number of threads may read keys and tensors from it at once.
  */
 
 typedef struct

@@ -18,8 +18,13 @@
  * AneLlamaModel:
  *
  * A LLaMA-architecture language model (RMSNorm, rotary positions on
- * consecutive pairs, grouped-query attention, SwiGLU feed-forward) read from
- * a llama2.c checkpoint, from which [class@Ane.Graph]s are built.
+ * consecutive pairs, grouped-query attention, SwiGLU feed-forward), from
+ * which [class@Ane.Graph]s are built.
+ *
+ * Loads llama2.c checkpoints ([func@Ane.LlamaModel.load_llama2c], e.g.
+ * `stories260K.bin`) and llama.cpp GGUF files of the llama, mistral and
+ * qwen2 architectures ([func@Ane.LlamaModel.load_gguf]). Its vocabulary is
+ * an [class@Ane.Tokenizer], loaded apart.
  *
  * The checkpoint is seven little-endian int32 (`dim`, `hidden_dim`,
  * `n_layers`, `n_heads`, `n_kv_heads`, `vocab_size`, `seq_len`; a negative
@@ -47,6 +52,14 @@
  * g_autofree char *story = ane_llama_model_generate (model, tok, "Once upon a time", 200,
  *     ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 42, NULL, NULL, &error);
  * ```
+ *
+ * Threads: a model does not change once loaded (its hyperparameters and
+ * weights are set by the loader and only read after), so any number of
+ * threads may query it, build graphs from it and generate with it at once.
+ * A model holds no generation state: each [method@Ane.LlamaModel.generate]
+ * call builds and compiles its own decode graph, with its own key/value
+ * cache (states of its own [class@Ane.Executable]) and its own random
+ * generator, so concurrent generations do not see each other.
  */
 struct _AneLlamaModel
 {

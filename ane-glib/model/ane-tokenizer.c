@@ -16,6 +16,10 @@
  * A byte-pair-encoding vocabulary in the llama2.c tokenizer format (the
  * `tokenizer.bin` / `tok512.bin` files exported from a sentencepiece model).
  *
+ * Loads llama2.c `tokenizer.bin` files ([func@Ane.Tokenizer.load_llama2c])
+ * and the sentencepiece vocabularies of GGUF files
+ * ([func@Ane.Tokenizer.load_gguf], `tokenizer.ggml.model` = `llama`).
+ *
  * The file is a little-endian int32 `max_token_length` followed, for each of
  * the vocabulary's tokens, by a float32 merge score, an int32 byte length and
  * that many bytes of piece text (no terminator). The number of tokens is not
@@ -38,6 +42,12 @@
  * g_autofree gint32 *ids = ane_tokenizer_encode (tok, "Once upon a time", TRUE, FALSE, &n);
  * g_autofree char *text = ane_tokenizer_decode (tok, ids, n);
  * ```
+ *
+ * Threads: a tokenizer does not change once loaded (its pieces, scores and
+ * lookup table are built by the loader and only read after), so any number
+ * of threads may encode and decode with it at once. It keeps no state from
+ * one call to the next: decoding a token takes the previous token as an
+ * argument.
  */
 struct _AneTokenizer
 {

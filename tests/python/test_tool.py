@@ -282,5 +282,301 @@ class InspectCheckTest(unittest.TestCase):
         self.assertEqual(r.stdout, "")
 
 
+def _varint(n):
+    out = b""
+    while True:
+        b, n = n & 0x7F, n >> 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def _field(number, payload):
+    """A length-delimited protobuf field (wire type 2)."""
+    return _varint((number << 3) | 2) + _varint(len(payload)) + payload
+
+
+def add_model_metadata(package):
+    """Appends Model.description.metadata (Model.proto: description = 2,
+    metadata = 100; shortDescription 1, versionString 2, author 3, license 4,
+    userDefined 100) to the package's model.mlmodel. A message field that
+    occurs twice is merged (protobuf encoding rules), so this sets the
+    fields without a protobuf library."""
+    md = (_field(1, b"A tiny MLP") + _field(2, b"1.2.3") + _field(3, "Ada Lovelace".encode())
+          + _field(4, b"MIT") + _field(100, _field(1, b"origin") + _field(2, b"test_tool")))
+    with open(os.path.join(package, "Data", "com.apple.CoreML", "model.mlmodel"), "ab") as f:
+        f.write(_field(2, _field(100, md)))
+
+
+def _read_varint(buf, i):
+    n = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return n, i
+
+
+def _fields(buf):
+    """A message's fields as (number, wire type, value): bytes for
+    length-delimited fields, an int for varints."""
+    out, i = [], 0
+    while i < len(buf):
+        key, i = _read_varint(buf, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, i = _read_varint(buf, i)
+        elif wire == 2:
+            n, i = _read_varint(buf, i)
+            value, i = buf[i:i + n], i + n
+        elif wire in (1, 5):
+            n = 8 if wire == 1 else 4
+            value, i = buf[i:i + n], i + n
+        else:
+            raise ValueError("wire type %d" % wire)
+        out.append((number, wire, value))
+    return out
+
+
+def _encode(fields):
+    out = b""
+    for number, wire, value in fields:
+        out += _varint((number << 3) | wire)
+        if wire == 0:
+            out += _varint(value)
+        elif wire == 2:
+            out += _varint(len(value)) + value
+        else:
+            out += value
+    return out
+
+
+def _edit_first(buf, path, edit):
+    """Rewrites the first field along @path (field numbers, outermost
+    first) with @edit(bytes) -> bytes, re-encoding the lengths above it."""
+    fields = _fields(buf)
+    for k, (number, wire, value) in enumerate(fields):
+        if number == path[0] and wire == 2:
+            value = edit(value) if len(path) == 1 else _edit_first(value, path[1:], edit)
+            fields[k] = (number, wire, value)
+            return _encode(fields)
+    raise KeyError(path)
+
+
+def make_first_input_flexible(package):
+    """Gives the first input a ShapeRange (Model.description = 2, input = 1,
+    FeatureDescription.type = 3, FeatureType.multiArrayType = 5,
+    ArrayFeatureType.shapeRange = 31 of SizeRange {lowerBound 1, upperBound 2}):
+    the first dimension from 1 to unbounded (-1), the others fixed."""
+    path = os.path.join(package, "Data", "com.apple.CoreML", "model.mlmodel")
+    with open(path, "rb") as f:
+        model = f.read()
+
+    def add_range(array):
+        shape = [v for n, w, v in _fields(array) if n == 1 and w == 0]
+        if not shape:   # packed repeated int64
+            packed = [v for n, w, v in _fields(array) if n == 1 and w == 2][0]
+            i = 0
+            while i < len(packed):
+                v, i = _read_varint(packed, i)
+                shape.append(v)
+        ranges = b"".join(_field(1, _varint(1 << 3) + _varint(1 if d == 0 else dim)
+                                 + _varint(2 << 3) + _varint((-1 if d == 0 else dim) & (2**64 - 1)))
+                          for d, dim in enumerate(shape))
+        return array + _field(31, ranges)
+
+    with open(path, "wb") as f:
+        f.write(_edit_first(model, [2, 1, 3, 5], add_range))
+
+
+@unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
+class ToolMessagesTest(unittest.TestCase):
+    """Each error message names what is wrong and what was expected."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.graph = os.path.join(self.dir.name, "g.json")
+        small_graph(self.graph)
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir.name, name)
+
+    def test_extra_and_missing_arguments(self):
+        r = tool("probe", "extra")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("probe: unexpected argument 'extra' (probe takes no arguments)", r.stderr)
+        r = tool("convert", self.graph, "other.json", "-o", self.path("o.mlpackage"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unexpected argument 'other.json' (convert takes GRAPH.json only)", r.stderr)
+        for cmd, param in (("inspect", "PATH"), ("mil", "PATH"), ("dot", "PATH"), ("convert", "GRAPH.json"),
+                           ("generate", "MODEL"), ("plan", "MODEL.mlpackage")):
+            r = tool(cmd)
+            self.assertEqual(r.returncode, 2, cmd)
+            self.assertIn("ane-tool %s: missing argument %s\n" % (cmd, param), r.stderr)
+
+    def test_missing_file_names_the_kinds(self):
+        nosuch = self.path("nosuch")
+        for cmd, kinds in (("inspect", "a .mlpackage, a .mil file or a graph .json"),
+                           ("mil", "a .mlpackage, a .mil file or a graph .json"),
+                           ("dot", "a .mlpackage or a graph .json")):
+            r = tool(cmd, nosuch)
+            self.assertEqual(r.returncode, 1, cmd)
+            self.assertEqual(r.stderr, "ane-tool %s: '%s' does not exist (%s takes %s)\n" % (cmd, nosuch, cmd, kinds))
+            self.assertNotIn("graph:", r.stderr)
+        r = tool("convert", nosuch + ".json", "-o", self.path("o.mlpackage"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("'%s.json' does not exist (convert takes a graph .json)" % nosuch, r.stderr)
+
+    def test_wrong_kind_of_file(self):
+        notes = self.path("notes.txt")
+        with open(notes, "w") as f:
+            f.write("hello\n")
+        r = tool("inspect", notes)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("'%s' is not a .mlpackage, a .mil file or a graph .json" % notes, r.stderr)
+        self.assertNotIn("JSON", r.stderr)
+        mil = self.path("m.mil")
+        with open(mil, "w") as f:
+            f.write(BAD_MIL)
+        r = tool("dot", mil)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("is MIL text, which dot does not draw", r.stderr)
+        r = tool("inspect", self.dir.name)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("'%s' is a directory without a Manifest.json, not a .mlpackage" % self.dir.name, r.stderr)
+        r = tool("convert", self.dir.name, "-o", self.path("o.mlpackage"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("(convert takes a graph .json)", r.stderr)
+        pkg = self.path("m.mlpackage")
+        self.assertEqual(tool("convert", self.graph, "-o", pkg).returncode, 0)
+        r = tool("convert", pkg, "-o", self.path("o.mlpackage"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("'%s' is not a graph .json" % pkg, r.stderr)
+
+    def test_mil_options_checked(self):
+        r = tool("mil", "--precision", "fp8", self.graph)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown precision 'fp8' (use fp16 or fp32)", r.stderr)
+        r = tool("mil", "--target", "ios99", self.graph)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown target 'ios99' (use ios15..ios18 or macos12..macos15)", r.stderr)
+
+    def test_overwrite_names_the_flag(self):
+        pkg, mil = self.path("m.mlpackage"), self.path("m.mil")
+        self.assertEqual(tool("convert", self.graph, "-o", pkg, "--mil", mil).returncode, 0)
+        r = tool("convert", self.graph, "-o", pkg)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "ane-tool convert: '%s' already exists (pass -f/--overwrite to replace it)\n" % pkg)
+        os.remove(mil)  # the text is gone, its weights are still there
+        r = tool("convert", self.graph, "--mil", mil)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("weight.bin' already exists (pass -f/--overwrite to replace it)", r.stderr)
+        self.assertEqual(tool("convert", self.graph, "-f", "-o", pkg, "--mil", mil).returncode, 0)
+
+    def test_generate_arguments(self):
+        r = tool("generate", self.path("nosuch.bin"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("'%s' does not exist (generate takes a llama2.c checkpoint or a .gguf model)"
+                      % self.path("nosuch.bin"), r.stderr)
+        model = os.path.join(MODELS, "stories260K.bin")
+        r = tool("generate", model)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("a llama2.c checkpoint needs --tokenizer TOK.bin", r.stderr)
+        r = tool("generate", model, "-n", "0")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("-n/--n-tokens must be at least 1 (got 0)", r.stderr)
+        r = tool("generate", model, "--temperature", "-1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--temperature must not be negative (got -1)", r.stderr)
+
+    def test_gguf_refuses_a_tokenizer(self):
+        r = tool("generate", self.path("model.gguf"), "--tokenizer", os.path.join(MODELS, "tok512.bin"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--tokenizer '%s' is for llama2.c checkpoints" % os.path.join(MODELS, "tok512.bin"), r.stderr)
+        self.assertIn("brings its own vocabulary", r.stderr)
+
+    def test_long_prompt_is_not_echoed(self):
+        prompt = "Once upon a time " * 200   # about 800 tokens, stories260K takes 512
+        r = tool("generate", os.path.join(MODELS, "stories260K.bin"), "--tokenizer",
+                 os.path.join(MODELS, "tok512.bin"), "--prompt", prompt, "-n", "4")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stdout, "")
+        self.assertIn('ane-tool generate: prompt "%s…": ' % prompt[:60], r.stderr)
+        self.assertIn("the prompt is", r.stderr)
+        self.assertLess(len(r.stderr), 400)
+        # a failure that is not about the prompt does not name it
+        r = tool("generate", os.path.join(MODELS, "stories260K.bin"), "--tokenizer",
+                 os.path.join(MODELS, "tok512.bin"), "--prompt", "Once upon a time", "--backend", "coreml")
+        if not Ane.available():
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(r.stdout, "")
+            self.assertIn("CoreML.framework", r.stderr)
+            self.assertNotIn("Once upon", r.stderr)
+        # a prompt that fits is still printed before its continuation
+        r = tool("generate", os.path.join(MODELS, "stories260K.bin"), "--tokenizer",
+                 os.path.join(MODELS, "tok512.bin"), "--prompt", "Once upon a time", "-n", "4")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("Once upon a time"), r.stdout)
+
+    def test_help_lists_every_command(self):
+        r = tool("--help")
+        for cmd in ("convert", "inspect", "mil", "dot", "generate", "probe", "plan"):
+            self.assertIn("\n  %s " % cmd, r.stdout)
+        self.assertIn("GGUF", r.stdout)
+
+
+@unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
+class InspectMetadataTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.graph = os.path.join(self.dir.name, "g.json")
+        small_graph(self.graph)
+        self.pkg = os.path.join(self.dir.name, "m.mlpackage")
+        self.assertEqual(tool("convert", self.graph, "-o", self.pkg).returncode, 0)
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def test_fixed_shapes_are_not_symbolic(self):
+        for path in (self.pkg, self.graph):
+            r = tool("inspect", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("  x: float32[2,16]\n", r.stdout)
+            self.assertNotIn("symbolic", r.stdout)
+
+    def test_flexible_shape_labelled(self):
+        make_first_input_flexible(self.pkg)
+        r = tool("inspect", self.pkg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("  x: float32[2,16] (flexible shape; the default shown)\n", r.stdout)
+        self.assertRegex(r.stdout, r"\n  y: float32\[2,8\]\n")   # the output stays fixed
+
+    def test_metadata_printed(self):
+        r = tool("inspect", self.pkg)
+        self.assertNotIn("author:", r.stdout)   # we write none, as coremltools
+        add_model_metadata(self.pkg)
+        r = tool("inspect", self.pkg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("author: Ada Lovelace\nlicense: MIT\ndescription: A tiny MLP\nversion: 1.2.3\n", r.stdout)
+        self.assertIn("  origin: test_tool\n", r.stdout)
+
+    def test_metadata_getters(self):
+        pkg = Ane.Package.load(self.pkg)
+        self.assertIsNone(pkg.get_author())
+        self.assertIsNone(pkg.get_license())
+        add_model_metadata(self.pkg)
+        pkg = Ane.Package.load(self.pkg)
+        self.assertEqual(pkg.get_author(), "Ada Lovelace")
+        self.assertEqual(pkg.get_license(), "MIT")
+        self.assertEqual(pkg.get_short_description(), "A tiny MLP")
+        self.assertEqual(pkg.get_version_string(), "1.2.3")
+        self.assertEqual(pkg.dup_metadata()["origin"], "test_tool")
+
+
 if __name__ == "__main__":
     unittest.main()

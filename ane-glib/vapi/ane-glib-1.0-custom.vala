@@ -1,0 +1,18 @@
+/* ane-glib-1.0-custom.vala: what vapigen cannot say from Ane-1.0.gir alone
+ *
+ * Merged into the generated ane-glib-1.0.vapi (gnome.generate_vapi passes it
+ * to vapigen beside the GIR).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+namespace Ane {
+	public sealed class Tensor : GLib.Object {
+		/* The shape is `const gint64 *` in C: with CCode type valac casts
+		 * the call's result instead of assigning a const pointer to a
+		 * `gint64 *` (a -Wdiscarded-qualifiers warning in every program
+		 * that reads a shape). */
+		[CCode (array_length_pos = 0.1, array_length_type = "guint", type = "const gint64*")]
+		public unowned int64[] get_shape ();
+	}
+}
