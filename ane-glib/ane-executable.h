@@ -71,7 +71,7 @@ ANE_AVAILABLE_IN_ALL
 gboolean       ane_executable_compile      (AneExecutable  *self,
                                             GCancellable   *cancellable,
                                             GError        **error);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 gboolean       ane_executable_compile_full (AneExecutable  *self,
                                             AneProgress    *progress,
                                             GError        **error);

@@ -87,7 +87,7 @@ ANE_AVAILABLE_IN_ALL
 AneGraph      *ane_llama_model_build_decode    (AneLlamaModel  *self,
                                                 gint64          max_seq,
                                                 GError        **error);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 GBytes        *ane_llama_model_generate_bytes  (AneLlamaModel         *self,
                                                 AneTokenizer          *tokenizer,
                                                 const char            *prompt,
@@ -113,7 +113,7 @@ char          *ane_llama_model_generate        (AneLlamaModel         *self,
                                                 AneLlamaTokenCallback  callback,
                                                 gpointer               user_data,
                                                 GError               **error);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 char          *ane_llama_model_generate_full   (AneLlamaModel         *self,
                                                 AneTokenizer          *tokenizer,
                                                 const char            *prompt,

@@ -1374,6 +1374,8 @@ metadata_string (AnePackage *self,
  * coremltools does.
  *
  * Returns: (transfer none) (nullable): the author, or %NULL if none is set
+ *
+ * Since: 0.2
  */
 const char *
 ane_package_get_author (AnePackage *self)
@@ -1389,6 +1391,8 @@ ane_package_get_author (AnePackage *self)
  * The model's licence (`description.metadata.license`).
  *
  * Returns: (transfer none) (nullable): the licence, or %NULL if none is set
+ *
+ * Since: 0.2
  */
 const char *
 ane_package_get_license (AnePackage *self)
@@ -1404,6 +1408,8 @@ ane_package_get_license (AnePackage *self)
  * The model's one-line description (`description.metadata.shortDescription`).
  *
  * Returns: (transfer none) (nullable): the description, or %NULL if none is set
+ *
+ * Since: 0.2
  */
 const char *
 ane_package_get_short_description (AnePackage *self)
@@ -1420,6 +1426,8 @@ ane_package_get_short_description (AnePackage *self)
  * specification version ([method@Ane.Package.get_specification_version]).
  *
  * Returns: (transfer none) (nullable): the version, or %NULL if none is set
+ *
+ * Since: 0.2
  */
 const char *
 ane_package_get_version_string (AnePackage *self)

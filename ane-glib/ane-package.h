@@ -24,7 +24,7 @@ G_DECLARE_FINAL_TYPE (AnePackage, ane_package, ANE, PACKAGE, GObject)
 ANE_AVAILABLE_IN_ALL
 AnePackage  *ane_package_load                  (const char          *path,
                                                 GError             **error);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 AnePackage  *ane_package_load_full             (const char          *path,
                                                 AneProgress         *progress,
                                                 GError             **error);
@@ -98,13 +98,13 @@ char       **ane_package_check_types           (AnePackage          *self,
                                                 char              ***unchecked);
 ANE_AVAILABLE_IN_ALL
 GHashTable  *ane_package_dup_metadata          (AnePackage          *self);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 const char  *ane_package_get_author            (AnePackage          *self);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 const char  *ane_package_get_license           (AnePackage          *self);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 const char  *ane_package_get_short_description (AnePackage          *self);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 const char  *ane_package_get_version_string    (AnePackage          *self);
 ANE_AVAILABLE_IN_ALL
 char        *ane_package_to_string             (AnePackage          *self);
@@ -114,7 +114,7 @@ gboolean     ane_package_save                  (AnePackage          *self,
                                                 const char          *path,
                                                 gboolean             overwrite,
                                                 GError             **error);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 gboolean     ane_package_save_full             (AnePackage          *self,
                                                 const char          *path,
                                                 gboolean             overwrite,

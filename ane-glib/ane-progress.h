@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 
 #define ANE_TYPE_PROGRESS (ane_progress_get_type ())
 
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 G_DECLARE_FINAL_TYPE (AneProgress, ane_progress, ANE, PROGRESS, GObject)
 
 /**
@@ -33,21 +33,21 @@ G_DECLARE_FINAL_TYPE (AneProgress, ane_progress, ANE, PROGRESS, GObject)
 typedef void (*AneProgressFunc) (AneProgress *progress,
                                  gpointer     user_data);
 
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 AneProgress  *ane_progress_new             (AneProgressFunc  callback,
                                             gpointer         user_data,
                                             GDestroyNotify   destroy);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 double        ane_progress_get_fraction    (AneProgress     *self);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 const char   *ane_progress_get_stage       (AneProgress     *self);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 guint64       ane_progress_get_bytes_done  (AneProgress     *self);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 guint64       ane_progress_get_bytes_total (AneProgress     *self);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 GCancellable *ane_progress_get_cancellable (AneProgress     *self);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 void          ane_progress_cancel          (AneProgress     *self);
 
 G_END_DECLS

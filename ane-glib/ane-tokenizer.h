@@ -66,10 +66,10 @@ ANE_AVAILABLE_IN_ALL
 char         *ane_tokenizer_decode        (AneTokenizer  *self,
                                            const gint32  *tokens,
                                            gsize          n_tokens);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 GBytes       *ane_tokenizer_dup_piece_bytes (AneTokenizer *self,
                                              gint32        token);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 GBytes       *ane_tokenizer_decode_token_bytes (AneTokenizer *self,
                                                 gint32        prev_token,
                                                 gint32        token);
