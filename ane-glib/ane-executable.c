@@ -178,6 +178,10 @@ ane_executable_set_memory_budget (AneExecutable *self,
  * ane_executable_get_memory_budget:
  * @self: an executable
  *
+ * The most memory a program of this executable may hold at once, as set by
+ * [method@Ane.Executable.set_memory_budget] or taken from
+ * [func@Ane.Executable.default_memory_budget].
+ *
  * Returns: the memory budget in bytes (0: no limit)
  */
 guint64
