@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "ane-tsan-private.h"
+
 #include <unistd.h>
 
 #include "ane-progress-private.h"
@@ -711,14 +713,14 @@ prepare_backend (AneExecutable  *self,
 {
   gboolean ok;
 
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   g_clear_pointer (&self->report, g_free);
   ok = backend == ANE_BACKEND_AUTO ? choose_backend (self, cancellable, error)
                                    : prepare_or_defer (self, backend, cancellable, error);
   if (ok && self->report == NULL)
     self->report = report_line (self, self->backend);
   self->compiled = ok;
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return ok;
 }
 
@@ -781,8 +783,12 @@ compile_thread (GTask        *task,
                 GCancellable *cancellable)
 {
   GError *error = NULL;
+  gboolean ok;
 
-  if (ane_executable_compile (source, cancellable, &error))
+  ane_task_thread_begin (task);
+  ok = ane_executable_compile (source, cancellable, &error);
+  ane_task_thread_end (task);
+  if (ok)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -810,7 +816,7 @@ ane_executable_compile_async (AneExecutable       *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ane_executable_compile_async);
-  g_task_run_in_thread (task, compile_thread);
+  ane_task_run_in_thread (task, compile_thread);
 }
 
 /**
@@ -830,6 +836,7 @@ ane_executable_compile_finish (AneExecutable  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_executable_compile_async, FALSE);
+  ane_task_finish_begin (result);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -904,13 +911,13 @@ ane_executable_set_param (AneExecutable  *self,
     }
   if (!ane_tensor_check_spec (value, &node->outputs[0], error, "set_param: param '%s'", name))
     return FALSE;
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   g_hash_table_replace (self->params, g_strdup (name), ane_tensor_rename (value, name));
   /* The prepared program holds the weights: prepare it again before the
    * next run (dynamic params need no such step, they are inputs). */
   if (self->program != NULL && !ane_program_bind_param (self->program, name, value))
     self->stale = TRUE;
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return TRUE;
 }
 
@@ -1049,13 +1056,13 @@ ane_executable_run (AneExecutable  *self,
   by_name = match_inputs (self, inputs, n_inputs, error);
   if (by_name == NULL)
     return NULL;
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   /* A param bound since the program was prepared (or missing then). */
   if (self->stale && !prepare (self, self->backend, cancellable, error))
     outputs = NULL;
   else
     outputs = ane_program_run (self->program, by_name, self->states, self->debug_nonfinite, cancellable, error);
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return outputs;
 }
 
@@ -1069,7 +1076,9 @@ run_thread (GTask        *task,
   GError *error = NULL;
   GPtrArray *outputs;
 
+  ane_task_thread_begin (task);
   outputs = ane_executable_run (source, (AneTensor **) inputs->pdata, inputs->len, cancellable, &error);
+  ane_task_thread_end (task);
   if (outputs != NULL)
     g_task_return_pointer (task, outputs, (GDestroyNotify) g_ptr_array_unref);
   else
@@ -1108,7 +1117,7 @@ ane_executable_run_async (AneExecutable       *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ane_executable_run_async);
   g_task_set_task_data (task, held, (GDestroyNotify) g_ptr_array_unref);
-  g_task_run_in_thread (task, run_thread);
+  ane_task_run_in_thread (task, run_thread);
 }
 
 /**
@@ -1128,6 +1137,7 @@ ane_executable_run_finish (AneExecutable  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_executable_run_async, NULL);
+  ane_task_finish_begin (result);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -1218,11 +1228,11 @@ ane_executable_dup_state (AneExecutable  *self,
 
   if (!find_state (self, name, &spec, error))
     return NULL;
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   value = g_hash_table_lookup (self->states, name);
   value = value ? g_object_ref (value)
                 : ane_tensor_new_zeros (name, spec.dtype, spec.shape, spec.rank, error);
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return value;
 }
 
@@ -1253,9 +1263,9 @@ ane_executable_set_state (AneExecutable  *self,
     return FALSE;
   if (!ane_tensor_check_spec (value, &want, error, "set_state: state '%s'", name))
     return FALSE;
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   g_hash_table_replace (self->states, g_strdup (name), ane_tensor_rename (value, name));
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return TRUE;
 }
 
@@ -1272,9 +1282,9 @@ ane_executable_reset_states (AneExecutable *self)
   g_autoptr(GError) error = NULL;
 
   g_return_if_fail (ANE_IS_EXECUTABLE (self));
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   g_hash_table_remove_all (self->states);
   if (self->program != NULL && !ane_program_reset_states (self->program, &error))
     g_warning ("reset_states: %s", error->message);
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
 }

@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include "ane-tsan-private.h"
+
 #include <string.h>
 
 #include "ane-graph-private.h"
@@ -105,9 +107,9 @@ ane_graph_init (AneGraph *self)
   static guint64 next_uid = 1;
   static GMutex lock;
 
-  g_mutex_lock (&lock);
+  ane_mutex_lock (&lock);
   self->uid = next_uid++;
-  g_mutex_unlock (&lock);
+  ane_mutex_unlock (&lock);
 
   self->nodes = g_ptr_array_new_with_free_func (node_free);
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "ane-tsan-private.h"
+
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -119,10 +121,10 @@ static void
 set_save_warning (AnePackage *self,
                   char       *warning)
 {
-  G_LOCK (save_lock);
+  ane_mutex_lock (&G_LOCK_NAME (save_lock));
   g_free (self->save_warning);
   self->save_warning = warning;
-  G_UNLOCK (save_lock);
+  ane_mutex_unlock (&G_LOCK_NAME (save_lock));
 }
 
 enum {
@@ -344,9 +346,11 @@ load_thread (GTask        *task,
   GError *error = NULL;
   AnePackage *pkg;
 
+  ane_task_thread_begin (task);
   if (g_task_return_error_if_cancelled (task))
     return;
   pkg = ane_package_load (task_data, &error);
+  ane_task_thread_end (task);
   if (pkg)
     g_task_return_pointer (task, pkg, g_object_unref);
   else
@@ -376,7 +380,7 @@ ane_package_load_async (const char          *path,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, ane_package_load_async);
   g_task_set_task_data (task, g_strdup (path), g_free);
-  g_task_run_in_thread (task, load_thread);
+  ane_task_run_in_thread (task, load_thread);
 }
 
 /**
@@ -395,6 +399,7 @@ ane_package_load_finish (GAsyncResult  *result,
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_load_async, NULL);
+  ane_task_finish_begin (result);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -587,9 +592,11 @@ from_graph_thread (GTask        *task,
   g_autoptr(AnePackage) pkg = NULL;
   GError *error = NULL;
 
+  ane_task_thread_begin (task);
   if (g_task_return_error_if_cancelled (task))
     return;
   pkg = ane_package_new_from_graph (fg->graph, fg->target, fg->precision, &error);
+  ane_task_thread_end (task);
   if (pkg == NULL)
     {
       g_task_return_error (task, error);
@@ -642,7 +649,7 @@ ane_package_new_from_graph_async (AneGraph            *graph,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, ane_package_new_from_graph_async);
   g_task_set_task_data (task, fg, from_graph_data_free);
-  g_task_run_in_thread (task, from_graph_thread);
+  ane_task_run_in_thread (task, from_graph_thread);
 }
 
 /**
@@ -665,6 +672,7 @@ ane_package_new_from_graph_finish (GAsyncResult  *result,
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_new_from_graph_async, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  ane_task_finish_begin (result);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -1255,10 +1263,10 @@ ane_package_dup_warnings (AnePackage *self)
   builder = g_strv_builder_new ();
   for (guint i = 0; i < errors->len; i++)
     g_strv_builder_add (builder, ((GError *) g_ptr_array_index (errors, i))->message);
-  G_LOCK (save_lock);
+  ane_mutex_lock (&G_LOCK_NAME (save_lock));
   if (self->save_warning != NULL)
     g_strv_builder_add (builder, self->save_warning);
-  G_UNLOCK (save_lock);
+  ane_mutex_unlock (&G_LOCK_NAME (save_lock));
   warnings = g_strv_builder_end (builder);
   g_strv_builder_unref (builder);
   return warnings;
@@ -1647,10 +1655,14 @@ save_thread (GTask        *task,
 {
   SaveData *sd = task_data;
   GError *error = NULL;
+  gboolean ok;
 
+  ane_task_thread_begin (task);
   if (g_task_return_error_if_cancelled (task))
     return;
-  if (package_save (source, sd->path, sd->overwrite, cancellable, NULL, &error))
+  ok = package_save (source, sd->path, sd->overwrite, cancellable, NULL, &error);
+  ane_task_thread_end (task);
+  if (ok)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -1689,7 +1701,7 @@ ane_package_save_async (AnePackage          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ane_package_save_async);
   g_task_set_task_data (task, sd, save_data_free);
-  g_task_run_in_thread (task, save_thread);
+  ane_task_run_in_thread (task, save_thread);
 }
 
 /**
@@ -1711,6 +1723,7 @@ ane_package_save_finish (AnePackage    *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_save_async, FALSE);
+  ane_task_finish_begin (result);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 

@@ -4,8 +4,9 @@
 #   sh tools/quickstart.sh demo   build, package the bundled stories260K and generate a story
 #   sh tools/quickstart.sh test   build with warnings as errors, run every test suite,
 #                                 then the C suites again under ASan + UBSan, once more
-#                                 built by clang, and the fuzz targets (tests/fuzz) for
-#                                 60 s each plus their regressions
+#                                 built by clang, the threaded tests under ThreadSanitizer,
+#                                 and the fuzz targets (tests/fuzz) for 60 s each plus
+#                                 their regressions
 #
 # Works on a fresh Debian 12 machine as root (it uses apt-get for what is missing).
 set -eu
@@ -93,6 +94,17 @@ case "$mode" in
       -Dintrospection=disabled -Dvapi=disabled
     ninja -C _build-clang -j "$jobs"
     meson test -C _build-clang --suite c --print-errorlogs --num-processes "$jobs"
+
+    # The threaded tests under ThreadSanitizer (docs/safety.md, "Threads"):
+    # GLib's locks and GTask hand-offs are annotated in a TSan build
+    # (ane-glib/ane-tsan-private.h); tests/tsan.supp says what else TSan
+    # cannot see. G_SLICE=always-malloc: GLib's slice magazines are not
+    # instrumented either.
+    [ -d _build-tsan ] || meson setup _build-tsan -Db_sanitize=thread -Db_lundef=false \
+      -Dintrospection=disabled -Dvapi=disabled -Dwerror=true
+    ninja -C _build-tsan -j "$jobs" tests/test-threads
+    G_SLICE=always-malloc TSAN_OPTIONS="suppressions=$here/tests/tsan.supp halt_on_error=1" \
+      meson test -C _build-tsan --no-rebuild --print-errorlogs test-threads
 
     # The libFuzzer targets (tests/fuzz/README.md): every crasher kept in
     # tests/fuzz/regressions and every seed once, then each target for 60 s.

@@ -18,6 +18,8 @@
 #define _GNU_SOURCE 1   /* renameat2() */
 #include "config.h"
 
+#include "ane-tsan-private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -772,9 +774,9 @@ get_weight_file (AneMLPackage *self,
 {
   WeightFile *wf;
 
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   wf = get_weight_file_locked (self, file_name, error);
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return wf;
 }
 

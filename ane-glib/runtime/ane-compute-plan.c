@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include "ane-tsan-private.h"
+
 #include <string.h>
 
 #include "ane-compute-plan.h"
@@ -277,8 +279,10 @@ new_thread (GTask        *task,
   GError *error = NULL;
   AneComputePlan *plan;
 
+  ane_task_thread_begin (task);
   (void) source;
   plan = ane_compute_plan_new_for_package (data->path, data->units, cancellable, &error);
+  ane_task_thread_end (task);
   if (plan != NULL)
     g_task_return_pointer (task, plan, g_object_unref);
   else
@@ -317,7 +321,7 @@ ane_compute_plan_new_for_package_async (const char          *path,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, ane_compute_plan_new_for_package_async);
   g_task_set_task_data (task, data, (GDestroyNotify) new_data_free);
-  g_task_run_in_thread (task, new_thread);
+  ane_task_run_in_thread (task, new_thread);
 }
 
 /**
@@ -338,6 +342,7 @@ ane_compute_plan_new_for_package_finish (GAsyncResult  *result,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_compute_plan_new_for_package_async, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  ane_task_finish_begin (result);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 

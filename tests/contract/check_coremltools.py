@@ -33,6 +33,13 @@ import time
 import traceback
 import warnings
 
+if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--reset":
+    # the first test of a run: start from an empty directory (before
+    # importing coremltools, which alone takes seconds)
+    shutil.rmtree(sys.argv[2], ignore_errors=True)
+    os.makedirs(sys.argv[2])
+    sys.exit(0)
+
 logging.disable(logging.WARNING)
 warnings.simplefilter("ignore")
 # coremltools prints a warning per proxy class it cannot load off a Mac
@@ -109,11 +116,6 @@ def check_one(path):
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "--reset":
-        # the first test of a run: start from an empty directory
-        shutil.rmtree(sys.argv[2], ignore_errors=True)
-        os.makedirs(sys.argv[2])
-        return 0
     if len(sys.argv) != 2:
         print("usage: check_coremltools.py [--reset] DUMP_DIR", file=sys.stderr)
         return 2

@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include "ane-tsan-private.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -541,12 +543,12 @@ cache_lookup (const char *cache_key)
 {
   CacheEntry *e = NULL;
 
-  g_mutex_lock (&cache_lock);
+  ane_mutex_lock (&cache_lock);
   if (cache_table)
     e = g_hash_table_lookup (cache_table, cache_key);
   if (e)
     e->refs++;
-  g_mutex_unlock (&cache_lock);
+  ane_mutex_unlock (&cache_lock);
   return e;
 }
 
@@ -557,7 +559,7 @@ cache_insert (CacheEntry *e)
 {
   CacheEntry *old;
 
-  g_mutex_lock (&cache_lock);
+  ane_mutex_lock (&cache_lock);
   if (cache_table == NULL)
     cache_table = g_hash_table_new (g_str_hash, g_str_equal);
   old = g_hash_table_lookup (cache_table, e->cache_key);
@@ -568,7 +570,7 @@ cache_insert (CacheEntry *e)
       e->refs = 1;
       g_hash_table_insert (cache_table, e->cache_key, e);
     }
-  g_mutex_unlock (&cache_lock);
+  ane_mutex_unlock (&cache_lock);
   return old ? old : e;
 }
 
@@ -577,11 +579,11 @@ cache_unref (CacheEntry *e)
 {
   gboolean last;
 
-  g_mutex_lock (&cache_lock);
+  ane_mutex_lock (&cache_lock);
   last = --e->refs == 0;
   if (last)
     g_hash_table_remove (cache_table, e->cache_key);
-  g_mutex_unlock (&cache_lock);
+  ane_mutex_unlock (&cache_lock);
   if (last)
     cache_entry_destroy (e);
 }
@@ -591,9 +593,9 @@ ane_ane_cache_size (void)
 {
   guint n;
 
-  g_mutex_lock (&cache_lock);
+  ane_mutex_lock (&cache_lock);
   n = cache_table ? g_hash_table_size (cache_table) : 0;
-  g_mutex_unlock (&cache_lock);
+  ane_mutex_unlock (&cache_lock);
   return n;
 }
 
