@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "ane-tsan-private.h"
+
 #include "ane-progress-private.h"
 
 /**
@@ -253,9 +255,9 @@ ane_progress_get_fraction (AneProgress *self)
   double fraction;
 
   g_return_val_if_fail (ANE_IS_PROGRESS (self), 0.0);
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   fraction = self->fraction;
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return fraction;
 }
 
@@ -276,9 +278,9 @@ ane_progress_get_stage (AneProgress *self)
   const char *stage;
 
   g_return_val_if_fail (ANE_IS_PROGRESS (self), NULL);
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   stage = self->stage;
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return stage;
 }
 
@@ -299,9 +301,9 @@ ane_progress_get_bytes_done (AneProgress *self)
   guint64 done;
 
   g_return_val_if_fail (ANE_IS_PROGRESS (self), 0);
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   done = self->bytes_done;
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return done;
 }
 
@@ -321,9 +323,9 @@ ane_progress_get_bytes_total (AneProgress *self)
   guint64 total;
 
   g_return_val_if_fail (ANE_IS_PROGRESS (self), 0);
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   total = self->bytes_total;
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   return total;
 }
 
@@ -369,11 +371,11 @@ ane_progress_begin (AneProgress *self)
 {
   if (self == NULL)
     return;
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   self->fraction = 0.0;
   self->stage = NULL;
   self->bytes_done = self->bytes_total = 0;
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
 }
 
 gboolean
@@ -386,7 +388,7 @@ ane_progress_report (AneProgress  *self,
 {
   if (self == NULL)
     return TRUE;
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   /* !(a >= b) also catches NaN */
   if (!(fraction >= self->fraction))
     fraction = self->fraction;
@@ -394,7 +396,7 @@ ane_progress_report (AneProgress  *self,
   self->stage = stage;
   self->bytes_done = bytes_done;
   self->bytes_total = bytes_total;
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   if (self->callback != NULL)
     self->callback (self, self->user_data);
   return ane_progress_check (self, error);
@@ -412,10 +414,10 @@ ane_progress_finish (AneProgress *self)
 {
   if (self == NULL)
     return;
-  g_mutex_lock (&self->lock);
+  ane_mutex_lock (&self->lock);
   self->fraction = 1.0;
   self->bytes_done = self->bytes_total;
-  g_mutex_unlock (&self->lock);
+  ane_mutex_unlock (&self->lock);
   if (self->callback != NULL)
     self->callback (self, self->user_data);
 }
