@@ -62,6 +62,15 @@ if want_overrides:
         fail(f"gi.overrides.Ane was not loaded (installed at {want_overrides})")
     if os.path.realpath(module.__file__) != os.path.realpath(want_overrides):
         fail(f"gi.overrides.Ane came from {module.__file__}, not {want_overrides}")
+    # and it works: the MLP again, numpy in and out (docs/python.md)
+    import numpy as np
+    xa = np.array([xs], dtype=np.float32)
+    out = exe.run({"x": xa})
+    if set(out) != {"y"} or not np.allclose(out["y"], np.array([want], dtype=np.float32), atol=1e-5):
+        fail(f"exe.run({{'x': ...}}) gave {out}, expected y = {want}")
+    t = Ane.Tensor.from_numpy("t", xa)
+    if not np.array_equal(t.to_numpy(), xa):
+        fail("Tensor.from_numpy / to_numpy do not round-trip")
 
 print(f"python ok {Ane.get_major_version()}.{Ane.get_minor_version()}.{Ane.get_micro_version()}"
       f"{' with overrides' if want_overrides else ''}")
