@@ -6,8 +6,9 @@
 
 #include <unistd.h>
 
+#include "ane-tensor-private.h"
 #include "ane-reference-private.h"
-#include "mil/ane-mlpackage-private.h"
+#include "ane-package-private.h"
 #include "runtime/cpu/ane-cpu-backend-private.h"
 #include "runtime/ane-device-private.h"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ane-lower-test-util.h"
+#include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mil-infer-private.h"
 
 AneMilProgram *

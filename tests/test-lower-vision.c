@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ane-test-util.h"
+#include "ane-tensor-private.h"
 #include "ane-lower-test-util.h"
 
 /* --- helpers ---------------------------------------------------------------- */

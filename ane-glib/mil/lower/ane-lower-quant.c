@@ -27,6 +27,7 @@
 
 #include <string.h>
 
+#include "ane-tensor-private.h"
 #include "mil/lower/ane-lower-private.h"
 
 enum { SLOT_X, SLOT_SCALE, SLOT_ZERO_POINT };

@@ -22,7 +22,7 @@
 
 #include <glib/gstdio.h>
 
-#include "mil/ane-mlpackage-private.h"
+#include "ane-package-private.h"
 #include "runtime/ane-device-private.h"
 #include "runtime/ane/ane-ane-private.h"
 

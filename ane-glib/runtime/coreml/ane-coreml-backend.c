@@ -19,7 +19,7 @@
 
 #include <glib/gstdio.h>
 
-#include "mil/ane-mlpackage-private.h"
+#include "ane-package-private.h"
 #include "runtime/ane-device-private.h"
 #include "runtime/coreml/ane-coreml-private.h"
 
