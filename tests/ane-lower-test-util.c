@@ -204,33 +204,6 @@ ane_test_op_sequence (AneMilProgram *p)
   return g_string_free (s, FALSE);
 }
 
-/* --- graph builders ------------------------------------------------------- */
-
-AneTensor *
-ane_test_param (AneGraph     *g,
-                const char   *name,
-                const gint64 *shape,
-                guint         rank)
-{
-  g_autoptr(GError) error = NULL;
-  AneTensor *t = ane_graph_param (g, name, ANE_DTYPE_FLOAT32, shape, rank, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-void
-ane_test_output (AneGraph   *g,
-                 const char *name,
-                 AneTensor  *t)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_nonnull (t);
-  ane_graph_add_output (g, name, t, &error);
-  g_assert_no_error (error);
-}
-
 /* --- assertions on a lowered program ------------------------------------- */
 
 void

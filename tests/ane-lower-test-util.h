@@ -47,16 +47,6 @@ void             ane_test_assert_output  (AneMilOperation  *op,
 /* "type1,type2,..." of main's ops in order, consts left out. */
 char            *ane_test_op_sequence    (AneMilProgram    *p);
 
-/* Graph builders (asserting success): an unbound float32 param (lowered to a
- * MIL const) and a graph output. Inputs: ane_test_input (ane-test-util.h). */
-AneTensor       *ane_test_param          (AneGraph         *g,
-                                          const char       *name,
-                                          const gint64     *shape,
-                                          guint             rank);
-void             ane_test_output         (AneGraph         *g,
-                                          const char       *name,
-                                          AneTensor        *t);
-
 /* p's ops, consts left out, are exactly expected ("type1,type2,..."). */
 void             ane_test_assert_seq     (AneMilProgram    *p,
                                           const char       *expected);
