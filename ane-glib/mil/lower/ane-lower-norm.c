@@ -376,7 +376,8 @@ ane_lower_batch_norm (AneLowerCtx *ctx,
       vec.dtype = out->dtype;
       ane_spec_set_shape (&vec, &channels, 1);
       scale = ane_mil_op (ctx->b, "rsqrt", ane_lower_names_hint (&w, "inv_std"), vec.dtype, vec.shape, vec.rank,
-                          "x", ctx->in[2], "epsilon", ane_lower_const_float (&w, "epsilon", ctx->compute, eps), NULL);
+                          "x", ctx->in[2], "epsilon", ane_lower_const_float (&w, "epsilon", ctx->compute, eps),
+                          NULL);
       if (ctx->in[3] != NULL)
         scale = ane_lower_emit_binary (&w, "mul", "scale", vec.dtype, vec.shape, vec.rank, scale, ctx->in[3]);
       mean = channel_view (&w, "mean_view", ctx->in[1], channels, out->rank);

@@ -27,7 +27,8 @@ ane_lower_read_state (AneLowerCtx *ctx,
     return FALSE;
   ane_lower_names_init (&w, ctx);
   v = ane_mil_op (ctx->b, "read_state",
-                  ane_lower_names_hint (&w, out->dtype == ANE_DTYPE_FLOAT16 ? NULL : "fp16"), ANE_DTYPE_FLOAT16, out->shape, out->rank, "input", ctx->in[0], NULL);
+                  ane_lower_names_hint (&w, out->dtype == ANE_DTYPE_FLOAT16 ? NULL : "fp16"),
+                  ANE_DTYPE_FLOAT16, out->shape, out->rank, "input", ctx->in[0], NULL);
   if (out->dtype != ANE_DTYPE_FLOAT16)
     v = ane_lower_emit_cast (&w, NULL, out->dtype, out->shape, out->rank, v);
   ctx->out[0] = v;

@@ -367,6 +367,7 @@ ane_lower_resize_nearest_2x (AneLowerCtx *ctx,
     }
   v = ane_lower_emit_reshape (&names, "merge", ANE_DTYPE_INT32, out->shape, 4, v);
   ctx->out[0] = ane_mil_op (ctx->b, "cast", ctx->hint, dt, out->shape, 4,
-                            "x", v, "dtype", ane_lower_const_string (&names, "dtype", ane_mil_dtype_name (dt)), NULL);
+                            "x", v, "dtype", ane_lower_const_string (&names, "dtype", ane_mil_dtype_name (dt)),
+                            NULL);
   return TRUE;
 }
