@@ -8,7 +8,9 @@
 
 #include <unistd.h>
 
+#include "ane-package-private.h"
 #include "ane-progress-private.h"
+#include "ane-tensor-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/ane-program-private.h"
 

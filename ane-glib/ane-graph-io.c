@@ -21,6 +21,7 @@
 
 #include "ane-file-private.h"
 #include "ane-graph-private.h"
+#include "ane-tensor-private.h"
 #include "ane-json-private.h"
 #include "ane-safetensors-private.h"
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ane-graph-private.h"
+#include "ane-tensor-private.h"
 
 /**
  * AneGraph:

@@ -11,6 +11,8 @@
 #include <glib/gstdio.h>
 
 #include "ane-file-private.h"
+#include "ane-package-private.h"
+#include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "mil/ane-mil-infer-private.h"
 #include "mil/ane-mil-validate-private.h"

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "ane-tensor-private.h"
 #include "ane-reference-private.h"
 
 AneRefValue *

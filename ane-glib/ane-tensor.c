@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ane-graph-private.h"
+#include "ane-tensor-private.h"
 
 /**
  * AneTensor:

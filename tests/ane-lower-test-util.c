@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ane-lower-test-util.h"
+#include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mil-infer-private.h"
 
 AneMilProgram *
@@ -201,4 +202,118 @@ ane_test_op_sequence (AneMilProgram *p)
     if (!g_str_equal (b->operations[i]->type, "const"))
       g_string_append_printf (s, "%s%s", s->len ? "," : "", b->operations[i]->type);
   return g_string_free (s, FALSE);
+}
+
+/* --- assertions on a lowered program ------------------------------------- */
+
+void
+ane_test_assert_seq (AneMilProgram *p,
+                     const char    *expected)
+{
+  g_autofree char *seq = ane_test_op_sequence (p);
+
+  g_assert_cmpstr (seq, ==, expected);
+}
+
+void
+ane_test_assert_const_ints (AneMilProgram *p,
+                            const char    *value,
+                            const gint64  *expected,
+                            gsize          n)
+{
+  g_autofree double *vals = NULL;
+
+  g_assert_nonnull (value);
+  g_assert_cmpuint (ane_test_const_values (p, value, &vals), ==, n);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat (vals[i], ==, (double) expected[i]);
+}
+
+void
+ane_test_assert_const_int (AneMilProgram *p,
+                           const char    *value,
+                           gint64         expected)
+{
+  ane_test_assert_const_ints (p, value, &expected, 1);
+  g_assert_cmpint (ane_test_producer (p, value)->outputs[0]->type->tensortype->datatype, ==,
+                   ane_mil_dtype_from_ane (ANE_DTYPE_INT32));
+}
+
+void
+ane_test_assert_const_bool (AneMilProgram *p,
+                            const char    *value,
+                            gboolean       expected)
+{
+  ane_test_assert_const_ints (p, value, (gint64[]) { expected ? 1 : 0 }, 1);
+}
+
+void
+ane_test_assert_const_scalar (AneMilProgram *p,
+                              const char    *value,
+                              AneDType       dtype,
+                              double         expected)
+{
+  g_autofree double *vals = NULL;
+  AneMilOperation *c;
+
+  g_assert_nonnull (value);
+  g_assert_cmpuint (ane_test_const_values (p, value, &vals), ==, 1);
+  g_assert_cmpfloat (vals[0], ==, ane_dtype_round (dtype, expected));
+  c = ane_test_producer (p, value);
+  g_assert_cmpint (c->outputs[0]->type->tensortype->datatype, ==, ane_mil_dtype_from_ane (dtype));
+  g_assert_cmpint (c->outputs[0]->type->tensortype->rank, ==, 0);
+}
+
+void
+ane_test_assert_const_string (AneMilProgram *p,
+                              const char    *value,
+                              const char    *expected)
+{
+  g_assert_nonnull (value);
+  g_assert_cmpstr (ane_test_const_string (p, value), ==, expected);
+}
+
+const char *
+ane_test_op_arg_n (AneMilOperation *op,
+                   const char      *param,
+                   guint            i)
+{
+  for (gsize k = 0; k < op->n_inputs; k++)
+    if (g_str_equal (op->inputs[k]->key, param))
+      {
+        g_assert_cmpuint (i, <, op->inputs[k]->value->n_arguments);
+        return op->inputs[k]->value->arguments[i]->name;
+      }
+  return NULL;
+}
+
+const char *
+ane_test_producer_type (AneMilProgram *p,
+                        const char    *value)
+{
+  AneMilOperation *op = ane_test_producer (p, value);
+
+  return op ? op->type : "";
+}
+
+void
+ane_test_assert_lower_fails (AneGraph     *g,
+                             AneMilTarget  target,
+                             AneDType      precision,
+                             const char   *needle,
+                             ...)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) blobs = NULL;
+  guint64 size;
+  AneMilProgram *p = ane_lower_graph (g, target, precision, &blobs, &size, &error);
+  va_list args;
+
+  g_assert_null (p);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+  g_test_message ("%s", error->message);
+  va_start (args, needle);
+  for (const char *n = needle; n != NULL; n = va_arg (args, const char *))
+    g_assert_nonnull (strstr (error->message, n));
+  va_end (args);
 }

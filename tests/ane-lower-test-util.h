@@ -47,6 +47,44 @@ void             ane_test_assert_output  (AneMilOperation  *op,
 /* "type1,type2,..." of main's ops in order, consts left out. */
 char            *ane_test_op_sequence    (AneMilProgram    *p);
 
+/* p's ops, consts left out, are exactly expected ("type1,type2,..."). */
+void             ane_test_assert_seq     (AneMilProgram    *p,
+                                          const char       *expected);
+/* The const named value (immediate) holds exactly expected. */
+void             ane_test_assert_const_ints (AneMilProgram *p,
+                                             const char    *value,
+                                             const gint64  *expected,
+                                             gsize          n);
+/* One int32 value. */
+void             ane_test_assert_const_int (AneMilProgram  *p,
+                                            const char     *value,
+                                            gint64          expected);
+void             ane_test_assert_const_bool (AneMilProgram *p,
+                                             const char    *value,
+                                             gboolean       expected);
+/* A rank-0 const of MIL dtype dtype holding expected rounded to dtype. */
+void             ane_test_assert_const_scalar (AneMilProgram *p,
+                                               const char    *value,
+                                               AneDType       dtype,
+                                               double         expected);
+void             ane_test_assert_const_string (AneMilProgram *p,
+                                               const char    *value,
+                                               const char    *expected);
+/* The i-th value bound to a (tuple) parameter, or NULL if unbound. */
+const char      *ane_test_op_arg_n       (AneMilOperation  *op,
+                                          const char       *param,
+                                          guint             i);
+/* The type of the op producing value ("" for a function input). */
+const char      *ane_test_producer_type  (AneMilProgram    *p,
+                                          const char       *value);
+/* Lowering g fails with ANE_ERROR_UNSUPPORTED and a message holding every
+ * needle (a NULL-terminated list). */
+void             ane_test_assert_lower_fails (AneGraph     *g,
+                                              AneMilTarget  target,
+                                              AneDType      precision,
+                                              const char   *needle,
+                                              ...) G_GNUC_NULL_TERMINATED;
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMilProgram, ane_test_program_free)
 
 G_END_DECLS

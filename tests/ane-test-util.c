@@ -104,6 +104,31 @@ ane_test_input (AneGraph     *g,
 }
 
 AneTensor *
+ane_test_param (AneGraph     *g,
+                const char   *name,
+                const gint64 *shape,
+                guint         rank)
+{
+  g_autoptr(GError) error = NULL;
+  AneTensor *t = ane_graph_param (g, name, ANE_DTYPE_FLOAT32, shape, rank, &error);
+
+  g_assert_no_error (error);
+  return t;
+}
+
+void
+ane_test_output (AneGraph   *g,
+                 const char *name,
+                 AneTensor  *t)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (t);
+  ane_graph_add_output (g, name, t, &error);
+  g_assert_no_error (error);
+}
+
+AneTensor *
 ane_test_const (AneGraph  *g,
                 AneTensor *t)
 {

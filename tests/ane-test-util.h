@@ -39,6 +39,15 @@ AneTensor *ane_test_input         (AneGraph     *g,
                                    AneDType      dtype,
                                    const gint64 *shape,
                                    guint         rank);
+/* An unbound float32 param (a MIL const when lowered), asserting success. */
+AneTensor *ane_test_param         (AneGraph     *g,
+                                   const char   *name,
+                                   const gint64 *shape,
+                                   guint         rank);
+/* A graph output (asserting success). */
+void       ane_test_output        (AneGraph     *g,
+                                   const char   *name,
+                                   AneTensor    *t);
 /* A graph constant holding t's value (asserting success). */
 AneTensor *ane_test_const         (AneGraph     *g,
                                    AneTensor    *t);

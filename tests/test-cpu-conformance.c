@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ane-test-util.h"
+#include "ane-tensor-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/cpu/ane-cpu-backend-private.h"
 

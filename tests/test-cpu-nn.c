@@ -66,18 +66,6 @@ konst (AneGraph  *g,
   return ane_test_const (g, value);
 }
 
-static void
-output (AneGraph   *g,
-        const char *name,
-        AneTensor  *t)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_nonnull (t);
-  ane_graph_add_output (g, name, t, &error);
-  g_assert_no_error (error);
-}
-
 /* If error says the CPU backend has no kernel for a MIL op, marks the test
  * skipped (naming the op; failed under ANE_TEST_STRICT) and returns TRUE. */
 static gboolean
@@ -226,7 +214,7 @@ test_softmax (void)
       g_autofree char *what = g_strdup_printf ("softmax axis %d", axes[a]);
 
       g_assert_no_error (error);
-      output (g, "y", y);
+      ane_test_output (g, "y", y);
       if (!check_graph (what, g, &xv, 1, ios15_18, 2, 1.0))
         return;
     }
@@ -306,7 +294,7 @@ test_layer_norm (void)
           }
         y = ane_graph_layer_norm (g, x, gamma, beta, cases[c].axes, cases[c].n, 1e-5, &error);
         g_assert_no_error (error);
-        output (g, "y", y);
+        ane_test_output (g, "y", y);
         what = g_strdup_printf ("layer_norm over %u trailing axes, %s", cases[c].n, affine_names[af]);
         if (!check_graph (what, g, inputs, n_inputs, ios15_18, 2, 3.0))
           return;
@@ -347,7 +335,7 @@ test_rms_norm (void)
             weight = in_f32 (g, "weight", wshape, 1);
           y = ane_graph_rms_norm (g, x, weight, epss[e], &error);
           g_assert_no_error (error);
-          output (g, "y", y);
+          ane_test_output (g, "y", y);
           what = g_strdup_printf ("rms_norm eps %g, |x| < %g, %s", epss[e], ranges[r].hi,
                                   w == 0 ? "no weight" : w == 1 ? "const weight" : "input weight");
           if (!check_graph (what, g, inputs, w == 2 ? 2 : 1, ios15_18, 2, 4.0))
@@ -394,7 +382,7 @@ test_group_norm (void)
           }
         y = ane_graph_group_norm (g, x, gamma, beta, cases[c].groups, 1e-5, &error);
         g_assert_no_error (error);
-        output (g, "y", y);
+        ane_test_output (g, "y", y);
         what = g_strdup_printf ("group_norm rank %u, %" G_GINT64_FORMAT " groups, %s", cases[c].rank,
                                 cases[c].groups, af == 0 ? "no affine" : af == 1 ? "const affine" : "input affine");
         if (!check_graph (what, g, inputs, af == 2 ? 3 : 1, ios15_18, 2, 3.0))
@@ -433,7 +421,7 @@ test_layer_norm_2d (void)
         }
       y = ane_graph_layer_norm_2d (g, x, gamma, beta, 1e-6, &error);
       g_assert_no_error (error);
-      output (g, "y", y);
+      ane_test_output (g, "y", y);
       what = g_strdup_printf ("layer_norm_2d, %s", af == 0 ? "no affine" : af == 1 ? "const affine"
                                                    : af == 2 ? "input affine" : "const gamma only");
       if (!check_graph (what, g, inputs, af == 2 ? 3 : 1, ios15_18, 2, 3.0))
@@ -489,7 +477,7 @@ test_batch_norm (void)
           }
         y = ane_graph_batch_norm (g, x, mean, var, gamma, beta, 1e-5, &error);
         g_assert_no_error (error);
-        output (g, "y", y);
+        ane_test_output (g, "y", y);
         what = g_strdup_printf ("batch_norm rank %u, %s", cases[c].rank,
                                 mode == 0 ? "const parameters" : mode == 1 ? "const, no gamma/beta"
                                                                : "input mean and variance");
@@ -526,7 +514,7 @@ test_rope (void)
         AneTensor *inputs[2] = { xv, pv };
 
         g_assert_no_error (error);
-        output (g, "y", y);
+        ane_test_output (g, "y", y);
         if (!check_graph (what, g, inputs, 2, ios15_18, 2, 4.0))
           return;
       }
@@ -539,7 +527,7 @@ test_rope (void)
     g_autoptr(AneTensor) y = ane_graph_axial_rope_2d (g, x, 3, 2, 10000.0, &error);
 
     g_assert_no_error (error);
-    output (g, "y", y);
+    ane_test_output (g, "y", y);
     check_graph ("axial_rope_2d 3x2", g, &xv, 1, ios15_18, 2, 4.0);
   }
 }
@@ -579,7 +567,7 @@ test_selective_scan (void)
         }
       y = ane_graph_selective_scan (g, u, delta, a, b, c, D, z, bias, full, &error);
       g_assert_no_error (error);
-      output (g, "y", y);
+      ane_test_output (g, "y", y);
       if (!check_graph (full ? "selective_scan with d, z, delta_bias, softplus" : "selective_scan plain",
                         g, inputs, full ? 5 : 4, ios15_18, 2, 8.0))
         return;
@@ -613,8 +601,8 @@ test_gated_delta_net (void)
         s0 = in_f32 (g, "initial_state", sd, 4);
       o = ane_graph_gated_delta_net (g, q, k, v, gg, beta, s0, 0.0, variant == 1, &final, &error);
       g_assert_no_error (error);
-      output (g, "o", o);
-      output (g, "final_state", final);
+      ane_test_output (g, "o", o);
+      ane_test_output (g, "final_state", final);
       if (!check_graph (variant ? "gated_delta_net with initial state, qk_l2norm" : "gated_delta_net plain",
                         g, inputs, variant ? 6 : 5, ios15_18, 2, 8.0))
         return;

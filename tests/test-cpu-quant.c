@@ -47,18 +47,6 @@ in_f32 (AneGraph     *g,
   return ane_test_input (g, name, ANE_DTYPE_FLOAT32, shape, rank);
 }
 
-static void
-output (AneGraph   *g,
-        const char *name,
-        AneTensor  *t)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_nonnull (t);
-  ane_graph_add_output (g, name, t, &error);
-  g_assert_no_error (error);
-}
-
 /* An int8/uint8 result as an interface value (int32). */
 static void
 output_int (AneGraph   *g,
@@ -71,7 +59,7 @@ output_int (AneGraph   *g,
   g_assert_nonnull (t);
   c = ane_graph_cast (g, t, ANE_DTYPE_INT32, &error);
   g_assert_no_error (error);
-  output (g, name, c);
+  ane_test_output (g, name, c);
 }
 
 static AneTensor *
@@ -485,7 +473,7 @@ test_dequantize (void)
           zp = ane_test_const (g, zv);
         y = ane_graph_dequantize (g, q, scale, zp, p.axis, ANE_DTYPE_FLOAT32, &error);
         g_assert_no_error (error);
-        output (g, "y", y);
+        ane_test_output (g, "y", y);
         what = g_strdup_printf ("dequantize from %s, %s", ane_dtype_to_string (qt), q_mode_names[m]);
         if (!check_graph (what, g, inputs, n_inputs, ios17_18, 2, 1.0, FALSE))
           return;
@@ -567,7 +555,7 @@ test_state_accumulator (void)
   g_autoptr(AneTensor) y = ane_graph_mul (g, written, two, &error);
 
   g_assert_no_error (error);
-  output (g, "y", y);
+  ane_test_output (g, "y", y);
   check_stateful ("state accumulator", g, "s", shape, 2, 4);
 }
 
@@ -590,8 +578,8 @@ test_state_kv_cache (void)
   g_autoptr(AneTensor) sums = ane_graph_reduce_sum (g, written, axes, 1, FALSE, &error);
 
   g_assert_no_error (error);
-  output (g, "sums", sums);
-  output (g, "old", old);
+  ane_test_output (g, "sums", sums);
+  ane_test_output (g, "old", old);
   check_stateful ("state KV cache", g, "cache", xshape, 2, 6);
 }
 

@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ane-test-util.h"
+#include "ane-tensor-private.h"
 #include "ane-safetensors-private.h"
 
 /* --- helpers ------------------------------------------------------------- */

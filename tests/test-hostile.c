@@ -19,6 +19,8 @@
 #include <glib/gstdio.h>
 
 #include "ane-test-util.h"
+#include "ane-tensor-private.h"
+#include "ane-package-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "mil/ane-mil-validate-private.h"
 

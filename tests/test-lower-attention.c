@@ -41,15 +41,6 @@ lower (AneGraph     *g,
   ane_test_assert_program_checks (out->p);
 }
 
-static void
-assert_seq (AneMilProgram *p,
-            const char    *expected)
-{
-  g_autofree char *seq = ane_test_op_sequence (p);
-
-  g_assert_cmpstr (seq, ==, expected);
-}
-
 /* A const's values, immediate or in a pending blob; returns n. */
 static gsize
 const_values (Lowered    *l,
@@ -239,8 +230,8 @@ test_attention_compose (void)
       AneMilOperation *mul, *mm0, *sm, *mm1;
 
       lower (g, ANE_MIL_IOS17, dt, &l);
-      assert_seq (l.p, fp16 ? "cast,cast,cast,mul,matmul,softmax,matmul,cast"
-                            : "mul,matmul,softmax,matmul,identity");
+      ane_test_assert_seq (l.p, fp16 ? "cast,cast,cast,mul,matmul,softmax,matmul,cast"
+                                     : "mul,matmul,softmax,matmul,identity");
       mul = ane_test_find_op (l.p, "mul", 0);
       mm0 = ane_test_find_op (l.p, "matmul", 0);
       sm = ane_test_find_op (l.p, "softmax", 0);
@@ -273,7 +264,7 @@ test_attention_compose_scale_one (void)
   g_auto(Lowered) l = { 0 };
 
   lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32, &l);
-  assert_seq (l.p, "matmul,softmax,matmul,identity");
+  ane_test_assert_seq (l.p, "matmul,softmax,matmul,identity");
   g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (l.p, "matmul", 0), "x"), ==, "q");
 }
 
@@ -292,8 +283,8 @@ test_attention_causal (void)
       AneMilOperation *mm0, *add, *sm;
 
       lower (g, ANE_MIL_IOS16, dt, &l);
-      assert_seq (l.p, fp16 ? "cast,cast,cast,mul,matmul,add,softmax,matmul,cast"
-                            : "mul,matmul,add,softmax,matmul,identity");
+      ane_test_assert_seq (l.p, fp16 ? "cast,cast,cast,mul,matmul,add,softmax,matmul,cast"
+                                     : "mul,matmul,add,softmax,matmul,identity");
       mm0 = ane_test_find_op (l.p, "matmul", 0);
       add = ane_test_find_op (l.p, "add", 0);
       sm = ane_test_find_op (l.p, "softmax", 0);
@@ -313,7 +304,7 @@ test_attention_causal_decode (void)
   g_auto(Lowered) l = { 0 };
 
   lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32, &l);
-  assert_seq (l.p, "mul,matmul,softmax,matmul,identity");
+  ane_test_assert_seq (l.p, "mul,matmul,softmax,matmul,identity");
 }
 
 static void
@@ -342,7 +333,7 @@ test_attention_bias (void)
   AneMilOperation *add;
 
   lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32, &l);
-  assert_seq (l.p, "mul,matmul,add,softmax,matmul,identity");
+  ane_test_assert_seq (l.p, "mul,matmul,add,softmax,matmul,identity");
   add = ane_test_find_op (l.p, "add", 0);
   g_assert_cmpstr (ane_test_op_arg (add, "x"), ==, out_name (ane_test_find_op (l.p, "matmul", 0)));
   g_assert_cmpstr (ane_test_op_arg (add, "y"), ==, "bias");
@@ -360,7 +351,7 @@ test_attention_bias_causal (void)
   AneMilOperation *a0, *a1;
 
   lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32, &l);
-  assert_seq (l.p, "mul,matmul,add,add,softmax,matmul,identity");
+  ane_test_assert_seq (l.p, "mul,matmul,add,add,softmax,matmul,identity");
   assert_const_scalar (&l, ane_test_op_arg (ane_test_find_op (l.p, "mul", 0), "y"), ANE_DTYPE_FLOAT32, 0.25);
   a0 = ane_test_find_op (l.p, "add", 0);
   a1 = ane_test_find_op (l.p, "add", 1);
@@ -384,8 +375,8 @@ test_attention_softcap (void)
       AneMilOperation *qm, *mm0, *th, *cap, *add;
 
       lower (g, ANE_MIL_IOS18, dt, &l);
-      assert_seq (l.p, fp16 ? "cast,cast,cast,mul,matmul,tanh,mul,add,softmax,matmul,cast"
-                            : "mul,matmul,tanh,mul,add,softmax,matmul,identity");
+      ane_test_assert_seq (l.p, fp16 ? "cast,cast,cast,mul,matmul,tanh,mul,add,softmax,matmul,cast"
+                                     : "mul,matmul,tanh,mul,add,softmax,matmul,identity");
       qm = ane_test_find_op (l.p, "mul", 0);
       mm0 = ane_test_find_op (l.p, "matmul", 0);
       th = ane_test_find_op (l.p, "tanh", 0);
@@ -419,7 +410,7 @@ test_attention_gqa (void)
       AneMilOperation *mul, *rq, *rk, *rv, *mm0, *sm, *mm1, *ro;
 
       lower (g, targets[t], ANE_DTYPE_FLOAT32, &l);
-      assert_seq (l.p, "mul,reshape,reshape,reshape,matmul,softmax,matmul,reshape,identity");
+      ane_test_assert_seq (l.p, "mul,reshape,reshape,reshape,matmul,softmax,matmul,reshape,identity");
       mul = ane_test_find_op (l.p, "mul", 0);
       rq = ane_test_find_op (l.p, "reshape", 0);
       rk = ane_test_find_op (l.p, "reshape", 1);
@@ -460,7 +451,7 @@ test_attention_gqa_bias_causal (void)
   AneMilOperation *rb, *a0, *a1;
 
   lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16, &l);
-  assert_seq (l.p, "cast,cast,cast,cast,mul,reshape,reshape,reshape,matmul,reshape,add,add,softmax,matmul,reshape,cast");
+  ane_test_assert_seq (l.p, "cast,cast,cast,cast,mul,reshape,reshape,reshape,matmul,reshape,add,add,softmax,matmul,reshape,cast");
   rb = ane_test_find_op (l.p, "reshape", 3);
   a0 = ane_test_find_op (l.p, "add", 0);
   a1 = ane_test_find_op (l.p, "add", 1);
@@ -494,14 +485,14 @@ test_attention_gqa_bias_views (void)
       add = ane_test_find_op (l.p, "add", 0);
       if (cases[i].view == NULL)
         {
-          assert_seq (l.p, "mul,reshape,reshape,reshape,matmul,add,softmax,matmul,reshape,identity");
+          ane_test_assert_seq (l.p, "mul,reshape,reshape,reshape,matmul,add,softmax,matmul,reshape,identity");
           g_assert_cmpstr (ane_test_op_arg (add, "y"), ==, "bias");
         }
       else
         {
           AneMilOperation *rb = ane_test_find_op (l.p, "reshape", 3);
 
-          assert_seq (l.p, "mul,reshape,reshape,reshape,matmul,reshape,add,softmax,matmul,reshape,identity");
+          ane_test_assert_seq (l.p, "mul,reshape,reshape,reshape,matmul,reshape,add,softmax,matmul,reshape,identity");
           assert_const_ints (&l, ane_test_op_arg (rb, "shape"), cases[i].view, 5);
           g_assert_cmpstr (ane_test_op_arg (add, "y"), ==, out_name (rb));
         }
@@ -519,7 +510,7 @@ test_attention_mqa (void)
   AneMilOperation *mm0, *mm1;
 
   lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32, &l);
-  assert_seq (l.p, "mul,matmul,softmax,matmul,identity");
+  ane_test_assert_seq (l.p, "mul,matmul,softmax,matmul,identity");
   mm0 = ane_test_find_op (l.p, "matmul", 0);
   mm1 = ane_test_find_op (l.p, "matmul", 1);
   g_assert_cmpstr (ane_test_op_arg (mm0, "y"), ==, "k");
@@ -544,8 +535,8 @@ test_attention_sdpa (void)
       AneMilOperation *op;
 
       lower (g, ANE_MIL_IOS18, dt, &l);
-      assert_seq (l.p, fp16 ? "cast,cast,cast,scaled_dot_product_attention,cast"
-                            : "scaled_dot_product_attention,identity");
+      ane_test_assert_seq (l.p, fp16 ? "cast,cast,cast,scaled_dot_product_attention,cast"
+                                     : "scaled_dot_product_attention,identity");
       op = ane_test_find_op (l.p, "scaled_dot_product_attention", 0);
       g_assert_cmpstr (ane_test_op_arg (op, "query"), ==, inside (&l, "q", fp16));
       g_assert_cmpstr (ane_test_op_arg (op, "key"), ==, inside (&l, "k", fp16));
@@ -568,7 +559,7 @@ test_attention_sdpa_scale (void)
     AneMilOperation *mul, *op;
 
     lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32, &l);
-    assert_seq (l.p, "mul,scaled_dot_product_attention,identity");
+    ane_test_assert_seq (l.p, "mul,scaled_dot_product_attention,identity");
     mul = ane_test_find_op (l.p, "mul", 0);
     op = ane_test_find_op (l.p, "scaled_dot_product_attention", 0);
     g_assert_cmpstr (ane_test_op_arg (mul, "x"), ==, "q");
@@ -581,7 +572,7 @@ test_attention_sdpa_scale (void)
     g_auto(Lowered) l = { 0 };
 
     lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32, &l);
-    assert_seq (l.p, "scaled_dot_product_attention,identity");
+    ane_test_assert_seq (l.p, "scaled_dot_product_attention,identity");
   }
 }
 
@@ -596,7 +587,7 @@ test_attention_sdpa_masks (void)
     g_auto(Lowered) l = { 0 };
 
     lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16, &l);
-    assert_seq (l.p, "cast,cast,cast,scaled_dot_product_attention,cast");
+    ane_test_assert_seq (l.p, "cast,cast,cast,scaled_dot_product_attention,cast");
     assert_causal_mask (&l, ane_test_op_arg (ane_test_find_op (l.p, "scaled_dot_product_attention", 0), "attn_mask"),
                         ANE_DTYPE_FLOAT16, 3, 5);
   }
@@ -606,7 +597,7 @@ test_attention_sdpa_masks (void)
     g_auto(Lowered) l = { 0 };
 
     lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32, &l);
-    assert_seq (l.p, "scaled_dot_product_attention,identity");
+    ane_test_assert_seq (l.p, "scaled_dot_product_attention,identity");
     g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (l.p, "scaled_dot_product_attention", 0), "attn_mask"), ==, "bias");
   }
   {
@@ -616,7 +607,7 @@ test_attention_sdpa_masks (void)
     AneMilOperation *add;
 
     lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32, &l);
-    assert_seq (l.p, "add,scaled_dot_product_attention,identity");
+    ane_test_assert_seq (l.p, "add,scaled_dot_product_attention,identity");
     add = ane_test_find_op (l.p, "add", 0);
     g_assert_cmpstr (ane_test_op_arg (add, "x"), ==, "bias");
     assert_causal_mask (&l, ane_test_op_arg (add, "y"), ANE_DTYPE_FLOAT32, 3, 5);
@@ -638,7 +629,7 @@ test_attention_sdpa_fallbacks (void)
     g_auto(Lowered) l = { 0 };
 
     lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32, &l);
-    assert_seq (l.p, "mul,matmul,add,softmax,matmul,identity");
+    ane_test_assert_seq (l.p, "mul,matmul,add,softmax,matmul,identity");
   }
   {
     /* ... but with a causal mask the sum has L columns */
@@ -648,7 +639,7 @@ test_attention_sdpa_fallbacks (void)
     static const gint64 sum_shape[] = { 1, 2, 3, 5 };
 
     lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32, &l);
-    assert_seq (l.p, "add,scaled_dot_product_attention,identity");
+    ane_test_assert_seq (l.p, "add,scaled_dot_product_attention,identity");
     ane_test_assert_output (ane_test_find_op (l.p, "add", 0), 0, ANE_DTYPE_FLOAT32, sum_shape, 4);
   }
 }
@@ -671,7 +662,7 @@ test_attention_targets (void)
       g_auto(Lowered) l = { 0 };
 
       lower (g, cases[i].t, ANE_DTYPE_FLOAT32, &l);
-      assert_seq (l.p, cases[i].seq);
+      ane_test_assert_seq (l.p, cases[i].seq);
     }
 }
 
@@ -846,10 +837,10 @@ test_rope_neox (void)
       AneMilOperation *sa, *sb, *cat;
 
       lower (g, ANE_MIL_IOS17, dt, &l);
-      assert_seq (l.p, fp16 ? "cast,reshape,cast,mul,cos,sin,cast,cast,slice_by_index,slice_by_index,"
-                              "mul,mul,mul,mul,sub,add,concat,cast"
-                            : "reshape,cast,mul,cos,sin,slice_by_index,slice_by_index,"
-                              "mul,mul,mul,mul,sub,add,concat,identity");
+      ane_test_assert_seq (l.p, fp16 ? "cast,reshape,cast,mul,cos,sin,cast,cast,slice_by_index,slice_by_index,"
+                                       "mul,mul,mul,mul,sub,add,concat,cast"
+                                     : "reshape,cast,mul,cos,sin,slice_by_index,slice_by_index,"
+                                       "mul,mul,mul,mul,sub,add,concat,identity");
       assert_rope_tables (&l, pos_shape, inv_shape, tab, 2, 10000.0, 8, fp16, &cos_t, &sin_t);
       sa = ane_test_find_op (l.p, "slice_by_index", 0);
       sb = ane_test_find_op (l.p, "slice_by_index", 1);
@@ -879,8 +870,8 @@ test_rope_neox_partial (void)
   AneMilOperation *sa, *sb, *sp, *cat;
 
   lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32, &l);
-  assert_seq (l.p, "reshape,cast,mul,cos,sin,slice_by_index,slice_by_index,"
-                   "mul,mul,mul,mul,sub,add,slice_by_index,concat,identity");
+  ane_test_assert_seq (l.p, "reshape,cast,mul,cos,sin,slice_by_index,slice_by_index,"
+                            "mul,mul,mul,mul,sub,add,slice_by_index,concat,identity");
   assert_rope_tables (&l, pos_shape, inv_shape, tab, 2, 500000.0, 4, FALSE, &cos_t, &sin_t);
   sa = ane_test_find_op (l.p, "slice_by_index", 0);
   sb = ane_test_find_op (l.p, "slice_by_index", 1);
@@ -913,10 +904,10 @@ test_rope_interleaved (void)
       AneMilOperation *rx, *sa, *sb, *cat, *back;
 
       lower (g, ANE_MIL_IOS18, dt, &l);
-      assert_seq (l.p, fp16 ? "cast,reshape,cast,mul,cos,sin,cast,cast,reshape,slice_by_index,slice_by_index,"
-                              "mul,mul,mul,mul,sub,add,concat,reshape,cast"
-                            : "reshape,cast,mul,cos,sin,reshape,slice_by_index,slice_by_index,"
-                              "mul,mul,mul,mul,sub,add,concat,reshape,identity");
+      ane_test_assert_seq (l.p, fp16 ? "cast,reshape,cast,mul,cos,sin,cast,cast,reshape,slice_by_index,slice_by_index,"
+                                       "mul,mul,mul,mul,sub,add,concat,reshape,cast"
+                                     : "reshape,cast,mul,cos,sin,reshape,slice_by_index,slice_by_index,"
+                                       "mul,mul,mul,mul,sub,add,concat,reshape,identity");
       assert_rope_tables (&l, pos_shape, inv_shape, tab, 3, 10000.0, 8, fp16, &cos_t, &sin_t);
       rx = ane_test_find_op (l.p, "reshape", 1);
       g_assert_cmpstr (ane_test_op_arg (rx, "x"), ==, inside (&l, "x", fp16));
@@ -949,8 +940,8 @@ test_rope_interleaved_partial (void)
   const char *parts[2];
 
   lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32, &l);
-  assert_seq (l.p, "reshape,cast,mul,cos,sin,slice_by_index,slice_by_index,reshape,slice_by_index,slice_by_index,"
-                   "mul,mul,mul,mul,sub,add,concat,reshape,concat,identity");
+  ane_test_assert_seq (l.p, "reshape,cast,mul,cos,sin,slice_by_index,slice_by_index,reshape,slice_by_index,slice_by_index,"
+                            "mul,mul,mul,mul,sub,add,concat,reshape,concat,identity");
   sr = ane_test_find_op (l.p, "slice_by_index", 0);
   sp = ane_test_find_op (l.p, "slice_by_index", 1);
   assert_slice (&l, sr, "x", r_b, r_e, ANE_DTYPE_FLOAT32, rot, 4);
@@ -1053,8 +1044,8 @@ test_axial_rope_2d (void)
         ane_graph_add_output (g, "y", y, &error);
         g_assert_no_error (error);
         lower (g, ANE_MIL_IOS16, dt, &l);
-        assert_seq (l.p, fp16 ? "cast,reshape,slice_by_index,slice_by_index,mul,mul,mul,mul,sub,add,concat,reshape,cast"
-                              : "reshape,slice_by_index,slice_by_index,mul,mul,mul,mul,sub,add,concat,reshape,identity");
+        ane_test_assert_seq (l.p, fp16 ? "cast,reshape,slice_by_index,slice_by_index,mul,mul,mul,mul,sub,add,concat,reshape,cast"
+                                       : "reshape,slice_by_index,slice_by_index,mul,mul,mul,mul,sub,add,concat,reshape,identity");
         rx = ane_test_find_op (l.p, "reshape", 0);
         g_assert_cmpstr (ane_test_op_arg (rx, "x"), ==, inside (&l, "x", fp16));
         assert_const_ints (&l, ane_test_op_arg (rx, "shape"), pairs, 5);

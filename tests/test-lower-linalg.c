@@ -13,66 +13,13 @@
 /* --- helpers ----------------------------------------------------------------- */
 
 static void
-assert_seq (AneMilProgram *p,
-            const char    *expected)
-{
-  g_autofree char *seq = ane_test_op_sequence (p);
-
-  g_assert_cmpstr (seq, ==, expected);
-}
-
-/* The const's ints (immediate), compared with expected. */
-static void
-assert_const_ints (AneMilProgram *p,
-                   const char    *value,
-                   const gint64  *expected,
-                   gsize          n)
-{
-  g_autofree double *vals = NULL;
-  gsize got;
-
-  g_assert_nonnull (value);
-  got = ane_test_const_values (p, value, &vals);
-  g_assert_cmpuint (got, ==, n);
-  for (gsize i = 0; i < n; i++)
-    g_assert_cmpfloat (vals[i], ==, (double) expected[i]);
-}
-
-static void
-assert_const_bool (AneMilProgram *p,
-                   const char    *value,
-                   gboolean       expected)
-{
-  g_autofree double *vals = NULL;
-
-  g_assert_nonnull (value);
-  g_assert_cmpuint (ane_test_const_values (p, value, &vals), ==, 1);
-  g_assert_cmpfloat (vals[0], ==, expected ? 1.0 : 0.0);
-}
-
-static void
-assert_const_float (AneMilProgram *p,
-                    const char    *value,
-                    AneDType       dtype,
-                    double         expected)
-{
-  g_autofree double *vals = NULL;
-  AneMilOperation *c = ane_test_producer (p, value);
-
-  g_assert_nonnull (c);
-  g_assert_cmpuint (ane_test_const_values (p, value, &vals), ==, 1);
-  g_assert_cmpfloat (vals[0], ==, expected);
-  g_assert_cmpint (c->outputs[0]->type->tensortype->datatype, ==, ane_mil_dtype_from_ane (dtype));
-}
-
-static void
 assert_transposes (AneMilProgram   *p,
                    AneMilOperation *mm,
                    gboolean         tx,
                    gboolean         ty)
 {
-  assert_const_bool (p, ane_test_op_arg (mm, "transpose_x"), tx);
-  assert_const_bool (p, ane_test_op_arg (mm, "transpose_y"), ty);
+  ane_test_assert_const_bool (p, ane_test_op_arg (mm, "transpose_x"), tx);
+  ane_test_assert_const_bool (p, ane_test_op_arg (mm, "transpose_y"), ty);
 }
 
 /* The value an op reads for param, seen through the interface casts of an
@@ -104,22 +51,6 @@ lower_with_blobs (AneGraph     *g,
   g_assert_nonnull (p);
   ane_test_assert_program_checks (p);
   return p;
-}
-
-static void
-assert_unsupported (AneGraph     *g,
-                    AneMilTarget  target,
-                    const char   *op_name,
-                    const char   *target_name)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) blobs = NULL;
-  guint64 size;
-
-  g_assert_null (ane_lower_graph (g, target, ANE_DTYPE_FLOAT32, &blobs, &size, &error));
-  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (error->message, op_name));
-  g_assert_nonnull (strstr (error->message, target_name));
 }
 
 /* The weight const feeding param, stored as a blob dequantized from
@@ -255,7 +186,7 @@ test_matmul (gconstpointer data)
       p = ane_test_lower (g, prec == ANE_DTYPE_FLOAT32 ? ANE_MIL_IOS15 : ANE_MIL_IOS17, prec);
 
       if (prec == ANE_DTYPE_FLOAT32)
-        assert_seq (p, c->seq);
+        ane_test_assert_seq (p, c->seq);
       else
         {
           /* fp16: casts at the interface only */
@@ -264,7 +195,7 @@ test_matmul (gconstpointer data)
 
           *strrchr (expected, ',') = '\0';
           with_casts = g_strdup_printf ("cast,cast,%s,cast", expected);
-          assert_seq (p, with_casts);
+          ane_test_assert_seq (p, with_casts);
         }
       g_assert_cmpuint (ane_test_count_ops (p, "matmul"), ==, 1);
       mm = ane_test_find_op (p, "matmul", 0);
@@ -280,7 +211,7 @@ test_matmul (gconstpointer data)
 
           g_assert_cmpstr (e->type, ==, "expand_dims");
           g_assert_cmpstr (source_of (p, e, "x"), ==, "a");
-          assert_const_ints (p, ane_test_op_arg (e, "axes"), &c->a_axis, 1);
+          ane_test_assert_const_ints (p, ane_test_op_arg (e, "axes"), &c->a_axis, 1);
           ane_test_assert_output (e, 0, prec, shape, 2);
         }
       else
@@ -292,7 +223,7 @@ test_matmul (gconstpointer data)
 
           g_assert_cmpstr (e->type, ==, "expand_dims");
           g_assert_cmpstr (source_of (p, e, "x"), ==, "b");
-          assert_const_ints (p, ane_test_op_arg (e, "axes"), &c->b_axis, 1);
+          ane_test_assert_const_ints (p, ane_test_op_arg (e, "axes"), &c->b_axis, 1);
           ane_test_assert_output (e, 0, prec, shape, 2);
         }
       else
@@ -302,7 +233,7 @@ test_matmul (gconstpointer data)
         {
           last = ane_test_find_op (p, "squeeze", 0);
           g_assert_cmpstr (ane_test_op_arg (last, "x"), ==, mm->outputs[0]->name);
-          assert_const_ints (p, ane_test_op_arg (last, "axes"), c->squeeze, c->n_squeeze);
+          ane_test_assert_const_ints (p, ane_test_op_arg (last, "axes"), c->squeeze, c->n_squeeze);
           ane_test_assert_output (last, 0, prec, c->out, c->out_rank);
         }
       else
@@ -339,7 +270,7 @@ lora_check (double       scale,
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, prec == ANE_DTYPE_FLOAT32 ? ANE_MIL_IOS16 : ANE_MIL_IOS18, prec);
-  assert_seq (p, expected_seq);
+  ane_test_assert_seq (p, expected_seq);
 
   /* shapes with x promoted to [1, K] when it is a vector */
   for (guint i = 0; i < r - 1; i++)
@@ -362,7 +293,7 @@ lora_check (double       scale,
       static const gint64 zero = 0;
 
       g_assert_cmpstr (e->type, ==, "expand_dims");
-      assert_const_ints (p, ane_test_op_arg (e, "axes"), &zero, 1);
+      ane_test_assert_const_ints (p, ane_test_op_arg (e, "axes"), &zero, 1);
       g_assert_cmpstr (source_of (p, e, "x"), ==, "x");
     }
   else
@@ -383,7 +314,7 @@ lora_check (double       scale,
   if (scale != 1.0)
     {
       mul = ane_test_find_op (p, "mul", 0);
-      assert_const_float (p, ane_test_op_arg (mul, "y"), prec, scale);
+      ane_test_assert_const_scalar (p, ane_test_op_arg (mul, "y"), prec, scale);
     }
   g_assert_cmpuint (ane_test_count_ops (p, "mul"), ==, scale != 1.0);
   if (scale == 1.0)
@@ -416,7 +347,7 @@ lora_check (double       scale,
       static const gint64 zero = 0, n6 = 6;
 
       g_assert_cmpstr (ane_test_op_arg (sq, "x"), ==, add->outputs[0]->name);
-      assert_const_ints (p, ane_test_op_arg (sq, "axes"), &zero, 1);
+      ane_test_assert_const_ints (p, ane_test_op_arg (sq, "axes"), &zero, 1);
       ane_test_assert_output (sq, 0, prec, &n6, 1);
     }
 }
@@ -512,7 +443,7 @@ grouped_check (const GroupedCase *c)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = lower_with_blobs (g, c->target, c->prec, &blobs);
-  assert_seq (p, c->seq);
+  ane_test_assert_seq (p, c->seq);
 
   x3[0] = t, x3[1] = 1, x3[2] = k;
   w3[0] = t, w3[1] = c->e[1], w3[2] = c->e[2];
@@ -525,7 +456,7 @@ grouped_check (const GroupedCase *c)
   xr = ane_test_producer (p, ane_test_op_arg (mm, "x"));
   g_assert_cmpstr (xr->type, ==, "reshape");
   g_assert_cmpstr (source_of (p, xr, "x"), ==, "x");
-  assert_const_ints (p, ane_test_op_arg (xr, "shape"), x3, 3);
+  ane_test_assert_const_ints (p, ane_test_op_arg (xr, "shape"), x3, 3);
   ane_test_assert_output (xr, 0, c->prec, x3, 3);
 
   /* experts gathered by the flattened ids along axis 0 */
@@ -534,10 +465,10 @@ grouped_check (const GroupedCase *c)
   g_assert_cmpstr (ane_test_op_arg (gather, "x"), ==, "experts");
   {
     static const gint64 zero = 0;
-    assert_const_ints (p, ane_test_op_arg (gather, "axis"), &zero, 1);
+    ane_test_assert_const_ints (p, ane_test_op_arg (gather, "axis"), &zero, 1);
   }
   if (c->target >= ANE_MIL_IOS17)
-    assert_const_bool (p, ane_test_op_arg (gather, "validate_indices"), TRUE);
+    ane_test_assert_const_bool (p, ane_test_op_arg (gather, "validate_indices"), TRUE);
   else
     g_assert_null (ane_test_op_arg (gather, "validate_indices"));
   ane_test_assert_output (gather, 0, c->prec, w3, 3);
@@ -548,7 +479,7 @@ grouped_check (const GroupedCase *c)
       AneMilOperation *ir = ane_test_producer (p, idv);
 
       g_assert_cmpstr (ir->type, ==, "reshape");
-      assert_const_ints (p, ane_test_op_arg (ir, "shape"), &t, 1);
+      ane_test_assert_const_ints (p, ane_test_op_arg (ir, "shape"), &t, 1);
       ane_test_assert_output (ir, 0, ANE_DTYPE_INT32, &t, 1);
       idv = ane_test_op_arg (ir, "x");
     }
@@ -569,7 +500,7 @@ grouped_check (const GroupedCase *c)
   ane_test_assert_output (mm, 0, c->prec, y3, 3);
   last = ane_test_find_op (p, "reshape", ane_test_count_ops (p, "reshape") - 1);
   g_assert_cmpstr (ane_test_op_arg (last, "x"), ==, mm->outputs[0]->name);
-  assert_const_ints (p, ane_test_op_arg (last, "shape"), out, c->x_rank);
+  ane_test_assert_const_ints (p, ane_test_op_arg (last, "shape"), out, c->x_rank);
   ane_test_assert_output (last, 0, c->prec, out, c->x_rank);
 
   if (c->dequant)
@@ -643,7 +574,7 @@ test_grouped_ids_dtype (void)
     ane_graph_add_output (g, "y", y, &error);
     g_assert_no_error (error);
     p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
-    assert_seq (p, c.seq);
+    ane_test_assert_seq (p, c.seq);
     ir = ane_test_producer (p, ane_test_op_arg (ane_test_find_op (p, "gather", 0), "indices"));
     g_assert_cmpstr (ir->type, ==, "reshape");
     g_assert_cmpstr (ane_test_op_arg (ir, "x"), ==, "ids");
@@ -668,7 +599,7 @@ test_grouped_ids_dtype (void)
 
     ane_graph_add_output (g, "y", y, &error);
     g_assert_no_error (error);
-    assert_unsupported (g, ANE_MIL_IOS16, "grouped_matmul", "iOS16");
+    ane_test_assert_lower_fails (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT32, "grouped_matmul", "iOS16", NULL);
   }
 }
 
@@ -697,7 +628,7 @@ dequant_matmul_check (AneDType      block,
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = lower_with_blobs (g, target, prec, &blobs);
-  assert_seq (p, expected_seq);
+  ane_test_assert_seq (p, expected_seq);
 
   memcpy (out, x_shape, x_rank * sizeof (gint64));
   out[x_rank - 1] = 4;
@@ -723,11 +654,11 @@ dequant_matmul_check (AneDType      block,
 
       g_assert_cmpstr (xr->type, ==, "reshape");
       g_assert_cmpstr (source_of (p, xr, "x"), ==, "x");
-      assert_const_ints (p, ane_test_op_arg (xr, "shape"), x2, 2);
+      ane_test_assert_const_ints (p, ane_test_op_arg (xr, "shape"), x2, 2);
       ane_test_assert_output (xr, 0, prec, x2, 2);
       ane_test_assert_output (lin, 0, prec, y2, 2);
       g_assert_cmpstr (ane_test_op_arg (yr, "x"), ==, lin->outputs[0]->name);
-      assert_const_ints (p, ane_test_op_arg (yr, "shape"), out, x_rank);
+      ane_test_assert_const_ints (p, ane_test_op_arg (yr, "shape"), out, x_rank);
       ane_test_assert_output (yr, 0, prec, out, x_rank);
     }
 }
@@ -776,7 +707,7 @@ test_dequant_matmul_on_device (void)
       p = ane_lowered_get_program (lowered);
       blobs = lowered->blobs;
       ane_test_assert_program_checks (p);
-      assert_seq (p, "cast,constexpr_blockwise_shift_scale,linear,cast");
+      ane_test_assert_seq (p, "cast,constexpr_blockwise_shift_scale,linear,cast");
       cx = ane_test_find_op (p, "constexpr_blockwise_shift_scale", 0);
       g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "linear", 0), "weight"), ==, cx->outputs[0]->name);
       ane_test_assert_output (cx, 0, ANE_DTYPE_FLOAT16, w_shape, 2);
@@ -816,7 +747,7 @@ test_dequant_matmul_ranks (void)
 
     ane_graph_add_output (g, "y", y, &error);
     g_assert_no_error (error);
-    assert_unsupported (g, ANE_MIL_IOS18, "input 'x' is rank 6", "rank 5 at most");
+    ane_test_assert_lower_fails (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32, "input 'x' is rank 6", "rank 5 at most", NULL);
   }
 }
 
@@ -839,7 +770,7 @@ test_dequant_matmul_const (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = lower_with_blobs (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16, &blobs);
-  assert_seq (p, "linear,identity");
+  ane_test_assert_seq (p, "linear,identity");
   lin = ane_test_find_op (p, "linear", 0);
   g_assert_cmpstr (ane_test_op_arg (lin, "x"), ==, "x");
   assert_block_weight (p, blobs, ane_test_op_arg (lin, "weight"), ane_tensor_get_name (w),
@@ -886,7 +817,7 @@ moe_weights_check (AneDType     block,
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = lower_with_blobs (g, ANE_MIL_IOS16, prec, &blobs);
-  assert_seq (p, expected_seq);
+  ane_test_assert_seq (p, expected_seq);
   id = ane_test_find_op (p, "identity", 0);
   g_assert_cmpstr (ane_test_op_arg (id, "x"), ==, "experts");
   ane_test_assert_output (id, 0, prec, e_shape, 3);
@@ -926,7 +857,7 @@ test_dequant_moe_weights_rank2 (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = lower_with_blobs (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16, &blobs);
-  assert_seq (p, "identity,cast");
+  ane_test_assert_seq (p, "identity,cast");
   ane_test_assert_output (ane_test_find_op (p, "identity", 0), 0, ANE_DTYPE_FLOAT16, shape, 2);
   assert_block_weight (p, blobs, "w", "w", ANE_DTYPE_Q8_0, ANE_DTYPE_FLOAT16, shape, 2);
 }

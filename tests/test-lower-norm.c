@@ -12,68 +12,6 @@
 
 /* --- helpers ---------------------------------------------------------------- */
 
-static AneMilProgram *
-lower (AneGraph     *g,
-       AneMilTarget  target,
-       AneDType      precision)
-{
-  return ane_test_lower (g, target, precision);
-}
-
-static void
-assert_seq (AneMilProgram *p,
-            const char    *expected)
-{
-  g_autofree char *seq = ane_test_op_sequence (p);
-
-  g_assert_cmpstr (seq, ==, expected);
-}
-
-static void
-assert_const_ints (AneMilProgram *p,
-                   const char    *value,
-                   const gint64  *expected,
-                   gsize          n)
-{
-  g_autofree double *vals = NULL;
-  gsize got;
-
-  g_assert_nonnull (value);
-  got = ane_test_const_values (p, value, &vals);
-  g_assert_cmpuint (got, ==, n);
-  for (gsize i = 0; i < n; i++)
-    g_assert_cmpfloat (vals[i], ==, (double) expected[i]);
-}
-
-/* A scalar const, its value and its MIL dtype. */
-static void
-assert_const_scalar (AneMilProgram *p,
-                     const char    *value,
-                     AneDType       dtype,
-                     double         expected)
-{
-  g_autofree double *vals = NULL;
-  AneMilOperation *c;
-
-  g_assert_nonnull (value);
-  g_assert_cmpuint (ane_test_const_values (p, value, &vals), ==, 1);
-  g_assert_cmpfloat (vals[0], ==, ane_dtype_round (dtype, expected));
-  c = ane_test_producer (p, value);
-  g_assert_cmpint (c->outputs[0]->type->tensortype->datatype, ==, ane_mil_dtype_from_ane (dtype));
-  g_assert_cmpint (c->outputs[0]->type->tensortype->rank, ==, 0);
-}
-
-static void
-assert_const_bool (AneMilProgram *p,
-                   const char    *value,
-                   gboolean       expected)
-{
-  g_autofree double *vals = NULL;
-
-  g_assert_cmpuint (ane_test_const_values (p, value, &vals), ==, 1);
-  g_assert_cmpfloat (vals[0], ==, expected ? 1.0 : 0.0);
-}
-
 /* The op that produces `value` has this type. */
 static AneMilOperation *
 assert_producer (AneMilProgram *p,
@@ -129,8 +67,8 @@ test_softmax (void)
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = lower (g, ANE_MIL_IOS15, dt);
-      assert_seq (p, fp16 ? "cast,softmax,cast" : "softmax,identity");
+      p = ane_test_lower (g, ANE_MIL_IOS15, dt);
+      ane_test_assert_seq (p, fp16 ? "cast,softmax,cast" : "softmax,identity");
       op = ane_test_find_op (p, "softmax", 0);
       g_assert_cmpstr (ane_test_op_arg (op, "x"), ==, fp16 ? ane_test_find_op (p, "cast", 0)->outputs[0]->name : "x");
       {
@@ -155,7 +93,7 @@ test_softmax_negative_axis (void)
   g_autofree double *v = NULL;
 
   ane_graph_add_output (g, "y", y, &error);
-  p = lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32);
+  p = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32);
   g_assert_cmpuint (ane_test_const_values (p, ane_test_op_arg (ane_test_find_op (p, "softmax", 0), "axis"), &v), ==, 1);
   g_assert_cmpfloat (v[0], ==, -1);
   g_assert_cmpstr (ane_test_find_op (p, "softmax", 0)->outputs[0]->name, ==, "softmax");
@@ -184,15 +122,15 @@ test_layer_norm_const_affine (void)
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = lower (g, ANE_MIL_IOS15, dt);
-      assert_seq (p, fp16 ? "cast,layer_norm,cast" : "layer_norm,identity");
+      p = ane_test_lower (g, ANE_MIL_IOS15, dt);
+      ane_test_assert_seq (p, fp16 ? "cast,layer_norm,cast" : "layer_norm,identity");
       op = ane_test_find_op (p, "layer_norm", 0);
-      assert_const_ints (p, ane_test_op_arg (op, "axes"), mil_axes, 2);
+      ane_test_assert_const_ints (p, ane_test_op_arg (op, "axes"), mil_axes, 2);
       g_assert_cmpstr (ane_test_op_arg (op, "gamma"), ==, "gamma");
       g_assert_cmpstr (ane_test_op_arg (op, "beta"), ==, "beta");
       g_assert_cmpint (ane_test_producer (p, "gamma")->outputs[0]->type->tensortype->datatype, ==,
                        ane_mil_dtype_from_ane (dt));
-      assert_const_scalar (p, ane_test_op_arg (op, "epsilon"), dt, 1e-3);
+      ane_test_assert_const_scalar (p, ane_test_op_arg (op, "epsilon"), dt, 1e-3);
       ane_test_assert_output (op, 0, dt, s, 3);
     }
 }
@@ -214,14 +152,14 @@ test_layer_norm_runtime_affine (void)
 
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
-  p = lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
-  assert_seq (p, "cast,cast,layer_norm,mul,add,cast");
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
+  ane_test_assert_seq (p, "cast,cast,layer_norm,mul,add,cast");
   ln = ane_test_find_op (p, "layer_norm", 0);
   mul = ane_test_find_op (p, "mul", 0);
   add = ane_test_find_op (p, "add", 0);
   g_assert_null (ane_test_op_arg (ln, "gamma"));
   g_assert_null (ane_test_op_arg (ln, "beta"));   /* const, but only folded with gamma */
-  assert_const_ints (p, ane_test_op_arg (ln, "axes"), one_axis, 1);
+  ane_test_assert_const_ints (p, ane_test_op_arg (ln, "axes"), one_axis, 1);
   g_assert_cmpstr (ane_test_op_arg (mul, "x"), ==, ln->outputs[0]->name);
   assert_producer (p, ane_test_op_arg (mul, "y"), "cast");     /* gamma input cast to fp16 */
   g_assert_cmpstr (ane_test_op_arg (add, "x"), ==, mul->outputs[0]->name);
@@ -243,8 +181,8 @@ test_layer_norm_beta_only (void)
 
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
-  p = lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "layer_norm,add,identity");
+  p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
+  ane_test_assert_seq (p, "layer_norm,add,identity");
   g_assert_null (ane_test_op_arg (ane_test_find_op (p, "layer_norm", 0), "beta"));
 }
 
@@ -262,12 +200,12 @@ test_layer_norm_plain (void)
 
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
-  p = lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "layer_norm,identity");
+  p = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32);
+  ane_test_assert_seq (p, "layer_norm,identity");
   ln = ane_test_find_op (p, "layer_norm", 0);
   g_assert_cmpstr (ane_test_op_arg (ln, "gamma"), ==, "gamma");
   g_assert_null (ane_test_op_arg (ln, "beta"));
-  assert_const_scalar (p, ane_test_op_arg (ln, "epsilon"), ANE_DTYPE_FLOAT32, 1e-5);
+  ane_test_assert_const_scalar (p, ane_test_op_arg (ln, "epsilon"), ANE_DTYPE_FLOAT32, 1e-5);
 }
 
 /* --- rms_norm --------------------------------------------------------------- */
@@ -286,8 +224,8 @@ test_rms_norm_fp32 (void)
 
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
-  p = lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "mul,reduce_mean,rsqrt,mul,mul,identity");
+  p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
+  ane_test_assert_seq (p, "mul,reduce_mean,rsqrt,mul,mul,identity");
   sq = ane_test_find_op (p, "mul", 0);
   mean = ane_test_find_op (p, "reduce_mean", 0);
   rs = ane_test_find_op (p, "rsqrt", 0);
@@ -296,11 +234,11 @@ test_rms_norm_fp32 (void)
   g_assert_cmpstr (ane_test_op_arg (sq, "x"), ==, "x");
   g_assert_cmpstr (ane_test_op_arg (sq, "y"), ==, "x");
   g_assert_cmpstr (ane_test_op_arg (mean, "x"), ==, sq->outputs[0]->name);
-  assert_const_ints (p, ane_test_op_arg (mean, "axes"), last, 1);
-  assert_const_bool (p, ane_test_op_arg (mean, "keep_dims"), TRUE);
+  ane_test_assert_const_ints (p, ane_test_op_arg (mean, "axes"), last, 1);
+  ane_test_assert_const_bool (p, ane_test_op_arg (mean, "keep_dims"), TRUE);
   ane_test_assert_output (mean, 0, ANE_DTYPE_FLOAT32, row, 3);
   g_assert_cmpstr (ane_test_op_arg (rs, "x"), ==, mean->outputs[0]->name);
-  assert_const_scalar (p, ane_test_op_arg (rs, "epsilon"), ANE_DTYPE_FLOAT32, 1e-6);
+  ane_test_assert_const_scalar (p, ane_test_op_arg (rs, "epsilon"), ANE_DTYPE_FLOAT32, 1e-6);
   g_assert_cmpstr (ane_test_op_arg (n, "x"), ==, "x");
   g_assert_cmpstr (ane_test_op_arg (n, "y"), ==, rs->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (mw, "x"), ==, n->outputs[0]->name);
@@ -326,8 +264,8 @@ test_rms_norm_fp16 (void)
 
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
-  p = lower (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT16);
-  assert_seq (p, "cast,abs,reduce_max,maximum,real_div,mul,reduce_mean,real_div,mul,mul,add,rsqrt,mul,mul,cast");
+  p = ane_test_lower (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT16);
+  ane_test_assert_seq (p, "cast,abs,reduce_max,maximum,real_div,mul,reduce_mean,real_div,mul,mul,add,rsqrt,mul,mul,cast");
   cast_in = ane_test_find_op (p, "cast", 0);
   abs_ = ane_test_find_op (p, "abs", 0);
   rmax = ane_test_find_op (p, "reduce_max", 0);
@@ -345,29 +283,29 @@ test_rms_norm_fp16 (void)
 
   g_assert_cmpstr (ane_test_op_arg (abs_, "x"), ==, cast_in->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (rmax, "x"), ==, abs_->outputs[0]->name);
-  assert_const_ints (p, ane_test_op_arg (rmax, "axes"), last, 1);
-  assert_const_bool (p, ane_test_op_arg (rmax, "keep_dims"), TRUE);
+  ane_test_assert_const_ints (p, ane_test_op_arg (rmax, "axes"), last, 1);
+  ane_test_assert_const_bool (p, ane_test_op_arg (rmax, "keep_dims"), TRUE);
   ane_test_assert_output (rmax, 0, ANE_DTYPE_FLOAT16, row, 2);
   g_assert_cmpstr (ane_test_op_arg (mx, "x"), ==, rmax->outputs[0]->name);
-  assert_const_scalar (p, ane_test_op_arg (mx, "y"), ANE_DTYPE_FLOAT16, c);
+  ane_test_assert_const_scalar (p, ane_test_op_arg (mx, "y"), ANE_DTYPE_FLOAT16, c);
   g_assert_cmpstr (ane_test_op_arg (u, "x"), ==, cast_in->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (u, "y"), ==, mx->outputs[0]->name);
   ane_test_assert_output (u, 0, ANE_DTYPE_FLOAT16, s, 2);
   g_assert_cmpstr (ane_test_op_arg (sq, "x"), ==, u->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (sq, "y"), ==, u->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (mean, "x"), ==, sq->outputs[0]->name);
-  assert_const_scalar (p, ane_test_op_arg (k, "x"), ANE_DTYPE_FLOAT16, c);
+  ane_test_assert_const_scalar (p, ane_test_op_arg (k, "x"), ANE_DTYPE_FLOAT16, c);
   g_assert_cmpstr (ane_test_op_arg (k, "y"), ==, mx->outputs[0]->name);
   ane_test_assert_output (k, 0, ANE_DTYPE_FLOAT16, row, 2);
   g_assert_cmpstr (ane_test_op_arg (e1, "x"), ==, k->outputs[0]->name);
-  assert_const_scalar (p, ane_test_op_arg (e1, "y"), ANE_DTYPE_FLOAT16, 1e-5 / (c * c));
+  ane_test_assert_const_scalar (p, ane_test_op_arg (e1, "y"), ANE_DTYPE_FLOAT16, 1e-5 / (c * c));
   g_assert_cmpstr (ane_test_op_arg (e2, "x"), ==, e1->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (e2, "y"), ==, k->outputs[0]->name);
   ane_test_assert_output (e2, 0, ANE_DTYPE_FLOAT16, row, 2);
   g_assert_cmpstr (ane_test_op_arg (t, "x"), ==, mean->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (t, "y"), ==, e2->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (rs, "x"), ==, t->outputs[0]->name);
-  assert_const_scalar (p, ane_test_op_arg (rs, "epsilon"), ANE_DTYPE_FLOAT16, 0.0);
+  ane_test_assert_const_scalar (p, ane_test_op_arg (rs, "epsilon"), ANE_DTYPE_FLOAT16, 0.0);
   g_assert_cmpstr (ane_test_op_arg (n, "x"), ==, u->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (n, "y"), ==, rs->outputs[0]->name);
   g_assert_cmpstr (ane_test_op_arg (mw, "x"), ==, n->outputs[0]->name);
@@ -397,14 +335,14 @@ test_rms_norm_fp16_floor (void)
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
-      assert_seq (p, cases[i].seq);
-      assert_const_scalar (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 0), "y"),
-                           ANE_DTYPE_FLOAT16, cases[i].floor);
+      p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
+      ane_test_assert_seq (p, cases[i].seq);
+      ane_test_assert_const_scalar (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 0), "y"),
+                                    ANE_DTYPE_FLOAT16, cases[i].floor);
       g_assert_cmpfloat (cases[i].eps / (cases[i].floor * cases[i].floor), <=, 32768.0);
       if (cases[i].eps != 0.0)
-        assert_const_scalar (p, ane_test_op_arg (ane_test_find_op (p, "mul", 1), "y"), ANE_DTYPE_FLOAT16,
-                             cases[i].eps / (cases[i].floor * cases[i].floor));
+        ane_test_assert_const_scalar (p, ane_test_op_arg (ane_test_find_op (p, "mul", 1), "y"), ANE_DTYPE_FLOAT16,
+                                      cases[i].eps / (cases[i].floor * cases[i].floor));
       last = ane_test_find_op (p, "mul", cases[i].last_mul);
       g_assert_cmpstr (last->outputs[0]->name, ==, "rms_norm");
       g_assert_cmpstr (ane_test_op_arg (last, "x"), ==, ane_test_find_op (p, "real_div", 0)->outputs[0]->name);
@@ -433,9 +371,9 @@ test_group_norm (void)
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = lower (g, ANE_MIL_IOS15, dt);
-      assert_seq (p, fp16 ? "cast,reshape,layer_norm,reshape,reshape,reshape,mul,add,cast"
-                          : "reshape,layer_norm,reshape,reshape,reshape,mul,add,identity");
+      p = ane_test_lower (g, ANE_MIL_IOS15, dt);
+      ane_test_assert_seq (p, fp16 ? "cast,reshape,layer_norm,reshape,reshape,reshape,mul,add,cast"
+                                   : "reshape,layer_norm,reshape,reshape,reshape,mul,add,identity");
       r0 = ane_test_find_op (p, "reshape", 0);
       ln = ane_test_find_op (p, "layer_norm", 0);
       r1 = ane_test_find_op (p, "reshape", 1);
@@ -443,17 +381,17 @@ test_group_norm (void)
       bv = ane_test_find_op (p, "reshape", 3);
       mul = ane_test_find_op (p, "mul", 0);
       add = ane_test_find_op (p, "add", 0);
-      assert_const_ints (p, ane_test_op_arg (r0, "shape"), grouped, 3);
+      ane_test_assert_const_ints (p, ane_test_op_arg (r0, "shape"), grouped, 3);
       ane_test_assert_output (r0, 0, dt, grouped, 3);
       g_assert_cmpstr (ane_test_op_arg (ln, "x"), ==, r0->outputs[0]->name);
-      assert_const_ints (p, ane_test_op_arg (ln, "axes"), last, 1);
+      ane_test_assert_const_ints (p, ane_test_op_arg (ln, "axes"), last, 1);
       g_assert_null (ane_test_op_arg (ln, "gamma"));
-      assert_const_scalar (p, ane_test_op_arg (ln, "epsilon"), dt, 1e-5);
+      ane_test_assert_const_scalar (p, ane_test_op_arg (ln, "epsilon"), dt, 1e-5);
       ane_test_assert_output (ln, 0, dt, grouped, 3);
       g_assert_cmpstr (ane_test_op_arg (r1, "x"), ==, ln->outputs[0]->name);
-      assert_const_ints (p, ane_test_op_arg (r1, "shape"), s, 4);
+      ane_test_assert_const_ints (p, ane_test_op_arg (r1, "shape"), s, 4);
       g_assert_cmpstr (ane_test_op_arg (gv, "x"), ==, "gamma");
-      assert_const_ints (p, ane_test_op_arg (gv, "shape"), cview, 3);
+      ane_test_assert_const_ints (p, ane_test_op_arg (gv, "shape"), cview, 3);
       g_assert_cmpstr (ane_test_op_arg (bv, "x"), ==, "beta");
       g_assert_cmpstr (ane_test_op_arg (mul, "x"), ==, r1->outputs[0]->name);
       g_assert_cmpstr (ane_test_op_arg (mul, "y"), ==, gv->outputs[0]->name);
@@ -479,9 +417,9 @@ test_group_norm_rank2 (void)
 
     ane_graph_add_output (g, "y", y, &error);
     g_assert_no_error (error);
-    p = lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
-    assert_seq (p, "reshape,layer_norm,reshape,identity");
-    assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 0), "shape"), g2, 3);
+    p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
+    ane_test_assert_seq (p, "reshape,layer_norm,reshape,identity");
+    ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 0), "shape"), g2, 3);
     g_assert_cmpstr (ane_test_find_op (p, "reshape", 1)->outputs[0]->name, ==, "group_norm");
   }
   {
@@ -495,10 +433,10 @@ test_group_norm_rank2 (void)
 
     ane_graph_add_output (g, "y", y, &error);
     g_assert_no_error (error);
-    p = lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-    assert_seq (p, "reshape,layer_norm,reshape,reshape,mul,identity");
-    assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 0), "shape"), g3, 3);
-    assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 2), "shape"), cview, 2);
+    p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+    ane_test_assert_seq (p, "reshape,layer_norm,reshape,reshape,mul,identity");
+    ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 0), "shape"), g3, 3);
+    ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 2), "shape"), cview, 2);
     g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "reshape", 2), "x"), ==, "gamma");
   }
 }
@@ -524,14 +462,14 @@ test_layer_norm_2d_const (void)
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = lower (g, ANE_MIL_IOS15, dt);
-      assert_seq (p, fp16 ? "cast,layer_norm,cast" : "layer_norm,identity");
+      p = ane_test_lower (g, ANE_MIL_IOS15, dt);
+      ane_test_assert_seq (p, fp16 ? "cast,layer_norm,cast" : "layer_norm,identity");
       ln = ane_test_find_op (p, "layer_norm", 0);
-      assert_const_ints (p, ane_test_op_arg (ln, "axes"), channel, 1);
+      ane_test_assert_const_ints (p, ane_test_op_arg (ln, "axes"), channel, 1);
       g_assert_cmpstr (ane_test_op_arg (ln, "gamma"), ==, "gamma");
       g_assert_cmpstr (ane_test_op_arg (ln, "beta"), ==, "beta");
       ane_test_assert_output (assert_producer (p, "gamma", "const"), 0, dt, s + 1, 1);
-      assert_const_scalar (p, ane_test_op_arg (ln, "epsilon"), dt, 1e-6);
+      ane_test_assert_const_scalar (p, ane_test_op_arg (ln, "epsilon"), dt, 1e-6);
       ane_test_assert_output (ln, 0, dt, s, 4);
     }
 }
@@ -552,19 +490,19 @@ test_layer_norm_2d_runtime (void)
 
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
-  p = lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "reshape,reshape,layer_norm,mul,add,identity");
+  p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+  ane_test_assert_seq (p, "reshape,reshape,layer_norm,mul,add,identity");
   gv = ane_test_find_op (p, "reshape", 0);
   bv = ane_test_find_op (p, "reshape", 1);
   ln = ane_test_find_op (p, "layer_norm", 0);
   mul = ane_test_find_op (p, "mul", 0);
   add = ane_test_find_op (p, "add", 0);
   g_assert_cmpstr (ane_test_op_arg (gv, "x"), ==, "gamma");
-  assert_const_ints (p, ane_test_op_arg (gv, "shape"), cview, 3);
+  ane_test_assert_const_ints (p, ane_test_op_arg (gv, "shape"), cview, 3);
   ane_test_assert_output (gv, 0, ANE_DTYPE_FLOAT32, cview, 3);
   g_assert_cmpstr (ane_test_op_arg (bv, "x"), ==, "beta");
   g_assert_cmpstr (ane_test_op_arg (ln, "x"), ==, "x");
-  assert_const_ints (p, ane_test_op_arg (ln, "axes"), channel, 1);
+  ane_test_assert_const_ints (p, ane_test_op_arg (ln, "axes"), channel, 1);
   g_assert_null (ane_test_op_arg (ln, "gamma"));
   g_assert_null (ane_test_op_arg (ln, "beta"));
   g_assert_cmpstr (ane_test_op_arg (mul, "x"), ==, ln->outputs[0]->name);
@@ -598,14 +536,14 @@ test_batch_norm_const (void)
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = lower (g, ANE_MIL_IOS15, dt);
-      assert_seq (p, fp16 ? "cast,batch_norm,cast" : "batch_norm,identity");
+      p = ane_test_lower (g, ANE_MIL_IOS15, dt);
+      ane_test_assert_seq (p, fp16 ? "cast,batch_norm,cast" : "batch_norm,identity");
       bn = ane_test_find_op (p, "batch_norm", 0);
       g_assert_cmpstr (ane_test_op_arg (bn, "mean"), ==, "mean");
       g_assert_cmpstr (ane_test_op_arg (bn, "variance"), ==, "var");
       g_assert_cmpstr (ane_test_op_arg (bn, "gamma"), ==, "gamma");
       g_assert_cmpstr (ane_test_op_arg (bn, "beta"), ==, "beta");
-      assert_const_scalar (p, ane_test_op_arg (bn, "epsilon"), dt, 1e-3);
+      ane_test_assert_const_scalar (p, ane_test_op_arg (bn, "epsilon"), dt, 1e-3);
       ane_test_assert_output (bn, 0, dt, s, 4);
       g_assert_cmpstr (bn->outputs[0]->name, ==, "batch_norm");
     }
@@ -636,8 +574,8 @@ test_batch_norm_ranks (void)
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-      assert_seq (p, cases[i].seq);
+      p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+      ane_test_assert_seq (p, cases[i].seq);
       bn = ane_test_find_op (p, "batch_norm", 0);
       g_assert_null (ane_test_op_arg (bn, "gamma"));
       g_assert_null (ane_test_op_arg (bn, "beta"));
@@ -645,11 +583,11 @@ test_batch_norm_ranks (void)
         {
           AneMilOperation *r0 = ane_test_find_op (p, "reshape", 0), *r1 = ane_test_find_op (p, "reshape", 1);
 
-          assert_const_ints (p, ane_test_op_arg (r0, "shape"), cases[i].view, 3);
+          ane_test_assert_const_ints (p, ane_test_op_arg (r0, "shape"), cases[i].view, 3);
           ane_test_assert_output (bn, 0, ANE_DTYPE_FLOAT32, cases[i].view, 3);
           g_assert_cmpstr (ane_test_op_arg (bn, "x"), ==, r0->outputs[0]->name);
           g_assert_cmpstr (ane_test_op_arg (r1, "x"), ==, bn->outputs[0]->name);
-          assert_const_ints (p, ane_test_op_arg (r1, "shape"), cases[i].shape, cases[i].rank);
+          ane_test_assert_const_ints (p, ane_test_op_arg (r1, "shape"), cases[i].shape, cases[i].rank);
           g_assert_cmpstr (r1->outputs[0]->name, ==, "batch_norm");
         }
       else
@@ -679,9 +617,9 @@ test_batch_norm_runtime (void)
 
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
-      p = lower (g, ANE_MIL_IOS15, dt);
-      assert_seq (p, fp16 ? "cast,cast,rsqrt,mul,reshape,reshape,reshape,sub,mul,add,cast"
-                          : "rsqrt,mul,reshape,reshape,reshape,sub,mul,add,identity");
+      p = ane_test_lower (g, ANE_MIL_IOS15, dt);
+      ane_test_assert_seq (p, fp16 ? "cast,cast,rsqrt,mul,reshape,reshape,reshape,sub,mul,add,cast"
+                                   : "rsqrt,mul,reshape,reshape,reshape,sub,mul,add,identity");
       rs = ane_test_find_op (p, "rsqrt", 0);
       sc = ane_test_find_op (p, "mul", 0);
       mv = ane_test_find_op (p, "reshape", 0);
@@ -691,11 +629,11 @@ test_batch_norm_runtime (void)
       mul = ane_test_find_op (p, "mul", 1);
       add = ane_test_find_op (p, "add", 0);
       g_assert_cmpstr (ane_test_op_arg (rs, "x"), ==, "var");
-      assert_const_scalar (p, ane_test_op_arg (rs, "epsilon"), dt, 1e-5);
+      ane_test_assert_const_scalar (p, ane_test_op_arg (rs, "epsilon"), dt, 1e-5);
       ane_test_assert_output (rs, 0, dt, c, 1);
       g_assert_cmpstr (ane_test_op_arg (sc, "x"), ==, rs->outputs[0]->name);
       g_assert_cmpstr (ane_test_op_arg (sc, "y"), ==, "gamma");
-      assert_const_ints (p, ane_test_op_arg (mv, "shape"), cview, 2);
+      ane_test_assert_const_ints (p, ane_test_op_arg (mv, "shape"), cview, 2);
       g_assert_cmpstr (ane_test_op_arg (sv, "x"), ==, sc->outputs[0]->name);
       g_assert_cmpstr (ane_test_op_arg (bv, "x"), ==, "beta");
       g_assert_cmpstr (ane_test_op_arg (sub, "y"), ==, mv->outputs[0]->name);
@@ -732,7 +670,7 @@ test_all_targets (void)
 
         ane_graph_add_output (g, "y", f, &error);
         g_assert_no_error (error);
-        p = lower (g, all_targets[t], fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32);
+        p = ane_test_lower (g, all_targets[t], fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32);
         g_assert_cmpuint (ane_test_count_ops (p, "layer_norm"), ==, 3);
         g_assert_cmpuint (ane_test_count_ops (p, "batch_norm"), ==, 1);
       }

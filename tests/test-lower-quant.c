@@ -14,19 +14,6 @@
 static const AneDType precisions[2] = { ANE_DTYPE_FLOAT32, ANE_DTYPE_FLOAT16 };
 
 static AneTensor *
-input (AneGraph     *g,
-       const char   *name,
-       const gint64 *shape,
-       guint         rank)
-{
-  g_autoptr(GError) error = NULL;
-  AneTensor *t = ane_graph_input (g, name, ANE_DTYPE_FLOAT32, shape, rank, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-static AneTensor *
 konst (AneGraph     *g,
        const char   *name,
        const gint64 *shape,
@@ -78,41 +65,6 @@ output_int (AneGraph   *g,
   g_assert_no_error (error);
 }
 
-static void
-output (AneGraph   *g,
-        const char *name,
-        AneTensor  *t)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_nonnull (t);
-  ane_graph_add_output (g, name, t, &error);
-  g_assert_no_error (error);
-}
-
-static void
-assert_seq (AneMilProgram *p,
-            const char    *expected)
-{
-  g_autofree char *seq = ane_test_op_sequence (p);
-
-  g_assert_cmpstr (seq, ==, expected);
-}
-
-static void
-assert_const_ints (AneMilProgram *p,
-                   const char    *value,
-                   const gint64  *expected,
-                   gsize          n)
-{
-  g_autofree double *vals = NULL;
-
-  g_assert_nonnull (value);
-  g_assert_cmpuint (ane_test_const_values (p, value, &vals), ==, n);
-  for (gsize i = 0; i < n; i++)
-    g_assert_cmpfloat (vals[i], ==, (double) expected[i]);
-}
-
 /* A const's values, MIL dtype and rank. */
 static void
 assert_const (AneMilProgram *p,
@@ -136,21 +88,6 @@ assert_const (AneMilProgram *p,
     g_assert_cmpfloat (vals[i], ==, ane_dtype_round (dtype, expected[i]));
 }
 
-static void
-assert_lower_fails (AneGraph     *g,
-                    AneMilTarget  target)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) blobs = NULL;
-  guint64 size;
-  AneMilProgram *p = ane_lower_graph (g, target, ANE_DTYPE_FLOAT16, &blobs, &size, &error);
-
-  g_assert_null (p);
-  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (error->message, "iOS17"));
-  g_assert_nonnull (strstr (error->message, ane_mil_target_name (target)));
-}
-
 /* --- quantize ------------------------------------------------------------------ */
 
 static void
@@ -166,7 +103,7 @@ test_quantize_per_tensor (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", xs, 2);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 2);
       g_autoptr(AneTensor) s = konst (g, "s", s1, 1, scale);
       g_autoptr(AneTensor) z = konst8 (g, "z", ANE_DTYPE_INT8, s1, 1, zp, 1);
       g_autoptr(AneTensor) q = ane_graph_quantize (g, x, s, z, 0, ANE_DTYPE_INT8, &error);
@@ -177,7 +114,7 @@ test_quantize_per_tensor (void)
       g_assert_no_error (error);
       output_int (g, "q", q);
       p = ane_test_lower (g, ANE_MIL_IOS17, precisions[i]);
-      assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16 ? "cast,quantize,cast,identity" : "quantize,cast,identity");
+      ane_test_assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16 ? "cast,quantize,cast,identity" : "quantize,cast,identity");
       op = ane_test_find_op (p, "quantize", 0);
       v = 0.5;
       assert_const (p, ane_test_op_arg (op, "scale"), precisions[i], 0, &v, 1);
@@ -192,7 +129,7 @@ test_quantize_per_tensor (void)
   {
     g_autoptr(AneGraph) g = ane_graph_new ();
     g_autoptr(GError) error = NULL;
-    g_autoptr(AneTensor) x = input (g, "x", xs, 2);
+    g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 2);
     g_autoptr(AneTensor) s = ane_graph_scalar (g, ANE_DTYPE_FLOAT32, 0.25, &error);
     g_autoptr(AneTensor) q = ane_graph_quantize (g, x, s, NULL, 0, ANE_DTYPE_UINT8, &error);
     g_autoptr(AneMilProgram) p = NULL;
@@ -201,7 +138,7 @@ test_quantize_per_tensor (void)
     g_assert_no_error (error);
     output_int (g, "q", q);
     p = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32);
-    assert_seq (p, "quantize,cast,identity");
+    ane_test_assert_seq (p, "quantize,cast,identity");
     op = ane_test_find_op (p, "quantize", 0);
     g_assert_null (ane_test_op_arg (op, "zero_point"));
     g_assert_cmpint (ane_test_producer (p, ane_test_op_arg (op, "scale"))->outputs[0]->type->tensortype->rank, ==, 0);
@@ -222,7 +159,7 @@ test_quantize_per_channel (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", xs, 2);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 2);
       g_autoptr(AneTensor) s = konst (g, "s", c3, 1, scale);
       g_autoptr(AneTensor) z = konst8 (g, "z", ANE_DTYPE_UINT8, c3, 1, zp, 3);
       g_autoptr(AneTensor) q = ane_graph_quantize (g, x, s, z, -1, ANE_DTYPE_UINT8, &error);
@@ -239,7 +176,7 @@ test_quantize_per_channel (void)
       g_assert_cmpstr (ane_test_op_arg (op, "zero_point"), ==, "z");
       assert_const (p, "s", precisions[i], 1, sv, 3);
       assert_const (p, "z", ANE_DTYPE_UINT8, 1, zv, 3);
-      assert_const_ints (p, ane_test_op_arg (op, "axis"), axis, 1);
+      ane_test_assert_const_ints (p, ane_test_op_arg (op, "axis"), axis, 1);
       g_assert_cmpint (ane_test_producer (p, ane_test_op_arg (op, "axis"))->outputs[0]->type->tensortype->rank, ==, 0);
       g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (op, "output_dtype")), ==, "uint8");
     }
@@ -257,8 +194,8 @@ test_quantize_composed (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", xs, 3);
-      g_autoptr(AneTensor) s = input (g, "s", c3, 1);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 3);
+      g_autoptr(AneTensor) s = ane_test_input (g, "s", ANE_DTYPE_FLOAT32, c3, 1);
       g_autoptr(AneTensor) z = konst8 (g, "z", ANE_DTYPE_INT8, c3, 1, zp, 3);
       g_autoptr(AneTensor) q = ane_graph_quantize (g, x, s, z, 1, ANE_DTYPE_INT8, &error);
       g_autoptr(AneMilProgram) p = NULL;
@@ -268,9 +205,9 @@ test_quantize_composed (void)
       g_assert_no_error (error);
       output_int (g, "q", q);
       p = ane_test_lower (g, ANE_MIL_IOS17, precisions[i]);
-      assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16
-                     ? "cast,cast,reshape,cast,cast,real_div,round,reshape,cast,add,clip,cast,cast,identity"
-                     : "reshape,real_div,round,reshape,cast,add,clip,cast,cast,identity");
+      ane_test_assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16
+                              ? "cast,cast,reshape,cast,cast,real_div,round,reshape,cast,add,clip,cast,cast,identity"
+                              : "reshape,real_div,round,reshape,cast,add,clip,cast,cast,identity");
       rs_s = ane_test_find_op (p, "reshape", 0);
       div = ane_test_find_op (p, "real_div", 0);
       rnd = ane_test_find_op (p, "round", 0);
@@ -281,7 +218,7 @@ test_quantize_composed (void)
       cq = ane_test_producer (p, ane_test_op_arg (ane_test_find_op (p, "identity", 0), "x"));
       cq = ane_test_producer (p, ane_test_op_arg (cq, "x"));   /* the IR cast's input */
 
-      assert_const_ints (p, ane_test_op_arg (rs_s, "shape"), bshape, 3);
+      ane_test_assert_const_ints (p, ane_test_op_arg (rs_s, "shape"), bshape, 3);
       ane_test_assert_output (rs_s, 0, precisions[i], bshape, 3);
       {
         /* fp16 programs divide in fp32: x and the scale are cast up first */
@@ -318,8 +255,8 @@ test_quantize_composed_per_tensor (void)
   static const gint64 s1[] = { 1 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", NULL, 0);
-  g_autoptr(AneTensor) s = input (g, "s", s1, 1);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, NULL, 0);
+  g_autoptr(AneTensor) s = ane_test_input (g, "s", ANE_DTYPE_FLOAT32, s1, 1);
   g_autoptr(AneTensor) q = ane_graph_quantize (g, x, s, NULL, 0, ANE_DTYPE_UINT8, &error);
   g_autoptr(AneMilProgram) p = NULL;
   AneMilOperation *rs, *div;
@@ -328,9 +265,9 @@ test_quantize_composed_per_tensor (void)
   g_assert_no_error (error);
   output_int (g, "q", q);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "squeeze,reshape,real_div,round,clip,cast,cast,identity");
+  ane_test_assert_seq (p, "squeeze,reshape,real_div,round,clip,cast,cast,identity");
   rs = ane_test_find_op (p, "reshape", 0);
-  assert_const_ints (p, ane_test_op_arg (rs, "shape"), NULL, 0);
+  ane_test_assert_const_ints (p, ane_test_op_arg (rs, "shape"), NULL, 0);
   ane_test_assert_output (rs, 0, ANE_DTYPE_FLOAT32, NULL, 0);
   div = ane_test_find_op (p, "real_div", 0);
   ane_test_assert_output (div, 0, ANE_DTYPE_FLOAT32, NULL, 0);
@@ -344,14 +281,14 @@ test_quantize_target (void)
   static const gint64 xs[] = { 4 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", xs, 1);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 1);
   g_autoptr(AneTensor) s = ane_graph_scalar (g, ANE_DTYPE_FLOAT32, 0.1, &error);
   g_autoptr(AneTensor) q = ane_graph_quantize (g, x, s, NULL, 0, ANE_DTYPE_INT8, &error);
 
   g_assert_no_error (error);
   output_int (g, "q", q);
-  assert_lower_fails (g, ANE_MIL_IOS16);
-  assert_lower_fails (g, ANE_MIL_IOS15);
+  ane_test_assert_lower_fails (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT16, "iOS17", ane_mil_target_name (ANE_MIL_IOS16), NULL);
+  ane_test_assert_lower_fails (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT16, "iOS17", ane_mil_target_name (ANE_MIL_IOS15), NULL);
 }
 
 /* --- dequantize ---------------------------------------------------------------- */
@@ -390,12 +327,12 @@ test_dequantize_const (void)
       AneMilOperation *op;
 
       g_assert_no_error (error);
-      output (g, "y", y);
-      output (g, "y1", y1);
+      ane_test_output (g, "y", y);
+      ane_test_output (g, "y1", y1);
       p = ane_test_lower (g, i ? ANE_MIL_IOS16 : ANE_MIL_IOS17, precisions[i]);
-      assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16
-                     ? "constexpr_affine_dequantize,constexpr_affine_dequantize,cast,identity"
-                     : "constexpr_affine_dequantize,constexpr_affine_dequantize,identity,cast");
+      ane_test_assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16
+                              ? "constexpr_affine_dequantize,constexpr_affine_dequantize,cast,identity"
+                              : "constexpr_affine_dequantize,constexpr_affine_dequantize,identity,cast");
       /* no runtime int8 value anywhere */
       g_assert_null (ane_test_producer (p, "q"));
       op = ane_test_find_op (p, "constexpr_affine_dequantize", 0);
@@ -424,7 +361,7 @@ test_dequantize_native (void)
   static const float qscale[] = { 0.5f }, dscale[] = { 0.25f };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", xs, 2);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 2);
   g_autoptr(AneTensor) qsc = konst (g, "qs", s1, 1, qscale);
   g_autoptr(AneTensor) dsc = konst (g, "ds", s1, 1, dscale);
   g_autoptr(AneTensor) q = ane_graph_quantize (g, x, qsc, NULL, 0, ANE_DTYPE_INT8, &error);
@@ -433,9 +370,9 @@ test_dequantize_native (void)
   AneMilOperation *op;
 
   g_assert_no_error (error);
-  output (g, "y", y);
+  ane_test_output (g, "y", y);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "quantize,dequantize,identity");
+  ane_test_assert_seq (p, "quantize,dequantize,identity");
   op = ane_test_find_op (p, "dequantize", 0);
   g_assert_cmpstr (ane_test_op_arg (op, "input"), ==, ane_test_find_op (p, "quantize", 0)->outputs[0]->name);
   g_assert_null (ane_test_op_arg (op, "zero_point"));
@@ -455,9 +392,9 @@ test_dequantize_composed (void)
       static const gint64 s1[] = { 1 };
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", xs, 3);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 3);
       g_autoptr(AneTensor) qsc = konst (g, "qs", s1, 1, qscale);
-      g_autoptr(AneTensor) s = input (g, "s", c3, 1);
+      g_autoptr(AneTensor) s = ane_test_input (g, "s", ANE_DTYPE_FLOAT32, c3, 1);
       g_autoptr(AneTensor) z = konst8 (g, "z", ANE_DTYPE_UINT8, c3, 1, zp, 3);
       g_autoptr(AneTensor) q = ane_graph_quantize (g, x, qsc, NULL, 0, ANE_DTYPE_UINT8, &error);
       g_autoptr(AneTensor) y = ane_graph_dequantize (g, q, s, z, 2, ANE_DTYPE_FLOAT32, &error);
@@ -465,18 +402,18 @@ test_dequantize_composed (void)
       AneMilOperation *cq, *rz, *cz, *sub, *rs, *mul;
 
       g_assert_no_error (error);
-      output (g, "y", y);
+      ane_test_output (g, "y", y);
       p = ane_test_lower (g, ANE_MIL_IOS17, precisions[i]);
-      assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16
-                     ? "cast,cast,quantize,cast,reshape,cast,sub,reshape,mul,cast"
-                     : "quantize,cast,reshape,cast,sub,reshape,mul,identity");
+      ane_test_assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16
+                              ? "cast,cast,quantize,cast,reshape,cast,sub,reshape,mul,cast"
+                              : "quantize,cast,reshape,cast,sub,reshape,mul,identity");
       cq = ane_test_find_op (p, "cast", precisions[i] == ANE_DTYPE_FLOAT16 ? 2 : 0);
       g_assert_cmpstr (ane_test_op_arg (cq, "x"), ==, ane_test_find_op (p, "quantize", 0)->outputs[0]->name);
       g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (cq, "dtype")), ==,
                        precisions[i] == ANE_DTYPE_FLOAT16 ? "fp16" : "fp32");
       rz = ane_test_find_op (p, "reshape", 0);
       g_assert_cmpstr (ane_test_op_arg (rz, "x"), ==, "z");
-      assert_const_ints (p, ane_test_op_arg (rz, "shape"), bshape, 3);
+      ane_test_assert_const_ints (p, ane_test_op_arg (rz, "shape"), bshape, 3);
       ane_test_assert_output (rz, 0, ANE_DTYPE_UINT8, bshape, 3);
       cz = ane_test_find_op (p, "cast", precisions[i] == ANE_DTYPE_FLOAT16 ? 3 : 1);
       g_assert_cmpstr (ane_test_op_arg (cz, "x"), ==, rz->outputs[0]->name);
@@ -484,7 +421,7 @@ test_dequantize_composed (void)
       g_assert_cmpstr (ane_test_op_arg (sub, "x"), ==, cq->outputs[0]->name);
       g_assert_cmpstr (ane_test_op_arg (sub, "y"), ==, cz->outputs[0]->name);
       rs = ane_test_find_op (p, "reshape", 1);
-      assert_const_ints (p, ane_test_op_arg (rs, "shape"), bshape, 3);
+      ane_test_assert_const_ints (p, ane_test_op_arg (rs, "shape"), bshape, 3);
       mul = ane_test_find_op (p, "mul", 0);
       g_assert_cmpstr (ane_test_op_arg (mul, "x"), ==, sub->outputs[0]->name);
       g_assert_cmpstr (ane_test_op_arg (mul, "y"), ==, rs->outputs[0]->name);
@@ -504,9 +441,9 @@ test_dequantize_target (void)
   g_autoptr(AneTensor) y = ane_graph_dequantize (g, q, s, NULL, 0, ANE_DTYPE_FLOAT32, &error);
 
   g_assert_no_error (error);
-  output (g, "y", y);
+  ane_test_output (g, "y", y);
   /* constexpr_affine_dequantize is iOS16's; nothing before it holds int8 */
-  assert_lower_fails (g, ANE_MIL_IOS15);
+  ane_test_assert_lower_fails (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT16, "iOS17", ane_mil_target_name (ANE_MIL_IOS15), NULL);
 }
 
 int

@@ -12,70 +12,6 @@
 
 /* --- helpers ----------------------------------------------------------------- */
 
-static void
-assert_seq (AneMilProgram *p,
-            const char    *expected)
-{
-  g_autofree char *seq = ane_test_op_sequence (p);
-
-  g_assert_cmpstr (seq, ==, expected);
-}
-
-static void
-assert_const_ints (AneMilProgram *p,
-                   const char    *value,
-                   const gint64  *expected,
-                   gsize          n)
-{
-  g_autofree double *vals = NULL;
-  gsize got;
-
-  g_assert_nonnull (value);
-  got = ane_test_const_values (p, value, &vals);
-  g_assert_cmpuint (got, ==, n);
-  for (gsize i = 0; i < n; i++)
-    g_assert_cmpfloat (vals[i], ==, (double) expected[i]);
-}
-
-static void
-assert_const_int (AneMilProgram *p,
-                  const char    *value,
-                  gint64         expected)
-{
-  assert_const_ints (p, value, &expected, 1);
-}
-
-static void
-assert_const_bool (AneMilProgram *p,
-                   const char    *value,
-                   gboolean       expected)
-{
-  assert_const_ints (p, value, (gint64[]) { expected ? 1 : 0 }, 1);
-}
-
-static const char *
-op_arg_n (AneMilOperation *op,
-          const char      *param,
-          guint            i)
-{
-  for (gsize k = 0; k < op->n_inputs; k++)
-    if (g_str_equal (op->inputs[k]->key, param))
-      {
-        g_assert_cmpuint (i, <, op->inputs[k]->value->n_arguments);
-        return op->inputs[k]->value->arguments[i]->name;
-      }
-  return NULL;
-}
-
-static const char *
-producer_type (AneMilProgram *p,
-               const char    *value)
-{
-  AneMilOperation *op = ane_test_producer (p, value);
-
-  return op ? op->type : "";
-}
-
 static const gint64 s234[] = { 2, 3, 4 };
 
 /* --- reduce_* ---------------------------------------------------------------- */
@@ -121,11 +57,11 @@ test_reduce (gconstpointer data)
         g_assert_no_error (error);
         p = ane_test_lower (g, fp16 ? ANE_MIL_IOS18 : ANE_MIL_IOS15, dt);
         seq = fp16 ? g_strdup_printf ("cast,%s,cast", c->mil) : g_strdup_printf ("%s,identity", c->mil);
-        assert_seq (p, seq);
+        ane_test_assert_seq (p, seq);
         op = ane_test_find_op (p, c->mil, 0);
-        g_assert_cmpstr (producer_type (p, ane_test_op_arg (op, "x")), ==, fp16 ? "cast" : "");
-        assert_const_ints (p, ane_test_op_arg (op, "axes"), sorted, 2);
-        assert_const_bool (p, ane_test_op_arg (op, "keep_dims"), keep);
+        g_assert_cmpstr (ane_test_producer_type (p, ane_test_op_arg (op, "x")), ==, fp16 ? "cast" : "");
+        ane_test_assert_const_ints (p, ane_test_op_arg (op, "axes"), sorted, 2);
+        ane_test_assert_const_bool (p, ane_test_op_arg (op, "keep_dims"), keep);
         if (keep)
           ane_test_assert_output (op, 0, dt, kept, 3);
         else
@@ -150,13 +86,13 @@ test_reduce_all_axes (void)
   ane_graph_add_output (g, "m", m, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
-  assert_seq (p, "cast,reduce_sum,reduce_max,cast,cast");
+  ane_test_assert_seq (p, "cast,reduce_sum,reduce_max,cast,cast");
   op = ane_test_find_op (p, "reduce_sum", 0);
-  assert_const_ints (p, ane_test_op_arg (op, "axes"), all, 3);
-  assert_const_bool (p, ane_test_op_arg (op, "keep_dims"), FALSE);
+  ane_test_assert_const_ints (p, ane_test_op_arg (op, "axes"), all, 3);
+  ane_test_assert_const_bool (p, ane_test_op_arg (op, "keep_dims"), FALSE);
   ane_test_assert_output (op, 0, ANE_DTYPE_FLOAT16, NULL, 0);
   op = ane_test_find_op (p, "reduce_max", 0);
-  assert_const_ints (p, ane_test_op_arg (op, "axes"), all, 3);
+  ane_test_assert_const_ints (p, ane_test_op_arg (op, "axes"), all, 3);
   ane_test_assert_output (op, 0, ANE_DTYPE_FLOAT16, ones, 3);
 }
 
@@ -173,7 +109,7 @@ test_reduce_scalar (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "squeeze,identity,identity");
+  ane_test_assert_seq (p, "squeeze,identity,identity");
 }
 
 static void
@@ -190,7 +126,7 @@ test_reduce_int32 (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT16);
-  assert_seq (p, "reduce_prod,identity");
+  ane_test_assert_seq (p, "reduce_prod,identity");
   op = ane_test_find_op (p, "reduce_prod", 0);
   g_assert_cmpstr (ane_test_op_arg (op, "x"), ==, "x");
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, (gint64[]) { 2, 4 }, 2);
@@ -217,10 +153,10 @@ test_reduce_int8 (void)
   ane_graph_add_output (g, "ym", ym, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "maximum,minimum,cast,"                      /* graph: int32 -> int8, saturating */
-                 "cast,reduce_sum,maximum,minimum,cast,"      /* reduce_sum */
-                 "cast,reduce_max,cast,"                      /* reduce_max */
-                 "cast,cast,identity,identity");
+  ane_test_assert_seq (p, "maximum,minimum,cast,"                      /* graph: int32 -> int8, saturating */
+                          "cast,reduce_sum,maximum,minimum,cast,"      /* reduce_sum */
+                          "cast,reduce_max,cast,"                      /* reduce_max */
+                          "cast,cast,identity,identity");
   sum = ane_test_find_op (p, "reduce_sum", 0);
   ane_test_assert_output (sum, 0, ANE_DTYPE_INT32, out_shape, 2);
   g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (ane_test_producer (p, ane_test_op_arg (sum, "x")), "dtype")),
@@ -228,9 +164,9 @@ test_reduce_int8 (void)
   lo = ane_test_find_op (p, "maximum", 1);
   hi = ane_test_find_op (p, "minimum", 1);
   g_assert_cmpstr (ane_test_op_arg (lo, "x"), ==, sum->outputs[0]->name);
-  assert_const_int (p, ane_test_op_arg (lo, "y"), -128);
+  ane_test_assert_const_int (p, ane_test_op_arg (lo, "y"), -128);
   g_assert_cmpstr (ane_test_op_arg (hi, "x"), ==, lo->outputs[0]->name);
-  assert_const_int (p, ane_test_op_arg (hi, "y"), 127);
+  ane_test_assert_const_int (p, ane_test_op_arg (hi, "y"), 127);
   back = ane_test_find_op (p, "cast", 2);
   g_assert_cmpstr (ane_test_op_arg (back, "x"), ==, hi->outputs[0]->name);
   g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (back, "dtype")), ==, "int8");
@@ -266,8 +202,8 @@ test_reduce_int8_before_ios17 (void)
 
   /* iOS17: through int32 */
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "cast,reduce_sum,maximum,minimum,cast,cast,identity");
-  assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reduce_sum", 0), "axes"), (gint64[]) { 0 }, 1);
+  ane_test_assert_seq (p, "cast,reduce_sum,maximum,minimum,cast,cast,identity");
+  ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reduce_sum", 0), "axes"), (gint64[]) { 0 }, 1);
 }
 
 /* --- cumsum ------------------------------------------------------------------ */
@@ -291,11 +227,11 @@ test_cumsum (void)
           ane_graph_add_output (g, "y", y, &error);
           g_assert_no_error (error);
           p = ane_test_lower (g, fp16 ? ANE_MIL_IOS17 : ANE_MIL_IOS15, dt);
-          assert_seq (p, fp16 ? "cast,cumsum,cast" : "cumsum,identity");
+          ane_test_assert_seq (p, fp16 ? "cast,cumsum,cast" : "cumsum,identity");
           op = ane_test_find_op (p, "cumsum", 0);
-          assert_const_int (p, ane_test_op_arg (op, "axis"), 1);   /* MIL takes only -1..rank-1 */
-          assert_const_bool (p, ane_test_op_arg (op, "exclusive"), exclusive);
-          assert_const_bool (p, ane_test_op_arg (op, "reverse"), reverse);
+          ane_test_assert_const_int (p, ane_test_op_arg (op, "axis"), 1);   /* MIL takes only -1..rank-1 */
+          ane_test_assert_const_bool (p, ane_test_op_arg (op, "exclusive"), exclusive);
+          ane_test_assert_const_bool (p, ane_test_op_arg (op, "reverse"), reverse);
           ane_test_assert_output (op, 0, dt, s234, 3);
         }
 }
@@ -319,15 +255,15 @@ test_cumsum_int (void)
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16);
   /* (the graph's int32 -> int16 cast saturates: the first maximum, minimum) */
-  assert_seq (p, "cumsum,maximum,minimum,cast,cast,cumsum,maximum,minimum,cast,cast,identity,identity");
+  ane_test_assert_seq (p, "cumsum,maximum,minimum,cast,cast,cumsum,maximum,minimum,cast,cast,identity,identity");
   op = ane_test_find_op (p, "cumsum", 0);
   g_assert_cmpstr (ane_test_op_arg (op, "x"), ==, "x");
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s234, 3);
   op = ane_test_find_op (p, "cumsum", 1);
-  assert_const_int (p, ane_test_op_arg (op, "axis"), 2);
+  ane_test_assert_const_int (p, ane_test_op_arg (op, "axis"), 2);
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s234, 3);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 1), "y"), -32768);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "minimum", 1), "y"), 32767);
+  ane_test_assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 1), "y"), -32768);
+  ane_test_assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "minimum", 1), "y"), 32767);
 }
 
 /* --- top_k ------------------------------------------------------------------- */
@@ -353,15 +289,15 @@ test_top_k (void)
         ane_graph_add_output (g, "i", idx, &error);
         g_assert_no_error (error);
         p = ane_test_lower (g, t, dt);
-        assert_seq (p, fp16 ? "cast,topk,cast,identity" : "topk,identity,identity");
+        ane_test_assert_seq (p, fp16 ? "cast,topk,cast,identity" : "topk,identity,identity");
         op = ane_test_find_op (p, "topk", 0);
-        assert_const_int (p, ane_test_op_arg (op, "k"), 2);
-        assert_const_int (p, ane_test_op_arg (op, "axis"), 1);
-        assert_const_bool (p, ane_test_op_arg (op, "ascending"), FALSE);
+        ane_test_assert_const_int (p, ane_test_op_arg (op, "k"), 2);
+        ane_test_assert_const_int (p, ane_test_op_arg (op, "axis"), 1);
+        ane_test_assert_const_bool (p, ane_test_op_arg (op, "ascending"), FALSE);
         if (t >= ANE_MIL_IOS16)
           {
-            assert_const_bool (p, ane_test_op_arg (op, "sort"), TRUE);
-            assert_const_bool (p, ane_test_op_arg (op, "return_indices"), TRUE);
+            ane_test_assert_const_bool (p, ane_test_op_arg (op, "sort"), TRUE);
+            ane_test_assert_const_bool (p, ane_test_op_arg (op, "return_indices"), TRUE);
           }
         else
           {
@@ -396,7 +332,7 @@ test_top_k_int (void)
   ane_graph_add_output (g, "y8", y8, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "topk,maximum,minimum,cast,topk,cast,identity,identity");
+  ane_test_assert_seq (p, "topk,maximum,minimum,cast,topk,cast,identity,identity");
   op = ane_test_find_op (p, "topk", 0);
   g_assert_cmpstr (ane_test_op_arg (op, "x"), ==, "x");
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s21, 3);
@@ -430,15 +366,15 @@ test_scatter_add (void)
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
       p = ane_test_lower (g, fp16 ? ANE_MIL_IOS17 : ANE_MIL_IOS15, dt);
-      assert_seq (p, fp16 ? "cast,cast,scatter_along_axis,cast" : "scatter_along_axis,identity");
+      ane_test_assert_seq (p, fp16 ? "cast,cast,scatter_along_axis,cast" : "scatter_along_axis,identity");
       op = ane_test_find_op (p, "scatter_along_axis", 0);
-      g_assert_cmpstr (producer_type (p, ane_test_op_arg (op, "data")), ==, fp16 ? "cast" : "");
+      g_assert_cmpstr (ane_test_producer_type (p, ane_test_op_arg (op, "data")), ==, fp16 ? "cast" : "");
       g_assert_cmpstr (ane_test_op_arg (op, "indices"), ==, "i");
-      g_assert_cmpstr (producer_type (p, ane_test_op_arg (op, "updates")), ==, fp16 ? "cast" : "");
-      assert_const_int (p, ane_test_op_arg (op, "axis"), 0);
+      g_assert_cmpstr (ane_test_producer_type (p, ane_test_op_arg (op, "updates")), ==, fp16 ? "cast" : "");
+      ane_test_assert_const_int (p, ane_test_op_arg (op, "axis"), 0);
       g_assert_cmpstr (ane_test_const_string (p, ane_test_op_arg (op, "mode")), ==, "add");
       if (fp16)   /* iOS17 */
-        assert_const_bool (p, ane_test_op_arg (op, "validate_indices"), TRUE);
+        ane_test_assert_const_bool (p, ane_test_op_arg (op, "validate_indices"), TRUE);
       else        /* iOS15 has no validate_indices */
         g_assert_null (ane_test_op_arg (op, "validate_indices"));
       ane_test_assert_output (op, 0, dt, s34, 2);
@@ -469,8 +405,8 @@ test_scatter_add_padded (void)
       ane_graph_add_output (g, "y", y, &error);
       g_assert_no_error (error);
       p = ane_test_lower (g, ANE_MIL_IOS18, dt);
-      assert_seq (p, fp16 ? "cast,cast,tile,concat,tile,concat,scatter_along_axis,cast"
-                          : "tile,concat,tile,concat,scatter_along_axis,identity");
+      ane_test_assert_seq (p, fp16 ? "cast,cast,tile,concat,tile,concat,scatter_along_axis,cast"
+                                   : "tile,concat,tile,concat,scatter_along_axis,identity");
       ti = ane_test_find_op (p, "tile", 0);
       ci = ane_test_find_op (p, "concat", 0);
       tu = ane_test_find_op (p, "tile", 1);
@@ -479,14 +415,14 @@ test_scatter_add_padded (void)
 
       /* indices: [2,2] + zeros [2,2] along axis 1 */
       c = ane_test_op_arg (ti, "x");
-      assert_const_ints (p, c, (gint64[]) { 0 }, 1);
+      ane_test_assert_const_ints (p, c, (gint64[]) { 0 }, 1);
       ane_test_assert_output (ane_test_producer (p, c), 0, ANE_DTYPE_INT32, ones, 2);
-      assert_const_ints (p, ane_test_op_arg (ti, "reps"), fill, 2);
+      ane_test_assert_const_ints (p, ane_test_op_arg (ti, "reps"), fill, 2);
       ane_test_assert_output (ti, 0, ANE_DTYPE_INT32, fill, 2);
-      g_assert_cmpstr (op_arg_n (ci, "values", 0), ==, "i");
-      g_assert_cmpstr (op_arg_n (ci, "values", 1), ==, ti->outputs[0]->name);
-      assert_const_int (p, ane_test_op_arg (ci, "axis"), 1);
-      assert_const_bool (p, ane_test_op_arg (ci, "interleave"), FALSE);
+      g_assert_cmpstr (ane_test_op_arg_n (ci, "values", 0), ==, "i");
+      g_assert_cmpstr (ane_test_op_arg_n (ci, "values", 1), ==, ti->outputs[0]->name);
+      ane_test_assert_const_int (p, ane_test_op_arg (ci, "axis"), 1);
+      ane_test_assert_const_bool (p, ane_test_op_arg (ci, "interleave"), FALSE);
       ane_test_assert_output (ci, 0, ANE_DTYPE_INT32, s24, 2);
 
       /* updates: padded with -0.0 in the compute dtype */
@@ -496,12 +432,12 @@ test_scatter_add_padded (void)
       g_assert_true (signbit (vals[0]));
       ane_test_assert_output (ane_test_producer (p, c), 0, dt, ones, 2);
       ane_test_assert_output (tu, 0, dt, fill, 2);
-      g_assert_cmpstr (op_arg_n (cu, "values", 1), ==, tu->outputs[0]->name);
+      g_assert_cmpstr (ane_test_op_arg_n (cu, "values", 1), ==, tu->outputs[0]->name);
       ane_test_assert_output (cu, 0, dt, s24, 2);
 
       g_assert_cmpstr (ane_test_op_arg (op, "indices"), ==, ci->outputs[0]->name);
       g_assert_cmpstr (ane_test_op_arg (op, "updates"), ==, cu->outputs[0]->name);
-      assert_const_int (p, ane_test_op_arg (op, "axis"), 0);
+      ane_test_assert_const_int (p, ane_test_op_arg (op, "axis"), 0);
       ane_test_assert_output (op, 0, dt, s34, 2);
     }
 }
@@ -527,17 +463,17 @@ test_scatter_add_int (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "maximum,minimum,cast,maximum,minimum,cast,"
-                 "maximum,minimum,cast,"                   /* the graph's casts to int8, saturating */
-                 "cast,cast,cast,"                         /* data, updates, indices to int32 */
-                 "scatter_along_axis,maximum,minimum,cast,"
-                 "cast,identity");
+  ane_test_assert_seq (p, "maximum,minimum,cast,maximum,minimum,cast,"
+                          "maximum,minimum,cast,"                   /* the graph's casts to int8, saturating */
+                          "cast,cast,cast,"                         /* data, updates, indices to int32 */
+                          "scatter_along_axis,maximum,minimum,cast,"
+                          "cast,identity");
   op = ane_test_find_op (p, "scatter_along_axis", 0);
   ane_test_assert_output (op, 0, ANE_DTYPE_INT32, s34, 2);
-  g_assert_cmpstr (producer_type (p, ane_test_op_arg (op, "indices")), ==, "cast");
-  assert_const_int (p, ane_test_op_arg (op, "axis"), 1);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 3), "y"), -128);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "minimum", 3), "y"), 127);
+  g_assert_cmpstr (ane_test_producer_type (p, ane_test_op_arg (op, "indices")), ==, "cast");
+  ane_test_assert_const_int (p, ane_test_op_arg (op, "axis"), 1);
+  ane_test_assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "maximum", 3), "y"), -128);
+  ane_test_assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "minimum", 3), "y"), 127);
   tu = ane_test_find_op (p, "tile", 0);
   g_assert_null (tu);   /* [3,1] indices already match x's 3 rows off axis 1 */
 }
@@ -557,13 +493,13 @@ test_scatter_add_int_padded (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT16);
-  assert_seq (p, "tile,concat,tile,concat,scatter_along_axis,identity");
+  ane_test_assert_seq (p, "tile,concat,tile,concat,scatter_along_axis,identity");
   tu = ane_test_find_op (p, "tile", 1);
   cu = ane_test_find_op (p, "concat", 1);
-  assert_const_ints (p, ane_test_op_arg (tu, "x"), (gint64[]) { 0 }, 1);
-  assert_const_ints (p, ane_test_op_arg (tu, "reps"), fill, 2);
+  ane_test_assert_const_ints (p, ane_test_op_arg (tu, "x"), (gint64[]) { 0 }, 1);
+  ane_test_assert_const_ints (p, ane_test_op_arg (tu, "reps"), fill, 2);
   ane_test_assert_output (tu, 0, ANE_DTYPE_INT32, fill, 2);
-  assert_const_int (p, ane_test_op_arg (cu, "axis"), 0);
+  ane_test_assert_const_int (p, ane_test_op_arg (cu, "axis"), 0);
   ane_test_assert_output (cu, 0, ANE_DTYPE_INT32, s32, 2);
 }
 
@@ -584,18 +520,18 @@ test_scatter_add_rank3 (void)
   ane_graph_add_output (g, "y", y, &error);
   g_assert_no_error (error);
   p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-  assert_seq (p, "tile,concat,tile,concat,tile,concat,tile,concat,scatter_along_axis,identity");
+  ane_test_assert_seq (p, "tile,concat,tile,concat,tile,concat,tile,concat,scatter_along_axis,identity");
   /* axis 0: [1,5,2] -> [2,5,2]; axis 2: [2,5,2] -> [2,5,4] */
-  assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "tile", 0), "reps"), (gint64[]) { 1, 5, 2 }, 3);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "concat", 0), "axis"), 0);
-  assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "tile", 2), "reps"), (gint64[]) { 2, 5, 2 }, 3);
-  assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "concat", 2), "axis"), 2);
+  ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "tile", 0), "reps"), (gint64[]) { 1, 5, 2 }, 3);
+  ane_test_assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "concat", 0), "axis"), 0);
+  ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "tile", 2), "reps"), (gint64[]) { 2, 5, 2 }, 3);
+  ane_test_assert_const_int (p, ane_test_op_arg (ane_test_find_op (p, "concat", 2), "axis"), 2);
   op = ane_test_find_op (p, "scatter_along_axis", 0);
   ane_test_assert_output (ane_test_producer (p, ane_test_op_arg (op, "indices")), 0, ANE_DTYPE_INT32,
                           (gint64[]) { 2, 5, 4 }, 3);
   ane_test_assert_output (ane_test_producer (p, ane_test_op_arg (op, "updates")), 0, ANE_DTYPE_FLOAT32,
                           (gint64[]) { 2, 5, 4 }, 3);
-  assert_const_int (p, ane_test_op_arg (op, "axis"), 1);
+  ane_test_assert_const_int (p, ane_test_op_arg (op, "axis"), 1);
 }
 
 int

@@ -7,60 +7,12 @@
 #include <string.h>
 
 #include "ane-test-util.h"
+#include "ane-tensor-private.h"
 #include "ane-lower-test-util.h"
 
 /* --- helpers ---------------------------------------------------------------- */
 
 static const AneDType precisions[2] = { ANE_DTYPE_FLOAT32, ANE_DTYPE_FLOAT16 };
-
-static AneTensor *
-input (AneGraph     *g,
-       const char   *name,
-       AneDType      dtype,
-       const gint64 *shape,
-       guint         rank)
-{
-  g_autoptr(GError) error = NULL;
-  AneTensor *t = ane_graph_input (g, name, dtype, shape, rank, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-/* An unbound (non-dynamic) param: a MIL const. */
-static AneTensor *
-param (AneGraph     *g,
-       const char   *name,
-       const gint64 *shape,
-       guint         rank)
-{
-  g_autoptr(GError) error = NULL;
-  AneTensor *t = ane_graph_param (g, name, ANE_DTYPE_FLOAT32, shape, rank, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-static void
-output (AneGraph   *g,
-        const char *name,
-        AneTensor  *t)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_nonnull (t);
-  ane_graph_add_output (g, name, t, &error);
-  g_assert_no_error (error);
-}
-
-static void
-assert_seq (AneMilProgram *p,
-            const char    *expected)
-{
-  g_autofree char *seq = ane_test_op_sequence (p);
-
-  g_assert_cmpstr (seq, ==, expected);
-}
 
 /* The op sequence of a one-input, one-output graph without the interface
  * casts fp16 adds (cast in, cast out) or the fp32 identity. */
@@ -73,58 +25,7 @@ assert_body (AneMilProgram *p,
                               ? g_strdup_printf ("cast,%s,cast", body)
                               : g_strdup_printf ("%s,identity", body);
 
-  assert_seq (p, expected);
-}
-
-static void
-assert_const_ints (AneMilProgram *p,
-                   const char    *value,
-                   const gint64  *expected,
-                   gsize          n)
-{
-  g_autofree double *vals = NULL;
-  gsize got;
-
-  g_assert_nonnull (value);
-  got = ane_test_const_values (p, value, &vals);
-  g_assert_cmpuint (got, ==, n);
-  for (gsize i = 0; i < n; i++)
-    g_assert_cmpfloat (vals[i], ==, (double) expected[i]);
-}
-
-static void
-assert_const_int (AneMilProgram *p,
-                  const char    *value,
-                  gint64         expected)
-{
-  g_autofree double *vals = NULL;
-
-  g_assert_nonnull (value);
-  g_assert_cmpuint (ane_test_const_values (p, value, &vals), ==, 1);
-  g_assert_cmpfloat (vals[0], ==, (double) expected);
-  g_assert_cmpint (ane_test_producer (p, value)->outputs[0]->type->tensortype->datatype, ==,
-                   ane_mil_dtype_from_ane (ANE_DTYPE_INT32));
-}
-
-static void
-assert_const_bool (AneMilProgram *p,
-                   const char    *value,
-                   gboolean       expected)
-{
-  g_autofree double *vals = NULL;
-
-  g_assert_nonnull (value);
-  g_assert_cmpuint (ane_test_const_values (p, value, &vals), ==, 1);
-  g_assert_cmpfloat (vals[0], ==, expected ? 1.0 : 0.0);
-}
-
-static void
-assert_const_str (AneMilProgram *p,
-                  const char    *value,
-                  const char    *expected)
-{
-  g_assert_nonnull (value);
-  g_assert_cmpstr (ane_test_const_string (p, value), ==, expected);
+  ane_test_assert_seq (p, expected);
 }
 
 /* The producer of op's param is of type. */
@@ -149,25 +50,6 @@ arg_producer (AneMilProgram   *p,
   return src;
 }
 
-static void
-assert_lower_fails (AneGraph     *g,
-                    AneMilTarget  target,
-                    const char   *must_contain1,
-                    const char   *must_contain2)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) blobs = NULL;
-  guint64 size;
-  AneMilProgram *p = ane_lower_graph (g, target, ANE_DTYPE_FLOAT16, &blobs, &size, &error);
-
-  g_assert_null (p);
-  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
-  if (must_contain1)
-    g_assert_nonnull (strstr (error->message, must_contain1));
-  if (must_contain2)
-    g_assert_nonnull (strstr (error->message, must_contain2));
-}
-
 /* --- conv ------------------------------------------------------------------ */
 
 static void
@@ -182,15 +64,15 @@ test_conv_2d (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-      g_autoptr(AneTensor) w = param (g, "w", wsh, 4);
-      g_autoptr(AneTensor) b = param (g, "b", bsh, 1);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+      g_autoptr(AneTensor) w = ane_test_param (g, "w", wsh, 4);
+      g_autoptr(AneTensor) b = ane_test_param (g, "b", bsh, 1);
       g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, b, strides, 2, pads, 4, dil, 2, 1, &error);
       g_autoptr(AneMilProgram) p = NULL;
       AneMilOperation *conv;
 
       g_assert_no_error (error);
-      output (g, "y", y);
+      ane_test_output (g, "y", y);
       p = ane_test_lower (g, ANE_MIL_IOS15, precisions[i]);
       assert_body (p, precisions[i], "conv");
       conv = ane_test_find_op (p, "conv", 0);
@@ -202,11 +84,11 @@ test_conv_2d (void)
       g_assert_cmpstr (ane_test_op_arg (conv, "bias"), ==, "b");
       g_assert_cmpint (ane_test_producer (p, "w")->outputs[0]->type->tensortype->datatype, ==,
                        ane_mil_dtype_from_ane (precisions[i]));
-      assert_const_ints (p, ane_test_op_arg (conv, "strides"), strides, 2);
-      assert_const_str (p, ane_test_op_arg (conv, "pad_type"), "custom");
-      assert_const_ints (p, ane_test_op_arg (conv, "pad"), pads, 4);
-      assert_const_ints (p, ane_test_op_arg (conv, "dilations"), dil, 2);
-      assert_const_int (p, ane_test_op_arg (conv, "groups"), 1);
+      ane_test_assert_const_ints (p, ane_test_op_arg (conv, "strides"), strides, 2);
+      ane_test_assert_const_string (p, ane_test_op_arg (conv, "pad_type"), "custom");
+      ane_test_assert_const_ints (p, ane_test_op_arg (conv, "pad"), pads, 4);
+      ane_test_assert_const_ints (p, ane_test_op_arg (conv, "dilations"), dil, 2);
+      ane_test_assert_const_int (p, ane_test_op_arg (conv, "groups"), 1);
       ane_test_assert_output (conv, 0, precisions[i], ys, 4);
     }
 }
@@ -222,22 +104,22 @@ test_conv_1d_grouped (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 3);
-      g_autoptr(AneTensor) w = param (g, "w", wsh, 3);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 3);
+      g_autoptr(AneTensor) w = ane_test_param (g, "w", wsh, 3);
       g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, NULL, NULL, 0, pads, 2, NULL, 0, 2, &error);
       g_autoptr(AneMilProgram) p = NULL;
       AneMilOperation *conv;
 
       g_assert_no_error (error);
-      output (g, "y", y);
+      ane_test_output (g, "y", y);
       p = ane_test_lower (g, ANE_MIL_IOS16, precisions[i]);
       assert_body (p, precisions[i], "conv");
       conv = ane_test_find_op (p, "conv", 0);
       g_assert_null (ane_test_op_arg (conv, "bias"));
-      assert_const_ints (p, ane_test_op_arg (conv, "strides"), one, 1);
-      assert_const_ints (p, ane_test_op_arg (conv, "pad"), pads, 2);
-      assert_const_ints (p, ane_test_op_arg (conv, "dilations"), one, 1);
-      assert_const_int (p, ane_test_op_arg (conv, "groups"), 2);
+      ane_test_assert_const_ints (p, ane_test_op_arg (conv, "strides"), one, 1);
+      ane_test_assert_const_ints (p, ane_test_op_arg (conv, "pad"), pads, 2);
+      ane_test_assert_const_ints (p, ane_test_op_arg (conv, "dilations"), one, 1);
+      ane_test_assert_const_int (p, ane_test_op_arg (conv, "groups"), 2);
       ane_test_assert_output (conv, 0, precisions[i], ys, 3);
     }
 }
@@ -250,24 +132,24 @@ test_conv_dynamic_bias (void)
   static const gint64 ys[] = { 1, 3, 4, 4 }, bcol[] = { 3, 1, 1 };
   g_autoptr(AneGraph) g = ane_graph_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-  g_autoptr(AneTensor) w = param (g, "w", wsh, 4);
-  g_autoptr(AneTensor) b = input (g, "b", ANE_DTYPE_FLOAT32, bsh, 1);
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+  g_autoptr(AneTensor) w = ane_test_param (g, "w", wsh, 4);
+  g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_FLOAT32, bsh, 1);
   g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, b, NULL, 0, NULL, 0, NULL, 0, 1, &error);
 
   g_assert_no_error (error);
-  output (g, "y", y);
+  ane_test_output (g, "y", y);
   {
     g_autoptr(AneMilProgram) p = ane_test_lower (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT32);
     AneMilOperation *conv = ane_test_find_op (p, "conv", 0), *rs, *add;
     static const gint64 zeros[] = { 0, 0, 0, 0 };
 
-    assert_seq (p, "conv,reshape,add,identity");
+    ane_test_assert_seq (p, "conv,reshape,add,identity");
     g_assert_null (ane_test_op_arg (conv, "bias"));
-    assert_const_ints (p, ane_test_op_arg (conv, "pad"), zeros, 4);
+    ane_test_assert_const_ints (p, ane_test_op_arg (conv, "pad"), zeros, 4);
     rs = ane_test_find_op (p, "reshape", 0);
     g_assert_cmpstr (ane_test_op_arg (rs, "x"), ==, "b");
-    assert_const_ints (p, ane_test_op_arg (rs, "shape"), bcol, 3);
+    ane_test_assert_const_ints (p, ane_test_op_arg (rs, "shape"), bcol, 3);
     ane_test_assert_output (rs, 0, ANE_DTYPE_FLOAT32, bcol, 3);
     add = ane_test_find_op (p, "add", 0);
     g_assert_cmpstr (ane_test_op_arg (add, "x"), ==, conv->outputs[0]->name);
@@ -278,7 +160,7 @@ test_conv_dynamic_bias (void)
     g_autoptr(AneMilProgram) p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
     AneMilOperation *conv = ane_test_find_op (p, "conv", 0);
 
-    assert_seq (p, "cast,cast,conv,cast");
+    ane_test_assert_seq (p, "cast,cast,conv,cast");
     arg_producer (p, conv, "bias", "cast");
     ane_test_assert_output (conv, 0, ANE_DTYPE_FLOAT16, ys, 4);
   }
@@ -299,34 +181,34 @@ test_conv_dynamic_weight_dilated (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-      g_autoptr(AneTensor) w = input (g, "w", ANE_DTYPE_FLOAT32, wsh, 4);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+      g_autoptr(AneTensor) w = ane_test_input (g, "w", ANE_DTYPE_FLOAT32, wsh, 4);
       g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, NULL, NULL, 0, NULL, 0, dil, 2, 1, &error);
       g_autoptr(AneMilProgram) p = NULL;
       AneMilOperation *conv, *rs0, *pad, *rs1, *sl;
 
       g_assert_no_error (error);
-      output (g, "y", y);
+      ane_test_output (g, "y", y);
       p = ane_test_lower (g, ANE_MIL_IOS17, precisions[i]);
-      assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16
-                     ? "cast,cast,reshape,pad,reshape,slice_by_index,conv,cast"
-                     : "reshape,pad,reshape,slice_by_index,conv,identity");
+      ane_test_assert_seq (p, precisions[i] == ANE_DTYPE_FLOAT16
+                              ? "cast,cast,reshape,pad,reshape,slice_by_index,conv,cast"
+                              : "reshape,pad,reshape,slice_by_index,conv,identity");
       rs0 = ane_test_find_op (p, "reshape", 0);
       pad = ane_test_find_op (p, "pad", 0);
       rs1 = ane_test_find_op (p, "reshape", 1);
       sl = ane_test_find_op (p, "slice_by_index", 0);
       conv = ane_test_find_op (p, "conv", 0);
-      assert_const_ints (p, ane_test_op_arg (rs0, "shape"), split, 5);
+      ane_test_assert_const_ints (p, ane_test_op_arg (rs0, "shape"), split, 5);
       ane_test_assert_output (rs0, 0, precisions[i], split, 5);
       g_assert_cmpstr (ane_test_op_arg (pad, "x"), ==, rs0->outputs[0]->name);
-      assert_const_ints (p, ane_test_op_arg (pad, "pad"), amounts, 6);
+      ane_test_assert_const_ints (p, ane_test_op_arg (pad, "pad"), amounts, 6);
       ane_test_assert_output (pad, 0, precisions[i], spread, 5);
-      assert_const_ints (p, ane_test_op_arg (rs1, "shape"), flat, 4);
-      assert_const_ints (p, ane_test_op_arg (sl, "begin"), begin, 4);
-      assert_const_ints (p, ane_test_op_arg (sl, "end"), end, 4);
+      ane_test_assert_const_ints (p, ane_test_op_arg (rs1, "shape"), flat, 4);
+      ane_test_assert_const_ints (p, ane_test_op_arg (sl, "begin"), begin, 4);
+      ane_test_assert_const_ints (p, ane_test_op_arg (sl, "end"), end, 4);
       ane_test_assert_output (sl, 0, precisions[i], end, 4);
       g_assert_cmpstr (ane_test_op_arg (conv, "weight"), ==, sl->outputs[0]->name);
-      assert_const_ints (p, ane_test_op_arg (conv, "dilations"), ones, 2);
+      ane_test_assert_const_ints (p, ane_test_op_arg (conv, "dilations"), ones, 2);
       ane_test_assert_output (conv, 0, precisions[i], ys, 4);
     }
 
@@ -337,19 +219,19 @@ test_conv_dynamic_weight_dilated (void)
     static const gint64 end1[] = { 3, 2, 9 }, ys1[] = { 1, 3, 1 };
     g_autoptr(AneGraph) g = ane_graph_new ();
     g_autoptr(GError) error = NULL;
-    g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs1, 3);
-    g_autoptr(AneTensor) w = input (g, "w", ANE_DTYPE_FLOAT32, ws1, 3);
+    g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs1, 3);
+    g_autoptr(AneTensor) w = ane_test_input (g, "w", ANE_DTYPE_FLOAT32, ws1, 3);
     g_autoptr(AneTensor) y = ane_graph_conv (g, x, w, NULL, NULL, 0, NULL, 0, dil1, 1, 1, &error);
     g_autoptr(AneTensor) y2 = ane_graph_conv (g, x, w, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &error);
     g_autoptr(AneMilProgram) p = NULL;
 
     g_assert_no_error (error);
-    output (g, "y", y);
-    output (g, "y2", y2);
+    ane_test_output (g, "y", y);
+    ane_test_output (g, "y2", y2);
     p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
-    assert_seq (p, "reshape,pad,reshape,slice_by_index,conv,conv,identity,identity");
-    assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 0), "shape"), split1, 3);
-    assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "pad", 0), "pad"), amounts1, 2);
+    ane_test_assert_seq (p, "reshape,pad,reshape,slice_by_index,conv,conv,identity,identity");
+    ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 0), "shape"), split1, 3);
+    ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "pad", 0), "pad"), amounts1, 2);
     ane_test_assert_output (ane_test_find_op (p, "pad", 0), 0, ANE_DTYPE_FLOAT32, spread1, 3);
     ane_test_assert_output (ane_test_find_op (p, "slice_by_index", 0), 0, ANE_DTYPE_FLOAT32, end1, 3);
     ane_test_assert_output (ane_test_find_op (p, "conv", 0), 0, ANE_DTYPE_FLOAT32, ys1, 3);
@@ -410,9 +292,9 @@ test_conv_transpose (gconstpointer data)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-      g_autoptr(AneTensor) w = param (g, "w", wsh, 4);
-      g_autoptr(AneTensor) b = c->bias ? param (g, "b", bsh, 1) : NULL;
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+      g_autoptr(AneTensor) w = ane_test_param (g, "w", wsh, 4);
+      g_autoptr(AneTensor) b = c->bias ? ane_test_param (g, "b", bsh, 1) : NULL;
       g_autoptr(AneTensor) y = ane_graph_conv_transpose_2d (g, x, w, b, c->strides, 2, c->pads, 4, c->dil, 2,
                                                             c->outpad, 2, c->groups, &error);
       g_autoptr(AneMilProgram) p = NULL;
@@ -423,7 +305,7 @@ test_conv_transpose (gconstpointer data)
 
       g_assert_no_error (error);
       ane_test_assert_shape (y, c->out, 4);
-      output (g, "y", y);
+      ane_test_output (g, "y", y);
       p = ane_test_lower (g, ANE_MIL_IOS15, precisions[i]);
       assert_body (p, precisions[i], c->body);
       ct = ane_test_find_op (p, "conv_transpose", 0);
@@ -432,12 +314,12 @@ test_conv_transpose (gconstpointer data)
         g_assert_cmpstr (ane_test_op_arg (ct, "bias"), ==, "b");
       else
         g_assert_null (ane_test_op_arg (ct, "bias"));
-      assert_const_str (p, ane_test_op_arg (ct, "pad_type"), "custom");
-      assert_const_ints (p, ane_test_op_arg (ct, "pad"), c->ct_pad, 4);
-      assert_const_ints (p, ane_test_op_arg (ct, "output_shape"), c->ct_shape, 4);
-      assert_const_ints (p, ane_test_op_arg (ct, "strides"), c->strides, 2);
-      assert_const_ints (p, ane_test_op_arg (ct, "dilations"), c->dil, 2);
-      assert_const_int (p, ane_test_op_arg (ct, "groups"), c->groups);
+      ane_test_assert_const_string (p, ane_test_op_arg (ct, "pad_type"), "custom");
+      ane_test_assert_const_ints (p, ane_test_op_arg (ct, "pad"), c->ct_pad, 4);
+      ane_test_assert_const_ints (p, ane_test_op_arg (ct, "output_shape"), c->ct_shape, 4);
+      ane_test_assert_const_ints (p, ane_test_op_arg (ct, "strides"), c->strides, 2);
+      ane_test_assert_const_ints (p, ane_test_op_arg (ct, "dilations"), c->dil, 2);
+      ane_test_assert_const_int (p, ane_test_op_arg (ct, "groups"), c->groups);
       ane_test_assert_output (ct, 0, precisions[i], c->ct_shape, 4);
       if (has_slice)
         {
@@ -447,15 +329,15 @@ test_conv_transpose (gconstpointer data)
           for (guint j = 0; j < 4; j++)
             shape[j] = c->end[j] - c->begin[j];
           g_assert_cmpstr (ane_test_op_arg (sl, "x"), ==, ct->outputs[0]->name);
-          assert_const_ints (p, ane_test_op_arg (sl, "begin"), c->begin, 4);
-          assert_const_ints (p, ane_test_op_arg (sl, "end"), c->end, 4);
+          ane_test_assert_const_ints (p, ane_test_op_arg (sl, "begin"), c->begin, 4);
+          ane_test_assert_const_ints (p, ane_test_op_arg (sl, "end"), c->end, 4);
           ane_test_assert_output (sl, 0, precisions[i], shape, 4);
         }
       if (has_pad)
         {
           AneMilOperation *pd = ane_test_find_op (p, "pad", 0);
 
-          assert_const_ints (p, ane_test_op_arg (pd, "pad"), c->ext, 4);
+          ane_test_assert_const_ints (p, ane_test_op_arg (pd, "pad"), c->ext, 4);
           g_assert_null (ane_test_op_arg (pd, "mode"));   /* constant 0 */
           ane_test_assert_output (pd, 0, precisions[i], c->out, 4);
           {
@@ -475,7 +357,7 @@ test_conv_transpose (gconstpointer data)
           static const gint64 bcol[] = { 2, 1, 1 };
           AneMilOperation *add = ane_test_find_op (p, "add", 0);
 
-          assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 0), "shape"), bcol, 3);
+          ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "reshape", 0), "shape"), bcol, 3);
           g_assert_cmpstr (ane_test_op_arg (add, "x"), ==, ane_test_find_op (p, "pad", 0)->outputs[0]->name);
         }
       /* the node's last op (before the output's cast or identity) has the IR's shape */
@@ -501,17 +383,17 @@ test_conv_transpose_dynamic (void)
   {
     g_autoptr(AneGraph) g = ane_graph_new ();
     g_autoptr(GError) error = NULL;
-    g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-    g_autoptr(AneTensor) w = input (g, "w", ANE_DTYPE_FLOAT32, wsh, 4);
+    g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+    g_autoptr(AneTensor) w = ane_test_input (g, "w", ANE_DTYPE_FLOAT32, wsh, 4);
     g_autoptr(AneTensor) y = ane_graph_conv_transpose_2d (g, x, w, NULL, NULL, 0, NULL, 0, NULL, 0,
                                                           NULL, 0, 1, &error);
     g_autoptr(AneMilProgram) p = NULL;
 
     g_assert_no_error (error);
-    output (g, "y", y);
-    assert_lower_fails (g, ANE_MIL_IOS16, "conv_transpose_2d", "iOS17");
+    ane_test_output (g, "y", y);
+    ane_test_assert_lower_fails (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT16, "conv_transpose_2d", "iOS17", NULL);
     p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
-    assert_seq (p, "conv_transpose,identity");
+    ane_test_assert_seq (p, "conv_transpose,identity");
     g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "conv_transpose", 0), "weight"), ==, "w");
   }
   /* a bias that is not const: after, at every target (iOS17's class takes
@@ -520,25 +402,25 @@ test_conv_transpose_dynamic (void)
     static const gint64 pads[] = { 1, 1, 1, 1 }, s[] = { 2, 2 };
     g_autoptr(AneGraph) g = ane_graph_new ();
     g_autoptr(GError) error = NULL;
-    g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
-    g_autoptr(AneTensor) w = param (g, "w", wsh, 4);
-    g_autoptr(AneTensor) b = input (g, "b", ANE_DTYPE_FLOAT32, bsh, 1);
+    g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+    g_autoptr(AneTensor) w = ane_test_param (g, "w", wsh, 4);
+    g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_FLOAT32, bsh, 1);
     g_autoptr(AneTensor) y = ane_graph_conv_transpose_2d (g, x, w, b, s, 2, pads, 4, NULL, 0,
                                                           NULL, 0, 1, &error);
 
     g_assert_no_error (error);
-    output (g, "y", y);
+    ane_test_output (g, "y", y);
     {
       g_autoptr(AneMilProgram) p = ane_test_lower (g, ANE_MIL_IOS16, ANE_DTYPE_FLOAT16);
 
-      assert_seq (p, "cast,cast,conv_transpose,reshape,add,cast");
+      ane_test_assert_seq (p, "cast,cast,conv_transpose,reshape,add,cast");
       g_assert_null (ane_test_op_arg (ane_test_find_op (p, "conv_transpose", 0), "bias"));
       ane_test_assert_output (ane_test_find_op (p, "add", 0), 0, ANE_DTYPE_FLOAT16, ys, 4);
     }
     {
       g_autoptr(AneMilProgram) p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT16);
 
-      assert_seq (p, "cast,cast,conv_transpose,reshape,add,cast");
+      ane_test_assert_seq (p, "cast,cast,conv_transpose,reshape,add,cast");
       g_assert_null (ane_test_op_arg (ane_test_find_op (p, "conv_transpose", 0), "bias"));
     }
   }
@@ -559,7 +441,7 @@ test_pool (void)
          * 2: avg counting it */
         g_autoptr(AneGraph) g = ane_graph_new ();
         g_autoptr(GError) error = NULL;
-        g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
         g_autoptr(AneTensor) y = NULL;
         g_autoptr(AneMilProgram) p = NULL;
         AneMilOperation *op;
@@ -571,19 +453,19 @@ test_pool (void)
           y = ane_graph_pool (g, x, ANE_POOL_AVG, kernel, 2, strides, 2, kind == 1 ? NULL : pads,
                               kind == 1 ? 0 : 4, kind == 2, &error);
         g_assert_no_error (error);
-        output (g, "y", y);
+        ane_test_output (g, "y", y);
         p = ane_test_lower (g, ANE_MIL_IOS15, precisions[i]);
         assert_body (p, precisions[i], kind == 0 ? "max_pool" : "avg_pool");
         op = ane_test_find_op (p, kind == 0 ? "max_pool" : "avg_pool", 0);
-        assert_const_ints (p, ane_test_op_arg (op, "kernel_sizes"), kernel, 2);
-        assert_const_ints (p, ane_test_op_arg (op, "strides"), kind == 0 ? kernel : strides, 2);
-        assert_const_str (p, ane_test_op_arg (op, "pad_type"), "custom");
-        assert_const_ints (p, ane_test_op_arg (op, "pad"), kind == 1 ? zeros : pads, 4);
-        assert_const_bool (p, ane_test_op_arg (op, "ceil_mode"), FALSE);
+        ane_test_assert_const_ints (p, ane_test_op_arg (op, "kernel_sizes"), kernel, 2);
+        ane_test_assert_const_ints (p, ane_test_op_arg (op, "strides"), kind == 0 ? kernel : strides, 2);
+        ane_test_assert_const_string (p, ane_test_op_arg (op, "pad_type"), "custom");
+        ane_test_assert_const_ints (p, ane_test_op_arg (op, "pad"), kind == 1 ? zeros : pads, 4);
+        ane_test_assert_const_bool (p, ane_test_op_arg (op, "ceil_mode"), FALSE);
         if (kind == 0)
           g_assert_null (ane_test_op_arg (op, "exclude_padding_from_average"));
         else
-          assert_const_bool (p, ane_test_op_arg (op, "exclude_padding_from_average"), kind == 1);
+          ane_test_assert_const_bool (p, ane_test_op_arg (op, "exclude_padding_from_average"), kind == 1);
         ane_tensor_get_spec (y, &spec);
         ane_test_assert_output (op, 0, precisions[i], spec.shape, 4);
       }
@@ -600,19 +482,19 @@ test_resize_float (void)
     {
       g_autoptr(AneGraph) g = ane_graph_new ();
       g_autoptr(GError) error = NULL;
-      g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4);
       g_autoptr(AneTensor) y = ane_graph_resize_nearest_2x (g, x, &error);
       g_autoptr(AneMilProgram) p = NULL;
       AneMilOperation *up;
 
       g_assert_no_error (error);
-      output (g, "y", y);
+      ane_test_output (g, "y", y);
       p = ane_test_lower (g, ANE_MIL_IOS15, precisions[i]);
       assert_body (p, precisions[i], "upsample_nearest_neighbor");
       up = ane_test_find_op (p, "upsample_nearest_neighbor", 0);
       /* int32 factors: the U domain is fp32|int32 at every target */
-      assert_const_int (p, ane_test_op_arg (up, "scale_factor_height"), 2);
-      assert_const_int (p, ane_test_op_arg (up, "scale_factor_width"), 2);
+      ane_test_assert_const_int (p, ane_test_op_arg (up, "scale_factor_height"), 2);
+      ane_test_assert_const_int (p, ane_test_op_arg (up, "scale_factor_width"), 2);
       ane_test_assert_output (up, 0, precisions[i], ys, 4);
     }
 }
@@ -627,30 +509,30 @@ test_resize_int (void)
   {
     g_autoptr(AneGraph) g = ane_graph_new ();
     g_autoptr(GError) error = NULL;
-    g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_INT32, xs, 4);
+    g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_INT32, xs, 4);
     g_autoptr(AneTensor) y = ane_graph_resize_nearest_2x (g, x, &error);
     g_autoptr(AneMilProgram) p = NULL;
     AneMilOperation *rs0, *tile, *rs1;
 
     g_assert_no_error (error);
-    output (g, "y", y);
+    ane_test_output (g, "y", y);
     p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT16);
-    assert_seq (p, "reshape,tile,reshape,identity");
+    ane_test_assert_seq (p, "reshape,tile,reshape,identity");
     rs0 = ane_test_find_op (p, "reshape", 0);
     tile = ane_test_find_op (p, "tile", 0);
     rs1 = ane_test_find_op (p, "reshape", 1);
     g_assert_cmpstr (ane_test_op_arg (rs0, "x"), ==, "x");
-    assert_const_ints (p, ane_test_op_arg (rs0, "shape"), split, 5);
-    assert_const_ints (p, ane_test_op_arg (tile, "reps"), reps, 5);
+    ane_test_assert_const_ints (p, ane_test_op_arg (rs0, "shape"), split, 5);
+    ane_test_assert_const_ints (p, ane_test_op_arg (tile, "reps"), reps, 5);
     ane_test_assert_output (tile, 0, ANE_DTYPE_INT32, tiled, 5);
-    assert_const_ints (p, ane_test_op_arg (rs1, "shape"), ys, 4);
+    ane_test_assert_const_ints (p, ane_test_op_arg (rs1, "shape"), ys, 4);
     ane_test_assert_output (rs1, 0, ANE_DTYPE_INT32, ys, 4);
   }
   /* int8 (iOS17): through int32 and back */
   {
     g_autoptr(AneGraph) g = ane_graph_new ();
     g_autoptr(GError) error = NULL;
-    g_autoptr(AneTensor) x = input (g, "x", ANE_DTYPE_INT32, xs, 4);
+    g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_INT32, xs, 4);
     g_autoptr(AneTensor) x8 = ane_graph_cast (g, x, ANE_DTYPE_INT8, &error);
     g_autoptr(AneTensor) y8 = ane_graph_resize_nearest_2x (g, x8, &error);
     g_autoptr(AneTensor) y = ane_graph_cast (g, y8, ANE_DTYPE_INT32, &error);
@@ -658,13 +540,13 @@ test_resize_int (void)
     AneMilOperation *back;
 
     g_assert_no_error (error);
-    output (g, "y", y);
+    ane_test_output (g, "y", y);
     p = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
     /* the IR's int32 -> int8 cast saturates: clamped first */
-    assert_seq (p, "maximum,minimum,cast,cast,reshape,tile,reshape,cast,cast,identity");
-    assert_const_str (p, ane_test_op_arg (ane_test_find_op (p, "cast", 1), "dtype"), "int32");
+    ane_test_assert_seq (p, "maximum,minimum,cast,cast,reshape,tile,reshape,cast,cast,identity");
+    ane_test_assert_const_string (p, ane_test_op_arg (ane_test_find_op (p, "cast", 1), "dtype"), "int32");
     back = ane_test_find_op (p, "cast", 2);
-    assert_const_str (p, ane_test_op_arg (back, "dtype"), "int8");
+    ane_test_assert_const_string (p, ane_test_op_arg (back, "dtype"), "int8");
     ane_test_assert_output (back, 0, ANE_DTYPE_INT8, ys, 4);
   }
 }

@@ -17,6 +17,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ane-test-util.h"
+#include "ane-package-private.h"
 #include "mil/ane-mlpackage-private.h"
 
 /* ---- the conformance pack, as its README describes it ---------------- */

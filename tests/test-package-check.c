@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "ane-test-util.h"
+#include "ane-package-private.h"
 #include "mil/ane-mlpackage-private.h"
 
 static const char *const conformance_cases[] = {

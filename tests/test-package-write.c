@@ -24,6 +24,7 @@
 #include "ane-test-util.h"
 #include "ane-lower-test-util.h"
 #include "mil/ane-mil-builder-private.h"
+#include "ane-package-private.h"
 #include "mil/ane-mlpackage-private.h"
 
 #define F32 ANE_DTYPE_FLOAT32

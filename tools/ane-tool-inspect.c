@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "ane-tool-private.h"
-#include "mil/ane-mlpackage-private.h"
+#include "ane-package-private.h"
 #include "mil/ane-mil-infer-private.h"
 #include "mil/ane-mil-text-private.h"
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ane-graph-private.h"
+#include "ane-tensor-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/ane-mil-infer-private.h"
 

@@ -7,11 +7,9 @@
 #include <json-glib/json-glib.h>
 
 #include "ane-private.h"
-#include "ane-package.h"
 #include "mil/ane-milblob-private.h"
 #include "mil/ane-coreml-proto-private.h"
 #include "mil/ane-mil-opdefs-private.h"
-#include "mil/lower/ane-lower-private.h"
 
 G_BEGIN_DECLS
 
@@ -25,27 +23,6 @@ typedef struct {
 } AneMLPackageItem;
 
 typedef struct _AneMLPackage AneMLPackage;
-
-/* ---- MIL type facts ---- */
-
-/* The MIL DataType's blob type and bits per element; FALSE for types that
- * have no blob form (bool, string, fp64, int64, uint64). */
-gboolean      ane_mil_dtype_blob_info      (int                mil_dtype,
-                                            AneMilBlobDataType *blob_dtype,
-                                            guint              *bits);
-/* "fp16", "int4", ... as in MIL text; "unknown" otherwise. */
-const char   *ane_mil_dtype_to_string      (int                mil_dtype);
-/* The AneDType of a MIL DataType, if there is one. */
-gboolean      ane_mil_dtype_to_ane         (int                mil_dtype,
-                                            AneDType          *dtype);
-/* The AneDType of an ArrayFeatureType.ArrayDataType (FLOAT32, FLOAT16, INT32, INT8). */
-gboolean      ane_array_dtype_to_ane       (int                array_dtype,
-                                            AneDType          *dtype);
-/* Element count of a fully known tensor type; FALSE (with error) for
- * unknown dimensions or ranks, or overflow. */
-gboolean      ane_mil_tensor_type_n_elements (const AneMilTensorType *type,
-                                              guint64           *n_elements,
-                                              GError           **error);
 
 /* ---- the package ---- */
 
@@ -144,31 +121,6 @@ gboolean      ane_mlpackage_save_full      (AneMLPackage      *self,
  * `"key": value`, trailing newline. */
 char         *ane_mlpackage_manifest_to_string (JsonNode      *manifest);
 JsonNode     *ane_mlpackage_get_manifest   (AneMLPackage      *self);
-
-/* ane_package_new_from_graph() for a backend: lowered with flags, weights
- * read from params (name -> AneTensor, nullable; referenced, not copied:
- * save before changing it) before the graph's own values. */
-AnePackage   *ane_package_new_for_backend  (AneGraph          *graph,
-                                            AneTarget          target,
-                                            AnePrecision       precision,
-                                            AneLowerFlags      flags,
-                                            GHashTable        *params,
-                                            GError           **error);
-
-/* The reader behind an AnePackage (owned by it); NULL for a package made by
- * ane_package_new_from_graph(). */
-AneMLPackage *ane_package_get_mlpackage    (AnePackage        *package);
-/* The model of any package (loaded or made from a graph), owned by it. */
-AneCoreMLModel *ane_package_get_model      (AnePackage        *package);
-/* A package made from a graph: its pending blobs (AneMilPendingBlob*, in
- * file order) and the planned size of weight.bin; NULL for a loaded one. */
-GPtrArray    *ane_package_get_pending_blobs (AnePackage       *package,
-                                             guint64          *weight_size);
-/* A blob's bytes as stored, whatever kind of package: for the CPU backend. */
-GBytes       *ane_package_read_blob        (AnePackage        *package,
-                                            const char        *file_name,
-                                            guint64            offset,
-                                            GError           **error);
 
 /* ---- packaging lowered programs (ane-mlpackage-write.c) ---- */
 

@@ -56,8 +56,10 @@
 #include "ane-file-private.h"
 #include "ane-graph-private.h"
 #include "ane-progress-private.h"
+#include "ane-tensor-private.h"
 #include "ane-reference-private.h"
 #include "mil/ane-mil-builder-private.h"
+#include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mlpackage-private.h"
 
 #define MODEL_DIR       "com.apple.CoreML"

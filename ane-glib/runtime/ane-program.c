@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "ane-tensor-private.h"
 #include "runtime/ane-program-private.h"
 
 /* The backends, by AneBackend. A NULL constructor: that backend cannot

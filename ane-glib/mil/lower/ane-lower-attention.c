@@ -28,63 +28,6 @@
 
 /* --- small emitters -------------------------------------------------------- */
 
-
-static const char *
-emit_binary (AneLowerNames            *w,
-             const char    *type,
-             const char    *suffix,
-             const char    *x,
-             const char    *y,
-             AneDType       dtype,
-             const gint64  *shape,
-             guint          rank)
-{
-  return ane_mil_op (w->ctx->b, type, ane_lower_names_hint (w, suffix), dtype, shape, rank, "x", x, "y", y, NULL);
-}
-
-static const char *
-emit_unary (AneLowerNames           *w,
-            const char   *type,
-            const char   *suffix,
-            const char   *x,
-            AneDType      dtype,
-            const gint64 *shape,
-            guint         rank)
-{
-  return ane_mil_op (w->ctx->b, type, ane_lower_names_hint (w, suffix), dtype, shape, rank, "x", x, NULL);
-}
-
-static const char *
-emit_reshape (AneLowerNames           *w,
-              const char   *suffix,
-              const char   *x,
-              AneDType      dtype,
-              const gint64 *shape,
-              guint         rank)
-{
-  const char *hint = ane_lower_names_hint (w, suffix);
-  g_autofree char *shape_hint = g_strdup_printf ("%s_shape", hint);
-
-  return ane_mil_op (w->ctx->b, "reshape", hint, dtype, shape, rank,
-                     "x", x, "shape", ane_mil_const_ints (w->ctx->b, shape_hint, shape, rank), NULL);
-}
-
-static const char *
-emit_cast (AneLowerNames           *w,
-           const char   *suffix,
-           const char   *x,
-           AneDType      to,
-           const gint64 *shape,
-           guint         rank)
-{
-  const char *hint = ane_lower_names_hint (w, suffix);
-  g_autofree char *dtype_hint = g_strdup_printf ("%s_dtype", hint);
-
-  return ane_mil_op (w->ctx->b, "cast", hint, to, shape, rank,
-                     "x", x, "dtype", ane_mil_const_string (w->ctx->b, dtype_hint, ane_mil_dtype_name (to)),
-                     NULL);
-}
-
 /* x[..., begin:end] along the last axis. */
 static const char *
 emit_slice_last (AneLowerNames           *w,
@@ -96,25 +39,16 @@ emit_slice_last (AneLowerNames           *w,
                  gint64        begin,
                  gint64        end)
 {
-  const char *hint = ane_lower_names_hint (w, suffix);
-  g_autofree char *begin_hint = g_strdup_printf ("%s_begin", hint);
-  g_autofree char *end_hint = g_strdup_printf ("%s_end", hint);
-  gint64 b[ANE_MAX_RANK + 1], e[ANE_MAX_RANK + 1], out[ANE_MAX_RANK + 1];
-  const char *begin_c, *end_c;
+  gint64 b[ANE_MAX_RANK + 1], e[ANE_MAX_RANK + 1];
 
   for (guint i = 0; i < rank; i++)
     {
       b[i] = 0;
-      e[i] = out[i] = shape[i];
+      e[i] = shape[i];
     }
   b[rank - 1] = begin;
   e[rank - 1] = end;
-  out[rank - 1] = end - begin;
-  /* last argument first (ane-lower-private.h, order of emission) */
-  end_c = ane_mil_const_ints (w->ctx->b, end_hint, e, rank);
-  begin_c = ane_mil_const_ints (w->ctx->b, begin_hint, b, rank);
-  return ane_mil_op (w->ctx->b, "slice_by_index", hint, dtype, out, rank,
-                     "x", x, "begin", begin_c, "end", end_c, NULL);
+  return ane_lower_emit_slice (w, suffix, dtype, rank, x, b, e);
 }
 
 /* concat along the last axis; shape is the result's. */
@@ -127,13 +61,11 @@ emit_concat_last (AneLowerNames           *w,
                   const gint64 *shape,
                   guint         rank)
 {
-  const char *hint = ane_lower_names_hint (w, suffix);
-  g_autofree char *axis_hint = g_strdup_printf ("%s_axis", hint);
-  AneMilOpCall *call = ane_mil_op_begin (w->ctx->b, "concat", hint);
+  AneMilOpCall *call = ane_mil_op_begin (w->ctx->b, "concat", ane_lower_names_hint (w, suffix));
   const char *out;
 
   ane_mil_op_args (call, "values", values, n);
-  ane_mil_op_arg (call, "axis", ane_mil_const_int (w->ctx->b, axis_hint, -1));
+  ane_mil_op_arg (call, "axis", ane_mil_const_int (w->ctx->b, ane_lower_names_param (w, suffix, "axis"), -1));
   out = ane_mil_op_output (call, dtype, shape, rank);
   ane_mil_op_end (call);
   return out;
@@ -226,9 +158,8 @@ ane_lower_attention (AneLowerCtx *ctx,
 
       /* 1/sqrt(D) given explicitly is the default too. */
       if (scale_attr != 0.0 && fabs (fold - 1.0) > 1e-12)
-        qv = emit_binary (&w, "mul", "q_scaled", qv,
-                          ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "q_scale"), dt, fold),
-                          dt, q->shape, q->rank);
+        qv = ane_lower_emit_binary (&w, "mul", "q_scaled", dt, q->shape, q->rank, qv,
+                                    ane_lower_const_float (&w, "q_scale", dt, fold));
       if (need_mask)
         {
           const char *cm = causal_mask_const (&w, S, L);
@@ -238,7 +169,7 @@ ane_lower_attention (AneLowerCtx *ctx,
               gint64 ms[ANE_MAX_RANK], sl[2] = { S, L };
               guint mr = broadcast_shape (bias->shape, bias->rank, sl, 2, ms);
 
-              mask = emit_binary (&w, "add", "mask", ctx->in[3], cm, dt, ms, mr);
+              mask = ane_lower_emit_binary (&w, "add", "mask", dt, ms, mr, ctx->in[3], cm);
             }
           else
             mask = cm;
@@ -258,16 +189,15 @@ ane_lower_attention (AneLowerCtx *ctx,
     const char *s, *p, *o;
 
     if (c != 1.0)
-      qv = emit_binary (&w, "mul", "q_scaled", qv,
-                        ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "q_scale"), dt, c),
-                        dt, q->shape, q->rank);
+      qv = ane_lower_emit_binary (&w, "mul", "q_scaled", dt, q->shape, q->rank, qv,
+                                  ane_lower_const_float (&w, "q_scale", dt, c));
     if (view5)
       {
         gint64 q5[5] = { B, Hkv, G, S, D }, k5[5] = { B, Hkv, 1, L, D }, v5[5] = { B, Hkv, 1, L, Dv };
 
-        qv = emit_reshape (&w, "q_grouped", qv, dt, q5, 5);
-        kv = emit_reshape (&w, "k_grouped", kv, dt, k5, 5);
-        vv = emit_reshape (&w, "v_grouped", vv, dt, v5, 5);
+        qv = ane_lower_emit_reshape (&w, "q_grouped", dt, q5, 5, qv);
+        kv = ane_lower_emit_reshape (&w, "k_grouped", dt, k5, 5, kv);
+        vv = ane_lower_emit_reshape (&w, "v_grouped", dt, v5, 5, vv);
         memcpy (qs, q5, sizeof q5);
         ss[0] = B; ss[1] = Hkv; ss[2] = G; ss[3] = S; ss[4] = L;
         os[0] = B; os[1] = Hkv; os[2] = G; os[3] = S; os[4] = Dv;
@@ -281,18 +211,17 @@ ane_lower_attention (AneLowerCtx *ctx,
 
     {
       /* last argument first (ane-lower-private.h, order of emission) */
-      const char *ty = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_y"), TRUE);
-      const char *tx = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_x"), FALSE);
+      const char *ty = ane_lower_const_bool (&w, "transpose_y", TRUE);
+      const char *tx = ane_lower_const_bool (&w, "transpose_x", FALSE);
 
       s = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, "scores"), dt, ss, r,
                       "x", qv, "y", kv, "transpose_x", tx, "transpose_y", ty, NULL);
     }
     if (softcap > 0.0)
       {
-        s = emit_unary (&w, "tanh", "scores_tanh", s, dt, ss, r);
-        s = emit_binary (&w, "mul", "scores_capped", s,
-                         ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "softcap"), dt, softcap),
-                         dt, ss, r);
+        s = ane_lower_emit_unary (&w, "tanh", "scores_tanh", dt, ss, r, s);
+        s = ane_lower_emit_binary (&w, "mul", "scores_capped", dt, ss, r, s,
+                                   ane_lower_const_float (&w, "softcap", dt, softcap));
       }
     if (bias != NULL)
       {
@@ -305,24 +234,24 @@ ane_lower_attention (AneLowerCtx *ctx,
           {
             gint64 b5[5] = { p4[0], p4[1] == 1 ? 1 : Hkv, p4[1] == 1 ? 1 : G, p4[2], p4[3] };
 
-            bv = emit_reshape (&w, "bias_grouped", bv, dt, b5, 5);
+            bv = ane_lower_emit_reshape (&w, "bias_grouped", dt, b5, 5, bv);
           }
-        s = emit_binary (&w, "add", "scores_biased", s, bv, dt, ss, r);
+        s = ane_lower_emit_binary (&w, "add", "scores_biased", dt, ss, r, s, bv);
       }
     if (need_mask)
-      s = emit_binary (&w, "add", "scores_masked", s, causal_mask_const (&w, S, L), dt, ss, r);
+      s = ane_lower_emit_binary (&w, "add", "scores_masked", dt, ss, r, s, causal_mask_const (&w, S, L));
     p = ane_mil_op (ctx->b, "softmax", ane_lower_names_hint (&w, "weights"), dt, ss, r,
-                    "x", s, "axis", ane_mil_const_int (ctx->b, ane_lower_names_hint (&w, "axis"), -1), NULL);
+                    "x", s, "axis", ane_lower_const_int (&w, "axis", -1), NULL);
     {
       /* last argument first (ane-lower-private.h, order of emission) */
-      const char *ty = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_y"), FALSE);
-      const char *tx = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "transpose_x"), FALSE);
+      const char *ty = ane_lower_const_bool (&w, "transpose_y", FALSE);
+      const char *tx = ane_lower_const_bool (&w, "transpose_x", FALSE);
 
       o = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, view5 ? "context" : NULL), dt, os, r,
                       "x", p, "y", vv, "transpose_x", tx, "transpose_y", ty, NULL);
     }
     if (view5)
-      o = emit_reshape (&w, NULL, o, dt, out->shape, out->rank);
+      o = ane_lower_emit_reshape (&w, NULL, dt, out->shape, out->rank, o);
     ctx->out[0] = o;
   }
   ane_lower_names_clear (&w);
@@ -345,13 +274,13 @@ rotate (AneLowerNames           *w,
         const char  **o)
 {
   AneDType dt = w->ctx->compute;
-  const char *ac = emit_binary (w, "mul", "a_cos", a, cos_t, dt, shape, rank);
-  const char *bs = emit_binary (w, "mul", "b_sin", b, sin_t, dt, shape, rank);
-  const char *as = emit_binary (w, "mul", "a_sin", a, sin_t, dt, shape, rank);
-  const char *bc = emit_binary (w, "mul", "b_cos", b, cos_t, dt, shape, rank);
+  const char *ac = ane_lower_emit_binary (w, "mul", "a_cos", dt, shape, rank, a, cos_t);
+  const char *bs = ane_lower_emit_binary (w, "mul", "b_sin", dt, shape, rank, b, sin_t);
+  const char *as = ane_lower_emit_binary (w, "mul", "a_sin", dt, shape, rank, a, sin_t);
+  const char *bc = ane_lower_emit_binary (w, "mul", "b_cos", dt, shape, rank, b, cos_t);
 
-  o[0] = emit_binary (w, "sub", "rot_a", ac, bs, dt, shape, rank);
-  o[1] = emit_binary (w, "add", "rot_b", as, bc, dt, shape, rank);
+  o[0] = ane_lower_emit_binary (w, "sub", "rot_a", dt, shape, rank, ac, bs);
+  o[1] = ane_lower_emit_binary (w, "add", "rot_b", dt, shape, rank, as, bc);
 }
 
 /* Interleaved rotation of the first n features of x [B, H, S, D]: pairs
@@ -377,12 +306,12 @@ rotate_interleaved (AneLowerNames            *w,
       xr = emit_slice_last (w, "rot_part", x, dt, xs->shape, 4, 0, n);
       pass = emit_slice_last (w, "pass_part", x, dt, xs->shape, 4, n, D);
     }
-  xr = emit_reshape (w, "pairs", xr, dt, pairs, 5);
+  xr = ane_lower_emit_reshape (w, "pairs", dt, pairs, 5, xr);
   a = emit_slice_last (w, "a", xr, dt, pairs, 5, 0, 1);
   b = emit_slice_last (w, "b", xr, dt, pairs, 5, 1, 2);
   rotate (w, a, b, cos_t, sin_t, half5, 5, o);
   y = emit_concat_last (w, "rotated_pairs", o, 2, dt, pairs, 5);
-  y = emit_reshape (w, pass ? "rotated" : NULL, y, dt, rot4, 4);
+  y = ane_lower_emit_reshape (w, pass ? "rotated" : NULL, dt, rot4, 4, y);
   if (pass != NULL)
     {
       const char *parts[2] = { y, pass };
@@ -431,18 +360,18 @@ ane_lower_rope (AneLowerCtx *ctx,
   tab[2] = 1;
 
   ane_lower_names_init (&w, ctx);
-  pos = emit_reshape (&w, "positions_col", ctx->in[1], ps.dtype, pos_shape, tab_rank);
+  pos = ane_lower_emit_reshape (&w, "positions_col", ps.dtype, pos_shape, tab_rank, ctx->in[1]);
   if (ps.dtype != ANE_DTYPE_FLOAT32)
-    pos = emit_cast (&w, "positions_f32", pos, ANE_DTYPE_FLOAT32, pos_shape, tab_rank);
+    pos = ane_lower_emit_cast (&w, "positions_f32", ANE_DTYPE_FLOAT32, pos_shape, tab_rank, pos);
   freq = ane_mil_const_floats (ctx->b, ane_lower_names_hint (&w, "inv_freq"), ANE_DTYPE_FLOAT32, inv, inv_shape,
                                tab_rank - 1);
-  ang = emit_binary (&w, "mul", "angles", pos, freq, ANE_DTYPE_FLOAT32, tab, tab_rank);
-  cos_t = emit_unary (&w, "cos", "cos_f32", ang, ANE_DTYPE_FLOAT32, tab, tab_rank);
-  sin_t = emit_unary (&w, "sin", "sin_f32", ang, ANE_DTYPE_FLOAT32, tab, tab_rank);
+  ang = ane_lower_emit_binary (&w, "mul", "angles", ANE_DTYPE_FLOAT32, tab, tab_rank, pos, freq);
+  cos_t = ane_lower_emit_unary (&w, "cos", "cos_f32", ANE_DTYPE_FLOAT32, tab, tab_rank, ang);
+  sin_t = ane_lower_emit_unary (&w, "sin", "sin_f32", ANE_DTYPE_FLOAT32, tab, tab_rank, ang);
   if (dt != ANE_DTYPE_FLOAT32)
     {
-      cos_t = emit_cast (&w, "cos", cos_t, dt, tab, tab_rank);
-      sin_t = emit_cast (&w, "sin", sin_t, dt, tab, tab_rank);
+      cos_t = ane_lower_emit_cast (&w, "cos", dt, tab, tab_rank, cos_t);
+      sin_t = ane_lower_emit_cast (&w, "sin", dt, tab, tab_rank, sin_t);
     }
 
   if (neox)

@@ -39,71 +39,56 @@
 /* --- small emitters -------------------------------------------------------- */
 
 static const char *
-emit_reshape (AneLowerCtx  *ctx,
-              const char   *hint,
-              const char   *x,
-              AneDType      dtype,
-              const gint64 *shape,
-              guint         rank)
+emit_expand_dims (AneLowerNames *w,
+                  const char    *suffix,
+                  const char    *x,
+                  AneDType       dtype,
+                  const gint64  *in_shape,
+                  guint          in_rank,
+                  gint64         axis)
 {
-  g_autofree char *shape_hint = g_strdup_printf ("%s_shape", hint);
-
-  return ane_mil_op (ctx->b, "reshape", hint, dtype, shape, rank,
-                     "x", x, "shape", ane_mil_const_ints (ctx->b, shape_hint, shape, rank), NULL);
-}
-
-static const char *
-emit_expand_dims (AneLowerCtx  *ctx,
-                  const char   *hint,
-                  const char   *x,
-                  AneDType      dtype,
-                  const gint64 *in_shape,
-                  guint         in_rank,
-                  gint64        axis)
-{
-  g_autofree char *axes_hint = g_strdup_printf ("%s_axes", hint);
   gint64 shape[ANE_MAX_RANK + 1];
   guint r = 0;
+  const char *axes_c;
 
   for (guint i = 0; i <= in_rank; i++)
     shape[r++] = i == (guint) axis ? 1 : in_shape[i - (i > (guint) axis)];
-  return ane_mil_op (ctx->b, "expand_dims", hint, dtype, shape, in_rank + 1,
-                     "x", x, "axes", ane_mil_const_ints (ctx->b, axes_hint, &axis, 1), NULL);
+  axes_c = ane_mil_const_ints (w->ctx->b, ane_lower_names_param (w, suffix, "axes"), &axis, 1);
+  return ane_mil_op (w->ctx->b, "expand_dims", ane_lower_names_hint (w, suffix), dtype, shape, in_rank + 1,
+                     "x", x, "axes", axes_c, NULL);
 }
 
 static const char *
-emit_squeeze (AneLowerCtx  *ctx,
-              const char   *hint,
-              const char   *x,
-              const gint64 *axes,
-              guint         n_axes,
+emit_squeeze (AneLowerNames *w,
+              const char    *suffix,
+              const char    *x,
+              const gint64  *axes,
+              guint          n_axes,
               const AneSpec *out)
 {
-  g_autofree char *axes_hint = g_strdup_printf ("%s_axes", hint);
+  const char *axes_c = ane_mil_const_ints (w->ctx->b, ane_lower_names_param (w, suffix, "axes"), axes, n_axes);
 
-  return ane_mil_op (ctx->b, "squeeze", hint, out->dtype, out->shape, out->rank,
-                     "x", x, "axes", ane_mil_const_ints (ctx->b, axes_hint, axes, n_axes), NULL);
+  return ane_mil_op (w->ctx->b, "squeeze", ane_lower_names_hint (w, suffix), out->dtype, out->shape, out->rank,
+                     "x", x, "axes", axes_c, NULL);
 }
 
 /* MIL matmul on operands of rank >= 2: returns the product and its shape
  * (broadcast batch dims, then [M, N]). */
 static const char *
-emit_matmul (AneLowerCtx  *ctx,
-             const char   *hint,
-             const char   *x,
-             const gint64 *xs,
-             guint         xr,
-             gboolean      tx,
-             const char   *y,
-             const gint64 *ys,
-             guint         yr,
-             gboolean      ty,
-             AneDType      dtype,
-             gint64       *out_shape,
-             guint        *out_rank)
+emit_matmul (AneLowerNames *w,
+             const char    *suffix,
+             const char    *x,
+             const gint64  *xs,
+             guint          xr,
+             gboolean       tx,
+             const char    *y,
+             const gint64  *ys,
+             guint          yr,
+             gboolean       ty,
+             AneDType       dtype,
+             gint64        *out_shape,
+             guint         *out_rank)
 {
-  g_autofree char *tx_hint = g_strdup_printf ("%s_transpose_x", hint);
-  g_autofree char *ty_hint = g_strdup_printf ("%s_transpose_y", hint);
   guint batch = MAX (xr, yr) - 2;
   const char *tx_c, *ty_c;
 
@@ -119,19 +104,19 @@ emit_matmul (AneLowerCtx  *ctx,
   out_shape[batch + 1] = ty ? ys[yr - 2] : ys[yr - 1];
   *out_rank = batch + 2;
   /* last argument first (ane-lower-private.h, order of emission) */
-  ty_c = ane_mil_const_bool (ctx->b, ty_hint, ty);
-  tx_c = ane_mil_const_bool (ctx->b, tx_hint, tx);
-  return ane_mil_op (ctx->b, "matmul", hint, dtype, out_shape, *out_rank,
+  ty_c = ane_mil_const_bool (w->ctx->b, ane_lower_names_param (w, suffix, "transpose_y"), ty);
+  tx_c = ane_mil_const_bool (w->ctx->b, ane_lower_names_param (w, suffix, "transpose_x"), tx);
+  return ane_mil_op (w->ctx->b, "matmul", ane_lower_names_hint (w, suffix), dtype, out_shape, *out_rank,
                      "x", x, "y", y, "transpose_x", tx_c, "transpose_y", ty_c, NULL);
 }
 
 /* numpy.matmul (a, b) with optional transposes of the last two axes of an
- * operand of rank >= 2, producing out (named hint). A rank-1 a becomes
+ * operand of rank >= 2, producing out (named after suffix). A rank-1 a becomes
  * [1, K] and a rank-1 b [K, 1] (transposing a vector is a no-op, as in the
  * IR); the added axes are squeezed from the product. */
 static const char *
-numpy_matmul (AneLowerCtx   *ctx,
-              const char    *hint,
+numpy_matmul (AneLowerNames *w,
+              const char    *suffix,
               const char    *a,
               const AneSpec *as,
               gboolean       ta,
@@ -149,33 +134,25 @@ numpy_matmul (AneLowerCtx   *ctx,
   memcpy (b_shape, bs->shape, br * sizeof (gint64));
   if (ar == 1)
     {
-      g_autofree char *h = ane_lower_hint (ctx, "a_row");
-
-      a = emit_expand_dims (ctx, h, a, as->dtype, as->shape, 1, 0);
+      a = emit_expand_dims (w, "a_row", a, as->dtype, as->shape, 1, 0);
       a_shape[0] = 1, a_shape[1] = as->shape[0], ar = 2, ta = FALSE;
     }
   if (br == 1)
     {
-      g_autofree char *h = ane_lower_hint (ctx, "b_column");
-
-      b = emit_expand_dims (ctx, h, b, bs->dtype, bs->shape, 1, 1);
+      b = emit_expand_dims (w, "b_column", b, bs->dtype, bs->shape, 1, 1);
       b_shape[0] = bs->shape[0], b_shape[1] = 1, br = 2, tb = FALSE;
     }
   if (as->rank > 1 && bs->rank > 1)
-    return emit_matmul (ctx, hint, a, a_shape, ar, ta, b, b_shape, br, tb, out->dtype, shape, &rank);
+    return emit_matmul (w, suffix, a, a_shape, ar, ta, b, b_shape, br, tb, out->dtype, shape, &rank);
 
-  {
-    g_autofree char *h = ane_lower_hint (ctx, "matmul");
-
-    product = emit_matmul (ctx, h, a, a_shape, ar, ta, b, b_shape, br, tb, out->dtype, shape, &rank);
-  }
+  product = emit_matmul (w, "matmul", a, a_shape, ar, ta, b, b_shape, br, tb, out->dtype, shape, &rank);
   /* The product is [..., M, N]: M is the added row of a rank-1 a, N the
    * added column of a rank-1 b. */
   if (as->rank == 1)
     squeeze[n_squeeze++] = rank - 2;
   if (bs->rank == 1)
     squeeze[n_squeeze++] = rank - 1;
-  return emit_squeeze (ctx, hint, product, squeeze, n_squeeze, out);
+  return emit_squeeze (w, suffix, product, squeeze, n_squeeze, out);
 }
 
 /* Number of rows of a [..., K] tensor (the product of all dims but the last). */
@@ -221,11 +198,14 @@ ane_lower_matmul (AneLowerCtx *ctx,
                   GError     **error)
 {
   AneSpec a = ane_lower_in_spec (ctx, 0), b = ane_lower_in_spec (ctx, 1);
+  AneLowerNames names;
 
-  ctx->out[0] = numpy_matmul (ctx, ctx->hint,
+  ane_lower_names_init (&names, ctx);
+  ctx->out[0] = numpy_matmul (&names, NULL,
                               ctx->in[0], &a, ane_attrs_bool (ctx->node->attrs, "transpose_a"),
                               ctx->in[1], &b, ane_attrs_bool (ctx->node->attrs, "transpose_b"),
                               &ctx->out_spec[0]);
+  ane_lower_names_clear (&names);
   return TRUE;
 }
 
@@ -251,32 +231,30 @@ ane_lower_lora_matmul (AneLowerCtx *ctx,
   const char *xv = ctx->in[0], *base, *low, *sum, *scale_c = NULL;
   gint64 base_shape[ANE_MAX_RANK], low_shape[ANE_MAX_RANK], xa_shape[ANE_MAX_RANK];
   guint base_rank, low_rank, xa_rank;
-  g_autofree char *h_x = ane_lower_hint (ctx, "x_row");
-  g_autofree char *h_base = ane_lower_hint (ctx, "base");
-  g_autofree char *h_xa = ane_lower_hint (ctx, "xa");
   g_autofree char *h_xa_scaled = ane_lower_hint (ctx, "xa_scaled");
-  g_autofree char *h_low = ane_lower_hint (ctx, "low_rank");
   g_autofree char *h_low_scaled = ane_lower_hint (ctx, "low_rank_scaled");
   g_autofree char *h_scale = ane_lower_hint (ctx, "scale");
   g_autofree char *h_sum = ane_lower_hint (ctx, "sum");
+  AneLowerNames names;
 
+  ane_lower_names_init (&names, ctx);
   if (vector)
     {
       /* [K] -> [1, K]; the row is squeezed from the sum at the end. */
-      xv = emit_expand_dims (ctx, h_x, xv, x.dtype, x.shape, 1, 0);
+      xv = emit_expand_dims (&names, "x_row", xv, x.dtype, x.shape, 1, 0);
       x.shape[1] = x.shape[0], x.shape[0] = 1, x.rank = 2;
     }
   if (scale != 1.0)
     scale_c = ane_mil_const_float (ctx->b, h_scale, out->dtype, scale);
 
-  base = emit_matmul (ctx, h_base, xv, x.shape, x.rank, FALSE,
+  base = emit_matmul (&names, "base", xv, x.shape, x.rank, FALSE,
                       ctx->in[1], w.shape, w.rank, FALSE, out->dtype, base_shape, &base_rank);
-  low = emit_matmul (ctx, h_xa, xv, x.shape, x.rank, FALSE,
+  low = emit_matmul (&names, "xa", xv, x.shape, x.rank, FALSE,
                      ctx->in[2], la.shape, la.rank, FALSE, out->dtype, xa_shape, &xa_rank);
   if (scale_early)
     low = ane_mil_op (ctx->b, "mul", h_xa_scaled, out->dtype, xa_shape, xa_rank,
                       "x", low, "y", scale_c, NULL);
-  low = emit_matmul (ctx, h_low, low, xa_shape, xa_rank, FALSE,
+  low = emit_matmul (&names, "low_rank", low, xa_shape, xa_rank, FALSE,
                      ctx->in[3], lb.shape, lb.rank, FALSE, out->dtype, low_shape, &low_rank);
   if (scale_late)
     low = ane_mil_op (ctx->b, "mul", h_low_scaled, out->dtype, low_shape, low_rank,
@@ -285,14 +263,16 @@ ane_lower_lora_matmul (AneLowerCtx *ctx,
     {
       ctx->out[0] = ane_mil_op (ctx->b, "add", ctx->hint, out->dtype, out->shape, out->rank,
                                 "x", base, "y", low, NULL);
+      ane_lower_names_clear (&names);
       return TRUE;
     }
   sum = ane_mil_op (ctx->b, "add", h_sum, out->dtype, base_shape, base_rank, "x", base, "y", low, NULL);
   {
     gint64 axis = 0;
 
-    ctx->out[0] = emit_squeeze (ctx, ctx->hint, sum, &axis, 1, out);
+    ctx->out[0] = emit_squeeze (&names, NULL, sum, &axis, 1, out);
   }
+  ane_lower_names_clear (&names);
   return TRUE;
 }
 
@@ -315,14 +295,12 @@ lower_grouped (AneLowerCtx *ctx,
   gint64 x3_shape[3] = { t, 1, k }, ids_shape[1] = { t }, w_shape[3], y_shape[3];
   const char *x3, *idv = ctx->in[2], *w, *y;
   guint y_rank;
-  g_autofree char *h_x = ane_lower_hint (ctx, "x_rows");
   g_autofree char *h_ids_cast = ane_lower_hint (ctx, "ids_int32");
   g_autofree char *h_ids_dtype = ane_lower_hint (ctx, "ids_dtype");
-  g_autofree char *h_ids = ane_lower_hint (ctx, "ids_flat");
   g_autofree char *h_w = ane_lower_hint (ctx, "experts_gathered");
   g_autofree char *h_axis = ane_lower_hint (ctx, "gather_axis");
   g_autofree char *h_validate = ane_lower_hint (ctx, "validate_ids");
-  g_autofree char *h_y = ane_lower_hint (ctx, "matmul");
+  AneLowerNames names;
   AneMilOpCall *call;
 
   if (ids.dtype != ANE_DTYPE_INT32)
@@ -333,9 +311,10 @@ lower_grouped (AneLowerCtx *ctx,
       idv = ane_mil_op (ctx->b, "cast", h_ids_cast, ANE_DTYPE_INT32, ids.shape, ids.rank,
                         "x", idv, "dtype", ane_mil_const_string (ctx->b, h_ids_dtype, "int32"), NULL);
     }
+  ane_lower_names_init (&names, ctx);
   if (ids.rank != 1)
-    idv = emit_reshape (ctx, h_ids, idv, ANE_DTYPE_INT32, ids_shape, 1);
-  x3 = emit_reshape (ctx, h_x, ctx->in[0], x.dtype, x3_shape, 3);
+    idv = ane_lower_emit_reshape (&names, "ids_flat", ANE_DTYPE_INT32, ids_shape, 1, idv);
+  x3 = ane_lower_emit_reshape (&names, "x_rows", x.dtype, x3_shape, 3, ctx->in[0]);
 
   w_shape[0] = t, w_shape[1] = e.shape[1], w_shape[2] = e.shape[2];
   call = ane_mil_op_begin (ctx->b, "gather", h_w);
@@ -347,9 +326,10 @@ lower_grouped (AneLowerCtx *ctx,
   w = ane_mil_op_output (call, e.dtype, w_shape, 3);
   ane_mil_op_end (call);
 
-  y = emit_matmul (ctx, h_y, x3, x3_shape, 3, FALSE, w, w_shape, 3, transposed,
+  y = emit_matmul (&names, "matmul", x3, x3_shape, 3, FALSE, w, w_shape, 3, transposed,
                    out->dtype, y_shape, &y_rank);
-  ctx->out[0] = emit_reshape (ctx, ctx->hint, y, out->dtype, out->shape, out->rank);
+  ctx->out[0] = ane_lower_emit_reshape (&names, NULL, out->dtype, out->shape, out->rank, y);
+  ane_lower_names_clear (&names);
   return TRUE;
 }
 
@@ -374,11 +354,14 @@ ane_lower_dequant_matmul (AneLowerCtx *ctx,
   gboolean compile_time;
   const char *weight = dense_weight (ctx, 1, &compile_time);
   gint64 n = w.shape[0], k = w.shape[1];
+  AneLowerNames names;
 
   if (!compile_time)
     {
       /* A weight computed in the program: matmul with y transposed. */
-      ctx->out[0] = numpy_matmul (ctx, ctx->hint, ctx->in[0], &x, FALSE, weight, &w, TRUE, out);
+      ane_lower_names_init (&names, ctx);
+      ctx->out[0] = numpy_matmul (&names, NULL, ctx->in[0], &x, FALSE, weight, &w, TRUE, out);
+      ane_lower_names_clear (&names);
       return TRUE;
     }
   if (x.rank <= LINEAR_MAX_RANK)
@@ -390,13 +373,14 @@ ane_lower_dequant_matmul (AneLowerCtx *ctx,
   {
     gint64 rows = leading_rows (&x);
     gint64 x2_shape[2] = { rows, k }, y2_shape[2] = { rows, n };
-    g_autofree char *h_x = ane_lower_hint (ctx, "x_rows");
-    g_autofree char *h_y = ane_lower_hint (ctx, "linear");
     const char *x2, *y2;
 
-    x2 = emit_reshape (ctx, h_x, ctx->in[0], x.dtype, x2_shape, 2);
-    y2 = ane_mil_op (ctx->b, "linear", h_y, out->dtype, y2_shape, 2, "x", x2, "weight", weight, NULL);
-    ctx->out[0] = emit_reshape (ctx, ctx->hint, y2, out->dtype, out->shape, out->rank);
+    ane_lower_names_init (&names, ctx);
+    x2 = ane_lower_emit_reshape (&names, "x_rows", x.dtype, x2_shape, 2, ctx->in[0]);
+    y2 = ane_mil_op (ctx->b, "linear", ane_lower_names_hint (&names, "linear"), out->dtype, y2_shape, 2,
+                     "x", x2, "weight", weight, NULL);
+    ctx->out[0] = ane_lower_emit_reshape (&names, NULL, out->dtype, out->shape, out->rank, y2);
+    ane_lower_names_clear (&names);
   }
   return TRUE;
 }

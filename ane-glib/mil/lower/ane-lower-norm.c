@@ -35,54 +35,6 @@
 /* --- small emitters -------------------------------------------------------- */
 
 
-/* TRUE if input `slot` is present and lowered to a MIL const. */
-static gboolean
-input_is_const (AneLowerCtx *ctx,
-                guint        slot)
-{
-  const AneNode *src;
-
-  if (slot >= ctx->n_inputs || ctx->in[slot] == NULL)
-    return FALSE;
-  src = ane_graph_get_node (ctx->graph, ctx->node->inputs[slot].node);
-  switch (src->op->kind)
-    {
-    case ANE_OP_CONST:
-      return TRUE;
-    case ANE_OP_PARAM:
-      return !ane_attrs_bool (src->attrs, "dynamic");
-    default:
-      return FALSE;
-    }
-}
-
-static const char *
-emit_binary (AneLowerNames          *w,
-             const char  *type,
-             const char  *suffix,
-             const char  *x,
-             const char  *y,
-             const AneSpec *out)
-{
-  return ane_mil_op (w->ctx->b, type, ane_lower_names_hint (w, suffix), out->dtype, out->shape, out->rank,
-                     "x", x, "y", y, NULL);
-}
-
-static const char *
-emit_reshape (AneLowerNames           *w,
-              const char   *suffix,
-              const char   *x,
-              AneDType      dtype,
-              const gint64 *shape,
-              guint         rank)
-{
-  const char *hint = ane_lower_names_hint (w, suffix);
-  g_autofree char *shape_hint = g_strdup_printf ("%s_shape", hint);
-
-  return ane_mil_op (w->ctx->b, "reshape", hint, dtype, shape, rank,
-                     "x", x, "shape", ane_mil_const_ints (w->ctx->b, shape_hint, shape, rank), NULL);
-}
-
 /* A per-channel vector [C] as [C, 1, ..., 1] so it broadcasts along axis 1 of
  * a rank-`rank` tensor [N, C, ...]; unchanged when rank == 2. */
 static const char *
@@ -99,7 +51,7 @@ channel_view (AneLowerNames         *w,
   shape[0] = channels;
   for (guint i = 1; i < rank - 1; i++)
     shape[i] = 1;
-  return emit_reshape (w, suffix, v, w->ctx->compute, shape, rank - 1);
+  return ane_lower_emit_reshape (w, suffix, w->ctx->compute, shape, rank - 1, v);
 }
 
 /* y * gamma + beta with gamma, beta already shaped to broadcast; either may be
@@ -113,25 +65,11 @@ emit_affine (AneLowerNames            *w,
              const char    *last_suffix)
 {
   if (gamma != NULL)
-    y = emit_binary (w, "mul", beta ? "scaled" : last_suffix, y, gamma, out);
+    y = ane_lower_emit_binary (w, "mul", beta ? "scaled" : last_suffix, out->dtype, out->shape, out->rank,
+                               y, gamma);
   if (beta != NULL)
-    y = emit_binary (w, "add", last_suffix, y, beta, out);
+    y = ane_lower_emit_binary (w, "add", last_suffix, out->dtype, out->shape, out->rank, y, beta);
   return y;
-}
-
-static const char *
-eps_const (AneLowerNames     *w,
-           double  eps)
-{
-  return ane_mil_const_float (w->ctx->b, ane_lower_names_hint (w, "epsilon"), w->ctx->compute, eps);
-}
-
-static const char *
-axes_const (AneLowerNames           *w,
-            const gint64 *axes,
-            guint         n)
-{
-  return ane_mil_const_ints (w->ctx->b, ane_lower_names_hint (w, "axes"), axes, n);
 }
 
 /* --- softmax --------------------------------------------------------------- */
@@ -178,8 +116,8 @@ emit_layer_norm (AneLowerNames            *w,
   const char *y, *eps_c, *axes_c;
 
   /* last argument first (ane-lower-private.h, order of emission) */
-  eps_c = eps_const (w, eps);
-  axes_c = axes_const (w, axes, n_axes);
+  eps_c = ane_lower_const_float (w, "epsilon", w->ctx->compute, eps);
+  axes_c = ane_lower_const_ints (w, "axes", axes, n_axes);
   y = ane_mil_op (w->ctx->b, "layer_norm", ane_lower_names_hint (w, last ? last_suffix : "normalized"),
                   spec->dtype, spec->shape, spec->rank,
                   "x", x,
@@ -212,8 +150,8 @@ ane_lower_layer_norm (AneLowerCtx *ctx,
     axes[i] = (gint64) (out->rank - n + i);
   ane_lower_names_init (&w, ctx);
   ctx->out[0] = emit_layer_norm (&w, ctx->in[0], out, axes, (guint) n,
-                                 ctx->in[1], input_is_const (ctx, 1),
-                                 ctx->in[2], input_is_const (ctx, 2),
+                                 ctx->in[1], ane_lower_input_is_const (ctx, 1),
+                                 ctx->in[2], ane_lower_input_is_const (ctx, 2),
                                  ane_attrs_double (ctx->node->attrs, "eps"), NULL);
   ane_lower_names_clear (&w);
   return TRUE;
@@ -266,7 +204,7 @@ ane_lower_rms_norm (AneLowerCtx *ctx,
 
   ane_lower_names_init (&w, ctx);
   row.shape[row.rank - 1] = 1;
-  keep = ane_mil_const_bool (ctx->b, ane_lower_names_hint (&w, "keep_dims"), TRUE);
+  keep = ane_lower_const_bool (&w, "keep_dims", TRUE);
 
   if (dt == ANE_DTYPE_FLOAT16)
     {
@@ -274,43 +212,42 @@ ane_lower_rms_norm (AneLowerCtx *ctx,
 
       a = ane_mil_op (ctx->b, "abs", ane_lower_names_hint (&w, "abs"), dt, out->shape, out->rank, "x", x, NULL);
       m = ane_mil_op (ctx->b, "reduce_max", ane_lower_names_hint (&w, "row_max"), dt, row.shape, row.rank,
-                      "x", a, "axes", axes_const (&w, &last_axis, 1), "keep_dims", keep, NULL);
-      m = emit_binary (&w, "maximum", "row_scale", m,
-                       ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "scale_floor"), dt, rms_scale_floor (eps)),
-                       &row);
-      u = emit_binary (&w, "real_div", "scaled", x, m, out);
-      sq = emit_binary (&w, "mul", "square", u, u, out);
+                      "x", a, "axes", ane_lower_const_ints (&w, "axes", &last_axis, 1), "keep_dims", keep, NULL);
+      m = ane_lower_emit_binary (&w, "maximum", "row_scale", row.dtype, row.shape, row.rank, m,
+                                 ane_lower_const_float (&w, "scale_floor", dt, rms_scale_floor (eps)));
+      u = ane_lower_emit_binary (&w, "real_div", "scaled", out->dtype, out->shape, out->rank, x, m);
+      sq = ane_lower_emit_binary (&w, "mul", "square", out->dtype, out->shape, out->rank, u, u);
       ms = ane_mil_op (ctx->b, "reduce_mean", ane_lower_names_hint (&w, "mean_square"), dt, row.shape, row.rank,
-                       "x", sq, "axes", axes_const (&w, &last_axis, 1), "keep_dims", keep, NULL);
+                       "x", sq, "axes", ane_lower_const_ints (&w, "axes", &last_axis, 1), "keep_dims", keep, NULL);
       t = ms;
       if (eps != 0.0)
         {
           double c = rms_scale_floor (eps);
           const char *k, *e;
 
-          k = emit_binary (&w, "real_div", "floor_over_m",
-                           ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "floor"), dt, c), m, &row);
-          e = emit_binary (&w, "mul", "eps_k", k,
-                           ane_mil_const_float (ctx->b, ane_lower_names_hint (&w, "eps_over_floor2"), dt, eps / (c * c)),
-                           &row);
-          e = emit_binary (&w, "mul", "eps_over_m2", e, k, &row);
-          t = emit_binary (&w, "add", "mean_square_eps", ms, e, &row);
+          k = ane_lower_emit_binary (&w, "real_div", "floor_over_m", row.dtype, row.shape, row.rank,
+                                     ane_lower_const_float (&w, "floor", dt, c), m);
+          e = ane_lower_emit_binary (&w, "mul", "eps_k", row.dtype, row.shape, row.rank, k,
+                                     ane_lower_const_float (&w, "eps_over_floor2", dt, eps / (c * c)));
+          e = ane_lower_emit_binary (&w, "mul", "eps_over_m2", row.dtype, row.shape, row.rank, e, k);
+          t = ane_lower_emit_binary (&w, "add", "mean_square_eps", row.dtype, row.shape, row.rank, ms, e);
         }
       r = ane_mil_op (ctx->b, "rsqrt", ane_lower_names_hint (&w, "inv_rms"), dt, row.shape, row.rank,
-                      "x", t, "epsilon", eps_const (&w, 0.0), NULL);
+                      "x", t, "epsilon", ane_lower_const_float (&w, "epsilon", ctx->compute, 0.0), NULL);
       x = u;
     }
   else
     {
-      sq = emit_binary (&w, "mul", "square", x, x, out);
+      sq = ane_lower_emit_binary (&w, "mul", "square", out->dtype, out->shape, out->rank, x, x);
       ms = ane_mil_op (ctx->b, "reduce_mean", ane_lower_names_hint (&w, "mean_square"), dt, row.shape, row.rank,
-                       "x", sq, "axes", axes_const (&w, &last_axis, 1), "keep_dims", keep, NULL);
+                       "x", sq, "axes", ane_lower_const_ints (&w, "axes", &last_axis, 1), "keep_dims", keep, NULL);
       r = ane_mil_op (ctx->b, "rsqrt", ane_lower_names_hint (&w, "inv_rms"), dt, row.shape, row.rank,
-                      "x", ms, "epsilon", eps_const (&w, eps), NULL);
+                      "x", ms, "epsilon", ane_lower_const_float (&w, "epsilon", ctx->compute, eps), NULL);
     }
-  y = emit_binary (&w, "mul", weight ? "normalized" : NULL, x, r, out);
+  y = ane_lower_emit_binary (&w, "mul", weight ? "normalized" : NULL, out->dtype, out->shape, out->rank,
+                             x, r);
   if (weight != NULL)
-    y = emit_binary (&w, "mul", NULL, y, weight, out);
+    y = ane_lower_emit_binary (&w, "mul", NULL, out->dtype, out->shape, out->rank, y, weight);
   ctx->out[0] = y;
   ane_lower_names_clear (&w);
   return TRUE;
@@ -345,10 +282,10 @@ ane_lower_group_norm (AneLowerCtx *ctx,
   ane_spec_set_shape (&gs, grouped, 3);
 
   ane_lower_names_init (&w, ctx);
-  y = emit_reshape (&w, "grouped", ctx->in[0], out->dtype, grouped, 3);
+  y = ane_lower_emit_reshape (&w, "grouped", out->dtype, grouped, 3, ctx->in[0]);
   y = emit_layer_norm (&w, y, &gs, &last_axis, 1, NULL, FALSE, NULL, FALSE,
                        ane_attrs_double (ctx->node->attrs, "eps"), "normalized");
-  y = emit_reshape (&w, affine ? "ungrouped" : NULL, y, out->dtype, out->shape, out->rank);
+  y = ane_lower_emit_reshape (&w, affine ? "ungrouped" : NULL, out->dtype, out->shape, out->rank, y);
   gamma = ctx->in[1] ? channel_view (&w, "gamma_view", ctx->in[1], channels, out->rank) : NULL;
   beta = ctx->in[2] ? channel_view (&w, "beta_view", ctx->in[2], channels, out->rank) : NULL;
   ctx->out[0] = emit_affine (&w, y, gamma, beta, out, NULL);
@@ -367,7 +304,7 @@ ane_lower_layer_norm_2d (AneLowerCtx *ctx,
 {
   const AneSpec *out = &ctx->out_spec[0];
   const gint64 channel_axis = 1;
-  gboolean gamma_const = input_is_const (ctx, 1), beta_const = input_is_const (ctx, 2);
+  gboolean gamma_const = ane_lower_input_is_const (ctx, 1), beta_const = ane_lower_input_is_const (ctx, 2);
   gboolean fold_gamma = ctx->in[1] != NULL && gamma_const;
   gboolean fold_beta = ctx->in[2] != NULL && beta_const && fold_gamma;
   const char *gamma = ctx->in[1], *beta = ctx->in[2];
@@ -400,9 +337,9 @@ ane_lower_batch_norm (AneLowerCtx *ctx,
   const AneSpec *out = &ctx->out_spec[0];
   double eps = ane_attrs_double (ctx->node->attrs, "eps");
   gint64 channels = out->shape[1];
-  gboolean all_const = input_is_const (ctx, 1) && input_is_const (ctx, 2) &&
-                       (ctx->in[3] == NULL || input_is_const (ctx, 3)) &&
-                       (ctx->in[4] == NULL || input_is_const (ctx, 4));
+  gboolean all_const = ane_lower_input_is_const (ctx, 1) && ane_lower_input_is_const (ctx, 2) &&
+                       (ctx->in[3] == NULL || ane_lower_input_is_const (ctx, 3)) &&
+                       (ctx->in[4] == NULL || ane_lower_input_is_const (ctx, 4));
   AneLowerNames w;
 
   ane_lower_names_init (&w, ctx);
@@ -420,15 +357,15 @@ ane_lower_batch_norm (AneLowerCtx *ctx,
             spatial *= out->shape[i];
           view.rank = 3;
           view.shape[2] = spatial;
-          x = emit_reshape (&w, "flat", x, out->dtype, view.shape, view.rank);
+          x = ane_lower_emit_reshape (&w, "flat", out->dtype, view.shape, view.rank, x);
         }
       x = ane_mil_op (ctx->b, "batch_norm", ane_lower_names_hint (&w, native_rank ? NULL : "normalized"),
                       out->dtype, view.shape, view.rank,
                       "x", x, "mean", ctx->in[1], "variance", ctx->in[2],
                       "gamma", ctx->in[3], "beta", ctx->in[4],
-                      "epsilon", eps_const (&w, eps), NULL);
+                      "epsilon", ane_lower_const_float (&w, "epsilon", ctx->compute, eps), NULL);
       if (!native_rank)
-        x = emit_reshape (&w, NULL, x, out->dtype, out->shape, out->rank);
+        x = ane_lower_emit_reshape (&w, NULL, out->dtype, out->shape, out->rank, x);
       ctx->out[0] = x;
     }
   else
@@ -439,13 +376,14 @@ ane_lower_batch_norm (AneLowerCtx *ctx,
       vec.dtype = out->dtype;
       ane_spec_set_shape (&vec, &channels, 1);
       scale = ane_mil_op (ctx->b, "rsqrt", ane_lower_names_hint (&w, "inv_std"), vec.dtype, vec.shape, vec.rank,
-                          "x", ctx->in[2], "epsilon", eps_const (&w, eps), NULL);
+                          "x", ctx->in[2], "epsilon", ane_lower_const_float (&w, "epsilon", ctx->compute, eps),
+                          NULL);
       if (ctx->in[3] != NULL)
-        scale = emit_binary (&w, "mul", "scale", scale, ctx->in[3], &vec);
+        scale = ane_lower_emit_binary (&w, "mul", "scale", vec.dtype, vec.shape, vec.rank, scale, ctx->in[3]);
       mean = channel_view (&w, "mean_view", ctx->in[1], channels, out->rank);
       scale = channel_view (&w, "scale_view", scale, channels, out->rank);
       beta = ctx->in[4] ? channel_view (&w, "beta_view", ctx->in[4], channels, out->rank) : NULL;
-      y = emit_binary (&w, "sub", "centered", ctx->in[0], mean, out);
+      y = ane_lower_emit_binary (&w, "sub", "centered", out->dtype, out->shape, out->rank, ctx->in[0], mean);
       ctx->out[0] = emit_affine (&w, y, scale, beta, out, NULL);
     }
   ane_lower_names_clear (&w);

@@ -2,8 +2,10 @@
  *
  * The driver (ane-lower.c) walks the graph in order and, for each node,
  * calls its catalog row's lower function with the MIL values of its inputs.
- * A lowering emits MIL ops through the builder (ane-mil-builder-private.h)
- * and sets ctx->out[i] to the MIL value of each IR output.
+ * A lowering emits MIL ops through the builder (ane-mil-builder-private.h),
+ * its small ops and consts through the shared emitters (ane-lower-emit.c,
+ * declared below: one naming idiom for all), and sets ctx->out[i] to the MIL
+ * value of each IR output.
  *
  * Numbers inside the program: every float value is computed in one compute
  * dtype (fp16 or fp32, the precision asked for); int64 becomes int32 (MIL's
@@ -17,6 +19,8 @@
  * out with its consts in another order from each compiler. Those calls are
  * made into locals first, last argument first: the order gcc gave them, which
  * the golden files (tests/data/golden) hold.
+ * The shared emitters keep that rule inside: one that makes several consts
+ * makes them into locals, last parameter first.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -64,6 +68,12 @@ char       *ane_lower_hint         (AneLowerCtx   *ctx,
 typedef struct {
   AneLowerCtx *ctx;
   GPtrArray   *names;
+  /* The consts of an op named after the node itself (a NULL suffix) are
+   * "<node>_<param>", or "<node>_<result_stem>_<param>" when this is set
+   * (NULL after ane_lower_names_init). The SSM, vision and quantization
+   * lowerings have always named them "<node>_out_<param>", the cast
+   * lowering "<node>_cast_<param>": the golden programs hold those names. */
+  const char  *result_stem;
 } AneLowerNames;
 
 void        ane_lower_names_init   (AneLowerNames *w,
@@ -72,6 +82,106 @@ void        ane_lower_names_clear  (AneLowerNames *w);
 /* The hint for an intermediate, or the node's own name for its result (NULL suffix). */
 const char *ane_lower_names_hint   (AneLowerNames *w,
                                     const char    *suffix);
+/* g_auto(AneLowerNames) names = { NULL, }; then ane_lower_names_init (): cleared
+ * on every return. */
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AneLowerNames, ane_lower_names_clear)
+
+/* --- the shared emitters (ane-lower-emit.c) -------------------------------
+ *
+ * Every lowering emits its small ops through these, in one naming idiom: an
+ * op is named ane_lower_names_hint (w, suffix) ("<node>_<suffix>", the
+ * node's own name for NULL) and a const it makes for its parameter param
+ * ane_lower_names_param (w, suffix, param). The result's dtype, shape and
+ * rank come first, as in ane_mil_op, then the operands. */
+
+/* The node feeding input slot, or NULL when the slot is absent. */
+const AneNode *ane_lower_input_node (AneLowerCtx *ctx,
+                                     guint        slot);
+/* Whether input slot is present and reaches MIL as a const (a graph const
+ * or a non-dynamic param, which the driver lowers to const ops). */
+gboolean    ane_lower_input_is_const (AneLowerCtx *ctx,
+                                      guint        slot);
+/* The name of the const an op named after suffix makes for param. */
+const char *ane_lower_names_param  (AneLowerNames *w,
+                                    const char    *suffix,
+                                    const char    *param);
+
+/* Consts named "<node>_<suffix>". */
+const char *ane_lower_const_int    (AneLowerNames *w,
+                                    const char    *suffix,
+                                    gint64         v);
+const char *ane_lower_const_ints   (AneLowerNames *w,
+                                    const char    *suffix,
+                                    const gint64  *v,
+                                    gsize          n);
+const char *ane_lower_const_float  (AneLowerNames *w,
+                                    const char    *suffix,
+                                    AneDType       dtype,
+                                    double         v);
+const char *ane_lower_const_bool   (AneLowerNames *w,
+                                    const char    *suffix,
+                                    gboolean       v);
+const char *ane_lower_const_string (AneLowerNames *w,
+                                    const char    *suffix,
+                                    const char    *v);
+
+/* The node's result as its input 0 unchanged: an identity op named after
+ * the node (a lowering that has nothing to compute). */
+const char *ane_lower_emit_identity (AneLowerCtx *ctx);
+/* type (x) and type (x, y): elementwise ops, matmul without flags. */
+const char *ane_lower_emit_unary   (AneLowerNames *w,
+                                    const char    *type,
+                                    const char    *suffix,
+                                    AneDType       dtype,
+                                    const gint64  *shape,
+                                    guint          rank,
+                                    const char    *x);
+const char *ane_lower_emit_binary  (AneLowerNames *w,
+                                    const char    *type,
+                                    const char    *suffix,
+                                    AneDType       dtype,
+                                    const gint64  *shape,
+                                    guint          rank,
+                                    const char    *x,
+                                    const char    *y);
+/* x reshaped to shape (const param "shape"); _by takes a shape const made
+ * once and shared by several reshapes. */
+const char *ane_lower_emit_reshape (AneLowerNames *w,
+                                    const char    *suffix,
+                                    AneDType       dtype,
+                                    const gint64  *shape,
+                                    guint          rank,
+                                    const char    *x);
+const char *ane_lower_emit_reshape_by (AneLowerNames *w,
+                                       const char    *suffix,
+                                       AneDType       dtype,
+                                       const gint64  *shape,
+                                       guint          rank,
+                                       const char    *x,
+                                       const char    *shape_const);
+/* x cast to dtype to (const param "dtype"). */
+const char *ane_lower_emit_cast    (AneLowerNames *w,
+                                    const char    *suffix,
+                                    AneDType       to,
+                                    const gint64  *shape,
+                                    guint          rank,
+                                    const char    *x);
+/* x transposed by perm; shape is the result's (const param "perm"). */
+const char *ane_lower_emit_transpose (AneLowerNames *w,
+                                      const char    *suffix,
+                                      AneDType       dtype,
+                                      const gint64  *shape,
+                                      guint          rank,
+                                      const char    *x,
+                                      const gint64  *perm);
+/* x[begin:end] over all axes, stride 1 (const params "end", then "begin"). */
+const char *ane_lower_emit_slice   (AneLowerNames *w,
+                                    const char    *suffix,
+                                    AneDType       dtype,
+                                    guint          rank,
+                                    const char    *x,
+                                    const gint64  *begin,
+                                    const gint64  *end);
 
 /* A source's value known when lowering: for a param, the value bound on the
  * executable (ctx->params) before the graph's; NULL when there is none. */

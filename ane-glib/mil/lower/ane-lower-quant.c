@@ -27,35 +27,12 @@
 
 #include <string.h>
 
+#include "ane-tensor-private.h"
 #include "mil/lower/ane-lower-private.h"
 
 enum { SLOT_X, SLOT_SCALE, SLOT_ZERO_POINT };
 
 /* --- helpers ------------------------------------------------------------ */
-
-static const AneNode *
-input_node (AneLowerCtx *ctx,
-            guint        slot)
-{
-  if (ctx->in[slot] == NULL || ctx->node->inputs[slot].node == ANE_NO_NODE)
-    return NULL;
-  return ane_graph_get_node (ctx->graph, ctx->node->inputs[slot].node);
-}
-
-/* Whether input slot is a MIL const: the driver lowers consts and
- * non-dynamic params to const ops (bound or fetched when written). */
-static gboolean
-input_is_const (AneLowerCtx *ctx,
-                guint        slot)
-{
-  const AneNode *src = input_node (ctx, slot);
-
-  if (src == NULL)
-    return FALSE;
-  if (src->op->kind == ANE_OP_CONST)
-    return TRUE;
-  return src->op->kind == ANE_OP_PARAM && !ane_attrs_bool (src->attrs, "dynamic");
-}
 
 /* The single value of a const input known when lowering (shape [1]). */
 static gboolean
@@ -63,93 +40,18 @@ input_scalar_value (AneLowerCtx *ctx,
                     guint        slot,
                     double      *value)
 {
-  const AneNode *src = input_node (ctx, slot);
+  const AneNode *src = ane_lower_input_node (ctx, slot);
   AneTensor *known;
   AneSpec spec;
 
-  if (src == NULL || !input_is_const (ctx, slot) || (known = ane_lower_source_value (ctx, src)) == NULL)
+  if (src == NULL || !ane_lower_input_is_const (ctx, slot) ||
+      (known = ane_lower_source_value (ctx, src)) == NULL)
     return FALSE;
   ane_tensor_get_spec (known, &spec);
   if (ane_tensor_get_n_elements (known) != 1 || ane_dtype_is_block (spec.dtype))
     return FALSE;
   ane_dtype_decode (spec.dtype, g_bytes_get_data (ane_tensor_get_data (known), NULL), 1, value);
   return TRUE;
-}
-
-static const char *
-c_str (AneLowerCtx *ctx,
-       const char  *suffix,
-       const char  *v)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_string (ctx->b, h, v);
-}
-
-static const char *
-c_int (AneLowerCtx *ctx,
-       const char  *suffix,
-       gint64       v)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_int (ctx->b, h, v);
-}
-
-/* A scalar const of dtype (float or 8-bit integer). */
-static const char *
-c_scalar (AneLowerCtx *ctx,
-          const char  *suffix,
-          AneDType     dtype,
-          double       v)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_floats (ctx->b, h, dtype, &v, NULL, 0);
-}
-
-static const char *
-op1 (AneLowerCtx  *ctx,
-     const char   *type,
-     const char   *suffix,
-     AneDType      dtype,
-     const gint64 *shape,
-     guint         rank,
-     const char   *x)
-{
-  g_autofree char *h = suffix ? ane_lower_hint (ctx, suffix) : g_strdup (ctx->hint);
-
-  return ane_mil_op (ctx->b, type, h, dtype, shape, rank, "x", x, NULL);
-}
-
-static const char *
-op2 (AneLowerCtx  *ctx,
-     const char   *type,
-     const char   *suffix,
-     AneDType      dtype,
-     const gint64 *shape,
-     guint         rank,
-     const char   *x,
-     const char   *y)
-{
-  g_autofree char *h = suffix ? ane_lower_hint (ctx, suffix) : g_strdup (ctx->hint);
-
-  return ane_mil_op (ctx->b, type, h, dtype, shape, rank, "x", x, "y", y, NULL);
-}
-
-static const char *
-cast (AneLowerCtx  *ctx,
-      const char   *x,
-      AneDType      to,
-      const gint64 *shape,
-      guint         rank,
-      const char   *suffix)
-{
-  g_autofree char *h = suffix ? ane_lower_hint (ctx, suffix) : g_strdup (ctx->hint);
-  g_autofree char *hd = g_strconcat (suffix ? suffix : "out", "_dtype", NULL);
-
-  return ane_mil_op (ctx->b, "cast", h, to, shape, rank,
-                     "x", x, "dtype", c_str (ctx, hd, ane_mil_dtype_name (to)), NULL);
 }
 
 /* How scale and zero_point apply to input 0. */
@@ -201,46 +103,43 @@ broadcast_shape (AneLowerCtx  *ctx,
  * against x: per channel [C] -> [1, .., C, .., 1]; a [1] against a rank-0 x
  * -> []. Otherwise as is. */
 static const char *
-broadcastable (AneLowerCtx  *ctx,
-               const Affine *a,
-               guint         slot,
-               const char   *v,
-               AneDType      dtype,
-               const char   *suffix)
+broadcastable (AneLowerNames *w,
+               const Affine  *a,
+               guint          slot,
+               const char    *v,
+               AneDType       dtype,
+               const char    *suffix)
 {
-  const AneSpec *s = ctx->in_spec[slot];
+  const AneSpec *s = w->ctx->in_spec[slot];
   gint64 shape[ANE_MAX_RANK];
-  guint rank = broadcast_shape (ctx, a, slot, shape);
-  g_autofree char *h = NULL, *hs = NULL;
+  guint rank = broadcast_shape (w->ctx, a, slot, shape);
 
   if (!a->per_channel && s->rank <= a->x.rank)
     return v;
-  h = ane_lower_hint (ctx, suffix);
-  hs = g_strconcat (h, "_shape", NULL);
-  return ane_mil_op (ctx->b, "reshape", h, dtype, shape, rank,
-                     "x", v, "shape", ane_mil_const_ints (ctx->b, hs, shape, rank), NULL);
+  return ane_lower_emit_reshape (w, suffix, dtype, shape, rank, v);
 }
 
 /* The const MIL value for the native op's scale or zero point: a vector [C]
  * or a scalar as it is, a [1] rewritten as a scalar const (its value must be
  * known). NULL when that is impossible. */
 static const char *
-native_param (AneLowerCtx  *ctx,
-              const Affine *a,
-              guint         slot,
-              AneDType      dtype,
-              const char   *suffix)
+native_param (AneLowerNames *w,
+              const Affine  *a,
+              guint          slot,
+              AneDType       dtype,
+              const char    *suffix)
 {
+  AneLowerCtx *ctx = w->ctx;
   const AneSpec *s = ctx->in_spec[slot];
   double v;
 
-  if (!input_is_const (ctx, slot))
+  if (!ane_lower_input_is_const (ctx, slot))
     return NULL;
   if (a->per_channel || s->rank == 0)
     return ctx->in[slot];
   if (!input_scalar_value (ctx, slot, &v))
     return NULL;
-  return c_scalar (ctx, suffix, dtype, v);
+  return ane_lower_const_float (w, suffix, dtype, v);
 }
 
 /* --- quantize ------------------------------------------------------------ */
@@ -254,19 +153,22 @@ ane_lower_quantize (AneLowerCtx *ctx,
   gboolean has_zp = ctx->in[SLOT_ZERO_POINT] != NULL;
   double lo = qt == ANE_DTYPE_INT8 ? -128.0 : 0.0, hi = qt == ANE_DTYPE_INT8 ? 127.0 : 255.0;
   const char *scale = NULL, *zp = NULL, *v;
+  g_auto(AneLowerNames) w = { NULL, };
   Affine a;
 
   if (!ane_lower_require_target (ctx, ANE_MIL_IOS17, "an int8/uint8 tensor", error))
     return FALSE;
+  ane_lower_names_init (&w, ctx);
+  w.result_stem = "out";
   affine_init (ctx, &a);
   ft = a.x.dtype;
 
   /* native: MIL quantize (round half to even, as the IR) when its const rules hold */
   if (a.x.rank > 0)
     {
-      scale = native_param (ctx, &a, SLOT_SCALE, ft, "scale_scalar");
+      scale = native_param (&w, &a, SLOT_SCALE, ft, "scale_scalar");
       if (scale != NULL && has_zp)
-        zp = native_param (ctx, &a, SLOT_ZERO_POINT, qt, "zero_point_scalar");
+        zp = native_param (&w, &a, SLOT_ZERO_POINT, qt, "zero_point_scalar");
     }
   if (scale != NULL && (!has_zp || zp != NULL))
     {
@@ -277,8 +179,8 @@ ane_lower_quantize (AneLowerCtx *ctx,
         ane_mil_op_arg (call, "zero_point", zp);
       ane_mil_op_arg (call, "scale", scale);
       if (a.per_channel)
-        ane_mil_op_arg (call, "axis", c_int (ctx, "axis", a.axis));
-      ane_mil_op_arg (call, "output_dtype", c_str (ctx, "output_dtype", ane_mil_dtype_name (qt)));
+        ane_mil_op_arg (call, "axis", ane_lower_const_int (&w, "axis", a.axis));
+      ane_mil_op_arg (call, "output_dtype", ane_lower_const_string (&w, "output_dtype", ane_mil_dtype_name (qt)));
       ctx->out[0] = ane_mil_op_output (call, qt, out->shape, out->rank);
       ane_mil_op_end (call);
       return TRUE;
@@ -289,7 +191,7 @@ ane_lower_quantize (AneLowerCtx *ctx,
    * in fp32 even in fp16 programs: an fp16 quotient can round onto a .5 tie
    * (or off one) and then round to the other integer; the fp32 quotient of
    * two fp16 values never crosses a tie. */
-  scale = broadcastable (ctx, &a, SLOT_SCALE, ctx->in[SLOT_SCALE], ft, "scale_b");
+  scale = broadcastable (&w, &a, SLOT_SCALE, ctx->in[SLOT_SCALE], ft, "scale_b");
   {
     const char *x = ctx->in[SLOT_X];
 
@@ -298,31 +200,31 @@ ane_lower_quantize (AneLowerCtx *ctx,
         gint64 sshape[ANE_MAX_RANK];
         guint srank = broadcast_shape (ctx, &a, SLOT_SCALE, sshape);
 
-        x = cast (ctx, x, ANE_DTYPE_FLOAT32, a.x.shape, a.x.rank, "x_f32");
-        scale = cast (ctx, scale, ANE_DTYPE_FLOAT32, sshape, srank, "scale_f32");
+        x = ane_lower_emit_cast (&w, "x_f32", ANE_DTYPE_FLOAT32, a.x.shape, a.x.rank, x);
+        scale = ane_lower_emit_cast (&w, "scale_f32", ANE_DTYPE_FLOAT32, sshape, srank, scale);
         ft = ANE_DTYPE_FLOAT32;
       }
-    v = op2 (ctx, "real_div", "scaled", ft, a.x.shape, a.x.rank, x, scale);
+    v = ane_lower_emit_binary (&w, "real_div", "scaled", ft, a.x.shape, a.x.rank, x, scale);
   }
-  v = op1 (ctx, "round", "rounded", ft, a.x.shape, a.x.rank, v);
+  v = ane_lower_emit_unary (&w, "round", "rounded", ft, a.x.shape, a.x.rank, v);
   if (has_zp)
     {
       gint64 zshape[ANE_MAX_RANK];
       guint zrank = broadcast_shape (ctx, &a, SLOT_ZERO_POINT, zshape);
 
-      zp = broadcastable (ctx, &a, SLOT_ZERO_POINT, ctx->in[SLOT_ZERO_POINT], qt, "zero_point_b");
-      zp = cast (ctx, zp, ft, zshape, zrank, "zero_point_f");
-      v = op2 (ctx, "add", "shifted", ft, a.x.shape, a.x.rank, v, zp);
+      zp = broadcastable (&w, &a, SLOT_ZERO_POINT, ctx->in[SLOT_ZERO_POINT], qt, "zero_point_b");
+      zp = ane_lower_emit_cast (&w, "zero_point_f", ft, zshape, zrank, zp);
+      v = ane_lower_emit_binary (&w, "add", "shifted", ft, a.x.shape, a.x.rank, v, zp);
     }
   {
     g_autofree char *h = ane_lower_hint (ctx, "clipped");
     /* last argument first (ane-lower-private.h, order of emission) */
-    const char *hi_c = c_scalar (ctx, "clip_hi", ft, hi);
-    const char *lo_c = c_scalar (ctx, "clip_lo", ft, lo);
+    const char *hi_c = ane_lower_const_float (&w, "clip_hi", ft, hi);
+    const char *lo_c = ane_lower_const_float (&w, "clip_lo", ft, lo);
 
     v = ane_mil_op (ctx->b, "clip", h, ft, a.x.shape, a.x.rank, "x", v, "alpha", lo_c, "beta", hi_c, NULL);
   }
-  ctx->out[0] = cast (ctx, v, qt, out->shape, out->rank, NULL);
+  ctx->out[0] = ane_lower_emit_cast (&w, NULL, qt, out->shape, out->rank, v);
   return TRUE;
 }
 
@@ -336,7 +238,11 @@ ane_lower_dequantize (AneLowerCtx *ctx,
   AneDType ft = out->dtype, qt;
   gboolean has_zp = ctx->in[SLOT_ZERO_POINT] != NULL;
   const char *scale = NULL, *zp = NULL, *v;
+  g_auto(AneLowerNames) w = { NULL, };
   Affine a;
+
+  ane_lower_names_init (&w, ctx);
+  w.result_stem = "out";
 
   /* A const q (read only here) never becomes a runtime int8 tensor: with a
    * const scale (and zero point), constexpr_affine_dequantize (iOS16) keeps
@@ -385,9 +291,9 @@ ane_lower_dequantize (AneLowerCtx *ctx,
 
   if (a.x.rank > 0)
     {
-      scale = native_param (ctx, &a, SLOT_SCALE, ft, "scale_scalar");
+      scale = native_param (&w, &a, SLOT_SCALE, ft, "scale_scalar");
       if (scale != NULL && has_zp)
-        zp = native_param (ctx, &a, SLOT_ZERO_POINT, qt, "zero_point_scalar");
+        zp = native_param (&w, &a, SLOT_ZERO_POINT, qt, "zero_point_scalar");
     }
   if (scale != NULL && (!has_zp || zp != NULL))
     {
@@ -398,7 +304,7 @@ ane_lower_dequantize (AneLowerCtx *ctx,
         ane_mil_op_arg (call, "zero_point", zp);
       ane_mil_op_arg (call, "scale", scale);
       if (a.per_channel)
-        ane_mil_op_arg (call, "axis", c_int (ctx, "axis", a.axis));
+        ane_mil_op_arg (call, "axis", ane_lower_const_int (&w, "axis", a.axis));
       ctx->out[0] = ane_mil_op_output (call, ft, out->shape, out->rank);
       ane_mil_op_end (call);
       return TRUE;
@@ -407,17 +313,17 @@ ane_lower_dequantize (AneLowerCtx *ctx,
   /* composed: q and zp are integers of at most 8 bits, exact in fp16 and
    * fp32, and so is their difference (|q - zp| <= 255); the product with the
    * scale is the one rounding, as in the IR. */
-  v = cast (ctx, ctx->in[SLOT_X], ft, a.x.shape, a.x.rank, "q_f");
+  v = ane_lower_emit_cast (&w, "q_f", ft, a.x.shape, a.x.rank, ctx->in[SLOT_X]);
   if (has_zp)
     {
       gint64 zshape[ANE_MAX_RANK];
       guint zrank = broadcast_shape (ctx, &a, SLOT_ZERO_POINT, zshape);
 
-      zp = broadcastable (ctx, &a, SLOT_ZERO_POINT, ctx->in[SLOT_ZERO_POINT], qt, "zero_point_b");
-      zp = cast (ctx, zp, ft, zshape, zrank, "zero_point_f");
-      v = op2 (ctx, "sub", "centered", ft, a.x.shape, a.x.rank, v, zp);
+      zp = broadcastable (&w, &a, SLOT_ZERO_POINT, ctx->in[SLOT_ZERO_POINT], qt, "zero_point_b");
+      zp = ane_lower_emit_cast (&w, "zero_point_f", ft, zshape, zrank, zp);
+      v = ane_lower_emit_binary (&w, "sub", "centered", ft, a.x.shape, a.x.rank, v, zp);
     }
-  scale = broadcastable (ctx, &a, SLOT_SCALE, ctx->in[SLOT_SCALE], ft, "scale_b");
-  ctx->out[0] = op2 (ctx, "mul", NULL, ft, out->shape, out->rank, v, scale);
+  scale = broadcastable (&w, &a, SLOT_SCALE, ctx->in[SLOT_SCALE], ft, "scale_b");
+  ctx->out[0] = ane_lower_emit_binary (&w, "mul", NULL, ft, out->shape, out->rank, v, scale);
   return TRUE;
 }

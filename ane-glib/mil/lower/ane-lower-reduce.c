@@ -24,15 +24,6 @@
 
 #include "mil/lower/ane-lower-private.h"
 
-static const char *
-identity (AneLowerCtx *ctx)
-{
-  const AneSpec *out = &ctx->out_spec[0];
-
-  return ane_mil_op (ctx->b, "identity", ctx->hint, out->dtype, out->shape, out->rank,
-                     "x", ctx->in[0], NULL);
-}
-
 /* --- reduce_* ----------------------------------------------------------- */
 
 /* reduce_sum/mean/max/min/prod -> reduce_* with the axes normalized, sorted
@@ -69,7 +60,7 @@ ane_lower_reduce (AneLowerCtx *ctx,
     }
   if (x.rank == 0)
     {
-      ctx->out[0] = identity (ctx);
+      ctx->out[0] = ane_lower_emit_identity (ctx);
       return TRUE;
     }
   for (gsize i = 0; i < n; i++)
@@ -270,7 +261,7 @@ ane_lower_scatter_add (AneLowerCtx *ctx,
     n_idx *= idx_spec.shape[d];
   if (n_idx == 0)
     {
-      ctx->out[0] = identity (ctx);
+      ctx->out[0] = ane_lower_emit_identity (ctx);
       return TRUE;
     }
   ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), x.rank, &axis);

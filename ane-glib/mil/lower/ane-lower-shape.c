@@ -40,15 +40,6 @@ const char *ane_lower_to_int32 (AneLowerCtx *ctx, const char *op, const char *va
 
 /* --- reshape / transpose ------------------------------------------------ */
 
-static const char *
-identity (AneLowerCtx *ctx)
-{
-  const AneSpec *out = &ctx->out_spec[0];
-
-  return ane_mil_op (ctx->b, "identity", ctx->hint, out->dtype, out->shape, out->rank,
-                     "x", ctx->in[0], NULL);
-}
-
 /* reshape -> reshape with the IR's resolved output shape (no -1). MIL reads
  * a 0 in the shape as "copy a dimension of x" (iOS15: same position, iOS17:
  * aligned from the right), so a zero-size target shape cannot be written. */
@@ -62,7 +53,7 @@ ane_lower_reshape (AneLowerCtx *ctx,
 
   if (in->rank == out->rank && memcmp (in->shape, out->shape, out->rank * sizeof (gint64)) == 0)
     {
-      ctx->out[0] = identity (ctx);
+      ctx->out[0] = ane_lower_emit_identity (ctx);
       return TRUE;
     }
   for (guint i = 0; i < out->rank; i++)
@@ -91,7 +82,7 @@ ane_lower_transpose (AneLowerCtx *ctx,
     trivial &= perm[i] == (gint64) i;
   if (trivial)
     {
-      ctx->out[0] = identity (ctx);
+      ctx->out[0] = ane_lower_emit_identity (ctx);
       return TRUE;
     }
   ctx->out[0] = ane_mil_op (ctx->b, "transpose", ctx->hint, out->dtype, out->shape, out->rank,
@@ -117,7 +108,7 @@ ane_lower_concat (AneLowerCtx *ctx,
 
   if (ctx->n_inputs == 1)
     {
-      ctx->out[0] = identity (ctx);
+      ctx->out[0] = ane_lower_emit_identity (ctx);
       return TRUE;
     }
   ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), out->rank, &axis);
@@ -159,7 +150,7 @@ ane_lower_narrow (AneLowerCtx *ctx,
     start += in->shape[axis];
   if (length == in->shape[axis])
     {
-      ctx->out[0] = identity (ctx);
+      ctx->out[0] = ane_lower_emit_identity (ctx);
       return TRUE;
     }
   for (guint i = 0; i < in->rank; i++)
@@ -268,7 +259,7 @@ ane_lower_expand (AneLowerCtx *ctx,
 
   if (x.rank == out->rank && memcmp (x.shape, out->shape, x.rank * sizeof (gint64)) == 0)
     {
-      ctx->out[0] = identity (ctx);
+      ctx->out[0] = ane_lower_emit_identity (ctx);
       return TRUE;
     }
   ctx->out[0] = ane_lower_broadcast_to (ctx, ctx->in[0], &x, out->shape, out->rank, NULL, ctx->hint, error);
@@ -302,21 +293,6 @@ int_range (AneDType dtype,
     case ANE_DTYPE_INT16: *lo = G_MININT16; *hi = G_MAXINT16; break;
     default:              *lo = G_MININT32; *hi = G_MAXINT32; break;
     }
-}
-
-static const char *
-mil_cast (AneLowerCtx   *ctx,
-          AneLowerNames *w,
-          const char    *x,
-          AneDType       to,
-          const AneSpec *out,
-          const char    *suffix)
-{
-  g_autofree char *dtype_suffix = g_strconcat (suffix != NULL ? suffix : "cast", "_dtype", NULL);
-
-  return ane_mil_op (ctx->b, "cast", ane_lower_names_hint (w, suffix), to, out->shape, out->rank,
-                     "x", x, "dtype", ane_mil_const_string (ctx->b, ane_lower_names_hint (w, dtype_suffix),
-                                                            ane_mil_dtype_name (to)), NULL);
 }
 
 /* float x -> integer out: NaN -> 0, clip, cast; see above. */
@@ -356,10 +332,10 @@ saturating_float_to_int (AneLowerCtx   *ctx,
           AneSpec i32 = *out;
 
           i32.dtype = ANE_DTYPE_INT32;
-          i = mil_cast (ctx, w, v, ANE_DTYPE_INT32, &i32, "int32");
+          i = ane_lower_emit_cast (w, "int32", ANE_DTYPE_INT32, i32.shape, i32.rank, v);
           return ane_lower_restore (ctx, i, ANE_DTYPE_INT32, out->dtype, out->shape, out->rank, TRUE);
         }
-      i = mil_cast (ctx, w, v, ANE_DTYPE_INT32, out, "int32");
+      i = ane_lower_emit_cast (w, "int32", ANE_DTYPE_INT32, out->shape, out->rank, v);
       /* 2^31 and above (in fp16: +inf) is int32's maximum, which no clip
        * bound gives; in fp16, -inf is its minimum too (fp32's lower bound
        * -2^31 is exact) */
@@ -388,7 +364,7 @@ saturating_float_to_int (AneLowerCtx   *ctx,
     v = ane_mil_op (ctx->b, "clip", ane_lower_names_hint (w, "clip"), f, in->shape, in->rank, "x", v,
                     "alpha", low_c, "beta", high_c, NULL);
   }
-  return mil_cast (ctx, w, v, out->dtype, out, NULL);
+  return ane_lower_emit_cast (w, NULL, out->dtype, out->shape, out->rank, v);
 }
 
 gboolean
@@ -421,6 +397,7 @@ ane_lower_cast (AneLowerCtx *ctx,
       return ane_lower_unsupported (ctx, error, "MIL has no %s", why);
     }
   ane_lower_names_init (&w, ctx);
+  w.result_stem = "cast";
   if (ane_dtype_is_float (in.dtype) && ane_dtype_is_integer (out->dtype))
     ctx->out[0] = saturating_float_to_int (ctx, &w, &in, out);
   else if (ane_dtype_is_integer (in.dtype) && ane_dtype_is_integer (out->dtype) &&

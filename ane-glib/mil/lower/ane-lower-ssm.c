@@ -48,165 +48,43 @@
 
 /* --- helpers ------------------------------------------------------------ */
 
-static char *
-op_hint (AneLowerCtx *ctx,
-         const char  *suffix)
-{
-  return suffix ? ane_lower_hint (ctx, suffix) : g_strdup (ctx->hint);
-}
-
-static const char *
-c_ints (AneLowerCtx  *ctx,
-        const char   *suffix,
-        const gint64 *v,
-        gsize         n)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_ints (ctx->b, h, v, n);
-}
-
-static const char *
-c_int (AneLowerCtx *ctx,
-       const char  *suffix,
-       gint64       v)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_int (ctx->b, h, v);
-}
-
-static const char *
-c_float (AneLowerCtx *ctx,
-         const char  *suffix,
-         double       v)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_float (ctx->b, h, ctx->compute, v);
-}
-
-static const char *
-c_bool (AneLowerCtx *ctx,
-        const char  *suffix,
-        gboolean     v)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_bool (ctx->b, h, v);
-}
-
-static const char *
-unary (AneLowerCtx  *ctx,
-       const char   *type,
-       const char   *suffix,
-       const gint64 *shape,
-       guint         rank,
-       const char   *x)
-{
-  g_autofree char *h = op_hint (ctx, suffix);
-
-  return ane_mil_op (ctx->b, type, h, ctx->compute, shape, rank, "x", x, NULL);
-}
-
-static const char *
-binary (AneLowerCtx  *ctx,
-        const char   *type,
-        const char   *suffix,
-        const gint64 *shape,
-        guint         rank,
-        const char   *x,
-        const char   *y)
-{
-  g_autofree char *h = op_hint (ctx, suffix);
-
-  return ane_mil_op (ctx->b, type, h, ctx->compute, shape, rank, "x", x, "y", y, NULL);
-}
-
-static const char *
-matmul (AneLowerCtx  *ctx,
-        const char   *suffix,
-        const gint64 *shape,
-        guint         rank,
-        const char   *x,
-        const char   *y)
-{
-  g_autofree char *h = op_hint (ctx, suffix);
-
-  return ane_mil_op (ctx->b, "matmul", h, ctx->compute, shape, rank, "x", x, "y", y, NULL);
-}
-
-/* reshape; shape_const may be shared between calls (NULL: made here). */
-static const char *
-reshape (AneLowerCtx  *ctx,
-         const char   *x,
-         const gint64 *shape,
-         guint         rank,
-         const char   *shape_const,
-         const char   *suffix)
-{
-  g_autofree char *h = op_hint (ctx, suffix);
-  g_autofree char *hs = g_strconcat (suffix ? suffix : "out", "_shape", NULL);
-
-  if (shape_const == NULL)
-    shape_const = c_ints (ctx, hs, shape, rank);
-  return ane_mil_op (ctx->b, "reshape", h, ctx->compute, shape, rank, "x", x, "shape", shape_const, NULL);
-}
-
-static const char *
-transpose (AneLowerCtx  *ctx,
-           const char   *x,
-           const gint64 *shape,
-           guint         rank,
-           const gint64 *perm,
-           const char   *suffix)
-{
-  g_autofree char *h = op_hint (ctx, suffix);
-  g_autofree char *hp = g_strconcat (suffix, "_perm", NULL);
-
-  return ane_mil_op (ctx->b, "transpose", h, ctx->compute, shape, rank,
-                     "x", x, "perm", c_ints (ctx, hp, perm, rank), NULL);
-}
-
 /* reduce_sum / reduce_max over one axis */
 static const char *
-reduce (AneLowerCtx  *ctx,
-        const char   *type,
-        const char   *x,
-        gint64        axis,
-        gboolean      keep_dims,
-        const gint64 *shape,
-        guint         rank,
-        const char   *suffix)
+reduce (AneLowerNames *w,
+        const char    *type,
+        const char    *x,
+        gint64         axis,
+        gboolean       keep_dims,
+        const gint64  *shape,
+        guint          rank,
+        const char    *suffix)
 {
-  g_autofree char *h = op_hint (ctx, suffix);
-  g_autofree char *ha = g_strconcat (suffix ? suffix : "out", "_axes", NULL);
-  g_autofree char *hk = g_strconcat (suffix ? suffix : "out", "_keep_dims", NULL);
   /* last argument first (ane-lower-private.h, order of emission) */
-  const char *keep_c = c_bool (ctx, hk, keep_dims);
-  const char *axes_c = c_ints (ctx, ha, &axis, 1);
+  const char *keep_c = ane_mil_const_bool (w->ctx->b, ane_lower_names_param (w, suffix, "keep_dims"),
+                                           keep_dims);
+  const char *axes_c = ane_mil_const_ints (w->ctx->b, ane_lower_names_param (w, suffix, "axes"), &axis, 1);
 
-  return ane_mil_op (ctx->b, type, h, ctx->compute, shape, rank, "x", x,
-                     "axes", axes_c, "keep_dims", keep_c, NULL);
+  return ane_mil_op (w->ctx->b, type, ane_lower_names_hint (w, suffix), w->ctx->compute, shape, rank,
+                     "x", x, "axes", axes_c, "keep_dims", keep_c, NULL);
 }
 
 /* The step slices of a sequence: rank-4 tensors sliced along one axis, one
  * element at a time. begin/end consts are made once per (step, extent) and
  * shared by every slice that uses them. */
 typedef struct {
-  AneLowerCtx *ctx;
-  guint        axis;
-  const char  *begin;         /* of the current step */
-  GHashTable  *ends;          /* extents key -> end const of the current step */
-  guint        step;
+  AneLowerNames *w;
+  guint          axis;
+  const char    *begin;       /* of the current step */
+  GHashTable    *ends;        /* extents key -> end const of the current step */
+  guint          step;
 } Stepper;
 
 static void
-stepper_init (Stepper     *st,
-              AneLowerCtx *ctx,
-              guint        axis)
+stepper_init (Stepper       *st,
+              AneLowerNames *w,
+              guint          axis)
 {
-  st->ctx = ctx;
+  st->w = w;
   st->axis = axis;
   st->begin = NULL;
   st->ends = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -228,7 +106,7 @@ stepper_set (Stepper *st,
 
   b[st->axis] = t;
   st->step = t;
-  st->begin = c_ints (st->ctx, h, b, 4);
+  st->begin = ane_lower_const_ints (st->w, h, b, 4);
   g_hash_table_remove_all (st->ends);
 }
 
@@ -239,11 +117,9 @@ stepper_slice (Stepper      *st,
                const gint64 *shape,
                const char   *suffix)
 {
-  AneLowerCtx *ctx = st->ctx;
   gint64 e[4], out[4];
   g_autofree char *key = NULL;
   g_autofree char *h = g_strdup_printf ("%s_t%u", suffix, st->step);
-  g_autofree char *hh = ane_lower_hint (ctx, h);
   const char *end;
 
   memcpy (e, shape, sizeof e);
@@ -257,34 +133,33 @@ stepper_slice (Stepper      *st,
     {
       g_autofree char *he = g_strdup_printf ("t%u_end", st->step);
 
-      end = c_ints (ctx, he, e, 4);
+      end = ane_lower_const_ints (st->w, he, e, 4);
       g_hash_table_insert (st->ends, g_steal_pointer (&key), (gpointer) end);
     }
-  return ane_mil_op (ctx->b, "slice_by_index", hh, ctx->compute, out, 4,
-                     "x", x, "begin", st->begin, "end", end, NULL);
+  return ane_mil_op (st->w->ctx->b, "slice_by_index", ane_lower_names_hint (st->w, h), st->w->ctx->compute,
+                     out, 4, "x", x, "begin", st->begin, "end", end, NULL);
 }
 
 /* concat of n values along axis (one value: itself). */
 static const char *
-concat (AneLowerCtx  *ctx,
-        const char  **values,
-        guint         n,
-        gint64        axis,
-        const gint64 *shape,
-        guint         rank,
-        const char   *suffix)
+concat (AneLowerNames *w,
+        const char   **values,
+        guint          n,
+        gint64         axis,
+        const gint64  *shape,
+        guint          rank,
+        const char    *suffix)
 {
-  g_autofree char *h = op_hint (ctx, suffix);
   AneMilOpCall *call;
   const char *out;
 
   if (n == 1)
     return values[0];
-  call = ane_mil_op_begin (ctx->b, "concat", h);
+  call = ane_mil_op_begin (w->ctx->b, "concat", ane_lower_names_hint (w, suffix));
   ane_mil_op_args (call, "values", values, n);
-  ane_mil_op_arg (call, "axis", c_int (ctx, "concat_axis", axis));
-  ane_mil_op_arg (call, "interleave", c_bool (ctx, "concat_interleave", FALSE));
-  out = ane_mil_op_output (call, ctx->compute, shape, rank);
+  ane_mil_op_arg (call, "axis", ane_lower_const_int (w, "concat_axis", axis));
+  ane_mil_op_arg (call, "interleave", ane_lower_const_bool (w, "concat_interleave", FALSE));
+  out = ane_mil_op_output (call, w->ctx->compute, shape, rank);
   ane_mil_op_end (call);
   return out;
 }
@@ -323,46 +198,50 @@ ane_lower_selective_scan (AneLowerCtx *ctx,
   gboolean last_is_gate = ctx->in[SS_Z] != NULL, last_is_skip = !last_is_gate && ctx->in[SS_D] != NULL;
   g_autofree const char **hs = NULL;
   const char *delta, *dA, *dBu, *Ct, *h, *y;
+  AneLowerNames w;
   Stepper st;
 
   if (!check_steps (ctx, "L", nl, error))
     return FALSE;
+  ane_lower_names_init (&w, ctx);
+  w.result_stem = "out";
 
   /* δ */
   delta = ctx->in[SS_DELTA];
   if (ctx->in[SS_DELTA_BIAS] != NULL)
     {
-      const char *bias = reshape (ctx, ctx->in[SS_DELTA_BIAS], d1, 2, NULL, "delta_bias_col");
+      const char *bias = ane_lower_emit_reshape (&w, "delta_bias_col", ctx->compute, d1, 2,
+                                                 ctx->in[SS_DELTA_BIAS]);
 
-      delta = binary (ctx, "add", "delta_biased", bdl, 3, delta, bias);
+      delta = ane_lower_emit_binary (&w, "add", "delta_biased", ctx->compute, bdl, 3, delta, bias);
     }
   if (ane_attrs_bool (ctx->node->attrs, "delta_softplus"))
-    delta = unary (ctx, "softplus", "delta_softplus", bdl, 3, delta);
+    delta = ane_lower_emit_unary (&w, "softplus", "delta_softplus", ctx->compute, bdl, 3, delta);
 
   /* dA = exp(δ ⊗ A), dBu = (δ·u) ⊗ B, Cᵀ */
   {
-    const char *du = binary (ctx, "mul", "delta_u", bdl, 3, delta, ctx->in[SS_U]);
-    const char *bt = transpose (ctx, ctx->in[SS_B], bln, 3, perm_nl, "b_t");
-    const char *ct = transpose (ctx, ctx->in[SS_C], bln, 3, perm_nl, "c_t");
+    const char *du = ane_lower_emit_binary (&w, "mul", "delta_u", ctx->compute, bdl, 3, delta, ctx->in[SS_U]);
+    const char *bt = ane_lower_emit_transpose (&w, "b_t", ctx->compute, bln, 3, ctx->in[SS_B], perm_nl);
+    const char *ct = ane_lower_emit_transpose (&w, "c_t", ctx->compute, bln, 3, ctx->in[SS_C], perm_nl);
 
     dA = NULL;
     if (nl > 1)   /* the first step does not decay (h_{-1} = 0) */
       {
-        const char *d4 = reshape (ctx, delta, bdl1, 4, NULL, "delta_4d");
-        const char *a = reshape (ctx, ctx->in[SS_A], a4, 4, NULL, "a_4d");
+        const char *d4 = ane_lower_emit_reshape (&w, "delta_4d", ctx->compute, bdl1, 4, delta);
+        const char *a = ane_lower_emit_reshape (&w, "a_4d", ctx->compute, a4, 4, ctx->in[SS_A]);
 
-        dA = binary (ctx, "mul", "delta_a", bdln, 4, d4, a);
-        dA = unary (ctx, "exp", "da", bdln, 4, dA);
+        dA = ane_lower_emit_binary (&w, "mul", "delta_a", ctx->compute, bdln, 4, d4, a);
+        dA = ane_lower_emit_unary (&w, "exp", "da", ctx->compute, bdln, 4, dA);
       }
-    du = reshape (ctx, du, bdl1, 4, NULL, "delta_u_4d");
-    bt = reshape (ctx, bt, b1ln, 4, NULL, "b_4d");
-    dBu = binary (ctx, "mul", "dbu", bdln, 4, du, bt);
-    Ct = reshape (ctx, ct, b1ln, 4, NULL, "c_4d");
+    du = ane_lower_emit_reshape (&w, "delta_u_4d", ctx->compute, bdl1, 4, du);
+    bt = ane_lower_emit_reshape (&w, "b_4d", ctx->compute, b1ln, 4, bt);
+    dBu = ane_lower_emit_binary (&w, "mul", "dbu", ctx->compute, bdln, 4, du, bt);
+    Ct = ane_lower_emit_reshape (&w, "c_4d", ctx->compute, b1ln, 4, ct);
   }
 
   /* the recurrence, one step per position */
   hs = g_new0 (const char *, nl);
-  stepper_init (&st, ctx, 2);
+  stepper_init (&st, &w, 2);
   h = NULL;
   for (guint t = 0; t < nl; t++)
     {
@@ -378,8 +257,8 @@ ane_lower_selective_scan (AneLowerCtx *ctx,
         {
           const char *da_t = stepper_slice (&st, dA, bdln, "da");
 
-          h = binary (ctx, "mul", hm, bd1n, 4, da_t, h);
-          h = binary (ctx, "add", hh, bd1n, 4, h, dbu_t);
+          h = ane_lower_emit_binary (&w, "mul", hm, ctx->compute, bd1n, 4, da_t, h);
+          h = ane_lower_emit_binary (&w, "add", hh, ctx->compute, bd1n, 4, h, dbu_t);
         }
       hs[t] = h;
     }
@@ -387,25 +266,26 @@ ane_lower_selective_scan (AneLowerCtx *ctx,
 
   /* y = Σ_n C·h, + D·u, · silu(z) */
   {
-    const char *all = concat (ctx, hs, nl, 2, bdln, 4, "h_all");
+    const char *all = concat (&w, hs, nl, 2, bdln, 4, "h_all");
 
-    y = binary (ctx, "mul", "h_c", bdln, 4, all, Ct);
-    y = reduce (ctx, "reduce_sum", y, 3, FALSE, bdl, 3, last_is_gate || last_is_skip ? "y_scan" : NULL);
+    y = ane_lower_emit_binary (&w, "mul", "h_c", ctx->compute, bdln, 4, all, Ct);
+    y = reduce (&w, "reduce_sum", y, 3, FALSE, bdl, 3, last_is_gate || last_is_skip ? "y_scan" : NULL);
   }
   if (ctx->in[SS_D] != NULL)
     {
-      const char *dcol = reshape (ctx, ctx->in[SS_D], d1, 2, NULL, "d_col");
-      const char *du = binary (ctx, "mul", "d_u", bdl, 3, dcol, ctx->in[SS_U]);
+      const char *dcol = ane_lower_emit_reshape (&w, "d_col", ctx->compute, d1, 2, ctx->in[SS_D]);
+      const char *du = ane_lower_emit_binary (&w, "mul", "d_u", ctx->compute, bdl, 3, dcol, ctx->in[SS_U]);
 
-      y = binary (ctx, "add", last_is_gate ? "y_skip" : NULL, bdl, 3, y, du);
+      y = ane_lower_emit_binary (&w, "add", last_is_gate ? "y_skip" : NULL, ctx->compute, bdl, 3, y, du);
     }
   if (ctx->in[SS_Z] != NULL)
     {
-      const char *gate = unary (ctx, "silu", "z_silu", bdl, 3, ctx->in[SS_Z]);
+      const char *gate = ane_lower_emit_unary (&w, "silu", "z_silu", ctx->compute, bdl, 3, ctx->in[SS_Z]);
 
-      y = binary (ctx, "mul", NULL, out->shape, out->rank, y, gate);
+      y = ane_lower_emit_binary (&w, "mul", NULL, ctx->compute, out->shape, out->rank, y, gate);
     }
   ctx->out[0] = y;
+  ane_lower_names_clear (&w);
   return TRUE;
 }
 
@@ -423,10 +303,10 @@ enum { GD_Q, GD_K, GD_V, GD_G, GD_BETA, GD_INITIAL_STATE };
  * fp16 subnormal 1.3 % off; 1e-3 is a normal number); where it underflows
  * (large m) it is negligible next to Σ(x/m)² >= 1. */
 static const char *
-l2_normalize (AneLowerCtx  *ctx,
-              const char   *x,
-              const gint64 *shape,
-              const char   *name)
+l2_normalize (AneLowerNames *w,
+              const char    *x,
+              const gint64  *shape,
+              const char    *name)
 {
   const gint64 row[4] = { shape[0], shape[1], shape[2], 1 };
   g_autofree char *h_sq = g_strconcat (name, "_sq", NULL);
@@ -437,7 +317,7 @@ l2_normalize (AneLowerCtx  *ctx,
   g_autofree char *h_eps = g_strconcat (name, "_eps", NULL);
   const char *eps, *v = x, *ss;
 
-  if (ctx->compute == ANE_DTYPE_FLOAT16)
+  if (w->ctx->compute == ANE_DTYPE_FLOAT16)
     {
       g_autofree char *h_abs = g_strconcat (name, "_abs", NULL);
       g_autofree char *h_max = g_strconcat (name, "_absmax", NULL);
@@ -449,20 +329,22 @@ l2_normalize (AneLowerCtx  *ctx,
       g_autofree char *h_e2 = g_strconcat (name, "_eps_m2", NULL);
       const char *m;
 
-      m = unary (ctx, "abs", h_abs, shape, 4, x);
-      m = reduce (ctx, "reduce_max", m, 3, TRUE, row, 4, h_max);
-      m = binary (ctx, "maximum", h_m, row, 4, m, c_float (ctx, h_floor, 1.0 / 16384.0));
-      v = binary (ctx, "real_div", h_sc, shape, 4, x, m);
-      eps = binary (ctx, "real_div", h_e1, row, 4, c_float (ctx, h_se1, 1e-3), m);
-      eps = binary (ctx, "mul", h_e2, row, 4, eps, eps);
+      m = ane_lower_emit_unary (w, "abs", h_abs, w->ctx->compute, shape, 4, x);
+      m = reduce (w, "reduce_max", m, 3, TRUE, row, 4, h_max);
+      m = ane_lower_emit_binary (w, "maximum", h_m, w->ctx->compute, row, 4, m,
+                                 ane_lower_const_float (w, h_floor, w->ctx->compute, 1.0 / 16384.0));
+      v = ane_lower_emit_binary (w, "real_div", h_sc, w->ctx->compute, shape, 4, x, m);
+      eps = ane_lower_emit_binary (w, "real_div", h_e1, w->ctx->compute, row, 4,
+                                   ane_lower_const_float (w, h_se1, w->ctx->compute, 1e-3), m);
+      eps = ane_lower_emit_binary (w, "mul", h_e2, w->ctx->compute, row, 4, eps, eps);
     }
   else
-    eps = c_float (ctx, h_eps, 1e-6);
-  ss = binary (ctx, "mul", h_sq, shape, 4, v, v);
-  ss = reduce (ctx, "reduce_sum", ss, 3, TRUE, row, 4, h_ss);
-  ss = binary (ctx, "add", h_se, row, 4, ss, eps);
-  ss = unary (ctx, "sqrt", h_n, row, 4, ss);
-  return binary (ctx, "real_div", h_out, shape, 4, v, ss);
+    eps = ane_lower_const_float (w, h_eps, w->ctx->compute, 1e-6);
+  ss = ane_lower_emit_binary (w, "mul", h_sq, w->ctx->compute, shape, 4, v, v);
+  ss = reduce (w, "reduce_sum", ss, 3, TRUE, row, 4, h_ss);
+  ss = ane_lower_emit_binary (w, "add", h_se, w->ctx->compute, row, 4, ss, eps);
+  ss = ane_lower_emit_unary (w, "sqrt", h_n, w->ctx->compute, row, 4, ss);
+  return ane_lower_emit_binary (w, "real_div", h_out, w->ctx->compute, shape, 4, v, ss);
 }
 
 gboolean
@@ -477,31 +359,35 @@ ane_lower_gated_delta_net (AneLowerCtx *ctx,
   double scale = ane_attrs_double (ctx->node->attrs, "scale");
   g_autofree const char **os = NULL;
   const char *q = ctx->in[GD_Q], *k = ctx->in[GD_K], *decay, *beta, *S, *kcol_shape;
+  AneLowerNames w;
   Stepper st;
 
   if (!check_steps (ctx, "T", nt, error))
     return FALSE;
+  ane_lower_names_init (&w, ctx);
+  w.result_stem = "out";
   if (scale == 0.0)
     scale = 1.0 / sqrt ((double) nk);
 
   if (ane_attrs_bool (ctx->node->attrs, "qk_l2norm"))
     {
-      q = l2_normalize (ctx, q, bhtk, "q");
-      k = l2_normalize (ctx, k, bhtk, "k");
+      q = l2_normalize (&w, q, bhtk, "q");
+      k = l2_normalize (&w, k, bhtk, "k");
     }
-  q = binary (ctx, "mul", "q_scaled", bhtk, 4, q, c_float (ctx, "scale", scale));
+  q = ane_lower_emit_binary (&w, "mul", "q_scaled", ctx->compute, bhtk, 4, q,
+                             ane_lower_const_float (&w, "scale", ctx->compute, scale));
   decay = NULL;
   if (ctx->in[GD_INITIAL_STATE] != NULL || nt > 1)   /* S = 0 needs no decay */
     {
-      decay = unary (ctx, "exp", "decay", bht, 3, ctx->in[GD_G]);
-      decay = reshape (ctx, decay, bht1, 4, NULL, "decay_4d");
+      decay = ane_lower_emit_unary (&w, "exp", "decay", ctx->compute, bht, 3, ctx->in[GD_G]);
+      decay = ane_lower_emit_reshape (&w, "decay_4d", ctx->compute, bht1, 4, decay);
     }
-  beta = reshape (ctx, ctx->in[GD_BETA], bht1, 4, NULL, "beta_4d");
-  kcol_shape = c_ints (ctx, "k_col_shape", bhk1, 4);
+  beta = ane_lower_emit_reshape (&w, "beta_4d", ctx->compute, bht1, 4, ctx->in[GD_BETA]);
+  kcol_shape = ane_lower_const_ints (&w, "k_col_shape", bhk1, 4);
 
   os = g_new0 (const char *, nt);
   S = ctx->in[GD_INITIAL_STATE];
-  stepper_init (&st, ctx, 2);
+  stepper_init (&st, &w, 2);
   for (guint t = 0; t < nt; t++)
     {
       const char *q_t, *k_t, *v_t, *b_t, *kcol, *vp;
@@ -521,34 +407,35 @@ ane_lower_gated_delta_net (AneLowerCtx *ctx,
       k_t = stepper_slice (&st, k, bhtk, "k");
       v_t = stepper_slice (&st, ctx->in[GD_V], bhtv, "v");
       b_t = stepper_slice (&st, beta, bht1, "beta");
-      kcol = reshape (ctx, k_t, bhk1, 4, kcol_shape, h_kc);
+      kcol = ane_lower_emit_reshape_by (&w, h_kc, ctx->compute, bhk1, 4, k_t, kcol_shape);
       if (S == NULL)
         /* S = 0: no decay, no prediction */
-        vp = binary (ctx, "mul", h_vp, bh1v, 4, v_t, b_t);
+        vp = ane_lower_emit_binary (&w, "mul", h_vp, ctx->compute, bh1v, 4, v_t, b_t);
       else
         {
           const char *dec_t = stepper_slice (&st, decay, bht1, "decay");
           const char *pred;
 
-          S = binary (ctx, "mul", h_dec, bhkv, 4, S, dec_t);
-          pred = matmul (ctx, h_pred, bh1v, 4, k_t, S);
-          vp = binary (ctx, "sub", h_err, bh1v, 4, v_t, pred);
-          vp = binary (ctx, "mul", h_vp, bh1v, 4, vp, b_t);
+          S = ane_lower_emit_binary (&w, "mul", h_dec, ctx->compute, bhkv, 4, S, dec_t);
+          pred = ane_lower_emit_binary (&w, "matmul", h_pred, ctx->compute, bh1v, 4, k_t, S);
+          vp = ane_lower_emit_binary (&w, "sub", h_err, ctx->compute, bh1v, 4, v_t, pred);
+          vp = ane_lower_emit_binary (&w, "mul", h_vp, ctx->compute, bh1v, 4, vp, b_t);
         }
       if (S == NULL)
-        S = binary (ctx, "mul", h_s, bhkv, 4, kcol, vp);
+        S = ane_lower_emit_binary (&w, "mul", h_s, ctx->compute, bhkv, 4, kcol, vp);
       else
         {
-          const char *upd = binary (ctx, "mul", h_upd, bhkv, 4, kcol, vp);
+          const char *upd = ane_lower_emit_binary (&w, "mul", h_upd, ctx->compute, bhkv, 4, kcol, vp);
 
-          S = binary (ctx, "add", h_s, bhkv, 4, S, upd);
+          S = ane_lower_emit_binary (&w, "add", h_s, ctx->compute, bhkv, 4, S, upd);
         }
       q_t = stepper_slice (&st, q, bhtk, "q");
-      os[t] = matmul (ctx, nt == 1 ? NULL : h_o, bh1v, 4, q_t, S);
+      os[t] = ane_lower_emit_binary (&w, "matmul", nt == 1 ? NULL : h_o, ctx->compute, bh1v, 4, q_t, S);
     }
   stepper_clear (&st);
 
-  ctx->out[0] = concat (ctx, os, nt, 2, bhtv, 4, NULL);
+  ctx->out[0] = concat (&w, os, nt, 2, bhtv, 4, NULL);
   ctx->out[1] = S;
+  ane_lower_names_clear (&w);
   return TRUE;
 }

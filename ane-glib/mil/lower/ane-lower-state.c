@@ -15,34 +15,22 @@
 /* States are float16 in every program (the driver declares them so, as
  * Core ML wants); programs computing in float32 cast on the way in and out. */
 
-static const char *
-cast (AneLowerCtx   *ctx,
-      const char    *value,
-      AneDType       to,
-      const AneSpec *spec,
-      const char    *name,
-      const char    *dtype_suffix)
-{
-  g_autofree char *dtype_hint = ane_lower_hint (ctx, dtype_suffix);
-
-  return ane_mil_op (ctx->b, "cast", name, to, spec->shape, spec->rank,
-                     "x", value, "dtype", ane_mil_const_string (ctx->b, dtype_hint, ane_mil_dtype_name (to)), NULL);
-}
-
 gboolean
 ane_lower_read_state (AneLowerCtx *ctx,
                       GError     **error)
 {
   const AneSpec *out = &ctx->out_spec[0];
-  g_autofree char *fp16_hint = ane_lower_hint (ctx, "fp16");
+  g_auto(AneLowerNames) w = { NULL, };
   const char *v;
 
   if (!ane_lower_require_target (ctx, ANE_MIL_IOS18, "read_state", error))
     return FALSE;
-  v = ane_mil_op (ctx->b, "read_state", out->dtype == ANE_DTYPE_FLOAT16 ? ctx->hint : fp16_hint,
+  ane_lower_names_init (&w, ctx);
+  v = ane_mil_op (ctx->b, "read_state",
+                  ane_lower_names_hint (&w, out->dtype == ANE_DTYPE_FLOAT16 ? NULL : "fp16"),
                   ANE_DTYPE_FLOAT16, out->shape, out->rank, "input", ctx->in[0], NULL);
   if (out->dtype != ANE_DTYPE_FLOAT16)
-    v = cast (ctx, v, out->dtype, out, ctx->hint, "dtype");
+    v = ane_lower_emit_cast (&w, NULL, out->dtype, out->shape, out->rank, v);
   ctx->out[0] = v;
   return TRUE;
 }
@@ -52,14 +40,15 @@ ane_lower_write_state (AneLowerCtx *ctx,
                        GError     **error)
 {
   AneSpec value = ane_lower_in_spec (ctx, 1);
-  g_autofree char *fp16_hint = ane_lower_hint (ctx, "fp16");
+  g_auto(AneLowerNames) w = { NULL, };
   const char *data = ctx->in[1];
   AneMilOpCall *call;
 
   if (!ane_lower_require_target (ctx, ANE_MIL_IOS18, "write_state", error))
     return FALSE;
+  ane_lower_names_init (&w, ctx);
   if (value.dtype != ANE_DTYPE_FLOAT16)
-    data = cast (ctx, data, ANE_DTYPE_FLOAT16, &value, fp16_hint, "fp16_dtype");
+    data = ane_lower_emit_cast (&w, "fp16", ANE_DTYPE_FLOAT16, value.shape, value.rank, data);
   call = ane_mil_op_begin (ctx->b, "write_state", ctx->hint);
   ane_mil_op_arg (call, "input", ctx->in[0]);
   ane_mil_op_arg (call, "data", data);

@@ -46,135 +46,18 @@ attr_ints (AneLowerCtx  *ctx,
   memcpy (out, len == n ? v : dflt, n * sizeof (gint64));
 }
 
-/* Whether input slot is a MIL const: the driver lowers consts and
- * non-dynamic params to const ops (bound or fetched when written). */
-static gboolean
-input_is_const (AneLowerCtx *ctx,
-                guint        slot)
-{
-  const AneNode *src;
-
-  if (ctx->in[slot] == NULL || ctx->node->inputs[slot].node == ANE_NO_NODE)
-    return FALSE;
-  src = ane_graph_get_node (ctx->graph, ctx->node->inputs[slot].node);
-  if (src->op->kind == ANE_OP_CONST)
-    return TRUE;
-  return src->op->kind == ANE_OP_PARAM && !ane_attrs_bool (src->attrs, "dynamic");
-}
-
-/* The name of an intermediate op ("node_suffix"), or of the node's own last
- * op when suffix is NULL. */
-static char *
-op_hint (AneLowerCtx *ctx,
-         const char  *suffix)
-{
-  return suffix ? ane_lower_hint (ctx, suffix) : g_strdup (ctx->hint);
-}
-
-static const char *
-c_ints (AneLowerCtx  *ctx,
-        const char   *suffix,
-        const gint64 *v,
-        gsize         n)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_ints (ctx->b, h, v, n);
-}
-
-static const char *
-c_int (AneLowerCtx *ctx,
-       const char  *suffix,
-       gint64       v)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_int (ctx->b, h, v);
-}
-
-static const char *
-c_bool (AneLowerCtx *ctx,
-        const char  *suffix,
-        gboolean     v)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_bool (ctx->b, h, v);
-}
-
-static const char *
-c_str (AneLowerCtx *ctx,
-       const char  *suffix,
-       const char  *v)
-{
-  g_autofree char *h = ane_lower_hint (ctx, suffix);
-
-  return ane_mil_const_string (ctx->b, h, v);
-}
-
-/* The const parameter of an op: "node_<suffix>_<param>". */
-static char *
-param_hint (const char *suffix,
-            const char *param)
-{
-  return g_strconcat (suffix ? suffix : "out", "_", param, NULL);
-}
-
-static const char *
-reshape (AneLowerCtx  *ctx,
-         const char   *x,
-         AneDType      dtype,
-         const gint64 *shape,
-         guint         rank,
-         const char   *suffix)
-{
-  g_autofree char *h = op_hint (ctx, suffix);
-  g_autofree char *hs = param_hint (suffix, "shape");
-
-  return ane_mil_op (ctx->b, "reshape", h, dtype, shape, rank,
-                     "x", x, "shape", c_ints (ctx, hs, shape, rank), NULL);
-}
-
-/* x[begin:end] over all axes (stride 1). */
-static const char *
-slice (AneLowerCtx  *ctx,
-       const char   *x,
-       AneDType      dtype,
-       const gint64 *begin,
-       const gint64 *end,
-       guint         rank,
-       const char   *suffix)
-{
-  g_autofree char *h = op_hint (ctx, suffix);
-  g_autofree char *hb = param_hint (suffix, "begin");
-  g_autofree char *he = param_hint (suffix, "end");
-  gint64 shape[ANE_MAX_RANK];
-  const char *end_c, *begin_c;
-
-  for (guint i = 0; i < rank; i++)
-    shape[i] = end[i] - begin[i];
-  /* last argument first (ane-lower-private.h, order of emission) */
-  end_c = c_ints (ctx, he, end, rank);
-  begin_c = c_ints (ctx, hb, begin, rank);
-  return ane_mil_op (ctx->b, "slice_by_index", h, dtype, shape, rank,
-                     "x", x, "begin", begin_c, "end", end_c, NULL);
-}
-
 /* Zero padding of the last n_axes axes: amounts [before, after] per axis. */
 static const char *
-pad_zeros (AneLowerCtx  *ctx,
-           const char   *x,
-           AneDType      dtype,
-           const gint64 *out_shape,
-           guint         rank,
-           const gint64 *amounts,
-           guint         n_axes,
-           const char   *suffix)
+pad_zeros (AneLowerNames *names,
+           const char    *x,
+           AneDType       dtype,
+           const gint64  *out_shape,
+           guint          rank,
+           const gint64  *amounts,
+           guint          n_axes,
+           const char    *suffix)
 {
-  g_autofree char *h = op_hint (ctx, suffix);
-  g_autofree char *hp = param_hint (suffix, "pad");
-  g_autofree char *hv_suffix = param_hint (suffix, "zero");
-  g_autofree char *hv = ane_lower_hint (ctx, hv_suffix);
+  AneMilBuilder *b = names->ctx->b;
   const char *zero_c, *pad_c;
 
   /* constant_val given in the program's dtype: left out, coremltools
@@ -182,21 +65,22 @@ pad_zeros (AneLowerCtx  *ctx,
    * which an fp16 x refuses (x and constant_val share domain T). The
    * consts go last argument first (ane-lower-private.h, order of
    * emission). */
-  zero_c = ane_mil_const_float (ctx->b, hv, dtype, 0.0);
-  pad_c = c_ints (ctx, hp, amounts, 2 * n_axes);
-  return ane_mil_op (ctx->b, "pad", h, dtype, out_shape, rank,
+  zero_c = ane_mil_const_float (b, ane_lower_names_param (names, suffix, "zero"), dtype, 0.0);
+  pad_c = ane_mil_const_ints (b, ane_lower_names_param (names, suffix, "pad"), amounts, 2 * n_axes);
+  return ane_mil_op (b, "pad", ane_lower_names_hint (names, suffix), dtype, out_shape, rank,
                      "x", x, "pad", pad_c, "constant_val", zero_c, NULL);
 }
 
 /* y [N, O, ...] + bias [O] reshaped to [O, 1(, 1)]: the bias of a conv whose
  * MIL form cannot take it. The node's last op. */
 static const char *
-add_bias (AneLowerCtx *ctx,
-          const char  *y)
+add_bias (AneLowerNames *names,
+          const char    *y)
 {
+  AneLowerCtx *ctx = names->ctx;
   const AneSpec *out = &ctx->out_spec[0];
   gint64 bshape[3] = { out->shape[1], 1, 1 };
-  const char *b = reshape (ctx, ctx->in[2], out->dtype, bshape, out->rank - 1, "bias");
+  const char *b = ane_lower_emit_reshape (names, "bias", out->dtype, bshape, out->rank - 1, ctx->in[2]);
 
   return ane_mil_op (ctx->b, "add", ctx->hint, out->dtype, out->shape, out->rank,
                      "x", y, "y", b, NULL);
@@ -210,7 +94,7 @@ add_bias (AneLowerCtx *ctx,
  * Tap (i, j) lands at (i·dh, j·dw) and every other cell is 0: the dilated
  * kernel. (Rank 5 at most, as Core ML's layers expect.) */
 static const char *
-dilate_weight (AneLowerCtx   *ctx,
+dilate_weight (AneLowerNames *names,
                const char    *w,
                const AneSpec *ws,
                const gint64  *dil,
@@ -239,10 +123,10 @@ dilate_weight (AneLowerCtx   *ctx,
        * are its axes 0 and 2 */
       amounts[2 * (2 * i) + 1] = dil[i] - 1;
     }
-  v = reshape (ctx, w, dt, split, r, "weight_split");
-  v = pad_zeros (ctx, v, dt, padded, r, amounts, 2 * nsp - 1, "weight_spread");
-  v = reshape (ctx, v, dt, flat, 2 + nsp, "weight_flat");
-  return slice (ctx, v, dt, begin, end, 2 + nsp, "weight_dilated");
+  v = ane_lower_emit_reshape (names, "weight_split", dt, split, r, w);
+  v = pad_zeros (names, v, dt, padded, r, amounts, 2 * nsp - 1, "weight_spread");
+  v = ane_lower_emit_reshape (names, "weight_flat", dt, flat, 2 + nsp, v);
+  return ane_lower_emit_slice (names, "weight_dilated", dt, 2 + nsp, v, begin, end);
 }
 
 /* --- conv ---------------------------------------------------------------- */
@@ -259,38 +143,41 @@ ane_lower_conv (AneLowerCtx *ctx,
   gint64 groups = ane_attrs_int (ctx->node->attrs, "groups");
   gboolean dilated = FALSE, bias_after;
   const char *w = ctx->in[1], *y;
-  g_autofree char *h = NULL;
+  g_auto(AneLowerNames) names = { NULL, };
+  const char *h;
   AneMilOpCall *call;
 
+  ane_lower_names_init (&names, ctx);
+  names.result_stem = "out";
   attr_ints (ctx, "strides", nsp, ones, strides);
   attr_ints (ctx, "pads", 2 * nsp, zeros, pads);
   attr_ints (ctx, "dilations", nsp, ones, dil);
   for (guint i = 0; i < nsp; i++)
     dilated |= dil[i] > 1;
 
-  if (dilated && !input_is_const (ctx, 1))
+  if (dilated && !ane_lower_input_is_const (ctx, 1))
     {
-      w = dilate_weight (ctx, w, &ws, dil, nsp);
+      w = dilate_weight (&names, w, &ws, dil, nsp);
       dil[0] = dil[1] = 1;
     }
   /* Before iOS17 the bias must be const; otherwise it is added after. */
-  bias_after = ctx->in[2] != NULL && ctx->target < ANE_MIL_IOS17 && !input_is_const (ctx, 2);
+  bias_after = ctx->in[2] != NULL && ctx->target < ANE_MIL_IOS17 && !ane_lower_input_is_const (ctx, 2);
 
-  h = op_hint (ctx, bias_after ? "conv" : NULL);
+  h = ane_lower_names_hint (&names, bias_after ? "conv" : NULL);
   call = ane_mil_op_begin (ctx->b, "conv", h);
   ane_mil_op_arg (call, "x", ctx->in[0]);
   ane_mil_op_arg (call, "weight", w);
   if (ctx->in[2] != NULL && !bias_after)
     ane_mil_op_arg (call, "bias", ctx->in[2]);
-  ane_mil_op_arg (call, "strides", c_ints (ctx, "strides", strides, nsp));
-  ane_mil_op_arg (call, "pad_type", c_str (ctx, "pad_type", "custom"));
-  ane_mil_op_arg (call, "pad", c_ints (ctx, "pad", pads, 2 * nsp));
-  ane_mil_op_arg (call, "dilations", c_ints (ctx, "dilations", dil, nsp));
-  ane_mil_op_arg (call, "groups", c_int (ctx, "groups", groups));
+  ane_mil_op_arg (call, "strides", ane_lower_const_ints (&names, "strides", strides, nsp));
+  ane_mil_op_arg (call, "pad_type", ane_lower_const_string (&names, "pad_type", "custom"));
+  ane_mil_op_arg (call, "pad", ane_lower_const_ints (&names, "pad", pads, 2 * nsp));
+  ane_mil_op_arg (call, "dilations", ane_lower_const_ints (&names, "dilations", dil, nsp));
+  ane_mil_op_arg (call, "groups", ane_lower_const_int (&names, "groups", groups));
   y = ane_mil_op_output (call, out->dtype, out->shape, out->rank);
   ane_mil_op_end (call);
 
-  ctx->out[0] = bias_after ? add_bias (ctx, y) : y;
+  ctx->out[0] = bias_after ? add_bias (&names, y) : y;
   return TRUE;
 }
 
@@ -309,15 +196,18 @@ ane_lower_conv_transpose_2d (AneLowerCtx *ctx,
   gint64 sym[4], crop_b[2], crop_e[2], ext[2], ct_shape[4];
   gboolean need_slice = FALSE, need_ext = FALSE, bias_after;
   const char *y;
-  g_autofree char *h = NULL;
+  g_auto(AneLowerNames) names = { NULL, };
+  const char *h;
   AneMilOpCall *call;
 
+  ane_lower_names_init (&names, ctx);
+  names.result_stem = "out";
   attr_ints (ctx, "strides", 2, ones, strides);
   attr_ints (ctx, "pads", 4, zeros, pads);
   attr_ints (ctx, "dilations", 2, ones, dil);
   attr_ints (ctx, "output_padding", 2, zeros, outpad);
 
-  if (!input_is_const (ctx, 1) &&
+  if (!ane_lower_input_is_const (ctx, 1) &&
       !ane_lower_require_target (ctx, ANE_MIL_IOS17, "conv_transpose with a weight that is not const", error))
     return FALSE;
 
@@ -348,21 +238,21 @@ ane_lower_conv_transpose_2d (AneLowerCtx *ctx,
    * not const: iOS17's conv_transpose takes a bias that is not (its input
    * spec), but coremltools' type inference reads the bias's value
    * (iOS15/conv.py, conv_transpose.type_inference) and fails without one. */
-  bias_after = ctx->in[2] != NULL && (need_ext || !input_is_const (ctx, 2));
+  bias_after = ctx->in[2] != NULL && (need_ext || !ane_lower_input_is_const (ctx, 2));
 
-  h = op_hint (ctx, need_slice || need_ext || bias_after ? "conv_transpose" : NULL);
+  h = ane_lower_names_hint (&names, need_slice || need_ext || bias_after ? "conv_transpose" : NULL);
   call = ane_mil_op_begin (ctx->b, "conv_transpose", h);
   ane_mil_op_arg (call, "x", ctx->in[0]);
   ane_mil_op_arg (call, "weight", ctx->in[1]);
   if (ctx->in[2] != NULL && !bias_after)
     ane_mil_op_arg (call, "bias", ctx->in[2]);
-  ane_mil_op_arg (call, "pad", c_ints (ctx, "pad", sym, 4));
+  ane_mil_op_arg (call, "pad", ane_lower_const_ints (&names, "pad", sym, 4));
   /* coremltools' add_conv_transpose_output_shape pass always states it */
-  ane_mil_op_arg (call, "output_shape", c_ints (ctx, "output_shape", ct_shape, 4));
-  ane_mil_op_arg (call, "pad_type", c_str (ctx, "pad_type", "custom"));
-  ane_mil_op_arg (call, "strides", c_ints (ctx, "strides", strides, 2));
-  ane_mil_op_arg (call, "dilations", c_ints (ctx, "dilations", dil, 2));
-  ane_mil_op_arg (call, "groups", c_int (ctx, "groups", groups));
+  ane_mil_op_arg (call, "output_shape", ane_lower_const_ints (&names, "output_shape", ct_shape, 4));
+  ane_mil_op_arg (call, "pad_type", ane_lower_const_string (&names, "pad_type", "custom"));
+  ane_mil_op_arg (call, "strides", ane_lower_const_ints (&names, "strides", strides, 2));
+  ane_mil_op_arg (call, "dilations", ane_lower_const_ints (&names, "dilations", dil, 2));
+  ane_mil_op_arg (call, "groups", ane_lower_const_int (&names, "groups", groups));
   y = ane_mil_op_output (call, dt, ct_shape, 4);
   ane_mil_op_end (call);
 
@@ -371,15 +261,15 @@ ane_lower_conv_transpose_2d (AneLowerCtx *ctx,
       gint64 begin[4] = { 0, 0, crop_b[0], crop_b[1] };
       gint64 end[4] = { ct_shape[0], ct_shape[1], ct_shape[2] - crop_e[0], ct_shape[3] - crop_e[1] };
 
-      y = slice (ctx, y, dt, begin, end, 4, need_ext || bias_after ? "crop" : NULL);
+      y = ane_lower_emit_slice (&names, need_ext || bias_after ? "crop" : NULL, dt, 4, y, begin, end);
     }
   if (need_ext)
     {
       gint64 amounts[4] = { 0, ext[0], 0, ext[1] };
 
-      y = pad_zeros (ctx, y, dt, out->shape, 4, amounts, 2, bias_after ? "extend" : NULL);
+      y = pad_zeros (&names, y, dt, out->shape, 4, amounts, 2, bias_after ? "extend" : NULL);
     }
-  ctx->out[0] = bias_after ? add_bias (ctx, y) : y;
+  ctx->out[0] = bias_after ? add_bias (&names, y) : y;
   return TRUE;
 }
 
@@ -395,22 +285,25 @@ ane_lower_pool (AneLowerCtx *ctx,
   gsize nk;
   const gint64 *kernel = ane_attrs_ints (ctx->node->attrs, "kernel", &nk);
   gint64 strides[2], pads[4];
+  g_auto(AneLowerNames) names = { NULL, };
   AneMilOpCall *call;
 
+  ane_lower_names_init (&names, ctx);
+  names.result_stem = "out";
   attr_ints (ctx, "strides", 2, kernel, strides);   /* empty: the kernel, as torch */
   attr_ints (ctx, "pads", 4, zeros, pads);
 
   call = ane_mil_op_begin (ctx->b, is_max ? "max_pool" : "avg_pool", ctx->hint);
   if (!is_max)
     ane_mil_op_arg (call, "exclude_padding_from_average",
-                    c_bool (ctx, "exclude_padding_from_average",
-                            !ane_attrs_bool (ctx->node->attrs, "count_include_pad")));
+                    ane_lower_const_bool (&names, "exclude_padding_from_average",
+                                          !ane_attrs_bool (ctx->node->attrs, "count_include_pad")));
   ane_mil_op_arg (call, "x", ctx->in[0]);
-  ane_mil_op_arg (call, "kernel_sizes", c_ints (ctx, "kernel_sizes", kernel, 2));
-  ane_mil_op_arg (call, "strides", c_ints (ctx, "strides", strides, 2));
-  ane_mil_op_arg (call, "pad_type", c_str (ctx, "pad_type", "custom"));
-  ane_mil_op_arg (call, "pad", c_ints (ctx, "pad", pads, 4));
-  ane_mil_op_arg (call, "ceil_mode", c_bool (ctx, "ceil_mode", FALSE));
+  ane_mil_op_arg (call, "kernel_sizes", ane_lower_const_ints (&names, "kernel_sizes", kernel, 2));
+  ane_mil_op_arg (call, "strides", ane_lower_const_ints (&names, "strides", strides, 2));
+  ane_mil_op_arg (call, "pad_type", ane_lower_const_string (&names, "pad_type", "custom"));
+  ane_mil_op_arg (call, "pad", ane_lower_const_ints (&names, "pad", pads, 4));
+  ane_mil_op_arg (call, "ceil_mode", ane_lower_const_bool (&names, "ceil_mode", FALSE));
   ctx->out[0] = ane_mil_op_output (call, out->dtype, out->shape, out->rank);
   ane_mil_op_end (call);
   return TRUE;
@@ -427,13 +320,16 @@ ane_lower_resize_nearest_2x (AneLowerCtx *ctx,
   gint64 nc = xs.shape[0] * xs.shape[1], h = xs.shape[2], w = xs.shape[3];
   gint64 split[5] = { nc, h, 1, w, 1 }, reps[5] = { 1, 1, 2, 1, 2 }, tiled[5] = { nc, h, 2, w, 2 };
   AneDType dt = xs.dtype;
+  g_auto(AneLowerNames) names = { NULL, };
   const char *v;
 
+  ane_lower_names_init (&names, ctx);
+  names.result_stem = "out";
   if (ane_dtype_is_float (dt))
     {
       /* last argument first (ane-lower-private.h, order of emission) */
-      const char *sw = c_int (ctx, "scale_factor_width", 2);
-      const char *sh = c_int (ctx, "scale_factor_height", 2);
+      const char *sw = ane_lower_const_int (&names, "scale_factor_width", 2);
+      const char *sh = ane_lower_const_int (&names, "scale_factor_height", 2);
 
       ctx->out[0] = ane_mil_op (ctx->b, "upsample_nearest_neighbor", ctx->hint, out->dtype, out->shape, 4,
                                 "x", ctx->in[0], "scale_factor_height", sh, "scale_factor_width", sw, NULL);
@@ -454,23 +350,24 @@ ane_lower_resize_nearest_2x (AneLowerCtx *ctx,
         g_autofree char *hc = ane_lower_hint (ctx, "to_int32");
 
         v = ane_mil_op (ctx->b, "cast", hc, ANE_DTYPE_INT32, xs.shape, 4,
-                        "x", v, "dtype", c_str (ctx, "to_int32_dtype", "int32"), NULL);
+                        "x", v, "dtype", ane_lower_const_string (&names, "to_int32_dtype", "int32"), NULL);
       }
     }
-  v = reshape (ctx, v, ANE_DTYPE_INT32, split, 5, "split");
+  v = ane_lower_emit_reshape (&names, "split", ANE_DTYPE_INT32, split, 5, v);
   {
     g_autofree char *ht = ane_lower_hint (ctx, "tile");
 
     v = ane_mil_op (ctx->b, "tile", ht, ANE_DTYPE_INT32, tiled, 5,
-                    "x", v, "reps", c_ints (ctx, "tile_reps", reps, 5), NULL);
+                    "x", v, "reps", ane_lower_const_ints (&names, "tile_reps", reps, 5), NULL);
   }
   if (dt == ANE_DTYPE_INT32)
     {
-      ctx->out[0] = reshape (ctx, v, dt, out->shape, 4, NULL);
+      ctx->out[0] = ane_lower_emit_reshape (&names, NULL, dt, out->shape, 4, v);
       return TRUE;
     }
-  v = reshape (ctx, v, ANE_DTYPE_INT32, out->shape, 4, "merge");
+  v = ane_lower_emit_reshape (&names, "merge", ANE_DTYPE_INT32, out->shape, 4, v);
   ctx->out[0] = ane_mil_op (ctx->b, "cast", ctx->hint, dt, out->shape, 4,
-                            "x", v, "dtype", c_str (ctx, "dtype", ane_mil_dtype_name (dt)), NULL);
+                            "x", v, "dtype", ane_lower_const_string (&names, "dtype", ane_mil_dtype_name (dt)),
+                            NULL);
   return TRUE;
 }

@@ -63,6 +63,7 @@ ane_lower_names_init (AneLowerNames *w,
 {
   w->ctx = ctx;
   w->names = g_ptr_array_new_with_free_func (g_free);
+  w->result_stem = NULL;
 }
 
 void

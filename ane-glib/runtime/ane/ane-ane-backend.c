@@ -22,6 +22,7 @@
 
 #include <glib/gstdio.h>
 
+#include "ane-package-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/ane-program-private.h"
 #include "runtime/ane/ane-ane-private.h"

@@ -19,6 +19,7 @@
 
 #include <glib/gstdio.h>
 
+#include "ane-package-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/ane-program-private.h"
 #include "runtime/coreml/ane-coreml-private.h"

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "ane-tensor-private.h"
 #include "ane-reference-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/ane-mlpackage-private.h"

@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "runtime/cpu/ane-cpu-blas-private.h"
+#include "runtime/cpu/ane-cpu-dims-private.h"
 #include "runtime/cpu/ane-cpu-kernels-private.h"
 
 #define MAX_SPATIAL 3
@@ -71,40 +72,6 @@ store_int (AneCpuValue *v,
   v->i[i] = isnan (x) ? 0 : (gint32) CLAMP (trunc (x), -2147483648.0, 2147483647.0);
 }
 
-static char *
-shape_string (const gint64 *shape,
-              guint         rank)
-{
-  GString *s = g_string_new ("[");
-
-  for (guint i = 0; i < rank; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
-
-/* Fails unless the declared output has the computed shape. */
-static gboolean
-check_out_shape (AneCpuCtx         *ctx,
-                 const AneCpuValue *out,
-                 const gint64      *shape,
-                 guint              rank,
-                 GError           **error)
-{
-  gboolean same = out->rank == rank;
-
-  for (guint i = 0; same && i < rank; i++)
-    same = out->shape[i] == shape[i];
-  if (!same)
-    {
-      g_autofree char *want = shape_string (shape, rank);
-      g_autofree char *have = shape_string (out->shape, out->rank);
-      return ane_cpu_fail (ctx, error, "the inputs give an output of shape %s, but the program declares %s",
-                           want, have);
-    }
-  return TRUE;
-}
-
 /* An integer vector parameter of exactly n values, or fallback everywhere when absent. */
 static gboolean
 read_ints (AneCpuCtx  *ctx,
@@ -127,17 +94,6 @@ read_ints (AneCpuCtx  *ctx,
     return ane_cpu_fail (ctx, error, "'%s' has %zu values, expected %u", param, got, n);
   memcpy (out, v, n * sizeof (gint64));
   return TRUE;
-}
-
-static gint64
-product (const gint64 *v,
-         guint         n)
-{
-  gint64 p = 1;
-
-  for (guint i = 0; i < n; i++)
-    p *= v[i];
-  return p;
 }
 
 /* Strides of v for broadcasting against a shape of out_rank: 0 on broadcast
@@ -258,12 +214,12 @@ k_matmul (AneCpuCtx *ctx,
       if (xd == 0 || yd == 0)
         os[orank - 1] = 0;
     }
-  batch = product (os, br);
+  batch = ane_cpu_dims_product (os, 0, br);
   if (!x_vec)
     os[orank++] = M;
   if (!y_vec)
     os[orank++] = N;
-  if (!check_out_shape (ctx, out, os, orank, error))
+  if (!ane_cpu_check_out_shape (ctx, out, os, orank, error))
     return FALSE;
   if (out->n == 0)
     return TRUE;
@@ -271,7 +227,7 @@ k_matmul (AneCpuCtx *ctx,
   {
     gsize xmat = (gsize) (M * K), ymat = (gsize) (K * N), omat = (gsize) (M * N);
     gint64 xstr[ANE_CPU_MAX_RANK], ystr[ANE_CPU_MAX_RANK];
-    gint64 xb = product (xbs, br), yb = product (ybs, br);
+    gint64 xb = ane_cpu_dims_product (xbs, 0, br), yb = ane_cpu_dims_product (ybs, 0, br);
     gsize lda = tx ? (gsize) M : (gsize) K, ldb = ty ? (gsize) K : (gsize) N;
 
     /* batch strides (in matrices), 0 where broadcast */
@@ -370,9 +326,9 @@ k_linear (AneCpuCtx *ctx,
     return ane_cpu_fail (ctx, error, "bias must have shape [%" G_GINT64_FORMAT "]", N);
   memcpy (os, x->shape, x->rank * sizeof (gint64));
   os[x->rank - 1] = N;
-  if (!check_out_shape (ctx, out, os, x->rank, error))
+  if (!ane_cpu_check_out_shape (ctx, out, os, x->rank, error))
     return FALSE;
-  M = product (x->shape, x->rank - 1);
+  M = ane_cpu_dims_product (x->shape, 0, x->rank - 1);
   if (out->n == 0)
     return TRUE;
 
@@ -544,7 +500,7 @@ k_conv (AneCpuCtx *ctx,
   os[1] = O;
   for (guint i = 0; i < sp.nsp; i++)
     os[2 + i] = sp.out[i];
-  if (!check_out_shape (ctx, out, os, x->rank, error))
+  if (!ane_cpu_check_out_shape (ctx, out, os, x->rank, error))
     return FALSE;
   if (out->n == 0)
     return TRUE;
@@ -560,9 +516,9 @@ k_conv (AneCpuCtx *ctx,
       out3[i] = j < 0 ? 1 : sp.out[j];
     }
   Og = O / groups;
-  P = product (sp.out, sp.nsp);
-  Pin = product (sp.in, sp.nsp);
-  Kprod = product (sp.k, sp.nsp);
+  P = ane_cpu_dims_product (sp.out, 0, sp.nsp);
+  Pin = ane_cpu_dims_product (sp.in, 0, sp.nsp);
+  Kprod = ane_cpu_dims_product (sp.k, 0, sp.nsp);
   Kp = Cg * Kprod;
   /* a 1×1 kernel at stride 1 without padding reads x as it is */
   direct = Kprod == 1 && P == Pin;
@@ -680,7 +636,7 @@ k_conv_transpose (AneCpuCtx *ctx,
     return FALSE;
   if (out->rank != x->rank || out->shape[0] != N || out->shape[1] != Cout)
     {
-      g_autofree char *have = shape_string (out->shape, out->rank);
+      g_autofree char *have = ane_cpu_dims_string (out->shape, out->rank);
       return ane_cpu_fail (ctx, error, "the program declares an output of shape %s, expected [%" G_GINT64_FORMAT
                            ", %" G_GINT64_FORMAT ", …] of rank %u", have, N, Cout, x->rank);
     }
@@ -730,7 +686,7 @@ k_conv_transpose (AneCpuCtx *ctx,
       for (guint i = 0; i < sp.nsp; i++)
         os[2 + i] = spatial[i];
     }
-  if (!check_out_shape (ctx, out, os, x->rank, error))
+  if (!ane_cpu_check_out_shape (ctx, out, os, x->rank, error))
     return FALSE;
   if (out->n == 0)
     return TRUE;
@@ -745,9 +701,9 @@ k_conv_transpose (AneCpuCtx *ctx,
       crop3[i] = j < 0 ? 0 : crop[j];
       out3[i] = j < 0 ? 1 : sp.out[j];
     }
-  Pin = product (sp.in, sp.nsp);
-  Pout = product (sp.out, sp.nsp);
-  Kprod = product (sp.k, sp.nsp);
+  Pin = ane_cpu_dims_product (sp.in, 0, sp.nsp);
+  Pout = ane_cpu_dims_product (sp.out, 0, sp.nsp);
+  Kprod = ane_cpu_dims_product (sp.k, 0, sp.nsp);
   rows = Cout_g * Kprod;
 
   {
@@ -844,7 +800,7 @@ run_pool (AneCpuCtx *ctx,
   os[1] = x->shape[1];
   for (guint i = 0; i < sp.nsp; i++)
     os[2 + i] = sp.out[i];
-  if (!check_out_shape (ctx, out, os, x->rank, error))
+  if (!ane_cpu_check_out_shape (ctx, out, os, x->rank, error))
     return FALSE;
 
   for (guint i = 0; i < 3; i++)
@@ -858,8 +814,8 @@ run_pool (AneCpuCtx *ctx,
       out3[i] = j < 0 ? 1 : sp.out[j];
     }
   planes = x->shape[0] * x->shape[1];
-  Pin = product (sp.in, sp.nsp);
-  Pout = product (sp.out, sp.nsp);
+  Pin = ane_cpu_dims_product (sp.in, 0, sp.nsp);
+  Pout = ane_cpu_dims_product (sp.out, 0, sp.nsp);
 
   for (gint64 p = 0; p < planes; p++)
     {
@@ -939,9 +895,9 @@ k_upsample_nearest_neighbor (AneCpuCtx *ctx,
   memcpy (os, x->shape, x->rank * sizeof (gint64));
   os[x->rank - 2] = H2 = (gint64) floor ((double) H * sh);
   os[x->rank - 1] = W2 = (gint64) floor ((double) W * sw);
-  if (!check_out_shape (ctx, out, os, x->rank, error))
+  if (!ane_cpu_check_out_shape (ctx, out, os, x->rank, error))
     return FALSE;
-  planes = product (x->shape, x->rank - 2);
+  planes = ane_cpu_dims_product (x->shape, 0, x->rank - 2);
   col = g_new (gint64, MAX (W2, 1));
   for (gint64 ox = 0; ox < W2; ox++)
     col[ox] = MIN ((gint64) floor ((double) ox / sw), W - 1);
@@ -992,21 +948,21 @@ k_scaled_dot_product_attention (AneCpuCtx *ctx,
                          E, S);
   memcpy (os, q->shape, r * sizeof (gint64));
   os[r - 1] = EV;
-  if (!check_out_shape (ctx, out, os, r, error))
+  if (!ane_cpu_check_out_shape (ctx, out, os, r, error))
     return FALSE;
   memcpy (ms, q->shape, r * sizeof (gint64));
   ms[r - 1] = S;
   if (mask && !broadcasts_to (mask, ms, r))
     {
-      g_autofree char *have = shape_string (mask->shape, mask->rank);
-      g_autofree char *want = shape_string (ms, r);
+      g_autofree char *have = ane_cpu_dims_string (mask->shape, mask->rank);
+      g_autofree char *want = ane_cpu_dims_string (ms, r);
       return ane_cpu_fail (ctx, error, "attn_mask %s does not broadcast to %s", have, want);
     }
   if (mask)
     broadcast_strides (mask, r, ms, mstr);
   if (out->n == 0)
     return TRUE;
-  batch = product (q->shape, r - 2);
+  batch = ane_cpu_dims_product (q->shape, 0, r - 2);
   scale = (float) (1.0 / sqrt ((double) E));
 
   {

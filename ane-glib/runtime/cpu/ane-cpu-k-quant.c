@@ -37,6 +37,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-dims-private.h"
 #include "runtime/cpu/ane-cpu-kernels-private.h"
 
 /* --- helpers --------------------------------------------------------------- */
@@ -46,19 +47,6 @@ same_shape (const AneCpuValue *a,
             const AneCpuValue *b)
 {
   return a->rank == b->rank && memcmp (a->shape, b->shape, a->rank * sizeof (gint64)) == 0;
-}
-
-static gboolean
-check_out_shape (AneCpuCtx          *ctx,
-                 const AneCpuValue  *x,
-                 const char         *name,
-                 const AneCpuValue  *out,
-                 GError            **error)
-{
-  if (!same_shape (x, out))
-    return ane_cpu_fail (ctx, error, "%s (rank %u, %zu elements) does not match the declared output "
-                         "(rank %u, %zu elements)", name, x->rank, x->n, out->rank, out->n);
-  return TRUE;
 }
 
 /* How a scale / zero point applies to the elements of data: one value, or a
@@ -138,7 +126,7 @@ k_quantize (AneCpuCtx *ctx,
 
   if (x == NULL || x->f == NULL)
     return ane_cpu_fail (ctx, error, "input must be a float tensor");
-  if (!check_out_shape (ctx, x, "input", out, error))
+  if (!ane_cpu_check_out_shape (ctx, out, x->shape, x->rank, error))
     return FALSE;
   if (out->dtype == ANE_DTYPE_INT8)
     lo = -128.0, hi = 127.0;
@@ -184,7 +172,7 @@ run_dequantize (AneCpuCtx  *ctx,
     return ane_cpu_fail (ctx, error, "needs parameter zero_point");
   if (out->f == NULL)
     return ane_cpu_fail (ctx, error, "the output must be a float tensor");
-  if (!check_out_shape (ctx, q, data_param, out, error))
+  if (!ane_cpu_check_out_shape (ctx, out, q->shape, q->rank, error))
     return FALSE;
   if (!affine_init (ctx, q, scale, zp, !zero_point_required, &a, error))
     return FALSE;
@@ -226,7 +214,7 @@ k_constexpr_cast (AneCpuCtx *ctx,
 
   if (x == NULL)
     return ane_cpu_fail (ctx, error, "needs parameter source_val");
-  if (!check_out_shape (ctx, x, "source_val", out, error))
+  if (!ane_cpu_check_out_shape (ctx, out, x->shape, x->rank, error))
     return FALSE;
   for (gsize i = 0; i < out->n; i++)
     {
@@ -255,7 +243,7 @@ k_constexpr_blockwise_shift_scale (AneCpuCtx *ctx,
     return ane_cpu_fail (ctx, error, "needs parameters data and scale");
   if (out->f == NULL || scale->f == NULL)
     return ane_cpu_fail (ctx, error, "scale and the output must be float tensors");
-  if (!check_out_shape (ctx, data, "data", out, error))
+  if (!ane_cpu_check_out_shape (ctx, out, data->shape, data->rank, error))
     return FALSE;
   if (data->rank == 0 || scale->rank != data->rank)
     return ane_cpu_fail (ctx, error, "data (rank %u) and scale (rank %u) must have the same rank, at least 1",
@@ -488,7 +476,7 @@ k_read_state (AneCpuCtx *ctx,
 
   if (state == NULL)
     return ane_cpu_fail (ctx, error, "needs parameter input (a state)");
-  if (!check_out_shape (ctx, state, "the state", out, error))
+  if (!ane_cpu_check_out_shape (ctx, out, state->shape, state->rank, error))
     return FALSE;
   if ((state->f == NULL) != (out->f == NULL))
     return ane_cpu_fail (ctx, error, "the state's dtype %s does not match the output's %s",

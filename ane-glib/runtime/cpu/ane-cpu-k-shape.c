@@ -62,21 +62,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-dims-private.h"
 #include "runtime/cpu/ane-cpu-kernels-private.h"
 
 /* --- helpers ---------------------------------------------------------------- */
-
-static char *
-shape_string (const gint64 *shape,
-              guint         rank)
-{
-  GString *s = g_string_new ("[");
-
-  for (guint i = 0; i < rank; i++)
-    g_string_append_printf (s, i ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, shape[i]);
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
-}
 
 static gboolean
 need_outputs (AneCpuCtx *ctx,
@@ -99,10 +88,10 @@ check_shape (AneCpuCtx    *ctx,
   AneCpuValue *out = ane_cpu_out (ctx, index);
   g_autofree char *declared = NULL, *computed = NULL;
 
-  if (out->rank == rank && (rank == 0 || memcmp (out->shape, shape, rank * sizeof (gint64)) == 0))
+  if (ane_cpu_dims_equal (out->shape, out->rank, shape, rank))
     return TRUE;
-  declared = shape_string (out->shape, out->rank);
-  computed = shape_string (shape, rank);
+  declared = ane_cpu_dims_string (out->shape, out->rank);
+  computed = ane_cpu_dims_string (shape, rank);
   return ane_cpu_fail (ctx, error, "output %u is declared with shape %s, but the op computes %s",
                        index, declared, computed);
 }
@@ -224,18 +213,6 @@ copy_run (AneCpuValue       *out,
     memcpy (out->f + o, in->f + i, n * sizeof (float));
   else
     memcpy (out->i + o, in->i + i, n * sizeof (gint32));
-}
-
-static gsize
-product (const gint64 *shape,
-         guint         from,
-         guint         to)
-{
-  gsize n = 1;
-
-  for (guint d = from; d < to; d++)
-    n *= (gsize) shape[d];
-  return n;
 }
 
 /* C-order walk over shape that tracks an offset moving by str[d] per step
@@ -383,7 +360,7 @@ k_reshape (AneCpuCtx *ctx,
     {
       if (known == 0 || x->n % (gsize) known != 0)
         {
-          g_autofree char *xs = shape_string (x->shape, x->rank);
+          g_autofree char *xs = ane_cpu_dims_string (x->shape, x->rank);
           return ane_cpu_fail (ctx, error, "cannot infer the -1 of the shape from x %s", xs);
         }
       target[infer] = (gint64) x->n / known;
@@ -391,8 +368,8 @@ k_reshape (AneCpuCtx *ctx,
     }
   if ((gsize) known != x->n)
     {
-      g_autofree char *xs = shape_string (x->shape, x->rank);
-      g_autofree char *ts = shape_string (target, (guint) n);
+      g_autofree char *xs = ane_cpu_dims_string (x->shape, x->rank);
+      g_autofree char *ts = ane_cpu_dims_string (target, (guint) n);
       return ane_cpu_fail (ctx, error, "cannot reshape x %s to %s", xs, ts);
     }
   return copy_reshaped (ctx, x, target, (guint) n, error);
@@ -527,8 +504,8 @@ k_flatten2d (AneCpuCtx *ctx,
   if (axis < 0 || axis > (gint64) x->rank)
     return ane_cpu_fail (ctx, error, "axis %" G_GINT64_FORMAT " is out of range for rank %u",
                          ane_cpu_int (ctx, "axis", 1), x->rank);
-  shape[0] = (gint64) product (x->shape, 0, (guint) axis);
-  shape[1] = (gint64) product (x->shape, (guint) axis, x->rank);
+  shape[0] = (gint64) ane_cpu_dims_product (x->shape, 0, (guint) axis);
+  shape[1] = (gint64) ane_cpu_dims_product (x->shape, (guint) axis, x->rank);
   return copy_reshaped (ctx, x, shape, 2, error);
 }
 
@@ -622,8 +599,8 @@ k_concat (AneCpuCtx *ctx,
       for (guint d = 0; d < rank; d++)
         if ((d != axis || interleave) && values[v]->shape[d] != values[0]->shape[d])
           {
-            g_autofree char *a = shape_string (values[0]->shape, rank);
-            g_autofree char *b = shape_string (values[v]->shape, rank);
+            g_autofree char *a = ane_cpu_dims_string (values[0]->shape, rank);
+            g_autofree char *b = ane_cpu_dims_string (values[v]->shape, rank);
             return ane_cpu_fail (ctx, error, "value %u %s does not match value 0 %s%s", v, b, a,
                                  interleave ? " (interleave needs equal shapes)" : " off the axis");
           }
@@ -631,8 +608,8 @@ k_concat (AneCpuCtx *ctx,
     }
   if (!check_shape (ctx, 0, shape, rank, error))
     return FALSE;
-  outer = product (shape, 0, axis);
-  inner = product (shape, axis + 1, rank);
+  outer = ane_cpu_dims_product (shape, 0, axis);
+  inner = ane_cpu_dims_product (shape, axis + 1, rank);
   if (!interleave)
     {
       for (gsize o = 0; o < outer; o++)
@@ -713,8 +690,8 @@ k_split (AneCpuCtx *ctx,
   if (total != x->shape[axis])
     return ane_cpu_fail (ctx, error, "the split sizes add up to %" G_GINT64_FORMAT ", not the axis size %"
                          G_GINT64_FORMAT, total, x->shape[axis]);
-  outer = product (x->shape, 0, axis);
-  inner = product (x->shape, axis + 1, x->rank);
+  outer = ane_cpu_dims_product (x->shape, 0, axis);
+  inner = ane_cpu_dims_product (x->shape, axis + 1, x->rank);
   x_off = 0;
   for (gsize o = 0; o < outer; o++)
     for (guint i = 0; i < n_out; i++)
@@ -768,8 +745,8 @@ k_stack (AneCpuCtx *ctx,
     shape[d] = d == (guint) axis ? (gint64) n : values[0]->shape[k++];
   if (!check_shape (ctx, 0, shape, rank + 1, error))
     return FALSE;
-  outer = product (values[0]->shape, 0, (guint) axis);
-  inner = product (values[0]->shape, (guint) axis, rank);
+  outer = ane_cpu_dims_product (values[0]->shape, 0, (guint) axis);
+  inner = ane_cpu_dims_product (values[0]->shape, (guint) axis, rank);
   for (gsize o = 0; o < outer; o++)
     for (guint v = 0; v < n; v++)
       copy_run (out, (o * n + v) * inner, values[v], o * inner, inner);
@@ -1056,8 +1033,8 @@ k_slice_update (AneCpuCtx *ctx,
     return FALSE;
   if (update->rank != rank || (rank > 0 && memcmp (update->shape, shape, rank * sizeof (gint64)) != 0))
     {
-      g_autofree char *us = shape_string (update->shape, update->rank);
-      g_autofree char *ss = shape_string (shape, rank);
+      g_autofree char *us = ane_cpu_dims_string (update->shape, update->rank);
+      g_autofree char *ss = ane_cpu_dims_string (shape, rank);
       return ane_cpu_fail (ctx, error, "update %s does not have the slice's shape %s", us, ss);
     }
   copy_run (out, 0, x, 0, x->n);
@@ -1189,11 +1166,11 @@ k_gather (AneCpuCtx *ctx,
     return FALSE;
 
   /* x as [nb][pre][dim][post], indices as [nb][ni], out as [nb][pre][ni][post] */
-  nb = product (x->shape, 0, (guint) batch);
-  pre = product (x->shape, (guint) batch, axis);
+  nb = ane_cpu_dims_product (x->shape, 0, (guint) batch);
+  pre = ane_cpu_dims_product (x->shape, (guint) batch, axis);
   dim = x->shape[axis];
-  post = product (x->shape, axis + 1, x->rank);
-  ni = product (indices->shape, (guint) batch, indices->rank);
+  post = ane_cpu_dims_product (x->shape, axis + 1, x->rank);
+  ni = ane_cpu_dims_product (indices->shape, (guint) batch, indices->rank);
   for (gsize b = 0; b < nb; b++)
     for (gsize p = 0; p < pre; p++)
       for (gsize i = 0; i < ni; i++)
@@ -1323,9 +1300,9 @@ k_gather_nd (AneCpuCtx *ctx,
     }
   if (!check_shape (ctx, 0, shape, rank, error))
     return FALSE;
-  tuples = product (indices->shape, 0, indices->rank - 1);
-  per_batch = tuples / MAX (product (indices->shape, 0, (guint) batch), 1);
-  slice = product (x->shape, (guint) batch + depth, x->rank);
+  tuples = ane_cpu_dims_product (indices->shape, 0, indices->rank - 1);
+  per_batch = tuples / MAX (ane_cpu_dims_product (indices->shape, 0, (guint) batch), 1);
+  slice = ane_cpu_dims_product (x->shape, (guint) batch + depth, x->rank);
   for (gsize t = 0; t < tuples; t++)
     {
       gsize off;
@@ -1441,12 +1418,12 @@ k_scatter (AneCpuCtx *ctx,
     shape[rank++] = data->shape[d];
   if (updates->rank != rank || (rank > 0 && memcmp (updates->shape, shape, rank * sizeof (gint64)) != 0))
     {
-      g_autofree char *us = shape_string (updates->shape, updates->rank);
-      g_autofree char *ws = shape_string (shape, rank);
+      g_autofree char *us = ane_cpu_dims_string (updates->shape, updates->rank);
+      g_autofree char *ws = ane_cpu_dims_string (shape, rank);
       return ane_cpu_fail (ctx, error, "updates %s should have shape %s", us, ws);
     }
-  pre = product (data->shape, 0, axis);
-  post = product (data->shape, axis + 1, data->rank);
+  pre = ane_cpu_dims_product (data->shape, 0, axis);
+  post = ane_cpu_dims_product (data->shape, axis + 1, data->rank);
   ni = indices->n;
   for (gsize p = 0; p < pre; p++)
     for (gsize i = 0; i < ni; i++)
@@ -1488,8 +1465,8 @@ k_scatter_along_axis (AneCpuCtx *ctx,
   for (guint d = 0; d < data->rank; d++)
     if (d != axis && indices->shape[d] != data->shape[d])
       {
-        g_autofree char *is = shape_string (indices->shape, indices->rank);
-        g_autofree char *ds = shape_string (data->shape, data->rank);
+        g_autofree char *is = ane_cpu_dims_string (indices->shape, indices->rank);
+        g_autofree char *ds = ane_cpu_dims_string (data->shape, data->rank);
         return ane_cpu_fail (ctx, error, "indices %s must have the size of data %s on every axis but %u "
                              "(axis %u differs)", is, ds, axis, d);
       }
@@ -1541,12 +1518,12 @@ k_scatter_nd (AneCpuCtx *ctx,
     }
   if (updates->rank != rank || (rank > 0 && memcmp (updates->shape, shape, rank * sizeof (gint64)) != 0))
     {
-      g_autofree char *us = shape_string (updates->shape, updates->rank);
-      g_autofree char *ws = shape_string (shape, rank);
+      g_autofree char *us = ane_cpu_dims_string (updates->shape, updates->rank);
+      g_autofree char *ws = ane_cpu_dims_string (shape, rank);
       return ane_cpu_fail (ctx, error, "updates %s should have shape %s", us, ws);
     }
-  tuples = product (indices->shape, 0, indices->rank - 1);
-  slice = product (data->shape, depth, data->rank);
+  tuples = ane_cpu_dims_product (indices->shape, 0, indices->rank - 1);
+  slice = ane_cpu_dims_product (data->shape, depth, data->rank);
   for (gsize t = 0; t < tuples; t++)
     {
       gsize off;
@@ -1710,9 +1687,9 @@ split_axis (const AneCpuValue *x,
             gsize             *dim,
             gsize             *inner)
 {
-  *outer = product (x->shape, 0, axis);
+  *outer = ane_cpu_dims_product (x->shape, 0, axis);
   *dim = (gsize) x->shape[axis];
-  *inner = product (x->shape, axis + 1, x->rank);
+  *inner = ane_cpu_dims_product (x->shape, axis + 1, x->rank);
 }
 
 static gboolean

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ane-reference-private.h"
-#include "mil/ane-mlpackage-private.h"
+#include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
 #include "mil/ane-mil-validate-private.h"

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include "ane-package-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/ane-program-private.h"
 #include "runtime/cpu/ane-cpu-backend-private.h"

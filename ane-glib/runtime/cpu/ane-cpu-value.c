@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ane-graph-private.h"
+#include "ane-tensor-private.h"
 #include "mil/ane-milblob-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
 
