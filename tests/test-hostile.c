@@ -358,7 +358,8 @@ test_deep_nesting (void)
       op->n_blocks = 1;
       op->blocks = g_new (AneMilBlock *, 1);
       op->blocks[0] = inner;
-      memcpy (ops, block->operations, block->n_operations * sizeof *ops);
+      if (block->n_operations > 0)   /* an inner block's operations start NULL */
+        memcpy (ops, block->operations, block->n_operations * sizeof *ops);
       ops[block->n_operations] = op;
       g_free (block->operations);
       block->operations = ops;
