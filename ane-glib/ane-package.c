@@ -1880,8 +1880,7 @@ ane_package_load_mil (const char  *path,
   g_autofree char *text = NULL;
   g_autofree char *weights = NULL;
   g_autoptr(GArray) offsets = NULL;
-  g_autoptr(GPtrArray) blobs = NULL;
-  guint64 weight_size = 0;
+  g_autoptr(AneLowered) lowered = NULL;
   AneCoreMLModel *model;
   AneMilProgram *program;
   AneMilTarget target = ANE_MIL_IOS18;
@@ -1926,7 +1925,7 @@ ane_package_load_mil (const char  *path,
   model = ane_mlpackage_model_new (program, target, NULL, error);   /* owns program */
   if (model == NULL)
     return NULL;
-  blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
+  lowered = ane_lowered_new_from_model (model, NULL, 0);
 
   /* The weights become pending blobs at their own offsets: the package then
    * saves, prints and runs exactly as one lowered from a graph. */
@@ -1968,16 +1967,13 @@ ane_package_load_mil (const char  *path,
           blob->size = r->size;
           blob->offset = r->offset;
           blob->blob_type = r->data_type;
-          g_ptr_array_add (blobs, blob);
+          ane_lowered_add_blob (lowered, blob);
         }
-      weight_size = ane_milblob_reader_get_size (reader);
+      lowered->weight_size = ane_milblob_reader_get_size (reader);
     }
-  if (!check_weight_offsets (blobs, offsets, path, weights, error))
-    {
-      ane_mlpackage_model_free (model);
-      return NULL;
-    }
-  return package_new (NULL, ane_lowered_new_from_model (model, g_steal_pointer (&blobs), weight_size));
+  if (!check_weight_offsets (lowered->blobs, offsets, path, weights, error))
+    return NULL;
+  return package_new (NULL, g_steal_pointer (&lowered));
 }
 
 GBytes *

@@ -23,6 +23,7 @@
 #include "ane-graph-private.h"
 #include "ane-progress-private.h"
 #include "mil/ane-coreml-proto-private.h"
+#include "mil/ane-mil-builder-private.h"
 #include "mil/ane-mil-opdefs-private.h"
 
 G_BEGIN_DECLS
@@ -78,6 +79,9 @@ AneLowered    *ane_lowered_new_for_program (AneMilProgram         *program,
 AneLowered    *ane_lowered_new_from_model (AneCoreMLModel         *model,
                                            GPtrArray              *blobs,
                                            guint64                 weight_size);
+/* Adds a weight still to be written (taken), in file order. */
+void           ane_lowered_add_blob       (AneLowered             *self,
+                                           AneMilPendingBlob      *blob);
 AneMilProgram *ane_lowered_get_program    (AneLowered             *self);
 /* The stored bytes of the blob at offset, as weight.bin will hold them. */
 GBytes        *ane_lowered_read_blob      (AneLowered             *self,

@@ -38,6 +38,14 @@ ane_lowered_new_from_model (AneCoreMLModel *model,
   return self;
 }
 
+void
+ane_lowered_add_blob (AneLowered        *self,
+                      AneMilPendingBlob *blob)
+{
+  g_ptr_array_add (self->blobs, blob);
+  self->weight_bytes += blob->size;
+}
+
 AneMilProgram *
 ane_lowered_get_program (AneLowered *self)
 {
