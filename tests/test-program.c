@@ -224,6 +224,7 @@ test_states_survive_prepare (gconstpointer data)
     g_autoptr(GPtrArray) first = ane_executable_run (exe, &x, 1, NULL, &error);
 
     g_assert_no_error (error);
+    g_assert_nonnull (first);
   }
   g_assert_true (ane_executable_set_param (exe, "w", w, &error));
   {
