@@ -19,5 +19,6 @@
 #include "ane-chip.h"
 #include "ane-compute-plan.h"
 #include "ane-progress.h"
+#include "ane-lint.h"
 
 #undef __ANE_GLIB_INSIDE__

@@ -290,6 +290,100 @@ typedef enum /*< flags >*/ {
   ANE_GRAPH_LOAD_ALLOW_OUTSIDE_WEIGHTS = 1 << 0,
 } AneGraphLoadFlags;
 
+/**
+ * AneLintVerdict:
+ * @ANE_LINT_VERDICT_ANE: the operation stays on the Neural Engine as far as
+ *   the lint's rules know
+ * @ANE_LINT_VERDICT_ANE_SLOW: it stays on the Neural Engine but a rule says it
+ *   runs slowly there (padding, layout copies, weights past the SRAM budget)
+ * @ANE_LINT_VERDICT_FALLS_BACK: Core ML would run it on the GPU or the CPU
+ * @ANE_LINT_VERDICT_REFUSED_PRIVATE: the private in-memory compile path
+ *   refuses it (only with %ANE_LINT_PRIVATE)
+ *
+ * Where [class@Ane.LintReport] expects an operation to run, from the worst
+ * rule that fired on it; the values are ordered from best to worst.
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  ANE_LINT_VERDICT_ANE,
+  ANE_LINT_VERDICT_ANE_SLOW,
+  ANE_LINT_VERDICT_FALLS_BACK,
+  ANE_LINT_VERDICT_REFUSED_PRIVATE,
+} AneLintVerdict;
+
+/**
+ * AneLintSeverity:
+ * @ANE_LINT_SEVERITY_FP16_UNSAFE: numerically unsafe in float16 (overflow or
+ *   lost precision); the placement is unchanged
+ * @ANE_LINT_SEVERITY_SLOW: runs on the Neural Engine, slowly
+ * @ANE_LINT_SEVERITY_FALLS_BACK: makes Core ML run the operation on the GPU or CPU
+ * @ANE_LINT_SEVERITY_REFUSED_PRIVATE: refused by the private compile path;
+ *   such rules run only with %ANE_LINT_PRIVATE
+ *
+ * What a firing [struct@Ane.LintRule] means, ordered from mildest to worst.
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  ANE_LINT_SEVERITY_FP16_UNSAFE,
+  ANE_LINT_SEVERITY_SLOW,
+  ANE_LINT_SEVERITY_FALLS_BACK,
+  ANE_LINT_SEVERITY_REFUSED_PRIVATE,
+} AneLintSeverity;
+
+/**
+ * AneLintScope:
+ * @ANE_LINT_SCOPE_OP: the rule looks at an operation's type and parameters
+ * @ANE_LINT_SCOPE_TENSOR: the rule looks at the types and shapes of an
+ *   operation's inputs and outputs, whatever the operation
+ * @ANE_LINT_SCOPE_PROGRAM: the rule looks at a whole function (its
+ *   interface, its weights, its states)
+ *
+ * What a [struct@Ane.LintRule] examines.
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  ANE_LINT_SCOPE_OP,
+  ANE_LINT_SCOPE_TENSOR,
+  ANE_LINT_SCOPE_PROGRAM,
+} AneLintScope;
+
+/**
+ * AneLintConfidence:
+ * @ANE_LINT_CONFIDENCE_MEASURED: the source measured it on Apple hardware
+ *   (a compute plan, a performance report, a failed compile, timings)
+ * @ANE_LINT_CONFIDENCE_DOCUMENTED: Apple documents it
+ * @ANE_LINT_CONFIDENCE_INFERRED: inferred from what the sources say (by them
+ *   or by this library); not confirmed on hardware
+ *
+ * How sure a [struct@Ane.LintRule] is, by how its source knows it.
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  ANE_LINT_CONFIDENCE_MEASURED,
+  ANE_LINT_CONFIDENCE_DOCUMENTED,
+  ANE_LINT_CONFIDENCE_INFERRED,
+} AneLintConfidence;
+
+/**
+ * AneLintFlags:
+ * @ANE_LINT_NONE: lint for Core ML (`MLModel` with the Neural Engine allowed)
+ * @ANE_LINT_PRIVATE: also apply the demands of the private in-memory compile
+ *   path (float16 `[1, C, 1, S]` inputs and outputs, no states, its compile
+ *   budget)
+ *
+ * How [method@Ane.Package.lint] judges a program.
+ *
+ * Since: 0.2
+ */
+typedef enum /*< flags >*/ {
+  ANE_LINT_NONE = 0,
+  ANE_LINT_PRIVATE = 1 << 0,
+} AneLintFlags;
+
 ANE_AVAILABLE_IN_ALL
 const char *ane_target_to_string   (AneTarget   target);
 ANE_AVAILABLE_IN_ALL

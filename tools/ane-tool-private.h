@@ -22,6 +22,7 @@ int              ane_tool_dot      (int argc, char **argv);
 int              ane_tool_generate (int argc, char **argv);
 int              ane_tool_probe    (int argc, char **argv);
 int              ane_tool_plan     (int argc, char **argv);
+int              ane_tool_lint     (int argc, char **argv);
 
 gboolean         ane_tool_parse    (int            *argc,
                                     char         ***argv,

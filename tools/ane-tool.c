@@ -5,6 +5,7 @@
  *   ane-tool mil PATH                (print the MIL text of a package or graph)
  *   ane-tool dot PATH                (Graphviz view of a graph or package)
  *   ane-tool plan MODEL.mlpackage    (CoreML's per-op device plan)
+ *   ane-tool lint MODEL              (what would leave the Neural Engine, anywhere)
  *   ane-tool generate MODEL          (text from a llama2.c checkpoint or a GGUF model)
  *   ane-tool probe                   (what this machine offers)
  *
@@ -35,6 +36,7 @@ static const Command commands[] = {
   { "generate", "generate text with a llama2.c checkpoint or a GGUF llama model", ane_tool_generate },
   { "probe",   "report what this machine offers: OS, chip, frameworks, backends", ane_tool_probe },
   { "plan",    "show where CoreML would run each operation (MLComputePlan)", ane_tool_plan },
+  { "lint",    "say what in a model would leave the Neural Engine, and why (any machine)", ane_tool_lint },
 };
 
 static void

@@ -301,6 +301,18 @@ gboolean         ane_mil_infer_check_op      (AneMilTypeEnv         *env,
                                               const AneMilOperation *op,
                                               GError               **error);
 
+/* An op's arguments (and a const-like op's attributes) bound on a call as
+ * ane_mil_infer_check_op binds them, without running its rule: for tools
+ * that read what an op is given (the ANE lint). NULL with error for an input
+ * naming nothing env defines or a malformed value. */
+AneMilInferCall *ane_mil_infer_call_new_for_op (AneMilTypeEnv         *env,
+                                                AneMilTarget           target,
+                                                const AneMilOperation *op,
+                                                GError               **error);
+/* The op's "name" attribute, else its first output's name, else
+ * "(unnamed)". */
+const char      *ane_mil_op_name             (const AneMilOperation *op);
+
 /* Every op of every function of program (each at its opset's target; nested
  * blocks too): one line per op the loader would refuse, added to problems
  * ("function main: MIL select 'where' at iOS18: ..."); ops the mirror cannot

@@ -1239,6 +1239,34 @@ compare_outputs (AneMilInferCall       *call,
   return TRUE;
 }
 
+AneMilInferCall *
+ane_mil_infer_call_new_for_op (AneMilTypeEnv          *env,
+                               AneMilTarget            target,
+                               const AneMilOperation  *op,
+                               GError                **error)
+{
+  g_autoptr(AneMilInferCall) call = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (op == NULL || op->type == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "a MIL operation without a type");
+      return NULL;
+    }
+  call = ane_mil_infer_call_new (op->type, op_name (op), target, (guint) op->n_outputs);
+  /* a const's value is an attribute, which bind_op binds for const-like ops */
+  if (!bind_op (env, call, op, error))
+    return NULL;
+  return g_steal_pointer (&call);
+}
+
+const char *
+ane_mil_op_name (const AneMilOperation *op)
+{
+  return op_name (op);
+}
+
 gboolean
 ane_mil_infer_check_op (AneMilTypeEnv          *env,
                         AneMilTarget            target,
