@@ -15,7 +15,7 @@
 
 #include "ane-glib.h"
 #include "ane-test-util.h"
-#include "gguf/ane-gguf-writer-private.h"
+#include "ane-test-gguf.h"
 
 #define PROMPT "Once upon a time"
 #define N_GEN 50
@@ -27,203 +27,6 @@
  * float32: these logits are within 1.4e-5 of a double-precision forward
  * pass (test-llama.c), so 1e-3 is generous. */
 #define Q8_NOISE 1e-3
-
-static char *
-model_path (const char *name)
-{
-  return g_test_build_filename (G_TEST_DIST, "..", "data", "models", name, NULL);
-}
-
-static AneLlamaModel *
-load_llama2c (void)
-{
-  g_autofree char *path = model_path ("stories260K.bin");
-  g_autoptr(GError) error = NULL;
-  AneLlamaModel *m = ane_llama_model_load_llama2c (path, &error);
-
-  g_assert_no_error (error);
-  return m;
-}
-
-static AneTokenizer *
-load_llama2c_tokenizer (void)
-{
-  g_autofree char *path = model_path ("tok512.bin");
-  g_autoptr(GError) error = NULL;
-  AneTokenizer *t = ane_tokenizer_load_llama2c (path, 512, &error);
-
-  g_assert_no_error (error);
-  return t;
-}
-
-/* Q8_0 as ggml's quantize_row_q8_0_ref: per 32 values d = max|x| / 127
- * (stored as fp16), q = round (x / d). */
-static GBytes *
-quantize_q8_0 (const float *x,
-               gsize        n)
-{
-  gsize n_blocks = n / 32;
-  guint8 *out = g_malloc (n_blocks * 34);
-
-  g_assert_cmpuint (n % 32, ==, 0);
-  for (gsize b = 0; b < n_blocks; b++)
-    {
-      const float *v = x + b * 32;
-      guint8 *blk = out + b * 34;
-      float amax = 0.0f, d, id;
-      guint16 h;
-
-      for (guint i = 0; i < 32; i++)
-        amax = MAX (amax, fabsf (v[i]));
-      d = amax / 127.0f;
-      id = d != 0.0f ? 1.0f / d : 0.0f;
-      h = ane_float_to_half (d);
-      blk[0] = h & 0xff;
-      blk[1] = h >> 8;
-      for (guint i = 0; i < 32; i++)
-        blk[2 + i] = (guint8) (gint8) lrintf (v[i] * id);
-    }
-  return g_bytes_new_take (out, n_blocks * 34);
-}
-
-typedef struct {
-  const char *arch;          /* general.architecture */
-  gboolean q8_0;             /* linear weights (and the embedding) as Q8_0 */
-  const char *omit_tensor;   /* a tensor left out */
-  const char *bad_tensor;    /* a tensor written with one row too few */
-  const char *omit_key;      /* a metadata key left out */
-  gboolean biases;           /* zero attn_q/k/v biases (qwen2) */
-  const char *tok_model;     /* tokenizer.ggml.model */
-} Variant;
-
-static void
-add_tensor (AneGgufWriter *w,
-            const Variant *v,
-            const char    *name,
-            AneTensor     *t)
-{
-  guint rank;
-  const gint64 *shape = ane_tensor_get_shape (t, &rank);
-  gint64 ne[2];
-  g_autoptr(GBytes) data = NULL;
-  guint32 type = ANE_GGML_TYPE_F32;
-  gsize n;
-  g_autofree float *f = ane_tensor_dup_floats (t, &n, NULL);
-
-  if (g_strcmp0 (name, v->omit_tensor) == 0)
-    return;
-  for (guint i = 0; i < rank; i++)
-    ne[i] = shape[rank - 1 - i];
-  if (g_strcmp0 (name, v->bad_tensor) == 0)
-    {
-      ne[rank - 1] -= 1;
-      n = n / shape[0] * (shape[0] - 1);
-    }
-  if (v->q8_0 && rank == 2 && ne[0] % 32 == 0)
-    {
-      type = ANE_GGML_TYPE_Q8_0;
-      data = quantize_q8_0 (f, n);
-    }
-  else
-    data = g_bytes_new (f, n * sizeof (float));
-  ane_gguf_writer_add_tensor (w, name, type, ne, rank, data);
-}
-
-static void
-add_u32 (AneGgufWriter *w,
-         const Variant *v,
-         const char    *suffix,
-         gint64         value)
-{
-  g_autofree char *key = g_strdup_printf ("%s.%s", v->arch, suffix);
-
-  if (g_strcmp0 (key, v->omit_key) != 0)
-    ane_gguf_writer_add_int (w, key, ANE_GGUF_VALUE_TYPE_UINT32, value);
-}
-
-/* Writes stories260K + tok512 as a GGUF file in @dir. */
-static char *
-write_gguf (const char    *dir,
-            const char    *file_name,
-            const Variant *v)
-{
-  g_autoptr(AneLlamaModel) m = load_llama2c ();
-  g_autoptr(AneTokenizer) tok = load_llama2c_tokenizer ();
-  g_autoptr(AneGgufWriter) w = ane_gguf_writer_new (3, 32);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *eps_key = g_strdup_printf ("%s.attention.layer_norm_rms_epsilon", v->arch);
-  g_autofree char *base_key = g_strdup_printf ("%s.rope.freq_base", v->arch);
-  guint n_tok = ane_tokenizer_get_n_tokens (tok);
-  g_autofree char **pieces = g_new0 (char *, n_tok + 1);
-  g_autofree float *scores = g_new (float, n_tok);
-  g_autofree gint32 *types = g_new (gint32, n_tok);
-  char *path = g_build_filename (dir, file_name, NULL);
-  static const struct { const char *ours, *gguf; } per_layer[] = {
-    { "attention_norm", "attn_norm.weight" }, { "wq", "attn_q.weight" }, { "wk", "attn_k.weight" },
-    { "wv", "attn_v.weight" }, { "wo", "attn_output.weight" }, { "ffn_norm", "ffn_norm.weight" },
-    { "w1", "ffn_gate.weight" }, { "w2", "ffn_down.weight" }, { "w3", "ffn_up.weight" },
-  };
-
-  ane_gguf_writer_add_string (w, "general.architecture", v->arch);
-  ane_gguf_writer_add_string (w, "general.name", "stories260K");
-  add_u32 (w, v, "context_length", ane_llama_model_get_seq_len (m));
-  add_u32 (w, v, "embedding_length", ane_llama_model_get_dim (m));
-  add_u32 (w, v, "block_count", ane_llama_model_get_n_layers (m));
-  add_u32 (w, v, "feed_forward_length", ane_llama_model_get_hidden_dim (m));
-  add_u32 (w, v, "attention.head_count", ane_llama_model_get_n_heads (m));
-  add_u32 (w, v, "attention.head_count_kv", ane_llama_model_get_n_kv_heads (m));
-  ane_gguf_writer_add_float (w, eps_key, ANE_GGUF_VALUE_TYPE_FLOAT32, 1e-5);
-  ane_gguf_writer_add_float (w, base_key, ANE_GGUF_VALUE_TYPE_FLOAT32, 10000.0);
-
-  for (guint i = 0; i < n_tok; i++)
-    {
-      g_autoptr(GString) p = g_string_new (ane_tokenizer_get_piece (tok, (gint32) i));
-
-      g_string_replace (p, " ", "\xe2\x96\x81", 0);
-      pieces[i] = g_string_free (g_steal_pointer (&p), FALSE);
-      scores[i] = ane_tokenizer_get_score (tok, (gint32) i);
-      /* llama_token_type: 1 normal, 2 unknown, 3 control, 6 byte */
-      types[i] = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1;
-    }
-  ane_gguf_writer_add_string (w, "tokenizer.ggml.model", v->tok_model ? v->tok_model : "llama");
-  ane_gguf_writer_add_strings (w, "tokenizer.ggml.tokens", (const char *const *) pieces, n_tok);
-  ane_gguf_writer_add_array (w, "tokenizer.ggml.scores", ANE_GGUF_VALUE_TYPE_FLOAT32, scores, n_tok);
-  ane_gguf_writer_add_array (w, "tokenizer.ggml.token_type", ANE_GGUF_VALUE_TYPE_INT32, types, n_tok);
-  ane_gguf_writer_add_int (w, "tokenizer.ggml.bos_token_id", ANE_GGUF_VALUE_TYPE_UINT32, ANE_TOKENIZER_BOS);
-  ane_gguf_writer_add_int (w, "tokenizer.ggml.eos_token_id", ANE_GGUF_VALUE_TYPE_UINT32, ANE_TOKENIZER_EOS);
-  for (guint i = 0; i < n_tok; i++)
-    g_free (pieces[i]);
-
-  add_tensor (w, v, "token_embd.weight", ane_llama_model_get_weight (m, "token_embedding"));
-  for (gint64 l = 0; l < ane_llama_model_get_n_layers (m); l++)
-    {
-      for (guint i = 0; i < G_N_ELEMENTS (per_layer); i++)
-        {
-          g_autofree char *ours = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", l, per_layer[i].ours);
-          g_autofree char *gguf = g_strdup_printf ("blk.%" G_GINT64_FORMAT ".%s", l, per_layer[i].gguf);
-
-          add_tensor (w, v, gguf, ane_llama_model_get_weight (m, ours));
-        }
-      if (v->biases)
-        {
-          static const char *const b[3] = { "attn_q.bias", "attn_k.bias", "attn_v.bias" };
-          gint64 kv = ane_llama_model_get_dim (m) / ane_llama_model_get_n_heads (m) * ane_llama_model_get_n_kv_heads (m);
-
-          for (guint i = 0; i < 3; i++)
-            {
-              g_autofree char *gguf = g_strdup_printf ("blk.%" G_GINT64_FORMAT ".%s", l, b[i]);
-              g_autoptr(AneTensor) z = ane_tensor_new_zeros (gguf, ANE_DTYPE_FLOAT32,
-                                                             (const gint64[]) { i == 0 ? ane_llama_model_get_dim (m) : kv },
-                                                             1, NULL);
-              add_tensor (w, v, gguf, z);
-            }
-        }
-    }
-  add_tensor (w, v, "output_norm.weight", ane_llama_model_get_weight (m, "final_norm"));
-  g_assert_true (ane_gguf_writer_write (w, path, &error));
-  g_assert_no_error (error);
-  return path;
-}
 
 typedef struct {
   GArray *tokens;
@@ -298,8 +101,8 @@ test_tokenizer (void)
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("ane-llama-gguf-XXXXXX", &error);
-  g_autofree char *path = write_gguf (dir, "tok.gguf", &(Variant) { .arch = "llama" });
-  g_autoptr(AneTokenizer) ref = load_llama2c_tokenizer ();
+  g_autofree char *path = ane_test_write_stories_gguf (dir, "tok.gguf", &(AneTestGgufVariant) { .arch = "llama" });
+  g_autoptr(AneTokenizer) ref = ane_test_load_stories_tokenizer ();
   g_autoptr(AneTokenizer) tok = gguf_tokenizer (path);
 
   g_assert_cmpuint (ane_tokenizer_get_n_tokens (tok), ==, 512);
@@ -334,9 +137,9 @@ test_f32 (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("ane-llama-gguf-XXXXXX", &error);
-  g_autofree char *path = write_gguf (dir, "f32.gguf", &(Variant) { .arch = "llama" });
-  g_autoptr(AneLlamaModel) ref = load_llama2c ();
-  g_autoptr(AneTokenizer) ref_tok = load_llama2c_tokenizer ();
+  g_autofree char *path = ane_test_write_stories_gguf (dir, "f32.gguf", &(AneTestGgufVariant) { .arch = "llama" });
+  g_autoptr(AneLlamaModel) ref = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) ref_tok = ane_test_load_stories_tokenizer ();
   g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
   g_autoptr(AneTokenizer) tok = NULL;
   g_autoptr(GArray) want = NULL, got = NULL;
@@ -368,8 +171,8 @@ test_q8_0 (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("ane-llama-gguf-XXXXXX", &error);
-  g_autofree char *path = write_gguf (dir, "q8.gguf", &(Variant) { .arch = "llama", .q8_0 = TRUE });
-  g_autofree char *f32_path = write_gguf (dir, "f32.gguf", &(Variant) { .arch = "llama" });
+  g_autofree char *path = ane_test_write_stories_gguf (dir, "q8.gguf", &(AneTestGgufVariant) { .arch = "llama", .q8_0 = TRUE });
+  g_autofree char *f32_path = ane_test_write_stories_gguf (dir, "f32.gguf", &(AneTestGgufVariant) { .arch = "llama" });
   g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
   g_autoptr(AneLlamaModel) m32 = NULL;
   g_autoptr(AneTokenizer) tok = gguf_tokenizer (path);
@@ -475,8 +278,8 @@ test_qwen2 (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("ane-llama-gguf-XXXXXX", &error);
-  g_autofree char *path = write_gguf (dir, "qwen2.gguf", &(Variant) { .arch = "qwen2", .biases = TRUE });
-  g_autofree char *nobias = write_gguf (dir, "qwen2-nobias.gguf", &(Variant) { .arch = "qwen2" });
+  g_autofree char *path = ane_test_write_stories_gguf (dir, "qwen2.gguf", &(AneTestGgufVariant) { .arch = "qwen2", .biases = TRUE });
+  g_autofree char *nobias = ane_test_write_stories_gguf (dir, "qwen2-nobias.gguf", &(AneTestGgufVariant) { .arch = "qwen2" });
   g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
   g_autoptr(AneLlamaModel) bad = NULL;
   g_autoptr(AneTokenizer) tok = gguf_tokenizer (path);
@@ -500,7 +303,7 @@ static void
 test_bad (void)
 {
   static const struct {
-    Variant v;
+    AneTestGgufVariant v;
     gint code;
     const char *named;
   } cases[] = {
@@ -516,7 +319,7 @@ test_bad (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *path = write_gguf (dir, "bad.gguf", &cases[i].v);
+      g_autofree char *path = ane_test_write_stories_gguf (dir, "bad.gguf", &cases[i].v);
       g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
 
       g_assert_null (m);
@@ -531,7 +334,7 @@ test_bad (void)
 
   /* a tokenizer model other than llama */
   {
-    g_autofree char *path = write_gguf (dir, "bad.gguf", &(Variant) { .arch = "llama", .tok_model = "gpt2" });
+    g_autofree char *path = ane_test_write_stories_gguf (dir, "bad.gguf", &(AneTestGgufVariant) { .arch = "llama", .tok_model = "gpt2" });
     g_autoptr(AneGgufFile) f = ane_gguf_file_new (path, &error);
     g_autoptr(AneTokenizer) tok = NULL;
 

@@ -1,0 +1,35 @@
+/* ane-test-gguf.h: the bundled stories260K, and GGUF files made from it
+ *
+ * The GGUF files are written from the llama2.c stories260K (weights under
+ * llama.cpp's tensor names, the vocabulary with spaces spelled "▁"), F32 or
+ * with the linear weights quantized to Q8_0, for the GGUF tests and for the
+ * lint's expected summaries.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-glib.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *arch;          /* general.architecture */
+  gboolean q8_0;             /* linear weights (and the embedding) as Q8_0 */
+  const char *omit_tensor;   /* a tensor left out */
+  const char *bad_tensor;    /* a tensor written with one row too few */
+  const char *omit_key;      /* a metadata key left out */
+  gboolean biases;           /* zero attn_q/k/v biases (qwen2) */
+  const char *tok_model;     /* tokenizer.ggml.model */
+} AneTestGgufVariant;
+
+/* data/models/NAME in the source tree (owned by the caller). */
+char          *ane_test_model_path             (const char *name);
+AneLlamaModel *ane_test_load_stories           (void);
+AneTokenizer  *ane_test_load_stories_tokenizer (void);
+/* Writes stories260K + tok512 as DIR/FILE_NAME, as @v says; the path. */
+char          *ane_test_write_stories_gguf     (const char               *dir,
+                                                const char               *file_name,
+                                                const AneTestGgufVariant *v);
+
+G_END_DECLS
