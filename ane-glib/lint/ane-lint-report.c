@@ -752,6 +752,14 @@ append_op_types (AneLintReport  *self,
     }
 }
 
+/* A share as a percentage with one decimal, rounded down: 99.97% of the
+ * cost is not "100.0%" while something falls back. */
+static double
+percent_down (double share)
+{
+  return floor (share * 1000.0) / 10.0;
+}
+
 static char *
 summarize (AneLintReport *self,
            const char    *function)
@@ -769,7 +777,7 @@ summarize (AneLintReport *self,
   n_refused = ane_lint_report_count_ops (self, function, ANE_LINT_VERDICT_REFUSED_PRIVATE);
 
   g_string_append_printf (s, "%u of %u ops stay on the ANE (%.1f%% of the estimated cost)",
-                          n_ane + n_slow, n_ops, 100.0 * ane_lint_report_get_ane_cost_share (self, function));
+                          n_ane + n_slow, n_ops, percent_down (ane_lint_report_get_ane_cost_share (self, function)));
   if (n_slow > 0)
     g_string_append_printf (s, ", %u of them slowly", n_slow);
   if (n_back > 0)
