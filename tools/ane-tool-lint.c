@@ -1,6 +1,6 @@
 /* ane-tool-lint.c: `ane-tool lint`, what would leave the Neural Engine
  *
- *   ane-tool lint MODEL [--json] [--private] [--all]
+ *   ane-tool lint MODEL [--json] [--private] [--ops | --all]
  *   ane-tool lint --explain RULE | --rules
  *
  * MODEL is an .mlpackage (ours or anyone's), a .mil file or a graph .json
@@ -52,16 +52,25 @@ list_rules (void)
   return 0;
 }
 
+/* Every operation (all) or those a rule fired on, each with what its rules
+ * saw, before the report. */
 static void
-print_all_ops (AneLintReport *report)
+print_ops (AneLintReport *report,
+           gboolean       all)
 {
   for (guint i = 0; i < ane_lint_report_get_n_ops (report); i++)
     {
-      g_autofree char *rules = g_strjoinv (",", (char **) ane_lint_report_get_op_rules (report, i));
+      const char *const *rules = ane_lint_report_get_op_rules (report, i);
 
-      printf ("%-10s %-15s %-28s %-32s %s\n", ane_lint_report_get_op_function (report, i),
+      if (!all && rules[0] == NULL)
+        continue;
+      printf ("%s  %-15s %-28s %s\n", ane_lint_report_get_op_function (report, i),
               ane_lint_verdict_to_string (ane_lint_report_get_op_verdict (report, i)),
-              ane_lint_report_get_op_type (report, i), ane_lint_report_get_op_name (report, i), rules);
+              ane_lint_report_get_op_type (report, i), ane_lint_report_get_op_name (report, i));
+      for (guint k = 0; k < ane_lint_report_get_n_findings (report); k++)
+        if (ane_lint_report_get_finding_op (report, k) == (int) i)
+          printf ("      %s: %s\n", ane_lint_report_get_finding_rule (report, k),
+                  ane_lint_report_get_finding_message (report, k));
     }
   printf ("\n");
 }
@@ -71,12 +80,13 @@ ane_tool_lint (int    argc,
                char **argv)
 {
   g_autofree char *target_name = NULL, *precision_name = NULL, *explain_id = NULL;
-  gboolean json = FALSE, private_path = FALSE, all = FALSE, rules = FALSE;
+  gboolean json = FALSE, private_path = FALSE, all = FALSE, ops = FALSE, rules = FALSE;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the report as JSON", NULL },
     { "private", 0, 0, G_OPTION_ARG_NONE, &private_path,
       "Also apply the private in-memory compile path's demands", NULL },
-    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every operation, not only those a rule fired on", NULL },
+    { "ops", 0, 0, G_OPTION_ARG_NONE, &ops, "Also list each operation a rule fired on, with what every rule saw", NULL },
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Also list every operation, with its verdict", NULL },
     { "explain", 0, 0, G_OPTION_ARG_STRING, &explain_id, "Print a rule with its source and exit", "RULE" },
     { "rules", 0, 0, G_OPTION_ARG_NONE, &rules, "List the rules and exit", NULL },
     { "target", 't', 0, G_OPTION_ARG_STRING, &target_name, "For a graph: deployment target (default ios18)", "TARGET" },
@@ -158,8 +168,8 @@ ane_tool_lint (int    argc,
     {
       g_autofree char *text = ane_lint_report_to_string (report);
 
-      if (all)
-        print_all_ops (report);
+      if (ops || all)
+        print_ops (report, all);
       fputs (text, stdout);
     }
   return ane_lint_report_get_verdict (report) >= ANE_LINT_VERDICT_FALLS_BACK ? 1 : 0;

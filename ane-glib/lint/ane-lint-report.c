@@ -832,14 +832,41 @@ ane_lint_report_get_summary (AneLintReport *self)
   return summarize (self, NULL);
 }
 
+/* The rules that fired in function, worst severity first (table order
+ * within one), as the rules themselves. */
+static GPtrArray *
+fired_rules (AneLintReport *self,
+             const char    *function)
+{
+  GPtrArray *fired = g_ptr_array_new ();
+  guint n_rules;
+  const AneLintRule *rules = ane_lint_rules_get (&n_rules);
+
+  for (int sev = ANE_LINT_SEVERITY_REFUSED_PRIVATE; sev >= ANE_LINT_SEVERITY_FP16_UNSAFE; sev--)
+    for (guint r = 0; r < n_rules; r++)
+      {
+        if ((int) rules[r].severity != sev)
+          continue;
+        for (guint k = 0; k < self->findings->len; k++)
+          if (FINDING_AT (self, k)->rule == &rules[r] && strcmp (FINDING_AT (self, k)->function, function) == 0)
+            {
+              g_ptr_array_add (fired, (gpointer) &rules[r]);
+              break;
+            }
+      }
+  return fired;
+}
+
 /**
  * ane_lint_report_to_string:
  * @self: a report
  *
- * The report as `ane-tool lint` prints it: per function, each operation a
- * rule fired on (verdict, op type, name, rules, then what each rule saw),
- * the program-wide findings and a summary line; then the package's summary.
- * Operations on which nothing fired are counted, not listed.
+ * The report as `ane-tool lint` prints it: per function, each rule that
+ * fired, worst first, with its severity, how many operations it fired on
+ * (or "program" for a rule about the whole function), the first of them and
+ * what the rule saw there; then the function's summary line, and for a
+ * package of several functions the package's. Per-operation detail is in
+ * the report's getters (and `ane-tool lint --ops`).
  *
  * Returns: (transfer full): the text
  *
@@ -857,31 +884,32 @@ ane_lint_report_to_string (AneLintReport *self)
     {
       const char *function = g_array_index (self->functions, LintFunction, f).name;
       g_autofree char *summary = summarize (self, function);
+      g_autoptr(GPtrArray) fired = fired_rules (self, function);
 
       g_string_append_printf (s, "function %s\n", function);
-      for (guint i = 0; i < self->ops->len; i++)
+      for (guint r = 0; r < fired->len; r++)
         {
-          const LintOp *op = OP_AT (self, i);
-          const AneLintVerdict v = op->verdict;
+          const AneLintRule *rule = fired->pdata[r];
+          const LintFinding *first = NULL;
+          guint n = 0;
 
-          if (strcmp (op->function, function) != 0 || op->rules->len <= 1)
-            continue;
-          g_string_append_printf (s, "  %-15s %-28s %s\n", ane_lint_verdict_to_string (v), op->type, op->name);
           for (guint k = 0; k < self->findings->len; k++)
             {
               const LintFinding *fd = FINDING_AT (self, k);
 
-              if (fd->op == (int) i)
-                g_string_append_printf (s, "      %s: %s\n", fd->rule->id, fd->message);
+              if (fd->rule != rule || strcmp (fd->function, function) != 0)
+                continue;
+              if (first == NULL)
+                first = fd;
+              n++;
             }
-        }
-      for (guint k = 0; k < self->findings->len; k++)
-        {
-          const LintFinding *fd = FINDING_AT (self, k);
-
-          if (fd->op < 0 && strcmp (fd->function, function) == 0)
-            g_string_append_printf (s, "  %-15s %s: %s\n", ane_lint_verdict_to_string (verdict_of_severity (fd->rule->severity)),
-                                    fd->rule->id, fd->message);
+          if (first->op < 0)
+            g_string_append_printf (s, "  %-15s %-22s program  %s\n", ane_lint_severity_to_string (rule->severity),
+                                    rule->id, first->message);
+          else
+            g_string_append_printf (s, "  %-15s %-22s %3u op%s  %s %s: %s\n",
+                                    ane_lint_severity_to_string (rule->severity), rule->id, n, n == 1 ? " " : "s",
+                                    n > 1 ? "first" : "on", OP_AT (self, first->op)->name, first->message);
         }
       g_string_append_printf (s, "  %s\n", summary);
     }
