@@ -1,7 +1,8 @@
 #!/bin/sh
 # quickstart.sh: install what is missing, build, and run the demo or every test.
 #
-#   sh tools/quickstart.sh demo   build, package the bundled stories260K and generate a story
+#   sh tools/quickstart.sh demo   build, package the bundled stories260K, generate a story
+#                                 and lint the package for the Neural Engine
 #   sh tools/quickstart.sh test   build with warnings as errors, run every test suite,
 #                                 then the C suites again under ASan + UBSan, once more
 #                                 built by clang, the threaded tests under ThreadSanitizer,
@@ -67,6 +68,9 @@ case "$mode" in
       --prompt "Once upon a time" -n 200 \
       --package _build/demo/stories260K.mlpackage --mil _build/demo/mil/model.mil
     ./_build/tools/ane-tool inspect _build/demo/stories260K.mlpackage | head -n 8
+    # What of that package would leave the Neural Engine, and why (exit 1:
+    # something falls back, as today's lowering does; 2 would be an error).
+    ./_build/tools/ane-tool lint _build/demo/stories260K.mlpackage || [ $? -eq 1 ]
     ;;
   test)
     setup_venv
