@@ -178,6 +178,21 @@ fuzz_exercise_package (AnePackage *package)
   outputs = ane_package_list_outputs (package, NULL, NULL);
   text = ane_package_to_mil_text (package, NULL);
   problems = ane_package_check_types (package, &unchecked);
+  /* the lint reads every op of whatever loaded, with and without the
+   * private path's rules, and prints what it found */
+  for (guint flags = 0; flags < 2; flags++)
+    {
+      g_autoptr(AneLintReport) report = ane_package_lint (package, flags, &error);
+
+      if (fuzz_step ("ane_package_lint", report != NULL, error))
+        {
+          g_autofree char *lint_text = ane_lint_report_to_string (report);
+          g_autofree char *lint_json = ane_lint_report_to_json (report);
+
+          fuzz_step ("lint report", lint_text != NULL && lint_json != NULL, NULL);
+        }
+      g_clear_error (&error);
+    }
   exe = ane_executable_new_from_package (package, NULL, &error);
   if (fuzz_step ("ane_executable_new_from_package", exe != NULL, error) && inputs != NULL)
     fuzz_compile_and_run (exe, inputs, NULL);
