@@ -762,18 +762,43 @@ reduced_elements (const AneLintSite *site,
   return count;
 }
 
+/* Whether the value called name is divided by its maximum magnitude
+ * (real_div by a reduce_max, through a maximum with a floor), so that it
+ * lies in [-1, 1]: this library's RMSNorm lowering rescales so. */
 static gboolean
-squares (const AneLintSite *site)
+scaled_by_max (const AneLintFunction *fn,
+               const char            *name)
+{
+  const AneMilOperation *div = ane_lint_function_producer (fn, name);
+  const AneMilOperation *den;
+
+  if (div == NULL || strcmp (div->type, "real_div") != 0)
+    return FALSE;
+  den = ane_lint_function_producer (fn, ane_lint_op_arg_name (div, "y"));
+  if (den != NULL && strcmp (den->type, "maximum") == 0)
+    den = ane_lint_function_producer (fn, ane_lint_op_arg_name (den, "x"));
+  return den != NULL && strcmp (den->type, "reduce_max") == 0;
+}
+
+/* Whether x is the square of a value; *bounded when that value is scaled
+ * into [-1, 1] first. */
+static gboolean
+squares (const AneLintSite *site,
+         gboolean          *bounded)
 {
   const AneMilOperation *p = ane_lint_site_producer (site, "x");
+  const char *a;
 
+  *bounded = FALSE;
   if (p == NULL)
     return FALSE;
-  if (strcmp (p->type, "square") == 0)
-    return TRUE;
-  if (strcmp (p->type, "mul") == 0)
-    return g_strcmp0 (ane_lint_op_arg_name (p, "x"), ane_lint_op_arg_name (p, "y")) == 0 &&
-           ane_lint_op_arg_name (p, "x") != NULL;
+  a = ane_lint_op_arg_name (p, "x");
+  if (strcmp (p->type, "square") == 0 ||
+      (strcmp (p->type, "mul") == 0 && a != NULL && g_strcmp0 (a, ane_lint_op_arg_name (p, "y")) == 0))
+    {
+      *bounded = scaled_by_max (site->fn, a);
+      return TRUE;
+    }
   return FALSE;
 }
 
@@ -782,18 +807,20 @@ check_wide_square_sum (const AneLintSite *site,
                        GString           *message)
 {
   const AneMilVal *x = ane_lint_site_arg (site, "x");
+  gboolean bounded = FALSE;
   gint64 n = 0;
 
   if (!is_fp16_tensor (x) || !computed (x))
     return FALSE;
   if (strcmp (site->type, "reduce_sum_square") == 0 || strcmp (site->type, "reduce_l2_norm") == 0 ||
-      ((strcmp (site->type, "reduce_sum") == 0 || strcmp (site->type, "reduce_mean") == 0) && squares (site)))
+      ((strcmp (site->type, "reduce_sum") == 0 || strcmp (site->type, "reduce_mean") == 0) && squares (site, &bounded)))
     n = reduced_elements (site, x, "axes");
   else if (strcmp (site->type, "layer_norm") == 0)
     n = reduced_elements (site, x, "axes");
   else if (strcmp (site->type, "l2_norm") == 0 && x->rank >= 3)
     n = x->shape[x->rank - 1] * x->shape[x->rank - 2] * x->shape[x->rank - 3];
-  if (n < WIDE_REDUCTION)
+  /* squares of values in [-1, 1] sum to at most n */
+  if (n < WIDE_REDUCTION || (bounded && (double) n <= FP16_MAX))
     return FALSE;
   g_string_append_printf (message, "%s sums the squares of %" G_GINT64_FORMAT " fp16 elements: it overflows "
                           "once their RMS passes %.1f", site->type, n, sqrt (FP16_MAX / (double) n));
@@ -1236,7 +1263,7 @@ static const AneLintRule rules[] = {
     "apple/coremltools#2728 (measured; fixed by a max-shifted log_softmax)",
     check_log_softmax, NULL },
   { "fp16-wide-square-sum", ANE_LINT_SCOPE_OP, ANE_LINT_SEVERITY_FP16_UNSAFE, ANE_LINT_CONFIDENCE_INFERRED,
-    "a norm or reduction sums the squares of 512 or more fp16 elements",
+    "a norm or reduction sums the squares of 512 or more fp16 elements not first scaled into [-1, 1]",
     "a sum of squares in fp16 overflows 65504 long before the values do; ANE LLM ports clamp or rescale first",
     MADERIX_INT ":307 (fp16 range); maderix/ANE training/stories_mil.h:30-41 (RMSNorm as reduce_sum of squares); "
     "Anemll/Anemll anemll/models/llama_model.py:151-162 (layer norm clamps, \"ANE tuned\")",
