@@ -533,14 +533,15 @@ check_block_quant_axis (const AneLintSite *site,
   for (guint p = 0; p < G_N_ELEMENTS (params); p++)
     {
       const AneMilOperation *producer = ane_lint_site_producer (site, params[p]);
-      const char *scale_name;
+      g_autoptr(AneMilInferCall) call = NULL;
       const AneMilVal *scale, *data;
 
       if (producer == NULL || g_strcmp0 (producer->type, "constexpr_blockwise_shift_scale") != 0)
         continue;
-      scale_name = ane_lint_op_arg_name (producer, "scale");
-      scale = scale_name != NULL ? ane_mil_type_env_lookup (site->env, scale_name) : NULL;
-      data = ane_mil_type_env_lookup (site->env, ane_lint_op_arg_name (producer, "data") ?: "");
+      /* its data and scale may be named consts or values written into it */
+      call = ane_mil_infer_call_new_for_op (site->env, site->fn->target, producer, NULL);
+      scale = call != NULL ? ane_mil_infer_arg (call, "scale") : NULL;
+      data = call != NULL ? ane_mil_infer_arg (call, "data") : NULL;
       if (scale == NULL || data == NULL || scale->rank < 2 || data->rank != scale->rank)
         continue;
       /* conv and linear weights are [Cout, Cin, ...]: blocks along axis 1

@@ -222,6 +222,7 @@ static void lint_block (LintState *st, const AneMilBlock *block, AneMilTypeEnv *
 static void
 lint_weight (LintState             *st,
              const AneMilOperation *op,
+             AneMilInferCall       *call,
              AneMilTypeEnv         *env)
 {
   if (strcmp (op->type, "const") == 0)
@@ -239,7 +240,8 @@ lint_weight (LintState             *st,
       return;
     }
   /* constexpr_*: the ANE holds what it computes (decompressed); what it reads
-   * is stored once in the file */
+   * is stored once in the file, in consts it names or in values written
+   * into the op (its inputs or, for iOS16's constexpr ops, attributes) */
   for (gsize i = 0; i < op->n_inputs; i++)
     {
       const CoreML__Specification__MILSpec__Operation__InputsEntry *e = op->inputs[i];
@@ -251,7 +253,12 @@ lint_weight (LintState             *st,
           g_hash_table_add (st->constexpr_inputs, (gpointer) name);
           st->fn->dense_weight_bytes -= MIN (*bytes, st->fn->dense_weight_bytes);
         }
+      else if (e != NULL && e->key != NULL && name == NULL && call != NULL)
+        st->fn->weight_bytes += val_bytes (ane_mil_infer_arg (call, e->key));
     }
+  for (gsize i = 0; call != NULL && i < op->n_attributes; i++)
+    if (op->attributes[i] != NULL && op->attributes[i]->key != NULL && strcmp (op->attributes[i]->key, "name") != 0)
+      st->fn->weight_bytes += val_bytes (ane_mil_infer_arg (call, op->attributes[i]->key));
   for (gsize i = 0; i < op->n_outputs; i++)
     if (op->outputs[i] != NULL && op->outputs[i]->name != NULL)
       st->fn->dense_weight_bytes += val_bytes (ane_mil_type_env_lookup (env, op->outputs[i]->name));
@@ -271,12 +278,12 @@ lint_op (LintState             *st,
     return;
   /* arguments first (the call copies them), then the outputs: the mirror
    * adds them to env whatever it thinks of the op */
-  if (!is_const_like (op->type))
+  if (strcmp (op->type, "const") != 0)
     call = ane_mil_infer_call_new_for_op (env, st->target, op, NULL);
   ane_mil_infer_check_op (env, st->target, op, NULL);
   if (is_const_like (op->type))
     {
-      lint_weight (st, op, env);
+      lint_weight (st, op, call, env);
       note_outputs (st, op);
       return;
     }
