@@ -101,6 +101,23 @@ class RuleTest(unittest.TestCase):
         self.assertEqual(unknown, [], "sections of docs/ane-lint.md for rules that do not exist")
 
 
+    def test_documented_fields_match(self):
+        """Each rule's section states the table's severity, scope, confidence
+        and source."""
+        with open(DOCS, encoding="utf-8") as f:
+            sections = re.split(r"^### `([a-z0-9-]+)`$", f.read(), flags=re.M)
+        text = dict(zip(sections[1::2], sections[2::2]))
+        confidence = {Ane.LintConfidence.MEASURED: "measured on hardware by the source",
+                      Ane.LintConfidence.DOCUMENTED: "documented by Apple",
+                      Ane.LintConfidence.INFERRED: "inferred, not confirmed on hardware"}
+        for rid in Ane.LintRule.list():
+            rule = Ane.LintRule.lookup(rid)
+            with self.subTest(rule=rid):
+                self.assertIn("- **severity:** %s · **scope:** %s · **confidence:** %s\n" % (
+                    Ane.LintSeverity.to_string(rule.get_severity()), rule.get_scope().value_nick,
+                    confidence[rule.get_confidence()]), text.get(rid, ""))
+                self.assertIn("- **source:** %s\n" % rule.get_source(), text.get(rid, ""))
+
 class PackageLintTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
