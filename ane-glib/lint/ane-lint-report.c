@@ -278,6 +278,8 @@ ane_graph_lint (AneGraph      *graph,
  * ane_lint_report_get_flags:
  * @self: a report
  *
+ * Gets the flags given to [method@Ane.Package.lint] or [method@Ane.Graph.lint].
+ *
  * Returns: the flags the program was linted with
  *
  * Since: 0.2
@@ -321,6 +323,8 @@ ane_lint_report_get_verdict (AneLintReport *self)
  * ane_lint_report_list_functions:
  * @self: a report
  *
+ * Lists the functions of the linted program.
+ *
  * Returns: (transfer full) (array zero-terminated=1): the names of the
  *   functions linted, in program order
  *
@@ -346,6 +350,8 @@ ane_lint_report_list_functions (AneLintReport *self)
  * ane_lint_report_get_n_ops:
  * @self: a report
  *
+ * Gets the number of operations the report judges.
+ *
  * Returns: the number of compute operations (every op except `const` and
  *   `constexpr_*`, which are weights), over all functions
  *
@@ -367,6 +373,8 @@ ane_lint_report_get_n_ops (AneLintReport *self)
  * @self: a report
  * @index: an operation, below [method@Ane.LintReport.get_n_ops]
  *
+ * Gets the function an operation belongs to.
+ *
  * Returns: the function the operation belongs to
  *
  * Since: 0.2
@@ -383,6 +391,8 @@ ane_lint_report_get_op_function (AneLintReport *self,
  * ane_lint_report_get_op_type:
  * @self: a report
  * @index: an operation
+ *
+ * Gets an operation's MIL type.
  *
  * Returns: the MIL op type ("conv", "gather", ...)
  *
@@ -401,6 +411,8 @@ ane_lint_report_get_op_type (AneLintReport *self,
  * @self: a report
  * @index: an operation
  *
+ * Gets an operation's name.
+ *
  * Returns: the operation's name (its `name` attribute, else its first output)
  *
  * Since: 0.2
@@ -417,6 +429,8 @@ ane_lint_report_get_op_name (AneLintReport *self,
  * ane_lint_report_get_op_verdict:
  * @self: a report
  * @index: an operation
+ *
+ * Gets where an operation would run.
  *
  * Returns: where the operation would run: the verdict of the worst rule that
  *   fired on it (%ANE_LINT_VERDICT_ANE when none did, or only rules about
@@ -437,6 +451,8 @@ ane_lint_report_get_op_verdict (AneLintReport *self,
  * @self: a report
  * @index: an operation
  *
+ * Gets the rules that fired on an operation.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the ids of the rules
  *   that fired on the operation, in table order; empty when none did
  *
@@ -454,6 +470,8 @@ ane_lint_report_get_op_rules (AneLintReport *self,
  * ane_lint_report_get_op_message:
  * @self: a report
  * @index: an operation
+ *
+ * Gets the messages of the rules that fired on an operation.
  *
  * Returns: what the rules that fired saw, joined by "; " (empty when none
  *   fired)
@@ -493,6 +511,8 @@ ane_lint_report_get_op_cost (AneLintReport *self,
  * ane_lint_report_get_n_findings:
  * @self: a report
  *
+ * Gets the number of findings, each one firing of a rule.
+ *
  * Returns: how many times a rule fired (on an operation or on a function)
  *
  * Since: 0.2
@@ -513,6 +533,8 @@ ane_lint_report_get_n_findings (AneLintReport *self)
  * @self: a report
  * @index: a finding, below [method@Ane.LintReport.get_n_findings]
  *
+ * Gets the rule that made a finding.
+ *
  * Returns: the id of the rule that fired (see [func@Ane.LintRule.lookup])
  *
  * Since: 0.2
@@ -530,6 +552,8 @@ ane_lint_report_get_finding_rule (AneLintReport *self,
  * @self: a report
  * @index: a finding
  *
+ * Gets the function a finding was made in.
+ *
  * Returns: the function it fired in
  *
  * Since: 0.2
@@ -546,6 +570,8 @@ ane_lint_report_get_finding_function (AneLintReport *self,
  * ane_lint_report_get_finding_op:
  * @self: a report
  * @index: a finding
+ *
+ * Gets the operation a finding is about, as an index for the `get_op_` getters.
  *
  * Returns: the operation it fired on, or -1 for a rule about the whole
  *   function (its interface, weights or states)
@@ -565,6 +591,8 @@ ane_lint_report_get_finding_op (AneLintReport *self,
  * @self: a report
  * @index: a finding
  *
+ * Gets what a rule saw when it fired.
+ *
  * Returns: what the rule saw, naming the value, shape or count
  *
  * Since: 0.2
@@ -581,6 +609,8 @@ ane_lint_report_get_finding_message (AneLintReport *self,
  * ane_lint_report_count_rule:
  * @self: a report
  * @rule: a rule id
+ *
+ * Counts the findings of one rule, on operations and on functions.
  *
  * Returns: how many times @rule fired
  *
@@ -606,6 +636,8 @@ ane_lint_report_count_rule (AneLintReport *self,
  * @self: a report
  * @function: (nullable): a function, or %NULL for every function
  * @verdict: a verdict
+ *
+ * Counts the operations of @function, or of every function, that have @verdict.
  *
  * Returns: how many operations of @function have @verdict
  *
@@ -942,8 +974,8 @@ add_rule_json (JsonBuilder       *b,
  * ane_lint_report_to_json:
  * @self: a report
  *
- * The report for tools: an object with `verdict`, `summary`, `flags`,
- * `weight_budget`, `functions` (name, ops, ops per verdict, `ane_cost_share`,
+ * The report for tools: an object with `verdict`, `summary`, `private`
+ * (whether %ANE_LINT_PRIVATE was given), `weight_budget`, `functions` (name, ops, ops per verdict, `ane_cost_share`,
  * `weight_bytes`, `summary`, program-wide `findings`), `ops` (every
  * operation: function, index, type, name, verdict, cost, rules, message) and
  * `rules` (each rule that fired: id, severity, reason, source). Verdicts are

@@ -39,6 +39,8 @@ G_DEFINE_BOXED_TYPE (AneLintRule, ane_lint_rule, rule_copy, rule_free)
  * ane_lint_rule_lookup:
  * @id: a rule id, such as "sdpa-mask"
  *
+ * Finds a rule by its id.
+ *
  * Returns: (transfer none) (nullable): the rule, or %NULL if no rule has @id
  *
  * Since: 0.2
@@ -59,6 +61,8 @@ ane_lint_rule_lookup (const char *id)
 
 /**
  * ane_lint_rule_list:
+ *
+ * Lists the ids of every rule of the lint.
  *
  * Returns: (transfer full) (array zero-terminated=1): the ids of every rule,
  *   in table order
@@ -81,6 +85,8 @@ ane_lint_rule_list (void)
  * ane_lint_rule_get_id:
  * @self: a rule
  *
+ * Gets the rule's id.
+ *
  * Returns: the rule's id ("op-gather", "last-axis-padding", ...)
  *
  * Since: 0.2
@@ -95,6 +101,8 @@ ane_lint_rule_get_id (const AneLintRule *self)
 /**
  * ane_lint_rule_get_scope:
  * @self: a rule
+ *
+ * Gets what the rule examines.
  *
  * Returns: what the rule examines
  *
@@ -111,6 +119,8 @@ ane_lint_rule_get_scope (const AneLintRule *self)
  * ane_lint_rule_get_severity:
  * @self: a rule
  *
+ * Gets what it means when the rule fires.
+ *
  * Returns: what it means when the rule fires
  *
  * Since: 0.2
@@ -125,6 +135,8 @@ ane_lint_rule_get_severity (const AneLintRule *self)
 /**
  * ane_lint_rule_get_confidence:
  * @self: a rule
+ *
+ * Gets how the rule's source knows what it says.
  *
  * Returns: how the rule's source knows what it says
  *
@@ -141,6 +153,8 @@ ane_lint_rule_get_confidence (const AneLintRule *self)
  * ane_lint_rule_get_check:
  * @self: a rule
  *
+ * Gets what makes the rule fire.
+ *
  * Returns: what makes the rule fire, in one sentence
  *
  * Since: 0.2
@@ -156,6 +170,8 @@ ane_lint_rule_get_check (const AneLintRule *self)
  * ane_lint_rule_get_reason:
  * @self: a rule
  *
+ * Gets why the rule matters.
+ *
  * Returns: why it matters, in one line
  *
  * Since: 0.2
@@ -170,6 +186,8 @@ ane_lint_rule_get_reason (const AneLintRule *self)
 /**
  * ane_lint_rule_get_source:
  * @self: a rule
+ *
+ * Gets the public source the rule was read from.
  *
  * Returns: the public source: "owner/repository path:lines", several
  *   separated by "; "
@@ -240,6 +258,8 @@ ane_lint_rule_to_string (const AneLintRule *self)
  * ane_lint_verdict_to_string:
  * @verdict: a verdict
  *
+ * Gets the name of a verdict, as `ane-tool lint` and the JSON report print it.
+ *
  * Returns: "ane", "ane-slow", "falls-back" or "refused-private"
  *
  * Since: 0.2
@@ -260,6 +280,8 @@ ane_lint_verdict_to_string (AneLintVerdict verdict)
 /**
  * ane_lint_severity_to_string:
  * @severity: a severity
+ *
+ * Gets the name of a severity, as `ane-tool lint` and the JSON report print it.
  *
  * Returns: "fp16-unsafe", "slow", "falls-back" or "refused-private"
  *

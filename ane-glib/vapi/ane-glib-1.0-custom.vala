@@ -15,4 +15,14 @@ namespace Ane {
 		[CCode (array_length_pos = 0.1, array_length_type = "guint", type = "const gint64*")]
 		public unowned int64[] get_shape ();
 	}
+	public sealed class LintReport : GLib.Object {
+		/* The rule ids are `const char * const *` in C (owned by the
+		 * report). CCode type is not enough here, unlike Tensor.get_shape:
+		 * valac 0.56 first stores a null-terminated array in a `gchar **`
+		 * temporary to count it, and that assignment is the warning. The
+		 * cast is therefore part of the name valac calls. */
+		[CCode (cname = "(gchar **) ane_lint_report_get_op_rules", array_length = false, array_null_terminated = true)]
+		[Version (since = "0.2")]
+		public unowned string[] get_op_rules (uint index);
+	}
 }

@@ -1,6 +1,7 @@
 """ane-tool from a shell user's point of view, and MIL text / package
 round trips through the public API (PyGObject)."""
 
+import json
 import os
 import subprocess
 import tempfile
@@ -525,9 +526,175 @@ class ToolMessagesTest(unittest.TestCase):
 
     def test_help_lists_every_command(self):
         r = tool("--help")
-        for cmd in ("convert", "inspect", "mil", "dot", "generate", "probe", "plan"):
+        for cmd in ("convert", "inspect", "mil", "dot", "generate", "probe", "plan", "lint"):
             self.assertIn("\n  %s " % cmd, r.stdout)
         self.assertIn("GGUF", r.stdout)
+
+
+@unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
+class LintTest(unittest.TestCase):
+    """`ane-tool lint`: exit 0 when everything stays on the Neural Engine, 1
+    when something falls back (or, with --private, is refused by the private
+    path), 2 when the model could not be linted."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def conformance(self, case):
+        return os.path.join(CONFORMANCE, case, "model.mlpackage")
+
+    def test_stays_on_the_ane(self):
+        r = tool("lint", self.conformance("mlp_fp16"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stderr, "")
+        self.assertTrue(r.stdout.startswith("function main\n"), r.stdout)
+        self.assertIn("linear-not-conv:", r.stdout)   # slow, still on the ANE
+        self.assertIn("6 of 6 ops stay on the ANE (100.0% of the estimated cost), 2 of them slowly", r.stdout)
+
+    def test_falls_back(self):
+        r = tool("lint", self.conformance("mlp_fp32"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("fp32-compute: output 'fc1' is tensor<fp32, [2, 128]>", r.stdout)
+        self.assertIn("0 of 4 ops stay on the ANE (0.0% of the estimated cost); "
+                      "4 fall back (linear ×2, gelu, softmax)", r.stdout)
+
+    def test_all_lists_every_op(self):
+        r = tool("lint", "--all", self.conformance("mlp_fp16"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        listed = r.stdout.split("\n\n", 1)[0].splitlines()
+        self.assertEqual(len(listed), 6)
+        self.assertTrue(any(line.split()[1:3] == ["ane", "gelu"] for line in listed), listed)
+        self.assertNotIn("gelu", tool("lint", self.conformance("mlp_fp16")).stdout)
+
+    def test_json(self):
+        r = tool("lint", "--json", self.conformance("mlp_fp32"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["verdict"], "falls-back")
+        self.assertIs(doc["private"], False)
+        self.assertEqual(len(doc["ops"]), 4)
+        self.assertEqual({op["verdict"] for op in doc["ops"]}, {"falls-back"})
+        self.assertEqual(doc["functions"][0]["ops_falls_back"], 4)
+        self.assertEqual({rule["id"] for rule in doc["rules"]}, {"fp32-compute", "linear-not-conv"})
+        r = tool("lint", "--json", self.conformance("mlp_fp16"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["verdict"], "ane-slow")
+
+    def test_private_changes_the_verdict(self):
+        pkg = self.conformance("stateful_kv_ios18")
+        public = tool("lint", "--json", pkg)
+        private = tool("lint", "--json", "--private", pkg)
+        self.assertEqual(public.returncode, 1, public.stderr)    # state-width falls back
+        self.assertEqual(private.returncode, 1, private.stderr)
+        self.assertEqual(json.loads(public.stdout)["verdict"], "falls-back")
+        doc = json.loads(private.stdout)
+        self.assertEqual(doc["verdict"], "refused-private")
+        self.assertIs(doc["private"], True)
+        self.assertIn("private-states", [f["rule"] for f in doc["functions"][0]["findings"]])
+        self.assertNotIn("private-states", public.stdout)
+        self.assertIn("private-states: function main has 1 state", tool("lint", "--private", pkg).stdout)
+
+    def test_private_alone_fails(self):
+        """A package that stays on the ANE through Core ML, but whose fp32
+        interface the private path refuses: exit 1 only with --private."""
+        pkg = self.conformance("mlp_fp16")
+        self.assertEqual(tool("lint", pkg).returncode, 0)
+        r = tool("lint", "--private", pkg)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("private-io-layout", r.stdout)
+
+    def test_explain(self):
+        rule = Ane.LintRule.lookup("state-width")
+        r = tool("lint", "--explain", "state-width")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, rule.to_string())
+        self.assertIn("  source:     apple/coremltools#2631", r.stdout)
+        r = tool("lint", "--explain", "no-such-rule")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("no rule 'no-such-rule' (rules: fp32-compute, ", r.stderr)
+
+    def test_rules(self):
+        r = tool("lint", "--rules")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        ids = Ane.LintRule.list()
+        self.assertEqual([line.split()[0] for line in lines], ids)
+        for line, rid in zip(lines, ids):
+            rule = Ane.LintRule.lookup(rid)
+            self.assertEqual(line.split()[1], Ane.LintSeverity.to_string(rule.get_severity()))
+            self.assertTrue(line.endswith(rule.get_reason()), line)
+
+    def test_usage_errors(self):
+        r = tool("lint")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("ane-tool lint: missing argument MODEL\n", r.stderr)
+        r = tool("lint", "--frobnicate", self.conformance("mlp_fp16"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--frobnicate", r.stderr)
+        nosuch = os.path.join(self.dir.name, "nosuch.mlpackage")
+        r = tool("lint", nosuch)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("'%s' does not exist (lint takes a .mlpackage, a .mil file or a graph .json)" % nosuch,
+                      r.stderr)
+        r = tool("lint", self.conformance("mlp_fp16"), "extra")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unexpected argument 'extra'", r.stderr)
+        notes = os.path.join(self.dir.name, "notes.txt")
+        with open(notes, "w") as f:
+            f.write("hello\n")
+        self.assertEqual(tool("lint", notes).returncode, 2)
+        r = tool("lint", "--precision", "fp8", self.conformance("mlp_fp16"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown precision 'fp8'", r.stderr)
+
+    def test_unreadable_input(self):
+        broken = os.path.join(self.dir.name, "broken.mil")
+        with open(broken, "w") as f:
+            f.write("program(1.3)\n{\n  func main<ios18>(\n")
+        r = tool("lint", broken)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("ane-tool lint: ", r.stderr)
+
+    def test_graph_json(self):
+        graph = os.path.join(self.dir.name, "g.json")
+        small_graph(graph)     # fp32 in, matmul by a weight, gelu
+        r = tool("lint", graph)                      # lowered in fp16 (the default)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("linear-not-conv", r.stdout)   # a matmul by a constant
+        r = tool("lint", "--precision", "fp32", graph)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("fp32-compute", r.stdout)
+
+    def test_mil_text(self):
+        graph = os.path.join(self.dir.name, "g.json")
+        mil = os.path.join(self.dir.name, "text", "model.mil")
+        os.makedirs(os.path.dirname(mil))
+        small_graph(graph)
+        self.assertEqual(tool("convert", graph, "--mil", mil).returncode, 0)
+        r = tool("lint", mil)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout, tool("lint", graph).stdout)
+        # MIL text from elsewhere: a gather that Core ML keeps off the ANE
+        gather = os.path.join(self.dir.name, "gather.mil")
+        with open(gather, "w") as f:
+            f.write(GATHER_MIL)
+        r = tool("lint", gather)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("op-gather", r.stdout)
+
+
+GATHER_MIL = """program(1.3)
+{
+    func main<ios18>(tensor<fp16, [8, 32]> table, tensor<int32, [2]> ids) {
+        tensor<fp16, [2, 32]> rows = gather(x = table, indices = ids, axis = int32(0), validate_indices = bool(false))[name = string("rows")];
+    } -> (rows);
+}
+"""
 
 
 @unittest.skipIf(TOOL is None, "ANE_TOOL is not set")

@@ -7,9 +7,10 @@
 #
 # gives numpy conversions (Tensor.from_numpy, Tensor.to_numpy), dict in/out
 # for Executable.run, Graph.param from an array, keyword arguments for
-# LlamaModel.generate and text that is always whole characters (Utf8Stream,
-# LlamaModel.stream). Every introspected signature keeps working: an override
-# only adds a spelling. See docs/python.md.
+# LlamaModel.generate, text that is always whole characters (Utf8Stream,
+# LlamaModel.stream) and a lint report's rows as named tuples
+# (LintReport.ops, LintReport.findings). Every introspected signature keeps
+# working: an override only adds a spelling. See docs/python.md.
 #
 # numpy is imported on first use, so `from gi.repository import Ane` works
 # without it.
@@ -332,6 +333,40 @@ class Executable(Ane.Executable):
 
 
 __all__.append("Executable")
+
+
+# --- the ANE lint ------------------------------------------------------------
+
+LintOp = collections.namedtuple("LintOp", "function type name verdict rules message cost")
+LintOp.__doc__ = "One compute operation of an Ane.LintReport (see LintReport.ops)."
+LintFinding = collections.namedtuple("LintFinding", "rule function op message")
+LintFinding.__doc__ = ("One firing of a rule in an Ane.LintReport: ``op`` is an index into "
+                       "LintReport.ops(), or -1 for a rule about the whole function.")
+
+
+@override
+class LintReport(Ane.LintReport):
+    """What the ANE lint found (see the C documentation of AneLintReport);
+    ``ops()`` and ``findings()`` give its rows as named tuples."""
+
+    def ops(self):
+        """Every compute operation, in program order, as ``LintOp(function,
+        type, name, verdict, rules, message, cost)``: ``verdict`` an
+        ``Ane.LintVerdict``, ``rules`` the list of rule ids that fired."""
+        return [LintOp(self.get_op_function(i), self.get_op_type(i), self.get_op_name(i),
+                       self.get_op_verdict(i), list(self.get_op_rules(i)),
+                       self.get_op_message(i), self.get_op_cost(i))
+                for i in range(self.get_n_ops())]
+
+    def findings(self):
+        """Every firing of a rule, as ``LintFinding(rule, function, op,
+        message)``; ``Ane.LintRule.lookup(finding.rule)`` explains it."""
+        return [LintFinding(self.get_finding_rule(i), self.get_finding_function(i),
+                            self.get_finding_op(i), self.get_finding_message(i))
+                for i in range(self.get_n_findings())]
+
+
+__all__ += ["LintReport", "LintOp", "LintFinding"]
 
 
 class Utf8Stream:
