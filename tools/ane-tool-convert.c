@@ -44,16 +44,8 @@ ane_tool_convert (int    argc,
       fprintf (stderr, "ane-tool convert: give -o OUT.mlpackage and/or --mil OUT.mil\n");
       return 2;
     }
-  if (target_name && !ane_target_from_string (target_name, &target))
-    {
-      fprintf (stderr, "ane-tool convert: unknown target '%s' (use ios15..ios18 or macos12..macos15)\n", target_name);
-      return 2;
-    }
-  if (!ane_tool_parse_precision (precision_name, &precision))
-    {
-      fprintf (stderr, "ane-tool convert: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
-      return 2;
-    }
+  if (!ane_tool_parse_lowering ("convert", target_name, precision_name, &target, &precision))
+    return 2;
 
   if (!ane_tool_classify_input ("convert", argv[1], "a graph .json", &kind))
     return 1;
@@ -123,35 +115,11 @@ ane_tool_mil (int    argc,
                        "graph .json (lowered first).",
                        entries, 1, 1, &status))
     return status;
-  if (target_name && !ane_target_from_string (target_name, &target))
-    {
-      fprintf (stderr, "ane-tool mil: unknown target '%s' (use ios15..ios18 or macos12..macos15)\n", target_name);
-      return 2;
-    }
-  if (!ane_tool_parse_precision (precision_name, &precision))
-    {
-      fprintf (stderr, "ane-tool mil: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
-      return 2;
-    }
+  if (!ane_tool_parse_lowering ("mil", target_name, precision_name, &target, &precision))
+    return 2;
   if (!ane_tool_classify_input ("mil", argv[1], "a .mlpackage, a .mil file or a graph .json", &kind))
     return 1;
-  switch (kind)
-    {
-    case ANE_TOOL_INPUT_PACKAGE:
-      pkg = ane_package_load (argv[1], &error);
-      break;
-    case ANE_TOOL_INPUT_MIL:
-      pkg = ane_package_load_mil (argv[1], &error);
-      break;
-    case ANE_TOOL_INPUT_GRAPH:
-      {
-        g_autoptr(AneGraph) graph = ane_graph_load (argv[1], &error);
-
-        if (graph)
-          pkg = ane_package_new_from_graph (graph, target, precision, &error);
-      }
-      break;
-    }
+  pkg = ane_tool_load_model (argv[1], kind, target, precision, &error);
   if (pkg == NULL)
     return ane_tool_fail ("mil", error);
   text = ane_package_to_mil_text (pkg, &error);

@@ -121,35 +121,11 @@ ane_tool_lint (int    argc,
       fprintf (stderr, "ane-tool lint: missing argument MODEL\nRun 'ane-tool lint --help' for usage.\n");
       return 2;
     }
-  if (target_name && !ane_target_from_string (target_name, &target))
-    {
-      fprintf (stderr, "ane-tool lint: unknown target '%s' (use ios15..ios18 or macos12..macos15)\n", target_name);
-      return 2;
-    }
-  if (!ane_tool_parse_precision (precision_name, &precision))
-    {
-      fprintf (stderr, "ane-tool lint: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
-      return 2;
-    }
+  if (!ane_tool_parse_lowering ("lint", target_name, precision_name, &target, &precision))
+    return 2;
   if (!ane_tool_classify_input ("lint", argv[1], "a .mlpackage, a .mil file or a graph .json", &kind))
     return 2;
-  switch (kind)
-    {
-    case ANE_TOOL_INPUT_PACKAGE:
-      pkg = ane_package_load (argv[1], &error);
-      break;
-    case ANE_TOOL_INPUT_MIL:
-      pkg = ane_package_load_mil (argv[1], &error);
-      break;
-    case ANE_TOOL_INPUT_GRAPH:
-      {
-        g_autoptr(AneGraph) graph = ane_graph_load (argv[1], &error);
-
-        if (graph)
-          pkg = ane_package_new_from_graph (graph, target, precision, &error);
-      }
-      break;
-    }
+  pkg = ane_tool_load_model (argv[1], kind, target, precision, &error);
   flags = private_path ? ANE_LINT_PRIVATE : ANE_LINT_NONE;
   if (pkg != NULL)
     report = ane_package_lint (pkg, flags, &error);

@@ -48,6 +48,20 @@ gboolean         ane_tool_classify_input (const char       *command,
                                           const char       *path,
                                           const char       *kinds,
                                           AneToolInputKind *kind);
+/* The --target and --precision values of a command that lowers graphs
+ * (NULL: ios18, fp16); FALSE with a message naming the bad value. */
+gboolean         ane_tool_parse_lowering  (const char   *command,
+                                           const char   *target_name,
+                                           const char   *precision_name,
+                                           AneTarget    *target,
+                                           AnePrecision *precision);
+/* A package from any input the tools read: a .mlpackage, a .mil file or a
+ * graph .json (lowered for target and precision). */
+AnePackage      *ane_tool_load_model      (const char       *path,
+                                           AneToolInputKind  kind,
+                                           AneTarget         target,
+                                           AnePrecision      precision,
+                                           GError          **error);
 /* FALSE (and a message naming -f/--overwrite) if @path exists and
  * @overwrite is not set. */
 gboolean         ane_tool_check_overwrite (const char *command,

@@ -232,3 +232,48 @@ ane_tool_check_overwrite (const char *command,
   fprintf (stderr, "ane-tool %s: '%s' already exists (pass -f/--overwrite to replace it)\n", command, path);
   return FALSE;
 }
+
+gboolean
+ane_tool_parse_lowering (const char   *command,
+                         const char   *target_name,
+                         const char   *precision_name,
+                         AneTarget    *target,
+                         AnePrecision *precision)
+{
+  *target = ANE_TARGET_IOS18;
+  if (target_name && !ane_target_from_string (target_name, target))
+    {
+      fprintf (stderr, "ane-tool %s: unknown target '%s' (use ios15..ios18 or macos12..macos15)\n", command,
+               target_name);
+      return FALSE;
+    }
+  if (!ane_tool_parse_precision (precision_name, precision))
+    {
+      fprintf (stderr, "ane-tool %s: unknown precision '%s' (use fp16 or fp32)\n", command, precision_name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+AnePackage *
+ane_tool_load_model (const char        *path,
+                     AneToolInputKind   kind,
+                     AneTarget          target,
+                     AnePrecision       precision,
+                     GError           **error)
+{
+  switch (kind)
+    {
+    case ANE_TOOL_INPUT_PACKAGE:
+      return ane_package_load (path, error);
+    case ANE_TOOL_INPUT_MIL:
+      return ane_package_load_mil (path, error);
+    case ANE_TOOL_INPUT_GRAPH:
+    default:
+      {
+        g_autoptr(AneGraph) graph = ane_graph_load (path, error);
+
+        return graph != NULL ? ane_package_new_from_graph (graph, target, precision, error) : NULL;
+      }
+    }
+}
