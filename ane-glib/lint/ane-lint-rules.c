@@ -612,6 +612,26 @@ check_broadcast_plane (const AneLintSite *site,
   return TRUE;
 }
 
+/* Whether the op takes a value computed from a read_state. */
+static gboolean
+reads_state_data (const AneLintSite *site)
+{
+  for (gsize i = 0; i < site->op->n_inputs; i++)
+    {
+      const CoreML__Specification__MILSpec__Operation__InputsEntry *e = site->op->inputs[i];
+
+      for (gsize j = 0; e != NULL && e->value != NULL && j < e->value->n_arguments; j++)
+        {
+          const AneMilBinding *b = e->value->arguments[j];
+
+          if (b != NULL && b->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME &&
+              b->name != NULL && g_hash_table_contains (site->fn->state_derived, b->name))
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static gboolean
 check_state_copy (const AneLintSite *site,
                   GString           *message)
@@ -624,7 +644,9 @@ check_state_copy (const AneLintSite *site,
 
   if (!type_is (site, types) || out == NULL || out->kind != ANE_MIL_VAL_TENSOR)
     return FALSE;
-  if (!g_hash_table_contains (site->fn->state_derived, output_name (site, 0) ?: ""))
+  /* the walker notes the op's own outputs after its rules: look at what it
+   * reads (tile's x, concat's values) */
+  if (!reads_state_data (site))
     return FALSE;
   n = ane_mil_val_n_elements (out);
   bytes = n > 0 ? (guint64) n * ane_lint_dtype_bytes (out->dtype) : 0;
@@ -1292,7 +1314,7 @@ static const AneLintRule rules[] = {
   { "private-states", ANE_LINT_SCOPE_PROGRAM, ANE_LINT_SEVERITY_REFUSED_PRIVATE, ANE_LINT_CONFIDENCE_INFERRED,
     "a function has states",
     "no public use of the private path has states; this library's private backend refuses them",
-    "ane-glib runtime/ane/ane-ane-backend.c (refuses states); no state in maderix/ANE's MIL",
+    "ane-glib runtime/ane/ane-ane-backend.c:102-106 (refuses states); no state in maderix/ANE's MIL",
     NULL, check_private_states },
   { "private-compile-budget", ANE_LINT_SCOPE_PROGRAM, ANE_LINT_SEVERITY_REFUSED_PRIVATE, ANE_LINT_CONFIDENCE_MEASURED,
     "a package has more functions than the ~119 compiles a process gets",
