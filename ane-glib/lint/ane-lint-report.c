@@ -906,9 +906,10 @@ add_rule_json (JsonBuilder       *b,
  * ane_lint_report_to_json:
  * @self: a report
  *
- * The report for tools: an object with `verdict`, `summary`, `flags`,
- * `weight_budget`, `functions` (name, ops, ops per verdict, `ane_cost_share`,
- * `weight_bytes`, `summary`, program-wide `findings`), `ops` (every
+ * The report for tools: an object with `verdict`, `summary`, `private`
+ * (whether %ANE_LINT_PRIVATE was given), `weight_budget`, `functions` (name,
+ * ops, ops per verdict, `ane_cost_share`, `weight_bytes`, `summary`,
+ * program-wide `findings`), `ops` (every
  * operation: function, index, type, name, verdict, cost, rules, message) and
  * `rules` (each rule that fired: id, severity, reason, source). Verdicts are
  * "ane", "ane-slow", "falls-back" and "refused-private".
