@@ -572,6 +572,15 @@ check_sdpa_mask (const AneLintSite *site,
   return TRUE;
 }
 
+/* The size of val's axis d counted from the last one; 1 past its rank (MIL
+ * broadcasts as NumPy does, aligning the last axes). */
+static gint64
+dim_from_end (const AneMilVal *val,
+              guint            d)
+{
+  return d < val->rank ? val->shape[val->rank - 1 - d] : 1;
+}
+
 /* Both operands computed at run time, one broadcast across two or more axes
  * of the other: a [C, 1, 1] vector over a [C, H, W] plane. */
 static gboolean
@@ -582,23 +591,24 @@ check_broadcast_plane (const AneLintSite *site,
     "add", "sub", "mul", "real_div", "maximum", "minimum", "pow", "floor_div", "mod", NULL
   };
   const AneMilVal *x, *y, *small = NULL, *big = NULL;
-  guint spread = 0;
+  guint spread = 0, rank;
 
   if (!type_is (site, types))
     return FALSE;
   x = ane_lint_site_arg (site, "x");
   y = ane_lint_site_arg (site, "y");
-  if (!ane_lint_val_is_activation (x) || !ane_lint_val_is_activation (y) || x->rank != y->rank)
+  if (!ane_lint_val_is_activation (x) || !ane_lint_val_is_activation (y))
     return FALSE;
-  for (guint d = 0; d < x->rank; d++)
-    if (x->shape[d] == 1 && y->shape[d] > 1)
+  rank = MAX (x->rank, y->rank);
+  for (guint d = 0; d < rank; d++)
+    if (dim_from_end (x, d) == 1 && dim_from_end (y, d) > 1)
       small = x, big = y;
-    else if (y->shape[d] == 1 && x->shape[d] > 1)
+    else if (dim_from_end (y, d) == 1 && dim_from_end (x, d) > 1)
       small = y, big = x;
   if (small == NULL)
     return FALSE;
-  for (guint d = 0; d < small->rank; d++)
-    if (small->shape[d] == 1 && big->shape[d] > 1)
+  for (guint d = 0; d < rank; d++)
+    if (dim_from_end (small, d) == 1 && dim_from_end (big, d) > 1)
       spread++;
   if (spread < 2 || ane_mil_val_n_elements (small) <= 1)
     return FALSE;
