@@ -347,6 +347,13 @@ static const RuleCase cases[] = {
           BLOB ("tensor<fp16, [1, 64, 1, 1]>", "v")
           "    tensor<fp16, [1, 64, 4, 32]> y = add(x = x, y = v);\n", "y"),
     "y", NULL, "[1, 64, 1, 1]" },
+  { "broadcast-plane", "lower-rank",
+    MAIN ("tensor<fp16, [1, 64, 4, 32]> x, tensor<fp16, [64, 1, 1]> v",
+          "    tensor<fp16, [1, 64, 4, 32]> y = mul(x = x, y = v);\n", "y"),
+    /* broadcast along one axis only */
+    MAIN ("tensor<fp16, [1, 64, 4, 32]> x, tensor<fp16, [64, 1, 32]> v",
+          "    tensor<fp16, [1, 64, 4, 32]> y = mul(x = x, y = v);\n", "y"),
+    "y", NULL, "[64, 1, 1]" },
   { "state-copy", "concat",
     MAIN ("tensor<fp16, [1, 1, 64]> x, state<tensor<fp16, [1, 1024, 64]>> s",
           "    tensor<fp16, [1, 1024, 64]> r = read_state(input = s);\n"
