@@ -330,6 +330,41 @@ static const RuleCase cases[] = {
           "    tensor<fp16, [32, 64, 1, 1]> W = constexpr_blockwise_shift_scale(data = q, scale = s);\n"
           "    tensor<fp16, [1, 32, 1, 32]> y = conv(x = x, weight = W);\n", "y"),
     "y", NULL, "'W'" },
+  { "quant-input-blocks", "matmul",
+    MAIN ("tensor<fp16, [1, 8, 64]> x",
+          BLOB ("tensor<int8, [64, 32]>", "q") BLOB ("tensor<fp16, [4, 32]>", "s")
+          "    tensor<fp16, [64, 32]> W = constexpr_blockwise_shift_scale(data = q, scale = s);\n"
+          "    tensor<fp16, [1, 8, 32]> y = matmul(x = x, y = W);\n", "y"),
+    MAIN ("tensor<fp16, [1, 8, 64]> x",
+          BLOB ("tensor<int8, [64, 32]>", "q") BLOB ("tensor<fp16, [1, 32]>", "s")
+          "    tensor<fp16, [64, 32]> W = constexpr_blockwise_shift_scale(data = q, scale = s);\n"
+          "    tensor<fp16, [1, 8, 32]> y = matmul(x = x, y = W);\n", "y"),
+    "y", NULL, "'W'", "linear-not-conv" },
+  { "quant-input-blocks", "linear",
+    MAIN ("tensor<fp16, [1, 8, 64]> x",
+          BLOB ("tensor<int8, [32, 64]>", "q") BLOB ("tensor<fp16, [32, 4]>", "s")
+          "    tensor<fp16, [32, 64]> W = constexpr_blockwise_shift_scale(data = q, scale = s);\n"
+          "    tensor<fp16, [1, 8, 32]> y = linear(x = x, weight = W);\n", "y"),
+    MAIN ("tensor<fp16, [1, 8, 64]> x",
+          BLOB ("tensor<int8, [32, 64]>", "q") BLOB ("tensor<fp16, [32, 1]>", "s")
+          "    tensor<fp16, [32, 64]> W = constexpr_blockwise_shift_scale(data = q, scale = s);\n"
+          "    tensor<fp16, [1, 8, 32]> y = linear(x = x, weight = W);\n", "y"),
+    "y", NULL, "'W'", "linear-not-conv" },
+  { "conv-dynamic-weight", "linear",
+    MAIN ("tensor<fp16, [1, 8, 64]> x, tensor<fp16, [32, 64]> w",
+          "    tensor<fp16, [1, 8, 32]> y = linear(x = x, weight = w);\n", "y"),
+    MAIN ("tensor<fp16, [1, 8, 64]> x",
+          BLOB ("tensor<fp16, [32, 64]>", "w")
+          "    tensor<fp16, [1, 8, 32]> y = linear(x = x, weight = w);\n", "y"),
+    "y", NULL, "'w'", "linear-not-conv" },
+  { "upsample-factor", "bilinear-int",
+    MAIN ("tensor<fp16, [1, 4, 8, 32]> x",
+          "    tensor<fp16, [1, 4, 8, 128]> y = upsample_bilinear(x = x, scale_factor_height = int32(1), "
+          "scale_factor_width = int32(4));\n", "y"),
+    MAIN ("tensor<fp16, [1, 4, 8, 32]> x",
+          "    tensor<fp16, [1, 4, 8, 64]> y = upsample_bilinear(x = x, scale_factor_height = int32(1), "
+          "scale_factor_width = int32(2));\n", "y"),
+    "y", NULL, "scale_factor_width 4" },
   { "sdpa-mask", "mask",
     MAIN ("tensor<fp16, [1, 4, 8, 32]> q, tensor<fp16, [1, 4, 8, 32]> k, tensor<fp16, [1, 4, 8, 32]> v, "
           "tensor<fp16, [1, 1, 8, 8]> m",
@@ -365,6 +400,18 @@ static const RuleCase cases[] = {
           "    tensor<fp16, [1, 17, 64]> y = concat(values = (r, x), axis = int32(1), interleave = bool(false));\n",
           "y"),
     "y", NULL, "concat" },
+  { "state-copy", "tile-of-slice",
+    MAIN ("state<tensor<fp16, [1, 1024, 64]>> s",
+          "    tensor<fp16, [1, 1024, 64]> r = read_state(input = s);\n"
+          "    tensor<fp16, [1, 512, 64]> h = slice_by_size(x = r, begin = tensor<int32, [3]>([0, 0, 0]), "
+          "size = tensor<int32, [3]>([1, 512, 64]));\n"
+          "    tensor<fp16, [2, 512, 64]> y = tile(x = h, reps = tensor<int32, [3]>([2, 1, 1]));\n", "y"),
+    /* the same tile of an input */
+    MAIN ("tensor<fp16, [1, 1024, 64]> r",
+          "    tensor<fp16, [1, 512, 64]> h = slice_by_size(x = r, begin = tensor<int32, [3]>([0, 0, 0]), "
+          "size = tensor<int32, [3]>([1, 512, 64]));\n"
+          "    tensor<fp16, [2, 512, 64]> y = tile(x = h, reps = tensor<int32, [3]>([2, 1, 1]));\n", "y"),
+    "y", NULL, "tile" },
   { "transpose-last-axis", "perm",
     MAIN ("tensor<fp16, [1, 64, 32]> x",
           "    tensor<fp16, [1, 32, 64]> y = transpose(x = x, perm = tensor<int32, [3]>([0, 2, 1]));\n", "y"),
@@ -443,6 +490,23 @@ static const RuleCase cases[] = {
           "    tensor<fp16, [1, 4]> y = add(x = x, y = m);\n", "y"),
     "y", NULL, "'m'" },
 
+  { "fp16-infinite-mask", "select",
+    MAIN ("tensor<fp16, [1, 4]> x",
+          "    tensor<bool, [1, 4]> c = const()[name = string(\"c\"), val = tensor<bool, [1, 4]>([true, false, "
+          "false, false])];\n"
+          "    tensor<fp16, [1, 4]> y = select(cond = c, a = x, b = fp16(-inf));\n", "y"),
+    MAIN ("tensor<fp16, [1, 4]> x",
+          "    tensor<bool, [1, 4]> c = const()[name = string(\"c\"), val = tensor<bool, [1, 4]>([true, false, "
+          "false, false])];\n"
+          "    tensor<fp16, [1, 4]> y = select(cond = c, a = x, b = fp16(-0x1.388p+13));\n", "y"),
+    "y", NULL, "-inf" },
+  { "fp16-exp-overflow", "exp2",
+    MAIN ("tensor<fp16, [1, 64]> x", "    tensor<fp16, [1, 64]> y = exp2(x = x);\n", "y"),
+    MAIN ("tensor<fp16, [1, 64]> x",
+          "    tensor<fp16, [1, 1]> m = reduce_max(x = x, axes = tensor<int32, [1]>([-1]), keep_dims = bool(true));\n"
+          "    tensor<fp16, [1, 64]> d = sub(x = x, y = m);\n"
+          "    tensor<fp16, [1, 64]> y = exp2(x = d);\n", "y"),
+    "y", NULL, "exp2 of 'x'" },
   /* --- programs --- */
   { "weights-over-sram", "34MB",
     MAIN ("tensor<fp16, [1, 64]> x",
