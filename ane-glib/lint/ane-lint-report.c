@@ -975,8 +975,9 @@ add_rule_json (JsonBuilder       *b,
  * @self: a report
  *
  * The report for tools: an object with `verdict`, `summary`, `private`
- * (whether %ANE_LINT_PRIVATE was given), `weight_budget`, `functions` (name, ops, ops per verdict, `ane_cost_share`,
- * `weight_bytes`, `summary`, program-wide `findings`), `ops` (every
+ * (whether %ANE_LINT_PRIVATE was given), `weight_budget`, `functions` (name,
+ * ops, ops per verdict, `ane_cost_share`, `weight_bytes`, `summary`,
+ * program-wide `findings`), `ops` (every
  * operation: function, index, type, name, verdict, cost, rules, message) and
  * `rules` (each rule that fired: id, severity, reason, source). Verdicts are
  * "ane", "ane-slow", "falls-back" and "refused-private".

@@ -573,6 +573,15 @@ check_sdpa_mask (const AneLintSite *site,
   return TRUE;
 }
 
+/* The size of val's axis d counted from the last one; 1 past its rank (MIL
+ * broadcasts as NumPy does, aligning the last axes). */
+static gint64
+dim_from_end (const AneMilVal *val,
+              guint            d)
+{
+  return d < val->rank ? val->shape[val->rank - 1 - d] : 1;
+}
+
 /* Both operands computed at run time, one broadcast across two or more axes
  * of the other: a [C, 1, 1] vector over a [C, H, W] plane. */
 static gboolean
@@ -583,23 +592,24 @@ check_broadcast_plane (const AneLintSite *site,
     "add", "sub", "mul", "real_div", "maximum", "minimum", "pow", "floor_div", "mod", NULL
   };
   const AneMilVal *x, *y, *small = NULL, *big = NULL;
-  guint spread = 0;
+  guint spread = 0, rank;
 
   if (!type_is (site, types))
     return FALSE;
   x = ane_lint_site_arg (site, "x");
   y = ane_lint_site_arg (site, "y");
-  if (!ane_lint_val_is_activation (x) || !ane_lint_val_is_activation (y) || x->rank != y->rank)
+  if (!ane_lint_val_is_activation (x) || !ane_lint_val_is_activation (y))
     return FALSE;
-  for (guint d = 0; d < x->rank; d++)
-    if (x->shape[d] == 1 && y->shape[d] > 1)
+  rank = MAX (x->rank, y->rank);
+  for (guint d = 0; d < rank; d++)
+    if (dim_from_end (x, d) == 1 && dim_from_end (y, d) > 1)
       small = x, big = y;
-    else if (y->shape[d] == 1 && x->shape[d] > 1)
+    else if (dim_from_end (y, d) == 1 && dim_from_end (x, d) > 1)
       small = y, big = x;
   if (small == NULL)
     return FALSE;
-  for (guint d = 0; d < small->rank; d++)
-    if (small->shape[d] == 1 && big->shape[d] > 1)
+  for (guint d = 0; d < rank; d++)
+    if (dim_from_end (small, d) == 1 && dim_from_end (big, d) > 1)
       spread++;
   if (spread < 2 || ane_mil_val_n_elements (small) <= 1)
     return FALSE;
@@ -611,6 +621,26 @@ check_broadcast_plane (const AneLintSite *site,
                             site->type, a, spread, b);
   }
   return TRUE;
+}
+
+/* Whether the op takes a value computed from a read_state. */
+static gboolean
+reads_state_data (const AneLintSite *site)
+{
+  for (gsize i = 0; i < site->op->n_inputs; i++)
+    {
+      const CoreML__Specification__MILSpec__Operation__InputsEntry *e = site->op->inputs[i];
+
+      for (gsize j = 0; e != NULL && e->value != NULL && j < e->value->n_arguments; j++)
+        {
+          const AneMilBinding *b = e->value->arguments[j];
+
+          if (b != NULL && b->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME &&
+              b->name != NULL && g_hash_table_contains (site->fn->state_derived, b->name))
+            return TRUE;
+        }
+    }
+  return FALSE;
 }
 
 static gboolean
@@ -625,7 +655,9 @@ check_state_copy (const AneLintSite *site,
 
   if (!type_is (site, types) || out == NULL || out->kind != ANE_MIL_VAL_TENSOR)
     return FALSE;
-  if (!g_hash_table_contains (site->fn->state_derived, output_name (site, 0) ?: ""))
+  /* the walker notes the op's own outputs after its rules: look at what it
+   * reads (tile's x, concat's values) */
+  if (!reads_state_data (site))
     return FALSE;
   n = ane_mil_val_n_elements (out);
   bytes = n > 0 ? (guint64) n * ane_lint_dtype_bytes (out->dtype) : 0;
@@ -1320,7 +1352,7 @@ static const AneLintRule rules[] = {
   { "private-states", ANE_LINT_SCOPE_PROGRAM, ANE_LINT_SEVERITY_REFUSED_PRIVATE, ANE_LINT_CONFIDENCE_INFERRED,
     "a function has states",
     "no public use of the private path has states; this library's private backend refuses them",
-    "ane-glib runtime/ane/ane-ane-backend.c (refuses states); no state in maderix/ANE's MIL",
+    "ane-glib runtime/ane/ane-ane-backend.c:102-106 (refuses states); no state in maderix/ANE's MIL",
     NULL, check_private_states },
   { "private-compile-budget", ANE_LINT_SCOPE_PROGRAM, ANE_LINT_SEVERITY_REFUSED_PRIVATE, ANE_LINT_CONFIDENCE_MEASURED,
     "a package has more functions than the ~119 compiles a process gets",
