@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -891,7 +892,7 @@ test_report_text (void)
   g_autofree char *text = ane_lint_report_to_string (report);
   g_autofree char *head = g_strdup_printf ("2 of 3 ops stay on the ANE (%.1f%% of the estimated cost), "
                                            "1 of them slowly; 1 fall back (gather); weights ",
-                                           100.0 * share);
+                                           floor (1000.0 * share) / 10.0);
 
   g_assert_nonnull (summary);
   g_assert_true (g_str_has_prefix (summary, head));

@@ -582,8 +582,12 @@ dim_from_end (const AneMilVal *val,
   return d < val->rank ? val->shape[val->rank - 1 - d] : 1;
 }
 
-/* Both operands computed at run time, one broadcast across two or more axes
- * of the other: a [C, 1, 1] vector over a [C, H, W] plane. */
+/* Both operands computed at run time, one a vector broadcast over the
+ * other's last two axes: a [C, 1, 1] vector over a [C, H, W] plane, the case
+ * Core ML's kernel validation names. A row broadcast over leading axes (an
+ * attention mask [1, 1, S, S] over the heads) is not it: maderix/ANE's
+ * training kernels add such a mask on the Neural Engine
+ * (training/stories_mil.h:56-62). */
 static gboolean
 check_broadcast_plane (const AneLintSite *site,
                        GString           *message)
@@ -611,7 +615,9 @@ check_broadcast_plane (const AneLintSite *site,
   for (guint d = 0; d < rank; d++)
     if (dim_from_end (small, d) == 1 && dim_from_end (big, d) > 1)
       spread++;
-  if (spread < 2 || ane_mil_val_n_elements (small) <= 1)
+  if (spread < 2 || ane_mil_val_n_elements (small) <= 1 ||
+      !(dim_from_end (small, 0) == 1 && dim_from_end (big, 0) > 1 &&
+        dim_from_end (small, 1) == 1 && dim_from_end (big, 1) > 1))
     return FALSE;
   {
     g_autofree char *a = ane_lint_val_describe (small);
@@ -1260,7 +1266,7 @@ static const AneLintRule rules[] = {
     "maderix/ANE training/stories_mil.h:56-62 (additive mask + softmax on the ANE instead)",
     check_sdpa_mask, NULL },
   { "broadcast-plane", ANE_LINT_SCOPE_OP, ANE_LINT_SEVERITY_FALLS_BACK, ANE_LINT_CONFIDENCE_INFERRED,
-    "an elementwise op broadcasts a computed tensor across two or more axes of another computed tensor",
+    "an elementwise op broadcasts a computed vector over the last two axes (the H×W plane) of another computed tensor",
     "the Neural Engine broadcasts a run-time vector over a plane only from a constant",
     HOLLANCE "#2 (Espresso: \"elementwise with channel broadcast supported only with constant vector\"); "
     HOLLANCE " docs/unsupported-layers.md:27-45; " SKYFALLSIN ":141-143",
