@@ -88,6 +88,10 @@ AneGraph      *ane_llama_model_build_decode    (AneLlamaModel  *self,
                                                 gint64          max_seq,
                                                 GError        **error);
 ANE_AVAILABLE_IN_0_2
+AneGraph      *ane_llama_model_build_ane_decode (AneLlamaModel *self,
+                                                 gint64         max_seq,
+                                                 GError       **error);
+ANE_AVAILABLE_IN_0_2
 GBytes        *ane_llama_model_generate_bytes  (AneLlamaModel         *self,
                                                 AneTokenizer          *tokenizer,
                                                 const char            *prompt,

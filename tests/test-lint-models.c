@@ -129,6 +129,18 @@ test_stories_decode (void)
   lint_graph (graph, "stories260K-decode");
 }
 
+/* The Neural Engine-shaped decode step (issue 14): nothing falls back. */
+static void
+test_stories_ane_decode (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) graph = ane_llama_model_build_ane_decode (m, ane_llama_model_get_seq_len (m), &error);
+
+  g_assert_no_error (error);
+  lint_graph (graph, "stories260K-ane-decode");
+}
+
 static void
 test_stories_prefill (void)
 {
@@ -209,6 +221,7 @@ main (int argc, char *argv[])
     }
   g_test_add_func ("/lint/stories260K/decode", test_stories_decode);
   g_test_add_func ("/lint/stories260K/prefill", test_stories_prefill);
+  g_test_add_func ("/lint/stories260K/ane-decode", test_stories_ane_decode);
   g_test_add_func ("/lint/gguf/llama-f32", test_gguf_f32);
   g_test_add_func ("/lint/gguf/llama-q8_0", test_gguf_q8_0);
   g_test_add_func ("/lint/gguf/qwen2", test_gguf_qwen2);

@@ -9,6 +9,7 @@
 
 #include "ane-tool-private.h"
 #include "ane-glib.h"
+#include "model/ane-llama-private.h"
 
 typedef struct {
   guint n;
@@ -89,7 +90,7 @@ ane_tool_generate (int    argc,
                    char **argv)
 {
   g_autofree char *tokenizer_path = NULL, *prompt = NULL, *backend_name = NULL, *precision_name = NULL;
-  g_autofree char *package_path = NULL, *mil_path = NULL;
+  g_autofree char *package_path = NULL, *mil_path = NULL, *layout_name = NULL;
   int n_tokens = 256;
   double temperature = 0.0, top_p = 0.9;
   gint64 seed = -1;
@@ -103,6 +104,7 @@ ane_tool_generate (int    argc,
     { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p, "Nucleus sampling mass (default 0.9)", "P" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed for sampling (default: the clock)", "S" },
     { "package", 0, 0, G_OPTION_ARG_FILENAME, &package_path, "Also write the one-token decode step (KV cache as states, iOS18) as an .mlpackage", "OUT.mlpackage" },
+    { "layout", 'l', 0, G_OPTION_ARG_STRING, &layout_name, "The decode step's layout: ane (the Neural Engine's; the default for --package, --mil and the coreml, ane and auto backends) or generic (the default for cpu and reference)", "LAYOUT" },
     { "mil", 0, 0, G_OPTION_ARG_FILENAME, &mil_path, "Also write it as MIL text (weights in weights/weight.bin beside it)", "OUT.mil" },
     { NULL }
   };
@@ -144,6 +146,11 @@ ane_tool_generate (int    argc,
   if (!ane_tool_parse_precision (precision_name, &precision))
     {
       fprintf (stderr, "ane-tool generate: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
+      return 2;
+    }
+  if (layout_name != NULL && !g_str_equal (layout_name, "ane") && !g_str_equal (layout_name, "generic"))
+    {
+      fprintf (stderr, "ane-tool generate: unknown layout '%s' (use ane or generic)\n", layout_name);
       return 2;
     }
   if (seed < 0)
@@ -195,7 +202,10 @@ ane_tool_generate (int    argc,
     {
       /* The program the Neural Engine would run: one decode step whose KV
        * cache lives in states, sized to the model's context. */
-      g_autoptr(AneGraph) step = ane_llama_model_build_decode (model, ane_llama_model_get_seq_len (model), &error);
+      gint64 context = ane_llama_model_get_seq_len (model);
+      g_autoptr(AneGraph) step = layout_name == NULL || g_str_equal (layout_name, "ane")
+                                 ? ane_llama_model_build_ane_decode (model, context, &error)
+                                 : ane_llama_model_build_decode (model, context, &error);
       g_autoptr(AnePackage) package = step ? ane_package_new_from_graph (step, ANE_TARGET_IOS18, precision, &error) : NULL;
 
       if (package == NULL ||
@@ -213,9 +223,14 @@ ane_tool_generate (int    argc,
   shown = ane_progress_new (show_generation, &view, NULL);
   progress.prompt = prompt ? prompt : "";
   t0 = g_get_monotonic_time ();
-  text = ane_llama_model_generate_full (model, tokenizer, progress.prompt, (guint) n_tokens, backend,
-                                        precision, temperature, top_p, (guint64) seed, shown,
-                                        print_token, &progress, &error);
+  if (layout_name != NULL)
+    text = ane_llama_generate_layout (model, tokenizer, progress.prompt, (guint) n_tokens, backend, precision,
+                                      g_str_equal (layout_name, "ane"), temperature, top_p, (guint64) seed,
+                                      shown, print_token, &progress, &error);
+  else
+    text = ane_llama_model_generate_full (model, tokenizer, progress.prompt, (guint) n_tokens, backend,
+                                          precision, temperature, top_p, (guint64) seed, shown,
+                                          print_token, &progress, &error);
   ane_tool_bar_end_line (view.bar);
   ane_tool_bar_free (view.bar);
   if (text == NULL)

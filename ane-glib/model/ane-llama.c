@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ane-llama.h"
+#include "model/ane-llama-private.h"
 #include "ane-executable.h"
 #include "ane-file-private.h"
 #include "ane-progress-private.h"
@@ -61,19 +62,6 @@
  * cache (states of its own [class@Ane.Executable]) and its own random
  * generator, so concurrent generations do not see each other.
  */
-struct _AneLlamaModel
-{
-  GObject parent_instance;
-
-  char *path;
-  gint64 dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len;
-  gboolean shared_classifier;
-  double rms_eps, rope_base;
-  AneRopeMode rope_mode;
-  GBytes *file;
-  AneGgufFile *gguf;
-  GHashTable *weights;  /* name → AneTensor */
-};
 
 G_DEFINE_FINAL_TYPE (AneLlamaModel, ane_llama_model, G_TYPE_OBJECT)
 
@@ -1177,6 +1165,12 @@ ane_llama_model_generate (AneLlamaModel         *self,
  * end-of-sequence token. Cancelling @progress stops generation with
  * %G_IO_ERROR_CANCELLED (the text so far is dropped; @callback has seen it).
  *
+ * On %ANE_BACKEND_COREML, %ANE_BACKEND_ANE and %ANE_BACKEND_AUTO the decode
+ * step is the Neural Engine-shaped graph
+ * ([method@Ane.LlamaModel.build_ane_decode]), whose embedding lookup, rotary
+ * tables and mask are computed here between steps; the CPU and reference
+ * backends run the generic graph.
+ *
  * Returns: (transfer full): the generated text, without the prompt
  *
  * Since: 0.2
@@ -1195,6 +1189,30 @@ ane_llama_model_generate_full (AneLlamaModel         *self,
                                AneLlamaTokenCallback  callback,
                                gpointer               user_data,
                                GError               **error)
+{
+  /* what Core ML or the Neural Engine runs gets the Neural Engine's layout;
+   * the CPU and the reference run the generic graph, which suits them */
+  gboolean ane_layout = backend != ANE_BACKEND_CPU && backend != ANE_BACKEND_REFERENCE;
+
+  return ane_llama_generate_layout (self, tokenizer, prompt, n_tokens, backend, precision, ane_layout,
+                                    temperature, top_p, seed, progress, callback, user_data, error);
+}
+
+char *
+ane_llama_generate_layout (AneLlamaModel         *self,
+                           AneTokenizer          *tokenizer,
+                           const char            *prompt,
+                           guint                  n_tokens,
+                           AneBackend             backend,
+                           AnePrecision           precision,
+                           gboolean               ane_layout,
+                           double                 temperature,
+                           double                 top_p,
+                           guint64                seed,
+                           AneProgress           *progress,
+                           AneLlamaTokenCallback  callback,
+                           gpointer               user_data,
+                           GError               **error)
 {
   g_autofree gint32 *prompt_ids = NULL;
   g_autoptr(AneGraph) graph = NULL;
@@ -1235,7 +1253,8 @@ ane_llama_model_generate_full (AneLlamaModel         *self,
   max_seq = MIN (self->seq_len, (gint64) n_prompt + (gint64) n_tokens);
   if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_COMPILING, 0.0, 0, 0, error))
     return NULL;
-  graph = ane_llama_model_build_decode (self, max_seq, error);
+  graph = ane_layout ? ane_llama_model_build_ane_decode (self, max_seq, error)
+                     : ane_llama_model_build_decode (self, max_seq, error);
   if (graph == NULL)
     return NULL;
   exe = ane_executable_new (graph, backend);
@@ -1253,6 +1272,7 @@ ane_llama_model_generate_full (AneLlamaModel         *self,
       g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token, 1, error);
       g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &p32, 1, error);
       AneTensor *ins[2] = { t_tok, t_pos };
+      g_autoptr(GPtrArray) ane_ins = NULL;
       g_autoptr(GPtrArray) out = NULL;
       g_autofree float *logits = NULL;
       g_autofree char *piece = NULL;
@@ -1264,7 +1284,10 @@ ane_llama_model_generate_full (AneLlamaModel         *self,
                                 COMPILE_SHARE + (1.0 - COMPILE_SHARE) * (double) pos / (double) max_seq,
                                 0, 0, error))
         return NULL;
-      out = ane_executable_run (exe, ins, 2, NULL, error);
+      if (ane_layout && (ane_ins = ane_llama_ane_step_inputs (self, token, pos, max_seq, error)) == NULL)
+        return NULL;
+      out = ane_layout ? ane_executable_run (exe, (AneTensor **) ane_ins->pdata, ane_ins->len, NULL, error)
+                       : ane_executable_run (exe, ins, 2, NULL, error);
       if (out == NULL)
         return NULL;
       if ((gsize) pos + 1 < n_prompt)

@@ -1,0 +1,229 @@
+/* test-llama-ane.c: the Neural Engine-shaped LLaMA decode step
+ *
+ * ane_llama_model_build_ane_decode () writes the model in the Neural
+ * Engine's layout; it must compute what the generic decode graph computes.
+ * Both run here step by step on the same tokens, on the CPU backend (which
+ * interprets the lowered MIL, the program a Mac would get) and on the
+ * reference backend, and their logits are compared; the ANE lint must find
+ * nothing that leaves the Neural Engine.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "ane-glib.h"
+#include "ane-test-util.h"
+#include "ane-test-gguf.h"
+#include "model/ane-llama-private.h"
+
+#define N_STEPS 24
+#define MAX_SEQ 64
+/* Both graphs keep their key/value caches in float16 (as Core ML keeps
+ * states): keys computed in another order may round to neighbouring fp16
+ * values (a relative 1e-3), which moves a logit by about that much. */
+#define FP32_BOUND 1e-2
+
+/* Runs n steps of both graphs on the tokens 1, then each step's greedy
+ * choice of the generic graph, and returns the largest difference of the
+ * logits; *agree counts the steps whose arg-max agree. */
+static double
+compare_steps (AneLlamaModel *m,
+               AneBackend     backend,
+               AnePrecision   precision,
+               guint         *agree)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) generic = ane_llama_model_build_decode (m, MAX_SEQ, &error);
+  g_autoptr(AneGraph) ane = NULL;
+  g_autoptr(AneExecutable) eg = NULL;
+  g_autoptr(AneExecutable) ea = NULL;
+  gint64 vocab = ane_llama_model_get_vocab_size (m);
+  gint32 token = 1;
+  double worst = 0;
+
+  g_assert_no_error (error);
+  ane = ane_llama_model_build_ane_decode (m, MAX_SEQ, &error);
+  g_assert_no_error (error);
+  eg = ane_executable_new (generic, backend);
+  ea = ane_executable_new (ane, backend);
+  ane_executable_set_precision (eg, precision);
+  ane_executable_set_precision (ea, precision);
+  g_assert_true (ane_executable_compile (eg, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ane_executable_compile (ea, NULL, &error));
+  g_assert_no_error (error);
+  *agree = 0;
+
+  for (gint32 pos = 0; pos < N_STEPS; pos++)
+    {
+      g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token, 1, NULL);
+      g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &pos, 1, NULL);
+      AneTensor *gin[2] = { t_tok, t_pos };
+      g_autoptr(GPtrArray) ain = ane_llama_ane_step_inputs (m, token, pos, MAX_SEQ, &error);
+      g_autoptr(GPtrArray) gout = NULL;
+      g_autoptr(GPtrArray) aout = NULL;
+      g_autofree float *lg = NULL;
+      g_autofree float *la = NULL;
+      gsize ng, na;
+      gint32 best_g = 0, best_a = 0;
+
+      g_assert_no_error (error);
+      gout = ane_executable_run (eg, gin, 2, NULL, &error);
+      g_assert_no_error (error);
+      aout = ane_executable_run (ea, (AneTensor **) ain->pdata, ain->len, NULL, &error);
+      g_assert_no_error (error);
+      lg = ane_tensor_dup_floats (g_ptr_array_index (gout, 0), &ng, &error);
+      la = ane_tensor_dup_floats (g_ptr_array_index (aout, 0), &na, &error);
+      g_assert_cmpuint (ng, ==, (gsize) vocab);
+      g_assert_cmpuint (na, ==, (gsize) vocab);
+      for (gint64 i = 0; i < vocab; i++)
+        {
+          g_assert_true (isfinite (la[i]));
+          worst = MAX (worst, fabs ((double) lg[i] - (double) la[i]));
+          if (lg[i] > lg[best_g])
+            best_g = (gint32) i;
+          if (la[i] > la[best_a])
+            best_a = (gint32) i;
+        }
+      *agree += best_g == best_a;
+      token = best_g;
+    }
+  return worst;
+}
+
+static void
+test_stories_cpu_fp32 (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  guint agree;
+  double worst = compare_steps (m, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, &agree);
+
+  g_test_message ("stories260K, CPU fp32: largest logit difference %g, %u/%d arg-max agree", worst, agree, N_STEPS);
+  g_assert_cmpfloat (worst, <, FP32_BOUND);
+  g_assert_cmpuint (agree, ==, N_STEPS);
+}
+
+static void
+test_stories_reference (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  guint agree;
+  double worst = compare_steps (m, ANE_BACKEND_REFERENCE, ANE_PRECISION_FLOAT32, &agree);
+
+  g_test_message ("stories260K, reference: largest logit difference %g", worst);
+  g_assert_cmpfloat (worst, <, FP32_BOUND);
+  g_assert_cmpuint (agree, ==, N_STEPS);
+}
+
+static void
+test_stories_cpu_fp16 (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  guint agree;
+  double worst = compare_steps (m, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT16, &agree);
+
+  g_test_message ("stories260K, CPU fp16: largest logit difference %g, %u/%d arg-max agree", worst, agree, N_STEPS);
+  g_assert_cmpfloat (worst, <, 0.25);
+  g_assert_cmpuint (agree, >=, N_STEPS - 2);
+}
+
+static void
+test_gguf (gconstpointer data)
+{
+  const AneTestGgufVariant *v = data;
+  g_autofree char *dir = g_dir_make_tmp ("ane-llama-ane-XXXXXX", NULL);
+  g_autofree char *path = ane_test_write_stories_gguf (dir, "model.gguf", v);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
+  guint agree;
+  double worst;
+
+  g_assert_no_error (error);
+  worst = compare_steps (m, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, &agree);
+  g_test_message ("GGUF %s%s: largest logit difference %g", v->arch, v->q8_0 ? " Q8_0" : "", worst);
+  /* Q8_0: the generic graph multiplies the blocks as they are, this one
+   * their dequantized floats: the same values, summed in another order */
+  g_assert_cmpfloat (worst, <, FP32_BOUND);
+  g_assert_cmpuint (agree, ==, N_STEPS);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_lint_stays_on_ane (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) graph = ane_llama_model_build_ane_decode (m, ane_llama_model_get_seq_len (m), &error);
+  g_autoptr(AneLintReport) report = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_no_error (error);
+  report = ane_graph_lint (graph, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, ANE_LINT_NONE, &error);
+  g_assert_no_error (error);
+  text = ane_lint_report_to_string (report);
+  g_test_message ("%s", text);
+  g_assert_cmpuint (ane_lint_report_count_ops (report, NULL, ANE_LINT_VERDICT_FALLS_BACK), ==, 0);
+  g_assert_cmpfloat (ane_lint_report_get_ane_cost_share (report, NULL), ==, 1.0);
+  g_assert_cmpint (ane_lint_report_get_verdict (report), <=, ANE_LINT_VERDICT_ANE_SLOW);
+}
+
+/* Generation through the Neural Engine-shaped step (inputs computed between
+ * steps) tells the same story as through the generic one. */
+static void
+test_generate_same_text (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) tok = ane_test_load_stories_tokenizer ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *generic = ane_llama_generate_layout (m, tok, "Once upon a time", 80, ANE_BACKEND_CPU,
+                                                        ANE_PRECISION_FLOAT32, FALSE, 0.0, 0.9, 1, NULL, NULL,
+                                                        NULL, &error);
+  g_autofree char *ane = NULL;
+
+  g_assert_no_error (error);
+  ane = ane_llama_generate_layout (m, tok, "Once upon a time", 80, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, TRUE,
+                                   0.0, 0.9, 1, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (generic), >, 100);
+  g_assert_cmpstr (ane, ==, generic);
+}
+
+static void
+test_errors (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) g = ane_llama_model_build_ane_decode (m, 0, &error);
+  g_autoptr(GPtrArray) in = NULL;
+
+  g_assert_null (g);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  in = ane_llama_ane_step_inputs (m, 1, MAX_SEQ, MAX_SEQ, &error);
+  g_assert_null (in);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+}
+
+int
+main (int argc, char *argv[])
+{
+  static const AneTestGgufVariant f32 = { .arch = "llama" }, q8 = { .arch = "llama", .q8_0 = TRUE },
+                                  qwen2 = { .arch = "qwen2", .biases = TRUE };
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/llama-ane/stories/cpu-fp32", test_stories_cpu_fp32);
+  g_test_add_func ("/llama-ane/stories/reference", test_stories_reference);
+  g_test_add_func ("/llama-ane/stories/cpu-fp16", test_stories_cpu_fp16);
+  g_test_add_data_func ("/llama-ane/gguf/f32", &f32, test_gguf);
+  g_test_add_data_func ("/llama-ane/gguf/q8_0", &q8, test_gguf);
+  g_test_add_data_func ("/llama-ane/gguf/qwen2", &qwen2, test_gguf);
+  g_test_add_func ("/llama-ane/lint", test_lint_stays_on_ane);
+  g_test_add_func ("/llama-ane/generate", test_generate_same_text);
+  g_test_add_func ("/llama-ane/errors", test_errors);
+  return g_test_run ();
+}
