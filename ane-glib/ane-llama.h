@@ -92,6 +92,12 @@ AneGraph      *ane_llama_model_build_ane_decode (AneLlamaModel *self,
                                                  gint64         max_seq,
                                                  GError       **error);
 ANE_AVAILABLE_IN_0_2
+GPtrArray     *ane_llama_model_ane_decode_inputs (AneLlamaModel *self,
+                                                  gint32         token,
+                                                  gint64         position,
+                                                  gint64         max_seq,
+                                                  GError       **error);
+ANE_AVAILABLE_IN_0_2
 GBytes        *ane_llama_model_generate_bytes  (AneLlamaModel         *self,
                                                 AneTokenizer          *tokenizer,
                                                 const char            *prompt,

@@ -63,7 +63,7 @@ compare_steps (AneLlamaModel *m,
       g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token, 1, NULL);
       g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &pos, 1, NULL);
       AneTensor *gin[2] = { t_tok, t_pos };
-      g_autoptr(GPtrArray) ain = ane_llama_ane_step_inputs (m, token, pos, MAX_SEQ, &error);
+      g_autoptr(GPtrArray) ain = ane_llama_model_ane_decode_inputs (m, token, pos, MAX_SEQ, &error);
       g_autoptr(GPtrArray) gout = NULL;
       g_autoptr(GPtrArray) aout = NULL;
       g_autofree float *lg = NULL;
@@ -204,7 +204,7 @@ test_errors (void)
   g_assert_null (g);
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  in = ane_llama_ane_step_inputs (m, 1, MAX_SEQ, MAX_SEQ, &error);
+  in = ane_llama_model_ane_decode_inputs (m, 1, MAX_SEQ, MAX_SEQ, &error);
   g_assert_null (in);
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
 }

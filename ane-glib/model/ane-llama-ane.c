@@ -493,8 +493,31 @@ vector_input (const char   *name,
   return ane_tensor_new_from_floats (name, last_axis ? row : channels, 4, values, (gsize) n, error);
 }
 
+/**
+ * ane_llama_model_ane_decode_inputs:
+ * @self: a model
+ * @token: the token fed at this step
+ * @position: its position, from 0
+ * @max_seq: the cache length the graph was built with
+ * @error: return location for a #GError
+ *
+ * The inputs of one step of [method@Ane.LlamaModel.build_ane_decode]:
+ * `x` (the token's embedding row, dequantized if stored in blocks),
+ * `rope_cos` and `rope_sin` (angle `position · rope_base^(-2i/head)` of
+ * pair i, on channels i and i + head/2 of every head; the sine negated on
+ * the first half), `mask` (0 up to @position, -1e4 after) and `write` (1 at
+ * @position), in the graph's input order, ready for
+ * [method@Ane.Executable.run]. Feed positions in order from 0 after
+ * resetting the states.
+ *
+ * Returns: (transfer container) (element-type AneTensor): the five inputs,
+ *   or %NULL with %ANE_ERROR_INVALID_ARGUMENT if @token is outside the
+ *   vocabulary or @position outside the cache
+ *
+ * Since: 0.2
+ */
 GPtrArray *
-ane_llama_ane_step_inputs (AneLlamaModel  *self,
+ane_llama_model_ane_decode_inputs (AneLlamaModel  *self,
                            gint32          token,
                            gint64          position,
                            gint64          max_seq,
@@ -512,6 +535,9 @@ ane_llama_ane_step_inputs (AneLlamaModel  *self,
   GBytes *data = ane_tensor_get_data (table);
   const guint8 *bytes = g_bytes_get_data (data, NULL);
   AneTensor *t;
+
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (token < 0 || token >= self->vocab_size || position < 0 || position >= max_seq)
     {

@@ -27,16 +27,6 @@ struct _AneLlamaModel
   GHashTable *weights;  /* name → AneTensor */
 };
 
-/* The inputs of one step of the Neural Engine-shaped decode graph
- * (ane_llama_model_build_ane_decode) for token at position, its caches
- * max_seq long: `x`, `rope_cos`, `rope_sin`, `mask`, `write` (AneTensor*),
- * in the graph's input order. */
-GPtrArray *ane_llama_ane_step_inputs (AneLlamaModel  *self,
-                                      gint32          token,
-                                      gint64          position,
-                                      gint64          max_seq,
-                                      GError        **error);
-
 /* ane_llama_model_generate_full with the decode graph's layout chosen:
  * the Neural Engine's (ane_llama_model_build_ane_decode) or the generic one. */
 char      *ane_llama_generate_layout (AneLlamaModel         *self,

@@ -1284,7 +1284,7 @@ ane_llama_generate_layout (AneLlamaModel         *self,
                                 COMPILE_SHARE + (1.0 - COMPILE_SHARE) * (double) pos / (double) max_seq,
                                 0, 0, error))
         return NULL;
-      if (ane_layout && (ane_ins = ane_llama_ane_step_inputs (self, token, pos, max_seq, error)) == NULL)
+      if (ane_layout && (ane_ins = ane_llama_model_ane_decode_inputs (self, token, pos, max_seq, error)) == NULL)
         return NULL;
       out = ane_layout ? ane_executable_run (exe, (AneTensor **) ane_ins->pdata, ane_ins->len, NULL, error)
                        : ane_executable_run (exe, ins, 2, NULL, error);

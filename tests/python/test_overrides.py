@@ -390,6 +390,25 @@ class TestGenerate(AneErrorMixin, unittest.TestCase):
         self.generate(max_tokens=3, callback=lambda token, piece: count.append(token))
         self.assertEqual(len(count), 3)
 
+    def test_ane_decode_step(self):
+        # The Neural Engine-shaped step, driven from Python: the same greedy
+        # tokens as the generic step (fp32, CPU backend).
+        n = 32
+        generic = self.model.build_decode(n).compile(Ane.Backend.CPU, Ane.Precision.FLOAT32)
+        ane = self.model.build_ane_decode(n).compile(Ane.Backend.CPU, Ane.Precision.FLOAT32)
+        names = [t.get_name() for t in self.model.ane_decode_inputs(1, 0, n)]
+        self.assertEqual(names, ["x", "rope_cos", "rope_sin", "mask", "write"])
+        token = 1
+        for pos in range(12):
+            want = generic.run({"token": np.array([token], np.int32),
+                                "position": np.array([pos], np.int32)})["logits"].reshape(-1)
+            got = ane.run(self.model.ane_decode_inputs(token, pos, n))[0].to_numpy().reshape(-1)
+            self.assertLess(float(np.max(np.abs(got - want))), 1e-2)
+            self.assertEqual(int(np.argmax(got)), int(np.argmax(want)))
+            token = int(np.argmax(want))
+        with self.assertAneError(Ane.Error.INVALID_ARGUMENT, "position"):
+            self.model.ane_decode_inputs(1, n, n)
+
     def test_sampling_keywords(self):
         a = self.generate(max_tokens=20, temperature=1.0, top_p=0.9, seed=7)
         b = self.generate(max_tokens=20, temperature=1.0, top_p=0.9, seed=7)
