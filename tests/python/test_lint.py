@@ -197,7 +197,7 @@ class PackageLintTest(unittest.TestCase):
         self.assertRegex(summary, r"; \d+ fall back \([^)]*\bgather\b")
         text = report.to_string()
         self.assertTrue(text.startswith("function main\n"), text)
-        self.assertIn("op-gather:", text)
+        self.assertRegex(text, r"falls-back +op-gather +1 op   on gather: ")
         self.assertIn(summary, text)
 
     def test_json(self):

@@ -551,20 +551,25 @@ class LintTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(r.stderr, "")
         self.assertTrue(r.stdout.startswith("function main\n"), r.stdout)
-        self.assertIn("linear-not-conv:", r.stdout)   # slow, still on the ANE
+        self.assertRegex(r.stdout, r"\n  slow +linear-not-conv +2 ops ")   # slow, still on the ANE
         self.assertIn("6 of 6 ops stay on the ANE (100.0% of the estimated cost), 2 of them slowly", r.stdout)
 
     def test_falls_back(self):
         r = tool("lint", self.conformance("mlp_fp32"))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("fp32-compute: output 'fc1' is tensor<fp32, [2, 128]>", r.stdout)
+        self.assertRegex(r.stdout, r"falls-back +fp32-compute +4 ops  first fc1: output 'fc1' is "
+                                   r"tensor<fp32, \[2, 128\]>")
+        # --ops: each operation with what every rule saw on it
+        ops = tool("lint", "--ops", self.conformance("mlp_fp32")).stdout
+        self.assertIn("      fp32-compute: output 'fc2' is tensor<fp32, [2, 32]>", ops)
         self.assertIn("0 of 4 ops stay on the ANE (0.0% of the estimated cost); "
                       "4 fall back (linear ×2, gelu, softmax)", r.stdout)
 
     def test_all_lists_every_op(self):
         r = tool("lint", "--all", self.conformance("mlp_fp16"))
         self.assertEqual(r.returncode, 0, r.stderr)
-        listed = r.stdout.split("\n\n", 1)[0].splitlines()
+        # one line per op, each finding indented under its op
+        listed = [line for line in r.stdout.split("\n\n", 1)[0].splitlines() if not line.startswith(" ")]
         self.assertEqual(len(listed), 6)
         self.assertTrue(any(line.split()[1:3] == ["ane", "gelu"] for line in listed), listed)
         self.assertNotIn("gelu", tool("lint", self.conformance("mlp_fp16")).stdout)
@@ -595,7 +600,8 @@ class LintTest(unittest.TestCase):
         self.assertIs(doc["private"], True)
         self.assertIn("private-states", [f["rule"] for f in doc["functions"][0]["findings"]])
         self.assertNotIn("private-states", public.stdout)
-        self.assertIn("private-states: function main has 1 state", tool("lint", "--private", pkg).stdout)
+        self.assertRegex(tool("lint", "--private", pkg).stdout,
+                         r"refused-private +private-states +program  function main has 1 state")
 
     def test_private_alone_fails(self):
         """A package that stays on the ANE through Core ML, but whose fp32
