@@ -23,9 +23,9 @@ struct _AneMilDialect
 AneMilDialect *ane_mil_dialect_get_default (void);
 
 /* The program's MIL text (program(1.3) spelling) with its buildInfo
- * dictionary merged with the dialect's: the program's own pairs in their
- * order (less those the dialect removed), each value the dialect sets
- * replaced, then the dialect's other pairs in its order. The program is not changed. NULL dialect: as
+ * dictionary merged with the dialect's: the dialect's pairs in its order,
+ * then the program's own pairs that the dialect neither sets nor removes,
+ * in their order (none left: no buildInfo). The program is not changed. NULL dialect: as
  * ane_mil_text_print(). */
 char          *ane_mil_dialect_print (AneMilDialect       *dialect,
                                       const AneMilProgram *program,

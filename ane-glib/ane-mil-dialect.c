@@ -435,7 +435,14 @@ ane_mil_dialect_print (AneMilDialect       *dialect,
   if (dialect == NULL || (dialect->keys->len == 0 && g_hash_table_size (dialect->removed) == 0))
     return ane_mil_text_print (program, error);
 
-  /* The program's own pairs first, in their order. */
+  /* The dialect's pairs first, in its order: the text then begins as the
+   * projects that ran on the Neural Engine write it. */
+  for (guint i = 0; i < dialect->keys->len; i++)
+    {
+      g_ptr_array_add (keys, dialect->keys->pdata[i]);
+      g_ptr_array_add (values, dialect->values->pdata[i]);
+    }
+  /* Then the program's own pairs the dialect neither sets nor removes. */
   for (gsize i = 0; i < program->n_attributes; i++)
     if (g_str_equal (program->attributes[i]->key, "buildInfo"))
       {
@@ -450,29 +457,15 @@ ane_mil_dialect_print (AneMilDialect       *dialect,
             {
               const char *k = string_of (v->immediatevalue->dictionary->values[j]->key);
               const char *s = string_of (v->immediatevalue->dictionary->values[j]->value);
-              const char *mine;
 
-              if (k == NULL || s == NULL || g_hash_table_contains (dialect->removed, k))
+              if (k == NULL || s == NULL || g_hash_table_contains (dialect->removed, k) ||
+                  find_key (dialect, k) >= 0)
                 continue;
-              mine = ane_mil_dialect_get_build_info (dialect, k);
               g_ptr_array_add (keys, (gpointer) k);
-              g_ptr_array_add (values, (gpointer) (mine ? mine : s));
+              g_ptr_array_add (values, (gpointer) s);
             }
         break;
       }
-  /* Then the dialect's other pairs, in its order. */
-  for (guint i = 0; i < dialect->keys->len; i++)
-    {
-      gboolean seen = FALSE;
-
-      for (guint j = 0; j < keys->len && !seen; j++)
-        seen = strcmp (keys->pdata[j], dialect->keys->pdata[i]) == 0;
-      if (!seen)
-        {
-          g_ptr_array_add (keys, dialect->keys->pdata[i]);
-          g_ptr_array_add (values, dialect->values->pdata[i]);
-        }
-    }
 
   /* A shallow copy of the program whose buildInfo entry is ours (none when
    * every pair was removed). */

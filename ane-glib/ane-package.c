@@ -1820,14 +1820,16 @@ ane_package_save_mil (AnePackage  *self,
  *
  * Prints the package's program as MIL text as
  * [method@Ane.Package.to_mil_text] does, with the program's `buildInfo`
- * dictionary merged with @dialect's pairs: the program's own pairs in their
- * order, each value @dialect sets replaced, then @dialect's other pairs.
- * With [ctor@Ane.MilDialect.new] that is the text the %ANE_BACKEND_ANE
- * backend hands the Neural Engine:
+ * dictionary merged with @dialect's pairs: @dialect's pairs in its order,
+ * then the program's own pairs that @dialect neither sets nor removes. With
+ * [ctor@Ane.MilDialect.new] that is the text the %ANE_BACKEND_ANE backend
+ * hands the Neural Engine:
  *
  * ```
  * program(1.3)
- * [buildInfo = dict<string, string>({{"ane-glib-version", "0.2.0"}, {"coremlc-component-MIL", "3510.2.1"}, ...})]
+ * [buildInfo = dict<string, string>({{"coremlc-component-MIL", "3510.2.1"}, {"coremlc-version", "3505.4.1"}, ...})]
+ * {
+ *     func main<ios18>(...) {
  * ```
  *
  * The package is not changed.
