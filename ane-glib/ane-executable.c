@@ -42,7 +42,7 @@
  * runs one program at a time (runs are serialized, and each sees whole
  * params and states), so use one executable per thread to run in parallel.
  * The settings (target, precision, compute units, memory budget,
- * debug_nonfinite) are read by compile: set them before, not while another
+ * debug_nonfinite, MIL dialect) are read by compile: set them before, not while another
  * thread compiles. Memory: a program that would hold more than
  * [method@Ane.Executable.set_memory_budget] allows fails to compile
  * (docs/safety.md).
