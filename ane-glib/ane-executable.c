@@ -42,7 +42,7 @@
  * runs one program at a time (runs are serialized, and each sees whole
  * params and states), so use one executable per thread to run in parallel.
  * The settings (target, precision, compute units, memory budget,
- * debug_nonfinite) are read by compile: set them before, not while another
+ * debug_nonfinite, MIL dialect) are read by compile: set them before, not while another
  * thread compiles. Memory: a program that would hold more than
  * [method@Ane.Executable.set_memory_budget] allows fails to compile
  * (docs/safety.md).
@@ -69,6 +69,7 @@ struct _AneExecutable
   char          *function;
   gboolean       stale;       /* a param changed since the program was prepared */
   guint64        budget;      /* bytes a program may hold at once; 0: no limit */
+  AneMilDialect *dialect;     /* the ANE backend's MIL text buildInfo; NULL: the default */
 };
 
 G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
@@ -85,6 +86,7 @@ ane_executable_finalize (GObject *object)
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->states, g_hash_table_unref);
   g_clear_pointer (&self->program, ane_program_free);
+  g_clear_pointer (&self->dialect, ane_mil_dialect_unref);
   g_clear_object (&self->package);
   g_free (self->function);
   g_free (self->report);
@@ -418,6 +420,7 @@ current_options (AneExecutable *self)
     .compute_units = self->compute_units,
     .params = self->package != NULL ? NULL : self->params,
     .budget = self->budget,
+    .dialect = self->dialect,
   };
 
   return options;
@@ -572,6 +575,48 @@ ane_executable_set_target (AneExecutable *self,
     return;
   self->target = target;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TARGET]);
+}
+
+/**
+ * ane_executable_set_mil_dialect:
+ * @self: an executable
+ * @dialect: (nullable): the dialect, or %NULL for [ctor@Ane.MilDialect.new]'s
+ *
+ * Sets the `buildInfo` dictionary of the MIL text the %ANE_BACKEND_ANE
+ * backend (also under %ANE_BACKEND_AUTO) hands the Neural Engine's private
+ * compile path. The executable keeps a copy: changing @dialect afterwards
+ * does not change it. Takes effect at the next compile; other backends do
+ * not use it.
+ *
+ * Since: 0.2
+ */
+void
+ane_executable_set_mil_dialect (AneExecutable *self,
+                                AneMilDialect *dialect)
+{
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  g_clear_pointer (&self->dialect, ane_mil_dialect_unref);
+  if (dialect != NULL)
+    self->dialect = ane_mil_dialect_copy (dialect);
+}
+
+/**
+ * ane_executable_dup_mil_dialect:
+ * @self: an executable
+ *
+ * The dialect of the MIL text the %ANE_BACKEND_ANE backend compiles (see
+ * [method@Ane.Executable.set_mil_dialect]).
+ *
+ * Returns: (transfer full): a copy of the dialect (the default one when none
+ *   was set)
+ *
+ * Since: 0.2
+ */
+AneMilDialect *
+ane_executable_dup_mil_dialect (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), NULL);
+  return self->dialect != NULL ? ane_mil_dialect_copy (self->dialect) : ane_mil_dialect_new ();
 }
 
 /**

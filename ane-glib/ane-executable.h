@@ -47,6 +47,11 @@ void           ane_executable_set_target   (AneExecutable  *self,
                                             AneTarget       target);
 ANE_AVAILABLE_IN_0_2
 AneTarget      ane_executable_get_target   (AneExecutable  *self);
+ANE_AVAILABLE_IN_0_2
+void           ane_executable_set_mil_dialect (AneExecutable *self,
+                                               AneMilDialect *dialect);
+ANE_AVAILABLE_IN_0_2
+AneMilDialect *ane_executable_dup_mil_dialect (AneExecutable *self);
 ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_precision (AneExecutable *self,
                                              AnePrecision   precision);

@@ -12,6 +12,7 @@
 #include "ane-tensor.h"
 #include "ane-graph.h"
 #include "ane-executable.h"
+#include "ane-mil-dialect.h"
 #include "ane-package.h"
 #include "ane-gguf-file.h"
 #include "ane-tokenizer.h"

@@ -19,6 +19,7 @@
 #include "mil/ane-mil-builder-private.h"
 #include "mil/lower/ane-lower-private.h"
 #include "mil/ane-mil-text-private.h"
+#include "ane-mil-dialect-private.h"
 #include "mil/ane-milblob-private.h"
 
 /**
@@ -1805,6 +1806,69 @@ ane_package_save_mil (AnePackage  *self,
                       gboolean     overwrite,
                       GError     **error)
 {
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  return ane_package_save_mil_for_dialect (self, path, overwrite, NULL, error);
+}
+
+/**
+ * ane_package_to_mil_text_for_dialect:
+ * @self: a package
+ * @dialect: (nullable): the dialect, or %NULL for the program's own buildInfo
+ * @error: return location for a #GError
+ *
+ * Prints the package's program as MIL text as
+ * [method@Ane.Package.to_mil_text] does, with the program's `buildInfo`
+ * dictionary merged with @dialect's pairs: @dialect's pairs in its order,
+ * then the program's own pairs that @dialect neither sets nor removes. With
+ * [ctor@Ane.MilDialect.new] that is the text the %ANE_BACKEND_ANE backend
+ * hands the Neural Engine:
+ *
+ * ```
+ * program(1.3)
+ * [buildInfo = dict<string, string>({{"coremlc-component-MIL", "3510.2.1"}, {"coremlc-version", "3505.4.1"}, ...})]
+ * {
+ *     func main<ios18>(...) {
+ * ```
+ *
+ * The package is not changed.
+ *
+ * Returns: (transfer full): the text
+ *
+ * Since: 0.2
+ */
+char *
+ane_package_to_mil_text_for_dialect (AnePackage     *self,
+                                     AneMilDialect  *dialect,
+                                     GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (self), NULL);
+  return ane_mil_dialect_print (dialect, package_model (self)->mlprogram, error);
+}
+
+/**
+ * ane_package_save_mil_for_dialect:
+ * @self: a package
+ * @path: where to write the MIL text (e.g. `model.mil`)
+ * @overwrite: whether to replace existing files
+ * @dialect: (nullable): the dialect, or %NULL for the program's own buildInfo
+ * @error: return location for a #GError
+ *
+ * Writes the MIL text of [method@Ane.Package.to_mil_text_for_dialect] and
+ * its weights as [method@Ane.Package.save_mil] does.
+ *
+ * Returns: %TRUE on success (the new text is at @path)
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_package_save_mil_for_dialect (AnePackage     *self,
+                                  const char     *path,
+                                  gboolean        overwrite,
+                                  AneMilDialect  *dialect,
+                                  GError        **error)
+{
   g_autofree char *text = NULL;
   char *warning = NULL;
   gboolean ok;
@@ -1812,7 +1876,7 @@ ane_package_save_mil (AnePackage  *self,
   g_return_val_if_fail (ANE_IS_PACKAGE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  text = ane_package_to_mil_text (self, error);
+  text = ane_package_to_mil_text_for_dialect (self, dialect, error);
   if (text == NULL)
     return FALSE;
   ok = self->kind->save_mil (self, path, overwrite, text, &warning, error);

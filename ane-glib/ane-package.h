@@ -13,6 +13,7 @@
 #include "ane-tensor.h"
 #include "ane-graph.h"
 #include "ane-progress.h"
+#include "ane-mil-dialect.h"
 
 G_BEGIN_DECLS
 
@@ -141,6 +142,16 @@ ANE_AVAILABLE_IN_ALL
 gboolean     ane_package_save_mil              (AnePackage          *self,
                                                 const char          *path,
                                                 gboolean             overwrite,
+                                                GError             **error);
+ANE_AVAILABLE_IN_0_2
+char        *ane_package_to_mil_text_for_dialect (AnePackage        *self,
+                                                  AneMilDialect     *dialect,
+                                                  GError           **error);
+ANE_AVAILABLE_IN_0_2
+gboolean     ane_package_save_mil_for_dialect  (AnePackage          *self,
+                                                const char          *path,
+                                                gboolean             overwrite,
+                                                AneMilDialect       *dialect,
                                                 GError             **error);
 ANE_AVAILABLE_IN_ALL
 AnePackage  *ane_package_load_mil              (const char          *path,

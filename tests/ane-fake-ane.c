@@ -53,6 +53,53 @@ const char *const fake_classes[4] = {
   "_ANEInMemoryModelDescriptor", "_ANEInMemoryModel", "_ANERequest", "_ANEIOSurfaceObject",
 };
 
+const char *const fake_build_info_keys[4] = {
+  "coremlc-component-MIL", "coremlc-version", "coremltools-component-milinternal", "coremltools-version",
+};
+
+static const char *
+fake_string_of (const AneMilValue *v)
+{
+  g_assert_nonnull (v);
+  g_assert_cmpint (v->value_case, ==, CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE);
+  g_assert_cmpint (v->immediatevalue->value_case, ==, CORE_ML__SPECIFICATION__MILSPEC__VALUE__IMMEDIATE_VALUE__VALUE_TENSOR);
+  g_assert_cmpint (v->immediatevalue->tensor->value_case, ==, CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_STRINGS);
+  g_assert_cmpuint (v->immediatevalue->tensor->strings->n_values, ==, 1);
+  return v->immediatevalue->tensor->strings->values[0];
+}
+
+/* The dialect check (see ane-fake-ane.h): what hardware-verified projects
+ * hand modelWithMILText:, or the test fails here. */
+static void
+check_dialect (GBytes *mil)
+{
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  const char *text = g_bytes_get_data (mil, &len);
+  AneMilTextStyle style;
+  AneMilProgram *program = ane_mil_text_parse_style (text, len, "fake ANE", &style, &error);
+  const AneMilValue *bi = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (style == ANE_MIL_TEXT_STYLE_1_3);
+  g_assert_true (g_str_has_prefix (text, "program(1.3)\n[buildInfo = dict<string, string>({{"));
+  g_assert_nonnull (strstr (text, "\n    func main<"));
+  for (gsize i = 0; i < program->n_attributes; i++)
+    if (g_str_equal (program->attributes[i]->key, "buildInfo"))
+      bi = program->attributes[i]->value;
+  g_assert_nonnull (bi);
+  g_clear_pointer (&fake.build_info, g_hash_table_unref);
+  fake.build_info = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (gsize i = 0; i < bi->immediatevalue->dictionary->n_values; i++)
+    g_hash_table_insert (fake.build_info,
+                         g_strdup (fake_string_of (bi->immediatevalue->dictionary->values[i]->key)),
+                         g_strdup (fake_string_of (bi->immediatevalue->dictionary->values[i]->value)));
+  for (guint i = 0; i < G_N_ELEMENTS (fake_build_info_keys); i++)
+    if (!g_hash_table_contains (fake.build_info, fake_build_info_keys[i]))
+      g_error ("fake ANE: the MIL text has no buildInfo key '%s':\n%.300s", fake_build_info_keys[i], text);
+  protobuf_c_message_free_unpacked (&program->base, NULL);
+}
+
 static gboolean
 f_open (const AneAneRuntime *rt, const char *path, char **message)
 {
@@ -260,6 +307,7 @@ f_msg_id_p3 (const AneAneRuntime *rt, AneObjcId self, AneObjcSel sel, gpointer a
   g_assert_null (c);
   g_assert_cmpint (mil->kind, ==, F_DATA);
   fake.mil_size = g_bytes_get_size (mil->data);
+  check_dialect (mil->data);
   g_assert_cmpint (w->kind, ==, F_DICT);
   g_clear_pointer (&fake.weight_key, g_free);
   fake.weight_size = 0;
@@ -606,6 +654,7 @@ fake_teardown (void)
   g_rmdir (fake.tmp_root);
   g_free (fake.tmp_root);
   g_free (fake.weight_key);
+  g_clear_pointer (&fake.build_info, g_hash_table_unref);
   g_ptr_array_unref (fake.log);
   g_ptr_array_unref (fake.arena);
   g_hash_table_unref (fake.classes);

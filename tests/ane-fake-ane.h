@@ -8,6 +8,13 @@
  * from the input surfaces and writing outputs to the output surfaces in the
  * surface layout (fp16), so a whole AneExecutable can run on the "ANE".
  *
+ * Every MIL text handed to modelWithMILText: must be in the dialect the
+ * projects that ran on the Neural Engine write (ane-glib/ane-mil-dialect.c):
+ * program(1.3), a function main<...>, and a buildInfo dictionary with the
+ * keys coremlc-component-MIL, coremlc-version,
+ * coremltools-component-milinternal and coremltools-version; the fake
+ * asserts it, and keeps the dictionary in fake.build_info.
+ *
  * SPDX-License-Identifier: MIT
  */
 #pragma once
@@ -63,12 +70,15 @@ typedef struct
   gsize weight_size;
   gsize mil_size;
   gboolean interpret;         /* evaluate runs the MIL program (see above) */
+  GHashTable *build_info;     /* the last descriptor's MIL buildInfo: key -> value */
   guint n_models;             /* models made (identifiers are unique per model) */
 } Fake;
 
 extern Fake fake;
 /* The private classes the fake knows. */
 extern const char *const fake_classes[4];
+/* The buildInfo keys every MIL text handed to the fake must have. */
+extern const char *const fake_build_info_keys[4];
 
 /* Installs the fake as the runtime override, with a fresh temporary root. */
 void  fake_setup    (void);

@@ -18,7 +18,10 @@
 /* --- a program ----------------------------------------------------------- */
 
 static const char *mil_text =
-  "program(1.3)\n{\n    func main<ios18>(tensor<fp16, [1, 2, 1, 40]> x) {\n"
+  "program(1.3)\n"
+  "[buildInfo = dict<string, string>({{\"coremlc-component-MIL\", \"3510.2.1\"}, {\"coremlc-version\", \"3505.4.1\"}, "
+  "{\"coremltools-component-milinternal\", \"\"}, {\"coremltools-version\", \"9.0\"}})]\n"
+  "{\n    func main<ios18>(tensor<fp16, [1, 2, 1, 40]> x) {\n"
   "        tensor<fp16, [1, 2, 1, 40]> y = mul(x = x, y = x)[name = string(\"y\")];\n    } -> (y);\n}\n";
 static const gint64 shape_x[] = { 1, 2, 1, 40 };
 

@@ -247,6 +247,60 @@ test_ane_row_padding (void)
     }
 }
 
+/* The other open question: does the compiler need the buildInfo keys the
+ * hardware-verified projects write (docs/ane-private.md, "The MIL text's
+ * dialect")? The default dialect must compile and run; each variant
+ * (ANEForge's 3520 values, no buildInfo at all) is tried and its outcome
+ * recorded with g_test_message, failing neither way. */
+static void
+test_ane_dialects (void)
+{
+  static const gint64 shape[] = { 1, 4, 1, 32 };
+  g_autoptr(AneGraph) g = NULL;
+  g_autoptr(AneTensor) x = NULL, two = NULL, y = NULL, xv = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneMilDialect) aneforge = ane_mil_dialect_new ();
+  g_autoptr(AneMilDialect) none = ane_mil_dialect_new ();
+  struct { const char *name; AneMilDialect *dialect; } variants[] = {
+    { "default (maderix/ANE's four keys)", NULL },
+    { "ANEForge's 3520.4.1 / 3520.5.1", aneforge },
+    { "no buildInfo", none },
+  };
+
+  if (!need_ane ())
+    return;
+  g = ane_graph_new ();
+  x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, shape, 4, &error);
+  two = ane_graph_scalar (g, ANE_DTYPE_FLOAT32, 2.0, &error);
+  y = ane_graph_mul (g, x, two, &error);
+  g_assert_true (ane_graph_add_output (g, "y", y, &error));
+  xv = ane_test_tensor_random ("x", shape, 4, 5, -10, 10);
+  g_assert_true (ane_mil_dialect_set_build_info (aneforge, "coremlc-component-MIL", "3520.4.1", &error));
+  g_assert_true (ane_mil_dialect_set_build_info (aneforge, "coremlc-version", "3520.5.1", &error));
+  {
+    g_auto(GStrv) keys = ane_mil_dialect_dup_build_info_keys (none);
+
+    for (guint i = 0; keys[i] != NULL; i++)
+      g_assert_true (ane_mil_dialect_set_build_info (none, keys[i], NULL, &error));
+  }
+  for (guint k = 0; k < G_N_ELEMENTS (variants); k++)
+    {
+      g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_ANE);
+      g_autoptr(AneTensor) yv = NULL;
+      g_autoptr(GError) e = NULL;
+
+      ane_executable_set_mil_dialect (exe, variants[k].dialect);
+      if (ane_executable_compile (exe, NULL, &e))
+        yv = ane_executable_run_one (exe, xv, &e);
+      g_test_message ("buildInfo %s: %s", variants[k].name, yv != NULL ? "compiles and runs" : e->message);
+      if (k == 0)
+        {
+          g_assert_no_error (e);
+          g_assert_nonnull (yv);
+        }
+    }
+}
+
 static void
 test_auto_prefers_ane (void)
 {
@@ -274,6 +328,7 @@ main (int argc, char **argv)
   g_test_add_func ("/apple/hardware/coreml-apple-packages", test_coreml_apple_packages);
   g_test_add_func ("/apple/hardware/ane-models", test_ane_models);
   g_test_add_func ("/apple/hardware/ane-row-padding", test_ane_row_padding);
+  g_test_add_func ("/apple/hardware/ane-dialects", test_ane_dialects);
   g_test_add_func ("/apple/hardware/auto-prefers-ane", test_auto_prefers_ane);
   return g_test_run ();
 }

@@ -362,6 +362,57 @@ test_compile_cache (void)
   fake_teardown ();
 }
 
+/* The MIL text handed to the Neural Engine carries the buildInfo of the
+ * hardware-verified projects by default (the fake asserts the four keys on
+ * every descriptor); a dialect set on the executable replaces values, adds
+ * keys and compiles again (the text, so the cache key, differs). */
+static void
+test_dialect (void)
+{
+  setup_device ();
+  {
+    g_autoptr(AneGraph) g = scale_graph (TRUE);
+    g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_ANE);
+    g_autoptr(AneMilDialect) dialect = ane_mil_dialect_new ();
+    g_autoptr(AneMilDialect) back = NULL;
+    g_autoptr(GError) error = NULL;
+    guint compiles;
+
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "coremlc-component-MIL"), ==, "3510.2.1");
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "coremlc-version"), ==, "3505.4.1");
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "coremltools-component-milinternal"), ==, "");
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "coremltools-version"), ==, "9.0");
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "ane-glib-version"), ==, PACKAGE_VERSION);
+    compiles = fake.n_compile;
+
+    g_assert_true (ane_mil_dialect_set_build_info (dialect, "coremlc-version", "3520.5.1", &error));
+    g_assert_true (ane_mil_dialect_set_build_info (dialect, "coremlc-component-MIL", "3520.4.1", &error));
+    g_assert_true (ane_mil_dialect_set_build_info (dialect, "run", "dialect-test", &error));
+    ane_executable_set_mil_dialect (exe, dialect);
+    /* the executable keeps a copy */
+    g_assert_true (ane_mil_dialect_set_build_info (dialect, "run", "changed later", &error));
+    back = ane_executable_dup_mil_dialect (exe);
+    g_assert_cmpstr (ane_mil_dialect_get_build_info (back, "run"), ==, "dialect-test");
+
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (fake.n_compile, ==, compiles + 1);
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "coremlc-version"), ==, "3520.5.1");
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "coremlc-component-MIL"), ==, "3520.4.1");
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "coremltools-version"), ==, "9.0");
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "run"), ==, "dialect-test");
+
+    /* NULL: the default again */
+    ane_executable_set_mil_dialect (exe, NULL);
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    g_assert_cmpstr (g_hash_table_lookup (fake.build_info, "coremlc-version"), ==, "3505.4.1");
+    g_assert_false (g_hash_table_contains (fake.build_info, "run"));
+  }
+  fake_teardown ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -372,5 +423,6 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/ane/refusals", test_refusals);
   g_test_add_func ("/backend/ane/params", test_params);
   g_test_add_func ("/backend/ane/compile-cache", test_compile_cache);
+  g_test_add_func ("/backend/ane/dialect", test_dialect);
   return g_test_run ();
 }

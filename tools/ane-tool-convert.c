@@ -97,13 +97,21 @@ ane_tool_mil (int    argc,
               char **argv)
 {
   g_autofree char *target_name = NULL, *precision_name = NULL;
+  g_auto(GStrv) build_info = NULL;
+  gboolean ane_dialect = FALSE;
   GOptionEntry entries[] = {
     { "target", 't', 0, G_OPTION_ARG_STRING, &target_name, "For a graph: deployment target (default ios18)", "TARGET" },
     { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "For a graph: fp16 (default) or fp32", "PRECISION" },
+    { "ane-dialect", 0, 0, G_OPTION_ARG_NONE, &ane_dialect,
+      "buildInfo as the Neural Engine's private path is handed it (coremlc-component-MIL, coremlc-version, "
+      "coremltools-component-milinternal, coremltools-version)", NULL },
+    { "build-info", 0, 0, G_OPTION_ARG_STRING_ARRAY, &build_info,
+      "Set a buildInfo pair (repeatable; KEY alone removes the key)", "KEY=VALUE" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
   g_autoptr(AnePackage) pkg = NULL;
+  g_autoptr(AneMilDialect) dialect = NULL;
   g_autofree char *text = NULL;
   AneTarget target = ANE_TARGET_IOS18;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
@@ -112,17 +120,29 @@ ane_tool_mil (int    argc,
 
   if (!ane_tool_parse (&argc, &argv, "mil", "PATH",
                        "Print the MIL text of a .mlpackage, a .mil file (normalized) or a\n"
-                       "graph .json (lowered first).",
+                       "graph .json (lowered first). Its buildInfo is the program's own;\n"
+                       "--ane-dialect gives the text the ANE backend compiles, and\n"
+                       "--build-info changes a pair (docs/ane-private.md).",
                        entries, 1, 1, &status))
     return status;
   if (!ane_tool_parse_lowering ("mil", target_name, precision_name, &target, &precision))
     return 2;
   if (!ane_tool_classify_input ("mil", argv[1], "a .mlpackage, a .mil file or a graph .json", &kind))
     return 1;
+  if (ane_dialect || build_info != NULL)
+    {
+      dialect = ane_dialect ? ane_mil_dialect_new () : ane_mil_dialect_new_empty ();
+      for (guint i = 0; build_info != NULL && build_info[i] != NULL; i++)
+        if (!ane_mil_dialect_parse_assignment (dialect, build_info[i], &error))
+          {
+            g_printerr ("ane-tool mil: --build-info '%s': %s\n", build_info[i], error->message);
+            return 2;
+          }
+    }
   pkg = ane_tool_load_model (argv[1], kind, target, precision, &error);
   if (pkg == NULL)
     return ane_tool_fail ("mil", error);
-  text = ane_package_to_mil_text (pkg, &error);
+  text = ane_package_to_mil_text_for_dialect (pkg, dialect, &error);
   if (text == NULL)
     return ane_tool_fail ("mil", error);
   fputs (text, stdout);

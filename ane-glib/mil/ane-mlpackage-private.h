@@ -152,6 +152,12 @@ AneCoreMLModel *ane_mlpackage_model_new    (AneMilProgram     *program,
                                             GError           **error);
 void          ane_mlpackage_model_free     (AneCoreMLModel    *model);
 
+/* A buildInfo attribute value: dict<string, string> of the n pairs, in
+ * order (free with protobuf_c_message_free_unpacked). */
+AneMilValue  *ane_mlpackage_build_info_new (const char *const *keys,
+                                            const char *const *values,
+                                            gsize              n);
+
 /* Writes a bundle for a lowered model: weight.bin streamed from the pending
  * blobs (AneMilPendingBlob*, in planned order; FROM_PARAM blobs read the
  * param's value in params (name -> AneTensor, nullable: an executable's

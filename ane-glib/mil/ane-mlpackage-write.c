@@ -361,44 +361,25 @@ string_value_new (const char *s)
   return v;
 }
 
-/* The program attribute coremltools writes as
- *   buildInfo = dict<string, string>({{"coremltools-version", "9.1"}, ...})
- * here with ane-glib's version under its own key: CoreML does not read it,
- * it records which tool wrote the program. */
-static void
-add_build_info (AneMilProgram *program)
+/* A buildInfo value: dict<string, string> of rank-0 string tensors. */
+AneMilValue *
+ane_mlpackage_build_info_new (const char *const *keys,
+                              const char *const *values,
+                              gsize              n)
 {
-  static const char *const keys[] = { "ane-glib-version" };
-  const char *values[] = { PACKAGE_VERSION };
   AneMilValue *v = g_new (AneMilValue, 1);
   CoreML__Specification__MILSpec__Value__ImmediateValue *imm =
     g_new (CoreML__Specification__MILSpec__Value__ImmediateValue, 1);
   CoreML__Specification__MILSpec__DictionaryValue *dict = g_new (CoreML__Specification__MILSpec__DictionaryValue, 1);
   CoreML__Specification__MILSpec__DictionaryType *dt = g_new (CoreML__Specification__MILSpec__DictionaryType, 1);
-  CoreML__Specification__MILSpec__Program__AttributesEntry *entry =
-    g_new (CoreML__Specification__MILSpec__Program__AttributesEntry, 1);
-  gsize n = G_N_ELEMENTS (keys);
-
-  /* A program read back (from MIL text) keeps the buildInfo it has. */
-  for (gsize i = 0; i < program->n_attributes; i++)
-    if (g_str_equal (program->attributes[i]->key, "buildInfo"))
-      {
-        g_free (v);
-        g_free (imm);
-        g_free (dict);
-        g_free (dt);
-        g_free (entry);
-        return;
-      }
 
   core_ml__specification__milspec__value__init (v);
   core_ml__specification__milspec__value__immediate_value__init (imm);
   core_ml__specification__milspec__dictionary_value__init (dict);
   core_ml__specification__milspec__dictionary_type__init (dt);
-  core_ml__specification__milspec__program__attributes_entry__init (entry);
 
   dict->n_values = n;
-  dict->values = g_new (CoreML__Specification__MILSpec__DictionaryValue__KeyValuePair *, n);
+  dict->values = g_new (CoreML__Specification__MILSpec__DictionaryValue__KeyValuePair *, MAX (n, 1));
   for (gsize i = 0; i < n; i++)
     {
       CoreML__Specification__MILSpec__DictionaryValue__KeyValuePair *kv =
@@ -419,9 +400,31 @@ add_build_info (AneMilProgram *program)
   v->type->dictionarytype = dt;
   v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_IMMEDIATE_VALUE;
   v->immediatevalue = imm;
+  return v;
+}
 
+/* The program attribute coremltools writes as
+ *   buildInfo = dict<string, string>({{"coremltools-version", "9.1"}, ...})
+ * here with ane-glib's version under its own key: CoreML does not read it,
+ * it records which tool wrote the program. The MIL text handed to the
+ * Neural Engine's private path carries more keys (AneMilDialect,
+ * ane-mil-dialect.c); a package written for Core ML keeps this one. */
+static void
+add_build_info (AneMilProgram *program)
+{
+  static const char *const keys[] = { "ane-glib-version" };
+  static const char *const values[] = { PACKAGE_VERSION };
+  CoreML__Specification__MILSpec__Program__AttributesEntry *entry;
+
+  /* A program read back (from MIL text) keeps the buildInfo it has. */
+  for (gsize i = 0; i < program->n_attributes; i++)
+    if (g_str_equal (program->attributes[i]->key, "buildInfo"))
+      return;
+
+  entry = g_new (CoreML__Specification__MILSpec__Program__AttributesEntry, 1);
+  core_ml__specification__milspec__program__attributes_entry__init (entry);
   entry->key = g_strdup ("buildInfo");
-  entry->value = v;
+  entry->value = ane_mlpackage_build_info_new (keys, values, G_N_ELEMENTS (keys));
   program->attributes = g_renew (CoreML__Specification__MILSpec__Program__AttributesEntry *,
                                  program->attributes, program->n_attributes + 1);
   program->attributes[program->n_attributes++] = entry;

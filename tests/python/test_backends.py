@@ -137,5 +137,67 @@ class BoundParamsTest(unittest.TestCase):
             np.testing.assert_allclose(y, x * w_exe + b_exe, rtol=1e-6, atol=1e-6, err_msg=str(backend))
 
 
+class MilDialectTest(unittest.TestCase):
+    """The buildInfo of the MIL text the ANE backend compiles, from Python."""
+
+    VERIFIED = ['coremlc-component-MIL', 'coremlc-version', 'coremltools-component-milinternal',
+                'coremltools-version', 'ane-glib-version']
+
+    def test_defaults_and_setters(self):
+        d = Ane.MilDialect.new()
+        self.assertEqual(d.dup_build_info_keys(), self.VERIFIED)
+        self.assertEqual(d.get_build_info("coremlc-component-MIL"), "3510.2.1")
+        self.assertEqual(d.get_build_info("coremlc-version"), "3505.4.1")
+        self.assertEqual(d.get_build_info("coremltools-component-milinternal"), "")
+        self.assertEqual(d.get_build_info("coremltools-version"), "9.0")
+        self.assertIsNone(d.get_build_info("nope"))
+        self.assertTrue(d.set_build_info("coremlc-version", "3520.5.1"))
+        self.assertTrue(d.set_build_info("coremltools-component-milinternal", None))
+        self.assertTrue(d.parse_assignment("note=from python"))
+        self.assertEqual(d.dup_build_info_keys(),
+                         ['coremlc-component-MIL', 'coremlc-version', 'coremltools-version',
+                          'ane-glib-version', 'note'])
+        c = d.copy()
+        c.set_build_info("note", "copy")
+        self.assertEqual(d.get_build_info("note"), "from python")
+        self.assertEqual(Ane.MilDialect.new_empty().dup_build_info_keys(), [])
+        with self.assertRaises(GLib.Error) as cm:
+            d.set_build_info("", "x")
+        self.assertEqual(cm.exception.code, int(Ane.Error.INVALID_ARGUMENT))
+        self.assertIn("key is empty", cm.exception.message)
+        with self.assertRaises(GLib.Error) as cm:
+            d.set_build_info("coremlc-version", "two\nlines")
+        self.assertIn("'coremlc-version'", cm.exception.message)
+
+    def test_package_text(self):
+        pkg = Ane.Package.new_from_graph(scale_graph(np.ones((2, 3), np.float32)),
+                                         Ane.Target.IOS18, Ane.Precision.FLOAT16)
+        own = pkg.to_mil_text()
+        self.assertNotIn("coremlc", own)
+        d = Ane.MilDialect.new()
+        d.set_build_info("coremlc-version", "3520.5.1")
+        text = pkg.to_mil_text_for_dialect(d)
+        head = text.split("\n")
+        self.assertEqual(head[0], "program(1.3)")
+        self.assertTrue(head[1].startswith(
+            '[buildInfo = dict<string, string>({{"coremlc-component-MIL", "3510.2.1"}, '
+            '{"coremlc-version", "3520.5.1"}, {"coremltools-component-milinternal", ""}, '
+            '{"coremltools-version", "9.0"}'), head[1])
+        self.assertTrue(head[3].startswith("    func main<ios18>("), head[3])
+        self.assertEqual(pkg.to_mil_text_for_dialect(None), own)
+        self.assertEqual(pkg.to_mil_text(), own)   # the package is unchanged
+
+    def test_executable(self):
+        exe = Ane.Executable.new(scale_graph(np.ones((2, 3), np.float32)), Ane.Backend.ANE)
+        self.assertEqual(exe.dup_mil_dialect().dup_build_info_keys(), self.VERIFIED)
+        d = Ane.MilDialect.new()
+        d.set_build_info("coremlc-version", "3520.5.1")
+        exe.set_mil_dialect(d)
+        d.set_build_info("coremlc-version", "later")      # the executable kept a copy
+        self.assertEqual(exe.dup_mil_dialect().get_build_info("coremlc-version"), "3520.5.1")
+        exe.set_mil_dialect(None)
+        self.assertEqual(exe.dup_mil_dialect().get_build_info("coremlc-version"), "3505.4.1")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

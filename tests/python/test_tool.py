@@ -467,6 +467,56 @@ class ToolMessagesTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown target 'ios99' (use ios15..ios18 or macos12..macos15)", r.stderr)
 
+    def test_mil_build_info(self):
+        def build_info(r):
+            self.assertEqual(r.returncode, 0, r.stderr)
+            lines = r.stdout.split("\n")
+            self.assertEqual(lines[0], "program(1.3)")
+            return lines[1]
+
+        # a graph: ane-glib's own key; --ane-dialect: the private path's header
+        own = build_info(tool("mil", self.graph))
+        self.assertTrue(own.startswith('[buildInfo = dict<string, string>({{"ane-glib-version", "'), own)
+        self.assertNotIn("coremlc", own)
+        r = tool("mil", "--ane-dialect", self.graph)
+        line = build_info(r)
+        self.assertTrue(line.startswith(
+            '[buildInfo = dict<string, string>({{"coremlc-component-MIL", "3510.2.1"}, '
+            '{"coremlc-version", "3505.4.1"}, {"coremltools-component-milinternal", ""}, '
+            '{"coremltools-version", "9.0"}, {"ane-glib-version", '), line)
+        self.assertIn("\n    func main<ios18>(", r.stdout)
+        # an override, a new key, a removal
+        line = build_info(tool("mil", "--ane-dialect", "--build-info", "coremlc-version=3520.5.1",
+                               "--build-info", "coremltools-component-milinternal",
+                               "--build-info", "note=x=y", self.graph))
+        self.assertIn('{"coremlc-component-MIL", "3510.2.1"}, {"coremlc-version", "3520.5.1"}, '
+                      '{"coremltools-version", "9.0"}', line)
+        self.assertNotIn("milinternal", line)
+        self.assertTrue(line.endswith('{"note", "x=y"}})]'), line)
+        # an Apple package keeps its coremltools pairs unless asked
+        pkg = os.path.join(CONFORMANCE, "mlp_fp16", "model.mlpackage")
+        line = build_info(tool("mil", pkg))
+        self.assertEqual(line, '[buildInfo = dict<string, string>({{"coremltools-version", "9.1.dev1"}, '
+                         '{"coremltools-component-milinternal", ""}})]')
+        line = build_info(tool("mil", "--build-info", "coremlc-version=3505.4.1", pkg))
+        self.assertEqual(line, '[buildInfo = dict<string, string>({{"coremlc-version", "3505.4.1"}, '
+                         '{"coremltools-version", "9.1.dev1"}, {"coremltools-component-milinternal", ""}})]')
+        # the text round-trips: read back (weights beside it), it prints the same
+        mil = self.path("m.mil")
+        self.assertEqual(tool("convert", self.graph, "--mil", mil).returncode, 0)
+        text = tool("mil", "--ane-dialect", "--build-info", "note=round trip", mil).stdout
+        with open(mil, "w") as f:
+            f.write(text)
+        again = tool("mil", mil)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(again.stdout, text)
+        self.assertIn('{"coremltools-version", "9.0"}', text)
+        # bad pairs are refused, naming the argument
+        r = tool("mil", "--build-info", "=3505", self.graph)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "ane-tool mil: --build-info '=3505': buildInfo key is empty\n")
+        self.assertEqual(r.stdout, "")
+
     def test_overwrite_names_the_flag(self):
         pkg, mil = self.path("m.mlpackage"), self.path("m.mil")
         self.assertEqual(tool("convert", self.graph, "-o", pkg, "--mil", mil).returncode, 0)

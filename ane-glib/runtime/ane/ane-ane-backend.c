@@ -23,6 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "ane-package-private.h"
+#include "ane-mil-dialect-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/ane-program-private.h"
 #include "runtime/ane/ane-ane-private.h"
@@ -109,8 +110,10 @@ check_graph (AneGraph                *graph,
   return check_float_interface ("input", inputs, error) && check_float_interface ("output", outputs, error);
 }
 
-/* The MIL text and weight.bin, as ane_package_save_mil writes them (through
- * a temporary directory, removed again). */
+/* The MIL text and weight.bin, as ane_package_save_mil_for_dialect writes
+ * them (through a temporary directory, removed again), in the executable's
+ * dialect: the buildInfo keys the projects that ran MIL text on the Neural
+ * Engine write (ane-mil-dialect.c cites them). */
 static gboolean
 lower_to_mil (AneGraph                *graph,
               const AneProgramOptions  *options,
@@ -134,7 +137,9 @@ lower_to_mil (AneGraph                *graph,
     return FALSE;
   mil_path = g_build_filename (dir, "model.mil", NULL);
   weight_path = g_build_filename (dir, "weights", "weight.bin", NULL);
-  if (ane_package_save_mil (package, mil_path, FALSE, error) &&
+  if (ane_package_save_mil_for_dialect (package, mil_path, FALSE,
+                                        options->dialect ? options->dialect : ane_mil_dialect_get_default (),
+                                        error) &&
       g_file_get_contents (mil_path, text, NULL, error))
     {
       g_autoptr(GMappedFile) mapped = NULL;
