@@ -92,6 +92,19 @@ AneGraph      *ane_llama_model_build_ane_decode (AneLlamaModel *self,
                                                  gint64         max_seq,
                                                  GError       **error);
 ANE_AVAILABLE_IN_0_2
+AneGraph      *ane_llama_model_build_ane_prefill (AneLlamaModel *self,
+                                                  gint64         n_tokens,
+                                                  gint64         max_seq,
+                                                  GError       **error);
+ANE_AVAILABLE_IN_0_2
+GPtrArray     *ane_llama_model_ane_prefill_inputs (AneLlamaModel *self,
+                                                   const gint32  *tokens,
+                                                   gsize          n_tokens,
+                                                   gint64         start,
+                                                   gint64         n_step,
+                                                   gint64         max_seq,
+                                                   GError       **error);
+ANE_AVAILABLE_IN_0_2
 GPtrArray     *ane_llama_model_ane_decode_inputs (AneLlamaModel *self,
                                                   gint32         token,
                                                   gint64         position,

@@ -84,8 +84,9 @@ typedef struct
   GPtrArray     *keep;
   GError        *error;
   gint64         head;      /* D */
+  gint64         n;         /* tokens per call: 1 for decode */
   gint64         max_seq;
-  AneTensor     *cos, *sin, *mask, *write;
+  AneTensor     *cos, *sin, *mask, *write, *place;
 } Builder;
 
 static AneTensor *
@@ -281,8 +282,11 @@ rope (Builder   *b,
   return B (ane_graph_add (b->g, a, c, &b->error));
 }
 
-/* The cache of layer l (its state named name) with row `write` set to
- * value [1, Hkv·D, 1, 1], written back; the updated cache as float32. */
+/* The cache of layer l (its state named name) with the rows of the step's
+ * tokens set to value [1, Hkv·D, 1, n], written back; the updated cache as
+ * float32. One token: value is spread over the cache by the one-hot `write`
+ * ([1, 1, 1, S]); n tokens: `place` ([1, 1, n, S], token i to its row)
+ * moves them there in one matmul, and `write` marks those rows. */
 static AneTensor *
 update_cache (Builder    *b,
               const char *name,
@@ -295,16 +299,65 @@ update_cache (Builder    *b,
   state = B (ane_graph_state (b->g, name, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
   old = B (ane_graph_read_state (b->g, state, &b->error));
   old = B (ane_graph_cast (b->g, old, ANE_DTYPE_FLOAT32, &b->error));
-  diff = B (ane_graph_sub (b->g, value, old, &b->error));
-  moved = B (ane_graph_mul (b->g, diff, b->write, &b->error));
-  next = B (ane_graph_add (b->g, old, moved, &b->error));
+  if (b->n == 1)
+    {
+      diff = B (ane_graph_sub (b->g, value, old, &b->error));
+      moved = B (ane_graph_mul (b->g, diff, b->write, &b->error));
+      next = B (ane_graph_add (b->g, old, moved, &b->error));
+    }
+  else
+    {
+      AneTensor *placed = B (ane_graph_matmul (b->g, value, b->place, FALSE, FALSE, &b->error));
+      AneTensor *kept = B (ane_graph_mul (b->g, old, b->write, &b->error));
+
+      diff = B (ane_graph_sub (b->g, old, kept, &b->error));
+      next = B (ane_graph_add (b->g, diff, placed, &b->error));
+      moved = NULL;
+    }
   next = B (ane_graph_cast (b->g, next, ANE_DTYPE_FLOAT16, &b->error));
   written = B (ane_graph_write_state (b->g, state, next, &b->error));
   return B (ane_graph_cast (b->g, written, ANE_DTYPE_FLOAT32, &b->error));
 }
 
-/* Attention of [1, H·D, 1, 1] queries over the caches [1, Hkv·D, 1, S],
- * one KV head (and its group of query heads) at a time (pass 5). */
+/* Attention of [1, H·D, 1, n] queries over the caches [1, Hkv·D, 1, S],
+ * one KV head (and its group of query heads) at a time (pass 5). One query:
+ * scores [1, G, 1, S], a product summed over D. n queries: scores
+ * [1, G, S, n] = kᵀ·q as a matmul that transposes its operand itself (no
+ * transpose op), softmax over the keys, the output v·p [1, G, D, n]: the
+ * query axis stays last throughout (apple/ml-ane-transformers
+ * multihead_attention.py:94-107 computes (B, S_k, 1, S_q) scores the same
+ * way). */
+static AneTensor *
+attention_n (Builder   *b,
+             AneTensor *q,
+             AneTensor *k,
+             AneTensor *v)
+{
+  AneLlamaModel *m = b->m;
+  gint64 group = m->n_heads / m->n_kv_heads, D = b->head, S = b->max_seq, n = b->n;
+  g_autofree AneTensor **outs = g_new0 (AneTensor *, m->n_kv_heads);
+
+  for (gint64 g = 0; g < m->n_kv_heads; g++)
+    {
+      AneTensor *qg, *kg, *vg, *s, *p, *o;
+
+      qg = B (ane_graph_narrow (b->g, q, 1, g * group * D, group * D, &b->error));
+      qg = B (ane_graph_reshape (b->g, qg, (const gint64[]) { 1, group, D, n }, 4, &b->error));
+      kg = B (ane_graph_narrow (b->g, k, 1, g * D, D, &b->error));
+      kg = B (ane_graph_reshape (b->g, kg, (const gint64[]) { 1, 1, D, S }, 4, &b->error));
+      vg = B (ane_graph_narrow (b->g, v, 1, g * D, D, &b->error));
+      vg = B (ane_graph_reshape (b->g, vg, (const gint64[]) { 1, 1, D, S }, 4, &b->error));
+      s = B (ane_graph_matmul (b->g, kg, qg, TRUE, FALSE, &b->error));
+      s = B (ane_graph_add (b->g, s, b->mask, &b->error));
+      p = B (ane_graph_softmax (b->g, s, 2, &b->error));
+      o = B (ane_graph_matmul (b->g, vg, p, FALSE, FALSE, &b->error));
+      outs[g] = B (ane_graph_reshape (b->g, o, (const gint64[]) { 1, group * D, 1, n }, 4, &b->error));
+    }
+  if (b->error != NULL)
+    return NULL;
+  return B (ane_graph_concat (b->g, outs, (guint) m->n_kv_heads, 1, &b->error));
+}
+
 static AneTensor *
 attention (Builder   *b,
            AneTensor *q,
@@ -368,7 +421,7 @@ layer (Builder   *b,
   v = conv1x1 (b, xn, wv, bv, FALSE, 1.0);
   kc = update_cache (b, kname, k);
   vc = update_cache (b, vname, v);
-  att = attention (b, q, kc, vc);
+  att = b->n == 1 ? attention (b, q, kc, vc) : attention_n (b, q, kc, vc);
   o = conv1x1 (b, att, wo, NULL, FALSE, 1.0);
   x = B (ane_graph_add (b->g, x, o, &b->error));
 
@@ -379,6 +432,88 @@ layer (Builder   *b,
   h = B (ane_graph_mul (b->g, h, h3, &b->error));
   o = conv1x1 (b, h, w2, NULL, FALSE, 1.0);
   return B (ane_graph_add (b->g, x, o, &b->error));
+}
+
+static AneGraph *
+build (AneLlamaModel  *self,
+       gint64          n,
+       gint64          max_seq,
+       GError        **error)
+{
+  g_autoptr(AneGraph) graph = NULL;
+  g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
+  Builder bb = { 0 }, *b = &bb;
+  gint64 head;
+  AneTensor *x, *logits;
+
+  if (max_seq <= 0 || max_seq > self->seq_len)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: cache length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
+                   self->path, max_seq, self->seq_len);
+      return NULL;
+    }
+  if (n <= 0 || n > max_seq)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: %" G_GINT64_FORMAT " tokens per call is outside [1, %" G_GINT64_FORMAT "] (the cache)",
+                   self->path, n, max_seq);
+      return NULL;
+    }
+  if (self->vocab_size > MAX_CHANNELS)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: a classifier of %" G_GINT64_FORMAT " channels is wider than the Neural Engine's "
+                   "%d; splitting it is not done yet", self->path, self->vocab_size, MAX_CHANNELS);
+      return NULL;
+    }
+  head = self->dim / self->n_heads;
+  graph = ane_graph_new ();
+  b->m = self;
+  b->g = graph;
+  b->keep = keep_arr;
+  b->head = head;
+  b->n = n;
+  b->max_seq = max_seq;
+
+  x = B (ane_graph_input (graph, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, self->dim, 1, n }, 4, &b->error));
+  b->cos = B (ane_graph_input (graph, "rope_cos", ANE_DTYPE_FLOAT32,
+                               (const gint64[]) { 1, self->n_heads * head, 1, n }, 4, &b->error));
+  b->sin = B (ane_graph_input (graph, "rope_sin", ANE_DTYPE_FLOAT32,
+                               (const gint64[]) { 1, self->n_heads * head, 1, n }, 4, &b->error));
+  if (n == 1)
+    b->mask = B (ane_graph_input (graph, "mask", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
+                                  &b->error));
+  else
+    b->mask = B (ane_graph_input (graph, "mask", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, max_seq, n }, 4,
+                                  &b->error));
+  b->write = B (ane_graph_input (graph, "write", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
+                                 &b->error));
+  if (n > 1)
+    b->place = B (ane_graph_input (graph, "place", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, n, max_seq }, 4,
+                                   &b->error));
+  for (gint64 l = 0; l < self->n_layers; l++)
+    {
+      g_autofree char *scope = g_strdup_printf ("layers.%" G_GINT64_FORMAT, l);
+
+      if (b->error == NULL)
+        ane_graph_push_scope (graph, scope);
+      x = layer (b, x, l);
+      if (b->error == NULL)
+        ane_graph_pop_scope (graph);
+    }
+  x = rms_norm (b, x, "final_norm");
+  logits = conv1x1 (b, x, g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding",
+                    NULL, FALSE, 1.0);
+  if (b->error == NULL)
+    ane_graph_add_output (graph, "logits", logits, &b->error);
+  if (b->error != NULL)
+    {
+      g_propagate_prefixed_error (error, b->error, "%s: building the Neural Engine %s graph: ", self->path,
+                                  n == 1 ? "decode" : "prefill");
+      return NULL;
+    }
+  return g_steal_pointer (&graph);
 }
 
 /**
@@ -394,8 +529,8 @@ layer (Builder   *b,
  * transposes, RMSNorm as a layer norm, the key/value caches as float16
  * states `[1, n_kv_heads·head, 1, max_seq]`; `docs/ane-lowering.md` has each
  * rewrite and its source). What needs integer maths or a table lookup is
- * done by the caller, so that every operation can stay on the Neural
- * Engine: the inputs are
+ * done by the caller ([method@Ane.LlamaModel.ane_decode_inputs]), so that
+ * every operation can stay on the Neural Engine: the inputs are
  *
  * - `x`: the token's embedding, float32 `[1, dim, 1, 1]`;
  * - `rope_cos`, `rope_sin`: float32 `[1, n_heads·head, 1, 1]`, the cosine
@@ -418,79 +553,173 @@ ane_llama_model_build_ane_decode (AneLlamaModel  *self,
                                   gint64          max_seq,
                                   GError        **error)
 {
-  g_autoptr(AneGraph) graph = NULL;
-  g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
-  Builder bb = { 0 }, *b = &bb;
-  gint64 head;
-  AneTensor *x, *logits;
-
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (max_seq <= 0 || max_seq > self->seq_len)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
-                   "%s: cache length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
-                   self->path, max_seq, self->seq_len);
-      return NULL;
-    }
-  if (self->vocab_size > MAX_CHANNELS)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "%s: a classifier of %" G_GINT64_FORMAT " channels is wider than the Neural Engine's "
-                   "%d; splitting it is not done yet", self->path, self->vocab_size, MAX_CHANNELS);
-      return NULL;
-    }
-  head = self->dim / self->n_heads;
-  graph = ane_graph_new ();
-  b->m = self;
-  b->g = graph;
-  b->keep = keep_arr;
-  b->head = head;
-  b->max_seq = max_seq;
-
-  x = B (ane_graph_input (graph, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, self->dim, 1, 1 }, 4, &b->error));
-  b->cos = B (ane_graph_input (graph, "rope_cos", ANE_DTYPE_FLOAT32,
-                               (const gint64[]) { 1, self->n_heads * head, 1, 1 }, 4, &b->error));
-  b->sin = B (ane_graph_input (graph, "rope_sin", ANE_DTYPE_FLOAT32,
-                               (const gint64[]) { 1, self->n_heads * head, 1, 1 }, 4, &b->error));
-  b->mask = B (ane_graph_input (graph, "mask", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
-                                &b->error));
-  b->write = B (ane_graph_input (graph, "write", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
-                                 &b->error));
-  for (gint64 l = 0; l < self->n_layers; l++)
-    {
-      g_autofree char *scope = g_strdup_printf ("layers.%" G_GINT64_FORMAT, l);
-
-      if (b->error == NULL)
-        ane_graph_push_scope (graph, scope);
-      x = layer (b, x, l);
-      if (b->error == NULL)
-        ane_graph_pop_scope (graph);
-    }
-  x = rms_norm (b, x, "final_norm");
-  logits = conv1x1 (b, x, g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding",
-                    NULL, FALSE, 1.0);
-  if (b->error == NULL)
-    ane_graph_add_output (graph, "logits", logits, &b->error);
-  if (b->error != NULL)
-    {
-      g_propagate_prefixed_error (error, b->error, "%s: building the Neural Engine decode graph: ", self->path);
-      return NULL;
-    }
-  return g_steal_pointer (&graph);
+  return build (self, 1, max_seq, error);
 }
 
-static AneTensor *
-vector_input (const char   *name,
-              const float  *values,
-              gint64        n,
-              gboolean      last_axis,
-              GError      **error)
+/**
+ * ane_llama_model_build_ane_prefill:
+ * @self: a model
+ * @n_tokens: the tokens each call takes (2 or more; a multiple of 32 keeps
+ *   the last axis aligned)
+ * @max_seq: the capacity of the key/value caches, in tokens
+ * @error: return location for a #GError
+ *
+ * Builds the prompt step in the Neural Engine's layout: @n_tokens tokens in
+ * one call write their keys and values into the same caches as
+ * [method@Ane.LlamaModel.build_ane_decode] (same state names and shapes, so
+ * the decode step continues where it stops) and give their logits. The
+ * inputs are those of the decode step with @n_tokens on the last axis —
+ * `x` `[1, dim, 1, n]`, `rope_cos` and `rope_sin` `[1, n_heads·head, 1, n]`,
+ * `mask` `[1, 1, max_seq, n]` (cache row by query), `write`
+ * `[1, 1, 1, max_seq]` (1 on the rows written) — and `place`
+ * `[1, 1, n, max_seq]` (token i to its row); see
+ * [method@Ane.LlamaModel.ane_prefill_inputs]. The output is `logits`
+ * `[1, vocab_size, 1, n]`.
+ *
+ * Returns: (transfer full): the graph, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+AneGraph *
+ane_llama_model_build_ane_prefill (AneLlamaModel  *self,
+                                   gint64          n_tokens,
+                                   gint64          max_seq,
+                                   GError        **error)
 {
-  const gint64 channels[4] = { 1, n, 1, 1 }, row[4] = { 1, 1, 1, n };
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return ane_tensor_new_from_floats (name, last_axis ? row : channels, 4, values, (gsize) n, error);
+  if (n_tokens < 2)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: a prefill step takes 2 or more tokens (got %" G_GINT64_FORMAT "); one token is the "
+                   "decode step", self->path, n_tokens);
+      return NULL;
+    }
+  return build (self, n_tokens, max_seq, error);
+}
+
+/* The embedding of token as floats (dequantized if stored in blocks). */
+static gboolean
+embedding_row (AneLlamaModel  *self,
+               gint32          token,
+               float          *x,
+               GError        **error)
+{
+  AneTensor *table = g_hash_table_lookup (self->weights, "token_embedding");
+  AneDType dtype = ane_tensor_get_dtype (table);
+  const guint8 *bytes = g_bytes_get_data (ane_tensor_get_data (table), NULL);
+
+  if (ane_dtype_is_block (dtype))
+    {
+      gsize row_bytes = (gsize) self->dim / ane_dtype_block_size (dtype) * ane_dtype_block_bytes (dtype);
+
+      return ane_dequant_blocks_f32 (dtype, bytes + (gsize) token * row_bytes, row_bytes, (gsize) self->dim, x,
+                                     error);
+    }
+  else
+    {
+      g_autofree double *row = g_new (double, self->dim);
+
+      ane_dtype_decode (dtype, bytes + (gsize) token * (gsize) self->dim * ane_dtype_size (dtype),
+                        (gsize) self->dim, row);
+      for (gint64 i = 0; i < self->dim; i++)
+        x[i] = (float) row[i];
+      return TRUE;
+    }
+}
+
+static gboolean
+add_input (GPtrArray     *inputs,
+           const char    *name,
+           const gint64  *shape,
+           const float   *values,
+           GError       **error)
+{
+  gsize n = (gsize) (shape[0] * shape[1] * shape[2] * shape[3]);
+  AneTensor *t = ane_tensor_new_from_floats (name, shape, 4, values, n, error);
+
+  if (t == NULL)
+    return FALSE;
+  g_ptr_array_add (inputs, t);
+  return TRUE;
+}
+
+/* The inputs of a step of n tokens (n_real of them real, the rest padding)
+ * written from cache row start on. */
+static GPtrArray *
+step_inputs (AneLlamaModel  *self,
+             const gint32   *tokens,
+             gint64          n_real,
+             gint64          start,
+             gint64          n,
+             gint64          max_seq,
+             GError        **error)
+{
+  g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 head = self->dim / self->n_heads, width = self->n_heads * head;
+  g_autofree float *row = g_new (float, self->dim);
+  g_autofree float *x = g_new0 (float, self->dim * n);
+  g_autofree float *cos_v = g_new0 (float, width * n);
+  g_autofree float *sin_v = g_new0 (float, width * n);
+  g_autofree float *mask = g_new (float, max_seq * n);
+  g_autofree float *write = g_new0 (float, max_seq);
+  g_autofree float *place = n > 1 ? g_new0 (float, n * max_seq) : NULL;
+
+  if (n_real < 1 || n_real > n || start < 0 || start + n_real > max_seq)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: %" G_GINT64_FORMAT " token(s) at position %" G_GINT64_FORMAT " do not fit a step of %"
+                   G_GINT64_FORMAT " in a cache of %" G_GINT64_FORMAT, self->path, n_real, start, n, max_seq);
+      return NULL;
+    }
+  for (gint64 i = 0; i < n_real; i++)
+    {
+      gint64 position = start + i;
+
+      if (tokens[i] < 0 || tokens[i] >= self->vocab_size)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                       "%s: token %d at position %" G_GINT64_FORMAT " is outside the vocabulary (%" G_GINT64_FORMAT
+                       ")", self->path, tokens[i], position, self->vocab_size);
+          return NULL;
+        }
+      if (!embedding_row (self, tokens[i], row, error))
+        return NULL;
+      for (gint64 c = 0; c < self->dim; c++)
+        x[c * n + i] = row[c];
+      /* angle k of a head: position · base^(-2k/D), on channels k and
+       * k + D/2; rotate-half's sign goes on the first half's sine */
+      for (gint64 c = 0; c < width; c++)
+        {
+          gint64 d = c % head, k = d % (head / 2);
+          double angle = (double) position * pow (self->rope_base, -2.0 * (double) k / (double) head);
+
+          cos_v[c * n + i] = (float) cos (angle);
+          sin_v[c * n + i] = (float) (d < head / 2 ? -sin (angle) : sin (angle));
+        }
+      write[position] = 1.0f;
+      if (place != NULL)
+        place[i * max_seq + position] = 1.0f;
+    }
+  /* cache row s is visible to query i when s <= start + i; padding queries
+   * see nothing (their uniform softmax is never read) */
+  for (gint64 s = 0; s < max_seq; s++)
+    for (gint64 i = 0; i < n; i++)
+      mask[s * n + i] = i < n_real && s <= start + i ? 0.0f : (float) MASK_VALUE;
+
+  if (!add_input (inputs, "x", (const gint64[]) { 1, self->dim, 1, n }, x, error) ||
+      !add_input (inputs, "rope_cos", (const gint64[]) { 1, width, 1, n }, cos_v, error) ||
+      !add_input (inputs, "rope_sin", (const gint64[]) { 1, width, 1, n }, sin_v, error) ||
+      !add_input (inputs, "mask", n == 1 ? (const gint64[]) { 1, 1, 1, max_seq } : (const gint64[]) { 1, 1, max_seq, n },
+                  mask, error) ||
+      !add_input (inputs, "write", (const gint64[]) { 1, 1, 1, max_seq }, write, error) ||
+      (place != NULL && !add_input (inputs, "place", (const gint64[]) { 1, 1, n, max_seq }, place, error)))
+    return NULL;
+  return g_steal_pointer (&inputs);
 }
 
 /**
@@ -503,8 +732,8 @@ vector_input (const char   *name,
  *
  * The inputs of one step of [method@Ane.LlamaModel.build_ane_decode]:
  * `x` (the token's embedding row, dequantized if stored in blocks),
- * `rope_cos` and `rope_sin` (angle `position · rope_base^(-2i/head)` of
- * pair i, on channels i and i + head/2 of every head; the sine negated on
+ * `rope_cos` and `rope_sin` (angle `position · rope_base^(-2k/head)` of
+ * pair k, on channels k and k + head/2 of every head; the sine negated on
  * the first half), `mask` (0 up to @position, -1e4 after) and `write` (1 at
  * @position), in the graph's input order, ready for
  * [method@Ane.Executable.run]. Feed positions in order from 0 after
@@ -518,79 +747,58 @@ vector_input (const char   *name,
  */
 GPtrArray *
 ane_llama_model_ane_decode_inputs (AneLlamaModel  *self,
-                           gint32          token,
-                           gint64          position,
-                           gint64          max_seq,
-                           GError        **error)
+                                   gint32          token,
+                                   gint64          position,
+                                   gint64          max_seq,
+                                   GError        **error)
 {
-  g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_object_unref);
-  AneTensor *table = g_hash_table_lookup (self->weights, "token_embedding");
-  gint64 head = self->dim / self->n_heads, width = self->n_heads * head;
-  g_autofree float *x = g_new (float, self->dim);
-  g_autofree float *cos_v = g_new (float, width);
-  g_autofree float *sin_v = g_new (float, width);
-  g_autofree float *mask = g_new (float, max_seq);
-  g_autofree float *write = g_new0 (float, max_seq);
-  AneDType dtype = ane_tensor_get_dtype (table);
-  GBytes *data = ane_tensor_get_data (table);
-  const guint8 *bytes = g_bytes_get_data (data, NULL);
-  AneTensor *t;
-
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (token < 0 || token >= self->vocab_size || position < 0 || position >= max_seq)
+  return step_inputs (self, &token, 1, position, 1, max_seq, error);
+}
+
+/**
+ * ane_llama_model_ane_prefill_inputs:
+ * @self: a model
+ * @tokens: (array length=n_tokens): the tokens of this call
+ * @n_tokens: how many; at most @n_step, the rest of the step is padding
+ * @start: the position of the first, from 0
+ * @n_step: the tokens per call the graph was built with
+ * @max_seq: the cache length the graph was built with
+ * @error: return location for a #GError
+ *
+ * The inputs of one call of [method@Ane.LlamaModel.build_ane_prefill]: as
+ * [method@Ane.LlamaModel.ane_decode_inputs] with the tokens on the last
+ * axis, `mask` `[1, 1, max_seq, n_step]` (row s visible to token i when
+ * s <= @start + i), `write` marking rows @start to @start + @n_tokens - 1,
+ * and `place` sending token i to row @start + i. Padding tokens write
+ * nothing and see nothing.
+ *
+ * Returns: (transfer container) (element-type AneTensor): the six inputs,
+ *   or %NULL with %ANE_ERROR_INVALID_ARGUMENT if a token is outside the
+ *   vocabulary or the tokens do not fit the step or the cache
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+ane_llama_model_ane_prefill_inputs (AneLlamaModel  *self,
+                                    const gint32   *tokens,
+                                    gsize           n_tokens,
+                                    gint64          start,
+                                    gint64          n_step,
+                                    gint64          max_seq,
+                                    GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (tokens != NULL || n_tokens == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (n_step < 2)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
-                   "%s: token %d at position %" G_GINT64_FORMAT " is outside the vocabulary (%" G_GINT64_FORMAT
-                   ") or the cache (%" G_GINT64_FORMAT ")", self->path, token, position, self->vocab_size, max_seq);
+                   "%s: a prefill step takes 2 or more tokens (got %" G_GINT64_FORMAT ")", self->path, n_step);
       return NULL;
     }
-  /* the embedding row, dequantized if it is stored in blocks */
-  if (ane_dtype_is_block (dtype))
-    {
-      gsize row_bytes = (gsize) self->dim / ane_dtype_block_size (dtype) * ane_dtype_block_bytes (dtype);
-
-      if (!ane_dequant_blocks_f32 (dtype, bytes + (gsize) token * row_bytes, row_bytes, (gsize) self->dim, x, error))
-        return NULL;
-    }
-  else
-    {
-      g_autofree double *row = g_new (double, self->dim);
-
-      ane_dtype_decode (dtype, bytes + (gsize) token * (gsize) self->dim * ane_dtype_size (dtype),
-                        (gsize) self->dim, row);
-      for (gint64 i = 0; i < self->dim; i++)
-        x[i] = (float) row[i];
-    }
-  /* angle i of a head: position · base^(-2i/D), for channel i and i + D/2;
-   * rotate-half's sign goes on the first half's sine */
-  for (gint64 c = 0; c < width; c++)
-    {
-      gint64 d = c % head, i = d % (head / 2);
-      double angle = (double) position * pow (self->rope_base, -2.0 * (double) i / (double) head);
-
-      cos_v[c] = (float) cos (angle);
-      sin_v[c] = (float) (d < head / 2 ? -sin (angle) : sin (angle));
-    }
-  for (gint64 j = 0; j < max_seq; j++)
-    mask[j] = j <= position ? 0.0f : (float) MASK_VALUE;
-  write[position] = 1.0f;
-
-  if ((t = vector_input ("x", x, self->dim, FALSE, error)) == NULL)
-    return NULL;
-  g_ptr_array_add (inputs, t);
-  if ((t = vector_input ("rope_cos", cos_v, width, FALSE, error)) == NULL)
-    return NULL;
-  g_ptr_array_add (inputs, t);
-  if ((t = vector_input ("rope_sin", sin_v, width, FALSE, error)) == NULL)
-    return NULL;
-  g_ptr_array_add (inputs, t);
-  if ((t = vector_input ("mask", mask, max_seq, TRUE, error)) == NULL)
-    return NULL;
-  g_ptr_array_add (inputs, t);
-  if ((t = vector_input ("write", write, max_seq, TRUE, error)) == NULL)
-    return NULL;
-  g_ptr_array_add (inputs, t);
-  return g_steal_pointer (&inputs);
+  return step_inputs (self, tokens, (gint64) n_tokens, start, n_step, max_seq, error);
 }
