@@ -531,6 +531,38 @@ test_slice_update (void)
       }
 }
 
+/* int8 and bool values, which MIL gather and select do not take before iOS18
+ * (the blend goes through int32) and slice_update takes as they are. */
+static void
+test_slice_update_narrow_types (void)
+{
+  static const gint64 xs[] = { 3, 4 }, us[] = { 2, 1 }, bs[] = { 2 };
+  static const double begin[] = { 1, 2 };
+  static const Tol tol8 = { EXACT, ANE_TARGET_IOS17, NULL };
+  static const Tol tolb = { EXACT, ANE_TARGET_IOS15, NULL };
+
+  for (int kind = 0; kind < 2; kind++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(AneTensor) vx = rand_int ("x", ANE_DTYPE_INT32, xs, 2, 90, kind ? 0 : -100, kind ? 1 : 100);
+      g_autoptr(AneTensor) vu = rand_int ("u", ANE_DTYPE_INT32, us, 2, 91, kind ? 0 : -100, kind ? 1 : 100);
+      g_autoptr(AneTensor) vb = ane_test_tensor_values ("b", ANE_DTYPE_INT32, bs, 1, begin);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_INT32, xs, 2);
+      g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_INT32, us, 2);
+      g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, bs, 1);
+      g_autoptr(GError) error = NULL;
+      AneDType dt = kind == 0 ? ANE_DTYPE_INT8 : ANE_DTYPE_BOOL;
+      g_autoptr(AneTensor) cx = expect_ok (ane_graph_cast (g, x, dt, &error), &error);
+      g_autoptr(AneTensor) cu = expect_ok (ane_graph_cast (g, u, dt, &error), &error);
+      g_autoptr(AneTensor) y = expect_ok (ane_graph_slice_update (g, cx, cu, b, &error), &error);
+      g_autoptr(AneTensor) yi = to_int32 (g, y);
+      AneTensor *ins[] = { vx, vu, vb };
+
+      add_output (g, "y", yi);
+      check_graph (kind == 0 ? "slice_update int8" : "slice_update bool", g, ins, 3, kind == 0 ? &tol8 : &tolb);
+    }
+}
+
 /* --- gather -------------------------------------------------------------------- */
 
 static void
@@ -1883,6 +1915,7 @@ main (int    argc,
   g_test_add_func ("/ane/cpu/shape/concat-int8-bool", test_concat_narrow_int);
   g_test_add_func ("/ane/cpu/shape/narrow", test_narrow);
   g_test_add_func ("/ane/cpu/shape/slice_update", test_slice_update);
+  g_test_add_func ("/ane/cpu/shape/slice_update/int8-bool", test_slice_update_narrow_types);
   g_test_add_func ("/ane/cpu/shape/gather", test_gather);
   g_test_add_func ("/ane/cpu/shape/gather-dtypes", test_gather_dtypes);
   g_test_add_func ("/ane/cpu/shape/gather-out-of-range", test_gather_out_of_range);

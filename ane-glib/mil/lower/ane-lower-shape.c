@@ -527,6 +527,21 @@ slice_update_blend (AneLowerCtx   *ctx,
                      "cond", mask, "a", cur, "b", xv, NULL);
 }
 
+/* A value the blend can gather and select: int32 unless both ops take its
+ * dtype (select takes no int8/uint8/int16, gather no bool). */
+static const char *
+slice_update_blend_widen (AneLowerCtx   *ctx,
+                          const char    *value,
+                          const AneSpec *spec,
+                          AneDType      *work)
+{
+  AneSpec s = *spec;
+
+  value = ane_lower_widen (ctx, "select", "a", value, &s, work);
+  s.dtype = *work;
+  return ane_lower_widen (ctx, "gather", "x", value, &s, work);
+}
+
 /* slice_update -> MIL slice_update (iOS18, iOS18/tensor_transformation.py:
  * x, update, begin, end; no stride and no masks). begin is clamped in the
  * program as the IR clamps it (maximum with 0, minimum with x.shape -
@@ -592,8 +607,16 @@ ane_lower_slice_update (AneLowerCtx *ctx,
           end = ane_lower_emit_binary (&w, "add", "end", ANE_DTYPE_INT32, &r1, 1, begin, shape_c);
         }
     }
-  xv = ane_lower_widen (ctx, ios18 ? "slice_update" : "gather", "x", ctx->in[0], &x, &work);
-  uv = ane_lower_widen (ctx, ios18 ? "slice_update" : "gather", "x", ctx->in[1], &u, &work);
+  if (ios18)
+    {
+      xv = ane_lower_widen (ctx, "slice_update", "x", ctx->in[0], &x, &work);
+      uv = ane_lower_widen (ctx, "slice_update", "update", ctx->in[1], &u, &work);
+    }
+  else
+    {
+      xv = slice_update_blend_widen (ctx, ctx->in[0], &x, &work);
+      uv = slice_update_blend_widen (ctx, ctx->in[1], &u, &work);
+    }
   if (ios18)
     r = ane_mil_op (ctx->b, "slice_update", ane_lower_names_hint (&w, work == out->dtype ? NULL : "update"),
                     work, x.shape, rank, "x", xv, "update", uv, "begin", begin, "end", end, NULL);
