@@ -251,6 +251,9 @@ ANE_AVAILABLE_IN_ALL
 AneTensor *ane_graph_cast    (AneGraph *self, AneTensor *x, AneDType dtype, GError **error);
 ANE_AVAILABLE_IN_ALL
 AneTensor *ane_graph_stop_gradient (AneGraph *self, AneTensor *x, GError **error);
+ANE_AVAILABLE_IN_ALL
+AneTensor *ane_graph_slice_update (AneGraph *self, AneTensor *x, AneTensor *update, AneTensor *begin,
+                                   GError **error);
 
 /* Reductions and scans */
 ANE_AVAILABLE_IN_ALL

@@ -12,7 +12,7 @@
  * Tolerances (err = |cpu - reference|, per element):
  * - integer and bool outputs: exact.
  * - fp32 programs: err <= 1e-6 * |expected| for exact ops (reshape,
- *   transpose, concat, narrow, gather, expand, stop_gradient, max/min, topk,
+ *   transpose, concat, narrow, gather, expand, stop_gradient, slice_update, max/min, topk,
  *   casts, comparisons, where); err <= 1e-5 * |expected| for arithmetic (the
  *   kernels compute in double and round once to fp32, as the reference does).
  * - fp16 programs: float inputs are chosen fp16-representable, so the
@@ -479,6 +479,88 @@ test_narrow (void)
         add_output (g, "y", y);
         check_graph (what, g, &vx, 1, &t);
       }
+}
+
+/* --- slice_update --------------------------------------------------------------- */
+
+/* begin is a graph input, so the program clamps it (iOS18: maximum, minimum,
+ * add, slice_update; before: the gather/select blend); begins past either end
+ * of an axis are clamped alike by the reference and by the program. */
+static void
+test_slice_update (void)
+{
+  static const gint64 xs[] = { 3, 5, 4 }, bs[] = { 3 };
+  static const struct { gint64 us[3]; double begin[3]; } cases[] = {
+    { { 1, 5, 4 }, { 2, 0, 0 } },
+    { { 2, 3, 1 }, { 1, 2, 3 } },
+    { { 3, 1, 2 }, { 0, 4, 1 } },
+    { { 1, 2, 2 }, { 7, -3, 9 } },       /* clamped to 2, 0, 2 */
+    { { 2, 5, 3 }, { -1, 1, 100 } },     /* clamped to 0, 0, 1 */
+    { { 1, 1, 1 }, { 1, 3, 2 } },
+  };
+  static const Tol tol = { EXACT, ANE_TARGET_IOS15, NULL };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (int integer = 0; integer < 2; integer++)
+      {
+        AneDType dt = integer ? ANE_DTYPE_INT32 : ANE_DTYPE_FLOAT32;
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(AneTensor) vx = integer ? rand_int ("x", dt, xs, 3, 70 + c, -50, 50)
+                                          : rand_f32 ("x", xs, 3, 70 + c, -2, 2);
+        g_autoptr(AneTensor) vu = integer ? rand_int ("u", dt, cases[c].us, 3, 80 + c, 100, 200)
+                                          : rand_f32 ("u", cases[c].us, 3, 80 + c, 10, 20);
+        g_autoptr(AneTensor) vb = ane_test_tensor_values ("b", ANE_DTYPE_INT32, bs, 1, cases[c].begin);
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", dt, xs, 3);
+        g_autoptr(AneTensor) u = ane_test_input (g, "u", dt, cases[c].us, 3);
+        g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, bs, 1);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) y = expect_ok (ane_graph_slice_update (g, x, u, b, &error), &error);
+        g_autofree char *what = g_strdup_printf ("slice_update case %u %s", c, ane_dtype_to_string (dt));
+        AneTensor *ins[] = { vx, vu, vb };
+
+        add_output (g, "y", y);
+        check_graph (what, g, ins, 3, &tol);
+        {
+          g_autoptr(AneMilProgram) p18 = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32);
+          g_autoptr(AneMilProgram) p17 = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+          gboolean whole = cases[c].us[0] == 3 && cases[c].us[1] == 5 && cases[c].us[2] == 4;
+
+          g_assert_cmpuint (ane_test_count_ops (p18, "slice_update"), ==, whole ? 0 : 1);
+          g_assert_cmpuint (ane_test_count_ops (p17, "select"), ==, whole ? 0 : 1);
+        }
+      }
+}
+
+/* int8 and bool values, which MIL gather and select do not take before iOS18
+ * (the blend goes through int32) and slice_update takes as they are. */
+static void
+test_slice_update_narrow_types (void)
+{
+  static const gint64 xs[] = { 3, 4 }, us[] = { 2, 1 }, bs[] = { 2 };
+  static const double begin[] = { 1, 2 };
+  static const Tol tol8 = { EXACT, ANE_TARGET_IOS17, NULL };
+  static const Tol tolb = { EXACT, ANE_TARGET_IOS15, NULL };
+
+  for (int kind = 0; kind < 2; kind++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(AneTensor) vx = rand_int ("x", ANE_DTYPE_INT32, xs, 2, 90, kind ? 0 : -100, kind ? 1 : 100);
+      g_autoptr(AneTensor) vu = rand_int ("u", ANE_DTYPE_INT32, us, 2, 91, kind ? 0 : -100, kind ? 1 : 100);
+      g_autoptr(AneTensor) vb = ane_test_tensor_values ("b", ANE_DTYPE_INT32, bs, 1, begin);
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_INT32, xs, 2);
+      g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_INT32, us, 2);
+      g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, bs, 1);
+      g_autoptr(GError) error = NULL;
+      AneDType dt = kind == 0 ? ANE_DTYPE_INT8 : ANE_DTYPE_BOOL;
+      g_autoptr(AneTensor) cx = expect_ok (ane_graph_cast (g, x, dt, &error), &error);
+      g_autoptr(AneTensor) cu = expect_ok (ane_graph_cast (g, u, dt, &error), &error);
+      g_autoptr(AneTensor) y = expect_ok (ane_graph_slice_update (g, cx, cu, b, &error), &error);
+      g_autoptr(AneTensor) yi = to_int32 (g, y);
+      AneTensor *ins[] = { vx, vu, vb };
+
+      add_output (g, "y", yi);
+      check_graph (kind == 0 ? "slice_update int8" : "slice_update bool", g, ins, 3, kind == 0 ? &tol8 : &tolb);
+    }
 }
 
 /* --- gather -------------------------------------------------------------------- */
@@ -1832,6 +1914,8 @@ main (int    argc,
   g_test_add_func ("/ane/cpu/shape/concat", test_concat);
   g_test_add_func ("/ane/cpu/shape/concat-int8-bool", test_concat_narrow_int);
   g_test_add_func ("/ane/cpu/shape/narrow", test_narrow);
+  g_test_add_func ("/ane/cpu/shape/slice_update", test_slice_update);
+  g_test_add_func ("/ane/cpu/shape/slice_update/int8-bool", test_slice_update_narrow_types);
   g_test_add_func ("/ane/cpu/shape/gather", test_gather);
   g_test_add_func ("/ane/cpu/shape/gather-dtypes", test_gather_dtypes);
   g_test_add_func ("/ane/cpu/shape/gather-out-of-range", test_gather_out_of_range);

@@ -247,6 +247,8 @@ static const SourceRow sources[] = {
   { "tw", SRC_PARAM, F32, 4, { 2, 1, 2, 2 }, -1, 1 },
   { "tb", SRC_PARAM, F32, 1, { 1 }, -1, 1 },
   { "s", SRC_STATE, F32, 2, { 2, 4 } },
+  { "su_update", SRC_PARAM, F32, 2, { 1, 2 }, -1, 1 },
+  { "su_begin", SRC_CONST, I32, 1, { 2 }, 0, 0, { 1, 5 } },
 };
 
 typedef struct {
@@ -312,6 +314,7 @@ static const OpRow op_rows[] = {
   { "expand", "row14", "{'shape': <[int64 3, 4]>}" },
   { "cast", "x", "{'dtype': <'float16'>}" },
   { "stop_gradient", "x", NULL },
+  { "slice_update", "x su_update su_begin", NULL },
   { "reduce_sum", "x", "{'axes': <[int64 1]>, 'keepdims': <true>}" },
   { "reduce_mean", "x", "{'axes': <[int64 0]>}" },
   { "reduce_max", "x", NULL },

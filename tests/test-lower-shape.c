@@ -1,5 +1,5 @@
-/* test-lower-shape.c: lowering of reshape, transpose, concat, narrow, gather, expand, cast
- * and stop_gradient
+/* test-lower-shape.c: lowering of reshape, transpose, concat, narrow, gather, expand, cast,
+ * stop_gradient and slice_update
  *
  * SPDX-License-Identifier: MIT
  */
@@ -755,6 +755,160 @@ test_stop_gradient (void)
   g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "identity", 0), "x"), ==, "x");
 }
 
+/* --- slice_update ------------------------------------------------------------ */
+
+static const gint64 s1418[] = { 1, 4, 1, 8 }, s1411[] = { 1, 4, 1, 1 }, s4v[] = { 4 };
+
+/* A run-time begin: clamped in the program, end = begin + update's shape. */
+static void
+test_slice_update_runtime_begin (void)
+{
+  static const gint64 limit[] = { 0, 0, 0, 7 }, size[] = { 1, 4, 1, 1 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s1418, 4);
+  g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_FLOAT32, s1411, 4);
+  g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, s4v, 1);
+  g_autoptr(AneTensor) y = ane_graph_slice_update (g, x, u, b, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *op, *lo, *hi, *add;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32);
+  ane_test_assert_seq (p, "maximum,minimum,add,slice_update,identity");
+  op = ane_test_find_op (p, "slice_update", 0);
+  lo = ane_test_find_op (p, "maximum", 0);
+  hi = ane_test_find_op (p, "minimum", 0);
+  add = ane_test_find_op (p, "add", 0);
+  g_assert_cmpstr (ane_test_op_arg (lo, "x"), ==, "b");
+  ane_test_assert_const_int (p, ane_test_op_arg (lo, "y"), 0);
+  ane_test_assert_const_ints (p, ane_test_op_arg (hi, "y"), limit, 4);
+  ane_test_assert_const_ints (p, ane_test_op_arg (add, "y"), size, 4);
+  g_assert_true (ane_test_producer (p, ane_test_op_arg (op, "begin")) == hi);
+  g_assert_true (ane_test_producer (p, ane_test_op_arg (op, "end")) == add);
+  g_assert_cmpstr (ane_test_op_arg (op, "x"), ==, "x");
+  g_assert_cmpstr (ane_test_op_arg (op, "update"), ==, "u");
+  g_assert_null (ane_test_op_arg (op, "stride"));
+  g_assert_null (ane_test_op_arg (op, "begin_mask"));
+  g_assert_null (ane_test_op_arg (op, "squeeze_mask"));
+  ane_test_assert_output (op, 0, ANE_DTYPE_FLOAT32, s1418, 4);
+}
+
+/* A const begin is clamped when lowering: no ops around slice_update. */
+static void
+test_slice_update_const_begin (void)
+{
+  static const double bv[] = { 0, 0, 0, 12 };
+  static const gint64 begin[] = { 0, 0, 0, 7 }, end[] = { 1, 4, 1, 8 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s1418, 4);
+  g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_FLOAT32, s1411, 4);
+  g_autoptr(AneTensor) cb = ane_test_tensor_values ("b", ANE_DTYPE_INT32, s4v, 1, bv);
+  g_autoptr(AneTensor) b = ane_test_const (g, cb);
+  g_autoptr(AneTensor) y = ane_graph_slice_update (g, x, u, b, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *op;
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16);
+  ane_test_assert_seq (p, "cast,cast,slice_update,cast");
+  op = ane_test_find_op (p, "slice_update", 0);
+  ane_test_assert_const_ints (p, ane_test_op_arg (op, "begin"), begin, 4);
+  ane_test_assert_const_ints (p, ane_test_op_arg (op, "end"), end, 4);
+  ane_test_assert_output (op, 0, ANE_DTYPE_FLOAT16, s1418, 4);
+}
+
+/* Before iOS18: a gather per axis the update is shorter on, a mask from
+ * begin, one select; never slice_update, which those targets lack. */
+static void
+test_slice_update_blend (void)
+{
+  static const gint64 xs[] = { 2, 5 }, us[] = { 1, 3 }, bs[] = { 2 }, r5[] = { 0, 1, 2, 3, 4 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 2);
+  g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_FLOAT32, us, 2);
+  g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, bs, 1);
+  g_autoptr(AneTensor) y = ane_graph_slice_update (g, x, u, b, &error);
+
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  for (AneMilTarget t = ANE_MIL_IOS15; t <= ANE_MIL_IOS17; t++)
+    {
+      g_autoptr(AneMilProgram) p = ane_test_lower (g, t, ANE_DTYPE_FLOAT32);
+      AneMilOperation *sel, *g1;
+
+      ane_test_assert_seq (p, "maximum,minimum,"
+                              "slice_by_index,sub,maximum,minimum,equal,gather,reshape,"
+                              "slice_by_index,sub,maximum,minimum,equal,gather,reshape,logical_and,"
+                              "select,identity");
+      sel = ane_test_find_op (p, "select", 0);
+      g1 = ane_test_find_op (p, "gather", 1);
+      g_assert_true (ane_test_producer (p, ane_test_op_arg (sel, "a")) == g1);
+      g_assert_cmpstr (ane_test_op_arg (sel, "b"), ==, "x");
+      ane_test_assert_const_ints (p, ane_test_op_arg (ane_test_find_op (p, "sub", 1), "x"), r5, 5);
+      ane_test_assert_const_int (p, ane_test_op_arg (g1, "axis"), 1);
+      ane_test_assert_output (sel, 0, ANE_DTYPE_FLOAT32, xs, 2);
+    }
+}
+
+/* The box is all of x: the result is the update; an empty update: x. */
+static void
+test_slice_update_trivial (void)
+{
+  static const gint64 xs[] = { 2, 3 }, bs[] = { 2 };
+
+  for (int empty = 0; empty <= 1; empty++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 2);
+      g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_FLOAT32, xs, 2);
+      g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, bs, 1);
+      /* graph inputs have no zero dimension: an empty update is a slice */
+      g_autoptr(AneTensor) e = ane_graph_narrow (g, u, 0, 0, 0, &error);
+      g_autoptr(AneTensor) y = ane_graph_slice_update (g, x, empty ? e : u, b, &error);
+      g_autoptr(AneMilProgram) p = NULL;
+
+      ane_graph_add_output (g, "y", y, &error);
+      g_assert_no_error (error);
+      p = ane_test_lower (g, ANE_MIL_IOS15, ANE_DTYPE_FLOAT32);
+      /* (the narrow's slice_by_index stays: the lowering keeps every node) */
+      ane_test_assert_seq (p, empty ? "slice_by_index,identity,identity" : "identity,identity");
+      g_assert_cmpstr (ane_test_op_arg (ane_test_find_op (p, "identity", 0), "x"), ==, empty ? "x" : "u");
+    }
+}
+
+/* The KV cache: read_state, slice_update at a run-time position, write_state. */
+static void
+test_slice_update_state (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) st = ane_graph_state (g, "cache", ANE_DTYPE_FLOAT16, s1418, 4, &error);
+  g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_FLOAT16, s1411, 4);
+  g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, s4v, 1);
+  g_autoptr(AneTensor) old = ane_graph_read_state (g, st, &error);
+  g_autoptr(AneTensor) y = ane_graph_slice_update (g, old, u, b, &error);
+  g_autoptr(AneTensor) w = ane_graph_write_state (g, st, y, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  AneMilOperation *op, *ws;
+
+  ane_graph_add_output (g, "y", w, &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16);
+  op = ane_test_find_op (p, "slice_update", 0);
+  ws = ane_test_find_op (p, "write_state", 0);
+  g_assert_nonnull (op);
+  g_assert_nonnull (ws);
+  g_assert_true (ane_test_producer (p, ane_test_op_arg (op, "x")) == ane_test_find_op (p, "read_state", 0));
+  g_assert_true (ane_test_producer (p, ane_test_op_arg (ws, "data")) == op);
+  g_assert_cmpuint (ane_test_count_ops (p, "select"), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -786,5 +940,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/lower/shape/cast", test_cast);
   g_test_add_func ("/ane/lower/shape/cast/int8-gating", test_cast_int8_gating);
   g_test_add_func ("/ane/lower/shape/stop-gradient", test_stop_gradient);
+  g_test_add_func ("/ane/lower/shape/slice_update/runtime-begin", test_slice_update_runtime_begin);
+  g_test_add_func ("/ane/lower/shape/slice_update/const-begin", test_slice_update_const_begin);
+  g_test_add_func ("/ane/lower/shape/slice_update/blend", test_slice_update_blend);
+  g_test_add_func ("/ane/lower/shape/slice_update/trivial", test_slice_update_trivial);
+  g_test_add_func ("/ane/lower/shape/slice_update/state", test_slice_update_state);
   return g_test_run ();
 }

@@ -1,10 +1,12 @@
-/* test-ops-shape.c: reshape, transpose, concat, narrow, gather, expand, cast, stop_gradient
+/* test-ops-shape.c: reshape, transpose, concat, narrow, gather, expand, cast, stop_gradient,
+ * slice_update
  *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "ane-test-util.h"
 
@@ -687,6 +689,125 @@ test_chain (void)
   ane_test_assert_values (out, expected, 8);
 }
 
+/* --- slice_update ------------------------------------------------------ */
+
+static void
+test_slice_update_infer (void)
+{
+  static const gint64 xs[] = { 2, 5 }, us[] = { 1, 3 }, big[] = { 1, 6 }, b2[] = { 2 }, b3[] = { 3 };
+  static const gint64 u1[] = { 3 }, s0[] = { 1 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT16, xs, 2);
+  g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_FLOAT16, us, 2);
+  g_autoptr(AneTensor) u32 = ane_test_input (g, "u32", ANE_DTYPE_FLOAT32, us, 2);
+  g_autoptr(AneTensor) ubig = ane_test_input (g, "ubig", ANE_DTYPE_FLOAT16, big, 2);
+  g_autoptr(AneTensor) urank = ane_test_input (g, "urank", ANE_DTYPE_FLOAT16, u1, 1);
+  g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, b2, 1);
+  g_autoptr(AneTensor) b64 = ane_test_input (g, "b64", ANE_DTYPE_INT64, b2, 1);
+  g_autoptr(AneTensor) blong = ane_test_input (g, "blong", ANE_DTYPE_INT32, b3, 1);
+  g_autoptr(AneTensor) bscalar = ane_test_input (g, "bscalar", ANE_DTYPE_INT32, NULL, 0);
+  g_autoptr(AneTensor) xscalar = ane_test_input (g, "xscalar", ANE_DTYPE_FLOAT16, NULL, 0);
+  g_autoptr(AneTensor) b1 = ane_test_input (g, "b1", ANE_DTYPE_INT32, s0, 1);
+  g_autoptr(AneTensor) y = ane_graph_slice_update (g, x, u, b, &error);
+  AneTensor *bad;
+
+  g_assert_no_error (error);
+  ane_test_assert_spec (y, ANE_DTYPE_FLOAT16, xs, 2);
+
+  bad = ane_graph_slice_update (g, x, u32, b, &error);
+  ane_test_assert_build_error (bad, &error, ANE_ERROR_DTYPE, "slice_update", "'update'", "float32[1,3]",
+                               "float16[2,5]", NULL);
+  bad = ane_graph_slice_update (g, x, ubig, b, &error);
+  ane_test_assert_build_error (bad, &error, ANE_ERROR_SHAPE, "slice_update", "'update'", "float16[1,6]",
+                               "float16[2,5]", "dimension 1", NULL);
+  bad = ane_graph_slice_update (g, x, urank, b, &error);
+  ane_test_assert_build_error (bad, &error, ANE_ERROR_SHAPE, "slice_update", "'update'", "float16[3]",
+                               "rank", NULL);
+  bad = ane_graph_slice_update (g, x, u, b64, &error);
+  ane_test_assert_build_error (bad, &error, ANE_ERROR_DTYPE, "slice_update", "'begin'", "int64[2]", NULL);
+  bad = ane_graph_slice_update (g, x, u, blong, &error);
+  ane_test_assert_build_error (bad, &error, ANE_ERROR_SHAPE, "slice_update", "'begin'", "int32[3]",
+                               "float16[2,5]", NULL);
+  bad = ane_graph_slice_update (g, x, u, bscalar, &error);
+  ane_test_assert_build_error (bad, &error, ANE_ERROR_SHAPE, "slice_update", "'begin'", "int32[]", NULL);
+  bad = ane_graph_slice_update (g, xscalar, xscalar, b1, &error);
+  ane_test_assert_build_error (bad, &error, ANE_ERROR_SHAPE, "slice_update", "'x'", "rank 1", NULL);
+}
+
+/* x is [3,4] = 0..11, update [2,2] = 100..103; each case's begin and the
+ * box it writes (begin clamped to [0, 1] x [0, 2]). */
+static void
+test_slice_update_values (void)
+{
+  static const gint64 xs[] = { 3, 4 }, us[] = { 2, 2 }, bs[] = { 2 };
+  static const struct { double begin[2]; gint64 r, c; } cases[] = {
+    { { 0, 0 }, 0, 0 }, { { 1, 2 }, 1, 2 }, { { 0, 1 }, 0, 1 },
+    { { 5, 9 }, 1, 2 },        /* past the end: clamped to the last box */
+    { { -3, 1 }, 0, 1 },       /* below 0: clamped to 0 (not from the end) */
+    { { 2, -1 }, 1, 0 },
+  };
+
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    for (int fp16 = 0; fp16 <= 1; fp16++)
+      {
+        AneDType dt = fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32;
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", dt, xs, 2);
+        g_autoptr(AneTensor) u = ane_test_input (g, "u", dt, us, 2);
+        g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, bs, 1);
+        g_autoptr(AneTensor) y = ane_graph_slice_update (g, x, u, b, &error);
+        g_autoptr(AneTensor) tx = NULL, tu = NULL, tb = NULL, r = NULL;
+        double xv[12], uv[4] = { 100, 101, 102, 103 }, want[12];
+
+        g_assert_no_error (error);
+        iota (xv, 12);
+        memcpy (want, xv, sizeof want);
+        for (gint64 i = 0; i < 2; i++)
+          for (gint64 j = 0; j < 2; j++)
+            want[(cases[k].r + i) * 4 + cases[k].c + j] = uv[i * 2 + j];
+        tx = ane_test_tensor_values ("x", dt, xs, 2, xv);
+        tu = ane_test_tensor_values ("u", dt, us, 2, uv);
+        tb = ane_test_tensor_values ("b", ANE_DTYPE_INT32, bs, 1, cases[k].begin);
+        r = ane_test_eval (g, y, tx, tu, tb, NULL);
+        ane_test_assert_spec (r, dt, xs, 2);
+        ane_test_assert_values (r, want, 12);
+      }
+}
+
+/* A const begin, an integer x, and the same graph run twice with other
+ * begins (the position is data, not part of the graph). */
+static void
+test_slice_update_int_and_const (void)
+{
+  static const gint64 xs[] = { 2, 3, 2 }, us[] = { 1, 3, 1 }, bs[] = { 3 };
+  static const double begin[] = { 1, 0, 1 };
+  static const double uv[] = { -1, -2, -3 };
+  double xv[12], want[12];
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_INT32, xs, 3);
+  g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_INT32, us, 3);
+  g_autoptr(AneTensor) cb = ane_test_tensor_values ("begin", ANE_DTYPE_INT32, bs, 1, begin);
+  g_autoptr(AneTensor) b = ane_test_const (g, cb);
+  g_autoptr(AneTensor) y = ane_graph_slice_update (g, x, u, b, &error);
+  g_autoptr(AneTensor) tx = NULL, tu = NULL, r = NULL;
+
+  g_assert_no_error (error);
+  iota (xv, 12);
+  memcpy (want, xv, sizeof want);
+  /* x[1, :, 1] = update */
+  want[1 * 6 + 0 * 2 + 1] = -1;
+  want[1 * 6 + 1 * 2 + 1] = -2;
+  want[1 * 6 + 2 * 2 + 1] = -3;
+  tx = ane_test_tensor_values ("x", ANE_DTYPE_INT32, xs, 3, xv);
+  tu = ane_test_tensor_values ("u", ANE_DTYPE_INT32, us, 3, uv);
+  r = ane_test_eval (g, y, tx, tu, NULL);
+  ane_test_assert_spec (r, ANE_DTYPE_INT32, xs, 3);
+  ane_test_assert_values (r, want, 12);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -713,5 +834,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/ops/shape/stop_gradient/bool", test_stop_gradient);
   g_test_add_func ("/ane/ops/shape/stop_gradient/float", test_stop_gradient_float);
   g_test_add_func ("/ane/ops/shape/chain", test_chain);
+  g_test_add_func ("/ane/ops/shape/slice_update/infer", test_slice_update_infer);
+  g_test_add_func ("/ane/ops/shape/slice_update/values", test_slice_update_values);
+  g_test_add_func ("/ane/ops/shape/slice_update/int-const-begin", test_slice_update_int_and_const);
   return g_test_run ();
 }

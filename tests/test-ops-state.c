@@ -1,4 +1,5 @@
-/* test-ops-state.c: read_state / write_state and persistence across runs
+/* test-ops-state.c: read_state / write_state and persistence across runs, and a KV
+ * cache written one position a run with slice_update
  *
  * SPDX-License-Identifier: MIT
  */
@@ -188,6 +189,71 @@ test_fp16_state_rounds (void)
   g_assert_cmpfloat (ane_tensor_get_value (saved, 0), ==, 1.0);
 }
 
+/* The KV-cache pattern: a float16 state [1, C, 1, S] read, one position
+ * [1, C, 1, 1] written at begin [0, 0, 0, pos] (an int32 graph input) with
+ * slice_update, and stored back. Each run writes another position; the
+ * output and the state hold every position written so far. A position
+ * past the end is clamped to the last one (docs/ir-ops.md). Run on the
+ * reference and, lowered to MIL (iOS18: read_state, slice_update,
+ * write_state), on the CPU backend: both must hold the same cache. */
+#define KV_C 3
+#define KV_S 5
+
+static void
+test_kv_cache_slice_update (void)
+{
+  static const gint64 cache_shape[] = { 1, KV_C, 1, KV_S }, new_shape[] = { 1, KV_C, 1, 1 }, s4b[] = { 4 };
+  static const gint64 positions[] = { 0, 1, 3, 2, 4, 9 };   /* 9 is clamped to 4 */
+  static const AneBackend backends[] = { ANE_BACKEND_REFERENCE, ANE_BACKEND_CPU };
+
+  for (guint bi = 0; bi < G_N_ELEMENTS (backends); bi++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) st = ane_graph_state (g, "k_cache", ANE_DTYPE_FLOAT16, cache_shape, 4, &error);
+      g_autoptr(AneTensor) kv = ane_graph_input (g, "k_new", ANE_DTYPE_FLOAT16, new_shape, 4, &error);
+      g_autoptr(AneTensor) pos = ane_graph_input (g, "begin", ANE_DTYPE_INT32, s4b, 1, &error);
+      g_autoptr(AneTensor) old = ane_graph_read_state (g, st, &error);
+      g_autoptr(AneTensor) upd = ane_graph_slice_update (g, old, kv, pos, &error);
+      g_autoptr(AneTensor) w = ane_graph_write_state (g, st, upd, &error);
+      g_autoptr(AneExecutable) exe = NULL;
+      double cache[KV_C * KV_S] = { 0, };
+
+      g_assert_no_error (error);
+      ane_graph_add_output (g, "cache", w, &error);
+      g_assert_no_error (error);
+      exe = ane_executable_new (g, backends[bi]);
+      ane_executable_set_target (exe, ANE_TARGET_IOS18);
+      ane_executable_compile (exe, NULL, &error);
+      g_assert_no_error (error);
+      for (guint step = 0; step < G_N_ELEMENTS (positions); step++)
+        {
+          double kvv[KV_C], bv[4] = { 0, 0, 0, (double) positions[step] };
+          gint64 at = MIN (positions[step], KV_S - 1);
+          g_autoptr(AneTensor) tk = NULL, tb = NULL, state = NULL;
+          g_autoptr(GPtrArray) out = NULL;
+          AneTensor *ins[2];
+
+          for (guint c = 0; c < KV_C; c++)
+            {
+              kvv[c] = (step + 1) + 0.25 * c;   /* exact in float16 */
+              cache[c * KV_S + at] = kvv[c];
+            }
+          tk = ane_test_tensor_values ("k_new", ANE_DTYPE_FLOAT16, new_shape, 4, kvv);
+          tb = ane_test_tensor_values ("begin", ANE_DTYPE_INT32, s4b, 1, bv);
+          ins[0] = tk;
+          ins[1] = tb;
+          out = ane_executable_run (exe, ins, 2, NULL, &error);
+          g_assert_no_error (error);
+          ane_test_assert_spec (g_ptr_array_index (out, 0), ANE_DTYPE_FLOAT16, cache_shape, 4);
+          ane_test_assert_values (g_ptr_array_index (out, 0), cache, KV_C * KV_S);
+          state = ane_executable_dup_state (exe, "k_cache", &error);
+          g_assert_no_error (error);
+          ane_test_assert_values (state, cache, KV_C * KV_S);
+        }
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -198,5 +264,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/ops/state/write-without-consumer", test_write_without_consumer);
   g_test_add_func ("/ane/ops/state/program-order", test_read_after_write_in_program_order);
   g_test_add_func ("/ane/ops/state/fp16-rounds", test_fp16_state_rounds);
+  g_test_add_func ("/ane/ops/state/kv-cache-slice-update", test_kv_cache_slice_update);
   return g_test_run ();
 }

@@ -1,4 +1,5 @@
-/* ops/ane-ops-shape.c: reshape, transpose, concat, narrow, gather, expand, cast, stop_gradient
+/* ops/ane-ops-shape.c: reshape, transpose, concat, narrow, gather, expand, cast, stop_gradient,
+ * slice_update
  *
  * These ops move or convert elements without arithmetic. Their semantics are
  * numpy's, and each function cites the numpy (or PyTorch) page it follows:
@@ -10,6 +11,8 @@
  *   expand        https://numpy.org/doc/stable/reference/generated/numpy.broadcast_to.html
  *   cast          https://numpy.org/doc/stable/reference/generated/numpy.ndarray.astype.html
  *                 (with saturation instead of wrap-around for float -> int, as MIL's cast)
+ *   slice_update  https://docs.jax.dev/en/latest/_autosummary/jax.lax.dynamic_update_slice.html
+ *                 (begin clamped so the update fits, as XLA's DynamicUpdateSlice)
  *
  * They accept every non-block dtype (float, integer, bool) unless noted: a
  * GGUF block tensor must be dequantized before its elements can be moved.
@@ -608,6 +611,88 @@ ane_ref_stop_gradient (AneRefCtx *ctx,
   return TRUE;
 }
 
+/* --- slice_update ------------------------------------------------------ */
+
+/* jax.lax.dynamic_update_slice(x, update, begin): x with the box
+ * [begin, begin + update.shape) replaced by update. begin is an int32
+ * vector with one entry per axis of x, known only at run time (a graph
+ * input) or a const. Out-of-range entries are clamped as XLA's
+ * DynamicUpdateSlice does, begin[d] to [0, x.shape[d] - update.shape[d]],
+ * so the box always fits: a KV-cache position past the end rewrites the
+ * last slot instead of failing or writing out of bounds. The lowering
+ * clamps in the program the same way before MIL slice_update (whose own
+ * reading of a negative or too large begin, Python slicing of x, would
+ * give a slice of another size, which the op refuses). */
+gboolean
+ane_infer_slice_update (AneInferCtx *ctx,
+                        GError     **error)
+{
+  const AneSpec *x = ctx->inputs[0], *u = ctx->inputs[1], *b = ctx->inputs[2];
+  char xb[ANE_SPEC_STRLEN], ub[ANE_SPEC_STRLEN], bb[ANE_SPEC_STRLEN];
+
+  if (!require_not_block (ctx, 0, error) ||
+      !ane_infer_same_dtype (ctx, 0, 1, error))
+    return FALSE;
+  if (x->rank == 0)
+    {
+      ane_infer_error (ctx, error, ANE_ERROR_SHAPE, "input 'x' %s must have rank 1 or more",
+                       ane_spec_format (x, xb));
+      return FALSE;
+    }
+  if (u->rank != x->rank)
+    {
+      ane_infer_error (ctx, error, ANE_ERROR_SHAPE,
+                       "input 'update' %s must have the rank of input 'x' %s",
+                       ane_spec_format (u, ub), ane_spec_format (x, xb));
+      return FALSE;
+    }
+  for (guint d = 0; d < x->rank; d++)
+    if (u->shape[d] > x->shape[d])
+      {
+        ane_infer_error (ctx, error, ANE_ERROR_SHAPE,
+                         "input 'update' %s does not fit in input 'x' %s: dimension %u is %"
+                         G_GINT64_FORMAT " > %" G_GINT64_FORMAT,
+                         ane_spec_format (u, ub), ane_spec_format (x, xb), d, u->shape[d], x->shape[d]);
+        return FALSE;
+      }
+  if (b->dtype != ANE_DTYPE_INT32)
+    {
+      ane_infer_error (ctx, error, ANE_ERROR_DTYPE, "input 'begin' must be int32, got %s",
+                       ane_spec_format (b, bb));
+      return FALSE;
+    }
+  if (b->rank != 1 || b->shape[0] != (gint64) x->rank)
+    {
+      ane_infer_error (ctx, error, ANE_ERROR_SHAPE,
+                       "input 'begin' %s must be int32[%u], one entry per axis of input 'x' %s",
+                       ane_spec_format (b, bb), x->rank, ane_spec_format (x, xb));
+      return FALSE;
+    }
+  ctx->outputs[0] = *x;
+  return TRUE;
+}
+
+gboolean
+ane_ref_slice_update (AneRefCtx *ctx,
+                      GError   **error)
+{
+  const AneRefValue *x = ctx->inputs[0], *u = ctx->inputs[1], *b = ctx->inputs[2];
+  AneRefValue *y = ctx->outputs[0];
+  gint64 begin[ANE_MAX_RANK], c[ANE_MAX_RANK];
+
+  for (guint d = 0; d < x->rank; d++)
+    begin[d] = CLAMP ((gint64) b->v[d], 0, x->shape[d] - u->shape[d]);
+  copy_values (x, y);
+  for (gsize i = 0; i < u->n; i++)
+    {
+      ane_ref_unravel (i, u->shape, u->rank, c);
+      for (guint d = 0; d < u->rank; d++)
+        c[d] += begin[d];
+      y->v[ane_ref_ravel (c, y->shape, y->rank)] = u->v[i];
+    }
+  return TRUE;
+}
+
 /* --- builder methods --------------------------------------------------- */
 
 static AneTensor *
@@ -829,4 +914,43 @@ ane_graph_stop_gradient (AneGraph   *self,
                          GError    **error)
 {
   return add_unary (self, ANE_OP_STOP_GRADIENT, x, NULL, error);
+}
+
+/**
+ * ane_graph_slice_update:
+ * @self: a graph
+ * @x: the tensor to update (any non-block dtype, rank 1 or more)
+ * @update: the new values: the dtype and rank of @x, each dimension at most
+ *   @x's
+ * @begin: an int32 tensor of shape `[rank(x)]`: where the box starts on each
+ *   axis; usually a graph input (a position known only at run time) or a const
+ * @error: return location for a #GError
+ *
+ * Returns @x with the box that starts at @begin and has @update's shape
+ * replaced by @update, as jax.lax.dynamic_update_slice. Each entry of @begin
+ * is clamped to `[0, x.shape[d] - update.shape[d]]`, so the box always lies
+ * inside @x (an out-of-range position is never an error).
+ *
+ * This is how a KV cache is written one position at a time: read a state
+ * `[1, C, 1, S]` with [method@Ane.Graph.read_state], replace `[1, C, 1, 1]`
+ * at begin `[0, 0, 0, pos]`, and store the result with
+ * [method@Ane.Graph.write_state]. It lowers to MIL slice_update at iOS18,
+ * and to a select with a mask built from @begin before iOS18.
+ *
+ * Returns: (transfer full): the updated tensor (the shape and dtype of @x)
+ */
+AneTensor *
+ane_graph_slice_update (AneGraph   *self,
+                        AneTensor  *x,
+                        AneTensor  *update,
+                        AneTensor  *begin,
+                        GError    **error)
+{
+  AneTensor *inputs[3] = { x, update, begin };
+
+  g_return_val_if_fail (ANE_IS_GRAPH (self), NULL);
+  g_return_val_if_fail (ANE_IS_TENSOR (x), NULL);
+  g_return_val_if_fail (ANE_IS_TENSOR (update), NULL);
+  g_return_val_if_fail (ANE_IS_TENSOR (begin), NULL);
+  return ane_graph_add_node (self, ANE_OP_SLICE_UPDATE, inputs, 3, NULL, NULL, error);
 }

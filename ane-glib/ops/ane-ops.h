@@ -47,6 +47,7 @@ ANE_OP_FUNCS (gather);
 ANE_OP_FUNCS (expand);
 ANE_OP_FUNCS (cast);
 ANE_OP_FUNCS (stop_gradient);
+ANE_OP_FUNCS (slice_update);
 /* ane-ops-reduce.c */
 ANE_OP_FUNCS (reduce);
 ANE_OP_FUNCS (cumsum);

@@ -726,6 +726,38 @@ class TestShape(GraphTestCase):
         self.assertExact(r1, x[:, 2:5, :])
         self.assertExact(r2, x[:, 4:8, :])
 
+    def test_slice_update(self):
+        x, u = self.randn(2, 6, 3), self.randn(1, 2, 3)
+        tx, tu = self.input("x", x), self.input("u", u)
+        b = self.input("b", np.array([1, 7, -2], np.int32))
+        y = self.g.slice_update(tx, tu, b)
+        want = x.copy()
+        want[1:2, 4:6, 0:3] = u   # begin clamped to [0, x.shape - u.shape]: 1, 4, 0
+        self.assertExact(self.run_graph(y), want)
+
+    def test_slice_update_cpu_matches_reference(self):
+        x, u = self.randn(1, 4, 1, 6).astype(np.float16), self.randn(1, 4, 1, 1).astype(np.float16)
+        y = self.g.slice_update(self.input("x", x), self.input("u", u),
+                                self.input("b", np.array([0, 0, 0, 3], np.int32)))
+        self.g.add_output("y", y)
+        want = x.copy()
+        want[..., 3:4] = u
+        for backend in (Ane.Backend.REFERENCE, Ane.Backend.CPU):
+            exe = Ane.Executable.new(self.g, backend)
+            exe.set_target(Ane.Target.IOS18)
+            exe.compile(None)
+            self.assertExact(to_numpy(exe.run(self.feeds, None)[0]), want)
+
+    def test_slice_update_errors(self):
+        x = self.input("x", self.randn(2, 3))
+        with self.assertAneError(Ane.Error.SHAPE, "slice_update", "'update'", "float32[3,1]",
+                                 "float32[2,3]"):
+            self.g.slice_update(x, self.input("u", self.randn(3, 1)),
+                                self.input("b", np.zeros(2, np.int32)))
+        with self.assertAneError(Ane.Error.DTYPE, "slice_update", "'begin'", "float32[2]"):
+            self.g.slice_update(x, self.input("u2", self.randn(1, 1)),
+                                self.input("b2", np.zeros(2, np.float32)))
+
     def test_gather(self):
         x = self.randn(3, 5, 2)
         idx = np.array([[4, -1], [0, 2]], np.int32)
@@ -1142,7 +1174,7 @@ relu sigmoid tanh gelu silu exp log sqrt rsqrt abs neg sin cos tan atan round
 eq ne lt le gt ge where
 softmax layer_norm rms_norm group_norm layer_norm_2d batch_norm
 attention rope axial_rope_2d
-reshape transpose concat narrow gather expand cast stop_gradient
+reshape transpose concat narrow gather expand cast stop_gradient slice_update
 reduce_sum reduce_mean reduce_max reduce_min reduce_prod cumsum top_k scatter_add
 quantize dequantize selective_scan gated_delta_net
 conv conv_transpose_2d pool resize_nearest_2x read_state write_state

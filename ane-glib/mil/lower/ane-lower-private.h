@@ -303,6 +303,7 @@ ANE_LOWER_FUNC (gather);
 ANE_LOWER_FUNC (expand);
 ANE_LOWER_FUNC (cast);
 ANE_LOWER_FUNC (stop_gradient);
+ANE_LOWER_FUNC (slice_update);
 /* ane-lower-reduce.c */
 ANE_LOWER_FUNC (reduce);
 ANE_LOWER_FUNC (cumsum);

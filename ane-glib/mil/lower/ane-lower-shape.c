@@ -12,8 +12,13 @@
  *                    size-1 dims; tile does exactly that)
  *   cast          -> cast
  *   stop_gradient -> identity
+ *   slice_update  -> begin clamped (maximum, minimum), end = begin + shape
+ *                    (add), slice_update at iOS18; before iOS18 a select
+ *                    between x and update spread over x by gather, with a
+ *                    mask built from begin
  * Sources: coremltools ops/defs/iOS15/tensor_transformation.py,
- * tensor_operation.py, scatter_gather.py and iOS17/scatter_gather.py.
+ * tensor_operation.py, scatter_gather.py, iOS17/scatter_gather.py and
+ * iOS18/tensor_transformation.py.
  *
  * MIL ops take fewer dtypes than the IR (no int8/uint8/int16 in concat and
  * tile at any target, no bool in gather): such values are cast to int32 and
@@ -426,5 +431,197 @@ ane_lower_stop_gradient (AneLowerCtx *ctx,
 
   ctx->out[0] = ane_mil_op (ctx->b, "identity", ctx->hint, out->dtype, out->shape, out->rank,
                             "x", ctx->in[0], NULL);
+  return TRUE;
+}
+
+/* --- slice_update ------------------------------------------------------- */
+
+/* The clamped begin when input 2 is a const (or a bound param): the IR
+ * clamps begin[d] to [0, limit[d]] (ane-ops-shape.c). */
+static gboolean
+slice_update_const_begin (AneLowerCtx  *ctx,
+                          const gint64 *limit,
+                          guint         rank,
+                          gint64       *begin)
+{
+  const AneNode *src = ane_lower_input_node (ctx, 2);
+  AneTensor *value;
+  double v[ANE_MAX_RANK];
+
+  if (!ane_lower_input_is_const (ctx, 2) || (value = ane_lower_source_value (ctx, src)) == NULL ||
+      ane_tensor_get_n_elements (value) != rank)
+    return FALSE;
+  ane_dtype_decode (ane_tensor_get_dtype (value), g_bytes_get_data (ane_tensor_get_data (value), NULL),
+                    rank, v);
+  for (guint d = 0; d < rank; d++)
+    begin[d] = CLAMP ((gint64) v[d], 0, limit[d]);
+  return TRUE;
+}
+
+/* Before iOS18: out = select(mask, spread, x). Along each axis d where
+ * update is shorter than x, update is spread over x's length with
+ * gather(idx), idx[i] = clamp(i - begin[d], 0, u[d] - 1), and position i
+ * is inside the box where that clamp changed nothing (idx[i] == i -
+ * begin[d]); the mask is the AND of those per-axis vectors, each reshaped
+ * to broadcast along its axis. No arithmetic touches the values, so the
+ * result is exact (x + (update - x) * mask would not be for inf or NaN).
+ * begin is already clamped, which keeps the box whole. */
+static const char *
+slice_update_blend (AneLowerCtx   *ctx,
+                    AneLowerNames *w,
+                    const AneSpec *x,
+                    const AneSpec *u,
+                    AneDType       work,
+                    const char    *xv,
+                    const char    *uv,
+                    const char    *begin)
+{
+  gint64 cur_shape[ANE_MAX_RANK], mask_shape[ANE_MAX_RANK];
+  const char *cur = uv, *mask = NULL;
+  guint rank = x->rank;
+
+  memcpy (cur_shape, u->shape, rank * sizeof (gint64));
+  for (guint d = 0; d < rank; d++)
+    mask_shape[d] = 1;
+  for (guint d = 0; d < rank; d++)
+    {
+      gint64 n = x->shape[d], one_shape[ANE_MAX_RANK], at = d, after = d + 1;
+      g_autofree gint64 *range = NULL;
+      char sfx[7][32];
+      const char *bd, *range_c, *rel, *idx, *inside, *m, *zero_c, *top_c, *axis_c;
+
+      if (u->shape[d] == n)
+        continue;
+      g_snprintf (sfx[0], sizeof sfx[0], "begin_%u", d);
+      g_snprintf (sfx[1], sizeof sfx[1], "range_%u", d);
+      g_snprintf (sfx[2], sizeof sfx[2], "offset_%u", d);
+      g_snprintf (sfx[3], sizeof sfx[3], "index_%u", d);
+      g_snprintf (sfx[4], sizeof sfx[4], "inside_%u", d);
+      g_snprintf (sfx[5], sizeof sfx[5], "spread_%u", d);
+      g_snprintf (sfx[6], sizeof sfx[6], "mask_%u", d);
+      range = g_new (gint64, n);
+      for (gint64 i = 0; i < n; i++)
+        range[i] = i;
+      bd = ane_lower_emit_slice (w, sfx[0], ANE_DTYPE_INT32, 1, begin, &at, &after);
+      range_c = ane_lower_const_ints (w, sfx[1], range, n);
+      rel = ane_lower_emit_binary (w, "sub", sfx[2], ANE_DTYPE_INT32, &n, 1, range_c, bd);
+      zero_c = ane_lower_const_int (w, "zero", 0);
+      idx = ane_lower_emit_binary (w, "maximum", "index_low", ANE_DTYPE_INT32, &n, 1, rel, zero_c);
+      top_c = ane_lower_const_int (w, "last", u->shape[d] - 1);
+      idx = ane_lower_emit_binary (w, "minimum", sfx[3], ANE_DTYPE_INT32, &n, 1, idx, top_c);
+      inside = ane_lower_emit_binary (w, "equal", sfx[4], ANE_DTYPE_BOOL, &n, 1, idx, rel);
+      cur_shape[d] = n;
+      axis_c = ane_lower_const_int (w, "axis", d);
+      cur = ane_mil_op (ctx->b, "gather", ane_lower_names_hint (w, sfx[5]), work, cur_shape, rank,
+                        "x", cur, "indices", idx, "axis", axis_c, NULL);
+      for (guint k = 0; k < rank; k++)
+        one_shape[k] = k == d ? n : 1;
+      m = ane_lower_emit_reshape (w, sfx[6], ANE_DTYPE_BOOL, one_shape, rank, inside);
+      mask_shape[d] = n;
+      mask = mask == NULL ? m : ane_lower_emit_binary (w, "logical_and", "mask", ANE_DTYPE_BOOL, mask_shape,
+                                                       rank, mask, m);
+    }
+  g_assert (mask != NULL);
+  return ane_mil_op (ctx->b, "select", ane_lower_names_hint (w, work == ctx->out_spec[0].dtype ? NULL : "blend"),
+                     work, x->shape, rank,
+                     "cond", mask, "a", cur, "b", xv, NULL);
+}
+
+/* A value the blend can gather and select: int32 unless both ops take its
+ * dtype (select takes no int8/uint8/int16, gather no bool). */
+static const char *
+slice_update_blend_widen (AneLowerCtx   *ctx,
+                          const char    *value,
+                          const AneSpec *spec,
+                          AneDType      *work)
+{
+  AneSpec s = *spec;
+
+  value = ane_lower_widen (ctx, "select", "a", value, &s, work);
+  s.dtype = *work;
+  return ane_lower_widen (ctx, "gather", "x", value, &s, work);
+}
+
+/* slice_update -> MIL slice_update (iOS18, iOS18/tensor_transformation.py:
+ * x, update, begin, end; no stride and no masks). begin is clamped in the
+ * program as the IR clamps it (maximum with 0, minimum with x.shape -
+ * update.shape: MIL's own reading, Python slicing, would give a slice of
+ * another size for a begin past the end or below 0, which slice_update
+ * refuses) and end = begin + update.shape (add). A const begin is clamped
+ * here and both become consts. Before iOS18, slice_update_blend. */
+gboolean
+ane_lower_slice_update (AneLowerCtx *ctx,
+                        GError     **error)
+{
+  const AneSpec *out = &ctx->out_spec[0];
+  AneSpec x = ane_lower_in_spec (ctx, 0), u = ane_lower_in_spec (ctx, 1);
+  g_auto(AneLowerNames) w = { NULL, };
+  gint64 limit[ANE_MAX_RANK], known[ANE_MAX_RANK], n_u = 1;
+  gboolean whole = TRUE, ios18 = ctx->target >= ANE_MIL_IOS18;
+  const char *begin, *end = NULL, *xv, *uv, *r;
+  AneDType work;
+  guint rank = x.rank;
+
+  for (guint d = 0; d < rank; d++)
+    {
+      limit[d] = x.shape[d] - u.shape[d];
+      whole &= limit[d] == 0;
+      n_u *= u.shape[d];
+    }
+  if (n_u == 0)
+    {
+      ctx->out[0] = ane_lower_emit_identity (ctx);   /* nothing to write */
+      return TRUE;
+    }
+  if (whole)
+    {
+      /* the box is all of x whatever begin holds */
+      ctx->out[0] = ane_mil_op (ctx->b, "identity", ctx->hint, out->dtype, out->shape, out->rank,
+                                "x", ctx->in[1], NULL);
+      return TRUE;
+    }
+  ane_lower_names_init (&w, ctx);
+  if (slice_update_const_begin (ctx, limit, rank, known))
+    {
+      gint64 stop[ANE_MAX_RANK];
+
+      for (guint d = 0; d < rank; d++)
+        stop[d] = known[d] + u.shape[d];
+      /* last argument first (ane-lower-private.h, order of emission) */
+      if (ios18)
+        end = ane_lower_const_ints (&w, "end", stop, rank);
+      begin = ane_lower_const_ints (&w, "begin", known, rank);
+    }
+  else
+    {
+      gint64 r1 = rank;
+      const char *zero_c, *limit_c, *shape_c;
+
+      zero_c = ane_lower_const_int (&w, "begin_min", 0);
+      begin = ane_lower_emit_binary (&w, "maximum", "begin_low", ANE_DTYPE_INT32, &r1, 1, ctx->in[2], zero_c);
+      limit_c = ane_lower_const_ints (&w, "begin_max", limit, rank);
+      begin = ane_lower_emit_binary (&w, "minimum", "begin", ANE_DTYPE_INT32, &r1, 1, begin, limit_c);
+      if (ios18)
+        {
+          shape_c = ane_lower_const_ints (&w, "size", u.shape, rank);
+          end = ane_lower_emit_binary (&w, "add", "end", ANE_DTYPE_INT32, &r1, 1, begin, shape_c);
+        }
+    }
+  if (ios18)
+    {
+      xv = ane_lower_widen (ctx, "slice_update", "x", ctx->in[0], &x, &work);
+      uv = ane_lower_widen (ctx, "slice_update", "update", ctx->in[1], &u, &work);
+    }
+  else
+    {
+      xv = slice_update_blend_widen (ctx, ctx->in[0], &x, &work);
+      uv = slice_update_blend_widen (ctx, ctx->in[1], &u, &work);
+    }
+  if (ios18)
+    r = ane_mil_op (ctx->b, "slice_update", ane_lower_names_hint (&w, work == out->dtype ? NULL : "update"),
+                    work, x.shape, rank, "x", xv, "update", uv, "begin", begin, "end", end, NULL);
+  else
+    r = slice_update_blend (ctx, &w, &x, &u, work, xv, uv, begin);
+  ctx->out[0] = ane_lower_restore (ctx, r, work, out->dtype, out->shape, out->rank, FALSE);
   return TRUE;
 }
