@@ -70,6 +70,16 @@ typedef struct
 AneLowered    *ane_lowered_new            (AneGraph               *graph,
                                            const AneLowerOptions  *options,
                                            GError                **error);
+/* Several graphs lowered into one program, one function each, named
+ * names[i] (MIL identifiers, distinct; the first the default), their
+ * weights in one file, equal blobs stored once (ane-lower-multifunction.c).
+ * Every param must have a value: the weights are taken now. options as for
+ * ane_lowered_new() (params ignored); several functions need iOS18. */
+AneLowered    *ane_lowered_new_multifunction (const char *const      *names,
+                                              AneGraph *const        *graphs,
+                                              guint                   n_graphs,
+                                              const AneLowerOptions  *options,
+                                              GError                **error);
 /* The common part of both: takes program and blobs (nullable), not described. */
 AneLowered    *ane_lowered_new_for_program (AneMilProgram         *program,
                                             GPtrArray             *blobs,
