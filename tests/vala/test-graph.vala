@@ -187,6 +187,35 @@ void test_check_types () throws GLib.Error {
     }
 }
 
+/* Ane.Package.from_graphs through the vapi: two arrays of one length. */
+void test_multifunction () throws GLib.Error {
+    int64[] s4 = { 4, 8 };
+    int64[] s1 = { 1, 8 };
+    var a = new Ane.Graph ();
+    a.add_output ("y", a.relu (a.input ("x", Ane.DType.FLOAT32, s4)));
+    var b = new Ane.Graph ();
+    b.add_output ("y", b.neg (b.input ("x", Ane.DType.FLOAT32, s1)));
+    string[] names = { "prefill", "decode" };
+    Ane.Graph[] graphs = { a, b };
+    var pkg = new Ane.Package.from_graphs (names, graphs, Ane.Target.IOS18, Ane.Precision.FLOAT16);
+    string[] functions = pkg.list_functions ();
+    if (functions.length != 2 || pkg.get_default_function () != "prefill") {
+        stderr.printf ("FAIL: from_graphs made %d functions, default %s\n", functions.length,
+                       pkg.get_default_function ());
+        failures++;
+    }
+    try {
+        new Ane.Package.from_graphs (names, graphs, Ane.Target.IOS17, Ane.Precision.FLOAT16);
+        stderr.printf ("FAIL: two functions before iOS18 were accepted\n");
+        failures++;
+    } catch (Ane.Error e) {
+        if (!(e is Ane.Error.UNSUPPORTED)) {
+            stderr.printf ("FAIL: two functions before iOS18: %s\n", e.message);
+            failures++;
+        }
+    }
+}
+
 int main () {
     try {
         test_mlp_softmax ();
@@ -204,6 +233,12 @@ int main () {
     test_compute_plan ();
     try {
         test_check_types ();
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: %s\n", e.message);
+        failures++;
+    }
+    try {
+        test_multifunction ();
     } catch (GLib.Error e) {
         stderr.printf ("FAIL: %s\n", e.message);
         failures++;
