@@ -764,6 +764,136 @@ ane_package_new_from_graphs (const char * const  *names,
   return package_new (NULL, g_steal_pointer (&lowered));
 }
 
+typedef struct
+{
+  GPtrArray    *names;    /* char*, owned (NULL names kept: reported by the lowering) */
+  GPtrArray    *graphs;   /* AneGraph*, referenced (NULL kept) */
+  AneTarget     target;
+  AnePrecision  precision;
+} FromGraphsData;
+
+static void
+from_graphs_data_free (gpointer data)
+{
+  FromGraphsData *fg = data;
+
+  g_ptr_array_unref (fg->names);
+  g_ptr_array_unref (fg->graphs);
+  g_free (fg);
+}
+
+static void
+clear_graph (gpointer graph)
+{
+  if (graph != NULL)
+    g_object_unref (graph);
+}
+
+static void
+from_graphs_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  FromGraphsData *fg = task_data;
+  g_autoptr(AnePackage) pkg = NULL;
+  GError *error = NULL;
+
+  ane_task_thread_begin (task);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  pkg = ane_package_new_from_graphs ((const char *const *) fg->names->pdata, (AneGraph **) fg->graphs->pdata,
+                                     fg->graphs->len, fg->target, fg->precision, &error);
+  ane_task_thread_end (task);
+  if (pkg == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  g_task_return_pointer (task, g_steal_pointer (&pkg), g_object_unref);
+}
+
+/**
+ * ane_package_new_from_graphs_async:
+ * @names: (array length=n_graphs): the functions' names, the first the
+ *   default function
+ * @graphs: (array length=n_graphs): the graph of each function
+ * @n_graphs: how many functions
+ * @target: the deployment target
+ * @precision: the float type every function computes in
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the package is made
+ * @user_data: data for @callback
+ *
+ * Lowers the graphs in a worker thread, as
+ * [ctor@Ane.Package.new_from_graphs] does; finish with
+ * [ctor@Ane.Package.new_from_graphs_finish]. The names are copied and the
+ * task holds a reference on each graph: do not change the graphs until
+ * @callback has run. Cancelling before the lowering ends gives
+ * %G_IO_ERROR_CANCELLED.
+ *
+ * Since: 0.2
+ */
+void
+ane_package_new_from_graphs_async (const char * const  *names,
+                                   AneGraph * const    *graphs,
+                                   guint                n_graphs,
+                                   AneTarget            target,
+                                   AnePrecision         precision,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  FromGraphsData *fg;
+
+  g_return_if_fail (n_graphs == 0 || (names != NULL && graphs != NULL));
+  g_return_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15);
+  g_return_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  fg = g_new0 (FromGraphsData, 1);
+  fg->names = g_ptr_array_new_full (n_graphs + 1, g_free);
+  fg->graphs = g_ptr_array_new_full (n_graphs + 1, clear_graph);
+  for (guint i = 0; i < n_graphs; i++)
+    {
+      g_ptr_array_add (fg->names, g_strdup (names[i]));
+      g_ptr_array_add (fg->graphs, ANE_IS_GRAPH (graphs[i]) ? g_object_ref (graphs[i]) : NULL);
+    }
+  fg->target = target;
+  fg->precision = precision;
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ane_package_new_from_graphs_async);
+  g_task_set_task_data (task, fg, from_graphs_data_free);
+  ane_task_run_in_thread (task, from_graphs_thread);
+}
+
+/**
+ * ane_package_new_from_graphs_finish:
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [func@Ane.Package.new_from_graphs_async]: the package, or the
+ * error [ctor@Ane.Package.new_from_graphs] would have given (or
+ * %G_IO_ERROR_CANCELLED).
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ *
+ * Since: 0.2
+ */
+AnePackage *
+ane_package_new_from_graphs_finish (GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_new_from_graphs_async, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  ane_task_finish_begin (result);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /**
  * ane_package_get_path:
  * @self: a package

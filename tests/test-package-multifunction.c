@@ -524,6 +524,69 @@ test_dump (void)
   ane_test_remove_tree (dir);
 }
 
+static void
+made (GObject      *source,
+      GAsyncResult *result,
+      gpointer      user_data)
+{
+  AnePackage **out = user_data;
+  GError *error = NULL;
+
+  *out = ane_package_new_from_graphs_finish (result, &error);
+  if (*out == NULL)
+    {
+      /* a package-shaped marker: the test reads the error back */
+      g_test_message ("%s", error->message);
+      *out = (AnePackage *) GINT_TO_POINTER (error->code + 1);
+      g_error_free (error);
+    }
+}
+
+/* The async pair: the same package in a worker thread; its errors; a
+ * cancellation. */
+static void
+test_async (void)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 ws[2] = { D, D };
+  g_autoptr(AneTensor) w = ane_test_tensor_random ("w", ws, 2, 7, -0.1f, 0.1f);
+  g_autoptr(AneGraph) a = build_linear (2, w, "bias", 1);
+  g_autoptr(AneGraph) b = build_linear (1, w, "scale", 2);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  const char *names[] = { "prefill", "decode" };
+  AneGraph *graphs[] = { a, b };
+  AnePackage *pkg = NULL;
+  g_autoptr(AnePackage) sync = ane_package_new_from_graphs (names, graphs, 2, ANE_TARGET_IOS18,
+                                                            ANE_PRECISION_FLOAT16, &error);
+  g_autofree char *s1 = NULL, *s2 = NULL;
+
+  g_assert_no_error (error);
+  ane_package_new_from_graphs_async (names, graphs, 2, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, NULL, made, &pkg);
+  while (pkg == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (ANE_IS_PACKAGE (pkg));
+  assert_functions (pkg, names, 2);
+  s1 = ane_package_to_string (pkg);
+  s2 = ane_package_to_string (sync);
+  g_assert_cmpstr (s1, ==, s2);
+  g_clear_object (&pkg);
+
+  /* a NULL graph is the lowering's error, not a critical */
+  ane_package_new_from_graphs_async (names, (AneGraph *[]) { a, NULL }, 2, ANE_TARGET_IOS18,
+                                     ANE_PRECISION_FLOAT16, NULL, made, &pkg);
+  while (pkg == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (GPOINTER_TO_INT (pkg), ==, ANE_ERROR_INVALID_ARGUMENT + 1);
+  pkg = NULL;
+
+  g_cancellable_cancel (cancellable);
+  ane_package_new_from_graphs_async (names, graphs, 2, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, cancellable,
+                                     made, &pkg);
+  while (pkg == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (GPOINTER_TO_INT (pkg), ==, G_IO_ERROR_CANCELLED + 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -535,5 +598,6 @@ main (int   argc,
   g_test_add_func ("/ane/package/multifunction/errors", test_errors);
   g_test_add_func ("/ane/package/multifunction/one-function", test_one_function);
   g_test_add_func ("/ane/package/multifunction/dump", test_dump);
+  g_test_add_func ("/ane/package/multifunction/async", test_async);
   return g_test_run ();
 }

@@ -187,7 +187,12 @@ void test_check_types () throws GLib.Error {
     }
 }
 
-/* Ane.Package.from_graphs through the vapi: two arrays of one length. */
+async Ane.Package new_from_graphs_async (string[] names, Ane.Graph[] graphs) throws GLib.Error {
+    return yield new Ane.Package.from_graphs_async (names, graphs, Ane.Target.IOS18, Ane.Precision.FLOAT16, null);
+}
+
+/* Ane.Package.from_graphs (and its async form) through the vapi: two
+ * arrays of one length. */
 void test_multifunction () throws GLib.Error {
     int64[] s4 = { 4, 8 };
     int64[] s1 = { 1, 8 };
@@ -202,6 +207,22 @@ void test_multifunction () throws GLib.Error {
     if (functions.length != 2 || pkg.get_default_function () != "prefill") {
         stderr.printf ("FAIL: from_graphs made %d functions, default %s\n", functions.length,
                        pkg.get_default_function ());
+        failures++;
+    }
+    var loop = new MainLoop ();
+    Ane.Package? made = null;
+    new_from_graphs_async.begin (names, graphs, (obj, res) => {
+        try {
+            made = new_from_graphs_async.end (res);
+        } catch (GLib.Error e) {
+            stderr.printf ("FAIL: from_graphs_async: %s\n", e.message);
+            failures++;
+        }
+        loop.quit ();
+    });
+    loop.run ();
+    if (made == null || made.list_functions ().length != 2) {
+        stderr.printf ("FAIL: from_graphs_async made no package of two functions\n");
         failures++;
     }
     try {
