@@ -312,6 +312,7 @@ ane_lowered_new_multifunction (const char *const      *names,
   /* Each graph alone, as a program of one function, not described. */
   one.describe = FALSE;
   one.metadata = NULL;
+  one.params = NULL;   /* the weights are the graphs' own (pin_blob) */
   for (guint i = 0; i < n_graphs; i++)
     {
       AneLowered *part = ane_lowered_new (graphs[i], &one, error);

@@ -70,6 +70,15 @@ typedef struct
 AneLowered    *ane_lowered_new            (AneGraph               *graph,
                                            const AneLowerOptions  *options,
                                            GError                **error);
+/* The common part of both: takes program and blobs (nullable), not described. */
+AneLowered    *ane_lowered_new_for_program (AneMilProgram         *program,
+                                            GPtrArray             *blobs,
+                                            guint64                weight_size);
+/* Wraps a model read from elsewhere (MIL text); takes model (which owns
+ * its program) and blobs (nullable: no weights). */
+AneLowered    *ane_lowered_new_from_model (AneCoreMLModel         *model,
+                                           GPtrArray              *blobs,
+                                           guint64                 weight_size);
 /* Several graphs lowered into one program, one function each, named
  * names[i] (MIL identifiers, distinct; the first the default), their
  * weights in one file, equal blobs stored once (ane-lower-multifunction.c).
@@ -80,15 +89,6 @@ AneLowered    *ane_lowered_new_multifunction (const char *const      *names,
                                               guint                   n_graphs,
                                               const AneLowerOptions  *options,
                                               GError                **error);
-/* The common part of both: takes program and blobs (nullable), not described. */
-AneLowered    *ane_lowered_new_for_program (AneMilProgram         *program,
-                                            GPtrArray             *blobs,
-                                            guint64                weight_size);
-/* Wraps a model read from elsewhere (MIL text); takes model (which owns
- * its program) and blobs (nullable: no weights). */
-AneLowered    *ane_lowered_new_from_model (AneCoreMLModel         *model,
-                                           GPtrArray              *blobs,
-                                           guint64                 weight_size);
 /* Adds a weight still to be written (taken), in file order. */
 void           ane_lowered_add_blob       (AneLowered             *self,
                                            AneMilPendingBlob      *blob);
