@@ -680,6 +680,222 @@ ane_package_new_from_graph_finish (GAsyncResult  *result,
 }
 
 /**
+ * ane_package_new_from_graphs:
+ * @names: (array length=n_graphs): the functions' names, the first the
+ *   default function
+ * @graphs: (array length=n_graphs): the graph of each function
+ * @n_graphs: how many functions
+ * @target: the deployment target (iOS18 / macOS15 or later for several
+ *   functions)
+ * @precision: the float type every function computes in
+ * @error: return location for a #GError
+ *
+ * Makes one package of several graphs, as Anemll and coremltools'
+ * `save_multifunction` do for a language model's `prefill` and `decode`:
+ * each graph is lowered, as [ctor@Ane.Package.new_from_graph] lowers it,
+ * to one function of one ML program, named @names[i]; the first is the
+ * default function. The functions share one `weight.bin`: a weight that
+ * several graphs hold with the same bytes (the same param of one model,
+ * typically) is stored once, and every function's const points at it.
+ *
+ * ```c
+ * const char *names[] = { "prefill", "decode" };
+ * AneGraph *graphs[] = { prefill, decode };
+ * g_autoptr(AnePackage) pkg = ane_package_new_from_graphs (names, graphs, 2, ANE_TARGET_IOS18,
+ *                                                          ANE_PRECISION_FLOAT16, &error);
+ * ```
+ *
+ * The result is a package like any other: list its functions with
+ * [method@Ane.Package.list_functions], save it, print it as MIL text, and
+ * run a function with [ctor@Ane.Executable.new_from_package].
+ *
+ * Unlike a package of one graph, this one takes every weight when it is
+ * made (a reference to the param's bytes, not a copy): a param without a
+ * value fails with %ANE_ERROR_MISSING_PARAM, and binding another value
+ * afterwards does not change the package.
+ *
+ * Fails with %ANE_ERROR_INVALID_ARGUMENT for an empty list, a name that is
+ * not a MIL identifier or is a MIL keyword, a name given twice or a %NULL
+ * graph (naming it); %ANE_ERROR_UNSUPPORTED for several functions before
+ * iOS18 (Core ML describes functions from specification version 9);
+ * %ANE_ERROR_TYPE_MISMATCH when two functions declare a state of one name
+ * with different types (Core ML gives the model's functions one set of
+ * states; the message names the state and both functions); and with the
+ * lowering's errors, prefixed by the function's name.
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ *
+ * Since: 0.2
+ */
+AnePackage *
+ane_package_new_from_graphs (const char * const  *names,
+                             AneGraph * const    *graphs,
+                             guint                n_graphs,
+                             AneTarget            target,
+                             AnePrecision         precision,
+                             GError             **error)
+{
+  g_autofree char *date = conversion_date ();
+  const char *const user_defined[] = {
+    "com.github.ane-glib.version", PACKAGE_VERSION,
+    "com.github.ane-glib.source", "AneGraph",
+    "com.github.ane-glib.target", ane_target_to_string (target),
+    "com.github.ane-glib.precision", precision == ANE_PRECISION_FLOAT16 ? "float16" : "float32",
+    "com.github.ane-glib.conversion_date", date,
+    NULL
+  };
+  AneLowerOptions options = {
+    .target = ane_target_to_mil (target),
+    .precision = precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
+    .describe = TRUE,
+    .metadata = user_defined,
+  };
+  g_autoptr(AneLowered) lowered = NULL;
+
+  g_return_val_if_fail (n_graphs == 0 || (names != NULL && graphs != NULL), NULL);
+  g_return_val_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15, NULL);
+  g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  lowered = ane_lowered_new_multifunction (names, graphs, n_graphs, &options, error);
+  if (lowered == NULL)
+    return NULL;
+  if (!ane_mlpackage_check_model_size (protobuf_c_message_get_packed_size (&lowered->model->base), error))
+    return NULL;
+  return package_new (NULL, g_steal_pointer (&lowered));
+}
+
+typedef struct
+{
+  GPtrArray    *names;    /* char*, owned (NULL names kept: reported by the lowering) */
+  GPtrArray    *graphs;   /* AneGraph*, referenced (NULL kept) */
+  AneTarget     target;
+  AnePrecision  precision;
+} FromGraphsData;
+
+static void
+from_graphs_data_free (gpointer data)
+{
+  FromGraphsData *fg = data;
+
+  g_ptr_array_unref (fg->names);
+  g_ptr_array_unref (fg->graphs);
+  g_free (fg);
+}
+
+static void
+clear_graph (gpointer graph)
+{
+  if (graph != NULL)
+    g_object_unref (graph);
+}
+
+static void
+from_graphs_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  FromGraphsData *fg = task_data;
+  g_autoptr(AnePackage) pkg = NULL;
+  GError *error = NULL;
+
+  ane_task_thread_begin (task);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  pkg = ane_package_new_from_graphs ((const char *const *) fg->names->pdata, (AneGraph **) fg->graphs->pdata,
+                                     fg->graphs->len, fg->target, fg->precision, &error);
+  ane_task_thread_end (task);
+  if (pkg == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  g_task_return_pointer (task, g_steal_pointer (&pkg), g_object_unref);
+}
+
+/**
+ * ane_package_new_from_graphs_async:
+ * @names: (array length=n_graphs): the functions' names, the first the
+ *   default function
+ * @graphs: (array length=n_graphs): the graph of each function
+ * @n_graphs: how many functions
+ * @target: the deployment target
+ * @precision: the float type every function computes in
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the package is made
+ * @user_data: data for @callback
+ *
+ * Lowers the graphs in a worker thread, as
+ * [ctor@Ane.Package.new_from_graphs] does; finish with
+ * [ctor@Ane.Package.new_from_graphs_finish]. The names are copied and the
+ * task holds a reference on each graph: do not change the graphs until
+ * @callback has run. Cancelling before the lowering ends gives
+ * %G_IO_ERROR_CANCELLED.
+ *
+ * Since: 0.2
+ */
+void
+ane_package_new_from_graphs_async (const char * const  *names,
+                                   AneGraph * const    *graphs,
+                                   guint                n_graphs,
+                                   AneTarget            target,
+                                   AnePrecision         precision,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  FromGraphsData *fg;
+
+  g_return_if_fail (n_graphs == 0 || (names != NULL && graphs != NULL));
+  g_return_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15);
+  g_return_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  fg = g_new0 (FromGraphsData, 1);
+  fg->names = g_ptr_array_new_full (n_graphs + 1, g_free);
+  fg->graphs = g_ptr_array_new_full (n_graphs + 1, clear_graph);
+  for (guint i = 0; i < n_graphs; i++)
+    {
+      g_ptr_array_add (fg->names, g_strdup (names[i]));
+      g_ptr_array_add (fg->graphs, ANE_IS_GRAPH (graphs[i]) ? g_object_ref (graphs[i]) : NULL);
+    }
+  fg->target = target;
+  fg->precision = precision;
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ane_package_new_from_graphs_async);
+  g_task_set_task_data (task, fg, from_graphs_data_free);
+  ane_task_run_in_thread (task, from_graphs_thread);
+}
+
+/**
+ * ane_package_new_from_graphs_finish:
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [func@Ane.Package.new_from_graphs_async]: the package, or the
+ * error [ctor@Ane.Package.new_from_graphs] would have given (or
+ * %G_IO_ERROR_CANCELLED).
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ *
+ * Since: 0.2
+ */
+AnePackage *
+ane_package_new_from_graphs_finish (GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_new_from_graphs_async, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  ane_task_finish_begin (result);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
  * ane_package_get_path:
  * @self: a package
  *

@@ -58,6 +58,25 @@ void         ane_package_new_from_graph_async  (AneGraph            *graph,
 ANE_AVAILABLE_IN_0_2
 AnePackage  *ane_package_new_from_graph_finish (GAsyncResult        *result,
                                                 GError             **error);
+ANE_AVAILABLE_IN_0_2
+AnePackage  *ane_package_new_from_graphs       (const char * const  *names,
+                                                AneGraph * const    *graphs,
+                                                guint                n_graphs,
+                                                AneTarget            target,
+                                                AnePrecision         precision,
+                                                GError             **error);
+ANE_AVAILABLE_IN_0_2
+void         ane_package_new_from_graphs_async (const char * const  *names,
+                                                AneGraph * const    *graphs,
+                                                guint                n_graphs,
+                                                AneTarget            target,
+                                                AnePrecision         precision,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+ANE_AVAILABLE_IN_0_2
+AnePackage  *ane_package_new_from_graphs_finish (GAsyncResult       *result,
+                                                 GError            **error);
 
 ANE_AVAILABLE_IN_ALL
 const char  *ane_package_get_path              (AnePackage          *self);

@@ -5,19 +5,67 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "ane-tool-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "mil/lower/ane-lower-private.h"
+
+/* 0 if path is a graph .json, else the exit status (the message printed). */
+static int
+check_graph_path (const char *path)
+{
+  AneToolInputKind kind;
+
+  if (!ane_tool_classify_input ("convert", path, "a graph .json", &kind))
+    return 1;
+  if (kind != ANE_TOOL_INPUT_GRAPH)
+    {
+      fprintf (stderr, "ane-tool convert: '%s' is not a graph .json (convert lowers graphs; "
+               "'ane-tool mil' prints a package's or a .mil file's MIL text)\n", path);
+      return 2;
+    }
+  return 0;
+}
+
+/* --function NAME=GRAPH.json ...: one package of several functions. */
+static AnePackage *
+package_of_functions (char         **functions,
+                      AneTarget      target,
+                      AnePrecision   precision,
+                      GError       **error)
+{
+  guint n = g_strv_length (functions);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) graphs = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *eq = strchr (functions[i], '=');
+      AneGraph *graph = ane_graph_load (eq + 1, error);
+
+      if (graph == NULL)
+        return NULL;
+      g_ptr_array_add (names, g_strndup (functions[i], eq - functions[i]));
+      g_ptr_array_add (graphs, graph);
+    }
+  return ane_package_new_from_graphs ((const char *const *) names->pdata, (AneGraph **) graphs->pdata, n,
+                                      target, precision, error);
+}
 
 int
 ane_tool_convert (int    argc,
                   char **argv)
 {
   g_autofree char *output = NULL, *mil = NULL, *target_name = NULL, *precision_name = NULL;
+  g_auto(GStrv) functions = NULL;
   gboolean overwrite = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the .mlpackage here", "OUT.mlpackage" },
+    { "function", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &functions,
+      "Instead of GRAPH.json: a function NAME lowered from GRAPH.json; repeat it for one package of "
+      "several functions sharing their weights (the first is the default; needs ios18 or macos15)",
+      "NAME=GRAPH.json" },
     { "mil", 0, 0, G_OPTION_ARG_FILENAME, &mil, "Also write MIL text here (weights beside it in weights/weight.bin)", "OUT.mil" },
     { "target", 't', 0, G_OPTION_ARG_STRING, &target_name, "Deployment target: ios15..ios18, macos12..macos15 (default ios18)", "TARGET" },
     { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "Compute precision: fp16 (default) or fp32", "PRECISION" },
@@ -31,14 +79,23 @@ ane_tool_convert (int    argc,
   AneToolBar *bar = NULL;
   AneTarget target = ANE_TARGET_IOS18;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
-  AneToolInputKind kind;
   int status = 0;
 
   if (!ane_tool_parse (&argc, &argv, "convert", "GRAPH.json",
                        "Lower a graph (JSON + its safetensors weights) to a CoreML ML Program\n"
                        "package and/or MIL text for the Neural Engine's in-memory path.",
-                       entries, 1, 1, &status))
+                       entries, 0, 1, &status))
     return status;
+  if (functions == NULL && argc < 2)
+    {
+      fprintf (stderr, "ane-tool convert: missing argument GRAPH.json\nRun 'ane-tool convert --help' for usage.\n");
+      return 2;
+    }
+  if (functions != NULL && argc > 1)
+    {
+      fprintf (stderr, "ane-tool convert: give GRAPH.json or --function NAME=GRAPH.json, not both\n");
+      return 2;
+    }
   if (output == NULL && mil == NULL)
     {
       fprintf (stderr, "ane-tool convert: give -o OUT.mlpackage and/or --mil OUT.mil\n");
@@ -47,14 +104,20 @@ ane_tool_convert (int    argc,
   if (!ane_tool_parse_lowering ("convert", target_name, precision_name, &target, &precision))
     return 2;
 
-  if (!ane_tool_classify_input ("convert", argv[1], "a graph .json", &kind))
-    return 1;
-  if (kind != ANE_TOOL_INPUT_GRAPH)
+  for (guint i = 0; functions != NULL && functions[i] != NULL; i++)
     {
-      fprintf (stderr, "ane-tool convert: '%s' is not a graph .json (convert lowers graphs; "
-               "'ane-tool mil' prints a package's or a .mil file's MIL text)\n", argv[1]);
-      return 2;
+      const char *eq = strchr (functions[i], '=');
+
+      if (eq == NULL || eq == functions[i] || eq[1] == '\0')
+        {
+          fprintf (stderr, "ane-tool convert: --function takes NAME=GRAPH.json, not '%s'\n", functions[i]);
+          return 2;
+        }
+      if ((status = check_graph_path (eq + 1)) != 0)
+        return status;
     }
+  if (functions == NULL && (status = check_graph_path (argv[1])) != 0)
+    return status;
   /* Before the work, and with the tool's flag in the message. MIL text
    * keeps its weights in weights/weight.bin beside it (ane_package_save_mil),
    * which is not replaced either; checked before lowering tells whether
@@ -71,12 +134,17 @@ ane_tool_convert (int    argc,
         return 1;
     }
 
-  graph = ane_graph_load (argv[1], &error);
-  if (graph == NULL)
-    return ane_tool_fail ("convert", error);
   /* lowering and saving are the long parts: shown on stderr */
   progress = ane_tool_progress_new (&bar);
-  pkg = ane_package_new_from_graph_full (graph, target, precision, progress, &error);
+  if (functions != NULL)
+    pkg = package_of_functions (functions, target, precision, &error);
+  else
+    {
+      graph = ane_graph_load (argv[1], &error);
+      if (graph == NULL)
+        return ane_tool_fail ("convert", error);
+      pkg = ane_package_new_from_graph_full (graph, target, precision, progress, &error);
+    }
   if (pkg == NULL || (output && !ane_package_save_full (pkg, output, overwrite, progress, &error)))
     {
       ane_tool_bar_end_line (bar);

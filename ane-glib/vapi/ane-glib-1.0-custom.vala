@@ -15,6 +15,21 @@ namespace Ane {
 		[CCode (array_length_pos = 0.1, array_length_type = "guint", type = "const gint64*")]
 		public unowned int64[] get_shape ();
 	}
+	public sealed class Package : GLib.Object {
+		/* The names are `const char * const *` in C: CCode type makes valac
+		 * cast the `gchar **` it passes (-Wincompatible-pointer-types
+		 * otherwise). Both arrays have the length n_graphs. */
+		[CCode (has_construct_function = false)]
+		[Version (since = "0.2")]
+		public Package.from_graphs ([CCode (array_length_cname = "n_graphs", array_length_pos = 2.5, array_length_type = "guint", type = "const char* const*")] string[] names,
+		                            [CCode (array_length_cname = "n_graphs", array_length_pos = 2.5, array_length_type = "guint")] Ane.Graph[] graphs,
+		                            Ane.Target target, Ane.Precision precision) throws GLib.Error;
+		[CCode (cname = "ane_package_new_from_graphs_async", finish_name = "ane_package_new_from_graphs_finish", has_construct_function = false)]
+		[Version (since = "0.2")]
+		public async Package.from_graphs_async ([CCode (array_length_cname = "n_graphs", array_length_pos = 2.5, array_length_type = "guint", type = "const char* const*")] string[] names,
+		                                        [CCode (array_length_cname = "n_graphs", array_length_pos = 2.5, array_length_type = "guint")] Ane.Graph[] graphs,
+		                                        Ane.Target target, Ane.Precision precision, GLib.Cancellable? cancellable) throws GLib.Error;
+	}
 	public sealed class LintReport : GLib.Object {
 		/* The rule ids are `const char * const *` in C (owned by the
 		 * report). CCode type is not enough here, unlike Tensor.get_shape:

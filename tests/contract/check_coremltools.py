@@ -15,7 +15,8 @@
 #  3. ct.convert re-converts the loaded program to an ML program (the
 #     default pass pipeline, at the package's own deployment target and
 #     precision) and the result must keep the interface: the same inputs,
-#     outputs and states with the same types.
+#     outputs and states with the same types (of every function, for a
+#     multifunction package).
 #
 # The mirror in C (ane-glib/mil/ane-mil-infer*.c) approximates step 2 on every
 # machine; this is the judge. Usage: check_coremltools.py DUMP_DIR, or
@@ -68,10 +69,16 @@ def interface(spec):
             return (f.name, kind, a.dataType, tuple(a.shape))
         return (f.name, kind)
 
+    def features(d):
+        return (tuple(sorted(feature(f) for f in d.input)),
+                tuple(sorted(feature(f) for f in d.output)),
+                tuple(sorted(feature(f) for f in d.state)))
+
     d = spec.description
-    return (tuple(sorted(feature(f) for f in d.input)),
-            tuple(sorted(feature(f) for f in d.output)),
-            tuple(sorted(feature(f) for f in d.state)))
+    # a multifunction model: one FunctionDescription per function, in
+    # whatever order (pymil keeps its functions in a dict)
+    return (features(d), d.defaultFunctionName,
+            tuple(sorted((fd.name,) + features(fd) for fd in d.functions)))
 
 
 def check(path):
@@ -84,6 +91,13 @@ def check(path):
         prog = milproto.load(spec, spec.specificationVersion, model.weights_dir)
     except Exception as e:  # noqa: BLE001 - any refusal is the finding
         return "milproto loader: %s: %s" % (type(e).__name__, e)
+    if len(spec.description.functions) > 0:
+        # A multifunction model (ane_package_new_from_graphs): the loader
+        # leaves pymil's default function "main", and only a program so
+        # marked is written with function descriptions, as
+        # ct.utils.save_multifunction marks the one it writes.
+        prog.default_function_name = spec.description.defaultFunctionName
+        prog.export_as_multifunction = True
     fp32 = path.endswith("-fp32.mlpackage")
     pipeline = ct.PassPipeline.DEFAULT
     if not fp32:

@@ -278,5 +278,86 @@ class CheckTypesTest(unittest.TestCase):
         self.assertEqual(tuple(pkg.check_types()), ([], []))
 
 
+class MultifunctionTest(unittest.TestCase):
+    """Ane.Package.new_from_graphs: several graphs, one package, one weight.bin."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="ane-package-multifunction-")
+        rng = np.random.default_rng(99)
+        self.w = rng.standard_normal((256, 256)).astype(np.float32)
+        self.bias = rng.standard_normal((256,)).astype(np.float32)
+        self.scale = rng.standard_normal((256,)).astype(np.float32)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def linear(self, rows, own):
+        g = Ane.Graph.new()
+        x = g.input("x", F32, [rows, 256])
+        h = g.matmul(x, g.param_with_value(to_tensor("w", self.w)), False, False)
+        if own == "bias":
+            y = g.add(h, g.param_with_value(to_tensor("bias", self.bias)))
+        else:
+            y = g.mul(h, g.param_with_value(to_tensor("scale", self.scale)))
+        g.add_output("y", y)
+        return g
+
+    def test_two_functions_share_weights(self):
+        prefill, decode = self.linear(4, "bias"), self.linear(1, "scale")
+        # the introspected call: two lists
+        pkg = Ane.Package.new_from_graphs(["prefill", "decode"], [prefill, decode],
+                                          Ane.Target.IOS18, Ane.Precision.FLOAT32)
+        self.assertEqual(pkg.list_functions(), ["prefill", "decode"])
+        self.assertEqual(pkg.get_default_function(), "prefill")
+        self.assertEqual(pkg.get_specification_version(), 9)
+        # w once, bias and scale
+        self.assertEqual(pkg.get_weight_bytes(), (256 * 256 + 256 + 256) * 4)
+        self.assertEqual(tuple(pkg.check_types()), ([], []))
+
+        path = os.path.join(self.tmp.name, "two.mlpackage")
+        self.assertTrue(pkg.save(path, False))
+        blobs = read_blobs(os.path.join(path, "Data", "com.apple.CoreML", "weights", "weight.bin"))
+        self.assertEqual(len(blobs), 3)
+        self.assertEqual(blobs[0][1], self.w.tobytes())
+
+        loaded = Ane.Package.load(path)
+        self.assertEqual(loaded.list_functions(), ["prefill", "decode"])
+        rng = np.random.default_rng(5)
+        for name, graph, rows in (("prefill", prefill, 4), ("decode", decode, 1)):
+            x = rng.standard_normal((rows, 256)).astype(np.float32)
+            exe = Ane.Executable.new_from_package(loaded, name)
+            exe.compile(None)
+            got = list(exe.run({"x": x}).values())[0]
+            alone = Ane.Executable.new(graph, Ane.Backend.CPU)
+            alone.set_precision(Ane.Precision.FLOAT32)
+            alone.compile(None)
+            want = alone.run({"x": x})["y"]
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+    def test_dict_of_functions(self):
+        pkg = Ane.Package.new_from_graphs({"decode": self.linear(1, "scale"), "prefill": self.linear(4, "bias")},
+                                          Ane.Target.MACOS15, Ane.Precision.FLOAT16)
+        self.assertEqual(pkg.list_functions(), ["decode", "prefill"])
+        self.assertEqual(pkg.get_default_function(), "decode")
+
+    def test_errors(self):
+        g = self.linear(1, "bias")
+        with self.assertRaises(GLib.Error) as cm:
+            Ane.Package.new_from_graphs([], [], Ane.Target.IOS18, Ane.Precision.FLOAT16)
+        self.assertIn("at least one function", cm.exception.message)
+        with self.assertRaises(GLib.Error) as cm:
+            Ane.Package.new_from_graphs(["a", "a"], [g, g], Ane.Target.IOS18, Ane.Precision.FLOAT16)
+        self.assertEqual(cm.exception.code, Ane.Error.INVALID_ARGUMENT)
+        self.assertIn("'a' is named twice", cm.exception.message)
+        with self.assertRaises(GLib.Error) as cm:
+            Ane.Package.new_from_graphs({"a b": g}, Ane.Target.IOS18, Ane.Precision.FLOAT16)
+        self.assertIn("function 'a b'", cm.exception.message)
+        with self.assertRaises(GLib.Error) as cm:
+            Ane.Package.new_from_graphs(["a", "b"], [g, g], Ane.Target.IOS17, Ane.Precision.FLOAT16)
+        self.assertEqual(cm.exception.code, Ane.Error.UNSUPPORTED)
+        with self.assertRaises(ValueError):
+            Ane.Package.new_from_graphs(["a"], [g, g], Ane.Target.IOS18, Ane.Precision.FLOAT16)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

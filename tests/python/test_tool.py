@@ -97,6 +97,31 @@ class ToolTest(unittest.TestCase):
         r = tool("convert", self.graph, "-o", pkg, "--overwrite")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_convert_functions(self):
+        # one package of two functions sharing w: --function NAME=GRAPH.json
+        other = os.path.join(self.dir.name, "decode.json")
+        g = Ane.Graph()
+        x = g.input("x", Ane.DType.FLOAT32, [1, 16])
+        wt = Ane.Tensor.new_from_bytes("w", Ane.DType.FLOAT32, [16, 8], GLib.Bytes.new(self.w.tobytes()))
+        g.add_output("y", g.matmul(x, g.param_with_value(wt), False, False))
+        g.save(other)
+        pkg = os.path.join(self.dir.name, "two.mlpackage")
+        r = tool("convert", "--function", "prefill=" + self.graph, "--function", "decode=" + other, "-o", pkg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        loaded = Ane.Package.load(pkg)
+        self.assertEqual(loaded.list_functions(), ["prefill", "decode"])
+        self.assertEqual(loaded.get_weight_bytes(), 16 * 8 * 2)   # w once, fp16
+        r = tool("convert", "--function", "prefill", "-o", os.path.join(self.dir.name, "o.mlpackage"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--function takes NAME=GRAPH.json, not 'prefill'", r.stderr)
+        r = tool("convert", self.graph, "--function", "a=" + other, "-o", os.path.join(self.dir.name, "o.mlpackage"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not both", r.stderr)
+        r = tool("convert", "--function", "a=" + self.graph, "--function", "a=" + other, "-o", os.path.join(self.dir.name, "o.mlpackage"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("function 'a' is named twice", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir.name, "o.mlpackage")))
+
     def test_convert_progress_not_a_tty(self):
         # stderr is a pipe here: one plain line per stage, no \r redraws
         pkg = os.path.join(self.dir.name, "p.mlpackage")

@@ -187,6 +187,56 @@ void test_check_types () throws GLib.Error {
     }
 }
 
+async Ane.Package new_from_graphs_async (string[] names, Ane.Graph[] graphs) throws GLib.Error {
+    return yield new Ane.Package.from_graphs_async (names, graphs, Ane.Target.IOS18, Ane.Precision.FLOAT16, null);
+}
+
+/* Ane.Package.from_graphs (and its async form) through the vapi: two
+ * arrays of one length. */
+void test_multifunction () throws GLib.Error {
+    int64[] s4 = { 4, 8 };
+    int64[] s1 = { 1, 8 };
+    var a = new Ane.Graph ();
+    a.add_output ("y", a.relu (a.input ("x", Ane.DType.FLOAT32, s4)));
+    var b = new Ane.Graph ();
+    b.add_output ("y", b.neg (b.input ("x", Ane.DType.FLOAT32, s1)));
+    string[] names = { "prefill", "decode" };
+    Ane.Graph[] graphs = { a, b };
+    var pkg = new Ane.Package.from_graphs (names, graphs, Ane.Target.IOS18, Ane.Precision.FLOAT16);
+    string[] functions = pkg.list_functions ();
+    if (functions.length != 2 || pkg.get_default_function () != "prefill") {
+        stderr.printf ("FAIL: from_graphs made %d functions, default %s\n", functions.length,
+                       pkg.get_default_function ());
+        failures++;
+    }
+    var loop = new MainLoop ();
+    Ane.Package? made = null;
+    new_from_graphs_async.begin (names, graphs, (obj, res) => {
+        try {
+            made = new_from_graphs_async.end (res);
+        } catch (GLib.Error e) {
+            stderr.printf ("FAIL: from_graphs_async: %s\n", e.message);
+            failures++;
+        }
+        loop.quit ();
+    });
+    loop.run ();
+    if (made == null || made.list_functions ().length != 2) {
+        stderr.printf ("FAIL: from_graphs_async made no package of two functions\n");
+        failures++;
+    }
+    try {
+        new Ane.Package.from_graphs (names, graphs, Ane.Target.IOS17, Ane.Precision.FLOAT16);
+        stderr.printf ("FAIL: two functions before iOS18 were accepted\n");
+        failures++;
+    } catch (Ane.Error e) {
+        if (!(e is Ane.Error.UNSUPPORTED)) {
+            stderr.printf ("FAIL: two functions before iOS18: %s\n", e.message);
+            failures++;
+        }
+    }
+}
+
 int main () {
     try {
         test_mlp_softmax ();
@@ -204,6 +254,12 @@ int main () {
     test_compute_plan ();
     try {
         test_check_types ();
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: %s\n", e.message);
+        failures++;
+    }
+    try {
+        test_multifunction ();
     } catch (GLib.Error e) {
         stderr.printf ("FAIL: %s\n", e.message);
         failures++;

@@ -54,6 +54,13 @@ struct _AneLowerCtx {
 /* The MIL target of a public deployment target. */
 AneMilTarget ane_target_to_mil     (AneTarget      target);
 
+/* ANE_ERROR_INVALID_ARGUMENT unless name can name a part of the model's
+ * interface (what: "input", "function", ...): a MIL identifier that is not
+ * one of MIL's keywords. */
+gboolean    ane_lower_check_interface_name (const char  *what,
+                                            const char  *name,
+                                            GError     **error);
+
 /* The dtype a value of IR dtype has inside the program. */
 AneDType    ane_lower_dtype        (AneLowerCtx   *ctx,
                                     AneDType       ir_dtype);

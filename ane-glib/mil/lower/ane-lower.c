@@ -325,6 +325,14 @@ check_interface_name (const char  *what,
   return FALSE;
 }
 
+gboolean
+ane_lower_check_interface_name (const char  *what,
+                                const char  *name,
+                                GError     **error)
+{
+  return check_interface_name (what, name, error);
+}
+
 /* Function inputs keep the graph's dtype, which CoreML must be able to feed. */
 static gboolean
 check_interface_dtype (const char  *what,

@@ -79,6 +79,16 @@ AneLowered    *ane_lowered_new_for_program (AneMilProgram         *program,
 AneLowered    *ane_lowered_new_from_model (AneCoreMLModel         *model,
                                            GPtrArray              *blobs,
                                            guint64                 weight_size);
+/* Several graphs lowered into one program, one function each, named
+ * names[i] (MIL identifiers, distinct; the first the default), their
+ * weights in one file, equal blobs stored once (ane-lower-multifunction.c).
+ * Every param must have a value: the weights are taken now. options as for
+ * ane_lowered_new() (params ignored); several functions need iOS18. */
+AneLowered    *ane_lowered_new_multifunction (const char *const      *names,
+                                              AneGraph *const        *graphs,
+                                              guint                   n_graphs,
+                                              const AneLowerOptions  *options,
+                                              GError                **error);
 /* Adds a weight still to be written (taken), in file order. */
 void           ane_lowered_add_blob       (AneLowered             *self,
                                            AneMilPendingBlob      *blob);

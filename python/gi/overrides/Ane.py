@@ -9,8 +9,9 @@
 # for Executable.run, Graph.param from an array, keyword arguments for
 # LlamaModel.generate, text that is always whole characters (Utf8Stream,
 # LlamaModel.stream) and a lint report's rows as named tuples
-# (LintReport.ops, LintReport.findings). Every introspected signature keeps
-# working: an override only adds a spelling. See docs/python.md.
+# (LintReport.ops, LintReport.findings), and a dict of functions for
+# Package.new_from_graphs. Every introspected signature keeps working: an
+# override only adds a spelling. See docs/python.md.
 #
 # numpy is imported on first use, so `from gi.repository import Ane` works
 # without it.
@@ -333,6 +334,33 @@ class Executable(Ane.Executable):
 
 
 __all__.append("Executable")
+
+
+@override
+class Package(Ane.Package):
+    """A CoreML .mlpackage (see the C documentation of AnePackage);
+    ``new_from_graphs`` also takes a dict function name -> graph."""
+
+    @classmethod
+    def new_from_graphs(cls, functions, *args, **kwargs):
+        """One package of several graphs, one function each, sharing weights.
+
+        ``Ane.Package.new_from_graphs({"prefill": g1, "decode": g2}, target,
+        precision)``: the dict's order is the functions' order, the first
+        the default function. ``new_from_graphs(names, graphs, target,
+        precision)`` is the introspected call; lists of different lengths
+        raise ``ValueError`` rather than reach the library.
+        """
+        if isinstance(functions, collections.abc.Mapping):
+            return Ane.Package.new_from_graphs(list(functions.keys()), list(functions.values()),
+                                               *args, **kwargs)
+        graphs = args[0] if args else kwargs.get("graphs")
+        if graphs is not None and len(functions) != len(graphs):
+            raise ValueError("new_from_graphs: %d names for %d graphs" % (len(functions), len(graphs)))
+        return Ane.Package.new_from_graphs(functions, *args, **kwargs)
+
+
+__all__.append("Package")
 
 
 # --- the ANE lint ------------------------------------------------------------
