@@ -1198,6 +1198,72 @@ ane_llama_model_generate_full (AneLlamaModel         *self,
                                     temperature, top_p, seed, progress, callback, user_data, error);
 }
 
+/* Tokens per prefill call: the prompt rounded up to a multiple of 32 (the
+ * last axis then fills whole 64-byte rows), within the cache. */
+static gint64
+prefill_step (gsize  n_prompt,
+              gint64 max_seq)
+{
+  gint64 n = ((gint64) n_prompt + 31) / 32 * 32;
+
+  return MAX (2, MIN (n, max_seq));
+}
+
+/* Runs the prompt through the Neural Engine-shaped prefill graph in one
+ * call, hands its key/value caches to decode (the decode executable, same
+ * states), and returns the logits of the prompt's last token. */
+static float *
+prefill (AneLlamaModel  *self,
+         const gint32   *prompt_ids,
+         gsize           n_prompt,
+         gint64          max_seq,
+         AneBackend      backend,
+         AnePrecision    precision,
+         AneExecutable  *decode,
+         AneProgress    *progress,
+         GError        **error)
+{
+  gint64 n_step = prefill_step (n_prompt, max_seq);
+  g_autoptr(AneGraph) graph = ane_llama_model_build_ane_prefill (self, n_step, max_seq, error);
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
+  g_autoptr(GPtrArray) out = NULL;
+  g_autoptr(GPtrArray) states = NULL;
+  g_autofree float *all = NULL;
+  float *last;
+  gsize n;
+
+  if (graph == NULL)
+    return NULL;
+  exe = ane_executable_new (graph, backend);
+  ane_executable_set_precision (exe, precision);
+  if (!ane_executable_compile (exe, ane_progress_cancellable (progress), error))
+    return NULL;
+  inputs = ane_llama_model_ane_prefill_inputs (self, prompt_ids, n_prompt, 0, n_step, max_seq, error);
+  if (inputs == NULL)
+    return NULL;
+  out = ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, error);
+  if (out == NULL)
+    return NULL;
+  states = ane_graph_list_states (graph);
+  for (guint i = 0; i < states->len; i++)
+    {
+      const char *name = ane_tensor_get_name (g_ptr_array_index (states, i));
+      g_autoptr(AneTensor) value = ane_executable_dup_state (exe, name, error);
+
+      if (value == NULL || !ane_executable_set_state (decode, name, value, error))
+        return NULL;
+    }
+  /* logits [1, vocab, 1, n_step]: the column of the prompt's last token */
+  all = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
+  if (all == NULL)
+    return NULL;
+  last = g_new (float, self->vocab_size);
+  for (gint64 v = 0; v < self->vocab_size; v++)
+    last[v] = all[v * n_step + (gint64) n_prompt - 1];
+  return last;
+}
+
 char *
 ane_llama_generate_layout (AneLlamaModel         *self,
                            AneTokenizer          *tokenizer,
@@ -1215,6 +1281,8 @@ ane_llama_generate_layout (AneLlamaModel         *self,
                            GError               **error)
 {
   g_autofree gint32 *prompt_ids = NULL;
+  g_autofree float *pending = NULL;
+  gint64 first = 0;
   g_autoptr(AneGraph) graph = NULL;
   g_autoptr(AneExecutable) exe = NULL;
   g_autoptr(GRand) rand = NULL;
@@ -1262,11 +1330,20 @@ ane_llama_generate_layout (AneLlamaModel         *self,
   if (!ane_executable_compile (exe, ane_progress_cancellable (progress), error))
     return NULL;
 
+  /* the Neural Engine layout takes the whole prompt in one call */
+  if (ane_layout && n_prompt >= 2)
+    {
+      pending = prefill (self, prompt_ids, n_prompt, max_seq, backend, precision, exe, progress, error);
+      if (pending == NULL)
+        return NULL;
+      first = (gint64) n_prompt - 1;
+    }
+
   rand = g_rand_new_with_seed_array (seed_words, 2);
   scratch = g_new (ProbIndex, self->vocab_size);
   text = g_string_new (NULL);
-  token = prompt_ids[0];
-  for (gint64 pos = 0; pos < max_seq; pos++)
+  token = prompt_ids[first];
+  for (gint64 pos = first; pos < max_seq; pos++)
     {
       gint32 p32 = (gint32) pos, next;
       g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token, 1, error);
@@ -1284,20 +1361,25 @@ ane_llama_generate_layout (AneLlamaModel         *self,
                                 COMPILE_SHARE + (1.0 - COMPILE_SHARE) * (double) pos / (double) max_seq,
                                 0, 0, error))
         return NULL;
-      if (ane_layout && (ane_ins = ane_llama_model_ane_decode_inputs (self, token, pos, max_seq, error)) == NULL)
-        return NULL;
-      out = ane_layout ? ane_executable_run (exe, (AneTensor **) ane_ins->pdata, ane_ins->len, NULL, error)
-                       : ane_executable_run (exe, ins, 2, NULL, error);
-      if (out == NULL)
-        return NULL;
-      if ((gsize) pos + 1 < n_prompt)
+      if (pending != NULL)
+        logits = g_steal_pointer (&pending);   /* the prompt's last token, from the prefill call */
+      else
         {
-          token = prompt_ids[pos + 1];
-          continue;
+          if (ane_layout && (ane_ins = ane_llama_model_ane_decode_inputs (self, token, pos, max_seq, error)) == NULL)
+            return NULL;
+          out = ane_layout ? ane_executable_run (exe, (AneTensor **) ane_ins->pdata, ane_ins->len, NULL, error)
+                           : ane_executable_run (exe, ins, 2, NULL, error);
+          if (out == NULL)
+            return NULL;
+          if ((gsize) pos + 1 < n_prompt)
+            {
+              token = prompt_ids[pos + 1];
+              continue;
+            }
+          logits = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
+          if (logits == NULL)
+            return NULL;
         }
-      logits = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
-      if (logits == NULL)
-        return NULL;
       next = temperature == 0.0 ? argmax (logits, self->vocab_size)
                                 : sample (logits, self->vocab_size, temperature, top_p, rand, scratch);
       if (next == ane_tokenizer_get_bos_id (tokenizer) || next == ane_tokenizer_get_eos_id (tokenizer))
