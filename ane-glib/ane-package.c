@@ -585,6 +585,28 @@ from_graph_data_free (gpointer data)
   g_free (fg);
 }
 
+
+/* Ends a task that made a package (pkg, taken) or failed (error, taken).
+ * Lowering cannot stop half-way; a cancel that came meanwhile still wins,
+ * so the caller sees the cancellation it asked for. */
+static void
+return_made_package (GTask      *task,
+                     AnePackage *pkg,
+                     GError     *error)
+{
+  if (pkg == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (pkg);
+      return;
+    }
+  g_task_return_pointer (task, pkg, g_object_unref);
+}
+
 static void
 from_graph_thread (GTask        *task,
                    gpointer      source,
@@ -600,16 +622,7 @@ from_graph_thread (GTask        *task,
     return;
   pkg = ane_package_new_from_graph (fg->graph, fg->target, fg->precision, &error);
   ane_task_thread_end (task);
-  if (pkg == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  /* Lowering cannot stop half-way; a cancel that came meanwhile still
-   * wins, so the caller sees the cancellation it asked for. */
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  g_task_return_pointer (task, g_steal_pointer (&pkg), g_object_unref);
+  return_made_package (task, g_steal_pointer (&pkg), error);
 }
 
 /**
@@ -806,14 +819,7 @@ from_graphs_thread (GTask        *task,
   pkg = ane_package_new_from_graphs ((const char *const *) fg->names->pdata, (AneGraph **) fg->graphs->pdata,
                                      fg->graphs->len, fg->target, fg->precision, &error);
   ane_task_thread_end (task);
-  if (pkg == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  g_task_return_pointer (task, g_steal_pointer (&pkg), g_object_unref);
+  return_made_package (task, g_steal_pointer (&pkg), error);
 }
 
 /**

@@ -31,6 +31,21 @@
  * neighbouring fp16 value (measured: 1.04e-2 over 16 positions). */
 #define PREFILL_BOUND 3e-2
 
+/* graph compiled for backend at precision (the test fails otherwise). */
+static AneExecutable *
+compiled (AneGraph     *graph,
+          AneBackend    backend,
+          AnePrecision  precision)
+{
+  g_autoptr(GError) error = NULL;
+  AneExecutable *exe = ane_executable_new (graph, backend);
+
+  ane_executable_set_precision (exe, precision);
+  g_assert_true (ane_executable_compile (exe, NULL, &error));
+  g_assert_no_error (error);
+  return exe;
+}
+
 /* Runs n steps of both graphs on the tokens 1, then each step's greedy
  * choice of the generic graph, and returns the largest difference of the
  * logits; *agree counts the steps whose arg-max agree. */
@@ -52,14 +67,8 @@ compare_steps (AneLlamaModel *m,
   g_assert_no_error (error);
   ane = ane_llama_model_build_ane_decode (m, MAX_SEQ, &error);
   g_assert_no_error (error);
-  eg = ane_executable_new (generic, backend);
-  ea = ane_executable_new (ane, backend);
-  ane_executable_set_precision (eg, precision);
-  ane_executable_set_precision (ea, precision);
-  g_assert_true (ane_executable_compile (eg, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (ane_executable_compile (ea, NULL, &error));
-  g_assert_no_error (error);
+  eg = compiled (generic, backend, precision);
+  ea = compiled (ane, backend, precision);
   *agree = 0;
 
   for (gint32 pos = 0; pos < N_STEPS; pos++)
@@ -184,12 +193,10 @@ generic_logits (AneLlamaModel *m,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AneGraph) graph = ane_llama_model_build_decode (m, MAX_SEQ, &error);
-  g_autoptr(AneExecutable) exe = ane_executable_new (graph, ANE_BACKEND_CPU);
+  g_autoptr(AneExecutable) exe = compiled (graph, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
   gint64 vocab = ane_llama_model_get_vocab_size (m);
   float *all = g_new (float, n * vocab);
 
-  ane_executable_set_precision (exe, ANE_PRECISION_FLOAT32);
-  g_assert_true (ane_executable_compile (exe, NULL, &error));
   for (gsize i = 0; i < n; i++)
     {
       gint32 pos = (gint32) i;
@@ -229,12 +236,8 @@ test_prefill_then_decode (void)
   g_assert_no_error (error);
   dg = ane_llama_model_build_ane_decode (m, MAX_SEQ, &error);
   g_assert_no_error (error);
-  pe = ane_executable_new (pg, ANE_BACKEND_CPU);
-  de = ane_executable_new (dg, ANE_BACKEND_CPU);
-  ane_executable_set_precision (pe, ANE_PRECISION_FLOAT32);
-  ane_executable_set_precision (de, ANE_PRECISION_FLOAT32);
-  g_assert_true (ane_executable_compile (pe, NULL, &error));
-  g_assert_true (ane_executable_compile (de, NULL, &error));
+  pe = compiled (pg, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
+  de = compiled (dg, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
 
   /* tokens 0..7 in one call, 8 in a padded second call from start 8 */
   for (gsize start = 0; start < first; start += step)

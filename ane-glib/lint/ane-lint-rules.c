@@ -159,6 +159,26 @@ find_output (const AneLintSite *site,
   return NULL;
 }
 
+/* The tensor rules' common form: the first computed output for which pred
+ * holds is named in message ("output 'x' is tensor<...>") followed by why
+ * (nullable: the caller adds it); the output, or NULL when none holds. */
+static const AneMilVal *
+fire_on_output (const AneLintSite *site,
+                GString           *message,
+                gboolean         (*pred) (const AneMilVal *val),
+                const char        *why)
+{
+  guint i;
+  const AneMilVal *val = find_output (site, pred, &i);
+
+  if (val == NULL)
+    return NULL;
+  append_val (message, "output", output_name (site, i), val);
+  if (why != NULL)
+    g_string_append (message, why);
+  return val;
+}
+
 /* --- tensor rules ------------------------------------------------------- */
 
 static gboolean
@@ -171,20 +191,12 @@ static gboolean
 check_fp32_compute (const AneLintSite *site,
                     GString           *message)
 {
-  guint i;
-  const AneMilVal *val;
-
   /* the casts at the interface are the conversion Core ML makes anyway for
    * fp32 inputs and outputs of an fp16 program */
   if (strcmp (site->type, "cast") == 0 &&
       (is_interface (site->fn, ane_lint_site_arg_name (site, "x")) || is_interface (site->fn, output_name (site, 0))))
     return FALSE;
-  val = find_output (site, is_fp32, &i);
-  if (val == NULL)
-    return FALSE;
-  append_val (message, "output", output_name (site, i), val);
-  g_string_append (message, ": the Neural Engine computes in fp16 only");
-  return TRUE;
+  return fire_on_output (site, message, is_fp32, ": the Neural Engine computes in fp16 only") != NULL;
 }
 
 static gboolean
@@ -197,14 +209,8 @@ static gboolean
 check_int_compute (const AneLintSite *site,
                    GString           *message)
 {
-  guint i;
-  const AneMilVal *val = find_output (site, is_int_tensor, &i);
-
-  if (val == NULL)
-    return FALSE;
-  append_val (message, "output", output_name (site, i), val);
-  g_string_append (message, ": integer and bool tensors are computed off the Neural Engine");
-  return TRUE;
+  return fire_on_output (site, message, is_int_tensor,
+                         ": integer and bool tensors are computed off the Neural Engine") != NULL;
 }
 
 static gboolean
@@ -217,12 +223,10 @@ static gboolean
 check_rank (const AneLintSite *site,
             GString           *message)
 {
-  guint i;
-  const AneMilVal *val = find_output (site, is_rank_above_4, &i);
+  const AneMilVal *val = fire_on_output (site, message, is_rank_above_4, NULL);
 
   if (val == NULL)
     return FALSE;
-  append_val (message, "output", output_name (site, i), val);
   g_string_append_printf (message, ": rank %u; the Neural Engine works on (B, C, H, W) tensors", val->rank);
   return TRUE;
 }
@@ -240,12 +244,10 @@ static gboolean
 check_dim_limit (const AneLintSite *site,
                  GString           *message)
 {
-  guint i;
-  const AneMilVal *val = find_output (site, has_huge_dim, &i);
+  const AneMilVal *val = fire_on_output (site, message, has_huge_dim, NULL);
 
   if (val == NULL)
     return FALSE;
-  append_val (message, "output", output_name (site, i), val);
   for (guint d = 0; d < val->rank; d++)
     if (val->shape[d] > MAX_DIM)
       {
@@ -269,14 +271,7 @@ static gboolean
 check_dynamic_shape (const AneLintSite *site,
                      GString           *message)
 {
-  guint i;
-  const AneMilVal *val = find_output (site, has_unknown_dim, &i);
-
-  if (val == NULL)
-    return FALSE;
-  append_val (message, "output", output_name (site, i), val);
-  g_string_append (message, ": a dimension is only known at run time");
-  return TRUE;
+  return fire_on_output (site, message, has_unknown_dim, ": a dimension is only known at run time") != NULL;
 }
 
 /* Bytes wasted by padding the last axis of val to 64 bytes, and the factor
@@ -312,8 +307,7 @@ static gboolean
 check_last_axis_padding (const AneLintSite *site,
                          GString           *message)
 {
-  guint i;
-  const AneMilVal *val = find_output (site, wastes_padding, &i);
+  const AneMilVal *val = fire_on_output (site, message, wastes_padding, NULL);
   g_autofree char *waste_text = NULL;
   double factor;
   guint64 waste;
@@ -322,7 +316,6 @@ check_last_axis_padding (const AneLintSite *site,
     return FALSE;
   waste = padding_waste (val, &factor);
   waste_text = g_format_size (waste);
-  append_val (message, "output", output_name (site, i), val);
   g_string_append_printf (message, ": a last axis of %" G_GINT64_FORMAT " is padded to 64 bytes, "
                           "%.0f× its memory (%s wasted)", val->shape[val->rank - 1], factor, waste_text);
   return TRUE;
