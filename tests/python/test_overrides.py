@@ -409,6 +409,24 @@ class TestGenerate(AneErrorMixin, unittest.TestCase):
         with self.assertAneError(Ane.Error.INVALID_ARGUMENT, "position"):
             self.model.ane_decode_inputs(1, n, n)
 
+    def test_ane_prefill(self):
+        # The prompt in one call: the logits of its last token match the
+        # generic step fed one token at a time.
+        n, step, prompt = 32, 8, [1, 403, 407, 261, 378]
+        generic = self.model.build_decode(n).compile(Ane.Backend.CPU, Ane.Precision.FLOAT32)
+        for pos, token in enumerate(prompt):
+            want = generic.run({"token": np.array([token], np.int32),
+                                "position": np.array([pos], np.int32)})["logits"].reshape(-1)
+        prefill = self.model.build_ane_prefill(step, n).compile(Ane.Backend.CPU, Ane.Precision.FLOAT32)
+        inputs = self.model.ane_prefill_inputs(prompt, 0, step, n)
+        self.assertEqual([t.get_name() for t in inputs], ["x", "rope_cos", "rope_sin", "mask", "write", "place"])
+        logits = prefill.run(inputs)[0].to_numpy().reshape(-1, step)
+        got = logits[:, len(prompt) - 1]
+        self.assertLess(float(np.max(np.abs(got - want))), 3e-2)
+        self.assertEqual(int(np.argmax(got)), int(np.argmax(want)))
+        with self.assertAneError(Ane.Error.INVALID_ARGUMENT, "fit"):
+            self.model.ane_prefill_inputs(prompt * 2, 0, step, n)
+
     def test_sampling_keywords(self):
         a = self.generate(max_tokens=20, temperature=1.0, top_p=0.9, seed=7)
         b = self.generate(max_tokens=20, temperature=1.0, top_p=0.9, seed=7)
