@@ -88,6 +88,8 @@ check_dialect (GBytes *mil)
     if (g_str_equal (program->attributes[i]->key, "buildInfo"))
       bi = program->attributes[i]->value;
   g_assert_nonnull (bi);
+  g_free (fake.mil_text);
+  fake.mil_text = g_strndup (text, len);
   g_clear_pointer (&fake.build_info, g_hash_table_unref);
   fake.build_info = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   for (gsize i = 0; i < bi->immediatevalue->dictionary->n_values; i++)
@@ -655,6 +657,7 @@ fake_teardown (void)
   g_free (fake.tmp_root);
   g_free (fake.weight_key);
   g_clear_pointer (&fake.build_info, g_hash_table_unref);
+  g_clear_pointer (&fake.mil_text, g_free);
   g_ptr_array_unref (fake.log);
   g_ptr_array_unref (fake.arena);
   g_hash_table_unref (fake.classes);

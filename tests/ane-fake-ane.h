@@ -71,6 +71,7 @@ typedef struct
   gsize mil_size;
   gboolean interpret;         /* evaluate runs the MIL program (see above) */
   GHashTable *build_info;     /* the last descriptor's MIL buildInfo: key -> value */
+  char *mil_text;             /* the last descriptor's MIL text */
   guint n_models;             /* models made (identifiers are unique per model) */
 } Fake;
 

@@ -18,6 +18,8 @@
 
 #include "ane-fake-ane.h"
 #include "ane-test-models.h"
+#include "ane-test-gguf.h"
+#include "model/ane-llama-private.h"
 
 static void
 setup_device (void)
@@ -214,11 +216,11 @@ test_auto_fallbacks (void)
 
     g_assert_no_error (error);
     g_assert_true (ane_graph_add_output (g, "y", wr, &error));
+    /* states travel as inputs and outputs of the private path's program */
     exe = ane_executable_new (g, ANE_BACKEND_AUTO);
     g_assert_true (ane_executable_compile (exe, NULL, &error));
     report = ane_executable_dup_backend_report (exe);
-    g_assert_nonnull (strstr (report, "ane: passed over: state 'acc': the Neural Engine's in-memory path has no states"));
-    g_assert_cmpint (ane_executable_get_backend (exe), ==, ANE_BACKEND_CPU);
+    g_assert_cmpint (ane_executable_get_backend (exe), ==, ANE_BACKEND_ANE);
   }
   {
     g_autoptr(AneGraph) g = scale_graph (TRUE);
@@ -291,6 +293,103 @@ test_refusals (void)
 
 /* Params bound on the executable reach the device's weight.bin; binding
  * again prepares the program again (a new compile: other weights). */
+/* A graph with a state on the private path: the state goes in as an input
+ * and its new value comes out as an extra output; over several runs the
+ * outputs and the state are those of the CPU backend. */
+static void
+test_states (void)
+{
+  static const gint64 shape[] = { 1, 8, 1, 32 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, shape, 4);
+  g_autoptr(AneTensor) acc = ane_graph_state (g, "acc", ANE_DTYPE_FLOAT16, shape, 4, &error);
+  g_autoptr(AneTensor) old = ane_graph_read_state (g, acc, &error);
+  g_autoptr(AneTensor) old32 = ane_graph_cast (g, old, ANE_DTYPE_FLOAT32, &error);
+  g_autoptr(AneTensor) sum = ane_graph_add (g, old32, x, &error);
+  g_autoptr(AneTensor) sum16 = ane_graph_cast (g, sum, ANE_DTYPE_FLOAT16, &error);
+  g_autoptr(AneTensor) wr = ane_graph_write_state (g, acc, sum16, &error);
+  g_autoptr(AneTensor) y = ane_graph_cast (g, wr, ANE_DTYPE_FLOAT32, &error);
+  AneExecutable *on_ane = NULL;
+  g_autoptr(AneExecutable) on_cpu = NULL;
+  guint compiles;
+
+  setup_device ();
+  compiles = fake.n_compile;
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "y", y, &error));
+  on_ane = ane_executable_new (g, ANE_BACKEND_ANE);
+  on_cpu = ane_executable_new (g, ANE_BACKEND_CPU);
+  ane_executable_compile (on_ane, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_executable_compile (on_cpu, NULL, &error));
+  /* the MIL the runtime got has no state left */
+  g_assert_cmpuint (fake.n_compile, ==, compiles + 1);
+  g_assert_null (strstr (fake.mil_text, "state<"));
+  g_assert_null (strstr (fake.mil_text, "read_state"));
+  for (int run = 0; run < 3; run++)
+    {
+      g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 7 + run);
+      g_autoptr(GPtrArray) a = ane_executable_run (on_ane, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+      g_autoptr(GPtrArray) b = NULL;
+      g_autoptr(AneTensor) sa = NULL;
+      g_autoptr(AneTensor) sb = NULL;
+
+      g_assert_no_error (error);
+      b = ane_executable_run (on_cpu, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+      g_assert_no_error (error);
+      assert_identical (a, b);
+      sa = ane_executable_dup_state (on_ane, "acc", &error);
+      sb = ane_executable_dup_state (on_cpu, "acc", &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (ane_tensor_get_dtype (sa), ==, ANE_DTYPE_FLOAT16);
+      g_assert_true (g_bytes_equal (ane_tensor_get_data (sa), ane_tensor_get_data (sb)));
+    }
+  /* reset starts both over */
+  ane_executable_reset_states (on_ane);
+  {
+    g_autoptr(AneTensor) s = ane_executable_dup_state (on_ane, "acc", &error);
+    gsize n;
+    g_autofree float *v = ane_tensor_dup_floats (s, &n, &error);
+
+    g_assert_cmpuint (n, ==, 8 * 32);
+    for (gsize i = 0; i < n; i++)
+      g_assert_cmpfloat (v[i], ==, 0.0f);
+  }
+  g_object_unref (on_ane);
+  fake_teardown ();
+}
+
+/* stories260K in the Neural Engine's layout on the private path (the fake
+ * runtime interpreting the MIL text it is handed): the prompt in one
+ * prefill call, then decode steps, the KV caches going in and out as
+ * surfaces; the same text as on the CPU backend. */
+static void
+test_llama_decode (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) tok = ane_test_load_stories_tokenizer ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *on_cpu = NULL;
+  g_autofree char *on_ane = NULL;
+  guint evals;
+
+  setup_device ();
+  on_cpu = ane_llama_generate_layout (m, tok, "Once upon a time", 24, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT16,
+                                      TRUE, 0.0, 0.9, 1, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  evals = fake.n_eval;
+  on_ane = ane_llama_generate_layout (m, tok, "Once upon a time", 24, ANE_BACKEND_ANE, ANE_PRECISION_FLOAT16,
+                                      TRUE, 0.0, 0.9, 1, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (on_cpu), >, 40);
+  g_assert_cmpstr (on_ane, ==, on_cpu);
+  /* one prefill call and one call per generated token after the first */
+  g_assert_cmpuint (fake.n_eval - evals, >=, 2);
+  g_assert_null (strstr (fake.mil_text, "state<"));
+  fake_teardown ();
+}
+
 static void
 test_params (void)
 {
@@ -422,6 +521,8 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/ane/auto-fallbacks", test_auto_fallbacks);
   g_test_add_func ("/backend/ane/refusals", test_refusals);
   g_test_add_func ("/backend/ane/params", test_params);
+  g_test_add_func ("/backend/ane/states", test_states);
+  g_test_add_func ("/backend/ane/llama-decode", test_llama_decode);
   g_test_add_func ("/backend/ane/compile-cache", test_compile_cache);
   g_test_add_func ("/backend/ane/dialect", test_dialect);
   return g_test_run ();

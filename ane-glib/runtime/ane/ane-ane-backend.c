@@ -8,9 +8,15 @@
  * them (cached by content) and binds one surface per input and output.
  *
  * What the path cannot run is refused here, before any compile, with
- * ANE_ERROR_UNSUPPORTED naming the reason, so AUTO can fall back: states,
- * inputs or outputs that are not float, float32 precision (the ANE computes
- * in fp16). Shapes beyond [1, C, H, W] are refused by the surface layout.
+ * ANE_ERROR_UNSUPPORTED naming the reason, so AUTO can fall back: inputs or
+ * outputs that are not float, float32 precision (the ANE computes in fp16).
+ * Shapes beyond [1, C, H, W] are refused by the surface layout.
+ *
+ * The path has no states; a graph with states is lowered with them, then
+ * its MIL rewritten so that each state is an input and its new value an
+ * extra output (mil/ane-mil-states-io.c): each run feeds the executable's
+ * state values in and commits what comes out. The values are copied
+ * through the surfaces on every run.
  *
  * It has NEVER run on a Neural Engine (see docs/ane-private.md).
  *
@@ -27,11 +33,15 @@
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/ane-program-private.h"
 #include "runtime/ane/ane-ane-private.h"
+#include "mil/ane-mil-states-io-private.h"
+#include "mil/ane-mil-text-private.h"
 
 typedef struct
 {
   AneProgram  parent;
   AneAneProgram    *program;
+  GPtrArray        *state_names;    /* char*: the states, as inputs of the rewritten program */
+  GPtrArray        *final_values;   /* char*: the output holding each state's new value */
 } AneBackendProgram;
 
 static GPtrArray *
@@ -43,8 +53,70 @@ ane_run (AneProgram    *program,
          GError       **error)
 {
   AneBackendProgram *self = (AneBackendProgram *) program;
+  g_autoptr(GHashTable) all = NULL;
+  g_autoptr(GPtrArray) raw = NULL;
+  GPtrArray *outputs;
 
-  return ane_ane_program_run (self->program, inputs, error);
+  if (self->state_names->len == 0)
+    return ane_ane_program_run (self->program, inputs, error);
+
+  /* the states' values go in beside the inputs; their new values come out
+   * after the outputs */
+  all = g_hash_table_new (g_str_hash, g_str_equal);
+  {
+    GHashTableIter it;
+    gpointer key, value;
+
+    g_hash_table_iter_init (&it, inputs);
+    while (g_hash_table_iter_next (&it, &key, &value))
+      g_hash_table_insert (all, key, value);
+  }
+  for (guint i = 0; i < self->state_names->len; i++)
+    {
+      const char *name = self->state_names->pdata[i];
+      AneTensor *value = g_hash_table_lookup (states, name);
+
+      if (value == NULL)
+        {
+          /* never written: zeros of the declared type (the table's rule) */
+          AneTensor *declared = ane_program_find_state (program, name);
+          guint rank;
+          const gint64 *shape;
+
+          if (declared == NULL)
+            {
+              g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "state '%s' is not declared", name);
+              return NULL;
+            }
+          shape = ane_tensor_get_shape (declared, &rank);
+          value = ane_tensor_new_zeros (name, ane_tensor_get_dtype (declared), shape, rank, error);
+          if (value == NULL)
+            return NULL;
+          g_hash_table_insert (states, g_strdup (name), value);
+        }
+      g_hash_table_insert (all, (gpointer) name, value);
+    }
+  raw = ane_ane_program_run (self->program, all, error);
+  if (raw == NULL)
+    return NULL;
+  outputs = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < raw->len - self->state_names->len; i++)
+    g_ptr_array_add (outputs, g_object_ref (g_ptr_array_index (raw, i)));
+  for (guint i = 0; i < self->state_names->len; i++)
+    {
+      AneTensor *out = g_ptr_array_index (raw, raw->len - self->state_names->len + i);
+      AneTensor *declared = ane_program_find_state (program, self->state_names->pdata[i]);
+      g_autoptr(AneTensor) value = ane_tensor_convert (out, ane_tensor_get_dtype (declared), error);
+
+      if (value == NULL)
+        {
+          g_ptr_array_unref (outputs);
+          return NULL;
+        }
+      g_hash_table_replace (states, g_strdup (self->state_names->pdata[i]),
+                            ane_tensor_rename (value, self->state_names->pdata[i]));
+    }
+  return outputs;
 }
 
 static void
@@ -53,6 +125,8 @@ ane_free (AneProgram *program)
   AneBackendProgram *self = (AneBackendProgram *) program;
 
   g_clear_pointer (&self->program, ane_ane_program_free);
+  g_clear_pointer (&self->state_names, g_ptr_array_unref);
+  g_clear_pointer (&self->final_values, g_ptr_array_unref);
   g_free (self);
 }
 
@@ -100,13 +174,8 @@ check_graph (AneGraph                *graph,
                            "the Neural Engine computes in float16; float32 precision needs the CoreML or CPU backend");
       return FALSE;
     }
-  if (states->len > 0)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "state '%s': the Neural Engine's in-memory path has no states (the CoreML backend has)",
-                   ane_tensor_get_name (g_ptr_array_index (states, 0)));
-      return FALSE;
-    }
+  if (!check_float_interface ("state", states, error))
+    return FALSE;
   return check_float_interface ("input", inputs, error) && check_float_interface ("output", outputs, error);
 }
 
@@ -164,6 +233,54 @@ lower_to_mil (AneGraph                *graph,
   return ok;
 }
 
+/* The MIL text of a program with states, rewritten so that each state is an
+ * input and its new value an extra output (see the header); text is
+ * replaced. Fills the states' names, the outputs holding their new values,
+ * and the rewritten function's input names in order. */
+static gboolean
+states_to_io (char                    **text,
+              const AneProgramOptions  *options,
+              GPtrArray                *state_names,
+              GPtrArray                *final_values,
+              GPtrArray                *input_order,
+              GError                  **error)
+{
+  AneMilProgram *program = ane_mil_text_parse (*text, -1, "the lowered program", error);
+  AneMilFunction *main_fn = NULL;
+  char *rewritten = NULL;
+
+  if (program == NULL)
+    return FALSE;
+  for (gsize i = 0; i < program->n_functions; i++)
+    if (program->functions[i] != NULL && g_strcmp0 (program->functions[i]->key, "main") == 0)
+      main_fn = program->functions[i]->value;
+  if (main_fn == NULL)
+    g_set_error_literal (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "the lowered program has no function 'main'");
+  else if (ane_mil_function_states_to_io (main_fn, "main", state_names, final_values, error))
+    {
+      for (gsize i = 0; i < main_fn->n_inputs; i++)
+        g_ptr_array_add (input_order, g_strdup (main_fn->inputs[i]->name));
+      rewritten = ane_mil_dialect_print (options->dialect ? options->dialect : ane_mil_dialect_get_default (),
+                                         program, error);
+    }
+  protobuf_c_message_free_unpacked (&program->base, NULL);
+  if (rewritten == NULL)
+    return FALSE;
+  g_free (*text);
+  *text = rewritten;
+  return TRUE;
+}
+
+static AneTensor *
+find_named (GPtrArray  *tensors,
+            const char *name)
+{
+  for (guint i = 0; i < tensors->len; i++)
+    if (g_str_equal (ane_tensor_get_name (g_ptr_array_index (tensors, i)), name))
+      return g_ptr_array_index (tensors, i);
+  return NULL;
+}
+
 /* Surface specs in the order of the model description, which is the MIL
  * function's order: the request binds surfaces by index. */
 static AneAneTensorSpec *
@@ -195,8 +312,10 @@ ane_ane_backend_program_new (AneGraph                *graph,
   g_autoptr(GPtrArray) outputs = NULL;
   g_autofree AneAneTensorSpec *in_specs = NULL;
   g_autofree AneAneTensorSpec *out_specs = NULL;
+  g_autoptr(GPtrArray) states = NULL;
   g_autoptr(AneProgram) program = NULL;
   AneBackendProgram *self;
+  guint n_in, n_out;
 
   if (rt == NULL)
     {
@@ -215,18 +334,71 @@ ane_ane_backend_program_new (AneGraph                *graph,
   outputs = inputs ? ane_package_list_outputs (package, NULL, error) : NULL;
   if (outputs == NULL)
     return NULL;
-  in_specs = specs_of (inputs);
-  out_specs = specs_of (outputs);
+  states = ane_package_list_states (package, NULL, error);
+  if (states == NULL)
+    return NULL;
 
   self = g_new0 (AneBackendProgram, 1);
+  self->state_names = g_ptr_array_new_with_free_func (g_free);
+  self->final_values = g_ptr_array_new_with_free_func (g_free);
   {
     g_autoptr(GPtrArray) promised = ane_graph_list_outputs (graph);
+    g_autoptr(GPtrArray) declared = ane_graph_list_states (graph);
 
-    ane_program_init (&self->parent, &ane_class, promised, NULL);   /* states are refused */
+    ane_program_init (&self->parent, &ane_class, promised, declared);
   }
   program = &self->parent;
-  self->program = ane_ane_program_new (rt, text, weights, in_specs, inputs->len, out_specs, outputs->len,
-                                       NULL, error);
+
+  if (states->len == 0)
+    {
+      in_specs = specs_of (inputs);
+      out_specs = specs_of (outputs);
+      n_in = inputs->len;
+      n_out = outputs->len;
+    }
+  else
+    {
+      g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func (g_free);
+
+      if (!states_to_io (&text, options, self->state_names, self->final_values, order, error))
+        return NULL;
+      /* inputs in the rewritten function's order (states among them), the
+       * states' new values after the outputs */
+      n_in = order->len;
+      n_out = outputs->len + self->state_names->len;
+      in_specs = g_new0 (AneAneTensorSpec, MAX (n_in, 1));
+      out_specs = g_new0 (AneAneTensorSpec, MAX (n_out, 1));
+      for (guint i = 0; i < order->len; i++)
+        {
+          AneTensor *t = find_named (inputs, order->pdata[i]);
+
+          if (t == NULL)
+            t = find_named (states, order->pdata[i]);
+          if (t == NULL)
+            {
+              g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "input '%s' of the rewritten program is "
+                           "neither an input nor a state", (const char *) order->pdata[i]);
+              return NULL;
+            }
+          in_specs[i].name = ane_tensor_get_name (t);
+          in_specs[i].shape = ane_tensor_get_shape (t, &in_specs[i].rank);
+        }
+      for (guint i = 0; i < outputs->len; i++)
+        {
+          AneTensor *t = g_ptr_array_index (outputs, i);
+
+          out_specs[i].name = ane_tensor_get_name (t);
+          out_specs[i].shape = ane_tensor_get_shape (t, &out_specs[i].rank);
+        }
+      for (guint i = 0; i < self->state_names->len; i++)
+        {
+          AneTensor *t = find_named (states, self->state_names->pdata[i]);
+
+          out_specs[outputs->len + i].name = self->final_values->pdata[i];
+          out_specs[outputs->len + i].shape = ane_tensor_get_shape (t, &out_specs[outputs->len + i].rank);
+        }
+    }
+  self->program = ane_ane_program_new (rt, text, weights, in_specs, n_in, out_specs, n_out, NULL, error);
   if (self->program == NULL)
     return NULL;
   program->detail = g_strdup_printf ("%s runtime, model %s (key %.16s…)", rt->name,
