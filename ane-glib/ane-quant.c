@@ -17,6 +17,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+
 #include <string.h>
 
 #include "ane-reference-private.h"
@@ -760,5 +762,44 @@ ane_dequant_blocks_f32 (AneDType      dtype,
   if (!check_size (dtype, n_bytes, n_elements, error))
     return FALSE;
   func (blocks, n_elements / ane_dtype_block_size (dtype), out);
+  return TRUE;
+}
+
+gboolean
+ane_quant_blocks_f32 (AneDType      dtype,
+                      const float  *x,
+                      gsize         n_elements,
+                      guint8       *out,
+                      GError      **error)
+{
+  if (dtype != ANE_DTYPE_Q8_0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "quantizing to %s is not done (Q8_0 is)",
+                   ane_dtype_to_string (dtype));
+      return FALSE;
+    }
+  if (n_elements % 32 != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "%" G_GSIZE_FORMAT " values are not a whole "
+                   "number of Q8_0 blocks of 32", n_elements);
+      return FALSE;
+    }
+  for (gsize b = 0; b < n_elements / 32; b++)
+    {
+      const float *v = x + b * 32;
+      guint8 *blk = out + b * 34;
+      float amax = 0.0f, d, id;
+      guint16 h;
+
+      for (guint i = 0; i < 32; i++)
+        amax = MAX (amax, fabsf (v[i]));
+      d = amax / 127.0f;
+      id = d != 0.0f ? 1.0f / d : 0.0f;
+      h = ane_float_to_half (d);
+      blk[0] = h & 0xff;
+      blk[1] = h >> 8;
+      for (guint i = 0; i < 32; i++)
+        blk[2 + i] = (guint8) (gint8) lrintf (v[i] * id);
+    }
   return TRUE;
 }

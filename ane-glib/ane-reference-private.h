@@ -71,6 +71,16 @@ gboolean     ane_dequant_blocks_f32    (AneDType           dtype,
                                         float             *out,
                                         GError           **error);
 
+/* Block quantization, the inverse (ane-quant.c): n floats, a multiple of the
+ * block size, into blocks at out (n / block size × block bytes). Q8_0 only
+ * (ggml's quantize_row_q8_0_ref: per 32 values d = max|x| / 127, stored as
+ * fp16, q = round (x / d)); other types give ANE_ERROR_UNSUPPORTED. */
+gboolean     ane_quant_blocks_f32      (AneDType           dtype,
+                                        const float       *x,
+                                        gsize              n_elements,
+                                        guint8            *out,
+                                        GError           **error);
+
 /* The reference backend's entry point (ane-reference.c). */
 GPtrArray   *ane_reference_run         (AneGraph          *graph,
                                         GHashTable        *params,

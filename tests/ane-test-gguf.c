@@ -9,6 +9,7 @@
 #include "ane-test-gguf.h"
 #include "ane-test-util.h"
 #include "gguf/ane-gguf-writer-private.h"
+#include "ane-reference-private.h"
 
 char *
 ane_test_model_path (const char *name)
@@ -44,28 +45,12 @@ static GBytes *
 quantize_q8_0 (const float *x,
                gsize        n)
 {
-  gsize n_blocks = n / 32;
-  guint8 *out = g_malloc (n_blocks * 34);
+  g_autoptr(GError) error = NULL;
+  guint8 *out = g_malloc (n / 32 * 34);
 
-  g_assert_cmpuint (n % 32, ==, 0);
-  for (gsize b = 0; b < n_blocks; b++)
-    {
-      const float *v = x + b * 32;
-      guint8 *blk = out + b * 34;
-      float amax = 0.0f, d, id;
-      guint16 h;
-
-      for (guint i = 0; i < 32; i++)
-        amax = MAX (amax, fabsf (v[i]));
-      d = amax / 127.0f;
-      id = d != 0.0f ? 1.0f / d : 0.0f;
-      h = ane_float_to_half (d);
-      blk[0] = h & 0xff;
-      blk[1] = h >> 8;
-      for (guint i = 0; i < 32; i++)
-        blk[2 + i] = (guint8) (gint8) lrintf (v[i] * id);
-    }
-  return g_bytes_new_take (out, n_blocks * 34);
+  g_assert_true (ane_quant_blocks_f32 (ANE_DTYPE_Q8_0, x, n, out, &error));
+  g_assert_no_error (error);
+  return g_bytes_new_take (out, n / 32 * 34);
 }
 
 

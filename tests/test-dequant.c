@@ -190,6 +190,34 @@ test_errors (void)
   }
 }
 
+/* Q8_0 quantization back through the dequantizer: every value within half
+ * a step (d / 2) of where it started, plus d's own fp16 rounding (2^-11
+ * relative) times the 127 steps of the largest value; refusals named. */
+static void
+test_quantize_q8_0 (void)
+{
+  float x[64], back[64];
+  guint8 blocks[2 * 34];
+  g_autoptr(GError) error = NULL;
+
+  for (int i = 0; i < 64; i++)
+    x[i] = (float) sin (i * 0.7) * (i < 32 ? 3.0f : 0.01f);
+  g_assert_true (ane_quant_blocks_f32 (ANE_DTYPE_Q8_0, x, 64, blocks, &error));
+  g_assert_no_error (error);
+  g_assert_true (ane_dequant_blocks_f32 (ANE_DTYPE_Q8_0, blocks, sizeof blocks, 64, back, &error));
+  for (int i = 0; i < 64; i++)
+    {
+      double step = (i < 32 ? 3.0 : 0.01) / 127.0;
+
+      g_assert_cmpfloat (fabs ((double) back[i] - (double) x[i]), <=, step * (0.5 + 127.0 / 2048.0));
+    }
+  g_assert_false (ane_quant_blocks_f32 (ANE_DTYPE_Q4_0, x, 64, blocks, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_assert_false (ane_quant_blocks_f32 (ANE_DTYPE_Q8_0, x, 40, blocks, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -203,5 +231,6 @@ main (int argc, char *argv[])
     }
   g_test_add_func ("/ane/dequant/q4_0-by-hand", test_q4_0_by_hand);
   g_test_add_func ("/ane/dequant/errors", test_errors);
+  g_test_add_func ("/ane/dequant/quantize-q8_0", test_quantize_q8_0);
   return g_test_run ();
 }
