@@ -97,6 +97,14 @@ AneGraph      *ane_llama_model_build_ane_prefill (AneLlamaModel *self,
                                                   gint64         max_seq,
                                                   GError       **error);
 ANE_AVAILABLE_IN_0_2
+AneGraph      *ane_llama_model_build_ane_chunk   (AneLlamaModel *self,
+                                                  gint64         n_tokens,
+                                                  gint64         max_seq,
+                                                  gint64         first_layer,
+                                                  gint64         n_layers,
+                                                  gboolean       with_head,
+                                                  GError       **error);
+ANE_AVAILABLE_IN_0_2
 GPtrArray     *ane_llama_model_ane_prefill_inputs (AneLlamaModel *self,
                                                    const gint32  *tokens,
                                                    gsize          n_tokens,

@@ -283,6 +283,67 @@ test_prefill_then_decode (void)
   g_assert_cmpfloat (worst, <, PREFILL_BOUND);
 }
 
+/* The decode step in three chunks (layers 0-2, layers 3-4, the final norm
+ * and classifier alone), run in order: the logits of the whole step. */
+static void
+test_chunks (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(GError) error = NULL;
+  gint64 L = ane_llama_model_get_n_layers (m), vocab = ane_llama_model_get_vocab_size (m);
+  g_autoptr(AneGraph) whole = ane_llama_model_build_ane_decode (m, MAX_SEQ, &error);
+  g_autoptr(AneGraph) c0 = ane_llama_model_build_ane_chunk (m, 1, MAX_SEQ, 0, 3, FALSE, &error);
+  g_autoptr(AneGraph) c1 = ane_llama_model_build_ane_chunk (m, 1, MAX_SEQ, 3, L - 3, FALSE, &error);
+  g_autoptr(AneGraph) head = ane_llama_model_build_ane_chunk (m, 1, MAX_SEQ, L, 0, TRUE, &error);
+  g_autoptr(AneExecutable) ew = NULL;
+  g_autoptr(AneExecutable) e0 = NULL;
+  g_autoptr(AneExecutable) e1 = NULL;
+  g_autoptr(AneExecutable) eh = NULL;
+  gint32 token = 1;
+  double worst = 0;
+
+  g_assert_no_error (error);
+  ew = compiled (whole, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
+  e0 = compiled (c0, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
+  e1 = compiled (c1, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
+  eh = compiled (head, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
+  for (gint32 pos = 0; pos < 8; pos++)
+    {
+      g_autoptr(GPtrArray) in = ane_llama_model_ane_decode_inputs (m, token, pos, MAX_SEQ, &error);
+      g_autoptr(GPtrArray) want = ane_executable_run (ew, (AneTensor **) in->pdata, in->len, NULL, &error);
+      g_autoptr(GPtrArray) h0 = NULL;
+      g_autoptr(GPtrArray) h1 = NULL;
+      g_autoptr(GPtrArray) got = NULL;
+      g_autoptr(AneTensor) x_head = NULL;
+      g_autofree float *a = NULL;
+      g_autofree float *b = NULL;
+      gsize na, nb;
+
+      g_assert_no_error (error);
+      h0 = ane_executable_run (e0, (AneTensor **) in->pdata, in->len, NULL, &error);
+      g_assert_no_error (error);
+      /* the next chunk's x is this one's hidden */
+      g_object_unref (in->pdata[0]);
+      in->pdata[0] = ane_tensor_rename (g_ptr_array_index (h0, 0), "x");
+      h1 = ane_executable_run (e1, (AneTensor **) in->pdata, in->len, NULL, &error);
+      g_assert_no_error (error);
+      x_head = ane_tensor_rename (g_ptr_array_index (h1, 0), "x");
+      got = ane_executable_run (eh, &x_head, 1, NULL, &error);
+      g_assert_no_error (error);
+      a = ane_tensor_dup_floats (g_ptr_array_index (want, 0), &na, &error);
+      b = ane_tensor_dup_floats (g_ptr_array_index (got, 0), &nb, &error);
+      g_assert_cmpuint (na, ==, (gsize) vocab);
+      g_assert_cmpuint (nb, ==, (gsize) vocab);
+      for (gsize i = 0; i < na; i++)
+        worst = MAX (worst, fabs ((double) a[i] - (double) b[i]));
+      token = (gint32) ((token * 31 + 7) % vocab);
+    }
+  g_test_message ("chunked decode against the whole step: largest logit difference %g", worst);
+  g_assert_cmpfloat (worst, <, 1e-4);
+  g_assert_null (ane_llama_model_build_ane_chunk (m, 1, MAX_SEQ, 3, L, FALSE, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+}
+
 static void
 test_prefill_lint (void)
 {
@@ -357,6 +418,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/llama-ane/generate", test_generate_same_text);
   g_test_add_func ("/llama-ane/prefill", test_prefill_then_decode);
   g_test_add_func ("/llama-ane/prefill-lint", test_prefill_lint);
+  g_test_add_func ("/llama-ane/chunks", test_chunks);
   g_test_add_func ("/llama-ane/errors", test_errors);
   return g_test_run ();
 }

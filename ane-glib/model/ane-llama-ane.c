@@ -434,10 +434,16 @@ layer (Builder   *b,
   return B (ane_graph_add (b->g, x, o, &b->error));
 }
 
+/* The step of n tokens over layers [first, first + n_layers), from the
+ * embedding (or the hidden state a previous chunk gave) to the logits when
+ * with_head, else to the hidden state `hidden` [1, dim, 1, n]. */
 static AneGraph *
 build (AneLlamaModel  *self,
        gint64          n,
        gint64          max_seq,
+       gint64          first,
+       gint64          n_layers,
+       gboolean        with_head,
        GError        **error)
 {
   g_autoptr(AneGraph) graph = NULL;
@@ -460,7 +466,14 @@ build (AneLlamaModel  *self,
                    self->path, n, max_seq);
       return NULL;
     }
-  if (self->vocab_size > MAX_CHANNELS)
+  if (first < 0 || n_layers < 0 || first + n_layers > self->n_layers || (n_layers == 0 && !with_head))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: layers %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " are outside the model's %" G_GINT64_FORMAT
+                   " (or the chunk is empty)", self->path, first, first + n_layers - 1, self->n_layers);
+      return NULL;
+    }
+  if (with_head && self->vocab_size > MAX_CHANNELS)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
                    "%s: a classifier of %" G_GINT64_FORMAT " channels is wider than the Neural Engine's "
@@ -477,22 +490,26 @@ build (AneLlamaModel  *self,
   b->max_seq = max_seq;
 
   x = B (ane_graph_input (graph, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, self->dim, 1, n }, 4, &b->error));
-  b->cos = B (ane_graph_input (graph, "rope_cos", ANE_DTYPE_FLOAT32,
-                               (const gint64[]) { 1, self->n_heads * head, 1, n }, 4, &b->error));
-  b->sin = B (ane_graph_input (graph, "rope_sin", ANE_DTYPE_FLOAT32,
-                               (const gint64[]) { 1, self->n_heads * head, 1, n }, 4, &b->error));
-  if (n == 1)
-    b->mask = B (ane_graph_input (graph, "mask", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
-                                  &b->error));
-  else
-    b->mask = B (ane_graph_input (graph, "mask", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, max_seq, n }, 4,
-                                  &b->error));
-  b->write = B (ane_graph_input (graph, "write", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
-                                 &b->error));
-  if (n > 1)
-    b->place = B (ane_graph_input (graph, "place", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, n, max_seq }, 4,
-                                   &b->error));
-  for (gint64 l = 0; l < self->n_layers; l++)
+  /* a chunk of the classifier alone takes the hidden state only */
+  if (n_layers > 0)
+    {
+      b->cos = B (ane_graph_input (graph, "rope_cos", ANE_DTYPE_FLOAT32,
+                                   (const gint64[]) { 1, self->n_heads * head, 1, n }, 4, &b->error));
+      b->sin = B (ane_graph_input (graph, "rope_sin", ANE_DTYPE_FLOAT32,
+                                   (const gint64[]) { 1, self->n_heads * head, 1, n }, 4, &b->error));
+      if (n == 1)
+        b->mask = B (ane_graph_input (graph, "mask", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
+                                      &b->error));
+      else
+        b->mask = B (ane_graph_input (graph, "mask", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, max_seq, n }, 4,
+                                      &b->error));
+      b->write = B (ane_graph_input (graph, "write", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
+                                     &b->error));
+      if (n > 1)
+        b->place = B (ane_graph_input (graph, "place", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, n, max_seq }, 4,
+                                       &b->error));
+    }
+  for (gint64 l = first; l < first + n_layers; l++)
     {
       g_autofree char *scope = g_strdup_printf ("layers.%" G_GINT64_FORMAT, l);
 
@@ -502,11 +519,16 @@ build (AneLlamaModel  *self,
       if (b->error == NULL)
         ane_graph_pop_scope (graph);
     }
-  x = rms_norm (b, x, "final_norm");
-  logits = conv1x1 (b, x, g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding",
-                    NULL, FALSE, 1.0);
-  if (b->error == NULL)
-    ane_graph_add_output (graph, "logits", logits, &b->error);
+  if (with_head)
+    {
+      x = rms_norm (b, x, "final_norm");
+      logits = conv1x1 (b, x, g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding",
+                        NULL, FALSE, 1.0);
+      if (b->error == NULL)
+        ane_graph_add_output (graph, "logits", logits, &b->error);
+    }
+  else if (b->error == NULL)
+    ane_graph_add_output (graph, "hidden", x, &b->error);
   if (b->error != NULL)
     {
       g_propagate_prefixed_error (error, b->error, "%s: building the Neural Engine %s graph: ", self->path,
@@ -556,7 +578,7 @@ ane_llama_model_build_ane_decode (AneLlamaModel  *self,
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return build (self, 1, max_seq, error);
+  return build (self, 1, max_seq, 0, self->n_layers, TRUE, error);
 }
 
 /**
@@ -599,7 +621,46 @@ ane_llama_model_build_ane_prefill (AneLlamaModel  *self,
                    "decode step", self->path, n_tokens);
       return NULL;
     }
-  return build (self, n_tokens, max_seq, error);
+  return build (self, n_tokens, max_seq, 0, self->n_layers, TRUE, error);
+}
+
+/**
+ * ane_llama_model_build_ane_chunk:
+ * @self: a model
+ * @n_tokens: tokens per call: 1 for a decode step, more for a prefill
+ * @max_seq: the capacity of the key/value caches, in tokens
+ * @first_layer: the first layer of the chunk
+ * @n_layers: how many layers it holds (0 for the classifier alone)
+ * @with_head: whether the chunk ends with the final norm and the classifier
+ * @error: return location for a #GError
+ *
+ * A part of [method@Ane.LlamaModel.build_ane_decode] (@n_tokens 1) or
+ * [method@Ane.LlamaModel.build_ane_prefill]: layers @first_layer to
+ * @first_layer + @n_layers - 1, for a model whose weights are more than one
+ * program should hold (the Neural Engine's SRAM budget, the lint's
+ * `weights-over-sram`; Anemll splits models the same way). The inputs are
+ * those of the whole step, `x` being the embedding for the first chunk and
+ * the previous chunk's `hidden` output for the others; the output is
+ * `hidden` `[1, dim, 1, n_tokens]`, or `logits` when @with_head. Each chunk
+ * holds the caches of its own layers; run them in order for every step.
+ *
+ * Returns: (transfer full): the graph, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+AneGraph *
+ane_llama_model_build_ane_chunk (AneLlamaModel  *self,
+                                 gint64          n_tokens,
+                                 gint64          max_seq,
+                                 gint64          first_layer,
+                                 gint64          n_layers,
+                                 gboolean        with_head,
+                                 GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return build (self, n_tokens, max_seq, first_layer, n_layers, with_head, error);
 }
 
 /* The embedding of token as floats (dequantized if stored in blocks). */
