@@ -284,7 +284,9 @@ ane_tool_generate (int    argc,
     }
   if (argc != 2)
     {
-      fprintf (stderr, "ane-tool generate: expected MODEL (or --model-dir DIR); see 'ane-tool generate --help'\n");
+      /* as ane_tool_parse words a missing argument */
+      fprintf (stderr, "ane-tool generate: missing argument MODEL\n"
+               "Run 'ane-tool generate --help' (MODEL, or --model-dir DIR)\n");
       return 2;
     }
   status = ane_tool_load_llama ("generate", argv[1], tokenizer_path, TRUE, &model, &tokenizer);
