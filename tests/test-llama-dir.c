@@ -365,6 +365,15 @@ test_manifest_errors (void)
     g_assert_error (error, ANE_ERROR, ANE_ERROR_PARSE);
     g_clear_error (&error);
   }
+  {
+    /* a manifest too large to be one, refused before it is read */
+    g_autofree char *big = g_strnfill (2 << 20, ' ');
+
+    g_assert_true (g_file_set_contents (manifest, big, -1, NULL));
+    g_assert_null (ane_llama_dir_load (out, &error));
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE);
+    g_clear_error (&error);
+  }
   g_assert_true (g_file_set_contents (manifest, "", 0, NULL));
   g_assert_null (ane_llama_dir_load (out, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_PARSE);

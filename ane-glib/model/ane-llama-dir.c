@@ -1092,6 +1092,7 @@ ane_llama_dir_load (const char  *dir,
   g_autoptr(AneLlamaDir) self = NULL;
   g_autofree char *manifest_path = NULL;
   g_autofree char *text = NULL;
+  GStatBuf st;
   gsize length = 0;
 
   g_return_val_if_fail (dir != NULL, NULL);
@@ -1102,6 +1103,13 @@ ane_llama_dir_load (const char  *dir,
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: no %s (not a directory written by convert-llm)",
                    dir, MANIFEST_FILE);
+      return NULL;
+    }
+  /* the size is checked before anything is read into memory */
+  if (g_stat (manifest_path, &st) == 0 && st.st_size > MAX_MANIFEST_BYTES)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE, "%s: %" G_GINT64_FORMAT " bytes, above the %d a manifest "
+                   "may have", manifest_path, (gint64) st.st_size, MAX_MANIFEST_BYTES);
       return NULL;
     }
   if (!ane_file_get_contents (manifest_path, &text, &length, error))
