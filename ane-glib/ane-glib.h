@@ -17,6 +17,7 @@
 #include "ane-gguf-file.h"
 #include "ane-tokenizer.h"
 #include "ane-llama.h"
+#include "ane-llama-dir.h"
 #include "ane-chip.h"
 #include "ane-compute-plan.h"
 #include "ane-progress.h"

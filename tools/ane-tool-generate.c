@@ -85,12 +85,125 @@ show_generation (AneProgress *progress,
   ane_tool_bar_update (view->bar, progress);
 }
 
+/* generate --model-dir: the converted directory's package, prefill then
+ * decode, printed as the in-memory path prints. */
+static int
+generate_from_dir (const char *model_dir,
+                   const char *prompt,
+                   int         n_tokens,
+                   AneBackend  backend,
+                   double      temperature,
+                   double      top_p,
+                   gint64      seed)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaDir) dir = ane_llama_dir_load (model_dir, &error);
+  g_autofree char *text = NULL;
+  Progress progress = { 0, 0, 0 };
+  gint64 t0;
+
+  if (dir == NULL)
+    return ane_tool_fail ("generate", error);
+  progress.prompt = prompt;
+  t0 = g_get_monotonic_time ();
+  text = ane_llama_dir_generate (dir, prompt, (guint) n_tokens, backend, temperature, top_p, (guint64) seed,
+                                 print_token, &progress, &error);
+  if (text == NULL)
+    {
+      if (progress.prompt_shown)
+        {
+          fputc ('\n', stdout);
+          fflush (stdout);
+        }
+      if (g_error_matches (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT) && prompt[0] != '\0')
+        {
+          g_autofree char *excerpt = prompt_excerpt (prompt);
+
+          fprintf (stderr, "ane-tool generate: prompt \"%s\": %s\n", excerpt, error->message);
+          return 1;
+        }
+      return ane_tool_fail ("generate", error);
+    }
+  show_prompt (&progress);
+  printf ("\n");
+  fflush (stdout);
+  if (progress.n > 1)
+    fprintf (stderr, "%u tokens, %.1f tokens/s (%.2f s in all, with compile and prompt)\n", progress.n,
+             (progress.n - 1) / ((progress.last_us - progress.first_us) / 1e6),
+             (g_get_monotonic_time () - t0) / 1e6);
+  else
+    fprintf (stderr, "%u tokens (%.2f s in all)\n", progress.n, (g_get_monotonic_time () - t0) / 1e6);
+  return 0;
+}
+
+/* The model of `generate` and `convert-llm`: a llama2.c checkpoint with
+ * its tokenizer (tokenizer_path; without one, *tokenizer stays NULL unless
+ * need_tokenizer refuses that) or a GGUF model with its own vocabulary.
+ * Returns 0, or the exit status after a message. */
+int
+ane_tool_load_llama (const char     *command,
+                     const char     *path,
+                     const char     *tokenizer_path,
+                     gboolean        need_tokenizer,
+                     AneLlamaModel **model,
+                     AneTokenizer  **tokenizer)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* A GGUF file carries its own vocabulary (tokenizer.ggml.*), the one its
+   * token ids were trained with. A llama2.c tokenizer.bin of the same size
+   * may number its pieces otherwise and would generate garbage without an
+   * error, so it is refused rather than preferred or ignored. */
+  if (g_str_has_suffix (path, ".gguf") && tokenizer_path != NULL)
+    {
+      fprintf (stderr, "ane-tool %s: --tokenizer '%s' is for llama2.c checkpoints; '%s' is a GGUF "
+               "model and brings its own vocabulary (tokenizer.ggml.*), which %s uses\n",
+               command, tokenizer_path, path, command);
+      return 2;
+    }
+  /* Before asking for a tokenizer it would not get to use. */
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      fprintf (stderr, "ane-tool %s: '%s' does not exist (%s takes a llama2.c checkpoint "
+               "or a .gguf model)\n", command, path, command);
+      return 1;
+    }
+
+  if (g_str_has_suffix (path, ".gguf"))
+    {
+      /* its own vocabulary: --tokenizer was refused above */
+      g_autoptr(AneGgufFile) file = ane_gguf_file_new (path, &error);
+
+      if (file == NULL || (*model = ane_llama_model_load_gguf (path, &error)) == NULL)
+        return ane_tool_fail (command, error);
+      *tokenizer = ane_tokenizer_load_gguf (file, &error);
+    }
+  else
+    {
+      if (tokenizer_path == NULL && need_tokenizer)
+        {
+          fprintf (stderr, "ane-tool %s: a llama2.c checkpoint needs --tokenizer TOK.bin\n", command);
+          return 2;
+        }
+      *model = ane_llama_model_load_llama2c (path, &error);
+      if (*model == NULL)
+        return ane_tool_fail (command, error);
+      if (tokenizer_path == NULL)
+        return 0;
+      *tokenizer = ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (*model),
+                                               &error);
+    }
+  if (*tokenizer == NULL)
+    return ane_tool_fail (command, error);
+  return 0;
+}
+
 int
 ane_tool_generate (int    argc,
                    char **argv)
 {
   g_autofree char *tokenizer_path = NULL, *prompt = NULL, *backend_name = NULL, *precision_name = NULL;
-  g_autofree char *package_path = NULL, *mil_path = NULL, *layout_name = NULL;
+  g_autofree char *package_path = NULL, *mil_path = NULL, *layout_name = NULL, *model_dir = NULL;
   int n_tokens = 256;
   double temperature = 0.0, top_p = 0.9;
   gint64 seed = -1;
@@ -106,6 +219,7 @@ ane_tool_generate (int    argc,
     { "package", 0, 0, G_OPTION_ARG_FILENAME, &package_path, "Also write the one-token decode step (KV cache as states, iOS18) as an .mlpackage", "OUT.mlpackage" },
     { "layout", 'l', 0, G_OPTION_ARG_STRING, &layout_name, "The decode step's layout: ane (the Neural Engine's; the default for --package, --mil and the coreml, ane and auto backends) or generic (the default for cpu and reference)", "LAYOUT" },
     { "mil", 0, 0, G_OPTION_ARG_FILENAME, &mil_path, "Also write it as MIL text (weights in weights/weight.bin beside it)", "OUT.mil" },
+    { "model-dir", 'd', 0, G_OPTION_ARG_FILENAME, &model_dir, "Generate from a directory written by convert-llm instead of MODEL (its package run on cpu, coreml or auto)", "DIR" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -121,11 +235,12 @@ ane_tool_generate (int    argc,
   double total;
   int status = 0;
 
-  if (!ane_tool_parse (&argc, &argv, "generate", "MODEL",
+  if (!ane_tool_parse (&argc, &argv, "generate", "[MODEL]",
                        "Generate text with a llama2.c checkpoint (e.g. data/models/stories260K.bin,\n"
                        "with --tokenizer) or a GGUF model (llama, mistral, qwen2; its own vocabulary),\n"
-                       "run as an ane-glib decode graph with a key/value cache in states.",
-                       entries, 1, 1, &status))
+                       "run as an ane-glib decode graph with a key/value cache in states; or with\n"
+                       "--model-dir, from a directory written by convert-llm.",
+                       entries, 0, 1, &status))
     return status;
   if (n_tokens <= 0)
     {
@@ -155,48 +270,28 @@ ane_tool_generate (int    argc,
     }
   if (seed < 0)
     seed = g_get_real_time ();
-  /* A GGUF file carries its own vocabulary (tokenizer.ggml.*), the one its
-   * token ids were trained with. A llama2.c tokenizer.bin of the same size
-   * may number its pieces otherwise and would generate garbage without an
-   * error, so it is refused rather than preferred or ignored. */
-  if (g_str_has_suffix (argv[1], ".gguf") && tokenizer_path != NULL)
+  if (model_dir != NULL)
     {
-      fprintf (stderr, "ane-tool generate: --tokenizer '%s' is for llama2.c checkpoints; '%s' is a GGUF "
-               "model and brings its own vocabulary (tokenizer.ggml.*), which generate uses\n",
-               tokenizer_path, argv[1]);
-      return 2;
-    }
-  /* Before asking for a tokenizer it would not get to use. */
-  if (!g_file_test (argv[1], G_FILE_TEST_EXISTS))
-    {
-      fprintf (stderr, "ane-tool generate: '%s' does not exist (generate takes a llama2.c checkpoint "
-               "or a .gguf model)\n", argv[1]);
-      return 1;
-    }
-
-  if (g_str_has_suffix (argv[1], ".gguf"))
-    {
-      /* its own vocabulary: --tokenizer was refused above */
-      g_autoptr(AneGgufFile) file = ane_gguf_file_new (argv[1], &error);
-
-      if (file == NULL || (model = ane_llama_model_load_gguf (argv[1], &error)) == NULL)
-        return ane_tool_fail ("generate", error);
-      tokenizer = ane_tokenizer_load_gguf (file, &error);
-    }
-  else
-    {
-      if (tokenizer_path == NULL)
+      /* a converted directory brings its package, tokenizer and precision */
+      if (argc > 1 || tokenizer_path || package_path || mil_path || layout_name ||
+          (precision != ANE_PRECISION_FLOAT16))
         {
-          fprintf (stderr, "ane-tool generate: a llama2.c checkpoint needs --tokenizer TOK.bin\n");
+          fprintf (stderr, "ane-tool generate: --model-dir takes no MODEL, --tokenizer, --package, --mil, "
+                   "--layout or fp32 precision (the directory has its package, tokenizer and float16)\n");
           return 2;
         }
-      model = ane_llama_model_load_llama2c (argv[1], &error);
-      if (model == NULL)
-        return ane_tool_fail ("generate", error);
-      tokenizer = ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (model), &error);
+      return generate_from_dir (model_dir, prompt ? prompt : "", n_tokens, backend, temperature, top_p, seed);
     }
-  if (tokenizer == NULL)
-    return ane_tool_fail ("generate", error);
+  if (argc != 2)
+    {
+      /* as ane_tool_parse words a missing argument */
+      fprintf (stderr, "ane-tool generate: missing argument MODEL\n"
+               "Run 'ane-tool generate --help' (MODEL, or --model-dir DIR)\n");
+      return 2;
+    }
+  status = ane_tool_load_llama ("generate", argv[1], tokenizer_path, TRUE, &model, &tokenizer);
+  if (status != 0)
+    return status;
 
   if (package_path || mil_path)
     {

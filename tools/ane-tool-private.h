@@ -6,6 +6,7 @@
 
 #include "ane-graph-private.h"
 #include "ane-progress.h"
+#include "ane-llama.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,7 @@ int              ane_tool_generate (int argc, char **argv);
 int              ane_tool_probe    (int argc, char **argv);
 int              ane_tool_plan     (int argc, char **argv);
 int              ane_tool_lint     (int argc, char **argv);
+int              ane_tool_convert_llm (int argc, char **argv);
 
 gboolean         ane_tool_parse    (int            *argc,
                                     char         ***argv,
@@ -83,5 +85,15 @@ void             ane_tool_bar_silence   (AneToolBar  *bar);
 /* A progress drawing on a new bar (owned by the progress; *bar, nullable,
  * points at it). */
 AneProgress     *ane_tool_progress_new  (AneToolBar **bar);
+
+/* A llama2.c checkpoint (its tokenizer from @tokenizer_path, required when
+ * @need_tokenizer) or a GGUF model (its own vocabulary) for generate and
+ * convert-llm (ane-tool-generate.c); 0 or the exit status after a message. */
+int              ane_tool_load_llama    (const char     *command,
+                                         const char     *path,
+                                         const char     *tokenizer_path,
+                                         gboolean        need_tokenizer,
+                                         AneLlamaModel **model,
+                                         AneTokenizer  **tokenizer);
 
 G_END_DECLS

@@ -663,31 +663,28 @@ ane_llama_model_build_ane_chunk (AneLlamaModel  *self,
   return build (self, n_tokens, max_seq, first_layer, n_layers, with_head, error);
 }
 
-/* The embedding of token as floats (dequantized if stored in blocks). */
+/* Row token of an embedding table as floats (dequantized if stored in
+ * blocks); the table has been checked to hold vocab_size rows of dim. */
 static gboolean
-embedding_row (AneLlamaModel  *self,
-               gint32          token,
-               float          *x,
-               GError        **error)
+embedding_row (const AneLlamaAneHost  *host,
+               gint32                  token,
+               float                  *x,
+               GError                **error)
 {
-  AneTensor *table = g_hash_table_lookup (self->weights, "token_embedding");
-  AneDType dtype = ane_tensor_get_dtype (table);
-  const guint8 *bytes = g_bytes_get_data (ane_tensor_get_data (table), NULL);
-
-  if (ane_dtype_is_block (dtype))
+  if (ane_dtype_is_block (host->dtype))
     {
-      gsize row_bytes = (gsize) self->dim / ane_dtype_block_size (dtype) * ane_dtype_block_bytes (dtype);
+      gsize row_bytes = (gsize) host->dim / ane_dtype_block_size (host->dtype) * ane_dtype_block_bytes (host->dtype);
 
-      return ane_dequant_blocks_f32 (dtype, bytes + (gsize) token * row_bytes, row_bytes, (gsize) self->dim, x,
-                                     error);
+      return ane_dequant_blocks_f32 (host->dtype, host->table + (gsize) token * row_bytes, row_bytes,
+                                     (gsize) host->dim, x, error);
     }
   else
     {
-      g_autofree double *row = g_new (double, self->dim);
+      g_autofree double *row = g_new (double, host->dim);
 
-      ane_dtype_decode (dtype, bytes + (gsize) token * (gsize) self->dim * ane_dtype_size (dtype),
-                        (gsize) self->dim, row);
-      for (gint64 i = 0; i < self->dim; i++)
+      ane_dtype_decode (host->dtype, host->table + (gsize) token * (gsize) host->dim * ane_dtype_size (host->dtype),
+                        (gsize) host->dim, row);
+      for (gint64 i = 0; i < host->dim; i++)
         x[i] = (float) row[i];
       return TRUE;
     }
@@ -710,20 +707,23 @@ add_input (GPtrArray     *inputs,
 }
 
 /* The inputs of a step of n tokens (n_real of them real, the rest padding)
- * written from cache row start on. */
-static GPtrArray *
-step_inputs (AneLlamaModel  *self,
-             const gint32   *tokens,
-             gint64          n_real,
-             gint64          start,
-             gint64          n,
-             gint64          max_seq,
-             GError        **error)
+ * written from cache row start on: the one computation of the host's side
+ * of the Neural Engine layout, for a model in memory
+ * (ane_llama_model_ane_*_inputs) and for a converted directory
+ * (ane-llama-dir.c). */
+GPtrArray *
+ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
+                           const gint32           *tokens,
+                           gint64                  n_real,
+                           gint64                  start,
+                           gint64                  n,
+                           gint64                  max_seq,
+                           GError                **error)
 {
   g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_object_unref);
-  gint64 head = self->dim / self->n_heads, width = self->n_heads * head;
-  g_autofree float *row = g_new (float, self->dim);
-  g_autofree float *x = g_new0 (float, self->dim * n);
+  gint64 head = host->dim / host->n_heads, width = host->n_heads * head;
+  g_autofree float *row = g_new (float, host->dim);
+  g_autofree float *x = g_new0 (float, host->dim * n);
   g_autofree float *cos_v = g_new0 (float, width * n);
   g_autofree float *sin_v = g_new0 (float, width * n);
   g_autofree float *mask = g_new (float, max_seq * n);
@@ -734,30 +734,30 @@ step_inputs (AneLlamaModel  *self,
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: %" G_GINT64_FORMAT " token(s) at position %" G_GINT64_FORMAT " do not fit a step of %"
-                   G_GINT64_FORMAT " in a cache of %" G_GINT64_FORMAT, self->path, n_real, start, n, max_seq);
+                   G_GINT64_FORMAT " in a cache of %" G_GINT64_FORMAT, host->what, n_real, start, n, max_seq);
       return NULL;
     }
   for (gint64 i = 0; i < n_real; i++)
     {
       gint64 position = start + i;
 
-      if (tokens[i] < 0 || tokens[i] >= self->vocab_size)
+      if (tokens[i] < 0 || tokens[i] >= host->vocab_size)
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                        "%s: token %d at position %" G_GINT64_FORMAT " is outside the vocabulary (%" G_GINT64_FORMAT
-                       ")", self->path, tokens[i], position, self->vocab_size);
+                       ")", host->what, tokens[i], position, host->vocab_size);
           return NULL;
         }
-      if (!embedding_row (self, tokens[i], row, error))
+      if (!embedding_row (host, tokens[i], row, error))
         return NULL;
-      for (gint64 c = 0; c < self->dim; c++)
+      for (gint64 c = 0; c < host->dim; c++)
         x[c * n + i] = row[c];
       /* angle k of a head: position · base^(-2k/D), on channels k and
        * k + D/2; rotate-half's sign goes on the first half's sine */
       for (gint64 c = 0; c < width; c++)
         {
           gint64 d = c % head, k = d % (head / 2);
-          double angle = (double) position * pow (self->rope_base, -2.0 * (double) k / (double) head);
+          double angle = (double) position * pow (host->rope_base, -2.0 * (double) k / (double) head);
 
           cos_v[c * n + i] = (float) cos (angle);
           sin_v[c * n + i] = (float) (d < head / 2 ? -sin (angle) : sin (angle));
@@ -772,7 +772,7 @@ step_inputs (AneLlamaModel  *self,
     for (gint64 i = 0; i < n; i++)
       mask[s * n + i] = i < n_real && s <= start + i ? 0.0f : (float) MASK_VALUE;
 
-  if (!add_input (inputs, "x", (const gint64[]) { 1, self->dim, 1, n }, x, error) ||
+  if (!add_input (inputs, "x", (const gint64[]) { 1, host->dim, 1, n }, x, error) ||
       !add_input (inputs, "rope_cos", (const gint64[]) { 1, width, 1, n }, cos_v, error) ||
       !add_input (inputs, "rope_sin", (const gint64[]) { 1, width, 1, n }, sin_v, error) ||
       !add_input (inputs, "mask", n == 1 ? (const gint64[]) { 1, 1, 1, max_seq } : (const gint64[]) { 1, 1, max_seq, n },
@@ -781,6 +781,30 @@ step_inputs (AneLlamaModel  *self,
       (place != NULL && !add_input (inputs, "place", (const gint64[]) { 1, 1, n, max_seq }, place, error)))
     return NULL;
   return g_steal_pointer (&inputs);
+}
+
+/* The model's side of ane_llama_ane_step_inputs. */
+static GPtrArray *
+step_inputs (AneLlamaModel  *self,
+             const gint32   *tokens,
+             gint64          n_real,
+             gint64          start,
+             gint64          n,
+             gint64          max_seq,
+             GError        **error)
+{
+  AneTensor *table = g_hash_table_lookup (self->weights, "token_embedding");
+  AneLlamaAneHost host = {
+    .table = g_bytes_get_data (ane_tensor_get_data (table), NULL),
+    .dtype = ane_tensor_get_dtype (table),
+    .dim = self->dim,
+    .n_heads = self->n_heads,
+    .vocab_size = self->vocab_size,
+    .rope_base = self->rope_base,
+    .what = self->path,
+  };
+
+  return ane_llama_ane_step_inputs (&host, tokens, n_real, start, n, max_seq, error);
 }
 
 /**

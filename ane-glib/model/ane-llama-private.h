@@ -44,4 +44,37 @@ char      *ane_llama_generate_layout (AneLlamaModel         *self,
                                       gpointer               user_data,
                                       GError               **error);
 
+/* What the host computes for the Neural Engine layout's steps
+ * (ane-llama-ane.c) needs only these: the token embedding table (vocab_size
+ * rows of dim, in dtype, block-quantized or not) and the rotary base. */
+typedef struct
+{
+  const guint8 *table;
+  AneDType      dtype;
+  gint64        dim, n_heads, vocab_size;
+  double        rope_base;
+  const char   *what;     /* the model or directory, for messages */
+} AneLlamaAneHost;
+
+/* The inputs (x, rope_cos, rope_sin, mask, write and, when n > 1, place) of
+ * a step of n tokens, n_real of them real, from cache row start on. */
+GPtrArray *ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
+                                      const gint32           *tokens,
+                                      gint64                  n_real,
+                                      gint64                  start,
+                                      gint64                  n,
+                                      gint64                  max_seq,
+                                      GError                **error);
+
+/* Sampling as generation does it (ane-llama.c): greedy when temperature is
+ * 0, else softmax(logits / temperature) and nucleus top_p. scratch comes
+ * from ane_llama_sampler_scratch_new (n) (g_free). */
+gpointer   ane_llama_sampler_scratch_new (gint64        n);
+gint32     ane_llama_pick_token          (const float  *logits,
+                                          gint64        n,
+                                          double        temperature,
+                                          double        top_p,
+                                          GRand        *rand,
+                                          gpointer      scratch);
+
 G_END_DECLS

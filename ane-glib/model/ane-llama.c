@@ -1092,6 +1092,23 @@ sample (const float *logits,
   return scratch[last].id;
 }
 
+gpointer
+ane_llama_sampler_scratch_new (gint64 n)
+{
+  return g_new (ProbIndex, n);
+}
+
+gint32
+ane_llama_pick_token (const float *logits,
+                      gint64       n,
+                      double       temperature,
+                      double       top_p,
+                      GRand       *rand,
+                      gpointer     scratch)
+{
+  return temperature == 0.0 ? argmax (logits, n) : sample (logits, n, temperature, top_p, rand, scratch);
+}
+
 /**
  * ane_llama_model_generate:
  * @self: a model
@@ -1380,8 +1397,7 @@ ane_llama_generate_layout (AneLlamaModel         *self,
           if (logits == NULL)
             return NULL;
         }
-      next = temperature == 0.0 ? argmax (logits, self->vocab_size)
-                                : sample (logits, self->vocab_size, temperature, top_p, rand, scratch);
+      next = ane_llama_pick_token (logits, self->vocab_size, temperature, top_p, rand, scratch);
       if (next == ane_tokenizer_get_bos_id (tokenizer) || next == ane_tokenizer_get_eos_id (tokenizer))
         break;
       piece = ane_tokenizer_decode_token (tokenizer, token, next);

@@ -9,6 +9,8 @@
 
 #include "ane-file-private.h"
 #include "ane-tokenizer.h"
+#include "model/ane-tokenizer-private.h"
+#include "gguf/ane-gguf-writer-private.h"
 
 /**
  * AneTokenizer:
@@ -722,4 +724,63 @@ ane_tokenizer_decode_token_bytes (AneTokenizer *self,
 
   text = ane_tokenizer_decode_token (self, prev_token, token);
   return g_bytes_new_take (text, strlen (text));
+}
+
+/* llama.cpp's llama_token_type: what the GGUF written by
+ * ane_tokenizer_serialize records per piece. */
+#define GGUF_TOKEN_TYPE_NORMAL 1
+#define GGUF_TOKEN_TYPE_CONTROL 3
+
+GBytes *
+ane_tokenizer_serialize (AneTokenizer *self,
+                         gboolean     *gguf)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+
+  *gguf = self->space_marker;
+  if (!self->space_marker)
+    {
+      /* the llama2.c layout read by ane_tokenizer_load_llama2c */
+      GByteArray *out = g_byte_array_new ();
+      guint32 word = GUINT32_TO_LE (self->max_token_length);
+
+      g_byte_array_append (out, (const guint8 *) &word, 4);
+      for (guint i = 0; i < self->n_tokens; i++)
+        {
+          union { float f; guint32 u; } score = { .f = self->scores[i] };
+          gsize len = strlen (self->pieces[i]);
+
+          word = GUINT32_TO_LE (score.u);
+          g_byte_array_append (out, (const guint8 *) &word, 4);
+          word = GUINT32_TO_LE ((guint32) len);
+          g_byte_array_append (out, (const guint8 *) &word, 4);
+          g_byte_array_append (out, (const guint8 *) self->pieces[i], (guint) len);
+        }
+      return g_byte_array_free_to_bytes (out);
+    }
+  else
+    {
+      g_autoptr(AneGgufWriter) w = ane_gguf_writer_new (3, 32);
+      g_autofree float *scores = g_new (float, self->n_tokens);
+      g_autofree gint32 *types = g_new (gint32, self->n_tokens);
+
+      for (guint i = 0; i < self->n_tokens; i++)
+        {
+          scores[i] = self->scores[i];
+          types[i] = (gint32) i == self->bos_id || (gint32) i == self->eos_id ? GGUF_TOKEN_TYPE_CONTROL
+                                                                            : GGUF_TOKEN_TYPE_NORMAL;
+        }
+      /* only the byte type matters to the loader: it marks the <0xXX>
+       * pieces used as byte fallback */
+      for (guint b = 0; b < 256; b++)
+        if (self->byte_ids[b] >= 0)
+          types[self->byte_ids[b]] = GGUF_TOKEN_TYPE_BYTE;
+      ane_gguf_writer_add_string (w, "tokenizer.ggml.model", "llama");
+      ane_gguf_writer_add_strings (w, "tokenizer.ggml.tokens", (const char *const *) self->pieces, self->n_tokens);
+      ane_gguf_writer_add_array (w, "tokenizer.ggml.scores", ANE_GGUF_VALUE_TYPE_FLOAT32, scores, self->n_tokens);
+      ane_gguf_writer_add_array (w, "tokenizer.ggml.token_type", ANE_GGUF_VALUE_TYPE_INT32, types, self->n_tokens);
+      ane_gguf_writer_add_int (w, "tokenizer.ggml.bos_token_id", ANE_GGUF_VALUE_TYPE_UINT32, self->bos_id);
+      ane_gguf_writer_add_int (w, "tokenizer.ggml.eos_token_id", ANE_GGUF_VALUE_TYPE_UINT32, self->eos_id);
+      return ane_gguf_writer_to_bytes (w);
+    }
 }

@@ -177,6 +177,67 @@ MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "d
 
 
 @unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
+class ConvertLlmTest(unittest.TestCase):
+    """`ane-tool convert-llm` then `generate --model-dir`: the text of the in-memory path."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.out = os.path.join(self.tmp.name, "stories")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def convert(self, *extra):
+        return tool("convert-llm", os.path.join(MODELS, "stories260K.bin"),
+                    "--tokenizer", os.path.join(MODELS, "tok512.bin"), "-o", self.out, *extra)
+
+    def test_convert_then_generate(self):
+        r = self.convert("--context", "128")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("wrote %s" % self.out, r.stdout)
+        for name in ("manifest.json", "embedding.bin", "tokenizer.bin", "model.mlpackage"):
+            self.assertTrue(os.path.exists(os.path.join(self.out, name)), name)
+        r = tool("lint", os.path.join(self.out, "model.mlpackage"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = tool("generate", "--model-dir", self.out, "--prompt", "Once upon a time", "-n", "60")
+        self.assertEqual(got.returncode, 0, got.stderr)
+        want = tool("generate", os.path.join(MODELS, "stories260K.bin"),
+                    "--tokenizer", os.path.join(MODELS, "tok512.bin"), "--layout", "ane", "-p", "fp16",
+                    "--prompt", "Once upon a time", "-n", "60")
+        self.assertEqual(want.returncode, 0, want.stderr)
+        self.assertGreater(len(got.stdout), 40)
+        self.assertEqual(got.stdout, want.stdout)
+
+    def test_arguments(self):
+        r = tool("convert-llm", os.path.join(MODELS, "stories260K.bin"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("-o/--output", r.stderr)
+        r = self.convert("--context", "128", "--target", "ios16")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("ios16", r.stderr)
+        self.assertFalse(os.path.exists(self.out))
+        r = self.convert("--context", "100000")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("context", r.stderr)
+        r = self.convert("--context", "128")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.convert("--context", "128")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("-f/--overwrite", r.stderr)
+        r = self.convert("--context", "64", "-f")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.out, "manifest.json")) as f:
+            self.assertEqual(json.load(f)["context"], 64)
+        r = tool("generate", "--model-dir", self.out, os.path.join(MODELS, "stories260K.bin"))
+        self.assertEqual(r.returncode, 2)
+        r = tool("generate", "--model-dir", os.path.join(self.tmp.name, "nowhere"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("manifest.json", r.stderr)
+        r = tool("generate")
+        self.assertEqual(r.returncode, 2)
+
+
+@unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
 class GenerateBackendTest(unittest.TestCase):
     """`ane-tool generate --backend`: AUTO generates what the backend it lands on does."""
 

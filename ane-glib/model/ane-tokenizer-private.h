@@ -1,0 +1,21 @@
+/* model/ane-tokenizer-private.h: a tokenizer written back to a file (internal)
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-private.h"
+#include "ane-tokenizer.h"
+
+G_BEGIN_DECLS
+
+/* The tokenizer as a file its loader reads back to the same vocabulary:
+ * a llama2.c tokenizer.bin (pieces with real spaces, ids 1 and 2 for BOS
+ * and EOS) for a tokenizer loaded from one, byte for byte the file it came
+ * from; for a GGUF vocabulary (pieces spelling spaces `▁`), a GGUF file
+ * holding only the `tokenizer.ggml.*` keys ane_tokenizer_load_gguf() reads.
+ * *gguf says which. */
+GBytes *ane_tokenizer_serialize (AneTokenizer *self,
+                                 gboolean     *gguf);
+
+G_END_DECLS

@@ -1,0 +1,53 @@
+/* test-llama-dir.vala: a model converted to a directory and run from it, from Vala
+ *
+ * Usage: test-llama-dir-vala MODEL.bin TOKENIZER.bin
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+int main (string[] args) {
+    if (args.length != 3) {
+        stderr.printf ("usage: %s MODEL.bin TOKENIZER.bin\n", args[0]);
+        return 2;
+    }
+    string? tmp = null;
+    try {
+        var model = Ane.LlamaModel.load_llama2c (args[1]);
+        var tok = Ane.Tokenizer.load_llama2c (args[2], (uint) model.get_vocab_size ());
+        tmp = DirUtils.make_tmp ("ane-llama-dir-vala-XXXXXX");
+        var where = Path.build_filename (tmp, "stories");
+
+        model.save_dir (tok, where, 64, 32, Ane.Target.IOS18, false);
+        var dir = Ane.LlamaDir.load (where);
+        assert (dir.get_context () == 64);
+        assert (dir.get_prefill_step () == 32);
+        var pieces = new StringBuilder ();
+        var text = dir.generate ("Once upon a time", 20, Ane.Backend.CPU, 0.0, 0.9, 0,
+                                 (token, piece) => {
+                                     pieces.append (piece);
+                                     return true;
+                                 });
+        assert (text.length > 0);
+        assert (text == pieces.str);
+        print ("%s\n", text);
+
+        try {
+            model.save_dir (tok, where, 64, 32, Ane.Target.IOS18, false);
+            assert_not_reached ();
+        } catch (Error e) {
+            assert (e.code == Ane.Error.IO);
+        }
+    } catch (Error e) {
+        stderr.printf ("%s\n", e.message);
+        return 1;
+    } finally {
+        if (tmp != null) {
+            try {
+                Process.spawn_sync (null, { "rm", "-rf", tmp }, null, SpawnFlags.SEARCH_PATH, null);
+            } catch (SpawnError e) {
+                stderr.printf ("%s\n", e.message);
+            }
+        }
+    }
+    return 0;
+}
