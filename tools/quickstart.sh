@@ -1,8 +1,8 @@
 #!/bin/sh
 # quickstart.sh: install what is missing, build, and run the demo or every test.
 #
-#   sh tools/quickstart.sh demo   build, package the bundled stories260K, generate a story
-#                                 and lint the package for the Neural Engine
+#   sh tools/quickstart.sh demo   build, convert the bundled stories260K for the Neural
+#                                 Engine, generate a story from it and lint the package
 #   sh tools/quickstart.sh test   build with warnings as errors, run every test suite,
 #                                 then the C suites again under ASan + UBSan, once more
 #                                 built by clang, the threaded tests under ThreadSanitizer,
@@ -60,18 +60,18 @@ case "$mode" in
   demo)
     [ -d _build ] || meson setup _build
     ninja -C _build -j "$jobs"
-    mkdir -p _build/demo
-    # The bundled stories260K (llama2.c checkpoint + tokenizer): written as an
-    # .mlpackage and as MIL text (its one-token decode step in the Neural
-    # Engine's layout, KV cache in states), then that step run by the default
-    # backend to tell a story.
-    ./_build/tools/ane-tool generate data/models/stories260K.bin --tokenizer data/models/tok512.bin \
-      --prompt "Once upon a time" -n 200 --layout ane \
-      --package _build/demo/stories260K.mlpackage --mil _build/demo/mil/model.mil
-    ./_build/tools/ane-tool inspect _build/demo/stories260K.mlpackage | head -n 8
-    # What of that package would leave the Neural Engine, and why: nothing,
-    # in the Neural Engine's layout (exit 0; 1 would mean a fallback).
-    ./_build/tools/ane-tool lint _build/demo/stories260K.mlpackage
+    # The bundled stories260K (llama2.c checkpoint + tokenizer) converted for
+    # the Neural Engine: one package with its prompt (prefill) and one-token
+    # (decode) steps sharing the weights, KV caches in states, plus the
+    # embedding table, the tokenizer and a manifest (docs/ane-lowering.md).
+    ./_build/tools/ane-tool convert-llm data/models/stories260K.bin --tokenizer data/models/tok512.bin \
+      -o _build/demo/stories260K -f
+    # That directory run by the default backend (on Linux the CPU backend,
+    # interpreting the very MIL program a Mac would get) to tell a story.
+    ./_build/tools/ane-tool generate --model-dir _build/demo/stories260K --prompt "Once upon a time" -n 200
+    # What of the package would leave the Neural Engine, and why: nothing
+    # (exit 0; 1 would mean a fallback).
+    ./_build/tools/ane-tool lint _build/demo/stories260K/model.mlpackage
     ;;
   test)
     setup_venv

@@ -498,6 +498,20 @@ ane_llama_model_save_dir (AneLlamaModel  *self,
       g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: already exists (pass overwrite to replace it)", dir);
       return FALSE;
     }
+  /* as `mkdir -p` would, the directories above DIR (the write itself stays
+   * atomic: DIR appears whole or not at all) */
+  {
+    g_autofree char *above = g_path_get_dirname (dir);
+
+    if (g_mkdir_with_parents (above, 0755) != 0)
+      {
+        int saved = errno;
+
+        g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s: cannot create the directory above it: %s", dir,
+                     g_strerror (saved));
+        return FALSE;
+      }
+  }
   ane_file_remove_stale_temps (dir);
   tmp = ane_file_make_temp_dir (dir, error);
   if (tmp == NULL)
