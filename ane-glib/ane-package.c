@@ -607,6 +607,36 @@ return_made_package (GTask      *task,
   g_task_return_pointer (task, pkg, g_object_unref);
 }
 
+/* A task making a package from data in a worker thread (tag: the _async
+ * function, checked by finish_package_task). */
+static void
+start_package_task (gpointer             data,
+                    GDestroyNotify       data_free,
+                    gpointer             tag,
+                    GTaskThreadFunc      thread,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tag);
+  g_task_set_task_data (task, data, data_free);
+  ane_task_run_in_thread (task, thread);
+}
+
+static AnePackage *
+finish_package_task (GAsyncResult  *result,
+                     gpointer       tag,
+                     GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tag, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  ane_task_finish_begin (result);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 static void
 from_graph_thread (GTask        *task,
                    gpointer      source,
@@ -650,7 +680,6 @@ ane_package_new_from_graph_async (AneGraph            *graph,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   FromGraphData *fg;
 
   g_return_if_fail (ANE_IS_GRAPH (graph));
@@ -662,10 +691,8 @@ ane_package_new_from_graph_async (AneGraph            *graph,
   fg->graph = g_object_ref (graph);
   fg->target = target;
   fg->precision = precision;
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ane_package_new_from_graph_async);
-  g_task_set_task_data (task, fg, from_graph_data_free);
-  ane_task_run_in_thread (task, from_graph_thread);
+  start_package_task (fg, from_graph_data_free, ane_package_new_from_graph_async, from_graph_thread,
+                      cancellable, callback, user_data);
 }
 
 /**
@@ -685,11 +712,7 @@ AnePackage *
 ane_package_new_from_graph_finish (GAsyncResult  *result,
                                    GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_new_from_graph_async, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  ane_task_finish_begin (result);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return finish_package_task (result, ane_package_new_from_graph_async, error);
 }
 
 /**
@@ -853,7 +876,6 @@ ane_package_new_from_graphs_async (const char * const  *names,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   FromGraphsData *fg;
 
   g_return_if_fail (n_graphs == 0 || (names != NULL && graphs != NULL));
@@ -871,10 +893,8 @@ ane_package_new_from_graphs_async (const char * const  *names,
     }
   fg->target = target;
   fg->precision = precision;
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ane_package_new_from_graphs_async);
-  g_task_set_task_data (task, fg, from_graphs_data_free);
-  ane_task_run_in_thread (task, from_graphs_thread);
+  start_package_task (fg, from_graphs_data_free, ane_package_new_from_graphs_async, from_graphs_thread,
+                      cancellable, callback, user_data);
 }
 
 /**
@@ -894,11 +914,7 @@ AnePackage *
 ane_package_new_from_graphs_finish (GAsyncResult  *result,
                                     GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_new_from_graphs_async, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  ane_task_finish_begin (result);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return finish_package_task (result, ane_package_new_from_graphs_async, error);
 }
 
 /**

@@ -567,22 +567,36 @@ member (Reader     *r,
   return node;
 }
 
+/* The member of the given node type, or NULL with the field named. */
+static JsonNode *
+member_of_type (Reader       *r,
+                JsonObject   *obj,
+                const char   *field,
+                const char   *name,
+                JsonNodeType  type,
+                const char   *what)
+{
+  JsonNode *node = member (r, obj, field, name);
+
+  if (node == NULL)
+    return NULL;
+  if (JSON_NODE_TYPE (node) != type)
+    {
+      bad_field (r, field, what);
+      return NULL;
+    }
+  return node;
+}
+
 static JsonObject *
 get_object (Reader     *r,
             JsonObject *obj,
             const char *field,
             const char *name)
 {
-  JsonNode *node = member (r, obj, field, name);
+  JsonNode *node = member_of_type (r, obj, field, name, JSON_NODE_OBJECT, "is not an object");
 
-  if (node == NULL)
-    return NULL;
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      bad_field (r, field, "is not an object");
-      return NULL;
-    }
-  return json_node_get_object (node);
+  return node != NULL ? json_node_get_object (node) : NULL;
 }
 
 static JsonArray *
@@ -591,16 +605,9 @@ get_array (Reader     *r,
            const char *field,
            const char *name)
 {
-  JsonNode *node = member (r, obj, field, name);
+  JsonNode *node = member_of_type (r, obj, field, name, JSON_NODE_ARRAY, "is not an array");
 
-  if (node == NULL)
-    return NULL;
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    {
-      bad_field (r, field, "is not an array");
-      return NULL;
-    }
-  return json_node_get_array (node);
+  return node != NULL ? json_node_get_array (node) : NULL;
 }
 
 static const char *
