@@ -1152,6 +1152,8 @@ ane_llama_dir_load (const char  *dir,
  * ane_llama_dir_get_path:
  * @self: a converted model
  *
+ * Where the model lives.
+ *
  * Returns: the directory it was loaded from
  *
  * Since: 0.2
@@ -1166,6 +1168,8 @@ ane_llama_dir_get_path (AneLlamaDir *self)
 /**
  * ane_llama_dir_get_context:
  * @self: a converted model
+ *
+ * The context the model was converted for (`convert-llm --context`).
  *
  * Returns: the key/value cache length in tokens: a prompt and its
  *   continuation hold at most this many
@@ -1183,6 +1187,8 @@ ane_llama_dir_get_context (AneLlamaDir *self)
  * ane_llama_dir_get_prefill_step:
  * @self: a converted model
  *
+ * The prompt step's size (`convert-llm --prefill`).
+ *
  * Returns: the prompt tokens the `prefill` function takes per call
  *
  * Since: 0.2
@@ -1197,6 +1203,8 @@ ane_llama_dir_get_prefill_step (AneLlamaDir *self)
 /**
  * ane_llama_dir_get_vocab_size:
  * @self: a converted model
+ *
+ * The vocabulary's size, as the manifest gives it.
  *
  * Returns: the number of tokens of the vocabulary
  *
@@ -1213,6 +1221,8 @@ ane_llama_dir_get_vocab_size (AneLlamaDir *self)
  * ane_llama_dir_get_dim:
  * @self: a converted model
  *
+ * The model's width, as the manifest gives it.
+ *
  * Returns: the model's width (the embedding's row length)
  *
  * Since: 0.2
@@ -1228,6 +1238,8 @@ ane_llama_dir_get_dim (AneLlamaDir *self)
  * ane_llama_dir_get_package:
  * @self: a converted model
  *
+ * The package with the `prefill` and `decode` functions.
+ *
  * Returns: (transfer none): `model.mlpackage`, loaded
  *
  * Since: 0.2
@@ -1242,6 +1254,8 @@ ane_llama_dir_get_package (AneLlamaDir *self)
 /**
  * ane_llama_dir_get_tokenizer:
  * @self: a converted model
+ *
+ * The vocabulary written beside the package.
  *
  * Returns: (transfer none) (nullable): the tokenizer, or %NULL if the
  *   directory has none

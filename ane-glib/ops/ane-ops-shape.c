@@ -926,7 +926,7 @@ ane_graph_stop_gradient (AneGraph   *self,
  *   axis; usually a graph input (a position known only at run time) or a const
  * @error: return location for a #GError
  *
- * Returns @x with the box that starts at @begin and has @update's shape
+ * Gives @x with the box that starts at @begin and has @update's shape
  * replaced by @update, as jax.lax.dynamic_update_slice. Each entry of @begin
  * is clamped to `[0, x.shape[d] - update.shape[d]]`, so the box always lies
  * inside @x (an out-of-range position is never an error).
