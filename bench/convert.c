@@ -40,93 +40,17 @@ seconds_since (gint64 t0)
 }
 
 static void
-add_weight (AneGgufWriter *w,
-            const char    *name,
-            gint64         out,
-            gint64         in,
-            gboolean       q8,
-            GRand         *rand)
-{
-  gsize n = (gsize) (out * in);
-  g_autofree float *v = g_new (float, n);
-  gint64 ne[2] = { in, out };
-  g_autoptr(GBytes) data = NULL;
-  g_autoptr(GError) error = NULL;
-  float scale = 1.0f / sqrtf ((float) in);
-
-  for (gsize i = 0; i < n; i++)
-    v[i] = (float) g_rand_double_range (rand, -1.0, 1.0) * scale;
-  if (out == 1)
-    {
-      for (gsize i = 0; i < n; i++)
-        v[i] = 1.0f;
-      data = g_bytes_new (v, n * sizeof (float));
-      ane_gguf_writer_add_tensor (w, name, ANE_GGML_TYPE_F32, ne, 1, data);
-      return;
-    }
-  if (q8)
-    {
-      guint8 *blocks = g_malloc (n / 32 * 34);
-
-      if (!ane_quant_blocks_f32 (ANE_DTYPE_Q8_0, v, n, blocks, &error))
-        g_error ("%s", error->message);
-      data = g_bytes_new_take (blocks, n / 32 * 34);
-      ane_gguf_writer_add_tensor (w, name, ANE_GGML_TYPE_Q8_0, ne, 2, data);
-    }
-  else
-    {
-      guint16 *h = g_new (guint16, n);
-
-      for (gsize i = 0; i < n; i++)
-        h[i] = ane_float_to_half (v[i]);
-      data = g_bytes_new_take (h, n * 2);
-      ane_gguf_writer_add_tensor (w, name, ANE_GGML_TYPE_F16, ne, 2, data);
-    }
-}
-
-static void
 write_gguf (const char *path,
             gboolean    q8)
 {
-  g_autoptr(GRand) rand = g_rand_new_with_seed (110);
-  AneGgufWriter *w = ane_gguf_writer_new (3, 32);
-  g_autoptr(GError) error = NULL;
-  static const struct { const char *name; int out, in; } per_layer[] = {
-    { "attn_q.weight", DIM, DIM }, { "attn_k.weight", DIM, DIM }, { "attn_v.weight", DIM, DIM },
-    { "attn_output.weight", DIM, DIM }, { "ffn_gate.weight", HIDDEN, DIM }, { "ffn_up.weight", HIDDEN, DIM },
-    { "ffn_down.weight", DIM, HIDDEN },
+  const AneGgufSyntheticLlama spec = {
+    .dim = DIM, .hidden = HIDDEN, .layers = LAYERS, .heads = HEADS, .kv_heads = HEADS, .vocab = VOCAB,
+    .context = CONTEXT, .q8_0 = q8, .seed = 110,
   };
+  g_autoptr(GError) error = NULL;
 
-  ane_gguf_writer_add_string (w, "general.architecture", "llama");
-  ane_gguf_writer_add_string (w, "general.name", "synthetic-110M");
-  ane_gguf_writer_add_int (w, "llama.context_length", ANE_GGUF_VALUE_TYPE_UINT32, CONTEXT);
-  ane_gguf_writer_add_int (w, "llama.embedding_length", ANE_GGUF_VALUE_TYPE_UINT32, DIM);
-  ane_gguf_writer_add_int (w, "llama.block_count", ANE_GGUF_VALUE_TYPE_UINT32, LAYERS);
-  ane_gguf_writer_add_int (w, "llama.feed_forward_length", ANE_GGUF_VALUE_TYPE_UINT32, HIDDEN);
-  ane_gguf_writer_add_int (w, "llama.attention.head_count", ANE_GGUF_VALUE_TYPE_UINT32, HEADS);
-  ane_gguf_writer_add_int (w, "llama.attention.head_count_kv", ANE_GGUF_VALUE_TYPE_UINT32, HEADS);
-  ane_gguf_writer_add_float (w, "llama.attention.layer_norm_rms_epsilon", ANE_GGUF_VALUE_TYPE_FLOAT32, 1e-5);
-  ane_gguf_writer_add_float (w, "llama.rope.freq_base", ANE_GGUF_VALUE_TYPE_FLOAT32, 10000.0);
-  add_weight (w, "token_embd.weight", VOCAB, DIM, q8, rand);
-  for (int l = 0; l < LAYERS; l++)
-    {
-      g_autofree char *an = g_strdup_printf ("blk.%d.attn_norm.weight", l);
-      g_autofree char *fn = g_strdup_printf ("blk.%d.ffn_norm.weight", l);
-
-      add_weight (w, an, 1, DIM, FALSE, rand);
-      add_weight (w, fn, 1, DIM, FALSE, rand);
-      for (guint i = 0; i < G_N_ELEMENTS (per_layer); i++)
-        {
-          g_autofree char *name = g_strdup_printf ("blk.%d.%s", l, per_layer[i].name);
-
-          add_weight (w, name, per_layer[i].out, per_layer[i].in, q8, rand);
-        }
-    }
-  add_weight (w, "output_norm.weight", 1, DIM, FALSE, rand);
-  add_weight (w, "output.weight", VOCAB, DIM, q8, rand);
-  if (!ane_gguf_writer_write (w, path, &error))
+  if (!ane_gguf_write_synthetic_llama (path, &spec, &error))
     g_error ("%s", error->message);
-  ane_gguf_writer_free (w);
 }
 
 static goffset

@@ -85,4 +85,19 @@ gboolean       ane_gguf_writer_write        (AneGgufWriter    *w,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneGgufWriter, ane_gguf_writer_free)
 
+/* A LLaMA of random weights (ane-gguf-synthetic.c): uniform values scaled by
+ * 1/sqrt(fan-in), the matrices F16 or Q8_0, the norms float32 ones. For
+ * benchmarks and tests that need a model of a given size; it has no
+ * vocabulary. */
+typedef struct
+{
+  gint64   dim, hidden, layers, heads, kv_heads, vocab, context;
+  gboolean q8_0;
+  guint32  seed;
+} AneGgufSyntheticLlama;
+
+gboolean       ane_gguf_write_synthetic_llama (const char                   *path,
+                                               const AneGgufSyntheticLlama  *spec,
+                                               GError                      **error);
+
 G_END_DECLS
