@@ -19,6 +19,7 @@
 #include "ane-test-util.h"
 #include "ane-test-gguf.h"
 #include "model/ane-llama-private.h"
+#include "gguf/ane-gguf-writer-private.h"
 
 #define N_STEPS 24
 #define MAX_SEQ 64
@@ -344,6 +345,75 @@ test_chunks (void)
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
 }
 
+/* A vocabulary wider than the Neural Engine's 16384 channels: the
+ * classifier comes out in two parts, which gathered give the generic
+ * step's logits; the lint finds nothing too wide or off the Neural Engine. */
+static void
+test_wide_vocabulary (void)
+{
+  const AneGgufSyntheticLlama spec = {
+    .dim = 64, .hidden = 128, .layers = 2, .heads = 4, .kv_heads = 2, .vocab = 20000, .context = MAX_SEQ,
+    .q8_0 = FALSE, .seed = 7,
+  };
+  g_autofree char *dir = g_dir_make_tmp ("ane-wide-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "wide.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaModel) m = NULL;
+  g_autoptr(AneGraph) generic = NULL;
+  g_autoptr(AneGraph) ane = NULL;
+  g_autoptr(AneExecutable) eg = NULL;
+  g_autoptr(AneExecutable) ea = NULL;
+  g_autoptr(GPtrArray) outs = NULL;
+  g_autoptr(AneLintReport) report = NULL;
+  g_autofree float *got = g_new (float, spec.vocab);
+  gint32 token = 3;
+  double worst = 0;
+
+  g_assert_true (ane_gguf_write_synthetic_llama (path, &spec, &error));
+  g_assert_no_error (error);
+  m = ane_llama_model_load_gguf (path, &error);
+  g_assert_no_error (error);
+  generic = ane_llama_model_build_decode (m, MAX_SEQ, &error);
+  ane = ane_llama_model_build_ane_decode (m, MAX_SEQ, &error);
+  g_assert_no_error (error);
+  outs = ane_graph_list_outputs (ane);
+  g_assert_cmpuint (outs->len, ==, 2);
+  g_assert_cmpstr (ane_tensor_get_name (g_ptr_array_index (outs, 0)), ==, "logits_0");
+  g_assert_cmpint (ane_tensor_get_dim (g_ptr_array_index (outs, 1), 1), ==, 10000);
+  eg = compiled (generic, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
+  ea = compiled (ane, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
+  for (gint32 pos = 0; pos < 4; pos++)
+    {
+      g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token, 1, NULL);
+      g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &pos, 1, NULL);
+      AneTensor *gin[2] = { t_tok, t_pos };
+      g_autoptr(GPtrArray) ain = ane_llama_model_ane_decode_inputs (m, token, pos, MAX_SEQ, &error);
+      g_autoptr(GPtrArray) gout = ane_executable_run (eg, gin, 2, NULL, &error);
+      g_autoptr(GPtrArray) aout = NULL;
+      g_autofree float *want = NULL;
+      gsize n;
+
+      g_assert_no_error (error);
+      aout = ane_executable_run (ea, (AneTensor **) ain->pdata, ain->len, NULL, &error);
+      g_assert_no_error (error);
+      want = ane_tensor_dup_floats (g_ptr_array_index (gout, 0), &n, &error);
+      g_assert_cmpuint (n, ==, (gsize) spec.vocab);
+      g_assert_true (ane_llama_ane_logits_column (aout, spec.vocab, 1, 0, got, &error));
+      g_assert_no_error (error);
+      for (gint64 v = 0; v < spec.vocab; v++)
+        worst = MAX (worst, fabs ((double) got[v] - (double) want[v]));
+      token = (gint32) ((token * 7919 + 13) % spec.vocab);
+    }
+  g_test_message ("vocabulary of 20000 in two parts against the generic step: largest difference %g", worst);
+  g_assert_cmpfloat (worst, <, FP32_BOUND);
+  report = ane_graph_lint (ane, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, ANE_LINT_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_lint_report_count_rule (report, "dim-above-16384"), ==, 0);
+  g_assert_cmpuint (ane_lint_report_count_ops (report, NULL, ANE_LINT_VERDICT_FALLS_BACK), ==, 0);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_prefill_lint (void)
 {
@@ -419,6 +489,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/llama-ane/prefill", test_prefill_then_decode);
   g_test_add_func ("/llama-ane/prefill-lint", test_prefill_lint);
   g_test_add_func ("/llama-ane/chunks", test_chunks);
+  g_test_add_func ("/llama-ane/wide-vocabulary", test_wide_vocabulary);
   g_test_add_func ("/llama-ane/errors", test_errors);
   return g_test_run ();
 }

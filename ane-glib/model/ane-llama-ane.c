@@ -181,6 +181,34 @@ conv_kernel (Builder    *b,
 }
 
 /* An optional [out] bias, permuted and scaled like its kernel. */
+/* Rows [first, first + n) of an [out, in] weight as a conv kernel
+ * [n, in, 1, 1] named part: a slice of the classifier. */
+static AneTensor *
+conv_kernel_rows (Builder    *b,
+                  const char *name,
+                  gint64      first,
+                  gint64      n_rows,
+                  const char *part)
+{
+  g_autofree float *w = NULL;
+  AneTensor *src = g_hash_table_lookup (b->m->weights, name);
+  g_autoptr(AneTensor) value = NULL;
+  gsize n = 0;
+  gint64 in;
+
+  if (b->error != NULL)
+    return NULL;
+  in = ane_tensor_get_dim (src, 1);
+  w = weight_floats (b, name, &n);
+  if (w == NULL)
+    return NULL;
+  value = ane_tensor_new_from_floats (part, (const gint64[]) { n_rows, in, 1, 1 }, 4, w + first * in,
+                                      (gsize) (n_rows * in), &b->error);
+  if (value == NULL)
+    return NULL;
+  return B (ane_graph_param_with_value (b->g, value, &b->error));
+}
+
 static AneTensor *
 conv_bias (Builder    *b,
            const char *name,
@@ -473,13 +501,6 @@ build (AneLlamaModel  *self,
                    " (or the chunk is empty)", self->path, first, first + n_layers - 1, self->n_layers);
       return NULL;
     }
-  if (with_head && self->vocab_size > MAX_CHANNELS)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "%s: a classifier of %" G_GINT64_FORMAT " channels is wider than the Neural Engine's "
-                   "%d; splitting it is not done yet", self->path, self->vocab_size, MAX_CHANNELS);
-      return NULL;
-    }
   head = self->dim / self->n_heads;
   graph = ane_graph_new ();
   b->m = self;
@@ -521,11 +542,33 @@ build (AneLlamaModel  *self,
     }
   if (with_head)
     {
+      const char *classifier = g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding";
+      gint64 parts = ane_llama_ane_logits_parts (self->vocab_size);
+
       x = rms_norm (b, x, "final_norm");
-      logits = conv1x1 (b, x, g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding",
-                        NULL, FALSE, 1.0);
-      if (b->error == NULL)
-        ane_graph_add_output (graph, "logits", logits, &b->error);
+      if (parts == 1)
+        {
+          logits = conv1x1 (b, x, classifier, NULL, FALSE, 1.0);
+          if (b->error == NULL)
+            ane_graph_add_output (graph, "logits", logits, &b->error);
+        }
+      else
+        /* A classifier wider than the Neural Engine's 16384 channels
+         * (lint rule dim-above-16384) in equal slices, one output each:
+         * Anemll splits its LM head the same way (ENABLE_VACAB_SPLIT,
+         * anemll/models/llama_model.py:42-44). */
+        for (gint64 p = 0, row = 0; p < parts && b->error == NULL; p++)
+          {
+            gint64 rows = (self->vocab_size - row + (parts - p) - 1) / (parts - p);
+            g_autofree char *wname = g_strdup_printf ("%s.part%" G_GINT64_FORMAT, classifier, p);
+            g_autofree char *oname = g_strdup_printf ("logits_%" G_GINT64_FORMAT, p);
+            AneTensor *k = conv_kernel_rows (b, classifier, row, rows, wname);
+
+            logits = B (ane_graph_conv (b->g, x, k, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &b->error));
+            if (b->error == NULL)
+              ane_graph_add_output (graph, oname, logits, &b->error);
+            row += rows;
+          }
     }
   else if (b->error == NULL)
     ane_graph_add_output (graph, "hidden", x, &b->error);
@@ -661,6 +704,58 @@ ane_llama_model_build_ane_chunk (AneLlamaModel  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return build (self, n_tokens, max_seq, first_layer, n_layers, with_head, error);
+}
+
+gint64
+ane_llama_ane_logits_parts (gint64 vocab)
+{
+  return (vocab + MAX_CHANNELS - 1) / MAX_CHANNELS;
+}
+
+gboolean
+ane_llama_ane_logits_column (GPtrArray  *outputs,
+                             gint64      vocab,
+                             gint64      n_step,
+                             gint64      column,
+                             float      *logits,
+                             GError    **error)
+{
+  gint64 parts = ane_llama_ane_logits_parts (vocab), filled = 0;
+
+  if (outputs->len < (guint) parts)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "the step gave %u output(s), the classifier "
+                   "has %" G_GINT64_FORMAT " part(s)", outputs->len, parts);
+      return FALSE;
+    }
+  for (gint64 p = 0; p < parts; p++)
+    {
+      gsize n;
+      g_autofree float *all = ane_tensor_dup_floats (g_ptr_array_index (outputs, p), &n, error);
+      gint64 rows;
+
+      if (all == NULL)
+        return FALSE;
+      rows = (gint64) n / n_step;
+      if (rows * n_step != (gint64) n || filled + rows > vocab)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "logits part %" G_GINT64_FORMAT " holds %"
+                       G_GSIZE_FORMAT " values, not rows of %" G_GINT64_FORMAT " tokens within the vocabulary",
+                       p, n, n_step);
+          return FALSE;
+        }
+      /* [1, rows, 1, n_step]: the token column of each row */
+      for (gint64 v = 0; v < rows; v++)
+        logits[filled + v] = all[v * n_step + column];
+      filled += rows;
+    }
+  if (filled != vocab)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "the logits parts hold %" G_GINT64_FORMAT
+                   " rows, the vocabulary %" G_GINT64_FORMAT, filled, vocab);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Row token of an embedding table as floats (dequantized if stored in

@@ -832,6 +832,31 @@ check_step_inputs (Reader      *r,
   return TRUE;
 }
 
+/* Whether outputs are the logits of tokens tokens: one `logits` output, or
+ * the classifier's parts (`logits_0`...) whose rows add up to vocab, in the
+ * form ane_llama_ane_logits_column reads. */
+static gboolean
+logits_outputs (GPtrArray *outputs,
+                gint64     vocab,
+                gint64     tokens)
+{
+  gint64 parts = ane_llama_ane_logits_parts (vocab), rows = 0;
+
+  if ((gint64) outputs->len != parts)
+    return FALSE;
+  for (guint i = 0; i < outputs->len; i++)
+    {
+      AneTensor *t = g_ptr_array_index (outputs, i);
+      g_autofree char *want = parts == 1 ? g_strdup ("logits") : g_strdup_printf ("logits_%u", i);
+      gint64 n = ane_tensor_get_n_elements (t);
+
+      if (!g_str_equal (ane_tensor_get_name (t), want) || n <= 0 || n % tokens != 0)
+        return FALSE;
+      rows += n / tokens;
+    }
+  return rows == vocab;
+}
+
 static gboolean
 read_functions (Reader      *r,
                 AneLlamaDir *self,
@@ -888,7 +913,7 @@ read_functions (Reader      *r,
           (list = get_array (r, obj, foutputs, "outputs")) == NULL || !check_tensors (r, list, foutputs, outputs) ||
           !check_step_inputs (r, self, name, tokens, inputs))
         return FALSE;
-      if (outputs->len != 1 || ane_tensor_get_n_elements (g_ptr_array_index (outputs, 0)) != self->vocab_size * tokens)
+      if (!logits_outputs (outputs, self->vocab_size, tokens))
         {
           g_set_error (r->error, ANE_ERROR, ANE_ERROR_PARSE,
                        "%s: function '%s' does not give the logits of %" G_GINT64_FORMAT " token(s)", r->path, name,
@@ -1296,10 +1321,8 @@ run_prefill (AneLlamaDir            *self,
 {
   g_autoptr(AneExecutable) exe = function_executable (self, "prefill", backend, error);
   g_autoptr(GPtrArray) states = NULL;
-  g_autofree float *all = NULL;
-  float *last;
-  gint64 step = self->prefill_step, n_last = 0;
-  gsize n = 0;
+  g_autofree float *last = NULL;
+  gint64 step = self->prefill_step;
 
   if (exe == NULL)
     return NULL;
@@ -1317,10 +1340,10 @@ run_prefill (AneLlamaDir            *self,
         return NULL;
       if (start + step >= (gint64) n_prompt)
         {
-          all = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
-          if (all == NULL)
+          /* logits [1, vocab, 1, step] (or its parts): the prompt's last token */
+          last = g_new (float, self->vocab_size);
+          if (!ane_llama_ane_logits_column (out, self->vocab_size, step, n_real - 1, last, error))
             return NULL;
-          n_last = n_real;
         }
     }
   states = ane_package_list_states (self->package, "prefill", error);
@@ -1334,11 +1357,7 @@ run_prefill (AneLlamaDir            *self,
       if (value == NULL || !ane_executable_set_state (decode, name, value, error))
         return NULL;
     }
-  /* logits [1, vocab, 1, step]: the column of the prompt's last token */
-  last = g_new (float, self->vocab_size);
-  for (gint64 v = 0; v < self->vocab_size; v++)
-    last[v] = all[v * step + n_last - 1];
-  return last;
+  return g_steal_pointer (&last);
 }
 
 /**
@@ -1451,15 +1470,14 @@ ane_llama_dir_generate (AneLlamaDir            *self,
         {
           g_autoptr(GPtrArray) inputs = ane_llama_ane_step_inputs (&host, &token, 1, pos, 1, self->context, error);
           g_autoptr(GPtrArray) out = NULL;
-          gsize n = 0;
 
           if (inputs == NULL)
             return NULL;
           out = ane_executable_run (decode, (AneTensor **) inputs->pdata, inputs->len, NULL, error);
           if (out == NULL)
             return NULL;
-          logits = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
-          if (logits == NULL)
+          logits = g_new (float, self->vocab_size);
+          if (!ane_llama_ane_logits_column (out, self->vocab_size, 1, 0, logits, error))
             return NULL;
         }
       next = ane_llama_pick_token (logits, self->vocab_size, temperature, top_p, rand, scratch);

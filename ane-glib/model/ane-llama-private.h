@@ -77,4 +77,17 @@ gint32     ane_llama_pick_token          (const float  *logits,
                                           GRand        *rand,
                                           gpointer      scratch);
 
+/* How many outputs the Neural Engine steps split the classifier into: one
+ * (`logits`) up to 16384 tokens, else `logits_0`, `logits_1`... of at most
+ * 16384 rows each (ane-llama-ane.c). */
+gint64     ane_llama_ane_logits_parts  (gint64       vocab);
+/* The logits of token column of an n_step-token call, gathered from its
+ * outputs (the classifier's parts first, in order) into logits[vocab]. */
+gboolean   ane_llama_ane_logits_column (GPtrArray   *outputs,
+                                        gint64       vocab,
+                                        gint64       n_step,
+                                        gint64       column,
+                                        float       *logits,
+                                        GError     **error);
+
 G_END_DECLS

@@ -1246,9 +1246,7 @@ prefill (AneLlamaModel  *self,
   g_autoptr(GPtrArray) inputs = NULL;
   g_autoptr(GPtrArray) out = NULL;
   g_autoptr(GPtrArray) states = NULL;
-  g_autofree float *all = NULL;
   float *last;
-  gsize n;
 
   if (graph == NULL)
     return NULL;
@@ -1271,13 +1269,13 @@ prefill (AneLlamaModel  *self,
       if (value == NULL || !ane_executable_set_state (decode, name, value, error))
         return NULL;
     }
-  /* logits [1, vocab, 1, n_step]: the column of the prompt's last token */
-  all = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
-  if (all == NULL)
-    return NULL;
+  /* logits [1, vocab, 1, n_step] (or its parts): the prompt's last token */
   last = g_new (float, self->vocab_size);
-  for (gint64 v = 0; v < self->vocab_size; v++)
-    last[v] = all[v * n_step + (gint64) n_prompt - 1];
+  if (!ane_llama_ane_logits_column (out, self->vocab_size, n_step, (gint64) n_prompt - 1, last, error))
+    {
+      g_free (last);
+      return NULL;
+    }
   return last;
 }
 
@@ -1393,8 +1391,13 @@ ane_llama_generate_layout (AneLlamaModel         *self,
               token = prompt_ids[pos + 1];
               continue;
             }
-          logits = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
-          if (logits == NULL)
+          if (ane_layout)
+            {
+              logits = g_new (float, self->vocab_size);
+              if (!ane_llama_ane_logits_column (out, self->vocab_size, 1, 0, logits, error))
+                return NULL;
+            }
+          else if ((logits = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error)) == NULL)
             return NULL;
         }
       next = ane_llama_pick_token (logits, self->vocab_size, temperature, top_p, rand, scratch);
