@@ -3,9 +3,9 @@
  *
  *   _build/bench/bench-convert [DIR]
  *
- * Writes a synthetic GGUF (random weights; dim 768, 14 layers, 12 heads,
- * ffn 2048, vocab 16000 — the Neural Engine layout keeps the classifier
- * within 16384 channels — context 256; about 111M parameters) in F16 and in
+ * Writes a synthetic GGUF (random weights; dim 768, 9 layers, 12 heads,
+ * ffn 2048, LLaMA's vocabulary of 32000 — the Neural Engine layout splits
+ * its classifier in two — context 256; about 113M parameters) in F16 and in
  * Q8_0 into DIR (default: a temporary directory, removed after), then for
  * each: loads it, builds the Neural Engine-shaped decode and 64-token
  * prefill steps, writes them as one two-function .mlpackage (weights shared)
@@ -27,9 +27,9 @@
 
 #define DIM 768
 #define HIDDEN 2048
-#define LAYERS 14
+#define LAYERS 9
 #define HEADS 12
-#define VOCAB 16000
+#define VOCAB 32000
 #define CONTEXT 256
 #define PREFILL 64
 
@@ -128,7 +128,7 @@ main (int argc, char *argv[])
   g_autofree char *dir = argc > 1 ? g_strdup (argv[1]) : g_dir_make_tmp ("ane-bench-convert-XXXXXX", NULL);
 
   printf ("synthetic LLaMA, dim %d, %d layers, %d heads, ffn %d, vocab %d, context %d "
-          "(about 111M parameters)\n", DIM, LAYERS, HEADS, HIDDEN, VOCAB, CONTEXT);
+          "(about 113M parameters)\n", DIM, LAYERS, HEADS, HIDDEN, VOCAB, CONTEXT);
   run (dir, FALSE);
   run (dir, TRUE);
   if (argc <= 1)

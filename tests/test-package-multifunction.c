@@ -473,12 +473,19 @@ test_one_function (void)
   g_autoptr(AneTensor) w = ane_test_tensor_random ("w", ws, 2, 7, -0.1f, 0.1f);
   g_autoptr(AneGraph) a = build_linear (2, w, "bias", 1);
   g_autoptr(AneTensor) x = ane_test_tensor_random ("x", xs, 2, 3, -1.0f, 1.0f);
-  g_autoptr(AnePackage) pkg = ane_package_new_from_graphs ((const char *[]) { "only" }, &a, 1, ANE_TARGET_IOS16,
+  g_autoptr(AnePackage) pkg = ane_package_new_from_graphs ((const char *[]) { "main" }, &a, 1, ANE_TARGET_IOS16,
                                                            ANE_PRECISION_FLOAT32, &error);
+  g_autoptr(AnePackage) other = NULL;
 
   g_assert_no_error (error);
-  assert_functions (pkg, (const char *[]) { "only" }, 1);
-  assert_function_runs_as_graph (pkg, "only", a, ANE_PRECISION_FLOAT32, &x, 1, 1e-5);
+  assert_functions (pkg, (const char *[]) { "main" }, 1);
+  assert_function_runs_as_graph (pkg, "main", a, ANE_PRECISION_FLOAT32, &x, 1, 1e-5);
+  /* another name: a package Core ML would not find its function in */
+  other = ane_package_new_from_graphs ((const char *[]) { "only" }, &a, 1, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32,
+                                       &error);
+  g_assert_null (other);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "'only'"));
 }
 
 /* ANE_GLIB_DUMP_DIR gets the program of both functions too. */

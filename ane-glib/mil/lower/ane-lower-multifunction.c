@@ -283,6 +283,17 @@ check_functions (const char *const  *names,
                    "not %s", names[0], names[1], ane_mil_target_name (target));
       return FALSE;
     }
+  /* A package of one function lists no functions: Core ML (and coremltools'
+   * ct.convert: "Default function main not found in program") then runs the
+   * one called "main". Found by the contract suite. */
+  if (n == 1 && strcmp (names[0], "main") != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "function '%s': a package of one function must call it 'main' (Core ML looks for that name "
+                   "when a model describes no functions); name it so, or add another function (iOS18)",
+                   names[0]);
+      return FALSE;
+    }
   return TRUE;
 }
 
