@@ -143,72 +143,61 @@ neox_row (const Builder *b,
   return h * b->head + (d % 2 == 0 ? d / 2 : b->head / 2 + d / 2);
 }
 
-/* A [out, in] weight as a conv kernel [out, in, 1, 1], rows moved to NeoX
- * order when rope is set, scaled by scale. */
+/* Rows [first, first + n_rows) of an [out, in] weight as a conv kernel
+ * [n_rows, in, 1, 1], the param named param: rows moved to NeoX order when
+ * rope is set (whole weights only), scaled by scale. */
+static AneTensor *
+conv_kernel_part (Builder    *b,
+                  const char *name,
+                  gint64      first,
+                  gint64      n_rows,
+                  gboolean    rope,
+                  double      scale,
+                  const char *param)
+{
+  g_autofree float *w = NULL;
+  g_autofree float *k = NULL;
+  AneTensor *src = g_hash_table_lookup (b->m->weights, name);
+  gsize n = 0;
+  gint64 in;
+  g_autoptr(AneTensor) value = NULL;
+
+  if (b->error != NULL)
+    return NULL;
+  g_assert (src != NULL && ane_tensor_get_rank (src) == 2);
+  in = ane_tensor_get_dim (src, 1);
+  w = weight_floats (b, name, &n);
+  if (w == NULL)
+    return NULL;
+  k = g_new (float, n_rows * in);
+  for (gint64 r = 0; r < n_rows; r++)
+    {
+      gint64 to = rope ? neox_row (b, r) : r;
+
+      for (gint64 c = 0; c < in; c++)
+        k[to * in + c] = (float) (w[(first + r) * in + c] * scale);
+    }
+  value = ane_tensor_new_from_floats (param, (const gint64[]) { n_rows, in, 1, 1 }, 4, k, (gsize) (n_rows * in),
+                                      &b->error);
+  if (value == NULL)
+    return NULL;
+  return B (ane_graph_param_with_value (b->g, value, &b->error));
+}
+
+/* A whole [out, in] weight as a conv kernel [out, in, 1, 1]. */
 static AneTensor *
 conv_kernel (Builder    *b,
              const char *name,
              gboolean    rope,
              double      scale)
 {
-  g_autofree float *w = NULL;
-  g_autofree float *k = NULL;
   AneTensor *src = g_hash_table_lookup (b->m->weights, name);
-  gsize n = 0;
-  gint64 out, in;
-  g_autoptr(AneTensor) value = NULL;
 
-  if (b->error != NULL)
-    return NULL;
-  g_assert (src != NULL && ane_tensor_get_rank (src) == 2);
-  out = ane_tensor_get_dim (src, 0);
-  in = ane_tensor_get_dim (src, 1);
-  w = weight_floats (b, name, &n);
-  if (w == NULL)
-    return NULL;
-  k = g_new (float, n);
-  for (gint64 r = 0; r < out; r++)
-    {
-      gint64 to = rope ? neox_row (b, r) : r;
-
-      for (gint64 c = 0; c < in; c++)
-        k[to * in + c] = (float) (w[r * in + c] * scale);
-    }
-  value = ane_tensor_new_from_floats (name, (const gint64[]) { out, in, 1, 1 }, 4, k, n, &b->error);
-  if (value == NULL)
-    return NULL;
-  return B (ane_graph_param_with_value (b->g, value, &b->error));
+  g_assert (src != NULL);
+  return conv_kernel_part (b, name, 0, ane_tensor_get_dim (src, 0), rope, scale, name);
 }
 
 /* An optional [out] bias, permuted and scaled like its kernel. */
-/* Rows [first, first + n) of an [out, in] weight as a conv kernel
- * [n, in, 1, 1] named part: a slice of the classifier. */
-static AneTensor *
-conv_kernel_rows (Builder    *b,
-                  const char *name,
-                  gint64      first,
-                  gint64      n_rows,
-                  const char *part)
-{
-  g_autofree float *w = NULL;
-  AneTensor *src = g_hash_table_lookup (b->m->weights, name);
-  g_autoptr(AneTensor) value = NULL;
-  gsize n = 0;
-  gint64 in;
-
-  if (b->error != NULL)
-    return NULL;
-  in = ane_tensor_get_dim (src, 1);
-  w = weight_floats (b, name, &n);
-  if (w == NULL)
-    return NULL;
-  value = ane_tensor_new_from_floats (part, (const gint64[]) { n_rows, in, 1, 1 }, 4, w + first * in,
-                                      (gsize) (n_rows * in), &b->error);
-  if (value == NULL)
-    return NULL;
-  return B (ane_graph_param_with_value (b->g, value, &b->error));
-}
-
 static AneTensor *
 conv_bias (Builder    *b,
            const char *name,
@@ -562,7 +551,7 @@ build (AneLlamaModel  *self,
             gint64 rows = (self->vocab_size - row + (parts - p) - 1) / (parts - p);
             g_autofree char *wname = g_strdup_printf ("%s.part%" G_GINT64_FORMAT, classifier, p);
             g_autofree char *oname = g_strdup_printf ("logits_%" G_GINT64_FORMAT, p);
-            AneTensor *k = conv_kernel_rows (b, classifier, row, rows, wname);
+            AneTensor *k = conv_kernel_part (b, classifier, row, rows, FALSE, 1.0, wname);
 
             logits = B (ane_graph_conv (b->g, x, k, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &b->error));
             if (b->error == NULL)
