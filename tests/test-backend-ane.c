@@ -387,6 +387,9 @@ test_llama_decode (void)
   /* one prefill call and one call per generated token after the first */
   g_assert_cmpuint (fake.n_eval - evals, >=, 2);
   g_assert_null (strstr (fake.mil_text, "state<"));
+  /* the one-token inputs ([1, C, 1, 1]) go in 32 wide and are sliced back */
+  g_assert_nonnull (strstr (fake.mil_text, "x_wide"));
+  g_assert_nonnull (strstr (fake.mil_text, "slice_by_size(x = x_wide"));
   fake_teardown ();
 }
 

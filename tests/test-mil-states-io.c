@@ -74,11 +74,42 @@ test_not_a_state (void)
   g_assert_nonnull (strstr (error->message, "read_state of 'x'"));
 }
 
+/* Inputs narrower than 32 widened: the input renamed and 32 wide, a
+ * slice_by_size first in the block giving the old name its old value. */
+static void
+test_widen (void)
+{
+  static const char text_in[] =
+    "program(1.3)\n{\n"
+    "  func main<ios18>(tensor<fp16, [1, 8, 1, 1]> x, tensor<fp16, [1, 8, 1, 64]> y) {\n"
+    "    tensor<fp16, [1, 8, 1, 64]> z = add(x = x, y = y)[name = string(\"z\")];\n"
+    "  } -> (z);\n}\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneMilProgram) program = ane_mil_text_parse (text_in, -1, "widen", &error);
+  g_autoptr(GPtrArray) narrow = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) wide = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *text = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (ane_mil_function_widen_inputs (program->functions[0]->value, "main", 32, narrow, wide, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (narrow->len, ==, 1);   /* y is wide enough */
+  g_assert_cmpstr (narrow->pdata[0], ==, "x");
+  g_assert_cmpstr (wide->pdata[0], ==, "x_wide");
+  text = ane_mil_text_print (program, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (text, "tensor<fp16, [1, 8, 1, 32]> x_wide, tensor<fp16, [1, 8, 1, 64]> y"));
+  g_assert_nonnull (strstr (text, "tensor<fp16, [1, 8, 1, 1]> x = slice_by_size(x = x_wide"));
+  /* the slice comes first, the add still reads x */
+  g_assert_true (strstr (text, "slice_by_size") < strstr (text, "add(x = x, y = y)"));
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/mil/states-io/rewrite", test_rewrite);
   g_test_add_func ("/mil/states-io/not-a-state", test_not_a_state);
+  g_test_add_func ("/mil/states-io/widen", test_widen);
   return g_test_run ();
 }

@@ -1345,7 +1345,7 @@ static const AneLintRule rules[] = {
     NULL, check_private_io },
   { "private-io-width", ANE_LINT_SCOPE_PROGRAM, ANE_LINT_SEVERITY_REFUSED_PRIVATE, ANE_LINT_CONFIDENCE_MEASURED,
     "a function input's last axis is below 32",
-    "inputs narrower than 32 compile but read garbage on the private path",
+    "inputs narrower than 32 compile but read garbage on the private path (ane-glib's backend widens them)",
     SKYFALLSIN ":90, :339",
     NULL, check_private_io_width },
   { "private-states", ANE_LINT_SCOPE_PROGRAM, ANE_LINT_SEVERITY_REFUSED_PRIVATE, ANE_LINT_CONFIDENCE_INFERRED,

@@ -24,4 +24,18 @@ gboolean ane_mil_function_states_to_io (AneMilFunction  *fn,
                                         GPtrArray       *final_values,
                                         GError         **error);
 
+/* Widens every tensor input of fn whose last dimension is below min_width:
+ * the input becomes `<name>_wide`, of width min_width, and a slice_by_size
+ * at the start of the block gives the program its old value under the old
+ * name, so nothing else changes. The private path reads inputs narrower
+ * than 32 wrongly (skyfallsin/apple-neural-engine-field-guide README.md:90,
+ * measured); the caller binds the data in the first columns of the wide
+ * input. Appends each widened input's old and new names. */
+gboolean ane_mil_function_widen_inputs (AneMilFunction  *fn,
+                                        const char      *function,
+                                        gint64           min_width,
+                                        GPtrArray       *narrow_names,
+                                        GPtrArray       *wide_names,
+                                        GError         **error);
+
 G_END_DECLS

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "mil/ane-mil-states-io-private.h"
+#include "mil/ane-mil-text-private.h"
 
 static void
 free_message (gpointer message)
@@ -185,6 +186,126 @@ ane_mil_function_states_to_io (AneMilFunction  *fn,
       block->outputs[block->n_outputs++] = strdup (value);
       g_ptr_array_add (state_names, g_strdup (order->pdata[s]));
       g_ptr_array_add (final_values, g_strdup (value));
+    }
+  return TRUE;
+}
+
+/* --- narrow inputs widened ------------------------------------------------ */
+
+/* The program of one op that views a [..., min_width] input called wide as
+ * the [..., w] value called name (slice_by_size), parsed from MIL text. */
+static AneMilProgram *
+widening_program (const AneMilFunction  *fn,
+                  const char            *name,
+                  const char            *wide,
+                  const AneMilValueType *type,
+                  gint64                 min_width,
+                  GError               **error)
+{
+  const AneMilTensorType *tt = type->tensortype;
+  const AneMilTextDType *dt = ane_mil_text_dtype_by_enum (tt->datatype);
+  g_autofree char *opset = ane_mil_text_opset_to_text (fn->opset);
+  g_autoptr(GString) shape = g_string_new (NULL);
+  g_autoptr(GString) wide_shape = g_string_new (NULL);
+  g_autoptr(GString) zeros = g_string_new (NULL);
+  g_autofree char *text = NULL;
+
+  for (gsize d = 0; d < tt->n_dimensions; d++)
+    {
+      guint64 size = tt->dimensions[d]->constant->size;
+      const char *sep = d > 0 ? ", " : "";
+
+      g_string_append_printf (shape, "%s%" G_GUINT64_FORMAT, sep, size);
+      if (d + 1 == tt->n_dimensions)
+        g_string_append_printf (wide_shape, "%s%" G_GINT64_FORMAT, sep, min_width);
+      else
+        g_string_append_printf (wide_shape, "%s%" G_GUINT64_FORMAT, sep, size);
+      g_string_append_printf (zeros, "%s0", sep);
+    }
+  text = g_strdup_printf ("program(1.3)\n{\n  func main<%s>(tensor<%s, [%s]> %s) {\n"
+                          "    tensor<%s, [%s]> %s = slice_by_size(x = %s, begin = tensor<int32, [%" G_GSIZE_FORMAT
+                          "]>([%s]), size = tensor<int32, [%" G_GSIZE_FORMAT "]>([%s]))[name = string(\"%s\")];\n"
+                          "  } -> (%s);\n}\n",
+                          opset, dt->name, wide_shape->str, wide, dt->name, shape->str, name, wide,
+                          tt->n_dimensions, zeros->str, tt->n_dimensions, shape->str, name, name);
+  return ane_mil_text_parse (text, -1, "the widening of a narrow input", error);
+}
+
+/* Whether a function input is a tensor whose last dimension is a constant
+ * below min_width. */
+static gboolean
+is_narrow (const AneMilNamedValueType *in,
+           gint64                      min_width)
+{
+  const AneMilTensorType *tt;
+  const AneMilDimension *last;
+
+  if (in == NULL || in->name == NULL || in->type == NULL ||
+      in->type->type_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE)
+    return FALSE;
+  tt = in->type->tensortype;
+  if (tt == NULL || tt->n_dimensions == 0 || (gint64) tt->n_dimensions != tt->rank)
+    return FALSE;
+  for (gsize d = 0; d < tt->n_dimensions; d++)
+    if (tt->dimensions[d] == NULL ||
+        tt->dimensions[d]->dimension_case != CORE_ML__SPECIFICATION__MILSPEC__DIMENSION__DIMENSION_CONSTANT)
+      return FALSE;
+  last = tt->dimensions[tt->n_dimensions - 1];
+  return (gint64) last->constant->size < min_width && ane_mil_text_dtype_by_enum (tt->datatype) != NULL;
+}
+
+gboolean
+ane_mil_function_widen_inputs (AneMilFunction  *fn,
+                               const char      *function,
+                               gint64           min_width,
+                               GPtrArray       *narrow_names,
+                               GPtrArray       *wide_names,
+                               GError         **error)
+{
+  AneMilBlock *block = NULL;
+
+  for (gsize k = 0; k < fn->n_block_specializations; k++)
+    if (fn->block_specializations[k] != NULL && g_strcmp0 (fn->block_specializations[k]->key, fn->opset) == 0)
+      block = fn->block_specializations[k]->value;
+  if (block == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "function '%s' has no block for its opset",
+                   function);
+      return FALSE;
+    }
+  for (gsize i = 0; i < fn->n_inputs; i++)
+    {
+      AneMilNamedValueType *in = fn->inputs[i];
+      g_autofree char *wide = NULL;
+      AneMilProgram *donor;
+      AneMilFunction *dfn;
+      AneMilBlock *dblock = NULL;
+      AneMilOperation *view;
+
+      if (!is_narrow (in, min_width))
+        continue;
+      wide = g_strdup_printf ("%s_wide", in->name);
+      donor = widening_program (fn, in->name, wide, in->type, min_width, error);
+      if (donor == NULL)
+        return FALSE;
+      dfn = donor->functions[0]->value;
+      for (gsize k = 0; k < dfn->n_block_specializations; k++)
+        dblock = dfn->block_specializations[k]->value;
+      /* the donor's input and op move over; the donor keeps nothing of them */
+      view = dblock->operations[0];
+      dblock->operations[0] = NULL;
+      dblock->n_operations = 0;
+      g_ptr_array_add (narrow_names, g_strdup (in->name));
+      g_ptr_array_add (wide_names, g_strdup (wide));
+      free_message (in);
+      fn->inputs[i] = dfn->inputs[0];
+      dfn->inputs[0] = NULL;
+      dfn->n_inputs = 0;
+      free_message (donor);
+      block->operations = realloc (block->operations, (block->n_operations + 1) * sizeof (AneMilOperation *));
+      memmove (block->operations + 1, block->operations, block->n_operations * sizeof (AneMilOperation *));
+      block->operations[0] = view;
+      block->n_operations++;
     }
   return TRUE;
 }

@@ -42,7 +42,42 @@ typedef struct
   AneAneProgram    *program;
   GPtrArray        *state_names;    /* char*: the states, as inputs of the rewritten program */
   GPtrArray        *final_values;   /* char*: the output holding each state's new value */
+  GPtrArray        *narrow_names;   /* char*: inputs (or states) narrower than the path reads... */
+  GPtrArray        *wide_names;     /* char*: ...bound widened under these names */
+  GPtrArray        *wide_shapes;    /* gint64[]: the widened shapes, for the surface specs */
 } AneBackendProgram;
+
+/* The narrowest last axis the private path reads correctly: runtime inputs
+ * narrower compile but evaluate to garbage
+ * (skyfallsin/apple-neural-engine-field-guide README.md:90, measured). */
+#define MIN_INPUT_WIDTH 32
+
+/* value (a [..., w] tensor) as [..., MIN_INPUT_WIDTH] named name, its rows
+ * in the first w columns, zeros after. */
+static AneTensor *
+widened (AneTensor   *value,
+         const char  *name,
+         GError     **error)
+{
+  guint rank;
+  const gint64 *shape = ane_tensor_get_shape (value, &rank);
+  gint64 wide_shape[ANE_MAX_RANK], w = shape[rank - 1];
+  g_autofree float *src = NULL;
+  g_autofree float *dst = NULL;
+  gsize n;
+  gint64 rows;
+
+  src = ane_tensor_dup_floats (value, &n, error);
+  if (src == NULL)
+    return NULL;
+  memcpy (wide_shape, shape, rank * sizeof (gint64));
+  wide_shape[rank - 1] = MIN_INPUT_WIDTH;
+  rows = w > 0 ? (gint64) n / w : 0;
+  dst = g_new0 (float, rows * MIN_INPUT_WIDTH);
+  for (gint64 r = 0; r < rows; r++)
+    memcpy (dst + r * MIN_INPUT_WIDTH, src + r * w, (gsize) w * sizeof (float));
+  return ane_tensor_new_from_floats (name, wide_shape, rank, dst, (gsize) (rows * MIN_INPUT_WIDTH), error);
+}
 
 static GPtrArray *
 ane_run (AneProgram    *program,
@@ -55,14 +90,15 @@ ane_run (AneProgram    *program,
   AneBackendProgram *self = (AneBackendProgram *) program;
   g_autoptr(GHashTable) all = NULL;
   g_autoptr(GPtrArray) raw = NULL;
+  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_object_unref);
   GPtrArray *outputs;
 
-  if (self->state_names->len == 0)
+  if (self->state_names->len == 0 && self->narrow_names->len == 0)
     return ane_ane_program_run (self->program, inputs, error);
 
   /* the states' values go in beside the inputs; their new values come out
    * after the outputs */
-  all = g_hash_table_new (g_str_hash, g_str_equal);
+  all = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
   {
     GHashTableIter it;
     gpointer key, value;
@@ -96,6 +132,24 @@ ane_run (AneProgram    *program,
         }
       g_hash_table_insert (all, (gpointer) name, value);
     }
+  /* narrow inputs go in widened (the program slices them back) */
+  for (guint i = 0; i < self->narrow_names->len; i++)
+    {
+      AneTensor *value = g_hash_table_lookup (all, self->narrow_names->pdata[i]);
+      AneTensor *wide;
+
+      if (value == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "input '%s' is missing",
+                       (const char *) self->narrow_names->pdata[i]);
+          return NULL;
+        }
+      wide = widened (value, self->wide_names->pdata[i], error);
+      if (wide == NULL)
+        return NULL;
+      g_ptr_array_add (keep, wide);
+      g_hash_table_insert (all, self->wide_names->pdata[i], wide);
+    }
   raw = ane_ane_program_run (self->program, all, error);
   if (raw == NULL)
     return NULL;
@@ -127,6 +181,9 @@ ane_free (AneProgram *program)
   g_clear_pointer (&self->program, ane_ane_program_free);
   g_clear_pointer (&self->state_names, g_ptr_array_unref);
   g_clear_pointer (&self->final_values, g_ptr_array_unref);
+  g_clear_pointer (&self->narrow_names, g_ptr_array_unref);
+  g_clear_pointer (&self->wide_names, g_ptr_array_unref);
+  g_clear_pointer (&self->wide_shapes, g_ptr_array_unref);
   g_free (self);
 }
 
@@ -233,17 +290,16 @@ lower_to_mil (AneGraph                *graph,
   return ok;
 }
 
-/* The MIL text of a program with states, rewritten so that each state is an
- * input and its new value an extra output (see the header); text is
- * replaced. Fills the states' names, the outputs holding their new values,
- * and the rewritten function's input names in order. */
+/* The MIL text rewritten for the path (see the header): each state an input
+ * and its new value an extra output, each input narrower than
+ * MIN_INPUT_WIDTH widened; text is replaced. Fills the program's record of
+ * both and the rewritten function's input names in order. */
 static gboolean
-states_to_io (char                    **text,
-              const AneProgramOptions  *options,
-              GPtrArray                *state_names,
-              GPtrArray                *final_values,
-              GPtrArray                *input_order,
-              GError                  **error)
+rewrite_for_path (char                    **text,
+                  const AneProgramOptions  *options,
+                  AneBackendProgram        *self,
+                  GPtrArray                *input_order,
+                  GError                  **error)
 {
   AneMilProgram *program = ane_mil_text_parse (*text, -1, "the lowered program", error);
   AneMilFunction *main_fn = NULL;
@@ -256,7 +312,9 @@ states_to_io (char                    **text,
       main_fn = program->functions[i]->value;
   if (main_fn == NULL)
     g_set_error_literal (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "the lowered program has no function 'main'");
-  else if (ane_mil_function_states_to_io (main_fn, "main", state_names, final_values, error))
+  else if (ane_mil_function_states_to_io (main_fn, "main", self->state_names, self->final_values, error) &&
+           ane_mil_function_widen_inputs (main_fn, "main", MIN_INPUT_WIDTH, self->narrow_names, self->wide_names,
+                                          error))
     {
       for (gsize i = 0; i < main_fn->n_inputs; i++)
         g_ptr_array_add (input_order, g_strdup (main_fn->inputs[i]->name));
@@ -279,23 +337,6 @@ find_named (GPtrArray  *tensors,
     if (g_str_equal (ane_tensor_get_name (g_ptr_array_index (tensors, i)), name))
       return g_ptr_array_index (tensors, i);
   return NULL;
-}
-
-/* Surface specs in the order of the model description, which is the MIL
- * function's order: the request binds surfaces by index. */
-static AneAneTensorSpec *
-specs_of (GPtrArray *tensors)
-{
-  AneAneTensorSpec *specs = g_new0 (AneAneTensorSpec, MAX (tensors->len, 1));
-
-  for (guint i = 0; i < tensors->len; i++)
-    {
-      AneTensor *t = g_ptr_array_index (tensors, i);
-
-      specs[i].name = ane_tensor_get_name (t);
-      specs[i].shape = ane_tensor_get_shape (t, &specs[i].rank);
-    }
-  return specs;
 }
 
 AneProgram *
@@ -341,6 +382,9 @@ ane_ane_backend_program_new (AneGraph                *graph,
   self = g_new0 (AneBackendProgram, 1);
   self->state_names = g_ptr_array_new_with_free_func (g_free);
   self->final_values = g_ptr_array_new_with_free_func (g_free);
+  self->narrow_names = g_ptr_array_new_with_free_func (g_free);
+  self->wide_names = g_ptr_array_new_with_free_func (g_free);
+  self->wide_shapes = g_ptr_array_new_with_free_func (g_free);
   {
     g_autoptr(GPtrArray) promised = ane_graph_list_outputs (graph);
     g_autoptr(GPtrArray) declared = ane_graph_list_states (graph);
@@ -349,18 +393,10 @@ ane_ane_backend_program_new (AneGraph                *graph,
   }
   program = &self->parent;
 
-  if (states->len == 0)
-    {
-      in_specs = specs_of (inputs);
-      out_specs = specs_of (outputs);
-      n_in = inputs->len;
-      n_out = outputs->len;
-    }
-  else
-    {
+  {
       g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func (g_free);
 
-      if (!states_to_io (&text, options, self->state_names, self->final_values, order, error))
+      if (!rewrite_for_path (&text, options, self, order, error))
         return NULL;
       /* inputs in the rewritten function's order (states among them), the
        * states' new values after the outputs */
@@ -371,7 +407,30 @@ ane_ane_backend_program_new (AneGraph                *graph,
       for (guint i = 0; i < order->len; i++)
         {
           AneTensor *t = find_named (inputs, order->pdata[i]);
+          gint wide = -1;
 
+          for (guint k = 0; k < self->wide_names->len; k++)
+            if (g_str_equal (self->wide_names->pdata[k], order->pdata[i]))
+              wide = (gint) k;
+          if (wide >= 0)
+            {
+              /* a widened input: its narrow tensor's shape, MIN_INPUT_WIDTH wide */
+              AneTensor *narrow = find_named (inputs, self->narrow_names->pdata[wide]);
+              gint64 *shape;
+              guint rank;
+
+              if (narrow == NULL)
+                narrow = find_named (states, self->narrow_names->pdata[wide]);
+              g_assert (narrow != NULL);
+              shape = (gint64 *) ane_tensor_get_shape (narrow, &rank);
+              shape = g_memdup2 (shape, rank * sizeof (gint64));
+              shape[rank - 1] = MIN_INPUT_WIDTH;
+              g_ptr_array_add (self->wide_shapes, shape);
+              in_specs[i].name = self->wide_names->pdata[wide];
+              in_specs[i].shape = shape;
+              in_specs[i].rank = rank;
+              continue;
+            }
           if (t == NULL)
             t = find_named (states, order->pdata[i]);
           if (t == NULL)
