@@ -98,6 +98,10 @@ const AneMilOperation *ane_lint_function_producer (const AneLintFunction *fn,
 /* The name an op binds param to (NULL for an immediate value or none). */
 const char            *ane_lint_op_arg_name       (const AneMilOperation *op,
                                                    const char            *param);
+/* Whether op is a read_state or takes a value computed from one (fn's
+ * state_derived names, as far as the walk has come). */
+gboolean               ane_lint_op_reads_state    (const AneLintFunction *fn,
+                                                   const AneMilOperation *op);
 /* Whether a value is a tensor computed at run time (not from consts). */
 gboolean               ane_lint_val_is_activation (const AneMilVal   *val);
 /* Bytes of one element of a MIL dtype (sub-byte types round up to 1); 0

@@ -622,26 +622,6 @@ check_broadcast_plane (const AneLintSite *site,
   return TRUE;
 }
 
-/* Whether the op takes a value computed from a read_state. */
-static gboolean
-reads_state_data (const AneLintSite *site)
-{
-  for (gsize i = 0; i < site->op->n_inputs; i++)
-    {
-      const CoreML__Specification__MILSpec__Operation__InputsEntry *e = site->op->inputs[i];
-
-      for (gsize j = 0; e != NULL && e->value != NULL && j < e->value->n_arguments; j++)
-        {
-          const AneMilBinding *b = e->value->arguments[j];
-
-          if (b != NULL && b->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME &&
-              b->name != NULL && g_hash_table_contains (site->fn->state_derived, b->name))
-            return TRUE;
-        }
-    }
-  return FALSE;
-}
-
 static gboolean
 check_state_copy (const AneLintSite *site,
                   GString           *message)
@@ -656,7 +636,7 @@ check_state_copy (const AneLintSite *site,
     return FALSE;
   /* the walker notes the op's own outputs after its rules: look at what it
    * reads (tile's x, concat's values) */
-  if (!reads_state_data (site))
+  if (!ane_lint_op_reads_state (site->fn, site->op))
     return FALSE;
   n = ane_mil_val_n_elements (out);
   bytes = n > 0 ? (guint64) n * ane_lint_dtype_bytes (out->dtype) : 0;

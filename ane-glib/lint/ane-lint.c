@@ -160,9 +160,9 @@ moves_data (const char *type)
   return FALSE;
 }
 
-static gboolean
-reads_state (const LintState       *st,
-             const AneMilOperation *op)
+gboolean
+ane_lint_op_reads_state (const AneLintFunction *fn,
+                         const AneMilOperation *op)
 {
   if (strcmp (op->type, "read_state") == 0)
     return TRUE;
@@ -175,7 +175,7 @@ reads_state (const LintState       *st,
           const AneMilBinding *b = e->value->arguments[j];
 
           if (b != NULL && b->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME &&
-              b->name != NULL && g_hash_table_contains (st->fn->state_derived, b->name))
+              b->name != NULL && g_hash_table_contains (fn->state_derived, b->name))
             return TRUE;
         }
     }
@@ -186,7 +186,7 @@ static void
 note_outputs (LintState             *st,
               const AneMilOperation *op)
 {
-  gboolean state = moves_data (op->type) && reads_state (st, op);
+  gboolean state = moves_data (op->type) && ane_lint_op_reads_state (st->fn, op);
 
   for (gsize i = 0; i < op->n_outputs; i++)
     if (op->outputs[i] != NULL && op->outputs[i]->name != NULL)

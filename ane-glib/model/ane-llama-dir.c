@@ -1347,16 +1347,8 @@ run_prefill (AneLlamaDir            *self,
         }
     }
   states = ane_package_list_states (self->package, "prefill", error);
-  if (states == NULL)
+  if (states == NULL || !ane_llama_hand_over_states (exe, decode, states, error))
     return NULL;
-  for (guint i = 0; i < states->len; i++)
-    {
-      const char *name = ane_tensor_get_name (g_ptr_array_index (states, i));
-      g_autoptr(AneTensor) value = ane_executable_dup_state (exe, name, error);
-
-      if (value == NULL || !ane_executable_set_state (decode, name, value, error))
-        return NULL;
-    }
   return g_steal_pointer (&last);
 }
 

@@ -10,6 +10,7 @@
 #include "ane-gguf-file.h"
 #include "ane-tokenizer.h"
 #include "ane-progress.h"
+#include "ane-executable.h"
 
 G_BEGIN_DECLS
 
@@ -89,5 +90,12 @@ gboolean   ane_llama_ane_logits_column (GPtrArray   *outputs,
                                         gint64       column,
                                         float       *logits,
                                         GError     **error);
+
+/* The prompt step's caches into the decode step's executable: each state
+ * of states (AneTensor, by name) copied from one executable to the other. */
+gboolean   ane_llama_hand_over_states  (AneExecutable *from,
+                                        AneExecutable *to,
+                                        GPtrArray     *states,
+                                        GError       **error);
 
 G_END_DECLS

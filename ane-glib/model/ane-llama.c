@@ -1261,14 +1261,8 @@ prefill (AneLlamaModel  *self,
   if (out == NULL)
     return NULL;
   states = ane_graph_list_states (graph);
-  for (guint i = 0; i < states->len; i++)
-    {
-      const char *name = ane_tensor_get_name (g_ptr_array_index (states, i));
-      g_autoptr(AneTensor) value = ane_executable_dup_state (exe, name, error);
-
-      if (value == NULL || !ane_executable_set_state (decode, name, value, error))
-        return NULL;
-    }
+  if (!ane_llama_hand_over_states (exe, decode, states, error))
+    return NULL;
   /* logits [1, vocab, 1, n_step] (or its parts): the prompt's last token */
   last = g_new (float, self->vocab_size);
   if (!ane_llama_ane_logits_column (out, self->vocab_size, n_step, (gint64) n_prompt - 1, last, error))
@@ -1277,6 +1271,23 @@ prefill (AneLlamaModel  *self,
       return NULL;
     }
   return last;
+}
+
+gboolean
+ane_llama_hand_over_states (AneExecutable  *from,
+                            AneExecutable  *to,
+                            GPtrArray      *states,
+                            GError        **error)
+{
+  for (guint i = 0; i < states->len; i++)
+    {
+      const char *name = ane_tensor_get_name (g_ptr_array_index (states, i));
+      g_autoptr(AneTensor) value = ane_executable_dup_state (from, name, error);
+
+      if (value == NULL || !ane_executable_set_state (to, name, value, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 char *
