@@ -138,12 +138,6 @@ ane_lint_site_producer (const AneLintSite *site,
 
 /* --- the walk ----------------------------------------------------------- */
 
-static gboolean
-is_const_like (const char *type)
-{
-  return strcmp (type, "const") == 0 || g_str_has_prefix (type, "constexpr_");
-}
-
 /* Ops through which a value stays "the cache": what they output is the
  * state's data, moved (the rule on tile/concat of states follows it). */
 static gboolean
@@ -281,7 +275,7 @@ lint_op (LintState             *st,
   if (strcmp (op->type, "const") != 0)
     call = ane_mil_infer_call_new_for_op (env, st->target, op, NULL);
   ane_mil_infer_check_op (env, st->target, op, NULL);
-  if (is_const_like (op->type))
+  if (ane_mil_op_is_const_like (op->type))
     {
       lint_weight (st, op, call, env);
       note_outputs (st, op);

@@ -312,6 +312,9 @@ AneMilInferCall *ane_mil_infer_call_new_for_op (AneMilTypeEnv         *env,
 /* The op's "name" attribute, else its first output's name, else
  * "(unnamed)". */
 const char      *ane_mil_op_name             (const AneMilOperation *op);
+/* Whether an op of this type is a weight: const, or a constexpr_* whose
+ * result Core ML computes once when the model loads. */
+gboolean         ane_mil_op_is_const_like    (const char            *type);
 
 /* Every op of every function of program (each at its opset's target; nested
  * blocks too): one line per op the loader would refuse, added to problems

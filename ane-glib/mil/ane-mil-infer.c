@@ -1118,8 +1118,8 @@ add_declared (AneMilTypeEnv         *env,
 }
 
 
-static gboolean
-is_const_like (const char *type)
+gboolean
+ane_mil_op_is_const_like (const char *type)
 {
   return strcmp (type, "const") == 0 || g_str_has_prefix (type, "constexpr_");
 }
@@ -1139,7 +1139,7 @@ bind_op (AneMilTypeEnv         *env,
 
       if (a == NULL || a->key == NULL || strcmp (a->key, "name") == 0)
         continue;
-      if (!is_const_like (op->type))
+      if (!ane_mil_op_is_const_like (op->type))
         return ane_mil_infer_fail (call, error, "has attribute '%s'; Apple's loader takes only "
                                    "\"name\" as an attribute of a %s op", a->key, op->type);
       what = g_strdup_printf ("MIL %s '%s': attribute '%s'", op->type, call->name, a->key);
@@ -1212,7 +1212,7 @@ compare_outputs (AneMilInferCall       *call,
       /* what ct.convert then refuses of every program (mil/program.py,
        * _check_invalid_tensor_rank), consts and constexpr results aside */
       if (inferred->kind == ANE_MIL_VAL_TENSOR && inferred->rank > ANE_MIL_MAX_RANK &&
-          !is_const_like (call->op))
+          !ane_mil_op_is_const_like (call->op))
         return ane_mil_infer_fail (call, error, "output '%s' has rank %u: Core ML tensors have rank %d "
                                    "at most", op->outputs[i] != NULL && op->outputs[i]->name != NULL
                                               ? op->outputs[i]->name : "",
@@ -1322,7 +1322,7 @@ ane_mil_infer_check_op (AneMilTypeEnv          *env,
 
   if (!bind_op (env, call, op, error))
     {
-      add_declared (env, op, is_const_like (op->type));
+      add_declared (env, op, ane_mil_op_is_const_like (op->type));
       return FALSE;
     }
 
@@ -1340,7 +1340,7 @@ ane_mil_infer_check_op (AneMilTypeEnv          *env,
 
   if (!ane_mil_infer_call_run (call, error) || !compare_outputs (call, op, error))
     {
-      add_declared (env, op, is_const_like (op->type));
+      add_declared (env, op, ane_mil_op_is_const_like (op->type));
       return FALSE;
     }
   for (guint i = 0; i < call->outputs->len; i++)
@@ -1366,7 +1366,7 @@ check_block (const AneMilBlock *block,
 
       if (op == NULL)
         continue;
-      if (op->type != NULL && !is_const_like (op->type) && strcmp (op->type, "write_state") != 0 &&
+      if (op->type != NULL && !ane_mil_op_is_const_like (op->type) && strcmp (op->type, "write_state") != 0 &&
           ane_mil_opdef_lookup (op->type, target) == NULL && ane_mil_opdef_first_target (op->type, NULL) == FALSE)
         {
           /* an op the table does not know: count it, keep its declared types */
