@@ -765,6 +765,130 @@ ane_dequant_blocks_f32 (AneDType      dtype,
   return TRUE;
 }
 
+/* --- quantization ----------------------------------------------------------- */
+
+static void
+put_half (guint8 *p,
+          float   v)
+{
+  guint16 h = ane_float_to_half (v);
+
+  p[0] = h & 0xff;
+  p[1] = h >> 8;
+}
+
+/* ggml's quantize_row_q8_0_ref: per 32 values d = max|x| / 127, stored as
+ * fp16, q = round (x / d). */
+static void
+quant_q8_0 (const float *v,
+            guint8      *blk)
+{
+  float amax = 0.0f, d, id;
+
+  for (guint i = 0; i < 32; i++)
+    amax = MAX (amax, fabsf (v[i]));
+  d = amax / 127.0f;
+  id = d != 0.0f ? 1.0f / d : 0.0f;
+  put_half (blk, d);
+  for (guint i = 0; i < 32; i++)
+    blk[2 + i] = (guint8) (gint8) lrintf (v[i] * id);
+}
+
+/* ggml's quantize_row_q4_0_ref (ggml/src/ggml-quants.c): d = (the value of
+ * largest magnitude, with its sign) / -8, so that value maps to q = 0 and
+ * the others to min (15, (int8) (x / d + 8.5)); element j in the low nibble
+ * of byte j, element j + 16 in its high nibble. */
+static void
+quant_q4_0 (const float *v,
+            guint8      *blk)
+{
+  float amax = 0.0f, max = 0.0f, d, id;
+
+  for (guint i = 0; i < 32; i++)
+    if (amax < fabsf (v[i]))
+      {
+        amax = fabsf (v[i]);
+        max = v[i];
+      }
+  d = max / -8.0f;
+  id = d != 0.0f ? 1.0f / d : 0.0f;
+  put_half (blk, d);
+  for (guint j = 0; j < 16; j++)
+    {
+      guint8 lo = MIN (15, (gint8) (v[j] * id + 8.5f));
+      guint8 hi = MIN (15, (gint8) (v[j + 16] * id + 8.5f));
+
+      blk[2 + j] = lo | (guint8) (hi << 4);
+    }
+}
+
+/* Q4_K, block_q4_K { d, dmin, scales[12], qs[128] }: 8 sub-blocks of 32,
+ * y = d·sc·q − dmin·m with 6-bit sc and m. Each sub-block's range
+ * [min (0, lo), hi] is split in 15 steps; d and dmin are the largest step
+ * and offset over 63. This is the plain min/max fit, not ggml's
+ * make_qkx2_quants search (which tries several scales per sub-block to
+ * lower the error): the blocks are valid Q4_K, their error somewhat larger.
+ * The 6-bit values are packed as ggml's get_scale_min_k4 reads them (see
+ * scale_min_k4 above): j < 4 in the low six bits of scales[j] (sc) and
+ * scales[j + 4] (m); j ≥ 4 in the nibbles of scales[j + 4], their top two
+ * bits in bits 6-7 of scales[j − 4] (sc) and scales[j] (m). */
+static void
+quant_q4_K (const float *v,
+            guint8      *blk)
+{
+  float step[8], off[8], max_step = 0.0f, max_off = 0.0f, d, dmin;
+  int sc[8], mn[8];
+  guint8 *scales = blk + 4, *qs = blk + 16;
+
+  for (int j = 0; j < 8; j++)
+    {
+      float lo = 0.0f, hi = -G_MAXFLOAT;
+
+      for (int i = 0; i < 32; i++)
+        {
+          lo = MIN (lo, v[32 * j + i]);
+          hi = MAX (hi, v[32 * j + i]);
+        }
+      step[j] = (hi - lo) / 15.0f;
+      off[j] = -lo;
+      max_step = MAX (max_step, step[j]);
+      max_off = MAX (max_off, off[j]);
+    }
+  d = max_step / 63.0f;
+  dmin = max_off / 63.0f;
+  put_half (blk, d);
+  put_half (blk + 2, dmin);
+  /* what the decoder will multiply by: the stored fp16 values */
+  d = ane_half_to_float (ane_float_to_half (d));
+  dmin = ane_half_to_float (ane_float_to_half (dmin));
+  for (int j = 0; j < 8; j++)
+    {
+      sc[j] = d > 0.0f ? MIN (63, (int) lrintf (step[j] / d)) : 0;
+      mn[j] = dmin > 0.0f ? MIN (63, (int) lrintf (off[j] / dmin)) : 0;
+    }
+  memset (scales, 0, 12);
+  for (int j = 0; j < 4; j++)
+    {
+      scales[j] = (guint8) (sc[j] | ((sc[j + 4] >> 4) << 6));
+      scales[j + 4] = (guint8) (mn[j] | ((mn[j + 4] >> 4) << 6));
+      scales[j + 8] = (guint8) ((sc[j + 4] & 0x0f) | ((mn[j + 4] & 0x0f) << 4));
+    }
+  for (int j = 0; j < 8; j += 2)
+    for (int i = 0; i < 32; i++)
+      {
+        guint8 q[2];
+
+        for (int k = 0; k < 2; k++)
+          {
+            float scale = d * (float) sc[j + k], m = dmin * (float) mn[j + k];
+            int l = scale > 0.0f ? (int) lrintf ((v[32 * (j + k) + i] + m) / scale) : 0;
+
+            q[k] = (guint8) CLAMP (l, 0, 15);
+          }
+        qs[16 * j + i] = q[0] | (guint8) (q[1] << 4);
+      }
+}
+
 gboolean
 ane_quant_blocks_f32 (AneDType      dtype,
                       const float  *x,
@@ -772,34 +896,28 @@ ane_quant_blocks_f32 (AneDType      dtype,
                       guint8       *out,
                       GError      **error)
 {
-  if (dtype != ANE_DTYPE_Q8_0)
+  void (*func) (const float *, guint8 *);
+  guint block, bytes;
+
+  switch ((int) dtype)
     {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "quantizing to %s is not done (Q8_0 is)",
-                   ane_dtype_to_string (dtype));
+    case ANE_DTYPE_Q8_0: func = quant_q8_0; break;
+    case ANE_DTYPE_Q4_0: func = quant_q4_0; break;
+    case ANE_DTYPE_Q4_K: func = quant_q4_K; break;
+    default:
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "quantizing to %s is not done "
+                   "(Q8_0, Q4_0 and Q4_K are)", ane_dtype_to_string (dtype));
       return FALSE;
     }
-  if (n_elements % 32 != 0)
+  block = ane_dtype_block_size (dtype);
+  bytes = ane_dtype_block_bytes (dtype);
+  if (n_elements % block != 0)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "%" G_GSIZE_FORMAT " values are not a whole "
-                   "number of Q8_0 blocks of 32", n_elements);
+                   "number of %s blocks of %u", n_elements, ane_dtype_to_string (dtype), block);
       return FALSE;
     }
-  for (gsize b = 0; b < n_elements / 32; b++)
-    {
-      const float *v = x + b * 32;
-      guint8 *blk = out + b * 34;
-      float amax = 0.0f, d, id;
-      guint16 h;
-
-      for (guint i = 0; i < 32; i++)
-        amax = MAX (amax, fabsf (v[i]));
-      d = amax / 127.0f;
-      id = d != 0.0f ? 1.0f / d : 0.0f;
-      h = ane_float_to_half (d);
-      blk[0] = h & 0xff;
-      blk[1] = h >> 8;
-      for (guint i = 0; i < 32; i++)
-        blk[2 + i] = (guint8) (gint8) lrintf (v[i] * id);
-    }
+  for (gsize b = 0; b < n_elements / block; b++)
+    func (x + b * block, out + b * bytes);
   return TRUE;
 }

@@ -72,9 +72,10 @@ gboolean     ane_dequant_blocks_f32    (AneDType           dtype,
                                         GError           **error);
 
 /* Block quantization, the inverse (ane-quant.c): n floats, a multiple of the
- * block size, into blocks at out (n / block size × block bytes). Q8_0 only
- * (ggml's quantize_row_q8_0_ref: per 32 values d = max|x| / 127, stored as
- * fp16, q = round (x / d)); other types give ANE_ERROR_UNSUPPORTED. */
+ * block size, into blocks at out (n / block size × block bytes). Q8_0 and
+ * Q4_0 as ggml's quantize_row_*_ref; Q4_K by a plain min/max fit (valid
+ * blocks, not ggml's searched scales); other types give
+ * ANE_ERROR_UNSUPPORTED. */
 gboolean     ane_quant_blocks_f32      (AneDType           dtype,
                                         const float       *x,
                                         gsize              n_elements,

@@ -39,18 +39,20 @@ ane_test_load_stories_tokenizer (void)
   return t;
 }
 
-/* Q8_0 as ggml's quantize_row_q8_0_ref: per 32 values d = max|x| / 127
- * (stored as fp16), q = round (x / d). */
+/* Block-quantized as ane_quant_blocks_f32 does it (Q8_0, Q4_0: ggml's
+ * quantize_row_*_ref). */
 static GBytes *
-quantize_q8_0 (const float *x,
-               gsize        n)
+quantize_blocks (AneDType     type,
+                 const float *x,
+                 gsize        n)
 {
   g_autoptr(GError) error = NULL;
-  guint8 *out = g_malloc (n / 32 * 34);
+  gsize bytes = n / ane_dtype_block_size (type) * ane_dtype_block_bytes (type);
+  guint8 *out = g_malloc (bytes);
 
-  g_assert_true (ane_quant_blocks_f32 (ANE_DTYPE_Q8_0, x, n, out, &error));
+  g_assert_true (ane_quant_blocks_f32 (type, x, n, out, &error));
   g_assert_no_error (error);
-  return g_bytes_new_take (out, n / 32 * 34);
+  return g_bytes_new_take (out, bytes);
 }
 
 
@@ -65,6 +67,7 @@ add_tensor (AneGgufWriter *w,
   gint64 ne[2];
   g_autoptr(GBytes) data = NULL;
   guint32 type = ANE_GGML_TYPE_F32;
+  AneDType quant = v->quant != ANE_DTYPE_FLOAT32 ? v->quant : v->q8_0 ? ANE_DTYPE_Q8_0 : ANE_DTYPE_FLOAT32;
   gsize n;
   g_autofree float *f = ane_tensor_dup_floats (t, &n, NULL);
 
@@ -77,10 +80,10 @@ add_tensor (AneGgufWriter *w,
       ne[rank - 1] -= 1;
       n = n / shape[0] * (shape[0] - 1);
     }
-  if (v->q8_0 && rank == 2 && ne[0] % 32 == 0)
+  if (quant != ANE_DTYPE_FLOAT32 && rank == 2 && ne[0] % ane_dtype_block_size (quant) == 0)
     {
-      type = ANE_GGML_TYPE_Q8_0;
-      data = quantize_q8_0 (f, n);
+      g_assert_true (ane_gguf_ggml_type_from_dtype (quant, &type));
+      data = quantize_blocks (quant, f, n);
     }
   else
     data = g_bytes_new (f, n * sizeof (float));

@@ -211,10 +211,105 @@ test_quantize_q8_0 (void)
 
       g_assert_cmpfloat (fabs ((double) back[i] - (double) x[i]), <=, step * (0.5 + 127.0 / 2048.0));
     }
-  g_assert_false (ane_quant_blocks_f32 (ANE_DTYPE_Q4_0, x, 64, blocks, &error));
+  g_assert_false (ane_quant_blocks_f32 (ANE_DTYPE_Q5_K, x, 64, blocks, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
   g_clear_error (&error);
   g_assert_false (ane_quant_blocks_f32 (ANE_DTYPE_Q8_0, x, 40, blocks, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+}
+
+/* Q4_0 (ggml's rule: d = the value of largest magnitude / -8): that value
+ * comes back exactly up to d's fp16 rounding, the others within half a
+ * step, except the far end (+8 steps, clamped to 7): within one step. The
+ * packing is checked by hand on one element: x[3] = max → q 0 in the low
+ * nibble of byte 3. */
+static void
+test_quantize_q4_0 (void)
+{
+  float x[64], back[64];
+  guint8 blocks[2 * 18];
+  g_autoptr(GError) error = NULL;
+
+  for (int i = 0; i < 64; i++)
+    x[i] = (float) cos (i * 1.3) * (i < 32 ? 2.0f : 0.05f);
+  x[3] = -2.5f;
+  g_assert_true (ane_quant_blocks_f32 (ANE_DTYPE_Q4_0, x, 64, blocks, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (blocks[2 + 3] & 0x0f, ==, 0);
+  g_assert_true (ane_dequant_blocks_f32 (ANE_DTYPE_Q4_0, blocks, sizeof blocks, 64, back, &error));
+  g_assert_cmpfloat (fabs ((double) back[3] - -2.5), <=, 2.5 / 2048.0);
+  for (int i = 0; i < 64; i++)
+    {
+      double d = (i < 32 ? 2.5 : 0.05) / 8.0;
+
+      g_assert_cmpfloat (fabs ((double) back[i] - (double) x[i]), <=, d * (1.0 + 16.0 / 2048.0));
+    }
+}
+
+/* Q4_K: 2 super-blocks of 256, sub-blocks of very different ranges (one
+ * all positive, one constant); each value within half a step of its
+ * sub-block plus what rounding the 6-bit scale and offset costs
+ * (|q·d·Δsc| ≤ 15·d/2, dmin/2), and the RMS error within 1.5 times what
+ * rounding to the nearest step gives (step / sqrt (12)). */
+static void
+test_quantize_q4_K (void)
+{
+  float x[512], back[512];
+  guint8 blocks[2 * 144];
+  double sq = 0.0, expected = 0.0;
+  g_autoptr(GError) error = NULL;
+
+  for (int i = 0; i < 512; i++)
+    x[i] = (float) sin (i * 0.37) * (float) (1 + (i / 32) % 5);
+  for (int i = 64; i < 96; i++)
+    x[i] = 0.5f + 0.01f * (float) i;
+  for (int i = 96; i < 128; i++)
+    x[i] = -0.75f;
+  g_assert_true (ane_quant_blocks_f32 (ANE_DTYPE_Q4_K, x, 512, blocks, &error));
+  g_assert_no_error (error);
+  g_assert_true (ane_dequant_blocks_f32 (ANE_DTYPE_Q4_K, blocks, sizeof blocks, 512, back, &error));
+  g_assert_no_error (error);
+  for (int s = 0; s < 2; s++)
+    {
+      double max_step = 0.0, max_off = 0.0, d, dmin;
+
+      for (int j = 0; j < 8; j++)
+        {
+          double lo = 0.0, hi = -G_MAXDOUBLE;
+
+          for (int i = 0; i < 32; i++)
+            {
+              lo = MIN (lo, x[256 * s + 32 * j + i]);
+              hi = MAX (hi, x[256 * s + 32 * j + i]);
+            }
+          max_step = MAX (max_step, (hi - lo) / 15.0);
+          max_off = MAX (max_off, -lo);
+        }
+      d = max_step / 63.0;
+      dmin = max_off / 63.0;
+      for (int j = 0; j < 8; j++)
+        {
+          double lo = 0.0, hi = -G_MAXDOUBLE;
+
+          for (int i = 0; i < 32; i++)
+            {
+              lo = MIN (lo, x[256 * s + 32 * j + i]);
+              hi = MAX (hi, x[256 * s + 32 * j + i]);
+            }
+          expected += 32.0 * ((hi - lo) / 15.0) * ((hi - lo) / 15.0) / 12.0;
+          for (int i = 0; i < 32; i++)
+            {
+              int k = 256 * s + 32 * j + i;
+              double err = fabs ((double) back[k] - (double) x[k]);
+
+              g_assert_cmpfloat (err, <=, (hi - lo) / 30.0 + 7.5 * d + dmin / 2.0 + 1e-3 * (hi - lo + 1e-6));
+              sq += err * err;
+            }
+        }
+    }
+  g_test_message ("Q4_K RMS error %g, nearest-step rounding %g", sqrt (sq / 512.0), sqrt (expected / 512.0));
+  g_assert_cmpfloat (sqrt (sq / 512.0), <=, 1.5 * sqrt (expected / 512.0));
+  g_assert_false (ane_quant_blocks_f32 (ANE_DTYPE_Q4_K, x, 300, blocks, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
 }
 
@@ -232,5 +327,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/dequant/q4_0-by-hand", test_q4_0_by_hand);
   g_test_add_func ("/ane/dequant/errors", test_errors);
   g_test_add_func ("/ane/dequant/quantize-q8_0", test_quantize_q8_0);
+  g_test_add_func ("/ane/dequant/quantize-q4_0", test_quantize_q4_0);
+  g_test_add_func ("/ane/dequant/quantize-q4_k", test_quantize_q4_K);
   return g_test_run ();
 }

@@ -158,7 +158,8 @@ test_gguf (gconstpointer data)
 
   g_assert_no_error (error);
   worst = compare_steps (m, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, &agree);
-  g_test_message ("GGUF %s%s: largest logit difference %g", v->arch, v->q8_0 ? " Q8_0" : "", worst);
+  g_test_message ("GGUF %s %s: largest logit difference %g", v->arch,
+                  v->quant != ANE_DTYPE_FLOAT32 ? ane_dtype_to_string (v->quant) : v->q8_0 ? "q8_0" : "f32", worst);
   /* Q8_0: the generic graph multiplies the blocks as they are, this one
    * their dequantized floats: the same values, summed in another order */
   g_assert_cmpfloat (worst, <, FP32_BOUND);
@@ -475,6 +476,7 @@ int
 main (int argc, char *argv[])
 {
   static const AneTestGgufVariant f32 = { .arch = "llama" }, q8 = { .arch = "llama", .q8_0 = TRUE },
+                                  q4 = { .arch = "llama", .quant = ANE_DTYPE_Q4_0 },
                                   qwen2 = { .arch = "qwen2", .biases = TRUE };
 
   g_test_init (&argc, &argv, NULL);
@@ -483,6 +485,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/llama-ane/stories/cpu-fp16", test_stories_cpu_fp16);
   g_test_add_data_func ("/llama-ane/gguf/f32", &f32, test_gguf);
   g_test_add_data_func ("/llama-ane/gguf/q8_0", &q8, test_gguf);
+  g_test_add_data_func ("/llama-ane/gguf/q4_0", &q4, test_gguf);
   g_test_add_data_func ("/llama-ane/gguf/qwen2", &qwen2, test_gguf);
   g_test_add_func ("/llama-ane/lint", test_lint_stays_on_ane);
   g_test_add_func ("/llama-ane/generate", test_generate_same_text);

@@ -12,13 +12,14 @@
 #include "ane-reference-private.h"
 
 /* A [out, in] matrix (out 1: a norm's weight, all ones, float32) of uniform
- * random values scaled by 1/sqrt(in), as F16 or Q8_0. */
+ * random values scaled by 1/sqrt(in), as F16 or as the block type quant
+ * (FLOAT32: none). */
 static gboolean
 add_weight (AneGgufWriter  *w,
             const char     *name,
             gint64          out,
             gint64          in,
-            gboolean        q8,
+            AneDType        quant,
             GRand          *rand,
             GError        **error)
 {
@@ -38,17 +39,23 @@ add_weight (AneGgufWriter  *w,
     }
   for (gsize i = 0; i < n; i++)
     v[i] = (float) g_rand_double_range (rand, -1.0, 1.0) * scale;
-  if (q8)
+  if (quant != ANE_DTYPE_FLOAT32)
     {
-      guint8 *blocks = g_malloc (n / 32 * 34);
+      gsize bytes = n / ane_dtype_block_size (quant) * ane_dtype_block_bytes (quant);
+      guint8 *blocks = g_malloc (bytes);
+      guint32 type = 0;
 
-      if (!ane_quant_blocks_f32 (ANE_DTYPE_Q8_0, v, n, blocks, error))
+      if (!ane_gguf_ggml_type_from_dtype (quant, &type) ||
+          !ane_quant_blocks_f32 (quant, v, n, blocks, error))
         {
           g_free (blocks);
+          if (error != NULL && *error == NULL)
+            g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s has no GGUF type",
+                         ane_dtype_to_string (quant));
           return FALSE;
         }
-      data = g_bytes_new_take (blocks, n / 32 * 34);
-      ane_gguf_writer_add_tensor (w, name, ANE_GGML_TYPE_Q8_0, ne, 2, data);
+      data = g_bytes_new_take (blocks, bytes);
+      ane_gguf_writer_add_tensor (w, name, type, ne, 2, data);
     }
   else
     {
@@ -69,6 +76,7 @@ ane_gguf_write_synthetic_llama (const char                   *path,
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (spec->seed);
   g_autoptr(AneGgufWriter) w = ane_gguf_writer_new (3, 32);
+  AneDType quant = spec->quant != ANE_DTYPE_FLOAT32 ? spec->quant : spec->q8_0 ? ANE_DTYPE_Q8_0 : ANE_DTYPE_FLOAT32;
   gint64 head = spec->dim / spec->heads, kv = head * spec->kv_heads;
   const struct { const char *name; gint64 out, in; } per_layer[] = {
     { "attn_q.weight", spec->dim, spec->dim }, { "attn_k.weight", kv, spec->dim },
@@ -87,26 +95,26 @@ ane_gguf_write_synthetic_llama (const char                   *path,
   ane_gguf_writer_add_int (w, "llama.attention.head_count_kv", ANE_GGUF_VALUE_TYPE_UINT32, spec->kv_heads);
   ane_gguf_writer_add_float (w, "llama.attention.layer_norm_rms_epsilon", ANE_GGUF_VALUE_TYPE_FLOAT32, 1e-5);
   ane_gguf_writer_add_float (w, "llama.rope.freq_base", ANE_GGUF_VALUE_TYPE_FLOAT32, 10000.0);
-  if (!add_weight (w, "token_embd.weight", spec->vocab, spec->dim, spec->q8_0, rand, error))
+  if (!add_weight (w, "token_embd.weight", spec->vocab, spec->dim, quant, rand, error))
     return FALSE;
   for (gint64 l = 0; l < spec->layers; l++)
     {
       g_autofree char *an = g_strdup_printf ("blk.%" G_GINT64_FORMAT ".attn_norm.weight", l);
       g_autofree char *fn = g_strdup_printf ("blk.%" G_GINT64_FORMAT ".ffn_norm.weight", l);
 
-      if (!add_weight (w, an, 1, spec->dim, FALSE, rand, error) ||
-          !add_weight (w, fn, 1, spec->dim, FALSE, rand, error))
+      if (!add_weight (w, an, 1, spec->dim, ANE_DTYPE_FLOAT32, rand, error) ||
+          !add_weight (w, fn, 1, spec->dim, ANE_DTYPE_FLOAT32, rand, error))
         return FALSE;
       for (guint i = 0; i < G_N_ELEMENTS (per_layer); i++)
         {
           g_autofree char *name = g_strdup_printf ("blk.%" G_GINT64_FORMAT ".%s", l, per_layer[i].name);
 
-          if (!add_weight (w, name, per_layer[i].out, per_layer[i].in, spec->q8_0, rand, error))
+          if (!add_weight (w, name, per_layer[i].out, per_layer[i].in, quant, rand, error))
             return FALSE;
         }
     }
-  if (!add_weight (w, "output_norm.weight", 1, spec->dim, FALSE, rand, error) ||
-      !add_weight (w, "output.weight", spec->vocab, spec->dim, spec->q8_0, rand, error))
+  if (!add_weight (w, "output_norm.weight", 1, spec->dim, ANE_DTYPE_FLOAT32, rand, error) ||
+      !add_weight (w, "output.weight", spec->vocab, spec->dim, quant, rand, error))
     return FALSE;
   return ane_gguf_writer_write (w, path, error);
 }
