@@ -45,7 +45,7 @@ write_gguf (const char *path,
 {
   const AneGgufSyntheticLlama spec = {
     .dim = DIM, .hidden = HIDDEN, .layers = LAYERS, .heads = HEADS, .kv_heads = HEADS, .vocab = VOCAB,
-    .context = CONTEXT, .q8_0 = q8, .seed = 110,
+    .context = CONTEXT, .matrices = q8 ? ANE_DTYPE_Q8_0 : ANE_DTYPE_FLOAT16, .seed = 110,
   };
   g_autoptr(GError) error = NULL;
 

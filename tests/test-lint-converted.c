@@ -55,7 +55,7 @@ write_gguf (const Case *c,
   path = g_build_filename (dir, "model.gguf", NULL);
   g_assert_true (ane_gguf_write_synthetic_llama (path, &(AneGgufSyntheticLlama) {
                    .dim = 256, .hidden = 512, .layers = 2, .heads = 4, .kv_heads = 2, .vocab = 512,
-                   .context = CONTEXT, .quant = c->weights == ANE_DTYPE_FLOAT16 ? ANE_DTYPE_FLOAT32 : c->weights,
+                   .context = CONTEXT, .matrices = c->weights,
                    .seed = 14 }, &error));
   g_assert_no_error (error);
   return path;

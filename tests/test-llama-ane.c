@@ -354,7 +354,7 @@ test_wide_vocabulary (void)
 {
   const AneGgufSyntheticLlama spec = {
     .dim = 64, .hidden = 128, .layers = 2, .heads = 4, .kv_heads = 2, .vocab = 20000, .context = MAX_SEQ,
-    .q8_0 = FALSE, .seed = 7,
+    .matrices = ANE_DTYPE_FLOAT16, .seed = 7,
   };
   g_autofree char *dir = g_dir_make_tmp ("ane-wide-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "wide.gguf", NULL);

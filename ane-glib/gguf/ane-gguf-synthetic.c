@@ -12,14 +12,13 @@
 #include "ane-reference-private.h"
 
 /* A [out, in] matrix (out 1: a norm's weight, all ones, float32) of uniform
- * random values scaled by 1/sqrt(in), as F16 or as the block type quant
- * (FLOAT32: none). */
+ * random values scaled by 1/sqrt(in), stored as dtype. */
 static gboolean
 add_weight (AneGgufWriter  *w,
             const char     *name,
             gint64          out,
             gint64          in,
-            AneDType        quant,
+            AneDType        dtype,
             GRand          *rand,
             GError        **error)
 {
@@ -39,25 +38,12 @@ add_weight (AneGgufWriter  *w,
     }
   for (gsize i = 0; i < n; i++)
     v[i] = (float) g_rand_double_range (rand, -1.0, 1.0) * scale;
-  if (quant != ANE_DTYPE_FLOAT32)
+  if (dtype == ANE_DTYPE_FLOAT32)
     {
-      gsize bytes = n / ane_dtype_block_size (quant) * ane_dtype_block_bytes (quant);
-      guint8 *blocks = g_malloc (bytes);
-      guint32 type = 0;
-
-      if (!ane_gguf_ggml_type_from_dtype (quant, &type) ||
-          !ane_quant_blocks_f32 (quant, v, n, blocks, error))
-        {
-          g_free (blocks);
-          if (error != NULL && *error == NULL)
-            g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s has no GGUF type",
-                         ane_dtype_to_string (quant));
-          return FALSE;
-        }
-      data = g_bytes_new_take (blocks, bytes);
-      ane_gguf_writer_add_tensor (w, name, type, ne, 2, data);
+      data = g_bytes_new (v, n * sizeof (float));
+      ane_gguf_writer_add_tensor (w, name, ANE_GGML_TYPE_F32, ne, 2, data);
     }
-  else
+  else if (dtype == ANE_DTYPE_FLOAT16)
     {
       guint16 *h = g_new (guint16, n);
 
@@ -65,6 +51,27 @@ add_weight (AneGgufWriter  *w,
         h[i] = ane_float_to_half (v[i]);
       data = g_bytes_new_take (h, n * 2);
       ane_gguf_writer_add_tensor (w, name, ANE_GGML_TYPE_F16, ne, 2, data);
+    }
+  else
+    {
+      gsize bytes = ane_dtype_is_block (dtype) ? n / ane_dtype_block_size (dtype) * ane_dtype_block_bytes (dtype) : 0;
+      guint8 *blocks = g_malloc (MAX (bytes, 1));
+      guint32 type = 0;
+
+      if (!ane_gguf_ggml_type_from_dtype (dtype, &type) || !ane_dtype_is_block (dtype))
+        {
+          g_free (blocks);
+          g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "synthetic %s weights are not written",
+                       ane_dtype_to_string (dtype));
+          return FALSE;
+        }
+      if (!ane_quant_blocks_f32 (dtype, v, n, blocks, error))
+        {
+          g_free (blocks);
+          return FALSE;
+        }
+      data = g_bytes_new_take (blocks, bytes);
+      ane_gguf_writer_add_tensor (w, name, type, ne, 2, data);
     }
   return TRUE;
 }
@@ -76,7 +83,6 @@ ane_gguf_write_synthetic_llama (const char                   *path,
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (spec->seed);
   g_autoptr(AneGgufWriter) w = ane_gguf_writer_new (3, 32);
-  AneDType quant = spec->quant != ANE_DTYPE_FLOAT32 ? spec->quant : spec->q8_0 ? ANE_DTYPE_Q8_0 : ANE_DTYPE_FLOAT32;
   gint64 head = spec->dim / spec->heads, kv = head * spec->kv_heads;
   const struct { const char *name; gint64 out, in; } per_layer[] = {
     { "attn_q.weight", spec->dim, spec->dim }, { "attn_k.weight", kv, spec->dim },
@@ -95,7 +101,7 @@ ane_gguf_write_synthetic_llama (const char                   *path,
   ane_gguf_writer_add_int (w, "llama.attention.head_count_kv", ANE_GGUF_VALUE_TYPE_UINT32, spec->kv_heads);
   ane_gguf_writer_add_float (w, "llama.attention.layer_norm_rms_epsilon", ANE_GGUF_VALUE_TYPE_FLOAT32, 1e-5);
   ane_gguf_writer_add_float (w, "llama.rope.freq_base", ANE_GGUF_VALUE_TYPE_FLOAT32, 10000.0);
-  if (!add_weight (w, "token_embd.weight", spec->vocab, spec->dim, quant, rand, error))
+  if (!add_weight (w, "token_embd.weight", spec->vocab, spec->dim, spec->matrices, rand, error))
     return FALSE;
   for (gint64 l = 0; l < spec->layers; l++)
     {
@@ -109,12 +115,12 @@ ane_gguf_write_synthetic_llama (const char                   *path,
         {
           g_autofree char *name = g_strdup_printf ("blk.%" G_GINT64_FORMAT ".%s", l, per_layer[i].name);
 
-          if (!add_weight (w, name, per_layer[i].out, per_layer[i].in, quant, rand, error))
+          if (!add_weight (w, name, per_layer[i].out, per_layer[i].in, spec->matrices, rand, error))
             return FALSE;
         }
     }
   if (!add_weight (w, "output_norm.weight", 1, spec->dim, ANE_DTYPE_FLOAT32, rand, error) ||
-      !add_weight (w, "output.weight", spec->vocab, spec->dim, quant, rand, error))
+      !add_weight (w, "output.weight", spec->vocab, spec->dim, spec->matrices, rand, error))
     return FALSE;
   return ane_gguf_writer_write (w, path, error);
 }

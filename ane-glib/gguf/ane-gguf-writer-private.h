@@ -86,15 +86,15 @@ gboolean       ane_gguf_writer_write        (AneGgufWriter    *w,
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneGgufWriter, ane_gguf_writer_free)
 
 /* A LLaMA of random weights (ane-gguf-synthetic.c): uniform values scaled by
- * 1/sqrt(fan-in), the matrices F16 or block-quantized, the norms float32 ones. For
+ * 1/sqrt(fan-in), the matrices of a chosen type, the norms float32 ones. For
  * benchmarks and tests that need a model of a given size; it has no
  * vocabulary. */
 typedef struct
 {
   gint64   dim, hidden, layers, heads, kv_heads, vocab, context;
-  gboolean q8_0;       /* the matrices Q8_0 */
-  AneDType quant;      /* or this block type (Q8_0, Q4_0, Q4_K: ane_quant_blocks_f32); 0
-                        * (FLOAT32, never a block type): F16, or Q8_0 with q8_0 */
+  AneDType matrices;   /* the matrices' type (the embedding and classifier included): FLOAT32,
+                        * FLOAT16, or a block type ane_quant_blocks_f32 writes (Q8_0, Q4_0,
+                        * Q4_K; their rows must be whole blocks) */
   guint32  seed;
 } AneGgufSyntheticLlama;
 
