@@ -1,0 +1,282 @@
+/* bench/llm.c: a LLaMA of llama.cpp's comparison shape on the CPU backend
+ *
+ *   bench-llm [--types f32,f16,q8_0,q4_0,q4_k] [--threads 1,2]
+ *             [--precisions fp32,fp16] [--prompt 128] [--generate 64]
+ *             [--small] [--data DIR]
+ *
+ * Issue 15's measure: a synthetic LLaMA GGUF of the shape it was compared
+ * with llama.cpp on (dim 768, 12 layers, 12 heads, FFN 2048, vocabulary
+ * 32000: 134M parameters; --small: dim 256, 4 layers, FFN 512, vocabulary
+ * 4096, for a quick look) is written once per weight type (into --data DIR,
+ * reused when present; default a temporary directory removed at the end),
+ * then each configuration (type × precision × threads) runs in a process of
+ * its own, so its peak RSS is its own: the generic decode step of
+ * prompt + generate positions is built and compiled on ANE_BACKEND_CPU
+ * (load and compile timed apart), the prompt's tokens (seeded random ids)
+ * run one step each, as `ane-tool generate` runs them on the CPU backend
+ * today, then `generate` greedy steps. It prints prompt tokens/s,
+ * generated tokens/s, the load time and the peak RSS beside the GGUF's
+ * size. Threads are set through OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and
+ * ANE_NUM_THREADS in the child's environment.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <glib/gstdio.h>
+
+#include "ane-glib.h"
+#include "ane-file-private.h"
+#include "gguf/ane-gguf-writer-private.h"
+
+typedef struct {
+  const char *name;
+  AneDType    dtype;
+} WeightType;
+
+static const WeightType weight_types[] = {
+  { "f32", ANE_DTYPE_FLOAT32 }, { "f16", ANE_DTYPE_FLOAT16 }, { "q8_0", ANE_DTYPE_Q8_0 },
+  { "q4_0", ANE_DTYPE_Q4_0 }, { "q4_k", ANE_DTYPE_Q4_K },
+};
+
+static double
+seconds_since (gint64 t0)
+{
+  return (double) (g_get_monotonic_time () - t0) / 1e6;
+}
+
+static G_NORETURN void
+die (const char *what,
+     GError     *error)
+{
+  g_printerr ("bench-llm: %s: %s\n", what, error != NULL ? error->message : "failed");
+  exit (1);
+}
+
+static const WeightType *
+find_type (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (weight_types); i++)
+    if (g_ascii_strcasecmp (weight_types[i].name, name) == 0)
+      return &weight_types[i];
+  g_printerr ("bench-llm: unknown weight type '%s' (f32, f16, q8_0, q4_0, q4_k)\n", name);
+  exit (2);
+}
+
+static gint32
+arg_max (const float *v,
+         gsize        n)
+{
+  gsize best = 0;
+
+  for (gsize i = 1; i < n; i++)
+    if (v[i] > v[best])
+      best = i;
+  return (gint32) best;
+}
+
+/* One step of the generic decode graph; the logits, or NULL. */
+static float *
+step (AneExecutable *exe,
+      gint32         token,
+      gint32         position,
+      gsize         *n_logits)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token, 1, &error);
+  g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &position, 1, &error);
+  AneTensor *ins[2] = { t_tok, t_pos };
+  g_autoptr(GPtrArray) out = ane_executable_run (exe, ins, 2, NULL, &error);
+  float *logits;
+
+  if (out == NULL)
+    die ("run", error);
+  logits = ane_tensor_dup_floats (g_ptr_array_index (out, 0), n_logits, &error);
+  if (logits == NULL)
+    die ("logits", error);
+  return logits;
+}
+
+/* The child: one configuration; prints "load prompt_tps gen_tps rss_mib". */
+static int
+run_one (const char *path,
+         const char *precision_name,
+         int         n_prompt,
+         int         n_generate)
+{
+  AnePrecision precision = g_str_equal (precision_name, "fp16") ? ANE_PRECISION_FLOAT16 : ANE_PRECISION_FLOAT32;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaModel) m = NULL;
+  g_autoptr(AneGraph) graph = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (15);
+  struct rusage ru;
+  gint64 t0 = g_get_monotonic_time (), vocab;
+  double load, prompt_s, gen_s;
+  gint32 token;
+
+  m = ane_llama_model_load_gguf (path, &error);
+  if (m == NULL)
+    die (path, error);
+  vocab = ane_llama_model_get_vocab_size (m);
+  graph = ane_llama_model_build_decode (m, n_prompt + n_generate, &error);
+  if (graph == NULL)
+    die ("build_decode", error);
+  exe = ane_executable_new (graph, ANE_BACKEND_CPU);
+  ane_executable_set_precision (exe, precision);
+  if (!ane_executable_compile (exe, NULL, &error))
+    die ("compile", error);
+  load = seconds_since (t0);
+
+  token = (gint32) g_rand_int_range (rand, 3, (gint32) vocab);
+  t0 = g_get_monotonic_time ();
+  for (int pos = 0; pos < n_prompt; pos++)
+    {
+      gsize n;
+      g_autofree float *logits = step (exe, token, pos, &n);
+
+      token = pos + 1 < n_prompt ? (gint32) g_rand_int_range (rand, 3, (gint32) vocab) : arg_max (logits, n);
+    }
+  prompt_s = seconds_since (t0);
+  t0 = g_get_monotonic_time ();
+  for (int i = 0; i < n_generate; i++)
+    {
+      gsize n;
+      g_autofree float *logits = step (exe, token, n_prompt + i, &n);
+
+      token = arg_max (logits, n);
+    }
+  gen_s = seconds_since (t0);
+  getrusage (RUSAGE_SELF, &ru);
+  printf ("%.2f %.2f %.2f %.1f\n", load, n_prompt / prompt_s, n_generate / gen_s,
+          (double) ru.ru_maxrss / 1024.0);   /* ru_maxrss: KiB on Linux */
+  return 0;
+}
+
+static goffset
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (goffset) st.st_size : -1;
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autofree char *types = g_strdup ("f32,f16,q8_0,q4_0,q4_k");
+  g_autofree char *threads = g_strdup ("1,2");
+  g_autofree char *precisions = g_strdup ("fp32,fp16");
+  g_autofree char *data = NULL;
+  g_autofree char *one = NULL;
+  g_autofree char *one_precision = NULL;
+  gboolean small = FALSE;
+  int n_prompt = 128, n_generate = 64;
+  GOptionEntry entries[] = {
+    { "types", 0, 0, G_OPTION_ARG_STRING, &types, "Weight types, comma-separated", "LIST" },
+    { "threads", 0, 0, G_OPTION_ARG_STRING, &threads, "Thread counts, comma-separated", "LIST" },
+    { "precisions", 0, 0, G_OPTION_ARG_STRING, &precisions, "fp32 and/or fp16", "LIST" },
+    { "prompt", 0, 0, G_OPTION_ARG_INT, &n_prompt, "Prompt tokens (default 128)", "N" },
+    { "generate", 0, 0, G_OPTION_ARG_INT, &n_generate, "Generated tokens (default 64)", "N" },
+    { "small", 0, 0, G_OPTION_ARG_NONE, &small, "A small model for a quick look", NULL },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Keep (and reuse) the GGUF files here", "DIR" },
+    { "run-one", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &one, NULL, NULL },
+    { "run-precision", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &one_precision, NULL, NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("- the CPU backend on a synthetic LLaMA GGUF");
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) type_list = NULL;
+  g_auto(GStrv) thread_list = NULL;
+  g_auto(GStrv) precision_list = NULL;
+  gboolean temporary;
+  AneGgufSyntheticLlama shape;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    die ("options", error);
+  if (n_prompt < 1 || n_generate < 1 || n_prompt + n_generate > 512)
+    {
+      g_printerr ("bench-llm: --prompt and --generate must be ≥ 1 and add up to at most 512\n");
+      return 2;
+    }
+  shape = small
+    ? (AneGgufSyntheticLlama) { .dim = 256, .hidden = 512, .layers = 4, .heads = 4, .kv_heads = 4,
+                                .vocab = 4096, .context = 512, .seed = 15 }
+    : (AneGgufSyntheticLlama) { .dim = 768, .hidden = 2048, .layers = 12, .heads = 12, .kv_heads = 12,
+                                .vocab = 32000, .context = 512, .seed = 15 };
+  if (one != NULL)
+    return run_one (one, one_precision != NULL ? one_precision : "fp32", n_prompt, n_generate);
+
+  type_list = g_strsplit (types, ",", -1);
+  thread_list = g_strsplit (threads, ",", -1);
+  precision_list = g_strsplit (precisions, ",", -1);
+  temporary = data == NULL;
+  if (temporary && (data = g_dir_make_tmp ("bench-llm-XXXXXX", &error)) == NULL)
+    die ("temporary directory", error);
+  if (g_mkdir_with_parents (data, 0755) != 0)
+    {
+      g_printerr ("bench-llm: cannot make %s\n", data);
+      return 1;
+    }
+
+  printf ("# synthetic LLaMA dim %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT " layers, %" G_GINT64_FORMAT
+          " heads, FFN %" G_GINT64_FORMAT ", vocabulary %" G_GINT64_FORMAT "; prompt %d tokens (one step "
+          "each), %d generated; CPU backend\n",
+          shape.dim, shape.layers, shape.heads, shape.hidden, shape.vocab, n_prompt, n_generate);
+  printf ("%-6s %-5s %7s %10s %14s %12s %10s %10s\n", "type", "prec", "threads", "load s",
+          "prompt tok/s", "gen tok/s", "RSS MiB", "GGUF MiB");
+  fflush (stdout);
+  for (guint t = 0; type_list[t] != NULL; t++)
+    {
+      const WeightType *wt = find_type (type_list[t]);
+      g_autofree char *name = g_strdup_printf ("%s-%s.gguf", small ? "small" : "llama134m", wt->name);
+      g_autofree char *path = g_build_filename (data, name, NULL);
+      AneGgufSyntheticLlama spec = shape;
+
+      spec.matrices = wt->dtype;
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) && !ane_gguf_write_synthetic_llama (path, &spec, &error))
+        die (path, error);
+      for (guint p = 0; precision_list[p] != NULL; p++)
+        for (guint h = 0; thread_list[h] != NULL; h++)
+          {
+            g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+            g_autofree char *prompt_arg = g_strdup_printf ("--prompt=%d", n_prompt);
+            g_autofree char *gen_arg = g_strdup_printf ("--generate=%d", n_generate);
+            g_autofree char *prec_arg = g_strdup_printf ("--run-precision=%s", precision_list[p]);
+            g_autofree char *run_arg = g_strdup_printf ("--run-one=%s", path);
+            const char *child_argv[] = { self != NULL ? self : argv[0], run_arg, prec_arg, prompt_arg, gen_arg, NULL };
+            g_auto(GStrv) env = g_get_environ ();
+            g_autofree char *out = NULL;
+            g_autofree char *err = NULL;
+            double load, prompt_tps, gen_tps, rss;
+            int status = 0;
+
+            env = g_environ_setenv (env, "OMP_NUM_THREADS", thread_list[h], TRUE);
+            env = g_environ_setenv (env, "OPENBLAS_NUM_THREADS", thread_list[h], TRUE);
+            env = g_environ_setenv (env, "ANE_NUM_THREADS", thread_list[h], TRUE);
+            if (!g_spawn_sync (NULL, (char **) child_argv, env, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error))
+              die ("spawn", error);
+            if (!g_spawn_check_wait_status (status, NULL) ||
+                sscanf (out, "%lf %lf %lf %lf", &load, &prompt_tps, &gen_tps, &rss) != 4)
+              {
+                g_printerr ("bench-llm: %s %s %s threads failed:\n%s", wt->name, precision_list[p],
+                            thread_list[h], err);
+                return 1;
+              }
+            printf ("%-6s %-5s %7s %10.2f %14.1f %12.2f %10.0f %10.0f\n", wt->name, precision_list[p],
+                    thread_list[h], load, prompt_tps, gen_tps, rss,
+                    (double) file_size (path) / (1024.0 * 1024.0));
+            fflush (stdout);
+          }
+    }
+  if (temporary)
+    ane_file_remove_tree (data);
+  return 0;
+}
