@@ -451,6 +451,61 @@ layer (Builder   *b,
   return B (ane_graph_add (b->g, x, o, &b->error));
 }
 
+/* The final norm and the classifier on x [1, dim, 1, n], as outputs: the
+ * logits, or with argmax the arg-max of each part and its value. */
+static void
+classifier_head (Builder   *b,
+                 AneTensor *x,
+                 gboolean   argmax)
+{
+  AneLlamaModel *m = b->m;
+  const char *classifier = g_hash_table_contains (m->weights, "output") ? "output" : "token_embedding";
+  gint64 parts = ane_llama_ane_logits_parts (m->vocab_size);
+
+  x = rms_norm (b, x, "final_norm");
+  /* A classifier wider than the Neural Engine's 16384 channels (lint rule
+   * dim-above-16384) in equal slices, one output each: Anemll splits its LM
+   * head the same way (ENABLE_VACAB_SPLIT, anemll/models/llama_model.py:
+   * 42-44). */
+  for (gint64 p = 0, row = 0; p < parts && b->error == NULL; p++)
+    {
+      gint64 rows = ane_llama_ane_logits_part_rows (m->vocab_size, p);
+      g_autofree char *wname = parts == 1 ? g_strdup (classifier)
+                                          : g_strdup_printf ("%s.part%" G_GINT64_FORMAT, classifier, p);
+      g_autofree char *suffix = parts == 1 ? g_strdup ("") : g_strdup_printf ("_%" G_GINT64_FORMAT, p);
+      g_autofree char *oname = g_strconcat ("logits", suffix, NULL);
+      AneTensor *k = conv_kernel_part (b, classifier, row, rows, FALSE, 1.0, wname);
+      AneTensor *logits = B (ane_graph_conv (b->g, x, k, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &b->error));
+
+      if (argmax)
+        {
+          /* The arg-max over the part's channels in the program, so that
+           * a step returns two numbers per part instead of the logits:
+           * Anemll's in-model arg-max (--argmax) returns the local winner
+           * and its value per LM-head chunk and lets the host pick among
+           * chunks (docs/RELEASE_NOTES_0.3.5.md, "In-Model Argmax", in
+           * zkh2016/Anemll @4e77d00, a mirror of Anemll 0.3.5). top_k with
+           * k = 1 gives both in one op, the lower index first on ties as
+           * the host's greedy pick. Its int32 index is the one thing the
+           * lint's int-compute rule places off the Neural Engine (see
+           * docs/ane-lowering.md, "In-model arg-max"). */
+          g_autofree char *iname = g_strconcat ("argmax_idx", suffix, NULL);
+          g_autofree char *vname = g_strconcat ("argmax_val", suffix, NULL);
+          AneTensor *idx = NULL;
+          AneTensor *val = B (ane_graph_top_k (b->g, logits, 1, 1, &idx, &b->error));
+
+          keep (b, idx);
+          if (b->error == NULL)
+            ane_graph_add_output (b->g, iname, idx, &b->error);
+          if (b->error == NULL)
+            ane_graph_add_output (b->g, vname, val, &b->error);
+        }
+      else if (b->error == NULL)
+        ane_graph_add_output (b->g, oname, logits, &b->error);
+      row += rows;
+    }
+}
+
 /* The step of n tokens over layers [first, first + n_layers), from the
  * embedding (or the hidden state a previous chunk gave) to the logits when
  * with_head, else to the hidden state `hidden` [1, dim, 1, n]. */
@@ -460,14 +515,15 @@ build (AneLlamaModel  *self,
        gint64          max_seq,
        gint64          first,
        gint64          n_layers,
-       gboolean        with_head,
+       AneLlamaHead    head_kind,
        GError        **error)
 {
+  gboolean with_head = head_kind != ANE_LLAMA_HEAD_NONE;
   g_autoptr(AneGraph) graph = NULL;
   g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
   Builder bb = { 0 }, *b = &bb;
   gint64 head;
-  AneTensor *x, *logits;
+  AneTensor *x;
 
   if (max_seq <= 0 || max_seq > self->seq_len)
     {
@@ -530,35 +586,7 @@ build (AneLlamaModel  *self,
         ane_graph_pop_scope (graph);
     }
   if (with_head)
-    {
-      const char *classifier = g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding";
-      gint64 parts = ane_llama_ane_logits_parts (self->vocab_size);
-
-      x = rms_norm (b, x, "final_norm");
-      if (parts == 1)
-        {
-          logits = conv1x1 (b, x, classifier, NULL, FALSE, 1.0);
-          if (b->error == NULL)
-            ane_graph_add_output (graph, "logits", logits, &b->error);
-        }
-      else
-        /* A classifier wider than the Neural Engine's 16384 channels
-         * (lint rule dim-above-16384) in equal slices, one output each:
-         * Anemll splits its LM head the same way (ENABLE_VACAB_SPLIT,
-         * anemll/models/llama_model.py:42-44). */
-        for (gint64 p = 0, row = 0; p < parts && b->error == NULL; p++)
-          {
-            gint64 rows = (self->vocab_size - row + (parts - p) - 1) / (parts - p);
-            g_autofree char *wname = g_strdup_printf ("%s.part%" G_GINT64_FORMAT, classifier, p);
-            g_autofree char *oname = g_strdup_printf ("logits_%" G_GINT64_FORMAT, p);
-            AneTensor *k = conv_kernel_part (b, classifier, row, rows, FALSE, 1.0, wname);
-
-            logits = B (ane_graph_conv (b->g, x, k, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &b->error));
-            if (b->error == NULL)
-              ane_graph_add_output (graph, oname, logits, &b->error);
-            row += rows;
-          }
-    }
+    classifier_head (b, x, head_kind == ANE_LLAMA_HEAD_ARGMAX);
   else if (b->error == NULL)
     ane_graph_add_output (graph, "hidden", x, &b->error);
   if (b->error != NULL)
@@ -610,7 +638,7 @@ ane_llama_model_build_ane_decode (AneLlamaModel  *self,
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return build (self, 1, max_seq, 0, self->n_layers, TRUE, error);
+  return build (self, 1, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS, error);
 }
 
 /**
@@ -653,7 +681,7 @@ ane_llama_model_build_ane_prefill (AneLlamaModel  *self,
                    "decode step", self->path, n_tokens);
       return NULL;
     }
-  return build (self, n_tokens, max_seq, 0, self->n_layers, TRUE, error);
+  return build (self, n_tokens, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS, error);
 }
 
 /**
@@ -692,13 +720,123 @@ ane_llama_model_build_ane_chunk (AneLlamaModel  *self,
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return build (self, n_tokens, max_seq, first_layer, n_layers, with_head, error);
+  return build (self, n_tokens, max_seq, first_layer, n_layers,
+                with_head ? ANE_LLAMA_HEAD_LOGITS : ANE_LLAMA_HEAD_NONE, error);
+}
+
+/**
+ * ane_llama_model_build_ane_chunk_full:
+ * @self: a model
+ * @n_tokens: tokens per call: 1 for a decode step, more for a prefill
+ * @max_seq: the capacity of the key/value caches, in tokens
+ * @first_layer: the first layer of the chunk
+ * @n_layers: how many layers it holds (0 for the head alone)
+ * @head: what the chunk ends with: %ANE_LLAMA_HEAD_NONE for the hidden
+ *   state another chunk continues from, %ANE_LLAMA_HEAD_LOGITS for the
+ *   logits, %ANE_LLAMA_HEAD_ARGMAX for the arg-max of the logits
+ * @error: return location for a #GError
+ *
+ * [method@Ane.LlamaModel.build_ane_chunk] with a choice of head. With
+ * %ANE_LLAMA_HEAD_ARGMAX the step returns, per part of the classifier (one
+ * part up to 16384 tokens, see [enum@Ane.LlamaHead]), the index of the
+ * largest logit within the part, int32 `[1, 1, 1, n_tokens]`, and that
+ * logit: a greedy decoder reads two numbers per part instead of the whole
+ * vocabulary (Anemll's `--argmax`). The index is computed by a `topk`
+ * with k = 1, which the lint places off the Neural Engine (an integer
+ * output, rule `int-compute`); the classifier before it stays on.
+ *
+ * Returns: (transfer full): the graph, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+AneGraph *
+ane_llama_model_build_ane_chunk_full (AneLlamaModel  *self,
+                                      gint64          n_tokens,
+                                      gint64          max_seq,
+                                      gint64          first_layer,
+                                      gint64          n_layers,
+                                      AneLlamaHead    head,
+                                      GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (head <= ANE_LLAMA_HEAD_ARGMAX, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return build (self, n_tokens, max_seq, first_layer, n_layers, head, error);
 }
 
 gint64
 ane_llama_ane_logits_parts (gint64 vocab)
 {
   return (vocab + MAX_CHANNELS - 1) / MAX_CHANNELS;
+}
+
+gint64
+ane_llama_ane_logits_part_rows (gint64 vocab,
+                                gint64 part)
+{
+  gint64 parts = ane_llama_ane_logits_parts (vocab), row = 0, rows = 0;
+
+  /* equal slices, the first ones a row longer when vocab does not divide */
+  for (gint64 p = 0; p <= part; p++)
+    {
+      rows = (vocab - row + (parts - p) - 1) / (parts - p);
+      row += rows;
+    }
+  return rows;
+}
+
+gboolean
+ane_llama_ane_argmax_column (GPtrArray  *outputs,
+                             gint64      vocab,
+                             gint64      n_step,
+                             gint64      column,
+                             gint32     *token,
+                             GError    **error)
+{
+  gint64 parts = ane_llama_ane_logits_parts (vocab), row = 0;
+  float best = 0.0f;
+
+  if (outputs->len != (guint) (2 * parts) || column < 0 || column >= n_step)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "the step gave %u output(s), an arg-max head of "
+                   "%" G_GINT64_FORMAT " part(s) gives %" G_GINT64_FORMAT, outputs->len, parts, 2 * parts);
+      return FALSE;
+    }
+  *token = -1;
+  for (gint64 p = 0; p < parts; p++)
+    {
+      gsize ni = 0, nv = 0;
+      g_autofree float *idx = ane_tensor_dup_floats (g_ptr_array_index (outputs, 2 * p), &ni, error);
+      g_autofree float *val = idx != NULL ? ane_tensor_dup_floats (g_ptr_array_index (outputs, 2 * p + 1), &nv, error)
+                                          : NULL;
+      gint64 rows = ane_llama_ane_logits_part_rows (vocab, p), local;
+
+      if (val == NULL)
+        return FALSE;
+      if ((gint64) ni != n_step || (gint64) nv != n_step)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "arg-max part %" G_GINT64_FORMAT " holds %"
+                       G_GSIZE_FORMAT " values, not one per token of %" G_GINT64_FORMAT, p, ni, n_step);
+          return FALSE;
+        }
+      local = (gint64) idx[column];
+      if (local < 0 || local >= rows)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "arg-max part %" G_GINT64_FORMAT " gave index %"
+                       G_GINT64_FORMAT ", outside its %" G_GINT64_FORMAT " rows", p, local, rows);
+          return FALSE;
+        }
+      /* strictly greater: on a tie the earlier part, as the host's greedy
+       * pick over the whole vocabulary takes the first maximum */
+      if (*token < 0 || val[column] > best)
+        {
+          best = val[column];
+          *token = (gint32) (row + local);
+        }
+      row += rows;
+    }
+  return TRUE;
 }
 
 gboolean
