@@ -58,9 +58,11 @@ typedef gboolean (*AneLlamaPieceCallback) (gint32   token,
  *   is wider than 16384
  * @ANE_LLAMA_HEAD_ARGMAX: the final norm, the classifier and its arg-max:
  *   per part of the classifier (one up to 16384 tokens), `argmax_idx`
- *   (int32 `[1, 1, 1, n]`, the index within the part) and `argmax_val`
- *   (the largest logit), suffixed `_0`, `_1`… when there are several parts;
- *   the caller picks the part with the largest value
+ *   (float32 `[1, 2, 1, n]`: the index of the largest logit within the
+ *   part, the lowest on a tie, as two base-128 digits, index / 128 then
+ *   index % 128) and `argmax_val` (that logit, `[1, 1, 1, n]`), suffixed
+ *   `_0`, `_1`… when there are several parts; the caller picks the part
+ *   with the largest value, the first on a tie
  *
  * What a step in the Neural Engine's layout ends with
  * ([method@Ane.LlamaModel.build_ane_chunk_full]).

@@ -76,6 +76,9 @@
 /* The widest channel axis the Neural Engine takes (lint rule
  * dim-above-16384). */
 #define MAX_CHANNELS 16384
+/* The arg-max head's index digits: two of them cover MAX_CHANNELS rows,
+ * each exact in float16. */
+#define ARGMAX_BASE 128
 
 typedef struct
 {
@@ -451,6 +454,105 @@ layer (Builder   *b,
   return B (ane_graph_add (b->g, x, o, &b->error));
 }
 
+/* A [1, rows, 1, 1] table of digit (0: i / 128, 1: i % 128) of each row
+ * index i, as a param. */
+static AneTensor *
+index_digits (Builder *b,
+              gint64   rows,
+              int      digit,
+              gint64   part)
+{
+  g_autofree float *v = g_new (float, rows);
+  g_autofree char *name = g_strdup_printf ("argmax.%s%" G_GINT64_FORMAT, digit == 0 ? "high" : "low", part);
+  g_autoptr(AneTensor) value = NULL;
+
+  for (gint64 i = 0; i < rows; i++)
+    v[i] = (float) (digit == 0 ? i / ARGMAX_BASE : i % ARGMAX_BASE);
+  value = ane_tensor_new_from_floats (name, (const gint64[]) { 1, rows, 1, 1 }, 4, v, (gsize) rows, &b->error);
+  if (value == NULL)
+    return NULL;
+  return B (ane_graph_param_with_value (b->g, value, &b->error));
+}
+
+/* The smallest digit (a [1, rows, 1, 1] table) among the rows where hit
+ * ([1, rows, 1, n], 1 or 0) is 1: base - max(hit · (base - digit)), each
+ * term an integer of at most 128, exact in float16. */
+static AneTensor *
+smallest_digit (Builder   *b,
+                AneTensor *hit,
+                AneTensor *digits)
+{
+  const gint64 channels = 1;
+  AneTensor *base = B (ane_graph_scalar (b->g, ANE_DTYPE_FLOAT32, ARGMAX_BASE, &b->error));
+  AneTensor *score = B (ane_graph_sub (b->g, base, digits, &b->error));
+
+  score = B (ane_graph_mul (b->g, hit, score, &b->error));
+  score = B (ane_graph_reduce_max (b->g, score, &channels, 1, TRUE, &b->error));
+  return B (ane_graph_sub (b->g, base, score, &b->error));
+}
+
+/* The arg-max of one part of the classifier, logits [1, rows, 1, n], as
+ * outputs argmax_idx<suffix> ([1, 2, 1, n]: the index within the part as
+ * two base-128 digits, high then low) and argmax_val<suffix> (the largest
+ * logit, [1, 1, 1, n]).
+ *
+ * Anemll's in-model arg-max (--argmax) returns the local winner and its
+ * value per LM-head chunk and lets the host pick among chunks
+ * (docs/RELEASE_NOTES_0.3.5.md, "In-Model Argmax", zkh2016/Anemll @4e77d00,
+ * a mirror of Anemll 0.3.5). Written as reduce_argmax or topk, the index
+ * is an int32 tensor, which the lint places off the Neural Engine (rule
+ * int-compute: integer ops fall back, Anemll anemll/utils/ANE_PROFILER.md
+ * "Common GPU Fallback Operations"). This form uses float16 arithmetic
+ * only, which stays on it:
+ *
+ * - m = max over the rows; d = m - logits is 0 exactly where a logit equals
+ *   m (two different float16 numbers differ by 2^-24 at least, the
+ *   smallest subnormal), so min(d · 4096 · 4096, 1) is 0 there and 1
+ *   elsewhere, and hit = 1 - that marks the maxima;
+ * - an index up to 16383 is not exact in float16 (integers are up to 2048:
+ *   an 11-bit significand), so it is found as two base-128 digits, each
+ *   the smallest among the candidates left (smallest_digit): the high
+ *   digit among the maxima, then the low digit among the maxima of that
+ *   high digit. The lowest index wins a tie, as the host's greedy pick
+ *   over the logits takes the first maximum. */
+static void
+argmax_outputs (Builder    *b,
+                AneTensor  *logits,
+                gint64      rows,
+                const char *suffix,
+                gint64      part)
+{
+  const gint64 channels = 1;
+  g_autofree char *iname = g_strconcat ("argmax_idx", suffix, NULL);
+  g_autofree char *vname = g_strconcat ("argmax_val", suffix, NULL);
+  AneTensor *high = index_digits (b, rows, 0, part), *low = index_digits (b, rows, 1, part);
+  AneTensor *one = B (ane_graph_scalar (b->g, ANE_DTYPE_FLOAT32, 1.0, &b->error));
+  AneTensor *scale = B (ane_graph_scalar (b->g, ANE_DTYPE_FLOAT32, 4096.0, &b->error));
+  AneTensor *m, *d, *hit, *h, *same, *l, *digits[2];
+
+  m = B (ane_graph_reduce_max (b->g, logits, &channels, 1, TRUE, &b->error));
+  d = B (ane_graph_sub (b->g, m, logits, &b->error));
+  d = B (ane_graph_mul (b->g, d, scale, &b->error));
+  d = B (ane_graph_mul (b->g, d, scale, &b->error));
+  d = B (ane_graph_minimum (b->g, d, one, &b->error));
+  hit = B (ane_graph_sub (b->g, one, d, &b->error));
+  h = smallest_digit (b, hit, high);
+  /* the maxima whose high digit is h: |digit - h| is an integer */
+  same = B (ane_graph_sub (b->g, high, h, &b->error));
+  same = B (ane_graph_abs (b->g, same, &b->error));
+  same = B (ane_graph_minimum (b->g, same, one, &b->error));
+  same = B (ane_graph_sub (b->g, one, same, &b->error));
+  hit = B (ane_graph_mul (b->g, hit, same, &b->error));
+  l = smallest_digit (b, hit, low);
+  digits[0] = h;
+  digits[1] = l;
+  if (b->error != NULL)
+    return;
+  ane_graph_add_output (b->g, iname, B (ane_graph_concat (b->g, digits, 2, 1, &b->error)), &b->error);
+  if (b->error == NULL)
+    ane_graph_add_output (b->g, vname, m, &b->error);
+}
+
 /* The final norm and the classifier on x [1, dim, 1, n], as outputs: the
  * logits, or with argmax the arg-max of each part and its value. */
 static void
@@ -478,28 +580,7 @@ classifier_head (Builder   *b,
       AneTensor *logits = B (ane_graph_conv (b->g, x, k, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &b->error));
 
       if (argmax)
-        {
-          /* The arg-max over the part's channels in the program, so that
-           * a step returns two numbers per part instead of the logits:
-           * Anemll's in-model arg-max (--argmax) returns the local winner
-           * and its value per LM-head chunk and lets the host pick among
-           * chunks (docs/RELEASE_NOTES_0.3.5.md, "In-Model Argmax", in
-           * zkh2016/Anemll @4e77d00, a mirror of Anemll 0.3.5). top_k with
-           * k = 1 gives both in one op, the lower index first on ties as
-           * the host's greedy pick. Its int32 index is the one thing the
-           * lint's int-compute rule places off the Neural Engine (see
-           * docs/ane-lowering.md, "In-model arg-max"). */
-          g_autofree char *iname = g_strconcat ("argmax_idx", suffix, NULL);
-          g_autofree char *vname = g_strconcat ("argmax_val", suffix, NULL);
-          AneTensor *idx = NULL;
-          AneTensor *val = B (ane_graph_top_k (b->g, logits, 1, 1, &idx, &b->error));
-
-          keep (b, idx);
-          if (b->error == NULL)
-            ane_graph_add_output (b->g, iname, idx, &b->error);
-          if (b->error == NULL)
-            ane_graph_add_output (b->g, vname, val, &b->error);
-        }
+        argmax_outputs (b, logits, rows, suffix, p);
       else if (b->error == NULL)
         ane_graph_add_output (b->g, oname, logits, &b->error);
       row += rows;
@@ -810,21 +891,29 @@ ane_llama_ane_argmax_column (GPtrArray  *outputs,
       g_autofree float *idx = ane_tensor_dup_floats (g_ptr_array_index (outputs, 2 * p), &ni, error);
       g_autofree float *val = idx != NULL ? ane_tensor_dup_floats (g_ptr_array_index (outputs, 2 * p + 1), &nv, error)
                                           : NULL;
-      gint64 rows = ane_llama_ane_logits_part_rows (vocab, p), local;
+      gint64 rows = ane_llama_ane_logits_part_rows (vocab, p);
+      float high, low;
+      gint64 local;
 
       if (val == NULL)
         return FALSE;
-      if ((gint64) ni != n_step || (gint64) nv != n_step)
+      if ((gint64) ni != 2 * n_step || (gint64) nv != n_step)
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "arg-max part %" G_GINT64_FORMAT " holds %"
-                       G_GSIZE_FORMAT " values, not one per token of %" G_GINT64_FORMAT, p, ni, n_step);
+                       G_GSIZE_FORMAT " and %" G_GSIZE_FORMAT " values, not two digits and a value per token of %"
+                       G_GINT64_FORMAT, p, ni, nv, n_step);
           return FALSE;
         }
-      local = (gint64) idx[column];
-      if (local < 0 || local >= rows)
+      /* [1, 2, 1, n_step]: the high digits, then the low ones */
+      high = idx[column];
+      low = idx[n_step + column];
+      local = (gint64) high * ARGMAX_BASE + (gint64) low;
+      if (!(high >= 0.0f && high < ARGMAX_BASE && low >= 0.0f && low < ARGMAX_BASE) || high != floorf (high) ||
+          low != floorf (low) || local >= rows)
         {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "arg-max part %" G_GINT64_FORMAT " gave index %"
-                       G_GINT64_FORMAT ", outside its %" G_GINT64_FORMAT " rows", p, local, rows);
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "arg-max part %" G_GINT64_FORMAT " gave digits "
+                       "%g, %g: no index within its %" G_GINT64_FORMAT " rows (logits not finite?)", p, high, low,
+                       rows);
           return FALSE;
         }
       /* strictly greater: on a tie the earlier part, as the host's greedy

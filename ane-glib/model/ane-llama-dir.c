@@ -1096,8 +1096,8 @@ logits_outputs (GPtrArray *outputs,
 }
 
 /* Whether outputs are what an arg-max head gives for tokens tokens:
- * `argmax_idx` (int32) and `argmax_val` per part of the classifier, in the
- * form ane_llama_ane_argmax_column reads. */
+ * `argmax_idx` (two digits per token) and `argmax_val` per part of the
+ * classifier, in the form ane_llama_ane_argmax_column reads. */
 static gboolean
 argmax_outputs (GPtrArray *outputs,
                 gint64     vocab,
@@ -1114,8 +1114,8 @@ argmax_outputs (GPtrArray *outputs,
       g_autofree char *vname = g_strconcat ("argmax_val", suffix, NULL);
       AneTensor *idx = g_ptr_array_index (outputs, 2 * p), *val = g_ptr_array_index (outputs, 2 * p + 1);
 
-      if (!g_str_equal (ane_tensor_get_name (idx), iname) || ane_tensor_get_dtype (idx) != ANE_DTYPE_INT32 ||
-          ane_tensor_get_n_elements (idx) != tokens || !g_str_equal (ane_tensor_get_name (val), vname) ||
+      if (!g_str_equal (ane_tensor_get_name (idx), iname) || ane_tensor_get_n_elements (idx) != 2 * tokens ||
+          !g_str_equal (ane_tensor_get_name (val), vname) ||
           ane_tensor_get_n_elements (val) != tokens)
         return FALSE;
     }
