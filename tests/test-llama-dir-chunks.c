@@ -518,6 +518,123 @@ test_wide_argmax (void)
   ane_file_remove_tree (tmp);
 }
 
+static AneExecutable *
+compiled (AneGraph *graph)
+{
+  g_autoptr(GError) error = NULL;
+  AneExecutable *exe = ane_executable_new (graph, ANE_BACKEND_CPU);
+
+  ane_executable_set_precision (exe, ANE_PRECISION_FLOAT16);
+  g_assert_true (ane_executable_compile (exe, NULL, &error));
+  g_assert_no_error (error);
+  return exe;
+}
+
+/* Ties: classifier rows from 300 on all equal to row 0, the rows before
+ * it half of row 0, so that the largest logit is shared by every row from
+ * 300 (both parts of a 20000-token vocabulary) or by every row before it.
+ * The arg-max head must pick the lowest of them (300 or 0), as the greedy
+ * pick over the logits does. */
+static void
+test_argmax_ties (void)
+{
+  const AneGgufSyntheticLlama spec = {
+    .dim = 64, .hidden = 128, .layers = 1, .heads = 4, .kv_heads = 2, .vocab = 20000, .context = 32,
+    .q8_0 = FALSE, .seed = 5,
+  };
+  g_autofree char *tmp = make_tmp ();
+  g_autofree char *path = g_build_filename (tmp, "ties.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaModel) m = NULL;
+  g_autofree float *w = NULL;
+  g_autofree gpointer scratch = NULL;
+  AneTensor *tied;
+  gsize n = 0;
+  gint64 dim;
+
+  g_assert_true (ane_gguf_write_synthetic_llama (path, &spec, &error));
+  g_assert_no_error (error);
+  m = ane_llama_model_load_gguf (path, &error);
+  g_assert_no_error (error);
+  dim = ane_llama_model_get_dim (m);
+  w = ane_tensor_dup_floats (ane_llama_model_get_weight (m, "output"), &n, &error);
+  g_assert_no_error (error);
+  for (gint64 r = 1; r < spec.vocab; r++)
+    for (gint64 c = 0; c < dim; c++)
+      w[r * dim + c] = r < 300 ? 0.5f * w[c] : w[c];
+  for (gint64 c = 0; c < dim; c++)
+    w[c] *= 0.5f;
+  tied = ane_tensor_new_from_floats ("output", (const gint64[]) { spec.vocab, dim }, 2, w, n, &error);
+  g_assert_no_error (error);
+  g_hash_table_replace (m->weights, g_strdup ("output"), tied);
+  scratch = ane_llama_sampler_scratch_new (spec.vocab);
+  for (gint32 token = 0; token < 40; token += 3)
+    {
+      g_autoptr(AneGraph) logits_graph = ane_llama_model_build_ane_chunk_full (m, 1, 32, 0, 1, ANE_LLAMA_HEAD_LOGITS,
+                                                                               &error);
+      g_autoptr(AneGraph) argmax_graph = ane_llama_model_build_ane_chunk_full (m, 1, 32, 0, 1, ANE_LLAMA_HEAD_ARGMAX,
+                                                                               &error);
+      g_autoptr(AneExecutable) el = NULL;
+      g_autoptr(AneExecutable) ea = NULL;
+      g_autoptr(GPtrArray) in = ane_llama_model_ane_decode_inputs (m, token, 0, 32, &error);
+      g_autoptr(GPtrArray) lo = NULL;
+      g_autoptr(GPtrArray) ao = NULL;
+      g_autofree float *logits = g_new (float, spec.vocab);
+      gint32 want, got = -1;
+
+      g_assert_no_error (error);
+      el = compiled (logits_graph);
+      ea = compiled (argmax_graph);
+      lo = ane_executable_run (el, (AneTensor **) in->pdata, in->len, NULL, &error);
+      g_assert_no_error (error);
+      ao = ane_executable_run (ea, (AneTensor **) in->pdata, in->len, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (ane_llama_ane_logits_column (lo, spec.vocab, 1, 0, logits, &error));
+      want = ane_llama_pick_token (logits, spec.vocab, 0.0, 0.9, NULL, scratch);
+      g_assert_true (ane_llama_ane_argmax_column (ao, spec.vocab, 1, 0, &got, &error));
+      g_assert_no_error (error);
+      g_test_message ("token %d: logits pick %d, arg-max head %d", token, want, got);
+      g_assert_true (want == 0 || want == 300);
+      g_assert_cmpint (got, ==, want);
+    }
+  ane_file_remove_tree (tmp);
+}
+
+/* The host's side of the arg-max head: the part with the largest value
+ * wins, the first on a tie; digits that name no row are refused. */
+static void
+test_argmax_column (void)
+{
+  const gint64 vocab = 20000;
+  const float idx0[2] = { 3, 7 }, idx1[2] = { 1, 2 }, bad[2] = { 127, 127 };
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  float v0 = 2.5f, v1 = 2.5f;
+  gint32 token = -1;
+
+  g_ptr_array_add (out, ane_tensor_new_from_floats ("argmax_idx_0", (const gint64[]) { 1, 2, 1, 1 }, 4, idx0, 2, NULL));
+  g_ptr_array_add (out, ane_tensor_new_from_floats ("argmax_val_0", (const gint64[]) { 1, 1, 1, 1 }, 4, &v0, 1, NULL));
+  g_ptr_array_add (out, ane_tensor_new_from_floats ("argmax_idx_1", (const gint64[]) { 1, 2, 1, 1 }, 4, idx1, 2, NULL));
+  g_ptr_array_add (out, ane_tensor_new_from_floats ("argmax_val_1", (const gint64[]) { 1, 1, 1, 1 }, 4, &v1, 1, NULL));
+  g_assert_true (ane_llama_ane_argmax_column (out, vocab, 1, 0, &token, &error));
+  g_assert_cmpint (token, ==, 3 * 128 + 7);
+  v1 = 2.75f;
+  g_ptr_array_remove_index (out, 3);
+  g_ptr_array_add (out, ane_tensor_new_from_floats ("argmax_val_1", (const gint64[]) { 1, 1, 1, 1 }, 4, &v1, 1, NULL));
+  g_assert_true (ane_llama_ane_argmax_column (out, vocab, 1, 0, &token, &error));
+  g_assert_cmpint (token, ==, 10000 + 1 * 128 + 2);
+  /* 127 · 128 + 127 is past the part's 10000 rows */
+  g_ptr_array_remove_index (out, 2);
+  g_ptr_array_insert (out, 2, ane_tensor_new_from_floats ("argmax_idx_1", (const gint64[]) { 1, 2, 1, 1 }, 4, bad, 2,
+                                                          NULL));
+  g_assert_false (ane_llama_ane_argmax_column (out, vocab, 1, 0, &token, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_ptr_array_remove_index (out, 3);
+  g_assert_false (ane_llama_ane_argmax_column (out, vocab, 1, 0, &token, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -534,5 +651,7 @@ main (int    argc,
   g_test_add_func ("/ane/llama-dir-chunks/manifest-errors", test_chunk_manifest_errors);
   g_test_add_func ("/ane/llama-dir-chunks/one-chunk-layouts", test_one_chunk_layouts);
   g_test_add_func ("/ane/llama-dir-chunks/wide-argmax", test_wide_argmax);
+  g_test_add_func ("/ane/llama-dir-chunks/argmax-ties", test_argmax_ties);
+  g_test_add_func ("/ane/llama-dir-chunks/argmax-column", test_argmax_column);
   return g_test_run ();
 }
