@@ -3,7 +3,10 @@
  *
  * The directory is what a host application ships: the Neural Engine-shaped
  * prefill and decode steps (ane-llama-ane.c) as one two-function package
- * sharing its weights and its key/value states, the token embedding the host
+ * sharing its weights and its key/value states (or several, each a group of
+ * layers, run in order: Anemll splits its models in chunks the same way,
+ * and the budget per chunk is the SRAM figure the lint cites), the token
+ * embedding the host
  * looks rows up in (the gather stays off the Neural Engine, header of
  * ane-llama-ane.c, pass 8), the tokenizer, and manifest.json saying how they
  * fit. Generation from it computes the same step inputs as the in-memory
@@ -51,7 +54,8 @@
  * A LLaMA-family model converted by [method@Ane.LlamaModel.save_dir]: a
  * directory holding `model.mlpackage` (the functions `prefill` and `decode`
  * of the Neural Engine layout, sharing weights and float16 key/value
- * states), `embedding.bin` (the token embedding, float16
+ * states; or `chunk-0.mlpackage`, `chunk-1.mlpackage`… each holding a group
+ * of layers, see [method@Ane.LlamaModel.save_dir_full]), `embedding.bin` (the token embedding, float16
  * `[vocab_size, dim]`, row-major), the tokenizer and `manifest.json`
  * (described in `docs/ane-lowering.md`). Loading checks every field of the
  * manifest and the files it names; generation needs nothing else.
@@ -520,7 +524,10 @@ move_into_place (const char  *tmp,
  * @overwrite: whether to replace an existing @dir
  * @error: return location for a #GError
  *
- * Converts the model for a host application: writes @dir holding
+ * Converts the model for a host application: [method@Ane.LlamaModel.save_dir_full]
+ * with its defaults (the logits; one package unless the float16 weights
+ * exceed the lint's SRAM budget of 32 MB, then chunks of layers within
+ * it). For a model that fits, writes @dir holding
  *
  * - `model.mlpackage`, the functions `prefill` (@prefill_step tokens per
  *   call, [method@Ane.LlamaModel.build_ane_prefill]) and `decode` (one
@@ -1484,9 +1491,12 @@ read_manifest (AneLlamaDir  *self,
  *
  * Reads `manifest.json` of @dir and checks it: every field's type and
  * range, the files it names (plain names inside @dir, present, of the sizes
- * the shapes give), the tokenizer (loaded), the package (loaded; its
- * functions' inputs, outputs and states those the manifest lists, and the
- * inputs those the host computes for the model the manifest describes).
+ * the shapes give), the tokenizer (loaded), the chunks (their layer ranges
+ * following each other from the first layer to the last), each chunk's
+ * package (loaded; its functions' inputs, outputs and states those the
+ * manifest lists, the inputs those the host computes for the model the
+ * manifest describes, the outputs the hidden state for all but the last,
+ * and the logits or their arg-max, as the field `head` says, for the last).
  * A problem fails with %ANE_ERROR_PARSE (%ANE_ERROR_NOT_FOUND for a missing
  * file, %ANE_ERROR_UNSUPPORTED for another format version) naming the
  * field.
@@ -1866,14 +1876,19 @@ run_prefill (AneLlamaDir            *self,
  * [method@Ane.LlamaModel.generate] does with the Neural Engine layout: the
  * prompt (with a beginning-of-sequence token) goes through the `prefill`
  * function in calls of the manifest's `prefill_step` tokens, its key/value
- * states are handed to `decode`, which then takes one token per call. The
+ * states are handed to `decode`, which then takes one token per call. A
+ * model in several chunks runs them in order for every call, each taking
+ * the previous one's hidden state and keeping its own states. The
  * steps' inputs (embedding rows from `embedding.bin`, rotary tables, mask,
  * rows written) are computed here from the manifest. Generation stops after
  * @n_tokens tokens, at the context length, at a beginning- or
  * end-of-sequence token, or when @callback returns %FALSE.
  *
  * A prompt longer than the context fails with %ANE_ERROR_INVALID_ARGUMENT;
- * a directory without a tokenizer with %ANE_ERROR_NOT_FOUND.
+ * a directory without a tokenizer with %ANE_ERROR_NOT_FOUND; a
+ * @temperature above 0 on a directory converted with an arg-max head
+ * ([method@Ane.LlamaDir.get_argmax]), whose steps give no logits to sample
+ * from, with %ANE_ERROR_UNSUPPORTED.
  *
  * Returns: (transfer full): the generated text, without the prompt
  *
