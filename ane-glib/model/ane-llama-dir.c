@@ -1637,9 +1637,11 @@ ane_llama_dir_get_dim (AneLlamaDir *self)
  * ane_llama_dir_get_package:
  * @self: a converted model
  *
- * The package with the `prefill` and `decode` functions.
+ * The package with the `prefill` and `decode` functions, the first of
+ * them when the model is split ([method@Ane.LlamaDir.get_chunk]).
  *
- * Returns: (transfer none): `model.mlpackage`, loaded
+ * Returns: (transfer none): `model.mlpackage` (or `chunk-0.mlpackage`),
+ *   loaded
  *
  * Since: 0.2
  */
