@@ -43,6 +43,19 @@ gboolean      ane_llama_model_save_dir      (AneLlamaModel         *self,
                                              GError               **error);
 
 ANE_AVAILABLE_IN_0_2
+gboolean      ane_llama_model_save_dir_full (AneLlamaModel         *self,
+                                             AneTokenizer          *tokenizer,
+                                             const char            *dir,
+                                             gint64                 context,
+                                             gint64                 prefill_step,
+                                             AneTarget              target,
+                                             guint                  n_chunks,
+                                             guint64                chunk_bytes,
+                                             gboolean               argmax,
+                                             gboolean               overwrite,
+                                             GError               **error);
+
+ANE_AVAILABLE_IN_0_2
 AneLlamaDir  *ane_llama_dir_load            (const char            *dir,
                                              GError               **error);
 ANE_AVAILABLE_IN_0_2
@@ -57,6 +70,15 @@ ANE_AVAILABLE_IN_0_2
 gint64        ane_llama_dir_get_dim         (AneLlamaDir           *self);
 ANE_AVAILABLE_IN_0_2
 AnePackage   *ane_llama_dir_get_package     (AneLlamaDir           *self);
+ANE_AVAILABLE_IN_0_2
+guint         ane_llama_dir_get_n_chunks    (AneLlamaDir           *self);
+ANE_AVAILABLE_IN_0_2
+AnePackage   *ane_llama_dir_get_chunk       (AneLlamaDir           *self,
+                                             guint                  index,
+                                             gint64                *first_layer,
+                                             gint64                *end_layer);
+ANE_AVAILABLE_IN_0_2
+gboolean      ane_llama_dir_get_argmax      (AneLlamaDir           *self);
 ANE_AVAILABLE_IN_0_2
 AneTokenizer *ane_llama_dir_get_tokenizer   (AneLlamaDir           *self);
 ANE_AVAILABLE_IN_0_2

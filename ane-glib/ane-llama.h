@@ -49,6 +49,32 @@ typedef gboolean (*AneLlamaPieceCallback) (gint32   token,
                                            GBytes  *piece,
                                            gpointer user_data);
 
+/**
+ * AneLlamaHead:
+ * @ANE_LLAMA_HEAD_NONE: no head: the step ends with the hidden state
+ *   `hidden` `[1, dim, 1, n]` (a chunk that another one continues)
+ * @ANE_LLAMA_HEAD_LOGITS: the final norm and the classifier: `logits`
+ *   `[1, vocab_size, 1, n]`, or `logits_0`, `logits_1`… when the vocabulary
+ *   is wider than 16384
+ * @ANE_LLAMA_HEAD_ARGMAX: the final norm, the classifier and its arg-max:
+ *   per part of the classifier (one up to 16384 tokens), `argmax_idx`
+ *   (float32 `[1, 2, 1, n]`: the index of the largest logit within the
+ *   part, the lowest on a tie, as two base-128 digits, index / 128 then
+ *   index % 128) and `argmax_val` (that logit, `[1, 1, 1, n]`), suffixed
+ *   `_0`, `_1`… when there are several parts; the caller picks the part
+ *   with the largest value, the first on a tie
+ *
+ * What a step in the Neural Engine's layout ends with
+ * ([method@Ane.LlamaModel.build_ane_chunk_full]).
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  ANE_LLAMA_HEAD_NONE,
+  ANE_LLAMA_HEAD_LOGITS,
+  ANE_LLAMA_HEAD_ARGMAX,
+} AneLlamaHead;
+
 #define ANE_TYPE_LLAMA_MODEL (ane_llama_model_get_type ())
 
 ANE_AVAILABLE_IN_ALL
@@ -104,6 +130,14 @@ AneGraph      *ane_llama_model_build_ane_chunk   (AneLlamaModel *self,
                                                   gint64         n_layers,
                                                   gboolean       with_head,
                                                   GError       **error);
+ANE_AVAILABLE_IN_0_2
+AneGraph      *ane_llama_model_build_ane_chunk_full (AneLlamaModel *self,
+                                                     gint64         n_tokens,
+                                                     gint64         max_seq,
+                                                     gint64         first_layer,
+                                                     gint64         n_layers,
+                                                     AneLlamaHead   head,
+                                                     GError       **error);
 ANE_AVAILABLE_IN_0_2
 GPtrArray     *ane_llama_model_ane_prefill_inputs (AneLlamaModel *self,
                                                    const gint32  *tokens,

@@ -76,6 +76,9 @@
 /* The widest channel axis the Neural Engine takes (lint rule
  * dim-above-16384). */
 #define MAX_CHANNELS 16384
+/* The arg-max head's index digits: two of them cover MAX_CHANNELS rows,
+ * each exact in float16. */
+#define ARGMAX_BASE 128
 
 typedef struct
 {
@@ -451,6 +454,139 @@ layer (Builder   *b,
   return B (ane_graph_add (b->g, x, o, &b->error));
 }
 
+/* A [1, rows, 1, 1] table of digit (0: i / 128, 1: i % 128) of each row
+ * index i, as a param. */
+static AneTensor *
+index_digits (Builder *b,
+              gint64   rows,
+              int      digit,
+              gint64   part)
+{
+  g_autofree float *v = g_new (float, rows);
+  g_autofree char *name = g_strdup_printf ("argmax.%s%" G_GINT64_FORMAT, digit == 0 ? "high" : "low", part);
+  g_autoptr(AneTensor) value = NULL;
+
+  for (gint64 i = 0; i < rows; i++)
+    v[i] = (float) (digit == 0 ? i / ARGMAX_BASE : i % ARGMAX_BASE);
+  value = ane_tensor_new_from_floats (name, (const gint64[]) { 1, rows, 1, 1 }, 4, v, (gsize) rows, &b->error);
+  if (value == NULL)
+    return NULL;
+  return B (ane_graph_param_with_value (b->g, value, &b->error));
+}
+
+/* The smallest digit (a [1, rows, 1, 1] table) among the rows where hit
+ * ([1, rows, 1, n], 1 or 0) is 1: base - max(hit · (base - digit)), each
+ * term an integer of at most 128, exact in float16. */
+static AneTensor *
+smallest_digit (Builder   *b,
+                AneTensor *hit,
+                AneTensor *digits)
+{
+  const gint64 channels = 1;
+  AneTensor *base = B (ane_graph_scalar (b->g, ANE_DTYPE_FLOAT32, ARGMAX_BASE, &b->error));
+  AneTensor *score = B (ane_graph_sub (b->g, base, digits, &b->error));
+
+  score = B (ane_graph_mul (b->g, hit, score, &b->error));
+  score = B (ane_graph_reduce_max (b->g, score, &channels, 1, TRUE, &b->error));
+  return B (ane_graph_sub (b->g, base, score, &b->error));
+}
+
+/* The arg-max of one part of the classifier, logits [1, rows, 1, n], as
+ * outputs argmax_idx<suffix> ([1, 2, 1, n]: the index within the part as
+ * two base-128 digits, high then low) and argmax_val<suffix> (the largest
+ * logit, [1, 1, 1, n]).
+ *
+ * Anemll's in-model arg-max (--argmax) returns the local winner and its
+ * value per LM-head chunk and lets the host pick among chunks
+ * (docs/RELEASE_NOTES_0.3.5.md, "In-Model Argmax", zkh2016/Anemll @4e77d00,
+ * a mirror of Anemll 0.3.5). Written as reduce_argmax or topk, the index
+ * is an int32 tensor, which the lint places off the Neural Engine (rule
+ * int-compute: integer ops fall back, Anemll anemll/utils/ANE_PROFILER.md
+ * "Common GPU Fallback Operations"). This form uses float16 arithmetic
+ * only, which stays on it:
+ *
+ * - m = max over the rows; d = m - logits is 0 exactly where a logit equals
+ *   m (two different float16 numbers differ by 2^-24 at least, the
+ *   smallest subnormal), so min(d · 4096 · 4096, 1) is 0 there and 1
+ *   elsewhere, and hit = 1 - that marks the maxima;
+ * - an index up to 16383 is not exact in float16 (integers are up to 2048:
+ *   an 11-bit significand), so it is found as two base-128 digits, each
+ *   the smallest among the candidates left (smallest_digit): the high
+ *   digit among the maxima, then the low digit among the maxima of that
+ *   high digit. The lowest index wins a tie, as the host's greedy pick
+ *   over the logits takes the first maximum. */
+static void
+argmax_outputs (Builder    *b,
+                AneTensor  *logits,
+                gint64      rows,
+                const char *suffix,
+                gint64      part)
+{
+  const gint64 channels = 1;
+  g_autofree char *iname = g_strconcat ("argmax_idx", suffix, NULL);
+  g_autofree char *vname = g_strconcat ("argmax_val", suffix, NULL);
+  AneTensor *high = index_digits (b, rows, 0, part), *low = index_digits (b, rows, 1, part);
+  AneTensor *one = B (ane_graph_scalar (b->g, ANE_DTYPE_FLOAT32, 1.0, &b->error));
+  AneTensor *scale = B (ane_graph_scalar (b->g, ANE_DTYPE_FLOAT32, 4096.0, &b->error));
+  AneTensor *m, *d, *hit, *h, *same, *l, *digits[2];
+
+  m = B (ane_graph_reduce_max (b->g, logits, &channels, 1, TRUE, &b->error));
+  d = B (ane_graph_sub (b->g, m, logits, &b->error));
+  d = B (ane_graph_mul (b->g, d, scale, &b->error));
+  d = B (ane_graph_mul (b->g, d, scale, &b->error));
+  d = B (ane_graph_minimum (b->g, d, one, &b->error));
+  hit = B (ane_graph_sub (b->g, one, d, &b->error));
+  h = smallest_digit (b, hit, high);
+  /* the maxima whose high digit is h: |digit - h| is an integer */
+  same = B (ane_graph_sub (b->g, high, h, &b->error));
+  same = B (ane_graph_abs (b->g, same, &b->error));
+  same = B (ane_graph_minimum (b->g, same, one, &b->error));
+  same = B (ane_graph_sub (b->g, one, same, &b->error));
+  hit = B (ane_graph_mul (b->g, hit, same, &b->error));
+  l = smallest_digit (b, hit, low);
+  digits[0] = h;
+  digits[1] = l;
+  if (b->error != NULL)
+    return;
+  ane_graph_add_output (b->g, iname, B (ane_graph_concat (b->g, digits, 2, 1, &b->error)), &b->error);
+  if (b->error == NULL)
+    ane_graph_add_output (b->g, vname, m, &b->error);
+}
+
+/* The final norm and the classifier on x [1, dim, 1, n], as outputs: the
+ * logits, or with argmax the arg-max of each part and its value. */
+static void
+classifier_head (Builder   *b,
+                 AneTensor *x,
+                 gboolean   argmax)
+{
+  AneLlamaModel *m = b->m;
+  const char *classifier = g_hash_table_contains (m->weights, "output") ? "output" : "token_embedding";
+  gint64 parts = ane_llama_ane_logits_parts (m->vocab_size);
+
+  x = rms_norm (b, x, "final_norm");
+  /* A classifier wider than the Neural Engine's 16384 channels (lint rule
+   * dim-above-16384) in equal slices, one output each: Anemll splits its LM
+   * head the same way (ENABLE_VACAB_SPLIT, anemll/models/llama_model.py:
+   * 42-44). */
+  for (gint64 p = 0, row = 0; p < parts && b->error == NULL; p++)
+    {
+      gint64 rows = ane_llama_ane_logits_part_rows (m->vocab_size, p);
+      g_autofree char *wname = parts == 1 ? g_strdup (classifier)
+                                          : g_strdup_printf ("%s.part%" G_GINT64_FORMAT, classifier, p);
+      g_autofree char *suffix = parts == 1 ? g_strdup ("") : g_strdup_printf ("_%" G_GINT64_FORMAT, p);
+      g_autofree char *oname = g_strconcat ("logits", suffix, NULL);
+      AneTensor *k = conv_kernel_part (b, classifier, row, rows, FALSE, 1.0, wname);
+      AneTensor *logits = B (ane_graph_conv (b->g, x, k, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &b->error));
+
+      if (argmax)
+        argmax_outputs (b, logits, rows, suffix, p);
+      else if (b->error == NULL)
+        ane_graph_add_output (b->g, oname, logits, &b->error);
+      row += rows;
+    }
+}
+
 /* The step of n tokens over layers [first, first + n_layers), from the
  * embedding (or the hidden state a previous chunk gave) to the logits when
  * with_head, else to the hidden state `hidden` [1, dim, 1, n]. */
@@ -460,14 +596,15 @@ build (AneLlamaModel  *self,
        gint64          max_seq,
        gint64          first,
        gint64          n_layers,
-       gboolean        with_head,
+       AneLlamaHead    head_kind,
        GError        **error)
 {
+  gboolean with_head = head_kind != ANE_LLAMA_HEAD_NONE;
   g_autoptr(AneGraph) graph = NULL;
   g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
   Builder bb = { 0 }, *b = &bb;
   gint64 head;
-  AneTensor *x, *logits;
+  AneTensor *x;
 
   if (max_seq <= 0 || max_seq > self->seq_len)
     {
@@ -530,35 +667,7 @@ build (AneLlamaModel  *self,
         ane_graph_pop_scope (graph);
     }
   if (with_head)
-    {
-      const char *classifier = g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding";
-      gint64 parts = ane_llama_ane_logits_parts (self->vocab_size);
-
-      x = rms_norm (b, x, "final_norm");
-      if (parts == 1)
-        {
-          logits = conv1x1 (b, x, classifier, NULL, FALSE, 1.0);
-          if (b->error == NULL)
-            ane_graph_add_output (graph, "logits", logits, &b->error);
-        }
-      else
-        /* A classifier wider than the Neural Engine's 16384 channels
-         * (lint rule dim-above-16384) in equal slices, one output each:
-         * Anemll splits its LM head the same way (ENABLE_VACAB_SPLIT,
-         * anemll/models/llama_model.py:42-44). */
-        for (gint64 p = 0, row = 0; p < parts && b->error == NULL; p++)
-          {
-            gint64 rows = (self->vocab_size - row + (parts - p) - 1) / (parts - p);
-            g_autofree char *wname = g_strdup_printf ("%s.part%" G_GINT64_FORMAT, classifier, p);
-            g_autofree char *oname = g_strdup_printf ("logits_%" G_GINT64_FORMAT, p);
-            AneTensor *k = conv_kernel_part (b, classifier, row, rows, FALSE, 1.0, wname);
-
-            logits = B (ane_graph_conv (b->g, x, k, NULL, NULL, 0, NULL, 0, NULL, 0, 1, &b->error));
-            if (b->error == NULL)
-              ane_graph_add_output (graph, oname, logits, &b->error);
-            row += rows;
-          }
-    }
+    classifier_head (b, x, head_kind == ANE_LLAMA_HEAD_ARGMAX);
   else if (b->error == NULL)
     ane_graph_add_output (graph, "hidden", x, &b->error);
   if (b->error != NULL)
@@ -610,7 +719,7 @@ ane_llama_model_build_ane_decode (AneLlamaModel  *self,
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return build (self, 1, max_seq, 0, self->n_layers, TRUE, error);
+  return build (self, 1, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS, error);
 }
 
 /**
@@ -653,7 +762,7 @@ ane_llama_model_build_ane_prefill (AneLlamaModel  *self,
                    "decode step", self->path, n_tokens);
       return NULL;
     }
-  return build (self, n_tokens, max_seq, 0, self->n_layers, TRUE, error);
+  return build (self, n_tokens, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS, error);
 }
 
 /**
@@ -692,13 +801,131 @@ ane_llama_model_build_ane_chunk (AneLlamaModel  *self,
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return build (self, n_tokens, max_seq, first_layer, n_layers, with_head, error);
+  return build (self, n_tokens, max_seq, first_layer, n_layers,
+                with_head ? ANE_LLAMA_HEAD_LOGITS : ANE_LLAMA_HEAD_NONE, error);
+}
+
+/**
+ * ane_llama_model_build_ane_chunk_full:
+ * @self: a model
+ * @n_tokens: tokens per call: 1 for a decode step, more for a prefill
+ * @max_seq: the capacity of the key/value caches, in tokens
+ * @first_layer: the first layer of the chunk
+ * @n_layers: how many layers it holds (0 for the head alone)
+ * @head: what the chunk ends with: %ANE_LLAMA_HEAD_NONE for the hidden
+ *   state another chunk continues from, %ANE_LLAMA_HEAD_LOGITS for the
+ *   logits, %ANE_LLAMA_HEAD_ARGMAX for the arg-max of the logits
+ * @error: return location for a #GError
+ *
+ * [method@Ane.LlamaModel.build_ane_chunk] with a choice of head. With
+ * %ANE_LLAMA_HEAD_ARGMAX the step returns, per part of the classifier (one
+ * part up to 16384 tokens, see [enum@Ane.LlamaHead]), the index of the
+ * largest logit within the part, int32 `[1, 1, 1, n_tokens]`, and that
+ * logit: a greedy decoder reads two numbers per part instead of the whole
+ * vocabulary (Anemll's `--argmax`). The index is computed by a `topk`
+ * with k = 1, which the lint places off the Neural Engine (an integer
+ * output, rule `int-compute`); the classifier before it stays on.
+ *
+ * Returns: (transfer full): the graph, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+AneGraph *
+ane_llama_model_build_ane_chunk_full (AneLlamaModel  *self,
+                                      gint64          n_tokens,
+                                      gint64          max_seq,
+                                      gint64          first_layer,
+                                      gint64          n_layers,
+                                      AneLlamaHead    head,
+                                      GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (head <= ANE_LLAMA_HEAD_ARGMAX, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return build (self, n_tokens, max_seq, first_layer, n_layers, head, error);
 }
 
 gint64
 ane_llama_ane_logits_parts (gint64 vocab)
 {
   return (vocab + MAX_CHANNELS - 1) / MAX_CHANNELS;
+}
+
+gint64
+ane_llama_ane_logits_part_rows (gint64 vocab,
+                                gint64 part)
+{
+  gint64 parts = ane_llama_ane_logits_parts (vocab), row = 0, rows = 0;
+
+  /* equal slices, the first ones a row longer when vocab does not divide */
+  for (gint64 p = 0; p <= part; p++)
+    {
+      rows = (vocab - row + (parts - p) - 1) / (parts - p);
+      row += rows;
+    }
+  return rows;
+}
+
+gboolean
+ane_llama_ane_argmax_column (GPtrArray  *outputs,
+                             gint64      vocab,
+                             gint64      n_step,
+                             gint64      column,
+                             gint32     *token,
+                             GError    **error)
+{
+  gint64 parts = ane_llama_ane_logits_parts (vocab), row = 0;
+  float best = 0.0f;
+
+  if (outputs->len != (guint) (2 * parts) || column < 0 || column >= n_step)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "the step gave %u output(s), an arg-max head of "
+                   "%" G_GINT64_FORMAT " part(s) gives %" G_GINT64_FORMAT, outputs->len, parts, 2 * parts);
+      return FALSE;
+    }
+  *token = -1;
+  for (gint64 p = 0; p < parts; p++)
+    {
+      gsize ni = 0, nv = 0;
+      g_autofree float *idx = ane_tensor_dup_floats (g_ptr_array_index (outputs, 2 * p), &ni, error);
+      g_autofree float *val = idx != NULL ? ane_tensor_dup_floats (g_ptr_array_index (outputs, 2 * p + 1), &nv, error)
+                                          : NULL;
+      gint64 rows = ane_llama_ane_logits_part_rows (vocab, p);
+      float high, low;
+      gint64 local;
+
+      if (val == NULL)
+        return FALSE;
+      if ((gint64) ni != 2 * n_step || (gint64) nv != n_step)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "arg-max part %" G_GINT64_FORMAT " holds %"
+                       G_GSIZE_FORMAT " and %" G_GSIZE_FORMAT " values, not two digits and a value per token of %"
+                       G_GINT64_FORMAT, p, ni, nv, n_step);
+          return FALSE;
+        }
+      /* [1, 2, 1, n_step]: the high digits, then the low ones */
+      high = idx[column];
+      low = idx[n_step + column];
+      local = (gint64) high * ARGMAX_BASE + (gint64) low;
+      if (!(high >= 0.0f && high < ARGMAX_BASE && low >= 0.0f && low < ARGMAX_BASE) || high != floorf (high) ||
+          low != floorf (low) || local >= rows)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "arg-max part %" G_GINT64_FORMAT " gave digits "
+                       "%g, %g: no index within its %" G_GINT64_FORMAT " rows (logits not finite?)", p, high, low,
+                       rows);
+          return FALSE;
+        }
+      /* strictly greater: on a tie the earlier part, as the host's greedy
+       * pick over the whole vocabulary takes the first maximum */
+      if (*token < 0 || val[column] > best)
+        {
+          best = val[column];
+          *token = (gint32) (row + local);
+        }
+      row += rows;
+    }
+  return TRUE;
 }
 
 gboolean

@@ -3,7 +3,10 @@
  *
  * The directory is what a host application ships: the Neural Engine-shaped
  * prefill and decode steps (ane-llama-ane.c) as one two-function package
- * sharing its weights and its key/value states, the token embedding the host
+ * sharing its weights and its key/value states (or several, each a group of
+ * layers, run in order: Anemll splits its models in chunks the same way,
+ * and the budget per chunk is the SRAM figure the lint cites), the token
+ * embedding the host
  * looks rows up in (the gather stays off the Neural Engine, header of
  * ane-llama-ane.c, pass 8), the tokenizer, and manifest.json saying how they
  * fit. Generation from it computes the same step inputs as the in-memory
@@ -25,6 +28,7 @@
 
 #include "ane-file-private.h"
 #include "ane-json-private.h"
+#include "lint/ane-lint-private.h"
 #include "ane-llama-dir.h"
 #include "model/ane-llama-private.h"
 #include "ane-reference-private.h"
@@ -50,7 +54,8 @@
  * A LLaMA-family model converted by [method@Ane.LlamaModel.save_dir]: a
  * directory holding `model.mlpackage` (the functions `prefill` and `decode`
  * of the Neural Engine layout, sharing weights and float16 key/value
- * states), `embedding.bin` (the token embedding, float16
+ * states; or `chunk-0.mlpackage`, `chunk-1.mlpackage`… each holding a group
+ * of layers, see [method@Ane.LlamaModel.save_dir_full]), `embedding.bin` (the token embedding, float16
  * `[vocab_size, dim]`, row-major), the tokenizer and `manifest.json`
  * (described in `docs/ane-lowering.md`). Loading checks every field of the
  * manifest and the files it names; generation needs nothing else.
@@ -70,10 +75,31 @@ struct _AneLlamaDir
   char *path;
   gint64 dim, n_heads, n_kv_heads, head, n_layers, vocab_size, context, prefill_step;
   double rope_base;
-  AnePackage *package;
+  gboolean argmax;           /* the last chunk's steps give the arg-max */
+  GPtrArray *chunks;         /* DirChunk, in the order a token goes through them */
+  AnePackage *package;       /* the first chunk's */
   AneTokenizer *tokenizer;   /* NULL when the directory has none */
   GMappedFile *embedding;
 };
+
+/* A package of a loaded directory: layers [first, end), its decode step's
+ * states (handed over from prefill to decode by name). */
+typedef struct
+{
+  AnePackage *package;
+  gint64      first, end;
+  GPtrArray  *states;
+} DirChunk;
+
+static void
+dir_chunk_free (gpointer data)
+{
+  DirChunk *chunk = data;
+
+  g_clear_object (&chunk->package);
+  g_clear_pointer (&chunk->states, g_ptr_array_unref);
+  g_free (chunk);
+}
 
 G_DEFINE_FINAL_TYPE (AneLlamaDir, ane_llama_dir, G_TYPE_OBJECT)
 
@@ -83,6 +109,7 @@ ane_llama_dir_finalize (GObject *object)
   AneLlamaDir *self = ANE_LLAMA_DIR (object);
 
   g_free (self->path);
+  g_clear_pointer (&self->chunks, g_ptr_array_unref);
   g_clear_object (&self->package);
   g_clear_object (&self->tokenizer);
   g_clear_pointer (&self->embedding, g_mapped_file_unref);
@@ -98,10 +125,110 @@ ane_llama_dir_class_init (AneLlamaDirClass *klass)
 static void
 ane_llama_dir_init (AneLlamaDir *self)
 {
+  self->chunks = g_ptr_array_new_with_free_func (dir_chunk_free);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                  */
+
+/* A package of the directory being written: layers [first, end) and, for
+ * the last, the head. */
+typedef struct
+{
+  char       *file;
+  gint64      first, end;
+  AnePackage *package;
+} SavedChunk;
+
+static void
+saved_chunk_free (gpointer data)
+{
+  SavedChunk *chunk = data;
+
+  g_free (chunk->file);
+  g_clear_object (&chunk->package);
+  g_free (chunk);
+}
+
+/* The float16 bytes of the model's weights whose names start with prefix
+ * (a layer's: "layers.3."), or of the one weight named prefix. */
+static guint64
+weight_bytes (AneLlamaModel *m,
+              const char    *prefix,
+              gboolean       exact)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  guint64 bytes = 0;
+
+  g_hash_table_iter_init (&iter, m->weights);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (exact ? g_str_equal (key, prefix) : g_str_has_prefix (key, prefix))
+      bytes += 2 * (guint64) ane_tensor_get_n_elements (value);
+  return bytes;
+}
+
+/* The chunks' layer ranges as [first, end) pairs in ranges: n_chunks
+ * groups as even as possible (the earlier ones a layer longer), or, when
+ * n_chunks is 0, groups filled in order while their float16 weights stay
+ * within budget bytes, the head (final norm and classifier) counted with
+ * the last and given a chunk of its own when it does not fit there. A
+ * layer larger than the budget alone is a chunk alone. */
+static GArray *
+chunk_ranges (AneLlamaModel  *m,
+              guint           n_chunks,
+              guint64         budget,
+              GError        **error)
+{
+  GArray *ranges = g_array_new (FALSE, FALSE, sizeof (gint64));
+  const char *classifier = g_hash_table_contains (m->weights, "output") ? "output" : "token_embedding";
+  guint64 head = weight_bytes (m, "final_norm", TRUE) + weight_bytes (m, classifier, TRUE), used = 0;
+  gint64 first = 0;
+
+  if (n_chunks > 0)
+    {
+      if ((gint64) n_chunks > m->n_layers)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                       "%s: %u chunks for %" G_GINT64_FORMAT " layers (a chunk holds one layer or more)", m->path,
+                       n_chunks, m->n_layers);
+          g_array_unref (ranges);
+          return NULL;
+        }
+      for (guint c = 0; c < n_chunks; c++)
+        {
+          gint64 n = m->n_layers / n_chunks + ((gint64) c < m->n_layers % n_chunks ? 1 : 0);
+
+          g_array_append_val (ranges, first);
+          first += n;
+          g_array_append_val (ranges, first);
+        }
+      return ranges;
+    }
+  for (gint64 l = 0; l < m->n_layers; l++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".", l);
+      guint64 bytes = weight_bytes (m, prefix, FALSE);
+
+      if (l > first && used + bytes > budget)
+        {
+          g_array_append_val (ranges, first);
+          g_array_append_val (ranges, l);
+          first = l;
+          used = 0;
+        }
+      used += bytes;
+    }
+  g_array_append_val (ranges, first);
+  if (used + head > budget)
+    {
+      /* the last layers alone, then the head alone */
+      g_array_append_val (ranges, m->n_layers);
+      g_array_append_val (ranges, m->n_layers);
+    }
+  g_array_append_val (ranges, m->n_layers);
+  return ranges;
+}
 
 static void
 add_tensor_desc (JsonBuilder *jb,
@@ -156,9 +283,45 @@ add_string (JsonBuilder *jb,
   json_builder_add_string_value (jb, value);
 }
 
+/* The functions of a chunk's package (prefill, decode) with their inputs
+ * and outputs, and its states, as members of the object being built. */
+static gboolean
+add_functions (JsonBuilder  *jb,
+               AnePackage   *package,
+               gint64        prefill_step,
+               GError      **error)
+{
+  static const char *const functions[2] = { "prefill", "decode" };
+  g_autoptr(GPtrArray) states = NULL;
+
+  json_builder_set_member_name (jb, "functions");
+  json_builder_begin_array (jb);
+  for (guint f = 0; f < G_N_ELEMENTS (functions); f++)
+    {
+      g_autoptr(GPtrArray) inputs = ane_package_list_inputs (package, functions[f], error);
+      g_autoptr(GPtrArray) outputs = inputs ? ane_package_list_outputs (package, functions[f], error) : NULL;
+
+      if (outputs == NULL)
+        return FALSE;
+      json_builder_begin_object (jb);
+      add_string (jb, "name", functions[f]);
+      add_int (jb, "tokens", f == 0 ? prefill_step : 1);
+      add_tensor_list (jb, "inputs", inputs);
+      add_tensor_list (jb, "outputs", outputs);
+      json_builder_end_object (jb);
+    }
+  json_builder_end_array (jb);
+  states = ane_package_list_states (package, "decode", error);
+  if (states == NULL)
+    return FALSE;
+  add_tensor_list (jb, "states", states);
+  return TRUE;
+}
+
 static char *
 manifest_text (AneLlamaModel  *m,
-               AnePackage     *package,
+               GPtrArray      *chunks,
+               gboolean        argmax,
                const char     *tokenizer_file,
                const char     *tokenizer_kind,
                gint64          context,
@@ -166,11 +329,9 @@ manifest_text (AneLlamaModel  *m,
                AneTarget       target,
                GError        **error)
 {
-  static const char *const functions[2] = { "prefill", "decode" };
   g_autoptr(JsonBuilder) jb = json_builder_new ();
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GPtrArray) states = NULL;
   g_autofree char *version = g_strdup_printf ("%d.%d.%d", ANE_MAJOR_VERSION, ANE_MINOR_VERSION,
                                               ANE_MICRO_VERSION);
 
@@ -197,40 +358,32 @@ manifest_text (AneLlamaModel  *m,
   add_int (jb, "prefill_step", prefill_step);
   add_string (jb, "target", ane_target_to_string (target));
   add_string (jb, "precision", "float16");
-  /* one chunk today; a model split across packages lists them in the
-   * order a token goes through them */
+  /* absent from the first manifests, which all ended with the logits */
+  add_string (jb, "head", argmax ? "argmax" : "logits");
+  /* the packages in the order a token goes through them; one chunk keeps
+   * its functions and states at the top, where the first manifests had
+   * them, so that every reader of format version 1 reads it */
   json_builder_set_member_name (jb, "chunks");
   json_builder_begin_array (jb);
-  json_builder_begin_object (jb);
-  add_string (jb, "file", PACKAGE_FILE);
-  json_builder_set_member_name (jb, "layers");
-  json_builder_begin_array (jb);
-  json_builder_add_int_value (jb, 0);
-  json_builder_add_int_value (jb, m->n_layers);
-  json_builder_end_array (jb);
-  json_builder_end_object (jb);
-  json_builder_end_array (jb);
-  json_builder_set_member_name (jb, "functions");
-  json_builder_begin_array (jb);
-  for (guint f = 0; f < G_N_ELEMENTS (functions); f++)
+  for (guint c = 0; c < chunks->len; c++)
     {
-      g_autoptr(GPtrArray) inputs = ane_package_list_inputs (package, functions[f], error);
-      g_autoptr(GPtrArray) outputs = inputs ? ane_package_list_outputs (package, functions[f], error) : NULL;
+      SavedChunk *chunk = g_ptr_array_index (chunks, c);
 
-      if (outputs == NULL)
-        return NULL;
       json_builder_begin_object (jb);
-      add_string (jb, "name", functions[f]);
-      add_int (jb, "tokens", f == 0 ? prefill_step : 1);
-      add_tensor_list (jb, "inputs", inputs);
-      add_tensor_list (jb, "outputs", outputs);
+      add_string (jb, "file", chunk->file);
+      json_builder_set_member_name (jb, "layers");
+      json_builder_begin_array (jb);
+      json_builder_add_int_value (jb, chunk->first);
+      json_builder_add_int_value (jb, chunk->end);
+      json_builder_end_array (jb);
+      if (chunks->len > 1 && !add_functions (jb, chunk->package, prefill_step, error))
+        return NULL;
       json_builder_end_object (jb);
     }
   json_builder_end_array (jb);
-  states = ane_package_list_states (package, "decode", error);
-  if (states == NULL)
+  if (chunks->len == 1 && !add_functions (jb, ((SavedChunk *) g_ptr_array_index (chunks, 0))->package,
+                                          prefill_step, error))
     return NULL;
-  add_tensor_list (jb, "states", states);
   json_builder_set_member_name (jb, "embedding");
   json_builder_begin_object (jb);
   add_string (jb, "file", EMBEDDING_FILE);
@@ -371,7 +524,10 @@ move_into_place (const char  *tmp,
  * @overwrite: whether to replace an existing @dir
  * @error: return location for a #GError
  *
- * Converts the model for a host application: writes @dir holding
+ * Converts the model for a host application: [method@Ane.LlamaModel.save_dir_full]
+ * with its defaults (the logits; one package unless the float16 weights
+ * exceed the lint's SRAM budget of 32 MB, then chunks of layers within
+ * it). For a model that fits, writes @dir holding
  *
  * - `model.mlpackage`, the functions `prefill` (@prefill_step tokens per
  *   call, [method@Ane.LlamaModel.build_ane_prefill]) and `decode` (one
@@ -407,20 +563,74 @@ ane_llama_model_save_dir (AneLlamaModel  *self,
                           gboolean        overwrite,
                           GError        **error)
 {
+  return ane_llama_model_save_dir_full (self, tokenizer, dir, context, prefill_step, target, 0, 0, FALSE, overwrite,
+                                        error);
+}
+
+/**
+ * ane_llama_model_save_dir_full:
+ * @self: a model
+ * @tokenizer: (nullable): the model's tokenizer, as for
+ *   [method@Ane.LlamaModel.save_dir]
+ * @dir: the directory to write
+ * @context: the key/value cache length in tokens; 0 or less for the
+ *   model's sequence length
+ * @prefill_step: the prompt tokens per `prefill` call; 0 or less for 64
+ *   (at most @context)
+ * @target: the deployment target (%ANE_TARGET_IOS18 or later)
+ * @n_chunks: how many packages the layers are split into (1 to the number
+ *   of layers, as even as possible); 0 to split by @chunk_bytes
+ * @chunk_bytes: with @n_chunks 0, the float16 weight bytes a package may
+ *   hold before the next one starts; 0 for the lint's SRAM budget
+ *   ([method@Ane.LintReport.get_weight_budget], 32 MB), which stories260K
+ *   fits whole
+ * @argmax: whether the last package's steps give the arg-max of the logits
+ *   (%ANE_LLAMA_HEAD_ARGMAX) instead of the logits; such a directory
+ *   decodes greedily only
+ * @overwrite: whether to replace an existing @dir
+ * @error: return location for a #GError
+ *
+ * [method@Ane.LlamaModel.save_dir] with the model split across packages
+ * and a choice of head. Each package (`model.mlpackage` when there is one,
+ * else `chunk-0.mlpackage`, `chunk-1.mlpackage`…) holds the functions
+ * `prefill` and `decode` of a group of consecutive layers
+ * ([method@Ane.LlamaModel.build_ane_chunk_full]) sharing one `weight.bin`
+ * and the key/value states of those layers; the first takes the
+ * embedding `x`, each next one the previous one's `hidden`, and the last
+ * ends with the final norm and the classifier (alone in a package of no
+ * layers when they do not fit the budget beside the last layers). The
+ * manifest's `chunks` lists them in order with their layers. Both
+ * @n_chunks and @chunk_bytes set fails with %ANE_ERROR_INVALID_ARGUMENT, as
+ * does @n_chunks above the number of layers.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_llama_model_save_dir_full (AneLlamaModel  *self,
+                               AneTokenizer   *tokenizer,
+                               const char     *dir,
+                               gint64          context,
+                               gint64          prefill_step,
+                               AneTarget       target,
+                               guint           n_chunks,
+                               guint64         chunk_bytes,
+                               gboolean        argmax,
+                               gboolean        overwrite,
+                               GError        **error)
+{
   static const char *const names[2] = { "prefill", "decode" };
   g_autoptr(AneTokenizer) own_tokenizer = NULL;
-  g_autoptr(AneGraph) prefill = NULL;
-  g_autoptr(AneGraph) decode = NULL;
-  g_autoptr(AnePackage) package = NULL;
+  g_autoptr(GPtrArray) chunks = g_ptr_array_new_with_free_func (saved_chunk_free);
+  g_autoptr(GArray) ranges = NULL;
   g_autoptr(GBytes) embedding = NULL;
   g_autoptr(GBytes) tok_bytes = NULL;
   g_autofree char *tmp = NULL;
-  g_autofree char *package_path = NULL;
   g_autofree char *manifest = NULL;
   g_autofree char *manifest_path = NULL;
   g_autofree char *parent = NULL;
   const char *tok_file = NULL, *tok_kind = NULL;
-  AneGraph *graphs[2];
   gboolean gguf = FALSE;
 
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), FALSE);
@@ -444,6 +654,13 @@ ane_llama_model_save_dir (AneLlamaModel  *self,
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: prefill step %" G_GINT64_FORMAT " is outside [2, %" G_GINT64_FORMAT "] (the context)",
                    self->path, prefill_step, context);
+      return FALSE;
+    }
+  if (n_chunks > 0 && chunk_bytes > 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: a chunk count (%u) and a chunk budget (%" G_GUINT64_FORMAT " bytes) are two ways of "
+                   "splitting the model; give one", self->path, n_chunks, chunk_bytes);
       return FALSE;
     }
   if (target != ANE_TARGET_IOS18 && target != ANE_TARGET_MACOS15)
@@ -475,21 +692,37 @@ ane_llama_model_save_dir (AneLlamaModel  *self,
     }
 
   /* build everything before touching the file system */
-  prefill = ane_llama_model_build_ane_prefill (self, prefill_step, context, error);
-  if (prefill == NULL)
+  ranges = chunk_ranges (self, n_chunks, chunk_bytes > 0 ? chunk_bytes : ane_lint_weight_budget (), error);
+  if (ranges == NULL)
     return FALSE;
-  decode = ane_llama_model_build_ane_decode (self, context, error);
-  if (decode == NULL)
-    return FALSE;
-  graphs[0] = prefill;
-  graphs[1] = decode;
-  package = ane_package_new_from_graphs (names, graphs, 2, target, ANE_PRECISION_FLOAT16, error);
-  if (package == NULL)
-    return FALSE;
+  for (guint c = 0; c < ranges->len / 2; c++)
+    {
+      gint64 first = g_array_index (ranges, gint64, 2 * c), end = g_array_index (ranges, gint64, 2 * c + 1);
+      gboolean last = c + 1 == ranges->len / 2;
+      AneLlamaHead head = !last ? ANE_LLAMA_HEAD_NONE : argmax ? ANE_LLAMA_HEAD_ARGMAX : ANE_LLAMA_HEAD_LOGITS;
+      g_autoptr(AneGraph) prefill = ane_llama_model_build_ane_chunk_full (self, prefill_step, context, first,
+                                                                          end - first, head, error);
+      g_autoptr(AneGraph) decode = prefill != NULL ? ane_llama_model_build_ane_chunk_full (self, 1, context, first,
+                                                                                           end - first, head, error)
+                                                   : NULL;
+      AneGraph *graphs[2] = { prefill, decode };
+      SavedChunk *chunk;
+
+      if (decode == NULL)
+        return FALSE;
+      chunk = g_new0 (SavedChunk, 1);
+      g_ptr_array_add (chunks, chunk);
+      chunk->file = ranges->len == 2 ? g_strdup (PACKAGE_FILE) : g_strdup_printf ("chunk-%u.mlpackage", c);
+      chunk->first = first;
+      chunk->end = end;
+      chunk->package = ane_package_new_from_graphs (names, graphs, 2, target, ANE_PRECISION_FLOAT16, error);
+      if (chunk->package == NULL)
+        return FALSE;
+    }
   embedding = embedding_f16 (self, error);
   if (embedding == NULL)
     return FALSE;
-  manifest = manifest_text (self, package, tok_file, tok_kind, context, prefill_step, target, error);
+  manifest = manifest_text (self, chunks, argmax, tok_file, tok_kind, context, prefill_step, target, error);
   if (manifest == NULL)
     return FALSE;
 
@@ -516,10 +749,20 @@ ane_llama_model_save_dir (AneLlamaModel  *self,
   tmp = ane_file_make_temp_dir (dir, error);
   if (tmp == NULL)
     return FALSE;
-  package_path = g_build_filename (tmp, PACKAGE_FILE, NULL);
   manifest_path = g_build_filename (tmp, MANIFEST_FILE, NULL);
-  if (!ane_package_save (package, package_path, FALSE, error) ||
-      !write_in (tmp, EMBEDDING_FILE, embedding, error) ||
+  for (guint i = 0; i < chunks->len; i++)
+    {
+      SavedChunk *chunk = g_ptr_array_index (chunks, i);
+      g_autofree char *package_path = g_build_filename (tmp, chunk->file, NULL);
+
+      if (!ane_package_save (chunk->package, package_path, FALSE, error))
+        {
+          ane_file_remove_tree (tmp);
+          g_prefix_error (error, "writing %s: ", dir);
+          return FALSE;
+        }
+    }
+  if (!write_in (tmp, EMBEDDING_FILE, embedding, error) ||
       (tok_bytes != NULL && !write_in (tmp, tok_file, tok_bytes, error)) ||
       !ane_file_write_durable (manifest_path, manifest, strlen (manifest), error) ||
       !ane_file_sync_tree (tmp, error) ||
@@ -790,8 +1033,9 @@ check_tensors (Reader     *r,
 static gboolean
 check_step_inputs (Reader      *r,
                    AneLlamaDir *self,
-                   const char  *function,
+                   const char  *field,
                    gint64       n,
+                   gboolean     with_layers,
                    GPtrArray   *inputs)
 {
   gint64 width = self->n_heads * self->head;
@@ -803,12 +1047,13 @@ check_step_inputs (Reader      *r,
     { "write", { 1, 1, 1, self->context } },
     { "place", { 1, 1, n, self->context } },
   };
-  guint n_want = n == 1 ? 5 : 6;
+  /* a chunk of the head alone takes the hidden state only */
+  guint n_want = !with_layers ? 1 : n == 1 ? 5 : 6;
 
   if (inputs->len != n_want)
     {
-      g_set_error (r->error, ANE_ERROR, ANE_ERROR_PARSE, "%s: function '%s' of the package takes %u inputs, not %u",
-                   r->path, function, inputs->len, n_want);
+      g_set_error (r->error, ANE_ERROR, ANE_ERROR_PARSE, "%s: field '%s': the package's function takes %u inputs, "
+                   "not %u", r->path, field, inputs->len, n_want);
       return FALSE;
     }
   for (guint i = 0; i < n_want; i++)
@@ -821,10 +1066,10 @@ check_step_inputs (Reader      *r,
           memcmp (dims, want[i].shape, sizeof want[i].shape) != 0)
         {
           g_set_error (r->error, ANE_ERROR, ANE_ERROR_PARSE,
-                       "%s: input %u ('%s') of the package's function '%s' is not what the fields 'model', "
-                       "'context' and 'prefill_step' make the host compute ('%s' [%" G_GINT64_FORMAT ", %"
+                       "%s: field '%s': input %u ('%s') of the package's function is not what the fields "
+                       "'model', 'context' and 'prefill_step' make the host compute ('%s' [%" G_GINT64_FORMAT ", %"
                        G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "])",
-                       r->path, i, ane_tensor_get_name (t), function, want[i].name, want[i].shape[0],
+                       r->path, field, i, ane_tensor_get_name (t), want[i].name, want[i].shape[0],
                        want[i].shape[1], want[i].shape[2], want[i].shape[3]);
           return FALSE;
         }
@@ -857,24 +1102,74 @@ logits_outputs (GPtrArray *outputs,
   return rows == vocab;
 }
 
+/* Whether outputs are what an arg-max head gives for tokens tokens:
+ * `argmax_idx` (two digits per token) and `argmax_val` per part of the
+ * classifier, in the form ane_llama_ane_argmax_column reads. */
+static gboolean
+argmax_outputs (GPtrArray *outputs,
+                gint64     vocab,
+                gint64     tokens)
+{
+  gint64 parts = ane_llama_ane_logits_parts (vocab);
+
+  if ((gint64) outputs->len != 2 * parts)
+    return FALSE;
+  for (gint64 p = 0; p < parts; p++)
+    {
+      g_autofree char *suffix = parts == 1 ? g_strdup ("") : g_strdup_printf ("_%" G_GINT64_FORMAT, p);
+      g_autofree char *iname = g_strconcat ("argmax_idx", suffix, NULL);
+      g_autofree char *vname = g_strconcat ("argmax_val", suffix, NULL);
+      AneTensor *idx = g_ptr_array_index (outputs, 2 * p), *val = g_ptr_array_index (outputs, 2 * p + 1);
+
+      if (!g_str_equal (ane_tensor_get_name (idx), iname) || ane_tensor_get_n_elements (idx) != 2 * tokens ||
+          !g_str_equal (ane_tensor_get_name (val), vname) ||
+          ane_tensor_get_n_elements (val) != tokens)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Whether outputs are one `hidden` [1, dim, 1, tokens], what a chunk
+ * another one continues gives. */
+static gboolean
+hidden_outputs (GPtrArray *outputs,
+                gint64     dim,
+                gint64     tokens)
+{
+  AneTensor *t = outputs->len == 1 ? g_ptr_array_index (outputs, 0) : NULL;
+  const gint64 want[4] = { 1, dim, 1, tokens };
+  guint rank = 0;
+  const gint64 *dims = t != NULL ? ane_tensor_get_shape (t, &rank) : NULL;
+
+  return t != NULL && g_str_equal (ane_tensor_get_name (t), "hidden") && rank == 4 &&
+         memcmp (dims, want, sizeof want) == 0;
+}
+
+/* The functions and states of chunk c (fields prefix + "functions" and
+ * prefix + "states" of holder) against its package. */
 static gboolean
 read_functions (Reader      *r,
                 AneLlamaDir *self,
-                JsonObject  *root)
+                guint        c,
+                JsonObject  *holder,
+                const char  *prefix)
 {
   static const char *const names[2] = { "prefill", "decode" };
-  JsonArray *functions = get_array (r, root, "functions", "functions");
+  DirChunk *chunk = g_ptr_array_index (self->chunks, c);
+  gboolean last = c + 1 == self->chunks->len;
+  g_autofree char *ffunctions = g_strconcat (prefix, "functions", NULL);
+  g_autofree char *fstates = g_strconcat (prefix, "states", NULL);
+  JsonArray *functions = get_array (r, holder, ffunctions, "functions");
   JsonArray *states;
-  g_autoptr(GPtrArray) pkg_states = NULL;
 
   if (functions == NULL)
     return FALSE;
   if (json_array_get_length (functions) != 2)
-    return bad_field (r, "functions", "does not list the two functions prefill and decode");
+    return bad_field (r, ffunctions, "does not list the two functions prefill and decode");
   for (guint f = 0; f < 2; f++)
     {
       JsonNode *node = json_array_get_element (functions, f);
-      g_autofree char *field = g_strdup_printf ("functions[%u]", f);
+      g_autofree char *field = g_strdup_printf ("%s[%u]", ffunctions, f);
       g_autofree char *fname = g_strdup_printf ("%s.name", field);
       g_autofree char *ftokens = g_strdup_printf ("%s.tokens", field);
       g_autofree char *finputs = g_strdup_printf ("%s.inputs", field);
@@ -884,7 +1179,8 @@ read_functions (Reader      *r,
       g_autoptr(GError) local = NULL;
       JsonObject *obj;
       JsonArray *list;
-      const char *name;
+      const char *name, *want;
+      gboolean ok;
       gint64 tokens;
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
@@ -901,31 +1197,126 @@ read_functions (Reader      *r,
       if (!get_int (r, obj, ftokens, "tokens", f == 0 ? self->prefill_step : 1,
                     f == 0 ? self->prefill_step : 1, &tokens))
         return FALSE;
-      inputs = ane_package_list_inputs (self->package, name, &local);
-      outputs = inputs != NULL ? ane_package_list_outputs (self->package, name, &local) : NULL;
+      inputs = ane_package_list_inputs (chunk->package, name, &local);
+      outputs = inputs != NULL ? ane_package_list_outputs (chunk->package, name, &local) : NULL;
       if (outputs == NULL)
         {
-          g_set_error (r->error, ANE_ERROR, ANE_ERROR_PARSE, "%s: function '%s': %s", r->path, name,
-                       local->message);
+          g_set_error (r->error, ANE_ERROR, ANE_ERROR_PARSE, "%s: field '%s': %s", r->path, field, local->message);
           return FALSE;
         }
       if ((list = get_array (r, obj, finputs, "inputs")) == NULL || !check_tensors (r, list, finputs, inputs) ||
           (list = get_array (r, obj, foutputs, "outputs")) == NULL || !check_tensors (r, list, foutputs, outputs) ||
-          !check_step_inputs (r, self, name, tokens, inputs))
+          !check_step_inputs (r, self, finputs, tokens, chunk->end > chunk->first, inputs))
         return FALSE;
-      if (!logits_outputs (outputs, self->vocab_size, tokens))
+      if (!last)
         {
-          g_set_error (r->error, ANE_ERROR, ANE_ERROR_PARSE,
-                       "%s: function '%s' does not give the logits of %" G_GINT64_FORMAT " token(s)", r->path, name,
-                       tokens);
+          ok = hidden_outputs (outputs, self->dim, tokens);
+          want = "the hidden state 'hidden' the next chunk takes";
+        }
+      else if (self->argmax)
+        {
+          ok = argmax_outputs (outputs, self->vocab_size, tokens);
+          want = "the arg-max of the logits ('argmax_idx', 'argmax_val'), as field 'head' says";
+        }
+      else
+        {
+          ok = logits_outputs (outputs, self->vocab_size, tokens);
+          want = "the logits, as field 'head' says";
+        }
+      if (!ok)
+        {
+          g_set_error (r->error, ANE_ERROR, ANE_ERROR_PARSE, "%s: field '%s': the package's function does not "
+                       "give %s for %" G_GINT64_FORMAT " token(s)", r->path, foutputs, want, tokens);
           return FALSE;
         }
     }
-  if ((states = get_array (r, root, "states", "states")) == NULL)
+  if ((states = get_array (r, holder, fstates, "states")) == NULL)
     return FALSE;
-  pkg_states = ane_package_list_states (self->package, "decode", r->error);
-  if (pkg_states == NULL || !check_tensors (r, states, "states", pkg_states))
+  chunk->states = ane_package_list_states (chunk->package, "decode", r->error);
+  if (chunk->states == NULL || !check_tensors (r, states, fstates, chunk->states))
     return FALSE;
+  return TRUE;
+}
+
+/* The `chunks` array: packages inside the directory, each named once,
+ * whose layer ranges follow each other from 0 to model.n_layers (the last
+ * may hold the head alone, [n_layers, n_layers]); the packages loaded and
+ * their functions checked. */
+static gboolean
+read_chunks (Reader      *r,
+             AneLlamaDir *self,
+             JsonObject  *root)
+{
+  JsonArray *chunks = get_array (r, root, "chunks", "chunks");
+  g_autoptr(GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint n;
+  gint64 next = 0;
+
+  if (chunks == NULL)
+    return FALSE;
+  n = json_array_get_length (chunks);
+  if (n == 0 || (gint64) n > self->n_layers + 1)
+    return bad_field (r, "chunks", "does not list between one package and one per layer plus the head");
+  for (guint c = 0; c < n; c++)
+    {
+      JsonNode *node = json_array_get_element (chunks, c);
+      g_autofree char *field = g_strdup_printf ("chunks[%u]", c);
+      g_autofree char *ffile = g_strdup_printf ("%s.file", field);
+      g_autofree char *flayers = g_strdup_printf ("%s.layers", field);
+      g_autofree char *ffirst = g_strdup_printf ("%s.layers[0]", field);
+      g_autofree char *fend = g_strdup_printf ("%s.layers[1]", field);
+      g_autofree char *path = NULL;
+      JsonObject *obj;
+      JsonArray *layers;
+      DirChunk *chunk;
+      gboolean last = c + 1 == n;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return bad_field (r, field, "is not an object");
+      obj = json_node_get_object (node);
+      path = get_file (r, self->path, obj, ffile, "file", G_FILE_TEST_IS_DIR);
+      if (path == NULL)
+        return FALSE;
+      if (!g_hash_table_add (files, g_path_get_basename (path)))
+        return bad_field (r, ffile, "names a package an earlier chunk names");
+      if ((layers = get_array (r, obj, flayers, "layers")) == NULL)
+        return FALSE;
+      if (json_array_get_length (layers) != 2)
+        return bad_field (r, flayers, "is not [first, end]");
+      chunk = g_new0 (DirChunk, 1);
+      g_ptr_array_add (self->chunks, chunk);
+      /* each chunk starts where the previous one ends; only the last may
+       * be empty (the head alone), and it ends at the last layer */
+      if (!node_int (r, json_array_get_element (layers, 0), ffirst, next, next, &chunk->first) ||
+          !node_int (r, json_array_get_element (layers, 1), fend, last && c > 0 ? next : next + 1,
+                     last ? self->n_layers : self->n_layers, &chunk->end))
+        return FALSE;
+      if (last && chunk->end != self->n_layers)
+        return bad_field (r, fend, "is not model.n_layers: the layers after it are in no chunk");
+      next = chunk->end;
+      chunk->package = ane_package_load (path, r->error);
+      if (chunk->package == NULL)
+        {
+          g_prefix_error (r->error, "%s: field '%s': ", r->path, ffile);
+          return FALSE;
+        }
+    }
+  self->package = g_object_ref (((DirChunk *) g_ptr_array_index (self->chunks, 0))->package);
+  for (guint c = 0; c < n; c++)
+    {
+      JsonObject *obj = json_array_get_object_element (chunks, c);
+      g_autofree char *prefix = g_strdup_printf ("chunks[%u].", c);
+
+      /* a one-chunk manifest may keep its functions at the top (format
+       * version 1 as first written) */
+      if (n == 1 && !json_object_has_member (obj, "functions"))
+        {
+          if (!read_functions (r, self, c, root, ""))
+            return FALSE;
+        }
+      else if (!read_functions (r, self, c, obj, prefix))
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -939,14 +1330,13 @@ read_manifest (AneLlamaDir  *self,
   Reader rd = { manifest_path, error }, *r = &rd;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local = NULL;
-  g_autofree char *package_path = NULL;
   g_autofree char *embedding_path = NULL;
   g_autofree char *tok_path = NULL;
   JsonNode *root_node, *tok_node;
-  JsonObject *root, *model, *chunk, *emb;
-  JsonArray *chunks, *shape;
+  JsonObject *root, *model, *emb;
+  JsonArray *shape;
   const char *s;
-  gint64 version, v, layers[2];
+  gint64 version, v;
   gsize emb_size;
 
   if (!ane_json_check_depth (text, length, 0, ANE_JSON_MAX_DEPTH, manifest_path, error))
@@ -1013,28 +1403,15 @@ read_manifest (AneLlamaDir  *self,
   if (get_string (r, root, "target", "target") == NULL)
     return FALSE;
 
-  if ((chunks = get_array (r, root, "chunks", "chunks")) == NULL)
-    return FALSE;
-  if (json_array_get_length (chunks) != 1)
+  /* absent from the first manifests, which all ended with the logits */
+  if (json_object_has_member (root, "head"))
     {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "%s: field 'chunks' lists %u packages; this library runs one", manifest_path,
-                   json_array_get_length (chunks));
-      return FALSE;
+      if ((s = get_string (r, root, "head", "head")) == NULL)
+        return FALSE;
+      if (!g_str_equal (s, "logits") && !g_str_equal (s, "argmax"))
+        return bad_field (r, "head", "is neither 'logits' nor 'argmax'");
+      self->argmax = g_str_equal (s, "argmax");
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_array_get_element (chunks, 0)))
-    return bad_field (r, "chunks[0]", "is not an object");
-  chunk = json_array_get_object_element (chunks, 0);
-  package_path = get_file (r, self->path, chunk, "chunks[0].file", "file", G_FILE_TEST_IS_DIR);
-  if (package_path == NULL)
-    return FALSE;
-  if ((shape = get_array (r, chunk, "chunks[0].layers", "layers")) == NULL)
-    return FALSE;
-  if (json_array_get_length (shape) != 2 ||
-      !node_int (r, json_array_get_element (shape, 0), "chunks[0].layers[0]", 0, 0, &layers[0]) ||
-      !node_int (r, json_array_get_element (shape, 1), "chunks[0].layers[1]", self->n_layers, self->n_layers,
-                 &layers[1]))
-    return json_array_get_length (shape) != 2 ? bad_field (r, "chunks[0].layers", "is not [first, end]") : FALSE;
 
   emb = get_object (r, root, "embedding", "embedding");
   if (emb == NULL || (s = get_string (r, emb, "embedding.dtype", "dtype")) == NULL)
@@ -1104,13 +1481,7 @@ read_manifest (AneLlamaDir  *self,
         }
     }
 
-  self->package = ane_package_load (package_path, error);
-  if (self->package == NULL)
-    {
-      g_prefix_error (error, "%s: field 'chunks[0].file': ", manifest_path);
-      return FALSE;
-    }
-  return read_functions (r, self, root);
+  return read_chunks (r, self, root);
 }
 
 /**
@@ -1120,9 +1491,12 @@ read_manifest (AneLlamaDir  *self,
  *
  * Reads `manifest.json` of @dir and checks it: every field's type and
  * range, the files it names (plain names inside @dir, present, of the sizes
- * the shapes give), the tokenizer (loaded), the package (loaded; its
- * functions' inputs, outputs and states those the manifest lists, and the
- * inputs those the host computes for the model the manifest describes).
+ * the shapes give), the tokenizer (loaded), the chunks (their layer ranges
+ * following each other from the first layer to the last), each chunk's
+ * package (loaded; its functions' inputs, outputs and states those the
+ * manifest lists, the inputs those the host computes for the model the
+ * manifest describes, the outputs the hidden state for all but the last,
+ * and the logits or their arg-max, as the field `head` says, for the last).
  * A problem fails with %ANE_ERROR_PARSE (%ANE_ERROR_NOT_FOUND for a missing
  * file, %ANE_ERROR_UNSUPPORTED for another format version) naming the
  * field.
@@ -1263,9 +1637,11 @@ ane_llama_dir_get_dim (AneLlamaDir *self)
  * ane_llama_dir_get_package:
  * @self: a converted model
  *
- * The package with the `prefill` and `decode` functions.
+ * The package with the `prefill` and `decode` functions, the first of
+ * them when the model is split ([method@Ane.LlamaDir.get_chunk]).
  *
- * Returns: (transfer none): `model.mlpackage`, loaded
+ * Returns: (transfer none): `model.mlpackage` (or `chunk-0.mlpackage`),
+ *   loaded
  *
  * Since: 0.2
  */
@@ -1294,61 +1670,193 @@ ane_llama_dir_get_tokenizer (AneLlamaDir *self)
   return self->tokenizer;
 }
 
-static AneExecutable *
-function_executable (AneLlamaDir  *self,
-                     const char   *name,
-                     AneBackend    backend,
-                     GError      **error)
+/**
+ * ane_llama_dir_get_n_chunks:
+ * @self: a converted model
+ *
+ * How many packages the model is split into (`convert-llm --chunks`).
+ *
+ * Returns: the number of chunks, 1 or more
+ *
+ * Since: 0.2
+ */
+guint
+ane_llama_dir_get_n_chunks (AneLlamaDir *self)
 {
-  g_autoptr(AneExecutable) exe = ane_executable_new_from_package_full (self->package, name, backend, error);
-
-  if (exe == NULL || !ane_executable_compile (exe, NULL, error))
-    return NULL;
-  return g_steal_pointer (&exe);
+  g_return_val_if_fail (ANE_IS_LLAMA_DIR (self), 0);
+  return self->chunks->len;
 }
 
-/* Runs the prompt through `prefill`, prefill_step tokens per call (the last
- * call padded), hands the caches to decode, and returns the logits of the
- * prompt's last token. */
-static float *
+/**
+ * ane_llama_dir_get_chunk:
+ * @self: a converted model
+ * @index: a chunk, from 0 (the one that takes the embedding)
+ * @first_layer: (out) (optional): the first layer it holds
+ * @end_layer: (out) (optional): one past the last layer it holds (equal to
+ *   @first_layer for a chunk of the head alone)
+ *
+ * A package of the model, in the order a token goes through them; the
+ * last ends with the final norm and the classifier.
+ *
+ * Returns: (transfer none): the chunk's package, loaded
+ *
+ * Since: 0.2
+ */
+AnePackage *
+ane_llama_dir_get_chunk (AneLlamaDir *self,
+                         guint        index,
+                         gint64      *first_layer,
+                         gint64      *end_layer)
+{
+  DirChunk *chunk;
+
+  g_return_val_if_fail (ANE_IS_LLAMA_DIR (self), NULL);
+  g_return_val_if_fail (index < self->chunks->len, NULL);
+
+  chunk = g_ptr_array_index (self->chunks, index);
+  if (first_layer != NULL)
+    *first_layer = chunk->first;
+  if (end_layer != NULL)
+    *end_layer = chunk->end;
+  return chunk->package;
+}
+
+/**
+ * ane_llama_dir_get_argmax:
+ * @self: a converted model
+ *
+ * Whether the model was converted with an arg-max head (`convert-llm
+ * --argmax`): its steps give the most likely token, not the logits, so it
+ * decodes greedily only.
+ *
+ * Returns: %TRUE for an arg-max head
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_llama_dir_get_argmax (AneLlamaDir *self)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_DIR (self), FALSE);
+  return self->argmax;
+}
+
+/* One function (prefill or decode) of every chunk, compiled, in order. */
+static GPtrArray *
+function_executables (AneLlamaDir  *self,
+                      const char   *name,
+                      AneBackend    backend,
+                      GError      **error)
+{
+  g_autoptr(GPtrArray) exes = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint c = 0; c < self->chunks->len; c++)
+    {
+      DirChunk *chunk = g_ptr_array_index (self->chunks, c);
+      g_autoptr(AneExecutable) exe = ane_executable_new_from_package_full (chunk->package, name, backend, error);
+
+      if (exe == NULL || !ane_executable_compile (exe, NULL, error))
+        return NULL;
+      g_ptr_array_add (exes, g_steal_pointer (&exe));
+    }
+  return g_steal_pointer (&exes);
+}
+
+/* One step through the chunks in order: the first takes the host's inputs,
+ * each next one the previous one's `hidden` as its `x` (with the host's
+ * other inputs when it holds layers); the last one's outputs. */
+static GPtrArray *
+run_chunks (AneLlamaDir  *self,
+            GPtrArray    *exes,
+            GPtrArray    *inputs,
+            GError      **error)
+{
+  g_autoptr(GPtrArray) out = NULL;
+
+  for (guint c = 0; c < exes->len; c++)
+    {
+      DirChunk *chunk = g_ptr_array_index (self->chunks, c);
+      g_autoptr(GPtrArray) in = g_ptr_array_new_with_free_func (g_object_unref);
+
+      /* x first (ane_llama_ane_step_inputs' order), then the rest */
+      g_ptr_array_add (in, out != NULL ? ane_tensor_rename (g_ptr_array_index (out, 0), "x")
+                                       : g_object_ref (g_ptr_array_index (inputs, 0)));
+      for (guint i = 1; chunk->end > chunk->first && i < inputs->len; i++)
+        g_ptr_array_add (in, g_object_ref (g_ptr_array_index (inputs, i)));
+      g_clear_pointer (&out, g_ptr_array_unref);
+      out = ane_executable_run (g_ptr_array_index (exes, c), (AneTensor **) in->pdata, in->len, NULL, error);
+      if (out == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+/* The next token from the last chunk's outputs for token column of an
+ * n_step-token call: the arg-max head's choice, or a pick from the logits. */
+static gboolean
+next_token (AneLlamaDir  *self,
+            GPtrArray    *out,
+            gint64        n_step,
+            gint64        column,
+            double        temperature,
+            double        top_p,
+            GRand        *rand,
+            gpointer      scratch,
+            gint32       *token,
+            GError      **error)
+{
+  g_autofree float *logits = NULL;
+
+  if (self->argmax)
+    return ane_llama_ane_argmax_column (out, self->vocab_size, n_step, column, token, error);
+  logits = g_new (float, self->vocab_size);
+  if (!ane_llama_ane_logits_column (out, self->vocab_size, n_step, column, logits, error))
+    return FALSE;
+  *token = ane_llama_pick_token (logits, self->vocab_size, temperature, top_p, rand, scratch);
+  return TRUE;
+}
+
+/* Runs the prompt through every chunk's `prefill`, prefill_step tokens per
+ * call (the last call padded), hands each chunk's caches to its decode
+ * step, and gives the last call's outputs, *column the prompt's last
+ * token's. */
+static GPtrArray *
 run_prefill (AneLlamaDir            *self,
              const AneLlamaAneHost  *host,
              const gint32           *ids,
              gsize                   n_prompt,
              AneBackend              backend,
-             AneExecutable          *decode,
+             GPtrArray              *decode,
+             gint64                 *column,
              GError                **error)
 {
-  g_autoptr(AneExecutable) exe = function_executable (self, "prefill", backend, error);
-  g_autoptr(GPtrArray) states = NULL;
-  g_autofree float *last = NULL;
+  g_autoptr(GPtrArray) exes = function_executables (self, "prefill", backend, error);
+  g_autoptr(GPtrArray) last = NULL;
   gint64 step = self->prefill_step;
 
-  if (exe == NULL)
+  if (exes == NULL)
     return NULL;
   for (gint64 start = 0; start < (gint64) n_prompt; start += step)
     {
       gint64 n_real = MIN (step, (gint64) n_prompt - start);
       g_autoptr(GPtrArray) inputs = ane_llama_ane_step_inputs (host, ids + start, n_real, start, step,
                                                                self->context, error);
-      g_autoptr(GPtrArray) out = NULL;
 
       if (inputs == NULL)
         return NULL;
-      out = ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, error);
-      if (out == NULL)
+      g_clear_pointer (&last, g_ptr_array_unref);
+      last = run_chunks (self, exes, inputs, error);
+      if (last == NULL)
         return NULL;
-      if (start + step >= (gint64) n_prompt)
-        {
-          /* logits [1, vocab, 1, step] (or its parts): the prompt's last token */
-          last = g_new (float, self->vocab_size);
-          if (!ane_llama_ane_logits_column (out, self->vocab_size, step, n_real - 1, last, error))
-            return NULL;
-        }
+      *column = n_real - 1;
     }
-  states = ane_package_list_states (self->package, "prefill", error);
-  if (states == NULL || !ane_llama_hand_over_states (exe, decode, states, error))
-    return NULL;
+  for (guint c = 0; c < self->chunks->len; c++)
+    {
+      DirChunk *chunk = g_ptr_array_index (self->chunks, c);
+
+      if (!ane_llama_hand_over_states (g_ptr_array_index (exes, c), g_ptr_array_index (decode, c), chunk->states,
+                                       error))
+        return NULL;
+    }
   return g_steal_pointer (&last);
 }
 
@@ -1370,14 +1878,19 @@ run_prefill (AneLlamaDir            *self,
  * [method@Ane.LlamaModel.generate] does with the Neural Engine layout: the
  * prompt (with a beginning-of-sequence token) goes through the `prefill`
  * function in calls of the manifest's `prefill_step` tokens, its key/value
- * states are handed to `decode`, which then takes one token per call. The
+ * states are handed to `decode`, which then takes one token per call. A
+ * model in several chunks runs them in order for every call, each taking
+ * the previous one's hidden state and keeping its own states. The
  * steps' inputs (embedding rows from `embedding.bin`, rotary tables, mask,
  * rows written) are computed here from the manifest. Generation stops after
  * @n_tokens tokens, at the context length, at a beginning- or
  * end-of-sequence token, or when @callback returns %FALSE.
  *
  * A prompt longer than the context fails with %ANE_ERROR_INVALID_ARGUMENT;
- * a directory without a tokenizer with %ANE_ERROR_NOT_FOUND.
+ * a directory without a tokenizer with %ANE_ERROR_NOT_FOUND; a
+ * @temperature above 0 on a directory converted with an arg-max head
+ * ([method@Ane.LlamaDir.get_argmax]), whose steps give no logits to sample
+ * from, with %ANE_ERROR_UNSUPPORTED.
  *
  * Returns: (transfer full): the generated text, without the prompt
  *
@@ -1396,15 +1909,15 @@ ane_llama_dir_generate (AneLlamaDir            *self,
                         GError                **error)
 {
   g_autofree gint32 *ids = NULL;
-  g_autofree float *pending = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
   g_autofree gpointer scratch = NULL;
-  g_autoptr(AneExecutable) decode = NULL;
+  g_autoptr(GPtrArray) decode = NULL;
   g_autoptr(GRand) rand = NULL;
   g_autoptr(GString) text = NULL;
   guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
   AneLlamaAneHost host;
   gsize n_prompt = 0;
-  gint64 first = 0;
+  gint64 first = 0, column = 0;
   guint generated = 0;
   gint32 token;
 
@@ -1416,6 +1929,13 @@ ane_llama_dir_generate (AneLlamaDir            *self,
   if (self->tokenizer == NULL)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: the directory has no tokenizer", self->path);
+      return NULL;
+    }
+  if (self->argmax && temperature > 0.0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: converted with an arg-max head (--argmax), its steps give the most likely token, not the "
+                   "logits: it decodes greedily only (temperature 0, not %g)", self->path, temperature);
       return NULL;
     }
   host = (AneLlamaAneHost) {
@@ -1435,12 +1955,12 @@ ane_llama_dir_generate (AneLlamaDir            *self,
                    self->path, n_prompt, self->context);
       return NULL;
     }
-  decode = function_executable (self, "decode", backend, error);
+  decode = function_executables (self, "decode", backend, error);
   if (decode == NULL)
     return NULL;
   if (n_prompt >= 2)
     {
-      pending = run_prefill (self, &host, ids, n_prompt, backend, decode, error);
+      pending = run_prefill (self, &host, ids, n_prompt, backend, decode, &column, error);
       if (pending == NULL)
         return NULL;
       first = (gint64) n_prompt - 1;
@@ -1452,27 +1972,27 @@ ane_llama_dir_generate (AneLlamaDir            *self,
   token = ids[first];
   for (gint64 pos = first; pos < self->context && generated < n_tokens; pos++)
     {
-      g_autofree float *logits = NULL;
+      g_autoptr(GPtrArray) out = NULL;
       g_autofree char *piece = NULL;
+      gint64 n_step = self->prefill_step;
       gint32 next;
 
       if (pending != NULL)
-        logits = g_steal_pointer (&pending);
+        out = g_steal_pointer (&pending);
       else
         {
           g_autoptr(GPtrArray) inputs = ane_llama_ane_step_inputs (&host, &token, 1, pos, 1, self->context, error);
-          g_autoptr(GPtrArray) out = NULL;
 
           if (inputs == NULL)
             return NULL;
-          out = ane_executable_run (decode, (AneTensor **) inputs->pdata, inputs->len, NULL, error);
+          out = run_chunks (self, decode, inputs, error);
           if (out == NULL)
             return NULL;
-          logits = g_new (float, self->vocab_size);
-          if (!ane_llama_ane_logits_column (out, self->vocab_size, 1, 0, logits, error))
-            return NULL;
+          n_step = 1;
+          column = 0;
         }
-      next = ane_llama_pick_token (logits, self->vocab_size, temperature, top_p, rand, scratch);
+      if (!next_token (self, out, n_step, column, temperature, top_p, rand, scratch, &next, error))
+        return NULL;
       if (next == ane_tokenizer_get_bos_id (self->tokenizer) || next == ane_tokenizer_get_eos_id (self->tokenizer))
         break;
       piece = ane_tokenizer_decode_token (self->tokenizer, token, next);

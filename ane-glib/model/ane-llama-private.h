@@ -82,6 +82,18 @@ gint32     ane_llama_pick_token          (const float  *logits,
  * (`logits`) up to 16384 tokens, else `logits_0`, `logits_1`... of at most
  * 16384 rows each (ane-llama-ane.c). */
 gint64     ane_llama_ane_logits_parts  (gint64       vocab);
+/* The rows (tokens) of part part of the classifier. */
+gint64     ane_llama_ane_logits_part_rows (gint64    vocab,
+                                           gint64    part);
+/* The token an arg-max head (ANE_LLAMA_HEAD_ARGMAX) chose for token column
+ * of an n_step-token call: the part with the largest value, its index
+ * moved to the whole vocabulary. */
+gboolean   ane_llama_ane_argmax_column (GPtrArray   *outputs,
+                                        gint64       vocab,
+                                        gint64       n_step,
+                                        gint64       column,
+                                        gint32      *token,
+                                        GError     **error);
 /* The logits of token column of an n_step-token call, gathered from its
  * outputs (the classifier's parts first, in order) into logits[vocab]. */
 gboolean   ane_llama_ane_logits_column (GPtrArray   *outputs,

@@ -44,6 +44,26 @@ class LlamaDirTest(unittest.TestCase):
         size = os.path.getsize(os.path.join(self.out, "embedding.bin"))
         self.assertEqual(size, 2 * self.model.get_vocab_size() * self.model.get_dim())
 
+    def test_chunks_and_argmax(self):
+        """save_dir_full: two chunks with an arg-max head give the one-package greedy text."""
+        want = Ane.LlamaDir.load(self.out).generate(PROMPT, 40, Ane.Backend.CPU, 0.0, 0.9, 0, None)
+        out = os.path.join(self.tmp, "chunks")
+        self.model.save_dir_full(self.tok, out, 128, 0, Ane.Target.IOS18, 2, 0, True, False)
+        d = Ane.LlamaDir.load(out)
+        self.assertEqual(d.get_n_chunks(), 2)
+        self.assertTrue(d.get_argmax())
+        package, first, end = d.get_chunk(1)
+        self.assertEqual((first, end), (3, 5))
+        self.assertEqual([t.get_name() for t in package.list_outputs("decode")], ["argmax_idx", "argmax_val"])
+        self.assertEqual(d.generate(PROMPT, 40, Ane.Backend.CPU, 0.0, 0.9, 0, None), want)
+        with self.assertRaises(GLib.Error) as e:
+            d.generate(PROMPT, 4, Ane.Backend.CPU, 0.7, 0.9, 0, None)
+        self.assertTrue(e.exception.matches(Ane.error_quark(), Ane.Error.UNSUPPORTED))
+        with self.assertRaises(GLib.Error) as e:
+            self.model.save_dir_full(self.tok, os.path.join(self.tmp, "never"), 128, 0, Ane.Target.IOS18,
+                                     2, 1000, False, False)
+        self.assertTrue(e.exception.matches(Ane.error_quark(), Ane.Error.INVALID_ARGUMENT))
+
     def test_generate(self):
         d = Ane.LlamaDir.load(self.out)
         self.assertEqual(d.get_context(), 128)

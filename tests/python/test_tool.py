@@ -208,6 +208,55 @@ class ConvertLlmTest(unittest.TestCase):
         self.assertGreater(len(got.stdout), 40)
         self.assertEqual(got.stdout, want.stdout)
 
+    def generate_text(self, out, *extra):
+        r = tool("generate", "--model-dir", out, "--prompt", "Once upon a time", "-n", "60", *extra)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_chunks_and_argmax(self):
+        """--chunks and --chunk-mb split the layers into packages run in order, --argmax puts the arg-max in
+        the last: the same greedy text as one package."""
+        r = self.convert("--context", "128")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        want = self.generate_text(self.out)
+        self.assertGreater(len(want), 40)
+        for name, extra, n_chunks in (("two", ("--chunks", "2"), 2),
+                                      ("budget", ("--chunk-mb", "0.2"), 3),
+                                      ("argmax", ("--chunk-mb", "0.1", "--argmax"), 6)):
+            out = os.path.join(self.tmp.name, name)
+            r = tool("convert-llm", os.path.join(MODELS, "stories260K.bin"),
+                     "--tokenizer", os.path.join(MODELS, "tok512.bin"), "-o", out, "--context", "128", *extra)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "manifest.json")) as f:
+                manifest = json.load(f)
+            chunks = manifest["chunks"]
+            self.assertEqual(len(chunks), n_chunks, name)
+            self.assertEqual(manifest["head"], "argmax" if "--argmax" in extra else "logits")
+            self.assertEqual(chunks[0]["layers"][0], 0)
+            self.assertEqual(chunks[-1]["layers"][1], 5)
+            for i, chunk in enumerate(chunks):
+                self.assertEqual(chunk["file"], "chunk-%d.mlpackage" % i)
+                # every op on the Neural Engine, the arg-max's too
+                lint = tool("lint", os.path.join(out, chunk["file"]))
+                self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
+            self.assertEqual(self.generate_text(out), want, name)
+        # an arg-max head decodes greedily only
+        r = tool("generate", "--model-dir", os.path.join(self.tmp.name, "argmax"), "--prompt", "Once", "-n", "4",
+                 "-t", "0.8")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--argmax", r.stderr)
+
+    def test_chunk_arguments(self):
+        r = self.convert("--chunks", "2", "--chunk-mb", "1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not both", r.stderr)
+        r = self.convert("--chunks", "-1")
+        self.assertEqual(r.returncode, 2)
+        r = self.convert("--chunks", "9", "--context", "128")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("9 chunks", r.stderr)
+        self.assertFalse(os.path.exists(self.out))
+
     def test_arguments(self):
         r = tool("convert-llm", os.path.join(MODELS, "stories260K.bin"))
         self.assertEqual(r.returncode, 2)

@@ -31,6 +31,24 @@ int main (string[] args) {
         assert (text == pieces.str);
         print ("%s\n", text);
 
+        /* the layers in two packages, the arg-max in the last: the same greedy text */
+        var chunked_where = Path.build_filename (tmp, "chunked");
+        model.save_dir_full (tok, chunked_where, 64, 32, Ane.Target.IOS18, 2, 0, true, false);
+        var chunked = Ane.LlamaDir.load (chunked_where);
+        assert (chunked.get_n_chunks () == 2);
+        assert (chunked.get_argmax ());
+        int64 first, end;
+        var last = chunked.get_chunk (1, out first, out end);
+        assert (first == 3 && end == 5);
+        assert (last.list_functions ().length == 2);
+        assert (chunked.generate ("Once upon a time", 20, Ane.Backend.CPU, 0.0, 0.9, 0, null) == text);
+        try {
+            chunked.generate ("Once upon a time", 4, Ane.Backend.CPU, 0.5, 0.9, 0, null);
+            assert_not_reached ();
+        } catch (Error e) {
+            assert (e.code == Ane.Error.UNSUPPORTED);
+        }
+
         try {
             model.save_dir (tok, where, 64, 32, Ane.Target.IOS18, false);
             assert_not_reached ();
