@@ -1318,6 +1318,18 @@ find_state (AneExecutable *self,
           return TRUE;
         }
     }
+  else if (self->package != NULL)
+    {
+      /* a package's program freed by ane_executable_unload: its function says */
+      g_autoptr(GPtrArray) states = ane_package_list_states (self->package, self->function, NULL);
+
+      for (guint i = 0; states != NULL && i < states->len; i++)
+        if (g_str_equal (ane_tensor_get_name (g_ptr_array_index (states, i)), name))
+          {
+            ane_tensor_get_spec (g_ptr_array_index (states, i), spec);
+            return TRUE;
+          }
+    }
   g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "no state named '%s'", name);
   return FALSE;
 }

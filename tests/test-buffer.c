@@ -389,6 +389,50 @@ test_cpu_load_unload (void)
   }
 }
 
+/* An executable made from a package (its own names, its states): bound runs
+ * equal tensor runs, through an unload too. */
+static void
+test_cpu_package (void)
+{
+  g_autoptr(AneGraph) g = state_graph ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AnePackage) package = ane_package_new_from_graph (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, &error);
+  g_autoptr(AneExecutable) plain = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(AneBuffer) x = NULL;
+  g_autoptr(AneBuffer) y = NULL;
+  g_autoptr(AneBuffer) acc = NULL;
+
+  g_assert_no_error (error);
+  plain = ane_executable_new_from_package (package, NULL, &error);
+  exe = ane_executable_new_from_package (package, NULL, &error);
+  g_assert_no_error (error);
+  x = bound (exe, "x");
+  y = bound (exe, "y");
+  acc = bound (exe, "acc");
+  for (int run = 0; run < 3; run++)
+    {
+      g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 31 + run);
+      g_autoptr(GPtrArray) want = ane_executable_run (plain, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+
+      g_assert_no_error (error);
+      if (run == 1)
+        ane_executable_unload (exe);
+      g_assert_true (ane_buffer_write_tensor (x, g_ptr_array_index (inputs, 0), &error));
+      g_assert_true (ane_executable_run_bound (exe, NULL, &error));
+      g_assert_no_error (error);
+      assert_buffer_holds (y, g_ptr_array_index (want, 0));
+    }
+  ane_executable_unload (exe);
+  {
+    g_autoptr(AneTensor) s = ane_executable_dup_state (exe, "acc", &error);
+    g_autoptr(AneTensor) p = ane_executable_dup_state (plain, "acc", &error);
+
+    g_assert_no_error (error);
+    assert_same_tensor (s, p);
+  }
+}
+
 static void
 setup_device (void)
 {
@@ -491,6 +535,45 @@ test_ane_decode_loop (void)
   fake_teardown ();
 }
 
+/* An input narrower than the path reads goes in widened (a 64-byte row
+ * either way): its buffer is bound to the widened port as it is. */
+static void
+test_ane_narrow_input (void)
+{
+  static const gint64 narrow[] = { 1, 8, 1, 3 };
+
+  setup_device ();
+  {
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, narrow, 4);
+    g_autoptr(AneTensor) y = ane_graph_add (g, x, x, &error);
+    g_autoptr(AneExecutable) cpu = NULL;
+    g_autoptr(AneExecutable) exe = NULL;
+    g_autoptr(AneBuffer) xb = NULL;
+    g_autoptr(AneBuffer) yb = NULL;
+    g_autoptr(GPtrArray) inputs = NULL;
+    g_autoptr(GPtrArray) want = NULL;
+    guint rank;
+
+    g_assert_true (ane_graph_add_output (g, "y", y, &error));
+    cpu = compiled (g, ANE_BACKEND_CPU);
+    exe = compiled (g, ANE_BACKEND_ANE);
+    g_assert_nonnull (strstr (fake.mil_text, "x_wide"));
+    xb = bound (exe, "x");
+    yb = bound (exe, "y");
+    g_assert_cmpint (ane_buffer_get_strides (xb, &rank)[2], ==, 64);
+    inputs = ane_test_model_inputs (g, 4);
+    want = ane_executable_run (cpu, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+    g_assert_true (ane_buffer_write_tensor (xb, g_ptr_array_index (inputs, 0), &error));
+    g_assert_true (ane_executable_run_bound (exe, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (ane_executable_get_copied (exe), ==, 0);
+    assert_buffer_holds (yb, g_ptr_array_index (want, 0));
+  }
+  fake_teardown ();
+}
+
 /* Load and unload on the private path, counted by the fake: unload leaves
  * the model compiled, load does not compile again, a run after unload
  * loads it again, and two executables of one program share the model's
@@ -551,8 +634,10 @@ main (int argc, char **argv)
   g_test_add_func ("/buffer/cpu/matches-run", test_cpu_matches_run);
   g_test_add_func ("/buffer/cpu/states", test_cpu_states);
   g_test_add_func ("/buffer/cpu/load-unload", test_cpu_load_unload);
+  g_test_add_func ("/buffer/cpu/package", test_cpu_package);
   g_test_add_func ("/buffer/errors", test_errors);
   g_test_add_func ("/buffer/ane/decode-loop", test_ane_decode_loop);
+  g_test_add_func ("/buffer/ane/narrow-input", test_ane_narrow_input);
   g_test_add_func ("/buffer/ane/load-unload", test_ane_load_unload);
   return g_test_run ();
 }
