@@ -38,8 +38,15 @@
  * compiling and the executable keeps running the graph as it was compiled
  * only in what it has cached -- recompile to be safe.
  *
- * Threads: run, run_async, compile, set_param, set_state, dup_state and
- * reset_states may be called from any thread at any time; one executable
+ * Buffers: [method@Ane.Executable.new_buffer], [method@Ane.Executable.bind]
+ * and [method@Ane.Executable.run_bound] run on memory in the backend's own
+ * layout without copies; [method@Ane.Executable.load] and
+ * [method@Ane.Executable.unload] hold and release device memory
+ * (docs/buffers.md).
+ *
+ * Threads: run, run_async, run_bound, compile, set_param, set_state,
+ * dup_state, reset_states, bind, load and unload may be called from any
+ * thread at any time; one executable
  * runs one program at a time (runs are serialized, and each sees whole
  * params and states), so use one executable per thread to run in parallel.
  * The settings (target, precision, compute units, memory budget,

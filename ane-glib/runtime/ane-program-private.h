@@ -26,6 +26,12 @@
  * when the run succeeded. A backend that keeps states inside the device
  * (CoreML's MLState) says so in states_opaque and implements reset_states.
  *
+ * Buffers (docs/buffers.md). A backend that takes AneBuffers describes each
+ * port's layout (buffer_layout) and runs on them (run_bound): inputs,
+ * outputs and states all bound, nothing converted. load / unload hold and
+ * release device memory; without them the executable frees and prepares
+ * the program again.
+ *
  * SPDX-License-Identifier: MIT
  */
 #pragma once

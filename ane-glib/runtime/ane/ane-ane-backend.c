@@ -16,7 +16,10 @@
  * its MIL rewritten so that each state is an input and its new value an
  * extra output (mil/ane-mil-states-io.c): each run feeds the executable's
  * state values in and commits what comes out. The values are copied
- * through the surfaces on every run.
+ * through the surfaces on every run -- unless they are bound to buffers
+ * (ane_run_bound): then the buffers' surfaces go into the request as they
+ * are, a state's buffer holding two that swap after each run
+ * (docs/buffers.md).
  *
  * It has NEVER run on a Neural Engine (see docs/ane-private.md).
  *
