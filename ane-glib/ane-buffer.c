@@ -1,5 +1,15 @@
 /* ane-buffer.c: memory in a backend's own layout, bound to an executable's ports
  *
+ * The shape of rane's API (https://cyber.page/honeycrisp/rane/specs/api and
+ * docs/guides/surface-lifecycle): a buffer is made for a tensor's shape
+ * (`Buffer::with_shape (C, S)`: [1, C, 1, S] fp16), read and written only
+ * under the surface's lock (`read` / `write` lock and unlock around a
+ * closure; "do not hold a lock while ANE is running"), passed to the
+ * program's run as it is ("the ANE reads/writes the same physical memory --
+ * no copies") and released on drop. Here the buffer is made by the
+ * executable for a named port, so its layout is the backend's by
+ * construction, and the lock is explicit (C has no closures to lend).
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
