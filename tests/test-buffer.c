@@ -433,6 +433,74 @@ test_cpu_package (void)
   }
 }
 
+typedef struct
+{
+  AneExecutable *exe;
+  guint          runs;
+} Runner;
+
+static gpointer
+run_bound_thread (gpointer data)
+{
+  Runner *r = data;
+
+  for (guint i = 0; i < r->runs; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (ane_executable_run_bound (r->exe, NULL, &error));
+      g_assert_no_error (error);
+    }
+  return NULL;
+}
+
+static gpointer
+dup_state_thread (gpointer data)
+{
+  Runner *r = data;
+
+  for (guint i = 0; i < r->runs; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) s = ane_executable_dup_state (r->exe, "acc", &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (s);
+    }
+  return NULL;
+}
+
+/* Runs on bound buffers from two threads, with a third reading the state:
+ * the runs are serialized (each adds x = 1 to the bound state once), so
+ * the state ends at the number of runs. */
+static void
+test_threads (void)
+{
+  g_autoptr(AneGraph) g = state_graph ();
+  g_autoptr(AneExecutable) exe = compiled (g, ANE_BACKEND_CPU);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneBuffer) x = bound (exe, "x");
+  g_autoptr(AneBuffer) y = bound (exe, "y");
+  g_autoptr(AneBuffer) acc = bound (exe, "acc");
+  g_autoptr(AneTensor) ones = ane_test_tensor_random ("x", shape, 4, 1, 1, 1);
+  Runner r = { exe, 40 };
+  GThread *threads[3];
+
+  g_assert_true (ane_buffer_write_tensor (x, ones, &error));
+  threads[0] = g_thread_new ("run-a", run_bound_thread, &r);
+  threads[1] = g_thread_new ("run-b", run_bound_thread, &r);
+  threads[2] = g_thread_new ("read", dup_state_thread, &r);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  {
+    g_autoptr(AneTensor) s = ane_executable_dup_state (exe, "acc", &error);
+    g_autofree float *v = ane_test_dup_floats (s);
+
+    for (gsize i = 0; i < 8 * 32; i++)
+      g_assert_cmpfloat (v[i], ==, 2.0f * r.runs);
+  }
+}
+
 static void
 setup_device (void)
 {
@@ -636,6 +704,7 @@ main (int argc, char **argv)
   g_test_add_func ("/buffer/cpu/load-unload", test_cpu_load_unload);
   g_test_add_func ("/buffer/cpu/package", test_cpu_package);
   g_test_add_func ("/buffer/errors", test_errors);
+  g_test_add_func ("/buffer/threads", test_threads);
   g_test_add_func ("/buffer/ane/decode-loop", test_ane_decode_loop);
   g_test_add_func ("/buffer/ane/narrow-input", test_ane_narrow_input);
   g_test_add_func ("/buffer/ane/load-unload", test_ane_load_unload);
