@@ -19,6 +19,7 @@
 #include "ane-buffer-private.h"
 #include "ane-tensor-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
+#include "ane-enum-types.h"
 
 /**
  * AneBuffer:
@@ -99,10 +100,110 @@ ane_buffer_finalize (GObject *object)
   G_OBJECT_CLASS (ane_buffer_parent_class)->finalize (object);
 }
 
+enum {
+  PROP_0,
+  PROP_NAME,
+  PROP_PORT,
+  PROP_BACKEND,
+  PROP_DTYPE,
+  PROP_PORT_DTYPE,
+  PROP_SIZE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+ane_buffer_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  AneBuffer *self = ANE_BUFFER (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, self->name);
+      break;
+    case PROP_PORT:
+      g_value_set_enum (value, self->layout.port);
+      break;
+    case PROP_BACKEND:
+      g_value_set_enum (value, self->backend);
+      break;
+    case PROP_DTYPE:
+      g_value_set_enum (value, self->layout.dtype);
+      break;
+    case PROP_PORT_DTYPE:
+      g_value_set_enum (value, self->layout.port_dtype);
+      break;
+    case PROP_SIZE:
+      g_value_set_uint64 (value, self->layout.size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 ane_buffer_class_init (AneBufferClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = ane_buffer_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = ane_buffer_finalize;
+  object_class->get_property = ane_buffer_get_property;
+
+  /**
+   * AneBuffer:name: (getter get_name)
+   *
+   * The name of the port the buffer was made for.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, ro);
+  /**
+   * AneBuffer:port: (getter get_port)
+   *
+   * The kind of port the buffer was made for.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_PORT] = g_param_spec_enum ("port", NULL, NULL, ANE_TYPE_BUFFER_PORT, ANE_BUFFER_PORT_INPUT, ro);
+  /**
+   * AneBuffer:backend: (getter get_backend)
+   *
+   * The backend whose layout the buffer has.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_BACKEND] = g_param_spec_enum ("backend", NULL, NULL, ANE_TYPE_BACKEND, ANE_BACKEND_CPU, ro);
+  /**
+   * AneBuffer:dtype: (getter get_dtype)
+   *
+   * The type of the elements in memory.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_DTYPE] = g_param_spec_enum ("dtype", NULL, NULL, ANE_TYPE_DTYPE, ANE_DTYPE_FLOAT32, ro);
+  /**
+   * AneBuffer:port-dtype: (getter get_port_dtype)
+   *
+   * The dtype the port declares.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_PORT_DTYPE] = g_param_spec_enum ("port-dtype", NULL, NULL, ANE_TYPE_DTYPE, ANE_DTYPE_FLOAT32, ro);
+  /**
+   * AneBuffer:size: (getter get_size)
+   *
+   * The bytes the buffer's layout spans, padding included.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_SIZE] = g_param_spec_uint64 ("size", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void

@@ -61,6 +61,9 @@ class BufferTest(unittest.TestCase):
         self.assertEqual(xb.get_port(), Ane.BufferPort.INPUT)
         self.assertEqual(yb.get_port(), Ane.BufferPort.OUTPUT)
         self.assertFalse(xb.is_surface())
+        self.assertEqual(xb.props.name, "x")
+        self.assertEqual(xb.props.port_dtype, F32)
+        self.assertEqual(xb.props.size, 2 * 16 * 4)
         with xb.mapped() as a:
             a[...] = x
         exe.run_bound(None)
