@@ -13,6 +13,7 @@
 #include "ane-tensor-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/ane-program-private.h"
+#include "ane-executable-private.h"
 
 /**
  * AneExecutable:
@@ -37,8 +38,15 @@
  * compiling and the executable keeps running the graph as it was compiled
  * only in what it has cached -- recompile to be safe.
  *
- * Threads: run, run_async, compile, set_param, set_state, dup_state and
- * reset_states may be called from any thread at any time; one executable
+ * Buffers: [method@Ane.Executable.new_buffer], [method@Ane.Executable.bind]
+ * and [method@Ane.Executable.run_bound] run on memory in the backend's own
+ * layout without copies; [method@Ane.Executable.load] and
+ * [method@Ane.Executable.unload] hold and release device memory
+ * (docs/buffers.md).
+ *
+ * Threads: run, run_async, run_bound, compile, set_param, set_state,
+ * dup_state, reset_states, bind, load and unload may be called from any
+ * thread at any time; one executable
  * runs one program at a time (runs are serialized, and each sees whole
  * params and states), so use one executable per thread to run in parallel.
  * The settings (target, precision, compute units, memory budget,
@@ -70,12 +78,17 @@ struct _AneExecutable
   gboolean       stale;       /* a param changed since the program was prepared */
   guint64        budget;      /* bytes a program may hold at once; 0: no limit */
   AneMilDialect *dialect;     /* the ANE backend's MIL text buildInfo; NULL: the default */
+  guint64        serial;      /* tells this executable's buffers from others' */
+  GHashTable    *bound;       /* name -> AneBuffer bound with ane_executable_bind */
+  guint64        copied;      /* bytes copied by runs of programs since freed (ane_executable_get_copied) */
 };
 
 G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
 
 static gboolean prepare_backend (AneExecutable *self, AneBackend backend,
                                  GCancellable *cancellable, GError **error);
+static gboolean ane_executable_ensure_loaded (AneExecutable *self, GCancellable *cancellable, GError **error);
+static void     ane_executable_clear_bound_states (AneExecutable *self);
 
 static void
 ane_executable_finalize (GObject *object)
@@ -86,6 +99,7 @@ ane_executable_finalize (GObject *object)
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->states, g_hash_table_unref);
   g_clear_pointer (&self->program, ane_program_free);
+  g_clear_pointer (&self->bound, g_hash_table_unref);
   g_clear_pointer (&self->dialect, ane_mil_dialect_unref);
   g_clear_object (&self->package);
   g_free (self->function);
@@ -295,6 +309,11 @@ ane_executable_init (AneExecutable *self)
 {
   self->params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->bound = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  {
+    static gint serials = 0;
+    self->serial = (guint64) (guint) g_atomic_int_add (&serials, 1) + 1;
+  }
   g_mutex_init (&self->lock);
   self->target = ANE_TARGET_IOS18;
   self->precision = ANE_PRECISION_FLOAT16;
@@ -426,6 +445,15 @@ current_options (AneExecutable *self)
   return options;
 }
 
+/* Frees the prepared program, keeping its count of copies. */
+static void
+drop_program (AneExecutable *self)
+{
+  if (self->program != NULL)
+    self->copied += self->program->copied;
+  g_clear_pointer (&self->program, ane_program_free);
+}
+
 /* Prepares backend's program for the graph and the bound params (or for the
  * package's function), replacing any program prepared before. The states
  * stay: they are the executable's. Called with the lock held. */
@@ -442,7 +470,7 @@ prepare (AneExecutable  *self,
                                  &options, cancellable, error);
   if (program == NULL)
     return FALSE;
-  g_clear_pointer (&self->program, ane_program_free);
+  drop_program (self);
   self->program = program;
   self->prepared = options;
   self->backend = backend;
@@ -692,7 +720,7 @@ prepare_or_defer (AneExecutable  *self,
     return TRUE;
   if (g_error_matches (local, ANE_ERROR, ANE_ERROR_MISSING_PARAM))
     {
-      g_clear_pointer (&self->program, ane_program_free);
+      drop_program (self);
       self->stale = TRUE;
       return TRUE;
     }
@@ -1069,6 +1097,54 @@ match_inputs (AneExecutable  *self,
   return g_steal_pointer (&by_name);
 }
 
+/* The tensor path with states bound to buffers: their values go through
+ * the state table for this run (copied, and counted), and back into the
+ * buffers when it succeeded. Called with the lock held. */
+static GPtrArray *
+run_with_bound_states (AneExecutable  *self,
+                       GHashTable     *inputs,
+                       GCancellable   *cancellable,
+                       GError        **error)
+{
+  g_autoptr(GPtrArray) moved = g_ptr_array_new ();
+  GPtrArray *outputs;
+
+  for (guint i = 0; i < self->program->states->len; i++)
+    {
+      const char *name = ane_tensor_get_name (g_ptr_array_index (self->program->states, i));
+      AneBuffer *buffer = g_hash_table_lookup (self->bound, name);
+      AneTensor *value;
+
+      if (buffer == NULL)
+        continue;
+      value = ane_buffer_dup_tensor (buffer, error);
+      if (value == NULL)
+        outputs = NULL;
+      else
+        {
+          self->copied += ane_buffer_get_size (buffer);
+          g_hash_table_replace (self->states, g_strdup (name), value);
+          g_ptr_array_add (moved, (gpointer) name);
+          continue;
+        }
+      goto out;
+    }
+  outputs = ane_program_run (self->program, inputs, self->states, self->debug_nonfinite, cancellable, error);
+  for (guint i = 0; outputs != NULL && i < moved->len; i++)
+    {
+      AneBuffer *buffer = g_hash_table_lookup (self->bound, moved->pdata[i]);
+
+      if (!ane_buffer_write_tensor (buffer, g_hash_table_lookup (self->states, moved->pdata[i]), error))
+        g_clear_pointer (&outputs, g_ptr_array_unref);
+      else
+        self->copied += ane_buffer_get_size (buffer);
+    }
+out:
+  for (guint i = 0; i < moved->len; i++)
+    g_hash_table_remove (self->states, moved->pdata[i]);
+  return outputs;
+}
+
 /**
  * ane_executable_run:
  * @self: a compiled executable
@@ -1104,11 +1180,12 @@ ane_executable_run (AneExecutable  *self,
   if (by_name == NULL)
     return NULL;
   ane_mutex_lock (&self->lock);
-  /* A param bound since the program was prepared (or missing then). */
-  if (self->stale && !prepare (self, self->backend, cancellable, error))
+  /* A param bound since the program was prepared (or missing then), or the
+   * program unloaded. */
+  if (!ane_executable_ensure_loaded (self, cancellable, error))
     outputs = NULL;
   else
-    outputs = ane_program_run (self->program, by_name, self->states, self->debug_nonfinite, cancellable, error);
+    outputs = run_with_bound_states (self, by_name, cancellable, error);
   ane_mutex_unlock (&self->lock);
   return outputs;
 }
@@ -1248,6 +1325,18 @@ find_state (AneExecutable *self,
           return TRUE;
         }
     }
+  else if (self->package != NULL)
+    {
+      /* a package's program freed by ane_executable_unload: its function says */
+      g_autoptr(GPtrArray) states = ane_package_list_states (self->package, self->function, NULL);
+
+      for (guint i = 0; states != NULL && i < states->len; i++)
+        if (g_str_equal (ane_tensor_get_name (g_ptr_array_index (states, i)), name))
+          {
+            ane_tensor_get_spec (g_ptr_array_index (states, i), spec);
+            return TRUE;
+          }
+    }
   g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "no state named '%s'", name);
   return FALSE;
 }
@@ -1276,9 +1365,14 @@ ane_executable_dup_state (AneExecutable  *self,
   if (!find_state (self, name, &spec, error))
     return NULL;
   ane_mutex_lock (&self->lock);
-  value = g_hash_table_lookup (self->states, name);
-  value = value ? g_object_ref (value)
-                : ane_tensor_new_zeros (name, spec.dtype, spec.shape, spec.rank, error);
+  if (g_hash_table_contains (self->bound, name))
+    value = ane_buffer_dup_tensor (g_hash_table_lookup (self->bound, name), error);
+  else
+    {
+      value = g_hash_table_lookup (self->states, name);
+      value = value ? g_object_ref (value)
+                    : ane_tensor_new_zeros (name, spec.dtype, spec.shape, spec.rank, error);
+    }
   ane_mutex_unlock (&self->lock);
   return value;
 }
@@ -1301,6 +1395,7 @@ ane_executable_set_state (AneExecutable  *self,
                           GError        **error)
 {
   AneSpec want;
+  gboolean ok = TRUE;
 
   g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -1311,9 +1406,12 @@ ane_executable_set_state (AneExecutable  *self,
   if (!ane_tensor_check_spec (value, &want, error, "set_state: state '%s'", name))
     return FALSE;
   ane_mutex_lock (&self->lock);
-  g_hash_table_replace (self->states, g_strdup (name), ane_tensor_rename (value, name));
+  if (g_hash_table_contains (self->bound, name))
+    ok = ane_buffer_write_tensor (g_hash_table_lookup (self->bound, name), value, error);
+  else
+    g_hash_table_replace (self->states, g_strdup (name), ane_tensor_rename (value, name));
   ane_mutex_unlock (&self->lock);
-  return TRUE;
+  return ok;
 }
 
 /**
@@ -1321,7 +1419,7 @@ ane_executable_set_state (AneExecutable  *self,
  * @self: an executable
  *
  * Sets every state back to zeros (on the CoreML backend: gives the program
- * a fresh MLState).
+ * a fresh MLState; a state bound to a buffer: zeroes the buffer).
  */
 void
 ane_executable_reset_states (AneExecutable *self)
@@ -1333,5 +1431,495 @@ ane_executable_reset_states (AneExecutable *self)
   g_hash_table_remove_all (self->states);
   if (self->program != NULL && !ane_program_reset_states (self->program, &error))
     g_warning ("reset_states: %s", error->message);
+  ane_executable_clear_bound_states (self);
   ane_mutex_unlock (&self->lock);
+}
+
+/* --- buffers and device memory -------------------------------------------- */
+
+/* The program, prepared again when a param changed or it was unloaded by
+ * freeing it. Called with the lock held. */
+static gboolean
+ensure_program (AneExecutable  *self,
+                GCancellable   *cancellable,
+                GError        **error)
+{
+  if (!self->compiled)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_COMPILED,
+                   "the executable is not compiled; call ane_executable_compile() first");
+      return FALSE;
+    }
+  return !self->stale || prepare (self, self->backend, cancellable, error);
+}
+
+/* The program, with its device memory held. Called with the lock held. */
+static gboolean
+ane_executable_ensure_loaded (AneExecutable  *self,
+                              GCancellable   *cancellable,
+                              GError        **error)
+{
+  if (!ensure_program (self, cancellable, error))
+    return FALSE;
+  if (!self->program->unloaded)
+    return TRUE;
+  if (!self->program->klass->load (self->program, error))
+    return FALSE;
+  self->program->unloaded = FALSE;
+  return TRUE;
+}
+
+/* Zeroes every buffer bound to a state. Called with the lock held. */
+static void
+ane_executable_clear_bound_states (AneExecutable *self)
+{
+  GHashTableIter iter;
+  gpointer name, buffer;
+
+  g_hash_table_iter_init (&iter, self->bound);
+  while (g_hash_table_iter_next (&iter, &name, &buffer))
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (ane_buffer_get_port (buffer) == ANE_BUFFER_PORT_STATE && !ane_buffer_clear (buffer, &error))
+        g_warning ("reset_states: %s", error->message);
+    }
+}
+
+/* The layout the program gives the named port, or an error saying the
+ * backend takes no buffers. Called with the lock held. */
+static gboolean
+port_layout (AneExecutable    *self,
+             const char       *name,
+             AneBufferLayout  *layout,
+             GError          **error)
+{
+  if (self->program->klass->buffer_layout == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "'%s': the %s backend takes no buffers (the cpu backend and the Neural Engine's path do)",
+                   name, ane_backend_get_name (self->backend));
+      return FALSE;
+    }
+  return self->program->klass->buffer_layout (self->program, name, layout, error);
+}
+
+static const char *
+port_kind (AneBufferPort port)
+{
+  switch (port)
+    {
+    case ANE_BUFFER_PORT_INPUT: return "input";
+    case ANE_BUFFER_PORT_OUTPUT: return "output";
+    case ANE_BUFFER_PORT_STATE: return "state";
+    default: return "port";
+    }
+}
+
+static char *
+layout_string (const AneBufferLayout *l)
+{
+  AneSpec spec = { .dtype = l->dtype, .rank = l->rank };
+  char text[ANE_SPEC_STRLEN];
+  GString *s = g_string_new (NULL);
+
+  memcpy (spec.shape, l->shape, l->rank * sizeof (gint64));
+  g_string_append_printf (s, "%s %s, strides [", l->runtime ? "surface" : "host", ane_spec_format (&spec, text));
+  for (guint i = 0; i < l->rank; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", l->strides[i]);
+  g_string_append (s, "]");
+  return g_string_free (s, FALSE);
+}
+
+/* buffer fits the port name as the program lays it out now. Called with
+ * the lock held. */
+static gboolean
+check_binding (AneExecutable  *self,
+               const char     *name,
+               AneBuffer      *buffer,
+               GError        **error)
+{
+  AneBufferLayout want;
+  const AneBufferLayout *have = ane_buffer_get_layout (buffer);
+
+  if (ane_buffer_get_owner (buffer) != self->serial)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "'%s': the buffer (made for '%s') belongs to another executable", name, ane_buffer_get_name (buffer));
+      return FALSE;
+    }
+  if (ane_buffer_get_backend (buffer) != self->backend)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "'%s': the buffer was made for the %s backend; the executable now runs on %s", name,
+                   ane_backend_get_name (ane_buffer_get_backend (buffer)), ane_backend_get_name (self->backend));
+      return FALSE;
+    }
+  if (!port_layout (self, name, &want, error))
+    return FALSE;
+  if ((want.port == ANE_BUFFER_PORT_STATE) != (have->port == ANE_BUFFER_PORT_STATE))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "'%s' is %s %s; the buffer was made for %s '%s'", name,
+                   want.port == ANE_BUFFER_PORT_INPUT ? "an" : "a", port_kind (want.port), port_kind (have->port),
+                   ane_buffer_get_name (buffer));
+      return FALSE;
+    }
+  if (!ane_buffer_layout_equal (&want, have))
+    {
+      g_autofree char *w = layout_string (&want);
+      g_autofree char *h = layout_string (have);
+
+      g_set_error (error, ANE_ERROR, have->dtype != want.dtype || have->port_dtype != want.port_dtype ? ANE_ERROR_DTYPE
+                                                                                                    : ANE_ERROR_SHAPE,
+                   "%s '%s' is laid out as %s (%s); the buffer made for '%s' is %s (%s)", port_kind (want.port), name, w,
+                   ane_dtype_to_string (want.port_dtype), ane_buffer_get_name (buffer), h,
+                   ane_dtype_to_string (have->port_dtype));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * ane_executable_new_buffer:
+ * @self: a compiled executable, on the CPU backend or the Neural Engine's path
+ * @name: the name of one of its inputs, outputs or states
+ * @error: return location for a #GError
+ *
+ * Makes a zeroed [class@Ane.Buffer] in the layout the backend reads and
+ * writes that port in (see [class@Ane.Buffer] for the layouts): 64-byte
+ * aligned host memory on the CPU backend, an IOSurface on the Neural
+ * Engine's path. Bind it with [method@Ane.Executable.bind]. Backends that
+ * take no buffers (reference, CoreML) fail with %ANE_ERROR_UNSUPPORTED; a
+ * name that is no port, with %ANE_ERROR_NOT_FOUND.
+ *
+ * Returns: (transfer full): the buffer, or %NULL
+ *
+ * Since: 0.2
+ */
+AneBuffer *
+ane_executable_new_buffer (AneExecutable  *self,
+                           const char     *name,
+                           GError        **error)
+{
+  AneBufferLayout layout;
+  AneBuffer *buffer = NULL;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ane_mutex_lock (&self->lock);
+  if (ensure_program (self, NULL, error) && port_layout (self, name, &layout, error))
+    buffer = ane_buffer_new_for_layout (self->serial, self->backend, name, &layout, error);
+  ane_mutex_unlock (&self->lock);
+  return buffer;
+}
+
+/**
+ * ane_executable_bind:
+ * @self: a compiled executable
+ * @name: the name of one of its inputs, outputs or states
+ * @buffer: (nullable): a buffer this executable made, of that port's
+ *   layout, or %NULL to unbind
+ * @error: return location for a #GError
+ *
+ * Binds a buffer to an input, output or state for
+ * [method@Ane.Executable.run_bound]. An input or output takes any input or
+ * output buffer of the same layout (an output buffer of one step may be the
+ * input of the next); a state takes a state's buffer, into which its
+ * current value is written now, and from then on the buffer *is* the
+ * state: every run (bound or not) reads and updates it,
+ * [method@Ane.Executable.dup_state] and [method@Ane.Executable.set_state]
+ * copy from and into it, [method@Ane.Executable.reset_states] zeroes it.
+ * Unbinding a state copies its value back into the executable.
+ *
+ * A buffer from another executable or for another backend, of another
+ * dtype, shape or layout, or bound to another port already: a #GError
+ * naming the port.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_executable_bind (AneExecutable  *self,
+                     const char     *name,
+                     AneBuffer      *buffer,
+                     GError        **error)
+{
+  gboolean ok = FALSE;
+  AneBuffer *old;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (buffer == NULL || ANE_IS_BUFFER (buffer), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ane_mutex_lock (&self->lock);
+  old = g_hash_table_lookup (self->bound, name);
+  if (buffer == NULL)
+    {
+      ok = TRUE;
+      if (old != NULL && ane_buffer_get_port (old) == ANE_BUFFER_PORT_STATE)
+        {
+          AneTensor *value = ane_buffer_dup_tensor (old, error);
+
+          ok = value != NULL;
+          if (ok)
+            g_hash_table_replace (self->states, g_strdup (name), value);
+        }
+      if (ok)
+        g_hash_table_remove (self->bound, name);
+      goto out;
+    }
+  if (old == buffer)
+    {
+      ok = TRUE;
+      goto out;
+    }
+  {
+    GHashTableIter iter;
+    gpointer key, value;
+
+    g_hash_table_iter_init (&iter, self->bound);
+    while (g_hash_table_iter_next (&iter, &key, &value))
+      if (value == buffer)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "'%s': the buffer is bound to '%s' already",
+                       name, (const char *) key);
+          goto out;
+        }
+  }
+  if (!ensure_program (self, NULL, error) || !check_binding (self, name, buffer, error))
+    goto out;
+  if (ane_buffer_get_port (buffer) == ANE_BUFFER_PORT_STATE)
+    {
+      /* the state's value moves into the buffer (zeros when it has none) */
+      AneTensor *value = old != NULL ? NULL : g_hash_table_lookup (self->states, name);
+
+      if (old != NULL)
+        {
+          g_autoptr(AneTensor) held = ane_buffer_dup_tensor (old, error);
+
+          ok = held != NULL && ane_buffer_write_tensor (buffer, held, error);
+        }
+      else
+        ok = value != NULL ? ane_buffer_write_tensor (buffer, value, error) : ane_buffer_clear (buffer, error);
+      if (!ok)
+        goto out;
+      g_hash_table_remove (self->states, name);
+    }
+  g_hash_table_replace (self->bound, g_strdup (name), g_object_ref (buffer));
+  ok = TRUE;
+out:
+  ane_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* Adds the bound buffer of each of ports (symbolic tensors) to table, or
+ * fails naming the first one unbound or locked. Called with the lock held. */
+static gboolean
+collect_bound (AneExecutable  *self,
+               GPtrArray      *ports,
+               const char     *kind,
+               GHashTable     *table,
+               GError        **error)
+{
+  for (guint i = 0; i < ports->len; i++)
+    {
+      const char *name = ane_tensor_get_name (g_ptr_array_index (ports, i));
+      AneBuffer *buffer = g_hash_table_lookup (self->bound, name);
+
+      if (buffer == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run_bound: %s '%s' has no buffer bound", kind, name);
+          return FALSE;
+        }
+      if (ane_buffer_is_locked (buffer))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                       "run_bound: the buffer bound to %s '%s' is locked (unlock it before running)", kind, name);
+          return FALSE;
+        }
+      /* the program may have been prepared again since the binding */
+      if (!check_binding (self, name, buffer, error))
+        return FALSE;
+      g_hash_table_insert (table, (gpointer) name, buffer);
+    }
+  return TRUE;
+}
+
+/**
+ * ane_executable_run_bound:
+ * @self: a compiled executable with a buffer bound to every input, output
+ *   and state
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Runs once on the bound buffers ([method@Ane.Executable.bind]): the inputs
+ * are read where they lie, the outputs written into their buffers and the
+ * states updated in theirs, so nothing is copied or converted on the way in
+ * or out -- on the CPU backend the kernels read and write the buffers'
+ * memory, on the Neural Engine's path the bound IOSurfaces are the ones the
+ * device reads and writes, and a decode loop with its caches bound copies
+ * nothing per token.
+ *
+ * An input, output or state without a buffer, or a buffer locked by the
+ * caller: a #GError naming it. When a run fails the outputs may be half
+ * written; states are as they were on the Neural Engine's path (the state
+ * buffers swap surfaces only on success) but may be half updated on the
+ * CPU backend (written in place). Runs are serialized with every other run
+ * of the executable; do not touch the bound buffers meanwhile. A run of an
+ * unloaded executable loads it again (see [method@Ane.Executable.unload]).
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_executable_run_bound (AneExecutable  *self,
+                          GCancellable   *cancellable,
+                          GError        **error)
+{
+  g_autoptr(GHashTable) inputs = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) outputs = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) states = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) declared = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  declared = self->graph != NULL ? ane_graph_list_inputs (self->graph)
+             : self->package != NULL ? ane_package_list_inputs (self->package, self->function, error) : NULL;
+  if (declared == NULL)
+    return FALSE;
+  ane_mutex_lock (&self->lock);
+  if (!ane_executable_ensure_loaded (self, cancellable, error))
+    goto out;
+  if (self->program->klass->run_bound == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "run_bound: the %s backend takes no buffers",
+                   ane_backend_get_name (self->backend));
+      goto out;
+    }
+  if (!collect_bound (self, declared, "input", inputs, error) ||
+      !collect_bound (self, self->program->outputs, "output", outputs, error) ||
+      !collect_bound (self, self->program->states, "state", states, error))
+    goto out;
+  ok = self->program->klass->run_bound (self->program, inputs, outputs, states, self->debug_nonfinite, cancellable,
+                                        error);
+out:
+  ane_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/**
+ * ane_executable_load:
+ * @self: an executable
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Holds the program's device memory, compiling first if need be: on the
+ * Neural Engine's path the compiled model is loaded into the device
+ * (`loadWithQoS:options:error:`; a model compiled before is not compiled
+ * again), on the CPU backend the program is prepared with its weights
+ * decoded. A compiled executable is loaded; this undoes
+ * [method@Ane.Executable.unload] ahead of the next run, so that run does
+ * not pay for it.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_executable_load (AneExecutable  *self,
+                     GCancellable   *cancellable,
+                     GError        **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!self->compiled && !ane_executable_compile (self, cancellable, error))
+    return FALSE;
+  ane_mutex_lock (&self->lock);
+  ok = ane_executable_ensure_loaded (self, cancellable, error);
+  ane_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/**
+ * ane_executable_unload:
+ * @self: an executable
+ *
+ * Releases the program's device memory until it is needed again: on the
+ * Neural Engine's path the model leaves the device
+ * (`unloadWithQoS:error:`, once no other executable of the same program
+ * holds it) but stays compiled; on the CPU and other backends the prepared
+ * program is freed (its weights with it). Params, states, bindings and
+ * buffers stay. The next run, [method@Ane.Executable.run_bound] or
+ * [method@Ane.Executable.load] loads it again. Unloading an unloaded
+ * executable does nothing.
+ *
+ * Since: 0.2
+ */
+void
+ane_executable_unload (AneExecutable *self)
+{
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+
+  ane_mutex_lock (&self->lock);
+  if (self->program != NULL && !self->program->unloaded)
+    {
+      if (self->program->klass->unload != NULL)
+        {
+          self->program->klass->unload (self->program);
+          self->program->unloaded = TRUE;
+        }
+      else
+        {
+          drop_program (self);
+          self->stale = TRUE;   /* prepared again when needed */
+        }
+    }
+  ane_mutex_unlock (&self->lock);
+}
+
+/**
+ * ane_executable_is_loaded:
+ * @self: an executable
+ *
+ * Whether the program holds its device memory: compiled, and not unloaded
+ * since (see [method@Ane.Executable.unload]).
+ *
+ * Returns: %TRUE when loaded
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_executable_is_loaded (AneExecutable *self)
+{
+  gboolean loaded;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  ane_mutex_lock (&self->lock);
+  loaded = self->compiled && self->program != NULL && !self->program->unloaded;
+  ane_mutex_unlock (&self->lock);
+  return loaded;
+}
+
+guint64
+ane_executable_get_copied (AneExecutable *self)
+{
+  guint64 copied;
+
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), 0);
+  ane_mutex_lock (&self->lock);
+  copied = self->copied + (self->program != NULL ? self->program->copied : 0);
+  ane_mutex_unlock (&self->lock);
+  return copied;
 }

@@ -14,6 +14,7 @@
 #include "ane-graph.h"
 #include "ane-package.h"
 #include "ane-progress.h"
+#include "ane-buffer.h"
 
 G_BEGIN_DECLS
 
@@ -132,5 +133,26 @@ gboolean       ane_executable_set_state    (AneExecutable  *self,
                                             GError        **error);
 ANE_AVAILABLE_IN_ALL
 void           ane_executable_reset_states (AneExecutable  *self);
+ANE_AVAILABLE_IN_0_2
+AneBuffer     *ane_executable_new_buffer   (AneExecutable  *self,
+                                            const char     *name,
+                                            GError        **error);
+ANE_AVAILABLE_IN_0_2
+gboolean       ane_executable_bind         (AneExecutable  *self,
+                                            const char     *name,
+                                            AneBuffer      *buffer,
+                                            GError        **error);
+ANE_AVAILABLE_IN_0_2
+gboolean       ane_executable_run_bound    (AneExecutable  *self,
+                                            GCancellable   *cancellable,
+                                            GError        **error);
+ANE_AVAILABLE_IN_0_2
+gboolean       ane_executable_load         (AneExecutable  *self,
+                                            GCancellable   *cancellable,
+                                            GError        **error);
+ANE_AVAILABLE_IN_0_2
+void           ane_executable_unload       (AneExecutable  *self);
+ANE_AVAILABLE_IN_0_2
+gboolean       ane_executable_is_loaded    (AneExecutable  *self);
 
 G_END_DECLS

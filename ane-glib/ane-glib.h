@@ -10,6 +10,7 @@
 #include "ane-types.h"
 #include "ane-enum-types.h"
 #include "ane-tensor.h"
+#include "ane-buffer.h"
 #include "ane-graph.h"
 #include "ane-executable.h"
 #include "ane-mil-dialect.h"

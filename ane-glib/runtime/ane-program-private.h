@@ -26,11 +26,18 @@
  * when the run succeeded. A backend that keeps states inside the device
  * (CoreML's MLState) says so in states_opaque and implements reset_states.
  *
+ * Buffers (docs/buffers.md). A backend that takes AneBuffers describes each
+ * port's layout (buffer_layout) and runs on them (run_bound): inputs,
+ * outputs and states all bound, nothing converted. load / unload hold and
+ * release device memory; without them the executable frees and prepares
+ * the program again.
+ *
  * SPDX-License-Identifier: MIT
  */
 #pragma once
 
 #include "ane-graph-private.h"
+#include "ane-buffer-private.h"
 
 G_BEGIN_DECLS
 
@@ -69,6 +76,32 @@ typedef struct
   gboolean    (*reset_states) (AneProgram   *self,
                                GError      **error);
   void        (*free)         (AneProgram   *self);
+
+  /* Buffers (ane-buffer-private.h); NULL: the backend takes none. The
+   * layout of the named input, output or state (ANE_ERROR_NOT_FOUND when
+   * there is none). */
+  gboolean    (*buffer_layout) (AneProgram      *self,
+                                const char      *name,
+                                AneBufferLayout *layout,
+                                GError         **error);
+  /* Runs once with a buffer (name -> AneBuffer, checked by the executable
+   * against buffer_layout) for every input, output and state: reads the
+   * inputs, writes the outputs and the states' new values in place. On
+   * failure the outputs may be half written; states as the backend says. */
+  gboolean    (*run_bound)    (AneProgram   *self,
+                               GHashTable   *inputs,
+                               GHashTable   *outputs,
+                               GHashTable   *states,
+                               gboolean      debug_nonfinite,
+                               GCancellable *cancellable,
+                               GError      **error);
+  /* Device memory held explicitly (rane's Program::load / unload). NULL:
+   * the executable frees the program to unload it and prepares it again to
+   * load. load is only called on an unloaded program, unload on a loaded
+   * one. */
+  gboolean    (*load)         (AneProgram   *self,
+                               GError      **error);
+  void        (*unload)       (AneProgram   *self);
 } AneProgramClass;
 
 struct _AneProgram
@@ -78,6 +111,8 @@ struct _AneProgram
   GPtrArray  *states;         /* symbolic AneTensor: the states, as the interface declares them */
   char       *detail;         /* one line for the backend report, e.g. "model from the compile cache" */
   const char *states_opaque;  /* why states cannot be read or written here, or NULL */
+  gboolean    unloaded;       /* its device memory was released (klass->unload) */
+  guint64     copied;         /* bytes runs copied between the caller's tensors and the backend's memory */
 };
 
 /* Prepares backend's program for a graph (package NULL) or a package's
@@ -111,6 +146,10 @@ gboolean          ane_program_reset_states     (AneProgram               *self,
 AneTensor        *ane_program_find_state       (AneProgram               *self,
                                                 const char               *name);
 const char       *ane_program_get_detail       (AneProgram               *self);
+/* Counts bytes a run copied across the interface (for tests: a bound run
+ * copies none). */
+void              ane_program_count_copy       (AneProgram               *self,
+                                                guint64                   bytes);
 void              ane_program_free             (AneProgram               *self);
 
 /* For implementations: fills the common part. outputs and states

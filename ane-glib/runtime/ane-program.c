@@ -120,6 +120,8 @@ commit_states (AneProgram  *self,
       t = ane_tensor_get_dtype (value) == want ? g_object_ref (value) : ane_tensor_convert (value, want, error);
       if (t == NULL)
         return FALSE;
+      if (t != value)
+        ane_program_count_copy (self, ane_tensor_get_n_elements (t) * ane_dtype_size (want));
       g_ptr_array_add (converted, t);
     }
   for (guint i = 0; i < converted->len; i++)
@@ -199,6 +201,8 @@ ane_program_run (AneProgram    *self,
       converted = have.dtype == want->dtype ? g_object_ref (got) : ane_tensor_convert (got, want->dtype, error);
       if (converted == NULL)
         return NULL;
+      if (converted != got)
+        ane_program_count_copy (self, ane_tensor_get_n_elements (converted) * ane_dtype_size (want->dtype));
       g_ptr_array_add (outputs, ane_tensor_rename (converted, name));
     }
   if (!commit_states (self, working, states, error))
@@ -229,6 +233,13 @@ ane_program_reset_states (AneProgram  *self,
                           GError     **error)
 {
   return self->klass->reset_states == NULL || self->klass->reset_states (self, error);
+}
+
+void
+ane_program_count_copy (AneProgram *self,
+                        guint64     bytes)
+{
+  self->copied += bytes;
 }
 
 const char *

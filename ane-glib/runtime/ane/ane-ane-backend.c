@@ -16,7 +16,10 @@
  * its MIL rewritten so that each state is an input and its new value an
  * extra output (mil/ane-mil-states-io.c): each run feeds the executable's
  * state values in and commits what comes out. The values are copied
- * through the surfaces on every run.
+ * through the surfaces on every run -- unless they are bound to buffers
+ * (ane_run_bound): then the buffers' surfaces go into the request as they
+ * are, a state's buffer holding two that swap after each run
+ * (docs/buffers.md).
  *
  * It has NEVER run on a Neural Engine (see docs/ane-private.md).
  *
@@ -45,6 +48,18 @@ typedef struct
   GPtrArray        *narrow_names;   /* char*: inputs (or states) narrower than the path reads... */
   GPtrArray        *wide_names;     /* char*: ...bound widened under these names */
   GPtrArray        *wide_shapes;    /* gint64[]: the widened shapes, for the surface specs */
+  GPtrArray        *input_order;    /* char*: the rewritten function's inputs, as the request orders them */
+  GPtrArray        *inputs;         /* symbolic AneTensor: the graph's inputs, as declared */
+  const AneAneRuntime *rt;
+  guint64           copied;         /* the runtime program's count when last looked at */
+  /* Requests over bound surfaces, the last two (a state's buffer swaps
+   * between two surfaces): each keeps the buffers it was made for alive. */
+  struct {
+    AneAneRequest *request;
+    GPtrArray     *buffers;         /* AneBuffer, referenced */
+    AneSurfaceRef *surfaces;        /* inputs then outputs */
+  } bound[2];
+  guint             next_bound;
 } AneBackendProgram;
 
 /* The narrowest last axis the private path reads correctly: runtime inputs
@@ -79,6 +94,16 @@ widened (AneTensor   *value,
   return ane_tensor_new_from_floats (name, wide_shape, rank, dst, (gsize) (rows * MIN_INPUT_WIDTH), error);
 }
 
+/* What the runtime program copied since the last look, on the program's count. */
+static void
+count_copies (AneBackendProgram *self)
+{
+  guint64 now = ane_ane_program_get_copied (self->program);
+
+  ane_program_count_copy (&self->parent, now - self->copied);
+  self->copied = now;
+}
+
 static GPtrArray *
 ane_run (AneProgram    *program,
          GHashTable    *inputs,
@@ -94,7 +119,11 @@ ane_run (AneProgram    *program,
   GPtrArray *outputs;
 
   if (self->state_names->len == 0 && self->narrow_names->len == 0)
-    return ane_ane_program_run (self->program, inputs, error);
+    {
+      outputs = ane_ane_program_run (self->program, inputs, error);
+      count_copies (self);
+      return outputs;
+    }
 
   /* the states' values go in beside the inputs; their new values come out
    * after the outputs */
@@ -147,10 +176,12 @@ ane_run (AneProgram    *program,
       wide = widened (value, self->wide_names->pdata[i], error);
       if (wide == NULL)
         return NULL;
+      ane_program_count_copy (program, ane_tensor_get_n_elements (wide) * sizeof (float));
       g_ptr_array_add (keep, wide);
       g_hash_table_insert (all, self->wide_names->pdata[i], wide);
     }
   raw = ane_ane_program_run (self->program, all, error);
+  count_copies (self);
   if (raw == NULL)
     return NULL;
   outputs = g_ptr_array_new_with_free_func (g_object_unref);
@@ -167,16 +198,188 @@ ane_run (AneProgram    *program,
           g_ptr_array_unref (outputs);
           return NULL;
         }
+      if (value != out)
+        ane_program_count_copy (program, ane_tensor_get_n_elements (value) * ane_dtype_size (ane_tensor_get_dtype (value)));
       g_hash_table_replace (states, g_strdup (self->state_names->pdata[i]),
                             ane_tensor_rename (value, self->state_names->pdata[i]));
     }
   return outputs;
 }
 
+static gint
+index_of (GPtrArray  *names,
+          const char *name)
+{
+  for (guint i = 0; i < names->len; i++)
+    if (g_str_equal (names->pdata[i], name))
+      return (gint) i;
+  return -1;
+}
+
+static AneTensor *find_named (GPtrArray *tensors, const char *name);
+
+/* The surface layout the program reads: fp16 [C, H, W] with 64-byte rows
+ * (ane-ane-surface.c). A narrow input's rows are 64 bytes all the same,
+ * which is what its widened port reads, padding zero. */
+static gboolean
+ane_buffer_layout (AneProgram      *program,
+                   const char      *name,
+                   AneBufferLayout *layout,
+                   GError         **error)
+{
+  AneBackendProgram *self = (AneBackendProgram *) program;
+  AneTensor *t;
+  const gint64 *shape;
+  guint rank;
+  const AneAneSurfaceLayout *l = &layout->surface;
+
+  memset (layout, 0, sizeof *layout);
+  if ((t = find_named (self->inputs, name)) != NULL)
+    layout->port = ANE_BUFFER_PORT_INPUT;
+  else if ((t = find_named (program->outputs, name)) != NULL)
+    layout->port = ANE_BUFFER_PORT_OUTPUT;
+  else if ((t = find_named (program->states, name)) != NULL)
+    layout->port = ANE_BUFFER_PORT_STATE;
+  else
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "the program has no input, output or state named '%s'", name);
+      return FALSE;
+    }
+  shape = ane_tensor_get_shape (t, &rank);
+  if (!ane_ane_surface_layout_init (&layout->surface, shape, rank, ANE_ANE_ROW_ALIGN, error))
+    return FALSE;
+  layout->port_dtype = ane_tensor_get_dtype (t);
+  layout->dtype = ANE_DTYPE_FLOAT16;
+  layout->rank = rank;
+  memcpy (layout->shape, shape, rank * sizeof (gint64));
+  {
+    const gint64 steps[4] = { (gint64) l->total_bytes, (gint64) l->plane_bytes, (gint64) l->row_bytes, 2 };
+
+    for (guint i = 0; i < rank; i++)
+      layout->strides[i] = steps[4 - rank + i];
+  }
+  layout->size = l->total_bytes;
+  layout->runtime = self->rt;
+  return TRUE;
+}
+
+/* The cached request for these surfaces, or a new one (replacing the
+ * older of the two). */
+static AneAneRequest *
+bound_request (AneBackendProgram *self,
+               AneSurfaceRef     *surfaces,
+               guint              n,
+               GPtrArray         *buffers,
+               guint              n_in,
+               GError           **error)
+{
+  AneAneRequest *request;
+  guint slot;
+
+  for (guint k = 0; k < G_N_ELEMENTS (self->bound); k++)
+    if (self->bound[k].request != NULL && memcmp (self->bound[k].surfaces, surfaces, n * sizeof (AneSurfaceRef)) == 0)
+      return self->bound[k].request;
+  request = ane_ane_request_new (self->program, surfaces, surfaces + n_in, error);
+  if (request == NULL)
+    return NULL;
+  slot = self->next_bound;
+  self->next_bound = (slot + 1) % G_N_ELEMENTS (self->bound);
+  g_clear_pointer (&self->bound[slot].request, ane_ane_request_free);
+  g_clear_pointer (&self->bound[slot].buffers, g_ptr_array_unref);
+  g_free (self->bound[slot].surfaces);
+  self->bound[slot].request = request;
+  self->bound[slot].buffers = g_ptr_array_ref (buffers);
+  self->bound[slot].surfaces = g_memdup2 (surfaces, n * sizeof (AneSurfaceRef));
+  return request;
+}
+
+/* The bound surfaces go into the request as they are: the inputs' and the
+ * states' current surfaces are read, the outputs' and the states' other
+ * surfaces written; the states swap when the run succeeded. No byte is
+ * copied by the host. */
+static gboolean
+ane_run_bound (AneProgram    *program,
+               GHashTable    *inputs,
+               GHashTable    *outputs,
+               GHashTable    *states,
+               gboolean       debug_nonfinite,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  AneBackendProgram *self = (AneBackendProgram *) program;
+  guint n_in = self->input_order->len, n_out = program->outputs->len + self->state_names->len;
+  g_autofree AneSurfaceRef *surfaces = g_new0 (AneSurfaceRef, n_in + n_out + 1);
+  g_autoptr(GPtrArray) buffers = g_ptr_array_new_with_free_func (g_object_unref);
+  AneAneRequest *request;
+
+  for (guint i = 0; i < n_in; i++)
+    {
+      const char *name = self->input_order->pdata[i];
+      gint wide = index_of (self->wide_names, name);
+      AneBuffer *buffer;
+
+      if (wide >= 0)
+        name = self->narrow_names->pdata[wide];
+      buffer = g_hash_table_lookup (index_of (self->state_names, name) >= 0 ? states : inputs, name);
+      if (buffer == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run_bound: '%s' is not bound", name);
+          return FALSE;
+        }
+      surfaces[i] = ane_buffer_get_surface (buffer, FALSE);
+      g_ptr_array_add (buffers, g_object_ref (buffer));
+    }
+  for (guint i = 0; i < n_out; i++)
+    {
+      gboolean state = i >= program->outputs->len;
+      const char *name = state ? self->state_names->pdata[i - program->outputs->len]
+                               : ane_tensor_get_name (g_ptr_array_index (program->outputs, i));
+      AneBuffer *buffer = g_hash_table_lookup (state ? states : outputs, name);
+
+      if (buffer == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run_bound: '%s' is not bound", name);
+          return FALSE;
+        }
+      surfaces[n_in + i] = ane_buffer_get_surface (buffer, state);
+      g_ptr_array_add (buffers, g_object_ref (buffer));
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  request = bound_request (self, surfaces, n_in + n_out, buffers, n_in, error);
+  if (request == NULL || !ane_ane_program_evaluate (self->program, request, error))
+    return FALSE;
+  for (guint i = 0; i < self->state_names->len; i++)
+    ane_buffer_swap (g_hash_table_lookup (states, self->state_names->pdata[i]));
+  return TRUE;
+}
+
+static gboolean
+ane_load (AneProgram  *program,
+          GError     **error)
+{
+  return ane_ane_program_load (((AneBackendProgram *) program)->program, error);
+}
+
+static void
+ane_unload (AneProgram *program)
+{
+  ane_ane_program_unload (((AneBackendProgram *) program)->program);
+}
+
 static void
 ane_free (AneProgram *program)
 {
   AneBackendProgram *self = (AneBackendProgram *) program;
+
+  for (guint k = 0; k < G_N_ELEMENTS (self->bound); k++)
+    {
+      g_clear_pointer (&self->bound[k].request, ane_ane_request_free);
+      g_clear_pointer (&self->bound[k].buffers, g_ptr_array_unref);
+      g_free (self->bound[k].surfaces);
+    }
+  g_clear_pointer (&self->input_order, g_ptr_array_unref);
+  g_clear_pointer (&self->inputs, g_ptr_array_unref);
 
   g_clear_pointer (&self->program, ane_ane_program_free);
   g_clear_pointer (&self->state_names, g_ptr_array_unref);
@@ -192,6 +395,10 @@ static const AneProgramClass ane_class = {
   .run = ane_run,
   .reset_states = NULL,
   .free = ane_free,
+  .buffer_layout = ane_buffer_layout,
+  .run_bound = ane_run_bound,
+  .load = ane_load,
+  .unload = ane_unload,
 };
 
 static gboolean
@@ -385,6 +592,9 @@ ane_ane_backend_program_new (AneGraph                *graph,
   self->narrow_names = g_ptr_array_new_with_free_func (g_free);
   self->wide_names = g_ptr_array_new_with_free_func (g_free);
   self->wide_shapes = g_ptr_array_new_with_free_func (g_free);
+  self->input_order = g_ptr_array_new_with_free_func (g_free);
+  self->inputs = ane_graph_list_inputs (graph);
+  self->rt = rt;
   {
     g_autoptr(GPtrArray) promised = ane_graph_list_outputs (graph);
     g_autoptr(GPtrArray) declared = ane_graph_list_states (graph);
@@ -404,6 +614,8 @@ ane_ane_backend_program_new (AneGraph                *graph,
       n_out = outputs->len + self->state_names->len;
       in_specs = g_new0 (AneAneTensorSpec, MAX (n_in, 1));
       out_specs = g_new0 (AneAneTensorSpec, MAX (n_out, 1));
+      for (guint i = 0; i < order->len; i++)
+        g_ptr_array_add (self->input_order, g_strdup (order->pdata[i]));
       for (guint i = 0; i < order->len; i++)
         {
           AneTensor *t = find_named (inputs, order->pdata[i]);

@@ -186,6 +186,35 @@ const char    *ane_ane_program_get_key    (AneAneProgram *program);
 gboolean       ane_ane_program_was_cached (AneAneProgram *program);
 void           ane_ane_program_free       (AneAneProgram *program);
 
+/* Bytes the program's runs packed into and unpacked from its own surfaces. */
+guint64        ane_ane_program_get_copied (AneAneProgram *program);
+
+/* The model in the device, held or let go explicitly (rane's Program::load
+ * and unload): programs sharing one compiled model (the cache) count their
+ * holds, the first loads it and the last one to let go unloads it; the
+ * compiled model stays, so loading again compiles nothing. A program holds
+ * its model from ane_ane_program_new on; runs of an unloaded program fail
+ * with ANE_ERROR_NOT_COMPILED. */
+gboolean       ane_ane_program_load       (AneAneProgram *program,
+                                           GError       **error);
+void           ane_ane_program_unload     (AneAneProgram *program);
+gboolean       ane_ane_program_is_loaded  (AneAneProgram *program);
+
+/* A request over surfaces the caller made (bound buffers): one per input
+ * and per output, in the specs' order, each laid out as the port's own
+ * (ANE_ERROR_SHAPE naming the port otherwise). The caller keeps the
+ * surfaces alive as long as the request. Evaluating it copies nothing. */
+typedef struct _AneAneRequest AneAneRequest;
+AneAneRequest *ane_ane_request_new        (AneAneProgram       *program,
+                                           const AneSurfaceRef *inputs,
+                                           const AneSurfaceRef *outputs,
+                                           GError             **error);
+void           ane_ane_request_free       (AneAneRequest       *request);
+gboolean       ane_ane_program_evaluate   (AneAneProgram       *program,
+                                           AneAneRequest       *request,
+                                           GError             **error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneAneRequest, ane_ane_request_free)
+
 /* Number of compiled models alive in the cache (for tests). */
 guint          ane_ane_cache_size         (void);
 

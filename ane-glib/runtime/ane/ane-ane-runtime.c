@@ -493,6 +493,8 @@ typedef struct
   AneObjcId options;         /* the @{} passed to every call, +1 */
   char *tmp_dir;
   guint refs;
+  guint loads;               /* programs holding it loaded (under cache_lock) */
+  gboolean loaded;           /* loadWithQoS succeeded and no unload since */
 } CacheEntry;
 
 static GMutex cache_lock;
@@ -521,15 +523,16 @@ cache_entry_destroy (CacheEntry *e)
   AneObjcId err = NULL;
   gpointer pool = rt->pool_push (rt);
 
-  if (e->model)
+  if (e->model && e->loaded)
     {
       if (!rt->msg_bool_qos_err (rt, e->model, e->unload_sel, ANE_ANE_DEFAULT_QOS, &err))
         {
           g_autofree char *why = describe_error (rt, err);
           g_warning ("ANE private path: unloadWithQoS:error: failed: %s", why);
         }
-      rt->release (rt, e->model);
     }
+  if (e->model)
+    rt->release (rt, e->model);
   rt->release (rt, e->options);
   rt->pool_pop (rt, pool);
   remove_tmp_dir (e->tmp_dir);
@@ -588,6 +591,80 @@ cache_unref (CacheEntry *e)
     cache_entry_destroy (e);
 }
 
+/* bridge/ane_bridge.m retries a failed load once after 100 ms. */
+static gboolean
+load_model (const AneAneRuntime *rt,
+            CacheEntry          *e,
+            AneObjcSel           load_sel,
+            GError             **error)
+{
+  AneObjcId err = NULL;
+  gboolean loaded;
+
+  loaded = rt->msg_bool_qos_opts_err (rt, e->model, load_sel, ANE_ANE_DEFAULT_QOS, e->options, &err);
+  if (!loaded)
+    {
+      g_usleep (100000);
+      err = NULL;
+      loaded = rt->msg_bool_qos_opts_err (rt, e->model, load_sel, ANE_ANE_DEFAULT_QOS, e->options, &err);
+    }
+  if (!loaded)
+    {
+      g_autofree char *why = describe_error (rt, err);
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "ANE load failed: %s", why);
+    }
+  return loaded;
+}
+
+/* A program's hold on its model in the device: the first one loads it
+ * (again, when every holder unloaded it), the last one to let go unloads
+ * it, so programs sharing a compiled model (the cache) never unload it
+ * under each other. The compiled model stays: loading again compiles
+ * nothing (rane's Program: compile once, load and unload at will). */
+static gboolean
+entry_hold (CacheEntry  *e,
+            AneObjcSel   load_sel,
+            GError     **error)
+{
+  gboolean ok = TRUE;
+
+  ane_mutex_lock (&cache_lock);
+  if (e->loads == 0 && !e->loaded)
+    {
+      gpointer pool = e->rt->pool_push (e->rt);
+      ok = load_model (e->rt, e, load_sel, error);
+      e->rt->pool_pop (e->rt, pool);
+    }
+  if (ok)
+    {
+      e->loads++;
+      e->loaded = TRUE;
+    }
+  ane_mutex_unlock (&cache_lock);
+  return ok;
+}
+
+static void
+entry_release (CacheEntry *e)
+{
+  ane_mutex_lock (&cache_lock);
+  if (--e->loads == 0 && e->loaded)
+    {
+      const AneAneRuntime *rt = e->rt;
+      AneObjcId err = NULL;
+      gpointer pool = rt->pool_push (rt);
+
+      if (!rt->msg_bool_qos_err (rt, e->model, e->unload_sel, ANE_ANE_DEFAULT_QOS, &err))
+        {
+          g_autofree char *why = describe_error (rt, err);
+          g_warning ("ANE private path: unloadWithQoS:error: failed: %s", why);
+        }
+      e->loaded = FALSE;
+      rt->pool_pop (rt, pool);
+    }
+  ane_mutex_unlock (&cache_lock);
+}
+
 guint
 ane_ane_cache_size (void)
 {
@@ -622,6 +699,16 @@ struct _AneAneProgram
   CacheEntry *entry;
   Port *inputs, *outputs;
   guint n_inputs, n_outputs;
+  AneObjcId request;         /* retained */
+  gboolean holds_load;       /* entry_hold taken */
+  guint64 copied;            /* bytes packed into and unpacked from its own surfaces */
+};
+
+struct _AneAneRequest
+{
+  const AneAneRuntime *rt;
+  AneObjcId *wrappers;       /* retained, inputs then outputs */
+  guint n;
   AneObjcId request;         /* retained */
 };
 
@@ -726,7 +813,6 @@ build_model (const AneAneRuntime *rt,
   AneObjcId desc, model, hex, err = NULL;
   g_autofree char *hex_text = NULL;
   g_autofree char *wdir = NULL;
-  gboolean loaded;
 
   e->rt = rt;
   e->cache_key = g_strdup (cache_key);
@@ -804,21 +890,9 @@ build_model (const AneAneRuntime *rt,
       g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "ANE compile failed: %s", why);
       goto fail;
     }
-  /* bridge/ane_bridge.m retries a failed load once after 100 ms. */
-  err = NULL;
-  loaded = rt->msg_bool_qos_opts_err (rt, e->model, api->sel[SEL_LOAD], ANE_ANE_DEFAULT_QOS, e->options, &err);
-  if (!loaded)
-    {
-      g_usleep (100000);
-      err = NULL;
-      loaded = rt->msg_bool_qos_opts_err (rt, e->model, api->sel[SEL_LOAD], ANE_ANE_DEFAULT_QOS, e->options, &err);
-    }
-  if (!loaded)
-    {
-      g_autofree char *why = describe_error (rt, err);
-      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "ANE load failed: %s", why);
-      goto fail;
-    }
+  if (!load_model (rt, e, api->sel[SEL_LOAD], error))
+    goto fail;
+  e->loaded = TRUE;
   return e;
 
 fail:
@@ -884,27 +958,21 @@ make_surfaces (AneAneProgram *p, Port *ports, guint n, GError **error)
   return TRUE;
 }
 
-static gboolean
-make_request (AneAneProgram *p, GError **error)
+/* An _ANERequest over these surface wrappers (inputs, then outputs, in the
+ * ports' order), retained. */
+static AneObjcId
+build_request (AneAneProgram *p, const AneObjcId *in_objs, const AneObjcId *out_objs, GError **error)
 {
   const AneAneRuntime *rt = p->rt;
-  g_autofree AneObjcId *in_objs = g_new0 (AneObjcId, p->n_inputs + 1);
   g_autofree AneObjcId *in_idx = g_new0 (AneObjcId, p->n_inputs + 1);
-  g_autofree AneObjcId *out_objs = g_new0 (AneObjcId, p->n_outputs + 1);
   g_autofree AneObjcId *out_idx = g_new0 (AneObjcId, p->n_outputs + 1);
   AneObjcId a_in, a_in_idx, a_out, a_out_idx, proc, req;
   guint i;
 
   for (i = 0; i < p->n_inputs; i++)
-    {
-      in_objs[i] = p->inputs[i].wrapper;
-      in_idx[i] = rt->new_number (rt, i);
-    }
+    in_idx[i] = rt->new_number (rt, i);
   for (i = 0; i < p->n_outputs; i++)
-    {
-      out_objs[i] = p->outputs[i].wrapper;
-      out_idx[i] = rt->new_number (rt, i);
-    }
+    out_idx[i] = rt->new_number (rt, i);
   a_in = rt->new_array (rt, in_objs, p->n_inputs);
   a_in_idx = rt->new_array (rt, in_idx, p->n_inputs);
   a_out = rt->new_array (rt, out_objs, p->n_outputs);
@@ -927,10 +995,23 @@ make_request (AneAneProgram *p, GError **error)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED,
                    "ANE private path: +[_ANERequest requestWithInputs:…procedureIndex:] returned nil");
-      return FALSE;
+      return NULL;
     }
-  p->request = rt->retain (rt, req);
-  return TRUE;
+  return rt->retain (rt, req);
+}
+
+static gboolean
+make_request (AneAneProgram *p, GError **error)
+{
+  g_autofree AneObjcId *in_objs = g_new0 (AneObjcId, p->n_inputs + 1);
+  g_autofree AneObjcId *out_objs = g_new0 (AneObjcId, p->n_outputs + 1);
+
+  for (guint i = 0; i < p->n_inputs; i++)
+    in_objs[i] = p->inputs[i].wrapper;
+  for (guint i = 0; i < p->n_outputs; i++)
+    out_objs[i] = p->outputs[i].wrapper;
+  p->request = build_request (p, in_objs, out_objs, error);
+  return p->request != NULL;
 }
 
 AneAneProgram *
@@ -1002,6 +1083,7 @@ ane_ane_program_new (const AneAneRuntime    *runtime,
         }
     }
   ok = p->entry != NULL
+       && (p->holds_load = entry_hold (p->entry, p->api.sel[SEL_LOAD], error))
        && make_surfaces (p, p->inputs, p->n_inputs, error)
        && make_surfaces (p, p->outputs, p->n_outputs, error)
        && make_request (p, error);
@@ -1027,6 +1109,11 @@ ane_ane_program_run (AneAneProgram *p,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   rt = p->rt;
 
+  if (!p->holds_load)
+    {
+      g_set_error_literal (error, ANE_ERROR, ANE_ERROR_NOT_COMPILED, "ANE program: the model is unloaded");
+      return NULL;
+    }
   for (i = 0; i < p->n_inputs; i++)
     {
       AneTensor *t = inputs ? g_hash_table_lookup (inputs, p->inputs[i].name) : NULL;
@@ -1047,6 +1134,7 @@ ane_ane_program_run (AneAneProgram *p,
       base = rt->surface_base_address (rt, p->inputs[i].surface);
       ok = base != NULL && ane_ane_surface_pack_tensor (&p->inputs[i].layout, t, base, error);
       rt->surface_unlock (rt, p->inputs[i].surface, FALSE);
+      p->copied += p->inputs[i].layout.total_bytes;
       if (!ok)
         {
           if (base == NULL)
@@ -1089,6 +1177,7 @@ ane_ane_program_run (AneAneProgram *p,
         {
           values = g_new (float, n);
           ane_ane_surface_unpack_f32 (&o->layout, base, values);
+          p->copied += o->layout.total_bytes;
         }
       rt->surface_unlock (rt, o->surface, TRUE);
       if (values == NULL)
@@ -1121,6 +1210,147 @@ ane_ane_program_was_cached (AneAneProgram *p)
   return p->was_cached;
 }
 
+guint64
+ane_ane_program_get_copied (AneAneProgram *p)
+{
+  g_return_val_if_fail (p != NULL, 0);
+  return p->copied;
+}
+
+gboolean
+ane_ane_program_is_loaded (AneAneProgram *p)
+{
+  g_return_val_if_fail (p != NULL, FALSE);
+  return p->holds_load;
+}
+
+gboolean
+ane_ane_program_load (AneAneProgram  *p,
+                      GError        **error)
+{
+  g_return_val_if_fail (p != NULL, FALSE);
+  if (p->holds_load)
+    return TRUE;
+  p->holds_load = entry_hold (p->entry, p->api.sel[SEL_LOAD], error);
+  return p->holds_load;
+}
+
+void
+ane_ane_program_unload (AneAneProgram *p)
+{
+  g_return_if_fail (p != NULL);
+  if (!p->holds_load)
+    return;
+  entry_release (p->entry);
+  p->holds_load = FALSE;
+}
+
+/* A surface a caller made must have the row and size the port's own
+ * surface has: the compiled program reads it that way. */
+static gboolean
+check_surface (AneAneProgram *p, Port *port, AneSurfaceRef s, const char *what, GError **error)
+{
+  const AneAneRuntime *rt = p->rt;
+
+  if (s == NULL || rt->surface_bytes_per_row (rt, s) != port->layout.row_bytes ||
+      rt->surface_alloc_size (rt, s) < port->layout.total_bytes)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
+                   "ANE program: the surface bound to %s '%s' is not laid out as the port (%" G_GSIZE_FORMAT
+                   " bytes per row, at least %" G_GSIZE_FORMAT " bytes)", what, port->name,
+                   port->layout.row_bytes, port->layout.total_bytes);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+AneAneRequest *
+ane_ane_request_new (AneAneProgram        *p,
+                     const AneSurfaceRef  *inputs,
+                     const AneSurfaceRef  *outputs,
+                     GError              **error)
+{
+  const AneAneRuntime *rt;
+  g_autoptr(AneAneRequest) r = NULL;
+  gpointer pool;
+  guint i;
+
+  g_return_val_if_fail (p != NULL, NULL);
+  rt = p->rt;
+  for (i = 0; i < p->n_inputs; i++)
+    if (!check_surface (p, &p->inputs[i], inputs[i], "input", error))
+      return NULL;
+  for (i = 0; i < p->n_outputs; i++)
+    if (!check_surface (p, &p->outputs[i], outputs[i], "output", error))
+      return NULL;
+  r = g_new0 (AneAneRequest, 1);
+  r->rt = rt;
+  r->n = p->n_inputs + p->n_outputs;
+  r->wrappers = g_new0 (AneObjcId, r->n + 1);
+  pool = rt->pool_push (rt);
+  for (i = 0; i < r->n; i++)
+    {
+      AneSurfaceRef s = i < p->n_inputs ? inputs[i] : outputs[i - p->n_inputs];
+      AneObjcId w = rt->msg_id_p1 (rt, p->api.cls[CLS_IOSURFACE], p->api.sel[SEL_OBJECT_WITH_IOSURFACE], s);
+
+      if (w == NULL)
+        {
+          rt->pool_pop (rt, pool);
+          g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED,
+                       "ANE private path: +[_ANEIOSurfaceObject objectWithIOSurface:] returned nil for a bound surface");
+          return NULL;
+        }
+      r->wrappers[i] = rt->retain (rt, w);
+    }
+  r->request = build_request (p, r->wrappers, r->wrappers + p->n_inputs, error);
+  rt->pool_pop (rt, pool);
+  if (r->request == NULL)
+    return NULL;
+  return g_steal_pointer (&r);
+}
+
+void
+ane_ane_request_free (AneAneRequest *r)
+{
+  if (r == NULL)
+    return;
+  if (r->request)
+    r->rt->release (r->rt, r->request);
+  for (guint i = 0; i < r->n; i++)
+    r->rt->release (r->rt, r->wrappers[i]);
+  g_free (r->wrappers);
+  g_free (r);
+}
+
+gboolean
+ane_ane_program_evaluate (AneAneProgram  *p,
+                          AneAneRequest  *r,
+                          GError        **error)
+{
+  const AneAneRuntime *rt;
+  AneObjcId err = NULL;
+  gpointer pool;
+  gboolean ok;
+
+  g_return_val_if_fail (p != NULL && r != NULL, FALSE);
+  rt = p->rt;
+  if (!p->holds_load)
+    {
+      g_set_error_literal (error, ANE_ERROR, ANE_ERROR_NOT_COMPILED, "ANE program: the model is unloaded");
+      return FALSE;
+    }
+  pool = rt->pool_push (rt);
+  ok = rt->msg_bool_qos_opts_req_err (rt, p->entry->model, p->api.sel[SEL_EVALUATE],
+                                      ANE_ANE_DEFAULT_QOS, p->entry->options, r->request, &err);
+  if (!ok)
+    {
+      g_autofree char *why = describe_error (rt, err);
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "ANE evaluate failed: %s", why);
+    }
+  rt->pool_pop (rt, pool);
+  return ok;
+}
+
 void
 ane_ane_program_free (AneAneProgram *p)
 {
@@ -1130,6 +1360,8 @@ ane_ane_program_free (AneAneProgram *p)
     p->rt->release (p->rt, p->request);
   free_ports (p->rt, p->inputs, p->n_inputs);
   free_ports (p->rt, p->outputs, p->n_outputs);
+  if (p->entry && p->holds_load)
+    entry_release (p->entry);
   if (p->entry)
     cache_unref (p->entry);
   g_free (p->key);

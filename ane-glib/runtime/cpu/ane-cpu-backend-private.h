@@ -6,6 +6,7 @@
 
 #include "ane-graph-private.h"
 #include "mil/ane-coreml-proto-private.h"
+#include "ane-buffer.h"
 
 G_BEGIN_DECLS
 
@@ -54,6 +55,31 @@ GPtrArray     *ane_cpu_backend_run           (AneCpuBackend *backend,
                                               gboolean       debug_nonfinite,
                                               GCancellable  *cancellable,
                                               GError       **error);
+
+/* Buffers (ane-buffer-private.h). The named input, state or output and
+ * its spec as the program declares it; FALSE when there is none. */
+gboolean       ane_cpu_backend_find_port     (AneCpuBackend *backend,
+                                              const char    *name,
+                                              AneBufferPort *port,
+                                              AneSpec       *spec);
+/* Whether name is a param the lowering left an input (it is fed from the
+ * executable's value, not bound). */
+gboolean       ane_cpu_backend_is_dynamic_param (AneCpuBackend *backend,
+                                                 const char    *name);
+/* Runs once with buffers (name -> AneBuffer) for every input, output and
+ * state: the kernels read the inputs' memory, write the outputs' and update
+ * the states' in place. Nothing is converted or copied. */
+gboolean       ane_cpu_backend_run_bound     (AneCpuBackend *backend,
+                                              GHashTable    *inputs,
+                                              GHashTable    *outputs,
+                                              GHashTable    *states,
+                                              gboolean       debug_nonfinite,
+                                              GCancellable  *cancellable,
+                                              GError       **error);
+/* Bytes runs copied between the caller's tensors and the interpreter's
+ * values so far (inputs converted, states in and out, outputs not handed
+ * over as they are). */
+guint64        ane_cpu_backend_get_copied    (AneCpuBackend *backend);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneCpuBackend, ane_cpu_backend_free)
 

@@ -19,6 +19,7 @@
 #include "mil/lower/ane-lower-private.h"
 #include "runtime/cpu/ane-cpu-backend-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
+#include "ane-buffer-private.h"
 
 struct _AneCpuBackend
 {
@@ -27,6 +28,7 @@ struct _AneCpuBackend
   gpointer       blob_data;
   GDestroyNotify blob_data_free;
   AneCpuPlan    *plan;
+  guint64        copied;          /* bytes copied across the interface by runs */
 };
 
 void
@@ -149,6 +151,144 @@ GPtrArray *ane_cpu_backend_list_inputs (AneCpuBackend *backend) { return list_po
 GPtrArray *ane_cpu_backend_list_states (AneCpuBackend *backend) { return list_ports (backend, TRUE, TRUE); }
 GPtrArray *ane_cpu_backend_list_outputs (AneCpuBackend *backend) { return list_ports (backend, FALSE, FALSE); }
 
+/* An input the caller does not give: a dynamic param, the executable's
+ * bound value, else the graph's. */
+static gboolean
+dynamic_param (AneCpuBackend  *backend,
+               const char     *name,
+               AneTensor     **value,
+               GError        **error)
+{
+  const AneNode *node = backend->lowered ? ane_graph_find_node (backend->lowered->graph, name) : NULL;
+  gboolean param = node != NULL && node->op->kind == ANE_OP_PARAM;
+
+  *value = param ? ane_lower_bound_value (backend->lowered->params, node) : NULL;
+  if (*value == NULL && param)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,
+                   "param '%s' has no value: bind one with ane_executable_set_param()", name);
+      return FALSE;
+    }
+  if (*value == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run: input '%s' was not given", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ane_cpu_backend_is_dynamic_param (AneCpuBackend *backend,
+                                  const char    *name)
+{
+  const AneNode *node = backend->lowered ? ane_graph_find_node (backend->lowered->graph, name) : NULL;
+
+  return node != NULL && node->op->kind == ANE_OP_PARAM;
+}
+
+gboolean
+ane_cpu_backend_find_port (AneCpuBackend *backend,
+                           const char    *name,
+                           AneBufferPort *port,
+                           AneSpec       *spec)
+{
+  AneCpuPlan *plan = backend->plan;
+
+  for (guint i = 0; i < ane_cpu_plan_n_inputs (plan); i++)
+    if (g_str_equal (ane_cpu_plan_input_name (plan, i), name))
+      {
+        *port = ane_cpu_plan_input_is_state (plan, i) ? ANE_BUFFER_PORT_STATE : ANE_BUFFER_PORT_INPUT;
+        ane_cpu_plan_input_spec (plan, i, spec);
+        return TRUE;
+      }
+  for (guint i = 0; i < ane_cpu_plan_n_outputs (plan); i++)
+    if (g_str_equal (ane_cpu_plan_output_name (plan, i), name))
+      {
+        *port = ANE_BUFFER_PORT_OUTPUT;
+        ane_cpu_plan_output_spec (plan, i, spec);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+guint64
+ane_cpu_backend_get_copied (AneCpuBackend *backend)
+{
+  return backend->copied;
+}
+
+/* A bound buffer as a value over its memory. */
+static AneCpuValue *
+buffer_view (AneBuffer *buffer)
+{
+  const AneBufferLayout *l = ane_buffer_get_layout (buffer);
+
+  return ane_cpu_value_new_view (l->port_dtype == ANE_DTYPE_INT64 ? ANE_DTYPE_INT32 : l->port_dtype,
+                                 l->shape, l->rank, ane_buffer_get_memory (buffer));
+}
+
+gboolean
+ane_cpu_backend_run_bound (AneCpuBackend *backend,
+                           GHashTable    *inputs,
+                           GHashTable    *outputs,
+                           GHashTable    *states,
+                           gboolean       debug_nonfinite,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  AneCpuPlan *plan = backend->plan;
+  guint n_in = ane_cpu_plan_n_inputs (plan), n_out = ane_cpu_plan_n_outputs (plan);
+  g_autoptr(GPtrArray) in_values = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_cpu_value_free);
+  g_autoptr(GPtrArray) state_values = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_cpu_value_free);
+  g_autoptr(GPtrArray) bound = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_cpu_value_free);
+  g_autofree AneCpuValue **outs = g_new0 (AneCpuValue *, MAX (n_out, 1));
+  gboolean ok;
+
+  for (guint i = 0; i < n_in; i++)
+    {
+      const char *name = ane_cpu_plan_input_name (plan, i);
+      gboolean state = ane_cpu_plan_input_is_state (plan, i);
+      AneBuffer *buffer = g_hash_table_lookup (state ? states : inputs, name);
+      AneTensor *t;
+      AneCpuValue *v;
+
+      if (buffer != NULL)
+        {
+          g_ptr_array_add (state ? state_values : in_values, buffer_view (buffer));
+          continue;
+        }
+      /* the executable checked every port is bound; dynamic params are not ports */
+      if (state || !dynamic_param (backend, name, &t, error))
+        {
+          if (state)
+            g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run_bound: state '%s' is not bound", name);
+          return FALSE;
+        }
+      v = ane_cpu_value_from_tensor (t, error);
+      if (v == NULL)
+        return FALSE;
+      g_ptr_array_add (in_values, v);
+    }
+  for (guint i = 0; i < n_out; i++)
+    {
+      AneBuffer *buffer = g_hash_table_lookup (outputs, ane_cpu_plan_output_name (plan, i));
+
+      if (buffer == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run_bound: output '%s' is not bound",
+                       ane_cpu_plan_output_name (plan, i));
+          return FALSE;
+        }
+      g_ptr_array_add (bound, buffer_view (buffer));
+    }
+  ok = ane_cpu_plan_run_full (plan, (AneCpuValue * const *) in_values->pdata, (AneCpuValue **) state_values->pdata,
+                              outs, (AneCpuValue * const *) bound->pdata, &backend->copied, debug_nonfinite,
+                              cancellable, error);
+  for (guint i = 0; i < n_out; i++)
+    ane_cpu_value_free (outs[i]);
+  return ok;
+}
+
 GPtrArray *
 ane_cpu_backend_run (AneCpuBackend *backend,
                      GHashTable    *inputs,
@@ -179,6 +319,8 @@ ane_cpu_backend_run (AneCpuBackend *backend,
           v = t ? ane_cpu_value_from_tensor (t, error) : ane_cpu_value_new (spec.dtype, spec.shape, spec.rank);
           if (v == NULL)
             return NULL;
+          if (t != NULL)
+            backend->copied += v->n * 4;   /* converted, or made its own below */
           ane_cpu_value_own (v);   /* write_state writes into it */
           v->dtype = spec.dtype;   /* a float32 state tensor feeds an fp16 state as fp16 */
           ane_cpu_value_round (v);
@@ -191,25 +333,8 @@ ane_cpu_backend_run (AneCpuBackend *backend,
         AneSpec have;
         gboolean scalar;
 
-        if (t == NULL && backend->lowered != NULL)
-          {
-            /* a dynamic param: the executable's bound value, else the graph's */
-            const AneNode *node = ane_graph_find_node (backend->lowered->graph, name);
-            gboolean param = node != NULL && node->op->kind == ANE_OP_PARAM;
-
-            t = param ? ane_lower_bound_value (backend->lowered->params, node) : NULL;
-            if (t == NULL && param)
-              {
-                g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,
-                             "param '%s' has no value: bind one with ane_executable_set_param()", name);
-                return NULL;
-              }
-          }
-        if (t == NULL)
-          {
-            g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "run: input '%s' was not given", name);
-            return NULL;
-          }
+        if (t == NULL && !dynamic_param (backend, name, &t, error))
+          return NULL;
         ane_tensor_get_spec (t, &have);
         /* a scalar input is declared [1] in the program (ane-lower.c, add_input) */
         scalar = have.rank == 0 && spec.rank == 1 && spec.shape[0] == 1;
@@ -223,6 +348,8 @@ ane_cpu_backend_run (AneCpuBackend *backend,
         v = ane_cpu_value_from_tensor (t, error);
         if (v == NULL)
           return NULL;
+        if (v->keep == NULL || v->dtype != spec.dtype)
+          backend->copied += v->n * 4;   /* converted, or rounded in a copy below */
         if (scalar)
           {
             v->rank = 1;
@@ -238,8 +365,8 @@ ane_cpu_backend_run (AneCpuBackend *backend,
       }
     }
 
-  ok = ane_cpu_plan_run (plan, (AneCpuValue * const *) in_values->pdata, (AneCpuValue **) state_values->pdata,
-                         outs, debug_nonfinite, cancellable, error);
+  ok = ane_cpu_plan_run_full (plan, (AneCpuValue * const *) in_values->pdata, (AneCpuValue **) state_values->pdata,
+                              outs, NULL, &backend->copied, debug_nonfinite, cancellable, error);
   for (guint i = 0; i < n_out; i++)
     {
       AneSpec spec;
@@ -251,6 +378,9 @@ ane_cpu_backend_run (AneCpuBackend *backend,
           continue;
         }
       ane_cpu_plan_output_spec (plan, i, &spec);
+      /* handed over as it is only as float32 or int32 storage (steal_to_tensor) */
+      if (!((spec.dtype == ANE_DTYPE_FLOAT32 && outs[i]->f) || (spec.dtype == ANE_DTYPE_INT32 && outs[i]->i)))
+        backend->copied += outs[i]->n * 4;
       t = ane_cpu_value_steal_to_tensor (outs[i], ane_cpu_plan_output_name (plan, i), spec.dtype, error);
       ane_cpu_value_free (outs[i]);
       if (t == NULL)
@@ -264,6 +394,8 @@ ane_cpu_backend_run (AneCpuBackend *backend,
     {
       AneCpuValue *v = g_ptr_array_index (state_values, i);
       AneTensor *t = ane_cpu_value_to_tensor (v, g_ptr_array_index (state_names, i), v->dtype, error);
+
+      backend->copied += v->n * 4;
 
       if (t == NULL)
         return NULL;

@@ -867,8 +867,65 @@ ane_cpu_plan_run (AneCpuPlan          *plan,
                   GCancellable        *cancellable,
                   GError             **error)
 {
+  return ane_cpu_plan_run_full (plan, inputs, states, outputs, NULL, NULL, debug_nonfinite, cancellable, error);
+}
+
+static Step *
+producer_of (AneCpuPlan *plan,
+             guint       slot)
+{
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+
+      for (guint o = 0; o < step->n_outputs; o++)
+        if (step->outputs[o] == slot)
+          return step;
+    }
+  return NULL;
+}
+
+/* Per slot, the caller's memory its value is made in (NULL: the plan's
+ * own): each bound output's slot, and the value an identity producing it
+ * only renames (every graph output ends in one), so the op computing the
+ * output writes the caller's memory itself. */
+static AneCpuValue **
+bound_targets (AneCpuPlan          *plan,
+               AneCpuValue * const *bound)
+{
+  AneCpuValue **target = g_new0 (AneCpuValue *, MAX (plan->n_slots, 1));
+
+  for (guint i = 0; i < plan->outputs->len; i++)
+    {
+      guint slot = g_array_index (plan->outputs, Port, i).slot;
+      Step *step;
+
+      if (bound[i] == NULL || target[slot] != NULL)
+        continue;
+      target[slot] = bound[i];
+      step = producer_of (plan, slot);
+      if (step != NULL && step->is_identity && !plan->pinned[step->identity_in] &&
+          target[step->identity_in] == NULL && step_frees (step, step->identity_in) &&
+          producer_of (plan, step->identity_in) != NULL && same_type (bound[i], step->op->outputs[0]))
+        target[step->identity_in] = bound[i];
+    }
+  return target;
+}
+
+gboolean
+ane_cpu_plan_run_full (AneCpuPlan          *plan,
+                       AneCpuValue * const *inputs,
+                       AneCpuValue        **states,
+                       AneCpuValue        **outputs,
+                       AneCpuValue * const *bound,
+                       guint64             *copied,
+                       gboolean             debug_nonfinite,
+                       GCancellable        *cancellable,
+                       GError             **error)
+{
   g_autofree AneCpuValue **slots = g_new0 (AneCpuValue *, MAX (plan->n_slots, 1));
   g_autofree gboolean *owned = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  g_autofree AneCpuValue **target = bound ? bound_targets (plan, bound) : NULL;
   gboolean ok = TRUE;
   guint in = 0, st = 0;
 
@@ -890,6 +947,14 @@ ane_cpu_plan_run (AneCpuPlan          *plan,
           ok = FALSE;
           break;
         }
+      /* An identity that renames a value made in the caller's memory
+       * already: nothing to do. */
+      if (step->is_identity && target != NULL && target[step->outputs[0]] != NULL &&
+          slots[step->identity_in] == target[step->outputs[0]])
+        {
+          slots[step->outputs[0]] = slots[step->identity_in];
+          continue;
+        }
       /* An identity whose input dies here passes the value on instead of
        * copying it (every graph output ends in one). */
       if (step->is_identity && owned[step->identity_in] && step_frees (step, step->identity_in) &&
@@ -907,6 +972,16 @@ ane_cpu_plan_run (AneCpuPlan          *plan,
           gint64 shape[ANE_CPU_MAX_RANK];
           guint rank;
 
+          if (target != NULL && target[step->outputs[o]] != NULL)
+            {
+              /* kernels may count on zeroed outputs, as ane_cpu_value_new makes them */
+              AneCpuValue *v = target[step->outputs[o]];
+
+              memset (v->f ? (gpointer) v->f : (gpointer) v->i, 0, v->n * 4);
+              slots[step->outputs[o]] = v;
+              owned[step->outputs[o]] = FALSE;
+              continue;
+            }
           decode_type (step->op->outputs[o]->type, &dtype, shape, &rank, step->name, NULL);
           slots[step->outputs[o]] = ane_cpu_value_new (dtype, shape, rank);
           owned[step->outputs[o]] = TRUE;
@@ -949,13 +1024,32 @@ ane_cpu_plan_run (AneCpuPlan          *plan,
 
       if (!ok)
         outputs[i] = NULL;
+      else if (bound != NULL && bound[i] != NULL)
+        {
+          AneCpuValue *b = bound[i];
+          const AneCpuValue *v = slots[slot];
+
+          outputs[i] = NULL;
+          if (v != b)
+            {
+              /* an input, a state, a const or a second output: not made in place */
+              g_assert (v->n == b->n && (v->f == NULL) == (b->f == NULL));
+              memcpy (b->f ? (gpointer) b->f : (gpointer) b->i, v->f ? (gpointer) v->f : (gpointer) v->i, v->n * 4);
+              if (copied != NULL)
+                *copied += v->n * 4;
+            }
+        }
       else if (owned[slot])
         {
           outputs[i] = slots[slot];
           owned[slot] = FALSE;
         }
       else
-        outputs[i] = ane_cpu_value_copy (slots[slot]);
+        {
+          outputs[i] = ane_cpu_value_copy (slots[slot]);
+          if (copied != NULL)
+            *copied += slots[slot]->n * 4;
+        }
     }
   for (guint s = 0; s < plan->n_slots; s++)
     if (owned[s])

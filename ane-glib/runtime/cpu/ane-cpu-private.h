@@ -32,6 +32,7 @@ typedef struct {
   gint32   *i;                     /* int32 storage (integer dtypes, bool), else NULL */
   char     *s;                     /* string consts (modes, dtypes), else NULL */
   GBytes   *keep;                  /* when set, f or i point into these bytes: borrowed, read-only */
+  gboolean  view;                  /* f or i point into a caller's AneBuffer: never freed, written in place */
 } AneCpuValue;
 
 #define ANE_CPU_MAX_RANK (ANE_MAX_RANK + 2)
@@ -47,6 +48,13 @@ AneCpuValue *ane_cpu_value_new_borrowed (AneDType      dtype,
                                          const gint64 *shape,
                                          guint         rank,
                                          GBytes       *bytes);
+/* A value over memory the caller owns (a bound AneBuffer: float32 elements
+ * for float dtypes, int32 otherwise); kernels may write it, freeing it
+ * leaves the memory alone. */
+AneCpuValue *ane_cpu_value_new_view   (AneDType      dtype,
+                                       const gint64 *shape,
+                                       guint         rank,
+                                       gpointer      memory);
 /* Makes a borrowed value own its storage (before writing to it). */
 void         ane_cpu_value_own        (AneCpuValue   *v);
 /* Like ane_cpu_value_to_tensor, but hands the storage over when it already
@@ -177,6 +185,22 @@ gboolean    ane_cpu_plan_run          (AneCpuPlan          *plan,
                                        AneCpuValue * const *inputs,
                                        AneCpuValue        **states,
                                        AneCpuValue        **outputs,
+                                       gboolean             debug_nonfinite,
+                                       GCancellable        *cancellable,
+                                       GError             **error);
+
+/* The same, with outputs written into memory the caller owns: bound[i]
+ * (a view, or NULL) receives output i in place -- the op producing it
+ * writes there, through an identity that only renames it -- and outputs[i]
+ * is then left NULL. *copied (optional) counts the bytes copied because a
+ * value could not be made in place (an output that is an input, a const
+ * or another output). */
+gboolean    ane_cpu_plan_run_full     (AneCpuPlan          *plan,
+                                       AneCpuValue * const *inputs,
+                                       AneCpuValue        **states,
+                                       AneCpuValue        **outputs,
+                                       AneCpuValue * const *bound,
+                                       guint64             *copied,
                                        gboolean             debug_nonfinite,
                                        GCancellable        *cancellable,
                                        GError             **error);

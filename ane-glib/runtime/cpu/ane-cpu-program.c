@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "ane-package-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "runtime/ane-program-private.h"
@@ -18,7 +20,18 @@ typedef struct
 {
   AneProgram     parent;
   AneCpuBackend *cpu;
+  guint64        copied;    /* the backend's count when last looked at */
 } CpuProgram;
+
+/* What the interpreter copied since the last look, on the program's count. */
+static void
+count_copies (CpuProgram *self)
+{
+  guint64 now = ane_cpu_backend_get_copied (self->cpu);
+
+  ane_program_count_copy (&self->parent, now - self->copied);
+  self->copied = now;
+}
 
 static GPtrArray *
 cpu_run (AneProgram    *program,
@@ -33,6 +46,7 @@ cpu_run (AneProgram    *program,
   GPtrArray *named;
 
   outputs = ane_cpu_backend_run (self->cpu, inputs, states, debug_nonfinite, cancellable, error);
+  count_copies (self);
   if (outputs == NULL)
     return NULL;
   /* The function's outputs come in the interface's order; the lowering may
@@ -50,6 +64,65 @@ cpu_run (AneProgram    *program,
   return named;
 }
 
+/* The interpreter's own values: 64-byte aligned host memory, dense,
+ * float32 for every float dtype and int32 for the rest
+ * (ane-cpu-private.h), so its kernels read and write a buffer as they
+ * would their own value. */
+static gboolean
+cpu_buffer_layout (AneProgram      *program,
+                   const char      *name,
+                   AneBufferLayout *layout,
+                   GError         **error)
+{
+  CpuProgram *self = (CpuProgram *) program;
+  AneSpec spec;
+  gsize n = 1;
+
+  memset (layout, 0, sizeof *layout);
+  if (ane_cpu_backend_is_dynamic_param (self->cpu, name) ||
+      !ane_cpu_backend_find_port (self->cpu, name, &layout->port, &spec))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "the program has no input, output or state named '%s'", name);
+      return FALSE;
+    }
+  layout->port_dtype = spec.dtype;
+  layout->dtype = ane_dtype_is_float (spec.dtype) ? ANE_DTYPE_FLOAT32 : ANE_DTYPE_INT32;
+  layout->rank = spec.rank;
+  for (guint i = spec.rank; i-- > 0;)
+    {
+      layout->shape[i] = spec.shape[i];
+      layout->strides[i] = (gint64) (n * 4);
+      if (!g_size_checked_mul (&n, n, (gsize) spec.shape[i]))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_OVERFLOW, "'%s': the buffer's size overflows", name);
+          return FALSE;
+        }
+    }
+  if (!g_size_checked_mul (&layout->size, n, 4))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_OVERFLOW, "'%s': the buffer's size overflows", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+cpu_run_bound (AneProgram    *program,
+               GHashTable    *inputs,
+               GHashTable    *outputs,
+               GHashTable    *states,
+               gboolean       debug_nonfinite,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  CpuProgram *self = (CpuProgram *) program;
+  gboolean ok;
+
+  ok = ane_cpu_backend_run_bound (self->cpu, inputs, outputs, states, debug_nonfinite, cancellable, error);
+  count_copies (self);
+  return ok;
+}
+
 static void
 cpu_free (AneProgram *program)
 {
@@ -63,6 +136,8 @@ static const AneProgramClass cpu_class = {
   .name = "cpu",
   .run = cpu_run,
   .free = cpu_free,
+  .buffer_layout = cpu_buffer_layout,
+  .run_bound = cpu_run_bound,
 };
 
 static AneProgram *

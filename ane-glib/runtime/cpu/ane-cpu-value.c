@@ -49,7 +49,7 @@ ane_cpu_value_free (AneCpuValue *v)
     return;
   if (v->keep)
     g_bytes_unref (v->keep);
-  else
+  else if (!v->view)
     {
       g_free (v->f);
       g_free (v->i);
@@ -65,6 +65,7 @@ ane_cpu_value_copy (const AneCpuValue *v)
 
   *c = *v;
   c->keep = NULL;
+  c->view = FALSE;
   c->f = v->f ? g_memdup2 (v->f, MAX (v->n, 1) * sizeof (float)) : NULL;
   c->i = v->i ? g_memdup2 (v->i, MAX (v->n, 1) * sizeof (gint32)) : NULL;
   c->s = g_strdup (v->s);
@@ -110,6 +111,31 @@ ane_cpu_value_new_borrowed (AneDType      dtype,
   return v;
 }
 
+AneCpuValue *
+ane_cpu_value_new_view (AneDType      dtype,
+                        const gint64 *shape,
+                        guint         rank,
+                        gpointer      memory)
+{
+  AneCpuValue *v = g_new0 (AneCpuValue, 1);
+
+  g_assert (rank <= ANE_CPU_MAX_RANK);
+  v->dtype = dtype;
+  v->rank = rank;
+  v->n = 1;
+  for (guint i = 0; i < rank; i++)
+    {
+      v->shape[i] = shape[i];
+      v->n *= (gsize) shape[i];
+    }
+  v->view = TRUE;
+  if (ane_cpu_dtype_is_float (dtype))
+    v->f = memory;
+  else
+    v->i = memory;
+  return v;
+}
+
 void
 ane_cpu_value_own (AneCpuValue *v)
 {
@@ -130,7 +156,7 @@ ane_cpu_value_steal_to_tensor (AneCpuValue *v,
 {
   g_autoptr(GBytes) bytes = NULL;
 
-  if ((dtype == ANE_DTYPE_FLOAT32 && v->f) || (dtype == ANE_DTYPE_INT32 && v->i))
+  if (!v->view && ((dtype == ANE_DTYPE_FLOAT32 && v->f) || (dtype == ANE_DTYPE_INT32 && v->i)))
     {
       if (v->keep)
         bytes = g_bytes_ref (v->keep);

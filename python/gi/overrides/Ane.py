@@ -20,6 +20,7 @@
 
 import codecs
 import collections.abc
+import contextlib
 import ctypes
 import queue
 import random
@@ -334,6 +335,76 @@ class Executable(Ane.Executable):
 
 
 __all__.append("Executable")
+
+
+_buffer_lock = None
+
+
+def _load_buffer_lock():
+    """ane_buffer_lock through ctypes (PyGObject cannot hand a raw pointer
+    to numpy), with the capsule unwrapper; None when unreachable."""
+    global _buffer_lock
+    if _buffer_lock is not None:
+        return _buffer_lock or None
+    _buffer_lock = False
+    c = _load_c_functions()
+    ane = _open_library()
+    if c is None or ane is None:
+        return None
+    try:
+        lock = ane.ane_buffer_lock
+    except AttributeError:
+        return None
+    lock.restype = ctypes.c_void_p
+    lock.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_size_t), ctypes.c_void_p]
+    _buffer_lock = (c[0], lock)
+    return _buffer_lock
+
+
+@override
+class Buffer(Ane.Buffer):
+    """Memory of an executable's port in its backend's layout (see the C
+    documentation of AneBuffer); ``mapped()`` gives it to numpy without a
+    copy."""
+
+    @contextlib.contextmanager
+    def mapped(self, read_only=False):
+        """A numpy array over the buffer's own memory, for a ``with`` block.
+
+            with x.mapped() as a:
+                a[...] = values          # written where the run reads it
+            exe.run_bound()
+
+        The array has the buffer's shape, its dtype in memory
+        (``get_dtype()``: float32 or int32 on the CPU backend, float16 on
+        the Neural Engine's path) and its strides (row padding skipped), so
+        nothing is copied. The buffer is locked inside the block (a run
+        refuses it then) and unlocked after; do not keep the array past
+        the block. ``read_only=True`` gives a read-only array.
+        """
+        np = _numpy()
+        c = _load_buffer_lock()
+        if c is None:
+            raise _error(Ane.Error.UNSUPPORTED, "Buffer.mapped: ane_buffer_lock cannot be reached through ctypes; "
+                         "use write_tensor / dup_tensor")
+        capsule_pointer, lock = c
+        size = ctypes.c_size_t(0)
+        address = lock(capsule_pointer(self.__gpointer__, None), 1 if read_only else 0, ctypes.byref(size), None)
+        if not address:
+            raise _error(Ane.Error.INVALID_ARGUMENT,
+                         f"buffer '{self.get_name()}' cannot be mapped (locked already, or the surface failed)")
+        try:
+            memory = (ctypes.c_char * size.value).from_address(address)
+            array = np.ndarray(tuple(self.get_shape()), dtype=_NUMPY_NAME[self.get_dtype()], buffer=memory,
+                               strides=tuple(self.get_strides()))
+            if read_only:
+                array.flags.writeable = False
+            yield array
+        finally:
+            self.unlock()
+
+
+__all__.append("Buffer")
 
 
 @override
