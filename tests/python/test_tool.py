@@ -73,7 +73,8 @@ class ToolTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("specification version: 8", r.stdout)
         self.assertIn("x: float32[2,16]", r.stdout)
-        self.assertIn("matmul", r.stdout)
+        # a package takes the Neural Engine profile: the linear is a 1x1 conv
+        self.assertIn("conv", r.stdout)
 
         r = tool("mil", mil)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -96,6 +97,28 @@ class ToolTest(unittest.TestCase):
         self.assertIn("already exists", r.stderr)
         r = tool("convert", self.graph, "-o", pkg, "--overwrite")
         self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_convert_lowering(self):
+        # --lowering chooses the profile; the lint judges both programs
+        generic = os.path.join(self.dir.name, "generic.mlpackage")
+        ane = os.path.join(self.dir.name, "ane.mlpackage")
+        r = tool("convert", self.graph, "-o", generic, "--lowering", "generic")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = tool("convert", self.graph, "-o", ane, "--lowering", "neural-engine")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = tool("inspect", generic)
+        self.assertIn("matmul", r.stdout)
+        self.assertNotIn("conv", r.stdout)
+        r = tool("inspect", ane)
+        self.assertIn("conv", r.stdout)
+        self.assertNotIn("matmul", r.stdout)
+        r = tool("lint", generic)
+        self.assertIn("linear-not-conv", r.stdout + r.stderr)
+        r = tool("lint", ane)
+        self.assertNotIn("linear-not-conv", r.stdout + r.stderr)
+        r = tool("convert", self.graph, "-o", ane, "--lowering", "tpu")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("tpu", r.stderr)
 
     def test_convert_functions(self):
         # one package of two functions sharing w: --function NAME=GRAPH.json
