@@ -92,7 +92,7 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   COMPARE (ANE_OP_GT, "gt", "a > b"),
   COMPARE (ANE_OP_GE, "ge", "a >= b"),
   [ANE_OP_WHERE] = { ANE_OP_WHERE, "where", IN ("cond", "a", "b"), NO_ATTRS, 1, 0, F (where),
-                     "cond ? a : b, broadcast" },
+                     "cond ? a : b, broadcast", ane_lower_ane_where },
 
   /* normalization */
   [ANE_OP_SOFTMAX] = { ANE_OP_SOFTMAX, "softmax", IN ("x"), ATTRS ({ "axis", "x", "-1" }), 1, 0,

@@ -359,6 +359,69 @@ test_attention_causal_no_sdpa_mask (void)
   pkg = check_same (g, ins, 3, ANE_PRECISION_FLOAT32, "causal attention");
 }
 
+/* --- pass e: a run-time select as an arithmetic blend ---------------------- */
+
+static void
+test_select_blend (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  GError *error = NULL;
+  AneTensor *a = ane_test_input (g, "a", ANE_DTYPE_FLOAT32, (const gint64[]) { 2, 6, 4 }, 3);
+  AneTensor *b = ane_test_input (g, "b", ANE_DTYPE_FLOAT32, (const gint64[]) { 2, 6, 4 }, 3);
+  AneTensor *s = ane_test_input (g, "s", ANE_DTYPE_FLOAT32, (const gint64[]) { 6, 1 }, 2);
+  AneTensor *zero = check (ane_graph_scalar (g, ANE_DTYPE_FLOAT32, 0.0, &error), error);
+  AneTensor *big = check (ane_graph_scalar (g, ANE_DTYPE_FLOAT32, -30000.0, &error), error);
+  AneTensor *cond = check (ane_graph_gt (g, s, zero, &error), error);
+  g_autoptr(AneTensor) av = ane_test_tensor_random ("a", (const gint64[]) { 2, 6, 4 }, 3, 71, -50.0f, 50.0f);
+  g_autoptr(AneTensor) bv = ane_test_tensor_random ("b", (const gint64[]) { 2, 6, 4 }, 3, 72, -0.01f, 0.01f);
+  g_autoptr(AneTensor) sv = ane_test_tensor_random ("s", (const gint64[]) { 6, 1 }, 2, 73, -1.0f, 1.0f);
+  AneTensor *ins[3] = { av, bv, sv };
+  AnePrecision precisions[2] = { ANE_PRECISION_FLOAT32, ANE_PRECISION_FLOAT16 };
+
+  /* a row-wise write, as a cache's: blended */
+  ane_test_output (g, "mixed", check (ane_graph_where (g, cond, a, b, &error), error));
+  /* a const operand, as a mask's -inf would be: left a select (0 · inf would be NaN) */
+  ane_test_output (g, "masked", check (ane_graph_where (g, cond, big, b, &error), error));
+  for (guint p = 0; p < 2; p++)
+    {
+      g_autoptr(AnePackage) pkg = check_same (g, ins, 3, precisions[p], "select");
+
+      g_assert_cmpuint (count_ops (pkg, "select"), ==, 1);
+      g_assert_cmpuint (count_rule (pkg, "op-select"), ==, 1);
+    }
+}
+
+/* --- pass d: rope tables computed once per positions input ---------------- */
+
+static void
+test_rope_tables_shared (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  GError *error = NULL;
+  AneTensor *q = ane_test_input (g, "q", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 4, 5, 8 }, 4);
+  AneTensor *k = ane_test_input (g, "k", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 2, 5, 8 }, 4);
+  AneTensor *pos = ane_test_input (g, "pos", ANE_DTYPE_INT32, (const gint64[]) { 5 }, 1);
+  g_autoptr(AneTensor) qv = ane_test_tensor_random ("q", (const gint64[]) { 1, 4, 5, 8 }, 4, 81, -1.0f, 1.0f);
+  g_autoptr(AneTensor) kv = ane_test_tensor_random ("k", (const gint64[]) { 1, 2, 5, 8 }, 4, 82, -1.0f, 1.0f);
+  const gint32 positions[5] = { 7, 8, 9, 300, 301 };
+  g_autoptr(AneTensor) pv = ane_tensor_new_from_ints ("pos", (const gint64[]) { 5 }, 1, positions, 5, &error);
+  AneTensor *ins[3] = { qv, kv, pv };
+  AnePrecision precisions[2] = { ANE_PRECISION_FLOAT32, ANE_PRECISION_FLOAT16 };
+
+  g_assert_no_error (error);
+  ane_test_output (g, "q_rot", check (ane_graph_rope (g, q, pos, ANE_ROPE_NEOX, 10000.0, 0, &error), error));
+  ane_test_output (g, "k_rot", check (ane_graph_rope (g, k, pos, ANE_ROPE_NEOX, 10000.0, 0, &error), error));
+  for (guint p = 0; p < 2; p++)
+    {
+      g_autoptr(AnePackage) pkg = check_same (g, ins, 3, precisions[p], "rope");
+      g_autoptr(AnePackage) generic = package (g, precisions[p], ANE_LOWERING_GENERIC);
+
+      g_assert_cmpuint (count_ops (generic, "cos"), ==, 2);
+      g_assert_cmpuint (count_ops (pkg, "cos"), ==, 1);
+      g_assert_cmpuint (count_ops (pkg, "sin"), ==, 1);
+    }
+}
+
 /* --- a whole model: stories260K's generic decode step ---------------------- */
 
 static void
@@ -403,6 +466,11 @@ test_stories_decode (void)
       /* every linear layer is a conv: the matmuls left are attention's */
       g_assert_cmpuint (count_ops (pkg, "conv"), ==, 5 * 7 + 1);
       g_assert_cmpuint (count_ops (pkg, "layer_norm"), ==, 5 * 2 + 1);
+      /* the caches' writes are blends; the selects left build the mask from
+       * -inf and wrap the token id (integers) */
+      g_assert_cmpuint (count_rule (pkg, "op-select"), ==, 2);
+      /* the rope tables, once for the 2 ropes of each of the 5 layers */
+      g_assert_cmpuint (count_ops (pkg, "cos"), ==, 1);
     }
 }
 
@@ -436,6 +504,8 @@ main (int argc, char **argv)
   g_test_add_func ("/lower-ane-profile/rms-norm", test_rms_norm);
   g_test_add_func ("/lower-ane-profile/attention/gqa-causal-bias", test_attention_gqa_causal_bias);
   g_test_add_func ("/lower-ane-profile/attention/causal-no-sdpa-mask", test_attention_causal_no_sdpa_mask);
+  g_test_add_func ("/lower-ane-profile/select-blend", test_select_blend);
+  g_test_add_func ("/lower-ane-profile/rope-tables-shared", test_rope_tables_shared);
   g_test_add_func ("/lower-ane-profile/stories260K-decode", test_stories_decode);
   g_test_add_func ("/lower-ane-profile/default-is-neural-engine", test_default_is_neural_engine);
   return g_test_run ();

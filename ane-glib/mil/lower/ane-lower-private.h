@@ -326,6 +326,27 @@ const char *ane_lower_input_cf     (AneLowerCtx   *ctx,
                                     AneLowerView  *view,
                                     GError       **error);
 
+/* --- rope tables shared under the Neural Engine profile (ane-lower-ane-rope.c) */
+
+/* The cos and sin tables a rope op of the same positions input, theta,
+ * n_rot, length and table rank already computed: TRUE under the Neural
+ * Engine profile when there are such tables. */
+gboolean    ane_lower_ane_rope_tables (AneLowerCtx  *ctx,
+                                       double        theta,
+                                       gint64        n_rot,
+                                       guint         tab_rank,
+                                       const char  **cos_t,
+                                       const char  **sin_t);
+/* Keeps the tables a rope op computed for the next ones (profile only). */
+void        ane_lower_ane_rope_keep_tables (AneLowerCtx *ctx,
+                                            double       theta,
+                                            gint64       n_rot,
+                                            guint        tab_rank,
+                                            const char  *cos_t,
+                                            const char  *sin_t);
+/* The driver's table of values shared between ops (name -> MIL value). */
+GHashTable *ane_lower_shared_values (AneLowerCtx *ctx);
+
 /* Lowers a whole graph with the default options (the compute dtype
  * precision, a declared interface): one function "main", the weights still
  * to be written and the size of weight.bin. A shortcut over
@@ -401,6 +422,7 @@ ANE_LOWER_FUNC (ane_unary);        /* ane-lower-ane-layout.c */
 ANE_LOWER_FUNC (ane_binary);       /* ane-lower-ane-layout.c */
 ANE_LOWER_FUNC (ane_rms_norm);     /* ane-lower-ane-rms-norm.c */
 ANE_LOWER_FUNC (ane_attention);    /* ane-lower-ane-attention.c */
+ANE_LOWER_FUNC (ane_where);        /* ane-lower-ane-select.c */
 
 #undef ANE_LOWER_FUNC
 

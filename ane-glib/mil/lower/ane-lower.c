@@ -549,7 +549,14 @@ struct _AneLowerState {
   const char     **values;   /* per node output: its MIL value in the graph's form, or NULL */
   AneLowerView    *views;    /* per node output: its channels-first view (cf NULL: none) */
   gboolean        *lazy;     /* per node: a const or param emitted when first asked for */
+  GHashTable      *shared;   /* key -> MIL value computed once for several ops (rope tables) */
 };
+
+GHashTable *
+ane_lower_shared_values (AneLowerCtx *ctx)
+{
+  return ctx->state != NULL ? ctx->state->shared : NULL;
+}
 
 static gboolean lower_source (AneLowerCtx *ctx, const char **out, GError **error);
 
@@ -667,6 +674,7 @@ lower_program (AneGraph                *graph,
   g_autofree const char **values = NULL;
   g_autofree AneLowerView *views = NULL;
   g_autofree gboolean *lazy = NULL;
+  g_autoptr(GHashTable) shared = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   AneLowerState st = { 0 };
   gboolean neural_engine = options->profile == ANE_LOWER_PROFILE_NEURAL_ENGINE;
 
@@ -702,6 +710,7 @@ lower_program (AneGraph                *graph,
   st.values = values;
   st.views = views;
   st.lazy = lazy;
+  st.shared = shared;
 
   /* Core ML tensors have rank 5 at most: coremltools refuses any op
    * output of rank 6 or more when it converts or optimizes a program
