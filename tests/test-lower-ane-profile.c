@@ -7,7 +7,7 @@
  *   precision's rounding;
  * - structurally: the profile's program holds the rewrite (conv and no
  *   matmul, layer_norm and no reduce_mean, no SDPA mask and no rank 5 (the
- *   lint's rules say so), no
+ *   lint's rules say so), a -1e4 mask and no -inf, no
  *   transpose between consecutive layers), and the type-inference mirror
  *   (ane_package_check_types) accepts it.
  *
@@ -79,6 +79,30 @@ package (AneGraph     *graph,
   if (problems != NULL && problems[0] != NULL)
     g_error ("type check: %s", problems[0]);
   return pkg;
+}
+
+/* Whether the package's weight.bin, once saved, holds the fp16 value half
+ * (2-byte aligned; the header's fields are small integers and a sentinel). */
+static gboolean
+weights_hold_half (AnePackage *pkg,
+                   guint16     half)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-profile-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "m.mlpackage", NULL);
+  g_autofree char *weights = g_build_filename (path, "Data", "com.apple.CoreML", "weights", "weight.bin", NULL);
+  g_autofree char *bytes = NULL;
+  gsize size = 0;
+  gboolean found = FALSE;
+
+  g_assert_true (ane_package_save (pkg, path, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (weights, &bytes, &size, &error));
+  g_assert_no_error (error);
+  for (gsize i = 0; i + 1 < size && !found; i += 2)
+    found = (guint16) ((guint8) bytes[i] | ((guint8) bytes[i + 1] << 8)) == half;
+  ane_test_remove_tree (dir);
+  return found;
 }
 
 /* Runs graph generically and as a Neural Engine package on the CPU backend;
@@ -221,6 +245,59 @@ test_conv_chain_single_row (void)
     }
 }
 
+/* Params bound only when the package is saved: an [N, K] weight is stored
+ * as its kernel straight from the graph, a [K, N] one transposed in the
+ * program (a const expression); the saved package computes what the graph
+ * does. */
+static void
+test_conv_late_bound_weights (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  GError *error = NULL;
+  AneTensor *x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 3, 12 }, 2);
+  AneTensor *w1 = ane_test_param (g, "w1", (const gint64[]) { 20, 12 }, 2);
+  AneTensor *w2 = ane_test_param (g, "w2", (const gint64[]) { 20, 6 }, 2);
+  g_autoptr(AneTensor) v1 = ane_test_tensor_random ("w1", (const gint64[]) { 20, 12 }, 2, 91, -0.5f, 0.5f);
+  g_autoptr(AneTensor) v2 = ane_test_tensor_random ("w2", (const gint64[]) { 20, 6 }, 2, 92, -0.5f, 0.5f);
+  g_autoptr(AneTensor) xv = ane_test_tensor_random ("x", (const gint64[]) { 3, 12 }, 2, 93, -1.0f, 1.0f);
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-profile-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "late.mlpackage", NULL);
+  g_autoptr(AnePackage) pkg = NULL;
+  g_autoptr(AnePackage) loaded = NULL;
+  g_autoptr(AneExecutable) from_disk = NULL;
+  g_autoptr(AneExecutable) generic = NULL;
+  g_autoptr(GPtrArray) got = NULL;
+  g_autoptr(GPtrArray) want = NULL;
+  AneTensor *y;
+
+  y = check (ane_graph_matmul (g, x, w1, FALSE, TRUE, &error), error);
+  y = check (ane_graph_matmul (g, y, w2, FALSE, FALSE, &error), error);
+  ane_test_output (g, "y", y);
+  pkg = package (g, ANE_PRECISION_FLOAT32, ANE_LOWERING_NEURAL_ENGINE);
+  g_assert_cmpuint (count_ops (pkg, "conv"), ==, 2);
+  g_assert_true (ane_graph_bind_param (g, "w1", v1, &error));
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_bind_param (g, "w2", v2, &error));
+  g_assert_no_error (error);
+  g_assert_true (ane_package_save (pkg, path, FALSE, &error));
+  g_assert_no_error (error);
+  loaded = ane_package_load (path, &error);
+  g_assert_no_error (error);
+  from_disk = ane_executable_new_from_package_full (loaded, NULL, ANE_BACKEND_CPU, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_executable_compile (from_disk, NULL, &error));
+  generic = ane_executable_new (g, ANE_BACKEND_CPU);
+  ane_executable_set_precision (generic, ANE_PRECISION_FLOAT32);
+  g_assert_true (ane_executable_compile (generic, NULL, &error));
+  want = ane_executable_run (generic, &xv, 1, NULL, &error);
+  g_assert_no_error (error);
+  got = ane_executable_run (from_disk, &xv, 1, NULL, &error);
+  g_assert_no_error (error);
+  ane_test_assert_close_tensors ("late-bound linears", g_ptr_array_index (got, 0), g_ptr_array_index (want, 0),
+                                 1e-4, 1e-4);
+  ane_test_remove_tree (dir);
+}
+
 /* A matmul by a weight computed at run time stays a matmul: the Neural
  * Engine takes conv weights only as consts (lint rule conv-dynamic-weight). */
 static void
@@ -321,6 +398,13 @@ test_attention_gqa_causal_bias (void)
       g_assert_cmpuint (count_ops (pkg, "scaled_dot_product_attention"), ==, 0);
       g_assert_cmpuint (count_rule (pkg, "fp16-infinite-mask"), ==, 0);
       g_assert_cmpuint (count_rule (pkg, "rank-above-4"), ==, 0);
+      if (precisions[p] == ANE_PRECISION_FLOAT16)
+        {
+          /* the causal mask (the only weight): -1e4 (0xf0e2), not -inf (0xfc00) */
+          g_assert_true (weights_hold_half (generic, 0xfc00));
+          g_assert_false (weights_hold_half (pkg, 0xfc00));
+          g_assert_true (weights_hold_half (pkg, 0xf0e2));
+        }
       g_assert_cmpuint (count_rule (generic, "rank-above-4"), >, 0);
       /* one score matmul and one context matmul per KV head, no tile, nothing of rank 5 */
       g_assert_cmpuint (count_ops (pkg, "matmul"), ==, 4);
@@ -499,6 +583,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/lower-ane-profile/conv/mlp", test_conv_mlp);
   g_test_add_func ("/lower-ane-profile/conv/chain-single-row", test_conv_chain_single_row);
+  g_test_add_func ("/lower-ane-profile/conv/late-bound-weights", test_conv_late_bound_weights);
   g_test_add_func ("/lower-ane-profile/conv/declines-dynamic-weight", test_conv_declines_dynamic_weight);
   g_test_add_func ("/lower-ane-profile/conv/tied-weight-stored-once", test_conv_tied_weight_stored_once);
   g_test_add_func ("/lower-ane-profile/rms-norm", test_rms_norm);

@@ -854,12 +854,12 @@ lower_program (AneGraph                *graph,
                                          ane_graph_value_spec (graph, out->ref));
       const AneSpec *ir = &declared;
       const char *value = state_value (&st, out->ref, error);
-
-      if (value == NULL)
-        return NULL;
       AneSpec inside;
       AneMilOpCall *call;
       const char *named;
+
+      if (value == NULL)
+        return NULL;
 
       ane_mil_builder_lookup (b, value, &inside);
       /* Always one op per output, named as the output: a cast back to the
