@@ -17,8 +17,8 @@
 #define F(name)    ane_infer_##name, ane_ref_##name, ane_lower_##name
 
 #define REDUCE_ATTRS ATTRS ({ "axes", "ax", "@ax []" }, { "keepdims", "b", "false" })
-#define BINARY(K, n, s)  [K] = { K, n, IN ("a", "b"), NO_ATTRS, 1, 0, F (binary), s }
-#define UNARY(K, n, s)   [K] = { K, n, IN ("x"), NO_ATTRS, 1, 0, F (unary), s }
+#define BINARY(K, n, s)  [K] = { K, n, IN ("a", "b"), NO_ATTRS, 1, 0, F (binary), s, ane_lower_ane_binary }
+#define UNARY(K, n, s)   [K] = { K, n, IN ("x"), NO_ATTRS, 1, 0, F (unary), s, ane_lower_ane_unary }
 #define COMPARE(K, n, s) [K] = { K, n, IN ("a", "b"), NO_ATTRS, 1, 0, F (compare), s }
 #define REDUCE(K, n, s)  [K] = { K, n, IN ("x"), REDUCE_ATTRS, 1, 0, F (reduce), s }
 
@@ -37,7 +37,8 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   /* linear algebra */
   [ANE_OP_MATMUL] = { ANE_OP_MATMUL, "matmul", IN ("a", "b"),
                       ATTRS ({ "transpose_a", "b", "false" }, { "transpose_b", "b", "false" }),
-                      1, 0, F (matmul), "batched matrix product with numpy broadcasting of batch dims" },
+                      1, 0, F (matmul), "batched matrix product with numpy broadcasting of batch dims",
+                      ane_lower_ane_matmul },
   [ANE_OP_LORA_MATMUL] = { ANE_OP_LORA_MATMUL, "lora_matmul", IN ("x", "w", "lora_a", "lora_b"),
                            ATTRS ({ "scale", "d", "1.0" }), 1, 0, F (lora_matmul),
                            "x.W + scale.(x.A).B" },
@@ -69,7 +70,7 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   UNARY (ANE_OP_SIGMOID, "sigmoid", "1 / (1 + exp(-x))"),
   UNARY (ANE_OP_TANH, "tanh", "tanh(x)"),
   [ANE_OP_GELU] = { ANE_OP_GELU, "gelu", IN ("x"), ATTRS ({ "approximation", "s", "'exact'" }), 1, 0,
-                    F (unary), "gelu, exact (erf) or tanh approximation" },
+                    F (unary), "gelu, exact (erf) or tanh approximation", ane_lower_ane_unary },
   UNARY (ANE_OP_SILU, "silu", "x * sigmoid(x)"),
   UNARY (ANE_OP_EXP, "exp", "e ** x"),
   UNARY (ANE_OP_LOG, "log", "natural logarithm"),
@@ -91,7 +92,7 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   COMPARE (ANE_OP_GT, "gt", "a > b"),
   COMPARE (ANE_OP_GE, "ge", "a >= b"),
   [ANE_OP_WHERE] = { ANE_OP_WHERE, "where", IN ("cond", "a", "b"), NO_ATTRS, 1, 0, F (where),
-                     "cond ? a : b, broadcast" },
+                     "cond ? a : b, broadcast", ane_lower_ane_where },
 
   /* normalization */
   [ANE_OP_SOFTMAX] = { ANE_OP_SOFTMAX, "softmax", IN ("x"), ATTRS ({ "axis", "x", "-1" }), 1, 0,
@@ -100,7 +101,8 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
                           ATTRS ({ "axes", "ax", "[-1]" }, { "eps", "d", "1e-05" }), 1, 0,
                           F (layer_norm), "layer normalization over trailing axes" },
   [ANE_OP_RMS_NORM] = { ANE_OP_RMS_NORM, "rms_norm", IN ("x", "?weight"), ATTRS ({ "eps", "d", "1e-05" }),
-                        1, 0, F (rms_norm), "x / sqrt(mean(x^2) + eps) * weight over the last axis" },
+                        1, 0, F (rms_norm), "x / sqrt(mean(x^2) + eps) * weight over the last axis",
+                        ane_lower_ane_rms_norm },
   [ANE_OP_GROUP_NORM] = { ANE_OP_GROUP_NORM, "group_norm", IN ("x", "?gamma", "?beta"),
                           ATTRS ({ "groups", "x", NULL }, { "eps", "d", "1e-05" }), 1, 0,
                           F (group_norm), "group normalization of [N,C,...]" },
@@ -116,7 +118,8 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
                          ATTRS ({ "causal", "b", "false" }, { "scale", "d", "0.0" },
                                 { "softcap", "d", "0.0" }),
                          1, 0, F (attention),
-                         "softmax(q.k^T * scale [+ bias] [causal]) . v over [B,H,S,D], grouped-query" },
+                         "softmax(q.k^T * scale [+ bias] [causal]) . v over [B,H,S,D], grouped-query",
+                         ane_lower_ane_attention },
   [ANE_OP_ROPE] = { ANE_OP_ROPE, "rope", IN ("x", "positions"),
                     ATTRS ({ "mode", "s", "'neox'" }, { "theta", "d", "10000.0" }, { "n_rot", "x", "0" }),
                     1, 0, F (rope), "rotary position embedding of [B,H,S,D]" },

@@ -2,7 +2,8 @@
  *
  * Every op of the IR is a row of this table: its name, its input slots, its
  * attributes with their types and defaults, how many outputs it has, its shape
- * rule, its reference kernel and its lowering to MIL. Adding an op is one row
+ * rule, its reference kernel and its lowering to MIL (and, optionally, a
+ * second lowering for the Neural Engine profile). Adding an op is one row
  * in ane-op-catalog.c plus its functions in ops/ and mil/lower/.
  *
  * SPDX-License-Identifier: MIT
@@ -85,6 +86,9 @@ struct _AneOpInfo {
   AneReferenceFunc   reference;
   AneLowerFunc       lower;          /* to MIL: mil/lower/ane-lower-*.c */
   const char        *summary;
+  /* Optional: the op rewritten for the Neural Engine profile
+   * (mil/lower/ane-lower-ane-*.c); it may decline, and lower runs. */
+  AneLowerFunc       lower_neural_engine;
 };
 
 /* Shape inference context: the inputs are given, the rule fills the outputs. */

@@ -459,8 +459,8 @@ conversion_date (void)
  * Returns: (transfer full): the package, or %NULL on error
  */
 static AnePackage *package_from_graph (AneGraph *graph, AneTarget target, AnePrecision precision,
-                                       AneLowerFlags flags, GHashTable *params, gboolean dated,
-                                       AneProgress *progress, GError **error);
+                                       AneLowerFlags flags, AneLowering lowering, GHashTable *params,
+                                       gboolean dated, AneProgress *progress, GError **error);
 
 AnePackage *
 ane_package_new_from_graph (AneGraph      *graph,
@@ -473,7 +473,8 @@ ane_package_new_from_graph (AneGraph      *graph,
   g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return package_from_graph (graph, target, precision, ANE_LOWER_DEFAULT, NULL, TRUE, NULL, error);
+  return package_from_graph (graph, target, precision, ANE_LOWER_DEFAULT, ANE_LOWERING_DEFAULT, NULL, TRUE,
+                             NULL, error);
 }
 
 /**
@@ -500,19 +501,75 @@ ane_package_new_from_graph_full (AneGraph      *graph,
                                  AneProgress   *progress,
                                  GError       **error)
 {
-  AnePackage *self;
-
   g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15, NULL);
   g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
   g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  return ane_package_new_from_graph_with_lowering (graph, target, precision, ANE_LOWERING_DEFAULT, progress,
+                                                   error);
+}
+
+/**
+ * ane_package_new_from_graph_with_lowering:
+ * @graph: the graph to package
+ * @target: the deployment target
+ * @precision: the float type the program computes in
+ * @lowering: how the graph is lowered: %ANE_LOWERING_DEFAULT (the Neural
+ *   Engine profile, as every package gets), %ANE_LOWERING_NEURAL_ENGINE or
+ *   %ANE_LOWERING_GENERIC
+ * @progress: (nullable): an [class@Ane.Progress] to report to and cancel with
+ * @error: return location for a #GError
+ *
+ * Makes a package of @graph as [ctor@Ane.Package.new_from_graph_full] does,
+ * lowered as @lowering says.
+ *
+ * The Neural Engine profile rewrites the graph's ops into the forms the
+ * Neural Engine runs (docs/ane-lowering.md, "Passes for any graph"): a
+ * matmul by a constant 2-D weight becomes a 1×1 `conv` on activations held
+ * channels-first `[B, C, 1, S]` (kept in that layout through elementwise
+ * ops, so consecutive layers convert nothing), RMSNorm a `layer_norm` over
+ * the channels of `[x, -x]`, attention an additive finite mask with
+ * grouped-query heads sliced. The program computes the same function:
+ * equal outputs within float16 rounding. %ANE_LOWERING_GENERIC keeps each
+ * op in the graph's layout (what [method@Ane.Graph.compile] runs on the CPU
+ * backend); choose it to read a program op for op against the graph.
+ *
+ * Returns: (transfer full): the package, or %NULL on error
+ *
+ * Since: 0.2
+ */
+AnePackage *
+ane_package_new_from_graph_with_lowering (AneGraph      *graph,
+                                          AneTarget      target,
+                                          AnePrecision   precision,
+                                          AneLowering    lowering,
+                                          AneProgress   *progress,
+                                          GError       **error)
+{
+  AnePackage *self;
+
+  g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (target >= ANE_TARGET_IOS15 && target <= ANE_TARGET_MACOS15, NULL);
+  g_return_val_if_fail (precision == ANE_PRECISION_FLOAT16 || precision == ANE_PRECISION_FLOAT32, NULL);
+  g_return_val_if_fail (lowering >= ANE_LOWERING_DEFAULT && lowering <= ANE_LOWERING_NEURAL_ENGINE, NULL);
+  g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
   ane_progress_begin (progress);
-  self = package_from_graph (graph, target, precision, ANE_LOWER_DEFAULT, NULL, TRUE, progress, error);
+  self = package_from_graph (graph, target, precision, ANE_LOWER_DEFAULT, lowering, NULL, TRUE, progress, error);
   if (self != NULL)
     ane_progress_finish (progress);
   return self;
+}
+
+/* The lowering profile a package takes: the Neural Engine's unless the
+ * caller asks for the generic one. */
+static AneLowerProfile
+package_profile (AneLowering lowering)
+{
+  return lowering == ANE_LOWERING_GENERIC ? ANE_LOWER_PROFILE_GENERIC : ANE_LOWER_PROFILE_NEURAL_ENGINE;
 }
 
 /* What the Apple backends package: the graph lowered with flags, its weights
@@ -527,7 +584,7 @@ ane_package_new_for_backend (AneGraph      *graph,
                              GHashTable    *params,
                              GError       **error)
 {
-  return package_from_graph (graph, target, precision, flags, params, FALSE, NULL, error);
+  return package_from_graph (graph, target, precision, flags, ANE_LOWERING_DEFAULT, params, FALSE, NULL, error);
 }
 
 static AnePackage *
@@ -535,6 +592,7 @@ package_from_graph (AneGraph      *graph,
                     AneTarget      target,
                     AnePrecision   precision,
                     AneLowerFlags  flags,
+                    AneLowering    lowering,
                     GHashTable    *params,
                     gboolean       dated,
                     AneProgress   *progress,
@@ -553,6 +611,7 @@ package_from_graph (AneGraph      *graph,
     .target = ane_target_to_mil (target),
     .precision = precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
     .flags = flags,
+    .profile = package_profile (lowering),
     .params = params,
     .describe = TRUE,
     .metadata = user_defined,
@@ -783,6 +842,7 @@ ane_package_new_from_graphs (const char * const  *names,
   AneLowerOptions options = {
     .target = ane_target_to_mil (target),
     .precision = precision == ANE_PRECISION_FLOAT16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32,
+    .profile = package_profile (ANE_LOWERING_DEFAULT),
     .describe = TRUE,
     .metadata = user_defined,
   };

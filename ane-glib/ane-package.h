@@ -49,6 +49,13 @@ AnePackage  *ane_package_new_from_graph_full   (AneGraph            *graph,
                                                 AneProgress         *progress,
                                                 GError             **error);
 ANE_AVAILABLE_IN_0_2
+AnePackage  *ane_package_new_from_graph_with_lowering (AneGraph      *graph,
+                                                       AneTarget      target,
+                                                       AnePrecision   precision,
+                                                       AneLowering    lowering,
+                                                       AneProgress   *progress,
+                                                       GError       **error);
+ANE_AVAILABLE_IN_0_2
 void         ane_package_new_from_graph_async  (AneGraph            *graph,
                                                 AneTarget            target,
                                                 AnePrecision         precision,

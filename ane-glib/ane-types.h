@@ -384,6 +384,30 @@ typedef enum /*< flags >*/ {
   ANE_LINT_PRIVATE = 1 << 0,
 } AneLintFlags;
 
+/**
+ * AneLowering:
+ * @ANE_LOWERING_DEFAULT: the Neural Engine profile for a package (and so
+ *   for Core ML and the private Neural Engine path); the CPU backend runs
+ *   the graph lowered generically
+ * @ANE_LOWERING_GENERIC: each op lowered in the graph's own layout, as a
+ *   CPU or GPU program would compute it
+ * @ANE_LOWERING_NEURAL_ENGINE: the Neural Engine profile: linear layers as
+ *   1×1 convolutions on channels-first `[B, C, 1, S]` activations, RMSNorm as
+ *   a layer norm, attention with an additive finite mask and grouped-query
+ *   heads sliced (docs/ane-lowering.md, "Passes for any graph"); the
+ *   results equal the generic lowering's within float16 rounding
+ *
+ * How a graph is lowered to a program, chosen with
+ * [ctor@Ane.Package.new_from_graph_with_lowering].
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  ANE_LOWERING_DEFAULT,
+  ANE_LOWERING_GENERIC,
+  ANE_LOWERING_NEURAL_ENGINE,
+} AneLowering;
+
 ANE_AVAILABLE_IN_ALL
 const char *ane_target_to_string   (AneTarget   target);
 ANE_AVAILABLE_IN_ALL

@@ -118,15 +118,46 @@ lint_graph (AneGraph   *graph,
   check_expected (report, name);
 }
 
+/* The graph's package lowered generically (ane_graph_lint and a package
+ * take the Neural Engine profile). */
+static AneLintReport *
+lint_generic (AneGraph *graph)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AnePackage) pkg = ane_package_new_from_graph_with_lowering (graph, ANE_TARGET_IOS18,
+                                                                        ANE_PRECISION_FLOAT16,
+                                                                        ANE_LOWERING_GENERIC, NULL, &error);
+  AneLintReport *report;
+
+  g_assert_no_error (error);
+  report = ane_package_lint (pkg, ANE_LINT_NONE, &error);
+  g_assert_no_error (error);
+  return report;
+}
+
+/* The generic decode step, lowered with the Neural Engine profile (the
+ * default) and generically: the profile's program is pinned by its own
+ * summary, and may only do better than the generic one (no linear left
+ * outside a conv, no smaller share of the cost on the ANE). */
 static void
 test_stories_decode (void)
 {
   g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
   g_autoptr(GError) error = NULL;
   g_autoptr(AneGraph) graph = ane_llama_model_build_decode (m, ane_llama_model_get_seq_len (m), &error);
+  g_autoptr(AneLintReport) generic = NULL;
+  g_autoptr(AneLintReport) profiled = NULL;
 
   g_assert_no_error (error);
   lint_graph (graph, "stories260K-decode");
+  generic = lint_generic (graph);
+  check_expected (generic, "stories260K-decode-generic");
+  profiled = ane_graph_lint (graph, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, ANE_LINT_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_lint_report_count_rule (generic, "linear-not-conv"), >, 0);
+  g_assert_cmpuint (ane_lint_report_count_rule (profiled, "linear-not-conv"), ==, 0);
+  g_assert_cmpfloat (ane_lint_report_get_ane_cost_share (profiled, NULL), >=,
+                     ane_lint_report_get_ane_cost_share (generic, NULL));
 }
 
 /* The Neural Engine-shaped decode step (issue 14): nothing falls back. */
@@ -205,6 +236,19 @@ test_test_model (gconstpointer data)
   else
     graph = ane_test_model_mamba ();
   lint_graph (graph, name);
+  /* the Neural Engine profile (the default) leaves no linear outside a conv */
+  {
+    g_autoptr(AneLintReport) generic = lint_generic (graph);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneLintReport) profiled = ane_graph_lint (graph, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16,
+                                                        ANE_LINT_NONE, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (ane_lint_report_count_rule (profiled, "linear-not-conv"), <=,
+                      ane_lint_report_count_rule (generic, "linear-not-conv"));
+    if (g_str_equal (name, "mlp") || g_str_equal (name, "convnet"))
+      g_assert_cmpuint (ane_lint_report_count_rule (profiled, "linear-not-conv"), ==, 0);
+  }
 }
 
 int

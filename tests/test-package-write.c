@@ -288,6 +288,19 @@ tensor_floats (AneTensor *t)
   return g_bytes_get_data (ane_tensor_get_data (t), NULL);
 }
 
+/* These tests read weight.bin blob by blob against the graph's weights in
+ * their own layout: lowered generically (the Neural Engine profile, a
+ * package's default, stores a [K, N] linear weight as its [N, K, 1, 1]
+ * conv kernel; tests/test-lower-ane-profile.c covers it). */
+static AnePackage *
+generic_package (AneGraph      *g,
+                 AneTarget      target,
+                 AnePrecision   precision,
+                 GError       **error)
+{
+  return ane_package_new_from_graph_with_lowering (g, target, precision, ANE_LOWERING_GENERIC, NULL, error);
+}
+
 /* ---- inspection in memory ---------------------------------------------- */
 
 static void
@@ -495,7 +508,7 @@ test_roundtrip_fp16 (void)
   g_autofree char *wpath = weight_path (path);
   AneTensor *w[4] = { 0 };
   g_autoptr(AneGraph) g = build_mlp (TRUE, w);
-  g_autoptr(AnePackage) pkg = ane_package_new_from_graph (g, ANE_TARGET_IOS17, ANE_PRECISION_FLOAT16, &error);
+  g_autoptr(AnePackage) pkg = generic_package (g, ANE_TARGET_IOS17, ANE_PRECISION_FLOAT16, &error);
   g_autoptr(AnePackage) loaded = NULL;
   g_autoptr(AneMilBlobReader) reader = NULL;
   g_autoptr(GArray) records = NULL;
@@ -542,7 +555,7 @@ test_roundtrip_fp32 (void)
   g_autofree char *other = g_build_filename (dir, "other.bin", NULL);
   AneTensor *w[4] = { 0 };
   g_autoptr(AneGraph) g = build_mlp (TRUE, w);
-  g_autoptr(AnePackage) pkg = ane_package_new_from_graph (g, ANE_TARGET_IOS16, ANE_PRECISION_FLOAT32, &error);
+  g_autoptr(AnePackage) pkg = generic_package (g, ANE_TARGET_IOS16, ANE_PRECISION_FLOAT32, &error);
   g_autoptr(AnePackage) loaded = NULL;
   g_autoptr(GBytes) a = NULL, b = NULL;
   AneMilBlobWriter *writer;
@@ -787,7 +800,7 @@ test_late_bind (void)
   g_autofree char *listing = NULL;
   AneTensor *w[4] = { 0 };
   g_autoptr(AneGraph) g = build_mlp (FALSE, w);
-  g_autoptr(AnePackage) pkg = ane_package_new_from_graph (g, ANE_TARGET_IOS17, ANE_PRECISION_FLOAT16, &error);
+  g_autoptr(AnePackage) pkg = generic_package (g, ANE_TARGET_IOS17, ANE_PRECISION_FLOAT16, &error);
   g_autoptr(AnePackage) loaded = NULL;
   g_autoptr(AneMilBlobReader) reader = NULL;
   g_autoptr(GArray) records = NULL;

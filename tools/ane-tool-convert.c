@@ -58,6 +58,7 @@ ane_tool_convert (int    argc,
                   char **argv)
 {
   g_autofree char *output = NULL, *mil = NULL, *target_name = NULL, *precision_name = NULL;
+  g_autofree char *lowering_name = NULL;
   g_auto(GStrv) functions = NULL;
   gboolean overwrite = FALSE;
   GOptionEntry entries[] = {
@@ -69,9 +70,13 @@ ane_tool_convert (int    argc,
     { "mil", 0, 0, G_OPTION_ARG_FILENAME, &mil, "Also write MIL text here (weights beside it in weights/weight.bin)", "OUT.mil" },
     { "target", 't', 0, G_OPTION_ARG_STRING, &target_name, "Deployment target: ios15..ios18, macos12..macos15 (default ios18)", "TARGET" },
     { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "Compute precision: fp16 (default) or fp32", "PRECISION" },
+    { "lowering", 'l', 0, G_OPTION_ARG_STRING, &lowering_name,
+      "neural-engine (default: linear layers as 1x1 conv on [B, C, 1, S], RMSNorm as layer_norm, attention "
+      "with an additive mask) or generic (each op in the graph's layout)", "LOWERING" },
     { "overwrite", 'f', 0, G_OPTION_ARG_NONE, &overwrite, "Replace an existing output", NULL },
     { NULL }
   };
+  AneLowering lowering = ANE_LOWERING_DEFAULT;
   g_autoptr(GError) error = NULL;
   g_autoptr(AneGraph) graph = NULL;
   g_autoptr(AnePackage) pkg = NULL;
@@ -103,6 +108,21 @@ ane_tool_convert (int    argc,
     }
   if (!ane_tool_parse_lowering ("convert", target_name, precision_name, &target, &precision))
     return 2;
+  if (g_strcmp0 (lowering_name, "generic") == 0)
+    lowering = ANE_LOWERING_GENERIC;
+  else if (g_strcmp0 (lowering_name, "neural-engine") == 0)
+    lowering = ANE_LOWERING_NEURAL_ENGINE;
+  else if (lowering_name != NULL)
+    {
+      fprintf (stderr, "ane-tool convert: unknown lowering '%s' (use neural-engine or generic)\n", lowering_name);
+      return 2;
+    }
+  if (functions != NULL && lowering == ANE_LOWERING_GENERIC)
+    {
+      fprintf (stderr, "ane-tool convert: --lowering generic takes one GRAPH.json; --function packages are "
+               "lowered with the Neural Engine profile\n");
+      return 2;
+    }
 
   for (guint i = 0; functions != NULL && functions[i] != NULL; i++)
     {
@@ -143,7 +163,7 @@ ane_tool_convert (int    argc,
       graph = ane_graph_load (argv[1], &error);
       if (graph == NULL)
         return ane_tool_fail ("convert", error);
-      pkg = ane_package_new_from_graph_full (graph, target, precision, progress, &error);
+      pkg = ane_package_new_from_graph_with_lowering (graph, target, precision, lowering, progress, &error);
     }
   if (pkg == NULL || (output && !ane_package_save_full (pkg, output, overwrite, progress, &error)))
     {

@@ -360,18 +360,24 @@ ane_lower_rope (AneLowerCtx *ctx,
   tab[2] = 1;
 
   ane_lower_names_init (&w, ctx);
-  pos = ane_lower_emit_reshape (&w, "positions_col", ps.dtype, pos_shape, tab_rank, ctx->in[1]);
-  if (ps.dtype != ANE_DTYPE_FLOAT32)
-    pos = ane_lower_emit_cast (&w, "positions_f32", ANE_DTYPE_FLOAT32, pos_shape, tab_rank, pos);
-  freq = ane_mil_const_floats (ctx->b, ane_lower_names_hint (&w, "inv_freq"), ANE_DTYPE_FLOAT32, inv, inv_shape,
-                               tab_rank - 1);
-  ang = ane_lower_emit_binary (&w, "mul", "angles", ANE_DTYPE_FLOAT32, tab, tab_rank, pos, freq);
-  cos_t = ane_lower_emit_unary (&w, "cos", "cos_f32", ANE_DTYPE_FLOAT32, tab, tab_rank, ang);
-  sin_t = ane_lower_emit_unary (&w, "sin", "sin_f32", ANE_DTYPE_FLOAT32, tab, tab_rank, ang);
-  if (dt != ANE_DTYPE_FLOAT32)
+  /* The Neural Engine profile computes the tables once per positions input
+   * (ane-lower-ane-rope.c); the generic lowering, per rope. */
+  if (!ane_lower_ane_rope_tables (ctx, theta, n, tab_rank, &cos_t, &sin_t))
     {
-      cos_t = ane_lower_emit_cast (&w, "cos", dt, tab, tab_rank, cos_t);
-      sin_t = ane_lower_emit_cast (&w, "sin", dt, tab, tab_rank, sin_t);
+      pos = ane_lower_emit_reshape (&w, "positions_col", ps.dtype, pos_shape, tab_rank, ctx->in[1]);
+      if (ps.dtype != ANE_DTYPE_FLOAT32)
+        pos = ane_lower_emit_cast (&w, "positions_f32", ANE_DTYPE_FLOAT32, pos_shape, tab_rank, pos);
+      freq = ane_mil_const_floats (ctx->b, ane_lower_names_hint (&w, "inv_freq"), ANE_DTYPE_FLOAT32, inv, inv_shape,
+                                   tab_rank - 1);
+      ang = ane_lower_emit_binary (&w, "mul", "angles", ANE_DTYPE_FLOAT32, tab, tab_rank, pos, freq);
+      cos_t = ane_lower_emit_unary (&w, "cos", "cos_f32", ANE_DTYPE_FLOAT32, tab, tab_rank, ang);
+      sin_t = ane_lower_emit_unary (&w, "sin", "sin_f32", ANE_DTYPE_FLOAT32, tab, tab_rank, ang);
+      if (dt != ANE_DTYPE_FLOAT32)
+        {
+          cos_t = ane_lower_emit_cast (&w, "cos", dt, tab, tab_rank, cos_t);
+          sin_t = ane_lower_emit_cast (&w, "sin", dt, tab, tab_rank, sin_t);
+        }
+      ane_lower_ane_rope_keep_tables (ctx, theta, n, tab_rank, cos_t, sin_t);
     }
 
   if (neox)

@@ -19,7 +19,8 @@ const AneNode *
 ane_lower_input_node (AneLowerCtx *ctx,
                       guint        slot)
 {
-  if (slot >= ctx->n_inputs || ctx->in[slot] == NULL || ctx->node->inputs[slot].node == ANE_NO_NODE)
+  if (slot >= ctx->n_inputs || ctx->node->inputs[slot].node == ANE_NO_NODE ||
+      (ctx->in[slot] == NULL && !ane_lower_input_pending (ctx, slot)))
     return NULL;
   return ane_graph_get_node (ctx->graph, ctx->node->inputs[slot].node);
 }

@@ -33,6 +33,20 @@
 
 G_BEGIN_DECLS
 
+/* A float value that the Neural Engine profile holds channels-first
+ * (ane-lower-ane-layout.c): the IR value, of shape [..., S, C], lives in the
+ * program as cf, shaped [B, C, 1, S] with B the product of the leading axes
+ * (apple/ml-ane-transformers' (B, C, 1, S)). Its graph form (the IR's
+ * shape) is made only when a consumer that does not take the layout asks for
+ * it (ane_lower_input), once. */
+typedef struct {
+  const char *cf;          /* NULL: the value is not held channels-first */
+  gint64      b, c, s;
+  const char *graph_form;  /* NULL until made */
+} AneLowerView;
+
+typedef struct _AneLowerState AneLowerState;
+
 struct _AneLowerCtx {
   AneMilBuilder   *b;
   AneGraph        *graph;
@@ -49,7 +63,32 @@ struct _AneLowerCtx {
   GHashTable      *block_weights;              /* source node -> MIL value of its dense weight */
   gboolean         fp16_interface;             /* float32 inputs/outputs declared float16 */
   GHashTable      *params;                     /* name -> AneTensor overriding params' values, or NULL */
+  /* The Neural Engine profile (ANE_LOWER_PROFILE_NEURAL_ENGINE): a
+   * catalog row's lower_neural_engine function runs first. Its inputs that
+   * are consts or params not yet emitted, or values held channels-first
+   * (in_view[i] set), have in[i] NULL until ane_lower_input () makes them;
+   * it returns TRUE with every out[i] and out_view[i].cf NULL to decline
+   * (before emitting anything), and the generic lowering runs. */
+  AneLowerProfile  profile;
+  AneLowerView   **in_view;                    /* per input: its channels-first view, or NULL */
+  AneLowerView     out_view[ANE_MAX_OUTPUTS];  /* set instead of out[i]: the result is channels-first */
+  AneLowerState   *state;                      /* the driver's (ane-lower.c) */
 };
+
+/* Whether input slot has a value not made yet (a lazy const or param, a
+ * channels-first value without its graph form): ane_lower_input makes it. */
+gboolean    ane_lower_input_pending (AneLowerCtx  *ctx,
+                                     guint         slot);
+/* Keeps view as input slot's channels-first form for its later consumers. */
+void        ane_lower_remember_view (AneLowerCtx        *ctx,
+                                     guint               slot,
+                                     const AneLowerView *view);
+/* The MIL value of input slot in the graph's form: a const or param emitted
+ * now if it was not yet, a channels-first value given its graph form.
+ * NULL with error on failure (or for an absent slot, without error). */
+const char *ane_lower_input        (AneLowerCtx   *ctx,
+                                    guint          slot,
+                                    GError       **error);
 
 /* The MIL target of a public deployment target. */
 AneMilTarget ane_target_to_mil     (AneTarget      target);
@@ -264,6 +303,50 @@ const char *ane_lower_block_weight (AneLowerCtx   *ctx,
 gboolean    ane_lower_is_block_source (AneLowerCtx *ctx,
                                        guint        slot);
 
+/* --- the Neural Engine layout (ane-lower-ane-layout.c) ------------------ */
+
+/* Whether a value of spec can be held channels-first ([..., S, C] float, rank 1..5). */
+gboolean    ane_lower_view_fits    (const AneSpec *spec);
+/* value (graph form, lowered spec) as [B, C, 1, S]; sets view. */
+const char *ane_lower_view_make    (AneMilBuilder *b,
+                                    const char    *value,
+                                    const AneSpec *spec,
+                                    const char    *hint,
+                                    AneLowerView  *view);
+/* view's graph form (spec: the IR value's lowered spec), made once. */
+const char *ane_lower_view_graph_form (AneMilBuilder *b,
+                                       AneLowerView  *view,
+                                       const AneSpec *spec,
+                                       const char    *hint);
+/* The channels-first value of input slot: its view's, or made from its
+ * graph form now and kept for the value's later consumers (a residual that
+ * feeds a linear and an add converts once). NULL with error. */
+const char *ane_lower_input_cf     (AneLowerCtx   *ctx,
+                                    guint          slot,
+                                    AneLowerView  *view,
+                                    GError       **error);
+
+/* --- rope tables shared under the Neural Engine profile (ane-lower-ane-rope.c) */
+
+/* The cos and sin tables a rope op of the same positions input, theta,
+ * n_rot, length and table rank already computed: TRUE under the Neural
+ * Engine profile when there are such tables. */
+gboolean    ane_lower_ane_rope_tables (AneLowerCtx  *ctx,
+                                       double        theta,
+                                       gint64        n_rot,
+                                       guint         tab_rank,
+                                       const char  **cos_t,
+                                       const char  **sin_t);
+/* Keeps the tables a rope op computed for the next ones (profile only). */
+void        ane_lower_ane_rope_keep_tables (AneLowerCtx *ctx,
+                                            double       theta,
+                                            gint64       n_rot,
+                                            guint        tab_rank,
+                                            const char  *cos_t,
+                                            const char  *sin_t);
+/* The driver's table of values shared between ops (name -> MIL value). */
+GHashTable *ane_lower_shared_values (AneLowerCtx *ctx);
+
 /* Lowers a whole graph with the default options (the compute dtype
  * precision, a declared interface): one function "main", the weights still
  * to be written and the size of weight.bin. A shortcut over
@@ -331,6 +414,15 @@ ANE_LOWER_FUNC (resize_nearest_2x);
 ANE_LOWER_FUNC (source);
 ANE_LOWER_FUNC (read_state);
 ANE_LOWER_FUNC (write_state);
+
+/* The Neural Engine profile's rewrites, each in its own file with its
+ * sources: ane-lower-ane-<name>.c. */
+ANE_LOWER_FUNC (ane_matmul);       /* ane-lower-ane-conv.c */
+ANE_LOWER_FUNC (ane_unary);        /* ane-lower-ane-layout.c */
+ANE_LOWER_FUNC (ane_binary);       /* ane-lower-ane-layout.c */
+ANE_LOWER_FUNC (ane_rms_norm);     /* ane-lower-ane-rms-norm.c */
+ANE_LOWER_FUNC (ane_attention);    /* ane-lower-ane-attention.c */
+ANE_LOWER_FUNC (ane_where);        /* ane-lower-ane-select.c */
 
 #undef ANE_LOWER_FUNC
 

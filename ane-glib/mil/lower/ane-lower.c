@@ -539,6 +539,116 @@ consumes_blocks (AneOpKind kind)
          kind == ANE_OP_DEQUANT_MOE_WEIGHTS;
 }
 
+/* What the driver keeps while it lowers one graph, reached from a ctx by
+ * ane_lower_input (). */
+struct _AneLowerState {
+  AneMilBuilder   *b;
+  AneGraph        *graph;
+  const AneLowerOptions *options;
+  GHashTable      *block_weights;
+  const char     **values;   /* per node output: its MIL value in the graph's form, or NULL */
+  AneLowerView    *views;    /* per node output: its channels-first view (cf NULL: none) */
+  gboolean        *lazy;     /* per node: a const or param emitted when first asked for */
+  GHashTable      *shared;   /* key -> MIL value computed once for several ops (rope tables) */
+};
+
+GHashTable *
+ane_lower_shared_values (AneLowerCtx *ctx)
+{
+  return ctx->state != NULL ? ctx->state->shared : NULL;
+}
+
+static gboolean lower_source (AneLowerCtx *ctx, const char **out, GError **error);
+
+static void
+init_ctx (AneLowerState *st,
+          AneLowerCtx   *ctx,
+          const AneNode *node)
+{
+  ctx->b = st->b;
+  ctx->graph = st->graph;
+  ctx->node = node;
+  ctx->target = st->options->target;
+  ctx->compute = st->options->precision;
+  ctx->hint = node->name;
+  ctx->n_inputs = node->n_inputs;
+  ctx->block_weights = st->block_weights;
+  ctx->fp16_interface = (st->options->flags & ANE_LOWER_FP16_INTERFACE) != 0;
+  ctx->params = st->options->params;
+  ctx->profile = st->options->profile;
+  ctx->state = st;
+}
+
+/* The MIL value of ref in the graph's form, made now if it is a lazy source
+ * or a channels-first value (NULL for a block or deferred source: their
+ * consumers lower them). */
+static const char *
+state_value (AneLowerState *st,
+             AneValueRef    ref,
+             GError       **error)
+{
+  guint k = ref.node * ANE_MAX_OUTPUTS + ref.index;
+  const AneNode *src = ane_graph_get_node (st->graph, ref.node);
+
+  if (st->values[k] != NULL)
+    return st->values[k];
+  if (st->views[k].cf != NULL)
+    {
+      AneSpec spec = src->outputs[ref.index];
+
+      spec.dtype = ane_dtype_is_float (spec.dtype) ? st->options->precision : spec.dtype;
+      st->values[k] = ane_lower_view_graph_form (st->b, &st->views[k], &spec, src->name);
+    }
+  else if (st->lazy[ref.node])
+    {
+      AneLowerCtx ctx = { 0 };
+
+      init_ctx (st, &ctx, src);
+      if (!lower_source (&ctx, &st->values[k], error))
+        return NULL;
+    }
+  return st->values[k];
+}
+
+gboolean
+ane_lower_input_pending (AneLowerCtx *ctx,
+                         guint        slot)
+{
+  AneValueRef ref = ctx->node->inputs[slot];
+
+  if (ctx->state == NULL || ref.node == ANE_NO_NODE || ctx->in[slot] != NULL)
+    return FALSE;
+  return ctx->state->lazy[ref.node] || ctx->state->views[ref.node * ANE_MAX_OUTPUTS + ref.index].cf != NULL;
+}
+
+void
+ane_lower_remember_view (AneLowerCtx        *ctx,
+                         guint               slot,
+                         const AneLowerView *view)
+{
+  AneValueRef ref = ctx->node->inputs[slot];
+  AneLowerView *kept;
+
+  if (ctx->state == NULL || ref.node == ANE_NO_NODE)
+    return;
+  kept = &ctx->state->views[ref.node * ANE_MAX_OUTPUTS + ref.index];
+  *kept = *view;
+  kept->graph_form = ctx->in[slot];
+  ctx->in_view[slot] = kept;
+}
+
+const char *
+ane_lower_input (AneLowerCtx  *ctx,
+                 guint         slot,
+                 GError      **error)
+{
+  if (ctx->in_node[slot] == NULL)
+    return NULL;
+  if (ctx->in[slot] == NULL)
+    ctx->in[slot] = state_value (ctx->state, ctx->node->inputs[slot], error);
+  return ctx->in[slot];
+}
+
 /* The lowering itself: the program, the weights still to be written (in
  * file order), the size weight.bin will have and what each GGUF weight
  * became. Reached only through ane_lowered_new(). */
@@ -562,6 +672,11 @@ lower_program (AneGraph                *graph,
   g_autoptr(AneMilBuilder) b = NULL;
   g_autofree gboolean *needed = NULL;
   g_autofree const char **values = NULL;
+  g_autofree AneLowerView *views = NULL;
+  g_autofree gboolean *lazy = NULL;
+  g_autoptr(GHashTable) shared = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  AneLowerState st = { 0 };
+  gboolean neural_engine = options->profile == ANE_LOWER_PROFILE_NEURAL_ENGINE;
 
   g_return_val_if_fail (precision == ANE_DTYPE_FLOAT16 || precision == ANE_DTYPE_FLOAT32, NULL);
 
@@ -574,6 +689,28 @@ lower_program (AneGraph                *graph,
   values = g_new0 (const char *, MAX (n_nodes, 1) * ANE_MAX_OUTPUTS);
   ane_graph_mark_needed (graph, needed);
   deferred = int8_sources_for_dequantize (graph, params, needed);
+  views = g_new0 (AneLowerView, MAX (n_nodes, 1) * ANE_MAX_OUTPUTS);
+  lazy = g_new0 (gboolean, MAX (n_nodes, 1));
+  /* Under the Neural Engine profile consts and params are emitted when a
+   * consumer first asks for them: a rewrite that stores a weight in another
+   * shape (a linear's [out, in, 1, 1] conv kernel) then leaves no unused
+   * copy in weight.bin. */
+  for (guint i = 0; neural_engine && i < n_nodes; i++)
+    {
+      const AneNode *node = ane_graph_get_node (graph, i);
+
+      lazy[i] = needed[i] && !deferred[i] && !ane_dtype_is_block (node->outputs[0].dtype) &&
+                (node->op->kind == ANE_OP_CONST ||
+                 (node->op->kind == ANE_OP_PARAM && !ane_attrs_bool (node->attrs, "dynamic")));
+    }
+  st.b = b;
+  st.graph = graph;
+  st.options = options;
+  st.block_weights = block_weights;
+  st.values = values;
+  st.views = views;
+  st.lazy = lazy;
+  st.shared = shared;
 
   /* Core ML tensors have rank 5 at most: coremltools refuses any op
    * output of rank 6 or more when it converts or optimizes a program
@@ -628,6 +765,8 @@ lower_program (AneGraph                *graph,
       g_autofree const char **in = g_new0 (const char *, MAX (node->n_inputs, 1));
       g_autofree const AneSpec **in_spec = g_new0 (const AneSpec *, MAX (node->n_inputs, 1));
       g_autofree const AneNode **in_node = g_new0 (const AneNode *, MAX (node->n_inputs, 1));
+      g_autofree AneLowerView **in_view = g_new0 (AneLowerView *, MAX (node->n_inputs, 1));
+      gboolean handled = FALSE;
       AneLowerCtx ctx = { 0 };
       gboolean ok;
 
@@ -637,26 +776,23 @@ lower_program (AneGraph                *graph,
       if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_LOWERING,
                                 (double) n_lowered++ / (double) n_to_lower, 0, 0, error))
         return NULL;
-      ctx.b = b;
-      ctx.graph = graph;
-      ctx.node = node;
-      ctx.target = target;
-      ctx.compute = precision;
-      ctx.hint = node->name;
-      ctx.n_inputs = node->n_inputs;
-      ctx.block_weights = block_weights;
-      ctx.fp16_interface = (flags & ANE_LOWER_FP16_INTERFACE) != 0;
-      ctx.params = params;
+      if (lazy[i])
+        continue;
+      init_ctx (&st, &ctx, node);
       for (guint j = 0; j < node->n_inputs; j++)
         if (node->inputs[j].node != ANE_NO_NODE)
           {
-            in[j] = values[node->inputs[j].node * ANE_MAX_OUTPUTS + node->inputs[j].index];
+            guint k = node->inputs[j].node * ANE_MAX_OUTPUTS + node->inputs[j].index;
+
+            in[j] = values[k];
+            in_view[j] = views[k].cf != NULL ? &views[k] : NULL;
             in_spec[j] = ane_graph_value_spec (graph, node->inputs[j]);
             in_node[j] = ane_graph_get_node (graph, node->inputs[j].node);
           }
       ctx.in = in;
       ctx.in_spec = in_spec;
       ctx.in_node = in_node;
+      ctx.in_view = in_view;
       /* Only the dequant ops decide how a block weight is lowered; anything
        * else gets the host-dequantized dense weight. */
       if (!(node->op->flags & ANE_OP_FLAG_SOURCE) && !consumes_blocks (node->op->kind))
@@ -673,7 +809,22 @@ lower_program (AneGraph                *graph,
           ctx.out_spec[j].dtype = ane_lower_dtype (&ctx, node->outputs[j].dtype);
         }
 
-      if (deferred[i])
+      /* The Neural Engine profile's rewrite first; it may decline. */
+      if (neural_engine && node->op->lower_neural_engine != NULL && !deferred[i])
+        {
+          if (!node->op->lower_neural_engine (&ctx, error))
+            return NULL;
+          for (guint j = 0; j < node->n_outputs; j++)
+            handled |= ctx.out[j] != NULL || ctx.out_view[j].cf != NULL;
+        }
+      /* The generic lowering takes every input in the graph's form. */
+      for (guint j = 0; !handled && !deferred[i] && j < node->n_inputs; j++)
+        if (in[j] == NULL && in_node[j] != NULL && ane_lower_input (&ctx, j, error) == NULL &&
+            error != NULL && *error != NULL)
+          return NULL;
+      if (handled)
+        ok = TRUE;
+      else if (deferred[i])
         ok = TRUE;   /* lowered by its dequantize consumers (ane-lower-quant.c) */
       else if (node->op->flags & ANE_OP_FLAG_SOURCE)
         ok = lower_source (&ctx, &ctx.out[0], error);
@@ -689,9 +840,10 @@ lower_program (AneGraph                *graph,
       for (guint j = 0; j < node->n_outputs; j++)
         {
           /* a lowering must set every output; block sources are deferred */
-          g_assert (ctx.out[j] != NULL || deferred[i] ||
+          g_assert (ctx.out[j] != NULL || ctx.out_view[j].cf != NULL || deferred[i] ||
                     ((node->op->flags & ANE_OP_FLAG_SOURCE) && ane_dtype_is_block (node->outputs[0].dtype)));
           values[i * ANE_MAX_OUTPUTS + j] = ctx.out[j];
+          views[i * ANE_MAX_OUTPUTS + j] = ctx.out_view[j];
         }
     }
 
@@ -701,10 +853,13 @@ lower_program (AneGraph                *graph,
       AneSpec declared = interface_spec ((flags & ANE_LOWER_FP16_INTERFACE) != 0,
                                          ane_graph_value_spec (graph, out->ref));
       const AneSpec *ir = &declared;
-      const char *value = values[out->ref.node * ANE_MAX_OUTPUTS + out->ref.index];
+      const char *value = state_value (&st, out->ref, error);
       AneSpec inside;
       AneMilOpCall *call;
       const char *named;
+
+      if (value == NULL)
+        return NULL;
 
       ane_mil_builder_lookup (b, value, &inside);
       /* Always one op per output, named as the output: a cast back to the

@@ -36,11 +36,22 @@ typedef enum {
   ANE_LOWER_FP16_INTERFACE = 1 << 0,
 } AneLowerFlags;
 
+/* Which lowering: the graph's own layout op by op (what the CPU backend runs
+ * by default), or the Neural Engine profile, whose catalog rows with a
+ * lower_neural_engine function rewrite their op for the hardware
+ * (mil/lower/ane-lower-ane-*.c; docs/ane-lowering.md, "Passes for any
+ * graph"). Packages, Core ML and the private path take the profile. */
+typedef enum {
+  ANE_LOWER_PROFILE_GENERIC       = 0,
+  ANE_LOWER_PROFILE_NEURAL_ENGINE = 1,
+} AneLowerProfile;
+
 typedef struct
 {
   AneMilTarget        target;
   AneDType            precision;   /* the compute dtype: ANE_DTYPE_FLOAT16 or ANE_DTYPE_FLOAT32 */
   AneLowerFlags       flags;
+  AneLowerProfile     profile;     /* zero: generic */
   GHashTable         *params;      /* name -> AneTensor bound on an executable, lowered in place
                                     * of the graph's values; nullable */
   /* Also wrap the program in a CoreML Model message (what a package
