@@ -105,6 +105,24 @@ AneGraph      *ane_llama_model_build_ane_chunk   (AneLlamaModel *self,
                                                   gboolean       with_head,
                                                   GError       **error);
 ANE_AVAILABLE_IN_0_2
+AneGraph      *ane_llama_model_build_ane_step    (AneLlamaModel      *self,
+                                                  gint64              n_tokens,
+                                                  gint64              max_seq,
+                                                  gint64              first_layer,
+                                                  gint64              n_layers,
+                                                  gboolean            with_head,
+                                                  AneLlamaCacheWrite  cache_write,
+                                                  GError            **error);
+ANE_AVAILABLE_IN_0_2
+GPtrArray     *ane_llama_model_ane_step_inputs   (AneLlamaModel      *self,
+                                                  AneLlamaCacheWrite  cache_write,
+                                                  const gint32       *tokens,
+                                                  gsize               n_tokens,
+                                                  gint64              start,
+                                                  gint64              n_step,
+                                                  gint64              max_seq,
+                                                  GError            **error);
+ANE_AVAILABLE_IN_0_2
 GPtrArray     *ane_llama_model_ane_prefill_inputs (AneLlamaModel *self,
                                                    const gint32  *tokens,
                                                    gsize          n_tokens,

@@ -360,6 +360,95 @@ test_states (void)
   fake_teardown ();
 }
 
+/* A KV-cache write by slice_update on a state, on the private path: the
+ * state becomes an input, slice_update's result the extra output that
+ * carries its new value (mil/ane-mil-states-io.c); over several runs the
+ * state is the CPU backend's. The box is a const, so no int32 input is
+ * needed (the path binds float16 surfaces only). */
+static void
+test_state_slice_update (void)
+{
+  static const gint64 shape[] = { 1, 8, 1, 32 }, row[] = { 1, 8, 1, 1 }, four[] = { 4 };
+  static const double at[] = { 0, 0, 0, 5 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, row, 4);
+  g_autoptr(AneTensor) cache = ane_graph_state (g, "cache", ANE_DTYPE_FLOAT16, shape, 4, &error);
+  g_autoptr(AneTensor) old = ane_graph_read_state (g, cache, &error);
+  g_autoptr(AneTensor) x16 = ane_graph_cast (g, x, ANE_DTYPE_FLOAT16, &error);
+  g_autoptr(AneTensor) begin_value = ane_test_tensor_values ("begin", ANE_DTYPE_INT32, four, 1, at);
+  g_autoptr(AneTensor) begin = ane_test_const (g, begin_value);
+  g_autoptr(AneTensor) next = ane_graph_slice_update (g, old, x16, begin, &error);
+  g_autoptr(AneTensor) wr = ane_graph_write_state (g, cache, next, &error);
+  g_autoptr(AneTensor) y = ane_graph_cast (g, wr, ANE_DTYPE_FLOAT32, &error);
+  g_autoptr(AneExecutable) on_ane = NULL;
+  g_autoptr(AneExecutable) on_cpu = NULL;
+
+  setup_device ();
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "y", y, &error));
+  on_ane = ane_executable_new (g, ANE_BACKEND_ANE);
+  on_cpu = ane_executable_new (g, ANE_BACKEND_CPU);
+  g_assert_true (ane_executable_compile (on_ane, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ane_executable_compile (on_cpu, NULL, &error));
+  g_assert_nonnull (strstr (fake.mil_text, "slice_update("));
+  g_assert_null (strstr (fake.mil_text, "read_state"));
+  for (int run = 0; run < 3; run++)
+    {
+      g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 11 + run);
+      g_autoptr(GPtrArray) a = ane_executable_run (on_ane, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+      g_autoptr(GPtrArray) b = NULL;
+      g_autoptr(AneTensor) sa = NULL;
+      g_autoptr(AneTensor) sb = NULL;
+
+      g_assert_no_error (error);
+      b = ane_executable_run (on_cpu, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+      g_assert_no_error (error);
+      assert_identical (a, b);
+      sa = ane_executable_dup_state (on_ane, "cache", &error);
+      sb = ane_executable_dup_state (on_cpu, "cache", &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (ane_tensor_get_data (sa), ane_tensor_get_data (sb)));
+    }
+  g_clear_object (&on_ane);   /* before the runtime's cache is checked empty */
+  fake_teardown ();
+}
+
+/* The LLaMA steps whose caches slice_update writes take an int32 box, which
+ * the path cannot bind: refused before any compile (AUTO then takes
+ * CoreML), while the one-hot form compiles. */
+static void
+test_llama_slice_update_refused (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) sliced = ane_llama_model_build_ane_decode (m, 64, &error);
+  g_autoptr(AneGraph) one_hot = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(AneExecutable) exe2 = NULL;
+  guint compiles;
+
+  setup_device ();
+  compiles = fake.n_compile;
+  g_assert_no_error (error);
+  exe = ane_executable_new (sliced, ANE_BACKEND_ANE);
+  ane_executable_set_precision (exe, ANE_PRECISION_FLOAT16);
+  g_assert_false (ane_executable_compile (exe, NULL, &error));
+  ane_test_assert_error (&error, ANE_ERROR_UNSUPPORTED, "'write_begin'", "int32", NULL);
+  g_assert_cmpuint (fake.n_compile, ==, compiles);
+  one_hot = ane_llama_model_build_ane_step (m, 1, 64, 0, ane_llama_model_get_n_layers (m), TRUE,
+                                            ANE_LLAMA_CACHE_WRITE_ONE_HOT, &error);
+  g_assert_no_error (error);
+  exe2 = ane_executable_new (one_hot, ANE_BACKEND_ANE);
+  ane_executable_set_precision (exe2, ANE_PRECISION_FLOAT16);
+  g_assert_true (ane_executable_compile (exe2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fake.n_compile, ==, compiles + 1);
+  g_clear_object (&exe2);
+  fake_teardown ();
+}
+
 /* stories260K in the Neural Engine's layout on the private path (the fake
  * runtime interpreting the MIL text it is handed): the prompt in one
  * prefill call, then decode steps, the KV caches going in and out as
@@ -525,6 +614,8 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/ane/refusals", test_refusals);
   g_test_add_func ("/backend/ane/params", test_params);
   g_test_add_func ("/backend/ane/states", test_states);
+  g_test_add_func ("/backend/ane/state-slice-update", test_state_slice_update);
+  g_test_add_func ("/backend/ane/llama-slice-update-refused", test_llama_slice_update_refused);
   g_test_add_func ("/backend/ane/llama-decode", test_llama_decode);
   g_test_add_func ("/backend/ane/compile-cache", test_compile_cache);
   g_test_add_func ("/backend/ane/dialect", test_dialect);
