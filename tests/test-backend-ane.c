@@ -449,6 +449,67 @@ test_llama_slice_update_refused (void)
   fake_teardown ();
 }
 
+/* y = x · scale on [1, 8, 1, 32]: one program per scale. */
+static AneGraph *
+scaled_graph (double scale)
+{
+  static const gint64 shape[] = { 1, 8, 1, 32 };
+  AneGraph *g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, shape, 4);
+  float v = (float) scale;
+  g_autoptr(AneTensor) value = ane_tensor_new_from_floats ("scale", NULL, 0, &v, 1, &error);
+  g_autoptr(AneTensor) c = ane_graph_const (g, value, &error);
+  g_autoptr(AneTensor) y = ane_graph_mul (g, x, c, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "y", y, &error));
+  return g;
+}
+
+/* The compile budget through an executable: past it the ANE backend says
+ * so (ANE_ERROR_TOO_LARGE naming ANE_GLIB_ANE_COMPILE_BUDGET) without
+ * asking the runtime, and AUTO passes over to another backend with that
+ * reason; the same program again is not a compile. */
+static void
+test_compile_budget (void)
+{
+  g_autoptr(AneGraph) g1 = scaled_graph (2.0);
+  g_autoptr(AneGraph) g2 = scaled_graph (3.0);
+  g_autoptr(GError) error = NULL;
+  AneExecutable *first, *same;
+  g_autoptr(AneExecutable) second = NULL;
+  g_autoptr(AneExecutable) fallback = NULL;
+  g_autofree char *report = NULL;
+  guint compiles;
+
+  g_setenv ("ANE_GLIB_ANE_COMPILE_BUDGET", "1", TRUE);
+  setup_device ();
+  first = ane_executable_new (g1, ANE_BACKEND_ANE);
+  g_assert_true (ane_executable_compile (first, NULL, &error));
+  g_assert_no_error (error);
+  compiles = fake.n_compile;
+  same = ane_executable_new (g1, ANE_BACKEND_ANE);
+  g_assert_true (ane_executable_compile (same, NULL, &error));
+  g_assert_no_error (error);
+  second = ane_executable_new (g2, ANE_BACKEND_ANE);
+  g_assert_false (ane_executable_compile (second, NULL, &error));
+  ane_test_assert_error (&error, ANE_ERROR_TOO_LARGE, "compile budget (1)", "ANE_GLIB_ANE_COMPILE_BUDGET", NULL);
+  g_assert_cmpuint (fake.n_compile, ==, compiles);
+  fallback = ane_executable_new (g2, ANE_BACKEND_AUTO);
+  g_assert_true (ane_executable_compile (fallback, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ane_executable_get_backend (fallback), !=, ANE_BACKEND_ANE);
+  report = ane_executable_dup_backend_report (fallback);
+  g_assert_nonnull (strstr (report, "ane: passed over: "));
+  g_assert_nonnull (strstr (report, "compile budget"));
+  g_object_unref (same);
+  g_object_unref (first);
+  g_unsetenv ("ANE_GLIB_ANE_COMPILE_BUDGET");
+  fake_teardown ();
+  ane_ane_compile_budget_reset ();
+}
+
 /* stories260K in the Neural Engine's layout on the private path (the fake
  * runtime interpreting the MIL text it is handed): the prompt in one
  * prefill call, then decode steps, the KV caches going in and out as
@@ -614,6 +675,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/ane/refusals", test_refusals);
   g_test_add_func ("/backend/ane/params", test_params);
   g_test_add_func ("/backend/ane/states", test_states);
+  g_test_add_func ("/backend/ane/compile-budget", test_compile_budget);
   g_test_add_func ("/backend/ane/state-slice-update", test_state_slice_update);
   g_test_add_func ("/backend/ane/llama-slice-update-refused", test_llama_slice_update_refused);
   g_test_add_func ("/backend/ane/llama-decode", test_llama_decode);
