@@ -578,7 +578,12 @@ ane_lower_slice_update (AneLowerCtx *ctx,
       ctx->out[0] = ane_lower_emit_identity (ctx);   /* nothing to write */
       return TRUE;
     }
-  if (whole)
+  /* with a host-given end the op stays a slice_update even when the box is
+   * all of x: the run checks the box the host gave, and a state's read
+   * keeps its use (coremltools' canonicalize_inplace_pattern pass fails on
+   * a read_state whose write_state takes another value: KeyError, found by
+   * the contract suite on a prefill step as long as its cache) */
+  if (whole && !(ios18 && ctx->in[3] != NULL))
     {
       /* the box is all of x whatever begin holds */
       ctx->out[0] = ane_mil_op (ctx->b, "identity", ctx->hint, out->dtype, out->shape, out->rank,
