@@ -65,7 +65,7 @@ typedef gboolean (*AneLlamaPieceCallback) (gint32   token,
  *   with the largest value, the first on a tie
  *
  * What a step in the Neural Engine's layout ends with
- * ([method@Ane.LlamaModel.build_ane_chunk_full]).
+ * ([method@Ane.LlamaModel.build_ane_step]).
  *
  * Since: 0.2
  */
@@ -131,13 +131,23 @@ AneGraph      *ane_llama_model_build_ane_chunk   (AneLlamaModel *self,
                                                   gboolean       with_head,
                                                   GError       **error);
 ANE_AVAILABLE_IN_0_2
-AneGraph      *ane_llama_model_build_ane_chunk_full (AneLlamaModel *self,
-                                                     gint64         n_tokens,
-                                                     gint64         max_seq,
-                                                     gint64         first_layer,
-                                                     gint64         n_layers,
-                                                     AneLlamaHead   head,
-                                                     GError       **error);
+AneGraph      *ane_llama_model_build_ane_step    (AneLlamaModel      *self,
+                                                  gint64              n_tokens,
+                                                  gint64              max_seq,
+                                                  gint64              first_layer,
+                                                  gint64              n_layers,
+                                                  AneLlamaHead        head,
+                                                  AneLlamaCacheWrite  cache_write,
+                                                  GError            **error);
+ANE_AVAILABLE_IN_0_2
+GPtrArray     *ane_llama_model_ane_step_inputs   (AneLlamaModel      *self,
+                                                  AneLlamaCacheWrite  cache_write,
+                                                  const gint32       *tokens,
+                                                  gsize               n_tokens,
+                                                  gint64              start,
+                                                  gint64              n_step,
+                                                  gint64              max_seq,
+                                                  GError            **error);
 ANE_AVAILABLE_IN_0_2
 GPtrArray     *ane_llama_model_ane_prefill_inputs (AneLlamaModel *self,
                                                    const gint32  *tokens,

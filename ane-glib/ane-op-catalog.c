@@ -146,9 +146,10 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
                     "convert dtype (floats round to nearest even, integers truncate and saturate)" },
   [ANE_OP_STOP_GRADIENT] = { ANE_OP_STOP_GRADIENT, "stop_gradient", IN ("x"), NO_ATTRS, 1, 0,
                              F (stop_gradient), "identity in the forward pass" },
-  [ANE_OP_SLICE_UPDATE] = { ANE_OP_SLICE_UPDATE, "slice_update", IN ("x", "update", "begin"), NO_ATTRS, 1, 0,
-                            F (slice_update),
-                            "x with the box at run-time int32 begin (clamped so it fits) replaced by update" },
+  [ANE_OP_SLICE_UPDATE] = { ANE_OP_SLICE_UPDATE, "slice_update", IN ("x", "update", "begin", "?end"), NO_ATTRS,
+                            1, 0, F (slice_update),
+                            "x with the box at run-time int32 begin (clamped so it fits; with end: checked, "
+                            "not clamped) replaced by update" },
 
   /* reductions and scans */
   REDUCE (ANE_OP_REDUCE_SUM, "reduce_sum", "sum over axes (all axes when empty)"),

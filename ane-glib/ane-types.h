@@ -223,6 +223,29 @@ typedef enum {
 } AneRopeMode;
 
 /**
+ * AneLlamaCacheWrite:
+ * @ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE: MIL `slice_update` (iOS18) writes the
+ *   step's rows of each key/value cache at a position the host computes,
+ *   given as the int32 inputs `write_begin` and `write_end`; the program does
+ *   no integer maths, so every op stays on the Neural Engine
+ * @ANE_LLAMA_CACHE_WRITE_ONE_HOT: the rows are blended in with float inputs
+ *   (`write`, and `place` for a prompt step): `cache + (new - cache)·write`.
+ *   Every input is a float tensor, which the Neural Engine's private path
+ *   needs (it binds float16 surfaces only), and no op needs iOS18
+ *
+ * How the Neural Engine-shaped LLaMA steps
+ * ([method@Ane.LlamaModel.build_ane_decode] and the others) write the new
+ * keys and values into their caches; see
+ * [method@Ane.LlamaModel.build_ane_step].
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE,
+  ANE_LLAMA_CACHE_WRITE_ONE_HOT,
+} AneLlamaCacheWrite;
+
+/**
  * AnePoolKind:
  * @ANE_POOL_MAX: maximum over the window
  * @ANE_POOL_AVG: mean over the window

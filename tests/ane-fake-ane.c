@@ -615,6 +615,7 @@ fake_setup (void)
   g_assert_nonnull (fake.tmp_root);
   fake.hex = "0123abcd_fake";
   ane_ane_runtime_set_override (&fake_rt);
+  ane_ane_compile_budget_reset ();   /* each test counts its own compiles */
 }
 
 /* Every object balanced, every surface released, no pool open, no model

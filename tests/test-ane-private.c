@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "ane-fake-ane.h"
+#include "ane-test-util.h"
 
 /* --- a program ----------------------------------------------------------- */
 
@@ -218,6 +219,78 @@ test_pack (void)
     g_free (buf2);
   }
   g_free (buf);
+}
+
+/* The compile budget: with ANE_GLIB_ANE_COMPILE_BUDGET=2, two programs
+ * compile; the same program again comes from the cache and costs nothing;
+ * a third distinct one is refused before the framework is asked, naming the
+ * budget and the variable; once a program is freed, compiling it again
+ * counts again; a larger budget lets the third through. */
+static void
+test_compile_budget (void)
+{
+  g_autoptr(GBytes) w1 = g_bytes_new_static ("budget-weights-1", 16);
+  g_autoptr(GBytes) w2 = g_bytes_new_static ("budget-weights-2", 16);
+  g_autoptr(GBytes) w3 = g_bytes_new_static ("budget-weights-3", 16);
+  g_autoptr(GError) error = NULL;
+  AneAneProgram *p1, *p2, *again, *p3;
+  guint compiles;
+
+  g_setenv (ANE_ANE_COMPILE_BUDGET_ENV, "2", TRUE);
+  fake_setup ();
+  g_assert_cmpuint (ane_ane_compile_budget (), ==, 2);
+  p1 = make_program (w1, &error);
+  g_assert_no_error (error);
+  p2 = make_program (w2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_ane_compile_count (), ==, 2);
+  compiles = fake.n_compile;
+  again = make_program (w1, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_ane_program_was_cached (again));
+  g_assert_cmpuint (ane_ane_compile_count (), ==, 2);
+  g_assert_cmpuint (fake.n_compile, ==, compiles);
+
+  p3 = make_program (w3, &error);
+  g_assert_null (p3);
+  ane_test_assert_error (&error, ANE_ERROR_TOO_LARGE, "compiled 2 programs", "budget (2)",
+                         "ANE_GLIB_ANE_COMPILE_BUDGET", "119", NULL);
+  g_assert_cmpuint (fake.n_compile, ==, compiles);
+  g_assert_cmpuint (ane_ane_compile_count (), ==, 2);
+
+  /* freed programs leave the cache: the same text again is a new compile */
+  ane_ane_program_free (again);
+  ane_ane_program_free (p1);
+  g_assert_null (make_program (w1, &error));
+  ane_test_assert_error (&error, ANE_ERROR_TOO_LARGE, "budget (2)", NULL);
+
+  g_setenv (ANE_ANE_COMPILE_BUDGET_ENV, "3", TRUE);
+  ane_ane_compile_budget_reset ();
+  g_assert_cmpuint (ane_ane_compile_budget (), ==, 3);
+  p3 = make_program (w3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fake.n_compile, ==, compiles + 1);
+  ane_ane_program_free (p3);
+  ane_ane_program_free (p2);
+
+  /* 0: no limit */
+  g_setenv (ANE_ANE_COMPILE_BUDGET_ENV, "0", TRUE);
+  ane_ane_compile_budget_reset ();
+  g_assert_cmpuint (ane_ane_compile_budget (), ==, 0);
+  for (int i = 0; i < 5; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("budget-weights-%d", 4 + i);
+      g_autoptr(GBytes) w = g_bytes_new_take (g_steal_pointer (&text), 16);
+      AneAneProgram *p = make_program (w, &error);
+
+      g_assert_no_error (error);
+      ane_ane_program_free (p);
+    }
+  g_assert_cmpuint (ane_ane_compile_count (), ==, 5);
+  g_unsetenv (ANE_ANE_COMPILE_BUDGET_ENV);
+  ane_ane_compile_budget_reset ();
+  g_assert_cmpuint (ane_ane_compile_budget (), ==, ANE_ANE_DEFAULT_COMPILE_BUDGET);
+  fake_teardown ();
 }
 
 static void
@@ -472,6 +545,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ane/private/pack", test_pack);
   g_test_add_func ("/ane/private/sequence", test_sequence);
   g_test_add_func ("/ane/private/cache", test_cache);
+  g_test_add_func ("/ane/private/compile-budget", test_compile_budget);
   g_test_add_func ("/ane/private/missing-class", test_missing_class);
   g_test_add_func ("/ane/private/missing-selector", test_missing_selector);
   g_test_add_func ("/ane/private/failures", test_failures);

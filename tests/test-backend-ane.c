@@ -360,6 +360,156 @@ test_states (void)
   fake_teardown ();
 }
 
+/* A KV-cache write by slice_update on a state, on the private path: the
+ * state becomes an input, slice_update's result the extra output that
+ * carries its new value (mil/ane-mil-states-io.c); over several runs the
+ * state is the CPU backend's. The box is a const, so no int32 input is
+ * needed (the path binds float16 surfaces only). */
+static void
+test_state_slice_update (void)
+{
+  static const gint64 shape[] = { 1, 8, 1, 32 }, row[] = { 1, 8, 1, 1 }, four[] = { 4 };
+  static const double at[] = { 0, 0, 0, 5 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, row, 4);
+  g_autoptr(AneTensor) cache = ane_graph_state (g, "cache", ANE_DTYPE_FLOAT16, shape, 4, &error);
+  g_autoptr(AneTensor) old = ane_graph_read_state (g, cache, &error);
+  g_autoptr(AneTensor) x16 = ane_graph_cast (g, x, ANE_DTYPE_FLOAT16, &error);
+  g_autoptr(AneTensor) begin_value = ane_test_tensor_values ("begin", ANE_DTYPE_INT32, four, 1, at);
+  g_autoptr(AneTensor) begin = ane_test_const (g, begin_value);
+  g_autoptr(AneTensor) next = ane_graph_slice_update (g, old, x16, begin, &error);
+  g_autoptr(AneTensor) wr = ane_graph_write_state (g, cache, next, &error);
+  g_autoptr(AneTensor) y = ane_graph_cast (g, wr, ANE_DTYPE_FLOAT32, &error);
+  g_autoptr(AneExecutable) on_ane = NULL;
+  g_autoptr(AneExecutable) on_cpu = NULL;
+
+  setup_device ();
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "y", y, &error));
+  on_ane = ane_executable_new (g, ANE_BACKEND_ANE);
+  on_cpu = ane_executable_new (g, ANE_BACKEND_CPU);
+  g_assert_true (ane_executable_compile (on_ane, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ane_executable_compile (on_cpu, NULL, &error));
+  g_assert_nonnull (strstr (fake.mil_text, "slice_update("));
+  g_assert_null (strstr (fake.mil_text, "read_state"));
+  for (int run = 0; run < 3; run++)
+    {
+      g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 11 + run);
+      g_autoptr(GPtrArray) a = ane_executable_run (on_ane, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+      g_autoptr(GPtrArray) b = NULL;
+      g_autoptr(AneTensor) sa = NULL;
+      g_autoptr(AneTensor) sb = NULL;
+
+      g_assert_no_error (error);
+      b = ane_executable_run (on_cpu, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+      g_assert_no_error (error);
+      assert_identical (a, b);
+      sa = ane_executable_dup_state (on_ane, "cache", &error);
+      sb = ane_executable_dup_state (on_cpu, "cache", &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (ane_tensor_get_data (sa), ane_tensor_get_data (sb)));
+    }
+  g_clear_object (&on_ane);   /* before the runtime's cache is checked empty */
+  fake_teardown ();
+}
+
+/* The LLaMA steps whose caches slice_update writes take an int32 box, which
+ * the path cannot bind: refused before any compile (AUTO then takes
+ * CoreML), while the one-hot form compiles. */
+static void
+test_llama_slice_update_refused (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) sliced = ane_llama_model_build_ane_decode (m, 64, &error);
+  g_autoptr(AneGraph) one_hot = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(AneExecutable) exe2 = NULL;
+  guint compiles;
+
+  setup_device ();
+  compiles = fake.n_compile;
+  g_assert_no_error (error);
+  exe = ane_executable_new (sliced, ANE_BACKEND_ANE);
+  ane_executable_set_precision (exe, ANE_PRECISION_FLOAT16);
+  g_assert_false (ane_executable_compile (exe, NULL, &error));
+  ane_test_assert_error (&error, ANE_ERROR_UNSUPPORTED, "'write_begin'", "int32", NULL);
+  g_assert_cmpuint (fake.n_compile, ==, compiles);
+  one_hot = ane_llama_model_build_ane_step (m, 1, 64, 0, ane_llama_model_get_n_layers (m), ANE_LLAMA_HEAD_LOGITS,
+                                            ANE_LLAMA_CACHE_WRITE_ONE_HOT, &error);
+  g_assert_no_error (error);
+  exe2 = ane_executable_new (one_hot, ANE_BACKEND_ANE);
+  ane_executable_set_precision (exe2, ANE_PRECISION_FLOAT16);
+  g_assert_true (ane_executable_compile (exe2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fake.n_compile, ==, compiles + 1);
+  g_clear_object (&exe2);
+  fake_teardown ();
+}
+
+/* y = x · scale on [1, 8, 1, 32]: one program per scale. */
+static AneGraph *
+scaled_graph (double scale)
+{
+  static const gint64 shape[] = { 1, 8, 1, 32 };
+  AneGraph *g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, shape, 4);
+  float v = (float) scale;
+  g_autoptr(AneTensor) value = ane_tensor_new_from_floats ("scale", NULL, 0, &v, 1, &error);
+  g_autoptr(AneTensor) c = ane_graph_const (g, value, &error);
+  g_autoptr(AneTensor) y = ane_graph_mul (g, x, c, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "y", y, &error));
+  return g;
+}
+
+/* The compile budget through an executable: past it the ANE backend says
+ * so (ANE_ERROR_TOO_LARGE naming ANE_GLIB_ANE_COMPILE_BUDGET) without
+ * asking the runtime, and AUTO passes over to another backend with that
+ * reason; the same program again is not a compile. */
+static void
+test_compile_budget (void)
+{
+  g_autoptr(AneGraph) g1 = scaled_graph (2.0);
+  g_autoptr(AneGraph) g2 = scaled_graph (3.0);
+  g_autoptr(GError) error = NULL;
+  AneExecutable *first, *same;
+  g_autoptr(AneExecutable) second = NULL;
+  g_autoptr(AneExecutable) fallback = NULL;
+  g_autofree char *report = NULL;
+  guint compiles;
+
+  g_setenv ("ANE_GLIB_ANE_COMPILE_BUDGET", "1", TRUE);
+  setup_device ();
+  first = ane_executable_new (g1, ANE_BACKEND_ANE);
+  g_assert_true (ane_executable_compile (first, NULL, &error));
+  g_assert_no_error (error);
+  compiles = fake.n_compile;
+  same = ane_executable_new (g1, ANE_BACKEND_ANE);
+  g_assert_true (ane_executable_compile (same, NULL, &error));
+  g_assert_no_error (error);
+  second = ane_executable_new (g2, ANE_BACKEND_ANE);
+  g_assert_false (ane_executable_compile (second, NULL, &error));
+  ane_test_assert_error (&error, ANE_ERROR_TOO_LARGE, "compile budget (1)", "ANE_GLIB_ANE_COMPILE_BUDGET", NULL);
+  g_assert_cmpuint (fake.n_compile, ==, compiles);
+  fallback = ane_executable_new (g2, ANE_BACKEND_AUTO);
+  g_assert_true (ane_executable_compile (fallback, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ane_executable_get_backend (fallback), !=, ANE_BACKEND_ANE);
+  report = ane_executable_dup_backend_report (fallback);
+  g_assert_nonnull (strstr (report, "ane: passed over: "));
+  g_assert_nonnull (strstr (report, "compile budget"));
+  g_object_unref (same);
+  g_object_unref (first);
+  g_unsetenv ("ANE_GLIB_ANE_COMPILE_BUDGET");
+  fake_teardown ();
+  ane_ane_compile_budget_reset ();
+}
+
 /* stories260K in the Neural Engine's layout on the private path (the fake
  * runtime interpreting the MIL text it is handed): the prompt in one
  * prefill call, then decode steps, the KV caches going in and out as
@@ -525,6 +675,9 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/ane/refusals", test_refusals);
   g_test_add_func ("/backend/ane/params", test_params);
   g_test_add_func ("/backend/ane/states", test_states);
+  g_test_add_func ("/backend/ane/compile-budget", test_compile_budget);
+  g_test_add_func ("/backend/ane/state-slice-update", test_state_slice_update);
+  g_test_add_func ("/backend/ane/llama-slice-update-refused", test_llama_slice_update_refused);
   g_test_add_func ("/backend/ane/llama-decode", test_llama_decode);
   g_test_add_func ("/backend/ane/compile-cache", test_compile_cache);
   g_test_add_func ("/backend/ane/dialect", test_dialect);

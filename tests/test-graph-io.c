@@ -314,7 +314,7 @@ static const OpRow op_rows[] = {
   { "expand", "row14", "{'shape': <[int64 3, 4]>}" },
   { "cast", "x", "{'dtype': <'float16'>}" },
   { "stop_gradient", "x", NULL },
-  { "slice_update", "x su_update su_begin", NULL },
+  { "slice_update", "x su_update su_begin -", NULL },
   { "reduce_sum", "x", "{'axes': <[int64 1]>, 'keepdims': <true>}" },
   { "reduce_mean", "x", "{'axes': <[int64 0]>}" },
   { "reduce_max", "x", NULL },

@@ -118,6 +118,22 @@ lint_graph (AneGraph   *graph,
   check_expected (report, name);
 }
 
+/* A Neural Engine-shaped step: its golden, and not one op off the ANE. */
+static void
+lint_ane_step (AneGraph   *graph,
+               const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLintReport) report = ane_graph_lint (graph, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16,
+                                                    ANE_LINT_NONE, &error);
+
+  g_assert_no_error (error);
+  check_expected (report, name);
+  g_assert_cmpuint (ane_lint_report_count_ops (report, NULL, ANE_LINT_VERDICT_FALLS_BACK), ==, 0);
+  g_assert_cmpuint (ane_lint_report_count_rule (report, "int-compute"), ==, 0);
+  g_assert_cmpfloat (ane_lint_report_get_ane_cost_share (report, NULL), ==, 1.0);
+}
+
 /* The graph's package lowered generically (ane_graph_lint and a package
  * take the Neural Engine profile). */
 static AneLintReport *
@@ -169,7 +185,20 @@ test_stories_ane_decode (void)
   g_autoptr(AneGraph) graph = ane_llama_model_build_ane_decode (m, ane_llama_model_get_seq_len (m), &error);
 
   g_assert_no_error (error);
-  lint_graph (graph, "stories260K-ane-decode");
+  lint_ane_step (graph, "stories260K-ane-decode");
+}
+
+/* Its 64-token prompt step: the caches written by slice_update at a box
+ * the host computes, so nothing falls back either. */
+static void
+test_stories_ane_prefill (void)
+{
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) graph = ane_llama_model_build_ane_prefill (m, 64, ane_llama_model_get_seq_len (m), &error);
+
+  g_assert_no_error (error);
+  lint_ane_step (graph, "stories260K-ane-prefill");
 }
 
 static void
@@ -266,6 +295,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/lint/stories260K/decode", test_stories_decode);
   g_test_add_func ("/lint/stories260K/prefill", test_stories_prefill);
   g_test_add_func ("/lint/stories260K/ane-decode", test_stories_ane_decode);
+  g_test_add_func ("/lint/stories260K/ane-prefill", test_stories_ane_prefill);
   g_test_add_func ("/lint/gguf/llama-f32", test_gguf_f32);
   g_test_add_func ("/lint/gguf/llama-q8_0", test_gguf_q8_0);
   g_test_add_func ("/lint/gguf/qwen2", test_gguf_qwen2);

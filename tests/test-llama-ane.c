@@ -218,17 +218,22 @@ generic_logits (AneLlamaModel *m,
 
 /* The prompt in two prefill calls (the second from a later start, with
  * padding), then decode steps on the caches they filled: every logit agrees
- * with the generic step fed one token at a time. */
+ * with the generic step fed one token at a time. The caches written either
+ * way (data: an AneLlamaCacheWrite): slice_update also writes the padding's
+ * rows 9..15, which the decode steps then write again before they see
+ * them. */
 static void
-test_prefill_then_decode (void)
+test_prefill_then_decode (gconstpointer data)
 {
+  AneLlamaCacheWrite form = GPOINTER_TO_INT (data);
   g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
   g_autoptr(GError) error = NULL;
   static const gint32 tokens[] = { 1, 403, 407, 261, 378, 1254 % 512, 282, 395, 29, 417, 296, 260, 13, 348, 279, 400 };
   const gsize n = G_N_ELEMENTS (tokens), first = 9, step = 8;
   gint64 vocab = ane_llama_model_get_vocab_size (m);
   g_autofree float *want = generic_logits (m, tokens, n);
-  g_autoptr(AneGraph) pg = ane_llama_model_build_ane_prefill (m, step, MAX_SEQ, &error);
+  gint64 L = ane_llama_model_get_n_layers (m);
+  g_autoptr(AneGraph) pg = ane_llama_model_build_ane_step (m, step, MAX_SEQ, 0, L, ANE_LLAMA_HEAD_LOGITS, form, &error);
   g_autoptr(AneGraph) dg = NULL;
   g_autoptr(AneExecutable) pe = NULL;
   g_autoptr(AneExecutable) de = NULL;
@@ -236,7 +241,7 @@ test_prefill_then_decode (void)
   double worst = 0;
 
   g_assert_no_error (error);
-  dg = ane_llama_model_build_ane_decode (m, MAX_SEQ, &error);
+  dg = ane_llama_model_build_ane_step (m, 1, MAX_SEQ, 0, L, ANE_LLAMA_HEAD_LOGITS, form, &error);
   g_assert_no_error (error);
   pe = compiled (pg, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
   de = compiled (dg, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32);
@@ -245,8 +250,8 @@ test_prefill_then_decode (void)
   for (gsize start = 0; start < first; start += step)
     {
       gsize count = MIN (step, first - start);
-      g_autoptr(GPtrArray) in = ane_llama_model_ane_prefill_inputs (m, tokens + start, count, (gint64) start,
-                                                                    (gint64) step, MAX_SEQ, &error);
+      g_autoptr(GPtrArray) in = ane_llama_model_ane_step_inputs (m, form, tokens + start, count, (gint64) start,
+                                                                 (gint64) step, MAX_SEQ, &error);
       g_autoptr(GPtrArray) out = NULL;
       g_autofree float *l = NULL;
       gsize nl;
@@ -271,7 +276,8 @@ test_prefill_then_decode (void)
     }
   for (gsize pos = first; pos < n; pos++)
     {
-      g_autoptr(GPtrArray) in = ane_llama_model_ane_decode_inputs (m, tokens[pos], (gint64) pos, MAX_SEQ, &error);
+      g_autoptr(GPtrArray) in = ane_llama_model_ane_step_inputs (m, form, &tokens[pos], 1, (gint64) pos, 1, MAX_SEQ,
+                                                                 &error);
       g_autoptr(GPtrArray) out = ane_executable_run (de, (AneTensor **) in->pdata, in->len, NULL, &error);
       g_autofree float *l = NULL;
       gsize nl;
@@ -470,6 +476,36 @@ test_errors (void)
   in = ane_llama_model_ane_decode_inputs (m, 1, MAX_SEQ, MAX_SEQ, &error);
   g_assert_null (in);
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* slice_update writes the whole padded block: one past the cache end is
+   * refused on the host, the program never sees its box; the one-hot form
+   * writes the real tokens only, which fit */
+  {
+    static const gint32 two[] = { 1, 2 };
+    g_autoptr(GPtrArray) past = ane_llama_model_ane_prefill_inputs (m, two, 2, MAX_SEQ - 4, 8, MAX_SEQ, &error);
+    g_autoptr(GPtrArray) last = NULL;
+    g_autoptr(GPtrArray) hot = NULL;
+    AneTensor *end;
+    g_autofree float *box = NULL;
+    gsize n;
+
+    g_assert_null (past);
+    ane_test_assert_error (&error, ANE_ERROR_INVALID_ARGUMENT, "past the cache", "start the block", NULL);
+    last = ane_llama_model_ane_prefill_inputs (m, two, 2, MAX_SEQ - 8, 8, MAX_SEQ, &error);
+    g_assert_no_error (error);
+    end = g_ptr_array_index (last, last->len - 1);
+    g_assert_cmpstr (ane_tensor_get_name (end), ==, "write_end");
+    g_assert_cmpint (ane_tensor_get_dtype (end), ==, ANE_DTYPE_INT32);
+    box = ane_tensor_dup_floats (end, &n, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (n, ==, 4);
+    g_assert_cmpfloat (box[3], ==, MAX_SEQ);
+    g_assert_cmpfloat (box[1], ==, ane_llama_model_get_n_kv_heads (m) * (ane_llama_model_get_dim (m) /
+                                                                        ane_llama_model_get_n_heads (m)));
+    hot = ane_llama_model_ane_step_inputs (m, ANE_LLAMA_CACHE_WRITE_ONE_HOT, two, 2, MAX_SEQ - 4, 8, MAX_SEQ, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (ane_tensor_get_name (g_ptr_array_index (hot, hot->len - 1)), ==, "place");
+  }
 }
 
 int
@@ -489,7 +525,10 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/llama-ane/gguf/qwen2", &qwen2, test_gguf);
   g_test_add_func ("/llama-ane/lint", test_lint_stays_on_ane);
   g_test_add_func ("/llama-ane/generate", test_generate_same_text);
-  g_test_add_func ("/llama-ane/prefill", test_prefill_then_decode);
+  g_test_add_data_func ("/llama-ane/prefill/slice-update", GINT_TO_POINTER (ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE),
+                        test_prefill_then_decode);
+  g_test_add_data_func ("/llama-ane/prefill/one-hot", GINT_TO_POINTER (ANE_LLAMA_CACHE_WRITE_ONE_HOT),
+                        test_prefill_then_decode);
   g_test_add_func ("/llama-ane/prefill-lint", test_prefill_lint);
   g_test_add_func ("/llama-ane/chunks", test_chunks);
   g_test_add_func ("/llama-ane/wide-vocabulary", test_wide_vocabulary);

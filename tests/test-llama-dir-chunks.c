@@ -575,10 +575,10 @@ test_argmax_ties (void)
   scratch = ane_llama_sampler_scratch_new (spec.vocab);
   for (gint32 token = 0; token < 40; token += 3)
     {
-      g_autoptr(AneGraph) logits_graph = ane_llama_model_build_ane_chunk_full (m, 1, 32, 0, 1, ANE_LLAMA_HEAD_LOGITS,
-                                                                               &error);
-      g_autoptr(AneGraph) argmax_graph = ane_llama_model_build_ane_chunk_full (m, 1, 32, 0, 1, ANE_LLAMA_HEAD_ARGMAX,
-                                                                               &error);
+      g_autoptr(AneGraph) logits_graph = ane_llama_model_build_ane_step (m, 1, 32, 0, 1, ANE_LLAMA_HEAD_LOGITS,
+                                                                         ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE, &error);
+      g_autoptr(AneGraph) argmax_graph = ane_llama_model_build_ane_step (m, 1, 32, 0, 1, ANE_LLAMA_HEAD_ARGMAX,
+                                                                         ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE, &error);
       g_autoptr(AneExecutable) el = NULL;
       g_autoptr(AneExecutable) ea = NULL;
       g_autoptr(GPtrArray) in = ane_llama_model_ane_decode_inputs (m, token, 0, 32, &error);

@@ -200,6 +200,48 @@ test_generate_chunked_prompt (void)
   ane_file_remove_tree (tmp);
 }
 
+/* A prefill step that does not divide the context (48 of 128) and a prompt
+ * whose last block would pass the cache end (rows 96..143): the caches are
+ * written by slice_update, whole blocks, so the last block starts at
+ * 128 - 48 = 80 instead and writes rows 80..95 again; the text is still
+ * the in-memory path's, up to the context. */
+static void
+test_generate_last_block_at_end (void)
+{
+  g_autofree char *tmp = make_tmp ();
+  g_autofree char *out = convert_stories (tmp, 48);
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) tok = ane_test_load_stories_tokenizer ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaDir) dir = ane_llama_dir_load (out, &error);
+  g_autoptr(GString) prompt = g_string_new ("Once upon a time");
+  g_autofree gint32 *ids = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  gsize n = 0;
+
+  g_assert_no_error (error);
+  for (;;)
+    {
+      g_free (ids);
+      ids = ane_tokenizer_encode (tok, prompt->str, TRUE, FALSE, &n);
+      if (n > 100)
+        break;
+      g_string_append (prompt, " the cat sat on the mat.");
+    }
+  g_assert_cmpuint (n, <, CONTEXT - 8);
+  /* the directory generates at positions n - 1 .. CONTEXT - 1 */
+  want = ane_llama_generate_layout (m, tok, prompt->str, CONTEXT - (guint) n + 1, ANE_BACKEND_CPU,
+                                    ANE_PRECISION_FLOAT16, TRUE, 0.0, 0.9, 0, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  got = ane_llama_dir_generate (dir, prompt->str, CONTEXT, ANE_BACKEND_CPU, 0.0, 0.9, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("%" G_GSIZE_FORMAT " prompt tokens|%s", n, got);
+  g_assert_cmpuint (strlen (got), >, 10);
+  g_assert_cmpstr (got, ==, want);
+  ane_file_remove_tree (tmp);
+}
+
 static void
 test_gguf (gconstpointer data)
 {
@@ -401,6 +443,7 @@ main (int    argc,
   g_test_add_func ("/ane/llama-dir/convert-files", test_convert_files);
   g_test_add_func ("/ane/llama-dir/generate-same-text", test_generate_same_text);
   g_test_add_func ("/ane/llama-dir/generate-chunked-prompt", test_generate_chunked_prompt);
+  g_test_add_func ("/ane/llama-dir/generate-last-block-at-end", test_generate_last_block_at_end);
   g_test_add_data_func ("/ane/llama-dir/gguf-f32", GINT_TO_POINTER (FALSE), test_gguf);
   g_test_add_data_func ("/ane/llama-dir/gguf-q8_0", GINT_TO_POINTER (TRUE), test_gguf);
   g_test_add_func ("/ane/llama-dir/refuse-existing", test_refuse_existing);

@@ -795,6 +795,63 @@ test_slice_update_runtime_begin (void)
   ane_test_assert_output (op, 0, ANE_DTYPE_FLOAT32, s1418, 4);
 }
 
+/* A host-given end (the IR's optional fourth input): begin and end reach
+ * slice_update as the function's inputs, with no integer op in the program
+ * (what keeps the KV-cache write on the Neural Engine: lint int-compute);
+ * before iOS18 the blend still works from begin alone. */
+static void
+test_slice_update_host_end (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, s1418, 4);
+  g_autoptr(AneTensor) u = ane_test_input (g, "u", ANE_DTYPE_FLOAT32, s1411, 4);
+  g_autoptr(AneTensor) b = ane_test_input (g, "b", ANE_DTYPE_INT32, s4v, 1);
+  g_autoptr(AneTensor) e = ane_test_input (g, "e", ANE_DTYPE_INT32, s4v, 1);
+  AneTensor *args[4] = { x, u, b, e };
+  g_autoptr(GPtrArray) y = ane_graph_apply (g, "slice_update", args, 4, NULL, &error);
+  g_autoptr(AneMilProgram) p = NULL;
+  g_autoptr(AneMilProgram) p17 = NULL;
+  AneMilOperation *op;
+
+  g_assert_no_error (error);
+  ane_graph_add_output (g, "y", g_ptr_array_index (y, 0), &error);
+  g_assert_no_error (error);
+  p = ane_test_lower (g, ANE_MIL_IOS18, ANE_DTYPE_FLOAT32);
+  ane_test_assert_seq (p, "slice_update,identity");
+  op = ane_test_find_op (p, "slice_update", 0);
+  g_assert_cmpstr (ane_test_op_arg (op, "begin"), ==, "b");
+  g_assert_cmpstr (ane_test_op_arg (op, "end"), ==, "e");
+  p17 = ane_test_lower (g, ANE_MIL_IOS17, ANE_DTYPE_FLOAT32);
+  g_assert_null (ane_test_find_op (p17, "slice_update", 0));
+  g_assert_nonnull (ane_test_find_op (p17, "select", 0));
+
+  /* an update as large as x stays a slice_update (the box is checked at
+   * run time; a state's read keeps its use) */
+  {
+    g_autoptr(AneGraph) g2 = ane_graph_new ();
+    g_autoptr(AneTensor) st = ane_graph_state (g2, "cache", ANE_DTYPE_FLOAT16, s1418, 4, &error);
+    g_autoptr(AneTensor) old = ane_graph_read_state (g2, st, &error);
+    g_autoptr(AneTensor) u2 = ane_test_input (g2, "u", ANE_DTYPE_FLOAT16, s1418, 4);
+    g_autoptr(AneTensor) b2 = ane_test_input (g2, "b", ANE_DTYPE_INT32, s4v, 1);
+    g_autoptr(AneTensor) e2 = ane_test_input (g2, "e", ANE_DTYPE_INT32, s4v, 1);
+    AneTensor *args2[4] = { old, u2, b2, e2 };
+    g_autoptr(GPtrArray) y2 = ane_graph_apply (g2, "slice_update", args2, 4, NULL, &error);
+    g_autoptr(AneTensor) w2 = NULL;
+    g_autoptr(AneMilProgram) pw = NULL;
+    AneMilOperation *su;
+
+    g_assert_no_error (error);
+    w2 = ane_graph_write_state (g2, st, g_ptr_array_index (y2, 0), &error);
+    ane_graph_add_output (g2, "y", w2, &error);
+    g_assert_no_error (error);
+    pw = ane_test_lower (g2, ANE_MIL_IOS18, ANE_DTYPE_FLOAT16);
+    su = ane_test_find_op (pw, "slice_update", 0);
+    g_assert_nonnull (su);
+    g_assert_true (ane_test_producer (pw, ane_test_op_arg (su, "x")) == ane_test_find_op (pw, "read_state", 0));
+  }
+}
+
 /* A const begin is clamped when lowering: no ops around slice_update. */
 static void
 test_slice_update_const_begin (void)
@@ -941,6 +998,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/lower/shape/cast/int8-gating", test_cast_int8_gating);
   g_test_add_func ("/ane/lower/shape/stop-gradient", test_stop_gradient);
   g_test_add_func ("/ane/lower/shape/slice_update/runtime-begin", test_slice_update_runtime_begin);
+  g_test_add_func ("/ane/lower/shape/slice_update/host-end", test_slice_update_host_end);
   g_test_add_func ("/ane/lower/shape/slice_update/const-begin", test_slice_update_const_begin);
   g_test_add_func ("/ane/lower/shape/slice_update/blend", test_slice_update_blend);
   g_test_add_func ("/ane/lower/shape/slice_update/trivial", test_slice_update_trivial);

@@ -48,16 +48,30 @@
  *    neural_engine_rules.md:366-370).
  * 7. KV caches are fp16 states [1, Hkv·D, 1, S] whose width is the cache
  *    length (a multiple of 32 keeps them on the Neural Engine,
- *    apple/coremltools#2631); the new key and value are blended into their
- *    row by a one-hot input (cache + (new - cache)·onehot), arithmetic the
- *    Neural Engine runs, where the generic graph uses a `select`.
- *    slice_update (iOS18) writing only that row is the next step.
+ *    apple/coremltools#2631). The step's keys and values [1, Hkv·D, 1, n]
+ *    are written by slice_update (iOS18) into the box the host computes:
+ *    the int32 inputs write_begin [0, 0, 0, start] and write_end
+ *    [1, Hkv·D, 1, start + n], checked on the host
+ *    (ane_llama_ane_step_inputs), so the program does no integer maths
+ *    (int32 maximum/minimum/add run off the Neural Engine: lint rule
+ *    int-compute). Anemll writes its caches the same way, the position an
+ *    int32 input (`current_pos`; anemll/models/llama_model.py,
+ *    process_layer_regular and process_layer_prefill:
+ *    kv_cache[..., current_pos:current_pos + n, :] = key_states, which
+ *    coremltools converts to slice_update). Where slice_update cannot be
+ *    used, ANE_LLAMA_CACHE_WRITE_ONE_HOT keeps the older form, every input
+ *    a float: one token is blended into its row by a one-hot input
+ *    (cache + (new - cache)·write), n tokens are moved to their rows by a
+ *    `place` matmul. It is for targets before iOS18 (slice_update is new
+ *    there) and for the private path, which binds fp16 surfaces only
+ *    (maderix/ANE docs/ANE_INTERNALS.md:43), so an int32 begin cannot reach
+ *    it. The generic graph uses a `select` over the whole cache.
  * 8. The token embedding is looked up on the host (the gather has no
  *    Neural Engine kernel; Apple's DistilBERT leaves it on the CPU,
  *    apple/ml-ane-transformers README.md:89): the step takes the embedding.
  *
- * What is not done yet (issue 14): prefill of N tokens in this layout,
- * slice_update, a classifier wider than 16384 channels (refused), chunking.
+ * What is not done yet (issue 14): a rewrite pass for any graph (this
+ * builder writes the layout for the LLaMA family only).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -68,6 +82,7 @@
 
 #include "model/ane-llama-private.h"
 #include "ane-reference-private.h"
+#include "ane-graph-private.h"
 
 /* What the causal mask adds to the scores of rows not yet written: finite,
  * as Apple's ANE attention masks (multihead_attention.py:71-74 uses -1e4),
@@ -89,7 +104,10 @@ typedef struct
   gint64         head;      /* D */
   gint64         n;         /* tokens per call: 1 for decode */
   gint64         max_seq;
-  AneTensor     *cos, *sin, *mask, *write, *place;
+  AneLlamaCacheWrite cache_write;
+  AneTensor     *cos, *sin, *mask;
+  AneTensor     *write, *place;            /* ANE_LLAMA_CACHE_WRITE_ONE_HOT */
+  AneTensor     *write_begin, *write_end;  /* ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE */
 } Builder;
 
 static AneTensor *
@@ -304,9 +322,11 @@ rope (Builder   *b,
 
 /* The cache of layer l (its state named name) with the rows of the step's
  * tokens set to value [1, Hkv·D, 1, n], written back; the updated cache as
- * float32. One token: value is spread over the cache by the one-hot `write`
- * ([1, 1, 1, S]); n tokens: `place` ([1, 1, n, S], token i to its row)
- * moves them there in one matmul, and `write` marks those rows. */
+ * float32 (pass 7). slice_update: value goes into the box [write_begin,
+ * write_end) the host computed. One-hot, one token: value is spread over
+ * the cache by the one-hot `write` ([1, 1, 1, S]); n tokens: `place`
+ * ([1, 1, n, S], token i to its row) moves them there in one matmul, and
+ * `write` marks those rows. */
 static AneTensor *
 update_cache (Builder    *b,
               const char *name,
@@ -318,6 +338,17 @@ update_cache (Builder    *b,
 
   state = B (ane_graph_state (b->g, name, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
   old = B (ane_graph_read_state (b->g, state, &b->error));
+  if (b->cache_write == ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE)
+    {
+      AneTensor *update = B (ane_graph_cast (b->g, value, ANE_DTYPE_FLOAT16, &b->error));
+      AneTensor *args[4] = { old, update, b->write_begin, b->write_end };
+
+      /* the IR's optional end: begin and end as the host gave them */
+      next = b->error == NULL ? B (ane_graph_add_node (b->g, ANE_OP_SLICE_UPDATE, args, 4, NULL, NULL, &b->error))
+                              : NULL;
+      written = B (ane_graph_write_state (b->g, state, next, &b->error));
+      return B (ane_graph_cast (b->g, written, ANE_DTYPE_FLOAT32, &b->error));
+    }
   old = B (ane_graph_cast (b->g, old, ANE_DTYPE_FLOAT32, &b->error));
   if (b->n == 1)
     {
@@ -591,13 +622,14 @@ classifier_head (Builder   *b,
  * embedding (or the hidden state a previous chunk gave) to the logits when
  * with_head, else to the hidden state `hidden` [1, dim, 1, n]. */
 static AneGraph *
-build (AneLlamaModel  *self,
-       gint64          n,
-       gint64          max_seq,
-       gint64          first,
-       gint64          n_layers,
-       AneLlamaHead    head_kind,
-       GError        **error)
+build (AneLlamaModel       *self,
+       gint64               n,
+       gint64               max_seq,
+       gint64               first,
+       gint64               n_layers,
+       AneLlamaHead         head_kind,
+       AneLlamaCacheWrite   cache_write,
+       GError             **error)
 {
   gboolean with_head = head_kind != ANE_LLAMA_HEAD_NONE;
   g_autoptr(AneGraph) graph = NULL;
@@ -635,6 +667,7 @@ build (AneLlamaModel  *self,
   b->head = head;
   b->n = n;
   b->max_seq = max_seq;
+  b->cache_write = cache_write;
 
   x = B (ane_graph_input (graph, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, self->dim, 1, n }, 4, &b->error));
   /* a chunk of the classifier alone takes the hidden state only */
@@ -650,11 +683,21 @@ build (AneLlamaModel  *self,
       else
         b->mask = B (ane_graph_input (graph, "mask", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, max_seq, n }, 4,
                                       &b->error));
-      b->write = B (ane_graph_input (graph, "write", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
-                                     &b->error));
-      if (n > 1)
-        b->place = B (ane_graph_input (graph, "place", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, n, max_seq }, 4,
-                                       &b->error));
+      if (cache_write == ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE)
+        {
+          b->write_begin = B (ane_graph_input (graph, "write_begin", ANE_DTYPE_INT32, (const gint64[]) { 4 }, 1,
+                                               &b->error));
+          b->write_end = B (ane_graph_input (graph, "write_end", ANE_DTYPE_INT32, (const gint64[]) { 4 }, 1,
+                                             &b->error));
+        }
+      else
+        {
+          b->write = B (ane_graph_input (graph, "write", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, 1, max_seq }, 4,
+                                         &b->error));
+          if (n > 1)
+            b->place = B (ane_graph_input (graph, "place", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 1, n, max_seq },
+                                           4, &b->error));
+        }
     }
   for (gint64 l = first; l < first + n_layers; l++)
     {
@@ -701,11 +744,16 @@ build (AneLlamaModel  *self,
  *   each head paired (GPT-NeoX order);
  * - `mask`: float32 `[1, 1, 1, max_seq]`, 0 for the cache rows up to the
  *   position and -1e4 after;
- * - `write`: float32 `[1, 1, 1, max_seq]`, 1 at the position, 0 elsewhere.
+ * - `write_begin`, `write_end`: int32 `[4]`, the box of the caches the
+ *   step's key and value go to, `[0, 0, 0, position]` and
+ *   `[1, n_kv_heads·head, 1, position + 1]`, written with `slice_update`
+ *   (iOS18; the program does no integer maths).
  *
- * The output is `logits`, float32 `[1, vocab_size, 1, 1]`. Weights stored
- * block-quantized are dequantized into the graph. A classifier wider than
- * 16384 channels is refused for now (%ANE_ERROR_UNSUPPORTED).
+ * The output is `logits`, float32 `[1, vocab_size, 1, 1]`, or its parts
+ * `logits_0`, `logits_1`… for a classifier wider than 16384 channels.
+ * Weights stored block-quantized are dequantized into the graph. For the
+ * caches written with float inputs only (the private path, targets before
+ * iOS18) see [method@Ane.LlamaModel.build_ane_step].
  *
  * Returns: (transfer full): the graph, or %NULL with @error set
  *
@@ -719,7 +767,8 @@ ane_llama_model_build_ane_decode (AneLlamaModel  *self,
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return build (self, 1, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS, error);
+  return build (self, 1, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS, ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE,
+                error);
 }
 
 /**
@@ -736,11 +785,12 @@ ane_llama_model_build_ane_decode (AneLlamaModel  *self,
  * the decode step continues where it stops) and give their logits. The
  * inputs are those of the decode step with @n_tokens on the last axis —
  * `x` `[1, dim, 1, n]`, `rope_cos` and `rope_sin` `[1, n_heads·head, 1, n]`,
- * `mask` `[1, 1, max_seq, n]` (cache row by query), `write`
- * `[1, 1, 1, max_seq]` (1 on the rows written) — and `place`
- * `[1, 1, n, max_seq]` (token i to its row); see
- * [method@Ane.LlamaModel.ane_prefill_inputs]. The output is `logits`
- * `[1, vocab_size, 1, n]`.
+ * `mask` `[1, 1, max_seq, n]` (cache row by query), `write_begin`
+ * `[0, 0, 0, start]` and `write_end` `[1, n_kv_heads·head, 1, start + n]`:
+ * the whole block of @n_tokens rows is written, padding included (rows
+ * after the prompt that no query sees until a later step writes them
+ * again); see [method@Ane.LlamaModel.ane_prefill_inputs]. The output is
+ * `logits` `[1, vocab_size, 1, n]`.
  *
  * Returns: (transfer full): the graph, or %NULL with @error set
  *
@@ -762,7 +812,8 @@ ane_llama_model_build_ane_prefill (AneLlamaModel  *self,
                    "decode step", self->path, n_tokens);
       return NULL;
     }
-  return build (self, n_tokens, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS, error);
+  return build (self, n_tokens, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS, ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE,
+                error);
 }
 
 /**
@@ -802,48 +853,65 @@ ane_llama_model_build_ane_chunk (AneLlamaModel  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return build (self, n_tokens, max_seq, first_layer, n_layers,
-                with_head ? ANE_LLAMA_HEAD_LOGITS : ANE_LLAMA_HEAD_NONE, error);
+                with_head ? ANE_LLAMA_HEAD_LOGITS : ANE_LLAMA_HEAD_NONE, ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE,
+                error);
 }
 
 /**
- * ane_llama_model_build_ane_chunk_full:
+ * ane_llama_model_build_ane_step:
  * @self: a model
  * @n_tokens: tokens per call: 1 for a decode step, more for a prefill
  * @max_seq: the capacity of the key/value caches, in tokens
- * @first_layer: the first layer of the chunk
- * @n_layers: how many layers it holds (0 for the head alone)
- * @head: what the chunk ends with: %ANE_LLAMA_HEAD_NONE for the hidden
+ * @first_layer: the first layer of the step
+ * @n_layers: how many layers it holds (0 for the classifier alone)
+ * @head: what the step ends with: %ANE_LLAMA_HEAD_NONE for the hidden
  *   state another chunk continues from, %ANE_LLAMA_HEAD_LOGITS for the
  *   logits, %ANE_LLAMA_HEAD_ARGMAX for the arg-max of the logits
+ * @cache_write: how the caches are written
  * @error: return location for a #GError
  *
- * [method@Ane.LlamaModel.build_ane_chunk] with a choice of head. With
- * %ANE_LLAMA_HEAD_ARGMAX the step returns, per part of the classifier (one
- * part up to 16384 tokens, see [enum@Ane.LlamaHead]), the index of the
- * largest logit within the part, int32 `[1, 1, 1, n_tokens]`, and that
- * logit: a greedy decoder reads two numbers per part instead of the whole
- * vocabulary (Anemll's `--argmax`). The index is computed by a `topk`
- * with k = 1, which the lint places off the Neural Engine (an integer
- * output, rule `int-compute`); the classifier before it stays on.
+ * [method@Ane.LlamaModel.build_ane_chunk] with everything chosen: the head
+ * and the way the step writes its key/value caches.
+ *
+ * With %ANE_LLAMA_HEAD_ARGMAX the step returns, per part of the
+ * classifier (one part up to 16384 tokens, see [enum@Ane.LlamaHead]),
+ * `argmax_idx` (the index of the largest logit within the part, as two
+ * base-128 digits) and `argmax_val` (that logit): a greedy decoder reads
+ * two numbers per part instead of the whole vocabulary (Anemll's
+ * `--argmax`). The index is computed in float16 arithmetic, so the lint
+ * keeps it on the Neural Engine.
+ *
+ * %ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE is what the other builders write.
+ * %ANE_LLAMA_CACHE_WRITE_ONE_HOT takes float inputs only, in place of
+ * `write_begin` and `write_end`: `write`, float32 `[1, 1, 1, max_seq]` (1
+ * on the rows written), and for @n_tokens above 1 `place`, float32
+ * `[1, 1, n_tokens, max_seq]` (token i to its row). Use it where
+ * `slice_update` or an int32 input cannot go: the Neural Engine's private
+ * path ([enum@Ane.Backend] `ANE`, which binds float16 surfaces only) and
+ * targets before iOS18. [method@Ane.LlamaModel.ane_step_inputs] computes
+ * the inputs of either form.
  *
  * Returns: (transfer full): the graph, or %NULL with @error set
  *
  * Since: 0.2
  */
 AneGraph *
-ane_llama_model_build_ane_chunk_full (AneLlamaModel  *self,
-                                      gint64          n_tokens,
-                                      gint64          max_seq,
-                                      gint64          first_layer,
-                                      gint64          n_layers,
-                                      AneLlamaHead    head,
-                                      GError        **error)
+ane_llama_model_build_ane_step (AneLlamaModel       *self,
+                                gint64               n_tokens,
+                                gint64               max_seq,
+                                gint64               first_layer,
+                                gint64               n_layers,
+                                AneLlamaHead         head,
+                                AneLlamaCacheWrite   cache_write,
+                                GError             **error)
 {
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (head <= ANE_LLAMA_HEAD_ARGMAX, NULL);
+  g_return_val_if_fail (cache_write == ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE ||
+                        cache_write == ANE_LLAMA_CACHE_WRITE_ONE_HOT, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return build (self, n_tokens, max_seq, first_layer, n_layers, head, error);
+  return build (self, n_tokens, max_seq, first_layer, n_layers, head, cache_write, error);
 }
 
 gint64
@@ -1017,11 +1085,28 @@ add_input (GPtrArray     *inputs,
   return TRUE;
 }
 
+static gboolean
+add_int_input (GPtrArray     *inputs,
+               const char    *name,
+               const gint32  *values,
+               GError       **error)
+{
+  AneTensor *t = ane_tensor_new_from_ints (name, (const gint64[]) { 4 }, 1, values, 4, error);
+
+  if (t == NULL)
+    return FALSE;
+  g_ptr_array_add (inputs, t);
+  return TRUE;
+}
+
 /* The inputs of a step of n tokens (n_real of them real, the rest padding)
  * written from cache row start on: the one computation of the host's side
  * of the Neural Engine layout, for a model in memory
  * (ane_llama_model_ane_*_inputs) and for a converted directory
- * (ane-llama-dir.c). */
+ * (ane-llama-dir.c). The box a slice_update step writes is checked here, so
+ * that the program needs no clamp: it holds the whole step, padding
+ * included, and must lie inside the cache; begin and end fit int32 because
+ * the cache length does (the graph's shapes are int32 in MIL). */
 GPtrArray *
 ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
                            const gint32           *tokens,
@@ -1038,14 +1123,33 @@ ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
   g_autofree float *cos_v = g_new0 (float, width * n);
   g_autofree float *sin_v = g_new0 (float, width * n);
   g_autofree float *mask = g_new (float, max_seq * n);
-  g_autofree float *write = g_new0 (float, max_seq);
-  g_autofree float *place = n > 1 ? g_new0 (float, n * max_seq) : NULL;
+  gboolean one_hot = host->cache_write == ANE_LLAMA_CACHE_WRITE_ONE_HOT;
+  g_autofree float *write = one_hot ? g_new0 (float, max_seq) : NULL;
+  g_autofree float *place = one_hot && n > 1 ? g_new0 (float, n * max_seq) : NULL;
 
-  if (n_real < 1 || n_real > n || start < 0 || start + n_real > max_seq)
+  if (n_real < 1 || n_real > n || start < 0 || start + n_real > max_seq || max_seq > G_MAXINT32)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: %" G_GINT64_FORMAT " token(s) at position %" G_GINT64_FORMAT " do not fit a step of %"
                    G_GINT64_FORMAT " in a cache of %" G_GINT64_FORMAT, host->what, n_real, start, n, max_seq);
+      return NULL;
+    }
+  if (!one_hot && start + n > max_seq)
+    {
+      /* slice_update writes all n rows: a padded block past the end would
+       * be a box outside the cache (the caller starts the last block at
+       * max_seq - n instead, see ane-llama-dir.c run_prefill) */
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: a step of %" G_GINT64_FORMAT " tokens at position %" G_GINT64_FORMAT " writes rows %"
+                   G_GINT64_FORMAT "..%" G_GINT64_FORMAT ", past the cache of %" G_GINT64_FORMAT " (start the block "
+                   "at %" G_GINT64_FORMAT " at the latest)", host->what, n, start, start, start + n - 1, max_seq,
+                   max_seq - n);
+      return NULL;
+    }
+  if (host->n_kv_heads < 1 || host->n_heads % host->n_kv_heads != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "%s: %" G_GINT64_FORMAT " key/value heads do not "
+                   "divide %" G_GINT64_FORMAT " heads", host->what, host->n_kv_heads, host->n_heads);
       return NULL;
     }
   for (gint64 i = 0; i < n_real; i++)
@@ -1073,7 +1177,8 @@ ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
           cos_v[c * n + i] = (float) cos (angle);
           sin_v[c * n + i] = (float) (d < head / 2 ? -sin (angle) : sin (angle));
         }
-      write[position] = 1.0f;
+      if (write != NULL)
+        write[position] = 1.0f;
       if (place != NULL)
         place[i * max_seq + position] = 1.0f;
     }
@@ -1087,17 +1192,32 @@ ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
       !add_input (inputs, "rope_cos", (const gint64[]) { 1, width, 1, n }, cos_v, error) ||
       !add_input (inputs, "rope_sin", (const gint64[]) { 1, width, 1, n }, sin_v, error) ||
       !add_input (inputs, "mask", n == 1 ? (const gint64[]) { 1, 1, 1, max_seq } : (const gint64[]) { 1, 1, max_seq, n },
-                  mask, error) ||
-      !add_input (inputs, "write", (const gint64[]) { 1, 1, 1, max_seq }, write, error) ||
-      (place != NULL && !add_input (inputs, "place", (const gint64[]) { 1, 1, n, max_seq }, place, error)))
+                  mask, error))
     return NULL;
+  if (one_hot)
+    {
+      if (!add_input (inputs, "write", (const gint64[]) { 1, 1, 1, max_seq }, write, error) ||
+          (place != NULL && !add_input (inputs, "place", (const gint64[]) { 1, 1, n, max_seq }, place, error)))
+        return NULL;
+    }
+  else
+    {
+      /* the box of every cache [1, n_kv_heads·head, 1, max_seq] the step's
+       * rows go to (pass 7) */
+      const gint32 begin[4] = { 0, 0, 0, (gint32) start };
+      const gint32 end[4] = { 1, (gint32) (host->n_kv_heads * head), 1, (gint32) (start + n) };
+
+      if (!add_int_input (inputs, "write_begin", begin, error) || !add_int_input (inputs, "write_end", end, error))
+        return NULL;
+    }
   return g_steal_pointer (&inputs);
 }
 
 /* The model's side of ane_llama_ane_step_inputs. */
 static GPtrArray *
-step_inputs (AneLlamaModel  *self,
-             const gint32   *tokens,
+step_inputs (AneLlamaModel       *self,
+             AneLlamaCacheWrite   cache_write,
+             const gint32        *tokens,
              gint64          n_real,
              gint64          start,
              gint64          n,
@@ -1110,9 +1230,11 @@ step_inputs (AneLlamaModel  *self,
     .dtype = ane_tensor_get_dtype (table),
     .dim = self->dim,
     .n_heads = self->n_heads,
+    .n_kv_heads = self->n_kv_heads,
     .vocab_size = self->vocab_size,
     .rope_base = self->rope_base,
     .what = self->path,
+    .cache_write = cache_write,
   };
 
   return ane_llama_ane_step_inputs (&host, tokens, n_real, start, n, max_seq, error);
@@ -1130,12 +1252,13 @@ step_inputs (AneLlamaModel  *self,
  * `x` (the token's embedding row, dequantized if stored in blocks),
  * `rope_cos` and `rope_sin` (angle `position · rope_base^(-2k/head)` of
  * pair k, on channels k and k + head/2 of every head; the sine negated on
- * the first half), `mask` (0 up to @position, -1e4 after) and `write` (1 at
- * @position), in the graph's input order, ready for
- * [method@Ane.Executable.run]. Feed positions in order from 0 after
- * resetting the states.
+ * the first half), `mask` (0 up to @position, -1e4 after), `write_begin`
+ * and `write_end` (int32 `[0, 0, 0, position]` and
+ * `[1, n_kv_heads·head, 1, position + 1]`: the box of the caches written),
+ * in the graph's input order, ready for [method@Ane.Executable.run]. Feed
+ * positions in order from 0 after resetting the states.
  *
- * Returns: (transfer container) (element-type AneTensor): the five inputs,
+ * Returns: (transfer container) (element-type AneTensor): the six inputs,
  *   or %NULL with %ANE_ERROR_INVALID_ARGUMENT if @token is outside the
  *   vocabulary or @position outside the cache
  *
@@ -1151,7 +1274,7 @@ ane_llama_model_ane_decode_inputs (AneLlamaModel  *self,
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return step_inputs (self, &token, 1, position, 1, max_seq, error);
+  return step_inputs (self, ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE, &token, 1, position, 1, max_seq, error);
 }
 
 /**
@@ -1167,13 +1290,17 @@ ane_llama_model_ane_decode_inputs (AneLlamaModel  *self,
  * The inputs of one call of [method@Ane.LlamaModel.build_ane_prefill]: as
  * [method@Ane.LlamaModel.ane_decode_inputs] with the tokens on the last
  * axis, `mask` `[1, 1, max_seq, n_step]` (row s visible to token i when
- * s <= @start + i), `write` marking rows @start to @start + @n_tokens - 1,
- * and `place` sending token i to row @start + i. Padding tokens write
- * nothing and see nothing.
+ * s <= @start + i), and the box written, `write_begin` `[0, 0, 0, start]`
+ * and `write_end` `[1, n_kv_heads·head, 1, start + n_step]`. Padding tokens
+ * see nothing; their rows, after the prompt, are written and stay hidden
+ * by the mask until a later step writes them again. The whole step must
+ * fit the cache (@start + @n_step ≤ @max_seq): start the last block of a
+ * long prompt at @max_seq - @n_step at the latest (the rows it repeats get
+ * the same values again).
  *
  * Returns: (transfer container) (element-type AneTensor): the six inputs,
  *   or %NULL with %ANE_ERROR_INVALID_ARGUMENT if a token is outside the
- *   vocabulary or the tokens do not fit the step or the cache
+ *   vocabulary or the tokens do not fit the step or the step the cache
  *
  * Since: 0.2
  */
@@ -1196,5 +1323,57 @@ ane_llama_model_ane_prefill_inputs (AneLlamaModel  *self,
                    "%s: a prefill step takes 2 or more tokens (got %" G_GINT64_FORMAT ")", self->path, n_step);
       return NULL;
     }
-  return step_inputs (self, tokens, (gint64) n_tokens, start, n_step, max_seq, error);
+  return step_inputs (self, ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE, tokens, (gint64) n_tokens, start, n_step, max_seq,
+                      error);
+}
+
+/**
+ * ane_llama_model_ane_step_inputs:
+ * @self: a model
+ * @cache_write: how the step was built to write its caches
+ * @tokens: (array length=n_tokens): the tokens of this call
+ * @n_tokens: how many; at most @n_step, the rest of the step is padding
+ * @start: the position of the first, from 0
+ * @n_step: the tokens per call the graph was built with (1 for decode)
+ * @max_seq: the cache length the graph was built with
+ * @error: return location for a #GError
+ *
+ * The inputs of one call of a step built by
+ * [method@Ane.LlamaModel.build_ane_step] with @cache_write:
+ * [method@Ane.LlamaModel.ane_decode_inputs] and
+ * [method@Ane.LlamaModel.ane_prefill_inputs] for either form. With
+ * %ANE_LLAMA_CACHE_WRITE_ONE_HOT, `write` marks rows @start to
+ * @start + @n_tokens - 1 and (for @n_step above 1) `place` sends token i to
+ * row @start + i, in place of `write_begin` and `write_end`; padding tokens
+ * write nothing.
+ *
+ * Returns: (transfer container) (element-type AneTensor): the inputs, or
+ *   %NULL with %ANE_ERROR_INVALID_ARGUMENT if a token is outside the
+ *   vocabulary or the tokens do not fit the step or the cache
+ *
+ * Since: 0.2
+ */
+GPtrArray *
+ane_llama_model_ane_step_inputs (AneLlamaModel       *self,
+                                 AneLlamaCacheWrite   cache_write,
+                                 const gint32        *tokens,
+                                 gsize                n_tokens,
+                                 gint64               start,
+                                 gint64               n_step,
+                                 gint64               max_seq,
+                                 GError             **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (cache_write == ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE ||
+                        cache_write == ANE_LLAMA_CACHE_WRITE_ONE_HOT, NULL);
+  g_return_val_if_fail (tokens != NULL || n_tokens == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (n_step < 1)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: a step takes 1 or more tokens (got %" G_GINT64_FORMAT ")", self->path, n_step);
+      return NULL;
+    }
+  return step_inputs (self, cache_write, tokens, (gint64) n_tokens, start, n_step, max_seq, error);
 }

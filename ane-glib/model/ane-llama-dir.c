@@ -594,7 +594,7 @@ ane_llama_model_save_dir (AneLlamaModel  *self,
  * and a choice of head. Each package (`model.mlpackage` when there is one,
  * else `chunk-0.mlpackage`, `chunk-1.mlpackage`…) holds the functions
  * `prefill` and `decode` of a group of consecutive layers
- * ([method@Ane.LlamaModel.build_ane_chunk_full]) sharing one `weight.bin`
+ * ([method@Ane.LlamaModel.build_ane_step]) sharing one `weight.bin`
  * and the key/value states of those layers; the first takes the
  * embedding `x`, each next one the previous one's `hidden`, and the last
  * ends with the final norm and the classifier (alone in a package of no
@@ -700,11 +700,12 @@ ane_llama_model_save_dir_full (AneLlamaModel  *self,
       gint64 first = g_array_index (ranges, gint64, 2 * c), end = g_array_index (ranges, gint64, 2 * c + 1);
       gboolean last = c + 1 == ranges->len / 2;
       AneLlamaHead head = !last ? ANE_LLAMA_HEAD_NONE : argmax ? ANE_LLAMA_HEAD_ARGMAX : ANE_LLAMA_HEAD_LOGITS;
-      g_autoptr(AneGraph) prefill = ane_llama_model_build_ane_chunk_full (self, prefill_step, context, first,
-                                                                          end - first, head, error);
-      g_autoptr(AneGraph) decode = prefill != NULL ? ane_llama_model_build_ane_chunk_full (self, 1, context, first,
-                                                                                           end - first, head, error)
-                                                   : NULL;
+      g_autoptr(AneGraph) prefill = ane_llama_model_build_ane_step (self, prefill_step, context, first, end - first,
+                                                                    head, ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE, error);
+      g_autoptr(AneGraph) decode = prefill != NULL
+                                   ? ane_llama_model_build_ane_step (self, 1, context, first, end - first, head,
+                                                                     ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE, error)
+                                   : NULL;
       AneGraph *graphs[2] = { prefill, decode };
       SavedChunk *chunk;
 
@@ -1039,16 +1040,18 @@ check_step_inputs (Reader      *r,
                    GPtrArray   *inputs)
 {
   gint64 width = self->n_heads * self->head;
-  const struct { const char *name; gint64 shape[4]; } want[] = {
-    { "x", { 1, self->dim, 1, n } },
-    { "rope_cos", { 1, width, 1, n } },
-    { "rope_sin", { 1, width, 1, n } },
-    { "mask", { 1, 1, n == 1 ? 1 : self->context, n == 1 ? self->context : n } },
-    { "write", { 1, 1, 1, self->context } },
-    { "place", { 1, 1, n, self->context } },
+  /* the caches are written by slice_update at the int32 box write_begin ..
+   * write_end (ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE, ane-llama-ane.c) */
+  const struct { const char *name; AneDType dtype; guint rank; gint64 shape[4]; } want[] = {
+    { "x", ANE_DTYPE_FLOAT32, 4, { 1, self->dim, 1, n } },
+    { "rope_cos", ANE_DTYPE_FLOAT32, 4, { 1, width, 1, n } },
+    { "rope_sin", ANE_DTYPE_FLOAT32, 4, { 1, width, 1, n } },
+    { "mask", ANE_DTYPE_FLOAT32, 4, { 1, 1, n == 1 ? 1 : self->context, n == 1 ? self->context : n } },
+    { "write_begin", ANE_DTYPE_INT32, 1, { 4 } },
+    { "write_end", ANE_DTYPE_INT32, 1, { 4 } },
   };
   /* a chunk of the head alone takes the hidden state only */
-  guint n_want = !with_layers ? 1 : n == 1 ? 5 : 6;
+  guint n_want = !with_layers ? 1 : G_N_ELEMENTS (want);
 
   if (inputs->len != n_want)
     {
@@ -1062,15 +1065,23 @@ check_step_inputs (Reader      *r,
       guint rank = 0;
       const gint64 *dims = ane_tensor_get_shape (t, &rank);
 
-      if (!g_str_equal (ane_tensor_get_name (t), want[i].name) || rank != 4 ||
-          memcmp (dims, want[i].shape, sizeof want[i].shape) != 0)
+      /* float inputs may be declared float16 by the package (precision) */
+      gboolean dtype_ok = want[i].dtype == ANE_DTYPE_INT32 ? ane_tensor_get_dtype (t) == ANE_DTYPE_INT32
+                                                            : ane_dtype_is_float (ane_tensor_get_dtype (t));
+
+      if (!g_str_equal (ane_tensor_get_name (t), want[i].name) || rank != want[i].rank || !dtype_ok ||
+          memcmp (dims, want[i].shape, rank * sizeof (gint64)) != 0)
         {
+          g_autoptr(GString) shape = g_string_new ("[");
+
+          for (guint d = 0; d < want[i].rank; d++)
+            g_string_append_printf (shape, "%s%" G_GINT64_FORMAT, d > 0 ? ", " : "", want[i].shape[d]);
+          g_string_append_c (shape, ']');
           g_set_error (r->error, ANE_ERROR, ANE_ERROR_PARSE,
                        "%s: field '%s': input %u ('%s') of the package's function is not what the fields "
-                       "'model', 'context' and 'prefill_step' make the host compute ('%s' [%" G_GINT64_FORMAT ", %"
-                       G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "])",
-                       r->path, field, i, ane_tensor_get_name (t), want[i].name, want[i].shape[0],
-                       want[i].shape[1], want[i].shape[2], want[i].shape[3]);
+                       "'model', 'context' and 'prefill_step' make the host compute ('%s' %s %s)",
+                       r->path, field, i, ane_tensor_get_name (t), want[i].name,
+                       ane_dtype_to_string (want[i].dtype), shape->str);
           return FALSE;
         }
     }
@@ -1835,8 +1846,13 @@ run_prefill (AneLlamaDir            *self,
 
   if (exes == NULL)
     return NULL;
-  for (gint64 start = 0; start < (gint64) n_prompt; start += step)
+  for (gint64 next = 0; next < (gint64) n_prompt; next += step)
     {
+      /* slice_update writes the whole padded block: the last one starts at
+       * context - step at the latest, and the rows it repeats (tokens
+       * already fed, same positions, the caches before them unchanged) get
+       * the same values again */
+      gint64 start = MIN (next, self->context - step);
       gint64 n_real = MIN (step, (gint64) n_prompt - start);
       g_autoptr(GPtrArray) inputs = ane_llama_ane_step_inputs (host, ids + start, n_real, start, step,
                                                                self->context, error);
@@ -1943,6 +1959,7 @@ ane_llama_dir_generate (AneLlamaDir            *self,
     .dtype = ANE_DTYPE_FLOAT16,
     .dim = self->dim,
     .n_heads = self->n_heads,
+    .n_kv_heads = self->n_kv_heads,
     .vocab_size = self->vocab_size,
     .rope_base = self->rope_base,
     .what = self->path,

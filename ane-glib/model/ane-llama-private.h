@@ -52,13 +52,15 @@ typedef struct
 {
   const guint8 *table;
   AneDType      dtype;
-  gint64        dim, n_heads, vocab_size;
+  gint64        dim, n_heads, n_kv_heads, vocab_size;
   double        rope_base;
   const char   *what;     /* the model or directory, for messages */
+  AneLlamaCacheWrite cache_write;   /* the form the step was built with */
 } AneLlamaAneHost;
 
-/* The inputs (x, rope_cos, rope_sin, mask, write and, when n > 1, place) of
- * a step of n tokens, n_real of them real, from cache row start on. */
+/* The inputs of a step of n tokens, n_real of them real, from cache row
+ * start on: x, rope_cos, rope_sin, mask, then write_begin and write_end
+ * (slice_update), or write and, when n > 1, place (one-hot). */
 GPtrArray *ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
                                       const gint32           *tokens,
                                       gint64                  n_real,

@@ -1185,8 +1185,12 @@ ane_llama_model_generate (AneLlamaModel         *self,
  * On %ANE_BACKEND_COREML, %ANE_BACKEND_ANE and %ANE_BACKEND_AUTO the decode
  * step is the Neural Engine-shaped graph
  * ([method@Ane.LlamaModel.build_ane_decode]), whose embedding lookup, rotary
- * tables and mask are computed here between steps; the CPU and reference
- * backends run the generic graph.
+ * tables, mask and cache position are computed here between steps; the CPU
+ * and reference backends run the generic graph. The caches are written with
+ * `slice_update` at an int32 position, except on %ANE_BACKEND_ANE, whose
+ * float16 surfaces take float inputs only (%ANE_LLAMA_CACHE_WRITE_ONE_HOT);
+ * under %ANE_BACKEND_AUTO the private path is therefore passed over for
+ * CoreML.
  *
  * Returns: (transfer full): the generated text, without the prompt
  *
@@ -1230,18 +1234,21 @@ prefill_step (gsize  n_prompt,
  * call, hands its key/value caches to decode (the decode executable, same
  * states), and returns the logits of the prompt's last token. */
 static float *
-prefill (AneLlamaModel  *self,
-         const gint32   *prompt_ids,
-         gsize           n_prompt,
-         gint64          max_seq,
-         AneBackend      backend,
-         AnePrecision    precision,
-         AneExecutable  *decode,
-         AneProgress    *progress,
-         GError        **error)
+prefill (AneLlamaModel       *self,
+         const gint32        *prompt_ids,
+         gsize                n_prompt,
+         gint64               max_seq,
+         AneBackend           backend,
+         AnePrecision         precision,
+         AneLlamaCacheWrite   cache_write,
+         AneExecutable       *decode,
+         AneProgress         *progress,
+         GError             **error)
 {
+  /* start 0 and n_step <= max_seq: the block, padding included, fits */
   gint64 n_step = prefill_step (n_prompt, max_seq);
-  g_autoptr(AneGraph) graph = ane_llama_model_build_ane_prefill (self, n_step, max_seq, error);
+  g_autoptr(AneGraph) graph = ane_llama_model_build_ane_step (self, n_step, max_seq, 0, self->n_layers, TRUE,
+                                                              cache_write, error);
   g_autoptr(AneExecutable) exe = NULL;
   g_autoptr(GPtrArray) inputs = NULL;
   g_autoptr(GPtrArray) out = NULL;
@@ -1254,7 +1261,7 @@ prefill (AneLlamaModel  *self,
   ane_executable_set_precision (exe, precision);
   if (!ane_executable_compile (exe, ane_progress_cancellable (progress), error))
     return NULL;
-  inputs = ane_llama_model_ane_prefill_inputs (self, prompt_ids, n_prompt, 0, n_step, max_seq, error);
+  inputs = ane_llama_model_ane_step_inputs (self, cache_write, prompt_ids, n_prompt, 0, n_step, max_seq, error);
   if (inputs == NULL)
     return NULL;
   out = ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, error);
@@ -1319,6 +1326,9 @@ ane_llama_generate_layout (AneLlamaModel         *self,
   gint32 token;
   guint generated = 0;
   guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
+  /* the private path binds float16 surfaces only: no int32 position there */
+  AneLlamaCacheWrite cache_write = backend == ANE_BACKEND_ANE ? ANE_LLAMA_CACHE_WRITE_ONE_HOT
+                                                              : ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE;
 
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (ANE_IS_TOKENIZER (tokenizer), NULL);
@@ -1347,7 +1357,7 @@ ane_llama_generate_layout (AneLlamaModel         *self,
   max_seq = MIN (self->seq_len, (gint64) n_prompt + (gint64) n_tokens);
   if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_COMPILING, 0.0, 0, 0, error))
     return NULL;
-  graph = ane_layout ? ane_llama_model_build_ane_decode (self, max_seq, error)
+  graph = ane_layout ? ane_llama_model_build_ane_step (self, 1, max_seq, 0, self->n_layers, TRUE, cache_write, error)
                      : ane_llama_model_build_decode (self, max_seq, error);
   if (graph == NULL)
     return NULL;
@@ -1359,7 +1369,7 @@ ane_llama_generate_layout (AneLlamaModel         *self,
   /* the Neural Engine layout takes the whole prompt in one call */
   if (ane_layout && n_prompt >= 2)
     {
-      pending = prefill (self, prompt_ids, n_prompt, max_seq, backend, precision, exe, progress, error);
+      pending = prefill (self, prompt_ids, n_prompt, max_seq, backend, precision, cache_write, exe, progress, error);
       if (pending == NULL)
         return NULL;
       first = (gint64) n_prompt - 1;
@@ -1391,7 +1401,8 @@ ane_llama_generate_layout (AneLlamaModel         *self,
         logits = g_steal_pointer (&pending);   /* the prompt's last token, from the prefill call */
       else
         {
-          if (ane_layout && (ane_ins = ane_llama_model_ane_decode_inputs (self, token, pos, max_seq, error)) == NULL)
+          if (ane_layout &&
+              (ane_ins = ane_llama_model_ane_step_inputs (self, cache_write, &token, 1, pos, 1, max_seq, error)) == NULL)
             return NULL;
           out = ane_layout ? ane_executable_run (exe, (AneTensor **) ane_ins->pdata, ane_ins->len, NULL, error)
                            : ane_executable_run (exe, ins, 2, NULL, error);

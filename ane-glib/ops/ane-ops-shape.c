@@ -623,6 +623,12 @@ ane_ref_stop_gradient (AneRefCtx *ctx,
  * clamps in the program the same way before MIL slice_update (whose own
  * reading of a negative or too large begin, Python slicing of x, would
  * give a slice of another size, which the op refuses). */
+/* With the optional int32 end (the same length as begin), the caller has
+ * computed end = begin + update.shape and checked the box on the host:
+ * the program takes begin and end as they are, with no integer maths
+ * (maximum, minimum, add on int32 run off the Neural Engine: the lint's
+ * int-compute rule), so nothing is clamped; a box that is not update's
+ * shape inside x is an error when run, never a write out of bounds. */
 gboolean
 ane_infer_slice_update (AneInferCtx *ctx,
                         GError     **error)
@@ -668,6 +674,18 @@ ane_infer_slice_update (AneInferCtx *ctx,
                        ane_spec_format (b, bb), x->rank, ane_spec_format (x, xb));
       return FALSE;
     }
+  if (ctx->inputs[3] != NULL)
+    {
+      const AneSpec *e = ctx->inputs[3];
+
+      if (e->dtype != ANE_DTYPE_INT32 || e->rank != 1 || e->shape[0] != (gint64) x->rank)
+        {
+          ane_infer_error (ctx, error, e->dtype != ANE_DTYPE_INT32 ? ANE_ERROR_DTYPE : ANE_ERROR_SHAPE,
+                           "input 'end' %s must be int32[%u], one entry per axis of input 'x' %s",
+                           ane_spec_format (e, bb), x->rank, ane_spec_format (x, xb));
+          return FALSE;
+        }
+    }
   ctx->outputs[0] = *x;
   return TRUE;
 }
@@ -678,10 +696,20 @@ ane_ref_slice_update (AneRefCtx *ctx,
 {
   const AneRefValue *x = ctx->inputs[0], *u = ctx->inputs[1], *b = ctx->inputs[2];
   AneRefValue *y = ctx->outputs[0];
+  const AneRefValue *e = ctx->inputs[3];
   gint64 begin[ANE_MAX_RANK], c[ANE_MAX_RANK];
 
   for (guint d = 0; d < x->rank; d++)
-    begin[d] = CLAMP ((gint64) b->v[d], 0, x->shape[d] - u->shape[d]);
+    {
+      if (e != NULL && (b->v[d] < 0 || e->v[d] - b->v[d] != (double) u->shape[d] || e->v[d] > (double) x->shape[d]))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                       "slice_update: the box [%g, %g) on axis %u is not the update's %" G_GINT64_FORMAT
+                       " inside x's %" G_GINT64_FORMAT, b->v[d], e->v[d], d, u->shape[d], x->shape[d]);
+          return FALSE;
+        }
+      begin[d] = CLAMP ((gint64) b->v[d], 0, x->shape[d] - u->shape[d]);
+    }
   copy_values (x, y);
   for (gsize i = 0; i < u->n; i++)
     {
@@ -937,6 +965,14 @@ ane_graph_stop_gradient (AneGraph   *self,
  * [method@Ane.Graph.write_state]. It lowers to MIL slice_update at iOS18,
  * and to a select with a mask built from @begin before iOS18.
  *
+ * The clamp is integer arithmetic in the program, which runs off the Neural
+ * Engine. The op takes an optional fourth input `end` (through
+ * [method@Ane.Graph.apply]): an int32 `[rank(x)]` that the caller computes
+ * with @begin (`end = begin + update.shape`) and checks on the host; the
+ * program then uses both as they are, with no integer maths, and a box
+ * that is not @update's shape inside @x fails the run with
+ * %ANE_ERROR_INVALID_ARGUMENT instead of being clamped.
+ *
  * Returns: (transfer full): the updated tensor (the shape and dtype of @x)
  */
 AneTensor *
@@ -946,11 +982,11 @@ ane_graph_slice_update (AneGraph   *self,
                         AneTensor  *begin,
                         GError    **error)
 {
-  AneTensor *inputs[3] = { x, update, begin };
+  AneTensor *inputs[4] = { x, update, begin, NULL };
 
   g_return_val_if_fail (ANE_IS_GRAPH (self), NULL);
   g_return_val_if_fail (ANE_IS_TENSOR (x), NULL);
   g_return_val_if_fail (ANE_IS_TENSOR (update), NULL);
   g_return_val_if_fail (ANE_IS_TENSOR (begin), NULL);
-  return ane_graph_add_node (self, ANE_OP_SLICE_UPDATE, inputs, 3, NULL, NULL, error);
+  return ane_graph_add_node (self, ANE_OP_SLICE_UPDATE, inputs, 4, NULL, NULL, error);
 }

@@ -73,8 +73,13 @@ enum {
 @interface MLModelConfiguration : NSObject
 {
   MLComputeUnits _computeUnits;
+  NSString *_functionName;
 }
 @property (readwrite) MLComputeUnits computeUnits;
+/* macOS 15 / iOS 18 (category MultiFunctions in Apple's header); answered
+ * by respondsToSelector: only while fake_coreml_set_function_name_supported
+ * (the default), to play an older system */
+@property (readwrite, copy) NSString *functionName;
 @end
 
 @interface MLState : NSObject
@@ -125,6 +130,10 @@ void        fake_coreml_set_pad (NSInteger pad);
  * interpreter; each MLState keeps its own state values. A truer device
  * than 2 * x, for testing AneExecutable's CoreML backend end to end. */
 void        fake_coreml_set_interpret (gboolean interpret);
+/* Whether MLModelConfiguration has functionName (TRUE after reset). */
+void        fake_coreml_set_function_name_supported (gboolean supported);
+/* The functionName of the last load's configuration (NULL: none set). */
+const char *fake_coreml_last_function_name (void);
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,8 @@ static char *compile_failure, *load_failure, *predict_failure;
 static MLMultiArrayDataType output_type;
 static NSInteger pad = 16;
 static gboolean interpret;
+static gboolean function_name_supported = TRUE;
+static char *last_function_name;
 
 void fake_coreml_reset (void)
 {
@@ -28,7 +30,11 @@ void fake_coreml_reset (void)
   output_type = 0;
   pad = 16;
   interpret = FALSE;
+  function_name_supported = TRUE;
+  g_clear_pointer (&last_function_name, g_free);
 }
+void fake_coreml_set_function_name_supported (gboolean supported) { function_name_supported = supported; }
+const char *fake_coreml_last_function_name (void) { return last_function_name; }
 guint fake_coreml_compile_count (void) { return compile_count; }
 guint fake_coreml_load_count (void) { return load_count; }
 guint fake_coreml_predict_count (void) { return predict_count; }
@@ -153,6 +159,26 @@ elem_bytes (MLMultiArrayDataType t)
 }
 - (MLComputeUnits)computeUnits { return _computeUnits; }
 - (void)setComputeUnits:(MLComputeUnits)units { _computeUnits = units; }
+- (NSString *)functionName { return _functionName; }
+- (void)setFunctionName:(NSString *)name
+{
+  NSString *copy = [name copy];
+
+  [_functionName release];
+  _functionName = copy;
+}
+- (BOOL)respondsToSelector:(SEL)selector
+{
+  if (!function_name_supported &&
+      (sel_isEqual (selector, @selector(functionName)) || sel_isEqual (selector, @selector(setFunctionName:))))
+    return NO;
+  return [super respondsToSelector:selector];
+}
+- (void)dealloc
+{
+  [_functionName release];
+  [super dealloc];
+}
 @end
 
 @implementation MLState
@@ -239,6 +265,8 @@ elem_bytes (MLMultiArrayDataType t)
       return nil;
     }
   last_units = configuration.computeUnits;
+  g_free (last_function_name);
+  last_function_name = configuration.functionName != nil ? g_strdup ([configuration.functionName UTF8String]) : NULL;
   m = [[[self alloc] init] autorelease];
   m->_configuration = [configuration retain];
   if (interpret)
@@ -249,7 +277,11 @@ elem_bytes (MLMultiArrayDataType t)
       char *function = NULL;
       AnePackage *package = ane_package_load_mil (mil, &gerror);
 
-      g_file_get_contents (function_file, &function, NULL, NULL);
+      /* the configuration's function, else the description's default */
+      if (configuration.functionName != nil)
+        function = g_strdup ([configuration.functionName UTF8String]);
+      else
+        g_file_get_contents (function_file, &function, NULL, NULL);
       g_free (function_file);
       g_free (mil);
       m->_package = package;

@@ -348,8 +348,10 @@ package_inputs (AnePackage *package,
 /* Packages Apple's coremltools wrote (tests/data/conformance) run on the
  * CoreML backend as they are: compiled from their own directory, outputs
  * identical to the CPU interpreter's, states carried over three runs.
- * AUTO takes CoreML for them; the ANE path and another function than the
- * default are refused with the reason. */
+ * AUTO takes CoreML for them; the ANE path is refused with the reason.
+ * A multifunction package's other functions run too, named in the load's
+ * configuration (MLModelConfiguration.functionName), and are refused with
+ * the reason where that property is missing (before macOS 15). */
 static void
 test_apple_packages (void)
 {
@@ -394,14 +396,52 @@ test_apple_packages (void)
           g_auto(GStrv) functions = ane_package_list_functions (package);
 
           g_assert_cmpuint (g_strv_length (functions), >, 1);
+          /* the default function loads with no name in the configuration */
+          g_assert_null (fake_coreml_last_function_name ());
           for (guint f = 0; functions[f] != NULL; f++)
             if (g_strcmp0 (functions[f], ane_package_get_default_function (package)) != 0)
               {
+                g_autoptr(AneExecutable) fn_cpu = ane_executable_new_from_package (package, functions[f], &error);
+                g_autoptr(AneExecutable) fn_coreml = NULL;
+
+                g_assert_no_error (error);
+                /* another function: its name reaches MLModelConfiguration.functionName,
+                 * and the model CoreML loads runs that function */
+                fn_coreml = ane_executable_new_from_package_full (package, functions[f], ANE_BACKEND_COREML, &error);
+                g_assert_no_error (error);
+                g_assert_cmpstr (fake_coreml_last_function_name (), ==, functions[f]);
+                for (guint step = 0; step < 2; step++)
+                  {
+                    g_autoptr(GPtrArray) declared = ane_package_list_inputs (package, functions[f], &error);
+                    g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_object_unref);
+                    g_autoptr(GPtrArray) a = NULL;
+                    g_autoptr(GPtrArray) b = NULL;
+
+                    g_assert_no_error (error);
+                    for (guint i = 0; i < declared->len; i++)
+                      {
+                        AneTensor *d = g_ptr_array_index (declared, i);
+                        guint rank;
+                        const gint64 *shape = ane_tensor_get_shape (d, &rank);
+                        g_autoptr(AneTensor) r = ane_test_tensor_random (ane_tensor_get_name (d), shape, rank,
+                                                                         100 + 10 * f + step + i, -1, 1);
+
+                        g_ptr_array_add (inputs, ane_tensor_convert (r, ane_tensor_get_dtype (d), &error));
+                        g_assert_no_error (error);
+                      }
+                    a = run (fn_coreml, inputs);
+                    b = run (fn_cpu, inputs);
+                    assert_identical (a, b);
+                  }
+                /* an older system's configuration has no functionName: refused, with the reason */
+                fake_coreml_set_function_name_supported (FALSE);
                 g_assert_null (ane_executable_new_from_package_full (package, functions[f],
                                                                      ANE_BACKEND_COREML, &error));
                 g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
                 g_assert_nonnull (strstr (error->message, "functionName"));
+                g_assert_nonnull (strstr (error->message, functions[f]));
                 g_clear_error (&error);
+                fake_coreml_set_function_name_supported (TRUE);
               }
         }
     }

@@ -247,15 +247,34 @@ test_load_compute_units (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     {
-      g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, all[i], &error);
+      g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, NULL, all[i], &error);
       g_assert_no_error (error);
       g_assert_nonnull (m);
       g_assert_cmpint (fake_coreml_last_compute_units (), ==, expect[i]);
     }
-  g_assert_null (ane_coreml_model_load (f->compiled, (AneComputeUnits) 9, &error));
+  g_assert_null (ane_coreml_model_load (f->compiled, NULL, (AneComputeUnits) 9, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   g_assert_cmpuint (fake_coreml_load_count (), ==, 4);
+  g_assert_null (fake_coreml_last_function_name ());
+
+  /* a function other than the default: MLModelConfiguration.functionName
+   * (macOS 15 / iOS 18); where the class lacks it, refused before loading */
+  {
+    g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, "decode", ANE_COMPUTE_UNITS_ALL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (m);
+    g_assert_cmpstr (fake_coreml_last_function_name (), ==, "decode");
+  }
+  fake_coreml_set_function_name_supported (FALSE);
+  g_assert_null (ane_coreml_model_load (f->compiled, "decode", ANE_COMPUTE_UNITS_ALL, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "MLModelConfiguration.functionName"));
+  g_assert_nonnull (strstr (error->message, "'decode'"));
+  g_clear_error (&error);
+  g_assert_cmpuint (fake_coreml_load_count (), ==, 5);
+  fake_coreml_set_function_name_supported (TRUE);
 }
 
 static void
@@ -263,7 +282,7 @@ test_predict_float32_padded (Fixture *f, gconstpointer data)
 {
   const gint64 shape[] = { 1, 2, 3, 5 };
   float x[30];
-  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_CPU_AND_NE, NULL);
+  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, NULL, ANE_COMPUTE_UNITS_CPU_AND_NE, NULL);
   g_autoptr(GHashTable) inputs = NULL;
   g_autoptr(GPtrArray) out = NULL;
   g_autofree float *y = NULL;
@@ -296,7 +315,7 @@ test_predict_fp16 (Fixture *f, gconstpointer data)
 {
   const gint64 shape[] = { 2, 3 };
   guint16 h[6];
-  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_ALL, NULL);
+  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, NULL, ANE_COMPUTE_UNITS_ALL, NULL);
   g_autoptr(GHashTable) inputs = NULL;
   g_autoptr(GPtrArray) out = NULL;
   g_autoptr(GBytes) bytes = NULL;
@@ -341,7 +360,7 @@ test_predict_int32_and_names (Fixture *f, gconstpointer data)
   const gint64 shape[] = { 4 };
   const gint32 v[] = { -3, 0, 5, 1000000 };
   const float w[] = { 1, 2, 3, 4 };
-  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_CPU_ONLY, NULL);
+  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, NULL, ANE_COMPUTE_UNITS_CPU_ONLY, NULL);
   g_autoptr(GHashTable) inputs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   g_autoptr(GPtrArray) out = NULL;
   AneTensor *a = ane_tensor_new_from_ints ("idx", shape, 1, v, 4, NULL);
@@ -371,7 +390,7 @@ test_state (Fixture *f, gconstpointer data)
 {
   const gint64 shape[] = { 1, 1, 2, 3 };
   const float x[] = { 1, 2, 3, 4, 5, 6 };
-  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_CPU_AND_NE, NULL);
+  g_autoptr(AneCoremlModel) m = ane_coreml_model_load (f->compiled, NULL, ANE_COMPUTE_UNITS_CPU_AND_NE, NULL);
   g_autoptr(AneCoremlState) s1 = ane_coreml_model_new_state (m, NULL);
   g_autoptr(AneCoremlState) s2 = ane_coreml_model_new_state (m, NULL);
   g_autoptr(GHashTable) inputs = one_input (ane_tensor_new_from_floats ("x", shape, 4, x, 6, NULL));
@@ -426,12 +445,12 @@ test_errors (Fixture *f, gconstpointer data)
   }
 
   fake_coreml_fail_load ("The model is not supported on this device");
-  g_assert_null (ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_ALL, &error));
+  g_assert_null (ane_coreml_model_load (f->compiled, NULL, ANE_COMPUTE_UNITS_ALL, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "not supported on this device"));
   g_clear_error (&error);
 
-  m = ane_coreml_model_load (f->compiled, ANE_COMPUTE_UNITS_ALL, &error);
+  m = ane_coreml_model_load (f->compiled, NULL, ANE_COMPUTE_UNITS_ALL, &error);
   g_assert_no_error (error);
   fake_coreml_fail_predict ("Input x has shape [2] but the model expects [1,2]");
   g_assert_null (ane_coreml_model_predict (m, inputs, NULL, &error));

@@ -748,6 +748,32 @@ class TestShape(GraphTestCase):
             exe.compile(None)
             self.assertExact(to_numpy(exe.run(self.feeds, None)[0]), want)
 
+    def test_slice_update_host_end(self):
+        # the optional end (through apply): begin and end go to MIL
+        # slice_update as the host gave them, and a box outside x is refused
+        # when run, never clamped or written out of bounds
+        x, u = self.randn(1, 4, 1, 8).astype(np.float16), self.randn(1, 4, 1, 2).astype(np.float16)
+        b = self.input("b", np.array([0, 0, 0, 5], np.int32))
+        e = self.input("e", np.array([1, 4, 1, 7], np.int32))
+        y, = self.g.apply("slice_update", [self.input("x", x), self.input("u", u), b, e], None)
+        self.g.add_output("y", y)
+        want = x.copy()
+        want[..., 5:7] = u
+        outside = {"b": np.array([0, 0, 0, 7], np.int32), "e": np.array([1, 4, 1, 9], np.int32)}
+        bad = [to_tensor(t.get_name(), outside[t.get_name()]) if t.get_name() in outside else t
+               for t in self.feeds]
+        for backend in (Ane.Backend.REFERENCE, Ane.Backend.CPU):
+            exe = Ane.Executable.new(self.g, backend)
+            exe.set_target(Ane.Target.IOS18)
+            exe.compile(None)
+            self.assertExact(to_numpy(exe.run(self.feeds, None)[0]), want)
+            with self.assertAneError(Ane.Error.INVALID_ARGUMENT, "slice_update"):
+                exe.run(bad, None)
+            self.assertExact(to_numpy(exe.run(self.feeds, None)[0]), want)
+        with self.assertAneError(Ane.Error.DTYPE, "slice_update", "'end'"):
+            self.g.apply("slice_update", [self.input("x2", x), self.input("u2", u), b,
+                                          self.input("e2", np.zeros(4, np.float32))], None)
+
     def test_slice_update_errors(self):
         x = self.input("x", self.randn(2, 3))
         with self.assertAneError(Ane.Error.SHAPE, "slice_update", "'update'", "float32[3,1]",

@@ -397,7 +397,7 @@ class TestGenerate(AneErrorMixin, unittest.TestCase):
         generic = self.model.build_decode(n).compile(Ane.Backend.CPU, Ane.Precision.FLOAT32)
         ane = self.model.build_ane_decode(n).compile(Ane.Backend.CPU, Ane.Precision.FLOAT32)
         names = [t.get_name() for t in self.model.ane_decode_inputs(1, 0, n)]
-        self.assertEqual(names, ["x", "rope_cos", "rope_sin", "mask", "write"])
+        self.assertEqual(names, ["x", "rope_cos", "rope_sin", "mask", "write_begin", "write_end"])
         token = 1
         for pos in range(12):
             want = generic.run({"token": np.array([token], np.int32),
@@ -419,13 +419,27 @@ class TestGenerate(AneErrorMixin, unittest.TestCase):
                                 "position": np.array([pos], np.int32)})["logits"].reshape(-1)
         prefill = self.model.build_ane_prefill(step, n).compile(Ane.Backend.CPU, Ane.Precision.FLOAT32)
         inputs = self.model.ane_prefill_inputs(prompt, 0, step, n)
-        self.assertEqual([t.get_name() for t in inputs], ["x", "rope_cos", "rope_sin", "mask", "write", "place"])
+        self.assertEqual([t.get_name() for t in inputs],
+                         ["x", "rope_cos", "rope_sin", "mask", "write_begin", "write_end"])
+        self.assertEqual(inputs[5].to_numpy().tolist(), [1, self.model.get_n_kv_heads() *
+                                                         (self.model.get_dim() // self.model.get_n_heads()), 1, step])
         logits = prefill.run(inputs)[0].to_numpy().reshape(-1, step)
         got = logits[:, len(prompt) - 1]
         self.assertLess(float(np.max(np.abs(got - want))), 3e-2)
         self.assertEqual(int(np.argmax(got)), int(np.argmax(want)))
         with self.assertAneError(Ane.Error.INVALID_ARGUMENT, "fit"):
             self.model.ane_prefill_inputs(prompt * 2, 0, step, n)
+        # a block past the cache end is refused on the host
+        with self.assertAneError(Ane.Error.INVALID_ARGUMENT, "past the cache"):
+            self.model.ane_prefill_inputs(prompt, n - step + 1, step, n)
+        # the one-hot form (the private path): float inputs only, same logits
+        hot = self.model.build_ane_step(step, n, 0, self.model.get_n_layers(), Ane.LlamaHead.LOGITS,
+                                        Ane.LlamaCacheWrite.ONE_HOT).compile(Ane.Backend.CPU, Ane.Precision.FLOAT32)
+        hot_inputs = self.model.ane_step_inputs(Ane.LlamaCacheWrite.ONE_HOT, prompt, 0, step, n)
+        self.assertEqual([t.get_name() for t in hot_inputs],
+                         ["x", "rope_cos", "rope_sin", "mask", "write", "place"])
+        hot_logits = hot.run(hot_inputs)[0].to_numpy().reshape(-1, step)
+        self.assertLess(float(np.max(np.abs(hot_logits[:, len(prompt) - 1] - got))), 1e-2)
 
     def test_sampling_keywords(self):
         a = self.generate(max_tokens=20, temperature=1.0, top_p=0.9, seed=7)

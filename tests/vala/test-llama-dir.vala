@@ -49,6 +49,30 @@ int main (string[] args) {
             assert (e.code == Ane.Error.UNSUPPORTED);
         }
 
+        /* the Neural Engine step with its caches written either way: the
+         * slice_update form's int32 box, or the one-hot form's float inputs
+         * only (the private path's); the same logits at the first token */
+        int32[] first_token = { 1 };
+        float[]? logits = null;
+        foreach (var form in new Ane.LlamaCacheWrite[] { Ane.LlamaCacheWrite.SLICE_UPDATE,
+                                                          Ane.LlamaCacheWrite.ONE_HOT }) {
+            var step = model.build_ane_step (1, 64, 0, model.get_n_layers (), Ane.LlamaHead.LOGITS, form);
+            var exe = new Ane.Executable (step, Ane.Backend.CPU);
+            exe.compile (null);
+            var inputs = model.ane_step_inputs (form, first_token, 0, 1, 64);
+            assert (inputs.length == (form == Ane.LlamaCacheWrite.ONE_HOT ? 5 : 6));
+            assert (inputs[4].get_name () == (form == Ane.LlamaCacheWrite.ONE_HOT ? "write" : "write_begin"));
+            var outputs = exe.run (inputs.data, null);
+            var got = outputs[0].dup_floats ();
+            if (logits == null) {
+                logits = got;
+            } else {
+                assert (got.length == logits.length);
+                for (int i = 0; i < got.length; i++)
+                    assert (Math.fabsf (got[i] - logits[i]) < 1e-3f);
+            }
+        }
+
         try {
             model.save_dir (tok, where, 64, 32, Ane.Target.IOS18, false);
             assert_not_reached ();

@@ -13,7 +13,8 @@
  *   cast          -> cast
  *   stop_gradient -> identity
  *   slice_update  -> begin clamped (maximum, minimum), end = begin + shape
- *                    (add), slice_update at iOS18; before iOS18 a select
+ *                    (add), slice_update at iOS18 (a host-given end: both
+ *                    as they are, no int maths); before iOS18 a select
  *                    between x and update spread over x by gather, with a
  *                    mask built from begin
  * Sources: coremltools ops/defs/iOS15/tensor_transformation.py,
@@ -548,7 +549,11 @@ slice_update_blend_widen (AneLowerCtx   *ctx,
  * update.shape: MIL's own reading, Python slicing, would give a slice of
  * another size for a begin past the end or below 0, which slice_update
  * refuses) and end = begin + update.shape (add). A const begin is clamped
- * here and both become consts. Before iOS18, slice_update_blend. */
+ * here and both become consts. With the IR's optional end, begin and end
+ * were computed and checked by the host: they go to slice_update as they
+ * are, so the program does no integer maths (which the Neural Engine does
+ * not run: the lint's int-compute rule). Before iOS18, slice_update_blend
+ * (from begin alone, clamped). */
 gboolean
 ane_lower_slice_update (AneLowerCtx *ctx,
                         GError     **error)
@@ -573,7 +578,12 @@ ane_lower_slice_update (AneLowerCtx *ctx,
       ctx->out[0] = ane_lower_emit_identity (ctx);   /* nothing to write */
       return TRUE;
     }
-  if (whole)
+  /* with a host-given end the op stays a slice_update even when the box is
+   * all of x: the run checks the box the host gave, and a state's read
+   * keeps its use (coremltools' canonicalize_inplace_pattern pass fails on
+   * a read_state whose write_state takes another value: KeyError, found by
+   * the contract suite on a prefill step as long as its cache) */
+  if (whole && !(ios18 && ctx->in[3] != NULL))
     {
       /* the box is all of x whatever begin holds */
       ctx->out[0] = ane_mil_op (ctx->b, "identity", ctx->hint, out->dtype, out->shape, out->rank,
@@ -581,7 +591,12 @@ ane_lower_slice_update (AneLowerCtx *ctx,
       return TRUE;
     }
   ane_lower_names_init (&w, ctx);
-  if (slice_update_const_begin (ctx, limit, rank, known))
+  if (ios18 && ctx->in[3] != NULL)
+    {
+      begin = ctx->in[2];
+      end = ctx->in[3];
+    }
+  else if (slice_update_const_begin (ctx, limit, rank, known))
     {
       gint64 stop[ANE_MAX_RANK];
 

@@ -165,7 +165,9 @@ typedef struct _AneAneProgram AneAneProgram;
  * tmp_root NULL: g_get_tmp_dir (). Errors: ANE_ERROR_UNSUPPORTED when there
  * is no runtime, the framework does not open, or a class or selector is
  * missing (naming it); ANE_ERROR_FAILED naming the step and the NSError
- * text when descriptor, model, compile, load or request fails. */
+ * text when descriptor, model, compile, load or request fails;
+ * ANE_ERROR_TOO_LARGE when a compile is needed and the process's compile
+ * budget is spent (ane_ane_compile_budget_take). */
 AneAneProgram *ane_ane_program_new        (const AneAneRuntime    *runtime,
                                            const char             *mil_text,
                                            GBytes                 *weights,
@@ -217,6 +219,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneAneRequest, ane_ane_request_free)
 
 /* Number of compiled models alive in the cache (for tests). */
 guint          ane_ane_cache_size         (void);
+
+/* --- the compile budget (ane-ane-budget.c) ------------------------------ */
+
+/* The in-memory compiler fails silently after ~119 compiles per process
+ * (maderix/ANE docs/ANE_INTERNALS.md:115); maderix/ANE stops at 100
+ * (:117). The budget is the environment variable's count (0: no limit),
+ * else the default. */
+#define ANE_ANE_COMPILE_BUDGET_ENV     "ANE_GLIB_ANE_COMPILE_BUDGET"
+#define ANE_ANE_DEFAULT_COMPILE_BUDGET 100
+
+/* Counts one compile against the process's budget; FALSE with
+ * ANE_ERROR_TOO_LARGE (naming the budget and how to raise it) when it is
+ * spent, before anything is asked of the framework. */
+gboolean       ane_ane_compile_budget_take  (GError **error);
+/* Compiles asked for so far, and the budget (0: no limit). */
+guint          ane_ane_compile_count        (void);
+guint          ane_ane_compile_budget       (void);
+/* Starts the count over and reads the budget from the environment again
+ * (for tests). */
+void           ane_ane_compile_budget_reset (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneAneProgram, ane_ane_program_free)
 

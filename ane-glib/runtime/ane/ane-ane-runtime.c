@@ -814,6 +814,13 @@ build_model (const AneAneRuntime *rt,
   g_autofree char *hex_text = NULL;
   g_autofree char *wdir = NULL;
 
+  /* before any object is made: a compile past the budget would fail
+   * silently inside the framework (ane-ane-budget.c) */
+  if (!ane_ane_compile_budget_take (error))
+    {
+      g_free (e);
+      return NULL;
+    }
   e->rt = rt;
   e->cache_key = g_strdup (cache_key);
   e->unload_sel = api->sel[SEL_UNLOAD];

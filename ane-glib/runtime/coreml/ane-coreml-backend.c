@@ -120,10 +120,12 @@ compile_package (const AneCoremlApi  *api,
   return compiled;
 }
 
-/* Compiled, loaded, with a state when the function has states. */
+/* Compiled, loaded (function: of a multifunction package, NULL for the
+ * default), with a state when the function has states. */
 static AneProgram *
 program_new (const AneCoremlApi      *api,
              AnePackage              *package,
+             const char              *function,
              GPtrArray               *promised,
              GPtrArray               *states,
              const AneProgramOptions  *options,
@@ -146,7 +148,7 @@ program_new (const AneCoremlApi      *api,
                            "read or written; reset_states() starts them over";
   program = &self->parent;
   self->api = api;
-  self->model = api->load (compiled, options->compute_units, error);
+  self->model = api->load (compiled, function, options->compute_units, error);
   if (self->model == NULL)
     return NULL;
   if (states->len > 0)
@@ -179,7 +181,7 @@ ane_coreml_program_new (AneGraph                *graph,
     return NULL;
   states = ane_graph_list_states (graph);
   promised = ane_graph_list_outputs (graph);
-  return program_new (api, package, promised, states, options, cancellable, error);
+  return program_new (api, package, NULL, promised, states, options, cancellable, error);
 }
 
 AneProgram *
@@ -196,17 +198,14 @@ ane_coreml_program_new_for_package (AnePackage              *package,
 
   if (api == NULL)
     return NULL;
-  if (function != NULL && g_strcmp0 (function, main_function) != 0)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "function '%s': the CoreML backend runs a package's default function ('%s'); another "
-                   "needs MLModelConfiguration.functionName (macOS 15), which this build does not set",
-                   function, main_function ? main_function : "");
-      return NULL;
-    }
-  states = ane_package_list_states (package, NULL, error);
-  promised = states ? ane_package_list_outputs (package, NULL, error) : NULL;
+  /* the default function loads as it is; another one is named in the
+   * configuration (MLModelConfiguration.functionName, macOS 15 / iOS 18:
+   * ane-coreml.m), which an older system refuses with the reason */
+  if (g_strcmp0 (function, main_function) == 0)
+    function = NULL;
+  states = ane_package_list_states (package, function, error);
+  promised = states ? ane_package_list_outputs (package, function, error) : NULL;
   if (promised == NULL)
     return NULL;
-  return program_new (api, package, promised, states, options, cancellable, error);
+  return program_new (api, package, function, promised, states, options, cancellable, error);
 }

@@ -41,8 +41,12 @@ char           *ane_coreml_compile          (const char   *package_path,
                                              gboolean     *from_cache,
                                              GError      **error);
 
-/* Loads a compiled model (+[MLModel modelWithContentsOfURL:configuration:error:]). */
+/* Loads a compiled model (+[MLModel modelWithContentsOfURL:configuration:error:]).
+ * @function (nullable): the function of a multifunction program to load
+ * (MLModelConfiguration.functionName, macOS 15 / iOS 18); NULL for the
+ * default. On an older system a function is refused, ANE_ERROR_UNSUPPORTED. */
 AneCoremlModel *ane_coreml_model_load       (const char             *compiled_path,
+                                             const char             *function,
                                              AneComputeUnits   units,
                                              GError                **error);
 void            ane_coreml_model_free       (AneCoremlModel *model);
@@ -140,7 +144,8 @@ typedef struct
   const char     *name;   /* for messages: "CoreML.framework", "fake CoreML" */
   char           *(*compile)     (const char *package_path, const char *cache_dir,
                                   gboolean *from_cache, GError **error);
-  AneCoremlModel *(*load)        (const char *compiled_path, AneComputeUnits units, GError **error);
+  AneCoremlModel *(*load)        (const char *compiled_path, const char *function, AneComputeUnits units,
+                                  GError **error);
   void            (*model_free)  (AneCoremlModel *model);
   AneCoremlState *(*new_state)   (AneCoremlModel *model, GError **error);
   void            (*state_free)  (AneCoremlState *state);

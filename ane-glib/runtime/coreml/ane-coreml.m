@@ -451,8 +451,37 @@ ane_coreml_compile (const char *package_path,
 
 /* ---- load, state, predict ---------------------------------------------- */
 
+/* MLModelConfiguration.functionName: "Function name that MLModel will
+ * use", nil for the default function; new in macOS 15 / iOS 18
+ * (developer.apple.com/documentation/coreml/mlmodelconfiguration/functionname;
+ * MLModelConfiguration.h, category MultiFunctions, API_AVAILABLE(macos(15.0),
+ * ios(18.0))). Asked of the object at run time rather than through
+ * @available, so that the shim builds for older deployment targets (and
+ * against the fakes) and says what is missing on an older system. */
+static gboolean
+set_function_name (MLModelConfiguration  *config,
+                   const char            *function,
+                   GError               **error)
+{
+  SEL setter = @selector(setFunctionName:);
+
+  if (function == NULL)
+    return TRUE;
+  if (![config respondsToSelector:setter])
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "CoreML: function '%s': loading a function other than a package's default needs "
+                   "MLModelConfiguration.functionName (macOS 15 / iOS 18), which this system's CoreML lacks",
+                   function);
+      return FALSE;
+    }
+  [config performSelector:setter withObject:[NSString stringWithUTF8String:function]];
+  return TRUE;
+}
+
 AneCoremlModel *
 ane_coreml_model_load (const char             *compiled_path,
+                       const char             *function,
                        AneComputeUnits   units,
                        GError                **error)
 {
@@ -474,6 +503,11 @@ ane_coreml_model_load (const char             *compiled_path,
   pool = [[NSAutoreleasePool alloc] init];
   config = [[[MLModelConfiguration alloc] init] autorelease];
   config.computeUnits = (MLComputeUnits) ml_units;
+  if (!set_function_name (config, function, error))
+    {
+      [pool drain];
+      return NULL;
+    }
   model = [MLModel modelWithContentsOfURL:[NSURL fileURLWithPath:[NSString stringWithUTF8String:compiled_path]]
                             configuration:config
                                     error:&ns_error];
