@@ -15,5 +15,8 @@ G_BEGIN_DECLS
  * states of the tensor path moved through bound buffers). A run on bound
  * buffers adds nothing; tests count with it. */
 guint64 ane_executable_get_copied (AneExecutable *self);
+/* The same, summed over every executable freed so far in the process: what
+ * code that makes and frees its own executables (generation) copied. */
+guint64 ane_executable_get_finished_copied (void);
 
 G_END_DECLS

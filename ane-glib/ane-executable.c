@@ -90,11 +90,19 @@ static gboolean prepare_backend (AneExecutable *self, AneBackend backend,
 static gboolean ane_executable_ensure_loaded (AneExecutable *self, GCancellable *cancellable, GError **error);
 static void     ane_executable_clear_bound_states (AneExecutable *self);
 
+/* What the runs of executables since freed copied, all together (for
+ * tests of code that makes its own executables). */
+static guint64 finished_copied;
+G_LOCK_DEFINE_STATIC (finished_copied);
+
 static void
 ane_executable_finalize (GObject *object)
 {
   AneExecutable *self = ANE_EXECUTABLE (object);
 
+  G_LOCK (finished_copied);
+  finished_copied += self->copied + (self->program != NULL ? self->program->copied : 0);
+  G_UNLOCK (finished_copied);
   g_clear_object (&self->graph);
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->states, g_hash_table_unref);
@@ -1910,6 +1918,17 @@ ane_executable_is_loaded (AneExecutable *self)
   loaded = self->compiled && self->program != NULL && !self->program->unloaded;
   ane_mutex_unlock (&self->lock);
   return loaded;
+}
+
+guint64
+ane_executable_get_finished_copied (void)
+{
+  guint64 copied;
+
+  G_LOCK (finished_copied);
+  copied = finished_copied;
+  G_UNLOCK (finished_copied);
+  return copied;
 }
 
 guint64

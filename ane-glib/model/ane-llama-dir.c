@@ -1772,12 +1772,47 @@ function_executables (AneLlamaDir  *self,
   return g_steal_pointer (&exes);
 }
 
+/* Each chunk's executable of function name with all its ports bound to
+ * buffers (ane-llama-bound.c: the caches stay in the backend's memory
+ * between tokens), or NULL entries where the backend takes no buffers. */
+static GPtrArray *
+bound_steps (AneLlamaDir  *self,
+             GPtrArray    *exes,
+             const char   *name,
+             GError      **error)
+{
+  g_autoptr(GPtrArray) bound = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_llama_bound_step_free);
+
+  for (guint c = 0; c < exes->len; c++)
+    {
+      DirChunk *chunk = g_ptr_array_index (self->chunks, c);
+      g_autoptr(GPtrArray) ins = ane_package_list_inputs (chunk->package, name, error);
+      g_autoptr(GPtrArray) outs = ins != NULL ? ane_package_list_outputs (chunk->package, name, error) : NULL;
+      g_autoptr(GPtrArray) states = outs != NULL ? ane_package_list_states (chunk->package, name, error) : NULL;
+      g_autoptr(GError) local = NULL;
+      AneLlamaBoundStep *step;
+
+      if (states == NULL)
+        return NULL;
+      step = ane_llama_bound_step_new (g_ptr_array_index (exes, c), ins, outs, states, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      g_ptr_array_add (bound, step);
+    }
+  return g_steal_pointer (&bound);
+}
+
 /* One step through the chunks in order: the first takes the host's inputs,
  * each next one the previous one's `hidden` as its `x` (with the host's
- * other inputs when it holds layers); the last one's outputs. */
+ * other inputs when it holds layers); the last one's outputs. bound
+ * (nullable) holds each chunk's bound step or NULL. */
 static GPtrArray *
 run_chunks (AneLlamaDir  *self,
             GPtrArray    *exes,
+            GPtrArray    *bound,
             GPtrArray    *inputs,
             GError      **error)
 {
@@ -1794,7 +1829,8 @@ run_chunks (AneLlamaDir  *self,
       for (guint i = 1; chunk->end > chunk->first && i < inputs->len; i++)
         g_ptr_array_add (in, g_object_ref (g_ptr_array_index (inputs, i)));
       g_clear_pointer (&out, g_ptr_array_unref);
-      out = ane_executable_run (g_ptr_array_index (exes, c), (AneTensor **) in->pdata, in->len, NULL, error);
+      out = ane_llama_step_run (g_ptr_array_index (exes, c), bound != NULL ? g_ptr_array_index (bound, c) : NULL,
+                                in, error);
       if (out == NULL)
         return NULL;
     }
@@ -1860,7 +1896,7 @@ run_prefill (AneLlamaDir            *self,
       if (inputs == NULL)
         return NULL;
       g_clear_pointer (&last, g_ptr_array_unref);
-      last = run_chunks (self, exes, inputs, error);
+      last = run_chunks (self, exes, NULL, inputs, error);
       if (last == NULL)
         return NULL;
       *column = n_real - 1;
@@ -1928,6 +1964,7 @@ ane_llama_dir_generate (AneLlamaDir            *self,
   g_autoptr(GPtrArray) pending = NULL;
   g_autofree gpointer scratch = NULL;
   g_autoptr(GPtrArray) decode = NULL;
+  g_autoptr(GPtrArray) bound = NULL;
   g_autoptr(GRand) rand = NULL;
   g_autoptr(GString) text = NULL;
   guint32 seed_words[2] = { (guint32) seed, (guint32) (seed >> 32) };
@@ -1973,7 +2010,9 @@ ane_llama_dir_generate (AneLlamaDir            *self,
       return NULL;
     }
   decode = function_executables (self, "decode", backend, error);
-  if (decode == NULL)
+  if (decode != NULL)
+    bound = bound_steps (self, decode, "decode", error);
+  if (bound == NULL)
     return NULL;
   if (n_prompt >= 2)
     {
@@ -2002,7 +2041,7 @@ ane_llama_dir_generate (AneLlamaDir            *self,
 
           if (inputs == NULL)
             return NULL;
-          out = run_chunks (self, decode, inputs, error);
+          out = run_chunks (self, decode, bound, inputs, error);
           if (out == NULL)
             return NULL;
           n_step = 1;

@@ -112,4 +112,31 @@ gboolean   ane_llama_hand_over_states  (AneExecutable *from,
                                         GPtrArray     *states,
                                         GError       **error);
 
+/* A step whose inputs, outputs and states are all bound to buffers
+ * (ane-llama-bound.c): the caches stay in the backend's memory between
+ * tokens (the private path's surfaces), a token copies its inputs in and
+ * its outputs out. new gives NULL without an error for a backend that
+ * takes no buffers (CoreML, reference); inputs, outputs and states are the
+ * step's ports (AneTensor, for their names; states nullable). run takes
+ * the inputs by name and gives the outputs in the declared order, as
+ * ane_executable_run does; ane_llama_step_run runs one way or the other
+ * (bound NULL: the plain run). */
+typedef struct _AneLlamaBoundStep AneLlamaBoundStep;
+
+AneLlamaBoundStep *ane_llama_bound_step_new  (AneExecutable      *exe,
+                                              GPtrArray          *inputs,
+                                              GPtrArray          *outputs,
+                                              GPtrArray          *states,
+                                              GError            **error);
+GPtrArray         *ane_llama_bound_step_run  (AneLlamaBoundStep  *step,
+                                              GPtrArray          *inputs,
+                                              GError            **error);
+GPtrArray         *ane_llama_step_run        (AneExecutable      *exe,
+                                              AneLlamaBoundStep  *bound,
+                                              GPtrArray          *inputs,
+                                              GError            **error);
+void               ane_llama_bound_step_free (AneLlamaBoundStep  *step);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneLlamaBoundStep, ane_llama_bound_step_free)
+
 G_END_DECLS

@@ -1247,7 +1247,7 @@ prefill (AneLlamaModel       *self,
 {
   /* start 0 and n_step <= max_seq: the block, padding included, fits */
   gint64 n_step = prefill_step (n_prompt, max_seq);
-  g_autoptr(AneGraph) graph = ane_llama_model_build_ane_step (self, n_step, max_seq, 0, self->n_layers, TRUE,
+  g_autoptr(AneGraph) graph = ane_llama_model_build_ane_step (self, n_step, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS,
                                                               cache_write, error);
   g_autoptr(AneExecutable) exe = NULL;
   g_autoptr(GPtrArray) inputs = NULL;
@@ -1318,6 +1318,7 @@ ane_llama_generate_layout (AneLlamaModel         *self,
   gint64 first = 0;
   g_autoptr(AneGraph) graph = NULL;
   g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(AneLlamaBoundStep) bound = NULL;
   g_autoptr(GRand) rand = NULL;
   g_autoptr(GString) text = NULL;
   g_autofree ProbIndex *scratch = NULL;
@@ -1357,7 +1358,8 @@ ane_llama_generate_layout (AneLlamaModel         *self,
   max_seq = MIN (self->seq_len, (gint64) n_prompt + (gint64) n_tokens);
   if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_COMPILING, 0.0, 0, 0, error))
     return NULL;
-  graph = ane_layout ? ane_llama_model_build_ane_step (self, 1, max_seq, 0, self->n_layers, TRUE, cache_write, error)
+  graph = ane_layout ? ane_llama_model_build_ane_step (self, 1, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS,
+                                                       cache_write, error)
                      : ane_llama_model_build_decode (self, max_seq, error);
   if (graph == NULL)
     return NULL;
@@ -1365,6 +1367,22 @@ ane_llama_generate_layout (AneLlamaModel         *self,
   ane_executable_set_precision (exe, precision);
   if (!ane_executable_compile (exe, ane_progress_cancellable (progress), error))
     return NULL;
+  if (ane_layout)
+    {
+      /* the caches stay in the backend's memory between tokens (the private
+       * path's surfaces) when it takes buffers */
+      g_autoptr(GPtrArray) ports_in = ane_graph_list_inputs (graph);
+      g_autoptr(GPtrArray) ports_out = ane_graph_list_outputs (graph);
+      g_autoptr(GPtrArray) ports_state = ane_graph_list_states (graph);
+      g_autoptr(GError) local = NULL;
+
+      bound = ane_llama_bound_step_new (exe, ports_in, ports_out, ports_state, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+    }
 
   /* the Neural Engine layout takes the whole prompt in one call */
   if (ane_layout && n_prompt >= 2)
@@ -1404,7 +1422,7 @@ ane_llama_generate_layout (AneLlamaModel         *self,
           if (ane_layout &&
               (ane_ins = ane_llama_model_ane_step_inputs (self, cache_write, &token, 1, pos, 1, max_seq, error)) == NULL)
             return NULL;
-          out = ane_layout ? ane_executable_run (exe, (AneTensor **) ane_ins->pdata, ane_ins->len, NULL, error)
+          out = ane_layout ? ane_llama_step_run (exe, bound, ane_ins, error)
                            : ane_executable_run (exe, ins, 2, NULL, error);
           if (out == NULL)
             return NULL;
