@@ -331,6 +331,9 @@ k_linear (AneCpuCtx *ctx,
   M = ane_cpu_dims_product (x->shape, 0, x->rank - 1);
   if (out->n == 0)
     return TRUE;
+  /* a weight the plan kept compressed (ane-cpu-k-packed.c) */
+  if (w->packed != NULL)
+    return ane_cpu_linear_packed (ctx, x, w, bias, out, error);
 
   if (out->f)
     {
