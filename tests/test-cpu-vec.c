@@ -367,6 +367,78 @@ test_constexpr_once_fp16 (void)
   check_constexpr_once ("fp16");
 }
 
+/* Runs a program of one input x [rows, cols] and one output; checks the
+ * output against want within tol and the plan's packed bytes. */
+static void
+check_text (const char  *text,
+            const float *x,
+            gsize        rows,
+            gsize        cols,
+            const double *want,
+            gsize         n_want,
+            double        tol,
+            guint64       want_packed)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneMilProgram) program = ane_mil_text_parse (text, -1, "test", &error);
+  g_autoptr(AneCpuBackend) backend = NULL;
+  g_autoptr(GPtrArray) outs = NULL;
+  g_autofree float *y = NULL;
+  guint64 packed, dense, borrowed;
+  gsize n = 0;
+
+  g_assert_no_error (error);
+  backend = ane_cpu_backend_new_for_program (program, "main", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
+  g_assert_cmpuint (packed, ==, want_packed);
+  outs = run_x (backend, x, rows, cols);
+  y = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, n_want);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat (fabs (y[i] - want[i]), <=, tol);
+}
+
+/* An fp16 weight that a matmul reads transposed (how an F16 or F32 GGUF
+ * weight lowers at fp16 precision) stays fp16: 2 bytes a weight. */
+static void
+test_fp16_matmul (void)
+{
+  const char *text =
+    "program(1.3)\n{\n    func main<ios18>(tensor<fp16, [2, 3]> x) {\n"
+    "        tensor<fp16, [4, 3]> w = const()[name = string(\"w\"), val = tensor<fp16, [4, 3]>("
+    "[1, 2, 3, -1, 0.5, 0.25, 0, 0, 8, 1024, -2, 0.125])];\n"
+    "        bool tx = const()[name = string(\"tx\"), val = bool(false)];\n"
+    "        bool ty = const()[name = string(\"ty\"), val = bool(true)];\n"
+    "        tensor<fp16, [2, 4]> y = matmul(x = x, y = w, transpose_x = tx, transpose_y = ty)[name = string(\"y\")];\n"
+    "    } -> (y);\n}\n";
+  static const float x[6] = { 1, -1, 2, 0.5f, 4, -8 };
+  /* row 0: 1 - 2 + 6, -1 - 0.5 + 0.5, 16, 1024 + 2 + 0.25; row 1: 0.5 + 8 - 24, -0.5 + 2 - 2, -64, 512 - 8 - 1 */
+  static const double want[8] = { 5, -1, 16, 1026.25, -15.5, -0.5, -64, 503 };
+
+  check_text (text, x, 2, 3, want, 8, 0.5 /* 1026.25 in fp16 */, 4 * 3 * 2);
+}
+
+/* iOS16 constexpr_affine_dequantize, per output channel (axis 0), feeding
+ * a linear: int8 data and float scales and zero points, packed. */
+static void
+test_affine_linear (void)
+{
+  const char *text =
+    "program(1.0)\n{\n    func main<ios16>(tensor<fp32, [1, 3]> x) {\n"
+    "        tensor<fp32, [2, 3]> w = constexpr_affine_dequantize()[axis = int32(0), name = string(\"w\"), "
+    "quantized_data = tensor<int8, [2, 3]>([-128, 0, 127, 5, -5, 10]), "
+    "scale = tensor<fp32, [2]>([0.5, 2]), zero_point = tensor<int8, [2]>([0, 1])];\n"
+    "        tensor<fp32, [1, 2]> y = linear(x = x, weight = w)[name = string(\"y\")];\n"
+    "    } -> (y);\n}\n";
+  static const float x[3] = { 1, 2, 3 };
+  /* w = [[-64, 0, 63.5], [8, -12, 18]] */
+  static const double want[2] = { -64 + 190.5, 8 - 24 + 54 };
+
+  check_text (text, x, 1, 3, want, 2, 1e-5, 2 * 3 + 2 * 4 * 2);
+}
+
 /* --- memory: a Q8_0 model holds its weights compressed ---------------------- */
 
 static void
@@ -427,6 +499,8 @@ main (int   argc,
   g_test_add_func ("/ane/cpu/vec/pack-refuses", test_pack_refuses);
   g_test_add_func ("/ane/cpu/vec/constexpr-once-fp32", test_constexpr_once_fp32);
   g_test_add_func ("/ane/cpu/vec/constexpr-once-fp16", test_constexpr_once_fp16);
+  g_test_add_func ("/ane/cpu/vec/fp16-matmul", test_fp16_matmul);
+  g_test_add_func ("/ane/cpu/vec/affine-linear", test_affine_linear);
   g_test_add_func ("/ane/cpu/vec/q8-0-memory", test_q8_0_memory);
   return g_test_run ();
 }

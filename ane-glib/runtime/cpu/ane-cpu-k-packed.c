@@ -35,6 +35,32 @@ ane_cpu_linear_packed (AneCpuCtx         *ctx,
   return TRUE;
 }
 
+/* matmul (x [.., M, K], y [N, K], transpose_y): x · yᵀ, [.., M, N]; a
+ * rank-1 x is one row and gives [N] (numpy's promotion). */
+gboolean
+ane_cpu_matmul_packed (AneCpuCtx         *ctx,
+                       const AneCpuValue *x,
+                       const AneCpuValue *y,
+                       AneCpuValue       *out,
+                       GError           **error)
+{
+  const AneCpuPacked *p = y->packed;
+  gint64 shape[ANE_CPU_MAX_RANK];
+
+  if (x->f == NULL || out->f == NULL)
+    return ane_cpu_fail (ctx, error, "a compressed weight needs float x and output (x is %s)",
+                         ane_dtype_to_string (x->dtype));
+  if (x->shape[x->rank - 1] != (gint64) p->cols)
+    return ane_cpu_fail (ctx, error, "inner dimensions differ: x gives %" G_GINT64_FORMAT " and y gives %zu "
+                         "(transpose_y)", x->shape[x->rank - 1], p->cols);
+  memcpy (shape, x->shape, x->rank * sizeof (gint64));
+  shape[x->rank - 1] = (gint64) p->rows;
+  if (!ane_cpu_check_out_shape (ctx, out, shape, x->rank, error))
+    return FALSE;
+  ane_cpu_packed_matmul (p, x->f, x->n / p->cols, NULL, out->f);
+  return TRUE;
+}
+
 gboolean
 ane_cpu_gather_packed (AneCpuCtx         *ctx,
                        const AneCpuValue *x,

@@ -414,8 +414,12 @@ add_slot (AneCpuPlan *plan,
 
   plan->consts = g_renew (AneCpuValue *, plan->consts, plan->n_slots);
   plan->const_names = g_renew (char *, plan->const_names, plan->n_slots);
+  plan->dropped = g_renew (gboolean, plan->dropped, plan->n_slots);
+  plan->packed_const = g_renew (gboolean, plan->packed_const, plan->n_slots);
   plan->consts[slot] = NULL;
   plan->const_names[slot] = NULL;
+  plan->dropped[slot] = FALSE;
+  plan->packed_const[slot] = FALSE;
   if (name)
     g_hash_table_insert (plan->slot_of, (gpointer) name, GUINT_TO_POINTER (slot + 1));
   return slot;
@@ -698,6 +702,14 @@ takes_packed_at (AneCpuPlan *plan,
 {
   if (g_str_equal (step->op->type, "linear"))
     return g_str_equal (param, "weight");
+  if (g_str_equal (step->op->type, "matmul") && g_str_equal (param, "y"))
+    {
+      /* x · yᵀ with y [N, K]: the layout of a linear's weight */
+      const AneCpuValue *tx = step_const (plan, step, "transpose_x"), *ty = step_const (plan, step, "transpose_y");
+
+      return ty != NULL && ty->n == 1 && ane_cpu_value_get (ty, 0) != 0 &&
+             (tx == NULL || (tx->n == 1 && ane_cpu_value_get (tx, 0) == 0));
+    }
   if (g_str_equal (step->op->type, "gather") && g_str_equal (param, "x"))
     {
       const AneCpuValue *axis = step_const (plan, step, "axis"), *batch = step_const (plan, step, "batch_dims");
@@ -946,28 +958,105 @@ pack_const (AneCpuPlan *plan,
   ane_cpu_value_free (v);
 }
 
+/* Whether a const op holds integer weights in a blob file (the data of a
+ * constexpr op), whose decoding waits for fold_constexpr. */
+static gboolean
+deferrable (const AneMilOperation *op)
+{
+  const CoreML__Specification__MILSpec__Value *val = op_attribute (op, "val");
+  int dt;
+
+  if (val == NULL || op->n_outputs != 1 ||
+      val->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE ||
+      val->type == NULL || val->type->type_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE)
+    return FALSE;
+  dt = val->type->tensortype->datatype;
+  return dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT8 ||
+         dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT4 ||
+         dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT1 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT2 ||
+         dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT3 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT6;
+}
+
+static gboolean
+load_dropped (AneCpuPlan *plan,
+              guint       slot,
+              GError    **error)
+{
+  if (!plan->dropped[slot] || plan->consts[slot] != NULL)
+    return TRUE;
+  plan->dropped[slot] = FALSE;
+  return load_const (plan, g_hash_table_lookup (plan->const_ops, plan->const_names[slot]), slot, error);
+}
+
 /* Folds every constexpr step of consts, in program order (one may read
- * another's value), then packs the fp16 const weights. */
+ * another's value), then packs the fp16 const weights. The deferred
+ * integer data a step reads is decoded just before it is folded and freed
+ * just after, so at most one weight is ever held decoded. */
 static gboolean
 fold_constexpr (AneCpuPlan *plan,
                 GError    **error)
 {
-  plan->dropped = g_new0 (gboolean, MAX (plan->n_slots, 1));
-  plan->packed_const = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  g_autofree gboolean *is_const = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  g_autofree gboolean *unfolded_reader = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  gboolean fold = g_strcmp0 (g_getenv ("ANE_CPU_FOLD"), "0") != 0;
+
+  for (guint slot = 0; slot < plan->n_slots; slot++)
+    is_const[slot] = plan->consts[slot] != NULL || plan->dropped[slot];
+  /* which steps fold, before any is made: a folded step's outputs are consts */
   for (guint s = 0; s < plan->steps->len; s++)
     {
       Step *step = g_ptr_array_index (plan->steps, s);
-      gboolean consts = is_constexpr (step) && step->n_outputs > 0;
+      /* ANE_CPU_FOLD=0: every constexpr op runs on every run and every
+       * weight is dense, as before issue 15 (a diagnostic, and the
+       * baseline bench/llm compares with) */
+      gboolean consts = fold && is_constexpr (step) && step->n_outputs > 0;
 
       for (guint j = 0; j < step->n_inputs && consts; j++)
         for (guint k = 0; k < step->inputs[j].n && consts; k++)
-          consts = plan->consts[step->inputs[j].slots[k]] != NULL;
-      if (!consts)
+          consts = is_const[step->inputs[j].slots[k]];
+      step->folded = consts;
+      for (guint o = 0; o < step->n_outputs && consts; o++)
+        is_const[step->outputs[o]] = TRUE;
+      for (guint j = 0; j < step->n_inputs && !consts; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          unfolded_reader[step->inputs[j].slots[k]] = TRUE;
+    }
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+
+      if (!step->folded)
         continue;
-      step->folded = TRUE;
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          if (!load_dropped (plan, step->inputs[j].slots[k], error))
+            return FALSE;
       if (!materialize (plan, step, error))
         return FALSE;
+      /* the data only folded steps read: freed now (read again on a reload) */
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          {
+            guint in = step->inputs[j].slots[k];
+            AneCpuValue *v = plan->consts[in];
+
+            if (v == NULL || plan->const_names[in] == NULL || unfolded_reader[in] || is_graph_output (plan, in) ||
+                v->packed != NULL)
+              continue;
+            if (v->keep == NULL)
+              plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
+            ane_cpu_value_free (v);
+            plan->consts[in] = NULL;
+            plan->dropped[in] = TRUE;
+          }
     }
+  /* deferred data some op reads at run time after all */
+  for (guint slot = 0; slot < plan->n_slots; slot++)
+    if (plan->dropped[slot] && (unfolded_reader[slot] || is_graph_output (plan, slot)) &&
+        !load_dropped (plan, slot, error))
+      return FALSE;
+  if (!fold)
+    return TRUE;
   for (guint slot = 0; slot < plan->n_slots; slot++)
     if (plan->const_names[slot] != NULL)
       pack_const (plan, slot);
@@ -1105,6 +1194,14 @@ ane_cpu_plan_new (const AneMilProgram *program,
           slot = add_slot (plan, op->outputs[0]->name);
           plan->const_names[slot] = g_strdup (op->outputs[0]->name);
           g_hash_table_insert (plan->const_ops, op->outputs[0]->name, (gpointer) op);
+          /* integer weights (a constexpr op's int8 / int4 data) are decoded
+           * when folding needs them, one at a time: decoded they take 4
+           * bytes a weight */
+          if (deferrable (op))
+            {
+              plan->dropped[slot] = TRUE;
+              continue;
+            }
           if (!load_const (plan, op, slot, error))
             return NULL;
           continue;
