@@ -959,7 +959,8 @@ pack_const (AneCpuPlan *plan,
 }
 
 /* Whether a const op holds integer weights in a blob file (the data of a
- * constexpr op), whose decoding waits for fold_constexpr. */
+ * constexpr op) or fp16 ones, whose decoding waits for fold_constexpr
+ * (which may use the bytes as they are instead). */
 static gboolean
 deferrable (const AneMilOperation *op)
 {
@@ -972,6 +973,7 @@ deferrable (const AneMilOperation *op)
     return FALSE;
   dt = val->type->tensortype->datatype;
   return dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT8 ||
+         dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 ||
          dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT4 ||
          dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT1 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT2 ||
          dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT3 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT6;
@@ -986,6 +988,102 @@ load_dropped (AneCpuPlan *plan,
     return TRUE;
   plan->dropped[slot] = FALSE;
   return load_const (plan, g_hash_table_lookup (plan->const_ops, plan->const_names[slot]), slot, error);
+}
+
+/* The stored bytes of a deferred const (a blob file value), its MIL data
+ * type and shape; NULL when it is not one. */
+static GBytes *
+raw_blob (AneCpuPlan *plan,
+          guint       slot,
+          int        *mil_dtype,
+          gint64     *shape,
+          guint      *rank)
+{
+  const AneMilOperation *op;
+  const CoreML__Specification__MILSpec__Value *val;
+  AneDType dtype;
+
+  if (!plan->dropped[slot] || plan->consts[slot] != NULL || plan->const_names[slot] == NULL || plan->blobs == NULL)
+    return NULL;
+  op = g_hash_table_lookup (plan->const_ops, plan->const_names[slot]);
+  val = op ? op_attribute (op, "val") : NULL;
+  if (val == NULL || val->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE ||
+      !decode_type (val->type, &dtype, shape, rank, "const", NULL))
+    return NULL;
+  *mil_dtype = val->type->tensortype->datatype;
+  return plan->blobs (plan->blobs_data, val->blobfilevalue->filename, val->blobfilevalue->offset, NULL);
+}
+
+/* A folded constexpr_blockwise_shift_scale whose int8 data is a deferred
+ * blob, packed over the stored bytes (no decoding, no copy); NULL to take
+ * the ordinary way. */
+static AneCpuValue *
+pack_step_raw (AneCpuPlan *plan,
+               const Step *step,
+               GError    **error)
+{
+  AneDType dtype;
+  gint64 shape[ANE_CPU_MAX_RANK], dshape[ANE_CPU_MAX_RANK];
+  guint rank, drank = 0;
+  int mil = 0;
+  guint data_slot = G_MAXUINT;
+  const AneCpuValue *scale, *offset;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree float *s = NULL, *o = NULL;
+  AneCpuPacked *p;
+
+  if (!g_str_equal (step->op->type, "constexpr_blockwise_shift_scale") || step->n_outputs != 1 ||
+      !decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
+      (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16))
+    return NULL;
+  for (guint j = 0; j < step->n_inputs; j++)
+    if (g_str_equal (step->inputs[j].param, "data") && step->inputs[j].n == 1)
+      data_slot = step->inputs[j].slots[0];
+  if (data_slot == G_MAXUINT || !all_take_packed (plan, step->outputs[0]))
+    return NULL;
+  bytes = raw_blob (plan, data_slot, &mil, dshape, &drank);
+  if (bytes == NULL || mil != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8 || drank != 2 ||
+      dshape[0] != shape[0] || dshape[1] != shape[1])
+    return NULL;
+  for (guint j = 0; j < step->n_inputs; j++)
+    if (step->inputs[j].slots[0] != data_slot && !load_dropped (plan, step->inputs[j].slots[0], error))
+      return NULL;
+  scale = step_const (plan, step, "scale");
+  offset = step_const (plan, step, "offset");
+  if (scale == NULL || scale->rank != 2 || (offset && offset->n != scale->n))
+    return NULL;
+  s = floats_copy (scale);
+  o = floats_copy (offset);
+  p = ane_cpu_packed_new_borrowed (ANE_CPU_PACKED_INT8, (gsize) shape[0], (gsize) shape[1], bytes, s,
+                                   (gsize) scale->shape[0], (gsize) scale->shape[1], o, dtype == ANE_DTYPE_FLOAT16);
+  return p ? packed_value (dtype, shape, p) : NULL;
+}
+
+/* A deferred fp16 const that linears / transposed matmuls read, used as
+ * stored; FALSE to decode it instead. */
+static gboolean
+pack_const_raw (AneCpuPlan *plan,
+                guint       slot)
+{
+  gint64 shape[ANE_CPU_MAX_RANK];
+  guint rank = 0;
+  int mil = 0;
+  g_autoptr(GBytes) bytes = NULL;
+  AneCpuPacked *p;
+
+  if (!all_take_packed (plan, slot))
+    return FALSE;
+  bytes = raw_blob (plan, slot, &mil, shape, &rank);
+  if (bytes == NULL || mil != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 || rank != 2)
+    return FALSE;
+  p = ane_cpu_packed_new_borrowed (ANE_CPU_PACKED_FP16, (gsize) shape[0], (gsize) shape[1], bytes,
+                                   NULL, 0, 0, NULL, FALSE);
+  if (p == NULL)
+    return FALSE;
+  plan->consts[slot] = packed_value (ANE_DTYPE_FLOAT16, shape, p);
+  plan->dropped[slot] = FALSE;
+  plan->packed_const[slot] = TRUE;
+  return TRUE;
 }
 
 /* Folds every constexpr step of consts, in program order (one may read
@@ -1025,8 +1123,21 @@ fold_constexpr (AneCpuPlan *plan,
     {
       Step *step = g_ptr_array_index (plan->steps, s);
 
+      AneCpuValue *raw;
+
       if (!step->folded)
         continue;
+      raw = pack_step_raw (plan, step, error);
+      if (raw == NULL && error && *error)
+        return FALSE;
+      if (raw != NULL)
+        {
+          plan->constexpr_runs++;
+          plan->held += ane_cpu_packed_bytes (raw->packed);
+          ane_cpu_value_free (plan->consts[step->outputs[0]]);
+          plan->consts[step->outputs[0]] = raw;
+          continue;
+        }
       for (guint j = 0; j < step->n_inputs; j++)
         for (guint k = 0; k < step->inputs[j].n; k++)
           if (!load_dropped (plan, step->inputs[j].slots[k], error))
@@ -1053,7 +1164,7 @@ fold_constexpr (AneCpuPlan *plan,
   /* deferred data some op reads at run time after all */
   for (guint slot = 0; slot < plan->n_slots; slot++)
     if (plan->dropped[slot] && (unfolded_reader[slot] || is_graph_output (plan, slot)) &&
-        !load_dropped (plan, slot, error))
+        !(fold && pack_const_raw (plan, slot)) && !load_dropped (plan, slot, error))
       return FALSE;
   if (!fold)
     return TRUE;
@@ -1129,7 +1240,11 @@ ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
       if (v == NULL)
         continue;
       if (v->packed)
-        *packed += ane_cpu_packed_bytes (v->packed);
+        {
+          *packed += ane_cpu_packed_bytes (v->packed);
+          if (v->packed->keep)
+            *borrowed += g_bytes_get_size (v->packed->keep);
+        }
       else if (v->keep)
         *borrowed += v->n * 4;
       else if (v->f || v->i)

@@ -52,6 +52,7 @@ typedef struct _AneCpuPacked {
   float    *scale;           /* NULL for FP16 */
   float    *offset;          /* NULL: no offset */
   gboolean  round_fp16;      /* dequantized weights are rounded to fp16 */
+  GBytes   *keep;            /* when set, q points into these bytes (the weights' file): no copy */
 } AneCpuPacked;
 
 /* Packs int8/int4 data (values held as int32, row-major [rows, cols]) with
@@ -71,6 +72,18 @@ AneCpuPacked *ane_cpu_packed_new_blockwise (AneCpuPackedKind kind,
 AneCpuPacked *ane_cpu_packed_new_fp16      (gsize            rows,
                                             gsize            cols,
                                             const float     *values);
+/* The same over bytes as stored (int8 row-major, or IEEE halves), used
+ * where they lie (kept referenced): INT8 with scales as above, or FP16
+ * (scale NULL). NULL when the sizes do not match. */
+AneCpuPacked *ane_cpu_packed_new_borrowed  (AneCpuPackedKind kind,
+                                            gsize            rows,
+                                            gsize            cols,
+                                            GBytes          *bytes,
+                                            const float     *scale,
+                                            gsize            srows,
+                                            gsize            scols,
+                                            const float     *offset,
+                                            gboolean         round_fp16);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */
 gsize         ane_cpu_packed_bytes         (const AneCpuPacked *p);

@@ -95,12 +95,57 @@ ane_cpu_packed_new_fp16 (gsize        rows,
   return p;
 }
 
+AneCpuPacked *
+ane_cpu_packed_new_borrowed (AneCpuPackedKind kind,
+                             gsize            rows,
+                             gsize            cols,
+                             GBytes          *bytes,
+                             const float     *scale,
+                             gsize            srows,
+                             gsize            scols,
+                             const float     *offset,
+                             gboolean         round_fp16)
+{
+  gsize width = kind == ANE_CPU_PACKED_FP16 ? 2 : 1;
+  AneCpuPacked *p;
+
+  if (kind == ANE_CPU_PACKED_INT4 || rows == 0 || cols == 0 || g_bytes_get_size (bytes) != rows * cols * width ||
+      (kind == ANE_CPU_PACKED_INT8 && (scale == NULL || srows == 0 || scols == 0 || rows % srows != 0 ||
+                                       cols % scols != 0)) ||
+      (kind == ANE_CPU_PACKED_FP16 && ((guintptr) g_bytes_get_data (bytes, NULL)) % 2 != 0))
+    return NULL;
+  p = g_new0 (AneCpuPacked, 1);
+  p->kind = kind;
+  p->rows = rows;
+  p->cols = cols;
+  p->row_bytes = cols * width;
+  p->keep = g_bytes_ref (bytes);
+  p->q = (guint8 *) g_bytes_get_data (bytes, NULL);
+  p->round_fp16 = round_fp16;
+  if (kind == ANE_CPU_PACKED_FP16)
+    {
+      p->block = cols;
+      p->row_group = rows;
+      p->n_blocks = 1;
+      return p;
+    }
+  p->row_group = rows / srows;
+  p->block = cols / scols;
+  p->n_blocks = scols;
+  p->scale = g_memdup2 (scale, srows * scols * sizeof (float));
+  p->offset = offset ? g_memdup2 (offset, srows * scols * sizeof (float)) : NULL;
+  return p;
+}
+
 void
 ane_cpu_packed_free (AneCpuPacked *p)
 {
   if (p == NULL)
     return;
-  g_free (p->q);
+  if (p->keep)
+    g_bytes_unref (p->keep);
+  else
+    g_free (p->q);
   g_free (p->scale);
   g_free (p->offset);
   g_free (p);
@@ -111,7 +156,8 @@ ane_cpu_packed_bytes (const AneCpuPacked *p)
 {
   gsize scales = p->scale ? (p->rows / p->row_group) * p->n_blocks * sizeof (float) : 0;
 
-  return p->rows * p->row_bytes + scales + (p->offset ? scales : 0);
+  /* borrowed data is the weights' file, not a copy */
+  return (p->keep ? 0 : p->rows * p->row_bytes) + scales + (p->offset ? scales : 0);
 }
 
 /* --- the portable kernels ------------------------------------------------------ */
