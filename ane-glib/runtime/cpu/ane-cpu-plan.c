@@ -303,6 +303,12 @@ fill_from_bytes (AneCpuValue          *v,
     ane_f16_to_f32_bulk ((const guint16 *) data, v->f, v->n);
   else if (v->dtype == ANE_DTYPE_FLOAT32)
     memcpy (v->f, data, size);
+  else if (v->dtype == ANE_DTYPE_INT8 || v->dtype == ANE_DTYPE_UINT8)
+    {
+      /* weight data: a plain loop, not ane_dtype_decode's doubles */
+      for (gsize i = 0; i < v->n; i++)
+        v->i[i] = v->dtype == ANE_DTYPE_INT8 ? (gint32) (gint8) data[i] : (gint32) data[i];
+    }
   else
     {
       g_autofree double *tmp = g_new (double, MAX (v->n, 1));
