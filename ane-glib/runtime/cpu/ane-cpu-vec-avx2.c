@@ -1,6 +1,6 @@
 /* runtime/cpu/ane-cpu-vec-avx2.c: the compressed-weight kernels for x86-64
  * with AVX2, FMA and F16C (compiled with -mavx2 -mfma -mf16c; called only
- * when __builtin_cpu_supports says the CPU has them: ane-cpu-vec.c)
+ * when the CPU has them: ane-cpu-vec.c, have_avx2)
  *
  * A row of weights is dequantized 8 at a time into registers (int8:
  * vpmovsxbd + vcvtdq2ps; int4: two nibble masks as in ggml's

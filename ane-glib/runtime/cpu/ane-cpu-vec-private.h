@@ -14,7 +14,8 @@
  * the activations to Q8_0 first: ggml/src/ggml-cpu/arch/x86/quants.c).
  *
  * Dispatch: ane-cpu-vec-avx2.c (compiled with -mavx2 -mfma -mf16c) when
- * the CPU has them (__builtin_cpu_supports), the portable C of ane-cpu-vec.c
+ * the CPU has them (__builtin_cpu_supports for AVX2 and FMA, ane-fp16.c's
+ * CPUID / XGETBV check for F16C), the portable C of ane-cpu-vec.c
  * everywhere else; ane_cpu_vec_set_simd (FALSE) forces the portable one
  * (tests). Work is shared over output rows by ane_cpu_parallel_for, each
  * output computed by one thread in a fixed order: results do not depend on
