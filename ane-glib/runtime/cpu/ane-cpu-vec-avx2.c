@@ -189,6 +189,14 @@ row_dot (const AneCpuPacked *p,
 }
 
 void
+ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,
+                                    gsize               r,
+                                    float              *dst)
+{
+  dequantize_row (p, r, dst);
+}
+
+void
 ane_cpu_packed_rows_avx2 (const AneCpuPacked *p,
                           gsize               r0,
                           gsize               r1,

@@ -129,6 +129,9 @@ void          ane_cpu_packed_rows_avx2     (const AneCpuPacked *p,
                                             const float        *x,
                                             gsize               m,
                                             float              *out);
+void          ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,
+                                                  gsize               r,
+                                                  float              *dst);
 #endif
 
 G_END_DECLS

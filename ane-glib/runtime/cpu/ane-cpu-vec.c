@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mil/ane-milblob-private.h"
+#include "runtime/cpu/ane-cpu-blas-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
 
@@ -323,6 +324,54 @@ matmul_range (gsize    begin,
         job->out[i * job->p->rows + r] += job->bias[r];
 }
 
+/* Many activation rows (a prefill): a tile of weight rows is dequantized
+ * once into a buffer and multiplied by ane_cpu_sgemm, whose blocking wins
+ * once the dequantization is shared by enough rows. Measured on a
+ * [2048, 768] int8 weight, one thread, OpenBLAS, on a loaded 2-core
+ * machine: 32 rows 14–24 ms the kernels, 21–30 ms dequantize + sgemm;
+ * 128 rows 70 ms the kernels, 36–39 ms these tiles. */
+#define SGEMM_MIN_ROWS 64
+#define SGEMM_TILE     64
+
+static void
+dequantize_row_fast (const AneCpuPacked *p,
+                     gsize               r,
+                     float              *dst)
+{
+#ifdef ANE_HAVE_VEC_AVX2
+  if (rows_func (p) == ane_cpu_packed_rows_avx2)
+    {
+      ane_cpu_packed_dequantize_row_avx2 (p, r, dst);
+      return;
+    }
+#endif
+  ane_cpu_packed_dequantize_row (p, r, dst);
+}
+
+static void
+sgemm_range (gsize    begin,
+             gsize    end,
+             gpointer data)
+{
+  MatmulJob *job = data;
+  const AneCpuPacked *p = job->p;
+  g_autofree float *w = g_new (float, SGEMM_TILE * p->cols);
+
+  for (gsize t = begin; t < end; t++)
+    {
+      gsize r0 = t * SGEMM_TILE, n = MIN (SGEMM_TILE, p->rows - r0);
+
+      for (gsize r = 0; r < n; r++)
+        dequantize_row_fast (p, r0 + r, w + r * p->cols);
+      ane_cpu_sgemm (FALSE, TRUE, job->m, n, p->cols, 1.0f, job->x, p->cols, w, p->cols,
+                     0.0f, job->out + r0, p->rows);
+      if (job->bias)
+        for (gsize i = 0; i < job->m; i++)
+          for (gsize r = r0; r < r0 + n; r++)
+            job->out[i * p->rows + r] += job->bias[r];
+    }
+}
+
 void
 ane_cpu_packed_matmul (const AneCpuPacked *p,
                        const float        *x,
@@ -336,5 +385,10 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
 
   if (m == 0)
     return;
+  if (m >= SGEMM_MIN_ROWS)
+    {
+      ane_cpu_parallel_for ((p->rows + SGEMM_TILE - 1) / SGEMM_TILE, 1, sgemm_range, &job);
+      return;
+    }
   ane_cpu_parallel_for (p->rows, grain, matmul_range, &job);
 }
