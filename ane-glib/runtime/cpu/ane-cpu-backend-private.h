@@ -40,6 +40,8 @@ AneCpuBackend *ane_cpu_backend_new_for_program_full (const AneMilProgram *progra
                                                      guint64              budget,
                                                      GError             **error);
 void           ane_cpu_backend_free          (AneCpuBackend *backend);
+/* The prepared plan (tests: ane_cpu_plan_get_const_bytes and the like). */
+struct _AneCpuPlan *ane_cpu_backend_get_plan (AneCpuBackend *backend);
 
 /* The interface of the prepared function. */
 GPtrArray     *ane_cpu_backend_list_inputs   (AneCpuBackend *backend);   /* AneTensor (symbolic), states excluded */

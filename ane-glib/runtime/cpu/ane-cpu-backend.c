@@ -43,6 +43,12 @@ ane_cpu_backend_free (AneCpuBackend *backend)
   g_free (backend);
 }
 
+struct _AneCpuPlan *
+ane_cpu_backend_get_plan (AneCpuBackend *backend)
+{
+  return backend->plan;
+}
+
 static GBytes *
 graph_blob (gpointer     user_data,
             const char  *file_name,

@@ -157,6 +157,9 @@ k_matmul (AneCpuCtx *ctx,
     return ane_cpu_fail (ctx, error, "needs parameters x and y");
   if (x->rank < 1 || y->rank < 1)
     return ane_cpu_fail (ctx, error, "x and y must have rank at least 1 (got %u and %u)", x->rank, y->rank);
+  /* a weight the plan kept compressed (only ever y [N, K] with transpose_y: ane-cpu-k-packed.c) */
+  if (y->packed != NULL)
+    return ane_cpu_matmul_packed (ctx, x, y, out, error);
   if ((x->f == NULL) != (out->f == NULL) && (y->f == NULL) != (out->f == NULL))
     return ane_cpu_fail (ctx, error, "the output dtype matches neither operand's");
 
@@ -331,6 +334,9 @@ k_linear (AneCpuCtx *ctx,
   M = ane_cpu_dims_product (x->shape, 0, x->rank - 1);
   if (out->n == 0)
     return TRUE;
+  /* a weight the plan kept compressed (ane-cpu-k-packed.c) */
+  if (w->packed != NULL)
+    return ane_cpu_linear_packed (ctx, x, w, bias, out, error);
 
   if (out->f)
     {

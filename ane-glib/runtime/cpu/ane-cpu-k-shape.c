@@ -1143,6 +1143,9 @@ k_gather (AneCpuCtx *ctx,
   if (!need_outputs (ctx, 1, error))
     return FALSE;
   out = ane_cpu_out (ctx, 0);
+  /* rows of a weight the plan kept compressed (an embedding: ane-cpu-k-packed.c) */
+  if ((x = ane_cpu_in (ctx, "x")) != NULL && x->packed != NULL)
+    return ane_cpu_gather_packed (ctx, x, error);
   if ((x = data_input (ctx, "x", out, error)) == NULL ||
       (indices = index_input (ctx, "indices", error)) == NULL)
     return FALSE;

@@ -19,4 +19,21 @@ extern const AneCpuKernel ane_cpu_kernels_nn[];
 /* quantize, dequantize, constexpr_*, read_state, write_state (ane-cpu-k-quant.c) */
 extern const AneCpuKernel ane_cpu_kernels_quant[];
 
+/* The kernels' compressed paths (ane-cpu-k-packed.c): linear with w->packed
+ * (x [.., cols] float), matmul with a packed y (transposed), and gather on axis 0 of a packed x. */
+gboolean      ane_cpu_linear_packed        (AneCpuCtx          *ctx,
+                                            const AneCpuValue  *x,
+                                            const AneCpuValue  *w,
+                                            const AneCpuValue  *bias,
+                                            AneCpuValue        *out,
+                                            GError            **error);
+gboolean      ane_cpu_matmul_packed        (AneCpuCtx          *ctx,
+                                            const AneCpuValue  *x,
+                                            const AneCpuValue  *y,
+                                            AneCpuValue        *out,
+                                            GError            **error);
+gboolean      ane_cpu_gather_packed        (AneCpuCtx          *ctx,
+                                            const AneCpuValue  *x,
+                                            GError            **error);
+
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "runtime/cpu/ane-cpu-private.h"
 #include "mil/ane-mil-validate-private.h"
 #include "mil/ane-mil-infer-private.h"
+#include "runtime/cpu/ane-cpu-vec-private.h"
 
 typedef struct {
   char   *param;
@@ -31,6 +32,7 @@ typedef struct {
   GArray     *frees;         /* slots whose last use is this step */
   gboolean    is_identity;   /* identity of a same-typed value: may move it */
   guint       identity_in;
+  gboolean    folded;        /* a constexpr_* op of consts: made once into a const (fold_constexpr) */
 } Step;
 
 static gboolean decode_type (const AneMilValueType *type, AneDType *dtype, gint64 *shape, guint *rank,
@@ -86,6 +88,9 @@ struct _AneCpuPlan
   GHashTable  *const_ops;    /* const name -> AneMilOperation* */
   guint64      budget;       /* bytes the program may hold at once; 0: no limit */
   guint64      held;         /* bytes of consts, inputs and states */
+  gboolean    *dropped;      /* per slot: a const read only by folded steps, freed (reloaded on demand) */
+  gboolean    *packed_const; /* per slot: a const op's value kept compressed */
+  guint64      constexpr_runs; /* constexpr_* evaluations so far (a test hook) */
 };
 
 struct _AneCpuCtx
@@ -298,6 +303,12 @@ fill_from_bytes (AneCpuValue          *v,
     ane_f16_to_f32_bulk ((const guint16 *) data, v->f, v->n);
   else if (v->dtype == ANE_DTYPE_FLOAT32)
     memcpy (v->f, data, size);
+  else if (v->dtype == ANE_DTYPE_INT8 || v->dtype == ANE_DTYPE_UINT8)
+    {
+      /* weight data: a plain loop, not ane_dtype_decode's doubles */
+      for (gsize i = 0; i < v->n; i++)
+        v->i[i] = v->dtype == ANE_DTYPE_INT8 ? (gint32) (gint8) data[i] : (gint32) data[i];
+    }
   else
     {
       g_autofree double *tmp = g_new (double, MAX (v->n, 1));
@@ -409,8 +420,12 @@ add_slot (AneCpuPlan *plan,
 
   plan->consts = g_renew (AneCpuValue *, plan->consts, plan->n_slots);
   plan->const_names = g_renew (char *, plan->const_names, plan->n_slots);
+  plan->dropped = g_renew (gboolean, plan->dropped, plan->n_slots);
+  plan->packed_const = g_renew (gboolean, plan->packed_const, plan->n_slots);
   plan->consts[slot] = NULL;
   plan->const_names[slot] = NULL;
+  plan->dropped[slot] = FALSE;
+  plan->packed_const[slot] = FALSE;
   if (name)
     g_hash_table_insert (plan->slot_of, (gpointer) name, GUINT_TO_POINTER (slot + 1));
   return slot;
@@ -460,6 +475,8 @@ ane_cpu_plan_free (AneCpuPlan *plan)
   g_free (plan->consts);
   g_free (plan->const_names);
   g_free (plan->pinned);
+  g_free (plan->dropped);
+  g_free (plan->packed_const);
   g_clear_pointer (&plan->steps, g_ptr_array_unref);
   g_clear_pointer (&plan->inputs, g_array_unref);
   g_clear_pointer (&plan->outputs, g_array_unref);
@@ -612,6 +629,8 @@ check_peak (AneCpuPlan  *plan,
     {
       Step *step = g_ptr_array_index (plan->steps, s);
 
+      if (step->folded)
+        continue;   /* a const, counted in held */
       for (guint o = 0; o < step->n_outputs; o++)
         {
           const AneMilNamedValueType *out = step->op->outputs[o];
@@ -634,6 +653,609 @@ check_peak (AneCpuPlan  *plan,
         live -= MIN (live, slot_bytes[g_array_index (step->frees, guint, f)]);
     }
   return TRUE;
+}
+
+/* --- constexpr ops are constants -------------------------------------------- */
+
+/* Issue 15, item 1. A constexpr_* op whose parameters are all consts (every
+ * one a lowering writes: the weights of a compressed model) computes the
+ * same value on every run, so the plan computes it once, when it is made,
+ * and keeps it as a const; its step never runs. A rebound param
+ * (ane_cpu_plan_reload_const) makes it again. The consts only such steps
+ * read (the int8/int4 data, scales, tables: held as int32 and float, 4 bytes
+ * an element) are freed after, and read again from the program when a
+ * reload needs them.
+ *
+ * Where every reader of the value can take it compressed (a linear's
+ * weight, a gather of rows), it is not even expanded: int8 / int4 data with
+ * scales (constexpr_blockwise_shift_scale, constexpr_affine_dequantize) and
+ * fp16 values (constexpr_cast from fp16, an fp16 const) are packed
+ * (ane-cpu-vec-private.h) and those kernels work on them directly. */
+
+static gboolean
+is_constexpr (const Step *step)
+{
+  return g_str_has_prefix (step->op->type, "constexpr_");
+}
+
+static const AneCpuValue *
+step_const (AneCpuPlan *plan,
+            const Step *step,
+            const char *param)
+{
+  for (guint j = 0; j < step->n_inputs; j++)
+    if (g_str_equal (step->inputs[j].param, param) && step->inputs[j].n == 1)
+      return plan->consts[step->inputs[j].slots[0]];
+  return NULL;
+}
+
+static gboolean
+is_graph_output (AneCpuPlan *plan,
+                 guint       slot)
+{
+  for (guint i = 0; i < plan->outputs->len; i++)
+    if (g_array_index (plan->outputs, Port, i).slot == slot)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether a packed value in slot serves step's parameter param: a linear's
+ * weight, or the rows a gather on axis 0 picks (an embedding). */
+static gboolean
+takes_packed_at (AneCpuPlan *plan,
+                 const Step *step,
+                 const char *param)
+{
+  if (g_str_equal (step->op->type, "linear"))
+    return g_str_equal (param, "weight");
+  if (g_str_equal (step->op->type, "matmul") && g_str_equal (param, "y"))
+    {
+      /* x · yᵀ with y [N, K]: the layout of a linear's weight */
+      const AneCpuValue *tx = step_const (plan, step, "transpose_x"), *ty = step_const (plan, step, "transpose_y");
+
+      return ty != NULL && ty->n == 1 && ane_cpu_value_get (ty, 0) != 0 &&
+             (tx == NULL || (tx->n == 1 && ane_cpu_value_get (tx, 0) == 0));
+    }
+  if (g_str_equal (step->op->type, "gather") && g_str_equal (param, "x"))
+    {
+      const AneCpuValue *axis = step_const (plan, step, "axis"), *batch = step_const (plan, step, "batch_dims");
+
+      return axis != NULL && axis->n == 1 && (ane_cpu_value_get (axis, 0) == 0 || ane_cpu_value_get (axis, 0) == -2) &&
+             (batch == NULL || (batch->n == 1 && ane_cpu_value_get (batch, 0) == 0));
+    }
+  return FALSE;
+}
+
+/* Whether every reader of slot (at least one, none a graph output) takes
+ * the value packed. */
+static gboolean
+all_take_packed (AneCpuPlan *plan,
+                 guint       slot)
+{
+  gboolean any = FALSE;
+
+  if (is_graph_output (plan, slot))
+    return FALSE;
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+
+      if (step->folded)
+        continue;
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          if (step->inputs[j].slots[k] == slot)
+            {
+              if (!takes_packed_at (plan, step, step->inputs[j].param))
+                return FALSE;
+              any = TRUE;
+            }
+    }
+  return any;
+}
+
+static AneCpuValue *
+packed_value (AneDType      dtype,
+              const gint64 *shape,
+              AneCpuPacked *p)
+{
+  AneCpuValue *v = g_new0 (AneCpuValue, 1);
+
+  v->dtype = dtype;
+  v->rank = 2;
+  v->shape[0] = shape[0];
+  v->shape[1] = shape[1];
+  v->n = (gsize) (shape[0] * shape[1]);
+  v->packed = p;
+  return v;
+}
+
+/* float copies of a scale / offset tensor (float or integer), or NULL. */
+static float *
+floats_copy (const AneCpuValue *v)
+{
+  float *f;
+
+  if (v == NULL)
+    return NULL;
+  f = g_new (float, MAX (v->n, 1));
+  for (gsize i = 0; i < v->n; i++)
+    f[i] = v->f ? v->f[i] : (float) v->i[i];
+  return f;
+}
+
+/* int8 or int4 data (held as int32) with scales [srows, scols]: the
+ * narrowest kind that holds every value. */
+static AneCpuPacked *
+pack_ints (const AneCpuValue *data,
+           const float       *scale,
+           gsize              srows,
+           gsize              scols,
+           const float       *offset,
+           gboolean           round_fp16)
+{
+  gboolean int4 = TRUE;
+
+  if (data == NULL || data->i == NULL || data->rank != 2)
+    return NULL;
+  for (gsize i = 0; i < data->n && int4; i++)
+    int4 = data->i[i] >= -8 && data->i[i] <= 7;
+  return ane_cpu_packed_new_blockwise (int4 ? ANE_CPU_PACKED_INT4 : ANE_CPU_PACKED_INT8,
+                                       (gsize) data->shape[0], (gsize) data->shape[1], data->i,
+                                       scale, srows, scols, offset, round_fp16);
+}
+
+/* The packed result of a folded step, or NULL to expand it instead. */
+static AneCpuValue *
+pack_step (AneCpuPlan *plan,
+           const Step *step)
+{
+  const AneMilNamedValueType *out = step->op->outputs[0];
+  const char *type = step->op->type;
+  AneDType dtype;
+  gint64 shape[ANE_CPU_MAX_RANK];
+  guint rank;
+  AneCpuPacked *p = NULL;
+
+  if (step->n_outputs != 1 || !decode_type (out->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
+      (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16) || !all_take_packed (plan, step->outputs[0]))
+    return NULL;
+  if (g_str_equal (type, "constexpr_blockwise_shift_scale"))
+    {
+      const AneCpuValue *data = step_const (plan, step, "data"), *scale = step_const (plan, step, "scale");
+      const AneCpuValue *offset = step_const (plan, step, "offset");
+      g_autofree float *s = NULL, *o = NULL;
+
+      if (data == NULL || scale == NULL || scale->rank != 2 || data->rank != 2 ||
+          data->shape[0] != shape[0] || data->shape[1] != shape[1] || (offset && offset->n != scale->n))
+        return NULL;
+      s = floats_copy (scale);
+      o = floats_copy (offset);
+      p = pack_ints (data, s, (gsize) scale->shape[0], (gsize) scale->shape[1], o, dtype == ANE_DTYPE_FLOAT16);
+    }
+  else if (g_str_equal (type, "constexpr_affine_dequantize"))
+    {
+      const AneCpuValue *data = step_const (plan, step, "quantized_data"), *scale = step_const (plan, step, "scale");
+      const AneCpuValue *zp = step_const (plan, step, "zero_point"), *axis_v = step_const (plan, step, "axis");
+      gint64 axis = axis_v ? (gint64) ane_cpu_value_get (axis_v, 0) : 0;
+      g_autofree float *s = NULL, *o = NULL;
+      gsize srows = 1, scols = 1;
+
+      if (data == NULL || scale == NULL || zp == NULL || data->rank != 2 || zp->n != scale->n)
+        return NULL;
+      if (scale->n != 1)
+        {
+          if (axis < 0)
+            axis += 2;
+          if (scale->rank != 1 || axis < 0 || axis > 1 || (gint64) scale->n != data->shape[axis])
+            return NULL;
+          srows = axis == 0 ? scale->n : 1;
+          scols = axis == 1 ? scale->n : 1;
+        }
+      s = floats_copy (scale);
+      o = floats_copy (zp);
+      p = pack_ints (data, s, srows, scols, o, dtype == ANE_DTYPE_FLOAT16);
+    }
+  else if (g_str_equal (type, "constexpr_cast"))
+    {
+      const AneCpuValue *src = step_const (plan, step, "source_val");
+
+      if (src && src->dtype == ANE_DTYPE_FLOAT16 && src->f && src->rank == 2)
+        p = ane_cpu_packed_new_fp16 ((gsize) shape[0], (gsize) shape[1], src->f);
+    }
+  return p ? packed_value (dtype, shape, p) : NULL;
+}
+
+/* Makes a folded step's value: packed, or by running its kernel once. */
+static gboolean
+materialize (AneCpuPlan *plan,
+             Step       *step,
+             GError    **error)
+{
+  AneCpuValue *packed = pack_step (plan, step);
+
+  plan->constexpr_runs++;
+  for (guint o = 0; o < step->n_outputs; o++)
+    {
+      ane_cpu_value_free (plan->consts[step->outputs[o]]);
+      plan->consts[step->outputs[o]] = NULL;
+    }
+  if (packed != NULL)
+    {
+      plan->held += ane_cpu_packed_bytes (packed->packed);
+      plan->consts[step->outputs[0]] = packed;
+      return TRUE;
+    }
+  for (guint o = 0; o < step->n_outputs; o++)
+    {
+      AneDType dtype;
+      gint64 shape[ANE_CPU_MAX_RANK];
+      guint rank;
+
+      decode_type (step->op->outputs[o]->type, &dtype, shape, &rank, step->name, NULL);
+      if (!reserve (plan, step->name, shape, rank, error))
+        return FALSE;
+      plan->consts[step->outputs[o]] = ane_cpu_value_new (dtype, shape, rank);
+    }
+  {
+    AneCpuCtx ctx = { plan, step, plan->consts };
+
+    if (!step->kernel->run (&ctx, error))
+      return FALSE;
+  }
+  for (guint o = 0; o < step->n_outputs; o++)
+    ane_cpu_value_round (plan->consts[step->outputs[o]]);
+  return TRUE;
+}
+
+static gboolean
+read_by_unfolded (AneCpuPlan *plan,
+                  guint       slot)
+{
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+
+      if (step->folded)
+        continue;
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          if (step->inputs[j].slots[k] == slot)
+            return TRUE;
+    }
+  return FALSE;
+}
+
+/* Frees the const ops' values only folded steps read. */
+static void
+drop_folded_sources (AneCpuPlan *plan)
+{
+  for (guint slot = 0; slot < plan->n_slots; slot++)
+    {
+      AneCpuValue *v = plan->consts[slot];
+
+      if (v == NULL || plan->const_names[slot] == NULL || read_by_unfolded (plan, slot) ||
+          is_graph_output (plan, slot))
+        continue;
+      if (v->keep == NULL && v->packed == NULL)
+        plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
+      ane_cpu_value_free (v);
+      plan->consts[slot] = NULL;
+      plan->dropped[slot] = TRUE;
+    }
+}
+
+/* Packs a const op's fp16 value when every reader takes it packed. */
+static void
+pack_const (AneCpuPlan *plan,
+            guint       slot)
+{
+  AneCpuValue *v = plan->consts[slot];
+  AneCpuPacked *p;
+
+  if (v == NULL || v->dtype != ANE_DTYPE_FLOAT16 || v->f == NULL || v->rank != 2 || v->n == 0 ||
+      !all_take_packed (plan, slot))
+    return;
+  p = ane_cpu_packed_new_fp16 ((gsize) v->shape[0], (gsize) v->shape[1], v->f);
+  plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
+  plan->held += ane_cpu_packed_bytes (p);
+  plan->consts[slot] = packed_value (v->dtype, v->shape, p);
+  plan->packed_const[slot] = TRUE;
+  ane_cpu_value_free (v);
+}
+
+/* Whether a const op holds integer weights in a blob file (the data of a
+ * constexpr op) or fp16 ones, whose decoding waits for fold_constexpr
+ * (which may use the bytes as they are instead). */
+static gboolean
+deferrable (const AneMilOperation *op)
+{
+  const CoreML__Specification__MILSpec__Value *val = op_attribute (op, "val");
+  int dt;
+
+  if (val == NULL || op->n_outputs != 1 ||
+      val->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE ||
+      val->type == NULL || val->type->type_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE_TYPE__TYPE_TENSOR_TYPE)
+    return FALSE;
+  dt = val->type->tensortype->datatype;
+  return dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT8 ||
+         dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 ||
+         dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT4 ||
+         dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT1 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT2 ||
+         dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT3 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT6;
+}
+
+static gboolean
+load_dropped (AneCpuPlan *plan,
+              guint       slot,
+              GError    **error)
+{
+  if (!plan->dropped[slot] || plan->consts[slot] != NULL)
+    return TRUE;
+  plan->dropped[slot] = FALSE;
+  return load_const (plan, g_hash_table_lookup (plan->const_ops, plan->const_names[slot]), slot, error);
+}
+
+/* The stored bytes of a deferred const (a blob file value), its MIL data
+ * type and shape; NULL when it is not one. */
+static GBytes *
+raw_blob (AneCpuPlan *plan,
+          guint       slot,
+          int        *mil_dtype,
+          gint64     *shape,
+          guint      *rank)
+{
+  const AneMilOperation *op;
+  const CoreML__Specification__MILSpec__Value *val;
+  AneDType dtype;
+
+  if (!plan->dropped[slot] || plan->consts[slot] != NULL || plan->const_names[slot] == NULL || plan->blobs == NULL)
+    return NULL;
+  op = g_hash_table_lookup (plan->const_ops, plan->const_names[slot]);
+  val = op ? op_attribute (op, "val") : NULL;
+  if (val == NULL || val->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE ||
+      !decode_type (val->type, &dtype, shape, rank, "const", NULL))
+    return NULL;
+  *mil_dtype = val->type->tensortype->datatype;
+  return plan->blobs (plan->blobs_data, val->blobfilevalue->filename, val->blobfilevalue->offset, NULL);
+}
+
+/* A folded constexpr_blockwise_shift_scale whose int8 data is a deferred
+ * blob, packed over the stored bytes (no decoding, no copy); NULL to take
+ * the ordinary way. */
+static AneCpuValue *
+pack_step_raw (AneCpuPlan *plan,
+               const Step *step,
+               GError    **error)
+{
+  AneDType dtype;
+  gint64 shape[ANE_CPU_MAX_RANK], dshape[ANE_CPU_MAX_RANK];
+  guint rank, drank = 0;
+  int mil = 0;
+  guint data_slot = G_MAXUINT;
+  const AneCpuValue *scale, *offset;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree float *s = NULL, *o = NULL;
+  AneCpuPacked *p;
+
+  if (!g_str_equal (step->op->type, "constexpr_blockwise_shift_scale") || step->n_outputs != 1 ||
+      !decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
+      (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16))
+    return NULL;
+  for (guint j = 0; j < step->n_inputs; j++)
+    if (g_str_equal (step->inputs[j].param, "data") && step->inputs[j].n == 1)
+      data_slot = step->inputs[j].slots[0];
+  if (data_slot == G_MAXUINT || !all_take_packed (plan, step->outputs[0]))
+    return NULL;
+  bytes = raw_blob (plan, data_slot, &mil, dshape, &drank);
+  if (bytes == NULL || mil != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8 || drank != 2 ||
+      dshape[0] != shape[0] || dshape[1] != shape[1])
+    return NULL;
+  for (guint j = 0; j < step->n_inputs; j++)
+    if (step->inputs[j].slots[0] != data_slot && !load_dropped (plan, step->inputs[j].slots[0], error))
+      return NULL;
+  scale = step_const (plan, step, "scale");
+  offset = step_const (plan, step, "offset");
+  if (scale == NULL || scale->rank != 2 || (offset && offset->n != scale->n))
+    return NULL;
+  s = floats_copy (scale);
+  o = floats_copy (offset);
+  p = ane_cpu_packed_new_borrowed (ANE_CPU_PACKED_INT8, (gsize) shape[0], (gsize) shape[1], bytes, s,
+                                   (gsize) scale->shape[0], (gsize) scale->shape[1], o, dtype == ANE_DTYPE_FLOAT16);
+  return p ? packed_value (dtype, shape, p) : NULL;
+}
+
+/* A deferred fp16 const that linears / transposed matmuls read, used as
+ * stored; FALSE to decode it instead. */
+static gboolean
+pack_const_raw (AneCpuPlan *plan,
+                guint       slot)
+{
+  gint64 shape[ANE_CPU_MAX_RANK];
+  guint rank = 0;
+  int mil = 0;
+  g_autoptr(GBytes) bytes = NULL;
+  AneCpuPacked *p;
+
+  if (!all_take_packed (plan, slot))
+    return FALSE;
+  bytes = raw_blob (plan, slot, &mil, shape, &rank);
+  if (bytes == NULL || mil != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 || rank != 2)
+    return FALSE;
+  p = ane_cpu_packed_new_borrowed (ANE_CPU_PACKED_FP16, (gsize) shape[0], (gsize) shape[1], bytes,
+                                   NULL, 0, 0, NULL, FALSE);
+  if (p == NULL)
+    return FALSE;
+  plan->consts[slot] = packed_value (ANE_DTYPE_FLOAT16, shape, p);
+  plan->dropped[slot] = FALSE;
+  plan->packed_const[slot] = TRUE;
+  return TRUE;
+}
+
+/* Folds every constexpr step of consts, in program order (one may read
+ * another's value), then packs the fp16 const weights. The deferred
+ * integer data a step reads is decoded just before it is folded and freed
+ * just after, so at most one weight is ever held decoded. */
+static gboolean
+fold_constexpr (AneCpuPlan *plan,
+                GError    **error)
+{
+  g_autofree gboolean *is_const = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  g_autofree gboolean *unfolded_reader = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  gboolean fold = g_strcmp0 (g_getenv ("ANE_CPU_FOLD"), "0") != 0;
+
+  for (guint slot = 0; slot < plan->n_slots; slot++)
+    is_const[slot] = plan->consts[slot] != NULL || plan->dropped[slot];
+  /* which steps fold, before any is made: a folded step's outputs are consts */
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+      /* ANE_CPU_FOLD=0: every constexpr op runs on every run and every
+       * weight is dense, as before issue 15 (a diagnostic, and the
+       * baseline bench/llm compares with) */
+      gboolean consts = fold && is_constexpr (step) && step->n_outputs > 0;
+
+      for (guint j = 0; j < step->n_inputs && consts; j++)
+        for (guint k = 0; k < step->inputs[j].n && consts; k++)
+          consts = is_const[step->inputs[j].slots[k]];
+      step->folded = consts;
+      for (guint o = 0; o < step->n_outputs && consts; o++)
+        is_const[step->outputs[o]] = TRUE;
+      for (guint j = 0; j < step->n_inputs && !consts; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          unfolded_reader[step->inputs[j].slots[k]] = TRUE;
+    }
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+
+      AneCpuValue *raw;
+
+      if (!step->folded)
+        continue;
+      raw = pack_step_raw (plan, step, error);
+      if (raw == NULL && error && *error)
+        return FALSE;
+      if (raw != NULL)
+        {
+          plan->constexpr_runs++;
+          plan->held += ane_cpu_packed_bytes (raw->packed);
+          ane_cpu_value_free (plan->consts[step->outputs[0]]);
+          plan->consts[step->outputs[0]] = raw;
+          continue;
+        }
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          if (!load_dropped (plan, step->inputs[j].slots[k], error))
+            return FALSE;
+      if (!materialize (plan, step, error))
+        return FALSE;
+      /* the data only folded steps read: freed now (read again on a reload) */
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          {
+            guint in = step->inputs[j].slots[k];
+            AneCpuValue *v = plan->consts[in];
+
+            if (v == NULL || plan->const_names[in] == NULL || unfolded_reader[in] || is_graph_output (plan, in) ||
+                v->packed != NULL)
+              continue;
+            if (v->keep == NULL)
+              plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
+            ane_cpu_value_free (v);
+            plan->consts[in] = NULL;
+            plan->dropped[in] = TRUE;
+          }
+    }
+  /* deferred data some op reads at run time after all */
+  for (guint slot = 0; slot < plan->n_slots; slot++)
+    if (plan->dropped[slot] && (unfolded_reader[slot] || is_graph_output (plan, slot)) &&
+        !(fold && pack_const_raw (plan, slot)) && !load_dropped (plan, slot, error))
+      return FALSE;
+  if (!fold)
+    return TRUE;
+  for (guint slot = 0; slot < plan->n_slots; slot++)
+    if (plan->const_names[slot] != NULL)
+      pack_const (plan, slot);
+  drop_folded_sources (plan);
+  return TRUE;
+}
+
+/* After the const in slot was read again: its packed form, and every
+ * folded value depending on it made again. */
+static gboolean
+refold (AneCpuPlan *plan,
+        guint       slot,
+        GError    **error)
+{
+  g_autofree gboolean *changed = g_new0 (gboolean, MAX (plan->n_slots, 1));
+
+  if (plan->packed_const[slot])
+    {
+      plan->packed_const[slot] = FALSE;
+      pack_const (plan, slot);
+    }
+  changed[slot] = TRUE;
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+      gboolean hit = FALSE;
+
+      if (!step->folded)
+        continue;
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          hit |= changed[step->inputs[j].slots[k]];
+      if (!hit)
+        continue;
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          {
+            guint in = step->inputs[j].slots[k];
+
+            if (plan->dropped[in] && plan->consts[in] == NULL &&
+                !load_const (plan, g_hash_table_lookup (plan->const_ops, plan->const_names[in]), in, error))
+              return FALSE;
+          }
+      if (!materialize (plan, step, error))
+        return FALSE;
+      for (guint o = 0; o < step->n_outputs; o++)
+        changed[step->outputs[o]] = TRUE;
+    }
+  drop_folded_sources (plan);
+  return TRUE;
+}
+
+guint64
+ane_cpu_plan_get_constexpr_runs (AneCpuPlan *plan)
+{
+  return plan->constexpr_runs;
+}
+
+void
+ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
+                              guint64    *packed,
+                              guint64    *dense,
+                              guint64    *borrowed)
+{
+  *packed = *dense = *borrowed = 0;
+  for (guint slot = 0; slot < plan->n_slots; slot++)
+    {
+      const AneCpuValue *v = plan->consts[slot];
+
+      if (v == NULL)
+        continue;
+      if (v->packed)
+        {
+          *packed += ane_cpu_packed_bytes (v->packed);
+          if (v->packed->keep)
+            *borrowed += g_bytes_get_size (v->packed->keep);
+        }
+      else if (v->keep)
+        *borrowed += v->n * 4;
+      else if (v->f || v->i)
+        *dense += v->n * 4;
+    }
 }
 
 AneCpuPlan *
@@ -693,6 +1315,14 @@ ane_cpu_plan_new (const AneMilProgram *program,
           slot = add_slot (plan, op->outputs[0]->name);
           plan->const_names[slot] = g_strdup (op->outputs[0]->name);
           g_hash_table_insert (plan->const_ops, op->outputs[0]->name, (gpointer) op);
+          /* integer weights (a constexpr op's int8 / int4 data) are decoded
+           * when folding needs them, one at a time: decoded they take 4
+           * bytes a weight */
+          if (deferrable (op))
+            {
+              plan->dropped[slot] = TRUE;
+              continue;
+            }
           if (!load_const (plan, op, slot, error))
             return NULL;
           continue;
@@ -792,6 +1422,9 @@ ane_cpu_plan_new (const AneMilProgram *program,
       g_array_index (plan->outputs, Port, plan->outputs->len - 1).name = block->outputs[i];
     }
 
+  if (!fold_constexpr (plan, error))
+    return NULL;
+
   /* Liveness: each intermediate is freed by the last step that reads it. */
   plan->pinned = g_new0 (gboolean, MAX (plan->n_slots, 1));
   last_use = g_new0 (guint, MAX (plan->n_slots, 1));
@@ -834,7 +1467,7 @@ ane_cpu_plan_reload_const (AneCpuPlan  *plan,
       g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "the program has no const '%s'", name);
       return FALSE;
     }
-  return load_const (plan, op, slot, error);
+  return load_const (plan, op, slot, error) && refold (plan, slot, error);
 }
 
 guint ane_cpu_plan_n_inputs (AneCpuPlan *plan) { return plan->inputs->len; }
@@ -942,11 +1575,15 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
       Step *step = g_ptr_array_index (plan->steps, s);
       AneCpuCtx ctx = { plan, step, slots };
 
+      if (step->folded)
+        continue;   /* its value is a const already */
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         {
           ok = FALSE;
           break;
         }
+      if (is_constexpr (step))
+        plan->constexpr_runs++;   /* a constexpr op of values computed in the run */
       /* An identity that renames a value made in the caller's memory
        * already: nothing to do. */
       if (step->is_identity && target != NULL && target[step->outputs[0]] != NULL &&

@@ -33,6 +33,8 @@ typedef struct {
   char     *s;                     /* string consts (modes, dtypes), else NULL */
   GBytes   *keep;                  /* when set, f or i point into these bytes: borrowed, read-only */
   gboolean  view;                  /* f or i point into a caller's AneBuffer: never freed, written in place */
+  struct _AneCpuPacked *packed;    /* a const weight kept compressed (f and i NULL; owned): only the
+                                    * kernels that take one see it (ane-cpu-vec-private.h) */
 } AneCpuValue;
 
 #define ANE_CPU_MAX_RANK (ANE_MAX_RANK + 2)
@@ -176,6 +178,17 @@ const char *ane_cpu_plan_output_name  (AneCpuPlan *plan, guint i);
 void        ane_cpu_plan_output_spec  (AneCpuPlan *plan, guint i, AneSpec *spec);
 /* Re-reads the const produced by the named const op (a param rebound). */
 gboolean    ane_cpu_plan_reload_const (AneCpuPlan *plan, const char *name, GError **error);
+
+/* Test hooks (issue 15): how many times constexpr_* ops were evaluated in
+ * the plan's life (once each when made, once per reload of a param they
+ * read; never per run), and the bytes its consts hold: packed (compressed
+ * weights), dense (float / int32 storage of its own) and borrowed (viewing
+ * the weights' file or tensor, no copy). */
+guint64     ane_cpu_plan_get_constexpr_runs (AneCpuPlan *plan);
+void        ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
+                                          guint64    *packed,
+                                          guint64    *dense,
+                                          guint64    *borrowed);
 
 /* Runs once. inputs: one value per non-state input, in interface order;
  * states: one value per state input, updated in place by write_state;

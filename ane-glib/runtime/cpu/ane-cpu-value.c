@@ -11,6 +11,7 @@
 #include "ane-tensor-private.h"
 #include "mil/ane-milblob-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
+#include "runtime/cpu/ane-cpu-vec-private.h"
 
 gboolean
 ane_cpu_dtype_is_float (AneDType dtype)
@@ -54,6 +55,7 @@ ane_cpu_value_free (AneCpuValue *v)
       g_free (v->f);
       g_free (v->i);
     }
+  ane_cpu_packed_free (v->packed);
   g_free (v->s);
   g_free (v);
 }
@@ -69,6 +71,14 @@ ane_cpu_value_copy (const AneCpuValue *v)
   c->f = v->f ? g_memdup2 (v->f, MAX (v->n, 1) * sizeof (float)) : NULL;
   c->i = v->i ? g_memdup2 (v->i, MAX (v->n, 1) * sizeof (gint32)) : NULL;
   c->s = g_strdup (v->s);
+  c->packed = NULL;
+  if (v->packed)
+    {
+      /* a copy (a const handed out) is the dense value */
+      c->f = g_new (float, MAX (v->n, 1));
+      for (gsize r = 0; r < v->packed->rows; r++)
+        ane_cpu_packed_dequantize_row (v->packed, r, c->f + r * v->packed->cols);
+    }
   return c;
 }
 

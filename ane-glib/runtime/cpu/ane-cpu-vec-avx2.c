@@ -1,0 +1,225 @@
+/* runtime/cpu/ane-cpu-vec-avx2.c: the compressed-weight kernels for x86-64
+ * with AVX2, FMA and F16C (compiled with -mavx2 -mfma -mf16c; called only
+ * when the CPU has them: ane-cpu-vec.c, have_avx2)
+ *
+ * A row of weights is dequantized 8 at a time into registers (int8:
+ * vpmovsxbd + vcvtdq2ps; int4: two nibble masks as in ggml's
+ * bytes_from_nibbles_32, ggml/src/ggml-cpu/arch/x86/quants.c; fp16:
+ * vcvtph2ps), scaled (w = s · (q − o), the float operations of the portable
+ * kernel, so the weights are bit-identical), rounded to fp16 when the op's
+ * output is fp16 (vcvtps2ph, round to nearest even, as ane_float_to_half),
+ * and then multiplied with the float activations by FMAs into four
+ * accumulators (column chunk c into accumulator c mod 4) in a fixed order.
+ * One activation row uses the registers directly; several (prefill) share
+ * one dequantized copy of the weight row in an L1-sized buffer.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "runtime/cpu/ane-cpu-vec-private.h"
+
+/* 8 int8 weights from q as floats. */
+static inline __m256
+load_i8 (const guint8 *q)
+{
+  return _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_loadl_epi64 ((const __m128i *) q)));
+}
+
+/* The 32 weights of an int4 group as four vectors of 8 floats. */
+static inline void
+load_i4_group (const guint8 *q,
+               __m256       *w)
+{
+  __m128i bytes = _mm_loadu_si128 ((const __m128i *) q);
+  __m128i mask = _mm_set1_epi8 (15), eight = _mm_set1_epi8 (8);
+  /* low nibbles are weights 0..15, high nibbles 16..31; (n ^ 8) − 8 sign-extends */
+  __m128i lo = _mm_sub_epi8 (_mm_xor_si128 (_mm_and_si128 (bytes, mask), eight), eight);
+  __m128i hi = _mm_sub_epi8 (_mm_xor_si128 (_mm_and_si128 (_mm_srli_epi16 (bytes, 4), mask), eight), eight);
+
+  w[0] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (lo));
+  w[1] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_srli_si128 (lo, 8)));
+  w[2] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (hi));
+  w[3] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_srli_si128 (hi, 8)));
+}
+
+static inline __m256
+round_half (__m256 v)
+{
+  return _mm256_cvtph_ps (_mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+/* Chunk c (columns 8c .. 8c+7) of a row: its raw values q as floats. */
+static inline __m256
+scale_chunk (const AneCpuPacked *p,
+             const float        *scale,
+             const float        *offset,
+             gsize               c,
+             __m256              v)
+{
+  gsize b = c * 8 / p->block;
+
+  if (offset)
+    v = _mm256_sub_ps (v, _mm256_broadcast_ss (offset + b));
+  v = _mm256_mul_ps (_mm256_broadcast_ss (scale + b), v);
+  return p->round_fp16 ? round_half (v) : v;
+}
+
+/* Row r dequantized into w[cols] (identical to the portable one). */
+static void
+dequantize_row (const AneCpuPacked *p,
+                gsize               r,
+                float              *w)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *scale = p->scale ? p->scale + (r / p->row_group) * p->n_blocks : NULL;
+  const float *offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
+  gsize full = p->cols / 8, c = 0;
+
+  switch (p->kind)
+    {
+    case ANE_CPU_PACKED_FP16:
+      for (; c < full; c++)
+        _mm256_storeu_ps (w + 8 * c, _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) (row + 16 * c))));
+      break;
+    case ANE_CPU_PACKED_INT8:
+      for (; c < full; c++)
+        _mm256_storeu_ps (w + 8 * c, scale_chunk (p, scale, offset, c, load_i8 (row + 8 * c)));
+      break;
+    case ANE_CPU_PACKED_INT4:
+      for (; c + 4 <= full; c += 4)
+        {
+          __m256 v[4];
+
+          load_i4_group (row + c / 4 * 16, v);
+          for (gsize k = 0; k < 4; k++)
+            _mm256_storeu_ps (w + 8 * (c + k), scale_chunk (p, scale, offset, c + k, v[k]));
+        }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (c * 8 < p->cols)
+    {
+      /* a last partial chunk or int4 group (rare): the portable
+       * dequantizer's values, which are these kernels' */
+      g_autofree float *all = g_new (float, p->cols);
+
+      ane_cpu_packed_dequantize_row (p, r, all);
+      memcpy (w + c * 8, all + c * 8, (p->cols - c * 8) * sizeof (float));
+    }
+}
+
+static inline float
+hsum (__m256 a0, __m256 a1, __m256 a2, __m256 a3)
+{
+  __m256 s = _mm256_add_ps (_mm256_add_ps (a0, a1), _mm256_add_ps (a2, a3));
+  __m128 h = _mm_add_ps (_mm256_castps256_ps128 (s), _mm256_extractf128_ps (s, 1));
+
+  h = _mm_add_ps (h, _mm_movehl_ps (h, h));
+  h = _mm_add_ss (h, _mm_movehdup_ps (h));
+  return _mm_cvtss_f32 (h);
+}
+
+/* Σ w·x over n columns: chunk c into accumulator c mod 4, the tail (n mod 8)
+ * in order after. */
+static float
+dot (const float *w,
+     const float *x,
+     gsize        n)
+{
+  __m256 acc[4] = { _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps () };
+  gsize full = n / 8, c = 0;
+  float tail = 0.0f;
+
+  for (; c + 4 <= full; c += 4)
+    for (gsize k = 0; k < 4; k++)
+      acc[k] = _mm256_fmadd_ps (_mm256_loadu_ps (w + 8 * (c + k)), _mm256_loadu_ps (x + 8 * (c + k)), acc[k]);
+  for (; c < full; c++)
+    acc[c % 4] = _mm256_fmadd_ps (_mm256_loadu_ps (w + 8 * c), _mm256_loadu_ps (x + 8 * c), acc[c % 4]);
+  for (gsize i = full * 8; i < n; i++)
+    tail += w[i] * x[i];
+  return hsum (acc[0], acc[1], acc[2], acc[3]) + tail;
+}
+
+/* One activation row: the weights never leave the registers, summed in the
+ * order dot () sums them. Only for rows whose columns are whole chunks of 8
+ * (and whole groups of 32 for int4). */
+static float
+row_dot (const AneCpuPacked *p,
+         gsize               r,
+         const float        *x)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *scale = p->scale ? p->scale + (r / p->row_group) * p->n_blocks : NULL;
+  const float *offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
+  __m256 acc[4] = { _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps () };
+  gsize full = p->cols / 8;
+
+  switch (p->kind)
+    {
+    case ANE_CPU_PACKED_FP16:
+      for (gsize c = 0; c < full; c++)
+        acc[c % 4] = _mm256_fmadd_ps (_mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) (row + 16 * c))),
+                                      _mm256_loadu_ps (x + 8 * c), acc[c % 4]);
+      break;
+    case ANE_CPU_PACKED_INT8:
+      for (gsize c = 0; c < full; c++)
+        acc[c % 4] = _mm256_fmadd_ps (scale_chunk (p, scale, offset, c, load_i8 (row + 8 * c)),
+                                      _mm256_loadu_ps (x + 8 * c), acc[c % 4]);
+      break;
+    case ANE_CPU_PACKED_INT4:
+      for (gsize c = 0; c < full; c += 4)
+        {
+          __m256 v[4];
+
+          load_i4_group (row + c / 4 * 16, v);
+          for (gsize k = 0; k < 4; k++)
+            acc[k] = _mm256_fmadd_ps (scale_chunk (p, scale, offset, c + k, v[k]), _mm256_loadu_ps (x + 8 * (c + k)),
+                                      acc[k]);
+        }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  return hsum (acc[0], acc[1], acc[2], acc[3]);
+}
+
+void
+ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,
+                                    gsize               r,
+                                    float              *dst)
+{
+  dequantize_row (p, r, dst);
+}
+
+void
+ane_cpu_packed_rows_avx2 (const AneCpuPacked *p,
+                          gsize               r0,
+                          gsize               r1,
+                          const float        *x,
+                          gsize               m,
+                          float              *out)
+{
+  gboolean whole = p->cols % (p->kind == ANE_CPU_PACKED_INT4 ? 32 : 8) == 0;
+
+  if (m == 1 && whole)
+    {
+      for (gsize r = r0; r < r1; r++)
+        out[r] = row_dot (p, r, x);
+      return;
+    }
+  {
+    g_autofree float *w = g_new (float, p->cols);
+
+    for (gsize r = r0; r < r1; r++)
+      {
+        dequantize_row (p, r, w);
+        for (gsize i = 0; i < m; i++)
+          out[i * p->rows + r] = dot (w, x + i * p->cols, p->cols);
+      }
+  }
+}

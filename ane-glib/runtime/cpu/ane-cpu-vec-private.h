@@ -1,0 +1,137 @@
+/* runtime/cpu/ane-cpu-vec-private.h: products over compressed weights
+ *
+ * Issue 15, item 2: a linear whose weight is int8 or int4 data with scales
+ * (constexpr_blockwise_shift_scale, what GGUF Q8_0 / Q4_0 become at iOS18;
+ * constexpr_affine_dequantize with per-row scales) or an fp16 const runs on
+ * the compressed weight itself. The plan packs such a weight once
+ * (ane-cpu-plan.c) into an AneCpuPacked: memory is about the file's bytes,
+ * never a dense float copy. The kernels dequantize a few weights at a time
+ * into registers (w = scale · (q − offset), rounded to fp16 when the
+ * constexpr op's output is fp16, exactly as the dequantizing kernel and
+ * ane_cpu_value_round would make it) and multiply-add them with the float
+ * activations in fp32: Core ML does not quantize the activations of these
+ * ops, so neither do we (unlike ggml's vec_dot_q8_0_q8_0, which quantizes
+ * the activations to Q8_0 first: ggml/src/ggml-cpu/arch/x86/quants.c).
+ *
+ * Dispatch: ane-cpu-vec-avx2.c (compiled with -mavx2 -mfma -mf16c) when
+ * the CPU has them (__builtin_cpu_supports for AVX2 and FMA, ane-fp16.c's
+ * CPUID / XGETBV check for F16C), the portable C of ane-cpu-vec.c
+ * everywhere else; ane_cpu_vec_set_simd (FALSE) forces the portable one
+ * (tests). Work is shared over output rows by ane_cpu_parallel_for, each
+ * output computed by one thread in a fixed order: results do not depend on
+ * the thread count.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  ANE_CPU_PACKED_INT8,       /* one signed byte per weight */
+  ANE_CPU_PACKED_INT4,       /* two's complement nibbles, see AneCpuPacked */
+  ANE_CPU_PACKED_FP16,       /* IEEE half per weight, no scales */
+} AneCpuPackedKind;
+
+/* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.
+ * INT4 rows are groups of 32 weights in 16 bytes, byte i of a group holding
+ * weight i in its low nibble and weight i + 16 in its high one (ggml's
+ * block_q4_0 order, which unpacks with two masks and no shuffle); the last
+ * group is padded with zeros. Scales (and offsets) are [rows / row_group,
+ * cols / block], row-major: weight (r, c) is scale[r / row_group][c / block]
+ * · (q − offset[..]). */
+typedef struct _AneCpuPacked {
+  AneCpuPackedKind kind;
+  gsize     rows, cols;
+  gsize     row_bytes;
+  gsize     block;           /* columns per scale (divides cols); FP16: cols */
+  gsize     row_group;       /* rows per scale row (divides rows) */
+  gsize     n_blocks;        /* cols / block */
+  guint8   *q;
+  float    *scale;           /* NULL for FP16 */
+  float    *offset;          /* NULL: no offset */
+  gboolean  round_fp16;      /* dequantized weights are rounded to fp16 */
+  GBytes   *keep;            /* when set, q points into these bytes (the weights' file): no copy */
+} AneCpuPacked;
+
+/* Packs int8/int4 data (values held as int32, row-major [rows, cols]) with
+ * float scales [srows, scols] (and offsets of the same shape, or NULL):
+ * srows must divide rows and scols cols. NULL (nothing packed) when the
+ * shapes do not fit or a value is out of the kind's range. */
+AneCpuPacked *ane_cpu_packed_new_blockwise (AneCpuPackedKind kind,
+                                            gsize            rows,
+                                            gsize            cols,
+                                            const gint32    *data,
+                                            const float     *scale,
+                                            gsize            srows,
+                                            gsize            scols,
+                                            const float     *offset,
+                                            gboolean         round_fp16);
+/* Packs fp16-valued floats (an fp16 const as the plan decoded it). */
+AneCpuPacked *ane_cpu_packed_new_fp16      (gsize            rows,
+                                            gsize            cols,
+                                            const float     *values);
+/* The same over bytes as stored (int8 row-major, or IEEE halves), used
+ * where they lie (kept referenced): INT8 with scales as above, or FP16
+ * (scale NULL). NULL when the sizes do not match. */
+AneCpuPacked *ane_cpu_packed_new_borrowed  (AneCpuPackedKind kind,
+                                            gsize            rows,
+                                            gsize            cols,
+                                            GBytes          *bytes,
+                                            const float     *scale,
+                                            gsize            srows,
+                                            gsize            scols,
+                                            const float     *offset,
+                                            gboolean         round_fp16);
+void          ane_cpu_packed_free          (AneCpuPacked    *p);
+/* The bytes it holds (data, scales, offsets). */
+gsize         ane_cpu_packed_bytes         (const AneCpuPacked *p);
+/* Row r dequantized into dst[cols] (what the dequantizing kernel makes). */
+void          ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
+                                             gsize               r,
+                                             float              *dst);
+/* out[m, rows] = x[m, cols] · Wᵀ (+ bias[rows] when not NULL), fp32
+ * accumulation, parallel over the rows of W. */
+void          ane_cpu_packed_matmul        (const AneCpuPacked *p,
+                                            const float        *x,
+                                            gsize               m,
+                                            const float        *bias,
+                                            float              *out);
+
+/* Which kernels run: "avx2" or "portable". */
+const char   *ane_cpu_vec_get_isa          (void);
+/* Test hook: FALSE forces the portable kernels, TRUE restores the dispatch. */
+void          ane_cpu_vec_set_simd         (gboolean            enabled);
+
+/* The rows [r0, r1) of out = x · Wᵀ, for every one of the m rows of x
+ * (out row stride p->rows). One per ISA; ane-cpu-vec.c picks. */
+typedef void (*AneCpuPackedRowsFunc) (const AneCpuPacked *p,
+                                      gsize               r0,
+                                      gsize               r1,
+                                      const float        *x,
+                                      gsize               m,
+                                      float              *out);
+void          ane_cpu_packed_rows_portable (const AneCpuPacked *p,
+                                            gsize               r0,
+                                            gsize               r1,
+                                            const float        *x,
+                                            gsize               m,
+                                            float              *out);
+#ifdef ANE_HAVE_VEC_AVX2
+/* ane-cpu-vec-avx2.c: built on x86-64 only, called only when the CPU has
+ * AVX2, FMA and F16C, and only for weights whose blocks are whole groups of
+ * 8 columns (ane_cpu_packed_avx2_fits). */
+void          ane_cpu_packed_rows_avx2     (const AneCpuPacked *p,
+                                            gsize               r0,
+                                            gsize               r1,
+                                            const float        *x,
+                                            gsize               m,
+                                            float              *out);
+void          ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,
+                                                  gsize               r,
+                                                  float              *dst);
+#endif
+
+G_END_DECLS

@@ -1,0 +1,394 @@
+/* runtime/cpu/ane-cpu-vec.c: compressed weights: packing, the portable
+ * kernels and the dispatch (ane-cpu-vec-private.h)
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mil/ane-milblob-private.h"
+#include "runtime/cpu/ane-cpu-blas-private.h"
+#include "runtime/cpu/ane-cpu-pool-private.h"
+#include "runtime/cpu/ane-cpu-vec-private.h"
+
+/* --- packing ----------------------------------------------------------------- */
+
+static gsize
+int4_row_bytes (gsize cols)
+{
+  return (cols + 31) / 32 * 16;
+}
+
+AneCpuPacked *
+ane_cpu_packed_new_blockwise (AneCpuPackedKind kind,
+                              gsize            rows,
+                              gsize            cols,
+                              const gint32    *data,
+                              const float     *scale,
+                              gsize            srows,
+                              gsize            scols,
+                              const float     *offset,
+                              gboolean         round_fp16)
+{
+  AneCpuPacked *p;
+  gint32 lo = kind == ANE_CPU_PACKED_INT8 ? -128 : -8, hi = kind == ANE_CPU_PACKED_INT8 ? 127 : 7;
+
+  if (kind == ANE_CPU_PACKED_FP16 || rows == 0 || cols == 0 || srows == 0 || scols == 0 ||
+      rows % srows != 0 || cols % scols != 0)
+    return NULL;
+  for (gsize i = 0; i < rows * cols; i++)
+    if (data[i] < lo || data[i] > hi)
+      return NULL;
+  p = g_new0 (AneCpuPacked, 1);
+  p->kind = kind;
+  p->rows = rows;
+  p->cols = cols;
+  p->row_group = rows / srows;
+  p->block = cols / scols;
+  p->n_blocks = scols;
+  p->round_fp16 = round_fp16;
+  p->scale = g_memdup2 (scale, srows * scols * sizeof (float));
+  p->offset = offset ? g_memdup2 (offset, srows * scols * sizeof (float)) : NULL;
+  if (kind == ANE_CPU_PACKED_INT8)
+    {
+      p->row_bytes = cols;
+      p->q = g_malloc (rows * cols);
+      for (gsize i = 0; i < rows * cols; i++)
+        p->q[i] = (guint8) (gint8) data[i];
+    }
+  else
+    {
+      p->row_bytes = int4_row_bytes (cols);
+      p->q = g_malloc0 (rows * p->row_bytes);
+      for (gsize r = 0; r < rows; r++)
+        for (gsize c = 0; c < cols; c++)
+          {
+            guint8 *byte = p->q + r * p->row_bytes + c / 32 * 16 + c % 16;
+            guint8 nib = (guint8) (data[r * cols + c] & 15);
+
+            *byte |= (c % 32) < 16 ? nib : (guint8) (nib << 4);
+          }
+    }
+  return p;
+}
+
+AneCpuPacked *
+ane_cpu_packed_new_fp16 (gsize        rows,
+                         gsize        cols,
+                         const float *values)
+{
+  AneCpuPacked *p;
+
+  if (rows == 0 || cols == 0)
+    return NULL;
+  p = g_new0 (AneCpuPacked, 1);
+  p->kind = ANE_CPU_PACKED_FP16;
+  p->rows = rows;
+  p->cols = cols;
+  p->row_bytes = cols * 2;
+  p->block = cols;
+  p->row_group = rows;
+  p->n_blocks = 1;
+  p->q = g_malloc (rows * cols * 2);
+  /* the values are fp16 already (the plan decoded an fp16 const): exact */
+  ane_f32_to_f16_bulk (values, (guint16 *) p->q, rows * cols);
+  return p;
+}
+
+AneCpuPacked *
+ane_cpu_packed_new_borrowed (AneCpuPackedKind kind,
+                             gsize            rows,
+                             gsize            cols,
+                             GBytes          *bytes,
+                             const float     *scale,
+                             gsize            srows,
+                             gsize            scols,
+                             const float     *offset,
+                             gboolean         round_fp16)
+{
+  gsize width = kind == ANE_CPU_PACKED_FP16 ? 2 : 1;
+  AneCpuPacked *p;
+
+  if (kind == ANE_CPU_PACKED_INT4 || rows == 0 || cols == 0 || g_bytes_get_size (bytes) != rows * cols * width ||
+      (kind == ANE_CPU_PACKED_INT8 && (scale == NULL || srows == 0 || scols == 0 || rows % srows != 0 ||
+                                       cols % scols != 0)) ||
+      (kind == ANE_CPU_PACKED_FP16 && ((guintptr) g_bytes_get_data (bytes, NULL)) % 2 != 0))
+    return NULL;
+  p = g_new0 (AneCpuPacked, 1);
+  p->kind = kind;
+  p->rows = rows;
+  p->cols = cols;
+  p->row_bytes = cols * width;
+  p->keep = g_bytes_ref (bytes);
+  p->q = (guint8 *) g_bytes_get_data (bytes, NULL);
+  p->round_fp16 = round_fp16;
+  if (kind == ANE_CPU_PACKED_FP16)
+    {
+      p->block = cols;
+      p->row_group = rows;
+      p->n_blocks = 1;
+      return p;
+    }
+  p->row_group = rows / srows;
+  p->block = cols / scols;
+  p->n_blocks = scols;
+  p->scale = g_memdup2 (scale, srows * scols * sizeof (float));
+  p->offset = offset ? g_memdup2 (offset, srows * scols * sizeof (float)) : NULL;
+  return p;
+}
+
+void
+ane_cpu_packed_free (AneCpuPacked *p)
+{
+  if (p == NULL)
+    return;
+  if (p->keep)
+    g_bytes_unref (p->keep);
+  else
+    g_free (p->q);
+  g_free (p->scale);
+  g_free (p->offset);
+  g_free (p);
+}
+
+gsize
+ane_cpu_packed_bytes (const AneCpuPacked *p)
+{
+  gsize scales = p->scale ? (p->rows / p->row_group) * p->n_blocks * sizeof (float) : 0;
+
+  /* borrowed data is the weights' file, not a copy */
+  return (p->keep ? 0 : p->rows * p->row_bytes) + scales + (p->offset ? scales : 0);
+}
+
+/* --- the portable kernels ------------------------------------------------------ */
+
+static gint32
+weight_q (const AneCpuPacked *p,
+          const guint8       *row,
+          gsize               c)
+{
+  if (p->kind == ANE_CPU_PACKED_INT8)
+    return (gint8) row[c];
+  {
+    guint8 byte = row[c / 32 * 16 + c % 16];
+    gint32 nib = (c % 32) < 16 ? (byte & 15) : (byte >> 4);
+
+    return (nib ^ 8) - 8;
+  }
+}
+
+void
+ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
+                               gsize               r,
+                               float              *dst)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+
+  if (p->kind == ANE_CPU_PACKED_FP16)
+    {
+      ane_f16_to_f32_portable ((const guint16 *) row, dst, p->cols);
+      return;
+    }
+  {
+    const float *scale = p->scale + (r / p->row_group) * p->n_blocks;
+    const float *offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
+
+    for (gsize c = 0; c < p->cols; c++)
+      {
+        /* the same float operations as the SIMD kernels: v = q (− o), w = s · v */
+        float v = (float) weight_q (p, row, c);
+
+        if (offset)
+          v -= offset[c / p->block];
+        dst[c] = scale[c / p->block] * v;
+      }
+  }
+  if (p->round_fp16)
+    {
+      guint16 h[256];
+
+      for (gsize c = 0; c < p->cols; c += 256)
+        {
+          gsize n = MIN (256, p->cols - c);
+
+          ane_f32_to_f16_portable (dst + c, h, n);
+          ane_f16_to_f32_portable (h, dst + c, n);
+        }
+    }
+}
+
+void
+ane_cpu_packed_rows_portable (const AneCpuPacked *p,
+                              gsize               r0,
+                              gsize               r1,
+                              const float        *x,
+                              gsize               m,
+                              float              *out)
+{
+  g_autofree float *w = g_new (float, p->cols);
+
+  for (gsize r = r0; r < r1; r++)
+    {
+      ane_cpu_packed_dequantize_row (p, r, w);
+      for (gsize i = 0; i < m; i++)
+        {
+          const float *xi = x + i * p->cols;
+          /* four partial sums in a fixed order: a dependency chain per sum */
+          float acc[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
+          gsize c = 0;
+
+          for (; c + 4 <= p->cols; c += 4)
+            {
+              acc[0] += w[c] * xi[c];
+              acc[1] += w[c + 1] * xi[c + 1];
+              acc[2] += w[c + 2] * xi[c + 2];
+              acc[3] += w[c + 3] * xi[c + 3];
+            }
+          for (; c < p->cols; c++)
+            acc[0] += w[c] * xi[c];
+          out[i * p->rows + r] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        }
+    }
+}
+
+/* --- dispatch ------------------------------------------------------------------ */
+
+static gboolean simd_disabled;
+
+static gboolean
+have_avx2 (void)
+{
+#ifdef ANE_HAVE_VEC_AVX2
+  static gsize checked = 0;
+  static gboolean have = FALSE;
+
+  if (g_once_init_enter (&checked))
+    {
+      /* F16C (with AVX and the OS saving YMM) as ane-fp16.c detects it:
+       * clang 14 has no __builtin_cpu_supports ("f16c") */
+      __builtin_cpu_init ();
+      have = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
+             g_str_equal (ane_fp16_bulk_impl (), "f16c") && g_getenv ("ANE_CPU_NO_SIMD") == NULL;
+      g_once_init_leave (&checked, 1);
+    }
+  return have && !simd_disabled;
+#else
+  return FALSE;
+#endif
+}
+
+const char *
+ane_cpu_vec_get_isa (void)
+{
+  return have_avx2 () ? "avx2" : "portable";
+}
+
+void
+ane_cpu_vec_set_simd (gboolean enabled)
+{
+  simd_disabled = !enabled;
+}
+
+static AneCpuPackedRowsFunc
+rows_func (const AneCpuPacked *p)
+{
+#ifdef ANE_HAVE_VEC_AVX2
+  /* the SIMD kernels take a scale per 8 columns */
+  if (have_avx2 () && (p->kind == ANE_CPU_PACKED_FP16 || p->block % 8 == 0))
+    return ane_cpu_packed_rows_avx2;
+#endif
+  return ane_cpu_packed_rows_portable;
+}
+
+typedef struct {
+  const AneCpuPacked  *p;
+  AneCpuPackedRowsFunc rows;
+  const float         *x;
+  gsize                m;
+  const float         *bias;
+  float               *out;
+} MatmulJob;
+
+static void
+matmul_range (gsize    begin,
+              gsize    end,
+              gpointer data)
+{
+  MatmulJob *job = data;
+
+  job->rows (job->p, begin, end, job->x, job->m, job->out);
+  if (job->bias)
+    for (gsize i = 0; i < job->m; i++)
+      for (gsize r = begin; r < end; r++)
+        job->out[i * job->p->rows + r] += job->bias[r];
+}
+
+/* Many activation rows (a prefill): a tile of weight rows is dequantized
+ * once into a buffer and multiplied by ane_cpu_sgemm, whose blocking wins
+ * once the dequantization is shared by enough rows. Measured on a
+ * [2048, 768] int8 weight, one thread, OpenBLAS, on a loaded 2-core
+ * machine: 32 rows 14–24 ms the kernels, 21–30 ms dequantize + sgemm;
+ * 128 rows 70 ms the kernels, 36–39 ms these tiles. */
+#define SGEMM_MIN_ROWS 64
+#define SGEMM_TILE     64
+
+static void
+dequantize_row_fast (const AneCpuPacked *p,
+                     gsize               r,
+                     float              *dst)
+{
+#ifdef ANE_HAVE_VEC_AVX2
+  if (rows_func (p) == ane_cpu_packed_rows_avx2)
+    {
+      ane_cpu_packed_dequantize_row_avx2 (p, r, dst);
+      return;
+    }
+#endif
+  ane_cpu_packed_dequantize_row (p, r, dst);
+}
+
+static void
+sgemm_range (gsize    begin,
+             gsize    end,
+             gpointer data)
+{
+  MatmulJob *job = data;
+  const AneCpuPacked *p = job->p;
+  g_autofree float *w = g_new (float, SGEMM_TILE * p->cols);
+
+  for (gsize t = begin; t < end; t++)
+    {
+      gsize r0 = t * SGEMM_TILE, n = MIN (SGEMM_TILE, p->rows - r0);
+
+      for (gsize r = 0; r < n; r++)
+        dequantize_row_fast (p, r0 + r, w + r * p->cols);
+      ane_cpu_sgemm (FALSE, TRUE, job->m, n, p->cols, 1.0f, job->x, p->cols, w, p->cols,
+                     0.0f, job->out + r0, p->rows);
+      if (job->bias)
+        for (gsize i = 0; i < job->m; i++)
+          for (gsize r = r0; r < r0 + n; r++)
+            job->out[i * p->rows + r] += job->bias[r];
+    }
+}
+
+void
+ane_cpu_packed_matmul (const AneCpuPacked *p,
+                       const float        *x,
+                       gsize               m,
+                       const float        *bias,
+                       float              *out)
+{
+  MatmulJob job = { p, rows_func (p), x, m, bias, out };
+  /* pieces of at least ~64K multiply-adds: below that a thread costs more than it saves */
+  gsize grain = MAX (1, 65536 / MAX (p->cols * m, 1));
+
+  if (m == 0)
+    return;
+  if (m >= SGEMM_MIN_ROWS)
+    {
+      ane_cpu_parallel_for ((p->rows + SGEMM_TILE - 1) / SGEMM_TILE, 1, sgemm_range, &job);
+      return;
+    }
+  ane_cpu_parallel_for (p->rows, grain, matmul_range, &job);
+}

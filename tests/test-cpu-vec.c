@@ -1,0 +1,509 @@
+/* test-cpu-vec.c: the CPU backend's compressed weights (issue 15, items 1
+ * and 2): constexpr ops made once, products on int8 / int4 / fp16 weights,
+ * and a Q8_0 model that keeps no dense copy of its weights
+ *
+ * Tolerances. The compressed kernels dequantize each weight exactly as the
+ * dequantizing constexpr kernel does (w = scale · (q − offset) in float,
+ * rounded to fp16 when the op's output is fp16): that is checked bit for
+ * bit. Their sums are fp32 in an order of their own, checked against a
+ * double-precision sum of the same weights: |got − want| ≤ 2^-20 · Σ|w·x|
+ * (a few ulps of fp32 per term for rows of up to a few hundred terms,
+ * well inside fp32's K · 2^-24 bound). fp16 programs round the result to
+ * fp16 afterwards, as on the device (m · 2^-10 relative, m = 1).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "ane-test-util.h"
+#include "ane-test-gguf.h"
+#include "mil/ane-mil-text-private.h"
+#include "mil/ane-milblob-private.h"
+#include "runtime/cpu/ane-cpu-backend-private.h"
+#include "runtime/cpu/ane-cpu-pool-private.h"
+#include "runtime/cpu/ane-cpu-private.h"
+#include "runtime/cpu/ane-cpu-vec-private.h"
+
+static void
+program_free (AneMilProgram *p)
+{
+  if (p)
+    protobuf_c_message_free_unpacked (&p->base, NULL);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMilProgram, program_free)
+
+/* --- the kernels against a reference ------------------------------------------ */
+
+typedef struct {
+  AneCpuPackedKind kind;
+  gsize    rows, cols, block, row_group;
+  gboolean offset, round_fp16;
+} Case;
+
+static float
+round_half (float v)
+{
+  guint16 h;
+
+  ane_f32_to_f16_portable (&v, &h, 1);
+  ane_f16_to_f32_portable (&h, &v, 1);
+  return v;
+}
+
+typedef struct {
+  AneCpuPacked *p;
+  float        *w;           /* the reference dense weights [rows, cols] */
+} Packed;
+
+static Packed
+make_case (const Case *c,
+           GRand      *rand)
+{
+  gsize n = c->rows * c->cols, srows = c->rows / c->row_group, scols = c->cols / c->block;
+  g_autofree gint32 *q = g_new (gint32, n);
+  g_autofree float *scale = g_new (float, srows * scols), *offset = g_new (float, srows * scols);
+  g_autofree float *dense = g_new (float, n);
+  Packed out;
+
+  for (gsize i = 0; i < srows * scols; i++)
+    {
+      scale[i] = (float) g_rand_double_range (rand, 0.001, 0.1);
+      if (c->round_fp16)
+        scale[i] = round_half (scale[i]);
+      offset[i] = (float) g_rand_int_range (rand, -3, 4);
+    }
+  for (gsize i = 0; i < n; i++)
+    q[i] = c->kind == ANE_CPU_PACKED_INT4 ? g_rand_int_range (rand, -8, 8) : g_rand_int_range (rand, -128, 128);
+  if (c->kind == ANE_CPU_PACKED_FP16)
+    {
+      for (gsize i = 0; i < n; i++)
+        dense[i] = round_half ((float) g_rand_double_range (rand, -2.0, 2.0));
+      out.p = ane_cpu_packed_new_fp16 (c->rows, c->cols, dense);
+      out.w = g_steal_pointer (&dense);
+      return out;
+    }
+  for (gsize r = 0; r < c->rows; r++)
+    for (gsize k = 0; k < c->cols; k++)
+      {
+        gsize b = (r / c->row_group) * scols + k / c->block;
+        /* what k_constexpr_blockwise_shift_scale computes, then the fp16 rounding of its output */
+        double v = (double) q[r * c->cols + k] - (c->offset ? offset[b] : 0.0);
+        float w = (float) (scale[b] * v);
+
+        dense[r * c->cols + k] = c->round_fp16 ? round_half (w) : w;
+      }
+  out.p = ane_cpu_packed_new_blockwise (c->kind, c->rows, c->cols, q, scale, srows, scols,
+                                        c->offset ? offset : NULL, c->round_fp16);
+  out.w = g_steal_pointer (&dense);
+  return out;
+}
+
+static void
+check_case (const Case *c,
+            gsize       m,
+            GRand      *rand)
+{
+  Packed pk = make_case (c, rand);
+  g_autofree float *x = g_new (float, m * c->cols), *bias = g_new (float, c->rows);
+  g_autofree float *row = g_new (float, c->cols);
+  g_autofree float *first = NULL;
+  const char *what = c->kind == ANE_CPU_PACKED_INT8 ? "int8" : c->kind == ANE_CPU_PACKED_INT4 ? "int4" : "fp16";
+
+  g_assert_nonnull (pk.p);
+  for (gsize i = 0; i < m * c->cols; i++)
+    x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  for (gsize r = 0; r < c->rows; r++)
+    bias[r] = (float) g_rand_double_range (rand, -1.0, 1.0);
+
+  /* the weights, bit for bit */
+  for (gsize r = 0; r < c->rows; r++)
+    {
+      ane_cpu_packed_dequantize_row (pk.p, r, row);
+      g_assert_cmpmem (row, c->cols * sizeof (float), pk.w + r * c->cols, c->cols * sizeof (float));
+    }
+
+  for (guint simd = 0; simd < 2; simd++)
+    {
+      ane_cpu_vec_set_simd (simd == 1);
+      for (guint threads = 1; threads <= 4; threads++)
+        {
+          g_autofree float *out = g_new (float, m * c->rows);
+
+          ane_cpu_set_n_threads (threads);
+          ane_cpu_packed_matmul (pk.p, x, m, bias, out);
+          for (gsize i = 0; i < m; i++)
+            for (gsize r = 0; r < c->rows; r++)
+              {
+                double want = bias[r], mag = fabs (bias[r]);
+
+                for (gsize k = 0; k < c->cols; k++)
+                  {
+                    want += (double) pk.w[r * c->cols + k] * x[i * c->cols + k];
+                    mag += fabs ((double) pk.w[r * c->cols + k] * x[i * c->cols + k]);
+                  }
+                if (fabs (out[i * c->rows + r] - want) > ldexp (mag, -20) + 1e-30)
+                  g_error ("%s %zux%zu block %zu, m %zu, %s, %u threads: out[%zu, %zu] = %.9g, want %.9g",
+                           what, c->rows, c->cols, c->block, m, ane_cpu_vec_get_isa (), threads, i, r,
+                           out[i * c->rows + r], want);
+              }
+          /* one thread or four, the same bits (per ISA) */
+          if (threads == 1)
+            first = g_memdup2 (out, m * c->rows * sizeof (float));
+          else
+            g_assert_cmpmem (out, m * c->rows * sizeof (float), first, m * c->rows * sizeof (float));
+        }
+      g_clear_pointer (&first, g_free);
+    }
+  ane_cpu_vec_set_simd (TRUE);
+  ane_cpu_set_n_threads (0);
+  ane_cpu_packed_free (pk.p);
+  g_free (pk.w);
+}
+
+static void
+test_kernels (void)
+{
+  static const Case cases[] = {
+    /* Q8_0 / Q4_0 as lowered: blocks of 32 along a row */
+    { ANE_CPU_PACKED_INT8, 37, 256, 32, 1, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT4, 37, 256, 32, 1, FALSE, FALSE },
+    /* fp16 programs: the weights rounded to fp16 */
+    { ANE_CPU_PACKED_INT8, 9, 96, 32, 1, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT4, 9, 96, 32, 1, FALSE, TRUE },
+    /* offsets; scales shared by rows (row_group 3) */
+    { ANE_CPU_PACKED_INT8, 12, 64, 16, 3, TRUE, FALSE },
+    { ANE_CPU_PACKED_INT4, 12, 64, 16, 3, TRUE, FALSE },
+    /* columns not a multiple of 32 (a partial int4 group) nor of 8 */
+    { ANE_CPU_PACKED_INT4, 5, 40, 8, 1, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT8, 5, 44, 4, 1, TRUE, FALSE },
+    { ANE_CPU_PACKED_INT4, 3, 13, 13, 1, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT8, 3, 13, 13, 1, FALSE, FALSE },
+    /* per-row scales (affine per channel): one block a row */
+    { ANE_CPU_PACKED_INT8, 17, 72, 72, 1, TRUE, FALSE },
+    /* fp16 weights */
+    { ANE_CPU_PACKED_FP16, 33, 128, 128, 33, FALSE, FALSE },
+    { ANE_CPU_PACKED_FP16, 7, 21, 21, 7, FALSE, FALSE },
+    /* one row */
+    { ANE_CPU_PACKED_INT8, 1, 32, 32, 1, FALSE, FALSE },
+  };
+  /* 70: a prefill, through dequantized tiles and sgemm */
+  static const gsize ms[] = { 1, 2, 5, 70 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (15);
+
+  g_test_message ("compressed-weight kernels: %s (and portable)", ane_cpu_vec_get_isa ());
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
+      check_case (&cases[i], ms[j], rand);
+}
+
+/* The packer refuses what it cannot hold: values out of range, scales that
+ * do not divide the weight. */
+static void
+test_pack_refuses (void)
+{
+  static const gint32 q[4] = { 1, 2, 3, 200 };
+  static const float s[2] = { 1.0f, 2.0f };
+
+  g_assert_null (ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_INT8, 2, 2, q, s, 1, 2, NULL, FALSE));
+  g_assert_null (ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_INT4, 1, 4, (const gint32[]) { 1, 2, 3, 9 }, s, 1, 2,
+                                               NULL, FALSE));
+  g_assert_null (ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_INT8, 1, 4, (const gint32[]) { 1, 2, 3, 4 }, s, 1, 3,
+                                               NULL, FALSE));
+}
+
+/* --- constexpr ops made once --------------------------------------------------- */
+
+/* A MIL program: x [M, K] -> linear (x, constexpr_blockwise_shift_scale
+ * (int8 data [N, K], fp32 scales [N, K / 32])) and, from the same kind of
+ * op, a weight an add reads (which cannot take it packed). */
+static char *
+blockwise_program (gsize        M,
+                   gsize        N,
+                   gsize        K,
+                   const char  *dtype,
+                   GRand       *rand,
+                   double     **dense)
+{
+  GString *s = g_string_new ("program(1.3)\n{\n");
+  gsize nb = K / 32;
+
+  *dense = g_new (double, N * K);
+  g_string_append_printf (s, "    func main<ios18>(tensor<%s, [%zu, %zu]> x) {\n", dtype, M, K);
+  for (guint w = 0; w < 2; w++)
+    {
+      g_autofree double *scales = g_new (double, N * nb);
+
+      g_string_append_printf (s, "        tensor<int8, [%zu, %zu]> d%u = const()[name = string(\"d%u\"), "
+                              "val = tensor<int8, [%zu, %zu]>([", N, K, w, w, N, K);
+      for (gsize i = 0; i < N * nb; i++)
+        scales[i] = ldexp ((double) g_rand_int_range (rand, 1, 64), -9);
+      for (gsize i = 0; i < N * K; i++)
+        {
+          gint32 q = g_rand_int_range (rand, -128, 128);
+
+          g_string_append_printf (s, "%s%d", i ? ", " : "", q);
+          if (w == 0)
+            {
+              /* the constexpr op's output, in its dtype */
+              float v = (float) (scales[(i / K) * nb + (i % K) / 32] * q);
+
+              (*dense)[i] = g_str_equal (dtype, "fp16") ? round_half (v) : v;
+            }
+        }
+      g_string_append_printf (s, "])];\n        tensor<%s, [%zu, %zu]> sc%u = const()[name = string(\"sc%u\"), "
+                              "val = tensor<%s, [%zu, %zu]>([", dtype, N, nb, w, w, dtype, N, nb);
+      for (gsize i = 0; i < N * nb; i++)
+        g_string_append_printf (s, "%s%.17g", i ? ", " : "", scales[i]);
+      g_string_append_printf (s, "])];\n        tensor<%s, [%zu, %zu]> w%u = constexpr_blockwise_shift_scale("
+                              "data = d%u, scale = sc%u)[name = string(\"w%u\")];\n", dtype, N, K, w, w, w, w);
+    }
+  g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w0)[name = string(\"y\")];\n"
+                          "        tensor<%s, [%zu, %zu]> z = add(x = w1, y = w1)[name = string(\"z\")];\n"
+                          "    } -> (y, z);\n}\n", dtype, M, N, dtype, N, K);
+  return g_string_free (s, FALSE);
+}
+
+static GPtrArray *
+run_x (AneCpuBackend *backend,
+       const float   *x,
+       gsize          M,
+       gsize          K)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) inputs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+  AneTensor *t = ane_tensor_new_from_floats ("x", (const gint64[]) { (gint64) M, (gint64) K }, 2, x, M * K, &error);
+  GPtrArray *outs;
+
+  g_assert_no_error (error);
+  g_hash_table_insert (inputs, (gpointer) "x", t);
+  outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  return outs;
+}
+
+static void
+check_constexpr_once (const char *dtype)
+{
+  const gsize M = 3, N = 11, K = 96;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autoptr(GError) error = NULL;
+  g_autofree double *dense = NULL;
+  g_autofree char *text = blockwise_program (M, N, K, dtype, rand, &dense);
+  g_autoptr(AneMilProgram) program = ane_mil_text_parse (text, -1, "test", &error);
+  g_autoptr(AneCpuBackend) backend = NULL;
+  AneCpuPlan *plan;
+  float x[3 * 96];
+  guint64 packed, dense_bytes, borrowed;
+  gboolean fp16 = g_str_equal (dtype, "fp16");
+
+  g_assert_no_error (error);
+  for (gsize i = 0; i < M * K; i++)
+    x[i] = fp16 ? round_half ((float) g_rand_double_range (rand, -1, 1)) : (float) g_rand_double_range (rand, -1, 1);
+  backend = ane_cpu_backend_new_for_program (program, "main", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  plan = ane_cpu_backend_get_plan (backend);
+  /* both constexpr ops made when the plan was, never again */
+  g_assert_cmpuint (ane_cpu_plan_get_constexpr_runs (plan), ==, 2);
+  for (guint run = 0; run < 3; run++)
+    {
+      g_autoptr(GPtrArray) outs = run_x (backend, x, M, K);
+      gsize n_out = 0;
+      g_autofree float *y = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n_out, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (ane_cpu_plan_get_constexpr_runs (plan), ==, 2);
+      for (gsize i = 0; i < M; i++)
+        for (gsize n = 0; n < N; n++)
+          {
+            double want = 0.0, mag = 0.0;
+
+            for (gsize k = 0; k < K; k++)
+              {
+                want += dense[n * K + k] * x[i * K + k];
+                mag += fabs (dense[n * K + k] * x[i * K + k]);
+              }
+            g_assert_cmpfloat (fabs (y[i * N + n] - want), <=, (fp16 ? ldexp (fabs (want), -10) : 0.0) + ldexp (mag, -20));
+          }
+    }
+  /* w0 packed (linear reads it), w1 dense (add reads it): its int8 data
+   * and both data consts freed; the packed int8 weight is N · K bytes plus
+   * its scales */
+  ane_cpu_plan_get_const_bytes (plan, &packed, &dense_bytes, &borrowed);
+  g_assert_cmpuint (packed, ==, N * K + N * (K / 32) * 4);
+  g_assert_cmpuint (dense_bytes, <, N * K * 4 + N * (K / 32) * 4 * 2 + 256);
+  g_assert_cmpuint (dense_bytes, >=, N * K * 4);
+
+  /* a param read again: the ops reading it are made again, once */
+  g_assert_true (ane_cpu_plan_reload_const (plan, "sc0", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_cpu_plan_get_constexpr_runs (plan), ==, 3);
+  g_assert_true (ane_cpu_plan_reload_const (plan, "d1", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_cpu_plan_get_constexpr_runs (plan), ==, 4);
+  {
+    g_autoptr(GPtrArray) outs = run_x (backend, x, M, K);
+    gsize n_out = 0;
+    g_autofree float *z = ane_tensor_dup_floats (g_ptr_array_index (outs, 1), &n_out, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (ane_cpu_plan_get_constexpr_runs (plan), ==, 4);
+    g_assert_true (isfinite (z[0]));
+  }
+}
+
+static void
+test_constexpr_once_fp32 (void)
+{
+  check_constexpr_once ("fp32");
+}
+
+static void
+test_constexpr_once_fp16 (void)
+{
+  check_constexpr_once ("fp16");
+}
+
+/* Runs a program of one input x [rows, cols] and one output; checks the
+ * output against want within tol and the plan's packed bytes. */
+static void
+check_text (const char  *text,
+            const float *x,
+            gsize        rows,
+            gsize        cols,
+            const double *want,
+            gsize         n_want,
+            double        tol,
+            guint64       want_packed)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneMilProgram) program = ane_mil_text_parse (text, -1, "test", &error);
+  g_autoptr(AneCpuBackend) backend = NULL;
+  g_autoptr(GPtrArray) outs = NULL;
+  g_autofree float *y = NULL;
+  guint64 packed, dense, borrowed;
+  gsize n = 0;
+
+  g_assert_no_error (error);
+  backend = ane_cpu_backend_new_for_program (program, "main", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
+  g_assert_cmpuint (packed, ==, want_packed);
+  outs = run_x (backend, x, rows, cols);
+  y = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, n_want);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat (fabs (y[i] - want[i]), <=, tol);
+}
+
+/* An fp16 weight that a matmul reads transposed (how an F16 or F32 GGUF
+ * weight lowers at fp16 precision) stays fp16: 2 bytes a weight. */
+static void
+test_fp16_matmul (void)
+{
+  const char *text =
+    "program(1.3)\n{\n    func main<ios18>(tensor<fp16, [2, 3]> x) {\n"
+    "        tensor<fp16, [4, 3]> w = const()[name = string(\"w\"), val = tensor<fp16, [4, 3]>("
+    "[1, 2, 3, -1, 0.5, 0.25, 0, 0, 8, 1024, -2, 0.125])];\n"
+    "        bool tx = const()[name = string(\"tx\"), val = bool(false)];\n"
+    "        bool ty = const()[name = string(\"ty\"), val = bool(true)];\n"
+    "        tensor<fp16, [2, 4]> y = matmul(x = x, y = w, transpose_x = tx, transpose_y = ty)[name = string(\"y\")];\n"
+    "    } -> (y);\n}\n";
+  static const float x[6] = { 1, -1, 2, 0.5f, 4, -8 };
+  /* row 0: 1 - 2 + 6, -1 - 0.5 + 0.5, 16, 1024 + 2 + 0.25; row 1: 0.5 + 8 - 24, -0.5 + 2 - 2, -64, 512 - 8 - 1 */
+  static const double want[8] = { 5, -1, 16, 1026.25, -15.5, -0.5, -64, 503 };
+
+  check_text (text, x, 2, 3, want, 8, 0.5 /* 1026.25 in fp16 */, 4 * 3 * 2);
+}
+
+/* iOS16 constexpr_affine_dequantize, per output channel (axis 0), feeding
+ * a linear: int8 data and float scales and zero points, packed. */
+static void
+test_affine_linear (void)
+{
+  const char *text =
+    "program(1.0)\n{\n    func main<ios16>(tensor<fp32, [1, 3]> x) {\n"
+    "        tensor<fp32, [2, 3]> w = constexpr_affine_dequantize()[axis = int32(0), name = string(\"w\"), "
+    "quantized_data = tensor<int8, [2, 3]>([-128, 0, 127, 5, -5, 10]), "
+    "scale = tensor<fp32, [2]>([0.5, 2]), zero_point = tensor<int8, [2]>([0, 1])];\n"
+    "        tensor<fp32, [1, 2]> y = linear(x = x, weight = w)[name = string(\"y\")];\n"
+    "    } -> (y);\n}\n";
+  static const float x[3] = { 1, 2, 3 };
+  /* w = [[-64, 0, 63.5], [8, -12, 18]] */
+  static const double want[2] = { -64 + 190.5, 8 - 24 + 54 };
+
+  check_text (text, x, 1, 3, want, 2, 1e-5, 2 * 3 + 2 * 4 * 2);
+}
+
+/* --- memory: a Q8_0 model holds its weights compressed ---------------------- */
+
+static void
+test_q8_0_memory (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ane-cpu-vec-XXXXXX", &error);
+  g_autofree char *path = ane_test_write_stories_gguf (dir, "q8.gguf", &(AneTestGgufVariant) { .arch = "llama", .q8_0 = TRUE });
+  g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
+  g_autoptr(AneGraph) g = NULL;
+  g_autoptr(AneCpuBackend) packed_backend = NULL;
+  guint64 packed, dense, borrowed, file_size, q8_bytes = 0;
+  GStatBuf st;
+  const char *names[] = { "wq", "wk", "wv", "wo", "w1", "w3" };
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  file_size = (guint64) st.st_size;
+  /* the Q8_0 weights' bytes in the file: 34 per 32 weights */
+  for (gint64 l = 0; l < ane_llama_model_get_n_layers (m); l++)
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", l, names[i]);
+        AneTensor *w = ane_llama_model_get_weight (m, name);
+
+        g_assert_cmpint (ane_tensor_get_dtype (w), ==, ANE_DTYPE_Q8_0);
+        q8_bytes += ane_tensor_get_n_elements (w) / 32 * 34;
+      }
+  q8_bytes += ane_tensor_get_n_elements (ane_llama_model_get_weight (m, "output")) / 32 * 34;
+  g = ane_llama_model_build_decode (m, 16, &error);
+  g_assert_no_error (error);
+
+  /* iOS18: the Q8_0 weights are constexpr_blockwise_shift_scale ops, kept
+   * packed: about the file's bytes for them, and no dense copy */
+  packed_backend = ane_cpu_backend_new_for_graph (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, NULL, 0, &error);
+  g_assert_no_error (error);
+  ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (packed_backend), &packed, &dense, &borrowed);
+  g_test_message ("Q8_0 stories260K (file %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " in Q8_0 weights): plan "
+                  "holds %" G_GUINT64_FORMAT " packed, %" G_GUINT64_FORMAT " dense, %" G_GUINT64_FORMAT " borrowed",
+                  file_size, q8_bytes, packed, dense, borrowed);
+  /* int8 (used where the lowering's blob holds it: borrowed) + an fp32
+   * scale per 32: at most 36 bytes per 32 weights against the file's 34 */
+  g_assert_cmpuint (packed, >=, q8_bytes / 34 * 4);
+  g_assert_cmpuint (packed, <=, q8_bytes * 36 / 34 + 64);
+  g_assert_cmpuint (packed + borrowed, >=, q8_bytes);
+  /* what stays dense: norms, rope tables, masks (the F32 weights are borrowed) —
+   * far less than one dense float copy of the Q8_0 weights */
+  g_assert_cmpuint (dense, <, q8_bytes * 4 / 10);
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/ane/cpu/vec/kernels", test_kernels);
+  g_test_add_func ("/ane/cpu/vec/pack-refuses", test_pack_refuses);
+  g_test_add_func ("/ane/cpu/vec/constexpr-once-fp32", test_constexpr_once_fp32);
+  g_test_add_func ("/ane/cpu/vec/constexpr-once-fp16", test_constexpr_once_fp16);
+  g_test_add_func ("/ane/cpu/vec/fp16-matmul", test_fp16_matmul);
+  g_test_add_func ("/ane/cpu/vec/affine-linear", test_affine_linear);
+  g_test_add_func ("/ane/cpu/vec/q8-0-memory", test_q8_0_memory);
+  return g_test_run ();
+}
