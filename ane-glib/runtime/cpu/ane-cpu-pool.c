@@ -187,15 +187,14 @@ run_pieces (gint            gen,
     }
 }
 
+/* start_generation: the generation before the job the worker is made for,
+ * so that it joins that job (reading it here would be too late). */
 static gpointer
-worker_main (gpointer unused)
+worker_main (gpointer start_generation)
 {
-  gint seen;
+  gint seen = GPOINTER_TO_INT (start_generation);
 
   in_pool = TRUE;
-  ane_mutex_lock (&pool.lock);
-  seen = g_atomic_int_get (&pool.generation);
-  ane_mutex_unlock (&pool.lock);
 
   for (;;)
     {
@@ -229,14 +228,16 @@ worker_main (gpointer unused)
   return NULL;
 }
 
-/* Under pool.lock: at least `wanted` workers exist. */
+/* Under pool.lock, before the job is published: at least `wanted` workers
+ * exist. */
 static void
 ensure_workers (guint wanted)
 {
   while (pool.n_workers < wanted)
     {
       g_autofree char *name = g_strdup_printf ("ane-cpu-%u", pool.n_workers + 1);
-      GThread *thread = g_thread_try_new (name, worker_main, NULL, NULL);
+      GThread *thread = g_thread_try_new (name, worker_main,
+                                          GINT_TO_POINTER (g_atomic_int_get (&pool.generation)), NULL);
 
       if (thread == NULL)
         break;   /* fewer threads: the caller takes the rest of the pieces */
