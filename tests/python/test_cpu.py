@@ -2,6 +2,9 @@
 written here independently of the library: the third leg of verification,
 through the public API only."""
 
+import os
+import subprocess
+import sys
 import unittest
 
 import numpy as np
@@ -121,6 +124,20 @@ class CpuTest(unittest.TestCase):
         for o, t in zip(one, three):
             self.assertEqual(o.tobytes(), t.tobytes())
         np.testing.assert_allclose(one[0], x1.astype(np.float64) @ w, rtol=1e-4, atol=1e-4)
+
+    def test_num_threads_environment(self):
+        """ANE_NUM_THREADS sets the default; a value that is not a count in
+        1..1024 is warned about and the core count used."""
+        code = "from gi.repository import Ane; print(Ane.get_num_threads())"
+        for value, want in (("3", 3), ("1", 1)):
+            env = dict(os.environ, ANE_NUM_THREADS=value)
+            out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+            self.assertEqual(int(out.stdout), want)
+        env = dict(os.environ, ANE_NUM_THREADS="zero")
+        env["G_DEBUG"] = ""
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        self.assertEqual(int(out.stdout), len(os.sched_getaffinity(0)))  # g_get_num_processors
+        self.assertIn("ANE_NUM_THREADS=zero", out.stderr)
 
 
 if __name__ == "__main__":

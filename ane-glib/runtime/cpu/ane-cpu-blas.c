@@ -36,7 +36,7 @@
 #define ROW_BLOCK 16
 /* a piece is at least this many multiply-adds: below it the hand-off to
  * another thread costs more than it saves */
-#define MIN_PIECE_FLOPS 32768
+#define MIN_PIECE_FLOPS 65536
 
 static gint blas_disabled;   /* test switch; 0 = use the CBLAS when there is one */
 

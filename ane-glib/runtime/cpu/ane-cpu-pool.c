@@ -43,10 +43,12 @@
 #include "ane-tsan-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 
-/* Workers' and the caller's busy-wait before sleeping: long enough to
- * bridge the gap between two kernels of one program run (a few µs), short
- * enough not to steal a shared core for long. */
-#define SPIN_ROUNDS 20000
+/* Workers' and the caller's busy-wait before sleeping (~100 µs of pause
+ * instructions): long enough to bridge the gap between two kernels of one
+ * program run (a few µs), short enough not to steal much from another
+ * thread when the cores are oversubscribed (a spinning worker then takes
+ * time from the caller it waits for). */
+#define SPIN_ROUNDS 2000
 
 #define PIECE_BITS 16
 #define PIECE_MASK ((gsize) ((1u << PIECE_BITS) - 1))
