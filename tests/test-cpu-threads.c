@@ -3,7 +3,7 @@
  *
  * - /ane/cpu/threads/kernels: graphs whose shapes make each parallelized
  *   kernel split its work (a 1-row linear, the decode shape; a many-row
- *   matmul; conv; softmax; layer_norm; rms_norm; reductions; elementwise
+ *   matmul; conv, and a 1×1 conv at one position; softmax; layer_norm; rms_norm; reductions; elementwise
  *   add/silu; attention over 8 heads) run at 1, 2, 3 and 4 threads
  *   (ane_set_num_threads): every output equal bit for bit to the 1-thread run.
  * - /ane/cpu/threads/stories: a stories260K prefill of 32 tokens, the same.
@@ -53,6 +53,7 @@ kernels_graph (void)
   g_autoptr(AneTensor) w_pre = rnd ("w_pre", (const gint64[]) { 512, 300 }, 2, 3);
   g_autoptr(AneTensor) gamma = rnd ("gamma", (const gint64[]) { 512 }, 1, 4);
   g_autoptr(AneTensor) cw = rnd ("cw", (const gint64[]) { 48, 8, 3, 3 }, 4, 5);
+  g_autoptr(AneTensor) pw = rnd ("pw", (const gint64[]) { 1024, 512, 1, 1 }, 4, 6);
   AneTensor *x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 2);
   AneTensor *x1 = ane_test_input (g, "x1", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 512 }, 2);
   AneTensor *q = ane_test_input (g, "q", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 8, 16, 64 }, 4);
@@ -78,6 +79,11 @@ kernels_graph (void)
   ane_test_output (g, "conv", OK (ane_graph_conv (g, img, ane_test_const (g, cw), NULL,
                                                   (const gint64[]) { 1, 1 }, 2, (const gint64[]) { 1, 1, 1, 1 }, 4,
                                                   (const gint64[]) { 1, 1 }, 2, 1, &_e)));
+  /* a 1×1 conv at one position (channels-first decode): 1024 rows × 1 column */
+  ane_test_output (g, "conv_1x1", OK (ane_graph_conv (g, OK (ane_graph_reshape (g, x1, (const gint64[]) { 1, 512, 1, 1 }, 4, &_e)),
+                                                      ane_test_const (g, pw), NULL,
+                                                      (const gint64[]) { 1, 1 }, 2, (const gint64[]) { 0, 0, 0, 0 }, 4,
+                                                      (const gint64[]) { 1, 1 }, 2, 1, &_e)));
   return g;
 }
 

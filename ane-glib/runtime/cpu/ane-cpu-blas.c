@@ -8,6 +8,8 @@
  *   loops over blocks of output columns, one block per piece: OpenBLAS's
  *   sgemm packs all of B (the whole weight matrix) on every call, which
  *   doubles the memory traffic of a product that is bound by it;
+ * - one column and many rows (a 1×1 conv at one position, the
+ *   channels-first decode shape), our dot per row, blocks of rows split;
  * - more rows (prefill), cblas_sgemm on blocks of ROW_BLOCK rows of C, one
  *   call per piece.
  * Either way each element of C is one dot product over k in a fixed order,
@@ -110,7 +112,15 @@ sgemm_loops (gboolean     trans_a,
     {
       float *crow = c + i * ldc;
 
-      if (!trans_b)
+      if (!trans_b && !trans_a && n == 1)
+        {
+          /* one column (a 1×1 conv at one position): a dot of A's row with
+           * B's column, without the accumulator pass */
+          float sum = dot (b, ldb, a + i * lda, k);
+
+          crow[0] = alpha * sum + (beta == 0.0f ? 0.0f : beta * crow[0]);
+        }
+      else if (!trans_b)
         {
           /* acc = A[i,:] · B, a contiguous row of B at a time */
           memset (acc, 0, n * sizeof (float));
@@ -245,6 +255,15 @@ ane_cpu_sgemm (gboolean     trans_a,
 #endif
     if (m < SMALL_M)
       ane_cpu_parallel_for (n, MAX (1, MIN_PIECE_FLOPS / MAX (m * k, 1)), gemm_columns, &g);
+    else if (n == 1 && !trans_a && !trans_b)
+      {
+        /* one column, many rows (a 1×1 conv over one position, the
+         * channels-first decode shape): our dot per row, rows split, for
+         * the same reason as a one-row product */
+        g.use_blas = FALSE;
+        ane_cpu_parallel_for ((m + ROW_BLOCK - 1) / ROW_BLOCK,
+                              MAX (1, MIN_PIECE_FLOPS / MAX (ROW_BLOCK * k, 1)), gemm_rows, &g);
+      }
     else
       ane_cpu_parallel_for ((m + ROW_BLOCK - 1) / ROW_BLOCK,
                             MAX (1, MIN_PIECE_FLOPS / MAX (ROW_BLOCK * row_flops, 1)), gemm_rows, &g);
