@@ -23,5 +23,6 @@
 #include "ane-compute-plan.h"
 #include "ane-progress.h"
 #include "ane-lint.h"
+#include "ane-threads.h"
 
 #undef __ANE_GLIB_INSIDE__

@@ -237,7 +237,56 @@ void test_multifunction () throws GLib.Error {
     }
 }
 
+/* Ane.set_num_threads: the CPU backend's thread count, kept; a 1-row
+ * product against a 256×512 weight (split over the threads) gives the same
+ * bits at 1 and 2 threads. */
+void test_num_threads () throws GLib.Error {
+    var g = new Ane.Graph ();
+    int64[] x_shape = { 1, 256 };
+    int64[] w_shape = { 256, 512 };
+    var wv = new float[256 * 512];
+    var xv = new float[256];
+    for (int i = 0; i < wv.length; i++)
+        wv[i] = (float) ((i * 7919) % 113) / 113f - 0.5f;
+    for (int i = 0; i < xv.length; i++)
+        xv[i] = (float) ((i * 31) % 17) / 17f;
+    var x = g.input ("x", Ane.DType.FLOAT32, x_shape);
+    g.add_output ("y", g.matmul (x, g.@const (new Ane.Tensor.from_floats ("w", w_shape, wv)), false, false));
+    Ane.Tensor[] inputs = { new Ane.Tensor.from_floats ("x", x_shape, xv) };
+    float[] one = {};
+    float[] two = {};
+    for (uint t = 1; t <= 2; t++) {
+        Ane.set_num_threads (t);
+        if (Ane.get_num_threads () != t) {
+            stderr.printf ("FAIL: get_num_threads () = %u after set_num_threads (%u)\n", Ane.get_num_threads (), t);
+            failures++;
+        }
+        var exe = new Ane.Executable (g, Ane.Backend.CPU);
+        exe.set_precision (Ane.Precision.FLOAT32);
+        exe.compile ();
+        if (t == 1)
+            one = exe.run (inputs)[0].dup_floats ();
+        else
+            two = exe.run (inputs)[0].dup_floats ();
+    }
+    Ane.set_num_threads (0);
+    if (Ane.get_num_threads () < 1) {
+        stderr.printf ("FAIL: the default thread count is 0\n");
+        failures++;
+    }
+    if (one.length != 512 || two.length != 512 || Memory.cmp (one, two, 512 * sizeof (float)) != 0) {
+        stderr.printf ("FAIL: the 1-row product differs between 1 and 2 threads\n");
+        failures++;
+    }
+}
+
 int main () {
+    try {
+        test_num_threads ();
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: %s\n", e.message);
+        failures++;
+    }
     try {
         test_mlp_softmax ();
     } catch (GLib.Error e) {

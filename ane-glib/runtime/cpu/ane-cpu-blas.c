@@ -1,5 +1,21 @@
 /* runtime/cpu/ane-cpu-blas.c: the matrix product of the CPU kernels
  *
+ * Threads: the CPU pool (ane-cpu-pool.c) owns the cores. OpenBLAS is set to
+ * one thread (openblas_set_num_threads (1), once, before the first product)
+ * so its own threads never compete with the pool's, and a product is shared
+ * out by the pool instead:
+ * - few rows (m < SMALL_M: a decode step's matrix-vector products), our own
+ *   loops over blocks of output columns, one block per piece: OpenBLAS's
+ *   sgemm packs all of B (the whole weight matrix) on every call, which
+ *   doubles the memory traffic of a product that is bound by it;
+ * - one column and many rows (a 1×1 conv at one position, the
+ *   channels-first decode shape), our dot per row, blocks of rows split;
+ * - more rows (prefill), cblas_sgemm on blocks of ROW_BLOCK rows of C, one
+ *   call per piece.
+ * Either way each element of C is one dot product over k in a fixed order,
+ * whichever piece computes it, so the result does not depend on the thread
+ * count (tests/test-cpu-threads.c checks it bit for bit).
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -12,6 +28,17 @@
 #endif
 
 #include "runtime/cpu/ane-cpu-blas-private.h"
+#include "runtime/cpu/ane-cpu-pool-private.h"
+
+/* Products with fewer rows than this use our loops (see above). */
+#define SMALL_M 4
+/* cblas pieces start on a multiple of this many rows, a multiple of every
+ * OpenBLAS sgemm kernel's row unroll, so each piece is tiled as the whole
+ * product would be. */
+#define ROW_BLOCK 16
+/* a piece is at least this many multiply-adds: below it the hand-off to
+ * another thread costs more than it saves */
+#define MIN_PIECE_FLOPS 65536
 
 static gint blas_disabled;   /* test switch; 0 = use the CBLAS when there is one */
 
@@ -29,6 +56,38 @@ void
 ane_cpu_blas_set_enabled (gboolean enabled)
 {
   g_atomic_int_set (&blas_disabled, !enabled);
+}
+
+/* A dot product in a fixed order: eight running sums over the elements
+ * p ≡ l (mod 8), added pairwise, then the tail. The compiler can keep the
+ * eight sums in vector registers; the order never depends on the caller. */
+static float
+dot (const float *x,
+     gsize        x_stride,
+     const float *y,
+     gsize        k)
+{
+  float s[8] = { 0 };
+  gsize p = 0;
+
+  if (x_stride == 1)
+    for (; p + 8 <= k; p += 8)
+      for (guint l = 0; l < 8; l++)
+        s[l] += x[p + l] * y[p + l];
+  else
+    for (; p + 8 <= k; p += 8)
+      for (guint l = 0; l < 8; l++)
+        s[l] += x[(p + l) * x_stride] * y[p + l];
+  s[0] += s[4];
+  s[1] += s[5];
+  s[2] += s[6];
+  s[3] += s[7];
+  s[0] += s[2];
+  s[1] += s[3];
+  s[0] += s[1];
+  for (; p < k; p++)
+    s[0] += x[p * x_stride] * y[p];
+  return s[0];
 }
 
 /* The plain loops: C's rows are updated in place, so every sum is in fp32. */
@@ -53,7 +112,15 @@ sgemm_loops (gboolean     trans_a,
     {
       float *crow = c + i * ldc;
 
-      if (!trans_b)
+      if (!trans_b && !trans_a && n == 1)
+        {
+          /* one column (a 1×1 conv at one position): a dot of A's row with
+           * B's column, without the accumulator pass */
+          float sum = dot (b, ldb, a + i * lda, k);
+
+          crow[0] = alpha * sum + (beta == 0.0f ? 0.0f : beta * crow[0]);
+        }
+      else if (!trans_b)
         {
           /* acc = A[i,:] · B, a contiguous row of B at a time */
           memset (acc, 0, n * sizeof (float));
@@ -73,20 +140,83 @@ sgemm_loops (gboolean     trans_a,
           /* C[i,j] = A[i,:] · B[j,:] (B is stored [n,k]) */
           for (gsize j = 0; j < n; j++)
             {
-              const float *brow = b + j * ldb;
-              float sum = 0.0f;
+              float sum = trans_a ? dot (a + i, lda, b + j * ldb, k) : dot (a + i * lda, 1, b + j * ldb, k);
 
-              if (trans_a)
-                for (gsize p = 0; p < k; p++)
-                  sum += a[p * lda + i] * brow[p];
-              else
-                for (gsize p = 0; p < k; p++)
-                  sum += a[i * lda + p] * brow[p];
               crow[j] = alpha * sum + (beta == 0.0f ? 0.0f : beta * crow[j]);
             }
         }
     }
 }
+
+typedef struct {
+  gboolean     trans_a, trans_b;
+  gsize        m, n, k;
+  float        alpha;
+  const float *a;
+  gsize        lda;
+  const float *b;
+  gsize        ldb;
+  float        beta;
+  float       *c;
+  gsize        ldc;
+  gboolean     use_blas;
+} Gemm;
+
+/* Columns [begin, end) of C, all rows: our loops. */
+static void
+gemm_columns (gsize    begin,
+              gsize    end,
+              gpointer data)
+{
+  const Gemm *g = data;
+
+  sgemm_loops (g->trans_a, g->trans_b, g->m, end - begin, g->k, g->alpha,
+               g->a, g->lda, g->trans_b ? g->b + begin * g->ldb : g->b + begin, g->ldb,
+               g->beta, g->c + begin, g->ldc);
+}
+
+/* Row blocks [begin, end) of C (ROW_BLOCK rows each), all columns. */
+static void
+gemm_rows (gsize    begin,
+           gsize    end,
+           gpointer data)
+{
+  const Gemm *g = data;
+  gsize i0 = begin * ROW_BLOCK, i1 = MIN (end * ROW_BLOCK, g->m);
+  const float *a = g->trans_a ? g->a + i0 : g->a + i0 * g->lda;
+
+#ifdef HAVE_CBLAS
+  if (g->use_blas)
+    {
+      cblas_sgemm (CblasRowMajor,
+                   g->trans_a ? CblasTrans : CblasNoTrans,
+                   g->trans_b ? CblasTrans : CblasNoTrans,
+                   (int) (i1 - i0), (int) g->n, (int) g->k, g->alpha,
+                   a, (int) g->lda, g->b, (int) g->ldb, g->beta, g->c + i0 * g->ldc, (int) g->ldc);
+      return;
+    }
+#endif
+  sgemm_loops (g->trans_a, g->trans_b, i1 - i0, g->n, g->k, g->alpha,
+               a, g->lda, g->b, g->ldb, g->beta, g->c + i0 * g->ldc, g->ldc);
+}
+
+#ifdef HAVE_CBLAS
+static void
+blas_single_thread_once (void)
+{
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+      /* process-wide, and OPENBLAS_NUM_THREADS is overridden: the pool
+       * shares out the products (see the top of this file) */
+      openblas_set_num_threads (1);
+#endif
+      g_once_init_leave (&once, 1);
+    }
+}
+#endif
 
 void
 ane_cpu_sgemm (gboolean     trans_a,
@@ -112,18 +242,30 @@ ane_cpu_sgemm (gboolean     trans_a,
           c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
       return;
     }
+  {
+    Gemm g = { trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, FALSE };
+    gsize row_flops = n * k;
+
 #ifdef HAVE_CBLAS
-  if (!g_atomic_int_get (&blas_disabled) &&
-      m <= INT_MAX && n <= INT_MAX && k <= INT_MAX &&
-      lda <= INT_MAX && ldb <= INT_MAX && ldc <= INT_MAX)
-    {
-      cblas_sgemm (CblasRowMajor,
-                   trans_a ? CblasTrans : CblasNoTrans,
-                   trans_b ? CblasTrans : CblasNoTrans,
-                   (int) m, (int) n, (int) k, alpha,
-                   a, (int) lda, b, (int) ldb, beta, c, (int) ldc);
-      return;
-    }
+    g.use_blas = !g_atomic_int_get (&blas_disabled) &&
+                 m <= INT_MAX && n <= INT_MAX && k <= INT_MAX &&
+                 lda <= INT_MAX && ldb <= INT_MAX && ldc <= INT_MAX;
+    if (g.use_blas)
+      blas_single_thread_once ();
 #endif
-  sgemm_loops (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (m < SMALL_M)
+      ane_cpu_parallel_for (n, MAX (1, MIN_PIECE_FLOPS / MAX (m * k, 1)), gemm_columns, &g);
+    else if (n == 1 && !trans_a && !trans_b)
+      {
+        /* one column, many rows (a 1×1 conv over one position, the
+         * channels-first decode shape): our dot per row, rows split, for
+         * the same reason as a one-row product */
+        g.use_blas = FALSE;
+        ane_cpu_parallel_for ((m + ROW_BLOCK - 1) / ROW_BLOCK,
+                              MAX (1, MIN_PIECE_FLOPS / MAX (ROW_BLOCK * k, 1)), gemm_rows, &g);
+      }
+    else
+      ane_cpu_parallel_for ((m + ROW_BLOCK - 1) / ROW_BLOCK,
+                            MAX (1, MIN_PIECE_FLOPS / MAX (ROW_BLOCK * row_flops, 1)), gemm_rows, &g);
+  }
 }

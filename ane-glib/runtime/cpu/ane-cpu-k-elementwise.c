@@ -14,8 +14,11 @@
 #include <string.h>
 
 #include "runtime/cpu/ane-cpu-kernels-private.h"
+#include "runtime/cpu/ane-cpu-pool-private.h"
 
-#define PARALLEL_MIN (1 << 16)
+/* Elements per piece of a parallel loop: below this the hand-off costs more
+ * than the work (each element is a few ns). */
+#define PARALLEL_GRAIN (1 << 14)
 
 static void
 store (AneCpuValue *v,
@@ -122,6 +125,36 @@ fast_index (BroadcastKind k,
   return k == BROADCAST_SAME ? i : k == BROADCAST_SCALAR ? 0 : i % v->n;
 }
 
+typedef struct {
+  const AneCpuValue *x, *y;
+  AneCpuValue       *out;
+  BroadcastKind      kx, ky;
+  BinaryFunc         func;
+} BinaryJob;
+
+/* Each element is independent, so any split gives the same result. */
+static void
+binary_range (gsize    begin,
+              gsize    end,
+              gpointer data)
+{
+  const BinaryJob *j = data;
+  const AneCpuValue *x = j->x, *y = j->y;
+  AneCpuValue *out = j->out;
+  gint64 coords[ANE_CPU_MAX_RANK];
+
+  for (gsize i = begin; i < end; i++)
+    {
+      gsize xi, yi;
+
+      if (j->kx == BROADCAST_GENERAL || j->ky == BROADCAST_GENERAL)
+        ane_cpu_unravel (i, out->shape, out->rank, coords);
+      xi = j->kx == BROADCAST_GENERAL ? ane_cpu_broadcast_offset (x, coords, out->rank) : fast_index (j->kx, x, i);
+      yi = j->ky == BROADCAST_GENERAL ? ane_cpu_broadcast_offset (y, coords, out->rank) : fast_index (j->ky, y, i);
+      store (out, i, j->func (ane_cpu_value_get (x, xi), ane_cpu_value_get (y, yi)));
+    }
+}
+
 static gboolean
 run_binary (AneCpuCtx  *ctx,
             BinaryFunc  func,
@@ -129,29 +162,15 @@ run_binary (AneCpuCtx  *ctx,
 {
   const AneCpuValue *x = ane_cpu_in (ctx, "x"), *y = ane_cpu_in (ctx, "y");
   AneCpuValue *out = ane_cpu_out (ctx, 0);
-  gint64 coords[ANE_CPU_MAX_RANK];
-  BroadcastKind kx, ky;
+  BinaryJob job;
 
   if (x == NULL || y == NULL)
     return ane_cpu_fail (ctx, error, "needs parameters x and y");
   if (!broadcasts (x, out) || !broadcasts (y, out))
     return ane_cpu_fail (ctx, error, "operands of rank %u and %u do not broadcast to the declared output "
                          "(rank %u)", x->rank, y->rank, out->rank);
-  kx = broadcast_kind (x, out);
-  ky = broadcast_kind (y, out);
-  /* Large loops go to every core; below PARALLEL_MIN the threads cost more
-   * than they save. Each element is independent. */
-#pragma omp parallel for if (out->n >= PARALLEL_MIN) private (coords) schedule (static)
-  for (gsize i = 0; i < out->n; i++)
-    {
-      gsize xi, yi;
-
-      if (kx == BROADCAST_GENERAL || ky == BROADCAST_GENERAL)
-        ane_cpu_unravel (i, out->shape, out->rank, coords);
-      xi = kx == BROADCAST_GENERAL ? ane_cpu_broadcast_offset (x, coords, out->rank) : fast_index (kx, x, i);
-      yi = ky == BROADCAST_GENERAL ? ane_cpu_broadcast_offset (y, coords, out->rank) : fast_index (ky, y, i);
-      store (out, i, func (ane_cpu_value_get (x, xi), ane_cpu_value_get (y, yi)));
-    }
+  job = (BinaryJob) { x, y, out, broadcast_kind (x, out), broadcast_kind (y, out), func };
+  ane_cpu_parallel_for (out->n, PARALLEL_GRAIN, binary_range, &job);
   return TRUE;
 }
 
@@ -217,6 +236,24 @@ static double u_identity (double x, double p) { return x; }
 /* softplus = log(1 + e^x), written so large x neither overflows nor loses bits */
 static double u_softplus (double x, double p) { return x > 0 ? x + log1p (exp (-x)) : log1p (exp (x)); }
 
+typedef struct {
+  const AneCpuValue *x;
+  AneCpuValue       *out;
+  UnaryFunc          func;
+  double             param;
+} UnaryJob;
+
+static void
+unary_range (gsize    begin,
+             gsize    end,
+             gpointer data)
+{
+  const UnaryJob *j = data;
+
+  for (gsize i = begin; i < end; i++)
+    store (j->out, i, j->func (ane_cpu_value_get (j->x, i), j->param));
+}
+
 static gboolean
 run_unary (AneCpuCtx  *ctx,
            UnaryFunc   func,
@@ -238,9 +275,8 @@ run_unary (AneCpuCtx  *ctx,
         memcpy (out->i, x->i, out->n * sizeof (gint32));
       return TRUE;
     }
-#pragma omp parallel for if (out->n >= PARALLEL_MIN) schedule (static)
-  for (gsize i = 0; i < out->n; i++)
-    store (out, i, func (ane_cpu_value_get (x, i), param));
+  ane_cpu_parallel_for (out->n, PARALLEL_GRAIN, unary_range,
+                        &(UnaryJob) { x, out, func, param });
   return TRUE;
 }
 

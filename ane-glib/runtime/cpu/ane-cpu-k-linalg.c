@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "runtime/cpu/ane-cpu-blas-private.h"
+#include "runtime/cpu/ane-cpu-pool-private.h"
 #include "runtime/cpu/ane-cpu-dims-private.h"
 #include "runtime/cpu/ane-cpu-kernels-private.h"
 
@@ -922,6 +923,85 @@ k_upsample_nearest_neighbor (AneCpuCtx *ctx,
 
 /* --- scaled_dot_product_attention ------------------------------------------ */
 
+typedef struct {
+  const AneCpuValue *q, *k, *v, *mask;
+  AneCpuValue       *out;
+  const gint64      *mstr;
+  guint              r;
+  gint64             L, S, E, EV;
+  float              scale;
+  gint               failed;   /* atomic: a piece could not allocate its scores */
+} AttentionJob;
+
+/* Heads [begin, end): each computed whole by this piece, as a serial run
+ * would, so the split never changes a result. */
+static void
+attention_heads (gsize    begin,
+                 gsize    end,
+                 gpointer data)
+{
+  const AttentionJob *j = data;
+  const AneCpuValue *q = j->q, *k = j->k, *v = j->v, *mask = j->mask;
+  AneCpuValue *out = j->out;
+  const gint64 *mstr = j->mstr;
+  guint r = j->r;
+  gint64 L = j->L, S = j->S, E = j->E, EV = j->EV;
+  float scale = j->scale;
+  gint64 coords[ANE_CPU_MAX_RANK];
+  g_autofree float *scores = g_try_malloc_n ((gsize) MAX (L * S, 1), sizeof (float));
+
+  if (scores == NULL)
+    {
+      g_atomic_int_set (&((AttentionJob *) j)->failed, 1);
+      return;
+    }
+  for (gint64 b = (gint64) begin; b < (gint64) end; b++)
+    {
+      gsize moff = 0;
+
+      ane_cpu_sgemm (FALSE, TRUE, (gsize) L, (gsize) S, (gsize) E, scale,
+                     q->f + (gsize) (b * L * E), (gsize) E, k->f + (gsize) (b * S * E), (gsize) E,
+                     0.0f, scores, (gsize) S);
+      if (mask)
+        {
+          ane_cpu_unravel ((gsize) b, q->shape, r - 2, coords);
+          for (guint i = 0; i + 2 < r; i++)
+            moff += (gsize) (coords[i] * mstr[i]);
+        }
+      for (gint64 l = 0; l < L; l++)
+        {
+          float *row = scores + l * S;
+          float mx = -INFINITY, sum = 0.0f;
+
+          if (mask)
+            {
+              gsize base = moff + (gsize) (l * mstr[r - 2]);
+
+              for (gint64 s = 0; s < S; s++)
+                {
+                  gsize mi = base + (gsize) (s * mstr[r - 1]);
+                  if (mask->f)
+                    row[s] += mask->f[mi];
+                  else if (mask->i[mi] == 0)
+                    row[s] = -INFINITY;
+                }
+            }
+          for (gint64 s = 0; s < S; s++)
+            mx = isnan (row[s]) || row[s] > mx ? row[s] : mx;
+          for (gint64 s = 0; s < S; s++)
+            {
+              row[s] = expf (row[s] - mx);   /* NaN for a row of −inf only */
+              sum += row[s];
+            }
+          for (gint64 s = 0; s < S; s++)
+            row[s] /= sum;
+        }
+      ane_cpu_sgemm (FALSE, FALSE, (gsize) L, (gsize) EV, (gsize) S, 1.0f,
+                     scores, (gsize) S, v->f + (gsize) (b * S * EV), (gsize) EV,
+                     0.0f, out->f + (gsize) (b * L * EV), (gsize) EV);
+    }
+}
+
 static gboolean
 k_scaled_dot_product_attention (AneCpuCtx *ctx,
                                 GError   **error)
@@ -929,7 +1009,7 @@ k_scaled_dot_product_attention (AneCpuCtx *ctx,
   const AneCpuValue *q = ane_cpu_in (ctx, "query"), *k = ane_cpu_in (ctx, "key");
   const AneCpuValue *v = ane_cpu_in (ctx, "value"), *mask = ane_cpu_in (ctx, "attn_mask");
   AneCpuValue *out = ane_cpu_out (ctx, 0);
-  gint64 os[ANE_CPU_MAX_RANK], ms[ANE_CPU_MAX_RANK], mstr[ANE_CPU_MAX_RANK], coords[ANE_CPU_MAX_RANK];
+  gint64 os[ANE_CPU_MAX_RANK], ms[ANE_CPU_MAX_RANK], mstr[ANE_CPU_MAX_RANK];
   gint64 L, S, E, EV, batch;
   guint r;
   float scale;
@@ -972,55 +1052,16 @@ k_scaled_dot_product_attention (AneCpuCtx *ctx,
   scale = (float) (1.0 / sqrt ((double) E));
 
   {
-    g_autofree float *scores = g_try_malloc_n ((gsize) MAX (L * S, 1), sizeof (float));
+    AttentionJob job = { q, k, v, mask, out, mstr, r, L, S, E, EV, scale, 0 };
 
-    if (scores == NULL)
+    /* one head (batch element) per item; a head's products then run
+     * serially inside its piece (a nested loop), or on the pool when there
+     * is a single head */
+    ane_cpu_parallel_for ((gsize) batch,
+                          (gsize) MAX (1, 65536 / MAX (L * S * (E + EV), 1)),
+                          attention_heads, &job);
+    if (g_atomic_int_get (&job.failed))
       return ane_cpu_fail (ctx, error, "cannot allocate the %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT " scores", L, S);
-    for (gint64 b = 0; b < batch; b++)
-      {
-        gsize moff = 0;
-
-        ane_cpu_sgemm (FALSE, TRUE, (gsize) L, (gsize) S, (gsize) E, scale,
-                       q->f + (gsize) (b * L * E), (gsize) E, k->f + (gsize) (b * S * E), (gsize) E,
-                       0.0f, scores, (gsize) S);
-        if (mask)
-          {
-            ane_cpu_unravel ((gsize) b, q->shape, r - 2, coords);
-            for (guint i = 0; i + 2 < r; i++)
-              moff += (gsize) (coords[i] * mstr[i]);
-          }
-        for (gint64 l = 0; l < L; l++)
-          {
-            float *row = scores + l * S;
-            float mx = -INFINITY, sum = 0.0f;
-
-            if (mask)
-              {
-                gsize base = moff + (gsize) (l * mstr[r - 2]);
-
-                for (gint64 s = 0; s < S; s++)
-                  {
-                    gsize mi = base + (gsize) (s * mstr[r - 1]);
-                    if (mask->f)
-                      row[s] += mask->f[mi];
-                    else if (mask->i[mi] == 0)
-                      row[s] = -INFINITY;
-                  }
-              }
-            for (gint64 s = 0; s < S; s++)
-              mx = isnan (row[s]) || row[s] > mx ? row[s] : mx;
-            for (gint64 s = 0; s < S; s++)
-              {
-                row[s] = expf (row[s] - mx);   /* NaN for a row of −inf only */
-                sum += row[s];
-              }
-            for (gint64 s = 0; s < S; s++)
-              row[s] /= sum;
-          }
-        ane_cpu_sgemm (FALSE, FALSE, (gsize) L, (gsize) EV, (gsize) S, 1.0f,
-                       scores, (gsize) S, v->f + (gsize) (b * S * EV), (gsize) EV,
-                       0.0f, out->f + (gsize) (b * L * EV), (gsize) EV);
-      }
   }
   return TRUE;
 }

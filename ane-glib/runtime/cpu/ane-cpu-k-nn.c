@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "runtime/cpu/ane-cpu-kernels-private.h"
+#include "runtime/cpu/ane-cpu-pool-private.h"
 
 /* --- helpers --------------------------------------------------------------- */
 
@@ -176,7 +177,57 @@ inner_size (const AneCpuValue *x)
   return n;
 }
 
+/* Groups per piece of a parallel loop: enough elements (GROUP_GRAIN_ELEMS)
+ * that the hand-off to another thread pays. Each group is computed whole by
+ * one piece, in the same order, so the split never changes a result. */
+#define GROUP_GRAIN_ELEMS 8192
+
+static gsize
+group_grain (const Groups *g)
+{
+  return MAX (1, GROUP_GRAIN_ELEMS / MAX (g->group_size, 1));
+}
+
 /* --- softmax --------------------------------------------------------------- */
+
+typedef struct {
+  const AneCpuValue *x;
+  AneCpuValue       *out;
+  const Groups      *g;
+} GroupJob;
+
+static void
+softmax_groups (gsize    begin,
+                gsize    end,
+                gpointer data)
+{
+  const GroupJob *job = data;
+  const Groups *g = job->g;
+  g_autofree double *e = g_new (double, MAX (g->group_size, 1));
+
+  for (gsize o = begin; o < end; o++)
+    {
+      const float *xs = job->x->f + g->outer[o];
+      float *ys = job->out->f + g->outer[o];
+      double m = -INFINITY, sum = 0.0;
+
+      for (gsize j = 0; j < g->group_size; j++)
+        {
+          double v = xs[g->inner[j]];
+
+          /* a NaN anywhere makes the whole group NaN through the sum */
+          if (v > m)
+            m = v;
+        }
+      for (gsize j = 0; j < g->group_size; j++)
+        {
+          e[j] = exp ((double) xs[g->inner[j]] - m);
+          sum += e[j];
+        }
+      for (gsize j = 0; j < g->group_size; j++)
+        ys[g->inner[j]] = (float) (e[j] / sum);
+    }
+}
 
 static gboolean
 k_softmax (AneCpuCtx *ctx,
@@ -185,7 +236,6 @@ k_softmax (AneCpuCtx *ctx,
   const AneCpuValue *x = ane_cpu_in (ctx, "x");
   AneCpuValue *out = ane_cpu_out (ctx, 0);
   gboolean reduced[ANE_CPU_MAX_RANK] = { FALSE };
-  g_autofree double *e = NULL;
   Groups g;
   guint axis;
 
@@ -197,29 +247,7 @@ k_softmax (AneCpuCtx *ctx,
     return FALSE;
   reduced[axis] = TRUE;
   groups_init (&g, x, reduced);
-  e = g_new (double, MAX (g.group_size, 1));
-  for (gsize o = 0; o < g.n_groups; o++)
-    {
-      const float *xs = x->f + g.outer[o];
-      float *ys = out->f + g.outer[o];
-      double m = -INFINITY, sum = 0.0;
-
-      for (gsize j = 0; j < g.group_size; j++)
-        {
-          double v = xs[g.inner[j]];
-
-          /* a NaN anywhere makes the whole group NaN through the sum */
-          if (v > m)
-            m = v;
-        }
-      for (gsize j = 0; j < g.group_size; j++)
-        {
-          e[j] = exp ((double) xs[g.inner[j]] - m);
-          sum += e[j];
-        }
-      for (gsize j = 0; j < g.group_size; j++)
-        ys[g.inner[j]] = (float) (e[j] / sum);
-    }
+  ane_cpu_parallel_for (g.n_groups, group_grain (&g), softmax_groups, &(GroupJob) { x, out, &g });
   groups_clear (&g);
   return TRUE;
 }
@@ -231,16 +259,28 @@ k_softmax (AneCpuCtx *ctx,
  * inside the group (layer_norm), or with channel_inner > 0 the group's
  * channel along axis 1 (instance_norm: channel_inner = elements per channel
  * position, channels = x.shape[1]). */
+typedef struct {
+  const AneCpuValue *x;
+  AneCpuValue       *out;
+  const Groups      *g;
+  const AneCpuValue *gamma, *beta;
+  double             eps;
+  gsize              channel_inner;
+} NormJob;
+
 static void
-normalize_groups (const AneCpuValue *x,
-                  AneCpuValue       *out,
-                  const Groups      *g,
-                  const AneCpuValue *gamma,
-                  const AneCpuValue *beta,
-                  double             eps,
-                  gsize              channel_inner)
+normalize_range (gsize    begin,
+                 gsize    end,
+                 gpointer data)
 {
-  for (gsize o = 0; o < g->n_groups; o++)
+  const NormJob *job = data;
+  const AneCpuValue *x = job->x, *gamma = job->gamma, *beta = job->beta;
+  AneCpuValue *out = job->out;
+  const Groups *g = job->g;
+  double eps = job->eps;
+  gsize channel_inner = job->channel_inner;
+
+  for (gsize o = begin; o < end; o++)
     {
       const float *xs = x->f + g->outer[o];
       float *ys = out->f + g->outer[o];
@@ -268,6 +308,19 @@ normalize_groups (const AneCpuValue *x,
           ys[g->inner[j]] = (float) y;
         }
     }
+}
+
+static void
+normalize_groups (const AneCpuValue *x,
+                  AneCpuValue       *out,
+                  const Groups      *g,
+                  const AneCpuValue *gamma,
+                  const AneCpuValue *beta,
+                  double             eps,
+                  gsize              channel_inner)
+{
+  ane_cpu_parallel_for (g->n_groups, group_grain (g), normalize_range,
+                        &(NormJob) { x, out, g, gamma, beta, eps, channel_inner });
 }
 
 static gboolean

@@ -64,6 +64,7 @@
 
 #include "runtime/cpu/ane-cpu-dims-private.h"
 #include "runtime/cpu/ane-cpu-kernels-private.h"
+#include "runtime/cpu/ane-cpu-pool-private.h"
 
 /* --- helpers ---------------------------------------------------------------- */
 
@@ -1546,6 +1547,70 @@ typedef enum {
   R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_LOG_SUM, R_LOG_SUM_EXP, R_SUM_SQUARE,
 } ReduceKind;
 
+typedef struct {
+  const AneCpuValue *x;
+  ReduceKind         kind;
+  double            *acc, *top;
+  const gint64      *kstr;   /* output offsets per x dim (0 on reduced dims) */
+  guint              lead;   /* x's leading kept dims: the blocks */
+  gsize              outer, x_block, out_block;
+} ReduceJob;
+
+/* elements per piece of a parallel reduction */
+#define REDUCE_GRAIN_ELEMS 16384
+
+static void
+reduce_blocks (gsize    begin,
+               gsize    end,
+               gpointer data)
+{
+  const ReduceJob *j = data;
+  const AneCpuValue *x = j->x;
+  const gint64 *shape = x->shape + j->lead, *kstr = j->kstr + j->lead;
+  guint rank = x->rank - j->lead;
+  double *acc = j->acc, *top = j->top;
+  Walk w;
+
+  if (j->kind == R_LOG_SUM_EXP)
+    for (gsize o = begin; o < end; o++)
+      {
+        walk_init (&w, shape, rank, kstr, (gint64) (o * j->out_block));
+        for (gsize i = o * j->x_block; i < (o + 1) * j->x_block; i++, walk_next (&w))
+          {
+            double v = ane_cpu_value_get (x, i);
+            double *t = &top[w.off];
+
+            if (isnan (v) || v > *t)
+              *t = isnan (*t) ? *t : v;
+          }
+      }
+
+  for (gsize o = begin; o < end; o++)
+    {
+      walk_init (&w, shape, rank, kstr, (gint64) (o * j->out_block));
+      for (gsize i = o * j->x_block; i < (o + 1) * j->x_block; i++, walk_next (&w))
+        {
+          double v = ane_cpu_value_get (x, i);
+          double *a = &acc[w.off];
+
+          switch (j->kind)
+            {
+            case R_SUM:
+            case R_MEAN:
+            case R_LOG_SUM:     *a += v; break;
+            case R_PROD:        *a *= v; break;
+            case R_L1:          *a += fabs (v); break;
+            case R_L2:
+            case R_SUM_SQUARE:  *a += v * v; break;
+            case R_MAX:         if (isnan (v) || v > *a) *a = isnan (*a) ? *a : v; break;
+            case R_MIN:         if (isnan (v) || v < *a) *a = isnan (*a) ? *a : v; break;
+            case R_LOG_SUM_EXP: if (isfinite (top[w.off])) *a += exp (v - top[w.off]); break;
+            default:            g_assert_not_reached ();
+            }
+        }
+    }
+}
+
 static gboolean
 run_reduce (AneCpuCtx  *ctx,
             ReduceKind  kind,
@@ -1561,7 +1626,6 @@ run_reduce (AneCpuCtx  *ctx,
   double count = 1.0, init;
   gsize n;
   guint rank = 0;
-  Walk w;
 
   if (!need_outputs (ctx, 1, error))
     return FALSE;
@@ -1618,38 +1682,26 @@ run_reduce (AneCpuCtx  *ctx,
       top = g_new (double, MAX (out->n, 1));
       for (gsize i = 0; i < out->n; i++)
         top[i] = -INFINITY;
-      walk_init (&w, x->shape, x->rank, kstr, 0);
-      for (gsize i = 0; i < x->n; i++, walk_next (&w))
-        {
-          double v = ane_cpu_value_get (x, i);
-          double *t = &top[w.off];
-
-          if (isnan (v) || v > *t)
-            *t = isnan (*t) ? *t : v;
-        }
     }
 
-  walk_init (&w, x->shape, x->rank, kstr, 0);
-  for (gsize i = 0; i < x->n; i++, walk_next (&w))
-    {
-      double v = ane_cpu_value_get (x, i);
-      double *a = &acc[w.off];
+  {
+    /* The leading kept axes cut x into blocks that own disjoint outputs;
+     * the pool shares out whole blocks, each walked in C order as the
+     * serial loop would, so the split never changes a result. */
+    ReduceJob job = { x, kind, acc, top, kstr, 0, 1, 1, 1 };
+    guint lead = 0;
 
-      switch (kind)
-        {
-        case R_SUM:
-        case R_MEAN:
-        case R_LOG_SUM:     *a += v; break;
-        case R_PROD:        *a *= v; break;
-        case R_L1:          *a += fabs (v); break;
-        case R_L2:
-        case R_SUM_SQUARE:  *a += v * v; break;
-        case R_MAX:         if (isnan (v) || v > *a) *a = isnan (*a) ? *a : v; break;
-        case R_MIN:         if (isnan (v) || v < *a) *a = isnan (*a) ? *a : v; break;
-        case R_LOG_SUM_EXP: if (isfinite (top[w.off])) *a += exp (v - top[w.off]); break;
-        default:            g_assert_not_reached ();
-        }
-    }
+    while (lead < x->rank && !reduced[lead])
+      job.outer *= (gsize) x->shape[lead++];
+    job.lead = lead;
+    if (job.outer > 0)
+      {
+        job.x_block = x->n / job.outer;
+        job.out_block = out->n / job.outer;
+        ane_cpu_parallel_for (job.outer, MAX (1, REDUCE_GRAIN_ELEMS / MAX (job.x_block, 1)),
+                              reduce_blocks, &job);
+      }
+  }
 
   for (gsize i = 0; i < out->n; i++)
     {

@@ -23,7 +23,11 @@ typedef void (*AneCpuRangeFunc) (gsize    begin,
                                  gpointer data);
 
 /* Runs func over [0, n) in pieces; returns when every piece is done. Serial
- * (one call, func (0, n, data)) when n < 2·grain or one thread is set. */
+ * (one call, func (0, n, data)) when n < 2·grain or one thread is set.
+ * Piece p of P covers [n·p/P, n·(p+1)/P) with P = MIN (threads, n / grain).
+ * Safe from any thread: one loop runs on the pool at a time, and a loop
+ * started while the pool is busy (another thread's, or nested inside a
+ * piece) runs its pieces in order on the calling thread. */
 void  ane_cpu_parallel_for   (gsize           n,
                               gsize           grain,
                               AneCpuRangeFunc func,
@@ -34,5 +38,9 @@ void  ane_cpu_parallel_for   (gsize           n,
 guint ane_cpu_get_n_threads  (void);
 /* Sets it for the process (0: back to the default). */
 void  ane_cpu_set_n_threads  (guint           n_threads);
+
+/* Test hook: how many worker threads the pool has created so far (they are
+ * created on first need and kept; the caller is the extra thread). */
+guint ane_cpu_pool_get_n_workers (void);
 
 G_END_DECLS
