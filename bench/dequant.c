@@ -7,7 +7,10 @@
  * with ane_dequant_blocks_f32 and prints GB/s of float output written
  * (1 GB = 1e9 bytes) and Melem/s, next to memcpy of the same number of
  * output bytes (a ceiling for the memory system), and the double path
- * ane_dequant_blocks for Q4_0 (8 bytes an element) for comparison. The best
+ * ane_dequant_blocks for Q4_0 (8 bytes an element) for comparison. Each
+ * scheme runs on the rows ane_dequant_blocks_f32 picks for this CPU
+ * (AVX2/F16C where it has them) and again on the portable C rows
+ * ("portable", forced with ane_dequant_force_portable). The best
  * of REPEATS (default 3) runs counts. A sampled comparison with the double
  * path guards against a broken fast path posting a good number.
  *
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #include "ane-reference-private.h"
+#include "ane-quant-simd-private.h"
 
 static const AneDType types[] = {
   ANE_DTYPE_Q8_0, ANE_DTYPE_Q4_0, ANE_DTYPE_Q4_1, ANE_DTYPE_Q5_0, ANE_DTYPE_Q5_1,
@@ -145,8 +149,25 @@ main (int argc, char *argv[])
             g_error ("ane_dequant_blocks_f32 failed");
           best = MIN (best, now () - t0);
         }
-      g_snprintf (label, sizeof label, "%s f32", ane_dtype_to_string (dtype));
+      g_snprintf (label, sizeof label, "%s f32%s", ane_dtype_to_string (dtype),
+                  ane_dequant_uses_simd (dtype) ? " (avx2)" : "");
       report (label, best, n * 4, n);
+      if (ane_dequant_uses_simd (dtype))
+        {
+          double best_portable = G_MAXDOUBLE;
+
+          ane_dequant_force_portable (TRUE);
+          for (guint r = 0; r < repeats; r++)
+            {
+              double t0 = now ();
+              if (!ane_dequant_blocks_f32 (dtype, blocks, n_bytes, n, out, NULL))
+                g_error ("ane_dequant_blocks_f32 failed");
+              best_portable = MIN (best_portable, now () - t0);
+            }
+          ane_dequant_force_portable (FALSE);
+          g_snprintf (label, sizeof label, "%s f32 portable", ane_dtype_to_string (dtype));
+          report (label, best_portable, n * 4, n);
+        }
 
       /* Sampled check against the double path: one in ~1000 super-blocks. */
       for (gsize e = 0; e < n; e += 256 * 1009)

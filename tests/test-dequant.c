@@ -6,7 +6,10 @@
  * dequantized both ways and the floats compared with memcmp against the
  * doubles rounded to float (which they are exactly). Also: sizes that are
  * not whole blocks, too few bytes, unsupported dtypes, and that nothing is
- * written past n_elements.
+ * written past n_elements. The checks run on the rows the CPU gets (the
+ * AVX2/F16C ones of ane-quant-avx2.c where it has both) and again on the
+ * portable C rows, forced with ane_dequant_force_portable; and the choice
+ * itself is checked against the CPU's features.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -17,6 +20,11 @@
 
 #include "ane-test-util.h"
 #include "ane-reference-private.h"
+#include "ane-quant-simd-private.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+# include <cpuid.h>
+#endif
 
 static const AneDType block_types[] = {
   ANE_DTYPE_Q8_0, ANE_DTYPE_Q4_0, ANE_DTYPE_Q4_1, ANE_DTYPE_Q5_0, ANE_DTYPE_Q5_1,
@@ -134,6 +142,40 @@ test_random (gconstpointer data)
   /* One block, and none. */
   check_same (dtype, blocks, 1);
   check_same (dtype, blocks, 0);
+}
+
+/* test_random on the portable C rows. */
+static void
+test_random_portable (gconstpointer data)
+{
+  gboolean was = ane_dequant_force_portable (TRUE);
+
+  g_assert_false (ane_dequant_uses_simd (GPOINTER_TO_INT (data)));
+  test_random (data);
+  ane_dequant_force_portable (was);
+}
+
+/* The vectorized rows are used exactly where the CPU can run them: on an
+ * x86-64 CPU with AVX2 and F16C, for every block type. */
+static void
+test_simd_chosen (void)
+{
+  gboolean cpu_has = FALSE;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+  unsigned int a, b, c, d;
+
+  __builtin_cpu_init ();
+  cpu_has = __builtin_cpu_supports ("avx2") && __get_cpuid (1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+#endif
+  g_test_message ("CPU with AVX2 and F16C: %s", cpu_has ? "yes" : "no");
+  for (gsize t = 0; t < G_N_ELEMENTS (block_types); t++)
+    g_assert_cmpint (ane_dequant_uses_simd (block_types[t]), ==, cpu_has);
+  g_assert_false (ane_dequant_uses_simd (ANE_DTYPE_FLOAT32));
+  g_assert_false (ane_dequant_force_portable (TRUE));
+  for (gsize t = 0; t < G_N_ELEMENTS (block_types); t++)
+    g_assert_false (ane_dequant_uses_simd (block_types[t]));
+  g_assert_true (ane_dequant_force_portable (FALSE));
 }
 
 /* A Q4_0 block by hand: d = 0.5, element j (j < 16) from the low nibble. */
@@ -322,8 +364,13 @@ main (int argc, char *argv[])
     {
       g_autofree char *path = g_strdup_printf ("/ane/dequant/random/%s", ane_dtype_to_string (block_types[t]));
 
+      g_autofree char *portable = g_strdup_printf ("/ane/dequant/random-portable/%s",
+                                                   ane_dtype_to_string (block_types[t]));
+
       g_test_add_data_func (path, GINT_TO_POINTER (block_types[t]), test_random);
+      g_test_add_data_func (portable, GINT_TO_POINTER (block_types[t]), test_random_portable);
     }
+  g_test_add_func ("/ane/dequant/simd-chosen", test_simd_chosen);
   g_test_add_func ("/ane/dequant/q4_0-by-hand", test_q4_0_by_hand);
   g_test_add_func ("/ane/dequant/errors", test_errors);
   g_test_add_func ("/ane/dequant/quantize-q8_0", test_quantize_q8_0);

@@ -1,0 +1,38 @@
+/* ane-quant-simd-private.h: the vectorized GGUF block dequantizers
+ *
+ * ane-quant.c's ane_dequant_blocks_f32 picks, once per process, between
+ * its portable C rows and the rows of ane-quant-avx2.c (compiled with
+ * -mavx2 -mf16c on x86-64, used when the CPU has both). Both give the same
+ * bits (tests/test-dequant.c runs its exactness checks on each).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "ane-types.h"
+
+G_BEGIN_DECLS
+
+/* A row function: n_blocks consecutive blocks of one type to floats. */
+typedef void (*AneDequantRowFunc) (const guint8 *blocks,
+                                   gsize         n_blocks,
+                                   float        *out);
+
+/* The AVX2/F16C row for @dtype, or NULL where there is none (a type not
+ * done there, or a build without ane-quant-avx2.c). The caller checks that
+ * the CPU supports AVX2 and F16C. */
+AneDequantRowFunc ane_dequant_row_avx2 (AneDType dtype);
+
+/* Forces ane_dequant_blocks_f32 onto its portable C rows (TRUE) or lets it
+ * pick the fastest the CPU runs (FALSE, the default); returns the previous
+ * setting. For tests and benchmarks: not thread-safe against concurrent
+ * dequantization. */
+gboolean ane_dequant_force_portable (gboolean portable);
+
+/* Whether ane_dequant_blocks_f32 currently uses vectorized rows for
+ * @dtype (FALSE when forced portable or the CPU lacks AVX2/F16C). */
+gboolean ane_dequant_uses_simd (AneDType dtype);
+
+G_END_DECLS

@@ -1,0 +1,181 @@
+/* bench/dequant-ggml.c: our block dequantizers against ggml's own
+ *
+ *   dequant-ggml [N_ELEMENTS] [REPEATS]
+ *
+ * Not built by meson: bench/llama-cpp.sh compiles it against the llama.cpp
+ * it builds (ggml/include, libggml-base) and this tree's internal library.
+ * For every block type ggml and we share, the same random blocks (finite
+ * fp16 scales) are dequantized by ane_dequant_blocks_f32 and by ggml's
+ * ggml_get_type_traits (type)->to_float (ggml/include/ggml.h: struct
+ * ggml_type_traits; ggml/src/ggml.c: type_traits[] names the
+ * dequantize_row_* of ggml-quants.c). It prints the best of REPEATS runs of
+ * both as GB/s of float output (1 GB = 1e9 bytes), their ratio (ours /
+ * ggml, > 1 means we are faster), and whether every output float is
+ * bit-identical: ane-quant.c documents all of these dequantizers as
+ * bit-exact with ggml's scalar code, so any difference is a bug (exit 1).
+ *
+ * The two are timed alternately (ours, ggml, ours, ...) so a neighbour's
+ * load on this shared machine hits both alike.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ggml.h>
+
+#include "ane-reference-private.h"
+
+static const struct
+{
+  AneDType ours;
+  enum ggml_type theirs;
+} types[] = {
+  { ANE_DTYPE_Q8_0, GGML_TYPE_Q8_0 }, { ANE_DTYPE_Q4_0, GGML_TYPE_Q4_0 },
+  { ANE_DTYPE_Q4_1, GGML_TYPE_Q4_1 }, { ANE_DTYPE_Q5_0, GGML_TYPE_Q5_0 },
+  { ANE_DTYPE_Q5_1, GGML_TYPE_Q5_1 }, { ANE_DTYPE_Q2_K, GGML_TYPE_Q2_K },
+  { ANE_DTYPE_Q3_K, GGML_TYPE_Q3_K }, { ANE_DTYPE_Q4_K, GGML_TYPE_Q4_K },
+  { ANE_DTYPE_Q5_K, GGML_TYPE_Q5_K }, { ANE_DTYPE_Q6_K, GGML_TYPE_Q6_K },
+  { ANE_DTYPE_Q8_K, GGML_TYPE_Q8_K },
+};
+
+static guint32 seed = 12345;
+
+static guint32
+next (void)
+{
+  seed = seed * 1664525u + 1013904223u;
+  return seed;
+}
+
+/* Random blocks, every fp16 scale field a finite half of moderate size and
+ * Q8_K's float scale a finite float (as bench/dequant.c does). */
+static guint8 *
+random_blocks (AneDType dtype,
+               gsize    n_blocks)
+{
+  guint bb = ane_dtype_block_bytes (dtype);
+  guint8 *b = g_malloc (n_blocks * bb);
+  int f[2] = { -1, -1 };
+
+  switch (dtype)
+    {
+    case ANE_DTYPE_Q8_0: case ANE_DTYPE_Q4_0: case ANE_DTYPE_Q5_0: f[0] = 0; break;
+    case ANE_DTYPE_Q4_1: case ANE_DTYPE_Q5_1: case ANE_DTYPE_Q4_K: case ANE_DTYPE_Q5_K: f[0] = 0; f[1] = 2; break;
+    case ANE_DTYPE_Q2_K: f[0] = 80; f[1] = 82; break;
+    case ANE_DTYPE_Q3_K: f[0] = 108; break;
+    case ANE_DTYPE_Q6_K: f[0] = 208; break;
+    default: break;
+    }
+  for (gsize i = 0; i < n_blocks * bb; i++)
+    b[i] = (guint8) (next () >> 24);
+  for (gsize k = 0; k < n_blocks; k++)
+    {
+      for (int j = 0; j < 2; j++)
+        if (f[j] >= 0)
+          {
+            guint16 h = GUINT16_TO_LE (ane_float_to_half (((float) (next () >> 8) / 16777216.0f - 0.5f) * 0.02f));
+
+            memcpy (b + k * bb + f[j], &h, 2);
+          }
+      if (dtype == ANE_DTYPE_Q8_K)
+        {
+          float d = ((float) (next () >> 8) / 16777216.0f - 0.5f) * 0.02f;
+
+          memcpy (b + k * bb, &d, 4);
+        }
+    }
+  return b;
+}
+
+/* Nanoseconds: one in-cache run takes tens of microseconds. */
+static double
+now (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int
+main (int argc, char *argv[])
+{
+  gsize n = (gsize) 16 * 1024 * 1024;
+  guint repeats = 5;
+  float *ours, *theirs;
+  int bad = 0;
+
+  if (argc > 1)
+    n = (gsize) g_ascii_strtoull (argv[1], NULL, 10);
+  if (argc > 2)
+    repeats = MAX (1, (guint) atoi (argv[2]));
+  n -= n % 256;
+  if (n == 0)
+    {
+      fprintf (stderr, "usage: %s [N_ELEMENTS] [REPEATS]\n", argv[0]);
+      return 2;
+    }
+  /* Outputs aligned to a cache line, as tensor allocators (ggml's, the CPU
+   * backend's) align them: malloc's 16-byte alignment would split every
+   * other 32-byte store across two lines. */
+  ours = g_aligned_alloc (n, sizeof (float), 64);
+  theirs = g_aligned_alloc (n, sizeof (float), 64);
+  /* Touch every page once so first-touch faults are not timed. */
+  memset (ours, 0, n * sizeof (float));
+  memset (theirs, 0xff, n * sizeof (float));
+
+  printf ("%" G_GSIZE_FORMAT " elements (%.3f GB of float output), best of %u, GB/s of output\n",
+          n, n * 4 / 1e9, repeats);
+  printf ("%-6s %10s %10s %9s  %s\n", "type", "ane-glib", "ggml", "ours/ggml", "bits");
+  for (gsize t = 0; t < G_N_ELEMENTS (types); t++)
+    {
+      AneDType dtype = types[t].ours;
+      const struct ggml_type_traits *traits = ggml_get_type_traits (types[t].theirs);
+      gsize n_blocks = n / ane_dtype_block_size (dtype);
+      gsize n_bytes = n_blocks * ane_dtype_block_bytes (dtype);
+      g_autofree guint8 *blocks = NULL;
+      double best_ours = G_MAXDOUBLE, best_theirs = G_MAXDOUBLE;
+      gboolean same;
+
+      if (traits != NULL && traits->to_float == NULL)
+        {
+          /* ggml's q8_K is only the other operand of its k-quant dot
+           * products: ggml.c's type_traits give it no to_float. */
+          printf ("%-6s %10s %10s %9s  (ggml has no to_float)\n", ane_dtype_to_string (dtype), "-", "-", "-");
+          continue;
+        }
+      if (traits == NULL ||
+          (gsize) traits->blck_size != ane_dtype_block_size (dtype) ||
+          traits->type_size != ane_dtype_block_bytes (dtype))
+        {
+          fprintf (stderr, "ggml's %s does not match ane-glib's layout\n", ane_dtype_to_string (dtype));
+          return 1;
+        }
+      blocks = random_blocks (dtype, n_blocks);
+      for (guint r = 0; r < repeats; r++)
+        {
+          double t0 = now ();
+
+          if (!ane_dequant_blocks_f32 (dtype, blocks, n_bytes, n, ours, NULL))
+            g_error ("ane_dequant_blocks_f32 failed");
+          best_ours = MIN (best_ours, now () - t0);
+          t0 = now ();
+          traits->to_float (blocks, theirs, (int64_t) n);
+          best_theirs = MIN (best_theirs, now () - t0);
+        }
+      same = memcmp (ours, theirs, n * sizeof (float)) == 0;
+      bad |= !same;
+      printf ("%-6s %10.2f %10.2f %8.2fx  %s\n", ane_dtype_to_string (dtype),
+              n * 4 / best_ours / 1e9, n * 4 / best_theirs / 1e9,
+              best_theirs / best_ours, same ? "identical" : "DIFFER");
+      fflush (stdout);
+    }
+  g_aligned_free (ours);
+  g_aligned_free (theirs);
+  return bad;
+}
