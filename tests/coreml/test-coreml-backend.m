@@ -577,6 +577,18 @@ test_llama_dir_hand_over (void)
   g_assert_cmpuint (fake_coreml_predict_count (), >=, predictions + 20);
   /* two functions, two models loaded */
   g_assert_cmpuint (fake_coreml_load_count (), >=, 2);
+  {
+    /* what each decode step copies out of the MLState (for the docs) */
+    g_autoptr(GPtrArray) states = ane_package_list_states (ane_llama_dir_get_package (dir), "decode", &error);
+    guint64 bytes = 0;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (states->len, >, 0);
+    for (guint i = 0; i < states->len; i++)
+      bytes += ane_tensor_get_n_elements (g_ptr_array_index (states, i)) *
+               ane_dtype_size (ane_tensor_get_dtype (g_ptr_array_index (states, i)));
+    g_test_message ("decode: %u states, %" G_GUINT64_FORMAT " bytes read back per step", states->len, bytes);
+  }
   ane_test_remove_tree (tmp);
   teardown ();
 }
