@@ -866,7 +866,8 @@ state_visit (MLMultiArray *buffer,
       char w[ANE_SPEC_STRLEN];
       GString *have = g_string_new ("[");
 
-      memcpy (want.shape, access->shape, access->rank * sizeof (gint64));
+      if (access->rank > 0)   /* a rank-0 shape may be NULL */
+        memcpy (want.shape, access->shape, access->rank * sizeof (gint64));
       for (NSUInteger i = 0; i < [buffer.shape count]; i++)
         g_string_append_printf (have, "%s%lld", i ? ", " : "", [[buffer.shape objectAtIndex:i] longLongValue]);
       g_string_append_c (have, ']');
