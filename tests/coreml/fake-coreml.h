@@ -85,11 +85,22 @@ enum {
 @interface MLState : NSObject
 {
   double _counter;
-  void *_exe;            /* interpreter mode: the AneExecutable holding this state's values */
+  void *_exe;            /* interpreter mode: the AneExecutable that runs predictions with this state */
+  NSMutableDictionary *_buffers;   /* interpreter mode: state name -> MLMultiArray, the state's values */
 }
 @property (readwrite) double counter;   /* fake only */
 - (void *)executable;                   /* fake only */
 - (void)setExecutable:(void *)exe;      /* fake only: takes the reference */
+- (NSMutableDictionary *)buffers;       /* fake only */
+/* Apple's -getMultiArrayForStateNamed:handler: (MLState.h, macOS 15 /
+ * iOS 18) hands a block the state's buffer; gcc has no blocks, so the fake
+ * takes a function and its context instead and calls it the same way: at
+ * once, with the buffer itself (read and written in place), and not at
+ * all for a name the state does not have. Answered by respondsToSelector:
+ * only while fake_coreml_set_state_access_supported (the default). */
+- (void)getMultiArrayForStateNamed:(NSString *)stateName
+                          function:(void (*)(MLMultiArray *buffer, void *context))function
+                           context:(void *)context;
 @end
 
 @interface MLModel : NSObject
@@ -127,9 +138,14 @@ void        fake_coreml_set_pad (NSInteger pad);
 /* Interpreter mode (off by default): compiling writes the package's MIL
  * text and weights into the .mlmodelc (as a real compile does), and a
  * loaded model predicts by running that program on ane-glib's CPU
- * interpreter; each MLState keeps its own state values. A truer device
+ * interpreter; each MLState keeps its own state values in MLMultiArrays
+ * (padded like the others, holding the 0x7f.. sentinel until written:
+ * Apple does not say what a new state holds), which a prediction reads and
+ * writes. A truer device
  * than 2 * x, for testing AneExecutable's CoreML backend end to end. */
 void        fake_coreml_set_interpret (gboolean interpret);
+/* Whether MLState can hand out its buffers (TRUE after reset). */
+void        fake_coreml_set_state_access_supported (gboolean supported);
 /* Whether MLModelConfiguration has functionName (TRUE after reset). */
 void        fake_coreml_set_function_name_supported (gboolean supported);
 /* The functionName of the last load's configuration (NULL: none set). */

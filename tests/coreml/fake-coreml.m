@@ -18,6 +18,7 @@ static MLMultiArrayDataType output_type;
 static NSInteger pad = 16;
 static gboolean interpret;
 static gboolean function_name_supported = TRUE;
+static gboolean state_access_supported = TRUE;
 static char *last_function_name;
 
 void fake_coreml_reset (void)
@@ -31,9 +32,11 @@ void fake_coreml_reset (void)
   pad = 16;
   interpret = FALSE;
   function_name_supported = TRUE;
+  state_access_supported = TRUE;
   g_clear_pointer (&last_function_name, g_free);
 }
 void fake_coreml_set_function_name_supported (gboolean supported) { function_name_supported = supported; }
+void fake_coreml_set_state_access_supported (gboolean supported) { state_access_supported = supported; }
 const char *fake_coreml_last_function_name (void) { return last_function_name; }
 guint fake_coreml_compile_count (void) { return compile_count; }
 guint fake_coreml_load_count (void) { return load_count; }
@@ -186,10 +189,32 @@ elem_bytes (MLMultiArrayDataType t)
 - (void)setCounter:(double)c { _counter = c; }
 - (void *)executable { return _exe; }
 - (void)setExecutable:(void *)exe { _exe = exe; }
+- (NSMutableDictionary *)buffers
+{
+  if (_buffers == nil)
+    _buffers = [[NSMutableDictionary alloc] init];
+  return _buffers;
+}
+- (void)getMultiArrayForStateNamed:(NSString *)stateName
+                          function:(void (*)(MLMultiArray *buffer, void *context))function
+                           context:(void *)context
+{
+  MLMultiArray *buffer = [_buffers objectForKey:stateName];
+
+  if (buffer != nil)
+    function (buffer, context);
+}
+- (BOOL)respondsToSelector:(SEL)selector
+{
+  if (!state_access_supported && sel_isEqual (selector, @selector(getMultiArrayForStateNamed:function:context:)))
+    return NO;
+  return [super respondsToSelector:selector];
+}
 - (void)dealloc
 {
   if (_exe)
     g_object_unref (_exe);
+  [_buffers release];
   [super dealloc];
 }
 @end
@@ -313,7 +338,35 @@ elem_bytes (MLMultiArrayDataType t)
   MLState *state = [[MLState alloc] init];
 
   if (_package != NULL)
-    [state setExecutable:ane_executable_new_from_package (_package, _function, NULL)];
+    {
+      /* one buffer per declared state, as CoreML allocates them */
+      GPtrArray *states = ane_package_list_states (_package, _function, NULL);
+
+      [state setExecutable:ane_executable_new_from_package (_package, _function, NULL)];
+      for (guint i = 0; states != NULL && i < states->len; i++)
+        {
+          AneTensor *declared = g_ptr_array_index (states, i);
+          AneDType dtype = ane_tensor_get_dtype (declared);
+          guint rank;
+          const gint64 *shape = ane_tensor_get_shape (declared, &rank);
+          NSMutableArray *shape_ns = [NSMutableArray array];
+          MLMultiArray *buffer;
+
+          for (guint d = 0; d < rank; d++)
+            [shape_ns addObject:[NSNumber numberWithLongLong:shape[d]]];
+          if (rank == 0)
+            [shape_ns addObject:[NSNumber numberWithLongLong:1]];
+          buffer = [[MLMultiArray alloc] initWithShape:shape_ns
+                                              dataType:dtype == ANE_DTYPE_INT32 ? MLMultiArrayDataTypeInt32 :
+                                                       dtype == ANE_DTYPE_FLOAT16 ? MLMultiArrayDataTypeFloat16 :
+                                                       MLMultiArrayDataTypeFloat32
+                                                 error:NULL];
+          [[state buffers] setObject:buffer forKey:[NSString stringWithUTF8String:ane_tensor_get_name (declared)]];
+          [buffer release];
+        }
+      if (states != NULL)
+        g_ptr_array_unref (states);
+    }
   return state;
 }
 
@@ -388,8 +441,46 @@ tensor_of (NSString *name, MLMultiArray *a)
   return t;
 }
 
+/* The state's buffers into its executable before a prediction
+ * (to_executable), its executable's states back into them after. */
+static gboolean
+sync_state_buffers (MLState *state, gboolean to_executable, GError **gerror)
+{
+  NSArray *names = [[state buffers] allKeys];
+
+  for (NSUInteger k = 0; k < [names count]; k++)
+    {
+      NSString *name = [names objectAtIndex:k];
+      MLMultiArray *buffer = [[state buffers] objectForKey:name];
+
+      if (to_executable)
+        {
+          AneTensor *t = tensor_of (name, buffer);
+          gboolean ok = ane_executable_set_state ([state executable], [name UTF8String], t, gerror);
+
+          g_object_unref (t);
+          if (!ok)
+            return FALSE;
+        }
+      else
+        {
+          AneTensor *t = ane_executable_dup_state ([state executable], [name UTF8String], gerror);
+          AneTensor *f = t ? ane_tensor_convert (t, ANE_DTYPE_FLOAT32, gerror) : NULL;
+          const float *v = f ? g_bytes_get_data (ane_tensor_get_data (f), NULL) : NULL;
+
+          for (NSInteger i = 0; f != NULL && i < buffer.count; i++)
+            set_elem (buffer, offset_of (buffer, i), v[i]);
+          g_clear_object (&t);
+          if (f == NULL)
+            return FALSE;
+          g_object_unref (f);
+        }
+    }
+  return TRUE;
+}
+
 static id<MLFeatureProvider>
-interpret_prediction (AneExecutable *exe, id<MLFeatureProvider> input, NSError **error)
+interpret_prediction (AneExecutable *exe, MLState *state, id<MLFeatureProvider> input, NSError **error)
 {
   NSArray *names = [[input featureNames] allObjects];
   NSMutableDictionary *out = [NSMutableDictionary dictionary];
@@ -402,8 +493,12 @@ interpret_prediction (AneExecutable *exe, id<MLFeatureProvider> input, NSError *
       NSString *name = [names objectAtIndex:k];
       g_ptr_array_add (inputs, tensor_of (name, [[input featureValueForName:name] multiArrayValue]));
     }
-  outputs = ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, &gerror);
+  /* with a state: its buffers are the values the program reads and writes */
+  outputs = state != nil && !sync_state_buffers (state, TRUE, &gerror) ? NULL :
+            ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, &gerror);
   g_ptr_array_unref (inputs);
+  if (outputs != NULL && state != nil && !sync_state_buffers (state, FALSE, &gerror))
+    g_clear_pointer (&outputs, g_ptr_array_unref);
   if (outputs == NULL)
     {
       char *m = g_strdup_printf ("prediction failed: %s", gerror->message);
@@ -464,7 +559,7 @@ interpret_prediction (AneExecutable *exe, id<MLFeatureProvider> input, NSError *
       return nil;
     }
   if (_exe != NULL)
-    return interpret_prediction (state != nil ? [state executable] : _exe, input, error);
+    return interpret_prediction (state != nil ? [state executable] : _exe, state, input, error);
   for (NSUInteger k = 0; k < [names count]; k++)
     {
       NSString *name = [names objectAtIndex:k];

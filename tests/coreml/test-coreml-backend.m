@@ -276,10 +276,43 @@ test_states (void)
       for (int i = 0; i < 4; i++)
         g_assert_cmpfloat (v[i], ==, step * ones[i]);
     }
-  g_assert_null (ane_executable_dup_state (exe, "acc", &error));
-  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
-  g_assert_nonnull (strstr (error->message, "MLState"));
-  g_clear_error (&error);
+  /* unloaded (the program freed) and prepared again: a new MLState, into
+   * which the executable's values are written, so the sum carries on */
+  ane_executable_unload (exe);
+  {
+    g_autoptr(AneTensor) y = ane_executable_run_one (exe, xv, &error);
+    const float *v;
+
+    g_assert_no_error (error);
+    v = g_bytes_get_data (ane_tensor_get_data (y), NULL);
+    for (int i = 0; i < 4; i++)
+      g_assert_cmpfloat (v[i], ==, 4 * ones[i]);
+  }
+  /* the MLState's buffer read back (-[MLState getMultiArrayForStateNamed:handler:]) */
+  {
+    g_autoptr(AneTensor) got = ane_executable_dup_state (exe, "acc", &error);
+    const float *v;
+
+    g_assert_no_error (error);
+    v = g_bytes_get_data (ane_tensor_get_data (got), NULL);
+    for (int i = 0; i < 4; i++)
+      g_assert_cmpfloat (v[i], ==, 4 * ones[i]);
+  }
+  /* and written: the next prediction starts from the value set */
+  {
+    float hundreds[] = { 100, 200, 300, 400 };
+    g_autoptr(AneTensor) value = ane_tensor_new_from_floats ("whatever", shape, 2, hundreds, 4, &error);
+    g_autoptr(AneTensor) y = NULL;
+    const float *v;
+
+    g_assert_true (ane_executable_set_state (exe, "acc", value, &error));
+    g_assert_no_error (error);
+    y = ane_executable_run_one (exe, xv, &error);
+    g_assert_no_error (error);
+    v = g_bytes_get_data (ane_tensor_get_data (y), NULL);
+    for (int i = 0; i < 4; i++)
+      g_assert_cmpfloat (v[i], ==, hundreds[i] + ones[i]);
+  }
 
   ane_executable_reset_states (exe);
   {
@@ -290,6 +323,285 @@ test_states (void)
     for (int i = 0; i < 4; i++)
       g_assert_cmpfloat (v[i], ==, ones[i]);
   }
+  teardown ();
+}
+
+/* One stateful program (acc: a float16 state, as coremltools writes them,
+ * of a shape whose buffer the fake pads to 16 elements a row) on the CoreML
+ * backend and on the CPU backend. */
+static AneGraph *
+fp16_state_graph (void)
+{
+  static const gint64 shape[] = { 3, 5 };
+  AneGraph *g = ane_graph_new ();
+  GError *error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT16, shape, 2, &error);
+  g_autoptr(AneTensor) acc = ane_graph_state (g, "acc", ANE_DTYPE_FLOAT16, shape, 2, &error);
+  g_autoptr(AneTensor) old = ane_graph_read_state (g, acc, &error);
+  g_autoptr(AneTensor) sum = ane_graph_add (g, old, x, &error);
+  g_autoptr(AneTensor) wr = ane_graph_write_state (g, acc, sum, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ane_graph_add_output (g, "y", wr, &error));
+  g_assert_no_error (error);
+  return g;
+}
+
+static AneTensor *
+fp16_tensor (const char *name,
+             float       base)
+{
+  static const gint64 shape[] = { 3, 5 };
+  float v[15];
+  GError *error = NULL;
+  g_autoptr(AneTensor) f = NULL;
+  AneTensor *h;
+
+  for (int i = 0; i < 15; i++)
+    v[i] = base + 0.25f * i;
+  f = ane_tensor_new_from_floats (name, shape, 2, v, 15, &error);
+  h = ane_tensor_convert (f, ANE_DTYPE_FLOAT16, &error);
+  g_assert_no_error (error);
+  return h;
+}
+
+/* dup_state / set_state through the CoreML backend give what the CPU
+ * backend gives, bit for bit (fp16 states, padded buffers); a state read
+ * from one executable and written into another carries on there; the
+ * executable checks the value's dtype and shape, names an unknown state. */
+static void
+test_state_round_trip (void)
+{
+  static const gint64 bad_shape[] = { 5, 3 };
+  g_autoptr(AneGraph) g = fp16_state_graph ();
+  g_autoptr(AneExecutable) on_coreml = NULL;
+  g_autoptr(AneExecutable) on_cpu = NULL;
+  g_autoptr(AneExecutable) other = NULL;
+  g_autoptr(AneTensor) x = fp16_tensor ("x", 1.5f);
+  g_autoptr(AneTensor) start = fp16_tensor ("acc", -3.0f);
+  g_autoptr(AneTensor) got = NULL;
+  g_autoptr(AneTensor) want = NULL;
+  g_autoptr(AneTensor) f32 = NULL;
+  g_autoptr(AneTensor) wrong_shape = NULL;
+  GError *error = NULL;
+
+  setup ();
+  on_coreml = compiled (g, ANE_BACKEND_COREML);
+  on_cpu = compiled (g, ANE_BACKEND_CPU);
+  other = compiled (g, ANE_BACKEND_COREML);
+  /* before any run: zeros, as on every backend */
+  got = ane_executable_dup_state (on_coreml, "acc", &error);
+  g_assert_no_error (error);
+  want = ane_executable_dup_state (on_cpu, "acc", &error);
+  g_assert_true (g_bytes_equal (ane_tensor_get_data (got), ane_tensor_get_data (want)));
+  g_clear_object (&got);
+  g_clear_object (&want);
+
+  g_assert_true (ane_executable_set_state (on_coreml, "acc", start, &error));
+  g_assert_true (ane_executable_set_state (on_cpu, "acc", start, &error));
+  g_assert_no_error (error);
+  for (int step = 0; step < 2; step++)
+    {
+      g_autoptr(AneTensor) a = ane_executable_run_one (on_coreml, x, &error);
+      g_autoptr(AneTensor) b = ane_executable_run_one (on_cpu, x, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (ane_tensor_get_data (a), ane_tensor_get_data (b)));
+    }
+  got = ane_executable_dup_state (on_coreml, "acc", &error);
+  want = ane_executable_dup_state (on_cpu, "acc", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ane_tensor_get_dtype (got), ==, ANE_DTYPE_FLOAT16);
+  g_assert_true (g_bytes_equal (ane_tensor_get_data (got), ane_tensor_get_data (want)));
+
+  /* handed over to another CoreML executable (another MLState): it carries on */
+  g_assert_true (ane_executable_set_state (other, "acc", got, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(AneTensor) a = ane_executable_run_one (other, x, &error);
+    g_autoptr(AneTensor) b = ane_executable_run_one (on_cpu, x, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (ane_tensor_get_data (a), ane_tensor_get_data (b)));
+  }
+
+  /* errors: an unknown state, a value of another dtype or shape */
+  g_assert_null (ane_executable_dup_state (on_coreml, "nope", &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "nope"));
+  g_clear_error (&error);
+  g_assert_false (ane_executable_set_state (on_coreml, "nope", start, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  f32 = ane_tensor_convert (start, ANE_DTYPE_FLOAT32, &error);
+  g_assert_false (ane_executable_set_state (on_coreml, "acc", f32, &error));
+  /* ane_tensor_check_spec reports a wrong dtype as a wrong spec */
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "'acc' is float16[3,5], the value is float32[3,5]"));
+  g_clear_error (&error);
+  wrong_shape = ane_tensor_new_zeros ("acc", ANE_DTYPE_FLOAT16, bad_shape, 2, &error);
+  g_assert_false (ane_executable_set_state (on_coreml, "acc", wrong_shape, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "acc"));
+  g_clear_error (&error);
+  teardown ();
+}
+
+/* The shim's own checks, below the executable: the MLState's buffer is
+ * copied by its strides (padded rows), in either dtype; a name the state
+ * does not have, a shape its buffer does not have, an unsupported dtype
+ * are errors naming the state; a system without the call says which API
+ * is missing, and the backend then keeps the states opaque. */
+static void
+test_state_shim (void)
+{
+  static const gint64 shape[] = { 3, 5 };
+  static const gint64 bad_shape[] = { 3, 4 };
+  g_autoptr(AneGraph) g = fp16_state_graph ();
+  g_autoptr(AnePackage) package = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("coreml-state-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (tmp, "m.mlpackage", NULL);
+  g_autofree char *cache = ane_coreml_cache_dir ();
+  g_autofree char *compiled_path = NULL;
+  g_autoptr(AneCoremlModel) model = NULL;
+  g_autoptr(AneCoremlState) state = NULL;
+  g_autoptr(AneTensor) value = fp16_tensor ("acc", 7.0f);
+  g_autoptr(AneTensor) back = NULL;
+  g_autoptr(AneTensor) back32 = NULL;
+  g_autoptr(AneTensor) value32 = NULL;
+  g_autoptr(AneTensor) renamed = NULL;
+  g_autoptr(AneTensor) wrong_shape = NULL;
+  g_autoptr(AneTensor) int8 = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  GError *error = NULL;
+
+  setup ();
+  package = ane_package_new_from_graph (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_package_save (package, path, FALSE, &error));
+  compiled_path = ane_coreml_compile (path, cache, NULL, &error);
+  g_assert_no_error (error);
+  model = ane_coreml_model_load (compiled_path, NULL, ANE_COMPUTE_UNITS_ALL, &error);
+  g_assert_no_error (error);
+  state = ane_coreml_model_new_state (model, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_coreml_state_can_access (state));
+
+  g_assert_true (ane_coreml_state_set (state, value, &error));
+  g_assert_no_error (error);
+  back = ane_coreml_state_get (state, "acc", ANE_DTYPE_FLOAT16, shape, 2, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (ane_tensor_get_data (back), ane_tensor_get_data (value)));
+  /* fp32 in and out, converted to and from the buffer's fp16 */
+  value32 = ane_tensor_convert (value, ANE_DTYPE_FLOAT32, &error);
+  renamed = ane_tensor_rename (value32, "acc");
+  g_assert_true (ane_coreml_state_set (state, renamed, &error));
+  back32 = ane_coreml_state_get (state, "acc", ANE_DTYPE_FLOAT32, shape, 2, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (ane_tensor_get_data (back32), ane_tensor_get_data (value32)));
+
+  g_assert_null (ane_coreml_state_get (state, "cache", ANE_DTYPE_FLOAT16, shape, 2, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "'cache'"));
+  g_clear_error (&error);
+  g_assert_null (ane_coreml_state_get (state, "acc", ANE_DTYPE_FLOAT16, bad_shape, 2, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "'acc'"));
+  g_assert_nonnull (strstr (error->message, "[3, 5]"));
+  g_clear_error (&error);
+  wrong_shape = ane_tensor_new_zeros ("acc", ANE_DTYPE_FLOAT16, bad_shape, 2, &error);
+  g_assert_false (ane_coreml_state_set (state, wrong_shape, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_SHAPE);
+  g_clear_error (&error);
+  int8 = ane_tensor_new_zeros ("acc", ANE_DTYPE_INT8, shape, 2, &error);
+  g_assert_false (ane_coreml_state_set (state, int8, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_DTYPE);
+  g_clear_error (&error);
+  /* the failed writes changed nothing */
+  g_clear_object (&back);
+  back = ane_coreml_state_get (state, "acc", ANE_DTYPE_FLOAT16, shape, 2, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (ane_tensor_get_data (back), ane_tensor_get_data (value)));
+
+  /* an older system: the MLState has no getMultiArrayForStateNamed:handler: */
+  fake_coreml_set_state_access_supported (FALSE);
+  g_assert_false (ane_coreml_state_can_access (state));
+  g_assert_null (ane_coreml_state_get (state, "acc", ANE_DTYPE_FLOAT16, shape, 2, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "'acc'"));
+  g_assert_nonnull (strstr (error->message, "getMultiArrayForStateNamed:handler:"));
+  g_clear_error (&error);
+  g_assert_false (ane_coreml_state_set (state, value, &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  /* ... and the backend keeps the states in CoreML: runs go on, states are opaque */
+  exe = compiled (g, ANE_BACKEND_COREML);
+  {
+    g_autoptr(AneTensor) x = fp16_tensor ("x", 1.0f);
+    g_autoptr(AneTensor) y = ane_executable_run_one (exe, x, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (y);
+  }
+  g_assert_null (ane_executable_dup_state (exe, "acc", &error));
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "getMultiArrayForStateNamed:handler:"));
+  g_clear_error (&error);
+  ane_test_remove_tree (tmp);
+  teardown ();
+}
+
+/* A converted LLaMA directory (two functions, prefill and decode) generates
+ * on the CoreML backend the text the CPU backend generates: the prompt's
+ * caches are handed from prefill's MLState to decode's (dup_state /
+ * set_state, ane_llama_hand_over_states). */
+static void
+test_llama_dir_hand_over (void)
+{
+  /* G_TEST_SRCDIR is tests/coreml here: the models are two levels up */
+  const char *model_path = g_test_get_filename (G_TEST_DIST, "..", "..", "data", "models", "stories260K.bin", NULL);
+  const char *tok_path = g_test_get_filename (G_TEST_DIST, "..", "..", "data", "models", "tok512.bin", NULL);
+  GError *error = NULL;
+  g_autoptr(AneLlamaModel) m = ane_llama_model_load_llama2c (model_path, &error);
+  g_autoptr(AneTokenizer) tok = ane_tokenizer_load_llama2c (tok_path, 512, &error);
+  g_autofree char *tmp = g_dir_make_tmp ("coreml-llama-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (tmp, "stories", NULL);
+  g_autoptr(AneLlamaDir) dir = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *got = NULL;
+  guint predictions;
+
+  g_assert_no_error (error);
+  setup ();
+  g_assert_true (ane_llama_model_save_dir (m, tok, out, 64, 0, ANE_TARGET_IOS18, FALSE, &error));
+  g_assert_no_error (error);
+  dir = ane_llama_dir_load (out, &error);
+  g_assert_no_error (error);
+  want = ane_llama_dir_generate (dir, "Once upon a time", 24, ANE_BACKEND_CPU, 0.0, 0.9, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  predictions = fake_coreml_predict_count ();
+  got = ane_llama_dir_generate (dir, "Once upon a time", 24, ANE_BACKEND_COREML, 0.0, 0.9, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("coreml: %s", got);
+  g_assert_cmpuint (strlen (want), >, 20);
+  g_assert_cmpstr (got, ==, want);
+  /* CoreML ran it: prefill, then decode step by step */
+  g_assert_cmpuint (fake_coreml_predict_count (), >=, predictions + 20);
+  /* two functions, two models loaded */
+  g_assert_cmpuint (fake_coreml_load_count (), >=, 2);
+  {
+    /* what each decode step copies out of the MLState (for the docs) */
+    g_autoptr(GPtrArray) states = ane_package_list_states (ane_llama_dir_get_package (dir), "decode", &error);
+    guint64 bytes = 0;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (states->len, >, 0);
+    for (guint i = 0; i < states->len; i++)
+      bytes += ane_tensor_get_n_elements (g_ptr_array_index (states, i)) *
+               ane_dtype_size (ane_tensor_get_dtype (g_ptr_array_index (states, i)));
+    g_test_message ("decode: %u states, %" G_GUINT64_FORMAT " bytes read back per step", states->len, bytes);
+  }
+  ane_test_remove_tree (tmp);
   teardown ();
 }
 
@@ -585,6 +897,9 @@ main (int argc, char **argv)
   g_test_add_func ("/coreml/backend/cache-and-params", test_cache_and_params);
   g_test_add_func ("/coreml/backend/compute-units", test_compute_units);
   g_test_add_func ("/coreml/backend/states", test_states);
+  g_test_add_func ("/coreml/backend/state-round-trip", test_state_round_trip);
+  g_test_add_func ("/coreml/backend/state-shim", test_state_shim);
+  g_test_add_func ("/coreml/backend/llama-dir-hand-over", test_llama_dir_hand_over);
   g_test_add_func ("/coreml/backend/errors-and-auto", test_errors_and_auto);
   g_test_add_func ("/coreml/backend/async", test_async);
   g_test_add_func ("/coreml/backend/scalars", test_scalars);

@@ -7,6 +7,16 @@
  * loaded with the executable's compute units. A stateful program gets one
  * MLState, which every run updates.
  *
+ * States. The executable's table of state values is the truth, as for
+ * every backend (runtime/ane-program-private.h): a run writes into the
+ * MLState each value that is not already there (set_state, a new MLState
+ * after reset_states, a failed run) and reads every state back afterwards
+ * (-[MLState getMultiArrayForStateNamed:handler:], macOS 15 / iOS 18, in
+ * ane-coreml.m), so dup_state and set_state work, and a prompt's caches
+ * can be handed from one function's program to another's. The price is one
+ * copy of every state out of CoreML per run (counted in `copied`); where
+ * the API is missing the states stay inside CoreML (states_opaque).
+ *
  * Plain C: CoreML is reached through the AneCoremlApi table only, so this
  * file is exercised on Linux against the shim built with fake CoreML
  * classes (tests/coreml). It has NEVER run against the real framework.
@@ -30,7 +40,82 @@ typedef struct
   const AneCoremlApi *api;
   AneCoremlModel     *model;
   AneCoremlState     *state;   /* NULL for a stateless program */
+  /* state name -> the AneTensor (referenced) whose value the MLState holds
+   * now, as the table last had it; absent: unknown, written on the next run */
+  GHashTable         *in_state;
 } CoremlProgram;
+
+static gboolean
+states_readable (CoremlProgram *self)
+{
+  return self->state != NULL && self->parent.states_opaque == NULL;
+}
+
+/* Writes into the MLState every table value it does not hold already (a
+ * state absent from the table is zeros: Apple does not say what a new
+ * MLState holds). */
+static gboolean
+write_states (CoremlProgram  *self,
+              GHashTable     *states,
+              GError        **error)
+{
+  AneProgram *program = &self->parent;
+
+  for (guint i = 0; i < program->states->len; i++)
+    {
+      AneTensor *declared = g_ptr_array_index (program->states, i);
+      const char *name = ane_tensor_get_name (declared);
+      AneTensor *value = g_hash_table_lookup (states, name);
+      g_autoptr(AneTensor) zeros = NULL;
+      guint rank;
+      const gint64 *shape;
+
+      if (value != NULL && value == g_hash_table_lookup (self->in_state, name))
+        continue;
+      if (value == NULL)
+        {
+          shape = ane_tensor_get_shape (declared, &rank);
+          value = zeros = ane_tensor_new_zeros (name, ane_tensor_get_dtype (declared), shape, rank, error);
+          if (zeros == NULL)
+            return FALSE;
+        }
+      g_hash_table_remove (self->in_state, name);
+      if (!self->api->set_state (self->state, value, error))
+        return FALSE;
+      ane_program_count_copy (program, ane_tensor_get_n_elements (value) * ane_dtype_size (ane_tensor_get_dtype (value)));
+      if (zeros == NULL)
+        g_hash_table_insert (self->in_state, g_strdup (name), g_object_ref (value));
+    }
+  return TRUE;
+}
+
+/* Reads every state's new value into the run's table, in the declared
+ * dtypes (so the executable keeps the very tensor, and the next run knows
+ * the MLState holds it). */
+static gboolean
+read_states (CoremlProgram  *self,
+             GHashTable     *states,
+             GError        **error)
+{
+  AneProgram *program = &self->parent;
+
+  for (guint i = 0; i < program->states->len; i++)
+    {
+      AneTensor *declared = g_ptr_array_index (program->states, i);
+      const char *name = ane_tensor_get_name (declared);
+      AneDType dtype = ane_tensor_get_dtype (declared);
+      guint rank;
+      const gint64 *shape = ane_tensor_get_shape (declared, &rank);
+      AneTensor *value = self->api->get_state (self->state, name, dtype, shape, rank, error);
+
+      if (value == NULL)
+        return FALSE;
+      ane_program_count_copy (program, ane_tensor_get_n_elements (value) * ane_dtype_size (dtype));
+      g_hash_table_replace (states, g_strdup (name), value);
+      g_hash_table_replace (self->in_state, g_strdup (name), g_object_ref (value));
+    }
+  return TRUE;
+}
 
 static GPtrArray *
 coreml_run (AneProgram    *program,
@@ -41,8 +126,19 @@ coreml_run (AneProgram    *program,
             GError       **error)
 {
   CoremlProgram *self = (CoremlProgram *) program;
+  g_autoptr(GPtrArray) outputs = NULL;
 
-  return self->api->predict (self->model, inputs, self->state, error);
+  if (!states_readable (self))
+    return self->api->predict (self->model, inputs, self->state, error);
+  /* whatever fails from here on may have left the MLState half written */
+  if (!write_states (self, states, error) ||
+      (outputs = self->api->predict (self->model, inputs, self->state, error)) == NULL ||
+      !read_states (self, states, error))
+    {
+      g_hash_table_remove_all (self->in_state);
+      return NULL;
+    }
+  return g_steal_pointer (&outputs);
 }
 
 static gboolean
@@ -59,6 +155,7 @@ coreml_reset_states (AneProgram  *program,
     return FALSE;
   self->api->state_free (self->state);
   self->state = fresh;
+  g_hash_table_remove_all (self->in_state);
   return TRUE;
 }
 
@@ -71,6 +168,7 @@ coreml_free (AneProgram *program)
     self->api->state_free (self->state);
   if (self->model)
     self->api->model_free (self->model);
+  g_hash_table_unref (self->in_state);
   g_free (self);
 }
 
@@ -142,10 +240,7 @@ program_new (const AneCoremlApi      *api,
     return NULL;
   self = g_new0 (CoremlProgram, 1);
   ane_program_init (&self->parent, &coreml_class, promised, states);
-  /* MLState is opaque before macOS 15, and reading it then needs a
-   * block-based call this build does not make. */
-  self->parent.states_opaque = "the CoreML backend keeps states inside CoreML (MLState), where they cannot be "
-                           "read or written; reset_states() starts them over";
+  self->in_state = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   program = &self->parent;
   self->api = api;
   self->model = api->load (compiled, function, options->compute_units, error);
@@ -156,6 +251,14 @@ program_new (const AneCoremlApi      *api,
       self->state = api->new_state (self->model, error);
       if (self->state == NULL)
         return NULL;
+      /* without -[MLState getMultiArrayForStateNamed:handler:] (before
+       * macOS 15 / iOS 18, or a shim built without blocks) the states
+       * cannot be read or written */
+      if (api->get_state == NULL || api->set_state == NULL || api->can_access_state == NULL ||
+          !api->can_access_state (self->state))
+        self->parent.states_opaque = "the CoreML backend keeps states inside CoreML (MLState), where they cannot be "
+                                     "read or written without -[MLState getMultiArrayForStateNamed:handler:] "
+                                     "(macOS 15 / iOS 18), which this CoreML lacks; reset_states() starts them over";
     }
   program->detail = g_strdup_printf ("%s, model %s %s", api->name,
                                      from_cache ? "from the compile cache" : "compiled to", compiled);

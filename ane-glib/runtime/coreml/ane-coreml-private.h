@@ -57,6 +57,31 @@ AneCoremlState *ane_coreml_model_new_state  (AneCoremlModel *model,
                                              GError        **error);
 void            ane_coreml_state_free       (AneCoremlState *state);
 
+/* Reading and writing a state's buffer: -[MLState
+ * getMultiArrayForStateNamed:handler:] (macOS 15 / iOS 18), whose handler
+ * (an Objective-C block) is handed the state's MLMultiArray, read and
+ * written in place (ane-coreml.m cites Apple's documentation). FALSE where
+ * the MLState has no such method or this build cannot make the call (no
+ * blocks); get/set then fail with ANE_ERROR_UNSUPPORTED naming the API. */
+gboolean        ane_coreml_state_can_access (AneCoremlState *state);
+/* A dense copy of state @name in @dtype (FLOAT16, FLOAT32 or INT32),
+ * whatever the buffer's strides. The buffer must have @shape (rank 0 as
+ * [1]): ANE_ERROR_SHAPE otherwise; ANE_ERROR_NOT_FOUND when the MLState
+ * has no state @name. */
+AneTensor      *ane_coreml_state_get        (AneCoremlState *state,
+                                             const char     *name,
+                                             AneDType        dtype,
+                                             const gint64   *shape,
+                                             guint           rank,
+                                             GError        **error);
+/* Writes @value (FLOAT16, FLOAT32 or INT32, converted to the buffer's data
+ * type) into the state named as @value, by the buffer's strides. The same
+ * errors as ane_coreml_state_get, and ANE_ERROR_DTYPE for a value of
+ * another dtype. */
+gboolean        ane_coreml_state_set        (AneCoremlState *state,
+                                             AneTensor      *value,
+                                             GError        **error);
+
 /* Runs one prediction. @inputs: name -> AneTensor (float32, float16 or
  * int32; other dtypes are converted to float32). @state may be NULL.
  * Returns the output features as AneTensor, sorted by name: float32 for
@@ -82,7 +107,7 @@ typedef enum {
 } AneCoremlElem;
 
 /* Copies a strided array (@strides in elements, as MLMultiArray.strides) into
- * a dense row-major buffer of @dst_dtype (FLOAT32 or INT32). */
+ * a dense row-major buffer of @dst_dtype (FLOAT32, FLOAT16 or INT32). */
 gboolean        ane_coreml_copy_out         (const void    *src,
                                              AneCoremlElem  src_elem,
                                              const gint64  *shape,
@@ -151,6 +176,12 @@ typedef struct
   void            (*state_free)  (AneCoremlState *state);
   GPtrArray      *(*predict)     (AneCoremlModel *model, GHashTable *inputs,
                                   AneCoremlState *state, GError **error);
+  /* NULL (or can_access_state FALSE): states stay inside CoreML, the
+   * backend sets states_opaque. */
+  gboolean        (*can_access_state) (AneCoremlState *state);
+  AneTensor      *(*get_state)   (AneCoremlState *state, const char *name, AneDType dtype,
+                                  const gint64 *shape, guint rank, GError **error);
+  gboolean        (*set_state)   (AneCoremlState *state, AneTensor *value, GError **error);
   /* NULL: this table cannot give a device plan (see ane-coreml-plan.m). */
   GPtrArray      *(*compute_plan) (const char *compiled_path, AneComputeUnits units,
                                    GError **error);

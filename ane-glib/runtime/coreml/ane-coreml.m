@@ -1,7 +1,8 @@
 /* runtime/coreml/ane-coreml.m: the CoreML.framework shim
  *
  * Objective-C, manual retain/release (compile without -fobjc-arc), no blocks
- * and no object literals, so that the same file builds with clang against
+ * (but the one call that needs one, under __BLOCKS__: states below) and no
+ * object literals, so that the same file builds with clang against
  * Apple's CoreML and with gcc against GNUstep Foundation and the fakes of
  * tests/coreml (define ANE_COREML_FAKE and put tests/coreml on the include
  * path). See docs/coreml.md.
@@ -145,7 +146,7 @@ ane_coreml_copy_out (const void    *src,
 
   if (!check_layout (shape, strides, rank, &n, error))
     return FALSE;
-  if (dst_dtype != ANE_DTYPE_FLOAT32 && dst_dtype != ANE_DTYPE_INT32)
+  if (dst_dtype != ANE_DTYPE_FLOAT32 && dst_dtype != ANE_DTYPE_FLOAT16 && dst_dtype != ANE_DTYPE_INT32)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE,
                    "CoreML output to %s is not supported", ane_dtype_to_string (dst_dtype));
@@ -163,6 +164,16 @@ ane_coreml_copy_out (const void    *src,
           else
             v = (gint32) read_elem (s, src_elem, off);
           ((gint32 *) dst)[i] = v;
+        }
+      else if (dst_dtype == ANE_DTYPE_FLOAT16)
+        {
+          /* fp16 to fp16 (CoreML's states) bit for bit */
+          guint16 h;
+          if (src_elem == ANE_COREML_ELEM_FLOAT16)
+            memcpy (&h, s + off * 2, 2);
+          else
+            h = ane_float_to_half ((float) read_elem (s, src_elem, off));
+          ((guint16 *) dst)[i] = h;
         }
       else
         ((float *) dst)[i] = (float) read_elem (s, src_elem, off);
@@ -783,6 +794,237 @@ done:
   return outputs;
 }
 
+/* ---- reading and writing states ---------------------------------------
+ *
+ * -[MLState getMultiArrayForStateNamed:(NSString *)stateName
+ *                               handler:(void (^)(MLMultiArray *buffer))handler]
+ * hands the handler the state's buffer, to read and to write in place
+ * ("Handle to the state buffers ... The client shall not read or write the
+ * buffers while a prediction is in-flight":
+ * developer.apple.com/documentation/coreml/mlstate; MLState.h, macOS 15 /
+ * iOS 18; Swift: withMultiArray(for:_:), "func withMultiArray<R>(for
+ * stateName: String, _ body: (MLMultiArray) throws -> R) rethrows -> R",
+ * developer.apple.com/documentation/coreml/mlstate/withmultiarray(for:_:) --
+ * it returns the body's result, so the handler has run when the call
+ * returns). The buffer is an MLMultiArray like any other: its own data type
+ * (float16 for the states coremltools writes) and strides, which need not
+ * be dense.
+ *
+ * The handler is a block; gcc has no blocks, so (as ane-coreml-plan.m does)
+ * the call is made only where the compiler has them (__BLOCKS__), and the
+ * fakes of tests/coreml offer the same method with a function and a context
+ * in place of the block. Everything else -- the checks and the strided
+ * copies in state_visit -- is the same code in both builds. Apple does not
+ * say what the method does with a name the state does not have; the
+ * handler not being called is taken for "no such state". */
+#if defined(ANE_COREML_FAKE)
+# define STATE_ACCESS_SELECTOR @selector(getMultiArrayForStateNamed:function:context:)
+#elif defined(__BLOCKS__)
+# define STATE_ACCESS_SELECTOR @selector(getMultiArrayForStateNamed:handler:)
+#endif
+
+typedef struct
+{
+  const char    *name;
+  AneDType       dtype;     /* get: the tensor's dtype; set: the value's */
+  const gint64  *shape;
+  guint          rank;
+  const void    *src;       /* set: the value's dense data; get: NULL */
+  void          *dst;       /* get: dense buffer of the shape in dtype */
+  gboolean       called;
+  GError        *error;
+} StateAccess;
+
+static void
+state_visit (MLMultiArray *buffer,
+             void         *data)
+{
+  StateAccess *access = data;
+  gint64 strides[ANE_MAX_RANK];
+  static const gint64 one = 1;
+  const gint64 *shape = access->rank == 0 ? &one : access->shape;
+  guint rank = access->rank == 0 ? 1 : access->rank;   /* CoreML has no rank-0 arrays */
+  AneCoremlElem elem;
+  gboolean same = [buffer.shape count] == rank && [buffer.strides count] == rank;
+
+  access->called = TRUE;
+  if (!elem_from_ml (buffer.dataType, &elem))
+    {
+      g_set_error (&access->error, ANE_ERROR, ANE_ERROR_DTYPE,
+                   "CoreML: state '%s': unsupported MLMultiArray data type 0x%lx",
+                   access->name, (unsigned long) buffer.dataType);
+      return;
+    }
+  for (guint i = 0; same && i < rank; i++)
+    {
+      same = [[buffer.shape objectAtIndex:i] longLongValue] == shape[i];
+      strides[i] = [[buffer.strides objectAtIndex:i] longLongValue];
+    }
+  if (!same)
+    {
+      AneSpec want = { .dtype = access->dtype, .rank = access->rank };
+      char w[ANE_SPEC_STRLEN];
+      GString *have = g_string_new ("[");
+
+      if (access->rank > 0)   /* a rank-0 shape may be NULL */
+        memcpy (want.shape, access->shape, access->rank * sizeof (gint64));
+      for (NSUInteger i = 0; i < [buffer.shape count]; i++)
+        g_string_append_printf (have, "%s%lld", i ? ", " : "", [[buffer.shape objectAtIndex:i] longLongValue]);
+      g_string_append_c (have, ']');
+      g_set_error (&access->error, ANE_ERROR, ANE_ERROR_SHAPE,
+                   "CoreML: state '%s': the MLState's buffer has shape %s, expected %s",
+                   access->name, have->str, ane_spec_format (&want, w));
+      g_string_free (have, TRUE);
+      return;
+    }
+  if (access->src != NULL)
+    ane_coreml_copy_in (access->src, access->dtype, shape, strides, rank, elem, buffer.dataPointer,
+                        &access->error);
+  else
+    ane_coreml_copy_out (buffer.dataPointer, elem, shape, strides, rank, access->dtype, access->dst,
+                         &access->error);
+}
+
+gboolean
+ane_coreml_state_can_access (AneCoremlState *state)
+{
+  g_return_val_if_fail (state != NULL, FALSE);
+#ifdef STATE_ACCESS_SELECTOR
+  return [state->state respondsToSelector:STATE_ACCESS_SELECTOR];
+#else
+  return FALSE;
+#endif
+}
+
+static gboolean
+state_access (AneCoremlState  *state,
+              StateAccess     *access,
+              GError         **error)
+{
+  NSAutoreleasePool *pool;
+  NSString *name;
+
+  if (!ane_coreml_state_can_access (state))
+    {
+#ifdef STATE_ACCESS_SELECTOR
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "CoreML: state '%s': reading or writing a state needs "
+                   "-[MLState getMultiArrayForStateNamed:handler:] (macOS 15 / iOS 18), which this system's CoreML lacks",
+                   access->name);
+#else
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "CoreML: state '%s': this build of the shim has no Objective-C blocks, which "
+                   "-[MLState getMultiArrayForStateNamed:handler:] needs (build with clang)",
+                   access->name);
+#endif
+      return FALSE;
+    }
+#ifdef STATE_ACCESS_SELECTOR
+  pool = [[NSAutoreleasePool alloc] init];
+  name = [NSString stringWithUTF8String:access->name];
+# if defined(ANE_COREML_FAKE)
+  [state->state getMultiArrayForStateNamed:name function:state_visit context:access];
+# else
+  [state->state getMultiArrayForStateNamed:name handler:^(MLMultiArray *buffer) {
+    state_visit (buffer, access);
+  }];
+# endif
+  [pool drain];
+#else
+  (void) pool;
+  (void) name;
+#endif
+  if (!access->called)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "CoreML: the MLState has no state named '%s'",
+                   access->name);
+      return FALSE;
+    }
+  if (access->error != NULL)
+    {
+      g_propagate_error (error, access->error);
+      access->error = NULL;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+AneTensor *
+ane_coreml_state_get (AneCoremlState *state,
+                      const char     *name,
+                      AneDType        dtype,
+                      const gint64   *shape,
+                      guint           rank,
+                      GError        **error)
+{
+  StateAccess access = { .name = name, .dtype = dtype, .shape = shape, .rank = rank };
+  g_autoptr(GBytes) bytes = NULL;
+  gint64 n = 1;
+  gpointer buf;
+
+  g_return_val_if_fail (state != NULL && name != NULL, NULL);
+  g_return_val_if_fail (rank <= ANE_MAX_RANK, NULL);
+
+  if (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16 && dtype != ANE_DTYPE_INT32)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE, "CoreML: state '%s': reading it as %s is not supported",
+                   name, ane_dtype_to_string (dtype));
+      return NULL;
+    }
+  for (guint i = 0; i < rank; i++)
+    {
+      if (shape[i] < 0 || (shape[i] > 0 && n > G_MAXINT64 / 8 / shape[i]))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_OVERFLOW, "CoreML: state '%s' is too large", name);
+          return NULL;
+        }
+      n *= shape[i];
+    }
+  buf = g_malloc (MAX (n, 1) * ane_dtype_size (dtype));
+  access.dst = buf;
+  if (!state_access (state, &access, error))
+    {
+      g_free (buf);
+      return NULL;
+    }
+  bytes = g_bytes_new_take (buf, (gsize) n * ane_dtype_size (dtype));
+  return ane_tensor_new_from_bytes (name, dtype, shape, rank, bytes, error);
+}
+
+gboolean
+ane_coreml_state_set (AneCoremlState *state,
+                      AneTensor      *value,
+                      GError        **error)
+{
+  guint rank;
+  const gint64 *shape = ane_tensor_get_shape (value, &rank);
+  StateAccess access = {
+    .name = ane_tensor_get_name (value),
+    .dtype = ane_tensor_get_dtype (value),
+    .shape = shape,
+    .rank = rank,
+  };
+
+  g_return_val_if_fail (state != NULL && ANE_IS_TENSOR (value), FALSE);
+
+  if (!ane_tensor_has_data (value))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "CoreML: state '%s': the value has no data",
+                   access.name);
+      return FALSE;
+    }
+  if (access.dtype != ANE_DTYPE_FLOAT32 && access.dtype != ANE_DTYPE_FLOAT16 && access.dtype != ANE_DTYPE_INT32)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE, "CoreML: state '%s': a %s value cannot be written",
+                   access.name, ane_dtype_to_string (access.dtype));
+      return FALSE;
+    }
+  access.src = g_bytes_get_data (ane_tensor_get_data (value), NULL);
+  if (access.src == NULL)   /* an empty tensor: nothing to copy, but the name and shape still checked */
+    access.src = "";
+  return state_access (state, &access, error);
+}
+
 const AneCoremlApi ane_coreml_framework_api = {
 #ifdef ANE_COREML_FAKE
   .name = "fake CoreML",
@@ -795,5 +1037,8 @@ const AneCoremlApi ane_coreml_framework_api = {
   .new_state = ane_coreml_model_new_state,
   .state_free = ane_coreml_state_free,
   .predict = ane_coreml_model_predict,
+  .can_access_state = ane_coreml_state_can_access,
+  .get_state = ane_coreml_state_get,
+  .set_state = ane_coreml_state_set,
   .compute_plan = ane_coreml_compute_plan,   /* ane-coreml-plan.m */
 };
