@@ -385,21 +385,13 @@ row_q3_K (const guint8 *b, gsize n_blocks, float *y)
 AneDequantRowFunc
 ane_dequant_row_avx2 (AneDType dtype)
 {
+#define ROW_CASE(T, s) case ANE_DTYPE_##T: return row_##s;
   switch (dtype)
     {
-    case ANE_DTYPE_Q8_0: return row_q8_0;
-    case ANE_DTYPE_Q4_0: return row_q4_0;
-    case ANE_DTYPE_Q4_1: return row_q4_1;
-    case ANE_DTYPE_Q5_0: return row_q5_0;
-    case ANE_DTYPE_Q5_1: return row_q5_1;
-    case ANE_DTYPE_Q2_K: return row_q2_K;
-    case ANE_DTYPE_Q3_K: return row_q3_K;
-    case ANE_DTYPE_Q4_K: return row_q4_K;
-    case ANE_DTYPE_Q5_K: return row_q5_K;
-    case ANE_DTYPE_Q6_K: return row_q6_K;
-    case ANE_DTYPE_Q8_K: return row_q8_K;
+    ANE_QUANT_EACH_BLOCK_TYPE (ROW_CASE)
     default:             return NULL;
     }
+#undef ROW_CASE
 }
 
 #else /* no -mavx2 -mf16c: not x86-64, or a compiler without them */

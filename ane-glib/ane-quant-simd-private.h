@@ -15,6 +15,13 @@
 
 G_BEGIN_DECLS
 
+/* Every GGUF block type the dequantizers take, as X (TYPE, suffix) with
+ * ANE_DTYPE_<TYPE> and the per-type functions' <suffix>: the one list the
+ * per-type tables (the double, portable and AVX2 rows) are written from. */
+#define ANE_QUANT_EACH_BLOCK_TYPE(X) \
+  X (Q8_0, q8_0) X (Q4_0, q4_0) X (Q4_1, q4_1) X (Q5_0, q5_0) X (Q5_1, q5_1) \
+  X (Q2_K, q2_K) X (Q3_K, q3_K) X (Q4_K, q4_K) X (Q5_K, q5_K) X (Q6_K, q6_K) X (Q8_K, q8_K)
+
 /* A row function: n_blocks consecutive blocks of one type to floats. */
 typedef void (*AneDequantRowFunc) (const guint8 *blocks,
                                    gsize         n_blocks,

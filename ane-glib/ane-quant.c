@@ -355,21 +355,13 @@ typedef void (*BlockFunc) (const guint8 *block, double *out);
 static BlockFunc
 block_func (AneDType dtype)
 {
+#define DEQUANT_CASE(T, s) case ANE_DTYPE_##T: return dequant_##s;
   switch (dtype)
     {
-    case ANE_DTYPE_Q8_0: return dequant_q8_0;
-    case ANE_DTYPE_Q4_0: return dequant_q4_0;
-    case ANE_DTYPE_Q4_1: return dequant_q4_1;
-    case ANE_DTYPE_Q5_0: return dequant_q5_0;
-    case ANE_DTYPE_Q5_1: return dequant_q5_1;
-    case ANE_DTYPE_Q2_K: return dequant_q2_K;
-    case ANE_DTYPE_Q3_K: return dequant_q3_K;
-    case ANE_DTYPE_Q4_K: return dequant_q4_K;
-    case ANE_DTYPE_Q5_K: return dequant_q5_K;
-    case ANE_DTYPE_Q6_K: return dequant_q6_K;
-    case ANE_DTYPE_Q8_K: return dequant_q8_K;
+    ANE_QUANT_EACH_BLOCK_TYPE (DEQUANT_CASE)
     default:             return NULL;
     }
+#undef DEQUANT_CASE
 }
 
 static gboolean
@@ -757,21 +749,13 @@ DEQ_ROW (q8_K, QK_K, 292)
 static RowFunc
 portable_row_func (AneDType dtype)
 {
+#define ROW_CASE(T, s) case ANE_DTYPE_##T: return row_##s;
   switch (dtype)
     {
-    case ANE_DTYPE_Q8_0: return row_q8_0;
-    case ANE_DTYPE_Q4_0: return row_q4_0;
-    case ANE_DTYPE_Q4_1: return row_q4_1;
-    case ANE_DTYPE_Q5_0: return row_q5_0;
-    case ANE_DTYPE_Q5_1: return row_q5_1;
-    case ANE_DTYPE_Q2_K: return row_q2_K;
-    case ANE_DTYPE_Q3_K: return row_q3_K;
-    case ANE_DTYPE_Q4_K: return row_q4_K;
-    case ANE_DTYPE_Q5_K: return row_q5_K;
-    case ANE_DTYPE_Q6_K: return row_q6_K;
-    case ANE_DTYPE_Q8_K: return row_q8_K;
+    ANE_QUANT_EACH_BLOCK_TYPE (ROW_CASE)
     default:             return NULL;
     }
+#undef ROW_CASE
 }
 
 /* --- choice between the portable rows and ane-quant-avx2.c's ------------- */

@@ -29,6 +29,7 @@
 #include <ggml.h>
 
 #include "ane-reference-private.h"
+#include "bench-random-blocks.h"
 
 static const struct
 {
@@ -43,54 +44,6 @@ static const struct
   { ANE_DTYPE_Q8_K, GGML_TYPE_Q8_K },
 };
 
-static guint32 seed = 12345;
-
-static guint32
-next (void)
-{
-  seed = seed * 1664525u + 1013904223u;
-  return seed;
-}
-
-/* Random blocks, every fp16 scale field a finite half of moderate size and
- * Q8_K's float scale a finite float (as bench/dequant.c does). */
-static guint8 *
-random_blocks (AneDType dtype,
-               gsize    n_blocks)
-{
-  guint bb = ane_dtype_block_bytes (dtype);
-  guint8 *b = g_malloc (n_blocks * bb);
-  int f[2] = { -1, -1 };
-
-  switch (dtype)
-    {
-    case ANE_DTYPE_Q8_0: case ANE_DTYPE_Q4_0: case ANE_DTYPE_Q5_0: f[0] = 0; break;
-    case ANE_DTYPE_Q4_1: case ANE_DTYPE_Q5_1: case ANE_DTYPE_Q4_K: case ANE_DTYPE_Q5_K: f[0] = 0; f[1] = 2; break;
-    case ANE_DTYPE_Q2_K: f[0] = 80; f[1] = 82; break;
-    case ANE_DTYPE_Q3_K: f[0] = 108; break;
-    case ANE_DTYPE_Q6_K: f[0] = 208; break;
-    default: break;
-    }
-  for (gsize i = 0; i < n_blocks * bb; i++)
-    b[i] = (guint8) (next () >> 24);
-  for (gsize k = 0; k < n_blocks; k++)
-    {
-      for (int j = 0; j < 2; j++)
-        if (f[j] >= 0)
-          {
-            guint16 h = GUINT16_TO_LE (ane_float_to_half (((float) (next () >> 8) / 16777216.0f - 0.5f) * 0.02f));
-
-            memcpy (b + k * bb + f[j], &h, 2);
-          }
-      if (dtype == ANE_DTYPE_Q8_K)
-        {
-          float d = ((float) (next () >> 8) / 16777216.0f - 0.5f) * 0.02f;
-
-          memcpy (b + k * bb, &d, 4);
-        }
-    }
-  return b;
-}
 
 /* Nanoseconds: one in-cache run takes tens of microseconds. */
 static double

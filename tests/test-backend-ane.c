@@ -297,6 +297,35 @@ test_refusals (void)
 /* A graph with a state on the private path: the state goes in as an input
  * and its new value comes out as an extra output; over several runs the
  * outputs and the state are those of the CPU backend. */
+
+/* One run of g's model inputs (seed) on the private path and on the CPU
+ * backend: the same outputs, and the same bytes in state; the private
+ * path's state. */
+static AneTensor *
+run_both_same (AneGraph      *g,
+               AneExecutable *on_ane,
+               AneExecutable *on_cpu,
+               guint32        seed,
+               const char    *state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, seed);
+  g_autoptr(GPtrArray) a = ane_executable_run (on_ane, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+  g_autoptr(GPtrArray) b = NULL;
+  g_autoptr(AneTensor) sa = NULL;
+  g_autoptr(AneTensor) sb = NULL;
+
+  g_assert_no_error (error);
+  b = ane_executable_run (on_cpu, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
+  g_assert_no_error (error);
+  assert_identical (a, b);
+  sa = ane_executable_dup_state (on_ane, state, &error);
+  sb = ane_executable_dup_state (on_cpu, state, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (ane_tensor_get_data (sa), ane_tensor_get_data (sb)));
+  return g_steal_pointer (&sa);
+}
+
 static void
 test_states (void)
 {
@@ -330,21 +359,9 @@ test_states (void)
   g_assert_null (strstr (fake.mil_text, "read_state"));
   for (int run = 0; run < 3; run++)
     {
-      g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 7 + run);
-      g_autoptr(GPtrArray) a = ane_executable_run (on_ane, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
-      g_autoptr(GPtrArray) b = NULL;
-      g_autoptr(AneTensor) sa = NULL;
-      g_autoptr(AneTensor) sb = NULL;
+      g_autoptr(AneTensor) sa = run_both_same (g, on_ane, on_cpu, 7 + run, "acc");
 
-      g_assert_no_error (error);
-      b = ane_executable_run (on_cpu, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
-      g_assert_no_error (error);
-      assert_identical (a, b);
-      sa = ane_executable_dup_state (on_ane, "acc", &error);
-      sb = ane_executable_dup_state (on_cpu, "acc", &error);
-      g_assert_no_error (error);
       g_assert_cmpint (ane_tensor_get_dtype (sa), ==, ANE_DTYPE_FLOAT16);
-      g_assert_true (g_bytes_equal (ane_tensor_get_data (sa), ane_tensor_get_data (sb)));
     }
   /* reset starts both over */
   ane_executable_reset_states (on_ane);
@@ -396,22 +413,7 @@ test_state_slice_update (void)
   g_assert_nonnull (strstr (fake.mil_text, "slice_update("));
   g_assert_null (strstr (fake.mil_text, "read_state"));
   for (int run = 0; run < 3; run++)
-    {
-      g_autoptr(GPtrArray) inputs = ane_test_model_inputs (g, 11 + run);
-      g_autoptr(GPtrArray) a = ane_executable_run (on_ane, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
-      g_autoptr(GPtrArray) b = NULL;
-      g_autoptr(AneTensor) sa = NULL;
-      g_autoptr(AneTensor) sb = NULL;
-
-      g_assert_no_error (error);
-      b = ane_executable_run (on_cpu, (AneTensor **) inputs->pdata, inputs->len, NULL, &error);
-      g_assert_no_error (error);
-      assert_identical (a, b);
-      sa = ane_executable_dup_state (on_ane, "cache", &error);
-      sb = ane_executable_dup_state (on_cpu, "cache", &error);
-      g_assert_no_error (error);
-      g_assert_true (g_bytes_equal (ane_tensor_get_data (sa), ane_tensor_get_data (sb)));
-    }
+    g_object_unref (run_both_same (g, on_ane, on_cpu, 11 + run, "cache"));
   g_clear_object (&on_ane);   /* before the runtime's cache is checked empty */
   fake_teardown ();
 }

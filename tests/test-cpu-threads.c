@@ -21,22 +21,14 @@
 #include "ane-test-util.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 
+/* Uniform in [-1, 1), seeded. */
 static AneTensor *
 rnd (const char   *name,
      const gint64 *shape,
      guint         rank,
      guint32       seed)
 {
-  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
-  g_autofree float *v = NULL;
-  gint64 n = 1;
-
-  for (guint i = 0; i < rank; i++)
-    n *= shape[i];
-  v = g_new (float, MAX (n, 1));
-  for (gint64 i = 0; i < n; i++)
-    v[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
-  return ane_test_tensor_f32 (name, shape, rank, v);
+  return ane_test_tensor_random (name, shape, rank, seed, -1.0f, 1.0f);
 }
 
 #define OK(expr) ({ __auto_type _r = (expr); g_assert_no_error (_e); _r; })

@@ -121,6 +121,23 @@ keep (Builder   *b,
 
 #define B(call) (b->error != NULL ? NULL : keep (b, (call)))
 
+/* A float param of the program holding values (n of them, shaped). */
+static AneTensor *
+float_param (Builder      *b,
+             const char   *name,
+             const gint64 *shape,
+             guint         rank,
+             const float  *values,
+             gsize         n)
+{
+  g_autoptr(AneTensor) value = b->error != NULL ? NULL
+                               : ane_tensor_new_from_floats (name, shape, rank, values, n, &b->error);
+
+  if (value == NULL)
+    return NULL;
+  return B (ane_graph_param_with_value (b->g, value, &b->error));
+}
+
 /* A weight of the model as floats, dequantized if it is block-quantized. */
 static float *
 weight_floats (Builder    *b,
@@ -181,7 +198,6 @@ conv_kernel_part (Builder    *b,
   AneTensor *src = g_hash_table_lookup (b->m->weights, name);
   gsize n = 0;
   gint64 in;
-  g_autoptr(AneTensor) value = NULL;
 
   if (b->error != NULL)
     return NULL;
@@ -198,11 +214,7 @@ conv_kernel_part (Builder    *b,
       for (gint64 c = 0; c < in; c++)
         k[to * in + c] = (float) (w[(first + r) * in + c] * scale);
     }
-  value = ane_tensor_new_from_floats (param, (const gint64[]) { n_rows, in, 1, 1 }, 4, k, (gsize) (n_rows * in),
-                                      &b->error);
-  if (value == NULL)
-    return NULL;
-  return B (ane_graph_param_with_value (b->g, value, &b->error));
+  return float_param (b, param, (const gint64[]) { n_rows, in, 1, 1 }, 4, k, (gsize) (n_rows * in));
 }
 
 /* A whole [out, in] weight as a conv kernel [out, in, 1, 1]. */
@@ -227,7 +239,6 @@ conv_bias (Builder    *b,
 {
   g_autofree float *v = NULL;
   g_autofree float *p = NULL;
-  g_autoptr(AneTensor) value = NULL;
   gsize n = 0;
 
   if (b->error != NULL || !g_hash_table_contains (b->m->weights, name))
@@ -238,10 +249,7 @@ conv_bias (Builder    *b,
   p = g_new (float, n);
   for (gsize i = 0; i < n; i++)
     p[rope ? neox_row (b, (gint64) i) : (gint64) i] = (float) (v[i] * scale);
-  value = ane_tensor_new_from_floats (name, (const gint64[]) { (gint64) n }, 1, p, n, &b->error);
-  if (value == NULL)
-    return NULL;
-  return B (ane_graph_param_with_value (b->g, value, &b->error));
+  return float_param (b, name, (const gint64[]) { (gint64) n }, 1, p, n);
 }
 
 static AneTensor *
@@ -267,7 +275,6 @@ rms_norm (Builder    *b,
 {
   g_autofree float *w = NULL;
   g_autofree float *w2 = NULL;
-  g_autoptr(AneTensor) gamma_value = NULL;
   g_autofree char *gamma_name = NULL;
   AneTensor *neg, *both, *gamma, *y;
   AneTensor *parts[2];
@@ -280,11 +287,9 @@ rms_norm (Builder    *b,
   memcpy (w2, w, n * sizeof (float));
   memcpy (w2 + n, w, n * sizeof (float));
   gamma_name = g_strdup_printf ("%s.mirrored", weight);
-  gamma_value = ane_tensor_new_from_floats (gamma_name, (const gint64[]) { 2 * (gint64) n }, 1, w2, 2 * n,
-                                            &b->error);
-  if (gamma_value == NULL)
+  gamma = float_param (b, gamma_name, (const gint64[]) { 2 * (gint64) n }, 1, w2, 2 * n);
+  if (gamma == NULL)
     return NULL;
-  gamma = B (ane_graph_param_with_value (b->g, gamma_value, &b->error));
   neg = B (ane_graph_neg (b->g, x, &b->error));
   parts[0] = x;
   parts[1] = neg;
@@ -495,14 +500,10 @@ index_digits (Builder *b,
 {
   g_autofree float *v = g_new (float, rows);
   g_autofree char *name = g_strdup_printf ("argmax.%s%" G_GINT64_FORMAT, digit == 0 ? "high" : "low", part);
-  g_autoptr(AneTensor) value = NULL;
 
   for (gint64 i = 0; i < rows; i++)
     v[i] = (float) (digit == 0 ? i / ARGMAX_BASE : i % ARGMAX_BASE);
-  value = ane_tensor_new_from_floats (name, (const gint64[]) { 1, rows, 1, 1 }, 4, v, (gsize) rows, &b->error);
-  if (value == NULL)
-    return NULL;
-  return B (ane_graph_param_with_value (b->g, value, &b->error));
+  return float_param (b, name, (const gint64[]) { 1, rows, 1, 1 }, 4, v, (gsize) rows);
 }
 
 /* The smallest digit (a [1, rows, 1, 1] table) among the rows where hit
