@@ -533,7 +533,7 @@ ane_package_new_from_graph_full (AneGraph      *graph,
  * the channels of `[x, -x]`, attention an additive finite mask with
  * grouped-query heads sliced. The program computes the same function:
  * equal outputs within float16 rounding. %ANE_LOWERING_GENERIC keeps each
- * op in the graph's layout (what [method@Ane.Graph.compile] runs on the CPU
+ * op in the graph's layout (what an executable made from the graph runs on the CPU
  * backend); choose it to read a program op for op against the graph.
  *
  * Returns: (transfer full): the package, or %NULL on error
