@@ -268,6 +268,36 @@ test_gguf (gconstpointer data)
   ane_file_remove_tree (tmp);
 }
 
+/* A context that is not a multiple of 32 is rounded up to one: the caches'
+ * rows stay whole 64-byte rows (the lint's state-width rule would send a
+ * 100-wide state off the Neural Engine). */
+static void
+test_context_aligned (void)
+{
+  g_autofree char *tmp = make_tmp ();
+  g_autofree char *out = g_build_filename (tmp, "stories", NULL);
+  g_autofree char *pkg_path = g_build_filename (out, "model.mlpackage", NULL);
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) tok = ane_test_load_stories_tokenizer ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaDir) dir = NULL;
+  g_autoptr(AnePackage) pkg = NULL;
+  g_autoptr(AneLintReport) report = NULL;
+
+  g_assert_true (ane_llama_model_save_dir (m, tok, out, 100, 32, ANE_TARGET_IOS18, FALSE, &error));
+  g_assert_no_error (error);
+  dir = ane_llama_dir_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ane_llama_dir_get_context (dir), ==, 128);
+  pkg = ane_package_load (pkg_path, &error);
+  g_assert_no_error (error);
+  report = ane_package_lint (pkg, ANE_LINT_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_lint_report_count_rule (report, "state-width"), ==, 0);
+  g_assert_cmpuint (ane_lint_report_count_ops (report, NULL, ANE_LINT_VERDICT_FALLS_BACK), ==, 0);
+  ane_file_remove_tree (tmp);
+}
+
 static void
 test_refuse_existing (void)
 {
@@ -446,6 +476,7 @@ main (int    argc,
   g_test_add_func ("/ane/llama-dir/generate-last-block-at-end", test_generate_last_block_at_end);
   g_test_add_data_func ("/ane/llama-dir/gguf-f32", GINT_TO_POINTER (FALSE), test_gguf);
   g_test_add_data_func ("/ane/llama-dir/gguf-q8_0", GINT_TO_POINTER (TRUE), test_gguf);
+  g_test_add_func ("/ane/llama-dir/context-aligned", test_context_aligned);
   g_test_add_func ("/ane/llama-dir/refuse-existing", test_refuse_existing);
   g_test_add_func ("/ane/llama-dir/manifest-errors", test_manifest_errors);
   return g_test_run ();

@@ -574,7 +574,8 @@ ane_llama_model_save_dir (AneLlamaModel  *self,
  *   [method@Ane.LlamaModel.save_dir]
  * @dir: the directory to write
  * @context: the key/value cache length in tokens; 0 or less for the
- *   model's sequence length
+ *   model's sequence length; rounded up to a multiple of 32 (64-byte rows
+ *   of float16, the Neural Engine's alignment) where the model allows
  * @prefill_step: the prompt tokens per `prefill` call; 0 or less for 64
  *   (at most @context)
  * @target: the deployment target (%ANE_TARGET_IOS18 or later)
@@ -649,6 +650,12 @@ ane_llama_model_save_dir_full (AneLlamaModel  *self,
                    "length)", self->path, context, self->seq_len);
       return FALSE;
     }
+  /* the caches' last axis in whole 64-byte rows (32 float16 values): the
+   * Neural Engine pads the last axis to 64 bytes (Apple's
+   * neural_engine_rules.md:23, :27-30; lint rule last-axis-padding), and a
+   * state not a multiple of 32 wide leaves it (lint rule state-width) */
+  if (context % 32 != 0 && (context + 31) / 32 * 32 <= self->seq_len)
+    context = (context + 31) / 32 * 32;
   if (prefill_step < 2 || prefill_step > context)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
