@@ -105,6 +105,18 @@ gboolean   ane_llama_ane_logits_column (GPtrArray   *outputs,
                                         float       *logits,
                                         GError     **error);
 
+/* The generic decode step (ane_llama_model_build_decode) for n_tokens
+ * tokens at once: inputs `tokens` and `positions` (int32 [n_tokens]), the
+ * same k_cache_<l>/v_cache_<l> states, rows positions[i] written and query
+ * i attending over rows 0..positions[i]; output `logits` of the last token
+ * only ([1, vocab]). n_tokens 1 gives the one-token step (inputs `token`
+ * and `position` then). generate runs the
+ * prompt through it in one call on the CPU and reference backends. */
+AneGraph  *ane_llama_build_decode_n    (AneLlamaModel  *self,
+                                        gint64          n_tokens,
+                                        gint64          max_seq,
+                                        GError        **error);
+
 /* The prompt step's caches into the decode step's executable: each state
  * of states (AneTensor, by name) copied from one executable to the other. */
 gboolean   ane_llama_hand_over_states  (AneExecutable *from,

@@ -814,13 +814,31 @@ split_heads (Builder   *b,
   return B (ane_graph_transpose (b->g, r, (const gint64[]) { 0, 2, 1, 3 }, 4, &b->error));
 }
 
-/* For decode: the cache row being written (iota == pos) and the additive
- * mask hiding the rows not yet written (iota > pos). */
+/* For decode: the cache rows being written (iota == one of the positions)
+ * and the additive mask hiding, for each query, the rows after its own
+ * position (iota > pos). A step of S > 1 tokens also carries place, the
+ * one-hot [iota == positions[i]] that scatters the S new rows into the
+ * cache by a matmul (one 1 per row, so the sum is the row itself, exactly:
+ * the where keeps the rows it does not hit). */
 typedef struct {
   gint64 max_seq;
-  AneTensor *hit;   /* bool [1, 1, max_seq, 1] */
-  AneTensor *bias;  /* float [1, 1, 1, max_seq] */
+  AneTensor *hit;    /* bool [1, 1, max_seq, 1] */
+  AneTensor *bias;   /* float [1, 1, S, max_seq] */
+  AneTensor *place;  /* float [1, n_kv_heads, max_seq, S], NULL when S == 1 */
 } Cache;
+
+/* The new keys or values [1, n_kv_heads, S, head] as cache-shaped rows:
+ * broadcast for one token, scattered to their positions for several. */
+static AneTensor *
+cache_rows (Builder       *b,
+            AneTensor     *rows,
+            Cache         *cache,
+            const gint64  *shape)
+{
+  if (cache->place == NULL)
+    return B (ane_graph_expand (b->g, rows, shape, 4, &b->error));
+  return B (ane_graph_matmul (b->g, cache->place, rows, FALSE, FALSE, &b->error));
+}
 
 static AneTensor *
 block (Builder   *b,
@@ -848,8 +866,9 @@ block (Builder   *b,
     att = B (ane_graph_attention (g, qr, kr, v4, NULL, TRUE, 0.0, 0.0, &b->error));
   else
     {
-      /* S == 1: row pos of both caches takes the new key/value, then the
-       * query attends over all rows with those past pos masked. */
+      /* row positions[i] of both caches takes the new key/value i, then
+       * each query attends over all rows with those past its position
+       * masked. */
       g_autofree char *kname = g_strdup_printf ("k_cache_%" G_GINT64_FORMAT, l);
       g_autofree char *vname = g_strdup_printf ("v_cache_%" G_GINT64_FORMAT, l);
       const gint64 shape[4] = { 1, m->n_kv_heads, cache->max_seq, head };
@@ -860,7 +879,7 @@ block (Builder   *b,
       AneTensor *kc = B (ane_graph_state (g, kname, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
       AneTensor *kread = B (ane_graph_read_state (g, kc, &b->error));
       AneTensor *kold = B (ane_graph_cast (g, kread, ANE_DTYPE_FLOAT32, &b->error));
-      AneTensor *kbig = B (ane_graph_expand (g, kr, shape, 4, &b->error));
+      AneTensor *kbig = cache_rows (b, kr, cache, shape);
       AneTensor *kmix = B (ane_graph_where (g, cache->hit, kbig, kold, &b->error));
       AneTensor *knew = B (ane_graph_cast (g, kmix, ANE_DTYPE_FLOAT16, &b->error));
       AneTensor *kwritten = B (ane_graph_write_state (g, kc, knew, &b->error));
@@ -868,7 +887,7 @@ block (Builder   *b,
       AneTensor *vc = B (ane_graph_state (g, vname, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
       AneTensor *vread = B (ane_graph_read_state (g, vc, &b->error));
       AneTensor *vold = B (ane_graph_cast (g, vread, ANE_DTYPE_FLOAT32, &b->error));
-      AneTensor *vbig = B (ane_graph_expand (g, v4, shape, 4, &b->error));
+      AneTensor *vbig = cache_rows (b, v4, cache, shape);
       AneTensor *vmix = B (ane_graph_where (g, cache->hit, vbig, vold, &b->error));
       AneTensor *vnew = B (ane_graph_cast (g, vmix, ANE_DTYPE_FLOAT16, &b->error));
       AneTensor *vwritten = B (ane_graph_write_state (g, vc, vnew, &b->error));
@@ -890,6 +909,59 @@ block (Builder   *b,
   return B (ane_graph_add (g, x, o, &b->error));
 }
 
+/* The decode step's cache rows and mask (see Cache) for S tokens at
+ * positions [S]. One token keeps the plain decode graph's ops. */
+static void
+cache_masks (Builder   *b,
+             AneTensor *positions,
+             gint64     S,
+             Cache     *cache)
+{
+  AneGraph *graph = b->g;
+  gint64 max_seq = cache->max_seq;
+  g_autofree gint32 *iota_v = g_new (gint32, max_seq);
+  g_autoptr(AneTensor) iota_t = NULL;
+  AneTensor *iota, *hit, *after, *ninf, *zero, *bias;
+
+  for (gint64 i = 0; i < max_seq; i++)
+    iota_v[i] = (gint32) i;
+  iota_t = ane_tensor_new_from_ints ("iota", (const gint64[]) { max_seq }, 1, iota_v, max_seq, &b->error);
+  iota = B (ane_graph_const (graph, iota_t, &b->error));
+  if (S == 1)
+    {
+      hit = B (ane_graph_eq (graph, iota, positions, &b->error));
+      cache->hit = B (ane_graph_reshape (graph, hit, (const gint64[]) { 1, 1, max_seq, 1 }, 4, &b->error));
+      after = B (ane_graph_gt (graph, iota, positions, &b->error));
+      ninf = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, -INFINITY, &b->error));
+      zero = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, 0.0, &b->error));
+    }
+  else
+    {
+      gint64 n_kv_heads = b->model->n_kv_heads;
+      AneTensor *column = B (ane_graph_reshape (graph, iota, (const gint64[]) { max_seq, 1 }, 2, &b->error));
+      AneTensor *queries = B (ane_graph_reshape (graph, positions, (const gint64[]) { S, 1 }, 2, &b->error));
+      AneTensor *one_hot = B (ane_graph_eq (graph, column, positions, &b->error));   /* [max_seq, S] */
+      AneTensor *one = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, 1.0, &b->error));
+      AneTensor *place, *count, *place4;
+
+      ninf = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, -INFINITY, &b->error));
+      zero = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, 0.0, &b->error));
+      place = B (ane_graph_where (graph, one_hot, one, zero, &b->error));
+      count = B (ane_graph_reduce_sum (graph, place, (const gint64[]) { 1 }, 1, FALSE, &b->error));
+      place4 = B (ane_graph_reshape (graph, place, (const gint64[]) { 1, 1, max_seq, S }, 4, &b->error));
+      cache->place = B (ane_graph_expand (graph, place4, (const gint64[]) { 1, n_kv_heads, max_seq, S }, 4,
+                                          &b->error));
+      hit = B (ane_graph_gt (graph, count, zero, &b->error));
+      cache->hit = B (ane_graph_reshape (graph, hit, (const gint64[]) { 1, 1, max_seq, 1 }, 4, &b->error));
+      after = B (ane_graph_gt (graph, iota, queries, &b->error));                /* [S, max_seq] */
+    }
+  bias = B (ane_graph_where (graph, after, ninf, zero, &b->error));
+  cache->bias = B (ane_graph_reshape (graph, bias, (const gint64[]) { 1, 1, S, max_seq }, 4, &b->error));
+}
+
+/* S tokens through every layer; max_seq 0: no caches (prefill, logits of
+ * every token), else the key/value caches of max_seq rows are read and
+ * written (decode: logits of the last token only, all a prompt step needs). */
 static AneGraph *
 build (AneLlamaModel *self,
        gint64         S,
@@ -901,29 +973,14 @@ build (AneLlamaModel *self,
   g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   Builder bb = { self, graph, keep_arr, params, NULL }, *b = &bb;
   gboolean decode = max_seq > 0;
-  Cache cache = { max_seq, NULL, NULL };
+  gboolean one_token = decode && S == 1;
+  Cache cache = { max_seq, NULL, NULL, NULL };
   AneTensor *tokens, *positions, *x, *logits;
 
-  tokens = B (ane_graph_input (graph, decode ? "token" : "tokens", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
-  positions = B (ane_graph_input (graph, decode ? "position" : "positions", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
-  if (decode)
-    {
-      g_autofree gint32 *iota_v = g_new (gint32, max_seq);
-      g_autoptr(AneTensor) iota_t = NULL;
-      AneTensor *iota, *hit, *after, *ninf, *zero, *bias;
-
-      for (gint64 i = 0; i < max_seq; i++)
-        iota_v[i] = (gint32) i;
-      iota_t = ane_tensor_new_from_ints ("iota", (const gint64[]) { max_seq }, 1, iota_v, max_seq, &b->error);
-      iota = B (ane_graph_const (graph, iota_t, &b->error));
-      hit = B (ane_graph_eq (graph, iota, positions, &b->error));
-      cache.hit = B (ane_graph_reshape (graph, hit, (const gint64[]) { 1, 1, max_seq, 1 }, 4, &b->error));
-      after = B (ane_graph_gt (graph, iota, positions, &b->error));
-      ninf = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, -INFINITY, &b->error));
-      zero = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, 0.0, &b->error));
-      bias = B (ane_graph_where (graph, after, ninf, zero, &b->error));
-      cache.bias = B (ane_graph_reshape (graph, bias, (const gint64[]) { 1, 1, 1, max_seq }, 4, &b->error));
-    }
+  tokens = B (ane_graph_input (graph, one_token ? "token" : "tokens", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
+  positions = B (ane_graph_input (graph, one_token ? "position" : "positions", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
+  if (decode && b->error == NULL)
+    cache_masks (b, positions, S, &cache);
 
   x = B (ane_graph_gather (graph, param (b, "token_embedding"), tokens, 0, &b->error));
   for (gint64 l = 0; l < self->n_layers; l++)
@@ -935,6 +992,16 @@ build (AneLlamaModel *self,
       x = block (b, x, positions, S, l, decode ? &cache : NULL);
       if (b->error == NULL)
         ane_graph_pop_scope (graph);
+    }
+  if (decode && S > 1 && b->error == NULL)
+    {
+      /* the last token's row only: the classifier is a large share of a
+       * small model's work, and the prompt's other logits go unused */
+      gint32 last_v = (gint32) (S - 1);
+      g_autoptr(AneTensor) last_t = ane_tensor_new_from_ints ("last", (const gint64[]) { 1 }, 1, &last_v, 1, &b->error);
+      AneTensor *last = B (ane_graph_const (graph, last_t, &b->error));
+
+      x = B (ane_graph_gather (graph, x, last, 0, &b->error));
     }
   x = B (ane_graph_rms_norm (graph, x, param (b, "final_norm"), self->rms_eps, &b->error));
   /* a tied GGUF classifier over a quantized embedding is stored as
@@ -1014,6 +1081,33 @@ ane_llama_model_build_decode (AneLlamaModel  *self,
       return NULL;
     }
   return build (self, 1, max_seq, error);
+}
+
+/* The generic decode step of n_tokens tokens (ane-llama-private.h). */
+AneGraph *
+ane_llama_build_decode_n (AneLlamaModel  *self,
+                          gint64          n_tokens,
+                          gint64          max_seq,
+                          GError        **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (max_seq <= 0 || max_seq > self->seq_len)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: cache length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
+                   self->path, max_seq, self->seq_len);
+      return NULL;
+    }
+  if (n_tokens <= 0 || n_tokens > max_seq)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: step of %" G_GINT64_FORMAT " tokens is outside [1, %" G_GINT64_FORMAT "] (the cache)",
+                   self->path, n_tokens, max_seq);
+      return NULL;
+    }
+  return build (self, n_tokens, max_seq, error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1126,9 +1220,12 @@ ane_llama_pick_token (const float *logits,
  * @error: return location for a #GError
  *
  * Generates a continuation of @prompt. The prompt is encoded with a
- * beginning-of-sequence token and fed through the decode graph (see
- * [method@Ane.LlamaModel.build_decode]) one token at a time, which fills the
- * key/value caches; then each step's logits pick the next token. Generation
+ * beginning-of-sequence token and run in one call through a step of as
+ * many tokens (the decode graph of [method@Ane.LlamaModel.build_decode]
+ * widened to the prompt's length, or the Neural Engine layout's prefill),
+ * which fills the key/value caches exactly as feeding the tokens one at a
+ * time would; the caches then go to the one-token decode step, and each
+ * step's logits pick the next token. Generation
  * stops after @n_tokens tokens, at the model's sequence length, when the
  * model emits a beginning- or end-of-sequence token (llama2.c's story
  * separator), or when @callback returns %FALSE.
@@ -1175,9 +1272,10 @@ ane_llama_model_generate (AneLlamaModel         *self,
  *
  * Generates as [method@Ane.LlamaModel.generate] does, and reports to
  * @progress the stage "compiling" while the decode graph is built and compiled, then
- * "generating" once per step (each token of the prompt fed, each token
- * generated), the fraction counting the steps out of the most there can be
- * (the prompt plus @n_tokens, at most the model's sequence length). The
+ * "generating" once per decode step (one per token generated; the prompt
+ * runs in one call beforehand), the fraction counting the positions out of
+ * the most there can be (the prompt plus @n_tokens, at most the model's
+ * sequence length). The
  * fraction ends at 1.0 on success, also when generation stops early at an
  * end-of-sequence token. Cancelling @progress stops generation with
  * %G_IO_ERROR_CANCELLED (the text so far is dropped; @callback has seen it).
@@ -1278,6 +1376,53 @@ prefill (AneLlamaModel       *self,
       return NULL;
     }
   return last;
+}
+
+/* Runs the whole prompt through the generic decode step of n_prompt
+ * tokens (ane_llama_build_decode_n) in one call, hands its caches to
+ * decode, and returns the logits of the prompt's last token. */
+static float *
+prompt_step (AneLlamaModel  *self,
+             const gint32   *prompt_ids,
+             gsize           n_prompt,
+             gint64          max_seq,
+             AneBackend      backend,
+             AnePrecision    precision,
+             AneExecutable  *decode,
+             AneProgress    *progress,
+             GError        **error)
+{
+  g_autoptr(AneGraph) graph = ane_llama_build_decode_n (self, (gint64) n_prompt, max_seq, error);
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autofree gint32 *positions = NULL;
+  g_autoptr(AneTensor) t_tok = NULL;
+  g_autoptr(AneTensor) t_pos = NULL;
+  g_autoptr(GPtrArray) out = NULL;
+  g_autoptr(GPtrArray) states = NULL;
+  gsize n;
+
+  if (graph == NULL)
+    return NULL;
+  exe = ane_executable_new (graph, backend);
+  ane_executable_set_precision (exe, precision);
+  if (!ane_executable_compile (exe, ane_progress_cancellable (progress), error))
+    return NULL;
+  positions = g_new (gint32, n_prompt);
+  for (gsize i = 0; i < n_prompt; i++)
+    positions[i] = (gint32) i;
+  t_tok = ane_tensor_new_from_ints ("tokens", (const gint64[]) { (gint64) n_prompt }, 1, prompt_ids, n_prompt, error);
+  if (t_tok == NULL)
+    return NULL;
+  t_pos = ane_tensor_new_from_ints ("positions", (const gint64[]) { (gint64) n_prompt }, 1, positions, n_prompt, error);
+  if (t_pos == NULL)
+    return NULL;
+  out = ane_executable_run (exe, (AneTensor *[]) { t_tok, t_pos }, 2, NULL, error);
+  if (out == NULL)
+    return NULL;
+  states = ane_graph_list_states (graph);
+  if (!ane_llama_hand_over_states (exe, decode, states, error))
+    return NULL;
+  return ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
 }
 
 gboolean
@@ -1388,6 +1533,15 @@ ane_llama_generate_layout (AneLlamaModel         *self,
   if (ane_layout && n_prompt >= 2)
     {
       pending = prefill (self, prompt_ids, n_prompt, max_seq, backend, precision, cache_write, exe, progress, error);
+      if (pending == NULL)
+        return NULL;
+      first = (gint64) n_prompt - 1;
+    }
+  /* the generic layout too: one step of the prompt's tokens, its caches
+   * then handed to the one-token step */
+  else if (!ane_layout && n_prompt >= 2)
+    {
+      pending = prompt_step (self, prompt_ids, n_prompt, max_seq, backend, precision, exe, progress, error);
       if (pending == NULL)
         return NULL;
       first = (gint64) n_prompt - 1;
