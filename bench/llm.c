@@ -13,11 +13,15 @@
  * its own, so its peak RSS is its own: the generic decode step of
  * prompt + generate positions is built and compiled on ANE_BACKEND_CPU
  * (load and compile timed apart), the prompt's tokens (seeded random ids)
- * run one step each, as `ane-tool generate` runs them on the CPU backend
- * today, then `generate` greedy steps. It prints prompt tokens/s,
- * generated tokens/s, the load time and the peak RSS beside the GGUF's
- * size. Threads are set through OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and
- * ANE_NUM_THREADS in the child's environment.
+ * run one step each (the token-by-token figure), then `generate` greedy
+ * steps; then the same prompt runs again in one call of the n-token step
+ * (ane_llama_build_decode_n, as `generate` runs the prompt on the CPU
+ * backend), compiled apart and timed for its run alone, and its last
+ * logits are compared with the token-by-token ones. It prints both prompt
+ * tokens/s, generated tokens/s, the largest logit difference of the two
+ * prompt runs, the load time and the peak RSS (of the token-by-token run)
+ * beside the GGUF's size. Threads are set through OMP_NUM_THREADS,
+ * OPENBLAS_NUM_THREADS and ANE_NUM_THREADS in the child's environment.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <sys/resource.h>
 
 #include <glib/gstdio.h>
@@ -33,6 +38,7 @@
 #include "ane-glib.h"
 #include "ane-file-private.h"
 #include "gguf/ane-gguf-writer-private.h"
+#include "model/ane-llama-private.h"
 
 typedef struct {
   const char *name;
@@ -102,7 +108,52 @@ step (AneExecutable *exe,
   return logits;
 }
 
-/* The child: one configuration; prints "load prompt_tps gen_tps rss_mib". */
+/* The prompt in one call of the n-token step; its last logits (vocab),
+ * the run's seconds in *run_s. */
+static float *
+prompt_one_call (AneLlamaModel *m,
+                 AnePrecision   precision,
+                 const gint32  *tokens,
+                 int            n_prompt,
+                 gint64         max_seq,
+                 double        *run_s)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) graph = ane_llama_build_decode_n (m, n_prompt, max_seq, &error);
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autofree gint32 *positions = g_new (gint32, n_prompt);
+  g_autoptr(AneTensor) t_tok = NULL;
+  g_autoptr(AneTensor) t_pos = NULL;
+  g_autoptr(GPtrArray) out = NULL;
+  gint64 t0;
+  gsize n;
+  float *logits;
+
+  if (graph == NULL)
+    die ("build_decode_n", error);
+  exe = ane_executable_new (graph, ANE_BACKEND_CPU);
+  ane_executable_set_precision (exe, precision);
+  if (!ane_executable_compile (exe, NULL, &error))
+    die ("compile", error);
+  for (int i = 0; i < n_prompt; i++)
+    positions[i] = i;
+  t_tok = ane_tensor_new_from_ints ("tokens", (const gint64[]) { n_prompt }, 1, tokens, n_prompt, &error);
+  t_pos = ane_tensor_new_from_ints ("positions", (const gint64[]) { n_prompt }, 1, positions, n_prompt, &error);
+  if (t_tok == NULL || t_pos == NULL)
+    die ("inputs", error);
+  t0 = g_get_monotonic_time ();
+  out = ane_executable_run (exe, (AneTensor *[]) { t_tok, t_pos }, 2, NULL, &error);
+  *run_s = seconds_since (t0);
+  if (out == NULL)
+    die ("run", error);
+  logits = ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, &error);
+  if (logits == NULL)
+    die ("logits", error);
+  return logits;
+}
+
+/* The child: one configuration; prints "load prompt_tps gen_tps rss_mib
+ * prompt_one_call_tps max_logit_difference". */
 static int
 run_one (const char *path,
          const char *precision_name,
@@ -117,8 +168,11 @@ run_one (const char *path,
   g_autoptr(GRand) rand = g_rand_new_with_seed (15);
   struct rusage ru;
   gint64 t0 = g_get_monotonic_time (), vocab;
-  double load, prompt_s, gen_s;
+  double load, prompt_s, gen_s, one_s, worst = 0.0;
   gint32 token;
+  g_autofree gint32 *prompt = NULL;
+  g_autofree float *last_logits = NULL;
+  g_autofree float *one_logits = NULL;
 
   m = ane_llama_model_load_gguf (path, &error);
   if (m == NULL)
@@ -133,14 +187,21 @@ run_one (const char *path,
     die ("compile", error);
   load = seconds_since (t0);
 
-  token = (gint32) g_rand_int_range (rand, 3, (gint32) vocab);
+  prompt = g_new (gint32, n_prompt);
+  token = prompt[0] = (gint32) g_rand_int_range (rand, 3, (gint32) vocab);
   t0 = g_get_monotonic_time ();
   for (int pos = 0; pos < n_prompt; pos++)
     {
       gsize n;
       g_autofree float *logits = step (exe, token, pos, &n);
 
-      token = pos + 1 < n_prompt ? (gint32) g_rand_int_range (rand, 3, (gint32) vocab) : arg_max (logits, n);
+      if (pos + 1 < n_prompt)
+        token = prompt[pos + 1] = (gint32) g_rand_int_range (rand, 3, (gint32) vocab);
+      else
+        {
+          token = arg_max (logits, n);
+          last_logits = g_memdup2 (logits, n * sizeof (float));
+        }
     }
   prompt_s = seconds_since (t0);
   t0 = g_get_monotonic_time ();
@@ -152,9 +213,14 @@ run_one (const char *path,
       token = arg_max (logits, n);
     }
   gen_s = seconds_since (t0);
+  /* the peak RSS of the token-by-token run, as before the one-call step */
   getrusage (RUSAGE_SELF, &ru);
-  printf ("%.2f %.2f %.2f %.1f\n", load, n_prompt / prompt_s, n_generate / gen_s,
-          (double) ru.ru_maxrss / 1024.0);   /* ru_maxrss: KiB on Linux */
+  one_logits = prompt_one_call (m, precision, prompt, n_prompt, n_prompt + n_generate, &one_s);
+  for (gint64 i = 0; i < vocab; i++)
+    worst = MAX (worst, fabs ((double) one_logits[i] - (double) last_logits[i]));
+  printf ("%.2f %.2f %.2f %.1f %.2f %.3g\n", load, n_prompt / prompt_s, n_generate / gen_s,
+          (double) ru.ru_maxrss / 1024.0,   /* ru_maxrss: KiB on Linux */
+          n_prompt / one_s, worst);
   return 0;
 }
 
@@ -227,10 +293,10 @@ main (int argc, char *argv[])
 
   printf ("# synthetic LLaMA dim %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT " layers, %" G_GINT64_FORMAT
           " heads, FFN %" G_GINT64_FORMAT ", vocabulary %" G_GINT64_FORMAT "; prompt %d tokens (one step "
-          "each), %d generated; CPU backend\n",
+          "each, and in one call), %d generated; CPU backend\n",
           shape.dim, shape.layers, shape.heads, shape.hidden, shape.vocab, n_prompt, n_generate);
-  printf ("%-6s %-5s %7s %10s %14s %12s %10s %10s\n", "type", "prec", "threads", "load s",
-          "prompt tok/s", "gen tok/s", "RSS MiB", "GGUF MiB");
+  printf ("%-6s %-5s %7s %10s %14s %16s %12s %12s %10s %10s\n", "type", "prec", "threads", "load s",
+          "prompt tok/s", "1-call tok/s", "max |dlogit|", "gen tok/s", "RSS MiB", "GGUF MiB");
   fflush (stdout);
   for (guint t = 0; type_list[t] != NULL; t++)
     {
@@ -254,7 +320,7 @@ main (int argc, char *argv[])
             g_auto(GStrv) env = g_get_environ ();
             g_autofree char *out = NULL;
             g_autofree char *err = NULL;
-            double load, prompt_tps, gen_tps, rss;
+            double load, prompt_tps, gen_tps, rss, one_tps, worst;
             int status = 0;
 
             env = g_environ_setenv (env, "OMP_NUM_THREADS", thread_list[h], TRUE);
@@ -264,14 +330,14 @@ main (int argc, char *argv[])
                                &status, &error))
               die ("spawn", error);
             if (!g_spawn_check_wait_status (status, NULL) ||
-                sscanf (out, "%lf %lf %lf %lf", &load, &prompt_tps, &gen_tps, &rss) != 4)
+                sscanf (out, "%lf %lf %lf %lf %lf %lf", &load, &prompt_tps, &gen_tps, &rss, &one_tps, &worst) != 6)
               {
                 g_printerr ("bench-llm: %s %s %s threads failed:\n%s", wt->name, precision_list[p],
                             thread_list[h], err);
                 return 1;
               }
-            printf ("%-6s %-5s %7s %10.2f %14.1f %12.2f %10.0f %10.0f\n", wt->name, precision_list[p],
-                    thread_list[h], load, prompt_tps, gen_tps, rss,
+            printf ("%-6s %-5s %7s %10.2f %14.1f %16.1f %12.3g %12.2f %10.0f %10.0f\n", wt->name,
+                    precision_list[p], thread_list[h], load, prompt_tps, one_tps, worst, gen_tps, rss,
                     (double) file_size (path) / (1024.0 * 1024.0));
             fflush (stdout);
           }
