@@ -53,6 +53,7 @@ kernels_graph (void)
   AneTensor *v = ane_test_input (g, "v", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 8, 16, 64 }, 4);
   AneTensor *img;
   gint64 last = -1;
+  AneTensor *silu, *col;
 
   /* the decode shape: one row against a [512, 1024] weight */
   ane_test_output (g, "linear_1row", OK (ane_graph_matmul (g, x1, ane_test_const (g, w_dec), FALSE, FALSE, &_e)));
@@ -62,7 +63,8 @@ kernels_graph (void)
                                                               &last, 1, 1e-5, &_e)));
   ane_test_output (g, "rms_norm", OK (ane_graph_rms_norm (g, x, ane_test_const (g, gamma), 1e-6, &_e)));
   ane_test_output (g, "reduce_sum", OK (ane_graph_reduce_sum (g, x, &last, 1, FALSE, &_e)));
-  ane_test_output (g, "silu_add", OK (ane_graph_add (g, OK (ane_graph_silu (g, x, &_e)), x, &_e)));
+  silu = OK (ane_graph_silu (g, x, &_e));
+  ane_test_output (g, "silu_add", OK (ane_graph_add (g, silu, x, &_e)));
   /* 8 heads of 16 positions × 64 */
   ane_test_output (g, "attention", OK (ane_graph_attention (g, q, k, v, NULL, TRUE, 0.0, 0.0, &_e)));
   /* conv: 48 output channels over an 8×32×128 image (a matrix product with
@@ -72,7 +74,8 @@ kernels_graph (void)
                                                   (const gint64[]) { 1, 1 }, 2, (const gint64[]) { 1, 1, 1, 1 }, 4,
                                                   (const gint64[]) { 1, 1 }, 2, 1, &_e)));
   /* a 1×1 conv at one position (channels-first decode): 1024 rows × 1 column */
-  ane_test_output (g, "conv_1x1", OK (ane_graph_conv (g, OK (ane_graph_reshape (g, x1, (const gint64[]) { 1, 512, 1, 1 }, 4, &_e)),
+  col = OK (ane_graph_reshape (g, x1, (const gint64[]) { 1, 512, 1, 1 }, 4, &_e));
+  ane_test_output (g, "conv_1x1", OK (ane_graph_conv (g, col,
                                                       ane_test_const (g, pw), NULL,
                                                       (const gint64[]) { 1, 1 }, 2, (const gint64[]) { 0, 0, 0, 0 }, 4,
                                                       (const gint64[]) { 1, 1 }, 2, 1, &_e)));
