@@ -98,11 +98,15 @@ static void
 ane_executable_finalize (GObject *object)
 {
   AneExecutable *self = ANE_EXECUTABLE (object);
+  guint64 copied;
 
-  /* an atomic add, which ThreadSanitizer sees (GLib's own locks it does not:
-   * libglib is not instrumented, docs/safety.md) */
-  __atomic_fetch_add (&finished_copied, self->copied + (self->program != NULL ? self->program->copied : 0),
-                      __ATOMIC_RELAXED);
+  /* the lock orders this read after the last run on another thread for
+   * ThreadSanitizer (ane_mutex_lock is annotated; GObject's refcount is
+   * not seen), and the add is an atomic it sees */
+  ane_mutex_lock (&self->lock);
+  copied = self->copied + (self->program != NULL ? self->program->copied : 0);
+  ane_mutex_unlock (&self->lock);
+  __atomic_fetch_add (&finished_copied, copied, __ATOMIC_RELAXED);
   g_clear_object (&self->graph);
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->states, g_hash_table_unref);
