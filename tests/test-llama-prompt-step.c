@@ -56,18 +56,6 @@ run_logits (AneExecutable *exe,
   return logits;
 }
 
-static gint32
-arg_max (const float *v,
-         gint64       n)
-{
-  gint64 best = 0;
-
-  for (gint64 i = 1; i < n; i++)
-    if (v[i] > v[best])
-      best = i;
-  return (gint32) best;
-}
-
 /* The prompt step's logits of its last token and its caches against the
  * one-token step fed the same tokens in order; then a token after it, the
  * caches handed over, against the one-token step's next one. */
@@ -147,8 +135,10 @@ test_equals_token_steps (gconstpointer data)
                   ane_test_assert_close_floats ("the step after the prompt", got_next, want_next, vocab,
                                                 logit_tol, logit_tol));
   /* and the same greedy pick */
-  g_assert_cmpint (arg_max (got, vocab), ==, arg_max (want, vocab));
-  g_assert_cmpint (arg_max (got_next, vocab), ==, arg_max (want_next, vocab));
+  g_assert_cmpint (ane_llama_pick_token (got, vocab, 0.0, 0.0, NULL, NULL), ==,
+                   ane_llama_pick_token (want, vocab, 0.0, 0.0, NULL, NULL));
+  g_assert_cmpint (ane_llama_pick_token (got_next, vocab, 0.0, 0.0, NULL, NULL), ==,
+                   ane_llama_pick_token (want_next, vocab, 0.0, 0.0, NULL, NULL));
   ane_cpu_blas_set_enabled (TRUE);
 }
 
@@ -206,7 +196,7 @@ greedy_token_by_token (AneLlamaModel *m,
         token = ids[pos + 1];
       else
         {
-          token = arg_max (logits, vocab);
+          token = ane_llama_pick_token (logits, vocab, 0.0, 0.0, NULL, NULL);
           if (token == 1 || token == 2)   /* BOS, EOS: generate stops */
             break;
           g_array_append_val (picked, token);

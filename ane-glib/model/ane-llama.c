@@ -1073,14 +1073,7 @@ ane_llama_model_build_decode (AneLlamaModel  *self,
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (max_seq <= 0 || max_seq > self->seq_len)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
-                   "%s: cache length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
-                   self->path, max_seq, self->seq_len);
-      return NULL;
-    }
-  return build (self, 1, max_seq, error);
+  return ane_llama_build_decode_n (self, 1, max_seq, error);
 }
 
 /* The generic decode step of n_tokens tokens (ane-llama-private.h). */
