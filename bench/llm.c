@@ -39,6 +39,7 @@
 #include "ane-file-private.h"
 #include "gguf/ane-gguf-writer-private.h"
 #include "model/ane-llama-private.h"
+#include "model/ane-llama-private.h"
 
 typedef struct {
   const char *name;
@@ -72,18 +73,6 @@ find_type (const char *name)
       return &weight_types[i];
   g_printerr ("bench-llm: unknown weight type '%s' (f32, f16, q8_0, q4_0, q4_k)\n", name);
   exit (2);
-}
-
-static gint32
-arg_max (const float *v,
-         gsize        n)
-{
-  gsize best = 0;
-
-  for (gsize i = 1; i < n; i++)
-    if (v[i] > v[best])
-      best = i;
-  return (gint32) best;
 }
 
 /* One step of the generic decode graph; the logits, or NULL. */
@@ -199,7 +188,7 @@ run_one (const char *path,
         token = prompt[pos + 1] = (gint32) g_rand_int_range (rand, 3, (gint32) vocab);
       else
         {
-          token = arg_max (logits, n);
+          token = ane_llama_pick_token (logits, (gint64) n, 0.0, 0.0, NULL, NULL);
           last_logits = g_memdup2 (logits, n * sizeof (float));
         }
     }
@@ -210,7 +199,7 @@ run_one (const char *path,
       gsize n;
       g_autofree float *logits = step (exe, token, n_prompt + i, &n);
 
-      token = arg_max (logits, n);
+      token = ane_llama_pick_token (logits, (gint64) n, 0.0, 0.0, NULL, NULL);
     }
   gen_s = seconds_since (t0);
   /* the peak RSS of the token-by-token run, as before the one-call step */
