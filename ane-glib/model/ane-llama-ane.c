@@ -342,18 +342,9 @@ update_cache (Builder    *b,
   AneTensor *state, *old, *diff, *moved, *next, *written;
 
   state = B (ane_graph_state (b->g, name, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
-  old = B (ane_graph_read_state (b->g, state, &b->error));
   if (b->cache_write == ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE)
-    {
-      AneTensor *update = B (ane_graph_cast (b->g, value, ANE_DTYPE_FLOAT16, &b->error));
-      AneTensor *args[4] = { old, update, b->write_begin, b->write_end };
-
-      /* the IR's optional end: begin and end as the host gave them */
-      next = b->error == NULL ? B (ane_graph_add_node (b->g, ANE_OP_SLICE_UPDATE, args, 4, NULL, NULL, &b->error))
-                              : NULL;
-      written = B (ane_graph_write_state (b->g, state, next, &b->error));
-      return B (ane_graph_cast (b->g, written, ANE_DTYPE_FLOAT32, &b->error));
-    }
+    return B (ane_llama_write_cache (b->g, state, value, b->write_begin, b->write_end, &b->error));
+  old = B (ane_graph_read_state (b->g, state, &b->error));
   old = B (ane_graph_cast (b->g, old, ANE_DTYPE_FLOAT32, &b->error));
   if (b->n == 1)
     {

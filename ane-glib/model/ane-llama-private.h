@@ -58,6 +58,19 @@ typedef struct
   AneLlamaCacheWrite cache_write;   /* the form the step was built with */
 } AneLlamaAneHost;
 
+/* Writes rows (float, the box's shape) into the float16 cache state at the
+ * box [begin, end) (int32, one per axis) with slice_update (iOS18), and
+ * returns the state after the write as float32 (transfer full). The end is
+ * the IR's optional one: the box goes to MIL as computed, and the run
+ * checks it (ane-lower-shape.c). Both decode steps write their caches so:
+ * a step touches its rows only, never the whole cache. */
+AneTensor *ane_llama_write_cache     (AneGraph   *graph,
+                                      AneTensor  *state,
+                                      AneTensor  *rows,
+                                      AneTensor  *begin,
+                                      AneTensor  *end,
+                                      GError    **error);
+
 /* The inputs of a step of n tokens, n_real of them real, from cache row
  * start on: x, rope_cos, rope_sin, mask, then write_begin and write_end
  * (slice_update), or write and, when n > 1, place (one-hot). */
@@ -107,7 +120,8 @@ gboolean   ane_llama_ane_logits_column (GPtrArray   *outputs,
 
 /* The generic decode step (ane_llama_model_build_decode) for n_tokens
  * tokens at once: inputs `tokens` and `positions` (int32 [n_tokens]), the
- * same k_cache_<l>/v_cache_<l> states, rows positions[i] written and query
+ * same k_cache_<l>/v_cache_<l> states, rows positions[0] .. positions[0] +
+ * n_tokens - 1 written (the positions are consecutive) and query
  * i attending over rows 0..positions[i]; output `logits` of the last token
  * only ([1, vocab]). n_tokens 1 gives the one-token step (inputs `token`
  * and `position` then). generate runs the

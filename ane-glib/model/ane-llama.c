@@ -814,30 +814,58 @@ split_heads (Builder   *b,
   return B (ane_graph_transpose (b->g, r, (const gint64[]) { 0, 2, 1, 3 }, 4, &b->error));
 }
 
-/* For decode: the cache rows being written (iota == one of the positions)
- * and the additive mask hiding, for each query, the rows after its own
- * position (iota > pos). A step of S > 1 tokens also carries place, the
- * one-hot [iota == positions[i]] that scatters the S new rows into the
- * cache by a matmul (one 1 per row, so the sum is the row itself, exactly:
- * the where keeps the rows it does not hit). */
+/* For decode: where the S new keys and values go, and the additive mask
+ * hiding, for each query, the rows after its own position (iota > pos).
+ * The new rows are written with slice_update (iOS18, as the states are) at
+ * begin = [0, 0, positions[0], 0]: the S tokens of a step sit at
+ * consecutive positions. A write of S rows touches S rows: no whole-cache
+ * select per token (issue 15, item 4; the Neural Engine step writes its
+ * caches the same way, ane-llama-ane.c). */
 typedef struct {
   gint64 max_seq;
-  AneTensor *hit;    /* bool [1, 1, max_seq, 1] */
+  AneTensor *begin;  /* int32 [4]: [0, 0, positions[0], 0] */
+  AneTensor *end;    /* begin + [1, n_kv_heads, S, head] */
   AneTensor *bias;   /* float [1, 1, S, max_seq] */
-  AneTensor *place;  /* float [1, n_kv_heads, max_seq, S], NULL when S == 1 */
 } Cache;
 
-/* The new keys or values [1, n_kv_heads, S, head] as cache-shaped rows:
- * broadcast for one token, scattered to their positions for several. */
-static AneTensor *
-cache_rows (Builder       *b,
-            AneTensor     *rows,
-            Cache         *cache,
-            const gint64  *shape)
+/* ane-llama-private.h */
+AneTensor *
+ane_llama_write_cache (AneGraph   *graph,
+                       AneTensor  *state,
+                       AneTensor  *rows,
+                       AneTensor  *begin,
+                       AneTensor  *end,
+                       GError    **error)
 {
-  if (cache->place == NULL)
-    return B (ane_graph_expand (b->g, rows, shape, 4, &b->error));
-  return B (ane_graph_matmul (b->g, cache->place, rows, FALSE, FALSE, &b->error));
+  g_autoptr(AneTensor) old = NULL;
+  g_autoptr(AneTensor) rows16 = NULL;
+  g_autoptr(AneTensor) updated = NULL;
+  g_autoptr(AneTensor) written = NULL;
+
+  if ((old = ane_graph_read_state (graph, state, error)) == NULL ||
+      (rows16 = ane_graph_cast (graph, rows, ANE_DTYPE_FLOAT16, error)) == NULL)
+    return NULL;
+  /* the IR's optional end: the box as computed, checked by the run */
+  updated = ane_graph_add_node (graph, ANE_OP_SLICE_UPDATE, (AneTensor *[]) { old, rows16, begin, end }, 4,
+                                NULL, NULL, error);
+  if (updated == NULL || (written = ane_graph_write_state (graph, state, updated, error)) == NULL)
+    return NULL;
+  return ane_graph_cast (graph, written, ANE_DTYPE_FLOAT32, error);
+}
+
+/* The cache state `name` after writing the new rows [1, n_kv_heads, S,
+ * head], as float32 for the attention. */
+static AneTensor *
+cache_write (Builder     *b,
+             const char  *name,
+             AneTensor   *rows,
+             Cache       *cache)
+{
+  AneLlamaModel *m = b->model;
+  const gint64 shape[4] = { 1, m->n_kv_heads, cache->max_seq, m->dim / m->n_heads };
+  AneTensor *state = B (ane_graph_state (b->g, name, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
+
+  return B (ane_llama_write_cache (b->g, state, rows, cache->begin, cache->end, &b->error));
 }
 
 static AneTensor *
@@ -866,32 +894,13 @@ block (Builder   *b,
     att = B (ane_graph_attention (g, qr, kr, v4, NULL, TRUE, 0.0, 0.0, &b->error));
   else
     {
-      /* row positions[i] of both caches takes the new key/value i, then
-       * each query attends over all rows with those past its position
-       * masked. */
+      /* rows positions[0] .. positions[0] + S - 1 of both caches take the
+       * new keys and values, then each query attends over all rows with
+       * those past its position masked. */
       g_autofree char *kname = g_strdup_printf ("k_cache_%" G_GINT64_FORMAT, l);
       g_autofree char *vname = g_strdup_printf ("v_cache_%" G_GINT64_FORMAT, l);
-      const gint64 shape[4] = { 1, m->n_kv_heads, cache->max_seq, head };
-      /* The caches are float16, as Core ML keeps every state (MLState is
-       * float16): each backend rounds the stored keys and values alike.
-       * One cache after the other, each written right after its update is
-       * computed (the order coremltools' state passes expect). */
-      AneTensor *kc = B (ane_graph_state (g, kname, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
-      AneTensor *kread = B (ane_graph_read_state (g, kc, &b->error));
-      AneTensor *kold = B (ane_graph_cast (g, kread, ANE_DTYPE_FLOAT32, &b->error));
-      AneTensor *kbig = cache_rows (b, kr, cache, shape);
-      AneTensor *kmix = B (ane_graph_where (g, cache->hit, kbig, kold, &b->error));
-      AneTensor *knew = B (ane_graph_cast (g, kmix, ANE_DTYPE_FLOAT16, &b->error));
-      AneTensor *kwritten = B (ane_graph_write_state (g, kc, knew, &b->error));
-      AneTensor *kw = B (ane_graph_cast (g, kwritten, ANE_DTYPE_FLOAT32, &b->error));
-      AneTensor *vc = B (ane_graph_state (g, vname, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
-      AneTensor *vread = B (ane_graph_read_state (g, vc, &b->error));
-      AneTensor *vold = B (ane_graph_cast (g, vread, ANE_DTYPE_FLOAT32, &b->error));
-      AneTensor *vbig = cache_rows (b, v4, cache, shape);
-      AneTensor *vmix = B (ane_graph_where (g, cache->hit, vbig, vold, &b->error));
-      AneTensor *vnew = B (ane_graph_cast (g, vmix, ANE_DTYPE_FLOAT16, &b->error));
-      AneTensor *vwritten = B (ane_graph_write_state (g, vc, vnew, &b->error));
-      AneTensor *vw = B (ane_graph_cast (g, vwritten, ANE_DTYPE_FLOAT32, &b->error));
+      AneTensor *kw = cache_write (b, kname, kr, cache);
+      AneTensor *vw = cache_write (b, vname, v4, cache);
 
       att = B (ane_graph_attention (g, qr, kw, vw, cache->bias, FALSE, 0.0, 0.0, &b->error));
     }
@@ -909,8 +918,8 @@ block (Builder   *b,
   return B (ane_graph_add (g, x, o, &b->error));
 }
 
-/* The decode step's cache rows and mask (see Cache) for S tokens at
- * positions [S]. One token keeps the plain decode graph's ops. */
+/* The decode step's write position and mask (see Cache) for S tokens at
+ * positions [S]. */
 static void
 cache_masks (Builder   *b,
              AneTensor *positions,
@@ -920,41 +929,31 @@ cache_masks (Builder   *b,
   AneGraph *graph = b->g;
   gint64 max_seq = cache->max_seq;
   g_autofree gint32 *iota_v = g_new (gint32, max_seq);
+  const gint32 axis_v[4] = { 0, 0, 1, 0 };
+  const gint32 box_v[4] = { 1, (gint32) b->model->n_kv_heads, (gint32) S,
+                            (gint32) (b->model->dim / b->model->n_heads) };
   g_autoptr(AneTensor) iota_t = NULL;
-  AneTensor *iota, *hit, *after, *ninf, *zero, *bias;
+  g_autoptr(AneTensor) axis_t = NULL;
+  g_autoptr(AneTensor) box_t = NULL;
+  AneTensor *iota, *first, *axis, *box, *queries, *after, *ninf, *zero, *bias;
 
   for (gint64 i = 0; i < max_seq; i++)
     iota_v[i] = (gint32) i;
   iota_t = ane_tensor_new_from_ints ("iota", (const gint64[]) { max_seq }, 1, iota_v, max_seq, &b->error);
   iota = B (ane_graph_const (graph, iota_t, &b->error));
-  if (S == 1)
-    {
-      hit = B (ane_graph_eq (graph, iota, positions, &b->error));
-      cache->hit = B (ane_graph_reshape (graph, hit, (const gint64[]) { 1, 1, max_seq, 1 }, 4, &b->error));
-      after = B (ane_graph_gt (graph, iota, positions, &b->error));
-      ninf = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, -INFINITY, &b->error));
-      zero = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, 0.0, &b->error));
-    }
-  else
-    {
-      gint64 n_kv_heads = b->model->n_kv_heads;
-      AneTensor *column = B (ane_graph_reshape (graph, iota, (const gint64[]) { max_seq, 1 }, 2, &b->error));
-      AneTensor *queries = B (ane_graph_reshape (graph, positions, (const gint64[]) { S, 1 }, 2, &b->error));
-      AneTensor *one_hot = B (ane_graph_eq (graph, column, positions, &b->error));   /* [max_seq, S] */
-      AneTensor *one = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, 1.0, &b->error));
-      AneTensor *place, *count, *place4;
+  /* begin = [0, 0, positions[0], 0]: the sequence axis of the cache */
+  axis_t = ane_tensor_new_from_ints ("cache_axis", (const gint64[]) { 4 }, 1, axis_v, 4, &b->error);
+  axis = B (ane_graph_const (graph, axis_t, &b->error));
+  first = S == 1 ? positions : B (ane_graph_narrow (graph, positions, 0, 0, 1, &b->error));
+  cache->begin = B (ane_graph_mul (graph, first, axis, &b->error));
+  box_t = ane_tensor_new_from_ints ("cache_box", (const gint64[]) { 4 }, 1, box_v, 4, &b->error);
+  box = B (ane_graph_const (graph, box_t, &b->error));
+  cache->end = B (ane_graph_add (graph, cache->begin, box, &b->error));
 
-      ninf = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, -INFINITY, &b->error));
-      zero = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, 0.0, &b->error));
-      place = B (ane_graph_where (graph, one_hot, one, zero, &b->error));
-      count = B (ane_graph_reduce_sum (graph, place, (const gint64[]) { 1 }, 1, FALSE, &b->error));
-      place4 = B (ane_graph_reshape (graph, place, (const gint64[]) { 1, 1, max_seq, S }, 4, &b->error));
-      cache->place = B (ane_graph_expand (graph, place4, (const gint64[]) { 1, n_kv_heads, max_seq, S }, 4,
-                                          &b->error));
-      hit = B (ane_graph_gt (graph, count, zero, &b->error));
-      cache->hit = B (ane_graph_reshape (graph, hit, (const gint64[]) { 1, 1, max_seq, 1 }, 4, &b->error));
-      after = B (ane_graph_gt (graph, iota, queries, &b->error));                /* [S, max_seq] */
-    }
+  queries = S == 1 ? positions : B (ane_graph_reshape (graph, positions, (const gint64[]) { S, 1 }, 2, &b->error));
+  after = B (ane_graph_gt (graph, iota, queries, &b->error));   /* [max_seq] or [S, max_seq] */
+  ninf = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, -INFINITY, &b->error));
+  zero = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, 0.0, &b->error));
   bias = B (ane_graph_where (graph, after, ninf, zero, &b->error));
   cache->bias = B (ane_graph_reshape (graph, bias, (const gint64[]) { 1, 1, S, max_seq }, 4, &b->error));
 }
@@ -1056,10 +1055,10 @@ ane_llama_model_build_prefill (AneLlamaModel  *self,
  * @error: return location for a #GError
  *
  * Builds the one-token step with a key/value cache: inputs `token` and
- * `position` (int32 `[1]`), states `k_cache_<l>` and `v_cache_<l>` (float32
+ * `position` (int32 `[1]`), states `k_cache_<l>` and `v_cache_<l>` (float16
  * `[1, n_kv_heads, max_seq, head]` per layer), output `logits`
  * (`[1, vocab_size]`). Each run writes row `position` of every cache
- * (`where (iota == position, new, cache)`) and attends over rows
+ * (`slice_update` at `[0, 0, position, 0]`, iOS18) and attends over rows
  * `0..position` (a −∞ bias hides the later rows), so positions must be fed
  * in order from 0 after [method@Ane.Executable.reset_states].
  *

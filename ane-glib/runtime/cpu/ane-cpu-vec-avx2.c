@@ -52,20 +52,54 @@ round_half (__m256 v)
   return _mm256_cvtph_ps (_mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
-/* Chunk c (columns 8c .. 8c+7) of a row: its raw values q as floats. */
-static inline __m256
-scale_chunk (const AneCpuPacked *p,
-             const float        *scale,
-             const float        *offset,
-             gsize               c,
-             __m256              v)
-{
-  gsize b = c * 8 / p->block;
+/* The scales (and offsets) of one row, walked chunk by chunk: the block's
+ * scale stays in a register for its block / 8 chunks, so no chunk pays a
+ * division to find its block (a div per 8 weights cost more than the
+ * multiply-adds). Every block is whole chunks (ane_cpu_packed_avx2_fits). */
+typedef struct {
+  const float *scale, *offset;
+  gsize per_block, left;
+  __m256 s, o;
+  gboolean round_fp16;
+} Scales;
 
-  if (offset)
-    v = _mm256_sub_ps (v, _mm256_broadcast_ss (offset + b));
-  v = _mm256_mul_ps (_mm256_broadcast_ss (scale + b), v);
-  return p->round_fp16 ? round_half (v) : v;
+static inline void
+scales_init (Scales             *it,
+             const AneCpuPacked *p,
+             gsize               r)
+{
+  it->scale = p->scale ? p->scale + (r / p->row_group) * p->n_blocks : NULL;
+  it->offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
+  it->per_block = p->block / 8;
+  it->left = it->per_block;
+  it->round_fp16 = p->round_fp16;
+  it->s = it->o = _mm256_setzero_ps ();
+  if (it->scale)
+    it->s = _mm256_broadcast_ss (it->scale);
+  if (it->offset)
+    it->o = _mm256_broadcast_ss (it->offset);
+}
+
+/* The next chunk's raw values v as weights: s · (v − o), rounded to fp16
+ * when the constexpr op's output is fp16 (the portable kernel's float
+ * operations, so the weights are bit-identical). */
+static inline __m256
+scales_next (Scales *it,
+             __m256  v)
+{
+  if (it->left == 0)
+    {
+      it->scale++;
+      it->s = _mm256_broadcast_ss (it->scale);
+      if (it->offset)
+        it->o = _mm256_broadcast_ss (++it->offset);
+      it->left = it->per_block;
+    }
+  it->left--;
+  if (it->offset)
+    v = _mm256_sub_ps (v, it->o);
+  v = _mm256_mul_ps (it->s, v);
+  return it->round_fp16 ? round_half (v) : v;
 }
 
 /* Row r dequantized into w[cols] (identical to the portable one). */
@@ -75,10 +109,10 @@ dequantize_row (const AneCpuPacked *p,
                 float              *w)
 {
   const guint8 *row = p->q + r * p->row_bytes;
-  const float *scale = p->scale ? p->scale + (r / p->row_group) * p->n_blocks : NULL;
-  const float *offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
   gsize full = p->cols / 8, c = 0;
+  Scales it;
 
+  scales_init (&it, p, r);
   switch (p->kind)
     {
     case ANE_CPU_PACKED_FP16:
@@ -87,7 +121,7 @@ dequantize_row (const AneCpuPacked *p,
       break;
     case ANE_CPU_PACKED_INT8:
       for (; c < full; c++)
-        _mm256_storeu_ps (w + 8 * c, scale_chunk (p, scale, offset, c, load_i8 (row + 8 * c)));
+        _mm256_storeu_ps (w + 8 * c, scales_next (&it, load_i8 (row + 8 * c)));
       break;
     case ANE_CPU_PACKED_INT4:
       for (; c + 4 <= full; c += 4)
@@ -96,7 +130,7 @@ dequantize_row (const AneCpuPacked *p,
 
           load_i4_group (row + c / 4 * 16, v);
           for (gsize k = 0; k < 4; k++)
-            _mm256_storeu_ps (w + 8 * (c + k), scale_chunk (p, scale, offset, c + k, v[k]));
+            _mm256_storeu_ps (w + 8 * (c + k), scales_next (&it, v[k]));
         }
       break;
     default:
@@ -154,11 +188,11 @@ row_dot (const AneCpuPacked *p,
          const float        *x)
 {
   const guint8 *row = p->q + r * p->row_bytes;
-  const float *scale = p->scale ? p->scale + (r / p->row_group) * p->n_blocks : NULL;
-  const float *offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
+  Scales it;
   __m256 acc[4] = { _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps () };
   gsize full = p->cols / 8;
 
+  scales_init (&it, p, r);
   switch (p->kind)
     {
     case ANE_CPU_PACKED_FP16:
@@ -168,7 +202,7 @@ row_dot (const AneCpuPacked *p,
       break;
     case ANE_CPU_PACKED_INT8:
       for (gsize c = 0; c < full; c++)
-        acc[c % 4] = _mm256_fmadd_ps (scale_chunk (p, scale, offset, c, load_i8 (row + 8 * c)),
+        acc[c % 4] = _mm256_fmadd_ps (scales_next (&it, load_i8 (row + 8 * c)),
                                       _mm256_loadu_ps (x + 8 * c), acc[c % 4]);
       break;
     case ANE_CPU_PACKED_INT4:
@@ -178,7 +212,7 @@ row_dot (const AneCpuPacked *p,
 
           load_i4_group (row + c / 4 * 16, v);
           for (gsize k = 0; k < 4; k++)
-            acc[k] = _mm256_fmadd_ps (scale_chunk (p, scale, offset, c + k, v[k]), _mm256_loadu_ps (x + 8 * (c + k)),
+            acc[k] = _mm256_fmadd_ps (scales_next (&it, v[k]), _mm256_loadu_ps (x + 8 * (c + k)),
                                       acc[k]);
         }
       break;
