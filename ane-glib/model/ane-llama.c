@@ -321,8 +321,12 @@ gguf_hparam_float (AneGgufFile  *file,
 }
 
 /* Takes GGUF tensor @gguf_name as weight @name, checking its shape; float
- * weights must be F32 or F16 (converted to F32 at load when F16), matrices
- * may also be GGUF block types (kept as they are). */
+ * weights must be F32, F16 or BF16, matrices may also be GGUF block types
+ * (kept as they are, mapped). F16 matrices multiplied by the graphs (all
+ * but the token embedding, which is gathered) stay F16 too: the graph
+ * widens them with a cast the lowering makes a constexpr_cast, which the
+ * CPU backend runs on the halves, so memory follows the file (issue 15).
+ * Other F16 and BF16 weights are converted to F32 at load. */
 static AneTensor *
 take_gguf (AneLlamaModel *self,
            const char    *gguf_name,
@@ -356,7 +360,9 @@ take_gguf (AneLlamaModel *self,
       return NULL;
     }
   dtype = ane_tensor_get_dtype (t);
-  if (dtype == ANE_DTYPE_FLOAT16 || dtype == ANE_DTYPE_BFLOAT16)
+  if (dtype == ANE_DTYPE_FLOAT16 && rank == 2 && !g_str_equal (name, "token_embedding"))
+    ;   /* kept as it is (see above) */
+  else if (dtype == ANE_DTYPE_FLOAT16 || dtype == ANE_DTYPE_BFLOAT16)
     {
       gsize n;
       g_autofree float *f = ane_tensor_dup_floats (t, &n, error);
@@ -401,7 +407,9 @@ take_gguf (AneLlamaModel *self,
  * features for llama and mistral and the two halves of each head for qwen2,
  * as llama.cpp does.
  *
- * F16 and BF16 tensors are converted to float32; linear weights of a GGUF
+ * F16 matrices other than the token embedding stay float16 (the graphs
+ * widen them with a cast); the other F16 and BF16 tensors are converted to
+ * float32. Linear weights of a GGUF
  * block type stay quantized and are multiplied with `dequant_matmul`. A
  * quantized token embedding is dequantized to a float32 table for the
  * gather, its blocks kept as the tied classifier `output`. A missing key or
@@ -774,6 +782,8 @@ project (Builder    *b,
 
   if (w != NULL && ane_dtype_is_block (ane_tensor_get_dtype (w)))
     return B (ane_graph_dequant_matmul (b->g, x, p, &b->error));
+  if (w != NULL && ane_tensor_get_dtype (w) == ANE_DTYPE_FLOAT16)
+    p = B (ane_graph_cast (b->g, p, ANE_DTYPE_FLOAT32, &b->error));   /* a GGUF F16 matrix (take_gguf) */
   return B (ane_graph_matmul (b->g, x, p, FALSE, TRUE, &b->error));
 }
 

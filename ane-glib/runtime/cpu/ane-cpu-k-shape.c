@@ -1038,7 +1038,8 @@ k_slice_update (AneCpuCtx *ctx,
       g_autofree char *ss = ane_cpu_dims_string (shape, rank);
       return ane_cpu_fail (ctx, error, "update %s does not have the slice's shape %s", us, ss);
     }
-  copy_run (out, 0, x, 0, x->n);
+  if (out->f != x->f || out->i != x->i)
+    copy_run (out, 0, x, 0, x->n);   /* else in place: x is the output's storage (a state, ane-cpu-plan.c) */
   if (update->n == 0)
     return TRUE;
   ane_cpu_strides (x, xstr);

@@ -21,6 +21,14 @@ typedef struct {
   guint  *slots;
 } StepInput;
 
+/* How a step of an in-place state update runs (plan_state_updates). */
+typedef enum {
+  FUSE_NONE,
+  FUSE_VIEW,         /* read_state, or the cast of it to fp32: a view of the state, no copy */
+  FUSE_IN_PLACE,     /* slice_update: writes its rows into x's storage (the state's) */
+  FUSE_SKIP,         /* the cast to fp16 and write_state after it: the state holds the value already */
+} StepFuse;
+
 typedef struct {
   const AneCpuKernel *kernel;
   const AneMilOperation *op;
@@ -33,6 +41,9 @@ typedef struct {
   gboolean    is_identity;   /* identity of a same-typed value: may move it */
   guint       identity_in;
   gboolean    folded;        /* a constexpr_* op of consts: made once into a const (fold_constexpr) */
+  StepFuse    fuse;          /* its part in an in-place state update (plan_state_updates) */
+  guint       fuse_slot;     /* VIEW: the slot viewed; IN_PLACE: the state's slot */
+  gboolean    round_after;   /* IN_PLACE: the rows are rewritten rounded to the state's fp16 at the end */
 } Step;
 
 static gboolean decode_type (const AneMilValueType *type, AneDType *dtype, gint64 *shape, guint *rank,
@@ -1258,6 +1269,182 @@ ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
     }
 }
 
+/* --- in-place state updates ------------------------------------------------ */
+
+/* The slot bound to a step's single-valued parameter, or G_MAXUINT. */
+static guint
+input_slot (const Step *step,
+            const char *param)
+{
+  for (guint j = 0; j < step->n_inputs; j++)
+    if (g_str_equal (step->inputs[j].param, param) && step->inputs[j].n == 1)
+      return step->inputs[j].slots[0];
+  return G_MAXUINT;
+}
+
+/* How many parameters of all steps read slot; *one is the last step seen. */
+static guint
+readers (AneCpuPlan *plan,
+         guint       slot,
+         Step      **one)
+{
+  guint count = 0;
+
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          if (step->inputs[j].slots[k] == slot)
+            {
+              count++;
+              *one = step;
+            }
+    }
+  return count;
+}
+
+static gboolean
+is_op (const Step *step,
+       const char *type)
+{
+  return step != NULL && !step->folded && g_str_equal (step->op->type, type);
+}
+
+static AneDType
+output_dtype (const Step *step)
+{
+  AneDType dtype = ANE_DTYPE_FLOAT32;
+  gint64 shape[ANE_CPU_MAX_RANK];
+  guint rank;
+
+  decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, step->name, NULL);
+  return dtype;
+}
+
+/* The state port bound to slot, or NULL. */
+static const Port *
+state_port (AneCpuPlan *plan,
+            guint       slot)
+{
+  for (guint i = 0; i < plan->inputs->len; i++)
+    {
+      const Port *p = &g_array_index (plan->inputs, Port, i);
+
+      if (p->slot == slot && p->state)
+        return p;
+    }
+  return NULL;
+}
+
+/* slot is freed when the run ends, not after its last reader. */
+static void
+keep_to_end (AneCpuPlan *plan,
+             guint       slot)
+{
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      GArray *frees = ((Step *) g_ptr_array_index (plan->steps, s))->frees;
+
+      for (guint k = 0; k < frees->len; k++)
+        if (g_array_index (frees, guint, k) == slot)
+          g_array_remove_index (frees, k--);
+    }
+}
+
+/* Issue 15, item 4 ("in-place state updates"): a decode step writes a few
+ * rows of each key/value cache as read_state → [cast to fp32] →
+ * slice_update → [cast to fp16] → write_state (how both LLaMA decode steps
+ * write their caches, ane_llama_write_cache). Run as written, every token
+ * copies each whole cache five times. Where a state is read and written by
+ * such a chain and nothing else, the plan runs it in place: read_state and
+ * the cast view the state, slice_update writes its rows into the state's
+ * storage, and the cast and write_state after it have nothing left to do.
+ * The states a run gets are the backend's copies or bound buffers, which
+ * write_state updates in place anyway.
+ *
+ * In an fp32 program the value slice_update makes keeps the new rows in
+ * fp32 (what the ops reading it see), while the state stores them rounded
+ * to fp16: slice_update writes them as fp32, and they are written again,
+ * rounded, when the run ends (its inputs are kept alive to then; nothing
+ * else reads the state in the run). */
+static void
+plan_state_updates (AneCpuPlan *plan)
+{
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *read = g_ptr_array_index (plan->steps, s), *cast1 = NULL, *update = NULL, *cast2 = NULL;
+      Step *write = NULL, *other = NULL;
+      guint state, x16, x, y;
+      const Port *port;
+
+      if (!is_op (read, "read_state") || (state = input_slot (read, "input")) == G_MAXUINT ||
+          (port = state_port (plan, state)) == NULL || readers (plan, state, &other) != 2)
+        continue;
+      x = x16 = read->outputs[0];
+      if (plan->pinned[x16] || readers (plan, x16, &update) != 1)
+        continue;
+      if (is_op (update, "cast") && output_dtype (update) == ANE_DTYPE_FLOAT32)
+        {
+          cast1 = update;
+          x = cast1->outputs[0];
+          if (plan->pinned[x] || readers (plan, x, &update) != 1)
+            continue;
+        }
+      if (!is_op (update, "slice_update") || input_slot (update, "x") != x)
+        continue;
+      y = update->outputs[0];
+      if (plan->pinned[y])
+        continue;
+      /* the write: write_state (state, y), or of cast (y, fp16) read by it alone */
+      for (guint t = s + 1; t < plan->steps->len && write == NULL; t++)
+        {
+          Step *w = g_ptr_array_index (plan->steps, t);
+          guint data = input_slot (w, "data");
+
+          if (!is_op (w, "write_state") || input_slot (w, "input") != state)
+            continue;
+          write = w;
+          if (data == y && cast1 == NULL)
+            continue;
+          cast2 = NULL;
+          if (cast1 != NULL && !plan->pinned[data] && readers (plan, data, &other) == 1)
+            for (guint c = s + 1; c < t && cast2 == NULL; c++)
+              {
+                Step *cs = g_ptr_array_index (plan->steps, c);
+
+                if (is_op (cs, "cast") && cs->outputs[0] == data && input_slot (cs, "x") == y &&
+                    output_dtype (cs) == port->spec.dtype)
+                  cast2 = cs;
+              }
+          if (cast2 == NULL)
+            write = NULL;
+        }
+      if (write == NULL || output_dtype (update) != (cast1 ? ANE_DTYPE_FLOAT32 : port->spec.dtype))
+        continue;
+
+      read->fuse = FUSE_VIEW;
+      read->fuse_slot = state;
+      if (cast1 != NULL)
+        {
+          cast1->fuse = FUSE_VIEW;
+          cast1->fuse_slot = x16;
+        }
+      update->fuse = FUSE_IN_PLACE;
+      update->fuse_slot = state;
+      if (cast2 != NULL)
+        cast2->fuse = FUSE_SKIP;
+      write->fuse = FUSE_SKIP;
+      update->round_after = cast1 != NULL && port->spec.dtype != ANE_DTYPE_FLOAT32;
+      if (update->round_after)
+        for (guint j = 0; j < update->n_inputs; j++)
+          if (!g_str_equal (update->inputs[j].param, "x"))
+            for (guint k = 0; k < update->inputs[j].n; k++)
+              keep_to_end (plan, update->inputs[j].slots[k]);
+    }
+}
+
 AneCpuPlan *
 ane_cpu_plan_new (const AneMilProgram *program,
                   const char          *function,
@@ -1449,6 +1636,7 @@ ane_cpu_plan_new (const AneMilProgram *program,
   for (guint slot = 0; slot < plan->n_slots; slot++)
     if (!plan->pinned[slot] && last_use[slot] > 0)
       g_array_append_val (((Step *) g_ptr_array_index (plan->steps, last_use[slot] - 1))->frees, slot);
+  plan_state_updates (plan);
   if (!check_peak (plan, error))
     return NULL;
   return g_steal_pointer (&plan);
@@ -1545,6 +1733,85 @@ bound_targets (AneCpuPlan          *plan,
   return target;
 }
 
+/* A header over v's storage with the declared type of step's output: no
+ * copy (the run's views, see lives_through_run). */
+static AneCpuValue *
+view_as (const AneCpuValue *v,
+         const Step        *step)
+{
+  AneDType dtype;
+  gint64 shape[ANE_CPU_MAX_RANK];
+  guint rank;
+
+  decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, step->name, NULL);
+  return ane_cpu_value_new_view (dtype, shape, rank, v->f ? (gpointer) v->f : (gpointer) v->i);
+}
+
+/* A step whose output is its input's elements as they are, under another
+ * shape (reshape, expand_dims, squeeze) or as fp32 (a cast from a float
+ * dtype: every float is stored as float already), may view its input
+ * instead of copying it, when the input's storage lives through the run
+ * unchanged (an input, a const, the state of an in-place update) and the
+ * output is not one of the function's (handed over to the caller). The
+ * attention reads a key/value cache so. */
+static gboolean
+may_view (AneCpuPlan         *plan,
+          const Step         *step,
+          AneCpuValue       **slots,
+          const gboolean     *lived,
+          AneCpuValue       **target)
+{
+  guint x;
+  const AneCpuValue *v;
+  AneDType dtype;
+
+  if (step->n_outputs != 1 || plan->pinned[step->outputs[0]] ||
+      (target != NULL && target[step->outputs[0]] != NULL) ||
+      (x = input_slot (step, "x")) == G_MAXUINT || !lived[x] || (v = slots[x]) == NULL ||
+      (v->f == NULL && v->i == NULL))
+    return FALSE;
+  dtype = output_dtype (step);
+  if (is_op (step, "cast"))
+    return v->f != NULL && dtype == ANE_DTYPE_FLOAT32;
+  return (is_op (step, "reshape") || is_op (step, "expand_dims") || is_op (step, "squeeze")) && dtype == v->dtype;
+}
+
+/* The rows of each in-place update of an fp32 program written again,
+ * rounded to the state's dtype (plan_state_updates). */
+static gboolean
+round_updated_rows (AneCpuPlan   *plan,
+                    AneCpuValue **slots,
+                    GError      **error)
+{
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+      AneCpuCtx ctx = { plan, step, slots };
+      AneCpuValue *state = slots[step->fuse_slot], *saved[3];
+      guint x = input_slot (step, "x"), u = input_slot (step, "update"), y = step->outputs[0];
+      g_autoptr(AneCpuValue) rounded = NULL;
+      gboolean ok;
+
+      if (!step->round_after)
+        continue;
+      rounded = ane_cpu_value_copy (slots[u]);
+      rounded->dtype = state->dtype;
+      ane_cpu_value_round (rounded);
+      saved[0] = slots[x];
+      saved[1] = slots[u];
+      saved[2] = slots[y];
+      slots[x] = slots[y] = state;
+      slots[u] = rounded;
+      ok = step->kernel->run (&ctx, error);
+      slots[x] = saved[0];
+      slots[u] = saved[1];
+      slots[y] = saved[2];
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 ane_cpu_plan_run_full (AneCpuPlan          *plan,
                        AneCpuValue * const *inputs,
@@ -1558,16 +1825,22 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
 {
   g_autofree AneCpuValue **slots = g_new0 (AneCpuValue *, MAX (plan->n_slots, 1));
   g_autofree gboolean *owned = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  /* per slot: its storage lives through the run unchanged (may_view) */
+  g_autofree gboolean *lived = g_new0 (gboolean, MAX (plan->n_slots, 1));
   g_autofree AneCpuValue **target = bound ? bound_targets (plan, bound) : NULL;
   gboolean ok = TRUE;
   guint in = 0, st = 0;
 
   for (guint s = 0; s < plan->n_slots; s++)
-    slots[s] = plan->consts[s];
+    {
+      slots[s] = plan->consts[s];
+      lived[s] = slots[s] != NULL;
+    }
   for (guint i = 0; i < plan->inputs->len; i++)
     {
       Port *p = &g_array_index (plan->inputs, Port, i);
       slots[p->slot] = p->state ? states[st++] : inputs[in++];
+      lived[p->slot] = !p->state;   /* a state is read by read_state, which copies it or views it (FUSE_VIEW) */
     }
 
   for (guint s = 0; ok && s < plan->steps->len; s++)
@@ -1584,6 +1857,16 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
         }
       if (is_constexpr (step))
         plan->constexpr_runs++;   /* a constexpr op of values computed in the run */
+      if (step->fuse == FUSE_SKIP)
+        continue;   /* the state holds the value already */
+      if (step->fuse == FUSE_VIEW || may_view (plan, step, slots, lived, target))
+        {
+          slots[step->outputs[0]] = view_as (slots[step->fuse == FUSE_VIEW ? step->fuse_slot : input_slot (step, "x")],
+                                             step);
+          owned[step->outputs[0]] = TRUE;   /* the header: the storage is left alone */
+          lived[step->outputs[0]] = TRUE;
+          continue;
+        }
       /* An identity that renames a value made in the caller's memory
        * already: nothing to do. */
       if (step->is_identity && target != NULL && target[step->outputs[0]] != NULL &&
@@ -1594,8 +1877,8 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
         }
       /* An identity whose input dies here passes the value on instead of
        * copying it (every graph output ends in one). */
-      if (step->is_identity && owned[step->identity_in] && step_frees (step, step->identity_in) &&
-          same_type (slots[step->identity_in], step->op->outputs[0]))
+      if (step->is_identity && owned[step->identity_in] && !slots[step->identity_in]->view &&
+          step_frees (step, step->identity_in) && same_type (slots[step->identity_in], step->op->outputs[0]))
         {
           slots[step->outputs[0]] = slots[step->identity_in];
           owned[step->outputs[0]] = TRUE;
@@ -1609,6 +1892,14 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
           gint64 shape[ANE_CPU_MAX_RANK];
           guint rank;
 
+          if (step->fuse == FUSE_IN_PLACE)
+            {
+              /* the state's storage: the kernel writes its rows there */
+              slots[step->outputs[o]] = view_as (slots[step->fuse_slot], step);
+              owned[step->outputs[o]] = TRUE;
+              lived[step->outputs[o]] = TRUE;
+              continue;
+            }
           if (target != NULL && target[step->outputs[o]] != NULL)
             {
               /* kernels may count on zeroed outputs, as ane_cpu_value_new makes them */
@@ -1632,7 +1923,10 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
         {
           AneCpuValue *v = slots[step->outputs[o]];
 
-          ane_cpu_value_round (v);
+          /* in place, the rows written are the update's, of the dtype
+           * already: rounding the whole state would be a pass for nothing */
+          if (step->fuse != FUSE_IN_PLACE)
+            ane_cpu_value_round (v);
           if (debug_nonfinite && !all_finite (v))
             {
               g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED,
@@ -1653,6 +1947,8 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
         }
     }
 
+  if (ok)
+    ok = round_updated_rows (plan, slots, error);
   /* Hand the outputs over; a value that is two outputs is copied for the
    * second, and inputs, states and consts are always copied. */
   for (guint i = 0; i < plan->outputs->len; i++)
