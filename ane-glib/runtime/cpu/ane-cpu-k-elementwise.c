@@ -344,9 +344,45 @@ typedef struct {
   AneCpuBcast        layout;   /* cond, a, b */
 } SelectJob;
 
+static inline gboolean
+cond_at (const AneCpuValue *c,
+         gsize              i)
+{
+  return c->f ? c->f[i] != 0.0f : c->i[i] != 0;
+}
+
+/* A run of n elements, every step elements from src (0: one repeated). */
+static inline void
+copy_floats (float       *dst,
+             const float *src,
+             gsize        step,
+             gsize        n)
+{
+  if (step == 1)
+    memcpy (dst, src, n * sizeof (float));
+  else
+    for (gsize e = 0; e < n; e++)
+      dst[e] = src[e * step];
+}
+
+static inline void
+copy_ints (gint32       *dst,
+           const gint32 *src,
+           gsize         step,
+           gsize         n)
+{
+  if (step == 1)
+    memcpy (dst, src, n * sizeof (gint32));
+  else
+    for (gsize e = 0; e < n; e++)
+      dst[e] = src[e * step];
+}
+
 /* out = cond != 0 ? a : b, as store (value_at ...) would give it: a float
  * copied through double is the same float, an int32 the same int32, and a
- * bool output holds v != 0. Other mixes of storage take the generic loop. */
+ * bool output holds v != 0. Other mixes of storage take the generic loop.
+ * A cond constant along the run (a mask broadcast over the features, the
+ * decode step's [1, 1, S, 1] against [1, H, S, D]) copies a's or b's run. */
 static void
 select_range (gsize    begin,
               gsize    end,
@@ -368,8 +404,16 @@ select_range (gsize    begin,
         float *op = out->f + it.index;
         gsize ci = it.off[0];
 
+        if (sc == 0)
+          {
+            if (cond_at (c, ci))
+              copy_floats (op, ap, sa, it.len);
+            else
+              copy_floats (op, bp, sb, it.len);
+            continue;
+          }
         for (gsize e = 0; e < it.len; e++, ci += sc, ap += sa, bp += sb)
-          op[e] = (c->f ? c->f[ci] != 0.0f : c->i[ci] != 0) ? *ap : *bp;
+          op[e] = cond_at (c, ci) ? *ap : *bp;
       }
   else if (out->i && a->i && b->i)
     while (ane_cpu_bcast_next (&it))
@@ -378,9 +422,17 @@ select_range (gsize    begin,
         gint32 *op = out->i + it.index;
         gsize ci = it.off[0];
 
+        if (sc == 0 && !to_bool)
+          {
+            if (cond_at (c, ci))
+              copy_ints (op, ap, sa, it.len);
+            else
+              copy_ints (op, bp, sb, it.len);
+            continue;
+          }
         for (gsize e = 0; e < it.len; e++, ci += sc, ap += sa, bp += sb)
           {
-            gint32 v = (c->f ? c->f[ci] != 0.0f : c->i[ci] != 0) ? *ap : *bp;
+            gint32 v = cond_at (c, ci) ? *ap : *bp;
             op[e] = to_bool ? v != 0 : v;
           }
       }
