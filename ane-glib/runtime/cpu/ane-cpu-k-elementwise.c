@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-bcast-private.h"
 #include "runtime/cpu/ane-cpu-kernels-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 
@@ -74,65 +75,23 @@ static double op_and (double a, double b) { return a != 0 && b != 0; }
 static double op_or (double a, double b) { return a != 0 || b != 0; }
 static double op_xor (double a, double b) { return (a != 0) != (b != 0); }
 
-/* v broadcasts (numpy) to out's shape: no reads past v's elements. */
-static gboolean
-broadcasts (const AneCpuValue *v,
-            const AneCpuValue *out)
+/* Element i as a double, inlined (the kernels' inner loops). */
+static inline double
+value_at (const AneCpuValue *v,
+          gsize              i)
 {
-  if (v->rank > out->rank)
-    return FALSE;
-  for (guint d = 0; d < v->rank; d++)
-    if (v->shape[d] != 1 && v->shape[d] != out->shape[out->rank - v->rank + d])
-      return FALSE;
-  return TRUE;
-}
-
-/* Most broadcasts in real programs are an operand of the output's shape, a
- * scalar, or a trailing block repeated (a bias); those index without
- * unravelling coordinates per element. */
-typedef enum {
-  BROADCAST_SAME,      /* the output's shape: index i */
-  BROADCAST_SCALAR,    /* one element: index 0 */
-  BROADCAST_TRAILING,  /* the output's trailing dims: index i mod n */
-  BROADCAST_GENERAL,
-} BroadcastKind;
-
-static BroadcastKind
-broadcast_kind (const AneCpuValue *v,
-                const AneCpuValue *out)
-{
-  guint lead;
-
-  if (v->n == out->n)
-    return BROADCAST_SAME;   /* broadcasts() holds, so the shapes agree up to size-1 dims */
-  if (v->n == 1)
-    return BROADCAST_SCALAR;
-  /* v's shape (leading 1s ignored) equals the output's last dims */
-  lead = 0;
-  while (lead < v->rank && v->shape[lead] == 1)
-    lead++;
-  for (guint i = lead; i < v->rank; i++)
-    if (v->shape[i] != out->shape[out->rank - v->rank + i])
-      return BROADCAST_GENERAL;
-  return BROADCAST_TRAILING;
-}
-
-static inline gsize
-fast_index (BroadcastKind k,
-            const AneCpuValue *v,
-            gsize i)
-{
-  return k == BROADCAST_SAME ? i : k == BROADCAST_SCALAR ? 0 : i % v->n;
+  return v->f ? (double) v->f[i] : (double) v->i[i];
 }
 
 typedef struct {
   const AneCpuValue *x, *y;
   AneCpuValue       *out;
-  BroadcastKind      kx, ky;
+  AneCpuBcast        layout;   /* x, y */
   BinaryFunc         func;
 } BinaryJob;
 
-/* Each element is independent, so any split gives the same result. */
+/* Each element is independent, so any split gives the same result; the
+ * walk (ane-cpu-bcast-private.h) adds a stride per operand per element. */
 static void
 binary_range (gsize    begin,
               gsize    end,
@@ -141,18 +100,23 @@ binary_range (gsize    begin,
   const BinaryJob *j = data;
   const AneCpuValue *x = j->x, *y = j->y;
   AneCpuValue *out = j->out;
-  gint64 coords[ANE_CPU_MAX_RANK];
+  gsize sx = ane_cpu_bcast_inner_stride (&j->layout, 0), sy = ane_cpu_bcast_inner_stride (&j->layout, 1);
+  AneCpuBcastIter it;
 
-  for (gsize i = begin; i < end; i++)
-    {
-      gsize xi, yi;
+  ane_cpu_bcast_iter_init (&it, &j->layout, begin, end);
+  if (x->f && y->f && out->f)
+    while (ane_cpu_bcast_next (&it))
+      {
+        const float *xp = x->f + it.off[0], *yp = y->f + it.off[1];
+        float *op = out->f + it.index;
 
-      if (j->kx == BROADCAST_GENERAL || j->ky == BROADCAST_GENERAL)
-        ane_cpu_unravel (i, out->shape, out->rank, coords);
-      xi = j->kx == BROADCAST_GENERAL ? ane_cpu_broadcast_offset (x, coords, out->rank) : fast_index (j->kx, x, i);
-      yi = j->ky == BROADCAST_GENERAL ? ane_cpu_broadcast_offset (y, coords, out->rank) : fast_index (j->ky, y, i);
-      store (out, i, j->func (ane_cpu_value_get (x, xi), ane_cpu_value_get (y, yi)));
-    }
+        for (gsize e = 0; e < it.len; e++, xp += sx, yp += sy)
+          op[e] = (float) j->func ((double) *xp, (double) *yp);
+      }
+  else
+    while (ane_cpu_bcast_next (&it))
+      for (gsize e = 0, xi = it.off[0], yi = it.off[1]; e < it.len; e++, xi += sx, yi += sy)
+        store (out, it.index + e, j->func (value_at (x, xi), value_at (y, yi)));
 }
 
 static gboolean
@@ -162,14 +126,13 @@ run_binary (AneCpuCtx  *ctx,
 {
   const AneCpuValue *x = ane_cpu_in (ctx, "x"), *y = ane_cpu_in (ctx, "y");
   AneCpuValue *out = ane_cpu_out (ctx, 0);
-  BinaryJob job;
+  BinaryJob job = { x, y, out, { 0, }, func };
 
   if (x == NULL || y == NULL)
     return ane_cpu_fail (ctx, error, "needs parameters x and y");
-  if (!broadcasts (x, out) || !broadcasts (y, out))
+  if (!ane_cpu_bcast_init (&job.layout, out, (const AneCpuValue *const[]) { x, y }, 2))
     return ane_cpu_fail (ctx, error, "operands of rank %u and %u do not broadcast to the declared output "
                          "(rank %u)", x->rank, y->rank, out->rank);
-  job = (BinaryJob) { x, y, out, broadcast_kind (x, out), broadcast_kind (y, out), func };
   ane_cpu_parallel_for (out->n, PARALLEL_GRAIN, binary_range, &job);
   return TRUE;
 }
@@ -375,25 +338,124 @@ k_clip (AneCpuCtx *ctx,
   return TRUE;
 }
 
+typedef struct {
+  const AneCpuValue *c, *a, *b;
+  AneCpuValue       *out;
+  AneCpuBcast        layout;   /* cond, a, b */
+} SelectJob;
+
+static inline gboolean
+cond_at (const AneCpuValue *c,
+         gsize              i)
+{
+  return c->f ? c->f[i] != 0.0f : c->i[i] != 0;
+}
+
+/* A run of n elements, every step elements from src (0: one repeated). */
+static inline void
+copy_floats (float       *dst,
+             const float *src,
+             gsize        step,
+             gsize        n)
+{
+  if (step == 1)
+    memcpy (dst, src, n * sizeof (float));
+  else
+    for (gsize e = 0; e < n; e++)
+      dst[e] = src[e * step];
+}
+
+static inline void
+copy_ints (gint32       *dst,
+           const gint32 *src,
+           gsize         step,
+           gsize         n)
+{
+  if (step == 1)
+    memcpy (dst, src, n * sizeof (gint32));
+  else
+    for (gsize e = 0; e < n; e++)
+      dst[e] = src[e * step];
+}
+
+/* out = cond != 0 ? a : b, as store (value_at ...) would give it: a float
+ * copied through double is the same float, an int32 the same int32, and a
+ * bool output holds v != 0. Other mixes of storage take the generic loop.
+ * A cond constant along the run (a mask broadcast over the features, the
+ * decode step's [1, 1, S, 1] against [1, H, S, D]) copies a's or b's run. */
+static void
+select_range (gsize    begin,
+              gsize    end,
+              gpointer data)
+{
+  const SelectJob *j = data;
+  const AneCpuValue *c = j->c, *a = j->a, *b = j->b;
+  AneCpuValue *out = j->out;
+  gsize sc = ane_cpu_bcast_inner_stride (&j->layout, 0), sa = ane_cpu_bcast_inner_stride (&j->layout, 1),
+        sb = ane_cpu_bcast_inner_stride (&j->layout, 2);
+  gboolean to_bool = out->dtype == ANE_DTYPE_BOOL;
+  AneCpuBcastIter it;
+
+  ane_cpu_bcast_iter_init (&it, &j->layout, begin, end);
+  if (out->f && a->f && b->f)
+    while (ane_cpu_bcast_next (&it))
+      {
+        const float *ap = a->f + it.off[1], *bp = b->f + it.off[2];
+        float *op = out->f + it.index;
+        gsize ci = it.off[0];
+
+        if (sc == 0)
+          {
+            if (cond_at (c, ci))
+              copy_floats (op, ap, sa, it.len);
+            else
+              copy_floats (op, bp, sb, it.len);
+            continue;
+          }
+        for (gsize e = 0; e < it.len; e++, ci += sc, ap += sa, bp += sb)
+          op[e] = cond_at (c, ci) ? *ap : *bp;
+      }
+  else if (out->i && a->i && b->i)
+    while (ane_cpu_bcast_next (&it))
+      {
+        const gint32 *ap = a->i + it.off[1], *bp = b->i + it.off[2];
+        gint32 *op = out->i + it.index;
+        gsize ci = it.off[0];
+
+        if (sc == 0 && !to_bool)
+          {
+            if (cond_at (c, ci))
+              copy_ints (op, ap, sa, it.len);
+            else
+              copy_ints (op, bp, sb, it.len);
+            continue;
+          }
+        for (gsize e = 0; e < it.len; e++, ci += sc, ap += sa, bp += sb)
+          {
+            gint32 v = cond_at (c, ci) ? *ap : *bp;
+            op[e] = to_bool ? v != 0 : v;
+          }
+      }
+  else
+    while (ane_cpu_bcast_next (&it))
+      for (gsize e = 0, ci = it.off[0], ai = it.off[1], bi = it.off[2]; e < it.len;
+           e++, ci += sc, ai += sa, bi += sb)
+        store (out, it.index + e, value_at (c, ci) != 0 ? value_at (a, ai) : value_at (b, bi));
+}
+
 static gboolean
 k_select (AneCpuCtx *ctx,
           GError   **error)
 {
   const AneCpuValue *c = ane_cpu_in (ctx, "cond"), *a = ane_cpu_in (ctx, "a"), *b = ane_cpu_in (ctx, "b");
   AneCpuValue *out = ane_cpu_out (ctx, 0);
-  gint64 coords[ANE_CPU_MAX_RANK];
+  SelectJob job = { c, a, b, out, { 0, } };
 
   if (c == NULL || a == NULL || b == NULL)
     return ane_cpu_fail (ctx, error, "needs cond, a and b");
-  if (!broadcasts (c, out) || !broadcasts (a, out) || !broadcasts (b, out))
+  if (!ane_cpu_bcast_init (&job.layout, out, (const AneCpuValue *const[]) { c, a, b }, 3))
     return ane_cpu_fail (ctx, error, "cond, a and b do not broadcast to the declared output (rank %u)", out->rank);
-  for (gsize i = 0; i < out->n; i++)
-    {
-      ane_cpu_unravel (i, out->shape, out->rank, coords);
-      store (out, i, ane_cpu_value_get (c, ane_cpu_broadcast_offset (c, coords, out->rank)) != 0
-                     ? ane_cpu_value_get (a, ane_cpu_broadcast_offset (a, coords, out->rank))
-                     : ane_cpu_value_get (b, ane_cpu_broadcast_offset (b, coords, out->rank)));
-    }
+  ane_cpu_parallel_for (out->n, PARALLEL_GRAIN, select_range, &job);
   return TRUE;
 }
 

@@ -62,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-bcast-private.h"
 #include "runtime/cpu/ane-cpu-dims-private.h"
 #include "runtime/cpu/ane-cpu-kernels-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
@@ -754,6 +755,37 @@ k_stack (AneCpuCtx *ctx,
   return TRUE;
 }
 
+/* Elements per piece of a parallel tile: copies are cheaper than
+ * arithmetic, so pieces are larger than the elementwise kernels'. */
+#define TILE_GRAIN (1 << 15)
+
+typedef struct {
+  const AneCpuValue *x;
+  AneCpuValue       *out;
+  AneCpuBcast        layout;   /* x */
+} TileJob;
+
+/* Runs of x's rows: a contiguous run is one copy, a repeated element a fill. */
+static void
+tile_range (gsize    begin,
+            gsize    end,
+            gpointer data)
+{
+  const TileJob *j = data;
+  gsize step = ane_cpu_bcast_inner_stride (&j->layout, 0);
+  AneCpuBcastIter it;
+
+  ane_cpu_bcast_iter_init (&it, &j->layout, begin, end);
+  while (ane_cpu_bcast_next (&it))
+    {
+      if (step == 1)
+        copy_run (j->out, it.index, j->x, it.off[0], it.len);
+      else
+        for (gsize e = 0, i = it.off[0]; e < it.len; e++, i += step)
+          copy_elem (j->out, it.index + e, j->x, i);
+    }
+}
+
 static gboolean
 k_tile (AneCpuCtx *ctx,
         GError   **error)
@@ -761,8 +793,9 @@ k_tile (AneCpuCtx *ctx,
   AneCpuValue *out;
   const AneCpuValue *x;
   g_autofree gint64 *reps = NULL;
-  gint64 shape[ANE_CPU_MAX_RANK], xstr[ANE_CPU_MAX_RANK], xc[ANE_CPU_MAX_RANK] = { 0, }, off = 0;
-  gint64 c[ANE_CPU_MAX_RANK] = { 0, };
+  gint64 shape[ANE_CPU_MAX_RANK], xstr[ANE_CPU_MAX_RANK];
+  gint64 split[ANE_CPU_BCAST_MAX_RANK], split_str[ANE_CPU_BCAST_MAX_RANK];
+  TileJob job;
 
   if (!need_outputs (ctx, 1, error))
     return FALSE;
@@ -781,26 +814,20 @@ k_tile (AneCpuCtx *ctx,
   if (!check_shape (ctx, 0, shape, x->rank, error))
     return FALSE;
   ane_cpu_strides (x, xstr);
-  /* out[c] = x[c mod x.shape], the x coordinates counted alongside */
-  for (gsize o = 0; o < out->n; o++)
+  /* out[c] = x[c mod x.shape]: output dim d, of reps[d] × x.shape[d], is the
+   * C-order pair (repetition, x's coordinate), so the output is a broadcast
+   * of x over the repetition dims (stride 0) */
+  for (guint d = 0; d < x->rank; d++)
     {
-      copy_elem (out, o, x, (gsize) off);
-      for (guint d = x->rank; d-- > 0;)
-        {
-          c[d]++;
-          xc[d]++;
-          off += xstr[d];
-          if (xc[d] == x->shape[d])
-            {
-              xc[d] = 0;
-              off -= x->shape[d] * xstr[d];
-            }
-          if (c[d] < shape[d])
-            break;
-          c[d] = 0;
-          /* xc[d] is 0 again here: shape[d] is a multiple of x.shape[d] */
-        }
+      split[2 * d] = reps[d];
+      split_str[2 * d] = 0;
+      split[2 * d + 1] = x->shape[d];
+      split_str[2 * d + 1] = xstr[d];
     }
+  job.x = x;
+  job.out = out;
+  ane_cpu_bcast_init_strided (&job.layout, split, 2 * x->rank, (const gint64 *const[]) { split_str }, 1);
+  ane_cpu_parallel_for (out->n, TILE_GRAIN, tile_range, &job);
   return TRUE;
 }
 
