@@ -1369,10 +1369,28 @@ keep_to_end (AneCpuPlan *plan,
  * to fp16: slice_update writes them as fp32, and they are written again,
  * rounded, when the run ends (its inputs are kept alive to then; nothing
  * else reads the state in the run). */
+static gboolean in_place_states = TRUE;   /* ane_cpu_plan_set_in_place_states */
+
+void
+ane_cpu_plan_set_in_place_states (gboolean enabled)
+{
+  in_place_states = enabled;
+}
+
+guint
+ane_cpu_plan_get_in_place_updates (AneCpuPlan *plan)
+{
+  guint n = 0;
+
+  for (guint s = 0; s < plan->steps->len; s++)
+    n += ((Step *) g_ptr_array_index (plan->steps, s))->fuse == FUSE_IN_PLACE;
+  return n;
+}
+
 static void
 plan_state_updates (AneCpuPlan *plan)
 {
-  for (guint s = 0; s < plan->steps->len; s++)
+  for (guint s = 0; in_place_states && s < plan->steps->len; s++)
     {
       Step *read = g_ptr_array_index (plan->steps, s), *cast1 = NULL, *update = NULL, *cast2 = NULL;
       Step *write = NULL, *other = NULL;

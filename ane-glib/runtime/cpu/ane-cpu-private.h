@@ -185,6 +185,12 @@ gboolean    ane_cpu_plan_reload_const (AneCpuPlan *plan, const char *name, GErro
  * weights), dense (float / int32 storage of its own) and borrowed (viewing
  * the weights' file or tensor, no copy). */
 guint64     ane_cpu_plan_get_constexpr_runs (AneCpuPlan *plan);
+/* Test hooks (issue 15, item 4): how many slice_updates of a state the
+ * plan runs in place (read_state → [cast] → slice_update → [cast] →
+ * write_state, ane-cpu-plan.c), and a switch for plans made after it
+ * (FALSE: every op runs as written, copies and all). */
+guint       ane_cpu_plan_get_in_place_updates (AneCpuPlan *plan);
+void        ane_cpu_plan_set_in_place_states (gboolean enabled);
 void        ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
                                           guint64    *packed,
                                           guint64    *dense,
