@@ -75,24 +75,72 @@ find_type (const char *name)
   exit (2);
 }
 
-/* One step of the generic decode graph; the logits, or NULL. */
+/* The one-token decode step with every port bound to a buffer, as
+ * generation runs it (model/ane-llama-bound.c): the caches stay in the
+ * backend's memory, a step copies only its token, position and logits. */
+typedef struct {
+  AneExecutable *exe;
+  AneBuffer *token, *position, *logits;
+  GPtrArray *caches;
+} Stepper;
+
+static AneBuffer *
+bind_port (AneExecutable *exe,
+           const char    *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneBuffer) buffer = ane_executable_new_buffer (exe, name, &error);
+
+  if (buffer == NULL || !ane_buffer_clear (buffer, &error) || !ane_executable_bind (exe, name, buffer, &error))
+    die (name, error);
+  return g_steal_pointer (&buffer);
+}
+
+static void
+stepper_init (Stepper       *st,
+              AneExecutable *exe,
+              gint64         n_layers)
+{
+  st->exe = exe;
+  st->token = bind_port (exe, "token");
+  st->position = bind_port (exe, "position");
+  st->logits = bind_port (exe, "logits");
+  st->caches = g_ptr_array_new_with_free_func (g_object_unref);
+  for (gint64 l = 0; l < 2 * n_layers; l++)
+    {
+      g_autofree char *name = g_strdup_printf ("%c_cache_%" G_GINT64_FORMAT, l % 2 ? 'v' : 'k', l / 2);
+
+      g_ptr_array_add (st->caches, bind_port (exe, name));
+    }
+}
+
+static void
+stepper_clear (Stepper *st)
+{
+  g_clear_object (&st->token);
+  g_clear_object (&st->position);
+  g_clear_object (&st->logits);
+  g_clear_pointer (&st->caches, g_ptr_array_unref);
+}
+
+/* One step of the generic decode graph; the logits. */
 static float *
-step (AneExecutable *exe,
-      gint32         token,
-      gint32         position,
-      gsize         *n_logits)
+step (Stepper *st,
+      gint32   token,
+      gint32   position,
+      gsize   *n_logits)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token, 1, &error);
   g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &position, 1, &error);
-  AneTensor *ins[2] = { t_tok, t_pos };
-  g_autoptr(GPtrArray) out = ane_executable_run (exe, ins, 2, NULL, &error);
+  g_autoptr(AneTensor) out = NULL;
   float *logits;
 
-  if (out == NULL)
+  if (t_tok == NULL || t_pos == NULL || !ane_buffer_write_tensor (st->token, t_tok, &error) ||
+      !ane_buffer_write_tensor (st->position, t_pos, &error) || !ane_executable_run_bound (st->exe, NULL, &error))
     die ("run", error);
-  logits = ane_tensor_dup_floats (g_ptr_array_index (out, 0), n_logits, &error);
-  if (logits == NULL)
+  out = ane_buffer_dup_tensor (st->logits, &error);
+  if (out == NULL || (logits = ane_tensor_dup_floats (out, n_logits, &error)) == NULL)
     die ("logits", error);
   return logits;
 }
@@ -162,6 +210,7 @@ run_one (const char *path,
   g_autofree gint32 *prompt = NULL;
   g_autofree float *last_logits = NULL;
   g_autofree float *one_logits = NULL;
+  Stepper st = { NULL, };
 
   m = ane_llama_model_load_gguf (path, &error);
   if (m == NULL)
@@ -174,6 +223,7 @@ run_one (const char *path,
   ane_executable_set_precision (exe, precision);
   if (!ane_executable_compile (exe, NULL, &error))
     die ("compile", error);
+  stepper_init (&st, exe, ane_llama_model_get_n_layers (m));
   load = seconds_since (t0);
 
   prompt = g_new (gint32, n_prompt);
@@ -182,7 +232,7 @@ run_one (const char *path,
   for (int pos = 0; pos < n_prompt; pos++)
     {
       gsize n;
-      g_autofree float *logits = step (exe, token, pos, &n);
+      g_autofree float *logits = step (&st, token, pos, &n);
 
       if (pos + 1 < n_prompt)
         token = prompt[pos + 1] = (gint32) g_rand_int_range (rand, 3, (gint32) vocab);
@@ -197,11 +247,12 @@ run_one (const char *path,
   for (int i = 0; i < n_generate; i++)
     {
       gsize n;
-      g_autofree float *logits = step (exe, token, n_prompt + i, &n);
+      g_autofree float *logits = step (&st, token, n_prompt + i, &n);
 
       token = ane_llama_pick_token (logits, (gint64) n, 0.0, 0.0, NULL, NULL);
     }
   gen_s = seconds_since (t0);
+  stepper_clear (&st);
   /* the peak RSS of the token-by-token run, as before the one-call step */
   getrusage (RUSAGE_SELF, &ru);
   one_logits = prompt_one_call (m, precision, prompt, n_prompt, n_prompt + n_generate, &one_s);
