@@ -38,6 +38,8 @@
 #include "ane-glib.h"
 #include "ane-file-private.h"
 #include "gguf/ane-gguf-writer-private.h"
+#include "runtime/cpu/ane-cpu-blas-private.h"
+#include "runtime/cpu/ane-cpu-vec-private.h"
 #include "model/ane-llama-private.h"
 #include "model/ane-llama-private.h"
 
@@ -335,6 +337,9 @@ main (int argc, char *argv[])
           " heads, FFN %" G_GINT64_FORMAT ", vocabulary %" G_GINT64_FORMAT "; prompt %d tokens (one step "
           "each, and in one call), %d generated; CPU backend\n",
           shape.dim, shape.layers, shape.heads, shape.hidden, shape.vocab, n_prompt, n_generate);
+  /* the prompt in one call goes through sgemm: say whose (a misdetected
+   * CPU gets OpenBLAS's generic kernels, docs/cpu-backend.md) */
+  printf ("# BLAS: %s; compressed-weight kernels: %s\n", ane_cpu_blas_describe (), ane_cpu_vec_get_isa ());
   printf ("%-6s %-5s %7s %10s %14s %16s %12s %12s %10s %10s\n", "type", "prec", "threads", "load s",
           "prompt tok/s", "1-call tok/s", "max |dlogit|", "gen tok/s", "RSS MiB", "GGUF MiB");
   fflush (stdout);

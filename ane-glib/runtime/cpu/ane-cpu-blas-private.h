@@ -36,5 +36,11 @@ gboolean ane_cpu_blas_enabled      (void);
 /* Test-only: route ane_cpu_sgemm through the plain loops even when a CBLAS
  * is present (FALSE), or back (TRUE). Not thread-safe against running plans. */
 void     ane_cpu_blas_set_enabled  (gboolean     enabled);
+/* The BLAS and the kernels it runs ("OpenBLAS SkylakeX"), for benchmarks:
+ * OpenBLAS picks its kernels from CPUID when it loads, and on some virtual
+ * machines falls back to generic ones ("Prescott", SSE3) several times
+ * slower; OPENBLAS_CORETYPE then names the right ones. "none" without a
+ * BLAS. */
+const char *ane_cpu_blas_describe  (void);
 
 G_END_DECLS

@@ -58,6 +58,31 @@ ane_cpu_blas_set_enabled (gboolean enabled)
   g_atomic_int_set (&blas_disabled, !enabled);
 }
 
+#ifdef HAVE_OPENBLAS_GET_CORENAME
+char *openblas_get_corename (void);   /* openblas_config.h, which cblas.h does not always include */
+#endif
+
+const char *
+ane_cpu_blas_describe (void)
+{
+  static gsize once;
+  static char *text;
+
+  if (g_once_init_enter (&once))
+    {
+#if defined(HAVE_OPENBLAS_GET_CORENAME)
+      char *name = g_strdup_printf ("OpenBLAS %s", openblas_get_corename ());
+#elif defined(HAVE_CBLAS)
+      char *name = g_strdup ("a CBLAS");
+#else
+      char *name = g_strdup ("none");
+#endif
+      text = name;
+      g_once_init_leave (&once, 1);
+    }
+  return text;
+}
+
 /* A dot product in a fixed order: eight running sums over the elements
  * p ≡ l (mod 8), added pairwise, then the tail. The compiler can keep the
  * eight sums in vector registers; the order never depends on the caller. */
