@@ -365,6 +365,25 @@ check_llama (gconstpointer data)
     assert_same_floats (value, g_hash_table_lookup (states_b, key));
 }
 
+/* The Neural Engine-shaped step writes its caches the same way (host box,
+ * channels-first cache [1, n_kv_heads · head, 1, max_seq]): on the CPU
+ * backend every cache is updated in place there too. */
+static void
+check_ane_step (void)
+{
+  g_autoptr(AneLlamaModel) model = ane_test_load_stories ();
+  g_autoptr(GError) error = NULL;
+  gint64 n_layers = ane_llama_model_get_n_layers (model);
+  g_autoptr(AneGraph) graph = ane_llama_model_build_ane_step (model, 1, 32, 0, n_layers, ANE_LLAMA_HEAD_LOGITS,
+                                                              ANE_LLAMA_CACHE_WRITE_SLICE_UPDATE, &error);
+  g_autoptr(AneCpuBackend) backend = NULL;
+
+  g_assert_no_error (error);
+  backend = ane_cpu_backend_new_for_graph (graph, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_cpu_plan_get_in_place_updates (ane_cpu_backend_get_plan (backend)), ==, 2 * n_layers);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -381,5 +400,6 @@ main (int    argc,
                         check_llama_bound);
   g_test_add_data_func ("/cpu/state-in-place/llama-bound-fp16", GINT_TO_POINTER (ANE_PRECISION_FLOAT16),
                         check_llama_bound);
+  g_test_add_func ("/cpu/state-in-place/ane-step", check_ane_step);
   return g_test_run ();
 }
