@@ -164,13 +164,14 @@ out, types, threads = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(","
 ours = {}
 for line in open(out + "/bench-llm.txt"):
     f = line.split()
-    if len(f) == 8 and f[1] == "fp32":
-        ours[(f[0], f[2])] = (float(f[4]), float(f[5]), float(f[6]), float(f[7]))
+    # type prec threads load prompt-per-step prompt-one-call max|dlogit| gen RSS GGUF
+    if len(f) == 10 and f[1] == "fp32":
+        ours[(f[0], f[2])] = (float(f[5]), float(f[7]), float(f[8]), float(f[9]))
 print()
 print("ane-glib (bench-llm, CPU backend, fp32) beside llama.cpp (llama-bench %s) on the same GGUFs"
       % "pp128/tg64")
-print("NOTE: bench-llm feeds the prompt one token per step (as `generate` does on the CPU backend today);")
-print("      llama-bench's pp is one batched pass over the 128 tokens, so prompt ratios compare unlike things.")
+print("pp ours: bench-llm's prompt in one call (the n-token decode step `generate` runs), like llama-bench's")
+print("batched pp; tg: one token per step on both sides.")
 hdr = ("type", "thr", "pp ours", "pp llama", "pp ratio", "tg ours", "tg llama", "tg ratio",
        "RSS ours", "RSS llama", "RSS ratio", "GGUF MiB")
 print("%-5s %3s %9s %9s %8s %8s %9s %8s %9s %9s %9s %8s" % hdr)
