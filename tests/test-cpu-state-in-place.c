@@ -197,20 +197,29 @@ check_bad_box (void)
   g_assert_null (g_hash_table_lookup (states, "s"));
 }
 
-/* The decode step of stories260K, steps 0..n-1, on a plan with or without
- * in-place updates: the logits of every step and the caches after. */
+static const gint32 llama_tokens[] = { 1, 403, 407, 261, 378, 284 };
+
+/* The cache names k_cache_0, v_cache_0, k_cache_1, ... (index i). */
+static char *
+cache_name (guint i)
+{
+  return g_strdup_printf ("%c_cache_%u", i % 2 ? 'v' : 'k', i / 2);
+}
+
+/* The decode step of stories260K through plain runs, steps 0..n-1, on a
+ * plan with or without in-place updates: the logits of every step, and the
+ * caches after in *caches_out (k_cache_0, v_cache_0, ...). */
 static GPtrArray *
 decode_steps (AneGraph     *graph,
               AnePrecision  precision,
               gboolean      in_place,
               guint         n_layers,
-              GHashTable  **states_out)
+              GPtrArray   **caches_out)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AneCpuBackend) backend = NULL;
-  GHashTable *states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  g_autoptr(GHashTable) states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   GPtrArray *logits = g_ptr_array_new_with_free_func (g_object_unref);
-  static const gint32 tokens[] = { 1, 403, 407, 261, 378, 284 };
 
   ane_cpu_plan_set_in_place_states (in_place);
   backend = ane_cpu_backend_new_for_graph (graph, ANE_TARGET_IOS18, precision, NULL, 0, &error);
@@ -218,22 +227,93 @@ decode_steps (AneGraph     *graph,
   g_assert_no_error (error);
   g_assert_cmpuint (ane_cpu_plan_get_in_place_updates (ane_cpu_backend_get_plan (backend)), ==,
                     in_place ? 2 * n_layers : 0);
-  for (guint i = 0; i < G_N_ELEMENTS (tokens); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (llama_tokens); i++)
     {
       g_autoptr(GHashTable) inputs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
       g_autoptr(GPtrArray) outs = NULL;
       gint32 pos = (gint32) i;
 
       g_hash_table_insert (inputs, (gpointer) "token",
-                           ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &tokens[i], 1, NULL));
+                           ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &llama_tokens[i], 1, NULL));
       g_hash_table_insert (inputs, (gpointer) "position",
                            ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &pos, 1, NULL));
       outs = ane_cpu_backend_run (backend, inputs, states, FALSE, NULL, &error);
       g_assert_no_error (error);
       g_ptr_array_add (logits, g_object_ref (g_ptr_array_index (outs, 0)));
     }
-  *states_out = states;
+  g_assert_cmpuint (g_hash_table_size (states), ==, 2 * n_layers);
+  *caches_out = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < 2 * n_layers; i++)
+    {
+      g_autofree char *name = cache_name (i);
+
+      g_ptr_array_add (*caches_out, g_object_ref (g_hash_table_lookup (states, name)));
+    }
   return logits;
+}
+
+/* The same through an executable whose ports are bound to buffers (how
+ * generation runs the step): the states are the buffers themselves, so
+ * no conversion at the interface rounds them. */
+static GPtrArray *
+decode_steps_bound (AneGraph     *graph,
+                    AnePrecision  precision,
+                    gboolean      in_place,
+                    guint         n_layers,
+                    GPtrArray   **caches_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneExecutable) exe = ane_executable_new (graph, ANE_BACKEND_CPU);
+  g_autoptr(AneBuffer) token = NULL;
+  g_autoptr(AneBuffer) position = NULL;
+  g_autoptr(AneBuffer) logits = NULL;
+  g_autoptr(GPtrArray) caches = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *all = g_ptr_array_new_with_free_func (g_object_unref);
+
+  ane_executable_set_precision (exe, precision);
+  ane_cpu_plan_set_in_place_states (in_place);
+  ane_executable_compile (exe, NULL, &error);
+  ane_cpu_plan_set_in_place_states (TRUE);
+  g_assert_no_error (error);
+  token = ane_executable_new_buffer (exe, "token", &error);
+  g_assert_no_error (error);
+  position = ane_executable_new_buffer (exe, "position", &error);
+  g_assert_no_error (error);
+  logits = ane_executable_new_buffer (exe, "logits", &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_executable_bind (exe, "token", token, &error));
+  g_assert_true (ane_executable_bind (exe, "position", position, &error));
+  g_assert_true (ane_executable_bind (exe, "logits", logits, &error));
+  for (guint i = 0; i < 2 * n_layers; i++)
+    {
+      g_autofree char *name = cache_name (i);
+      AneBuffer *cache = ane_executable_new_buffer (exe, name, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (ane_buffer_clear (cache, &error));
+      g_assert_true (ane_executable_bind (exe, name, cache, &error));
+      g_ptr_array_add (caches, cache);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (llama_tokens); i++)
+    {
+      gint32 pos = (gint32) i;
+      g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &llama_tokens[i], 1, NULL);
+      g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &pos, 1, NULL);
+
+      g_assert_true (ane_buffer_write_tensor (token, t_tok, &error));
+      g_assert_true (ane_buffer_write_tensor (position, t_pos, &error));
+      g_assert_true (ane_executable_run_bound (exe, NULL, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (all, ane_buffer_dup_tensor (logits, &error));
+      g_assert_no_error (error);
+    }
+  *caches_out = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < caches->len; i++)
+    {
+      g_ptr_array_add (*caches_out, ane_buffer_dup_tensor (g_ptr_array_index (caches, i), &error));
+      g_assert_no_error (error);
+    }
+  return all;
 }
 
 static void
@@ -250,71 +330,15 @@ assert_same_floats (AneTensor *a,
   g_assert_cmpmem (fa, na * sizeof (float), fb, nb * sizeof (float));
 }
 
-/* The same through an executable whose ports are bound to buffers (how
- * generation runs the step): the states are the buffers themselves, so
- * no conversion at the interface rounds them; logits of every step and the
- * cache buffers after. */
-static GPtrArray *
-decode_steps_bound (AneGraph     *graph,
-                    AnePrecision  precision,
-                    gboolean      in_place,
-                    guint         n_layers,
-                    GPtrArray   **caches_out)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AneExecutable) exe = ane_executable_new (graph, ANE_BACKEND_CPU);
-  g_autoptr(AneBuffer) token = NULL;
-  g_autoptr(AneBuffer) position = NULL;
-  g_autoptr(AneBuffer) logits = NULL;
-  GPtrArray *caches = g_ptr_array_new_with_free_func (g_object_unref);
-  GPtrArray *all = g_ptr_array_new_with_free_func (g_object_unref);
-  static const gint32 tokens[] = { 1, 403, 407, 261, 378, 284 };
+typedef GPtrArray *(*DecodeSteps) (AneGraph *graph, AnePrecision precision, gboolean in_place, guint n_layers,
+                                   GPtrArray **caches_out);
 
-  ane_executable_set_precision (exe, precision);
-  ane_cpu_plan_set_in_place_states (in_place);
-  ane_executable_compile (exe, NULL, &error);
-  ane_cpu_plan_set_in_place_states (TRUE);
-  g_assert_no_error (error);
-  token = ane_executable_new_buffer (exe, "token", &error);
-  g_assert_no_error (error);
-  position = ane_executable_new_buffer (exe, "position", &error);
-  g_assert_no_error (error);
-  logits = ane_executable_new_buffer (exe, "logits", &error);
-  g_assert_no_error (error);
-  g_assert_true (ane_executable_bind (exe, "token", token, &error));
-  g_assert_true (ane_executable_bind (exe, "position", position, &error));
-  g_assert_true (ane_executable_bind (exe, "logits", logits, &error));
-  for (guint l = 0; l < 2 * n_layers; l++)
-    {
-      g_autofree char *name = g_strdup_printf ("%c_cache_%u", l % 2 ? 'v' : 'k', l / 2);
-      AneBuffer *cache = ane_executable_new_buffer (exe, name, &error);
-
-      g_assert_no_error (error);
-      g_assert_true (ane_buffer_clear (cache, &error));
-      g_assert_true (ane_executable_bind (exe, name, cache, &error));
-      g_ptr_array_add (caches, cache);
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (tokens); i++)
-    {
-      gint32 pos = (gint32) i;
-      g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &tokens[i], 1, NULL);
-      g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &pos, 1, NULL);
-
-      g_assert_true (ane_buffer_write_tensor (token, t_tok, &error));
-      g_assert_true (ane_buffer_write_tensor (position, t_pos, &error));
-      g_assert_true (ane_executable_run_bound (exe, NULL, &error));
-      g_assert_no_error (error);
-      g_ptr_array_add (all, ane_buffer_dup_tensor (logits, &error));
-      g_assert_no_error (error);
-    }
-  *caches_out = caches;
-  return all;
-}
-
+/* Logits and caches of the decode steps with and without in-place updates,
+ * bit for bit. */
 static void
-check_llama_bound (gconstpointer data)
+check_llama_with (AnePrecision precision,
+                  DecodeSteps  steps)
 {
-  AnePrecision precision = GPOINTER_TO_INT (data);
   g_autoptr(AneLlamaModel) model = ane_test_load_stories ();
   g_autoptr(GError) error = NULL;
   g_autoptr(AneGraph) graph = ane_llama_model_build_decode (model, 32, &error);
@@ -325,44 +349,24 @@ check_llama_bound (gconstpointer data)
   guint n_layers = (guint) ane_llama_model_get_n_layers (model);
 
   g_assert_no_error (error);
-  a = decode_steps_bound (graph, precision, TRUE, n_layers, &caches_a);
-  b = decode_steps_bound (graph, precision, FALSE, n_layers, &caches_b);
+  a = steps (graph, precision, TRUE, n_layers, &caches_a);
+  b = steps (graph, precision, FALSE, n_layers, &caches_b);
   for (guint i = 0; i < a->len; i++)
     assert_same_floats (g_ptr_array_index (a, i), g_ptr_array_index (b, i));
   for (guint i = 0; i < caches_a->len; i++)
-    {
-      g_autoptr(AneTensor) ca = ane_buffer_dup_tensor (g_ptr_array_index (caches_a, i), &error);
-      g_autoptr(AneTensor) cb = ane_buffer_dup_tensor (g_ptr_array_index (caches_b, i), &error);
-
-      g_assert_no_error (error);
-      assert_same_floats (ca, cb);
-    }
+    assert_same_floats (g_ptr_array_index (caches_a, i), g_ptr_array_index (caches_b, i));
 }
 
 static void
 check_llama (gconstpointer data)
 {
-  AnePrecision precision = GPOINTER_TO_INT (data);
-  g_autoptr(AneLlamaModel) model = ane_test_load_stories ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AneGraph) graph = ane_llama_model_build_decode (model, 32, &error);
-  g_autoptr(GHashTable) states_a = NULL;
-  g_autoptr(GHashTable) states_b = NULL;
-  g_autoptr(GPtrArray) a = NULL;
-  g_autoptr(GPtrArray) b = NULL;
-  GHashTableIter it;
-  gpointer key, value;
-  guint n_layers = (guint) ane_llama_model_get_n_layers (model);
+  check_llama_with (GPOINTER_TO_INT (data), decode_steps);
+}
 
-  g_assert_no_error (error);
-  a = decode_steps (graph, precision, TRUE, n_layers, &states_a);
-  b = decode_steps (graph, precision, FALSE, n_layers, &states_b);
-  for (guint i = 0; i < a->len; i++)
-    assert_same_floats (g_ptr_array_index (a, i), g_ptr_array_index (b, i));
-  g_assert_cmpuint (g_hash_table_size (states_a), ==, 2 * n_layers);
-  g_hash_table_iter_init (&it, states_a);
-  while (g_hash_table_iter_next (&it, &key, &value))
-    assert_same_floats (value, g_hash_table_lookup (states_b, key));
+static void
+check_llama_bound (gconstpointer data)
+{
+  check_llama_with (GPOINTER_TO_INT (data), decode_steps_bound);
 }
 
 /* The Neural Engine-shaped step writes its caches the same way (host box,

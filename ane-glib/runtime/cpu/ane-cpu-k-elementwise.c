@@ -351,31 +351,22 @@ cond_at (const AneCpuValue *c,
   return c->f ? c->f[i] != 0.0f : c->i[i] != 0;
 }
 
-/* A run of n elements, every step elements from src (0: one repeated). */
+/* A run of n 4-byte elements (floats or int32s, copied as they are), every
+ * step elements from src (0: one repeated). */
 static inline void
-copy_floats (float       *dst,
-             const float *src,
-             gsize        step,
-             gsize        n)
+copy_words (gpointer      dst,
+            gconstpointer src,
+            gsize         step,
+            gsize         n)
 {
-  if (step == 1)
-    memcpy (dst, src, n * sizeof (float));
-  else
-    for (gsize e = 0; e < n; e++)
-      dst[e] = src[e * step];
-}
+  guint32 *d = dst;
+  const guint32 *s = src;
 
-static inline void
-copy_ints (gint32       *dst,
-           const gint32 *src,
-           gsize         step,
-           gsize         n)
-{
   if (step == 1)
-    memcpy (dst, src, n * sizeof (gint32));
+    memcpy (d, s, n * sizeof (guint32));
   else
     for (gsize e = 0; e < n; e++)
-      dst[e] = src[e * step];
+      d[e] = s[e * step];
 }
 
 /* out = cond != 0 ? a : b, as store (value_at ...) would give it: a float
@@ -407,9 +398,9 @@ select_range (gsize    begin,
         if (sc == 0)
           {
             if (cond_at (c, ci))
-              copy_floats (op, ap, sa, it.len);
+              copy_words (op, ap, sa, it.len);
             else
-              copy_floats (op, bp, sb, it.len);
+              copy_words (op, bp, sb, it.len);
             continue;
           }
         for (gsize e = 0; e < it.len; e++, ci += sc, ap += sa, bp += sb)
@@ -425,9 +416,9 @@ select_range (gsize    begin,
         if (sc == 0 && !to_bool)
           {
             if (cond_at (c, ci))
-              copy_ints (op, ap, sa, it.len);
+              copy_words (op, ap, sa, it.len);
             else
-              copy_ints (op, bp, sb, it.len);
+              copy_words (op, bp, sb, it.len);
             continue;
           }
         for (gsize e = 0; e < it.len; e++, ci += sc, ap += sa, bp += sb)
