@@ -322,11 +322,11 @@ gguf_hparam_float (AneGgufFile  *file,
 
 /* Takes GGUF tensor @gguf_name as weight @name, checking its shape; float
  * weights must be F32, F16 or BF16, matrices may also be GGUF block types
- * (kept as they are, mapped). F16 matrices multiplied by the graphs (all
- * but the token embedding, which is gathered) stay F16 too: the graph
- * widens them with a cast the lowering makes a constexpr_cast, which the
- * CPU backend runs on the halves, so memory follows the file (issue 15).
- * Other F16 and BF16 weights are converted to F32 at load. */
+ * (kept as they are, mapped). F16 matrices (the linear weights and the
+ * token embedding) stay F16 too: the graphs widen them with a cast
+ * (float_param) the lowering makes a constexpr_cast, which the CPU backend
+ * multiplies and gathers on the halves, so memory follows the file (issue
+ * 15). F16 vectors and BF16 weights are converted to F32 at load. */
 static AneTensor *
 take_gguf (AneLlamaModel *self,
            const char    *gguf_name,
@@ -360,7 +360,7 @@ take_gguf (AneLlamaModel *self,
       return NULL;
     }
   dtype = ane_tensor_get_dtype (t);
-  if (dtype == ANE_DTYPE_FLOAT16 && rank == 2 && !g_str_equal (name, "token_embedding"))
+  if (dtype == ANE_DTYPE_FLOAT16 && rank == 2)
     ;   /* kept as it is (see above) */
   else if (dtype == ANE_DTYPE_FLOAT16 || dtype == ANE_DTYPE_BFLOAT16)
     {
@@ -407,8 +407,8 @@ take_gguf (AneLlamaModel *self,
  * features for llama and mistral and the two halves of each head for qwen2,
  * as llama.cpp does.
  *
- * F16 matrices other than the token embedding stay float16 (the graphs
- * widen them with a cast); the other F16 and BF16 tensors are converted to
+ * F16 matrices (the token embedding included) stay float16 (the graphs
+ * widen them with a cast); F16 vectors and BF16 tensors are converted to
  * float32. Linear weights of a GGUF
  * block type stay quantized and are multiplied with `dequant_matmul`. A
  * quantized token embedding is dequantized to a float32 table for the
@@ -770,6 +770,20 @@ param (Builder    *b,
   return p;
 }
 
+/* A float weight as float32: a GGUF F16 matrix (take_gguf) widened by a
+ * cast, any other as it is. */
+static AneTensor *
+float_param (Builder    *b,
+             const char *name)
+{
+  AneTensor *w = g_hash_table_lookup (b->model->weights, name);
+  AneTensor *p = param (b, name);
+
+  if (w != NULL && ane_tensor_get_dtype (w) == ANE_DTYPE_FLOAT16)
+    return B (ane_graph_cast (b->g, p, ANE_DTYPE_FLOAT32, &b->error));
+  return p;
+}
+
 /* y = x · Wᵀ (+ bias): both sources store matrices [out, in]. A GGUF block
  * type stays quantized: dequant_matmul takes [out, in] blocks directly. */
 static AneTensor *
@@ -782,9 +796,7 @@ project (Builder    *b,
 
   if (w != NULL && ane_dtype_is_block (ane_tensor_get_dtype (w)))
     return B (ane_graph_dequant_matmul (b->g, x, p, &b->error));
-  if (w != NULL && ane_tensor_get_dtype (w) == ANE_DTYPE_FLOAT16)
-    p = B (ane_graph_cast (b->g, p, ANE_DTYPE_FLOAT32, &b->error));   /* a GGUF F16 matrix (take_gguf) */
-  return B (ane_graph_matmul (b->g, x, p, FALSE, TRUE, &b->error));
+  return B (ane_graph_matmul (b->g, x, float_param (b, name), FALSE, TRUE, &b->error));
 }
 
 static AneTensor *
@@ -991,7 +1003,7 @@ build (AneLlamaModel *self,
   if (decode && b->error == NULL)
     cache_masks (b, positions, S, &cache);
 
-  x = B (ane_graph_gather (graph, param (b, "token_embedding"), tokens, 0, &b->error));
+  x = B (ane_graph_gather (graph, float_param (b, "token_embedding"), tokens, 0, &b->error));
   for (gint64 l = 0; l < self->n_layers; l++)
     {
       g_autofree char *scope = g_strdup_printf ("layers.%" G_GINT64_FORMAT, l);
