@@ -559,18 +559,25 @@ ane_llama_model_load_gguf (const char  *path,
   if (ane_dtype_is_block (ane_tensor_get_dtype (embd)))
     {
       gsize n = (gsize) (self->vocab_size * self->dim);
-      g_autofree double *d = g_new (double, n);
-      g_autofree float *f = g_new (float, n);
+      float *f = g_try_new (float, n);
       GBytes *bytes = ane_tensor_get_data (embd);
+      g_autoptr(GBytes) table_bytes = NULL;
       AneTensor *table;
 
-      if (!ane_dequant_blocks (ane_tensor_get_dtype (embd), g_bytes_get_data (bytes, NULL),
-                               g_bytes_get_size (bytes), n, d, error))
+      /* dequantized straight to float (ggml's values, bit for bit) and
+       * handed to the tensor: one table in memory, no double or second copy */
+      if (f == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE, "%s: no memory for the %" G_GSIZE_FORMAT
+                       "-entry token embedding table", self->path, n);
+          return NULL;
+        }
+      table_bytes = g_bytes_new_take (f, n * sizeof (float));
+      if (!ane_dequant_blocks_f32 (ane_tensor_get_dtype (embd), g_bytes_get_data (bytes, NULL),
+                                   g_bytes_get_size (bytes), n, f, error))
         return NULL;
-      for (gsize i = 0; i < n; i++)
-        f[i] = (float) d[i];
-      table = ane_tensor_new_from_floats ("token_embedding", (const gint64[]) { self->vocab_size, self->dim }, 2,
-                                          f, n, error);
+      table = ane_tensor_new_from_bytes ("token_embedding", ANE_DTYPE_FLOAT32,
+                                         (const gint64[]) { self->vocab_size, self->dim }, 2, table_bytes, error);
       if (table == NULL)
         return NULL;
       if (self->shared_classifier)
