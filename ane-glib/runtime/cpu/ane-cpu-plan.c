@@ -1394,52 +1394,54 @@ plan_state_updates (AneCpuPlan *plan)
     {
       Step *read = g_ptr_array_index (plan->steps, s), *cast1 = NULL, *update = NULL, *cast2 = NULL;
       Step *write = NULL, *other = NULL;
-      guint state, x16, x, y;
+      guint state, x16, x, y, data = G_MAXUINT;
       const Port *port;
 
-      if (!is_op (read, "read_state") || (state = input_slot (read, "input")) == G_MAXUINT ||
+      if (!is_op (read, "read_state") || read->n_outputs != 1 || (state = input_slot (read, "input")) == G_MAXUINT ||
           (port = state_port (plan, state)) == NULL || readers (plan, state, &other) != 2)
         continue;
       x = x16 = read->outputs[0];
       if (plan->pinned[x16] || readers (plan, x16, &update) != 1)
         continue;
-      if (is_op (update, "cast") && output_dtype (update) == ANE_DTYPE_FLOAT32)
+      if (is_op (update, "cast") && update->n_outputs == 1 && output_dtype (update) == ANE_DTYPE_FLOAT32)
         {
           cast1 = update;
           x = cast1->outputs[0];
           if (plan->pinned[x] || readers (plan, x, &update) != 1)
             continue;
         }
-      if (!is_op (update, "slice_update") || input_slot (update, "x") != x)
+      if (!is_op (update, "slice_update") || update->n_outputs != 1 || input_slot (update, "x") != x)
         continue;
       y = update->outputs[0];
       if (plan->pinned[y])
         continue;
-      /* the write: write_state (state, y), or of cast (y, fp16) read by it alone */
+      /* the write_state of the state (its one other reader, counted
+       * above): of y itself in an fp16 program, of cast (y, fp16) read by
+       * it alone in an fp32 one */
       for (guint t = s + 1; t < plan->steps->len && write == NULL; t++)
         {
           Step *w = g_ptr_array_index (plan->steps, t);
-          guint data = input_slot (w, "data");
 
-          if (!is_op (w, "write_state") || input_slot (w, "input") != state)
-            continue;
-          write = w;
-          if (data == y && cast1 == NULL)
-            continue;
-          cast2 = NULL;
-          if (cast1 != NULL && !plan->pinned[data] && readers (plan, data, &other) == 1)
-            for (guint c = s + 1; c < t && cast2 == NULL; c++)
-              {
-                Step *cs = g_ptr_array_index (plan->steps, c);
-
-                if (is_op (cs, "cast") && cs->outputs[0] == data && input_slot (cs, "x") == y &&
-                    output_dtype (cs) == port->spec.dtype)
-                  cast2 = cs;
-              }
-          if (cast2 == NULL)
-            write = NULL;
+          if (is_op (w, "write_state") && input_slot (w, "input") == state)
+            {
+              write = w;
+              data = input_slot (w, "data");
+            }
         }
-      if (write == NULL || output_dtype (update) != (cast1 ? ANE_DTYPE_FLOAT32 : port->spec.dtype))
+      if (write == NULL || data == G_MAXUINT)
+        continue;
+      if (cast1 != NULL && !plan->pinned[data] && readers (plan, data, &other) == 1)
+        for (guint c = s + 1; c < plan->steps->len && cast2 == NULL; c++)
+          {
+            Step *cs = g_ptr_array_index (plan->steps, c);
+
+            if (is_op (cs, "cast") && cs->n_outputs == 1 && cs->outputs[0] == data && input_slot (cs, "x") == y &&
+                output_dtype (cs) == port->spec.dtype)
+              cast2 = cs;
+          }
+      if (cast1 == NULL ? data != y : cast2 == NULL)
+        continue;
+      if (output_dtype (update) != (cast1 ? ANE_DTYPE_FLOAT32 : port->spec.dtype))
         continue;
 
       read->fuse = FUSE_VIEW;
