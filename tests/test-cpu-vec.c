@@ -768,6 +768,23 @@ test_q4_K_unrepresentable (void)
   g_assert_null (data);
   g_assert_true (ane_lower_split_q4_K (good, 2, ANE_DTYPE_FLOAT32, &data, &scale, &offset));
   check_q4_K_linear (bad, 2, N, K, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, FALSE, rand);
+
+  /* d = 2^-22 (an fp16 subnormal): d·sc below fp16's normals is refused for
+   * an fp16 scale (a few bits left), kept for an fp32 one */
+  {
+    guint8 *t = g_bytes_unref_to_data (g_bytes_ref (good), &size);
+    g_autoptr(GBytes) tiny = NULL;
+
+    t[0] = 0x04;
+    t[1] = 0x00;
+    tiny = g_bytes_new_take (t, size);
+    g_clear_pointer (&data, g_bytes_unref);
+    g_clear_pointer (&scale, g_free);
+    g_clear_pointer (&offset, g_free);
+    g_assert_false (ane_lower_split_q4_K (tiny, 2, ANE_DTYPE_FLOAT16, &data, &scale, &offset));
+    g_assert_true (ane_lower_split_q4_K (tiny, 2, ANE_DTYPE_FLOAT32, &data, &scale, &offset));
+    g_assert_cmpfloat (scale[0], <, 0x1p-14);
+  }
 }
 
 /* A Q4_K model (ane-gguf-synthetic.c, rows of 256 and 512) holds its

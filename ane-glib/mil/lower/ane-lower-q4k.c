@@ -121,6 +121,11 @@ ane_lower_split_q4_K (GBytes   *blocks,
           scale = as_scale (d1, scale_dtype);
           if (!isfinite (scale) || !isfinite (m1) || (scale == 0.0f && m1 != 0.0f))
             return FALSE;   /* no offset gives −m1 with a zero scale: the dense path */
+          /* an fp16 scale below fp16's smallest normal (2^-14) keeps only a
+           * few bits of d·sc: every weight of its sub-block would be off by
+           * more than fp16's 2^-11; the dense path rounds each weight once */
+          if (scale_dtype == ANE_DTYPE_FLOAT16 && scale != 0.0f && fabsf (scale) < 0x1p-14f)
+            return FALSE;
           s[i * 8 + j] = scale;
           o[i * 8 + j] = scale == 0.0f ? 0.0 : exact_offset ((double) m1 / (double) scale);
         }
