@@ -483,6 +483,51 @@ test_affine_linear (void)
   check_text (text, x, 1, 3, want, 2, 1e-5, 2 * 3 + 2 * 4 * 2);
 }
 
+/* uint4 data with fractional offsets (the form GGUF Q4_K lowers to) read by
+ * a gather (an embedding) and a linear: packed once, both read it, rows as
+ * the dequantizing kernel makes them. */
+static void
+test_uint4_gather (void)
+{
+  GString *t = g_string_new ("program(1.3)\n{\n    func main<ios18>(tensor<fp32, [1, 32]> x) {\n"
+                             "        tensor<uint4, [2, 32]> d = const()[name = string(\"d\"), val = tensor<uint4, [2, 32]>([");
+  g_autofree char *text = NULL;
+  float x[32];
+  double want[2 * 32 + 2] = { 0 };
+  static const double s[2] = { 0.5, 0.25 }, o[2] = { 7.5, 0.375 };
+
+  for (int i = 0; i < 64; i++)
+    {
+      int q = (i * 7 + 3) % 16;
+
+      g_string_append_printf (t, "%s%d", i ? ", " : "", q);
+      /* gather picks row 1, then row 0 */
+      want[(1 - i / 32) * 32 + i % 32] = s[i / 32] * (q - o[i / 32]);
+    }
+  for (int k = 0; k < 32; k++)
+    {
+      x[k] = (float) (k % 5) - 2.0f;
+      for (int r = 0; r < 2; r++)
+        want[64 + r] += x[k] * want[(1 - r) * 32 + k];
+    }
+  g_string_append (t, "])];\n"
+                   "        tensor<fp32, [2, 1]> s = const()[name = string(\"s\"), val = tensor<fp32, [2, 1]>([0.5, 0.25])];\n"
+                   "        tensor<fp32, [2, 1]> o = const()[name = string(\"o\"), val = tensor<fp32, [2, 1]>([7.5, 0.375])];\n"
+                   "        tensor<fp32, [2, 32]> w = constexpr_blockwise_shift_scale(data = d, scale = s, offset = o)"
+                   "[name = string(\"w\")];\n"
+                   "        tensor<fp32, [2, 32]> g = gather(x = w, indices = tensor<int32, [2]>([1, 0]), axis = int32(0))"
+                   "[name = string(\"g\")];\n"
+                   "        tensor<fp32, [1, 2]> y = linear(x = x, weight = w)[name = string(\"y\")];\n"
+                   "        tensor<fp32, [64]> g1 = reshape(x = g, shape = tensor<int32, [1]>([64]))[name = string(\"g1\")];\n"
+                   "        tensor<fp32, [2]> y1 = reshape(x = y, shape = tensor<int32, [1]>([2]))[name = string(\"y1\")];\n"
+                   "        tensor<fp32, [66]> gy = concat(values = (g1, y1), axis = int32(0), interleave = bool(false))"
+                   "[name = string(\"gy\")];\n"
+                   "    } -> (gy);\n}\n");
+  text = g_string_free (t, FALSE);
+  /* ½ byte a weight (a whole group of 32 a row) + a scale and an offset a row */
+  check_text (text, x, 1, 32, want, 66, 0.0, 2 * 16 + 2 * 4 * 2);
+}
+
 /* --- memory: a Q8_0 model holds its weights compressed ---------------------- */
 
 static void
@@ -871,6 +916,7 @@ main (int   argc,
   g_test_add_func ("/ane/cpu/vec/fp16-matmul", test_fp16_matmul);
   g_test_add_func ("/ane/cpu/vec/affine-linear", test_affine_linear);
   g_test_add_func ("/ane/cpu/vec/q8-0-memory", test_q8_0_memory);
+  g_test_add_func ("/ane/cpu/vec/uint4-gather", test_uint4_gather);
   g_test_add_func ("/ane/cpu/vec/q4-k-lowering", test_q4_K_lowering);
   g_test_add_func ("/ane/cpu/vec/q4-k-unrepresentable", test_q4_K_unrepresentable);
   g_test_add_func ("/ane/cpu/vec/q4-k-memory", test_q4_K_memory);
