@@ -21,6 +21,9 @@
 
 #include "ane-test-util.h"
 #include "ane-test-gguf.h"
+#include "ane-reference-private.h"
+#include "gguf/ane-gguf-writer-private.h"
+#include "mil/lower/ane-lower-private.h"
 #include "mil/ane-mil-text-private.h"
 #include "mil/ane-milblob-private.h"
 #include "runtime/cpu/ane-cpu-backend-private.h"
@@ -76,9 +79,15 @@ make_case (const Case *c,
       if (c->round_fp16)
         scale[i] = round_half (scale[i]);
       offset[i] = (float) g_rand_int_range (rand, -3, 4);
+      /* uint4 (GGUF Q4_K): fractional offsets m/d as the lowering rounds
+       * them, a multiple of 2^-18 below 48, so q − o is exact in float */
+      if (c->kind == ANE_CPU_PACKED_UINT4)
+        offset[i] = (float) ldexp (floor (ldexp (g_rand_double_range (rand, 0.0, 48.0), 18)), -18);
     }
   for (gsize i = 0; i < n; i++)
-    q[i] = c->kind == ANE_CPU_PACKED_INT4 ? g_rand_int_range (rand, -8, 8) : g_rand_int_range (rand, -128, 128);
+    q[i] = c->kind == ANE_CPU_PACKED_INT4    ? g_rand_int_range (rand, -8, 8)
+           : c->kind == ANE_CPU_PACKED_UINT4 ? g_rand_int_range (rand, 0, 16)
+                                             : g_rand_int_range (rand, -128, 128);
   if (c->kind == ANE_CPU_PACKED_FP16)
     {
       for (gsize i = 0; i < n; i++)
@@ -112,7 +121,8 @@ check_case (const Case *c,
   g_autofree float *x = g_new (float, m * c->cols), *bias = g_new (float, c->rows);
   g_autofree float *row = g_new (float, c->cols);
   g_autofree float *first = NULL;
-  const char *what = c->kind == ANE_CPU_PACKED_INT8 ? "int8" : c->kind == ANE_CPU_PACKED_INT4 ? "int4" : "fp16";
+  const char *what = c->kind == ANE_CPU_PACKED_INT8 ? "int8" : c->kind == ANE_CPU_PACKED_INT4 ? "int4"
+                     : c->kind == ANE_CPU_PACKED_UINT4 ? "uint4" : "fp16";
 
   g_assert_nonnull (pk.p);
   for (gsize i = 0; i < m * c->cols; i++)
@@ -190,6 +200,14 @@ test_kernels (void)
     { ANE_CPU_PACKED_FP16, 7, 21, 21, 7, FALSE, FALSE },
     /* one row */
     { ANE_CPU_PACKED_INT8, 1, 32, 32, 1, FALSE, FALSE },
+    /* uint4 (GGUF Q4_K as lowered: fractional offsets per 32), fp16 too,
+     * without offsets, a partial group, odd columns, one row */
+    { ANE_CPU_PACKED_UINT4, 37, 256, 32, 1, TRUE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 9, 96, 32, 1, TRUE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 12, 64, 16, 3, FALSE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 5, 40, 8, 1, TRUE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 3, 13, 13, 1, TRUE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 1, 512, 32, 1, TRUE, FALSE },
   };
   /* 70: a prefill, through dequantized tiles and sgemm */
   static const gsize ms[] = { 1, 2, 5, 70 };
@@ -214,6 +232,31 @@ test_pack_refuses (void)
                                                NULL, FALSE));
   g_assert_null (ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_INT8, 1, 4, (const gint32[]) { 1, 2, 3, 4 }, s, 1, 3,
                                                NULL, FALSE));
+  /* uint4 holds 0..15 */
+  g_assert_null (ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_UINT4, 1, 4, (const gint32[]) { 0, 2, 3, 16 }, s, 1, 2,
+                                               NULL, FALSE));
+  g_assert_null (ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_UINT4, 1, 4, (const gint32[]) { 0, -1, 3, 15 }, s, 1, 2,
+                                               NULL, FALSE));
+  /* an offset for which q − o is not exact in float (15 − 0.1f needs bits
+   * below float's at 15): the weights would differ from the dequantizing
+   * kernel's, so it is not packed; 0.5 is, and so is any integer */
+  g_assert_null (ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_UINT4, 1, 4, (const gint32[]) { 0, 2, 3, 15 }, s, 1, 2,
+                                               (const float[]) { 0.5f, 0.1f }, FALSE));
+  g_assert_null (ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_INT8, 1, 4, (const gint32[]) { 0, 2, 3, 15 }, s, 1, 2,
+                                               (const float[]) { 0.1f, 2.0f }, FALSE));
+  {
+    AneCpuPacked *p = ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_UINT4, 1, 4, (const gint32[]) { 0, 2, 3, 15 }, s,
+                                                    1, 2, (const float[]) { 0.5f, -3.0f }, FALSE);
+    float row[4];
+
+    g_assert_nonnull (p);
+    ane_cpu_packed_dequantize_row (p, 0, row);
+    g_assert_cmpfloat (row[0], ==, -0.5f);
+    g_assert_cmpfloat (row[1], ==, 1.5f);
+    g_assert_cmpfloat (row[2], ==, 12.0f);
+    g_assert_cmpfloat (row[3], ==, 36.0f);
+    ane_cpu_packed_free (p);
+  }
 }
 
 /* --- constexpr ops made once --------------------------------------------------- */
@@ -440,6 +483,51 @@ test_affine_linear (void)
   check_text (text, x, 1, 3, want, 2, 1e-5, 2 * 3 + 2 * 4 * 2);
 }
 
+/* uint4 data with fractional offsets (the form GGUF Q4_K lowers to) read by
+ * a gather (an embedding) and a linear: packed once, both read it, rows as
+ * the dequantizing kernel makes them. */
+static void
+test_uint4_gather (void)
+{
+  GString *t = g_string_new ("program(1.3)\n{\n    func main<ios18>(tensor<fp32, [1, 32]> x) {\n"
+                             "        tensor<uint4, [2, 32]> d = const()[name = string(\"d\"), val = tensor<uint4, [2, 32]>([");
+  g_autofree char *text = NULL;
+  float x[32];
+  double want[2 * 32 + 2] = { 0 };
+  static const double s[2] = { 0.5, 0.25 }, o[2] = { 7.5, 0.375 };
+
+  for (int i = 0; i < 64; i++)
+    {
+      int q = (i * 7 + 3) % 16;
+
+      g_string_append_printf (t, "%s%d", i ? ", " : "", q);
+      /* gather picks row 1, then row 0 */
+      want[(1 - i / 32) * 32 + i % 32] = s[i / 32] * (q - o[i / 32]);
+    }
+  for (int k = 0; k < 32; k++)
+    {
+      x[k] = (float) (k % 5) - 2.0f;
+      for (int r = 0; r < 2; r++)
+        want[64 + r] += x[k] * want[(1 - r) * 32 + k];
+    }
+  g_string_append (t, "])];\n"
+                   "        tensor<fp32, [2, 1]> s = const()[name = string(\"s\"), val = tensor<fp32, [2, 1]>([0.5, 0.25])];\n"
+                   "        tensor<fp32, [2, 1]> o = const()[name = string(\"o\"), val = tensor<fp32, [2, 1]>([7.5, 0.375])];\n"
+                   "        tensor<fp32, [2, 32]> w = constexpr_blockwise_shift_scale(data = d, scale = s, offset = o)"
+                   "[name = string(\"w\")];\n"
+                   "        tensor<fp32, [2, 32]> g = gather(x = w, indices = tensor<int32, [2]>([1, 0]), axis = int32(0))"
+                   "[name = string(\"g\")];\n"
+                   "        tensor<fp32, [1, 2]> y = linear(x = x, weight = w)[name = string(\"y\")];\n"
+                   "        tensor<fp32, [64]> g1 = reshape(x = g, shape = tensor<int32, [1]>([64]))[name = string(\"g1\")];\n"
+                   "        tensor<fp32, [2]> y1 = reshape(x = y, shape = tensor<int32, [1]>([2]))[name = string(\"y1\")];\n"
+                   "        tensor<fp32, [66]> gy = concat(values = (g1, y1), axis = int32(0), interleave = bool(false))"
+                   "[name = string(\"gy\")];\n"
+                   "    } -> (gy);\n}\n");
+  text = g_string_free (t, FALSE);
+  /* ½ byte a weight (a whole group of 32 a row) + a scale and an offset a row */
+  check_text (text, x, 1, 32, want, 66, 0.0, 2 * 16 + 2 * 4 * 2);
+}
+
 /* --- memory: a Q8_0 model holds its weights compressed ---------------------- */
 
 static void
@@ -493,6 +581,329 @@ test_q8_0_memory (void)
   g_rmdir (dir);
 }
 
+/* --- GGUF Q4_K: uint4 data, per-32 scales and offsets --------------------- */
+
+/* How far scale · (q − offset) (what Core ML and the CPU backend compute
+ * from the lowered weight) is from ggml's d1·q − m1 (ane_dequant_blocks,
+ * bit-exact to dequantize_row_q4_K), relative to the sub-block's range
+ * 16·d1 + |m1|: the documented bound is 2^-21 (8 units of 2^-24; the
+ * offset's rounding, exact_offset in ane-lower-q4k.c, is at most one). */
+typedef struct {
+  double max_rel;     /* max |ours − ggml| / (16·d1 + |m1|) */
+  double max_abs;     /* max |ours − ggml| */
+  double max_weight;  /* max |ggml| */
+  guint64 n;
+} Q4KDiff;
+
+#define Q4_K_TOLERANCE ldexp (1.0, -21)
+
+static void
+q4_K_diff (GBytes  *blocks,
+           gsize    n,
+           Q4KDiff *acc)
+{
+  g_autoptr(GBytes) data = NULL;
+  g_autofree double *scale = NULL, *offset = NULL, *ggml = g_new (double, n);
+  g_autoptr(GError) error = NULL;
+  gsize n_bytes;
+  const guint8 *raw = g_bytes_get_data (blocks, &n_bytes), *q;
+
+  g_assert_true (ane_lower_split_q4_K (blocks, (gint64) (n / 256), ANE_DTYPE_FLOAT32, &data, &scale, &offset));
+  g_assert_cmpuint (g_bytes_get_size (data), ==, n / 2);
+  g_assert_true (ane_dequant_blocks (ANE_DTYPE_Q4_K, raw, n_bytes, n, ggml, &error));
+  g_assert_no_error (error);
+  q = g_bytes_get_data (data, NULL);
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize b = i / 32;
+      /* MIL uint4: element 2k in the low nibble of byte k */
+      int qi = i % 2 ? q[i / 2] >> 4 : q[i / 2] & 15;
+      /* the fp32 consts, then k_constexpr_blockwise_shift_scale's arithmetic */
+      float s = (float) scale[b], o = (float) offset[b];
+      float ours = (float) ((double) s * ((double) qi - (double) o));
+      double range = 16.0 * fabs ((double) s) + fabs ((double) s * o);
+      double diff = fabs ((double) ours - ggml[i]);
+
+      if (diff > 0.0)
+        acc->max_rel = MAX (acc->max_rel, diff / range);
+      acc->max_abs = MAX (acc->max_abs, diff);
+      acc->max_weight = MAX (acc->max_weight, fabs (ggml[i]));
+    }
+  acc->n += n;
+}
+
+/* Every Q4_K matrix of a LLaMA model compared. */
+static void
+q4_K_model_diff (AneLlamaModel *m,
+                 Q4KDiff       *acc)
+{
+  const char *names[] = { "wq", "wk", "wv", "wo", "w1", "w2", "w3" };
+
+  for (gint64 l = 0; l < ane_llama_model_get_n_layers (m); l++)
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", l, names[i]);
+        AneTensor *w = ane_llama_model_get_weight (m, name);
+
+        if (w && ane_tensor_get_dtype (w) == ANE_DTYPE_Q4_K)
+          q4_K_diff (ane_tensor_get_data (w), (gsize) ane_tensor_get_n_elements (w), acc);
+      }
+  {
+    AneTensor *w = ane_llama_model_get_weight (m, "output");
+
+    if (w && ane_tensor_get_dtype (w) == ANE_DTYPE_Q4_K)
+      q4_K_diff (ane_tensor_get_data (w), (gsize) ane_tensor_get_n_elements (w), acc);
+  }
+}
+
+/* Q4_K blocks of [rows, cols] random weights (ane-glib's own quantizer),
+ * shifted per row so that the mins matter. */
+static GBytes *
+q4_K_weights (gsize  rows,
+              gsize  cols,
+              GRand *rand)
+{
+  g_autofree float *w = g_new (float, rows * cols);
+  gsize size = rows * cols / 256 * 144;
+  guint8 *blocks = g_malloc (size);
+  g_autoptr(GError) error = NULL;
+
+  for (gsize r = 0; r < rows; r++)
+    {
+      double shift = g_rand_double_range (rand, -0.3, 0.3);
+
+      for (gsize c = 0; c < cols; c++)
+        w[r * cols + c] = (float) (shift + g_rand_double_range (rand, -0.5, 0.5));
+    }
+  g_assert_true (ane_quant_blocks_f32 (ANE_DTYPE_Q4_K, w, rows * cols, blocks, &error));
+  g_assert_no_error (error);
+  return g_bytes_new_take (blocks, size);
+}
+
+/* x [M, K] · Wᵀ for the Q4_K weight W [N, K] through the lowering and the
+ * CPU backend at target / precision; checks the program's form, the plan's
+ * packed bytes and the result against ggml's weights. */
+static void
+check_q4_K_linear (GBytes      *blocks,
+                   gsize        M,
+                   gsize        N,
+                   gsize        K,
+                   AneTarget    target,
+                   AnePrecision precision,
+                   gboolean     want_uint4,
+                   GRand       *rand)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  gint64 ws[2] = { (gint64) N, (gint64) K }, xs[2] = { (gint64) M, (gint64) K };
+  g_autoptr(AneTensor) tw = ane_tensor_new_from_bytes ("w", ANE_DTYPE_Q4_K, ws, 2, blocks, &error);
+  g_autoptr(AneTensor) w = ane_graph_param_with_value (g, tw, &error);
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, xs, 2, &error);
+  g_autoptr(AneTensor) y = ane_graph_dequant_matmul (g, x, w, &error);
+  g_autoptr(AneMilProgram) program = NULL;
+  g_autoptr(AneCpuBackend) backend = NULL;
+  g_autoptr(GPtrArray) outs = NULL;
+  g_autofree char *text = NULL;
+  g_autofree double *ggml = g_new (double, N * K);
+  g_autofree float *xv = g_new (float, M * K), *out = NULL;
+  gboolean fp16 = precision == ANE_PRECISION_FLOAT16;
+  AneDType compute = fp16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32;
+  AneMilTarget mil_target = target == ANE_TARGET_IOS18 ? ANE_MIL_IOS18 : ANE_MIL_IOS17;
+  guint64 packed, dense, borrowed;
+  g_autofree char *uint4_type = g_strdup_printf ("tensor<uint4, [%zu, %zu]>", N, K);
+  gsize n_out = 0;
+
+  g_assert_no_error (error);
+  ane_graph_add_output (g, "y", y, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_dequant_blocks (ANE_DTYPE_Q4_K, g_bytes_get_data (blocks, NULL), g_bytes_get_size (blocks),
+                                     N * K, ggml, &error));
+
+  /* the program: uint4 data, a scale and an offset per 32 (or the dense const) */
+  program = ane_lower_graph (g, mil_target, compute, NULL, NULL, &error);
+  g_assert_no_error (error);
+  text = ane_mil_text_print (program, &error);
+  g_assert_no_error (error);
+  g_assert_true ((strstr (text, uint4_type) != NULL) == want_uint4);
+  g_assert_true ((strstr (text, "constexpr_blockwise_shift_scale(data = ") != NULL) == want_uint4);
+  if (want_uint4)
+    g_assert_nonnull (strstr (text, "offset = "));
+
+  /* the CPU backend: packed as uint4 (½ byte a weight + two floats per 32) */
+  backend = ane_cpu_backend_new_for_graph (g, target, precision, NULL, 0, &error);
+  g_assert_no_error (error);
+  ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
+  if (want_uint4)
+    g_assert_cmpuint (packed, ==, N * K / 2 + N * (K / 32) * 4 * 2);
+  else
+    g_assert_cmpuint (packed, ==, 0);
+  for (gsize i = 0; i < M * K; i++)
+    xv[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  if (fp16)
+    for (gsize i = 0; i < M * K; i++)
+      xv[i] = round_half (xv[i]);
+  outs = run_x (backend, xv, M, K);
+  out = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n_out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_out, ==, M * N);
+  for (gsize i = 0; i < M; i++)
+    for (gsize r = 0; r < N; r++)
+      {
+        double want = 0.0, mag = 0.0;
+
+        for (gsize k = 0; k < K; k++)
+          {
+            want += ggml[r * K + k] * xv[i * K + k];
+            mag += fabs (ggml[r * K + k] * xv[i * K + k]);
+          }
+        /* fp32: the weights within Q4_K_TOLERANCE of their sub-block's
+         * range (at most 16 · their largest magnitude + the min, so 2^-21
+         * · 32 · Σ|w·x| bounds it loosely: 2^-16) and fp32 sums (2^-20);
+         * fp16: each weight and the result rounded to fp16 (m · 2^-10) */
+        if (fabs (out[i * N + r] - want) > (fp16 ? ldexp (mag, -9) : ldexp (mag, -16) + ldexp (mag, -20)) + 1e-30)
+          g_error ("Q4_K %s %s: out[%zu, %zu] = %.9g, want %.9g (sum |w*x| %.3g)", want_uint4 ? "uint4" : "dense",
+                   fp16 ? "fp16" : "fp32", i, r, out[i * N + r], want, mag);
+      }
+}
+
+static void
+test_q4_K_lowering (void)
+{
+  const gsize M = 3, N = 6, K = 512;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (415);
+  g_autoptr(GBytes) blocks = q4_K_weights (N, K, rand);
+  Q4KDiff diff = { 0 };
+
+  /* the split's weights against ggml's */
+  q4_K_diff (blocks, N * K, &diff);
+  g_test_message ("Q4_K as uint4 * scale - offset: max |diff| %.3g (weights up to %.3g), max |diff| / (16*d1 + |m1|) "
+                  "%.3g = %.2f * 2^-24", diff.max_abs, diff.max_weight, diff.max_rel, ldexp (diff.max_rel, 24));
+  g_assert_cmpfloat (diff.max_rel, <=, Q4_K_TOLERANCE);
+
+  /* iOS18: compressed, fp32 and fp16, one row (decode) and several */
+  check_q4_K_linear (blocks, M, N, K, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, TRUE, rand);
+  check_q4_K_linear (blocks, 1, N, K, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, TRUE, rand);
+  check_q4_K_linear (blocks, M, N, K, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, TRUE, rand);
+  /* before iOS18 (no constexpr_blockwise_shift_scale): the dense const */
+  check_q4_K_linear (blocks, M, N, K, ANE_TARGET_IOS17, ANE_PRECISION_FLOAT32, FALSE, rand);
+}
+
+/* A sub-block with d·sc == 0 but dmin·m != 0 (all its weights −m1) has no
+ * offset: the whole weight keeps the dense path, and stays correct. */
+static void
+test_q4_K_unrepresentable (void)
+{
+  const gsize N = 2, K = 256;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (416);
+  g_autoptr(GBytes) good = q4_K_weights (N, K, rand);
+  gsize size;
+  guint8 *b = g_bytes_unref_to_data (g_bytes_ref (good), &size);
+  g_autoptr(GBytes) bad = NULL;
+  g_autoptr(GBytes) data = NULL;
+  g_autofree double *scale = NULL, *offset = NULL;
+
+  /* block 1, sub-block 0: sc = scales[0] & 63 → 0, m = scales[4] & 63 → 5
+   * (get_scale_min_k4, j < 4), dmin (bytes 2..3) = 0.25 */
+  b[144 + 4] &= 0xc0;
+  b[144 + 8] = (b[144 + 8] & 0xc0) | 5;
+  b[144 + 2] = 0x00;
+  b[144 + 3] = 0x34;
+  bad = g_bytes_new_take (b, size);
+  g_assert_false (ane_lower_split_q4_K (bad, 2, ANE_DTYPE_FLOAT32, &data, &scale, &offset));
+  g_assert_null (data);
+  g_assert_true (ane_lower_split_q4_K (good, 2, ANE_DTYPE_FLOAT32, &data, &scale, &offset));
+  check_q4_K_linear (bad, 2, N, K, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, FALSE, rand);
+
+  /* d = 2^-22 (an fp16 subnormal): d·sc below fp16's normals is refused for
+   * an fp16 scale (a few bits left), kept for an fp32 one */
+  {
+    guint8 *t = g_bytes_unref_to_data (g_bytes_ref (good), &size);
+    g_autoptr(GBytes) tiny = NULL;
+
+    t[0] = 0x04;
+    t[1] = 0x00;
+    tiny = g_bytes_new_take (t, size);
+    g_clear_pointer (&data, g_bytes_unref);
+    g_clear_pointer (&scale, g_free);
+    g_clear_pointer (&offset, g_free);
+    g_assert_false (ane_lower_split_q4_K (tiny, 2, ANE_DTYPE_FLOAT16, &data, &scale, &offset));
+    g_assert_true (ane_lower_split_q4_K (tiny, 2, ANE_DTYPE_FLOAT32, &data, &scale, &offset));
+    g_assert_cmpfloat (scale[0], <, 0x1p-14);
+  }
+}
+
+/* A Q4_K model (ane-gguf-synthetic.c, rows of 256 and 512) holds its
+ * matrices as uint4: no dense float copy. ANE_TEST_Q4_K_GGUF=path also
+ * measures the uint4 form's difference from ggml's weights on that file
+ * (the 134M bench model: bench/llm.c writes it). */
+static void
+test_q4_K_memory (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ane-cpu-vec-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "q4_k.gguf", NULL);
+  g_autoptr(AneLlamaModel) m = NULL;
+  g_autoptr(AneGraph) g = NULL;
+  g_autoptr(AneCpuBackend) backend = NULL;
+  guint64 packed, dense, borrowed, q4_weights = 0, q4_bytes = 0;
+  const char *names[] = { "wq", "wk", "wv", "wo", "w1", "w2", "w3" };
+  Q4KDiff diff = { 0 };
+  const char *bench_file = g_getenv ("ANE_TEST_Q4_K_GGUF");
+
+  g_assert_no_error (error);
+  g_assert_true (ane_gguf_write_synthetic_llama (path, &(AneGgufSyntheticLlama) {
+                   .dim = 256, .hidden = 512, .layers = 2, .heads = 4, .kv_heads = 2, .vocab = 512,
+                   .context = 64, .matrices = ANE_DTYPE_Q4_K, .seed = 15 }, &error));
+  g_assert_no_error (error);
+  m = ane_llama_model_load_gguf (path, &error);
+  g_assert_no_error (error);
+  for (gint64 l = 0; l < ane_llama_model_get_n_layers (m); l++)
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", l, names[i]);
+        AneTensor *w = ane_llama_model_get_weight (m, name);
+
+        g_assert_cmpint (ane_tensor_get_dtype (w), ==, ANE_DTYPE_Q4_K);
+        q4_weights += ane_tensor_get_n_elements (w);
+      }
+  g_assert_cmpint (ane_tensor_get_dtype (ane_llama_model_get_weight (m, "output")), ==, ANE_DTYPE_Q4_K);
+  q4_weights += ane_tensor_get_n_elements (ane_llama_model_get_weight (m, "output"));
+  q4_bytes = q4_weights / 256 * 144;
+  q4_K_model_diff (m, &diff);
+  g_assert_cmpfloat (diff.max_rel, <=, Q4_K_TOLERANCE);
+
+  g = ane_llama_model_build_decode (m, 16, &error);
+  g_assert_no_error (error);
+  backend = ane_cpu_backend_new_for_graph (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, NULL, 0, &error);
+  g_assert_no_error (error);
+  ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
+  g_test_message ("Q4_K synthetic LLaMA (%" G_GUINT64_FORMAT " bytes in Q4_K matrices): plan holds %" G_GUINT64_FORMAT
+                  " packed, %" G_GUINT64_FORMAT " dense, %" G_GUINT64_FORMAT " borrowed; uint4 vs ggml max |diff| / "
+                  "(16*d1 + |m1|) = %.2f * 2^-24", q4_bytes, packed, dense, borrowed, ldexp (diff.max_rel, 24));
+  /* every matrix packed: ½ byte a weight + an fp32 scale and offset per 32
+   * (24 bytes per 32 weights against the file's 18) */
+  g_assert_cmpuint (packed, ==, q4_weights / 2 + q4_weights / 32 * 8);
+  /* what stays dense: the embedding the gather reads (a host-dequantized
+   * const), norms, rope tables, masks — far less than a float copy of the
+   * matrices (4 bytes a weight, 7.1× the file) */
+  g_assert_cmpuint (dense, <, q4_weights * 4 / 4);
+  g_unlink (path);
+  g_rmdir (dir);
+
+  if (bench_file != NULL && *bench_file != '\0')
+    {
+      g_autoptr(AneLlamaModel) big = ane_llama_model_load_gguf (bench_file, &error);
+      Q4KDiff bdiff = { 0 };
+
+      g_assert_no_error (error);
+      q4_K_model_diff (big, &bdiff);
+      g_test_message ("%s: %" G_GUINT64_FORMAT " Q4_K weights, uint4 vs ggml: max |diff| %.3g (weights up to %.3g), "
+                      "max |diff| / (16*d1 + |m1|) %.3g = %.2f * 2^-24", bench_file, bdiff.n, bdiff.max_abs,
+                      bdiff.max_weight, bdiff.max_rel, ldexp (bdiff.max_rel, 24));
+      g_assert_cmpfloat (bdiff.max_rel, <=, Q4_K_TOLERANCE);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -505,5 +916,9 @@ main (int   argc,
   g_test_add_func ("/ane/cpu/vec/fp16-matmul", test_fp16_matmul);
   g_test_add_func ("/ane/cpu/vec/affine-linear", test_affine_linear);
   g_test_add_func ("/ane/cpu/vec/q8-0-memory", test_q8_0_memory);
+  g_test_add_func ("/ane/cpu/vec/uint4-gather", test_uint4_gather);
+  g_test_add_func ("/ane/cpu/vec/q4-k-lowering", test_q4_K_lowering);
+  g_test_add_func ("/ane/cpu/vec/q4-k-unrepresentable", test_q4_K_unrepresentable);
+  g_test_add_func ("/ane/cpu/vec/q4-k-memory", test_q4_K_memory);
   return g_test_run ();
 }

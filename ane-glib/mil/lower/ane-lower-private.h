@@ -290,10 +290,10 @@ const char *ane_lower_broadcast_to (AneLowerCtx   *ctx,
                                     GError       **error);
 
 /* The dense weight (compute dtype) of a GGUF block-quantized source feeding
- * input slot. Block sources are not lowered eagerly: at iOS18 a bound Q8_0
- * or Q4_0 weight stays quantized in the program (int8/int4 data with per-block
- * scales, dequantized by constexpr_blockwise_shift_scale when the model
- * loads); any other case is dequantized on the host to the compute dtype when
+ * input slot. Block sources are not lowered eagerly: at iOS18 a bound Q8_0,
+ * Q4_0 or Q4_K weight stays quantized in the program (int8/int4/uint4 data
+ * with per-block scales, and offsets for Q4_K, dequantized by
+ * constexpr_blockwise_shift_scale when the model loads); any other case is dequantized on the host to the compute dtype when
  * the package is written. Each source is lowered once. */
 const char *ane_lower_block_weight (AneLowerCtx   *ctx,
                                     guint          slot,
@@ -302,6 +302,18 @@ const char *ane_lower_block_weight (AneLowerCtx   *ctx,
 /* Whether input slot comes from a block-quantized source. */
 gboolean    ane_lower_is_block_source (AneLowerCtx *ctx,
                                        guint        slot);
+/* GGUF Q4_K blocks (n_blocks of 256 weights, ane-lower-q4k.c) split for
+ * constexpr_blockwise_shift_scale: data = the 4-bit q as MIL uint4 (first
+ * element in the low nibble), scales = d·sc_j and offsets = dmin·m_j /
+ * (d·sc_j), one per 32 weights (scales as scale_dtype will hold them).
+ * FALSE when the bytes do not match or a sub-block is not representable
+ * (d·sc_j == 0 but dmin·m_j != 0, or an fp16 scale below 2^-14). */
+gboolean    ane_lower_split_q4_K       (GBytes      *blocks,
+                                       gint64       n_blocks,
+                                       AneDType     scale_dtype,
+                                       GBytes     **data,
+                                       double     **scales,
+                                       double     **offsets);
 
 /* --- the Neural Engine layout (ane-lower-ane-layout.c) ------------------ */
 

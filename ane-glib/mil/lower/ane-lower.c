@@ -1037,6 +1037,42 @@ split_blocks (AneDType      dtype,
   return TRUE;
 }
 
+/* A bound Q4_K weight as constexpr_blockwise_shift_scale over uint4 data
+ * with per-32 scales and offsets (ane-lower-q4k.c); NULL when it has no
+ * value or a sub-block is not representable (the dense path then). */
+static const char *
+lower_q4_K (AneLowerCtx   *ctx,
+            const AneNode *src,
+            gint64         n)
+{
+  const AneSpec *spec = &src->outputs[0];
+  AneTensor *bound = ane_lower_source_value (ctx, src);
+  g_autoptr(GBytes) data = NULL;
+  g_autofree double *scales = NULL, *offsets = NULL;
+  g_autofree char *h_data = g_strdup_printf ("%s_qdata", src->name);
+  g_autofree char *h_scale = g_strdup_printf ("%s_qscale", src->name);
+  g_autofree char *h_offset = g_strdup_printf ("%s_qoffset", src->name);
+  gint64 sshape[ANE_MAX_RANK];
+  const char *dv, *sv, *ov, *value;
+
+  if (bound == NULL || spec->rank == 0 || spec->shape[spec->rank - 1] % 256 != 0 ||
+      !ane_lower_split_q4_K (ane_tensor_get_data (bound), n / 256, ctx->compute, &data, &scales, &offsets))
+    return NULL;
+  memcpy (sshape, spec->shape, sizeof sshape);
+  sshape[spec->rank - 1] /= 32;
+  dv = ane_mil_const_packed (ctx->b, h_data, CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT4,
+                             ANE_MILBLOB_UINT4, data, spec->shape, spec->rank);
+  /* scale has the output's dtype (DstT); the offset stays fp32 at either
+   * precision (OffsetT may be any float: coremltools iOS18/compression.py) */
+  sv = ane_mil_const_floats (ctx->b, h_scale, ctx->compute, scales, sshape, spec->rank);
+  ov = ane_mil_const_floats (ctx->b, h_offset, ANE_DTYPE_FLOAT32, offsets, sshape, spec->rank);
+  value = ane_mil_op (ctx->b, "constexpr_blockwise_shift_scale", src->name, ctx->compute,
+                      spec->shape, spec->rank, "data", dv, "scale", sv, "offset", ov, NULL);
+  ane_mil_builder_note_weight (ctx->b, src->name, "on device: uint4 data + per-block scales and offsets "
+                                                  "(constexpr_blockwise_shift_scale)");
+  return value;
+}
+
 const char *
 ane_lower_block_weight (AneLowerCtx  *ctx,
                         guint         slot,
@@ -1088,6 +1124,9 @@ ane_lower_block_weight (AneLowerCtx  *ctx,
                                                           : "on device: int4 data + per-block scales "
                                                             "(constexpr_blockwise_shift_scale)");
     }
+  else if (on_device && ctx->target >= ANE_MIL_IOS18 && spec->dtype == ANE_DTYPE_Q4_K &&
+           (value = lower_q4_K (ctx, src, n)) != NULL)
+    ;   /* uint4 data, scales and offsets (ane-lower-q4k.c) */
   else
     {
       value = ane_mil_const_param (ctx->b, src->name, src->name, spec->dtype, ctx->compute, spec->shape, spec->rank);

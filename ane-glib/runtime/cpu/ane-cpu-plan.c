@@ -795,8 +795,9 @@ floats_copy (const AneCpuValue *v)
   return f;
 }
 
-/* int8 or int4 data (held as int32) with scales [srows, scols]: the
- * narrowest kind that holds every value. */
+/* int8, int4 or uint4 data (held as int32) with scales [srows, scols]: the
+ * narrowest kind that holds every value (uint4: GGUF Q4_K's q in 0..15,
+ * ane-lower-q4k.c). */
 static AneCpuPacked *
 pack_ints (const AneCpuValue *data,
            const float       *scale,
@@ -805,13 +806,16 @@ pack_ints (const AneCpuValue *data,
            const float       *offset,
            gboolean           round_fp16)
 {
-  gboolean int4 = TRUE;
+  gboolean int4 = TRUE, uint4 = TRUE;
 
   if (data == NULL || data->i == NULL || data->rank != 2)
     return NULL;
-  for (gsize i = 0; i < data->n && int4; i++)
-    int4 = data->i[i] >= -8 && data->i[i] <= 7;
-  return ane_cpu_packed_new_blockwise (int4 ? ANE_CPU_PACKED_INT4 : ANE_CPU_PACKED_INT8,
+  for (gsize i = 0; i < data->n && (int4 || uint4); i++)
+    {
+      int4 = int4 && data->i[i] >= -8 && data->i[i] <= 7;
+      uint4 = uint4 && data->i[i] >= 0 && data->i[i] <= 15;
+    }
+  return ane_cpu_packed_new_blockwise (int4 ? ANE_CPU_PACKED_INT4 : uint4 ? ANE_CPU_PACKED_UINT4 : ANE_CPU_PACKED_INT8,
                                        (gsize) data->shape[0], (gsize) data->shape[1], data->i,
                                        scale, srows, scols, offset, round_fp16);
 }

@@ -3,7 +3,7 @@
  * when the CPU has them: ane-cpu-vec.c, have_avx2)
  *
  * A row of weights is dequantized 8 at a time into registers (int8:
- * vpmovsxbd + vcvtdq2ps; int4: two nibble masks as in ggml's
+ * vpmovsxbd + vcvtdq2ps; int4 / uint4: two nibble masks as in ggml's
  * bytes_from_nibbles_32, ggml/src/ggml-cpu/arch/x86/quants.c; fp16:
  * vcvtph2ps), scaled (w = s · (q − o), the float operations of the portable
  * kernel, so the weights are bit-identical), rounded to fp16 when the op's
@@ -29,21 +29,35 @@ load_i8 (const guint8 *q)
   return _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_loadl_epi64 ((const __m128i *) q)));
 }
 
-/* The 32 weights of an int4 group as four vectors of 8 floats. */
-static inline void
-load_i4_group (const guint8 *q,
-               __m256       *w)
+/* The 32 weights of an int4 group (uint4 when is_unsigned) as four vectors
+ * of 8 floats. */
+static inline __attribute__ ((always_inline)) void
+load_4bit_group (const guint8 *q,
+                 __m256       *w,
+                 gboolean      is_unsigned)
 {
   __m128i bytes = _mm_loadu_si128 ((const __m128i *) q);
   __m128i mask = _mm_set1_epi8 (15), eight = _mm_set1_epi8 (8);
-  /* low nibbles are weights 0..15, high nibbles 16..31; (n ^ 8) − 8 sign-extends */
-  __m128i lo = _mm_sub_epi8 (_mm_xor_si128 (_mm_and_si128 (bytes, mask), eight), eight);
-  __m128i hi = _mm_sub_epi8 (_mm_xor_si128 (_mm_and_si128 (_mm_srli_epi16 (bytes, 4), mask), eight), eight);
+  /* low nibbles are weights 0..15, high nibbles 16..31 */
+  __m128i lo = _mm_and_si128 (bytes, mask);
+  __m128i hi = _mm_and_si128 (_mm_srli_epi16 (bytes, 4), mask);
 
+  if (!is_unsigned)
+    {
+      /* (n ^ 8) − 8 sign-extends; uint4 (GGUF Q4_K's q) stays 0..15 */
+      lo = _mm_sub_epi8 (_mm_xor_si128 (lo, eight), eight);
+      hi = _mm_sub_epi8 (_mm_xor_si128 (hi, eight), eight);
+    }
   w[0] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (lo));
   w[1] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_srli_si128 (lo, 8)));
   w[2] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (hi));
   w[3] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_srli_si128 (hi, 8)));
+}
+
+static inline gboolean
+is_4bit (AneCpuPackedKind kind)
+{
+  return kind == ANE_CPU_PACKED_INT4 || kind == ANE_CPU_PACKED_UINT4;
 }
 
 static inline __m256
@@ -124,11 +138,12 @@ dequantize_row (const AneCpuPacked *p,
         _mm256_storeu_ps (w + 8 * c, scales_next (&it, load_i8 (row + 8 * c)));
       break;
     case ANE_CPU_PACKED_INT4:
+    case ANE_CPU_PACKED_UINT4:
       for (; c + 4 <= full; c += 4)
         {
           __m256 v[4];
 
-          load_i4_group (row + c / 4 * 16, v);
+          load_4bit_group (row + c / 4 * 16, v, p->kind == ANE_CPU_PACKED_UINT4);
           for (gsize k = 0; k < 4; k++)
             _mm256_storeu_ps (w + 8 * (c + k), scales_next (&it, v[k]));
         }
@@ -238,13 +253,13 @@ row_dot_kind (const AneCpuPacked *p,
   gsize full = p->cols / 8, c = 0;
 
   scales_init (&it, p, r);
-  if (kind == ANE_CPU_PACKED_INT4)
+  if (is_4bit (kind))
     {
       for (; c < full; c += 4)
         {
           __m256 v[4];
 
-          load_i4_group (row + c / 4 * 16, v);
+          load_4bit_group (row + c / 4 * 16, v, kind == ANE_CPU_PACKED_UINT4);
           FMA_CHUNK (a0, weight (&it, v[0], has_offset, round16), c);
           FMA_CHUNK (a1, weight (&it, v[1], has_offset, round16), c + 1);
           FMA_CHUNK (a2, weight (&it, v[2], has_offset, round16), c + 2);
@@ -295,6 +310,12 @@ row_dot (const AneCpuPacked *p,
                    : row_dot_kind (p, r, x, ANE_CPU_PACKED_INT4, TRUE, FALSE);
       return r16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_INT4, FALSE, TRUE)
                  : row_dot_kind (p, r, x, ANE_CPU_PACKED_INT4, FALSE, FALSE);
+    case ANE_CPU_PACKED_UINT4:
+      if (off)
+        return r16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_UINT4, TRUE, TRUE)
+                   : row_dot_kind (p, r, x, ANE_CPU_PACKED_UINT4, TRUE, FALSE);
+      return r16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_UINT4, FALSE, TRUE)
+                 : row_dot_kind (p, r, x, ANE_CPU_PACKED_UINT4, FALSE, FALSE);
     default:
       g_assert_not_reached ();
     }
@@ -316,7 +337,7 @@ ane_cpu_packed_rows_avx2 (const AneCpuPacked *p,
                           gsize               m,
                           float              *out)
 {
-  gboolean whole = p->cols % (p->kind == ANE_CPU_PACKED_INT4 ? 32 : 8) == 0;
+  gboolean whole = p->cols % (is_4bit (p->kind) ? 32 : 8) == 0;
 
   if (m == 1 && whole)
     {

@@ -33,10 +33,11 @@ typedef enum {
   ANE_CPU_PACKED_INT8,       /* one signed byte per weight */
   ANE_CPU_PACKED_INT4,       /* two's complement nibbles, see AneCpuPacked */
   ANE_CPU_PACKED_FP16,       /* IEEE half per weight, no scales */
+  ANE_CPU_PACKED_UINT4,      /* unsigned nibbles 0..15 (GGUF Q4_K), laid out as INT4 */
 } AneCpuPackedKind;
 
 /* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.
- * INT4 rows are groups of 32 weights in 16 bytes, byte i of a group holding
+ * INT4 and UINT4 rows are groups of 32 weights in 16 bytes, byte i of a group holding
  * weight i in its low nibble and weight i + 16 in its high one (ggml's
  * block_q4_0 order, which unpacks with two masks and no shuffle); the last
  * group is padded with zeros. Scales (and offsets) are [rows / row_group,
@@ -56,10 +57,12 @@ typedef struct _AneCpuPacked {
   GBytes   *keep;            /* when set, q points into these bytes (the weights' file): no copy */
 } AneCpuPacked;
 
-/* Packs int8/int4 data (values held as int32, row-major [rows, cols]) with
+/* Packs int8/int4/uint4 data (values held as int32, row-major [rows, cols]) with
  * float scales [srows, scols] (and offsets of the same shape, or NULL):
  * srows must divide rows and scols cols. NULL (nothing packed) when the
- * shapes do not fit or a value is out of the kind's range. */
+ * shapes do not fit, a value is out of the kind's range, or an offset
+ * would make q − o inexact in float (the weights would then differ from
+ * the dequantizing kernel's in the last bit). */
 AneCpuPacked *ane_cpu_packed_new_blockwise (AneCpuPackedKind kind,
                                             gsize            rows,
                                             gsize            cols,

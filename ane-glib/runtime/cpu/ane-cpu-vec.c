@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "mil/ane-milblob-private.h"
@@ -20,6 +21,35 @@ int4_row_bytes (gsize cols)
   return (cols + 31) / 32 * 16;
 }
 
+/* Whether q − o is exact in float for every offset o and every q in
+ * [lo, hi]. The kernels compute v = (float) q − o and w = s · v in float;
+ * the dequantizing kernel (k_constexpr_blockwise_shift_scale) computes
+ * s · (q − o) in double and rounds once. With q − o exact both are the
+ * one rounding of the exact product (two 24-bit significands fit a
+ * double's 53), so the weights are bit-identical; an offset for which it
+ * is not (a fractional one far from the q's scale) is not packed. Integer
+ * offsets always pass; GGUF Q4_K's are rounded to pass (ane-lower-q4k.c). */
+static gboolean
+offsets_exact (const float *offset,
+               gsize        n,
+               gint32       lo,
+               gint32       hi)
+{
+  for (gsize i = 0; offset && i < n; i++)
+    {
+      if (fabsf (offset[i]) < 8388608.0f && offset[i] == (float) (gint32) offset[i])
+        continue;   /* an integer below 2^23: q − o is an integer below 2^24 */
+      for (gint32 q = lo; q <= hi; q++)
+        {
+          double exact = (double) q - (double) offset[i];
+
+          if ((double) (float) exact != exact)
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 AneCpuPacked *
 ane_cpu_packed_new_blockwise (AneCpuPackedKind kind,
                               gsize            rows,
@@ -32,7 +62,8 @@ ane_cpu_packed_new_blockwise (AneCpuPackedKind kind,
                               gboolean         round_fp16)
 {
   AneCpuPacked *p;
-  gint32 lo = kind == ANE_CPU_PACKED_INT8 ? -128 : -8, hi = kind == ANE_CPU_PACKED_INT8 ? 127 : 7;
+  gint32 lo = kind == ANE_CPU_PACKED_INT8 ? -128 : kind == ANE_CPU_PACKED_UINT4 ? 0 : -8;
+  gint32 hi = kind == ANE_CPU_PACKED_INT8 ? 127 : kind == ANE_CPU_PACKED_UINT4 ? 15 : 7;
 
   if (kind == ANE_CPU_PACKED_FP16 || rows == 0 || cols == 0 || srows == 0 || scols == 0 ||
       rows % srows != 0 || cols % scols != 0)
@@ -40,6 +71,8 @@ ane_cpu_packed_new_blockwise (AneCpuPackedKind kind,
   for (gsize i = 0; i < rows * cols; i++)
     if (data[i] < lo || data[i] > hi)
       return NULL;
+  if (!offsets_exact (offset, srows * scols, lo, hi))
+    return NULL;
   p = g_new0 (AneCpuPacked, 1);
   p->kind = kind;
   p->rows = rows;
@@ -110,10 +143,11 @@ ane_cpu_packed_new_borrowed (AneCpuPackedKind kind,
   gsize width = kind == ANE_CPU_PACKED_FP16 ? 2 : 1;
   AneCpuPacked *p;
 
-  if (kind == ANE_CPU_PACKED_INT4 || rows == 0 || cols == 0 || g_bytes_get_size (bytes) != rows * cols * width ||
+  if (kind == ANE_CPU_PACKED_INT4 || kind == ANE_CPU_PACKED_UINT4 || rows == 0 || cols == 0 || g_bytes_get_size (bytes) != rows * cols * width ||
       (kind == ANE_CPU_PACKED_INT8 && (scale == NULL || srows == 0 || scols == 0 || rows % srows != 0 ||
                                        cols % scols != 0)) ||
-      (kind == ANE_CPU_PACKED_FP16 && ((guintptr) g_bytes_get_data (bytes, NULL)) % 2 != 0))
+      (kind == ANE_CPU_PACKED_FP16 && ((guintptr) g_bytes_get_data (bytes, NULL)) % 2 != 0) ||
+      (kind == ANE_CPU_PACKED_INT8 && !offsets_exact (offset, srows * scols, -128, 127)))
     return NULL;
   p = g_new0 (AneCpuPacked, 1);
   p->kind = kind;
@@ -174,7 +208,8 @@ weight_q (const AneCpuPacked *p,
     guint8 byte = row[c / 32 * 16 + c % 16];
     gint32 nib = (c % 32) < 16 ? (byte & 15) : (byte >> 4);
 
-    return (nib ^ 8) - 8;
+    /* INT4 sign-extends the nibble; UINT4 (GGUF Q4_K's q) is 0..15 as it is */
+    return p->kind == ANE_CPU_PACKED_UINT4 ? nib : (nib ^ 8) - 8;
   }
 }
 
