@@ -176,8 +176,11 @@ prompt_one_call (AneLlamaModel *m,
     die ("compile", error);
   for (int i = 0; i < n_prompt; i++)
     positions[i] = i;
-  t_tok = ane_tensor_new_from_ints ("tokens", (const gint64[]) { n_prompt }, 1, tokens, n_prompt, &error);
-  t_pos = ane_tensor_new_from_ints ("positions", (const gint64[]) { n_prompt }, 1, positions, n_prompt, &error);
+  /* the one-token step names its inputs in the singular */
+  t_tok = ane_tensor_new_from_ints (n_prompt == 1 ? "token" : "tokens", (const gint64[]) { n_prompt }, 1, tokens,
+                                    n_prompt, &error);
+  t_pos = ane_tensor_new_from_ints (n_prompt == 1 ? "position" : "positions", (const gint64[]) { n_prompt }, 1,
+                                    positions, n_prompt, &error);
   if (t_tok == NULL || t_pos == NULL)
     die ("inputs", error);
   t0 = g_get_monotonic_time ();

@@ -80,7 +80,17 @@ add_tensor (AneGgufWriter *w,
       ne[rank - 1] -= 1;
       n = n / shape[0] * (shape[0] - 1);
     }
-  if (quant != ANE_DTYPE_FLOAT32 && rank == 2 && ne[0] % ane_dtype_block_size (quant) == 0)
+  if (quant == ANE_DTYPE_FLOAT16 && rank == 2)
+    {
+      guint16 *h = g_new (guint16, MAX (n, 1));
+
+      for (gsize i = 0; i < n; i++)
+        h[i] = GUINT16_TO_LE (ane_float_to_half (f[i]));
+      type = ANE_GGML_TYPE_F16;
+      data = g_bytes_new_take (h, n * sizeof (guint16));
+    }
+  else if (quant != ANE_DTYPE_FLOAT32 && quant != ANE_DTYPE_FLOAT16 && rank == 2 &&
+           ne[0] % ane_dtype_block_size (quant) == 0)
     {
       g_assert_true (ane_gguf_ggml_type_from_dtype (quant, &type));
       data = quantize_blocks (quant, f, n);

@@ -17,7 +17,8 @@ typedef struct {
   const char *arch;          /* general.architecture */
   gboolean q8_0;             /* linear weights (and the embedding) as Q8_0 */
   AneDType quant;            /* or as this block type (Q8_0, Q4_0, Q4_K): the matrices whose rows
-                              * are whole blocks; 0 (FLOAT32, never a block type): as q8_0 says */
+                              * are whole blocks; FLOAT16: every matrix as F16; 0 (FLOAT32): as
+                              * q8_0 says */
   const char *omit_tensor;   /* a tensor left out */
   const char *bad_tensor;    /* a tensor written with one row too few */
   const char *omit_key;      /* a metadata key left out */

@@ -74,6 +74,17 @@ step_frees (const Step *step,
   return FALSE;
 }
 
+/* The slot bound to a step's single-valued parameter, or G_MAXUINT. */
+static guint
+input_slot (const Step *step,
+            const char *param)
+{
+  for (guint j = 0; j < step->n_inputs; j++)
+    if (g_str_equal (step->inputs[j].param, param) && step->inputs[j].n == 1)
+      return step->inputs[j].slots[0];
+  return G_MAXUINT;
+}
+
 typedef struct {
   char     *name;
   AneSpec   spec;            /* dtype, rank, shape (rank ≤ ANE_CPU_MAX_RANK kept in shape[]) */
@@ -1035,6 +1046,36 @@ raw_blob (AneCpuPlan *plan,
   return plan->blobs (plan->blobs_data, val->blobfilevalue->filename, val->blobfilevalue->offset, NULL);
 }
 
+/* A folded constexpr_cast of a deferred fp16 blob to fp32 (a float16
+ * weight of an fp32 program, ane-lower.c half_weight) that only packed
+ * readers take: packed over the stored halves, never widened (widening
+ * first held the weight at 4 bytes a weight while the plan was made). NULL
+ * to take the ordinary way. */
+static AneCpuValue *
+pack_cast_raw (AneCpuPlan *plan,
+               const Step *step)
+{
+  AneDType dtype;
+  gint64 shape[ANE_CPU_MAX_RANK], sshape[ANE_CPU_MAX_RANK];
+  guint rank, srank = 0;
+  int mil = 0;
+  guint source = input_slot (step, "source_val");
+  g_autoptr(GBytes) bytes = NULL;
+  AneCpuPacked *p;
+
+  if (step->n_outputs != 1 || source == G_MAXUINT ||
+      !decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
+      dtype != ANE_DTYPE_FLOAT32 || !all_take_packed (plan, step->outputs[0]))
+    return NULL;
+  bytes = raw_blob (plan, source, &mil, sshape, &srank);
+  if (bytes == NULL || mil != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 || srank != 2 ||
+      sshape[0] != shape[0] || sshape[1] != shape[1])
+    return NULL;
+  p = ane_cpu_packed_new_borrowed (ANE_CPU_PACKED_FP16, (gsize) shape[0], (gsize) shape[1], bytes,
+                                   NULL, 0, 0, NULL, FALSE);
+  return p ? packed_value (dtype, shape, p) : NULL;
+}
+
 /* A folded constexpr_blockwise_shift_scale whose int8 data is a deferred
  * blob, packed over the stored bytes (no decoding, no copy); NULL to take
  * the ordinary way. */
@@ -1053,6 +1094,8 @@ pack_step_raw (AneCpuPlan *plan,
   g_autofree float *s = NULL, *o = NULL;
   AneCpuPacked *p;
 
+  if (g_str_equal (step->op->type, "constexpr_cast"))
+    return pack_cast_raw (plan, step);
   if (!g_str_equal (step->op->type, "constexpr_blockwise_shift_scale") || step->n_outputs != 1 ||
       !decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
       (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16))
@@ -1274,17 +1317,6 @@ ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
 }
 
 /* --- in-place state updates ------------------------------------------------ */
-
-/* The slot bound to a step's single-valued parameter, or G_MAXUINT. */
-static guint
-input_slot (const Step *step,
-            const char *param)
-{
-  for (guint j = 0; j < step->n_inputs; j++)
-    if (g_str_equal (step->inputs[j].param, param) && step->inputs[j].n == 1)
-      return step->inputs[j].slots[0];
-  return G_MAXUINT;
-}
 
 /* How many parameters of all steps read slot; *one is the last step seen. */
 static guint

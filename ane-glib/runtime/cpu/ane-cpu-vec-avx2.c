@@ -287,6 +287,9 @@ row_dot_kind (const AneCpuPacked *p,
 #undef FMA_CHUNK
 
 /* row_dot_kind compiled once per kind, offset or not, and rounding or not. */
+#define ROW_DOT_VARIANTS(kind)                                                                           \
+  (off ? (r16 ? row_dot_kind (p, r, x, kind, TRUE, TRUE) : row_dot_kind (p, r, x, kind, TRUE, FALSE))     \
+       : (r16 ? row_dot_kind (p, r, x, kind, FALSE, TRUE) : row_dot_kind (p, r, x, kind, FALSE, FALSE)))
 static float
 row_dot (const AneCpuPacked *p,
          gsize               r,
@@ -299,27 +302,17 @@ row_dot (const AneCpuPacked *p,
     case ANE_CPU_PACKED_FP16:
       return row_dot_kind (p, r, x, ANE_CPU_PACKED_FP16, FALSE, FALSE);
     case ANE_CPU_PACKED_INT8:
-      if (off)
-        return r16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_INT8, TRUE, TRUE)
-                   : row_dot_kind (p, r, x, ANE_CPU_PACKED_INT8, TRUE, FALSE);
-      return r16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_INT8, FALSE, TRUE)
-                 : row_dot_kind (p, r, x, ANE_CPU_PACKED_INT8, FALSE, FALSE);
+      return ROW_DOT_VARIANTS (ANE_CPU_PACKED_INT8);
     case ANE_CPU_PACKED_INT4:
-      if (off)
-        return r16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_INT4, TRUE, TRUE)
-                   : row_dot_kind (p, r, x, ANE_CPU_PACKED_INT4, TRUE, FALSE);
-      return r16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_INT4, FALSE, TRUE)
-                 : row_dot_kind (p, r, x, ANE_CPU_PACKED_INT4, FALSE, FALSE);
+      return ROW_DOT_VARIANTS (ANE_CPU_PACKED_INT4);
     case ANE_CPU_PACKED_UINT4:
-      if (off)
-        return r16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_UINT4, TRUE, TRUE)
-                   : row_dot_kind (p, r, x, ANE_CPU_PACKED_UINT4, TRUE, FALSE);
-      return r16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_UINT4, FALSE, TRUE)
-                 : row_dot_kind (p, r, x, ANE_CPU_PACKED_UINT4, FALSE, FALSE);
+      return ROW_DOT_VARIANTS (ANE_CPU_PACKED_UINT4);
     default:
       g_assert_not_reached ();
     }
 }
+
+#undef ROW_DOT_VARIANTS
 
 void
 ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,
