@@ -329,6 +329,25 @@ run_x (AneCpuBackend *backend,
   return outs;
 }
 
+/* Σ w·x over k in double, and Σ |w·x| in *mag (the scale of the sum's
+ * rounding). */
+static double
+product_row (const double *w,
+             const float  *x,
+             gsize         k,
+             double       *mag)
+{
+  double sum = 0.0;
+
+  *mag = 0.0;
+  for (gsize i = 0; i < k; i++)
+    {
+      sum += w[i] * x[i];
+      *mag += fabs (w[i] * x[i]);
+    }
+  return sum;
+}
+
 static void
 check_constexpr_once (const char *dtype)
 {
@@ -363,13 +382,8 @@ check_constexpr_once (const char *dtype)
       for (gsize i = 0; i < M; i++)
         for (gsize n = 0; n < N; n++)
           {
-            double want = 0.0, mag = 0.0;
+            double mag, want = product_row (dense + n * K, x + i * K, K, &mag);
 
-            for (gsize k = 0; k < K; k++)
-              {
-                want += dense[n * K + k] * x[i * K + k];
-                mag += fabs (dense[n * K + k] * x[i * K + k]);
-              }
             g_assert_cmpfloat (fabs (y[i * N + n] - want), <=, (fp16 ? ldexp (fabs (want), -10) : 0.0) + ldexp (mag, -20));
           }
     }
@@ -863,13 +877,8 @@ check_q4_K_linear (GBytes      *blocks,
   for (gsize i = 0; i < M; i++)
     for (gsize r = 0; r < N; r++)
       {
-        double want = 0.0, mag = 0.0;
+        double mag, want = product_row (ggml + r * K, xv + i * K, K, &mag);
 
-        for (gsize k = 0; k < K; k++)
-          {
-            want += ggml[r * K + k] * xv[i * K + k];
-            mag += fabs (ggml[r * K + k] * xv[i * K + k]);
-          }
         /* fp32: the weights within Q4_K_TOLERANCE of their sub-block's
          * range (at most 16 · their largest magnitude + the min, so 2^-21
          * · 32 · Σ|w·x| bounds it loosely: 2^-16) and fp32 sums (2^-20);
