@@ -70,8 +70,15 @@ ane_tensor_finalize (GObject *object)
 {
   AneTensor *self = ANE_TENSOR (object);
 
-  g_clear_pointer (&self->name, g_free);
-  g_clear_pointer (&self->data, g_bytes_unref);
+  /* Freed without clearing the fields: finalize runs on whichever thread
+   * drops the last reference (a GTask worker done with a run's inputs, say),
+   * and a store into the instance would look to ThreadSanitizer like a
+   * race with another thread's earlier read of it, because the atomic
+   * reference count that orders the two is inside GObject, which TSan does
+   * not see (tests/tsan.supp). The instance is freed by GObject next. */
+  g_free (self->name);
+  if (self->data != NULL)
+    g_bytes_unref (self->data);
   G_OBJECT_CLASS (ane_tensor_parent_class)->finalize (object);
 }
 
