@@ -67,24 +67,19 @@ ane_lower_ane_attention (AneLowerCtx *ctx,
   const AneSpec *bias = ctx->in_spec[3];
   const AneSpec *out = &ctx->out_spec[0];
   AneDType dt = ctx->compute;
-  gboolean causal = ane_attrs_bool (ctx->node->attrs, "causal");
-  double scale_attr = ane_attrs_double (ctx->node->attrs, "scale");
-  double softcap = ane_attrs_double (ctx->node->attrs, "softcap");
-  gint64 B = q->shape[0], H = q->shape[1], S = q->shape[2], D = q->shape[3];
-  gint64 Hkv = k->shape[1], L = k->shape[2], Dv = v->shape[3];
-  gint64 G = Hkv > 0 ? H / Hkv : 1;
-  gint64 groups = (Hkv > 1 && G > 1) ? Hkv : 1, per = H / groups;
-  double scale = scale_attr == 0.0 ? 1.0 / sqrt ((double) D) : scale_attr;
-  double c = softcap > 0.0 ? scale / softcap : scale;
-  gboolean need_mask = causal && S > 1;
+  AneLowerAttention a;
+  gint64 groups, per;
   g_auto(AneLowerNames) w = { NULL, };
   g_autofree const char **outs = NULL;
   gint64 p4[4] = { 1, 1, 1, 1 };
   const char *qv, *kv, *vv, *bv = NULL, *mask = NULL;
 
+  ane_lower_attention_read (ctx, &a);
+  groups = (a.Hkv > 1 && a.G > 1) ? a.Hkv : 1;
+  per = a.H / groups;
   /* Unmasked, one query head per KV head: the generic lowering's SDPA (or
    * its composition before iOS18) has nothing the hardware refuses. */
-  if (!need_mask && bias == NULL && G == 1 && softcap == 0.0)
+  if (!a.need_mask && bias == NULL && a.G == 1 && a.softcap == 0.0)
     return TRUE;   /* declined */
   for (guint i = 0; i < 4; i++)
     if (ctx->in_node[i] != NULL && ane_lower_input (ctx, i, error) == NULL)
@@ -99,21 +94,11 @@ ane_lower_ane_attention (AneLowerCtx *ctx,
   ane_lower_names_init (&w, ctx);
   if (bias != NULL && bias->rank != 4)
     bv = ane_lower_emit_reshape (&w, "bias_4d", dt, p4, 4, ctx->in[3]);
-  if (need_mask)
-    {
-      g_autofree double *m = g_new (double, MAX (S * L, 1));
-      gint64 shape[2] = { S, L };
-
-      /* end-aligned, as the generic lowering's: key j visible to query i
-       * when j <= i + L - S */
-      for (gint64 i = 0; i < S; i++)
-        for (gint64 j = 0; j < L; j++)
-          m[i * L + j] = j <= i + (L - S) ? 0.0 : ANE_MASK_VALUE;
-      mask = ane_mil_const_floats (ctx->b, ane_lower_names_hint (&w, "causal_mask"), dt, m, shape, 2);
-    }
-  if (c != 1.0)
+  if (a.need_mask)
+    mask = ane_lower_causal_mask (&w, a.S, a.L, ANE_MASK_VALUE);   /* end-aligned, as the generic lowering's */
+  if (a.c != 1.0)
     qv = ane_lower_emit_binary (&w, "mul", "q_scaled", dt, q->shape, 4, qv,
-                                ane_lower_const_float (&w, "q_scale", dt, c));
+                                ane_lower_const_float (&w, "q_scale", dt, a.c));
 
   outs = g_new0 (const char *, groups);
   for (gint64 h = 0; h < groups; h++)
@@ -129,8 +114,8 @@ ane_lower_ane_attention (AneLowerCtx *ctx,
       g_autofree char *sfx_m = g_strdup_printf ("scores_masked_%" G_GINT64_FORMAT, h);
       g_autofree char *sfx_p = g_strdup_printf ("weights_%" G_GINT64_FORMAT, h);
       g_autofree char *sfx_o = g_strdup_printf ("context_%" G_GINT64_FORMAT, h);
-      gint64 ss[4] = { B, per, S, L }, os[4] = { B, per, S, Dv };
-      gint64 kb = groups > 1 ? h : 0, ke = groups > 1 ? h + 1 : Hkv;
+      gint64 ss[4] = { a.B, per, a.S, a.L }, os[4] = { a.B, per, a.S, a.Dv };
+      gint64 kb = groups > 1 ? h : 0, ke = groups > 1 ? h + 1 : a.Hkv;
       const char *qh, *kh, *vh, *s, *p, *ty, *tx;
 
       qh = heads (&w, sfx_q, qv, dt, q->shape, h * per, (h + 1) * per);
@@ -141,11 +126,11 @@ ane_lower_ane_attention (AneLowerCtx *ctx,
       tx = ane_lower_const_bool (&w, "transpose_x", FALSE);
       s = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, sfx_s), dt, ss, 4,
                       "x", qh, "y", kh, "transpose_x", tx, "transpose_y", ty, NULL);
-      if (softcap > 0.0)
+      if (a.softcap > 0.0)
         {
           s = ane_lower_emit_unary (&w, "tanh", sfx_t, dt, ss, 4, s);
           s = ane_lower_emit_binary (&w, "mul", sfx_c, dt, ss, 4, s,
-                                     ane_lower_const_float (&w, "softcap", dt, softcap));
+                                     ane_lower_const_float (&w, "softcap", dt, a.softcap));
         }
       if (bv != NULL)
         {

@@ -92,23 +92,46 @@ broadcast_shape (const gint64 *a,
 
 /* --- attention ------------------------------------------------------------- */
 
-/* The end-aligned causal mask as an additive const [S, L] in the compute
- * dtype: 0 where key j is visible to query i (j <= i + L - S), -inf where it
- * is not. exp(-inf - max) is exactly 0, so masked keys get exactly zero
- * weight; with L >= S key 0 is visible to every query, so no row is fully
- * masked by it. */
-static const char *
-causal_mask_const (AneLowerNames     *w,
-                   gint64  S,
-                   gint64  L)
+/* ane-lower-private.h. The generic lowering masks with -inf: exp(-inf -
+ * max) is exactly 0, so masked keys get exactly zero weight; with L >= S
+ * key 0 is visible to every query, so no row is fully masked by it. */
+const char *
+ane_lower_causal_mask (AneLowerNames *w,
+                       gint64         S,
+                       gint64         L,
+                       double         masked)
 {
   g_autofree double *m = g_new (double, MAX (S * L, 1));
   gint64 shape[2] = { S, L };
 
   for (gint64 i = 0; i < S; i++)
     for (gint64 j = 0; j < L; j++)
-      m[i * L + j] = j <= i + (L - S) ? 0.0 : -INFINITY;
+      m[i * L + j] = j <= i + (L - S) ? 0.0 : masked;
   return ane_mil_const_floats (w->ctx->b, ane_lower_names_hint (w, "causal_mask"), w->ctx->compute, m, shape, 2);
+}
+
+/* ane-lower-private.h */
+void
+ane_lower_attention_read (AneLowerCtx       *ctx,
+                          AneLowerAttention *a)
+{
+  const AneSpec *q = ctx->in_spec[0], *k = ctx->in_spec[1], *v = ctx->in_spec[2];
+
+  a->causal = ane_attrs_bool (ctx->node->attrs, "causal");
+  a->scale_attr = ane_attrs_double (ctx->node->attrs, "scale");
+  a->softcap = ane_attrs_double (ctx->node->attrs, "softcap");
+  a->B = q->shape[0];
+  a->H = q->shape[1];
+  a->S = q->shape[2];
+  a->D = q->shape[3];
+  a->Hkv = k->shape[1];
+  a->L = k->shape[2];
+  a->Dv = v->shape[3];
+  a->G = a->Hkv > 0 ? a->H / a->Hkv : 1;
+  a->scale = a->scale_attr == 0.0 ? 1.0 / sqrt ((double) a->D) : a->scale_attr;
+  a->c = a->softcap > 0.0 ? a->scale / a->softcap : a->scale;
+  /* Only rows i < S - 1 have keys past i + L - S; a single query sees all. */
+  a->need_mask = a->causal && a->S > 1;
 }
 
 /* attention.
@@ -131,42 +154,36 @@ gboolean
 ane_lower_attention (AneLowerCtx *ctx,
                      GError     **error)
 {
-  const AneSpec *q = ctx->in_spec[0], *k = ctx->in_spec[1], *v = ctx->in_spec[2];
+  const AneSpec *q = ctx->in_spec[0];
   const AneSpec *bias = ctx->in_spec[3];
   const AneSpec *out = &ctx->out_spec[0];
   AneDType dt = ctx->compute;
-  gboolean causal = ane_attrs_bool (ctx->node->attrs, "causal");
-  double scale_attr = ane_attrs_double (ctx->node->attrs, "scale");
-  double softcap = ane_attrs_double (ctx->node->attrs, "softcap");
-  gint64 B = q->shape[0], H = q->shape[1], S = q->shape[2], D = q->shape[3];
-  gint64 Hkv = k->shape[1], L = k->shape[2], Dv = v->shape[3];
-  gint64 G = Hkv > 0 ? H / Hkv : 1;
-  double scale = scale_attr == 0.0 ? 1.0 / sqrt ((double) D) : scale_attr;
-  /* Only rows i < S - 1 have keys past i + L - S; a single query sees all. */
-  gboolean need_mask = causal && S > 1;
-  gboolean bias_full_l = bias != NULL && bias->rank > 0 && bias->shape[bias->rank - 1] == L;
+  AneLowerAttention a;
+  gboolean bias_full_l;
   const char *qv = ctx->in[0], *kv = ctx->in[1], *vv = ctx->in[2];
   AneLowerNames w;
 
+  ane_lower_attention_read (ctx, &a);
+  bias_full_l = bias != NULL && bias->rank > 0 && bias->shape[bias->rank - 1] == a.L;
   ane_lower_names_init (&w, ctx);
 
-  if (ctx->target >= ANE_MIL_IOS18 && G == 1 && softcap == 0.0 &&
-      (bias == NULL || bias_full_l || need_mask))
+  if (ctx->target >= ANE_MIL_IOS18 && a.G == 1 && a.softcap == 0.0 &&
+      (bias == NULL || bias_full_l || a.need_mask))
     {
       const char *mask = bias ? ctx->in[3] : NULL;
-      double fold = scale * sqrt ((double) D);
+      double fold = a.scale * sqrt ((double) a.D);
 
       /* 1/sqrt(D) given explicitly is the default too. */
-      if (scale_attr != 0.0 && fabs (fold - 1.0) > 1e-12)
+      if (a.scale_attr != 0.0 && fabs (fold - 1.0) > 1e-12)
         qv = ane_lower_emit_binary (&w, "mul", "q_scaled", dt, q->shape, q->rank, qv,
                                     ane_lower_const_float (&w, "q_scale", dt, fold));
-      if (need_mask)
+      if (a.need_mask)
         {
-          const char *cm = causal_mask_const (&w, S, L);
+          const char *cm = ane_lower_causal_mask (&w, a.S, a.L, -INFINITY);
 
           if (bias != NULL)
             {
-              gint64 ms[ANE_MAX_RANK], sl[2] = { S, L };
+              gint64 ms[ANE_MAX_RANK], sl[2] = { a.S, a.L };
               guint mr = broadcast_shape (bias->shape, bias->rank, sl, 2, ms);
 
               mask = ane_lower_emit_binary (&w, "add", "mask", dt, ms, mr, ctx->in[3], cm);
@@ -182,31 +199,31 @@ ane_lower_attention (AneLowerCtx *ctx,
     }
 
   {
-    gboolean view5 = G > 1 && Hkv > 1;
-    double c = softcap > 0.0 ? scale / softcap : scale;
+    gboolean view5 = a.G > 1 && a.Hkv > 1;
     gint64 qs[5], ss[5], os[5];
     guint r = view5 ? 5 : 4;
     const char *s, *p, *o;
 
-    if (c != 1.0)
+    if (a.c != 1.0)
       qv = ane_lower_emit_binary (&w, "mul", "q_scaled", dt, q->shape, q->rank, qv,
-                                  ane_lower_const_float (&w, "q_scale", dt, c));
+                                  ane_lower_const_float (&w, "q_scale", dt, a.c));
     if (view5)
       {
-        gint64 q5[5] = { B, Hkv, G, S, D }, k5[5] = { B, Hkv, 1, L, D }, v5[5] = { B, Hkv, 1, L, Dv };
+        gint64 q5[5] = { a.B, a.Hkv, a.G, a.S, a.D }, k5[5] = { a.B, a.Hkv, 1, a.L, a.D };
+        gint64 v5[5] = { a.B, a.Hkv, 1, a.L, a.Dv };
 
         qv = ane_lower_emit_reshape (&w, "q_grouped", dt, q5, 5, qv);
         kv = ane_lower_emit_reshape (&w, "k_grouped", dt, k5, 5, kv);
         vv = ane_lower_emit_reshape (&w, "v_grouped", dt, v5, 5, vv);
         memcpy (qs, q5, sizeof q5);
-        ss[0] = B; ss[1] = Hkv; ss[2] = G; ss[3] = S; ss[4] = L;
-        os[0] = B; os[1] = Hkv; os[2] = G; os[3] = S; os[4] = Dv;
+        ss[0] = a.B; ss[1] = a.Hkv; ss[2] = a.G; ss[3] = a.S; ss[4] = a.L;
+        os[0] = a.B; os[1] = a.Hkv; os[2] = a.G; os[3] = a.S; os[4] = a.Dv;
       }
     else
       {
         memcpy (qs, q->shape, 4 * sizeof (gint64));
-        ss[0] = B; ss[1] = H; ss[2] = S; ss[3] = L;
-        os[0] = B; os[1] = H; os[2] = S; os[3] = Dv;
+        ss[0] = a.B; ss[1] = a.H; ss[2] = a.S; ss[3] = a.L;
+        os[0] = a.B; os[1] = a.H; os[2] = a.S; os[3] = a.Dv;
       }
 
     {
@@ -217,11 +234,11 @@ ane_lower_attention (AneLowerCtx *ctx,
       s = ane_mil_op (ctx->b, "matmul", ane_lower_names_hint (&w, "scores"), dt, ss, r,
                       "x", qv, "y", kv, "transpose_x", tx, "transpose_y", ty, NULL);
     }
-    if (softcap > 0.0)
+    if (a.softcap > 0.0)
       {
         s = ane_lower_emit_unary (&w, "tanh", "scores_tanh", dt, ss, r, s);
         s = ane_lower_emit_binary (&w, "mul", "scores_capped", dt, ss, r, s,
-                                   ane_lower_const_float (&w, "softcap", dt, softcap));
+                                   ane_lower_const_float (&w, "softcap", dt, a.softcap));
       }
     if (bias != NULL)
       {
@@ -232,14 +249,14 @@ ane_lower_attention (AneLowerCtx *ctx,
           p4[i] = i < 4 - bias->rank ? 1 : bias->shape[i - (4 - bias->rank)];
         if (view5 && (p4[0] != 1 || p4[1] != 1))
           {
-            gint64 b5[5] = { p4[0], p4[1] == 1 ? 1 : Hkv, p4[1] == 1 ? 1 : G, p4[2], p4[3] };
+            gint64 b5[5] = { p4[0], p4[1] == 1 ? 1 : a.Hkv, p4[1] == 1 ? 1 : a.G, p4[2], p4[3] };
 
             bv = ane_lower_emit_reshape (&w, "bias_grouped", dt, b5, 5, bv);
           }
         s = ane_lower_emit_binary (&w, "add", "scores_biased", dt, ss, r, s, bv);
       }
-    if (need_mask)
-      s = ane_lower_emit_binary (&w, "add", "scores_masked", dt, ss, r, s, causal_mask_const (&w, S, L));
+    if (a.need_mask)
+      s = ane_lower_emit_binary (&w, "add", "scores_masked", dt, ss, r, s, ane_lower_causal_mask (&w, a.S, a.L, -INFINITY));
     p = ane_mil_op (ctx->b, "softmax", ane_lower_names_hint (&w, "weights"), dt, ss, r,
                     "x", s, "axis", ane_lower_const_int (&w, "axis", -1), NULL);
     {

@@ -438,4 +438,26 @@ ANE_LOWER_FUNC (ane_where);        /* ane-lower-ane-select.c */
 
 #undef ANE_LOWER_FUNC
 
+/* What both attention lowerings read of the node (ane-lower-attention.c):
+ * q [B, H, S, D], k [B, Hkv, L, D], v [B, Hkv, L, Dv], H = G · Hkv; scale
+ * (1/sqrt(D) when the attribute is 0), softcap, causal and whether a mask
+ * is needed for it (S > 1), and c, q's factor when the product is composed
+ * (scale, or scale / softcap before the tanh). */
+typedef struct {
+  gint64   B, H, S, D, Hkv, L, Dv, G;
+  gboolean causal, need_mask;
+  double   scale_attr, scale, softcap, c;
+} AneLowerAttention;
+
+void        ane_lower_attention_read (AneLowerCtx       *ctx,
+                                      AneLowerAttention *a);
+/* The end-aligned causal mask, an additive const [S, L] in the compute
+ * dtype: 0 where key j is visible to query i (j <= i + L - S), masked
+ * (-inf in the generic lowering, a finite value where the Neural Engine's
+ * fp16 must not overflow) where it is not. */
+const char *ane_lower_causal_mask    (AneLowerNames     *w,
+                                      gint64             S,
+                                      gint64             L,
+                                      double             masked);
+
 G_END_DECLS
