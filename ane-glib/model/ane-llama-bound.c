@@ -41,6 +41,30 @@ bind_new (AneExecutable  *exe,
   return g_steal_pointer (&buffer);
 }
 
+/* A new buffer bound to each port named by ports[from..] (AneTensor), kept
+ * in array, or by name in table when array is NULL. */
+static gboolean
+bind_ports (AneExecutable  *exe,
+            GPtrArray      *ports,
+            guint           from,
+            GPtrArray      *array,
+            GHashTable     *table,
+            GError        **error)
+{
+  for (guint i = from; i < ports->len; i++)
+    {
+      AneBuffer *b = bind_new (exe, ane_tensor_get_name (g_ptr_array_index (ports, i)), error);
+
+      if (b == NULL)
+        return FALSE;
+      if (array != NULL)
+        g_ptr_array_add (array, b);
+      else
+        g_hash_table_insert (table, (gpointer) ane_buffer_get_name (b), b);
+    }
+  return TRUE;
+}
+
 AneLlamaBoundStep *
 ane_llama_bound_step_new (AneExecutable  *exe,
                           GPtrArray      *inputs,
@@ -67,30 +91,10 @@ ane_llama_bound_step_new (AneExecutable  *exe,
       return NULL;
     }
   g_hash_table_insert (step->inputs, (gpointer) ane_buffer_get_name (first), first);
-  for (guint i = 1; i < inputs->len; i++)
-    {
-      AneBuffer *b = bind_new (exe, ane_tensor_get_name (g_ptr_array_index (inputs, i)), error);
-
-      if (b == NULL)
-        return NULL;
-      g_hash_table_insert (step->inputs, (gpointer) ane_buffer_get_name (b), b);
-    }
-  for (guint i = 0; i < outputs->len; i++)
-    {
-      AneBuffer *b = bind_new (exe, ane_tensor_get_name (g_ptr_array_index (outputs, i)), error);
-
-      if (b == NULL)
-        return NULL;
-      g_ptr_array_add (step->outputs, b);
-    }
-  for (guint i = 0; states != NULL && i < states->len; i++)
-    {
-      AneBuffer *b = bind_new (exe, ane_tensor_get_name (g_ptr_array_index (states, i)), error);
-
-      if (b == NULL)
-        return NULL;
-      g_ptr_array_add (step->states, b);
-    }
+  if (!bind_ports (exe, inputs, 1, NULL, step->inputs, error) ||
+      !bind_ports (exe, outputs, 0, step->outputs, NULL, error) ||
+      (states != NULL && !bind_ports (exe, states, 0, step->states, NULL, error)))
+    return NULL;
   return g_steal_pointer (&step);
 }
 
