@@ -1,18 +1,54 @@
-/* bench/bench-random-blocks.h: seeded random GGUF blocks for the
- * dequantization benchmarks (bench/dequant.c, and bench/dequant-ggml.c
- * that bench/llama-cpp.sh builds against ggml): the bytes random, every
- * fp16 scale field a finite half of moderate size, Q8_K's float scale a
- * finite float, so both dequantizers see the same finite blocks.
+/* bench/bench-random-blocks.h: what the dequantization benchmarks share
+ * (bench/dequant.c, and bench/dequant-ggml.c that bench/llama-cpp.sh builds
+ * against ggml): their command line, their clock, and seeded random GGUF
+ * blocks -- the bytes random, every fp16 scale field a finite half of
+ * moderate size, Q8_K's float scale a finite float, so both dequantizers
+ * see the same finite blocks.
  *
  * SPDX-License-Identifier: MIT
  */
 #pragma once
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <glib.h>
 
 #include "ane-types.h"
+
+/* [N_ELEMENTS] [REPEATS] into *n (rounded down to whole 256-element
+ * super-blocks) and *repeats, which hold the defaults; FALSE (usage
+ * printed) when no element is left. */
+static gboolean
+bench_dequant_args (int     argc,
+                    char  **argv,
+                    gsize  *n,
+                    guint  *repeats)
+{
+  if (argc > 1)
+    *n = (gsize) g_ascii_strtoull (argv[1], NULL, 10);
+  if (argc > 2)
+    *repeats = MAX (1, (guint) atoi (argv[2]));
+  *n -= *n % 256;
+  if (*n == 0)
+    {
+      fprintf (stderr, "usage: %s [N_ELEMENTS] [REPEATS]\n", argv[0]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Seconds, to the nanosecond: one in-cache run takes tens of microseconds. */
+static double
+now (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static guint32 seed = 12345;
 

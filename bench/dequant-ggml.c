@@ -45,16 +45,6 @@ static const struct
 };
 
 
-/* Nanoseconds: one in-cache run takes tens of microseconds. */
-static double
-now (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -63,16 +53,8 @@ main (int argc, char *argv[])
   float *ours, *theirs;
   int bad = 0;
 
-  if (argc > 1)
-    n = (gsize) g_ascii_strtoull (argv[1], NULL, 10);
-  if (argc > 2)
-    repeats = MAX (1, (guint) atoi (argv[2]));
-  n -= n % 256;
-  if (n == 0)
-    {
-      fprintf (stderr, "usage: %s [N_ELEMENTS] [REPEATS]\n", argv[0]);
-      return 2;
-    }
+  if (!bench_dequant_args (argc, argv, &n, &repeats))
+    return 2;
   /* Outputs aligned to a cache line, as tensor allocators (ggml's, the CPU
    * backend's) align them: malloc's 16-byte alignment would split every
    * other 32-byte store across two lines. */

@@ -33,12 +33,6 @@ static const AneDType types[] = {
 };
 
 
-static double
-now (void)
-{
-  return (double) g_get_monotonic_time () / G_USEC_PER_SEC;
-}
-
 static void
 report (const char *what, double seconds, gsize out_bytes, gsize n)
 {
@@ -54,16 +48,8 @@ main (int argc, char *argv[])
   float *out, *copy_src;
   gsize mismatches = 0;
 
-  if (argc > 1)
-    n = (gsize) g_ascii_strtoull (argv[1], NULL, 10);
-  if (argc > 2)
-    repeats = MAX (1, (guint) atoi (argv[2]));
-  n -= n % 256;
-  if (n == 0)
-    {
-      fprintf (stderr, "usage: %s [N_ELEMENTS] [REPEATS]\n", argv[0]);
-      return 2;
-    }
+  if (!bench_dequant_args (argc, argv, &n, &repeats))
+    return 2;
 
   out = g_new (float, n);
   copy_src = g_new (float, n);
