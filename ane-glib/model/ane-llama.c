@@ -1349,6 +1349,35 @@ prefill_step (gsize  n_prompt,
   return MAX (2, MIN (n, max_seq));
 }
 
+/* Compiles graph (a prompt step) for backend, runs it once on inputs,
+ * hands its key/value caches to decode (the decode executable, same
+ * states), and returns its outputs. */
+static GPtrArray *
+run_prompt (AneGraph       *graph,
+            AneTensor     **inputs,
+            guint           n_inputs,
+            AneBackend      backend,
+            AnePrecision    precision,
+            AneExecutable  *decode,
+            AneProgress    *progress,
+            GError        **error)
+{
+  g_autoptr(AneExecutable) exe = ane_executable_new (graph, backend);
+  g_autoptr(GPtrArray) out = NULL;
+  g_autoptr(GPtrArray) states = NULL;
+
+  ane_executable_set_precision (exe, precision);
+  if (!ane_executable_compile (exe, ane_progress_cancellable (progress), error))
+    return NULL;
+  out = ane_executable_run (exe, inputs, n_inputs, NULL, error);
+  if (out == NULL)
+    return NULL;
+  states = ane_graph_list_states (graph);
+  if (!ane_llama_hand_over_states (exe, decode, states, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
 /* Runs the prompt through the Neural Engine-shaped prefill graph in one
  * call, hands its key/value caches to decode (the decode executable, same
  * states), and returns the logits of the prompt's last token. */
@@ -1368,26 +1397,17 @@ prefill (AneLlamaModel       *self,
   gint64 n_step = prefill_step (n_prompt, max_seq);
   g_autoptr(AneGraph) graph = ane_llama_model_build_ane_step (self, n_step, max_seq, 0, self->n_layers, ANE_LLAMA_HEAD_LOGITS,
                                                               cache_write, error);
-  g_autoptr(AneExecutable) exe = NULL;
   g_autoptr(GPtrArray) inputs = NULL;
   g_autoptr(GPtrArray) out = NULL;
-  g_autoptr(GPtrArray) states = NULL;
   float *last;
 
   if (graph == NULL)
     return NULL;
-  exe = ane_executable_new (graph, backend);
-  ane_executable_set_precision (exe, precision);
-  if (!ane_executable_compile (exe, ane_progress_cancellable (progress), error))
-    return NULL;
   inputs = ane_llama_model_ane_step_inputs (self, cache_write, prompt_ids, n_prompt, 0, n_step, max_seq, error);
   if (inputs == NULL)
     return NULL;
-  out = ane_executable_run (exe, (AneTensor **) inputs->pdata, inputs->len, NULL, error);
+  out = run_prompt (graph, (AneTensor **) inputs->pdata, inputs->len, backend, precision, decode, progress, error);
   if (out == NULL)
-    return NULL;
-  states = ane_graph_list_states (graph);
-  if (!ane_llama_hand_over_states (exe, decode, states, error))
     return NULL;
   /* logits [1, vocab, 1, n_step] (or its parts): the prompt's last token */
   last = g_new (float, self->vocab_size);
@@ -1414,19 +1434,13 @@ prompt_step (AneLlamaModel  *self,
              GError        **error)
 {
   g_autoptr(AneGraph) graph = ane_llama_build_decode_n (self, (gint64) n_prompt, max_seq, error);
-  g_autoptr(AneExecutable) exe = NULL;
   g_autofree gint32 *positions = NULL;
   g_autoptr(AneTensor) t_tok = NULL;
   g_autoptr(AneTensor) t_pos = NULL;
   g_autoptr(GPtrArray) out = NULL;
-  g_autoptr(GPtrArray) states = NULL;
   gsize n;
 
   if (graph == NULL)
-    return NULL;
-  exe = ane_executable_new (graph, backend);
-  ane_executable_set_precision (exe, precision);
-  if (!ane_executable_compile (exe, ane_progress_cancellable (progress), error))
     return NULL;
   positions = g_new (gint32, n_prompt);
   for (gsize i = 0; i < n_prompt; i++)
@@ -1437,11 +1451,8 @@ prompt_step (AneLlamaModel  *self,
   t_pos = ane_tensor_new_from_ints ("positions", (const gint64[]) { (gint64) n_prompt }, 1, positions, n_prompt, error);
   if (t_pos == NULL)
     return NULL;
-  out = ane_executable_run (exe, (AneTensor *[]) { t_tok, t_pos }, 2, NULL, error);
+  out = run_prompt (graph, (AneTensor *[]) { t_tok, t_pos }, 2, backend, precision, decode, progress, error);
   if (out == NULL)
-    return NULL;
-  states = ane_graph_list_states (graph);
-  if (!ane_llama_hand_over_states (exe, decode, states, error))
     return NULL;
   return ane_tensor_dup_floats (g_ptr_array_index (out, 0), &n, error);
 }
