@@ -908,7 +908,29 @@ check_unary (const char *op,
 static void t_relu (void) { check_unary ("relu", "", u_relu); }
 static void t_sigmoid (void) { check_unary ("sigmoid", "", u_sigmoid); }
 static void t_tanh (void) { check_unary ("tanh", "", u_tanh); }
-static void t_silu (void) { check_unary ("silu", "", u_silu); }
+/* silu runs four lanes at a time on a float polynomial e^x (ane-cpu-k-elementwise.c):
+ * a dense sweep, past both ends of the polynomial's range, in fp32 and fp16,
+ * an odd count so the scalar tail runs too. */
+static void
+silu_sweep (AneDType dt)
+{
+  enum { N = 2003 };
+  g_autofree double *x = g_new (double, N);
+  g_autofree double *want = g_new (double, N);
+  Case *c = case_new ("ios18", "silu sweep %s", mil_dtype (dt));
+
+  for (guint i = 0; i < N; i++)
+    {
+      x[i] = to_dtype (dt, -120.0 + 240.0 * i / (N - 1));
+      want[i] = u_silu (x[i]);
+    }
+  case_in (c, "x", dt, SH (N), x);
+  case_let (c, "y", dt, SH (N), "silu(x = x)");
+  case_want (c, "y", dt, SH (N), want, dt == F16 ? TOL16 : TOL32);
+  case_run (c);
+}
+
+static void t_silu (void) { check_unary ("silu", "", u_silu); silu_sweep (F32); silu_sweep (F16); }
 static void t_exp (void) { check_unary ("exp", "", u_exp); }
 static void t_sqrt (void) { check_unary ("sqrt", "", u_sqrt); }
 static void t_sin (void) { check_unary ("sin", "", u_sin); }
@@ -4172,6 +4194,31 @@ test_complete (void)
   g_assert_cmpuint (n_kernels, ==, N_OF (kernel_tests));
 }
 
+/* ANE_CPU_PROFILE=1: the plan times its ops and prints a table per op
+ * type when freed (ane-cpu-profile.c); unset, it prints nothing. */
+static void
+test_profile (void)
+{
+  if (g_test_subprocess ())
+    {
+      if (g_strcmp0 (g_getenv ("ANE_TEST_PROFILE_ON"), "1") == 0)
+        g_setenv ("ANE_CPU_PROFILE", "1", TRUE);
+      else
+        g_unsetenv ("ANE_CPU_PROFILE");
+      t_silu ();
+      return;
+    }
+  g_setenv ("ANE_TEST_PROFILE_ON", "1", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*ane-cpu profile: * ms in 1 op types\nop * calls * ms * share\nsilu * 1 * 100.0%*");
+  g_setenv ("ANE_TEST_PROFILE_ON", "0", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr_unmatched ("*ane-cpu profile*");
+  g_unsetenv ("ANE_TEST_PROFILE_ON");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -4181,6 +4228,7 @@ main (int   argc,
   g_test_add_func ("/ane/cpu/kernels/complete", test_complete);
   g_test_add_func ("/ane/cpu/kernels/corner/empty-broadcast", test_empty_broadcast);
   g_test_add_func ("/ane/cpu/kernels/corner/fp16-rounding", test_fp16_rounding);
+  g_test_add_func ("/ane/cpu/kernels/profile", test_profile);
   for (guint i = 0; i < N_OF (kernel_tests); i++)
     {
       g_autofree char *path = g_strdup_printf ("/ane/cpu/kernels/op/%s", kernel_tests[i].op);

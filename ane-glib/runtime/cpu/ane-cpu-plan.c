@@ -11,6 +11,7 @@
 #include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
+#include "runtime/cpu/ane-cpu-profile-private.h"
 #include "mil/ane-mil-validate-private.h"
 #include "mil/ane-mil-infer-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
@@ -113,6 +114,7 @@ struct _AneCpuPlan
   gboolean    *dropped;      /* per slot: a const read only by folded steps, freed (reloaded on demand) */
   gboolean    *packed_const; /* per slot: a const op's value kept compressed */
   guint64      constexpr_runs; /* constexpr_* evaluations so far (a test hook) */
+  AneCpuProfile *profile;    /* ANE_CPU_PROFILE: time per op type; NULL when off */
 };
 
 struct _AneCpuCtx
@@ -504,6 +506,7 @@ ane_cpu_plan_free (AneCpuPlan *plan)
   g_clear_pointer (&plan->outputs, g_array_unref);
   g_clear_pointer (&plan->slot_of, g_hash_table_unref);
   g_clear_pointer (&plan->const_ops, g_hash_table_unref);
+  g_clear_pointer (&plan->profile, ane_cpu_profile_free);
   g_free (plan);
 }
 
@@ -1523,6 +1526,7 @@ ane_cpu_plan_new (const AneMilProgram *program,
   plan->outputs = g_array_new (FALSE, TRUE, sizeof (Port));
   plan->slot_of = g_hash_table_new (g_str_hash, g_str_equal);
   plan->const_ops = g_hash_table_new (g_str_hash, g_str_equal);
+  plan->profile = ane_cpu_profile_new_from_env ();
 
   /* the loaders validated the program already; a program handed over any
    * other way is checked here too, before a pointer in it is followed */
@@ -1970,11 +1974,17 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
           slots[step->outputs[o]] = ane_cpu_value_new (dtype, shape, rank);
           owned[step->outputs[o]] = TRUE;
         }
-      if (!step->kernel->run (&ctx, error))
-        {
-          ok = FALSE;
-          break;
-        }
+      {
+        gint64 t0 = plan->profile != NULL ? ane_cpu_profile_now () : 0;
+
+        if (!step->kernel->run (&ctx, error))
+          {
+            ok = FALSE;
+            break;
+          }
+        if (plan->profile != NULL)
+          ane_cpu_profile_add (plan->profile, step->op->type, ane_cpu_profile_now () - t0);
+      }
       for (guint o = 0; o < step->n_outputs; o++)
         {
           AneCpuValue *v = slots[step->outputs[o]];
