@@ -2093,6 +2093,56 @@ sdpa_ref (const double *q,
       }
 }
 
+/* Keys that every row of the mask hides (a cache's rows past the ones
+ * written) are not computed at all: their weights are exactly 0, so the
+ * result is that over the visible keys, even where the hidden value rows
+ * hold NaN (a computed 0 · NaN would have been NaN). A float mask hiding
+ * the last two keys of every row, a bool mask the last one. */
+static void
+sdpa_hidden_keys (void)
+{
+  static const double bmask[] = { 1, 1, 0, 1, 0,  1, 0, 1, 1, 0 };   /* [2, 1, 5]: key 4 hidden in both */
+  g_autofree double *q = dyadic (24, 1), *k = dyadic (40, 2), *v = dyadic (20, 3), *fmask = dyadic (15, 4);
+  g_autofree double *vf = g_memdup2 (v, 20 * sizeof (double)), *vf0 = g_memdup2 (v, 20 * sizeof (double));
+  g_autofree double *vb = g_memdup2 (v, 20 * sizeof (double)), *vb0 = g_memdup2 (v, 20 * sizeof (double));
+  double wf[12], wb[12];
+  Shape os = SH (2, 3, 2);
+
+  for (gint64 b = 0; b < 2; b++)
+    for (gint64 e = 0; e < 2; e++)
+      {
+        for (gint64 s = 3; s < 5; s++)
+          {
+            vf[(b * 5 + s) * 2 + e] = NAN;
+            vf0[(b * 5 + s) * 2 + e] = 0.0;
+          }
+        vb[(b * 5 + 4) * 2 + e] = NAN;
+        vb0[(b * 5 + 4) * 2 + e] = 0.0;
+      }
+  for (guint l = 0; l < 3; l++)
+    fmask[l * 5 + 3] = fmask[l * 5 + 4] = -INFINITY;
+  sdpa_ref (q, k, vf0, fmask, SH (3, 5), FALSE, wf);
+  sdpa_ref (q, k, vb0, bmask, SH (2, 1, 5), TRUE, wb);
+  for (guint d = 0; d < 2; d++)
+    {
+      AneDType dt = d == 0 ? F32 : F16;
+      double tol = dt == F16 ? TOL16 : TOLMM;
+      Case *c = case_new ("ios18", "scaled_dot_product_attention hidden keys %s", mil_dtype (dt));
+
+      case_in (c, "q", dt, SH (2, 3, 4), q);
+      case_in (c, "k", dt, SH (2, 5, 4), k);
+      case_in (c, "vf", dt, SH (2, 5, 2), vf);
+      case_in (c, "vb", dt, SH (2, 5, 2), vb);
+      case_in (c, "fm", dt, SH (3, 5), fmask);
+      case_in (c, "bm", B1, SH (2, 1, 5), bmask);
+      case_let (c, "f", dt, os, "scaled_dot_product_attention(query = q, key = k, value = vf, attn_mask = fm)");
+      case_let (c, "b", dt, os, "scaled_dot_product_attention(query = q, key = k, value = vb, attn_mask = bm)");
+      case_want (c, "f", dt, os, wf, tol);
+      case_want (c, "b", dt, os, wb, tol);
+      case_run (c);
+    }
+}
+
 static void
 t_scaled_dot_product_attention (void)
 {
@@ -2124,6 +2174,7 @@ t_scaled_dot_product_attention (void)
       case_want (c, "b", dt, os, wb, tol);
       case_run (c);
     }
+  sdpa_hidden_keys ();
 }
 
 /* --- shape and layout (iOS15..iOS18 tensor_transformation.py, tensor_operation.py) */

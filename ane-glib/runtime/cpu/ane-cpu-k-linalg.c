@@ -929,9 +929,34 @@ typedef struct {
   const gint64      *mstr;
   guint              r;
   gint64             L, S, E, EV;
+  gint64             keys;     /* the first keys of S computed (attention_keys_used) */
   float              scale;
   gint               failed;   /* atomic: a piece could not allocate its scores */
 } AttentionJob;
+
+/* 1 + the last key column (the mask's last dim, broadcast over the
+ * others) that some row of mask leaves visible: a float mask's value above
+ * −inf, a bool mask's true; 0 when none is. */
+static gint64
+attention_keys_used (const AneCpuValue *mask)
+{
+  gint64 cols = mask->rank > 0 ? mask->shape[mask->rank - 1] : 1, used = 0;
+  gsize rows = cols > 0 ? mask->n / (gsize) cols : 0;
+
+  for (gsize row = 0; row < rows && used < cols; row++)
+    for (gint64 c = cols - 1; c >= used; c--)
+      {
+        gsize i = row * (gsize) cols + (gsize) c;
+
+        if (mask->f ? !(mask->f[i] == -INFINITY) : mask->i[i] != 0)
+          {
+            used = c + 1;
+            break;
+          }
+      }
+  /* a mask of one column broadcasts over every key */
+  return cols == 1 && used == 1 ? G_MAXINT64 : used;
+}
 
 /* Heads [begin, end): each computed whole by this piece, as a serial run
  * would, so the split never changes a result. */
@@ -945,10 +970,10 @@ attention_heads (gsize    begin,
   AneCpuValue *out = j->out;
   const gint64 *mstr = j->mstr;
   guint r = j->r;
-  gint64 L = j->L, S = j->S, E = j->E, EV = j->EV;
+  gint64 L = j->L, S = j->S, E = j->E, EV = j->EV, nk = j->keys;
   float scale = j->scale;
   gint64 coords[ANE_CPU_MAX_RANK];
-  g_autofree float *scores = g_try_malloc_n ((gsize) MAX (L * S, 1), sizeof (float));
+  g_autofree float *scores = g_try_malloc_n ((gsize) MAX (L * nk, 1), sizeof (float));
 
   if (scores == NULL)
     {
@@ -959,9 +984,9 @@ attention_heads (gsize    begin,
     {
       gsize moff = 0;
 
-      ane_cpu_sgemm (FALSE, TRUE, (gsize) L, (gsize) S, (gsize) E, scale,
+      ane_cpu_sgemm (FALSE, TRUE, (gsize) L, (gsize) nk, (gsize) E, scale,
                      q->f + (gsize) (b * L * E), (gsize) E, k->f + (gsize) (b * S * E), (gsize) E,
-                     0.0f, scores, (gsize) S);
+                     0.0f, scores, (gsize) nk);
       if (mask)
         {
           ane_cpu_unravel ((gsize) b, q->shape, r - 2, coords);
@@ -970,14 +995,14 @@ attention_heads (gsize    begin,
         }
       for (gint64 l = 0; l < L; l++)
         {
-          float *row = scores + l * S;
+          float *row = scores + l * nk;
           float mx = -INFINITY, sum = 0.0f;
 
           if (mask)
             {
               gsize base = moff + (gsize) (l * mstr[r - 2]);
 
-              for (gint64 s = 0; s < S; s++)
+              for (gint64 s = 0; s < nk; s++)
                 {
                   gsize mi = base + (gsize) (s * mstr[r - 1]);
                   if (mask->f)
@@ -986,18 +1011,18 @@ attention_heads (gsize    begin,
                     row[s] = -INFINITY;
                 }
             }
-          for (gint64 s = 0; s < S; s++)
+          for (gint64 s = 0; s < nk; s++)
             mx = isnan (row[s]) || row[s] > mx ? row[s] : mx;
-          for (gint64 s = 0; s < S; s++)
+          for (gint64 s = 0; s < nk; s++)
             {
               row[s] = expf (row[s] - mx);   /* NaN for a row of −inf only */
               sum += row[s];
             }
-          for (gint64 s = 0; s < S; s++)
+          for (gint64 s = 0; s < nk; s++)
             row[s] /= sum;
         }
-      ane_cpu_sgemm (FALSE, FALSE, (gsize) L, (gsize) EV, (gsize) S, 1.0f,
-                     scores, (gsize) S, v->f + (gsize) (b * S * EV), (gsize) EV,
+      ane_cpu_sgemm (FALSE, FALSE, (gsize) L, (gsize) EV, (gsize) nk, 1.0f,
+                     scores, (gsize) nk, v->f + (gsize) (b * S * EV), (gsize) EV,
                      0.0f, out->f + (gsize) (b * L * EV), (gsize) EV);
     }
 }
@@ -1010,7 +1035,7 @@ k_scaled_dot_product_attention (AneCpuCtx *ctx,
   const AneCpuValue *v = ane_cpu_in (ctx, "value"), *mask = ane_cpu_in (ctx, "attn_mask");
   AneCpuValue *out = ane_cpu_out (ctx, 0);
   gint64 os[ANE_CPU_MAX_RANK], ms[ANE_CPU_MAX_RANK], mstr[ANE_CPU_MAX_RANK];
-  gint64 L, S, E, EV, batch;
+  gint64 L, S, E, EV, batch, keys;
   guint r;
   float scale;
 
@@ -1027,7 +1052,7 @@ k_scaled_dot_product_attention (AneCpuCtx *ctx,
       return ane_cpu_fail (ctx, error, "query, key and value must have the same batch dims");
   L = q->shape[r - 2];
   E = q->shape[r - 1];
-  S = k->shape[r - 2];
+  S = keys = k->shape[r - 2];
   EV = v->shape[r - 1];
   if (k->shape[r - 1] != E || v->shape[r - 2] != S)
     return ane_cpu_fail (ctx, error, "key must be [.., S, %" G_GINT64_FORMAT "] and value [.., %" G_GINT64_FORMAT ", EV]",
@@ -1048,11 +1073,26 @@ k_scaled_dot_product_attention (AneCpuCtx *ctx,
     broadcast_strides (mask, r, ms, mstr);
   if (out->n == 0)
     return TRUE;
+  /* Keys past the last one any row of the mask lets through get a weight
+   * of exactly 0 (e^−inf) and add nothing to any sum, so they are not
+   * computed: a prompt or a decode step attends over the positions
+   * written so far instead of the whole cache (ggml stops at the cache's
+   * used length the same way, llama-kv-cache.cpp). Only values that are
+   * inf or NaN in those skipped rows would have shown (0 · inf is NaN); a
+   * cache row never written holds zeros. A mask that hides every key
+   * keeps the full width (the rows are NaN, as the definition gives). */
+  if (mask)
+    {
+      gint64 used = attention_keys_used (mask);
+
+      if (used > 0)
+        keys = MIN (S, used);
+    }
   batch = ane_cpu_dims_product (q->shape, 0, r - 2);
   scale = (float) (1.0 / sqrt ((double) E));
 
   {
-    AttentionJob job = { q, k, v, mask, out, mstr, r, L, S, E, EV, scale, 0 };
+    AttentionJob job = { q, k, v, mask, out, mstr, r, L, S, E, EV, keys, scale, 0 };
 
     /* one head (batch element) per item; a head's products then run
      * serially inside its piece (a nested loop), or on the pool when there
