@@ -220,6 +220,7 @@ decode_steps (AneGraph     *graph,
   g_autoptr(AneCpuBackend) backend = NULL;
   g_autoptr(GHashTable) states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   GPtrArray *logits = g_ptr_array_new_with_free_func (g_object_unref);
+  guint64 allocated = 0;
 
   ane_cpu_plan_set_in_place_states (in_place);
   backend = ane_cpu_backend_new_for_graph (graph, ANE_TARGET_IOS18, precision, NULL, 0, &error);
@@ -240,7 +241,18 @@ decode_steps (AneGraph     *graph,
       outs = ane_cpu_backend_run (backend, inputs, states, FALSE, NULL, &error);
       g_assert_no_error (error);
       g_ptr_array_add (logits, g_object_ref (g_ptr_array_index (outs, 0)));
+      /* issue 15 item 4, no per-run allocation: after the first step every
+       * value of a step takes its storage from the plan's arena, but for
+       * the logits, which are handed over (a run on bound buffers writes
+       * them into the caller's) */
+      if (i == 0)
+        allocated = ane_cpu_plan_get_allocations (ane_cpu_backend_get_plan (backend));
     }
+  g_assert_cmpuint (allocated, >, 10);
+  g_assert_cmpuint (ane_cpu_plan_get_allocations (ane_cpu_backend_get_plan (backend)), ==,
+                    allocated + G_N_ELEMENTS (llama_tokens) - 1);
+  g_assert_cmpuint (ane_cpu_plan_get_reuses (ane_cpu_backend_get_plan (backend)), >=,
+                    (G_N_ELEMENTS (llama_tokens) - 1) * allocated);
   g_assert_cmpuint (g_hash_table_size (states), ==, 2 * n_layers);
   *caches_out = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < 2 * n_layers; i++)

@@ -10,6 +10,7 @@
 #include "ane-reference-private.h"
 #include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mil-builder-private.h"
+#include "runtime/cpu/ane-cpu-arena-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
 #include "runtime/cpu/ane-cpu-profile-private.h"
 #include "mil/ane-mil-validate-private.h"
@@ -115,6 +116,7 @@ struct _AneCpuPlan
   gboolean    *packed_const; /* per slot: a const op's value kept compressed */
   guint64      constexpr_runs; /* constexpr_* evaluations so far (a test hook) */
   AneCpuProfile *profile;    /* ANE_CPU_PROFILE: time per op type; NULL when off */
+  AneCpuArena *arena;        /* the storage of the runs' values, reused across runs */
 };
 
 struct _AneCpuCtx
@@ -507,6 +509,7 @@ ane_cpu_plan_free (AneCpuPlan *plan)
   g_clear_pointer (&plan->slot_of, g_hash_table_unref);
   g_clear_pointer (&plan->const_ops, g_hash_table_unref);
   g_clear_pointer (&plan->profile, ane_cpu_profile_free);
+  g_clear_pointer (&plan->arena, ane_cpu_arena_free);
   g_free (plan);
 }
 
@@ -1288,6 +1291,18 @@ refold (AneCpuPlan *plan,
 }
 
 guint64
+ane_cpu_plan_get_allocations (AneCpuPlan *plan)
+{
+  return ane_cpu_arena_get_allocated (plan->arena);
+}
+
+guint64
+ane_cpu_plan_get_reuses (AneCpuPlan *plan)
+{
+  return ane_cpu_arena_get_reused (plan->arena);
+}
+
+guint64
 ane_cpu_plan_get_constexpr_runs (AneCpuPlan *plan)
 {
   return plan->constexpr_runs;
@@ -1527,6 +1542,7 @@ ane_cpu_plan_new (const AneMilProgram *program,
   plan->slot_of = g_hash_table_new (g_str_hash, g_str_equal);
   plan->const_ops = g_hash_table_new (g_str_hash, g_str_equal);
   plan->profile = ane_cpu_profile_new_from_env ();
+  plan->arena = ane_cpu_arena_new ();
 
   /* the loaders validated the program already; a program handed over any
    * other way is checked here too, before a pointer in it is followed */
@@ -1971,7 +1987,7 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
               continue;
             }
           decode_type (step->op->outputs[o]->type, &dtype, shape, &rank, step->name, NULL);
-          slots[step->outputs[o]] = ane_cpu_value_new (dtype, shape, rank);
+          slots[step->outputs[o]] = ane_cpu_arena_value_new (plan->arena, dtype, shape, rank);
           owned[step->outputs[o]] = TRUE;
         }
       {
@@ -2006,7 +2022,7 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
           guint slot = g_array_index (step->frees, guint, k);
           if (owned[slot])
             {
-              ane_cpu_value_free (slots[slot]);
+              ane_cpu_arena_value_free (plan->arena, slots[slot]);
               slots[slot] = NULL;
               owned[slot] = FALSE;
             }
@@ -2052,7 +2068,7 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
     }
   for (guint s = 0; s < plan->n_slots; s++)
     if (owned[s])
-      ane_cpu_value_free (slots[s]);
+      ane_cpu_arena_value_free (plan->arena, slots[s]);
   return ok;
 }
 

@@ -185,6 +185,10 @@ gboolean    ane_cpu_plan_reload_const (AneCpuPlan *plan, const char *name, GErro
  * weights), dense (float / int32 storage of its own) and borrowed (viewing
  * the weights' file or tensor, no copy). */
 guint64     ane_cpu_plan_get_constexpr_runs (AneCpuPlan *plan);
+/* Test hooks (ane-cpu-arena-private.h): values of the runs so far whose
+ * storage was allocated, and those whose storage was reused. */
+guint64     ane_cpu_plan_get_allocations    (AneCpuPlan *plan);
+guint64     ane_cpu_plan_get_reuses         (AneCpuPlan *plan);
 /* Test hooks (issue 15, item 4): how many slice_updates of a state the
  * plan runs in place (read_state → [cast] → slice_update → [cast] →
  * write_state, ane-cpu-plan.c), and a switch for plans made after it
