@@ -211,6 +211,17 @@ copy_run (AneCpuValue       *out,
 {
   if (n == 0)
     return;
+  if (n < 8)
+    {
+      /* a few elements (a concat of rope's [.., 1] halves): a call to
+       * memcpy per element costs more than the copy */
+      guint32 *d = out->f ? (guint32 *) out->f : (guint32 *) out->i;
+      const guint32 *src = in->f ? (const guint32 *) in->f : (const guint32 *) in->i;
+
+      for (gsize e = 0; e < n; e++)
+        d[o + e] = src[i + e];
+      return;
+    }
   if (out->f)
     memcpy (out->f + o, in->f + i, n * sizeof (float));
   else
@@ -258,18 +269,59 @@ walk_next (Walk *w)
     }
 }
 
-/* out[o] = in[base + sum c_d * str[d]] for the C-order coordinates c of o. */
+/* out[o] = in[base + sum c_d * str[d]] for the C-order coordinates c of o.
+ * Dims of size 1 are dropped and neighbours that step alike merged (numpy's
+ * nditer coalescing, as ane-cpu-bcast.c does for non-negative strides; here
+ * strides may be negative), so a slice or transpose walks runs as long as
+ * the layouts allow and the walk's odometer moves once per run, not once
+ * per element: rope's interleaved pairs ([.., 32, 2] sliced to [.., 32, 1])
+ * become one run of stride 2. */
 static void
 copy_strided (AneCpuValue       *out,
               const AneCpuValue *in,
               gint64             base,
               const gint64      *str)
 {
+  gint64 shape[ANE_CPU_MAX_RANK], mstr[ANE_CPU_MAX_RANK];
+  guint rank = 0;
+  gint64 len, step;
   Walk w;
 
-  walk_init (&w, out->shape, out->rank, str, base);
-  for (gsize o = 0; o < out->n; o++, walk_next (&w))
-    copy_elem (out, o, in, (gsize) w.off);
+  if (out->n == 0)
+    return;
+  for (guint d = 0; d < out->rank; d++)
+    {
+      if (out->shape[d] == 1)
+        continue;
+      if (rank > 0 && mstr[rank - 1] == str[d] * out->shape[d])
+        {
+          shape[rank - 1] *= out->shape[d];
+          mstr[rank - 1] = str[d];
+          continue;
+        }
+      shape[rank] = out->shape[d];
+      mstr[rank] = str[d];
+      rank++;
+    }
+  if (rank == 0)
+    {
+      copy_elem (out, 0, in, (gsize) base);
+      return;
+    }
+  len = shape[rank - 1];
+  step = mstr[rank - 1];
+  walk_init (&w, shape, rank - 1, mstr, base);
+  for (gsize o = 0; o < out->n; o += (gsize) len, walk_next (&w))
+    {
+      if (step == 1)
+        copy_run (out, o, in, (gsize) w.off, (gsize) len);
+      else if (out->f)
+        for (gint64 e = 0; e < len; e++)
+          out->f[o + (gsize) e] = in->f[w.off + e * step];
+      else
+        for (gint64 e = 0; e < len; e++)
+          out->i[o + (gsize) e] = in->i[w.off + e * step];
+    }
 }
 
 /* A same-element copy under a new shape (reshape, expand_dims, squeeze,
