@@ -1651,6 +1651,33 @@ reduce_blocks (gsize    begin,
   double *acc = j->acc, *top = j->top;
   Walk w;
 
+  /* Each block reduced to one value, of floats (RMS and layer norms'
+   * means over the last axis): a plain loop over the block, the sums in
+   * the order of the walk below, so the same bits without its per-element
+   * odometer and switch. */
+  if (j->out_block == 1 && x->f != NULL &&
+      (j->kind == R_SUM || j->kind == R_MEAN || j->kind == R_LOG_SUM || j->kind == R_SUM_SQUARE ||
+       j->kind == R_L2 || j->kind == R_L1))
+    {
+      for (gsize o = begin; o < end; o++)
+        {
+          const float *p = x->f + o * j->x_block;
+          double a = acc[o];
+
+          if (j->kind == R_SUM_SQUARE || j->kind == R_L2)
+            for (gsize i = 0; i < j->x_block; i++)
+              a += (double) p[i] * (double) p[i];
+          else if (j->kind == R_L1)
+            for (gsize i = 0; i < j->x_block; i++)
+              a += fabs ((double) p[i]);
+          else
+            for (gsize i = 0; i < j->x_block; i++)
+              a += (double) p[i];
+          acc[o] = a;
+        }
+      return;
+    }
+
   if (j->kind == R_LOG_SUM_EXP)
     for (gsize o = begin; o < end; o++)
       {
