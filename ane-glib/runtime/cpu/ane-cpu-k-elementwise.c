@@ -13,11 +13,8 @@
 #include <math.h>
 #include <string.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "runtime/cpu/ane-cpu-bcast-private.h"
+#include "runtime/cpu/ane-cpu-expf-private.h"
 #include "runtime/cpu/ane-cpu-kernels-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 
@@ -325,48 +322,13 @@ run_unary (AneCpuCtx  *ctx,
   return run_unary_loop (ctx, func, NULL, param, error);
 }
 
-/* e^t for t in [-87, 88] in float, no calls: t = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by
- * Cephes' expf polynomial (cephes/single/expf.c: 1 + r + r²·P(r), its
- * coefficients), 2^n built in the exponent bits. silu through it is within
- * 3 ulp of the double formula over [−100, 100] (checked every 0.0003). */
-static inline float
-exp_poly (float t)
-{
-  const float shifter = 12582912.0f;   /* 1.5·2^23: x + shifter − shifter rounds x to an integer */
-  float fn = (t * 1.44269504088896341f + shifter) - shifter;
-  float r = t - fn * 0.693359375f - fn * -2.12194440e-4f;   /* ln 2 in two parts (Cephes C1, C2) */
-  float p = 1.9875691500e-4f;
-  union { gint32 i; float f; } scale;
-
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  scale.i = ((gint32) fn + 127) << 23;
-  return (1.0f + r + r * r * p) * scale.f;
-}
-
-/* silu in float for float tensors: x / (1 + e^−x), e^−x by exp_poly, a
- * few ulp from the double formula of u_silu (which the reference kernels
- * and the other storage mixes keep); through glibc's double exp it was
- * 7–10% of a LLaMA prompt (ggml computes its silu with its own vector expf
- * too, ggml-cpu/vec.h ggml_v_silu). Past the polynomial's range e^−x is
- * inf (so silu(−inf) is NaN, as x·sigmoid(x) gives) or e^−87 (x / (1 +
- * tiny) is x); NaN takes the lower clamp (an integer conversion of NaN
- * would be undefined) and comes back through x. Four at a time with SSE2
- * (every x86-64 has it; the compiler does not vectorize the scalar form's
- * selects), the same operations in the same order as the scalar loop, so
- * the tail and other machines give the same bits. */
-static inline float
-silu_one (float v)
-{
-  float t = -v, c = t > -87.0f ? t : -87.0f;
-  float e = exp_poly (c < 88.0f ? c : 88.0f);
-
-  return v / (1.0f + (t > 88.7228f ? INFINITY : e));
-}
-
+/* silu in float for float tensors: x / (1 + e^−x), e^−x by ane_cpu_expf
+ * (ane-cpu-expf-private.h), a few ulp from the double formula of u_silu
+ * (which the reference kernels and the other storage mixes keep); through
+ * glibc's double exp it was 7–10% of a LLaMA prompt (ggml computes its silu
+ * with its own vector expf too, ggml-cpu/vec.h ggml_v_silu). e^−x is inf
+ * for x < −88.7 (so silu(−inf) is NaN, as x·sigmoid(x) gives), NaN stays
+ * NaN. Four lanes at a time with SSE2, the same bits as the scalar tail. */
 static void
 silu_floats (const float *x,
              float       *out,
@@ -376,32 +338,16 @@ silu_floats (const float *x,
   gsize i = 0;
 
 #ifdef __SSE2__
-  const __m128 one = _mm_set1_ps (1.0f), shifter = _mm_set1_ps (12582912.0f);
-
   for (; i + 4 <= n; i += 4)
     {
-      __m128 v = _mm_loadu_ps (x + i), t = _mm_xor_ps (v, _mm_set1_ps (-0.0f));
-      /* maxps returns its second operand when one is NaN: −87, as above */
-      __m128 c = _mm_min_ps (_mm_max_ps (t, _mm_set1_ps (-87.0f)), _mm_set1_ps (88.0f));
-      __m128 fn = _mm_sub_ps (_mm_add_ps (_mm_mul_ps (c, _mm_set1_ps (1.44269504088896341f)), shifter), shifter);
-      __m128 r = _mm_sub_ps (_mm_sub_ps (c, _mm_mul_ps (fn, _mm_set1_ps (0.693359375f))),
-                             _mm_mul_ps (fn, _mm_set1_ps (-2.12194440e-4f)));
-      __m128 p = _mm_set1_ps (1.9875691500e-4f), scale, e, over;
+      __m128 v = _mm_loadu_ps (x + i);
+      __m128 e = ane_cpu_expf4 (_mm_xor_ps (v, _mm_set1_ps (-0.0f)));
 
-      p = _mm_add_ps (_mm_mul_ps (p, r), _mm_set1_ps (1.3981999507e-3f));
-      p = _mm_add_ps (_mm_mul_ps (p, r), _mm_set1_ps (8.3334519073e-3f));
-      p = _mm_add_ps (_mm_mul_ps (p, r), _mm_set1_ps (4.1665795894e-2f));
-      p = _mm_add_ps (_mm_mul_ps (p, r), _mm_set1_ps (1.6666665459e-1f));
-      p = _mm_add_ps (_mm_mul_ps (p, r), _mm_set1_ps (5.0000001201e-1f));
-      scale = _mm_castsi128_ps (_mm_slli_epi32 (_mm_add_epi32 (_mm_cvttps_epi32 (fn), _mm_set1_epi32 (127)), 23));
-      e = _mm_mul_ps (_mm_add_ps (_mm_add_ps (one, r), _mm_mul_ps (_mm_mul_ps (r, r), p)), scale);
-      over = _mm_cmpgt_ps (t, _mm_set1_ps (88.7228f));
-      e = _mm_or_ps (_mm_and_ps (over, _mm_set1_ps (INFINITY)), _mm_andnot_ps (over, e));
-      _mm_storeu_ps (out + i, _mm_div_ps (v, _mm_add_ps (one, e)));
+      _mm_storeu_ps (out + i, _mm_div_ps (v, _mm_add_ps (_mm_set1_ps (1.0f), e)));
     }
 #endif
   for (; i < n; i++)
-    out[i] = silu_one (x[i]);
+    out[i] = x[i] / (1.0f + ane_cpu_expf (-x[i]));
 }
 
 #define UNARY_KERNEL(name, func) \
