@@ -359,12 +359,7 @@ row_q3_K (const guint8 *b, gsize n_blocks, float *y)
       int is = 0, bit = 0;
 
       for (int j = 0; j < 16; j++)
-        {
-          int lo = j < 8 ? packed[j] & 0x0f : packed[j - 8] >> 4;
-          int hi = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
-
-          dl[j] = d * ((lo | (hi << 4)) - 32);
-        }
+        dl[j] = d * ane_quant_q3_K_scale (packed, j);
       for (int n = 0; n < QK_K; n += 128, q += 32)
         {
           __m256i v = _mm256_loadu_si256 ((const __m256i *) q);

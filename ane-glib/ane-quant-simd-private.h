@@ -22,6 +22,21 @@ G_BEGIN_DECLS
   X (Q8_0, q8_0) X (Q4_0, q4_0) X (Q4_1, q4_1) X (Q5_0, q5_0) X (Q5_1, q5_1) \
   X (Q2_K, q2_K) X (Q3_K, q3_K) X (Q4_K, q4_K) X (Q5_K, q5_K) X (Q6_K, q6_K) X (Q8_K, q8_K)
 
+/* Q3_K's sub-block scale j (0..15) from the block's 12 packed scale bytes
+ * (block_q3_K.scales, at byte 96): a 6-bit value with offset 32, its low
+ * nibble in scales[j] (j < 8) or the high nibble of scales[j − 8], its top
+ * two bits in bits 2·(j / 4) of scales[8 + j % 4] (ggml's
+ * quantize_row_q3_K_ref). The one unpacking every Q3_K row uses. */
+static inline int
+ane_quant_q3_K_scale (const guint8 *packed,
+                      int           j)
+{
+  int lo = j < 8 ? packed[j] & 0x0f : packed[j - 8] >> 4;
+  int hi = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+
+  return (lo | (hi << 4)) - 32;
+}
+
 /* A row function: n_blocks consecutive blocks of one type to floats. */
 typedef void (*AneDequantRowFunc) (const guint8 *blocks,
                                    gsize         n_blocks,

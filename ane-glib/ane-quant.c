@@ -200,12 +200,7 @@ dequant_q3_K (const guint8 *b, double *y)
   guint8 m = 1;
 
   for (int j = 0; j < 16; j++)
-    {
-      int lo = j < 8 ? packed[j] & 0x0f : packed[j - 8] >> 4;
-      int hi = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
-
-      scales[j] = (lo | (hi << 4)) - 32;
-    }
+    scales[j] = ane_quant_q3_K_scale (packed, j);
   for (int n = 0; n < QK_K; n += 128)
     {
       for (int shift = 0; shift < 8; shift += 2)
@@ -593,12 +588,7 @@ q3_K_f (const guint8 *restrict b, float *restrict y)
   int is = 0, bit = 0;
 
   for (int j = 0; j < 16; j++)
-    {
-      int lo = j < 8 ? packed[j] & 0x0f : packed[j - 8] >> 4;
-      int hi = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
-
-      dl[j] = d * ((lo | (hi << 4)) - 32);
-    }
+    dl[j] = d * ane_quant_q3_K_scale (packed, j);
   for (int n = 0; n < QK_K; n += 128)
     {
       for (int shift = 0; shift < 8; shift += 2)
