@@ -31,6 +31,14 @@ typedef enum {
   FUSE_SKIP,         /* the cast to fp16 and write_state after it: the state holds the value already */
 } StepFuse;
 
+/* An output's declared type, decoded once when the plan is made (a run
+ * would otherwise decode every output's MIL type again, per op). */
+typedef struct {
+  AneDType dtype;
+  guint    rank;
+  gint64   shape[ANE_CPU_MAX_RANK];
+} StepType;
+
 typedef struct {
   const AneCpuKernel *kernel;
   const AneMilOperation *op;
@@ -39,6 +47,7 @@ typedef struct {
   StepInput  *inputs;
   guint       n_outputs;
   guint      *outputs;
+  StepType   *out_types;     /* per output */
   GArray     *frees;         /* slots whose last use is this step */
   gboolean    is_identity;   /* identity of a same-typed value: may move it */
   guint       identity_in;
@@ -482,6 +491,7 @@ step_free (gpointer data)
     }
   g_free (step->inputs);
   g_free (step->outputs);
+  g_free (step->out_types);
   g_free (step->name);
   if (step->frees)
     g_array_unref (step->frees);
@@ -1635,14 +1645,13 @@ ane_cpu_plan_new (const AneMilProgram *program,
         }
       step->n_outputs = op->n_outputs;
       step->outputs = g_new (guint, MAX (op->n_outputs, 1));
+      step->out_types = g_new0 (StepType, MAX (op->n_outputs, 1));
       for (gsize j = 0; j < op->n_outputs; j++)
         {
-          AneDType dtype;
-          gint64 shape[ANE_CPU_MAX_RANK];
-          guint rank;
+          StepType *t = &step->out_types[j];
           g_autofree char *what = g_strdup_printf ("op %s '%s' output '%s'", op->type, step->name, op->outputs[j]->name);
 
-          if (!decode_type (op->outputs[j]->type, &dtype, shape, &rank, what, error))
+          if (!decode_type (op->outputs[j]->type, &t->dtype, t->shape, &t->rank, what, error))
             return NULL;
           step->outputs[j] = add_slot (plan, op->outputs[j]->name);
         }
@@ -1815,12 +1824,9 @@ static AneCpuValue *
 view_as (const AneCpuValue *v,
          const Step        *step)
 {
-  AneDType dtype;
-  gint64 shape[ANE_CPU_MAX_RANK];
-  guint rank;
+  const StepType *t = &step->out_types[0];
 
-  decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, step->name, NULL);
-  return ane_cpu_value_new_view (dtype, shape, rank, v->f ? (gpointer) v->f : (gpointer) v->i);
+  return ane_cpu_value_new_view (t->dtype, t->shape, t->rank, v->f ? (gpointer) v->f : (gpointer) v->i);
 }
 
 /* A step whose output is its input's elements as they are, under another
@@ -1964,10 +1970,6 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
         }
       for (guint o = 0; o < step->n_outputs; o++)
         {
-          AneDType dtype;
-          gint64 shape[ANE_CPU_MAX_RANK];
-          guint rank;
-
           if (step->fuse == FUSE_IN_PLACE)
             {
               /* the state's storage: the kernel writes its rows there */
@@ -1986,8 +1988,8 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
               owned[step->outputs[o]] = FALSE;
               continue;
             }
-          decode_type (step->op->outputs[o]->type, &dtype, shape, &rank, step->name, NULL);
-          slots[step->outputs[o]] = ane_cpu_arena_value_new (plan->arena, dtype, shape, rank);
+          slots[step->outputs[o]] = ane_cpu_arena_value_new (plan->arena, step->out_types[o].dtype,
+                                                             step->out_types[o].shape, step->out_types[o].rank);
           owned[step->outputs[o]] = TRUE;
         }
       {
