@@ -34,6 +34,10 @@ typedef enum {
   ANE_CPU_PACKED_INT4,       /* two's complement nibbles, see AneCpuPacked */
   ANE_CPU_PACKED_FP16,       /* IEEE half per weight, no scales */
   ANE_CPU_PACKED_UINT4,      /* unsigned nibbles 0..15 (GGUF Q4_K), laid out as INT4 */
+  /* GGUF blocks as the file holds them (ggml-common.h), each row
+   * cols / 32 blocks, every block its own scale: an fp16 d first, then */
+  ANE_CPU_PACKED_Q8_0_BLOCKS, /* 32 int8 q (block_q8_0, 34 bytes): w = d · q */
+  ANE_CPU_PACKED_Q4_0_BLOCKS, /* 16 bytes, q_j = (qs[j] & 15) − 8 and q_j+16 = (qs[j] >> 4) − 8 (block_q4_0, 18 bytes) */
 } AneCpuPackedKind;
 
 /* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.
@@ -51,7 +55,7 @@ typedef struct _AneCpuPacked {
   gsize     row_group;       /* rows per scale row (divides rows) */
   gsize     n_blocks;        /* cols / block */
   guint8   *q;
-  float    *scale;           /* NULL for FP16 */
+  float    *scale;           /* NULL for FP16 and the *_BLOCKS kinds (their d is in the block) */
   float    *offset;          /* NULL: no offset */
   gboolean  round_fp16;      /* dequantized weights are rounded to fp16 */
   GBytes   *keep;            /* when set, q points into these bytes (the weights' file): no copy */
@@ -87,6 +91,15 @@ AneCpuPacked *ane_cpu_packed_new_borrowed  (AneCpuPackedKind kind,
                                             gsize            srows,
                                             gsize            scols,
                                             const float     *offset,
+                                            gboolean         round_fp16);
+/* GGUF Q8_0 or Q4_0 blocks [rows, cols] (cols a multiple of 32) used where
+ * they lie, their d the scales (what constexpr_blockwise_shift_scale of
+ * ane_mil_const_blocks' data and scale computes: d · q): no copy, no scale
+ * array. NULL when the sizes do not match. */
+AneCpuPacked *ane_cpu_packed_new_blocks    (AneCpuPackedKind kind,
+                                            gsize            rows,
+                                            gsize            cols,
+                                            GBytes          *blocks,
                                             gboolean         round_fp16);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */
@@ -135,6 +148,18 @@ void          ane_cpu_packed_rows_avx2     (const AneCpuPacked *p,
 void          ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,
                                                   gsize               r,
                                                   float              *dst);
+/* ane-cpu-vec-blocks-avx2.c: the same for the *_BLOCKS kinds, summing in
+ * the order of the INT8 / INT4 kernels above (bit-identical results for the
+ * same weights). */
+void          ane_cpu_packed_rows_blocks_avx2 (const AneCpuPacked *p,
+                                               gsize               r0,
+                                               gsize               r1,
+                                               const float        *x,
+                                               gsize               m,
+                                               float              *out);
+void          ane_cpu_packed_dequantize_row_blocks_avx2 (const AneCpuPacked *p,
+                                                         gsize               r,
+                                                         float              *dst);
 #endif
 
 G_END_DECLS
