@@ -219,7 +219,9 @@ test_kernels (void)
       check_case (&cases[i], ms[j], rand);
 }
 
-/* --- GGUF Q8_0 / Q4_0 blocks where the file holds them ------------------- */
+/* --- GGUF Q8_0 / Q4_0 / Q4_K blocks where the file holds them ------------- */
+
+static GBytes *q4_K_weights (gsize rows, gsize cols, GRand *rand);
 
 /* Random blocks of kind ([rows, cols], cols a multiple of 32), and the same
  * weights as the lowering splits them (q as int32, d as a float scale). */
@@ -316,6 +318,59 @@ test_blocks_kernels (void)
               ane_cpu_packed_matmul (bp, x, m, bias, got);
               ane_cpu_vec_set_simd (TRUE);
               g_assert_cmpmem (got, m * rows * sizeof (float), want, m * rows * sizeof (float));
+            }
+        ane_cpu_packed_free (bp);
+        ane_cpu_packed_free (sp);
+      }
+  /* Q4_K: the blocks with the lowering's scales and offsets against the
+   * UINT4 kind packed from its split data (the plan's form before) */
+  for (gsize i = 0; i < 3; i++)
+    for (int r16 = 0; r16 < 2; r16++)
+      {
+        static const gsize shapes[][2] = { { 7, 256 }, { 1, 512 }, { 3, 768 } };
+        gsize rows = shapes[i][0], cols = shapes[i][1];
+        g_autoptr(GBytes) blocks = q4_K_weights (rows, cols, rand);
+        g_autoptr(GBytes) data = NULL;
+        g_autofree double *ds = NULL, *dofs = NULL;
+        g_autofree float *fs = g_new (float, rows * cols / 32), *fo = g_new (float, rows * cols / 32);
+        g_autofree gint32 *q = g_new (gint32, rows * cols);
+        AneCpuPacked *bp, *sp;
+        const guint8 *d;
+
+        g_assert_true (ane_lower_split_q4_K (blocks, (gint64) (rows * cols / 256),
+                                             r16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32, &data, &ds, &dofs));
+        d = g_bytes_get_data (data, NULL);
+        for (gsize k = 0; k < rows * cols; k++)
+          q[k] = k % 2 ? d[k / 2] >> 4 : d[k / 2] & 15;   /* MIL uint4: element 2m in the low nibble */
+        for (gsize k = 0; k < rows * cols / 32; k++)
+          {
+            fs[k] = (float) ds[k];
+            fo[k] = (float) dofs[k];
+          }
+        bp = ane_cpu_packed_new_q4_K_blocks (rows, cols, blocks, fs, fo, r16);
+        sp = ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_UINT4, rows, cols, q, fs, rows, cols / 32, fo, r16);
+        g_assert_nonnull (bp);
+        g_assert_nonnull (sp);
+        g_assert_cmpuint (ane_cpu_packed_bytes (bp), ==, rows * cols / 32 * 8);
+        for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
+          for (int simd = 0; simd < 2; simd++)
+            {
+              gsize m = ms[j];
+              g_autofree float *x = g_new (float, m * cols);
+              g_autofree float *want = g_new (float, m * rows);
+              g_autofree float *got = g_new (float, m * rows);
+              g_autofree float *row_b = g_new (float, cols), *row_s = g_new (float, cols);
+
+              for (gsize k = 0; k < m * cols; k++)
+                x[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
+              ane_cpu_vec_set_simd (simd);
+              ane_cpu_packed_matmul (sp, x, m, NULL, want);
+              ane_cpu_packed_matmul (bp, x, m, NULL, got);
+              ane_cpu_vec_set_simd (TRUE);
+              g_assert_cmpmem (got, m * rows * sizeof (float), want, m * rows * sizeof (float));
+              ane_cpu_packed_dequantize_row (bp, rows - 1, row_b);
+              ane_cpu_packed_dequantize_row (sp, rows - 1, row_s);
+              g_assert_cmpmem (row_b, cols * sizeof (float), row_s, cols * sizeof (float));
             }
         ane_cpu_packed_free (bp);
         ane_cpu_packed_free (sp);
@@ -1082,12 +1137,16 @@ check_q4_K_linear (GBytes      *blocks,
   if (want_uint4)
     g_assert_nonnull (strstr (text, "offset = "));
 
-  /* the CPU backend: packed as uint4 (½ byte a weight + two floats per 32) */
+  /* the CPU backend: on the blocks where they lie (borrowed), two floats
+   * per 32 of its own */
   backend = ane_cpu_backend_new_for_graph (g, target, precision, NULL, 0, &error);
   g_assert_no_error (error);
   ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
   if (want_uint4)
-    g_assert_cmpuint (packed, ==, N * K / 2 + N * (K / 32) * 4 * 2);
+    {
+      g_assert_cmpuint (packed, ==, N * (K / 32) * 4 * 2);
+      g_assert_cmpuint (borrowed, ==, g_bytes_get_size (blocks));
+    }
   else
     g_assert_cmpuint (packed, ==, 0);
   for (gsize i = 0; i < M * K; i++)
@@ -1228,9 +1287,11 @@ test_q4_K_memory (void)
   g_test_message ("Q4_K synthetic LLaMA (%" G_GUINT64_FORMAT " bytes in Q4_K matrices): plan holds %" G_GUINT64_FORMAT
                   " packed, %" G_GUINT64_FORMAT " dense, %" G_GUINT64_FORMAT " borrowed; uint4 vs ggml max |diff| / "
                   "(16*d1 + |m1|) = %.2f * 2^-24", q4_bytes, packed, dense, borrowed, ldexp (diff.max_rel, 24));
-  /* every matrix packed: ½ byte a weight + an fp32 scale and offset per 32
-   * (24 bytes per 32 weights against the file's 18) */
-  g_assert_cmpuint (packed, ==, q4_weights / 2 + q4_weights / 32 * 8);
+  /* every matrix used where the file holds its blocks (borrowed, and the
+   * lowered program holds no split copy), the plan's own bytes an fp32
+   * scale and offset per 32 (8 bytes per 32 weights beside the file's 18) */
+  g_assert_cmpuint (packed, ==, q4_weights / 32 * 8);
+  g_assert_cmpuint (borrowed, >=, q4_bytes);
   /* what stays dense: the embedding the gather reads (a host-dequantized
    * const), norms, rope tables, masks — far less than a float copy of the
    * matrices (4 bytes a weight, 7.1× the file) */

@@ -998,25 +998,28 @@ lower_q4_K (AneLowerCtx   *ctx,
 {
   const AneSpec *spec = &src->outputs[0];
   AneTensor *bound = ane_lower_source_value (ctx, src);
-  g_autoptr(GBytes) data = NULL;
-  g_autofree double *scales = NULL, *offsets = NULL;
+  GBytes *blocks = bound ? ane_tensor_get_data (bound) : NULL;
   g_autofree char *h_data = g_strdup_printf ("%s_qdata", src->name);
   g_autofree char *h_scale = g_strdup_printf ("%s_qscale", src->name);
   g_autofree char *h_offset = g_strdup_printf ("%s_qoffset", src->name);
   gint64 sshape[ANE_MAX_RANK];
   const char *dv, *sv, *ov, *value;
 
+  /* checked now, taken apart when the bytes are asked for
+   * (ane_mil_const_blocks): the program holds no copy */
   if (bound == NULL || spec->rank == 0 || spec->shape[spec->rank - 1] % 256 != 0 ||
-      !ane_lower_split_q4_K (ane_tensor_get_data (bound), n / 256, ctx->compute, &data, &scales, &offsets))
+      !ane_lower_split_q4_K (blocks, n / 256, ctx->compute, NULL, NULL, NULL))
     return NULL;
   memcpy (sshape, spec->shape, sizeof sshape);
   sshape[spec->rank - 1] /= 32;
-  dv = ane_mil_const_packed (ctx->b, h_data, CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT4,
-                             ANE_MILBLOB_UINT4, data, spec->shape, spec->rank);
+  dv = ane_mil_const_blocks (ctx->b, h_data, blocks, ANE_DTYPE_Q4_K, ANE_MIL_BLOCKS_DATA, ANE_DTYPE_UINT8,
+                             ctx->compute, spec->shape, spec->rank);
   /* scale has the output's dtype (DstT); the offset stays fp32 at either
    * precision (OffsetT may be any float: coremltools iOS18/compression.py) */
-  sv = ane_mil_const_floats (ctx->b, h_scale, ctx->compute, scales, sshape, spec->rank);
-  ov = ane_mil_const_floats (ctx->b, h_offset, ANE_DTYPE_FLOAT32, offsets, sshape, spec->rank);
+  sv = ane_mil_const_blocks (ctx->b, h_scale, blocks, ANE_DTYPE_Q4_K, ANE_MIL_BLOCKS_SCALE, ctx->compute,
+                             ctx->compute, sshape, spec->rank);
+  ov = ane_mil_const_blocks (ctx->b, h_offset, blocks, ANE_DTYPE_Q4_K, ANE_MIL_BLOCKS_OFFSET, ANE_DTYPE_FLOAT32,
+                             ctx->compute, sshape, spec->rank);
   value = ane_mil_op (ctx->b, "constexpr_blockwise_shift_scale", src->name, ctx->compute,
                       spec->shape, spec->rank, "data", dv, "scale", sv, "offset", ov, NULL);
   ane_mil_builder_note_weight (ctx->b, src->name, "on device: uint4 data + per-block scales and offsets "
@@ -1063,9 +1066,9 @@ ane_lower_block_weight (AneLowerCtx  *ctx,
        * d * q. Both consts reference the blocks; their bytes are made when
        * asked for (ane_mil_const_blocks), never held as a copy. */
       dv = ane_mil_const_blocks (ctx->b, h_data, blocks, spec->dtype, ANE_MIL_BLOCKS_DATA, ANE_DTYPE_INT8,
-                                 spec->shape, spec->rank);
+                                 ctx->compute, spec->shape, spec->rank);
       sv = ane_mil_const_blocks (ctx->b, h_scale, blocks, spec->dtype, ANE_MIL_BLOCKS_SCALE, ctx->compute,
-                                 sshape, spec->rank);
+                                 ctx->compute, sshape, spec->rank);
       value = ane_mil_op (ctx->b, "constexpr_blockwise_shift_scale", src->name, ctx->compute,
                           spec->shape, spec->rank, "data", dv, "scale", sv, NULL);
       ane_mil_builder_note_weight (ctx->b, src->name, q8 ? "on device: int8 data + per-block scales "

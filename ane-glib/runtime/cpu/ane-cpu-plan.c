@@ -1108,11 +1108,77 @@ pack_cast_raw (AneCpuPlan *plan,
   return p ? packed_value (dtype, shape, p) : NULL;
 }
 
+/* A deferred const's values as floats, the const left dropped (decoded
+ * for this and freed at once, so that the scales of every weight are not
+ * all held decoded while the plan is made); NULL when it cannot be read. */
+static float *
+deferred_floats (AneCpuPlan *plan,
+                 guint       slot,
+                 gsize       n)
+{
+  AneCpuValue *v;
+  float *f;
+
+  if (!plan->dropped[slot] || plan->consts[slot] != NULL || !load_dropped (plan, slot, NULL) ||
+      (v = plan->consts[slot]) == NULL)
+    return NULL;
+  f = v->n == n ? floats_copy (v) : NULL;
+  if (v->keep == NULL)
+    plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
+  ane_cpu_value_free (v);
+  plan->consts[slot] = NULL;
+  plan->dropped[slot] = TRUE;
+  return f;
+}
+
+/* A folded constexpr_blockwise_shift_scale of the data, scale and offset
+ * of GGUF Q4_K blocks (ane-lower-q4k.c), packed over the blocks: the
+ * kernels read the q where the file holds them, with the program's
+ * scales and offsets (decoded once, 8 bytes per 32 weights). NULL to take
+ * another way. */
+static AneCpuValue *
+pack_step_q4_K_blocks (AneCpuPlan *plan,
+                       const Step *step,
+                       GBytes     *blocks,
+                       AneDType    dtype,
+                       const gint64 *shape)
+{
+  guint scale_slot = input_slot (step, "scale"), offset_slot = input_slot (step, "offset");
+  const AneMilOperation *op;
+  g_autoptr(GBytes) sb = NULL;
+  g_autoptr(GBytes) ob = NULL;
+  g_autofree float *scale = NULL, *offset = NULL;
+  AneDType sd = ANE_DTYPE_FLOAT32, od = ANE_DTYPE_FLOAT32;
+  int sp = -1, op_part = -1;
+  gsize n = (gsize) shape[0] * (gsize) (shape[1] / 32);
+  AneCpuPacked *p;
+
+  if (step->n_inputs != 3 || offset_slot == G_MAXUINT || plan->const_names[offset_slot] == NULL ||
+      plan->consts[offset_slot] != NULL || shape[1] % 256 != 0)
+    return NULL;
+  op = g_hash_table_lookup (plan->const_ops, plan->const_names[scale_slot]);
+  sb = const_blocks (plan, op, &sd, &sp);
+  op = g_hash_table_lookup (plan->const_ops, plan->const_names[offset_slot]);
+  ob = const_blocks (plan, op, &od, &op_part);
+  if (sb == NULL || ob == NULL || sp != ANE_MIL_BLOCKS_SCALE || op_part != ANE_MIL_BLOCKS_OFFSET ||
+      sd != ANE_DTYPE_Q4_K || od != ANE_DTYPE_Q4_K || g_bytes_get_data (sb, NULL) != g_bytes_get_data (blocks, NULL) ||
+      g_bytes_get_data (ob, NULL) != g_bytes_get_data (blocks, NULL))
+    return NULL;
+  scale = deferred_floats (plan, scale_slot, n);
+  offset = deferred_floats (plan, offset_slot, n);
+  if (scale == NULL || offset == NULL)
+    return NULL;
+  p = ane_cpu_packed_new_q4_K_blocks ((gsize) shape[0], (gsize) shape[1], blocks, scale, offset,
+                                      dtype == ANE_DTYPE_FLOAT16);
+  return p ? packed_value (dtype, shape, p) : NULL;
+}
+
 /* A folded constexpr_blockwise_shift_scale of the data and scale of GGUF
  * Q8_0 / Q4_0 blocks (ane_mil_const_blocks), packed over the blocks
  * themselves: scale · data is d · q, and the kernels read d and q where
  * the file holds them (ANE_CPU_PACKED_Q8_0_BLOCKS / Q4_0_BLOCKS). Neither
- * the split data nor the scales are ever made. NULL to take another way. */
+ * the split data nor the scales are ever made. Q4_K blocks (with an
+ * offset too): pack_step_q4_K_blocks. NULL to take another way. */
 static AneCpuValue *
 pack_step_blocks (AneCpuPlan *plan,
                   const Step *step)
@@ -1129,7 +1195,7 @@ pack_step_blocks (AneCpuPlan *plan,
   AneCpuPacked *p;
 
   if (plan->blocks == NULL || !g_str_equal (step->op->type, "constexpr_blockwise_shift_scale") ||
-      step->n_outputs != 1 || step->n_inputs != 2 || data_slot == G_MAXUINT || scale_slot == G_MAXUINT ||
+      step->n_outputs != 1 || data_slot == G_MAXUINT || scale_slot == G_MAXUINT ||
       !decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
       (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16) ||
       plan->const_names[data_slot] == NULL || plan->const_names[scale_slot] == NULL ||
@@ -1152,6 +1218,10 @@ pack_step_blocks (AneCpuPlan *plan,
   /* a float scale (fp32 or fp16: either holds the fp16 d exactly) */
   if (sval->type->tensortype->datatype != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32 &&
       sval->type->tensortype->datatype != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16)
+    return NULL;
+  if (data_dtype == ANE_DTYPE_Q4_K)
+    return pack_step_q4_K_blocks (plan, step, data, dtype, shape);
+  if (step->n_inputs != 2)
     return NULL;
   p = ane_cpu_packed_new_blocks (data_dtype == ANE_DTYPE_Q8_0 ? ANE_CPU_PACKED_Q8_0_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS,
                                  (gsize) shape[0], (gsize) shape[1], data, dtype == ANE_DTYPE_FLOAT16);

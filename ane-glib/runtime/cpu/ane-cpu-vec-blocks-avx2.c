@@ -18,7 +18,6 @@
 #include "config.h"
 
 #include <immintrin.h>
-#include <string.h>
 
 #include "runtime/cpu/ane-cpu-vec-private.h"
 
@@ -30,22 +29,43 @@ round_half (__m256 v)
   return _mm256_cvtph_ps (_mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
+/* s · v, rounded to fp16 when round16. */
+static inline __attribute__ ((always_inline)) __m256
+scaled (__m256   s,
+        __m256   v,
+        gboolean round16)
+{
+  v = _mm256_mul_ps (s, v);
+  return round16 ? round_half (v) : v;
+}
+
 /* The block's 32 weights as four vectors of 8 floats (s · q, rounded to
- * fp16 when round16). */
+ * fp16 when round16). Written out without arrays or loops: indexed, gcc
+ * kept them on the stack (as ane-cpu-vec-avx2.c found for its
+ * accumulators), a third slower. */
 static inline __attribute__ ((always_inline)) void
 block_weights (const guint8     *blk,
                AneCpuPackedKind  kind,
                gboolean          round16,
-               __m256           *w)
+               const float      *halves,
+               __m256           *w0,
+               __m256           *w1,
+               __m256           *w2,
+               __m256           *w3)
 {
-  guint16 h;
-  __m256 s;
-
-  memcpy (&h, blk, 2);
-  s = _mm256_set1_ps (_cvtsh_ss (GUINT16_FROM_LE (h)));
+  /* d from ane_cpu_half_table: a broadcast load. With F16C (vmovd,
+   * vcvtph2ps, vbroadcastss: shuffle-port work beside the four sign
+   * extensions) a Q8_0 product ran a quarter slower than on the split
+   * form's float scales; ggml reads its fp16 scales through a table too
+   * (ggml_table_f32_f16, ggml-cpu). */
+  __m256 s = _mm256_broadcast_ss (halves + (blk[0] | blk[1] << 8));
   if (kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
-    for (int k = 0; k < 4; k++)
-      w[k] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_loadl_epi64 ((const __m128i *) (blk + 2 + 8 * k))));
+    {
+      *w0 = scaled (s, _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_loadl_epi64 ((const __m128i *) (blk + 2)))), round16);
+      *w1 = scaled (s, _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_loadl_epi64 ((const __m128i *) (blk + 10)))), round16);
+      *w2 = scaled (s, _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_loadl_epi64 ((const __m128i *) (blk + 18)))), round16);
+      *w3 = scaled (s, _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_loadl_epi64 ((const __m128i *) (blk + 26)))), round16);
+    }
   else
     {
       /* low nibbles are weights 0..15, high nibbles 16..31, each q + 8
@@ -55,17 +75,46 @@ block_weights (const guint8     *blk,
       __m128i lo = _mm_sub_epi8 (_mm_and_si128 (bytes, mask), eight);
       __m128i hi = _mm_sub_epi8 (_mm_and_si128 (_mm_srli_epi16 (bytes, 4), mask), eight);
 
-      w[0] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (lo));
-      w[1] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_srli_si128 (lo, 8)));
-      w[2] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (hi));
-      w[3] = _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_srli_si128 (hi, 8)));
+      *w0 = scaled (s, _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (lo)), round16);
+      *w1 = scaled (s, _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_srli_si128 (lo, 8))), round16);
+      *w2 = scaled (s, _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (hi)), round16);
+      *w3 = scaled (s, _mm256_cvtepi32_ps (_mm256_cvtepi8_epi32 (_mm_srli_si128 (hi, 8))), round16);
     }
-  for (int k = 0; k < 4; k++)
-    {
-      w[k] = _mm256_mul_ps (s, w[k]);
-      if (round16)
-        w[k] = round_half (w[k]);
-    }
+}
+
+/* The 32 weights of a Q4_K sub-block (nib: its q, one per byte, in
+ * order) as four vectors: s · (q − o) per sub-block, rounded to fp16 when
+ * round16: the UINT4 kernel's operations (ane-cpu-vec-avx2.c, weight ()). */
+static inline __attribute__ ((always_inline)) void
+q4_K_sub_block (__m256i       nib,
+                const float  *scale,
+                const float  *offset,
+                gboolean      round16,
+                __m256       *w0,
+                __m256       *w1,
+                __m256       *w2,
+                __m256       *w3)
+{
+  __m128i lo = _mm256_castsi256_si128 (nib), hi = _mm256_extracti128_si256 (nib, 1);
+  __m256 s = _mm256_broadcast_ss (scale), o = _mm256_broadcast_ss (offset);
+
+  *w0 = scaled (s, _mm256_sub_ps (_mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (lo)), o), round16);
+  *w1 = scaled (s, _mm256_sub_ps (_mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (_mm_srli_si128 (lo, 8))), o), round16);
+  *w2 = scaled (s, _mm256_sub_ps (_mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (hi)), o), round16);
+  *w3 = scaled (s, _mm256_sub_ps (_mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (_mm_srli_si128 (hi, 8))), o), round16);
+}
+
+/* The q of a Q4_K group of 64 weights (32 bytes of qs): sub-block 2i in
+ * the low nibbles, 2i + 1 in the high ones (ane-lower-q4k.c). */
+static inline __attribute__ ((always_inline)) void
+q4_K_nibbles (const guint8 *qs,
+              __m256i      *lo,
+              __m256i      *hi)
+{
+  __m256i bytes = _mm256_loadu_si256 ((const __m256i *) qs), mask = _mm256_set1_epi8 (15);
+
+  *lo = _mm256_and_si256 (bytes, mask);
+  *hi = _mm256_and_si256 (_mm256_srli_epi16 (bytes, 4), mask);
 }
 
 static inline float
@@ -90,19 +139,56 @@ row_dot_kind (const AneCpuPacked *p,
 {
   const guint8 *row = p->q + r * p->row_bytes;
   gsize block_bytes = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18;
+  const float *halves = ane_cpu_half_table ();
   __m256 a0 = _mm256_setzero_ps (), a1 = _mm256_setzero_ps (), a2 = _mm256_setzero_ps (), a3 = _mm256_setzero_ps ();
 
-  for (gsize b = 0; b < p->row_bytes; b += 64)
+  /* rows of blocks do not start on a cache line: one line more */
+  for (gsize b = 0; b < p->row_bytes + 64; b += 64)
     _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
   for (gsize b = 0; b < p->n_blocks; b++, x += 32)
     {
-      __m256 w[4];
+      __m256 w0, w1, w2, w3;
 
-      block_weights (row + b * block_bytes, kind, round16, w);
-      a0 = _mm256_fmadd_ps (w[0], _mm256_loadu_ps (x), a0);
-      a1 = _mm256_fmadd_ps (w[1], _mm256_loadu_ps (x + 8), a1);
-      a2 = _mm256_fmadd_ps (w[2], _mm256_loadu_ps (x + 16), a2);
-      a3 = _mm256_fmadd_ps (w[3], _mm256_loadu_ps (x + 24), a3);
+      block_weights (row + b * block_bytes, kind, round16, halves, &w0, &w1, &w2, &w3);
+      a0 = _mm256_fmadd_ps (w0, _mm256_loadu_ps (x), a0);
+      a1 = _mm256_fmadd_ps (w1, _mm256_loadu_ps (x + 8), a1);
+      a2 = _mm256_fmadd_ps (w2, _mm256_loadu_ps (x + 16), a2);
+      a3 = _mm256_fmadd_ps (w3, _mm256_loadu_ps (x + 24), a3);
+    }
+  return hsum (a0, a1, a2, a3);
+}
+
+/* One activation row of Q4_K blocks: each sub-block's four chunks into
+ * accumulators 0..3, as the UINT4 kernel sums them. */
+static inline __attribute__ ((always_inline)) float
+row_dot_q4_K (const AneCpuPacked *p,
+              gsize               r,
+              const float        *x,
+              gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *scale = p->scale + r * p->n_blocks, *offset = p->offset + r * p->n_blocks;
+  __m256 a0 = _mm256_setzero_ps (), a1 = _mm256_setzero_ps (), a2 = _mm256_setzero_ps (), a3 = _mm256_setzero_ps ();
+
+  /* rows of blocks do not start on a cache line: one line more */
+  for (gsize b = 0; b < p->row_bytes + 64; b += 64)
+    _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
+  for (gsize g = 0; g < p->cols / 64; g++, x += 64, scale += 2, offset += 2)
+    {
+      __m256i lo, hi;
+      __m256 w0, w1, w2, w3;
+
+      q4_K_nibbles (row + g / 4 * 144 + 16 + g % 4 * 32, &lo, &hi);
+      q4_K_sub_block (lo, scale, offset, round16, &w0, &w1, &w2, &w3);
+      a0 = _mm256_fmadd_ps (w0, _mm256_loadu_ps (x), a0);
+      a1 = _mm256_fmadd_ps (w1, _mm256_loadu_ps (x + 8), a1);
+      a2 = _mm256_fmadd_ps (w2, _mm256_loadu_ps (x + 16), a2);
+      a3 = _mm256_fmadd_ps (w3, _mm256_loadu_ps (x + 24), a3);
+      q4_K_sub_block (hi, scale + 1, offset + 1, round16, &w0, &w1, &w2, &w3);
+      a0 = _mm256_fmadd_ps (w0, _mm256_loadu_ps (x + 32), a0);
+      a1 = _mm256_fmadd_ps (w1, _mm256_loadu_ps (x + 40), a1);
+      a2 = _mm256_fmadd_ps (w2, _mm256_loadu_ps (x + 48), a2);
+      a3 = _mm256_fmadd_ps (w3, _mm256_loadu_ps (x + 56), a3);
     }
   return hsum (a0, a1, a2, a3);
 }
@@ -112,6 +198,8 @@ row_dot (const AneCpuPacked *p,
          gsize               r,
          const float        *x)
 {
+  if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+    return p->round_fp16 ? row_dot_q4_K (p, r, x, TRUE) : row_dot_q4_K (p, r, x, FALSE);
   if (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
     return p->round_fp16 ? row_dot_kind (p, r, x, ANE_CPU_PACKED_Q8_0_BLOCKS, TRUE)
                          : row_dot_kind (p, r, x, ANE_CPU_PACKED_Q8_0_BLOCKS, FALSE);
@@ -126,14 +214,33 @@ ane_cpu_packed_dequantize_row_blocks_avx2 (const AneCpuPacked *p,
 {
   const guint8 *row = p->q + r * p->row_bytes;
   gsize block_bytes = p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18;
+  const float *halves = ane_cpu_half_table ();
+  __m256 w0, w1, w2, w3;
 
-  for (gsize b = 0; b < p->n_blocks; b++)
+  if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
     {
-      __m256 w[4];
+      const float *scale = p->scale + r * p->n_blocks, *offset = p->offset + r * p->n_blocks;
 
-      block_weights (row + b * block_bytes, p->kind, p->round_fp16, w);
-      for (int k = 0; k < 4; k++)
-        _mm256_storeu_ps (dst + 32 * b + 8 * k, w[k]);
+      for (gsize sb = 0; sb < p->n_blocks; sb++, dst += 32)
+        {
+          __m256i lo, hi;
+
+          q4_K_nibbles (row + sb / 8 * 144 + 16 + sb % 8 / 2 * 32, &lo, &hi);
+          q4_K_sub_block (sb % 2 ? hi : lo, scale + sb, offset + sb, p->round_fp16, &w0, &w1, &w2, &w3);
+          _mm256_storeu_ps (dst, w0);
+          _mm256_storeu_ps (dst + 8, w1);
+          _mm256_storeu_ps (dst + 16, w2);
+          _mm256_storeu_ps (dst + 24, w3);
+        }
+      return;
+    }
+  for (gsize b = 0; b < p->n_blocks; b++, dst += 32)
+    {
+      block_weights (row + b * block_bytes, p->kind, p->round_fp16, halves, &w0, &w1, &w2, &w3);
+      _mm256_storeu_ps (dst, w0);
+      _mm256_storeu_ps (dst + 8, w1);
+      _mm256_storeu_ps (dst + 16, w2);
+      _mm256_storeu_ps (dst + 24, w3);
     }
 }
 

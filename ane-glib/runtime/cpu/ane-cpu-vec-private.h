@@ -38,6 +38,12 @@ typedef enum {
    * cols / 32 blocks, every block its own scale: an fp16 d first, then */
   ANE_CPU_PACKED_Q8_0_BLOCKS, /* 32 int8 q (block_q8_0, 34 bytes): w = d · q */
   ANE_CPU_PACKED_Q4_0_BLOCKS, /* 16 bytes, q_j = (qs[j] & 15) − 8 and q_j+16 = (qs[j] >> 4) − 8 (block_q4_0, 18 bytes) */
+  /* block_q4_K (144 bytes, 256 weights): q = the 4-bit qs (after d, dmin
+   * and the 12 bytes of 6-bit scales), each 32 bytes holding weights
+   * 64i..64i+31 in their low nibbles and 64i+32..64i+63 in their high
+   * ones; w = scale · (q − offset) with the scale and offset arrays per 32
+   * (the lowered program's, ane-lower-q4k.c) */
+  ANE_CPU_PACKED_Q4_K_BLOCKS,
 } AneCpuPackedKind;
 
 /* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.
@@ -101,6 +107,16 @@ AneCpuPacked *ane_cpu_packed_new_blocks    (AneCpuPackedKind kind,
                                             gsize            cols,
                                             GBytes          *blocks,
                                             gboolean         round_fp16);
+/* GGUF Q4_K blocks [rows, cols] (cols a multiple of 256) used where they
+ * lie, with the lowered program's scales and offsets [rows, cols / 32]
+ * (copied: 8 bytes per 32 weights). NULL when the sizes do not match or
+ * an offset is not exact (as ane_cpu_packed_new_blockwise). */
+AneCpuPacked *ane_cpu_packed_new_q4_K_blocks (gsize          rows,
+                                              gsize          cols,
+                                              GBytes        *blocks,
+                                              const float   *scale,
+                                              const float   *offset,
+                                              gboolean       round_fp16);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */
 gsize         ane_cpu_packed_bytes         (const AneCpuPacked *p);
@@ -115,6 +131,11 @@ void          ane_cpu_packed_matmul        (const AneCpuPacked *p,
                                             gsize               m,
                                             const float        *bias,
                                             float              *out);
+
+/* Every IEEE half as a float (ane_half_to_float's values), made on first
+ * use: 256 KiB. The GGUF blocks kernels read a block's d from it with one
+ * load instead of F16C's three shuffle-port operations. */
+const float  *ane_cpu_half_table           (void);
 
 /* Which kernels run: "avx2" or "portable". */
 const char   *ane_cpu_vec_get_isa          (void);
