@@ -34,6 +34,16 @@ typedef enum {
   ANE_CPU_PACKED_INT4,       /* two's complement nibbles, see AneCpuPacked */
   ANE_CPU_PACKED_FP16,       /* IEEE half per weight, no scales */
   ANE_CPU_PACKED_UINT4,      /* unsigned nibbles 0..15 (GGUF Q4_K), laid out as INT4 */
+  /* GGUF blocks as the file holds them (ggml-common.h), each row
+   * cols / 32 blocks, every block its own scale: an fp16 d first, then */
+  ANE_CPU_PACKED_Q8_0_BLOCKS, /* 32 int8 q (block_q8_0, 34 bytes): w = d · q */
+  ANE_CPU_PACKED_Q4_0_BLOCKS, /* 16 bytes, q_j = (qs[j] & 15) − 8 and q_j+16 = (qs[j] >> 4) − 8 (block_q4_0, 18 bytes) */
+  /* block_q4_K (144 bytes, 256 weights): q = the 4-bit qs (after d, dmin
+   * and the 12 bytes of 6-bit scales), each 32 bytes holding weights
+   * 64i..64i+31 in their low nibbles and 64i+32..64i+63 in their high
+   * ones; w = scale · (q − offset) with the scale and offset arrays per 32
+   * (the lowered program's, ane-lower-q4k.c) */
+  ANE_CPU_PACKED_Q4_K_BLOCKS,
 } AneCpuPackedKind;
 
 /* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.
@@ -51,7 +61,7 @@ typedef struct _AneCpuPacked {
   gsize     row_group;       /* rows per scale row (divides rows) */
   gsize     n_blocks;        /* cols / block */
   guint8   *q;
-  float    *scale;           /* NULL for FP16 */
+  float    *scale;           /* NULL for FP16 and the *_BLOCKS kinds (their d is in the block) */
   float    *offset;          /* NULL: no offset */
   gboolean  round_fp16;      /* dequantized weights are rounded to fp16 */
   GBytes   *keep;            /* when set, q points into these bytes (the weights' file): no copy */
@@ -88,6 +98,25 @@ AneCpuPacked *ane_cpu_packed_new_borrowed  (AneCpuPackedKind kind,
                                             gsize            scols,
                                             const float     *offset,
                                             gboolean         round_fp16);
+/* GGUF Q8_0 or Q4_0 blocks [rows, cols] (cols a multiple of 32) used where
+ * they lie, their d the scales (what constexpr_blockwise_shift_scale of
+ * ane_mil_const_blocks' data and scale computes: d · q): no copy, no scale
+ * array. NULL when the sizes do not match. */
+AneCpuPacked *ane_cpu_packed_new_blocks    (AneCpuPackedKind kind,
+                                            gsize            rows,
+                                            gsize            cols,
+                                            GBytes          *blocks,
+                                            gboolean         round_fp16);
+/* GGUF Q4_K blocks [rows, cols] (cols a multiple of 256) used where they
+ * lie, with the lowered program's scales and offsets [rows, cols / 32]
+ * (copied: 8 bytes per 32 weights). NULL when the sizes do not match or
+ * an offset is not exact (as ane_cpu_packed_new_blockwise). */
+AneCpuPacked *ane_cpu_packed_new_q4_K_blocks (gsize          rows,
+                                              gsize          cols,
+                                              GBytes        *blocks,
+                                              const float   *scale,
+                                              const float   *offset,
+                                              gboolean       round_fp16);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */
 gsize         ane_cpu_packed_bytes         (const AneCpuPacked *p);
@@ -102,6 +131,11 @@ void          ane_cpu_packed_matmul        (const AneCpuPacked *p,
                                             gsize               m,
                                             const float        *bias,
                                             float              *out);
+
+/* Every IEEE half as a float (ane_half_to_float's values), made on first
+ * use: 256 KiB. The GGUF blocks kernels read a block's d from it with one
+ * load instead of F16C's three shuffle-port operations. */
+const float  *ane_cpu_half_table           (void);
 
 /* Which kernels run: "avx2" or "portable". */
 const char   *ane_cpu_vec_get_isa          (void);
@@ -135,6 +169,18 @@ void          ane_cpu_packed_rows_avx2     (const AneCpuPacked *p,
 void          ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,
                                                   gsize               r,
                                                   float              *dst);
+/* ane-cpu-vec-blocks-avx2.c: the same for the *_BLOCKS kinds, summing in
+ * the order of the INT8 / INT4 kernels above (bit-identical results for the
+ * same weights). */
+void          ane_cpu_packed_rows_blocks_avx2 (const AneCpuPacked *p,
+                                               gsize               r0,
+                                               gsize               r1,
+                                               const float        *x,
+                                               gsize               m,
+                                               float              *out);
+void          ane_cpu_packed_dequantize_row_blocks_avx2 (const AneCpuPacked *p,
+                                                         gsize               r,
+                                                         float              *dst);
 #endif
 
 G_END_DECLS

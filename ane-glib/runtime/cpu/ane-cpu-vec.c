@@ -172,6 +172,64 @@ ane_cpu_packed_new_borrowed (AneCpuPackedKind kind,
   return p;
 }
 
+AneCpuPacked *
+ane_cpu_packed_new_blocks (AneCpuPackedKind kind,
+                           gsize            rows,
+                           gsize            cols,
+                           GBytes          *blocks,
+                           gboolean         round_fp16)
+{
+  gsize block_bytes = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : kind == ANE_CPU_PACKED_Q4_0_BLOCKS ? 18 : 0;
+  AneCpuPacked *p;
+
+  if (block_bytes == 0 || rows == 0 || cols == 0 || cols % 32 != 0 ||
+      g_bytes_get_size (blocks) / block_bytes / rows != cols / 32 ||
+      g_bytes_get_size (blocks) != rows * (cols / 32) * block_bytes)
+    return NULL;
+  p = g_new0 (AneCpuPacked, 1);
+  p->kind = kind;
+  p->rows = rows;
+  p->cols = cols;
+  p->row_bytes = cols / 32 * block_bytes;
+  p->block = 32;
+  p->row_group = 1;
+  p->n_blocks = cols / 32;
+  p->round_fp16 = round_fp16;
+  p->keep = g_bytes_ref (blocks);
+  p->q = (guint8 *) g_bytes_get_data (blocks, NULL);
+  return p;
+}
+
+AneCpuPacked *
+ane_cpu_packed_new_q4_K_blocks (gsize        rows,
+                                gsize        cols,
+                                GBytes      *blocks,
+                                const float *scale,
+                                const float *offset,
+                                gboolean     round_fp16)
+{
+  AneCpuPacked *p;
+
+  if (rows == 0 || cols == 0 || cols % 256 != 0 || scale == NULL || offset == NULL ||
+      g_bytes_get_size (blocks) / 144 / rows != cols / 256 || g_bytes_get_size (blocks) != rows * (cols / 256) * 144 ||
+      !offsets_exact (offset, rows * (cols / 32), 0, 15))
+    return NULL;
+  p = g_new0 (AneCpuPacked, 1);
+  p->kind = ANE_CPU_PACKED_Q4_K_BLOCKS;
+  p->rows = rows;
+  p->cols = cols;
+  p->row_bytes = cols / 256 * 144;
+  p->block = 32;
+  p->row_group = 1;
+  p->n_blocks = cols / 32;
+  p->round_fp16 = round_fp16;
+  p->keep = g_bytes_ref (blocks);
+  p->q = (guint8 *) g_bytes_get_data (blocks, NULL);
+  p->scale = g_memdup2 (scale, rows * (cols / 32) * sizeof (float));
+  p->offset = g_memdup2 (offset, rows * (cols / 32) * sizeof (float));
+  return p;
+}
+
 void
 ane_cpu_packed_free (AneCpuPacked *p)
 {
@@ -213,6 +271,58 @@ weight_q (const AneCpuPacked *p,
   }
 }
 
+static gboolean
+is_blocks (const AneCpuPacked *p)
+{
+  return p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || p->kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
+         p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS;
+}
+
+/* A row of GGUF Q4_K blocks: w = s · (q − o), the portable kernel's float
+ * operations, q in ggml's order (ane-lower-q4k.c). */
+static void
+dequantize_q4_K_row (const AneCpuPacked *p,
+                     gsize               r,
+                     const guint8       *row,
+                     float              *dst)
+{
+  const float *scale = p->scale + r * p->n_blocks, *offset = p->offset + r * p->n_blocks;
+
+  for (gsize c = 0; c < p->cols; c++)
+    {
+      const guint8 *qs = row + c / 256 * 144 + 16 + (c % 256) / 64 * 32;
+      gsize l = c % 64;
+      float v = (float) (l < 32 ? qs[l] & 15 : qs[l - 32] >> 4);
+
+      v -= offset[c / 32];
+      dst[c] = scale[c / 32] * v;
+    }
+}
+
+/* A row of GGUF Q8_0 / Q4_0 blocks: the float operations of the other
+ * kinds, w = s · (float) q, with s the block's d. */
+static void
+dequantize_blocks_row (const AneCpuPacked *p,
+                       const guint8       *row,
+                       float              *dst)
+{
+  gsize block_bytes = p->row_bytes / p->n_blocks;
+
+  for (gsize b = 0; b < p->n_blocks; b++)
+    {
+      const guint8 *blk = row + b * block_bytes;
+      float d = ane_half_to_float ((guint16) (blk[0] | blk[1] << 8));
+
+      for (gsize j = 0; j < 32; j++)
+        {
+          gint32 q = p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? (gint8) blk[2 + j]
+                     : (gint32) (j < 16 ? blk[2 + j] & 15 : blk[2 + j - 16] >> 4) - 8;
+
+          dst[b * 32 + j] = d * (float) q;
+        }
+    }
+}
+
 void
 ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
                                gsize               r,
@@ -225,6 +335,11 @@ ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
       ane_f16_to_f32_portable ((const guint16 *) row, dst, p->cols);
       return;
     }
+  if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+    dequantize_q4_K_row (p, r, row, dst);
+  else if (is_blocks (p))
+    dequantize_blocks_row (p, row, dst);
+  else
   {
     const float *scale = p->scale + (r / p->row_group) * p->n_blocks;
     const float *offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
@@ -287,6 +402,24 @@ ane_cpu_packed_rows_portable (const AneCpuPacked *p,
     }
 }
 
+const float *
+ane_cpu_half_table (void)
+{
+  static gsize made = 0;
+  static float *table;
+
+  if (g_once_init_enter (&made))
+    {
+      float *t = g_new (float, 65536);
+
+      for (guint h = 0; h < 65536; h++)
+        t[h] = ane_half_to_float ((guint16) h);
+      table = t;
+      g_once_init_leave (&made, 1);
+    }
+  return table;
+}
+
 /* --- dispatch ------------------------------------------------------------------ */
 
 static gboolean simd_disabled;
@@ -329,6 +462,8 @@ static AneCpuPackedRowsFunc
 rows_func (const AneCpuPacked *p)
 {
 #ifdef ANE_HAVE_VEC_AVX2
+  if (is_blocks (p))
+    return have_avx2 () ? ane_cpu_packed_rows_blocks_avx2 : ane_cpu_packed_rows_portable;
   /* the SIMD kernels take a scale per 8 columns */
   if (have_avx2 () && (p->kind == ANE_CPU_PACKED_FP16 || p->block % 8 == 0))
     return ane_cpu_packed_rows_avx2;
@@ -374,6 +509,11 @@ dequantize_row_fast (const AneCpuPacked *p,
                      float              *dst)
 {
 #ifdef ANE_HAVE_VEC_AVX2
+  if (rows_func (p) == ane_cpu_packed_rows_blocks_avx2)
+    {
+      ane_cpu_packed_dequantize_row_blocks_avx2 (p, r, dst);
+      return;
+    }
   if (rows_func (p) == ane_cpu_packed_rows_avx2)
     {
       ane_cpu_packed_dequantize_row_avx2 (p, r, dst);
