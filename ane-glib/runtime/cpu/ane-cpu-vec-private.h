@@ -103,10 +103,29 @@ void          ane_cpu_packed_matmul        (const AneCpuPacked *p,
                                             const float        *bias,
                                             float              *out);
 
-/* Which kernels run: "avx2" or "portable". */
+/* The kernel sets, in order: each runs where the CPU has its instructions. */
+typedef enum {
+  ANE_CPU_VEC_ISA_DEFAULT = -1,   /* ane_cpu_vec_set_isa: back to the dispatch's choice */
+  ANE_CPU_VEC_ISA_PORTABLE = 0,
+  ANE_CPU_VEC_ISA_AVX2,
+  ANE_CPU_VEC_ISA_AVX512,
+} AneCpuVecIsa;
+
+/* Which kernels run: "avx512", "avx2" or "portable" — the best the CPU
+ * has, or less when ANE_CPU_VEC_ISA=portable|avx2|avx512 (read once) or
+ * ANE_CPU_NO_SIMD is set, or a test forced one. A weight whose blocks do
+ * not fit the chosen set's kernels runs on the next set down. */
 const char   *ane_cpu_vec_get_isa          (void);
+/* Whether this CPU and build can run isa. */
+gboolean      ane_cpu_vec_isa_available    (AneCpuVecIsa        isa);
+/* Test hook: forces isa for the whole process (ANE_CPU_VEC_ISA_DEFAULT: back
+ * to the default); FALSE, and nothing changed, when it is not available. */
+gboolean      ane_cpu_vec_set_isa          (AneCpuVecIsa        isa);
 /* Test hook: FALSE forces the portable kernels, TRUE restores the dispatch. */
 void          ane_cpu_vec_set_simd         (gboolean            enabled);
+/* Which kernels ane_cpu_packed_matmul runs on p now (the ISA's, or a lower
+ * one's when p's blocks do not fit it). */
+const char   *ane_cpu_packed_kernel_isa    (const AneCpuPacked *p);
 
 /* The rows [r0, r1) of out = x · Wᵀ, for every one of the m rows of x
  * (out row stride p->rows). One per ISA; ane-cpu-vec.c picks. */
@@ -135,6 +154,22 @@ void          ane_cpu_packed_rows_avx2     (const AneCpuPacked *p,
 void          ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,
                                                   gsize               r,
                                                   float              *dst);
+#endif
+#ifdef ANE_HAVE_VEC_AVX512
+/* ane-cpu-vec-avx512.c: built on x86-64 only, called only when the CPU has
+ * AVX-512 F, BW, VL and DQ (and AVX2, FMA, F16C), and only for weights
+ * ane_cpu_packed_avx512_fits accepts (fp16, int8 blocks of whole 16-column
+ * chunks, int4 / uint4 blocks of whole 32-weight groups). */
+gboolean      ane_cpu_packed_avx512_fits   (const AneCpuPacked *p);
+void          ane_cpu_packed_rows_avx512   (const AneCpuPacked *p,
+                                            gsize               r0,
+                                            gsize               r1,
+                                            const float        *x,
+                                            gsize               m,
+                                            float              *out);
+void          ane_cpu_packed_dequantize_row_avx512 (const AneCpuPacked *p,
+                                                    gsize               r,
+                                                    float              *dst);
 #endif
 
 G_END_DECLS
