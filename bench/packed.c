@@ -1,7 +1,7 @@
 /* bench/packed.c: the compressed-weight matrix-vector products of a decode step
  *
  *   bench-packed [--kinds int8,int4,uint4,fp16] [--threads 1,2] [--reps N]
- *                [--round-fp16] [--rows M]
+ *                [--round-fp16] [--rows M] [--cached]
  *
  * Times ane_cpu_packed_matmul alone on the weights one generated token of
  * issue 15's synthetic LLaMA reads (dim 768, 12 layers, FFN 2048: per layer
@@ -14,7 +14,9 @@
  * median time of a "token" (the 84 products in a row), weights per second
  * and GB/s of weight bytes read. The ISA is the dispatch's (set
  * ANE_CPU_VEC_ISA=portable|avx2|avx512 to force one); --rows M times M
- * activation rows instead of one.
+ * activation rows instead of one; --cached runs the 84 products on one
+ * [768, 768] weight, which stays in the L2 cache: the kernels' arithmetic
+ * speed without the memory's.
  *
  * bench-llm measures the same kernels inside a whole decode step; this one
  * separates the kernels' speed from the rest of the step (and from the
@@ -89,13 +91,14 @@ main (int argc, char *argv[])
 {
   g_autofree char *kinds_arg = NULL, *threads_arg = NULL;
   gint reps = 30, m = 1;
-  gboolean round_fp16 = FALSE;
+  gboolean round_fp16 = FALSE, cached = FALSE;
   GOptionEntry entries[] = {
     { "kinds", 0, 0, G_OPTION_ARG_STRING, &kinds_arg, "Weight kinds, comma-separated", "LIST" },
     { "threads", 0, 0, G_OPTION_ARG_STRING, &threads_arg, "Thread counts, comma-separated", "LIST" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "Tokens timed (default 30)", "N" },
     { "rows", 0, 0, G_OPTION_ARG_INT, &m, "Activation rows (default 1)", "M" },
     { "round-fp16", 0, 0, G_OPTION_ARG_NONE, &round_fp16, "Weights rounded to fp16 (an fp16 program)", NULL },
+    { "cached", 0, 0, G_OPTION_ARG_NONE, &cached, "One [768, 768] weight for every product (in cache)", NULL },
     { NULL },
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- compressed-weight decode products");
@@ -112,8 +115,9 @@ main (int argc, char *argv[])
   kinds = g_strsplit (kinds_arg ? kinds_arg : "int8,int4,uint4,fp16", ",", -1);
   threads = g_strsplit (threads_arg ? threads_arg : "1,2", ",", -1);
 
-  printf ("# decode products of the 134M LLaMA (85 M weights a token), %d activation row(s)%s; kernels: %s\n",
-          m, round_fp16 ? ", weights rounded to fp16" : "", ane_cpu_vec_get_isa ());
+  printf ("# decode products of the 134M LLaMA (%s), %d activation row(s)%s; kernels: %s\n",
+          cached ? "84 on one [768, 768] weight, in cache" : "85 M weights a token", m,
+          round_fp16 ? ", weights rounded to fp16" : "", ane_cpu_vec_get_isa ());
   printf ("kind   threads    best ms  median ms   Gweight/s  GB/s read\n");
   for (guint k = 0; kinds[k]; k++)
     {
@@ -138,7 +142,8 @@ main (int argc, char *argv[])
       for (guint l = 0; l < N_LAYERS; l++)
         for (guint s = 0; s < G_N_ELEMENTS (layer_shapes); s++)
           {
-            AneCpuPacked *p = make_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand);
+            AneCpuPacked *p = cached && n_w > 0 ? w[0]
+                              : make_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand);
 
             g_assert (p != NULL);
             w[n_w++] = p;
@@ -172,7 +177,7 @@ main (int argc, char *argv[])
           printf ("%-6s %7u %10.3f %10.3f %11.2f %10.2f\n", kinds[k], n_threads, times[0], times[reps / 2],
                   (double) weights * m / times[0] / 1e6, (double) bytes / times[0] / 1e6);
         }
-      for (gsize i = 0; i < n_w; i++)
+      for (gsize i = 0; i < (cached ? 1 : n_w); i++)
         ane_cpu_packed_free (w[i]);
     }
   ane_cpu_set_n_threads (0);

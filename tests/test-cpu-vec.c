@@ -234,6 +234,7 @@ test_kernels (void)
     { ANE_CPU_PACKED_UINT4, 3, 13, 13, 1, TRUE, FALSE, TRUE },
     { ANE_CPU_PACKED_UINT4, 1, 512, 32, 1, TRUE, FALSE, TRUE },
     { ANE_CPU_PACKED_UINT4, 13, 224, 32, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 8, 128, 64, 2, FALSE, FALSE, TRUE },
   };
   /* 70: a prefill, through dequantized tiles and sgemm */
   static const gsize ms[] = { 1, 2, 5, 70 };
