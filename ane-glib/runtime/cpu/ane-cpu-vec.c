@@ -531,5 +531,8 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
       ane_cpu_parallel_for ((p->rows + SGEMM_TILE - 1) / SGEMM_TILE, 1, sgemm_range, &job);
       return;
     }
-  ane_cpu_parallel_for (p->rows, grain, matmul_range, &job);
+  /* balanced: a decode step runs about a hundred of these back to back, and
+   * on a shared machine a worker often starts late; with one piece a
+   * thread the caller then waited for the late one's whole half */
+  ane_cpu_parallel_for_balanced (p->rows, grain, matmul_range, &job);
 }
