@@ -248,6 +248,44 @@ test_kernels (void)
       check_case (&cases[i], ms[j], rand);
 }
 
+/* ANE_CPU_VEC_ISA caps the dispatch (read once, so each value runs in a
+ * subprocess of its own): every set the CPU has can be chosen, and a name
+ * that is no set warns and leaves the default. */
+static void
+test_isa_env (void)
+{
+  static const char *const names[] = { "portable", "avx2", "avx512" };
+
+  if (g_test_subprocess ())
+    {
+      const char *want = g_getenv ("ANE_TEST_WANT_ISA");
+
+      if (want != NULL)
+        g_assert_cmpstr (ane_cpu_vec_get_isa (), ==, want);
+      else
+        ane_cpu_vec_get_isa ();   /* reads the bad value: warns */
+      return;
+    }
+  for (AneCpuVecIsa isa = ANE_CPU_VEC_ISA_PORTABLE; isa <= ANE_CPU_VEC_ISA_AVX512; isa++)
+    {
+      if (!ane_cpu_vec_isa_available (isa))
+        {
+          g_test_message ("%s: not this CPU's", names[isa]);
+          continue;
+        }
+      g_setenv ("ANE_CPU_VEC_ISA", names[isa], TRUE);
+      g_setenv ("ANE_TEST_WANT_ISA", names[isa], TRUE);
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+    }
+  g_setenv ("ANE_CPU_VEC_ISA", "sse9", TRUE);
+  g_unsetenv ("ANE_TEST_WANT_ISA");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();   /* warnings are fatal in tests */
+  g_test_trap_assert_stderr ("*ANE_CPU_VEC_ISA=sse9 is not portable, avx2 or avx512*");
+  g_unsetenv ("ANE_CPU_VEC_ISA");
+}
+
 /* The packer refuses what it cannot hold: values out of range, scales that
  * do not divide the weight. */
 static void
@@ -1062,6 +1100,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ane/cpu/vec/kernels", test_kernels);
+  g_test_add_func ("/ane/cpu/vec/isa-env", test_isa_env);
   g_test_add_func ("/ane/cpu/vec/pack-refuses", test_pack_refuses);
   g_test_add_func ("/ane/cpu/vec/constexpr-once-fp32", test_constexpr_once_fp32);
   g_test_add_func ("/ane/cpu/vec/constexpr-once-fp16", test_constexpr_once_fp16);

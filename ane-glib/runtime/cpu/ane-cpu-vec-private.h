@@ -13,13 +13,20 @@
  * ops, so neither do we (unlike ggml's vec_dot_q8_0_q8_0, which quantizes
  * the activations to Q8_0 first: ggml/src/ggml-cpu/arch/x86/quants.c).
  *
- * Dispatch: ane-cpu-vec-avx2.c (compiled with -mavx2 -mfma -mf16c) when
- * the CPU has them (__builtin_cpu_supports for AVX2 and FMA, ane-fp16.c's
- * CPUID / XGETBV check for F16C), the portable C of ane-cpu-vec.c
- * everywhere else; ane_cpu_vec_set_simd (FALSE) forces the portable one
- * (tests). Work is shared over output rows by ane_cpu_parallel_for, each
- * output computed by one thread in a fixed order: results do not depend on
- * the thread count.
+ * Dispatch: ane-cpu-vec-avx512.c (compiled with -mavx512f -mavx512bw
+ * -mavx512vl -mavx512dq -mfma -mf16c) when the CPU and the OS have AVX-512
+ * F/BW/VL/DQ (__builtin_cpu_supports), else ane-cpu-vec-avx2.c (compiled
+ * with -mavx2 -mfma -mf16c) when the CPU has them (__builtin_cpu_supports
+ * for AVX2 and FMA, ane-fp16.c's CPUID / XGETBV check for F16C), the
+ * portable C of ane-cpu-vec.c everywhere else; a weight whose blocks do not
+ * fit a set's kernels takes the next set down. ANE_CPU_VEC_ISA=portable|
+ * avx2|avx512 (read once) caps the choice, ane_cpu_vec_set_isa forces one
+ * (tests). Every set makes the same weights bit for bit; each sums them in
+ * an order of its own (fp32, fixed: the results of one set are identical
+ * for every thread count, and sets differ within the documented
+ * tolerance). Work is shared over output rows by
+ * ane_cpu_parallel_for_balanced, each output computed by one thread in a
+ * fixed order: results do not depend on the thread count.
  *
  * SPDX-License-Identifier: MIT
  */
