@@ -46,6 +46,7 @@ typedef struct {
   AneCpuPackedKind kind;
   gsize    rows, cols, block, row_group;
   gboolean offset, round_fp16;
+  gboolean avx512;           /* the AVX-512 kernels take it (where the CPU has them) */
 } Case;
 
 static float
@@ -137,9 +138,20 @@ check_case (const Case *c,
       g_assert_cmpmem (row, c->cols * sizeof (float), pk.w + r * c->cols, c->cols * sizeof (float));
     }
 
-  for (guint simd = 0; simd < 2; simd++)
+  for (AneCpuVecIsa isa = ANE_CPU_VEC_ISA_PORTABLE; isa <= ANE_CPU_VEC_ISA_AVX512; isa++)
     {
-      ane_cpu_vec_set_simd (simd == 1);
+      const char *kernels;
+
+      if (!ane_cpu_vec_set_isa (isa))
+        continue;   /* not this CPU's (test_kernels says which ran) */
+      /* the kernels that run: the ISA's own where the case fits them */
+      kernels = ane_cpu_packed_kernel_isa (pk.p);
+      g_assert_cmpstr (ane_cpu_vec_get_isa (), ==, isa == ANE_CPU_VEC_ISA_PORTABLE ? "portable"
+                                                   : isa == ANE_CPU_VEC_ISA_AVX2 ? "avx2" : "avx512");
+      if (isa == ANE_CPU_VEC_ISA_AVX512 && c->avx512)
+        g_assert_cmpstr (kernels, ==, "avx512");
+      if (isa == ANE_CPU_VEC_ISA_PORTABLE)
+        g_assert_cmpstr (kernels, ==, "portable");
       for (guint threads = 1; threads <= 4; threads++)
         {
           g_autofree float *out = g_new (float, m * c->rows);
@@ -157,8 +169,8 @@ check_case (const Case *c,
                     mag += fabs ((double) pk.w[r * c->cols + k] * x[i * c->cols + k]);
                   }
                 if (fabs (out[i * c->rows + r] - want) > ldexp (mag, -20) + 1e-30)
-                  g_error ("%s %zux%zu block %zu, m %zu, %s, %u threads: out[%zu, %zu] = %.9g, want %.9g",
-                           what, c->rows, c->cols, c->block, m, ane_cpu_vec_get_isa (), threads, i, r,
+                  g_error ("%s %zux%zu block %zu, m %zu, %s kernels, %u threads: out[%zu, %zu] = %.9g, want %.9g",
+                           what, c->rows, c->cols, c->block, m, kernels, threads, i, r,
                            out[i * c->rows + r], want);
               }
           /* one thread or four, the same bits (per ISA) */
@@ -169,7 +181,7 @@ check_case (const Case *c,
         }
       g_clear_pointer (&first, g_free);
     }
-  ane_cpu_vec_set_simd (TRUE);
+  ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
   ane_cpu_set_n_threads (0);
   ane_cpu_packed_free (pk.p);
   g_free (pk.w);
@@ -180,40 +192,57 @@ test_kernels (void)
 {
   static const Case cases[] = {
     /* Q8_0 / Q4_0 as lowered: blocks of 32 along a row */
-    { ANE_CPU_PACKED_INT8, 37, 256, 32, 1, FALSE, FALSE },
-    { ANE_CPU_PACKED_INT4, 37, 256, 32, 1, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT8, 37, 256, 32, 1, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT4, 37, 256, 32, 1, FALSE, FALSE, TRUE },
     /* fp16 programs: the weights rounded to fp16 */
-    { ANE_CPU_PACKED_INT8, 9, 96, 32, 1, FALSE, TRUE },
-    { ANE_CPU_PACKED_INT4, 9, 96, 32, 1, FALSE, TRUE },
-    /* offsets; scales shared by rows (row_group 3) */
-    { ANE_CPU_PACKED_INT8, 12, 64, 16, 3, TRUE, FALSE },
-    { ANE_CPU_PACKED_INT4, 12, 64, 16, 3, TRUE, FALSE },
+    { ANE_CPU_PACKED_INT8, 9, 96, 32, 1, FALSE, TRUE, TRUE },
+    { ANE_CPU_PACKED_INT4, 9, 96, 32, 1, FALSE, TRUE, TRUE },
+    /* offsets; scales shared by rows (row_group 3); int4 blocks of 16 take
+     * the AVX2 kernels under AVX-512 (a table per 32-weight group) */
+    { ANE_CPU_PACKED_INT8, 12, 64, 16, 3, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT4, 12, 64, 16, 3, TRUE, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT4, 12, 192, 64, 3, TRUE, TRUE, TRUE },
+    /* int8 blocks of 48: three 16-column chunks a scale, 7 chunks a row
+     * (the unrolled loop, then 3 more) */
+    { ANE_CPU_PACKED_INT8, 11, 336, 48, 1, TRUE, FALSE, TRUE },
     /* columns not a multiple of 32 (a partial int4 group) nor of 8 */
-    { ANE_CPU_PACKED_INT4, 5, 40, 8, 1, FALSE, FALSE },
-    { ANE_CPU_PACKED_INT8, 5, 44, 4, 1, TRUE, FALSE },
-    { ANE_CPU_PACKED_INT4, 3, 13, 13, 1, FALSE, FALSE },
-    { ANE_CPU_PACKED_INT8, 3, 13, 13, 1, FALSE, FALSE },
-    /* per-row scales (affine per channel): one block a row */
-    { ANE_CPU_PACKED_INT8, 17, 72, 72, 1, TRUE, FALSE },
-    /* fp16 weights */
-    { ANE_CPU_PACKED_FP16, 33, 128, 128, 33, FALSE, FALSE },
-    { ANE_CPU_PACKED_FP16, 7, 21, 21, 7, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT4, 5, 40, 8, 1, FALSE, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT8, 5, 44, 4, 1, TRUE, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT4, 3, 13, 13, 1, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT8, 3, 13, 13, 1, FALSE, FALSE, TRUE },
+    /* per-row scales (affine per channel): one block a row, whose last
+     * 16-column chunk (int8) or 32-weight group (int4) is partial */
+    { ANE_CPU_PACKED_INT8, 17, 72, 72, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT4, 19, 104, 104, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 6, 81, 81, 1, TRUE, TRUE, TRUE },
+    { ANE_CPU_PACKED_INT4, 4, 116, 116, 1, FALSE, FALSE, TRUE },   /* 3 whole groups, then 20 */
+    { ANE_CPU_PACKED_INT8, 5, 55, 55, 1, FALSE, FALSE, TRUE },     /* 3 whole chunks, then 7 */
+    /* fp16 weights: whole 16-column chunks, and a partial last one */
+    { ANE_CPU_PACKED_FP16, 33, 128, 128, 33, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_FP16, 7, 21, 21, 7, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_FP16, 10, 200, 200, 10, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_FP16, 3, 45, 45, 3, FALSE, FALSE, TRUE },
     /* one row */
-    { ANE_CPU_PACKED_INT8, 1, 32, 32, 1, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT8, 1, 32, 32, 1, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT4, 1, 160, 32, 1, FALSE, FALSE, TRUE },
     /* uint4 (GGUF Q4_K as lowered: fractional offsets per 32), fp16 too,
      * without offsets, a partial group, odd columns, one row */
-    { ANE_CPU_PACKED_UINT4, 37, 256, 32, 1, TRUE, FALSE },
-    { ANE_CPU_PACKED_UINT4, 9, 96, 32, 1, TRUE, TRUE },
-    { ANE_CPU_PACKED_UINT4, 12, 64, 16, 3, FALSE, FALSE },
-    { ANE_CPU_PACKED_UINT4, 5, 40, 8, 1, TRUE, FALSE },
-    { ANE_CPU_PACKED_UINT4, 3, 13, 13, 1, TRUE, FALSE },
-    { ANE_CPU_PACKED_UINT4, 1, 512, 32, 1, TRUE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 37, 256, 32, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 9, 96, 32, 1, TRUE, TRUE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 12, 64, 16, 3, FALSE, FALSE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 5, 40, 8, 1, TRUE, FALSE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 3, 13, 13, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 1, 512, 32, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 13, 224, 32, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 8, 128, 64, 2, FALSE, FALSE, TRUE },
   };
   /* 70: a prefill, through dequantized tiles and sgemm */
   static const gsize ms[] = { 1, 2, 5, 70 };
   g_autoptr(GRand) rand = g_rand_new_with_seed (15);
 
-  g_test_message ("compressed-weight kernels: %s (and portable)", ane_cpu_vec_get_isa ());
+  g_test_message ("compressed-weight kernels: %s by default; checked: portable%s%s", ane_cpu_vec_get_isa (),
+                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX2) ? ", avx2" : "",
+                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX512) ? ", avx512" : " (no AVX-512 on this CPU)");
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
       check_case (&cases[i], ms[j], rand);
@@ -384,6 +413,44 @@ test_blocks_kernels (void)
     g_assert_null (ane_cpu_packed_new_blocks (ANE_CPU_PACKED_INT8, 2, 64, b, FALSE));
     g_assert_nonnull (b);
   }
+}
+
+/* ANE_CPU_VEC_ISA caps the dispatch (read once, so each value runs in a
+ * subprocess of its own): every set the CPU has can be chosen, and a name
+ * that is no set warns and leaves the default. */
+static void
+test_isa_env (void)
+{
+  static const char *const names[] = { "portable", "avx2", "avx512" };
+
+  if (g_test_subprocess ())
+    {
+      const char *want = g_getenv ("ANE_TEST_WANT_ISA");
+
+      if (want != NULL)
+        g_assert_cmpstr (ane_cpu_vec_get_isa (), ==, want);
+      else
+        ane_cpu_vec_get_isa ();   /* reads the bad value: warns */
+      return;
+    }
+  for (AneCpuVecIsa isa = ANE_CPU_VEC_ISA_PORTABLE; isa <= ANE_CPU_VEC_ISA_AVX512; isa++)
+    {
+      if (!ane_cpu_vec_isa_available (isa))
+        {
+          g_test_message ("%s: not this CPU's", names[isa]);
+          continue;
+        }
+      g_setenv ("ANE_CPU_VEC_ISA", names[isa], TRUE);
+      g_setenv ("ANE_TEST_WANT_ISA", names[isa], TRUE);
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+    }
+  g_setenv ("ANE_CPU_VEC_ISA", "sse9", TRUE);
+  g_unsetenv ("ANE_TEST_WANT_ISA");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();   /* warnings are fatal in tests */
+  g_test_trap_assert_stderr ("*ANE_CPU_VEC_ISA=sse9 is not portable, avx2 or avx512*");
+  g_unsetenv ("ANE_CPU_VEC_ISA");
 }
 
 /* The packer refuses what it cannot hold: values out of range, scales that
@@ -1319,6 +1386,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ane/cpu/vec/kernels", test_kernels);
+  g_test_add_func ("/ane/cpu/vec/isa-env", test_isa_env);
   g_test_add_func ("/ane/cpu/vec/pack-refuses", test_pack_refuses);
   g_test_add_func ("/ane/cpu/vec/blocks-kernels", test_blocks_kernels);
   g_test_add_func ("/ane/cpu/vec/constexpr-once-fp32", test_constexpr_once_fp32);

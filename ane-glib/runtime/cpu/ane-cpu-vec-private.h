@@ -13,13 +13,20 @@
  * ops, so neither do we (unlike ggml's vec_dot_q8_0_q8_0, which quantizes
  * the activations to Q8_0 first: ggml/src/ggml-cpu/arch/x86/quants.c).
  *
- * Dispatch: ane-cpu-vec-avx2.c (compiled with -mavx2 -mfma -mf16c) when
- * the CPU has them (__builtin_cpu_supports for AVX2 and FMA, ane-fp16.c's
- * CPUID / XGETBV check for F16C), the portable C of ane-cpu-vec.c
- * everywhere else; ane_cpu_vec_set_simd (FALSE) forces the portable one
- * (tests). Work is shared over output rows by ane_cpu_parallel_for, each
- * output computed by one thread in a fixed order: results do not depend on
- * the thread count.
+ * Dispatch: ane-cpu-vec-avx512.c (compiled with -mavx512f -mavx512bw
+ * -mavx512vl -mavx512dq -mfma -mf16c) when the CPU and the OS have AVX-512
+ * F/BW/VL/DQ (__builtin_cpu_supports), else ane-cpu-vec-avx2.c (compiled
+ * with -mavx2 -mfma -mf16c) when the CPU has them (__builtin_cpu_supports
+ * for AVX2 and FMA, ane-fp16.c's CPUID / XGETBV check for F16C), the
+ * portable C of ane-cpu-vec.c everywhere else; a weight whose blocks do not
+ * fit a set's kernels takes the next set down. ANE_CPU_VEC_ISA=portable|
+ * avx2|avx512 (read once) caps the choice, ane_cpu_vec_set_isa forces one
+ * (tests). Every set makes the same weights bit for bit; each sums them in
+ * an order of its own (fp32, fixed: the results of one set are identical
+ * for every thread count, and sets differ within the documented
+ * tolerance). Work is shared over output rows by
+ * ane_cpu_parallel_for_balanced, each output computed by one thread in a
+ * fixed order: results do not depend on the thread count.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -137,10 +144,29 @@ void          ane_cpu_packed_matmul        (const AneCpuPacked *p,
  * load instead of F16C's three shuffle-port operations. */
 const float  *ane_cpu_half_table           (void);
 
-/* Which kernels run: "avx2" or "portable". */
+/* The kernel sets, in order: each runs where the CPU has its instructions. */
+typedef enum {
+  ANE_CPU_VEC_ISA_DEFAULT = -1,   /* ane_cpu_vec_set_isa: back to the dispatch's choice */
+  ANE_CPU_VEC_ISA_PORTABLE = 0,
+  ANE_CPU_VEC_ISA_AVX2,
+  ANE_CPU_VEC_ISA_AVX512,
+} AneCpuVecIsa;
+
+/* Which kernels run: "avx512", "avx2" or "portable" — the best the CPU
+ * has, or less when ANE_CPU_VEC_ISA=portable|avx2|avx512 (read once) or
+ * ANE_CPU_NO_SIMD is set, or a test forced one. A weight whose blocks do
+ * not fit the chosen set's kernels runs on the next set down. */
 const char   *ane_cpu_vec_get_isa          (void);
+/* Whether this CPU and build can run isa. */
+gboolean      ane_cpu_vec_isa_available    (AneCpuVecIsa        isa);
+/* Test hook: forces isa for the whole process (ANE_CPU_VEC_ISA_DEFAULT: back
+ * to the default); FALSE, and nothing changed, when it is not available. */
+gboolean      ane_cpu_vec_set_isa          (AneCpuVecIsa        isa);
 /* Test hook: FALSE forces the portable kernels, TRUE restores the dispatch. */
 void          ane_cpu_vec_set_simd         (gboolean            enabled);
+/* Which kernels ane_cpu_packed_matmul runs on p now (the ISA's, or a lower
+ * one's when p's blocks do not fit it). */
+const char   *ane_cpu_packed_kernel_isa    (const AneCpuPacked *p);
 
 /* The rows [r0, r1) of out = x · Wᵀ, for every one of the m rows of x
  * (out row stride p->rows). One per ISA; ane-cpu-vec.c picks. */
@@ -181,6 +207,22 @@ void          ane_cpu_packed_rows_blocks_avx2 (const AneCpuPacked *p,
 void          ane_cpu_packed_dequantize_row_blocks_avx2 (const AneCpuPacked *p,
                                                          gsize               r,
                                                          float              *dst);
+#endif
+#ifdef ANE_HAVE_VEC_AVX512
+/* ane-cpu-vec-avx512.c: built on x86-64 only, called only when the CPU has
+ * AVX-512 F, BW, VL and DQ (and AVX2, FMA, F16C), and only for weights
+ * ane_cpu_packed_avx512_fits accepts (fp16, int8 blocks of whole 16-column
+ * chunks, int4 / uint4 blocks of whole 32-weight groups). */
+gboolean      ane_cpu_packed_avx512_fits   (const AneCpuPacked *p);
+void          ane_cpu_packed_rows_avx512   (const AneCpuPacked *p,
+                                            gsize               r0,
+                                            gsize               r1,
+                                            const float        *x,
+                                            gsize               m,
+                                            float              *out);
+void          ane_cpu_packed_dequantize_row_avx512 (const AneCpuPacked *p,
+                                                    gsize               r,
+                                                    float              *dst);
 #endif
 
 G_END_DECLS

@@ -422,53 +422,149 @@ ane_cpu_half_table (void)
 
 /* --- dispatch ------------------------------------------------------------------ */
 
-static gboolean simd_disabled;
-
-static gboolean
-have_avx2 (void)
+/* What the CPU (and this build) can run, best first; detected once. */
+static AneCpuVecIsa
+detect_isa (void)
 {
 #ifdef ANE_HAVE_VEC_AVX2
-  static gsize checked = 0;
-  static gboolean have = FALSE;
-
-  if (g_once_init_enter (&checked))
-    {
-      /* F16C (with AVX and the OS saving YMM) as ane-fp16.c detects it:
-       * clang 14 has no __builtin_cpu_supports ("f16c") */
-      __builtin_cpu_init ();
-      have = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
-             g_str_equal (ane_fp16_bulk_impl (), "f16c") && g_getenv ("ANE_CPU_NO_SIMD") == NULL;
-      g_once_init_leave (&checked, 1);
-    }
-  return have && !simd_disabled;
-#else
-  return FALSE;
+  /* F16C (with AVX and the OS saving YMM) as ane-fp16.c detects it:
+   * clang 14 has no __builtin_cpu_supports ("f16c") */
+  __builtin_cpu_init ();
+  if (!(__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
+        g_str_equal (ane_fp16_bulk_impl (), "f16c")))
+    return ANE_CPU_VEC_ISA_PORTABLE;
+#ifdef ANE_HAVE_VEC_AVX512
+  /* libgcc's and compiler-rt's checks include the OS saving the ZMM state
+   * (XCR0 bits 5-7), not only CPUID */
+  if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
+      __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"))
+    return ANE_CPU_VEC_ISA_AVX512;
 #endif
+  return ANE_CPU_VEC_ISA_AVX2;
+#else
+  return ANE_CPU_VEC_ISA_PORTABLE;
+#endif
+}
+
+static const char *const isa_names[] = { "portable", "avx2", "avx512" };
+
+static gsize isa_once;
+static AneCpuVecIsa isa_available;   /* the best the CPU runs */
+static AneCpuVecIsa isa_default;     /* that, or less: ANE_CPU_VEC_ISA / ANE_CPU_NO_SIMD */
+static gint isa_forced = -1;         /* atomic; ane_cpu_vec_set_isa, -1: none */
+
+static void
+isa_init (void)
+{
+  if (g_once_init_enter (&isa_once))
+    {
+      const char *env = g_getenv ("ANE_CPU_VEC_ISA");
+
+      isa_available = detect_isa ();
+      isa_default = isa_available;
+      if (g_getenv ("ANE_CPU_NO_SIMD") != NULL)
+        isa_default = ANE_CPU_VEC_ISA_PORTABLE;
+      if (env != NULL && *env != '\0')
+        {
+          gint want = -1;
+
+          for (guint i = 0; i < G_N_ELEMENTS (isa_names); i++)
+            if (g_ascii_strcasecmp (env, isa_names[i]) == 0)
+              want = (gint) i;
+          if (want < 0)
+            g_warning ("ANE_CPU_VEC_ISA=%s is not portable, avx2 or avx512; ignored", env);
+          else if ((AneCpuVecIsa) want > isa_available)
+            g_warning ("ANE_CPU_VEC_ISA=%s: this CPU (or build) runs at best %s; using that", env,
+                       isa_names[isa_available]);
+          else
+            isa_default = (AneCpuVecIsa) want;
+        }
+      g_once_init_leave (&isa_once, 1);
+    }
+}
+
+static AneCpuVecIsa
+current_isa (void)
+{
+  gint forced;
+
+  isa_init ();
+  forced = g_atomic_int_get (&isa_forced);
+  return forced >= 0 ? (AneCpuVecIsa) forced : isa_default;
 }
 
 const char *
 ane_cpu_vec_get_isa (void)
 {
-  return have_avx2 () ? "avx2" : "portable";
+  return isa_names[current_isa ()];
+}
+
+gboolean
+ane_cpu_vec_isa_available (AneCpuVecIsa isa)
+{
+  isa_init ();
+  return isa <= isa_available;
+}
+
+gboolean
+ane_cpu_vec_set_isa (AneCpuVecIsa isa)
+{
+  isa_init ();
+  if ((gint) isa < 0)
+    {
+      g_atomic_int_set (&isa_forced, -1);
+      return TRUE;
+    }
+  if (isa > isa_available)
+    return FALSE;
+  g_atomic_int_set (&isa_forced, (gint) isa);
+  return TRUE;
 }
 
 void
 ane_cpu_vec_set_simd (gboolean enabled)
 {
-  simd_disabled = !enabled;
+  ane_cpu_vec_set_isa (enabled ? ANE_CPU_VEC_ISA_DEFAULT : ANE_CPU_VEC_ISA_PORTABLE);
 }
 
+/* The kernels for p under the current ISA: the best one whose layout
+ * conditions p meets (an AVX-512 run falls back to AVX2 for, say, int4
+ * blocks of 8 columns, and both to the portable C for blocks of 13). */
 static AneCpuPackedRowsFunc
 rows_func (const AneCpuPacked *p)
 {
+  AneCpuVecIsa isa = current_isa ();
+
+#ifdef ANE_HAVE_VEC_AVX512
+  if (isa >= ANE_CPU_VEC_ISA_AVX512 && !is_blocks (p) && ane_cpu_packed_avx512_fits (p))
+    return ane_cpu_packed_rows_avx512;
+#endif
 #ifdef ANE_HAVE_VEC_AVX2
   if (is_blocks (p))
-    return have_avx2 () ? ane_cpu_packed_rows_blocks_avx2 : ane_cpu_packed_rows_portable;
-  /* the SIMD kernels take a scale per 8 columns */
-  if (have_avx2 () && (p->kind == ANE_CPU_PACKED_FP16 || p->block % 8 == 0))
+    return isa >= ANE_CPU_VEC_ISA_AVX2 ? ane_cpu_packed_rows_blocks_avx2 : ane_cpu_packed_rows_portable;
+  /* the AVX2 kernels take a scale per 8 columns */
+  if (isa >= ANE_CPU_VEC_ISA_AVX2 && (p->kind == ANE_CPU_PACKED_FP16 || p->block % 8 == 0))
     return ane_cpu_packed_rows_avx2;
 #endif
+  (void) isa;
   return ane_cpu_packed_rows_portable;
+}
+
+const char *
+ane_cpu_packed_kernel_isa (const AneCpuPacked *p)
+{
+  AneCpuPackedRowsFunc rows = rows_func (p);
+
+#ifdef ANE_HAVE_VEC_AVX512
+  if (rows == ane_cpu_packed_rows_avx512)
+    return isa_names[ANE_CPU_VEC_ISA_AVX512];
+#endif
+#ifdef ANE_HAVE_VEC_AVX2
+  if (rows == ane_cpu_packed_rows_avx2 || rows == ane_cpu_packed_rows_blocks_avx2)
+    return isa_names[ANE_CPU_VEC_ISA_AVX2];
+#endif
+  (void) rows;
+  return isa_names[ANE_CPU_VEC_ISA_PORTABLE];
 }
 
 typedef struct {
@@ -508,18 +604,28 @@ dequantize_row_fast (const AneCpuPacked *p,
                      gsize               r,
                      float              *dst)
 {
+AneCpuPackedRowsFunc rows = rows_func (p);
+
+#ifdef ANE_HAVE_VEC_AVX512
+  if (rows == ane_cpu_packed_rows_avx512)
+    {
+      ane_cpu_packed_dequantize_row_avx512 (p, r, dst);
+      return;
+    }
+#endif
 #ifdef ANE_HAVE_VEC_AVX2
-  if (rows_func (p) == ane_cpu_packed_rows_blocks_avx2)
+  if (rows == ane_cpu_packed_rows_blocks_avx2)
     {
       ane_cpu_packed_dequantize_row_blocks_avx2 (p, r, dst);
       return;
     }
-  if (rows_func (p) == ane_cpu_packed_rows_avx2)
+  if (rows == ane_cpu_packed_rows_avx2)
     {
       ane_cpu_packed_dequantize_row_avx2 (p, r, dst);
       return;
     }
 #endif
+  (void) rows;
   ane_cpu_packed_dequantize_row (p, r, dst);
 }
 
@@ -565,5 +671,8 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
       ane_cpu_parallel_for ((p->rows + SGEMM_TILE - 1) / SGEMM_TILE, 1, sgemm_range, &job);
       return;
     }
-  ane_cpu_parallel_for (p->rows, grain, matmul_range, &job);
+  /* balanced: a decode step runs about a hundred of these back to back, and
+   * on a shared machine a worker often starts late; with one piece a
+   * thread the caller then waited for the late one's whole half */
+  ane_cpu_parallel_for_balanced (p->rows, grain, matmul_range, &job);
 }
