@@ -477,3 +477,246 @@ ane_cpu_packed_rows_avx512 (const AneCpuPacked *p,
       }
   }
 }
+
+/* --- GGUF blocks where the file holds them (the *_BLOCKS kinds) ----------
+ *
+ * Q8_0, Q4_0 and Q4_K weights multiplied on the GGUF tensor's own bytes
+ * (ane-cpu-vec-private.h; the AVX2 ones are ane-cpu-vec-blocks-avx2.c):
+ * the same weights and the same sums as the INT8, INT4 and UINT4 kernels
+ * above on the split form (chunk k of 16 columns into accumulator k mod 4,
+ * a 4-bit block's weights looked up in its 16-float table), so a weight
+ * gives the same bits either way under this ISA (tests/test-cpu-vec.c,
+ * blocks-kernels). A block's d comes from ane_cpu_half_table, as in the
+ * AVX2 blocks kernels. */
+
+#define FMA16(acc, w, col) ((acc) = _mm512_fmadd_ps ((w), _mm512_loadu_ps (x + (col)), (acc)))
+
+static inline __attribute__ ((always_inline)) float
+block_d (const float  *halves,
+         const guint8 *blk)
+{
+  return halves[blk[0] | blk[1] << 8];
+}
+
+/* 16 int8 weights of a Q8_0 block as d · q (int8_weights without an offset). */
+static inline __attribute__ ((always_inline)) __m512
+q8_0_chunk (const guint8 *q,
+            __m512        d,
+            gboolean      round16)
+{
+  __m512 v = _mm512_mul_ps (d, _mm512_cvtepi32_ps (_mm512_cvtepi8_epi32 (_mm_loadu_si128 ((const __m128i *) q))));
+
+  return round16 ? round_half (v) : v;
+}
+
+/* A Q4_0 block's table: T[n] = d · (n − 8), nibble n being q + 8 (the
+ * INT4 table holds the same products, indexed by q's two's complement). */
+static inline __attribute__ ((always_inline)) __m512
+q4_0_table (float    d,
+            gboolean round16)
+{
+  __m512 v = _mm512_mul_ps (_mm512_set1_ps (d), _mm512_setr_ps (-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7));
+
+  return round16 ? round_half (v) : v;
+}
+
+static inline void
+prefetch_blocks_row (const AneCpuPacked *p,
+                     const guint8       *row)
+{
+  /* rows of blocks do not start on a cache line: one line more */
+  for (gsize b = 0; b < p->row_bytes + 64; b += 64)
+    _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
+}
+
+static inline __attribute__ ((always_inline)) float
+row_dot_q8_0_blocks (const AneCpuPacked *p,
+                     gsize               r,
+                     const float        *x,
+                     gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *halves = ane_cpu_half_table ();
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
+  gsize b = 0;
+
+  prefetch_blocks_row (p, row);
+  for (; b + 2 <= p->n_blocks; b += 2)
+    {
+      const guint8 *k0 = row + 34 * b, *k1 = k0 + 34;
+      __m512 d0 = _mm512_set1_ps (block_d (halves, k0)), d1 = _mm512_set1_ps (block_d (halves, k1));
+
+      FMA16 (a0, q8_0_chunk (k0 + 2, d0, round16), 32 * b);
+      FMA16 (a1, q8_0_chunk (k0 + 18, d0, round16), 32 * b + 16);
+      FMA16 (a2, q8_0_chunk (k1 + 2, d1, round16), 32 * b + 32);
+      FMA16 (a3, q8_0_chunk (k1 + 18, d1, round16), 32 * b + 48);
+    }
+  if (b < p->n_blocks)
+    {
+      const guint8 *k0 = row + 34 * b;
+      __m512 d0 = _mm512_set1_ps (block_d (halves, k0));
+
+      FMA16 (a0, q8_0_chunk (k0 + 2, d0, round16), 32 * b);
+      FMA16 (a1, q8_0_chunk (k0 + 18, d0, round16), 32 * b + 16);
+    }
+  return hsum (a0, a1, a2, a3);
+}
+
+static inline __attribute__ ((always_inline)) float
+row_dot_q4_0_blocks (const AneCpuPacked *p,
+                     gsize               r,
+                     const float        *x,
+                     gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *halves = ane_cpu_half_table ();
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
+  gsize b = 0;
+
+  prefetch_blocks_row (p, row);
+  for (; b + 2 <= p->n_blocks; b += 2)
+    {
+      const guint8 *k0 = row + 18 * b, *k1 = k0 + 18;
+      __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k0 + 2)));
+      __m512i i1 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k1 + 2)));
+      __m512 t0 = q4_0_table (block_d (halves, k0), round16), t1 = q4_0_table (block_d (halves, k1), round16);
+
+      FMA16 (a0, _mm512_permutexvar_ps (GROUP_LO (i0), t0), 32 * b);
+      FMA16 (a1, _mm512_permutexvar_ps (GROUP_HI (i0), t0), 32 * b + 16);
+      FMA16 (a2, _mm512_permutexvar_ps (GROUP_LO (i1), t1), 32 * b + 32);
+      FMA16 (a3, _mm512_permutexvar_ps (GROUP_HI (i1), t1), 32 * b + 48);
+    }
+  if (b < p->n_blocks)
+    {
+      const guint8 *k0 = row + 18 * b;
+      __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k0 + 2)));
+      __m512 t0 = q4_0_table (block_d (halves, k0), round16);
+
+      FMA16 (a0, _mm512_permutexvar_ps (GROUP_LO (i0), t0), 32 * b);
+      FMA16 (a1, _mm512_permutexvar_ps (GROUP_HI (i0), t0), 32 * b + 16);
+    }
+  return hsum (a0, a1, a2, a3);
+}
+
+/* Q4_K: each 64 weights are 32 bytes of qs, sub-block 2g in their low
+ * nibbles, 2g + 1 in their high ones; a UINT4 table per sub-block from the
+ * program's scale and offset (cols a multiple of 256). */
+static inline __attribute__ ((always_inline)) float
+row_dot_q4_K_blocks (const AneCpuPacked *p,
+                     gsize               r,
+                     const float        *x,
+                     gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *s = p->scale + r * p->n_blocks, *o = p->offset + r * p->n_blocks;
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
+
+  prefetch_blocks_row (p, row);
+  for (gsize g = 0; g < p->cols / 64; g++, s += 2, o += 2)
+    {
+      const guint8 *qs = row + g / 4 * 144 + 16 + g % 4 * 32;
+      __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) qs));
+      __m512i i1 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (qs + 16)));
+      __m512 te = nibble_table (ANE_CPU_PACKED_UINT4, s, o, TRUE, round16);
+      __m512 to = nibble_table (ANE_CPU_PACKED_UINT4, s + 1, o + 1, TRUE, round16);
+
+      FMA16 (a0, _mm512_permutexvar_ps (GROUP_LO (i0), te), 64 * g);
+      FMA16 (a1, _mm512_permutexvar_ps (GROUP_LO (i1), te), 64 * g + 16);
+      FMA16 (a2, _mm512_permutexvar_ps (GROUP_HI (i0), to), 64 * g + 32);
+      FMA16 (a3, _mm512_permutexvar_ps (GROUP_HI (i1), to), 64 * g + 48);
+    }
+  return hsum (a0, a1, a2, a3);
+}
+
+#undef FMA16
+
+static float
+row_dot_blocks (const AneCpuPacked *p,
+                gsize               r,
+                const float        *x)
+{
+  switch (p->kind)
+    {
+    case ANE_CPU_PACKED_Q8_0_BLOCKS:
+      return p->round_fp16 ? row_dot_q8_0_blocks (p, r, x, TRUE) : row_dot_q8_0_blocks (p, r, x, FALSE);
+    case ANE_CPU_PACKED_Q4_0_BLOCKS:
+      return p->round_fp16 ? row_dot_q4_0_blocks (p, r, x, TRUE) : row_dot_q4_0_blocks (p, r, x, FALSE);
+    case ANE_CPU_PACKED_Q4_K_BLOCKS:
+      return p->round_fp16 ? row_dot_q4_K_blocks (p, r, x, TRUE) : row_dot_q4_K_blocks (p, r, x, FALSE);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+ane_cpu_packed_dequantize_row_blocks_avx512 (const AneCpuPacked *p,
+                                             gsize               r,
+                                             float              *w)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *halves = ane_cpu_half_table ();
+
+  if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+    {
+      const float *s = p->scale + r * p->n_blocks, *o = p->offset + r * p->n_blocks;
+
+      for (gsize g = 0; g < p->cols / 64; g++, s += 2, o += 2, w += 64)
+        {
+          const guint8 *qs = row + g / 4 * 144 + 16 + g % 4 * 32;
+          __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) qs));
+          __m512i i1 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (qs + 16)));
+          __m512 te = nibble_table (ANE_CPU_PACKED_UINT4, s, o, TRUE, p->round_fp16);
+          __m512 to = nibble_table (ANE_CPU_PACKED_UINT4, s + 1, o + 1, TRUE, p->round_fp16);
+
+          _mm512_storeu_ps (w, _mm512_permutexvar_ps (GROUP_LO (i0), te));
+          _mm512_storeu_ps (w + 16, _mm512_permutexvar_ps (GROUP_LO (i1), te));
+          _mm512_storeu_ps (w + 32, _mm512_permutexvar_ps (GROUP_HI (i0), to));
+          _mm512_storeu_ps (w + 48, _mm512_permutexvar_ps (GROUP_HI (i1), to));
+        }
+      return;
+    }
+  for (gsize b = 0; b < p->n_blocks; b++, w += 32)
+    if (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
+      {
+        const guint8 *k = row + 34 * b;
+        __m512 d = _mm512_set1_ps (block_d (halves, k));
+
+        _mm512_storeu_ps (w, q8_0_chunk (k + 2, d, p->round_fp16));
+        _mm512_storeu_ps (w + 16, q8_0_chunk (k + 18, d, p->round_fp16));
+      }
+    else
+      {
+        const guint8 *k = row + 18 * b;
+        __m512i i = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k + 2)));
+        __m512 t = q4_0_table (block_d (halves, k), p->round_fp16);
+
+        _mm512_storeu_ps (w, _mm512_permutexvar_ps (GROUP_LO (i), t));
+        _mm512_storeu_ps (w + 16, _mm512_permutexvar_ps (GROUP_HI (i), t));
+      }
+}
+
+void
+ane_cpu_packed_rows_blocks_avx512 (const AneCpuPacked *p,
+                                   gsize               r0,
+                                   gsize               r1,
+                                   const float        *x,
+                                   gsize               m,
+                                   float              *out)
+{
+  if (m == 1)
+    {
+      for (gsize r = r0; r < r1; r++)
+        out[r] = row_dot_blocks (p, r, x);
+      return;
+    }
+  {
+    g_autofree float *w = g_new (float, p->cols);
+
+    for (gsize r = r0; r < r1; r++)
+      {
+        ane_cpu_packed_dequantize_row_blocks_avx512 (p, r, w);
+        for (gsize i = 0; i < m; i++)
+          out[i * p->rows + r] = dot (w, x + i * p->cols, p->cols);
+      }
+  }
+}

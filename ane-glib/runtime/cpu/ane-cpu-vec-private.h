@@ -223,6 +223,17 @@ void          ane_cpu_packed_rows_avx512   (const AneCpuPacked *p,
 void          ane_cpu_packed_dequantize_row_avx512 (const AneCpuPacked *p,
                                                     gsize               r,
                                                     float              *dst);
+/* The same for the *_BLOCKS kinds (any of them), summing as the INT8 /
+ * INT4 / UINT4 AVX-512 kernels: the same bits as the split form. */
+void          ane_cpu_packed_rows_blocks_avx512 (const AneCpuPacked *p,
+                                                 gsize               r0,
+                                                 gsize               r1,
+                                                 const float        *x,
+                                                 gsize               m,
+                                                 float              *out);
+void          ane_cpu_packed_dequantize_row_blocks_avx512 (const AneCpuPacked *p,
+                                                           gsize               r,
+                                                           float              *dst);
 #endif
 
 G_END_DECLS

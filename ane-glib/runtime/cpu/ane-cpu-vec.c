@@ -536,6 +536,8 @@ rows_func (const AneCpuPacked *p)
   AneCpuVecIsa isa = current_isa ();
 
 #ifdef ANE_HAVE_VEC_AVX512
+  if (isa >= ANE_CPU_VEC_ISA_AVX512 && is_blocks (p))
+    return ane_cpu_packed_rows_blocks_avx512;
   if (isa >= ANE_CPU_VEC_ISA_AVX512 && !is_blocks (p) && ane_cpu_packed_avx512_fits (p))
     return ane_cpu_packed_rows_avx512;
 #endif
@@ -556,7 +558,7 @@ ane_cpu_packed_kernel_isa (const AneCpuPacked *p)
   AneCpuPackedRowsFunc rows = rows_func (p);
 
 #ifdef ANE_HAVE_VEC_AVX512
-  if (rows == ane_cpu_packed_rows_avx512)
+  if (rows == ane_cpu_packed_rows_avx512 || rows == ane_cpu_packed_rows_blocks_avx512)
     return isa_names[ANE_CPU_VEC_ISA_AVX512];
 #endif
 #ifdef ANE_HAVE_VEC_AVX2
@@ -610,6 +612,11 @@ AneCpuPackedRowsFunc rows = rows_func (p);
   if (rows == ane_cpu_packed_rows_avx512)
     {
       ane_cpu_packed_dequantize_row_avx512 (p, r, dst);
+      return;
+    }
+  if (rows == ane_cpu_packed_rows_blocks_avx512)
+    {
+      ane_cpu_packed_dequantize_row_blocks_avx512 (p, r, dst);
       return;
     }
 #endif
