@@ -344,14 +344,21 @@ ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
     const float *scale = p->scale + (r / p->row_group) * p->n_blocks;
     const float *offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
 
-    for (gsize c = 0; c < p->cols; c++)
+    /* block by block: a division per weight to find its block made this
+     * loop (and the portable products) 50x slower than the SIMD ones */
+    for (gsize b = 0, c = 0; b < p->n_blocks; b++)
       {
-        /* the same float operations as the SIMD kernels: v = q (− o), w = s · v */
-        float v = (float) weight_q (p, row, c);
+        float s = scale[b], o = offset ? offset[b] : 0.0f;
 
-        if (offset)
-          v -= offset[c / p->block];
-        dst[c] = scale[c / p->block] * v;
+        for (gsize end = c + p->block; c < end; c++)
+          {
+            /* the same float operations as the SIMD kernels: v = q (− o), w = s · v */
+            float v = (float) weight_q (p, row, c);
+
+            if (offset)
+              v -= o;
+            dst[c] = s * v;
+          }
       }
   }
   if (p->round_fp16)
