@@ -60,6 +60,35 @@ test_cover (void)
   g_assert_cmpuint (ane_cpu_get_n_threads (), >=, 1);
 }
 
+/* The balanced loop: the same cover, in up to 4 pieces a thread (so more
+ * pieces than threads where the range allows), none under the grain, and
+ * with every worker the pool already has (no extra workers for the extra
+ * pieces). */
+static void
+test_cover_balanced (void)
+{
+  static const gsize sizes[] = { 0, 1, 63, 64, 127, 128, 300, 1000, 4097 };
+
+  for (guint threads = 1; threads <= 4; threads++)
+    for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+      {
+        gsize n = sizes[s];
+        g_autofree gint *hits = g_new0 (gint, MAX (n, 1));
+        Cover c = { hits, 64, 0, 0 };
+        gint want = n == 0 ? 0 : threads == 1 ? 1 : (gint) MAX (1, MIN (4 * threads, n / 64));
+
+        ane_cpu_set_n_threads (threads);
+        ane_cpu_parallel_for_balanced (n, 64, mark, &c);
+        for (gsize i = 0; i < n; i++)
+          g_assert_cmpint (hits[i], ==, 1);
+        g_assert_cmpint (c.calls, ==, want);
+        if (c.calls > 1)
+          g_assert_cmpint (c.short_piece, ==, 0);
+        g_assert_cmpuint (ane_cpu_pool_get_n_workers (), <=, 3);
+      }
+  ane_cpu_set_n_threads (0);
+}
+
 /* --- nested loops ---------------------------------------------------------- */
 
 typedef struct {
@@ -198,6 +227,7 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ane/cpu/pool/cover", test_cover);
+  g_test_add_func ("/ane/cpu/pool/cover-balanced", test_cover_balanced);
   g_test_add_func ("/ane/cpu/pool/nested", test_nested);
   g_test_add_func ("/ane/cpu/pool/workers", test_workers);
   g_test_add_func ("/ane/cpu/pool/callers", test_callers);

@@ -46,6 +46,7 @@ typedef struct {
   AneCpuPackedKind kind;
   gsize    rows, cols, block, row_group;
   gboolean offset, round_fp16;
+  gboolean avx512;           /* the AVX-512 kernels take it (where the CPU has them) */
 } Case;
 
 static float
@@ -137,9 +138,20 @@ check_case (const Case *c,
       g_assert_cmpmem (row, c->cols * sizeof (float), pk.w + r * c->cols, c->cols * sizeof (float));
     }
 
-  for (guint simd = 0; simd < 2; simd++)
+  for (AneCpuVecIsa isa = ANE_CPU_VEC_ISA_PORTABLE; isa <= ANE_CPU_VEC_ISA_AVX512; isa++)
     {
-      ane_cpu_vec_set_simd (simd == 1);
+      const char *kernels;
+
+      if (!ane_cpu_vec_set_isa (isa))
+        continue;   /* not this CPU's (test_kernels says which ran) */
+      /* the kernels that run: the ISA's own where the case fits them */
+      kernels = ane_cpu_packed_kernel_isa (pk.p);
+      g_assert_cmpstr (ane_cpu_vec_get_isa (), ==, isa == ANE_CPU_VEC_ISA_PORTABLE ? "portable"
+                                                   : isa == ANE_CPU_VEC_ISA_AVX2 ? "avx2" : "avx512");
+      if (isa == ANE_CPU_VEC_ISA_AVX512 && c->avx512)
+        g_assert_cmpstr (kernels, ==, "avx512");
+      if (isa == ANE_CPU_VEC_ISA_PORTABLE)
+        g_assert_cmpstr (kernels, ==, "portable");
       for (guint threads = 1; threads <= 4; threads++)
         {
           g_autofree float *out = g_new (float, m * c->rows);
@@ -157,8 +169,8 @@ check_case (const Case *c,
                     mag += fabs ((double) pk.w[r * c->cols + k] * x[i * c->cols + k]);
                   }
                 if (fabs (out[i * c->rows + r] - want) > ldexp (mag, -20) + 1e-30)
-                  g_error ("%s %zux%zu block %zu, m %zu, %s, %u threads: out[%zu, %zu] = %.9g, want %.9g",
-                           what, c->rows, c->cols, c->block, m, ane_cpu_vec_get_isa (), threads, i, r,
+                  g_error ("%s %zux%zu block %zu, m %zu, %s kernels, %u threads: out[%zu, %zu] = %.9g, want %.9g",
+                           what, c->rows, c->cols, c->block, m, kernels, threads, i, r,
                            out[i * c->rows + r], want);
               }
           /* one thread or four, the same bits (per ISA) */
@@ -169,7 +181,7 @@ check_case (const Case *c,
         }
       g_clear_pointer (&first, g_free);
     }
-  ane_cpu_vec_set_simd (TRUE);
+  ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
   ane_cpu_set_n_threads (0);
   ane_cpu_packed_free (pk.p);
   g_free (pk.w);
@@ -180,43 +192,265 @@ test_kernels (void)
 {
   static const Case cases[] = {
     /* Q8_0 / Q4_0 as lowered: blocks of 32 along a row */
-    { ANE_CPU_PACKED_INT8, 37, 256, 32, 1, FALSE, FALSE },
-    { ANE_CPU_PACKED_INT4, 37, 256, 32, 1, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT8, 37, 256, 32, 1, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT4, 37, 256, 32, 1, FALSE, FALSE, TRUE },
     /* fp16 programs: the weights rounded to fp16 */
-    { ANE_CPU_PACKED_INT8, 9, 96, 32, 1, FALSE, TRUE },
-    { ANE_CPU_PACKED_INT4, 9, 96, 32, 1, FALSE, TRUE },
-    /* offsets; scales shared by rows (row_group 3) */
-    { ANE_CPU_PACKED_INT8, 12, 64, 16, 3, TRUE, FALSE },
-    { ANE_CPU_PACKED_INT4, 12, 64, 16, 3, TRUE, FALSE },
+    { ANE_CPU_PACKED_INT8, 9, 96, 32, 1, FALSE, TRUE, TRUE },
+    { ANE_CPU_PACKED_INT4, 9, 96, 32, 1, FALSE, TRUE, TRUE },
+    /* offsets; scales shared by rows (row_group 3); int4 blocks of 16 take
+     * the AVX2 kernels under AVX-512 (a table per 32-weight group) */
+    { ANE_CPU_PACKED_INT8, 12, 64, 16, 3, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT4, 12, 64, 16, 3, TRUE, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT4, 12, 192, 64, 3, TRUE, TRUE, TRUE },
+    /* int8 blocks of 48: three 16-column chunks a scale, 7 chunks a row
+     * (the unrolled loop, then 3 more) */
+    { ANE_CPU_PACKED_INT8, 11, 336, 48, 1, TRUE, FALSE, TRUE },
     /* columns not a multiple of 32 (a partial int4 group) nor of 8 */
-    { ANE_CPU_PACKED_INT4, 5, 40, 8, 1, FALSE, FALSE },
-    { ANE_CPU_PACKED_INT8, 5, 44, 4, 1, TRUE, FALSE },
-    { ANE_CPU_PACKED_INT4, 3, 13, 13, 1, FALSE, FALSE },
-    { ANE_CPU_PACKED_INT8, 3, 13, 13, 1, FALSE, FALSE },
-    /* per-row scales (affine per channel): one block a row */
-    { ANE_CPU_PACKED_INT8, 17, 72, 72, 1, TRUE, FALSE },
-    /* fp16 weights */
-    { ANE_CPU_PACKED_FP16, 33, 128, 128, 33, FALSE, FALSE },
-    { ANE_CPU_PACKED_FP16, 7, 21, 21, 7, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT4, 5, 40, 8, 1, FALSE, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT8, 5, 44, 4, 1, TRUE, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT4, 3, 13, 13, 1, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT8, 3, 13, 13, 1, FALSE, FALSE, TRUE },
+    /* per-row scales (affine per channel): one block a row, whose last
+     * 16-column chunk (int8) or 32-weight group (int4) is partial */
+    { ANE_CPU_PACKED_INT8, 17, 72, 72, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT4, 19, 104, 104, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 6, 81, 81, 1, TRUE, TRUE, TRUE },
+    { ANE_CPU_PACKED_INT4, 4, 116, 116, 1, FALSE, FALSE, TRUE },   /* 3 whole groups, then 20 */
+    { ANE_CPU_PACKED_INT8, 5, 55, 55, 1, FALSE, FALSE, TRUE },     /* 3 whole chunks, then 7 */
+    /* fp16 weights: whole 16-column chunks, and a partial last one */
+    { ANE_CPU_PACKED_FP16, 33, 128, 128, 33, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_FP16, 7, 21, 21, 7, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_FP16, 10, 200, 200, 10, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_FP16, 3, 45, 45, 3, FALSE, FALSE, TRUE },
     /* one row */
-    { ANE_CPU_PACKED_INT8, 1, 32, 32, 1, FALSE, FALSE },
+    { ANE_CPU_PACKED_INT8, 1, 32, 32, 1, FALSE, FALSE, TRUE },
+    { ANE_CPU_PACKED_INT4, 1, 160, 32, 1, FALSE, FALSE, TRUE },
     /* uint4 (GGUF Q4_K as lowered: fractional offsets per 32), fp16 too,
      * without offsets, a partial group, odd columns, one row */
-    { ANE_CPU_PACKED_UINT4, 37, 256, 32, 1, TRUE, FALSE },
-    { ANE_CPU_PACKED_UINT4, 9, 96, 32, 1, TRUE, TRUE },
-    { ANE_CPU_PACKED_UINT4, 12, 64, 16, 3, FALSE, FALSE },
-    { ANE_CPU_PACKED_UINT4, 5, 40, 8, 1, TRUE, FALSE },
-    { ANE_CPU_PACKED_UINT4, 3, 13, 13, 1, TRUE, FALSE },
-    { ANE_CPU_PACKED_UINT4, 1, 512, 32, 1, TRUE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 37, 256, 32, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 9, 96, 32, 1, TRUE, TRUE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 12, 64, 16, 3, FALSE, FALSE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 5, 40, 8, 1, TRUE, FALSE, FALSE },
+    { ANE_CPU_PACKED_UINT4, 3, 13, 13, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 1, 512, 32, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 13, 224, 32, 1, TRUE, FALSE, TRUE },
+    { ANE_CPU_PACKED_UINT4, 8, 128, 64, 2, FALSE, FALSE, TRUE },
   };
   /* 70: a prefill, through dequantized tiles and sgemm */
   static const gsize ms[] = { 1, 2, 5, 70 };
   g_autoptr(GRand) rand = g_rand_new_with_seed (15);
 
-  g_test_message ("compressed-weight kernels: %s (and portable)", ane_cpu_vec_get_isa ());
+  g_test_message ("compressed-weight kernels: %s by default; checked: portable%s%s", ane_cpu_vec_get_isa (),
+                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX2) ? ", avx2" : "",
+                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX512) ? ", avx512" : " (no AVX-512 on this CPU)");
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
       check_case (&cases[i], ms[j], rand);
+}
+
+/* --- GGUF Q8_0 / Q4_0 / Q4_K blocks where the file holds them ------------- */
+
+static GBytes *q4_K_weights (gsize rows, gsize cols, GRand *rand);
+
+/* Random blocks of kind ([rows, cols], cols a multiple of 32), and the same
+ * weights as the lowering splits them (q as int32, d as a float scale). */
+static GBytes *
+random_blocks (AneCpuPackedKind kind,
+               gsize            rows,
+               gsize            cols,
+               GRand           *rand,
+               gint32          *q,
+               float           *d)
+{
+  gsize bb = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18, n_blocks = rows * cols / 32;
+  guint8 *b = g_malloc (n_blocks * bb);
+
+  for (gsize i = 0; i < n_blocks; i++)
+    {
+      guint8 *blk = b + i * bb;
+      /* d: an fp16 of either sign, normal or subnormal */
+      guint16 h = (guint16) g_rand_int_range (rand, 0x0001, 0x3c00) | (g_rand_boolean (rand) ? 0x8000 : 0);
+
+      blk[0] = (guint8) h;
+      blk[1] = (guint8) (h >> 8);
+      d[i] = ane_half_to_float (h);
+      for (gsize j = 0; j < bb - 2; j++)
+        blk[2 + j] = (guint8) g_rand_int_range (rand, 0, 256);
+      for (gsize j = 0; j < 32; j++)
+        q[i * 32 + j] = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? (gint8) blk[2 + j]
+                        : (j < 16 ? blk[2 + j] & 15 : blk[2 + j - 16] >> 4) - 8;
+    }
+  return g_bytes_new_take (b, n_blocks * bb);
+}
+
+/* The *_BLOCKS kinds give the bits of the INT8 / INT4 kinds packed from the
+ * split form (what the plan used before, and still uses for a package read
+ * from disk), SIMD and portable, rows odd and one, one activation row to a
+ * prefill (70 rows: dequantized tiles and sgemm), fp32 and fp16 weights;
+ * and the gather's rows are d · q. */
+static void
+test_blocks_kernels (void)
+{
+  static const struct { AneCpuPackedKind kind; gsize rows, cols; } cases[] = {
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 37, 256 }, { ANE_CPU_PACKED_Q4_0_BLOCKS, 37, 256 },
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 3, 32 },   { ANE_CPU_PACKED_Q4_0_BLOCKS, 3, 32 },
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 1, 96 },   { ANE_CPU_PACKED_Q4_0_BLOCKS, 1, 800 },
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 9, 160 },  { ANE_CPU_PACKED_Q4_0_BLOCKS, 9, 160 },
+  };
+  static const gsize ms[] = { 1, 2, 5, 70 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (15);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    for (int r16 = 0; r16 < 2; r16++)
+      {
+        gsize rows = cases[i].rows, cols = cases[i].cols;
+        g_autofree gint32 *q = g_new (gint32, rows * cols);
+        g_autofree float *d = g_new (float, rows * cols / 32);
+        g_autoptr(GBytes) blocks = random_blocks (cases[i].kind, rows, cols, rand, q, d);
+        AneCpuPacked *bp = ane_cpu_packed_new_blocks (cases[i].kind, rows, cols, blocks, r16);
+        AneCpuPacked *sp = ane_cpu_packed_new_blockwise (cases[i].kind == ANE_CPU_PACKED_Q8_0_BLOCKS
+                                                         ? ANE_CPU_PACKED_INT8 : ANE_CPU_PACKED_INT4,
+                                                         rows, cols, q, d, rows, cols / 32, NULL, r16);
+        g_autofree float *row = g_new (float, cols);
+
+        g_assert_nonnull (bp);
+        g_assert_nonnull (sp);
+        /* the file's bytes, nothing of its own */
+        g_assert_cmpuint (ane_cpu_packed_bytes (bp), ==, 0);
+        for (gsize r = 0; r < rows; r++)
+          {
+            ane_cpu_packed_dequantize_row (bp, r, row);
+            for (gsize c = 0; c < cols; c++)
+              {
+                float w = d[(r * cols + c) / 32] * (float) q[r * cols + c];
+
+                if (r16)
+                  w = ane_half_to_float (ane_float_to_half (w));
+                g_assert_cmpfloat (row[c], ==, w);
+              }
+          }
+        for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
+          for (int simd = 0; simd < 2; simd++)
+            {
+              gsize m = ms[j];
+              g_autofree float *x = g_new (float, m * cols);
+              g_autofree float *bias = g_new (float, rows);
+              g_autofree float *want = g_new (float, m * rows);
+              g_autofree float *got = g_new (float, m * rows);
+
+              for (gsize k = 0; k < m * cols; k++)
+                x[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
+              for (gsize k = 0; k < rows; k++)
+                bias[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
+              ane_cpu_vec_set_simd (simd);
+              ane_cpu_packed_matmul (sp, x, m, bias, want);
+              ane_cpu_packed_matmul (bp, x, m, bias, got);
+              ane_cpu_vec_set_simd (TRUE);
+              g_assert_cmpmem (got, m * rows * sizeof (float), want, m * rows * sizeof (float));
+            }
+        ane_cpu_packed_free (bp);
+        ane_cpu_packed_free (sp);
+      }
+  /* Q4_K: the blocks with the lowering's scales and offsets against the
+   * UINT4 kind packed from its split data (the plan's form before) */
+  for (gsize i = 0; i < 3; i++)
+    for (int r16 = 0; r16 < 2; r16++)
+      {
+        static const gsize shapes[][2] = { { 7, 256 }, { 1, 512 }, { 3, 768 } };
+        gsize rows = shapes[i][0], cols = shapes[i][1];
+        g_autoptr(GBytes) blocks = q4_K_weights (rows, cols, rand);
+        g_autoptr(GBytes) data = NULL;
+        g_autofree double *ds = NULL, *dofs = NULL;
+        g_autofree float *fs = g_new (float, rows * cols / 32), *fo = g_new (float, rows * cols / 32);
+        g_autofree gint32 *q = g_new (gint32, rows * cols);
+        AneCpuPacked *bp, *sp;
+        const guint8 *d;
+
+        g_assert_true (ane_lower_split_q4_K (blocks, (gint64) (rows * cols / 256),
+                                             r16 ? ANE_DTYPE_FLOAT16 : ANE_DTYPE_FLOAT32, &data, &ds, &dofs));
+        d = g_bytes_get_data (data, NULL);
+        for (gsize k = 0; k < rows * cols; k++)
+          q[k] = k % 2 ? d[k / 2] >> 4 : d[k / 2] & 15;   /* MIL uint4: element 2m in the low nibble */
+        for (gsize k = 0; k < rows * cols / 32; k++)
+          {
+            fs[k] = (float) ds[k];
+            fo[k] = (float) dofs[k];
+          }
+        bp = ane_cpu_packed_new_q4_K_blocks (rows, cols, blocks, fs, fo, r16);
+        sp = ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_UINT4, rows, cols, q, fs, rows, cols / 32, fo, r16);
+        g_assert_nonnull (bp);
+        g_assert_nonnull (sp);
+        g_assert_cmpuint (ane_cpu_packed_bytes (bp), ==, rows * cols / 32 * 8);
+        for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
+          for (int simd = 0; simd < 2; simd++)
+            {
+              gsize m = ms[j];
+              g_autofree float *x = g_new (float, m * cols);
+              g_autofree float *want = g_new (float, m * rows);
+              g_autofree float *got = g_new (float, m * rows);
+              g_autofree float *row_b = g_new (float, cols), *row_s = g_new (float, cols);
+
+              for (gsize k = 0; k < m * cols; k++)
+                x[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
+              ane_cpu_vec_set_simd (simd);
+              ane_cpu_packed_matmul (sp, x, m, NULL, want);
+              ane_cpu_packed_matmul (bp, x, m, NULL, got);
+              ane_cpu_vec_set_simd (TRUE);
+              g_assert_cmpmem (got, m * rows * sizeof (float), want, m * rows * sizeof (float));
+              ane_cpu_packed_dequantize_row (bp, rows - 1, row_b);
+              ane_cpu_packed_dequantize_row (sp, rows - 1, row_s);
+              g_assert_cmpmem (row_b, cols * sizeof (float), row_s, cols * sizeof (float));
+            }
+        ane_cpu_packed_free (bp);
+        ane_cpu_packed_free (sp);
+      }
+  /* sizes that do not match are refused */
+  {
+    g_autoptr(GBytes) b = g_bytes_new_take (g_malloc0 (34 * 4), 34 * 4);
+
+    g_assert_null (ane_cpu_packed_new_blocks (ANE_CPU_PACKED_Q8_0_BLOCKS, 2, 96, b, FALSE));
+    g_assert_null (ane_cpu_packed_new_blocks (ANE_CPU_PACKED_Q8_0_BLOCKS, 4, 40, b, FALSE));
+    g_assert_null (ane_cpu_packed_new_blocks (ANE_CPU_PACKED_INT8, 2, 64, b, FALSE));
+    g_assert_nonnull (b);
+  }
+}
+
+/* ANE_CPU_VEC_ISA caps the dispatch (read once, so each value runs in a
+ * subprocess of its own): every set the CPU has can be chosen, and a name
+ * that is no set warns and leaves the default. */
+static void
+test_isa_env (void)
+{
+  static const char *const names[] = { "portable", "avx2", "avx512" };
+
+  if (g_test_subprocess ())
+    {
+      const char *want = g_getenv ("ANE_TEST_WANT_ISA");
+
+      if (want != NULL)
+        g_assert_cmpstr (ane_cpu_vec_get_isa (), ==, want);
+      else
+        ane_cpu_vec_get_isa ();   /* reads the bad value: warns */
+      return;
+    }
+  for (AneCpuVecIsa isa = ANE_CPU_VEC_ISA_PORTABLE; isa <= ANE_CPU_VEC_ISA_AVX512; isa++)
+    {
+      if (!ane_cpu_vec_isa_available (isa))
+        {
+          g_test_message ("%s: not this CPU's", names[isa]);
+          continue;
+        }
+      g_setenv ("ANE_CPU_VEC_ISA", names[isa], TRUE);
+      g_setenv ("ANE_TEST_WANT_ISA", names[isa], TRUE);
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+    }
+  g_setenv ("ANE_CPU_VEC_ISA", "sse9", TRUE);
+  g_unsetenv ("ANE_TEST_WANT_ISA");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();   /* warnings are fatal in tests */
+  g_test_trap_assert_stderr ("*ANE_CPU_VEC_ISA=sse9 is not portable, avx2 or avx512*");
+  g_unsetenv ("ANE_CPU_VEC_ISA");
 }
 
 /* The packer refuses what it cannot hold: values out of range, scales that
@@ -542,57 +776,170 @@ test_uint4_gather (void)
   check_text (text, x, 1, 32, want, 66, 0.0, 2 * 16 + 2 * 4 * 2);
 }
 
-/* --- memory: a Q8_0 model holds its weights compressed ---------------------- */
+/* --- memory: a Q8_0 / Q4_0 model holds its weights as the file does ---------- */
 
+/* The logits of decode steps 0..2 of exe (a compiled decode step). */
+static float *
+run_decode_steps (AneExecutable *exe,
+                  gsize         *n_out)
+{
+  g_autoptr(GError) error = NULL;
+  static const gint32 tokens[] = { 1, 403, 407 };
+  GArray *all = g_array_new (FALSE, FALSE, sizeof (float));
+
+  for (gint32 i = 0; i < (gint32) G_N_ELEMENTS (tokens); i++)
+    {
+      g_autoptr(AneTensor) t = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &tokens[i], 1, NULL);
+      g_autoptr(AneTensor) p = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &i, 1, NULL);
+      g_autoptr(GPtrArray) outs = ane_executable_run (exe, (AneTensor *[]) { t, p }, 2, NULL, &error);
+      g_autofree float *f = NULL;
+      gsize n = 0;
+
+      g_assert_no_error (error);
+      f = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n, &error);
+      g_assert_no_error (error);
+      g_array_append_vals (all, f, (guint) n);
+    }
+  *n_out = all->len;
+  return (float *) g_array_free (all, FALSE);
+}
+
+/* Issue 15, "memory equals the file": a GGUF model whose matrices and
+ * embedding are Q8_0 (Q4_0) runs on the blocks where the file's mapping
+ * holds them. The lowered program references the blocks (no split copy of
+ * the data or scales: ane_mil_const_blocks), the plan multiplies and
+ * gathers on them (ANE_CPU_PACKED_Q8_0_BLOCKS / Q4_0_BLOCKS: nothing
+ * packed of its own), and the embedding is no float table — neither in
+ * the model nor in the plan. The logits are bit for bit those of the same
+ * program written as a package and run from disk (the split int8 / int4
+ * form, ane-cpu-vec-avx2.c's kernels), so the blocks are what a package
+ * holds and the kernels sum alike. */
 static void
-test_q8_0_memory (void)
+block_model_memory (AneDType quant)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("ane-cpu-vec-XXXXXX", &error);
-  g_autofree char *path = ane_test_write_stories_gguf (dir, "q8.gguf", &(AneTestGgufVariant) { .arch = "llama", .q8_0 = TRUE });
+  g_autofree char *path = ane_test_write_stories_gguf (dir, "q.gguf", &(AneTestGgufVariant) { .arch = "llama",
+                                                                                             .quant = quant });
+  g_autofree char *pkg_path = g_build_filename (dir, "q.mlpackage", NULL);
   g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
   g_autoptr(AneGraph) g = NULL;
-  g_autoptr(AneCpuBackend) packed_backend = NULL;
-  guint64 packed, dense, borrowed, file_size, q8_bytes = 0;
+  g_autoptr(AneCpuBackend) backend = NULL;
+  g_autoptr(AneLowered) lowered = NULL;
+  g_autoptr(AnePackage) pkg = NULL, loaded = NULL;
+  g_autoptr(AneExecutable) in_memory = NULL, from_disk = NULL;
+  g_autofree float *mem_logits = NULL, *disk_logits = NULL;
+  AneLowerOptions options = { .target = ANE_MIL_IOS18, .precision = ANE_DTYPE_FLOAT32 };
+  guint64 packed, dense, borrowed, file_size, q_bytes = 0, own_blobs = 0, block_blobs = 0;
+  gsize n_mem = 0, n_disk = 0;
   GStatBuf st;
+  AneTensor *embd;
   const char *names[] = { "wq", "wk", "wv", "wo", "w1", "w3" };
+  const char *all_names[] = { "attention_norm", "wq", "wk", "wv", "wo", "ffn_norm", "w1", "w2", "w3" };
+  g_autoptr(GHashTable) weight_data = NULL;
+  guint bb = ane_dtype_block_bytes (quant);
 
   g_assert_no_error (error);
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   file_size = (guint64) st.st_size;
-  /* the Q8_0 weights' bytes in the file: 34 per 32 weights */
+  /* the quantized weights' bytes in the file */
   for (gint64 l = 0; l < ane_llama_model_get_n_layers (m); l++)
     for (guint i = 0; i < G_N_ELEMENTS (names); i++)
       {
         g_autofree char *name = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", l, names[i]);
         AneTensor *w = ane_llama_model_get_weight (m, name);
 
-        g_assert_cmpint (ane_tensor_get_dtype (w), ==, ANE_DTYPE_Q8_0);
-        q8_bytes += ane_tensor_get_n_elements (w) / 32 * 34;
+        g_assert_cmpint (ane_tensor_get_dtype (w), ==, quant);
+        q_bytes += ane_tensor_get_n_elements (w) / 32 * bb;
       }
-  q8_bytes += ane_tensor_get_n_elements (ane_llama_model_get_weight (m, "output")) / 32 * 34;
+  /* the embedding: its blocks, which are the tied classifier's, no table */
+  embd = ane_llama_model_get_weight (m, "token_embedding");
+  g_assert_cmpint (ane_tensor_get_dtype (embd), ==, quant);
+  g_assert_true (ane_llama_model_get_weight (m, "output") == embd);
+  q_bytes += ane_tensor_get_n_elements (embd) / 32 * bb;
   g = ane_llama_model_build_decode (m, 16, &error);
   g_assert_no_error (error);
 
-  /* iOS18: the Q8_0 weights are constexpr_blockwise_shift_scale ops, kept
-   * packed: about the file's bytes for them, and no dense copy */
-  packed_backend = ane_cpu_backend_new_for_graph (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, NULL, 0, &error);
-  g_assert_no_error (error);
-  ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (packed_backend), &packed, &dense, &borrowed);
-  g_test_message ("Q8_0 stories260K (file %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " in Q8_0 weights): plan "
-                  "holds %" G_GUINT64_FORMAT " packed, %" G_GUINT64_FORMAT " dense, %" G_GUINT64_FORMAT " borrowed",
-                  file_size, q8_bytes, packed, dense, borrowed);
-  /* int8 (used where the lowering's blob holds it: borrowed) + an fp32
-   * scale per 32: at most 36 bytes per 32 weights against the file's 34 */
-  g_assert_cmpuint (packed, >=, q8_bytes / 34 * 4);
-  g_assert_cmpuint (packed, <=, q8_bytes * 36 / 34 + 64);
-  g_assert_cmpuint (packed + borrowed, >=, q8_bytes);
-  /* what stays dense: norms, rope tables, masks (the F32 weights are borrowed) —
-   * far less than one dense float copy of the Q8_0 weights */
-  g_assert_cmpuint (dense, <, q8_bytes * 4 / 10);
+  /* the lowered program holds no copy of the blocks: its blobs are
+   * references to the model's weights (the blocks, the F32 norms and
+   * ffn_down) and the few tables it computes */
+  weight_data = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (gint64 l = 0; l < ane_llama_model_get_n_layers (m); l++)
+    for (guint i = 0; i < G_N_ELEMENTS (all_names); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".%s", l, all_names[i]);
 
-  g_unlink (path);
-  g_rmdir (dir);
+        g_hash_table_add (weight_data, (gpointer) g_bytes_get_data (ane_tensor_get_data (ane_llama_model_get_weight (m, name)), NULL));
+      }
+  g_hash_table_add (weight_data, (gpointer) g_bytes_get_data (ane_tensor_get_data (ane_llama_model_get_weight (m, "final_norm")), NULL));
+  lowered = ane_lowered_new (g, &options, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < lowered->blobs->len; i++)
+    {
+      AneMilPendingBlob *blob = g_ptr_array_index (lowered->blobs, i);
+
+      if (blob->source == ANE_MIL_BLOB_FROM_BLOCKS)
+        block_blobs++;
+      else if (blob->source == ANE_MIL_BLOB_FROM_BYTES &&
+               !g_hash_table_contains (weight_data, g_bytes_get_data (blob->data, NULL)))
+        own_blobs += blob->size;
+    }
+  /* data and scales of 6 matrices a layer and of the embedding, which is
+   * the classifier too (one weight) */
+  g_assert_cmpuint (block_blobs, ==, 2 * (6 * ane_llama_model_get_n_layers (m) + 1));
+  g_assert_cmpuint (own_blobs, <, q_bytes / 10);
+
+  backend = ane_cpu_backend_new_for_graph (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, NULL, 0, &error);
+  g_assert_no_error (error);
+  ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
+  g_test_message ("%s stories260K (file %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " in %s weights): plan "
+                  "holds %" G_GUINT64_FORMAT " packed, %" G_GUINT64_FORMAT " dense, %" G_GUINT64_FORMAT " borrowed; "
+                  "the lowered program %" G_GUINT64_FORMAT " bytes of its own", ane_dtype_to_string (quant), file_size,
+                  q_bytes, ane_dtype_to_string (quant), packed, dense, borrowed, own_blobs);
+  /* every quantized weight used where the file holds it (each once: the
+   * classifier and the gather share the embedding's blocks), nothing of
+   * the plan's own for them: no split data, no scale array */
+  g_assert_cmpuint (borrowed, >=, q_bytes);
+  g_assert_cmpuint (borrowed, <=, file_size);
+  g_assert_cmpuint (packed, ==, 0);
+  /* what stays dense: rope tables, masks (norms and the F32 ffn_down are
+   * borrowed) — no float table of the embedding (vocab · dim · 4 bytes) */
+  g_assert_cmpuint (dense, <, q_bytes / 10);
+  g_assert_cmpuint (dense, <, (guint64) ane_tensor_get_n_elements (embd) * 4);
+
+  /* the same results as the package (split form) run from disk, bit for bit */
+  in_memory = ane_executable_new (g, ANE_BACKEND_CPU);
+  ane_executable_set_precision (in_memory, ANE_PRECISION_FLOAT32);
+  g_assert_true (ane_executable_compile (in_memory, NULL, &error));
+  mem_logits = run_decode_steps (in_memory, &n_mem);
+  pkg = ane_package_new_from_graph_with_lowering (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, ANE_LOWERING_GENERIC,
+                                                  NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_package_save (pkg, pkg_path, FALSE, &error));
+  loaded = ane_package_load (pkg_path, &error);
+  g_assert_no_error (error);
+  from_disk = ane_executable_new_from_package (loaded, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_executable_compile (from_disk, NULL, &error));
+  disk_logits = run_decode_steps (from_disk, &n_disk);
+  g_assert_cmpuint (n_mem, ==, n_disk);
+  g_assert_cmpmem (mem_logits, n_mem * sizeof (float), disk_logits, n_disk * sizeof (float));
+
+  g_clear_object (&from_disk);
+  g_clear_object (&loaded);
+  ane_test_remove_tree (dir);
+}
+
+static void
+test_q8_0_memory (void)
+{
+  block_model_memory (ANE_DTYPE_Q8_0);
+}
+
+static void
+test_q4_0_memory (void)
+{
+  block_model_memory (ANE_DTYPE_Q4_0);
 }
 
 /* --- GGUF F16: the halves as the file holds them -------------------------- */
@@ -857,12 +1204,16 @@ check_q4_K_linear (GBytes      *blocks,
   if (want_uint4)
     g_assert_nonnull (strstr (text, "offset = "));
 
-  /* the CPU backend: packed as uint4 (½ byte a weight + two floats per 32) */
+  /* the CPU backend: on the blocks where they lie (borrowed), two floats
+   * per 32 of its own */
   backend = ane_cpu_backend_new_for_graph (g, target, precision, NULL, 0, &error);
   g_assert_no_error (error);
   ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
   if (want_uint4)
-    g_assert_cmpuint (packed, ==, N * K / 2 + N * (K / 32) * 4 * 2);
+    {
+      g_assert_cmpuint (packed, ==, N * (K / 32) * 4 * 2);
+      g_assert_cmpuint (borrowed, ==, g_bytes_get_size (blocks));
+    }
   else
     g_assert_cmpuint (packed, ==, 0);
   for (gsize i = 0; i < M * K; i++)
@@ -1003,9 +1354,11 @@ test_q4_K_memory (void)
   g_test_message ("Q4_K synthetic LLaMA (%" G_GUINT64_FORMAT " bytes in Q4_K matrices): plan holds %" G_GUINT64_FORMAT
                   " packed, %" G_GUINT64_FORMAT " dense, %" G_GUINT64_FORMAT " borrowed; uint4 vs ggml max |diff| / "
                   "(16*d1 + |m1|) = %.2f * 2^-24", q4_bytes, packed, dense, borrowed, ldexp (diff.max_rel, 24));
-  /* every matrix packed: ½ byte a weight + an fp32 scale and offset per 32
-   * (24 bytes per 32 weights against the file's 18) */
-  g_assert_cmpuint (packed, ==, q4_weights / 2 + q4_weights / 32 * 8);
+  /* every matrix used where the file holds its blocks (borrowed, and the
+   * lowered program holds no split copy), the plan's own bytes an fp32
+   * scale and offset per 32 (8 bytes per 32 weights beside the file's 18) */
+  g_assert_cmpuint (packed, ==, q4_weights / 32 * 8);
+  g_assert_cmpuint (borrowed, >=, q4_bytes);
   /* what stays dense: the embedding the gather reads (a host-dequantized
    * const), norms, rope tables, masks — far less than a float copy of the
    * matrices (4 bytes a weight, 7.1× the file) */
@@ -1033,12 +1386,15 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ane/cpu/vec/kernels", test_kernels);
+  g_test_add_func ("/ane/cpu/vec/isa-env", test_isa_env);
   g_test_add_func ("/ane/cpu/vec/pack-refuses", test_pack_refuses);
+  g_test_add_func ("/ane/cpu/vec/blocks-kernels", test_blocks_kernels);
   g_test_add_func ("/ane/cpu/vec/constexpr-once-fp32", test_constexpr_once_fp32);
   g_test_add_func ("/ane/cpu/vec/constexpr-once-fp16", test_constexpr_once_fp16);
   g_test_add_func ("/ane/cpu/vec/fp16-matmul", test_fp16_matmul);
   g_test_add_func ("/ane/cpu/vec/affine-linear", test_affine_linear);
   g_test_add_func ("/ane/cpu/vec/q8-0-memory", test_q8_0_memory);
+  g_test_add_func ("/ane/cpu/vec/q4-0-memory", test_q4_0_memory);
   g_test_add_func ("/ane/cpu/vec/f16-memory", test_f16_memory);
   g_test_add_func ("/ane/cpu/vec/uint4-gather", test_uint4_gather);
   g_test_add_func ("/ane/cpu/vec/q4-k-lowering", test_q4_K_lowering);

@@ -191,22 +191,27 @@ test_q8_0 (void)
   g_assert_cmpint (ane_tensor_get_dtype (ane_llama_model_get_weight (m, "layers.0.wq")), ==, ANE_DTYPE_Q8_0);
   /* ffn_down has rows of 172, not a multiple of 32: left F32 */
   g_assert_cmpint (ane_tensor_get_dtype (ane_llama_model_get_weight (m, "layers.0.w2")), ==, ANE_DTYPE_FLOAT32);
-  /* the quantized embedding: a float32 table, its blocks the tied classifier */
-  g_assert_cmpint (ane_tensor_get_dtype (ane_llama_model_get_weight (m, "token_embedding")), ==, ANE_DTYPE_FLOAT32);
+  /* the quantized embedding stays in its blocks (no float32 table), which
+   * are the tied classifier too */
+  g_assert_cmpint (ane_tensor_get_dtype (ane_llama_model_get_weight (m, "token_embedding")), ==, ANE_DTYPE_Q8_0);
+  g_assert_true (ane_llama_model_get_weight (m, "token_embedding") == ane_llama_model_get_weight (m, "output"));
   g_assert_cmpint (ane_tensor_get_dtype (ane_llama_model_get_weight (m, "output")), ==, ANE_DTYPE_Q8_0);
   g_assert_true (ane_llama_model_get_shared_classifier (m));
 
   g = ane_llama_model_build_decode (m, 16, &error);
   g_assert_no_error (error);
   hist = ane_graph_op_histogram (g);
-  /* wq wk wv wo w1 w3 per layer, and the classifier */
+  /* wq wk wv wo w1 w3 per layer, and the classifier; the embedding's rows
+   * are gathered from its dequantized blocks */
   g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (hist, "dequant_matmul")), ==, 6 * n_layers + 1);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (hist, "dequant_moe_weights")), ==, 1);
 
   prefill = ane_llama_model_build_prefill (m, 8, &error);
   g_assert_no_error (error);
   pkg = ane_package_new_from_graph (prefill, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, &error);
   g_assert_no_error (error);
   report = ane_package_dup_weight_report (pkg);
+  /* the matrices, and the classifier (one weight with the embedding) */
   g_assert_cmpuint (g_strv_length (report), ==, 6 * n_layers + 1);
   for (guint i = 0; report[i] != NULL; i++)
     if (strstr (report[i], "on device") != NULL)

@@ -29,18 +29,32 @@ typedef struct _AneMilOpCall  AneMilOpCall;
 typedef enum {
   ANE_MIL_BLOB_FROM_BYTES,   /* data captured at lowering time */
   ANE_MIL_BLOB_FROM_PARAM,   /* a graph param bound later, looked up by name */
+  ANE_MIL_BLOB_FROM_BLOCKS,  /* a part of GGUF Q8_0 / Q4_0 blocks, split when the bytes are asked for */
 } AneMilBlobSource;
+
+/* Which part of GGUF Q8_0 / Q4_0 / Q4_K blocks (ggml-common.h: an fp16 d,
+ * then 32 int8 q or 16 bytes of 4-bit q + 8; Q4_K: ane-lower-q4k.c) a
+ * FROM_BLOCKS blob stores: MIL's constexpr_blockwise_shift_scale takes
+ * them apart. */
+typedef enum {
+  ANE_MIL_BLOCKS_DATA,       /* the q: int8 (Q8_0), int4 = q − 8 (Q4_0) or uint4 (Q4_K), packed two a byte, low nibble first */
+  ANE_MIL_BLOCKS_SCALE,      /* a scale per 32 weights (Q8_0, Q4_0: the block's d), stored as dst_dtype */
+  ANE_MIL_BLOCKS_OFFSET,     /* Q4_K: an offset per 32 weights (for scales in scale_dtype), stored as dst_dtype */
+} AneMilBlocksPart;
 
 typedef struct {
   AneMilBlobSource    source;
   char               *param;        /* FROM_PARAM: the param's name */
-  GBytes             *data;         /* FROM_BYTES: elements in src_dtype */
+  GBytes             *data;         /* FROM_BYTES: elements in src_dtype; FROM_BLOCKS: the blocks */
   AneDType            src_dtype;    /* dtype of the source elements */
   AneDType            dst_dtype;    /* dtype stored in the blob */
   gint64              n_elements;
   guint64             size;         /* bytes stored */
   guint64             offset;       /* the metadata record's offset in weight.bin */
   AneMilBlobDataType  blob_type;
+  AneDType            blocks_dtype; /* FROM_BLOCKS: Q8_0, Q4_0 or Q4_K */
+  AneMilBlocksPart    part;         /* FROM_BLOCKS: which part is stored */
+  AneDType            scale_dtype;  /* FROM_BLOCKS, Q4_K: the dtype of the scales the offsets go with */
 } AneMilPendingBlob;
 
 AneMilBuilder *ane_mil_builder_new          (AneMilTarget     target);
@@ -112,6 +126,29 @@ const char    *ane_mil_const_packed         (AneMilBuilder   *b,
                                              GBytes          *packed,
                                              const gint64    *shape,
                                              guint            rank);
+/* The data, the scales or the offsets of GGUF Q8_0 / Q4_0 / Q4_K blocks
+ * [..., K] (blocks in the GGUF tensor's own bytes, referenced, not copied)
+ * as a const: data int8 (Q8_0), int4 (Q4_0) or uint4 (Q4_K) of shape,
+ * scales and offsets [..., K / 32] in dst_dtype (Q4_K's offsets are those
+ * of scales in scale_dtype). The blob holds the bytes
+ * ane_mil_blocks_split makes, made only when a package is written (or a
+ * backend asks for them): the program in memory holds no copy of the
+ * weights (issue 15). A Q4_K weight must have been checked representable
+ * (ane_lower_split_q4_K). */
+const char    *ane_mil_const_blocks         (AneMilBuilder   *b,
+                                             const char      *hint,
+                                             GBytes          *blocks,
+                                             AneDType         blocks_dtype,
+                                             AneMilBlocksPart part,
+                                             AneDType         dst_dtype,
+                                             AneDType         scale_dtype,
+                                             const gint64    *shape,
+                                             guint            rank);
+/* The stored bytes of a FROM_BLOCKS blob (the q as MIL packs them, or the
+ * d's in its dst_dtype); NULL with an error when the blocks do not match
+ * its size. */
+GBytes        *ane_mil_blocks_split         (const AneMilPendingBlob *blob,
+                                             GError         **error);
 /* What each weight became (for the conversion report): "name: how". */
 void           ane_mil_builder_note_weight  (AneMilBuilder   *b,
                                              const char      *name,

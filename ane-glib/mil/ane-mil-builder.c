@@ -21,6 +21,7 @@
 #include "ane-tensor-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/ane-mil-infer-private.h"
+#include "mil/lower/ane-lower-private.h"   /* ane_lower_split_q4_K */
 
 #define BLOB_FILE_NAME "@model_path/weights/weight.bin"
 
@@ -887,34 +888,22 @@ ane_mil_builder_get_weight_notes (AneMilBuilder *b)
   return b->weight_notes;
 }
 
-const char *
-ane_mil_const_packed (AneMilBuilder      *b,
-                      const char         *hint,
-                      int                 mil_dtype,
-                      AneMilBlobDataType  blob_type,
-                      GBytes             *packed,
-                      const gint64       *shape,
-                      guint               rank)
+/* The const op of a sub-byte MIL type over blob (its size set). */
+static const char *
+emit_packed_const (AneMilBuilder     *b,
+                   const char        *hint,
+                   int                mil_dtype,
+                   AneMilPendingBlob *blob,
+                   const gint64      *shape,
+                   guint              rank)
 {
   const char *id = ane_mil_builder_unique_name (b, hint);
-  AneMilPendingBlob *blob;
   CoreML__Specification__MILSpec__Value *v;
   CoreML__Specification__MILSpec__Value__BlobFileValue *bf;
   AneMilOperation *op;
   AneMilValueType *vt;
-  gsize size = g_bytes_get_size (packed);
 
-  if (b->error)
-    return id;
-  /* The bytes are copied as they are: src and dst "uint8" of the packed size. */
-  blob = g_new0 (AneMilPendingBlob, 1);
-  blob->source = ANE_MIL_BLOB_FROM_BYTES;
-  blob->data = g_bytes_ref (packed);
-  blob->src_dtype = blob->dst_dtype = ANE_DTYPE_UINT8;
-  blob->n_elements = (gint64) size;
-  blob->size = size;
   blob->offset = b->blob_end;
-  blob->blob_type = blob_type;
   b->weight_end = blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size;
   b->blob_end = align64 (b->weight_end);
   g_ptr_array_add (b->blobs, blob);
@@ -945,6 +934,216 @@ ane_mil_const_packed (AneMilBuilder      *b,
   /* no AneDType for sub-byte types: ane_mil_builder_lookup () fails for it
    * (the contract check knows its MIL type) */
   return id;
+}
+
+const char *
+ane_mil_const_packed (AneMilBuilder      *b,
+                      const char         *hint,
+                      int                 mil_dtype,
+                      AneMilBlobDataType  blob_type,
+                      GBytes             *packed,
+                      const gint64       *shape,
+                      guint               rank)
+{
+  AneMilPendingBlob *blob;
+  gsize size = g_bytes_get_size (packed);
+
+  if (b->error)
+    return ane_mil_builder_unique_name (b, hint);
+  /* The bytes are copied as they are: src and dst "uint8" of the packed size. */
+  blob = g_new0 (AneMilPendingBlob, 1);
+  blob->source = ANE_MIL_BLOB_FROM_BYTES;
+  blob->data = g_bytes_ref (packed);
+  blob->src_dtype = blob->dst_dtype = ANE_DTYPE_UINT8;
+  blob->n_elements = (gint64) size;
+  blob->size = size;
+  blob->blob_type = blob_type;
+  return emit_packed_const (b, hint, mil_dtype, blob, shape, rank);
+}
+
+/* --- GGUF Q8_0 / Q4_0 blocks, split lazily ----------------------------------- */
+
+/* Each block's d (an fp16, first in the block) as doubles. */
+static double *
+blocks_scales (const guint8 *blocks,
+               gsize         n_blocks,
+               guint         block_bytes)
+{
+  double *s = g_new (double, MAX (n_blocks, 1));
+
+  for (gsize i = 0; i < n_blocks; i++)
+    {
+      guint16 h;
+
+      memcpy (&h, blocks + i * block_bytes, 2);
+      s[i] = ane_half_to_float (GUINT16_FROM_LE (h));
+    }
+  return s;
+}
+
+/* The scales or offsets (one per 32 weights) of blocks as doubles; NULL
+ * with a Q4_K sub-block that has none (ane_lower_split_q4_K). */
+static double *
+blocks_per_32 (GBytes           *blocks,
+               AneDType          blocks_dtype,
+               AneMilBlocksPart  part,
+               AneDType          scale_dtype)
+{
+  gsize n_blocks = g_bytes_get_size (blocks) / ane_dtype_block_bytes (blocks_dtype);
+  double *v = NULL;
+
+  if (blocks_dtype != ANE_DTYPE_Q4_K)
+    return blocks_scales (g_bytes_get_data (blocks, NULL), n_blocks, ane_dtype_block_bytes (blocks_dtype));
+  if (!ane_lower_split_q4_K (blocks, (gint64) n_blocks, scale_dtype, NULL, part == ANE_MIL_BLOCKS_SCALE ? &v : NULL,
+                             part == ANE_MIL_BLOCKS_OFFSET ? &v : NULL))
+    return NULL;
+  return v;
+}
+
+/* Issue 15 ("memory equals the file"): the data, scales (and offsets) MIL's
+ * constexpr_blockwise_shift_scale takes are the GGUF blocks taken apart.
+ * Split at lowering time they were a second copy of the weights held by
+ * the program for its whole life (the CPU plan then used that copy, while
+ * the file's pages were resident too); here the blob keeps a reference to
+ * the blocks and ane_mil_blocks_split makes the stored bytes when they are
+ * asked for, the same bytes as before, so a package written is unchanged. */
+const char *
+ane_mil_const_blocks (AneMilBuilder    *b,
+                      const char       *hint,
+                      GBytes           *blocks,
+                      AneDType          blocks_dtype,
+                      AneMilBlocksPart  part,
+                      AneDType          dst_dtype,
+                      AneDType          scale_dtype,
+                      const gint64     *shape,
+                      guint             rank)
+{
+  guint bb = ane_dtype_block_bytes (blocks_dtype), bs = ane_dtype_block_size (blocks_dtype);
+  AneMilPendingBlob *blob;
+  gint64 n = 1, n_weights;
+
+  for (guint i = 0; i < rank; i++)
+    n *= shape[i];
+  n_weights = part == ANE_MIL_BLOCKS_DATA ? n : n * 32;
+  if (b->error)
+    return ane_mil_builder_unique_name (b, hint);
+  if ((blocks_dtype != ANE_DTYPE_Q8_0 && blocks_dtype != ANE_DTYPE_Q4_0 && blocks_dtype != ANE_DTYPE_Q4_K) ||
+      (part == ANE_MIL_BLOCKS_OFFSET && blocks_dtype != ANE_DTYPE_Q4_K) || n_weights % bs != 0 ||
+      g_bytes_get_size (blocks) != (gsize) (n_weights / bs) * bb)
+    {
+      ane_mil_builder_set_error (b, g_error_new (ANE_ERROR, ANE_ERROR_SHAPE,
+                                                 "const '%s': %zu bytes of %s blocks do not match its shape",
+                                                 hint, g_bytes_get_size (blocks), ane_dtype_to_string (blocks_dtype)));
+      return ane_mil_builder_unique_name (b, hint);
+    }
+  if (part != ANE_MIL_BLOCKS_DATA && n < ANE_MIL_BLOB_MIN_ELEMENTS)
+    {
+      /* a few scales: an immediate value, as ane_mil_const_floats writes it */
+      g_autofree double *v = blocks_per_32 (blocks, blocks_dtype, part, scale_dtype);
+
+      if (v == NULL)
+        {
+          ane_mil_builder_set_error (b, g_error_new (ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                                                     "const '%s': a Q4_K sub-block has no offset", hint));
+          return ane_mil_builder_unique_name (b, hint);
+        }
+      return ane_mil_const_floats (b, hint, dst_dtype, v, shape, rank);
+    }
+  blob = g_new0 (AneMilPendingBlob, 1);
+  blob->source = ANE_MIL_BLOB_FROM_BLOCKS;
+  blob->data = g_bytes_ref (blocks);
+  blob->blocks_dtype = blocks_dtype;
+  blob->part = part;
+  blob->scale_dtype = scale_dtype;
+  if (part != ANE_MIL_BLOCKS_DATA || blocks_dtype == ANE_DTYPE_Q8_0)
+    {
+      /* as ane_mil_const_tensor stores an int8 tensor or a float one */
+      AneDType stored = part != ANE_MIL_BLOCKS_DATA ? dst_dtype : ANE_DTYPE_INT8;
+
+      if (!check_storable (b, hint, stored, stored))
+        {
+          ane_mil_pending_blob_free (blob);
+          return ane_mil_builder_unique_name (b, hint);
+        }
+      blob->src_dtype = blob->dst_dtype = stored;
+      blob->n_elements = n;
+      return emit_const (b, hint, blob_value (b, blob, shape, rank), stored, shape, rank);
+    }
+  /* 4-bit q as MIL int4 (Q4_0) or uint4 (Q4_K), as ane_mil_const_packed
+   * stores packed bytes */
+  blob->src_dtype = blob->dst_dtype = ANE_DTYPE_UINT8;
+  blob->n_elements = n / 2;
+  blob->size = (guint64) (n / 2);
+  blob->blob_type = blocks_dtype == ANE_DTYPE_Q4_K ? ANE_MILBLOB_UINT4 : ANE_MILBLOB_INT4;
+  return emit_packed_const (b, hint, blocks_dtype == ANE_DTYPE_Q4_K ? CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT4
+                                                                    : CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4,
+                            blob, shape, rank);
+}
+
+GBytes *
+ane_mil_blocks_split (const AneMilPendingBlob *blob,
+                      GError                 **error)
+{
+  const guint8 *b = g_bytes_get_data (blob->data, NULL);
+  guint bb = ane_dtype_block_bytes (blob->blocks_dtype), bs = ane_dtype_block_size (blob->blocks_dtype);
+  gsize n_blocks = bb ? g_bytes_get_size (blob->data) / bb : 0, n_weights = n_blocks * bs;
+  gboolean q8 = blob->blocks_dtype == ANE_DTYPE_Q8_0;
+  gsize want = blob->part != ANE_MIL_BLOCKS_DATA ? n_weights / 32 * ane_dtype_size (blob->dst_dtype)
+                                                 : q8 ? n_weights : n_weights / 2;
+  guint8 *d;
+
+  if (blob->source != ANE_MIL_BLOB_FROM_BLOCKS ||
+      (!q8 && blob->blocks_dtype != ANE_DTYPE_Q4_0 && blob->blocks_dtype != ANE_DTYPE_Q4_K) ||
+      n_blocks * bb != g_bytes_get_size (blob->data) || want != blob->size)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "weights: %zu bytes of %s blocks for a blob of %" G_GUINT64_FORMAT
+                   " bytes", g_bytes_get_size (blob->data), ane_dtype_to_string (blob->blocks_dtype), blob->size);
+      return NULL;
+    }
+  if (blob->part != ANE_MIL_BLOCKS_DATA)
+    {
+      g_autofree double *v = blocks_per_32 (blob->data, blob->blocks_dtype, blob->part, blob->scale_dtype);
+
+      if (v == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "weights: a Q4_K sub-block has no offset");
+          return NULL;
+        }
+      d = g_malloc (MAX (want, 1));
+      ane_dtype_encode (blob->dst_dtype, v, n_weights / 32, d);
+      return g_bytes_new_take (d, want);
+    }
+  if (blob->blocks_dtype == ANE_DTYPE_Q4_K)
+    {
+      GBytes *data = NULL;
+
+      if (!ane_lower_split_q4_K (blob->data, (gint64) n_blocks, blob->scale_dtype, &data, NULL, NULL))
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "weights: a Q4_K sub-block has no offset");
+          return NULL;
+        }
+      return data;
+    }
+  d = g_malloc (MAX (want, 1));
+  for (gsize i = 0; i < n_blocks; i++)
+    {
+      const guint8 *blk = b + i * bb;
+
+      if (q8)
+        memcpy (d + i * 32, blk + 2, 32);
+      else
+        /* ggml: element j is qs[j] & 15, element j + 16 is qs[j] >> 4, both
+         * offset by 8; MIL int4 packs element 2m in the low nibble of byte m */
+        for (int j = 0; j < 16; j++)
+          {
+            int e0 = 2 * j, e1 = 2 * j + 1;
+            int q0 = e0 < 16 ? blk[2 + e0] & 15 : blk[2 + e0 - 16] >> 4;
+            int q1 = e1 < 16 ? blk[2 + e1] & 15 : blk[2 + e1 - 16] >> 4;
+
+            d[i * 16 + j] = (guint8) (((q0 - 8) & 15) | (((q1 - 8) & 15) << 4));
+          }
+    }
+  return g_bytes_new_take (d, want);
 }
 
 const char *

@@ -983,6 +983,13 @@ blob_source (const AneMilPendingBlob *blob,
     }
   if (blob->source == ANE_MIL_BLOB_FROM_BYTES)
     data = g_bytes_ref (blob->data);
+  else if (blob->source == ANE_MIL_BLOB_FROM_BLOCKS)
+    {
+      /* GGUF blocks taken apart now (ane_mil_const_blocks) */
+      data = ane_mil_blocks_split (blob, error);
+      if (data == NULL)
+        return NULL;
+    }
   else if (bound != NULL)
     {
       /* Bound on an executable (already checked against the param's spec). */

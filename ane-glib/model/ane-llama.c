@@ -384,6 +384,39 @@ take_gguf (AneLlamaModel *self,
   return g_steal_pointer (&t);
 }
 
+/* The token embedding embd (GGUF blocks) dequantized to a float32 table,
+ * stored as the model's token_embedding. */
+static gboolean
+embedding_table (AneLlamaModel  *self,
+                 AneTensor      *embd,
+                 GError        **error)
+{
+  gsize n = (gsize) (self->vocab_size * self->dim);
+  float *f = g_try_new (float, n);
+  GBytes *bytes = ane_tensor_get_data (embd);
+  g_autoptr(GBytes) table_bytes = NULL;
+  AneTensor *table;
+
+  /* dequantized straight to float (ggml's values, bit for bit) and
+   * handed to the tensor: one table in memory, no double or second copy */
+  if (f == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE, "%s: no memory for the %" G_GSIZE_FORMAT
+                   "-entry token embedding table", self->path, n);
+      return FALSE;
+    }
+  table_bytes = g_bytes_new_take (f, n * sizeof (float));
+  if (!ane_dequant_blocks_f32 (ane_tensor_get_dtype (embd), g_bytes_get_data (bytes, NULL),
+                               g_bytes_get_size (bytes), n, f, error))
+    return FALSE;
+  table = ane_tensor_new_from_bytes ("token_embedding", ANE_DTYPE_FLOAT32,
+                                     (const gint64[]) { self->vocab_size, self->dim }, 2, table_bytes, error);
+  if (table == NULL)
+    return FALSE;
+  g_hash_table_insert (self->weights, g_strdup ("token_embedding"), table);
+  return TRUE;
+}
+
 /**
  * ane_llama_model_load_gguf:
  * @path: a GGUF model file
@@ -411,8 +444,11 @@ take_gguf (AneLlamaModel *self,
  * widen them with a cast); F16 vectors and BF16 tensors are converted to
  * float32. Linear weights of a GGUF
  * block type stay quantized and are multiplied with `dequant_matmul`. A
- * quantized token embedding is dequantized to a float32 table for the
- * gather, its blocks kept as the tied classifier `output`. A missing key or
+ * Q8_0 or Q4_0 token embedding stays quantized too: the graphs gather its
+ * rows through `dequant_moe_weights` (at iOS18 the CPU backend dequantizes
+ * only the rows gathered, from the blocks); an embedding of another block
+ * type is dequantized to a float32 table for the gather. Either way a tied
+ * classifier `output` is the embedding's blocks. A missing key or
  * tensor, a wrong shape or an unsupported dtype fails with a message naming
  * the key or tensor.
  *
@@ -554,35 +590,19 @@ ane_llama_model_load_gguf (const char  *path,
   else
     self->shared_classifier = TRUE;
 
-  /* A quantized embedding: a float32 table for the gather; the blocks stay
-   * the (tied) classifier. */
+  /* A quantized embedding: its blocks are the tied classifier. A Q8_0 or
+   * Q4_0 one stays in its blocks for the gather too (embedding_param; issue
+   * 15: a float32 table took 4 bytes a weight, more than the whole Q4_0
+   * file); any other block type gets a float32 table (ggml's values, which
+   * the lowered k-quant forms only approximate: ane-lower-q4k.c). */
   if (ane_dtype_is_block (ane_tensor_get_dtype (embd)))
     {
-      gsize n = (gsize) (self->vocab_size * self->dim);
-      float *f = g_try_new (float, n);
-      GBytes *bytes = ane_tensor_get_data (embd);
-      g_autoptr(GBytes) table_bytes = NULL;
-      AneTensor *table;
+      AneDType dtype = ane_tensor_get_dtype (embd);
 
-      /* dequantized straight to float (ggml's values, bit for bit) and
-       * handed to the tensor: one table in memory, no double or second copy */
-      if (f == NULL)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_TOO_LARGE, "%s: no memory for the %" G_GSIZE_FORMAT
-                       "-entry token embedding table", self->path, n);
-          return NULL;
-        }
-      table_bytes = g_bytes_new_take (f, n * sizeof (float));
-      if (!ane_dequant_blocks_f32 (ane_tensor_get_dtype (embd), g_bytes_get_data (bytes, NULL),
-                                   g_bytes_get_size (bytes), n, f, error))
-        return NULL;
-      table = ane_tensor_new_from_bytes ("token_embedding", ANE_DTYPE_FLOAT32,
-                                         (const gint64[]) { self->vocab_size, self->dim }, 2, table_bytes, error);
-      if (table == NULL)
-        return NULL;
       if (self->shared_classifier)
         g_hash_table_insert (self->weights, g_strdup ("output"), g_object_ref (embd));
-      g_hash_table_insert (self->weights, g_strdup ("token_embedding"), table);
+      if (dtype != ANE_DTYPE_Q8_0 && dtype != ANE_DTYPE_Q4_0 && !embedding_table (self, embd, error))
+        return NULL;
     }
   return g_steal_pointer (&self);
 }
@@ -718,8 +738,9 @@ ane_llama_model_get_shared_classifier (AneLlamaModel *self)
  *   `bv` for GGUF models with attention biases)
  *
  * Looks a weight up by name; matrices are `[out, in]` as in the file. For a
- * GGUF model with a block-quantized, tied embedding, `token_embedding` is
- * the dequantized float32 table and `output` the quantized blocks.
+ * GGUF model with a block-quantized, tied embedding, `output` is the
+ * quantized blocks and `token_embedding` the same blocks (Q8_0, Q4_0) or
+ * their dequantized float32 table (other block types).
  *
  * Returns: (transfer none) (nullable): the weight, or %NULL when there is none
  */
@@ -764,6 +785,11 @@ param (Builder    *b,
 
   if (b->error != NULL)
     return NULL;
+  /* a tied classifier on the quantized embedding's blocks: one param (and
+   * so one weight in the program) for the gather and the classifier */
+  if (g_str_equal (name, "output") && g_hash_table_lookup (b->model->weights, "output") != NULL &&
+      g_hash_table_lookup (b->model->weights, "output") == g_hash_table_lookup (b->model->weights, "token_embedding"))
+    name = "token_embedding";
   p = g_hash_table_lookup (b->params, name);
   if (p == NULL)
     {
@@ -789,6 +815,21 @@ float_param (Builder    *b,
   if (w != NULL && ane_tensor_get_dtype (w) == ANE_DTYPE_FLOAT16)
     return B (ane_graph_cast (b->g, p, ANE_DTYPE_FLOAT32, &b->error));
   return p;
+}
+
+/* The token embedding for the gather: float, or a GGUF block table
+ * dequantized by dequant_moe_weights, which the lowering makes a
+ * constexpr_blockwise_shift_scale at iOS18 (Q8_0, Q4_0: the gather then
+ * dequantizes just its rows from the blocks on the CPU backend, whose
+ * values are ggml's, bit for bit) and a host-dequantized const elsewhere. */
+static AneTensor *
+embedding_param (Builder *b)
+{
+  AneTensor *w = g_hash_table_lookup (b->model->weights, "token_embedding");
+
+  if (w != NULL && ane_dtype_is_block (ane_tensor_get_dtype (w)))
+    return B (ane_graph_dequant_moe_weights (b->g, param (b, "token_embedding"), ANE_DTYPE_FLOAT32, &b->error));
+  return float_param (b, "token_embedding");
 }
 
 /* y = x · Wᵀ (+ bias): both sources store matrices [out, in]. A GGUF block
@@ -1010,7 +1051,7 @@ build (AneLlamaModel *self,
   if (decode && b->error == NULL)
     cache_masks (b, positions, S, &cache);
 
-  x = B (ane_graph_gather (graph, float_param (b, "token_embedding"), tokens, 0, &b->error));
+  x = B (ane_graph_gather (graph, embedding_param (b), tokens, 0, &b->error));
   for (gint64 l = 0; l < self->n_layers; l++)
     {
       g_autofree char *scope = g_strdup_printf ("layers.%" G_GINT64_FORMAT, l);

@@ -78,6 +78,9 @@ same_blob (const AneMilPendingBlob *a,
   if (a->blob_type != b->blob_type || a->src_dtype != b->src_dtype || a->dst_dtype != b->dst_dtype ||
       a->n_elements != b->n_elements || a->size != b->size)
     return FALSE;
+  /* the same blocks make the same part only (ane_mil_const_blocks) */
+  if (a->source != b->source || (a->source == ANE_MIL_BLOB_FROM_BLOCKS && a->part != b->part))
+    return FALSE;
   da = g_bytes_get_data (a->data, &na);
   db = g_bytes_get_data (b->data, &nb);
   /* graphs built from one model share their tensors' bytes: no compare */

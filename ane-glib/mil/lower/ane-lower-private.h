@@ -307,7 +307,9 @@ gboolean    ane_lower_is_block_source (AneLowerCtx *ctx,
  * element in the low nibble), scales = d·sc_j and offsets = dmin·m_j /
  * (d·sc_j), one per 32 weights (scales as scale_dtype will hold them).
  * FALSE when the bytes do not match or a sub-block is not representable
- * (d·sc_j == 0 but dmin·m_j != 0, or an fp16 scale below 2^-14). */
+ * (d·sc_j == 0 but dmin·m_j != 0, or an fp16 scale below 2^-14). Each of
+ * data, scales and offsets may be NULL: that part is not made (all NULL:
+ * only the check). */
 gboolean    ane_lower_split_q4_K       (GBytes      *blocks,
                                        gint64       n_blocks,
                                        AneDType     scale_dtype,

@@ -95,15 +95,16 @@ ane_lower_split_q4_K (GBytes   *blocks,
 
   if (n_blocks <= 0 || g_bytes_get_size (blocks) != (gsize) n_blocks * Q4_K_BYTES)
     return FALSE;
-  d = g_malloc (data_size);
-  s = g_new (double, n_blocks * 8);
-  o = g_new (double, n_blocks * 8);
+  /* only the parts asked for are made (none: a check) */
+  d = data ? g_malloc (data_size) : NULL;
+  s = scales ? g_new (double, n_blocks * 8) : NULL;
+  o = offsets ? g_new (double, n_blocks * 8) : NULL;
   for (gint64 i = 0; i < n_blocks; i++)
     {
       const guint8 *blk = b + i * Q4_K_BYTES, *qs = blk + 16;
       guint16 h_d, h_min;
       float dd, dmin;
-      guint8 *out = d + i * Q4_K_WEIGHTS / 2;
+      guint8 *out = d ? d + i * Q4_K_WEIGHTS / 2 : NULL;
 
       memcpy (&h_d, blk, 2);
       memcpy (&h_min, blk + 2, 2);
@@ -126,9 +127,13 @@ ane_lower_split_q4_K (GBytes   *blocks,
            * more than fp16's 2^-11; the dense path rounds each weight once */
           if (scale_dtype == ANE_DTYPE_FLOAT16 && scale != 0.0f && fabsf (scale) < 0x1p-14f)
             return FALSE;
-          s[i * 8 + j] = scale;
-          o[i * 8 + j] = scale == 0.0f ? 0.0 : exact_offset ((double) m1 / (double) scale);
+          if (s)
+            s[i * 8 + j] = scale;
+          if (o)
+            o[i * 8 + j] = scale == 0.0f ? 0.0 : exact_offset ((double) m1 / (double) scale);
         }
+      if (out == NULL)
+        continue;
       /* element e of the block: 64-weight group e / 64, low nibble of
        * qs[e % 32] for the first 32 of the group, high nibble after; MIL's
        * uint4 puts element 2k in the low nibble of byte k (ane_mil_const_packed) */
@@ -142,8 +147,11 @@ ane_lower_split_q4_K (GBytes   *blocks,
           out[e / 2] = (guint8) (q0 | (q1 << 4));
         }
     }
-  *data = g_bytes_new_take (g_steal_pointer (&d), data_size);
-  *scales = g_steal_pointer (&s);
-  *offsets = g_steal_pointer (&o);
+  if (data)
+    *data = g_bytes_new_take (g_steal_pointer (&d), data_size);
+  if (scales)
+    *scales = g_steal_pointer (&s);
+  if (offsets)
+    *offsets = g_steal_pointer (&o);
   return TRUE;
 }

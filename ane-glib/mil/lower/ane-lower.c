@@ -988,55 +988,6 @@ ane_lower_is_block_source (AneLowerCtx *ctx,
   return src != NULL && (src->op->flags & ANE_OP_FLAG_SOURCE) && ane_dtype_is_block (src->outputs[0].dtype);
 }
 
-/* Q8_0 / Q4_0 blocks (ggml-common.h) split into MIL's blockwise form:
- * data [..., K] (int8, or int4 = q - 8 packed two per byte, low nibble
- * first) and scale [..., K/32] = the blocks' fp16 d. Then
- * constexpr_blockwise_shift_scale gives scale * data, exactly ggml's d * q. */
-static gboolean
-split_blocks (AneDType      dtype,
-              GBytes       *blocks,
-              gint64        n_blocks,
-              GBytes      **data,
-              double      **scales)
-{
-  const guint8 *b = g_bytes_get_data (blocks, NULL);
-  guint bb = ane_dtype_block_bytes (dtype);
-  gboolean q8 = dtype == ANE_DTYPE_Q8_0;
-  gsize data_size = (gsize) n_blocks * (q8 ? 32 : 16);
-  guint8 *d = g_malloc (MAX (data_size, 1));
-  double *s = g_new (double, MAX (n_blocks, 1));
-
-  if (g_bytes_get_size (blocks) != (gsize) n_blocks * bb)
-    {
-      g_free (d);
-      g_free (s);
-      return FALSE;
-    }
-  for (gint64 i = 0; i < n_blocks; i++)
-    {
-      const guint8 *blk = b + i * bb;
-      guint16 h;
-
-      memcpy (&h, blk, 2);
-      s[i] = ane_half_to_float (GUINT16_FROM_LE (h));
-      if (q8)
-        memcpy (d + i * 32, blk + 2, 32);
-      else
-        /* ggml: element j is qs[j] & 15, element j + 16 is qs[j] >> 4, both
-         * offset by 8; MIL int4 packs element 2m in the low nibble of byte m */
-        for (int j = 0; j < 16; j++)
-          {
-            int e0 = 2 * j, e1 = 2 * j + 1;
-            int q0 = e0 < 16 ? blk[2 + e0] & 15 : blk[2 + e0 - 16] >> 4;
-            int q1 = e1 < 16 ? blk[2 + e1] & 15 : blk[2 + e1 - 16] >> 4;
-            d[i * 16 + j] = (guint8) (((q0 - 8) & 15) | (((q1 - 8) & 15) << 4));
-          }
-    }
-  *data = g_bytes_new_take (d, data_size);
-  *scales = s;
-  return TRUE;
-}
-
 /* A bound Q4_K weight as constexpr_blockwise_shift_scale over uint4 data
  * with per-32 scales and offsets (ane-lower-q4k.c); NULL when it has no
  * value or a sub-block is not representable (the dense path then). */
@@ -1047,25 +998,28 @@ lower_q4_K (AneLowerCtx   *ctx,
 {
   const AneSpec *spec = &src->outputs[0];
   AneTensor *bound = ane_lower_source_value (ctx, src);
-  g_autoptr(GBytes) data = NULL;
-  g_autofree double *scales = NULL, *offsets = NULL;
+  GBytes *blocks = bound ? ane_tensor_get_data (bound) : NULL;
   g_autofree char *h_data = g_strdup_printf ("%s_qdata", src->name);
   g_autofree char *h_scale = g_strdup_printf ("%s_qscale", src->name);
   g_autofree char *h_offset = g_strdup_printf ("%s_qoffset", src->name);
   gint64 sshape[ANE_MAX_RANK];
   const char *dv, *sv, *ov, *value;
 
+  /* checked now, taken apart when the bytes are asked for
+   * (ane_mil_const_blocks): the program holds no copy */
   if (bound == NULL || spec->rank == 0 || spec->shape[spec->rank - 1] % 256 != 0 ||
-      !ane_lower_split_q4_K (ane_tensor_get_data (bound), n / 256, ctx->compute, &data, &scales, &offsets))
+      !ane_lower_split_q4_K (blocks, n / 256, ctx->compute, NULL, NULL, NULL))
     return NULL;
   memcpy (sshape, spec->shape, sizeof sshape);
   sshape[spec->rank - 1] /= 32;
-  dv = ane_mil_const_packed (ctx->b, h_data, CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT4,
-                             ANE_MILBLOB_UINT4, data, spec->shape, spec->rank);
+  dv = ane_mil_const_blocks (ctx->b, h_data, blocks, ANE_DTYPE_Q4_K, ANE_MIL_BLOCKS_DATA, ANE_DTYPE_UINT8,
+                             ctx->compute, spec->shape, spec->rank);
   /* scale has the output's dtype (DstT); the offset stays fp32 at either
    * precision (OffsetT may be any float: coremltools iOS18/compression.py) */
-  sv = ane_mil_const_floats (ctx->b, h_scale, ctx->compute, scales, sshape, spec->rank);
-  ov = ane_mil_const_floats (ctx->b, h_offset, ANE_DTYPE_FLOAT32, offsets, sshape, spec->rank);
+  sv = ane_mil_const_blocks (ctx->b, h_scale, blocks, ANE_DTYPE_Q4_K, ANE_MIL_BLOCKS_SCALE, ctx->compute,
+                             ctx->compute, sshape, spec->rank);
+  ov = ane_mil_const_blocks (ctx->b, h_offset, blocks, ANE_DTYPE_Q4_K, ANE_MIL_BLOCKS_OFFSET, ANE_DTYPE_FLOAT32,
+                             ctx->compute, sshape, spec->rank);
   value = ane_mil_op (ctx->b, "constexpr_blockwise_shift_scale", src->name, ctx->compute,
                       spec->shape, spec->rank, "data", dv, "scale", sv, "offset", ov, NULL);
   ane_mil_builder_note_weight (ctx->b, src->name, "on device: uint4 data + per-block scales and offsets "
@@ -1091,8 +1045,7 @@ ane_lower_block_weight (AneLowerCtx  *ctx,
   if (on_device && ctx->target >= ANE_MIL_IOS18 && ane_lower_source_value (ctx, src) != NULL &&
       (spec->dtype == ANE_DTYPE_Q8_0 || spec->dtype == ANE_DTYPE_Q4_0))
     {
-      g_autoptr(GBytes) data = NULL;
-      g_autofree double *scales = NULL;
+      GBytes *blocks = ane_tensor_get_data (ane_lower_source_value (ctx, src));
       g_autofree char *h_data = g_strdup_printf ("%s_qdata", src->name);
       g_autofree char *h_scale = g_strdup_printf ("%s_qscale", src->name);
       gint64 sshape[ANE_MAX_RANK];
@@ -1101,22 +1054,21 @@ ane_lower_block_weight (AneLowerCtx  *ctx,
 
       memcpy (sshape, spec->shape, sizeof sshape);
       sshape[spec->rank - 1] /= 32;
-      if (!split_blocks (spec->dtype, ane_tensor_get_data (ane_lower_source_value (ctx, src)), n / 32, &data, &scales))
+      if (g_bytes_get_size (blocks) != (gsize) (n / 32) * ane_dtype_block_bytes (spec->dtype))
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE, "weight '%s': block bytes do not match its shape", src->name);
           return NULL;
         }
-      if (q8)
-        {
-          g_autoptr(AneTensor) t = ane_tensor_new_from_bytes (h_data, ANE_DTYPE_INT8, spec->shape, spec->rank, data, error);
-          if (t == NULL)
-            return NULL;
-          dv = ane_mil_const_tensor (ctx->b, h_data, t, ANE_DTYPE_INT8);
-        }
-      else
-        dv = ane_mil_const_packed (ctx->b, h_data, CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4,
-                                   ANE_MILBLOB_INT4, data, spec->shape, spec->rank);
-      sv = ane_mil_const_floats (ctx->b, h_scale, ctx->compute, scales, sshape, spec->rank);
+      /* Q8_0 / Q4_0 blocks (ggml-common.h) taken apart into MIL's blockwise
+       * form: data [..., K] (int8, or int4 = q - 8 packed two per byte, low
+       * nibble first) and scale [..., K/32] = the blocks' fp16 d, so that
+       * constexpr_blockwise_shift_scale gives scale * data, exactly ggml's
+       * d * q. Both consts reference the blocks; their bytes are made when
+       * asked for (ane_mil_const_blocks), never held as a copy. */
+      dv = ane_mil_const_blocks (ctx->b, h_data, blocks, spec->dtype, ANE_MIL_BLOCKS_DATA, ANE_DTYPE_INT8,
+                                 ctx->compute, spec->shape, spec->rank);
+      sv = ane_mil_const_blocks (ctx->b, h_scale, blocks, spec->dtype, ANE_MIL_BLOCKS_SCALE, ctx->compute,
+                                 ctx->compute, sshape, spec->rank);
       value = ane_mil_op (ctx->b, "constexpr_blockwise_shift_scale", src->name, ctx->compute,
                           spec->shape, spec->rank, "data", dv, "scale", sv, NULL);
       ane_mil_builder_note_weight (ctx->b, src->name, q8 ? "on device: int8 data + per-block scales "

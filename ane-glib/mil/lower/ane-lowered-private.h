@@ -109,6 +109,14 @@ GBytes        *ane_lowered_read_blob      (AneLowered             *self,
                                            const char             *file_name,
                                            guint64                 offset,
                                            GError                **error);
+/* When the blob at offset is a part of GGUF Q8_0 / Q4_0 blocks
+ * (ane_mil_const_blocks): the blocks (a new reference), their dtype and the
+ * part (AneMilBlocksPart); NULL otherwise. The CPU backend multiplies on
+ * the blocks instead of asking for the split bytes. */
+GBytes        *ane_lowered_blob_blocks    (AneLowered             *self,
+                                           guint64                 offset,
+                                           AneDType               *blocks_dtype,
+                                           int                    *part);
 void           ane_lowered_free           (AneLowered             *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneLowered, ane_lowered_free)

@@ -69,6 +69,28 @@ ane_lowered_read_blob (AneLowered  *self,
   return NULL;
 }
 
+GBytes *
+ane_lowered_blob_blocks (AneLowered *self,
+                         guint64     offset,
+                         AneDType   *blocks_dtype,
+                         int        *part)
+{
+  for (guint i = 0; i < self->blobs->len; i++)
+    {
+      AneMilPendingBlob *blob = g_ptr_array_index (self->blobs, i);
+
+      if (blob->offset == offset)
+        {
+          if (blob->source != ANE_MIL_BLOB_FROM_BLOCKS)
+            return NULL;
+          *blocks_dtype = blob->blocks_dtype;
+          *part = (int) blob->part;
+          return g_bytes_ref (blob->data);
+        }
+    }
+  return NULL;
+}
+
 void
 ane_lowered_free (AneLowered *self)
 {

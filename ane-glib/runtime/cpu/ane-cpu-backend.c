@@ -61,6 +61,18 @@ graph_blob (gpointer     user_data,
 }
 
 static GBytes *
+graph_blocks (gpointer     user_data,
+              const char  *file_name,
+              guint64      offset,
+              AneDType    *blocks_dtype,
+              int         *part)
+{
+  AneCpuBackend *backend = user_data;
+
+  return ane_lowered_blob_blocks (backend->lowered, offset, blocks_dtype, part);
+}
+
+static GBytes *
 plan_blob (gpointer     user_data,
            const char  *file_name,
            guint64      offset,
@@ -91,7 +103,10 @@ ane_cpu_backend_new_for_graph (AneGraph      *graph,
     return NULL;
   backend->get_blob = graph_blob;
   backend->blob_data = backend;
-  backend->plan = ane_cpu_plan_new (ane_lowered_get_program (backend->lowered), "main", plan_blob, backend, budget, error);
+  /* GGUF Q8_0 / Q4_0 weights are multiplied where the blocks lie (the
+   * mapped file): graph_blocks says which consts are parts of them */
+  backend->plan = ane_cpu_plan_new_full (ane_lowered_get_program (backend->lowered), "main", plan_blob, graph_blocks,
+                                         backend, budget, error);
   if (backend->plan == NULL)
     return NULL;
   return g_steal_pointer (&backend);

@@ -52,6 +52,7 @@ typedef struct {
   gboolean    is_identity;   /* identity of a same-typed value: may move it */
   guint       identity_in;
   gboolean    folded;        /* a constexpr_* op of consts: made once into a const (fold_constexpr) */
+  gboolean    elided;        /* folded: an identity of a constexpr op's value, read in its place (elide_identity) */
   StepFuse    fuse;          /* its part in an in-place state update (plan_state_updates) */
   guint       fuse_slot;     /* VIEW: the slot viewed; IN_PLACE: the state's slot */
   gboolean    round_after;   /* IN_PLACE: the rows are rewritten rounded to the state's fp16 at the end */
@@ -116,6 +117,7 @@ struct _AneCpuPlan
   GHashTable  *slot_of;      /* name -> slot + 1 */
   gboolean    *pinned;       /* never freed during a run: inputs, states, consts, outputs */
   AneCpuBlobFunc blobs;
+  AneCpuBlocksFunc blocks;   /* which blobs are parts of GGUF blocks, or NULL */
   gpointer     blobs_data;
   const AneMilProgram *program;
   GHashTable  *const_ops;    /* const name -> AneMilOperation* */
@@ -1027,6 +1029,36 @@ deferrable (const AneMilOperation *op)
          dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT3 || dt == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT6;
 }
 
+/* The GGUF blocks a const op's blob is a part of (ane_mil_const_blocks),
+ * or NULL. */
+static GBytes *
+const_blocks (AneCpuPlan            *plan,
+              const AneMilOperation *op,
+              AneDType              *blocks_dtype,
+              int                   *part)
+{
+  const CoreML__Specification__MILSpec__Value *val = op ? op_attribute (op, "val") : NULL;
+
+  if (plan->blocks == NULL || val == NULL ||
+      val->value_case != CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE)
+    return NULL;
+  return plan->blocks (plan->blobs_data, val->blobfilevalue->filename, val->blobfilevalue->offset, blocks_dtype, part);
+}
+
+/* Whether a const op's value is a part of GGUF blocks: deferred like
+ * integer data, so that the blocks can be packed as they are (its split
+ * bytes are made only when something needs them decoded). */
+static gboolean
+from_blocks (AneCpuPlan            *plan,
+             const AneMilOperation *op)
+{
+  AneDType dtype;
+  int part;
+  g_autoptr(GBytes) blocks = const_blocks (plan, op, &dtype, &part);
+
+  return blocks != NULL;
+}
+
 static gboolean
 load_dropped (AneCpuPlan *plan,
               guint       slot,
@@ -1092,6 +1124,126 @@ pack_cast_raw (AneCpuPlan *plan,
   return p ? packed_value (dtype, shape, p) : NULL;
 }
 
+/* A deferred const's values as floats, the const left dropped (decoded
+ * for this and freed at once, so that the scales of every weight are not
+ * all held decoded while the plan is made); NULL when it cannot be read. */
+static float *
+deferred_floats (AneCpuPlan *plan,
+                 guint       slot,
+                 gsize       n)
+{
+  AneCpuValue *v;
+  float *f;
+
+  if (!plan->dropped[slot] || plan->consts[slot] != NULL || !load_dropped (plan, slot, NULL) ||
+      (v = plan->consts[slot]) == NULL)
+    return NULL;
+  f = v->n == n ? floats_copy (v) : NULL;
+  if (v->keep == NULL)
+    plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
+  ane_cpu_value_free (v);
+  plan->consts[slot] = NULL;
+  plan->dropped[slot] = TRUE;
+  return f;
+}
+
+/* A folded constexpr_blockwise_shift_scale of the data, scale and offset
+ * of GGUF Q4_K blocks (ane-lower-q4k.c), packed over the blocks: the
+ * kernels read the q where the file holds them, with the program's
+ * scales and offsets (decoded once, 8 bytes per 32 weights). NULL to take
+ * another way. */
+static AneCpuValue *
+pack_step_q4_K_blocks (AneCpuPlan *plan,
+                       const Step *step,
+                       GBytes     *blocks,
+                       AneDType    dtype,
+                       const gint64 *shape)
+{
+  guint scale_slot = input_slot (step, "scale"), offset_slot = input_slot (step, "offset");
+  const AneMilOperation *op;
+  g_autoptr(GBytes) sb = NULL;
+  g_autoptr(GBytes) ob = NULL;
+  g_autofree float *scale = NULL, *offset = NULL;
+  AneDType sd = ANE_DTYPE_FLOAT32, od = ANE_DTYPE_FLOAT32;
+  int sp = -1, op_part = -1;
+  gsize n = (gsize) shape[0] * (gsize) (shape[1] / 32);
+  AneCpuPacked *p;
+
+  if (step->n_inputs != 3 || offset_slot == G_MAXUINT || plan->const_names[offset_slot] == NULL ||
+      plan->consts[offset_slot] != NULL || shape[1] % 256 != 0)
+    return NULL;
+  op = g_hash_table_lookup (plan->const_ops, plan->const_names[scale_slot]);
+  sb = const_blocks (plan, op, &sd, &sp);
+  op = g_hash_table_lookup (plan->const_ops, plan->const_names[offset_slot]);
+  ob = const_blocks (plan, op, &od, &op_part);
+  if (sb == NULL || ob == NULL || sp != ANE_MIL_BLOCKS_SCALE || op_part != ANE_MIL_BLOCKS_OFFSET ||
+      sd != ANE_DTYPE_Q4_K || od != ANE_DTYPE_Q4_K || g_bytes_get_data (sb, NULL) != g_bytes_get_data (blocks, NULL) ||
+      g_bytes_get_data (ob, NULL) != g_bytes_get_data (blocks, NULL))
+    return NULL;
+  scale = deferred_floats (plan, scale_slot, n);
+  offset = deferred_floats (plan, offset_slot, n);
+  if (scale == NULL || offset == NULL)
+    return NULL;
+  p = ane_cpu_packed_new_q4_K_blocks ((gsize) shape[0], (gsize) shape[1], blocks, scale, offset,
+                                      dtype == ANE_DTYPE_FLOAT16);
+  return p ? packed_value (dtype, shape, p) : NULL;
+}
+
+/* A folded constexpr_blockwise_shift_scale of the data and scale of GGUF
+ * Q8_0 / Q4_0 blocks (ane_mil_const_blocks), packed over the blocks
+ * themselves: scale · data is d · q, and the kernels read d and q where
+ * the file holds them (ANE_CPU_PACKED_Q8_0_BLOCKS / Q4_0_BLOCKS). Neither
+ * the split data nor the scales are ever made. Q4_K blocks (with an
+ * offset too): pack_step_q4_K_blocks. NULL to take another way. */
+static AneCpuValue *
+pack_step_blocks (AneCpuPlan *plan,
+                  const Step *step)
+{
+  AneDType dtype, held, data_dtype = ANE_DTYPE_FLOAT32, scale_dtype = ANE_DTYPE_FLOAT32;
+  gint64 shape[ANE_CPU_MAX_RANK], dshape[ANE_CPU_MAX_RANK], sshape[ANE_CPU_MAX_RANK];
+  guint rank, drank = 0, srank = 0;
+  int data_part = -1, scale_part = -1;
+  guint data_slot = input_slot (step, "data"), scale_slot = input_slot (step, "scale");
+  g_autoptr(GBytes) data = NULL;
+  g_autoptr(GBytes) scale = NULL;
+  const AneMilOperation *data_op, *scale_op;
+  const CoreML__Specification__MILSpec__Value *sval;
+  AneCpuPacked *p;
+
+  if (plan->blocks == NULL || !g_str_equal (step->op->type, "constexpr_blockwise_shift_scale") ||
+      step->n_outputs != 1 || data_slot == G_MAXUINT || scale_slot == G_MAXUINT ||
+      !decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
+      (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16) ||
+      plan->const_names[data_slot] == NULL || plan->const_names[scale_slot] == NULL ||
+      plan->consts[data_slot] != NULL || plan->consts[scale_slot] != NULL || !all_take_packed (plan, step->outputs[0]))
+    return NULL;
+  data_op = g_hash_table_lookup (plan->const_ops, plan->const_names[data_slot]);
+  scale_op = g_hash_table_lookup (plan->const_ops, plan->const_names[scale_slot]);
+  data = const_blocks (plan, data_op, &data_dtype, &data_part);
+  scale = const_blocks (plan, scale_op, &scale_dtype, &scale_part);
+  sval = scale_op ? op_attribute (scale_op, "val") : NULL;
+  /* the data and the scales of the same blocks, shaped as the op's output */
+  if (data == NULL || scale == NULL || data_part != ANE_MIL_BLOCKS_DATA || scale_part != ANE_MIL_BLOCKS_SCALE ||
+      data_dtype != scale_dtype || g_bytes_get_data (data, NULL) != g_bytes_get_data (scale, NULL) ||
+      g_bytes_get_size (data) != g_bytes_get_size (scale) ||
+      !decode_type (op_attribute (data_op, "val")->type, &held, dshape, &drank, "const", NULL) ||
+      !decode_type (sval->type, &held, sshape, &srank, "const", NULL) ||
+      drank != 2 || dshape[0] != shape[0] || dshape[1] != shape[1] ||
+      srank != 2 || sshape[0] != shape[0] || sshape[1] * 32 != shape[1])
+    return NULL;
+  /* a float scale (fp32 or fp16: either holds the fp16 d exactly) */
+  if (sval->type->tensortype->datatype != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32 &&
+      sval->type->tensortype->datatype != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16)
+    return NULL;
+  if (data_dtype == ANE_DTYPE_Q4_K)
+    return pack_step_q4_K_blocks (plan, step, data, dtype, shape);
+  if (step->n_inputs != 2)
+    return NULL;
+  p = ane_cpu_packed_new_blocks (data_dtype == ANE_DTYPE_Q8_0 ? ANE_CPU_PACKED_Q8_0_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS,
+                                 (gsize) shape[0], (gsize) shape[1], data, dtype == ANE_DTYPE_FLOAT16);
+  return p ? packed_value (dtype, shape, p) : NULL;
+}
+
 /* A folded constexpr_blockwise_shift_scale whose int8 data is a deferred
  * blob, packed over the stored bytes (no decoding, no copy); NULL to take
  * the ordinary way. */
@@ -1109,9 +1261,12 @@ pack_step_raw (AneCpuPlan *plan,
   g_autoptr(GBytes) bytes = NULL;
   g_autofree float *s = NULL, *o = NULL;
   AneCpuPacked *p;
+  AneCpuValue *raw;
 
   if (g_str_equal (step->op->type, "constexpr_cast"))
     return pack_cast_raw (plan, step);
+  if ((raw = pack_step_blocks (plan, step)) != NULL)
+    return raw;
   if (!g_str_equal (step->op->type, "constexpr_blockwise_shift_scale") || step->n_outputs != 1 ||
       !decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
       (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16))
@@ -1166,6 +1321,37 @@ pack_const_raw (AneCpuPlan *plan,
   return TRUE;
 }
 
+/* An identity of a folded constexpr op's value (how dequant_moe_weights
+ * lowers: the LLaMA graphs' quantized embedding, ane-llama.c
+ * embedding_param) is the same value: its readers read the constexpr
+ * op's value in its place, so that a gather reading it can take it packed
+ * (the rows dequantized from the compressed weight instead of a whole
+ * dense copy). Not when the identity's value is a function output. */
+static gboolean
+elide_identity (AneCpuPlan *plan,
+                guint       s,
+                gboolean   *folded_value)
+{
+  Step *step = g_ptr_array_index (plan->steps, s);
+  guint out;
+
+  if (!step->is_identity || !folded_value[step->identity_in] || step->n_outputs != 1 ||
+      is_graph_output (plan, step->outputs[0]))
+    return FALSE;
+  out = step->outputs[0];
+  for (guint t = s + 1; t < plan->steps->len; t++)
+    {
+      Step *later = g_ptr_array_index (plan->steps, t);
+
+      for (guint j = 0; j < later->n_inputs; j++)
+        for (guint k = 0; k < later->inputs[j].n; k++)
+          if (later->inputs[j].slots[k] == out)
+            later->inputs[j].slots[k] = step->identity_in;
+    }
+  step->folded = step->elided = TRUE;
+  return TRUE;
+}
+
 /* Folds every constexpr step of consts, in program order (one may read
  * another's value), then packs the fp16 const weights. The deferred
  * integer data a step reads is decoded just before it is folded and freed
@@ -1176,6 +1362,7 @@ fold_constexpr (AneCpuPlan *plan,
 {
   g_autofree gboolean *is_const = g_new0 (gboolean, MAX (plan->n_slots, 1));
   g_autofree gboolean *unfolded_reader = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  g_autofree gboolean *folded_value = g_new0 (gboolean, MAX (plan->n_slots, 1));
   gboolean fold = g_strcmp0 (g_getenv ("ANE_CPU_FOLD"), "0") != 0;
 
   for (guint slot = 0; slot < plan->n_slots; slot++)
@@ -1189,12 +1376,14 @@ fold_constexpr (AneCpuPlan *plan,
        * baseline bench/llm compares with) */
       gboolean consts = fold && is_constexpr (step) && step->n_outputs > 0;
 
+      if (fold && elide_identity (plan, s, folded_value))
+        continue;
       for (guint j = 0; j < step->n_inputs && consts; j++)
         for (guint k = 0; k < step->inputs[j].n && consts; k++)
           consts = is_const[step->inputs[j].slots[k]];
       step->folded = consts;
       for (guint o = 0; o < step->n_outputs && consts; o++)
-        is_const[step->outputs[o]] = TRUE;
+        is_const[step->outputs[o]] = folded_value[step->outputs[o]] = TRUE;
       for (guint j = 0; j < step->n_inputs && !consts; j++)
         for (guint k = 0; k < step->inputs[j].n; k++)
           unfolded_reader[step->inputs[j].slots[k]] = TRUE;
@@ -1205,7 +1394,7 @@ fold_constexpr (AneCpuPlan *plan,
 
       AneCpuValue *raw;
 
-      if (!step->folded)
+      if (!step->folded || step->elided)
         continue;
       raw = pack_step_raw (plan, step, error);
       if (raw == NULL && error && *error)
@@ -1275,7 +1464,7 @@ refold (AneCpuPlan *plan,
       Step *step = g_ptr_array_index (plan->steps, s);
       gboolean hit = FALSE;
 
-      if (!step->folded)
+      if (!step->folded || step->elided)
         continue;
       for (guint j = 0; j < step->n_inputs; j++)
         for (guint k = 0; k < step->inputs[j].n; k++)
@@ -1324,6 +1513,10 @@ ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
                               guint64    *dense,
                               guint64    *borrowed)
 {
+  /* borrowed bytes count once however many values use them (a tied
+   * classifier and the embedding's gather on the same GGUF blocks) */
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+
   *packed = *dense = *borrowed = 0;
   for (guint slot = 0; slot < plan->n_slots; slot++)
     {
@@ -1334,7 +1527,7 @@ ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
       if (v->packed)
         {
           *packed += ane_cpu_packed_bytes (v->packed);
-          if (v->packed->keep)
+          if (v->packed->keep && g_hash_table_add (seen, (gpointer) g_bytes_get_data (v->packed->keep, NULL)))
             *borrowed += g_bytes_get_size (v->packed->keep);
         }
       else if (v->keep)
@@ -1537,6 +1730,18 @@ ane_cpu_plan_new (const AneMilProgram *program,
                   guint64              budget,
                   GError             **error)
 {
+  return ane_cpu_plan_new_full (program, function, blobs, NULL, blobs_data, budget, error);
+}
+
+AneCpuPlan *
+ane_cpu_plan_new_full (const AneMilProgram *program,
+                       const char          *function,
+                       AneCpuBlobFunc       blobs,
+                       AneCpuBlocksFunc     blocks_func,
+                       gpointer             blobs_data,
+                       guint64              budget,
+                       GError             **error)
+{
   g_autoptr(AneCpuPlan) plan = g_new0 (AneCpuPlan, 1);
   const AneMilFunction *fn;
   const AneMilBlock *block;
@@ -1545,6 +1750,7 @@ ane_cpu_plan_new (const AneMilProgram *program,
   plan->program = program;
   plan->budget = budget;
   plan->blobs = blobs;
+  plan->blocks = blocks_func;
   plan->blobs_data = blobs_data;
   plan->steps = g_ptr_array_new_with_free_func (step_free);
   plan->inputs = g_array_new (FALSE, TRUE, sizeof (Port));
@@ -1591,7 +1797,7 @@ ane_cpu_plan_new (const AneMilProgram *program,
           /* integer weights (a constexpr op's int8 / int4 data) are decoded
            * when folding needs them, one at a time: decoded they take 4
            * bytes a weight */
-          if (deferrable (op))
+          if (deferrable (op) || from_blocks (plan, op))
             {
               plan->dropped[slot] = TRUE;
               continue;

@@ -33,6 +33,17 @@ void  ane_cpu_parallel_for   (gsize           n,
                               AneCpuRangeFunc func,
                               gpointer        data);
 
+/* The same, cut into up to 4 pieces a thread (still of at least grain
+ * items), claimed by the threads as they come: on a machine shared with
+ * other processes a worker the scheduler runs late takes fewer pieces
+ * instead of holding up the caller with a whole thread's share. For loops
+ * whose items cost alike and whose results do not depend on the split
+ * (the decode products of ane_cpu_packed_matmul). */
+void  ane_cpu_parallel_for_balanced (gsize           n,
+                                     gsize           grain,
+                                     AneCpuRangeFunc func,
+                                     gpointer        data);
+
 /* The number of threads kernels use: ANE_NUM_THREADS when set (≥ 1), else
  * the number of cores (g_get_num_processors). */
 guint ane_cpu_get_n_threads  (void);

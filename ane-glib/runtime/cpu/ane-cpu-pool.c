@@ -50,6 +50,9 @@
  * time from the caller it waits for). */
 #define SPIN_ROUNDS 2000
 
+/* ane_cpu_parallel_for_balanced's pieces a thread (see there) */
+#define BALANCED_PIECES_PER_THREAD 4
+
 #define PIECE_BITS 16
 #define PIECE_MASK ((gsize) ((1u << PIECE_BITS) - 1))
 #define MAX_THREADS 1024   /* < 2^PIECE_BITS pieces per job */
@@ -248,18 +251,22 @@ ensure_workers (guint wanted)
     }
 }
 
-void
-ane_cpu_parallel_for (gsize           n,
-                      gsize           grain,
-                      AneCpuRangeFunc func,
-                      gpointer        data)
+/* per_thread pieces a thread (1: one piece each; more: finer pieces that
+ * the threads claim as they come, for a balance that does not depend on
+ * every thread being scheduled on time). */
+static void
+parallel_for_pieces (gsize           n,
+                     gsize           grain,
+                     guint           per_thread,
+                     AneCpuRangeFunc func,
+                     gpointer        data)
 {
   guint threads = ane_cpu_get_n_threads ();
   gsize pieces;
   gint gen;
 
   grain = MAX (grain, 1);
-  pieces = MIN ((gsize) threads, n / grain);
+  pieces = threads < 2 ? 1 : MIN ((gsize) threads * per_thread, MIN (n / grain, PIECE_MASK));
   if (pieces < 2 || in_pool || !g_mutex_trylock (&job_lock))
     {
       /* serial: one thread set, a small range, a nested loop, or the pool
@@ -278,7 +285,7 @@ ane_cpu_parallel_for (gsize           n,
   ane_tsan_acquire (&job_lock);
 
   ane_mutex_lock (&pool.lock);
-  ensure_workers ((guint) pieces - 1);
+  ensure_workers ((guint) MIN (pieces, (gsize) threads) - 1);
   pool.func = func;
   pool.data = data;
   pool.n = n;
@@ -310,4 +317,22 @@ ane_cpu_parallel_for (gsize           n,
 
   ane_tsan_release (&job_lock);
   g_mutex_unlock (&job_lock);
+}
+
+void
+ane_cpu_parallel_for (gsize           n,
+                      gsize           grain,
+                      AneCpuRangeFunc func,
+                      gpointer        data)
+{
+  parallel_for_pieces (n, grain, 1, func, data);
+}
+
+void
+ane_cpu_parallel_for_balanced (gsize           n,
+                               gsize           grain,
+                               AneCpuRangeFunc func,
+                               gpointer        data)
+{
+  parallel_for_pieces (n, grain, BALANCED_PIECES_PER_THREAD, func, data);
 }

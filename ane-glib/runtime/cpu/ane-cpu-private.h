@@ -156,6 +156,15 @@ typedef GBytes *(*AneCpuBlobFunc) (gpointer     user_data,
                                    guint64      offset,
                                    GError     **error);
 
+/* Whether a blob-file const is a part of GGUF Q8_0 / Q4_0 blocks (an
+ * in-memory lowering's ane_mil_const_blocks): the blocks (a new reference),
+ * their dtype and the part (an AneMilBlocksPart); NULL when it is not. */
+typedef GBytes *(*AneCpuBlocksFunc) (gpointer     user_data,
+                                     const char  *file_name,
+                                     guint64      offset,
+                                     AneDType    *blocks_dtype,
+                                     int         *part);
+
 typedef struct _AneCpuPlan AneCpuPlan;
 
 /* budget: the bytes the program may hold at once (consts, inputs, states
@@ -164,6 +173,16 @@ typedef struct _AneCpuPlan AneCpuPlan;
 AneCpuPlan *ane_cpu_plan_new          (const AneMilProgram *program,
                                        const char          *function,
                                        AneCpuBlobFunc       blobs,
+                                       gpointer             blobs_data,
+                                       guint64              budget,
+                                       GError             **error);
+/* The same, with blocks telling which consts are parts of GGUF blocks:
+ * constexpr_blockwise_shift_scale of such data and scale is then packed
+ * over the blocks themselves (no copy of the weights). */
+AneCpuPlan *ane_cpu_plan_new_full     (const AneMilProgram *program,
+                                       const char          *function,
+                                       AneCpuBlobFunc       blobs,
+                                       AneCpuBlocksFunc     blocks,
                                        gpointer             blobs_data,
                                        guint64              budget,
                                        GError             **error);
@@ -195,6 +214,9 @@ guint64     ane_cpu_plan_get_reuses         (AneCpuPlan *plan);
  * (FALSE: every op runs as written, copies and all). */
 guint       ane_cpu_plan_get_in_place_updates (AneCpuPlan *plan);
 void        ane_cpu_plan_set_in_place_states (gboolean enabled);
+/* The bytes of the plan's consts: packed (compressed weights' own
+ * memory), dense (decoded values) and borrowed (used where they lie: the
+ * weights' file or the graph's tensors; each region counted once). */
 void        ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
                                           guint64    *packed,
                                           guint64    *dense,

@@ -292,9 +292,78 @@ row_dot_kind (const AneCpuPacked *p,
   return hsum (a0, a1, a2, a3);
 }
 
+/* uint4 rows whose blocks are whole 32-weight groups (GGUF Q4_K as
+ * lowered): the group's scale and offset broadcast once, no per-chunk
+ * block bookkeeping, and the nibbles unpacked in dword lanes (vpmovzxbd of
+ * 8 bytes, then a mask for the low nibbles and a shift for the high ones)
+ * instead of byte unpacking and four vpmovsxbd. The same weights and the
+ * same order as row_dot_kind (chunk c into accumulator c mod 4), so the
+ * same bits. Measured on this project's VM (bench-packed --cached, one
+ * thread, best of 40): 12 % faster than row_dot_kind for uint4; for int4
+ * (its sign extension byte-wide in load_4bit_group, or in dword lanes)
+ * 5 % slower, so int4 keeps row_dot_kind. */
+static inline __attribute__ ((always_inline)) __m256
+uint4_weights (__m256i  n,
+               __m256   s,
+               __m256   o,
+               gboolean has_offset,
+               gboolean round16)
+{
+  __m256 v = _mm256_cvtepi32_ps (n);
+
+  if (has_offset)
+    v = _mm256_sub_ps (v, o);
+  v = _mm256_mul_ps (s, v);
+  return round16 ? round_half (v) : v;
+}
+
+static inline __attribute__ ((always_inline)) float
+row_dot_uint4_groups (const AneCpuPacked *p,
+                      gsize               r,
+                      const float        *x,
+                      gboolean            has_offset,
+                      gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *sc = p->scale + (r / p->row_group) * p->n_blocks;
+  const float *of = has_offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
+  __m256 a0 = _mm256_setzero_ps (), a1 = _mm256_setzero_ps (), a2 = _mm256_setzero_ps (), a3 = _mm256_setzero_ps ();
+  __m256i mask = _mm256_set1_epi32 (15);
+  gsize groups = p->cols / 32, per_block = p->block / 32;
+
+  for (gsize b = 0; b < p->row_bytes; b += 64)
+    _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
+  for (gsize g = 0, blk = 0; g < groups; blk++)
+    {
+      __m256 s = _mm256_broadcast_ss (sc + blk);
+      __m256 o = has_offset ? _mm256_broadcast_ss (of + blk) : _mm256_setzero_ps ();
+
+      for (gsize j = 0; j < per_block; j++, g++)
+        {
+          const float *xg = x + 32 * g;
+          __m256i i0 = _mm256_cvtepu8_epi32 (_mm_loadl_epi64 ((const __m128i *) (row + 16 * g)));
+          __m256i i1 = _mm256_cvtepu8_epi32 (_mm_loadl_epi64 ((const __m128i *) (row + 16 * g + 8)));
+
+          /* written out: a loop over an array of four vectors went to the stack */
+          a0 = _mm256_fmadd_ps (uint4_weights (_mm256_and_si256 (i0, mask), s, o, has_offset, round16),
+                                _mm256_loadu_ps (xg), a0);
+          a1 = _mm256_fmadd_ps (uint4_weights (_mm256_and_si256 (i1, mask), s, o, has_offset, round16),
+                                _mm256_loadu_ps (xg + 8), a1);
+          a2 = _mm256_fmadd_ps (uint4_weights (_mm256_srli_epi32 (i0, 4), s, o, has_offset, round16),
+                                _mm256_loadu_ps (xg + 16), a2);
+          a3 = _mm256_fmadd_ps (uint4_weights (_mm256_srli_epi32 (i1, 4), s, o, has_offset, round16),
+                                _mm256_loadu_ps (xg + 24), a3);
+        }
+    }
+  return hsum (a0, a1, a2, a3);
+}
+
 #undef FMA_CHUNK
 
 /* row_dot_kind compiled once per kind, offset or not, and rounding or not. */
+#define ROW_DOT_UINT4_GROUPS                                                                                       \
+  (off ? (r16 ? row_dot_uint4_groups (p, r, x, TRUE, TRUE) : row_dot_uint4_groups (p, r, x, TRUE, FALSE))           \
+       : (r16 ? row_dot_uint4_groups (p, r, x, FALSE, TRUE) : row_dot_uint4_groups (p, r, x, FALSE, FALSE)))
 #define ROW_DOT_VARIANTS(kind)                                                                           \
   (off ? (r16 ? row_dot_kind (p, r, x, kind, TRUE, TRUE) : row_dot_kind (p, r, x, kind, TRUE, FALSE))     \
        : (r16 ? row_dot_kind (p, r, x, kind, FALSE, TRUE) : row_dot_kind (p, r, x, kind, FALSE, FALSE)))
@@ -314,6 +383,8 @@ row_dot (const AneCpuPacked *p,
     case ANE_CPU_PACKED_INT4:
       return ROW_DOT_VARIANTS (ANE_CPU_PACKED_INT4);
     case ANE_CPU_PACKED_UINT4:
+      if (p->block % 32 == 0)
+        return ROW_DOT_UINT4_GROUPS;
       return ROW_DOT_VARIANTS (ANE_CPU_PACKED_UINT4);
     default:
       g_assert_not_reached ();
@@ -321,6 +392,7 @@ row_dot (const AneCpuPacked *p,
 }
 
 #undef ROW_DOT_VARIANTS
+#undef ROW_DOT_UINT4_GROUPS
 
 void
 ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,

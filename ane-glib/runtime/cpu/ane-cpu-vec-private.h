@@ -13,13 +13,20 @@
  * ops, so neither do we (unlike ggml's vec_dot_q8_0_q8_0, which quantizes
  * the activations to Q8_0 first: ggml/src/ggml-cpu/arch/x86/quants.c).
  *
- * Dispatch: ane-cpu-vec-avx2.c (compiled with -mavx2 -mfma -mf16c) when
- * the CPU has them (__builtin_cpu_supports for AVX2 and FMA, ane-fp16.c's
- * CPUID / XGETBV check for F16C), the portable C of ane-cpu-vec.c
- * everywhere else; ane_cpu_vec_set_simd (FALSE) forces the portable one
- * (tests). Work is shared over output rows by ane_cpu_parallel_for, each
- * output computed by one thread in a fixed order: results do not depend on
- * the thread count.
+ * Dispatch: ane-cpu-vec-avx512.c (compiled with -mavx512f -mavx512bw
+ * -mavx512vl -mavx512dq -mfma -mf16c) when the CPU and the OS have AVX-512
+ * F/BW/VL/DQ (__builtin_cpu_supports), else ane-cpu-vec-avx2.c (compiled
+ * with -mavx2 -mfma -mf16c) when the CPU has them (__builtin_cpu_supports
+ * for AVX2 and FMA, ane-fp16.c's CPUID / XGETBV check for F16C), the
+ * portable C of ane-cpu-vec.c everywhere else; a weight whose blocks do not
+ * fit a set's kernels takes the next set down. ANE_CPU_VEC_ISA=portable|
+ * avx2|avx512 (read once) caps the choice, ane_cpu_vec_set_isa forces one
+ * (tests). Every set makes the same weights bit for bit; each sums them in
+ * an order of its own (fp32, fixed: the results of one set are identical
+ * for every thread count, and sets differ within the documented
+ * tolerance). Work is shared over output rows by
+ * ane_cpu_parallel_for_balanced, each output computed by one thread in a
+ * fixed order: results do not depend on the thread count.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -34,6 +41,16 @@ typedef enum {
   ANE_CPU_PACKED_INT4,       /* two's complement nibbles, see AneCpuPacked */
   ANE_CPU_PACKED_FP16,       /* IEEE half per weight, no scales */
   ANE_CPU_PACKED_UINT4,      /* unsigned nibbles 0..15 (GGUF Q4_K), laid out as INT4 */
+  /* GGUF blocks as the file holds them (ggml-common.h), each row
+   * cols / 32 blocks, every block its own scale: an fp16 d first, then */
+  ANE_CPU_PACKED_Q8_0_BLOCKS, /* 32 int8 q (block_q8_0, 34 bytes): w = d · q */
+  ANE_CPU_PACKED_Q4_0_BLOCKS, /* 16 bytes, q_j = (qs[j] & 15) − 8 and q_j+16 = (qs[j] >> 4) − 8 (block_q4_0, 18 bytes) */
+  /* block_q4_K (144 bytes, 256 weights): q = the 4-bit qs (after d, dmin
+   * and the 12 bytes of 6-bit scales), each 32 bytes holding weights
+   * 64i..64i+31 in their low nibbles and 64i+32..64i+63 in their high
+   * ones; w = scale · (q − offset) with the scale and offset arrays per 32
+   * (the lowered program's, ane-lower-q4k.c) */
+  ANE_CPU_PACKED_Q4_K_BLOCKS,
 } AneCpuPackedKind;
 
 /* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.
@@ -51,7 +68,7 @@ typedef struct _AneCpuPacked {
   gsize     row_group;       /* rows per scale row (divides rows) */
   gsize     n_blocks;        /* cols / block */
   guint8   *q;
-  float    *scale;           /* NULL for FP16 */
+  float    *scale;           /* NULL for FP16 and the *_BLOCKS kinds (their d is in the block) */
   float    *offset;          /* NULL: no offset */
   gboolean  round_fp16;      /* dequantized weights are rounded to fp16 */
   GBytes   *keep;            /* when set, q points into these bytes (the weights' file): no copy */
@@ -88,6 +105,25 @@ AneCpuPacked *ane_cpu_packed_new_borrowed  (AneCpuPackedKind kind,
                                             gsize            scols,
                                             const float     *offset,
                                             gboolean         round_fp16);
+/* GGUF Q8_0 or Q4_0 blocks [rows, cols] (cols a multiple of 32) used where
+ * they lie, their d the scales (what constexpr_blockwise_shift_scale of
+ * ane_mil_const_blocks' data and scale computes: d · q): no copy, no scale
+ * array. NULL when the sizes do not match. */
+AneCpuPacked *ane_cpu_packed_new_blocks    (AneCpuPackedKind kind,
+                                            gsize            rows,
+                                            gsize            cols,
+                                            GBytes          *blocks,
+                                            gboolean         round_fp16);
+/* GGUF Q4_K blocks [rows, cols] (cols a multiple of 256) used where they
+ * lie, with the lowered program's scales and offsets [rows, cols / 32]
+ * (copied: 8 bytes per 32 weights). NULL when the sizes do not match or
+ * an offset is not exact (as ane_cpu_packed_new_blockwise). */
+AneCpuPacked *ane_cpu_packed_new_q4_K_blocks (gsize          rows,
+                                              gsize          cols,
+                                              GBytes        *blocks,
+                                              const float   *scale,
+                                              const float   *offset,
+                                              gboolean       round_fp16);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */
 gsize         ane_cpu_packed_bytes         (const AneCpuPacked *p);
@@ -103,10 +139,34 @@ void          ane_cpu_packed_matmul        (const AneCpuPacked *p,
                                             const float        *bias,
                                             float              *out);
 
-/* Which kernels run: "avx2" or "portable". */
+/* Every IEEE half as a float (ane_half_to_float's values), made on first
+ * use: 256 KiB. The GGUF blocks kernels read a block's d from it with one
+ * load instead of F16C's three shuffle-port operations. */
+const float  *ane_cpu_half_table           (void);
+
+/* The kernel sets, in order: each runs where the CPU has its instructions. */
+typedef enum {
+  ANE_CPU_VEC_ISA_DEFAULT = -1,   /* ane_cpu_vec_set_isa: back to the dispatch's choice */
+  ANE_CPU_VEC_ISA_PORTABLE = 0,
+  ANE_CPU_VEC_ISA_AVX2,
+  ANE_CPU_VEC_ISA_AVX512,
+} AneCpuVecIsa;
+
+/* Which kernels run: "avx512", "avx2" or "portable" — the best the CPU
+ * has, or less when ANE_CPU_VEC_ISA=portable|avx2|avx512 (read once) or
+ * ANE_CPU_NO_SIMD is set, or a test forced one. A weight whose blocks do
+ * not fit the chosen set's kernels runs on the next set down. */
 const char   *ane_cpu_vec_get_isa          (void);
+/* Whether this CPU and build can run isa. */
+gboolean      ane_cpu_vec_isa_available    (AneCpuVecIsa        isa);
+/* Test hook: forces isa for the whole process (ANE_CPU_VEC_ISA_DEFAULT: back
+ * to the default); FALSE, and nothing changed, when it is not available. */
+gboolean      ane_cpu_vec_set_isa          (AneCpuVecIsa        isa);
 /* Test hook: FALSE forces the portable kernels, TRUE restores the dispatch. */
 void          ane_cpu_vec_set_simd         (gboolean            enabled);
+/* Which kernels ane_cpu_packed_matmul runs on p now (the ISA's, or a lower
+ * one's when p's blocks do not fit it). */
+const char   *ane_cpu_packed_kernel_isa    (const AneCpuPacked *p);
 
 /* The rows [r0, r1) of out = x · Wᵀ, for every one of the m rows of x
  * (out row stride p->rows). One per ISA; ane-cpu-vec.c picks. */
@@ -135,6 +195,45 @@ void          ane_cpu_packed_rows_avx2     (const AneCpuPacked *p,
 void          ane_cpu_packed_dequantize_row_avx2 (const AneCpuPacked *p,
                                                   gsize               r,
                                                   float              *dst);
+/* ane-cpu-vec-blocks-avx2.c: the same for the *_BLOCKS kinds, summing in
+ * the order of the INT8 / INT4 kernels above (bit-identical results for the
+ * same weights). */
+void          ane_cpu_packed_rows_blocks_avx2 (const AneCpuPacked *p,
+                                               gsize               r0,
+                                               gsize               r1,
+                                               const float        *x,
+                                               gsize               m,
+                                               float              *out);
+void          ane_cpu_packed_dequantize_row_blocks_avx2 (const AneCpuPacked *p,
+                                                         gsize               r,
+                                                         float              *dst);
+#endif
+#ifdef ANE_HAVE_VEC_AVX512
+/* ane-cpu-vec-avx512.c: built on x86-64 only, called only when the CPU has
+ * AVX-512 F, BW, VL and DQ (and AVX2, FMA, F16C), and only for weights
+ * ane_cpu_packed_avx512_fits accepts (fp16, int8 blocks of whole 16-column
+ * chunks, int4 / uint4 blocks of whole 32-weight groups). */
+gboolean      ane_cpu_packed_avx512_fits   (const AneCpuPacked *p);
+void          ane_cpu_packed_rows_avx512   (const AneCpuPacked *p,
+                                            gsize               r0,
+                                            gsize               r1,
+                                            const float        *x,
+                                            gsize               m,
+                                            float              *out);
+void          ane_cpu_packed_dequantize_row_avx512 (const AneCpuPacked *p,
+                                                    gsize               r,
+                                                    float              *dst);
+/* The same for the *_BLOCKS kinds (any of them), summing as the INT8 /
+ * INT4 / UINT4 AVX-512 kernels: the same bits as the split form. */
+void          ane_cpu_packed_rows_blocks_avx512 (const AneCpuPacked *p,
+                                                 gsize               r0,
+                                                 gsize               r1,
+                                                 const float        *x,
+                                                 gsize               m,
+                                                 float              *out);
+void          ane_cpu_packed_dequantize_row_blocks_avx512 (const AneCpuPacked *p,
+                                                           gsize               r,
+                                                           float              *dst);
 #endif
 
 G_END_DECLS

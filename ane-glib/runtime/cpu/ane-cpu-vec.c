@@ -172,6 +172,64 @@ ane_cpu_packed_new_borrowed (AneCpuPackedKind kind,
   return p;
 }
 
+AneCpuPacked *
+ane_cpu_packed_new_blocks (AneCpuPackedKind kind,
+                           gsize            rows,
+                           gsize            cols,
+                           GBytes          *blocks,
+                           gboolean         round_fp16)
+{
+  gsize block_bytes = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : kind == ANE_CPU_PACKED_Q4_0_BLOCKS ? 18 : 0;
+  AneCpuPacked *p;
+
+  if (block_bytes == 0 || rows == 0 || cols == 0 || cols % 32 != 0 ||
+      g_bytes_get_size (blocks) / block_bytes / rows != cols / 32 ||
+      g_bytes_get_size (blocks) != rows * (cols / 32) * block_bytes)
+    return NULL;
+  p = g_new0 (AneCpuPacked, 1);
+  p->kind = kind;
+  p->rows = rows;
+  p->cols = cols;
+  p->row_bytes = cols / 32 * block_bytes;
+  p->block = 32;
+  p->row_group = 1;
+  p->n_blocks = cols / 32;
+  p->round_fp16 = round_fp16;
+  p->keep = g_bytes_ref (blocks);
+  p->q = (guint8 *) g_bytes_get_data (blocks, NULL);
+  return p;
+}
+
+AneCpuPacked *
+ane_cpu_packed_new_q4_K_blocks (gsize        rows,
+                                gsize        cols,
+                                GBytes      *blocks,
+                                const float *scale,
+                                const float *offset,
+                                gboolean     round_fp16)
+{
+  AneCpuPacked *p;
+
+  if (rows == 0 || cols == 0 || cols % 256 != 0 || scale == NULL || offset == NULL ||
+      g_bytes_get_size (blocks) / 144 / rows != cols / 256 || g_bytes_get_size (blocks) != rows * (cols / 256) * 144 ||
+      !offsets_exact (offset, rows * (cols / 32), 0, 15))
+    return NULL;
+  p = g_new0 (AneCpuPacked, 1);
+  p->kind = ANE_CPU_PACKED_Q4_K_BLOCKS;
+  p->rows = rows;
+  p->cols = cols;
+  p->row_bytes = cols / 256 * 144;
+  p->block = 32;
+  p->row_group = 1;
+  p->n_blocks = cols / 32;
+  p->round_fp16 = round_fp16;
+  p->keep = g_bytes_ref (blocks);
+  p->q = (guint8 *) g_bytes_get_data (blocks, NULL);
+  p->scale = g_memdup2 (scale, rows * (cols / 32) * sizeof (float));
+  p->offset = g_memdup2 (offset, rows * (cols / 32) * sizeof (float));
+  return p;
+}
+
 void
 ane_cpu_packed_free (AneCpuPacked *p)
 {
@@ -213,6 +271,58 @@ weight_q (const AneCpuPacked *p,
   }
 }
 
+static gboolean
+is_blocks (const AneCpuPacked *p)
+{
+  return p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || p->kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
+         p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS;
+}
+
+/* A row of GGUF Q4_K blocks: w = s · (q − o), the portable kernel's float
+ * operations, q in ggml's order (ane-lower-q4k.c). */
+static void
+dequantize_q4_K_row (const AneCpuPacked *p,
+                     gsize               r,
+                     const guint8       *row,
+                     float              *dst)
+{
+  const float *scale = p->scale + r * p->n_blocks, *offset = p->offset + r * p->n_blocks;
+
+  for (gsize c = 0; c < p->cols; c++)
+    {
+      const guint8 *qs = row + c / 256 * 144 + 16 + (c % 256) / 64 * 32;
+      gsize l = c % 64;
+      float v = (float) (l < 32 ? qs[l] & 15 : qs[l - 32] >> 4);
+
+      v -= offset[c / 32];
+      dst[c] = scale[c / 32] * v;
+    }
+}
+
+/* A row of GGUF Q8_0 / Q4_0 blocks: the float operations of the other
+ * kinds, w = s · (float) q, with s the block's d. */
+static void
+dequantize_blocks_row (const AneCpuPacked *p,
+                       const guint8       *row,
+                       float              *dst)
+{
+  gsize block_bytes = p->row_bytes / p->n_blocks;
+
+  for (gsize b = 0; b < p->n_blocks; b++)
+    {
+      const guint8 *blk = row + b * block_bytes;
+      float d = ane_half_to_float ((guint16) (blk[0] | blk[1] << 8));
+
+      for (gsize j = 0; j < 32; j++)
+        {
+          gint32 q = p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? (gint8) blk[2 + j]
+                     : (gint32) (j < 16 ? blk[2 + j] & 15 : blk[2 + j - 16] >> 4) - 8;
+
+          dst[b * 32 + j] = d * (float) q;
+        }
+    }
+}
+
 void
 ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
                                gsize               r,
@@ -225,18 +335,30 @@ ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
       ane_f16_to_f32_portable ((const guint16 *) row, dst, p->cols);
       return;
     }
+  if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+    dequantize_q4_K_row (p, r, row, dst);
+  else if (is_blocks (p))
+    dequantize_blocks_row (p, row, dst);
+  else
   {
     const float *scale = p->scale + (r / p->row_group) * p->n_blocks;
     const float *offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
 
-    for (gsize c = 0; c < p->cols; c++)
+    /* block by block: a division per weight to find its block made this
+     * loop (and the portable products) 50x slower than the SIMD ones */
+    for (gsize b = 0, c = 0; b < p->n_blocks; b++)
       {
-        /* the same float operations as the SIMD kernels: v = q (− o), w = s · v */
-        float v = (float) weight_q (p, row, c);
+        float s = scale[b], o = offset ? offset[b] : 0.0f;
 
-        if (offset)
-          v -= offset[c / p->block];
-        dst[c] = scale[c / p->block] * v;
+        for (gsize end = c + p->block; c < end; c++)
+          {
+            /* the same float operations as the SIMD kernels: v = q (− o), w = s · v */
+            float v = (float) weight_q (p, row, c);
+
+            if (offset)
+              v -= o;
+            dst[c] = s * v;
+          }
       }
   }
   if (p->round_fp16)
@@ -287,53 +409,171 @@ ane_cpu_packed_rows_portable (const AneCpuPacked *p,
     }
 }
 
+const float *
+ane_cpu_half_table (void)
+{
+  static gsize made = 0;
+  static float *table;
+
+  if (g_once_init_enter (&made))
+    {
+      float *t = g_new (float, 65536);
+
+      for (guint h = 0; h < 65536; h++)
+        t[h] = ane_half_to_float ((guint16) h);
+      table = t;
+      g_once_init_leave (&made, 1);
+    }
+  return table;
+}
+
 /* --- dispatch ------------------------------------------------------------------ */
 
-static gboolean simd_disabled;
-
-static gboolean
-have_avx2 (void)
+/* What the CPU (and this build) can run, best first; detected once. */
+static AneCpuVecIsa
+detect_isa (void)
 {
 #ifdef ANE_HAVE_VEC_AVX2
-  static gsize checked = 0;
-  static gboolean have = FALSE;
-
-  if (g_once_init_enter (&checked))
-    {
-      /* F16C (with AVX and the OS saving YMM) as ane-fp16.c detects it:
-       * clang 14 has no __builtin_cpu_supports ("f16c") */
-      __builtin_cpu_init ();
-      have = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
-             g_str_equal (ane_fp16_bulk_impl (), "f16c") && g_getenv ("ANE_CPU_NO_SIMD") == NULL;
-      g_once_init_leave (&checked, 1);
-    }
-  return have && !simd_disabled;
-#else
-  return FALSE;
+  /* F16C (with AVX and the OS saving YMM) as ane-fp16.c detects it:
+   * clang 14 has no __builtin_cpu_supports ("f16c") */
+  __builtin_cpu_init ();
+  if (!(__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
+        g_str_equal (ane_fp16_bulk_impl (), "f16c")))
+    return ANE_CPU_VEC_ISA_PORTABLE;
+#ifdef ANE_HAVE_VEC_AVX512
+  /* libgcc's and compiler-rt's checks include the OS saving the ZMM state
+   * (XCR0 bits 5-7), not only CPUID */
+  if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
+      __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"))
+    return ANE_CPU_VEC_ISA_AVX512;
 #endif
+  return ANE_CPU_VEC_ISA_AVX2;
+#else
+  return ANE_CPU_VEC_ISA_PORTABLE;
+#endif
+}
+
+static const char *const isa_names[] = { "portable", "avx2", "avx512" };
+
+static gsize isa_once;
+static AneCpuVecIsa isa_available;   /* the best the CPU runs */
+static AneCpuVecIsa isa_default;     /* that, or less: ANE_CPU_VEC_ISA / ANE_CPU_NO_SIMD */
+static gint isa_forced = -1;         /* atomic; ane_cpu_vec_set_isa, -1: none */
+
+static void
+isa_init (void)
+{
+  if (g_once_init_enter (&isa_once))
+    {
+      const char *env = g_getenv ("ANE_CPU_VEC_ISA");
+
+      isa_available = detect_isa ();
+      isa_default = isa_available;
+      if (g_getenv ("ANE_CPU_NO_SIMD") != NULL)
+        isa_default = ANE_CPU_VEC_ISA_PORTABLE;
+      if (env != NULL && *env != '\0')
+        {
+          gint want = -1;
+
+          for (guint i = 0; i < G_N_ELEMENTS (isa_names); i++)
+            if (g_ascii_strcasecmp (env, isa_names[i]) == 0)
+              want = (gint) i;
+          if (want < 0)
+            g_warning ("ANE_CPU_VEC_ISA=%s is not portable, avx2 or avx512; ignored", env);
+          else if ((AneCpuVecIsa) want > isa_available)
+            g_warning ("ANE_CPU_VEC_ISA=%s: this CPU (or build) runs at best %s; using that", env,
+                       isa_names[isa_available]);
+          else
+            isa_default = (AneCpuVecIsa) want;
+        }
+      g_once_init_leave (&isa_once, 1);
+    }
+}
+
+static AneCpuVecIsa
+current_isa (void)
+{
+  gint forced;
+
+  isa_init ();
+  forced = g_atomic_int_get (&isa_forced);
+  return forced >= 0 ? (AneCpuVecIsa) forced : isa_default;
 }
 
 const char *
 ane_cpu_vec_get_isa (void)
 {
-  return have_avx2 () ? "avx2" : "portable";
+  return isa_names[current_isa ()];
+}
+
+gboolean
+ane_cpu_vec_isa_available (AneCpuVecIsa isa)
+{
+  isa_init ();
+  return isa <= isa_available;
+}
+
+gboolean
+ane_cpu_vec_set_isa (AneCpuVecIsa isa)
+{
+  isa_init ();
+  if ((gint) isa < 0)
+    {
+      g_atomic_int_set (&isa_forced, -1);
+      return TRUE;
+    }
+  if (isa > isa_available)
+    return FALSE;
+  g_atomic_int_set (&isa_forced, (gint) isa);
+  return TRUE;
 }
 
 void
 ane_cpu_vec_set_simd (gboolean enabled)
 {
-  simd_disabled = !enabled;
+  ane_cpu_vec_set_isa (enabled ? ANE_CPU_VEC_ISA_DEFAULT : ANE_CPU_VEC_ISA_PORTABLE);
 }
 
+/* The kernels for p under the current ISA: the best one whose layout
+ * conditions p meets (an AVX-512 run falls back to AVX2 for, say, int4
+ * blocks of 8 columns, and both to the portable C for blocks of 13). */
 static AneCpuPackedRowsFunc
 rows_func (const AneCpuPacked *p)
 {
+  AneCpuVecIsa isa = current_isa ();
+
+#ifdef ANE_HAVE_VEC_AVX512
+  if (isa >= ANE_CPU_VEC_ISA_AVX512 && is_blocks (p))
+    return ane_cpu_packed_rows_blocks_avx512;
+  if (isa >= ANE_CPU_VEC_ISA_AVX512 && !is_blocks (p) && ane_cpu_packed_avx512_fits (p))
+    return ane_cpu_packed_rows_avx512;
+#endif
 #ifdef ANE_HAVE_VEC_AVX2
-  /* the SIMD kernels take a scale per 8 columns */
-  if (have_avx2 () && (p->kind == ANE_CPU_PACKED_FP16 || p->block % 8 == 0))
+  if (is_blocks (p))
+    return isa >= ANE_CPU_VEC_ISA_AVX2 ? ane_cpu_packed_rows_blocks_avx2 : ane_cpu_packed_rows_portable;
+  /* the AVX2 kernels take a scale per 8 columns */
+  if (isa >= ANE_CPU_VEC_ISA_AVX2 && (p->kind == ANE_CPU_PACKED_FP16 || p->block % 8 == 0))
     return ane_cpu_packed_rows_avx2;
 #endif
+  (void) isa;
   return ane_cpu_packed_rows_portable;
+}
+
+const char *
+ane_cpu_packed_kernel_isa (const AneCpuPacked *p)
+{
+  AneCpuPackedRowsFunc rows = rows_func (p);
+
+#ifdef ANE_HAVE_VEC_AVX512
+  if (rows == ane_cpu_packed_rows_avx512 || rows == ane_cpu_packed_rows_blocks_avx512)
+    return isa_names[ANE_CPU_VEC_ISA_AVX512];
+#endif
+#ifdef ANE_HAVE_VEC_AVX2
+  if (rows == ane_cpu_packed_rows_avx2 || rows == ane_cpu_packed_rows_blocks_avx2)
+    return isa_names[ANE_CPU_VEC_ISA_AVX2];
+#endif
+  (void) rows;
+  return isa_names[ANE_CPU_VEC_ISA_PORTABLE];
 }
 
 typedef struct {
@@ -373,13 +613,33 @@ dequantize_row_fast (const AneCpuPacked *p,
                      gsize               r,
                      float              *dst)
 {
+AneCpuPackedRowsFunc rows = rows_func (p);
+
+#ifdef ANE_HAVE_VEC_AVX512
+  if (rows == ane_cpu_packed_rows_avx512)
+    {
+      ane_cpu_packed_dequantize_row_avx512 (p, r, dst);
+      return;
+    }
+  if (rows == ane_cpu_packed_rows_blocks_avx512)
+    {
+      ane_cpu_packed_dequantize_row_blocks_avx512 (p, r, dst);
+      return;
+    }
+#endif
 #ifdef ANE_HAVE_VEC_AVX2
-  if (rows_func (p) == ane_cpu_packed_rows_avx2)
+  if (rows == ane_cpu_packed_rows_blocks_avx2)
+    {
+      ane_cpu_packed_dequantize_row_blocks_avx2 (p, r, dst);
+      return;
+    }
+  if (rows == ane_cpu_packed_rows_avx2)
     {
       ane_cpu_packed_dequantize_row_avx2 (p, r, dst);
       return;
     }
 #endif
+  (void) rows;
   ane_cpu_packed_dequantize_row (p, r, dst);
 }
 
@@ -425,5 +685,8 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
       ane_cpu_parallel_for ((p->rows + SGEMM_TILE - 1) / SGEMM_TILE, 1, sgemm_range, &job);
       return;
     }
-  ane_cpu_parallel_for (p->rows, grain, matmul_range, &job);
+  /* balanced: a decode step runs about a hundred of these back to back, and
+   * on a shared machine a worker often starts late; with one piece a
+   * thread the caller then waited for the late one's whole half */
+  ane_cpu_parallel_for_balanced (p->rows, grain, matmul_range, &job);
 }

@@ -1,0 +1,722 @@
+/* runtime/cpu/ane-cpu-vec-avx512.c: the compressed-weight kernels for x86-64
+ * with AVX-512 (F, BW, VL, DQ), FMA and F16C (compiled with those -m flags;
+ * called only when the CPU and the OS have them: ane-cpu-vec.c, have_avx512)
+ *
+ * The semantics are the other kernels': every weight is dequantized in a
+ * register to exactly what the dequantizing kernel makes, w = s · (q − o)
+ * in float (rounded to fp16 when the constexpr op's output is fp16), and
+ * multiplied with the float activations by FMAs into fp32 accumulators.
+ * Activations are never quantized (Core ML does not quantize them).
+ *
+ * int4 / uint4 (GGUF Q4_0, Q4_K): a block's 16 possible weights are made
+ * once per block, as a 16-float table in one register (T[n] = s · (q(n) − o),
+ * rounded to fp16 when asked: the float operations of the portable kernel
+ * on the same values, so the weights are bit-identical), and each weight is
+ * looked up by its nibble with vpermps (_mm512_permutexvar_ps, which reads
+ * only the low 4 bits of each index). A group of 32 weights (16 bytes,
+ * ggml's block_q4_0 order: byte i holds weight i in its low nibble, weight
+ * i + 16 in its high one) is one vpmovzxbd (the bytes as 16 dword indices:
+ * the low nibbles directly), one shift (the high nibbles), two lookups and
+ * two FMAs: no int-to-float conversion, no multiply per weight, and the
+ * fp16 rounding of fp16 programs costs once per block instead of once per
+ * weight. int8 (Q8_0): vpmovsxbd + vcvtdq2ps, then s · (v − o) per 16
+ * weights. fp16: vcvtph2ps.
+ *
+ * Order of the sums (fixed, whatever the thread count or the rows a thread
+ * gets): column chunk k (columns 16k .. 16k + 15) goes into accumulator
+ * k mod 4, a last partial chunk (masked loads, zeros beyond the row) into
+ * accumulator (number of whole chunks) mod 4, then (a0 + a1) + (a2 + a3)
+ * and _mm512_reduce_add_ps's fixed tree. This differs from the AVX2 order
+ * (8-column chunks) and the portable one, within the documented tolerance
+ * (fp32 sums; tests/test-cpu-vec.c).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "runtime/cpu/ane-cpu-vec-private.h"
+
+static inline gboolean
+is_4bit (AneCpuPackedKind kind)
+{
+  return kind == ANE_CPU_PACKED_INT4 || kind == ANE_CPU_PACKED_UINT4;
+}
+
+gboolean
+ane_cpu_packed_avx512_fits (const AneCpuPacked *p)
+{
+  /* a table per block of whole 32-weight groups, a scale per whole
+   * 16-column chunk; or one block a row (per-channel scales), whatever
+   * its width: the row's last, partial group or chunk is its block's */
+  return p->kind == ANE_CPU_PACKED_FP16 || p->n_blocks == 1 ||
+         (is_4bit (p->kind) ? p->block % 32 == 0 : p->block % 16 == 0);
+}
+
+static inline __m512
+round_half (__m512 v)
+{
+  return _mm512_cvtph_ps (_mm512_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+/* The 16 weights a block's nibbles stand for: T[n] = s · (q(n) − o), q(n) the
+ * nibble n as a value (INT4: two's complement, UINT4: n). */
+static inline __attribute__ ((always_inline)) __m512
+nibble_table (AneCpuPackedKind kind,
+              const float     *s,
+              const float     *o,
+              gboolean         has_offset,
+              gboolean         round16)
+{
+  __m512 v = kind == ANE_CPU_PACKED_UINT4
+               ? _mm512_setr_ps (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+               : _mm512_setr_ps (0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
+
+  if (has_offset)
+    v = _mm512_sub_ps (v, _mm512_set1_ps (*o));
+  v = _mm512_mul_ps (_mm512_set1_ps (*s), v);
+  return round16 ? round_half (v) : v;
+}
+
+/* A group's 16 bytes as dword indices: low nibbles as they are (vpermps
+ * ignores the rest), high nibbles after a shift. */
+#define GROUP_LO(idx) (idx)
+#define GROUP_HI(idx) _mm512_srli_epi32 ((idx), 4)
+
+static inline float
+hsum (__m512 a0, __m512 a1, __m512 a2, __m512 a3)
+{
+  return _mm512_reduce_add_ps (_mm512_add_ps (_mm512_add_ps (a0, a1), _mm512_add_ps (a2, a3)));
+}
+
+/* The scale (and offset) of each 16-column chunk of a row, walked in order
+ * (no division per chunk): a block is whole chunks (ane_cpu_packed_avx512_fits). */
+typedef struct {
+  const float *scale, *offset;
+  gsize per_block, left;
+  __m512 s, o;
+} Scales;
+
+static inline void
+scales_init (Scales             *it,
+             const AneCpuPacked *p,
+             gsize               r,
+             gsize               chunk)
+{
+  it->scale = p->scale ? p->scale + (r / p->row_group) * p->n_blocks : NULL;
+  it->offset = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
+  it->per_block = (p->block + chunk - 1) / chunk;   /* a partial chunk only in a row's one block */
+  it->left = it->per_block;
+  it->s = it->o = _mm512_setzero_ps ();
+  if (it->scale)
+    it->s = _mm512_set1_ps (*it->scale);
+  if (it->offset)
+    it->o = _mm512_set1_ps (*it->offset);
+}
+
+static inline __attribute__ ((always_inline)) void
+scales_step (Scales   *it,
+             gboolean  has_offset)
+{
+  if (it->left == 0)
+    {
+      it->s = _mm512_set1_ps (*++it->scale);
+      if (has_offset)
+        it->o = _mm512_set1_ps (*++it->offset);
+      it->left = it->per_block;
+    }
+  it->left--;
+}
+
+/* 16 int8 weights (q loaded under mask) as s · (v − o), rounded when asked. */
+static inline __attribute__ ((always_inline)) __m512
+int8_weights (__m128i   q,
+              Scales   *it,
+              gboolean  has_offset,
+              gboolean  round16)
+{
+  __m512 v = _mm512_cvtepi32_ps (_mm512_cvtepi8_epi32 (q));
+
+  scales_step (it, has_offset);
+  if (has_offset)
+    v = _mm512_sub_ps (v, it->o);
+  v = _mm512_mul_ps (it->s, v);
+  return round16 ? round_half (v) : v;
+}
+
+static inline __mmask16
+tail_mask (gsize n)
+{
+  return (__mmask16) ((1u << n) - 1u);
+}
+
+/* --- one activation row: the weights never leave the registers ------------ */
+
+#define PREFETCH_ROWS 4
+
+static inline void
+prefetch_row (const AneCpuPacked *p,
+              const guint8       *row)
+{
+  /* the row PREFETCH_ROWS ahead (as the AVX2 kernels: the hardware
+   * prefetcher alone left the decode products latency-bound on this
+   * project's VM; a prefetch past the last row is harmless) */
+  for (gsize b = 0; b < p->row_bytes; b += 64)
+    _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
+}
+
+#define FMA16(acc, w, col) ((acc) = _mm512_fmadd_ps ((w), _mm512_loadu_ps (x + (col)), (acc)))
+
+/* int4 / uint4: groups of 32 (chunks 2g and 2g + 1), a table per block. */
+static inline __attribute__ ((always_inline)) float
+row_dot_4bit (const AneCpuPacked *p,
+              gsize               r,
+              const float        *x,
+              AneCpuPackedKind    kind,
+              gboolean            has_offset,
+              gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *s = p->scale + (r / p->row_group) * p->n_blocks;
+  const float *o = has_offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
+  gsize groups = p->cols / 32, per_block = (p->block + 31) / 32, left = per_block, g = 0;
+  __m512 t = nibble_table (kind, s, o, has_offset, round16);
+
+  prefetch_row (p, row);
+  /* two groups a turn: chunks 4j .. 4j + 3 into a0 .. a3 */
+  for (; g + 2 <= groups; g += 2)
+    {
+      __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (row + 16 * g)));
+      __m512i i1 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (row + 16 * g + 16)));
+
+      if (left == 0)
+        {
+          s++, o = has_offset ? o + 1 : NULL;
+          t = nibble_table (kind, s, o, has_offset, round16);
+          left = per_block;
+        }
+      left--;
+      FMA16 (a0, _mm512_permutexvar_ps (GROUP_LO (i0), t), 32 * g);
+      FMA16 (a1, _mm512_permutexvar_ps (GROUP_HI (i0), t), 32 * g + 16);
+      if (left == 0)
+        {
+          s++, o = has_offset ? o + 1 : NULL;
+          t = nibble_table (kind, s, o, has_offset, round16);
+          left = per_block;
+        }
+      left--;
+      FMA16 (a2, _mm512_permutexvar_ps (GROUP_LO (i1), t), 32 * g + 32);
+      FMA16 (a3, _mm512_permutexvar_ps (GROUP_HI (i1), t), 32 * g + 48);
+    }
+  {
+    /* a last whole group (chunks into a0, a1), then a partial one (the
+     * packed row is zero-padded; the activations beyond the row are loaded
+     * as zeros), whose chunks continue the k mod 4 rule */
+    gsize rest = p->cols - 32 * g;
+
+    while (rest > 0)
+      {
+        __m512i idx = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (row + 16 * g)));
+        gsize n0 = MIN (rest, 16), n1 = rest > 16 ? MIN (rest - 16, 16) : 0;
+        __m512 x0 = _mm512_maskz_loadu_ps (tail_mask (n0), x + 32 * g);
+        __m512 x1 = _mm512_maskz_loadu_ps (tail_mask (n1), x + 32 * g + 16);
+        __m512 w0, w1;
+
+        if (left == 0)
+          {
+            s++, o = has_offset ? o + 1 : NULL;
+            t = nibble_table (kind, s, o, has_offset, round16);
+            left = per_block;
+          }
+        left--;
+        w0 = _mm512_permutexvar_ps (GROUP_LO (idx), t);
+        w1 = _mm512_permutexvar_ps (GROUP_HI (idx), t);
+        if (g % 2 == 0)
+          {
+            a0 = _mm512_fmadd_ps (w0, x0, a0);
+            if (n1 > 0)
+              a1 = _mm512_fmadd_ps (w1, x1, a1);
+          }
+        else
+          {
+            a2 = _mm512_fmadd_ps (w0, x0, a2);
+            if (n1 > 0)
+              a3 = _mm512_fmadd_ps (w1, x1, a3);
+          }
+        rest -= n0 + n1;
+        g++;
+      }
+  }
+  return hsum (a0, a1, a2, a3);
+}
+
+/* int8 and fp16: chunks of 16. */
+static inline __attribute__ ((always_inline)) __m512
+chunk_weights (const guint8     *row,
+               gsize             col,
+               __mmask16         mask,
+               AneCpuPackedKind  kind,
+               Scales           *it,
+               gboolean          has_offset,
+               gboolean          round16)
+{
+  if (kind == ANE_CPU_PACKED_FP16)
+    return _mm512_cvtph_ps (_mm256_maskz_loadu_epi16 (mask, row + 2 * col));
+  return int8_weights (_mm_maskz_loadu_epi8 (mask, row + col), it, has_offset, round16);
+}
+
+static inline __attribute__ ((always_inline)) __m512
+chunk_full (const guint8     *row,
+            gsize             col,
+            AneCpuPackedKind  kind,
+            Scales           *it,
+            gboolean          has_offset,
+            gboolean          round16)
+{
+  if (kind == ANE_CPU_PACKED_FP16)
+    return _mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) (row + 2 * col)));
+  return int8_weights (_mm_loadu_si128 ((const __m128i *) (row + col)), it, has_offset, round16);
+}
+
+static inline __attribute__ ((always_inline)) float
+row_dot_bytes (const AneCpuPacked *p,
+               gsize               r,
+               const float        *x,
+               AneCpuPackedKind    kind,
+               gboolean            has_offset,
+               gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  Scales it;
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
+  gsize full = p->cols / 16, k = 0;
+
+  scales_init (&it, p, r, 16);
+  prefetch_row (p, row);
+  for (; k + 4 <= full; k += 4)
+    {
+      FMA16 (a0, chunk_full (row, 16 * k, kind, &it, has_offset, round16), 16 * k);
+      FMA16 (a1, chunk_full (row, 16 * k + 16, kind, &it, has_offset, round16), 16 * k + 16);
+      FMA16 (a2, chunk_full (row, 16 * k + 32, kind, &it, has_offset, round16), 16 * k + 32);
+      FMA16 (a3, chunk_full (row, 16 * k + 48, kind, &it, has_offset, round16), 16 * k + 48);
+    }
+  /* the last one to three whole chunks into a0 .. a2, then a partial one
+   * (fp16, or int8 with one block a row) into the next accumulator */
+  if (k < full)
+    FMA16 (a0, chunk_full (row, 16 * k, kind, &it, has_offset, round16), 16 * k);
+  if (k + 1 < full)
+    FMA16 (a1, chunk_full (row, 16 * k + 16, kind, &it, has_offset, round16), 16 * k + 16);
+  if (k + 2 < full)
+    FMA16 (a2, chunk_full (row, 16 * k + 32, kind, &it, has_offset, round16), 16 * k + 32);
+  if (p->cols % 16 != 0)
+    {
+      __mmask16 mask = tail_mask (p->cols % 16);
+      gsize col = 16 * full;
+      __m512 w = _mm512_fmadd_ps (chunk_weights (row, col, mask, kind, &it, has_offset, round16),
+                                  _mm512_maskz_loadu_ps (mask, x + col), _mm512_setzero_ps ());
+
+      switch (full % 4)
+        {
+        case 0: a0 = _mm512_add_ps (a0, w); break;
+        case 1: a1 = _mm512_add_ps (a1, w); break;
+        case 2: a2 = _mm512_add_ps (a2, w); break;
+        default: a3 = _mm512_add_ps (a3, w); break;
+        }
+    }
+  return hsum (a0, a1, a2, a3);
+}
+
+#undef FMA16
+
+/* Each kind compiled once per offset-or-not and rounding-or-not. */
+#define VARIANTS(fn, kind)                                                                   \
+  (off ? (r16 ? fn (p, r, x, kind, TRUE, TRUE) : fn (p, r, x, kind, TRUE, FALSE))             \
+       : (r16 ? fn (p, r, x, kind, FALSE, TRUE) : fn (p, r, x, kind, FALSE, FALSE)))
+
+static void
+rows_int4 (const AneCpuPacked *p, gsize r0, gsize r1, const float *x, float *out)
+{
+  gboolean off = p->offset != NULL, r16 = p->round_fp16;
+
+  for (gsize r = r0; r < r1; r++)
+    out[r] = VARIANTS (row_dot_4bit, ANE_CPU_PACKED_INT4);
+}
+
+static void
+rows_uint4 (const AneCpuPacked *p, gsize r0, gsize r1, const float *x, float *out)
+{
+  gboolean off = p->offset != NULL, r16 = p->round_fp16;
+
+  for (gsize r = r0; r < r1; r++)
+    out[r] = VARIANTS (row_dot_4bit, ANE_CPU_PACKED_UINT4);
+}
+
+static void
+rows_int8 (const AneCpuPacked *p, gsize r0, gsize r1, const float *x, float *out)
+{
+  gboolean off = p->offset != NULL, r16 = p->round_fp16;
+
+  for (gsize r = r0; r < r1; r++)
+    out[r] = VARIANTS (row_dot_bytes, ANE_CPU_PACKED_INT8);
+}
+
+static void
+rows_fp16 (const AneCpuPacked *p, gsize r0, gsize r1, const float *x, float *out)
+{
+  for (gsize r = r0; r < r1; r++)
+    out[r] = row_dot_bytes (p, r, x, ANE_CPU_PACKED_FP16, FALSE, FALSE);
+}
+
+#undef VARIANTS
+
+/* --- several activation rows: one dequantized weight row, reused ---------- */
+
+void
+ane_cpu_packed_dequantize_row_avx512 (const AneCpuPacked *p,
+                                      gsize               r,
+                                      float              *w)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  Scales it;
+
+  if (is_4bit (p->kind))
+    {
+      const float *s = p->scale + (r / p->row_group) * p->n_blocks;
+      const float *o = p->offset ? p->offset + (r / p->row_group) * p->n_blocks : NULL;
+      gsize per_block = (p->block + 31) / 32;
+
+      for (gsize g = 0; g * 32 < p->cols; g++)
+        {
+          __m512 t = nibble_table (p->kind, s + g / per_block, o ? o + g / per_block : NULL, o != NULL,
+                                   p->round_fp16);
+          __m512i idx = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (row + 16 * g)));
+          gsize rest = p->cols - 32 * g;
+
+          _mm512_mask_storeu_ps (w + 32 * g, tail_mask (MIN (rest, 16)), _mm512_permutexvar_ps (GROUP_LO (idx), t));
+          if (rest > 16)
+            _mm512_mask_storeu_ps (w + 32 * g + 16, tail_mask (MIN (rest - 16, 16)),
+                                   _mm512_permutexvar_ps (GROUP_HI (idx), t));
+        }
+      return;
+    }
+  scales_init (&it, p, r, 16);
+  for (gsize col = 0; col < p->cols; col += 16)
+    {
+      __mmask16 mask = tail_mask (MIN (p->cols - col, 16));
+
+      _mm512_mask_storeu_ps (w + col, mask,
+                             chunk_weights (row, col, mask, p->kind, &it, p->offset != NULL, p->round_fp16));
+    }
+}
+
+/* Σ w·x over n columns in the row dots' order (chunk k into accumulator
+ * k mod 4, a partial chunk masked into the next). */
+static float
+dot (const float *w,
+     const float *x,
+     gsize        n)
+{
+  __m512 acc[4] = { _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps () };
+  gsize full = n / 16, k = 0;
+
+  for (; k + 4 <= full; k += 4)
+    for (gsize j = 0; j < 4; j++)
+      acc[j] = _mm512_fmadd_ps (_mm512_loadu_ps (w + 16 * (k + j)), _mm512_loadu_ps (x + 16 * (k + j)), acc[j]);
+  for (; k < full; k++)
+    acc[k % 4] = _mm512_fmadd_ps (_mm512_loadu_ps (w + 16 * k), _mm512_loadu_ps (x + 16 * k), acc[k % 4]);
+  if (n % 16 != 0)
+    {
+      __mmask16 mask = tail_mask (n % 16);
+
+      acc[full % 4] = _mm512_add_ps (acc[full % 4],
+                                     _mm512_fmadd_ps (_mm512_maskz_loadu_ps (mask, w + 16 * full),
+                                                      _mm512_maskz_loadu_ps (mask, x + 16 * full), _mm512_setzero_ps ()));
+    }
+  return hsum (acc[0], acc[1], acc[2], acc[3]);
+}
+
+void
+ane_cpu_packed_rows_avx512 (const AneCpuPacked *p,
+                            gsize               r0,
+                            gsize               r1,
+                            const float        *x,
+                            gsize               m,
+                            float              *out)
+{
+  if (m == 1)
+    {
+      switch (p->kind)
+        {
+        case ANE_CPU_PACKED_INT4:
+          rows_int4 (p, r0, r1, x, out);
+          return;
+        case ANE_CPU_PACKED_UINT4:
+          rows_uint4 (p, r0, r1, x, out);
+          return;
+        case ANE_CPU_PACKED_INT8:
+          rows_int8 (p, r0, r1, x, out);
+          return;
+        case ANE_CPU_PACKED_FP16:
+          rows_fp16 (p, r0, r1, x, out);
+          return;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  {
+    g_autofree float *w = g_new (float, p->cols);
+
+    for (gsize r = r0; r < r1; r++)
+      {
+        ane_cpu_packed_dequantize_row_avx512 (p, r, w);
+        for (gsize i = 0; i < m; i++)
+          out[i * p->rows + r] = dot (w, x + i * p->cols, p->cols);
+      }
+  }
+}
+
+/* --- GGUF blocks where the file holds them (the *_BLOCKS kinds) ----------
+ *
+ * Q8_0, Q4_0 and Q4_K weights multiplied on the GGUF tensor's own bytes
+ * (ane-cpu-vec-private.h; the AVX2 ones are ane-cpu-vec-blocks-avx2.c):
+ * the same weights and the same sums as the INT8, INT4 and UINT4 kernels
+ * above on the split form (chunk k of 16 columns into accumulator k mod 4,
+ * a 4-bit block's weights looked up in its 16-float table), so a weight
+ * gives the same bits either way under this ISA (tests/test-cpu-vec.c,
+ * blocks-kernels). A block's d comes from ane_cpu_half_table, as in the
+ * AVX2 blocks kernels. */
+
+#define FMA16(acc, w, col) ((acc) = _mm512_fmadd_ps ((w), _mm512_loadu_ps (x + (col)), (acc)))
+
+static inline __attribute__ ((always_inline)) float
+block_d (const float  *halves,
+         const guint8 *blk)
+{
+  return halves[blk[0] | blk[1] << 8];
+}
+
+/* 16 int8 weights of a Q8_0 block as d · q (int8_weights without an offset). */
+static inline __attribute__ ((always_inline)) __m512
+q8_0_chunk (const guint8 *q,
+            __m512        d,
+            gboolean      round16)
+{
+  __m512 v = _mm512_mul_ps (d, _mm512_cvtepi32_ps (_mm512_cvtepi8_epi32 (_mm_loadu_si128 ((const __m128i *) q))));
+
+  return round16 ? round_half (v) : v;
+}
+
+/* A Q4_0 block's table: T[n] = d · (n − 8), nibble n being q + 8 (the
+ * INT4 table holds the same products, indexed by q's two's complement). */
+static inline __attribute__ ((always_inline)) __m512
+q4_0_table (float    d,
+            gboolean round16)
+{
+  __m512 v = _mm512_mul_ps (_mm512_set1_ps (d), _mm512_setr_ps (-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7));
+
+  return round16 ? round_half (v) : v;
+}
+
+static inline void
+prefetch_blocks_row (const AneCpuPacked *p,
+                     const guint8       *row)
+{
+  /* rows of blocks do not start on a cache line: one line more */
+  for (gsize b = 0; b < p->row_bytes + 64; b += 64)
+    _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
+}
+
+static inline __attribute__ ((always_inline)) float
+row_dot_q8_0_blocks (const AneCpuPacked *p,
+                     gsize               r,
+                     const float        *x,
+                     gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *halves = ane_cpu_half_table ();
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
+  gsize b = 0;
+
+  prefetch_blocks_row (p, row);
+  for (; b + 2 <= p->n_blocks; b += 2)
+    {
+      const guint8 *k0 = row + 34 * b, *k1 = k0 + 34;
+      __m512 d0 = _mm512_set1_ps (block_d (halves, k0)), d1 = _mm512_set1_ps (block_d (halves, k1));
+
+      FMA16 (a0, q8_0_chunk (k0 + 2, d0, round16), 32 * b);
+      FMA16 (a1, q8_0_chunk (k0 + 18, d0, round16), 32 * b + 16);
+      FMA16 (a2, q8_0_chunk (k1 + 2, d1, round16), 32 * b + 32);
+      FMA16 (a3, q8_0_chunk (k1 + 18, d1, round16), 32 * b + 48);
+    }
+  if (b < p->n_blocks)
+    {
+      const guint8 *k0 = row + 34 * b;
+      __m512 d0 = _mm512_set1_ps (block_d (halves, k0));
+
+      FMA16 (a0, q8_0_chunk (k0 + 2, d0, round16), 32 * b);
+      FMA16 (a1, q8_0_chunk (k0 + 18, d0, round16), 32 * b + 16);
+    }
+  return hsum (a0, a1, a2, a3);
+}
+
+static inline __attribute__ ((always_inline)) float
+row_dot_q4_0_blocks (const AneCpuPacked *p,
+                     gsize               r,
+                     const float        *x,
+                     gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *halves = ane_cpu_half_table ();
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
+  gsize b = 0;
+
+  prefetch_blocks_row (p, row);
+  for (; b + 2 <= p->n_blocks; b += 2)
+    {
+      const guint8 *k0 = row + 18 * b, *k1 = k0 + 18;
+      __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k0 + 2)));
+      __m512i i1 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k1 + 2)));
+      __m512 t0 = q4_0_table (block_d (halves, k0), round16), t1 = q4_0_table (block_d (halves, k1), round16);
+
+      FMA16 (a0, _mm512_permutexvar_ps (GROUP_LO (i0), t0), 32 * b);
+      FMA16 (a1, _mm512_permutexvar_ps (GROUP_HI (i0), t0), 32 * b + 16);
+      FMA16 (a2, _mm512_permutexvar_ps (GROUP_LO (i1), t1), 32 * b + 32);
+      FMA16 (a3, _mm512_permutexvar_ps (GROUP_HI (i1), t1), 32 * b + 48);
+    }
+  if (b < p->n_blocks)
+    {
+      const guint8 *k0 = row + 18 * b;
+      __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k0 + 2)));
+      __m512 t0 = q4_0_table (block_d (halves, k0), round16);
+
+      FMA16 (a0, _mm512_permutexvar_ps (GROUP_LO (i0), t0), 32 * b);
+      FMA16 (a1, _mm512_permutexvar_ps (GROUP_HI (i0), t0), 32 * b + 16);
+    }
+  return hsum (a0, a1, a2, a3);
+}
+
+/* Q4_K: each 64 weights are 32 bytes of qs, sub-block 2g in their low
+ * nibbles, 2g + 1 in their high ones; a UINT4 table per sub-block from the
+ * program's scale and offset (cols a multiple of 256). */
+static inline __attribute__ ((always_inline)) float
+row_dot_q4_K_blocks (const AneCpuPacked *p,
+                     gsize               r,
+                     const float        *x,
+                     gboolean            round16)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *s = p->scale + r * p->n_blocks, *o = p->offset + r * p->n_blocks;
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
+
+  prefetch_blocks_row (p, row);
+  for (gsize g = 0; g < p->cols / 64; g++, s += 2, o += 2)
+    {
+      const guint8 *qs = row + g / 4 * 144 + 16 + g % 4 * 32;
+      __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) qs));
+      __m512i i1 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (qs + 16)));
+      __m512 te = nibble_table (ANE_CPU_PACKED_UINT4, s, o, TRUE, round16);
+      __m512 to = nibble_table (ANE_CPU_PACKED_UINT4, s + 1, o + 1, TRUE, round16);
+
+      FMA16 (a0, _mm512_permutexvar_ps (GROUP_LO (i0), te), 64 * g);
+      FMA16 (a1, _mm512_permutexvar_ps (GROUP_LO (i1), te), 64 * g + 16);
+      FMA16 (a2, _mm512_permutexvar_ps (GROUP_HI (i0), to), 64 * g + 32);
+      FMA16 (a3, _mm512_permutexvar_ps (GROUP_HI (i1), to), 64 * g + 48);
+    }
+  return hsum (a0, a1, a2, a3);
+}
+
+#undef FMA16
+
+static float
+row_dot_blocks (const AneCpuPacked *p,
+                gsize               r,
+                const float        *x)
+{
+  switch (p->kind)
+    {
+    case ANE_CPU_PACKED_Q8_0_BLOCKS:
+      return p->round_fp16 ? row_dot_q8_0_blocks (p, r, x, TRUE) : row_dot_q8_0_blocks (p, r, x, FALSE);
+    case ANE_CPU_PACKED_Q4_0_BLOCKS:
+      return p->round_fp16 ? row_dot_q4_0_blocks (p, r, x, TRUE) : row_dot_q4_0_blocks (p, r, x, FALSE);
+    case ANE_CPU_PACKED_Q4_K_BLOCKS:
+      return p->round_fp16 ? row_dot_q4_K_blocks (p, r, x, TRUE) : row_dot_q4_K_blocks (p, r, x, FALSE);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+ane_cpu_packed_dequantize_row_blocks_avx512 (const AneCpuPacked *p,
+                                             gsize               r,
+                                             float              *w)
+{
+  const guint8 *row = p->q + r * p->row_bytes;
+  const float *halves = ane_cpu_half_table ();
+
+  if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+    {
+      const float *s = p->scale + r * p->n_blocks, *o = p->offset + r * p->n_blocks;
+
+      for (gsize g = 0; g < p->cols / 64; g++, s += 2, o += 2, w += 64)
+        {
+          const guint8 *qs = row + g / 4 * 144 + 16 + g % 4 * 32;
+          __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) qs));
+          __m512i i1 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (qs + 16)));
+          __m512 te = nibble_table (ANE_CPU_PACKED_UINT4, s, o, TRUE, p->round_fp16);
+          __m512 to = nibble_table (ANE_CPU_PACKED_UINT4, s + 1, o + 1, TRUE, p->round_fp16);
+
+          _mm512_storeu_ps (w, _mm512_permutexvar_ps (GROUP_LO (i0), te));
+          _mm512_storeu_ps (w + 16, _mm512_permutexvar_ps (GROUP_LO (i1), te));
+          _mm512_storeu_ps (w + 32, _mm512_permutexvar_ps (GROUP_HI (i0), to));
+          _mm512_storeu_ps (w + 48, _mm512_permutexvar_ps (GROUP_HI (i1), to));
+        }
+      return;
+    }
+  for (gsize b = 0; b < p->n_blocks; b++, w += 32)
+    if (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
+      {
+        const guint8 *k = row + 34 * b;
+        __m512 d = _mm512_set1_ps (block_d (halves, k));
+
+        _mm512_storeu_ps (w, q8_0_chunk (k + 2, d, p->round_fp16));
+        _mm512_storeu_ps (w + 16, q8_0_chunk (k + 18, d, p->round_fp16));
+      }
+    else
+      {
+        const guint8 *k = row + 18 * b;
+        __m512i i = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k + 2)));
+        __m512 t = q4_0_table (block_d (halves, k), p->round_fp16);
+
+        _mm512_storeu_ps (w, _mm512_permutexvar_ps (GROUP_LO (i), t));
+        _mm512_storeu_ps (w + 16, _mm512_permutexvar_ps (GROUP_HI (i), t));
+      }
+}
+
+void
+ane_cpu_packed_rows_blocks_avx512 (const AneCpuPacked *p,
+                                   gsize               r0,
+                                   gsize               r1,
+                                   const float        *x,
+                                   gsize               m,
+                                   float              *out)
+{
+  if (m == 1)
+    {
+      for (gsize r = r0; r < r1; r++)
+        out[r] = row_dot_blocks (p, r, x);
+      return;
+    }
+  {
+    g_autofree float *w = g_new (float, p->cols);
+
+    for (gsize r = r0; r < r1; r++)
+      {
+        ane_cpu_packed_dequantize_row_blocks_avx512 (p, r, w);
+        for (gsize i = 0; i < m; i++)
+          out[i * p->rows + r] = dot (w, x + i * p->cols, p->cols);
+      }
+  }
+}

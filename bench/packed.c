@@ -1,0 +1,185 @@
+/* bench/packed.c: the compressed-weight matrix-vector products of a decode step
+ *
+ *   bench-packed [--kinds int8,int4,uint4,fp16] [--threads 1,2] [--reps N]
+ *                [--round-fp16] [--rows M] [--cached]
+ *
+ * Times ane_cpu_packed_matmul alone on the weights one generated token of
+ * issue 15's synthetic LLaMA reads (dim 768, 12 layers, FFN 2048: per layer
+ * four [768, 768] products, two [2048, 768] and one [768, 2048], 85 M
+ * weights; the tied output head is not packed and not counted), packed as
+ * the plan packs GGUF weights: int8 blocks of 32 (Q8_0), int4 blocks of 32
+ * (Q4_0), uint4 blocks of 32 with fractional offsets (Q4_K as lowered) and
+ * fp16 (F16). The working set is far larger than the caches, as in a real
+ * decode step. For each kind, ISA and thread count it prints the best and
+ * median time of a "token" (the 84 products in a row), weights per second
+ * and GB/s of weight bytes read. The ISA is the dispatch's (set
+ * ANE_CPU_VEC_ISA=portable|avx2|avx512 to force one); --rows M times M
+ * activation rows instead of one; --cached runs the 84 products on one
+ * [768, 768] weight, which stays in the L2 cache: the kernels' arithmetic
+ * speed without the memory's.
+ *
+ * bench-llm measures the same kernels inside a whole decode step; this one
+ * separates the kernels' speed from the rest of the step (and from the
+ * noise of a shared machine: the best of N counts).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cpu/ane-cpu-pool-private.h"
+#include "runtime/cpu/ane-cpu-vec-private.h"
+
+#define N_LAYERS 12
+
+static const struct { gsize rows, cols; } layer_shapes[] = {
+  { 768, 768 }, { 768, 768 }, { 768, 768 }, { 768, 768 },   /* q, k, v, o */
+  { 2048, 768 }, { 2048, 768 },                             /* gate, up */
+  { 768, 2048 },                                            /* down */
+};
+
+static AneCpuPacked *
+make_weight (AneCpuPackedKind kind,
+             gsize            rows,
+             gsize            cols,
+             gboolean         round_fp16,
+             GRand           *rand)
+{
+  gsize n = rows * cols, nb = n / 32;
+  g_autofree float *scale = NULL, *offset = NULL;
+  g_autofree gint32 *q = NULL;
+
+  if (kind == ANE_CPU_PACKED_FP16)
+    {
+      g_autofree float *v = g_new (float, n);
+
+      for (gsize i = 0; i < n; i++)
+        v[i] = (float) (g_rand_int_range (rand, -1024, 1024) / 1024.0);
+      return ane_cpu_packed_new_fp16 (rows, cols, v);
+    }
+  q = g_new (gint32, n);
+  scale = g_new (float, nb);
+  offset = g_new (float, nb);
+  for (gsize i = 0; i < n; i++)
+    q[i] = kind == ANE_CPU_PACKED_INT8 ? g_rand_int_range (rand, -128, 128)
+           : kind == ANE_CPU_PACKED_INT4 ? g_rand_int_range (rand, -8, 8)
+                                         : g_rand_int_range (rand, 0, 16);
+  for (gsize i = 0; i < nb; i++)
+    {
+      scale[i] = (float) g_rand_double_range (rand, 1e-3, 1e-2);
+      /* Q4_K's offsets as ane-lower-q4k.c rounds them: a multiple of 2^-18 */
+      offset[i] = (float) (g_rand_int_range (rand, 0, 48 << 18) / (double) (1 << 18));
+    }
+  return ane_cpu_packed_new_blockwise (kind, rows, cols, q, scale, rows, cols / 32,
+                                       kind == ANE_CPU_PACKED_UINT4 ? offset : NULL, round_fp16);
+}
+
+static int
+cmp_double (const void *a,
+            const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autofree char *kinds_arg = NULL, *threads_arg = NULL;
+  gint reps = 30, m = 1;
+  gboolean round_fp16 = FALSE, cached = FALSE;
+  GOptionEntry entries[] = {
+    { "kinds", 0, 0, G_OPTION_ARG_STRING, &kinds_arg, "Weight kinds, comma-separated", "LIST" },
+    { "threads", 0, 0, G_OPTION_ARG_STRING, &threads_arg, "Thread counts, comma-separated", "LIST" },
+    { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "Tokens timed (default 30)", "N" },
+    { "rows", 0, 0, G_OPTION_ARG_INT, &m, "Activation rows (default 1)", "M" },
+    { "round-fp16", 0, 0, G_OPTION_ARG_NONE, &round_fp16, "Weights rounded to fp16 (an fp16 program)", NULL },
+    { "cached", 0, 0, G_OPTION_ARG_NONE, &cached, "One [768, 768] weight for every product (in cache)", NULL },
+    { NULL },
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("- compressed-weight decode products");
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) kinds = NULL, threads = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (15);
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || reps < 1 || m < 1)
+    {
+      g_printerr ("bench-packed: %s\n", error ? error->message : "--reps and --rows must be positive");
+      return 2;
+    }
+  kinds = g_strsplit (kinds_arg ? kinds_arg : "int8,int4,uint4,fp16", ",", -1);
+  threads = g_strsplit (threads_arg ? threads_arg : "1,2", ",", -1);
+
+  printf ("# decode products of the 134M LLaMA (%s), %d activation row(s)%s; kernels: %s\n",
+          cached ? "84 on one [768, 768] weight, in cache" : "85 M weights a token", m,
+          round_fp16 ? ", weights rounded to fp16" : "", ane_cpu_vec_get_isa ());
+  printf ("kind   threads    best ms  median ms   Gweight/s  GB/s read\n");
+  for (guint k = 0; kinds[k]; k++)
+    {
+      AneCpuPackedKind kind;
+      AneCpuPacked *w[N_LAYERS * G_N_ELEMENTS (layer_shapes)];
+      gsize n_w = 0, weights = 0, bytes = 0, max_rows = 0, max_cols = 0;
+      g_autofree float *x = NULL, *out = NULL;
+
+      if (g_str_equal (kinds[k], "int8"))
+        kind = ANE_CPU_PACKED_INT8;
+      else if (g_str_equal (kinds[k], "int4"))
+        kind = ANE_CPU_PACKED_INT4;
+      else if (g_str_equal (kinds[k], "uint4"))
+        kind = ANE_CPU_PACKED_UINT4;
+      else if (g_str_equal (kinds[k], "fp16"))
+        kind = ANE_CPU_PACKED_FP16;
+      else
+        {
+          g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16)\n", kinds[k]);
+          return 2;
+        }
+      for (guint l = 0; l < N_LAYERS; l++)
+        for (guint s = 0; s < G_N_ELEMENTS (layer_shapes); s++)
+          {
+            AneCpuPacked *p = cached && n_w > 0 ? w[0]
+                              : make_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand);
+
+            g_assert (p != NULL);
+            w[n_w++] = p;
+            weights += p->rows * p->cols;
+            bytes += p->rows * p->row_bytes +
+                     (p->scale ? (p->rows / p->row_group) * p->n_blocks * sizeof (float) * (p->offset ? 2 : 1) : 0);
+            max_rows = MAX (max_rows, p->rows);
+            max_cols = MAX (max_cols, p->cols);
+          }
+      x = g_new (float, (gsize) m * max_cols);
+      out = g_new (float, (gsize) m * max_rows);
+      for (gsize i = 0; i < (gsize) m * max_cols; i++)
+        x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+
+      for (guint t = 0; threads[t]; t++)
+        {
+          guint n_threads = (guint) g_ascii_strtoull (threads[t], NULL, 10);
+          g_autofree double *times = g_new (double, reps);
+
+          ane_cpu_set_n_threads (n_threads);
+          for (gint rep = -2; rep < reps; rep++)   /* two tokens to warm up */
+            {
+              gint64 t0 = g_get_monotonic_time ();
+
+              for (gsize i = 0; i < n_w; i++)
+                ane_cpu_packed_matmul (w[i], x, (gsize) m, NULL, out);
+              if (rep >= 0)
+                times[rep] = (double) (g_get_monotonic_time () - t0) / 1e3;
+            }
+          qsort (times, reps, sizeof (double), cmp_double);
+          printf ("%-6s %7u %10.3f %10.3f %11.2f %10.2f\n", kinds[k], n_threads, times[0], times[reps / 2],
+                  (double) weights * m / times[0] / 1e6, (double) bytes / times[0] / 1e6);
+        }
+      for (gsize i = 0; i < (cached ? 1 : n_w); i++)
+        ane_cpu_packed_free (w[i]);
+    }
+  ane_cpu_set_n_threads (0);
+  return 0;
+}
