@@ -43,4 +43,37 @@ void     ane_cpu_blas_set_enabled  (gboolean     enabled);
  * BLAS. */
 const char *ane_cpu_blas_describe  (void);
 
+/* Which code computes the "NT" products (trans_a FALSE, trans_b TRUE: every
+ * linear layer; and a one-column product whose column is contiguous):
+ * - PORTABLE: the plain loops, for every form;
+ * - AVX2, AVX512: our tiled kernels (ane-cpu-gemm-private.h) for the NT
+ *   form at every m, the BLAS route below for the other forms;
+ * - BLAS: the previous route: our loops below 4 rows, cblas_sgemm from 4
+ *   rows on (the loops everywhere without a CBLAS).
+ * AUTO (set_variant only) is ANE_CPU_GEMM when set (portable, avx2, avx512
+ * or blas; read once), else the widest kernel the CPU has (AVX512, AVX2),
+ * else BLAS when there is one, else PORTABLE. ane_cpu_blas_set_enabled
+ * (FALSE) forces PORTABLE whatever is set. */
+typedef enum {
+  ANE_CPU_GEMM_AUTO,
+  ANE_CPU_GEMM_PORTABLE,
+  ANE_CPU_GEMM_AVX2,
+  ANE_CPU_GEMM_AVX512,
+  ANE_CPU_GEMM_BLAS,
+} AneCpuGemmVariant;
+
+/* Whether this build and this CPU can run variant (AUTO: always). */
+gboolean          ane_cpu_gemm_variant_available (AneCpuGemmVariant variant);
+/* Test hook: the variant ane_cpu_sgemm uses from now on, process-wide;
+ * FALSE (and nothing changed) when it is not available. Not thread-safe
+ * against running plans. */
+gboolean          ane_cpu_gemm_set_variant       (AneCpuGemmVariant variant);
+/* The variant in effect (never AUTO). */
+AneCpuGemmVariant ane_cpu_gemm_get_variant       (void);
+/* "portable", "avx2", "avx512", "blas" ("auto" for AUTO). */
+const char       *ane_cpu_gemm_variant_name      (AneCpuGemmVariant variant);
+/* What runs the products, for benchmarks: "avx512 (NT form), OpenBLAS
+ * Prescott (other forms)" and the like (an interned string). */
+const char       *ane_cpu_gemm_describe          (void);
+
 G_END_DECLS
