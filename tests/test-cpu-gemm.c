@@ -13,9 +13,10 @@
  *   bit equal, on shapes that split over columns (decode) and over rows.
  * - /ane/cpu/gemm/fixed-order: for the tiled kernels every element is one
  *   sum in one order wherever it lies: each element of a 17×33 product
- *   (inside tiles and on their edges) equals bit for bit the 1×1 product
- *   of its row and column, and a row of a 130-row product the 1-row
- *   product (a decode step equals its prompt row).
+ *   (inside tiles and on their edges) and of 130×1 and 130×3 ones (the
+ *   operands' roles swapped) equals bit for bit the 1×1 product of its
+ *   row and column, and rows of a 130-row product the 1-, 2- and 3-row
+ *   products (a decode step equals its prompt row).
  * - /ane/cpu/gemm/env: ANE_CPU_GEMM picks the variant (in a subprocess,
  *   as it is read once), and ane_cpu_gemm_describe names it.
  *
@@ -214,6 +215,7 @@ test_threads (void)
     { 3, 517, 300 },
     { 130, 33, 771 },    /* more rows than columns: row blocks split */
     { 64, 300, 512 },
+    { 257, 2, 300 },     /* few columns: row blocks split, roles swapped */
   };
   g_autoptr(GRand) rand = g_rand_new_with_seed (4);
 
@@ -263,14 +265,19 @@ test_fixed_order (void)
           continue;
         }
       ran++;
-      for (guint ki = 0; ki < G_N_ELEMENTS (ks); ki++)
+      for (guint ki = 0; ki < 3 * G_N_ELEMENTS (ks); ki++)
         {
-          gsize m = 17, n = 33, k = ks[ki];
+          /* 17×33: whole and edge tiles; 130×1 and 130×3: few columns,
+           * where the kernels swap the operands' roles */
+          static const gsize mns[][2] = { { 17, 33 }, { 130, 1 }, { 130, 3 } };
+          gsize m = mns[ki / G_N_ELEMENTS (ks)][0], n = mns[ki / G_N_ELEMENTS (ks)][1];
+          gsize k = ks[ki % G_N_ELEMENTS (ks)];
           g_autofree float *a = random_floats (m * k, rand);
           g_autofree float *b = random_floats (n * k, rand);
           g_autofree float *c = g_new (float, m * n);
           g_autofree float *big_a = random_floats (130 * k, rand);
           g_autofree float *big_c = g_new (float, 130 * n);
+          float row[3 * 33];
 
           ane_cpu_sgemm (FALSE, TRUE, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
           for (gsize i = 0; i < m; i++)
@@ -280,16 +287,14 @@ test_fixed_order (void)
 
                 ane_cpu_sgemm (FALSE, TRUE, 1, 1, k, 1.0f, a + i * k, k, b + j * k, k, 0.0f, &one, 1);
                 if (memcmp (&one, &c[i * n + j], sizeof (float)) != 0)
-                  g_error ("%s, k %zu: C[%zu,%zu] of the 17×33 product is %.9g, alone %.9g",
-                           ane_cpu_gemm_variant_name (tiled[v]), k, i, j, c[i * n + j], one);
+                  g_error ("%s, k %zu: C[%zu,%zu] of the %zu×%zu product is %.9g, alone %.9g",
+                           ane_cpu_gemm_variant_name (tiled[v]), k, i, j, m, n, c[i * n + j], one);
               }
           /* rows of a prefill against the decode product of each row */
           ane_cpu_sgemm (FALSE, TRUE, 130, n, k, 1.0f, big_a, k, b, k, 0.0f, big_c, n);
           for (gsize i = 0; i < 130; i += 43)
             for (gsize rows = 1; rows <= 3 && i + rows <= 130; rows++)
               {
-                float row[3 * 33];
-
                 ane_cpu_sgemm (FALSE, TRUE, rows, n, k, 1.0f, big_a + i * k, k, b, k, 0.0f, row, n);
                 g_assert_cmpmem (row, rows * n * sizeof (float), big_c + i * n, rows * n * sizeof (float));
               }

@@ -115,7 +115,8 @@ gemm_tile (const int    rm,
            gsize        ldb,
            float        beta,
            float       *c,
-           gsize        ldc)
+           gsize        ldc,
+           gsize        ldcj)
 {
   GemmVec acc[GEMM_MAX_RM][GEMM_MAX_RN];
   gsize full = k - k % GEMM_VL, p = 0;
@@ -139,7 +140,7 @@ gemm_tile (const int    rm,
   for (int i = 0; i < rm; i++)
 #pragma GCC unroll 8
     for (int j = 0; j < rn; j++)
-      gemm_store (c + i * ldc + j, alpha, beta, gemm_hsum (acc[i][j]));
+      gemm_store (c + i * ldc + j * ldcj, alpha, beta, gemm_hsum (acc[i][j]));
 }
 
 typedef void (*GemmTileFunc) (gsize        k,
@@ -151,16 +152,18 @@ typedef void (*GemmTileFunc) (gsize        k,
                               gsize        ldb,
                               float        beta,
                               float       *c,
-                              gsize        ldc);
+                              gsize        ldc,
+                              gsize        ldcj);
 
 /* Tiles of fewer than GEMM_RM rows are decode tiles (m < 4) or the last
  * rows of a prefill: they stream their weight rows, and prefetch. */
 #define GEMM_TILE(R, C)                                                                \
   static void                                                                          \
   gemm_tile_##R##x##C (gsize k, GemmMask tail, float alpha, const float *a, gsize lda, \
-                       const float *b, gsize ldb, float beta, float *c, gsize ldc)     \
+                       const float *b, gsize ldb, float beta, float *c, gsize ldc,     \
+                       gsize ldcj)                                                     \
   {                                                                                    \
-    gemm_tile (R, C, R < GEMM_RM, k, tail, alpha, a, lda, b, ldb, beta, c, ldc);       \
+    gemm_tile (R, C, R < GEMM_RM, k, tail, alpha, a, lda, b, ldb, beta, c, ldc, ldcj); \
   }
 #define GEMM_TILE_ROW(R) \
   GEMM_TILE (R, 1) GEMM_TILE (R, 2) GEMM_TILE (R, 3) GEMM_TILE (R, 4) \
@@ -225,7 +228,19 @@ GEMM_ENTRY (gsize        m,
       gsize rn = decode_rn[m];
 
       for (gsize j = 0; j < n; j += rn)
-        gemm_tiles[m - 1][MIN (rn, n - j) - 1] (k, tail, alpha, a, lda, b + j * ldb, ldb, beta, c + j, ldc);
+        gemm_tiles[m - 1][MIN (rn, n - j) - 1] (k, tail, alpha, a, lda, b + j * ldb, ldb, beta, c + j, ldc, 1);
+      return;
+    }
+  if (n < GEMM_RM)
+    {
+      /* Many rows, few columns (a 1×1 conv at one position: A is the
+       * weight): the decode tiles with the roles swapped, so that the
+       * large operand is streamed once and not copied. fma (x, y, acc) is
+       * fma (y, x, acc): the same sums. C is written transposed. */
+      gsize rn = decode_rn[n];
+
+      for (gsize i = 0; i < m; i += rn)
+        gemm_tiles[n - 1][MIN (rn, m - i) - 1] (k, tail, alpha, b, ldb, a + i * lda, lda, beta, c + i * ldc, 1, ldc);
       return;
     }
 
@@ -246,7 +261,7 @@ GEMM_ENTRY (gsize        m,
         {
           gsize cm = MIN (GEMM_RM, m - i);
 
-          gemm_tiles[cm - 1][cn - 1] (kp, tail, alpha, ap + i * kp, kp, bp, kp, beta, c + i * ldc + j, ldc);
+          gemm_tiles[cm - 1][cn - 1] (kp, tail, alpha, ap + i * kp, kp, bp, kp, beta, c + i * ldc + j, ldc, 1);
         }
     }
   g_aligned_free (ap);
