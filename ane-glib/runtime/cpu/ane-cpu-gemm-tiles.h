@@ -40,6 +40,15 @@
 #define GEMM_PREFETCH_LOCALITY 3
 #endif
 
+/* Leaves the kernel with the upper halves of the vector registers clean
+ * (vzeroupper), whatever the compiler did: SSE code that runs after dirty
+ * upper halves pays for them on every instruction (ane-cpu-gemm-avx2.c). */
+GEMM_INLINE void
+gemm_leave (void)
+{
+  _mm256_zeroupper ();
+}
+
 /* alpha · s + beta · C, in that order (no fusion: -ffp-contract=off) */
 GEMM_INLINE void
 gemm_store (float *c,
@@ -229,6 +238,7 @@ GEMM_ENTRY (gsize        m,
 
       for (gsize j = 0; j < n; j += rn)
         gemm_tiles[m - 1][MIN (rn, n - j) - 1] (k, tail, alpha, a, lda, b + j * ldb, ldb, beta, c + j, ldc, 1);
+      gemm_leave ();
       return;
     }
   if (n < GEMM_RM)
@@ -241,6 +251,7 @@ GEMM_ENTRY (gsize        m,
 
       for (gsize i = 0; i < m; i += rn)
         gemm_tiles[n - 1][MIN (rn, m - i) - 1] (k, tail, alpha, b, ldb, a + i * lda, lda, beta, c + i * ldc, 1, ldc);
+      gemm_leave ();
       return;
     }
 
@@ -266,4 +277,5 @@ GEMM_ENTRY (gsize        m,
     }
   g_aligned_free (ap);
   g_aligned_free (bp);
+  gemm_leave ();
 }
