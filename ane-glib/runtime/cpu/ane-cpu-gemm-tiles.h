@@ -267,12 +267,25 @@ GEMM_ENTRY (gsize        m,
     {
       gsize cn = MIN (GEMM_RN, n - j);
 
+      gsize next = MIN (GEMM_RN, n - MIN (n, j + GEMM_RN));
+      gsize lines = next * ((k * sizeof (float) + 63) / 64), done = 0;
+      gsize n_tiles = (m + GEMM_RM - 1) / GEMM_RM;
+
       gemm_pack (bp, b + j * ldb, ldb, cn, k, kp);
-      for (gsize i = 0; i < m; i += GEMM_RM)
+      for (gsize i = 0, t = 1; i < m; i += GEMM_RM, t++)
         {
           gsize cm = MIN (GEMM_RM, m - i);
+          gsize upto = lines * t / n_tiles;
 
           gemm_tiles[cm - 1][cn - 1] (kp, tail, alpha, ap + i * kp, kp, bp, kp, beta, c + i * ldc + j, ldc, 1);
+          /* the next block's weight rows, a share after each tile, so
+           * that its copy finds them in cache (B streams from memory) */
+          for (; done < upto; done++)
+            {
+              gsize row = done / ((k * sizeof (float) + 63) / 64), line = done % ((k * sizeof (float) + 63) / 64);
+
+              __builtin_prefetch ((const char *) (b + (j + GEMM_RN + row) * ldb) + line * 64, 0, 3);
+            }
         }
     }
   g_aligned_free (ap);
