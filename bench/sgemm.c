@@ -1,6 +1,6 @@
 /* bench/sgemm.c: ane_cpu_sgemm's NT products, each variant, against cblas_sgemm
  *
- *   bench-sgemm [--threads N] [--seconds S] [--cpu-time] [--shape MxNxK]...
+ *   bench-sgemm [--threads N] [--seconds S] [--cpu-time] [--form NT|NN|TN|TT] [--shape MxNxK]...
  *
  * C[m,n] = A[m,k] · B[n,k]ᵀ (ane_cpu_sgemm (FALSE, TRUE, …), the linear
  * layers' form) at the shapes of issue 15's 134M LLaMA (m = 1 decode and
@@ -14,6 +14,8 @@
  * operands is printed as a check. --cpu-time times the calling thread's
  * CPU time instead of the wall clock: on a shared machine it leaves out
  * the time other processes took the core (meaningful at one thread only).
+ * --form times another transposition form (A stored [k,m] for T in first
+ * place, B stored [k,n] for N in second).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -22,6 +24,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #ifdef HAVE_CBLAS
@@ -53,6 +56,8 @@ random_floats (gsize   n,
   return v;
 }
 
+static gboolean trans_a, trans_b = TRUE;   /* --form */
+
 typedef void (*ProductFunc) (const Shape *s, const float *a, const float *b, float *c);
 
 static void
@@ -61,7 +66,8 @@ product_ane (const Shape *s,
              const float *b,
              float       *c)
 {
-  ane_cpu_sgemm (FALSE, TRUE, s->m, s->n, s->k, 1.0f, a, s->k, b, s->k, 0.0f, c, s->n);
+  ane_cpu_sgemm (trans_a, trans_b, s->m, s->n, s->k, 1.0f, a, trans_a ? s->m : s->k, b, trans_b ? s->k : s->n,
+                 0.0f, c, s->n);
 }
 
 #ifdef HAVE_CBLAS
@@ -71,8 +77,9 @@ product_cblas (const Shape *s,
                const float *b,
                float       *c)
 {
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) s->m, (int) s->n, (int) s->k, 1.0f,
-               a, (int) s->k, b, (int) s->k, 0.0f, c, (int) s->n);
+  cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+               (int) s->m, (int) s->n, (int) s->k, 1.0f, a, (int) (trans_a ? s->m : s->k),
+               b, (int) (trans_b ? s->k : s->n), 0.0f, c, (int) s->n);
 }
 #endif
 
@@ -129,8 +136,11 @@ worst_error (const Shape *s,
 
         for (gsize p = 0; p < s->k; p++)
           {
-            exact += (double) a[i * s->k + p] * (double) b[j * s->k + p];
-            mag += fabs ((double) a[i * s->k + p] * (double) b[j * s->k + p]);
+            double t = (double) (trans_a ? a[p * s->m + i] : a[i * s->k + p]) *
+                       (double) (trans_b ? b[j * s->k + p] : b[p * s->n + j]);
+
+            exact += t;
+            mag += fabs (t);
           }
         worst = MAX (worst, fabs ((double) c[i * s->n + j] - exact) / MAX (mag, 1e-30));
       }
@@ -155,6 +165,12 @@ main (int   argc,
 
       if (g_str_equal (argv[i], "--threads") && i + 1 < argc)
         threads = (guint) MAX (1, atoi (argv[++i]));
+      else if (g_str_equal (argv[i], "--form") && i + 1 < argc && strlen (argv[i + 1]) == 2 &&
+               strchr ("NT", argv[i + 1][0]) && strchr ("NT", argv[i + 1][1]))
+        {
+          trans_a = argv[++i][0] == 'T';
+          trans_b = argv[i][1] == 'T';
+        }
       else if (g_str_equal (argv[i], "--cpu-time"))
         use_cpu_time = TRUE;
       else if (g_str_equal (argv[i], "--seconds") && i + 1 < argc)
@@ -164,7 +180,8 @@ main (int   argc,
         g_array_append_val (shapes, s);
       else
         {
-          g_printerr ("usage: %s [--threads N] [--seconds S] [--cpu-time] [--shape MxNxK]...\n", argv[0]);
+          g_printerr ("usage: %s [--threads N] [--seconds S] [--cpu-time] [--form NT|NN|TN|TT] [--shape MxNxK]...\n",
+                      argv[0]);
           return 2;
         }
     }
@@ -172,8 +189,9 @@ main (int   argc,
     g_array_append_vals (shapes, model_shapes, G_N_ELEMENTS (model_shapes));
   ane_cpu_set_n_threads (threads);
 
-  printf ("# bench-sgemm: C = A·Bᵀ, GFLOP/s (best run, %s), %u thread(s); BLAS: %s\n",
-          use_cpu_time ? "thread CPU time" : "wall clock", threads, ane_cpu_blas_describe ());
+  printf ("# bench-sgemm: C = op(A)·op(B), form %c%c, GFLOP/s (best run, %s), %u thread(s); BLAS: %s\n",
+          trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', use_cpu_time ? "thread CPU time" : "wall clock", threads,
+          ane_cpu_blas_describe ());
   printf ("# %5s %6s %5s", "m", "n", "k");
   for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
     if (ane_cpu_gemm_variant_available (variants[v]))

@@ -47,7 +47,9 @@ const char *ane_cpu_blas_describe  (void);
  * linear layer; and a one-column product whose column is contiguous):
  * - PORTABLE: the plain loops, for every form;
  * - AVX2, AVX512: our tiled kernels (ane-cpu-gemm-private.h) for the NT
- *   form at every m, the BLAS route below for the other forms;
+ *   form at every m and the other forms from 4 rows and columns on (the
+ *   BLAS route below for the rest: other forms with fewer rows or
+ *   columns, i.e. our loops);
  * - BLAS: the previous route: our loops below 4 rows, cblas_sgemm from 4
  *   rows on (the loops everywhere without a CBLAS).
  * AUTO (set_variant only) is ANE_CPU_GEMM when set (portable, avx2, avx512
@@ -72,8 +74,8 @@ gboolean          ane_cpu_gemm_set_variant       (AneCpuGemmVariant variant);
 AneCpuGemmVariant ane_cpu_gemm_get_variant       (void);
 /* "portable", "avx2", "avx512", "blas" ("auto" for AUTO). */
 const char       *ane_cpu_gemm_variant_name      (AneCpuGemmVariant variant);
-/* What runs the products, for benchmarks: "avx512 (NT form), OpenBLAS
- * Prescott (other forms)" and the like (an interned string). */
+/* What runs the products, for benchmarks: "avx512 (NT form at every size,
+ * …)" and the like (an interned string). */
 const char       *ane_cpu_gemm_describe          (void);
 
 G_END_DECLS

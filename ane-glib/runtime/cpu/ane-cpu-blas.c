@@ -202,8 +202,8 @@ ane_cpu_gemm_describe (void)
   else if (v == ANE_CPU_GEMM_BLAS)
     text = g_strdup_printf ("%s (4 rows on), our loops below", ane_cpu_blas_describe ());
   else
-    text = g_strdup_printf ("%s (NT form), %s (other forms, 4 rows on)", ane_cpu_gemm_variant_name (v),
-                            ane_cpu_blas_enabled () ? ane_cpu_blas_describe () : "portable loops");
+    text = g_strdup_printf ("%s (NT form at every size, other forms from 4 rows and columns), our loops "
+                            "(other forms below)", ane_cpu_gemm_variant_name (v));
   return g_intern_string (text);
 }
 
@@ -383,9 +383,9 @@ typedef struct {
   gsize        m, n, k;
   float        alpha;
   const float *a;
-  gsize        lda;
+  gsize        lda, a_step;   /* row i of op(A) at a + i · lda, its elements a_step apart */
   const float *b;
-  gsize        ldb;
+  gsize        ldb, b_step;   /* row j of op(B)ᵀ likewise */
   float        beta;
   float       *c;
   gsize        ldc;
@@ -399,8 +399,8 @@ nt_columns (gsize    begin,
   const NtJob *g = data;
   gsize j0 = begin * NT_COLUMN_BLOCK, j1 = MIN (end * NT_COLUMN_BLOCK, g->n);
 
-  g->kernel (g->m, j1 - j0, g->k, g->alpha, g->a, g->lda, g->b + j0 * g->ldb, g->ldb,
-             g->beta, g->c + j0, g->ldc);
+  g->kernel (g->m, j1 - j0, g->k, g->alpha, g->a, g->lda, g->a_step, g->b + j0 * g->ldb, g->ldb,
+             g->b_step, g->beta, g->c + j0, g->ldc);
 }
 
 static void
@@ -411,12 +411,16 @@ nt_rows (gsize    begin,
   const NtJob *g = data;
   gsize i0 = begin * NT_ROW_BLOCK, i1 = MIN (end * NT_ROW_BLOCK, g->m);
 
-  g->kernel (i1 - i0, g->n, g->k, g->alpha, g->a + i0 * g->lda, g->lda, g->b, g->ldb,
-             g->beta, g->c + i0 * g->ldc, g->ldc);
+  g->kernel (i1 - i0, g->n, g->k, g->alpha, g->a + i0 * g->lda, g->lda, g->a_step, g->b, g->ldb,
+             g->b_step, g->beta, g->c + i0 * g->ldc, g->ldc);
 }
 
+/* Any form, through the NT kernel: op(A)'s rows and op(B)ᵀ's rows as
+ * (row stride, element stride) pairs. */
 static void
 sgemm_nt (AneCpuGemmNtFunc kernel,
+          gboolean         trans_a,
+          gboolean         trans_b,
           gsize            m,
           gsize            n,
           gsize            k,
@@ -429,7 +433,10 @@ sgemm_nt (AneCpuGemmNtFunc kernel,
           float           *c,
           gsize            ldc)
 {
-  NtJob g = { kernel, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc };
+  NtJob g = { kernel, m, n, k, alpha,
+              a, trans_a ? 1 : lda, trans_a ? lda : 1,
+              b, trans_b ? ldb : 1, trans_b ? 1 : ldb,
+              beta, c, ldc };
 
   if (n >= m)
     ane_cpu_parallel_for ((n + NT_COLUMN_BLOCK - 1) / NT_COLUMN_BLOCK,
@@ -487,16 +494,21 @@ ane_cpu_sgemm (gboolean     trans_a,
     AneCpuGemmVariant variant = ane_cpu_gemm_get_variant ();
     AneCpuGemmNtFunc kernel = nt_kernel (variant);
 
-    if (kernel && !trans_a && trans_b)
+    /* The NT form at every size; one contiguous column (a 1×1 conv at
+     * one position: B's column is the one row of an NT product); any other
+     * form from SMALL_M rows and columns on, where the kernel's copies of
+     * the transposed operands cost a small share of the product (below,
+     * it would copy a decode step's whole weight on every call).
+     * Measured on the other forms (bench-sgemm --form NN|TN, 128×768×768
+     * and 128×2048×768, AVX-512, one thread): ours 100–118 GFLOP/s,
+     * OpenBLAS 0.3.21 with its generic Prescott kernels (what it picks on
+     * this project's VM) 33, with OPENBLAS_CORETYPE=SkylakeX 145 — but
+     * then its results change with the split of the rows over threads
+     * (test-cpu-gemm, the blas variant, 130×33×771 at 3 threads), which
+     * the determinism of the CPU backend does not allow. */
+    if (kernel && ((!trans_a && trans_b) || (!trans_a && n == 1 && ldb == 1) || (m >= SMALL_M && n >= SMALL_M)))
       {
-        sgemm_nt (kernel, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return;
-      }
-    if (kernel && !trans_a && n == 1 && ldb == 1)
-      {
-        /* one contiguous column (a 1×1 conv at one position): B's column
-         * is the one row of an NT product */
-        sgemm_nt (kernel, m, 1, k, alpha, a, lda, b, k, beta, c, ldc);
+        sgemm_nt (kernel, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
       }
 #ifdef HAVE_CBLAS

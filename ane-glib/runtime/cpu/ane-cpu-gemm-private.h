@@ -32,26 +32,33 @@
 
 G_BEGIN_DECLS
 
-/* The product over the whole [m, n] block given, on the calling thread. */
+/* The product over the whole [m, n] block given, on the calling thread.
+ * Row i of A is a + i · lda, its element p at a step of a_step floats
+ * (1: A stored [m,k]; lda: A stored transposed, [k,m]); likewise row j of
+ * B (1: B stored [n,k], the NT form; ldb: B stored [k,n]). With a step
+ * other than 1 the operands are always copied (gathered) into aligned
+ * rows first, so use it from 4 rows and 4 columns on. */
 typedef void (*AneCpuGemmNtFunc) (gsize        m,
                                   gsize        n,
                                   gsize        k,
                                   float        alpha,
                                   const float *a,
                                   gsize        lda,
+                                  gsize        a_step,
                                   const float *b,
                                   gsize        ldb,
+                                  gsize        b_step,
                                   float        beta,
                                   float       *c,
                                   gsize        ldc);
 
 #ifdef ANE_HAVE_GEMM_AVX2
-void ane_cpu_gemm_nt_avx2   (gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
-                             const float *b, gsize ldb, float beta, float *c, gsize ldc);
+void ane_cpu_gemm_nt_avx2   (gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda, gsize a_step,
+                             const float *b, gsize ldb, gsize b_step, float beta, float *c, gsize ldc);
 #endif
 #ifdef ANE_HAVE_GEMM_AVX512
-void ane_cpu_gemm_nt_avx512 (gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
-                             const float *b, gsize ldb, float beta, float *c, gsize ldc);
+void ane_cpu_gemm_nt_avx512 (gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda, gsize a_step,
+                             const float *b, gsize ldb, gsize b_step, float beta, float *c, gsize ldc);
 #endif
 
 G_END_DECLS

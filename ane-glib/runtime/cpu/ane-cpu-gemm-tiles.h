@@ -33,6 +33,9 @@
  * thread, AVX-512): no prefetch 3.0 GFLOP/s, t0 at 256 B–1.5 KiB ahead
  * 6.1–7.9 (best about 512 B), prefetchnta at 2 KiB 2.8. Weights that fit
  * in L2/L3 (n = 2048) gain nothing, lose nothing measurable. */
+/* columns of a B stored [k,n] gathered at once: a multiple of 8 (the
+ * transposes) and of every GEMM_RN */
+#define GEMM_GATHER_RN 48
 #ifndef GEMM_PREFETCH_FLOATS
 #define GEMM_PREFETCH_FLOATS 128
 #endif
@@ -193,24 +196,75 @@ G_STATIC_ASSERT (GEMM_RM <= GEMM_MAX_RM && GEMM_RN <= GEMM_MAX_RN);
 G_STATIC_ASSERT (GEMM_DECODE_RN1 <= GEMM_MAX_RN && GEMM_DECODE_RN2 <= GEMM_MAX_RN &&
                  GEMM_DECODE_RN3 <= GEMM_MAX_RN);
 
-/* Rows [0, rows) of src (leading dimension ld) into dst, rows of kp floats
- * (k of them and zeros): aligned to the cache line, so that no vector
- * load of a tile splits across two lines. The zeros add 0 · 0 to the
- * lanes past k, exactly what the masked loads of the last partial vector
- * add, so the sums are the unpacked path's, bit for bit. */
+/* dst[r · ldd + p] = src[p · lds + r] for r, p < 8 (the textbook AVX
+ * transpose: unpack pairs, shuffle quads, swap 128-bit halves) */
+static inline void
+gemm_transpose8 (float       *dst,
+                 gsize        ldd,
+                 const float *src,
+                 gsize        lds)
+{
+  __m256 r[8], t[8];
+
+  for (int i = 0; i < 8; i++)
+    r[i] = _mm256_loadu_ps (src + i * lds);
+  for (int i = 0; i < 8; i += 2)
+    {
+      t[i] = _mm256_unpacklo_ps (r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps (r[i], r[i + 1]);
+    }
+  for (int i = 0; i < 8; i += 4)
+    {
+      r[i] = _mm256_shuffle_ps (t[i], t[i + 2], _MM_SHUFFLE (1, 0, 1, 0));
+      r[i + 1] = _mm256_shuffle_ps (t[i], t[i + 2], _MM_SHUFFLE (3, 2, 3, 2));
+      r[i + 2] = _mm256_shuffle_ps (t[i + 1], t[i + 3], _MM_SHUFFLE (1, 0, 1, 0));
+      r[i + 3] = _mm256_shuffle_ps (t[i + 1], t[i + 3], _MM_SHUFFLE (3, 2, 3, 2));
+    }
+  for (int i = 0; i < 4; i++)
+    {
+      _mm256_storeu_ps (dst + i * ldd, _mm256_permute2f128_ps (r[i], r[i + 4], 0x20));
+      _mm256_storeu_ps (dst + (i + 4) * ldd, _mm256_permute2f128_ps (r[i], r[i + 4], 0x31));
+    }
+}
+
+/* Rows [0, rows) of src (row r, element p at src[r · ld + p · step]) into
+ * dst, rows of kp floats (k of them and zeros): aligned to the cache
+ * line, so that no vector load of a tile splits across two lines. The
+ * zeros add 0 · 0 to the lanes past k, exactly what the masked loads of
+ * the last partial vector add, so the sums are the unpacked path's, bit
+ * for bit. A transposed operand (step ≠ 1) is gathered a k index at a
+ * time, its rows' elements being adjacent. */
 static void
 gemm_pack (float       *dst,
            const float *src,
            gsize        ld,
+           gsize        step,
            gsize        rows,
            gsize        k,
            gsize        kp)
 {
-  for (gsize r = 0; r < rows; r++)
-    {
+  if (step == 1)
+    for (gsize r = 0; r < rows; r++)
       memcpy (dst + r * kp, src + r * ld, k * sizeof (float));
-      memset (dst + r * kp + k, 0, (kp - k) * sizeof (float));
+  else if (ld == 1)
+    {
+      /* a transposed operand: 8×8 blocks transposed in registers, the
+       * edges one float at a time */
+      gsize r8 = rows - rows % 8, k8 = k - k % 8;
+
+      for (gsize p0 = 0; p0 < k8; p0 += 8)
+        for (gsize r0 = 0; r0 < r8; r0 += 8)
+          gemm_transpose8 (dst + r0 * kp + p0, kp, src + r0 + p0 * step, step);
+      for (gsize p = 0; p < k; p++)
+        for (gsize r = p < k8 ? r8 : 0; r < rows; r++)
+          dst[r * kp + p] = src[r + p * step];
     }
+  else
+    for (gsize r = 0; r < rows; r++)
+      for (gsize p = 0; p < k; p++)
+        dst[r * kp + p] = src[r * ld + p * step];
+  for (gsize r = 0; r < rows; r++)
+    memset (dst + r * kp + k, 0, (kp - k) * sizeof (float));
 }
 
 void
@@ -220,8 +274,10 @@ GEMM_ENTRY (gsize        m,
             float        alpha,
             const float *a,
             gsize        lda,
+            gsize        a_step,
             const float *b,
             gsize        ldb,
+            gsize        b_step,
             float        beta,
             float       *c,
             gsize        ldc)
@@ -231,7 +287,7 @@ GEMM_ENTRY (gsize        m,
   gsize kp = (k + GEMM_VL - 1) / GEMM_VL * GEMM_VL;
   float *ap, *bp;
 
-  if (m < GEMM_RM)
+  if (m < GEMM_RM && a_step == 1 && b_step == 1)
     {
       /* decode: each weight row read once, where it lies */
       gsize rn = decode_rn[m];
@@ -241,7 +297,7 @@ GEMM_ENTRY (gsize        m,
       gemm_leave ();
       return;
     }
-  if (n < GEMM_RM)
+  if (n < GEMM_RM && a_step == 1 && b_step == 1)
     {
       /* Many rows, few columns (a 1×1 conv at one position: A is the
        * weight): the decode tiles with the roles swapped, so that the
@@ -261,31 +317,33 @@ GEMM_ENTRY (gsize        m,
    * weight rows (in L1) goes against every row tile of A (in L2), then
    * the next block: B, the large operand, is read from memory once. */
   ap = g_aligned_alloc (m * kp, sizeof (float), 64);
-  bp = g_aligned_alloc (GEMM_RN * kp, sizeof (float), 64);
-  gemm_pack (ap, a, lda, m, k, kp);
+  gemm_pack (ap, a, lda, a_step, m, k, kp);
+  /* B stored [k,n] is gathered GEMM_GATHER_RN columns at a time (whole
+   * 8×8 transposes, a few blocks of GEMM_RN in L2) */
+  bp = g_aligned_alloc (b_step == 1 ? GEMM_RN * kp : GEMM_GATHER_RN * kp, sizeof (float), 64);
   for (gsize j = 0; j < n; j += GEMM_RN)
     {
       gsize cn = MIN (GEMM_RN, n - j);
-
-      gsize next = MIN (GEMM_RN, n - MIN (n, j + GEMM_RN));
-      gsize lines = next * ((k * sizeof (float) + 63) / 64), done = 0;
+      gsize next = b_step == 1 ? MIN (GEMM_RN, n - MIN (n, j + GEMM_RN)) : 0;
+      gsize row_lines = (k * sizeof (float) + 63) / 64, lines = next * row_lines, done = 0;
       gsize n_tiles = (m + GEMM_RM - 1) / GEMM_RM;
+      const float *bj = b_step == 1 ? bp : bp + j % GEMM_GATHER_RN * kp;
 
-      gemm_pack (bp, b + j * ldb, ldb, cn, k, kp);
+      if (b_step == 1)
+        gemm_pack (bp, b + j * ldb, ldb, 1, cn, k, kp);
+      else if (j % GEMM_GATHER_RN == 0)
+        gemm_pack (bp, b + j * ldb, ldb, b_step, MIN (GEMM_GATHER_RN, n - j), k, kp);
       for (gsize i = 0, t = 1; i < m; i += GEMM_RM, t++)
         {
           gsize cm = MIN (GEMM_RM, m - i);
           gsize upto = lines * t / n_tiles;
 
-          gemm_tiles[cm - 1][cn - 1] (kp, tail, alpha, ap + i * kp, kp, bp, kp, beta, c + i * ldc + j, ldc, 1);
+          gemm_tiles[cm - 1][cn - 1] (kp, tail, alpha, ap + i * kp, kp, bj, kp, beta, c + i * ldc + j, ldc, 1);
           /* the next block's weight rows, a share after each tile, so
            * that its copy finds them in cache (B streams from memory) */
           for (; done < upto; done++)
-            {
-              gsize row = done / ((k * sizeof (float) + 63) / 64), line = done % ((k * sizeof (float) + 63) / 64);
-
-              __builtin_prefetch ((const char *) (b + (j + GEMM_RN + row) * ldb) + line * 64, 0, 3);
-            }
+            __builtin_prefetch ((const char *) (b + (j + GEMM_RN + done / row_lines) * ldb) + done % row_lines * 64,
+                                0, 3);
         }
     }
   g_aligned_free (ap);
