@@ -1,8 +1,9 @@
 /* runtime/cpu/ane-cpu-blas-private.h: the one matrix product of the CPU kernels
  *
  * matmul, linear, conv, conv_transpose and attention all reduce to
- * ane_cpu_sgemm: cblas_sgemm when the library was built with a CBLAS
- * (HAVE_CBLAS, OpenBLAS), plain loops otherwise. Both accumulate in fp32, as
+ * ane_cpu_sgemm: our tiled kernels on x86-64 with AVX2 or AVX-512
+ * (AneCpuGemmVariant below), else cblas_sgemm when the library was built
+ * with a CBLAS (HAVE_CBLAS, OpenBLAS), plain loops otherwise. Both accumulate in fp32, as
  * the device does for fp16 programs (whose inputs are fp16-valued floats; the
  * driver rounds the outputs).
  *
@@ -31,7 +32,8 @@ void     ane_cpu_sgemm             (gboolean     trans_a,
                                     float       *c,
                                     gsize        ldc);
 
-/* TRUE when ane_cpu_sgemm uses the CBLAS. */
+/* TRUE when ane_cpu_sgemm may use the CBLAS: there is one and the GEMM
+ * variant is not PORTABLE (which products go to it: AneCpuGemmVariant). */
 gboolean ane_cpu_blas_enabled      (void);
 /* Test-only: route ane_cpu_sgemm through the plain loops even when a CBLAS
  * is present (FALSE), or back (TRUE). Not thread-safe against running plans. */
