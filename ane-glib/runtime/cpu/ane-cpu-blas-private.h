@@ -3,7 +3,7 @@
  * matmul, linear, conv, conv_transpose and attention all reduce to
  * ane_cpu_sgemm: our tiled kernels on x86-64 with AVX2 or AVX-512
  * (AneCpuGemmVariant below), else cblas_sgemm when the library was built
- * with a CBLAS (HAVE_CBLAS, OpenBLAS), plain loops otherwise. Both accumulate in fp32, as
+ * with a CBLAS (HAVE_CBLAS, OpenBLAS), plain loops otherwise. All accumulate in fp32, as
  * the device does for fp16 programs (whose inputs are fp16-valued floats; the
  * driver rounds the outputs).
  *

@@ -16,10 +16,12 @@
  * whichever piece computes it, so the result does not depend on the thread
  * count (tests/test-cpu-threads.c checks it bit for bit).
  *
- * The NT form (C = A·Bᵀ, every linear layer) goes to our own tiled kernels
- * instead when the CPU has AVX2+FMA or AVX-512F (ane-cpu-gemm-private.h),
- * at every m: pieces of whole column blocks (weight rows) or, when A has
- * more rows than B, row blocks. AneCpuGemmVariant (ANE_CPU_GEMM) picks.
+ * When the CPU has AVX2+FMA or AVX-512F, our own tiled kernels
+ * (ane-cpu-gemm-private.h) take instead the NT form (C = A·Bᵀ, every
+ * linear layer) at every m and the other forms from 4 rows and columns on
+ * (all of the above but the other forms' decode shapes): pieces of whole
+ * column blocks (weight rows) or, when A has more rows than B, row
+ * blocks. AneCpuGemmVariant (ANE_CPU_GEMM) picks.
  *
  * SPDX-License-Identifier: MIT
  */
