@@ -342,7 +342,8 @@ main (int argc, char *argv[])
           shape.dim, shape.layers, shape.heads, shape.hidden, shape.vocab, n_prompt, n_generate);
   /* the prompt in one call goes through sgemm: say whose (a misdetected
    * CPU gets OpenBLAS's generic kernels, docs/cpu-backend.md) */
-  printf ("# BLAS: %s; compressed-weight kernels: %s\n", ane_cpu_blas_describe (), ane_cpu_vec_get_isa ());
+  printf ("# BLAS: %s; GEMM: %s; compressed-weight kernels: %s\n", ane_cpu_blas_describe (),
+          ane_cpu_gemm_describe (), ane_cpu_vec_get_isa ());
   printf ("%-6s %-5s %7s %10s %14s %16s %12s %12s %10s %10s\n", "type", "prec", "threads", "load s",
           "prompt tok/s", "1-call tok/s", "max |dlogit|", "gen tok/s", "RSS MiB", "GGUF MiB");
   fflush (stdout);

@@ -16,6 +16,13 @@
  * whichever piece computes it, so the result does not depend on the thread
  * count (tests/test-cpu-threads.c checks it bit for bit).
  *
+ * When the CPU has AVX2+FMA or AVX-512F, our own tiled kernels
+ * (ane-cpu-gemm-private.h) take instead the NT form (C = A·Bᵀ, every
+ * linear layer) at every m and the other forms from 4 rows and columns on
+ * (all of the above but the other forms' decode shapes): pieces of whole
+ * column blocks (weight rows) or, when A has more rows than B, row
+ * blocks. AneCpuGemmVariant (ANE_CPU_GEMM) picks.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -28,6 +35,7 @@
 #endif
 
 #include "runtime/cpu/ane-cpu-blas-private.h"
+#include "runtime/cpu/ane-cpu-gemm-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 
 /* Products with fewer rows than this use our loops (see above). */
@@ -46,7 +54,7 @@ gboolean
 ane_cpu_blas_enabled (void)
 {
 #ifdef HAVE_CBLAS
-  return !g_atomic_int_get (&blas_disabled);
+  return ane_cpu_gemm_get_variant () != ANE_CPU_GEMM_PORTABLE;
 #else
   return FALSE;
 #endif
@@ -82,6 +90,145 @@ ane_cpu_blas_describe (void)
     }
   return text;
 }
+
+/* --- which GEMM ------------------------------------------------------------- */
+
+static gint gemm_forced;   /* test hook: an AneCpuGemmVariant, AUTO = none */
+
+gboolean
+ane_cpu_gemm_variant_available (AneCpuGemmVariant variant)
+{
+  switch (variant)
+    {
+    case ANE_CPU_GEMM_AUTO:
+    case ANE_CPU_GEMM_PORTABLE:
+      return TRUE;
+    case ANE_CPU_GEMM_AVX2:
+#ifdef ANE_HAVE_GEMM_AVX2
+      __builtin_cpu_init ();
+      return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+#else
+      return FALSE;
+#endif
+    case ANE_CPU_GEMM_AVX512:
+#ifdef ANE_HAVE_GEMM_AVX512
+      /* libgcc's check includes the OS saving the ZMM state (XGETBV) */
+      __builtin_cpu_init ();
+      return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("fma");
+#else
+      return FALSE;
+#endif
+    case ANE_CPU_GEMM_BLAS:
+#ifdef HAVE_CBLAS
+      return TRUE;
+#else
+      return FALSE;
+#endif
+    default:
+      return FALSE;
+    }
+}
+
+const char *
+ane_cpu_gemm_variant_name (AneCpuGemmVariant variant)
+{
+  static const char *const names[] = { "auto", "portable", "avx2", "avx512", "blas" };
+
+  return (guint) variant < G_N_ELEMENTS (names) ? names[variant] : "?";
+}
+
+/* ANE_CPU_GEMM, else the best the CPU has; once. */
+static AneCpuGemmVariant
+default_variant (void)
+{
+  static gsize once;
+  static AneCpuGemmVariant chosen;
+
+  if (g_once_init_enter (&once))
+    {
+      const char *env = g_getenv ("ANE_CPU_GEMM");
+      AneCpuGemmVariant v = ANE_CPU_GEMM_AUTO;
+
+      for (guint i = ANE_CPU_GEMM_PORTABLE; env && i <= ANE_CPU_GEMM_BLAS; i++)
+        if (g_ascii_strcasecmp (env, ane_cpu_gemm_variant_name (i)) == 0)
+          v = i;
+      if (env && (v == ANE_CPU_GEMM_AUTO || !ane_cpu_gemm_variant_available (v)))
+        {
+          g_warning ("ANE_CPU_GEMM=%s: not one of portable, avx2, avx512, blas that this build and CPU "
+                     "can run; using the default", env);
+          v = ANE_CPU_GEMM_AUTO;
+        }
+      if (v == ANE_CPU_GEMM_AUTO)
+        {
+          static const AneCpuGemmVariant best[] = {
+            ANE_CPU_GEMM_AVX512, ANE_CPU_GEMM_AVX2, ANE_CPU_GEMM_BLAS, ANE_CPU_GEMM_PORTABLE,
+          };
+
+          for (guint i = 0; v == ANE_CPU_GEMM_AUTO; i++)
+            if (ane_cpu_gemm_variant_available (best[i]))
+              v = best[i];
+        }
+      chosen = v;
+      g_once_init_leave (&once, 1);
+    }
+  return chosen;
+}
+
+AneCpuGemmVariant
+ane_cpu_gemm_get_variant (void)
+{
+  AneCpuGemmVariant forced = g_atomic_int_get (&gemm_forced);
+
+  if (g_atomic_int_get (&blas_disabled))
+    return ANE_CPU_GEMM_PORTABLE;
+  return forced != ANE_CPU_GEMM_AUTO ? forced : default_variant ();
+}
+
+gboolean
+ane_cpu_gemm_set_variant (AneCpuGemmVariant variant)
+{
+  if (!ane_cpu_gemm_variant_available (variant))
+    return FALSE;
+  g_atomic_int_set (&gemm_forced, variant);
+  return TRUE;
+}
+
+const char *
+ane_cpu_gemm_describe (void)
+{
+  AneCpuGemmVariant v = ane_cpu_gemm_get_variant ();
+  g_autofree char *text = NULL;
+
+  if (v == ANE_CPU_GEMM_PORTABLE)
+    text = g_strdup ("portable loops (every form)");
+  else if (v == ANE_CPU_GEMM_BLAS)
+    text = g_strdup_printf ("%s (4 rows on), our loops below", ane_cpu_blas_describe ());
+  else
+    text = g_strdup_printf ("%s (NT form at every size, other forms from 4 rows and columns), our loops "
+                            "(other forms below)", ane_cpu_gemm_variant_name (v));
+  return g_intern_string (text);
+}
+
+/* The tiled kernel of the variant, or NULL (PORTABLE, BLAS). */
+static AneCpuGemmNtFunc
+nt_kernel (AneCpuGemmVariant variant)
+{
+  switch (variant)
+    {
+#ifdef ANE_HAVE_GEMM_AVX2
+    case ANE_CPU_GEMM_AVX2:
+      return ane_cpu_gemm_nt_avx2;
+#endif
+#ifdef ANE_HAVE_GEMM_AVX512
+    case ANE_CPU_GEMM_AVX512:
+      return ane_cpu_gemm_nt_avx512;
+#endif
+    default:
+      return NULL;
+    }
+}
+
+/* --- the loops ---------------------------------------------------------------- */
 
 /* A dot product in a fixed order: eight running sums over the elements
  * p ≡ l (mod 8), added pairwise, then the tail. The compiler can keep the
@@ -225,6 +372,82 @@ gemm_rows (gsize    begin,
                a, g->lda, g->b, g->ldb, g->beta, g->c + i0 * g->ldc, g->ldc);
 }
 
+/* Our tiled kernel (NT form): pieces of NT_COLUMN_BLOCK columns (weight
+ * rows), or of NT_ROW_BLOCK rows of A when A has more rows than B has. A
+ * piece boundary never changes a result (ane-cpu-gemm-private.h); the
+ * blocks only keep the tiles whole: 24 is a multiple of every tile width
+ * (3, 4, 6, 8), 4 the tiles' height. */
+#define NT_COLUMN_BLOCK 24
+#define NT_ROW_BLOCK    4
+
+typedef struct {
+  AneCpuGemmNtFunc kernel;
+  gsize        m, n, k;
+  float        alpha;
+  const float *a;
+  gsize        lda, a_step;   /* row i of op(A) at a + i · lda, its elements a_step apart */
+  const float *b;
+  gsize        ldb, b_step;   /* row j of op(B)ᵀ likewise */
+  float        beta;
+  float       *c;
+  gsize        ldc;
+} NtJob;
+
+static void
+nt_columns (gsize    begin,
+            gsize    end,
+            gpointer data)
+{
+  const NtJob *g = data;
+  gsize j0 = begin * NT_COLUMN_BLOCK, j1 = MIN (end * NT_COLUMN_BLOCK, g->n);
+
+  g->kernel (g->m, j1 - j0, g->k, g->alpha, g->a, g->lda, g->a_step, g->b + j0 * g->ldb, g->ldb,
+             g->b_step, g->beta, g->c + j0, g->ldc);
+}
+
+static void
+nt_rows (gsize    begin,
+         gsize    end,
+         gpointer data)
+{
+  const NtJob *g = data;
+  gsize i0 = begin * NT_ROW_BLOCK, i1 = MIN (end * NT_ROW_BLOCK, g->m);
+
+  g->kernel (i1 - i0, g->n, g->k, g->alpha, g->a + i0 * g->lda, g->lda, g->a_step, g->b, g->ldb,
+             g->b_step, g->beta, g->c + i0 * g->ldc, g->ldc);
+}
+
+/* Any form, through the NT kernel: op(A)'s rows and op(B)ᵀ's rows as
+ * (row stride, element stride) pairs. */
+static void
+sgemm_nt (AneCpuGemmNtFunc kernel,
+          gboolean         trans_a,
+          gboolean         trans_b,
+          gsize            m,
+          gsize            n,
+          gsize            k,
+          float            alpha,
+          const float     *a,
+          gsize            lda,
+          const float     *b,
+          gsize            ldb,
+          float            beta,
+          float           *c,
+          gsize            ldc)
+{
+  NtJob g = { kernel, m, n, k, alpha,
+              a, trans_a ? 1 : lda, trans_a ? lda : 1,
+              b, trans_b ? ldb : 1, trans_b ? 1 : ldb,
+              beta, c, ldc };
+
+  if (n >= m)
+    ane_cpu_parallel_for ((n + NT_COLUMN_BLOCK - 1) / NT_COLUMN_BLOCK,
+                          MAX (1, MIN_PIECE_FLOPS / MAX (NT_COLUMN_BLOCK * m * k, 1)), nt_columns, &g);
+  else
+    ane_cpu_parallel_for ((m + NT_ROW_BLOCK - 1) / NT_ROW_BLOCK,
+                          MAX (1, MIN_PIECE_FLOPS / MAX (NT_ROW_BLOCK * n * k, 1)), nt_rows, &g);
+}
+
 #ifdef HAVE_CBLAS
 static void
 blas_single_thread_once (void)
@@ -270,9 +493,28 @@ ane_cpu_sgemm (gboolean     trans_a,
   {
     Gemm g = { trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, FALSE };
     gsize row_flops = n * k;
+    AneCpuGemmVariant variant = ane_cpu_gemm_get_variant ();
+    AneCpuGemmNtFunc kernel = nt_kernel (variant);
 
+    /* The NT form at every size; one contiguous column (a 1×1 conv at
+     * one position: B's column is the one row of an NT product); any other
+     * form from SMALL_M rows and columns on, where the kernel's copies of
+     * the transposed operands cost a small share of the product (below,
+     * it would copy a decode step's whole weight on every call).
+     * Measured on the other forms (bench-sgemm --form NN|TN, 128×768×768
+     * and 128×2048×768, AVX-512, one thread): ours 100–118 GFLOP/s,
+     * OpenBLAS 0.3.21 with its generic Prescott kernels (what it picks on
+     * this project's VM) 33, with OPENBLAS_CORETYPE=SkylakeX 145 — but
+     * then its results change with the split of the rows over threads
+     * (test-cpu-gemm, the blas variant, 130×33×771 at 3 threads), which
+     * the determinism of the CPU backend does not allow. */
+    if (kernel && ((!trans_a && trans_b) || (!trans_a && n == 1 && ldb == 1) || (m >= SMALL_M && n >= SMALL_M)))
+      {
+        sgemm_nt (kernel, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+      }
 #ifdef HAVE_CBLAS
-    g.use_blas = !g_atomic_int_get (&blas_disabled) &&
+    g.use_blas = variant != ANE_CPU_GEMM_PORTABLE &&
                  m <= INT_MAX && n <= INT_MAX && k <= INT_MAX &&
                  lda <= INT_MAX && ldb <= INT_MAX && ldc <= INT_MAX;
     if (g.use_blas)

@@ -1,0 +1,62 @@
+/* runtime/cpu/ane-cpu-gemm-avx2.c: the NT kernel with 256-bit vectors
+ * (compiled with -mavx2 -mfma -ffp-contract=off; called only when the CPU
+ * has AVX2 and FMA: ane-cpu-blas.c)
+ *
+ * 8 lanes; the last partial vector of k is read with vmaskmovps (which
+ * does not fault on the lanes left out). 16 registers: a 4×3 tile (12
+ * accumulators, 3 weight vectors, one row of A) from 4 rows of A on; 1×8,
+ * 2×6 and 3×4 for decode.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <immintrin.h>
+
+#include <glib.h>
+
+typedef __m256 GemmVec;
+/* The tail is passed as its length, not as a vector mask: a function with
+ * a 256-bit argument gets no vzeroupper from GCC 12 at its return, and the
+ * dirty upper halves then slowed the SSE code that ran after it (glibc's
+ * exp in the softmax, measured: a one-call prompt at a third of its
+ * speed). */
+typedef guint  GemmMask;
+#define GEMM_VL 8
+
+#define gemm_zero() _mm256_setzero_ps ()
+#define gemm_load(p) _mm256_loadu_ps (p)
+#define gemm_fma(a, b, acc) _mm256_fmadd_ps ((a), (b), (acc))
+#define gemm_mask(rem) ((guint) (rem))
+
+/* the first rem floats at p, zeros after; the lanes left out are not read
+ * (vmaskmovps reads the sign bit of each mask lane, and does not fault) */
+static inline __m256
+gemm_load_masked (const float *p,
+                  guint        rem)
+{
+  __m256i mask = _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) rem), _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
+
+  return _mm256_maskload_ps (p, mask);
+}
+
+/* Lanes l and l + 4, then l and l + 2, l and l + 1: the one order of
+ * ane-cpu-gemm-private.h. */
+static inline float
+gemm_hsum (__m256 v)
+{
+  __m128 x = _mm_add_ps (_mm256_castps256_ps128 (v), _mm256_extractf128_ps (v, 1));
+
+  x = _mm_add_ps (x, _mm_movehl_ps (x, x));
+  x = _mm_add_ss (x, _mm_movehdup_ps (x));
+  return _mm_cvtss_f32 (x);
+}
+
+#define GEMM_RM 4
+#define GEMM_RN 3
+#define GEMM_DECODE_RN1 8
+#define GEMM_DECODE_RN2 6
+#define GEMM_DECODE_RN3 4
+#define GEMM_ENTRY ane_cpu_gemm_nt_avx2
+
+#include "runtime/cpu/ane-cpu-gemm-tiles.h"

@@ -1,0 +1,50 @@
+/* runtime/cpu/ane-cpu-gemm-avx512.c: the NT kernel with 512-bit vectors
+ * (compiled with -mavx512f -mfma -ffp-contract=off; called only when the
+ * CPU and the OS have AVX-512F: ane-cpu-blas.c)
+ *
+ * 16 lanes; the last partial vector of k is read with a masked load
+ * (vmovups with a zeroing mask, which does not fault on the lanes left
+ * out). 32 registers: a 4×6 tile (24 accumulators, 4 rows of A, one
+ * weight vector) from 4 rows of A on; 1×8, 2×8 and 3×6 for decode.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <immintrin.h>
+
+#include <glib.h>
+
+typedef __m512    GemmVec;
+typedef __mmask16 GemmMask;
+#define GEMM_VL 16
+
+#define gemm_zero() _mm512_setzero_ps ()
+#define gemm_load(p) _mm512_loadu_ps (p)
+#define gemm_load_masked(p, mask) _mm512_maskz_loadu_ps ((mask), (p))
+#define gemm_fma(a, b, acc) _mm512_fmadd_ps ((a), (b), (acc))
+#define gemm_mask(rem) ((__mmask16) ((1u << (rem)) - 1u))
+
+/* Lanes l and l + 8, then l and l + 4, l and l + 2, l and l + 1: the one
+ * order of ane-cpu-gemm-private.h (AVX-512F alone: no vextractf32x8,
+ * which is AVX512DQ). */
+static inline float
+gemm_hsum (__m512 v)
+{
+  __m256 hi = _mm256_castpd_ps (_mm512_extractf64x4_pd (_mm512_castps_pd (v), 1));
+  __m256 h = _mm256_add_ps (_mm512_castps512_ps256 (v), hi);
+  __m128 x = _mm_add_ps (_mm256_castps256_ps128 (h), _mm256_extractf128_ps (h, 1));
+
+  x = _mm_add_ps (x, _mm_movehl_ps (x, x));
+  x = _mm_add_ss (x, _mm_movehdup_ps (x));
+  return _mm_cvtss_f32 (x);
+}
+
+#define GEMM_RM 4
+#define GEMM_RN 6
+#define GEMM_DECODE_RN1 8
+#define GEMM_DECODE_RN2 8
+#define GEMM_DECODE_RN3 6
+#define GEMM_ENTRY ane_cpu_gemm_nt_avx512
+
+#include "runtime/cpu/ane-cpu-gemm-tiles.h"
