@@ -412,20 +412,5 @@ ane_cpu_packed_rows_avx2 (const AneCpuPacked *p,
 {
   gboolean whole = p->cols % (is_4bit (p->kind) ? 32 : 8) == 0;
 
-  if (m == 1 && whole)
-    {
-      for (gsize r = r0; r < r1; r++)
-        out[r] = row_dot (p, r, x);
-      return;
-    }
-  {
-    g_autofree float *w = g_new (float, p->cols);
-
-    for (gsize r = r0; r < r1; r++)
-      {
-        dequantize_row (p, r, w);
-        for (gsize i = 0; i < m; i++)
-          out[i * p->rows + r] = dot (w, x + i * p->cols, p->cols);
-      }
-  }
+  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1 && whole, row_dot, dequantize_row, dot);
 }

@@ -336,38 +336,26 @@ row_dot_bytes (const AneCpuPacked *p,
   (off ? (r16 ? fn (p, r, x, kind, TRUE, TRUE) : fn (p, r, x, kind, TRUE, FALSE))             \
        : (r16 ? fn (p, r, x, kind, FALSE, TRUE) : fn (p, r, x, kind, FALSE, FALSE)))
 
-static void
-rows_int4 (const AneCpuPacked *p, gsize r0, gsize r1, const float *x, float *out)
+static float
+row_dot (const AneCpuPacked *p,
+         gsize               r,
+         const float        *x)
 {
   gboolean off = p->offset != NULL, r16 = p->round_fp16;
 
-  for (gsize r = r0; r < r1; r++)
-    out[r] = VARIANTS (row_dot_4bit, ANE_CPU_PACKED_INT4);
-}
-
-static void
-rows_uint4 (const AneCpuPacked *p, gsize r0, gsize r1, const float *x, float *out)
-{
-  gboolean off = p->offset != NULL, r16 = p->round_fp16;
-
-  for (gsize r = r0; r < r1; r++)
-    out[r] = VARIANTS (row_dot_4bit, ANE_CPU_PACKED_UINT4);
-}
-
-static void
-rows_int8 (const AneCpuPacked *p, gsize r0, gsize r1, const float *x, float *out)
-{
-  gboolean off = p->offset != NULL, r16 = p->round_fp16;
-
-  for (gsize r = r0; r < r1; r++)
-    out[r] = VARIANTS (row_dot_bytes, ANE_CPU_PACKED_INT8);
-}
-
-static void
-rows_fp16 (const AneCpuPacked *p, gsize r0, gsize r1, const float *x, float *out)
-{
-  for (gsize r = r0; r < r1; r++)
-    out[r] = row_dot_bytes (p, r, x, ANE_CPU_PACKED_FP16, FALSE, FALSE);
+  switch (p->kind)
+    {
+    case ANE_CPU_PACKED_INT4:
+      return VARIANTS (row_dot_4bit, ANE_CPU_PACKED_INT4);
+    case ANE_CPU_PACKED_UINT4:
+      return VARIANTS (row_dot_4bit, ANE_CPU_PACKED_UINT4);
+    case ANE_CPU_PACKED_INT8:
+      return VARIANTS (row_dot_bytes, ANE_CPU_PACKED_INT8);
+    case ANE_CPU_PACKED_FP16:
+      return row_dot_bytes (p, r, x, ANE_CPU_PACKED_FP16, FALSE, FALSE);
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 #undef VARIANTS
@@ -446,36 +434,7 @@ ane_cpu_packed_rows_avx512 (const AneCpuPacked *p,
                             gsize               m,
                             float              *out)
 {
-  if (m == 1)
-    {
-      switch (p->kind)
-        {
-        case ANE_CPU_PACKED_INT4:
-          rows_int4 (p, r0, r1, x, out);
-          return;
-        case ANE_CPU_PACKED_UINT4:
-          rows_uint4 (p, r0, r1, x, out);
-          return;
-        case ANE_CPU_PACKED_INT8:
-          rows_int8 (p, r0, r1, x, out);
-          return;
-        case ANE_CPU_PACKED_FP16:
-          rows_fp16 (p, r0, r1, x, out);
-          return;
-        default:
-          g_assert_not_reached ();
-        }
-    }
-  {
-    g_autofree float *w = g_new (float, p->cols);
-
-    for (gsize r = r0; r < r1; r++)
-      {
-        ane_cpu_packed_dequantize_row_avx512 (p, r, w);
-        for (gsize i = 0; i < m; i++)
-          out[i * p->rows + r] = dot (w, x + i * p->cols, p->cols);
-      }
-  }
+  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_avx512, dot);
 }
 
 /* --- GGUF blocks where the file holds them (the *_BLOCKS kinds) ----------
@@ -529,71 +488,63 @@ prefetch_blocks_row (const AneCpuPacked *p,
     _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
 }
 
-static inline __attribute__ ((always_inline)) float
-row_dot_q8_0_blocks (const AneCpuPacked *p,
-                     gsize               r,
-                     const float        *x,
-                     gboolean            round16)
+/* A Q8_0 or Q4_0 block's 32 weights as two vectors of 16 (columns 0..15,
+ * 16..31): the INT8 kernel's s · q, or the INT4 kernel's table lookups. */
+static inline __attribute__ ((always_inline)) void
+block_weights (const guint8     *blk,
+               AneCpuPackedKind  kind,
+               gboolean          round16,
+               const float      *halves,
+               __m512           *w0,
+               __m512           *w1)
 {
-  const guint8 *row = p->q + r * p->row_bytes;
-  const float *halves = ane_cpu_half_table ();
-  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
-  gsize b = 0;
-
-  prefetch_blocks_row (p, row);
-  for (; b + 2 <= p->n_blocks; b += 2)
+  if (kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
     {
-      const guint8 *k0 = row + 34 * b, *k1 = k0 + 34;
-      __m512 d0 = _mm512_set1_ps (block_d (halves, k0)), d1 = _mm512_set1_ps (block_d (halves, k1));
+      __m512 d = _mm512_set1_ps (block_d (halves, blk));
 
-      FMA16 (a0, q8_0_chunk (k0 + 2, d0, round16), 32 * b);
-      FMA16 (a1, q8_0_chunk (k0 + 18, d0, round16), 32 * b + 16);
-      FMA16 (a2, q8_0_chunk (k1 + 2, d1, round16), 32 * b + 32);
-      FMA16 (a3, q8_0_chunk (k1 + 18, d1, round16), 32 * b + 48);
+      *w0 = q8_0_chunk (blk + 2, d, round16);
+      *w1 = q8_0_chunk (blk + 18, d, round16);
     }
-  if (b < p->n_blocks)
+  else
     {
-      const guint8 *k0 = row + 34 * b;
-      __m512 d0 = _mm512_set1_ps (block_d (halves, k0));
+      __m512i i = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (blk + 2)));
+      __m512 t = q4_0_table (block_d (halves, blk), round16);
 
-      FMA16 (a0, q8_0_chunk (k0 + 2, d0, round16), 32 * b);
-      FMA16 (a1, q8_0_chunk (k0 + 18, d0, round16), 32 * b + 16);
+      *w0 = _mm512_permutexvar_ps (GROUP_LO (i), t);
+      *w1 = _mm512_permutexvar_ps (GROUP_HI (i), t);
     }
-  return hsum (a0, a1, a2, a3);
 }
 
+/* Blocks in pairs (chunks 4j .. 4j + 3 into a0 .. a3), a last odd block into
+ * a0, a1: the INT8 / INT4 kernels' chunk k into accumulator k mod 4. */
 static inline __attribute__ ((always_inline)) float
-row_dot_q4_0_blocks (const AneCpuPacked *p,
-                     gsize               r,
-                     const float        *x,
-                     gboolean            round16)
+row_dot_q_blocks (const AneCpuPacked *p,
+                  gsize               r,
+                  const float        *x,
+                  AneCpuPackedKind    kind,
+                  gboolean            round16)
 {
   const guint8 *row = p->q + r * p->row_bytes;
   const float *halves = ane_cpu_half_table ();
+  gsize bb = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18, b = 0;
   __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
-  gsize b = 0;
+  __m512 w0, w1, w2, w3;
 
   prefetch_blocks_row (p, row);
   for (; b + 2 <= p->n_blocks; b += 2)
     {
-      const guint8 *k0 = row + 18 * b, *k1 = k0 + 18;
-      __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k0 + 2)));
-      __m512i i1 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k1 + 2)));
-      __m512 t0 = q4_0_table (block_d (halves, k0), round16), t1 = q4_0_table (block_d (halves, k1), round16);
-
-      FMA16 (a0, _mm512_permutexvar_ps (GROUP_LO (i0), t0), 32 * b);
-      FMA16 (a1, _mm512_permutexvar_ps (GROUP_HI (i0), t0), 32 * b + 16);
-      FMA16 (a2, _mm512_permutexvar_ps (GROUP_LO (i1), t1), 32 * b + 32);
-      FMA16 (a3, _mm512_permutexvar_ps (GROUP_HI (i1), t1), 32 * b + 48);
+      block_weights (row + bb * b, kind, round16, halves, &w0, &w1);
+      block_weights (row + bb * (b + 1), kind, round16, halves, &w2, &w3);
+      FMA16 (a0, w0, 32 * b);
+      FMA16 (a1, w1, 32 * b + 16);
+      FMA16 (a2, w2, 32 * b + 32);
+      FMA16 (a3, w3, 32 * b + 48);
     }
   if (b < p->n_blocks)
     {
-      const guint8 *k0 = row + 18 * b;
-      __m512i i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k0 + 2)));
-      __m512 t0 = q4_0_table (block_d (halves, k0), round16);
-
-      FMA16 (a0, _mm512_permutexvar_ps (GROUP_LO (i0), t0), 32 * b);
-      FMA16 (a1, _mm512_permutexvar_ps (GROUP_HI (i0), t0), 32 * b + 16);
+      block_weights (row + bb * b, kind, round16, halves, &w0, &w1);
+      FMA16 (a0, w0, 32 * b);
+      FMA16 (a1, w1, 32 * b + 16);
     }
   return hsum (a0, a1, a2, a3);
 }
@@ -638,9 +589,11 @@ row_dot_blocks (const AneCpuPacked *p,
   switch (p->kind)
     {
     case ANE_CPU_PACKED_Q8_0_BLOCKS:
-      return p->round_fp16 ? row_dot_q8_0_blocks (p, r, x, TRUE) : row_dot_q8_0_blocks (p, r, x, FALSE);
+      return p->round_fp16 ? row_dot_q_blocks (p, r, x, ANE_CPU_PACKED_Q8_0_BLOCKS, TRUE)
+                           : row_dot_q_blocks (p, r, x, ANE_CPU_PACKED_Q8_0_BLOCKS, FALSE);
     case ANE_CPU_PACKED_Q4_0_BLOCKS:
-      return p->round_fp16 ? row_dot_q4_0_blocks (p, r, x, TRUE) : row_dot_q4_0_blocks (p, r, x, FALSE);
+      return p->round_fp16 ? row_dot_q_blocks (p, r, x, ANE_CPU_PACKED_Q4_0_BLOCKS, TRUE)
+                           : row_dot_q_blocks (p, r, x, ANE_CPU_PACKED_Q4_0_BLOCKS, FALSE);
     case ANE_CPU_PACKED_Q4_K_BLOCKS:
       return p->round_fp16 ? row_dot_q4_K_blocks (p, r, x, TRUE) : row_dot_q4_K_blocks (p, r, x, FALSE);
     default:
@@ -676,23 +629,14 @@ ane_cpu_packed_dequantize_row_blocks_avx512 (const AneCpuPacked *p,
       return;
     }
   for (gsize b = 0; b < p->n_blocks; b++, w += 32)
-    if (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
-      {
-        const guint8 *k = row + 34 * b;
-        __m512 d = _mm512_set1_ps (block_d (halves, k));
+    {
+      __m512 w0, w1;
 
-        _mm512_storeu_ps (w, q8_0_chunk (k + 2, d, p->round_fp16));
-        _mm512_storeu_ps (w + 16, q8_0_chunk (k + 18, d, p->round_fp16));
-      }
-    else
-      {
-        const guint8 *k = row + 18 * b;
-        __m512i i = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (k + 2)));
-        __m512 t = q4_0_table (block_d (halves, k), p->round_fp16);
-
-        _mm512_storeu_ps (w, _mm512_permutexvar_ps (GROUP_LO (i), t));
-        _mm512_storeu_ps (w + 16, _mm512_permutexvar_ps (GROUP_HI (i), t));
-      }
+      block_weights (row + (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18) * b, p->kind, p->round_fp16, halves,
+                     &w0, &w1);
+      _mm512_storeu_ps (w, w0);
+      _mm512_storeu_ps (w + 16, w1);
+    }
 }
 
 void
@@ -703,20 +647,5 @@ ane_cpu_packed_rows_blocks_avx512 (const AneCpuPacked *p,
                                    gsize               m,
                                    float              *out)
 {
-  if (m == 1)
-    {
-      for (gsize r = r0; r < r1; r++)
-        out[r] = row_dot_blocks (p, r, x);
-      return;
-    }
-  {
-    g_autofree float *w = g_new (float, p->cols);
-
-    for (gsize r = r0; r < r1; r++)
-      {
-        ane_cpu_packed_dequantize_row_blocks_avx512 (p, r, w);
-        for (gsize i = 0; i < m; i++)
-          out[i * p->rows + r] = dot (w, x + i * p->cols, p->cols);
-      }
-  }
+  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot_blocks, ane_cpu_packed_dequantize_row_blocks_avx512, dot);
 }

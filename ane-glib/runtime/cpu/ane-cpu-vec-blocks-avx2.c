@@ -268,20 +268,5 @@ ane_cpu_packed_rows_blocks_avx2 (const AneCpuPacked *p,
                                  gsize               m,
                                  float              *out)
 {
-  if (m == 1)
-    {
-      for (gsize r = r0; r < r1; r++)
-        out[r] = row_dot (p, r, x);
-      return;
-    }
-  {
-    g_autofree float *w = g_new (float, p->cols);
-
-    for (gsize r = r0; r < r1; r++)
-      {
-        ane_cpu_packed_dequantize_row_blocks_avx2 (p, r, w);
-        for (gsize i = 0; i < m; i++)
-          out[i * p->rows + r] = dot (w, x + i * p->cols, p->cols);
-      }
-  }
+  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_blocks_avx2, dot);
 }

@@ -236,4 +236,39 @@ void          ane_cpu_packed_dequantize_row_blocks_avx512 (const AneCpuPacked *p
                                                            float              *dst);
 #endif
 
+/* The rows [r0, r1) of out = x · Wᵀ as every ISA's kernels run them: for
+ * one activation row (row_dots), a row dot per weight row, the weights
+ * never leaving the registers; for several, each weight row dequantized
+ * once into a buffer and dotted with each activation row. Inline, so each
+ * ISA's unit gets its own copy with its functions inlined. */
+static inline void
+ane_cpu_packed_rows_by (const AneCpuPacked *p,
+                        gsize               r0,
+                        gsize               r1,
+                        const float        *x,
+                        gsize               m,
+                        float              *out,
+                        gboolean            row_dots,
+                        float             (*row_dot) (const AneCpuPacked *p, gsize r, const float *x),
+                        void              (*dequantize_row) (const AneCpuPacked *p, gsize r, float *w),
+                        float             (*dot) (const float *w, const float *x, gsize n))
+{
+  float *w;
+
+  if (row_dots)
+    {
+      for (gsize r = r0; r < r1; r++)
+        out[r] = row_dot (p, r, x);
+      return;
+    }
+  w = g_new (float, p->cols);
+  for (gsize r = r0; r < r1; r++)
+    {
+      dequantize_row (p, r, w);
+      for (gsize i = 0; i < m; i++)
+        out[i * p->rows + r] = dot (w, x + i * p->cols, p->cols);
+    }
+  g_free (w);
+}
+
 G_END_DECLS
