@@ -14,7 +14,7 @@ struct _AneCpuArena
 {
   GMutex      lock;
   GHashTable *free_by_n;   /* elements -> GSList of buffers of that many 4-byte elements */
-  gsize       held;        /* bytes in free_by_n */
+  guint64     held;        /* bytes in free_by_n */
   guint64     reused;
   guint64     allocated;   /* values whose storage was allocated, not reused */
 };
@@ -136,35 +136,33 @@ ane_cpu_arena_value_free (AneCpuArena *arena,
   g_free (v);
 }
 
+/* A counter read under the lock (the runs update them from several threads). */
+static guint64
+read_locked (AneCpuArena   *arena,
+             const guint64 *counter)
+{
+  guint64 v;
+
+  ane_mutex_lock (&arena->lock);
+  v = *counter;
+  ane_mutex_unlock (&arena->lock);
+  return v;
+}
+
 guint64
 ane_cpu_arena_get_reused (AneCpuArena *arena)
 {
-  guint64 reused;
-
-  ane_mutex_lock (&arena->lock);
-  reused = arena->reused;
-  ane_mutex_unlock (&arena->lock);
-  return reused;
+  return read_locked (arena, &arena->reused);
 }
 
 guint64
 ane_cpu_arena_get_allocated (AneCpuArena *arena)
 {
-  guint64 allocated;
-
-  ane_mutex_lock (&arena->lock);
-  allocated = arena->allocated;
-  ane_mutex_unlock (&arena->lock);
-  return allocated;
+  return read_locked (arena, &arena->allocated);
 }
 
 gsize
 ane_cpu_arena_get_held (AneCpuArena *arena)
 {
-  gsize held;
-
-  ane_mutex_lock (&arena->lock);
-  held = arena->held;
-  ane_mutex_unlock (&arena->lock);
-  return held;
+  return (gsize) read_locked (arena, &arena->held);
 }
