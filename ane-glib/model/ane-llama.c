@@ -444,10 +444,11 @@ embedding_table (AneLlamaModel  *self,
  * widen them with a cast); F16 vectors and BF16 tensors are converted to
  * float32. Linear weights of a GGUF
  * block type stay quantized and are multiplied with `dequant_matmul`. A
- * Q8_0 or Q4_0 token embedding stays quantized too: the graphs gather its
- * rows through `dequant_moe_weights` (at iOS18 the CPU backend dequantizes
- * only the rows gathered, from the blocks); an embedding of another block
- * type is dequantized to a float32 table for the gather. Either way a tied
+ * Q8_0, Q4_0 or Q4_K token embedding stays quantized too: the graphs gather
+ * its rows through `dequant_moe_weights` (at iOS18 the CPU backend
+ * dequantizes only the rows gathered, from the blocks); an embedding of
+ * another block type is dequantized to a float32 table for the gather.
+ * Either way a tied
  * classifier `output` is the embedding's blocks. A missing key or
  * tensor, a wrong shape or an unsupported dtype fails with a message naming
  * the key or tensor.
@@ -590,18 +591,21 @@ ane_llama_model_load_gguf (const char  *path,
   else
     self->shared_classifier = TRUE;
 
-  /* A quantized embedding: its blocks are the tied classifier. A Q8_0 or
-   * Q4_0 one stays in its blocks for the gather too (embedding_param; issue
-   * 15: a float32 table took 4 bytes a weight, more than the whole Q4_0
-   * file); any other block type gets a float32 table (ggml's values, which
-   * the lowered k-quant forms only approximate: ane-lower-q4k.c). */
+  /* A quantized embedding: its blocks are the tied classifier. A Q8_0,
+   * Q4_0 or Q4_K one stays in its blocks for the gather too
+   * (embedding_param; issue 15: a float32 table took 4 bytes a weight, more
+   * than the whole Q4_0 file). The gathered Q4_K rows are then the lowered
+   * form's, within 2^-21 of ggml's (ane-lower-q4k.c), as the same model's
+   * Q4_K projections already are; any other block type gets a float32
+   * table of ggml's values. */
   if (ane_dtype_is_block (ane_tensor_get_dtype (embd)))
     {
       AneDType dtype = ane_tensor_get_dtype (embd);
 
       if (self->shared_classifier)
         g_hash_table_insert (self->weights, g_strdup ("output"), g_object_ref (embd));
-      if (dtype != ANE_DTYPE_Q8_0 && dtype != ANE_DTYPE_Q4_0 && !embedding_table (self, embd, error))
+      if (dtype != ANE_DTYPE_Q8_0 && dtype != ANE_DTYPE_Q4_0 && dtype != ANE_DTYPE_Q4_K &&
+          !embedding_table (self, embd, error))
         return NULL;
     }
   return g_steal_pointer (&self);
@@ -739,8 +743,8 @@ ane_llama_model_get_shared_classifier (AneLlamaModel *self)
  *
  * Looks a weight up by name; matrices are `[out, in]` as in the file. For a
  * GGUF model with a block-quantized, tied embedding, `output` is the
- * quantized blocks and `token_embedding` the same blocks (Q8_0, Q4_0) or
- * their dequantized float32 table (other block types).
+ * quantized blocks and `token_embedding` the same blocks (Q8_0, Q4_0,
+ * Q4_K) or their dequantized float32 table (other block types).
  *
  * Returns: (transfer none) (nullable): the weight, or %NULL when there is none
  */
