@@ -2143,6 +2143,77 @@ sdpa_hidden_keys (void)
     }
 }
 
+/* A prompt-sized causal attention: 70 query rows at positions 10..79 over
+ * 80 keys (a cache with 10 rows before the prompt), the mask the same for
+ * every head ([L, S], float and bool). The CPU backend computes it in
+ * blocks of rows, each over the keys its rows see; the result is the
+ * definition's, against a double reference here. */
+static void
+sdpa_causal_prompt (void)
+{
+  enum { B = 2, L = 70, S = 80, E = 8, EV = 4, OFF = 10 };
+  g_autofree double *q = g_new (double, B * L * E), *k = g_new (double, B * S * E), *v = g_new (double, B * S * EV);
+  g_autofree double *fm = g_new (double, L * S), *bm = g_new (double, L * S), *want = g_new (double, B * L * EV);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (70);
+
+  for (guint i = 0; i < B * L * E; i++)
+    q[i] = nearbyint (g_rand_double_range (rand, -1, 1) * 64) / 64;   /* exact in fp16 */
+  for (guint i = 0; i < B * S * E; i++)
+    k[i] = nearbyint (g_rand_double_range (rand, -1, 1) * 64) / 64;   /* exact in fp16 */
+  for (guint i = 0; i < B * S * EV; i++)
+    v[i] = nearbyint (g_rand_double_range (rand, -1, 1) * 64) / 64;   /* exact in fp16 */
+  for (guint l = 0; l < L; l++)
+    for (guint s = 0; s < S; s++)
+      {
+        gboolean seen = s <= l + OFF;
+
+        fm[l * S + s] = seen ? 0.0 : -INFINITY;
+        bm[l * S + s] = seen;
+      }
+  for (guint b = 0; b < B; b++)
+    for (guint l = 0; l < L; l++)
+      {
+        double sc[S], mx = -INFINITY, sum = 0;
+
+        for (guint s = 0; s < S; s++)
+          {
+            double d = 0;
+
+            for (guint e = 0; e < E; e++)
+              d += q[(b * L + l) * E + e] * k[(b * S + s) * E + e];
+            sc[s] = d / sqrt ((double) E) + fm[l * S + s];
+            mx = MAX (mx, sc[s]);
+          }
+        for (guint s = 0; s < S; s++)
+          sum += exp (sc[s] - mx);
+        for (guint e = 0; e < EV; e++)
+          {
+            double acc = 0;
+
+            for (guint s = 0; s < S; s++)
+              acc += exp (sc[s] - mx) / sum * v[(b * S + s) * EV + e];
+            want[(b * L + l) * EV + e] = acc;
+          }
+      }
+  for (guint d = 0; d < 2; d++)
+    {
+      AneDType dt = d == 0 ? F32 : F16;
+      double tol = dt == F16 ? TOL16 : TOLMM;
+      Case *c = case_new ("ios18", "scaled_dot_product_attention causal prompt %s", mil_dtype (dt));
+
+      case_in (c, "q", dt, SH (B, L, E), q);
+      case_in (c, "k", dt, SH (B, S, E), k);
+      case_in (c, "v", dt, SH (B, S, EV), v);
+      case_in (c, "fm", dt, SH (L, S), fm);
+      case_in (c, "bm", B1, SH (L, S), bm);
+      case_let (c, "f", dt, SH (B, L, EV), "scaled_dot_product_attention(query = q, key = k, value = v, attn_mask = fm)");
+      case_let (c, "b", dt, SH (B, L, EV), "scaled_dot_product_attention(query = q, key = k, value = v, attn_mask = bm)");
+      case_want (c, "f", dt, SH (B, L, EV), want, tol);
+      case_want (c, "b", dt, SH (B, L, EV), want, tol);
+      case_run (c);
+    }
+}
+
 static void
 t_scaled_dot_product_attention (void)
 {
@@ -2175,6 +2246,7 @@ t_scaled_dot_product_attention (void)
       case_run (c);
     }
   sdpa_hidden_keys ();
+  sdpa_causal_prompt ();
 }
 
 /* --- shape and layout (iOS15..iOS18 tensor_transformation.py, tensor_operation.py) */

@@ -931,6 +931,7 @@ typedef struct {
   guint              r;
   gint64             L, S, E, EV;
   gint64             keys;     /* the first keys of S computed (attention_keys_used) */
+  const gint64      *row_keys; /* [L]: the keys each row sees (a mask the same for every head), or NULL */
   float              scale;
   gint               failed;   /* atomic: a piece could not allocate its scores */
 } AttentionJob;
@@ -961,6 +962,12 @@ attention_keys_used (const AneCpuValue *mask)
 
 /* Heads [begin, end): each computed whole by this piece, as a serial run
  * would, so the split never changes a result. */
+/* A prompt's causal rows: with a mask the same for every head, the rows
+ * go in blocks of ATTENTION_ROW_BLOCK, each computing only the keys its
+ * rows can see (the last row of a causal block sees the most), about half
+ * the products and exponentials of a causal prompt. */
+#define ATTENTION_ROW_BLOCK 32
+
 static void
 attention_heads (gsize    begin,
                  gsize    end,
@@ -972,9 +979,10 @@ attention_heads (gsize    begin,
   const gint64 *mstr = j->mstr;
   guint r = j->r;
   gint64 L = j->L, S = j->S, E = j->E, EV = j->EV, nk = j->keys;
+  gint64 block = j->row_keys != NULL ? ATTENTION_ROW_BLOCK : L;
   float scale = j->scale;
   gint64 coords[ANE_CPU_MAX_RANK];
-  g_autofree float *scores = g_try_malloc_n ((gsize) MAX (L * nk, 1), sizeof (float));
+  g_autofree float *scores = g_try_malloc_n ((gsize) MAX (MIN (block, L) * nk, 1), sizeof (float));
 
   if (scores == NULL)
     {
@@ -985,48 +993,89 @@ attention_heads (gsize    begin,
     {
       gsize moff = 0;
 
-      ane_cpu_sgemm (FALSE, TRUE, (gsize) L, (gsize) nk, (gsize) E, scale,
-                     q->f + (gsize) (b * L * E), (gsize) E, k->f + (gsize) (b * S * E), (gsize) E,
-                     0.0f, scores, (gsize) nk);
       if (mask)
         {
           ane_cpu_unravel ((gsize) b, q->shape, r - 2, coords);
           for (guint i = 0; i + 2 < r; i++)
             moff += (gsize) (coords[i] * mstr[i]);
         }
-      for (gint64 l = 0; l < L; l++)
+      for (gint64 l0 = 0; l0 < L; l0 += block)
         {
-          float *row = scores + l * nk;
-          float mx = -INFINITY, sum = 0.0f;
+          gint64 rows = MIN (block, L - l0), kb = 0;
 
-          if (mask)
+          /* the keys this block's rows see (all nk when none sees any: those
+           * rows are NaN, as the definition gives) */
+          if (j->row_keys != NULL)
+            for (gint64 l = l0; l < l0 + rows; l++)
+              kb = MAX (kb, j->row_keys[l]);
+          if (kb == 0)
+            kb = nk;
+          ane_cpu_sgemm (FALSE, TRUE, (gsize) rows, (gsize) kb, (gsize) E, scale,
+                         q->f + (gsize) ((b * L + l0) * E), (gsize) E, k->f + (gsize) (b * S * E), (gsize) E,
+                         0.0f, scores, (gsize) kb);
+          for (gint64 l = l0; l < l0 + rows; l++)
             {
-              gsize base = moff + (gsize) (l * mstr[r - 2]);
+              float *row = scores + (l - l0) * kb;
+              float mx = -INFINITY, sum = 0.0f;
 
-              for (gint64 s = 0; s < nk; s++)
+              if (mask)
                 {
-                  gsize mi = base + (gsize) (s * mstr[r - 1]);
-                  if (mask->f)
-                    row[s] += mask->f[mi];
-                  else if (mask->i[mi] == 0)
-                    row[s] = -INFINITY;
+                  gsize base = moff + (gsize) (l * mstr[r - 2]);
+
+                  for (gint64 s = 0; s < kb; s++)
+                    {
+                      gsize mi = base + (gsize) (s * mstr[r - 1]);
+                      if (mask->f)
+                        row[s] += mask->f[mi];
+                      else if (mask->i[mi] == 0)
+                        row[s] = -INFINITY;
+                    }
                 }
+              for (gint64 s = 0; s < kb; s++)
+                mx = isnan (row[s]) || row[s] > mx ? row[s] : mx;
+              /* e^(x − max) four lanes at a time (ane-cpu-expf-private.h:
+               * within 3 ulp of expf), summed in order; NaN for a row of
+               * −inf only */
+              ane_cpu_expf_shifted (row, mx, row, (gsize) kb);
+              for (gint64 s = 0; s < kb; s++)
+                sum += row[s];
+              for (gint64 s = 0; s < kb; s++)
+                row[s] /= sum;
             }
-          for (gint64 s = 0; s < nk; s++)
-            mx = isnan (row[s]) || row[s] > mx ? row[s] : mx;
-          /* e^(x − max) four lanes at a time (ane-cpu-expf-private.h:
-           * within 3 ulp of expf), summed in order; NaN for a row of −inf
-           * only */
-          ane_cpu_expf_shifted (row, mx, row, (gsize) nk);
-          for (gint64 s = 0; s < nk; s++)
-            sum += row[s];
-          for (gint64 s = 0; s < nk; s++)
-            row[s] /= sum;
+          ane_cpu_sgemm (FALSE, FALSE, (gsize) rows, (gsize) EV, (gsize) kb, 1.0f,
+                         scores, (gsize) kb, v->f + (gsize) (b * S * EV), (gsize) EV,
+                         0.0f, out->f + (gsize) ((b * L + l0) * EV), (gsize) EV);
         }
-      ane_cpu_sgemm (FALSE, FALSE, (gsize) L, (gsize) EV, (gsize) nk, 1.0f,
-                     scores, (gsize) nk, v->f + (gsize) (b * S * EV), (gsize) EV,
-                     0.0f, out->f + (gsize) (b * L * EV), (gsize) EV);
     }
+}
+
+/* Per row, 1 + the last of the first nk keys the mask lets it see (0:
+ * none), when the mask is the same for every head (it broadcasts over
+ * the batch dims) and the rows are enough to block; else NULL. */
+static gint64 *
+attention_row_keys (const AneCpuValue *mask,
+                    const gint64      *mstr,
+                    guint              r,
+                    gint64             L,
+                    gint64             nk)
+{
+  gint64 *keys;
+
+  if (mask == NULL || L < 2 * ATTENTION_ROW_BLOCK)
+    return NULL;
+  for (guint i = 0; i + 2 < r; i++)
+    if (mstr[i] != 0)
+      return NULL;
+  keys = g_new0 (gint64, L);
+  for (gint64 l = 0; l < L; l++)
+    for (gint64 s = 0; s < nk; s++)
+      {
+        gsize mi = (gsize) (l * mstr[r - 2] + s * mstr[r - 1]);
+
+        if (mask->f ? !(mask->f[mi] == -INFINITY) : mask->i[mi] != 0)
+          keys[l] = s + 1;
+      }
+  return keys;
 }
 
 static gboolean
@@ -1094,7 +1143,8 @@ k_scaled_dot_product_attention (AneCpuCtx *ctx,
   scale = (float) (1.0 / sqrt ((double) E));
 
   {
-    AttentionJob job = { q, k, v, mask, out, mstr, r, L, S, E, EV, keys, scale, 0 };
+    g_autofree gint64 *row_keys = attention_row_keys (mask, mstr, r, L, keys);
+    AttentionJob job = { q, k, v, mask, out, mstr, r, L, S, E, EV, keys, row_keys, scale, 0 };
 
     /* one head (batch element) per item; a head's products then run
      * serially inside its piece (a nested loop), or on the pool when there
