@@ -1393,6 +1393,70 @@ test_quantized_weights_size (void)
     }
 }
 
+/* Sub-byte blobs record their unused trailing bits as MILBlob does
+ * (StorageWriter.cpp's padding_size_in_bits; the reader refuses a record
+ * that disagrees): a uint3 of 5 elements (15 bits in 2 bytes: 1), an int4
+ * of 3 (4), a uint6 of 4 (none). Issue 16's palettized indices and masks
+ * come in every such count. */
+static void
+test_sub_byte_padding (void)
+{
+  static const struct { int mil; AneMilBlobDataType type; gint64 n; guint64 bytes, padding; } cases[] = {
+    { CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT3, ANE_MILBLOB_UINT3, 5, 2, 1 },
+    { CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT4, ANE_MILBLOB_INT4, 3, 2, 4 },
+    { CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__UINT6, ANE_MILBLOB_UINT6, 4, 3, 0 },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-package-write-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "sub-byte.mlpackage", NULL);
+  g_autofree char *wpath = weight_path (path);
+  g_autoptr(AneMilBuilder) b = ane_mil_builder_new (ANE_MIL_IOS18);
+  g_autoptr(GPtrArray) blobs = NULL;
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  gint64 shape[2] = { 2, 3 };
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", F32, shape, 2, &error);
+  g_autoptr(AneTensor) y = ane_graph_relu (g, x, &error);
+  g_autoptr(AnePackage) pkg = NULL;
+  g_autoptr(AneMilBlobReader) reader = NULL;
+  AneMilProgram *program;
+  guint64 size = 0;
+
+  ane_mil_builder_begin_function (b, "main");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *hint = g_strdup_printf ("c%u", i);
+      g_autoptr(GBytes) packed = g_bytes_new_take (g_malloc0 (cases[i].bytes), cases[i].bytes);
+
+      ane_mil_const_packed (b, hint, cases[i].mil, cases[i].type, packed, &cases[i].n, 1);
+    }
+  program = ane_mil_builder_finish (b, &blobs, &size, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (program);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage *) program, NULL);
+  g_assert_cmpuint (blobs->len, ==, G_N_ELEMENTS (cases));
+
+  g_assert_true (ane_graph_add_output (g, "y", y, &error));
+  pkg = ane_package_new_from_graph (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_mlpackage_write_lowered (path, FALSE, ane_package_get_model (pkg), blobs, size,
+                                              NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  reader = ane_milblob_reader_open (wpath, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      AneMilPendingBlob *blob = g_ptr_array_index (blobs, i);
+      AneMilBlobRecord rec;
+      g_autoptr(GBytes) got = ane_milblob_reader_dup_data (reader, blob->offset, &rec, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (rec.data_type, ==, cases[i].type);
+      g_assert_cmpuint (rec.size, ==, cases[i].bytes);
+      g_assert_cmpuint (rec.padding_bits, ==, cases[i].padding);
+    }
+  ane_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1429,6 +1493,7 @@ main (int   argc,
   g_test_add_func ("/ane/package/write/limits/large-weights", test_limit_large_weights);
   g_test_add_func ("/ane/package/write/limits/loaded", test_limit_loaded);
   g_test_add_func ("/ane/package/write/quantized-weights-size", test_quantized_weights_size);
+  g_test_add_func ("/ane/package/write/sub-byte-padding", test_sub_byte_padding);
 
   return g_test_run ();
 }

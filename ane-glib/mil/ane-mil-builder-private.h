@@ -52,6 +52,7 @@ typedef struct {
   guint64             size;         /* bytes stored */
   guint64             offset;       /* the metadata record's offset in weight.bin */
   AneMilBlobDataType  blob_type;
+  guint               padding_bits; /* sub-byte types: the last byte's unused bits (MILBlob's padding_size_in_bits) */
   AneDType            blocks_dtype; /* FROM_BLOCKS: Q8_0, Q4_0 or Q4_K */
   AneMilBlocksPart    part;         /* FROM_BLOCKS: which part is stored */
   AneDType            scale_dtype;  /* FROM_BLOCKS, Q4_K: the dtype of the scales the offsets go with */

@@ -958,6 +958,18 @@ ane_mil_const_packed (AneMilBuilder      *b,
   blob->n_elements = (gint64) size;
   blob->size = size;
   blob->blob_type = blob_type;
+  {
+    /* the record says how many bits of the last byte are unused (MILBlob
+     * writes it, readers check it): a uint3 or uint6 count that does not
+     * fill whole bytes, an odd int4 count */
+    guint bits = ane_milblob_data_type_bits (blob_type);
+    guint64 n = 1;
+
+    for (guint i = 0; i < rank; i++)
+      n *= (guint64) shape[i];
+    if (bits > 0 && (n * bits + 7) / 8 == size)
+      blob->padding_bits = (guint) (size * 8 - n * bits);
+  }
   return emit_packed_const (b, hint, mil_dtype, blob, shape, rank);
 }
 

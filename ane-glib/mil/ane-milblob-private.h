@@ -64,6 +64,9 @@ const char       *ane_milblob_data_type_name   (AneMilBlobDataType type);
 /* TRUE for the sub-byte types (int4, uint1..uint6), whose records carry
  * padding_size_in_bits. */
 gboolean          ane_milblob_data_type_is_sub_byte (AneMilBlobDataType type);
+/* The bits of one element of a sub-byte type (int4 and uint4 4, uint1 1,
+ * uint2 2, uint3 3, uint6 6), 0 for any other type. */
+guint             ane_milblob_data_type_bits   (AneMilBlobDataType type);
 
 /* --- reading ----------------------------------------------------------- */
 

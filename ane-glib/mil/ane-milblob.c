@@ -79,6 +79,27 @@ ane_milblob_data_type_is_sub_byte (AneMilBlobDataType type)
     }
 }
 
+guint
+ane_milblob_data_type_bits (AneMilBlobDataType type)
+{
+  switch (type)
+    {
+    case ANE_MILBLOB_INT4:
+    case ANE_MILBLOB_UINT4:
+      return 4;
+    case ANE_MILBLOB_UINT1:
+      return 1;
+    case ANE_MILBLOB_UINT2:
+      return 2;
+    case ANE_MILBLOB_UINT3:
+      return 3;
+    case ANE_MILBLOB_UINT6:
+      return 6;
+    default:
+      return 0;
+    }
+}
+
 static gboolean
 data_type_known (guint32 code)
 {

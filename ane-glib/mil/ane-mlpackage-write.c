@@ -745,7 +745,7 @@ stream_begin_blob (BlobStream              *s,
   put_u32 (record + 4, (guint32) blob->blob_type);
   put_u64 (record + 8, blob->size);
   put_u64 (record + 16, record_offset + ANE_MILBLOB_RECORD_SIZE);
-  put_u64 (record + 24, 0);   /* padding bits: no sub-byte types here */
+  put_u64 (record + 24, blob->padding_bits);   /* sub-byte types: the last byte's unused bits */
   return stream_put (s, zeros, (gsize) (record_offset - s->size), error) &&
          stream_put (s, record, sizeof record, error);
 }
