@@ -139,6 +139,51 @@ test_random (void)
       }
 }
 
+/* A whole weight per channel, per block and per tensor: each block the
+ * same as quantizing it alone, the scales laid out row-major, the errors
+ * those of the reconstruction. */
+static void
+test_granularity (void)
+{
+  enum { R = 6, C = 64 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (99);
+  static const struct { gsize block; gboolean whole; } cases[] = { { C, FALSE }, { 32, FALSE }, { 16, FALSE }, { C, TRUE } };
+  float w[R * C];
+
+  for (guint i = 0; i < R * C; i++)
+    w[i] = (float) g_rand_double_range (rand, -2, 2) * (1 + i % 7);
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (guint kind = 0; kind < 4; kind++)
+      {
+        AneLinearQuant spec = { kind & 1 ? 4 : 8, (kind & 2) != 0, FALSE, TRUE };
+        gsize blocks = cases[c].whole ? 1 : R * C / cases[c].block, bsize = cases[c].whole ? R * C : cases[c].block;
+        float scale[R * C / 16], s1;
+        gint zp[R * C / 16], z1;
+        gint8 qs[R * C], qs1[R * C];
+        guint8 qu[R * C], qu1[R * C];
+        double rms, worst = ane_linear_quantize (&spec, w, R, C, cases[c].block, cases[c].whole, scale, zp, qs, qu, &rms);
+        double sq = 0, w2 = 0;
+
+        for (gsize b = 0; b < blocks; b++)
+          {
+            ane_linear_quant_block (&spec, w + b * bsize, bsize, 1, &s1, &z1, qs1, qu1);
+            g_assert_cmpfloat (scale[b], ==, s1);
+            g_assert_cmpint (zp[b], ==, z1);
+            for (gsize i = 0; i < bsize; i++)
+              {
+                gint q = spec.is_signed ? qs[b * bsize + i] : qu[b * bsize + i];
+                double e = fabs (w[b * bsize + i] - (double) scale[b] * (q - zp[b]));
+
+                g_assert_cmpint (q, ==, spec.is_signed ? qs1[i] : qu1[i]);
+                sq += e * e;
+                w2 = MAX (w2, e);
+              }
+          }
+        g_assert_cmpfloat (worst, ==, w2);
+        g_assert_cmpfloat_with_epsilon (rms, sqrt (sq / (R * C)), 1e-12);
+      }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -148,5 +193,6 @@ main (int   argc,
   g_test_add_func ("/ane/linear-quant/worked", test_worked);
   g_test_add_func ("/ane/linear-quant/zeros", test_zeros);
   g_test_add_func ("/ane/linear-quant/random", test_random);
+  g_test_add_func ("/ane/linear-quant/granularity", test_granularity);
   return g_test_run ();
 }

@@ -57,4 +57,23 @@ double   ane_linear_quant_block (const AneLinearQuant *spec,
                                  gint8                *q_signed,
                                  guint8               *q_unsigned);
 
+/* A [rows, cols] weight (output channels = rows) in blocks of
+ * block_cols columns of one row (per channel: cols; per block: its size)
+ * or, per tensor, block_cols = cols and whole = TRUE (one block): scale and
+ * zero_point hold a value per block, row-major ([rows, cols / block_cols],
+ * or one), the levels go to q (signed or unsigned, as spec). block_cols
+ * must divide cols. Returns the largest |w − w'| and, in rms, the root
+ * mean square error. */
+double   ane_linear_quantize    (const AneLinearQuant *spec,
+                                 const float          *w,
+                                 gsize                 rows,
+                                 gsize                 cols,
+                                 gsize                 block_cols,
+                                 gboolean              whole,
+                                 float                *scale,
+                                 gint                 *zero_point,
+                                 gint8                *q_signed,
+                                 guint8               *q_unsigned,
+                                 double               *rms);
+
 G_END_DECLS

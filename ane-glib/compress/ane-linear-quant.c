@@ -86,3 +86,40 @@ ane_linear_quant_block (const AneLinearQuant *spec,
   *zero_point = zp;
   return worst;
 }
+
+double
+ane_linear_quantize (const AneLinearQuant *spec,
+                     const float          *w,
+                     gsize                 rows,
+                     gsize                 cols,
+                     gsize                 block_cols,
+                     gboolean              whole,
+                     float                *scale,
+                     gint                 *zero_point,
+                     gint8                *q_signed,
+                     guint8               *q_unsigned,
+                     double               *rms)
+{
+  gsize block = whole ? rows * cols : block_cols, n = rows * cols;
+  double worst = 0.0, sq = 0.0;
+
+  g_return_val_if_fail (block > 0 && n % block == 0 && (whole || cols % block_cols == 0), 0.0);
+  for (gsize b = 0; b < n / block; b++)
+    {
+      gsize off = b * block;
+
+      worst = MAX (worst, ane_linear_quant_block (spec, w + off, block, 1, &scale[b], &zero_point[b],
+                                                  q_signed ? q_signed + off : NULL,
+                                                  q_unsigned ? q_unsigned + off : NULL));
+      for (gsize i = 0; i < block; i++)
+        {
+          gint q = spec->is_signed ? q_signed[off + i] : q_unsigned[off + i];
+          double e = (double) w[off + i] - (double) scale[b] * (double) (q - zero_point[b]);
+
+          sq += e * e;
+        }
+    }
+  if (rms != NULL)
+    *rms = n > 0 ? sqrt (sq / (double) n) : 0.0;
+  return worst;
+}
