@@ -88,6 +88,23 @@ test_n_m (void)
   g_assert_cmpmem (keep + 8, 2, ((const guint8[]) { 1, 0 }), 2);
 }
 
+/* The sparse form: a bit per weight kept and not 0, LSB first, the
+ * padding bits 0, the values in order. */
+static void
+test_sparse_form (void)
+{
+  static const float w[] = { 0.5f, -0.1f, 0, 2, -3, 0.25f, 0, 7, 1, -1 };
+  static const guint8 keep[] = { 1, 0, 1, 1, 1, 1, 0, 1, 0, 1 };
+  guint8 mask[2] = { 0xff, 0xff };
+  float nz[10];
+
+  g_assert_cmpuint (ane_prune_sparse_form (w, keep, 10, mask, nz), ==, 6);
+  /* kept and nonzero: 0, 3, 4, 5, 7, 9 */
+  g_assert_cmpuint (mask[0], ==, 0x01 | 0x08 | 0x10 | 0x20 | 0x80);
+  g_assert_cmpuint (mask[1], ==, 0x02);
+  g_assert_cmpmem (nz, 6 * sizeof (float), ((const float[]) { 0.5f, 2, -3, 0.25f, 7, -1 }), 6 * sizeof (float));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -96,5 +113,6 @@ main (int   argc,
   g_test_add_func ("/ane/prune/threshold", test_threshold);
   g_test_add_func ("/ane/prune/target-sparsity", test_target_sparsity);
   g_test_add_func ("/ane/prune/n-m", test_n_m);
+  g_test_add_func ("/ane/prune/sparse-form", test_sparse_form);
   return g_test_run ();
 }

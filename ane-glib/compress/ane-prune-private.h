@@ -42,4 +42,16 @@ gsize ane_prune_n_m             (const float *w,
                                  guint        m,
                                  guint8      *keep);
 
+/* The sparse form of the pruned weight (constexpr_sparse_to_dense): mask
+ * bit i (LSB first, ⌈n/8⌉ bytes, the padding bits 0: the iOS16 uint8
+ * vector and the iOS18 uint1 tensor alike, ane-bitpack-private.h) set for
+ * a weight kept and not 0, as coremltools builds it (w != 0 after
+ * pruning), and those weights in order in nonzero (room for n). Returns
+ * how many there are. */
+gsize ane_prune_sparse_form     (const float  *w,
+                                 const guint8 *keep,
+                                 gsize         n,
+                                 guint8       *mask,
+                                 float        *nonzero);
+
 G_END_DECLS

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "compress/ane-prune-private.h"
 
@@ -109,4 +110,23 @@ ane_prune_n_m (const float *w,
           }
       }
   return zeroed;
+}
+
+gsize
+ane_prune_sparse_form (const float  *w,
+                       const guint8 *keep,
+                       gsize         n,
+                       guint8       *mask,
+                       float        *nonzero)
+{
+  gsize d = 0;
+
+  memset (mask, 0, (n + 7) / 8);
+  for (gsize i = 0; i < n; i++)
+    if (keep[i] && w[i] != 0.0f)
+      {
+        mask[i / 8] |= (guint8) (1u << (i % 8));
+        nonzero[d++] = w[i];
+      }
+  return d;
 }
