@@ -54,4 +54,10 @@ double ane_kmeans1d (const float  *values,
                      double       *lut,
                      guint16      *indices);
 
+/* The index of the nearest of k ascending values c (by bisection of the
+ * midpoints; a tie goes to the lower). */
+guint  ane_kmeans1d_nearest (const double *c,
+                             guint         k,
+                             double        v);
+
 G_END_DECLS

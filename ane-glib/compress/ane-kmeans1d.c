@@ -173,11 +173,10 @@ by_x (const void *a,
   return x < y ? -1 : x > y;
 }
 
-/* The index of the nearest of the k ascending centroids (ties: lower). */
-static guint
-nearest (const double *c,
-         guint         k,
-         double        v)
+guint
+ane_kmeans1d_nearest (const double *c,
+                      guint         k,
+                      double        v)
 {
   guint lo = 0, hi = k - 1;
 
@@ -289,7 +288,7 @@ ane_kmeans1d (const float  *values,
               memset (s1, 0, k * sizeof (double));
               for (gsize i = 0; i < d; i++)
                 {
-                  guint c = nearest (lut, k, pts[i].x);
+                  guint c = ane_kmeans1d_nearest (lut, k, pts[i].x);
 
                   s0[c] += pts[i].w;
                   s1[c] += pts[i].w * pts[i].x;
@@ -307,7 +306,7 @@ ane_kmeans1d (const float  *values,
     }
   for (gsize i = 0; i < n; i++)
     {
-      guint c = nearest (lut, k, values[i]);
+      guint c = ane_kmeans1d_nearest (lut, k, values[i]);
       double e = values[i] - lut[c];
 
       if (indices != NULL)

@@ -83,29 +83,21 @@ sort_entries (const float *lut,
   qsort (sorted, k, sizeof (Entry), by_value_then_index);
 }
 
-/* The index of the entry nearest to x, by bisection of the sorted entries
- * (a tie between two values goes to the smaller; equal values to the
- * lowest index). */
+/* The index of the entry nearest to x (values: the sorted entries'
+ * values; a tie between two values goes to the smaller, equal values to
+ * the lowest index). */
 static guint8
-nearest_entry (const Entry *sorted,
-               guint        k,
-               float        x)
+nearest_entry (const Entry  *sorted,
+               const double *values,
+               guint         k,
+               float         x)
 {
-  guint lo = 0, hi = k - 1;
+  guint at = ane_kmeans1d_nearest (values, k, x);
 
-  while (lo < hi)
-    {
-      guint mid = (lo + hi) / 2;
-
-      if ((double) x > 0.5 * ((double) sorted[mid].value + (double) sorted[mid + 1].value))
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
   /* the first of a run of equal values */
-  while (lo > 0 && sorted[lo - 1].value == sorted[lo].value)
-    lo--;
-  return sorted[lo].index;
+  while (at > 0 && values[at - 1] == values[at])
+    at--;
+  return sorted[at].index;
 }
 
 void
@@ -132,12 +124,15 @@ ane_palettize (const float     *w,
       gsize n = group_rows * cols, off = g * n;
       float *glut = lut + g * k;
       Entry sorted[256];
+      double values[256];
 
       group_lut (w + off, importance ? importance + off : NULL, n, k, mode, lut_fp16, glut);
       sort_entries (glut, k, sorted);
+      for (guint j = 0; j < k; j++)
+        values[j] = sorted[j].value;
       for (gsize i = 0; i < n; i++)
         {
-          guint8 idx = nearest_entry (sorted, k, w[off + i]);
+          guint8 idx = nearest_entry (sorted, values, k, w[off + i]);
           double e = (double) w[off + i] - (double) glut[idx];
 
           indices[off + i] = idx;
