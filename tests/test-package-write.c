@@ -1450,6 +1450,7 @@ test_sub_byte_padding (void)
       g_autoptr(GBytes) got = ane_milblob_reader_dup_data (reader, blob->offset, &rec, &error);
 
       g_assert_no_error (error);
+      g_assert_cmpuint (g_bytes_get_size (got), ==, cases[i].bytes);
       g_assert_cmpint (rec.data_type, ==, cases[i].type);
       g_assert_cmpuint (rec.size, ==, cases[i].bytes);
       g_assert_cmpuint (rec.padding_bits, ==, cases[i].padding);

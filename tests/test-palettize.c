@@ -107,7 +107,7 @@ test_modes (void)
 static void
 test_constant (void)
 {
-  float w[8] = { 0.75f, 0.75f, 0.75f, 0.75f, 0.75f, 0.75f, 0.75f, 0.75f }, lut[4];
+  float w[8] = { 0.75f, 0.75f, 0.75f, 0.75f, 0.75f, 0.75f, 0.75f, 0.75f }, lut[2 * 4];   /* two groups of 4 entries */
   guint8 idx[8];
   AnePaletteError err;
 
