@@ -534,51 +534,68 @@ ane_cpu_vec_set_simd (gboolean enabled)
   ane_cpu_vec_set_isa (enabled ? ANE_CPU_VEC_ISA_DEFAULT : ANE_CPU_VEC_ISA_PORTABLE);
 }
 
-/* The kernels for p under the current ISA: the best one whose layout
+/* One ISA's kernels for a kind of weight: its row products, its row
+ * dequantizer (the prefill tiles and copies) and which ISA they are. */
+typedef struct {
+  AneCpuPackedRowsFunc rows;
+  void               (*dequantize_row) (const AneCpuPacked *p, gsize r, float *dst);
+  AneCpuVecIsa         isa;
+} KernelSet;
+
+static const KernelSet portable_kernels = {
+  ane_cpu_packed_rows_portable, ane_cpu_packed_dequantize_row, ANE_CPU_VEC_ISA_PORTABLE
+};
+#ifdef ANE_HAVE_VEC_AVX2
+static const KernelSet avx2_kernels = {
+  ane_cpu_packed_rows_avx2, ane_cpu_packed_dequantize_row_avx2, ANE_CPU_VEC_ISA_AVX2
+};
+static const KernelSet avx2_blocks_kernels = {
+  ane_cpu_packed_rows_blocks_avx2, ane_cpu_packed_dequantize_row_blocks_avx2, ANE_CPU_VEC_ISA_AVX2
+};
+#endif
+#ifdef ANE_HAVE_VEC_AVX512
+static const KernelSet avx512_kernels = {
+  ane_cpu_packed_rows_avx512, ane_cpu_packed_dequantize_row_avx512, ANE_CPU_VEC_ISA_AVX512
+};
+static const KernelSet avx512_blocks_kernels = {
+  ane_cpu_packed_rows_blocks_avx512, ane_cpu_packed_dequantize_row_blocks_avx512, ANE_CPU_VEC_ISA_AVX512
+};
+#endif
+
+/* The kernels for p under the current ISA: the best ones whose layout
  * conditions p meets (an AVX-512 run falls back to AVX2 for, say, int4
  * blocks of 8 columns, and both to the portable C for blocks of 13). */
-static AneCpuPackedRowsFunc
-rows_func (const AneCpuPacked *p)
+static const KernelSet *
+kernels_for (const AneCpuPacked *p)
 {
   AneCpuVecIsa isa = current_isa ();
 
 #ifdef ANE_HAVE_VEC_AVX512
   if (isa >= ANE_CPU_VEC_ISA_AVX512 && is_blocks (p))
-    return ane_cpu_packed_rows_blocks_avx512;
+    return &avx512_blocks_kernels;
   if (isa >= ANE_CPU_VEC_ISA_AVX512 && !is_blocks (p) && ane_cpu_packed_avx512_fits (p))
-    return ane_cpu_packed_rows_avx512;
+    return &avx512_kernels;
 #endif
 #ifdef ANE_HAVE_VEC_AVX2
   if (is_blocks (p))
-    return isa >= ANE_CPU_VEC_ISA_AVX2 ? ane_cpu_packed_rows_blocks_avx2 : ane_cpu_packed_rows_portable;
+    return isa >= ANE_CPU_VEC_ISA_AVX2 ? &avx2_blocks_kernels : &portable_kernels;
   /* the AVX2 kernels take a scale per 8 columns */
   if (isa >= ANE_CPU_VEC_ISA_AVX2 && (p->kind == ANE_CPU_PACKED_FP16 || p->block % 8 == 0))
-    return ane_cpu_packed_rows_avx2;
+    return &avx2_kernels;
 #endif
   (void) isa;
-  return ane_cpu_packed_rows_portable;
+  return &portable_kernels;
 }
 
 const char *
 ane_cpu_packed_kernel_isa (const AneCpuPacked *p)
 {
-  AneCpuPackedRowsFunc rows = rows_func (p);
-
-#ifdef ANE_HAVE_VEC_AVX512
-  if (rows == ane_cpu_packed_rows_avx512 || rows == ane_cpu_packed_rows_blocks_avx512)
-    return isa_names[ANE_CPU_VEC_ISA_AVX512];
-#endif
-#ifdef ANE_HAVE_VEC_AVX2
-  if (rows == ane_cpu_packed_rows_avx2 || rows == ane_cpu_packed_rows_blocks_avx2)
-    return isa_names[ANE_CPU_VEC_ISA_AVX2];
-#endif
-  (void) rows;
-  return isa_names[ANE_CPU_VEC_ISA_PORTABLE];
+  return isa_names[kernels_for (p)->isa];
 }
 
 typedef struct {
   const AneCpuPacked  *p;
-  AneCpuPackedRowsFunc rows;
+  const KernelSet     *k;
   const float         *x;
   gsize                m;
   const float         *bias;
@@ -592,7 +609,7 @@ matmul_range (gsize    begin,
 {
   MatmulJob *job = data;
 
-  job->rows (job->p, begin, end, job->x, job->m, job->out);
+  job->k->rows (job->p, begin, end, job->x, job->m, job->out);
   if (job->bias)
     for (gsize i = 0; i < job->m; i++)
       for (gsize r = begin; r < end; r++)
@@ -614,41 +631,6 @@ matmul_range (gsize    begin,
 #define SGEMM_TILE     128
 
 static void
-dequantize_row_fast (const AneCpuPacked *p,
-                     gsize               r,
-                     float              *dst)
-{
-AneCpuPackedRowsFunc rows = rows_func (p);
-
-#ifdef ANE_HAVE_VEC_AVX512
-  if (rows == ane_cpu_packed_rows_avx512)
-    {
-      ane_cpu_packed_dequantize_row_avx512 (p, r, dst);
-      return;
-    }
-  if (rows == ane_cpu_packed_rows_blocks_avx512)
-    {
-      ane_cpu_packed_dequantize_row_blocks_avx512 (p, r, dst);
-      return;
-    }
-#endif
-#ifdef ANE_HAVE_VEC_AVX2
-  if (rows == ane_cpu_packed_rows_blocks_avx2)
-    {
-      ane_cpu_packed_dequantize_row_blocks_avx2 (p, r, dst);
-      return;
-    }
-  if (rows == ane_cpu_packed_rows_avx2)
-    {
-      ane_cpu_packed_dequantize_row_avx2 (p, r, dst);
-      return;
-    }
-#endif
-  (void) rows;
-  ane_cpu_packed_dequantize_row (p, r, dst);
-}
-
-static void
 sgemm_range (gsize    begin,
              gsize    end,
              gpointer data)
@@ -662,7 +644,7 @@ sgemm_range (gsize    begin,
       gsize r0 = t * SGEMM_TILE, n = MIN (SGEMM_TILE, p->rows - r0);
 
       for (gsize r = 0; r < n; r++)
-        dequantize_row_fast (p, r0 + r, w + r * p->cols);
+        job->k->dequantize_row (p, r0 + r, w + r * p->cols);
       ane_cpu_sgemm (FALSE, TRUE, job->m, n, p->cols, 1.0f, job->x, p->cols, w, p->cols,
                      0.0f, job->out + r0, p->rows);
       if (job->bias)
@@ -679,7 +661,7 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
                        const float        *bias,
                        float              *out)
 {
-  MatmulJob job = { p, rows_func (p), x, m, bias, out };
+  MatmulJob job = { p, kernels_for (p), x, m, bias, out };
   /* pieces of at least ~64K multiply-adds: below that a thread costs more than it saves */
   gsize grain = MAX (1, 65536 / MAX (p->cols * m, 1));
 
