@@ -936,6 +936,15 @@ typedef struct {
   gint               failed;   /* atomic: a piece could not allocate its scores */
 } AttentionJob;
 
+/* Whether mask element i lets its key through: a float above −inf (NaN
+ * included), a bool true. */
+static inline gboolean
+mask_visible (const AneCpuValue *mask,
+              gsize              i)
+{
+  return mask->f ? !(mask->f[i] == -INFINITY) : mask->i[i] != 0;
+}
+
 /* 1 + the last key column (the mask's last dim, broadcast over the
  * others) that some row of mask leaves visible: a float mask's value above
  * −inf, a bool mask's true; 0 when none is. */
@@ -950,7 +959,7 @@ attention_keys_used (const AneCpuValue *mask)
       {
         gsize i = row * (gsize) cols + (gsize) c;
 
-        if (mask->f ? !(mask->f[i] == -INFINITY) : mask->i[i] != 0)
+        if (mask_visible (mask, i))
           {
             used = c + 1;
             break;
@@ -1072,7 +1081,7 @@ attention_row_keys (const AneCpuValue *mask,
       {
         gsize mi = (gsize) (l * mstr[r - 2] + s * mstr[r - 1]);
 
-        if (mask->f ? !(mask->f[mi] == -INFINITY) : mask->i[mi] != 0)
+        if (mask_visible (mask, mi))
           keys[l] = s + 1;
       }
   return keys;
