@@ -77,7 +77,6 @@ ane_cpu_arena_value_new (AneCpuArena  *arena,
 {
   gsize n = 1;
   gpointer buffer;
-  AneCpuValue *v;
 
   g_assert (rank <= ANE_CPU_MAX_RANK);
   for (guint i = 0; i < rank; i++)
@@ -92,16 +91,7 @@ ane_cpu_arena_value_new (AneCpuArena  *arena,
       return ane_cpu_value_new (dtype, shape, rank);
     }
   memset (buffer, 0, MAX (n, 1) * 4);
-  v = g_new0 (AneCpuValue, 1);
-  v->dtype = dtype;
-  v->rank = rank;
-  memcpy (v->shape, shape, rank * sizeof (gint64));
-  v->n = n;
-  if (ane_cpu_dtype_is_float (dtype))
-    v->f = buffer;
-  else
-    v->i = buffer;
-  return v;
+  return ane_cpu_value_new_owning (dtype, shape, rank, buffer);
 }
 
 void

@@ -43,6 +43,12 @@ gboolean     ane_cpu_dtype_is_float   (AneDType dtype);
 AneCpuValue *ane_cpu_value_new        (AneDType       dtype,
                                        const gint64  *shape,
                                        guint          rank);
+/* The same over storage (at least one element of 4 bytes, g_malloc'd,
+ * zeroed or not as the caller needs), which the value then owns. */
+AneCpuValue *ane_cpu_value_new_owning (AneDType       dtype,
+                                       const gint64  *shape,
+                                       guint          rank,
+                                       gpointer       storage);
 void         ane_cpu_value_free       (AneCpuValue   *v);
 AneCpuValue *ane_cpu_value_copy       (const AneCpuValue *v);
 /* A read-only value viewing bytes of float32 or int32 elements (no copy). */

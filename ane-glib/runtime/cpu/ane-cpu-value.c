@@ -19,28 +19,59 @@ ane_cpu_dtype_is_float (AneDType dtype)
   return ane_dtype_is_float (dtype);
 }
 
+/* A value of dtype and shape, its storage (f for float dtypes, i for the
+ * others) memory: every constructor's header. */
+static AneCpuValue *
+value_over (AneDType      dtype,
+            const gint64 *shape,
+            guint         rank,
+            gpointer      memory)
+{
+  AneCpuValue *v = g_new0 (AneCpuValue, 1);
+
+  g_assert (rank <= ANE_CPU_MAX_RANK);
+  v->dtype = dtype;
+  v->rank = rank;
+  v->n = 1;
+  for (guint i = 0; i < rank; i++)
+    {
+      v->shape[i] = shape[i];
+      v->n *= (gsize) shape[i];
+    }
+  if (ane_cpu_dtype_is_float (dtype))
+    v->f = memory;
+  else
+    v->i = memory;
+  return v;
+}
+
+/* Elements of a value of shape, and what its storage holds (at least one). */
+static gsize
+storage_elements (const gint64 *shape,
+                  guint         rank)
+{
+  gsize n = 1;
+
+  for (guint i = 0; i < rank; i++)
+    n *= (gsize) shape[i];
+  return MAX (n, 1);
+}
+
 AneCpuValue *
 ane_cpu_value_new (AneDType      dtype,
                    const gint64 *shape,
                    guint         rank)
 {
-  AneCpuValue *v = g_new0 (AneCpuValue, 1);
-  gsize n = 1;
+  return value_over (dtype, shape, rank, g_new0 (gint32, storage_elements (shape, rank)));
+}
 
-  g_assert (rank <= ANE_CPU_MAX_RANK);
-  v->dtype = dtype;
-  v->rank = rank;
-  for (guint i = 0; i < rank; i++)
-    {
-      v->shape[i] = shape[i];
-      n *= (gsize) shape[i];
-    }
-  v->n = n;
-  if (ane_cpu_dtype_is_float (dtype))
-    v->f = g_new0 (float, MAX (n, 1));
-  else
-    v->i = g_new0 (gint32, MAX (n, 1));
-  return v;
+AneCpuValue *
+ane_cpu_value_new_owning (AneDType      dtype,
+                          const gint64 *shape,
+                          guint         rank,
+                          gpointer      storage)
+{
+  return value_over (dtype, shape, rank, storage);
 }
 
 void
@@ -98,26 +129,14 @@ ane_cpu_value_new_borrowed (AneDType      dtype,
                             guint         rank,
                             GBytes       *bytes)
 {
-  AneCpuValue *v = g_new0 (AneCpuValue, 1);
-  gsize n = 1;
+  AneCpuValue *v;
 
-  g_assert (rank <= ANE_CPU_MAX_RANK && (dtype == ANE_DTYPE_FLOAT32 || dtype == ANE_DTYPE_INT32));
-  v->dtype = dtype;
-  v->rank = rank;
-  for (guint i = 0; i < rank; i++)
-    {
-      v->shape[i] = shape[i];
-      n *= (gsize) shape[i];
-    }
-  v->n = n;
-  g_assert (g_bytes_get_size (bytes) == n * 4);
-  v->keep = g_bytes_ref (bytes);
+  g_assert (dtype == ANE_DTYPE_FLOAT32 || dtype == ANE_DTYPE_INT32);
   /* Read-only by contract: kernels never write their inputs, and values
    * that get written (states) are made to own their storage first. */
-  if (dtype == ANE_DTYPE_FLOAT32)
-    v->f = (float *) g_bytes_get_data (bytes, NULL);
-  else
-    v->i = (gint32 *) g_bytes_get_data (bytes, NULL);
+  v = value_over (dtype, shape, rank, (gpointer) g_bytes_get_data (bytes, NULL));
+  g_assert (g_bytes_get_size (bytes) == v->n * 4);
+  v->keep = g_bytes_ref (bytes);
   return v;
 }
 
@@ -127,22 +146,9 @@ ane_cpu_value_new_view (AneDType      dtype,
                         guint         rank,
                         gpointer      memory)
 {
-  AneCpuValue *v = g_new0 (AneCpuValue, 1);
+  AneCpuValue *v = value_over (dtype, shape, rank, memory);
 
-  g_assert (rank <= ANE_CPU_MAX_RANK);
-  v->dtype = dtype;
-  v->rank = rank;
-  v->n = 1;
-  for (guint i = 0; i < rank; i++)
-    {
-      v->shape[i] = shape[i];
-      v->n *= (gsize) shape[i];
-    }
   v->view = TRUE;
-  if (ane_cpu_dtype_is_float (dtype))
-    v->f = memory;
-  else
-    v->i = memory;
   return v;
 }
 
