@@ -24,5 +24,6 @@
 #include "ane-progress.h"
 #include "ane-lint.h"
 #include "ane-threads.h"
+#include "ane-compress.h"
 
 #undef __ANE_GLIB_INSIDE__

@@ -7,6 +7,7 @@
 
 #include "ane-private.h"
 #include "ane-package.h"
+#include "ane-compress.h"
 #include "mil/ane-coreml-proto-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "mil/lower/ane-lower-private.h"
@@ -37,5 +38,9 @@ GBytes       *ane_package_read_blob        (AnePackage        *package,
                                             const char        *file_name,
                                             guint64            offset,
                                             GError           **error);
+
+/* A package in memory made by ane_package_compress (); takes both. */
+AnePackage   *ane_package_new_compressed   (AneLowered        *lowered,
+                                            AneCompressReport *report);
 
 G_END_DECLS

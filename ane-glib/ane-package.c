@@ -21,6 +21,7 @@
 #include "mil/ane-mil-text-private.h"
 #include "ane-mil-dialect-private.h"
 #include "mil/ane-milblob-private.h"
+#include "ane-compress.h"
 
 /**
  * AnePackage:
@@ -87,6 +88,7 @@ struct _AnePackage
                                      * from MIL text), or NULL */
   char           *save_warning;   /* what the last save reported after its point of
                                    * no return (save_lock), or NULL */
+  AneCompressReport *report;      /* what ane_package_compress () did to make it, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (AnePackage, ane_package, G_TYPE_OBJECT)
@@ -150,6 +152,7 @@ ane_package_finalize (GObject *object)
   g_clear_pointer (&self->pkg, ane_mlpackage_free);
   g_clear_pointer (&self->lowered, ane_lowered_free);
   g_clear_pointer (&self->save_warning, g_free);
+  g_clear_object (&self->report);
   G_OBJECT_CLASS (ane_package_parent_class)->finalize (object);
 }
 
@@ -2026,6 +2029,36 @@ ane_package_save_finish (AnePackage    *self,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ane_package_save_async, FALSE);
   ane_task_finish_begin (result);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+AnePackage *
+ane_package_new_compressed (AneLowered        *lowered,
+                            AneCompressReport *report)
+{
+  AnePackage *self = package_new (NULL, lowered);
+
+  self->report = report;
+  return self;
+}
+
+/**
+ * ane_package_get_compression_report:
+ * @package: a package
+ *
+ * What [method@Ane.Package.compress] did to make this package: a
+ * [class@Ane.CompressReport] with each weight's mode, bits, sizes and
+ * reconstruction error.
+ *
+ * Returns: (transfer none) (nullable): the report, or %NULL for a package
+ *   that was not made by compression
+ *
+ * Since: 0.2
+ */
+AneCompressReport *
+ane_package_get_compression_report (AnePackage *package)
+{
+  g_return_val_if_fail (ANE_IS_PACKAGE (package), NULL);
+  return package->report;
 }
 
 AneMLPackage *

@@ -127,6 +127,40 @@ const char    *ane_mil_const_packed         (AneMilBuilder   *b,
                                              GBytes          *packed,
                                              const gint64    *shape,
                                              guint            rank);
+/* A value given as its stored bytes (sub-byte types packed as MIL packs
+ * them, first element in the lowest bits; ane-bitpack-private.h) with its
+ * MIL DataType and shape: what compression emits. */
+typedef struct {
+  const char   *param;       /* the op's parameter it is given to */
+  const char   *ref;         /* inputs form only: bind this value (another op's output) instead */
+  int           mil_dtype;
+  GBytes       *bytes;
+  const gint64 *shape;
+  guint         rank;
+} AneMilRawValue;
+
+/* An output of an op given raw (its MIL DataType, sub-byte types included). */
+typedef struct {
+  const char   *name;        /* NULL: derived from the hint; else claimed as it is */
+  int           mil_dtype;
+  const gint64 *shape;
+  guint         rank;
+} AneMilRawOutput;
+
+/* A constexpr op written as coremltools writes it at the builder's target:
+ * parameters as attributes when the op's definition there says so (the
+ * iOS16 classes), else as inputs bound to consts. A value of 10 elements or
+ * more goes to weight.bin, as does every sub-byte one; smaller ones are
+ * immediates. Checked against the op's signature and type rule like any
+ * op; the output names go to out_names (n_outputs of them). */
+void           ane_mil_constexpr_raw        (AneMilBuilder         *b,
+                                             const char            *type,
+                                             const char            *hint,
+                                             const AneMilRawValue  *params,
+                                             guint                  n_params,
+                                             const AneMilRawOutput *outputs,
+                                             guint                  n_outputs,
+                                             const char           **out_names);
 /* The data, the scales or the offsets of GGUF Q8_0 / Q4_0 / Q4_K blocks
  * [..., K] (blocks in the GGUF tensor's own bytes, referenced, not copied)
  * as a const: data int8 (Q8_0), int4 (Q4_0) or uint4 (Q4_K) of shape,

@@ -21,6 +21,7 @@
 #include "ane-tensor-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/ane-mil-infer-private.h"
+#include "mil/ane-mil-dtype-private.h"
 #include "mil/lower/ane-lower-private.h"   /* ane_lower_split_q4_K */
 
 #define BLOB_FILE_NAME "@model_path/weights/weight.bin"
@@ -971,6 +972,188 @@ ane_mil_const_packed (AneMilBuilder      *b,
       blob->padding_bits = (guint) (size * 8 - n * bits);
   }
   return emit_packed_const (b, hint, mil_dtype, blob, shape, rank);
+}
+
+/* --- values given raw (compression) --------------------------------------- */
+
+static CoreML__Specification__MILSpec__Operation__InputsEntry *input_entry (const char  *param,
+                                                                          const char **values,
+                                                                          guint        n);
+
+static AneMilValueType *
+raw_value_type (int           mil_dtype,
+                const gint64 *shape,
+                guint         rank)
+{
+  AneMilValueType *vt = tensor_value_type (ANE_DTYPE_FLOAT32, shape, rank);
+
+  vt->tensortype->datatype = mil_dtype;
+  return vt;
+}
+
+/* A Value of raw bytes: a weight.bin blob (10 elements or more, or a
+ * sub-byte type: MIL has no packed immediates we emit), else an immediate
+ * encoded as coremltools encodes the dtype (fp32 as floats, int32 as ints,
+ * the rest as raw bytes: mil/types/type_mapping.py, _numpy_val_to_bytes). */
+static CoreML__Specification__MILSpec__Value *
+raw_value (AneMilBuilder        *b,
+           const AneMilRawValue *rv)
+{
+  CoreML__Specification__MILSpec__Value *v = value_new (raw_value_type (rv->mil_dtype, rv->shape, rv->rank));
+  AneMilBlobDataType blob_type = 0;
+  guint bits = 0;
+  guint64 n = 1;
+  gsize size = 0;
+  const guint8 *data = g_bytes_get_data (rv->bytes, &size);
+
+  for (guint i = 0; i < rv->rank; i++)
+    n *= (guint64) rv->shape[i];
+  if (ane_mil_dtype_blob_info (rv->mil_dtype, &blob_type, &bits) &&
+      (n >= ANE_MIL_BLOB_MIN_ELEMENTS || ane_milblob_data_type_is_sub_byte (blob_type)))
+    {
+      AneMilPendingBlob *blob = g_new0 (AneMilPendingBlob, 1);
+      CoreML__Specification__MILSpec__Value__BlobFileValue *bf =
+        g_new (CoreML__Specification__MILSpec__Value__BlobFileValue, 1);
+
+      blob->source = ANE_MIL_BLOB_FROM_BYTES;
+      blob->data = g_bytes_ref (rv->bytes);
+      blob->src_dtype = blob->dst_dtype = ANE_DTYPE_UINT8;
+      blob->n_elements = (gint64) size;
+      blob->size = size;
+      blob->blob_type = blob_type;
+      if (ane_milblob_data_type_is_sub_byte (blob_type))
+        blob->padding_bits = (guint) (size * 8 - n * bits);
+      blob->offset = b->blob_end;
+      b->weight_end = blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size;
+      b->blob_end = align64 (b->weight_end);
+      g_ptr_array_add (b->blobs, blob);
+      core_ml__specification__milspec__value__blob_file_value__init (bf);
+      bf->filename = g_strdup (BLOB_FILE_NAME);
+      bf->offset = blob->offset;
+      v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE;
+      v->blobfilevalue = bf;
+      return v;
+    }
+  {
+    CoreML__Specification__MILSpec__TensorValue *tv = immediate_tensor (v);
+
+    if (rv->mil_dtype == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32)
+      {
+        CoreML__Specification__MILSpec__TensorValue__RepeatedFloats *r =
+          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedFloats, 1);
+
+        core_ml__specification__milspec__tensor_value__repeated_floats__init (r);
+        r->n_values = size / 4;
+        r->values = g_new (float, MAX (r->n_values, 1));
+        if (size)
+          memcpy (r->values, data, r->n_values * 4);
+        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_FLOATS;
+        tv->floats = r;
+      }
+    else if (rv->mil_dtype == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT32)
+      {
+        CoreML__Specification__MILSpec__TensorValue__RepeatedInts *r =
+          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedInts, 1);
+
+        core_ml__specification__milspec__tensor_value__repeated_ints__init (r);
+        r->n_values = size / 4;
+        r->values = g_new (gint32, MAX (r->n_values, 1));
+        if (size)
+          memcpy (r->values, data, r->n_values * 4);
+        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_INTS;
+        tv->ints = r;
+      }
+    else
+      {
+        CoreML__Specification__MILSpec__TensorValue__RepeatedBytes *r =
+          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedBytes, 1);
+
+        core_ml__specification__milspec__tensor_value__repeated_bytes__init (r);
+        r->values.len = size;
+        r->values.data = g_malloc (MAX (size, 1));
+        if (size)
+          memcpy (r->values.data, data, size);
+        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BYTES;
+        tv->bytes = r;
+      }
+  }
+  return v;
+}
+
+void
+ane_mil_constexpr_raw (AneMilBuilder         *b,
+                       const char            *type,
+                       const char            *hint,
+                       const AneMilRawValue  *params,
+                       guint                  n_params,
+                       const AneMilRawOutput *outputs,
+                       guint                  n_outputs,
+                       const char           **out_names)
+{
+  const AneMilOpDef *def = ane_mil_opdef_lookup (type, b->target);
+  AneMilOperation *op;
+
+  for (guint i = 0; i < n_outputs; i++)
+    out_names[i] = outputs[i].name ? claim_name (b, outputs[i].name) : ane_mil_builder_unique_name (b, hint);
+  if (b->error)
+    return;
+  if (def == NULL)
+    {
+      ane_mil_builder_set_error (b, g_error_new (ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s needs a later target than %s",
+                                                 type, ane_mil_target_name (b->target)));
+      return;
+    }
+  op = g_new (AneMilOperation, 1);
+  core_ml__specification__milspec__operation__init (op);
+  op->type = g_strdup (type);
+  if (def->flags & ANE_MIL_OPDEF_PARAMS_AS_ATTRIBUTES)
+    {
+      op->n_attributes = 1 + n_params;
+      op->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 1 + n_params);
+      op->attributes[0] = attribute ("name", string_value (out_names[0]));
+      for (guint i = 0; i < n_params; i++)
+        op->attributes[1 + i] = attribute (params[i].param, raw_value (b, &params[i]));
+    }
+  else
+    {
+      op->n_attributes = 1;
+      op->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 1);
+      op->attributes[0] = attribute ("name", string_value (out_names[0]));
+      op->n_inputs = n_params;
+      op->inputs = g_new (CoreML__Specification__MILSpec__Operation__InputsEntry *, MAX (n_params, 1));
+      for (guint i = 0; i < n_params; i++)
+        {
+          g_autofree char *chint = NULL;
+          const char *id;
+          AneMilOperation *c;
+
+          if (params[i].ref != NULL)
+            {
+              op->inputs[i] = input_entry (params[i].param, (const char **) &params[i].ref, 1);
+              continue;
+            }
+          chint = g_strdup_printf ("%s_%s", out_names[0], params[i].param);
+          id = ane_mil_builder_unique_name (b, chint);
+          c = g_new (AneMilOperation, 1);
+          core_ml__specification__milspec__operation__init (c);
+          c->type = g_strdup ("const");
+          c->n_attributes = 2;
+          c->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 2);
+          c->attributes[0] = attribute ("name", string_value (id));
+          c->attributes[1] = attribute ("val", raw_value (b, &params[i]));
+          c->n_outputs = 1;
+          c->outputs = g_new (AneMilNamedValueType *, 1);
+          c->outputs[0] = named_value_type (id, raw_value_type (params[i].mil_dtype, params[i].shape, params[i].rank));
+          append_op (b, c);
+          op->inputs[i] = input_entry (params[i].param, &id, 1);
+        }
+    }
+  op->n_outputs = n_outputs;
+  op->outputs = g_new (AneMilNamedValueType *, MAX (n_outputs, 1));
+  for (guint i = 0; i < n_outputs; i++)
+    op->outputs[i] = named_value_type (out_names[i], raw_value_type (outputs[i].mil_dtype, outputs[i].shape,
+                                                                     outputs[i].rank));
+  append_op (b, op);
 }
 
 /* --- GGUF Q8_0 / Q4_0 blocks, split lazily ----------------------------------- */

@@ -21,7 +21,11 @@
  *   vector_axis?): the table of an index is its coordinates divided by the
  *   block sizes indices.shape / lut.shape[:-2]; with VECTOR_SIZE > 1 each
  *   index expands to VECTOR_SIZE consecutive elements along vector_axis;
- *   constexpr_sparse_to_dense (nonzero_data, mask uint1 shaped).
+ *   constexpr_sparse_to_dense (nonzero_data, mask uint1 shaped); the joint
+ *   forms constexpr_lut_to_sparse (indices_mask, indices_nonzero_data, lut)
+ *   and constexpr_sparse_blockwise_shift_scale (data_mask, nonzero_data,
+ *   scale, offset?) pass the mask through and make the values at its set
+ *   bits, in row-major order, each from the table or scale of its block.
  * - iOS18/states.py and backend/mil/load.py: read_state (input) returns a
  *   copy of the state; write_state (input, data) stores data and has no
  *   outputs.
@@ -465,6 +469,147 @@ k_constexpr_sparse_to_dense (AneCpuCtx *ctx,
   return TRUE;
 }
 
+/* --- the iOS18 joint forms: (mask, values) pairs ------------------------------ */
+
+/* The block of each element of a tensor of shape, for a per-block
+ * parameter of pshape (the first rank dims): its index in row-major order
+ * over pshape. */
+static gboolean
+block_sizes (AneCpuCtx    *ctx,
+             const gint64 *shape,
+             guint         rank,
+             const gint64 *pshape,
+             const char   *what,
+             gint64       *block,
+             GError      **error)
+{
+  for (guint d = 0; d < rank; d++)
+    {
+      if (pshape[d] <= 0 || shape[d] % pshape[d] != 0)
+        return ane_cpu_fail (ctx, error, "%s's dim %u (%" G_GINT64_FORMAT ") does not divide the mask's (%"
+                             G_GINT64_FORMAT ")", what, d, pshape[d], shape[d]);
+      block[d] = shape[d] / pshape[d];
+    }
+  return TRUE;
+}
+
+/* The mask passed through, checked: uint1 values of its shape. */
+static gboolean
+copy_mask (AneCpuCtx         *ctx,
+           const AneCpuValue *mask,
+           AneCpuValue       *out,
+           gsize             *n_set,
+           GError           **error)
+{
+  if (mask->i == NULL || mask->rank == 0)
+    return ane_cpu_fail (ctx, error, "the mask must be an integer (uint1) tensor of rank 1 or more");
+  if (!ane_cpu_check_out_shape (ctx, out, mask->shape, mask->rank, error))
+    return FALSE;
+  if (out->i == NULL)
+    return ane_cpu_fail (ctx, error, "the mask output must be an integer (uint1) tensor");
+  *n_set = 0;
+  for (gsize i = 0; i < mask->n; i++)
+    {
+      out->i[i] = mask->i[i] != 0;
+      *n_set += mask->i[i] != 0;
+    }
+  return TRUE;
+}
+
+static gboolean
+k_constexpr_lut_to_sparse (AneCpuCtx *ctx,
+                           GError   **error)
+{
+  const AneCpuValue *mask = ane_cpu_in (ctx, "indices_mask"), *nz = ane_cpu_in (ctx, "indices_nonzero_data");
+  const AneCpuValue *lut = ane_cpu_in (ctx, "lut"), *va = ane_cpu_in (ctx, "vector_axis");
+  AneCpuValue *out_mask = ane_cpu_out (ctx, 0), *out = ane_cpu_out (ctx, 1);
+  gint64 block[ANE_CPU_MAX_RANK], coords[ANE_CPU_MAX_RANK], palettes;
+  gsize n_set, next = 0;
+  guint k;
+
+  if (mask == NULL || nz == NULL || lut == NULL || out_mask == NULL || out == NULL)
+    return ane_cpu_fail (ctx, error, "needs parameters indices_mask, indices_nonzero_data and lut, and two outputs");
+  if (!copy_mask (ctx, mask, out_mask, &n_set, error))
+    return FALSE;
+  k = mask->rank;
+  if (nz->i == NULL || nz->n != n_set)
+    return ane_cpu_fail (ctx, error, "indices_nonzero_data must hold one index per set bit of the mask (%zu), "
+                         "not %zu", n_set, nz->n);
+  if (lut->rank != k + 2)
+    return ane_cpu_fail (ctx, error, "lut must have rank %u (the mask's rank + 2), not %u", k + 2, lut->rank);
+  if (lut->shape[k + 1] != 1 || va != NULL)
+    return ane_cpu_fail (ctx, error, "vector tables (VECTOR_SIZE %" G_GINT64_FORMAT ") are not supported by the "
+                         "CPU backend", lut->shape[k + 1]);
+  palettes = lut->shape[k];
+  if (lut_bits ((gsize) MAX (palettes, 0)) == 0)
+    return ane_cpu_fail (ctx, error, "lut's palette dim must be 2^nbits (1 <= nbits <= 8), not %" G_GINT64_FORMAT,
+                         palettes);
+  if (!block_sizes (ctx, mask->shape, k, lut->shape, "lut", block, error))
+    return FALSE;
+  if ((out->f == NULL) != (lut->f == NULL) || out->n != n_set)
+    return ane_cpu_fail (ctx, error, "the values output must be a vector of %zu elements of the lut's dtype", n_set);
+  for (gsize i = 0; i < mask->n; i++)
+    {
+      gsize table = 0;
+      gint64 idx;
+
+      if (mask->i[i] == 0)
+        continue;
+      idx = nz->i[next];
+      if (idx < 0 || idx >= palettes)
+        return ane_cpu_fail (ctx, error, "index %" G_GINT64_FORMAT " is outside the lut's %" G_GINT64_FORMAT
+                             " entries", idx, palettes);
+      ane_cpu_unravel (i, mask->shape, k, coords);
+      for (guint d = 0; d < k; d++)
+        table = table * (gsize) lut->shape[d] + (gsize) (coords[d] / block[d]);
+      store_value (out, next++, lut, table * (gsize) palettes + (gsize) idx);
+    }
+  return TRUE;
+}
+
+static gboolean
+k_constexpr_sparse_blockwise_shift_scale (AneCpuCtx *ctx,
+                                          GError   **error)
+{
+  const AneCpuValue *mask = ane_cpu_in (ctx, "data_mask"), *nz = ane_cpu_in (ctx, "nonzero_data");
+  const AneCpuValue *scale = ane_cpu_in (ctx, "scale"), *offset = ane_cpu_in (ctx, "offset");
+  AneCpuValue *out_mask = ane_cpu_out (ctx, 0), *out = ane_cpu_out (ctx, 1);
+  gint64 block[ANE_CPU_MAX_RANK], coords[ANE_CPU_MAX_RANK];
+  gsize n_set, next = 0;
+
+  if (mask == NULL || nz == NULL || scale == NULL || out_mask == NULL || out == NULL)
+    return ane_cpu_fail (ctx, error, "needs parameters data_mask, nonzero_data and scale, and two outputs");
+  if (!copy_mask (ctx, mask, out_mask, &n_set, error))
+    return FALSE;
+  if (nz->n != n_set)
+    return ane_cpu_fail (ctx, error, "nonzero_data must hold one value per set bit of the mask (%zu), not %zu",
+                         n_set, nz->n);
+  if (scale->f == NULL || scale->rank != mask->rank)
+    return ane_cpu_fail (ctx, error, "scale must be a float tensor of the mask's rank");
+  if (offset && !same_shape (offset, scale))
+    return ane_cpu_fail (ctx, error, "offset must have the shape of scale");
+  if (!block_sizes (ctx, mask->shape, mask->rank, scale->shape, "scale", block, error))
+    return FALSE;
+  if (out->f == NULL || out->n != n_set)
+    return ane_cpu_fail (ctx, error, "the values output must be a float vector of %zu elements", n_set);
+  for (gsize i = 0; i < mask->n; i++)
+    {
+      gsize b = 0;
+      double v;
+
+      if (mask->i[i] == 0)
+        continue;
+      ane_cpu_unravel (i, mask->shape, mask->rank, coords);
+      for (guint d = 0; d < mask->rank; d++)
+        b = b * (gsize) scale->shape[d] + (gsize) (coords[d] / block[d]);
+      v = ane_cpu_value_get (nz, next);
+      if (offset)
+        v -= ane_cpu_value_get (offset, b);
+      out->f[next++] = (float) (ane_cpu_value_get (scale, b) * v);
+    }
+  return TRUE;
+}
+
 /* --- states -------------------------------------------------------------------- */
 
 static gboolean
@@ -524,6 +669,8 @@ const AneCpuKernel ane_cpu_kernels_quant[] = {
   { "constexpr_blockwise_shift_scale", k_constexpr_blockwise_shift_scale },
   { "constexpr_lut_to_dense", k_constexpr_lut_to_dense },
   { "constexpr_sparse_to_dense", k_constexpr_sparse_to_dense },
+  { "constexpr_lut_to_sparse", k_constexpr_lut_to_sparse },
+  { "constexpr_sparse_blockwise_shift_scale", k_constexpr_sparse_blockwise_shift_scale },
   { "read_state", k_read_state },
   { "write_state", k_write_state },
   { NULL, NULL }
