@@ -579,6 +579,25 @@ place_blob (Layout            *l,
                                   bf->filename, (guint64) bf->offset);
           return;
         }
+      {
+        /* the same weight compressed in two functions of a multifunction
+         * package (which shared it) makes the same bytes: stored once */
+        g_autofree char *sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, blob->data);
+        char *content = g_strdup_printf ("=%d:%u:%s", blob->blob_type, blob->padding_bits, sum);
+        guint64 *same = g_hash_table_lookup (l->placed, content);
+
+        if (same)
+          {
+            g_free (content);
+            ane_mil_pending_blob_free (blob);
+            g_hash_table_insert (l->placed, g_steal_pointer (&key), g_memdup2 (same, sizeof (guint64)));
+            bf->offset = *same;
+            g_free (bf->filename);
+            bf->filename = g_strdup (WEIGHT_FILE);
+            return;
+          }
+        g_hash_table_insert (l->placed, content, g_memdup2 (&l->end, sizeof (guint64)));
+      }
     }
   else
     {
