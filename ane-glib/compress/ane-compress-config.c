@@ -728,6 +728,10 @@ check_one (AneCompressConfig *c,
       if (c->cluster_dim == 0 || c->cluster_dim > 64)
         return g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                             "cluster dim %u (1 to 64)", c->cluster_dim), FALSE;
+      if (c->cluster_dim > 1 && (c->int8_lut || c->prune != ANE_PRUNE_OFF))
+        return g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                            "vector palettization (cluster dim %u) takes neither an int8 LUT nor pruning",
+                            c->cluster_dim), FALSE;
       if (c->cluster_dim > 1 && c->method == ANE_PALETTIZE_UNIFORM)
         return g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                             "uniform palettization has no vector form (cluster dim %u)", c->cluster_dim), FALSE;

@@ -36,6 +36,7 @@
 
 #include "compress/ane-compress-private.h"
 #include "compress/ane-bitpack-private.h"
+#include "compress/ane-kmeans-vec-private.h"
 #include "compress/ane-linear-quant-private.h"
 #include "compress/ane-palettize-private.h"
 #include "compress/ane-prune-private.h"
@@ -422,6 +423,109 @@ nearest_indices (const float *lut,
     }
 }
 
+/* Vector palettization (iOS18): a table entry is cd values along the
+ * output channels; rows c·cd .. c·cd + cd − 1 at one column make a vector
+ * (coremltools' _get_lut_and_indices with cluster_dim, optimize/_utils.py:
+ * 371-396). The indices keep the weight's shape with the channel axis
+ * divided by cd; the lut is [..groups on the channel axis.., 2^n, cd] and
+ * vector_axis names the channel axis (ops/defs/iOS18/compression.py:
+ * 167-385). */
+static gboolean
+emit_palettize_vectors (Job     *j,
+                        GError **error)
+{
+  AneCompressConfig *c = j->c;
+  guint cd = c->cluster_dim, k = 1u << c->bits;
+  gsize group = c->granularity == ANE_COMPRESS_GRANULARITY_PER_GROUPED_CHANNEL ? c->group_size : j->C;
+  gsize groups, nv, per;
+  g_autofree float *lut = NULL;
+  g_autofree guint8 *idx = NULL;
+  g_autofree gint32 *orig_idx = NULL;
+  g_autofree float *pts = NULL;
+  g_autofree float *wts = NULL;
+  gint64 ishape[8], lut_shape[10];
+  guint lut_rank = j->w->rank + 2;
+  gint32 axis = j->w->channel_axis;
+  AneMilRawOutput out = { j->w->name, j->wdt, j->w->shape, j->w->rank };
+  const char *name;
+
+  if (j->C % group != 0 || group % cd != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
+                   "weight '%s': %" G_GSIZE_FORMAT " output channels do not divide into groups of %" G_GSIZE_FORMAT
+                   " made of vectors of %u", j->w->name, j->C, group, cd);
+      return FALSE;
+    }
+  if (j->keep)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "weight '%s': vector palettization (cluster dim %u) with pruning is not supported", j->w->name, cd);
+      return FALSE;
+    }
+  groups = j->C / group;
+  per = group / cd * j->R;          /* vectors per group */
+  nv = groups * per;
+  lut = g_new (float, groups * k * cd);
+  idx = g_new (guint8, MAX (nv, 1));
+  pts = g_new (float, MAX (nv, 1) * cd);
+  if (j->imp_rows)
+    wts = g_new0 (float, MAX (nv, 1));
+  /* vector v = (vector row vr, column r) at vr·R + r; vector rows in group order */
+  for (gsize vr = 0; vr < j->C / cd; vr++)
+    for (gsize r = 0; r < j->R; r++)
+      for (guint q = 0; q < cd; q++)
+        {
+          gsize at = (vr * cd + q) * j->R + r;
+
+          pts[(vr * j->R + r) * cd + q] = j->rows[at];
+          if (wts)
+            wts[vr * j->R + r] += j->imp_rows[at];
+        }
+  for (gsize g = 0; g < groups; g++)
+    {
+      float *glut = lut + g * k * cd;
+
+      ane_kmeans_vec (pts + g * per * cd, wts ? wts + g * per : NULL, per, cd, k, 0, glut, idx + g * per);
+      /* the table as stored, then each vector's nearest stored entry */
+      for (gsize i = 0; i < (gsize) k * cd; i++)
+        glut[i] = stored (j, glut[i]);
+      for (gsize v = 0; v < per; v++)
+        idx[g * per + v] = (guint8) ane_kmeans_vec_nearest (glut, k, cd, pts + (g * per + v) * cd);
+    }
+  for (gsize vr = 0; vr < j->C / cd; vr++)
+    for (gsize r = 0; r < j->R; r++)
+      {
+        gsize v = vr * j->R + r, g = v / per;
+
+        for (guint q = 0; q < cd; q++)
+          j->recon[(vr * cd + q) * j->R + r] = lut[(g * k + idx[v]) * cd + q];
+      }
+  /* indices in the original layout [A, C / cd, B] */
+  orig_idx = g_new (gint32, MAX (nv, 1));
+  for (gsize vr = 0; vr < j->C / cd; vr++)
+    for (gsize r = 0; r < j->R; r++)
+      orig_idx[(r / j->B) * (j->C / cd) * j->B + vr * j->B + r % j->B] = idx[vr * j->R + r];
+  for (guint i = 0; i < j->w->rank; i++)
+    ishape[i] = j->w->shape[i];
+  ishape[axis] /= cd;
+  for (guint i = 0; i < lut_rank; i++)
+    lut_shape[i] = 1;
+  lut_shape[axis] = (gint64) groups;
+  lut_shape[lut_rank - 2] = k;
+  lut_shape[lut_rank - 1] = cd;
+  j->report->bits = c->bits;
+  {
+    AneMilRawValue p[3] = {
+      raw ("indices", uint_dtype (c->bits), packed (j, orig_idx, nv, c->bits), ishape, j->w->rank),
+      raw ("lut", j->wdt, bytes_of_floats (j, lut, groups * k * cd), lut_shape, lut_rank),
+      raw ("vector_axis", MIL (INT32), bytes_of_ints (j, &axis, 1, 4), NULL, 0),
+    };
+
+    ane_mil_constexpr_raw (j->b, "constexpr_lut_to_dense", j->w->name, p, 3, &out, 1, &name);
+  }
+  return TRUE;
+}
+
 static gboolean
 emit_palettize (Job     *j,
                 GError **error)
@@ -442,6 +546,8 @@ emit_palettize (Job     *j,
   g_autofree gint8 *qlut = NULL;
   float lut_scale = 0;
 
+  if (c->cluster_dim > 1)
+    return emit_palettize_vectors (j, error);
   if (group && j->C % group != 0)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,

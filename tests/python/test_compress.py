@@ -239,6 +239,43 @@ class PalettizeTest(unittest.TestCase):
         self.assertIn("constexpr_blockwise_shift_scale", text)
         self.assertIn("constexpr_lut_to_dense", text)
 
+    def test_vectors(self):
+        """cluster_dim 2 and 4: each entry is cd values along the output
+        channels; every vector takes its nearest entry, each entry is the
+        mean of its vectors (to fp16), the same input gives the same bytes."""
+        ws = stored(self.w, True)
+        for cd, granularity, group in ((2, G.TENSOR, 0), (4, G.TENSOR, 0), (2, G.GROUPED_CHANNEL, 8)):
+            with self.subTest(cd=cd, granularity=granularity):
+                cfg = C.new_palettize(3)
+                cfg.set_cluster_dim(cd)
+                cfg.set_granularity(granularity, group)
+                out = compress(weight_package(self.w), cfg)
+                got = dense(out, 48)
+                self.assertIn("vector_axis", out.to_mil_text())
+                rows = group or 32
+                for g0 in range(0, 32, rows):
+                    # vectors: cd consecutive rows at one column
+                    v_got = got[g0:g0 + rows].reshape(rows // cd, cd, 48).transpose(0, 2, 1).reshape(-1, cd)
+                    v_w = ws[g0:g0 + rows].reshape(rows // cd, cd, 48).transpose(0, 2, 1).reshape(-1, cd)
+                    entries = np.unique(v_got, axis=0)
+                    self.assertLessEqual(len(entries), 8)
+                    d2 = ((v_w[:, None, :] - entries[None, :, :]) ** 2).sum(-1)
+                    mine = ((v_w - v_got) ** 2).sum(-1)
+                    self.assertTrue(np.all(mine <= d2.min(axis=1) + 1e-9))
+                    for e in entries:
+                        members = v_w[np.all(v_got == e, axis=1)]
+                        np.testing.assert_allclose(members.mean(axis=0), e, atol=np.abs(e).max() * 2 ** -10 + 1e-6)
+                np.testing.assert_array_equal(got, dense(compress(weight_package(self.w), cfg), 48))
+        cfg = C.new_palettize(3)
+        cfg.set_cluster_dim(3)      # does not divide 32 channels
+        self.assertEqual(compress(weight_package(self.w), cfg).get_compression_report().get_weights()[0].mode,
+                         "skipped")
+        cfg = C.new_palettize(4)
+        cfg.set_cluster_dim(2)
+        with self.assertRaises(GLib.Error) as cm:
+            compress(weight_package(self.w, Ane.Target.IOS17), cfg)
+        self.assertIn("vector_axis", cm.exception.message)
+
     def test_importance(self):
         w = self.w
         imp = np.ones_like(w)
