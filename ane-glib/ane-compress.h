@@ -13,6 +13,7 @@
 #include "ane-version.h"
 #include "ane-tensor.h"
 #include "ane-package.h"
+#include "ane-graph.h"
 #include "ane-progress.h"
 
 G_BEGIN_DECLS
@@ -237,6 +238,13 @@ AnePackage *ane_package_compress                 (AnePackage        *package,
                                                   GError           **error);
 ANE_AVAILABLE_IN_0_2
 AneCompressReport *ane_package_get_compression_report (AnePackage   *package);
+ANE_AVAILABLE_IN_0_2
+AnePackage *ane_package_new_from_graph_compressed (AneGraph          *graph,
+                                                   AneTarget          target,
+                                                   AnePrecision       precision,
+                                                   AneCompressConfig *config,
+                                                   AneProgress       *progress,
+                                                   GError           **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneCompressedWeight, ane_compressed_weight_free)
 

@@ -900,3 +900,48 @@ ane_package_compress (AnePackage        *package,
   ane_progress_finish (progress);
   return result;
 }
+
+/**
+ * ane_package_new_from_graph_compressed:
+ * @graph: the graph to package
+ * @target: the deployment target (iOS16 or later to compress anything)
+ * @precision: the float type the program computes in
+ * @config: what to compress and how
+ * @progress: (nullable): an [class@Ane.Progress] to report to
+ *   ("compressing") and cancel with
+ * @error: return location for a #GError
+ *
+ * Lowers @graph as [ctor@Ane.Package.new_from_graph] does and compresses
+ * the result's weights as [method@Ane.Package.compress] does, in memory:
+ * nothing is written until the package is saved. The weights the lowering
+ * made are those compressed, so their names are the program's (a matmul
+ * by a constant weight `w` becomes a 1×1 conv whose weight is `w_kernel`).
+ *
+ * Returns: (transfer full): the compressed package, or %NULL with the
+ *   errors of either step
+ *
+ * Since: 0.2
+ */
+AnePackage *
+ane_package_new_from_graph_compressed (AneGraph          *graph,
+                                       AneTarget          target,
+                                       AnePrecision       precision,
+                                       AneCompressConfig *config,
+                                       AneProgress       *progress,
+                                       GError           **error)
+{
+  g_autoptr(AnePackage) plain = NULL;
+
+  g_return_val_if_fail (ANE_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (ANE_IS_COMPRESS_CONFIG (config), NULL);
+  g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* the lowering reports nothing: one call, one fraction from 0 to 1 */
+  if (!ane_progress_check (progress, error))
+    return NULL;
+  plain = ane_package_new_from_graph (graph, target, precision, error);
+  if (plain == NULL)
+    return NULL;
+  return ane_package_compress (plain, config, NULL, progress, error);
+}

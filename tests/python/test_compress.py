@@ -466,6 +466,20 @@ class PackageTest(unittest.TestCase):
         again = compress(out, C.new_quantize(8, True))
         self.assertEqual(len(again.get_compression_report().get_weights()), 0)
 
+    def test_from_graph(self):
+        w = self.rng.standard_normal((64, 64)).astype(np.float32)
+        g = Ane.Graph.new()
+        x = g.input("x", F32, [64, 64])
+        g.add_output("y", g.matmul(x, g.param_with_value(to_tensor("w", w)), False, True))
+        out = Ane.Package.new_from_graph_compressed(g, Ane.Target.IOS18, Ane.Precision.FLOAT16,
+                                                    C.new_quantize(8, True), None)
+        np.testing.assert_array_equal(dense(out, 64), dense(compress(weight_package(w), C.new_quantize(8, True),
+                                                                     min_size=2048), 64))
+        with self.assertRaises(GLib.Error) as cm:
+            Ane.Package.new_from_graph_compressed(g, Ane.Target.IOS15, Ane.Precision.FLOAT16,
+                                                  C.new_quantize(8, True), None)
+        self.assertEqual(cm.exception.code, int(Ane.Error.UNSUPPORTED))
+
     def test_cancel(self):
         w = self.rng.standard_normal((64, 64)).astype(np.float32)
         progress = Ane.Progress.new(lambda p: p.cancel())
