@@ -346,6 +346,44 @@ class TestRunAndParam(AneErrorMixin, unittest.TestCase):
         self.assertEqual(len(outs), 2)
 
 
+class TestCompress(unittest.TestCase):
+    """Package.compress and CompressConfig.make: keywords for the config."""
+
+    def setUp(self):
+        w = np.random.default_rng(5).standard_normal((64, 64)).astype(np.float32)
+        g = Ane.Graph.new()
+        x = g.input("x", Ane.DType.FLOAT32, [2, 64])
+        g.add_output("y", g.matmul(x, g.param("w", w), False, True))
+        self.pkg = Ane.Package.new_from_graph(g, Ane.Target.IOS18, Ane.Precision.FLOAT16)
+
+    def test_keywords(self):
+        out = self.pkg.compress(palettize=4, granularity="per-grouped-channel", group_size=8)
+        (w,) = out.get_compression_report().get_weights()
+        self.assertEqual((w.mode, w.bits), ("palettize", 4))
+        self.assertIn("group 8", w.detail)
+        out = self.pkg.compress(quantize="uint4", block_size=16, symmetric=False)
+        self.assertIn("per block (block 16)", out.get_compression_report().get_weights()[0].detail)
+        out = self.pkg.compress(palettize=4, prune=0.5)
+        self.assertEqual(out.get_compression_report().to_dict()["weights"][0]["mode"], "prune+palettize")
+        out = self.pkg.compress(prune_nm=(2, 4), min_size=10_000)
+        self.assertEqual(out.get_compression_report().to_dict()["weights"], [])
+        imp = np.ones((64, 64, 1, 1), np.float32)
+        cfg = Ane.CompressConfig.make(palettize=2, importance={"w_kernel": imp})
+        self.assertEqual(len(self.pkg.compress(cfg).get_compression_report().get_weights()), 1)
+
+    def test_bad_keywords(self):
+        with self.assertRaises(ValueError):
+            self.pkg.compress(palettize=4, quantize="int8")
+        with self.assertRaises(ValueError):
+            self.pkg.compress(quantize="int3")
+        with self.assertRaises(ValueError):
+            self.pkg.compress(palettize=4, granularity="per-row")
+        with self.assertRaises(ValueError):
+            self.pkg.compress()
+        with self.assertRaises(TypeError):
+            self.pkg.compress(Ane.CompressConfig.new_palettize(4), palettize=4)
+
+
 class TestUtf8Stream(unittest.TestCase):
     def test_euro_in_three_bytes(self):
         stream = Ane.Utf8Stream()

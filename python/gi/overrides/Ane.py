@@ -430,8 +430,119 @@ class Package(Ane.Package):
             raise ValueError("new_from_graphs: %d names for %d graphs" % (len(functions), len(graphs)))
         return Ane.Package.new_from_graphs(functions, *args, **kwargs)
 
+    def compress(self, config=None, cancellable=None, progress=None, **options):
+        """Compresses the package's weights into a new package (see the C
+        documentation of ane_package_compress): give an Ane.CompressConfig,
+        or its settings as keywords (see ``CompressConfig.make``), e.g.
+        ``pkg.compress(palettize=4, granularity="per-grouped-channel",
+        group_size=8)`` or ``pkg.compress(quantize="int4", block_size=32)``."""
+        if config is None:
+            config = CompressConfig.make(**options)
+        elif options:
+            raise TypeError("compress: give a config or keywords, not both")
+        return Ane.Package.compress(self, config, cancellable, progress)
+
 
 __all__.append("Package")
+
+
+_GRANULARITIES = {
+    "per-tensor": Ane.CompressGranularity.TENSOR,
+    "per-channel": Ane.CompressGranularity.CHANNEL,
+    "per-grouped-channel": Ane.CompressGranularity.GROUPED_CHANNEL,
+    "per-block": Ane.CompressGranularity.BLOCK,
+}
+_QUANT_DTYPES = {"int8": (8, True), "uint8": (8, False), "int4": (4, True), "uint4": (4, False)}
+
+
+@override
+class CompressConfig(Ane.CompressConfig):
+    """What Ane.Package.compress does (see the C documentation of
+    AneCompressConfig); ``make`` builds one from keywords."""
+
+    @classmethod
+    def make(cls, palettize=None, quantize=None, prune=None, prune_nm=None, prune_threshold=None,
+             granularity=None, group_size=0, block_size=0, method=None, cluster_dim=None, int8_lut=False,
+             symmetric=None, min_size=None, select=None, op_type=None, importance=None):
+        """A config from keywords, one of ``palettize`` (bits: 1, 2, 3, 4, 6,
+        8), ``quantize`` ("int8", "uint8", "int4", "uint4") or pruning alone
+        (``prune`` a target sparsity, ``prune_nm`` an (n, m) pair,
+        ``prune_threshold`` a magnitude); pruning given with ``palettize``
+        or ``quantize`` makes the joint form (iOS18). ``granularity`` is
+        "per-tensor", "per-channel", "per-grouped-channel" (with
+        ``group_size``) or "per-block" (with ``block_size``; giving
+        ``block_size`` alone implies it); ``method`` "kmeans" or "uniform";
+        ``importance`` a dict weight name -> Ane.Tensor (or numpy array)."""
+        if palettize is not None and quantize is not None:
+            raise ValueError("CompressConfig.make: palettize or quantize, not both")
+        if palettize is not None:
+            config = Ane.CompressConfig.new_palettize(int(palettize))
+        elif quantize is not None:
+            if quantize not in _QUANT_DTYPES:
+                raise ValueError("CompressConfig.make: quantize is one of %s, not %r"
+                                 % (", ".join(_QUANT_DTYPES), quantize))
+            config = Ane.CompressConfig.new_quantize(*_QUANT_DTYPES[quantize])
+        elif prune is not None:
+            config = Ane.CompressConfig.new_prune(float(prune))
+            prune = None
+        elif prune_nm is not None:
+            config = Ane.CompressConfig.new_prune_n_m(*prune_nm)
+            prune_nm = None
+        elif prune_threshold is not None:
+            config = Ane.CompressConfig.new_prune(0.0)
+        else:
+            raise ValueError("CompressConfig.make: give palettize, quantize, prune, prune_nm or prune_threshold")
+        if block_size and granularity is None:
+            granularity = "per-block"
+        if granularity is not None:
+            if granularity not in _GRANULARITIES:
+                raise ValueError("CompressConfig.make: granularity is one of %s, not %r"
+                                 % (", ".join(_GRANULARITIES), granularity))
+            size = group_size if granularity == "per-grouped-channel" else block_size
+            config.set_granularity(_GRANULARITIES[granularity], int(size or 0))
+        if method is not None:
+            if method not in ("kmeans", "uniform"):
+                raise ValueError("CompressConfig.make: method is 'kmeans' or 'uniform', not %r" % (method,))
+            config.set_method(Ane.PalettizeMethod.KMEANS if method == "kmeans" else Ane.PalettizeMethod.UNIFORM)
+        if cluster_dim is not None:
+            config.set_cluster_dim(int(cluster_dim))
+        if int8_lut:
+            config.set_int8_lut(True)
+        if symmetric is not None:
+            config.set_symmetric(bool(symmetric))
+        if prune is not None:
+            config.set_prune_sparsity(float(prune))
+        if prune_nm is not None:
+            config.set_prune_n_m(*prune_nm)
+        if prune_threshold is not None:
+            config.set_prune_threshold(float(prune_threshold))
+        if min_size is not None:
+            config.set_min_size(int(min_size))
+        if select is not None:
+            config.set_select(select)
+        if op_type is not None:
+            config.set_op_type(op_type)
+        for name, value in (importance or {}).items():
+            if not isinstance(value, Ane.Tensor):
+                value = Tensor.from_numpy(name, value, Ane.DType.FLOAT32)
+            config.set_importance(name, value)
+        return config
+
+
+@override
+class CompressReport(Ane.CompressReport):
+    """What a compression did (see the C documentation of
+    AneCompressReport); ``to_dict()`` is its JSON as Python values."""
+
+    def to_dict(self):
+        """The report as a dict: bytes_before, bytes_after, ratio and a list
+        of weights (name, op_type, mode, detail, bits, bytes_before,
+        bytes_after, max_error, rms_error, sparsity)."""
+        import json
+        return json.loads(self.to_json())
+
+
+__all__ += ["CompressConfig", "CompressReport"]
 
 
 # --- the ANE lint ------------------------------------------------------------
