@@ -799,6 +799,7 @@ ane_package_compress (AnePackage        *package,
   AnePackage *result;
   guint64 before;
   guint n_done = 0;
+  gboolean source_agrees;
 
   g_return_val_if_fail (ANE_IS_PACKAGE (package), NULL);
   g_return_val_if_fail (ANE_IS_COMPRESS_CONFIG (config), NULL);
@@ -806,6 +807,13 @@ ane_package_compress (AnePackage        *package,
   g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  {
+    /* a program Apple's rules refuse already is compressed as it is; one
+     * they accept must still be accepted after */
+    g_auto(GStrv) before_problems = ane_package_check_types (package, NULL);
+
+    source_agrees = before_problems == NULL || before_problems[0] == NULL;
+  }
   source = ane_package_get_model (package);
   if (source == NULL || source->type_case != CORE_ML__SPECIFICATION__MODEL__TYPE_ML_PROGRAM ||
       source->mlprogram == NULL)
@@ -890,7 +898,7 @@ ane_package_compress (AnePackage        *package,
                                        ane_compress_report_new (g_steal_pointer (&report), before,
                                                                 lowered->weight_bytes));
   problems = ane_package_check_types (result, NULL);
-  if (problems && problems[0])
+  if (problems && problems[0] && source_agrees)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED,
                    "internal error: the compressed program fails Apple's type rules: %s", problems[0]);

@@ -193,6 +193,28 @@ fuzz_exercise_package (AnePackage *package)
         }
       g_clear_error (&error);
     }
+  /* compression reads every const of whatever loaded and rewrites the
+   * program around it: a program that passed Apple's type rules must
+   * still pass them (ane_package_compress fails with ANE_ERROR_FAILED,
+   * "internal error", when it would not: a finding) */
+  for (guint mode = 0; mode < 2; mode++)
+    {
+      g_autoptr(AneCompressConfig) config = mode == 0 ? ane_compress_config_new_palettize (2)
+                                                      : ane_compress_config_new_prune (0.5);
+      g_autoptr(AnePackage) small = NULL;
+
+      ane_compress_config_set_min_size (config, 0);
+      small = ane_package_compress (package, config, NULL, NULL, &error);
+      if (fuzz_step ("ane_package_compress", small != NULL, error))
+        {
+          g_autofree char *small_text = ane_package_to_mil_text (small, NULL);
+          g_auto(GStrv) small_problems = ane_package_check_types (small, NULL);
+
+          fuzz_step ("compressed package", small_text != NULL && small_problems != NULL, NULL);
+        }
+      g_assert_false (g_error_matches (error, ANE_ERROR, ANE_ERROR_FAILED));
+      g_clear_error (&error);
+    }
   exe = ane_executable_new_from_package (package, NULL, &error);
   if (fuzz_step ("ane_executable_new_from_package", exe != NULL, error) && inputs != NULL)
     fuzz_compile_and_run (exe, inputs, NULL);
