@@ -241,6 +241,7 @@ ane_cpu_packed_free (AneCpuPacked *p)
     g_free (p->q);
   g_free (p->scale);
   g_free (p->offset);
+  g_free (p->lut);
   g_free (p);
 }
 
@@ -248,6 +249,9 @@ gsize
 ane_cpu_packed_bytes (const AneCpuPacked *p)
 {
   gsize scales = p->scale ? (p->rows / p->row_group) * p->n_blocks * sizeof (float) : 0;
+
+  if (p->lut)
+    scales = (p->rows / p->row_group) * p->lut_stride * sizeof (float);
 
   /* borrowed data is the weights' file, not a copy */
   return (p->keep ? 0 : p->rows * p->row_bytes) + scales + (p->offset ? scales : 0);
@@ -333,6 +337,22 @@ ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
   if (p->kind == ANE_CPU_PACKED_FP16)
     {
       ane_f16_to_f32_portable ((const guint16 *) row, dst, p->cols);
+      return;
+    }
+  if (p->kind == ANE_CPU_PACKED_LUT)
+    {
+      /* the table's entries are the weights, rounded already */
+      const float *t = p->lut + (r / p->row_group) * p->lut_stride;
+      guint8 idx[256];
+
+      for (gsize c = 0; c < p->cols; c += 256)
+        {
+          gsize n = MIN (256, p->cols - c);
+
+          ane_cpu_packed_lut_indices (p, r, c, n, idx);
+          for (gsize j = 0; j < n; j++)
+            dst[c + j] = t[idx[j]];
+        }
       return;
     }
   if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
@@ -552,6 +572,9 @@ static const KernelSet avx2_kernels = {
 static const KernelSet avx2_blocks_kernels = {
   ane_cpu_packed_rows_blocks_avx2, ane_cpu_packed_dequantize_row_blocks_avx2, ANE_CPU_VEC_ISA_AVX2
 };
+static const KernelSet avx2_lut_kernels = {
+  ane_cpu_packed_rows_lut_avx2, ane_cpu_packed_dequantize_row_lut_avx2, ANE_CPU_VEC_ISA_AVX2
+};
 #endif
 #ifdef ANE_HAVE_VEC_AVX512
 static const KernelSet avx512_kernels = {
@@ -559,6 +582,9 @@ static const KernelSet avx512_kernels = {
 };
 static const KernelSet avx512_blocks_kernels = {
   ane_cpu_packed_rows_blocks_avx512, ane_cpu_packed_dequantize_row_blocks_avx512, ANE_CPU_VEC_ISA_AVX512
+};
+static const KernelSet avx512_lut_kernels = {
+  ane_cpu_packed_rows_lut_avx512, ane_cpu_packed_dequantize_row_lut_avx512, ANE_CPU_VEC_ISA_AVX512
 };
 #endif
 
@@ -570,6 +596,17 @@ kernels_for (const AneCpuPacked *p)
 {
   AneCpuVecIsa isa = current_isa ();
 
+  /* palettized weights: every shape runs on each set's LUT kernels */
+#ifdef ANE_HAVE_VEC_AVX512
+  if (isa >= ANE_CPU_VEC_ISA_AVX512 && p->kind == ANE_CPU_PACKED_LUT)
+    return &avx512_lut_kernels;
+#endif
+#ifdef ANE_HAVE_VEC_AVX2
+  if (isa >= ANE_CPU_VEC_ISA_AVX2 && p->kind == ANE_CPU_PACKED_LUT)
+    return &avx2_lut_kernels;
+#endif
+  if (p->kind == ANE_CPU_PACKED_LUT)
+    return &portable_kernels;
 #ifdef ANE_HAVE_VEC_AVX512
   if (isa >= ANE_CPU_VEC_ISA_AVX512 && is_blocks (p))
     return &avx512_blocks_kernels;
