@@ -2,8 +2,11 @@
  * with AVX2, FMA and F16C (compiled with -mavx2 -mfma -mf16c; called only
  * when the CPU has them: ane-cpu-vec.c kernels_for)
  *
- * A group of 32 indices is unpacked into bytes (ane-cpu-vec-lut-simd.h),
- * widened 8 at a time to dwords and looked up in the row's table: with one
+ * A group's planes (ane-cpu-vec-lut.c) are unpacked 8 indices at a time
+ * straight into dword lanes (one vpmovzxbd per 8 bytes of a plane, then
+ * uniform or per-lane shifts and masks: the shuffle port, the bottleneck,
+ * does only the widening and the lookups) and looked up in the row's
+ * table: with one
  * vpermps for tables of up to 8 entries (1 to 3 bits), two and a blend on
  * index bit 3 for 16 (4 bits), a gather (vgatherdps, from L1: the table is
  * at most 1 KiB) for 64 and 256. A lookup is a table entry, so the weights
@@ -23,7 +26,6 @@
 #include <string.h>
 
 #include "runtime/cpu/ane-cpu-vec-private.h"
-#include "runtime/cpu/ane-cpu-vec-lut-simd.h"
 
 #define PREFETCH_ROWS 4
 
@@ -43,6 +45,94 @@ lookup8 (const float *t,
   return _mm256_i32gather_ps (t, idx, 4);
 }
 
+static inline __m256i
+bytes8 (const guint8 *q)
+{
+  return _mm256_cvtepu8_epi32 (_mm_loadl_epi64 ((const __m128i *) q));
+}
+
+/* The planes' bits, each in bit 0 of its lane. The bits above are not
+ * masked off where the lookup ignores them: vpermps reads an index's low 3
+ * bits, and a table of 2 or 4 entries is repeated (ane-cpu-vec-lut.c); a
+ * 4-bit index's bit 3 picks the table half by the sign of idx << 28. */
+
+/* 1-bit plane: bit 8k + l of the word is lane l of chunk k. */
+static inline __attribute__ ((always_inline)) void
+plane1 (const guint8 *q,
+        __m256i      *i)
+{
+  guint32 u;
+  __m256i b;
+
+  memcpy (&u, q, sizeof u);
+  b = _mm256_set1_epi32 ((gint) u);
+  i[0] = _mm256_srlv_epi32 (b, _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
+  i[1] = _mm256_srlv_epi32 (b, _mm256_setr_epi32 (8, 9, 10, 11, 12, 13, 14, 15));
+  i[2] = _mm256_srlv_epi32 (b, _mm256_setr_epi32 (16, 17, 18, 19, 20, 21, 22, 23));
+  i[3] = _mm256_srlv_epi32 (b, _mm256_setr_epi32 (24, 25, 26, 27, 28, 29, 30, 31));
+}
+
+/* 2-bit plane: bits 2k, 2k + 1 of byte l are lane l of chunk k. */
+static inline __attribute__ ((always_inline)) void
+plane2 (const guint8 *q,
+        __m256i      *i)
+{
+  __m256i c = bytes8 (q);
+
+  i[0] = c;
+  i[1] = _mm256_srli_epi32 (c, 2);
+  i[2] = _mm256_srli_epi32 (c, 4);
+  i[3] = _mm256_srli_epi32 (c, 6);
+}
+
+/* 4-bit plane: byte l holds weight l (low nibble) and l + 16 (high). */
+static inline __attribute__ ((always_inline)) void
+plane4 (const guint8 *q,
+        __m256i      *i)
+{
+  __m256i n0 = bytes8 (q), n1 = bytes8 (q + 8);
+
+  i[0] = n0;
+  i[1] = n1;
+  i[2] = _mm256_srli_epi32 (n0, 4);
+  i[3] = _mm256_srli_epi32 (n1, 4);
+}
+
+/* The dword indices of the group at g, chunk k (columns 8k .. 8k + 7) in
+ * i[k]: exact for 6 and 8 bits (the gathers), else exact in the bits the
+ * lookup reads. */
+static inline __attribute__ ((always_inline)) void
+group_indices (const guint8 *g,
+               guint         bits,
+               __m256i      *i)
+{
+  __m256i hi[4];
+
+  switch (bits)
+    {
+    case 1: plane1 (g, i); return;
+    case 2: plane2 (g, i); return;
+    case 4: plane4 (g, i); return;
+    case 3:
+      plane2 (g, i);
+      plane1 (g + 8, hi);
+      for (int k = 0; k < 4; k++)
+        i[k] = _mm256_or_si256 (_mm256_and_si256 (i[k], _mm256_set1_epi32 (3)), _mm256_slli_epi32 (hi[k], 2));
+      return;
+    case 6:
+      plane4 (g, i);
+      plane2 (g + 16, hi);
+      for (int k = 0; k < 4; k++)
+        i[k] = _mm256_or_si256 (_mm256_and_si256 (i[k], _mm256_set1_epi32 (15)),
+                                _mm256_slli_epi32 (_mm256_and_si256 (hi[k], _mm256_set1_epi32 (3)), 4));
+      return;
+    default:
+      for (int k = 0; k < 4; k++)
+        i[k] = bytes8 (g + 8 * k);
+      return;
+    }
+}
+
 /* The 32 weights of the group at g as four vectors of 8 (columns 0..7, ...). */
 static inline __attribute__ ((always_inline)) void
 group_weights (const guint8 *g,
@@ -52,13 +142,11 @@ group_weights (const guint8 *g,
                guint         bits,
                __m256       *w)
 {
-  __m256i v = lut_group (g, bits);
-  __m128i lo = _mm256_castsi256_si128 (v), hi = _mm256_extracti128_si256 (v, 1);
+  __m256i i[4];
 
-  w[0] = lookup8 (t, t0, t1, _mm256_cvtepu8_epi32 (lo), bits);
-  w[1] = lookup8 (t, t0, t1, _mm256_cvtepu8_epi32 (_mm_srli_si128 (lo, 8)), bits);
-  w[2] = lookup8 (t, t0, t1, _mm256_cvtepu8_epi32 (hi), bits);
-  w[3] = lookup8 (t, t0, t1, _mm256_cvtepu8_epi32 (_mm_srli_si128 (hi, 8)), bits);
+  group_indices (g, bits, i);
+  for (int k = 0; k < 4; k++)
+    w[k] = lookup8 (t, t0, t1, i[k], bits);
 }
 
 static inline __m256i

@@ -3,13 +3,17 @@
  * those -m flags; called only when the CPU and the OS have them:
  * ane-cpu-vec.c kernels_for)
  *
- * 16 indices a vector (vpmovzxbd of 16 index bytes), looked up in the
- * row's table held in registers: one vpermps (_mm512_permutexvar_ps) for
- * tables of up to 16 entries (1 to 4 bits; a 4-bit group's nibbles need no
- * mask, vpermps reads only the low 4 bits of each index, as the INT4
- * kernels of ane-cpu-vec-avx512.c), two two-table vpermt2ps and a blend on
- * index bit 5 for 64 entries (6 bits), a gather (from L1) for 256. The
- * lookups are table entries: the dense kernel's weights bit for bit.
+ * A group's planes (ane-cpu-vec-lut.c) are unpacked 16 indices at a time
+ * straight into dword lanes (at most one vpmovzxbd per plane and 16
+ * indices, the rest shifts and masks off the shuffle port), and looked up
+ * in the row's table held in registers: one vpermps
+ * (_mm512_permutexvar_ps) for tables of up to 16 entries (1 to 4 bits; a
+ * 4-bit group's nibbles need no mask, vpermps reads only the low 4 bits of
+ * each index, as the INT4 kernels of ane-cpu-vec-avx512.c), two two-table
+ * vpermt2ps and a blend on index bit 5 (its mask by vpmovd2m, not the
+ * shuffle port's vptestmd) for 64 entries (6 bits), a gather (from L1) for
+ * 256. The lookups are table entries: the dense kernel's weights bit for
+ * bit.
  *
  * Order of the sums (fixed): column chunk k (16 columns) into accumulator
  * k mod 4, a partial last chunk with zeros beyond the row, then
@@ -23,7 +27,6 @@
 #include <string.h>
 
 #include "runtime/cpu/ane-cpu-vec-private.h"
-#include "runtime/cpu/ane-cpu-vec-lut-simd.h"
 
 #define PREFETCH_ROWS 4
 
@@ -57,10 +60,45 @@ lookup16 (const Table *tb,
   if (bits <= 4)
     return _mm512_permutexvar_ps (idx, tb->t0);
   if (bits == 6)
-    return _mm512_mask_blend_ps (_mm512_test_epi32_mask (idx, _mm512_set1_epi32 (32)),
+    return _mm512_mask_blend_ps (_mm512_movepi32_mask (_mm512_slli_epi32 (idx, 26)),
                                  _mm512_permutex2var_ps (tb->t0, idx, tb->t1),
                                  _mm512_permutex2var_ps (tb->t2, idx, tb->t3));
   return _mm512_i32gather_ps (idx, tb->t, 4);
+}
+
+/* The planes' bits, each in bit 0 of its lane. The bits above are not
+ * masked off where the lookup ignores them: vpermps reads an index's low 4
+ * bits, and a table of 2, 4 or 8 entries is repeated (ane-cpu-vec-lut.c);
+ * a 6-bit index's vpermt2ps read its bits 0..4, the blend its bit 5.
+ *
+ * 1-bit plane: bit l of the word is weight l; lanes of the word broadcast
+ * (from memory: the load port) shifted each by its own count. */
+static inline __attribute__ ((always_inline)) void
+plane1 (const guint8 *q,
+        __m512i      *i0,
+        __m512i      *i1)
+{
+  guint32 u;
+  __m512i b;
+
+  memcpy (&u, q, sizeof u);
+  b = _mm512_set1_epi32 ((int) u);
+  *i0 = _mm512_srlv_epi32 (b, _mm512_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  *i1 = _mm512_srlv_epi32 (b, _mm512_setr_epi32 (16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31));
+}
+
+/* 2-bit plane: bits 2k, 2k + 1 of byte l are weight l + 8k. The 8 bytes
+ * twice (vmovddup from memory), widened: lane l holds byte l mod 8, and
+ * weight l (l < 16) is that >> 2 (l / 8), weight l + 16 that >> 2 (l / 8 + 2). */
+static inline __attribute__ ((always_inline)) void
+plane2 (const guint8 *q,
+        __m512i      *i0,
+        __m512i      *i1)
+{
+  __m512i c = _mm512_cvtepu8_epi32 (_mm_castpd_si128 (_mm_loaddup_pd ((const double *) q)));
+
+  *i0 = _mm512_srlv_epi32 (c, _mm512_setr_epi32 (0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2));
+  *i1 = _mm512_srlv_epi32 (c, _mm512_setr_epi32 (4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6));
 }
 
 /* The 32 weights of the group at g: columns 0..15 in *w0, 16..31 in *w1. */
@@ -71,20 +109,41 @@ group_weights (const guint8 *g,
                __m512       *w0,
                __m512       *w1)
 {
-  __m512i i0, i1;
+  __m512i i0, i1, h0, h1;
 
-  if (bits == 4)
+  switch (bits)
     {
+    case 1:
+      plane1 (g, &i0, &i1);
+      break;
+    case 2:
+      plane2 (g, &i0, &i1);
+      break;
+    case 3:
+      /* bits 0, 1 from the 2-bit plane, 2 and up from the 1-bit one
+       * (vpternlogd 0xE4: C ? A : B bit by bit) */
+      plane2 (g, &i0, &i1);
+      plane1 (g + 8, &h0, &h1);
+      i0 = _mm512_ternarylogic_epi32 (i0, _mm512_slli_epi32 (h0, 2), _mm512_set1_epi32 (3), 0xE4);
+      i1 = _mm512_ternarylogic_epi32 (i1, _mm512_slli_epi32 (h1, 2), _mm512_set1_epi32 (3), 0xE4);
+      break;
+    case 4:
       /* low nibbles as they are, high ones shifted down: vpermps ignores the rest */
       i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) g));
       i1 = _mm512_srli_epi32 (i0, 4);
-    }
-  else
-    {
-      __m256i v = lut_group (g, bits);
-
-      i0 = _mm512_cvtepu8_epi32 (_mm256_castsi256_si128 (v));
-      i1 = _mm512_cvtepu8_epi32 (_mm256_extracti128_si256 (v, 1));
+      break;
+    case 6:
+      /* bits 0..3 from the nibbles, 4 and up from the 2-bit plane */
+      i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) g));
+      i1 = _mm512_srli_epi32 (i0, 4);
+      plane2 (g + 16, &h0, &h1);
+      i0 = _mm512_ternarylogic_epi32 (i0, _mm512_slli_epi32 (h0, 4), _mm512_set1_epi32 (15), 0xE4);
+      i1 = _mm512_ternarylogic_epi32 (i1, _mm512_slli_epi32 (h1, 4), _mm512_set1_epi32 (15), 0xE4);
+      break;
+    default:
+      i0 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) g));
+      i1 = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (g + 16)));
+      break;
     }
   *w0 = lookup16 (tb, i0, bits);
   *w1 = lookup16 (tb, i1, bits);

@@ -28,7 +28,8 @@
  *
  * The tables are floats (fp16 LUTs widened exactly; rounded to fp16 once
  * when the op's output is fp16, as ane_cpu_value_round rounds the dense
- * kernel's output), so a lookup is the dense kernel's weight bit for bit.
+ * kernel's output), so a lookup is the dense kernel's weight bit for bit;
+ * tables of fewer than 16 entries are repeated to 16.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -120,6 +121,11 @@ ane_cpu_packed_new_lut (gsize         rows,
           ane_f32_to_f16_portable (dst, h, entries);
           ane_f16_to_f32_portable (h, dst, entries);
         }
+      /* a small table repeated over the 16 entries: the SIMD lookups use
+       * the low 3 (vpermps ymm) or 4 (zmm) bits of an index, so the bits
+       * above an index's own need no mask */
+      for (gsize i = entries; i < p->lut_stride; i++)
+        dst[i] = dst[i % entries];
     }
   p->q = g_malloc0 (rows * p->row_bytes);
   for (gsize r = 0; r < rows; r++)

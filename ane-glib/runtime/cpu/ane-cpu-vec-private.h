@@ -79,8 +79,8 @@ typedef struct _AneCpuPacked {
   /* LUT: rows of groups of 32 weights, 4 · lut_bits bytes a group, the
    * last group padded with index 0 (the planes of ane-cpu-vec-lut.c); the
    * table of row r is lut + (r / row_group) · lut_stride, its 2^lut_bits
-   * entries the weights themselves (rounded to fp16 when round_fp16), the
-   * rest of the stride zeros */
+   * entries the weights themselves (rounded to fp16 when round_fp16),
+   * repeated to fill the stride (entry i is entry i mod 2^lut_bits) */
   guint     lut_bits;
   gsize     lut_stride;      /* MAX (16, 2^lut_bits) floats */
   float    *lut;
