@@ -247,6 +247,9 @@ test_pack_refuses (void)
   g_assert_null (ane_cpu_packed_new_lut (1, 2, 5, (const gint32[]) { 0, 1 }, t, 1, FALSE));
   /* tables that do not divide the rows */
   g_assert_null (ane_cpu_packed_new_lut (3, 1, 1, (const gint32[]) { 0, 1, 1 }, t, 2, FALSE));
+  /* the other constructors make no LUT weight (it needs its tables) */
+  g_assert_null (ane_cpu_packed_new_blockwise (ANE_CPU_PACKED_LUT, 1, 2, (const gint32[]) { 0, 1 }, t, 1, 1, NULL,
+                                               FALSE));
   g_assert_nonnull (t);
 }
 

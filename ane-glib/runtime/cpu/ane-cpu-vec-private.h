@@ -2,8 +2,9 @@
  *
  * Issue 15, item 2: a linear whose weight is int8 or int4 data with scales
  * (constexpr_blockwise_shift_scale, what GGUF Q8_0 / Q4_0 become at iOS18;
- * constexpr_affine_dequantize with per-row scales) or an fp16 const runs on
- * the compressed weight itself. The plan packs such a weight once
+ * constexpr_affine_dequantize with per-row scales), an fp16 const or a
+ * palettized weight (constexpr_lut_to_dense: ANE_CPU_PACKED_LUT,
+ * ane-cpu-vec-lut.c) runs on the compressed weight itself. The plan packs such a weight once
  * (ane-cpu-plan.c) into an AneCpuPacked: memory is about the file's bytes,
  * never a dense float copy. The kernels dequantize a few weights at a time
  * into registers (w = scale · (q − offset), rounded to fp16 when the

@@ -65,7 +65,8 @@ ane_cpu_packed_new_blockwise (AneCpuPackedKind kind,
   gint32 lo = kind == ANE_CPU_PACKED_INT8 ? -128 : kind == ANE_CPU_PACKED_UINT4 ? 0 : -8;
   gint32 hi = kind == ANE_CPU_PACKED_INT8 ? 127 : kind == ANE_CPU_PACKED_UINT4 ? 15 : 7;
 
-  if (kind == ANE_CPU_PACKED_FP16 || rows == 0 || cols == 0 || srows == 0 || scols == 0 ||
+  if ((kind != ANE_CPU_PACKED_INT8 && kind != ANE_CPU_PACKED_INT4 && kind != ANE_CPU_PACKED_UINT4) ||
+      rows == 0 || cols == 0 || srows == 0 || scols == 0 ||
       rows % srows != 0 || cols % scols != 0)
     return NULL;
   for (gsize i = 0; i < rows * cols; i++)
@@ -143,7 +144,8 @@ ane_cpu_packed_new_borrowed (AneCpuPackedKind kind,
   gsize width = kind == ANE_CPU_PACKED_FP16 ? 2 : 1;
   AneCpuPacked *p;
 
-  if (kind == ANE_CPU_PACKED_INT4 || kind == ANE_CPU_PACKED_UINT4 || rows == 0 || cols == 0 || g_bytes_get_size (bytes) != rows * cols * width ||
+  if ((kind != ANE_CPU_PACKED_INT8 && kind != ANE_CPU_PACKED_FP16) || rows == 0 || cols == 0 ||
+      g_bytes_get_size (bytes) != rows * cols * width ||
       (kind == ANE_CPU_PACKED_INT8 && (scale == NULL || srows == 0 || scols == 0 || rows % srows != 0 ||
                                        cols % scols != 0)) ||
       (kind == ANE_CPU_PACKED_FP16 && ((guintptr) g_bytes_get_data (bytes, NULL)) % 2 != 0) ||
