@@ -592,6 +592,50 @@ test_joint_lut (void)
   g_assert_cmpfloat (y[1], ==, want[1]);
 }
 
+/* A param rebound (ane_cpu_plan_reload_const) makes the LUT weight again:
+ * its indices, an immediate value the plan freed after packing (only the
+ * folded op read them), are decoded again from the program. */
+static void
+test_reload (void)
+{
+  const char *text =
+    "program(1.3)\n{\n    func main<ios18>(tensor<fp32, [1, 3]> x) {\n"
+    "        tensor<fp32, [1, 1, 4, 1]> lut = const()[name = string(\"lut\"), "
+    "val = tensor<fp32, [1, 1, 4, 1]>([1, 2, 4, 8])];\n"
+    "        tensor<fp32, [2, 3]> w = constexpr_lut_to_dense(indices = tensor<uint2, [2, 3]>([0, 1, 2, 3, 2, 1]), "
+    "lut = lut)[name = string(\"w\")];\n"
+    "        tensor<fp32, [1, 2]> y = linear(x = x, weight = w)[name = string(\"y\")];\n"
+    "    } -> (y);\n}\n";
+  static const float x[3] = { 1, 10, 100 };
+  g_autoptr(AneMilProgram) program = NULL;
+  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
+  AneCpuPlan *plan = ane_cpu_backend_get_plan (backend);
+  g_autoptr(GError) error = NULL;
+  guint64 packed, dense, borrowed;
+
+  g_assert_cmpuint (ane_cpu_plan_get_constexpr_runs (plan), ==, 1);
+  ane_cpu_plan_get_const_bytes (plan, &packed, &dense, &borrowed);
+  g_assert_cmpuint (dense, ==, 0);   /* the indices and the lut freed */
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GPtrArray) outs = NULL;
+      g_autofree float *y = NULL;
+      gsize n = 0;
+
+      if (round == 1)
+        {
+          g_assert_true (ane_cpu_plan_reload_const (plan, "lut", &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (ane_cpu_plan_get_constexpr_runs (plan), ==, 2);
+        }
+      outs = run_x (backend, x, 1, 3);
+      y = floats_of (outs, 0, &n);
+      /* w = [[1, 2, 4], [8, 4, 2]] */
+      g_assert_cmpfloat (y[0], ==, 1 + 20 + 400);
+      g_assert_cmpfloat (y[1], ==, 8 + 40 + 200);
+    }
+}
+
 /* --- memory: a palettized model keeps no dense float copy ------------------ */
 
 /* Issue 15's "memory equals the file" for a palettized model: an embedding
@@ -818,6 +862,7 @@ main (int   argc,
   g_test_add_func ("/ane/cpu/lut/programs", test_programs);
   g_test_add_func ("/ane/cpu/lut/dense-fallbacks", test_dense_fallbacks);
   g_test_add_func ("/ane/cpu/lut/joint-lut", test_joint_lut);
+  g_test_add_func ("/ane/cpu/lut/reload", test_reload);
   g_test_add_func ("/ane/cpu/lut/palettized-memory", test_palettized_memory);
   g_test_add_func ("/ane/cpu/lut/conformance-palettized", test_conformance_palettized);
   return g_test_run ();
