@@ -1,6 +1,7 @@
 /* bench/packed.c: the compressed-weight matrix-vector products of a decode step
  *
- *   bench-packed [--kinds int8,int4,uint4,fp16] [--threads 1,2] [--reps N]
+ *   bench-packed [--kinds int8,int4,uint4,fp16,lut1,lut2,lut3,lut4,lut6,lut8]
+ *                [--threads 1,2] [--reps N]
  *                [--round-fp16] [--rows M] [--cached]
  *
  * Times ane_cpu_packed_matmul alone on the weights one generated token of
@@ -9,7 +10,10 @@
  * weights; the tied output head is not packed and not counted), packed as
  * the plan packs GGUF weights: int8 blocks of 32 (Q8_0), int4 blocks of 32
  * (Q4_0), uint4 blocks of 32 with fractional offsets (Q4_K as lowered) and
- * fp16 (F16). The working set is far larger than the caches, as in a real
+ * fp16 (F16); lutN: N-bit palettized (constexpr_lut_to_dense, per-grouped-
+ * channel tables of 16 rows as coremltools' palettize_weights makes them
+ * with granularity per_grouped_channel, group_size 16, ANE_CPU_PACKED_LUT).
+ * The working set is far larger than the caches, as in a real
  * decode step. For each kind, ISA and thread count it prints the best and
  * median time of a "token" (the 84 products in a row), weights per second
  * and GB/s of weight bytes read. The ISA is the dispatch's (set
@@ -77,6 +81,26 @@ make_weight (AneCpuPackedKind kind,
                                        kind == ANE_CPU_PACKED_UINT4 ? offset : NULL, round_fp16);
 }
 
+/* An N-bit palettized weight: random indices, a table of 2^N fp16-valued
+ * entries per 16 rows. */
+static AneCpuPacked *
+make_lut_weight (guint     bits,
+                 gsize     rows,
+                 gsize     cols,
+                 gboolean  round_fp16,
+                 GRand    *rand)
+{
+  gsize entries = (gsize) 1 << bits, n_tables = rows / 16;
+  g_autofree gint32 *idx = g_new (gint32, rows * cols);
+  g_autofree float *tables = g_new (float, n_tables * entries);
+
+  for (gsize i = 0; i < rows * cols; i++)
+    idx[i] = g_rand_int_range (rand, 0, (gint32) entries);
+  for (gsize i = 0; i < n_tables * entries; i++)
+    tables[i] = (float) (g_rand_int_range (rand, -1024, 1024) / 1024.0);
+  return ane_cpu_packed_new_lut (rows, cols, bits, idx, tables, n_tables, round_fp16);
+}
+
 static int
 cmp_double (const void *a,
             const void *b)
@@ -122,6 +146,7 @@ main (int argc, char *argv[])
   for (guint k = 0; kinds[k]; k++)
     {
       AneCpuPackedKind kind;
+      guint lut_bits = 0;
       AneCpuPacked *w[N_LAYERS * G_N_ELEMENTS (layer_shapes)];
       gsize n_w = 0, weights = 0, bytes = 0, max_rows = 0, max_cols = 0;
       g_autofree float *x = NULL, *out = NULL;
@@ -134,22 +159,31 @@ main (int argc, char *argv[])
         kind = ANE_CPU_PACKED_UINT4;
       else if (g_str_equal (kinds[k], "fp16"))
         kind = ANE_CPU_PACKED_FP16;
+      else if (g_str_has_prefix (kinds[k], "lut") && strlen (kinds[k]) == 4 && strchr ("123468", kinds[k][3]))
+        {
+          kind = ANE_CPU_PACKED_LUT;
+          lut_bits = (guint) (kinds[k][3] - '0');
+        }
       else
         {
-          g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16)\n", kinds[k]);
+          g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16, lut1, lut2, lut3, lut4, lut6, "
+                      "lut8)\n", kinds[k]);
           return 2;
         }
       for (guint l = 0; l < N_LAYERS; l++)
         for (guint s = 0; s < G_N_ELEMENTS (layer_shapes); s++)
           {
             AneCpuPacked *p = cached && n_w > 0 ? w[0]
-                              : make_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand);
+                              : kind == ANE_CPU_PACKED_LUT
+                                ? make_lut_weight (lut_bits, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand)
+                                : make_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand);
 
             g_assert (p != NULL);
             w[n_w++] = p;
             weights += p->rows * p->cols;
             bytes += p->rows * p->row_bytes +
-                     (p->scale ? (p->rows / p->row_group) * p->n_blocks * sizeof (float) * (p->offset ? 2 : 1) : 0);
+                     (p->scale ? (p->rows / p->row_group) * p->n_blocks * sizeof (float) * (p->offset ? 2 : 1) : 0) +
+                     (p->lut ? (p->rows / p->row_group) * p->lut_stride * sizeof (float) : 0);
             max_rows = MAX (max_rows, p->rows);
             max_cols = MAX (max_cols, p->cols);
           }

@@ -125,6 +125,11 @@ struct _AneCpuPlan
   guint64      held;         /* bytes of consts, inputs and states */
   gboolean    *dropped;      /* per slot: a const read only by folded steps, freed (reloaded on demand) */
   gboolean    *packed_const; /* per slot: a const op's value kept compressed */
+  /* per slot: the immediate value (an op's argument or attribute, such as
+   * an iOS16 constexpr op's data) it was decoded from, or NULL; freed like
+   * a const op's value when only folded steps read it, decoded again on
+   * demand (load_dropped) */
+  const CoreML__Specification__MILSpec__Value **immediates;
   guint64      constexpr_runs; /* constexpr_* evaluations so far (a test hook) */
   AneCpuProfile *profile;    /* ANE_CPU_PROFILE: time per op type; NULL when off */
   AneCpuArena *arena;        /* the storage of the runs' values, reused across runs */
@@ -459,10 +464,12 @@ add_slot (AneCpuPlan *plan,
   plan->const_names = g_renew (char *, plan->const_names, plan->n_slots);
   plan->dropped = g_renew (gboolean, plan->dropped, plan->n_slots);
   plan->packed_const = g_renew (gboolean, plan->packed_const, plan->n_slots);
+  plan->immediates = g_renew (const CoreML__Specification__MILSpec__Value *, plan->immediates, plan->n_slots);
   plan->consts[slot] = NULL;
   plan->const_names[slot] = NULL;
   plan->dropped[slot] = FALSE;
   plan->packed_const[slot] = FALSE;
+  plan->immediates[slot] = NULL;
   if (name)
     g_hash_table_insert (plan->slot_of, (gpointer) name, GUINT_TO_POINTER (slot + 1));
   return slot;
@@ -515,6 +522,7 @@ ane_cpu_plan_free (AneCpuPlan *plan)
   g_free (plan->pinned);
   g_free (plan->dropped);
   g_free (plan->packed_const);
+  g_free (plan->immediates);
   g_clear_pointer (&plan->steps, g_ptr_array_unref);
   g_clear_pointer (&plan->inputs, g_array_unref);
   g_clear_pointer (&plan->outputs, g_array_unref);
@@ -598,6 +606,7 @@ bind_argument (AneCpuPlan            *plan,
             return FALSE;
           in->slots[k] = add_slot (plan, NULL);
           plan->consts[in->slots[k]] = v;
+          plan->immediates[in->slots[k]] = b->value;
         }
     }
   return TRUE;
@@ -709,7 +718,8 @@ check_peak (AneCpuPlan  *plan,
  * Where every reader of the value can take it compressed (a linear's
  * weight, a gather of rows), it is not even expanded: int8 / int4 data with
  * scales (constexpr_blockwise_shift_scale, constexpr_affine_dequantize) and
- * fp16 values (constexpr_cast from fp16, an fp16 const) are packed
+ * fp16 values (constexpr_cast from fp16, an fp16 const) and palettized
+ * weights (constexpr_lut_to_dense, pack_lut) are packed
  * (ane-cpu-vec-private.h) and those kernels work on them directly. */
 
 static gboolean
@@ -849,6 +859,70 @@ pack_ints (const AneCpuValue *data,
                                        scale, srows, scols, offset, round_fp16);
 }
 
+/* A folded constexpr_lut_to_dense whose tables are per group of rows (one
+ * for the tensor, or per-grouped-channel along the output axis) with
+ * scalar entries, as ANE_CPU_PACKED_LUT (ane-cpu-vec-lut.c); NULL to
+ * expand it (what the dense kernel, ane-cpu-k-quant.c, then checks and
+ * makes). The forms (coremltools iOS16/constexpr_ops.py and
+ * iOS18/compression.py constexpr_lut_to_dense):
+ * - iOS16: indices a uint8 vector holding the bit stream of n-bit indices
+ *   (LSB first), lut [2^n] (n 1, 2, 4, 6 or 8), shape;
+ * - iOS18: indices uint{n} [rows, cols], lut [G0, G1, 2^n, VECTOR_SIZE]:
+ *   packed when G1 = 1 (tables along the output axis only: G1 > 1, a
+ *   table per group of input columns, stays dense) and VECTOR_SIZE = 1
+ *   (vector palettization stays dense).
+ * The lut's entries may be a folded value too (the iOS18 joint
+ * constexpr_blockwise_shift_scale → lut form): any float lut is taken. */
+static AneCpuPacked *
+pack_lut (AneCpuPlan   *plan,
+          const Step   *step,
+          const gint64 *shape,
+          gboolean      round_fp16)
+{
+  const AneCpuValue *indices = step_const (plan, step, "indices"), *lut = step_const (plan, step, "lut");
+  const AneCpuValue *out_shape = step_const (plan, step, "shape");
+  gsize rows = (gsize) shape[0], cols = (gsize) shape[1], n_tables = 1;
+  g_autofree gint32 *idx = NULL;
+  guint bits = 0;
+
+  if (indices == NULL || indices->i == NULL || lut == NULL || lut->f == NULL)
+    return NULL;
+  if (out_shape != NULL)
+    {
+      /* iOS16: one table, the indices a bit stream */
+      const AneCpuValue *bytes = indices;
+
+      if (lut->rank != 1 || out_shape->n != 2 || (gint64) ane_cpu_value_get (out_shape, 0) != shape[0] ||
+          (gint64) ane_cpu_value_get (out_shape, 1) != shape[1])
+        return NULL;
+      for (guint b = 1; b <= 8; b++)
+        if (((gsize) 1 << b) == lut->n && b != 3 && b != 5 && b != 7)
+          bits = b;
+      if (bits == 0 || bytes->rank != 1 || bytes->n != (rows * cols * bits + 7) / 8)
+        return NULL;
+      idx = g_new (gint32, rows * cols);
+      for (gsize i = 0; i < rows * cols; i++)
+        {
+          guint64 bit = (guint64) i * bits;
+          guint32 u = 0;
+
+          for (guint b = 0; b < bits; b++, bit++)
+            u |= (guint32) (((guint32) bytes->i[bit / 8] >> (bit % 8)) & 1u) << b;
+          idx[i] = (gint32) u;
+        }
+      return ane_cpu_packed_new_lut (rows, cols, bits, idx, lut->f, 1, round_fp16);
+    }
+  /* iOS18 */
+  if (indices->rank != 2 || indices->shape[0] != shape[0] || indices->shape[1] != shape[1] || lut->rank != 4 ||
+      lut->shape[1] != 1 || lut->shape[3] != 1 || lut->shape[0] <= 0 || shape[0] % lut->shape[0] != 0)
+    return NULL;
+  for (guint b = 1; b <= 8; b++)
+    if (((gint64) 1 << b) == lut->shape[2])
+      bits = b;
+  n_tables = (gsize) lut->shape[0];
+  return bits ? ane_cpu_packed_new_lut (rows, cols, bits, indices->i, lut->f, n_tables, round_fp16) : NULL;
+}
+
 /* The packed result of a folded step, or NULL to expand it instead. */
 static AneCpuValue *
 pack_step (AneCpuPlan *plan,
@@ -907,6 +981,8 @@ pack_step (AneCpuPlan *plan,
       if (src && src->dtype == ANE_DTYPE_FLOAT16 && src->f && src->rank == 2)
         p = ane_cpu_packed_new_fp16 ((gsize) shape[0], (gsize) shape[1], src->f);
     }
+  else if (g_str_equal (type, "constexpr_lut_to_dense"))
+    p = pack_lut (plan, step, shape, dtype == ANE_DTYPE_FLOAT16);
   return p ? packed_value (dtype, shape, p) : NULL;
 }
 
@@ -978,8 +1054,8 @@ drop_folded_sources (AneCpuPlan *plan)
     {
       AneCpuValue *v = plan->consts[slot];
 
-      if (v == NULL || plan->const_names[slot] == NULL || read_by_unfolded (plan, slot) ||
-          is_graph_output (plan, slot))
+      if (v == NULL || (plan->const_names[slot] == NULL && plan->immediates[slot] == NULL) ||
+          read_by_unfolded (plan, slot) || is_graph_output (plan, slot))
         continue;
       if (v->keep == NULL && v->packed == NULL)
         plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
@@ -1067,6 +1143,8 @@ load_dropped (AneCpuPlan *plan,
   if (!plan->dropped[slot] || plan->consts[slot] != NULL)
     return TRUE;
   plan->dropped[slot] = FALSE;
+  if (plan->const_names[slot] == NULL)
+    return (plan->consts[slot] = decode_value (plan, plan->immediates[slot], "an immediate value", error)) != NULL;
   return load_const (plan, g_hash_table_lookup (plan->const_ops, plan->const_names[slot]), slot, error);
 }
 
@@ -1420,8 +1498,8 @@ fold_constexpr (AneCpuPlan *plan,
             guint in = step->inputs[j].slots[k];
             AneCpuValue *v = plan->consts[in];
 
-            if (v == NULL || plan->const_names[in] == NULL || unfolded_reader[in] || is_graph_output (plan, in) ||
-                v->packed != NULL)
+            if (v == NULL || (plan->const_names[in] == NULL && plan->immediates[in] == NULL) || unfolded_reader[in] ||
+                is_graph_output (plan, in) || v->packed != NULL)
               continue;
             if (v->keep == NULL)
               plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
@@ -1476,8 +1554,7 @@ refold (AneCpuPlan *plan,
           {
             guint in = step->inputs[j].slots[k];
 
-            if (plan->dropped[in] && plan->consts[in] == NULL &&
-                !load_const (plan, g_hash_table_lookup (plan->const_ops, plan->const_names[in]), in, error))
+            if (!load_dropped (plan, in, error))
               return FALSE;
           }
       if (!materialize (plan, step, error))
@@ -1505,6 +1582,20 @@ guint64
 ane_cpu_plan_get_constexpr_runs (AneCpuPlan *plan)
 {
   return plan->constexpr_runs;
+}
+
+AneCpuValue *
+ane_cpu_plan_dup_const (AneCpuPlan *plan,
+                        const char *name,
+                        gboolean   *packed)
+{
+  guint slot;
+
+  if (!lookup_slot (plan, name, &slot) || plan->consts[slot] == NULL)
+    return NULL;
+  if (packed)
+    *packed = plan->consts[slot]->packed != NULL;
+  return ane_cpu_value_copy (plan->consts[slot]);
 }
 
 void
@@ -1842,6 +1933,7 @@ ane_cpu_plan_new_full (const AneMilProgram *program,
           in->slots = g_new (guint, 1);
           in->slots[0] = add_slot (plan, NULL);
           plan->consts[in->slots[0]] = v;
+          plan->immediates[in->slots[0]] = op->attributes[j]->value;
         }
       if (g_str_equal (op->type, "identity") && step->n_inputs == 1 && step->inputs[0].n == 1 &&
           g_str_equal (step->inputs[0].param, "x") && op->n_outputs == 1)

@@ -227,6 +227,12 @@ void        ane_cpu_plan_get_const_bytes (AneCpuPlan *plan,
                                           guint64    *packed,
                                           guint64    *dense,
                                           guint64    *borrowed);
+/* Test hook: a dense copy of the const value named name (a folded
+ * constexpr op's output included; a packed one dequantized), and whether
+ * the plan holds it packed; NULL when the plan holds no such const. */
+AneCpuValue *ane_cpu_plan_dup_const     (AneCpuPlan *plan,
+                                          const char *name,
+                                          gboolean   *packed);
 
 /* Runs once. inputs: one value per non-state input, in interface order;
  * states: one value per state input, updated in place by write_state;

@@ -2,8 +2,9 @@
  *
  * Issue 15, item 2: a linear whose weight is int8 or int4 data with scales
  * (constexpr_blockwise_shift_scale, what GGUF Q8_0 / Q4_0 become at iOS18;
- * constexpr_affine_dequantize with per-row scales) or an fp16 const runs on
- * the compressed weight itself. The plan packs such a weight once
+ * constexpr_affine_dequantize with per-row scales), an fp16 const or a
+ * palettized weight (constexpr_lut_to_dense: ANE_CPU_PACKED_LUT,
+ * ane-cpu-vec-lut.c) runs on the compressed weight itself. The plan packs such a weight once
  * (ane-cpu-plan.c) into an AneCpuPacked: memory is about the file's bytes,
  * never a dense float copy. The kernels dequantize a few weights at a time
  * into registers (w = scale · (q − offset), rounded to fp16 when the
@@ -51,6 +52,10 @@ typedef enum {
    * ones; w = scale · (q − offset) with the scale and offset arrays per 32
    * (the lowered program's, ane-lower-q4k.c) */
   ANE_CPU_PACKED_Q4_K_BLOCKS,
+  /* Palettized (constexpr_lut_to_dense): lut_bits-bit indices (1, 2, 3, 4,
+   * 6 or 8) into a table of floats per group of rows; see AneCpuPacked and
+   * ane-cpu-vec-lut.c for the layout */
+  ANE_CPU_PACKED_LUT,
 } AneCpuPackedKind;
 
 /* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.
@@ -72,6 +77,14 @@ typedef struct _AneCpuPacked {
   float    *offset;          /* NULL: no offset */
   gboolean  round_fp16;      /* dequantized weights are rounded to fp16 */
   GBytes   *keep;            /* when set, q points into these bytes (the weights' file): no copy */
+  /* LUT: rows of groups of 32 weights, 4 · lut_bits bytes a group, the
+   * last group padded with index 0 (the planes of ane-cpu-vec-lut.c); the
+   * table of row r is lut + (r / row_group) · lut_stride, its 2^lut_bits
+   * entries the weights themselves (rounded to fp16 when round_fp16),
+   * repeated to fill the stride (entry i is entry i mod 2^lut_bits) */
+  guint     lut_bits;
+  gsize     lut_stride;      /* MAX (16, 2^lut_bits) floats */
+  float    *lut;
 } AneCpuPacked;
 
 /* Packs int8/int4/uint4 data (values held as int32, row-major [rows, cols]) with
@@ -124,6 +137,26 @@ AneCpuPacked *ane_cpu_packed_new_q4_K_blocks (gsize          rows,
                                               const float   *scale,
                                               const float   *offset,
                                               gboolean       round_fp16);
+/* A palettized weight [rows, cols]: indices (row-major, each in
+ * [0, 2^bits), held as int32) into n_tables tables of 2^bits floats, table
+ * t serving rows [t · rows / n_tables, (t + 1) · rows / n_tables) (what
+ * constexpr_lut_to_dense makes: the LUT entry of each index, rounded to
+ * fp16 when round_fp16). bits is 1, 2, 3, 4, 6 or 8. NULL when n_tables
+ * does not divide rows or an index is out of range. ane-cpu-vec-lut.c. */
+AneCpuPacked *ane_cpu_packed_new_lut       (gsize            rows,
+                                            gsize            cols,
+                                            guint            bits,
+                                            const gint32    *indices,
+                                            const float     *tables,
+                                            gsize            n_tables,
+                                            gboolean         round_fp16);
+/* The indices of columns [c0, c0 + n) of a LUT weight's row r, one byte
+ * each, into idx[n]. */
+void          ane_cpu_packed_lut_indices   (const AneCpuPacked *p,
+                                            gsize               r,
+                                            gsize               c0,
+                                            gsize               n,
+                                            guint8             *idx);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */
 gsize         ane_cpu_packed_bytes         (const AneCpuPacked *p);
@@ -234,6 +267,31 @@ void          ane_cpu_packed_rows_blocks_avx512 (const AneCpuPacked *p,
 void          ane_cpu_packed_dequantize_row_blocks_avx512 (const AneCpuPacked *p,
                                                            gsize               r,
                                                            float              *dst);
+#endif
+
+#ifdef ANE_HAVE_VEC_AVX2
+/* ane-cpu-vec-lut-avx2.c: the LUT kind (any shape). */
+void          ane_cpu_packed_rows_lut_avx2 (const AneCpuPacked *p,
+                                            gsize               r0,
+                                            gsize               r1,
+                                            const float        *x,
+                                            gsize               m,
+                                            float              *out);
+void          ane_cpu_packed_dequantize_row_lut_avx2 (const AneCpuPacked *p,
+                                                      gsize               r,
+                                                      float              *dst);
+#endif
+#ifdef ANE_HAVE_VEC_AVX512
+/* ane-cpu-vec-lut-avx512.c: the LUT kind (any shape). */
+void          ane_cpu_packed_rows_lut_avx512 (const AneCpuPacked *p,
+                                              gsize               r0,
+                                              gsize               r1,
+                                              const float        *x,
+                                              gsize               m,
+                                              float              *out);
+void          ane_cpu_packed_dequantize_row_lut_avx512 (const AneCpuPacked *p,
+                                                        gsize               r,
+                                                        float              *dst);
 #endif
 
 /* The rows [r0, r1) of out = x · Wᵀ as every ISA's kernels run them: for

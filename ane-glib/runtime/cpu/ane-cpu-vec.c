@@ -65,7 +65,8 @@ ane_cpu_packed_new_blockwise (AneCpuPackedKind kind,
   gint32 lo = kind == ANE_CPU_PACKED_INT8 ? -128 : kind == ANE_CPU_PACKED_UINT4 ? 0 : -8;
   gint32 hi = kind == ANE_CPU_PACKED_INT8 ? 127 : kind == ANE_CPU_PACKED_UINT4 ? 15 : 7;
 
-  if (kind == ANE_CPU_PACKED_FP16 || rows == 0 || cols == 0 || srows == 0 || scols == 0 ||
+  if ((kind != ANE_CPU_PACKED_INT8 && kind != ANE_CPU_PACKED_INT4 && kind != ANE_CPU_PACKED_UINT4) ||
+      rows == 0 || cols == 0 || srows == 0 || scols == 0 ||
       rows % srows != 0 || cols % scols != 0)
     return NULL;
   for (gsize i = 0; i < rows * cols; i++)
@@ -143,7 +144,8 @@ ane_cpu_packed_new_borrowed (AneCpuPackedKind kind,
   gsize width = kind == ANE_CPU_PACKED_FP16 ? 2 : 1;
   AneCpuPacked *p;
 
-  if (kind == ANE_CPU_PACKED_INT4 || kind == ANE_CPU_PACKED_UINT4 || rows == 0 || cols == 0 || g_bytes_get_size (bytes) != rows * cols * width ||
+  if ((kind != ANE_CPU_PACKED_INT8 && kind != ANE_CPU_PACKED_FP16) || rows == 0 || cols == 0 ||
+      g_bytes_get_size (bytes) != rows * cols * width ||
       (kind == ANE_CPU_PACKED_INT8 && (scale == NULL || srows == 0 || scols == 0 || rows % srows != 0 ||
                                        cols % scols != 0)) ||
       (kind == ANE_CPU_PACKED_FP16 && ((guintptr) g_bytes_get_data (bytes, NULL)) % 2 != 0) ||
@@ -241,6 +243,7 @@ ane_cpu_packed_free (AneCpuPacked *p)
     g_free (p->q);
   g_free (p->scale);
   g_free (p->offset);
+  g_free (p->lut);
   g_free (p);
 }
 
@@ -248,6 +251,9 @@ gsize
 ane_cpu_packed_bytes (const AneCpuPacked *p)
 {
   gsize scales = p->scale ? (p->rows / p->row_group) * p->n_blocks * sizeof (float) : 0;
+
+  if (p->lut)
+    scales = (p->rows / p->row_group) * p->lut_stride * sizeof (float);
 
   /* borrowed data is the weights' file, not a copy */
   return (p->keep ? 0 : p->rows * p->row_bytes) + scales + (p->offset ? scales : 0);
@@ -333,6 +339,22 @@ ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
   if (p->kind == ANE_CPU_PACKED_FP16)
     {
       ane_f16_to_f32_portable ((const guint16 *) row, dst, p->cols);
+      return;
+    }
+  if (p->kind == ANE_CPU_PACKED_LUT)
+    {
+      /* the table's entries are the weights, rounded already */
+      const float *t = p->lut + (r / p->row_group) * p->lut_stride;
+      guint8 idx[256];
+
+      for (gsize c = 0; c < p->cols; c += 256)
+        {
+          gsize n = MIN (256, p->cols - c);
+
+          ane_cpu_packed_lut_indices (p, r, c, n, idx);
+          for (gsize j = 0; j < n; j++)
+            dst[c + j] = t[idx[j]];
+        }
       return;
     }
   if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
@@ -552,6 +574,9 @@ static const KernelSet avx2_kernels = {
 static const KernelSet avx2_blocks_kernels = {
   ane_cpu_packed_rows_blocks_avx2, ane_cpu_packed_dequantize_row_blocks_avx2, ANE_CPU_VEC_ISA_AVX2
 };
+static const KernelSet avx2_lut_kernels = {
+  ane_cpu_packed_rows_lut_avx2, ane_cpu_packed_dequantize_row_lut_avx2, ANE_CPU_VEC_ISA_AVX2
+};
 #endif
 #ifdef ANE_HAVE_VEC_AVX512
 static const KernelSet avx512_kernels = {
@@ -559,6 +584,9 @@ static const KernelSet avx512_kernels = {
 };
 static const KernelSet avx512_blocks_kernels = {
   ane_cpu_packed_rows_blocks_avx512, ane_cpu_packed_dequantize_row_blocks_avx512, ANE_CPU_VEC_ISA_AVX512
+};
+static const KernelSet avx512_lut_kernels = {
+  ane_cpu_packed_rows_lut_avx512, ane_cpu_packed_dequantize_row_lut_avx512, ANE_CPU_VEC_ISA_AVX512
 };
 #endif
 
@@ -570,6 +598,17 @@ kernels_for (const AneCpuPacked *p)
 {
   AneCpuVecIsa isa = current_isa ();
 
+  /* palettized weights: every shape runs on each set's LUT kernels */
+#ifdef ANE_HAVE_VEC_AVX512
+  if (isa >= ANE_CPU_VEC_ISA_AVX512 && p->kind == ANE_CPU_PACKED_LUT)
+    return &avx512_lut_kernels;
+#endif
+#ifdef ANE_HAVE_VEC_AVX2
+  if (isa >= ANE_CPU_VEC_ISA_AVX2 && p->kind == ANE_CPU_PACKED_LUT)
+    return &avx2_lut_kernels;
+#endif
+  if (p->kind == ANE_CPU_PACKED_LUT)
+    return &portable_kernels;
 #ifdef ANE_HAVE_VEC_AVX512
   if (isa >= ANE_CPU_VEC_ISA_AVX512 && is_blocks (p))
     return &avx512_blocks_kernels;
