@@ -4079,6 +4079,75 @@ t_constexpr_sparse_to_dense (void)
   }
 }
 
+/* The iOS18 joint forms (iOS18/compression.py): constexpr_lut_to_sparse
+ * and constexpr_sparse_blockwise_shift_scale pass the mask through and make
+ * the values at its set positions, in row-major order, from the table or
+ * the scale (and offset) of each position's block; constexpr_sparse_to_dense
+ * then spreads them (as ane_package_compress emits them). */
+static void
+t_constexpr_lut_to_sparse (void)
+{
+  /* mask [4, 3] with 5 set; lut [2, 1, 4, 1]: rows 0-1 take table 0, rows 2-3 table 1 */
+  static const double mask[] = { 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1 }, idx[] = { 3, 0, 2, 1, 3 };
+  static const double lut[] = { -1, 0, 0.5, 2, 10, 20, 30, 40 };
+  double want[12], vals[5];
+  g_autofree char *ml = int_list (mask, 12);
+  g_autofree char *il = int_list (idx, 5);
+  Case *c = case_new ("ios18", "constexpr_lut_to_sparse");
+
+  for (guint i = 0, k = 0; i < 12; i++)
+    {
+      want[i] = 0;
+      if (mask[i])
+        {
+          vals[k] = lut[(i / 3 / 2) * 4 + (guint) idx[k]];
+          want[i] = vals[k];
+          k++;
+        }
+    }
+  case_line (c, "(tensor<uint1, [4, 3]> m, tensor<fp32, [5]> v) = constexpr_lut_to_sparse(indices_mask = "
+             "tensor<uint1, [4, 3]>(%s), indices_nonzero_data = tensor<uint2, [5]>(%s), lut = %s)"
+             "[name = string(\"ls\")]", ml, il, case_lit (c, F32, SH (2, 1, 4, 1), lut));
+  case_let (c, "w", F32, SH (4, 3), "constexpr_sparse_to_dense(nonzero_data = v, mask = m)");
+  case_want (c, "v", F32, SH (5), vals, EXACT);
+  case_want (c, "w", F32, SH (4, 3), want, EXACT);
+  case_run (c);
+}
+
+static void
+t_constexpr_sparse_blockwise_shift_scale (void)
+{
+  /* mask [2, 4] with 5 set; scale and offset [2, 2]: blocks of 1 row × 2 columns */
+  static const double mask[] = { 1, 1, 0, 1, 0, 0, 1, 1 }, q[] = { 3, -2, 5, 7, -8 };
+  static const double scale[] = { 0.5, 2, -1, 0.25 }, offset[] = { 1, 0, -1, 2 };
+  double want[8], vals[5];
+  g_autofree char *ml = int_list (mask, 8);
+  g_autofree char *ql = int_list (q, 5);
+  g_autofree char *ol = int_list (offset, 4);
+  Case *c = case_new ("ios18", "constexpr_sparse_blockwise_shift_scale");
+
+  for (guint i = 0, k = 0; i < 8; i++)
+    {
+      guint b = (i / 4) * 2 + (i % 4) / 2;
+
+      want[i] = 0;
+      if (mask[i])
+        {
+          vals[k] = scale[b] * (q[k] - offset[b]);
+          want[i] = vals[k];
+          k++;
+        }
+    }
+  case_line (c, "(tensor<uint1, [2, 4]> m, tensor<fp32, [5]> v) = constexpr_sparse_blockwise_shift_scale("
+             "data_mask = tensor<uint1, [2, 4]>(%s), nonzero_data = tensor<int4, [5]>(%s), scale = %s, "
+             "offset = tensor<int4, [2, 2]>(%s))[name = string(\"sb\")]", ml, ql,
+             case_lit (c, F32, SH (2, 2), scale), ol);
+  case_let (c, "w", F32, SH (2, 4), "constexpr_sparse_to_dense(nonzero_data = v, mask = m)");
+  case_want (c, "v", F32, SH (5), vals, EXACT);
+  case_want (c, "w", F32, SH (2, 4), want, EXACT);
+  case_run (c);
+}
+
 /* read_state returns the state's value; write_state stores data into it,
  * seen by a later read_state of the same run and kept after the run
  * (iOS18 states.py; states are fp16) */
@@ -4266,6 +4335,8 @@ static const KernelTest kernel_tests[] = {
   { "constexpr_blockwise_shift_scale", t_constexpr_blockwise_shift_scale },
   { "constexpr_lut_to_dense", t_constexpr_lut_to_dense },
   { "constexpr_sparse_to_dense", t_constexpr_sparse_to_dense },
+  { "constexpr_lut_to_sparse", t_constexpr_lut_to_sparse },
+  { "constexpr_sparse_blockwise_shift_scale", t_constexpr_sparse_blockwise_shift_scale },
   { "read_state", t_read_state }, { "write_state", t_write_state },
 };
 

@@ -482,6 +482,9 @@ k_conv (AneCpuCtx *ctx,
 
   if (x == NULL || w == NULL)
     return ane_cpu_fail (ctx, error, "needs parameters x and weight");
+  /* a 1×1 weight the plan kept compressed (ane-cpu-k-packed.c) */
+  if (w->packed != NULL)
+    return ane_cpu_conv_packed (ctx, x, w, bias, out, error);
   if (x->rank < 3 || x->rank > 2 + MAX_SPATIAL || w->rank != x->rank)
     return ane_cpu_fail (ctx, error, "x must have rank 3 to 5 and weight the same rank (got %u and %u)", x->rank, w->rank);
   if (x->f == NULL || w->f == NULL || out->f == NULL)
@@ -618,6 +621,9 @@ k_conv_transpose (AneCpuCtx *ctx,
 
   if (x == NULL || w == NULL)
     return ane_cpu_fail (ctx, error, "needs parameters x and weight");
+  /* a 1×1 weight the plan kept compressed (ane-cpu-k-packed.c) */
+  if (w->packed != NULL)
+    return ane_cpu_conv_packed (ctx, x, w, bias, out, error);
   if (x->rank < 3 || x->rank > 2 + MAX_SPATIAL || w->rank != x->rank)
     return ane_cpu_fail (ctx, error, "x must have rank 3 to 5 and weight the same rank (got %u and %u)", x->rank, w->rank);
   if (x->f == NULL || w->f == NULL || out->f == NULL)

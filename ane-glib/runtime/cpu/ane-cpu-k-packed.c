@@ -1,12 +1,13 @@
-/* runtime/cpu/ane-cpu-k-packed.c: linear and gather on a compressed weight
+/* runtime/cpu/ane-cpu-k-packed.c: linear, matmul, 1×1 conv and gather on a compressed weight
  *
  * The plan hands these kernels a packed const (AneCpuValue.packed,
  * ane-cpu-vec-private.h) only where every reader of the weight is one of
  * them; the float kernels (ane-cpu-k-linalg.c, ane-cpu-k-shape.c) call here
  * when they see one. Semantics are the dense ops' (coremltools
- * iOS15/linear.py: x · weightᵀ + bias; iOS15/scatter_gather.py gather on
- * axis 0 with batch_dims 0), on the weights the dequantizing constexpr op
- * would have made.
+ * iOS15/linear.py: x · weightᵀ + bias; iOS15/conv.py with a 1×1 kernel,
+ * one group, stride 1 and no padding: y[n, o, p] = Σ_c w[o, c] x[n, c, p]
+ * + bias[o]; iOS15/scatter_gather.py gather on axis 0 with batch_dims 0),
+ * on the weights the dequantizing constexpr op would have made.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -93,6 +94,64 @@ ane_cpu_gather_packed (AneCpuCtx         *ctx,
         return ane_cpu_fail (ctx, error, "index %" G_GINT64_FORMAT " is out of range for a dimension of size %"
                              G_GINT64_FORMAT, (gint64) indices->i[i], dim);
       ane_cpu_packed_dequantize_row (p, (gsize) k, out->f + i * p->cols);
+    }
+  return TRUE;
+}
+
+/* Channels-first x [N, C, P]: each position's C values are a column. A
+ * single position (decode: P = 1) is already the row the packed product
+ * takes; otherwise x is turned to [P, C], multiplied, and the [P, O]
+ * result turned back. */
+gboolean
+ane_cpu_conv_packed (AneCpuCtx         *ctx,
+                     const AneCpuValue *x,
+                     const AneCpuValue *w,
+                     const AneCpuValue *bias,
+                     AneCpuValue       *out,
+                     GError           **error)
+{
+  const AneCpuPacked *p = w->packed;
+  gint64 shape[ANE_CPU_MAX_RANK];
+  gsize N, C, O, P = 1;
+  g_autofree float *xt = NULL;
+  g_autofree float *yt = NULL;
+
+  if (x->f == NULL || out->f == NULL || (bias && (bias->f == NULL || bias->n != p->rows)))
+    return ane_cpu_fail (ctx, error, "a compressed weight needs float x and output, and a bias of %zu floats",
+                         p->rows);
+  if (x->rank < 3 || x->shape[1] != (gint64) p->cols)
+    return ane_cpu_fail (ctx, error, "x must be [N, %zu, ...] for the weight's %zu input channels",
+                         p->cols, p->cols);
+  N = (gsize) x->shape[0];
+  C = p->cols;
+  O = p->rows;
+  memcpy (shape, x->shape, x->rank * sizeof (gint64));
+  shape[1] = (gint64) O;
+  if (!ane_cpu_check_out_shape (ctx, out, shape, x->rank, error))
+    return FALSE;
+  for (guint i = 2; i < x->rank; i++)
+    P *= (gsize) x->shape[i];
+  if (P == 1)
+    {
+      ane_cpu_packed_matmul (p, x->f, N, bias ? bias->f : NULL, out->f);
+      return TRUE;
+    }
+  xt = g_try_malloc_n (P * C, sizeof (float));
+  yt = g_try_malloc_n (P * O, sizeof (float));
+  if (xt == NULL || yt == NULL)
+    return ane_cpu_fail (ctx, error, "cannot allocate the %zu×%zu transposes", P, MAX (C, O));
+  for (gsize n = 0; n < N; n++)
+    {
+      const float *xn = x->f + n * C * P;
+      float *on = out->f + n * O * P;
+
+      for (gsize c = 0; c < C; c++)
+        for (gsize q = 0; q < P; q++)
+          xt[q * C + c] = xn[c * P + q];
+      ane_cpu_packed_matmul (p, xt, P, bias ? bias->f : NULL, yt);
+      for (gsize q = 0; q < P; q++)
+        for (gsize o = 0; o < O; o++)
+          on[o * P + q] = yt[q * O + o];
     }
   return TRUE;
 }

@@ -35,5 +35,13 @@ gboolean      ane_cpu_matmul_packed        (AneCpuCtx          *ctx,
 gboolean      ane_cpu_gather_packed        (AneCpuCtx          *ctx,
                                             const AneCpuValue  *x,
                                             GError            **error);
+/* A 1×1 conv (one group, stride 1, no padding: the plan checked) whose
+ * weight [O, C, 1, ..] is packed as [O, C]; x [N, C, *spatial]. */
+gboolean      ane_cpu_conv_packed          (AneCpuCtx          *ctx,
+                                            const AneCpuValue  *x,
+                                            const AneCpuValue  *w,
+                                            const AneCpuValue  *bias,
+                                            AneCpuValue        *out,
+                                            GError            **error);
 
 G_END_DECLS

@@ -749,13 +749,46 @@ is_graph_output (AneCpuPlan *plan,
   return FALSE;
 }
 
+/* Whether a 1×1 conv reads its weight [O, C, 1, ..] as the matrix
+ * [O, C]: one group, stride 1, no padding (pad_type valid or same, which
+ * pads nothing for a 1-wide kernel at stride 1, or custom zeros). The
+ * Neural Engine lowering makes every linear layer such a conv
+ * (docs/ane-lowering.md), as Anemll and ml-ane-transformers do. */
+static gboolean
+conv_takes_matrix (AneCpuPlan *plan,
+                   const Step *step)
+{
+  const AneCpuValue *groups = step_const (plan, step, "groups"), *strides = step_const (plan, step, "strides");
+  const AneCpuValue *pad_type = step_const (plan, step, "pad_type"), *pad = step_const (plan, step, "pad");
+
+  if (groups != NULL && (groups->n != 1 || ane_cpu_value_get (groups, 0) != 1))
+    return FALSE;
+  for (gsize i = 0; strides != NULL && i < strides->n; i++)
+    if (ane_cpu_value_get (strides, i) != 1)
+      return FALSE;
+  if (pad_type != NULL && (pad_type->s == NULL ||
+                           (!g_str_equal (pad_type->s, "valid") && !g_str_equal (pad_type->s, "same") &&
+                            !g_str_equal (pad_type->s, "same_lower") && !g_str_equal (pad_type->s, "custom"))))
+    return FALSE;
+  for (gsize i = 0; pad != NULL && i < pad->n; i++)
+    if (ane_cpu_value_get (pad, i) != 0)
+      return FALSE;
+  return TRUE;
+}
+
 /* Whether a packed value in slot serves step's parameter param: a linear's
- * weight, or the rows a gather on axis 0 picks (an embedding). */
+ * weight, or the rows a gather on axis 0 picks (an embedding); a weight of
+ * rank > 2 held as a matrix (collapsed: [O, C, 1, ..]) only a 1×1 conv's. */
 static gboolean
 takes_packed_at (AneCpuPlan *plan,
                  const Step *step,
-                 const char *param)
+                 const char *param,
+                 gboolean    collapsed)
 {
+  if (g_str_equal (step->op->type, "conv"))
+    return collapsed && g_str_equal (param, "weight") && conv_takes_matrix (plan, step);
+  if (collapsed)
+    return FALSE;
   if (g_str_equal (step->op->type, "linear"))
     return g_str_equal (param, "weight");
   if (g_str_equal (step->op->type, "matmul") && g_str_equal (param, "y"))
@@ -780,7 +813,8 @@ takes_packed_at (AneCpuPlan *plan,
  * the value packed. */
 static gboolean
 all_take_packed (AneCpuPlan *plan,
-                 guint       slot)
+                 guint       slot,
+                 gboolean    collapsed)
 {
   gboolean any = FALSE;
 
@@ -796,7 +830,7 @@ all_take_packed (AneCpuPlan *plan,
         for (guint k = 0; k < step->inputs[j].n; k++)
           if (step->inputs[j].slots[k] == slot)
             {
-              if (!takes_packed_at (plan, step, step->inputs[j].param))
+              if (!takes_packed_at (plan, step, step->inputs[j].param, collapsed))
                 return FALSE;
               any = TRUE;
             }
@@ -832,6 +866,49 @@ floats_copy (const AneCpuValue *v)
   for (gsize i = 0; i < v->n; i++)
     f[i] = v->f ? v->f[i] : (float) v->i[i];
   return f;
+}
+
+/* Whether shape is [a, b, 1, ..]: a weight a 1×1 conv reads as [a, b]. */
+static gboolean
+trailing_ones (const gint64 *shape,
+               guint         rank)
+{
+  if (rank < 3)
+    return FALSE;
+  for (guint i = 2; i < rank; i++)
+    if (shape[i] != 1)
+      return FALSE;
+  return TRUE;
+}
+
+/* v as a matrix: itself, or (in tmp) a rank-2 view of a [a, b, 1, ..]
+ * value, sharing its storage. */
+static const AneCpuValue *
+as_matrix (const AneCpuValue *v,
+           AneCpuValue       *tmp)
+{
+  if (v == NULL || !trailing_ones (v->shape, v->rank))
+    return v;
+  *tmp = *v;
+  tmp->rank = 2;
+  return tmp;
+}
+
+/* An iOS18 lut [G, 1, .., 2^n, V] of a collapsed weight as [G, 1, 2^n, V]. */
+static const AneCpuValue *
+lut_as_matrix (const AneCpuValue *lut,
+               AneCpuValue       *tmp)
+{
+  if (lut == NULL || lut->rank <= 4)
+    return lut;
+  for (guint i = 1; i < lut->rank - 2; i++)
+    if (lut->shape[i] != 1)
+      return lut;
+  *tmp = *lut;
+  tmp->rank = 4;
+  tmp->shape[2] = lut->shape[lut->rank - 2];
+  tmp->shape[3] = lut->shape[lut->rank - 1];
+  return tmp;
 }
 
 /* int8, int4 or uint4 data (held as int32) with scales [srows, scols]: the
@@ -879,7 +956,9 @@ pack_lut (AneCpuPlan   *plan,
           const gint64 *shape,
           gboolean      round_fp16)
 {
-  const AneCpuValue *indices = step_const (plan, step, "indices"), *lut = step_const (plan, step, "lut");
+  AneCpuValue iview, lview;
+  const AneCpuValue *indices = as_matrix (step_const (plan, step, "indices"), &iview);
+  const AneCpuValue *lut = lut_as_matrix (step_const (plan, step, "lut"), &lview);
   const AneCpuValue *out_shape = step_const (plan, step, "shape");
   gsize rows = (gsize) shape[0], cols = (gsize) shape[1], n_tables = 1;
   g_autofree gint32 *idx = NULL;
@@ -892,9 +971,12 @@ pack_lut (AneCpuPlan   *plan,
       /* iOS16: one table, the indices a bit stream */
       const AneCpuValue *bytes = indices;
 
-      if (lut->rank != 1 || out_shape->n != 2 || (gint64) ane_cpu_value_get (out_shape, 0) != shape[0] ||
+      if (lut->rank != 1 || out_shape->n < 2 || (gint64) ane_cpu_value_get (out_shape, 0) != shape[0] ||
           (gint64) ane_cpu_value_get (out_shape, 1) != shape[1])
         return NULL;
+      for (gsize d = 2; d < out_shape->n; d++)
+        if (ane_cpu_value_get (out_shape, d) != 1)
+          return NULL;
       for (guint b = 1; b <= 8; b++)
         if (((gsize) 1 << b) == lut->n && b != 3 && b != 5 && b != 7)
           bits = b;
@@ -935,12 +1017,19 @@ pack_step (AneCpuPlan *plan,
   guint rank;
   AneCpuPacked *p = NULL;
 
-  if (step->n_outputs != 1 || !decode_type (out->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
-      (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16) || !all_take_packed (plan, step->outputs[0]))
+  gboolean collapsed;
+  AneCpuValue dview, sview;
+
+  if (step->n_outputs != 1 || !decode_type (out->type, &dtype, shape, &rank, "constexpr", NULL))
+    return NULL;
+  collapsed = trailing_ones (shape, rank);
+  if ((rank != 2 && !collapsed) || (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16) ||
+      !all_take_packed (plan, step->outputs[0], collapsed))
     return NULL;
   if (g_str_equal (type, "constexpr_blockwise_shift_scale"))
     {
-      const AneCpuValue *data = step_const (plan, step, "data"), *scale = step_const (plan, step, "scale");
+      const AneCpuValue *data = as_matrix (step_const (plan, step, "data"), &dview);
+      const AneCpuValue *scale = as_matrix (step_const (plan, step, "scale"), &sview);
       const AneCpuValue *offset = step_const (plan, step, "offset");
       g_autofree float *s = NULL, *o = NULL;
 
@@ -953,7 +1042,8 @@ pack_step (AneCpuPlan *plan,
     }
   else if (g_str_equal (type, "constexpr_affine_dequantize"))
     {
-      const AneCpuValue *data = step_const (plan, step, "quantized_data"), *scale = step_const (plan, step, "scale");
+      const AneCpuValue *data = as_matrix (step_const (plan, step, "quantized_data"), &dview);
+      const AneCpuValue *scale = step_const (plan, step, "scale");
       const AneCpuValue *zp = step_const (plan, step, "zero_point"), *axis_v = step_const (plan, step, "axis");
       gint64 axis = axis_v ? (gint64) ane_cpu_value_get (axis_v, 0) : 0;
       g_autofree float *s = NULL, *o = NULL;
@@ -976,7 +1066,7 @@ pack_step (AneCpuPlan *plan,
     }
   else if (g_str_equal (type, "constexpr_cast"))
     {
-      const AneCpuValue *src = step_const (plan, step, "source_val");
+      const AneCpuValue *src = as_matrix (step_const (plan, step, "source_val"), &dview);
 
       if (src && src->dtype == ANE_DTYPE_FLOAT16 && src->f && src->rank == 2)
         p = ane_cpu_packed_new_fp16 ((gsize) shape[0], (gsize) shape[1], src->f);
@@ -1073,8 +1163,10 @@ pack_const (AneCpuPlan *plan,
   AneCpuValue *v = plan->consts[slot];
   AneCpuPacked *p;
 
-  if (v == NULL || v->dtype != ANE_DTYPE_FLOAT16 || v->f == NULL || v->rank != 2 || v->n == 0 ||
-      !all_take_packed (plan, slot))
+  gboolean collapsed = v != NULL && trailing_ones (v->shape, v->rank);
+
+  if (v == NULL || v->dtype != ANE_DTYPE_FLOAT16 || v->f == NULL || (v->rank != 2 && !collapsed) || v->n == 0 ||
+      !all_take_packed (plan, slot, collapsed))
     return;
   p = ane_cpu_packed_new_fp16 ((gsize) v->shape[0], (gsize) v->shape[1], v->f);
   plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
@@ -1191,7 +1283,7 @@ pack_cast_raw (AneCpuPlan *plan,
 
   if (step->n_outputs != 1 || source == G_MAXUINT ||
       !decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
-      dtype != ANE_DTYPE_FLOAT32 || !all_take_packed (plan, step->outputs[0]))
+      dtype != ANE_DTYPE_FLOAT32 || !all_take_packed (plan, step->outputs[0], FALSE))
     return NULL;
   bytes = raw_blob (plan, source, &mil, sshape, &srank);
   if (bytes == NULL || mil != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 || srank != 2 ||
@@ -1293,7 +1385,7 @@ pack_step_blocks (AneCpuPlan *plan,
       !decode_type (step->op->outputs[0]->type, &dtype, shape, &rank, "constexpr", NULL) || rank != 2 ||
       (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16) ||
       plan->const_names[data_slot] == NULL || plan->const_names[scale_slot] == NULL ||
-      plan->consts[data_slot] != NULL || plan->consts[scale_slot] != NULL || !all_take_packed (plan, step->outputs[0]))
+      plan->consts[data_slot] != NULL || plan->consts[scale_slot] != NULL || !all_take_packed (plan, step->outputs[0], FALSE))
     return NULL;
   data_op = g_hash_table_lookup (plan->const_ops, plan->const_names[data_slot]);
   scale_op = g_hash_table_lookup (plan->const_ops, plan->const_names[scale_slot]);
@@ -1352,7 +1444,7 @@ pack_step_raw (AneCpuPlan *plan,
   for (guint j = 0; j < step->n_inputs; j++)
     if (g_str_equal (step->inputs[j].param, "data") && step->inputs[j].n == 1)
       data_slot = step->inputs[j].slots[0];
-  if (data_slot == G_MAXUINT || !all_take_packed (plan, step->outputs[0]))
+  if (data_slot == G_MAXUINT || !all_take_packed (plan, step->outputs[0], FALSE))
     return NULL;
   bytes = raw_blob (plan, data_slot, &mil, dshape, &drank);
   if (bytes == NULL || mil != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT8 || drank != 2 ||
@@ -1384,7 +1476,7 @@ pack_const_raw (AneCpuPlan *plan,
   g_autoptr(GBytes) bytes = NULL;
   AneCpuPacked *p;
 
-  if (!all_take_packed (plan, slot))
+  if (!all_take_packed (plan, slot, FALSE))
     return FALSE;
   bytes = raw_blob (plan, slot, &mil, shape, &rank);
   if (bytes == NULL || mil != CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT16 || rank != 2)
