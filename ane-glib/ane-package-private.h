@@ -39,8 +39,11 @@ GBytes       *ane_package_read_blob        (AnePackage        *package,
                                             guint64            offset,
                                             GError           **error);
 
-/* A package in memory made by ane_package_compress (); takes both. */
+/* A package in memory made by ane_package_compress (); takes lowered and
+ * report; source (nullable) is the package compressed, whose manifest and
+ * items a save keeps when it was loaded from disk. */
 AnePackage   *ane_package_new_compressed   (AneLowered        *lowered,
-                                            AneCompressReport *report);
+                                            AneCompressReport *report,
+                                            AnePackage        *source);
 
 G_END_DECLS

@@ -89,6 +89,8 @@ struct _AnePackage
   char           *save_warning;   /* what the last save reported after its point of
                                    * no return (save_lock), or NULL */
   AneCompressReport *report;      /* what ane_package_compress () did to make it, or NULL */
+  AnePackage     *source;         /* the package it was compressed from, or NULL: its manifest and
+                                   * items are kept when it is saved */
 };
 
 G_DEFINE_FINAL_TYPE (AnePackage, ane_package, G_TYPE_OBJECT)
@@ -153,6 +155,7 @@ ane_package_finalize (GObject *object)
   g_clear_pointer (&self->lowered, ane_lowered_free);
   g_clear_pointer (&self->save_warning, g_free);
   g_clear_object (&self->report);
+  g_clear_object (&self->source);
   G_OBJECT_CLASS (ane_package_parent_class)->finalize (object);
 }
 
@@ -2033,11 +2036,16 @@ ane_package_save_finish (AnePackage    *self,
 
 AnePackage *
 ane_package_new_compressed (AneLowered        *lowered,
-                            AneCompressReport *report)
+                            AneCompressReport *report,
+                            AnePackage        *source)
 {
   AnePackage *self = package_new (NULL, lowered);
 
   self->report = report;
+  /* a source made from a graph or compressed itself has its own source */
+  while (source != NULL && source->pkg == NULL && source->source != NULL)
+    source = source->source;
+  self->source = source != NULL && source->pkg != NULL ? g_object_ref (source) : NULL;
   return self;
 }
 
@@ -2573,7 +2581,8 @@ lowered_save (AnePackage    *self,
   AneLowered *l = self->lowered;
 
   return ane_mlpackage_write_lowered_full (path, overwrite, l->model, l->blobs, l->weight_size,
-                                           l->graph, l->params, cancellable, progress, warning, error);
+                                           l->graph, l->params, cancellable, progress,
+                                           self->source ? self->source->pkg : NULL, warning, error);
 }
 
 static gboolean

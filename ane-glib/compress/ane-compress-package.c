@@ -896,7 +896,8 @@ ane_package_compress (AnePackage        *package,
   add_note (model, note);
   result = ane_package_new_compressed (lowered,
                                        ane_compress_report_new (g_steal_pointer (&report), before,
-                                                                lowered->weight_bytes));
+                                                                lowered->weight_bytes),
+                                       package);
   problems = ane_package_check_types (result, NULL);
   if (problems && problems[0] && source_agrees)
     {

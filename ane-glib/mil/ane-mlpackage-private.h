@@ -100,6 +100,13 @@ gboolean      ane_mlpackage_staging_commit  (AneMLPackageStaging  *staging,
                                              GError              **error);
 void          ane_mlpackage_staging_free    (AneMLPackageStaging  *staging);
 
+/* Copies self's items other than its root model (and the item whose path
+ * is skip, nullable) into the staging area's Data, as they are. */
+gboolean      ane_mlpackage_staging_copy_items (AneMLPackage        *self,
+                                                AneMLPackageStaging *staging,
+                                                const char          *skip,
+                                                GError             **error);
+
 /* Apple's default manifest: model.mlmodel (the root) and weights under
  * com.apple.CoreML, with fresh UUIDs. */
 JsonNode     *ane_mlpackage_manifest_new_default (void);
@@ -180,7 +187,10 @@ gboolean      ane_mlpackage_write_lowered  (const char           *path,
                                             GError              **error);
 /* The same, reporting to progress (nullable): "writing weights" by bytes of
  * weight.bin, then "writing model"; a cancelled progress stops it like a
- * cancelled cancellable. The caller finishes the progress. */
+ * cancelled cancellable. The caller finishes the progress. With like (a
+ * loaded package this program was made from: ane_package_compress), its
+ * manifest (the same item identifiers) and its items other than the model
+ * and the weights are kept, when its model sits where Apple puts it. */
 gboolean      ane_mlpackage_write_lowered_full (const char           *path,
                                                 gboolean              overwrite,
                                                 const AneCoreMLModel *model,
@@ -190,6 +200,7 @@ gboolean      ane_mlpackage_write_lowered_full (const char           *path,
                                                 GHashTable           *params,
                                                 GCancellable         *cancellable,
                                                 AneProgress          *progress,
+                                                AneMLPackage         *like,
                                                 char                **warning,
                                                 GError              **error);
 /* After a bundle was renamed into place at path: syncs its parent directory;

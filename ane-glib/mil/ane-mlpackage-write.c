@@ -1140,7 +1140,7 @@ ane_mlpackage_write_lowered (const char            *path,
                              GError               **error)
 {
   return ane_mlpackage_write_lowered_full (path, overwrite, model, blobs, weight_size, graph, params,
-                                           cancellable, NULL, warning, error);
+                                           cancellable, NULL, NULL, warning, error);
 }
 
 gboolean
@@ -1153,6 +1153,7 @@ ane_mlpackage_write_lowered_full (const char            *path,
                                   GHashTable            *params,
                                   GCancellable          *cancellable,
                                   AneProgress           *progress,
+                                  AneMLPackage          *like,
                                   char                 **warning,
                                   GError               **error)
 {
@@ -1206,9 +1207,18 @@ ane_mlpackage_write_lowered_full (const char            *path,
                             weight_size, weight_size, error))
     return FALSE;
 
+  /* A package made from another (compressed): its manifest and its other
+   * items as they were, when its model is where this writes it. */
+  if (like != NULL && g_strcmp0 (ane_mlpackage_get_root_item (like)->path, MODEL_DIR "/" MODEL_FILE) == 0)
+    {
+      if (!ane_mlpackage_staging_copy_items (like, staging, MODEL_DIR "/" WEIGHTS_DIR, error))
+        return FALSE;
+      manifest = json_node_copy (ane_mlpackage_get_manifest (like));
+    }
   /* Commit writes model.mlmodel and Manifest.json, syncs every file and
    * directory of the staging area and renames it into place. */
-  manifest = ane_mlpackage_manifest_new_default ();
+  if (manifest == NULL)
+    manifest = ane_mlpackage_manifest_new_default ();
   if (!ane_mlpackage_staging_commit (staging, manifest, model, error))
     return FALSE;
 

@@ -1575,6 +1575,36 @@ ane_mlpackage_save (AneMLPackage *self,
 #define COPY_SHARE 0.9
 
 gboolean
+ane_mlpackage_staging_copy_items (AneMLPackage        *self,
+                                  AneMLPackageStaging *staging,
+                                  const char          *skip,
+                                  GError             **error)
+{
+  g_autofree char *src_data = g_build_filename (self->path, DATA_DIR, NULL);
+
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      AneMLPackageItem *item = g_ptr_array_index (self->items, i);
+      g_autofree char *src = NULL;
+      g_autofree char *dst = NULL;
+      g_autofree char *trimmed = g_strdup (item->path);
+
+      g_strdelimit (trimmed, "\\", '/');
+      while (g_str_has_suffix (trimmed, "/"))
+        trimmed[strlen (trimmed) - 1] = '\0';
+      if (item == self->root || (skip != NULL && g_str_equal (trimmed, skip)))
+        continue;
+      src = g_build_filename (src_data, item->path, NULL);
+      dst = g_build_filename (staging->data_dir, item->path, NULL);
+      if (g_file_test (dst, G_FILE_TEST_EXISTS) || !g_file_test (src, G_FILE_TEST_EXISTS))
+        continue;   /* inside an item copied before, or listed but absent */
+      if (!make_parent_dirs (dst, error) || !copy_tree (src, dst, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 ane_mlpackage_save_full (AneMLPackage *self,
                          const char   *path,
                          gboolean      overwrite,

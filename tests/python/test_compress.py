@@ -480,6 +480,33 @@ class PackageTest(unittest.TestCase):
                                                   C.new_quantize(8, True), None)
         self.assertEqual(cm.exception.code, int(Ane.Error.UNSUPPORTED))
 
+    def test_apple_bundle_kept(self):
+        """A loaded package compressed and saved keeps its manifest (the same
+        identifiers) and its other items byte for byte; only model.mlmodel
+        and weight.bin are new."""
+        import shutil
+        src = os.path.join(self.tmp.name, "src.mlpackage")
+        shutil.copytree(os.path.join(CONFORMANCE, "mlp_fp32", "model.mlpackage"), src)
+        with open(os.path.join(src, "Manifest.json")) as f:
+            manifest = json.load(f)
+        manifest["itemInfoEntries"]["0A1B2C3D-0000-4000-8000-000000000001"] = {
+            "author": "com.example", "description": "notes", "name": "notes", "path": "com.example/notes.txt"}
+        with open(os.path.join(src, "Manifest.json"), "w") as f:
+            json.dump(manifest, f, indent=4, sort_keys=True)
+        os.makedirs(os.path.join(src, "Data", "com.example"))
+        with open(os.path.join(src, "Data", "com.example", "notes.txt"), "wb") as f:
+            f.write(b"kept as it is\n")
+        out = compress(Ane.Package.load(src), C.new_palettize(6), min_size=64)
+        dst = os.path.join(self.tmp.name, "dst.mlpackage")
+        out.save(dst, False)
+        with open(os.path.join(dst, "Manifest.json")) as f:
+            self.assertEqual(json.load(f), manifest)
+        with open(os.path.join(dst, "Data", "com.example", "notes.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"kept as it is\n")
+        back = Ane.Package.load(dst)
+        self.assertEqual(back.check_types()[0], [])
+        self.assertIn("constexpr_lut_to_dense", back.to_mil_text())
+
     def test_cancel(self):
         w = self.rng.standard_normal((64, 64)).astype(np.float32)
         progress = Ane.Progress.new(lambda p: p.cancel())
