@@ -57,6 +57,46 @@ compression_from_flags (const char *palettize,
   return config;
 }
 
+/* A line per package: the weight bytes before and after, and the weights
+ * left as they were with the first reason (a group size that does not
+ * divide a layer's channels...). A weight shared by prefill and decode is
+ * in the report once per function: counted once. */
+static void
+print_compression (GPtrArray  *reports,
+                   const char *out)
+{
+  for (guint i = 0; i < reports->len; i++)
+    {
+      AneCompressReport *report = g_ptr_array_index (reports, i);
+      GPtrArray *weights = ane_compress_report_get_weights (report);
+      g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+      const AneCompressedWeight *first_skipped = NULL;
+      guint n_done = 0, n_skipped = 0;
+
+      for (guint k = 0; k < weights->len; k++)
+        {
+          const AneCompressedWeight *w = g_ptr_array_index (weights, k);
+
+          if (!g_hash_table_add (seen, w->name))
+            continue;
+          if (g_strcmp0 (w->mode, "skipped") == 0)
+            {
+              n_skipped++;
+              if (first_skipped == NULL)
+                first_skipped = w;
+            }
+          else
+            n_done++;
+        }
+      printf ("%s package %u: weights %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " bytes (%.3f), %u compressed",
+              out, i, ane_compress_report_get_bytes_before (report), ane_compress_report_get_bytes_after (report),
+              ane_compress_report_get_ratio (report), n_done);
+      if (first_skipped != NULL)
+        printf (", %u left as they were (%s: %s)", n_skipped, first_skipped->name, first_skipped->detail);
+      putchar ('\n');
+    }
+}
+
 int
 ane_tool_convert_llm (int    argc,
                       char **argv)
@@ -91,6 +131,7 @@ ane_tool_convert_llm (int    argc,
   g_autoptr(AneLlamaModel) model = NULL;
   g_autoptr(AneTokenizer) tokenizer = NULL;
   g_autoptr(AneCompressConfig) compress = NULL;
+  g_autoptr(GPtrArray) reports = g_ptr_array_new_with_free_func (g_object_unref);
   AneTarget target = ANE_TARGET_IOS18;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
   int status = 0;
@@ -140,8 +181,9 @@ ane_tool_convert_llm (int    argc,
              "--model-dir needs one\n", out);
   if (!ane_llama_model_save_dir_compressed (model, tokenizer, out, context, prefill, target, (guint) n_chunks,
                                             chunk_mb > 0.0 ? MAX ((guint64) (chunk_mb * 1e6), 1) : 0, argmax,
-                                            compress, overwrite, &error))
+                                            compress, reports, overwrite, &error))
     return ane_tool_fail ("convert-llm", error);
+  print_compression (reports, out);
   printf ("wrote %s\n", out);
   return 0;
 }

@@ -622,7 +622,7 @@ ane_llama_model_save_dir_full (AneLlamaModel  *self,
                                GError        **error)
 {
   return ane_llama_model_save_dir_compressed (self, tokenizer, dir, context, prefill_step, target, n_chunks,
-                                              chunk_bytes, argmax, NULL, overwrite, error);
+                                              chunk_bytes, argmax, NULL, NULL, overwrite, error);
 }
 
 gboolean
@@ -636,6 +636,7 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
                                      guint64            chunk_bytes,
                                      gboolean           argmax,
                                      AneCompressConfig *compress,
+                                     GPtrArray         *reports,
                                      gboolean           overwrite,
                                      GError           **error)
 {
@@ -758,6 +759,8 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
             }
           g_object_unref (chunk->package);
           chunk->package = small;
+          if (reports != NULL)
+            g_ptr_array_add (reports, g_object_ref (ane_package_get_compression_report (small)));
         }
     }
   embedding = embedding_f16 (self, error);

@@ -169,7 +169,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneLlamaBoundStep, ane_llama_bound_step_free)
 /* ane_llama_model_save_dir_full() with each package's weights compressed
  * by compress (nullable: none) before it is written (ane-llama-dir.c);
  * `ane-tool convert-llm --palettize/--quantize`. The split into chunks
- * counts the float16 bytes before compression. */
+ * counts the float16 bytes before compression. reports (nullable) gets
+ * each package's AneCompressReport, in the manifest's order. */
 gboolean   ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
                                                 AneTokenizer      *tokenizer,
                                                 const char        *dir,
@@ -180,6 +181,7 @@ gboolean   ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
                                                 guint64            chunk_bytes,
                                                 gboolean           argmax,
                                                 AneCompressConfig *compress,
+                                                GPtrArray         *reports,
                                                 gboolean           overwrite,
                                                 GError           **error);
 
