@@ -529,6 +529,7 @@ typedef struct {
   Job        *job;
   GPtrArray  *blobs;      /* AneMilPendingBlob*, in file order */
   GHashTable *placed;     /* "file\noffset" -> new offset (boxed guint64) */
+  GHashTable *by_content; /* GBytes of a new blob placed -> its AneMilPendingBlob */
   guint64     end;        /* where the next record goes */
   guint64     weight_end; /* the file's size */
   GError     *error;
@@ -579,6 +580,25 @@ place_blob (Layout            *l,
                                   bf->filename, (guint64) bf->offset);
           return;
         }
+      if (blob->source == ANE_MIL_BLOB_FROM_BYTES && blob->data != NULL)
+        {
+          /* A weight two functions share (a package's prefill and decode)
+           * is compressed once per function, to the same bytes: stored
+           * once, as the source stored it once. */
+          AneMilPendingBlob *same = g_hash_table_lookup (l->by_content, blob->data);
+
+          if (same != NULL && same->blob_type == blob->blob_type && same->padding_bits == blob->padding_bits &&
+              same->src_dtype == blob->src_dtype && same->dst_dtype == blob->dst_dtype &&
+              same->n_elements == blob->n_elements && same->size == blob->size)
+            {
+              ane_mil_pending_blob_free (blob);
+              bf->offset = same->offset;
+              g_hash_table_insert (l->placed, g_steal_pointer (&key), g_memdup2 (&same->offset, sizeof (guint64)));
+              g_free (bf->filename);
+              bf->filename = g_strdup (WEIGHT_FILE);
+              return;
+            }
+        }
     }
   else
     {
@@ -614,6 +634,9 @@ place_blob (Layout            *l,
   l->weight_end = blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size;
   l->end = align64 (l->weight_end);
   g_ptr_array_add (l->blobs, blob);
+  if (g_str_has_prefix (bf->filename, NEW_BLOB_PREFIX) && blob->source == ANE_MIL_BLOB_FROM_BYTES &&
+      blob->data != NULL && !g_hash_table_contains (l->by_content, blob->data))
+    g_hash_table_insert (l->by_content, blob->data, blob);
   g_hash_table_insert (l->placed, g_steal_pointer (&key), g_memdup2 (&blob->offset, sizeof (guint64)));
   bf->offset = blob->offset;
   g_free (bf->filename);
@@ -843,12 +866,14 @@ ane_package_compress (AnePackage        *package,
   /* one weight.bin, in program order */
   l.blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
   l.placed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  l.by_content = g_hash_table_new (g_bytes_hash, g_bytes_equal);
   l.end = ANE_MILBLOB_HEADER_SIZE;
   l.weight_end = ANE_MILBLOB_HEADER_SIZE;
   for (gsize f = 0; f < program->n_functions; f++)
     for (gsize s = 0; s < program->functions[f]->value->n_block_specializations; s++)
       layout_block (&l, program->functions[f]->value->block_specializations[s]->value);
   g_hash_table_unref (l.placed);
+  g_hash_table_unref (l.by_content);
   g_hash_table_unref (job.new_blobs);
   if (l.error)
     {

@@ -313,6 +313,31 @@ class CompressTest(unittest.TestCase):
         self.assertIn("compress", tool("--help").stdout)
 
 
+class SharedWeightTest(unittest.TestCase):
+    def test_two_functions_one_copy(self):
+        """A weight two functions read is stored once before and after compression."""
+        rng = np.random.default_rng(2)
+        w = (rng.standard_normal((64, 128)) * 0.1).astype(np.float32)
+        graphs = {}
+        for name, rows in (("prefill", 4), ("decode", 1)):
+            g = Ane.Graph()
+            x = g.input("x", Ane.DType.FLOAT32, [rows, 64])
+            wt = Ane.Tensor.new_from_bytes("w", Ane.DType.FLOAT32, [64, 128], GLib.Bytes.new(w.tobytes()))
+            g.add_output("y", g.matmul(x, g.param_with_value(wt), False, False))
+            graphs[name] = g
+        pkg = Ane.Package.new_from_graphs(graphs, Ane.Target.IOS18, Ane.Precision.FLOAT16)
+        self.assertEqual(pkg.get_weight_bytes(), 64 * 128 * 2)  # one fp16 copy
+        small = pkg.compress(Ane.CompressConfig.new_palettize(4), None, None)
+        # 4096 bytes of indices and a 16-entry fp16 table, once
+        self.assertEqual(small.get_weight_bytes(), 4096 + 32)
+        x = rng.standard_normal((4, 64)).astype(np.float32)
+        for name, rows in (("prefill", 4), ("decode", 1)):
+            exe = Ane.Executable.new_from_package(small, name)
+            exe.compile(None)
+            got = exe.run({"x": x[:rows]})["y"]
+            np.testing.assert_allclose(got, x[:rows] @ w, atol=0.25 * np.abs(x[:rows] @ w).max())
+
+
 @unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
 class ConvertLlmCompressTest(unittest.TestCase):
     """`ane-tool convert-llm --palettize/--quantize`: every package compressed before it is written."""
@@ -373,6 +398,15 @@ class ConvertLlmCompressTest(unittest.TestCase):
         (lut_pkg,) = self.packages(lut)
         self.assertLess(self.weight_bin(lut_pkg), 0.7 * self.weight_bin(plain_pkg))
         self.assertTrue(self.generate(lut).startswith("Once upon a time"))
+
+    def test_shared_weights_stored_once(self):
+        """prefill and decode share their weights: compressed, each is still stored once (int8 per channel:
+        a little over half the float16 bytes; twice that if each function kept its own copy)."""
+        plain, r = self.convert("plain")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out, r = self.convert("int8", "--quantize", "int8")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertLess(self.weight_bin(self.packages(out)[0]), 0.6 * self.weight_bin(self.packages(plain)[0]))
 
     def test_quantize_and_chunks(self):
         out, r = self.convert("int8", "--quantize", "int8", "--chunks", "2")
