@@ -200,7 +200,15 @@ status_bytes (const char *field)
 static gboolean
 reset_peak (void)
 {
-  return g_file_set_contents ("/proc/self/clear_refs", "5", 1, NULL);
+  /* written in place: g_file_set_contents would write a temporary and
+   * rename it, which /proc refuses */
+  FILE *f = fopen ("/proc/self/clear_refs", "w");
+  gboolean ok;
+
+  if (f == NULL)
+    return FALSE;
+  ok = fputs ("5", f) >= 0;
+  return fclose (f) == 0 && ok;
 }
 
 int
