@@ -203,6 +203,20 @@ class CompressTest(unittest.TestCase):
         ref, _ = self.compress(self.pkg18, "from-package", "--palettize", "4")
         np.testing.assert_array_equal(run_package(out, self.x), run_package(ref, self.x))
 
+    def test_graph_json_input(self):
+        """A graph .json is lowered first (--target, --precision) and then compressed."""
+        graph = os.path.join(self.tmp.name, "g.json")
+        mlp_graph().save(graph)
+        out, report = self.compress(graph, "graph", "--quantize", "int4", "--block", "32")
+        self.assertIn("constexpr_blockwise_shift_scale", mil_text(out))
+        self.assertEqual(len([w for w in report["weights"] if w["mode"] == "quantize"]), 2)
+        r = tool("compress", graph, "-o", self.out("graph16"), "--target", "ios16", "--quantize", "int4")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("constexpr_blockwise_shift_scale", r.stderr)
+        r = tool("compress", graph, "-o", self.out("graph99"), "--target", "ios99", "--quantize", "int8")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("ios99", r.stderr)
+
     def test_refusals_name_the_op_and_target(self):
         for flags, words in ((("--quantize", "int4"), ("constexpr_blockwise_shift_scale", "iOS18", "iOS16")),
                              (("--quantize", "int8", "--block", "32"), ("constexpr_blockwise_shift_scale", "iOS18")),
