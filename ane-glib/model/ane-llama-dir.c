@@ -621,6 +621,25 @@ ane_llama_model_save_dir_full (AneLlamaModel  *self,
                                gboolean        overwrite,
                                GError        **error)
 {
+  return ane_llama_model_save_dir_compressed (self, tokenizer, dir, context, prefill_step, target, n_chunks,
+                                              chunk_bytes, argmax, NULL, NULL, overwrite, error);
+}
+
+gboolean
+ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
+                                     AneTokenizer      *tokenizer,
+                                     const char        *dir,
+                                     gint64             context,
+                                     gint64             prefill_step,
+                                     AneTarget          target,
+                                     guint              n_chunks,
+                                     guint64            chunk_bytes,
+                                     gboolean           argmax,
+                                     AneCompressConfig *compress,
+                                     GPtrArray         *reports,
+                                     gboolean           overwrite,
+                                     GError           **error)
+{
   static const char *const names[2] = { "prefill", "decode" };
   g_autoptr(AneTokenizer) own_tokenizer = NULL;
   g_autoptr(GPtrArray) chunks = g_ptr_array_new_with_free_func (saved_chunk_free);
@@ -637,6 +656,7 @@ ane_llama_model_save_dir_full (AneLlamaModel  *self,
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), FALSE);
   g_return_val_if_fail (tokenizer == NULL || ANE_IS_TOKENIZER (tokenizer), FALSE);
   g_return_val_if_fail (dir != NULL, FALSE);
+  g_return_val_if_fail (compress == NULL || ANE_IS_COMPRESS_CONFIG (compress), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (context <= 0)
@@ -726,6 +746,22 @@ ane_llama_model_save_dir_full (AneLlamaModel  *self,
       chunk->package = ane_package_new_from_graphs (names, graphs, 2, target, ANE_PRECISION_FLOAT16, error);
       if (chunk->package == NULL)
         return FALSE;
+      /* compressed in memory, before anything is written: a refusal
+       * leaves no directory */
+      if (compress != NULL)
+        {
+          AnePackage *small = ane_package_compress (chunk->package, compress, NULL, NULL, error);
+
+          if (small == NULL)
+            {
+              g_prefix_error (error, "%s: ", chunk->file);
+              return FALSE;
+            }
+          g_object_unref (chunk->package);
+          chunk->package = small;
+          if (reports != NULL)
+            g_ptr_array_add (reports, g_object_ref (ane_package_get_compression_report (small)));
+        }
     }
   embedding = embedding_f16 (self, error);
   if (embedding == NULL)

@@ -11,6 +11,7 @@
 #include "ane-tokenizer.h"
 #include "ane-progress.h"
 #include "ane-executable.h"
+#include "ane-compress.h"
 
 G_BEGIN_DECLS
 
@@ -164,5 +165,24 @@ GPtrArray         *ane_llama_step_run        (AneExecutable      *exe,
 void               ane_llama_bound_step_free (AneLlamaBoundStep  *step);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneLlamaBoundStep, ane_llama_bound_step_free)
+
+/* ane_llama_model_save_dir_full() with each package's weights compressed
+ * by compress (nullable: none) before it is written (ane-llama-dir.c);
+ * `ane-tool convert-llm --palettize/--quantize`. The split into chunks
+ * counts the float16 bytes before compression. reports (nullable) gets
+ * each package's AneCompressReport, in the manifest's order. */
+gboolean   ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
+                                                AneTokenizer      *tokenizer,
+                                                const char        *dir,
+                                                gint64             context,
+                                                gint64             prefill_step,
+                                                AneTarget          target,
+                                                guint              n_chunks,
+                                                guint64            chunk_bytes,
+                                                gboolean           argmax,
+                                                AneCompressConfig *compress,
+                                                GPtrArray         *reports,
+                                                gboolean           overwrite,
+                                                GError           **error);
 
 G_END_DECLS
