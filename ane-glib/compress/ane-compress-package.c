@@ -188,6 +188,8 @@ typedef struct {
   AneProgress        *progress;
   GCancellable       *cancellable;
   GPtrArray          *report;          /* AneCompressedWeight* */
+  GHashTable         *done_blobs;      /* "file\noffset\nconfig\naxes" of a weight compressed already ->
+                                        * its ops, packed (a weight two functions share) */
   GHashTable         *new_blobs;       /* "@ane-compress/<n>" -> GPtrArray of AneMilPendingBlob (by builder offset) */
   guint               n_builders;
   guint64             done, total;     /* elements, for the progress */
@@ -293,6 +295,72 @@ skipped_entry (const char *name,
   return w;
 }
 
+static GBytes *
+pack_message (const ProtobufCMessage *m)
+{
+  gsize size = protobuf_c_message_get_packed_size (m);
+  guint8 *buf = g_malloc (MAX (size, 1));
+
+  protobuf_c_message_pack (m, buf);
+  return g_bytes_new_take (buf, size);
+}
+
+/* Moves the ops of a one-function program into out_ops (their names into
+ * names) and frees the program. */
+static void
+take_ops (AneMilProgram *program,
+          GHashTable    *names,
+          GPtrArray     *out_ops)
+{
+  AneMilBlock *block = program->functions[0]->value->block_specializations[0]->value;
+
+  for (gsize i = 0; i < block->n_operations; i++)
+    {
+      AneMilOperation *nop = block->operations[i];
+
+      for (gsize k = 0; k < nop->n_outputs; k++)
+        g_hash_table_add (names, nop->outputs[k]->name);
+      g_ptr_array_add (out_ops, nop);
+    }
+  block->n_operations = 0;
+  protobuf_c_message_free_unpacked (&program->base, NULL);
+}
+
+/* A weight compressed already in another function (a multifunction
+ * package's prefill and decode share their weights): the same ops again,
+ * the same blobs (the layout stores them once), no second k-means. Only
+ * when the const has the same name and none of the ops' other names is
+ * taken in this function. */
+static gboolean
+reuse_ops (GBytes     *packed,
+           const char *name,
+           GHashTable *names,
+           GPtrArray  *out_ops)
+{
+  AneMilProgram *program = (AneMilProgram *) protobuf_c_message_unpack (
+    &core_ml__specification__milspec__program__descriptor, NULL, g_bytes_get_size (packed),
+    g_bytes_get_data (packed, NULL));
+  AneMilBlock *block;
+
+  if (program == NULL)
+    return FALSE;
+  block = program->functions[0]->value->block_specializations[0]->value;
+  for (gsize i = 0; i < block->n_operations; i++)
+    for (gsize k = 0; k < block->operations[i]->n_outputs; k++)
+      {
+        const char *out = block->operations[i]->outputs[k]->name;
+        gboolean last = i + 1 == block->n_operations;
+
+        if (last ? g_strcmp0 (out, name) != 0 : g_hash_table_contains (names, out))
+          {
+            protobuf_c_message_free_unpacked (&program->base, NULL);
+            return FALSE;
+          }
+      }
+  take_ops (program, names, out_ops);
+  return TRUE;
+}
+
 /* Compresses one const into ops appended to out_ops; FALSE on error. A
  * weight left as it is appends nothing and returns TRUE with *replaced
  * FALSE. */
@@ -323,6 +391,7 @@ compress_const (Job                   *job,
   guint64 weight_size;
   AneTensor *imp;
   gint in_axis = -1;
+  g_autofree char *done_key = NULL;
 
   *replaced = FALSE;
   v = candidate_value (op, &w.dtype, w.shape, &w.rank, &n);
@@ -355,6 +424,17 @@ compress_const (Job                   *job,
   cfg = ane_compress_config_resolve (job->config, w.name, n, first->op->type, ane_mil_op_name (first->op));
   if (cfg == NULL)
     return TRUE;
+  done_key = g_strdup_printf ("%s\n%" G_GUINT64_FORMAT "\n%p\n%d\n%d", v->blobfilevalue->filename,
+                              (guint64) v->blobfilevalue->offset, (void *) cfg, w.channel_axis, w.input_axis);
+  {
+    GBytes *done = g_hash_table_lookup (job->done_blobs, done_key);
+
+    if (done != NULL && reuse_ops (done, w.name, names, out_ops))
+      {
+        *replaced = TRUE;
+        return TRUE;
+      }
+  }
 
   values = read_floats (job, v, w.dtype, n, error);
   if (values == NULL)
@@ -411,12 +491,14 @@ compress_const (Job                   *job,
           g_clear_error (error);
           return TRUE;
         }
+      g_prefix_error (error, "weight '%s': ", w.name);
       return FALSE;
     }
   program = ane_mil_builder_finish (b, &blobs, &weight_size, error);
   if (program == NULL)
     {
       ane_compressed_weight_free (entry);
+      g_prefix_error (error, "weight '%s': ", w.name);
       return FALSE;
     }
   g_ptr_array_add (job->report, entry);
@@ -439,14 +521,11 @@ compress_const (Job                   *job,
                 av->blobfilevalue->filename = g_strdup (file);
               }
           }
-        for (gsize k = 0; k < nop->n_outputs; k++)
-          g_hash_table_add (names, nop->outputs[k]->name);
-        g_ptr_array_add (out_ops, nop);
       }
     g_hash_table_insert (job->new_blobs, g_steal_pointer (&file), g_steal_pointer (&blobs));
-    block->n_operations = 0;
   }
-  protobuf_c_message_free_unpacked (&program->base, NULL);
+  g_hash_table_insert (job->done_blobs, g_steal_pointer (&done_key), pack_message (&program->base));
+  take_ops (program, names, out_ops);
   *replaced = TRUE;
   return TRUE;
 }
@@ -843,6 +922,7 @@ ane_package_compress (AnePackage        *package,
   report = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_compressed_weight_free);
   job.report = report;
   job.new_blobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  job.done_blobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
   program = model->mlprogram;
   for (gsize f = 0; f < program->n_functions; f++)
     {
@@ -863,6 +943,7 @@ ane_package_compress (AnePackage        *package,
           g_prefix_error (error, "function '%s': ", program->functions[f]->key);
           ane_mlpackage_model_free (model);
           g_hash_table_unref (job.new_blobs);
+          g_hash_table_unref (job.done_blobs);
           return NULL;
         }
     }
@@ -877,6 +958,7 @@ ane_package_compress (AnePackage        *package,
       layout_block (&l, program->functions[f]->value->block_specializations[s]->value);
   g_hash_table_unref (l.placed);
   g_hash_table_unref (job.new_blobs);
+  g_hash_table_unref (job.done_blobs);
   if (l.error)
     {
       g_propagate_error (error, l.error);

@@ -207,9 +207,16 @@ ane_compress_report_to_string (AneCompressReport *self)
         g_string_append_printf (s, ", sparsity %.3f", w->sparsity);
       g_string_append_c (s, '\n');
     }
-  g_string_append_printf (s, "%u weight%s compressed; weights %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
-                          " bytes (%.3f)\n", self->weights->len, self->weights->len == 1 ? "" : "s",
-                          self->bytes_before, self->bytes_after, ane_compress_report_get_ratio (self));
+  {
+    guint done = 0;
+
+    for (guint i = 0; i < self->weights->len; i++)
+      done += g_strcmp0 (((AneCompressedWeight *) g_ptr_array_index (self->weights, i))->mode, "skipped") != 0;
+    g_string_append_printf (s, "%u weight%s compressed, %u left as %s; weights %" G_GUINT64_FORMAT " -> %"
+                            G_GUINT64_FORMAT " bytes (%.3f)\n", done, done == 1 ? "" : "s",
+                            self->weights->len - done, self->weights->len - done == 1 ? "it was" : "they were",
+                            self->bytes_before, self->bytes_after, ane_compress_report_get_ratio (self));
+  }
   return g_string_free (s, FALSE);
 }
 

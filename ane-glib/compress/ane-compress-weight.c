@@ -292,8 +292,8 @@ prune_rows (Job     *j,
         if (ia < 0)
           {
             g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                         "weight '%s': n:m pruning needs the input channels of its reader ('%s')",
-                         j->w->name, j->w->consumer_type ? j->w->consumer_type : "none");
+                         "n:m pruning needs the input channels of its reader ('%s')",
+                         j->w->consumer_type ? j->w->consumer_type : "none");
             return FALSE;
           }
         cin = (gsize) j->w->shape[ia];
@@ -452,14 +452,14 @@ emit_palettize_vectors (Job     *j,
   if (j->C % group != 0 || group % cd != 0)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
-                   "weight '%s': %" G_GSIZE_FORMAT " output channels do not divide into groups of %" G_GSIZE_FORMAT
-                   " made of vectors of %u", j->w->name, j->C, group, cd);
+                   "%" G_GSIZE_FORMAT " output channels do not divide into groups of %" G_GSIZE_FORMAT
+                   " made of vectors of %u", j->C, group, cd);
       return FALSE;
     }
   if (j->keep)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "weight '%s': vector palettization (cluster dim %u) with pruning is not supported", j->w->name, cd);
+                   "vector palettization (cluster dim %u) with pruning is not supported", cd);
       return FALSE;
     }
   groups = j->C / group;
@@ -551,8 +551,8 @@ emit_palettize (Job     *j,
   if (group && j->C % group != 0)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
-                   "weight '%s': group size %" G_GSIZE_FORMAT " does not divide its %" G_GSIZE_FORMAT
-                   " output channels", j->w->name, group, j->C);
+                   "group size %" G_GSIZE_FORMAT " does not divide its %" G_GSIZE_FORMAT
+                   " output channels", group, j->C);
       return FALSE;
     }
   lut = g_new (float, groups * k);
@@ -687,8 +687,8 @@ emit_quantize (Job     *j,
       if (ia < 0)
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                       "weight '%s': quantization per block needs the input channels of its reader ('%s')",
-                       j->w->name, j->w->consumer_type ? j->w->consumer_type : "none");
+                       "quantization per block needs the input channels of its reader ('%s')",
+                       j->w->consumer_type ? j->w->consumer_type : "none");
           return FALSE;
         }
       cin = (gsize) j->w->shape[ia];
@@ -696,8 +696,8 @@ emit_quantize (Job     *j,
       if (cin % c->block_size != 0)
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_SHAPE,
-                       "weight '%s': block size %u does not divide its %" G_GSIZE_FORMAT " input channels",
-                       j->w->name, c->block_size, cin);
+                       "block size %u does not divide its %" G_GSIZE_FORMAT " input channels",
+                       c->block_size, cin);
           return FALSE;
         }
       block_cols = c->block_size * inner;
@@ -907,8 +907,6 @@ ane_compress_weight (AneMilBuilder            *b,
       report->rms_error = j.N ? sqrt (sum / (double) j.N) : 0;
       report->sparsity = j.N ? (double) zeros / (double) j.N : 0;
     }
-  else
-    g_prefix_error (error, "compressing '%s': ", weight->name);
   job_clear (&j);
   return ok;
 }
