@@ -88,14 +88,20 @@ plane1 (const guint8 *q,
 }
 
 /* 2-bit plane: bits 2k, 2k + 1 of byte l are weight l + 8k. The 8 bytes
- * twice (vmovddup from memory), widened: lane l holds byte l mod 8, and
- * weight l (l < 16) is that >> 2 (l / 8), weight l + 16 that >> 2 (l / 8 + 2). */
+ * twice (one 8-byte load broadcast; the plane need not be 8-byte aligned,
+ * so memcpy rather than a double load), widened: lane l holds byte l mod
+ * 8, and weight l (l < 16) is that >> 2 (l / 8), weight l + 16 that >> 2
+ * (l / 8 + 2). */
 static inline __attribute__ ((always_inline)) void
 plane2 (const guint8 *q,
         __m512i      *i0,
         __m512i      *i1)
 {
-  __m512i c = _mm512_cvtepu8_epi32 (_mm_castpd_si128 (_mm_loaddup_pd ((const double *) q)));
+  guint64 v;
+  __m512i c;
+
+  memcpy (&v, q, 8);
+  c = _mm512_cvtepu8_epi32 (_mm_set1_epi64x ((long long) v));
 
   *i0 = _mm512_srlv_epi32 (c, _mm512_setr_epi32 (0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2));
   *i1 = _mm512_srlv_epi32 (c, _mm512_setr_epi32 (4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6));
