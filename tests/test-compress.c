@@ -310,6 +310,8 @@ test_multifunction (void)
       g_autoptr(AneExecutable) exe = ane_executable_new_from_package (out, functions[f], &error);
 
       g_assert_no_error (error);
+      g_assert_true (ane_executable_compile (exe, NULL, &error));
+      g_assert_no_error (error);
     }
 }
 
