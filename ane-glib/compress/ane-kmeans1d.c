@@ -164,13 +164,61 @@ typedef struct {
   double x, w;
 } Point;
 
-static int
-by_x (const void *a,
-      const void *b)
+/* A float's bits as an unsigned key in the same order (negatives
+ * reversed, the sign bit flipped); -0 sorts before +0, equal as doubles. */
+static inline guint32
+sort_key (float v)
 {
-  double x = ((const Point *) a)->x, y = ((const Point *) b)->x;
+  guint32 u;
 
-  return x < y ? -1 : x > y;
+  memcpy (&u, &v, 4);
+  return (u & 0x80000000u) ? ~u : u | 0x80000000u;
+}
+
+/* Sorts the points of n float values by value: an LSD radix sort on the
+ * 32-bit keys, three passes of 11 bits (a qsort took a fifth of a
+ * compression's time; bench/compress.c). Stable, so equal values keep
+ * their order. */
+static void
+sort_points (const float *values,
+             const float *importance,
+             gsize        n,
+             Point       *out)
+{
+  g_autofree guint32 *key = g_new (guint32, MAX (n, 1));
+  g_autofree guint32 *tmp = g_new (guint32, MAX (n, 1));
+  g_autofree guint32 *idx = g_new (guint32, MAX (n, 1));
+  g_autofree guint32 *idx2 = g_new (guint32, MAX (n, 1));
+  guint32 *k = key, *kt = tmp, *ix = idx, *it = idx2;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      key[i] = sort_key (values[i]);
+      idx[i] = (guint32) i;
+    }
+  for (guint shift = 0; shift < 33; shift += 11)
+    {
+      gsize count[2049] = { 0 };
+
+      for (gsize i = 0; i < n; i++)
+        count[((k[i] >> shift) & 2047u) + 1]++;
+      for (guint b = 0; b < 2048; b++)
+        count[b + 1] += count[b];
+      for (gsize i = 0; i < n; i++)
+        {
+          gsize at = count[(k[i] >> shift) & 2047u]++;
+
+          kt[at] = k[i];
+          it[at] = ix[i];
+        }
+      { guint32 *t = k; k = kt; kt = t; }
+      { guint32 *t = ix; ix = it; it = t; }
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      out[i].x = values[ix[i]];
+      out[i].w = importance ? importance[ix[i]] : 1.0;
+    }
 }
 
 guint
@@ -211,12 +259,7 @@ ane_kmeans1d (const float  *values,
   if (n == 0)
     return 0.0;
   /* the distinct values with their total weights */
-  for (gsize i = 0; i < n; i++)
-    {
-      pts[i].x = values[i];
-      pts[i].w = importance ? importance[i] : 1.0;
-    }
-  qsort (pts, n, sizeof (Point), by_x);
+  sort_points (values, importance, n, pts);
   for (gsize i = 0; i < n; i++)
     if (d > 0 && pts[d - 1].x == pts[i].x)
       pts[d - 1].w += pts[i].w;

@@ -10,6 +10,7 @@
 #include "ane-types.h"
 #include "compress/ane-kmeans1d-private.h"
 #include "compress/ane-palettize-private.h"
+#include "runtime/cpu/ane-cpu-pool-private.h"
 
 /* x as the LUT stores it. */
 static float
@@ -100,6 +101,51 @@ nearest_entry (const Entry  *sorted,
   return sorted[at].index;
 }
 
+typedef struct {
+  const float    *w, *importance;
+  gsize           group_rows, cols;
+  guint           k;
+  AnePaletteMode  mode;
+  gboolean        lut_fp16;
+  float          *lut;
+  guint8         *indices;
+  double         *sq, *worst;    /* per group */
+} Groups;
+
+/* Groups [begin, end): each its own table and indices, so the split over
+ * threads changes nothing. */
+static void
+palettize_groups (gsize    begin,
+                  gsize    end,
+                  gpointer data)
+{
+  Groups *G = data;
+
+  for (gsize g = begin; g < end; g++)
+    {
+      gsize n = G->group_rows * G->cols, off = g * n;
+      float *glut = G->lut + g * G->k;
+      Entry sorted[256];
+      double values[256], sq = 0.0, worst = 0.0;
+
+      group_lut (G->w + off, G->importance ? G->importance + off : NULL, n, G->k, G->mode, G->lut_fp16, glut);
+      sort_entries (glut, G->k, sorted);
+      for (guint j = 0; j < G->k; j++)
+        values[j] = sorted[j].value;
+      for (gsize i = 0; i < n; i++)
+        {
+          guint8 idx = nearest_entry (sorted, values, G->k, G->w[off + i]);
+          double e = (double) G->w[off + i] - (double) glut[idx];
+
+          G->indices[off + i] = idx;
+          worst = MAX (worst, fabs (e));
+          sq += e * e;
+        }
+      G->sq[g] = sq;
+      G->worst[g] = worst;
+    }
+}
+
 void
 ane_palettize (const float     *w,
                gsize            rows,
@@ -113,32 +159,23 @@ ane_palettize (const float     *w,
                guint8          *indices,
                AnePaletteError *err)
 {
-  guint k = 1u << nbits;
   gsize group_rows = group_size == 0 ? rows : group_size, groups;
   double sq = 0.0, worst = 0.0;
+  g_autofree double *gsq = NULL, *gworst = NULL;
+  Groups G;
 
   g_return_if_fail (nbits >= 1 && nbits <= 8 && group_rows > 0 && rows % group_rows == 0);
   groups = rows / group_rows;
+  gsq = g_new0 (double, MAX (groups, 1));
+  gworst = g_new0 (double, MAX (groups, 1));
+  G = (Groups) { w, importance, group_rows, cols, 1u << nbits, mode, lut_fp16, lut, indices, gsq, gworst };
+  /* groups are independent: shared over the CPU backend's pool (the
+   * errors summed in group order afterwards, whatever the split) */
+  ane_cpu_parallel_for (groups, 1, palettize_groups, &G);
   for (gsize g = 0; g < groups; g++)
     {
-      gsize n = group_rows * cols, off = g * n;
-      float *glut = lut + g * k;
-      Entry sorted[256];
-      double values[256];
-
-      group_lut (w + off, importance ? importance + off : NULL, n, k, mode, lut_fp16, glut);
-      sort_entries (glut, k, sorted);
-      for (guint j = 0; j < k; j++)
-        values[j] = sorted[j].value;
-      for (gsize i = 0; i < n; i++)
-        {
-          guint8 idx = nearest_entry (sorted, values, k, w[off + i]);
-          double e = (double) w[off + i] - (double) glut[idx];
-
-          indices[off + i] = idx;
-          worst = MAX (worst, fabs (e));
-          sq += e * e;
-        }
+      sq += gsq[g];
+      worst = MAX (worst, gworst[g]);
     }
   if (err != NULL)
     {
