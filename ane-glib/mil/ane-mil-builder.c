@@ -709,32 +709,53 @@ align64 (guint64 v)
   return (v + ANE_MILBLOB_ALIGNMENT - 1) & ~(guint64) (ANE_MILBLOB_ALIGNMENT - 1);
 }
 
-/* Appends a pending blob and a blob-file value pointing at its record. The
- * offsets are fixed now: they depend only on sizes, so the program is
- * complete before any weight byte is read. */
-static CoreML__Specification__MILSpec__Value *
-blob_value (AneMilBuilder     *b,
-            AneMilPendingBlob *blob,
-            const gint64      *shape,
-            guint              rank)
+/* A tensor type of any MIL DataType (sub-byte ones included). */
+static AneMilValueType *
+raw_value_type (int           mil_dtype,
+                const gint64 *shape,
+                guint         rank)
 {
-  CoreML__Specification__MILSpec__Value *v = value_new (tensor_value_type (blob->dst_dtype, shape, rank));
+  AneMilValueType *vt = tensor_value_type (ANE_DTYPE_FLOAT32, shape, rank);
+
+  vt->tensortype->datatype = mil_dtype;
+  return vt;
+}
+
+/* Appends a pending blob (its size set) and makes v (of type vt) a
+ * blob-file value pointing at its record. The offsets are fixed now: they
+ * depend only on sizes, so the program is complete before any weight byte
+ * is read. */
+static CoreML__Specification__MILSpec__Value *
+placed_blob_value (AneMilBuilder     *b,
+                   AneMilPendingBlob *blob,
+                   AneMilValueType   *vt)
+{
+  CoreML__Specification__MILSpec__Value *v = value_new (vt);
   CoreML__Specification__MILSpec__Value__BlobFileValue *bf =
     g_new (CoreML__Specification__MILSpec__Value__BlobFileValue, 1);
 
-  blob->blob_type = blob_type_for (blob->dst_dtype);
-  blob->size = (guint64) blob->n_elements * ane_dtype_size (blob->dst_dtype);
   blob->offset = b->blob_end;
   b->weight_end = blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size;
   b->blob_end = align64 (b->weight_end);
   g_ptr_array_add (b->blobs, blob);
-
   core_ml__specification__milspec__value__blob_file_value__init (bf);
   bf->filename = g_strdup (BLOB_FILE_NAME);
   bf->offset = blob->offset;
   v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE;
   v->blobfilevalue = bf;
   return v;
+}
+
+/* A blob of a dtype with an AneDType, shaped, stored in blob->dst_dtype. */
+static CoreML__Specification__MILSpec__Value *
+blob_value (AneMilBuilder     *b,
+            AneMilPendingBlob *blob,
+            const gint64      *shape,
+            guint              rank)
+{
+  blob->blob_type = blob_type_for (blob->dst_dtype);
+  blob->size = (guint64) blob->n_elements * ane_dtype_size (blob->dst_dtype);
+  return placed_blob_value (b, blob, tensor_value_type (blob->dst_dtype, shape, rank));
 }
 
 static gboolean
@@ -900,24 +921,10 @@ emit_packed_const (AneMilBuilder     *b,
 {
   const char *id = ane_mil_builder_unique_name (b, hint);
   CoreML__Specification__MILSpec__Value *v;
-  CoreML__Specification__MILSpec__Value__BlobFileValue *bf;
   AneMilOperation *op;
   AneMilValueType *vt;
 
-  blob->offset = b->blob_end;
-  b->weight_end = blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size;
-  b->blob_end = align64 (b->weight_end);
-  g_ptr_array_add (b->blobs, blob);
-
-  vt = tensor_value_type (ANE_DTYPE_FLOAT32, shape, rank);
-  vt->tensortype->datatype = mil_dtype;
-  v = value_new (vt);
-  bf = g_new (CoreML__Specification__MILSpec__Value__BlobFileValue, 1);
-  core_ml__specification__milspec__value__blob_file_value__init (bf);
-  bf->filename = g_strdup (BLOB_FILE_NAME);
-  bf->offset = blob->offset;
-  v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE;
-  v->blobfilevalue = bf;
+  v = placed_blob_value (b, blob, raw_value_type (mil_dtype, shape, rank));
 
   op = g_new (AneMilOperation, 1);
   core_ml__specification__milspec__operation__init (op);
@@ -926,8 +933,7 @@ emit_packed_const (AneMilBuilder     *b,
   op->attributes = g_new (CoreML__Specification__MILSpec__Operation__AttributesEntry *, 2);
   op->attributes[0] = attribute ("name", string_value (id));
   op->attributes[1] = attribute ("val", v);
-  vt = tensor_value_type (ANE_DTYPE_FLOAT32, shape, rank);
-  vt->tensortype->datatype = mil_dtype;
+  vt = raw_value_type (mil_dtype, shape, rank);
   op->n_outputs = 1;
   op->outputs = g_new (AneMilNamedValueType *, 1);
   op->outputs[0] = named_value_type (id, vt);
@@ -980,17 +986,6 @@ static CoreML__Specification__MILSpec__Operation__InputsEntry *input_entry (cons
                                                                           const char **values,
                                                                           guint        n);
 
-static AneMilValueType *
-raw_value_type (int           mil_dtype,
-                const gint64 *shape,
-                guint         rank)
-{
-  AneMilValueType *vt = tensor_value_type (ANE_DTYPE_FLOAT32, shape, rank);
-
-  vt->tensortype->datatype = mil_dtype;
-  return vt;
-}
-
 /* A Value of raw bytes: a weight.bin blob (10 elements or more, or a
  * sub-byte type: MIL has no packed immediates we emit), else an immediate
  * encoded as coremltools encodes the dtype (fp32 as floats, int32 as ints,
@@ -999,7 +994,7 @@ static CoreML__Specification__MILSpec__Value *
 raw_value (AneMilBuilder        *b,
            const AneMilRawValue *rv)
 {
-  CoreML__Specification__MILSpec__Value *v = value_new (raw_value_type (rv->mil_dtype, rv->shape, rv->rank));
+  CoreML__Specification__MILSpec__Value *v;
   AneMilBlobDataType blob_type = 0;
   guint bits = 0;
   guint64 n = 1;
@@ -1012,8 +1007,6 @@ raw_value (AneMilBuilder        *b,
       (n >= ANE_MIL_BLOB_MIN_ELEMENTS || ane_milblob_data_type_is_sub_byte (blob_type)))
     {
       AneMilPendingBlob *blob = g_new0 (AneMilPendingBlob, 1);
-      CoreML__Specification__MILSpec__Value__BlobFileValue *bf =
-        g_new (CoreML__Specification__MILSpec__Value__BlobFileValue, 1);
 
       blob->source = ANE_MIL_BLOB_FROM_BYTES;
       blob->data = g_bytes_ref (rv->bytes);
@@ -1023,17 +1016,9 @@ raw_value (AneMilBuilder        *b,
       blob->blob_type = blob_type;
       if (ane_milblob_data_type_is_sub_byte (blob_type))
         blob->padding_bits = (guint) (size * 8 - n * bits);
-      blob->offset = b->blob_end;
-      b->weight_end = blob->offset + ANE_MILBLOB_RECORD_SIZE + blob->size;
-      b->blob_end = align64 (b->weight_end);
-      g_ptr_array_add (b->blobs, blob);
-      core_ml__specification__milspec__value__blob_file_value__init (bf);
-      bf->filename = g_strdup (BLOB_FILE_NAME);
-      bf->offset = blob->offset;
-      v->value_case = CORE_ML__SPECIFICATION__MILSPEC__VALUE__VALUE_BLOB_FILE_VALUE;
-      v->blobfilevalue = bf;
-      return v;
+      return placed_blob_value (b, blob, raw_value_type (rv->mil_dtype, rv->shape, rv->rank));
     }
+  v = value_new (raw_value_type (rv->mil_dtype, rv->shape, rv->rank));
   {
     CoreML__Specification__MILSpec__TensorValue *tv = immediate_tensor (v);
 
