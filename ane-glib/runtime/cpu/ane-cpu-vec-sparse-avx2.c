@@ -103,17 +103,29 @@ row_dot_width (const AneCpuPacked *p,
   const ExpandTable *t = expand_table ();
   const guint8 *mask = p->q + r * p->row_bytes;
   const guint8 *v = p->nz + p->nz_start[r] * width;
-  __m256 acc[4] = { _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps () };
+  __m256 a0 = _mm256_setzero_ps (), a1 = _mm256_setzero_ps (), a2 = _mm256_setzero_ps (), a3 = _mm256_setzero_ps ();
+  __m256 acc[4];
   gsize full = p->cols / 8, k = 0;
 
+  /* 32 columns a step, four chunks into four accumulators (named: an
+   * array of them was kept in memory), their values' starts from the four
+   * bytes' counts */
   for (; k + 4 <= full; k += 4)
-    for (gsize j = 0; j < 4; j++)
-      {
-        guint m = mask[k + j];
+    {
+      guint m0 = mask[k], m1 = mask[k + 1], m2 = mask[k + 2], m3 = mask[k + 3];
+      const guint8 *v1 = v + t->count[m0] * width, *v2 = v1 + t->count[m1] * width;
+      const guint8 *v3 = v2 + t->count[m2] * width;
 
-        acc[j] = _mm256_fmadd_ps (expand8 (t, v, m, width), _mm256_loadu_ps (x + 8 * (k + j)), acc[j]);
-        v += t->count[m] * width;
-      }
+      a0 = _mm256_fmadd_ps (expand8 (t, v, m0, width), _mm256_loadu_ps (x + 8 * k), a0);
+      a1 = _mm256_fmadd_ps (expand8 (t, v1, m1, width), _mm256_loadu_ps (x + 8 * k + 8), a1);
+      a2 = _mm256_fmadd_ps (expand8 (t, v2, m2, width), _mm256_loadu_ps (x + 8 * k + 16), a2);
+      a3 = _mm256_fmadd_ps (expand8 (t, v3, m3, width), _mm256_loadu_ps (x + 8 * k + 24), a3);
+      v = v3 + t->count[m3] * width;
+    }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
   for (; k < full; k++)
     {
       guint m = mask[k];

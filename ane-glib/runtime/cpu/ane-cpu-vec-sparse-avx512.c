@@ -46,14 +46,31 @@ count16 (guint m)
 
 /* The 16 weights of mask m from the values at v. */
 static inline __attribute__ ((always_inline)) __m512
-expand16 (const guint8 *v,
-          guint         m,
-          gsize         width)
+expand16k (const guint8 *v,
+           __mmask16     m,
+           gsize         width)
 {
   __m512 vals = width == 2 ? _mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) v))
                            : _mm512_loadu_ps ((const float *) v);
 
-  return _mm512_maskz_expand_ps ((__mmask16) m, vals);
+  return _mm512_maskz_expand_ps (m, vals);
+}
+
+static inline __attribute__ ((always_inline)) __m512
+expand16 (const guint8 *v,
+          guint         m,
+          gsize         width)
+{
+  return expand16k (v, (__mmask16) m, width);
+}
+
+/* Chunk k's mask bits loaded into a mask register from memory (kmovw
+ * m16: a load, not the shuffle port's kmovw from a general register). */
+static inline __mmask16
+mask_at (const guint8 *mask,
+         gsize         k)
+{
+  return _load_mask16 ((__mmask16 *) (mask + 2 * k));
 }
 
 static inline __mmask16
@@ -68,6 +85,17 @@ hsum (__m512 a0, __m512 a1, __m512 a2, __m512 a3)
   return _mm512_reduce_add_ps (_mm512_add_ps (_mm512_add_ps (a0, a1), _mm512_add_ps (a2, a3)));
 }
 
+/* The counts of set bits of the four 16-bit chunks of m, each in its
+ * chunk's low byte (SWAR: POPCNT is not among this unit's flags). */
+static inline guint64
+counts16x4 (guint64 m)
+{
+  m = m - ((m >> 1) & G_GUINT64_CONSTANT (0x5555555555555555));
+  m = (m & G_GUINT64_CONSTANT (0x3333333333333333)) + ((m >> 2) & G_GUINT64_CONSTANT (0x3333333333333333));
+  m = (m + (m >> 4)) & G_GUINT64_CONSTANT (0x0f0f0f0f0f0f0f0f);
+  return (m + (m >> 8)) & G_GUINT64_CONSTANT (0x00ff00ff00ff00ff);
+}
+
 static inline __attribute__ ((always_inline)) float
 row_dot_width (const AneCpuPacked *p,
                gsize               r,
@@ -76,17 +104,33 @@ row_dot_width (const AneCpuPacked *p,
 {
   const guint8 *mask = p->q + r * p->row_bytes;
   const guint8 *v = p->nz + p->nz_start[r] * width;
-  __m512 acc[4] = { _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps () };
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps (), a3 = _mm512_setzero_ps ();
+  __m512 acc[4];
   gsize full = p->cols / 16, k = 0;
 
+  /* 64 columns a step, four chunks into four accumulators: their values'
+   * starts from one count of the mask word, so the four loads do not wait
+   * for one another */
   for (; k + 4 <= full; k += 4)
-    for (gsize j = 0; j < 4; j++)
-      {
-        guint m = mask16 (mask, k + j);
+    {
+      guint64 m, c;
+      const guint8 *v1, *v2, *v3;
 
-        acc[j] = _mm512_fmadd_ps (expand16 (v, m, width), _mm512_loadu_ps (x + 16 * (k + j)), acc[j]);
-        v += count16 (m) * width;
-      }
+      memcpy (&m, mask + 2 * k, sizeof m);
+      c = counts16x4 (m);
+      v1 = v + (c & 0xff) * width;
+      v2 = v1 + ((c >> 16) & 0xff) * width;
+      v3 = v2 + ((c >> 32) & 0xff) * width;
+      a0 = _mm512_fmadd_ps (expand16k (v, mask_at (mask, k), width), _mm512_loadu_ps (x + 16 * k), a0);
+      a1 = _mm512_fmadd_ps (expand16k (v1, mask_at (mask, k + 1), width), _mm512_loadu_ps (x + 16 * k + 16), a1);
+      a2 = _mm512_fmadd_ps (expand16k (v2, mask_at (mask, k + 2), width), _mm512_loadu_ps (x + 16 * k + 32), a2);
+      a3 = _mm512_fmadd_ps (expand16k (v3, mask_at (mask, k + 3), width), _mm512_loadu_ps (x + 16 * k + 48), a3);
+      v = v3 + (c >> 48) * width;
+    }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
   for (; k < full; k++)
     {
       guint m = mask16 (mask, k);
