@@ -95,7 +95,13 @@ plane2 (const guint8 *q,
         __m512i      *i0,
         __m512i      *i1)
 {
-  __m512i c = _mm512_cvtepu8_epi32 (_mm_castpd_si128 (_mm_loaddup_pd ((const double *) q)));
+  double d;
+  __m512i c;
+
+  /* memcpy: a group's plane need not be 8-byte aligned (UBSan flags the
+   * double load); the compiler still makes one vmovddup from memory */
+  memcpy (&d, q, sizeof d);
+  c = _mm512_cvtepu8_epi32 (_mm_castpd_si128 (_mm_set1_pd (d)));
 
   *i0 = _mm512_srlv_epi32 (c, _mm512_setr_epi32 (0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2));
   *i1 = _mm512_srlv_epi32 (c, _mm512_setr_epi32 (4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6));
