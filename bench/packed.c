@@ -1,6 +1,6 @@
 /* bench/packed.c: the compressed-weight matrix-vector products of a decode step
  *
- *   bench-packed [--kinds int8,int4,uint4,fp16,lut1,lut2,lut3,lut4,lut6,lut8]
+ *   bench-packed [--kinds int8,int4,uint4,fp16,lut1,lut2,lut3,lut4,lut6,lut8,sparse50,sparse75]
  *                [--threads 1,2] [--reps N]
  *                [--round-fp16] [--rows M] [--cached]
  *
@@ -12,7 +12,10 @@
  * (Q4_0), uint4 blocks of 32 with fractional offsets (Q4_K as lowered) and
  * fp16 (F16); lutN: N-bit palettized (constexpr_lut_to_dense, per-grouped-
  * channel tables of 16 rows as coremltools' palettize_weights makes them
- * with granularity per_grouped_channel, group_size 16, ANE_CPU_PACKED_LUT).
+ * with granularity per_grouped_channel, group_size 16, ANE_CPU_PACKED_LUT);
+ * sparseP: P% of the weights pruned at random (constexpr_sparse_to_dense,
+ * ANE_CPU_PACKED_SPARSE: a mask bit a weight and the kept values, fp32, or
+ * fp16 with --round-fp16 as an fp16 program keeps them).
  * The working set is far larger than the caches, as in a real
  * decode step. For each kind, ISA and thread count it prints the best and
  * median time of a "token" (the 84 products in a row), weights per second
@@ -101,6 +104,28 @@ make_lut_weight (guint     bits,
   return ane_cpu_packed_new_lut (rows, cols, bits, idx, tables, n_tables, round_fp16);
 }
 
+/* A weight with `pruned` percent of its weights dropped at random, the kept
+ * ones fp16-valued. */
+static AneCpuPacked *
+make_sparse_weight (guint     pruned,
+                    gsize     rows,
+                    gsize     cols,
+                    gboolean  round_fp16,
+                    GRand    *rand)
+{
+  gsize n = rows * cols, kept = 0;
+  g_autofree guint8 *mask = g_new0 (guint8, (n + 7) / 8);
+  g_autofree float *values = g_new (float, n);
+
+  for (gsize i = 0; i < n; i++)
+    if ((guint) g_rand_int_range (rand, 0, 100) >= pruned)
+      {
+        mask[i / 8] |= (guint8) (1u << (i % 8));
+        values[kept++] = (float) (g_rand_int_range (rand, -1024, 1024) / 1024.0);
+      }
+  return ane_cpu_packed_new_sparse (rows, cols, mask, values, kept, round_fp16);
+}
+
 static int
 cmp_double (const void *a,
             const void *b)
@@ -146,7 +171,7 @@ main (int argc, char *argv[])
   for (guint k = 0; kinds[k]; k++)
     {
       AneCpuPackedKind kind;
-      guint lut_bits = 0;
+      guint lut_bits = 0, pruned = 0;
       AneCpuPacked *w[N_LAYERS * G_N_ELEMENTS (layer_shapes)];
       gsize n_w = 0, weights = 0, bytes = 0, max_rows = 0, max_cols = 0;
       g_autofree float *x = NULL, *out = NULL;
@@ -164,10 +189,16 @@ main (int argc, char *argv[])
           kind = ANE_CPU_PACKED_LUT;
           lut_bits = (guint) (kinds[k][3] - '0');
         }
+      else if (g_str_has_prefix (kinds[k], "sparse") && strlen (kinds[k]) == 8 && g_ascii_isdigit (kinds[k][6]) &&
+               g_ascii_isdigit (kinds[k][7]))
+        {
+          kind = ANE_CPU_PACKED_SPARSE;
+          pruned = (guint) g_ascii_strtoull (kinds[k] + 6, NULL, 10);
+        }
       else
         {
           g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16, lut1, lut2, lut3, lut4, lut6, "
-                      "lut8)\n", kinds[k]);
+                      "lut8, sparseNN)\n", kinds[k]);
           return 2;
         }
       for (guint l = 0; l < N_LAYERS; l++)
@@ -176,6 +207,8 @@ main (int argc, char *argv[])
             AneCpuPacked *p = cached && n_w > 0 ? w[0]
                               : kind == ANE_CPU_PACKED_LUT
                                 ? make_lut_weight (lut_bits, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand)
+                              : kind == ANE_CPU_PACKED_SPARSE
+                                ? make_sparse_weight (pruned, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand)
                                 : make_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand);
 
             g_assert (p != NULL);
@@ -183,7 +216,8 @@ main (int argc, char *argv[])
             weights += p->rows * p->cols;
             bytes += p->rows * p->row_bytes +
                      (p->scale ? (p->rows / p->row_group) * p->n_blocks * sizeof (float) * (p->offset ? 2 : 1) : 0) +
-                     (p->lut ? (p->rows / p->row_group) * p->lut_stride * sizeof (float) : 0);
+                     (p->lut ? (p->rows / p->row_group) * p->lut_stride * sizeof (float) : 0) +
+                     (p->nz_start ? p->nz_start[p->rows] * p->nz_width + p->rows * sizeof (gsize) : 0);
             max_rows = MAX (max_rows, p->rows);
             max_cols = MAX (max_cols, p->cols);
           }

@@ -719,7 +719,8 @@ check_peak (AneCpuPlan  *plan,
  * weight, a gather of rows), it is not even expanded: int8 / int4 data with
  * scales (constexpr_blockwise_shift_scale, constexpr_affine_dequantize) and
  * fp16 values (constexpr_cast from fp16, an fp16 const) and palettized
- * weights (constexpr_lut_to_dense, pack_lut) are packed
+ * weights (constexpr_lut_to_dense, pack_lut) and pruned ones
+ * (constexpr_sparse_to_dense and the joint forms feeding it, pack_sparse) are packed
  * (ane-cpu-vec-private.h) and those kernels work on them directly. */
 
 static gboolean
@@ -1005,6 +1006,108 @@ pack_lut (AneCpuPlan   *plan,
   return bits ? ane_cpu_packed_new_lut (rows, cols, bits, indices->i, lut->f, n_tables, round_fp16) : NULL;
 }
 
+/* A folded constexpr_sparse_to_dense as ANE_CPU_PACKED_SPARSE
+ * (ane-cpu-vec-sparse.c); NULL to expand it (what the dense kernel,
+ * ane-cpu-k-quant.c, then checks and makes). The forms (coremltools
+ * iOS16/constexpr_ops.py and iOS18/compression.py
+ * constexpr_sparse_to_dense):
+ * - iOS16: mask a uint8 vector holding one bit per output element, LSB
+ *   first, and shape;
+ * - iOS18: mask uint1 of the output's shape.
+ * nonzero_data may be a const or the values output of a folded iOS18
+ * joint op (constexpr_lut_to_sparse, constexpr_sparse_blockwise_shift_scale:
+ * the float weights those make, dequantized already; kept as halves when
+ * the output is fp16, as fp32 otherwise); its mask then comes from the
+ * same op (drop_joint_values frees the pair once packed). */
+static AneCpuPacked *
+pack_sparse (AneCpuPlan   *plan,
+             const Step   *step,
+             const gint64 *shape,
+             guint         rank,
+             gboolean      round_fp16)
+{
+  const AneCpuValue *nz = step_const (plan, step, "nonzero_data"), *mask = step_const (plan, step, "mask");
+  const AneCpuValue *out_shape = step_const (plan, step, "shape");
+  gsize rows = (gsize) shape[0], cols = (gsize) shape[1], n = rows * cols;
+  g_autofree guint8 *bits = NULL;
+
+  if (nz == NULL || nz->f == NULL || mask == NULL || mask->i == NULL)
+    return NULL;
+  bits = g_malloc0 ((n + 7) / 8);
+  if (out_shape != NULL)
+    {
+      /* iOS16: the bytes as they are */
+      if (out_shape->n != rank || mask->rank != 1 || mask->n != (n + 7) / 8)
+        return NULL;
+      for (guint d = 0; d < rank; d++)
+        if ((gint64) ane_cpu_value_get (out_shape, d) != shape[d])
+          return NULL;
+      for (gsize i = 0; i < mask->n; i++)
+        bits[i] = (guint8) mask->i[i];
+    }
+  else
+    {
+      /* iOS18: one uint1 per element, of the output's shape */
+      if (mask->rank != rank || mask->n != n)
+        return NULL;
+      for (guint d = 0; d < rank; d++)
+        if (mask->shape[d] != shape[d])
+          return NULL;
+      for (gsize i = 0; i < n; i++)
+        if (mask->i[i] != 0)
+          bits[i / 8] |= (guint8) (1u << (i % 8));
+    }
+  return ane_cpu_packed_new_sparse (rows, cols, bits, nz->f, nz->n, round_fp16);
+}
+
+static Step *producer_of (AneCpuPlan *plan, guint slot);
+static guint readers (AneCpuPlan *plan, guint slot, Step **one);
+
+static guint
+input_of (const Step *step,
+          const char *param)
+{
+  for (guint j = 0; j < step->n_inputs; j++)
+    if (g_str_equal (step->inputs[j].param, param) && step->inputs[j].n == 1)
+      return step->inputs[j].slots[0];
+  return G_MAXUINT;
+}
+
+/* After a constexpr_sparse_to_dense was packed: the (mask, values) pair
+ * a folded joint op made for it alone is freed (a uint1 mask is held as
+ * int32, 4 bytes a weight: more than the dense weight). A reload of the
+ * joint op's consts makes the pair again before the step is packed again
+ * (refold runs the folded steps in program order). */
+static void
+drop_joint_values (AneCpuPlan *plan,
+                   const Step *step)
+{
+  guint mask = input_of (step, "mask"), nz = input_of (step, "nonzero_data");
+  Step *producer, *one = NULL;
+
+  if (mask == G_MAXUINT || nz == G_MAXUINT || (producer = producer_of (plan, mask)) == NULL ||
+      producer != producer_of (plan, nz) || !producer->folded || producer->n_outputs != 2)
+    return;
+  for (guint o = 0; o < producer->n_outputs; o++)
+    {
+      guint slot = producer->outputs[o];
+
+      if (is_graph_output (plan, slot) || readers (plan, slot, &one) != 1 || one != step)
+        return;
+    }
+  for (guint o = 0; o < producer->n_outputs; o++)
+    {
+      AneCpuValue *v = plan->consts[producer->outputs[o]];
+
+      if (v == NULL)
+        continue;
+      if (v->keep == NULL && v->packed == NULL)
+        plan->held -= MIN (plan->held, value_bytes (v->shape, v->rank));
+      ane_cpu_value_free (v);
+      plan->consts[producer->outputs[o]] = NULL;
+    }
+}
+
 /* The packed result of a folded step, or NULL to expand it instead. */
 static AneCpuValue *
 pack_step (AneCpuPlan *plan,
@@ -1073,6 +1176,8 @@ pack_step (AneCpuPlan *plan,
     }
   else if (g_str_equal (type, "constexpr_lut_to_dense"))
     p = pack_lut (plan, step, shape, dtype == ANE_DTYPE_FLOAT16);
+  else if (g_str_equal (type, "constexpr_sparse_to_dense"))
+    p = pack_sparse (plan, step, shape, rank, dtype == ANE_DTYPE_FLOAT16);
   return p ? packed_value (dtype, shape, p) : NULL;
 }
 
@@ -1094,6 +1199,8 @@ materialize (AneCpuPlan *plan,
     {
       plan->held += ane_cpu_packed_bytes (packed->packed);
       plan->consts[step->outputs[0]] = packed;
+      if (packed->packed->kind == ANE_CPU_PACKED_SPARSE)
+        drop_joint_values (plan, step);
       return TRUE;
     }
   for (guint o = 0; o < step->n_outputs; o++)

@@ -4,7 +4,9 @@
  * (constexpr_blockwise_shift_scale, what GGUF Q8_0 / Q4_0 become at iOS18;
  * constexpr_affine_dequantize with per-row scales), an fp16 const or a
  * palettized weight (constexpr_lut_to_dense: ANE_CPU_PACKED_LUT,
- * ane-cpu-vec-lut.c) runs on the compressed weight itself. The plan packs such a weight once
+ * ane-cpu-vec-lut.c) or a pruned one (constexpr_sparse_to_dense:
+ * ANE_CPU_PACKED_SPARSE, ane-cpu-vec-sparse.c) runs on the compressed
+ * weight itself. The plan packs such a weight once
  * (ane-cpu-plan.c) into an AneCpuPacked: memory is about the file's bytes,
  * never a dense float copy. The kernels dequantize a few weights at a time
  * into registers (w = scale · (q − offset), rounded to fp16 when the
@@ -56,6 +58,10 @@ typedef enum {
    * 6 or 8) into a table of floats per group of rows; see AneCpuPacked and
    * ane-cpu-vec-lut.c for the layout */
   ANE_CPU_PACKED_LUT,
+  /* Pruned (constexpr_sparse_to_dense): a bit per weight and the kept
+   * weights' values (fp16 or fp32); see AneCpuPacked and
+   * ane-cpu-vec-sparse.c */
+  ANE_CPU_PACKED_SPARSE,
 } AneCpuPackedKind;
 
 /* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.
@@ -85,6 +91,14 @@ typedef struct _AneCpuPacked {
   guint     lut_bits;
   gsize     lut_stride;      /* MAX (16, 2^lut_bits) floats */
   float    *lut;
+  /* SPARSE: row r's mask is the row_bytes at q + r · row_bytes (bit c % 8
+   * of byte c / 8 set when weight c is kept; rows padded to 16 bits with
+   * zeros); its kept weights, in column order, are the nz_width-byte
+   * values (IEEE halves when round_fp16, else floats) from
+   * nz + nz_start[r] · nz_width; nz_start has rows + 1 entries */
+  guint8   *nz;
+  gsize     nz_width;
+  gsize    *nz_start;
 } AneCpuPacked;
 
 /* Packs int8/int4/uint4 data (values held as int32, row-major [rows, cols]) with
@@ -157,6 +171,23 @@ void          ane_cpu_packed_lut_indices   (const AneCpuPacked *p,
                                             gsize               c0,
                                             gsize               n,
                                             guint8             *idx);
+/* A pruned weight [rows, cols]: mask is the bit stream of its rows · cols
+ * weights in row-major order, LSB first (what constexpr_sparse_to_dense's
+ * iOS16 mask holds), values its n_values kept weights in that order (the
+ * dense kernel's nonzero_data, rounded to fp16 when round_fp16, which then
+ * keeps them as halves). NULL when the mask's set bits are not n_values.
+ * ane-cpu-vec-sparse.c. */
+AneCpuPacked *ane_cpu_packed_new_sparse    (gsize            rows,
+                                            gsize            cols,
+                                            const guint8    *mask,
+                                            const float     *values,
+                                            gsize            n_values,
+                                            gboolean         round_fp16);
+/* The portable row reader of the SPARSE kind (ane_cpu_packed_dequantize_row
+ * calls it). */
+void          ane_cpu_packed_sparse_dequantize_row (const AneCpuPacked *p,
+                                                    gsize               r,
+                                                    float              *dst);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */
 gsize         ane_cpu_packed_bytes         (const AneCpuPacked *p);
@@ -292,6 +323,31 @@ void          ane_cpu_packed_rows_lut_avx512 (const AneCpuPacked *p,
 void          ane_cpu_packed_dequantize_row_lut_avx512 (const AneCpuPacked *p,
                                                         gsize               r,
                                                         float              *dst);
+#endif
+
+#ifdef ANE_HAVE_VEC_AVX2
+/* ane-cpu-vec-sparse-avx2.c: the SPARSE kind (any shape). */
+void          ane_cpu_packed_rows_sparse_avx2 (const AneCpuPacked *p,
+                                               gsize               r0,
+                                               gsize               r1,
+                                               const float        *x,
+                                               gsize               m,
+                                               float              *out);
+void          ane_cpu_packed_dequantize_row_sparse_avx2 (const AneCpuPacked *p,
+                                                         gsize               r,
+                                                         float              *dst);
+#endif
+#ifdef ANE_HAVE_VEC_AVX512
+/* ane-cpu-vec-sparse-avx512.c: the SPARSE kind (any shape). */
+void          ane_cpu_packed_rows_sparse_avx512 (const AneCpuPacked *p,
+                                                 gsize               r0,
+                                                 gsize               r1,
+                                                 const float        *x,
+                                                 gsize               m,
+                                                 float              *out);
+void          ane_cpu_packed_dequantize_row_sparse_avx512 (const AneCpuPacked *p,
+                                                           gsize               r,
+                                                           float              *dst);
 #endif
 
 /* The rows [r0, r1) of out = x · Wᵀ as every ISA's kernels run them: for

@@ -244,6 +244,8 @@ ane_cpu_packed_free (AneCpuPacked *p)
   g_free (p->scale);
   g_free (p->offset);
   g_free (p->lut);
+  g_free (p->nz);
+  g_free (p->nz_start);
   g_free (p);
 }
 
@@ -254,6 +256,9 @@ ane_cpu_packed_bytes (const AneCpuPacked *p)
 
   if (p->lut)
     scales = (p->rows / p->row_group) * p->lut_stride * sizeof (float);
+  /* the kept values (and their slack) and the rows' starts */
+  if (p->kind == ANE_CPU_PACKED_SPARSE)
+    scales = (p->nz_start[p->rows] + 16) * p->nz_width + (p->rows + 1) * sizeof (gsize);
 
   /* borrowed data is the weights' file, not a copy */
   return (p->keep ? 0 : p->rows * p->row_bytes) + scales + (p->offset ? scales : 0);
@@ -355,6 +360,12 @@ ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
           for (gsize j = 0; j < n; j++)
             dst[c + j] = t[idx[j]];
         }
+      return;
+    }
+  if (p->kind == ANE_CPU_PACKED_SPARSE)
+    {
+      /* the values are the weights, rounded already */
+      ane_cpu_packed_sparse_dequantize_row (p, r, dst);
       return;
     }
   if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
@@ -577,6 +588,9 @@ static const KernelSet avx2_blocks_kernels = {
 static const KernelSet avx2_lut_kernels = {
   ane_cpu_packed_rows_lut_avx2, ane_cpu_packed_dequantize_row_lut_avx2, ANE_CPU_VEC_ISA_AVX2
 };
+static const KernelSet avx2_sparse_kernels = {
+  ane_cpu_packed_rows_sparse_avx2, ane_cpu_packed_dequantize_row_sparse_avx2, ANE_CPU_VEC_ISA_AVX2
+};
 #endif
 #ifdef ANE_HAVE_VEC_AVX512
 static const KernelSet avx512_kernels = {
@@ -587,6 +601,9 @@ static const KernelSet avx512_blocks_kernels = {
 };
 static const KernelSet avx512_lut_kernels = {
   ane_cpu_packed_rows_lut_avx512, ane_cpu_packed_dequantize_row_lut_avx512, ANE_CPU_VEC_ISA_AVX512
+};
+static const KernelSet avx512_sparse_kernels = {
+  ane_cpu_packed_rows_sparse_avx512, ane_cpu_packed_dequantize_row_sparse_avx512, ANE_CPU_VEC_ISA_AVX512
 };
 #endif
 
@@ -608,6 +625,17 @@ kernels_for (const AneCpuPacked *p)
     return &avx2_lut_kernels;
 #endif
   if (p->kind == ANE_CPU_PACKED_LUT)
+    return &portable_kernels;
+  /* pruned weights: likewise */
+#ifdef ANE_HAVE_VEC_AVX512
+  if (isa >= ANE_CPU_VEC_ISA_AVX512 && p->kind == ANE_CPU_PACKED_SPARSE)
+    return &avx512_sparse_kernels;
+#endif
+#ifdef ANE_HAVE_VEC_AVX2
+  if (isa >= ANE_CPU_VEC_ISA_AVX2 && p->kind == ANE_CPU_PACKED_SPARSE)
+    return &avx2_sparse_kernels;
+#endif
+  if (p->kind == ANE_CPU_PACKED_SPARSE)
     return &portable_kernels;
 #ifdef ANE_HAVE_VEC_AVX512
   if (isa >= ANE_CPU_VEC_ISA_AVX512 && is_blocks (p))
