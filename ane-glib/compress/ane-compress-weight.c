@@ -237,6 +237,25 @@ sparse_mask (Job   *j,
   return mask;
 }
 
+/* A joint form's mask (sparse_mask) and, in the same order, the integers
+ * of from (indices or levels, original order) at its set bits. */
+static gint32 *
+kept_ints (Job          *j,
+           const gint32 *from,
+           gsize        *n_kept,
+           gint32      **values)
+{
+  gint32 *mask = sparse_mask (j, n_kept);
+  gint32 *nz = g_new (gint32, *n_kept);
+  gsize m = 0;
+
+  for (gsize i = 0; i < j->N && m < *n_kept; i++)
+    if (mask[i])
+      nz[m++] = from[i];
+  *values = nz;
+  return mask;
+}
+
 /* The (mask, values) pair a joint op makes, then constexpr_sparse_to_dense
  * named after the weight. */
 static void
@@ -627,15 +646,11 @@ emit_palettize (Job     *j,
   if (j->keep)
     {
       gsize n_kept = 0;
-      g_autofree gint32 *mask = sparse_mask (j, &n_kept);
-      g_autofree gint32 *nz = g_new (gint32, n_kept);
-      gsize m = 0;
+      g_autofree gint32 *nz = NULL;
+      g_autofree gint32 *mask = kept_ints (j, orig_idx, &n_kept, &nz);
       gint64 nk = (gint64) n_kept;
       AneMilRawValue p[3];
 
-      for (gsize i = 0; i < j->N && m < n_kept; i++)
-        if (mask[i])
-          nz[m++] = orig_idx[i];
       p[0] = raw ("indices_mask", MIL (UINT1), packed (j, mask, j->N, 1), j->w->shape, j->w->rank);
       p[1] = raw ("indices_nonzero_data", uint_dtype (c->bits), packed (j, nz, n_kept, c->bits), &nk, 1);
       p[2] = raw ("lut", j->wdt, lut_ref ? NULL : bytes_of_floats (j, lut, groups * k), lut_shape, lut_rank);
@@ -763,15 +778,11 @@ emit_quantize (Job     *j,
   if (j->keep)
     {
       gsize n_kept = 0;
-      g_autofree gint32 *mask = sparse_mask (j, &n_kept);
-      g_autofree gint32 *nz = g_new (gint32, n_kept);
-      gsize m = 0;
+      g_autofree gint32 *nz = NULL;
+      g_autofree gint32 *mask = kept_ints (j, q, &n_kept, &nz);
       gint64 nk = (gint64) n_kept;
       AneMilRawValue p[4];
 
-      for (gsize i = 0; i < j->N && m < n_kept; i++)
-        if (mask[i])
-          nz[m++] = q[i];
       p[0] = raw ("data_mask", MIL (UINT1), packed (j, mask, j->N, 1), j->w->shape, j->w->rank);
       p[1] = raw ("nonzero_data", qdt, c->bits == 4 ? packed (j, nz, n_kept, 4) : bytes_of_ints (j, nz, n_kept, 1),
                   &nk, 1);
