@@ -19,6 +19,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ane-test-packed.h"
 #include "ane-test-util.h"
 #include "mil/ane-milblob-private.h"
 #include "mil/ane-mil-text-private.h"
@@ -38,17 +39,6 @@ program_free (AneMilProgram *p)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMilProgram, program_free)
 
 static const guint all_bits[] = { 1, 2, 3, 4, 6, 8 };
-static const char *const isa_names[] = { "portable", "avx2", "avx512" };
-
-static float
-round_half (float v)
-{
-  guint16 h;
-
-  ane_f32_to_f16_portable (&v, &h, 1);
-  ane_f16_to_f32_portable (&h, &v, 1);
-  return v;
-}
 
 /* --- the kernels against the dense weights ----------------------------------- */
 
@@ -79,7 +69,7 @@ make_lut (const Case *c,
        * makes +0 of it) */
       float v = (float) g_rand_double_range (rand, 0.01, 2.0) * (g_rand_boolean (rand) ? 1.0f : -1.0f);
 
-      tables[i] = c->fp16_table ? round_half (v) : v;
+      tables[i] = c->fp16_table ? ane_test_round_half (v) : v;
     }
   out.w = g_new (float, n);
   for (gsize i = 0; i < n; i++)
@@ -90,35 +80,10 @@ make_lut (const Case *c,
       /* k_constexpr_lut_to_dense's value, then ane_cpu_value_round's */
       out.w[i] = tables[t * entries + (gsize) idx[i]];
       if (c->round_fp16)
-        out.w[i] = round_half (out.w[i]);
+        out.w[i] = ane_test_round_half (out.w[i]);
     }
   out.p = ane_cpu_packed_new_lut (c->rows, c->cols, bits, idx, tables, c->n_tables, c->round_fp16);
   return out;
-}
-
-/* Every weight through ane_cpu_packed_matmul with one-hot activations:
- * m rows at a time, row i of x picking column c0 + i (rows past the
- * weight's columns zero). Exact: the other terms are 0 · w. */
-static void
-check_weights_by_products (const Lut  *lut,
-                           gsize       m,
-                           const char *what)
-{
-  const AneCpuPacked *p = lut->p;
-  g_autofree float *x = g_new0 (float, m * p->cols), *out = g_new (float, m * p->rows);
-
-  for (gsize c0 = 0; c0 < p->cols; c0 += m)
-    {
-      memset (x, 0, m * p->cols * sizeof (float));
-      for (gsize i = 0; i < m && c0 + i < p->cols; i++)
-        x[i * p->cols + c0 + i] = 1.0f;
-      ane_cpu_packed_matmul (p, x, m, NULL, out);
-      for (gsize i = 0; i < m && c0 + i < p->cols; i++)
-        for (gsize r = 0; r < p->rows; r++)
-          if (out[i * p->rows + r] != lut->w[r * p->cols + c0 + i])
-            g_error ("%s, m %zu: weight (%zu, %zu) is %.9g, the dense kernel's %.9g", what, m, r, c0 + i,
-                     out[i * p->rows + r], lut->w[r * p->cols + c0 + i]);
-    }
 }
 
 static void
@@ -126,9 +91,7 @@ check_case (const Case *c,
             guint       bits,
             GRand      *rand)
 {
-  static const gsize ms[] = { 1, 2, 5, 70 };
   Lut lut = make_lut (c, bits, rand);
-  g_autofree float *row = g_new (float, c->cols);
   g_autofree char *what = g_strdup_printf ("%u-bit LUT %zux%zu, %zu table(s)%s%s", bits, c->rows, c->cols,
                                            c->n_tables, c->fp16_table ? ", fp16 entries" : "",
                                            c->round_fp16 ? ", fp16 output" : "");
@@ -137,69 +100,7 @@ check_case (const Case *c,
   /* ~ the compressed size: n bits a weight (rows padded to 32), the tables */
   g_assert_cmpuint (ane_cpu_packed_bytes (lut.p), ==,
                     c->rows * ((c->cols + 31) / 32) * 4 * bits + c->n_tables * MAX (16, 1u << bits) * sizeof (float));
-  for (gsize r = 0; r < c->rows; r++)
-    {
-      ane_cpu_packed_dequantize_row (lut.p, r, row);
-      for (gsize k = 0; k < c->cols; k++)
-        g_assert_cmpfloat (row[k], ==, lut.w[r * c->cols + k]);
-    }
-  for (AneCpuVecIsa isa = ANE_CPU_VEC_ISA_PORTABLE; isa <= ANE_CPU_VEC_ISA_AVX512; isa++)
-    {
-      if (!ane_cpu_vec_set_isa (isa))
-        continue;
-      /* every shape runs on the ISA's own LUT kernels */
-      g_assert_cmpstr (ane_cpu_packed_kernel_isa (lut.p), ==, isa_names[isa]);
-      check_weights_by_products (&lut, 1, what);
-      check_weights_by_products (&lut, 7, what);
-      check_weights_by_products (&lut, 64, what);
-      for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
-        {
-          gsize m = ms[j];
-          g_autofree float *x = g_new (float, m * c->cols), *bias = g_new (float, c->rows);
-          g_autofree float *first = NULL;
-
-          for (gsize i = 0; i < m * c->cols; i++)
-            x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
-          for (gsize r = 0; r < c->rows; r++)
-            bias[r] = (float) g_rand_double_range (rand, -1.0, 1.0);
-          for (guint threads = 1; threads <= 4; threads++)
-            {
-              g_autofree float *out = g_new (float, m * c->rows);
-
-              ane_cpu_set_n_threads (threads);
-              ane_cpu_packed_matmul (lut.p, x, m, bias, out);
-              for (gsize i = 0; i < m; i++)
-                for (gsize r = 0; r < c->rows; r++)
-                  {
-                    double want = bias[r], mag = fabs (bias[r]);
-
-                    for (gsize k = 0; k < c->cols; k++)
-                      {
-                        want += (double) lut.w[r * c->cols + k] * x[i * c->cols + k];
-                        mag += fabs ((double) lut.w[r * c->cols + k] * x[i * c->cols + k]);
-                      }
-                    if (fabs (out[i * c->rows + r] - want) > ldexp (mag, -20))
-                      g_error ("%s, m %zu, %s kernels, %u threads: out[%zu, %zu] = %.9g, want %.9g", what, m,
-                               isa_names[isa], threads, i, r, out[i * c->rows + r], want);
-                  }
-              if (threads == 1)
-                first = g_memdup2 (out, m * c->rows * sizeof (float));
-              else
-                g_assert_cmpmem (out, m * c->rows * sizeof (float), first, m * c->rows * sizeof (float));
-            }
-          /* a decode step's row is the same row of a short batch (the row
-           * dots and the dequantize-and-dot path sum alike) */
-          if (m > 1 && m < 64)
-            {
-              g_autofree float *one = g_new (float, c->rows);
-
-              ane_cpu_packed_matmul (lut.p, x, 1, bias, one);
-              g_assert_cmpmem (one, c->rows * sizeof (float), first, c->rows * sizeof (float));
-            }
-        }
-    }
-  ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
-  ane_cpu_set_n_threads (0);
+  ane_test_packed_check_kernels (lut.p, lut.w, what, rand);
   ane_cpu_packed_free (lut.p);
   g_free (lut.w);
 }
@@ -226,9 +127,7 @@ test_kernels (void)
   };
   g_autoptr(GRand) rand = g_rand_new_with_seed (16);
 
-  g_test_message ("LUT kernels: %s by default; checked: portable%s%s", ane_cpu_vec_get_isa (),
-                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX2) ? ", avx2" : "",
-                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX512) ? ", avx512" : " (no AVX-512 on this CPU)");
+  ane_test_packed_log_isas ("LUT");
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     for (gsize b = 0; b < G_N_ELEMENTS (all_bits); b++)
       check_case (&cases[i], all_bits[b], rand);
@@ -280,7 +179,7 @@ append_lut_weight (GString    *s,
     {
       float v = (float) g_rand_double_range (rand, -1.0, 1.0);
 
-      tables[i] = fp16 ? round_half (v) : v;
+      tables[i] = fp16 ? ane_test_round_half (v) : v;
     }
   for (gsize i = 0; i < n * k; i++)
     {
@@ -435,7 +334,7 @@ check_program (const ProgramCase *c)
     x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
   if (fp16)
     for (gsize i = 0; i < c->m * c->k; i++)
-      x[i] = round_half (x[i]);
+      x[i] = ane_test_round_half (x[i]);
 
   /* packed: the indices at bits a weight (rows padded to groups of 32) and
    * the tables, nothing dense of w's size */

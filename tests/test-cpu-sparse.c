@@ -22,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ane-test-packed.h"
 #include "ane-test-util.h"
 #include "mil/ane-milblob-private.h"
 #include "mil/ane-mil-text-private.h"
@@ -38,18 +39,6 @@ program_free (AneMilProgram *p)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMilProgram, program_free)
-
-static const char *const isa_names[] = { "portable", "avx2", "avx512" };
-
-static float
-round_half (float v)
-{
-  guint16 h;
-
-  ane_f32_to_f16_portable (&v, &h, 1);
-  ane_f16_to_f32_portable (&h, &v, 1);
-  return v;
-}
 
 /* Whether weight i is kept at sparsity `pruned` (the fraction dropped;
  * 2.0: every other row dropped whole, the rest kept). */
@@ -99,38 +88,10 @@ make_sparse (const Case *c,
       mask[i / 8] |= (guint8) (1u << (i % 8));
       values[out.kept++] = v;
       /* k_constexpr_sparse_to_dense's value, then ane_cpu_value_round's */
-      out.w[i] = c->round_fp16 ? round_half (v) : v;
+      out.w[i] = c->round_fp16 ? ane_test_round_half (v) : v;
     }
   out.p = ane_cpu_packed_new_sparse (c->rows, c->cols, mask, values, out.kept, c->round_fp16);
   return out;
-}
-
-/* Every weight through ane_cpu_packed_matmul with one-hot activations:
- * m rows at a time, row i of x picking column c0 + i. Exact: the other
- * terms are 0 · w. */
-static void
-check_weights_by_products (const Sparse *sp,
-                           gsize         m,
-                           const char   *what)
-{
-  const AneCpuPacked *p = sp->p;
-  g_autofree float *x = g_new0 (float, m * p->cols), *out = g_new (float, m * p->rows);
-
-  for (gsize c0 = 0; c0 < p->cols; c0 += m)
-    {
-      memset (x, 0, m * p->cols * sizeof (float));
-      for (gsize i = 0; i < m && c0 + i < p->cols; i++)
-        x[i * p->cols + c0 + i] = 1.0f;
-      ane_cpu_packed_matmul (p, x, m, NULL, out);
-      for (gsize i = 0; i < m && c0 + i < p->cols; i++)
-        for (gsize r = 0; r < p->rows; r++)
-          {
-            float got = out[i * p->rows + r], want = sp->w[r * p->cols + c0 + i];
-
-            if (memcmp (&got, &want, sizeof got) != 0)
-              g_error ("%s, m %zu: weight (%zu, %zu) is %.9g, the dense kernel's %.9g", what, m, r, c0 + i, got, want);
-          }
-    }
 }
 
 static void
@@ -138,9 +99,7 @@ check_case (const Case *c,
             double      pruned,
             GRand      *rand)
 {
-  static const gsize ms[] = { 1, 2, 5, 70 };
   Sparse sp = make_sparse (c, pruned, rand);
-  g_autofree float *row = g_new (float, c->cols);
   g_autofree char *what = g_strdup_printf ("sparse %zux%zu, %s pruned%s", c->rows, c->cols,
                                            pruned > 1.5 ? "every other row" : pruned == 0.0 ? "none" : "some",
                                            c->round_fp16 ? ", fp16 output" : "");
@@ -151,68 +110,7 @@ check_case (const Case *c,
    * 16, a start per row: never a dense copy */
   g_assert_cmpuint (ane_cpu_packed_bytes (sp.p), ==,
                     c->rows * ((c->cols + 15) / 16) * 2 + (sp.kept + 16) * value_bytes + (c->rows + 1) * sizeof (gsize));
-  for (gsize r = 0; r < c->rows; r++)
-    {
-      ane_cpu_packed_dequantize_row (sp.p, r, row);
-      g_assert_cmpmem (row, c->cols * sizeof (float), sp.w + r * c->cols, c->cols * sizeof (float));
-    }
-  for (AneCpuVecIsa isa = ANE_CPU_VEC_ISA_PORTABLE; isa <= ANE_CPU_VEC_ISA_AVX512; isa++)
-    {
-      if (!ane_cpu_vec_set_isa (isa))
-        continue;
-      /* every shape runs on the ISA's own sparse kernels */
-      g_assert_cmpstr (ane_cpu_packed_kernel_isa (sp.p), ==, isa_names[isa]);
-      check_weights_by_products (&sp, 1, what);
-      check_weights_by_products (&sp, 7, what);
-      check_weights_by_products (&sp, 64, what);
-      for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
-        {
-          gsize m = ms[j];
-          g_autofree float *x = g_new (float, m * c->cols), *bias = g_new (float, c->rows);
-          g_autofree float *first = NULL;
-
-          for (gsize i = 0; i < m * c->cols; i++)
-            x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
-          for (gsize r = 0; r < c->rows; r++)
-            bias[r] = (float) g_rand_double_range (rand, -1.0, 1.0);
-          for (guint threads = 1; threads <= 4; threads++)
-            {
-              g_autofree float *out = g_new (float, m * c->rows);
-
-              ane_cpu_set_n_threads (threads);
-              ane_cpu_packed_matmul (sp.p, x, m, bias, out);
-              for (gsize i = 0; i < m; i++)
-                for (gsize r = 0; r < c->rows; r++)
-                  {
-                    double want = bias[r], mag = fabs (bias[r]);
-
-                    for (gsize k = 0; k < c->cols; k++)
-                      {
-                        want += (double) sp.w[r * c->cols + k] * x[i * c->cols + k];
-                        mag += fabs ((double) sp.w[r * c->cols + k] * x[i * c->cols + k]);
-                      }
-                    if (fabs (out[i * c->rows + r] - want) > ldexp (mag, -20))
-                      g_error ("%s, m %zu, %s kernels, %u threads: out[%zu, %zu] = %.9g, want %.9g", what, m,
-                               isa_names[isa], threads, i, r, out[i * c->rows + r], want);
-                  }
-              if (threads == 1)
-                first = g_memdup2 (out, m * c->rows * sizeof (float));
-              else
-                g_assert_cmpmem (out, m * c->rows * sizeof (float), first, m * c->rows * sizeof (float));
-            }
-          /* a decode step's row is the same row of a short batch (the row
-           * dots and the dequantize-and-dot path sum alike) */
-          if (m > 1 && m < 64)
-            {
-              g_autofree float *one = g_new (float, c->rows);
-
-              ane_cpu_packed_matmul (sp.p, x, 1, bias, one);
-              g_assert_cmpmem (one, c->rows * sizeof (float), first, c->rows * sizeof (float));
-            }
-        }
-    }
-  ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
-  ane_cpu_set_n_threads (0);
+  ane_test_packed_check_kernels (sp.p, sp.w, what, rand);
   ane_cpu_packed_free (sp.p);
   g_free (sp.w);
 }
@@ -239,9 +137,7 @@ test_kernels (void)
   static const double sparsities[] = { 0.0, 0.5, 0.9, 2.0 /* every other row */, 1.0 };
   g_autoptr(GRand) rand = g_rand_new_with_seed (17);
 
-  g_test_message ("sparse kernels: %s by default; checked: portable%s%s", ane_cpu_vec_get_isa (),
-                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX2) ? ", avx2" : "",
-                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX512) ? ", avx512" : " (no AVX-512 on this CPU)");
+  ane_test_packed_log_isas ("sparse");
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     for (gsize s = 0; s < G_N_ELEMENTS (sparsities); s++)
       check_case (&cases[i], sparsities[s], rand);
@@ -319,9 +215,9 @@ append_sparse_weight (GString           *s,
 
   for (gsize g = 0; g < 2; g++)
     for (gsize e = 0; e < 16; e++)
-      lut[g][e] = round_half ((float) g_rand_double_range (rand, -1.0, 1.0));
+      lut[g][e] = ane_test_round_half ((float) g_rand_double_range (rand, -1.0, 1.0));
   for (gsize r = 0; r < c->n && r < 64; r++)
-    scale[r] = round_half ((float) g_rand_double_range (rand, 0.001, 0.02));
+    scale[r] = ane_test_round_half ((float) g_rand_double_range (rand, 0.001, 0.02));
   for (gsize i = 0; i < n; i++)
     {
       float v;
@@ -346,7 +242,7 @@ append_sparse_weight (GString           *s,
           break;
         }
       values[kept++] = v;
-      w[i] = fp16 ? round_half (v) : v;
+      w[i] = fp16 ? ane_test_round_half (v) : v;
     }
   if (c->form == FORM_IOS16)
     {
@@ -529,7 +425,7 @@ check_program (const ProgramCase *c)
     x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
   if (fp16)
     for (gsize i = 0; i < c->m * c->k; i++)
-      x[i] = round_half (x[i]);
+      x[i] = ane_test_round_half (x[i]);
   /* a conv's input is [1, k, 1, m]: x transposed */
   for (gsize i = 0; i < c->m; i++)
     for (gsize k = 0; k < c->k; k++)
@@ -764,7 +660,7 @@ test_pruned_memory (void)
 
               for (gsize k = 0; k < dim; k++)
                 acc += (double) w1[j * dim + k] * h[k];
-              a[j] = round_half ((float) acc);
+              a[j] = ane_test_round_half ((float) acc);
             }
           for (gsize i = 0; i < dim; i++)
             {

@@ -1,0 +1,34 @@
+/* ane-test-packed.h: the per-ISA checks of a packed weight (AneCpuPacked),
+ * shared by tests/test-cpu-lut.c and tests/test-cpu-sparse.c
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "runtime/cpu/ane-cpu-vec-private.h"
+
+G_BEGIN_DECLS
+
+/* v rounded to fp16 and back (ane_cpu_value_round's rounding). */
+float ane_test_round_half          (float               v);
+
+/* Logs which ISAs the `kind` kernels ("LUT", "sparse") are checked on. */
+void  ane_test_packed_log_isas     (const char         *kind);
+
+/* Checks packed weight p against w, the dense kernel's weights
+ * [p->rows, p->cols]: the portable row reader bit for bit; then on every
+ * ISA this CPU has, that p runs on that ISA's kernels, every weight bit
+ * for bit through one-hot products (m = 1, 7, 64), and the products of
+ * random activations and bias (drawn from rand) for m = 1, 2, 5, 70
+ * within 2^-20 · Σ|w·x| of a double-precision sum, bit-identical for 1
+ * to 4 threads, a decode row equal to the same row of a short batch.
+ * `what` names the case in failures. Leaves the default ISA and thread
+ * count set. */
+void  ane_test_packed_check_kernels (const AneCpuPacked *p,
+                                     const float        *w,
+                                     const char         *what,
+                                     GRand              *rand);
+
+G_END_DECLS
