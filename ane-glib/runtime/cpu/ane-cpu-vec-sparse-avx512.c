@@ -24,6 +24,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-vec-avx512-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
 
 static inline guint
@@ -71,18 +72,6 @@ mask_at (const guint8 *mask,
          gsize         k)
 {
   return _load_mask16 ((__mmask16 *) (mask + 2 * k));
-}
-
-static inline __mmask16
-tail_mask (gsize n)
-{
-  return (__mmask16) ((1u << n) - 1u);
-}
-
-static inline float
-hsum (__m512 a0, __m512 a1, __m512 a2, __m512 a3)
-{
-  return _mm512_reduce_add_ps (_mm512_add_ps (_mm512_add_ps (a0, a1), _mm512_add_ps (a2, a3)));
 }
 
 /* The counts of set bits of the four 16-bit chunks of m, each in its
@@ -165,8 +154,9 @@ row_dot_width (const AneCpuPacked *p,
     }
   if (p->cols % 16 != 0)
     acc[full % 4] = _mm512_fmadd_ps (expand16 (v, mask16 (mask, full), width),
-                                     _mm512_maskz_loadu_ps (tail_mask (p->cols % 16), x + 16 * full), acc[full % 4]);
-  return hsum (acc[0], acc[1], acc[2], acc[3]);
+                                     _mm512_maskz_loadu_ps (ane_avx512_tail_mask (p->cols % 16), x + 16 * full),
+                                     acc[full % 4]);
+  return ane_avx512_hsum (acc[0], acc[1], acc[2], acc[3]);
 }
 
 static float
@@ -195,7 +185,8 @@ dequantize_width (const AneCpuPacked *p,
       v += count16 (m) * width;
     }
   if (p->cols % 16 != 0)
-    _mm512_mask_storeu_ps (dst + 16 * full, tail_mask (p->cols % 16), expand16 (v, mask16 (mask, full), width));
+    _mm512_mask_storeu_ps (dst + 16 * full, ane_avx512_tail_mask (p->cols % 16),
+                           expand16 (v, mask16 (mask, full), width));
 }
 
 void
@@ -209,31 +200,6 @@ ane_cpu_packed_dequantize_row_sparse_avx512 (const AneCpuPacked *p,
     dequantize_width (p, r, dst, 4);
 }
 
-/* Σ w·x in row_dot's order: chunk k into accumulator k mod 4, a partial
- * last chunk with zeros beyond n. */
-static float
-dot (const float *w,
-     const float *x,
-     gsize        n)
-{
-  __m512 acc[4] = { _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps () };
-  gsize full = n / 16, k = 0;
-
-  for (; k + 4 <= full; k += 4)
-    for (gsize j = 0; j < 4; j++)
-      acc[j] = _mm512_fmadd_ps (_mm512_loadu_ps (w + 16 * (k + j)), _mm512_loadu_ps (x + 16 * (k + j)), acc[j]);
-  for (; k < full; k++)
-    acc[k % 4] = _mm512_fmadd_ps (_mm512_loadu_ps (w + 16 * k), _mm512_loadu_ps (x + 16 * k), acc[k % 4]);
-  if (n % 16 != 0)
-    {
-      __mmask16 mask = tail_mask (n % 16);
-
-      acc[full % 4] = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (mask, w + 16 * full),
-                                       _mm512_maskz_loadu_ps (mask, x + 16 * full), acc[full % 4]);
-    }
-  return hsum (acc[0], acc[1], acc[2], acc[3]);
-}
-
 void
 ane_cpu_packed_rows_sparse_avx512 (const AneCpuPacked *p,
                                    gsize               r0,
@@ -242,5 +208,6 @@ ane_cpu_packed_rows_sparse_avx512 (const AneCpuPacked *p,
                                    gsize               m,
                                    float              *out)
 {
-  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_sparse_avx512, dot);
+  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_sparse_avx512,
+                          ane_avx512_dot);
 }
