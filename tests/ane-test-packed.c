@@ -1,5 +1,6 @@
-/* ane-test-packed.c: the per-ISA checks of a packed weight, shared by
- * tests/test-cpu-lut.c and tests/test-cpu-sparse.c (see ane-test-packed.h)
+/* ane-test-packed.c: the per-ISA checks of a packed weight and the running
+ * of programs that read one, shared by tests/test-cpu-lut.c and
+ * tests/test-cpu-sparse.c (see ane-test-packed.h)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "ane-test-packed.h"
+#include "mil/ane-mil-text-private.h"
 #include "mil/ane-milblob-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 
@@ -143,4 +145,53 @@ ane_test_packed_check_kernels (const AneCpuPacked *p,
     }
   ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
   ane_cpu_set_n_threads (0);
+}
+
+AneCpuBackend *
+ane_test_cpu_backend_for_text (const char     *text,
+                               AneMilProgram **program_out)
+{
+  g_autoptr(GError) error = NULL;
+  AneMilProgram *program = ane_mil_text_parse (text, -1, "test", &error);
+  AneCpuBackend *backend;
+
+  g_assert_no_error (error);
+  backend = ane_cpu_backend_new_for_program (program, "main", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  *program_out = program;
+  return backend;
+}
+
+GPtrArray *
+ane_test_cpu_run_x (AneCpuBackend *backend,
+                    const float   *x,
+                    const gint64  *shape,
+                    guint          rank)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) inputs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+  gsize n = 1;
+  AneTensor *t;
+  GPtrArray *outs;
+
+  for (guint d = 0; d < rank; d++)
+    n *= (gsize) shape[d];
+  t = ane_tensor_new_from_floats ("x", shape, rank, x, n, &error);
+  g_assert_no_error (error);
+  g_hash_table_insert (inputs, (gpointer) "x", t);
+  outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  return outs;
+}
+
+float *
+ane_test_output_floats (GPtrArray *outs,
+                        guint      i,
+                        gsize     *n)
+{
+  g_autoptr(GError) error = NULL;
+  float *f = ane_tensor_dup_floats (g_ptr_array_index (outs, i), n, &error);
+
+  g_assert_no_error (error);
+  return f;
 }

@@ -1,5 +1,6 @@
-/* ane-test-packed.h: the per-ISA checks of a packed weight (AneCpuPacked),
- * shared by tests/test-cpu-lut.c and tests/test-cpu-sparse.c
+/* ane-test-packed.h: the per-ISA checks of a packed weight (AneCpuPacked)
+ * and the running of the programs that read one, shared by
+ * tests/test-cpu-lut.c and tests/test-cpu-sparse.c
  *
  * SPDX-License-Identifier: MIT
  */
@@ -7,6 +8,8 @@
 
 #include <glib.h>
 
+#include "mil/ane-coreml-proto-private.h"
+#include "runtime/cpu/ane-cpu-backend-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
 
 G_BEGIN_DECLS
@@ -30,5 +33,23 @@ void  ane_test_packed_check_kernels (const AneCpuPacked *p,
                                      const float        *w,
                                      const char         *what,
                                      GRand              *rand);
+
+/* --- programs that read packed weights ------------------------------------ */
+
+/* A CPU backend for function "main" of MIL text (asserting success); the
+ * parsed program, which the backend borrows, in *program_out. */
+AneCpuBackend *ane_test_cpu_backend_for_text (const char     *text,
+                                              AneMilProgram **program_out);
+
+/* backend run on input "x" of the given shape (asserting success). */
+GPtrArray     *ane_test_cpu_run_x            (AneCpuBackend  *backend,
+                                              const float    *x,
+                                              const gint64   *shape,
+                                              guint           rank);
+
+/* Output i of outs as floats, its element count in *n (asserting success). */
+float         *ane_test_output_floats        (GPtrArray      *outs,
+                                              guint           i,
+                                              gsize          *n);
 
 G_END_DECLS

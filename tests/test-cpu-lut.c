@@ -263,49 +263,13 @@ lut_program (const ProgramCase *c,
   return g_string_free (s, FALSE);
 }
 
-static AneCpuBackend *
-backend_for_text (const char      *text,
-                  AneMilProgram  **program_out)
-{
-  g_autoptr(GError) error = NULL;
-  AneMilProgram *program = ane_mil_text_parse (text, -1, "test", &error);
-  AneCpuBackend *backend;
-
-  g_assert_no_error (error);
-  backend = ane_cpu_backend_new_for_program (program, "main", NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  *program_out = program;
-  return backend;
-}
-
 static GPtrArray *
 run_x (AneCpuBackend *backend,
        const float   *x,
        gsize          m,
        gsize          k)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) inputs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
-  AneTensor *t = ane_tensor_new_from_floats ("x", (const gint64[]) { (gint64) m, (gint64) k }, 2, x, m * k, &error);
-  GPtrArray *outs;
-
-  g_assert_no_error (error);
-  g_hash_table_insert (inputs, (gpointer) "x", t);
-  outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
-  g_assert_no_error (error);
-  return outs;
-}
-
-static float *
-floats_of (GPtrArray *outs,
-           guint      i,
-           gsize     *n)
-{
-  g_autoptr(GError) error = NULL;
-  float *f = ane_tensor_dup_floats (g_ptr_array_index (outs, i), n, &error);
-
-  g_assert_no_error (error);
-  return f;
+  return ane_test_cpu_run_x (backend, x, (const gint64[]) { (gint64) m, (gint64) k }, 2);
 }
 
 /* The plan keeps w packed (its bytes the indices' and the tables'), w
@@ -320,8 +284,8 @@ check_program (const ProgramCase *c)
   g_autofree char *text = lut_program (c, FALSE, rand, w);
   g_autofree char *dense_text = lut_program (c, TRUE, rand2, w2);
   g_autoptr(AneMilProgram) program = NULL, dense_program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
-  g_autoptr(AneCpuBackend) dense_backend = backend_for_text (dense_text, &dense_program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) dense_backend = ane_test_cpu_backend_for_text (dense_text, &dense_program);
   g_autoptr(GPtrArray) outs = NULL, dense_outs = NULL;
   g_autofree float *x = g_new (float, c->m * c->k), *y = NULL, *dy = NULL, *dw = NULL;
   g_autoptr(AneCpuValue) packed_w = NULL;
@@ -351,15 +315,15 @@ check_program (const ProgramCase *c)
   outs = run_x (backend, x, c->m, c->k);
   dense_outs = run_x (dense_backend, x, c->m, c->k);
   /* the dense kernel's weights (w an output: expanded), bit for bit */
-  dw = floats_of (dense_outs, c->reader == READ_GATHER ? 2 : 1, &n);
+  dw = ane_test_output_floats (dense_outs, c->reader == READ_GATHER ? 2 : 1, &n);
   g_assert_cmpuint (n, ==, c->n * c->k);
   for (gsize i = 0; i < n; i++)
     {
       g_assert_cmpfloat (dw[i], ==, w[i]);
       g_assert_cmpfloat (packed_w->f[i], ==, dw[i]);
     }
-  y = floats_of (outs, 0, &n);
-  dy = floats_of (dense_outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
+  dy = ane_test_output_floats (dense_outs, 0, &n);
   g_assert_cmpuint (n, ==, c->m * c->n);
   for (gsize i = 0; i < c->m; i++)
     for (gsize r = 0; r < c->n; r++)
@@ -379,7 +343,7 @@ check_program (const ProgramCase *c)
       }
   if (c->reader == READ_GATHER)
     {
-      g_autofree float *g = floats_of (outs, 1, &n);
+      g_autofree float *g = ane_test_output_floats (outs, 1, &n);
 
       g_assert_cmpuint (n, ==, 2 * c->k);
       for (gsize k = 0; k < c->k; k++)
@@ -438,7 +402,7 @@ test_dense_fallbacks (void)
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
     {
       g_autoptr(AneMilProgram) program = NULL;
-      g_autoptr(AneCpuBackend) backend = backend_for_text (texts[i], &program);
+      g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (texts[i], &program);
       g_autoptr(GPtrArray) outs = run_x (backend, x, 1, 4);
       g_autoptr(AneCpuValue) w = NULL;
       g_autofree float *y = NULL;
@@ -448,7 +412,7 @@ test_dense_fallbacks (void)
       w = ane_cpu_plan_dup_const (ane_cpu_backend_get_plan (backend), "w", &packed);
       g_assert_nonnull (w);
       g_assert_false (packed);
-      y = floats_of (outs, 0, &n);
+      y = ane_test_output_floats (outs, 0, &n);
       g_assert_cmpuint (n, ==, 2);
       g_assert_cmpfloat (y[0], ==, want[i][0]);
       g_assert_cmpfloat (y[1], ==, want[i][1]);
@@ -474,7 +438,7 @@ test_joint_lut (void)
   /* w = [[3.5, -2, -0.5], [25, -25, 0.75]] */
   static const float want[2] = { 3.5f - 4.0f - 2.0f, 25.0f - 50.0f + 3.0f };
   g_autoptr(AneMilProgram) program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
   g_autoptr(GPtrArray) outs = run_x (backend, x, 1, 3);
   g_autoptr(AneCpuValue) w = NULL;
   g_autofree float *y = NULL;
@@ -486,7 +450,7 @@ test_joint_lut (void)
   g_assert_true (packed);
   g_assert_cmpfloat (w->f[0], ==, 3.5f);
   g_assert_cmpfloat (w->f[4], ==, -25.0f);
-  y = floats_of (outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
   g_assert_cmpfloat (y[0], ==, want[0]);
   g_assert_cmpfloat (y[1], ==, want[1]);
 }
@@ -507,7 +471,7 @@ test_reload (void)
     "    } -> (y);\n}\n";
   static const float x[3] = { 1, 10, 100 };
   g_autoptr(AneMilProgram) program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
   AneCpuPlan *plan = ane_cpu_backend_get_plan (backend);
   g_autoptr(GError) error = NULL;
   guint64 packed, dense, borrowed;
@@ -528,7 +492,7 @@ test_reload (void)
           g_assert_cmpuint (ane_cpu_plan_get_constexpr_runs (plan), ==, 2);
         }
       outs = run_x (backend, x, 1, 3);
-      y = floats_of (outs, 0, &n);
+      y = ane_test_output_floats (outs, 0, &n);
       /* w = [[1, 2, 4], [8, 4, 2]] */
       g_assert_cmpfloat (y[0], ==, 1 + 20 + 400);
       g_assert_cmpfloat (y[1], ==, 8 + 40 + 200);
@@ -580,7 +544,7 @@ test_palettized_memory (void)
       want_packed = (vocab * ((dim + 31) / 32) + hidden * ((dim + 31) / 32) + dim * ((hidden + 31) / 32)) * 4 * bits[b] +
                     (vocab + hidden + dim) / group * MAX (16, 1u << bits[b]) * sizeof (float);
 
-      backend = backend_for_text (text, &program);
+      backend = ane_test_cpu_backend_for_text (text, &program);
       ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
       g_test_message ("%u-bit palettized MLP (%" G_GUINT64_FORMAT " bytes as floats): plan holds %" G_GUINT64_FORMAT
                       " packed, %" G_GUINT64_FORMAT " dense, %" G_GUINT64_FORMAT " borrowed", bits[b], float_bytes,
@@ -596,7 +560,7 @@ test_palettized_memory (void)
       g_assert_no_error (error);
       outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
       g_assert_no_error (error);
-      y = floats_of (outs, 0, &n);
+      y = ane_test_output_floats (outs, 0, &n);
       g_assert_cmpuint (n, ==, 5 * dim);
       for (gsize t = 0; t < 5; t++)
         {
@@ -740,9 +704,9 @@ test_conformance_palettized (void)
   dense_outs = ane_cpu_backend_run (dense_backend, inputs, NULL, FALSE, NULL, &error);
   g_assert_no_error (error);
   want_y = npy_floats (y_path, &ny);
-  y = floats_of (outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
   g_assert_cmpuint (n, ==, ny);
-  dy = floats_of (dense_outs, 0, &n);
+  dy = ane_test_output_floats (dense_outs, 0, &n);
   g_assert_cmpuint (n, ==, ny);
   ane_test_assert_close_floats ("palettized_ios18 y", y, want_y, ny, 1e-2, 1e-2);
   /* the dense path's y: the same weights, fp32 sums in another order, then

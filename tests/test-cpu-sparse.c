@@ -343,55 +343,6 @@ sparse_program (const ProgramCase *c,
   return g_string_free (s, FALSE);
 }
 
-static AneCpuBackend *
-backend_for_text (const char      *text,
-                  AneMilProgram  **program_out)
-{
-  g_autoptr(GError) error = NULL;
-  AneMilProgram *program = ane_mil_text_parse (text, -1, "test", &error);
-  AneCpuBackend *backend;
-
-  g_assert_no_error (error);
-  backend = ane_cpu_backend_new_for_program (program, "main", NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  *program_out = program;
-  return backend;
-}
-
-static GPtrArray *
-run_x (AneCpuBackend *backend,
-       const float   *x,
-       const gint64  *shape,
-       guint          rank)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) inputs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
-  gsize n = 1;
-  AneTensor *t;
-  GPtrArray *outs;
-
-  for (guint d = 0; d < rank; d++)
-    n *= (gsize) shape[d];
-  t = ane_tensor_new_from_floats ("x", shape, rank, x, n, &error);
-  g_assert_no_error (error);
-  g_hash_table_insert (inputs, (gpointer) "x", t);
-  outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
-  g_assert_no_error (error);
-  return outs;
-}
-
-static float *
-floats_of (GPtrArray *outs,
-           guint      i,
-           gsize     *n)
-{
-  g_autoptr(GError) error = NULL;
-  float *f = ane_tensor_dup_floats (g_ptr_array_index (outs, i), n, &error);
-
-  g_assert_no_error (error);
-  return f;
-}
-
 /* The plan keeps w packed (its bytes the mask's and the kept values',
  * nothing dense: not the joint forms' mask and values either), w
  * dequantized is the dense kernel's output bit for bit, and y is x · wᵀ of
@@ -406,8 +357,8 @@ check_program (const ProgramCase *c)
   g_autofree char *text = sparse_program (c, FALSE, rand, w, &kept);
   g_autofree char *dense_text = sparse_program (c, TRUE, rand2, w2, &kept2);
   g_autoptr(AneMilProgram) program = NULL, dense_program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
-  g_autoptr(AneCpuBackend) dense_backend = backend_for_text (dense_text, &dense_program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) dense_backend = ane_test_cpu_backend_for_text (dense_text, &dense_program);
   g_autoptr(GPtrArray) outs = NULL, dense_outs = NULL;
   g_autofree float *x = g_new (float, c->m * c->k), *xin = g_new (float, c->m * c->k);
   g_autofree float *y = NULL, *dy = NULL, *dw = NULL;
@@ -441,15 +392,15 @@ check_program (const ProgramCase *c)
   g_assert_nonnull (packed_w);
   g_assert_true (packed);
 
-  outs = run_x (backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
-  dense_outs = run_x (dense_backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
+  outs = ane_test_cpu_run_x (backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
+  dense_outs = ane_test_cpu_run_x (dense_backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
   /* the dense kernel's weights (w an output: expanded), bit for bit */
-  dw = floats_of (dense_outs, c->reader == READ_GATHER ? 2 : 1, &n);
+  dw = ane_test_output_floats (dense_outs, c->reader == READ_GATHER ? 2 : 1, &n);
   g_assert_cmpuint (n, ==, c->n * c->k);
   g_assert_cmpmem (dw, n * sizeof (float), w, n * sizeof (float));
   g_assert_cmpmem (packed_w->f, n * sizeof (float), dw, n * sizeof (float));
-  y = floats_of (outs, 0, &n);
-  dy = floats_of (dense_outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
+  dy = ane_test_output_floats (dense_outs, 0, &n);
   g_assert_cmpuint (n, ==, c->m * c->n);
   for (gsize i = 0; i < c->m; i++)
     for (gsize r = 0; r < c->n; r++)
@@ -469,7 +420,7 @@ check_program (const ProgramCase *c)
       }
   if (c->reader == READ_GATHER)
     {
-      g_autofree float *g = floats_of (outs, 1, &n);
+      g_autofree float *g = ane_test_output_floats (outs, 1, &n);
 
       g_assert_cmpuint (n, ==, 2 * c->k);
       g_assert_cmpmem (g, c->k * sizeof (float), w + 1 * c->k, c->k * sizeof (float));
@@ -521,8 +472,8 @@ test_dense_fallback (void)
   static const float x[6] = { 10, 20, 30, 40, 50, 60 };
   static const float want[6] = { 11, 20, 30, 40, 52, 63 };
   g_autoptr(AneMilProgram) program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
-  g_autoptr(GPtrArray) outs = run_x (backend, x, (const gint64[]) { 2, 3 }, 2);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
+  g_autoptr(GPtrArray) outs = ane_test_cpu_run_x (backend, x, (const gint64[]) { 2, 3 }, 2);
   g_autoptr(AneCpuValue) w = NULL;
   g_autofree float *y = NULL;
   gboolean packed = TRUE;
@@ -531,7 +482,7 @@ test_dense_fallback (void)
   w = ane_cpu_plan_dup_const (ane_cpu_backend_get_plan (backend), "w", &packed);
   g_assert_nonnull (w);
   g_assert_false (packed);
-  y = floats_of (outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
   g_assert_cmpmem (y, sizeof want, want, sizeof want);
 }
 
@@ -553,7 +504,7 @@ test_reload_joint (void)
     "    } -> (y);\n}\n";
   static const float x[3] = { 1, 10, 100 };
   g_autoptr(AneMilProgram) program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
   AneCpuPlan *plan = ane_cpu_backend_get_plan (backend);
   g_autoptr(GError) error = NULL;
   guint64 packed, dense, borrowed;
@@ -576,8 +527,8 @@ test_reload_joint (void)
           ane_cpu_plan_get_const_bytes (plan, &packed, &dense, &borrowed);
           g_assert_cmpuint (dense, ==, 0);
         }
-      outs = run_x (backend, x, (const gint64[]) { 1, 3 }, 2);
-      y = floats_of (outs, 0, &n);
+      outs = ane_test_cpu_run_x (backend, x, (const gint64[]) { 1, 3 }, 2);
+      y = ane_test_output_floats (outs, 0, &n);
       /* w = [[1, 0, 8], [4, 2, 0]] */
       g_assert_cmpfloat (y[0], ==, 1 + 800);
       g_assert_cmpfloat (y[1], ==, 4 + 20);
@@ -631,7 +582,7 @@ test_pruned_memory (void)
       want_packed = (vocab + hidden) * ((dim + 15) / 16) * 2 + dim * ((hidden + 15) / 16) * 2 +
                     (ke + k1 + k2 + 48) * 2 + (vocab + hidden + dim + 3) * sizeof (gsize);
 
-      backend = backend_for_text (text, &program);
+      backend = ane_test_cpu_backend_for_text (text, &program);
       ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
       g_test_message ("%s 75%% pruned fp16 MLP (%" G_GUINT64_FORMAT " bytes as halves): plan holds %" G_GUINT64_FORMAT
                       " packed, %" G_GUINT64_FORMAT " dense", form_names[forms[f]], half_bytes, packed, dense);
@@ -646,7 +597,7 @@ test_pruned_memory (void)
       g_assert_no_error (error);
       outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
       g_assert_no_error (error);
-      y = floats_of (outs, 0, &n);
+      y = ane_test_output_floats (outs, 0, &n);
       g_assert_cmpuint (n, ==, 5 * dim);
       for (gsize t = 0; t < 5; t++)
         {
