@@ -28,6 +28,7 @@
 
 #include "runtime/cpu/ane-cpu-vec-avx2-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
+#include "runtime/cpu/ane-cpu-vec-sparse-x86-private.h"
 
 typedef struct {
   gint32 perm[256][8];
@@ -78,29 +79,6 @@ expand8 (const ExpandTable *t,
   return _mm256_andnot_ps (drop, _mm256_permutevar8x32_ps (vals, perm));
 }
 
-#define PREFETCH_ROWS 4
-
-/* The mask and values of the row PREFETCH_ROWS ahead (as the other
- * kinds' kernels: the hardware prefetcher alone left the decode products
- * latency-bound on this project's VM). */
-static inline void
-prefetch_row (const AneCpuPacked *p,
-              gsize               r)
-{
-  gsize ahead = r + PREFETCH_ROWS;
-  const guint8 *mask, *v, *end;
-
-  if (ahead >= p->rows)
-    return;
-  mask = p->q + ahead * p->row_bytes;
-  for (gsize b = 0; b < p->row_bytes; b += 64)
-    _mm_prefetch ((const char *) mask + b, _MM_HINT_T0);
-  v = p->nz + p->nz_start[ahead] * p->nz_width;
-  end = p->nz + p->nz_start[ahead + 1] * p->nz_width;
-  for (; v < end; v += 64)
-    _mm_prefetch ((const char *) v, _MM_HINT_T0);
-}
-
 static inline __attribute__ ((always_inline)) float
 row_dot_width (const AneCpuPacked *p,
                gsize               r,
@@ -114,7 +92,7 @@ row_dot_width (const AneCpuPacked *p,
   __m256 acc[4];
   gsize full = p->cols / 8, k = 0;
 
-  prefetch_row (p, r);
+  ane_cpu_sparse_prefetch_row (p, r);
 
   /* 32 columns a step, four chunks into four accumulators (named: an
    * array of them was kept in memory), their values' starts from the four

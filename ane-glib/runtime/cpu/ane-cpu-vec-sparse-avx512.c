@@ -26,6 +26,7 @@
 
 #include "runtime/cpu/ane-cpu-vec-avx512-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
+#include "runtime/cpu/ane-cpu-vec-sparse-x86-private.h"
 
 static inline guint
 mask16 (const guint8 *mask,
@@ -85,29 +86,6 @@ counts16x4 (guint64 m)
   return (m + (m >> 8)) & G_GUINT64_CONSTANT (0x00ff00ff00ff00ff);
 }
 
-#define PREFETCH_ROWS 4
-
-/* The mask and values of the row PREFETCH_ROWS ahead (as the other
- * kinds' kernels: the hardware prefetcher alone left the decode products
- * latency-bound on this project's VM). */
-static inline void
-prefetch_row (const AneCpuPacked *p,
-              gsize               r)
-{
-  gsize ahead = r + PREFETCH_ROWS;
-  const guint8 *mask, *v, *end;
-
-  if (ahead >= p->rows)
-    return;
-  mask = p->q + ahead * p->row_bytes;
-  for (gsize b = 0; b < p->row_bytes; b += 64)
-    _mm_prefetch ((const char *) mask + b, _MM_HINT_T0);
-  v = p->nz + p->nz_start[ahead] * p->nz_width;
-  end = p->nz + p->nz_start[ahead + 1] * p->nz_width;
-  for (; v < end; v += 64)
-    _mm_prefetch ((const char *) v, _MM_HINT_T0);
-}
-
 static inline __attribute__ ((always_inline)) float
 row_dot_width (const AneCpuPacked *p,
                gsize               r,
@@ -120,7 +98,7 @@ row_dot_width (const AneCpuPacked *p,
   __m512 acc[4];
   gsize full = p->cols / 16, k = 0;
 
-  prefetch_row (p, r);
+  ane_cpu_sparse_prefetch_row (p, r);
 
   /* 64 columns a step, four chunks into four accumulators: their values'
    * starts from one count of the mask word, so the four loads do not wait
