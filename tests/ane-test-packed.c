@@ -195,3 +195,39 @@ ane_test_output_floats (GPtrArray *outs,
   g_assert_no_error (error);
   return f;
 }
+
+void
+ane_test_append_reader (GString       *s,
+                        AneTestReader  reader,
+                        const char    *dtype,
+                        gsize          m,
+                        gsize          n,
+                        gsize          k,
+                        gboolean       weight_out)
+{
+  switch (reader)
+    {
+    case ANE_TEST_READ_LINEAR:
+      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
+                              dtype, m, n);
+      break;
+    case ANE_TEST_READ_MATMUL:
+      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = matmul(x = x, y = w, transpose_x = bool(false), "
+                              "transpose_y = bool(true))[name = string(\"y\")];\n", dtype, m, n);
+      break;
+    case ANE_TEST_READ_GATHER:
+      /* rows 1 and n − 1 of w, then x · wᵀ: both readers take it packed */
+      g_string_append_printf (s, "        tensor<%s, [2, %zu]> g = gather(x = w, indices = tensor<int32, [2]>([1, %zu]), "
+                              "axis = int32(0))[name = string(\"g\")];\n", dtype, k, n - 1);
+      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
+                              dtype, m, n);
+      break;
+    case ANE_TEST_READ_CONV:
+      g_string_append_printf (s, "        tensor<%s, [1, %zu, 1, %zu]> y = conv(x = x, weight = w, "
+                              "strides = tensor<int32, [2]>([1, 1]), pad_type = string(\"valid\"), "
+                              "dilations = tensor<int32, [2]>([1, 1]), groups = int32(1))[name = string(\"y\")];\n",
+                              dtype, n, m);
+      break;
+    }
+  g_string_append_printf (s, "    } -> (y%s%s);\n}\n", reader == ANE_TEST_READ_GATHER ? ", g" : "", weight_out ? ", w" : "");
+}

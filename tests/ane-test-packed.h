@@ -36,6 +36,25 @@ void  ane_test_packed_check_kernels (const AneCpuPacked *p,
 
 /* --- programs that read packed weights ------------------------------------ */
 
+/* How a test program reads its weight w [n, k]. */
+typedef enum {
+  ANE_TEST_READ_LINEAR,
+  ANE_TEST_READ_MATMUL,    /* matmul (x, w, transpose_y) */
+  ANE_TEST_READ_GATHER,    /* gather (w, indices, axis 0), and a linear of it too */
+  ANE_TEST_READ_CONV,      /* a 1×1 conv of the weight [n, k, 1, 1] */
+} AneTestReader;
+
+/* Appends to s the op(s) of reader reading w into y ([m, n]; a conv's
+ * [1, n, 1, m]; a gather's rows 1 and n − 1 into g [2, k] too) and the
+ * function's end, returning y (, g) (, w when weight_out). */
+void           ane_test_append_reader        (GString        *s,
+                                              AneTestReader   reader,
+                                              const char     *dtype,
+                                              gsize           m,
+                                              gsize           n,
+                                              gsize           k,
+                                              gboolean        weight_out);
+
 /* A CPU backend for function "main" of MIL text (asserting success); the
  * parsed program, which the backend borrows, in *program_out. */
 AneCpuBackend *ane_test_cpu_backend_for_text (const char     *text,

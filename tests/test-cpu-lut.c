@@ -215,17 +215,11 @@ append_lut_weight (GString    *s,
   g_string_append_printf (s, "]))[name = string(\"%s\")];\n", name);
 }
 
-typedef enum {
-  READ_LINEAR,
-  READ_MATMUL,    /* matmul (x, w, transpose_y) */
-  READ_GATHER,    /* gather (w, indices, axis 0), and a linear of it too */
-} Reader;
-
 typedef struct {
-  const char *opset, *dtype;
-  guint       bits;
-  gsize       m, n, k, n_tables;
-  Reader      reader;
+  const char   *opset, *dtype;
+  guint         bits;
+  gsize         m, n, k, n_tables;
+  AneTestReader reader;
 } ProgramCase;
 
 /* x [m, k] → y [m, n] (gather: y [m + 2, k]... see below), with weight w
@@ -241,25 +235,7 @@ lut_program (const ProgramCase *c,
 
   g_string_append_printf (s, "    func main<%s>(tensor<%s, [%zu, %zu]> x) {\n", c->opset, c->dtype, c->m, c->k);
   append_lut_weight (s, "w", c->opset, c->dtype, c->bits, c->n, c->k, c->n_tables, rand, w);
-  switch (c->reader)
-    {
-    case READ_LINEAR:
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
-                              c->dtype, c->m, c->n);
-      break;
-    case READ_MATMUL:
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = matmul(x = x, y = w, transpose_x = bool(false), "
-                              "transpose_y = bool(true))[name = string(\"y\")];\n", c->dtype, c->m, c->n);
-      break;
-    case READ_GATHER:
-      /* rows 1 and n − 1 of w, then x · wᵀ: both readers take it packed */
-      g_string_append_printf (s, "        tensor<%s, [2, %zu]> g = gather(x = w, indices = tensor<int32, [2]>([1, %zu]), "
-                              "axis = int32(0))[name = string(\"g\")];\n", c->dtype, c->k, c->n - 1);
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
-                              c->dtype, c->m, c->n);
-      break;
-    }
-  g_string_append_printf (s, "    } -> (y%s%s);\n}\n", c->reader == READ_GATHER ? ", g" : "", weight_out ? ", w" : "");
+  ane_test_append_reader (s, c->reader, c->dtype, c->m, c->n, c->k, weight_out);
   return g_string_free (s, FALSE);
 }
 
@@ -315,7 +291,7 @@ check_program (const ProgramCase *c)
   outs = run_x (backend, x, c->m, c->k);
   dense_outs = run_x (dense_backend, x, c->m, c->k);
   /* the dense kernel's weights (w an output: expanded), bit for bit */
-  dw = ane_test_output_floats (dense_outs, c->reader == READ_GATHER ? 2 : 1, &n);
+  dw = ane_test_output_floats (dense_outs, c->reader == ANE_TEST_READ_GATHER ? 2 : 1, &n);
   g_assert_cmpuint (n, ==, c->n * c->k);
   for (gsize i = 0; i < n; i++)
     {
@@ -341,7 +317,7 @@ check_program (const ProgramCase *c)
         g_assert_cmpfloat (fabs (y[i * c->n + r] - want), <=, tol);
         g_assert_cmpfloat (fabs (y[i * c->n + r] - dy[i * c->n + r]), <=, 2.0 * tol);
       }
-  if (c->reader == READ_GATHER)
+  if (c->reader == ANE_TEST_READ_GATHER)
     {
       g_autofree float *g = ane_test_output_floats (outs, 1, &n);
 
@@ -359,18 +335,18 @@ test_programs (void)
 {
   static const ProgramCase cases[] = {
     /* iOS18 per-grouped-channel (4 tables of 6 rows), 3-bit, fp32 */
-    { "ios18", "fp32", 3, 3, 24, 72, 4, READ_LINEAR },
+    { "ios18", "fp32", 3, 3, 24, 72, 4, ANE_TEST_READ_LINEAR },
     /* iOS18 per tensor, 6-bit, fp16, a transposed matmul */
-    { "ios18", "fp16", 6, 2, 19, 50, 1, READ_MATMUL },
+    { "ios18", "fp16", 6, 2, 19, 50, 1, ANE_TEST_READ_MATMUL },
     /* iOS18 1-bit per row, gather and linear on the same weight */
-    { "ios18", "fp32", 1, 1, 8, 33, 8, READ_GATHER },
+    { "ios18", "fp32", 1, 1, 8, 33, 8, ANE_TEST_READ_GATHER },
     /* iOS18 8-bit, fp16, a prefill (70 rows: the row dequantizer and the GEMM) */
-    { "ios18", "fp16", 8, 70, 10, 40, 2, READ_LINEAR },
+    { "ios18", "fp16", 8, 70, 10, 40, 2, ANE_TEST_READ_LINEAR },
     /* iOS16: the bit stream and one table */
-    { "ios16", "fp32", 2, 1, 17, 23, 1, READ_GATHER },
-    { "ios16", "fp16", 4, 5, 9, 64, 1, READ_MATMUL },
-    { "ios16", "fp32", 6, 1, 5, 31, 1, READ_LINEAR },
-    { "ios16", "fp32", 8, 66, 12, 48, 1, READ_LINEAR },
+    { "ios16", "fp32", 2, 1, 17, 23, 1, ANE_TEST_READ_GATHER },
+    { "ios16", "fp16", 4, 5, 9, 64, 1, ANE_TEST_READ_MATMUL },
+    { "ios16", "fp32", 6, 1, 5, 31, 1, ANE_TEST_READ_LINEAR },
+    { "ios16", "fp32", 8, 66, 12, 48, 1, ANE_TEST_READ_LINEAR },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

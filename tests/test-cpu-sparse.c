@@ -172,19 +172,12 @@ typedef enum {
 
 static const char *const form_names[] = { "iOS16", "iOS18", "lut_to_sparse", "sparse_blockwise_shift_scale" };
 
-typedef enum {
-  READ_LINEAR,
-  READ_MATMUL,    /* matmul (x, w, transpose_y) */
-  READ_GATHER,    /* gather (w, indices, axis 0), and a linear of it too */
-  READ_CONV,      /* a 1×1 conv of the weight [n, k, 1, 1] */
-} Reader;
-
 typedef struct {
-  Form        form;
-  const char *dtype;
-  double      pruned;
-  gsize       m, n, k;
-  Reader      reader;
+  Form          form;
+  const char   *dtype;
+  double        pruned;
+  gsize         m, n, k;
+  AneTestReader reader;
 } ProgramCase;
 
 static void
@@ -207,7 +200,7 @@ append_sparse_weight (GString           *s,
 {
   gsize n = c->n * c->k, kept = 0, groups = c->n % 2 == 0 ? 2 : 1;
   gboolean fp16 = g_str_equal (c->dtype, "fp16");
-  const char *dims = c->reader == READ_CONV ? ", 1, 1" : "";
+  const char *dims = c->reader == ANE_TEST_READ_CONV ? ", 1, 1" : "";
   g_autofree gboolean *mask = g_new0 (gboolean, n);
   g_autofree float *values = g_new (float, n);
   g_autofree gint32 *q = g_new (gint32, n);
@@ -258,8 +251,8 @@ append_sparse_weight (GString           *s,
         g_string_append_printf (s, "%s%u", i ? ", " : "", bytes[i]);
       g_string_append_printf (s, "]), name = string(\"%s\"), nonzero_data = tensor<%s, [%zu]>([", name, c->dtype, kept);
       append_list_floats (s, values, kept);
-      g_string_append_printf (s, "]), shape = tensor<uint32, [%u]>([%zu, %zu%s])];\n", c->reader == READ_CONV ? 4 : 2,
-                              c->n, c->k, dims);
+      g_string_append_printf (s, "]), shape = tensor<uint32, [%u]>([%zu, %zu%s])];\n",
+                              c->reader == ANE_TEST_READ_CONV ? 4 : 2, c->n, c->k, dims);
       return kept;
     }
   if (c->form == FORM_IOS18)
@@ -311,35 +304,12 @@ sparse_program (const ProgramCase *c,
   GString *s = g_string_new ("program(1.3)\n{\n");
   const char *opset = c->form == FORM_IOS16 ? "ios16" : "ios18";
 
-  if (c->reader == READ_CONV)
+  if (c->reader == ANE_TEST_READ_CONV)
     g_string_append_printf (s, "    func main<%s>(tensor<%s, [1, %zu, 1, %zu]> x) {\n", opset, c->dtype, c->k, c->m);
   else
     g_string_append_printf (s, "    func main<%s>(tensor<%s, [%zu, %zu]> x) {\n", opset, c->dtype, c->m, c->k);
   *kept = append_sparse_weight (s, c, "w", rand, w);
-  switch (c->reader)
-    {
-    case READ_LINEAR:
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
-                              c->dtype, c->m, c->n);
-      break;
-    case READ_MATMUL:
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = matmul(x = x, y = w, transpose_x = bool(false), "
-                              "transpose_y = bool(true))[name = string(\"y\")];\n", c->dtype, c->m, c->n);
-      break;
-    case READ_GATHER:
-      g_string_append_printf (s, "        tensor<%s, [2, %zu]> g = gather(x = w, indices = tensor<int32, [2]>([1, %zu]), "
-                              "axis = int32(0))[name = string(\"g\")];\n", c->dtype, c->k, c->n - 1);
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
-                              c->dtype, c->m, c->n);
-      break;
-    case READ_CONV:
-      g_string_append_printf (s, "        tensor<%s, [1, %zu, 1, %zu]> y = conv(x = x, weight = w, "
-                              "strides = tensor<int32, [2]>([1, 1]), pad_type = string(\"valid\"), "
-                              "dilations = tensor<int32, [2]>([1, 1]), groups = int32(1))[name = string(\"y\")];\n",
-                              c->dtype, c->n, c->m);
-      break;
-    }
-  g_string_append_printf (s, "    } -> (y%s%s);\n}\n", c->reader == READ_GATHER ? ", g" : "", weight_out ? ", w" : "");
+  ane_test_append_reader (s, c->reader, c->dtype, c->m, c->n, c->k, weight_out);
   return g_string_free (s, FALSE);
 }
 
@@ -363,7 +333,7 @@ check_program (const ProgramCase *c)
   g_autofree float *x = g_new (float, c->m * c->k), *xin = g_new (float, c->m * c->k);
   g_autofree float *y = NULL, *dy = NULL, *dw = NULL;
   g_autoptr(AneCpuValue) packed_w = NULL;
-  gboolean fp16 = g_str_equal (c->dtype, "fp16"), packed = FALSE, conv = c->reader == READ_CONV;
+  gboolean fp16 = g_str_equal (c->dtype, "fp16"), packed = FALSE, conv = c->reader == ANE_TEST_READ_CONV;
   guint64 packed_bytes, dense_bytes, borrowed;
   gint64 xshape[4] = { (gint64) c->m, (gint64) c->k };
   gint64 cshape[4] = { 1, (gint64) c->k, 1, (gint64) c->m };
@@ -395,7 +365,7 @@ check_program (const ProgramCase *c)
   outs = ane_test_cpu_run_x (backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
   dense_outs = ane_test_cpu_run_x (dense_backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
   /* the dense kernel's weights (w an output: expanded), bit for bit */
-  dw = ane_test_output_floats (dense_outs, c->reader == READ_GATHER ? 2 : 1, &n);
+  dw = ane_test_output_floats (dense_outs, c->reader == ANE_TEST_READ_GATHER ? 2 : 1, &n);
   g_assert_cmpuint (n, ==, c->n * c->k);
   g_assert_cmpmem (dw, n * sizeof (float), w, n * sizeof (float));
   g_assert_cmpmem (packed_w->f, n * sizeof (float), dw, n * sizeof (float));
@@ -418,7 +388,7 @@ check_program (const ProgramCase *c)
         g_assert_cmpfloat (fabs (y[at] - want), <=, tol);
         g_assert_cmpfloat (fabs (y[at] - dy[at]), <=, 2.0 * tol);
       }
-  if (c->reader == READ_GATHER)
+  if (c->reader == ANE_TEST_READ_GATHER)
     {
       g_autofree float *g = ane_test_output_floats (outs, 1, &n);
 
@@ -433,25 +403,25 @@ test_programs (void)
 {
   static const ProgramCase cases[] = {
     /* iOS16 attribute form: half pruned, fp32, a linear */
-    { FORM_IOS16, "fp32", 0.5, 3, 24, 72, READ_LINEAR },
+    { FORM_IOS16, "fp32", 0.5, 3, 24, 72, ANE_TEST_READ_LINEAR },
     /* iOS16, fp16, 90% pruned, a transposed matmul */
-    { FORM_IOS16, "fp16", 0.9, 2, 19, 50, READ_MATMUL },
+    { FORM_IOS16, "fp16", 0.9, 2, 19, 50, ANE_TEST_READ_MATMUL },
     /* iOS16, a prefill of 70 rows (the row dequantizer and the GEMM) */
-    { FORM_IOS16, "fp32", 0.5, 70, 10, 40, READ_LINEAR },
+    { FORM_IOS16, "fp32", 0.5, 70, 10, 40, ANE_TEST_READ_LINEAR },
     /* iOS18 uint1 mask: nothing pruned, gather and linear on one weight */
-    { FORM_IOS18, "fp32", 0.0, 1, 8, 33, READ_GATHER },
+    { FORM_IOS18, "fp32", 0.0, 1, 8, 33, ANE_TEST_READ_GATHER },
     /* iOS18, fp16, every other row pruned whole, a prefill */
-    { FORM_IOS18, "fp16", 2.0, 66, 12, 48, READ_LINEAR },
+    { FORM_IOS18, "fp16", 2.0, 66, 12, 48, ANE_TEST_READ_LINEAR },
     /* iOS18, a 1×1 conv [n, k, 1, 1] (what the Neural Engine lowering makes of a linear) */
-    { FORM_IOS18, "fp16", 0.5, 3, 20, 36, READ_CONV },
-    { FORM_IOS16, "fp32", 0.75, 5, 9, 64, READ_CONV },
+    { FORM_IOS18, "fp16", 0.5, 3, 20, 36, ANE_TEST_READ_CONV },
+    { FORM_IOS16, "fp32", 0.75, 5, 9, 64, ANE_TEST_READ_CONV },
     /* the joint forms: palettized and quantized kept values */
-    { FORM_LUT, "fp16", 0.5, 1, 16, 40, READ_LINEAR },
-    { FORM_LUT, "fp32", 0.9, 70, 10, 37, READ_MATMUL },
-    { FORM_LUT, "fp16", 0.5, 2, 12, 32, READ_CONV },
-    { FORM_QUANT, "fp16", 0.5, 4, 11, 45, READ_LINEAR },
-    { FORM_QUANT, "fp32", 0.0, 1, 6, 20, READ_GATHER },
-    { FORM_QUANT, "fp16", 0.75, 64, 8, 64, READ_CONV },
+    { FORM_LUT, "fp16", 0.5, 1, 16, 40, ANE_TEST_READ_LINEAR },
+    { FORM_LUT, "fp32", 0.9, 70, 10, 37, ANE_TEST_READ_MATMUL },
+    { FORM_LUT, "fp16", 0.5, 2, 12, 32, ANE_TEST_READ_CONV },
+    { FORM_QUANT, "fp16", 0.5, 4, 11, 45, ANE_TEST_READ_LINEAR },
+    { FORM_QUANT, "fp32", 0.0, 1, 6, 20, ANE_TEST_READ_GATHER },
+    { FORM_QUANT, "fp16", 0.75, 64, 8, 64, ANE_TEST_READ_CONV },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -553,9 +523,9 @@ test_pruned_memory (void)
     {
       g_autoptr(GRand) rand = g_rand_new_with_seed (42 + (guint32) f);
       GString *s = g_string_new ("program(1.3)\n{\n");
-      const ProgramCase ce = { forms[f], "fp16", 0.75, 5, vocab, dim, READ_GATHER };
-      const ProgramCase c1 = { forms[f], "fp16", 0.75, 5, hidden, dim, READ_LINEAR };
-      const ProgramCase c2 = { forms[f], "fp16", 0.75, 5, dim, hidden, READ_LINEAR };
+      const ProgramCase ce = { forms[f], "fp16", 0.75, 5, vocab, dim, ANE_TEST_READ_GATHER };
+      const ProgramCase c1 = { forms[f], "fp16", 0.75, 5, hidden, dim, ANE_TEST_READ_LINEAR };
+      const ProgramCase c2 = { forms[f], "fp16", 0.75, 5, dim, hidden, ANE_TEST_READ_LINEAR };
       g_autofree float *we = g_new (float, vocab * dim), *w1 = g_new (float, hidden * dim);
       g_autofree float *w2 = g_new (float, dim * hidden);
       g_autofree char *text = NULL;
