@@ -19,6 +19,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ane-test-packed.h"
 #include "ane-test-util.h"
 #include "mil/ane-milblob-private.h"
 #include "mil/ane-mil-text-private.h"
@@ -38,17 +39,6 @@ program_free (AneMilProgram *p)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMilProgram, program_free)
 
 static const guint all_bits[] = { 1, 2, 3, 4, 6, 8 };
-static const char *const isa_names[] = { "portable", "avx2", "avx512" };
-
-static float
-round_half (float v)
-{
-  guint16 h;
-
-  ane_f32_to_f16_portable (&v, &h, 1);
-  ane_f16_to_f32_portable (&h, &v, 1);
-  return v;
-}
 
 /* --- the kernels against the dense weights ----------------------------------- */
 
@@ -79,7 +69,7 @@ make_lut (const Case *c,
        * makes +0 of it) */
       float v = (float) g_rand_double_range (rand, 0.01, 2.0) * (g_rand_boolean (rand) ? 1.0f : -1.0f);
 
-      tables[i] = c->fp16_table ? round_half (v) : v;
+      tables[i] = c->fp16_table ? ane_test_round_half (v) : v;
     }
   out.w = g_new (float, n);
   for (gsize i = 0; i < n; i++)
@@ -90,35 +80,10 @@ make_lut (const Case *c,
       /* k_constexpr_lut_to_dense's value, then ane_cpu_value_round's */
       out.w[i] = tables[t * entries + (gsize) idx[i]];
       if (c->round_fp16)
-        out.w[i] = round_half (out.w[i]);
+        out.w[i] = ane_test_round_half (out.w[i]);
     }
   out.p = ane_cpu_packed_new_lut (c->rows, c->cols, bits, idx, tables, c->n_tables, c->round_fp16);
   return out;
-}
-
-/* Every weight through ane_cpu_packed_matmul with one-hot activations:
- * m rows at a time, row i of x picking column c0 + i (rows past the
- * weight's columns zero). Exact: the other terms are 0 · w. */
-static void
-check_weights_by_products (const Lut  *lut,
-                           gsize       m,
-                           const char *what)
-{
-  const AneCpuPacked *p = lut->p;
-  g_autofree float *x = g_new0 (float, m * p->cols), *out = g_new (float, m * p->rows);
-
-  for (gsize c0 = 0; c0 < p->cols; c0 += m)
-    {
-      memset (x, 0, m * p->cols * sizeof (float));
-      for (gsize i = 0; i < m && c0 + i < p->cols; i++)
-        x[i * p->cols + c0 + i] = 1.0f;
-      ane_cpu_packed_matmul (p, x, m, NULL, out);
-      for (gsize i = 0; i < m && c0 + i < p->cols; i++)
-        for (gsize r = 0; r < p->rows; r++)
-          if (out[i * p->rows + r] != lut->w[r * p->cols + c0 + i])
-            g_error ("%s, m %zu: weight (%zu, %zu) is %.9g, the dense kernel's %.9g", what, m, r, c0 + i,
-                     out[i * p->rows + r], lut->w[r * p->cols + c0 + i]);
-    }
 }
 
 static void
@@ -126,9 +91,7 @@ check_case (const Case *c,
             guint       bits,
             GRand      *rand)
 {
-  static const gsize ms[] = { 1, 2, 5, 70 };
   Lut lut = make_lut (c, bits, rand);
-  g_autofree float *row = g_new (float, c->cols);
   g_autofree char *what = g_strdup_printf ("%u-bit LUT %zux%zu, %zu table(s)%s%s", bits, c->rows, c->cols,
                                            c->n_tables, c->fp16_table ? ", fp16 entries" : "",
                                            c->round_fp16 ? ", fp16 output" : "");
@@ -137,69 +100,7 @@ check_case (const Case *c,
   /* ~ the compressed size: n bits a weight (rows padded to 32), the tables */
   g_assert_cmpuint (ane_cpu_packed_bytes (lut.p), ==,
                     c->rows * ((c->cols + 31) / 32) * 4 * bits + c->n_tables * MAX (16, 1u << bits) * sizeof (float));
-  for (gsize r = 0; r < c->rows; r++)
-    {
-      ane_cpu_packed_dequantize_row (lut.p, r, row);
-      for (gsize k = 0; k < c->cols; k++)
-        g_assert_cmpfloat (row[k], ==, lut.w[r * c->cols + k]);
-    }
-  for (AneCpuVecIsa isa = ANE_CPU_VEC_ISA_PORTABLE; isa <= ANE_CPU_VEC_ISA_AVX512; isa++)
-    {
-      if (!ane_cpu_vec_set_isa (isa))
-        continue;
-      /* every shape runs on the ISA's own LUT kernels */
-      g_assert_cmpstr (ane_cpu_packed_kernel_isa (lut.p), ==, isa_names[isa]);
-      check_weights_by_products (&lut, 1, what);
-      check_weights_by_products (&lut, 7, what);
-      check_weights_by_products (&lut, 64, what);
-      for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
-        {
-          gsize m = ms[j];
-          g_autofree float *x = g_new (float, m * c->cols), *bias = g_new (float, c->rows);
-          g_autofree float *first = NULL;
-
-          for (gsize i = 0; i < m * c->cols; i++)
-            x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
-          for (gsize r = 0; r < c->rows; r++)
-            bias[r] = (float) g_rand_double_range (rand, -1.0, 1.0);
-          for (guint threads = 1; threads <= 4; threads++)
-            {
-              g_autofree float *out = g_new (float, m * c->rows);
-
-              ane_cpu_set_n_threads (threads);
-              ane_cpu_packed_matmul (lut.p, x, m, bias, out);
-              for (gsize i = 0; i < m; i++)
-                for (gsize r = 0; r < c->rows; r++)
-                  {
-                    double want = bias[r], mag = fabs (bias[r]);
-
-                    for (gsize k = 0; k < c->cols; k++)
-                      {
-                        want += (double) lut.w[r * c->cols + k] * x[i * c->cols + k];
-                        mag += fabs ((double) lut.w[r * c->cols + k] * x[i * c->cols + k]);
-                      }
-                    if (fabs (out[i * c->rows + r] - want) > ldexp (mag, -20))
-                      g_error ("%s, m %zu, %s kernels, %u threads: out[%zu, %zu] = %.9g, want %.9g", what, m,
-                               isa_names[isa], threads, i, r, out[i * c->rows + r], want);
-                  }
-              if (threads == 1)
-                first = g_memdup2 (out, m * c->rows * sizeof (float));
-              else
-                g_assert_cmpmem (out, m * c->rows * sizeof (float), first, m * c->rows * sizeof (float));
-            }
-          /* a decode step's row is the same row of a short batch (the row
-           * dots and the dequantize-and-dot path sum alike) */
-          if (m > 1 && m < 64)
-            {
-              g_autofree float *one = g_new (float, c->rows);
-
-              ane_cpu_packed_matmul (lut.p, x, 1, bias, one);
-              g_assert_cmpmem (one, c->rows * sizeof (float), first, c->rows * sizeof (float));
-            }
-        }
-    }
-  ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
-  ane_cpu_set_n_threads (0);
+  ane_test_packed_check_kernels (lut.p, lut.w, what, rand);
   ane_cpu_packed_free (lut.p);
   g_free (lut.w);
 }
@@ -226,9 +127,7 @@ test_kernels (void)
   };
   g_autoptr(GRand) rand = g_rand_new_with_seed (16);
 
-  g_test_message ("LUT kernels: %s by default; checked: portable%s%s", ane_cpu_vec_get_isa (),
-                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX2) ? ", avx2" : "",
-                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX512) ? ", avx512" : " (no AVX-512 on this CPU)");
+  ane_test_packed_log_isas ("LUT");
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     for (gsize b = 0; b < G_N_ELEMENTS (all_bits); b++)
       check_case (&cases[i], all_bits[b], rand);
@@ -280,7 +179,7 @@ append_lut_weight (GString    *s,
     {
       float v = (float) g_rand_double_range (rand, -1.0, 1.0);
 
-      tables[i] = fp16 ? round_half (v) : v;
+      tables[i] = fp16 ? ane_test_round_half (v) : v;
     }
   for (gsize i = 0; i < n * k; i++)
     {
@@ -316,17 +215,11 @@ append_lut_weight (GString    *s,
   g_string_append_printf (s, "]))[name = string(\"%s\")];\n", name);
 }
 
-typedef enum {
-  READ_LINEAR,
-  READ_MATMUL,    /* matmul (x, w, transpose_y) */
-  READ_GATHER,    /* gather (w, indices, axis 0), and a linear of it too */
-} Reader;
-
 typedef struct {
-  const char *opset, *dtype;
-  guint       bits;
-  gsize       m, n, k, n_tables;
-  Reader      reader;
+  const char   *opset, *dtype;
+  guint         bits;
+  gsize         m, n, k, n_tables;
+  AneTestReader reader;
 } ProgramCase;
 
 /* x [m, k] → y [m, n] (gather: y [m + 2, k]... see below), with weight w
@@ -342,41 +235,8 @@ lut_program (const ProgramCase *c,
 
   g_string_append_printf (s, "    func main<%s>(tensor<%s, [%zu, %zu]> x) {\n", c->opset, c->dtype, c->m, c->k);
   append_lut_weight (s, "w", c->opset, c->dtype, c->bits, c->n, c->k, c->n_tables, rand, w);
-  switch (c->reader)
-    {
-    case READ_LINEAR:
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
-                              c->dtype, c->m, c->n);
-      break;
-    case READ_MATMUL:
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = matmul(x = x, y = w, transpose_x = bool(false), "
-                              "transpose_y = bool(true))[name = string(\"y\")];\n", c->dtype, c->m, c->n);
-      break;
-    case READ_GATHER:
-      /* rows 1 and n − 1 of w, then x · wᵀ: both readers take it packed */
-      g_string_append_printf (s, "        tensor<%s, [2, %zu]> g = gather(x = w, indices = tensor<int32, [2]>([1, %zu]), "
-                              "axis = int32(0))[name = string(\"g\")];\n", c->dtype, c->k, c->n - 1);
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
-                              c->dtype, c->m, c->n);
-      break;
-    }
-  g_string_append_printf (s, "    } -> (y%s%s);\n}\n", c->reader == READ_GATHER ? ", g" : "", weight_out ? ", w" : "");
+  ane_test_append_reader (s, c->reader, c->dtype, c->m, c->n, c->k, weight_out);
   return g_string_free (s, FALSE);
-}
-
-static AneCpuBackend *
-backend_for_text (const char      *text,
-                  AneMilProgram  **program_out)
-{
-  g_autoptr(GError) error = NULL;
-  AneMilProgram *program = ane_mil_text_parse (text, -1, "test", &error);
-  AneCpuBackend *backend;
-
-  g_assert_no_error (error);
-  backend = ane_cpu_backend_new_for_program (program, "main", NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  *program_out = program;
-  return backend;
 }
 
 static GPtrArray *
@@ -385,28 +245,7 @@ run_x (AneCpuBackend *backend,
        gsize          m,
        gsize          k)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) inputs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
-  AneTensor *t = ane_tensor_new_from_floats ("x", (const gint64[]) { (gint64) m, (gint64) k }, 2, x, m * k, &error);
-  GPtrArray *outs;
-
-  g_assert_no_error (error);
-  g_hash_table_insert (inputs, (gpointer) "x", t);
-  outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
-  g_assert_no_error (error);
-  return outs;
-}
-
-static float *
-floats_of (GPtrArray *outs,
-           guint      i,
-           gsize     *n)
-{
-  g_autoptr(GError) error = NULL;
-  float *f = ane_tensor_dup_floats (g_ptr_array_index (outs, i), n, &error);
-
-  g_assert_no_error (error);
-  return f;
+  return ane_test_cpu_run_x (backend, x, (const gint64[]) { (gint64) m, (gint64) k }, 2);
 }
 
 /* The plan keeps w packed (its bytes the indices' and the tables'), w
@@ -421,8 +260,8 @@ check_program (const ProgramCase *c)
   g_autofree char *text = lut_program (c, FALSE, rand, w);
   g_autofree char *dense_text = lut_program (c, TRUE, rand2, w2);
   g_autoptr(AneMilProgram) program = NULL, dense_program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
-  g_autoptr(AneCpuBackend) dense_backend = backend_for_text (dense_text, &dense_program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) dense_backend = ane_test_cpu_backend_for_text (dense_text, &dense_program);
   g_autoptr(GPtrArray) outs = NULL, dense_outs = NULL;
   g_autofree float *x = g_new (float, c->m * c->k), *y = NULL, *dy = NULL, *dw = NULL;
   g_autoptr(AneCpuValue) packed_w = NULL;
@@ -435,7 +274,7 @@ check_program (const ProgramCase *c)
     x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
   if (fp16)
     for (gsize i = 0; i < c->m * c->k; i++)
-      x[i] = round_half (x[i]);
+      x[i] = ane_test_round_half (x[i]);
 
   /* packed: the indices at bits a weight (rows padded to groups of 32) and
    * the tables, nothing dense of w's size */
@@ -452,15 +291,15 @@ check_program (const ProgramCase *c)
   outs = run_x (backend, x, c->m, c->k);
   dense_outs = run_x (dense_backend, x, c->m, c->k);
   /* the dense kernel's weights (w an output: expanded), bit for bit */
-  dw = floats_of (dense_outs, c->reader == READ_GATHER ? 2 : 1, &n);
+  dw = ane_test_output_floats (dense_outs, c->reader == ANE_TEST_READ_GATHER ? 2 : 1, &n);
   g_assert_cmpuint (n, ==, c->n * c->k);
   for (gsize i = 0; i < n; i++)
     {
       g_assert_cmpfloat (dw[i], ==, w[i]);
       g_assert_cmpfloat (packed_w->f[i], ==, dw[i]);
     }
-  y = floats_of (outs, 0, &n);
-  dy = floats_of (dense_outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
+  dy = ane_test_output_floats (dense_outs, 0, &n);
   g_assert_cmpuint (n, ==, c->m * c->n);
   for (gsize i = 0; i < c->m; i++)
     for (gsize r = 0; r < c->n; r++)
@@ -478,9 +317,9 @@ check_program (const ProgramCase *c)
         g_assert_cmpfloat (fabs (y[i * c->n + r] - want), <=, tol);
         g_assert_cmpfloat (fabs (y[i * c->n + r] - dy[i * c->n + r]), <=, 2.0 * tol);
       }
-  if (c->reader == READ_GATHER)
+  if (c->reader == ANE_TEST_READ_GATHER)
     {
-      g_autofree float *g = floats_of (outs, 1, &n);
+      g_autofree float *g = ane_test_output_floats (outs, 1, &n);
 
       g_assert_cmpuint (n, ==, 2 * c->k);
       for (gsize k = 0; k < c->k; k++)
@@ -496,18 +335,18 @@ test_programs (void)
 {
   static const ProgramCase cases[] = {
     /* iOS18 per-grouped-channel (4 tables of 6 rows), 3-bit, fp32 */
-    { "ios18", "fp32", 3, 3, 24, 72, 4, READ_LINEAR },
+    { "ios18", "fp32", 3, 3, 24, 72, 4, ANE_TEST_READ_LINEAR },
     /* iOS18 per tensor, 6-bit, fp16, a transposed matmul */
-    { "ios18", "fp16", 6, 2, 19, 50, 1, READ_MATMUL },
+    { "ios18", "fp16", 6, 2, 19, 50, 1, ANE_TEST_READ_MATMUL },
     /* iOS18 1-bit per row, gather and linear on the same weight */
-    { "ios18", "fp32", 1, 1, 8, 33, 8, READ_GATHER },
+    { "ios18", "fp32", 1, 1, 8, 33, 8, ANE_TEST_READ_GATHER },
     /* iOS18 8-bit, fp16, a prefill (70 rows: the row dequantizer and the GEMM) */
-    { "ios18", "fp16", 8, 70, 10, 40, 2, READ_LINEAR },
+    { "ios18", "fp16", 8, 70, 10, 40, 2, ANE_TEST_READ_LINEAR },
     /* iOS16: the bit stream and one table */
-    { "ios16", "fp32", 2, 1, 17, 23, 1, READ_GATHER },
-    { "ios16", "fp16", 4, 5, 9, 64, 1, READ_MATMUL },
-    { "ios16", "fp32", 6, 1, 5, 31, 1, READ_LINEAR },
-    { "ios16", "fp32", 8, 66, 12, 48, 1, READ_LINEAR },
+    { "ios16", "fp32", 2, 1, 17, 23, 1, ANE_TEST_READ_GATHER },
+    { "ios16", "fp16", 4, 5, 9, 64, 1, ANE_TEST_READ_MATMUL },
+    { "ios16", "fp32", 6, 1, 5, 31, 1, ANE_TEST_READ_LINEAR },
+    { "ios16", "fp32", 8, 66, 12, 48, 1, ANE_TEST_READ_LINEAR },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -539,7 +378,7 @@ test_dense_fallbacks (void)
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
     {
       g_autoptr(AneMilProgram) program = NULL;
-      g_autoptr(AneCpuBackend) backend = backend_for_text (texts[i], &program);
+      g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (texts[i], &program);
       g_autoptr(GPtrArray) outs = run_x (backend, x, 1, 4);
       g_autoptr(AneCpuValue) w = NULL;
       g_autofree float *y = NULL;
@@ -549,7 +388,7 @@ test_dense_fallbacks (void)
       w = ane_cpu_plan_dup_const (ane_cpu_backend_get_plan (backend), "w", &packed);
       g_assert_nonnull (w);
       g_assert_false (packed);
-      y = floats_of (outs, 0, &n);
+      y = ane_test_output_floats (outs, 0, &n);
       g_assert_cmpuint (n, ==, 2);
       g_assert_cmpfloat (y[0], ==, want[i][0]);
       g_assert_cmpfloat (y[1], ==, want[i][1]);
@@ -575,7 +414,7 @@ test_joint_lut (void)
   /* w = [[3.5, -2, -0.5], [25, -25, 0.75]] */
   static const float want[2] = { 3.5f - 4.0f - 2.0f, 25.0f - 50.0f + 3.0f };
   g_autoptr(AneMilProgram) program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
   g_autoptr(GPtrArray) outs = run_x (backend, x, 1, 3);
   g_autoptr(AneCpuValue) w = NULL;
   g_autofree float *y = NULL;
@@ -587,7 +426,7 @@ test_joint_lut (void)
   g_assert_true (packed);
   g_assert_cmpfloat (w->f[0], ==, 3.5f);
   g_assert_cmpfloat (w->f[4], ==, -25.0f);
-  y = floats_of (outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
   g_assert_cmpfloat (y[0], ==, want[0]);
   g_assert_cmpfloat (y[1], ==, want[1]);
 }
@@ -608,7 +447,7 @@ test_reload (void)
     "    } -> (y);\n}\n";
   static const float x[3] = { 1, 10, 100 };
   g_autoptr(AneMilProgram) program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
   AneCpuPlan *plan = ane_cpu_backend_get_plan (backend);
   g_autoptr(GError) error = NULL;
   guint64 packed, dense, borrowed;
@@ -629,7 +468,7 @@ test_reload (void)
           g_assert_cmpuint (ane_cpu_plan_get_constexpr_runs (plan), ==, 2);
         }
       outs = run_x (backend, x, 1, 3);
-      y = floats_of (outs, 0, &n);
+      y = ane_test_output_floats (outs, 0, &n);
       /* w = [[1, 2, 4], [8, 4, 2]] */
       g_assert_cmpfloat (y[0], ==, 1 + 20 + 400);
       g_assert_cmpfloat (y[1], ==, 8 + 40 + 200);
@@ -681,7 +520,7 @@ test_palettized_memory (void)
       want_packed = (vocab * ((dim + 31) / 32) + hidden * ((dim + 31) / 32) + dim * ((hidden + 31) / 32)) * 4 * bits[b] +
                     (vocab + hidden + dim) / group * MAX (16, 1u << bits[b]) * sizeof (float);
 
-      backend = backend_for_text (text, &program);
+      backend = ane_test_cpu_backend_for_text (text, &program);
       ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
       g_test_message ("%u-bit palettized MLP (%" G_GUINT64_FORMAT " bytes as floats): plan holds %" G_GUINT64_FORMAT
                       " packed, %" G_GUINT64_FORMAT " dense, %" G_GUINT64_FORMAT " borrowed", bits[b], float_bytes,
@@ -697,7 +536,7 @@ test_palettized_memory (void)
       g_assert_no_error (error);
       outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
       g_assert_no_error (error);
-      y = floats_of (outs, 0, &n);
+      y = ane_test_output_floats (outs, 0, &n);
       g_assert_cmpuint (n, ==, 5 * dim);
       for (gsize t = 0; t < 5; t++)
         {
@@ -841,9 +680,9 @@ test_conformance_palettized (void)
   dense_outs = ane_cpu_backend_run (dense_backend, inputs, NULL, FALSE, NULL, &error);
   g_assert_no_error (error);
   want_y = npy_floats (y_path, &ny);
-  y = floats_of (outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
   g_assert_cmpuint (n, ==, ny);
-  dy = floats_of (dense_outs, 0, &n);
+  dy = ane_test_output_floats (dense_outs, 0, &n);
   g_assert_cmpuint (n, ==, ny);
   ane_test_assert_close_floats ("palettized_ios18 y", y, want_y, ny, 1e-2, 1e-2);
   /* the dense path's y: the same weights, fp32 sums in another order, then

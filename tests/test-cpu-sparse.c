@@ -22,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ane-test-packed.h"
 #include "ane-test-util.h"
 #include "mil/ane-milblob-private.h"
 #include "mil/ane-mil-text-private.h"
@@ -38,18 +39,6 @@ program_free (AneMilProgram *p)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMilProgram, program_free)
-
-static const char *const isa_names[] = { "portable", "avx2", "avx512" };
-
-static float
-round_half (float v)
-{
-  guint16 h;
-
-  ane_f32_to_f16_portable (&v, &h, 1);
-  ane_f16_to_f32_portable (&h, &v, 1);
-  return v;
-}
 
 /* Whether weight i is kept at sparsity `pruned` (the fraction dropped;
  * 2.0: every other row dropped whole, the rest kept). */
@@ -99,38 +88,10 @@ make_sparse (const Case *c,
       mask[i / 8] |= (guint8) (1u << (i % 8));
       values[out.kept++] = v;
       /* k_constexpr_sparse_to_dense's value, then ane_cpu_value_round's */
-      out.w[i] = c->round_fp16 ? round_half (v) : v;
+      out.w[i] = c->round_fp16 ? ane_test_round_half (v) : v;
     }
   out.p = ane_cpu_packed_new_sparse (c->rows, c->cols, mask, values, out.kept, c->round_fp16);
   return out;
-}
-
-/* Every weight through ane_cpu_packed_matmul with one-hot activations:
- * m rows at a time, row i of x picking column c0 + i. Exact: the other
- * terms are 0 · w. */
-static void
-check_weights_by_products (const Sparse *sp,
-                           gsize         m,
-                           const char   *what)
-{
-  const AneCpuPacked *p = sp->p;
-  g_autofree float *x = g_new0 (float, m * p->cols), *out = g_new (float, m * p->rows);
-
-  for (gsize c0 = 0; c0 < p->cols; c0 += m)
-    {
-      memset (x, 0, m * p->cols * sizeof (float));
-      for (gsize i = 0; i < m && c0 + i < p->cols; i++)
-        x[i * p->cols + c0 + i] = 1.0f;
-      ane_cpu_packed_matmul (p, x, m, NULL, out);
-      for (gsize i = 0; i < m && c0 + i < p->cols; i++)
-        for (gsize r = 0; r < p->rows; r++)
-          {
-            float got = out[i * p->rows + r], want = sp->w[r * p->cols + c0 + i];
-
-            if (memcmp (&got, &want, sizeof got) != 0)
-              g_error ("%s, m %zu: weight (%zu, %zu) is %.9g, the dense kernel's %.9g", what, m, r, c0 + i, got, want);
-          }
-    }
 }
 
 static void
@@ -138,9 +99,7 @@ check_case (const Case *c,
             double      pruned,
             GRand      *rand)
 {
-  static const gsize ms[] = { 1, 2, 5, 70 };
   Sparse sp = make_sparse (c, pruned, rand);
-  g_autofree float *row = g_new (float, c->cols);
   g_autofree char *what = g_strdup_printf ("sparse %zux%zu, %s pruned%s", c->rows, c->cols,
                                            pruned > 1.5 ? "every other row" : pruned == 0.0 ? "none" : "some",
                                            c->round_fp16 ? ", fp16 output" : "");
@@ -151,68 +110,7 @@ check_case (const Case *c,
    * 16, a start per row: never a dense copy */
   g_assert_cmpuint (ane_cpu_packed_bytes (sp.p), ==,
                     c->rows * ((c->cols + 15) / 16) * 2 + (sp.kept + 16) * value_bytes + (c->rows + 1) * sizeof (gsize));
-  for (gsize r = 0; r < c->rows; r++)
-    {
-      ane_cpu_packed_dequantize_row (sp.p, r, row);
-      g_assert_cmpmem (row, c->cols * sizeof (float), sp.w + r * c->cols, c->cols * sizeof (float));
-    }
-  for (AneCpuVecIsa isa = ANE_CPU_VEC_ISA_PORTABLE; isa <= ANE_CPU_VEC_ISA_AVX512; isa++)
-    {
-      if (!ane_cpu_vec_set_isa (isa))
-        continue;
-      /* every shape runs on the ISA's own sparse kernels */
-      g_assert_cmpstr (ane_cpu_packed_kernel_isa (sp.p), ==, isa_names[isa]);
-      check_weights_by_products (&sp, 1, what);
-      check_weights_by_products (&sp, 7, what);
-      check_weights_by_products (&sp, 64, what);
-      for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
-        {
-          gsize m = ms[j];
-          g_autofree float *x = g_new (float, m * c->cols), *bias = g_new (float, c->rows);
-          g_autofree float *first = NULL;
-
-          for (gsize i = 0; i < m * c->cols; i++)
-            x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
-          for (gsize r = 0; r < c->rows; r++)
-            bias[r] = (float) g_rand_double_range (rand, -1.0, 1.0);
-          for (guint threads = 1; threads <= 4; threads++)
-            {
-              g_autofree float *out = g_new (float, m * c->rows);
-
-              ane_cpu_set_n_threads (threads);
-              ane_cpu_packed_matmul (sp.p, x, m, bias, out);
-              for (gsize i = 0; i < m; i++)
-                for (gsize r = 0; r < c->rows; r++)
-                  {
-                    double want = bias[r], mag = fabs (bias[r]);
-
-                    for (gsize k = 0; k < c->cols; k++)
-                      {
-                        want += (double) sp.w[r * c->cols + k] * x[i * c->cols + k];
-                        mag += fabs ((double) sp.w[r * c->cols + k] * x[i * c->cols + k]);
-                      }
-                    if (fabs (out[i * c->rows + r] - want) > ldexp (mag, -20))
-                      g_error ("%s, m %zu, %s kernels, %u threads: out[%zu, %zu] = %.9g, want %.9g", what, m,
-                               isa_names[isa], threads, i, r, out[i * c->rows + r], want);
-                  }
-              if (threads == 1)
-                first = g_memdup2 (out, m * c->rows * sizeof (float));
-              else
-                g_assert_cmpmem (out, m * c->rows * sizeof (float), first, m * c->rows * sizeof (float));
-            }
-          /* a decode step's row is the same row of a short batch (the row
-           * dots and the dequantize-and-dot path sum alike) */
-          if (m > 1 && m < 64)
-            {
-              g_autofree float *one = g_new (float, c->rows);
-
-              ane_cpu_packed_matmul (sp.p, x, 1, bias, one);
-              g_assert_cmpmem (one, c->rows * sizeof (float), first, c->rows * sizeof (float));
-            }
-        }
-    }
-  ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
-  ane_cpu_set_n_threads (0);
+  ane_test_packed_check_kernels (sp.p, sp.w, what, rand);
   ane_cpu_packed_free (sp.p);
   g_free (sp.w);
 }
@@ -239,9 +137,7 @@ test_kernels (void)
   static const double sparsities[] = { 0.0, 0.5, 0.9, 2.0 /* every other row */, 1.0 };
   g_autoptr(GRand) rand = g_rand_new_with_seed (17);
 
-  g_test_message ("sparse kernels: %s by default; checked: portable%s%s", ane_cpu_vec_get_isa (),
-                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX2) ? ", avx2" : "",
-                  ane_cpu_vec_isa_available (ANE_CPU_VEC_ISA_AVX512) ? ", avx512" : " (no AVX-512 on this CPU)");
+  ane_test_packed_log_isas ("sparse");
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     for (gsize s = 0; s < G_N_ELEMENTS (sparsities); s++)
       check_case (&cases[i], sparsities[s], rand);
@@ -276,19 +172,12 @@ typedef enum {
 
 static const char *const form_names[] = { "iOS16", "iOS18", "lut_to_sparse", "sparse_blockwise_shift_scale" };
 
-typedef enum {
-  READ_LINEAR,
-  READ_MATMUL,    /* matmul (x, w, transpose_y) */
-  READ_GATHER,    /* gather (w, indices, axis 0), and a linear of it too */
-  READ_CONV,      /* a 1×1 conv of the weight [n, k, 1, 1] */
-} Reader;
-
 typedef struct {
-  Form        form;
-  const char *dtype;
-  double      pruned;
-  gsize       m, n, k;
-  Reader      reader;
+  Form          form;
+  const char   *dtype;
+  double        pruned;
+  gsize         m, n, k;
+  AneTestReader reader;
 } ProgramCase;
 
 static void
@@ -311,7 +200,7 @@ append_sparse_weight (GString           *s,
 {
   gsize n = c->n * c->k, kept = 0, groups = c->n % 2 == 0 ? 2 : 1;
   gboolean fp16 = g_str_equal (c->dtype, "fp16");
-  const char *dims = c->reader == READ_CONV ? ", 1, 1" : "";
+  const char *dims = c->reader == ANE_TEST_READ_CONV ? ", 1, 1" : "";
   g_autofree gboolean *mask = g_new0 (gboolean, n);
   g_autofree float *values = g_new (float, n);
   g_autofree gint32 *q = g_new (gint32, n);
@@ -319,9 +208,9 @@ append_sparse_weight (GString           *s,
 
   for (gsize g = 0; g < 2; g++)
     for (gsize e = 0; e < 16; e++)
-      lut[g][e] = round_half ((float) g_rand_double_range (rand, -1.0, 1.0));
+      lut[g][e] = ane_test_round_half ((float) g_rand_double_range (rand, -1.0, 1.0));
   for (gsize r = 0; r < c->n && r < 64; r++)
-    scale[r] = round_half ((float) g_rand_double_range (rand, 0.001, 0.02));
+    scale[r] = ane_test_round_half ((float) g_rand_double_range (rand, 0.001, 0.02));
   for (gsize i = 0; i < n; i++)
     {
       float v;
@@ -346,7 +235,7 @@ append_sparse_weight (GString           *s,
           break;
         }
       values[kept++] = v;
-      w[i] = fp16 ? round_half (v) : v;
+      w[i] = fp16 ? ane_test_round_half (v) : v;
     }
   if (c->form == FORM_IOS16)
     {
@@ -362,8 +251,8 @@ append_sparse_weight (GString           *s,
         g_string_append_printf (s, "%s%u", i ? ", " : "", bytes[i]);
       g_string_append_printf (s, "]), name = string(\"%s\"), nonzero_data = tensor<%s, [%zu]>([", name, c->dtype, kept);
       append_list_floats (s, values, kept);
-      g_string_append_printf (s, "]), shape = tensor<uint32, [%u]>([%zu, %zu%s])];\n", c->reader == READ_CONV ? 4 : 2,
-                              c->n, c->k, dims);
+      g_string_append_printf (s, "]), shape = tensor<uint32, [%u]>([%zu, %zu%s])];\n",
+                              c->reader == ANE_TEST_READ_CONV ? 4 : 2, c->n, c->k, dims);
       return kept;
     }
   if (c->form == FORM_IOS18)
@@ -415,85 +304,13 @@ sparse_program (const ProgramCase *c,
   GString *s = g_string_new ("program(1.3)\n{\n");
   const char *opset = c->form == FORM_IOS16 ? "ios16" : "ios18";
 
-  if (c->reader == READ_CONV)
+  if (c->reader == ANE_TEST_READ_CONV)
     g_string_append_printf (s, "    func main<%s>(tensor<%s, [1, %zu, 1, %zu]> x) {\n", opset, c->dtype, c->k, c->m);
   else
     g_string_append_printf (s, "    func main<%s>(tensor<%s, [%zu, %zu]> x) {\n", opset, c->dtype, c->m, c->k);
   *kept = append_sparse_weight (s, c, "w", rand, w);
-  switch (c->reader)
-    {
-    case READ_LINEAR:
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
-                              c->dtype, c->m, c->n);
-      break;
-    case READ_MATMUL:
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = matmul(x = x, y = w, transpose_x = bool(false), "
-                              "transpose_y = bool(true))[name = string(\"y\")];\n", c->dtype, c->m, c->n);
-      break;
-    case READ_GATHER:
-      g_string_append_printf (s, "        tensor<%s, [2, %zu]> g = gather(x = w, indices = tensor<int32, [2]>([1, %zu]), "
-                              "axis = int32(0))[name = string(\"g\")];\n", c->dtype, c->k, c->n - 1);
-      g_string_append_printf (s, "        tensor<%s, [%zu, %zu]> y = linear(x = x, weight = w)[name = string(\"y\")];\n",
-                              c->dtype, c->m, c->n);
-      break;
-    case READ_CONV:
-      g_string_append_printf (s, "        tensor<%s, [1, %zu, 1, %zu]> y = conv(x = x, weight = w, "
-                              "strides = tensor<int32, [2]>([1, 1]), pad_type = string(\"valid\"), "
-                              "dilations = tensor<int32, [2]>([1, 1]), groups = int32(1))[name = string(\"y\")];\n",
-                              c->dtype, c->n, c->m);
-      break;
-    }
-  g_string_append_printf (s, "    } -> (y%s%s);\n}\n", c->reader == READ_GATHER ? ", g" : "", weight_out ? ", w" : "");
+  ane_test_append_reader (s, c->reader, c->dtype, c->m, c->n, c->k, weight_out);
   return g_string_free (s, FALSE);
-}
-
-static AneCpuBackend *
-backend_for_text (const char      *text,
-                  AneMilProgram  **program_out)
-{
-  g_autoptr(GError) error = NULL;
-  AneMilProgram *program = ane_mil_text_parse (text, -1, "test", &error);
-  AneCpuBackend *backend;
-
-  g_assert_no_error (error);
-  backend = ane_cpu_backend_new_for_program (program, "main", NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  *program_out = program;
-  return backend;
-}
-
-static GPtrArray *
-run_x (AneCpuBackend *backend,
-       const float   *x,
-       const gint64  *shape,
-       guint          rank)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) inputs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
-  gsize n = 1;
-  AneTensor *t;
-  GPtrArray *outs;
-
-  for (guint d = 0; d < rank; d++)
-    n *= (gsize) shape[d];
-  t = ane_tensor_new_from_floats ("x", shape, rank, x, n, &error);
-  g_assert_no_error (error);
-  g_hash_table_insert (inputs, (gpointer) "x", t);
-  outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
-  g_assert_no_error (error);
-  return outs;
-}
-
-static float *
-floats_of (GPtrArray *outs,
-           guint      i,
-           gsize     *n)
-{
-  g_autoptr(GError) error = NULL;
-  float *f = ane_tensor_dup_floats (g_ptr_array_index (outs, i), n, &error);
-
-  g_assert_no_error (error);
-  return f;
 }
 
 /* The plan keeps w packed (its bytes the mask's and the kept values',
@@ -510,13 +327,13 @@ check_program (const ProgramCase *c)
   g_autofree char *text = sparse_program (c, FALSE, rand, w, &kept);
   g_autofree char *dense_text = sparse_program (c, TRUE, rand2, w2, &kept2);
   g_autoptr(AneMilProgram) program = NULL, dense_program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
-  g_autoptr(AneCpuBackend) dense_backend = backend_for_text (dense_text, &dense_program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) dense_backend = ane_test_cpu_backend_for_text (dense_text, &dense_program);
   g_autoptr(GPtrArray) outs = NULL, dense_outs = NULL;
   g_autofree float *x = g_new (float, c->m * c->k), *xin = g_new (float, c->m * c->k);
   g_autofree float *y = NULL, *dy = NULL, *dw = NULL;
   g_autoptr(AneCpuValue) packed_w = NULL;
-  gboolean fp16 = g_str_equal (c->dtype, "fp16"), packed = FALSE, conv = c->reader == READ_CONV;
+  gboolean fp16 = g_str_equal (c->dtype, "fp16"), packed = FALSE, conv = c->reader == ANE_TEST_READ_CONV;
   guint64 packed_bytes, dense_bytes, borrowed;
   gint64 xshape[4] = { (gint64) c->m, (gint64) c->k };
   gint64 cshape[4] = { 1, (gint64) c->k, 1, (gint64) c->m };
@@ -529,7 +346,7 @@ check_program (const ProgramCase *c)
     x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
   if (fp16)
     for (gsize i = 0; i < c->m * c->k; i++)
-      x[i] = round_half (x[i]);
+      x[i] = ane_test_round_half (x[i]);
   /* a conv's input is [1, k, 1, m]: x transposed */
   for (gsize i = 0; i < c->m; i++)
     for (gsize k = 0; k < c->k; k++)
@@ -545,15 +362,15 @@ check_program (const ProgramCase *c)
   g_assert_nonnull (packed_w);
   g_assert_true (packed);
 
-  outs = run_x (backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
-  dense_outs = run_x (dense_backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
+  outs = ane_test_cpu_run_x (backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
+  dense_outs = ane_test_cpu_run_x (dense_backend, xin, conv ? cshape : xshape, conv ? 4 : 2);
   /* the dense kernel's weights (w an output: expanded), bit for bit */
-  dw = floats_of (dense_outs, c->reader == READ_GATHER ? 2 : 1, &n);
+  dw = ane_test_output_floats (dense_outs, c->reader == ANE_TEST_READ_GATHER ? 2 : 1, &n);
   g_assert_cmpuint (n, ==, c->n * c->k);
   g_assert_cmpmem (dw, n * sizeof (float), w, n * sizeof (float));
   g_assert_cmpmem (packed_w->f, n * sizeof (float), dw, n * sizeof (float));
-  y = floats_of (outs, 0, &n);
-  dy = floats_of (dense_outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
+  dy = ane_test_output_floats (dense_outs, 0, &n);
   g_assert_cmpuint (n, ==, c->m * c->n);
   for (gsize i = 0; i < c->m; i++)
     for (gsize r = 0; r < c->n; r++)
@@ -571,9 +388,9 @@ check_program (const ProgramCase *c)
         g_assert_cmpfloat (fabs (y[at] - want), <=, tol);
         g_assert_cmpfloat (fabs (y[at] - dy[at]), <=, 2.0 * tol);
       }
-  if (c->reader == READ_GATHER)
+  if (c->reader == ANE_TEST_READ_GATHER)
     {
-      g_autofree float *g = floats_of (outs, 1, &n);
+      g_autofree float *g = ane_test_output_floats (outs, 1, &n);
 
       g_assert_cmpuint (n, ==, 2 * c->k);
       g_assert_cmpmem (g, c->k * sizeof (float), w + 1 * c->k, c->k * sizeof (float));
@@ -586,25 +403,25 @@ test_programs (void)
 {
   static const ProgramCase cases[] = {
     /* iOS16 attribute form: half pruned, fp32, a linear */
-    { FORM_IOS16, "fp32", 0.5, 3, 24, 72, READ_LINEAR },
+    { FORM_IOS16, "fp32", 0.5, 3, 24, 72, ANE_TEST_READ_LINEAR },
     /* iOS16, fp16, 90% pruned, a transposed matmul */
-    { FORM_IOS16, "fp16", 0.9, 2, 19, 50, READ_MATMUL },
+    { FORM_IOS16, "fp16", 0.9, 2, 19, 50, ANE_TEST_READ_MATMUL },
     /* iOS16, a prefill of 70 rows (the row dequantizer and the GEMM) */
-    { FORM_IOS16, "fp32", 0.5, 70, 10, 40, READ_LINEAR },
+    { FORM_IOS16, "fp32", 0.5, 70, 10, 40, ANE_TEST_READ_LINEAR },
     /* iOS18 uint1 mask: nothing pruned, gather and linear on one weight */
-    { FORM_IOS18, "fp32", 0.0, 1, 8, 33, READ_GATHER },
+    { FORM_IOS18, "fp32", 0.0, 1, 8, 33, ANE_TEST_READ_GATHER },
     /* iOS18, fp16, every other row pruned whole, a prefill */
-    { FORM_IOS18, "fp16", 2.0, 66, 12, 48, READ_LINEAR },
+    { FORM_IOS18, "fp16", 2.0, 66, 12, 48, ANE_TEST_READ_LINEAR },
     /* iOS18, a 1×1 conv [n, k, 1, 1] (what the Neural Engine lowering makes of a linear) */
-    { FORM_IOS18, "fp16", 0.5, 3, 20, 36, READ_CONV },
-    { FORM_IOS16, "fp32", 0.75, 5, 9, 64, READ_CONV },
+    { FORM_IOS18, "fp16", 0.5, 3, 20, 36, ANE_TEST_READ_CONV },
+    { FORM_IOS16, "fp32", 0.75, 5, 9, 64, ANE_TEST_READ_CONV },
     /* the joint forms: palettized and quantized kept values */
-    { FORM_LUT, "fp16", 0.5, 1, 16, 40, READ_LINEAR },
-    { FORM_LUT, "fp32", 0.9, 70, 10, 37, READ_MATMUL },
-    { FORM_LUT, "fp16", 0.5, 2, 12, 32, READ_CONV },
-    { FORM_QUANT, "fp16", 0.5, 4, 11, 45, READ_LINEAR },
-    { FORM_QUANT, "fp32", 0.0, 1, 6, 20, READ_GATHER },
-    { FORM_QUANT, "fp16", 0.75, 64, 8, 64, READ_CONV },
+    { FORM_LUT, "fp16", 0.5, 1, 16, 40, ANE_TEST_READ_LINEAR },
+    { FORM_LUT, "fp32", 0.9, 70, 10, 37, ANE_TEST_READ_MATMUL },
+    { FORM_LUT, "fp16", 0.5, 2, 12, 32, ANE_TEST_READ_CONV },
+    { FORM_QUANT, "fp16", 0.5, 4, 11, 45, ANE_TEST_READ_LINEAR },
+    { FORM_QUANT, "fp32", 0.0, 1, 6, 20, ANE_TEST_READ_GATHER },
+    { FORM_QUANT, "fp16", 0.75, 64, 8, 64, ANE_TEST_READ_CONV },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -625,8 +442,8 @@ test_dense_fallback (void)
   static const float x[6] = { 10, 20, 30, 40, 50, 60 };
   static const float want[6] = { 11, 20, 30, 40, 52, 63 };
   g_autoptr(AneMilProgram) program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
-  g_autoptr(GPtrArray) outs = run_x (backend, x, (const gint64[]) { 2, 3 }, 2);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
+  g_autoptr(GPtrArray) outs = ane_test_cpu_run_x (backend, x, (const gint64[]) { 2, 3 }, 2);
   g_autoptr(AneCpuValue) w = NULL;
   g_autofree float *y = NULL;
   gboolean packed = TRUE;
@@ -635,7 +452,7 @@ test_dense_fallback (void)
   w = ane_cpu_plan_dup_const (ane_cpu_backend_get_plan (backend), "w", &packed);
   g_assert_nonnull (w);
   g_assert_false (packed);
-  y = floats_of (outs, 0, &n);
+  y = ane_test_output_floats (outs, 0, &n);
   g_assert_cmpmem (y, sizeof want, want, sizeof want);
 }
 
@@ -657,7 +474,7 @@ test_reload_joint (void)
     "    } -> (y);\n}\n";
   static const float x[3] = { 1, 10, 100 };
   g_autoptr(AneMilProgram) program = NULL;
-  g_autoptr(AneCpuBackend) backend = backend_for_text (text, &program);
+  g_autoptr(AneCpuBackend) backend = ane_test_cpu_backend_for_text (text, &program);
   AneCpuPlan *plan = ane_cpu_backend_get_plan (backend);
   g_autoptr(GError) error = NULL;
   guint64 packed, dense, borrowed;
@@ -680,8 +497,8 @@ test_reload_joint (void)
           ane_cpu_plan_get_const_bytes (plan, &packed, &dense, &borrowed);
           g_assert_cmpuint (dense, ==, 0);
         }
-      outs = run_x (backend, x, (const gint64[]) { 1, 3 }, 2);
-      y = floats_of (outs, 0, &n);
+      outs = ane_test_cpu_run_x (backend, x, (const gint64[]) { 1, 3 }, 2);
+      y = ane_test_output_floats (outs, 0, &n);
       /* w = [[1, 0, 8], [4, 2, 0]] */
       g_assert_cmpfloat (y[0], ==, 1 + 800);
       g_assert_cmpfloat (y[1], ==, 4 + 20);
@@ -706,9 +523,9 @@ test_pruned_memory (void)
     {
       g_autoptr(GRand) rand = g_rand_new_with_seed (42 + (guint32) f);
       GString *s = g_string_new ("program(1.3)\n{\n");
-      const ProgramCase ce = { forms[f], "fp16", 0.75, 5, vocab, dim, READ_GATHER };
-      const ProgramCase c1 = { forms[f], "fp16", 0.75, 5, hidden, dim, READ_LINEAR };
-      const ProgramCase c2 = { forms[f], "fp16", 0.75, 5, dim, hidden, READ_LINEAR };
+      const ProgramCase ce = { forms[f], "fp16", 0.75, 5, vocab, dim, ANE_TEST_READ_GATHER };
+      const ProgramCase c1 = { forms[f], "fp16", 0.75, 5, hidden, dim, ANE_TEST_READ_LINEAR };
+      const ProgramCase c2 = { forms[f], "fp16", 0.75, 5, dim, hidden, ANE_TEST_READ_LINEAR };
       g_autofree float *we = g_new (float, vocab * dim), *w1 = g_new (float, hidden * dim);
       g_autofree float *w2 = g_new (float, dim * hidden);
       g_autofree char *text = NULL;
@@ -735,7 +552,7 @@ test_pruned_memory (void)
       want_packed = (vocab + hidden) * ((dim + 15) / 16) * 2 + dim * ((hidden + 15) / 16) * 2 +
                     (ke + k1 + k2 + 48) * 2 + (vocab + hidden + dim + 3) * sizeof (gsize);
 
-      backend = backend_for_text (text, &program);
+      backend = ane_test_cpu_backend_for_text (text, &program);
       ane_cpu_plan_get_const_bytes (ane_cpu_backend_get_plan (backend), &packed, &dense, &borrowed);
       g_test_message ("%s 75%% pruned fp16 MLP (%" G_GUINT64_FORMAT " bytes as halves): plan holds %" G_GUINT64_FORMAT
                       " packed, %" G_GUINT64_FORMAT " dense", form_names[forms[f]], half_bytes, packed, dense);
@@ -750,7 +567,7 @@ test_pruned_memory (void)
       g_assert_no_error (error);
       outs = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
       g_assert_no_error (error);
-      y = floats_of (outs, 0, &n);
+      y = ane_test_output_floats (outs, 0, &n);
       g_assert_cmpuint (n, ==, 5 * dim);
       for (gsize t = 0; t < 5; t++)
         {
@@ -764,7 +581,7 @@ test_pruned_memory (void)
 
               for (gsize k = 0; k < dim; k++)
                 acc += (double) w1[j * dim + k] * h[k];
-              a[j] = round_half ((float) acc);
+              a[j] = ane_test_round_half ((float) acc);
             }
           for (gsize i = 0; i < dim; i++)
             {

@@ -25,6 +25,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-vec-avx2-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
 
 #define PREFETCH_ROWS 4
@@ -149,23 +150,6 @@ group_weights (const guint8 *g,
     w[k] = lookup8 (t, t0, t1, i[k], bits);
 }
 
-static inline __m256i
-lane_mask (gsize n)
-{
-  return _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) n), _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-static inline float
-hsum (__m256 a0, __m256 a1, __m256 a2, __m256 a3)
-{
-  __m256 s = _mm256_add_ps (_mm256_add_ps (a0, a1), _mm256_add_ps (a2, a3));
-  __m128 h = _mm_add_ps (_mm256_castps256_ps128 (s), _mm256_extractf128_ps (s, 1));
-
-  h = _mm_add_ps (h, _mm_movehl_ps (h, h));
-  h = _mm_add_ss (h, _mm_movehdup_ps (h));
-  return _mm_cvtss_f32 (h);
-}
-
 static inline __attribute__ ((always_inline)) float
 row_dot_bits (const AneCpuPacked *p,
               gsize               r,
@@ -203,13 +187,13 @@ row_dot_bits (const AneCpuPacked *p,
       group_weights (row + g * gb, t, t0, t1, bits, w);
       for (gsize k = 0; k < 4 && 8 * k < rest; k++)
         {
-          __m256i mask = lane_mask (MIN (rest - 8 * k, 8));
+          __m256i mask = ane_avx2_lane_mask (MIN (rest - 8 * k, 8));
 
           *acc[k] = _mm256_fmadd_ps (_mm256_and_ps (w[k], _mm256_castsi256_ps (mask)),
                                      _mm256_maskload_ps (x + 32 * g + 8 * k, mask), *acc[k]);
         }
     }
-  return hsum (a0, a1, a2, a3);
+  return ane_avx2_hsum (a0, a1, a2, a3);
 }
 
 static float
@@ -252,7 +236,7 @@ dequantize_bits (const AneCpuPacked *p,
           _mm256_storeu_ps (dst + 32 * g + 8 * k, w[k]);
       else
         for (gsize k = 0; k < 4 && 8 * k < rest; k++)
-          _mm256_maskstore_ps (dst + 32 * g + 8 * k, lane_mask (MIN (rest - 8 * k, 8)), w[k]);
+          _mm256_maskstore_ps (dst + 32 * g + 8 * k, ane_avx2_lane_mask (MIN (rest - 8 * k, 8)), w[k]);
     }
 }
 
@@ -273,31 +257,6 @@ ane_cpu_packed_dequantize_row_lut_avx2 (const AneCpuPacked *p,
     }
 }
 
-/* Σ w·x in row_dot's order: chunk k into accumulator k mod 4, a partial
- * last chunk with zeros beyond n. */
-static float
-dot (const float *w,
-     const float *x,
-     gsize        n)
-{
-  __m256 acc[4] = { _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps () };
-  gsize full = n / 8, k = 0;
-
-  for (; k + 4 <= full; k += 4)
-    for (gsize j = 0; j < 4; j++)
-      acc[j] = _mm256_fmadd_ps (_mm256_loadu_ps (w + 8 * (k + j)), _mm256_loadu_ps (x + 8 * (k + j)), acc[j]);
-  for (; k < full; k++)
-    acc[k % 4] = _mm256_fmadd_ps (_mm256_loadu_ps (w + 8 * k), _mm256_loadu_ps (x + 8 * k), acc[k % 4]);
-  if (n % 8 != 0)
-    {
-      __m256i mask = lane_mask (n % 8);
-
-      acc[full % 4] = _mm256_fmadd_ps (_mm256_maskload_ps (w + 8 * full, mask), _mm256_maskload_ps (x + 8 * full, mask),
-                                       acc[full % 4]);
-    }
-  return hsum (acc[0], acc[1], acc[2], acc[3]);
-}
-
 void
 ane_cpu_packed_rows_lut_avx2 (const AneCpuPacked *p,
                               gsize               r0,
@@ -306,5 +265,6 @@ ane_cpu_packed_rows_lut_avx2 (const AneCpuPacked *p,
                               gsize               m,
                               float              *out)
 {
-  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_lut_avx2, dot);
+  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_lut_avx2,
+                          ane_avx2_dot);
 }

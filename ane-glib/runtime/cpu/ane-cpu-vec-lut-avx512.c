@@ -26,6 +26,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-vec-avx512-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
 
 #define PREFETCH_ROWS 4
@@ -155,18 +156,6 @@ group_weights (const guint8 *g,
   *w1 = lookup16 (tb, i1, bits);
 }
 
-static inline __mmask16
-tail_mask (gsize n)
-{
-  return (__mmask16) ((1u << n) - 1u);
-}
-
-static inline float
-hsum (__m512 a0, __m512 a1, __m512 a2, __m512 a3)
-{
-  return _mm512_reduce_add_ps (_mm512_add_ps (_mm512_add_ps (a0, a1), _mm512_add_ps (a2, a3)));
-}
-
 #define FMA16(acc, w, col) ((acc) = _mm512_fmadd_ps ((w), _mm512_loadu_ps (x + (col)), (acc)))
 
 static inline __attribute__ ((always_inline)) float
@@ -200,7 +189,7 @@ row_dot_bits (const AneCpuPacked *p,
   for (; 32 * g < p->cols; g++)
     {
       gsize rest = p->cols - 32 * g, n0 = MIN (rest, 16), n1 = rest > 16 ? MIN (rest - 16, 16) : 0;
-      __mmask16 m0 = tail_mask (n0), m1 = tail_mask (n1);
+      __mmask16 m0 = ane_avx512_tail_mask (n0), m1 = ane_avx512_tail_mask (n1);
       __m512 w0, w1, x0, x1;
 
       group_weights (row + g * gb, &tb, bits, &w0, &w1);
@@ -221,7 +210,7 @@ row_dot_bits (const AneCpuPacked *p,
             a3 = _mm512_fmadd_ps (w1, x1, a3);
         }
     }
-  return hsum (a0, a1, a2, a3);
+  return ane_avx512_hsum (a0, a1, a2, a3);
 }
 
 #undef FMA16
@@ -267,9 +256,9 @@ dequantize_bits (const AneCpuPacked *p,
           _mm512_storeu_ps (dst + 32 * g + 16, w1);
           continue;
         }
-      _mm512_mask_storeu_ps (dst + 32 * g, tail_mask (MIN (rest, 16)), w0);
+      _mm512_mask_storeu_ps (dst + 32 * g, ane_avx512_tail_mask (MIN (rest, 16)), w0);
       if (rest > 16)
-        _mm512_mask_storeu_ps (dst + 32 * g + 16, tail_mask (rest - 16), w1);
+        _mm512_mask_storeu_ps (dst + 32 * g + 16, ane_avx512_tail_mask (rest - 16), w1);
     }
 }
 
@@ -290,31 +279,6 @@ ane_cpu_packed_dequantize_row_lut_avx512 (const AneCpuPacked *p,
     }
 }
 
-/* Σ w·x in row_dot's order: chunk k into accumulator k mod 4, a partial
- * last chunk with zeros beyond n. */
-static float
-dot (const float *w,
-     const float *x,
-     gsize        n)
-{
-  __m512 acc[4] = { _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps () };
-  gsize full = n / 16, k = 0;
-
-  for (; k + 4 <= full; k += 4)
-    for (gsize j = 0; j < 4; j++)
-      acc[j] = _mm512_fmadd_ps (_mm512_loadu_ps (w + 16 * (k + j)), _mm512_loadu_ps (x + 16 * (k + j)), acc[j]);
-  for (; k < full; k++)
-    acc[k % 4] = _mm512_fmadd_ps (_mm512_loadu_ps (w + 16 * k), _mm512_loadu_ps (x + 16 * k), acc[k % 4]);
-  if (n % 16 != 0)
-    {
-      __mmask16 mask = tail_mask (n % 16);
-
-      acc[full % 4] = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (mask, w + 16 * full),
-                                       _mm512_maskz_loadu_ps (mask, x + 16 * full), acc[full % 4]);
-    }
-  return hsum (acc[0], acc[1], acc[2], acc[3]);
-}
-
 void
 ane_cpu_packed_rows_lut_avx512 (const AneCpuPacked *p,
                                 gsize               r0,
@@ -323,5 +287,6 @@ ane_cpu_packed_rows_lut_avx512 (const AneCpuPacked *p,
                                 gsize               m,
                                 float              *out)
 {
-  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_lut_avx512, dot);
+  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_lut_avx512,
+                          ane_avx512_dot);
 }

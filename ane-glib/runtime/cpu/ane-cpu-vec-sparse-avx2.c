@@ -26,7 +26,9 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-vec-avx2-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
+#include "runtime/cpu/ane-cpu-vec-sparse-x86-private.h"
 
 typedef struct {
   gint32 perm[256][8];
@@ -77,46 +79,6 @@ expand8 (const ExpandTable *t,
   return _mm256_andnot_ps (drop, _mm256_permutevar8x32_ps (vals, perm));
 }
 
-static inline __m256i
-lane_mask (gsize n)
-{
-  return _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) n), _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-static inline float
-hsum (__m256 a0, __m256 a1, __m256 a2, __m256 a3)
-{
-  __m256 s = _mm256_add_ps (_mm256_add_ps (a0, a1), _mm256_add_ps (a2, a3));
-  __m128 h = _mm_add_ps (_mm256_castps256_ps128 (s), _mm256_extractf128_ps (s, 1));
-
-  h = _mm_add_ps (h, _mm_movehl_ps (h, h));
-  h = _mm_add_ss (h, _mm_movehdup_ps (h));
-  return _mm_cvtss_f32 (h);
-}
-
-#define PREFETCH_ROWS 4
-
-/* The mask and values of the row PREFETCH_ROWS ahead (as the other
- * kinds' kernels: the hardware prefetcher alone left the decode products
- * latency-bound on this project's VM). */
-static inline void
-prefetch_row (const AneCpuPacked *p,
-              gsize               r)
-{
-  gsize ahead = r + PREFETCH_ROWS;
-  const guint8 *mask, *v, *end;
-
-  if (ahead >= p->rows)
-    return;
-  mask = p->q + ahead * p->row_bytes;
-  for (gsize b = 0; b < p->row_bytes; b += 64)
-    _mm_prefetch ((const char *) mask + b, _MM_HINT_T0);
-  v = p->nz + p->nz_start[ahead] * p->nz_width;
-  end = p->nz + p->nz_start[ahead + 1] * p->nz_width;
-  for (; v < end; v += 64)
-    _mm_prefetch ((const char *) v, _MM_HINT_T0);
-}
-
 static inline __attribute__ ((always_inline)) float
 row_dot_width (const AneCpuPacked *p,
                gsize               r,
@@ -130,7 +92,7 @@ row_dot_width (const AneCpuPacked *p,
   __m256 acc[4];
   gsize full = p->cols / 8, k = 0;
 
-  prefetch_row (p, r);
+  ane_cpu_sparse_prefetch_row (p, r);
 
   /* 32 columns a step, four chunks into four accumulators (named: an
    * array of them was kept in memory), their values' starts from the four
@@ -160,8 +122,9 @@ row_dot_width (const AneCpuPacked *p,
     }
   if (p->cols % 8 != 0)
     acc[full % 4] = _mm256_fmadd_ps (expand8 (t, v, mask[full], width),
-                                     _mm256_maskload_ps (x + 8 * full, lane_mask (p->cols % 8)), acc[full % 4]);
-  return hsum (acc[0], acc[1], acc[2], acc[3]);
+                                     _mm256_maskload_ps (x + 8 * full, ane_avx2_lane_mask (p->cols % 8)),
+                                     acc[full % 4]);
+  return ane_avx2_hsum (acc[0], acc[1], acc[2], acc[3]);
 }
 
 static float
@@ -191,7 +154,7 @@ dequantize_width (const AneCpuPacked *p,
       v += t->count[m] * width;
     }
   if (p->cols % 8 != 0)
-    _mm256_maskstore_ps (dst + 8 * full, lane_mask (p->cols % 8), expand8 (t, v, mask[full], width));
+    _mm256_maskstore_ps (dst + 8 * full, ane_avx2_lane_mask (p->cols % 8), expand8 (t, v, mask[full], width));
 }
 
 void
@@ -205,31 +168,6 @@ ane_cpu_packed_dequantize_row_sparse_avx2 (const AneCpuPacked *p,
     dequantize_width (p, r, dst, 4);
 }
 
-/* Σ w·x in row_dot's order: chunk k into accumulator k mod 4, a partial
- * last chunk with zeros beyond n. */
-static float
-dot (const float *w,
-     const float *x,
-     gsize        n)
-{
-  __m256 acc[4] = { _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps (), _mm256_setzero_ps () };
-  gsize full = n / 8, k = 0;
-
-  for (; k + 4 <= full; k += 4)
-    for (gsize j = 0; j < 4; j++)
-      acc[j] = _mm256_fmadd_ps (_mm256_loadu_ps (w + 8 * (k + j)), _mm256_loadu_ps (x + 8 * (k + j)), acc[j]);
-  for (; k < full; k++)
-    acc[k % 4] = _mm256_fmadd_ps (_mm256_loadu_ps (w + 8 * k), _mm256_loadu_ps (x + 8 * k), acc[k % 4]);
-  if (n % 8 != 0)
-    {
-      __m256i mask = lane_mask (n % 8);
-
-      acc[full % 4] = _mm256_fmadd_ps (_mm256_maskload_ps (w + 8 * full, mask), _mm256_maskload_ps (x + 8 * full, mask),
-                                       acc[full % 4]);
-    }
-  return hsum (acc[0], acc[1], acc[2], acc[3]);
-}
-
 void
 ane_cpu_packed_rows_sparse_avx2 (const AneCpuPacked *p,
                                  gsize               r0,
@@ -238,5 +176,6 @@ ane_cpu_packed_rows_sparse_avx2 (const AneCpuPacked *p,
                                  gsize               m,
                                  float              *out)
 {
-  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_sparse_avx2, dot);
+  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_sparse_avx2,
+                          ane_avx2_dot);
 }

@@ -24,7 +24,9 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-vec-avx512-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
+#include "runtime/cpu/ane-cpu-vec-sparse-x86-private.h"
 
 static inline guint
 mask16 (const guint8 *mask,
@@ -73,18 +75,6 @@ mask_at (const guint8 *mask,
   return _load_mask16 ((__mmask16 *) (mask + 2 * k));
 }
 
-static inline __mmask16
-tail_mask (gsize n)
-{
-  return (__mmask16) ((1u << n) - 1u);
-}
-
-static inline float
-hsum (__m512 a0, __m512 a1, __m512 a2, __m512 a3)
-{
-  return _mm512_reduce_add_ps (_mm512_add_ps (_mm512_add_ps (a0, a1), _mm512_add_ps (a2, a3)));
-}
-
 /* The counts of set bits of the four 16-bit chunks of m, each in its
  * chunk's low byte (SWAR: POPCNT is not among this unit's flags). */
 static inline guint64
@@ -94,29 +84,6 @@ counts16x4 (guint64 m)
   m = (m & G_GUINT64_CONSTANT (0x3333333333333333)) + ((m >> 2) & G_GUINT64_CONSTANT (0x3333333333333333));
   m = (m + (m >> 4)) & G_GUINT64_CONSTANT (0x0f0f0f0f0f0f0f0f);
   return (m + (m >> 8)) & G_GUINT64_CONSTANT (0x00ff00ff00ff00ff);
-}
-
-#define PREFETCH_ROWS 4
-
-/* The mask and values of the row PREFETCH_ROWS ahead (as the other
- * kinds' kernels: the hardware prefetcher alone left the decode products
- * latency-bound on this project's VM). */
-static inline void
-prefetch_row (const AneCpuPacked *p,
-              gsize               r)
-{
-  gsize ahead = r + PREFETCH_ROWS;
-  const guint8 *mask, *v, *end;
-
-  if (ahead >= p->rows)
-    return;
-  mask = p->q + ahead * p->row_bytes;
-  for (gsize b = 0; b < p->row_bytes; b += 64)
-    _mm_prefetch ((const char *) mask + b, _MM_HINT_T0);
-  v = p->nz + p->nz_start[ahead] * p->nz_width;
-  end = p->nz + p->nz_start[ahead + 1] * p->nz_width;
-  for (; v < end; v += 64)
-    _mm_prefetch ((const char *) v, _MM_HINT_T0);
 }
 
 static inline __attribute__ ((always_inline)) float
@@ -131,7 +98,7 @@ row_dot_width (const AneCpuPacked *p,
   __m512 acc[4];
   gsize full = p->cols / 16, k = 0;
 
-  prefetch_row (p, r);
+  ane_cpu_sparse_prefetch_row (p, r);
 
   /* 64 columns a step, four chunks into four accumulators: their values'
    * starts from one count of the mask word, so the four loads do not wait
@@ -165,8 +132,9 @@ row_dot_width (const AneCpuPacked *p,
     }
   if (p->cols % 16 != 0)
     acc[full % 4] = _mm512_fmadd_ps (expand16 (v, mask16 (mask, full), width),
-                                     _mm512_maskz_loadu_ps (tail_mask (p->cols % 16), x + 16 * full), acc[full % 4]);
-  return hsum (acc[0], acc[1], acc[2], acc[3]);
+                                     _mm512_maskz_loadu_ps (ane_avx512_tail_mask (p->cols % 16), x + 16 * full),
+                                     acc[full % 4]);
+  return ane_avx512_hsum (acc[0], acc[1], acc[2], acc[3]);
 }
 
 static float
@@ -195,7 +163,8 @@ dequantize_width (const AneCpuPacked *p,
       v += count16 (m) * width;
     }
   if (p->cols % 16 != 0)
-    _mm512_mask_storeu_ps (dst + 16 * full, tail_mask (p->cols % 16), expand16 (v, mask16 (mask, full), width));
+    _mm512_mask_storeu_ps (dst + 16 * full, ane_avx512_tail_mask (p->cols % 16),
+                           expand16 (v, mask16 (mask, full), width));
 }
 
 void
@@ -209,31 +178,6 @@ ane_cpu_packed_dequantize_row_sparse_avx512 (const AneCpuPacked *p,
     dequantize_width (p, r, dst, 4);
 }
 
-/* Σ w·x in row_dot's order: chunk k into accumulator k mod 4, a partial
- * last chunk with zeros beyond n. */
-static float
-dot (const float *w,
-     const float *x,
-     gsize        n)
-{
-  __m512 acc[4] = { _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps (), _mm512_setzero_ps () };
-  gsize full = n / 16, k = 0;
-
-  for (; k + 4 <= full; k += 4)
-    for (gsize j = 0; j < 4; j++)
-      acc[j] = _mm512_fmadd_ps (_mm512_loadu_ps (w + 16 * (k + j)), _mm512_loadu_ps (x + 16 * (k + j)), acc[j]);
-  for (; k < full; k++)
-    acc[k % 4] = _mm512_fmadd_ps (_mm512_loadu_ps (w + 16 * k), _mm512_loadu_ps (x + 16 * k), acc[k % 4]);
-  if (n % 16 != 0)
-    {
-      __mmask16 mask = tail_mask (n % 16);
-
-      acc[full % 4] = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (mask, w + 16 * full),
-                                       _mm512_maskz_loadu_ps (mask, x + 16 * full), acc[full % 4]);
-    }
-  return hsum (acc[0], acc[1], acc[2], acc[3]);
-}
-
 void
 ane_cpu_packed_rows_sparse_avx512 (const AneCpuPacked *p,
                                    gsize               r0,
@@ -242,5 +186,6 @@ ane_cpu_packed_rows_sparse_avx512 (const AneCpuPacked *p,
                                    gsize               m,
                                    float              *out)
 {
-  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_sparse_avx512, dot);
+  ane_cpu_packed_rows_by (p, r0, r1, x, m, out, m == 1, row_dot, ane_cpu_packed_dequantize_row_sparse_avx512,
+                          ane_avx512_dot);
 }
