@@ -136,6 +136,9 @@ ANE_AVAILABLE_IN_0_2
 void               ane_compress_config_set_cluster_dim (AneCompressConfig     *self,
                                                         guint                  cluster_dim);
 ANE_AVAILABLE_IN_0_2
+void               ane_compress_config_set_seed       (AneCompressConfig      *self,
+                                                       guint32                 seed);
+ANE_AVAILABLE_IN_0_2
 void               ane_compress_config_set_int8_lut   (AneCompressConfig      *self,
                                                        gboolean                int8_lut);
 ANE_AVAILABLE_IN_0_2

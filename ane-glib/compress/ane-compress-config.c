@@ -325,6 +325,26 @@ ane_compress_config_set_cluster_dim (AneCompressConfig *self,
 }
 
 /**
+ * ane_compress_config_set_seed:
+ * @self: a palettization config
+ * @seed: the seed of k-means++'s random draws (0 by default)
+ *
+ * Vector palettization seeds its centroids with k-means++ (random draws,
+ * weighted by distance) before its Lloyd iterations: the same seed gives
+ * the same tables, another seed may land in another local optimum. Scalar
+ * tables (cluster dim 1) are found exactly and take no seed.
+ *
+ * Since: 0.2
+ */
+void
+ane_compress_config_set_seed (AneCompressConfig *self,
+                              guint32            seed)
+{
+  g_return_if_fail (ANE_IS_COMPRESS_CONFIG (self));
+  self->seed = seed;
+}
+
+/**
  * ane_compress_config_set_int8_lut:
  * @self: a palettization config
  * @int8_lut: whether the table is stored as int8 with a scale

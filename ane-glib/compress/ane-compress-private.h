@@ -24,6 +24,7 @@ struct _AneCompressConfig
   guint                   block_size;    /* per block: input channels per scale */
   AnePalettizeMethod      method;
   guint                   cluster_dim;   /* vector palettization: values per LUT entry */
+  guint32                 seed;          /* vector k-means++: the first draw's seed */
   gboolean                int8_lut;      /* joint: the LUT itself quantized to int8 */
   gboolean                is_signed;     /* quantize: int (TRUE) or uint */
   gboolean                symmetric;     /* quantize: no offset (coremltools' linear_symmetric) */

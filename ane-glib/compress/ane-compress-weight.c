@@ -504,7 +504,7 @@ emit_palettize_vectors (Job     *j,
     {
       float *glut = lut + g * k * cd;
 
-      ane_kmeans_vec (pts + g * per * cd, wts ? wts + g * per : NULL, per, cd, k, 0, glut, idx + g * per);
+      ane_kmeans_vec (pts + g * per * cd, wts ? wts + g * per : NULL, per, cd, k, c->seed, glut, idx + g * per);
       /* the table as stored, then each vector's nearest stored entry */
       for (gsize i = 0; i < (gsize) k * cd; i++)
         glut[i] = stored (j, glut[i]);

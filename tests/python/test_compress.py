@@ -266,6 +266,14 @@ class PalettizeTest(unittest.TestCase):
                         members = v_w[np.all(v_got == e, axis=1)]
                         np.testing.assert_allclose(members.mean(axis=0), e, atol=np.abs(e).max() * 2 ** -10 + 1e-6)
                 np.testing.assert_array_equal(got, dense(compress(weight_package(self.w), cfg), 48))
+        # the seed: the same one, the same tables; another, another local optimum
+        cfg = C.new_palettize(3)
+        cfg.set_cluster_dim(2)
+        cfg.set_seed(7)
+        a = dense(compress(weight_package(self.w), cfg), 48)
+        np.testing.assert_array_equal(a, dense(compress(weight_package(self.w), cfg), 48))
+        cfg.set_seed(0)
+        self.assertFalse(np.array_equal(a, dense(compress(weight_package(self.w), cfg), 48)))
         cfg = C.new_palettize(3)
         cfg.set_cluster_dim(3)      # does not divide 32 channels
         self.assertEqual(compress(weight_package(self.w), cfg).get_compression_report().get_weights()[0].mode,

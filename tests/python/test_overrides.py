@@ -365,6 +365,8 @@ class TestCompress(unittest.TestCase):
         self.assertIn("per block (block 16)", out.get_compression_report().get_weights()[0].detail)
         out = self.pkg.compress(palettize=4, prune=0.5)
         self.assertEqual(out.get_compression_report().to_dict()["weights"][0]["mode"], "prune+palettize")
+        out = self.pkg.compress(palettize=2, cluster_dim=2, seed=3)
+        self.assertIn("vectors of 2", out.get_compression_report().get_weights()[0].detail)
         out = self.pkg.compress(prune_nm=(2, 4), min_size=10_000)
         self.assertEqual(out.get_compression_report().to_dict()["weights"], [])
         imp = np.ones((64, 64, 1, 1), np.float32)

@@ -463,7 +463,7 @@ class CompressConfig(Ane.CompressConfig):
     @classmethod
     def make(cls, palettize=None, quantize=None, prune=None, prune_nm=None, prune_threshold=None,
              granularity=None, group_size=0, block_size=0, method=None, cluster_dim=None, int8_lut=False,
-             symmetric=None, min_size=None, select=None, op_type=None, importance=None):
+             symmetric=None, min_size=None, select=None, op_type=None, importance=None, seed=None):
         """A config from keywords, one of ``palettize`` (bits: 1, 2, 3, 4, 6,
         8), ``quantize`` ("int8", "uint8", "int4", "uint4") or pruning alone
         (``prune`` a target sparsity, ``prune_nm`` an (n, m) pair,
@@ -472,7 +472,8 @@ class CompressConfig(Ane.CompressConfig):
         "per-tensor", "per-channel", "per-grouped-channel" (with
         ``group_size``) or "per-block" (with ``block_size``; giving
         ``block_size`` alone implies it); ``method`` "kmeans" or "uniform";
-        ``importance`` a dict weight name -> Ane.Tensor (or numpy array)."""
+        ``importance`` a dict weight name -> Ane.Tensor (or numpy array);
+        ``seed`` the k-means++ seed of vector palettization."""
         if palettize is not None and quantize is not None:
             raise ValueError("CompressConfig.make: palettize or quantize, not both")
         if palettize is not None:
@@ -508,6 +509,8 @@ class CompressConfig(Ane.CompressConfig):
             config.set_cluster_dim(int(cluster_dim))
         if int8_lut:
             config.set_int8_lut(True)
+        if seed is not None:
+            config.set_seed(int(seed))
         if symmetric is not None:
             config.set_symmetric(bool(symmetric))
         if prune is not None:
