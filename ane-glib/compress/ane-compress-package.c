@@ -35,6 +35,7 @@
 #include "ane-progress-private.h"
 #include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mil-infer-private.h"
+#include "mil/ane-milblob-private.h"
 #include "mil/lower/ane-lowered-private.h"
 
 #define NEW_BLOB_PREFIX "@ane-compress/"
@@ -259,23 +260,17 @@ read_floats (Job               *job,
       return NULL;
     }
   out = g_new (float, MAX (n, 1));
+  /* the blob as the CPU backend decodes it (ane-cpu-value.c) */
+  if (dtype == ANE_DTYPE_FLOAT16)
+    ane_f16_to_f32_bulk ((const guint16 *) data, out, n);
+  else if (n > 0)
+    memcpy (out, data, n * 4);
   for (guint64 i = 0; i < n; i++)
-    {
-      if (dtype == ANE_DTYPE_FLOAT16)
-        {
-          guint16 h;
-
-          memcpy (&h, data + 2 * i, 2);
-          out[i] = ane_half_to_float (GUINT16_FROM_LE (h));
-        }
-      else
-        memcpy (&out[i], data + 4 * i, 4);
-      if (!isfinite (out[i]))
-        {
-          g_free (out);
-          return NULL;
-        }
-    }
+    if (!isfinite (out[i]))
+      {
+        g_free (out);
+        return NULL;
+      }
   return out;
 }
 

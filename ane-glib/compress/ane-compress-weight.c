@@ -41,6 +41,7 @@
 #include "compress/ane-palettize-private.h"
 #include "compress/ane-prune-private.h"
 #include "mil/ane-coreml-proto-private.h"
+#include "mil/ane-milblob-private.h"
 
 #define MIL(T) CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__##T
 
@@ -149,16 +150,10 @@ bytes_of_floats (Job         *j,
   gsize width = j->fp16 ? 2 : 4;
   guint8 *out = g_malloc0 (MAX (n * width, 1));
 
-  for (gsize i = 0; i < n; i++)
-    {
-      if (j->fp16)
-        {
-          guint16 h = GUINT16_TO_LE (ane_float_to_half (v[i]));
-          memcpy (out + 2 * i, &h, 2);
-        }
-      else
-        memcpy (out + 4 * i, &v[i], 4);
-    }
+  if (j->fp16)
+    ane_f32_to_f16_bulk (v, (guint16 *) out, n);
+  else if (n > 0)
+    memcpy (out, v, n * 4);
   return hold (j, g_bytes_new_take (out, n * width));
 }
 

@@ -995,6 +995,8 @@ raw_value (AneMilBuilder        *b,
            const AneMilRawValue *rv)
 {
   CoreML__Specification__MILSpec__Value *v;
+  CoreML__Specification__MILSpec__TensorValue *tv;
+  CoreML__Specification__MILSpec__TensorValue__RepeatedBytes *r;
   AneMilBlobDataType blob_type = 0;
   guint bits = 0;
   guint64 n = 1;
@@ -1018,50 +1020,28 @@ raw_value (AneMilBuilder        *b,
         blob->padding_bits = (guint) (size * 8 - n * bits);
       return placed_blob_value (b, blob, raw_value_type (rv->mil_dtype, rv->shape, rv->rank));
     }
+  if (rv->mil_dtype == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32 ||
+      rv->mil_dtype == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT32)
+    {
+      /* floats and ints as immediate_value encodes them (exact through doubles) */
+      AneDType dtype = rv->mil_dtype == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32 ? ANE_DTYPE_FLOAT32
+                                                                                         : ANE_DTYPE_INT32;
+      g_autofree double *values = g_new (double, MAX (size / 4, 1));
+
+      ane_dtype_decode (dtype, data, size / 4, values);
+      return immediate_value (dtype, rv->shape, rv->rank, values, size / 4);
+    }
+  /* the rest (fp16, the 8-bit integers, uint32) as their raw bytes */
   v = value_new (raw_value_type (rv->mil_dtype, rv->shape, rv->rank));
-  {
-    CoreML__Specification__MILSpec__TensorValue *tv = immediate_tensor (v);
-
-    if (rv->mil_dtype == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__FLOAT32)
-      {
-        CoreML__Specification__MILSpec__TensorValue__RepeatedFloats *r =
-          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedFloats, 1);
-
-        core_ml__specification__milspec__tensor_value__repeated_floats__init (r);
-        r->n_values = size / 4;
-        r->values = g_new (float, MAX (r->n_values, 1));
-        if (size)
-          memcpy (r->values, data, r->n_values * 4);
-        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_FLOATS;
-        tv->floats = r;
-      }
-    else if (rv->mil_dtype == CORE_ML__SPECIFICATION__MILSPEC__DATA_TYPE__INT32)
-      {
-        CoreML__Specification__MILSpec__TensorValue__RepeatedInts *r =
-          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedInts, 1);
-
-        core_ml__specification__milspec__tensor_value__repeated_ints__init (r);
-        r->n_values = size / 4;
-        r->values = g_new (gint32, MAX (r->n_values, 1));
-        if (size)
-          memcpy (r->values, data, r->n_values * 4);
-        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_INTS;
-        tv->ints = r;
-      }
-    else
-      {
-        CoreML__Specification__MILSpec__TensorValue__RepeatedBytes *r =
-          g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedBytes, 1);
-
-        core_ml__specification__milspec__tensor_value__repeated_bytes__init (r);
-        r->values.len = size;
-        r->values.data = g_malloc (MAX (size, 1));
-        if (size)
-          memcpy (r->values.data, data, size);
-        tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BYTES;
-        tv->bytes = r;
-      }
-  }
+  tv = immediate_tensor (v);
+  r = g_new (CoreML__Specification__MILSpec__TensorValue__RepeatedBytes, 1);
+  core_ml__specification__milspec__tensor_value__repeated_bytes__init (r);
+  r->values.len = size;
+  r->values.data = g_malloc (MAX (size, 1));
+  if (size)
+    memcpy (r->values.data, data, size);
+  tv->value_case = CORE_ML__SPECIFICATION__MILSPEC__TENSOR_VALUE__VALUE_BYTES;
+  tv->bytes = r;
   return v;
 }
 
