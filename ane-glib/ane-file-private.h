@@ -27,6 +27,20 @@ int           ane_file_open_regular     (const char   *path,
  * 0 maps to empty contents). */
 GMappedFile  *ane_file_map_regular      (const char   *path,
                                          GError      **error);
+/* The whole regular file @path mapped read-only as bytes that remember
+ * they are a file mapping, so ane_file_release_pages() may drop their
+ * pages once a copy of what they hold has been made. */
+GBytes       *ane_file_map_bytes        (const char   *path,
+                                         GError      **error);
+/* Tells the kernel the process no longer needs its resident pages of
+ * [@data, @data + @size) when that range lies inside a live mapping made by
+ * ane_file_map_bytes() (the caller holds a reference to its bytes): they
+ * leave the process's RSS and come back from the page cache, unchanged, if
+ * read again. Anything else (heap memory, another mapping) is left alone.
+ * Used after a weight has been converted to the dtype a backend keeps
+ * (fp32 → fp16), so a model does not hold both copies resident. */
+void          ane_file_release_pages    (gconstpointer data,
+                                         gsize         size);
 /* The whole regular file @path read into memory, NUL-terminated, as
  * g_file_get_contents() does, but refusing non-regular files. */
 gboolean      ane_file_get_contents     (const char   *path,

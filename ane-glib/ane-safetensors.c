@@ -460,19 +460,17 @@ ane_safetensors_open (const char *path,
                       GError    **error)
 {
   g_autoptr(GError) local = NULL;
-  g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GBytes) bytes = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
 
   /* A regular file only: a FIFO would block the open for ever. */
-  mapped = ane_file_map_regular (path, &local);
-  if (mapped == NULL)
+  bytes = ane_file_map_bytes (path, &local);
+  if (bytes == NULL)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot open weights: %s", local->message);
       return NULL;
     }
-  bytes = g_mapped_file_get_bytes (mapped);
   return ane_safetensors_new_from_bytes (bytes, path, error);
 }
 

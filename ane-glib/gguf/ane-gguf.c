@@ -958,7 +958,6 @@ AneGgufFile *
 ane_gguf_file_new (const char  *path,
                    GError     **error)
 {
-  g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) local = NULL;
 
@@ -967,13 +966,12 @@ ane_gguf_file_new (const char  *path,
 
   /* A regular file only: open(2) of a FIFO would wait for a writer for
    * ever, and a device has no size to check offsets against. */
-  mapped = ane_file_map_regular (path, &local);
-  if (mapped == NULL)
+  bytes = ane_file_map_bytes (path, &local);
+  if (bytes == NULL)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s", local->message);
       return NULL;
     }
-  bytes = g_mapped_file_get_bytes (mapped);
   return gguf_file_new (path, bytes, error);
 }
 

@@ -232,16 +232,14 @@ AneMilBlobReader *
 ane_milblob_reader_open (const char  *path,
                          GError     **error)
 {
-  g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GBytes) bytes = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  mapped = ane_file_map_regular (path, error);
-  if (mapped == NULL)
+  bytes = ane_file_map_bytes (path, error);
+  if (bytes == NULL)
     return NULL;
-  bytes = g_mapped_file_get_bytes (mapped);
   return reader_new (bytes, path, error);
 }
 

@@ -1606,6 +1606,10 @@ ane_mlpackage_blob_bytes (gconstpointer  pending_blob,
   if (blob->src_dtype == ANE_DTYPE_FLOAT32 && blob->dst_dtype == ANE_DTYPE_FLOAT16)
     {
       ane_f32_to_f16_bulk ((const float *) data, out, n);
+      /* The caller keeps the converted copy: the source's pages, when they
+       * are a mapped model file, need not stay resident beside it (an F32
+       * GGUF run at fp16 would otherwise hold both, issue 15). */
+      ane_file_release_pages (data, g_bytes_get_size (src));
       return g_bytes_new_take (out, blob->size);
     }
   tmp = g_new (double, MAX (n, 1));

@@ -567,7 +567,7 @@ get_weight_file_locked (AneMLPackage *self,
                         GError      **error)
 {
   WeightFile *wf = g_hash_table_lookup (self->weight_files, file_name);
-  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(GBytes) mapped = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *path = NULL;
   const char *rel;
@@ -589,7 +589,7 @@ get_weight_file_locked (AneMLPackage *self,
   path = g_build_filename (self->model_dir, rel, NULL);
 
   /* Regular files only: mapping a FIFO planted as weight.bin would block. */
-  mapped = ane_file_map_regular (path, &local_error);
+  mapped = ane_file_map_bytes (path, &local_error);
   if (mapped == NULL)
     {
       g_set_error (error, ANE_ERROR, local_error->code,
@@ -600,7 +600,7 @@ get_weight_file_locked (AneMLPackage *self,
   wf = g_new0 (WeightFile, 1);
   wf->path = g_steal_pointer (&path);
   wf->rel = g_strdup (rel);
-  wf->bytes = g_mapped_file_get_bytes (mapped);
+  wf->bytes = g_steal_pointer (&mapped);
   wf->reader = ane_milblob_reader_new_from_bytes (wf->bytes, wf->path, error);
   if (wf->reader == NULL)
     {

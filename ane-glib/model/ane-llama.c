@@ -169,7 +169,7 @@ ane_llama_model_load_llama2c (const char  *checkpoint,
                               GError     **error)
 {
   g_autoptr(AneLlamaModel) self = NULL;
-  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(GBytes) mapped = NULL;
   g_autoptr(GError) local_error = NULL;
   static const char *const fields[7] = {
     "dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"
@@ -183,7 +183,7 @@ ane_llama_model_load_llama2c (const char  *checkpoint,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   /* A regular file only (a FIFO would block the open for ever). */
-  mapped = ane_file_map_regular (checkpoint, &local_error);
+  mapped = ane_file_map_bytes (checkpoint, &local_error);
   if (mapped == NULL)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "%s", local_error->message);
@@ -191,7 +191,7 @@ ane_llama_model_load_llama2c (const char  *checkpoint,
     }
   self = g_object_new (ANE_TYPE_LLAMA_MODEL, NULL);
   self->path = g_strdup (checkpoint);
-  self->file = g_mapped_file_get_bytes (mapped);
+  self->file = g_steal_pointer (&mapped);
   data = g_bytes_get_data (self->file, &size);
 
   for (guint i = 0; i < 7; i++)
