@@ -452,6 +452,7 @@ layer (Builder   *b,
   g_autofree char *bk = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".bk", l);
   g_autofree char *bv = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".bv", l);
   g_autofree char *wo = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".wo", l);
+  g_autofree char *bo = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".bo", l);   /* HF attention_bias */
   g_autofree char *w1 = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".w1", l);
   g_autofree char *w2 = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".w2", l);
   g_autofree char *w3 = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".w3", l);
@@ -469,13 +470,17 @@ layer (Builder   *b,
   kc = update_cache (b, kname, k);
   vc = update_cache (b, vname, v);
   att = b->n == 1 ? attention (b, q, kc, vc) : attention_n (b, q, kc, vc);
-  o = conv1x1 (b, att, wo, NULL, FALSE, 1.0);
+  o = conv1x1 (b, att, wo, bo, FALSE, 1.0);
   x = B (ane_graph_add (b->g, x, o, &b->error));
 
   xn = rms_norm (b, x, ffn_norm);
   h1 = conv1x1 (b, xn, w1, NULL, FALSE, 1.0);
   h3 = conv1x1 (b, xn, w3, NULL, FALSE, 1.0);
-  h = B (ane_graph_silu (b->g, h1, &b->error));
+  /* SwiGLU; Gemma's GeGLU takes the tanh GELU */
+  if (m->gelu_tanh)
+    h = B (ane_graph_gelu (b->g, h1, ANE_GELU_TANH, &b->error));
+  else
+    h = B (ane_graph_silu (b->g, h1, &b->error));
   h = B (ane_graph_mul (b->g, h, h3, &b->error));
   o = conv1x1 (b, h, w2, NULL, FALSE, 1.0);
   return B (ane_graph_add (b->g, x, o, &b->error));
@@ -651,7 +656,15 @@ build (AneLlamaModel       *self,
                    " (or the chunk is empty)", self->path, first, first + n_layers - 1, self->n_layers);
       return NULL;
     }
-  head = self->dim / self->n_heads;
+  if (self->qk_norm)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: the Neural Engine layout has no per-head q/k RMSNorm (Qwen3's q_norm, k_norm) yet; "
+                   "the generic graphs (ane_llama_model_build_decode, `ane-tool generate HF_DIR`) run it",
+                   self->path);
+      return NULL;
+    }
+  head = ane_llama_head (self);
   graph = ane_graph_new ();
   b->m = self;
   b->g = graph;
@@ -1109,7 +1122,7 @@ ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
                            GError                **error)
 {
   g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_object_unref);
-  gint64 head = host->dim / host->n_heads, width = host->n_heads * head;
+  gint64 head = host->head > 0 ? host->head : host->dim / host->n_heads, width = host->n_heads * head;
   g_autofree float *row = g_new (float, host->dim);
   g_autofree float *x = g_new0 (float, host->dim * n);
   g_autofree float *cos_v = g_new0 (float, width * n);
@@ -1159,6 +1172,10 @@ ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
         return NULL;
       for (gint64 c = 0; c < host->dim; c++)
         x[c * n + i] = row[c];
+      /* Gemma's scaled embedding, in float32 as the generic graph's mul */
+      if (host->embed_scale > 0.0)
+        for (gint64 c = 0; c < host->dim; c++)
+          x[c * n + i] = row[c] * (float) host->embed_scale;
       /* angle k of a head: position · base^(-2k/D), on channels k and
        * k + D/2; rotate-half's sign goes on the first half's sine */
       for (gint64 c = 0; c < width; c++)
@@ -1227,6 +1244,8 @@ step_inputs (AneLlamaModel       *self,
     .rope_base = self->rope_base,
     .what = self->path,
     .cache_write = cache_write,
+    .head = ane_llama_head (self),
+    .embed_scale = self->embed_scale,
   };
 
   return ane_llama_ane_step_inputs (&host, tokens, n_real, start, n, max_seq, error);

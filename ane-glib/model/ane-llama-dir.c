@@ -75,6 +75,7 @@ struct _AneLlamaDir
   char *path;
   gint64 dim, n_heads, n_kv_heads, head, n_layers, vocab_size, context, prefill_step;
   double rope_base;
+  double embed_scale;        /* Gemma's embedding factor (0: none; manifest model.embed_scale) */
   gboolean argmax;           /* the last chunk's steps give the arg-max */
   GPtrArray *chunks;         /* DirChunk, in the order a token goes through them */
   AnePackage *package;       /* the first chunk's */
@@ -347,12 +348,20 @@ manifest_text (AneLlamaModel  *m,
   add_int (jb, "n_layers", m->n_layers);
   add_int (jb, "n_heads", m->n_heads);
   add_int (jb, "n_kv_heads", m->n_kv_heads);
-  add_int (jb, "head", m->dim / m->n_heads);
+  add_int (jb, "head", ane_llama_head (m));
+  if (ane_llama_head (m) * m->n_heads != m->dim)
+    add_int (jb, "head_dim", ane_llama_head (m));
   add_int (jb, "vocab_size", m->vocab_size);
   json_builder_set_member_name (jb, "rope_base");
   json_builder_add_double_value (jb, m->rope_base);
   json_builder_set_member_name (jb, "rms_eps");
   json_builder_add_double_value (jb, m->rms_eps);
+  if (m->embed_scale > 0.0)
+    {
+      /* Gemma: the host scales the embedding rows it feeds (ane-llama-hf.c) */
+      json_builder_set_member_name (jb, "embed_scale");
+      json_builder_add_double_value (jb, m->embed_scale);
+    }
   json_builder_end_object (jb);
   add_int (jb, "context", context);
   add_int (jb, "prefill_step", prefill_step);
@@ -1440,8 +1449,24 @@ read_manifest (AneLlamaDir  *self,
       !get_int (r, model, "model.vocab_size", "vocab_size", 3, MAX_VOCAB, &self->vocab_size) ||
       !get_double (r, model, "model.rope_base", "rope_base", &self->rope_base))
     return FALSE;
-  if (self->head * self->n_heads != self->dim || self->head % 2 != 0)
+  /* head is dim / n_heads unless the manifest says the model sets its
+   * own (model.head_dim: Hugging Face's head_dim, Qwen3 and Gemma) */
+  if (json_object_has_member (model, "head_dim"))
+    {
+      gint64 head_dim;
+
+      if (!get_int (r, model, "model.head_dim", "head_dim", 2, MAX_DIM, &head_dim))
+        return FALSE;
+      if (head_dim != self->head || self->head % 2 != 0)
+        return bad_field (r, "model.head", "is not model.head_dim, or is odd");
+    }
+  else if (self->head * self->n_heads != self->dim || self->head % 2 != 0)
     return bad_field (r, "model.head", "is not dim / n_heads, or is odd");
+  if (json_object_has_member (model, "embed_scale") &&
+      !get_double (r, model, "model.embed_scale", "embed_scale", &self->embed_scale))
+    return FALSE;
+  if (self->embed_scale < 0.0 || !isfinite (self->embed_scale))
+    return bad_field (r, "model.embed_scale", "is not a finite positive number");
   if (self->n_heads % self->n_kv_heads != 0)
     return bad_field (r, "model.n_kv_heads", "does not divide model.n_heads");
   if (!isfinite (self->rope_base) || self->rope_base <= 1.0)
@@ -2043,6 +2068,8 @@ ane_llama_dir_generate (AneLlamaDir            *self,
     .vocab_size = self->vocab_size,
     .rope_base = self->rope_base,
     .what = self->path,
+    .head = self->head,
+    .embed_scale = self->embed_scale,
   };
   ids = ane_tokenizer_encode (self->tokenizer, prompt, TRUE, FALSE, &n_prompt);
   if ((gint64) n_prompt > self->context)

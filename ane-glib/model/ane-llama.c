@@ -936,7 +936,7 @@ cache_write (Builder     *b,
              Cache       *cache)
 {
   AneLlamaModel *m = b->model;
-  const gint64 shape[4] = { 1, m->n_kv_heads, cache->max_seq, m->dim / m->n_heads };
+  const gint64 shape[4] = { 1, m->n_kv_heads, cache->max_seq, ane_llama_head (m) };
   AneTensor *state = B (ane_graph_state (b->g, name, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
 
   return B (ane_llama_write_cache (b->g, state, rows, cache->begin, cache->end, &b->error));
@@ -952,7 +952,7 @@ block (Builder   *b,
 {
   AneLlamaModel *m = b->model;
   AneGraph *g = b->g;
-  gint64 head = m->dim / m->n_heads;
+  gint64 head = ane_llama_head (m);
   AneTensor *xn, *q, *k, *v, *q4, *k4, *v4, *qr, *kr, *att, *o, *h1, *h3, *h;
 
   xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "attention_norm"), m->rms_eps, &b->error));
@@ -962,6 +962,14 @@ block (Builder   *b,
   q4 = split_heads (b, q, S, m->n_heads, head);
   k4 = split_heads (b, k, S, m->n_kv_heads, head);
   v4 = split_heads (b, v, S, m->n_kv_heads, head);
+  if (m->qk_norm)
+    {
+      /* Qwen3: each head of q and k RMS-normalized over its head_dim
+       * features, before RoPE (Qwen3Attention.forward, q_norm/k_norm on
+       * the [.., head_dim] view; ane-llama-hf.c) */
+      q4 = B (ane_graph_rms_norm (g, q4, layer_param (b, l, "q_norm"), m->rms_eps, &b->error));
+      k4 = B (ane_graph_rms_norm (g, k4, layer_param (b, l, "k_norm"), m->rms_eps, &b->error));
+    }
   qr = B (ane_graph_rope (g, q4, positions, m->rope_mode, m->rope_base, 0, &b->error));
   kr = B (ane_graph_rope (g, k4, positions, m->rope_mode, m->rope_base, 0, &b->error));
   if (cache == NULL)
@@ -980,13 +988,17 @@ block (Builder   *b,
     }
   att = B (ane_graph_transpose (g, att, (const gint64[]) { 0, 2, 1, 3 }, 4, &b->error));
   att = B (ane_graph_reshape (g, att, (const gint64[]) { S, m->n_heads * head }, 2, &b->error));
-  o = linear (b, att, l, "wo", NULL);
+  o = linear (b, att, l, "wo", "bo");   /* bo: HF attention_bias only */
   x = B (ane_graph_add (g, x, o, &b->error));
 
   xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "ffn_norm"), m->rms_eps, &b->error));
   h1 = linear (b, xn, l, "w1", NULL);
   h3 = linear (b, xn, l, "w3", NULL);
-  h1 = B (ane_graph_silu (g, h1, &b->error));
+  /* SwiGLU; Gemma's GeGLU takes the tanh GELU (gelu_pytorch_tanh) */
+  if (m->gelu_tanh)
+    h1 = B (ane_graph_gelu (g, h1, ANE_GELU_TANH, &b->error));
+  else
+    h1 = B (ane_graph_silu (g, h1, &b->error));
   h = B (ane_graph_mul (g, h1, h3, &b->error));
   o = linear (b, h, l, "w2", NULL);
   return B (ane_graph_add (g, x, o, &b->error));
@@ -1005,7 +1017,7 @@ cache_masks (Builder   *b,
   g_autofree gint32 *iota_v = g_new (gint32, max_seq);
   const gint32 axis_v[4] = { 0, 0, 1, 0 };
   const gint32 box_v[4] = { 1, (gint32) b->model->n_kv_heads, (gint32) S,
-                            (gint32) (b->model->dim / b->model->n_heads) };
+                            (gint32) ane_llama_head (b->model) };
   g_autoptr(AneTensor) iota_t = NULL;
   g_autoptr(AneTensor) axis_t = NULL;
   g_autoptr(AneTensor) box_t = NULL;
@@ -1056,6 +1068,13 @@ build (AneLlamaModel *self,
     cache_masks (b, positions, S, &cache);
 
   x = B (ane_graph_gather (graph, embedding_param (b), tokens, 0, &b->error));
+  if (self->embed_scale > 0.0)
+    {
+      /* Gemma: the embedding rows times sqrt(hidden_size), the factor
+       * already rounded to the checkpoint's dtype (ane-llama-hf.c) */
+      AneTensor *scale = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, self->embed_scale, &b->error));
+      x = B (ane_graph_mul (graph, x, scale, &b->error));
+    }
   for (gint64 l = 0; l < self->n_layers; l++)
     {
       g_autofree char *scope = g_strdup_printf ("layers.%" G_GINT64_FORMAT, l);

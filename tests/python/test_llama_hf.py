@@ -1,0 +1,280 @@
+#!/usr/bin/python3
+# test_llama_hf.py: Hugging Face checkpoints (Ane.LlamaModel.load_hf) from Python
+#
+# Tiny random Qwen3 and Gemma checkpoints (config.json + model.safetensors,
+# written here with numpy, independently of the C writer) are loaded with
+# Ane.LlamaModel.load_hf and their prefill and decode logits compared with
+# a float64 numpy forward pass written from transformers' modeling code
+# (huggingface/transformers; transformers and torch are not used):
+#
+# - rotate_half / apply_rotary_pos_emb and the default inverse frequencies
+#   1 / theta^(arange(0, head_dim, 2) / head_dim): models/gemma/
+#   modeling_gemma.py:96-99 (GemmaRotaryEmbedding) and :165-196
+#   (rotate_half, apply_rotary_pos_emb), commit 0125ac68; Qwen3 shares
+#   LLaMA's.
+# - Qwen3Attention.forward: q_norm / k_norm (Qwen3RMSNorm over head_dim) on
+#   the [batch, seq, heads, head_dim] view, before RoPE:
+#   query_states = self.q_norm(self.q_proj(hidden_states).view(hidden_shape))
+#   (models/qwen3/modeling_qwen3.py, Qwen3Attention.forward).
+# - GemmaRMSNorm.forward: x * rsqrt(mean(x^2) + eps) * (1.0 + weight):
+#   modeling_gemma.py:73-78; GemmaMLP: down(act(gate(x)) * up(x)) with
+#   gelu_pytorch_tanh when hidden_activation is unset (GemmaMLP.__init__);
+#   GemmaModel.forward: hidden_states * torch.tensor(hidden_size**0.5,
+#   dtype=hidden_states.dtype); the head is tied to embed_tokens.
+# - attention: softmax(q k^T / sqrt(head_dim) + causal mask) v with the
+#   key/value heads repeated (repeat_kv, eager_attention_forward).
+#
+# Tolerance: the prefill graph computes in float32 against this float64
+# pass: measured within 5e-6 of logits of order 5-11, 2e-5 · max|logit| is
+# asserted (a BF16 Gemma normalizer left unrounded, 5.65685 for 5.65625,
+# moves them by 1.5e-3). The decode step keeps its key/value caches in float16 (the
+# states of ane_llama_model_build_decode), a relative rounding of 2^-11 on
+# every cached key and value: measured within 9e-4 · max|logit|, 2e-3 ·
+# max|logit| is asserted.
+#
+# SPDX-License-Identifier: MIT
+
+import json
+import math
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from anetest import Ane, GLib, np, to_numpy, to_tensor  # noqa: E402
+
+TOLERANCE = 2e-5
+DECODE_TOLERANCE = 2e-3
+TOKENS = [3, 17, 42, 5, 63, 0, 29]
+
+
+def bf16_bits(a):
+    """float32 -> bfloat16 bits, round to nearest even (torch's .to())."""
+    u = np.ascontiguousarray(a, np.float32).view(np.uint32).astype(np.uint64)
+    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16
+    return u.astype(np.uint16)
+
+
+def from_bf16_bits(b):
+    return (b.astype(np.uint32) << 16).view(np.float32)
+
+
+def write_safetensors(path, tensors, dtype="F32"):
+    """tensors: name -> float array; every tensor stored in dtype."""
+    header, blobs, offset = {}, [], 0
+    for name, arr in tensors.items():
+        if dtype == "F32":
+            blob = np.ascontiguousarray(arr, "<f4").tobytes()
+        elif dtype == "F16":
+            blob = np.ascontiguousarray(arr, "<f2").tobytes()
+        else:
+            blob = bf16_bits(arr).astype("<u2").tobytes()
+        header[name] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + b"".join(blobs))
+
+
+def stored(arr, dtype):
+    """The values a tensor has once stored in dtype."""
+    if dtype == "F16":
+        return arr.astype(np.float16).astype(np.float64)
+    if dtype == "BF16":
+        return from_bf16_bits(bf16_bits(arr)).astype(np.float64)
+    return arr.astype(np.float32).astype(np.float64)
+
+
+def rms_norm(x, w, eps, offset=False):
+    y = x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps)
+    return y * ((1.0 + w) if offset else w)
+
+
+def rope(x, positions, theta):
+    """x [heads, S, D]: rotate_half with the default inverse frequencies."""
+    d = x.shape[-1]
+    inv_freq = 1.0 / theta ** (np.arange(0, d, 2) / d)
+    freqs = positions[:, None] * inv_freq[None, :]
+    emb = np.concatenate([freqs, freqs], axis=-1)
+    rotated = np.concatenate([-x[..., d // 2:], x[..., : d // 2]], axis=-1)
+    return x * np.cos(emb) + rotated * np.sin(emb)
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def silu(x):
+    return x / (1.0 + np.exp(-x))
+
+
+def reference_logits(cfg, w, tokens, embed_scale=None):
+    """The float64 forward pass of the module above; w: HF name -> values."""
+    arch = cfg["model_type"]
+    gemma = arch == "gemma"
+    heads, kv_heads, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    eps, theta = cfg["rms_norm_eps"], cfg["rope_theta"]
+    s = len(tokens)
+    positions = np.arange(s, dtype=np.float64)
+    h = w["model.embed_tokens.weight"][tokens]
+    if gemma:
+        h = h * embed_scale
+    mask = np.triu(np.full((s, s), -np.inf), 1)
+    for layer in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % layer
+        x = rms_norm(h, w[p + "input_layernorm.weight"], eps, gemma)
+        q = (x @ w[p + "self_attn.q_proj.weight"].T).reshape(s, heads, d)
+        k = (x @ w[p + "self_attn.k_proj.weight"].T).reshape(s, kv_heads, d)
+        v = (x @ w[p + "self_attn.v_proj.weight"].T).reshape(s, kv_heads, d)
+        if arch == "qwen3":
+            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
+        q = rope(q.transpose(1, 0, 2), positions, theta)
+        k = rope(k.transpose(1, 0, 2), positions, theta)
+        v = v.transpose(1, 0, 2)
+        k = np.repeat(k, heads // kv_heads, axis=0)
+        v = np.repeat(v, heads // kv_heads, axis=0)
+        scores = q @ k.transpose(0, 2, 1) / math.sqrt(d) + mask
+        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        att = (scores / scores.sum(axis=-1, keepdims=True)) @ v
+        h = h + att.transpose(1, 0, 2).reshape(s, heads * d) @ w[p + "self_attn.o_proj.weight"].T
+        x = rms_norm(h, w[p + "post_attention_layernorm.weight"], eps, gemma)
+        gate = x @ w[p + "mlp.gate_proj.weight"].T
+        act = gelu_tanh(gate) if gemma else silu(gate)
+        h = h + (act * (x @ w[p + "mlp.up_proj.weight"].T)) @ w[p + "mlp.down_proj.weight"].T
+    h = rms_norm(h, w["model.norm.weight"], eps, gemma)
+    head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", gemma) else w["lm_head.weight"]
+    return h @ head.T
+
+
+def random_checkpoint(arch, seed):
+    rng = np.random.default_rng(seed)
+    if arch == "qwen3":
+        # head_dim 16 while hidden_size / heads is 8: the width Qwen3 sets apart
+        cfg = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 32,
+               "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+               "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 64, "rms_norm_eps": 1e-6,
+               "rope_theta": 1000000.0, "max_position_embeddings": 128, "tie_word_embeddings": False,
+               "hidden_act": "silu", "attention_bias": False, "use_sliding_window": False,
+               "sliding_window": None, "rope_scaling": None, "torch_dtype": "float32"}
+    else:
+        # head_dim 24 while hidden_size / heads is 16 (as gemma-7b: 256 vs 192)
+        cfg = {"architectures": ["GemmaForCausalLM"], "model_type": "gemma", "hidden_size": 32,
+               "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+               "num_key_value_heads": 1, "head_dim": 24, "vocab_size": 64, "rms_norm_eps": 1e-6,
+               "rope_theta": 10000.0, "max_position_embeddings": 128, "hidden_act": "gelu",
+               "hidden_activation": "gelu_pytorch_tanh", "attention_bias": False,
+               "torch_dtype": "float32"}
+    hid, inter, heads = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_attention_heads"]
+    kv, d = cfg["num_key_value_heads"], cfg["head_dim"]
+    w = {"model.embed_tokens.weight": rng.normal(0, 0.5, (cfg["vocab_size"], hid))}
+    for layer in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % layer
+        norm_center = 0.0 if arch == "gemma" else 1.0
+        w[p + "input_layernorm.weight"] = norm_center + rng.normal(0, 0.1, hid)
+        w[p + "self_attn.q_proj.weight"] = rng.normal(0, 0.3, (heads * d, hid))
+        w[p + "self_attn.k_proj.weight"] = rng.normal(0, 0.3, (kv * d, hid))
+        w[p + "self_attn.v_proj.weight"] = rng.normal(0, 0.3, (kv * d, hid))
+        w[p + "self_attn.o_proj.weight"] = rng.normal(0, 0.3, (hid, heads * d))
+        if arch == "qwen3":
+            w[p + "self_attn.q_norm.weight"] = 1.0 + rng.normal(0, 0.2, d)
+            w[p + "self_attn.k_norm.weight"] = 1.0 + rng.normal(0, 0.2, d)
+        w[p + "post_attention_layernorm.weight"] = norm_center + rng.normal(0, 0.1, hid)
+        w[p + "mlp.gate_proj.weight"] = rng.normal(0, 0.3, (inter, hid))
+        w[p + "mlp.up_proj.weight"] = rng.normal(0, 0.3, (inter, hid))
+        w[p + "mlp.down_proj.weight"] = rng.normal(0, 0.3, (hid, inter))
+    w["model.norm.weight"] = (0.0 if arch == "gemma" else 1.0) + rng.normal(0, 0.1, hid)
+    if arch == "qwen3":
+        w["lm_head.weight"] = rng.normal(0, 0.3, (cfg["vocab_size"], hid))
+    return cfg, w
+
+
+class LlamaHfTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+
+    def write(self, cfg, w, dtype="F32"):
+        with open(os.path.join(self.tmp.name, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        write_safetensors(os.path.join(self.tmp.name, "model.safetensors"), w, dtype)
+        return Ane.LlamaModel.load_hf(self.tmp.name)
+
+    def prefill_logits(self, model):
+        g = model.build_prefill(len(TOKENS))
+        exe = Ane.Executable.new(g, Ane.Backend.CPU)
+        exe.set_precision(Ane.Precision.FLOAT32)
+        exe.compile(None)
+        outs = exe.run([to_tensor("tokens", np.array(TOKENS, np.int32)),
+                        to_tensor("positions", np.arange(len(TOKENS), dtype=np.int32))], None)
+        return to_numpy(outs[0]).astype(np.float64)
+
+    def decode_logits(self, model):
+        exe = Ane.Executable.new(model.build_decode(len(TOKENS)), Ane.Backend.CPU)
+        exe.set_precision(Ane.Precision.FLOAT32)
+        exe.compile(None)
+        rows = []
+        for i, t in enumerate(TOKENS):
+            outs = exe.run([to_tensor("token", np.array([t], np.int32)),
+                            to_tensor("position", np.array([i], np.int32))], None)
+            rows.append(to_numpy(outs[0])[0])
+        return np.array(rows, np.float64)
+
+    def check(self, arch, dtype="F32"):
+        cfg, w = random_checkpoint(arch, seed=7 if arch == "qwen3" else 11)
+        model = self.write(cfg, w, dtype)
+        values = {k: stored(v, dtype) for k, v in w.items()}
+        scale = None
+        if arch == "gemma":
+            # torch.tensor(hidden_size**0.5, dtype=the embedding's dtype)
+            scale = float(stored(np.array([math.sqrt(cfg["hidden_size"])]), dtype)[0])
+        want = reference_logits(cfg, values, TOKENS, scale)
+        for what, got in (("prefill", self.prefill_logits(model)), ("decode", self.decode_logits(model))):
+            bound = (TOLERANCE if what == "prefill" else DECODE_TOLERANCE) * np.abs(want).max()
+            err = np.abs(got - want).max()
+            print("%s %s %s: max |logit| %.3g, max error %.3g (bound %.3g)"
+                  % (arch, dtype, what, np.abs(want).max(), err, bound))
+            self.assertLess(err, bound, "%s %s %s logits" % (arch, dtype, what))
+        return model
+
+    def test_qwen3(self):
+        model = self.check("qwen3")
+        self.assertEqual(model.get_n_heads(), 4)
+        self.assertIsNotNone(model.get_weight("layers.1.q_norm"))
+        self.assertIsNotNone(model.get_weight("output"))
+
+    def test_gemma(self):
+        model = self.check("gemma")
+        self.assertTrue(model.get_shared_classifier())
+        # GemmaRMSNorm's 1 + w, stored so
+        norm = to_numpy(model.get_weight("final_norm"))
+        _, w = random_checkpoint("gemma", seed=11)
+        np.testing.assert_allclose(norm, (1.0 + w["model.norm.weight"].astype(np.float32)), rtol=1e-6)
+
+    def test_gemma_bf16(self):
+        # sqrt(32) = 5.65685 becomes 5.65625 in bfloat16, as transformers' normalizer does
+        self.check("gemma", "BF16")
+
+    def test_qwen3_f16(self):
+        model = self.check("qwen3", "F16")
+        self.assertEqual(model.get_weight("layers.0.wq").get_dtype(), Ane.DType.FLOAT16)
+
+    def test_errors(self):
+        cfg, w = random_checkpoint("qwen3", seed=1)
+        del w["model.layers.1.self_attn.k_norm.weight"]
+        with self.assertRaises(GLib.Error) as ctx:
+            self.write(cfg, w)
+        self.assertIn("model.layers.1.self_attn.k_norm.weight", ctx.exception.message)
+        self.assertIn("qwen3", ctx.exception.message)
+        cfg["model_type"] = "falcon"
+        with self.assertRaises(GLib.Error) as ctx:
+            self.write(cfg, w)
+        self.assertIn("llama, mistral, qwen2, qwen3, gemma", ctx.exception.message)
+
+
+if __name__ == "__main__":
+    unittest.main()
