@@ -137,7 +137,9 @@ generate_from_dir (const char *model_dir,
 }
 
 /* A Hugging Face model directory (config.json, safetensors): its
- * tokenizer is --tokenizer (a llama2.c tokenizer.bin) when given. */
+ * tokenizer is DIR/tokenizer.json (with tokenizer_config.json's
+ * beginning- and end-of-sequence tokens, which ane_tokenizer_load_hf reads
+ * next to it), or --tokenizer (a llama2.c tokenizer.bin) when given. */
 static int
 load_hf (const char     *command,
          const char     *dir,
@@ -153,9 +155,28 @@ load_hf (const char     *command,
     return ane_tool_fail (command, error);
   if (tokenizer_path == NULL)
     {
+      g_autofree char *json = g_build_filename (dir, "tokenizer.json", NULL);
+
+      if (g_file_test (json, G_FILE_TEST_EXISTS))
+        {
+          *tokenizer = ane_tokenizer_load_hf (json, &error);
+          if (*tokenizer == NULL)
+            return ane_tool_fail (command, error);
+          /* token ids past the classifier's rows could never be produced
+           * nor fed: a tokenizer of another model */
+          if ((gint64) ane_tokenizer_get_n_tokens (*tokenizer) > ane_llama_model_get_vocab_size (*model))
+            {
+              fprintf (stderr, "ane-tool %s: %s has %u tokens, more than the model's vocab_size %" G_GINT64_FORMAT
+                       "\n", command, json, ane_tokenizer_get_n_tokens (*tokenizer),
+                       ane_llama_model_get_vocab_size (*model));
+              return 1;
+            }
+          return 0;
+        }
       if (!need_tokenizer)
         return 0;
-      fprintf (stderr, "ane-tool %s: %s: give its tokenizer with --tokenizer TOK.bin\n", command, dir);
+      fprintf (stderr, "ane-tool %s: %s has no tokenizer.json: give its tokenizer with --tokenizer TOK.bin\n",
+               command, dir);
       return 2;
     }
   *tokenizer = ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (*model), &error);

@@ -37,6 +37,7 @@
 import json
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -193,6 +194,66 @@ def random_checkpoint(arch, seed):
     return cfg, w
 
 
+MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "models")
+TOOL = os.environ.get("ANE_TOOL")
+
+
+def hf_permute(w, heads):
+    """convert_llama_weights_to_hf.py's permute (src/transformers/models/llama/
+    convert_llama_weights_to_hf.py:148-150): w.view(heads, rows / heads / 2, 2,
+    cols).transpose(1, 2).reshape(rows, cols)."""
+    rows, cols = w.shape
+    return w.reshape(heads, rows // heads // 2, 2, cols).transpose(0, 2, 1, 3).reshape(rows, cols)
+
+
+def write_stories_hf(out, dtype="F32"):
+    """data/models/stories260K.bin (llama2.c: a 7-int32 header, float32
+    weights stacked over layers) as an HF checkpoint, written with numpy."""
+    raw = open(os.path.join(MODELS, "stories260K.bin"), "rb").read()
+    dim, hidden, layers, heads, kv, vocab, seq = np.frombuffer(raw[:28], "<i4")
+    f = np.frombuffer(raw[28:], "<f4").astype(np.float64)
+    head = dim // heads
+    pos = 0
+
+    def take(*shape):
+        nonlocal pos
+        n = int(np.prod(shape))
+        a = f[pos:pos + n].reshape(shape)
+        pos += n
+        return a
+    emb = take(vocab, dim)
+    att_norm, wq, wk = take(layers, dim), take(layers, heads * head, dim), take(layers, kv * head, dim)
+    wv, wo = take(layers, kv * head, dim), take(layers, dim, heads * head)
+    ffn_norm, w1 = take(layers, dim), take(layers, hidden, dim)
+    w2, w3, norm = take(layers, dim, hidden), take(layers, hidden, dim), take(dim)
+    w = {"model.embed_tokens.weight": emb}
+    for layer in range(layers):
+        p = "model.layers.%d." % layer
+        w[p + "input_layernorm.weight"] = att_norm[layer]
+        w[p + "self_attn.q_proj.weight"] = hf_permute(wq[layer], heads)
+        w[p + "self_attn.k_proj.weight"] = hf_permute(wk[layer], kv)
+        w[p + "self_attn.v_proj.weight"] = wv[layer]
+        w[p + "self_attn.o_proj.weight"] = wo[layer]
+        w[p + "post_attention_layernorm.weight"] = ffn_norm[layer]
+        w[p + "mlp.gate_proj.weight"] = w1[layer]
+        w[p + "mlp.down_proj.weight"] = w2[layer]
+        w[p + "mlp.up_proj.weight"] = w3[layer]
+    w["model.norm.weight"] = norm
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": int(dim),
+           "intermediate_size": int(hidden), "num_hidden_layers": int(layers),
+           "num_attention_heads": int(heads), "num_key_value_heads": int(kv), "vocab_size": int(vocab),
+           "max_position_embeddings": int(seq), "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+           "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2}
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w") as fp:
+        json.dump(cfg, fp)
+    write_safetensors(os.path.join(out, "model.safetensors"), w, dtype)
+
+
+def tool(*args):
+    return subprocess.run([TOOL, *args], capture_output=True, text=True, timeout=300)
+
+
 class LlamaHfTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -263,6 +324,37 @@ class LlamaHfTest(unittest.TestCase):
         model = self.check("qwen3", "F16")
         self.assertEqual(model.get_weight("layers.0.wq").get_dtype(), Ane.DType.FLOAT16)
 
+    def ane_decode_logits(self, model):
+        """The Neural Engine layout's decode step (convert-llm's), run on the
+        CPU backend in float32, one token at a time."""
+        max_seq = len(TOKENS)
+        exe = Ane.Executable.new(model.build_ane_decode(max_seq), Ane.Backend.CPU)
+        exe.set_precision(Ane.Precision.FLOAT32)
+        exe.compile(None)
+        rows = []
+        for i, t in enumerate(TOKENS):
+            outs = exe.run(model.ane_decode_inputs(t, i, max_seq), None)
+            rows.append(to_numpy(outs[0]).reshape(-1))
+        return np.array(rows, np.float64)
+
+    def test_gemma_ane_layout(self):
+        # GeGLU, 1 + w norms, the host's scaled embedding and head_dim 24
+        # (hidden 32 / 2 heads) through the Neural Engine layout
+        cfg, w = random_checkpoint("gemma", seed=11)
+        model = self.write(cfg, w)
+        want = reference_logits(cfg, {k: stored(v, "F32") for k, v in w.items()}, TOKENS,
+                                math.sqrt(cfg["hidden_size"]))
+        err = np.abs(self.ane_decode_logits(model) - want).max()
+        print("gemma ANE-layout decode: max error %.3g" % err)
+        self.assertLess(err, DECODE_TOLERANCE * np.abs(want).max())
+
+    def test_qwen3_ane_layout_refused(self):
+        cfg, w = random_checkpoint("qwen3", seed=7)
+        model = self.write(cfg, w)
+        with self.assertRaises(GLib.Error) as ctx:
+            model.build_ane_decode(8)
+        self.assertIn("q_norm", ctx.exception.message)
+
     def test_errors(self):
         cfg, w = random_checkpoint("qwen3", seed=1)
         del w["model.layers.1.self_attn.k_norm.weight"]
@@ -274,6 +366,49 @@ class LlamaHfTest(unittest.TestCase):
         with self.assertRaises(GLib.Error) as ctx:
             self.write(cfg, w)
         self.assertIn("llama, mistral, qwen2, qwen3, gemma", ctx.exception.message)
+
+
+@unittest.skipIf(TOOL is None, "ANE_TOOL is not set")
+class HfToolTest(unittest.TestCase):
+    """`ane-tool generate HF_DIR` and `convert-llm HF_DIR` on stories260K
+    written as an HF checkpoint here: the llama2.c checkpoint's text."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.hf = os.path.join(self.tmp.name, "hf")
+        write_stories_hf(self.hf)
+        self.tok = os.path.join(MODELS, "tok512.bin")
+
+    def llama2c(self, *extra):
+        r = tool("generate", os.path.join(MODELS, "stories260K.bin"), "--tokenizer", self.tok,
+                 "--prompt", "Once upon a time", "-n", "60", *extra)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_generate(self):
+        r = tool("generate", self.hf, "--tokenizer", self.tok, "-p", "fp32", "--prompt", "Once upon a time",
+                 "-n", "60")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(len(r.stdout), 40)
+        self.assertEqual(r.stdout, self.llama2c("-p", "fp32"))
+
+    def test_convert_llm(self):
+        out = os.path.join(self.tmp.name, "out")
+        r = tool("convert-llm", self.hf, "--tokenizer", self.tok, "-o", out, "--context", "128")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = tool("generate", "--model-dir", out, "--prompt", "Once upon a time", "-n", "60")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, self.llama2c("--layout", "ane", "-p", "fp16"))
+
+    def test_no_tokenizer(self):
+        r = tool("generate", self.hf, "--prompt", "Once")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("tokenizer.json", r.stderr)
+        os.remove(os.path.join(self.hf, "config.json"))
+        r = tool("generate", self.hf, "--tokenizer", self.tok)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("config.json", r.stderr)
 
 
 if __name__ == "__main__":
