@@ -298,6 +298,52 @@ rms_norm (Builder    *b,
   return B (ane_graph_narrow (b->g, y, 1, 0, (gint64) n, &b->error));
 }
 
+/* Qwen3's RMSNorm of each head of q or k ([1, heads·D, 1, n]) before
+ * RoPE: each head's D channels normalized as rms_norm does (layer_norm of
+ * [x, -x] over the channels), gamma the head weight (q_norm or k_norm)
+ * times scale, where q's 1/sqrt(D) goes: folded into wq it would be
+ * normalized away. */
+static AneTensor *
+head_rms_norm (Builder    *b,
+               AneTensor  *x,
+               gint64      heads,
+               const char *weight,
+               double      scale)
+{
+  g_autofree float *w = NULL;
+  g_autofree float *w2 = NULL;
+  g_autofree char *gamma_name = NULL;
+  g_autofree AneTensor **parts = NULL;
+  AneTensor *gamma;
+  gsize n = 0;
+
+  w = weight_floats (b, weight, &n);
+  if (w == NULL)
+    return NULL;
+  g_assert ((gint64) n == b->head);
+  w2 = g_new (float, 2 * n);
+  for (gsize i = 0; i < n; i++)
+    w2[i] = w2[n + i] = (float) (w[i] * scale);
+  gamma_name = g_strdup_printf ("%s.mirrored", weight);
+  gamma = float_param (b, gamma_name, (const gint64[]) { 2 * (gint64) n }, 1, w2, 2 * n);
+  if (gamma == NULL)
+    return NULL;
+  parts = g_new0 (AneTensor *, heads);
+  for (gint64 h = 0; h < heads; h++)
+    {
+      AneTensor *xh = B (ane_graph_narrow (b->g, x, 1, h * b->head, b->head, &b->error));
+      AneTensor *neg = B (ane_graph_neg (b->g, xh, &b->error));
+      AneTensor *pair[2] = { xh, neg };
+      AneTensor *both = b->error == NULL ? B (ane_graph_concat (b->g, pair, 2, 1, &b->error)) : NULL;
+      AneTensor *y = B (ane_graph_layer_norm_2d (b->g, both, gamma, NULL, b->m->rms_eps, &b->error));
+
+      parts[h] = B (ane_graph_narrow (b->g, y, 1, 0, b->head, &b->error));
+    }
+  if (b->error != NULL)
+    return NULL;
+  return B (ane_graph_concat (b->g, parts, (guint) heads, 1, &b->error));
+}
+
 /* Rotary positions on [1, heads·D, 1, 1] in NeoX order: x·cos + swap(x)·sin,
  * swap exchanging the halves of every head and sin carrying rotate-half's
  * sign (see the header, pass 4). */
@@ -464,8 +510,19 @@ layer (Builder   *b,
   AneTensor *xn, *q, *k, *v, *kc, *vc, *att, *o, *h1, *h3, *h;
 
   xn = rms_norm (b, x, att_norm);
-  q = rope (b, conv1x1 (b, xn, wq, bq, TRUE, scale), m->n_heads);
-  k = rope (b, conv1x1 (b, xn, wk, bk, TRUE, 1.0), m->n_kv_heads);
+  if (m->qk_norm)
+    {
+      g_autofree char *qn = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".q_norm", l);
+      g_autofree char *kn = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".k_norm", l);
+
+      q = rope (b, head_rms_norm (b, conv1x1 (b, xn, wq, bq, TRUE, 1.0), m->n_heads, qn, scale), m->n_heads);
+      k = rope (b, head_rms_norm (b, conv1x1 (b, xn, wk, bk, TRUE, 1.0), m->n_kv_heads, kn, 1.0), m->n_kv_heads);
+    }
+  else
+    {
+      q = rope (b, conv1x1 (b, xn, wq, bq, TRUE, scale), m->n_heads);
+      k = rope (b, conv1x1 (b, xn, wk, bk, TRUE, 1.0), m->n_kv_heads);
+    }
   v = conv1x1 (b, xn, wv, bv, FALSE, 1.0);
   kc = update_cache (b, kname, k);
   vc = update_cache (b, vname, v);
@@ -654,14 +711,6 @@ build (AneLlamaModel       *self,
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: layers %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " are outside the model's %" G_GINT64_FORMAT
                    " (or the chunk is empty)", self->path, first, first + n_layers - 1, self->n_layers);
-      return NULL;
-    }
-  if (self->qk_norm)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-                   "%s: the Neural Engine layout has no per-head q/k RMSNorm (Qwen3's q_norm, k_norm) yet; "
-                   "the generic graphs (ane_llama_model_build_decode, `ane-tool generate HF_DIR`) run it",
-                   self->path);
       return NULL;
     }
   head = ane_llama_head (self);

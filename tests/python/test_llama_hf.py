@@ -348,12 +348,15 @@ class LlamaHfTest(unittest.TestCase):
         print("gemma ANE-layout decode: max error %.3g" % err)
         self.assertLess(err, DECODE_TOLERANCE * np.abs(want).max())
 
-    def test_qwen3_ane_layout_refused(self):
+    def test_qwen3_ane_layout(self):
+        # the per-head q/k norms (q's 1/sqrt(head_dim) in q_norm's gamma)
+        # and head_dim 16 (hidden 32 / 4 heads) through the Neural Engine layout
         cfg, w = random_checkpoint("qwen3", seed=7)
         model = self.write(cfg, w)
-        with self.assertRaises(GLib.Error) as ctx:
-            model.build_ane_decode(8)
-        self.assertIn("q_norm", ctx.exception.message)
+        want = reference_logits(cfg, {k: stored(v, "F32") for k, v in w.items()}, TOKENS)
+        err = np.abs(self.ane_decode_logits(model) - want).max()
+        print("qwen3 ANE-layout decode: max error %.3g" % err)
+        self.assertLess(err, DECODE_TOLERANCE * np.abs(want).max())
 
     def test_errors(self):
         cfg, w = random_checkpoint("qwen3", seed=1)
