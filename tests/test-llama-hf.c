@@ -260,8 +260,10 @@ test_errors (void)
   expect_error (&(AneTestHfVariant) { .model_type = "gemma2" },
                 ANE_ERROR_UNSUPPORTED, "'gemma2'", "soft-capping");
   /* config.json options that would change the model */
+  expect_error (&(AneTestHfVariant) { .config_extra = ",\n  \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}" },
+                ANE_ERROR_UNSUPPORTED, "'yarn'", "rope_scaling");
   expect_error (&(AneTestHfVariant) { .config_extra = ",\n  \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}" },
-                ANE_ERROR_UNSUPPORTED, "'llama3'", "rope_scaling");
+                ANE_ERROR_PARSE, "low_freq_factor", "missing");
   expect_error (&(AneTestHfVariant) { .config_extra = ",\n  \"mlp_bias\": true" },
                 ANE_ERROR_UNSUPPORTED, "mlp_bias", NULL);
   expect_error (&(AneTestHfVariant) { .config_extra = ",\n  \"hidden_act\": \"gelu\"" },

@@ -1230,7 +1230,9 @@ ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
       for (gint64 c = 0; c < width; c++)
         {
           gint64 d = c % head, k = d % (head / 2);
-          double angle = (double) position * pow (host->rope_base, -2.0 * (double) k / (double) head);
+          double angle = host->rope_inv_freq != NULL
+                         ? (double) position * (double) host->rope_inv_freq[k]
+                         : (double) position * pow (host->rope_base, -2.0 * (double) k / (double) head);
 
           cos_v[c * n + i] = (float) cos (angle);
           sin_v[c * n + i] = (float) (d < head / 2 ? -sin (angle) : sin (angle));
@@ -1295,6 +1297,7 @@ step_inputs (AneLlamaModel       *self,
     .cache_write = cache_write,
     .head = ane_llama_head (self),
     .embed_scale = self->embed_scale,
+    .rope_inv_freq = self->rope_inv_freq,
   };
 
   return ane_llama_ane_step_inputs (&host, tokens, n_real, start, n, max_seq, error);

@@ -76,6 +76,7 @@ struct _AneLlamaDir
   gint64 dim, n_heads, n_kv_heads, head, n_layers, vocab_size, context, prefill_step;
   double rope_base;
   double embed_scale;        /* Gemma's embedding factor (0: none; manifest model.embed_scale) */
+  float *rope_inv_freq;      /* head / 2 (manifest model.rope_inv_freq: Llama 3's scaled RoPE), or NULL */
   gboolean argmax;           /* the last chunk's steps give the arg-max */
   GPtrArray *chunks;         /* DirChunk, in the order a token goes through them */
   AnePackage *package;       /* the first chunk's */
@@ -114,6 +115,7 @@ ane_llama_dir_finalize (GObject *object)
   g_clear_object (&self->package);
   g_clear_object (&self->tokenizer);
   g_clear_pointer (&self->embedding, g_mapped_file_unref);
+  g_clear_pointer (&self->rope_inv_freq, g_free);
   G_OBJECT_CLASS (ane_llama_dir_parent_class)->finalize (object);
 }
 
@@ -361,6 +363,15 @@ manifest_text (AneLlamaModel  *m,
       /* Gemma: the host scales the embedding rows it feeds (ane-llama-hf.c) */
       json_builder_set_member_name (jb, "embed_scale");
       json_builder_add_double_value (jb, m->embed_scale);
+    }
+  if (m->rope_inv_freq != NULL)
+    {
+      /* rope_scaling "llama3": the host's rotary angles use these */
+      json_builder_set_member_name (jb, "rope_inv_freq");
+      json_builder_begin_array (jb);
+      for (gint64 i = 0; i < ane_llama_head (m) / 2; i++)
+        json_builder_add_double_value (jb, m->rope_inv_freq[i]);
+      json_builder_end_array (jb);
     }
   json_builder_end_object (jb);
   add_int (jb, "context", context);
@@ -1467,6 +1478,26 @@ read_manifest (AneLlamaDir  *self,
     return FALSE;
   if (self->embed_scale < 0.0 || !isfinite (self->embed_scale))
     return bad_field (r, "model.embed_scale", "is not a finite positive number");
+  if (json_object_has_member (model, "rope_inv_freq"))
+    {
+      JsonArray *list = get_array (r, model, "model.rope_inv_freq", "rope_inv_freq");
+
+      if (list == NULL)
+        return FALSE;
+      if ((gint64) json_array_get_length (list) != self->head / 2)
+        return bad_field (r, "model.rope_inv_freq", "does not hold model.head / 2 numbers");
+      self->rope_inv_freq = g_new (float, self->head / 2);
+      for (gint64 i = 0; i < self->head / 2; i++)
+        {
+          JsonNode *node = json_array_get_element (list, (guint) i);
+          GType type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+          double value = type == G_TYPE_DOUBLE || type == G_TYPE_INT64 ? json_node_get_double (node) : -1.0;
+
+          if (!(value > 0.0) || !isfinite (value))
+            return bad_field (r, "model.rope_inv_freq", "holds a value that is not a finite positive number");
+          self->rope_inv_freq[i] = (float) value;
+        }
+    }
   if (self->n_heads % self->n_kv_heads != 0)
     return bad_field (r, "model.n_kv_heads", "does not divide model.n_heads");
   if (!isfinite (self->rope_base) || self->rope_base <= 1.0)
@@ -2070,6 +2101,7 @@ ane_llama_dir_generate (AneLlamaDir            *self,
     .what = self->path,
     .head = self->head,
     .embed_scale = self->embed_scale,
+    .rope_inv_freq = self->rope_inv_freq,
   };
   ids = ane_tokenizer_encode (self->tokenizer, prompt, TRUE, FALSE, &n_prompt);
   if ((gint64) n_prompt > self->context)

@@ -290,7 +290,49 @@ config_architecture (HfLoad     *ld,
   return FALSE;
 }
 
-/* rope_scaling: absent, null or {"rope_type": "default"} only. */
+/* Llama 3.1's scaled inverse frequencies, as transformers'
+ * _compute_llama3_parameters (src/transformers/modeling_rope_utils.py at
+ * 0044e3b) computes them, each step rounded to float32 as torch does on its
+ * float32 tensors (the Python scalars taken as float32): the default
+ * 1 / theta^(2i/D) (_compute_default_rope_parameters), then wavelen =
+ * 2π / inv_freq; above original_max_position_embeddings / low_freq_factor
+ * divided by factor, below .. / high_freq_factor kept, between the two
+ * (1 - s)·inv/factor + s·inv with s = (old_context / wavelen -
+ * low_freq_factor) / (high_freq_factor - low_freq_factor). powf may differ
+ * from torch's float32 pow in the last place. */
+static float *
+llama3_inv_freq (gint64 head_dim,
+                 double theta,
+                 double factor,
+                 double low_freq_factor,
+                 double high_freq_factor,
+                 double old_context)
+{
+  gint64 half = head_dim / 2;
+  float *inv = g_new (float, half);
+  float low_wavelen = (float) (old_context / low_freq_factor);
+  float high_wavelen = (float) (old_context / high_freq_factor);
+
+  for (gint64 i = 0; i < half; i++)
+    {
+      float exponent = (float) (2 * i) / (float) head_dim;
+      float f = 1.0f / powf ((float) theta, exponent);
+      float wavelen = (float) (2.0 * G_PI) / f;
+      float scaled = wavelen > low_wavelen ? f / (float) factor : f;
+
+      if (!(wavelen < high_wavelen) && !(wavelen > low_wavelen))
+        {
+          float smooth = ((float) old_context / wavelen - (float) low_freq_factor) /
+                         (float) (high_freq_factor - low_freq_factor);
+          scaled = (1.0f - smooth) * scaled / (float) factor + smooth * scaled;
+        }
+      inv[i] = scaled;
+    }
+  return inv;
+}
+
+/* rope_scaling: absent, null, {"rope_type": "default"} or Llama 3.1's
+ * "llama3" (rope_inv_freq); any other type is refused naming it. */
 static gboolean
 config_rope_scaling (HfLoad     *ld,
                      JsonObject *config,
@@ -299,6 +341,7 @@ config_rope_scaling (HfLoad     *ld,
   JsonNode *node = json_object_get_member (config, "rope_scaling");
   JsonObject *scaling;
   const char *type = NULL;
+  double factor, low, high, old_context;
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
@@ -312,10 +355,24 @@ config_rope_scaling (HfLoad     *ld,
     return FALSE;
   if (type != NULL && g_str_equal (type, "default"))
     return TRUE;
-  g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
-               "%s: rope_scaling type '%s' is not supported (only unscaled RoPE, type 'default')",
-               ld->config_path, type != NULL ? type : "(none given)");
-  return FALSE;
+  if (type == NULL || !g_str_equal (type, "llama3"))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "%s: rope_scaling type '%s' is not supported (unscaled RoPE, type 'default', or 'llama3')",
+                   ld->config_path, type != NULL ? type : "(none given)");
+      return FALSE;
+    }
+  /* _validate_llama3_parameters' required keys */
+  if (!config_double (ld, scaling, "factor", -1.0, &factor, error) ||
+      !config_double (ld, scaling, "low_freq_factor", -1.0, &low, error) ||
+      !config_double (ld, scaling, "high_freq_factor", -1.0, &high, error) ||
+      !config_double (ld, scaling, "original_max_position_embeddings", -1.0, &old_context, error))
+    return FALSE;
+  if (high <= low)
+    return config_error (ld, error, "rope_scaling", "has high_freq_factor not above low_freq_factor");
+  ld->model->rope_inv_freq = llama3_inv_freq (ld->model->head_dim, ld->model->rope_base, factor, low, high,
+                                              old_context);
+  return TRUE;
 }
 
 /* The activation of the gated feed-forward: silu (SwiGLU) everywhere but
@@ -393,7 +450,6 @@ read_config (HfLoad     *ld,
       !config_bool (ld, config, "tie_word_embeddings", tie_default, &tie, error) ||
       !config_bool (ld, config, "attention_bias", FALSE, &ld->attention_bias, error) ||
       !config_bool (ld, config, "mlp_bias", FALSE, &mlp_bias, error) ||
-      !config_rope_scaling (ld, config, error) ||
       !config_activation (ld, config, error))
     return FALSE;
   /* head_dim: Qwen3, Gemma and Mistral-Nemo give their own; otherwise
@@ -412,6 +468,8 @@ read_config (HfLoad     *ld,
       return FALSE;
     }
   m->head_dim = head_dim;
+  if (!config_rope_scaling (ld, config, error))
+    return FALSE;
   m->shared_classifier = tie;
   m->rope_mode = ANE_ROPE_NEOX;   /* rotate_half: see the top of this file */
 
@@ -715,9 +773,10 @@ open_weights (HfLoad      *ld,
  * the supported ones. `head_dim` may differ from
  * `hidden_size / num_attention_heads`. RoPE rotates the two halves of each
  * head (transformers' `rotate_half`), which is exact for the q/k rows that
- * transformers' LLaMA conversion permutes. `rope_scaling` other than
- * unscaled, `mlp_bias` and activations other than the architecture's are
- * refused; a Mistral (or Qwen with `use_sliding_window`) sliding window
+ * transformers' LLaMA conversion permutes; `rope_scaling` may be Llama
+ * 3.1's `llama3` (its inverse frequencies computed as transformers'
+ * modeling_rope_utils.py does). Other `rope_scaling` types, `mlp_bias` and
+ * activations other than the architecture's are refused; a Mistral (or Qwen with `use_sliding_window`) sliding window
  * caps the sequence length at the window, where the model is exact.
  * [method@Ane.LlamaModel.get_seq_len] is `max_position_embeddings`
  * otherwise.

@@ -31,6 +31,8 @@ struct _AneLlamaModel
   gboolean qk_norm;         /* Qwen3: RMSNorm of each q and k head before RoPE (q_norm, k_norm) */
   gboolean gelu_tanh;       /* Gemma: GeGLU with the tanh GELU instead of SwiGLU */
   double embed_scale;       /* Gemma: the embedding times sqrt(hidden_size); 0: none */
+  float *rope_inv_freq;     /* head_dim / 2 scaled inverse frequencies (rope_scaling
+                             * "llama3"), or NULL: theta^(-2i/head_dim) */
   GBytes *file;
   AneGgufFile *gguf;
   GHashTable *weights;  /* name → AneTensor */
@@ -72,6 +74,7 @@ typedef struct
   const char   *what;     /* the model or directory, for messages */
   AneLlamaCacheWrite cache_write;   /* the form the step was built with */
   gint64        head;          /* per-head width; 0: dim / n_heads */
+  const float  *rope_inv_freq; /* head / 2 inverse frequencies, or NULL: rope_base's */
   double        embed_scale;   /* Gemma: the rows times this (0: none) */
 } AneLlamaAneHost;
 

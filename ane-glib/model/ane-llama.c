@@ -77,6 +77,7 @@ ane_llama_model_finalize (GObject *object)
   g_clear_pointer (&self->file, g_bytes_unref);
   g_clear_object (&self->gguf);
   g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->rope_inv_freq, g_free);
   G_OBJECT_CLASS (ane_llama_model_parent_class)->finalize (object);
 }
 
@@ -766,6 +767,7 @@ typedef struct {
   GPtrArray *keep;      /* every intermediate tensor, released at the end */
   GHashTable *params;   /* weight name → graph param (the embedding is used twice) */
   GError *error;
+  AneTensor *rope_cos, *rope_sin;   /* [S, head]: scaled RoPE's (rope_inv_freq), made once */
 } Builder;
 
 static AneTensor *
@@ -942,6 +944,48 @@ cache_write (Builder     *b,
   return B (ane_llama_write_cache (b->g, state, rows, cache->begin, cache->end, &b->error));
 }
 
+/* RoPE with the model's own inverse frequencies (rope_inv_freq: Llama 3's
+ * rope_scaling), which the rope op's theta cannot express: transformers'
+ * apply_rotary_pos_emb, x·cos + rotate_half(x)·sin, with cos and sin of
+ * positions·inv_freq repeated over both halves of the head
+ * (LlamaRotaryEmbedding: emb = cat(freqs, freqs)). x is [1, heads, S, head]. */
+static AneTensor *
+scaled_rope (Builder   *b,
+             AneTensor *x,
+             AneTensor *positions,
+             gint64     S)
+{
+  AneLlamaModel *m = b->model;
+  AneGraph *g = b->g;
+  gint64 D = ane_llama_head (m), half = D / 2;
+  AneTensor *x1, *x2, *parts[2], *rotated, *a, *c;
+
+  if (b->rope_cos == NULL && b->error == NULL)
+    {
+      g_autofree float *table = g_new (float, D);
+      g_autoptr(AneTensor) t = NULL;
+      AneTensor *inv, *pos, *angle;
+
+      for (gint64 j = 0; j < D; j++)
+        table[j] = m->rope_inv_freq[j % half];
+      t = ane_tensor_new_from_floats ("rope_inv_freq", (const gint64[]) { 1, D }, 2, table, (gsize) D, &b->error);
+      inv = B (ane_graph_const (g, t, &b->error));
+      pos = B (ane_graph_cast (g, positions, ANE_DTYPE_FLOAT32, &b->error));
+      pos = B (ane_graph_reshape (g, pos, (const gint64[]) { S, 1 }, 2, &b->error));
+      angle = B (ane_graph_mul (g, pos, inv, &b->error));
+      b->rope_cos = B (ane_graph_cos (g, angle, &b->error));
+      b->rope_sin = B (ane_graph_sin (g, angle, &b->error));
+    }
+  x1 = B (ane_graph_narrow (g, x, 3, 0, half, &b->error));
+  x2 = B (ane_graph_narrow (g, x, 3, half, half, &b->error));
+  parts[0] = B (ane_graph_neg (g, x2, &b->error));
+  parts[1] = x1;
+  rotated = b->error == NULL ? B (ane_graph_concat (g, parts, 2, 3, &b->error)) : NULL;
+  a = B (ane_graph_mul (g, x, b->rope_cos, &b->error));
+  c = B (ane_graph_mul (g, rotated, b->rope_sin, &b->error));
+  return B (ane_graph_add (g, a, c, &b->error));
+}
+
 static AneTensor *
 block (Builder   *b,
        AneTensor *x,
@@ -970,8 +1014,16 @@ block (Builder   *b,
       q4 = B (ane_graph_rms_norm (g, q4, layer_param (b, l, "q_norm"), m->rms_eps, &b->error));
       k4 = B (ane_graph_rms_norm (g, k4, layer_param (b, l, "k_norm"), m->rms_eps, &b->error));
     }
-  qr = B (ane_graph_rope (g, q4, positions, m->rope_mode, m->rope_base, 0, &b->error));
-  kr = B (ane_graph_rope (g, k4, positions, m->rope_mode, m->rope_base, 0, &b->error));
+  if (m->rope_inv_freq != NULL)
+    {
+      qr = scaled_rope (b, q4, positions, S);
+      kr = scaled_rope (b, k4, positions, S);
+    }
+  else
+    {
+      qr = B (ane_graph_rope (g, q4, positions, m->rope_mode, m->rope_base, 0, &b->error));
+      kr = B (ane_graph_rope (g, k4, positions, m->rope_mode, m->rope_base, 0, &b->error));
+    }
   if (cache == NULL)
     att = B (ane_graph_attention (g, qr, kr, v4, NULL, TRUE, 0.0, 0.0, &b->error));
   else

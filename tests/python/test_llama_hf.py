@@ -95,10 +95,28 @@ def rms_norm(x, w, eps, offset=False):
     return y * ((1.0 + w) if offset else w)
 
 
-def rope(x, positions, theta):
-    """x [heads, S, D]: rotate_half with the default inverse frequencies."""
+def llama3_inv_freq(d, theta, scaling):
+    """_compute_llama3_parameters (src/transformers/modeling_rope_utils.py,
+    commit 0044e3b), in float32 as torch computes it."""
+    f32 = np.float32
+    inv = f32(1.0) / np.power(f32(theta), np.arange(0, d, 2).astype(f32) / f32(d))
+    factor, low, high = f32(scaling["factor"]), f32(scaling["low_freq_factor"]), f32(scaling["high_freq_factor"])
+    old = f32(scaling["original_max_position_embeddings"])
+    low_wavelen, high_wavelen = old / low, old / high
+    wavelen = f32(2 * math.pi) / inv
+    inv_llama = np.where(wavelen > low_wavelen, inv / factor, inv)
+    smooth = (old / wavelen - low) / (high - low)
+    smoothed = (f32(1) - smooth) * inv_llama / factor + smooth * inv_llama
+    medium = ~(wavelen < high_wavelen) & ~(wavelen > low_wavelen)
+    return np.where(medium, smoothed, inv_llama).astype(np.float64)
+
+
+def rope(x, positions, theta, inv_freq=None):
+    """x [heads, S, D]: rotate_half with the default inverse frequencies
+    (or inv_freq)."""
     d = x.shape[-1]
-    inv_freq = 1.0 / theta ** (np.arange(0, d, 2) / d)
+    if inv_freq is None:
+        inv_freq = 1.0 / theta ** (np.arange(0, d, 2) / d)
     freqs = positions[:, None] * inv_freq[None, :]
     emb = np.concatenate([freqs, freqs], axis=-1)
     rotated = np.concatenate([-x[..., d // 2:], x[..., : d // 2]], axis=-1)
@@ -113,11 +131,12 @@ def silu(x):
     return x / (1.0 + np.exp(-x))
 
 
-def reference_logits(cfg, w, tokens, embed_scale=None):
+def reference_logits(cfg, w, tokens, embed_scale=None, unscaled=False):
     """The float64 forward pass of the module above; w: HF name -> values."""
     arch = cfg["model_type"]
     gemma = arch == "gemma"
-    heads, kv_heads, d = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    heads, kv_heads = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    d = cfg.get("head_dim") or cfg["hidden_size"] // heads
     eps, theta = cfg["rms_norm_eps"], cfg["rope_theta"]
     s = len(tokens)
     positions = np.arange(s, dtype=np.float64)
@@ -125,6 +144,9 @@ def reference_logits(cfg, w, tokens, embed_scale=None):
     if gemma:
         h = h * embed_scale
     mask = np.triu(np.full((s, s), -np.inf), 1)
+    inv_freq = None
+    if (cfg.get("rope_scaling") or {}).get("rope_type") == "llama3" and not unscaled:
+        inv_freq = llama3_inv_freq(d, theta, cfg["rope_scaling"])
     for layer in range(cfg["num_hidden_layers"]):
         p = "model.layers.%d." % layer
         x = rms_norm(h, w[p + "input_layernorm.weight"], eps, gemma)
@@ -134,8 +156,8 @@ def reference_logits(cfg, w, tokens, embed_scale=None):
         if arch == "qwen3":
             q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
-        q = rope(q.transpose(1, 0, 2), positions, theta)
-        k = rope(k.transpose(1, 0, 2), positions, theta)
+        q = rope(q.transpose(1, 0, 2), positions, theta, inv_freq)
+        k = rope(k.transpose(1, 0, 2), positions, theta, inv_freq)
         v = v.transpose(1, 0, 2)
         k = np.repeat(k, heads // kv_heads, axis=0)
         v = np.repeat(v, heads // kv_heads, axis=0)
@@ -162,6 +184,16 @@ def random_checkpoint(arch, seed):
                "rope_theta": 1000000.0, "max_position_embeddings": 128, "tie_word_embeddings": False,
                "hidden_act": "silu", "attention_bias": False, "use_sliding_window": False,
                "sliding_window": None, "rope_scaling": None, "torch_dtype": "float32"}
+    elif arch == "llama3":
+        # Llama 3.1's rope_scaling, with original_max_position_embeddings 64
+        # so that head_dim 16's frequencies fall in all three bands
+        cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 32,
+               "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 2,
+               "num_key_value_heads": 1, "vocab_size": 512, "rms_norm_eps": 1e-5,
+               "rope_theta": 500000.0, "max_position_embeddings": 256, "tie_word_embeddings": True,
+               "hidden_act": "silu",
+               "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                "high_freq_factor": 4.0, "original_max_position_embeddings": 64}}
     else:
         # head_dim 24 while hidden_size / heads is 16 (as gemma-7b: 256 vs 192)
         cfg = {"architectures": ["GemmaForCausalLM"], "model_type": "gemma", "hidden_size": 32,
@@ -171,7 +203,7 @@ def random_checkpoint(arch, seed):
                "hidden_activation": "gelu_pytorch_tanh", "attention_bias": False,
                "torch_dtype": "float32"}
     hid, inter, heads = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_attention_heads"]
-    kv, d = cfg["num_key_value_heads"], cfg["head_dim"]
+    kv, d = cfg["num_key_value_heads"], cfg.get("head_dim") or hid // heads
     w = {"model.embed_tokens.weight": rng.normal(0, 0.5, (cfg["vocab_size"], hid))}
     for layer in range(cfg["num_hidden_layers"]):
         p = "model.layers.%d." % layer
@@ -250,8 +282,8 @@ def write_stories_hf(out, dtype="F32"):
     write_safetensors(os.path.join(out, "model.safetensors"), w, dtype)
 
 
-def tool(*args):
-    return subprocess.run([TOOL, *args], capture_output=True, text=True, timeout=300)
+def tool(*args, text=True):
+    return subprocess.run([TOOL, *args], capture_output=True, text=text, timeout=300)
 
 
 class LlamaHfTest(unittest.TestCase):
@@ -358,6 +390,23 @@ class LlamaHfTest(unittest.TestCase):
         print("qwen3 ANE-layout decode: max error %.3g" % err)
         self.assertLess(err, DECODE_TOLERANCE * np.abs(want).max())
 
+    def test_llama3_rope_scaling(self):
+        cfg, w = random_checkpoint("llama3", seed=5)
+        model = self.write(cfg, w)
+        values = {k: stored(v, "F32") for k, v in w.items()}
+        want = reference_logits(cfg, values, TOKENS)
+        bound = TOLERANCE * np.abs(want).max()
+        got = self.prefill_logits(model)
+        unscaled = np.abs(got - reference_logits(cfg, values, TOKENS, unscaled=True)).max()
+        err = np.abs(got - want).max()
+        print("llama3 prefill: max error %.3g (bound %.3g); from unscaled RoPE's: %.3g" % (err, bound, unscaled))
+        self.assertLess(err, bound)
+        self.assertGreater(unscaled, 10 * bound)   # the scaling matters to these logits
+        for what, rows in (("decode", self.decode_logits(model)), ("ANE-layout decode", self.ane_decode_logits(model))):
+            err = np.abs(rows - want).max()
+            print("llama3 %s: max error %.3g" % (what, err))
+            self.assertLess(err, DECODE_TOLERANCE * np.abs(want).max())
+
     def test_errors(self):
         cfg, w = random_checkpoint("qwen3", seed=1)
         del w["model.layers.1.self_attn.k_norm.weight"]
@@ -403,6 +452,29 @@ class HfToolTest(unittest.TestCase):
         r = tool("generate", "--model-dir", out, "--prompt", "Once upon a time", "-n", "60")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, self.llama2c("--layout", "ane", "-p", "fp16"))
+
+    def test_convert_llm_llama3(self):
+        # the manifest carries the scaled inverse frequencies (model.rope_inv_freq)
+        cfg, w = random_checkpoint("llama3", seed=5)
+        hf = os.path.join(self.tmp.name, "llama3")
+        os.makedirs(hf)
+        with open(os.path.join(hf, "config.json"), "w") as fp:
+            json.dump(cfg, fp)
+        write_safetensors(os.path.join(hf, "model.safetensors"), w)
+        out = os.path.join(self.tmp.name, "llama3-out")
+        r = tool("convert-llm", hf, "--tokenizer", self.tok, "-o", out, "--context", "64")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "manifest.json")) as fp:
+            inv = json.load(fp)["model"]["rope_inv_freq"]
+        np.testing.assert_allclose(inv, llama3_inv_freq(16, cfg["rope_theta"], cfg["rope_scaling"]), rtol=1e-6)
+        # random weights: the text is any bytes, compared as such
+        r = tool("generate", "--model-dir", out, "--prompt", "Once upon a time", "-n", "30", text=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(len(r.stdout), 10)
+        want = tool("generate", hf, "--tokenizer", self.tok, "--layout", "ane", "-p", "fp16",
+                    "--prompt", "Once upon a time", "-n", "30", text=False)
+        self.assertEqual(want.returncode, 0, want.stderr)
+        self.assertEqual(r.stdout, want.stdout)
 
     def test_no_tokenizer(self):
         r = tool("generate", self.hf, "--prompt", "Once")
