@@ -196,39 +196,93 @@ merge_pair (JsonNode    *node,
   return FALSE;
 }
 
-AneHfBpe *
-ane_hf_bpe_parse (JsonObject  *model,
-                  GError     **error)
+void
+ane_hf_bpe_data_clear (AneHfBpeData *data)
 {
-  g_autoptr(AneHfBpe) bpe = g_new0 (AneHfBpe, 1);
-  JsonNode *vocab_node, *merges_node, *dropout;
-  JsonObject *vocab;
+  g_clear_pointer (&data->pieces, g_ptr_array_unref);
+  g_clear_pointer (&data->ids, g_array_unref);
+  g_clear_pointer (&data->merges, g_ptr_array_unref);
+}
+
+/* model.vocab and model.merges from the parsed JSON (files the fast
+ * reader of ane-tokenizer-hf-json.c hands over as they are) */
+static gboolean
+data_from_json (JsonObject    *model,
+                AneHfBpeData  *data,
+                GError       **error)
+{
+  JsonNode *vocab_node, *merges_node;
   JsonArray *merges = NULL;
-  const char *unk = NULL, *prefix = NULL, *suffix = NULL;
-  gint64 max_id = -1;
-  guint n_merges;
   JsonObjectIter iter;
   const char *name;
   JsonNode *value;
 
-  g_mutex_init (&bpe->cache_lock);
-  bpe->unk_id = -1;
   vocab_node = json_object_get_member (model, "vocab");
   if (vocab_node == NULL || !JSON_NODE_HOLDS_OBJECT (vocab_node))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "model.vocab is missing or not an object");
-      return NULL;
+      return FALSE;
     }
-  vocab = json_node_get_object (vocab_node);
   merges_node = json_object_get_member (model, "merges");
   if (merges_node != NULL && !JSON_NODE_HOLDS_NULL (merges_node))
     {
       if (!JSON_NODE_HOLDS_ARRAY (merges_node))
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "model.merges is not an array");
-          return NULL;
+          return FALSE;
         }
       merges = json_node_get_array (merges_node);
+    }
+  data->pieces = g_ptr_array_new_with_free_func (g_free);
+  data->ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  data->merges = g_ptr_array_new_with_free_func (g_free);
+  json_object_iter_init (&iter, json_node_get_object (vocab_node));
+  while (json_object_iter_next (&iter, &name, &value))
+    {
+      gint64 id = -1;
+
+      if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_INT64)
+        id = json_node_get_int (value);
+      else
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "model.vocab['%s'] is not an id between 0 and 2^24", name);
+          return FALSE;
+        }
+      g_ptr_array_add (data->pieces, g_strdup (name));
+      g_array_append_val (data->ids, id);
+    }
+  for (guint i = 0; merges != NULL && i < json_array_get_length (merges); i++)
+    {
+      char *a, *b;
+
+      if (!merge_pair (json_array_get_element (merges, i), i, &a, &b, error))
+        return FALSE;
+      g_ptr_array_add (data->merges, a);
+      g_ptr_array_add (data->merges, b);
+    }
+  return TRUE;
+}
+
+AneHfBpe *
+ane_hf_bpe_parse (JsonObject    *model,
+                  AneHfBpeData  *fast,
+                  GError       **error)
+{
+  g_autoptr(AneHfBpe) bpe = g_new0 (AneHfBpe, 1);
+  g_auto(AneHfBpeData) own = { NULL, NULL, NULL };
+  AneHfBpeData *data = fast;
+  JsonNode *dropout;
+  const char *unk = NULL, *prefix = NULL, *suffix = NULL;
+  gint64 max_id = -1;
+  guint n_merges;
+
+  g_mutex_init (&bpe->cache_lock);
+  bpe->unk_id = -1;
+  if (data == NULL)
+    {
+      if (!data_from_json (model, &own, error))
+        return NULL;
+      data = &own;
     }
   dropout = json_object_get_member (model, "dropout");
   if (dropout != NULL && !JSON_NODE_HOLDS_NULL (dropout) &&
@@ -250,16 +304,14 @@ ane_hf_bpe_parse (JsonObject  *model,
   bpe->suffix = g_strdup (suffix);
 
   /* the ids first: the id → piece table is as long as the largest */
-  json_object_iter_init (&iter, vocab);
-  while (json_object_iter_next (&iter, &name, &value))
+  for (guint i = 0; i < data->pieces->len; i++)
     {
-      gint64 id;
+      gint64 id = g_array_index (data->ids, gint64, i);
 
-      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_INT64 ||
-          (id = json_node_get_int (value)) < 0 || id >= (1 << 24))
+      if (id < 0 || id >= (1 << 24))
         {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
-                       "model.vocab['%s'] is not an id between 0 and 2^24", name);
+          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "model.vocab['%s'] is not an id between 0 and 2^24",
+                       (const char *) data->pieces->pdata[i]);
           return NULL;
         }
       max_id = MAX (max_id, id);
@@ -267,10 +319,10 @@ ane_hf_bpe_parse (JsonObject  *model,
   bpe->n_pieces = (gint32) (max_id + 1);
   bpe->pieces = g_new0 (char *, MAX (bpe->n_pieces, 1));
   bpe->vocab = g_hash_table_new (g_str_hash, g_str_equal);
-  json_object_iter_init (&iter, vocab);
-  while (json_object_iter_next (&iter, &name, &value))
+  for (guint i = 0; i < data->pieces->len; i++)
     {
-      gint32 id = (gint32) json_node_get_int (value);
+      gint32 id = (gint32) g_array_index (data->ids, gint64, i);
+      char *name = data->pieces->pdata[i];
 
       if (bpe->pieces[id] != NULL)
         {
@@ -278,7 +330,8 @@ ane_hf_bpe_parse (JsonObject  *model,
                        "model.vocab: id %d is given to both '%s' and '%s'", id, bpe->pieces[id], name);
           return NULL;
         }
-      bpe->pieces[id] = g_strdup (name);
+      /* the piece moves over */
+      bpe->pieces[id] = g_steal_pointer (&data->pieces->pdata[i]);
       g_hash_table_insert (bpe->vocab, bpe->pieces[id], GINT_TO_POINTER (id + 1));
     }
   for (guint b = 0; b < 256; b++)
@@ -294,10 +347,11 @@ ane_hf_bpe_parse (JsonObject  *model,
      * here, as when there is no unknown token */
     bpe->unk_id = ane_hf_bpe_piece_to_id (bpe, unk);
 
-  n_merges = merges != NULL ? json_array_get_length (merges) : 0;
+  n_merges = data->merges->len / 2;
   if (n_merges > 0)
     {
       gsize capacity = 16, prefix_len = strlen (bpe->prefix);
+      GString *merged = g_string_new (NULL);
 
       while (capacity < 2 * (gsize) n_merges)
         capacity *= 2;
@@ -307,34 +361,31 @@ ane_hf_bpe_parse (JsonObject  *model,
         bpe->merges[i].key = G_MAXUINT64;
       for (guint i = 0; i < n_merges; i++)
         {
-          g_autofree char *a = NULL, *b = NULL, *merged = NULL;
-          gint32 ia, ib, im;
+          const char *a = data->merges->pdata[2 * i], *b = data->merges->pdata[2 * i + 1];
+          gint32 ia = ane_hf_bpe_piece_to_id (bpe, a), ib = ane_hf_bpe_piece_to_id (bpe, b), im;
 
-          if (!merge_pair (json_array_get_element (merges, i), i, &a, &b, error))
-            return NULL;
-          ia = ane_hf_bpe_piece_to_id (bpe, a);
-          ib = ane_hf_bpe_piece_to_id (bpe, b);
           if (ia < 0 || ib < 0)
             {
               g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
                            "model.merges[%u]: '%s' is not in the vocabulary", i, ia < 0 ? a : b);
+              g_string_free (merged, TRUE);
               return NULL;
             }
           /* the right piece carries the continuing-subword prefix, which
            * the merged piece has once (models/bpe/model.rs, BpeBuilder::build) */
-          if (prefix_len > 0 && g_str_has_prefix (b, bpe->prefix))
-            merged = g_strconcat (a, b + prefix_len, NULL);
-          else
-            merged = g_strconcat (a, b, NULL);
-          im = ane_hf_bpe_piece_to_id (bpe, merged);
+          g_string_assign (merged, a);
+          g_string_append (merged, prefix_len > 0 && g_str_has_prefix (b, bpe->prefix) ? b + prefix_len : b);
+          im = ane_hf_bpe_piece_to_id (bpe, merged->str);
           if (im < 0)
             {
               g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
-                           "model.merges[%u]: the merged piece '%s' is not in the vocabulary", i, merged);
+                           "model.merges[%u]: the merged piece '%s' is not in the vocabulary", i, merged->str);
+              g_string_free (merged, TRUE);
               return NULL;
             }
           merge_insert (bpe, ia, ib, i, im);
         }
+      g_string_free (merged, TRUE);
     }
   bpe->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
   return g_steal_pointer (&bpe);

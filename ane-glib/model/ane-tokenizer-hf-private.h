@@ -109,11 +109,35 @@ int         ane_hf_byte_level_byte   (gunichar c);
 /* --- the BPE model (ane-tokenizer-hf-bpe.c) --- */
 typedef struct _AneHfBpe AneHfBpe;
 
-/* model: the "model" object. The vocabulary and merges are checked; pieces
- * (id → piece, n_pieces entries, NULL for ids the vocabulary lacks) are
- * filled for ids below n_pieces. */
-AneHfBpe *ane_hf_bpe_parse      (JsonObject  *model,
-                                 GError     **error);
+/* model.vocab and model.merges as ane-tokenizer-hf-json.c reads them,
+ * without json-glib's tree: pieces[i] has id ids[i] (gint64); merges
+ * holds left, right, left, right, ... (all strings owned). */
+typedef struct
+{
+  GPtrArray *pieces;
+  GArray *ids;
+  GPtrArray *merges;
+} AneHfBpeData;
+
+void      ane_hf_bpe_data_clear (AneHfBpeData *data);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AneHfBpeData, ane_hf_bpe_data_clear)
+
+/* Finds model.vocab and model.merges in the tokenizer.json @text and reads
+ * them into @data; *@rest is the text with their values replaced by {} and
+ * [], for json-glib to parse the rest (which is small). FALSE (and nothing
+ * set) when the text is not in the shape this fast path reads — then
+ * json-glib parses it all and reports what is wrong. */
+gboolean  ane_hf_json_split_model (const char   *text,
+                                   gsize         len,
+                                   AneHfBpeData *data,
+                                   GString     **rest);
+
+/* model: the "model" object; @fast: its vocab and merges when read by
+ * ane_hf_json_split_model() (their contents are taken), or NULL to read
+ * them from @model. The vocabulary and merges are checked. */
+AneHfBpe *ane_hf_bpe_parse      (JsonObject    *model,
+                                 AneHfBpeData  *fast,
+                                 GError       **error);
 void      ane_hf_bpe_free       (AneHfBpe    *bpe);
 /* The largest id of the vocabulary, or -1 when it is empty. */
 gint32    ane_hf_bpe_max_id     (const AneHfBpe *bpe);

@@ -228,18 +228,29 @@ read_json_bytes (const char  *path,
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }
 
+/* @fast (optional): when given, model.vocab and model.merges are read
+ * into it by the fast reader, and json-glib parses the rest. */
 static JsonParser *
-parse_json (const char  *path,
-            GBytes      *bytes,
-            GError     **error)
+parse_json (const char    *path,
+            GBytes        *bytes,
+            AneHfBpeData  *fast,
+            gboolean      *fast_used,
+            GError       **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(GString) rest = NULL;
   gsize len;
   const char *text = g_bytes_get_data (bytes, &len);
 
   if (!ane_json_check_depth (text, len, 0, ANE_JSON_MAX_DEPTH, path, error))
     return NULL;
+  if (fast != NULL && ane_hf_json_split_model (text, len, fast, &rest))
+    {
+      text = rest->str;
+      len = rest->len;
+      *fast_used = TRUE;
+    }
   if (!json_parser_load_from_data (parser, text, (gssize) len, &local_error))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: %s", path, local_error->message);
@@ -622,7 +633,7 @@ read_config (AneHfTokenizer *hf,
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return TRUE;
-  if ((bytes = read_json_bytes (path, error)) == NULL || (parser = parse_json (path, bytes, error)) == NULL)
+  if ((bytes = read_json_bytes (path, error)) == NULL || (parser = parse_json (path, bytes, NULL, NULL, error)) == NULL)
     return FALSE;
   config = json_node_get_object (json_parser_get_root (parser));
   if (!config_token (hf, config, path, "bos_token", bos_id, error) ||
@@ -646,6 +657,7 @@ read_config (AneHfTokenizer *hf,
 static gboolean
 load (AneHfTokenizer *hf,
       JsonObject     *root,
+      AneHfBpeData   *fast,
       GError        **error)
 {
   JsonNode *model_node = json_object_get_member (root, "model");
@@ -676,7 +688,7 @@ load (AneHfTokenizer *hf,
                                    &hf->pre_tokenizer, error) ||
       !ane_hf_decoder_parse (json_object_get_member (root, "decoder"), "decoder", &hf->decoder, error))
     return FALSE;
-  if ((hf->bpe = ane_hf_bpe_parse (model, error)) == NULL)
+  if ((hf->bpe = ane_hf_bpe_parse (model, fast, error)) == NULL)
     return FALSE;
   if (!parse_added_tokens (hf, root, error))
     return FALSE;
@@ -758,15 +770,19 @@ ane_tokenizer_load_hf (const char  *path,
   g_autoptr(AneHfTokenizer) hf = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonParser) parser = NULL;
+  g_auto(AneHfBpeData) fast = { NULL, NULL, NULL };
+  gboolean fast_used = FALSE;
   gint32 bos_id = -1, eos_id = -1, n_pieces;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if ((bytes = read_json_bytes (path, error)) == NULL || (parser = parse_json (path, bytes, error)) == NULL)
+  if ((bytes = read_json_bytes (path, error)) == NULL ||
+      (parser = parse_json (path, bytes, &fast, &fast_used, error)) == NULL)
     return NULL;
+  g_clear_pointer (&bytes, g_bytes_unref);
   hf = g_new0 (AneHfTokenizer, 1);
-  if (!load (hf, json_node_get_object (json_parser_get_root (parser)), error))
+  if (!load (hf, json_node_get_object (json_parser_get_root (parser)), fast_used ? &fast : NULL, error))
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;
