@@ -9,6 +9,7 @@
 
 #include "ane-test-hf.h"
 #include "ane-test-gguf.h"
+#include "ane-test-hf-tokenizer.h"
 #include "ane-safetensors-private.h"
 
 /* f through dtype and back (round to nearest even, as torch's .to() does). */
@@ -189,6 +190,13 @@ ane_test_write_stories_hf (const char             *dir,
                           v->config_extra != NULL ? v->config_extra : "");
   if (!g_file_set_contents (config_path, config->str, -1, error))
     return FALSE;
+  if (v->tokenizer)
+    {
+      g_autofree char *tok_path = g_build_filename (dir, "tokenizer.json", NULL);
+
+      if (!ane_test_write_tok512_tokenizer_json (tok_path, dir, error))
+        return FALSE;
+    }
 
   if (v->n_shards <= 1)
     {

@@ -23,6 +23,8 @@ typedef struct {
   const char *bad_tensor;     /* a tensor (HF name) written with one row too few */
   const char *config_extra;   /* JSON members appended to config.json (",\"k\": v"), or NULL */
   const char *model_type;     /* replaces "llama", or NULL */
+  gboolean tokenizer;         /* also tokenizer.json and tokenizer_config.json, tok512's
+                               * (ane_test_write_tok512_tokenizer_json) */
 } AneTestHfVariant;
 
 /* Writes the checkpoint into dir (created); FALSE with error set. */

@@ -126,6 +126,41 @@ test_greedy (gconstpointer data)
   ane_test_remove_tree (dir);
 }
 
+/* The checkpoint with its tokenizer.json (tok512's, as a Hugging Face
+ * conversion writes it): model and tokenizer both from the directory give
+ * the llama2.c checkpoint's text with tok512.bin, token for token. */
+static void
+test_tokenizer_json (void)
+{
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-llama-hf-XXXXXX");
+  g_autofree char *tok_path = g_build_filename (dir, "tokenizer.json", NULL);
+  g_autoptr(AneLlamaModel) ref = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) ref_tok = ane_test_load_stories_tokenizer ();
+  g_autoptr(AneLlamaModel) m = write_and_load (dir, &(AneTestHfVariant) { .tokenizer = TRUE });
+  g_autoptr(AneTokenizer) tok = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want_text = NULL, *got_text = NULL;
+  Collect want = { g_array_new (FALSE, FALSE, sizeof (gint32)) };
+  Collect got = { g_array_new (FALSE, FALSE, sizeof (gint32)) };
+
+  tok = ane_tokenizer_load_hf (tok_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ane_tokenizer_get_bos_id (tok), ==, ANE_TOKENIZER_BOS);
+  g_assert_cmpint (ane_tokenizer_get_eos_id (tok), ==, ANE_TOKENIZER_EOS);
+  want_text = ane_llama_model_generate (ref, ref_tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
+                                       0.0, 0.9, 42, collect, &want, &error);
+  g_assert_no_error (error);
+  got_text = ane_llama_model_generate (m, tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
+                                      0.0, 0.9, 42, collect, &got, &error);
+  g_assert_no_error (error);
+  g_test_message ("HF with tokenizer.json: %s", got_text);
+  assert_same_tokens (want.tokens, got.tokens, "tokenizer.json");
+  g_assert_cmpstr (want_text, ==, got_text);
+  g_array_unref (want.tokens);
+  g_array_unref (got.tokens);
+  ane_test_remove_tree (dir);
+}
+
 /* F16 and BF16 checkpoints against the llama2.c checkpoint with the same
  * rounded weights: both compute in float32 over the same values, so the
  * greedy tokens are the same, token for token. The F16 matrices stay
@@ -343,6 +378,7 @@ main (int    argc,
   g_test_add_data_func ("/ane/llama-hf/greedy/sharded", GUINT_TO_POINTER (2), test_greedy);
   g_test_add_data_func ("/ane/llama-hf/greedy/f16", GINT_TO_POINTER (ANE_DTYPE_FLOAT16), test_half);
   g_test_add_data_func ("/ane/llama-hf/greedy/bf16", GINT_TO_POINTER (ANE_DTYPE_BFLOAT16), test_half);
+  g_test_add_func ("/ane/llama-hf/greedy/tokenizer-json", test_tokenizer_json);
   g_test_add_func ("/ane/llama-hf/prefill-logits", test_prefill_logits);
   g_test_add_func ("/ane/llama-hf/errors", test_errors);
   g_test_add_func ("/ane/llama-hf/bad-files", test_bad_files);

@@ -228,6 +228,9 @@ def random_checkpoint(arch, seed):
 
 MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "models")
 TOOL = os.environ.get("ANE_TOOL")
+# tests/write-stories-hf.c: stories260K with tok512's tokenizer.json, from
+# the C helpers the C tests use (ane-test-hf.c, ane-test-hf-tokenizer.c)
+WRITE_HF = os.environ.get("ANE_TEST_WRITE_HF")
 
 
 def hf_permute(w, heads):
@@ -475,6 +478,28 @@ class HfToolTest(unittest.TestCase):
                     "--prompt", "Once upon a time", "-n", "30", text=False)
         self.assertEqual(want.returncode, 0, want.stderr)
         self.assertEqual(r.stdout, want.stdout)
+
+    @unittest.skipIf(WRITE_HF is None, "ANE_TEST_WRITE_HF is not set")
+    def test_tokenizer_json(self):
+        # HF_DIR alone: model, tokenizer.json and tokenizer_config.json from it
+        hf = os.path.join(self.tmp.name, "with-tokenizer")
+        env = dict(os.environ, G_TEST_SRCDIR=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+        r = subprocess.run([WRITE_HF, hf], capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = tool("generate", hf, "-p", "fp32", "--prompt", "Once upon a time", "-n", "60")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(len(r.stdout), 40)
+        self.assertEqual(r.stdout, self.llama2c("-p", "fp32"))
+        # convert-llm copies tokenizer.json and tokenizer_config.json into the directory
+        out = os.path.join(self.tmp.name, "with-tokenizer-out")
+        r = tool("convert-llm", hf, "-o", out, "--context", "128")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "manifest.json")) as fp:
+            self.assertEqual(json.load(fp)["tokenizer"]["kind"], "hf")
+        self.assertTrue(os.path.exists(os.path.join(out, "tokenizer_config.json")))
+        r = tool("generate", "--model-dir", out, "--prompt", "Once upon a time", "-n", "60")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, self.llama2c("--layout", "ane", "-p", "fp16"))
 
     def test_no_tokenizer(self):
         r = tool("generate", self.hf, "--prompt", "Once")
