@@ -150,9 +150,10 @@ def reference_logits(cfg, w, tokens, embed_scale=None, unscaled=False):
     for layer in range(cfg["num_hidden_layers"]):
         p = "model.layers.%d." % layer
         x = rms_norm(h, w[p + "input_layernorm.weight"], eps, gemma)
-        q = (x @ w[p + "self_attn.q_proj.weight"].T).reshape(s, heads, d)
-        k = (x @ w[p + "self_attn.k_proj.weight"].T).reshape(s, kv_heads, d)
-        v = (x @ w[p + "self_attn.v_proj.weight"].T).reshape(s, kv_heads, d)
+        q = x @ w[p + "self_attn.q_proj.weight"].T + w.get(p + "self_attn.q_proj.bias", 0.0)
+        k = x @ w[p + "self_attn.k_proj.weight"].T + w.get(p + "self_attn.k_proj.bias", 0.0)
+        v = x @ w[p + "self_attn.v_proj.weight"].T + w.get(p + "self_attn.v_proj.bias", 0.0)
+        q, k, v = q.reshape(s, heads, d), k.reshape(s, kv_heads, d), v.reshape(s, kv_heads, d)
         if arch == "qwen3":
             q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
@@ -184,6 +185,13 @@ def random_checkpoint(arch, seed):
                "rope_theta": 1000000.0, "max_position_embeddings": 128, "tie_word_embeddings": False,
                "hidden_act": "silu", "attention_bias": False, "use_sliding_window": False,
                "sliding_window": None, "rope_scaling": None, "torch_dtype": "float32"}
+    elif arch == "qwen2":
+        # Qwen2Attention: q/k/v with biases, o without
+        cfg = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 32,
+               "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+               "num_key_value_heads": 2, "vocab_size": 64, "rms_norm_eps": 1e-6,
+               "rope_theta": 1000000.0, "max_position_embeddings": 128, "tie_word_embeddings": True,
+               "hidden_act": "silu", "use_sliding_window": False, "sliding_window": 32}
     elif arch == "llama3":
         # Llama 3.1's rope_scaling, with original_max_position_embeddings 64
         # so that head_dim 16's frequencies fall in all three bands
@@ -213,6 +221,10 @@ def random_checkpoint(arch, seed):
         w[p + "self_attn.k_proj.weight"] = rng.normal(0, 0.3, (kv * d, hid))
         w[p + "self_attn.v_proj.weight"] = rng.normal(0, 0.3, (kv * d, hid))
         w[p + "self_attn.o_proj.weight"] = rng.normal(0, 0.3, (hid, heads * d))
+        if arch == "qwen2":
+            w[p + "self_attn.q_proj.bias"] = rng.normal(0, 0.3, heads * d)
+            w[p + "self_attn.k_proj.bias"] = rng.normal(0, 0.3, kv * d)
+            w[p + "self_attn.v_proj.bias"] = rng.normal(0, 0.3, kv * d)
         if arch == "qwen3":
             w[p + "self_attn.q_norm.weight"] = 1.0 + rng.normal(0, 0.2, d)
             w[p + "self_attn.k_norm.weight"] = 1.0 + rng.normal(0, 0.2, d)
@@ -342,6 +354,30 @@ class LlamaHfTest(unittest.TestCase):
         self.assertEqual(model.get_n_heads(), 4)
         self.assertIsNotNone(model.get_weight("layers.1.q_norm"))
         self.assertIsNotNone(model.get_weight("output"))
+
+    def test_qwen2(self):
+        model = self.check("qwen2")
+        self.assertIsNotNone(model.get_weight("layers.1.bv"))
+        self.assertIsNone(model.get_weight("layers.1.bo"))
+        # use_sliding_window false: the window does not cap the context
+        self.assertEqual(model.get_seq_len(), 128)
+        # the biases through the Neural Engine layout too
+        want = self.reference("qwen2")
+        err = np.abs(self.ane_decode_logits(model) - want).max()
+        print("qwen2 ANE-layout decode: max error %.3g" % err)
+        self.assertLess(err, DECODE_TOLERANCE * np.abs(want).max())
+
+    def reference(self, arch):
+        cfg, w = random_checkpoint(arch, seed=7 if arch == "qwen3" else 11)
+        return reference_logits(cfg, {k: stored(v, "F32") for k, v in w.items()}, TOKENS)
+
+    def test_mistral_sliding_window(self):
+        # a window shorter than max_position_embeddings caps the context
+        cfg, w = random_checkpoint("qwen2", seed=11)
+        cfg.update(model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=48)
+        for key in [k for k in w if k.endswith(".bias")]:
+            del w[key]
+        self.assertEqual(self.write(cfg, w).get_seq_len(), 48)
 
     def test_gemma(self):
         model = self.check("gemma")
