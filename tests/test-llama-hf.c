@@ -284,6 +284,14 @@ test_errors (void)
   /* untied: lm_head.weight is then needed */
   expect_error (&(AneTestHfVariant) { .config_extra = ",\n  \"tie_word_embeddings\": false" },
                 ANE_ERROR_NOT_FOUND, "lm_head.weight", NULL);
+  /* the biases an architecture declares */
+  expect_error (&(AneTestHfVariant) { .model_type = "qwen2" },
+                ANE_ERROR_NOT_FOUND, "model.layers.0.self_attn.q_proj.bias", "qwen2");
+  expect_error (&(AneTestHfVariant) { .config_extra = ",\n  \"attention_bias\": true" },
+                ANE_ERROR_NOT_FOUND, "model.layers.0.self_attn.q_proj.bias", "llama");
+  /* qwen3's q/k norms */
+  expect_error (&(AneTestHfVariant) { .model_type = "qwen3" },
+                ANE_ERROR_NOT_FOUND, "model.layers.0.self_attn.q_norm.weight", "qwen3");
   /* a shape mismatch, with both shapes */
   expect_error (&(AneTestHfVariant) { .bad_tensor = "model.layers.1.self_attn.k_proj.weight" },
                 ANE_ERROR_SHAPE, "[31, 64]", "[32, 64]");
