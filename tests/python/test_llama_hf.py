@@ -515,6 +515,40 @@ class HfToolTest(unittest.TestCase):
         self.assertEqual(want.returncode, 0, want.stderr)
         self.assertEqual(r.stdout, want.stdout)
 
+    def test_convert_llm_head_dim_and_scale(self):
+        # Gemma (head_dim 24 of hidden 32 / 2 heads, the scaled embedding:
+        # manifest model.head_dim and model.embed_scale) and Qwen3 (q/k
+        # norms, head_dim 16 of 32 / 4) through convert-llm: the directory
+        # generates what the Neural Engine layout does in memory
+        for arch in ("gemma", "qwen3"):
+            cfg, w = random_checkpoint(arch, seed=11)
+            cfg["vocab_size"] = 512   # tok512's
+            rng = np.random.default_rng(3)
+            w["model.embed_tokens.weight"] = rng.normal(0, 0.5, (512, cfg["hidden_size"]))
+            if "lm_head.weight" in w:
+                w["lm_head.weight"] = rng.normal(0, 0.3, (512, cfg["hidden_size"]))
+            hf = os.path.join(self.tmp.name, arch)
+            os.makedirs(hf)
+            with open(os.path.join(hf, "config.json"), "w") as fp:
+                json.dump(cfg, fp)
+            write_safetensors(os.path.join(hf, "model.safetensors"), w)
+            out = os.path.join(self.tmp.name, arch + "-out")
+            r = tool("convert-llm", hf, "--tokenizer", self.tok, "-o", out, "--context", "64")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "manifest.json")) as fp:
+                model = json.load(fp)["model"]
+            self.assertEqual(model["head"], cfg["head_dim"], arch)
+            self.assertEqual(model["head_dim"], cfg["head_dim"], arch)
+            if arch == "gemma":
+                self.assertAlmostEqual(model["embed_scale"], math.sqrt(32), places=5)
+            r = tool("generate", "--model-dir", out, "--prompt", "Once upon a time", "-n", "30", text=False)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            want = tool("generate", hf, "--tokenizer", self.tok, "--layout", "ane", "-p", "fp16",
+                        "--prompt", "Once upon a time", "-n", "30", text=False)
+            self.assertEqual(want.returncode, 0, want.stderr)
+            self.assertGreater(len(r.stdout), 10)
+            self.assertEqual(r.stdout, want.stdout, arch)
+
     @unittest.skipIf(WRITE_HF is None, "ANE_TEST_WRITE_HF is not set")
     def test_tokenizer_json(self):
         # HF_DIR alone: model, tokenizer.json and tokenizer_config.json from it
