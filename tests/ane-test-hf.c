@@ -170,7 +170,20 @@ ane_test_write_stories_hf (const char             *dir,
             n -= (gsize) (rank == 2 ? s[1] : 1);
             s[0] -= 1;
           }
-        g_ptr_array_add (tensors, make_tensor (all[i].hf, dtype, s, rank, f, n));
+        if (g_strcmp0 (all[i].hf, v->int_tensor) == 0)
+          {
+            g_autofree gint32 *ints = g_new (gint32, n);
+            g_autoptr(GError) local = NULL;
+            AneTensor *t;
+
+            for (gsize j = 0; j < n; j++)
+              ints[j] = (gint32) (f[j] * 1000.0f);
+            t = ane_tensor_new_from_ints (all[i].hf, s, rank, ints, n, &local);
+            g_assert_no_error (local);
+            g_ptr_array_add (tensors, t);
+          }
+        else
+          g_ptr_array_add (tensors, make_tensor (all[i].hf, dtype, s, rank, f, n));
       }
   }
 

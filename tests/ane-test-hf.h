@@ -21,6 +21,7 @@ typedef struct {
   guint n_shards;             /* 0 or 1: model.safetensors; 2: two shards and the index */
   const char *omit_tensor;    /* a tensor (HF name) left out */
   const char *bad_tensor;     /* a tensor (HF name) written with one row too few */
+  const char *int_tensor;     /* a tensor (HF name) written as I32 */
   const char *config_extra;   /* JSON members appended to config.json (",\"k\": v"), or NULL */
   const char *model_type;     /* replaces "llama", or NULL */
   gboolean tokenizer;         /* also tokenizer.json and tokenizer_config.json, tok512's

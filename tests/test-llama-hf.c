@@ -297,6 +297,9 @@ test_errors (void)
                 ANE_ERROR_SHAPE, "[31, 64]", "[32, 64]");
   expect_error (&(AneTestHfVariant) { .bad_tensor = "model.layers.0.input_layernorm.weight", .dtype = ANE_DTYPE_BFLOAT16 },
                 ANE_ERROR_SHAPE, "[63]", "[64]");
+  /* a dtype that is not a float */
+  expect_error (&(AneTestHfVariant) { .int_tensor = "model.layers.2.mlp.up_proj.weight" },
+                ANE_ERROR_DTYPE, "model.layers.2.mlp.up_proj.weight", "I32");
   /* unknown architectures list the supported ones */
   expect_error (&(AneTestHfVariant) { .model_type = "phi3" },
                 ANE_ERROR_UNSUPPORTED, "'phi3'", "llama, mistral, qwen2, qwen3, gemma");
