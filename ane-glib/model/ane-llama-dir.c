@@ -559,9 +559,7 @@ move_into_place (const char  *tmp,
  * - the tokenizer: `tokenizer.bin` in the llama2.c format for a llama2.c
  *   vocabulary (the file it was loaded from, byte for byte), or
  *   `tokenizer.gguf`, a GGUF file holding only the `tokenizer.ggml.*` keys,
- *   for a GGUF vocabulary, or a copy of the `tokenizer.json` (and the
- *   `tokenizer_config.json` beside it) for a Hugging Face tokenizer
- *   ([func@Ane.Tokenizer.load_hf]);
+ *   for a GGUF vocabulary;
  * - `manifest.json`: the format version, the hyperparameters the host needs,
  *   the context and prefill step, the functions with their inputs, outputs
  *   and states, the embedding and tokenizer files (`docs/ane-lowering.md`).
@@ -668,8 +666,6 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
   g_autoptr(GArray) ranges = NULL;
   g_autoptr(GBytes) embedding = NULL;
   g_autoptr(GBytes) tok_bytes = NULL;
-  g_autoptr(GBytes) tok_config_bytes = NULL;
-  const char *hf_tok_path;
   g_autofree char *tmp = NULL;
   g_autofree char *manifest = NULL;
   g_autofree char *manifest_path = NULL;
@@ -728,46 +724,14 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
         return FALSE;
       tokenizer = own_tokenizer;
     }
-  hf_tok_path = tokenizer != NULL ? g_object_get_data (G_OBJECT (tokenizer), ANE_TOKENIZER_HF_PATH_KEY) : NULL;
-  /* a Hugging Face vocabulary may be smaller than the embedding (Qwen
-   * pads vocab_size past its last token) */
-  if (tokenizer != NULL && hf_tok_path != NULL && (gint64) ane_tokenizer_get_n_tokens (tokenizer) > self->vocab_size)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
-                   "%s: the tokenizer has %u tokens, more than the model's %" G_GINT64_FORMAT, self->path,
-                   ane_tokenizer_get_n_tokens (tokenizer), self->vocab_size);
-      return FALSE;
-    }
-  if (tokenizer != NULL && hf_tok_path == NULL && (gint64) ane_tokenizer_get_n_tokens (tokenizer) != self->vocab_size)
+  if (tokenizer != NULL && (gint64) ane_tokenizer_get_n_tokens (tokenizer) != self->vocab_size)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: the tokenizer has %u tokens, the model %" G_GINT64_FORMAT, self->path,
                    ane_tokenizer_get_n_tokens (tokenizer), self->vocab_size);
       return FALSE;
     }
-  if (hf_tok_path != NULL)
-    {
-      /* a tokenizer.json (ane_tokenizer_load_hf) has no other written
-       * form: the file itself, and the tokenizer_config.json beside it
-       * that gives its beginning- and end-of-sequence tokens */
-      g_autofree char *tok_dir = g_path_get_dirname (hf_tok_path);
-      g_autofree char *config = g_build_filename (tok_dir, "tokenizer_config.json", NULL);
-      char *contents = NULL;
-      gsize length = 0;
-
-      if (!g_file_get_contents (hf_tok_path, &contents, &length, error))
-        return FALSE;
-      tok_bytes = g_bytes_new_take (contents, length);
-      tok_file = g_str_has_suffix (hf_tok_path, ".gz") ? "tokenizer.json.gz" : "tokenizer.json";
-      tok_kind = "hf";
-      if (g_file_test (config, G_FILE_TEST_IS_REGULAR))
-        {
-          if (!g_file_get_contents (config, &contents, &length, error))
-            return FALSE;
-          tok_config_bytes = g_bytes_new_take (contents, length);
-        }
-    }
-  else if (tokenizer != NULL)
+  if (tokenizer != NULL)
     {
       tok_bytes = ane_tokenizer_serialize (tokenizer, &gguf);
       tok_file = gguf ? "tokenizer.gguf" : "tokenizer.bin";
@@ -864,7 +828,6 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
     }
   if (!write_in (tmp, EMBEDDING_FILE, embedding, error) ||
       (tok_bytes != NULL && !write_in (tmp, tok_file, tok_bytes, error)) ||
-      (tok_config_bytes != NULL && !write_in (tmp, "tokenizer_config.json", tok_config_bytes, error)) ||
       !ane_file_write_durable (manifest_path, manifest, strlen (manifest), error) ||
       !ane_file_sync_tree (tmp, error) ||
       !move_into_place (tmp, dir, overwrite, error))
@@ -1601,15 +1564,13 @@ read_manifest (AneLlamaDir  *self,
       tok = json_node_get_object (tok_node);
       if ((kind = get_string (r, tok, "tokenizer.kind", "kind")) == NULL)
         return FALSE;
-      if (!g_str_equal (kind, "llama2c") && !g_str_equal (kind, "gguf") && !g_str_equal (kind, "hf"))
-        return bad_field (r, "tokenizer.kind", "is neither 'llama2c', 'gguf' nor 'hf'");
+      if (!g_str_equal (kind, "llama2c") && !g_str_equal (kind, "gguf"))
+        return bad_field (r, "tokenizer.kind", "is neither 'llama2c' nor 'gguf'");
       tok_path = get_file (r, self->path, tok, "tokenizer.file", "file", G_FILE_TEST_IS_REGULAR);
       if (tok_path == NULL)
         return FALSE;
       if (g_str_equal (kind, "llama2c"))
         self->tokenizer = ane_tokenizer_load_llama2c (tok_path, (guint) self->vocab_size, error);
-      else if (g_str_equal (kind, "hf"))
-        self->tokenizer = ane_tokenizer_load_hf (tok_path, error);   /* reads tokenizer_config.json beside it */
       else
         {
           g_autoptr(AneGgufFile) file = ane_gguf_file_new (tok_path, error);
@@ -1621,8 +1582,7 @@ read_manifest (AneLlamaDir  *self,
           g_prefix_error (error, "%s: field 'tokenizer.file': ", manifest_path);
           return FALSE;
         }
-      if (g_str_equal (kind, "hf") ? (gint64) ane_tokenizer_get_n_tokens (self->tokenizer) > self->vocab_size
-                                   : (gint64) ane_tokenizer_get_n_tokens (self->tokenizer) != self->vocab_size)
+      if ((gint64) ane_tokenizer_get_n_tokens (self->tokenizer) != self->vocab_size)
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
                        "%s: field 'tokenizer.file': %s has %u tokens, model.vocab_size is %" G_GINT64_FORMAT,

@@ -12,7 +12,6 @@
 #include "ane-json-private.h"
 #include "ane-tokenizer.h"
 #include "model/ane-tokenizer-hf-private.h"
-#include "model/ane-tokenizer-private.h"
 
 /* A decompressed tokenizer.json.gz larger than this is refused (the
  * largest real tokenizer.json files are a few tens of megabytes). */
@@ -774,7 +773,6 @@ ane_tokenizer_load_hf (const char  *path,
   g_auto(AneHfBpeData) fast = { NULL, NULL, NULL };
   gboolean fast_used = FALSE;
   gint32 bos_id = -1, eos_id = -1, n_pieces;
-  AneTokenizer *tok;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -796,11 +794,7 @@ ane_tokenizer_load_hf (const char  *path,
   if (!read_config (hf, path, &bos_id, &eos_id, error))
     return NULL;
   n_pieces = hf->n_pieces;
-  tok = ane_tokenizer_new_hf (g_steal_pointer (&hf), (guint) n_pieces, bos_id, eos_id);
-  /* the file it came from, which a converted model directory copies
-   * (ane-llama-dir.c: a tokenizer.json has no other written form) */
-  g_object_set_data_full (G_OBJECT (tok), ANE_TOKENIZER_HF_PATH_KEY, g_strdup (path), g_free);
-  return tok;
+  return ane_tokenizer_new_hf (g_steal_pointer (&hf), (guint) n_pieces, bos_id, eos_id);
 }
 
 /* --- the pipeline --- */

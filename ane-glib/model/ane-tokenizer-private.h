@@ -18,8 +18,4 @@ G_BEGIN_DECLS
 GBytes *ane_tokenizer_serialize (AneTokenizer *self,
                                  gboolean     *gguf);
 
-/* Object data of a tokenizer ane_tokenizer_load_hf() read: its path (the
- * tokenizer.json, or .json.gz), which ane_llama_model_save_dir copies. */
-#define ANE_TOKENIZER_HF_PATH_KEY "ane-tokenizer-hf-path"
-
 G_END_DECLS
