@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
@@ -582,6 +583,104 @@ test_bad_config (void)
   g_rmdir (dir);
 }
 
+static GBytes *
+gunzip_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GInputStream) raw = G_INPUT_STREAM (g_file_read (file, NULL, &error));
+  g_autoptr(GZlibDecompressor) gunzip = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  g_autoptr(GInputStream) in = g_converter_input_stream_new (raw, G_CONVERTER (gunzip));
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  g_assert_no_error (error);
+  g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &error);
+  g_assert_no_error (error);
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+/* The fast reader of model.vocab and model.merges gives what json-glib
+ * gives: on the whole Qwen3 file, and on strings with every escape. */
+static void
+check_fast_reader (const char *text,
+                   gsize       len)
+{
+  g_auto(AneHfBpeData) data = { NULL, NULL, NULL };
+  g_autoptr(GString) rest = NULL;
+  g_autoptr(JsonParser) full = json_parser_new ();
+  g_autoptr(JsonParser) small = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *model, *vocab;
+  JsonArray *merges;
+
+  g_assert_true (ane_hf_json_split_model (text, len, &data, &rest));
+  json_parser_load_from_data (full, text, (gssize) len, &error);
+  g_assert_no_error (error);
+  model = json_object_get_object_member (json_node_get_object (json_parser_get_root (full)), "model");
+  vocab = json_object_get_object_member (model, "vocab");
+  merges = json_object_get_array_member (model, "merges");
+  g_assert_cmpuint (data.pieces->len, ==, json_object_get_size (vocab));
+  for (guint i = 0; i < data.pieces->len; i++)
+    g_assert_cmpint (g_array_index (data.ids, gint64, i), ==,
+                     json_object_get_int_member (vocab, data.pieces->pdata[i]));
+  g_assert_cmpuint (data.merges->len, ==, 2 * json_array_get_length (merges));
+  for (guint i = 0; i < json_array_get_length (merges); i++)
+    {
+      JsonNode *m = json_array_get_element (merges, i);
+      g_autofree char *joined = g_strconcat (data.merges->pdata[2 * i], " ", data.merges->pdata[2 * i + 1], NULL);
+
+      if (JSON_NODE_HOLDS_ARRAY (m))
+        {
+          g_assert_cmpstr (data.merges->pdata[2 * i], ==, json_array_get_string_element (json_node_get_array (m), 0));
+          g_assert_cmpstr (data.merges->pdata[2 * i + 1], ==, json_array_get_string_element (json_node_get_array (m), 1));
+        }
+      else
+        g_assert_cmpstr (joined, ==, json_node_get_string (m));
+    }
+  /* the rest parses, with the two members emptied */
+  json_parser_load_from_data (small, rest->str, (gssize) rest->len, &error);
+  g_assert_no_error (error);
+  model = json_object_get_object_member (json_node_get_object (json_parser_get_root (small)), "model");
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (model, "vocab")), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (model, "type"), ==, "BPE");
+}
+
+static void
+test_fast_reader (void)
+{
+  g_autofree char *path = qwen3_path ("tokenizer.json.gz");
+  g_autoptr(GBytes) qwen3 = gunzip_file (path);
+  static const char escapes[] =
+    "{\"model\": {\"merges\": [[\"\\u0120\", \"\\\"q\"], \"a \\\\\"], \"type\": \"BPE\", "
+    "\"vocab\": {\"\\u0120\": 0, \"\\\"q\": 1, \"\\ud83d\\ude00\": 2, \"a\": 3, \"\\\\\": 4, "
+    "\"\\b\\f\\n\\r\\t\\/\": 5, \"\\u00e9\\u4e2d\": 6}}, \"added_tokens\": [], \"x\": [1, {\"y\": \"}\"}]}";
+  /* what the fast reader gives up on (json-glib then reads the file) */
+  static const char *const declined[] = {
+    "{\"model\": {\"vocab\": {\"a\": 1.5}}}",
+    "{\"model\": {\"vocab\": {\"a\": -1}}}",
+    "{\"model\": {\"vocab\": {\"\\u0000\": 1}}}",
+    "{\"model\": {\"vocab\": {\"\\ud83d\": 1}}}",
+    "{\"model\": {\"vocab\": {}, \"merges\": [\"a b c\"]}}",
+    "{\"model\": {\"vocab\": {}, \"merges\": null}}",
+    "{\"model\": {\"vocab\": {}, \"vocab\": {}}}",
+    "{\"model\": {\"merges\": []}}",
+    "{\"model\": {\"vocab\": {\"a\": 1}",
+    "[]",
+  };
+
+  check_fast_reader (g_bytes_get_data (qwen3, NULL), g_bytes_get_size (qwen3));
+  check_fast_reader (escapes, strlen (escapes));
+  for (guint i = 0; i < G_N_ELEMENTS (declined); i++)
+    {
+      g_auto(AneHfBpeData) data = { NULL, NULL, NULL };
+      GString *rest = NULL;
+
+      g_assert_false (ane_hf_json_split_model (declined[i], strlen (declined[i]), &data, &rest));
+      g_assert_null (rest);
+      g_assert_null (data.pieces);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -594,5 +693,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ane/tokenizer-hf/hostile", test_hostile);
   g_test_add_func ("/ane/tokenizer-hf/hostile-files", test_hostile_files);
   g_test_add_func ("/ane/tokenizer-hf/bad-config", test_bad_config);
+  g_test_add_func ("/ane/tokenizer-hf/fast-reader", test_fast_reader);
   return g_test_run ();
 }
