@@ -14,6 +14,10 @@
 
 #include "ane-glib.h"
 #include "ane-test-hf-tokenizer.h"
+#include "model/ane-tokenizer-private.h"
+#include "ane-file-private.h"
+#include "ane-test-gguf.h"
+#include "model/ane-llama-private.h"
 #include "model/ane-tokenizer-hf-private.h"
 
 static char *
@@ -199,6 +203,54 @@ test_tok512_equivalent (void)
   g_unlink (config);
   g_unlink (path);
   g_rmdir (dir);
+}
+
+/* Generation with the tok512-equivalent tokenizer.json gives the llama2.c
+ * tokenizer's text, token for token: in memory, and from a converted
+ * directory, which carries the tokenizer.json (kind "hf") and a
+ * tokenizer_config.json. */
+static void
+test_tok512_generate (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ane-tokenizer-hf-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "tokenizer.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "converted", NULL);
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) ref = ane_test_load_stories_tokenizer ();
+  g_autoptr(AneTokenizer) tok = NULL;
+  g_autoptr(AneLlamaDir) loaded = NULL;
+  g_autofree char *want = NULL, *got = NULL, *want_layout = NULL, *got_dir = NULL;
+
+  g_assert_true (ane_test_write_tok512_tokenizer_json (path, dir, &error));
+  g_assert_no_error (error);
+  tok = ane_tokenizer_load_hf (path, &error);
+  g_assert_no_error (error);
+
+  want = ane_llama_model_generate (m, ref, "Once upon a time", 40, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 0,
+                                   NULL, NULL, &error);
+  g_assert_no_error (error);
+  got = ane_llama_model_generate (m, tok, "Once upon a time", 40, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 0,
+                                  NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", got);
+  g_assert_cmpuint (strlen (got), >, 20);
+  g_assert_cmpstr (got, ==, want);
+
+  g_assert_true (ane_llama_model_save_dir (m, tok, out, 128, 0, ANE_TARGET_IOS18, FALSE, &error));
+  g_assert_no_error (error);
+  loaded = ane_llama_dir_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_tokenizer_is_hf (ane_llama_dir_get_tokenizer (loaded)));
+  g_assert_cmpint (ane_tokenizer_get_bos_id (ane_llama_dir_get_tokenizer (loaded)), ==, 1);
+  g_assert_cmpint (ane_tokenizer_get_eos_id (ane_llama_dir_get_tokenizer (loaded)), ==, 2);
+  want_layout = ane_llama_generate_layout (m, ref, "Once upon a time", 40, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT16, TRUE,
+                                           0.0, 0.9, 0, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  got_dir = ane_llama_dir_generate (loaded, "Once upon a time", 40, ANE_BACKEND_CPU, 0.0, 0.9, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got_dir, ==, want_layout);
+  ane_file_remove_tree (dir);
 }
 
 /* --- pre-tokenizers and decoders, on tokenizers' own examples --- */
@@ -687,6 +739,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ane/tokenizer-hf/qwen3/cases", test_qwen3_cases);
   g_test_add_func ("/ane/tokenizer-hf/tok512/equivalent", test_tok512_equivalent);
+  g_test_add_func ("/ane/tokenizer-hf/tok512/generate", test_tok512_generate);
   g_test_add_func ("/ane/tokenizer-hf/pre-tokenizers", test_pre_tokenizers);
   g_test_add_func ("/ane/tokenizer-hf/decoders", test_decoders);
   g_test_add_func ("/ane/tokenizer-hf/added-tokens", test_added_tokens);

@@ -192,6 +192,14 @@ char     *ane_hf_tokenizer_decode     (AneHfTokenizer *hf,
 gboolean  ane_hf_tokenizer_is_special (AneHfTokenizer *hf,
                                        gint32          id);
 
+/* See ane_tokenizer_serialize_hf(). */
+gboolean  ane_hf_tokenizer_serialize  (AneHfTokenizer *hf,
+                                       gint32          bos_id,
+                                       gint32          eos_id,
+                                       GBytes        **json,
+                                       GBytes        **config,
+                                       GError        **error);
+
 /* ane-tokenizer.c: an AneTokenizer around @hf (transfer full). */
 AneTokenizer   *ane_tokenizer_new_hf  (AneHfTokenizer *hf,
                                        guint           n_tokens,

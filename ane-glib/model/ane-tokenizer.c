@@ -914,6 +914,24 @@ ane_tokenizer_get_hf (AneTokenizer *self)
   return self->hf;
 }
 
+gboolean
+ane_tokenizer_is_hf (AneTokenizer *self)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), FALSE);
+  return self->hf != NULL;
+}
+
+gboolean
+ane_tokenizer_serialize_hf (AneTokenizer  *self,
+                            GBytes       **json,
+                            GBytes       **config,
+                            GError       **error)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), FALSE);
+  g_return_val_if_fail (self->hf != NULL, FALSE);
+  return ane_hf_tokenizer_serialize (self->hf, self->bos_id, self->eos_id, json, config, error);
+}
+
 /* llama.cpp's llama_token_type: what the GGUF written by
  * ane_tokenizer_serialize records per piece. */
 #define GGUF_TOKEN_TYPE_NORMAL 1
