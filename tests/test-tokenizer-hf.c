@@ -261,7 +261,7 @@ splits_of (const char *pre_tokenizer_json,
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) splits = g_ptr_array_new_with_free_func (ane_hf_split_free);
+  AneHfSplits splits;
   g_autoptr(GString) out = g_string_new (NULL);
   AneHfPreTokenizer *p = NULL;
 
@@ -269,11 +269,16 @@ splits_of (const char *pre_tokenizer_json,
   g_assert_no_error (error);
   g_assert_true (ane_hf_pre_tokenizer_parse (json_parser_get_root (parser), "pre_tokenizer", &p, &error));
   g_assert_no_error (error);
-  g_ptr_array_add (splits, ane_hf_split_new (text, strlen (text), TRUE));
-  g_assert_true (ane_hf_pre_tokenizer_apply (p, splits, &error));
+  ane_hf_splits_init (&splits, text, strlen (text), TRUE);
+  g_assert_true (ane_hf_pre_tokenizer_apply (p, &splits, &error));
   g_assert_no_error (error);
-  for (guint i = 0; i < splits->len; i++)
-    g_string_append_printf (out, "%s%s", i > 0 ? "|" : "", ((AneHfSplit *) splits->pdata[i])->text->str);
+  for (guint i = 0; i < splits.spans->len; i++)
+    {
+      AneHfSpan w = g_array_index (splits.spans, AneHfSpan, i);
+
+      g_string_append_printf (out, "%s%.*s", i > 0 ? "|" : "", (int) w.len, splits.text->str + w.start);
+    }
+  ane_hf_splits_clear (&splits);
   ane_hf_pre_tokenizer_free (p);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
@@ -314,6 +319,12 @@ test_pre_tokenizers (void)
     { "{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"use_regex\":true}",
       "Hello my friend, how is your day going?",
       "\xc4\xa0Hello|\xc4\xa0my|\xc4\xa0" "friend|,|\xc4\xa0how|\xc4\xa0is|\xc4\xa0your|\xc4\xa0" "day|\xc4\xa0going|?" },
+    /* Llama 3's pattern (meta-llama/Meta-Llama-3-8B tokenizer.json): digits
+     * in threes, a space before digits on its own, (?i:) contractions */
+    { "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|"
+      "\\\\p{N}{1,3}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"},"
+      "\"behavior\":\"Isolated\",\"invert\":false}",
+      "Hello 12345 WORLD'S  end\n\n", "Hello| |123|45| WORLD|'S| | end|\n\n" },
     { "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"WhitespaceSplit\"},{\"type\":\"Digits\",\"individual_digits\":true}]}",
       "Hey friend 42!", "Hey|friend|4|2|!" },
   };

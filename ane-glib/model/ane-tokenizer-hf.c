@@ -951,20 +951,21 @@ encode_text (AneHfTokenizer *hf,
              GArray         *ids,
              GError        **error)
 {
-  g_autoptr(GPtrArray) splits = g_ptr_array_new_with_free_func (ane_hf_split_free);
+  AneHfSplits splits;
+  gboolean ok;
 
   if (len == 0)
     return TRUE;
-  g_ptr_array_add (splits, ane_hf_split_new (text, len, at_start));
-  if (!ane_hf_pre_tokenizer_apply (hf->pre_tokenizer, splits, error))
-    return FALSE;
-  for (guint i = 0; i < splits->len; i++)
+  ane_hf_splits_init (&splits, text, len, at_start);
+  ok = ane_hf_pre_tokenizer_apply (hf->pre_tokenizer, &splits, error);
+  for (guint i = 0; ok && i < splits.spans->len; i++)
     {
-      AneHfSplit *s = splits->pdata[i];
+      AneHfSpan w = g_array_index (splits.spans, AneHfSpan, i);
 
-      ane_hf_bpe_encode_word (hf->bpe, s->text->str, s->text->len, ids);
+      ane_hf_bpe_encode_word (hf->bpe, splits.text->str + w.start, w.len, ids);
     }
-  return TRUE;
+  ane_hf_splits_clear (&splits);
+  return ok;
 }
 
 /* A piece between non-normalized added tokens: normalized, then split on
