@@ -8,11 +8,16 @@
 
 #include <string.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "ane-glib.h"
 #include "ane-test-hf-tokenizer.h"
+#include "model/ane-tokenizer-private.h"
+#include "ane-file-private.h"
+#include "ane-test-gguf.h"
+#include "model/ane-llama-private.h"
 #include "model/ane-tokenizer-hf-private.h"
 
 static char *
@@ -200,6 +205,54 @@ test_tok512_equivalent (void)
   g_rmdir (dir);
 }
 
+/* Generation with the tok512-equivalent tokenizer.json gives the llama2.c
+ * tokenizer's text, token for token: in memory, and from a converted
+ * directory, which carries the tokenizer.json (kind "hf") and a
+ * tokenizer_config.json. */
+static void
+test_tok512_generate (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ane-tokenizer-hf-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "tokenizer.json", NULL);
+  g_autofree char *out = g_build_filename (dir, "converted", NULL);
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) ref = ane_test_load_stories_tokenizer ();
+  g_autoptr(AneTokenizer) tok = NULL;
+  g_autoptr(AneLlamaDir) loaded = NULL;
+  g_autofree char *want = NULL, *got = NULL, *want_layout = NULL, *got_dir = NULL;
+
+  g_assert_true (ane_test_write_tok512_tokenizer_json (path, dir, &error));
+  g_assert_no_error (error);
+  tok = ane_tokenizer_load_hf (path, &error);
+  g_assert_no_error (error);
+
+  want = ane_llama_model_generate (m, ref, "Once upon a time", 40, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 0,
+                                   NULL, NULL, &error);
+  g_assert_no_error (error);
+  got = ane_llama_model_generate (m, tok, "Once upon a time", 40, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 0,
+                                  NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", got);
+  g_assert_cmpuint (strlen (got), >, 20);
+  g_assert_cmpstr (got, ==, want);
+
+  g_assert_true (ane_llama_model_save_dir (m, tok, out, 128, 0, ANE_TARGET_IOS18, FALSE, &error));
+  g_assert_no_error (error);
+  loaded = ane_llama_dir_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_tokenizer_is_hf (ane_llama_dir_get_tokenizer (loaded)));
+  g_assert_cmpint (ane_tokenizer_get_bos_id (ane_llama_dir_get_tokenizer (loaded)), ==, 1);
+  g_assert_cmpint (ane_tokenizer_get_eos_id (ane_llama_dir_get_tokenizer (loaded)), ==, 2);
+  want_layout = ane_llama_generate_layout (m, ref, "Once upon a time", 40, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT16, TRUE,
+                                           0.0, 0.9, 0, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  got_dir = ane_llama_dir_generate (loaded, "Once upon a time", 40, ANE_BACKEND_CPU, 0.0, 0.9, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got_dir, ==, want_layout);
+  ane_file_remove_tree (dir);
+}
+
 /* --- pre-tokenizers and decoders, on tokenizers' own examples --- */
 
 static char *
@@ -208,7 +261,7 @@ splits_of (const char *pre_tokenizer_json,
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) splits = g_ptr_array_new_with_free_func (ane_hf_split_free);
+  AneHfSplits splits;
   g_autoptr(GString) out = g_string_new (NULL);
   AneHfPreTokenizer *p = NULL;
 
@@ -216,11 +269,16 @@ splits_of (const char *pre_tokenizer_json,
   g_assert_no_error (error);
   g_assert_true (ane_hf_pre_tokenizer_parse (json_parser_get_root (parser), "pre_tokenizer", &p, &error));
   g_assert_no_error (error);
-  g_ptr_array_add (splits, ane_hf_split_new (text, strlen (text), TRUE));
-  g_assert_true (ane_hf_pre_tokenizer_apply (p, splits, &error));
+  ane_hf_splits_init (&splits, text, strlen (text), TRUE);
+  g_assert_true (ane_hf_pre_tokenizer_apply (p, &splits, &error));
   g_assert_no_error (error);
-  for (guint i = 0; i < splits->len; i++)
-    g_string_append_printf (out, "%s%s", i > 0 ? "|" : "", ((AneHfSplit *) splits->pdata[i])->text->str);
+  for (guint i = 0; i < splits.spans->len; i++)
+    {
+      AneHfSpan w = g_array_index (splits.spans, AneHfSpan, i);
+
+      g_string_append_printf (out, "%s%.*s", i > 0 ? "|" : "", (int) w.len, splits.text->str + w.start);
+    }
+  ane_hf_splits_clear (&splits);
   ane_hf_pre_tokenizer_free (p);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
@@ -261,6 +319,12 @@ test_pre_tokenizers (void)
     { "{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"use_regex\":true}",
       "Hello my friend, how is your day going?",
       "\xc4\xa0Hello|\xc4\xa0my|\xc4\xa0" "friend|,|\xc4\xa0how|\xc4\xa0is|\xc4\xa0your|\xc4\xa0" "day|\xc4\xa0going|?" },
+    /* Llama 3's pattern (meta-llama/Meta-Llama-3-8B tokenizer.json): digits
+     * in threes, a space before digits on its own, (?i:) contractions */
+    { "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|"
+      "\\\\p{N}{1,3}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"},"
+      "\"behavior\":\"Isolated\",\"invert\":false}",
+      "Hello 12345 WORLD'S  end\n\n", "Hello| |123|45| WORLD|'S| | end|\n\n" },
     { "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"WhitespaceSplit\"},{\"type\":\"Digits\",\"individual_digits\":true}]}",
       "Hey friend 42!", "Hey|friend|4|2|!" },
   };
@@ -582,17 +646,117 @@ test_bad_config (void)
   g_rmdir (dir);
 }
 
+static GBytes *
+gunzip_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GInputStream) raw = G_INPUT_STREAM (g_file_read (file, NULL, &error));
+  g_autoptr(GZlibDecompressor) gunzip = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  g_autoptr(GInputStream) in = g_converter_input_stream_new (raw, G_CONVERTER (gunzip));
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  g_assert_no_error (error);
+  g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &error);
+  g_assert_no_error (error);
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+/* The fast reader of model.vocab and model.merges gives what json-glib
+ * gives: on the whole Qwen3 file, and on strings with every escape. */
+static void
+check_fast_reader (const char *text,
+                   gsize       len)
+{
+  g_auto(AneHfBpeData) data = { NULL, NULL, NULL };
+  g_autoptr(GString) rest = NULL;
+  g_autoptr(JsonParser) full = json_parser_new ();
+  g_autoptr(JsonParser) small = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *model, *vocab;
+  JsonArray *merges;
+
+  g_assert_true (ane_hf_json_split_model (text, len, &data, &rest));
+  json_parser_load_from_data (full, text, (gssize) len, &error);
+  g_assert_no_error (error);
+  model = json_object_get_object_member (json_node_get_object (json_parser_get_root (full)), "model");
+  vocab = json_object_get_object_member (model, "vocab");
+  merges = json_object_get_array_member (model, "merges");
+  g_assert_cmpuint (data.pieces->len, ==, json_object_get_size (vocab));
+  for (guint i = 0; i < data.pieces->len; i++)
+    g_assert_cmpint (g_array_index (data.ids, gint64, i), ==,
+                     json_object_get_int_member (vocab, data.pieces->pdata[i]));
+  g_assert_cmpuint (data.merges->len, ==, 2 * json_array_get_length (merges));
+  for (guint i = 0; i < json_array_get_length (merges); i++)
+    {
+      JsonNode *m = json_array_get_element (merges, i);
+      g_autofree char *joined = g_strconcat (data.merges->pdata[2 * i], " ", data.merges->pdata[2 * i + 1], NULL);
+
+      if (JSON_NODE_HOLDS_ARRAY (m))
+        {
+          g_assert_cmpstr (data.merges->pdata[2 * i], ==, json_array_get_string_element (json_node_get_array (m), 0));
+          g_assert_cmpstr (data.merges->pdata[2 * i + 1], ==, json_array_get_string_element (json_node_get_array (m), 1));
+        }
+      else
+        g_assert_cmpstr (joined, ==, json_node_get_string (m));
+    }
+  /* the rest parses, with the two members emptied */
+  json_parser_load_from_data (small, rest->str, (gssize) rest->len, &error);
+  g_assert_no_error (error);
+  model = json_object_get_object_member (json_node_get_object (json_parser_get_root (small)), "model");
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (model, "vocab")), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (model, "type"), ==, "BPE");
+}
+
+static void
+test_fast_reader (void)
+{
+  g_autofree char *path = qwen3_path ("tokenizer.json.gz");
+  g_autoptr(GBytes) qwen3 = gunzip_file (path);
+  static const char escapes[] =
+    "{\"model\": {\"merges\": [[\"\\u0120\", \"\\\"q\"], \"a \\\\\"], \"type\": \"BPE\", "
+    "\"vocab\": {\"\\u0120\": 0, \"\\\"q\": 1, \"\\ud83d\\ude00\": 2, \"a\": 3, \"\\\\\": 4, "
+    "\"\\b\\f\\n\\r\\t\\/\": 5, \"\\u00e9\\u4e2d\": 6}}, \"added_tokens\": [], \"x\": [1, {\"y\": \"}\"}]}";
+  /* what the fast reader gives up on (json-glib then reads the file) */
+  static const char *const declined[] = {
+    "{\"model\": {\"vocab\": {\"a\": 1.5}}}",
+    "{\"model\": {\"vocab\": {\"a\": -1}}}",
+    "{\"model\": {\"vocab\": {\"\\u0000\": 1}}}",
+    "{\"model\": {\"vocab\": {\"\\ud83d\": 1}}}",
+    "{\"model\": {\"vocab\": {}, \"merges\": [\"a b c\"]}}",
+    "{\"model\": {\"vocab\": {}, \"merges\": null}}",
+    "{\"model\": {\"vocab\": {}, \"vocab\": {}}}",
+    "{\"model\": {\"merges\": []}}",
+    "{\"model\": {\"vocab\": {\"a\": 1}",
+    "[]",
+  };
+
+  check_fast_reader (g_bytes_get_data (qwen3, NULL), g_bytes_get_size (qwen3));
+  check_fast_reader (escapes, strlen (escapes));
+  for (guint i = 0; i < G_N_ELEMENTS (declined); i++)
+    {
+      g_auto(AneHfBpeData) data = { NULL, NULL, NULL };
+      GString *rest = NULL;
+
+      g_assert_false (ane_hf_json_split_model (declined[i], strlen (declined[i]), &data, &rest));
+      g_assert_null (rest);
+      g_assert_null (data.pieces);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ane/tokenizer-hf/qwen3/cases", test_qwen3_cases);
   g_test_add_func ("/ane/tokenizer-hf/tok512/equivalent", test_tok512_equivalent);
+  g_test_add_func ("/ane/tokenizer-hf/tok512/generate", test_tok512_generate);
   g_test_add_func ("/ane/tokenizer-hf/pre-tokenizers", test_pre_tokenizers);
   g_test_add_func ("/ane/tokenizer-hf/decoders", test_decoders);
   g_test_add_func ("/ane/tokenizer-hf/added-tokens", test_added_tokens);
   g_test_add_func ("/ane/tokenizer-hf/hostile", test_hostile);
   g_test_add_func ("/ane/tokenizer-hf/hostile-files", test_hostile_files);
   g_test_add_func ("/ane/tokenizer-hf/bad-config", test_bad_config);
+  g_test_add_func ("/ane/tokenizer-hf/fast-reader", test_fast_reader);
   return g_test_run ();
 }

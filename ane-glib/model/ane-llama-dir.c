@@ -666,6 +666,7 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
   g_autoptr(GArray) ranges = NULL;
   g_autoptr(GBytes) embedding = NULL;
   g_autoptr(GBytes) tok_bytes = NULL;
+  g_autoptr(GBytes) tok_config = NULL;
   g_autofree char *tmp = NULL;
   g_autofree char *manifest = NULL;
   g_autofree char *manifest_path = NULL;
@@ -731,7 +732,16 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
                    ane_tokenizer_get_n_tokens (tokenizer), self->vocab_size);
       return FALSE;
     }
-  if (tokenizer != NULL)
+  if (tokenizer != NULL && ane_tokenizer_is_hf (tokenizer))
+    {
+      /* a tokenizer.json goes as it is, with a tokenizer_config.json
+       * naming its BOS and EOS */
+      if (!ane_tokenizer_serialize_hf (tokenizer, &tok_bytes, &tok_config, error))
+        return FALSE;
+      tok_file = "tokenizer.json";
+      tok_kind = "hf";
+    }
+  else if (tokenizer != NULL)
     {
       tok_bytes = ane_tokenizer_serialize (tokenizer, &gguf);
       tok_file = gguf ? "tokenizer.gguf" : "tokenizer.bin";
@@ -828,6 +838,7 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
     }
   if (!write_in (tmp, EMBEDDING_FILE, embedding, error) ||
       (tok_bytes != NULL && !write_in (tmp, tok_file, tok_bytes, error)) ||
+      (tok_config != NULL && !write_in (tmp, "tokenizer_config.json", tok_config, error)) ||
       !ane_file_write_durable (manifest_path, manifest, strlen (manifest), error) ||
       !ane_file_sync_tree (tmp, error) ||
       !move_into_place (tmp, dir, overwrite, error))
@@ -1564,13 +1575,15 @@ read_manifest (AneLlamaDir  *self,
       tok = json_node_get_object (tok_node);
       if ((kind = get_string (r, tok, "tokenizer.kind", "kind")) == NULL)
         return FALSE;
-      if (!g_str_equal (kind, "llama2c") && !g_str_equal (kind, "gguf"))
-        return bad_field (r, "tokenizer.kind", "is neither 'llama2c' nor 'gguf'");
+      if (!g_str_equal (kind, "llama2c") && !g_str_equal (kind, "gguf") && !g_str_equal (kind, "hf"))
+        return bad_field (r, "tokenizer.kind", "is not 'llama2c', 'gguf' or 'hf'");
       tok_path = get_file (r, self->path, tok, "tokenizer.file", "file", G_FILE_TEST_IS_REGULAR);
       if (tok_path == NULL)
         return FALSE;
       if (g_str_equal (kind, "llama2c"))
         self->tokenizer = ane_tokenizer_load_llama2c (tok_path, (guint) self->vocab_size, error);
+      else if (g_str_equal (kind, "hf"))
+        self->tokenizer = ane_tokenizer_load_hf (tok_path, error);
       else
         {
           g_autoptr(AneGgufFile) file = ane_gguf_file_new (tok_path, error);

@@ -599,12 +599,23 @@ ane_hf_bpe_encode_word (AneHfBpe   *bpe,
 {
   g_autoptr(GArray) symbols = NULL;
   g_autoptr(GArray) result = NULL;
-  g_autofree char *key = NULL;
+  g_autofree char *heap_key = NULL;
+  char stack_key[4 * CACHE_MAX_WORD + 1];
+  char *key;
   gboolean cacheable = len < 4 * CACHE_MAX_WORD && g_utf8_strlen (word, (gssize) len) < CACHE_MAX_WORD;
 
   if (len == 0)
     return;
-  key = g_strndup (word, len);
+  /* the word NUL-terminated: on the stack when it may be cached (no
+   * allocation for a hit), else on the heap */
+  if (cacheable)
+    {
+      memcpy (stack_key, word, len);
+      stack_key[len] = '\0';
+      key = stack_key;
+    }
+  else
+    key = heap_key = g_strndup (word, len);
   if (cacheable)
     {
       GArray *hit;
@@ -640,7 +651,7 @@ ane_hf_bpe_encode_word (AneHfBpe   *bpe,
     {
       g_mutex_lock (&bpe->cache_lock);
       if (g_hash_table_size (bpe->cache) < CACHE_CAPACITY)
-        g_hash_table_replace (bpe->cache, g_steal_pointer (&key), g_steal_pointer (&result));
+        g_hash_table_replace (bpe->cache, g_strdup (key), g_steal_pointer (&result));
       g_mutex_unlock (&bpe->cache_lock);
     }
 }

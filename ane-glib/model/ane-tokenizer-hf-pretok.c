@@ -68,25 +68,27 @@ struct _AneHfPreTokenizer
   GPtrArray *children;         /* Sequence */
 };
 
-AneHfSplit *
-ane_hf_split_new (const char *text,
-                  gsize       len,
-                  gboolean    at_start)
+void
+ane_hf_splits_init (AneHfSplits *splits,
+                    const char  *text,
+                    gsize        len,
+                    gboolean     at_start)
 {
-  AneHfSplit *s = g_new (AneHfSplit, 1);
+  AneHfSpan span = { 0, len, at_start };
 
-  s->text = g_string_new_len (text, (gssize) len);
-  s->at_start = at_start;
-  return s;
+  splits->text = g_string_new_len (text, (gssize) len);
+  splits->spans = g_array_new (FALSE, FALSE, sizeof (AneHfSpan));
+  if (len > 0)
+    g_array_append_val (splits->spans, span);
 }
 
 void
-ane_hf_split_free (gpointer split)
+ane_hf_splits_clear (AneHfSplits *splits)
 {
-  AneHfSplit *s = split;
-
-  g_string_free (s->text, TRUE);
-  g_free (s);
+  if (splits->text != NULL)
+    g_string_free (splits->text, TRUE);
+  splits->text = NULL;
+  g_clear_pointer (&splits->spans, g_array_unref);
 }
 
 void
@@ -316,22 +318,46 @@ typedef struct
   gboolean is_match;
 } Piece;
 
-/* Splits @in around @ranges (match start/end pairs, in order) the way
- * NormalizedString::split does for @behavior, appending the non-empty
- * results to @out. */
+/* Appends @src (@n bytes) to @out as a new piece; with @byte_level, each
+ * byte as its GPT-2 character. */
 static void
-split_piece (const AneHfSplit *in,
-             GArray           *ranges,
-             gboolean          invert,
-             Behavior          behavior,
-             GPtrArray        *out)
+append_span (AneHfSplits *out,
+             const char  *src,
+             gsize        n,
+             gboolean     at_start,
+             gboolean     byte_level)
 {
-  g_autoptr(GArray) pieces = g_array_new (FALSE, FALSE, sizeof (Piece));
-  g_autoptr(GArray) kept = g_array_new (FALSE, FALSE, sizeof (Piece));
-  gsize len = in->text->len, prev = 0;
+  AneHfSpan span = { out->text->len, 0, at_start };
+
+  if (byte_level)
+    for (gsize j = 0; j < n; j++)
+      g_string_append (out->text, byte_chars[(guint8) src[j]]);
+  else
+    g_string_append_len (out->text, src, (gssize) n);
+  span.len = out->text->len - span.start;
+  g_array_append_val (out->spans, span);
+}
+
+/* Splits @text (@len bytes) around @ranges (match start/end pairs, in
+ * order) the way NormalizedString::split does for @behavior, appending the
+ * non-empty results to @out. @pieces: scratch. */
+static void
+split_piece (const char *text,
+             gsize       len,
+             gboolean    at_start,
+             GArray     *ranges,
+             gboolean    invert,
+             Behavior    behavior,
+             gboolean    byte_level,
+             GArray     *pieces,
+             AneHfSplits *out)
+{
+  gsize prev = 0, kept_from;
   gboolean previous_match = FALSE;
+  guint n;
 
   /* the covering list of (range, is_match) (tokenizers' Pattern::find_matches) */
+  g_array_set_size (pieces, 0);
   for (guint i = 0; i + 1 < ranges->len; i += 2)
     {
       gsize s = g_array_index (ranges, gsize, i), e = g_array_index (ranges, gsize, i + 1);
@@ -347,74 +373,87 @@ split_piece (const AneHfSplit *in,
       Piece gap = { prev, len, FALSE };
       g_array_append_val (pieces, gap);
     }
+  n = pieces->len;
   if (invert)
-    for (guint i = 0; i < pieces->len; i++)
+    for (guint i = 0; i < n; i++)
       g_array_index (pieces, Piece, i).is_match = !g_array_index (pieces, Piece, i).is_match;
 
+  /* the kept pieces go after the n pieces, in the same array */
+  kept_from = n;
+#define KEPT_LEN (pieces->len - kept_from)
+#define KEPT(i) g_array_index (pieces, Piece, kept_from + (i))
   switch (behavior)
     {
     case BEHAVIOR_REMOVED:
-      for (guint i = 0; i < pieces->len; i++)
+      for (guint i = 0; i < n; i++)
         if (!g_array_index (pieces, Piece, i).is_match)
-          g_array_append_val (kept, g_array_index (pieces, Piece, i));
+          {
+            Piece p = g_array_index (pieces, Piece, i);
+            g_array_append_val (pieces, p);
+          }
       break;
     case BEHAVIOR_ISOLATED:
-      g_array_append_vals (kept, pieces->data, pieces->len);
+      for (guint i = 0; i < n; i++)
+        {
+          Piece p = g_array_index (pieces, Piece, i);
+          g_array_append_val (pieces, p);
+        }
       break;
     case BEHAVIOR_MERGED_WITH_PREVIOUS:
-      for (guint i = 0; i < pieces->len; i++)
+      for (guint i = 0; i < n; i++)
         {
           Piece p = g_array_index (pieces, Piece, i);
 
-          if (p.is_match && !previous_match && kept->len > 0)
-            g_array_index (kept, Piece, kept->len - 1).end = p.end;
+          if (p.is_match && !previous_match && KEPT_LEN > 0)
+            KEPT (KEPT_LEN - 1).end = p.end;
           else
-            g_array_append_val (kept, p);
+            g_array_append_val (pieces, p);
           previous_match = p.is_match;
         }
       break;
     case BEHAVIOR_MERGED_WITH_NEXT:
       /* the same, walking backwards */
-      for (guint i = pieces->len; i-- > 0;)
+      for (guint i = n; i-- > 0;)
         {
           Piece p = g_array_index (pieces, Piece, i);
 
-          if (p.is_match && !previous_match && kept->len > 0)
-            g_array_index (kept, Piece, kept->len - 1).start = p.start;
+          if (p.is_match && !previous_match && KEPT_LEN > 0)
+            KEPT (KEPT_LEN - 1).start = p.start;
           else
-            g_array_append_val (kept, p);
+            g_array_append_val (pieces, p);
           previous_match = p.is_match;
         }
-      for (guint i = 0; i < kept->len / 2; i++)
+      for (guint i = 0; i < KEPT_LEN / 2; i++)
         {
-          Piece t = g_array_index (kept, Piece, i);
-          g_array_index (kept, Piece, i) = g_array_index (kept, Piece, kept->len - 1 - i);
-          g_array_index (kept, Piece, kept->len - 1 - i) = t;
+          Piece t = KEPT (i);
+          KEPT (i) = KEPT (KEPT_LEN - 1 - i);
+          KEPT (KEPT_LEN - 1 - i) = t;
         }
       break;
     case BEHAVIOR_CONTIGUOUS:
-      for (guint i = 0; i < pieces->len; i++)
+      for (guint i = 0; i < n; i++)
         {
           Piece p = g_array_index (pieces, Piece, i);
 
-          if (p.is_match == previous_match && kept->len > 0)
-            g_array_index (kept, Piece, kept->len - 1).end = p.end;
+          if (p.is_match == previous_match && KEPT_LEN > 0)
+            KEPT (KEPT_LEN - 1).end = p.end;
           else
-            g_array_append_val (kept, p);
+            g_array_append_val (pieces, p);
           previous_match = p.is_match;
         }
       break;
     default:
       g_assert_not_reached ();
     }
-  for (guint i = 0; i < kept->len; i++)
+  for (guint i = 0; i < KEPT_LEN; i++)
     {
-      Piece p = g_array_index (kept, Piece, i);
+      Piece p = KEPT (i);
 
       if (p.end > p.start)
-        g_ptr_array_add (out, ane_hf_split_new (in->text->str + p.start, p.end - p.start,
-                                                in->at_start && p.start == 0));
+        append_span (out, text + p.start, p.end - p.start, at_start && p.start == 0, byte_level);
     }
+#undef KEPT
+#undef KEPT_LEN
 }
 
 typedef gboolean (*CharPredicate) (gunichar c);
@@ -457,14 +496,16 @@ is_punctuation (gunichar c)
 
 /* A character pattern: every matching character is a match of its own */
 static void
-char_ranges (const GString *text,
+char_ranges (const char    *text,
+             gsize          len,
              CharPredicate  pred,
              GArray        *ranges)
 {
-  for (const char *p = text->str; p < text->str + text->len; p = g_utf8_next_char (p))
+  g_array_set_size (ranges, 0);
+  for (const char *p = text; p < text + len; p = g_utf8_next_char (p))
     if (pred (g_utf8_get_char (p)))
       {
-        gsize s = (gsize) (p - text->str), e = (gsize) (g_utf8_next_char (p) - text->str);
+        gsize s = (gsize) (p - text), e = (gsize) (g_utf8_next_char (p) - text);
 
         g_array_append_val (ranges, s);
         g_array_append_val (ranges, e);
@@ -472,15 +513,17 @@ char_ranges (const GString *text,
 }
 
 static gboolean
-regex_ranges (GRegex        *regex,
-              const GString *text,
-              GArray        *ranges,
-              GError       **error)
+regex_ranges (GRegex      *regex,
+              const char  *text,
+              gsize        len,
+              GArray      *ranges,
+              GError     **error)
 {
   g_autoptr(GMatchInfo) info = NULL;
   g_autoptr(GError) local_error = NULL;
 
-  g_regex_match_full (regex, text->str, (gssize) text->len, 0, 0, &info, &local_error);
+  g_array_set_size (ranges, 0);
+  g_regex_match_full (regex, text, (gssize) len, 0, 0, &info, &local_error);
   while (local_error == NULL && g_match_info_matches (info))
     {
       int s, e;
@@ -503,104 +546,111 @@ regex_ranges (GRegex        *regex,
   return TRUE;
 }
 
+typedef struct
+{
+  GArray *ranges;   /* gsize pairs */
+  GArray *pieces;   /* Piece */
+  GString *tmp;     /* a piece rewritten before it is split */
+} Scratch;
+
 static gboolean
 pre_tokenize_one (const AneHfPreTokenizer *p,
-                  AneHfSplit              *in,
-                  GPtrArray               *out,
+                  const char              *text,
+                  gsize                    len,
+                  gboolean                 at_start,
+                  Scratch                 *sc,
+                  AneHfSplits             *out,
                   GError                 **error)
 {
-  g_autoptr(GArray) ranges = g_array_new (FALSE, FALSE, sizeof (gsize));
-
   switch (p->kind)
     {
     case PRE_BYTE_LEVEL:
-      {
-        guint first = out->len;
-
-        if (p->add_prefix_space && (in->text->len == 0 || in->text->str[0] != ' '))
-          g_string_prepend_c (in->text, ' ');
-        if (p->regex != NULL)
-          {
-            if (!regex_ranges (p->regex, in->text, ranges, error))
-              return FALSE;
-            split_piece (in, ranges, FALSE, BEHAVIOR_ISOLATED, out);
-          }
-        else if (in->text->len > 0)
-          g_ptr_array_add (out, ane_hf_split_new (in->text->str, in->text->len, in->at_start));
-        /* each byte becomes its character */
-        for (guint i = first; i < out->len; i++)
-          {
-            AneHfSplit *s = out->pdata[i];
-            GString *mapped = g_string_sized_new (2 * s->text->len);
-
-            for (gsize j = 0; j < s->text->len; j++)
-              g_string_append (mapped, ane_hf_byte_level_char ((guint8) s->text->str[j]));
-            g_string_free (s->text, TRUE);
-            s->text = mapped;
-          }
-        return TRUE;
-      }
+      if (p->add_prefix_space && (len == 0 || text[0] != ' '))
+        {
+          g_string_assign (sc->tmp, " ");
+          g_string_append_len (sc->tmp, text, (gssize) len);
+          text = sc->tmp->str;
+          len = sc->tmp->len;
+        }
+      if (p->regex != NULL)
+        {
+          if (!regex_ranges (p->regex, text, len, sc->ranges, error))
+            return FALSE;
+          split_piece (text, len, at_start, sc->ranges, FALSE, BEHAVIOR_ISOLATED, TRUE, sc->pieces, out);
+        }
+      else if (len > 0)
+        append_span (out, text, len, at_start, TRUE);
+      return TRUE;
     case PRE_SPLIT:
-      if (!ane_hf_pattern_find (p->pattern, in->text->str, in->text->len, ranges, error))
+      g_array_set_size (sc->ranges, 0);
+      if (!ane_hf_pattern_find (p->pattern, text, len, sc->ranges, error))
         return FALSE;
-      split_piece (in, ranges, p->invert, p->behavior, out);
+      split_piece (text, len, at_start, sc->ranges, p->invert, p->behavior, FALSE, sc->pieces, out);
       return TRUE;
     case PRE_METASPACE:
       {
-        g_autoptr(GString) rep = g_string_new (p->replacement);
         gunichar rc = g_utf8_get_char (p->replacement);
+        gsize rlen = strlen (p->replacement);
 
-        g_string_replace (in->text, " ", p->replacement, 0);
-        if ((p->prepend_scheme == PREPEND_ALWAYS || (p->prepend_scheme == PREPEND_FIRST && in->at_start)) &&
-            !g_str_has_prefix (in->text->str, p->replacement))
-          g_string_prepend (in->text, p->replacement);
+        g_string_truncate (sc->tmp, 0);
+        g_string_append_len (sc->tmp, text, (gssize) len);
+        g_string_replace (sc->tmp, " ", p->replacement, 0);
+        if ((p->prepend_scheme == PREPEND_ALWAYS || (p->prepend_scheme == PREPEND_FIRST && at_start)) &&
+            !g_str_has_prefix (sc->tmp->str, p->replacement))
+          g_string_prepend (sc->tmp, p->replacement);
         if (!p->split)
           {
-            if (in->text->len > 0)
-              g_ptr_array_add (out, ane_hf_split_new (in->text->str, in->text->len, in->at_start));
+            if (sc->tmp->len > 0)
+              append_span (out, sc->tmp->str, sc->tmp->len, at_start, FALSE);
             return TRUE;
           }
-        for (const char *c = in->text->str; c < in->text->str + in->text->len; c = g_utf8_next_char (c))
+        g_array_set_size (sc->ranges, 0);
+        for (const char *c = sc->tmp->str; c < sc->tmp->str + sc->tmp->len; c = g_utf8_next_char (c))
           if (g_utf8_get_char (c) == rc)
             {
-              gsize s = (gsize) (c - in->text->str), e = s + rep->len;
+              gsize s = (gsize) (c - sc->tmp->str), e = s + rlen;
 
-              g_array_append_val (ranges, s);
-              g_array_append_val (ranges, e);
+              g_array_append_val (sc->ranges, s);
+              g_array_append_val (sc->ranges, e);
             }
-        split_piece (in, ranges, FALSE, BEHAVIOR_MERGED_WITH_NEXT, out);
+        split_piece (sc->tmp->str, sc->tmp->len, at_start, sc->ranges, FALSE, BEHAVIOR_MERGED_WITH_NEXT, FALSE,
+                     sc->pieces, out);
         return TRUE;
       }
     case PRE_DIGITS:
-      char_ranges (in->text, is_numeric, ranges);
-      split_piece (in, ranges, FALSE, p->individual_digits ? BEHAVIOR_ISOLATED : BEHAVIOR_CONTIGUOUS, out);
+      char_ranges (text, len, is_numeric, sc->ranges);
+      split_piece (text, len, at_start, sc->ranges, FALSE,
+                   p->individual_digits ? BEHAVIOR_ISOLATED : BEHAVIOR_CONTIGUOUS, FALSE, sc->pieces, out);
       return TRUE;
     case PRE_WHITESPACE:
-      if (!regex_ranges (p->regex, in->text, ranges, error))
+      if (!regex_ranges (p->regex, text, len, sc->ranges, error))
         return FALSE;
-      split_piece (in, ranges, TRUE, BEHAVIOR_REMOVED, out);
+      split_piece (text, len, at_start, sc->ranges, TRUE, BEHAVIOR_REMOVED, FALSE, sc->pieces, out);
       return TRUE;
     case PRE_WHITESPACE_SPLIT:
-      char_ranges (in->text, is_whitespace, ranges);
-      split_piece (in, ranges, FALSE, BEHAVIOR_REMOVED, out);
+      char_ranges (text, len, is_whitespace, sc->ranges);
+      split_piece (text, len, at_start, sc->ranges, FALSE, BEHAVIOR_REMOVED, FALSE, sc->pieces, out);
       return TRUE;
     case PRE_PUNCTUATION:
-      char_ranges (in->text, is_punctuation, ranges);
-      split_piece (in, ranges, FALSE, p->behavior, out);
+      char_ranges (text, len, is_punctuation, sc->ranges);
+      split_piece (text, len, at_start, sc->ranges, FALSE, p->behavior, FALSE, sc->pieces, out);
       return TRUE;
     case PRE_BERT:
       {
         /* pre_tokenizers/bert.rs: whitespace removed, then punctuation isolated */
-        g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func (ane_hf_split_free);
+        AneHfSplits words = { g_string_new (NULL), g_array_new (FALSE, FALSE, sizeof (AneHfSpan)) };
 
-        char_ranges (in->text, is_whitespace, ranges);
-        split_piece (in, ranges, FALSE, BEHAVIOR_REMOVED, words);
-        for (guint i = 0; i < words->len; i++)
+        char_ranges (text, len, is_whitespace, sc->ranges);
+        split_piece (text, len, at_start, sc->ranges, FALSE, BEHAVIOR_REMOVED, FALSE, sc->pieces, &words);
+        for (guint i = 0; i < words.spans->len; i++)
           {
-            g_array_set_size (ranges, 0);
-            char_ranges (((AneHfSplit *) words->pdata[i])->text, is_punctuation, ranges);
-            split_piece (words->pdata[i], ranges, FALSE, BEHAVIOR_ISOLATED, out);
+            AneHfSpan w = g_array_index (words.spans, AneHfSpan, i);
+
+            char_ranges (words.text->str + w.start, w.len, is_punctuation, sc->ranges);
+            split_piece (words.text->str + w.start, w.len, w.at_start, sc->ranges, FALSE, BEHAVIOR_ISOLATED, FALSE,
+                         sc->pieces, out);
           }
+        ane_hf_splits_clear (&words);
         return TRUE;
       }
     case PRE_SEQUENCE:
@@ -611,10 +661,12 @@ pre_tokenize_one (const AneHfPreTokenizer *p,
 
 gboolean
 ane_hf_pre_tokenizer_apply (const AneHfPreTokenizer *p,
-                            GPtrArray               *splits,
+                            AneHfSplits             *splits,
                             GError                 **error)
 {
-  g_autoptr(GPtrArray) out = NULL;
+  AneHfSplits out;
+  Scratch sc;
+  gboolean ok = TRUE;
 
   if (p == NULL)
     return TRUE;
@@ -625,15 +677,28 @@ ane_hf_pre_tokenizer_apply (const AneHfPreTokenizer *p,
           return FALSE;
       return TRUE;
     }
-  out = g_ptr_array_new_with_free_func (ane_hf_split_free);
-  for (guint i = 0; i < splits->len; i++)
-    if (!pre_tokenize_one (p, splits->pdata[i], out, error))
+  init_byte_level_table ();
+  out.text = g_string_sized_new (splits->text->len + splits->text->len / 2 + 16);
+  out.spans = g_array_sized_new (FALSE, FALSE, sizeof (AneHfSpan), splits->spans->len + 16);
+  sc.ranges = g_array_new (FALSE, FALSE, sizeof (gsize));
+  sc.pieces = g_array_new (FALSE, FALSE, sizeof (Piece));
+  sc.tmp = g_string_new (NULL);
+  for (guint i = 0; ok && i < splits->spans->len; i++)
+    {
+      AneHfSpan span = g_array_index (splits->spans, AneHfSpan, i);
+
+      ok = pre_tokenize_one (p, splits->text->str + span.start, span.len, span.at_start, &sc, &out, error);
+    }
+  g_array_unref (sc.ranges);
+  g_array_unref (sc.pieces);
+  g_string_free (sc.tmp, TRUE);
+  if (!ok)
+    {
+      ane_hf_splits_clear (&out);
       return FALSE;
-  /* hand the new splits over to @splits */
-  g_ptr_array_set_size (splits, 0);
-  for (guint i = 0; i < out->len; i++)
-    g_ptr_array_add (splits, g_steal_pointer (&out->pdata[i]));
-  g_ptr_array_set_free_func (out, NULL);
+    }
+  ane_hf_splits_clear (splits);
+  *splits = out;
   return TRUE;
 }
 

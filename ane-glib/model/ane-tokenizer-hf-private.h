@@ -23,19 +23,28 @@
 
 G_BEGIN_DECLS
 
-/* A piece of text on its way through the pre-tokenizers. at_start: the
- * piece begins at offset 0 of the user's text (Metaspace's
- * prepend_scheme "first" prepends only there). */
+/* Pieces of text on their way through the pre-tokenizers: their bytes one
+ * after the other in @text, each piece a span of it (one allocation for
+ * all, not two per word). at_start: the piece begins at offset 0 of the
+ * user's text (Metaspace's prepend_scheme "first" prepends only there). */
+typedef struct
+{
+  gsize start, len;
+  gboolean at_start;
+} AneHfSpan;
+
 typedef struct
 {
   GString *text;
-  gboolean at_start;
-} AneHfSplit;
+  GArray *spans;   /* AneHfSpan */
+} AneHfSplits;
 
-AneHfSplit *ane_hf_split_new  (const char *text,
-                               gsize       len,
-                               gboolean    at_start);
-void        ane_hf_split_free (gpointer    split);
+/* One piece (none when @len is 0). */
+void ane_hf_splits_init  (AneHfSplits *splits,
+                          const char  *text,
+                          gsize        len,
+                          gboolean     at_start);
+void ane_hf_splits_clear (AneHfSplits *splits);
 
 /* --- patterns (ane-tokenizer-hf-pattern.c) --- */
 
@@ -91,10 +100,10 @@ gboolean  ane_hf_pre_tokenizer_parse (JsonNode            *node,
                                       AneHfPreTokenizer  **out,
                                       GError             **error);
 void      ane_hf_pre_tokenizer_free  (AneHfPreTokenizer   *p);
-/* Replaces the AneHfSplit elements of @splits by their pre-tokenized
- * words. Fails only when a regular expression fails to run. */
+/* Replaces the pieces of @splits by their pre-tokenized words. Fails
+ * only when a regular expression fails to run. */
 gboolean  ane_hf_pre_tokenizer_apply (const AneHfPreTokenizer *p,
-                                      GPtrArray               *splits,
+                                      AneHfSplits             *splits,
                                       GError                 **error);
 /* Whether the chain has a ByteLevel pre-tokenizer (its words are spelled
  * with GPT-2's byte characters). */
@@ -191,6 +200,14 @@ char     *ane_hf_tokenizer_decode     (AneHfTokenizer *hf,
                                        gsize          *len);
 gboolean  ane_hf_tokenizer_is_special (AneHfTokenizer *hf,
                                        gint32          id);
+
+/* See ane_tokenizer_serialize_hf(). */
+gboolean  ane_hf_tokenizer_serialize  (AneHfTokenizer *hf,
+                                       gint32          bos_id,
+                                       gint32          eos_id,
+                                       GBytes        **json,
+                                       GBytes        **config,
+                                       GError        **error);
 
 /* ane-tokenizer.c: an AneTokenizer around @hf (transfer full). */
 AneTokenizer   *ane_tokenizer_new_hf  (AneHfTokenizer *hf,

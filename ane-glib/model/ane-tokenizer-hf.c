@@ -40,6 +40,7 @@ struct _AneHfTokenizer
   gint32 n_pieces;
   GArray *prefix_ids;          /* the post-processor's, with add_special_tokens */
   GArray *suffix_ids;
+  char *source;                /* the file read, for ane_hf_tokenizer_serialize */
 };
 
 static void
@@ -71,6 +72,7 @@ ane_hf_tokenizer_free (AneHfTokenizer *hf)
   g_free (hf->pieces);
   g_clear_pointer (&hf->prefix_ids, g_array_unref);
   g_clear_pointer (&hf->suffix_ids, g_array_unref);
+  g_free (hf->source);
   g_free (hf);
 }
 
@@ -794,7 +796,60 @@ ane_tokenizer_load_hf (const char  *path,
   if (!read_config (hf, path, &bos_id, &eos_id, error))
     return NULL;
   n_pieces = hf->n_pieces;
+  hf->source = g_canonicalize_filename (path, NULL);
   return ane_tokenizer_new_hf (g_steal_pointer (&hf), (guint) n_pieces, bos_id, eos_id);
+}
+
+gboolean
+ane_hf_tokenizer_serialize (AneHfTokenizer *hf,
+                            gint32          bos_id,
+                            gint32          eos_id,
+                            GBytes        **json,
+                            GBytes        **config,
+                            GError        **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  char *text;
+
+  /* the file again (it is not kept in memory: it is megabytes and only a
+   * saved directory needs it); the directory's loader checks its size
+   * against the model's */
+  if ((bytes = read_json_bytes (hf->source, error)) == NULL)
+    return FALSE;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "bos_token");
+  if (bos_id >= 0)
+    json_builder_add_string_value (b, hf->pieces[bos_id]);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "eos_token");
+  if (eos_id >= 0)
+    json_builder_add_string_value (b, hf->pieces[eos_id]);
+  else
+    json_builder_add_null_value (b);
+  if (bos_id >= 0)
+    {
+      json_builder_set_member_name (b, "add_bos_token");
+      json_builder_add_boolean_value (b, hf->prefix_ids->len > 0 && g_array_index (hf->prefix_ids, gint32, 0) == bos_id);
+    }
+  if (eos_id >= 0)
+    {
+      json_builder_set_member_name (b, "add_eos_token");
+      json_builder_add_boolean_value (b, hf->suffix_ids->len > 0 &&
+                                         g_array_index (hf->suffix_ids, gint32, hf->suffix_ids->len - 1) == eos_id);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  *config = g_bytes_new_take (text, strlen (text));
+  *json = g_steal_pointer (&bytes);
+  return TRUE;
 }
 
 /* --- the pipeline --- */
@@ -896,20 +951,21 @@ encode_text (AneHfTokenizer *hf,
              GArray         *ids,
              GError        **error)
 {
-  g_autoptr(GPtrArray) splits = g_ptr_array_new_with_free_func (ane_hf_split_free);
+  AneHfSplits splits;
+  gboolean ok;
 
   if (len == 0)
     return TRUE;
-  g_ptr_array_add (splits, ane_hf_split_new (text, len, at_start));
-  if (!ane_hf_pre_tokenizer_apply (hf->pre_tokenizer, splits, error))
-    return FALSE;
-  for (guint i = 0; i < splits->len; i++)
+  ane_hf_splits_init (&splits, text, len, at_start);
+  ok = ane_hf_pre_tokenizer_apply (hf->pre_tokenizer, &splits, error);
+  for (guint i = 0; ok && i < splits.spans->len; i++)
     {
-      AneHfSplit *s = splits->pdata[i];
+      AneHfSpan w = g_array_index (splits.spans, AneHfSpan, i);
 
-      ane_hf_bpe_encode_word (hf->bpe, s->text->str, s->text->len, ids);
+      ane_hf_bpe_encode_word (hf->bpe, splits.text->str + w.start, w.len, ids);
     }
-  return TRUE;
+  ane_hf_splits_clear (&splits);
+  return ok;
 }
 
 /* A piece between non-normalized added tokens: normalized, then split on

@@ -34,6 +34,13 @@
  * not in the vocabulary), then the adjacent pair whose merged piece has the
  * highest score is merged until no pair merges.
  *
+ * [func@Ane.Tokenizer.load_hf] reads a Hugging Face `tokenizer.json`
+ * (byte-level BPE as in Llama 3 and Qwen, SentencePiece-style BPE as in
+ * Llama 2 and Gemma) with its own pipeline of normalizer, pre-tokenizer,
+ * model, post-processor and decoder; [method@Ane.Tokenizer.encode_full]
+ * and [method@Ane.Tokenizer.decode_full] take Hugging Face's
+ * `add_special_tokens` and `skip_special_tokens` (see docs/tokenizers.md).
+ *
  * [func@Ane.Tokenizer.load_gguf] reads the same kind of vocabulary from a
  * GGUF file (`tokenizer.ggml.model` = `llama`), whose pieces spell spaces
  * `▁` (U+2581): the text's spaces become `▁` before encoding and `▁`
@@ -905,6 +912,24 @@ AneHfTokenizer *
 ane_tokenizer_get_hf (AneTokenizer *self)
 {
   return self->hf;
+}
+
+gboolean
+ane_tokenizer_is_hf (AneTokenizer *self)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), FALSE);
+  return self->hf != NULL;
+}
+
+gboolean
+ane_tokenizer_serialize_hf (AneTokenizer  *self,
+                            GBytes       **json,
+                            GBytes       **config,
+                            GError       **error)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), FALSE);
+  g_return_val_if_fail (self->hf != NULL, FALSE);
+  return ane_hf_tokenizer_serialize (self->hf, self->bos_id, self->eos_id, json, config, error);
 }
 
 /* llama.cpp's llama_token_type: what the GGUF written by
