@@ -81,6 +81,17 @@ def write_safetensors(path, tensors, dtype="F32"):
         f.write(len(text).to_bytes(8, "little") + text + b"".join(blobs))
 
 
+def read_safetensors(path):
+    """name -> float64 array of an F32 safetensors file."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    return {name: np.frombuffer(blob[8 + n + e["data_offsets"][0]:8 + n + e["data_offsets"][1]], "<f4")
+            .reshape(e["shape"]).astype(np.float64)
+            for name, e in header.items() if name != "__metadata__"}
+
+
 def stored(arr, dtype):
     """The values a tensor has once stored in dtype."""
     if dtype == "F16":
@@ -570,6 +581,32 @@ class HfToolTest(unittest.TestCase):
         r = tool("generate", "--model-dir", out, "--prompt", "Once upon a time", "-n", "60")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, self.llama2c("--layout", "ane", "-p", "fp16"))
+
+        # an embedding padded past the tokenizer's last id (as Qwen's is):
+        # zero rows, whose logits (0) stay below the greedy choices, so the
+        # same text; a tokenizer larger than vocab_size is refused
+        w = read_safetensors(os.path.join(hf, "model.safetensors"))
+        emb = w["model.embed_tokens.weight"]
+        w["model.embed_tokens.weight"] = np.concatenate([emb, np.zeros((8, emb.shape[1]))])
+        write_safetensors(os.path.join(hf, "model.safetensors"), w)
+        with open(os.path.join(hf, "config.json")) as fp:
+            cfg = json.load(fp)
+        cfg["vocab_size"] = 520
+        with open(os.path.join(hf, "config.json"), "w") as fp:
+            json.dump(cfg, fp)
+        r = tool("convert-llm", hf, "-o", out + "-padded", "--context", "128")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = tool("generate", "--model-dir", out + "-padded", "--prompt", "Once upon a time", "-n", "60")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, self.llama2c("--layout", "ane", "-p", "fp16"))
+        w["model.embed_tokens.weight"] = emb[:500]
+        write_safetensors(os.path.join(hf, "model.safetensors"), w)
+        cfg["vocab_size"] = 500
+        with open(os.path.join(hf, "config.json"), "w") as fp:
+            json.dump(cfg, fp)
+        r = tool("generate", hf, "--prompt", "Once")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("vocab_size 500", r.stderr)
 
     def test_no_tokenizer(self):
         r = tool("generate", self.hf, "--prompt", "Once")
