@@ -24,8 +24,10 @@
  *
  * Loads llama2.c checkpoints ([func@Ane.LlamaModel.load_llama2c], e.g.
  * `stories260K.bin`) and llama.cpp GGUF files of the llama, mistral and
- * qwen2 architectures ([func@Ane.LlamaModel.load_gguf]). Its vocabulary is
- * an [class@Ane.Tokenizer], loaded apart.
+ * qwen2 architectures ([func@Ane.LlamaModel.load_gguf]), and Hugging Face
+ * checkpoints of the llama, mistral, qwen2, qwen3 and gemma architectures
+ * ([func@Ane.LlamaModel.load_hf]). Its vocabulary is an
+ * [class@Ane.Tokenizer], loaded apart.
  *
  * The checkpoint is seven little-endian int32 (`dim`, `hidden_dim`,
  * `n_layers`, `n_heads`, `n_kv_heads`, `vocab_size`, `seq_len`; a negative
@@ -740,7 +742,8 @@ ane_llama_model_get_shared_classifier (AneLlamaModel *self)
  * @name: a weight name: `token_embedding`, `final_norm`, `output` (untied
  *   classifiers only), or `layers.<l>.<w>` with `<w>` one of `attention_norm`,
  *   `wq`, `wk`, `wv`, `wo`, `ffn_norm`, `w1`, `w2`, `w3` (and `bq`, `bk`,
- *   `bv` for GGUF models with attention biases)
+ *   `bv` for models with attention biases, `bo` for Hugging Face ones with
+ *   `attention_bias`, `q_norm`, `k_norm` for Qwen3)
  *
  * Looks a weight up by name; matrices are `[out, in]` as in the file. For a
  * GGUF model with a block-quantized, tied embedding, `output` is the
