@@ -86,6 +86,9 @@ AneLlamaModel *ane_llama_model_load_llama2c    (const char     *checkpoint,
 ANE_AVAILABLE_IN_ALL
 AneLlamaModel *ane_llama_model_load_gguf       (const char     *path,
                                                 GError        **error);
+ANE_AVAILABLE_IN_0_2
+AneLlamaModel *ane_llama_model_load_hf         (const char     *dir,
+                                                GError        **error);
 ANE_AVAILABLE_IN_ALL
 gint64         ane_llama_model_get_dim         (AneLlamaModel  *self);
 ANE_AVAILABLE_IN_ALL

@@ -1,4 +1,4 @@
-/* ane-tokenizer.h: a sentencepiece-style BPE vocabulary (llama2.c tokenizer format)
+/* ane-tokenizer.h: BPE tokenizers (llama2.c tokenizer files, GGUF vocabularies, Hugging Face tokenizer.json)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -73,5 +73,19 @@ ANE_AVAILABLE_IN_0_2
 GBytes       *ane_tokenizer_decode_token_bytes (AneTokenizer *self,
                                                 gint32        prev_token,
                                                 gint32        token);
+ANE_AVAILABLE_IN_0_2
+AneTokenizer *ane_tokenizer_load_hf       (const char    *path,
+                                           GError       **error);
+ANE_AVAILABLE_IN_0_2
+gint32       *ane_tokenizer_encode_full   (AneTokenizer  *self,
+                                           const char    *text,
+                                           gboolean       add_special_tokens,
+                                           gsize         *n_tokens,
+                                           GError       **error);
+ANE_AVAILABLE_IN_0_2
+char         *ane_tokenizer_decode_full   (AneTokenizer  *self,
+                                           const gint32  *tokens,
+                                           gsize          n_tokens,
+                                           gboolean       skip_special_tokens);
 
 G_END_DECLS

@@ -137,7 +137,8 @@ ane_tool_convert_llm (int    argc,
   int status = 0;
 
   if (!ane_tool_parse (&argc, &argv, "convert-llm", "MODEL",
-                       "Convert a llama2.c checkpoint (with --tokenizer) or a GGUF llama model to a\n"
+                       "Convert a llama2.c checkpoint (with --tokenizer), a GGUF llama model or a\n"
+                       "Hugging Face model directory (config.json, safetensors) to a\n"
                        "directory: model.mlpackage (functions prefill and decode in the Neural\n"
                        "Engine's layout, float16, key/value caches as states), embedding.bin,\n"
                        "the tokenizer and manifest.json. 'ane-tool generate --model-dir DIR' runs it.\n"

@@ -136,6 +136,55 @@ generate_from_dir (const char *model_dir,
   return 0;
 }
 
+/* A Hugging Face model directory (config.json, safetensors): its
+ * tokenizer is DIR/tokenizer.json (with tokenizer_config.json's
+ * beginning- and end-of-sequence tokens, which ane_tokenizer_load_hf reads
+ * next to it), or --tokenizer (a llama2.c tokenizer.bin) when given. */
+static int
+load_hf (const char     *command,
+         const char     *dir,
+         const char     *tokenizer_path,
+         gboolean        need_tokenizer,
+         AneLlamaModel **model,
+         AneTokenizer  **tokenizer)
+{
+  g_autoptr(GError) error = NULL;
+
+  *model = ane_llama_model_load_hf (dir, &error);
+  if (*model == NULL)
+    return ane_tool_fail (command, error);
+  if (tokenizer_path == NULL)
+    {
+      g_autofree char *json = g_build_filename (dir, "tokenizer.json", NULL);
+
+      if (g_file_test (json, G_FILE_TEST_EXISTS))
+        {
+          *tokenizer = ane_tokenizer_load_hf (json, &error);
+          if (*tokenizer == NULL)
+            return ane_tool_fail (command, error);
+          /* token ids past the classifier's rows could never be produced
+           * nor fed: a tokenizer of another model */
+          if ((gint64) ane_tokenizer_get_n_tokens (*tokenizer) > ane_llama_model_get_vocab_size (*model))
+            {
+              fprintf (stderr, "ane-tool %s: %s has %u tokens, more than the model's vocab_size %" G_GINT64_FORMAT
+                       "\n", command, json, ane_tokenizer_get_n_tokens (*tokenizer),
+                       ane_llama_model_get_vocab_size (*model));
+              return 1;
+            }
+          return 0;
+        }
+      if (!need_tokenizer)
+        return 0;
+      fprintf (stderr, "ane-tool %s: %s has no tokenizer.json: give its tokenizer with --tokenizer TOK.bin\n",
+               command, dir);
+      return 2;
+    }
+  *tokenizer = ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (*model), &error);
+  if (*tokenizer == NULL)
+    return ane_tool_fail (command, error);
+  return 0;
+}
+
 /* The model of `generate` and `convert-llm`: a llama2.c checkpoint with
  * its tokenizer (tokenizer_path; without one, *tokenizer stays NULL unless
  * need_tokenizer refuses that) or a GGUF model with its own vocabulary.
@@ -161,6 +210,8 @@ ane_tool_load_llama (const char     *command,
                command, tokenizer_path, path, command);
       return 2;
     }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    return load_hf (command, path, tokenizer_path, need_tokenizer, model, tokenizer);
   /* Before asking for a tokenizer it would not get to use. */
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -237,7 +288,9 @@ ane_tool_generate (int    argc,
 
   if (!ane_tool_parse (&argc, &argv, "generate", "[MODEL]",
                        "Generate text with a llama2.c checkpoint (e.g. data/models/stories260K.bin,\n"
-                       "with --tokenizer) or a GGUF model (llama, mistral, qwen2; its own vocabulary),\n"
+                       "with --tokenizer), a GGUF model (llama, mistral, qwen2; its own vocabulary) or a\n"
+                       "Hugging Face model directory (config.json, safetensors; llama, mistral, qwen2,\n"
+                       "qwen3, gemma),\n"
                        "run as an ane-glib decode graph with a key/value cache in states; or with\n"
                        "--model-dir, from a directory written by convert-llm.",
                        entries, 0, 1, &status))

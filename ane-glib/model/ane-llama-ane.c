@@ -298,6 +298,52 @@ rms_norm (Builder    *b,
   return B (ane_graph_narrow (b->g, y, 1, 0, (gint64) n, &b->error));
 }
 
+/* Qwen3's RMSNorm of each head of q or k ([1, heads·D, 1, n]) before
+ * RoPE: each head's D channels normalized as rms_norm does (layer_norm of
+ * [x, -x] over the channels), gamma the head weight (q_norm or k_norm)
+ * times scale, where q's 1/sqrt(D) goes: folded into wq it would be
+ * normalized away. */
+static AneTensor *
+head_rms_norm (Builder    *b,
+               AneTensor  *x,
+               gint64      heads,
+               const char *weight,
+               double      scale)
+{
+  g_autofree float *w = NULL;
+  g_autofree float *w2 = NULL;
+  g_autofree char *gamma_name = NULL;
+  g_autofree AneTensor **parts = NULL;
+  AneTensor *gamma;
+  gsize n = 0;
+
+  w = weight_floats (b, weight, &n);
+  if (w == NULL)
+    return NULL;
+  g_assert ((gint64) n == b->head);
+  w2 = g_new (float, 2 * n);
+  for (gsize i = 0; i < n; i++)
+    w2[i] = w2[n + i] = (float) (w[i] * scale);
+  gamma_name = g_strdup_printf ("%s.mirrored", weight);
+  gamma = float_param (b, gamma_name, (const gint64[]) { 2 * (gint64) n }, 1, w2, 2 * n);
+  if (gamma == NULL)
+    return NULL;
+  parts = g_new0 (AneTensor *, heads);
+  for (gint64 h = 0; h < heads; h++)
+    {
+      AneTensor *xh = B (ane_graph_narrow (b->g, x, 1, h * b->head, b->head, &b->error));
+      AneTensor *neg = B (ane_graph_neg (b->g, xh, &b->error));
+      AneTensor *pair[2] = { xh, neg };
+      AneTensor *both = b->error == NULL ? B (ane_graph_concat (b->g, pair, 2, 1, &b->error)) : NULL;
+      AneTensor *y = B (ane_graph_layer_norm_2d (b->g, both, gamma, NULL, b->m->rms_eps, &b->error));
+
+      parts[h] = B (ane_graph_narrow (b->g, y, 1, 0, b->head, &b->error));
+    }
+  if (b->error != NULL)
+    return NULL;
+  return B (ane_graph_concat (b->g, parts, (guint) heads, 1, &b->error));
+}
+
 /* Rotary positions on [1, heads·D, 1, 1] in NeoX order: x·cos + swap(x)·sin,
  * swap exchanging the halves of every head and sin carrying rotate-half's
  * sign (see the header, pass 4). */
@@ -452,6 +498,7 @@ layer (Builder   *b,
   g_autofree char *bk = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".bk", l);
   g_autofree char *bv = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".bv", l);
   g_autofree char *wo = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".wo", l);
+  g_autofree char *bo = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".bo", l);   /* HF attention_bias */
   g_autofree char *w1 = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".w1", l);
   g_autofree char *w2 = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".w2", l);
   g_autofree char *w3 = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".w3", l);
@@ -463,19 +510,34 @@ layer (Builder   *b,
   AneTensor *xn, *q, *k, *v, *kc, *vc, *att, *o, *h1, *h3, *h;
 
   xn = rms_norm (b, x, att_norm);
-  q = rope (b, conv1x1 (b, xn, wq, bq, TRUE, scale), m->n_heads);
-  k = rope (b, conv1x1 (b, xn, wk, bk, TRUE, 1.0), m->n_kv_heads);
+  if (m->qk_norm)
+    {
+      g_autofree char *qn = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".q_norm", l);
+      g_autofree char *kn = g_strdup_printf ("layers.%" G_GINT64_FORMAT ".k_norm", l);
+
+      q = rope (b, head_rms_norm (b, conv1x1 (b, xn, wq, bq, TRUE, 1.0), m->n_heads, qn, scale), m->n_heads);
+      k = rope (b, head_rms_norm (b, conv1x1 (b, xn, wk, bk, TRUE, 1.0), m->n_kv_heads, kn, 1.0), m->n_kv_heads);
+    }
+  else
+    {
+      q = rope (b, conv1x1 (b, xn, wq, bq, TRUE, scale), m->n_heads);
+      k = rope (b, conv1x1 (b, xn, wk, bk, TRUE, 1.0), m->n_kv_heads);
+    }
   v = conv1x1 (b, xn, wv, bv, FALSE, 1.0);
   kc = update_cache (b, kname, k);
   vc = update_cache (b, vname, v);
   att = b->n == 1 ? attention (b, q, kc, vc) : attention_n (b, q, kc, vc);
-  o = conv1x1 (b, att, wo, NULL, FALSE, 1.0);
+  o = conv1x1 (b, att, wo, bo, FALSE, 1.0);
   x = B (ane_graph_add (b->g, x, o, &b->error));
 
   xn = rms_norm (b, x, ffn_norm);
   h1 = conv1x1 (b, xn, w1, NULL, FALSE, 1.0);
   h3 = conv1x1 (b, xn, w3, NULL, FALSE, 1.0);
-  h = B (ane_graph_silu (b->g, h1, &b->error));
+  /* SwiGLU; Gemma's GeGLU takes the tanh GELU */
+  if (m->gelu_tanh)
+    h = B (ane_graph_gelu (b->g, h1, ANE_GELU_TANH, &b->error));
+  else
+    h = B (ane_graph_silu (b->g, h1, &b->error));
   h = B (ane_graph_mul (b->g, h, h3, &b->error));
   o = conv1x1 (b, h, w2, NULL, FALSE, 1.0);
   return B (ane_graph_add (b->g, x, o, &b->error));
@@ -651,7 +713,7 @@ build (AneLlamaModel       *self,
                    " (or the chunk is empty)", self->path, first, first + n_layers - 1, self->n_layers);
       return NULL;
     }
-  head = self->dim / self->n_heads;
+  head = ane_llama_head (self);
   graph = ane_graph_new ();
   b->m = self;
   b->g = graph;
@@ -1109,7 +1171,7 @@ ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
                            GError                **error)
 {
   g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_object_unref);
-  gint64 head = host->dim / host->n_heads, width = host->n_heads * head;
+  gint64 head = host->head > 0 ? host->head : host->dim / host->n_heads, width = host->n_heads * head;
   g_autofree float *row = g_new (float, host->dim);
   g_autofree float *x = g_new0 (float, host->dim * n);
   g_autofree float *cos_v = g_new0 (float, width * n);
@@ -1159,12 +1221,18 @@ ane_llama_ane_step_inputs (const AneLlamaAneHost  *host,
         return NULL;
       for (gint64 c = 0; c < host->dim; c++)
         x[c * n + i] = row[c];
+      /* Gemma's scaled embedding, in float32 as the generic graph's mul */
+      if (host->embed_scale > 0.0)
+        for (gint64 c = 0; c < host->dim; c++)
+          x[c * n + i] = row[c] * (float) host->embed_scale;
       /* angle k of a head: position · base^(-2k/D), on channels k and
        * k + D/2; rotate-half's sign goes on the first half's sine */
       for (gint64 c = 0; c < width; c++)
         {
           gint64 d = c % head, k = d % (head / 2);
-          double angle = (double) position * pow (host->rope_base, -2.0 * (double) k / (double) head);
+          double angle = host->rope_inv_freq != NULL
+                         ? (double) position * (double) host->rope_inv_freq[k]
+                         : (double) position * pow (host->rope_base, -2.0 * (double) k / (double) head);
 
           cos_v[c * n + i] = (float) cos (angle);
           sin_v[c * n + i] = (float) (d < head / 2 ? -sin (angle) : sin (angle));
@@ -1227,6 +1295,9 @@ step_inputs (AneLlamaModel       *self,
     .rope_base = self->rope_base,
     .what = self->path,
     .cache_write = cache_write,
+    .head = ane_llama_head (self),
+    .embed_scale = self->embed_scale,
+    .rope_inv_freq = self->rope_inv_freq,
   };
 
   return ane_llama_ane_step_inputs (&host, tokens, n_real, start, n, max_seq, error);

@@ -75,6 +75,8 @@ struct _AneLlamaDir
   char *path;
   gint64 dim, n_heads, n_kv_heads, head, n_layers, vocab_size, context, prefill_step;
   double rope_base;
+  double embed_scale;        /* Gemma's embedding factor (0: none; manifest model.embed_scale) */
+  float *rope_inv_freq;      /* head / 2 (manifest model.rope_inv_freq: Llama 3's scaled RoPE), or NULL */
   gboolean argmax;           /* the last chunk's steps give the arg-max */
   GPtrArray *chunks;         /* DirChunk, in the order a token goes through them */
   AnePackage *package;       /* the first chunk's */
@@ -113,6 +115,7 @@ ane_llama_dir_finalize (GObject *object)
   g_clear_object (&self->package);
   g_clear_object (&self->tokenizer);
   g_clear_pointer (&self->embedding, g_mapped_file_unref);
+  g_clear_pointer (&self->rope_inv_freq, g_free);
   G_OBJECT_CLASS (ane_llama_dir_parent_class)->finalize (object);
 }
 
@@ -347,12 +350,29 @@ manifest_text (AneLlamaModel  *m,
   add_int (jb, "n_layers", m->n_layers);
   add_int (jb, "n_heads", m->n_heads);
   add_int (jb, "n_kv_heads", m->n_kv_heads);
-  add_int (jb, "head", m->dim / m->n_heads);
+  add_int (jb, "head", ane_llama_head (m));
+  if (ane_llama_head (m) * m->n_heads != m->dim)
+    add_int (jb, "head_dim", ane_llama_head (m));
   add_int (jb, "vocab_size", m->vocab_size);
   json_builder_set_member_name (jb, "rope_base");
   json_builder_add_double_value (jb, m->rope_base);
   json_builder_set_member_name (jb, "rms_eps");
   json_builder_add_double_value (jb, m->rms_eps);
+  if (m->embed_scale > 0.0)
+    {
+      /* Gemma: the host scales the embedding rows it feeds (ane-llama-hf.c) */
+      json_builder_set_member_name (jb, "embed_scale");
+      json_builder_add_double_value (jb, m->embed_scale);
+    }
+  if (m->rope_inv_freq != NULL)
+    {
+      /* rope_scaling "llama3": the host's rotary angles use these */
+      json_builder_set_member_name (jb, "rope_inv_freq");
+      json_builder_begin_array (jb);
+      for (gint64 i = 0; i < ane_llama_head (m) / 2; i++)
+        json_builder_add_double_value (jb, m->rope_inv_freq[i]);
+      json_builder_end_array (jb);
+    }
   json_builder_end_object (jb);
   add_int (jb, "context", context);
   add_int (jb, "prefill_step", prefill_step);
@@ -646,6 +666,7 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
   g_autoptr(GArray) ranges = NULL;
   g_autoptr(GBytes) embedding = NULL;
   g_autoptr(GBytes) tok_bytes = NULL;
+  g_autoptr(GBytes) tok_config = NULL;
   g_autofree char *tmp = NULL;
   g_autofree char *manifest = NULL;
   g_autofree char *manifest_path = NULL;
@@ -704,14 +725,27 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
         return FALSE;
       tokenizer = own_tokenizer;
     }
-  if (tokenizer != NULL && (gint64) ane_tokenizer_get_n_tokens (tokenizer) != self->vocab_size)
+  /* a Hugging Face vocabulary may be smaller than the embedding (Qwen
+   * pads vocab_size past its last token), never larger */
+  if (tokenizer != NULL &&
+      (ane_tokenizer_is_hf (tokenizer) ? (gint64) ane_tokenizer_get_n_tokens (tokenizer) > self->vocab_size
+                                       : (gint64) ane_tokenizer_get_n_tokens (tokenizer) != self->vocab_size))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: the tokenizer has %u tokens, the model %" G_GINT64_FORMAT, self->path,
                    ane_tokenizer_get_n_tokens (tokenizer), self->vocab_size);
       return FALSE;
     }
-  if (tokenizer != NULL)
+  if (tokenizer != NULL && ane_tokenizer_is_hf (tokenizer))
+    {
+      /* a tokenizer.json goes as it is, with a tokenizer_config.json
+       * naming its BOS and EOS */
+      if (!ane_tokenizer_serialize_hf (tokenizer, &tok_bytes, &tok_config, error))
+        return FALSE;
+      tok_file = "tokenizer.json";
+      tok_kind = "hf";
+    }
+  else if (tokenizer != NULL)
     {
       tok_bytes = ane_tokenizer_serialize (tokenizer, &gguf);
       tok_file = gguf ? "tokenizer.gguf" : "tokenizer.bin";
@@ -808,6 +842,7 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
     }
   if (!write_in (tmp, EMBEDDING_FILE, embedding, error) ||
       (tok_bytes != NULL && !write_in (tmp, tok_file, tok_bytes, error)) ||
+      (tok_config != NULL && !write_in (tmp, "tokenizer_config.json", tok_config, error)) ||
       !ane_file_write_durable (manifest_path, manifest, strlen (manifest), error) ||
       !ane_file_sync_tree (tmp, error) ||
       !move_into_place (tmp, dir, overwrite, error))
@@ -1440,8 +1475,44 @@ read_manifest (AneLlamaDir  *self,
       !get_int (r, model, "model.vocab_size", "vocab_size", 3, MAX_VOCAB, &self->vocab_size) ||
       !get_double (r, model, "model.rope_base", "rope_base", &self->rope_base))
     return FALSE;
-  if (self->head * self->n_heads != self->dim || self->head % 2 != 0)
+  /* head is dim / n_heads unless the manifest says the model sets its
+   * own (model.head_dim: Hugging Face's head_dim, Qwen3 and Gemma) */
+  if (json_object_has_member (model, "head_dim"))
+    {
+      gint64 head_dim;
+
+      if (!get_int (r, model, "model.head_dim", "head_dim", 2, MAX_DIM, &head_dim))
+        return FALSE;
+      if (head_dim != self->head || self->head % 2 != 0)
+        return bad_field (r, "model.head", "is not model.head_dim, or is odd");
+    }
+  else if (self->head * self->n_heads != self->dim || self->head % 2 != 0)
     return bad_field (r, "model.head", "is not dim / n_heads, or is odd");
+  if (json_object_has_member (model, "embed_scale") &&
+      !get_double (r, model, "model.embed_scale", "embed_scale", &self->embed_scale))
+    return FALSE;
+  if (self->embed_scale < 0.0 || !isfinite (self->embed_scale))
+    return bad_field (r, "model.embed_scale", "is not a finite positive number");
+  if (json_object_has_member (model, "rope_inv_freq"))
+    {
+      JsonArray *list = get_array (r, model, "model.rope_inv_freq", "rope_inv_freq");
+
+      if (list == NULL)
+        return FALSE;
+      if ((gint64) json_array_get_length (list) != self->head / 2)
+        return bad_field (r, "model.rope_inv_freq", "does not hold model.head / 2 numbers");
+      self->rope_inv_freq = g_new (float, self->head / 2);
+      for (gint64 i = 0; i < self->head / 2; i++)
+        {
+          JsonNode *node = json_array_get_element (list, (guint) i);
+          GType type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+          double value = type == G_TYPE_DOUBLE || type == G_TYPE_INT64 ? json_node_get_double (node) : -1.0;
+
+          if (!(value > 0.0) || !isfinite (value))
+            return bad_field (r, "model.rope_inv_freq", "holds a value that is not a finite positive number");
+          self->rope_inv_freq[i] = (float) value;
+        }
+    }
   if (self->n_heads % self->n_kv_heads != 0)
     return bad_field (r, "model.n_kv_heads", "does not divide model.n_heads");
   if (!isfinite (self->rope_base) || self->rope_base <= 1.0)
@@ -1508,13 +1579,15 @@ read_manifest (AneLlamaDir  *self,
       tok = json_node_get_object (tok_node);
       if ((kind = get_string (r, tok, "tokenizer.kind", "kind")) == NULL)
         return FALSE;
-      if (!g_str_equal (kind, "llama2c") && !g_str_equal (kind, "gguf"))
-        return bad_field (r, "tokenizer.kind", "is neither 'llama2c' nor 'gguf'");
+      if (!g_str_equal (kind, "llama2c") && !g_str_equal (kind, "gguf") && !g_str_equal (kind, "hf"))
+        return bad_field (r, "tokenizer.kind", "is not 'llama2c', 'gguf' or 'hf'");
       tok_path = get_file (r, self->path, tok, "tokenizer.file", "file", G_FILE_TEST_IS_REGULAR);
       if (tok_path == NULL)
         return FALSE;
       if (g_str_equal (kind, "llama2c"))
         self->tokenizer = ane_tokenizer_load_llama2c (tok_path, (guint) self->vocab_size, error);
+      else if (g_str_equal (kind, "hf"))
+        self->tokenizer = ane_tokenizer_load_hf (tok_path, error);
       else
         {
           g_autoptr(AneGgufFile) file = ane_gguf_file_new (tok_path, error);
@@ -1526,7 +1599,8 @@ read_manifest (AneLlamaDir  *self,
           g_prefix_error (error, "%s: field 'tokenizer.file': ", manifest_path);
           return FALSE;
         }
-      if ((gint64) ane_tokenizer_get_n_tokens (self->tokenizer) != self->vocab_size)
+      if (g_str_equal (kind, "hf") ? (gint64) ane_tokenizer_get_n_tokens (self->tokenizer) > self->vocab_size
+                                   : (gint64) ane_tokenizer_get_n_tokens (self->tokenizer) != self->vocab_size)
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
                        "%s: field 'tokenizer.file': %s has %u tokens, model.vocab_size is %" G_GINT64_FORMAT,
@@ -2043,6 +2117,9 @@ ane_llama_dir_generate (AneLlamaDir            *self,
     .vocab_size = self->vocab_size,
     .rope_base = self->rope_base,
     .what = self->path,
+    .head = self->head,
+    .embed_scale = self->embed_scale,
+    .rope_inv_freq = self->rope_inv_freq,
   };
   ids = ane_tokenizer_encode (self->tokenizer, prompt, TRUE, FALSE, &n_prompt);
   if ((gint64) n_prompt > self->context)

@@ -24,10 +24,26 @@ struct _AneLlamaModel
   gboolean shared_classifier;
   double rms_eps, rope_base;
   AneRopeMode rope_mode;
+  /* Hugging Face architectures (ane-llama-hf.c); the llama2.c and GGUF
+   * loaders leave head_dim at dim / n_heads and the rest at zero, which
+   * builds their graphs exactly as before. */
+  gint64 head_dim;          /* per-head width (Qwen3 and Gemma may differ from dim / n_heads) */
+  gboolean qk_norm;         /* Qwen3: RMSNorm of each q and k head before RoPE (q_norm, k_norm) */
+  gboolean gelu_tanh;       /* Gemma: GeGLU with the tanh GELU instead of SwiGLU */
+  double embed_scale;       /* Gemma: the embedding times sqrt(hidden_size); 0: none */
+  float *rope_inv_freq;     /* head_dim / 2 scaled inverse frequencies (rope_scaling
+                             * "llama3"), or NULL: theta^(-2i/head_dim) */
   GBytes *file;
   AneGgufFile *gguf;
   GHashTable *weights;  /* name → AneTensor */
 };
+
+/* The per-head width: head_dim when a loader set it, else dim / n_heads. */
+static inline gint64
+ane_llama_head (const AneLlamaModel *m)
+{
+  return m->head_dim > 0 ? m->head_dim : m->dim / m->n_heads;
+}
 
 /* ane_llama_model_generate_full with the decode graph's layout chosen:
  * the Neural Engine's (ane_llama_model_build_ane_decode) or the generic one. */
@@ -57,6 +73,9 @@ typedef struct
   double        rope_base;
   const char   *what;     /* the model or directory, for messages */
   AneLlamaCacheWrite cache_write;   /* the form the step was built with */
+  gint64        head;          /* per-head width; 0: dim / n_heads */
+  const float  *rope_inv_freq; /* head / 2 inverse frequencies, or NULL: rope_base's */
+  double        embed_scale;   /* Gemma: the rows times this (0: none) */
 } AneLlamaAneHost;
 
 /* Writes rows (float, the box's shape) into the float16 cache state at the

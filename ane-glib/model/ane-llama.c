@@ -24,8 +24,10 @@
  *
  * Loads llama2.c checkpoints ([func@Ane.LlamaModel.load_llama2c], e.g.
  * `stories260K.bin`) and llama.cpp GGUF files of the llama, mistral and
- * qwen2 architectures ([func@Ane.LlamaModel.load_gguf]). Its vocabulary is
- * an [class@Ane.Tokenizer], loaded apart.
+ * qwen2 architectures ([func@Ane.LlamaModel.load_gguf]), and Hugging Face
+ * checkpoints of the llama, mistral, qwen2, qwen3 and gemma architectures
+ * ([func@Ane.LlamaModel.load_hf]). Its vocabulary is an
+ * [class@Ane.Tokenizer], loaded apart.
  *
  * The checkpoint is seven little-endian int32 (`dim`, `hidden_dim`,
  * `n_layers`, `n_heads`, `n_kv_heads`, `vocab_size`, `seq_len`; a negative
@@ -77,6 +79,7 @@ ane_llama_model_finalize (GObject *object)
   g_clear_pointer (&self->file, g_bytes_unref);
   g_clear_object (&self->gguf);
   g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->rope_inv_freq, g_free);
   G_OBJECT_CLASS (ane_llama_model_parent_class)->finalize (object);
 }
 
@@ -739,7 +742,8 @@ ane_llama_model_get_shared_classifier (AneLlamaModel *self)
  * @name: a weight name: `token_embedding`, `final_norm`, `output` (untied
  *   classifiers only), or `layers.<l>.<w>` with `<w>` one of `attention_norm`,
  *   `wq`, `wk`, `wv`, `wo`, `ffn_norm`, `w1`, `w2`, `w3` (and `bq`, `bk`,
- *   `bv` for GGUF models with attention biases)
+ *   `bv` for models with attention biases, `bo` for Hugging Face ones with
+ *   `attention_bias`, `q_norm`, `k_norm` for Qwen3)
  *
  * Looks a weight up by name; matrices are `[out, in]` as in the file. For a
  * GGUF model with a block-quantized, tied embedding, `output` is the
@@ -766,6 +770,7 @@ typedef struct {
   GPtrArray *keep;      /* every intermediate tensor, released at the end */
   GHashTable *params;   /* weight name → graph param (the embedding is used twice) */
   GError *error;
+  AneTensor *rope_cos, *rope_sin;   /* [S, head]: scaled RoPE's (rope_inv_freq), made once */
 } Builder;
 
 static AneTensor *
@@ -936,10 +941,52 @@ cache_write (Builder     *b,
              Cache       *cache)
 {
   AneLlamaModel *m = b->model;
-  const gint64 shape[4] = { 1, m->n_kv_heads, cache->max_seq, m->dim / m->n_heads };
+  const gint64 shape[4] = { 1, m->n_kv_heads, cache->max_seq, ane_llama_head (m) };
   AneTensor *state = B (ane_graph_state (b->g, name, ANE_DTYPE_FLOAT16, shape, 4, &b->error));
 
   return B (ane_llama_write_cache (b->g, state, rows, cache->begin, cache->end, &b->error));
+}
+
+/* RoPE with the model's own inverse frequencies (rope_inv_freq: Llama 3's
+ * rope_scaling), which the rope op's theta cannot express: transformers'
+ * apply_rotary_pos_emb, x·cos + rotate_half(x)·sin, with cos and sin of
+ * positions·inv_freq repeated over both halves of the head
+ * (LlamaRotaryEmbedding: emb = cat(freqs, freqs)). x is [1, heads, S, head]. */
+static AneTensor *
+scaled_rope (Builder   *b,
+             AneTensor *x,
+             AneTensor *positions,
+             gint64     S)
+{
+  AneLlamaModel *m = b->model;
+  AneGraph *g = b->g;
+  gint64 D = ane_llama_head (m), half = D / 2;
+  AneTensor *x1, *x2, *parts[2], *rotated, *a, *c;
+
+  if (b->rope_cos == NULL && b->error == NULL)
+    {
+      g_autofree float *table = g_new (float, D);
+      g_autoptr(AneTensor) t = NULL;
+      AneTensor *inv, *pos, *angle;
+
+      for (gint64 j = 0; j < D; j++)
+        table[j] = m->rope_inv_freq[j % half];
+      t = ane_tensor_new_from_floats ("rope_inv_freq", (const gint64[]) { 1, D }, 2, table, (gsize) D, &b->error);
+      inv = B (ane_graph_const (g, t, &b->error));
+      pos = B (ane_graph_cast (g, positions, ANE_DTYPE_FLOAT32, &b->error));
+      pos = B (ane_graph_reshape (g, pos, (const gint64[]) { S, 1 }, 2, &b->error));
+      angle = B (ane_graph_mul (g, pos, inv, &b->error));
+      b->rope_cos = B (ane_graph_cos (g, angle, &b->error));
+      b->rope_sin = B (ane_graph_sin (g, angle, &b->error));
+    }
+  x1 = B (ane_graph_narrow (g, x, 3, 0, half, &b->error));
+  x2 = B (ane_graph_narrow (g, x, 3, half, half, &b->error));
+  parts[0] = B (ane_graph_neg (g, x2, &b->error));
+  parts[1] = x1;
+  rotated = b->error == NULL ? B (ane_graph_concat (g, parts, 2, 3, &b->error)) : NULL;
+  a = B (ane_graph_mul (g, x, b->rope_cos, &b->error));
+  c = B (ane_graph_mul (g, rotated, b->rope_sin, &b->error));
+  return B (ane_graph_add (g, a, c, &b->error));
 }
 
 static AneTensor *
@@ -952,7 +999,7 @@ block (Builder   *b,
 {
   AneLlamaModel *m = b->model;
   AneGraph *g = b->g;
-  gint64 head = m->dim / m->n_heads;
+  gint64 head = ane_llama_head (m);
   AneTensor *xn, *q, *k, *v, *q4, *k4, *v4, *qr, *kr, *att, *o, *h1, *h3, *h;
 
   xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "attention_norm"), m->rms_eps, &b->error));
@@ -962,8 +1009,24 @@ block (Builder   *b,
   q4 = split_heads (b, q, S, m->n_heads, head);
   k4 = split_heads (b, k, S, m->n_kv_heads, head);
   v4 = split_heads (b, v, S, m->n_kv_heads, head);
-  qr = B (ane_graph_rope (g, q4, positions, m->rope_mode, m->rope_base, 0, &b->error));
-  kr = B (ane_graph_rope (g, k4, positions, m->rope_mode, m->rope_base, 0, &b->error));
+  if (m->qk_norm)
+    {
+      /* Qwen3: each head of q and k RMS-normalized over its head_dim
+       * features, before RoPE (Qwen3Attention.forward, q_norm/k_norm on
+       * the [.., head_dim] view; ane-llama-hf.c) */
+      q4 = B (ane_graph_rms_norm (g, q4, layer_param (b, l, "q_norm"), m->rms_eps, &b->error));
+      k4 = B (ane_graph_rms_norm (g, k4, layer_param (b, l, "k_norm"), m->rms_eps, &b->error));
+    }
+  if (m->rope_inv_freq != NULL)
+    {
+      qr = scaled_rope (b, q4, positions, S);
+      kr = scaled_rope (b, k4, positions, S);
+    }
+  else
+    {
+      qr = B (ane_graph_rope (g, q4, positions, m->rope_mode, m->rope_base, 0, &b->error));
+      kr = B (ane_graph_rope (g, k4, positions, m->rope_mode, m->rope_base, 0, &b->error));
+    }
   if (cache == NULL)
     att = B (ane_graph_attention (g, qr, kr, v4, NULL, TRUE, 0.0, 0.0, &b->error));
   else
@@ -980,13 +1043,17 @@ block (Builder   *b,
     }
   att = B (ane_graph_transpose (g, att, (const gint64[]) { 0, 2, 1, 3 }, 4, &b->error));
   att = B (ane_graph_reshape (g, att, (const gint64[]) { S, m->n_heads * head }, 2, &b->error));
-  o = linear (b, att, l, "wo", NULL);
+  o = linear (b, att, l, "wo", "bo");   /* bo: HF attention_bias only */
   x = B (ane_graph_add (g, x, o, &b->error));
 
   xn = B (ane_graph_rms_norm (g, x, layer_param (b, l, "ffn_norm"), m->rms_eps, &b->error));
   h1 = linear (b, xn, l, "w1", NULL);
   h3 = linear (b, xn, l, "w3", NULL);
-  h1 = B (ane_graph_silu (g, h1, &b->error));
+  /* SwiGLU; Gemma's GeGLU takes the tanh GELU (gelu_pytorch_tanh) */
+  if (m->gelu_tanh)
+    h1 = B (ane_graph_gelu (g, h1, ANE_GELU_TANH, &b->error));
+  else
+    h1 = B (ane_graph_silu (g, h1, &b->error));
   h = B (ane_graph_mul (g, h1, h3, &b->error));
   o = linear (b, h, l, "w2", NULL);
   return B (ane_graph_add (g, x, o, &b->error));
@@ -1005,7 +1072,7 @@ cache_masks (Builder   *b,
   g_autofree gint32 *iota_v = g_new (gint32, max_seq);
   const gint32 axis_v[4] = { 0, 0, 1, 0 };
   const gint32 box_v[4] = { 1, (gint32) b->model->n_kv_heads, (gint32) S,
-                            (gint32) (b->model->dim / b->model->n_heads) };
+                            (gint32) ane_llama_head (b->model) };
   g_autoptr(AneTensor) iota_t = NULL;
   g_autoptr(AneTensor) axis_t = NULL;
   g_autoptr(AneTensor) box_t = NULL;
@@ -1056,6 +1123,13 @@ build (AneLlamaModel *self,
     cache_masks (b, positions, S, &cache);
 
   x = B (ane_graph_gather (graph, embedding_param (b), tokens, 0, &b->error));
+  if (self->embed_scale > 0.0)
+    {
+      /* Gemma: the embedding rows times sqrt(hidden_size), the factor
+       * already rounded to the checkpoint's dtype (ane-llama-hf.c) */
+      AneTensor *scale = B (ane_graph_scalar (graph, ANE_DTYPE_FLOAT32, self->embed_scale, &b->error));
+      x = B (ane_graph_mul (graph, x, scale, &b->error));
+    }
   for (gint64 l = 0; l < self->n_layers; l++)
     {
       g_autofree char *scope = g_strdup_printf ("layers.%" G_GINT64_FORMAT, l);

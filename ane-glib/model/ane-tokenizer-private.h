@@ -18,4 +18,16 @@ G_BEGIN_DECLS
 GBytes *ane_tokenizer_serialize (AneTokenizer *self,
                                  gboolean     *gguf);
 
+/* Whether @self was read from a Hugging Face tokenizer.json. */
+gboolean ane_tokenizer_is_hf    (AneTokenizer *self);
+
+/* A tokenizer.json tokenizer as files ane_tokenizer_load_hf() reads back
+ * to the same tokenizer: the tokenizer.json it was read from (read again,
+ * uncompressed) and a tokenizer_config.json naming its BOS and EOS and
+ * whether encode_full adds them. */
+gboolean ane_tokenizer_serialize_hf (AneTokenizer  *self,
+                                     GBytes       **json,
+                                     GBytes       **config,
+                                     GError       **error);
+
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "ane-file-private.h"
 #include "ane-tokenizer.h"
 #include "model/ane-tokenizer-private.h"
+#include "model/ane-tokenizer-hf-private.h"
 #include "gguf/ane-gguf-writer-private.h"
 
 /**
@@ -32,6 +33,13 @@
  * character (or byte-fallback tokens `<0xXX>`, ids 3 to 258, for characters
  * not in the vocabulary), then the adjacent pair whose merged piece has the
  * highest score is merged until no pair merges.
+ *
+ * [func@Ane.Tokenizer.load_hf] reads a Hugging Face `tokenizer.json`
+ * (byte-level BPE as in Llama 3 and Qwen, SentencePiece-style BPE as in
+ * Llama 2 and Gemma) with its own pipeline of normalizer, pre-tokenizer,
+ * model, post-processor and decoder; [method@Ane.Tokenizer.encode_full]
+ * and [method@Ane.Tokenizer.decode_full] take Hugging Face's
+ * `add_special_tokens` and `skip_special_tokens` (see docs/tokenizers.md).
  *
  * [func@Ane.Tokenizer.load_gguf] reads the same kind of vocabulary from a
  * GGUF file (`tokenizer.ggml.model` = `llama`), whose pieces spell spaces
@@ -64,6 +72,7 @@ struct _AneTokenizer
   gint32 byte_ids[256]; /* byte → its <0xXX> token, or -1 */
   gint32 bos_id, eos_id;
   gboolean space_marker; /* pieces spell spaces "▁" (U+2581), as in GGUF vocabularies */
+  AneHfTokenizer *hf;    /* a tokenizer.json pipeline (ane-tokenizer-hf.c); the fields above unused */
 };
 
 G_DEFINE_FINAL_TYPE (AneTokenizer, ane_tokenizer, G_TYPE_OBJECT)
@@ -77,6 +86,7 @@ ane_tokenizer_finalize (GObject *object)
   AneTokenizer *self = ANE_TOKENIZER (object);
 
   g_clear_pointer (&self->lookup, g_hash_table_unref);
+  g_clear_pointer (&self->hf, ane_hf_tokenizer_free);
   if (self->pieces)
     for (guint i = 0; i < self->n_tokens; i++)
       g_free (self->pieces[i]);
@@ -420,6 +430,8 @@ ane_tokenizer_get_piece (AneTokenizer *self,
   g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
   if (token < 0 || (guint) token >= self->n_tokens)
     return NULL;
+  if (self->hf != NULL)
+    return ane_hf_tokenizer_get_piece (self->hf, token);
   return self->pieces[token];
 }
 
@@ -437,7 +449,7 @@ ane_tokenizer_get_score (AneTokenizer *self,
                          gint32        token)
 {
   g_return_val_if_fail (ANE_IS_TOKENIZER (self), 0.0f);
-  if (token < 0 || (guint) token >= self->n_tokens)
+  if (token < 0 || (guint) token >= self->n_tokens || self->scores == NULL)
     return 0.0f;
   return self->scores[token];
 }
@@ -447,6 +459,28 @@ lookup (AneTokenizer *self,
         const char   *piece)
 {
   return (gint32) GPOINTER_TO_UINT (g_hash_table_lookup (self->lookup, piece)) - 1;
+}
+
+/* The llama2.c-style call on a tokenizer.json: its pipeline without the
+ * post-processor, then bos/eos as asked (when the tokenizer has them). */
+static gint32 *
+encode_hf (AneTokenizer *self,
+           const char   *text,
+           gboolean      bos,
+           gboolean      eos,
+           gsize        *n_tokens)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+
+  if (bos && self->bos_id >= 0)
+    g_array_append_val (ids, self->bos_id);
+  /* valid UTF-8 cannot fail */
+  ane_hf_tokenizer_encode (self->hf, valid, FALSE, ids, NULL);
+  if (eos && self->eos_id >= 0)
+    g_array_append_val (ids, self->eos_id);
+  *n_tokens = ids->len;
+  return (gint32 *) (void *) g_array_free (g_steal_pointer (&ids), FALSE);
 }
 
 /**
@@ -482,6 +516,8 @@ ane_tokenizer_encode (AneTokenizer *self,
   g_return_val_if_fail (text != NULL, NULL);
   g_return_val_if_fail (n_tokens != NULL, NULL);
 
+  if (self->hf != NULL)
+    return encode_hf (self, text, bos, eos, n_tokens);
   if (self->space_marker)
     {
       /* sentencepiece spells spaces "▁" */
@@ -582,6 +618,28 @@ is_byte_piece (const char *piece)
          g_ascii_isxdigit (piece[3]) && g_ascii_isxdigit (piece[4]);
 }
 
+/* One token of a stream: what decoding [prev, token] adds to decoding
+ * [prev] (a decoder may treat the first piece apart, as Metaspace and Strip
+ * do). After a special token (or at the start) the token is decoded as the
+ * first, as decoding with skip_special_tokens does. */
+static char *
+decode_token_hf (AneTokenizer *self,
+                 gint32        prev_token,
+                 gint32        token)
+{
+  gint32 both[2] = { prev_token, token };
+  g_autofree char *alone = NULL, *with = NULL;
+  gsize alone_len, with_len;
+
+  if (prev_token < 0 || (guint) prev_token >= self->n_tokens || ane_hf_tokenizer_is_special (self->hf, prev_token))
+    return ane_hf_tokenizer_decode (self->hf, &token, 1, FALSE, &with_len);
+  alone = ane_hf_tokenizer_decode (self->hf, both, 1, FALSE, &alone_len);
+  with = ane_hf_tokenizer_decode (self->hf, both, 2, FALSE, &with_len);
+  if (with_len >= alone_len && memcmp (with, alone, alone_len) == 0)
+    return g_strndup (with + alone_len, with_len - alone_len);
+  return ane_hf_tokenizer_decode (self->hf, &token, 1, FALSE, &with_len);
+}
+
 /**
  * ane_tokenizer_decode_token:
  * @self: a tokenizer
@@ -607,6 +665,8 @@ ane_tokenizer_decode_token (AneTokenizer *self,
 
   if (token < 0 || (guint) token >= self->n_tokens)
     return g_strdup ("");
+  if (self->hf != NULL)
+    return decode_token_hf (self, prev_token, token);
   piece = self->pieces[token];
   if (self->space_marker)
     {
@@ -654,6 +714,8 @@ ane_tokenizer_decode (AneTokenizer *self,
   g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
   g_return_val_if_fail (tokens != NULL || n_tokens == 0, NULL);
 
+  if (self->hf != NULL)
+    return ane_tokenizer_decode_full (self, tokens, n_tokens, TRUE);
   out = g_string_new (NULL);
   for (gsize i = 0; i < n_tokens; i++)
     {
@@ -726,6 +788,150 @@ ane_tokenizer_decode_token_bytes (AneTokenizer *self,
   return g_bytes_new_take (text, strlen (text));
 }
 
+/**
+ * ane_tokenizer_encode_full:
+ * @self: a tokenizer
+ * @text: UTF-8 text
+ * @add_special_tokens: whether to add the special tokens the tokenizer adds
+ *   around a text (Hugging Face's `add_special_tokens=True`)
+ * @n_tokens: (out): the number of tokens returned
+ * @error: return location for a #GError
+ *
+ * Encodes text as Hugging Face's `tokenizer.encode (text,
+ * add_special_tokens=...)` does. For a `tokenizer.json`
+ * ([func@Ane.Tokenizer.load_hf]) @add_special_tokens applies its
+ * post-processor (the template's tokens before and after the text, e.g.
+ * `<|begin_of_text|>` for Llama 3, nothing for Qwen3); special tokens
+ * written in @text (`<|im_start|>`) are always their own ids. For a
+ * llama2.c or GGUF vocabulary, as sentencepiece, it adds the
+ * beginning-of-sequence token only: the same as
+ * `ane_tokenizer_encode (self, text, add_special_tokens, FALSE, ...)`.
+ *
+ * Text that is not valid UTF-8 fails with %ANE_ERROR_INVALID_ARGUMENT for
+ * a `tokenizer.json` (its normalizers and regexes work on characters).
+ *
+ * Returns: (transfer full) (array length=n_tokens) (nullable): the token
+ *   ids, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+gint32 *
+ane_tokenizer_encode_full (AneTokenizer  *self,
+                           const char    *text,
+                           gboolean       add_special_tokens,
+                           gsize         *n_tokens,
+                           GError       **error)
+{
+  g_autoptr(GArray) ids = NULL;
+
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+  g_return_val_if_fail (n_tokens != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  *n_tokens = 0;
+  if (self->hf == NULL)
+    return ane_tokenizer_encode (self, text, add_special_tokens, FALSE, n_tokens);
+  ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  if (!ane_hf_tokenizer_encode (self->hf, text, add_special_tokens, ids, error))
+    return NULL;
+  *n_tokens = ids->len;
+  return (gint32 *) (void *) g_array_free (g_steal_pointer (&ids), FALSE);
+}
+
+/**
+ * ane_tokenizer_decode_full:
+ * @self: a tokenizer
+ * @tokens: (array length=n_tokens): token ids
+ * @n_tokens: the number of tokens
+ * @skip_special_tokens: whether to leave the special tokens out
+ *
+ * Decodes tokens to text as Hugging Face's `tokenizer.decode (ids,
+ * skip_special_tokens=...)` does (with `clean_up_tokenization_spaces`
+ * off): for a `tokenizer.json`, the pieces go through its decoder chain and
+ * bytes that do not form UTF-8 become U+FFFD; @skip_special_tokens leaves
+ * out the added tokens marked special. For a llama2.c or GGUF vocabulary
+ * the special tokens are the beginning- and end-of-sequence tokens, and
+ * the text is [method@Ane.Tokenizer.decode]'s, made valid UTF-8 the same way.
+ * Ids outside the vocabulary are left out.
+ *
+ * Returns: (transfer full): the text, valid UTF-8
+ *
+ * Since: 0.2
+ */
+char *
+ane_tokenizer_decode_full (AneTokenizer *self,
+                           const gint32 *tokens,
+                           gsize         n_tokens,
+                           gboolean      skip_special_tokens)
+{
+  g_autofree char *raw = NULL;
+  gsize len;
+
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+  g_return_val_if_fail (tokens != NULL || n_tokens == 0, NULL);
+
+  if (self->hf != NULL)
+    raw = ane_hf_tokenizer_decode (self->hf, tokens, n_tokens, skip_special_tokens, &len);
+  else if (skip_special_tokens)
+    {
+      raw = ane_tokenizer_decode (self, tokens, n_tokens);
+      len = strlen (raw);
+    }
+  else
+    {
+      GString *out = g_string_new (NULL);
+
+      for (gsize i = 0; i < n_tokens; i++)
+        {
+          g_autofree char *s = ane_tokenizer_decode_token (self, i > 0 ? tokens[i - 1] : -1, tokens[i]);
+          g_string_append (out, s);
+        }
+      len = out->len;
+      raw = g_string_free (out, FALSE);
+    }
+  return ane_hf_utf8_lossy (raw, len);
+}
+
+AneTokenizer *
+ane_tokenizer_new_hf (AneHfTokenizer *hf,
+                      guint           n_tokens,
+                      gint32          bos_id,
+                      gint32          eos_id)
+{
+  AneTokenizer *self = g_object_new (ANE_TYPE_TOKENIZER, NULL);
+
+  self->hf = hf;
+  self->n_tokens = n_tokens;
+  self->bos_id = bos_id;
+  self->eos_id = eos_id;
+  return self;
+}
+
+AneHfTokenizer *
+ane_tokenizer_get_hf (AneTokenizer *self)
+{
+  return self->hf;
+}
+
+gboolean
+ane_tokenizer_is_hf (AneTokenizer *self)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), FALSE);
+  return self->hf != NULL;
+}
+
+gboolean
+ane_tokenizer_serialize_hf (AneTokenizer  *self,
+                            GBytes       **json,
+                            GBytes       **config,
+                            GError       **error)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), FALSE);
+  g_return_val_if_fail (self->hf != NULL, FALSE);
+  return ane_hf_tokenizer_serialize (self->hf, self->bos_id, self->eos_id, json, config, error);
+}
+
 /* llama.cpp's llama_token_type: what the GGUF written by
  * ane_tokenizer_serialize records per piece. */
 #define GGUF_TOKEN_TYPE_NORMAL 1
@@ -736,6 +942,8 @@ ane_tokenizer_serialize (AneTokenizer *self,
                          gboolean     *gguf)
 {
   g_return_val_if_fail (ANE_IS_TOKENIZER (self), NULL);
+  /* a tokenizer.json has neither form: the caller keeps its file */
+  g_return_val_if_fail (self->hf == NULL, NULL);
 
   *gguf = self->space_marker;
   if (!self->space_marker)
