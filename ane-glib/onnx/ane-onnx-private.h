@@ -90,7 +90,9 @@ typedef struct {
 
 /* The converter tables, one per file, each ending with a { NULL } row;
  * ane-onnx-registry.c lists them. */
-extern const AneOnnxConverter ane_onnx_converters_core[];   /* ane-onnx-ops-core.c */
+extern const AneOnnxConverter ane_onnx_converters_core[];   /* ane-onnx-ops-core.c: constants, shape glue */
+extern const AneOnnxConverter ane_onnx_converters_math[];   /* ane-onnx-ops-math.c: elementwise, reductions, matmul */
+extern const AneOnnxConverter ane_onnx_converters_nn[];     /* ane-onnx-ops-nn.c: conv, pool, norm, resize */
 
 /* Default-domain opsets the importer accepts (ONNX opset 9 .. 22; the
  * upper bound is onnx 1.17's, onnx/defs/schema.h, and a later opset is
@@ -242,6 +244,11 @@ gboolean     ane_onnx_node_normalize_axis (AneOnnxNode *node,
                                            guint        rank,
                                            int         *out,
                                            GError     **error);
+
+/* ONNX TensorProto.DataType (1 FLOAT, 7 INT64, ...) → the graph's dtype
+ * (int64 → int32, double → float32); FALSE for types not imported. */
+gboolean     ane_onnx_dtype_from_elem_type (gint64       elem_type,
+                                            AneDType    *dtype);
 
 /* Host tensors for converters that fold themselves (shape arithmetic). */
 AneTensor   *ane_onnx_tensor_new_int64s   (const gint64 *values,
