@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "ane-onnx-private.h"
@@ -139,6 +140,81 @@ optional_input (AneOnnxNode *node,
   return TRUE;
 }
 
+/* Conv followed by BatchNormalization, both with constant parameters:
+ * the normalization y = (z − mean) · s + beta, s = scale / sqrt(var + eps)
+ * (Operators.md "BatchNormalization") is folded into the weights,
+ * W'[o] = W[o] · s[o] and b'[o] = (b[o] − mean[o]) · s[o] + beta[o], as
+ * coremltools' fuse_conv_batchnorm pass does. Besides saving an op this is
+ * what makes fp16 work: PaddleOCR's detector has a conv whose outputs reach
+ * 17 000 (an fp16 ulp of 16) right before a normalization that subtracts a
+ * mean of that size. FALSE with no error: not fusable, convert as is. */
+static gboolean
+fused_batch_norm (AneOnnxNode *node,
+                  AneTensor  **weight,
+                  AneTensor  **bias,
+                  GError     **error)
+{
+  AneOnnxNode *bn;
+  g_autofree float *w = NULL, *b = NULL, *p[4] = { NULL };
+  gsize nw, nb = 0, np[4];
+  double eps;
+  gint64 training = 0;
+  guint wr;
+  const gint64 *ws;
+  gint64 out_channels, per;
+  g_autoptr(AneTensor) hw = NULL, hb = NULL;
+
+  *weight = *bias = NULL;
+  if (ane_onnx_node_input_dtype (node, 1) != ANE_DTYPE_FLOAT32 || !ane_onnx_node_input_is_constant (node, 1) ||
+      (ane_onnx_node_has_input (node, 2) && !ane_onnx_node_input_is_constant (node, 2)))
+    return FALSE;
+  bn = ane_onnx_node_peek_consumer (node, 0, "BatchNormalization");
+  if (bn == NULL || ane_onnx_node_output_wanted (bn, 1) || ane_onnx_node_output_wanted (bn, 2))
+    return FALSE;
+  for (guint i = 1; i <= 4; i++)
+    if (!ane_onnx_node_input_is_constant (bn, i) || ane_onnx_node_input_dtype (bn, i) != ANE_DTYPE_FLOAT32)
+      return FALSE;
+  if (!ane_onnx_node_attr_float (bn, "epsilon", 1e-5, &eps, error) ||
+      !ane_onnx_node_attr_int (bn, "training_mode", 0, &training, error))
+    return FALSE;
+  if (training)
+    return FALSE;
+  ws = ane_onnx_node_input_shape (node, 1, &wr);
+  out_channels = ws[0];
+  per = out_channels > 0 ? ane_tensor_get_n_elements (ane_onnx_node_input_constant (node, 1)) / out_channels : 0;
+  if ((w = ane_onnx_node_input_floats (node, 1, "W", &nw, error)) == NULL ||
+      (ane_onnx_node_has_input (node, 2) && (b = ane_onnx_node_input_floats (node, 2, "B", &nb, error)) == NULL))
+    return FALSE;
+  for (guint i = 0; i < 4; i++)
+    if ((p[i] = ane_onnx_node_input_floats (bn, i + 1, "normalization parameter", &np[i], error)) == NULL)
+      return FALSE;
+  for (guint i = 0; i < 4; i++)
+    if (np[i] != (gsize) out_channels)
+      return FALSE;
+  if (b != NULL && nb != (gsize) out_channels)
+    return FALSE;
+  {
+    g_autofree float *fb = g_new (float, MAX (out_channels, 1));
+
+    for (gint64 o = 0; o < out_channels; o++)
+      {
+        /* p = scale, B, mean, var (BatchNormalization's inputs 1..4) */
+        double scale = (double) p[0][o] / sqrt ((double) p[3][o] + eps);
+
+        for (gint64 k = 0; k < per; k++)
+          w[o * per + k] = (float) (w[o * per + k] * scale);
+        fb[o] = (float) (((b ? (double) b[o] : 0.0) - p[2][o]) * scale + p[1][o]);
+      }
+    hw = ane_tensor_new_from_floats ("fused_weight", ws, wr, w, nw, error);
+    hb = hw ? ane_tensor_new_from_floats ("fused_bias", &out_channels, 1, fb, (gsize) out_channels, error) : NULL;
+  }
+  if (hb == NULL || (*weight = ane_onnx_node_const (node, hw, error)) == NULL ||
+      (*bias = ane_onnx_node_const (node, hb, error)) == NULL)
+    return FALSE;
+  ane_onnx_node_claim_consumer (node, bn);
+  return TRUE;
+}
+
 /* Conv (Operators.md "Conv"): X [N, C, ...], W [M, C/group, k...], B [M]. */
 static gboolean
 convert_conv (AneOnnxNode *node,
@@ -146,11 +222,12 @@ convert_conv (AneOnnxNode *node,
 {
   AneTensor *x = ane_onnx_node_input (node, 0, error);
   AneTensor *wt = x ? ane_onnx_node_input (node, 1, error) : NULL;
-  AneTensor *bias = NULL;
+  AneTensor *bias = NULL, *fw, *fb;
   gint64 group;
   Window w;
   guint xr, wr;
   const gint64 *xs, *ws;
+  GError *local = NULL;
 
   if (wt == NULL || !optional_input (node, 2, &bias, error) ||
       !ane_onnx_node_attr_int (node, "group", 1, &group, error))
@@ -162,6 +239,16 @@ convert_conv (AneOnnxNode *node,
                                 xr, wr);
   if (!read_window (node, xs + 2, ws + 2, xr - 2, TRUE, &w, error))
     return FALSE;
+  if (fused_batch_norm (node, &fw, &fb, &local))
+    {
+      wt = fw;
+      bias = fb;
+    }
+  else if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
   return set0 (node, ane_graph_conv (ane_onnx_node_graph (node), x, wt, bias, w.strides, w.n, w.pads, 2 * w.n,
                                      w.dilations, w.n, group, error), error);
 }

@@ -231,6 +231,20 @@ gboolean     ane_onnx_node_inline_subgraph (AneOnnxNode *node,
                                             const char  *attr_name,
                                             GError     **error);
 
+/* Fusing a node with the one that consumes its output (Conv followed by
+ * BatchNormalization folds the normalization into the weights, as
+ * coremltools' fuse_conv_batchnorm pass does, which fp16 needs). The node
+ * that alone consumes output i (in the same graph, not a graph output, not
+ * used by a subgraph), when its op type is op_type; NULL otherwise or while
+ * folding. The view (owned by node) reads the consumer's inputs and
+ * attributes as they are now. Claiming it means node's output 0 is the
+ * consumer's output 0: the walker binds it so and skips the consumer. */
+AneOnnxNode *ane_onnx_node_peek_consumer  (AneOnnxNode *node,
+                                           guint        i,
+                                           const char  *op_type);
+void         ane_onnx_node_claim_consumer (AneOnnxNode *node,
+                                           AneOnnxNode *consumer);
+
 /* Errors. Sets error (ANE_ERROR domain, code) to
  * "ONNX node 'NAME' (OP_TYPE): MESSAGE" and returns FALSE. */
 gboolean     ane_onnx_node_error          (AneOnnxNode *node,
