@@ -164,6 +164,40 @@ interface_name (const char *onnx_name,
   return name;
 }
 
+/* A value given as a scalar or a flat list for an input whose declared
+ * shape is fully static takes that shape when the element count agrees
+ * (`--input-value sr=16000` for an input of shape [1]). Takes value. */
+static AneTensor *
+fit_declared_shape (AneTensor                    *value,
+                    const Onnx__TensorShapeProto *declared)
+{
+  gint64 shape[ANE_MAX_RANK], n = 1;
+  guint vrank = ane_tensor_get_rank (value);
+
+  if (declared == NULL || declared->n_dim > ANE_MAX_RANK || declared->n_dim == vrank || vrank > 1)
+    return value;
+  for (gsize d = 0; d < declared->n_dim; d++)
+    {
+      if (declared->dim[d]->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+          declared->dim[d]->dim_value <= 0)
+        return value;
+      shape[d] = declared->dim[d]->dim_value;
+      n *= shape[d];
+    }
+  if (n != ane_tensor_get_n_elements (value))
+    return value;
+  {
+    AneTensor *fitted = ane_tensor_new_from_bytes (ane_tensor_get_name (value), ane_tensor_get_dtype (value),
+                                                   shape, (guint) declared->n_dim,
+                                                   ane_tensor_get_data (value), NULL);
+
+    if (fitted == NULL)
+      return value;
+    g_object_unref (value);
+    return fitted;
+  }
+}
+
 static void
 format_shape_hint (GString                        *s,
                    const Onnx__TensorShapeProto   *shape)
@@ -328,6 +362,7 @@ declare_inputs (AneOnnxImporter      *imp,
 
           if (c == NULL)
             return FALSE;
+          c = fit_declared_shape (c, tt->shape);
           vshape = ane_tensor_get_shape (c, &vrank);
           if (tt->shape != NULL && tt->shape->n_dim != vrank)
             {
