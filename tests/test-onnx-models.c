@@ -44,7 +44,8 @@ static const Case cases[] = {
 };
 
 /* The graph's name of an ONNX interface name (ane-onnx-model.c): each
- * character outside [A-Za-z0-9_] becomes '_'. */
+ * character outside [A-Za-z0-9_] becomes '_', a MIL keyword gets
+ * "_workaround" (Silero's "state"). */
 static char *
 graph_name (const char *onnx_name)
 {
@@ -53,6 +54,11 @@ graph_name (const char *onnx_name)
   for (char *p = s; *p; p++)
     if (!g_ascii_isalnum (*p) && *p != '_')
       *p = '_';
+  if (g_str_equal (s, "state"))
+    {
+      g_free (s);
+      s = g_strdup ("state_workaround");
+    }
   return s;
 }
 

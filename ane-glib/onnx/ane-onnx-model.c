@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ane-onnx-importer-private.h"
+#include "mil/ane-mil-builder-private.h"
 
 /* protobuf's own limit for one message (2 GiB); a larger file is not ONNX
  * without external data, and we refuse to map it. */
@@ -137,6 +138,7 @@ bound_value (AneTensor  *given,
 }
 
 /* The name an ONNX input or output gets in the graph: a MIL identifier
+ * that is not a keyword
  * ([A-Za-z_][A-Za-z0-9_]*, what lowering requires of interface names), so
  * each other character becomes '_' and a leading digit gets a '_' in front
  * ("softmax_0.tmp_0" → "softmax_0_tmp_0", "input.1" → "input_1"); a name
@@ -153,6 +155,10 @@ interface_name (const char *onnx_name,
     g_string_append_c (s, '_');
   for (const char *p = onnx_name; *p; p++)
     g_string_append_c (s, g_ascii_isalnum (*p) || *p == '_' ? *p : '_');
+  /* a MIL keyword gets the suffix coremltools gives it
+   * ("state" → "state_workaround", ane-lower.c check_interface_name) */
+  if (ane_mil_name_is_reserved (s->str))
+    g_string_append (s, "_workaround");
   base = g_string_free (s, FALSE);
   name = g_strdup (base);
   for (guint k = 2; g_hash_table_contains (taken, name); k++)
