@@ -252,7 +252,8 @@ ane_test_onnx_attr_ints (AneTestOnnx     *b,
   Onnx__AttributeProto *a = attr (b, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
 
   a->ints = alloc (b, MAX (n_values, 1) * sizeof (int64_t));
-  memcpy (a->ints, values, n_values * sizeof (int64_t));
+  if (n_values > 0)
+    memcpy (a->ints, values, n_values * sizeof (int64_t));
   a->n_ints = n_values;
 }
 
