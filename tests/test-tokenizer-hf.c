@@ -480,6 +480,66 @@ test_added_tokens (void)
   g_assert_cmpstr (skip, ==, " a");
 }
 
+/* Model options: end_of_word_suffix, continuing_subword_prefix, unk with
+ * fuse_unk, byte_fallback, ignore_merges; a normalizer chain with a Regex
+ * Replace; RobertaProcessing. */
+static void
+test_model_options (void)
+{
+  static const char suffix_json[] = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b</w>\": 1, \"ab</w>\": 2, \"<unk>\": 3}, \"merges\": [\"a b</w>\"], \"end_of_word_suffix\": \"</w>\", \"unk_token\": \"<unk>\"}, \"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"}}";
+  static const char prefix_json[] = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"##b\": 1, \"ab\": 2, \"##c\": 3, \"abc\": 4}, \"merges\": [\"a ##b\", \"ab ##c\"], \"continuing_subword_prefix\": \"##\"}, \"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"}}";
+  static const char options_json[] = "{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFKC\"}, {\"type\": \"Lowercase\"}, {\"type\": \"Replace\", \"pattern\": {\"Regex\": \"\\\\s+\"}, \"content\": \" \"}]}, \"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"String\": \" \"}, \"behavior\": \"Removed\", \"invert\": false}, \"post_processor\": {\"type\": \"RobertaProcessing\", \"cls\": [\"<s>\", 5], \"sep\": [\"</s>\", 6]}, \"model\": {\"type\": \"BPE\", \"vocab\": {\"<unk>\": 0, \"a\": 1, \"b\": 2, \"ab\": 3, \"<0x21>\": 4, \"<s>\": 5, \"</s>\": 6, \"xyz\": 7}, \"merges\": [\"a b\"], \"unk_token\": \"<unk>\", \"fuse_unk\": true, \"byte_fallback\": true, \"ignore_merges\": true}}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTokenizer) suffix = load_text (suffix_json, &error);
+  g_autoptr(AneTokenizer) prefix = NULL;
+  g_autoptr(AneTokenizer) options = NULL;
+
+  g_assert_no_error (error);
+  /* "ab" is a + b</w> merged into ab</w>; "a" alone would be a</w>: unknown */
+  assert_encodes (suffix, "ab ab a", FALSE, "2 2 3");
+  prefix = load_text (prefix_json, &error);
+  g_assert_no_error (error);
+  /* a ##b ##c: a + ##b gives ab, ab + ##c gives abc */
+  assert_encodes (prefix, "abc ab", FALSE, "4 2");
+  options = load_text (options_json, &error);
+  g_assert_no_error (error);
+  /* NFKC (Ａ is A), lowercase, runs of spaces to one, split on spaces;
+   * "x?z" is three unknown characters fused into one <unk>, "xyz" is in
+   * the vocabulary (ignore_merges), "!" is its byte token; <s> … </s> */
+  assert_encodes (options, "AB\t\t\xef\xbc\xa1" "b  x?z xyz !", TRUE, "5 3 3 0 7 4 6");
+  assert_encodes (options, "xyz", FALSE, "7");
+}
+
+/* A tokenizer.json may have fewer ids than the model's embedding has rows
+ * (checkpoints pad it), never more. */
+static void
+test_model_vocab_size (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) small = load_text (small_json, &error);
+  g_autoptr(AneTokenizer) large = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GString) json = g_string_new (small_json);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_tokenizer_get_n_tokens (small), ==, 15);
+  text = ane_llama_model_generate (m, small, "ab ca", 4, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 0, NULL, NULL,
+                                   &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (text);
+  g_clear_pointer (&text, g_free);
+
+  g_string_replace (json, "{\"id\":14,", "{\"id\":600,", 1);
+  large = load_text (json->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_tokenizer_get_n_tokens (large), ==, 601);
+  text = ane_llama_model_generate (m, large, "ab", 4, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 0, NULL, NULL,
+                                   &error);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_assert_null (text);
+}
+
 /* --- hostile files --- */
 
 typedef struct
@@ -754,6 +814,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ane/tokenizer-hf/pre-tokenizers", test_pre_tokenizers);
   g_test_add_func ("/ane/tokenizer-hf/decoders", test_decoders);
   g_test_add_func ("/ane/tokenizer-hf/added-tokens", test_added_tokens);
+  g_test_add_func ("/ane/tokenizer-hf/model-vocab-size", test_model_vocab_size);
+  g_test_add_func ("/ane/tokenizer-hf/model-options", test_model_options);
   g_test_add_func ("/ane/tokenizer-hf/hostile", test_hostile);
   g_test_add_func ("/ane/tokenizer-hf/hostile-files", test_hostile_files);
   g_test_add_func ("/ane/tokenizer-hf/bad-config", test_bad_config);

@@ -705,7 +705,7 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
         return FALSE;
       tokenizer = own_tokenizer;
     }
-  if (tokenizer != NULL && (gint64) ane_tokenizer_get_n_tokens (tokenizer) != self->vocab_size)
+  if (tokenizer != NULL && !ane_tokenizer_fits_model (tokenizer, self->vocab_size))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: the tokenizer has %u tokens, the model %" G_GINT64_FORMAT, self->path,
@@ -1539,7 +1539,7 @@ read_manifest (AneLlamaDir  *self,
           g_prefix_error (error, "%s: field 'tokenizer.file': ", manifest_path);
           return FALSE;
         }
-      if ((gint64) ane_tokenizer_get_n_tokens (self->tokenizer) != self->vocab_size)
+      if (!ane_tokenizer_fits_model (self->tokenizer, self->vocab_size))
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
                        "%s: field 'tokenizer.file': %s has %u tokens, model.vocab_size is %" G_GINT64_FORMAT,

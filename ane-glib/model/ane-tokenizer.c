@@ -922,6 +922,14 @@ ane_tokenizer_is_hf (AneTokenizer *self)
 }
 
 gboolean
+ane_tokenizer_fits_model (AneTokenizer *self,
+                          gint64        vocab_size)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), FALSE);
+  return self->hf != NULL ? (gint64) self->n_tokens <= vocab_size : (gint64) self->n_tokens == vocab_size;
+}
+
+gboolean
 ane_tokenizer_serialize_hf (AneTokenizer  *self,
                             GBytes       **json,
                             GBytes       **config,
