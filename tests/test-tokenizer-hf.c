@@ -337,13 +337,19 @@ test_pre_tokenizers (void)
     }
 }
 
+static void
+gstring_free (gpointer s)
+{
+  g_string_free (s, TRUE);
+}
+
 static char *
 decode_with (const char        *decoder_json,
              const char *const *pieces)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) arr = g_ptr_array_new ();
+  g_autoptr(GPtrArray) arr = g_ptr_array_new_with_free_func (gstring_free);
   g_autoptr(GString) out = g_string_new (NULL);
   AneHfDecoder *d = NULL;
 
@@ -355,10 +361,7 @@ decode_with (const char        *decoder_json,
     g_ptr_array_add (arr, g_string_new (pieces[i]));
   ane_hf_decoder_apply (d, arr);
   for (guint i = 0; i < arr->len; i++)
-    {
-      g_string_append_printf (out, "%s%s", i > 0 ? "|" : "", ((GString *) arr->pdata[i])->str);
-      g_string_free (arr->pdata[i], TRUE);
-    }
+    g_string_append_printf (out, "%s%s", i > 0 ? "|" : "", ((GString *) arr->pdata[i])->str);
   ane_hf_decoder_free (d);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
