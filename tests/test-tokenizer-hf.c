@@ -807,6 +807,51 @@ test_fast_reader (void)
     }
 }
 
+/* A tokenizer against the cases Hugging Face tokenizers computed for it
+ * (tests/data/tokenizers/synthetic/make_cases.py): ids with and without
+ * special tokens, decoded with and without skip_special_tokens. */
+static void
+test_reference_cases (gconstpointer data)
+{
+  const char *const *files = data;  /* tokenizer, cases */
+  g_autofree char *tok_path = g_test_build_filename (G_TEST_DIST, "data", "tokenizers", files[0], NULL);
+  g_autofree char *cases_path = g_test_build_filename (G_TEST_DIST, "data", "tokenizers", files[1], NULL);
+  g_autoptr(GBytes) cases_json = gunzip_file (cases_path);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTokenizer) tok = ane_tokenizer_load_hf (tok_path, &error);
+  JsonArray *cases;
+
+  g_assert_no_error (error);
+  json_parser_load_from_data (parser, g_bytes_get_data (cases_json, NULL), (gssize) g_bytes_get_size (cases_json),
+                              &error);
+  g_assert_no_error (error);
+  cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
+  g_assert_cmpuint (json_array_get_length (cases), >=, 300);
+  for (guint i = 0; i < json_array_get_length (cases); i++)
+    {
+      JsonObject *c = json_array_get_object_element (cases, i);
+      const char *text = json_object_get_string_member (c, "text");
+      g_autoptr(GArray) want = int_array (c, "ids");
+      g_autoptr(GArray) want_special = int_array (c, "ids_with_special_tokens");
+      g_autofree gint32 *ids = NULL, *ids_special = NULL;
+      g_autofree char *decoded = NULL, *decoded_skip = NULL;
+      gsize n, n_special;
+
+      ids = ane_tokenizer_encode_full (tok, text, FALSE, &n, &error);
+      g_assert_no_error (error);
+      assert_ids (ids, n, want, text);
+      ids_special = ane_tokenizer_encode_full (tok, text, TRUE, &n_special, &error);
+      g_assert_no_error (error);
+      assert_ids (ids_special, n_special, want_special, text);
+      decoded = ane_tokenizer_decode_full (tok, (const gint32 *) (void *) want_special->data, want_special->len, FALSE);
+      g_assert_cmpstr (decoded, ==, json_object_get_string_member (c, "decoded"));
+      decoded_skip = ane_tokenizer_decode_full (tok, (const gint32 *) (void *) want_special->data, want_special->len,
+                                                TRUE);
+      g_assert_cmpstr (decoded_skip, ==, json_object_get_string_member (c, "decoded_skip_special"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -823,5 +868,23 @@ main (int argc, char **argv)
   g_test_add_func ("/ane/tokenizer-hf/hostile-files", test_hostile_files);
   g_test_add_func ("/ane/tokenizer-hf/bad-config", test_bad_config);
   g_test_add_func ("/ane/tokenizer-hf/fast-reader", test_fast_reader);
+  {
+    static const char *const reference[][3] = {
+      { "qwen3/random", "qwen3/tokenizer.json.gz", "qwen3/random.cases.json.gz" },
+      { "metaspace-byte-fallback", "synthetic/metaspace-byte-fallback.json.gz",
+        "synthetic/metaspace-byte-fallback.cases.json.gz" },
+      { "wordpiece-like-bpe", "synthetic/wordpiece-like-bpe.json.gz", "synthetic/wordpiece-like-bpe.cases.json.gz" },
+      { "byte-level-added-tokens", "synthetic/byte-level-added-tokens.json.gz",
+        "synthetic/byte-level-added-tokens.cases.json.gz" },
+      { "split-behaviors", "synthetic/split-behaviors.json.gz", "synthetic/split-behaviors.cases.json.gz" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (reference); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("/ane/tokenizer-hf/reference/%s", reference[i][0]);
+
+        g_test_add_data_func (name, &reference[i][1], test_reference_cases);
+      }
+  }
   return g_test_run ();
 }

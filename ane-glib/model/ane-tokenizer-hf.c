@@ -870,10 +870,33 @@ ane_hf_tokenizer_is_special (AneHfTokenizer *hf,
   return id >= 0 && id < hf->n_pieces && hf->added_by_id[id] != NULL && hf->added_by_id[id]->special;
 }
 
+/* Rust regex's Unicode \w, which single_word tests with (\w$ before the
+ * match, ^\w after it; tokenizer/added_vocabulary.rs): Alphabetic
+ * (letters, letter numbers), marks, decimal digits, connector punctuation,
+ * the joiners. Not the other numbers (①, ²), which g_unichar_isalnum
+ * counts. */
 static gboolean
 is_word_char (gunichar c)
 {
-  return g_unichar_isalnum (c) || c == '_';
+  if (c == 0x200C || c == 0x200D)
+    return TRUE;
+  switch (g_unichar_type (c))
+    {
+    case G_UNICODE_LOWERCASE_LETTER:
+    case G_UNICODE_UPPERCASE_LETTER:
+    case G_UNICODE_TITLECASE_LETTER:
+    case G_UNICODE_MODIFIER_LETTER:
+    case G_UNICODE_OTHER_LETTER:
+    case G_UNICODE_LETTER_NUMBER:
+    case G_UNICODE_NON_SPACING_MARK:
+    case G_UNICODE_SPACING_MARK:
+    case G_UNICODE_ENCLOSING_MARK:
+    case G_UNICODE_DECIMAL_NUMBER:
+    case G_UNICODE_CONNECT_PUNCTUATION:
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }
 
 /* The next added token in @text from @from: leftmost, longest there
