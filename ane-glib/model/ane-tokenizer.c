@@ -371,9 +371,12 @@ ane_tokenizer_load_gguf (AneGgufFile  *file,
  * @self: a tokenizer
  *
  * Gets the id of the beginning-of-sequence token: %ANE_TOKENIZER_BOS for
- * llama2.c vocabularies, `tokenizer.ggml.bos_token_id` for GGUF ones.
+ * llama2.c vocabularies, `tokenizer.ggml.bos_token_id` for GGUF ones, for a
+ * Hugging Face `tokenizer.json` the `bos_token` of its
+ * `tokenizer_config.json` or the post-processor's first token (see
+ * [func@Ane.Tokenizer.load_hf]).
  *
- * Returns: the token id
+ * Returns: the token id, or -1 when the tokenizer has none (Qwen3)
  */
 gint32
 ane_tokenizer_get_bos_id (AneTokenizer *self)
@@ -387,9 +390,11 @@ ane_tokenizer_get_bos_id (AneTokenizer *self)
  * @self: a tokenizer
  *
  * Gets the id of the end-of-sequence token: %ANE_TOKENIZER_EOS for llama2.c
- * vocabularies, `tokenizer.ggml.eos_token_id` for GGUF ones.
+ * vocabularies, `tokenizer.ggml.eos_token_id` for GGUF ones, for a Hugging
+ * Face `tokenizer.json` the `eos_token` of its `tokenizer_config.json` or
+ * the post-processor's last token.
  *
- * Returns: the token id
+ * Returns: the token id, or -1 when the tokenizer has none
  */
 gint32
 ane_tokenizer_get_eos_id (AneTokenizer *self)
@@ -440,7 +445,9 @@ ane_tokenizer_get_piece (AneTokenizer *self,
  * @self: a tokenizer
  * @token: a token id
  *
- * Gets the merge score of a token: a higher score merges first.
+ * Gets the merge score of a token: a higher score merges first. A Hugging
+ * Face `tokenizer.json` ranks its merges instead of scoring pieces: its
+ * scores are all 0.
  *
  * Returns: the score, or 0 when @token is out of range
  */
