@@ -504,6 +504,12 @@ encode_hf (AneTokenizer *self,
  * token or its byte-fallback tokens, and the best-scoring adjacent pair is
  * merged until none merges.
  *
+ * A Hugging Face `tokenizer.json` ([func@Ane.Tokenizer.load_hf]) runs its
+ * own pipeline without the post-processor (invalid UTF-8 becomes U+FFFD
+ * first), and @bos / @eos add its beginning- / end-of-sequence ids when it
+ * has them; [method@Ane.Tokenizer.encode_full] is Hugging Face's
+ * `add_special_tokens`.
+ *
  * Returns: (transfer full) (array length=n_tokens): the token ids
  */
 gint32 *
@@ -658,6 +664,12 @@ decode_token_hf (AneTokenizer *self,
  * prefix), and a byte-fallback token `<0xXX>` becomes that raw byte, which
  * may be one part of a multi-byte UTF-8 character.
  *
+ * For a Hugging Face `tokenizer.json`, the text is what @token adds to the
+ * decoding of @prev_token (raw bytes: a byte-level token may be a part of a
+ * character); after a special token, or with @prev_token -1, @token is
+ * decoded as the first of a text (Metaspace and Strip decoders drop its
+ * leading space).
+ *
  * Returns: (transfer full): the text (empty for an out-of-range token)
  */
 char *
@@ -706,7 +718,9 @@ ane_tokenizer_decode_token (AneTokenizer *self,
  * @n_tokens: the number of tokens
  *
  * Decodes a token sequence with [method@Ane.Tokenizer.decode_token],
- * dropping the beginning- and end-of-sequence tokens.
+ * dropping the beginning- and end-of-sequence tokens. For a Hugging Face
+ * `tokenizer.json` this is [method@Ane.Tokenizer.decode_full] with
+ * `skip_special_tokens`.
  *
  * Returns: (transfer full): the text
  */
