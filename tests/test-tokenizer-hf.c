@@ -132,6 +132,58 @@ test_qwen3_cases (void)
     }
 }
 
+typedef struct
+{
+  AneTokenizer *tok;
+  JsonArray *cases;
+  guint failures;
+} ThreadJob;
+
+static gpointer
+encode_cases_thread (gpointer data)
+{
+  ThreadJob *job = data;
+
+  for (guint round = 0; round < 20; round++)
+    for (guint i = 0; i < json_array_get_length (job->cases); i++)
+      {
+        JsonObject *c = json_array_get_object_element (job->cases, (i + round * 7) % json_array_get_length (job->cases));
+        g_autoptr(GArray) want = int_array (c, "ids");
+        gsize n;
+        g_autofree gint32 *ids = ane_tokenizer_encode_full (job->tok, json_object_get_string_member (c, "text"), FALSE, &n,
+                                                            NULL);
+        g_autofree char *text = ane_tokenizer_decode_full (job->tok, (const gint32 *) (void *) want->data, want->len,
+                                                           FALSE);
+
+        if (n != want->len || (n > 0 && memcmp (ids, want->data, n * sizeof (gint32)) != 0) ||
+            g_strcmp0 (text, json_object_get_string_member (c, "decoded")) != 0)
+          g_atomic_int_inc (&job->failures);
+      }
+  return NULL;
+}
+
+/* A tokenizer is shared by threads (its word cache has a lock): four
+ * threads encode and decode the Qwen3 cases at once, from a cold cache. */
+static void
+test_qwen3_threads (void)
+{
+  g_autoptr(AneTokenizer) tok = load_qwen3 ();
+  g_autofree char *cases_path = qwen3_path ("cases.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  ThreadJob job = { tok, NULL, 0 };
+  GThread *threads[4];
+
+  json_parser_load_from_file (parser, cases_path, &error);
+  g_assert_no_error (error);
+  job.cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
+  for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+    threads[t] = g_thread_new ("encode", encode_cases_thread, &job);
+  for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+    g_thread_join (threads[t]);
+  g_assert_cmpuint (job.failures, ==, 0);
+}
+
 static const char *const tok512_texts[] = {
   "Once upon a time, there was a little girl named Lily.",
   "Tom said: \"Let's play!\" 123 + 456 = 579",
@@ -857,6 +909,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ane/tokenizer-hf/qwen3/cases", test_qwen3_cases);
+  g_test_add_func ("/ane/tokenizer-hf/qwen3/threads", test_qwen3_threads);
   g_test_add_func ("/ane/tokenizer-hf/tok512/equivalent", test_tok512_equivalent);
   g_test_add_func ("/ane/tokenizer-hf/tok512/generate", test_tok512_generate);
   g_test_add_func ("/ane/tokenizer-hf/pre-tokenizers", test_pre_tokenizers);
