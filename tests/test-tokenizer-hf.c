@@ -713,6 +713,14 @@ test_hostile_files (void)
   g_assert_error (error, ANE_ERROR, ANE_ERROR_IO);
   g_clear_error (&error);
 
+  /* an empty file (mapped, it has no address) */
+  g_assert_true (g_file_set_contents (deep, "", 0, &error));
+  tok = ane_tokenizer_load_hf (deep, &error);
+  g_assert_null (tok);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, "empty"));
+  g_clear_error (&error);
+
   /* text that is not UTF-8 */
   {
     g_autoptr(AneTokenizer) small = load_text (small_json, &error);

@@ -245,6 +245,11 @@ parse_json (const char    *path,
   gsize len;
   const char *text = g_bytes_get_data (bytes, &len);
 
+  if (len == 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: the file is empty", path);
+      return NULL;
+    }
   if (!ane_json_check_depth (text, len, 0, ANE_JSON_MAX_DEPTH, path, error))
     return NULL;
   if (fast != NULL && ane_hf_json_split_model (text, len, fast, &rest))
