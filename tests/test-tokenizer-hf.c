@@ -713,6 +713,13 @@ test_hostile_files (void)
   g_assert_error (error, ANE_ERROR, ANE_ERROR_IO);
   g_clear_error (&error);
 
+  /* whitespace only: json-glib parses it to no root */
+  g_assert_true (g_file_set_contents (deep, " \n\t ", -1, &error));
+  tok = ane_tokenizer_load_hf (deep, &error);
+  g_assert_null (tok);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_PARSE);
+  g_clear_error (&error);
+
   /* an empty file (mapped, it has no address) */
   g_assert_true (g_file_set_contents (deep, "", 0, &error));
   tok = ane_tokenizer_load_hf (deep, &error);

@@ -263,7 +263,8 @@ parse_json (const char    *path,
       g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: %s", path, local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* a document of whitespace parses to no root at all */
+  if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: the top level is not an object", path);
       return NULL;
