@@ -81,6 +81,23 @@ add_typed (JsonBuilder *b,
   json_builder_add_string_value (b, type);
 }
 
+static void
+add_template_item (JsonBuilder *b,
+                   const char  *kind,
+                   const char  *id,
+                   gint         type_id)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, kind);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, id);
+  json_builder_set_member_name (b, "type_id");
+  json_builder_add_int_value (b, type_id);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+}
+
 gboolean
 ane_test_write_tok512_tokenizer_json (const char  *out_path,
                                       const char  *config_dir,
@@ -196,28 +213,21 @@ ane_test_write_tok512_tokenizer_json (const char  *out_path,
   json_builder_set_member_name (b, "pre_tokenizer");
   json_builder_add_null_value (b);
 
+  /* Llama 2's template: "<s>:0 $A:0" and, for pairs, "<s>:0 $A:0 <s>:1 $B:1"
+   * (tokenizers wants both) */
   json_builder_set_member_name (b, "post_processor");
   add_typed (b, "TemplateProcessing");
   json_builder_set_member_name (b, "single");
   json_builder_begin_array (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "SpecialToken");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, "<s>");
-  json_builder_set_member_name (b, "type_id");
-  json_builder_add_int_value (b, 0);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "Sequence");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, "A");
-  json_builder_set_member_name (b, "type_id");
-  json_builder_add_int_value (b, 0);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
+  add_template_item (b, "SpecialToken", "<s>", 0);
+  add_template_item (b, "Sequence", "A", 0);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "pair");
+  json_builder_begin_array (b);
+  add_template_item (b, "SpecialToken", "<s>", 0);
+  add_template_item (b, "Sequence", "A", 0);
+  add_template_item (b, "SpecialToken", "<s>", 1);
+  add_template_item (b, "Sequence", "B", 1);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "special_tokens");
   json_builder_begin_object (b);

@@ -132,6 +132,58 @@ test_qwen3_cases (void)
     }
 }
 
+typedef struct
+{
+  AneTokenizer *tok;
+  JsonArray *cases;
+  guint failures;
+} ThreadJob;
+
+static gpointer
+encode_cases_thread (gpointer data)
+{
+  ThreadJob *job = data;
+
+  for (guint round = 0; round < 20; round++)
+    for (guint i = 0; i < json_array_get_length (job->cases); i++)
+      {
+        JsonObject *c = json_array_get_object_element (job->cases, (i + round * 7) % json_array_get_length (job->cases));
+        g_autoptr(GArray) want = int_array (c, "ids");
+        gsize n;
+        g_autofree gint32 *ids = ane_tokenizer_encode_full (job->tok, json_object_get_string_member (c, "text"), FALSE, &n,
+                                                            NULL);
+        g_autofree char *text = ane_tokenizer_decode_full (job->tok, (const gint32 *) (void *) want->data, want->len,
+                                                           FALSE);
+
+        if (n != want->len || (n > 0 && memcmp (ids, want->data, n * sizeof (gint32)) != 0) ||
+            g_strcmp0 (text, json_object_get_string_member (c, "decoded")) != 0)
+          g_atomic_int_inc (&job->failures);
+      }
+  return NULL;
+}
+
+/* A tokenizer is shared by threads (its word cache has a lock): four
+ * threads encode and decode the Qwen3 cases at once, from a cold cache. */
+static void
+test_qwen3_threads (void)
+{
+  g_autoptr(AneTokenizer) tok = load_qwen3 ();
+  g_autofree char *cases_path = qwen3_path ("cases.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  ThreadJob job = { tok, NULL, 0 };
+  GThread *threads[4];
+
+  json_parser_load_from_file (parser, cases_path, &error);
+  g_assert_no_error (error);
+  job.cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
+  for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+    threads[t] = g_thread_new ("encode", encode_cases_thread, &job);
+  for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+    g_thread_join (threads[t]);
+  g_assert_cmpuint (job.failures, ==, 0);
+}
+
 static const char *const tok512_texts[] = {
   "Once upon a time, there was a little girl named Lily.",
   "Tom said: \"Let's play!\" 123 + 456 = 579",
@@ -337,13 +389,19 @@ test_pre_tokenizers (void)
     }
 }
 
+static void
+gstring_free (gpointer s)
+{
+  g_string_free (s, TRUE);
+}
+
 static char *
 decode_with (const char        *decoder_json,
              const char *const *pieces)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) arr = g_ptr_array_new ();
+  g_autoptr(GPtrArray) arr = g_ptr_array_new_with_free_func (gstring_free);
   g_autoptr(GString) out = g_string_new (NULL);
   AneHfDecoder *d = NULL;
 
@@ -355,10 +413,7 @@ decode_with (const char        *decoder_json,
     g_ptr_array_add (arr, g_string_new (pieces[i]));
   ane_hf_decoder_apply (d, arr);
   for (guint i = 0; i < arr->len; i++)
-    {
-      g_string_append_printf (out, "%s%s", i > 0 ? "|" : "", ((GString *) arr->pdata[i])->str);
-      g_string_free (arr->pdata[i], TRUE);
-    }
+    g_string_append_printf (out, "%s%s", i > 0 ? "|" : "", ((GString *) arr->pdata[i])->str);
   ane_hf_decoder_free (d);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
@@ -480,6 +535,66 @@ test_added_tokens (void)
   g_assert_cmpstr (skip, ==, " a");
 }
 
+/* Model options: end_of_word_suffix, continuing_subword_prefix, unk with
+ * fuse_unk, byte_fallback, ignore_merges; a normalizer chain with a Regex
+ * Replace; RobertaProcessing. */
+static void
+test_model_options (void)
+{
+  static const char suffix_json[] = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b</w>\": 1, \"ab</w>\": 2, \"<unk>\": 3}, \"merges\": [\"a b</w>\"], \"end_of_word_suffix\": \"</w>\", \"unk_token\": \"<unk>\"}, \"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"}}";
+  static const char prefix_json[] = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"##b\": 1, \"ab\": 2, \"##c\": 3, \"abc\": 4}, \"merges\": [\"a ##b\", \"ab ##c\"], \"continuing_subword_prefix\": \"##\"}, \"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"}}";
+  static const char options_json[] = "{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFKC\"}, {\"type\": \"Lowercase\"}, {\"type\": \"Replace\", \"pattern\": {\"Regex\": \"\\\\s+\"}, \"content\": \" \"}]}, \"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"String\": \" \"}, \"behavior\": \"Removed\", \"invert\": false}, \"post_processor\": {\"type\": \"RobertaProcessing\", \"cls\": [\"<s>\", 5], \"sep\": [\"</s>\", 6]}, \"model\": {\"type\": \"BPE\", \"vocab\": {\"<unk>\": 0, \"a\": 1, \"b\": 2, \"ab\": 3, \"<0x21>\": 4, \"<s>\": 5, \"</s>\": 6, \"xyz\": 7}, \"merges\": [\"a b\"], \"unk_token\": \"<unk>\", \"fuse_unk\": true, \"byte_fallback\": true, \"ignore_merges\": true}}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTokenizer) suffix = load_text (suffix_json, &error);
+  g_autoptr(AneTokenizer) prefix = NULL;
+  g_autoptr(AneTokenizer) options = NULL;
+
+  g_assert_no_error (error);
+  /* "ab" is a + b</w> merged into ab</w>; "a" alone would be a</w>: unknown */
+  assert_encodes (suffix, "ab ab a", FALSE, "2 2 3");
+  prefix = load_text (prefix_json, &error);
+  g_assert_no_error (error);
+  /* a ##b ##c: a + ##b gives ab, ab + ##c gives abc */
+  assert_encodes (prefix, "abc ab", FALSE, "4 2");
+  options = load_text (options_json, &error);
+  g_assert_no_error (error);
+  /* NFKC (Ａ is A), lowercase, runs of spaces to one, split on spaces;
+   * "x?z" is three unknown characters fused into one <unk>, "xyz" is in
+   * the vocabulary (ignore_merges), "!" is its byte token; <s> … </s> */
+  assert_encodes (options, "AB\t\t\xef\xbc\xa1" "b  x?z xyz !", TRUE, "5 3 3 0 7 4 6");
+  assert_encodes (options, "xyz", FALSE, "7");
+}
+
+/* A tokenizer.json may have fewer ids than the model's embedding has rows
+ * (checkpoints pad it), never more. */
+static void
+test_model_vocab_size (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
+  g_autoptr(AneTokenizer) small = load_text (small_json, &error);
+  g_autoptr(AneTokenizer) large = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GString) json = g_string_new (small_json);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_tokenizer_get_n_tokens (small), ==, 15);
+  text = ane_llama_model_generate (m, small, "ab ca", 4, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 0, NULL, NULL,
+                                   &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (text);
+  g_clear_pointer (&text, g_free);
+
+  g_string_replace (json, "{\"id\":14,", "{\"id\":600,", 1);
+  large = load_text (json->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ane_tokenizer_get_n_tokens (large), ==, 601);
+  text = ane_llama_model_generate (m, large, "ab", 4, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 0.0, 0.9, 0, NULL, NULL,
+                                   &error);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
+  g_assert_null (text);
+}
+
 /* --- hostile files --- */
 
 typedef struct
@@ -596,6 +711,21 @@ test_hostile_files (void)
   tok = ane_tokenizer_load_hf (missing, &error);
   g_assert_null (tok);
   g_assert_error (error, ANE_ERROR, ANE_ERROR_IO);
+  g_clear_error (&error);
+
+  /* whitespace only: json-glib parses it to no root */
+  g_assert_true (g_file_set_contents (deep, " \n\t ", -1, &error));
+  tok = ane_tokenizer_load_hf (deep, &error);
+  g_assert_null (tok);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_PARSE);
+  g_clear_error (&error);
+
+  /* an empty file (mapped, it has no address) */
+  g_assert_true (g_file_set_contents (deep, "", 0, &error));
+  tok = ane_tokenizer_load_hf (deep, &error);
+  g_assert_null (tok);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, "empty"));
   g_clear_error (&error);
 
   /* text that is not UTF-8 */
@@ -744,19 +874,85 @@ test_fast_reader (void)
     }
 }
 
+/* A tokenizer against the cases Hugging Face tokenizers computed for it
+ * (tests/data/tokenizers/synthetic/make_cases.py): ids with and without
+ * special tokens, decoded with and without skip_special_tokens. */
+static void
+test_reference_cases (gconstpointer data)
+{
+  const char *const *files = data;  /* tokenizer, cases */
+  g_autofree char *tok_path = g_test_build_filename (G_TEST_DIST, "data", "tokenizers", files[0], NULL);
+  g_autofree char *cases_path = g_test_build_filename (G_TEST_DIST, "data", "tokenizers", files[1], NULL);
+  g_autoptr(GBytes) cases_json = gunzip_file (cases_path);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTokenizer) tok = ane_tokenizer_load_hf (tok_path, &error);
+  JsonArray *cases;
+
+  g_assert_no_error (error);
+  json_parser_load_from_data (parser, g_bytes_get_data (cases_json, NULL), (gssize) g_bytes_get_size (cases_json),
+                              &error);
+  g_assert_no_error (error);
+  cases = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "cases");
+  g_assert_cmpuint (json_array_get_length (cases), >=, 300);
+  for (guint i = 0; i < json_array_get_length (cases); i++)
+    {
+      JsonObject *c = json_array_get_object_element (cases, i);
+      const char *text = json_object_get_string_member (c, "text");
+      g_autoptr(GArray) want = int_array (c, "ids");
+      g_autoptr(GArray) want_special = int_array (c, "ids_with_special_tokens");
+      g_autofree gint32 *ids = NULL, *ids_special = NULL;
+      g_autofree char *decoded = NULL, *decoded_skip = NULL;
+      gsize n, n_special;
+
+      ids = ane_tokenizer_encode_full (tok, text, FALSE, &n, &error);
+      g_assert_no_error (error);
+      assert_ids (ids, n, want, text);
+      ids_special = ane_tokenizer_encode_full (tok, text, TRUE, &n_special, &error);
+      g_assert_no_error (error);
+      assert_ids (ids_special, n_special, want_special, text);
+      decoded = ane_tokenizer_decode_full (tok, (const gint32 *) (void *) want_special->data, want_special->len, FALSE);
+      g_assert_cmpstr (decoded, ==, json_object_get_string_member (c, "decoded"));
+      decoded_skip = ane_tokenizer_decode_full (tok, (const gint32 *) (void *) want_special->data, want_special->len,
+                                                TRUE);
+      g_assert_cmpstr (decoded_skip, ==, json_object_get_string_member (c, "decoded_skip_special"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ane/tokenizer-hf/qwen3/cases", test_qwen3_cases);
+  g_test_add_func ("/ane/tokenizer-hf/qwen3/threads", test_qwen3_threads);
   g_test_add_func ("/ane/tokenizer-hf/tok512/equivalent", test_tok512_equivalent);
   g_test_add_func ("/ane/tokenizer-hf/tok512/generate", test_tok512_generate);
   g_test_add_func ("/ane/tokenizer-hf/pre-tokenizers", test_pre_tokenizers);
   g_test_add_func ("/ane/tokenizer-hf/decoders", test_decoders);
   g_test_add_func ("/ane/tokenizer-hf/added-tokens", test_added_tokens);
+  g_test_add_func ("/ane/tokenizer-hf/model-vocab-size", test_model_vocab_size);
+  g_test_add_func ("/ane/tokenizer-hf/model-options", test_model_options);
   g_test_add_func ("/ane/tokenizer-hf/hostile", test_hostile);
   g_test_add_func ("/ane/tokenizer-hf/hostile-files", test_hostile_files);
   g_test_add_func ("/ane/tokenizer-hf/bad-config", test_bad_config);
   g_test_add_func ("/ane/tokenizer-hf/fast-reader", test_fast_reader);
+  {
+    static const char *const reference[][3] = {
+      { "qwen3/random", "qwen3/tokenizer.json.gz", "qwen3/random.cases.json.gz" },
+      { "metaspace-byte-fallback", "synthetic/metaspace-byte-fallback.json.gz",
+        "synthetic/metaspace-byte-fallback.cases.json.gz" },
+      { "wordpiece-like-bpe", "synthetic/wordpiece-like-bpe.json.gz", "synthetic/wordpiece-like-bpe.cases.json.gz" },
+      { "byte-level-added-tokens", "synthetic/byte-level-added-tokens.json.gz",
+        "synthetic/byte-level-added-tokens.cases.json.gz" },
+      { "split-behaviors", "synthetic/split-behaviors.json.gz", "synthetic/split-behaviors.cases.json.gz" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (reference); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("/ane/tokenizer-hf/reference/%s", reference[i][0]);
+
+        g_test_add_data_func (name, &reference[i][1], test_reference_cases);
+      }
+  }
   return g_test_run ();
 }

@@ -108,7 +108,7 @@ ane_tool_convert_llm (int    argc,
   gboolean overwrite = FALSE, argmax = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The directory to write (required)", "DIR" },
-    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file, copied into DIR (a .gguf model brings its own vocabulary)", "TOK.bin" },
+    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file or a Hugging Face tokenizer.json, copied into DIR (a .gguf model brings its own vocabulary)", "TOK.bin" },
     { "context", 'c', 0, G_OPTION_ARG_INT64, &context, "The key/value cache length in tokens (default: the model's sequence length)", "N" },
     { "prefill", 0, 0, G_OPTION_ARG_INT64, &prefill, "Prompt tokens per prefill call (default 64, at most the context)", "N" },
     { "target", 't', 0, G_OPTION_ARG_STRING, &target_name, "Deployment target: ios18 (default) or macos15 (the caches are states)", "TARGET" },

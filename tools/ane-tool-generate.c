@@ -241,8 +241,12 @@ ane_tool_load_llama (const char     *command,
         return ane_tool_fail (command, error);
       if (tokenizer_path == NULL)
         return 0;
-      *tokenizer = ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (*model),
-                                               &error);
+      /* a Hugging Face tokenizer.json (or .json.gz) goes to its own reader */
+      if (g_str_has_suffix (tokenizer_path, ".json") || g_str_has_suffix (tokenizer_path, ".json.gz"))
+        *tokenizer = ane_tokenizer_load_hf (tokenizer_path, &error);
+      else
+        *tokenizer = ane_tokenizer_load_llama2c (tokenizer_path, (guint) ane_llama_model_get_vocab_size (*model),
+                                                 &error);
     }
   if (*tokenizer == NULL)
     return ane_tool_fail (command, error);
@@ -259,7 +263,7 @@ ane_tool_generate (int    argc,
   double temperature = 0.0, top_p = 0.9;
   gint64 seed = -1;
   GOptionEntry entries[] = {
-    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file (required for a llama2.c checkpoint; refused with a .gguf model, which brings its own)", "TOK.bin" },
+    { "tokenizer", 'z', 0, G_OPTION_ARG_FILENAME, &tokenizer_path, "The llama2.c tokenizer file or a Hugging Face tokenizer.json (required for a llama2.c checkpoint; refused with a .gguf model, which brings its own)", "TOK.bin" },
     { "prompt", 'i', 0, G_OPTION_ARG_STRING, &prompt, "The text to continue (default: empty)", "TEXT" },
     { "n-tokens", 'n', 0, G_OPTION_ARG_INT, &n_tokens, "Generate at most N tokens (default 256)", "N" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "cpu, reference, coreml, ane or auto (default cpu)", "BACKEND" },

@@ -725,11 +725,7 @@ ane_llama_model_save_dir_compressed (AneLlamaModel     *self,
         return FALSE;
       tokenizer = own_tokenizer;
     }
-  /* a Hugging Face vocabulary may be smaller than the embedding (Qwen
-   * pads vocab_size past its last token), never larger */
-  if (tokenizer != NULL &&
-      (ane_tokenizer_is_hf (tokenizer) ? (gint64) ane_tokenizer_get_n_tokens (tokenizer) > self->vocab_size
-                                       : (gint64) ane_tokenizer_get_n_tokens (tokenizer) != self->vocab_size))
+  if (tokenizer != NULL && !ane_tokenizer_fits_model (tokenizer, self->vocab_size))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: the tokenizer has %u tokens, the model %" G_GINT64_FORMAT, self->path,
@@ -1599,8 +1595,7 @@ read_manifest (AneLlamaDir  *self,
           g_prefix_error (error, "%s: field 'tokenizer.file': ", manifest_path);
           return FALSE;
         }
-      if (g_str_equal (kind, "hf") ? (gint64) ane_tokenizer_get_n_tokens (self->tokenizer) > self->vocab_size
-                                   : (gint64) ane_tokenizer_get_n_tokens (self->tokenizer) != self->vocab_size)
+      if (!ane_tokenizer_fits_model (self->tokenizer, self->vocab_size))
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE,
                        "%s: field 'tokenizer.file': %s has %u tokens, model.vocab_size is %" G_GINT64_FORMAT,

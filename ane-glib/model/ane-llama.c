@@ -9,6 +9,7 @@
 
 #include "ane-llama.h"
 #include "model/ane-llama-private.h"
+#include "model/ane-tokenizer-private.h"
 #include "ane-executable.h"
 #include "ane-file-private.h"
 #include "ane-progress-private.h"
@@ -1636,7 +1637,7 @@ ane_llama_generate_layout (AneLlamaModel         *self,
 
   ane_progress_begin (progress);
 
-  if ((gint64) ane_tokenizer_get_n_tokens (tokenizer) != self->vocab_size)
+  if (!ane_tokenizer_fits_model (tokenizer, self->vocab_size))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: the tokenizer has %u tokens, the model %" G_GINT64_FORMAT,

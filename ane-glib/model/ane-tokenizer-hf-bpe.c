@@ -286,7 +286,9 @@ ane_hf_bpe_parse (JsonObject    *model,
     }
   dropout = json_object_get_member (model, "dropout");
   if (dropout != NULL && !JSON_NODE_HOLDS_NULL (dropout) &&
-      (!JSON_NODE_HOLDS_VALUE (dropout) || json_node_get_double (dropout) != 0.0))
+      (!JSON_NODE_HOLDS_VALUE (dropout) ||
+       (json_node_get_value_type (dropout) != G_TYPE_DOUBLE && json_node_get_value_type (dropout) != G_TYPE_INT64) ||
+       json_node_get_double (dropout) != 0.0))
     {
       /* dropout is for training: encoding would be random */
       g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,

@@ -281,12 +281,18 @@ ane_hf_json_split_model (const char   *text,
                          GString     **rest)
 {
   g_auto(AneHfBpeData) found = { NULL, NULL, NULL };
-  g_autoptr(GString) key = g_string_new (NULL);
-  Scan s = { text, text + len };
+  g_autoptr(GString) key = NULL;
+  Scan s;
   const char *spans[2][2] = { { NULL, NULL }, { NULL, NULL } };  /* vocab, merges: [start, end) */
   gboolean seen_model = FALSE;
   GString *out;
 
+  /* an empty file maps to NULL */
+  if (text == NULL || len == 0)
+    return FALSE;
+  s.p = text;
+  s.end = text + len;
+  key = g_string_new (NULL);
   found.pieces = g_ptr_array_new_with_free_func (g_free);
   found.ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   found.merges = g_ptr_array_new_with_free_func (g_free);

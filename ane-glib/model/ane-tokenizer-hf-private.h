@@ -169,7 +169,8 @@ gboolean  ane_hf_decoder_parse (JsonNode       *node,
                                 GError        **error);
 void      ane_hf_decoder_free  (AneHfDecoder   *d);
 /* Runs the decoder chain over @pieces (GString elements, changed in
- * place; a decoder may fuse them into fewer). The result is raw bytes: a
+ * place; a decoder may fuse them into fewer: @pieces must free its
+ * elements, g_ptr_array_new_with_free_func). The result is raw bytes: a
  * byte-level or byte-fallback token may be one part of a UTF-8 character;
  * the caller repairs invalid UTF-8 when it wants text. A NULL decoder joins
  * the pieces with spaces, as tokenizers does without one. */

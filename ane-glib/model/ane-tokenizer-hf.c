@@ -245,6 +245,11 @@ parse_json (const char    *path,
   gsize len;
   const char *text = g_bytes_get_data (bytes, &len);
 
+  if (len == 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: the file is empty", path);
+      return NULL;
+    }
   if (!ane_json_check_depth (text, len, 0, ANE_JSON_MAX_DEPTH, path, error))
     return NULL;
   if (fast != NULL && ane_hf_json_split_model (text, len, fast, &rest))
@@ -258,7 +263,8 @@ parse_json (const char    *path,
       g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: %s", path, local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* a document of whitespace parses to no root at all */
+  if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s: the top level is not an object", path);
       return NULL;
@@ -870,10 +876,33 @@ ane_hf_tokenizer_is_special (AneHfTokenizer *hf,
   return id >= 0 && id < hf->n_pieces && hf->added_by_id[id] != NULL && hf->added_by_id[id]->special;
 }
 
+/* Rust regex's Unicode \w, which single_word tests with (\w$ before the
+ * match, ^\w after it; tokenizer/added_vocabulary.rs): Alphabetic
+ * (letters, letter numbers), marks, decimal digits, connector punctuation,
+ * the joiners. Not the other numbers (①, ²), which g_unichar_isalnum
+ * counts. */
 static gboolean
 is_word_char (gunichar c)
 {
-  return g_unichar_isalnum (c) || c == '_';
+  if (c == 0x200C || c == 0x200D)
+    return TRUE;
+  switch (g_unichar_type (c))
+    {
+    case G_UNICODE_LOWERCASE_LETTER:
+    case G_UNICODE_UPPERCASE_LETTER:
+    case G_UNICODE_TITLECASE_LETTER:
+    case G_UNICODE_MODIFIER_LETTER:
+    case G_UNICODE_OTHER_LETTER:
+    case G_UNICODE_LETTER_NUMBER:
+    case G_UNICODE_NON_SPACING_MARK:
+    case G_UNICODE_SPACING_MARK:
+    case G_UNICODE_ENCLOSING_MARK:
+    case G_UNICODE_DECIMAL_NUMBER:
+    case G_UNICODE_CONNECT_PUNCTUATION:
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }
 
 /* The next added token in @text from @from: leftmost, longest there

@@ -21,6 +21,12 @@ GBytes *ane_tokenizer_serialize (AneTokenizer *self,
 /* Whether @self was read from a Hugging Face tokenizer.json. */
 gboolean ane_tokenizer_is_hf    (AneTokenizer *self);
 
+/* Whether @self goes with a model of @vocab_size tokens: the same number,
+ * or for a tokenizer.json no more (Qwen3's embedding has 151,936 rows for
+ * 151,669 ids: checkpoints pad the vocabulary to a multiple of 64 or 128). */
+gboolean ane_tokenizer_fits_model (AneTokenizer *self,
+                                   gint64        vocab_size);
+
 /* A tokenizer.json tokenizer as files ane_tokenizer_load_hf() reads back
  * to the same tokenizer: the tokenizer.json it was read from (read again,
  * uncompressed) and a tokenizer_config.json naming its BOS and EOS and

@@ -371,9 +371,12 @@ ane_tokenizer_load_gguf (AneGgufFile  *file,
  * @self: a tokenizer
  *
  * Gets the id of the beginning-of-sequence token: %ANE_TOKENIZER_BOS for
- * llama2.c vocabularies, `tokenizer.ggml.bos_token_id` for GGUF ones.
+ * llama2.c vocabularies, `tokenizer.ggml.bos_token_id` for GGUF ones, for a
+ * Hugging Face `tokenizer.json` the `bos_token` of its
+ * `tokenizer_config.json` or the post-processor's first token (see
+ * [func@Ane.Tokenizer.load_hf]).
  *
- * Returns: the token id
+ * Returns: the token id, or -1 when the tokenizer has none (Qwen3)
  */
 gint32
 ane_tokenizer_get_bos_id (AneTokenizer *self)
@@ -387,9 +390,11 @@ ane_tokenizer_get_bos_id (AneTokenizer *self)
  * @self: a tokenizer
  *
  * Gets the id of the end-of-sequence token: %ANE_TOKENIZER_EOS for llama2.c
- * vocabularies, `tokenizer.ggml.eos_token_id` for GGUF ones.
+ * vocabularies, `tokenizer.ggml.eos_token_id` for GGUF ones, for a Hugging
+ * Face `tokenizer.json` the `eos_token` of its `tokenizer_config.json` or
+ * the post-processor's last token.
  *
- * Returns: the token id
+ * Returns: the token id, or -1 when the tokenizer has none
  */
 gint32
 ane_tokenizer_get_eos_id (AneTokenizer *self)
@@ -440,7 +445,9 @@ ane_tokenizer_get_piece (AneTokenizer *self,
  * @self: a tokenizer
  * @token: a token id
  *
- * Gets the merge score of a token: a higher score merges first.
+ * Gets the merge score of a token: a higher score merges first. A Hugging
+ * Face `tokenizer.json` ranks its merges instead of scoring pieces: its
+ * scores are all 0.
  *
  * Returns: the score, or 0 when @token is out of range
  */
@@ -496,6 +503,12 @@ encode_hf (AneTokenizer *self,
  * first spelled `▁` and the prefix is `▁`), each UTF-8 character becomes its
  * token or its byte-fallback tokens, and the best-scoring adjacent pair is
  * merged until none merges.
+ *
+ * A Hugging Face `tokenizer.json` ([func@Ane.Tokenizer.load_hf]) runs its
+ * own pipeline without the post-processor (invalid UTF-8 becomes U+FFFD
+ * first), and @bos / @eos add its beginning- / end-of-sequence ids when it
+ * has them; [method@Ane.Tokenizer.encode_full] is Hugging Face's
+ * `add_special_tokens`.
  *
  * Returns: (transfer full) (array length=n_tokens): the token ids
  */
@@ -651,6 +664,12 @@ decode_token_hf (AneTokenizer *self,
  * prefix), and a byte-fallback token `<0xXX>` becomes that raw byte, which
  * may be one part of a multi-byte UTF-8 character.
  *
+ * For a Hugging Face `tokenizer.json`, the text is what @token adds to the
+ * decoding of @prev_token (raw bytes: a byte-level token may be a part of a
+ * character); after a special token, or with @prev_token -1, @token is
+ * decoded as the first of a text (Metaspace and Strip decoders drop its
+ * leading space).
+ *
  * Returns: (transfer full): the text (empty for an out-of-range token)
  */
 char *
@@ -699,7 +718,9 @@ ane_tokenizer_decode_token (AneTokenizer *self,
  * @n_tokens: the number of tokens
  *
  * Decodes a token sequence with [method@Ane.Tokenizer.decode_token],
- * dropping the beginning- and end-of-sequence tokens.
+ * dropping the beginning- and end-of-sequence tokens. For a Hugging Face
+ * `tokenizer.json` this is [method@Ane.Tokenizer.decode_full] with
+ * `skip_special_tokens`.
  *
  * Returns: (transfer full): the text
  */
@@ -919,6 +940,14 @@ ane_tokenizer_is_hf (AneTokenizer *self)
 {
   g_return_val_if_fail (ANE_IS_TOKENIZER (self), FALSE);
   return self->hf != NULL;
+}
+
+gboolean
+ane_tokenizer_fits_model (AneTokenizer *self,
+                          gint64        vocab_size)
+{
+  g_return_val_if_fail (ANE_IS_TOKENIZER (self), FALSE);
+  return self->hf != NULL ? (gint64) self->n_tokens <= vocab_size : (gint64) self->n_tokens == vocab_size;
 }
 
 gboolean

@@ -18,6 +18,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from anetest import Ane, GLib  # noqa: E402
+from hf_fixture import MODELS, write_tok512_tokenizer_json  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "tokenizers", "qwen3")
 
@@ -53,6 +54,36 @@ class Qwen3Test(unittest.TestCase):
         joined = b"".join(self.tok.decode_token_bytes(ids[i - 1] if i else -1, ids[i]).get_data()
                           for i in range(len(ids)))
         self.assertEqual(joined.decode("utf-8"), case["decoded"])
+
+
+class Tok512Test(unittest.TestCase):
+    """hf_fixture's tokenizer.json converted from tok512.bin encodes as the llama2.c tokenizer."""
+
+    TEXTS = [
+        "Once upon a time, there was a little girl named Lily.",
+        "Tom said: \"Let's play!\" 123 + 456 = 579",
+        "naïve café — ünïcödé ✓ 日本語 🙂",
+        "  two leading spaces\tand a tab\nand a newline",
+        "multiple     spaces      between words   ",
+        "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n",
+        "x",
+        "",
+    ]
+
+    def test_same_ids(self):
+        ref = Ane.Tokenizer.load_llama2c(os.path.join(MODELS, "tok512.bin"), 512)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tokenizer.json")
+            write_tok512_tokenizer_json(path, d)
+            tok = Ane.Tokenizer.load_hf(path)
+        self.assertEqual(tok.get_n_tokens(), 512)
+        self.assertEqual((tok.get_bos_id(), tok.get_eos_id()), (1, 2))
+        for text in self.TEXTS:
+            with self.subTest(text=text):
+                want = list(ref.encode(text, True, False))
+                self.assertEqual(list(tok.encode_full(text, True)), want)
+                self.assertEqual(list(tok.encode(text, True, False)), want)
+                self.assertEqual(tok.decode_full(want, True), text)
 
 
 class ErrorsTest(unittest.TestCase):

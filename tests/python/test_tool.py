@@ -240,6 +240,31 @@ class ConvertLlmTest(unittest.TestCase):
         self.assertEqual(fp32.returncode, 0, fp32.stderr)
         self.assertEqual(got.stdout, fp32.stdout)
 
+    def test_hf_tokenizer(self):
+        # a tokenizer.json equivalent to tok512.bin (tests/python/hf_fixture.py):
+        # the same text in memory, and through convert-llm, which carries it
+        from hf_fixture import write_tok512_tokenizer_json
+        tok_json = os.path.join(self.tmp.name, "tokenizer.json")
+        write_tok512_tokenizer_json(tok_json, self.tmp.name)
+        model = os.path.join(MODELS, "stories260K.bin")
+        want = tool("generate", model, "--tokenizer", os.path.join(MODELS, "tok512.bin"),
+                    "--prompt", "Once upon a time", "-n", "40")
+        got = tool("generate", model, "--tokenizer", tok_json, "--prompt", "Once upon a time", "-n", "40")
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertGreater(len(got.stdout), 20)
+        self.assertEqual(got.stdout, want.stdout)
+        r = tool("convert-llm", model, "--tokenizer", tok_json, "-o", self.out, "--context", "128")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("tokenizer.json", "tokenizer_config.json"):
+            self.assertTrue(os.path.exists(os.path.join(self.out, name)), name)
+        with open(os.path.join(self.out, "manifest.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["tokenizer"]["kind"], "hf")
+        got_dir = tool("generate", "--model-dir", self.out, "--prompt", "Once upon a time", "-n", "40")
+        want_dir = tool("generate", model, "--tokenizer", os.path.join(MODELS, "tok512.bin"), "--layout", "ane",
+                        "-p", "fp16", "--prompt", "Once upon a time", "-n", "40")
+        self.assertEqual(got_dir.returncode, 0, got_dir.stderr)
+        self.assertEqual(got_dir.stdout, want_dir.stdout)
+
     def generate_text(self, out, *extra):
         r = tool("generate", "--model-dir", out, "--prompt", "Once upon a time", "-n", "60", *extra)
         self.assertEqual(r.returncode, 0, r.stderr)
