@@ -47,6 +47,8 @@ typedef enum {
   ANE_OP_CONV, ANE_OP_CONV_TRANSPOSE_2D, ANE_OP_POOL, ANE_OP_RESIZE_NEAREST_2X,
   /* state */
   ANE_OP_READ_STATE, ANE_OP_WRITE_STATE,
+  /* ops ONNX import needs (ops/ane-ops-index.c) */
+  ANE_OP_ERF, ANE_OP_PAD, ANE_OP_GATHER_ELEMENTS, ANE_OP_ARGMAX, ANE_OP_ARGMIN,
   ANE_N_OPS
 } AneOpKind;
 

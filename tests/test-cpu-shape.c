@@ -938,6 +938,97 @@ test_cumsum (void)
   }
 }
 
+/* --- pad, gather_elements, argmax / argmin (ONNX import's ops) ------------------- */
+
+/* pad -> MIL pad: each mode on one, two and three trailing axes of a
+ * [2, 3, 4] tensor, reflect up to size - 1, uneven before/after amounts. */
+static void
+test_pad (void)
+{
+  static const gint64 xs[] = { 2, 3, 4 };
+  static const gint64 p1[] = { 3, 1 }, p2[] = { 2, 0, 1, 3 }, p3[] = { 1, 0, 0, 2, 3, 3 };
+  static const struct { const gint64 *pads; guint n; } cases[] = { { p1, 2 }, { p2, 4 }, { p3, 6 } };
+  static const char *const modes[] = { "constant", "reflect", "edge" };
+
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+      {
+        Tol tol = { EXACT, ANE_TARGET_IOS15, "pad" };
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(AneTensor) vx = rand_f32 ("x", xs, 3, 700 + m * 4 + c, -2, 2);
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 3);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) y = expect_ok (ane_graph_pad (g, x, cases[c].pads, cases[c].n, modes[m], -1.5,
+                                                           &error), &error);
+        g_autofree char *what = g_strdup_printf ("pad %s over %u axes", modes[m], cases[c].n / 2);
+
+        add_output (g, "y", y);
+        check_graph (what, g, &vx, 1, &tol);
+      }
+}
+
+/* gather_elements -> [slice_by_index +] gather_along_axis, with negative
+ * indices (wrapped from iOS17) and indices smaller than x on the other axes. */
+static void
+test_gather_elements (void)
+{
+  static const gint64 xs[] = { 3, 4, 5 }, full[] = { 3, 6, 5 }, small[] = { 2, 3, 4 };
+  static const struct { int axis; const gint64 *is; } cases[] = {
+    { 1, full }, { 0, small }, { -1, small }, { 2, xs },
+  };
+  static const Tol tol = { EXACT, ANE_TARGET_IOS15, "gather_along_axis" };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (int integer = 0; integer < 2; integer++)
+      {
+        AneDType dt = integer ? ANE_DTYPE_INT32 : ANE_DTYPE_FLOAT32;
+        guint axis = (guint) ((cases[c].axis + 3) % 3);
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(AneTensor) vx = integer ? rand_int ("x", dt, xs, 3, 720 + c, -1000, 1000)
+                                          : rand_f32 ("x", xs, 3, 720 + c, -2, 2);
+        g_autoptr(AneTensor) vi = rand_int ("i", ANE_DTYPE_INT32, cases[c].is, 3, 730 + c,
+                                            -(gint32) xs[axis], (gint32) xs[axis] - 1);
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", dt, xs, 3);
+        g_autoptr(AneTensor) i = ane_test_input (g, "i", ANE_DTYPE_INT32, cases[c].is, 3);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) y = expect_ok (ane_graph_gather_elements (g, x, i, cases[c].axis, &error), &error);
+        g_autofree char *what = g_strdup_printf ("gather_elements case %u %s", c, ane_dtype_to_string (dt));
+        AneTensor *ins[2] = { vx, vi };
+
+        add_output (g, "y", y);
+        check_graph (what, g, ins, 2, &tol);
+      }
+}
+
+/* argmax / argmin -> reduce_argmax / reduce_argmin on every axis, with and
+ * without keepdims; integer data in a small range has ties (the first wins). */
+static void
+test_arg_reduce (void)
+{
+  static const gint64 xs[] = { 3, 4, 5 };
+
+  for (int axis = -1; axis <= 2; axis++)
+    for (int keep = 0; keep < 2; keep++)
+      for (int integer = 0; integer < 2; integer++)
+        for (int want_max = 0; want_max < 2; want_max++)
+          {
+            Tol tol = { EXACT, ANE_TARGET_IOS15, want_max ? "reduce_argmax" : "reduce_argmin" };
+            AneDType dt = integer ? ANE_DTYPE_INT32 : ANE_DTYPE_FLOAT32;
+            g_autoptr(AneGraph) g = ane_graph_new ();
+            g_autoptr(AneTensor) vx = integer ? rand_int ("x", dt, xs, 3, 740 + axis, -2, 2)
+                                              : rand_f32 ("x", xs, 3, 740 + axis, -2, 2);
+            g_autoptr(AneTensor) x = ane_test_input (g, "x", dt, xs, 3);
+            g_autoptr(GError) error = NULL;
+            g_autoptr(AneTensor) y = expect_ok (want_max ? ane_graph_argmax (g, x, axis, keep, &error)
+                                                         : ane_graph_argmin (g, x, axis, keep, &error), &error);
+            g_autofree char *what = g_strdup_printf ("%s axis %d keepdims %d %s", want_max ? "argmax" : "argmin",
+                                                     axis, keep, ane_dtype_to_string (dt));
+
+            add_output (g, "y", y);
+            check_graph (what, g, &vx, 1, &tol);
+          }
+}
+
 /* --- top_k --------------------------------------------------------------------- */
 
 static void
@@ -1294,6 +1385,7 @@ test_unary (void)
     { "tan", ane_graph_tan, -1.4, 1.4, FALSE },
     { "atan", ane_graph_atan, -5, 5, FALSE },
     { "round", ane_graph_round, -5, 5, FALSE },
+    { "erf", ane_graph_erf, -3, 3, FALSE },
   };
 
   for (guint o = 0; o < G_N_ELEMENTS (ops); o++)
@@ -1926,6 +2018,9 @@ main (int    argc,
   g_test_add_func ("/ane/cpu/shape/reduce", test_reduce);
   g_test_add_func ("/ane/cpu/shape/reduce-int", test_reduce_int);
   g_test_add_func ("/ane/cpu/shape/cumsum", test_cumsum);
+  g_test_add_func ("/ane/cpu/shape/pad", test_pad);
+  g_test_add_func ("/ane/cpu/shape/gather-elements", test_gather_elements);
+  g_test_add_func ("/ane/cpu/shape/argmax-argmin", test_arg_reduce);
   g_test_add_func ("/ane/cpu/shape/top-k", test_top_k);
   g_test_add_func ("/ane/cpu/shape/top-k-ties", test_top_k_ties);
   g_test_add_func ("/ane/cpu/shape/scatter-add", test_scatter_add);

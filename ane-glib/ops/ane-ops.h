@@ -68,6 +68,10 @@ ANE_OP_FUNCS (resize_nearest_2x);
 ANE_OP_FUNCS (source);
 ANE_OP_FUNCS (read_state);
 ANE_OP_FUNCS (write_state);
+/* ane-ops-index.c */
+ANE_OP_FUNCS (pad);
+ANE_OP_FUNCS (gather_elements);
+ANE_OP_FUNCS (arg_reduce);
 
 #undef ANE_OP_FUNCS
 
