@@ -296,6 +296,10 @@ AneTensor *ane_graph_argmax  (AneGraph *self, AneTensor *x, int axis, gboolean k
 ANE_AVAILABLE_IN_0_2
 AneTensor *ane_graph_argmin  (AneGraph *self, AneTensor *x, int axis, gboolean keepdims,
                               GError **error);
+ANE_AVAILABLE_IN_0_2
+AneTensor *ane_graph_resize  (AneGraph *self, AneTensor *x, gint64 height, gint64 width,
+                              double scale_h, double scale_w, const char *mode,
+                              const char *coordinate_mode, const char *nearest_mode, GError **error);
 
 /* Quantization */
 ANE_AVAILABLE_IN_ALL

@@ -220,6 +220,11 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
                       1, 0, F (arg_reduce), "int32 index of the first largest value along an axis" },
   [ANE_OP_ARGMIN] = { ANE_OP_ARGMIN, "argmin", IN ("x"), ATTRS ({ "axis", "x", "0" }, { "keepdims", "b", "false" }),
                       1, 0, F (arg_reduce), "int32 index of the first smallest value along an axis" },
+  [ANE_OP_RESIZE] = { ANE_OP_RESIZE, "resize", IN ("x"),
+                      ATTRS ({ "size", "ax", NULL }, { "scale_h", "d", "0.0" }, { "scale_w", "d", "0.0" },
+                             { "mode", "s", "'nearest'" }, { "coordinate_mode", "s", "'half_pixel'" },
+                             { "nearest_mode", "s", "'round_prefer_floor'" }),
+                      1, 0, F (resize), "ONNX Resize of the last two axes: nearest or bilinear" },
 };
 
 const AneOpInfo *

@@ -33,6 +33,7 @@
  */
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -142,6 +143,7 @@ typedef struct {
   double      fp16;        /* relative tolerance in fp16 programs */
   AneTarget   min_target;  /* the lowering needs at least this target */
   const char *must_use;    /* a MIL op every lowered program must contain, or NULL */
+  double      atol_steps;  /* an absolute floor of this many ulps of 1 (2^-23 in fp32, 2^-10 in fp16) */
 } Tol;
 
 #define EXACT      1e-6, 0.0
@@ -240,7 +242,8 @@ check_graph (const char *what,
           if (got == NULL)
             g_error ("%s: the CPU backend failed: %s", label, error->message);
           compare_outputs (label, want, got, p == ANE_PRECISION_FLOAT16 ? tol->fp16 : tol->fp32,
-                           p == ANE_PRECISION_FLOAT16 && tol->fp16 > 0 ? FP16_TINY : 0.0);
+                           p == ANE_PRECISION_FLOAT16 && tol->fp16 > 0 ? MAX (FP16_TINY, tol->atol_steps * FP16_EPS)
+                                                                       : tol->atol_steps * FLT_EPSILON);
         }
     }
 }
@@ -1027,6 +1030,57 @@ test_arg_reduce (void)
             add_output (g, "y", y);
             check_graph (what, g, &vx, 1, &tol);
           }
+}
+
+/* resize: every coordinate mode and nearest mode, up and down, integer and
+ * fractional scales; the MIL op each path must take is checked. */
+static void
+test_resize (void)
+{
+  static const gint64 xs[] = { 1, 2, 5, 6 };
+  static const struct {
+    gint64 h, w;
+    double sh, sw;
+    const char *mode, *coord, *nearest, *must;
+  } cases[] = {
+    { 10, 12, 2, 2, "nearest", "asymmetric", "floor", "upsample_nearest_neighbor" },
+    { 15, 6, 3, 1, "nearest", "half_pixel", "round_prefer_floor", "upsample_nearest_neighbor" },
+    { 7, 9, 1.5, 1.5, "nearest", "asymmetric", "floor", "gather" },
+    { 3, 4, 0, 0, "nearest", "half_pixel", "round_prefer_ceil", "gather" },
+    { 8, 8, 0, 0, "nearest", "align_corners", "ceil", "gather" },
+    { 10, 12, 2, 2, "nearest", "tf_half_pixel_for_nn", "round_prefer_floor", "gather" },
+    { 10, 12, 2, 2, "linear", "half_pixel", "floor", "matmul" },
+    { 10, 12, 2, 2, "linear", "pytorch_half_pixel", "floor", "matmul" },
+    { 7, 13, 0, 0, "linear", "align_corners", "floor", "matmul" },
+    { 3, 4, 0.6, 0.7, "linear", "asymmetric", "floor", "matmul" },
+    { 1, 6, 0, 0, "linear", "pytorch_half_pixel", "floor", "matmul" },
+    { 5, 9, 0, 0, "linear", "half_pixel", "floor", "matmul" },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (int integer = 0; integer < (g_str_equal (cases[c].mode, "nearest") ? 2 : 1); integer++)
+      {
+        /* linear: each output mixes two inputs of |x| < 2 and is rounded
+         * after each of the two matmuls, so its error is bounded by the
+         * inputs' size, not its own (cancellation): 2 roundings of half an
+         * ulp of 2, with a factor 2 margin: 4 ulps of 1 */
+        Tol tol = { ARITH, ANE_TARGET_IOS15, integer ? "gather" : cases[c].must, 4 };
+        AneDType dt = integer ? ANE_DTYPE_INT32 : ANE_DTYPE_FLOAT32;
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(AneTensor) vx = integer ? rand_int ("x", dt, xs, 4, 760 + c, -1000, 1000)
+                                          : rand_f32 ("x", xs, 4, 760 + c, -2, 2);
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", dt, xs, 4);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) y = expect_ok (ane_graph_resize (g, x, cases[c].h, cases[c].w, cases[c].sh, cases[c].sw,
+                                                              cases[c].mode, cases[c].coord, cases[c].nearest, &error),
+                                            &error);
+        g_autofree char *what = g_strdup_printf ("resize %s %s %s to %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " %s",
+                                                 cases[c].mode, cases[c].coord, cases[c].nearest, cases[c].h,
+                                                 cases[c].w, ane_dtype_to_string (dt));
+
+        add_output (g, "y", y);
+        check_graph (what, g, &vx, 1, &tol);
+      }
 }
 
 /* --- top_k --------------------------------------------------------------------- */
@@ -2021,6 +2075,7 @@ main (int    argc,
   g_test_add_func ("/ane/cpu/shape/pad", test_pad);
   g_test_add_func ("/ane/cpu/shape/gather-elements", test_gather_elements);
   g_test_add_func ("/ane/cpu/shape/argmax-argmin", test_arg_reduce);
+  g_test_add_func ("/ane/cpu/shape/resize", test_resize);
   g_test_add_func ("/ane/cpu/shape/top-k", test_top_k);
   g_test_add_func ("/ane/cpu/shape/top-k-ties", test_top_k_ties);
   g_test_add_func ("/ane/cpu/shape/scatter-add", test_scatter_add);

@@ -341,6 +341,7 @@ static const OpRow op_rows[] = {
   { "gather_elements", "x ge_idx", "{'axis': <int64 1>}" },
   { "argmax", "x", "{'axis': <int64 1>, 'keepdims': <true>}" },
   { "argmin", "x", "{'axis': <int64 -1>}" },
+  { "resize", "x4", "{'size': <[int64 5, 7]>, 'mode': <'linear'>, 'coordinate_mode': <'align_corners'>}" },
 };
 
 static AneTensor *

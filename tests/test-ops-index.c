@@ -1,4 +1,5 @@
-/* test-ops-index.c: pad, gather_elements, argmax / argmin (ops/ane-ops-index.c)
+/* test-ops-index.c: pad, gather_elements, argmax / argmin (ops/ane-ops-index.c),
+ * resize (ops/ane-ops-resize.c)
  *
  * Reference values computed by hand (numpy.pad, numpy.take_along_axis,
  * numpy.argmax / argmin give the same), and the shape rules' errors.
@@ -230,6 +231,70 @@ test_arg_reduce_errors (void)
   ane_test_assert_error (&error, ANE_ERROR_DTYPE, "argmin", "'x'", NULL);
 }
 
+/* --- resize ------------------------------------------------------------------ */
+
+/* x = [[1, 2], [3, 4]] (1x1x2x2) resized to 2x4 or 4x4, values worked out
+ * from the formulas of Operators.md "Resize" (numbers as in its examples). */
+static void
+test_resize (void)
+{
+  static const gint64 xs[] = { 1, 1, 2, 2 };
+  static const double xv[] = { 1, 2, 3, 4 };
+  /* nearest, asymmetric, floor, 2x along W only */
+  static const float near_w[] = { 1, 1, 2, 2, 3, 3, 4, 4 };
+  /* linear, align_corners, to 2x4: columns at 0, 1/3, 2/3, 1 */
+  static const float align[] = { 1, 4.0f / 3, 5.0f / 3, 2, 3, 10.0f / 3, 11.0f / 3, 4 };
+  /* linear, half_pixel, to 4x4 (scale 2): source (x + 0.5)/2 - 0.5 = -0.25,
+   * 0.25, 0.75, 1.25 clamped to [0, 1]: 0, 0.25, 0.75, 1 */
+  static const float half[] = { 1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4 };
+  static const struct { gint64 h, w; const char *mode, *coord, *nearest; const float *want; } cases[] = {
+    { 2, 4, "nearest", "asymmetric", "floor", near_w },
+    { 2, 4, "linear", "align_corners", "floor", align },
+    { 4, 4, "linear", "half_pixel", "floor", half },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      gint64 ys[4] = { 1, 1, cases[c].h, cases[c].w };
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, xs, 4, NULL);
+      g_autoptr(AneTensor) y = ane_graph_resize (g, x, cases[c].h, cases[c].w, 0, 0, cases[c].mode, cases[c].coord,
+                                                 cases[c].nearest, &error);
+      g_autoptr(AneTensor) tx = ane_test_tensor_values ("x", ANE_DTYPE_FLOAT32, xs, 4, xv);
+      g_autoptr(GPtrArray) out = NULL;
+
+      g_assert_no_error (error);
+      ane_test_assert_spec (y, ANE_DTYPE_FLOAT32, ys, 4);
+      out = run_one (g, y, tx);
+      ane_test_assert_close (g_ptr_array_index (out, 0), cases[c].want, (gsize) (cases[c].h * cases[c].w), 1e-6, 1e-6);
+    }
+}
+
+static void
+test_resize_errors (void)
+{
+  static const gint64 xs[] = { 1, 2, 3 }, vs[] = { 4 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) x = ane_graph_input (g, "x", ANE_DTYPE_FLOAT32, xs, 3, NULL);
+  g_autoptr(AneTensor) xi = ane_graph_input (g, "xi", ANE_DTYPE_INT32, xs, 3, NULL);
+  g_autoptr(AneTensor) v = ane_graph_input (g, "v", ANE_DTYPE_FLOAT32, vs, 1, NULL);
+
+  g_assert_null (ane_graph_resize (g, x, 4, 6, 0, 0, "cubic", "half_pixel", "floor", &error));
+  ane_test_assert_error (&error, ANE_ERROR_INVALID_ARGUMENT, "resize", "'cubic'", NULL);
+  g_assert_null (ane_graph_resize (g, x, 4, 6, 0, 0, "linear", "tf_crop_and_resize", "floor", &error));
+  ane_test_assert_error (&error, ANE_ERROR_INVALID_ARGUMENT, "resize", "'tf_crop_and_resize'", NULL);
+  g_assert_null (ane_graph_resize (g, x, 4, 6, 0, 0, "nearest", "asymmetric", "up", &error));
+  ane_test_assert_error (&error, ANE_ERROR_INVALID_ARGUMENT, "resize", "'up'", NULL);
+  g_assert_null (ane_graph_resize (g, xi, 4, 6, 0, 0, "linear", "half_pixel", "floor", &error));
+  ane_test_assert_error (&error, ANE_ERROR_DTYPE, "resize", "int32[1,2,3]", NULL);
+  g_assert_null (ane_graph_resize (g, x, 0, 6, 0, 0, "linear", "half_pixel", "floor", &error));
+  ane_test_assert_error (&error, ANE_ERROR_INVALID_ARGUMENT, "resize", "size", NULL);
+  g_assert_null (ane_graph_resize (g, v, 2, 6, 0, 0, "nearest", "half_pixel", "floor", &error));
+  ane_test_assert_error (&error, ANE_ERROR_SHAPE, "resize", "rank", NULL);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -242,5 +307,7 @@ main (int    argc,
   g_test_add_func ("/ane/ops/index/gather_elements/errors", test_gather_elements_errors);
   g_test_add_func ("/ane/ops/index/argmax-argmin", test_arg_reduce);
   g_test_add_func ("/ane/ops/index/argmax-argmin/errors", test_arg_reduce_errors);
+  g_test_add_func ("/ane/ops/index/resize", test_resize);
+  g_test_add_func ("/ane/ops/index/resize/errors", test_resize_errors);
   return g_test_run ();
 }

@@ -925,6 +925,21 @@ class TestReduce(GraphTestCase):
         self.assertExact(got[1], np.pad(x, np_pad, mode="reflect"))
         self.assertExact(got[2], np.pad(x, np_pad, mode="edge"))
 
+    def test_resize(self):
+        x = self.randn(1, 2, 3, 4)
+        t = self.input("x", x)
+        near = self.g.resize(t, 6, 8, 2.0, 2.0, "nearest", "asymmetric", "floor")
+        align = self.g.resize(t, 5, 4, 0.0, 0.0, "linear", "align_corners", "floor")
+        got_near, got_align = self.run_graph(near, align)
+        self.assertExact(got_near, x.repeat(2, axis=2).repeat(2, axis=3))
+        # align_corners along H only (W keeps its size): rows at 0, 0.5, 1, 1.5, 2
+        pos = np.arange(5) * 2 / 4
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, 2)
+        w = (pos - lo)[None, None, :, None]
+        xd = f64(x)
+        self.assertClose(got_align, xd[:, :, lo] * (1 - w) + xd[:, :, hi] * w)
+
     def test_erf(self):
         x = self.uniform(-3, 3, 7)
         got = self.run_graph(self.g.erf(self.input("x", x)))
@@ -1237,7 +1252,7 @@ reshape transpose concat narrow gather expand cast stop_gradient slice_update
 reduce_sum reduce_mean reduce_max reduce_min reduce_prod cumsum top_k scatter_add
 quantize dequantize selective_scan gated_delta_net
 conv conv_transpose_2d pool resize_nearest_2x read_state write_state
-erf pad gather_elements argmax argmin
+erf pad gather_elements argmax argmin resize
 """.split()
 
 

@@ -432,6 +432,8 @@ ANE_LOWER_FUNC (write_state);
 ANE_LOWER_FUNC (pad);
 ANE_LOWER_FUNC (gather_elements);
 ANE_LOWER_FUNC (arg_reduce);
+/* ane-lower-resize.c */
+ANE_LOWER_FUNC (resize);
 
 /* The Neural Engine profile's rewrites, each in its own file with its
  * sources: ane-lower-ane-<name>.c. */
