@@ -93,6 +93,7 @@ typedef struct {
 extern const AneOnnxConverter ane_onnx_converters_core[];   /* ane-onnx-ops-core.c */
 extern const AneOnnxConverter ane_onnx_converters_rnn[];    /* ane-onnx-ops-rnn.c */
 extern const AneOnnxConverter ane_onnx_converters_extra[];  /* ane-onnx-ops-extra.c */
+extern const AneOnnxConverter ane_onnx_converters_resize[]; /* ane-onnx-ops-resize.c */
 
 /* Default-domain opsets the importer accepts (ONNX opset 9 .. 22; the
  * upper bound is onnx 1.17's, onnx/defs/schema.h, and a later opset is
