@@ -25,5 +25,6 @@
 #include "ane-lint.h"
 #include "ane-threads.h"
 #include "ane-compress.h"
+#include "ane-onnx.h"
 
 #undef __ANE_GLIB_INSIDE__

@@ -27,12 +27,22 @@ struct _AneOnnxScope {
   GHashTable   *values;   /* name → AneOnnxValue (owned) */
 };
 
+/* What the walk of one graph knows about its nodes' outputs. */
+typedef struct {
+  GHashTable *uses;        /* value name → GUINT count of uses (nodes, subgraphs, graph outputs) */
+  GHashTable *consumer;    /* value name → the last Onnx__NodeProto that reads it */
+  GHashTable *claimed;     /* Onnx__NodeProto set: fused into their producer, skipped */
+} AneOnnxWalk;
+
 typedef struct {
   AneGraph   *graph;       /* the graph being built */
+  AneOnnxWalk *walk;       /* the innermost graph being walked */
   GHashTable *opsets;      /* domain ("" for ai.onnx) → gint64 * version */
   gint64      default_opset;
   guint       depth;       /* subgraph nesting, bounded */
   char       *model_dir;   /* resolves external data; NULL refuses it */
+  const Onnx__ModelProto *model;
+  GHashTable *interface_names;  /* graph input and output names given so far */
 } AneOnnxImporter;
 
 /* Max If nesting the walker follows (hostile models). */
@@ -91,6 +101,18 @@ AneTensor    *ane_onnx_node_get_output (AneOnnxNode            *node,
 const Onnx__NodeProto *ane_onnx_node_get_proto (AneOnnxNode    *node);
 AneOnnxScope *ane_onnx_node_get_scope  (AneOnnxNode            *node);
 AneOnnxImporter *ane_onnx_node_get_importer (AneOnnxNode       *node);
+/* The consumer the converter claimed (ane_onnx_node_claim_consumer), or NULL. */
+AneOnnxNode  *ane_onnx_node_get_claimed (AneOnnxNode            *node);
+
+/* The loader (ane-onnx-model.c) and the options it reads (ane-onnx-import.c). */
+AneGraph     *ane_onnx_import_file (const char           *path,
+                                    AneOnnxImportOptions *options,
+                                    GError              **error);
+const gint64 *ane_onnx_import_options_get_shape_internal (AneOnnxImportOptions *self,
+                                                          const char           *name,
+                                                          guint                *rank);
+AneTensor    *ane_onnx_import_options_get_value_internal (AneOnnxImportOptions *self,
+                                                          const char           *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneOnnxNode, ane_onnx_node_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneOnnxScope, ane_onnx_scope_free)

@@ -22,6 +22,8 @@ struct _AneOnnxNode {
   AneTensor            **outputs;     /* n_output entries, set by the converter */
   GPtrArray             *keep;        /* strings that live as long as the view */
   GPtrArray             *keep_tensors; /* graph constants made by ane_onnx_node_const() */
+  AneOnnxNode           *peeked;      /* a consumer view (ane_onnx_node_peek_consumer) */
+  AneOnnxNode           *claimed;     /* == peeked once claimed */
 };
 
 /* ---- values and scopes ---- */
@@ -126,6 +128,7 @@ ane_onnx_node_free (AneOnnxNode *node)
   g_free (node->outputs);
   g_ptr_array_unref (node->keep);
   g_ptr_array_unref (node->keep_tensors);
+  ane_onnx_node_free (node->peeked);
   g_free (node);
 }
 
@@ -152,6 +155,43 @@ AneOnnxImporter *
 ane_onnx_node_get_importer (AneOnnxNode *node)
 {
   return node->imp;
+}
+
+AneOnnxNode *
+ane_onnx_node_get_claimed (AneOnnxNode *node)
+{
+  return node->claimed;
+}
+
+AneOnnxNode *
+ane_onnx_node_peek_consumer (AneOnnxNode *node,
+                             guint        i,
+                             const char  *op_type)
+{
+  AneOnnxWalk *walk = node->imp->walk;
+  const char *name;
+  const Onnx__NodeProto *c;
+
+  if (node->folding || walk == NULL || !ane_onnx_node_output_wanted (node, i))
+    return NULL;
+  name = node->proto->output[i];
+  if (GPOINTER_TO_UINT (g_hash_table_lookup (walk->uses, name)) != 1)
+    return NULL;
+  c = g_hash_table_lookup (walk->consumer, name);
+  if (c == NULL || g_strcmp0 (c->op_type, op_type) != 0 || c->n_input < 1 || g_strcmp0 (c->input[0], name) != 0)
+    return NULL;
+  ane_onnx_node_free (node->peeked);
+  node->claimed = NULL;
+  node->peeked = ane_onnx_node_new (node->imp, c, node->scope, node->opset, node->graph, FALSE);
+  return node->peeked;
+}
+
+void
+ane_onnx_node_claim_consumer (AneOnnxNode *node,
+                              AneOnnxNode *consumer)
+{
+  g_return_if_fail (consumer == node->peeked);
+  node->claimed = consumer;
 }
 
 const char *

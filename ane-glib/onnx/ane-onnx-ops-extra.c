@@ -1,6 +1,6 @@
 /* ane-onnx-ops-extra.c: converters for Pad, Erf, GatherElements, ArgMax /
  * ArgMin, TopK, CumSum, InstanceNormalization, LayerNormalization,
- * ReduceL2 / ReduceProd, Split and Einsum
+ * ReduceL2, Split and Einsum
  *
  * Semantics from onnx/onnx docs/Operators.md (one section per op) and
  * docs/Changelog.md for what changed between opsets; each converter cites
@@ -364,7 +364,7 @@ convert_layer_norm (AneOnnxNode *node,
                                            error), error);
 }
 
-/* --- ReduceL2, ReduceProd -------------------------------------------------------------- */
+/* --- ReduceL2 ------------------------------------------------------------------------- */
 
 /* The axes of a Reduce* node: the "axes" attribute before opset 18 (13 for
  * ReduceSum, which the core converters handle), the optional second input
@@ -404,14 +404,12 @@ reduce_axes (AneOnnxNode *node,
     }
 }
 
-/* ReduceL2 = sqrt(sum(x²)), ReduceProd: over axes (all when none), keepdims
- * default 1. */
+/* ReduceL2 = sqrt(sum(x²)) over axes (all when none), keepdims default 1. */
 static gboolean
-convert_reduce_extra (AneOnnxNode *node,
-                      GError     **error)
+convert_reduce_l2 (AneOnnxNode *node,
+                   GError     **error)
 {
   AneGraph *g = ane_onnx_node_graph (node);
-  gboolean l2 = g_str_equal (ane_onnx_node_op_type (node), "ReduceL2");
   gint64 keepdims;
   gboolean noop;
   gsize n;
@@ -425,8 +423,6 @@ convert_reduce_extra (AneOnnxNode *node,
     return FALSE;
   if (noop)
     return SET0 (node, g_object_ref (x), error);
-  if (!l2)
-    return SET0 (node, ane_graph_reduce_prod (g, x, axes, n, keepdims != 0, error), error);
   if ((sq = ane_graph_mul (g, x, x, error)) == NULL ||
       (sum = ane_graph_reduce_sum (g, sq, axes, n, keepdims != 0, error)) == NULL)
     return FALSE;
@@ -774,8 +770,7 @@ const AneOnnxConverter ane_onnx_converters_extra[] = {
   { "CumSum",                11, convert_cumsum,          0 },
   { "InstanceNormalization", 6,  convert_instance_norm,   0 },
   { "LayerNormalization",    17, convert_layer_norm,      0 },
-  { "ReduceL2",              1,  convert_reduce_extra,    0 },
-  { "ReduceProd",            1,  convert_reduce_extra,    0 },
+  { "ReduceL2",              1,  convert_reduce_l2,       0 },
   { "Split",                 2,  convert_split,           0 },
   { "Einsum",                12, convert_einsum,          0 },
   { NULL }

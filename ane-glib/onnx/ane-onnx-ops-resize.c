@@ -170,10 +170,13 @@ convert_resize (AneOnnxNode *node,
                                    error);
 }
 
+/* ane-onnx-ops-nn.c registers Resize-10 and Upsample-7 (nearest, integer
+ * factors); a row with a greater since_opset takes the node (the registry's
+ * rule, ONNX's own), so from Resize-11 and Upsample-9 on this converter,
+ * which covers theirs (an integer-factor nearest becomes the same
+ * upsample_nearest_neighbor through the resize row), handles every mode. */
 const AneOnnxConverter ane_onnx_converters_resize[] = {
-  { "Upsample", 7,  convert_resize, 0 },
   { "Upsample", 9,  convert_resize, 0 },
-  { "Resize",   10, convert_resize, 0 },
   { "Resize",   11, convert_resize, 0 },
   { NULL }
 };

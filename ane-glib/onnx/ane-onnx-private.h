@@ -90,7 +90,9 @@ typedef struct {
 
 /* The converter tables, one per file, each ending with a { NULL } row;
  * ane-onnx-registry.c lists them. */
-extern const AneOnnxConverter ane_onnx_converters_core[];   /* ane-onnx-ops-core.c */
+extern const AneOnnxConverter ane_onnx_converters_core[];   /* ane-onnx-ops-core.c: constants, shape glue */
+extern const AneOnnxConverter ane_onnx_converters_math[];   /* ane-onnx-ops-math.c: elementwise, reductions, matmul */
+extern const AneOnnxConverter ane_onnx_converters_nn[];     /* ane-onnx-ops-nn.c: conv, pool, norm, resize */
 extern const AneOnnxConverter ane_onnx_converters_rnn[];    /* ane-onnx-ops-rnn.c */
 extern const AneOnnxConverter ane_onnx_converters_extra[];  /* ane-onnx-ops-extra.c */
 extern const AneOnnxConverter ane_onnx_converters_resize[]; /* ane-onnx-ops-resize.c */
@@ -232,6 +234,20 @@ gboolean     ane_onnx_node_inline_subgraph (AneOnnxNode *node,
                                             const char  *attr_name,
                                             GError     **error);
 
+/* Fusing a node with the one that consumes its output (Conv followed by
+ * BatchNormalization folds the normalization into the weights, as
+ * coremltools' fuse_conv_batchnorm pass does, which fp16 needs). The node
+ * that alone consumes output i (in the same graph, not a graph output, not
+ * used by a subgraph), when its op type is op_type; NULL otherwise or while
+ * folding. The view (owned by node) reads the consumer's inputs and
+ * attributes as they are now. Claiming it means node's output 0 is the
+ * consumer's output 0: the walker binds it so and skips the consumer. */
+AneOnnxNode *ane_onnx_node_peek_consumer  (AneOnnxNode *node,
+                                           guint        i,
+                                           const char  *op_type);
+void         ane_onnx_node_claim_consumer (AneOnnxNode *node,
+                                           AneOnnxNode *consumer);
+
 /* Errors. Sets error (ANE_ERROR domain, code) to
  * "ONNX node 'NAME' (OP_TYPE): MESSAGE" and returns FALSE. */
 gboolean     ane_onnx_node_error          (AneOnnxNode *node,
@@ -245,6 +261,11 @@ gboolean     ane_onnx_node_normalize_axis (AneOnnxNode *node,
                                            guint        rank,
                                            int         *out,
                                            GError     **error);
+
+/* ONNX TensorProto.DataType (1 FLOAT, 7 INT64, ...) → the graph's dtype
+ * (int64 → int32, double → float32); FALSE for types not imported. */
+gboolean     ane_onnx_dtype_from_elem_type (gint64       elem_type,
+                                            AneDType    *dtype);
 
 /* Host tensors for converters that fold themselves (shape arithmetic). */
 AneTensor   *ane_onnx_tensor_new_int64s   (const gint64 *values,

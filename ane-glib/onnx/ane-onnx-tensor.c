@@ -61,6 +61,13 @@ ane_onnx_elem_type_to_dtype (int       elem_type,
   return TRUE;
 }
 
+gboolean
+ane_onnx_dtype_from_elem_type (gint64    elem_type,
+                               AneDType *dtype)
+{
+  return elem_type >= 0 && elem_type <= G_MAXINT && ane_onnx_elem_type_to_dtype ((int) elem_type, dtype);
+}
+
 const char *
 ane_onnx_elem_type_name (int elem_type)
 {

@@ -233,6 +233,45 @@ fold_node (AneOnnxImporter        *imp,
   return bind_outputs (node, scope, error);
 }
 
+/* Counts the uses of every value name in graph (its nodes, the subgraphs
+ * they hold, its outputs) and remembers a consumer of each. */
+static void
+count_uses (const Onnx__GraphProto *graph,
+            AneOnnxWalk            *walk,
+            guint                   depth)
+{
+  if (depth > ANE_ONNX_MAX_DEPTH)
+    return;
+  for (gsize i = 0; i < graph->n_node; i++)
+    {
+      const Onnx__NodeProto *n = graph->node[i];
+
+      for (gsize k = 0; k < n->n_input; k++)
+        if (n->input[k] != NULL && n->input[k][0] != '\0')
+          {
+            guint c = GPOINTER_TO_UINT (g_hash_table_lookup (walk->uses, n->input[k]));
+
+            g_hash_table_insert (walk->uses, n->input[k], GUINT_TO_POINTER (c + 1));
+            if (depth == 0)
+              g_hash_table_insert (walk->consumer, n->input[k], (gpointer) n);
+          }
+      for (gsize a = 0; a < n->n_attribute; a++)
+        {
+          if (n->attribute[a]->g != NULL)
+            count_uses (n->attribute[a]->g, walk, depth + 1);
+          for (gsize k = 0; k < n->attribute[a]->n_graphs; k++)
+            count_uses (n->attribute[a]->graphs[k], walk, depth + 1);
+        }
+    }
+  for (gsize i = 0; i < graph->n_output; i++)
+    if (graph->output[i]->name != NULL)
+      {
+        guint c = GPOINTER_TO_UINT (g_hash_table_lookup (walk->uses, graph->output[i]->name));
+
+        g_hash_table_insert (walk->uses, graph->output[i]->name, GUINT_TO_POINTER (c + 1));
+      }
+}
+
 static gboolean
 convert_node (AneOnnxImporter        *imp,
               const Onnx__NodeProto  *proto,
@@ -243,13 +282,54 @@ convert_node (AneOnnxImporter        *imp,
 {
   g_autoptr(AneOnnxNode) node = ane_onnx_node_new (imp, proto, scope, opset, imp->graph, FALSE);
 
+  AneOnnxNode *claimed;
+
   if (!conv->convert (node, error))
     return FALSE;
+  claimed = ane_onnx_node_get_claimed (node);
+  if (claimed != NULL)
+    {
+      const Onnx__NodeProto *c = ane_onnx_node_get_proto (claimed);
+
+      /* the fused pair's result is the consumer's output */
+      if (c->n_output < 1 || ane_onnx_node_get_output (node, 0) == NULL)
+        return ane_onnx_node_error (node, error, ANE_ERROR_INVALID_GRAPH, "the fused node has no output");
+      ane_onnx_scope_bind (scope, c->output[0], NULL, g_object_ref (ane_onnx_node_get_output (node, 0)));
+      g_hash_table_add (imp->walk->claimed, (gpointer) c);
+      return TRUE;
+    }
   return bind_outputs (node, scope, error);
 }
 
+static gboolean walk_nodes (AneOnnxImporter *imp, const Onnx__GraphProto *graph, AneOnnxScope *scope,
+                            GError **error);
+
 gboolean
 ane_onnx_walk_nodes (AneOnnxImporter         *imp,
+                     const Onnx__GraphProto  *graph,
+                     AneOnnxScope            *scope,
+                     GError                 **error)
+{
+  AneOnnxWalk walk, *outer = imp->walk;
+  gboolean ok;
+
+  walk.uses = g_hash_table_new (g_str_hash, g_str_equal);
+  walk.consumer = g_hash_table_new (g_str_hash, g_str_equal);
+  walk.claimed = g_hash_table_new (NULL, NULL);
+  count_uses (graph, &walk, 0);
+  /* (a value a subgraph reads from outside counts as a use there, so it
+   * is never fused away) */
+  imp->walk = &walk;
+  ok = walk_nodes (imp, graph, scope, error);
+  imp->walk = outer;
+  g_hash_table_unref (walk.uses);
+  g_hash_table_unref (walk.consumer);
+  g_hash_table_unref (walk.claimed);
+  return ok;
+}
+
+static gboolean
+walk_nodes (AneOnnxImporter         *imp,
                      const Onnx__GraphProto  *graph,
                      AneOnnxScope            *scope,
                      GError                 **error)
@@ -274,6 +354,8 @@ ane_onnx_walk_nodes (AneOnnxImporter         *imp,
       gint64 opset;
       g_autoptr(AneOnnxNode) probe = NULL;
 
+      if (g_hash_table_contains (imp->walk->claimed, proto))
+        continue;   /* fused into its producer */
       if (!is_default_domain (proto->domain))
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
