@@ -596,6 +596,29 @@ class OnnxOpsTest(unittest.TestCase):
             self.lstm_case("LSTM-no-state-no-bias", 3, 2, 4, 3, with_state=False, bias=False),
         )
 
+    def test_lstm_layout1(self):
+        # ONNX Runtime refuses layout 1, so the oracle is its layout-0 run of
+        # the same numbers: X [batch, seq, in] and the states [batch, dirs,
+        # hidden] transposed to layout 0, Y [seq, dirs, batch, hidden] back
+        # to [batch, seq, dirs, hidden]
+        for direction in ("forward", "bidirectional"):
+            with self.subTest(direction=direction):
+                c0 = self.lstm_case("LSTM-layout0-" + direction, 4, 2, 3, 5, direction=direction)
+                nd = 2 if direction == "bidirectional" else 1
+                inits = {i.name: numpy_helper.to_array(i) for i in c0.model.graph.initializer}
+                feeds1 = {"x": c0.feeds["x"].transpose(1, 0, 2), "h0": c0.feeds["h0"].transpose(1, 0, 2),
+                          "c0": c0.feeds["c0"].transpose(1, 0, 2)}
+                c1 = Case("LSTM-layout1-" + direction,
+                          [node("LSTM", ["x", "W", "R", "B", "", "h0", "c0"], ["y", "yh", "yc"], hidden_size=5,
+                                direction=direction, layout=1)],
+                          feeds1, [("y", F), ("yh", F), ("yc", F)], inits, opset=14)
+                want = run_ort(c0, c0.feeds)
+                got = run_ours(c1, feeds1, Ane.Precision.FLOAT32, self.tmp.name)
+                self.assertEqual(got["y"].shape, (2, 4, nd, 5))
+                np.testing.assert_allclose(got["y"], want["y"].transpose(2, 0, 1, 3), rtol=1e-4, atol=1e-5)
+                np.testing.assert_allclose(got["yh"], want["yh"].transpose(1, 0, 2), rtol=1e-4, atol=1e-5)
+                np.testing.assert_allclose(got["yc"], want["yc"].transpose(1, 0, 2), rtol=1e-4, atol=1e-5)
+
     def gru_case(self, name, seq, batch, inp, hidden, lbr, direction="forward"):
         nd = 2 if direction == "bidirectional" else 1
         inits = {"W": self.randn(nd, 3 * hidden, inp) * 0.5, "R": self.randn(nd, 3 * hidden, hidden) * 0.5,
@@ -611,6 +634,36 @@ class OnnxOpsTest(unittest.TestCase):
             self.gru_case("GRU-lbr1", 4, 2, 3, 5, 1),
             self.gru_case("GRU-bidirectional", 3, 1, 3, 4, 1, direction="bidirectional"),
         )
+
+
+    # --- refusals: a GLib.Error naming the node's op and what is unsupported ----------------
+
+    def test_refusals(self):
+        x4 = self.randn(1, 2, 3, 4)
+        cases = [
+            (one("Einsum", {"a": self.randn(3, 3)}, attrs={"equation": "ii->i"}, opset=12, name="Einsum-diag"),
+             ["Einsum", "ii->i"]),
+            (one("Einsum", {"a": self.randn(2, 3, 4), "b": self.randn(2, 4, 5)}, attrs={"equation": "...ij,...jk->...ik"},
+                 opset=12, name="Einsum-ellipsis"), ["Einsum", "...ij"]),
+            (one("Pad", {"x": x4}, {"p": np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64)}, attrs={"mode": "wrap"},
+                 opset=19, name="Pad-wrap"), ["Pad", "'wrap'"]),
+            (one("ArgMax", {"x": self.randn(3, 4)}, attrs={"select_last_index": 1}, out=I64, opset=13,
+                 name="ArgMax-last"), ["ArgMax", "select_last_index"]),
+            (one("Resize", {"x": x4}, {"scales": np.array([1, 1, 2, 2], np.float32)}, order=["x", "", "scales"],
+                 attrs={"mode": "cubic"}, opset=13, name="Resize-cubic"), ["Resize", "'cubic'"]),
+            (one("Resize", {"x": x4}, {"scales": np.array([1, 2, 2, 2], np.float32)}, order=["x", "", "scales"],
+                 opset=13, name="Resize-channels"), ["Resize", "axis 1"]),
+            (Case("LSTM-activations", [node("LSTM", ["x", "W", "R"], ["y"], hidden_size=2,
+                                            activations=["Relu", "Tanh", "Tanh"])],
+                  {"x": self.randn(2, 1, 3)}, [("y", F)], {"W": self.randn(1, 8, 3), "R": self.randn(1, 8, 2)},
+                  opset=14), ["LSTM", "activations"]),
+        ]
+        for case, words in cases:
+            with self.subTest(case=case.name):
+                with self.assertRaises(Exception) as ctx:
+                    run_ours(case, case.feeds, Ane.Precision.FLOAT32, self.tmp.name)
+                for w in words:
+                    self.assertIn(w, str(ctx.exception))
 
 
 if __name__ == "__main__":
