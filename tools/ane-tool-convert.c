@@ -60,6 +60,7 @@ ane_tool_convert (int    argc,
   g_autofree char *output = NULL, *mil = NULL, *target_name = NULL, *precision_name = NULL;
   g_autofree char *lowering_name = NULL;
   g_auto(GStrv) functions = NULL;
+  g_auto(GStrv) input_shapes = NULL, input_values = NULL;
   gboolean overwrite = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the .mlpackage here", "OUT.mlpackage" },
@@ -74,6 +75,11 @@ ane_tool_convert (int    argc,
       "neural-engine (default: linear layers as 1x1 conv on [B, C, 1, S], RMSNorm as layer_norm, attention "
       "with an additive mask) or generic (each op in the graph's layout)", "LOWERING" },
     { "overwrite", 'f', 0, G_OPTION_ARG_NONE, &overwrite, "Replace an existing output", NULL },
+    { "input-shape", 0, 0, G_OPTION_ARG_STRING_ARRAY, &input_shapes,
+      "For MODEL.onnx: the shape of an input, binding its symbolic dims (repeatable)", "NAME=D,D,..." },
+    { "input-value", 0, 0, G_OPTION_ARG_STRING_ARRAY, &input_values,
+      "For MODEL.onnx: bind an input to a constant, a scalar or a comma list (repeatable); what depends "
+      "on it alone is folded, an If on it becomes its branch", "NAME=V[,V...]" },
     { NULL }
   };
   AneLowering lowering = ANE_LOWERING_DEFAULT;
@@ -84,11 +90,13 @@ ane_tool_convert (int    argc,
   AneToolBar *bar = NULL;
   AneTarget target = ANE_TARGET_IOS18;
   AnePrecision precision = ANE_PRECISION_FLOAT16;
+  gboolean onnx;
   int status = 0;
 
-  if (!ane_tool_parse (&argc, &argv, "convert", "GRAPH.json",
-                       "Lower a graph (JSON + its safetensors weights) to a CoreML ML Program\n"
-                       "package and/or MIL text for the Neural Engine's in-memory path.",
+  if (!ane_tool_parse (&argc, &argv, "convert", "GRAPH.json|MODEL.onnx",
+                       "Lower a graph (JSON + its safetensors weights, or an ONNX model) to a\n"
+                       "CoreML ML Program package and/or MIL text for the Neural Engine's\n"
+                       "in-memory path.",
                        entries, 0, 1, &status))
     return status;
   if (functions == NULL && argc < 2)
@@ -136,7 +144,13 @@ ane_tool_convert (int    argc,
       if ((status = check_graph_path (eq + 1)) != 0)
         return status;
     }
-  if (functions == NULL && (status = check_graph_path (argv[1])) != 0)
+  onnx = functions == NULL && g_str_has_suffix (argv[1], ".onnx");
+  if ((input_shapes != NULL || input_values != NULL) && !onnx)
+    {
+      fprintf (stderr, "ane-tool convert: --input-shape and --input-value are for MODEL.onnx\n");
+      return 2;
+    }
+  if (functions == NULL && !onnx && (status = check_graph_path (argv[1])) != 0)
     return status;
   /* Before the work, and with the tool's flag in the message. MIL text
    * keeps its weights in weights/weight.bin beside it (ane_package_save_mil),
@@ -160,9 +174,13 @@ ane_tool_convert (int    argc,
     pkg = package_of_functions (functions, target, precision, &error);
   else
     {
-      graph = ane_graph_load (argv[1], &error);
+      graph = onnx ? ane_tool_load_onnx (argv[1], input_shapes, input_values, &error)
+                   : ane_graph_load (argv[1], &error);
       if (graph == NULL)
-        return ane_tool_fail ("convert", error);
+        {
+          ane_tool_bar_end_line (bar);
+          return ane_tool_fail ("convert", error);
+        }
       pkg = ane_package_new_from_graph_with_lowering (graph, target, precision, lowering, progress, &error);
     }
   if (pkg == NULL || (output && !ane_package_save_full (pkg, output, overwrite, progress, &error)))

@@ -65,6 +65,12 @@ AnePackage      *ane_tool_load_model      (const char       *path,
                                            AneTarget         target,
                                            AnePrecision      precision,
                                            GError          **error);
+/* An ONNX model imported with --input-shape NAME=D,D,... and
+ * --input-value NAME=V[,V...] bindings (ane-tool-onnx.c). */
+AneGraph        *ane_tool_load_onnx       (const char  *path,
+                                           char       **input_shapes,
+                                           char       **input_values,
+                                           GError     **error);
 /* FALSE (and a message naming -f/--overwrite) if @path exists and
  * @overwrite is not set. */
 gboolean         ane_tool_check_overwrite (const char *command,

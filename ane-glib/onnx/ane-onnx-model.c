@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ane-onnx-importer-private.h"
+#include "mil/ane-mil-builder-private.h"
 
 /* protobuf's own limit for one message (2 GiB); a larger file is not ONNX
  * without external data, and we refuse to map it. */
@@ -137,6 +138,7 @@ bound_value (AneTensor  *given,
 }
 
 /* The name an ONNX input or output gets in the graph: a MIL identifier
+ * that is not a keyword
  * ([A-Za-z_][A-Za-z0-9_]*, what lowering requires of interface names), so
  * each other character becomes '_' and a leading digit gets a '_' in front
  * ("softmax_0.tmp_0" → "softmax_0_tmp_0", "input.1" → "input_1"); a name
@@ -153,6 +155,10 @@ interface_name (const char *onnx_name,
     g_string_append_c (s, '_');
   for (const char *p = onnx_name; *p; p++)
     g_string_append_c (s, g_ascii_isalnum (*p) || *p == '_' ? *p : '_');
+  /* a MIL keyword gets the suffix coremltools gives it
+   * ("state" → "state_workaround", ane-lower.c check_interface_name) */
+  if (ane_mil_name_is_reserved (s->str))
+    g_string_append (s, "_workaround");
   base = g_string_free (s, FALSE);
   name = g_strdup (base);
   for (guint k = 2; g_hash_table_contains (taken, name); k++)
@@ -162,6 +168,40 @@ interface_name (const char *onnx_name,
     }
   g_hash_table_add (taken, g_strdup (name));
   return name;
+}
+
+/* A value given as a scalar or a flat list for an input whose declared
+ * shape is fully static takes that shape when the element count agrees
+ * (`--input-value sr=16000` for an input of shape [1]). Takes value. */
+static AneTensor *
+fit_declared_shape (AneTensor                    *value,
+                    const Onnx__TensorShapeProto *declared)
+{
+  gint64 shape[ANE_MAX_RANK], n = 1;
+  guint vrank = ane_tensor_get_rank (value);
+
+  if (declared == NULL || declared->n_dim > ANE_MAX_RANK || declared->n_dim == vrank || vrank > 1)
+    return value;
+  for (gsize d = 0; d < declared->n_dim; d++)
+    {
+      if (declared->dim[d]->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+          declared->dim[d]->dim_value <= 0)
+        return value;
+      shape[d] = declared->dim[d]->dim_value;
+      n *= shape[d];
+    }
+  if (n != ane_tensor_get_n_elements (value))
+    return value;
+  {
+    AneTensor *fitted = ane_tensor_new_from_bytes (ane_tensor_get_name (value), ane_tensor_get_dtype (value),
+                                                   shape, (guint) declared->n_dim,
+                                                   ane_tensor_get_data (value), NULL);
+
+    if (fitted == NULL)
+      return value;
+    g_object_unref (value);
+    return fitted;
+  }
 }
 
 static void
@@ -328,6 +368,7 @@ declare_inputs (AneOnnxImporter      *imp,
 
           if (c == NULL)
             return FALSE;
+          c = fit_declared_shape (c, tt->shape);
           vshape = ane_tensor_get_shape (c, &vrank);
           if (tt->shape != NULL && tt->shape->n_dim != vrank)
             {

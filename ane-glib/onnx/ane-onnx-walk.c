@@ -122,8 +122,8 @@ ane_onnx_list_unsupported (AneOnnxImporter        *imp,
     {
       Unsupported *u = found->pdata[k];
 
-      g_string_append_printf (msg, "%s %s ×%u (first node '%s')", k == 0 ? "" : ";",
-                              u->what, u->count, u->first_node);
+      g_string_append_printf (msg, "%s %s (%u node%s, first '%s')", k == 0 ? "" : ";",
+                              u->what, u->count, u->count == 1 ? "" : "s", u->first_node);
     }
   return g_string_free (msg, FALSE);
 }
