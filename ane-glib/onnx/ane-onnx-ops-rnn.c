@@ -64,6 +64,62 @@ direction_slice (Rnn       *r,
   return reshape (r, one, shape, 2, error);
 }
 
+/* Elements [start, start + rows·cols) of direction d of input i (a
+ * [n_dirs, ...] weight), as a [rows, cols] const cut on the host when the
+ * input is a float constant (so the lowering sees a plain const: a matmul by
+ * it is a linear layer, a 1x1 conv on the Neural Engine); NULL without error
+ * when the input is not one. */
+static AneTensor *
+host_block (Rnn        *r,
+            guint       i,
+            guint       d,
+            gint64      start,
+            gint64      rows,
+            gint64      cols,
+            const char *what,
+            GError    **error)
+{
+  AneTensor *c = ane_onnx_node_input_constant (r->node, i);
+  gint64 shape[2] = { rows, cols }, per_dir;
+  g_autofree float *v = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(AneTensor) host = NULL;
+  AneTensor *t;
+
+  if (c == NULL || !ane_dtype_is_float (ane_tensor_get_dtype (c)))
+    return NULL;
+  per_dir = ane_tensor_get_n_elements (c) / r->n_dirs;
+  v = g_new (float, rows * cols);
+  for (gint64 k = 0; k < rows * cols; k++)
+    v[k] = (float) ane_tensor_get_value (c, d * per_dir + start + k);
+  name = g_strdup_printf ("%s_%s%s", ane_onnx_node_name (r->node), what, d ? "_reverse" : "");
+  if ((host = ane_tensor_new_from_floats (name, shape, 2, v, rows * cols, error)) == NULL ||
+      (t = ane_onnx_node_const (r->node, host, error)) == NULL)
+    return NULL;
+  return g_object_ref (t);
+}
+
+/* Direction d of weight input i as [rows, cols]: the host-cut const when
+ * the input is a constant, else a narrow and reshape in the graph. */
+static AneTensor *
+weight_of (Rnn        *r,
+           guint       i,
+           guint       d,
+           gint64      rows,
+           gint64      cols,
+           const char *what,
+           GError    **error)
+{
+  AneTensor *all;
+  AneTensor *t = host_block (r, i, d, 0, rows, cols, what, error);
+
+  if (t != NULL || (error != NULL && *error != NULL))
+    return t;
+  if ((all = ane_onnx_node_input (r->node, i, error)) == NULL)
+    return NULL;
+  return direction_slice (r, all, d, rows, cols, error);
+}
+
 /* Gate k of a [batch, n_gates * hidden] tensor. */
 static AneTensor *
 gate (Rnn       *r,
@@ -260,7 +316,6 @@ input_projection (Rnn       *r,
 {
   gint64 g_h = (gint64) r->n_gates * r->hidden;
   gint64 flat[2] = { r->seq * r->batch, r->input }, out3[3] = { r->seq, r->batch, g_h };
-  AneTensor *w_all = ane_onnx_node_input (r->node, 1, error);
   AneTensor *b_all;
   g_autoptr(AneTensor) w = NULL;
   g_autoptr(AneTensor) x2 = NULL;
@@ -271,11 +326,35 @@ input_projection (Rnn       *r,
   g_autoptr(AneTensor) bias = NULL;
   g_autoptr(AneTensor) with_bias = NULL;
 
-  if (w_all == NULL ||
-      (w = direction_slice (r, w_all, d, g_h, r->input, error)) == NULL ||
+  if ((w = weight_of (r, 1, d, g_h, r->input, "W", error)) == NULL ||
       (x2 = reshape (r, x_tm, flat, 2, error)) == NULL ||
       (xw = ane_graph_matmul (r->g, x2, w, FALSE, TRUE, error)) == NULL)
     return NULL;
+  if (ane_onnx_node_input_is_constant (r->node, 3) &&
+      ane_dtype_is_float (ane_onnx_node_input_dtype (r->node, 3)))
+    {
+      /* Wb + Rb (of the first n_rb_gates gates) summed on the host */
+      AneTensor *c = ane_onnx_node_input_constant (r->node, 3);
+      gint64 shape[2] = { 1, g_h };
+      g_autofree float *v = g_new (float, g_h);
+      g_autofree char *name = g_strdup_printf ("%s_bias%s", ane_onnx_node_name (r->node), d ? "_reverse" : "");
+      g_autoptr(AneTensor) host = NULL;
+      AneTensor *t;
+
+      for (gint64 k = 0; k < g_h; k++)
+        {
+          double sum = ane_tensor_get_value (c, d * 2 * g_h + k);
+
+          if (k < (gint64) n_rb_gates * r->hidden)
+            sum += ane_tensor_get_value (c, d * 2 * g_h + g_h + k);
+          v[k] = (float) sum;
+        }
+      if ((host = ane_tensor_new_from_floats (name, shape, 2, v, g_h, error)) == NULL ||
+          (t = ane_onnx_node_const (r->node, host, error)) == NULL ||
+          (with_bias = ane_graph_add (r->g, xw, t, error)) == NULL)
+        return NULL;
+      return reshape (r, with_bias, out3, 3, error);
+    }
   b_all = ane_onnx_node_input_optional (r->node, 3, error);
   if (b_all == NULL)
     {
@@ -428,12 +507,16 @@ lstm_direction (Rnn        *r,
   g_autoptr(AneTensor) one = NULL;
   g_autoptr(AneTensor) h = NULL;
   g_autoptr(AneTensor) c = NULL;
-  AneTensor *r_all, *p_all;
+  AneTensor *p_all;
 
-  if (proj == NULL || (r_all = ane_onnx_node_input (r->node, 2, error)) == NULL ||
-      (rw = direction_slice (r, r_all, d, 4 * r->hidden, r->hidden, error)) == NULL)
+  if (proj == NULL || (rw = weight_of (r, 2, d, 4 * r->hidden, r->hidden, "R", error)) == NULL)
     return FALSE;
-  p_all = ane_onnx_node_input_optional (r->node, 7, error);
+  if (ane_onnx_node_input_is_constant (r->node, 7) &&
+      ((pi = host_block (r, 7, d, 0, 1, r->hidden, "Pi", error)) == NULL ||
+       (po = host_block (r, 7, d, r->hidden, 1, r->hidden, "Po", error)) == NULL ||
+       (pf = host_block (r, 7, d, 2 * r->hidden, 1, r->hidden, "Pf", error)) == NULL))
+    return FALSE;
+  p_all = pi != NULL ? NULL : ane_onnx_node_input_optional (r->node, 7, error);
   if (p_all == NULL && error != NULL && *error != NULL)
     return FALSE;
   if (p_all != NULL &&
@@ -592,12 +675,18 @@ gru_direction (Rnn        *r,
   g_autoptr(AneTensor) rbh = NULL;
   g_autoptr(AneTensor) one = NULL;
   g_autoptr(AneTensor) h = NULL;
-  AneTensor *r_all, *b_all;
+  AneTensor *b_all;
 
-  if (proj == NULL || (r_all = ane_onnx_node_input (r->node, 2, error)) == NULL ||
-      (rw = direction_slice (r, r_all, d, 3 * r->hidden, r->hidden, error)) == NULL ||
-      (rzr = ane_graph_narrow (r->g, rw, 0, 0, 2 * r->hidden, error)) == NULL ||
-      (rh = ane_graph_narrow (r->g, rw, 0, 2 * r->hidden, r->hidden, error)) == NULL ||
+  if (proj == NULL)
+    return FALSE;
+  /* R cut into the z, r rows and the h rows (on the host when constant) */
+  if ((rzr = host_block (r, 2, d, 0, 2 * r->hidden, r->hidden, "Rzr", error)) != NULL)
+    rh = host_block (r, 2, d, 2 * r->hidden * r->hidden, r->hidden, r->hidden, "Rh", error);
+  else if ((error == NULL || *error == NULL) &&
+           (rw = weight_of (r, 2, d, 3 * r->hidden, r->hidden, "R", error)) != NULL &&
+           (rzr = ane_graph_narrow (r->g, rw, 0, 0, 2 * r->hidden, error)) != NULL)
+    rh = ane_graph_narrow (r->g, rw, 0, 2 * r->hidden, r->hidden, error);
+  if (rzr == NULL || rh == NULL ||
       (one = ane_graph_scalar (r->g, r->dtype, 1.0, error)) == NULL)
     return FALSE;
   b_all = ane_onnx_node_input_optional (r->node, 3, error);
@@ -605,9 +694,13 @@ gru_direction (Rnn        *r,
     return FALSE;
   if (lbr && b_all != NULL)
     {
-      g_autoptr(AneTensor) b = direction_slice (r, b_all, d, 1, 6 * r->hidden, error);
+      g_autoptr(AneTensor) b = NULL;
 
-      if (b == NULL || (rbh = ane_graph_narrow (r->g, b, 1, 5 * r->hidden, r->hidden, error)) == NULL)
+      if (ane_onnx_node_input_is_constant (r->node, 3))
+        rbh = host_block (r, 3, d, 5 * r->hidden, 1, r->hidden, "Rbh", error);
+      else if ((b = direction_slice (r, b_all, d, 1, 6 * r->hidden, error)) != NULL)
+        rbh = ane_graph_narrow (r->g, b, 1, 5 * r->hidden, r->hidden, error);
+      if (rbh == NULL)
         return FALSE;
     }
   if (!initial_state (r, 5, d, &h, error))

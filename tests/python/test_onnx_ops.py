@@ -568,7 +568,8 @@ class OnnxOpsTest(unittest.TestCase):
 
     # --- recurrent ---------------------------------------------------------------------------
 
-    def lstm_case(self, name, seq, batch, inp, hidden, direction="forward", with_state=True, layout=0, bias=True):
+    def lstm_case(self, name, seq, batch, inp, hidden, direction="forward", with_state=True, layout=0, bias=True,
+                  weights_fed=False, peepholes=False):
         nd = 2 if direction == "bidirectional" else 1
         inits = {"W": self.randn(nd, 4 * hidden, inp) * 0.5, "R": self.randn(nd, 4 * hidden, hidden) * 0.5}
         if bias:
@@ -580,6 +581,13 @@ class OnnxOpsTest(unittest.TestCase):
             hs = (batch, nd, hidden) if layout else (nd, batch, hidden)
             feeds["h0"], feeds["c0"] = self.randn(*hs), self.randn(*hs)
             order += ["h0", "c0"]
+        if peepholes:
+            inits["P"] = self.randn(nd, 3 * hidden) * 0.5
+            order += [""] * (7 - len(order)) + ["P"]
+        if weights_fed:
+            # weights as run-time inputs: cut in the graph, not on the host
+            feeds.update(inits)
+            inits = {}
         # seq steps of ~10 fp16-rounded ops each, feeding back: depth grows with seq
         return Case(name, [node("LSTM", order, ["y", "yh", "yc"], hidden_size=hidden, direction=direction,
                                 layout=layout)],
@@ -594,6 +602,9 @@ class OnnxOpsTest(unittest.TestCase):
             self.lstm_case("LSTM-reverse", 4, 1, 3, 5, direction="reverse"),
             self.lstm_case("LSTM-bidirectional", 3, 2, 4, 3, direction="bidirectional"),
             self.lstm_case("LSTM-no-state-no-bias", 3, 2, 4, 3, with_state=False, bias=False),
+            self.lstm_case("LSTM-peepholes", 3, 2, 4, 3, direction="bidirectional", peepholes=True),
+            self.lstm_case("LSTM-weights-fed", 3, 2, 4, 3, direction="bidirectional", weights_fed=True,
+                           peepholes=True),
         )
 
     def test_lstm_layout1(self):
@@ -619,11 +630,14 @@ class OnnxOpsTest(unittest.TestCase):
                 np.testing.assert_allclose(got["yh"], want["yh"].transpose(1, 0, 2), rtol=1e-4, atol=1e-5)
                 np.testing.assert_allclose(got["yc"], want["yc"].transpose(1, 0, 2), rtol=1e-4, atol=1e-5)
 
-    def gru_case(self, name, seq, batch, inp, hidden, lbr, direction="forward"):
+    def gru_case(self, name, seq, batch, inp, hidden, lbr, direction="forward", weights_fed=False):
         nd = 2 if direction == "bidirectional" else 1
         inits = {"W": self.randn(nd, 3 * hidden, inp) * 0.5, "R": self.randn(nd, 3 * hidden, hidden) * 0.5,
                  "B": self.randn(nd, 6 * hidden) * 0.5}
         feeds = {"x": self.randn(seq, batch, inp), "h0": self.randn(nd, batch, hidden)}
+        if weights_fed:
+            feeds.update(inits)
+            inits = {}
         return Case(name, [node("GRU", ["x", "W", "R", "B", "", "h0"], ["y", "yh"], hidden_size=hidden,
                                 direction=direction, linear_before_reset=lbr)],
                     feeds, [("y", F), ("yh", F)], inits, opset=14, rtol32=1e-4, atol32=1e-5, depth=8 * seq)
@@ -633,6 +647,8 @@ class OnnxOpsTest(unittest.TestCase):
             self.gru_case("GRU-lbr0", 4, 2, 3, 5, 0),
             self.gru_case("GRU-lbr1", 4, 2, 3, 5, 1),
             self.gru_case("GRU-bidirectional", 3, 1, 3, 4, 1, direction="bidirectional"),
+            self.gru_case("GRU-weights-fed-lbr1", 3, 2, 3, 4, 1, direction="bidirectional", weights_fed=True),
+            self.gru_case("GRU-weights-fed-lbr0", 3, 2, 3, 4, 0, weights_fed=True),
         )
 
 
