@@ -590,12 +590,15 @@ einsum_unary (AneOnnxNode   *node,
   const char *in = e->letters[0];
   gint64 axes[MAX_RANK], perm[MAX_RANK];
   char kept[MAX_RANK + 1] = { 0, };
-  guint n_axes = 0, n_kept = 0, out_len = strlen (e->out);
-  AneTensor *x = input0 (node, NULL, error);
+  guint n_axes = 0, n_kept = 0, out_len = strlen (e->out), rank;
+  AneTensor *x = input0 (node, &rank, error);
   g_autoptr(AneTensor) summed = NULL;
 
   if (x == NULL)
     return FALSE;
+  if (rank != strlen (in))
+    return ane_onnx_node_error (node, error, ANE_ERROR_SHAPE, "equation term '%s' does not match the input's "
+                                "rank %u", in, rank);
   for (guint i = 0; in[i]; i++)
     if (strchr (e->out, in[i]) == NULL)
       axes[n_axes++] = i;

@@ -247,6 +247,42 @@ rnn_init (Rnn         *r,
     return ane_onnx_node_error (node, error, ANE_ERROR_SHAPE, "hidden_size %" G_GINT64_FORMAT " and "
                                 "sequence length %" G_GINT64_FORMAT " must be positive", hidden, r->seq);
 
+  /* R [n_dirs, G·hidden, hidden], B [n_dirs, 2·G·hidden], P [n_dirs, 3·hidden]
+   * (LSTM), initial_h / initial_c [n_dirs, batch, hidden] ([batch, n_dirs,
+   * hidden] in layout 1): checked here, so the host cuts read in bounds */
+  {
+    static const char *const names[] = { NULL, NULL, "R", "B", NULL, "initial_h", "initial_c", "P" };
+    gint64 want[8][3] = {
+      { 0 }, { 0 },
+      { r->n_dirs, (gint64) n_gates * hidden, hidden },
+      { r->n_dirs, 2 * (gint64) n_gates * hidden, 0 },
+      { 0 },
+      { r->layout ? r->batch : r->n_dirs, r->layout ? r->n_dirs : r->batch, hidden },
+      { r->layout ? r->batch : r->n_dirs, r->layout ? r->n_dirs : r->batch, hidden },
+      { r->n_dirs, 3 * hidden, 0 },
+    };
+
+    for (guint i = 2; i < 8; i++)
+      {
+        guint rank, want_rank = want[i][2] ? 3 : 2;
+        const gint64 *s;
+
+        if (names[i] == NULL || (i == 6 && n_gates != 4) || (i == 7 && n_gates != 4) ||
+            !ane_onnx_node_has_input (node, i))
+          continue;
+        s = ane_onnx_node_input_shape (node, i, &rank);
+        if (s == NULL || rank != want_rank || s[0] != want[i][0] || s[1] != want[i][1] ||
+            (want_rank == 3 && s[2] != want[i][2]))
+          {
+            g_autofree char *last = want_rank == 3 ? g_strdup_printf (", %" G_GINT64_FORMAT, want[i][2]) : g_strdup ("");
+
+            return ane_onnx_node_error (node, error, ANE_ERROR_SHAPE,
+                                        "input %s must be [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "%s]", names[i],
+                                        want[i][0], want[i][1], last);
+          }
+      }
+  }
+
   /* sequence_lens (input 4): fine only when every sequence is full length */
   if (ane_onnx_node_has_input (node, 4))
     {

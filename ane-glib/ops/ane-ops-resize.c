@@ -152,10 +152,11 @@ ane_infer_resize (AneInferCtx *ctx,
                        ane_spec_format (x, xb));
       return FALSE;
     }
-  if (n != 2 || size[0] < 1 || size[1] < 1)
+  /* 2^20 per axis bounds the per-axis tables (and a hostile model's sizes) */
+  if (n != 2 || size[0] < 1 || size[1] < 1 || size[0] > (1 << 20) || size[1] > (1 << 20))
     {
-      ane_infer_error (ctx, error, ANE_ERROR_INVALID_ARGUMENT, "size must be 2 positive sizes (height, width) "
-                       "of the last two axes of input 'x' %s", ane_spec_format (x, xb));
+      ane_infer_error (ctx, error, ANE_ERROR_INVALID_ARGUMENT, "size must be 2 sizes (height, width) in [1, "
+                       "2^20] of the last two axes of input 'x' %s", ane_spec_format (x, xb));
       return FALSE;
     }
   if (x->shape[x->rank - 2] < 1 || x->shape[x->rank - 1] < 1)

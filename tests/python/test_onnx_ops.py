@@ -69,7 +69,7 @@ class Case:
     """
 
     def __init__(self, name, nodes, feeds, outputs, inits=None, opset=17, values=None,
-                 rtol32=1e-5, atol32=1e-6, depth=4, fp16=True):
+                 rtol32=1e-5, atol32=1e-6, depth=4, fp16=True, check=True):
         self.name = name
         self.feeds = feeds
         self.values = values or {}
@@ -86,8 +86,10 @@ class Case:
         self.model.ir_version = 8
         # the outputs get their shapes from ONNX's own inference (as exporters
         # write them); strict: a malformed test model fails here, not later
-        self.model = onnx.shape_inference.infer_shapes(self.model, check_type=True, strict_mode=True)
-        onnx.checker.check_model(self.model)
+        # (check=False: a deliberately malformed model for a refusal test)
+        if check:
+            self.model = onnx.shape_inference.infer_shapes(self.model, check_type=True, strict_mode=True)
+            onnx.checker.check_model(self.model)
 
 
 def node(op, inputs, outputs=("y",), **attrs):
@@ -669,6 +671,13 @@ class OnnxOpsTest(unittest.TestCase):
                  attrs={"mode": "cubic"}, opset=13, name="Resize-cubic"), ["Resize", "'cubic'"]),
             (one("Resize", {"x": x4}, {"scales": np.array([1, 2, 2, 2], np.float32)}, order=["x", "", "scales"],
                  opset=13, name="Resize-channels"), ["Resize", "axis 1"]),
+            (Case("LSTM-bad-R", [node("LSTM", ["x", "W", "R"], ["y"], hidden_size=2)],
+                  {"x": self.randn(2, 1, 3)}, [("y", F)], {"W": self.randn(1, 8, 3), "R": self.randn(1, 4, 2)},
+                  opset=14, check=False), ["LSTM", "input R must be [1, 8, 2]"]),
+            (one("Einsum", {"a": self.randn(3, 4)}, attrs={"equation": "ijk->kji"}, opset=12, check=False,
+                 name="Einsum-rank"), ["Einsum", "rank 2"]),
+            (one("Resize", {"x": x4}, {"sizes": np.array([1, 2, 1 << 21, 4], np.int64)}, order=["x", "", "", "sizes"],
+                 opset=13, name="Resize-huge", check=False), ["resize", "2^20"]),
             (Case("LSTM-activations", [node("LSTM", ["x", "W", "R"], ["y"], hidden_size=2,
                                             activations=["Relu", "Tanh", "Tanh"])],
                   {"x": self.randn(2, 1, 3)}, [("y", F)], {"W": self.randn(1, 8, 3), "R": self.randn(1, 8, 2)},

@@ -141,6 +141,12 @@ ane_lower_resize (AneLowerCtx *ctx,
   g_auto(AneLowerNames) names = { NULL, };
   const char *v = ctx->in[0];
 
+  /* the interpolation matrices are in x out; 2^26 entries (a 8192 x 8192
+   * resize) is where they stop being a sensible way to resize */
+  if (linear && (ih * oh > (1 << 26) || iw * ow > (1 << 26)))
+    return ane_lower_unsupported (ctx, error, "a linear resize of %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                                  " to %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " needs interpolation "
+                                  "matrices of more than 2^26 entries", ih, iw, oh, ow);
   ane_lower_names_init (&names, ctx);
   table_init (&th, ctx->node->attrs, 0, ih, oh);
   table_init (&tw, ctx->node->attrs, 1, iw, ow);
