@@ -405,6 +405,28 @@ class OnnxOpsTest(unittest.TestCase):
             one("Resize", {"x": x}, {"scales": scales2}, order=["x", "", "scales"], opset=13,
                 attrs={"mode": "linear", "coordinate_transformation_mode": "asymmetric"},
                 name="Resize-linear-asymmetric"),
+            # fractional and shrinking scales (the gather / matmul paths)
+            one("Resize", {"x": self.randn(1, 2, 5, 7)}, {"scales": np.array([1, 1, 0.6, 1.5], np.float32)},
+                order=["x", "", "scales"], opset=13, attrs={"mode": "linear"},
+                name="Resize-linear-half-pixel-fractional"),
+            one("Resize", {"x": self.randn(1, 2, 5, 7)}, {"sizes": np.array([1, 2, 1, 9], np.int64)},
+                order=["x", "", "", "sizes"], opset=13,
+                attrs={"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"},
+                name="Resize-linear-pytorch-half-pixel"),
+            one("Resize", {"x": self.randn(1, 2, 5, 7)}, {"scales": np.array([1, 1, 1.5, 0.5], np.float32)},
+                order=["x", "", "scales"], opset=13,
+                attrs={"mode": "nearest", "nearest_mode": "round_prefer_ceil"}, name="Resize-nearest-fractional"),
+            one("Resize", {"x": self.randn(1, 2, 4, 6)}, {"sizes": np.array([1, 2, 7, 4], np.int64)},
+                order=["x", "", "", "sizes"], opset=13,
+                attrs={"mode": "nearest", "coordinate_transformation_mode": "align_corners", "nearest_mode": "ceil"},
+                name="Resize-nearest-align-corners-ceil"),
+            one("Resize", {"x": self.randn(1, 2, 4, 6)}, {"scales": np.array([1, 1, 2, 2], np.float32)},
+                order=["x", "", "scales"], opset=13,
+                attrs={"mode": "nearest", "coordinate_transformation_mode": "tf_half_pixel_for_nn"},
+                name="Resize-nearest-tf-half-pixel"),
+            one("Resize", {"x": self.randn(1, 2, 4, 6)}, {"sizes": np.array([3, 5], np.int64)},
+                order=["x", "", "", "sizes"], opset=18, attrs={"mode": "linear", "axes": [2, 3]},
+                name="Resize-18-axes"),
         )
 
     # --- shape ----------------------------------------------------------------------------
