@@ -15,6 +15,7 @@
 
 #include "ane-onnx-importer-private.h"
 #include "mil/ane-mil-builder-private.h"
+#include "mil/ane-mil-validate-private.h"
 
 /* protobuf's own limit for one message (2 GiB); a larger file is not ONNX
  * without external data, and we refuse to map it. */
@@ -506,6 +507,13 @@ ane_onnx_import_file (const char           *path,
                    "'%s' is not an ONNX model: %" G_GSIZE_FORMAT " bytes", path, size);
       return NULL;
     }
+  /* protobuf-c's decoder recurses once per nested message, and a graph
+   * attribute nests a whole graph: bound the depth before decoding, as the
+   * Core ML loader does (docs/safety.md) */
+  if (!ane_protobuf_check_nesting (&onnx__model_proto__descriptor,
+                                   (const guint8 *) g_mapped_file_get_contents (file), size,
+                                   ANE_MIL_MAX_NESTING, path, error))
+    return NULL;
   model = onnx__model_proto__unpack (NULL, size, (const uint8_t *) g_mapped_file_get_contents (file));
   if (model == NULL)
     {

@@ -580,7 +580,7 @@ class ToolMessagesTest(unittest.TestCase):
         self.assertIn("probe: unexpected argument 'extra' (probe takes no arguments)", r.stderr)
         r = tool("convert", self.graph, "other.json", "-o", self.path("o.mlpackage"))
         self.assertEqual(r.returncode, 2)
-        self.assertIn("unexpected argument 'other.json' (convert takes GRAPH.json only)", r.stderr)
+        self.assertIn("unexpected argument 'other.json' (convert takes GRAPH.json|MODEL.onnx only)", r.stderr)
         for cmd, param in (("inspect", "PATH"), ("mil", "PATH"), ("dot", "PATH"), ("convert", "GRAPH.json"),
                            ("generate", "MODEL"), ("plan", "MODEL.mlpackage")):
             r = tool(cmd)

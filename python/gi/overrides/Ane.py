@@ -295,6 +295,46 @@ class Graph(Ane.Graph):
         exe.compile(cancellable)
         return exe
 
+    @staticmethod
+    def load_onnx(path, options=None, input_shapes=None, input_values=None):
+        """Imports an ONNX model (``ane_graph_load_onnx``).
+
+        ``input_shapes`` maps input names to shapes (binding symbolic
+        dims), ``input_values`` input names to constants: an ``Ane.Tensor``,
+        a numpy array, a number or a list of numbers (integers are given as
+        int64, the importer converts to the input's ONNX type)::
+
+            g = Ane.Graph.load_onnx("silero_vad.onnx",
+                                    input_shapes={"input": [1, 576]},
+                                    input_values={"sr": 16000})
+
+        ``Ane.Graph.load_onnx(path, options)`` with an
+        ``Ane.OnnxImportOptions`` is the introspected call; both may be
+        given, the keywords adding to the options.
+        """
+        if input_shapes or input_values:
+            if options is None:
+                options = Ane.OnnxImportOptions.new()
+            for name, shape in (input_shapes or {}).items():
+                options.set_input_shape(name, [int(d) for d in shape])
+            for name, value in (input_values or {}).items():
+                options.set_input_value(name, _onnx_value(name, value))
+        return Ane.Graph.load_onnx(path, options)
+
+
+def _onnx_value(name, value):
+    """A tensor for an input bound by ``Graph.load_onnx``'s input_values."""
+    if isinstance(value, Ane.Tensor):
+        return value
+    if hasattr(value, "dtype") and hasattr(value, "shape"):
+        return Tensor.from_numpy(name, value)
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    shape = [] if not isinstance(value, (list, tuple)) else [len(values)]
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        data = b"".join(int(v).to_bytes(8, "little", signed=True) for v in values)
+        return Ane.Tensor.new_from_bytes(name, Ane.DType.INT64, shape, GLib.Bytes.new(data))
+    return Ane.Tensor.new_from_floats(name, shape, [float(v) for v in values])
+
 
 __all__.append("Graph")
 
