@@ -120,25 +120,12 @@ def run_ort(case, feeds):
     return dict(zip(names, sess.run(names, all_feeds)))
 
 
-def load_onnx(path, shapes, values):
-    """Ane.Graph.load_onnx through the Python override (input_shapes=,
-    input_values=) when it is there, else through AneOnnxImportOptions."""
-    try:
-        return Ane.Graph.load_onnx(path, input_shapes=shapes, input_values=values)
-    except TypeError:
-        options = Ane.OnnxImportOptions.new()
-        for name, shape in shapes.items():
-            options.set_input_shape(name, shape)
-        for name, value in values.items():
-            options.set_input_value(name, to_tensor(name, value))
-        return Ane.Graph.load_onnx(path, options)
-
-
 def run_ours(case, feeds, precision, tmp):
     """import -> lowering -> package (saved, loaded) -> CPU backend."""
     path = os.path.join(tmp, case.name + ".onnx")
     onnx.save(case.model, path)
-    graph = load_onnx(path, {n: list(a.shape) for n, a in feeds.items()}, dict(case.values))
+    graph = Ane.Graph.load_onnx(path, input_shapes={n: list(a.shape) for n, a in feeds.items()},
+                                input_values=dict(case.values))
     pkg = Ane.Package.new_from_graph(graph, Ane.Target.IOS18, precision)
     pkg_path = os.path.join(tmp, case.name + (".fp16" if precision == Ane.Precision.FLOAT16 else "")
                             + ".mlpackage")
