@@ -641,15 +641,20 @@ class OnnxOpsTest(unittest.TestCase):
                 np.testing.assert_allclose(got["yh"], want["yh"].transpose(1, 0, 2), rtol=1e-4, atol=1e-5)
                 np.testing.assert_allclose(got["yc"], want["yc"].transpose(1, 0, 2), rtol=1e-4, atol=1e-5)
 
-    def gru_case(self, name, seq, batch, inp, hidden, lbr, direction="forward", weights_fed=False):
+    def gru_case(self, name, seq, batch, inp, hidden, lbr, direction="forward", weights_fed=False, bare=False):
         nd = 2 if direction == "bidirectional" else 1
         inits = {"W": self.randn(nd, 3 * hidden, inp) * 0.5, "R": self.randn(nd, 3 * hidden, hidden) * 0.5,
                  "B": self.randn(nd, 6 * hidden) * 0.5}
         feeds = {"x": self.randn(seq, batch, inp), "h0": self.randn(nd, batch, hidden)}
+        order = ["x", "W", "R", "B", "", "h0"]
+        if bare:
+            # no B, no initial_h: the zero-state first step, no Rbh
+            del inits["B"], feeds["h0"]
+            order = ["x", "W", "R"]
         if weights_fed:
             feeds.update(inits)
             inits = {}
-        return Case(name, [node("GRU", ["x", "W", "R", "B", "", "h0"], ["y", "yh"], hidden_size=hidden,
+        return Case(name, [node("GRU", order, ["y", "yh"], hidden_size=hidden,
                                 direction=direction, linear_before_reset=lbr)],
                     feeds, [("y", F), ("yh", F)], inits, opset=14, rtol32=1e-4, atol32=1e-5, depth=8 * seq)
 
@@ -660,6 +665,8 @@ class OnnxOpsTest(unittest.TestCase):
             self.gru_case("GRU-bidirectional", 3, 1, 3, 4, 1, direction="bidirectional"),
             self.gru_case("GRU-weights-fed-lbr1", 3, 2, 3, 4, 1, direction="bidirectional", weights_fed=True),
             self.gru_case("GRU-weights-fed-lbr0", 3, 2, 3, 4, 0, weights_fed=True),
+            self.gru_case("GRU-bare-lbr0", 3, 2, 3, 4, 0, bare=True),
+            self.gru_case("GRU-bare-lbr1", 3, 2, 3, 4, 1, direction="reverse", bare=True),
         )
 
 
