@@ -1,7 +1,7 @@
 """ONNX import held against ONNX Runtime, op by op.
 
-Every ONNX op the importer maps (docs/onnx-import.md) gets small one-node
-(or few-node) models built here with onnx.helper: several shapes
+Every ONNX op the importer maps (docs/onnx.md, docs/onnx-converters.md) gets
+small one-node (or few-node) models built here with onnx.helper: several shapes
 (broadcasting, odd sizes), its attributes, and the opset variants whose
 form changed (Softmax 11 vs 13, Slice 9 vs 13, Clip 9 vs 13, Squeeze 11 vs
 13, Split 11 / 13 / 18, Pad 9 vs 11 vs 18, Resize 11 vs 13, ReduceSum 11 vs 13
