@@ -281,6 +281,26 @@ ANE_AVAILABLE_IN_ALL
 AneTensor *ane_graph_scatter_add (AneGraph *self, AneTensor *x, AneTensor *indices,
                                   AneTensor *updates, int axis, GError **error);
 
+/* Ops ONNX import needs (ops/ane-ops-index.c) */
+ANE_AVAILABLE_IN_0_2
+AneTensor *ane_graph_erf     (AneGraph *self, AneTensor *x, GError **error);
+ANE_AVAILABLE_IN_0_2
+AneTensor *ane_graph_pad     (AneGraph *self, AneTensor *x, const gint64 *pads, guint n_pads,
+                              const char *mode, double value, GError **error);
+ANE_AVAILABLE_IN_0_2
+AneTensor *ane_graph_gather_elements (AneGraph *self, AneTensor *x, AneTensor *indices, int axis,
+                                      GError **error);
+ANE_AVAILABLE_IN_0_2
+AneTensor *ane_graph_argmax  (AneGraph *self, AneTensor *x, int axis, gboolean keepdims,
+                              GError **error);
+ANE_AVAILABLE_IN_0_2
+AneTensor *ane_graph_argmin  (AneGraph *self, AneTensor *x, int axis, gboolean keepdims,
+                              GError **error);
+ANE_AVAILABLE_IN_0_2
+AneTensor *ane_graph_resize  (AneGraph *self, AneTensor *x, gint64 height, gint64 width,
+                              double scale_h, double scale_w, const char *mode,
+                              const char *coordinate_mode, const char *nearest_mode, GError **error);
+
 /* Quantization */
 ANE_AVAILABLE_IN_ALL
 AneTensor *ane_graph_quantize   (AneGraph *self, AneTensor *x, AneTensor *scale,

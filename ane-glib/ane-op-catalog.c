@@ -207,6 +207,24 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   [ANE_OP_WRITE_STATE] = { ANE_OP_WRITE_STATE, "write_state", IN ("state", "value"), NO_ATTRS, 1,
                            ANE_OP_FLAG_SIDE_EFFECT, F (write_state),
                            "store a value into the state; returns the value" },
+
+  /* ops ONNX import needs (ops/ane-ops-index.c, mil/lower/ane-lower-index.c) */
+  UNARY (ANE_OP_ERF, "erf", "Gauss error function"),
+  [ANE_OP_PAD] = { ANE_OP_PAD, "pad", IN ("x"),
+                   ATTRS ({ "pads", "ax", NULL }, { "mode", "s", "'constant'" }, { "value", "d", "0.0" }),
+                   1, 0, F (pad), "numpy.pad of the trailing axes: constant, reflect or edge" },
+  [ANE_OP_GATHER_ELEMENTS] = { ANE_OP_GATHER_ELEMENTS, "gather_elements", IN ("x", "indices"),
+                               ATTRS ({ "axis", "x", "0" }), 1, 0, F (gather_elements),
+                               "numpy.take_along_axis (ONNX GatherElements)" },
+  [ANE_OP_ARGMAX] = { ANE_OP_ARGMAX, "argmax", IN ("x"), ATTRS ({ "axis", "x", "0" }, { "keepdims", "b", "false" }),
+                      1, 0, F (arg_reduce), "int32 index of the first largest value along an axis" },
+  [ANE_OP_ARGMIN] = { ANE_OP_ARGMIN, "argmin", IN ("x"), ATTRS ({ "axis", "x", "0" }, { "keepdims", "b", "false" }),
+                      1, 0, F (arg_reduce), "int32 index of the first smallest value along an axis" },
+  [ANE_OP_RESIZE] = { ANE_OP_RESIZE, "resize", IN ("x"),
+                      ATTRS ({ "size", "ax", NULL }, { "scale_h", "d", "0.0" }, { "scale_w", "d", "0.0" },
+                             { "mode", "s", "'nearest'" }, { "coordinate_mode", "s", "'half_pixel'" },
+                             { "nearest_mode", "s", "'round_prefer_floor'" }),
+                      1, 0, F (resize), "ONNX Resize of the last two axes: nearest or bilinear" },
 };
 
 const AneOpInfo *

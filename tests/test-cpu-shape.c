@@ -33,6 +33,7 @@
  */
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -142,6 +143,7 @@ typedef struct {
   double      fp16;        /* relative tolerance in fp16 programs */
   AneTarget   min_target;  /* the lowering needs at least this target */
   const char *must_use;    /* a MIL op every lowered program must contain, or NULL */
+  double      atol_steps;  /* an absolute floor of this many ulps of 1 (2^-23 in fp32, 2^-10 in fp16) */
 } Tol;
 
 #define EXACT      1e-6, 0.0
@@ -240,7 +242,8 @@ check_graph (const char *what,
           if (got == NULL)
             g_error ("%s: the CPU backend failed: %s", label, error->message);
           compare_outputs (label, want, got, p == ANE_PRECISION_FLOAT16 ? tol->fp16 : tol->fp32,
-                           p == ANE_PRECISION_FLOAT16 && tol->fp16 > 0 ? FP16_TINY : 0.0);
+                           p == ANE_PRECISION_FLOAT16 && tol->fp16 > 0 ? MAX (FP16_TINY, tol->atol_steps * FP16_EPS)
+                                                                       : tol->atol_steps * FLT_EPSILON);
         }
     }
 }
@@ -938,6 +941,148 @@ test_cumsum (void)
   }
 }
 
+/* --- pad, gather_elements, argmax / argmin (ONNX import's ops) ------------------- */
+
+/* pad -> MIL pad: each mode on one, two and three trailing axes of a
+ * [2, 3, 4] tensor, reflect up to size - 1, uneven before/after amounts. */
+static void
+test_pad (void)
+{
+  static const gint64 xs[] = { 2, 3, 4 };
+  static const gint64 p1[] = { 3, 1 }, p2[] = { 2, 0, 1, 3 }, p3[] = { 1, 0, 0, 2, 3, 3 };
+  static const struct { const gint64 *pads; guint n; } cases[] = { { p1, 2 }, { p2, 4 }, { p3, 6 } };
+  static const char *const modes[] = { "constant", "reflect", "edge" };
+
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+      {
+        Tol tol = { EXACT, ANE_TARGET_IOS15, "pad" };
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(AneTensor) vx = rand_f32 ("x", xs, 3, 700 + m * 4 + c, -2, 2);
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 3);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) y = expect_ok (ane_graph_pad (g, x, cases[c].pads, cases[c].n, modes[m], -1.5,
+                                                           &error), &error);
+        g_autofree char *what = g_strdup_printf ("pad %s over %u axes", modes[m], cases[c].n / 2);
+
+        add_output (g, "y", y);
+        check_graph (what, g, &vx, 1, &tol);
+      }
+}
+
+/* gather_elements -> [slice_by_index +] gather_along_axis, with negative
+ * indices (wrapped from iOS17) and indices smaller than x on the other axes. */
+static void
+test_gather_elements (void)
+{
+  static const gint64 xs[] = { 3, 4, 5 }, full[] = { 3, 6, 5 }, small[] = { 2, 3, 4 };
+  static const struct { int axis; const gint64 *is; } cases[] = {
+    { 1, full }, { 0, small }, { -1, small }, { 2, xs },
+  };
+  static const Tol tol = { EXACT, ANE_TARGET_IOS15, "gather_along_axis" };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (int integer = 0; integer < 2; integer++)
+      {
+        AneDType dt = integer ? ANE_DTYPE_INT32 : ANE_DTYPE_FLOAT32;
+        guint axis = (guint) ((cases[c].axis + 3) % 3);
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(AneTensor) vx = integer ? rand_int ("x", dt, xs, 3, 720 + c, -1000, 1000)
+                                          : rand_f32 ("x", xs, 3, 720 + c, -2, 2);
+        g_autoptr(AneTensor) vi = rand_int ("i", ANE_DTYPE_INT32, cases[c].is, 3, 730 + c,
+                                            -(gint32) xs[axis], (gint32) xs[axis] - 1);
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", dt, xs, 3);
+        g_autoptr(AneTensor) i = ane_test_input (g, "i", ANE_DTYPE_INT32, cases[c].is, 3);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) y = expect_ok (ane_graph_gather_elements (g, x, i, cases[c].axis, &error), &error);
+        g_autofree char *what = g_strdup_printf ("gather_elements case %u %s", c, ane_dtype_to_string (dt));
+        AneTensor *ins[2] = { vx, vi };
+
+        add_output (g, "y", y);
+        check_graph (what, g, ins, 2, &tol);
+      }
+}
+
+/* argmax / argmin -> reduce_argmax / reduce_argmin on every axis, with and
+ * without keepdims; integer data in a small range has ties (the first wins). */
+static void
+test_arg_reduce (void)
+{
+  static const gint64 xs[] = { 3, 4, 5 };
+
+  for (int axis = -1; axis <= 2; axis++)
+    for (int keep = 0; keep < 2; keep++)
+      for (int integer = 0; integer < 2; integer++)
+        for (int want_max = 0; want_max < 2; want_max++)
+          {
+            Tol tol = { EXACT, ANE_TARGET_IOS15, want_max ? "reduce_argmax" : "reduce_argmin" };
+            AneDType dt = integer ? ANE_DTYPE_INT32 : ANE_DTYPE_FLOAT32;
+            g_autoptr(AneGraph) g = ane_graph_new ();
+            g_autoptr(AneTensor) vx = integer ? rand_int ("x", dt, xs, 3, 740 + axis, -2, 2)
+                                              : rand_f32 ("x", xs, 3, 740 + axis, -2, 2);
+            g_autoptr(AneTensor) x = ane_test_input (g, "x", dt, xs, 3);
+            g_autoptr(GError) error = NULL;
+            g_autoptr(AneTensor) y = expect_ok (want_max ? ane_graph_argmax (g, x, axis, keep, &error)
+                                                         : ane_graph_argmin (g, x, axis, keep, &error), &error);
+            g_autofree char *what = g_strdup_printf ("%s axis %d keepdims %d %s", want_max ? "argmax" : "argmin",
+                                                     axis, keep, ane_dtype_to_string (dt));
+
+            add_output (g, "y", y);
+            check_graph (what, g, &vx, 1, &tol);
+          }
+}
+
+/* resize: every coordinate mode and nearest mode, up and down, integer and
+ * fractional scales; the MIL op each path must take is checked. */
+static void
+test_resize (void)
+{
+  static const gint64 xs[] = { 1, 2, 5, 6 };
+  static const struct {
+    gint64 h, w;
+    double sh, sw;
+    const char *mode, *coord, *nearest, *must;
+  } cases[] = {
+    { 10, 12, 2, 2, "nearest", "asymmetric", "floor", "upsample_nearest_neighbor" },
+    { 15, 6, 3, 1, "nearest", "half_pixel", "round_prefer_floor", "upsample_nearest_neighbor" },
+    { 7, 9, 1.5, 1.5, "nearest", "asymmetric", "floor", "gather" },
+    { 3, 4, 0, 0, "nearest", "half_pixel", "round_prefer_ceil", "gather" },
+    { 8, 8, 0, 0, "nearest", "align_corners", "ceil", "gather" },
+    { 10, 12, 2, 2, "nearest", "tf_half_pixel_for_nn", "round_prefer_floor", "gather" },
+    { 10, 12, 2, 2, "linear", "half_pixel", "floor", "matmul" },
+    { 10, 12, 2, 2, "linear", "pytorch_half_pixel", "floor", "matmul" },
+    { 7, 13, 0, 0, "linear", "align_corners", "floor", "matmul" },
+    { 3, 4, 0.6, 0.7, "linear", "asymmetric", "floor", "matmul" },
+    { 1, 6, 0, 0, "linear", "pytorch_half_pixel", "floor", "matmul" },
+    { 5, 9, 0, 0, "linear", "half_pixel", "floor", "matmul" },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    for (int integer = 0; integer < (g_str_equal (cases[c].mode, "nearest") ? 2 : 1); integer++)
+      {
+        /* linear: each output mixes two inputs of |x| < 2 and is rounded
+         * after each of the two matmuls, so its error is bounded by the
+         * inputs' size, not its own (cancellation): 2 roundings of half an
+         * ulp of 2, with a factor 2 margin: 4 ulps of 1 */
+        Tol tol = { ARITH, ANE_TARGET_IOS15, integer ? "gather" : cases[c].must, 4 };
+        AneDType dt = integer ? ANE_DTYPE_INT32 : ANE_DTYPE_FLOAT32;
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(AneTensor) vx = integer ? rand_int ("x", dt, xs, 4, 760 + c, -1000, 1000)
+                                          : rand_f32 ("x", xs, 4, 760 + c, -2, 2);
+        g_autoptr(AneTensor) x = ane_test_input (g, "x", dt, xs, 4);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) y = expect_ok (ane_graph_resize (g, x, cases[c].h, cases[c].w, cases[c].sh, cases[c].sw,
+                                                              cases[c].mode, cases[c].coord, cases[c].nearest, &error),
+                                            &error);
+        g_autofree char *what = g_strdup_printf ("resize %s %s %s to %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " %s",
+                                                 cases[c].mode, cases[c].coord, cases[c].nearest, cases[c].h,
+                                                 cases[c].w, ane_dtype_to_string (dt));
+
+        add_output (g, "y", y);
+        check_graph (what, g, &vx, 1, &tol);
+      }
+}
+
 /* --- top_k --------------------------------------------------------------------- */
 
 static void
@@ -1294,6 +1439,7 @@ test_unary (void)
     { "tan", ane_graph_tan, -1.4, 1.4, FALSE },
     { "atan", ane_graph_atan, -5, 5, FALSE },
     { "round", ane_graph_round, -5, 5, FALSE },
+    { "erf", ane_graph_erf, -3, 3, FALSE },
   };
 
   for (guint o = 0; o < G_N_ELEMENTS (ops); o++)
@@ -1926,6 +2072,10 @@ main (int    argc,
   g_test_add_func ("/ane/cpu/shape/reduce", test_reduce);
   g_test_add_func ("/ane/cpu/shape/reduce-int", test_reduce_int);
   g_test_add_func ("/ane/cpu/shape/cumsum", test_cumsum);
+  g_test_add_func ("/ane/cpu/shape/pad", test_pad);
+  g_test_add_func ("/ane/cpu/shape/gather-elements", test_gather_elements);
+  g_test_add_func ("/ane/cpu/shape/argmax-argmin", test_arg_reduce);
+  g_test_add_func ("/ane/cpu/shape/resize", test_resize);
   g_test_add_func ("/ane/cpu/shape/top-k", test_top_k);
   g_test_add_func ("/ane/cpu/shape/top-k-ties", test_top_k_ties);
   g_test_add_func ("/ane/cpu/shape/scatter-add", test_scatter_add);

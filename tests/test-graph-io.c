@@ -228,6 +228,7 @@ static const SourceRow sources[] = {
   { "supd", SRC_PARAM, F32, 2, { 1, 4 }, -1, 1 },
   { "qscale", SRC_CONST, F32, 0, { 0 }, 0.05f, 0.05f },
   { "qzp", SRC_CONST, ANE_DTYPE_INT8, 0, { 0 }, 0, 0, { 3 } },
+  { "ge_idx", SRC_CONST, I32, 2, { 2, 3 }, 0, 0, { 3, 0, -1, 1, 2, -4 } },
   { "u", SRC_PARAM, F32, 3, { 1, 2, 3 }, -1, 1 },
   { "delta", SRC_PARAM, F32, 3, { 1, 2, 3 }, 0.1f, 1 },
   { "A", SRC_PARAM, F32, 2, { 2, 2 }, -1, -0.1f },
@@ -335,6 +336,12 @@ static const OpRow op_rows[] = {
   { "resize_nearest_2x", "x4", NULL },
   { "read_state", "s", NULL },
   { "write_state", "s x", NULL },
+  { "erf", "x", NULL },
+  { "pad", "x", "{'pads': <[int64 1, 2]>, 'mode': <'reflect'>}" },
+  { "gather_elements", "x ge_idx", "{'axis': <int64 1>}" },
+  { "argmax", "x", "{'axis': <int64 1>, 'keepdims': <true>}" },
+  { "argmin", "x", "{'axis': <int64 -1>}" },
+  { "resize", "x4", "{'size': <[int64 5, 7]>, 'mode': <'linear'>, 'coordinate_mode': <'align_corners'>}" },
 };
 
 static AneTensor *

@@ -281,6 +281,7 @@ static const ElementCase element_cases[] = {
   { "/ane/lower/elementwise/tan", NULL, ane_graph_tan, ANE_DTYPE_FLOAT32, "tan,identity" },
   { "/ane/lower/elementwise/atan", NULL, ane_graph_atan, ANE_DTYPE_FLOAT32, "atan,identity" },
   { "/ane/lower/elementwise/round", NULL, ane_graph_round, ANE_DTYPE_FLOAT32, "round,identity" },
+  { "/ane/lower/elementwise/erf", NULL, ane_graph_erf, ANE_DTYPE_FLOAT32, "erf,identity" },
 };
 
 static void

@@ -152,6 +152,7 @@ static const UnaryCase unary_cases[] = {
   { "/ane/ops/elementwise/cos", ane_graph_cos, cos },
   { "/ane/ops/elementwise/tan", ane_graph_tan, tan },
   { "/ane/ops/elementwise/atan", ane_graph_atan, atan },
+  { "/ane/ops/elementwise/erf", ane_graph_erf, erf },
 };
 
 static void

@@ -52,7 +52,7 @@ setup_venv () {
   rm -rf _venv
   /usr/bin/python3 -m venv --system-site-packages _venv
   _venv/bin/python3 -m pip install --quiet --disable-pip-version-check --no-deps -r "$req"
-  _venv/bin/python3 -c "import coremltools, numpy"
+  _venv/bin/python3 -c "import coremltools, numpy, onnx, onnxruntime"
   cp "$req" _venv/.requirements
 }
 

@@ -93,6 +93,9 @@ typedef struct {
 extern const AneOnnxConverter ane_onnx_converters_core[];   /* ane-onnx-ops-core.c: constants, shape glue */
 extern const AneOnnxConverter ane_onnx_converters_math[];   /* ane-onnx-ops-math.c: elementwise, reductions, matmul */
 extern const AneOnnxConverter ane_onnx_converters_nn[];     /* ane-onnx-ops-nn.c: conv, pool, norm, resize */
+extern const AneOnnxConverter ane_onnx_converters_rnn[];    /* ane-onnx-ops-rnn.c */
+extern const AneOnnxConverter ane_onnx_converters_extra[];  /* ane-onnx-ops-extra.c */
+extern const AneOnnxConverter ane_onnx_converters_resize[]; /* ane-onnx-ops-resize.c */
 
 /* Default-domain opsets the importer accepts (ONNX opset 9 .. 22; the
  * upper bound is onnx 1.17's, onnx/defs/schema.h, and a later opset is

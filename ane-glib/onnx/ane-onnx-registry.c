@@ -14,6 +14,9 @@ static const AneOnnxConverter *const converter_tables[] = {
   ane_onnx_converters_core,
   ane_onnx_converters_math,
   ane_onnx_converters_nn,
+  ane_onnx_converters_rnn,
+  ane_onnx_converters_extra,
+  ane_onnx_converters_resize,
   /* ane_onnx_converters_extra, ... */
 };
 

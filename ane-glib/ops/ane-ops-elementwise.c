@@ -226,6 +226,7 @@ ane_ref_unary (AneRefCtx *ctx,
         case ANE_OP_ATAN:    r = atan (v); break;
         /* Half to even, as numpy.round and MIL's round. */
         case ANE_OP_ROUND:   r = nearbyint (v); break;
+        case ANE_OP_ERF:     r = erf (v); break;
         default:             g_assert_not_reached ();
         }
       y->v[i] = r;

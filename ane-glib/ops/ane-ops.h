@@ -68,6 +68,18 @@ ANE_OP_FUNCS (resize_nearest_2x);
 ANE_OP_FUNCS (source);
 ANE_OP_FUNCS (read_state);
 ANE_OP_FUNCS (write_state);
+/* ane-ops-index.c */
+ANE_OP_FUNCS (pad);
+ANE_OP_FUNCS (gather_elements);
+ANE_OP_FUNCS (arg_reduce);
+/* ane-ops-resize.c */
+ANE_OP_FUNCS (resize);
+/* The source indices (lo, hi) and the weight of hi of each of the out
+ * positions of one resized axis (0: H, 1: W) under a resize node's attrs;
+ * nearest gives lo = hi and weight 0. Shared by the reference kernel and
+ * the lowering. */
+void ane_resize_axis_table (GVariant *attrs, guint axis, gint64 in, gint64 out,
+                            gint64 *lo, gint64 *hi, double *w_hi);
 
 #undef ANE_OP_FUNCS
 

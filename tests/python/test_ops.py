@@ -897,6 +897,54 @@ class TestReduce(GraphTestCase):
         self.assertExact(got_i, order, np.int32)
         self.assertExact(got_v, np.take_along_axis(x, order, axis=0))
 
+    def test_argmax_argmin(self):
+        # small integers so ties occur: numpy's first index wins
+        x = self.randint(0, 3, 4, 5).astype(np.float32)
+        t = self.input("x", x)
+        ys = [self.g.argmax(t, 1, False), self.g.argmin(t, 0, True)]
+        got_max, got_min = self.run_graph(*ys)
+        self.assertExact(got_max, np.argmax(x, axis=1), np.int32)
+        self.assertExact(got_min, np.argmin(x, axis=0)[None, :], np.int32)
+
+    def test_gather_elements(self):
+        x = self.randn(3, 4)
+        idx = np.array([[0, -1, 2], [3, 1, -4]], np.int32)   # smaller than x on axis 0
+        y = self.g.gather_elements(self.input("x", x), self.input("i", idx), 1)
+        got = self.run_graph(y)
+        self.assertExact(got, np.take_along_axis(x[:2], idx % 4, axis=1))
+
+    def test_pad_modes(self):
+        x = self.randn(2, 3, 4)
+        t = self.input("x", x)
+        pads = [1, 2, 3, 0]      # (before, after) of axes 1 and 2
+        np_pad = [(0, 0), (1, 2), (3, 0)]
+        ys = [self.g.pad(t, pads, "constant", 0.5), self.g.pad(t, pads, "reflect", 0.0),
+              self.g.pad(t, pads, "edge", 0.0)]
+        got = self.run_graph(*ys)
+        self.assertExact(got[0], np.pad(x, np_pad, mode="constant", constant_values=0.5))
+        self.assertExact(got[1], np.pad(x, np_pad, mode="reflect"))
+        self.assertExact(got[2], np.pad(x, np_pad, mode="edge"))
+
+    def test_resize(self):
+        x = self.randn(1, 2, 3, 4)
+        t = self.input("x", x)
+        near = self.g.resize(t, 6, 8, 2.0, 2.0, "nearest", "asymmetric", "floor")
+        align = self.g.resize(t, 5, 4, 0.0, 0.0, "linear", "align_corners", "floor")
+        got_near, got_align = self.run_graph(near, align)
+        self.assertExact(got_near, x.repeat(2, axis=2).repeat(2, axis=3))
+        # align_corners along H only (W keeps its size): rows at 0, 0.5, 1, 1.5, 2
+        pos = np.arange(5) * 2 / 4
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, 2)
+        w = (pos - lo)[None, None, :, None]
+        xd = f64(x)
+        self.assertClose(got_align, xd[:, :, lo] * (1 - w) + xd[:, :, hi] * w)
+
+    def test_erf(self):
+        x = self.uniform(-3, 3, 7)
+        got = self.run_graph(self.g.erf(self.input("x", x)))
+        self.assertClose(got, np.array([math.erf(v) for v in f64(x)]))
+
     def scatter_add_ref(self, x, idx, upd, axis):
         out = f64(x).copy()
         for p in np.ndindex(idx.shape):
@@ -1204,6 +1252,7 @@ reshape transpose concat narrow gather expand cast stop_gradient slice_update
 reduce_sum reduce_mean reduce_max reduce_min reduce_prod cumsum top_k scatter_add
 quantize dequantize selective_scan gated_delta_net
 conv conv_transpose_2d pool resize_nearest_2x read_state write_state
+erf pad gather_elements argmax argmin resize
 """.split()
 
 

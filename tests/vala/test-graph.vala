@@ -73,6 +73,30 @@ void test_mlp_softmax () throws GLib.Error {
     check_values ("p", outputs[1].dup_floats (), { s, 1f - s, 0.5f, 0.5f });
 }
 
+/* The ops ONNX import added (pad, resize, argmax, erf), values by hand. */
+void test_onnx_ops () throws GLib.Error {
+    var g = new Ane.Graph ();
+    int64[] x_shape = { 1, 1, 2, 2 };
+    var x = g.input ("x", Ane.DType.FLOAT32, x_shape);
+    int64[] pads = { 1, 0, 0, 1 };
+    g.add_output ("pad", g.pad (x, pads, "reflect", 0));
+    g.add_output ("up", g.resize (x, 2, 4, 0, 0, "linear", "align_corners", "floor"));
+    g.add_output ("arg", g.cast (g.argmax (x, -1, false), Ane.DType.FLOAT32));
+    g.add_output ("erf", g.erf (x));
+
+    var exe = new Ane.Executable (g, Ane.Backend.REFERENCE);
+    exe.compile ();
+    Ane.Tensor[] inputs = { new Ane.Tensor.from_floats ("x", x_shape, { 1f, 2f, 4f, 3f }) };
+    var outputs = exe.run (inputs);
+    /* [[1,2],[4,3]]: reflect 1 row above, 1 column right */
+    check_shape ("pad", outputs[0], { 1, 1, 3, 3 });
+    check_values ("pad", outputs[0].dup_floats (), { 4f, 3f, 4f, 1f, 2f, 1f, 4f, 3f, 4f });
+    check_values ("up", outputs[1].dup_floats (), { 1f, 4f / 3f, 5f / 3f, 2f, 4f, 11f / 3f, 10f / 3f, 3f });
+    check_values ("arg", outputs[2].dup_floats (), { 1f, 0f });
+    check_values ("erf", outputs[3].dup_floats (), { (float) 0.8427007929497149, (float) 0.9953222650189527,
+                                                    (float) 0.9999999845827421, (float) 0.9999779095030014 });
+}
+
 void test_error_domain () {
     var g = new Ane.Graph ();
     try {
@@ -289,6 +313,12 @@ int main () {
     }
     try {
         test_mlp_softmax ();
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: %s\n", e.message);
+        failures++;
+    }
+    try {
+        test_onnx_ops ();
     } catch (GLib.Error e) {
         stderr.printf ("FAIL: %s\n", e.message);
         failures++;

@@ -107,6 +107,7 @@ unary_mil_op (AneOpKind kind)
     case ANE_OP_TAN:     return "tan";
     case ANE_OP_ATAN:    return "atan";
     case ANE_OP_ROUND:   return "round";
+    case ANE_OP_ERF:     return "erf";
     default:             g_assert_not_reached ();
     }
 }

@@ -428,6 +428,12 @@ ANE_LOWER_FUNC (resize_nearest_2x);
 ANE_LOWER_FUNC (source);
 ANE_LOWER_FUNC (read_state);
 ANE_LOWER_FUNC (write_state);
+/* ane-lower-index.c */
+ANE_LOWER_FUNC (pad);
+ANE_LOWER_FUNC (gather_elements);
+ANE_LOWER_FUNC (arg_reduce);
+/* ane-lower-resize.c */
+ANE_LOWER_FUNC (resize);
 
 /* The Neural Engine profile's rewrites, each in its own file with its
  * sources: ane-lower-ane-<name>.c. */
