@@ -155,7 +155,10 @@ fused_batch_norm (AneOnnxNode *node,
                   GError     **error)
 {
   AneOnnxNode *bn;
-  g_autofree float *w = NULL, *b = NULL, *p[4] = { NULL };
+  g_autofree float *w = NULL, *b = NULL;
+  /* g_autofree on an array would free its first element only */
+  float *p[4] = { NULL };
+  g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
   gsize nw, nb = 0, np[4];
   double eps;
   gint64 training = 0;
@@ -186,8 +189,11 @@ fused_batch_norm (AneOnnxNode *node,
       (ane_onnx_node_has_input (node, 2) && (b = ane_onnx_node_input_floats (node, 2, "B", &nb, error)) == NULL))
     return FALSE;
   for (guint i = 0; i < 4; i++)
-    if ((p[i] = ane_onnx_node_input_floats (bn, i + 1, "normalization parameter", &np[i], error)) == NULL)
-      return FALSE;
+    {
+      if ((p[i] = ane_onnx_node_input_floats (bn, i + 1, "normalization parameter", &np[i], error)) == NULL)
+        return FALSE;
+      g_ptr_array_add (owned, p[i]);
+    }
   for (guint i = 0; i < 4; i++)
     if (np[i] != (gsize) out_channels)
       return FALSE;
