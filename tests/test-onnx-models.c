@@ -39,6 +39,10 @@ static const Case cases[] = {
   { "ppocrv4_det", "ppocrv4_det", ANE_PRECISION_FLOAT16 },
   { "silero_vad", "silero_vad", ANE_PRECISION_FLOAT32 },
   { "silero_vad.batch31", "silero_vad", ANE_PRECISION_FLOAT32 },
+  { "silero_vad", "silero_vad", ANE_PRECISION_FLOAT16 },
+  { "silero_vad.batch31", "silero_vad", ANE_PRECISION_FLOAT16 },
+  /* fp32 only: this model computes log(1 + 2^20·|STFT|), which overflows
+   * float16 whatever the converter (docs/onnx-converters.md) */
   { "silero_vad_legacy_avr", "silero_vad_legacy_avr", ANE_PRECISION_FLOAT32 },
   { "silero_vad_legacy_avr.wave1s", "silero_vad_legacy_avr", ANE_PRECISION_FLOAT32 },
 };
