@@ -1737,7 +1737,11 @@ ints_lit (Case         *c,
 }
 
 /* conv: 2-D with groups, strides, dilations, custom padding and bias; 1-D
- * with same, same_lower and the default pad_type (valid). */
+ * with same, same_lower and the default pad_type (valid); depthwise
+ * (groups == C_in, ane-cpu-conv-depthwise.c, with bias): stride 2 with
+ * asymmetric padding, kernel 5 over rows longer than the 8-float vector,
+ * dilation 2 with 2 outputs a channel and mixed strides, 1-D, channel
+ * counts that are no multiple of the vector width. */
 static void
 t_conv (void)
 {
@@ -1747,6 +1751,12 @@ t_conv (void)
     { 1, { 7 }, { 2 }, { 2 }, { 1 }, { 0 }, 2, 3, 1, 2, "same" },
     { 1, { 7 }, { 2 }, { 2 }, { 1 }, { 0 }, 2, 3, 1, 2, "same_lower" },
     { 1, { 7 }, { 3 }, { 1 }, { 2 }, { 0 }, 2, 3, 1, 2, NULL },
+#define FIRST_DEPTHWISE 5
+    { 2, { 9, 11 }, { 3, 3 }, { 2, 2 }, { 1, 1 }, { 1, 0, 0, 1 }, 11, 11, 11, 1, "custom" },
+    { 2, { 13, 21 }, { 5, 5 }, { 1, 1 }, { 1, 1 }, { 2, 2, 2, 2 }, 9, 9, 9, 2, "custom" },
+    { 2, { 10, 19 }, { 3, 3 }, { 1, 2 }, { 2, 2 }, { 0 }, 3, 6, 3, 1, "same" },
+    { 2, { 6, 7 }, { 5, 3 }, { 2, 1 }, { 1, 3 }, { 0 }, 5, 5, 5, 1, NULL },
+    { 1, { 17 }, { 5 }, { 2 }, { 1 }, { 3, 1 }, 4, 4, 4, 1, "custom" },
     { 2, { 3, 4 }, { 2, 2 }, { 1, 1 }, { 1, 1 }, { 0 }, 3, 2, 1, 1, NULL },   /* every default */
   };
   static const AneDType dts[] = { F32, F16 };
@@ -1762,9 +1772,10 @@ t_conv (void)
         g_autofree double *bias = dyadic (cv->cout, i + 4), *want = NULL;
         GString *args = g_string_new (NULL);
         Case *c = case_new ("ios18", "conv %u %s %s", i, cv->pad_type ? cv->pad_type : "(default)", mil_dtype (dt));
+        gboolean with_bias = i == 0 || (i >= FIRST_DEPTHWISE && i + 1 < N_OF (convs));
 
         geo.pad_type = cv->pad_type ? cv->pad_type : "valid";
-        os = conv_ref (&geo, x, w, i == 0 ? bias : NULL, &want);
+        os = conv_ref (&geo, x, w, with_bias ? bias : NULL, &want);
         case_in (c, "x", dt, xs, x);
         g_string_append_printf (args, "x = x, weight = %s", case_lit (c, dt, ws, w));
         if (cv->pad_type)
@@ -1776,7 +1787,7 @@ t_conv (void)
                                   ints_lit (c, cv->dil, cv->nsp));
         if (cv->groups != 1)
           g_string_append_printf (args, ", groups = int32(%" G_GINT64_FORMAT ")", cv->groups);
-        if (i == 0)
+        if (with_bias)
           g_string_append_printf (args, ", bias = %s", case_lit (c, dt, SH (cv->cout), bias));
         case_let (c, "y", dt, os, "conv(%s)", args->str);
         case_want (c, "y", dt, os, want, dt == F16 ? TOL16 : TOLMM);

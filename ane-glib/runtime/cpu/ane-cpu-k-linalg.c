@@ -536,6 +536,17 @@ k_conv (AneCpuCtx *ctx,
   for (guint i = 0; i < sp.nsp; i++)
     direct = direct && sp.s[i] == 1 && sp.pb[i] == 0;
 
+  /* one input channel a group (depthwise): the direct kernel, no im2col */
+  if (Cg == 1 && groups == C && sp.nsp <= 2)
+    {
+      AneCpuConvDepthwise cv = {
+        N, C, O, Og, in3[1], in3[2], out3[1], out3[2], k3[1], k3[2],
+        s3[1], s3[2], d3[1], d3[2], pb3[1], pb3[2],
+      };
+
+      ane_cpu_conv_depthwise (&cv, x->f, w->f, bias ? bias->f : NULL, out->f);
+      return TRUE;
+    }
   {
     g_autofree float *col = NULL;
 

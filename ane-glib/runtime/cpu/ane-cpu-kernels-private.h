@@ -44,4 +44,22 @@ gboolean      ane_cpu_conv_packed          (AneCpuCtx          *ctx,
                                             AneCpuValue        *out,
                                             GError            **error);
 
+/* A conv with one input channel a group (groups == C_in, C_out = C_in ·
+ * multiplier), 2 spatial dims (a 1-D conv has in_h = k_h = 1), float32,
+ * x [batch, channels_in, in_h, in_w], w [channels_out, 1, k_h, k_w],
+ * out [batch, channels_out, out_h, out_w]; pad_* is the padding at the
+ * start (the end's follows from the output extent). Split over the output
+ * planes on the pool (ane-cpu-conv-depthwise.c). */
+typedef struct {
+  gint64 batch, channels_in, channels_out, multiplier;
+  gint64 in_h, in_w, out_h, out_w, k_h, k_w;
+  gint64 s_h, s_w, d_h, d_w, pad_h, pad_w;
+} AneCpuConvDepthwise;
+
+void          ane_cpu_conv_depthwise       (const AneCpuConvDepthwise *cv,
+                                            const float               *x,
+                                            const float               *w,
+                                            const float               *bias,
+                                            float                     *out);
+
 G_END_DECLS
