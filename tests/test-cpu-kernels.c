@@ -1741,7 +1741,9 @@ ints_lit (Case         *c,
  * (groups == C_in, ane-cpu-conv-depthwise.c, with bias): stride 2 with
  * asymmetric padding, kernel 5 over rows longer than the 8-float vector,
  * dilation 2 with 2 outputs a channel and mixed strides, 1-D, channel
- * counts that are no multiple of the vector width. */
+ * counts that are no multiple of the vector width; a grouped conv through
+ * im2col (ane-cpu-conv-im2col.c) at stride 2 with asymmetric padding and
+ * dilation. */
 static void
 t_conv (void)
 {
@@ -1757,6 +1759,7 @@ t_conv (void)
     { 2, { 10, 19 }, { 3, 3 }, { 1, 2 }, { 2, 2 }, { 0 }, 3, 6, 3, 1, "same" },
     { 2, { 6, 7 }, { 5, 3 }, { 2, 1 }, { 1, 3 }, { 0 }, 5, 5, 5, 1, NULL },
     { 1, { 17 }, { 5 }, { 2 }, { 1 }, { 3, 1 }, 4, 4, 4, 1, "custom" },
+    { 2, { 7, 10 }, { 3, 3 }, { 2, 2 }, { 2, 1 }, { 1, 2, 0, 1 }, 4, 6, 2, 2, "custom" },
     { 2, { 3, 4 }, { 2, 2 }, { 1, 1 }, { 1, 1 }, { 0 }, 3, 2, 1, 1, NULL },   /* every default */
   };
   static const AneDType dts[] = { F32, F16 };

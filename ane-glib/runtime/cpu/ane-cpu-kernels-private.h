@@ -62,4 +62,20 @@ void          ane_cpu_conv_depthwise       (const AneCpuConvDepthwise *cv,
                                             const float               *bias,
                                             float                     *out);
 
+/* The im2col of one group of a conv padded to 3 spatial dims: x [channels,
+ * *in] → col [(c, kz, ky, kx), (oz, oy, ox)], zeros where the tap falls in
+ * the padding (pb: padding at the start). On the pool, over channels
+ * (ane-cpu-conv-im2col.c). */
+typedef struct {
+  gint64 channels;
+  gint64 in[3], k[3], s[3], d[3], pb[3], out[3];
+} AneCpuIm2col;
+
+void          ane_cpu_conv_im2col          (const AneCpuIm2col        *g,
+                                            const float               *x,
+                                            float                     *col);
+/* A buffer of at least n_floats kept by the calling thread from call to
+ * call (its contents undefined), or NULL when it cannot be allocated. */
+float        *ane_cpu_conv_scratch         (gsize                      n_floats);
+
 G_END_DECLS
