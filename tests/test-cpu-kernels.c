@@ -769,15 +769,59 @@ check_binary_all (const char *op,
     check_binary (op, kind, fi, I32);
 }
 
-static void t_add (void) { check_binary_all ("add", BIN_ARITH, b_add, b_add); }
-static void t_sub (void) { check_binary_all ("sub", BIN_ARITH, b_sub, b_sub); }
-static void t_mul (void) { check_binary_all ("mul", BIN_ARITH, b_mul, b_mul); }
+/* fp32 runs longer than the kernels' 8-lane vectors (ane-cpu-k-elementwise.c
+ * FLOAT_RUN_VLOOPS, and the float maximum / minimum): z [2, 19] with w of
+ * its shape (a NaN in the vector part and one in the tail), with a scalar
+ * on either side, and with v [19] broadcast over the rows. */
+static void
+check_binary_long (const char *op,
+                   Formula2    f)
+{
+  double z[38], w[38], v[19], s = -0.375, e[38], sr[38], sl[38], b[38];
+  Shape Z = SH (2, 19), V = SH (19);
+  Case *c = case_new ("ios18", "%s fp32 long runs", op);
+
+  for (guint i = 0; i < 38; i++)
+    {
+      z[i] = (double) ((gint) (i * 7 % 23) - 11) / 4;
+      w[i] = (double) ((gint) (i * 5 % 17) - 8) / 8;
+      if (w[i] == 0)
+        w[i] = 0.125;
+    }
+  for (guint i = 0; i < 19; i++)
+    v[i] = (double) ((gint) (i * 3 % 11) - 5) / 2 + 0.25;
+  w[3] = NAN;
+  w[36] = NAN;
+  case_in (c, "z", F32, Z, z);
+  case_in (c, "w", F32, Z, w);
+  case_in (c, "v", F32, V, v);
+  case_let (c, "e", F32, Z, "%s(x = z, y = w)", op);
+  case_let (c, "sr", F32, Z, "%s(x = z, y = %s)", op, case_lit (c, F32, SCALAR, &s));
+  case_let (c, "sl", F32, Z, "%s(x = %s, y = z)", op, case_lit (c, F32, SCALAR, &s));
+  case_let (c, "b", F32, Z, "%s(x = z, y = v)", op);
+  for (guint i = 0; i < 38; i++)
+    {
+      e[i] = f (z[i], w[i]);
+      sr[i] = f (z[i], s);
+      sl[i] = f (s, z[i]);
+      b[i] = f (z[i], v[i % 19]);
+    }
+  case_want (c, "e", F32, Z, e, TOL32);
+  case_want (c, "sr", F32, Z, sr, TOL32);
+  case_want (c, "sl", F32, Z, sl, TOL32);
+  case_want (c, "b", F32, Z, b, TOL32);
+  case_run (c);
+}
+
+static void t_add (void) { check_binary_all ("add", BIN_ARITH, b_add, b_add); check_binary_long ("add", b_add); }
+static void t_sub (void) { check_binary_all ("sub", BIN_ARITH, b_sub, b_sub); check_binary_long ("sub", b_sub); }
+static void t_mul (void) { check_binary_all ("mul", BIN_ARITH, b_mul, b_mul); check_binary_long ("mul", b_mul); }
 /* int32 real_div is a true division whose float result coremltools stores in
  * an int32 op: not a defined value, so fp32 and fp16 only */
-static void t_real_div (void) { check_binary_all ("real_div", BIN_ARITH, b_real_div, NULL); }
+static void t_real_div (void) { check_binary_all ("real_div", BIN_ARITH, b_real_div, NULL); check_binary_long ("real_div", b_real_div); }
 static void t_floor_div (void) { check_binary_all ("floor_div", BIN_ARITH, b_floor_div, i_floor_div); }
-static void t_maximum (void) { check_binary_all ("maximum", BIN_ARITH, b_maximum, b_maximum); }
-static void t_minimum (void) { check_binary_all ("minimum", BIN_ARITH, b_minimum, b_minimum); }
+static void t_maximum (void) { check_binary_all ("maximum", BIN_ARITH, b_maximum, b_maximum); check_binary_long ("maximum", b_maximum); }
+static void t_minimum (void) { check_binary_all ("minimum", BIN_ARITH, b_minimum, b_minimum); check_binary_long ("minimum", b_minimum); }
 /* int32 pow with a negative exponent is an error in numpy: fp32 and fp16 only */
 static void t_pow (void) { check_binary_all ("pow", BIN_ARITH, b_pow, NULL); }
 static void t_equal (void) { check_binary_all ("equal", BIN_COMPARE, b_equal, b_equal); }

@@ -124,6 +124,40 @@ float_run_op (BinaryFunc func)
       for (gsize e = 0; e < n; e++) { float a = x[e * sx], b = y[e * sy]; o[e] = (EXPR); } \
   } while (0)
 
+/* The same for +, −, ×, ÷, eight lanes at a time where an operand is
+ * contiguous and the other contiguous or repeated (GCC/Clang vector
+ * extensions: each lane is the scalar IEEE operation, so the same bits as
+ * the scalar tail; -O2 does not vectorize the loops above by itself).
+ * mul and add were 16% of PaddleOCR's detector (bench-onnx). */
+typedef float ane_ew_v8f __attribute__ ((vector_size (32)));
+
+#define FLOAT_RUN_VLOOPS(EXPR) \
+  do { \
+    gsize v = 0; \
+    if (sx == 1 && (sy == 1 || sy == 0)) \
+      for (; v + 8 <= n; v += 8) \
+        { \
+          ane_ew_v8f a, b, r; \
+          memcpy (&a, x + v, sizeof a); \
+          if (sy == 1) \
+            memcpy (&b, y + v, sizeof b); \
+          else \
+            b = (ane_ew_v8f) { 0 } + y[0]; \
+          r = (EXPR); \
+          memcpy (o + v, &r, sizeof r); \
+        } \
+    else if (sx == 0 && sy == 1) \
+      for (; v + 8 <= n; v += 8) \
+        { \
+          ane_ew_v8f a = (ane_ew_v8f) { 0 } + x[0], b, r; \
+          memcpy (&b, y + v, sizeof b); \
+          r = (EXPR); \
+          memcpy (o + v, &r, sizeof r); \
+        } \
+    x += v * sx, y += v * sy, o += v, n -= v; \
+    FLOAT_RUN_LOOPS (EXPR); \
+  } while (0)
+
 static void
 float_run (FloatRunOp   op,
            float       *o,
@@ -135,10 +169,10 @@ float_run (FloatRunOp   op,
 {
   switch (op)
     {
-    case FLOAT_RUN_ADD: FLOAT_RUN_LOOPS (a + b); break;
-    case FLOAT_RUN_SUB: FLOAT_RUN_LOOPS (a - b); break;
-    case FLOAT_RUN_MUL: FLOAT_RUN_LOOPS (a * b); break;
-    case FLOAT_RUN_DIV: FLOAT_RUN_LOOPS (a / b); break;
+    case FLOAT_RUN_ADD: FLOAT_RUN_VLOOPS (a + b); break;
+    case FLOAT_RUN_SUB: FLOAT_RUN_VLOOPS (a - b); break;
+    case FLOAT_RUN_MUL: FLOAT_RUN_VLOOPS (a * b); break;
+    case FLOAT_RUN_DIV: FLOAT_RUN_VLOOPS (a / b); break;
     case FLOAT_RUN_MAX: FLOAT_RUN_LOOPS (FLOAT_MAX (a, b)); break;
     case FLOAT_RUN_MIN: FLOAT_RUN_LOOPS (FLOAT_MIN (a, b)); break;
     case FLOAT_RUN_NONE: default: g_assert_not_reached ();
