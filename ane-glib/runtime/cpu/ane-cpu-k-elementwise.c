@@ -124,32 +124,32 @@ float_run_op (BinaryFunc func)
       for (gsize e = 0; e < n; e++) { float a = x[e * sx], b = y[e * sy]; o[e] = (EXPR); } \
   } while (0)
 
-/* The same for +, −, ×, ÷, eight lanes at a time where an operand is
+/* The same for +, −, ×, ÷, four lanes at a time (one SSE2 or NEON register) where an operand is
  * contiguous and the other contiguous or repeated (GCC/Clang vector
  * extensions: each lane is the scalar IEEE operation, so the same bits as
  * the scalar tail; -O2 does not vectorize the loops above by itself).
  * mul and add were 16% of PaddleOCR's detector (bench-onnx). */
-typedef float ane_ew_v8f __attribute__ ((vector_size (32)));
+typedef float ane_ew_v4f __attribute__ ((vector_size (16)));
 
 #define FLOAT_RUN_VLOOPS(EXPR) \
   do { \
     gsize v = 0; \
     if (sx == 1 && (sy == 1 || sy == 0)) \
-      for (; v + 8 <= n; v += 8) \
+      for (; v + 4 <= n; v += 4) \
         { \
-          ane_ew_v8f a, b, r; \
+          ane_ew_v4f a, b, r; \
           memcpy (&a, x + v, sizeof a); \
           if (sy == 1) \
             memcpy (&b, y + v, sizeof b); \
           else \
-            b = (ane_ew_v8f) { 0 } + y[0]; \
+            b = (ane_ew_v4f) { 0 } + y[0]; \
           r = (EXPR); \
           memcpy (o + v, &r, sizeof r); \
         } \
     else if (sx == 0 && sy == 1) \
-      for (; v + 8 <= n; v += 8) \
+      for (; v + 4 <= n; v += 4) \
         { \
-          ane_ew_v8f a = (ane_ew_v8f) { 0 } + x[0], b, r; \
+          ane_ew_v4f a = (ane_ew_v4f) { 0 } + x[0], b, r; \
           memcpy (&b, y + v, sizeof b); \
           r = (EXPR); \
           memcpy (o + v, &r, sizeof r); \
