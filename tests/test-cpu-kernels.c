@@ -769,15 +769,59 @@ check_binary_all (const char *op,
     check_binary (op, kind, fi, I32);
 }
 
-static void t_add (void) { check_binary_all ("add", BIN_ARITH, b_add, b_add); }
-static void t_sub (void) { check_binary_all ("sub", BIN_ARITH, b_sub, b_sub); }
-static void t_mul (void) { check_binary_all ("mul", BIN_ARITH, b_mul, b_mul); }
+/* fp32 runs longer than the kernels' 8-lane vectors (ane-cpu-k-elementwise.c
+ * FLOAT_RUN_VLOOPS, and the float maximum / minimum): z [2, 19] with w of
+ * its shape (a NaN in the vector part and one in the tail), with a scalar
+ * on either side, and with v [19] broadcast over the rows. */
+static void
+check_binary_long (const char *op,
+                   Formula2    f)
+{
+  double z[38], w[38], v[19], s = -0.375, e[38], sr[38], sl[38], b[38];
+  Shape Z = SH (2, 19), V = SH (19);
+  Case *c = case_new ("ios18", "%s fp32 long runs", op);
+
+  for (guint i = 0; i < 38; i++)
+    {
+      z[i] = (double) ((gint) (i * 7 % 23) - 11) / 4;
+      w[i] = (double) ((gint) (i * 5 % 17) - 8) / 8;
+      if (w[i] == 0)
+        w[i] = 0.125;
+    }
+  for (guint i = 0; i < 19; i++)
+    v[i] = (double) ((gint) (i * 3 % 11) - 5) / 2 + 0.25;
+  w[3] = NAN;
+  w[36] = NAN;
+  case_in (c, "z", F32, Z, z);
+  case_in (c, "w", F32, Z, w);
+  case_in (c, "v", F32, V, v);
+  case_let (c, "e", F32, Z, "%s(x = z, y = w)", op);
+  case_let (c, "sr", F32, Z, "%s(x = z, y = %s)", op, case_lit (c, F32, SCALAR, &s));
+  case_let (c, "sl", F32, Z, "%s(x = %s, y = z)", op, case_lit (c, F32, SCALAR, &s));
+  case_let (c, "b", F32, Z, "%s(x = z, y = v)", op);
+  for (guint i = 0; i < 38; i++)
+    {
+      e[i] = f (z[i], w[i]);
+      sr[i] = f (z[i], s);
+      sl[i] = f (s, z[i]);
+      b[i] = f (z[i], v[i % 19]);
+    }
+  case_want (c, "e", F32, Z, e, TOL32);
+  case_want (c, "sr", F32, Z, sr, TOL32);
+  case_want (c, "sl", F32, Z, sl, TOL32);
+  case_want (c, "b", F32, Z, b, TOL32);
+  case_run (c);
+}
+
+static void t_add (void) { check_binary_all ("add", BIN_ARITH, b_add, b_add); check_binary_long ("add", b_add); }
+static void t_sub (void) { check_binary_all ("sub", BIN_ARITH, b_sub, b_sub); check_binary_long ("sub", b_sub); }
+static void t_mul (void) { check_binary_all ("mul", BIN_ARITH, b_mul, b_mul); check_binary_long ("mul", b_mul); }
 /* int32 real_div is a true division whose float result coremltools stores in
  * an int32 op: not a defined value, so fp32 and fp16 only */
-static void t_real_div (void) { check_binary_all ("real_div", BIN_ARITH, b_real_div, NULL); }
+static void t_real_div (void) { check_binary_all ("real_div", BIN_ARITH, b_real_div, NULL); check_binary_long ("real_div", b_real_div); }
 static void t_floor_div (void) { check_binary_all ("floor_div", BIN_ARITH, b_floor_div, i_floor_div); }
-static void t_maximum (void) { check_binary_all ("maximum", BIN_ARITH, b_maximum, b_maximum); }
-static void t_minimum (void) { check_binary_all ("minimum", BIN_ARITH, b_minimum, b_minimum); }
+static void t_maximum (void) { check_binary_all ("maximum", BIN_ARITH, b_maximum, b_maximum); check_binary_long ("maximum", b_maximum); }
+static void t_minimum (void) { check_binary_all ("minimum", BIN_ARITH, b_minimum, b_minimum); check_binary_long ("minimum", b_minimum); }
 /* int32 pow with a negative exponent is an error in numpy: fp32 and fp16 only */
 static void t_pow (void) { check_binary_all ("pow", BIN_ARITH, b_pow, NULL); }
 static void t_equal (void) { check_binary_all ("equal", BIN_COMPARE, b_equal, b_equal); }
@@ -1737,7 +1781,13 @@ ints_lit (Case         *c,
 }
 
 /* conv: 2-D with groups, strides, dilations, custom padding and bias; 1-D
- * with same, same_lower and the default pad_type (valid). */
+ * with same, same_lower and the default pad_type (valid); depthwise
+ * (groups == C_in, ane-cpu-conv-depthwise.c, with bias): stride 2 with
+ * asymmetric padding, kernel 5 over rows longer than the 8-float vector,
+ * dilation 2 with 2 outputs a channel and mixed strides, 1-D, channel
+ * counts that are no multiple of the vector width; a grouped conv through
+ * im2col (ane-cpu-conv-im2col.c) at stride 2 with asymmetric padding and
+ * dilation. */
 static void
 t_conv (void)
 {
@@ -1747,6 +1797,13 @@ t_conv (void)
     { 1, { 7 }, { 2 }, { 2 }, { 1 }, { 0 }, 2, 3, 1, 2, "same" },
     { 1, { 7 }, { 2 }, { 2 }, { 1 }, { 0 }, 2, 3, 1, 2, "same_lower" },
     { 1, { 7 }, { 3 }, { 1 }, { 2 }, { 0 }, 2, 3, 1, 2, NULL },
+#define FIRST_DEPTHWISE 5
+    { 2, { 9, 11 }, { 3, 3 }, { 2, 2 }, { 1, 1 }, { 1, 0, 0, 1 }, 11, 11, 11, 1, "custom" },
+    { 2, { 13, 21 }, { 5, 5 }, { 1, 1 }, { 1, 1 }, { 2, 2, 2, 2 }, 9, 9, 9, 2, "custom" },
+    { 2, { 10, 19 }, { 3, 3 }, { 1, 2 }, { 2, 2 }, { 0 }, 3, 6, 3, 1, "same" },
+    { 2, { 6, 7 }, { 5, 3 }, { 2, 1 }, { 1, 3 }, { 0 }, 5, 5, 5, 1, NULL },
+    { 1, { 17 }, { 5 }, { 2 }, { 1 }, { 3, 1 }, 4, 4, 4, 1, "custom" },
+    { 2, { 7, 10 }, { 3, 3 }, { 2, 2 }, { 2, 1 }, { 1, 2, 0, 1 }, 4, 6, 2, 2, "custom" },
     { 2, { 3, 4 }, { 2, 2 }, { 1, 1 }, { 1, 1 }, { 0 }, 3, 2, 1, 1, NULL },   /* every default */
   };
   static const AneDType dts[] = { F32, F16 };
@@ -1762,9 +1819,10 @@ t_conv (void)
         g_autofree double *bias = dyadic (cv->cout, i + 4), *want = NULL;
         GString *args = g_string_new (NULL);
         Case *c = case_new ("ios18", "conv %u %s %s", i, cv->pad_type ? cv->pad_type : "(default)", mil_dtype (dt));
+        gboolean with_bias = i == 0 || (i >= FIRST_DEPTHWISE && i + 1 < N_OF (convs));
 
         geo.pad_type = cv->pad_type ? cv->pad_type : "valid";
-        os = conv_ref (&geo, x, w, i == 0 ? bias : NULL, &want);
+        os = conv_ref (&geo, x, w, with_bias ? bias : NULL, &want);
         case_in (c, "x", dt, xs, x);
         g_string_append_printf (args, "x = x, weight = %s", case_lit (c, dt, ws, w));
         if (cv->pad_type)
@@ -1776,7 +1834,7 @@ t_conv (void)
                                   ints_lit (c, cv->dil, cv->nsp));
         if (cv->groups != 1)
           g_string_append_printf (args, ", groups = int32(%" G_GINT64_FORMAT ")", cv->groups);
-        if (i == 0)
+        if (with_bias)
           g_string_append_printf (args, ", bias = %s", case_lit (c, dt, SH (cv->cout), bias));
         case_let (c, "y", dt, os, "conv(%s)", args->str);
         case_want (c, "y", dt, os, want, dt == F16 ? TOL16 : TOLMM);

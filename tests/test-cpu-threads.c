@@ -3,7 +3,7 @@
  *
  * - /ane/cpu/threads/kernels: graphs whose shapes make each parallelized
  *   kernel split its work (a 1-row linear, the decode shape; a many-row
- *   matmul; conv, and a 1×1 conv at one position; softmax; layer_norm; rms_norm; reductions; elementwise
+ *   matmul; conv, depthwise convs, and a 1×1 conv at one position; softmax; layer_norm; rms_norm; reductions; elementwise
  *   add/silu; attention over 8 heads) run at 1, 2, 3 and 4 threads
  *   (ane_set_num_threads): every output equal bit for bit to the 1-thread run.
  * - /ane/cpu/threads/stories: a stories260K prefill of 32 tokens, the same.
@@ -46,6 +46,8 @@ kernels_graph (void)
   g_autoptr(AneTensor) gamma = rnd ("gamma", (const gint64[]) { 512 }, 1, 4);
   g_autoptr(AneTensor) cw = rnd ("cw", (const gint64[]) { 48, 8, 3, 3 }, 4, 5);
   g_autoptr(AneTensor) pw = rnd ("pw", (const gint64[]) { 1024, 512, 1, 1 }, 4, 6);
+  g_autoptr(AneTensor) dw5 = rnd ("dw5", (const gint64[]) { 8, 1, 5, 5 }, 4, 7);
+  g_autoptr(AneTensor) dw3 = rnd ("dw3", (const gint64[]) { 16, 1, 3, 3 }, 4, 8);
   AneTensor *x = ane_test_input (g, "x", ANE_DTYPE_FLOAT32, xs, 2);
   AneTensor *x1 = ane_test_input (g, "x1", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 512 }, 2);
   AneTensor *q = ane_test_input (g, "q", ANE_DTYPE_FLOAT32, (const gint64[]) { 1, 8, 16, 64 }, 4);
@@ -73,6 +75,14 @@ kernels_graph (void)
   ane_test_output (g, "conv", OK (ane_graph_conv (g, img, ane_test_const (g, cw), NULL,
                                                   (const gint64[]) { 1, 1 }, 2, (const gint64[]) { 1, 1, 1, 1 }, 4,
                                                   (const gint64[]) { 1, 1 }, 2, 1, &_e)));
+  /* depthwise (ane-cpu-conv-depthwise.c, split over output planes): 5×5
+   * at stride 2 with asymmetric padding, and 3×3 with 2 outputs a channel */
+  ane_test_output (g, "conv_dw5", OK (ane_graph_conv (g, img, ane_test_const (g, dw5), NULL,
+                                                      (const gint64[]) { 2, 2 }, 2, (const gint64[]) { 2, 1, 0, 3 }, 4,
+                                                      (const gint64[]) { 1, 1 }, 2, 8, &_e)));
+  ane_test_output (g, "conv_dw3", OK (ane_graph_conv (g, img, ane_test_const (g, dw3), NULL,
+                                                      (const gint64[]) { 1, 1 }, 2, (const gint64[]) { 1, 1, 1, 1 }, 4,
+                                                      (const gint64[]) { 1, 1 }, 2, 8, &_e)));
   /* a 1×1 conv at one position (channels-first decode): 1024 rows × 1 column */
   col = OK (ane_graph_reshape (g, x1, (const gint64[]) { 1, 512, 1, 1 }, 4, &_e));
   ane_test_output (g, "conv_1x1", OK (ane_graph_conv (g, col,

@@ -536,12 +536,26 @@ k_conv (AneCpuCtx *ctx,
   for (guint i = 0; i < sp.nsp; i++)
     direct = direct && sp.s[i] == 1 && sp.pb[i] == 0;
 
+  /* one input channel a group (depthwise): the direct kernel, no im2col */
+  if (Cg == 1 && groups == C && sp.nsp <= 2)
+    {
+      AneCpuConvDepthwise cv = {
+        N, C, O, Og, in3[1], in3[2], out3[1], out3[2], k3[1], k3[2],
+        s3[1], s3[2], d3[1], d3[2], pb3[1], pb3[2],
+      };
+
+      ane_cpu_conv_depthwise (&cv, x->f, w->f, bias ? bias->f : NULL, out->f);
+      return TRUE;
+    }
   {
-    g_autofree float *col = NULL;
+    float *col = NULL;
+    AneCpuIm2col geo = { Cg, { in3[0], in3[1], in3[2] }, { k3[0], k3[1], k3[2] }, { s3[0], s3[1], s3[2] },
+                         { d3[0], d3[1], d3[2] }, { pb3[0], pb3[1], pb3[2] }, { out3[0], out3[1], out3[2] } };
 
     if (!direct)
       {
-        col = g_try_malloc_n ((gsize) MAX (Kp * P, 1), sizeof (float));
+        /* kept by this thread from run to run (ane-cpu-conv-im2col.c) */
+        col = ane_cpu_conv_scratch ((gsize) (Kp * P));
         if (col == NULL)
           return ane_cpu_fail (ctx, error, "cannot allocate the %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT " im2col buffer", Kp, P);
       }
@@ -554,35 +568,7 @@ k_conv (AneCpuCtx *ctx,
           if (!direct)
             {
               /* col[(c, kz, ky, kx), (oz, oy, ox)] = padded x at the tap */
-              float *dst = col;
-
-              for (gint64 c = 0; c < Cg; c++)
-                for (gint64 kz = 0; kz < k3[0]; kz++)
-                  for (gint64 ky = 0; ky < k3[1]; ky++)
-                    for (gint64 kx = 0; kx < k3[2]; kx++)
-                      for (gint64 oz = 0; oz < out3[0]; oz++)
-                        {
-                          gint64 iz = oz * s3[0] - pb3[0] + kz * d3[0];
-
-                          for (gint64 oy = 0; oy < out3[1]; oy++)
-                            {
-                              gint64 iy = oy * s3[1] - pb3[1] + ky * d3[1];
-                              const float *row;
-
-                              if (iz < 0 || iz >= in3[0] || iy < 0 || iy >= in3[1])
-                                {
-                                  memset (dst, 0, (gsize) out3[2] * sizeof (float));
-                                  dst += out3[2];
-                                  continue;
-                                }
-                              row = xg + (gsize) (((c * in3[0] + iz) * in3[1] + iy) * in3[2]);
-                              for (gint64 ox = 0; ox < out3[2]; ox++)
-                                {
-                                  gint64 ix = ox * s3[2] - pb3[2] + kx * d3[2];
-                                  *dst++ = ix >= 0 && ix < in3[2] ? row[ix] : 0.0f;
-                                }
-                            }
-                        }
+              ane_cpu_conv_im2col (&geo, xg, col);
               b = col;
             }
           ane_cpu_sgemm (FALSE, FALSE, (gsize) Og, (gsize) P, (gsize) Kp, 1.0f,

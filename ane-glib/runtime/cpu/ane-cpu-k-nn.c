@@ -382,6 +382,47 @@ k_layer_norm (AneCpuCtx *ctx,
 
 /* --- batch_norm, instance_norm --------------------------------------------- */
 
+typedef struct {
+  const AneCpuValue *x;
+  AneCpuValue       *out;
+  const AneCpuValue *mean, *var, *gamma, *beta;
+  double             eps;
+  gsize              inner, channels;
+} BatchNormJob;
+
+#define PARALLEL_GRAIN_BN 16384
+
+/* Planes [begin, end) of (n, c): the channel's terms read and its square
+ * root taken once a plane, not once an element (the same double formula,
+ * so the same bits; it was 7% of PaddleOCR's detector, bench-onnx). */
+static void
+batch_norm_planes (gsize    begin,
+                   gsize    end,
+                   gpointer data)
+{
+  const BatchNormJob *j = data;
+
+  for (gsize p = begin; p < end; p++)
+    {
+      gsize c = p % j->channels;
+      double m = ane_cpu_value_get (j->mean, c), sd = sqrt (ane_cpu_value_get (j->var, c) + j->eps);
+      double g = j->gamma ? ane_cpu_value_get (j->gamma, c) : 1.0, b = j->beta ? ane_cpu_value_get (j->beta, c) : 0.0;
+      const float *xp = j->x->f + p * j->inner;
+      float *op = j->out->f + p * j->inner;
+
+      for (gsize i = 0; i < j->inner; i++)
+        {
+          double y = (xp[i] - m) / sd;
+
+          if (j->gamma)
+            y *= g;
+          if (j->beta)
+            y += b;
+          op[i] = (float) y;
+        }
+    }
+}
+
 static gboolean
 k_batch_norm (AneCpuCtx *ctx,
               GError   **error)
@@ -406,17 +447,11 @@ k_batch_norm (AneCpuCtx *ctx,
       !scalar_param (ctx, "epsilon", FALSE, 1e-5, &eps, error))
     return FALSE;
   inner = inner_size (x);
-  for (gsize i = 0; i < x->n; i++)
-    {
-      gsize c = (i / MAX (inner, 1)) % (gsize) channels;
-      double y = (x->f[i] - ane_cpu_value_get (mean, c)) / sqrt (ane_cpu_value_get (var, c) + eps);
+  {
+    BatchNormJob job = { x, out, mean, var, gamma, beta, eps, MAX (inner, 1), (gsize) channels };
 
-      if (gamma)
-        y *= ane_cpu_value_get (gamma, c);
-      if (beta)
-        y += ane_cpu_value_get (beta, c);
-      out->f[i] = (float) y;
-    }
+    ane_cpu_parallel_for (x->n / MAX (inner, 1), MAX (1, PARALLEL_GRAIN_BN / MAX (inner, 1)), batch_norm_planes, &job);
+  }
   return TRUE;
 }
 

@@ -44,4 +44,38 @@ gboolean      ane_cpu_conv_packed          (AneCpuCtx          *ctx,
                                             AneCpuValue        *out,
                                             GError            **error);
 
+/* A conv with one input channel a group (groups == C_in, C_out = C_in ·
+ * multiplier), 2 spatial dims (a 1-D conv has in_h = k_h = 1), float32,
+ * x [batch, channels_in, in_h, in_w], w [channels_out, 1, k_h, k_w],
+ * out [batch, channels_out, out_h, out_w]; pad_* is the padding at the
+ * start (the end's follows from the output extent). Split over the output
+ * planes on the pool (ane-cpu-conv-depthwise.c). */
+typedef struct {
+  gint64 batch, channels_in, channels_out, multiplier;
+  gint64 in_h, in_w, out_h, out_w, k_h, k_w;
+  gint64 s_h, s_w, d_h, d_w, pad_h, pad_w;
+} AneCpuConvDepthwise;
+
+void          ane_cpu_conv_depthwise       (const AneCpuConvDepthwise *cv,
+                                            const float               *x,
+                                            const float               *w,
+                                            const float               *bias,
+                                            float                     *out);
+
+/* The im2col of one group of a conv padded to 3 spatial dims: x [channels,
+ * *in] → col [(c, kz, ky, kx), (oz, oy, ox)], zeros where the tap falls in
+ * the padding (pb: padding at the start). On the pool, over channels
+ * (ane-cpu-conv-im2col.c). */
+typedef struct {
+  gint64 channels;
+  gint64 in[3], k[3], s[3], d[3], pb[3], out[3];
+} AneCpuIm2col;
+
+void          ane_cpu_conv_im2col          (const AneCpuIm2col        *g,
+                                            const float               *x,
+                                            float                     *col);
+/* A buffer of at least n_floats kept by the calling thread from call to
+ * call (its contents undefined), or NULL when it cannot be allocated. */
+float        *ane_cpu_conv_scratch         (gsize                      n_floats);
+
 G_END_DECLS
