@@ -512,6 +512,7 @@ char_ranges (const char    *text,
       }
 }
 
+/* Clears @ranges first: the pre-tokenizers reuse one array per split. */
 static gboolean
 regex_ranges (GRegex      *regex,
               const char  *text,
@@ -519,31 +520,8 @@ regex_ranges (GRegex      *regex,
               GArray      *ranges,
               GError     **error)
 {
-  g_autoptr(GMatchInfo) info = NULL;
-  g_autoptr(GError) local_error = NULL;
-
   g_array_set_size (ranges, 0);
-  g_regex_match_full (regex, text, (gssize) len, 0, 0, &info, &local_error);
-  while (local_error == NULL && g_match_info_matches (info))
-    {
-      int s, e;
-
-      if (g_match_info_fetch_pos (info, 0, &s, &e) && e > s)
-        {
-          gsize start = (gsize) s, end = (gsize) e;
-
-          g_array_append_val (ranges, start);
-          g_array_append_val (ranges, end);
-        }
-      g_match_info_next (info, &local_error);
-    }
-  if (local_error != NULL)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "the pre-tokenizer regex '%s' failed: %s",
-                   g_regex_get_pattern (regex), local_error->message);
-      return FALSE;
-    }
-  return TRUE;
+  return ane_hf_regex_find (regex, text, len, ranges, error);
 }
 
 typedef struct

@@ -66,6 +66,13 @@ gboolean  ane_hf_pattern_find  (const AneHfPattern *p,
                                 gsize               len,
                                 GArray             *ranges,
                                 GError            **error);
+/* ane_hf_pattern_find() for a compiled @regex (the Split, Replace and
+ * regex-driven pre-tokenizers share it); appends to @ranges. */
+gboolean  ane_hf_regex_find    (GRegex             *regex,
+                                const char         *text,
+                                gsize               len,
+                                GArray             *ranges,
+                                GError            **error);
 /* @text with every match replaced by @content (literally), for the
  * Replace normalizer and decoder. */
 char     *ane_hf_pattern_replace (const AneHfPattern *p,
