@@ -49,6 +49,14 @@ gsize        ane_ref_broadcast_offset  (const AneRefValue *value,
 gsize        ane_ref_ravel             (const gint64      *coords,
                                         const gint64      *shape,
                                         guint              rank);
+/* An index read from input 'indices' (@raw) along @axis of size @dim, a
+ * negative one counting from the end (numpy.take); FALSE with an
+ * ANE_ERROR_INVALID_ARGUMENT naming it when it is outside [-dim, dim). */
+gboolean     ane_ref_wrap_index        (double             raw,
+                                        gint64             dim,
+                                        guint              axis,
+                                        gint64            *k,
+                                        GError           **error);
 void         ane_ref_unravel           (gsize              index,
                                         const gint64      *shape,
                                         guint              rank,

@@ -103,6 +103,26 @@ ane_ref_ravel (const gint64 *coords,
   return offset;
 }
 
+gboolean
+ane_ref_wrap_index (double   raw,
+                    gint64   dim,
+                    guint    axis,
+                    gint64  *k,
+                    GError **error)
+{
+  *k = (gint64) raw;
+  if (*k < 0)
+    *k += dim;
+  if (*k < 0 || *k >= dim)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "index %" G_GINT64_FORMAT " in input 'indices' is out of range for axis %u "
+                   "of size %" G_GINT64_FORMAT, (gint64) raw, axis, dim);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 ane_ref_unravel (gsize         index,
                  const gint64 *shape,

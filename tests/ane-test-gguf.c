@@ -39,6 +39,39 @@ ane_test_load_stories_tokenizer (void)
   return t;
 }
 
+gboolean
+ane_test_collect_token (gint32      token,
+                        const char *piece,
+                        gpointer    user_data)
+{
+  g_array_append_val ((GArray *) user_data, token);
+  return TRUE;
+}
+
+GArray *
+ane_test_generate_greedy (AneLlamaModel *m,
+                          AneTokenizer  *tok,
+                          const char    *prompt,
+                          guint          n_tokens,
+                          AneBackend     backend,
+                          AnePrecision   precision,
+                          guint64        seed,
+                          char         **text)
+{
+  g_autoptr(GError) error = NULL;
+  GArray *tokens = g_array_new (FALSE, FALSE, sizeof (gint32));
+  char *out = ane_llama_model_generate (m, tok, prompt, n_tokens, backend, precision, 0.0, 0.9, seed,
+                                        ane_test_collect_token, tokens, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (out);
+  if (text != NULL)
+    *text = out;
+  else
+    g_free (out);
+  return tokens;
+}
+
 /* Block-quantized as ane_quant_blocks_f32 does it (Q8_0, Q4_0: ggml's
  * quantize_row_*_ref). */
 static GBytes *

@@ -30,6 +30,22 @@ typedef struct {
 char          *ane_test_model_path             (const char *name);
 AneLlamaModel *ane_test_load_stories           (void);
 AneTokenizer  *ane_test_load_stories_tokenizer (void);
+/* An AneLlamaTokenCallback appending each token to @user_data, a GArray of
+ * gint32. */
+gboolean       ane_test_collect_token          (gint32      token,
+                                                const char *piece,
+                                                gpointer    user_data);
+/* ane_llama_model_generate() at temperature 0 (greedy; top-p 0.9 and
+ * @seed as the tests always passed them): the tokens it produced (gint32),
+ * asserting no error; *@text (when not NULL) gets the text. */
+GArray        *ane_test_generate_greedy        (AneLlamaModel *m,
+                                                AneTokenizer  *tok,
+                                                const char    *prompt,
+                                                guint          n_tokens,
+                                                AneBackend     backend,
+                                                AnePrecision   precision,
+                                                guint64        seed,
+                                                char         **text);
 /* Writes stories260K + tok512 as DIR/FILE_NAME, as @v says; the path. */
 char          *ane_test_write_stories_gguf     (const char               *dir,
                                                 const char               *file_name,

@@ -28,36 +28,12 @@
  * pass (test-llama.c), so 1e-3 is generous. */
 #define Q8_NOISE 1e-3
 
-typedef struct {
-  GArray *tokens;
-} Collect;
-
-static gboolean
-collect (gint32      token,
-         const char *piece,
-         gpointer    user_data)
-{
-  g_array_append_val (((Collect *) user_data)->tokens, token);
-  return TRUE;
-}
-
 static GArray *
 generate (AneLlamaModel *m,
           AneTokenizer  *tok,
           char         **text)
 {
-  g_autoptr(GError) error = NULL;
-  Collect c = { g_array_new (FALSE, FALSE, sizeof (gint32)) };
-  char *out = ane_llama_model_generate (m, tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
-                                        0.0, 0.9, 42, collect, &c, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (out);
-  if (text != NULL)
-    *text = out;
-  else
-    g_free (out);
-  return c.tokens;
+  return ane_test_generate_greedy (m, tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 42, text);
 }
 
 static void

@@ -23,36 +23,13 @@
 #define PROMPT "Once upon a time"
 #define N_GEN 200
 
-typedef struct {
-  GArray *tokens;
-} Collect;
-
-static gboolean
-collect (gint32      token,
-         const char *piece,
-         gpointer    user_data)
-{
-  g_array_append_val (((Collect *) user_data)->tokens, token);
-  return TRUE;
-}
-
 static GArray *
 generate (AneLlamaModel *m,
           char         **text)
 {
   g_autoptr(AneTokenizer) tok = ane_test_load_stories_tokenizer ();
-  g_autoptr(GError) error = NULL;
-  Collect c = { g_array_new (FALSE, FALSE, sizeof (gint32)) };
-  char *out = ane_llama_model_generate (m, tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
-                                        0.0, 0.9, 42, collect, &c, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (out);
-  if (text != NULL)
-    *text = out;
-  else
-    g_free (out);
-  return c.tokens;
+  return ane_test_generate_greedy (m, tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 42, text);
 }
 
 static AneLlamaModel *
@@ -140,24 +117,18 @@ test_tokenizer_json (void)
   g_autoptr(AneTokenizer) tok = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *want_text = NULL, *got_text = NULL;
-  Collect want = { g_array_new (FALSE, FALSE, sizeof (gint32)) };
-  Collect got = { g_array_new (FALSE, FALSE, sizeof (gint32)) };
+  g_autoptr(GArray) want = NULL, got = NULL;
 
   tok = ane_tokenizer_load_hf (tok_path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (ane_tokenizer_get_bos_id (tok), ==, ANE_TOKENIZER_BOS);
   g_assert_cmpint (ane_tokenizer_get_eos_id (tok), ==, ANE_TOKENIZER_EOS);
-  want_text = ane_llama_model_generate (ref, ref_tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
-                                       0.0, 0.9, 42, collect, &want, &error);
-  g_assert_no_error (error);
-  got_text = ane_llama_model_generate (m, tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
-                                      0.0, 0.9, 42, collect, &got, &error);
-  g_assert_no_error (error);
+  want = ane_test_generate_greedy (ref, ref_tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 42,
+                                   &want_text);
+  got = ane_test_generate_greedy (m, tok, PROMPT, N_GEN, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, 42, &got_text);
   g_test_message ("HF with tokenizer.json: %s", got_text);
-  assert_same_tokens (want.tokens, got.tokens, "tokenizer.json");
+  assert_same_tokens (want, got, "tokenizer.json");
   g_assert_cmpstr (want_text, ==, got_text);
-  g_array_unref (want.tokens);
-  g_array_unref (got.tokens);
   ane_test_remove_tree (dir);
 }
 

@@ -12,6 +12,7 @@
 
 #include "ane-glib.h"
 #include "ane-test-util.h"
+#include "ane-test-gguf.h"
 
 #define N_GEN 200
 #define PROMPT "Once upon a time"
@@ -535,19 +536,6 @@ test_prefill_decode (gconstpointer data)
 
 /* ---- generation --------------------------------------------------------- */
 
-typedef struct {
-  GArray *tokens;
-} Collect;
-
-static gboolean
-collect (gint32      token,
-         const char *piece,
-         gpointer    user_data)
-{
-  g_array_append_val (((Collect *) user_data)->tokens, token);
-  return TRUE;
-}
-
 static GArray *
 generate (AneBackend    backend,
           AnePrecision  precision,
@@ -556,20 +544,11 @@ generate (AneBackend    backend,
 {
   g_autoptr(AneLlamaModel) m = load_model ();
   g_autoptr(AneTokenizer) tok = load_tokenizer ();
-  g_autoptr(GError) error = NULL;
-  Collect c = { g_array_new (FALSE, FALSE, sizeof (gint32)) };
   gint64 t0 = g_get_monotonic_time ();
-  char *text;
+  GArray *tokens = ane_test_generate_greedy (m, tok, PROMPT, N_GEN, backend, precision, 0, text_out);
 
-  text = ane_llama_model_generate (m, tok, PROMPT, N_GEN, backend, precision, 0.0, 0.9, 0,
-                                   collect, &c, &error);
-  g_assert_no_error (error);
   *seconds = (g_get_monotonic_time () - t0) / 1e6;
-  if (text_out)
-    *text_out = text;
-  else
-    g_free (text);
-  return c.tokens;
+  return tokens;
 }
 
 static GArray *fp32_cpu_tokens;
@@ -801,10 +780,9 @@ draw_fixed (AneLlamaModel *m,
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GArray) tokens = g_array_new (FALSE, FALSE, sizeof (gint32));
-      Collect col = { tokens };
       g_autofree char *text = ane_llama_model_generate (m, tok, "", SAMPLE_PER_CALL, ANE_BACKEND_CPU,
                                                         ANE_PRECISION_FLOAT32, temperature, top_p,
-                                                        1000 + c, collect, &col, &error);
+                                                        1000 + c, ane_test_collect_token, tokens, &error);
 
       g_assert_no_error (error);
       g_assert_nonnull (text);

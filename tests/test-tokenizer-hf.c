@@ -9,14 +9,13 @@
 #include <string.h>
 
 #include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "ane-glib.h"
 #include "ane-test-hf-tokenizer.h"
 #include "model/ane-tokenizer-private.h"
-#include "ane-file-private.h"
 #include "ane-test-gguf.h"
+#include "ane-test-util.h"
 #include "model/ane-llama-private.h"
 #include "model/ane-tokenizer-hf-private.h"
 
@@ -204,7 +203,7 @@ static void
 test_tok512_equivalent (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ane-tokenizer-hf-XXXXXX", &error);
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-tokenizer-hf-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "tokenizer.json", NULL);
   g_autofree char *config = g_build_filename (dir, "tokenizer_config.json", NULL);
   g_autofree char *ref_path = g_test_build_filename (G_TEST_DIST, "..", "data", "models", "tok512.bin", NULL);
@@ -252,9 +251,7 @@ test_tok512_equivalent (void)
         }
       g_assert_cmpstr (stream->str, ==, text);
     }
-  g_unlink (config);
-  g_unlink (path);
-  g_rmdir (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* Generation with the tok512-equivalent tokenizer.json gives the llama2.c
@@ -265,7 +262,7 @@ static void
 test_tok512_generate (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ane-tokenizer-hf-XXXXXX", &error);
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-tokenizer-hf-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "tokenizer.json", NULL);
   g_autofree char *out = g_build_filename (dir, "converted", NULL);
   g_autoptr(AneLlamaModel) m = ane_test_load_stories ();
@@ -302,7 +299,7 @@ test_tok512_generate (void)
   got_dir = ane_llama_dir_generate (loaded, "Once upon a time", 40, ANE_BACKEND_CPU, 0.0, 0.9, 0, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (got_dir, ==, want_layout);
-  ane_file_remove_tree (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* --- pre-tokenizers and decoders, on tokenizers' own examples --- */
@@ -471,15 +468,13 @@ load_text (const char *json,
            GError    **error)
 {
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ane-tokenizer-hf-XXXXXX", &local_error);
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-tokenizer-hf-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "tokenizer.json", NULL);
   AneTokenizer *tok;
 
-  g_assert_no_error (local_error);
   g_assert_true (g_file_set_contents (path, json, -1, &local_error));
   tok = ane_tokenizer_load_hf (path, error);
-  g_unlink (path);
-  g_rmdir (dir);
+  ane_test_remove_tree (dir);
   return tok;
 }
 
@@ -684,7 +679,7 @@ static void
 test_hostile_files (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ane-tokenizer-hf-XXXXXX", &error);
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-tokenizer-hf-XXXXXX");
   g_autofree char *gz = g_build_filename (dir, "tokenizer.json.gz", NULL);
   g_autofree char *deep = g_build_filename (dir, "deep.json", NULL);
   g_autofree char *missing = g_build_filename (dir, "none.json", NULL);
@@ -740,9 +735,7 @@ test_hostile_files (void)
     g_assert_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT);
     g_clear_error (&error);
   }
-  g_unlink (gz);
-  g_unlink (deep);
-  g_rmdir (dir);
+  ane_test_remove_tree (dir);
 }
 
 /* A bad tokenizer_config.json next to a good tokenizer.json. */
@@ -750,7 +743,7 @@ static void
 test_bad_config (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ane-tokenizer-hf-XXXXXX", &error);
+  g_autofree char *dir = ane_test_make_tmp_dir ("ane-tokenizer-hf-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "tokenizer.json", NULL);
   g_autofree char *config = g_build_filename (dir, "tokenizer_config.json", NULL);
   AneTokenizer *tok;
@@ -771,9 +764,7 @@ test_bad_config (void)
   /* add_bos_token puts <eos>-as-BOS before the template's tokens */
   assert_encodes (tok, "a", TRUE, "11 10 0 11");
   g_object_unref (tok);
-  g_unlink (config);
-  g_unlink (path);
-  g_rmdir (dir);
+  ane_test_remove_tree (dir);
 }
 
 static GBytes *

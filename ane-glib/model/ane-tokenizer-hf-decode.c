@@ -51,6 +51,16 @@ ane_hf_decoder_free (AneHfDecoder *d)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneHfDecoder, ane_hf_decoder_free)
 
+/* ane_hf_decoder_parse() for ane_hf_json_sequence() */
+static gboolean
+parse_child (JsonNode    *node,
+             const char  *what,
+             gpointer    *out,
+             GError     **error)
+{
+  return ane_hf_decoder_parse (node, what, (AneHfDecoder **) out, error);
+}
+
 gboolean
 ane_hf_decoder_parse (JsonNode       *node,
                       const char     *what,
@@ -128,27 +138,10 @@ ane_hf_decoder_parse (JsonNode       *node,
     }
   else if (g_str_equal (type, "Sequence"))
     {
-      JsonNode *list = json_object_get_member (obj, "decoders");
-      JsonArray *arr;
-
       d->kind = DEC_SEQUENCE;
-      if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s.decoders is missing or not an array", what);
-          return FALSE;
-        }
-      arr = json_node_get_array (list);
-      d->children = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_hf_decoder_free);
-      for (guint i = 0; i < json_array_get_length (arr); i++)
-        {
-          g_autofree char *field = g_strdup_printf ("%s.decoders[%u]", what, i);
-          AneHfDecoder *child;
-
-          if (!ane_hf_decoder_parse (json_array_get_element (arr, i), field, &child, error))
-            return FALSE;
-          if (child != NULL)
-            g_ptr_array_add (d->children, child);
-        }
+      d->children = ane_hf_json_sequence (obj, what, "decoders", parse_child, (GDestroyNotify) ane_hf_decoder_free, error);
+      if (d->children == NULL)
+        return FALSE;
     }
   else
     {

@@ -197,81 +197,84 @@ skip_value (Scan *s)
   return TRUE;
 }
 
+/* The members of a JSON object or array between @open and @close, each read
+ * by @item (with two scratch strings); TRUE when the list was well formed. */
 static gboolean
-read_vocab (Scan         *s,
-            AneHfBpeData *data)
-{
-  g_autoptr(GString) key = g_string_new (NULL);
-
-  if (!expect (s, '{'))
-    return FALSE;
-  skip_ws (s);
-  if (s->p < s->end && *s->p == '}')
-    {
-      s->p++;
-      return TRUE;
-    }
-  for (;;)
-    {
-      gint64 id;
-
-      if (!read_string (s, key) || !expect (s, ':') || !read_id (s, &id))
-        return FALSE;
-      g_ptr_array_add (data->pieces, g_strndup (key->str, key->len));
-      g_array_append_val (data->ids, id);
-      skip_ws (s);
-      if (s->p < s->end && *s->p == ',')
-        s->p++;
-      else
-        return expect (s, '}');
-    }
-}
-
-static gboolean
-read_merges (Scan         *s,
-             AneHfBpeData *data)
+read_list (Scan          *s,
+           char           open,
+           char           close,
+           gboolean     (*item) (Scan *, AneHfBpeData *, GString *, GString *),
+           AneHfBpeData  *data)
 {
   g_autoptr(GString) a = g_string_new (NULL);
   g_autoptr(GString) b = g_string_new (NULL);
 
-  if (!expect (s, '['))
+  if (!expect (s, open))
     return FALSE;
   skip_ws (s);
-  if (s->p < s->end && *s->p == ']')
+  if (s->p < s->end && *s->p == close)
     {
       s->p++;
       return TRUE;
     }
   for (;;)
     {
-      skip_ws (s);
-      if (s->p < s->end && *s->p == '[')
-        {
-          s->p++;
-          if (!read_string (s, a) || !expect (s, ',') || !read_string (s, b) || !expect (s, ']'))
-            return FALSE;
-          g_ptr_array_add (data->merges, g_strndup (a->str, a->len));
-          g_ptr_array_add (data->merges, g_strndup (b->str, b->len));
-        }
-      else
-        {
-          const char *space;
-
-          if (!read_string (s, a))
-            return FALSE;
-          /* "a b": exactly one space (else json-glib's path says so) */
-          space = strchr (a->str, ' ');
-          if (space == NULL || strchr (space + 1, ' ') != NULL || strlen (a->str) != a->len)
-            return FALSE;
-          g_ptr_array_add (data->merges, g_strndup (a->str, (gsize) (space - a->str)));
-          g_ptr_array_add (data->merges, g_strdup (space + 1));
-        }
+      if (!item (s, data, a, b))
+        return FALSE;
       skip_ws (s);
       if (s->p < s->end && *s->p == ',')
         s->p++;
       else
-        return expect (s, ']');
+        return expect (s, close);
     }
+}
+
+/* "piece": id, of model.vocab */
+static gboolean
+read_vocab_entry (Scan         *s,
+                  AneHfBpeData *data,
+                  GString      *key,
+                  GString      *unused)
+{
+  gint64 id;
+
+  if (!read_string (s, key) || !expect (s, ':') || !read_id (s, &id))
+    return FALSE;
+  g_ptr_array_add (data->pieces, g_strndup (key->str, key->len));
+  g_array_append_val (data->ids, id);
+  return TRUE;
+}
+
+/* ["a", "b"] or "a b", of model.merges */
+static gboolean
+read_merge_entry (Scan         *s,
+                  AneHfBpeData *data,
+                  GString      *a,
+                  GString      *b)
+{
+  skip_ws (s);
+  if (s->p < s->end && *s->p == '[')
+    {
+      s->p++;
+      if (!read_string (s, a) || !expect (s, ',') || !read_string (s, b) || !expect (s, ']'))
+        return FALSE;
+      g_ptr_array_add (data->merges, g_strndup (a->str, a->len));
+      g_ptr_array_add (data->merges, g_strndup (b->str, b->len));
+    }
+  else
+    {
+      const char *space;
+
+      if (!read_string (s, a))
+        return FALSE;
+      /* "a b": exactly one space (else json-glib's path says so) */
+      space = strchr (a->str, ' ');
+      if (space == NULL || strchr (space + 1, ' ') != NULL || strlen (a->str) != a->len)
+        return FALSE;
+      g_ptr_array_add (data->merges, g_strndup (a->str, (gsize) (space - a->str)));
+      g_ptr_array_add (data->merges, g_strdup (space + 1));
+    }
+  return TRUE;
 }
 
 gboolean
@@ -319,7 +322,8 @@ ane_hf_json_split_model (const char   *text,
                   if (spans[which][0] != NULL)
                     return FALSE;
                   spans[which][0] = s.p;
-                  if (!(which == 0 ? read_vocab (&s, &found) : read_merges (&s, &found)))
+                  if (!(which == 0 ? read_list (&s, '{', '}', read_vocab_entry, &found)
+                                 : read_list (&s, '[', ']', read_merge_entry, &found)))
                     return FALSE;
                   spans[which][1] = s.p;
                 }

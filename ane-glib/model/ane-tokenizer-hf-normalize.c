@@ -48,6 +48,16 @@ ane_hf_normalizer_free (AneHfNormalizer *n)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneHfNormalizer, ane_hf_normalizer_free)
 
+/* ane_hf_normalizer_parse() for ane_hf_json_sequence() */
+static gboolean
+parse_child (JsonNode    *node,
+             const char  *what,
+             gpointer    *out,
+             GError     **error)
+{
+  return ane_hf_normalizer_parse (node, what, (AneHfNormalizer **) out, error);
+}
+
 gboolean
 ane_hf_normalizer_parse (JsonNode          *node,
                          const char        *what,
@@ -115,27 +125,10 @@ ane_hf_normalizer_parse (JsonNode          *node,
     }
   else if (g_str_equal (type, "Sequence"))
     {
-      JsonNode *list = json_object_get_member (obj, "normalizers");
-      JsonArray *arr;
-
       n->kind = NORM_SEQUENCE;
-      if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s.normalizers is missing or not an array", what);
-          return FALSE;
-        }
-      arr = json_node_get_array (list);
-      n->children = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_hf_normalizer_free);
-      for (guint i = 0; i < json_array_get_length (arr); i++)
-        {
-          g_autofree char *field = g_strdup_printf ("%s.normalizers[%u]", what, i);
-          AneHfNormalizer *child;
-
-          if (!ane_hf_normalizer_parse (json_array_get_element (arr, i), field, &child, error))
-            return FALSE;
-          if (child != NULL)
-            g_ptr_array_add (n->children, child);
-        }
+      n->children = ane_hf_json_sequence (obj, what, "normalizers", parse_child, (GDestroyNotify) ane_hf_normalizer_free, error);
+      if (n->children == NULL)
+        return FALSE;
     }
   else
     {

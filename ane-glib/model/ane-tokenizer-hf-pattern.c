@@ -109,6 +109,39 @@ find_literal (const char *text,
 }
 
 gboolean
+ane_hf_regex_find (GRegex      *regex,
+                   const char  *text,
+                   gsize        len,
+                   GArray      *ranges,
+                   GError     **error)
+{
+  g_autoptr(GMatchInfo) info = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_regex_match_full (regex, text, (gssize) len, 0, 0, &info, &local_error);
+  while (local_error == NULL && g_match_info_matches (info))
+    {
+      int s, e;
+
+      if (g_match_info_fetch_pos (info, 0, &s, &e) && e > s)
+        {
+          gsize start = (gsize) s, end = (gsize) e;
+
+          g_array_append_val (ranges, start);
+          g_array_append_val (ranges, end);
+        }
+      g_match_info_next (info, &local_error);
+    }
+  if (local_error != NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "the regular expression '%s' failed: %s",
+                   g_regex_get_pattern (regex), local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 ane_hf_pattern_find (const AneHfPattern *p,
                      const char         *text,
                      gsize               len,
@@ -137,33 +170,7 @@ ane_hf_pattern_find (const AneHfPattern *p,
         }
       return TRUE;
     }
-  else
-    {
-      g_autoptr(GMatchInfo) info = NULL;
-      g_autoptr(GError) local_error = NULL;
-
-      g_regex_match_full (p->regex, text, (gssize) len, 0, 0, &info, &local_error);
-      while (local_error == NULL && g_match_info_matches (info))
-        {
-          int s, e;
-
-          if (g_match_info_fetch_pos (info, 0, &s, &e) && e > s)
-            {
-              gsize start = (gsize) s, end = (gsize) e;
-
-              g_array_append_val (ranges, start);
-              g_array_append_val (ranges, end);
-            }
-          g_match_info_next (info, &local_error);
-        }
-      if (local_error != NULL)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "the regular expression '%s' failed: %s",
-                       g_regex_get_pattern (p->regex), local_error->message);
-          return FALSE;
-        }
-      return TRUE;
-    }
+  return ane_hf_regex_find (p->regex, text, len, ranges, error);
 }
 
 char *

@@ -180,6 +180,16 @@ parse_behavior (JsonObject  *obj,
   return FALSE;
 }
 
+/* ane_hf_pre_tokenizer_parse() for ane_hf_json_sequence() */
+static gboolean
+parse_child (JsonNode    *node,
+             const char  *what,
+             gpointer    *out,
+             GError     **error)
+{
+  return ane_hf_pre_tokenizer_parse (node, what, (AneHfPreTokenizer **) out, error);
+}
+
 gboolean
 ane_hf_pre_tokenizer_parse (JsonNode            *node,
                             const char          *what,
@@ -277,27 +287,10 @@ ane_hf_pre_tokenizer_parse (JsonNode            *node,
     p->kind = PRE_BERT;
   else if (g_str_equal (type, "Sequence"))
     {
-      JsonNode *list = json_object_get_member (obj, "pretokenizers");
-      JsonArray *arr;
-
       p->kind = PRE_SEQUENCE;
-      if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s.pretokenizers is missing or not an array", what);
-          return FALSE;
-        }
-      arr = json_node_get_array (list);
-      p->children = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_hf_pre_tokenizer_free);
-      for (guint i = 0; i < json_array_get_length (arr); i++)
-        {
-          g_autofree char *field = g_strdup_printf ("%s.pretokenizers[%u]", what, i);
-          AneHfPreTokenizer *child;
-
-          if (!ane_hf_pre_tokenizer_parse (json_array_get_element (arr, i), field, &child, error))
-            return FALSE;
-          if (child != NULL)
-            g_ptr_array_add (p->children, child);
-        }
+      p->children = ane_hf_json_sequence (obj, what, "pretokenizers", parse_child, (GDestroyNotify) ane_hf_pre_tokenizer_free, error);
+      if (p->children == NULL)
+        return FALSE;
     }
   else
     {
@@ -512,6 +505,7 @@ char_ranges (const char    *text,
       }
 }
 
+/* Clears @ranges first: the pre-tokenizers reuse one array per split. */
 static gboolean
 regex_ranges (GRegex      *regex,
               const char  *text,
@@ -519,31 +513,8 @@ regex_ranges (GRegex      *regex,
               GArray      *ranges,
               GError     **error)
 {
-  g_autoptr(GMatchInfo) info = NULL;
-  g_autoptr(GError) local_error = NULL;
-
   g_array_set_size (ranges, 0);
-  g_regex_match_full (regex, text, (gssize) len, 0, 0, &info, &local_error);
-  while (local_error == NULL && g_match_info_matches (info))
-    {
-      int s, e;
-
-      if (g_match_info_fetch_pos (info, 0, &s, &e) && e > s)
-        {
-          gsize start = (gsize) s, end = (gsize) e;
-
-          g_array_append_val (ranges, start);
-          g_array_append_val (ranges, end);
-        }
-      g_match_info_next (info, &local_error);
-    }
-  if (local_error != NULL)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "the pre-tokenizer regex '%s' failed: %s",
-                   g_regex_get_pattern (regex), local_error->message);
-      return FALSE;
-    }
-  return TRUE;
+  return ane_hf_regex_find (regex, text, len, ranges, error);
 }
 
 typedef struct

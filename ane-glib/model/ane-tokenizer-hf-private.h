@@ -66,6 +66,13 @@ gboolean  ane_hf_pattern_find  (const AneHfPattern *p,
                                 gsize               len,
                                 GArray             *ranges,
                                 GError            **error);
+/* ane_hf_pattern_find() for a compiled @regex (the Split, Replace and
+ * regex-driven pre-tokenizers share it); appends to @ranges. */
+gboolean  ane_hf_regex_find    (GRegex             *regex,
+                                const char         *text,
+                                gsize               len,
+                                GArray             *ranges,
+                                GError            **error);
 /* @text with every match replaced by @content (literally), for the
  * Replace normalizer and decoder. */
 char     *ane_hf_pattern_replace (const AneHfPattern *p,
@@ -244,5 +251,22 @@ const char *ane_hf_json_type (JsonNode    *node,
                               const char  *what,
                               JsonObject **obj,
                               GError     **error);
+
+/* A component parser (ane_hf_decoder_parse() and its kin) with its out
+ * parameter untyped, for ane_hf_json_sequence(). */
+typedef gboolean (*AneHfParseFunc) (JsonNode    *node,
+                                    const char  *what,
+                                    gpointer    *out,
+                                    GError     **error);
+/* The children of a "Sequence" component: the array member @name of @obj,
+ * each element read by @parse (a null element is skipped), in a new array
+ * that frees them with @free_func; NULL (with @error naming "@what.@name"
+ * or the element) when it is missing or an element is bad. */
+GPtrArray  *ane_hf_json_sequence (JsonObject     *obj,
+                                  const char     *what,
+                                  const char     *name,
+                                  AneHfParseFunc  parse,
+                                  GDestroyNotify  free_func,
+                                  GError        **error);
 
 G_END_DECLS

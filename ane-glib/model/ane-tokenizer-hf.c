@@ -176,6 +176,38 @@ ane_hf_json_type (JsonNode    *node,
   return type;
 }
 
+GPtrArray *
+ane_hf_json_sequence (JsonObject     *obj,
+                      const char     *what,
+                      const char     *name,
+                      AneHfParseFunc  parse,
+                      GDestroyNotify  free_func,
+                      GError        **error)
+{
+  JsonNode *list = json_object_get_member (obj, name);
+  g_autoptr(GPtrArray) children = NULL;
+  JsonArray *arr;
+
+  if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_PARSE, "%s.%s is missing or not an array", what, name);
+      return NULL;
+    }
+  arr = json_node_get_array (list);
+  children = g_ptr_array_new_with_free_func (free_func);
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      g_autofree char *field = g_strdup_printf ("%s.%s[%u]", what, name, i);
+      gpointer child;
+
+      if (!parse (json_array_get_element (arr, i), field, &child, error))
+        return NULL;
+      if (child != NULL)
+        g_ptr_array_add (children, child);
+    }
+  return g_steal_pointer (&children);
+}
+
 /* --- reading --- */
 
 /* The file's bytes, gunzipped when its name ends in ".gz". */

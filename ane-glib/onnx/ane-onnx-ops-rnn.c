@@ -33,6 +33,7 @@ typedef struct {
   guint        n_gates;        /* 4 (LSTM) or 3 (GRU) */
   gint64       layout;
   double       clip;           /* 0: none */
+  gboolean     reverse;        /* direction "reverse" (a bidirectional node runs d = 1 reversed) */
 } Rnn;
 
 /* --- small builders (each returns a new reference or NULL with error) ------- */
@@ -152,24 +153,28 @@ clipped (Rnn       *r,
   return ane_graph_maximum (r->g, top, lo, error);
 }
 
+/* f(clipped(x)): the gate activations sigmoid and tanh share the clip. */
 static AneTensor *
-sigmoid (Rnn       *r,
-         AneTensor *x,
-         GError   **error)
+activation (Rnn        *r,
+            AneTensor  *x,
+            AneTensor *(*f) (AneGraph *, AneTensor *, GError **),
+            GError    **error)
 {
   g_autoptr(AneTensor) c = clipped (r, x, error);
 
-  return c == NULL ? NULL : ane_graph_sigmoid (r->g, c, error);
+  return c == NULL ? NULL : f (r->g, c, error);
 }
 
 static AneTensor *
-tanh_of (Rnn       *r,
-         AneTensor *x,
-         GError   **error)
+sigmoid (Rnn *r, AneTensor *x, GError **error)
 {
-  g_autoptr(AneTensor) c = clipped (r, x, error);
+  return activation (r, x, ane_graph_sigmoid, error);
+}
 
-  return c == NULL ? NULL : ane_graph_tanh (r->g, c, error);
+static AneTensor *
+tanh_of (Rnn *r, AneTensor *x, GError **error)
+{
+  return activation (r, x, ane_graph_tanh, error);
 }
 
 /* a + b, where b may be NULL (a term that is zero). */
@@ -206,7 +211,8 @@ rnn_init (Rnn         *r,
       !ane_onnx_node_attr_int (node, "layout", 0, &r->layout, error) ||
       !ane_onnx_node_attr_float (node, "clip", 0.0, &r->clip, error))
     return FALSE;
-  if (g_str_equal (direction, "forward") || g_str_equal (direction, "reverse"))
+  r->reverse = g_str_equal (direction, "reverse");
+  if (g_str_equal (direction, "forward") || r->reverse)
     r->n_dirs = 1;
   else if (g_str_equal (direction, "bidirectional"))
     r->n_dirs = 2;
@@ -656,7 +662,6 @@ convert_lstm (AneOnnxNode *node,
               GError     **error)
 {
   Rnn r;
-  const char *direction;
   gint64 input_forget;
   g_autoptr(AneTensor) x_tm = NULL;
   AneTensor **steps = NULL;
@@ -664,7 +669,6 @@ convert_lstm (AneOnnxNode *node,
   gboolean ok = FALSE;
 
   if (!rnn_init (&r, node, 4, error) ||
-      !ane_onnx_node_attr_string (node, "direction", "forward", &direction, error) ||
       !ane_onnx_node_attr_int (node, "input_forget", 0, &input_forget, error))
     return FALSE;
   if ((x_tm = time_major_x (&r, error)) == NULL)
@@ -672,7 +676,7 @@ convert_lstm (AneOnnxNode *node,
   steps = g_new0 (AneTensor *, r.n_dirs * r.seq);
   ok = TRUE;
   for (guint d = 0; ok && d < r.n_dirs; d++)
-    ok = lstm_direction (&r, x_tm, d, d == 1 || g_str_equal (direction, "reverse"), input_forget != 0,
+    ok = lstm_direction (&r, x_tm, d, d == 1 || r.reverse, input_forget != 0,
                          steps + d * r.seq, &last_h[d], &last_c[d], error);
   ok = ok && set_outputs (&r, steps, last_h, last_c, error);
   free_tensors (steps, r.n_dirs * r.seq);
@@ -824,7 +828,6 @@ convert_gru (AneOnnxNode *node,
              GError     **error)
 {
   Rnn r;
-  const char *direction;
   gint64 lbr;
   g_autoptr(AneTensor) x_tm = NULL;
   AneTensor **steps = NULL;
@@ -832,7 +835,6 @@ convert_gru (AneOnnxNode *node,
   gboolean ok;
 
   if (!rnn_init (&r, node, 3, error) ||
-      !ane_onnx_node_attr_string (node, "direction", "forward", &direction, error) ||
       !ane_onnx_node_attr_int (node, "linear_before_reset", 0, &lbr, error))
     return FALSE;
   if ((x_tm = time_major_x (&r, error)) == NULL)
@@ -840,7 +842,7 @@ convert_gru (AneOnnxNode *node,
   steps = g_new0 (AneTensor *, r.n_dirs * r.seq);
   ok = TRUE;
   for (guint d = 0; ok && d < r.n_dirs; d++)
-    ok = gru_direction (&r, x_tm, d, d == 1 || g_str_equal (direction, "reverse"), lbr != 0,
+    ok = gru_direction (&r, x_tm, d, d == 1 || r.reverse, lbr != 0,
                         steps + d * r.seq, &last_h[d], error);
   ok = ok && set_outputs (&r, steps, last_h, NULL, error);
   free_tensors (steps, r.n_dirs * r.seq);

@@ -190,18 +190,10 @@ ane_ref_gather_elements (AneRefCtx *ctx,
   dim = x->shape[axis];
   for (gsize i = 0; i < y->n; i++)
     {
-      double raw = idx->v[i];
-      gint64 k = (gint64) raw;
+      gint64 k;
 
-      if (k < 0)
-        k += dim;
-      if (k < 0 || k >= dim)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
-                       "index %" G_GINT64_FORMAT " in input 'indices' is out of range for axis %u "
-                       "of size %" G_GINT64_FORMAT, (gint64) raw, axis, dim);
-          return FALSE;
-        }
+      if (!ane_ref_wrap_index (idx->v[i], dim, axis, &k, error))
+        return FALSE;
       ane_ref_unravel (i, idx->shape, idx->rank, c);
       c[axis] = k;
       y->v[i] = x->v[ane_ref_ravel (c, x->shape, x->rank)];

@@ -456,16 +456,8 @@ ane_ref_gather (AneRefCtx *ctx,
       ane_ref_unravel (i, y->shape, y->rank, oc);
       /* oc = x-prefix (axis dims), index coords (idx->rank dims), x-suffix. */
       raw = idx->v[ane_ref_ravel (oc + axis, idx->shape, idx->rank)];
-      k = (gint64) raw;
-      if (k < 0)
-        k += dim;
-      if (k < 0 || k >= dim)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
-                       "index %" G_GINT64_FORMAT " in input 'indices' is out of range for axis %u "
-                       "of size %" G_GINT64_FORMAT, (gint64) raw, axis, dim);
-          return FALSE;
-        }
+      if (!ane_ref_wrap_index (raw, dim, axis, &k, error))
+        return FALSE;
       for (guint d = 0; d < axis; d++)
         xc[d] = oc[d];
       xc[axis] = k;

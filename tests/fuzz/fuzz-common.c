@@ -166,6 +166,27 @@ zeros_like (AneTensor *spec)
 }
 
 void
+fuzz_write_parts (const char        *dir,
+                  const FuzzPart    *parts,
+                  const char *const *names,
+                  guint              n_parts)
+{
+  for (guint i = 0; i < n_parts; i++)
+    if (parts[i].present)
+      fuzz_write_file (dir, names[i], parts[i].data, parts[i].size);
+}
+
+void
+fuzz_run_graph (AneGraph *graph)
+{
+  g_autoptr(GPtrArray) inputs = ane_graph_list_inputs (graph);
+  g_autoptr(GPtrArray) params = ane_graph_list_params (graph);
+  g_autoptr(AneExecutable) exe = ane_executable_new (graph, ANE_BACKEND_CPU);
+
+  fuzz_compile_and_run (exe, inputs, params);
+}
+
+void
 fuzz_exercise_package (AnePackage *package)
 {
   g_autoptr(AneExecutable) exe = NULL;

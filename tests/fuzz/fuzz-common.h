@@ -58,6 +58,12 @@ void      fuzz_split_parts       (const guint8  *data,
                                   FuzzPart      *parts,
                                   guint          n_parts);
 
+/* Writes each present part of @parts as @dir/@names[i] (fuzz_write_file). */
+void      fuzz_write_parts       (const char        *dir,
+                                  const FuzzPart    *parts,
+                                  const char *const *names,
+                                  guint              n_parts);
+
 /* Sets the budget, binds zeros to every param of @params that has no value
  * (may be NULL), compiles @exe and runs it once with zeros of the shapes and
  * dtypes of @inputs (symbolic dimensions as 1). Errors are expected and
@@ -65,6 +71,10 @@ void      fuzz_split_parts       (const guint8  *data,
 void      fuzz_compile_and_run   (AneExecutable *exe,
                                   GPtrArray     *inputs,
                                   GPtrArray     *params);
+
+/* A CPU executable of @graph, fuzz_compile_and_run() with the graph's
+ * inputs and params (the graph targets: saved graphs, ONNX models). */
+void      fuzz_run_graph         (AneGraph      *graph);
 
 /* Everything a user does with a loaded package: lists its inputs and
  * outputs, prints it as MIL text, type-checks it, makes a CPU executable of

@@ -95,22 +95,7 @@ ane_lower_gather_elements (AneLowerCtx *ctx,
     xv = ane_lower_emit_slice (&names, "x_cut", work, x.rank, xv, begin, end);
   idx = ane_lower_to_int32 (ctx, "gather_along_axis", ctx->in[1], &idx_spec);
   if (ctx->target >= ANE_MIL_IOS17 && idx_spec.dtype != ANE_DTYPE_UINT8)
-    {
-      g_autofree char *zero_hint = ane_lower_hint (ctx, "zero");
-      g_autofree char *dim_hint = ane_lower_hint (ctx, "dim");
-      g_autofree char *ge_hint = ane_lower_hint (ctx, "nonnegative");
-      g_autofree char *add_hint = ane_lower_hint (ctx, "wrapped");
-      g_autofree char *sel_hint = ane_lower_hint (ctx, "indices");
-      const char *zero_c = ane_mil_const_int (ctx->b, zero_hint, 0);
-      const char *ge = ane_mil_op (ctx->b, "greater_equal", ge_hint, ANE_DTYPE_BOOL, idx_spec.shape,
-                                   idx_spec.rank, "x", idx, "y", zero_c, NULL);
-      const char *dim_c = ane_mil_const_int (ctx->b, dim_hint, x.shape[axis]);
-      const char *wrapped = ane_mil_op (ctx->b, "add", add_hint, ANE_DTYPE_INT32, idx_spec.shape,
-                                        idx_spec.rank, "x", idx, "y", dim_c, NULL);
-
-      idx = ane_mil_op (ctx->b, "select", sel_hint, ANE_DTYPE_INT32, idx_spec.shape, idx_spec.rank,
-                        "cond", ge, "a", idx, "b", wrapped, NULL);
-    }
+    idx = ane_lower_wrap_indices (ctx, idx, &idx_spec, x.shape[axis]);
   {
     /* last argument first (ane-lower-private.h, order of emission) */
     validate = ctx->target >= ANE_MIL_IOS17 ? ane_mil_const_bool (ctx->b, valid_hint, TRUE) : NULL;

@@ -275,6 +275,16 @@ const char *ane_lower_to_int32     (AneLowerCtx   *ctx,
                                     const char    *value,
                                     const AneSpec *spec);
 
+/* int32 indices @idx (spec @idx_spec) with a negative index i made i + dim:
+ * select(indices >= 0, indices, indices + dim), Apple's iOS17 gather
+ * docstring (from iOS17 on MIL's gathers take no negative index). The
+ * consts and ops are named after the node (_zero, _nonnegative, _dim,
+ * _wrapped, _indices). */
+const char *ane_lower_wrap_indices (AneLowerCtx   *ctx,
+                                    const char    *idx,
+                                    const AneSpec *idx_spec,
+                                    gint64         dim);
+
 /* value (lowered spec) broadcast to shape: reshaped to that rank with
  * leading 1s, then tiled (MIL's ops do not broadcast a lone operand). The
  * last op is named name, or after the node and suffix (NULL: the node's

@@ -198,6 +198,28 @@ const_nonnegative (AneLowerCtx *ctx,
   return TRUE;
 }
 
+const char *
+ane_lower_wrap_indices (AneLowerCtx   *ctx,
+                        const char    *idx,
+                        const AneSpec *idx_spec,
+                        gint64         dim)
+{
+  g_autofree char *zero_hint = ane_lower_hint (ctx, "zero");
+  g_autofree char *dim_hint = ane_lower_hint (ctx, "dim");
+  g_autofree char *ge_hint = ane_lower_hint (ctx, "nonnegative");
+  g_autofree char *add_hint = ane_lower_hint (ctx, "wrapped");
+  g_autofree char *sel_hint = ane_lower_hint (ctx, "indices");
+  const char *zero_c = ane_mil_const_int (ctx->b, zero_hint, 0);
+  const char *ge = ane_mil_op (ctx->b, "greater_equal", ge_hint, ANE_DTYPE_BOOL, idx_spec->shape, idx_spec->rank,
+                               "x", idx, "y", zero_c, NULL);
+  const char *dim_c = ane_mil_const_int (ctx->b, dim_hint, dim);
+  const char *wrapped = ane_mil_op (ctx->b, "add", add_hint, ANE_DTYPE_INT32, idx_spec->shape, idx_spec->rank,
+                                    "x", idx, "y", dim_c, NULL);
+
+  return ane_mil_op (ctx->b, "select", sel_hint, ANE_DTYPE_INT32, idx_spec->shape, idx_spec->rank,
+                     "cond", ge, "a", idx, "b", wrapped, NULL);
+}
+
 /* gather -> gather (numpy.take: out = x.shape[:axis] + indices.shape +
  * x.shape[axis+1:], as MIL's). The IR wraps a negative index once. MIL's
  * gather does so up to iOS16 ("-D[axis] <= v < D[axis]"); from iOS17 on
@@ -224,21 +246,7 @@ ane_lower_gather (AneLowerCtx *ctx,
   xv = ane_lower_widen (ctx, "gather", "x", ctx->in[0], &x, &work);
   idx = ane_lower_to_int32 (ctx, "gather", ctx->in[1], &idx_spec);
   if (ctx->target >= ANE_MIL_IOS17 && idx_spec.dtype != ANE_DTYPE_UINT8 && !const_nonnegative (ctx, 1))
-    {
-      g_autofree char *zero_hint = ane_lower_hint (ctx, "zero");
-      g_autofree char *dim_hint = ane_lower_hint (ctx, "dim");
-      g_autofree char *ge_hint = ane_lower_hint (ctx, "nonnegative");
-      g_autofree char *add_hint = ane_lower_hint (ctx, "wrapped");
-      g_autofree char *sel_hint = ane_lower_hint (ctx, "indices");
-      const char *ge, *wrapped;
-
-      ge = ane_mil_op (ctx->b, "greater_equal", ge_hint, ANE_DTYPE_BOOL, idx_spec.shape, idx_spec.rank,
-                       "x", idx, "y", ane_mil_const_int (ctx->b, zero_hint, 0), NULL);
-      wrapped = ane_mil_op (ctx->b, "add", add_hint, ANE_DTYPE_INT32, idx_spec.shape, idx_spec.rank,
-                            "x", idx, "y", ane_mil_const_int (ctx->b, dim_hint, x.shape[axis]), NULL);
-      idx = ane_mil_op (ctx->b, "select", sel_hint, ANE_DTYPE_INT32, idx_spec.shape, idx_spec.rank,
-                        "cond", ge, "a", idx, "b", wrapped, NULL);
-    }
+    idx = ane_lower_wrap_indices (ctx, idx, &idx_spec, x.shape[axis]);
   validate = ctx->target >= ANE_MIL_IOS17 ? ane_mil_const_bool (ctx->b, valid_hint, TRUE) : NULL;
   gathered = ane_mil_op (ctx->b, "gather", ctx->hint, work, out->shape, out->rank,
                          "x", xv, "indices", idx, "axis", ane_mil_const_int (ctx->b, axis_hint, axis),
