@@ -205,7 +205,6 @@ test_tok512_equivalent (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = ane_test_make_tmp_dir ("ane-tokenizer-hf-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "tokenizer.json", NULL);
-  g_autofree char *config = g_build_filename (dir, "tokenizer_config.json", NULL);
   g_autofree char *ref_path = g_test_build_filename (G_TEST_DIST, "..", "data", "models", "tok512.bin", NULL);
   g_autoptr(AneTokenizer) ref = ane_tokenizer_load_llama2c (ref_path, 512, &error);
   g_autoptr(AneTokenizer) tok = NULL;
