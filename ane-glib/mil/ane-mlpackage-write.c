@@ -1604,26 +1604,27 @@ ane_mlpackage_blob_bytes (gconstpointer  pending_blob,
   data = g_bytes_get_data (src, NULL);
   out = g_malloc (MAX (blob->size, 1));
   if (blob->src_dtype == ANE_DTYPE_FLOAT32 && blob->dst_dtype == ANE_DTYPE_FLOAT16)
-    {
-      ane_f32_to_f16_bulk ((const float *) data, out, n);
-      /* The caller keeps the converted copy: the source's pages, when they
-       * are a mapped model file, need not stay resident beside it (an F32
-       * GGUF run at fp16 would otherwise hold both, issue 15). */
-      ane_file_release_pages (data, g_bytes_get_size (src));
-      return g_bytes_new_take (out, blob->size);
-    }
-  tmp = g_new (double, MAX (n, 1));
-  if (ane_dtype_is_block (blob->src_dtype))
-    {
-      if (!ane_dequant_blocks (blob->src_dtype, data, g_bytes_get_size (src), n, tmp, error))
-        {
-          g_free (out);
-          return NULL;
-        }
-    }
+    ane_f32_to_f16_bulk ((const float *) data, out, n);
   else
-    ane_dtype_decode (blob->src_dtype, data, n, tmp);
-  ane_dtype_encode (blob->dst_dtype, tmp, n, out);
+    {
+      tmp = g_new (double, MAX (n, 1));
+      if (ane_dtype_is_block (blob->src_dtype))
+        {
+          if (!ane_dequant_blocks (blob->src_dtype, data, g_bytes_get_size (src), n, tmp, error))
+            {
+              g_free (out);
+              return NULL;
+            }
+        }
+      else
+        ane_dtype_decode (blob->src_dtype, data, n, tmp);
+      ane_dtype_encode (blob->dst_dtype, tmp, n, out);
+    }
+  /* The caller keeps the converted copy: the source's pages, when they are
+   * a mapped model file, need not stay resident beside it (an F32 GGUF run
+   * at fp16 would otherwise hold both, issue 15; a BF16 or block source the
+   * same). */
+  ane_file_release_pages (data, g_bytes_get_size (src));
   return g_bytes_new_take (out, blob->size);
 }
 
