@@ -1055,6 +1055,47 @@ ane_executable_set_param_typed (AneExecutable  *self,
   return ane_executable_set_param (self, name, value, error);
 }
 
+/* An input against its declaration: its dtype and shape, or a shape its
+ * flexibility allows (ane_graph_set_input_range, a package's shapeRange
+ * or enumeratedShapes). */
+static gboolean
+check_input (AneExecutable  *self,
+             AneTensor      *input,
+             const char     *name,
+             const AneSpec  *spec,
+             GError        **error)
+{
+  g_autoptr(AneShapeFlex) owned = NULL;
+  const AneShapeFlex *flex;
+  g_autofree char *what = NULL;
+  AneSpec have;
+
+  if (self->graph != NULL)
+    flex = ane_graph_get_input_flex (self->graph, name);
+  else
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      flex = owned = ane_package_dup_input_flex (self->package, self->function, name, &local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+  if (flex == NULL)
+    return ane_tensor_check_spec (input, spec, error, "run: input '%s'", name);
+  ane_tensor_get_spec (input, &have);
+  if (have.dtype != spec->dtype)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_DTYPE, "run: input '%s' must be %s, got %s", name,
+                   ane_dtype_to_string (spec->dtype), ane_dtype_to_string (have.dtype));
+      return FALSE;
+    }
+  what = g_strdup_printf ("run: input '%s'", name);
+  return ane_shape_flex_check (flex, what, have.shape, have.rank, error);
+}
+
 /* The inputs by name, each one declared (by the graph, or by the package's
  * description of the function), given once and of its declared dtype and
  * shape; every declared input given. */
@@ -1093,7 +1134,7 @@ match_inputs (AneExecutable  *self,
           return NULL;
         }
       ane_tensor_get_spec (want, &spec);
-      if (!ane_tensor_check_spec (inputs[i], &spec, error, "run: input '%s'", name))
+      if (!check_input (self, inputs[i], name, &spec, error))
         return NULL;
       g_hash_table_insert (by_name, (gpointer) name, inputs[i]);
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ane-op-catalog.h"
+#include "ane-shape-flex-private.h"
 
 G_BEGIN_DECLS
 
@@ -64,5 +65,23 @@ AneTensor *ane_graph_add_source (AneGraph         *self,
                                  GError          **error);
 
 guint64    ane_graph_get_uid       (AneGraph       *self);
+
+/* Flexible input shapes (ane-graph-flex.c). The table itself: input name ->
+ * AneShapeFlex, owned by the graph. */
+GHashTable *ane_graph_get_flex_table (AneGraph      *self);
+/* The flexibility declared for an input, or NULL when its shape is fixed. */
+const AneShapeFlex *ane_graph_get_input_flex (AneGraph     *self,
+                                              const char   *name);
+/* Whether any input of the graph has a flexible shape. */
+gboolean   ane_graph_is_flexible    (AneGraph      *self);
+/* The same graph built again with other input shapes: shapes maps input
+ * names to gint64 arrays of the input's rank (inputs not in it keep their
+ * shape). Every node is added again through its op's shape rule, with its
+ * name, attributes and value, so a node whose attributes only fit the old
+ * shapes (a reshape to fixed sizes) fails here, named. The new graph
+ * declares no flexibility. */
+AneGraph  *ane_graph_specialize     (AneGraph      *self,
+                                     GHashTable    *shapes,
+                                     GError       **error);
 
 G_END_DECLS

@@ -56,6 +56,7 @@ struct _AneGraph
   GPtrArray  *outputs;   /* AneGraphOutput* */
   GPtrArray  *scopes;    /* char* */
   GHashTable *counters;  /* op name -> next auto-name number */
+  GHashTable *flex;      /* input name -> AneShapeFlex*: its flexible shape (ane-graph-flex.c) */
 };
 
 G_DEFINE_FINAL_TYPE (AneGraph, ane_graph, G_TYPE_OBJECT)
@@ -91,6 +92,7 @@ ane_graph_finalize (GObject *object)
   g_clear_pointer (&self->outputs, g_ptr_array_unref);
   g_clear_pointer (&self->scopes, g_ptr_array_unref);
   g_clear_pointer (&self->counters, g_hash_table_unref);
+  g_clear_pointer (&self->flex, g_hash_table_unref);
   G_OBJECT_CLASS (ane_graph_parent_class)->finalize (object);
 }
 
@@ -117,6 +119,7 @@ ane_graph_init (AneGraph *self)
   self->outputs = g_ptr_array_new_with_free_func (output_free);
   self->scopes = g_ptr_array_new_with_free_func (g_free);
   self->counters = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
+  self->flex = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) ane_shape_flex_free);
 }
 
 /**
@@ -136,6 +139,12 @@ guint64
 ane_graph_get_uid (AneGraph *self)
 {
   return self->uid;
+}
+
+GHashTable *
+ane_graph_get_flex_table (AneGraph *self)
+{
+  return self->flex;
 }
 
 guint

@@ -11,6 +11,7 @@
 #include "mil/ane-coreml-proto-private.h"
 #include "mil/ane-mlpackage-private.h"
 #include "mil/lower/ane-lower-private.h"
+#include "ane-shape-flex-private.h"
 
 G_BEGIN_DECLS
 
@@ -38,6 +39,18 @@ GBytes       *ane_package_read_blob        (AnePackage        *package,
                                             const char        *file_name,
                                             guint64            offset,
                                             GError           **error);
+
+/* The flexibility the description declares for a function's input (NULL
+ * for the default function), or NULL when its shape is fixed (or with
+ * error when the declaration is malformed). */
+AneShapeFlex *ane_package_dup_input_flex  (AnePackage        *package,
+                                           const char        *function,
+                                           const char        *name,
+                                           GError           **error);
+/* The default shapes of a function's inputs: name -> AneSpec*. */
+GHashTable   *ane_package_default_shapes  (AnePackage        *package,
+                                           const char        *function,
+                                           GError           **error);
 
 /* A package in memory made by ane_package_compress (); takes lowered and
  * report; source (nullable) is the package compressed, whose manifest and

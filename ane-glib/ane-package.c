@@ -16,6 +16,8 @@
 #include "mil/ane-mlpackage-private.h"
 #include "mil/ane-mil-infer-private.h"
 #include "mil/ane-mil-validate-private.h"
+#include "mil/ane-mil-specialize-private.h"
+#include "ane-tensor-private.h"
 #include "mil/ane-mil-builder-private.h"
 #include "mil/lower/ane-lower-private.h"
 #include "mil/ane-mil-text-private.h"
@@ -1256,6 +1258,98 @@ shape_from_program (const AneMilFunction *fn,
   return FALSE;
 }
 
+static GPtrArray *list_features (AnePackage *self, const char *function, FeatureKind kind, GError **error);
+static AneTensor *feature_to_tensor (AnePackage *self, const AneMilFunction *fn, const char *function,
+                                     FeatureKind kind, const AneCoreMLFeatureDescription *feature, GError **error);
+
+/* The default shapes of a function's inputs: name -> AneSpec* (freed with
+ * the table). */
+static GHashTable *
+default_shapes (AnePackage  *self,
+                const char  *function,
+                GError     **error)
+{
+  g_autoptr(GPtrArray) inputs = list_features (self, function, FEATURE_INPUT, error);
+  g_autoptr(GHashTable) shapes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  if (inputs == NULL)
+    return NULL;
+  for (guint i = 0; i < inputs->len; i++)
+    {
+      AneSpec *spec = g_new (AneSpec, 1);
+
+      ane_tensor_get_spec (g_ptr_array_index (inputs, i), spec);
+      g_hash_table_insert (shapes, g_strdup (ane_tensor_get_name (g_ptr_array_index (inputs, i))), spec);
+    }
+  return g_steal_pointer (&shapes);
+}
+
+/* An output of a flexible program declares no shape: at the inputs'
+ * default shapes it has the one the program infers. */
+static gboolean
+shape_at_default (AnePackage  *self,
+                  const char  *function,
+                  const char  *name,
+                  gint64      *shape,
+                  guint       *rank)
+{
+  g_autoptr(GHashTable) shapes = default_shapes (self, function, NULL);
+  AneMilProgram *program;
+  gboolean found;
+
+  if (shapes == NULL)
+    return FALSE;
+  program = ane_mil_program_specialize (package_model (self)->mlprogram, function, shapes, NULL);
+  if (program == NULL)
+    return FALSE;
+  found = shape_from_program (ane_mil_program_find_function (program, function), name, shape, rank);
+  protobuf_c_message_free_unpacked (&program->base, NULL);
+  return found;
+}
+
+GHashTable *
+ane_package_default_shapes (AnePackage  *self,
+                            const char  *function,
+                            GError     **error)
+{
+  if (find_function (self, &function, error) == NULL)
+    return NULL;
+  return default_shapes (self, function, error);
+}
+
+AneShapeFlex *
+ane_package_dup_input_flex (AnePackage  *self,
+                            const char  *function,
+                            const char  *name,
+                            GError     **error)
+{
+  AneCoreMLFeatureDescription * const *features;
+  gsize n;
+
+  if (find_function (self, &function, error) == NULL ||
+      !function_features (self, function, FEATURE_INPUT, &features, &n, error))
+    return NULL;
+  for (gsize i = 0; i < n; i++)
+    {
+      const AneCoreMLFeatureType *type = features[i]->type;
+      g_autoptr(AneTensor) t = NULL;
+      g_autofree char *what = NULL;
+      AneSpec spec;
+
+      if (g_strcmp0 (features[i]->name, name) != 0 || type == NULL ||
+          type->type_case != CORE_ML__SPECIFICATION__FEATURE_TYPE__TYPE_MULTI_ARRAY_TYPE || type->multiarraytype == NULL)
+        continue;
+      t = feature_to_tensor (self, ane_mil_program_find_function (package_model (self)->mlprogram, function),
+                             function, FEATURE_INPUT, features[i], error);
+      if (t == NULL)
+        return NULL;
+      ane_tensor_get_spec (t, &spec);
+      what = g_strdup_printf ("%s: input '%s'", package_name (self), name);
+      return ane_shape_flex_from_array (type->multiarraytype, what, spec.shape, spec.rank, error);
+    }
+  return NULL;
+}
+
 static AneTensor *
 feature_to_tensor (AnePackage                        *self,
                    const AneMilFunction              *fn,
@@ -1317,6 +1411,8 @@ feature_to_tensor (AnePackage                        *self,
         shape[i] = (gint64) MIN (array->shaperange->sizeranges[i]->lowerbound, G_MAXINT64);
     }
   else if (shape_from_program (fn, feature->name, shape, &rank))
+    n_dims = rank;
+  else if (kind == FEATURE_OUTPUT && shape_at_default (self, function, feature->name, shape, &rank))
     n_dims = rank;
   else
     {

@@ -112,6 +112,7 @@ struct _AneProgram
   char       *detail;         /* one line for the backend report, e.g. "model from the compile cache" */
   const char *states_opaque;  /* why states cannot be read or written here, or NULL */
   gboolean    unloaded;       /* its device memory was released (klass->unload) */
+  gboolean    flexible;       /* inputs of flexible shape: outputs are promised their rank only */
   guint64     copied;         /* bytes runs copied between the caller's tensors and the backend's memory */
 };
 

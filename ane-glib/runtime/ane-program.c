@@ -14,6 +14,8 @@
 
 #include "ane-tensor-private.h"
 #include "runtime/ane-program-private.h"
+#include "ane-package-private.h"
+#include "mil/ane-mil-specialize-private.h"
 
 /* The backends, by AneBackend. A NULL constructor: that backend cannot
  * take that kind of source, for the reason given. */
@@ -67,6 +69,7 @@ ane_program_prepare (AneBackend                backend,
                      GError                  **error)
 {
   const AneBackendRow *row = find_backend (backend);
+  AneProgram *program;
 
   g_return_val_if_fail ((graph == NULL) != (package == NULL), NULL);
 
@@ -78,13 +81,22 @@ ane_program_prepare (AneBackend                backend,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
   if (graph != NULL)
-    return row->for_graph (graph, options, cancellable, error);
-  if (row->for_package == NULL)
+    program = row->for_graph (graph, options, cancellable, error);
+  else if (row->for_package == NULL)
     {
       g_set_error_literal (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, row->no_package);
       return NULL;
     }
-  return row->for_package (package, function, options, cancellable, error);
+  else
+    program = row->for_package (package, function, options, cancellable, error);
+  if (program != NULL)
+    {
+      const AneMilProgram *mil = package != NULL ? ane_package_get_model (package)->mlprogram : NULL;
+
+      program->flexible = graph != NULL ? ane_graph_is_flexible (graph)
+                                        : ane_mil_function_is_flexible (ane_mil_program_find_function (mil, function));
+    }
+  return program;
 }
 
 void
@@ -189,7 +201,9 @@ ane_program_run (AneProgram    *self,
             return NULL;
           ane_tensor_get_spec (got, &have);
         }
-      if (have.rank != want->rank || memcmp (have.shape, want->shape, want->rank * sizeof (gint64)) != 0)
+      /* a flexible program's outputs take their sizes from the call */
+      if (have.rank != want->rank ||
+          (!self->flexible && memcmp (have.shape, want->shape, want->rank * sizeof (gint64)) != 0))
         {
           char h[ANE_SPEC_STRLEN], w[ANE_SPEC_STRLEN];
 

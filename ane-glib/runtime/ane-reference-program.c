@@ -4,11 +4,15 @@
  * interface. It evaluates the graph itself, node by node, so there is
  * nothing to lower or compile: preparing checks the memory budget, and the
  * params bound on the executable are read at every run (binding one needs
- * no second preparation).
+ * no second preparation). A graph with flexible inputs run at another
+ * shape is built again at that shape (ane_graph_specialize) and the
+ * result kept for the next call at the same shapes.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
+
+#include <string.h>
 
 #include "ane-reference-private.h"
 #include "runtime/ane-program-private.h"
@@ -18,7 +22,61 @@ typedef struct
   AneProgram  parent;
   AneGraph   *graph;
   GHashTable *params;   /* the executable's table, shared: read at each run */
+  char       *shaped_key;    /* the input shapes shaped was built at */
+  AneGraph   *shaped;        /* the graph built again at other input shapes */
 } ReferenceProgram;
+
+/* The graph to evaluate for these inputs: the graph, or for other shapes
+ * of flexible inputs the graph built at them. */
+static AneGraph *
+graph_for_call (ReferenceProgram  *self,
+                GHashTable        *inputs,
+                GError           **error)
+{
+  g_autoptr(GPtrArray) declared = NULL;
+  g_autoptr(GHashTable) shapes = NULL;
+  g_autoptr(GString) key = NULL;
+  gboolean same = TRUE;
+
+  if (!ane_graph_is_flexible (self->graph))
+    return self->graph;
+  declared = ane_graph_list_inputs (self->graph);
+  shapes = g_hash_table_new (g_str_hash, g_str_equal);
+  key = g_string_new (NULL);
+  for (guint i = 0; i < declared->len; i++)
+    {
+      AneTensor *want = g_ptr_array_index (declared, i);
+      const char *name = ane_tensor_get_name (want);
+      AneTensor *t = g_hash_table_lookup (inputs, name);
+      const gint64 *shape, *declared_shape;
+      guint rank, declared_rank;
+
+      if (t == NULL)
+        continue;
+      shape = ane_tensor_get_shape (t, &rank);
+      declared_shape = ane_tensor_get_shape (want, &declared_rank);
+      same = same && rank == declared_rank &&
+             (rank == 0 || memcmp (shape, declared_shape, rank * sizeof (gint64)) == 0);
+      g_hash_table_insert (shapes, (gpointer) name, (gpointer) shape);
+      g_string_append_printf (key, "%s:", name);
+      for (guint d = 0; d < rank; d++)
+        g_string_append_printf (key, "%" G_GINT64_FORMAT ",", shape[d]);
+    }
+  if (same)
+    return self->graph;
+  if (g_strcmp0 (key->str, self->shaped_key) != 0)
+    {
+      AneGraph *shaped = ane_graph_specialize (self->graph, shapes, error);
+
+      if (shaped == NULL)
+        return NULL;
+      g_clear_object (&self->shaped);
+      g_free (self->shaped_key);
+      self->shaped = shaped;
+      self->shaped_key = g_strdup (key->str);
+    }
+  return self->shaped;
+}
 
 static GPtrArray *
 reference_run (AneProgram    *program,
@@ -29,8 +87,11 @@ reference_run (AneProgram    *program,
                GError       **error)
 {
   ReferenceProgram *self = (ReferenceProgram *) program;
+  AneGraph *graph = graph_for_call (self, inputs, error);
 
-  return ane_reference_run (self->graph, self->params, inputs, states, cancellable, error);
+  if (graph == NULL)
+    return NULL;
+  return ane_reference_run (graph, self->params, inputs, states, cancellable, error);
 }
 
 static gboolean
@@ -47,6 +108,8 @@ reference_free (AneProgram *program)
   ReferenceProgram *self = (ReferenceProgram *) program;
 
   g_clear_object (&self->graph);
+  g_clear_object (&self->shaped);
+  g_free (self->shaped_key);
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_free (self);
 }

@@ -951,6 +951,11 @@ ane_lowered_new (AneGraph               *graph,
     self = ane_lowered_new_for_program (program, g_steal_pointer (&blobs), weight_size);
   self->graph = g_object_ref (graph);
   self->params = options->params ? g_hash_table_ref (options->params) : NULL;
+  if (ane_graph_is_flexible (graph) && !ane_lowered_make_flexible (self, graph, options, error))
+    {
+      ane_lowered_free (self);
+      return NULL;
+    }
   g_ptr_array_add (notes, NULL);
   g_strfreev (self->notes);
   self->notes = g_strdupv ((char **) notes->pdata);

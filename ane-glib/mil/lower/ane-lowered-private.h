@@ -100,6 +100,15 @@ AneLowered    *ane_lowered_new_multifunction (const char *const      *names,
                                               guint                   n_graphs,
                                               const AneLowerOptions  *options,
                                               GError                **error);
+/* For a graph with flexible inputs (ane-graph-flex.c): lowers it again at
+ * other allowed shapes, marks unknown the sizes that differ in self's
+ * program and declares the flexibility in its description
+ * (ane-lower-flexible.c). ANE_ERROR_UNSUPPORTED naming the op when the
+ * programs differ in anything but sizes. */
+gboolean       ane_lowered_make_flexible  (AneLowered             *self,
+                                           AneGraph               *graph,
+                                           const AneLowerOptions  *options,
+                                           GError                **error);
 /* Adds a weight still to be written (taken), in file order. */
 void           ane_lowered_add_blob       (AneLowered             *self,
                                            AneMilPendingBlob      *blob);

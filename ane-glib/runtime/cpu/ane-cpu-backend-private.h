@@ -39,6 +39,17 @@ AneCpuBackend *ane_cpu_backend_new_for_program_full (const AneMilProgram *progra
                                                      GDestroyNotify       blob_data_free,
                                                      guint64              budget,
                                                      GError             **error);
+/* The same for a program whose function may have flexible inputs
+ * (unknown sizes): defaults (name -> AneSpec*) are the shapes it is first
+ * planned at; runs with other shapes plan again (ane-cpu-backend.c). */
+AneCpuBackend *ane_cpu_backend_new_for_program_shaped (const AneMilProgram *program,
+                                                       const char          *function,
+                                                       AneCpuGetBlob        get_blob,
+                                                       gpointer             blob_data,
+                                                       GDestroyNotify       blob_data_free,
+                                                       guint64              budget,
+                                                       GHashTable          *defaults,
+                                                       GError             **error);
 void           ane_cpu_backend_free          (AneCpuBackend *backend);
 /* The prepared plan (tests: ane_cpu_plan_get_const_bytes and the like). */
 struct _AneCpuPlan *ane_cpu_backend_get_plan (AneCpuBackend *backend);

@@ -6,6 +6,14 @@
  * writer would (fp16 rounding, GGUF dequantization), so the CPU runs what a
  * package would hold.
  *
+ * A program with flexible inputs (unknown sizes: ane-lower-flexible.c, or a
+ * package written so) is planned per call shape: the plan of the default
+ * shapes is made at once, others when a call first has them
+ * (ane_mil_program_specialize infers every size from the program, as Core
+ * ML does). Up to ANE_CPU_MAX_SHAPES plans are kept; a call beyond them
+ * starts the cache over. Each plan decodes its constants again, which is
+ * what a shape costs in memory.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -20,6 +28,27 @@
 #include "runtime/cpu/ane-cpu-backend-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
 #include "ane-buffer-private.h"
+#include "mil/ane-mil-specialize-private.h"
+
+/* The call shapes a flexible program keeps plans for. */
+#define ANE_CPU_MAX_SHAPES 8
+
+typedef struct
+{
+  AneMilProgram *program;   /* specialized: owned */
+  AneCpuPlan    *plan;
+} ShapePlan;
+
+static void
+shape_plan_free (gpointer data)
+{
+  ShapePlan *sp = data;
+
+  ane_cpu_plan_free (sp->plan);
+  if (sp->program != NULL)
+    protobuf_c_message_free_unpacked (&sp->program->base, NULL);
+  g_free (sp);
+}
 
 struct _AneCpuBackend
 {
@@ -27,8 +56,15 @@ struct _AneCpuBackend
   AneCpuGetBlob  get_blob;
   gpointer       blob_data;
   GDestroyNotify blob_data_free;
-  AneCpuPlan    *plan;
+  AneCpuPlan    *plan;           /* the plan of the default shapes */
   guint64        copied;          /* bytes copied across the interface by runs */
+  /* flexible programs */
+  const AneMilProgram *source;    /* the program with unknown sizes (borrowed), or NULL */
+  char          *function;
+  AneCpuBlocksFunc blocks;
+  guint64        budget;
+  ShapePlan     *default_plan;    /* owns plan's specialized program */
+  GHashTable    *plans;           /* shape key -> ShapePlan*, other call shapes */
 };
 
 void
@@ -36,7 +72,12 @@ ane_cpu_backend_free (AneCpuBackend *backend)
 {
   if (backend == NULL)
     return;
-  ane_cpu_plan_free (backend->plan);
+  g_clear_pointer (&backend->plans, g_hash_table_unref);
+  if (backend->default_plan != NULL)
+    shape_plan_free (backend->default_plan);
+  else
+    ane_cpu_plan_free (backend->plan);
+  g_free (backend->function);
   g_clear_pointer (&backend->lowered, ane_lowered_free);
   if (backend->blob_data_free)
     backend->blob_data_free (backend->blob_data);
@@ -83,6 +124,120 @@ plan_blob (gpointer     user_data,
   return backend->get_blob (backend->blob_data, file_name, offset, error);
 }
 
+/* A plan of program at the given input shapes (name -> AneSpec*). */
+static ShapePlan *
+plan_at (AneCpuBackend  *backend,
+         GHashTable     *shapes,
+         GError        **error)
+{
+  g_autofree ShapePlan *sp = g_new0 (ShapePlan, 1);
+
+  sp->program = ane_mil_program_specialize (backend->source, backend->function, shapes, error);
+  if (sp->program == NULL)
+    return NULL;
+  sp->plan = ane_cpu_plan_new_full (sp->program, backend->function, backend->get_blob ? plan_blob : NULL,
+                                    backend->blocks, backend, backend->budget, error);
+  if (sp->plan == NULL)
+    {
+      protobuf_c_message_free_unpacked (&sp->program->base, NULL);
+      return NULL;
+    }
+  return g_steal_pointer (&sp);
+}
+
+/* Prepares the plan: at once, or for a flexible program at the default
+ * shapes (defaults: name -> AneSpec*). */
+static gboolean
+prepare (AneCpuBackend       *backend,
+         const AneMilProgram *program,
+         const char          *function,
+         AneCpuBlocksFunc     blocks,
+         guint64              budget,
+         GHashTable          *defaults,
+         GError             **error)
+{
+  const AneMilFunction *fn = ane_mil_program_find_function (program, function);
+
+  if (fn == NULL || !ane_mil_function_is_flexible (fn))
+    {
+      backend->plan = ane_cpu_plan_new_full (program, function, backend->get_blob ? plan_blob : NULL, blocks,
+                                             backend, budget, error);
+      return backend->plan != NULL;
+    }
+  if (defaults == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "function '%s' has flexible input shapes and no default shapes were given",
+                   function ? function : "main");
+      return FALSE;
+    }
+  backend->source = program;
+  backend->function = g_strdup (function);
+  backend->blocks = blocks;
+  backend->budget = budget;
+  backend->plans = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, shape_plan_free);
+  backend->default_plan = plan_at (backend, defaults, error);
+  if (backend->default_plan == NULL)
+    return FALSE;
+  backend->plan = backend->default_plan->plan;
+  return TRUE;
+}
+
+/* The plan for a call: the default one, or for a flexible program the one
+ * of the inputs' shapes (made and kept on first use). */
+static AneCpuPlan *
+plan_for_call (AneCpuBackend  *backend,
+               GHashTable     *inputs,
+               GError        **error)
+{
+  AneCpuPlan *plan = backend->plan;
+  g_autoptr(GHashTable) shapes = NULL;
+  g_autoptr(GString) key = NULL;
+  gboolean is_default = TRUE;
+  ShapePlan *sp;
+
+  if (backend->source == NULL || inputs == NULL)
+    return plan;
+  shapes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  key = g_string_new (NULL);
+  for (guint i = 0; i < ane_cpu_plan_n_inputs (plan); i++)
+    {
+      const char *name = ane_cpu_plan_input_name (plan, i);
+      AneTensor *t = g_hash_table_lookup (inputs, name);
+      AneSpec want, *have;
+
+      if (t == NULL || ane_cpu_plan_input_is_state (plan, i))
+        continue;
+      ane_cpu_plan_input_spec (plan, i, &want);
+      have = g_new (AneSpec, 1);
+      ane_tensor_get_spec (t, have);
+      if (have->rank == 0 && want.rank == 1)
+        {
+          /* a scalar input is declared [1] (ane-lower.c, add_input) */
+          have->rank = 1;
+          have->shape[0] = 1;
+        }
+      is_default = is_default && have->rank == want.rank &&
+                   memcmp (have->shape, want.shape, want.rank * sizeof (gint64)) == 0;
+      g_string_append_printf (key, "%s:", name);
+      for (guint d = 0; d < have->rank; d++)
+        g_string_append_printf (key, "%" G_GINT64_FORMAT ",", have->shape[d]);
+      g_hash_table_insert (shapes, (gpointer) name, have);
+    }
+  if (is_default)
+    return plan;
+  sp = g_hash_table_lookup (backend->plans, key->str);
+  if (sp != NULL)
+    return sp->plan;
+  sp = plan_at (backend, shapes, error);
+  if (sp == NULL)
+    return NULL;
+  if (g_hash_table_size (backend->plans) >= ANE_CPU_MAX_SHAPES - 1)
+    g_hash_table_remove_all (backend->plans);
+  g_hash_table_insert (backend->plans, g_strdup (key->str), sp);
+  return sp->plan;
+}
+
 AneCpuBackend *
 ane_cpu_backend_new_for_graph (AneGraph      *graph,
                                AneTarget      target,
@@ -105,9 +260,39 @@ ane_cpu_backend_new_for_graph (AneGraph      *graph,
   backend->blob_data = backend;
   /* GGUF Q8_0 / Q4_0 weights are multiplied where the blocks lie (the
    * mapped file): graph_blocks says which consts are parts of them */
-  backend->plan = ane_cpu_plan_new_full (ane_lowered_get_program (backend->lowered), "main", plan_blob, graph_blocks,
-                                         backend, budget, error);
-  if (backend->plan == NULL)
+  {
+    g_autoptr(GPtrArray) inputs = ane_graph_list_inputs (graph);
+    g_autoptr(GHashTable) defaults = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+
+    for (guint i = 0; i < inputs->len; i++)
+      {
+        AneSpec *spec = g_new (AneSpec, 1);
+
+        ane_tensor_get_spec (g_ptr_array_index (inputs, i), spec);
+        g_hash_table_insert (defaults, (gpointer) ane_tensor_get_name (g_ptr_array_index (inputs, i)), spec);
+      }
+    if (!prepare (backend, ane_lowered_get_program (backend->lowered), "main", graph_blocks, budget, defaults, error))
+      return NULL;
+  }
+  return g_steal_pointer (&backend);
+}
+
+AneCpuBackend *
+ane_cpu_backend_new_for_program_shaped (const AneMilProgram *program,
+                                        const char          *function,
+                                        AneCpuGetBlob        get_blob,
+                                        gpointer             blob_data,
+                                        GDestroyNotify       blob_data_free,
+                                        guint64              budget,
+                                        GHashTable          *defaults,
+                                        GError             **error)
+{
+  g_autoptr(AneCpuBackend) backend = g_new0 (AneCpuBackend, 1);
+
+  backend->get_blob = get_blob;
+  backend->blob_data = blob_data;
+  backend->blob_data_free = blob_data_free;
+  if (!prepare (backend, program, function, NULL, budget, defaults, error))
     return NULL;
   return g_steal_pointer (&backend);
 }
@@ -121,15 +306,8 @@ ane_cpu_backend_new_for_program_full (const AneMilProgram *program,
                                       guint64              budget,
                                       GError             **error)
 {
-  g_autoptr(AneCpuBackend) backend = g_new0 (AneCpuBackend, 1);
-
-  backend->get_blob = get_blob;
-  backend->blob_data = blob_data;
-  backend->blob_data_free = blob_data_free;
-  backend->plan = ane_cpu_plan_new (program, function, get_blob ? plan_blob : NULL, backend, budget, error);
-  if (backend->plan == NULL)
-    return NULL;
-  return g_steal_pointer (&backend);
+  return ane_cpu_backend_new_for_program_shaped (program, function, get_blob, blob_data, blob_data_free, budget,
+                                                 NULL, error);
 }
 
 AneCpuBackend *
@@ -318,14 +496,20 @@ ane_cpu_backend_run (AneCpuBackend *backend,
                      GCancellable  *cancellable,
                      GError       **error)
 {
-  AneCpuPlan *plan = backend->plan;
-  guint n_in = ane_cpu_plan_n_inputs (plan), n_out = ane_cpu_plan_n_outputs (plan);
+  AneCpuPlan *plan = plan_for_call (backend, inputs, error);
+  guint n_in, n_out;
   g_autoptr(GPtrArray) in_values = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_cpu_value_free);
   g_autoptr(GPtrArray) state_values = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_cpu_value_free);
   g_autoptr(GPtrArray) state_names = g_ptr_array_new ();
-  g_autofree AneCpuValue **outs = g_new0 (AneCpuValue *, MAX (n_out, 1));
+  g_autofree AneCpuValue **outs = NULL;
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func (g_object_unref);
   gboolean ok;
+
+  if (plan == NULL)
+    return NULL;
+  n_in = ane_cpu_plan_n_inputs (plan);
+  n_out = ane_cpu_plan_n_outputs (plan);
+  outs = g_new0 (AneCpuValue *, MAX (n_out, 1));
 
   for (guint i = 0; i < n_in; i++)
     {

@@ -190,10 +190,13 @@ ane_cpu_program_new_for_package (AnePackage               *package,
   AneCpuBackend *cpu;
   g_autoptr(GPtrArray) outputs = NULL;
   g_autoptr(GPtrArray) states = NULL;
+  g_autoptr(GHashTable) defaults = ane_package_default_shapes (package, function, NULL);
 
-  cpu = ane_cpu_backend_new_for_program_full (ane_package_get_model (package)->mlprogram, function,
-                                              package_blob, g_object_ref (package), g_object_unref,
-                                              options->budget, error);
+  /* defaults: where a flexible program is planned first (a package whose
+   * description cannot say fails below, on its program) */
+  cpu = ane_cpu_backend_new_for_program_shaped (ane_package_get_model (package)->mlprogram, function,
+                                                package_blob, g_object_ref (package), g_object_unref,
+                                                options->budget, defaults, error);
   if (cpu == NULL)
     return NULL;
   outputs = ane_cpu_backend_list_outputs (cpu);
