@@ -86,7 +86,7 @@ find_input (AneGraph    *self,
  *
  * Returns: %TRUE on success
  *
- * Since: 0.3
+ * Since: 0.2
  */
 gboolean
 ane_graph_set_input_range (AneGraph    *self,
@@ -143,7 +143,7 @@ ane_graph_set_input_range (AneGraph    *self,
  *
  * Returns: %TRUE on success
  *
- * Since: 0.3
+ * Since: 0.2
  */
 gboolean
 ane_graph_set_input_shapes (AneGraph      *self,
@@ -198,9 +198,16 @@ ane_graph_specialize (AneGraph    *self,
                       GHashTable  *shapes,
                       GError     **error)
 {
-  g_autoptr(AneGraph) graph = ane_graph_new ();
-  guint64 uid = ane_graph_get_uid (graph);
+  g_autoptr(AneGraph) graph = NULL;
+  guint64 uid;
   guint n_nodes = ane_graph_get_n_nodes_internal (self);
+  gboolean has_rebuild;
+
+  graph = ane_graph_rebuild_internal (self, shapes, &has_rebuild, error);
+  if (has_rebuild)
+    return g_steal_pointer (&graph);
+  graph = ane_graph_new ();
+  uid = ane_graph_get_uid (graph);
 
   for (guint id = 0; id < n_nodes; id++)
     {

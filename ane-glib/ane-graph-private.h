@@ -74,6 +74,25 @@ const AneShapeFlex *ane_graph_get_input_flex (AneGraph     *self,
                                               const char   *name);
 /* Whether any input of the graph has a flexible shape. */
 gboolean   ane_graph_is_flexible    (AneGraph      *self);
+/* How a graph is built again at other input shapes when replaying its
+ * nodes would not do: a graph imported from a file whose shape
+ * computations were folded into constants (ONNX) is imported again with
+ * the new shapes. shapes: graph input name -> gint64 array. */
+typedef AneGraph *(*AneGraphRebuildFunc) (gpointer     data,
+                                          GHashTable  *shapes,
+                                          GError     **error);
+void       ane_graph_set_rebuild    (AneGraph            *self,
+                                     AneGraphRebuildFunc  func,
+                                     gpointer             data,
+                                     GDestroyNotify       destroy);
+
+/* The rebuild function's graph at shapes; *has_rebuild FALSE (and NULL)
+ * when the graph has none. */
+AneGraph  *ane_graph_rebuild_internal (AneGraph      *self,
+                                       GHashTable    *shapes,
+                                       gboolean      *has_rebuild,
+                                       GError       **error);
+
 /* The same graph built again with other input shapes: shapes maps input
  * names to gint64 arrays of the input's rank (inputs not in it keep their
  * shape). Every node is added again through its op's shape rule, with its

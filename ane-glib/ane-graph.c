@@ -57,6 +57,9 @@ struct _AneGraph
   GPtrArray  *scopes;    /* char* */
   GHashTable *counters;  /* op name -> next auto-name number */
   GHashTable *flex;      /* input name -> AneShapeFlex*: its flexible shape (ane-graph-flex.c) */
+  AneGraphRebuildFunc rebuild;   /* builds it at other input shapes, or NULL: replay */
+  gpointer            rebuild_data;
+  GDestroyNotify      rebuild_destroy;
 };
 
 G_DEFINE_FINAL_TYPE (AneGraph, ane_graph, G_TYPE_OBJECT)
@@ -93,6 +96,8 @@ ane_graph_finalize (GObject *object)
   g_clear_pointer (&self->scopes, g_ptr_array_unref);
   g_clear_pointer (&self->counters, g_hash_table_unref);
   g_clear_pointer (&self->flex, g_hash_table_unref);
+  if (self->rebuild_destroy != NULL)
+    self->rebuild_destroy (self->rebuild_data);
   G_OBJECT_CLASS (ane_graph_parent_class)->finalize (object);
 }
 
@@ -145,6 +150,29 @@ GHashTable *
 ane_graph_get_flex_table (AneGraph *self)
 {
   return self->flex;
+}
+
+void
+ane_graph_set_rebuild (AneGraph            *self,
+                       AneGraphRebuildFunc  func,
+                       gpointer             data,
+                       GDestroyNotify       destroy)
+{
+  if (self->rebuild_destroy != NULL)
+    self->rebuild_destroy (self->rebuild_data);
+  self->rebuild = func;
+  self->rebuild_data = data;
+  self->rebuild_destroy = destroy;
+}
+
+AneGraph *
+ane_graph_rebuild_internal (AneGraph    *self,
+                            GHashTable  *shapes,
+                            gboolean    *has_rebuild,
+                            GError     **error)
+{
+  *has_rebuild = self->rebuild != NULL;
+  return self->rebuild != NULL ? self->rebuild (self->rebuild_data, shapes, error) : NULL;
 }
 
 guint

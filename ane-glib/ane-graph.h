@@ -107,10 +107,10 @@ AneTensor *ane_graph_state   (AneGraph *self, const char *name, AneDType dtype,
                               const gint64 *shape, guint rank, GError **error);
 
 /* Flexible input shapes (Core ML's RangeDim and EnumeratedShapes) */
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 gboolean   ane_graph_set_input_range  (AneGraph *self, const char *input, guint axis,
                                        gint64 lower, gint64 upper, GError **error);
-ANE_AVAILABLE_IN_ALL
+ANE_AVAILABLE_IN_0_2
 gboolean   ane_graph_set_input_shapes (AneGraph *self, const char *input, const gint64 *shapes,
                                        gsize n_values, GError **error);
 

@@ -32,6 +32,17 @@ void                  ane_onnx_import_options_set_input_value (AneOnnxImportOpti
                                                                const char           *name,
                                                                AneTensor            *value);
 ANE_AVAILABLE_IN_0_2
+void                  ane_onnx_import_options_set_input_range (AneOnnxImportOptions *self,
+                                                               const char           *name,
+                                                               guint                 axis,
+                                                               gint64                lower,
+                                                               gint64                upper);
+ANE_AVAILABLE_IN_0_2
+void                  ane_onnx_import_options_set_input_shapes (AneOnnxImportOptions *self,
+                                                                const char           *name,
+                                                                const gint64         *shapes,
+                                                                gsize                 n_values);
+ANE_AVAILABLE_IN_0_2
 char                **ane_onnx_import_options_list_inputs     (AneOnnxImportOptions *self);
 
 ANE_AVAILABLE_IN_0_2

@@ -247,7 +247,9 @@ ane_shape_flex_check (const AneShapeFlex  *flex,
 
 /* Two sizes in [lower, upper] (upper -1: unbounded) other than dflt,
  * preferring sizes above 1 and near the default (the cost of lowering
- * grows with the size). */
+ * grows with the size), a step away that keeps the default's powers of
+ * two: convolution nets take sizes that strides divide (640 → 512, 768;
+ * a sequence length 5 → 4, 6). */
 static void
 range_probes (gint64  lower,
               gint64  upper,
@@ -255,14 +257,17 @@ range_probes (gint64  lower,
               gint64 *a,
               gint64 *b)
 {
-  gint64 candidates[6];
+  gint64 candidates[8];
   guint n = 0, found = 0;
   gint64 hi = upper < 0 ? G_MAXINT32 : upper;
+  gint64 step = dflt & -dflt;   /* the largest power of two dividing it */
 
+  candidates[n++] = dflt + step;
+  candidates[n++] = dflt - step;
+  candidates[n++] = dflt + 2 * step;
+  candidates[n++] = dflt - 2 * step;
   candidates[n++] = dflt + 1;
   candidates[n++] = dflt - 1;
-  candidates[n++] = dflt + 2;
-  candidates[n++] = dflt - 2;
   candidates[n++] = lower;
   candidates[n++] = hi;
   *a = *b = dflt;

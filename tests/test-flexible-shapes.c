@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "ane-test-util.h"
+#include "ane-test-npy.h"
+#include "ane-test-onnx.h"
 #include "ane-package-private.h"
 #include "mil/ane-mil-specialize-private.h"
 
@@ -332,6 +334,156 @@ test_two_enumerated (void)
   g_assert_nonnull (p18);
 }
 
+/* An ONNX model whose reshape target comes from a Shape → Gather → Concat
+ * chain of a symbolic length: folded at each shape, its one varying size
+ * becomes -1 in the program. y = softmax (reshape (x, [1, S * 2, 4]) @ w). */
+static void
+test_onnx_range (void)
+{
+  static const gint64 xdims[] = { 1, -1, 8 }, wdims[] = { 4, 3 }, idx[] = { 1 }, one[] = { 1 };
+  static const gint64 two[] = { 2 }, four[] = { 4 }, scal[] = { 1 };
+  static const char *const params[] = { "", "S", "" };
+  static float w[12];
+  g_autoptr(AneTestOnnx) b = ane_test_onnx_new (17);
+  Onnx__GraphProto *g = ane_test_onnx_graph (b);
+  g_autofree char *dir = ane_test_make_tmp_dir ("flex-onnx-XXXXXX");
+  g_autofree char *path = NULL;
+  g_autoptr(AneOnnxImportOptions) options = ane_onnx_import_options_new ();
+  g_autoptr(AneGraph) graph = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(GError) error = NULL;
+  Onnx__NodeProto *n;
+
+  for (guint i = 0; i < 12; i++)
+    w[i] = (float) i * 0.1f - 0.5f;
+  ane_test_onnx_input (b, g, "x", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, xdims, 3, params);
+  ane_test_onnx_output (b, g, "y", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+  ane_test_onnx_initializer (b, g, ane_test_onnx_floats (b, "w", wdims, 2, w));
+  ane_test_onnx_initializer (b, g, ane_test_onnx_int64s (b, "idx", scal, 0, idx));
+  ane_test_onnx_initializer (b, g, ane_test_onnx_int64s (b, "one", one, 1, one));
+  ane_test_onnx_initializer (b, g, ane_test_onnx_int64s (b, "two", one, 1, two));
+  ane_test_onnx_initializer (b, g, ane_test_onnx_int64s (b, "four", one, 1, four));
+  ane_test_onnx_node (b, g, "Shape", "shape", "x", "xs");
+  n = ane_test_onnx_node (b, g, "Gather", "seq", "xs,idx", "s");
+  ane_test_onnx_attr_int (b, n, "axis", 0);
+  ane_test_onnx_node (b, g, "Mul", "seq2", "s,two", "s2");
+  n = ane_test_onnx_node (b, g, "Concat", "target", "one,s2,four", "t");
+  ane_test_onnx_attr_int (b, n, "axis", 0);
+  ane_test_onnx_node (b, g, "Reshape", "r", "x,t", "xr");
+  ane_test_onnx_node (b, g, "MatMul", "mm", "xr,w", "h");
+  n = ane_test_onnx_node (b, g, "Softmax", "sm", "h", "y");
+  ane_test_onnx_attr_int (b, n, "axis", -1);
+  path = ane_test_onnx_write (b, dir, "reshape.onnx");
+
+  {
+    static const gint64 dflt[] = { 1, 6, 8 };
+
+    ane_onnx_import_options_set_input_shape (options, "x", dflt, 3);
+    ane_onnx_import_options_set_input_range (options, "x", 1, 2, 64);
+  }
+  graph = ane_graph_load_onnx (path, options, &error);
+  g_assert_no_error (error);
+  exe = ane_executable_new (graph, ANE_BACKEND_CPU);
+  ane_executable_set_precision (exe, ANE_PRECISION_FLOAT32);
+  g_assert_true (ane_executable_compile (exe, NULL, &error));
+  g_assert_no_error (error);
+  for (gint64 seq = 2; seq <= 11; seq += 3)
+    {
+      const gint64 shape[] = { 1, seq, 8 };
+      g_autoptr(AneOnnxImportOptions) fixed = ane_onnx_import_options_new ();
+      g_autoptr(AneGraph) at = NULL;
+
+      /* the reference: the model imported at that shape alone */
+      ane_onnx_import_options_set_input_shape (fixed, "x", shape, 3);
+      at = ane_graph_load_onnx (path, fixed, &error);
+      g_assert_no_error (error);
+      check_run (exe, at, shape, 3, (guint32) seq, 1e-5);
+    }
+  /* the package: the reshape's varying size is -1 in its program */
+  {
+    g_autoptr(AnePackage) p = ane_package_new_from_graph_with_lowering (graph, ANE_TARGET_IOS17, ANE_PRECISION_FLOAT32,
+                                                                         ANE_LOWERING_GENERIC, NULL, &error);
+    g_autofree char *text = NULL;
+
+    g_assert_no_error (error);
+    text = ane_package_to_mil_text (p, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (text, "-1"));
+    g_assert_nonnull (strstr (text, "?"));
+  }
+  ane_test_remove_tree (dir);
+}
+
+/* PaddleOCR's text detector with a flexible image size: at the default
+ * size the program gives ONNX Runtime's output; at another size the same
+ * as the model imported at that size alone. */
+static void
+test_onnx_detector (void)
+{
+  g_autofree char *model = g_test_build_filename (G_TEST_DIST, "data", "onnx", "models", "ppocrv4_det.onnx", NULL);
+  g_autofree char *case_dir = g_test_build_filename (G_TEST_DIST, "data", "onnx", "cases", "ppocrv4_det", NULL);
+  g_autofree char *xpath = g_build_filename (case_dir, "inputs", "x.npy", NULL);
+  g_autofree char *ypath = g_build_filename (case_dir, "expected", "sigmoid_0.tmp_0.npy", NULL);
+  static const gint64 dflt[] = { 1, 3, 640, 640 }, other[] = { 1, 3, 384, 512 };
+  g_autoptr(AneOnnxImportOptions) options = ane_onnx_import_options_new ();
+  g_autoptr(AneOnnxImportOptions) fixed = ane_onnx_import_options_new ();
+  g_autoptr(AneGraph) graph = NULL;
+  g_autoptr(AneGraph) at = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  g_autoptr(AneExecutable) exe_at = NULL;
+  g_autoptr(AneTensor) x = NULL;
+  g_autoptr(AneTensor) want = NULL;
+  g_autoptr(AneTensor) x2 = ane_test_tensor_random ("x", other, 4, 5, -2.0f, 2.0f);
+  g_autoptr(GPtrArray) got = NULL;
+  g_autoptr(GPtrArray) got2 = NULL;
+  g_autoptr(GPtrArray) want2 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ane_onnx_import_options_set_input_shape (options, "x", dflt, 4);
+  ane_onnx_import_options_set_input_range (options, "x", 2, 256, 1280);
+  ane_onnx_import_options_set_input_range (options, "x", 3, 256, 1280);
+  graph = ane_graph_load_onnx (model, options, &error);
+  g_assert_no_error (error);
+  exe = ane_executable_new (graph, ANE_BACKEND_CPU);
+  ane_executable_set_precision (exe, ANE_PRECISION_FLOAT32);
+  g_assert_true (ane_executable_compile (exe, NULL, &error));
+  g_assert_no_error (error);
+
+  x = ane_test_npy_load (xpath, "x", &error);
+  g_assert_no_error (error);
+  want = ane_test_npy_load (ypath, "y", &error);
+  g_assert_no_error (error);
+  got = ane_executable_run (exe, &x, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("detector at 640x640 vs ONNX Runtime: max error %g",
+                  ane_test_assert_close_tensors ("detector at 640x640 vs ONNX Runtime", g_ptr_array_index (got, 0),
+                                                 want, 1e-4, 5e-5));
+
+  ane_onnx_import_options_set_input_shape (fixed, "x", other, 4);
+  at = ane_graph_load_onnx (model, fixed, &error);
+  g_assert_no_error (error);
+  exe_at = ane_executable_new (at, ANE_BACKEND_CPU);
+  ane_executable_set_precision (exe_at, ANE_PRECISION_FLOAT32);
+  g_assert_true (ane_executable_compile (exe_at, NULL, &error));
+  got2 = ane_executable_run (exe, &x2, 1, NULL, &error);
+  g_assert_no_error (error);
+  want2 = ane_executable_run (exe_at, &x2, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("detector at 384x512, flexible vs fixed: max error %g",
+                  ane_test_assert_close_tensors ("detector at 384x512, flexible vs fixed", g_ptr_array_index (got2, 0),
+                                                 g_ptr_array_index (want2, 0), 1e-5, 1e-6));
+
+  /* a size its strides do not divide: the program says which op */
+  {
+    static const gint64 odd[] = { 1, 3, 400, 400 };
+    g_autoptr(AneTensor) x3 = ane_test_tensor_random ("x", odd, 4, 5, -2.0f, 2.0f);
+    g_autoptr(GPtrArray) none = ane_executable_run (exe, &x3, 1, NULL, &error);
+
+    g_assert_null (none);
+    g_assert_error (error, ANE_ERROR, ANE_ERROR_TYPE_MISMATCH);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -343,5 +495,7 @@ main (int argc, char **argv)
   g_test_add_func ("/flexible/refused", test_refused);
   g_test_add_func ("/flexible/bad-arguments", test_bad_arguments);
   g_test_add_func ("/flexible/two-enumerated", test_two_enumerated);
+  g_test_add_func ("/flexible/onnx/range", test_onnx_range);
+  g_test_add_func ("/flexible/onnx/detector", test_onnx_detector);
   return g_test_run ();
 }

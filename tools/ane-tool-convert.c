@@ -60,7 +60,7 @@ ane_tool_convert (int    argc,
   g_autofree char *output = NULL, *mil = NULL, *target_name = NULL, *precision_name = NULL;
   g_autofree char *lowering_name = NULL;
   g_auto(GStrv) functions = NULL;
-  g_auto(GStrv) input_shapes = NULL, input_values = NULL;
+  g_auto(GStrv) input_shapes = NULL, input_values = NULL, input_ranges = NULL, enumerated = NULL;
   gboolean overwrite = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the .mlpackage here", "OUT.mlpackage" },
@@ -80,6 +80,13 @@ ane_tool_convert (int    argc,
     { "input-value", 0, 0, G_OPTION_ARG_STRING_ARRAY, &input_values,
       "For MODEL.onnx: bind an input to a constant, a scalar or a comma list (repeatable); what depends "
       "on it alone is folded, an If on it becomes its branch", "NAME=V[,V...]" },
+    { "input-range", 0, 0, G_OPTION_ARG_STRING_ARRAY, &input_ranges,
+      "Keep an input flexible: a size or a range L..U (L..* unbounded) per axis, as coremltools' RangeDim "
+      "(repeatable; the default shape is the declared one, for ONNX --input-shape or the lower bounds)",
+      "NAME=D,L..U,..." },
+    { "input-shapes", 0, 0, G_OPTION_ARG_STRING_ARRAY, &enumerated,
+      "Let an input take any of these shapes, as coremltools' EnumeratedShapes (repeatable; the default is "
+      "the declared shape, for ONNX --input-shape or the first)", "NAME=D,..;D,.." },
     { NULL }
   };
   AneLowering lowering = ANE_LOWERING_DEFAULT;
@@ -145,6 +152,11 @@ ane_tool_convert (int    argc,
         return status;
     }
   onnx = functions == NULL && g_str_has_suffix (argv[1], ".onnx");
+  if (functions != NULL && (input_ranges != NULL || enumerated != NULL))
+    {
+      fprintf (stderr, "ane-tool convert: --input-range and --input-shapes take one GRAPH.json or MODEL.onnx\n");
+      return 2;
+    }
   if ((input_shapes != NULL || input_values != NULL) && !onnx)
     {
       fprintf (stderr, "ane-tool convert: --input-shape and --input-value are for MODEL.onnx\n");
@@ -174,8 +186,12 @@ ane_tool_convert (int    argc,
     pkg = package_of_functions (functions, target, precision, &error);
   else
     {
-      graph = onnx ? ane_tool_load_onnx (argv[1], input_shapes, input_values, &error)
+      AneToolFlexible flexible = { input_ranges, enumerated };
+
+      graph = onnx ? ane_tool_load_onnx (argv[1], input_shapes, input_values, &flexible, &error)
                    : ane_graph_load (argv[1], &error);
+      if (graph != NULL && !onnx && !ane_tool_apply_flexible (graph, &flexible, &error))
+        g_clear_object (&graph);
       if (graph == NULL)
         {
           ane_tool_bar_end_line (bar);

@@ -6,6 +6,10 @@
  * shape when the count matches). Integers are kept exact as int64 and
  * converted by the importer to the input's ONNX element type.
  *
+ * Flexible inputs: --input-range NAME=1,3,320..1280,320..* gives a size or
+ * a range per axis, --input-shapes NAME=1,3,224,224;1,3,320,320 the shapes
+ * an input may take (for any graph convert reads, not only ONNX).
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -75,13 +79,136 @@ value_tensor (const char  *name,
   return ane_tensor_new_from_floats (name, shape, n == 1 ? 0 : 1, floats, n, error);
 }
 
+/* One --input-range: per axis the lower and upper size (-1: none). */
+static gboolean
+parse_range (const char  *text,
+             char       **name,
+             gint64      *lower,
+             gint64      *upper,
+             guint       *rank,
+             GError     **error)
+{
+  g_auto(GStrv) items = NULL;
+
+  if (!split_binding ("--input-range", text, name, &items, error))
+    return FALSE;
+  *rank = g_strv_length (items);
+  if (*rank > ANE_MAX_RANK)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "--input-range %s: rank %u exceeds %d", *name,
+                   *rank, ANE_MAX_RANK);
+      return FALSE;
+    }
+  for (guint d = 0; d < *rank; d++)
+    {
+      g_auto(GStrv) ends = g_strsplit (items[d], "..", 2);
+      guint64 lo, hi = 0;
+      gboolean ok = g_ascii_string_to_unsigned (ends[0], 10, 1, G_MAXINT32, &lo, NULL);
+
+      if (ok && ends[1] != NULL && strcmp (ends[1], "*") != 0)
+        ok = g_ascii_string_to_unsigned (ends[1], 10, lo, G_MAXINT32, &hi, NULL);
+      if (!ok)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "--input-range %s: '%s' is neither a size "
+                       "nor a range L..U or L..* (1 <= L <= U)", *name, items[d]);
+          return FALSE;
+        }
+      lower[d] = (gint64) lo;
+      upper[d] = ends[1] == NULL ? (gint64) lo : strcmp (ends[1], "*") == 0 ? -1 : (gint64) hi;
+    }
+  return TRUE;
+}
+
+/* One --input-shapes: the shapes one after the other. */
+static gboolean
+parse_shapes (const char  *text,
+              char       **name,
+              GArray     **values,
+              guint       *rank,
+              GError     **error)
+{
+  const char *eq = strchr (text, '=');
+  g_auto(GStrv) shapes = NULL;
+
+  if (eq == NULL || eq == text || eq[1] == '\0')
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "--input-shapes takes NAME=D,D,...;D,D,..., not '%s'", text);
+      return FALSE;
+    }
+  *name = g_strndup (text, eq - text);
+  shapes = g_strsplit (eq + 1, ";", -1);
+  *values = g_array_new (FALSE, FALSE, sizeof (gint64));
+  *rank = 0;
+  for (guint s = 0; shapes[s] != NULL; s++)
+    {
+      g_auto(GStrv) items = g_strsplit (shapes[s], ",", -1);
+      guint n = g_strv_length (items);
+
+      if ((s > 0 && n != *rank) || n == 0 || n > ANE_MAX_RANK)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "--input-shapes %s: shape '%s' does not "
+                       "have the rank of the first (%u, at most %d)", *name, shapes[s], *rank, ANE_MAX_RANK);
+          return FALSE;
+        }
+      *rank = n;
+      for (guint d = 0; d < n; d++)
+        {
+          guint64 v;
+          gint64 size;
+
+          if (!g_ascii_string_to_unsigned (items[d], 10, 1, G_MAXINT32, &v, NULL))
+            {
+              g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                           "--input-shapes %s: dim '%s' is not a positive size", *name, items[d]);
+              return FALSE;
+            }
+          size = (gint64) v;
+          g_array_append_val (*values, size);
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+ane_tool_apply_flexible (AneGraph               *graph,
+                         const AneToolFlexible  *flexible,
+                         GError                **error)
+{
+  for (guint i = 0; flexible->ranges != NULL && flexible->ranges[i] != NULL; i++)
+    {
+      g_autofree char *name = NULL;
+      gint64 lower[ANE_MAX_RANK], upper[ANE_MAX_RANK];
+      guint rank;
+
+      if (!parse_range (flexible->ranges[i], &name, lower, upper, &rank, error))
+        return FALSE;
+      for (guint d = 0; d < rank; d++)
+        if (lower[d] != upper[d] && !ane_graph_set_input_range (graph, name, d, lower[d], upper[d], error))
+          return FALSE;
+    }
+  for (guint i = 0; flexible->shapes != NULL && flexible->shapes[i] != NULL; i++)
+    {
+      g_autofree char *name = NULL;
+      g_autoptr(GArray) values = NULL;
+      guint rank;
+
+      if (!parse_shapes (flexible->shapes[i], &name, &values, &rank, error) ||
+          !ane_graph_set_input_shapes (graph, name, (const gint64 *) (void *) values->data, values->len, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 AneGraph *
-ane_tool_load_onnx (const char  *path,
-                    char       **input_shapes,
-                    char       **input_values,
-                    GError     **error)
+ane_tool_load_onnx (const char             *path,
+                    char                  **input_shapes,
+                    char                  **input_values,
+                    const AneToolFlexible  *flexible,
+                    GError                **error)
 {
   g_autoptr(AneOnnxImportOptions) options = ane_onnx_import_options_new ();
+  g_auto(GStrv) bound = NULL;
 
   for (guint i = 0; input_shapes != NULL && input_shapes[i] != NULL; i++)
     {
@@ -123,6 +250,33 @@ ane_tool_load_onnx (const char  *path,
           (value = value_tensor (name, items, error)) == NULL)
         return NULL;
       ane_onnx_import_options_set_input_value (options, name, value);
+    }
+  bound = ane_onnx_import_options_list_inputs (options);
+  for (guint i = 0; flexible != NULL && flexible->ranges != NULL && flexible->ranges[i] != NULL; i++)
+    {
+      g_autofree char *name = NULL;
+      gint64 lower[ANE_MAX_RANK], upper[ANE_MAX_RANK];
+      guint rank;
+
+      if (!parse_range (flexible->ranges[i], &name, lower, upper, &rank, error))
+        return NULL;
+      if (!g_strv_contains ((const char *const *) bound, name))
+        ane_onnx_import_options_set_input_shape (options, name, lower, rank);
+      for (guint d = 0; d < rank; d++)
+        if (lower[d] != upper[d])
+          ane_onnx_import_options_set_input_range (options, name, d, lower[d], upper[d]);
+    }
+  for (guint i = 0; flexible != NULL && flexible->shapes != NULL && flexible->shapes[i] != NULL; i++)
+    {
+      g_autofree char *name = NULL;
+      g_autoptr(GArray) values = NULL;
+      guint rank;
+
+      if (!parse_shapes (flexible->shapes[i], &name, &values, &rank, error))
+        return NULL;
+      if (!g_strv_contains ((const char *const *) bound, name))
+        ane_onnx_import_options_set_input_shape (options, name, (const gint64 *) (void *) values->data, rank);
+      ane_onnx_import_options_set_input_shapes (options, name, (const gint64 *) (void *) values->data, values->len);
     }
   return ane_graph_load_onnx (path, options, error);
 }

@@ -65,12 +65,30 @@ AnePackage      *ane_tool_load_model      (const char       *path,
                                            AneTarget         target,
                                            AnePrecision      precision,
                                            GError          **error);
+/* The flexible-shape options of convert (ane-tool-onnx.c):
+ * --input-range NAME=D,L..U,L..* (a size or a range per axis; * for no
+ * upper bound) and --input-shapes NAME=D,D,...;D,D,... (the shapes an
+ * input may take). */
+typedef struct {
+  char **ranges;
+  char **shapes;
+} AneToolFlexible;
 /* An ONNX model imported with --input-shape NAME=D,D,... and
- * --input-value NAME=V[,V...] bindings (ane-tool-onnx.c). */
-AneGraph        *ane_tool_load_onnx       (const char  *path,
-                                           char       **input_shapes,
-                                           char       **input_values,
-                                           GError     **error);
+ * --input-value NAME=V[,V...] bindings and flexible inputs
+ * (ane-tool-onnx.c). An input given a range or shapes and no
+ * --input-shape is imported at its lower bounds or first shape (the
+ * default, as coremltools takes it). */
+AneGraph        *ane_tool_load_onnx       (const char             *path,
+                                           char                  **input_shapes,
+                                           char                  **input_values,
+                                           const AneToolFlexible  *flexible,
+                                           GError                **error);
+/* Makes a graph's inputs flexible as the options say (a graph loaded from
+ * JSON: its declared shapes are the defaults; a fixed size must be the
+ * declared one). */
+gboolean         ane_tool_apply_flexible  (AneGraph               *graph,
+                                           const AneToolFlexible  *flexible,
+                                           GError                **error);
 /* FALSE (and a message naming -f/--overwrite) if @path exists and
  * @overwrite is not set. */
 gboolean         ane_tool_check_overwrite (const char *command,

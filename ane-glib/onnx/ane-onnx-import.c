@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "ane-onnx-importer-private.h"
+#include "ane-graph-private.h"
 
 /**
  * AneOnnxImportOptions:
@@ -35,6 +36,8 @@ struct _AneOnnxImportOptions {
   GObject     parent_instance;
   GHashTable *shapes;   /* name → GArray of gint64 */
   GHashTable *values;   /* name → AneTensor */
+  GHashTable *ranges;   /* name → GArray of gint64 (axis, lower, upper) triples */
+  GHashTable *enumerated; /* name → GArray of gint64: shapes one after the other */
 };
 
 G_DEFINE_FINAL_TYPE (AneOnnxImportOptions, ane_onnx_import_options, G_TYPE_OBJECT)
@@ -46,6 +49,8 @@ ane_onnx_import_options_finalize (GObject *object)
 
   g_hash_table_unref (self->shapes);
   g_hash_table_unref (self->values);
+  g_hash_table_unref (self->ranges);
+  g_hash_table_unref (self->enumerated);
   G_OBJECT_CLASS (ane_onnx_import_options_parent_class)->finalize (object);
 }
 
@@ -60,6 +65,8 @@ ane_onnx_import_options_init (AneOnnxImportOptions *self)
 {
   self->shapes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
   self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->ranges = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+  self->enumerated = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
 }
 
 /**
@@ -137,6 +144,82 @@ ane_onnx_import_options_set_input_value (AneOnnxImportOptions *self,
   g_hash_table_replace (self->values, g_strdup (name), g_object_ref (value));
 }
 
+/**
+ * ane_onnx_import_options_set_input_range:
+ * @self: import options
+ * @name: an input of the ONNX model, as the model names it
+ * @axis: the axis whose size may vary
+ * @lower: the smallest size, at least 1
+ * @upper: the largest size, or -1 for no upper bound
+ *
+ * Keeps the input's size on @axis flexible in the converted program, as
+ * [method@Ane.Graph.set_input_range] does for a graph. The model is
+ * imported at the input's default shape (given with
+ * [method@Ane.OnnxImportOptions.set_input_shape], else the model's own
+ * sizes) and imported again at other sizes to write one program for all
+ * of them; the import then fails, naming the op, where the model computes
+ * something the program cannot take from its input (more than one size of
+ * a reshape depending on the flexible sizes, a constant built for one
+ * length).
+ *
+ * Since: 0.2
+ */
+void
+ane_onnx_import_options_set_input_range (AneOnnxImportOptions *self,
+                                         const char           *name,
+                                         guint                 axis,
+                                         gint64                lower,
+                                         gint64                upper)
+{
+  GArray *a;
+  gint64 triple[3] = { axis, lower, upper };
+
+  g_return_if_fail (ANE_IS_ONNX_IMPORT_OPTIONS (self));
+  g_return_if_fail (name != NULL);
+
+  g_hash_table_remove (self->enumerated, name);
+  a = g_hash_table_lookup (self->ranges, name);
+  if (a == NULL)
+    {
+      a = g_array_new (FALSE, FALSE, sizeof (gint64));
+      g_hash_table_insert (self->ranges, g_strdup (name), a);
+    }
+  g_array_append_vals (a, triple, 3);
+}
+
+/**
+ * ane_onnx_import_options_set_input_shapes:
+ * @self: import options
+ * @name: an input of the ONNX model, as the model names it
+ * @shapes: (array length=n_values): the shapes the input may take, one
+ *   after the other
+ * @n_values: the number of values in @shapes
+ *
+ * Lets the input take any of a set of shapes in the converted program, as
+ * [method@Ane.Graph.set_input_shapes] does for a graph; the default shape
+ * (set with [method@Ane.OnnxImportOptions.set_input_shape], else the
+ * model's own sizes) must be one of them. Replaces ranges set before.
+ *
+ * Since: 0.2
+ */
+void
+ane_onnx_import_options_set_input_shapes (AneOnnxImportOptions *self,
+                                          const char           *name,
+                                          const gint64         *shapes,
+                                          gsize                 n_values)
+{
+  GArray *a;
+
+  g_return_if_fail (ANE_IS_ONNX_IMPORT_OPTIONS (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (shapes != NULL || n_values == 0);
+
+  a = g_array_sized_new (FALSE, FALSE, sizeof (gint64), (guint) n_values);
+  g_array_append_vals (a, shapes, (guint) n_values);
+  g_hash_table_remove (self->ranges, name);
+  g_hash_table_replace (self->enumerated, g_strdup (name), a);
+}
+
 static int
 compare_names (gconstpointer a,
                gconstpointer b)
@@ -194,6 +277,136 @@ ane_onnx_import_options_get_value_internal (AneOnnxImportOptions *self,
   return self ? g_hash_table_lookup (self->values, name) : NULL;
 }
 
+/* What a flexible import keeps to import the model again at other shapes. */
+typedef struct {
+  char                 *path;
+  AneOnnxImportOptions *options;   /* a copy: the caller may change theirs */
+  GHashTable           *onnx_names; /* graph input name → ONNX input name */
+  GHashTable           *ranks;      /* graph input name → its rank */
+} Rebuild;
+
+static void
+rebuild_free (gpointer data)
+{
+  Rebuild *r = data;
+
+  g_free (r->path);
+  g_clear_object (&r->options);
+  g_clear_pointer (&r->onnx_names, g_hash_table_unref);
+  g_clear_pointer (&r->ranks, g_hash_table_unref);
+  g_free (r);
+}
+
+static AneOnnxImportOptions *
+copy_options (AneOnnxImportOptions *self)
+{
+  AneOnnxImportOptions *copy = ane_onnx_import_options_new ();
+  GHashTableIter it;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&it, self->shapes);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    g_hash_table_insert (copy->shapes, g_strdup (key), g_array_ref (value));
+  g_hash_table_iter_init (&it, self->values);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    g_hash_table_insert (copy->values, g_strdup (key), g_object_ref (value));
+  return copy;
+}
+
+/* The model imported again with the graph inputs' shapes given. */
+static AneGraph *
+rebuild (gpointer     data,
+         GHashTable  *shapes,
+         GError     **error)
+{
+  Rebuild *r = data;
+  g_autoptr(AneOnnxImportOptions) options = copy_options (r->options);
+  GHashTableIter it;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&it, shapes);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      const char *onnx_name = g_hash_table_lookup (r->onnx_names, key);
+      guint rank = GPOINTER_TO_UINT (g_hash_table_lookup (r->ranks, key));
+
+      if (onnx_name != NULL)
+        ane_onnx_import_options_set_input_shape (options, onnx_name, value, rank);
+    }
+  return ane_onnx_import_file (r->path, options, NULL, error);
+}
+
+static AneGraph *
+import_flexible (const char           *path,
+                 AneOnnxImportOptions *options,
+                 GError              **error)
+{
+  g_autoptr(GHashTable) input_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(AneGraph) graph = NULL;
+  Rebuild *r;
+  GHashTableIter it;
+  gpointer key, value;
+
+  graph = ane_onnx_import_file (path, options, input_names, error);
+  if (graph == NULL)
+    return NULL;
+  g_hash_table_iter_init (&it, options->ranges);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      GArray *a = value;
+      const char *graph_name = g_hash_table_lookup (input_names, key);
+
+      if (graph_name == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: the model has no input '%s' to make flexible",
+                       path, (const char *) key);
+          return NULL;
+        }
+      for (guint i = 0; i + 2 < a->len; i += 3)
+        if (!ane_graph_set_input_range (graph, graph_name, (guint) g_array_index (a, gint64, i),
+                                        g_array_index (a, gint64, i + 1), g_array_index (a, gint64, i + 2), error))
+          {
+            g_prefix_error (error, "%s: ", path);
+            return NULL;
+          }
+    }
+  g_hash_table_iter_init (&it, options->enumerated);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      GArray *a = value;
+      const char *graph_name = g_hash_table_lookup (input_names, key);
+
+      if (graph_name == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: the model has no input '%s' to make flexible",
+                       path, (const char *) key);
+          return NULL;
+        }
+      if (!ane_graph_set_input_shapes (graph, graph_name, (const gint64 *) (void *) a->data, a->len, error))
+        {
+          g_prefix_error (error, "%s: ", path);
+          return NULL;
+        }
+    }
+  r = g_new0 (Rebuild, 1);
+  r->path = g_strdup (path);
+  r->options = copy_options (options);
+  r->onnx_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  r->ranks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_iter_init (&it, input_names);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    g_hash_table_insert (r->onnx_names, g_strdup (value), g_strdup (key));
+  {
+    g_autoptr(GPtrArray) inputs = ane_graph_list_inputs (graph);
+
+    for (guint i = 0; i < inputs->len; i++)
+      g_hash_table_insert (r->ranks, g_strdup (ane_tensor_get_name (g_ptr_array_index (inputs, i))),
+                           GUINT_TO_POINTER (ane_tensor_get_rank (g_ptr_array_index (inputs, i))));
+  }
+  ane_graph_set_rebuild (graph, rebuild, r, rebuild_free);
+  return g_steal_pointer (&graph);
+}
+
 /**
  * ane_graph_load_onnx:
  * @path: an ONNX model file (`.onnx`; external data files are read from
@@ -228,5 +441,7 @@ ane_graph_load_onnx (const char           *path,
   g_return_val_if_fail (options == NULL || ANE_IS_ONNX_IMPORT_OPTIONS (options), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return ane_onnx_import_file (path, options, error);
+  if (options == NULL || (g_hash_table_size (options->ranges) == 0 && g_hash_table_size (options->enumerated) == 0))
+    return ane_onnx_import_file (path, options, NULL, error);
+  return import_flexible (path, options, error);
 }

@@ -43,6 +43,7 @@ typedef struct {
   char       *model_dir;   /* resolves external data; NULL refuses it */
   const Onnx__ModelProto *model;
   GHashTable *interface_names;  /* graph input and output names given so far */
+  GHashTable *input_names;      /* ONNX input name → graph input name (nullable: the caller's) */
 } AneOnnxImporter;
 
 /* Max If nesting the walker follows (hostile models). */
@@ -107,6 +108,7 @@ AneOnnxNode  *ane_onnx_node_get_claimed (AneOnnxNode            *node);
 /* The loader (ane-onnx-model.c) and the options it reads (ane-onnx-import.c). */
 AneGraph     *ane_onnx_import_file (const char           *path,
                                     AneOnnxImportOptions *options,
+                                    GHashTable           *input_names,
                                     GError              **error);
 const gint64 *ane_onnx_import_options_get_shape_internal (AneOnnxImportOptions *self,
                                                           const char           *name,

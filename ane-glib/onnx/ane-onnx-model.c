@@ -402,6 +402,8 @@ declare_inputs (AneOnnxImporter      *imp,
         g_autofree char *graph_name = interface_name (name, imp->interface_names);
 
         t = ane_graph_input (imp->graph, graph_name, dtype, shape, rank, error);
+        if (t != NULL && imp->input_names != NULL)
+          g_hash_table_replace (imp->input_names, g_strdup (name), g_strdup (graph_name));
       }
       if (t == NULL)
         return FALSE;
@@ -482,6 +484,7 @@ declare_outputs (AneOnnxImporter *imp,
 AneGraph *
 ane_onnx_import_file (const char           *path,
                       AneOnnxImportOptions *options,
+                      GHashTable           *input_names,
                       GError              **error)
 {
   g_autoptr(GMappedFile) file = NULL;
@@ -547,6 +550,7 @@ ane_onnx_import_file (const char           *path,
 
   imp.graph = ane_graph_new ();
   imp.interface_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  imp.input_names = input_names;
   scope = ane_onnx_scope_new (NULL);
   for (gsize i = 0; i < g->n_initializer; i++)
     {

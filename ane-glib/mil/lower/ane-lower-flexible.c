@@ -405,6 +405,78 @@ generalize_reshape_shape (AneMilFunction  *fn,
   return TRUE;
 }
 
+/* Removes the input param of an op (its entry freed). */
+static void
+drop_input (AneMilOperation *op,
+            const char      *param)
+{
+  for (gsize i = 0; i < op->n_inputs; i++)
+    if (g_strcmp0 (op->inputs[i]->key, param) == 0)
+      {
+        protobuf_c_message_free_unpacked (&op->inputs[i]->base, NULL);
+        memmove (op->inputs + i, op->inputs + i + 1, (op->n_inputs - i - 1) * sizeof (op->inputs[0]));
+        op->n_inputs--;
+        return;
+      }
+}
+
+/* The ops of block that take the const named name, and whether every one
+ * is an op_type taking it as param. */
+static gboolean
+users_are (const AneMilBlock *block,
+           gsize              from,
+           const char        *name,
+           const char        *op_type,
+           const char        *param,
+           GPtrArray         *users)
+{
+  for (gsize i = from; i < block->n_operations; i++)
+    for (gsize j = 0; j < block->operations[i]->n_inputs; j++)
+      {
+        const AneMilArgument *arg = block->operations[i]->inputs[j]->value;
+
+        for (gsize a = 0; arg != NULL && a < arg->n_arguments; a++)
+          if (arg->arguments[a]->binding_case == CORE_ML__SPECIFICATION__MILSPEC__ARGUMENT__BINDING__BINDING_NAME &&
+              g_strcmp0 (arg->arguments[a]->name, name) == 0)
+            {
+              if (g_strcmp0 (block->operations[i]->type, op_type) != 0 ||
+                  g_strcmp0 (block->operations[i]->inputs[j]->key, param) != 0)
+                return FALSE;
+              g_ptr_array_add (users, GSIZE_TO_POINTER (i));
+            }
+      }
+  return users->len > 0;
+}
+
+/* conv_transpose's output_shape is optional; coremltools states it only
+ * where the output's shape is not symbolic (passes/defs/optimize_conv.py,
+ * add_conv_transpose_output_shape), and the lowering's is the size the op
+ * infers without it (ane-lower-vision.c: (in - 1) * stride + dilated
+ * kernel - both pads). A const that differs and only feeds output_shape is
+ * therefore dropped from every program; the const op itself is left to
+ * remove (*dead). */
+static gboolean
+drop_conv_transpose_output_shape (AneMilBlock *block,
+                                  gsize        index,
+                                  GPtrArray   *probes)
+{
+  AneMilOperation *op = block->operations[index];
+  g_autoptr(GPtrArray) users = g_ptr_array_new ();
+
+  if (g_strcmp0 (op->type, "const") != 0 || op->n_outputs != 1 ||
+      !users_are (block, index + 1, op->outputs[0]->name, "conv_transpose", "output_shape", users))
+    return FALSE;
+  for (guint p = 0; p <= probes->len; p++)
+    {
+      AneMilBlock *b = p == 0 ? block : ane_mil_function_get_block (ane_mil_program_find_function (
+                                          ane_lowered_get_program (g_ptr_array_index (probes, p - 1)), NULL));
+
+      for (guint u = 0; u < users->len; u++)
+        drop_input (b->operations[GPOINTER_TO_SIZE (g_ptr_array_index (users, u))], "output_shape");
+    }
+  return TRUE;
+}
+
 /* Folds the programs lowered at other shapes into base: unknown where the
  * sizes differ, a reshape's sizes in the form that follows its input where
  * they can be, refused where anything else differs. */
@@ -419,6 +491,7 @@ merge_programs (AneMilProgram *base,
   AneMilFunction *fa = ane_mil_program_find_function (base, NULL);
   AneMilBlock *a = ane_mil_function_get_block (fa);
   AneMilTarget target;
+  g_autoptr(GPtrArray) dead = g_ptr_array_new ();
 
   if (a == NULL || !ane_mil_target_from_string (fa->opset, &target))
     return differs (error, inputs, g_ptr_array_index (probe_shapes, 0), "the program has no main function");
@@ -462,13 +535,23 @@ merge_programs (AneMilProgram *base,
   /* op by op: reshape sizes generalized first (they read the types of
    * every program before any is merged) */
   for (gsize i = 0; i < a->n_operations; i++)
+    {
+      gboolean differ = FALSE;
+
+      for (guint p = 0; p < probes->len && !differ; p++)
+        differ = !same_op (a->operations[i], ane_mil_function_get_block (ane_mil_program_find_function (
+                             ane_lowered_get_program (g_ptr_array_index (probes, p)), NULL))->operations[i]);
+      if (differ && drop_conv_transpose_output_shape (a, i, probes))
+        g_ptr_array_add (dead, GSIZE_TO_POINTER (i));
+    }
+  for (gsize i = 0; i < a->n_operations; i++)
     for (guint p = 0; p < probes->len; p++)
       {
         AneMilBlock *b = ane_mil_function_get_block (ane_mil_program_find_function (
                            ane_lowered_get_program (g_ptr_array_index (probes, p)), NULL));
         AneMilOperation *x = a->operations[i];
 
-        if (same_op (x, b->operations[i]))
+        if (same_op (x, b->operations[i]) || g_ptr_array_find (dead, GSIZE_TO_POINTER (i), NULL))
           continue;
         if (!generalize_reshape_shape (fa, a, i, probes, target))
           return differs (error, inputs, g_ptr_array_index (probe_shapes, p), "MIL op %" G_GSIZE_FORMAT
@@ -490,6 +573,15 @@ merge_programs (AneMilProgram *base,
           if (!merge_type (a->operations[i]->outputs[j]->type, b->operations[i]->outputs[j]->type))
             return differs (error, inputs, shapes, "MIL op '%s' (%s) changes its output's type",
                             ane_mil_op_name (a->operations[i]), a->operations[i]->type);
+    }
+  /* the consts nothing reads any more */
+  for (guint k = dead->len; k-- > 0;)
+    {
+      gsize i = GPOINTER_TO_SIZE (g_ptr_array_index (dead, k));
+
+      protobuf_c_message_free_unpacked (&a->operations[i]->base, NULL);
+      memmove (a->operations + i, a->operations + i + 1, (a->n_operations - i - 1) * sizeof (a->operations[0]));
+      a->n_operations--;
     }
   return TRUE;
 }
