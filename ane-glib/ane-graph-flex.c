@@ -63,7 +63,7 @@ find_input (AneGraph    *self,
  * @input: the name of one of its inputs
  * @axis: the axis that may vary
  * @lower: the smallest size, at least 1
- * @upper: the largest size, or -1 for no upper bound
+ * @upper: the largest size (an ML program takes no unbounded range)
  * @error: return location for a #GError
  *
  * Lets an input's size on @axis vary from @lower to @upper, as coremltools'
@@ -109,6 +109,14 @@ ane_graph_set_input_range (AneGraph    *self,
   if (node == NULL)
     return FALSE;
   what = g_strdup_printf ("set_input_range: input '%s'", input);
+  if (upper < 0)
+    {
+      /* coremltools, converters/mil/backend/mil/load.py: "For mlprogram,
+       * inputs with infinite upper_bound is not allowed" */
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: axis %u needs an upper bound; Core ML takes no unbounded range in an ML program", what, axis);
+      return FALSE;
+    }
   table = ane_graph_get_flex_table (self);
   flex = g_hash_table_lookup (table, input);
   if (flex == NULL)

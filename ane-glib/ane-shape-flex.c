@@ -104,7 +104,13 @@ ane_shape_flex_new_enumerated (const char    *what,
   flex = ane_shape_flex_new_fixed (dflt, rank);
   flex->kind = ANE_SHAPE_FLEX_ENUMERATED;
   flex->n_shapes = (guint) n_shapes;
-  flex->shapes = g_memdup2 (shapes, n_values * sizeof (gint64));
+  /* the default first, the others in their order: how coremltools writes
+   * them (EnumeratedShapes puts its default at the front) */
+  flex->shapes = g_new (gint64, n_values);
+  memcpy (flex->shapes, dflt, rank * sizeof (gint64));
+  for (gsize s = 0, k = 1; s < n_shapes; s++)
+    if (!same_shape (shapes + s * rank, dflt, rank))
+      memcpy (flex->shapes + (k++) * rank, shapes + s * rank, rank * sizeof (gint64));
   return g_steal_pointer (&flex);
 }
 

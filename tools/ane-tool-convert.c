@@ -81,7 +81,7 @@ ane_tool_convert (int    argc,
       "For MODEL.onnx: bind an input to a constant, a scalar or a comma list (repeatable); what depends "
       "on it alone is folded, an If on it becomes its branch", "NAME=V[,V...]" },
     { "input-range", 0, 0, G_OPTION_ARG_STRING_ARRAY, &input_ranges,
-      "Keep an input flexible: a size or a range L..U (L..* unbounded) per axis, as coremltools' RangeDim "
+      "Keep an input flexible: a size or a range L..U per axis, as coremltools' RangeDim "
       "(repeatable; the default shape is the declared one, for ONNX --input-shape or the lower bounds)",
       "NAME=D,L..U,..." },
     { "input-shapes", 0, 0, G_OPTION_ARG_STRING_ARRAY, &enumerated,

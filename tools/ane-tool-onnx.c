@@ -105,16 +105,16 @@ parse_range (const char  *text,
       guint64 lo, hi = 0;
       gboolean ok = g_ascii_string_to_unsigned (ends[0], 10, 1, G_MAXINT32, &lo, NULL);
 
-      if (ok && ends[1] != NULL && strcmp (ends[1], "*") != 0)
+      if (ok && ends[1] != NULL)
         ok = g_ascii_string_to_unsigned (ends[1], 10, lo, G_MAXINT32, &hi, NULL);
       if (!ok)
         {
           g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "--input-range %s: '%s' is neither a size "
-                       "nor a range L..U or L..* (1 <= L <= U)", *name, items[d]);
+                       "nor a range L..U (1 <= L <= U; an ML program takes no unbounded range)", *name, items[d]);
           return FALSE;
         }
       lower[d] = (gint64) lo;
-      upper[d] = ends[1] == NULL ? (gint64) lo : strcmp (ends[1], "*") == 0 ? -1 : (gint64) hi;
+      upper[d] = ends[1] == NULL ? (gint64) lo : (gint64) hi;
     }
   return TRUE;
 }

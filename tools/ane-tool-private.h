@@ -66,8 +66,7 @@ AnePackage      *ane_tool_load_model      (const char       *path,
                                            AnePrecision      precision,
                                            GError          **error);
 /* The flexible-shape options of convert (ane-tool-onnx.c):
- * --input-range NAME=D,L..U,L..* (a size or a range per axis; * for no
- * upper bound) and --input-shapes NAME=D,D,...;D,D,... (the shapes an
+ * --input-range NAME=D,L..U (a size or a range per axis) and --input-shapes NAME=D,D,...;D,D,... (the shapes an
  * input may take). */
 typedef struct {
   char **ranges;

@@ -32,8 +32,12 @@ void            ane_mil_dimension_set         (AneMilDimension      *dim,
 AneMilTensorType *ane_mil_value_type_tensor   (const AneMilValueType *type);
 /* Whether the function's inputs declare an unknown dimension. */
 gboolean        ane_mil_function_is_flexible  (const AneMilFunction *fn);
-/* A deep copy of a program (packed and read back). */
+/* A deep copy of a program (packed and read back); freed with
+ * ane_mil_program_free. */
 AneMilProgram  *ane_mil_program_copy          (const AneMilProgram  *program);
+void            ane_mil_program_free          (AneMilProgram        *program);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMilProgram, ane_mil_program_free)
 /* A copy of program whose function (NULL: "main") has the input shapes
  * given (name -> AneSpec*, dtype ignored; inputs not named keep theirs) and
  * every value's type concrete. ANE_ERROR_SHAPE when a given shape

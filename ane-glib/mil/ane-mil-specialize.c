@@ -111,13 +111,12 @@ ane_mil_program_copy (const AneMilProgram *program)
   return core_ml__specification__milspec__program__unpack (NULL, size, bytes);
 }
 
-static void
-program_free (AneMilProgram *program)
+void
+ane_mil_program_free (AneMilProgram *program)
 {
-  protobuf_c_message_free_unpacked (&program->base, NULL);
+  if (program != NULL)
+    protobuf_c_message_free_unpacked (&program->base, NULL);
 }
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (AneMilProgram, program_free)
 
 /* Gives every unknown dimension of type the size the mirror inferred. */
 static gboolean

@@ -254,6 +254,17 @@ void          ane_mlpackage_dump_lowered   (const char           *dir,
                                             AneGraph             *graph,
                                             GHashTable           *params);
 
+/* The same for a program already described (a flexible one: the
+ * description says its flexibility); takes model. */
+void          ane_mlpackage_dump_model     (const char           *dir,
+                                            AneCoreMLModel       *model,
+                                            AneMilTarget          target,
+                                            AneDType              precision,
+                                            GPtrArray            *blobs,
+                                            guint64               weight_size,
+                                            AneGraph             *graph,
+                                            GHashTable           *params);
+
 /* A pending blob's bytes as weight.bin would hold them (converted, dequantized),
  * in memory; params (name -> AneTensor, nullable) override the graph's values.
  * pending_blob is an AneMilPendingBlob (ane-mil-builder-private.h). */

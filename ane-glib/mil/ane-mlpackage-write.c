@@ -61,6 +61,7 @@
 #include "mil/ane-mil-builder-private.h"
 #include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mlpackage-private.h"
+#include "mil/ane-mil-specialize-private.h"
 
 #define MODEL_DIR       "com.apple.CoreML"
 #define MODEL_FILE      "model.mlmodel"
@@ -1649,40 +1650,19 @@ blob_has_value (const AneMilPendingBlob *blob,
   return node != NULL && node->value != NULL && ane_tensor_has_data (node->value);
 }
 
-void
-ane_mlpackage_dump_lowered (const char          *dir,
-                            const AneMilProgram *program,
-                            AneMilTarget         target,
-                            AneDType             precision,
-                            GPtrArray           *blobs,
-                            guint64              weight_size,
-                            AneGraph            *graph,
-                            GHashTable          *params)
+/* The dump's file name, or NULL when it is there already. */
+static char *
+dump_path (const char          *dir,
+           const AneMilProgram *program,
+           AneMilTarget         target,
+           AneDType             precision)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) dump_blobs = g_ptr_array_new ();
-  g_autoptr(GPtrArray) zero_blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
-  g_autofree guint8 *packed = NULL;
+  gsize size = protobuf_c_message_get_packed_size (&program->base);
+  g_autofree guint8 *packed = g_malloc (MAX (size, 1));
   g_autofree char *hash = NULL;
   g_autofree char *name = NULL;
-  g_autofree char *path = NULL;
-  AneMilProgram *copy;
-  AneCoreMLModel *model;
-  gsize size;
-  const char *const user_defined[] = { "com.github.ane-glib.version", PACKAGE_VERSION,
-                                       "com.github.ane-glib.source", "ANE_GLIB_DUMP_DIR", NULL };
+  char *path;
 
-  /* Programs with more weights than that come from tests of size limits
-   * (their params are never bound): zeros of that size would only cost
-   * disk and time; their types are as checkable in smaller programs. */
-  if (weight_size > ANE_MLPACKAGE_DUMP_MAX_WEIGHTS)
-    {
-      g_debug ("ANE_GLIB_DUMP_DIR: a program with %" G_GUINT64_FORMAT " bytes of weights is not written",
-               weight_size);
-      return;
-    }
-  size = protobuf_c_message_get_packed_size (&program->base);
-  packed = g_malloc (MAX (size, 1));
   protobuf_c_message_pack (&program->base, packed);
   /* named by content: the same program lowered by many tests is written once */
   hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, packed, size);
@@ -1691,7 +1671,29 @@ ane_mlpackage_dump_lowered (const char          *dir,
                           precision == ANE_DTYPE_FLOAT16 ? "fp16" : "fp32");
   path = g_build_filename (dir, name, NULL);
   if (g_file_test (path, G_FILE_TEST_EXISTS))
-    return;
+    {
+      g_free (path);
+      return NULL;
+    }
+  return path;
+}
+
+static const char *const dump_user_defined[] = { "com.github.ane-glib.version", PACKAGE_VERSION,
+                                                 "com.github.ane-glib.source", "ANE_GLIB_DUMP_DIR", NULL };
+
+/* Writes model (taken) with blobs, weights without a value as zeros. */
+static void
+dump_write (const char     *dir,
+            const char     *path,
+            AneCoreMLModel *model,
+            GPtrArray      *blobs,
+            guint64         weight_size,
+            AneGraph       *graph,
+            GHashTable     *params)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) dump_blobs = g_ptr_array_new ();
+  g_autoptr(GPtrArray) zero_blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_pending_blob_free);
 
   /* weights nobody bound yet are written as zeros: types are what matter */
   for (guint i = 0; i < blobs->len; i++)
@@ -1708,6 +1710,7 @@ ane_mlpackage_dump_lowered (const char          *dir,
       if (!ane_dtype_n_bytes (blob->src_dtype, blob->n_elements, &n_bytes, &error))
         {
           g_debug ("ANE_GLIB_DUMP_DIR: %s", error->message);
+          ane_mlpackage_model_free (model);
           return;
         }
       zero = g_memdup2 (blob, sizeof *blob);
@@ -1723,17 +1726,73 @@ ane_mlpackage_dump_lowered (const char          *dir,
       int errsv = errno;
 
       g_debug ("ANE_GLIB_DUMP_DIR: cannot create '%s': %s", dir, g_strerror (errsv));
+      ane_mlpackage_model_free (model);
       return;
     }
-  copy = core_ml__specification__milspec__program__unpack (NULL, size, packed);
+  if (!ane_mlpackage_write_lowered (path, TRUE, model, dump_blobs, weight_size, graph, params, NULL, NULL, &error))
+    g_debug ("ANE_GLIB_DUMP_DIR: %s: %s", path, error->message);
+  ane_mlpackage_model_free (model);
+}
+
+void
+ane_mlpackage_dump_lowered (const char          *dir,
+                            const AneMilProgram *program,
+                            AneMilTarget         target,
+                            AneDType             precision,
+                            GPtrArray           *blobs,
+                            guint64              weight_size,
+                            AneGraph            *graph,
+                            GHashTable          *params)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  AneMilProgram *copy;
+  AneCoreMLModel *model;
+
+  /* Programs with more weights than that come from tests of size limits
+   * (their params are never bound): zeros of that size would only cost
+   * disk and time; their types are as checkable in smaller programs. */
+  if (weight_size > ANE_MLPACKAGE_DUMP_MAX_WEIGHTS)
+    {
+      g_debug ("ANE_GLIB_DUMP_DIR: a program with %" G_GUINT64_FORMAT " bytes of weights is not written",
+               weight_size);
+      return;
+    }
+  path = dump_path (dir, program, target, precision);
+  if (path == NULL)
+    return;
+  copy = ane_mil_program_copy (program);
   if (copy == NULL)
     {
       g_debug ("ANE_GLIB_DUMP_DIR: a lowered program does not unpack (a bug in ane-glib)");
       return;
     }
-  model = ane_mlpackage_model_new (copy, target, user_defined, &error);
-  if (model == NULL ||
-      !ane_mlpackage_write_lowered (path, TRUE, model, dump_blobs, weight_size, graph, params, NULL, NULL, &error))
-    g_debug ("ANE_GLIB_DUMP_DIR: %s: %s", path, error->message);
-  ane_mlpackage_model_free (model);
+  model = ane_mlpackage_model_new (copy, target, dump_user_defined, &error);
+  if (model == NULL)
+    {
+      g_debug ("ANE_GLIB_DUMP_DIR: %s: %s", path, error->message);
+      return;
+    }
+  dump_write (dir, path, model, blobs, weight_size, graph, params);
+}
+
+void
+ane_mlpackage_dump_model (const char     *dir,
+                          AneCoreMLModel *model,
+                          AneMilTarget    target,
+                          AneDType        precision,
+                          GPtrArray      *blobs,
+                          guint64         weight_size,
+                          AneGraph       *graph,
+                          GHashTable     *params)
+{
+  g_autofree char *path = NULL;
+
+  if (weight_size > ANE_MLPACKAGE_DUMP_MAX_WEIGHTS ||
+      (path = dump_path (dir, model->mlprogram, target, precision)) == NULL)
+    {
+      ane_mlpackage_model_free (model);
+      return;
+    }
+  dump_write (dir, path, model, blobs, weight_size, graph, params);
 }

@@ -150,7 +150,7 @@ ane_onnx_import_options_set_input_value (AneOnnxImportOptions *self,
  * @name: an input of the ONNX model, as the model names it
  * @axis: the axis whose size may vary
  * @lower: the smallest size, at least 1
- * @upper: the largest size, or -1 for no upper bound
+ * @upper: the largest size (an ML program takes no unbounded range)
  *
  * Keeps the input's size on @axis flexible in the converted program, as
  * [method@Ane.Graph.set_input_range] does for a graph. The model is

@@ -63,7 +63,7 @@ def interface(spec):
         t = f.type
         kind = t.WhichOneof("Type")
         if kind == "multiArrayType":
-            return (f.name, kind, t.multiArrayType.dataType, tuple(t.multiArrayType.shape))
+            return (f.name, kind, t.multiArrayType.dataType, tuple(t.multiArrayType.shape)) + flexibility(t.multiArrayType)
         if kind == "stateType":
             a = t.stateType.arrayType
             return (f.name, kind, a.dataType, tuple(a.shape))
@@ -79,6 +79,47 @@ def interface(spec):
     # whatever order (pymil keeps its functions in a dict)
     return (features(d), d.defaultFunctionName,
             tuple(sorted((fd.name,) + features(fd) for fd in d.functions)))
+
+
+def flexibility(array):
+    """A multi-array's flexible shapes as a comparable tuple (empty: none)."""
+    which = array.WhichOneof("ShapeFlexibility")
+    if which == "shapeRange":
+        return ("range", tuple((r.lowerBound, r.upperBound) for r in array.shapeRange.sizeRanges))
+    if which == "enumeratedShapes":
+        return ("enumerated", tuple(tuple(s.shape) for s in array.enumeratedShapes.shapes))
+    return ()
+
+
+def input_types(spec):
+    """ct.convert's inputs for a flexible program: each flexible input with
+    its RangeDim or EnumeratedShapes, as the user of coremltools would give
+    them (else ct.convert makes every unknown size a range 1..2); None when
+    no input is flexible."""
+    types, flexible = [], False
+    for f in spec.description.input:
+        array = f.type.multiArrayType if f.type.WhichOneof("Type") == "multiArrayType" else None
+        if array is None:
+            return None
+        default = tuple(array.shape)
+        which = array.WhichOneof("ShapeFlexibility")
+        if which == "shapeRange":
+            flexible = True
+            dims = []
+            for r, d in zip(array.shapeRange.sizeRanges, default):
+                if r.lowerBound == r.upperBound:
+                    dims.append(int(d))
+                else:
+                    dims.append(ct.RangeDim(lower_bound=int(r.lowerBound), upper_bound=int(r.upperBound),
+                                            default=int(d)))
+            types.append(ct.TensorType(name=f.name, shape=ct.Shape(dims)))
+        elif which == "enumeratedShapes":
+            flexible = True
+            shapes = [tuple(s.shape) for s in array.enumeratedShapes.shapes]
+            types.append(ct.TensorType(name=f.name, shape=ct.EnumeratedShapes(shapes=shapes, default=default)))
+        else:
+            types.append(ct.TensorType(name=f.name, shape=default))
+    return types if flexible else None
 
 
 def check(path):
@@ -108,8 +149,9 @@ def check(path):
         # coremltools limitation, not a property of the program (docs/contract.md).
         pipeline.remove_passes(["common::fuse_elementwise_to_batchnorm"])
     with tempfile.TemporaryDirectory() as tmp:
+        inputs = input_types(spec)
         try:
-            again = ct.convert(prog, convert_to="mlprogram",
+            again = ct.convert(prog, convert_to="mlprogram", inputs=inputs,
                                minimum_deployment_target=TARGETS[spec.specificationVersion],
                                compute_precision=ct.precision.FLOAT32 if fp32 else ct.precision.FLOAT16,
                                pass_pipeline=pipeline,

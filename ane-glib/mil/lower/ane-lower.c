@@ -911,7 +911,9 @@ lower_program (AneGraph                *graph,
       return NULL;
     /* Every program the library lowers, also written for Apple's tools to
      * judge (docs/contract.md). */
-    if (dump_dir != NULL && *dump_dir != '\0')
+    /* (a graph with flexible inputs: its merged program is dumped,
+     * ane-lower-flexible.c) */
+    if (dump_dir != NULL && *dump_dir != '\0' && !ane_graph_is_flexible (graph))
       ane_mlpackage_dump_lowered (dump_dir, program, target, precision, planned, planned_size, graph, params);
     if (blobs)
       *blobs = g_steal_pointer (&planned);
