@@ -304,7 +304,51 @@ void test_num_threads () throws GLib.Error {
     }
 }
 
+/* Flexible input shapes: y = 2x over x [1, n] with n in 1..8, run on the
+ * CPU backend at two lengths; a length outside the range is an Ane.Error. */
+void test_flexible () throws GLib.Error {
+    var g = new Ane.Graph ();
+    int64[] x_shape = { 1, 3 };
+    var x = g.input ("x", Ane.DType.FLOAT32, x_shape);
+    g.add_output ("y", g.add (x, x));
+    g.set_input_range ("x", 1, 1, 8);
+
+    var exe = new Ane.Executable (g, Ane.Backend.CPU);
+    exe.set_precision (Ane.Precision.FLOAT32);
+    exe.compile ();
+    int64[] five = { 1, 5 };
+    Ane.Tensor[] inputs = { new Ane.Tensor.from_floats ("x", five, { 1f, 2f, 3f, 4f, 5f }) };
+    var outputs = exe.run (inputs);
+    check_shape ("flexible y", outputs[0], five);
+    check_values ("flexible y", outputs[0].dup_floats (), { 2f, 4f, 6f, 8f, 10f });
+
+    int64[] nine = { 1, 9 };
+    Ane.Tensor[] too_long = { new Ane.Tensor.from_floats ("x", nine, { 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f }) };
+    try {
+        exe.run (too_long);
+        stderr.printf ("FAIL: a length outside the range ran\n");
+        failures++;
+    } catch (Ane.Error e) {
+        if (!(e is Ane.Error.SHAPE)) {
+            stderr.printf ("FAIL: outside the range: %s\n", e.message);
+            failures++;
+        }
+    }
+
+    int64[] shapes = { 1, 3, 1, 6 };
+    var h = new Ane.Graph ();
+    var hx = h.input ("x", Ane.DType.FLOAT32, x_shape);
+    h.add_output ("y", h.relu (hx));
+    h.set_input_shapes ("x", shapes);
+}
+
 int main () {
+    try {
+        test_flexible ();
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: %s\n", e.message);
+        failures++;
+    }
     try {
         test_num_threads ();
     } catch (GLib.Error e) {

@@ -438,6 +438,14 @@ check_graph (AneGraph                *graph,
                            "the Neural Engine computes in float16; float32 precision needs the CoreML or CPU backend");
       return FALSE;
     }
+  if (ane_graph_is_flexible (graph))
+    {
+      /* the in-memory path compiles one model for one set of IOSurfaces */
+      g_set_error_literal (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                           "the Neural Engine's in-memory path compiles fixed shapes; a graph with flexible inputs "
+                           "runs on the CoreML or CPU backend");
+      return FALSE;
+    }
   if (!check_float_interface ("state", states, error))
     return FALSE;
   return check_float_interface ("input", inputs, error) && check_float_interface ("output", outputs, error);

@@ -295,8 +295,24 @@ class Graph(Ane.Graph):
         exe.compile(cancellable)
         return exe
 
+    def set_input_shapes(self, name, shapes):
+        """Lets input ``name`` take any of ``shapes`` (a list of shapes, or
+        the introspected flat list of sizes), as coremltools'
+        ``EnumeratedShapes``; its declared shape must be one of them::
+
+            g.set_input_shapes("x", [(1, 3, 224, 224), (1, 3, 320, 320)])
+        """
+        flat = []
+        for item in shapes:
+            if isinstance(item, (list, tuple)):
+                flat.extend(int(d) for d in item)
+            else:
+                flat.append(int(item))
+        return Ane.Graph.set_input_shapes(self, name, flat)
+
     @staticmethod
-    def load_onnx(path, options=None, input_shapes=None, input_values=None):
+    def load_onnx(path, options=None, input_shapes=None, input_values=None, input_ranges=None,
+                  input_enumerated=None):
         """Imports an ONNX model (``ane_graph_load_onnx``).
 
         ``input_shapes`` maps input names to shapes (binding symbolic
@@ -308,17 +324,29 @@ class Graph(Ane.Graph):
                                     input_shapes={"input": [1, 576]},
                                     input_values={"sr": 16000})
 
+        Flexible inputs: ``input_ranges`` maps an input to ``{axis: (lower,
+        upper)}``, ``input_enumerated`` to a list of shapes; the default
+        shape is ``input_shapes``' (else the model's)::
+
+            g = Ane.Graph.load_onnx("det.onnx", input_shapes={"x": [1, 3, 640, 640]},
+                                    input_ranges={"x": {2: (320, 1280), 3: (320, 1280)}})
+
         ``Ane.Graph.load_onnx(path, options)`` with an
         ``Ane.OnnxImportOptions`` is the introspected call; both may be
         given, the keywords adding to the options.
         """
-        if input_shapes or input_values:
+        if input_shapes or input_values or input_ranges or input_enumerated:
             if options is None:
                 options = Ane.OnnxImportOptions.new()
             for name, shape in (input_shapes or {}).items():
                 options.set_input_shape(name, [int(d) for d in shape])
             for name, value in (input_values or {}).items():
                 options.set_input_value(name, _onnx_value(name, value))
+            for name, axes in (input_ranges or {}).items():
+                for axis, (lower, upper) in axes.items():
+                    options.set_input_range(name, int(axis), int(lower), int(upper))
+            for name, shapes in (input_enumerated or {}).items():
+                options.set_input_shapes(name, [int(d) for shape in shapes for d in shape])
         return Ane.Graph.load_onnx(path, options)
 
 
