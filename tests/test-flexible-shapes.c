@@ -213,6 +213,24 @@ test_package (void)
     g_clear_error (&error);
   }
 
+  /* the lint judges the ops at the default shapes and says what the
+   * flexible sizes cost */
+  {
+    g_autoptr(AneLintReport) report = ane_package_lint (loaded, ANE_LINT_NONE, &error);
+    g_autoptr(AnePackage) fixed = NULL;
+    g_autoptr(AneLintReport) fixed_report = NULL;
+    g_autoptr(AneGraph) at_default = mlp_graph (1, 6);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (ane_lint_report_count_rule (report, "flexible-input"), ==, 1);
+    g_assert_cmpuint (ane_lint_report_count_rule (report, "dynamic-shape"), ==, 0);
+    fixed = ane_package_new_from_graph (at_default, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, &error);
+    fixed_report = ane_package_lint (fixed, ANE_LINT_NONE, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (ane_lint_report_count_rule (fixed_report, "flexible-input"), ==, 0);
+    g_assert_cmpuint (ane_lint_report_get_n_ops (report), ==, ane_lint_report_get_n_ops (fixed_report));
+  }
+
   /* a range goes through the package the same way */
   {
     g_autoptr(AnePackage) p = NULL;

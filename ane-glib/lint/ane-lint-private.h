@@ -68,6 +68,8 @@ struct _AneLintFunction
   guint64               dense_weight_bytes;  /* the same weights decompressed (constexpr outputs) */
   GHashTable           *producers;     /* value name -> const AneMilOperation* */
   GHashTable           *state_derived; /* value names computed from a read_state (set) */
+  GPtrArray            *declared_inputs; /* a flexible program linted at its default shapes: the
+                                          * inputs as declared, unknown sizes and all; else NULL */
 };
 
 /* One op of a function, as its rules see it. */
@@ -115,6 +117,13 @@ char                  *ane_lint_val_describe      (const AneMilVal   *val);
 double                 ane_lint_op_cost           (const AneLintSite *site);
 
 /* The walker: every function of program linted into a new report. */
+/* A program with flexible inputs linted at its default shapes: program is
+ * it specialized (ane_mil_program_specialize), flexible the program as
+ * written, whose function inputs the flexible-input rule reads. */
+AneLintReport         *ane_lint_program_full      (const AneMilProgram *program,
+                                                   const AneMilProgram *flexible,
+                                                   AneLintFlags         flags,
+                                                   GError             **error);
 AneLintReport         *ane_lint_program           (const AneMilProgram *program,
                                                    AneLintFlags         flags,
                                                    GError             **error);

@@ -10,6 +10,7 @@
 
 #include "ane-package-private.h"
 #include "lint/ane-lint-private.h"
+#include "mil/ane-mil-specialize-private.h"
 
 /**
  * AneLintReport:
@@ -233,6 +234,21 @@ ane_package_lint (AnePackage    *package,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   model = ane_package_get_model (package);
+  /* a program with flexible inputs: Core ML compiles it for the Neural
+   * Engine at its default shapes (flexible-input says what the others
+   * cost), so that is where its ops are judged */
+  if (model != NULL && model->mlprogram != NULL &&
+      ane_mil_function_is_flexible (ane_mil_program_find_function (model->mlprogram,
+                                                                   ane_package_get_default_function (package))))
+    {
+      g_autoptr(GHashTable) defaults = ane_package_default_shapes (package, NULL, NULL);
+      g_autoptr(AneMilProgram) at_default = defaults != NULL
+        ? ane_mil_program_specialize (model->mlprogram, ane_package_get_default_function (package), defaults, NULL)
+        : NULL;
+
+      if (at_default != NULL)
+        return ane_lint_program_full (at_default, model->mlprogram, flags, error);
+    }
   return ane_lint_program (model != NULL ? model->mlprogram : NULL, flags, error);
 }
 

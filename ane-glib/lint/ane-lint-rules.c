@@ -1043,6 +1043,41 @@ check_state_width (const AneLintFunction *fn,
   return FALSE;
 }
 
+/* An input with sizes the program leaves unknown (flexible shapes). */
+static gboolean
+check_flexible_input (const AneLintFunction *fn,
+                      GString               *message)
+{
+  GPtrArray *inputs = fn->declared_inputs != NULL ? fn->declared_inputs : fn->inputs;
+
+  for (guint i = 0; i < inputs->len && i < fn->input_names->len; i++)
+    {
+      const AneMilVal *v = g_ptr_array_index (inputs, i);
+      gboolean any = FALSE;
+
+      if (v == NULL || v->kind != ANE_MIL_VAL_TENSOR)
+        continue;
+      for (guint d = 0; d < v->rank; d++)
+        if (v->shape[d] == ANE_MIL_DIM_UNKNOWN)
+          {
+            if (!any)
+              {
+                append_val (message, "input", g_ptr_array_index (fn->input_names, i), v);
+                g_string_append (message, ": flexible sizes on axis");
+              }
+            g_string_append_printf (message, "%s %u", any ? "," : "", d);
+            any = TRUE;
+          }
+      if (any)
+        {
+          g_string_append (message, " (with range flexibility only the default shape runs on the Neural Engine; "
+                                    "enumerated shapes each do)");
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static gboolean
 check_private_io (const AneLintFunction *fn,
                   GString               *message)
@@ -1316,6 +1351,14 @@ static const AneLintRule rules[] = {
     "a stateful model whose state width is not a multiple of 32 fails on the Neural Engine (fine on CPU/GPU)",
     "apple/coremltools#2631 (Xcode performance report, M4, coremltools 9.0)",
     NULL, check_state_width },
+
+  { "flexible-input", ANE_LINT_SCOPE_PROGRAM, ANE_LINT_SEVERITY_SLOW, ANE_LINT_CONFIDENCE_DOCUMENTED,
+    "a function input has sizes the program leaves unknown (flexible shapes)",
+    "Core ML runs a range-flexible model on the Neural Engine only at the default shape, other shapes on the "
+    "GPU or CPU; each enumerated shape is compiled for the Neural Engine, so prefer a few enumerated shapes",
+    "Apple Developer Forums thread 724930 (answer by an Apple engineer); apple/coremltools "
+    "docs-guides/source/flexible-inputs.md (\"Enumerated Shapes Provide a Performance Advantage\")",
+    NULL, check_flexible_input },
 
   /* the private path (--private) */
   { "private-io-layout", ANE_LINT_SCOPE_PROGRAM, ANE_LINT_SEVERITY_REFUSED_PRIVATE, ANE_LINT_CONFIDENCE_MEASURED,

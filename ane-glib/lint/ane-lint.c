@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lint/ane-lint-private.h"
+#include "mil/ane-mil-specialize-private.h"
 
 typedef struct
 {
@@ -349,6 +350,7 @@ lint_function_clear (AneLintFunction *fn)
   g_clear_pointer (&fn->output_names, g_ptr_array_unref);
   g_clear_pointer (&fn->producers, g_hash_table_unref);
   g_clear_pointer (&fn->state_derived, g_hash_table_unref);
+  g_clear_pointer (&fn->declared_inputs, g_ptr_array_unref);
 }
 
 static gboolean
@@ -356,6 +358,7 @@ lint_function (AneLintReport        *report,
                guint                 index,
                const char           *name,
                const AneMilFunction *function,
+               const AneMilFunction *flexible,
                AneLintFlags          flags,
                GError              **error)
 {
@@ -396,6 +399,13 @@ lint_function (AneLintReport        *report,
   fn.producers = g_hash_table_new (g_str_hash, g_str_equal);
   fn.state_derived = g_hash_table_new (g_str_hash, g_str_equal);
 
+  if (flexible != NULL)
+    {
+      fn.declared_inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_mil_val_free);
+      for (gsize k = 0; k < flexible->n_inputs; k++)
+        if (flexible->inputs[k] != NULL && flexible->inputs[k]->name != NULL)
+          g_ptr_array_add (fn.declared_inputs, ane_mil_val_from_value_type (flexible->inputs[k]->type));
+    }
   env = ane_mil_type_env_new (NULL);
   for (gsize k = 0; k < function->n_inputs; k++)
     {
@@ -441,6 +451,15 @@ ane_lint_program (const AneMilProgram *program,
                   AneLintFlags         flags,
                   GError             **error)
 {
+  return ane_lint_program_full (program, NULL, flags, error);
+}
+
+AneLintReport *
+ane_lint_program_full (const AneMilProgram *program,
+                       const AneMilProgram *flexible,
+                       AneLintFlags         flags,
+                       GError             **error)
+{
   g_autoptr(AneLintReport) report = NULL;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -458,7 +477,8 @@ ane_lint_program (const AneMilProgram *program,
 
       if (e == NULL || e->value == NULL)
         continue;
-      if (!lint_function (report, (guint) i, e->key != NULL ? e->key : "(unnamed)", e->value, flags, error))
+      if (!lint_function (report, (guint) i, e->key != NULL ? e->key : "(unnamed)", e->value,
+                          flexible != NULL ? ane_mil_program_find_function (flexible, e->key) : NULL, flags, error))
         return NULL;
     }
   return g_steal_pointer (&report);
