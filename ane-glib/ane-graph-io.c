@@ -134,6 +134,43 @@ append_attr (GString    *out,
     g_assert_not_reached ();
 }
 
+/* A flexible input's "range":[[lower,upper],...] (one pair per axis) or
+ * "shapes":[[...],...] (docs/flexible-shapes.md). */
+static void
+append_flex (GString            *out,
+             const AneShapeFlex *flex)
+{
+  if (flex == NULL)
+    return;
+  if (flex->kind == ANE_SHAPE_FLEX_RANGE)
+    {
+      g_string_append (out, ",\"range\":[");
+      for (guint i = 0; i < flex->rank; i++)
+        {
+          g_string_append (out, i ? ",[" : "[");
+          append_int (out, flex->lower[i]);
+          g_string_append_c (out, ',');
+          append_int (out, flex->upper[i]);
+          g_string_append_c (out, ']');
+        }
+      g_string_append_c (out, ']');
+      return;
+    }
+  g_string_append (out, ",\"shapes\":[");
+  for (guint k = 0; k < flex->n_shapes; k++)
+    {
+      g_string_append (out, k ? ",[" : "[");
+      for (guint i = 0; i < flex->rank; i++)
+        {
+          if (i)
+            g_string_append_c (out, ',');
+          append_int (out, flex->shapes[(gsize) k * flex->rank + i]);
+        }
+      g_string_append_c (out, ']');
+    }
+  g_string_append_c (out, ']');
+}
+
 /* {"op":..,"name":..,("dtype":..,"shape":[..] | "inputs":[..]),"attrs":{..}} */
 static void
 append_node (GString       *out,
@@ -160,6 +197,8 @@ append_node (GString       *out,
           append_int (out, spec->shape[i]);
         }
       g_string_append_c (out, ']');
+      if (node->op->kind == ANE_OP_INPUT)
+        append_flex (out, ane_graph_get_input_flex (graph, node->name));
     }
   else
     {
@@ -820,6 +859,8 @@ prefix_node_error (Loader     *L,
   g_prefix_error (error, "%s: node '%s': ", L->what, name);
 }
 
+static gboolean load_flex (Loader *L, JsonObject *obj, const char *name, guint rank, GError **error);
+
 static gboolean
 load_node (Loader     *L,
            guint       position,
@@ -827,6 +868,7 @@ load_node (Loader     *L,
            GError    **error)
 {
   static const char *const source_keys[] = { "op", "name", "dtype", "shape", "attrs", NULL };
+  static const char *const input_keys[] = { "op", "name", "dtype", "shape", "attrs", "range", "shapes", NULL };
   static const char *const op_keys[] = { "op", "name", "inputs", "attrs", NULL };
   JsonObject *obj = json_node_get_object (json);
   const char *name = json_object_get_string_member (obj, "name");
@@ -841,7 +883,8 @@ load_node (Loader     *L,
       load_error (L, error, ANE_ERROR_PARSE, "node '%s': unknown op '%s'", name, op_name);
       return FALSE;
     }
-  if (!check_keys (L, obj, op->flags & ANE_OP_FLAG_SOURCE ? source_keys : op_keys, where, error))
+  if (!check_keys (L, obj, op->kind == ANE_OP_INPUT ? input_keys
+                           : op->flags & ANE_OP_FLAG_SOURCE ? source_keys : op_keys, where, error))
     return FALSE;
   attrs = attrs_from_json (L, op, name, json_object_get_member (obj, "attrs"), error);
   if (attrs == NULL)
@@ -858,6 +901,8 @@ load_node (Loader     *L,
         {
         case ANE_OP_INPUT:
           result = ane_graph_input (L->graph, name, spec.dtype, spec.shape, spec.rank, error);
+          if (result != NULL && !load_flex (L, obj, name, spec.rank, error))
+            return FALSE;
           break;
         case ANE_OP_STATE:
           result = ane_graph_state (L->graph, name, spec.dtype, spec.shape, spec.rank, error);
@@ -905,6 +950,110 @@ load_node (Loader     *L,
         }
       return TRUE;
     }
+}
+
+/* An array of n_max integers at most (flattening one level of arrays when
+ * nested, each inner array of width entries). */
+static gboolean
+int_rows (Loader      *L,
+          JsonNode    *node,
+          const char  *what,
+          guint        width,
+          GArray      *values,
+          GError     **error)
+{
+  JsonArray *rows;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      load_error (L, error, ANE_ERROR_PARSE, "%s must be an array of arrays, not %s", what, json_kind (node));
+      return FALSE;
+    }
+  rows = json_node_get_array (node);
+  if (json_array_get_length (rows) > ANE_SHAPE_FLEX_MAX_SHAPES)
+    {
+      load_error (L, error, ANE_ERROR_PARSE, "%s has more than %d entries", what, ANE_SHAPE_FLEX_MAX_SHAPES);
+      return FALSE;
+    }
+  for (guint r = 0; r < json_array_get_length (rows); r++)
+    {
+      JsonNode *row = json_array_get_element (rows, r);
+      JsonArray *items;
+
+      if (!JSON_NODE_HOLDS_ARRAY (row) || json_array_get_length (items = json_node_get_array (row)) != width)
+        {
+          load_error (L, error, ANE_ERROR_PARSE, "%s: entry %u must be an array of %u integers", what, r, width);
+          return FALSE;
+        }
+      for (guint i = 0; i < width; i++)
+        {
+          JsonNode *item = json_array_get_element (items, i);
+          gint64 v;
+
+          if (!json_is (item, G_TYPE_INT64))
+            {
+              load_error (L, error, ANE_ERROR_PARSE, "%s: entry %u holds %s, not an integer", what, r,
+                          json_kind (item));
+              return FALSE;
+            }
+          v = json_node_get_int (item);
+          g_array_append_val (values, v);
+        }
+    }
+  return TRUE;
+}
+
+/* An input's "range" or "shapes" (docs/graph-format.md). */
+static gboolean
+load_flex (Loader      *L,
+           JsonObject  *obj,
+           const char  *name,
+           guint        rank,
+           GError     **error)
+{
+  JsonNode *range = json_object_get_member (obj, "range");
+  JsonNode *shapes = json_object_get_member (obj, "shapes");
+  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree char *what = NULL;
+
+  if (range == NULL && shapes == NULL)
+    return TRUE;
+  if (range != NULL && shapes != NULL)
+    {
+      load_error (L, error, ANE_ERROR_PARSE, "input '%s' has both \"range\" and \"shapes\"", name);
+      return FALSE;
+    }
+  if (range != NULL)
+    {
+      what = g_strdup_printf ("input '%s': \"range\"", name);
+      if (!int_rows (L, range, what, 2, values, error))
+        return FALSE;
+      if (values->len != 2 * rank)
+        {
+          load_error (L, error, ANE_ERROR_PARSE, "%s needs one [lower, upper] per axis (%u)", what, rank);
+          return FALSE;
+        }
+      for (guint i = 0; i < rank; i++)
+        {
+          gint64 lo = g_array_index (values, gint64, 2 * i), hi = g_array_index (values, gint64, 2 * i + 1);
+
+          if ((lo != hi || lo < 1) && !ane_graph_set_input_range (L->graph, name, i, lo, hi, error))
+            {
+              g_prefix_error (error, "%s: ", L->what);
+              return FALSE;
+            }
+        }
+      return TRUE;
+    }
+  what = g_strdup_printf ("input '%s': \"shapes\"", name);
+  if (!int_rows (L, shapes, what, rank, values, error))
+    return FALSE;
+  if (!ane_graph_set_input_shapes (L->graph, name, (const gint64 *) (void *) values->data, values->len, error))
+    {
+      g_prefix_error (error, "%s: ", L->what);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean

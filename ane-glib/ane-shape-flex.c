@@ -159,8 +159,8 @@ ane_shape_flex_set_range (AneShapeFlex  *flex,
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: axis %u: the range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " must hold the declared "
-                   "size %" G_GINT64_FORMAT " (the default), with 1 <= lower and upper at most %d or -1 "
-                   "(unbounded)", what, axis, lower, upper, flex->dflt[axis], G_MAXINT32);
+                   "size %" G_GINT64_FORMAT " (the default): 1 <= lower <= %" G_GINT64_FORMAT " <= upper <= %d",
+                   what, axis, lower, upper, flex->dflt[axis], flex->dflt[axis], G_MAXINT32);
       return FALSE;
     }
   flex->lower[axis] = lower;

@@ -18,6 +18,7 @@
 #include "ane-test-npy.h"
 #include "ane-test-onnx.h"
 #include "ane-package-private.h"
+#include "ane-graph-private.h"
 #include "mil/ane-mil-specialize-private.h"
 
 /* y = softmax (relu (x @ w1) @ w2 + b) over the last axis, x [batch, seq, 8]. */
@@ -507,6 +508,88 @@ test_onnx_detector (void)
   }
 }
 
+/* The graph format keeps an input's flexibility; malformed entries are
+ * parse errors naming the input. */
+static void
+test_json (void)
+{
+  static const gint64 shapes[] = { 1, 6, 8, 1, 2, 8 };
+  g_autoptr(AneGraph) g = mlp_graph (1, 6);
+  g_autoptr(AneGraph) e = mlp_graph (1, 6);
+  g_autoptr(AneGraph) back = NULL;
+  g_autoptr(AneGraph) eback = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ane_test_make_tmp_dir ("flex-json-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "g.json", NULL);
+  g_autofree char *epath = g_build_filename (dir, "e.json", NULL);
+  const AneShapeFlex *flex;
+
+  g_assert_true (ane_graph_set_input_range (g, "x", 1, 2, 40, &error));
+  g_assert_true (ane_graph_save (g, path, &error));
+  g_assert_no_error (error);
+  back = ane_graph_load (path, &error);
+  g_assert_no_error (error);
+  flex = ane_graph_get_input_flex (back, "x");
+  g_assert_nonnull (flex);
+  g_assert_cmpint (flex->kind, ==, ANE_SHAPE_FLEX_RANGE);
+  g_assert_cmpint (flex->lower[1], ==, 2);
+  g_assert_cmpint (flex->upper[1], ==, 40);
+  g_assert_cmpint (flex->upper[0], ==, 1);
+
+  g_assert_true (ane_graph_set_input_shapes (e, "x", shapes, G_N_ELEMENTS (shapes), &error));
+  g_assert_true (ane_graph_save (e, epath, &error));
+  eback = ane_graph_load (epath, &error);
+  g_assert_no_error (error);
+  flex = ane_graph_get_input_flex (eback, "x");
+  g_assert_nonnull (flex);
+  g_assert_cmpint (flex->kind, ==, ANE_SHAPE_FLEX_ENUMERATED);
+  g_assert_cmpuint (flex->n_shapes, ==, 2);
+
+  {
+    static const char *const bad[] = {
+      "\"range\":[[1,1],[2,40]]",            /* two pairs for rank 3 */
+      "\"range\":[[1,1],[2,40],[8,\"x\"]]",  /* not an integer */
+      "\"range\":[[1,1],[7,40],[8,8]]",      /* the default 6 outside */
+      "\"shapes\":[[1,2,8]]",                /* the default missing */
+      "\"shapes\":[[1,2]]",                  /* wrong rank */
+      "\"range\":[[1,1],[2,40],[8,8]],\"shapes\":[[1,6,8]]",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autofree char *json = NULL;
+        g_autoptr(AneGraph) none = NULL;
+        g_autoptr(GError) local = NULL;
+        char *at;
+
+        g_file_get_contents (path, &json, NULL, &error);
+        g_assert_no_error (error);
+        at = strstr (json, "\"range\":[[1,1],[2,40],[8,8]]");
+        g_assert_nonnull (at);
+        {
+          g_autofree char *head = g_strndup (json, at - json);
+          g_autofree char *text = g_strconcat (head, bad[i], at + strlen ("\"range\":[[1,1],[2,40],[8,8]]"), NULL);
+          g_autofree char *weights = g_build_filename (dir, "g.safetensors", NULL);
+
+          none = ane_graph_new_from_json (text, weights, &local);
+          if (i == 0)
+            {
+              /* the same text unchanged loads */
+              g_autoptr(AneGraph) fine = ane_graph_new_from_json (json, weights, &error);
+
+              g_assert_no_error (error);
+              g_assert_nonnull (fine);
+            }
+        }
+        g_test_message ("%s", local ? local->message : "(loaded)");
+        g_assert_null (none);
+        g_assert_nonnull (local);
+        g_assert_nonnull (strstr (local->message, "'x'"));
+      }
+  }
+  ane_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -518,6 +601,7 @@ main (int argc, char **argv)
   g_test_add_func ("/flexible/refused", test_refused);
   g_test_add_func ("/flexible/bad-arguments", test_bad_arguments);
   g_test_add_func ("/flexible/two-enumerated", test_two_enumerated);
+  g_test_add_func ("/flexible/json", test_json);
   g_test_add_func ("/flexible/onnx/range", test_onnx_range);
   g_test_add_func ("/flexible/onnx/detector", test_onnx_detector);
   return g_test_run ();

@@ -532,6 +532,11 @@ static const RuleCase cases[] = {
     MAIN ("state<tensor<fp16, [1, 8, 32]>> s", "    tensor<fp16, [1, 8, 32]> y = read_state(input = s);\n", "y"),
     NULL, NULL, "'s'" },
 
+  { "flexible-input", "range",
+    MAIN ("tensor<fp16, [1, 64, 1, ?]> x", "    tensor<fp16, [1, 64, 1, ?]> y = relu(x = x);\n", "y"),
+    MAIN ("tensor<fp16, [1, 64, 1, 32]> x", "    tensor<fp16, [1, 64, 1, 32]> y = relu(x = x);\n", "y"),
+    NULL, NULL, "'x'" },
+
   /* --- the private path --- */
   { "private-io-layout", "rank-2",
     MAIN ("tensor<fp16, [1, 64]> x", "    tensor<fp16, [1, 64]> y = relu(x = x);\n", "y"),

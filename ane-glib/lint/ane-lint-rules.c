@@ -1355,9 +1355,10 @@ static const AneLintRule rules[] = {
   { "flexible-input", ANE_LINT_SCOPE_PROGRAM, ANE_LINT_SEVERITY_SLOW, ANE_LINT_CONFIDENCE_DOCUMENTED,
     "a function input has sizes the program leaves unknown (flexible shapes)",
     "Core ML runs a range-flexible model on the Neural Engine only at the default shape, other shapes on the "
-    "GPU or CPU; each enumerated shape is compiled for the Neural Engine, so prefer a few enumerated shapes",
-    "Apple Developer Forums thread 724930 (answer by an Apple engineer); apple/coremltools "
-    "docs-guides/source/flexible-inputs.md (\"Enumerated Shapes Provide a Performance Advantage\")",
+    "GPU or CPU (from iOS 17.4 the reshapeFrequency = Infrequent load hint may let them on); each enumerated "
+    "shape is compiled for the Neural Engine, so prefer a few enumerated shapes",
+    "apple/coremltools docs-guides/source/flexible-inputs.md:27-29; apple/coremltools#1764; "
+    "Apple Developer Forums thread 724930 (answer by an Apple engineer)",
     NULL, check_flexible_input },
 
   /* the private path (--private) */
