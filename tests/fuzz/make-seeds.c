@@ -645,6 +645,23 @@ tiny_llama_decode (void)
   return g;
 }
 
+/* The MLP with a flexible batch (docs/flexible-shapes.md): its JSON keeps
+ * the range, its package declares a shapeRange and leaves sizes unknown. */
+static AneGraph *
+flexible_mlp (void)
+{
+  AneGraph *g = ane_test_model_mlp ();
+  g_autoptr(GPtrArray) inputs = ane_graph_list_inputs (g);
+  const char *name = ane_tensor_get_name (g_ptr_array_index (inputs, 0));
+  guint rank;
+  const gint64 *shape = ane_tensor_get_shape (g_ptr_array_index (inputs, 0), &rank);
+  g_autoptr(GError) error = NULL;
+
+  ane_graph_set_input_range (g, name, 0, 1, shape[0] + 4, &error);
+  die_on (error);
+  return g;
+}
+
 /* The graphs, saved as JSON + safetensors and lowered (fp16) to a package
  * and MIL text. What would pass MAX_SEED or add nothing is left out: the
  * test transformer block (the llama decode step has its ops), the MoE
@@ -659,6 +676,7 @@ graph_seeds (void)
     gboolean save, lower;
   } models[] = {
     { "mlp",          ane_test_model_mlp,     TRUE,  FALSE },
+    { "mlp-flexible", flexible_mlp,           TRUE,  TRUE },
     { "convnet",      ane_test_model_convnet, TRUE,  TRUE },
     { "mamba",        ane_test_model_mamba,   TRUE,  TRUE },
     { "state",        state_graph,            TRUE,  FALSE },
@@ -743,7 +761,7 @@ dictionaries (void)
   static const char *const graph_words[] = {
     "\"format\"", "\"ane-glib-graph\"", "\"version\"", "\"weights\"", "\"model.safetensors\"",
     "\"nodes\"", "\"outputs\"", "\"op\"", "\"name\"", "\"dtype\"", "\"shape\"", "\"attrs\"",
-    "\"inputs\"", "\"node\"", "\"index\"", "\"dynamic\"", "\"NaN\"", "\"Infinity\"", "\"-Infinity\"",
+    "\"inputs\"", "\"node\"", "\"index\"", "\"dynamic\"", "\"range\"", "\"shapes\"", "\"NaN\"", "\"Infinity\"", "\"-Infinity\"",
     "\"__metadata__\"", "\"data_offsets\"", "\"F32\"", "\"F16\"", "\"BF16\"", "\"I8\"", "\"U8\"",
     "\"I16\"", "\"I32\"", "\"I64\"", "\"BOOL\"", "null",
   };
