@@ -1262,26 +1262,15 @@ static GPtrArray *list_features (AnePackage *self, const char *function, Feature
 static AneTensor *feature_to_tensor (AnePackage *self, const AneMilFunction *fn, const char *function,
                                      FeatureKind kind, const AneCoreMLFeatureDescription *feature, GError **error);
 
-/* The default shapes of a function's inputs: name -> AneSpec* (freed with
- * the table). */
+/* The default shapes of a function's inputs: name -> AneSpec*. */
 static GHashTable *
 default_shapes (AnePackage  *self,
                 const char  *function,
                 GError     **error)
 {
   g_autoptr(GPtrArray) inputs = list_features (self, function, FEATURE_INPUT, error);
-  g_autoptr(GHashTable) shapes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  if (inputs == NULL)
-    return NULL;
-  for (guint i = 0; i < inputs->len; i++)
-    {
-      AneSpec *spec = g_new (AneSpec, 1);
-
-      ane_tensor_get_spec (g_ptr_array_index (inputs, i), spec);
-      g_hash_table_insert (shapes, g_strdup (ane_tensor_get_name (g_ptr_array_index (inputs, i))), spec);
-    }
-  return g_steal_pointer (&shapes);
+  return inputs != NULL ? ane_tensor_specs_by_name (inputs) : NULL;
 }
 
 /* An output of a flexible program declares no shape: at the inputs'

@@ -19,6 +19,8 @@ gboolean   ane_tensor_get_origin   (AneTensor      *self,
                                     guint64        *graph_uid,
                                     guint          *node,
                                     guint          *index);
+/* The specs of a list of tensors by name: name -> AneSpec*. */
+GHashTable *ane_tensor_specs_by_name (GPtrArray     *tensors);
 void       ane_tensor_get_spec     (AneTensor      *self,
                                     AneSpec        *spec);
 /* A value given for a declared slot (a source's value, a param, a run

@@ -734,3 +734,18 @@ ane_tensor_convert (AneTensor *self,
   out->data = g_bytes_new_take (buf, out->n_bytes);
   return g_steal_pointer (&out);
 }
+
+GHashTable *
+ane_tensor_specs_by_name (GPtrArray *tensors)
+{
+  GHashTable *specs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < tensors->len; i++)
+    {
+      AneSpec *spec = g_new (AneSpec, 1);
+
+      ane_tensor_get_spec (g_ptr_array_index (tensors, i), spec);
+      g_hash_table_insert (specs, g_strdup (ane_tensor_get_name (g_ptr_array_index (tensors, i))), spec);
+    }
+  return specs;
+}

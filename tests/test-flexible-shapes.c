@@ -293,6 +293,8 @@ test_bad_arguments (void)
   g_autoptr(AneTensor) w = ane_test_param (g, "w", ss, 1);
   static const gint64 no_default[] = { 1, 4, 3, 4 }, ragged[] = { 2, 4, 3 }, twice[] = { 2, 4, 2, 4 };
 
+  g_assert_nonnull (s);
+  g_assert_nonnull (w);
   ane_test_output (g, "y", x);
   g_assert_false (ane_graph_set_input_range (g, "nope", 0, 1, 2, &error));
   g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);

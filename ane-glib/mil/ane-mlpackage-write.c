@@ -1650,19 +1650,31 @@ blob_has_value (const AneMilPendingBlob *blob,
   return node != NULL && node->value != NULL && ane_tensor_has_data (node->value);
 }
 
-/* The dump's file name, or NULL when it is there already. */
+/* The dump's file name, or NULL when it is there already or the program
+ * is not dumped. */
 static char *
 dump_path (const char          *dir,
            const AneMilProgram *program,
            AneMilTarget         target,
-           AneDType             precision)
+           AneDType             precision,
+           guint64              weight_size)
 {
   gsize size = protobuf_c_message_get_packed_size (&program->base);
-  g_autofree guint8 *packed = g_malloc (MAX (size, 1));
+  g_autofree guint8 *packed = NULL;
   g_autofree char *hash = NULL;
   g_autofree char *name = NULL;
   char *path;
 
+  /* Programs with more weights than that come from tests of size limits
+   * (their params are never bound): zeros of that size would only cost
+   * disk and time; their types are as checkable in smaller programs. */
+  if (weight_size > ANE_MLPACKAGE_DUMP_MAX_WEIGHTS)
+    {
+      g_debug ("ANE_GLIB_DUMP_DIR: a program with %" G_GUINT64_FORMAT " bytes of weights is not written",
+               weight_size);
+      return NULL;
+    }
+  packed = g_malloc (MAX (size, 1));
   protobuf_c_message_pack (&program->base, packed);
   /* named by content: the same program lowered by many tests is written once */
   hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, packed, size);
@@ -1749,16 +1761,7 @@ ane_mlpackage_dump_lowered (const char          *dir,
   AneMilProgram *copy;
   AneCoreMLModel *model;
 
-  /* Programs with more weights than that come from tests of size limits
-   * (their params are never bound): zeros of that size would only cost
-   * disk and time; their types are as checkable in smaller programs. */
-  if (weight_size > ANE_MLPACKAGE_DUMP_MAX_WEIGHTS)
-    {
-      g_debug ("ANE_GLIB_DUMP_DIR: a program with %" G_GUINT64_FORMAT " bytes of weights is not written",
-               weight_size);
-      return;
-    }
-  path = dump_path (dir, program, target, precision);
+  path = dump_path (dir, program, target, precision, weight_size);
   if (path == NULL)
     return;
   copy = ane_mil_program_copy (program);
@@ -1788,8 +1791,7 @@ ane_mlpackage_dump_model (const char     *dir,
 {
   g_autofree char *path = NULL;
 
-  if (weight_size > ANE_MLPACKAGE_DUMP_MAX_WEIGHTS ||
-      (path = dump_path (dir, model->mlprogram, target, precision)) == NULL)
+  if ((path = dump_path (dir, model->mlprogram, target, precision, weight_size)) == NULL)
     {
       ane_mlpackage_model_free (model);
       return;

@@ -336,6 +336,21 @@ rebuild (gpointer     data,
   return ane_onnx_import_file (r->path, options, NULL, error);
 }
 
+/* The graph's name of an ONNX input named in the flexible options. */
+static const char *
+graph_input_name (GHashTable  *input_names,
+                  const char  *path,
+                  const char  *onnx_name,
+                  GError     **error)
+{
+  const char *graph_name = g_hash_table_lookup (input_names, onnx_name);
+
+  if (graph_name == NULL)
+    g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: the model has no input '%s' to make flexible",
+                 path, onnx_name);
+  return graph_name;
+}
+
 static AneGraph *
 import_flexible (const char           *path,
                  AneOnnxImportOptions *options,
@@ -354,14 +369,10 @@ import_flexible (const char           *path,
   while (g_hash_table_iter_next (&it, &key, &value))
     {
       GArray *a = value;
-      const char *graph_name = g_hash_table_lookup (input_names, key);
+      const char *graph_name = graph_input_name (input_names, path, key, error);
 
       if (graph_name == NULL)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: the model has no input '%s' to make flexible",
-                       path, (const char *) key);
-          return NULL;
-        }
+        return NULL;
       for (guint i = 0; i + 2 < a->len; i += 3)
         if (!ane_graph_set_input_range (graph, graph_name, (guint) g_array_index (a, gint64, i),
                                         g_array_index (a, gint64, i + 1), g_array_index (a, gint64, i + 2), error))
@@ -374,14 +385,10 @@ import_flexible (const char           *path,
   while (g_hash_table_iter_next (&it, &key, &value))
     {
       GArray *a = value;
-      const char *graph_name = g_hash_table_lookup (input_names, key);
+      const char *graph_name = graph_input_name (input_names, path, key, error);
 
       if (graph_name == NULL)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "%s: the model has no input '%s' to make flexible",
-                       path, (const char *) key);
-          return NULL;
-        }
+        return NULL;
       if (!ane_graph_set_input_shapes (graph, graph_name, (const gint64 *) (void *) a->data, a->len, error))
         {
           g_prefix_error (error, "%s: ", path);

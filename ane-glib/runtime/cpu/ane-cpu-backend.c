@@ -262,15 +262,8 @@ ane_cpu_backend_new_for_graph (AneGraph      *graph,
    * mapped file): graph_blocks says which consts are parts of them */
   {
     g_autoptr(GPtrArray) inputs = ane_graph_list_inputs (graph);
-    g_autoptr(GHashTable) defaults = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+    g_autoptr(GHashTable) defaults = ane_tensor_specs_by_name (inputs);
 
-    for (guint i = 0; i < inputs->len; i++)
-      {
-        AneSpec *spec = g_new (AneSpec, 1);
-
-        ane_tensor_get_spec (g_ptr_array_index (inputs, i), spec);
-        g_hash_table_insert (defaults, (gpointer) ane_tensor_get_name (g_ptr_array_index (inputs, i)), spec);
-      }
     if (!prepare (backend, ane_lowered_get_program (backend->lowered), "main", graph_blocks, budget, defaults, error))
       return NULL;
   }
