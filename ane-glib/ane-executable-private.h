@@ -18,5 +18,8 @@ guint64 ane_executable_get_copied (AneExecutable *self);
 /* The same, summed over every executable freed so far in the process: what
  * code that makes and frees its own executables (generation) copied. */
 guint64 ane_executable_get_finished_copied (void);
+/* Test hook: how many times a backend prepared (lowered, compiled, loaded)
+ * a program for this executable. */
+guint   ane_executable_get_n_prepared (AneExecutable *self);
 
 G_END_DECLS

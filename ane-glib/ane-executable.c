@@ -81,6 +81,7 @@ struct _AneExecutable
   guint64        serial;      /* tells this executable's buffers from others' */
   GHashTable    *bound;       /* name -> AneBuffer bound with ane_executable_bind */
   guint64        copied;      /* bytes copied by runs of programs since freed (ane_executable_get_copied) */
+  guint          n_prepared;  /* programs prepared so far (ane_executable_get_n_prepared) */
 };
 
 G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
@@ -487,7 +488,19 @@ prepare (AneExecutable  *self,
   self->prepared = options;
   self->backend = backend;
   self->stale = FALSE;
+  self->n_prepared++;
   return TRUE;
+}
+
+guint
+ane_executable_get_n_prepared (AneExecutable *self)
+{
+  guint n;
+
+  ane_mutex_lock (&self->lock);
+  n = self->n_prepared;
+  ane_mutex_unlock (&self->lock);
+  return n;
 }
 
 /**
@@ -1001,8 +1014,10 @@ ane_executable_set_param (AneExecutable  *self,
   ane_mutex_lock (&self->lock);
   g_hash_table_replace (self->params, g_strdup (name), ane_tensor_rename (value, name));
   /* The prepared program holds the weights: prepare it again before the
-   * next run (dynamic params need no such step, they are inputs). */
-  if (self->program != NULL && !ane_program_bind_param (self->program, name, value))
+   * next run. A dynamic param needs no such step: it is an input of the
+   * program, fed from the table at every run (add_dynamic_params). */
+  if (self->program != NULL && !ane_attrs_bool (node->attrs, "dynamic") &&
+      !ane_program_bind_param (self->program, name, value))
     self->stale = TRUE;
   ane_mutex_unlock (&self->lock);
   return TRUE;
@@ -1150,6 +1165,41 @@ match_inputs (AneExecutable  *self,
   return g_steal_pointer (&by_name);
 }
 
+/* The graph's dynamic params, which the program takes as inputs: their
+ * values bound on the executable (else the graph's) added to the inputs,
+ * on every backend, so that binding one never prepares the program again. */
+static gboolean
+add_dynamic_params (AneExecutable  *self,
+                    GHashTable     *inputs,
+                    GError        **error)
+{
+  g_autoptr(GPtrArray) params = NULL;
+
+  if (self->graph == NULL)
+    return TRUE;
+  params = ane_graph_list_params (self->graph);
+  for (guint i = 0; i < params->len; i++)
+    {
+      const char *name = ane_tensor_get_name (g_ptr_array_index (params, i));
+      const AneNode *node = ane_graph_find_node (self->graph, name);
+      AneTensor *value;
+
+      if (node == NULL || !ane_attrs_bool (node->attrs, "dynamic"))
+        continue;
+      value = g_hash_table_lookup (self->params, name);
+      if (value == NULL && node->value != NULL && ane_tensor_has_data (node->value))
+        value = node->value;
+      if (value == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_MISSING_PARAM,
+                       "run: dynamic param '%s' has no value: bind one with ane_executable_set_param()", name);
+          return FALSE;
+        }
+      g_hash_table_insert (inputs, (gpointer) node->name, value);
+    }
+  return TRUE;
+}
+
 /* The tensor path with states bound to buffers: their values go through
  * the state table for this run (copied, and counted), and back into the
  * buffers when it succeeded. Called with the lock held. */
@@ -1233,6 +1283,11 @@ ane_executable_run (AneExecutable  *self,
   if (by_name == NULL)
     return NULL;
   ane_mutex_lock (&self->lock);
+  if (!add_dynamic_params (self, by_name, error))
+    {
+      ane_mutex_unlock (&self->lock);
+      return NULL;
+    }
   /* A param bound since the program was prepared (or missing then), or the
    * program unloaded. */
   if (!ane_executable_ensure_loaded (self, cancellable, error))

@@ -591,6 +591,56 @@ ane_graph_param (AneGraph     *self,
 }
 
 /**
+ * ane_graph_param_dynamic:
+ * @self: a graph
+ * @name: the param's name, used by [method@Ane.Executable.set_param]
+ * @dtype: element type: float32, float16 or int32
+ * @shape: (array length=rank) (nullable): dimensions
+ * @rank: number of dimensions
+ * @error: return location for a #GError
+ *
+ * Declares a weight that changes while the graph runs: the lowering makes
+ * it an input of the program instead of a constant, so a value bound with
+ * [method@Ane.Executable.set_param] after compiling takes effect at the
+ * next run without preparing the program again, on every backend (what a
+ * training step needs: new weights, the same compiled program). A weight
+ * of the graph's own ([method@Ane.Graph.bind_param]) is the value until
+ * the executable binds one.
+ *
+ * It is an input of the program as Core ML sees it, so its dtype must be
+ * one a model interface takes (%ANE_ERROR_UNSUPPORTED otherwise) and its
+ * name a MIL identifier (checked when the graph is lowered).
+ *
+ * Returns: (transfer full): the param value
+ *
+ * Since: 0.2
+ */
+AneTensor *
+ane_graph_param_dynamic (AneGraph     *self,
+                         const char   *name,
+                         AneDType      dtype,
+                         const gint64 *shape,
+                         guint         rank,
+                         GError      **error)
+{
+  g_auto(GVariantBuilder) attrs = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  AneSpec spec;
+
+  g_return_val_if_fail (ANE_IS_GRAPH (self), NULL);
+  if (!source_spec ("param_dynamic", name, dtype, shape, rank, &spec, error))
+    return NULL;
+  if (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16 && dtype != ANE_DTYPE_INT32)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "param_dynamic: '%s' has dtype %s; a dynamic param is a program input, and Core ML model "
+                   "inputs are float32, float16 or int32", name ? name : "(null)", ane_dtype_to_string (dtype));
+      return NULL;
+    }
+  g_variant_builder_add (&attrs, "{sv}", "dynamic", g_variant_new_boolean (TRUE));
+  return ane_graph_add_source (self, ANE_OP_PARAM, name, &spec, NULL, g_variant_builder_end (&attrs), error);
+}
+
+/**
  * ane_graph_param_with_value:
  * @self: a graph
  * @value: a concrete tensor; its name becomes the param's name

@@ -96,6 +96,9 @@ AneTensor *ane_graph_input   (AneGraph *self, const char *name, AneDType dtype,
 ANE_AVAILABLE_IN_ALL
 AneTensor *ane_graph_param   (AneGraph *self, const char *name, AneDType dtype,
                               const gint64 *shape, guint rank, GError **error);
+ANE_AVAILABLE_IN_0_2
+AneTensor *ane_graph_param_dynamic (AneGraph *self, const char *name, AneDType dtype,
+                                    const gint64 *shape, guint rank, GError **error);
 ANE_AVAILABLE_IN_ALL
 AneTensor *ane_graph_param_with_value (AneGraph *self, AneTensor *value, GError **error);
 ANE_AVAILABLE_IN_ALL

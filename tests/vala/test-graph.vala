@@ -335,6 +335,19 @@ void test_flexible () throws GLib.Error {
         }
     }
 
+    /* a dynamic param: bound after compiling, read at the next run */
+    var d = new Ane.Graph ();
+    int64[] two = { 2 };
+    var dx = d.input ("x", Ane.DType.FLOAT32, two);
+    var dw = d.param_dynamic ("w", Ane.DType.FLOAT32, two);
+    d.add_output ("y", d.mul (dx, dw));
+    var dexe = new Ane.Executable (d, Ane.Backend.CPU);
+    dexe.set_precision (Ane.Precision.FLOAT32);
+    dexe.compile ();
+    dexe.set_param ("w", new Ane.Tensor.from_floats ("w", two, { 3f, 4f }));
+    Ane.Tensor[] dinputs = { new Ane.Tensor.from_floats ("x", two, { 1f, 2f }) };
+    check_values ("dynamic param", dexe.run (dinputs)[0].dup_floats (), { 3f, 8f });
+
     int64[] shapes = { 1, 3, 1, 6 };
     var h = new Ane.Graph ();
     var hx = h.input ("x", Ane.DType.FLOAT32, x_shape);
