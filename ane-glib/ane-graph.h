@@ -109,6 +109,11 @@ ANE_AVAILABLE_IN_ALL
 AneTensor *ane_graph_state   (AneGraph *self, const char *name, AneDType dtype,
                               const gint64 *shape, guint rank, GError **error);
 
+/* Reverse-mode differentiation (grad/ane-grad.c) */
+ANE_AVAILABLE_IN_0_2
+AneGraph  *ane_graph_gradients        (AneGraph *self, const char *loss, const char * const *wrt,
+                                       GError **error);
+
 /* Flexible input shapes (Core ML's RangeDim and EnumeratedShapes) */
 ANE_AVAILABLE_IN_0_2
 gboolean   ane_graph_set_input_range  (AneGraph *self, const char *input, guint axis,

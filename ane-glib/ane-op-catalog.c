@@ -9,6 +9,7 @@
 #include "ane-op-catalog.h"
 #include "ops/ane-ops.h"
 #include "mil/lower/ane-lower-private.h"
+#include "grad/ane-grad-private.h"
 
 #define IN(...)    ((const char *const[]) { __VA_ARGS__, NULL })
 #define NO_IN      ((const char *const[]) { NULL })
@@ -17,10 +18,11 @@
 #define F(name)    ane_infer_##name, ane_ref_##name, ane_lower_##name
 
 #define REDUCE_ATTRS ATTRS ({ "axes", "ax", "@ax []" }, { "keepdims", "b", "false" })
-#define BINARY(K, n, s)  [K] = { K, n, IN ("a", "b"), NO_ATTRS, 1, 0, F (binary), s, ane_lower_ane_binary }
-#define UNARY(K, n, s)   [K] = { K, n, IN ("x"), NO_ATTRS, 1, 0, F (unary), s, ane_lower_ane_unary }
+#define BINARY(K, n, s)  [K] = { K, n, IN ("a", "b"), NO_ATTRS, 1, 0, F (binary), s, ane_lower_ane_binary, \
+                                 ane_grad_binary }
+#define UNARY(K, n, s)   [K] = { K, n, IN ("x"), NO_ATTRS, 1, 0, F (unary), s, ane_lower_ane_unary, ane_grad_unary }
 #define COMPARE(K, n, s) [K] = { K, n, IN ("a", "b"), NO_ATTRS, 1, 0, F (compare), s }
-#define REDUCE(K, n, s)  [K] = { K, n, IN ("x"), REDUCE_ATTRS, 1, 0, F (reduce), s }
+#define REDUCE(K, n, s)  [K] = { K, n, IN ("x"), REDUCE_ATTRS, 1, 0, F (reduce), s, NULL, ane_grad_reduce }
 
 static const AneOpInfo catalog[ANE_N_OPS] = {
   /* sources: their spec is given by the builder, not inferred */
@@ -38,7 +40,7 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   [ANE_OP_MATMUL] = { ANE_OP_MATMUL, "matmul", IN ("a", "b"),
                       ATTRS ({ "transpose_a", "b", "false" }, { "transpose_b", "b", "false" }),
                       1, 0, F (matmul), "batched matrix product with numpy broadcasting of batch dims",
-                      ane_lower_ane_matmul },
+                      ane_lower_ane_matmul, ane_grad_matmul },
   [ANE_OP_LORA_MATMUL] = { ANE_OP_LORA_MATMUL, "lora_matmul", IN ("x", "w", "lora_a", "lora_b"),
                            ATTRS ({ "scale", "d", "1.0" }), 1, 0, F (lora_matmul),
                            "x.W + scale.(x.A).B" },
@@ -70,7 +72,7 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   UNARY (ANE_OP_SIGMOID, "sigmoid", "1 / (1 + exp(-x))"),
   UNARY (ANE_OP_TANH, "tanh", "tanh(x)"),
   [ANE_OP_GELU] = { ANE_OP_GELU, "gelu", IN ("x"), ATTRS ({ "approximation", "s", "'exact'" }), 1, 0,
-                    F (unary), "gelu, exact (erf) or tanh approximation", ane_lower_ane_unary },
+                    F (unary), "gelu, exact (erf) or tanh approximation", ane_lower_ane_unary, ane_grad_unary },
   UNARY (ANE_OP_SILU, "silu", "x * sigmoid(x)"),
   UNARY (ANE_OP_EXP, "exp", "e ** x"),
   UNARY (ANE_OP_LOG, "log", "natural logarithm"),
@@ -92,17 +94,17 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   COMPARE (ANE_OP_GT, "gt", "a > b"),
   COMPARE (ANE_OP_GE, "ge", "a >= b"),
   [ANE_OP_WHERE] = { ANE_OP_WHERE, "where", IN ("cond", "a", "b"), NO_ATTRS, 1, 0, F (where),
-                     "cond ? a : b, broadcast", ane_lower_ane_where },
+                     "cond ? a : b, broadcast", ane_lower_ane_where, ane_grad_where },
 
   /* normalization */
   [ANE_OP_SOFTMAX] = { ANE_OP_SOFTMAX, "softmax", IN ("x"), ATTRS ({ "axis", "x", "-1" }), 1, 0,
-                       F (softmax), "softmax along an axis" },
+                       F (softmax), "softmax along an axis", NULL, ane_grad_softmax },
   [ANE_OP_LAYER_NORM] = { ANE_OP_LAYER_NORM, "layer_norm", IN ("x", "?gamma", "?beta"),
                           ATTRS ({ "axes", "ax", "[-1]" }, { "eps", "d", "1e-05" }), 1, 0,
                           F (layer_norm), "layer normalization over trailing axes" },
   [ANE_OP_RMS_NORM] = { ANE_OP_RMS_NORM, "rms_norm", IN ("x", "?weight"), ATTRS ({ "eps", "d", "1e-05" }),
                         1, 0, F (rms_norm), "x / sqrt(mean(x^2) + eps) * weight over the last axis",
-                        ane_lower_ane_rms_norm },
+                        ane_lower_ane_rms_norm, ane_grad_rms_norm },
   [ANE_OP_GROUP_NORM] = { ANE_OP_GROUP_NORM, "group_norm", IN ("x", "?gamma", "?beta"),
                           ATTRS ({ "groups", "x", NULL }, { "eps", "d", "1e-05" }), 1, 0,
                           F (group_norm), "group normalization of [N,C,...]" },
@@ -130,22 +132,25 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
 
   /* shape */
   [ANE_OP_RESHAPE] = { ANE_OP_RESHAPE, "reshape", IN ("x"), ATTRS ({ "shape", "ax", NULL }), 1, 0,
-                       F (reshape), "same elements, new shape (one -1 dimension is inferred)" },
+                       F (reshape), "same elements, new shape (one -1 dimension is inferred)", NULL,
+                       ane_grad_reshape },
   [ANE_OP_TRANSPOSE] = { ANE_OP_TRANSPOSE, "transpose", IN ("x"), ATTRS ({ "perm", "ax", NULL }), 1, 0,
-                         F (transpose), "permute axes" },
+                         F (transpose), "permute axes", NULL, ane_grad_transpose },
   [ANE_OP_CONCAT] = { ANE_OP_CONCAT, "concat", IN ("values"), ATTRS ({ "axis", "x", NULL }), 1,
-                      ANE_OP_FLAG_VARIADIC, F (concat), "join along an axis" },
+                      ANE_OP_FLAG_VARIADIC, F (concat), "join along an axis", NULL, ane_grad_concat },
   [ANE_OP_NARROW] = { ANE_OP_NARROW, "narrow", IN ("x"),
                       ATTRS ({ "axis", "x", NULL }, { "start", "x", NULL }, { "length", "x", NULL }),
-                      1, 0, F (narrow), "slice [start, start+length) along an axis" },
+                      1, 0, F (narrow), "slice [start, start+length) along an axis", NULL, ane_grad_narrow },
   [ANE_OP_GATHER] = { ANE_OP_GATHER, "gather", IN ("x", "indices"), ATTRS ({ "axis", "x", "0" }), 1, 0,
                       F (gather), "numpy.take along an axis" },
   [ANE_OP_EXPAND] = { ANE_OP_EXPAND, "expand", IN ("x"), ATTRS ({ "shape", "ax", NULL }), 1, 0,
-                      F (expand), "numpy.broadcast_to" },
+                      F (expand), "numpy.broadcast_to", NULL, ane_grad_expand },
   [ANE_OP_CAST] = { ANE_OP_CAST, "cast", IN ("x"), ATTRS ({ "dtype", "s", NULL }), 1, 0, F (cast),
-                    "convert dtype (floats round to nearest even, integers truncate and saturate)" },
+                    "convert dtype (floats round to nearest even, integers truncate and saturate)", NULL,
+                    ane_grad_cast },
   [ANE_OP_STOP_GRADIENT] = { ANE_OP_STOP_GRADIENT, "stop_gradient", IN ("x"), NO_ATTRS, 1, 0,
-                             F (stop_gradient), "identity in the forward pass" },
+                             F (stop_gradient), "identity in the forward pass (no gradient flows back)", NULL,
+                             ane_grad_stop_gradient },
   [ANE_OP_SLICE_UPDATE] = { ANE_OP_SLICE_UPDATE, "slice_update", IN ("x", "update", "begin", "?end"), NO_ATTRS,
                             1, 0, F (slice_update),
                             "x with the box at run-time int32 begin (clamped so it fits; with end: checked, "

@@ -70,10 +70,12 @@ typedef struct _AneInferCtx AneInferCtx;
 typedef struct _AneRefCtx AneRefCtx;
 
 typedef struct _AneLowerCtx AneLowerCtx;
+typedef struct _AneGradCtx AneGradCtx;
 
 typedef gboolean (*AneInferFunc)     (AneInferCtx *ctx, GError **error);
 typedef gboolean (*AneReferenceFunc) (AneRefCtx   *ctx, GError **error);
 typedef gboolean (*AneLowerFunc)     (AneLowerCtx *ctx, GError **error);
+typedef gboolean (*AneGradFunc)      (AneGradCtx  *ctx, GError **error);
 
 struct _AneOpInfo {
   AneOpKind          kind;
@@ -91,6 +93,9 @@ struct _AneOpInfo {
   /* Optional: the op rewritten for the Neural Engine profile
    * (mil/lower/ane-lower-ane-*.c); it may decline, and lower runs. */
   AneLowerFunc       lower_neural_engine;
+  /* Optional: the vector-Jacobian product (grad/ane-grad-rules.c) that
+   * ane_graph_gradients builds for the op; NULL: not differentiable. */
+  AneGradFunc        gradient;
 };
 
 /* Shape inference context: the inputs are given, the rule fills the outputs. */

@@ -1,0 +1,590 @@
+/* test-grad.c: every gradient rule against central finite differences
+ *
+ * For each op with a gradient rule: a small graph computing
+ * loss = Σ op(params)·r (r a fixed random tensor, so that every output
+ * element weighs differently), its gradient graph (ane_graph_gradients),
+ * and for every element of every param (x ± h) the central difference of
+ * the loss, all on the reference backend, which evaluates in double
+ * precision. Params hold multiples of 2^-10 and h = 2^-8, so x ± h is
+ * exact in float32; the difference's own error is O(h²). Tolerance:
+ * |analytic - numeric| <= 2e-4 · max(1, |numeric|).
+ *
+ * The same gradient graph then runs on the CPU backend at fp32 (it lowers
+ * like any graph) and must agree with the reference within 1e-4 relative.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ane-test-util.h"
+#include "ane-tensor-private.h"
+
+#define H 0.00390625   /* 2^-8 */
+
+/* float32 multiples of 2^-10 in [lo, hi], at least `away` from 0. */
+static AneTensor *
+values (const char   *name,
+        const gint64 *shape,
+        guint         rank,
+        guint32       seed,
+        double        lo,
+        double        hi,
+        double        away)
+{
+  gsize n = 1;
+  g_autofree float *v = NULL;
+  GRand *rand = g_rand_new_with_seed (seed);
+  g_autoptr(GError) error = NULL;
+  AneTensor *t;
+
+  for (guint i = 0; i < rank; i++)
+    n *= (gsize) shape[i];
+  v = g_new (float, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    {
+      double x = g_rand_double_range (rand, lo, hi);
+
+      if (fabs (x) < away)
+        x = x < 0 ? -away - fabs (x) : away + fabs (x);
+      v[i] = (float) (round (x * 1024.0) / 1024.0);
+    }
+  g_rand_free (rand);
+  t = ane_tensor_new_from_floats (name, shape, rank, v, n, &error);
+  g_assert_no_error (error);
+  return t;
+}
+
+static AneTensor *
+param (AneGraph     *g,
+       const char   *name,
+       const gint64 *shape,
+       guint         rank,
+       guint32       seed,
+       double        lo,
+       double        hi,
+       double        away)
+{
+  g_autoptr(AneTensor) v = values (name, shape, rank, seed, lo, hi, away);
+  g_autoptr(GError) error = NULL;
+  AneTensor *p = ane_graph_param_with_value (g, v, &error);
+
+  g_assert_no_error (error);
+  return p;
+}
+
+/* loss = Σ y·r, r fixed, as the output "loss". */
+static void
+add_loss (AneGraph  *g,
+          AneTensor *y)
+{
+  g_autoptr(GError) error = NULL;
+  AneSpec spec;
+  g_autoptr(AneTensor) rv = NULL;
+  g_autoptr(AneTensor) r = NULL;
+  g_autoptr(AneTensor) yr = NULL;
+  g_autoptr(AneTensor) loss = NULL;
+
+  ane_tensor_get_spec (y, &spec);
+  rv = values ("r", spec.shape, spec.rank, 999, -1.0, 1.0, 0.0);
+  r = ane_graph_const (g, rv, &error);
+  g_assert_no_error (error);
+  yr = ane_graph_mul (g, y, r, &error);
+  g_assert_no_error (error);
+  loss = ane_graph_reduce_sum (g, yr, NULL, 0, FALSE, &error);
+  g_assert_no_error (error);
+  ane_test_output (g, "loss", loss);
+}
+
+static double
+run_loss (AneExecutable *exe)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) out = ane_executable_run (exe, NULL, 0, NULL, &error);
+  g_autofree double *v = NULL;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < out->len; i++)
+    if (g_strcmp0 (ane_tensor_get_name (g_ptr_array_index (out, i)), "loss") == 0)
+      {
+        v = ane_test_dup_doubles (g_ptr_array_index (out, i), NULL);
+        return v[0];
+      }
+  g_assert_not_reached ();
+  return 0;
+}
+
+static AneTensor *
+find_output (GPtrArray  *out,
+             const char *name)
+{
+  for (guint i = 0; i < out->len; i++)
+    if (g_strcmp0 (ane_tensor_get_name (g_ptr_array_index (out, i)), name) == 0)
+      return g_ptr_array_index (out, i);
+  g_error ("no output %s", name);
+  return NULL;
+}
+
+/* The gradients of g's "loss" with respect to wrt, against central
+ * differences, and on the CPU backend against the reference. */
+static void
+check (const char        *what,
+       AneGraph          *g,
+       const char *const *wrt)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneGraph) gg = ane_graph_gradients (g, "loss", wrt, &error);
+  g_autoptr(AneExecutable) ref = NULL;
+  g_autoptr(AneExecutable) cpu = NULL;
+  g_autoptr(AneExecutable) fwd = ane_executable_new (g, ANE_BACKEND_REFERENCE);
+  g_autoptr(GPtrArray) out = NULL;
+  g_autoptr(GPtrArray) cpu_out = NULL;
+  double worst = 0;
+
+  g_assert_no_error (error);
+  ref = ane_executable_new (gg, ANE_BACKEND_REFERENCE);
+  g_assert_true (ane_executable_compile (ref, NULL, &error));
+  g_assert_no_error (error);
+  out = ane_executable_run (ref, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_executable_compile (fwd, NULL, &error));
+
+  for (guint w = 0; wrt[w] != NULL; w++)
+    {
+      g_autofree char *gname = g_strconcat ("grad_", wrt[w], NULL);
+      g_autofree double *analytic = NULL;
+      const AneNode *node = ane_graph_find_node (g, wrt[w]);
+      g_autofree double *x = NULL;
+      gsize n, nx;
+
+      analytic = ane_test_dup_doubles (find_output (out, gname), &n);
+      x = ane_test_dup_doubles (node->value, &nx);
+      g_assert_cmpuint (n, ==, nx);
+      for (gsize i = 0; i < n; i++)
+        {
+          double lp, lm, numeric;
+          g_autofree float *buf = g_new (float, n);
+          g_autoptr(AneTensor) tp = NULL, tm = NULL;
+          AneSpec spec;
+
+          ane_tensor_get_spec (node->value, &spec);
+          for (gsize k = 0; k < n; k++)
+            buf[k] = (float) x[k];
+          buf[i] = (float) (x[i] + H);
+          tp = ane_tensor_new_from_floats (wrt[w], spec.shape, spec.rank, buf, n, &error);
+          buf[i] = (float) (x[i] - H);
+          tm = ane_tensor_new_from_floats (wrt[w], spec.shape, spec.rank, buf, n, &error);
+          g_assert_no_error (error);
+          g_assert_true (ane_executable_set_param (fwd, wrt[w], tp, &error));
+          lp = run_loss (fwd);
+          g_assert_true (ane_executable_set_param (fwd, wrt[w], tm, &error));
+          lm = run_loss (fwd);
+          numeric = (lp - lm) / (2 * H);
+          worst = MAX (worst, fabs (analytic[i] - numeric) / MAX (1.0, fabs (numeric)));
+          if (!(fabs (analytic[i] - numeric) <= 2e-4 * MAX (1.0, fabs (numeric))))
+            g_error ("%s: d loss / d %s[%" G_GSIZE_FORMAT "]: analytic %.9g, central difference %.9g",
+                     what, wrt[w], i, analytic[i], numeric);
+        }
+      /* back to the graph's own value */
+      g_assert_true (ane_executable_set_param (fwd, wrt[w], node->value, &error));
+    }
+
+  cpu = ane_executable_new (gg, ANE_BACKEND_CPU);
+  ane_executable_set_precision (cpu, ANE_PRECISION_FLOAT32);
+  g_assert_true (ane_executable_compile (cpu, NULL, &error));
+  g_assert_no_error (error);
+  cpu_out = ane_executable_run (cpu, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  for (guint w = 0; wrt[w] != NULL; w++)
+    {
+      g_autofree char *gname = g_strconcat ("grad_", wrt[w], NULL);
+
+      ane_test_assert_close_tensors (gname, find_output (cpu_out, gname), find_output (out, gname), 1e-4, 1e-5);
+    }
+  g_test_message ("%s: worst relative difference to the central difference %.2e", what, worst);
+}
+
+/* --- elementwise --------------------------------------------------------- */
+
+typedef AneTensor *(*BinaryBuilder) (AneGraph *, AneTensor *, AneTensor *, GError **);
+
+static void
+check_binary (const char    *name,
+              BinaryBuilder  build,
+              double         lo,
+              double         hi)
+{
+  static const gint64 as[] = { 2, 3, 4 }, bs[] = { 3, 1 };
+  static const char *const wrt[] = { "a", "b", NULL };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(AneTensor) a = param (g, "a", as, 3, 1, lo, hi, 0.1);
+  g_autoptr(AneTensor) b = param (g, "b", bs, 2, 2, lo, hi, 0.1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) y = build (g, a, b, &error);
+
+  g_assert_no_error (error);
+  add_loss (g, y);
+  check (name, g, wrt);
+}
+
+static void
+test_binary (void)
+{
+  check_binary ("add", ane_graph_add, -1, 1);
+  check_binary ("sub", ane_graph_sub, -1, 1);
+  check_binary ("mul", ane_graph_mul, -1, 1);
+  check_binary ("div", ane_graph_div, 0.5, 2);
+  check_binary ("maximum", ane_graph_maximum, -1, 1);
+  check_binary ("minimum", ane_graph_minimum, -1, 1);
+  check_binary ("pow", ane_graph_pow, 0.5, 2);
+}
+
+typedef AneTensor *(*UnaryBuilder) (AneGraph *, AneTensor *, GError **);
+
+static void
+check_unary_built (const char  *name,
+                   AneGraph    *g,
+                   AneTensor   *y)
+{
+  static const char *const wrt[] = { "x", NULL };
+
+  add_loss (g, y);
+  check (name, g, wrt);
+}
+
+static void
+check_unary (const char   *name,
+             UnaryBuilder  build,
+             double        lo,
+             double        hi)
+{
+  static const gint64 xs[] = { 3, 5 };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(AneTensor) x = param (g, "x", xs, 2, 3, lo, hi, 0.05);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) y = build (g, x, &error);
+
+  g_assert_no_error (error);
+  check_unary_built (name, g, y);
+}
+
+static AneTensor *
+gelu_exact (AneGraph *g, AneTensor *x, GError **error)
+{
+  return ane_graph_gelu (g, x, ANE_GELU_EXACT, error);
+}
+
+static AneTensor *
+gelu_tanh (AneGraph *g, AneTensor *x, GError **error)
+{
+  return ane_graph_gelu (g, x, ANE_GELU_TANH, error);
+}
+
+static void
+test_unary (void)
+{
+  check_unary ("relu", ane_graph_relu, -1, 1);
+  check_unary ("sigmoid", ane_graph_sigmoid, -3, 3);
+  check_unary ("tanh", ane_graph_tanh, -2, 2);
+  check_unary ("gelu exact", gelu_exact, -3, 3);
+  check_unary ("gelu tanh", gelu_tanh, -3, 3);
+  check_unary ("silu", ane_graph_silu, -3, 3);
+  check_unary ("exp", ane_graph_exp, -2, 2);
+  check_unary ("log", ane_graph_log, 0.5, 3);
+  check_unary ("sqrt", ane_graph_sqrt, 0.5, 3);
+  check_unary ("rsqrt", ane_graph_rsqrt, 0.5, 3);
+  check_unary ("abs", ane_graph_abs, -1, 1);
+  check_unary ("neg", ane_graph_neg, -1, 1);
+  check_unary ("sin", ane_graph_sin, -3, 3);
+  check_unary ("cos", ane_graph_cos, -3, 3);
+  check_unary ("tan", ane_graph_tan, -1, 1);
+  check_unary ("atan", ane_graph_atan, -3, 3);
+}
+
+/* --- matmul ---------------------------------------------------------------- */
+
+static void
+test_matmul (void)
+{
+  static const char *const wrt[] = { "a", "b", NULL };
+
+  for (guint t = 0; t < 4; t++)
+    {
+      gboolean ta = t & 1, tb = t & 2;
+      /* a: [2, 3, 4] (or its transpose [2, 4, 3]); b: [4, 5] (or [5, 4]), broadcast over the batch */
+      const gint64 as[] = { 2, ta ? 4 : 3, ta ? 3 : 4 }, bs[] = { tb ? 5 : 4, tb ? 4 : 5 };
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(AneTensor) a = param (g, "a", as, 3, 4 + t, -1, 1, 0);
+      g_autoptr(AneTensor) b = param (g, "b", bs, 2, 8 + t, -1, 1, 0);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) y = ane_graph_matmul (g, a, b, ta, tb, &error);
+      g_autofree char *what = g_strdup_printf ("matmul ta=%d tb=%d", ta, tb != 0);
+
+      g_assert_no_error (error);
+      add_loss (g, y);
+      check (what, g, wrt);
+    }
+}
+
+/* --- normalization, reductions --------------------------------------------- */
+
+static void
+test_softmax (void)
+{
+  static const gint64 xs[] = { 3, 4 };
+
+  for (int axis = -1; axis <= 0; axis++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(AneTensor) x = param (g, "x", xs, 2, 11, -2, 2, 0);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) y = ane_graph_softmax (g, x, axis, &error);
+
+      g_assert_no_error (error);
+      check_unary_built (axis < 0 ? "softmax axis -1" : "softmax axis 0", g, y);
+    }
+}
+
+static void
+test_rms_norm (void)
+{
+  static const gint64 xs[] = { 3, 6 }, ws[] = { 6 };
+  static const char *const wrt[] = { "x", "w", NULL };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(AneTensor) x = param (g, "x", xs, 2, 12, -2, 2, 0);
+  g_autoptr(AneTensor) w = param (g, "w", ws, 1, 13, 0.5, 1.5, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) y = ane_graph_rms_norm (g, x, w, 1e-5, &error);
+
+  g_assert_no_error (error);
+  add_loss (g, y);
+  check ("rms_norm", g, wrt);
+}
+
+static AneTensor *
+distinct_param (AneGraph     *g,
+                const char   *name,
+                const gint64 *shape,
+                guint         rank,
+                guint32       seed)
+{
+  gsize n = 1;
+  g_autofree float *v = NULL;
+  g_autoptr(AneTensor) t = NULL;
+  g_autoptr(GError) error = NULL;
+  GRand *rand = g_rand_new_with_seed (seed);
+  AneTensor *p;
+
+  for (guint i = 0; i < rank; i++)
+    n *= (gsize) shape[i];
+  v = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    v[i] = ((float) i - (float) n / 2) / 32.0f;
+  for (gsize i = n; i-- > 1;)
+    {
+      gsize j = (gsize) g_rand_int_range (rand, 0, (gint32) i + 1);
+      float tmp = v[i];
+
+      v[i] = v[j];
+      v[j] = tmp;
+    }
+  g_rand_free (rand);
+  t = ane_tensor_new_from_floats (name, shape, rank, v, n, &error);
+  g_assert_no_error (error);
+  p = ane_graph_param_with_value (g, t, &error);
+  g_assert_no_error (error);
+  return p;
+}
+
+static void
+test_reduce (void)
+{
+  static const gint64 xs[] = { 2, 3, 4 }, axes[] = { 1 }, both[] = { 0, 2 };
+  typedef AneTensor *(*Reduce) (AneGraph *, AneTensor *, const gint64 *, guint, gboolean, GError **);
+  static const struct { const char *name; Reduce build; } ops[] = {
+    { "reduce_sum", ane_graph_reduce_sum }, { "reduce_mean", ane_graph_reduce_mean },
+    { "reduce_max", ane_graph_reduce_max }, { "reduce_min", ane_graph_reduce_min },
+  };
+
+  for (guint o = 0; o < G_N_ELEMENTS (ops); o++)
+    for (guint k = 0; k < 2; k++)
+      {
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        /* distinct values a random permutation of multiples of 1/32 apart,
+         * so max and min have one winner each, by more than h */
+        g_autoptr(AneTensor) x = distinct_param (g, "x", xs, 3, 20 + o);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AneTensor) y = ops[o].build (g, x, k ? both : axes, k ? 2 : 1, k == 0, &error);
+        g_autofree char *what = g_strdup_printf ("%s %s", ops[o].name, k ? "axes 0,2" : "axis 1 keepdims");
+
+        g_assert_no_error (error);
+        check_unary_built (what, g, y);
+      }
+}
+
+/* --- shape ----------------------------------------------------------------- */
+
+static void
+test_shape (void)
+{
+  static const gint64 xs[] = { 2, 3, 4 }, flat[] = { 6, 4 }, perm[] = { 2, 0, 1 }, big[] = { 5, 2, 3, 4 };
+  static const char *const two[] = { "x", "z", NULL };
+
+  {
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(AneTensor) x = param (g, "x", xs, 3, 30, -1, 1, 0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) r = ane_graph_reshape (g, x, flat, 2, &error);
+    g_autoptr(AneTensor) y = ane_graph_tanh (g, r, &error);
+
+    g_assert_no_error (error);
+    check_unary_built ("reshape", g, y);
+  }
+  {
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(AneTensor) x = param (g, "x", xs, 3, 31, -1, 1, 0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) y = ane_graph_transpose (g, x, perm, 3, &error);
+
+    g_assert_no_error (error);
+    check_unary_built ("transpose", g, y);
+  }
+  {
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(AneTensor) x = param (g, "x", xs, 3, 32, -1, 1, 0);
+    g_autoptr(AneTensor) z = param (g, "z", xs, 3, 33, -1, 1, 0);
+    g_autoptr(GError) error = NULL;
+    AneTensor *parts[] = { x, z, x };
+    g_autoptr(AneTensor) c = ane_graph_concat (g, parts, 3, 1, &error);
+    g_autoptr(AneTensor) y = ane_graph_sin (g, c, &error);
+
+    g_assert_no_error (error);
+    add_loss (g, y);
+    check ("concat (x used twice)", g, two);
+  }
+  {
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(AneTensor) x = param (g, "x", xs, 3, 34, -1, 1, 0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) y = ane_graph_narrow (g, x, 2, 1, 2, &error);
+
+    g_assert_no_error (error);
+    check_unary_built ("narrow", g, y);
+  }
+  {
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    static const gint64 ones[] = { 2, 1, 4 };
+    g_autoptr(AneTensor) x = param (g, "x", ones, 3, 35, -1, 1, 0);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) y = ane_graph_expand (g, x, big, 4, &error);
+
+    g_assert_no_error (error);
+    check_unary_built ("expand", g, y);
+  }
+  {
+    static const gint64 cs[] = { 2, 3, 4 };
+    static const char *const ab[] = { "x", "z", NULL };
+    g_autoptr(AneGraph) g = ane_graph_new ();
+    g_autoptr(AneTensor) x = param (g, "x", xs, 3, 36, -1, 1, 0);
+    g_autoptr(AneTensor) z = param (g, "z", xs, 3, 37, -1, 1, 0);
+    g_autoptr(AneTensor) cv = values ("c", cs, 3, 38, -1, 1, 0.01);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AneTensor) c = ane_graph_const (g, cv, &error);
+    g_autoptr(AneTensor) zero = ane_graph_scalar (g, ANE_DTYPE_FLOAT32, 0.0, &error);
+    g_autoptr(AneTensor) cond = ane_graph_gt (g, c, zero, &error);
+    g_autoptr(AneTensor) y = ane_graph_where (g, cond, x, z, &error);
+
+    g_assert_no_error (error);
+    add_loss (g, y);
+    check ("where", g, ab);
+  }
+}
+
+/* --- the driver --------------------------------------------------------------- */
+
+/* A small MLP with a shared weight, stop_gradient and an unused param. */
+static void
+test_mlp (void)
+{
+  static const gint64 xs[] = { 4, 6 }, w1s[] = { 6, 5 }, w2s[] = { 5, 3 }, bs[] = { 5 };
+  static const char *const wrt[] = { "w1", "b", "w2", "x", NULL };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(AneTensor) x = param (g, "x", xs, 2, 40, -1, 1, 0);
+  g_autoptr(AneTensor) w1 = param (g, "w1", w1s, 2, 41, -1, 1, 0);
+  g_autoptr(AneTensor) b = param (g, "b", bs, 1, 42, -1, 1, 0);
+  g_autoptr(AneTensor) w2 = param (g, "w2", w2s, 2, 43, -1, 1, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) h = ane_graph_matmul (g, x, w1, FALSE, FALSE, &error);
+  g_autoptr(AneTensor) hb = ane_graph_add (g, h, b, &error);
+  g_autoptr(AneTensor) a = ane_graph_silu (g, hb, &error);
+  g_autoptr(AneTensor) o = ane_graph_matmul (g, a, w2, FALSE, FALSE, &error);
+  g_autoptr(AneTensor) p = ane_graph_softmax (g, o, -1, &error);
+
+  g_assert_no_error (error);
+  add_loss (g, p);
+  check ("mlp", g, wrt);
+}
+
+static void
+test_errors (void)
+{
+  static const gint64 xs[] = { 4 };
+  static const char *const wrt[] = { "x", NULL };
+  static const char *const bad[] = { "nope", NULL };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(AneTensor) x = param (g, "x", xs, 1, 50, -1, 1, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) c = ane_graph_cumsum (g, x, 0, FALSE, FALSE, &error);
+  g_autoptr(AneTensor) s = ane_graph_stop_gradient (g, x, &error);
+  g_autoptr(AneGraph) gg = NULL;
+
+  g_assert_no_error (error);
+  ane_test_output (g, "c", c);
+  ane_test_output (g, "s", s);
+  gg = ane_graph_gradients (g, "c", wrt, &error);
+  g_assert_null (gg);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "cumsum"));
+  g_clear_error (&error);
+  gg = ane_graph_gradients (g, "missing", wrt, &error);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  gg = ane_graph_gradients (g, "c", bad, &error);
+  g_assert_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* stop_gradient: no gradient flows; the value gets zeros */
+  gg = ane_graph_gradients (g, "s", wrt, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(AneExecutable) exe = ane_executable_new (gg, ANE_BACKEND_REFERENCE);
+    g_autoptr(GPtrArray) out = NULL;
+    g_autofree double *d = NULL;
+    gsize n;
+
+    g_assert_true (ane_executable_compile (exe, NULL, &error));
+    out = ane_executable_run (exe, NULL, 0, NULL, &error);
+    g_assert_no_error (error);
+    d = ane_test_dup_doubles (find_output (out, "grad_x"), &n);
+    for (gsize i = 0; i < n; i++)
+      g_assert_cmpfloat (d[i], ==, 0.0);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/grad/binary", test_binary);
+  g_test_add_func ("/grad/unary", test_unary);
+  g_test_add_func ("/grad/matmul", test_matmul);
+  g_test_add_func ("/grad/softmax", test_softmax);
+  g_test_add_func ("/grad/rms_norm", test_rms_norm);
+  g_test_add_func ("/grad/reduce", test_reduce);
+  g_test_add_func ("/grad/shape", test_shape);
+  g_test_add_func ("/grad/mlp", test_mlp);
+  g_test_add_func ("/grad/errors", test_errors);
+  return g_test_run ();
+}
