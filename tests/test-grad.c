@@ -502,6 +502,73 @@ test_shape (void)
   }
 }
 
+/* --- embedding, positions, layer norm ------------------------------------------ */
+
+static void
+test_gather (void)
+{
+  static const gint64 ts[] = { 5, 3 }, is[] = { 2, 3 };
+  static const char *const wrt[] = { "table", NULL };
+  static const gint32 ids[] = { 4, 0, 4, 2, 1, 4 };   /* row 4 three times, row 3 never */
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(AneTensor) table = param (g, "table", ts, 2, 60, -1, 1, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) ib = g_bytes_new_static (ids, sizeof ids);
+  g_autoptr(AneTensor) iv = ane_tensor_new_from_bytes ("ids", ANE_DTYPE_INT32, is, 2, ib, &error);
+  g_autoptr(AneTensor) i = ane_graph_const (g, iv, &error);
+  g_autoptr(AneTensor) y = ane_graph_gather (g, table, i, 0, &error);
+
+  g_assert_no_error (error);
+  add_loss (g, y);
+  check ("gather (embedding)", g, wrt);
+}
+
+static void
+test_rope (void)
+{
+  static const gint64 xs[] = { 1, 2, 3, 8 }, ps[] = { 3 };
+  static const gint32 pos[] = { 0, 5, 2 };
+  static const AneRopeMode modes[] = { ANE_ROPE_NEOX, ANE_ROPE_INTERLEAVED };
+
+  for (guint m = 0; m < 2; m++)
+    for (gint64 n_rot = 0; n_rot <= 4; n_rot += 4)
+      {
+        g_autoptr(AneGraph) g = ane_graph_new ();
+        g_autoptr(AneTensor) x = param (g, "x", xs, 4, 61 + m, -1, 1, 0);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) pb = g_bytes_new_static (pos, sizeof pos);
+        g_autoptr(AneTensor) pv = ane_tensor_new_from_bytes ("pos", ANE_DTYPE_INT32, ps, 1, pb, &error);
+        g_autoptr(AneTensor) p = ane_graph_const (g, pv, &error);
+        g_autoptr(AneTensor) y = ane_graph_rope (g, x, p, modes[m], 10000.0, n_rot, &error);
+        g_autofree char *what = g_strdup_printf ("rope %s n_rot %" G_GINT64_FORMAT,
+                                                 m == 0 ? "neox" : "interleaved", n_rot);
+
+        g_assert_no_error (error);
+        check_unary_built (what, g, y);
+      }
+}
+
+static void
+test_layer_norm (void)
+{
+  static const gint64 xs[] = { 3, 2, 4 }, ws[] = { 4 }, ws2[] = { 2, 4 }, last[] = { -1 }, two[] = { -2, -1 };
+  static const char *const wrt[] = { "x", "gamma", "beta", NULL };
+
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autoptr(AneGraph) g = ane_graph_new ();
+      g_autoptr(AneTensor) x = param (g, "x", xs, 3, 70 + k, -2, 2, 0);
+      g_autoptr(AneTensor) gamma = param (g, "gamma", k ? ws2 : ws, k ? 2 : 1, 72, 0.5, 1.5, 0);
+      g_autoptr(AneTensor) beta = param (g, "beta", k ? ws2 : ws, k ? 2 : 1, 73, -0.5, 0.5, 0);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) y = ane_graph_layer_norm (g, x, gamma, beta, k ? two : last, k ? 2 : 1, 1e-5, &error);
+
+      g_assert_no_error (error);
+      add_loss (g, y);
+      check (k ? "layer_norm over two axes" : "layer_norm", g, wrt);
+    }
+}
+
 /* --- the driver --------------------------------------------------------------- */
 
 /* A small MLP with a shared weight, stop_gradient and an unused param. */
@@ -584,6 +651,9 @@ main (int argc, char **argv)
   g_test_add_func ("/grad/rms_norm", test_rms_norm);
   g_test_add_func ("/grad/reduce", test_reduce);
   g_test_add_func ("/grad/shape", test_shape);
+  g_test_add_func ("/grad/gather", test_gather);
+  g_test_add_func ("/grad/rope", test_rope);
+  g_test_add_func ("/grad/layer_norm", test_layer_norm);
   g_test_add_func ("/grad/mlp", test_mlp);
   g_test_add_func ("/grad/errors", test_errors);
   return g_test_run ();

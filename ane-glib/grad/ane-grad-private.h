@@ -64,5 +64,8 @@ gboolean ane_grad_expand        (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_cast          (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_stop_gradient (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_where         (AneGradCtx *ctx, GError **error);
+gboolean ane_grad_gather        (AneGradCtx *ctx, GError **error);
+gboolean ane_grad_rope          (AneGradCtx *ctx, GError **error);
+gboolean ane_grad_layer_norm    (AneGradCtx *ctx, GError **error);
 
 G_END_DECLS

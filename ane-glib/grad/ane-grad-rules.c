@@ -27,6 +27,11 @@
  *                   slices of a concat, zero padding of a narrow, sums of an
  *                   expand); cast: dy cast back; stop_gradient: none
  *   where           dy to a where cond, to b elsewhere
+ *   gather          dy added back into zeros at the gathered places
+ *                   (scatter_add; an embedding's rows)
+ *   rope            the inverse rotation: rope of dy at the negated positions
+ *   layer_norm      with n = (x - μ)/σ over its axes: dγ = Σ dy·n, dβ = Σ dy,
+ *                   dx = (g - mean g - n·mean(g·n))/σ, g = dy·γ
  *
  * SPDX-License-Identifier: MIT
  */
@@ -646,4 +651,122 @@ ane_grad_where (AneGradCtx *ctx,
           return FALSE;
       }
   return TRUE;
+}
+
+gboolean
+ane_grad_gather (AneGradCtx *ctx,
+                 GError    **error)
+{
+  AneTensor *x = ctx->in[0], *indices = ctx->in[1], *dy = ctx->dout[0];
+  AneSpec xs = spec_of (x), is = spec_of (indices);
+  guint axis;
+  gint64 n_idx = 1, flat[ANE_MAX_RANK], idx_shape[ANE_MAX_RANK];
+  g_autoptr(AneTensor) d2 = NULL, i1 = NULL, i2 = NULL, ie = NULL, zeros = NULL;
+
+  if (!ctx->wants[0])
+    return TRUE;
+  if (!ane_normalize_axis (ane_attrs_int (ctx->node->attrs, "axis"), xs.rank, &axis))
+    return FALSE;
+  for (guint i = 0; i < is.rank; i++)
+    n_idx *= is.shape[i];
+  /* dy [x[:a], indices..., x[a+1:]] as [x[:a], N, x[a+1:]]; the indices
+   * as the same shape, each broadcast over the other axes: scatter_add
+   * then adds dy's rows where gather took them */
+  for (guint i = 0; i < xs.rank; i++)
+    {
+      flat[i] = i == axis ? n_idx : xs.shape[i];
+      idx_shape[i] = i == axis ? n_idx : 1;
+    }
+  d2 = ane_graph_reshape (G, dy, flat, xs.rank, error);
+  i1 = d2 ? ane_graph_reshape (G, indices, idx_shape, xs.rank, error) : NULL;
+  ie = i1 ? ane_graph_expand (G, i1, flat, xs.rank, error) : NULL;
+  zeros = ie ? ane_grad_fill (ctx, x, 0.0, error) : NULL;
+  ctx->din[0] = zeros ? ane_graph_scatter_add (G, zeros, ie, d2, (int) axis, error) : NULL;
+  return ctx->din[0] != NULL;
+}
+
+gboolean
+ane_grad_rope (AneGradCtx *ctx,
+               GError    **error)
+{
+  AneTensor *positions = ctx->in[1];
+  const char *mode = ane_attrs_string (ctx->node->attrs, "mode");
+  AneRopeMode m = g_strcmp0 (mode, "interleaved") == 0 ? ANE_ROPE_INTERLEAVED : ANE_ROPE_NEOX;
+  g_autoptr(AneTensor) neg = NULL;
+
+  if (g_strcmp0 (mode, "interleaved") != 0 && g_strcmp0 (mode, "neox") != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "rope '%s': mode '%s' has no gradient rule",
+                   ctx->node->name, mode);
+      return FALSE;
+    }
+  /* a rotation by -angle undoes one by angle, pair by pair */
+  neg = ane_graph_neg (G, positions, error);
+  ctx->din[0] = neg ? ane_graph_rope (G, ctx->dout[0], neg, m, ane_attrs_double (ctx->node->attrs, "theta"),
+                                      ane_attrs_int (ctx->node->attrs, "n_rot"), error)
+                    : NULL;
+  return ctx->din[0] != NULL;
+}
+
+gboolean
+ane_grad_layer_norm (AneGradCtx *ctx,
+                     GError    **error)
+{
+  AneTensor *x = ctx->in[0], *gamma = ctx->in[1], *dy = ctx->dout[0];
+  AneSpec xs = spec_of (x);
+  gsize n_axes;
+  const gint64 *axes = ane_attrs_ints (ctx->node->attrs, "axes", &n_axes);
+  double eps = ane_attrs_double (ctx->node->attrs, "eps");
+  gint64 outer[ANE_MAX_RANK];
+  guint n_outer = 0;
+  gboolean normed[ANE_MAX_RANK] = { FALSE };
+  g_autoptr(AneTensor) mu = NULL, xc = NULL, x2 = NULL, var = NULL, e = NULL, ve = NULL, r = NULL, n = NULL;
+  g_autoptr(AneTensor) g = NULL;
+
+  for (gsize i = 0; i < n_axes; i++)
+    {
+      guint a;
+
+      if (!ane_normalize_axis (axes[i], xs.rank, &a))
+        return FALSE;
+      normed[a] = TRUE;
+    }
+  for (guint i = 0; i < xs.rank; i++)
+    if (!normed[i])
+      outer[n_outer++] = i;
+  mu = ane_graph_reduce_mean (G, x, axes, (guint) n_axes, TRUE, error);
+  xc = mu ? ane_graph_sub (G, x, mu, error) : NULL;
+  x2 = xc ? ane_graph_mul (G, xc, xc, error) : NULL;
+  var = x2 ? ane_graph_reduce_mean (G, x2, axes, (guint) n_axes, TRUE, error) : NULL;
+  e = var ? ane_grad_scalar (ctx, dy, eps, error) : NULL;
+  ve = e ? ane_graph_add (G, var, e, error) : NULL;
+  r = ve ? ane_graph_rsqrt (G, ve, error) : NULL;
+  n = r ? ane_graph_mul (G, xc, r, error) : NULL;
+  if (n == NULL)
+    return FALSE;
+  for (guint slot = 1; slot < 3; slot++)
+    if (ctx->in[slot] != NULL && ctx->wants[slot])
+      {
+        /* γ and β have the normalized axes' shape: sum the rest away */
+        g_autoptr(AneTensor) t = slot == 1 ? ane_graph_mul (G, dy, n, error) : g_object_ref (dy);
+        g_autoptr(AneTensor) sum = t && n_outer > 0 ? ane_graph_reduce_sum (G, t, outer, n_outer, TRUE, error)
+                                                    : t ? g_object_ref (t) : NULL;
+
+        if (!set_din (ctx, slot, sum, error))
+          return FALSE;
+      }
+  if (!ctx->wants[0])
+    return TRUE;
+  g = gamma != NULL ? ane_graph_mul (G, dy, gamma, error) : g_object_ref (dy);
+  {
+    g_autoptr(AneTensor) mg = g ? ane_graph_reduce_mean (G, g, axes, (guint) n_axes, TRUE, error) : NULL;
+    g_autoptr(AneTensor) gn = mg ? ane_graph_mul (G, g, n, error) : NULL;
+    g_autoptr(AneTensor) mgn = gn ? ane_graph_reduce_mean (G, gn, axes, (guint) n_axes, TRUE, error) : NULL;
+    g_autoptr(AneTensor) nm = mgn ? ane_graph_mul (G, n, mgn, error) : NULL;
+    g_autoptr(AneTensor) a = nm ? ane_graph_sub (G, g, mg, error) : NULL;
+    g_autoptr(AneTensor) b = a ? ane_graph_sub (G, a, nm, error) : NULL;
+
+    ctx->din[0] = b ? ane_graph_mul (G, b, r, error) : NULL;
+  }
+  return ctx->din[0] != NULL;
 }
