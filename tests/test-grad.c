@@ -24,15 +24,18 @@
 
 #define H 0.00390625   /* 2^-8 */
 
-/* float32 multiples of 2^-10 in [lo, hi], at least `away` from 0. */
+/* float32 multiples of 2^-10 in [lo, hi], at least `away` from 0; or
+ * with distinct set, a random permutation of multiples of 1/32 around 0
+ * (no two within 2h: max and min have one winner each, by more than h). */
 static AneTensor *
-values (const char   *name,
-        const gint64 *shape,
-        guint         rank,
-        guint32       seed,
-        double        lo,
-        double        hi,
-        double        away)
+values_full (const char   *name,
+             const gint64 *shape,
+             guint         rank,
+             guint32       seed,
+             double        lo,
+             double        hi,
+             double        away,
+             gboolean      distinct)
 {
   gsize n = 1;
   g_autofree float *v = NULL;
@@ -49,12 +52,32 @@ values (const char   *name,
 
       if (fabs (x) < away)
         x = x < 0 ? -away - fabs (x) : away + fabs (x);
-      v[i] = (float) (round (x * 1024.0) / 1024.0);
+      v[i] = distinct ? ((float) i - (float) n / 2) / 32.0f : (float) (round (x * 1024.0) / 1024.0);
+    }
+  for (gsize i = n; distinct && i-- > 1;)
+    {
+      gsize j = (gsize) g_rand_int_range (rand, 0, (gint32) i + 1);
+      float tmp = v[i];
+
+      v[i] = v[j];
+      v[j] = tmp;
     }
   g_rand_free (rand);
   t = ane_tensor_new_from_floats (name, shape, rank, v, n, &error);
   g_assert_no_error (error);
   return t;
+}
+
+static AneTensor *
+values (const char   *name,
+        const gint64 *shape,
+        guint         rank,
+        guint32       seed,
+        double        lo,
+        double        hi,
+        double        away)
+{
+  return values_full (name, shape, rank, seed, lo, hi, away, FALSE);
 }
 
 static AneTensor *
@@ -370,30 +393,10 @@ distinct_param (AneGraph     *g,
                 guint         rank,
                 guint32       seed)
 {
-  gsize n = 1;
-  g_autofree float *v = NULL;
-  g_autoptr(AneTensor) t = NULL;
+  g_autoptr(AneTensor) v = values_full (name, shape, rank, seed, 0, 0, 0, TRUE);
   g_autoptr(GError) error = NULL;
-  GRand *rand = g_rand_new_with_seed (seed);
-  AneTensor *p;
+  AneTensor *p = ane_graph_param_with_value (g, v, &error);
 
-  for (guint i = 0; i < rank; i++)
-    n *= (gsize) shape[i];
-  v = g_new (float, n);
-  for (gsize i = 0; i < n; i++)
-    v[i] = ((float) i - (float) n / 2) / 32.0f;
-  for (gsize i = n; i-- > 1;)
-    {
-      gsize j = (gsize) g_rand_int_range (rand, 0, (gint32) i + 1);
-      float tmp = v[i];
-
-      v[i] = v[j];
-      v[j] = tmp;
-    }
-  g_rand_free (rand);
-  t = ane_tensor_new_from_floats (name, shape, rank, v, n, &error);
-  g_assert_no_error (error);
-  p = ane_graph_param_with_value (g, t, &error);
   g_assert_no_error (error);
   return p;
 }
@@ -412,8 +415,6 @@ test_reduce (void)
     for (guint k = 0; k < 2; k++)
       {
         g_autoptr(AneGraph) g = ane_graph_new ();
-        /* distinct values a random permutation of multiples of 1/32 apart,
-         * so max and min have one winner each, by more than h */
         g_autoptr(AneTensor) x = distinct_param (g, "x", xs, 3, 20 + o);
         g_autoptr(GError) error = NULL;
         g_autoptr(AneTensor) y = ops[o].build (g, x, k ? both : axes, k ? 2 : 1, k == 0, &error);

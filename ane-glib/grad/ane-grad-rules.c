@@ -661,7 +661,7 @@ ane_grad_gather (AneGradCtx *ctx,
   AneSpec xs = spec_of (x), is = spec_of (indices);
   guint axis;
   gint64 n_idx = 1, flat[ANE_MAX_RANK], idx_shape[ANE_MAX_RANK];
-  g_autoptr(AneTensor) d2 = NULL, i1 = NULL, i2 = NULL, ie = NULL, zeros = NULL;
+  g_autoptr(AneTensor) d2 = NULL, i1 = NULL, ie = NULL, zeros = NULL;
 
   if (!ctx->wants[0])
     return TRUE;
