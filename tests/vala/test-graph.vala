@@ -348,6 +348,23 @@ void test_flexible () throws GLib.Error {
     Ane.Tensor[] dinputs = { new Ane.Tensor.from_floats ("x", two, { 1f, 2f }) };
     check_values ("dynamic param", dexe.run (dinputs)[0].dup_floats (), { 3f, 8f });
 
+    /* gradients: d/dw of sum(x * w) is x */
+    var gg = d.gradients ("y", { "w" });
+    var gexe = new Ane.Executable (gg, Ane.Backend.REFERENCE);
+    gexe.compile ();
+    gexe.set_param ("w", new Ane.Tensor.from_floats ("w", two, { 3f, 4f }));
+    var gout = gexe.run (dinputs);
+    bool found = false;
+    foreach (var t in gout)
+        if (t.get_name () == "grad_w") {
+            check_values ("grad_w", t.dup_floats (), { 1f, 2f });
+            found = true;
+        }
+    if (!found) {
+        stderr.printf ("FAIL: the gradient graph has no output grad_w\n");
+        failures++;
+    }
+
     int64[] shapes = { 1, 3, 1, 6 };
     var h = new Ane.Graph ();
     var hx = h.input ("x", Ane.DType.FLOAT32, x_shape);
