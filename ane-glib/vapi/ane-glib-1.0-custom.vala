@@ -30,6 +30,12 @@ namespace Ane {
 		                                        [CCode (array_length_cname = "n_graphs", array_length_pos = 2.5, array_length_type = "guint")] Ane.Graph[] graphs,
 		                                        Ane.Target target, Ane.Precision precision, GLib.Cancellable? cancellable) throws GLib.Error;
 	}
+	public sealed class Graph : GLib.Object {
+		/* wrt is `const char * const *` in C, NULL-terminated: CCode type
+		 * makes valac cast the `gchar **` it passes. */
+		[Version (since = "0.2")]
+		public Ane.Graph gradients (string loss, [CCode (array_length = false, array_null_terminated = true, type = "const char* const*")] string[] wrt) throws GLib.Error;
+	}
 	public sealed class LintReport : GLib.Object {
 		/* The rule ids are `const char * const *` in C (owned by the
 		 * report). CCode type is not enough here, unlike Tensor.get_shape:
