@@ -570,6 +570,41 @@ test_layer_norm (void)
     }
 }
 
+static void
+test_group_norm (void)
+{
+  static const gint64 xs[] = { 2, 4, 3 }, cs[] = { 4 };
+  static const char *const wrt[] = { "x", "gamma", "beta", NULL };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(AneTensor) x = param (g, "x", xs, 3, 80, -2, 2, 0);
+  g_autoptr(AneTensor) gamma = param (g, "gamma", cs, 1, 81, 0.5, 1.5, 0);
+  g_autoptr(AneTensor) beta = param (g, "beta", cs, 1, 82, -0.5, 0.5, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) y = ane_graph_group_norm (g, x, gamma, beta, 2, 1e-5, &error);
+
+  g_assert_no_error (error);
+  add_loss (g, y);
+  check ("group_norm", g, wrt);
+}
+
+static void
+test_lora_matmul (void)
+{
+  static const gint64 xs[] = { 2, 3, 4 }, ws[] = { 4, 5 }, as[] = { 4, 2 }, bs[] = { 2, 5 };
+  static const char *const wrt[] = { "x", "w", "lora_a", "lora_b", NULL };
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(AneTensor) x = param (g, "x", xs, 3, 90, -1, 1, 0);
+  g_autoptr(AneTensor) w = param (g, "w", ws, 2, 91, -1, 1, 0);
+  g_autoptr(AneTensor) la = param (g, "lora_a", as, 2, 92, -1, 1, 0);
+  g_autoptr(AneTensor) lb = param (g, "lora_b", bs, 2, 93, -1, 1, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneTensor) y = ane_graph_lora_matmul (g, x, w, la, lb, 0.5, &error);
+
+  g_assert_no_error (error);
+  add_loss (g, y);
+  check ("lora_matmul", g, wrt);
+}
+
 /* --- the driver --------------------------------------------------------------- */
 
 /* A small MLP with a shared weight, stop_gradient and an unused param. */
@@ -655,6 +690,8 @@ main (int argc, char **argv)
   g_test_add_func ("/grad/gather", test_gather);
   g_test_add_func ("/grad/rope", test_rope);
   g_test_add_func ("/grad/layer_norm", test_layer_norm);
+  g_test_add_func ("/grad/group_norm", test_group_norm);
+  g_test_add_func ("/grad/lora_matmul", test_lora_matmul);
   g_test_add_func ("/grad/mlp", test_mlp);
   g_test_add_func ("/grad/errors", test_errors);
   return g_test_run ();

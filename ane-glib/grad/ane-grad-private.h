@@ -67,5 +67,7 @@ gboolean ane_grad_where         (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_gather        (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_rope          (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_layer_norm    (AneGradCtx *ctx, GError **error);
+gboolean ane_grad_group_norm    (AneGradCtx *ctx, GError **error);
+gboolean ane_grad_lora_matmul   (AneGradCtx *ctx, GError **error);
 
 G_END_DECLS

@@ -32,6 +32,11 @@
  *   rope            the inverse rotation: rope of dy at the negated positions
  *   layer_norm      with n = (x - μ)/σ over its axes: dγ = Σ dy·n, dβ = Σ dy,
  *                   dx = (g - mean g - n·mean(g·n))/σ, g = dy·γ
+ *   group_norm      the same over each group's channels and positions
+ *                   (x seen as [N, groups, rest]), γ and β per channel
+ *   lora_matmul     y = x·W + s·(x·A)·B, with x and dy seen as matrices
+ *                   [M, K], [M, N]: dW = xᵀ·dy, dA = s·xᵀ·(dy·Bᵀ),
+ *                   dB = s·(x·A)ᵀ·dy, dx = dy·Wᵀ + s·(dy·Bᵀ)·Aᵀ
  *
  * SPDX-License-Identifier: MIT
  */
@@ -769,4 +774,148 @@ ane_grad_layer_norm (AneGradCtx *ctx,
     ctx->din[0] = b ? ane_graph_mul (G, b, r, error) : NULL;
   }
   return ctx->din[0] != NULL;
+}
+
+/* (x - mean) · rsqrt(var + eps) over the last axis of x, and the rsqrt. */
+static gboolean
+normalize_last (AneGradCtx  *ctx,
+                AneTensor   *x,
+                double       eps,
+                AneTensor  **n,
+                AneTensor  **r,
+                GError     **error)
+{
+  gint64 last = -1;
+  g_autoptr(AneTensor) mu = ane_graph_reduce_mean (G, x, &last, 1, TRUE, error);
+  g_autoptr(AneTensor) xc = mu ? ane_graph_sub (G, x, mu, error) : NULL;
+  g_autoptr(AneTensor) x2 = xc ? ane_graph_mul (G, xc, xc, error) : NULL;
+  g_autoptr(AneTensor) var = x2 ? ane_graph_reduce_mean (G, x2, &last, 1, TRUE, error) : NULL;
+  g_autoptr(AneTensor) e = var ? ane_grad_scalar (ctx, x, eps, error) : NULL;
+  g_autoptr(AneTensor) ve = e ? ane_graph_add (G, var, e, error) : NULL;
+
+  *r = ve ? ane_graph_rsqrt (G, ve, error) : NULL;
+  *n = *r ? ane_graph_mul (G, xc, *r, error) : NULL;
+  return *n != NULL;
+}
+
+gboolean
+ane_grad_group_norm (AneGradCtx *ctx,
+                     GError    **error)
+{
+  AneTensor *x = ctx->in[0], *gamma = ctx->in[1], *dy = ctx->dout[0];
+  AneSpec xs = spec_of (x);
+  gint64 groups = ane_attrs_int (ctx->node->attrs, "groups");
+  gint64 rest = 1, grouped[3], chan_shape[ANE_MAX_RANK], others[ANE_MAX_RANK];
+  guint n_others = 0;
+  g_autoptr(AneTensor) xg = NULL, ng = NULL, r = NULL, n = NULL, g = NULL;
+
+  for (guint i = 1; i < xs.rank; i++)
+    rest *= xs.shape[i];
+  grouped[0] = xs.shape[0];
+  grouped[1] = groups;
+  grouped[2] = rest / groups;
+  for (guint i = 0; i < xs.rank; i++)
+    {
+      chan_shape[i] = i == 1 ? xs.shape[1] : 1;
+      if (i != 1)
+        others[n_others++] = i;
+    }
+  xg = ane_graph_reshape (G, x, grouped, 3, error);
+  if (xg == NULL || !normalize_last (ctx, xg, ane_attrs_double (ctx->node->attrs, "eps"), &ng, &r, error))
+    return FALSE;
+  n = ane_graph_reshape (G, ng, xs.shape, xs.rank, error);
+  if (n == NULL)
+    return FALSE;
+  for (guint slot = 1; slot < 3; slot++)
+    if (ctx->in[slot] != NULL && ctx->wants[slot])
+      {
+        g_autoptr(AneTensor) t = slot == 1 ? ane_graph_mul (G, dy, n, error) : g_object_ref (dy);
+        g_autoptr(AneTensor) sum = t ? ane_graph_reduce_sum (G, t, others, n_others, FALSE, error) : NULL;
+
+        if (!set_din (ctx, slot, sum, error))
+          return FALSE;
+      }
+  if (!ctx->wants[0])
+    return TRUE;
+  if (gamma != NULL)
+    {
+      g_autoptr(AneTensor) gb = ane_graph_reshape (G, gamma, chan_shape, xs.rank, error);
+
+      g = gb ? ane_graph_mul (G, dy, gb, error) : NULL;
+    }
+  else
+    g = g_object_ref (dy);
+  {
+    gint64 last = -1;
+    g_autoptr(AneTensor) gg = g ? ane_graph_reshape (G, g, grouped, 3, error) : NULL;
+    g_autoptr(AneTensor) mg = gg ? ane_graph_reduce_mean (G, gg, &last, 1, TRUE, error) : NULL;
+    g_autoptr(AneTensor) gn = mg ? ane_graph_mul (G, gg, ng, error) : NULL;
+    g_autoptr(AneTensor) mgn = gn ? ane_graph_reduce_mean (G, gn, &last, 1, TRUE, error) : NULL;
+    g_autoptr(AneTensor) nm = mgn ? ane_graph_mul (G, ng, mgn, error) : NULL;
+    g_autoptr(AneTensor) a = nm ? ane_graph_sub (G, gg, mg, error) : NULL;
+    g_autoptr(AneTensor) b = a ? ane_graph_sub (G, a, nm, error) : NULL;
+    g_autoptr(AneTensor) dxg = b ? ane_graph_mul (G, b, r, error) : NULL;
+
+    ctx->din[0] = dxg ? ane_graph_reshape (G, dxg, xs.shape, xs.rank, error) : NULL;
+  }
+  return ctx->din[0] != NULL;
+}
+
+gboolean
+ane_grad_lora_matmul (AneGradCtx *ctx,
+                      GError    **error)
+{
+  AneTensor *x = ctx->in[0], *w = ctx->in[1], *la = ctx->in[2], *lb = ctx->in[3], *dy = ctx->dout[0];
+  AneSpec xs = spec_of (x), ws = spec_of (w);
+  gint64 k = ws.shape[0], n = ws.shape[1], m = 1;
+  gint64 x2s[2], d2s[2];
+  g_autoptr(AneTensor) x2 = NULL, d2 = NULL, s = NULL, dyb = NULL;
+
+  for (guint i = 0; i + 1 < xs.rank; i++)
+    m *= xs.shape[i];
+  x2s[0] = d2s[0] = m;
+  x2s[1] = k;
+  d2s[1] = n;
+  x2 = ane_graph_reshape (G, x, x2s, 2, error);
+  d2 = x2 ? ane_graph_reshape (G, dy, d2s, 2, error) : NULL;
+  s = d2 ? ane_grad_scalar (ctx, dy, ane_attrs_double (ctx->node->attrs, "scale"), error) : NULL;
+  /* dy·Bᵀ [M, r] */
+  dyb = s ? ane_graph_matmul (G, d2, lb, FALSE, TRUE, error) : NULL;
+  if (dyb == NULL)
+    return FALSE;
+  if (ctx->wants[1])
+    {
+      ctx->din[1] = ane_graph_matmul (G, x2, d2, TRUE, FALSE, error);
+      if (ctx->din[1] == NULL)
+        return FALSE;
+    }
+  if (ctx->wants[2])
+    {
+      g_autoptr(AneTensor) t = ane_graph_matmul (G, x2, dyb, TRUE, FALSE, error);
+
+      ctx->din[2] = t ? ane_graph_mul (G, s, t, error) : NULL;
+      if (ctx->din[2] == NULL)
+        return FALSE;
+    }
+  if (ctx->wants[3])
+    {
+      g_autoptr(AneTensor) xa = ane_graph_matmul (G, x2, la, FALSE, FALSE, error);
+      g_autoptr(AneTensor) t = xa ? ane_graph_matmul (G, xa, d2, TRUE, FALSE, error) : NULL;
+
+      ctx->din[3] = t ? ane_graph_mul (G, s, t, error) : NULL;
+      if (ctx->din[3] == NULL)
+        return FALSE;
+    }
+  if (ctx->wants[0])
+    {
+      g_autoptr(AneTensor) a = ane_graph_matmul (G, d2, w, FALSE, TRUE, error);
+      g_autoptr(AneTensor) b = a ? ane_graph_matmul (G, dyb, la, FALSE, TRUE, error) : NULL;
+      g_autoptr(AneTensor) sb = b ? ane_graph_mul (G, s, b, error) : NULL;
+      g_autoptr(AneTensor) sum = sb ? ane_graph_add (G, a, sb, error) : NULL;
+
+      ctx->din[0] = sum ? ane_graph_reshape (G, sum, xs.shape, xs.rank, error) : NULL;
+      if (ctx->din[0] == NULL)
+        return FALSE;
+    }
+  return TRUE;
 }
