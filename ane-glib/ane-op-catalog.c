@@ -121,7 +121,7 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
                                 { "softcap", "d", "0.0" }),
                          1, 0, F (attention),
                          "softmax(q.k^T * scale [+ bias] [causal]) . v over [B,H,S,D], grouped-query",
-                         ane_lower_ane_attention },
+                         ane_lower_ane_attention, ane_grad_attention },
   [ANE_OP_ROPE] = { ANE_OP_ROPE, "rope", IN ("x", "positions"),
                     ATTRS ({ "mode", "s", "'neox'" }, { "theta", "d", "10000.0" }, { "n_rot", "x", "0" }),
                     1, 0, F (rope), "rotary position embedding of [B,H,S,D]", NULL, ane_grad_rope },

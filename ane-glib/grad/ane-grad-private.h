@@ -69,5 +69,6 @@ gboolean ane_grad_rope          (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_layer_norm    (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_group_norm    (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_lora_matmul   (AneGradCtx *ctx, GError **error);
+gboolean ane_grad_attention     (AneGradCtx *ctx, GError **error);
 
 G_END_DECLS

@@ -34,6 +34,11 @@
  *                   dx = (g - mean g - n·mean(g·n))/σ, g = dy·γ
  *   group_norm      the same over each group's channels and positions
  *                   (x seen as [N, groups, rest]), γ and β per channel
+ *   attention       recomputed in the gradient graph (k, v repeated to the
+ *                   query heads): p = softmax(mask(cap(q·kᵀ·scale) + bias)),
+ *                   dv = pᵀ·dy, dp = dy·vᵀ, ds = p·(dp - Σ dp·p), through the
+ *                   softcap (1 - tanh²), dq = ds·k·scale, dk = dsᵀ·q·scale,
+ *                   summed back over each kv head's query heads; dbias = ds
  *   lora_matmul     y = x·W + s·(x·A)·B, with x and dy seen as matrices
  *                   [M, K], [M, N]: dW = xᵀ·dy, dA = s·xᵀ·(dy·Bᵀ),
  *                   dB = s·(x·A)ᵀ·dy, dx = dy·Wᵀ + s·(dy·Bᵀ)·Aᵀ
@@ -915,6 +920,164 @@ ane_grad_lora_matmul (AneGradCtx *ctx,
 
       ctx->din[0] = sum ? ane_graph_reshape (G, sum, xs.shape, xs.rank, error) : NULL;
       if (ctx->din[0] == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* k or v [B, Hkv, L, D] repeated to [B, H, L, D] (kv head h / rep for query
+ * head h), and back: the sum over each kv head's query heads. */
+static AneTensor *
+repeat_heads (AneGradCtx  *ctx,
+              AneTensor   *t,
+              gint64       rep,
+              GError     **error)
+{
+  AneSpec ts = spec_of (t);
+  gint64 five[5] = { ts.shape[0], ts.shape[1], 1, ts.shape[2], ts.shape[3] };
+  gint64 wide[5] = { ts.shape[0], ts.shape[1], rep, ts.shape[2], ts.shape[3] };
+  gint64 four[4] = { ts.shape[0], ts.shape[1] * rep, ts.shape[2], ts.shape[3] };
+  g_autoptr(AneTensor) r5 = NULL, e5 = NULL;
+
+  if (rep == 1)
+    return g_object_ref (t);
+  r5 = ane_graph_reshape (G, t, five, 5, error);
+  e5 = r5 ? ane_graph_expand (G, r5, wide, 5, error) : NULL;
+  return e5 ? ane_graph_reshape (G, e5, four, 4, error) : NULL;
+}
+
+static AneTensor *
+sum_heads (AneGradCtx  *ctx,
+           AneTensor   *t,
+           gint64       rep,
+           GError     **error)
+{
+  AneSpec ts = spec_of (t);
+  gint64 five[5] = { ts.shape[0], ts.shape[1] / rep, rep, ts.shape[2], ts.shape[3] };
+  gint64 axis = 2;
+  g_autoptr(AneTensor) r5 = NULL;
+
+  if (rep == 1)
+    return g_object_ref (t);
+  r5 = ane_graph_reshape (G, t, five, 5, error);
+  return r5 ? ane_graph_reduce_sum (G, r5, &axis, 1, FALSE, error) : NULL;
+}
+
+gboolean
+ane_grad_attention (AneGradCtx *ctx,
+                    GError    **error)
+{
+  AneTensor *q = ctx->in[0], *k = ctx->in[1], *v = ctx->in[2], *bias = ctx->in[3], *dy = ctx->dout[0];
+  AneSpec qs = spec_of (q), ks = spec_of (k);
+  gboolean causal = ane_attrs_bool (ctx->node->attrs, "causal");
+  double scale = ane_attrs_double (ctx->node->attrs, "scale");
+  double softcap = ane_attrs_double (ctx->node->attrs, "softcap");
+  gint64 S = qs.shape[2], L = ks.shape[2], rep = qs.shape[1] / MAX (ks.shape[1], 1);
+  gint64 last = -1;
+  g_autoptr(AneTensor) ke = NULL, ve = NULL, sc = NULL, s0 = NULL, t = NULL, s1 = NULL, s2 = NULL, p = NULL;
+  g_autoptr(AneTensor) dp = NULL, pdp = NULL, sum = NULL, dd = NULL, ds = NULL, ds0 = NULL;
+
+  if (scale == 0.0)
+    scale = 1.0 / sqrt ((double) qs.shape[3]);
+  ke = repeat_heads (ctx, k, rep, error);
+  ve = ke ? repeat_heads (ctx, v, rep, error) : NULL;
+  sc = ve ? ane_grad_scalar (ctx, q, scale, error) : NULL;
+  {
+    g_autoptr(AneTensor) qk = sc ? ane_graph_matmul (G, q, ke, FALSE, TRUE, error) : NULL;
+
+    s0 = qk ? ane_graph_mul (G, qk, sc, error) : NULL;
+  }
+  if (s0 == NULL)
+    return FALSE;
+  if (softcap > 0.0)
+    {
+      g_autoptr(AneTensor) c = ane_grad_scalar (ctx, q, softcap, error);
+      g_autoptr(AneTensor) sd = c ? ane_graph_div (G, s0, c, error) : NULL;
+
+      t = sd ? ane_graph_tanh (G, sd, error) : NULL;
+      s1 = t ? ane_graph_mul (G, c, t, error) : NULL;
+    }
+  else
+    s1 = g_object_ref (s0);
+  s2 = s1 && bias != NULL ? ane_graph_add (G, s1, bias, error) : s1 ? g_object_ref (s1) : NULL;
+  if (s2 == NULL)
+    return FALSE;
+  if (causal)
+    {
+      /* query i sees keys j <= i + (L - S), as the forward (ane-ops-attention.c):
+       * an additive mask of 0 and -inf (a bool const does not lower) */
+      const gint64 ms[2] = { S, L };
+      g_autofree double *add = g_new (double, (gsize) (S * L));
+      g_autoptr(AneTensor) mv = NULL, mask = NULL, masked = NULL;
+
+      for (gint64 i = 0; i < S; i++)
+        for (gint64 j = 0; j < L; j++)
+          add[i * L + j] = j <= i + (L - S) ? 0.0 : -INFINITY;
+      {
+        AneDType dt = ane_tensor_get_dtype (q);
+        gsize n_bytes = (gsize) (S * L) * ane_dtype_size (dt);
+        gpointer data = g_malloc (MAX (n_bytes, 1));
+        g_autoptr(GBytes) bytes = NULL;
+
+        ane_dtype_encode (dt, add, (gsize) (S * L), data);
+        bytes = g_bytes_new_take (data, n_bytes);
+        mv = ane_tensor_new_from_bytes ("causal_mask", dt, ms, 2, bytes, error);
+      }
+      mask = mv ? ane_graph_const (G, mv, error) : NULL;
+      masked = mask ? ane_graph_add (G, s2, mask, error) : NULL;
+      if (masked == NULL)
+        return FALSE;
+      g_clear_object (&s2);
+      s2 = g_steal_pointer (&masked);
+    }
+  p = ane_graph_softmax (G, s2, -1, error);
+  if (p == NULL)
+    return FALSE;
+  if (ctx->wants[2])
+    {
+      g_autoptr(AneTensor) dve = ane_graph_matmul (G, p, dy, TRUE, FALSE, error);
+
+      ctx->din[2] = dve ? sum_heads (ctx, dve, rep, error) : NULL;
+      if (ctx->din[2] == NULL)
+        return FALSE;
+    }
+  /* through the softmax */
+  dp = ane_graph_matmul (G, dy, ve, FALSE, TRUE, error);
+  pdp = dp ? ane_graph_mul (G, dp, p, error) : NULL;
+  sum = pdp ? ane_graph_reduce_sum (G, pdp, &last, 1, TRUE, error) : NULL;
+  dd = sum ? ane_graph_sub (G, dp, sum, error) : NULL;
+  ds = dd ? ane_graph_mul (G, p, dd, error) : NULL;
+  if (ds == NULL)
+    return FALSE;
+  if (bias != NULL && ctx->wants[3] && !set_din (ctx, 3, ds, error))
+    return FALSE;
+  if (softcap > 0.0)
+    {
+      g_autoptr(AneTensor) one = ane_grad_scalar (ctx, q, 1.0, error);
+      g_autoptr(AneTensor) t2 = one ? ane_graph_mul (G, t, t, error) : NULL;
+      g_autoptr(AneTensor) d = t2 ? ane_graph_sub (G, one, t2, error) : NULL;
+
+      ds0 = d ? ane_graph_mul (G, ds, d, error) : NULL;
+    }
+  else
+    ds0 = g_object_ref (ds);
+  if (ds0 == NULL)
+    return FALSE;
+  if (ctx->wants[0])
+    {
+      g_autoptr(AneTensor) dq = ane_graph_matmul (G, ds0, ke, FALSE, FALSE, error);
+
+      ctx->din[0] = dq ? ane_graph_mul (G, dq, sc, error) : NULL;
+      if (ctx->din[0] == NULL)
+        return FALSE;
+    }
+  if (ctx->wants[1])
+    {
+      g_autoptr(AneTensor) dke = ane_graph_matmul (G, ds0, q, TRUE, FALSE, error);
+      g_autoptr(AneTensor) dks = dke ? ane_graph_mul (G, dke, sc, error) : NULL;
+
+      ctx->din[1] = dks ? sum_heads (ctx, dks, rep, error) : NULL;
+      if (ctx->din[1] == NULL)
         return FALSE;
     }
   return TRUE;
