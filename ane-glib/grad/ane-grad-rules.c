@@ -718,6 +718,51 @@ ane_grad_rope (AneGradCtx *ctx,
   return ctx->din[0] != NULL;
 }
 
+/* n = (x - mean) · r with r = rsqrt(var + eps) over axes (layer_norm,
+ * group_norm): both, for the forward values a rule needs. */
+static gboolean
+normalize_over (AneGradCtx    *ctx,
+                AneTensor     *x,
+                const gint64  *axes,
+                guint          n_axes,
+                double         eps,
+                AneTensor    **n,
+                AneTensor    **r,
+                GError       **error)
+{
+  g_autoptr(AneTensor) mu = ane_graph_reduce_mean (G, x, axes, n_axes, TRUE, error);
+  g_autoptr(AneTensor) xc = mu ? ane_graph_sub (G, x, mu, error) : NULL;
+  g_autoptr(AneTensor) x2 = xc ? ane_graph_mul (G, xc, xc, error) : NULL;
+  g_autoptr(AneTensor) var = x2 ? ane_graph_reduce_mean (G, x2, axes, n_axes, TRUE, error) : NULL;
+  g_autoptr(AneTensor) e = var ? ane_grad_scalar (ctx, x, eps, error) : NULL;
+  g_autoptr(AneTensor) ve = e ? ane_graph_add (G, var, e, error) : NULL;
+
+  *r = ve ? ane_graph_rsqrt (G, ve, error) : NULL;
+  *n = *r ? ane_graph_mul (G, xc, *r, error) : NULL;
+  return *n != NULL;
+}
+
+/* d loss / dx of n = (x - mean)·r over axes, from g = d loss / dn:
+ * (g - mean g - n·mean(g·n))·r. */
+static AneTensor *
+normalized_backward (AneGradCtx    *ctx,
+                     AneTensor     *g,
+                     AneTensor     *n,
+                     AneTensor     *r,
+                     const gint64  *axes,
+                     guint          n_axes,
+                     GError       **error)
+{
+  g_autoptr(AneTensor) mg = ane_graph_reduce_mean (G, g, axes, n_axes, TRUE, error);
+  g_autoptr(AneTensor) gn = mg ? ane_graph_mul (G, g, n, error) : NULL;
+  g_autoptr(AneTensor) mgn = gn ? ane_graph_reduce_mean (G, gn, axes, n_axes, TRUE, error) : NULL;
+  g_autoptr(AneTensor) nm = mgn ? ane_graph_mul (G, n, mgn, error) : NULL;
+  g_autoptr(AneTensor) a = nm ? ane_graph_sub (G, g, mg, error) : NULL;
+  g_autoptr(AneTensor) b = a ? ane_graph_sub (G, a, nm, error) : NULL;
+
+  return b ? ane_graph_mul (G, b, r, error) : NULL;
+}
+
 gboolean
 ane_grad_layer_norm (AneGradCtx *ctx,
                      GError    **error)
@@ -730,8 +775,7 @@ ane_grad_layer_norm (AneGradCtx *ctx,
   gint64 outer[ANE_MAX_RANK];
   guint n_outer = 0;
   gboolean normed[ANE_MAX_RANK] = { FALSE };
-  g_autoptr(AneTensor) mu = NULL, xc = NULL, x2 = NULL, var = NULL, e = NULL, ve = NULL, r = NULL, n = NULL;
-  g_autoptr(AneTensor) g = NULL;
+  g_autoptr(AneTensor) r = NULL, n = NULL, g = NULL;
 
   for (gsize i = 0; i < n_axes; i++)
     {
@@ -744,15 +788,7 @@ ane_grad_layer_norm (AneGradCtx *ctx,
   for (guint i = 0; i < xs.rank; i++)
     if (!normed[i])
       outer[n_outer++] = i;
-  mu = ane_graph_reduce_mean (G, x, axes, (guint) n_axes, TRUE, error);
-  xc = mu ? ane_graph_sub (G, x, mu, error) : NULL;
-  x2 = xc ? ane_graph_mul (G, xc, xc, error) : NULL;
-  var = x2 ? ane_graph_reduce_mean (G, x2, axes, (guint) n_axes, TRUE, error) : NULL;
-  e = var ? ane_grad_scalar (ctx, dy, eps, error) : NULL;
-  ve = e ? ane_graph_add (G, var, e, error) : NULL;
-  r = ve ? ane_graph_rsqrt (G, ve, error) : NULL;
-  n = r ? ane_graph_mul (G, xc, r, error) : NULL;
-  if (n == NULL)
+  if (!normalize_over (ctx, x, axes, (guint) n_axes, eps, &n, &r, error))
     return FALSE;
   for (guint slot = 1; slot < 3; slot++)
     if (ctx->in[slot] != NULL && ctx->wants[slot])
@@ -768,39 +804,8 @@ ane_grad_layer_norm (AneGradCtx *ctx,
   if (!ctx->wants[0])
     return TRUE;
   g = gamma != NULL ? ane_graph_mul (G, dy, gamma, error) : g_object_ref (dy);
-  {
-    g_autoptr(AneTensor) mg = g ? ane_graph_reduce_mean (G, g, axes, (guint) n_axes, TRUE, error) : NULL;
-    g_autoptr(AneTensor) gn = mg ? ane_graph_mul (G, g, n, error) : NULL;
-    g_autoptr(AneTensor) mgn = gn ? ane_graph_reduce_mean (G, gn, axes, (guint) n_axes, TRUE, error) : NULL;
-    g_autoptr(AneTensor) nm = mgn ? ane_graph_mul (G, n, mgn, error) : NULL;
-    g_autoptr(AneTensor) a = nm ? ane_graph_sub (G, g, mg, error) : NULL;
-    g_autoptr(AneTensor) b = a ? ane_graph_sub (G, a, nm, error) : NULL;
-
-    ctx->din[0] = b ? ane_graph_mul (G, b, r, error) : NULL;
-  }
+  ctx->din[0] = g ? normalized_backward (ctx, g, n, r, axes, (guint) n_axes, error) : NULL;
   return ctx->din[0] != NULL;
-}
-
-/* (x - mean) · rsqrt(var + eps) over the last axis of x, and the rsqrt. */
-static gboolean
-normalize_last (AneGradCtx  *ctx,
-                AneTensor   *x,
-                double       eps,
-                AneTensor  **n,
-                AneTensor  **r,
-                GError     **error)
-{
-  gint64 last = -1;
-  g_autoptr(AneTensor) mu = ane_graph_reduce_mean (G, x, &last, 1, TRUE, error);
-  g_autoptr(AneTensor) xc = mu ? ane_graph_sub (G, x, mu, error) : NULL;
-  g_autoptr(AneTensor) x2 = xc ? ane_graph_mul (G, xc, xc, error) : NULL;
-  g_autoptr(AneTensor) var = x2 ? ane_graph_reduce_mean (G, x2, &last, 1, TRUE, error) : NULL;
-  g_autoptr(AneTensor) e = var ? ane_grad_scalar (ctx, x, eps, error) : NULL;
-  g_autoptr(AneTensor) ve = e ? ane_graph_add (G, var, e, error) : NULL;
-
-  *r = ve ? ane_graph_rsqrt (G, ve, error) : NULL;
-  *n = *r ? ane_graph_mul (G, xc, *r, error) : NULL;
-  return *n != NULL;
 }
 
 gboolean
@@ -810,7 +815,7 @@ ane_grad_group_norm (AneGradCtx *ctx,
   AneTensor *x = ctx->in[0], *gamma = ctx->in[1], *dy = ctx->dout[0];
   AneSpec xs = spec_of (x);
   gint64 groups = ane_attrs_int (ctx->node->attrs, "groups");
-  gint64 rest = 1, grouped[3], chan_shape[ANE_MAX_RANK], others[ANE_MAX_RANK];
+  gint64 rest = 1, grouped[3], chan_shape[ANE_MAX_RANK], others[ANE_MAX_RANK], last = -1;
   guint n_others = 0;
   g_autoptr(AneTensor) xg = NULL, ng = NULL, r = NULL, n = NULL, g = NULL;
 
@@ -826,7 +831,7 @@ ane_grad_group_norm (AneGradCtx *ctx,
         others[n_others++] = i;
     }
   xg = ane_graph_reshape (G, x, grouped, 3, error);
-  if (xg == NULL || !normalize_last (ctx, xg, ane_attrs_double (ctx->node->attrs, "eps"), &ng, &r, error))
+  if (xg == NULL || !normalize_over (ctx, xg, &last, 1, ane_attrs_double (ctx->node->attrs, "eps"), &ng, &r, error))
     return FALSE;
   n = ane_graph_reshape (G, ng, xs.shape, xs.rank, error);
   if (n == NULL)
@@ -851,15 +856,8 @@ ane_grad_group_norm (AneGradCtx *ctx,
   else
     g = g_object_ref (dy);
   {
-    gint64 last = -1;
     g_autoptr(AneTensor) gg = g ? ane_graph_reshape (G, g, grouped, 3, error) : NULL;
-    g_autoptr(AneTensor) mg = gg ? ane_graph_reduce_mean (G, gg, &last, 1, TRUE, error) : NULL;
-    g_autoptr(AneTensor) gn = mg ? ane_graph_mul (G, gg, ng, error) : NULL;
-    g_autoptr(AneTensor) mgn = gn ? ane_graph_reduce_mean (G, gn, &last, 1, TRUE, error) : NULL;
-    g_autoptr(AneTensor) nm = mgn ? ane_graph_mul (G, ng, mgn, error) : NULL;
-    g_autoptr(AneTensor) a = nm ? ane_graph_sub (G, gg, mg, error) : NULL;
-    g_autoptr(AneTensor) b = a ? ane_graph_sub (G, a, nm, error) : NULL;
-    g_autoptr(AneTensor) dxg = b ? ane_graph_mul (G, b, r, error) : NULL;
+    g_autoptr(AneTensor) dxg = gg ? normalized_backward (ctx, gg, ng, r, &last, 1, error) : NULL;
 
     ctx->din[0] = dxg ? ane_graph_reshape (G, dxg, xs.shape, xs.rank, error) : NULL;
   }
