@@ -82,6 +82,9 @@ struct _AneExecutable
   GHashTable    *bound;       /* name -> AneBuffer bound with ane_executable_bind */
   guint64        copied;      /* bytes copied by runs of programs since freed (ane_executable_get_copied) */
   guint          n_prepared;  /* programs prepared so far (ane_executable_get_n_prepared) */
+  GPtrArray     *dynamic;     /* char*: the graph's dynamic params, as of the last preparation */
+  GHashTable    *package_flex; /* input name -> AneShapeFlex*: a package's flexible inputs */
+  GError        *package_flex_error; /* why its description's flexibility could not be read */
 };
 
 G_DEFINE_FINAL_TYPE (AneExecutable, ane_executable, G_TYPE_OBJECT)
@@ -113,6 +116,9 @@ ane_executable_finalize (GObject *object)
   g_clear_pointer (&self->states, g_hash_table_unref);
   g_clear_pointer (&self->program, ane_program_free);
   g_clear_pointer (&self->bound, g_hash_table_unref);
+  g_clear_pointer (&self->dynamic, g_ptr_array_unref);
+  g_clear_pointer (&self->package_flex, g_hash_table_unref);
+  g_clear_error (&self->package_flex_error);
   g_clear_pointer (&self->dialect, ane_mil_dialect_unref);
   g_clear_object (&self->package);
   g_free (self->function);
@@ -489,6 +495,17 @@ prepare (AneExecutable  *self,
   self->backend = backend;
   self->stale = FALSE;
   self->n_prepared++;
+  /* the dynamic params every run feeds (add_dynamic_params): found once
+   * here, not on each run */
+  g_clear_pointer (&self->dynamic, g_ptr_array_unref);
+  self->dynamic = g_ptr_array_new_with_free_func (g_free);
+  for (guint id = 0; self->graph != NULL && id < ane_graph_get_n_nodes_internal (self->graph); id++)
+    {
+      const AneNode *node = ane_graph_get_node (self->graph, id);
+
+      if (node->op->kind == ANE_OP_PARAM && ane_attrs_bool (node->attrs, "dynamic"))
+        g_ptr_array_add (self->dynamic, g_strdup (node->name));
+    }
   return TRUE;
 }
 
@@ -523,6 +540,31 @@ ane_executable_new_from_package (AnePackage  *package,
                                  GError     **error)
 {
   return ane_executable_new_from_package_full (package, function, ANE_BACKEND_CPU, error);
+}
+
+/* The flexible inputs the package's description declares, read once: every
+ * run checks its inputs against them (check_input), and a description that
+ * cannot be read fails each run, as when it was read there. */
+static void
+read_package_flex (AneExecutable *self)
+{
+  g_autoptr(GPtrArray) inputs = ane_package_list_inputs (self->package, self->function, NULL);
+
+  self->package_flex = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) ane_shape_flex_free);
+  for (guint i = 0; inputs != NULL && i < inputs->len; i++)
+    {
+      const char *name = ane_tensor_get_name (g_ptr_array_index (inputs, i));
+      g_autoptr(GError) local_error = NULL;
+      AneShapeFlex *flex = ane_package_dup_input_flex (self->package, self->function, name, &local_error);
+
+      if (local_error != NULL)
+        {
+          self->package_flex_error = g_steal_pointer (&local_error);
+          return;
+        }
+      if (flex != NULL)
+        g_hash_table_insert (self->package_flex, g_strdup (name), flex);
+    }
 }
 
 /**
@@ -560,6 +602,7 @@ ane_executable_new_from_package_full (AnePackage  *package,
   self = g_object_new (ANE_TYPE_EXECUTABLE, NULL);
   self->package = g_object_ref (package);
   self->function = g_strdup (function ? function : ane_package_get_default_function (package));
+  read_package_flex (self);
   if (!prepare_backend (self, backend, NULL, error))
     return NULL;
   return g_steal_pointer (&self);
@@ -1080,24 +1123,19 @@ check_input (AneExecutable  *self,
              const AneSpec  *spec,
              GError        **error)
 {
-  g_autoptr(AneShapeFlex) owned = NULL;
   const AneShapeFlex *flex;
   g_autofree char *what = NULL;
   AneSpec have;
 
   if (self->graph != NULL)
     flex = ane_graph_get_input_flex (self->graph, name);
-  else
+  else if (self->package_flex_error != NULL)
     {
-      g_autoptr(GError) local_error = NULL;
-
-      flex = owned = ane_package_dup_input_flex (self->package, self->function, name, &local_error);
-      if (local_error != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
+      g_propagate_error (error, g_error_copy (self->package_flex_error));
+      return FALSE;
     }
+  else
+    flex = self->package_flex != NULL ? g_hash_table_lookup (self->package_flex, name) : NULL;
   if (flex == NULL)
     return ane_tensor_check_spec (input, spec, error, "run: input '%s'", name);
   ane_tensor_get_spec (input, &have);
@@ -1173,21 +1211,13 @@ add_dynamic_params (AneExecutable  *self,
                     GHashTable     *inputs,
                     GError        **error)
 {
-  g_autoptr(GPtrArray) params = NULL;
-
-  if (self->graph == NULL)
-    return TRUE;
-  params = ane_graph_list_params (self->graph);
-  for (guint i = 0; i < params->len; i++)
+  for (guint i = 0; self->dynamic != NULL && i < self->dynamic->len; i++)
     {
-      const char *name = ane_tensor_get_name (g_ptr_array_index (params, i));
+      const char *name = g_ptr_array_index (self->dynamic, i);
       const AneNode *node = ane_graph_find_node (self->graph, name);
-      AneTensor *value;
+      AneTensor *value = g_hash_table_lookup (self->params, name);
 
-      if (node == NULL || !ane_attrs_bool (node->attrs, "dynamic"))
-        continue;
-      value = g_hash_table_lookup (self->params, name);
-      if (value == NULL && node->value != NULL && ane_tensor_has_data (node->value))
+      if (value == NULL && node != NULL && node->value != NULL && ane_tensor_has_data (node->value))
         value = node->value;
       if (value == NULL)
         {
@@ -1195,7 +1225,7 @@ add_dynamic_params (AneExecutable  *self,
                        "run: dynamic param '%s' has no value: bind one with ane_executable_set_param()", name);
           return FALSE;
         }
-      g_hash_table_insert (inputs, (gpointer) node->name, value);
+      g_hash_table_insert (inputs, (gpointer) name, value);
     }
   return TRUE;
 }
