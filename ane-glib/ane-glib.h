@@ -26,5 +26,6 @@
 #include "ane-threads.h"
 #include "ane-compress.h"
 #include "ane-onnx.h"
+#include "ane-trainer.h"
 
 #undef __ANE_GLIB_INSIDE__

@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 #define ANE_PROGRESS_STAGE_LOADING         "loading"
 #define ANE_PROGRESS_STAGE_COMPILING       "compiling"
 #define ANE_PROGRESS_STAGE_GENERATING      "generating"
+#define ANE_PROGRESS_STAGE_TRAINING        "training"
 
 /* Every function here accepts a NULL progress (nothing reported, never
  * cancelled), so the work's code needs no branches. */

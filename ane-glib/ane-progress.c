@@ -23,7 +23,8 @@
  * - the fraction done, from 0 to 1, never going back within one call and
  *   exactly 1.0 at the end of a call that succeeds (and only then);
  * - the stage, a short name for people ("lowering", "writing weights",
- *   "copying", "writing model", "loading", "compiling", "generating");
+ *   "copying", "writing model", "loading", "compiling", "generating",
+ *   "training");
  * - the bytes done and the bytes in all, where the work knows them (a
  *   total of 0 means unknown).
  *
@@ -266,7 +267,7 @@ ane_progress_get_fraction (AneProgress *self)
  * @self: a progress
  *
  * What the work is doing now: "lowering", "writing weights", "copying",
- * "writing model", "loading", "compiling" or "generating".
+ * "writing model", "loading", "compiling", "generating" or "training".
  *
  * Returns: (transfer none) (nullable): the stage, or %NULL before any report
  *

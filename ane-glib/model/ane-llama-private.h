@@ -138,6 +138,30 @@ gboolean   ane_llama_ane_logits_column (GPtrArray   *outputs,
                                         float       *logits,
                                         GError     **error);
 
+/* What a training graph takes (ane_llama_build_train). */
+typedef enum {
+  ANE_LLAMA_TRAIN_NONE,
+  /* `tokens` and `targets`, int32 [seq_len] (targets[i] the token after
+   * tokens[i], -100 to ignore); the loss is the fused cross_entropy op */
+  ANE_LLAMA_TRAIN_TOKENS,
+  /* float inputs only, for the Neural Engine's float16 surfaces:
+   * `embedded` [seq_len, dim] (the embedding rows, scaled, gathered by the
+   * host, which also scatters grad_embedded back) and `targets`
+   * [seq_len, vocab] one-hot rows (zero rows ignored) */
+  ANE_LLAMA_TRAIN_HOST_EMBEDDING,
+} AneLlamaTrainForm;
+
+/* The training graph (AneTrainer): positions 0..seq_len-1 (constants),
+ * every weight a float32 dynamic param named ane_llama_train_param_name
+ * (weight), output `loss` (the mean next-token cross-entropy). Errors name
+ * a weight that cannot be trained. */
+AneGraph  *ane_llama_build_train       (AneLlamaModel      *self,
+                                        gint64              seq_len,
+                                        AneLlamaTrainForm   form,
+                                        GError            **error);
+/* "layers.0.wq" → "layers_0_wq" (newly allocated). */
+char      *ane_llama_train_param_name  (const char     *weight);
+
 /* The generic decode step (ane_llama_model_build_decode) for n_tokens
  * tokens at once: inputs `tokens` and `positions` (int32 [n_tokens]), the
  * same k_cache_<l>/v_cache_<l> states, rows positions[0] .. positions[0] +

@@ -772,6 +772,7 @@ typedef struct {
   GHashTable *params;   /* weight name → graph param (the embedding is used twice) */
   GError *error;
   AneTensor *rope_cos, *rope_sin;   /* [S, head]: scaled RoPE's (rope_inv_freq), made once */
+  gboolean dynamic;     /* training: every weight a float32 dynamic param (ane_llama_build_train) */
 } Builder;
 
 static AneTensor *
@@ -786,6 +787,67 @@ keep (Builder   *b,
 /* Evaluates one builder call unless an earlier one failed, so a whole block
  * can be written straight and checked once at the end. */
 #define B(call) (b->error != NULL ? NULL : keep (b, (call)))
+
+/* TEMPORARY until the cross_entropy op lands */
+static AneTensor *
+ane_graph_cross_entropy (AneGraph *g, AneTensor *logits, AneTensor *targets, gint64 ignore, GError **error)
+{
+  guint r;
+  gint64 S = ane_tensor_get_shape (logits, &r)[0], V = ane_tensor_get_shape (logits, &r)[1];
+  g_autofree gint32 *iota = g_new (gint32, V);
+  g_autoptr(AneTensor) it = NULL;
+  AneTensor *io, *t2, *oh, *ohf, *mx, *z, *e, *se, *lse, *picked, *l, *loss;
+  (void) ignore;
+  for (gint64 i = 0; i < V; i++) iota[i] = (gint32) i;
+  it = ane_tensor_new_from_ints ("iota", (const gint64[]) { 1, V }, 2, iota, V, error);
+  io = ane_graph_const (g, it, error);
+  t2 = ane_graph_reshape (g, targets, (const gint64[]) { S, 1 }, 2, error);
+  oh = ane_graph_eq (g, io, t2, error);
+  ohf = ane_graph_cast (g, oh, ANE_DTYPE_FLOAT32, error);
+  mx = ane_graph_stop_gradient (g, ane_graph_reduce_max (g, logits, (const gint64[]) { 1 }, 1, TRUE, error), error);
+  z = ane_graph_sub (g, logits, mx, error);
+  e = ane_graph_exp (g, z, error);
+  se = ane_graph_reduce_sum (g, e, (const gint64[]) { 1 }, 1, FALSE, error);
+  lse = ane_graph_log (g, se, error);
+  picked = ane_graph_reduce_sum (g, ane_graph_mul (g, z, ohf, error), (const gint64[]) { 1 }, 1, FALSE, error);
+  l = ane_graph_sub (g, lse, picked, error);
+  loss = ane_graph_reduce_mean (g, l, NULL, 0, FALSE, error);
+  return loss;
+}
+
+/* ane-llama-private.h: a weight's name as a program input ("layers.0.wq"
+ * → "layers_0_wq"): a dynamic param is an input of the program, and Core ML
+ * input names are identifiers. */
+char *
+ane_llama_train_param_name (const char *weight)
+{
+  return g_strdelimit (g_strdup (weight), ".", '_');
+}
+
+/* For training: the weight as a float32 input of the program, fed by the
+ * trainer at every step (no recompiling). Block-quantized weights cannot be
+ * trained: their gradient has no home. */
+static AneTensor *
+dynamic_param (Builder    *b,
+               const char *name,
+               AneTensor  *w)
+{
+  AneDType dtype = ane_tensor_get_dtype (w);
+  g_autofree char *input = NULL;
+  const gint64 *shape;
+  guint rank;
+
+  if (dtype != ANE_DTYPE_FLOAT32 && dtype != ANE_DTYPE_FLOAT16 && dtype != ANE_DTYPE_BFLOAT16)
+    {
+      g_set_error (&b->error, ANE_ERROR, ANE_ERROR_UNSUPPORTED,
+                   "weight %s is %s; training needs float weights (a llama2.c checkpoint, or an F32/F16 "
+                   "GGUF or Hugging Face checkpoint)", name, ane_dtype_to_string (dtype));
+      return NULL;
+    }
+  shape = ane_tensor_get_shape (w, &rank);
+  input = ane_llama_train_param_name (name);
+  return ane_graph_param_dynamic (b->g, input, ANE_DTYPE_FLOAT32, shape, rank, &b->error);
+}
 
 static AneTensor *
 param (Builder    *b,
@@ -806,7 +868,10 @@ param (Builder    *b,
       AneTensor *w = g_hash_table_lookup (b->model->weights, name);
 
       g_assert (w != NULL);
-      p = B (ane_graph_param_with_value (b->g, w, &b->error));
+      if (b->dynamic)
+        p = B (dynamic_param (b, name, w));
+      else
+        p = B (ane_graph_param_with_value (b->g, w, &b->error));
       if (p != NULL)
         g_hash_table_insert (b->params, g_strdup (name), p);
     }
@@ -822,7 +887,7 @@ float_param (Builder    *b,
   AneTensor *w = g_hash_table_lookup (b->model->weights, name);
   AneTensor *p = param (b, name);
 
-  if (w != NULL && ane_tensor_get_dtype (w) == ANE_DTYPE_FLOAT16)
+  if (w != NULL && ane_tensor_get_dtype (w) == ANE_DTYPE_FLOAT16 && !b->dynamic)
     return B (ane_graph_cast (b->g, p, ANE_DTYPE_FLOAT32, &b->error));
   return p;
 }
@@ -837,7 +902,7 @@ embedding_param (Builder *b)
 {
   AneTensor *w = g_hash_table_lookup (b->model->weights, "token_embedding");
 
-  if (w != NULL && ane_dtype_is_block (ane_tensor_get_dtype (w)))
+  if (w != NULL && ane_dtype_is_block (ane_tensor_get_dtype (w)) && !b->dynamic)
     return B (ane_graph_dequant_moe_weights (b->g, param (b, "token_embedding"), ANE_DTYPE_FLOAT32, &b->error));
   return float_param (b, "token_embedding");
 }
@@ -1100,6 +1165,34 @@ cache_masks (Builder   *b,
   cache->bias = B (ane_graph_reshape (graph, bias, (const gint64[]) { 1, 1, S, max_seq }, 4, &b->error));
 }
 
+/* The mean cross-entropy against one-hot rows (all zero: ignored), from
+ * primitives: for a program whose inputs are all float (the Neural
+ * Engine's in-memory path binds float16 surfaces only). Stable as the
+ * fused op: the row maximum is subtracted before exp. */
+static AneTensor *
+one_hot_cross_entropy (Builder   *b,
+                       AneTensor *logits,
+                       AneTensor *onehot)
+{
+  AneGraph *g = b->g;
+  const gint64 last[] = { -1 };
+  AneTensor *mx, *z, *e, *se, *lse, *mask, *picked, *rows, *total, *count, *one;
+
+  mx = B (ane_graph_reduce_max (g, logits, last, 1, TRUE, &b->error));
+  mx = B (ane_graph_stop_gradient (g, mx, &b->error));
+  z = B (ane_graph_sub (g, logits, mx, &b->error));
+  e = B (ane_graph_exp (g, z, &b->error));
+  se = B (ane_graph_reduce_sum (g, e, last, 1, FALSE, &b->error));
+  lse = B (ane_graph_log (g, se, &b->error));
+  mask = B (ane_graph_reduce_sum (g, onehot, last, 1, FALSE, &b->error));
+  picked = B (ane_graph_reduce_sum (g, B (ane_graph_mul (g, z, onehot, &b->error)), last, 1, FALSE, &b->error));
+  rows = B (ane_graph_sub (g, B (ane_graph_mul (g, lse, mask, &b->error)), picked, &b->error));
+  total = B (ane_graph_reduce_sum (g, rows, NULL, 0, FALSE, &b->error));
+  one = B (ane_graph_scalar (g, ANE_DTYPE_FLOAT32, 1.0, &b->error));
+  count = B (ane_graph_maximum (g, B (ane_graph_reduce_sum (g, mask, NULL, 0, FALSE, &b->error)), one, &b->error));
+  return B (ane_graph_div (g, total, count, &b->error));
+}
+
 /* S tokens through every layer; max_seq 0: no caches (prefill, logits of
  * every token), else the key/value caches of max_seq rows are read and
  * written (decode: logits of the last token only, all a prompt step needs). */
@@ -1107,24 +1200,47 @@ static AneGraph *
 build (AneLlamaModel *self,
        gint64         S,
        gint64         max_seq,
+       AneLlamaTrainForm train,
        GError       **error)
 {
   g_autoptr(AneGraph) graph = ane_graph_new ();
   g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  Builder bb = { self, graph, keep_arr, params, NULL }, *b = &bb;
+  Builder bb = { self, graph, keep_arr, params, NULL, NULL, NULL, train != ANE_LLAMA_TRAIN_NONE }, *b = &bb;
   gboolean decode = max_seq > 0;
   gboolean one_token = decode && S == 1;
   Cache cache = { max_seq, NULL, NULL, NULL };
   AneTensor *tokens, *positions, *x, *logits;
 
-  tokens = B (ane_graph_input (graph, one_token ? "token" : "tokens", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
-  positions = B (ane_graph_input (graph, one_token ? "position" : "positions", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
+  if (train != ANE_LLAMA_TRAIN_NONE)
+    {
+      /* a training sequence always starts at position 0 */
+      g_autofree gint32 *iota = g_new (gint32, S);
+      g_autoptr(AneTensor) pt = NULL;
+
+      for (gint64 i = 0; i < S; i++)
+        iota[i] = (gint32) i;
+      pt = ane_tensor_new_from_ints ("positions", (const gint64[]) { S }, 1, iota, (gsize) S, &b->error);
+      positions = B (ane_graph_const (graph, pt, &b->error));
+    }
+  else
+    positions = B (ane_graph_input (graph, one_token ? "position" : "positions", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
   if (decode && b->error == NULL)
     cache_masks (b, positions, S, &cache);
 
-  x = B (ane_graph_gather (graph, embedding_param (b), tokens, 0, &b->error));
-  if (self->embed_scale > 0.0)
+  if (train == ANE_LLAMA_TRAIN_HOST_EMBEDDING)
+    /* the host gathers the rows (scaled) and scatters their gradient back */
+    x = B (ane_graph_input (graph, "embedded", ANE_DTYPE_FLOAT32, (const gint64[]) { S, self->dim }, 2, &b->error));
+  else
+    {
+      tokens = B (ane_graph_input (graph, one_token ? "token" : "tokens", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
+      /* the table first: in a training graph it may fail (a quantized
+       * embedding), and B() must see that before calling the gather */
+      AneTensor *table = embedding_param (b);
+
+      x = B (ane_graph_gather (graph, table, tokens, 0, &b->error));
+    }
+  if (self->embed_scale > 0.0 && train != ANE_LLAMA_TRAIN_HOST_EMBEDDING)
     {
       /* Gemma: the embedding rows times sqrt(hidden_size), the factor
        * already rounded to the checkpoint's dtype (ane-llama-hf.c) */
@@ -1155,12 +1271,34 @@ build (AneLlamaModel *self,
   /* a tied GGUF classifier over a quantized embedding is stored as
    * `output` (the quantized blocks), the gather using dequantized rows */
   logits = project (b, x, g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding");
-  if (b->error == NULL)
+  if (train != ANE_LLAMA_TRAIN_NONE)
+    {
+      /* the mean next-token cross-entropy: targets[i] is the token after
+       * tokens[i] (ignore index -100), or its one-hot row */
+      AneTensor *targets, *loss;
+
+      if (train == ANE_LLAMA_TRAIN_HOST_EMBEDDING)
+        {
+          targets = B (ane_graph_input (graph, "targets", ANE_DTYPE_FLOAT32, (const gint64[]) { S, self->vocab_size },
+                                        2, &b->error));
+          loss = one_hot_cross_entropy (b, logits, targets);
+        }
+      else
+        {
+          targets = B (ane_graph_input (graph, "targets", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
+          loss = B (ane_graph_cross_entropy (graph, logits, targets, -100, &b->error));
+        }
+      /* [1]: a surface of the Neural Engine's path has rank 1 to 4 */
+      loss = B (ane_graph_reshape (graph, loss, (const gint64[]) { 1 }, 1, &b->error));
+      if (b->error == NULL)
+        ane_graph_add_output (graph, "loss", loss, &b->error);
+    }
+  else if (b->error == NULL)
     ane_graph_add_output (graph, "logits", logits, &b->error);
   if (b->error != NULL)
     {
       g_propagate_prefixed_error (error, b->error, "%s: building the %s graph: ",
-                                  self->path, decode ? "decode" : "prefill");
+                                  self->path, train != ANE_LLAMA_TRAIN_NONE ? "training" : decode ? "decode" : "prefill");
       return NULL;
     }
   return g_steal_pointer (&graph);
@@ -1194,7 +1332,7 @@ ane_llama_model_build_prefill (AneLlamaModel  *self,
                    self->path, seq_len, self->seq_len);
       return NULL;
     }
-  return build (self, seq_len, 0, error);
+  return build (self, seq_len, 0, ANE_LLAMA_TRAIN_NONE, error);
 }
 
 /**
@@ -1224,6 +1362,26 @@ ane_llama_model_build_decode (AneLlamaModel  *self,
   return ane_llama_build_decode_n (self, 1, max_seq, error);
 }
 
+/* ane-llama-private.h: the training graph of S tokens. */
+AneGraph *
+ane_llama_build_train (AneLlamaModel      *self,
+                       gint64              seq_len,
+                       AneLlamaTrainForm   form,
+                       GError            **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (seq_len <= 0 || seq_len > self->seq_len)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: training sequence length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
+                   self->path, seq_len, self->seq_len);
+      return NULL;
+    }
+  return build (self, seq_len, 0, form, error);
+}
+
 /* The generic decode step of n_tokens tokens (ane-llama-private.h). */
 AneGraph *
 ane_llama_build_decode_n (AneLlamaModel  *self,
@@ -1248,7 +1406,7 @@ ane_llama_build_decode_n (AneLlamaModel  *self,
                    self->path, n_tokens, max_seq);
       return NULL;
     }
-  return build (self, n_tokens, max_seq, error);
+  return build (self, n_tokens, max_seq, ANE_LLAMA_TRAIN_NONE, error);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,126 @@
+/* ane-trainer.h: training and fine-tuning LLaMA-family models
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(__ANE_GLIB_INSIDE__) && !defined(ANE_COMPILATION)
+# error "Only <ane-glib/ane-glib.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include "ane-types.h"
+#include "ane-llama.h"
+#include "ane-executable.h"
+#include "ane-progress.h"
+
+G_BEGIN_DECLS
+
+/**
+ * AneOptimizer:
+ * @ANE_OPTIMIZER_SGD: stochastic gradient descent with momentum and L2
+ *   weight decay, as `torch.optim.SGD`
+ * @ANE_OPTIMIZER_ADAMW: Adam with decoupled weight decay, as
+ *   `torch.optim.AdamW`
+ *
+ * The update rule an [class@Ane.Trainer] applies.
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  ANE_OPTIMIZER_SGD,
+  ANE_OPTIMIZER_ADAMW,
+} AneOptimizer;
+
+#define ANE_TYPE_TRAINER (ane_trainer_get_type ())
+
+ANE_AVAILABLE_IN_0_2
+G_DECLARE_FINAL_TYPE (AneTrainer, ane_trainer, ANE, TRAINER, GObject)
+
+ANE_AVAILABLE_IN_0_2
+AneTrainer   *ane_trainer_new                (AneLlamaModel  *model,
+                                              gint64          seq_len,
+                                              AneBackend      backend,
+                                              AnePrecision    precision,
+                                              GError        **error);
+ANE_AVAILABLE_IN_0_2
+void          ane_trainer_set_optimizer      (AneTrainer     *self,
+                                              AneOptimizer    optimizer);
+ANE_AVAILABLE_IN_0_2
+AneOptimizer  ane_trainer_get_optimizer      (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+void          ane_trainer_set_learning_rate  (AneTrainer     *self,
+                                              double          learning_rate);
+ANE_AVAILABLE_IN_0_2
+double        ane_trainer_get_learning_rate  (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+void          ane_trainer_set_weight_decay   (AneTrainer     *self,
+                                              double          weight_decay);
+ANE_AVAILABLE_IN_0_2
+void          ane_trainer_set_momentum       (AneTrainer     *self,
+                                              double          momentum);
+ANE_AVAILABLE_IN_0_2
+void          ane_trainer_set_betas          (AneTrainer     *self,
+                                              double          beta1,
+                                              double          beta2);
+ANE_AVAILABLE_IN_0_2
+void          ane_trainer_set_clip_norm      (AneTrainer     *self,
+                                              double          max_norm);
+ANE_AVAILABLE_IN_0_2
+void          ane_trainer_set_schedule       (AneTrainer     *self,
+                                              guint64         warmup_steps,
+                                              guint64         total_steps,
+                                              double          min_ratio);
+ANE_AVAILABLE_IN_0_2
+double        ane_trainer_get_current_learning_rate (AneTrainer *self);
+ANE_AVAILABLE_IN_0_2
+guint64       ane_trainer_get_step           (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+gint64        ane_trainer_get_seq_len        (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+double        ane_trainer_get_last_loss      (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+double        ane_trainer_get_last_grad_norm (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+gint64        ane_trainer_get_n_params       (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+AneExecutable *ane_trainer_get_executable    (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+gboolean      ane_trainer_step               (AneTrainer     *self,
+                                              const gint32   *tokens,
+                                              gsize           n_tokens,
+                                              double         *loss,
+                                              GError        **error);
+ANE_AVAILABLE_IN_0_2
+gboolean      ane_trainer_evaluate           (AneTrainer     *self,
+                                              const gint32   *tokens,
+                                              gsize           n_tokens,
+                                              double         *loss,
+                                              GError        **error);
+ANE_AVAILABLE_IN_0_2
+gboolean      ane_trainer_train              (AneTrainer     *self,
+                                              const gint32   *data,
+                                              gsize           n_data,
+                                              guint           n_steps,
+                                              guint           batch,
+                                              guint64         seed,
+                                              AneProgress    *progress,
+                                              GError        **error);
+ANE_AVAILABLE_IN_0_2
+gboolean      ane_trainer_save               (AneTrainer     *self,
+                                              const char     *path,
+                                              GError        **error);
+ANE_AVAILABLE_IN_0_2
+gboolean      ane_trainer_load               (AneTrainer     *self,
+                                              const char     *path,
+                                              GError        **error);
+ANE_AVAILABLE_IN_0_2
+gboolean      ane_trainer_export_llama2c     (AneTrainer     *self,
+                                              const char     *path,
+                                              GError        **error);
+ANE_AVAILABLE_IN_0_2
+AneTensor    *ane_trainer_dup_weight         (AneTrainer     *self,
+                                              const char     *name,
+                                              GError        **error);
+
+G_END_DECLS

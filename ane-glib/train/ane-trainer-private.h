@@ -1,0 +1,53 @@
+/* train/ane-trainer-private.h: AneTrainer's fields, shared by the step
+ * (ane-trainer.c) and the checkpoints (ane-trainer-checkpoint.c)
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "ane-private.h"
+#include "ane-trainer.h"
+#include "ane-executable.h"
+
+G_BEGIN_DECLS
+
+/* One trained weight: the float32 master copy the optimizer updates, its
+ * optimizer state and the gradient summed over a step's sequences. */
+typedef struct {
+  char   *name;         /* the model's weight name, "layers.0.wq" */
+  char   *input;        /* the program's dynamic param, "layers_0_wq"; NULL: the
+                         * host uses it alone (an untied embedding, host-gathered) */
+  char   *grad_output;  /* "grad_layers_0_wq", or NULL */
+  gint64  shape[2];
+  guint   rank;
+  gsize   n;
+  float  *w, *m, *v, *g;
+  gboolean decay;       /* weight decay on matrices only, not on norms (nanoGPT's split) */
+} AneTrainerWeight;
+
+struct _AneTrainer
+{
+  GObject parent_instance;
+
+  AneLlamaModel *model;
+  gint64 seq_len;
+  AneBackend backend;
+  AnePrecision precision;
+  AneExecutable *exe;         /* the gradient graph, compiled once */
+  gboolean host_embedding;    /* ANE_LLAMA_TRAIN_HOST_EMBEDDING: the host gathers the rows */
+  AneTrainerWeight *embedding;
+  GPtrArray *weights;         /* AneTrainerWeight*, in the program's param order */
+  gint64 n_params;
+
+  AneOptimizer optimizer;
+  double lr, weight_decay, momentum, beta1, beta2, eps, clip_norm;
+  guint64 warmup, total;
+  double min_ratio;
+
+  guint64 step;               /* updates done */
+  double last_loss, last_grad_norm;
+};
+
+void ane_trainer_weight_free (AneTrainerWeight *w);
+
+G_END_DECLS

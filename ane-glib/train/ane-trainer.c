@@ -1,0 +1,915 @@
+/* train/ane-trainer.c: AneTrainer, training a LLaMA-family model
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "train/ane-trainer-private.h"
+#include "train/ane-optimizer-private.h"
+#include "model/ane-llama-private.h"
+#include "ane-progress-private.h"
+
+/**
+ * AneTrainer:
+ *
+ * Trains or fine-tunes an [class@Ane.LlamaModel] on token data.
+ *
+ * The trainer builds the model's forward pass over `seq_len` tokens with
+ * every weight a dynamic param ([method@Ane.Graph.param_dynamic]), ends it
+ * with the mean next-token cross-entropy ([method@Ane.Graph.cross_entropy]),
+ * differentiates it with [method@Ane.Graph.gradients] and compiles that one
+ * graph once, for the chosen backend. A step runs it on each sequence of a
+ * batch with the current weights fed as inputs (nothing is recompiled),
+ * sums the gradients, clips them to a global norm and applies the optimizer
+ * on the CPU to float32 master copies of the weights, which the model keeps
+ * untouched.
+ *
+ * A step takes `batch` sequences of `seq_len + 1` tokens laid end to end:
+ * each sequence's first `seq_len` tokens are the inputs and its last
+ * `seq_len` the targets. Gradients are averaged over the sequences (this is
+ * also gradient accumulation: the sequences run one after the other, so
+ * memory does not grow with the batch).
+ *
+ * ```c
+ * g_autoptr(AneTrainer) trainer = ane_trainer_new (model, 64, ANE_BACKEND_CPU,
+ *                                                  ANE_PRECISION_FLOAT32, &error);
+ * ane_trainer_set_learning_rate (trainer, 1e-3);
+ * ane_trainer_train (trainer, tokens, n_tokens, 100, 4, 42, NULL, &error);
+ * ane_trainer_export_llama2c (trainer, "tuned.bin", &error);
+ * ```
+ *
+ * Threads: a trainer is used by one thread at a time.
+ *
+ * Since: 0.2
+ */
+
+G_DEFINE_FINAL_TYPE (AneTrainer, ane_trainer, G_TYPE_OBJECT)
+
+void
+ane_trainer_weight_free (AneTrainerWeight *w)
+{
+  g_free (w->name);
+  g_free (w->input);
+  g_free (w->grad_output);
+  g_free (w->w);
+  g_free (w->m);
+  g_free (w->v);
+  g_free (w->g);
+  g_free (w);
+}
+
+static void
+ane_trainer_finalize (GObject *object)
+{
+  AneTrainer *self = ANE_TRAINER (object);
+
+  g_clear_object (&self->model);
+  g_clear_object (&self->exe);
+  g_clear_pointer (&self->weights, g_ptr_array_unref);
+  G_OBJECT_CLASS (ane_trainer_parent_class)->finalize (object);
+}
+
+static void
+ane_trainer_class_init (AneTrainerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ane_trainer_finalize;
+}
+
+static void
+ane_trainer_init (AneTrainer *self)
+{
+  self->weights = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_trainer_weight_free);
+  /* torch.optim.AdamW's defaults, but for the learning rate: llama2.c's
+   * train.py uses 5e-4 and weight decay 0.1 */
+  self->optimizer = ANE_OPTIMIZER_ADAMW;
+  self->lr = 1e-3;
+  self->weight_decay = 0.0;
+  self->momentum = 0.9;
+  self->beta1 = 0.9;
+  self->beta2 = 0.999;
+  self->eps = 1e-8;
+  self->min_ratio = 0.1;
+  self->last_loss = NAN;
+  self->last_grad_norm = NAN;
+}
+
+/* The model's weight behind each dynamic param of the training graph. */
+static gboolean
+collect_weights (AneTrainer *self,
+                 AneGraph   *graph,
+                 GError    **error)
+{
+  g_autoptr(GHashTable) by_input = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) params = ane_graph_list_params (graph);
+  GHashTableIter it;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&it, self->model->weights);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    g_hash_table_insert (by_input, ane_llama_train_param_name (key), key);
+
+  for (guint i = 0; i < params->len; i++)
+    {
+      const char *input = ane_tensor_get_name (params->pdata[i]);
+      const char *name = g_hash_table_lookup (by_input, input);
+      AneTensor *source;
+      AneTrainerWeight *w;
+      const gint64 *shape;
+      g_autofree float *values = NULL;
+      g_autoptr(GError) local_error = NULL;
+      gsize n_values;
+
+      if (name == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
+                       "%s: the training graph's param %s is no weight of the model", self->model->path, input);
+          return FALSE;
+        }
+      source = g_hash_table_lookup (self->model->weights, name);
+      values = ane_tensor_dup_floats (source, &n_values, &local_error);
+      if (values == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: weight %s: %s", self->model->path, name,
+                       local_error->message);
+          return FALSE;
+        }
+      w = g_new0 (AneTrainerWeight, 1);
+      w->name = g_strdup (name);
+      w->input = g_strdup (input);
+      w->grad_output = g_strconcat ("grad_", input, NULL);
+      shape = ane_tensor_get_shape (source, &w->rank);
+      g_assert (w->rank >= 1 && w->rank <= 2);
+      memcpy (w->shape, shape, w->rank * sizeof (gint64));
+      w->n = ane_tensor_get_n_elements (source);
+      w->w = g_steal_pointer (&values);
+      w->m = g_new0 (float, w->n);
+      w->v = g_new0 (float, w->n);
+      w->g = g_new0 (float, w->n);
+      w->decay = w->rank >= 2;
+      self->n_params += (gint64) w->n;
+      g_ptr_array_add (self->weights, w);
+      if (g_str_equal (name, "token_embedding"))
+        self->embedding = w;
+    }
+  if (self->host_embedding && self->embedding == NULL)
+    {
+      /* an untied embedding the program never sees: trained by the
+       * host's scatter of grad_embedded alone */
+      AneTensor *source = g_hash_table_lookup (self->model->weights, "token_embedding");
+      AneTrainerWeight *w = g_new0 (AneTrainerWeight, 1);
+      gsize n_values;
+      const gint64 *shape;
+
+      g_assert (source != NULL);
+      w->name = g_strdup ("token_embedding");
+      shape = ane_tensor_get_shape (source, &w->rank);
+      memcpy (w->shape, shape, w->rank * sizeof (gint64));
+      w->n = ane_tensor_get_n_elements (source);
+      w->w = ane_tensor_dup_floats (source, &n_values, error);
+      if (w->w == NULL)
+        {
+          ane_trainer_weight_free (w);
+          return FALSE;
+        }
+      w->m = g_new0 (float, w->n);
+      w->v = g_new0 (float, w->n);
+      w->g = g_new0 (float, w->n);
+      w->decay = TRUE;
+      self->n_params += (gint64) w->n;
+      g_ptr_array_add (self->weights, w);
+      self->embedding = w;
+    }
+  return TRUE;
+}
+
+/**
+ * ane_trainer_new:
+ * @model: a model with float weights (a llama2.c checkpoint, an F32 or F16
+ *   GGUF file, a Hugging Face checkpoint)
+ * @seq_len: the tokens of one training sequence, at most the model's
+ *   context length
+ * @backend: where the forward and backward passes run
+ * @precision: their precision (float16 is what the Neural Engine computes
+ *   in; the weights and the optimizer stay float32 either way)
+ * @error: return location for a #GError
+ *
+ * Builds the training graph and its gradients and compiles them once.
+ * Fails with %ANE_ERROR_UNSUPPORTED naming the weight when the model's
+ * weights are block-quantized, and naming the op when the model uses one
+ * without a gradient rule.
+ *
+ * Returns: (transfer full): the trainer, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+AneTrainer *
+ane_trainer_new (AneLlamaModel  *model,
+                 gint64          seq_len,
+                 AneBackend      backend,
+                 AnePrecision    precision,
+                 GError        **error)
+{
+  g_autoptr(AneTrainer) self = NULL;
+  g_autoptr(AneGraph) forward = NULL;
+  g_autoptr(AneGraph) grads = NULL;
+  g_autoptr(GPtrArray) wrt = NULL;
+
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (model), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (ANE_TYPE_TRAINER, NULL);
+  self->model = g_object_ref (model);
+  self->seq_len = seq_len;
+  self->backend = backend;
+  self->precision = precision;
+  /* the in-memory Neural Engine path binds float16 surfaces only: no
+   * int32 tokens, so the host gathers the embedding rows */
+  self->host_embedding = backend == ANE_BACKEND_ANE;
+  forward = ane_llama_build_train (model, seq_len,
+                                   self->host_embedding ? ANE_LLAMA_TRAIN_HOST_EMBEDDING : ANE_LLAMA_TRAIN_TOKENS,
+                                   error);
+  if (forward == NULL || !collect_weights (self, forward, error))
+    return NULL;
+
+  wrt = g_ptr_array_new ();
+  for (guint i = 0; i < self->weights->len; i++)
+    if (((AneTrainerWeight *) self->weights->pdata[i])->input != NULL)
+      g_ptr_array_add (wrt, ((AneTrainerWeight *) self->weights->pdata[i])->input);
+  if (self->host_embedding)
+    g_ptr_array_add (wrt, (gpointer) "embedded");
+  g_ptr_array_add (wrt, NULL);
+  grads = ane_graph_gradients (forward, "loss", (const char *const *) wrt->pdata, error);
+  if (grads == NULL)
+    {
+      g_prefix_error (error, "%s: ", model->path);
+      return NULL;
+    }
+  self->exe = ane_executable_new (grads, backend);
+  ane_executable_set_precision (self->exe, precision);
+  if (!ane_executable_compile (self->exe, NULL, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/**
+ * ane_trainer_set_optimizer:
+ * @self: a trainer
+ * @optimizer: the update rule
+ *
+ * Chooses the optimizer (%ANE_OPTIMIZER_ADAMW by default). Its state
+ * starts again from zero.
+ *
+ * Since: 0.2
+ */
+void
+ane_trainer_set_optimizer (AneTrainer   *self,
+                           AneOptimizer  optimizer)
+{
+  g_return_if_fail (ANE_IS_TRAINER (self));
+  g_return_if_fail (optimizer == ANE_OPTIMIZER_SGD || optimizer == ANE_OPTIMIZER_ADAMW);
+
+  if (optimizer == self->optimizer)
+    return;
+  self->optimizer = optimizer;
+  for (guint i = 0; i < self->weights->len; i++)
+    {
+      AneTrainerWeight *w = self->weights->pdata[i];
+      memset (w->m, 0, w->n * sizeof (float));
+      memset (w->v, 0, w->n * sizeof (float));
+    }
+}
+
+/**
+ * ane_trainer_get_optimizer:
+ * @self: a trainer
+ *
+ * Returns: the optimizer
+ *
+ * Since: 0.2
+ */
+AneOptimizer
+ane_trainer_get_optimizer (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), ANE_OPTIMIZER_ADAMW);
+  return self->optimizer;
+}
+
+/**
+ * ane_trainer_set_learning_rate:
+ * @self: a trainer
+ * @learning_rate: the peak learning rate (default 1e-3)
+ *
+ * Since: 0.2
+ */
+void
+ane_trainer_set_learning_rate (AneTrainer *self,
+                               double      learning_rate)
+{
+  g_return_if_fail (ANE_IS_TRAINER (self));
+  g_return_if_fail (learning_rate >= 0.0 && isfinite (learning_rate));
+  self->lr = learning_rate;
+}
+
+/**
+ * ane_trainer_get_learning_rate:
+ * @self: a trainer
+ *
+ * Returns: the peak learning rate
+ *
+ * Since: 0.2
+ */
+double
+ane_trainer_get_learning_rate (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), 0.0);
+  return self->lr;
+}
+
+/**
+ * ane_trainer_set_weight_decay:
+ * @self: a trainer
+ * @weight_decay: the decay (default 0): decoupled for AdamW, an L2 term of
+ *   the gradient for SGD; applied to matrices, not to norm weights
+ *
+ * Since: 0.2
+ */
+void
+ane_trainer_set_weight_decay (AneTrainer *self,
+                              double      weight_decay)
+{
+  g_return_if_fail (ANE_IS_TRAINER (self));
+  g_return_if_fail (weight_decay >= 0.0 && isfinite (weight_decay));
+  self->weight_decay = weight_decay;
+}
+
+/**
+ * ane_trainer_set_momentum:
+ * @self: a trainer
+ * @momentum: SGD's momentum (default 0.9; 0: plain SGD)
+ *
+ * Since: 0.2
+ */
+void
+ane_trainer_set_momentum (AneTrainer *self,
+                          double      momentum)
+{
+  g_return_if_fail (ANE_IS_TRAINER (self));
+  g_return_if_fail (momentum >= 0.0 && momentum < 1.0);
+  self->momentum = momentum;
+}
+
+/**
+ * ane_trainer_set_betas:
+ * @self: a trainer
+ * @beta1: AdamW's first-moment decay (default 0.9)
+ * @beta2: AdamW's second-moment decay (default 0.999)
+ *
+ * Since: 0.2
+ */
+void
+ane_trainer_set_betas (AneTrainer *self,
+                       double      beta1,
+                       double      beta2)
+{
+  g_return_if_fail (ANE_IS_TRAINER (self));
+  g_return_if_fail (beta1 >= 0.0 && beta1 < 1.0 && beta2 >= 0.0 && beta2 < 1.0);
+  self->beta1 = beta1;
+  self->beta2 = beta2;
+}
+
+/**
+ * ane_trainer_set_clip_norm:
+ * @self: a trainer
+ * @max_norm: the largest global gradient norm (the root of the sum of
+ *   squares over every weight), beyond which the gradient is scaled down;
+ *   0 (the default) turns clipping off
+ *
+ * Since: 0.2
+ */
+void
+ane_trainer_set_clip_norm (AneTrainer *self,
+                           double      max_norm)
+{
+  g_return_if_fail (ANE_IS_TRAINER (self));
+  g_return_if_fail (max_norm >= 0.0 && isfinite (max_norm));
+  self->clip_norm = max_norm;
+}
+
+/**
+ * ane_trainer_set_schedule:
+ * @self: a trainer
+ * @warmup_steps: steps of linear warm-up to the learning rate
+ * @total_steps: the step at which the cosine decay ends (0: no decay, the
+ *   learning rate stays constant after the warm-up)
+ * @min_ratio: the learning rate at the end of the decay, as a fraction of
+ *   the peak (default 0.1)
+ *
+ * Sets the learning-rate schedule of llama2.c's and nanoGPT's `train.py`:
+ * linear warm-up, then cosine decay. The default is a constant rate.
+ *
+ * Since: 0.2
+ */
+void
+ane_trainer_set_schedule (AneTrainer *self,
+                          guint64     warmup_steps,
+                          guint64     total_steps,
+                          double      min_ratio)
+{
+  g_return_if_fail (ANE_IS_TRAINER (self));
+  g_return_if_fail (min_ratio >= 0.0 && min_ratio <= 1.0);
+  self->warmup = warmup_steps;
+  self->total = total_steps;
+  self->min_ratio = min_ratio;
+}
+
+/**
+ * ane_trainer_get_current_learning_rate:
+ * @self: a trainer
+ *
+ * Returns: the learning rate the next step uses (the schedule applied)
+ *
+ * Since: 0.2
+ */
+double
+ane_trainer_get_current_learning_rate (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), 0.0);
+  return ane_optimizer_schedule (self->lr, self->step, self->warmup, self->total, self->min_ratio);
+}
+
+/**
+ * ane_trainer_get_step:
+ * @self: a trainer
+ *
+ * Returns: the number of updates done (restored by [method@Ane.Trainer.load])
+ *
+ * Since: 0.2
+ */
+guint64
+ane_trainer_get_step (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), 0);
+  return self->step;
+}
+
+/**
+ * ane_trainer_get_seq_len:
+ * @self: a trainer
+ *
+ * Returns: the tokens of one training sequence
+ *
+ * Since: 0.2
+ */
+gint64
+ane_trainer_get_seq_len (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), 0);
+  return self->seq_len;
+}
+
+/**
+ * ane_trainer_get_last_loss:
+ * @self: a trainer
+ *
+ * Returns: the mean loss of the last step (before its update), NaN before
+ *   the first
+ *
+ * Since: 0.2
+ */
+double
+ane_trainer_get_last_loss (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), NAN);
+  return self->last_loss;
+}
+
+/**
+ * ane_trainer_get_last_grad_norm:
+ * @self: a trainer
+ *
+ * Returns: the global gradient norm of the last step, before clipping (NaN
+ *   before the first)
+ *
+ * Since: 0.2
+ */
+double
+ane_trainer_get_last_grad_norm (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), NAN);
+  return self->last_grad_norm;
+}
+
+/**
+ * ane_trainer_get_n_params:
+ * @self: a trainer
+ *
+ * Returns: the number of trained weights' elements (a tied embedding and
+ *   classifier counted once)
+ *
+ * Since: 0.2
+ */
+gint64
+ane_trainer_get_n_params (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), 0);
+  return self->n_params;
+}
+
+/**
+ * ane_trainer_get_executable:
+ * @self: a trainer
+ *
+ * The compiled gradient program: its outputs are `loss` and
+ * `grad_<weight>` per weight, with the weights as dynamic params.
+ *
+ * Returns: (transfer none): the executable
+ *
+ * Since: 0.2
+ */
+AneExecutable *
+ane_trainer_get_executable (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), NULL);
+  return self->exe;
+}
+
+/* n_tokens must be batch · (seq_len + 1) for some batch ≥ 1. */
+static gboolean
+check_tokens (AneTrainer   *self,
+              const gint32 *tokens,
+              gsize         n_tokens,
+              guint        *batch,
+              GError      **error)
+{
+  gsize per = (gsize) self->seq_len + 1;
+  gint64 vocab = self->model->vocab_size;
+
+  if (n_tokens == 0 || n_tokens % per != 0)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "trainer: %" G_GSIZE_FORMAT " tokens are not whole sequences of seq_len + 1 = %" G_GSIZE_FORMAT
+                   " tokens (inputs and their next tokens)", n_tokens, per);
+      return FALSE;
+    }
+  for (gsize i = 0; i < n_tokens; i++)
+    if (tokens[i] < 0 || tokens[i] >= vocab)
+      {
+        g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                     "trainer: token %" G_GSIZE_FORMAT " is %d, outside the vocabulary [0, %" G_GINT64_FORMAT ")",
+                     i, tokens[i], vocab);
+        return FALSE;
+      }
+  *batch = (guint) (n_tokens / per);
+  return TRUE;
+}
+
+static gboolean
+feed_weights (AneTrainer *self,
+              GError    **error)
+{
+  for (guint i = 0; i < self->weights->len; i++)
+    {
+      AneTrainerWeight *w = self->weights->pdata[i];
+      g_autoptr(AneTensor) t = NULL;
+
+      if (w->input == NULL)
+        continue;
+      t = ane_tensor_new_from_floats (w->input, w->shape, w->rank, w->w, w->n, error);
+      if (t == NULL || !ane_executable_set_param (self->exe, w->input, t, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static AneTensor *
+output_named (GPtrArray  *outputs,
+              const char *name)
+{
+  for (guint i = 0; i < outputs->len; i++)
+    if (g_strcmp0 (ane_tensor_get_name (outputs->pdata[i]), name) == 0)
+      return outputs->pdata[i];
+  return NULL;
+}
+
+/* Runs sequence seq (seq_len + 1 tokens); adds its gradients to each
+ * weight's g when accumulate, and its loss to *loss. */
+static gboolean
+run_sequence (AneTrainer   *self,
+              const gint32 *seq,
+              gboolean      accumulate,
+              double       *loss,
+              GError      **error)
+{
+  gint64 S = self->seq_len;
+  g_autoptr(AneTensor) tokens = NULL;
+  g_autoptr(AneTensor) targets = NULL;
+  g_autoptr(GPtrArray) outputs = NULL;
+  g_autofree float *l = NULL;
+  AneTensor *inputs[2], *loss_t;
+  gsize n_values;
+
+  if (self->host_embedding)
+    {
+      gint64 dim = self->model->dim, V = self->model->vocab_size;
+      double scale = self->model->embed_scale > 0.0 ? self->model->embed_scale : 1.0;
+      g_autofree float *rows = g_new (float, S * dim);
+      g_autofree float *onehot = g_new0 (float, S * V);
+
+      for (gint64 i = 0; i < S; i++)
+        {
+          const float *row = self->embedding->w + (gsize) seq[i] * dim;
+          for (gint64 j = 0; j < dim; j++)
+            rows[i * dim + j] = (float) (row[j] * scale);
+          onehot[i * V + seq[i + 1]] = 1.0f;
+        }
+      tokens = ane_tensor_new_from_floats ("embedded", (const gint64[]) { S, dim }, 2, rows, (gsize) (S * dim), error);
+      targets = tokens != NULL ? ane_tensor_new_from_floats ("targets", (const gint64[]) { S, V }, 2, onehot,
+                                                             (gsize) (S * V), error) : NULL;
+    }
+  else
+    {
+      tokens = ane_tensor_new_from_ints ("tokens", &S, 1, seq, (gsize) S, error);
+      targets = tokens != NULL ? ane_tensor_new_from_ints ("targets", &S, 1, seq + 1, (gsize) S, error) : NULL;
+    }
+  if (targets == NULL)
+    return FALSE;
+  inputs[0] = tokens;
+  inputs[1] = targets;
+  outputs = ane_executable_run (self->exe, inputs, 2, NULL, error);
+  if (outputs == NULL)
+    return FALSE;
+  loss_t = output_named (outputs, "loss");
+  if (loss_t == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "trainer: the program gave no loss");
+      return FALSE;
+    }
+  if ((l = ane_tensor_dup_floats (loss_t, &n_values, error)) == NULL)
+    return FALSE;
+  *loss += l[0];
+  if (!accumulate)
+    return TRUE;
+  for (guint i = 0; i < self->weights->len; i++)
+    {
+      AneTrainerWeight *w = self->weights->pdata[i];
+      AneTensor *gt;
+      g_autofree float *gv = NULL;
+
+      if (w->grad_output == NULL)
+        continue;
+      gt = output_named (outputs, w->grad_output);
+      if (gt == NULL || (gsize) ane_tensor_get_n_elements (gt) != w->n)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "trainer: the program gave no gradient %s of %"
+                       G_GSIZE_FORMAT " values", w->grad_output, w->n);
+          return FALSE;
+        }
+      if ((gv = ane_tensor_dup_floats (gt, &n_values, error)) == NULL)
+        return FALSE;
+      for (gsize j = 0; j < w->n; j++)
+        w->g[j] += gv[j];
+    }
+  if (self->host_embedding)
+    {
+      /* the gather's backward: each row's gradient back to its token */
+      gint64 dim = self->model->dim;
+      double scale = self->model->embed_scale > 0.0 ? self->model->embed_scale : 1.0;
+      AneTensor *gt = output_named (outputs, "grad_embedded");
+      g_autofree float *gv = NULL;
+
+      if (gt == NULL || (gv = ane_tensor_dup_floats (gt, &n_values, error)) == NULL)
+        {
+          if (gt == NULL)
+            g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "trainer: the program gave no grad_embedded");
+          return FALSE;
+        }
+      for (gint64 i = 0; i < S; i++)
+        {
+          float *row = self->embedding->g + (gsize) seq[i] * dim;
+          for (gint64 j = 0; j < dim; j++)
+            row[j] += (float) (gv[i * dim + j] * scale);
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * ane_trainer_evaluate:
+ * @self: a trainer
+ * @tokens: (array length=n_tokens): whole sequences of `seq_len + 1` tokens
+ * @n_tokens: the number of tokens
+ * @loss: (out): the mean cross-entropy over the sequences
+ * @error: return location for a #GError
+ *
+ * The loss of the current weights, without an update.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_trainer_evaluate (AneTrainer   *self,
+                      const gint32 *tokens,
+                      gsize         n_tokens,
+                      double       *loss,
+                      GError      **error)
+{
+  guint batch;
+  double sum = 0.0;
+
+  g_return_val_if_fail (ANE_IS_TRAINER (self), FALSE);
+  g_return_val_if_fail (tokens != NULL || n_tokens == 0, FALSE);
+
+  if (!check_tokens (self, tokens, n_tokens, &batch, error) || !feed_weights (self, error))
+    return FALSE;
+  for (guint b = 0; b < batch; b++)
+    if (!run_sequence (self, tokens + b * (self->seq_len + 1), FALSE, &sum, error))
+      return FALSE;
+  if (loss != NULL)
+    *loss = sum / batch;
+  return TRUE;
+}
+
+/**
+ * ane_trainer_step:
+ * @self: a trainer
+ * @tokens: (array length=n_tokens): a batch of whole sequences of
+ *   `seq_len + 1` tokens each
+ * @n_tokens: the number of tokens
+ * @loss: (out) (optional): the mean loss of the batch, before the update
+ * @error: return location for a #GError
+ *
+ * One optimizer step: the gradient of the batch's mean loss (each sequence
+ * run in turn and the gradients averaged), clipped to the global norm, then
+ * the update. A loss or gradient that is not finite fails the step with
+ * %ANE_ERROR_FAILED and leaves the weights as they were.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_trainer_step (AneTrainer   *self,
+                  const gint32 *tokens,
+                  gsize         n_tokens,
+                  double       *loss,
+                  GError      **error)
+{
+  AneOptimizerStep o;
+  guint batch;
+  double sum = 0.0, squares = 0.0, norm, scale;
+
+  g_return_val_if_fail (ANE_IS_TRAINER (self), FALSE);
+  g_return_val_if_fail (tokens != NULL || n_tokens == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_tokens (self, tokens, n_tokens, &batch, error) || !feed_weights (self, error))
+    return FALSE;
+  for (guint i = 0; i < self->weights->len; i++)
+    {
+      AneTrainerWeight *w = self->weights->pdata[i];
+      memset (w->g, 0, w->n * sizeof (float));
+    }
+  for (guint b = 0; b < batch; b++)
+    if (!run_sequence (self, tokens + b * (self->seq_len + 1), TRUE, &sum, error))
+      return FALSE;
+
+  for (guint i = 0; i < self->weights->len; i++)
+    {
+      AneTrainerWeight *w = self->weights->pdata[i];
+      if (batch > 1)
+        for (gsize j = 0; j < w->n; j++)
+          w->g[j] /= (float) batch;
+      squares += ane_optimizer_sum_squares (w->g, w->n);
+    }
+  norm = sqrt (squares);
+  self->last_loss = sum / batch;
+  self->last_grad_norm = norm;
+  if (!isfinite (self->last_loss) || !isfinite (norm))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED,
+                   "trainer: step %" G_GUINT64_FORMAT ": the loss (%g) or the gradient norm (%g) is not finite; "
+                   "the weights were not updated (a lower learning rate, clipping or float32 precision may help)",
+                   self->step + 1, self->last_loss, norm);
+      return FALSE;
+    }
+
+  scale = self->clip_norm > 0.0 && norm > self->clip_norm ? self->clip_norm / norm : 1.0;
+  o.kind = self->optimizer;
+  o.lr = ane_optimizer_schedule (self->lr, self->step, self->warmup, self->total, self->min_ratio);
+  o.weight_decay = self->weight_decay;
+  o.momentum = self->momentum;
+  o.beta1 = self->beta1;
+  o.beta2 = self->beta2;
+  o.eps = self->eps;
+  o.step = self->step + 1;
+  for (guint i = 0; i < self->weights->len; i++)
+    {
+      AneTrainerWeight *w = self->weights->pdata[i];
+      if (scale != 1.0)
+        for (gsize j = 0; j < w->n; j++)
+          w->g[j] = (float) (w->g[j] * scale);
+      ane_optimizer_update (&o, w->w, w->g, w->m, w->v, w->n, w->decay);
+    }
+  self->step++;
+  if (loss != NULL)
+    *loss = self->last_loss;
+  return TRUE;
+}
+
+/* The window of step step's sequence b: drawn from a generator seeded by
+ * (seed, step), so a run resumed from a checkpoint draws what the
+ * uninterrupted run would have. */
+static void
+draw_batch (const gint32 *data,
+            gsize         n_data,
+            gsize         per,
+            guint         batch,
+            guint64       seed,
+            guint64       step,
+            gint32       *out)
+{
+  guint32 words[4] = { (guint32) seed, (guint32) (seed >> 32), (guint32) step, (guint32) (step >> 32) };
+  g_autoptr(GRand) rand = g_rand_new_with_seed_array (words, 4);
+  gsize starts = n_data - per + 1;
+
+  for (guint b = 0; b < batch; b++)
+    {
+      gsize start = (gsize) (g_rand_double (rand) * (double) starts);
+      if (start >= starts)
+        start = starts - 1;
+      memcpy (out + b * per, data + start, per * sizeof (gint32));
+    }
+}
+
+/**
+ * ane_trainer_train:
+ * @self: a trainer
+ * @data: (array length=n_data): the training text as tokens
+ * @n_data: the number of tokens, at least `seq_len + 1`
+ * @n_steps: the steps to take
+ * @batch: sequences per step (at least 1)
+ * @seed: the seed of the windows drawn from @data
+ * @progress: (nullable): reports "training" after each step (read the loss
+ *   with [method@Ane.Trainer.get_last_loss]) and cancels between steps
+ * @error: return location for a #GError
+ *
+ * Takes @n_steps steps, each on @batch windows of `seq_len + 1` tokens
+ * drawn at random from @data. The windows of a step depend only on @seed
+ * and the step's number, so training resumed from a checkpoint
+ * ([method@Ane.Trainer.load]) with the same seed sees the data the
+ * uninterrupted run would have.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set (a cancelled progress
+ *   gives %G_IO_ERROR_CANCELLED, the steps already taken kept)
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_trainer_train (AneTrainer   *self,
+                   const gint32 *data,
+                   gsize         n_data,
+                   guint         n_steps,
+                   guint         batch,
+                   guint64       seed,
+                   AneProgress  *progress,
+                   GError      **error)
+{
+  gsize per;
+  g_autofree gint32 *window = NULL;
+
+  g_return_val_if_fail (ANE_IS_TRAINER (self), FALSE);
+  g_return_val_if_fail (data != NULL || n_data == 0, FALSE);
+  g_return_val_if_fail (progress == NULL || ANE_IS_PROGRESS (progress), FALSE);
+
+  per = (gsize) self->seq_len + 1;
+  if (n_data < per)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "trainer: %" G_GSIZE_FORMAT " tokens of data are fewer than one sequence (seq_len + 1 = %"
+                   G_GSIZE_FORMAT ")", n_data, per);
+      return FALSE;
+    }
+  if (batch == 0 || batch > G_MAXSIZE / per / sizeof (gint32))
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT, "trainer: batch %u is not a positive size", batch);
+      return FALSE;
+    }
+  window = g_new (gint32, per * batch);
+  ane_progress_begin (progress);
+  for (guint s = 0; s < n_steps; s++)
+    {
+      if (!ane_progress_check (progress, error))
+        return FALSE;
+      draw_batch (data, n_data, per, batch, seed, self->step, window);
+      if (!ane_trainer_step (self, window, per * batch, NULL, error))
+        return FALSE;
+      if (!ane_progress_report (progress, ANE_PROGRESS_STAGE_TRAINING, (double) (s + 1) / n_steps, 0, 0, error))
+        return FALSE;
+    }
+  ane_progress_finish (progress);
+  return TRUE;
+}
