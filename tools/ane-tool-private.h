@@ -26,6 +26,7 @@ int              ane_tool_plan     (int argc, char **argv);
 int              ane_tool_lint     (int argc, char **argv);
 int              ane_tool_convert_llm (int argc, char **argv);
 int              ane_tool_compress (int argc, char **argv);
+int              ane_tool_train    (int argc, char **argv);
 
 gboolean         ane_tool_parse    (int            *argc,
                                     char         ***argv,

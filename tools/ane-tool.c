@@ -9,6 +9,7 @@
  *   ane-tool generate MODEL          (text from a llama2.c checkpoint or a GGUF model)
  *   ane-tool convert-llm MODEL -o DIR (a LLaMA model as a package directory for a host app)
  *   ane-tool compress IN -o OUT      (palettize, quantize or prune a package's weights)
+ *   ane-tool train MODEL --data TEXT (fine-tune a llama2.c, GGUF or Hugging Face model)
  *   ane-tool probe                   (what this machine offers)
  *
  * Exit status: 0 success, 1 the operation failed (the message says why),
@@ -37,6 +38,7 @@ static const Command commands[] = {
   { "dot",     "print a Graphviz view of a graph or package", ane_tool_dot },
   { "generate", "generate text with a llama2.c checkpoint or a GGUF llama model", ane_tool_generate },
   { "convert-llm", "convert a llama2.c or GGUF model to a directory (package, manifest, embedding, tokenizer)", ane_tool_convert_llm },
+  { "train", "train or fine-tune a LLaMA-family model on a text file (docs/training.md)", ane_tool_train },
   { "compress", "palettize, quantize or prune the weights of a .mlpackage (docs/compression.md)", ane_tool_compress },
   { "probe",   "report what this machine offers: OS, chip, frameworks, backends", ane_tool_probe },
   { "plan",    "show where CoreML would run each operation (MLComputePlan)", ane_tool_plan },
