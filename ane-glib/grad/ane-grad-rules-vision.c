@@ -30,7 +30,8 @@
  *                [N·C, 1, oh, ow] (output_padding as for conv).
  *   max pool     dy to the first largest cell of each window in row-major
  *                order, as torch's max_pool2d (aten/src/ATen/native/cpu/
- *                MaxPoolKernel.cpp keeps the first maximum it meets): the
+ *                MaxPoolKernel.cpp replaces its maximum only by a greater
+ *                value, so the first one met keeps the index): the
  *                windows unfolded by a conv with kh·kw one-hot kernels
  *                ([N·C, kh·kw, oh, ow]), padded cells pushed to -inf by an
  *                additive constant, argmax over the window (the first
