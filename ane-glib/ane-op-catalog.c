@@ -193,7 +193,7 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   [ANE_OP_CONV] = { ANE_OP_CONV, "conv", IN ("x", "weight", "?bias"),
                     ATTRS ({ "strides", "ax", "@ax []" }, { "pads", "ax", "@ax []" },
                            { "dilations", "ax", "@ax []" }, { "groups", "x", "1" }),
-                    1, 0, F (conv), "1-D or 2-D convolution (cross-correlation)" },
+                    1, 0, F (conv), "1-D or 2-D convolution (cross-correlation)", NULL, ane_grad_conv },
   [ANE_OP_CONV_TRANSPOSE_2D] = { ANE_OP_CONV_TRANSPOSE_2D, "conv_transpose_2d", IN ("x", "weight", "?bias"),
                                  ATTRS ({ "strides", "ax", "@ax []" }, { "pads", "ax", "@ax []" },
                                         { "dilations", "ax", "@ax []" }, { "output_padding", "ax", "@ax []" },
@@ -202,7 +202,7 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
   [ANE_OP_POOL] = { ANE_OP_POOL, "pool", IN ("x"),
                     ATTRS ({ "kind", "s", "'max'" }, { "kernel", "ax", NULL }, { "strides", "ax", "@ax []" },
                            { "pads", "ax", "@ax []" }, { "count_include_pad", "b", "false" }),
-                    1, 0, F (pool), "2-D max or average pooling" },
+                    1, 0, F (pool), "2-D max or average pooling", NULL, ane_grad_pool },
   [ANE_OP_RESIZE_NEAREST_2X] = { ANE_OP_RESIZE_NEAREST_2X, "resize_nearest_2x", IN ("x"), NO_ATTRS, 1, 0,
                                  F (resize_nearest_2x), "nearest-neighbour 2x upsampling of NCHW" },
 

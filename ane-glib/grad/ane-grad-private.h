@@ -71,4 +71,8 @@ gboolean ane_grad_group_norm    (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_lora_matmul   (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_attention     (AneGradCtx *ctx, GError **error);
 
+/* The vision rules (grad/ane-grad-rules-vision.c). */
+gboolean ane_grad_conv          (AneGradCtx *ctx, GError **error);
+gboolean ane_grad_pool          (AneGradCtx *ctx, GError **error);
+
 G_END_DECLS
