@@ -227,7 +227,7 @@ ane_trainer_new (AneLlamaModel  *model,
   self->precision = precision;
   /* the in-memory Neural Engine path binds float16 surfaces only: no
    * int32 tokens, so the host gathers the embedding rows */
-  self->host_embedding = backend == ANE_BACKEND_ANE;
+  self->host_embedding = backend == ANE_BACKEND_ANE || backend == ANE_BACKEND_AUTO;
   forward = ane_llama_build_train (model, seq_len,
                                    self->host_embedding ? ANE_LLAMA_TRAIN_HOST_EMBEDDING : ANE_LLAMA_TRAIN_TOKENS,
                                    error);
@@ -706,7 +706,8 @@ run_sequence (AneTrainer   *self,
  *
  * The loss of the current weights, without an update.
  *
- * Returns: %TRUE on success
+ * Returns: (skip): %TRUE on success (bindings return the loss and raise on
+ *   failure)
  *
  * Since: 0.2
  */
@@ -747,7 +748,8 @@ ane_trainer_evaluate (AneTrainer   *self,
  * the update. A loss or gradient that is not finite fails the step with
  * %ANE_ERROR_FAILED and leaves the weights as they were.
  *
- * Returns: %TRUE on success
+ * Returns: (skip): %TRUE on success (bindings return the loss and raise on
+ *   failure)
  *
  * Since: 0.2
  */
