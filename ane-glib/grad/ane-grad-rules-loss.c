@@ -10,8 +10,9 @@
  * g the loss's incoming gradient (a scalar). The one-hot rows are
  * eq(t[..., None], iota(V)), an int32 comparison against a [V] const
  * broadcast, cast to x's dtype. keep is counted in float32, whatever x's
- * dtype, as the lowering counts it (a count above 2048 is not exact in
- * float16). keep also drops targets outside [0, V): the reference refuses
+ * dtype (a count above 2048 is not exact in float16); a gradient graph
+ * lowered at fp16 precision computes every float value in fp16, this count
+ * too, which is off by at most 2^-11 relative. keep also drops targets outside [0, V): the reference refuses
  * them in the forward pass (which the gradient graph contains), the
  * lowered programs treat them as ignored, and the gradient follows.
  * The targets are integers and get no gradient (as gather's indices).
