@@ -14,7 +14,10 @@
  *   programs with fp16-representable logits (so the boundary cast is
  *   exact) within 2^-10 relative, one rounding of the loss to fp16 with a
  *   factor 2 margin (the reduction itself runs in float32), including
- *   V = 32000 and logits of magnitude 1e4;
+ *   V = 32000 and logits of magnitude 1e4. The CPU interpreter sums in
+ *   double whatever the op's dtype, so these runs would pass with a float16
+ *   reduction too: /cross-entropy/lower checks instead that the fp16
+ *   program's exp, sums and log are float32 ops;
  * - a rank-0 loss through a saved and reloaded .mlpackage;
  * - the gradient against central differences (test-grad.c's method:
  *   params multiples of 2^-10, h = 2^-8, tolerance 2e-4) on the reference
