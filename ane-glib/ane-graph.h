@@ -317,6 +317,11 @@ AneTensor *ane_graph_resize  (AneGraph *self, AneTensor *x, gint64 height, gint6
                               double scale_h, double scale_w, const char *mode,
                               const char *coordinate_mode, const char *nearest_mode, GError **error);
 
+/* Losses (ops/ane-ops-loss.c) */
+ANE_AVAILABLE_IN_0_2
+AneTensor *ane_graph_cross_entropy (AneGraph *self, AneTensor *logits, AneTensor *targets,
+                                    gint64 ignore_index, GError **error);
+
 /* Quantization */
 ANE_AVAILABLE_IN_ALL
 AneTensor *ane_graph_quantize   (AneGraph *self, AneTensor *x, AneTensor *scale,

@@ -230,6 +230,13 @@ static const AneOpInfo catalog[ANE_N_OPS] = {
                              { "mode", "s", "'nearest'" }, { "coordinate_mode", "s", "'half_pixel'" },
                              { "nearest_mode", "s", "'round_prefer_floor'" }),
                       1, 0, F (resize), "ONNX Resize of the last two axes: nearest or bilinear" },
+
+  /* losses (ops/ane-ops-loss.c, mil/lower/ane-lower-loss.c, grad/ane-grad-rules-loss.c) */
+  [ANE_OP_CROSS_ENTROPY] = { ANE_OP_CROSS_ENTROPY, "cross_entropy", IN ("logits", "targets"),
+                             ATTRS ({ "ignore_index", "x", "-100" }), 1, 0, F (cross_entropy),
+                             "mean softmax cross-entropy of logits [...,V] at int32 targets [...] "
+                             "(ignore_index skipped; all ignored: 0), a float32 scalar",
+                             NULL, ane_grad_cross_entropy },
 };
 
 const AneOpInfo *

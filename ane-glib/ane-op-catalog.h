@@ -49,6 +49,8 @@ typedef enum {
   ANE_OP_READ_STATE, ANE_OP_WRITE_STATE,
   /* ops ONNX import needs (ops/ane-ops-index.c) */
   ANE_OP_ERF, ANE_OP_PAD, ANE_OP_GATHER_ELEMENTS, ANE_OP_ARGMAX, ANE_OP_ARGMIN, ANE_OP_RESIZE,
+  /* losses (ops/ane-ops-loss.c); appended so the numbers above do not move */
+  ANE_OP_CROSS_ENTROPY,
   ANE_N_OPS
 } AneOpKind;
 

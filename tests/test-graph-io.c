@@ -342,6 +342,7 @@ static const OpRow op_rows[] = {
   { "argmax", "x", "{'axis': <int64 1>, 'keepdims': <true>}" },
   { "argmin", "x", "{'axis': <int64 -1>}" },
   { "resize", "x4", "{'size': <[int64 5, 7]>, 'mode': <'linear'>, 'coordinate_mode': <'align_corners'>}" },
+  { "cross_entropy", "x ids2", "{'ignore_index': <int64 0>}" },
 };
 
 static AneTensor *

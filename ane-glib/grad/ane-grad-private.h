@@ -70,6 +70,8 @@ gboolean ane_grad_layer_norm    (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_group_norm    (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_lora_matmul   (AneGradCtx *ctx, GError **error);
 gboolean ane_grad_attention     (AneGradCtx *ctx, GError **error);
+/* grad/ane-grad-rules-loss.c */
+gboolean ane_grad_cross_entropy (AneGradCtx *ctx, GError **error);
 
 /* The vision rules (grad/ane-grad-rules-vision.c). */
 gboolean ane_grad_conv          (AneGradCtx *ctx, GError **error);

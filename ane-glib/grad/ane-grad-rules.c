@@ -42,6 +42,8 @@
  *   lora_matmul     y = x·W + s·(x·A)·B, with x and dy seen as matrices
  *                   [M, K], [M, N]: dW = xᵀ·dy, dA = s·xᵀ·(dy·Bᵀ),
  *                   dB = s·(x·A)ᵀ·dy, dx = dy·Wᵀ + s·(dy·Bᵀ)·Aᵀ
+ *   cross_entropy   in grad/ane-grad-rules-loss.c: d logits =
+ *                   g·(softmax - onehot(t))·keep / max(count, 1)
  *
  * SPDX-License-Identifier: MIT
  */

@@ -72,6 +72,8 @@ ANE_OP_FUNCS (write_state);
 ANE_OP_FUNCS (pad);
 ANE_OP_FUNCS (gather_elements);
 ANE_OP_FUNCS (arg_reduce);
+/* ane-ops-loss.c */
+ANE_OP_FUNCS (cross_entropy);
 /* ane-ops-resize.c */
 ANE_OP_FUNCS (resize);
 /* The source indices (lo, hi) and the weight of hi of each of the out

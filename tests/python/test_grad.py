@@ -4,7 +4,8 @@
 # Ane.Graph.gradients on a small regression (y = tanh(x @ w + b), loss =
 # mean((y - t)^2)) against the gradient worked out with numpy, on the CPU
 # backend at fp32; then one gradient-descent step with a dynamic weight
-# lowers the loss without preparing the program again.
+# lowers the loss without preparing the program again; the fused
+# cross_entropy loss and its gradient against numpy.
 #
 # SPDX-License-Identifier: MIT
 
@@ -73,6 +74,33 @@ class Gradients(unittest.TestCase):
             exe.set_param("w", tensor("w", w.astype(np.float32)))
         self.assertLess(losses[-1], 0.8 * losses[0])
         self.assertEqual(sorted(losses, reverse=True), losses)
+
+    def test_cross_entropy_against_numpy(self):
+        # logits = h @ w, loss = cross_entropy(logits, targets) with one
+        # ignored position: the loss and d loss / d w against numpy on the
+        # CPU backend at fp32 (the lowered program and its gradient graph)
+        rng = np.random.default_rng(5)
+        h = rng.standard_normal((6, 4)).astype(np.float32)
+        w = (rng.standard_normal((4, 9)) * 0.5).astype(np.float32)
+        t = rng.integers(0, 9, 6).astype(np.int32)
+        t[2] = -100
+        g = Ane.Graph()
+        logits = g.matmul(g.input("h", F32, [6, 4]), g.param("w", w), False, False)
+        g.add_output("loss", g.cross_entropy(logits, g.input("t", Ane.DType.INT32, [6]), -100))
+        out = g.gradients("loss", ["w"]).compile(Ane.Backend.CPU, Ane.Precision.FLOAT32).run({"h": h, "t": t})
+
+        z = h.astype(np.float64) @ w.astype(np.float64)
+        p = np.exp(z - z.max(-1, keepdims=True))
+        p /= p.sum(-1, keepdims=True)
+        keep = t != -100
+        rows = np.nonzero(keep)[0]
+        loss = -np.log(p[rows, t[rows]]).mean()
+        dz = p.copy()
+        dz[rows, t[rows]] -= 1
+        dz *= keep[:, None] / keep.sum()
+        self.assertEqual(np.shape(out["loss"]), ())
+        np.testing.assert_allclose(out["loss"], loss, rtol=1e-5)
+        np.testing.assert_allclose(out["grad_w"], h.T.astype(np.float64) @ dz, rtol=1e-4, atol=1e-6)
 
     def test_errors(self):
         with self.assertRaises(GLib.Error) as cm:

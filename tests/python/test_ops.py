@@ -906,6 +906,31 @@ class TestReduce(GraphTestCase):
         self.assertExact(got_max, np.argmax(x, axis=1), np.int32)
         self.assertExact(got_min, np.argmin(x, axis=0)[None, :], np.int32)
 
+    def test_cross_entropy(self):
+        # [B,S,V] with ignored positions (-100) against numpy; a scalar out
+        x = self.uniform(-4, 4, 2, 3, 7)
+        t = self.randint(0, 7, 2, 3)
+        t[0, 1] = t[1, 2] = -100
+        y = self.g.cross_entropy(self.input("x", x), self.input("t", t), -100)
+        got = self.run_graph(y)
+        xd = x.astype(np.float64)
+        lse = np.log(np.exp(xd).sum(-1))
+        keep = t != -100
+        picked = np.take_along_axis(xd, np.where(keep, t, 0)[..., None], -1)[..., 0]
+        self.assertClose(got, ((lse - picked) * keep).sum() / keep.sum(), rtol=1e-6)
+        self.assertEqual(got.shape, ())
+
+    def test_cross_entropy_all_ignored(self):
+        # ignore_index 2 inside [0, V): every position ignored gives 0, not NaN
+        y = self.g.cross_entropy(self.input("x", self.randn(4, 5)), self.input("t", np.full(4, 2, np.int32)), 2)
+        self.assertExact(self.run_graph(y), np.float32(0))
+
+    def test_cross_entropy_target_out_of_range(self):
+        t = np.array([0, 4, -100, 5], np.int32)
+        y = self.g.cross_entropy(self.input("x", self.randn(4, 5)), self.input("t", t), -100)
+        with self.assertAneError(Ane.Error.INVALID_ARGUMENT, "target 5", "position [3]"):
+            self.run_graph(y)
+
     def test_gather_elements(self):
         x = self.randn(3, 4)
         idx = np.array([[0, -1, 2], [3, 1, -4]], np.int32)   # smaller than x on axis 0
@@ -1253,6 +1278,7 @@ reduce_sum reduce_mean reduce_max reduce_min reduce_prod cumsum top_k scatter_ad
 quantize dequantize selective_scan gated_delta_net
 conv conv_transpose_2d pool resize_nearest_2x read_state write_state
 erf pad gather_elements argmax argmin resize
+cross_entropy
 """.split()
 
 

@@ -2,7 +2,8 @@
  *
  * Builds relu(x·w + b) and its softmax, runs it on the reference backend and
  * compares with numbers worked out by hand; then checks that a bad operand
- * surfaces as an Ane.Error, and that Ane.Package.check_types reports a wrong
+ * surfaces as an Ane.Error, that the cross_entropy loss and its gradient
+ * come out as worked out by hand, and that Ane.Package.check_types reports a wrong
  * declared type. Exits non-zero on any mismatch.
  *
  * SPDX-License-Identifier: MIT
@@ -95,6 +96,27 @@ void test_onnx_ops () throws GLib.Error {
     check_values ("arg", outputs[2].dup_floats (), { 1f, 0f });
     check_values ("erf", outputs[3].dup_floats (), { (float) 0.8427007929497149, (float) 0.9953222650189527,
                                                     (float) 0.9999999845827421, (float) 0.9999779095030014 });
+}
+
+/* cross_entropy: logits [[0, 0, 0], [1, 2, 3]] at targets [1, -100]: the
+ * second row is ignored, so the loss is ln 3 (a scalar, shape []) and its
+ * gradient [[1/3, -2/3, 1/3], [0, 0, 0]]. */
+void test_cross_entropy () throws GLib.Error {
+    var g = new Ane.Graph ();
+    int64[] x_shape = { 2, 3 };
+    int64[] t_shape = { 2 };
+    var x = g.param_with_value (new Ane.Tensor.from_floats ("x", x_shape, { 0f, 0f, 0f, 1f, 2f, 3f }));
+    var t = g.input ("t", Ane.DType.INT32, t_shape);
+    g.add_output ("loss", g.cross_entropy (x, t, -100));
+    var gg = g.gradients ("loss", { "x" });
+
+    var exe = new Ane.Executable (gg, Ane.Backend.REFERENCE);
+    exe.compile ();
+    Ane.Tensor[] inputs = { new Ane.Tensor.from_ints ("t", t_shape, { 1, -100 }) };
+    var outputs = exe.run (inputs);
+    check_shape ("loss", outputs[0], {});
+    check_values ("loss", outputs[0].dup_floats (), { (float) Math.log (3.0) });
+    check_values ("grad_x", outputs[1].dup_floats (), { 1f / 3f, -2f / 3f, 1f / 3f, 0f, 0f, 0f });
 }
 
 void test_error_domain () {
@@ -393,6 +415,12 @@ int main () {
     }
     try {
         test_onnx_ops ();
+    } catch (GLib.Error e) {
+        stderr.printf ("FAIL: %s\n", e.message);
+        failures++;
+    }
+    try {
+        test_cross_entropy ();
     } catch (GLib.Error e) {
         stderr.printf ("FAIL: %s\n", e.message);
         failures++;

@@ -442,6 +442,8 @@ ANE_LOWER_FUNC (write_state);
 ANE_LOWER_FUNC (pad);
 ANE_LOWER_FUNC (gather_elements);
 ANE_LOWER_FUNC (arg_reduce);
+/* ane-lower-loss.c */
+ANE_LOWER_FUNC (cross_entropy);
 /* ane-lower-resize.c */
 ANE_LOWER_FUNC (resize);
 
