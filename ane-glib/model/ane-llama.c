@@ -788,33 +788,6 @@ keep (Builder   *b,
  * can be written straight and checked once at the end. */
 #define B(call) (b->error != NULL ? NULL : keep (b, (call)))
 
-/* TEMPORARY until the cross_entropy op lands */
-static AneTensor *
-ane_graph_cross_entropy (AneGraph *g, AneTensor *logits, AneTensor *targets, gint64 ignore, GError **error)
-{
-  guint r;
-  gint64 S = ane_tensor_get_shape (logits, &r)[0], V = ane_tensor_get_shape (logits, &r)[1];
-  g_autofree gint32 *iota = g_new (gint32, V);
-  g_autoptr(AneTensor) it = NULL;
-  AneTensor *io, *t2, *oh, *ohf, *mx, *z, *e, *se, *lse, *picked, *l, *loss;
-  (void) ignore;
-  for (gint64 i = 0; i < V; i++) iota[i] = (gint32) i;
-  it = ane_tensor_new_from_ints ("iota", (const gint64[]) { 1, V }, 2, iota, V, error);
-  io = ane_graph_const (g, it, error);
-  t2 = ane_graph_reshape (g, targets, (const gint64[]) { S, 1 }, 2, error);
-  oh = ane_graph_eq (g, io, t2, error);
-  ohf = ane_graph_cast (g, oh, ANE_DTYPE_FLOAT32, error);
-  mx = ane_graph_stop_gradient (g, ane_graph_reduce_max (g, logits, (const gint64[]) { 1 }, 1, TRUE, error), error);
-  z = ane_graph_sub (g, logits, mx, error);
-  e = ane_graph_exp (g, z, error);
-  se = ane_graph_reduce_sum (g, e, (const gint64[]) { 1 }, 1, FALSE, error);
-  lse = ane_graph_log (g, se, error);
-  picked = ane_graph_reduce_sum (g, ane_graph_mul (g, z, ohf, error), (const gint64[]) { 1 }, 1, FALSE, error);
-  l = ane_graph_sub (g, lse, picked, error);
-  loss = ane_graph_reduce_mean (g, l, NULL, 0, FALSE, error);
-  return loss;
-}
-
 /* ane-llama-private.h: a weight's name as a program input ("layers.0.wq"
  * → "layers_0_wq"): a dynamic param is an input of the program, and Core ML
  * input names are identifiers. */

@@ -45,6 +45,10 @@ struct _AneTrainer
   double min_ratio;
 
   guint64 step;               /* updates done */
+  /* time spent (µs, since creation) running the program, and in whole
+   * steps: the rest is the host's (feeding weights, summing gradients,
+   * the optimizer); bench/train.c reports the shares */
+  gint64 us_run, us_steps;
   double last_loss, last_grad_norm;
 };
 

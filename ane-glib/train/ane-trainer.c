@@ -575,9 +575,14 @@ feed_weights (AneTrainer *self,
       AneTrainerWeight *w = self->weights->pdata[i];
       g_autoptr(AneTensor) t = NULL;
 
+      g_autoptr(GBytes) view = NULL;
+
       if (w->input == NULL)
         continue;
-      t = ane_tensor_new_from_floats (w->input, w->shape, w->rank, w->w, w->n, error);
+      /* a view, not a copy: the weights only change in the optimizer,
+       * after the step's runs, and the next step binds them again */
+      view = g_bytes_new_static (w->w, w->n * sizeof (float));
+      t = ane_tensor_new_from_bytes (w->input, ANE_DTYPE_FLOAT32, w->shape, w->rank, view, error);
       if (t == NULL || !ane_executable_set_param (self->exe, w->input, t, error))
         return FALSE;
     }
@@ -594,12 +599,14 @@ output_named (GPtrArray  *outputs,
   return NULL;
 }
 
-/* Runs sequence seq (seq_len + 1 tokens); adds its gradients to each
- * weight's g when accumulate, and its loss to *loss. */
+/* Runs sequence seq (seq_len + 1 tokens) and adds its loss to *loss; with
+ * accumulate, adds its gradients to each weight's g (first: sets them,
+ * the step's first sequence). */
 static gboolean
 run_sequence (AneTrainer   *self,
               const gint32 *seq,
               gboolean      accumulate,
+              gboolean      first,
               double       *loss,
               GError      **error)
 {
@@ -610,6 +617,7 @@ run_sequence (AneTrainer   *self,
   g_autofree float *l = NULL;
   AneTensor *inputs[2], *loss_t;
   gsize n_values;
+  gint64 t0;
 
   if (self->host_embedding)
     {
@@ -638,7 +646,9 @@ run_sequence (AneTrainer   *self,
     return FALSE;
   inputs[0] = tokens;
   inputs[1] = targets;
+  t0 = g_get_monotonic_time ();
   outputs = ane_executable_run (self->exe, inputs, 2, NULL, error);
+  self->us_run += g_get_monotonic_time () - t0;
   if (outputs == NULL)
     return FALSE;
   loss_t = output_named (outputs, "loss");
@@ -656,7 +666,8 @@ run_sequence (AneTrainer   *self,
     {
       AneTrainerWeight *w = self->weights->pdata[i];
       AneTensor *gt;
-      g_autofree float *gv = NULL;
+      g_autofree float *copy = NULL;
+      const float *gv;
 
       if (w->grad_output == NULL)
         continue;
@@ -667,10 +678,17 @@ run_sequence (AneTrainer   *self,
                        G_GSIZE_FORMAT " values", w->grad_output, w->n);
           return FALSE;
         }
-      if ((gv = ane_tensor_dup_floats (gt, &n_values, error)) == NULL)
+      /* float32 outputs are read in place; others (a float16 program's)
+       * converted */
+      if (ane_tensor_get_dtype (gt) == ANE_DTYPE_FLOAT32)
+        gv = g_bytes_get_data (ane_tensor_get_data (gt), NULL);
+      else if ((gv = copy = ane_tensor_dup_floats (gt, &n_values, error)) == NULL)
         return FALSE;
-      for (gsize j = 0; j < w->n; j++)
-        w->g[j] += gv[j];
+      if (first)
+        memcpy (w->g, gv, w->n * sizeof (float));
+      else
+        for (gsize j = 0; j < w->n; j++)
+          w->g[j] += gv[j];
     }
   if (self->host_embedding)
     {
@@ -727,7 +745,7 @@ ane_trainer_evaluate (AneTrainer   *self,
   if (!check_tokens (self, tokens, n_tokens, &batch, error) || !feed_weights (self, error))
     return FALSE;
   for (guint b = 0; b < batch; b++)
-    if (!run_sequence (self, tokens + b * (self->seq_len + 1), FALSE, &sum, error))
+    if (!run_sequence (self, tokens + b * (self->seq_len + 1), FALSE, FALSE, &sum, error))
       return FALSE;
   if (loss != NULL)
     *loss = sum / batch;
@@ -763,20 +781,25 @@ ane_trainer_step (AneTrainer   *self,
   AneOptimizerStep o;
   guint batch;
   double sum = 0.0, squares = 0.0, norm, scale;
+  gint64 t0;
 
   g_return_val_if_fail (ANE_IS_TRAINER (self), FALSE);
   g_return_val_if_fail (tokens != NULL || n_tokens == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  t0 = g_get_monotonic_time ();
   if (!check_tokens (self, tokens, n_tokens, &batch, error) || !feed_weights (self, error))
     return FALSE;
+  /* the program's gradients are copied in by the first sequence; a weight
+   * only the host sees starts from zero */
   for (guint i = 0; i < self->weights->len; i++)
     {
       AneTrainerWeight *w = self->weights->pdata[i];
-      memset (w->g, 0, w->n * sizeof (float));
+      if (w->grad_output == NULL)
+        memset (w->g, 0, w->n * sizeof (float));
     }
   for (guint b = 0; b < batch; b++)
-    if (!run_sequence (self, tokens + b * (self->seq_len + 1), TRUE, &sum, error))
+    if (!run_sequence (self, tokens + b * (self->seq_len + 1), TRUE, b == 0, &sum, error))
       return FALSE;
 
   for (guint i = 0; i < self->weights->len; i++)
@@ -817,6 +840,7 @@ ane_trainer_step (AneTrainer   *self,
       ane_optimizer_update (&o, w->w, w->g, w->m, w->v, w->n, w->decay);
     }
   self->step++;
+  self->us_steps += g_get_monotonic_time () - t0;
   if (loss != NULL)
     *loss = self->last_loss;
   return TRUE;
