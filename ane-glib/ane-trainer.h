@@ -32,6 +32,25 @@ typedef enum {
   ANE_OPTIMIZER_ADAMW,
 } AneOptimizer;
 
+/**
+ * AneTrainerLayout:
+ * @ANE_TRAINER_LAYOUT_WHOLE: one program computes the loss and every
+ *   gradient (int32 tokens in, the fused cross-entropy; on the Neural
+ *   Engine, float inputs as for kernels)
+ * @ANE_TRAINER_LAYOUT_KERNELS: per-layer kernels, as maderix/ANE trains on
+ *   the Neural Engine: a layer's forward, a layer's backward and the head,
+ *   three programs whatever the depth, with float inputs only (the host
+ *   gathers the embedding and keeps each layer's input)
+ *
+ * How an [class@Ane.Trainer] splits a step into programs.
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  ANE_TRAINER_LAYOUT_WHOLE,
+  ANE_TRAINER_LAYOUT_KERNELS,
+} AneTrainerLayout;
+
 #define ANE_TYPE_TRAINER (ane_trainer_get_type ())
 
 ANE_AVAILABLE_IN_0_2
@@ -43,6 +62,13 @@ AneTrainer   *ane_trainer_new                (AneLlamaModel  *model,
                                               AneBackend      backend,
                                               AnePrecision    precision,
                                               GError        **error);
+ANE_AVAILABLE_IN_0_2
+AneTrainer   *ane_trainer_new_full           (AneLlamaModel     *model,
+                                              gint64             seq_len,
+                                              AneBackend         backend,
+                                              AnePrecision       precision,
+                                              AneTrainerLayout   layout,
+                                              GError           **error);
 ANE_AVAILABLE_IN_0_2
 void          ane_trainer_set_optimizer      (AneTrainer     *self,
                                               AneOptimizer    optimizer);
@@ -84,7 +110,18 @@ double        ane_trainer_get_last_grad_norm (AneTrainer     *self);
 ANE_AVAILABLE_IN_0_2
 gint64        ane_trainer_get_n_params       (AneTrainer     *self);
 ANE_AVAILABLE_IN_0_2
-AneExecutable *ane_trainer_get_executable    (AneTrainer     *self);
+AneTrainerLayout ane_trainer_get_layout      (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+guint         ane_trainer_get_n_kernels      (AneTrainer     *self);
+ANE_AVAILABLE_IN_0_2
+const char   *ane_trainer_get_kernel_name    (AneTrainer     *self,
+                                              guint           index);
+ANE_AVAILABLE_IN_0_2
+AneGraph     *ane_trainer_get_kernel_graph   (AneTrainer     *self,
+                                              guint           index);
+ANE_AVAILABLE_IN_0_2
+AneExecutable *ane_trainer_get_kernel_executable (AneTrainer *self,
+                                                  guint       index);
 ANE_AVAILABLE_IN_0_2
 gboolean      ane_trainer_step               (AneTrainer     *self,
                                               const gint32   *tokens,

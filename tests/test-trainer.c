@@ -44,6 +44,20 @@ text_tokens (gsize *n)
 }
 
 static AneTrainer *
+new_trainer_full (AneBackend       backend,
+                  AnePrecision     precision,
+                  AneTrainerLayout layout)
+{
+  g_autoptr(AneLlamaModel) model = ane_test_load_stories ();
+  g_autoptr(GError) error = NULL;
+  AneTrainer *t = ane_trainer_new_full (model, SEQ, backend, precision, layout, &error);
+
+  g_assert_no_error (error);
+  ane_trainer_set_learning_rate (t, 2e-3);
+  return t;
+}
+
+static AneTrainer *
 new_trainer (AneBackend   backend,
              AnePrecision precision)
 {
@@ -235,7 +249,7 @@ test_ane_fake (void)
   guint compiles;
 
   {
-    g_autoptr(AneTrainer) t = new_trainer (ANE_BACKEND_CPU, ANE_PRECISION_FLOAT16);
+    g_autoptr(AneTrainer) t = new_trainer_full (ANE_BACKEND_CPU, ANE_PRECISION_FLOAT16, ANE_TRAINER_LAYOUT_KERNELS);
     cpu = losses_of (t, 4);
   }
   fake_setup ();
@@ -243,14 +257,76 @@ test_ane_fake (void)
   compiles = fake.n_compile;
   {
     g_autoptr(AneTrainer) t = new_trainer (ANE_BACKEND_ANE, ANE_PRECISION_FLOAT16);
+
+    g_assert_cmpint (ane_trainer_get_layout (t), ==, ANE_TRAINER_LAYOUT_KERNELS);
+    g_assert_cmpuint (ane_trainer_get_n_kernels (t), ==, 3);
+    /* the three kernels, compiled when the trainer was made */
+    g_assert_cmpuint (fake.n_compile, ==, compiles + 3);
     ane = losses_of (t, 4);
-    g_assert_cmpuint (fake.n_compile, ==, compiles + 1);
+    /* and never again: 4 steps × 2 sequences × (5 layers × 2 + 1) runs */
+    g_assert_cmpuint (fake.n_compile, ==, compiles + 3);
   }
   fake_teardown ();
   for (guint s = 0; s < 4; s++)
     {
       g_test_message ("step %u: cpu fp16 %.6f, fake ANE %.6f", s, cpu[s], ane[s]);
       g_assert_cmpfloat (fabs (cpu[s] - ane[s]), <=, 1e-6 * fabs (cpu[s]));
+    }
+}
+
+/* The kernels layout computes what the whole program does: the same
+ * losses over 10 steps at fp32 (the sums run in another order: 1e-5), and
+ * the same weights after them; each kernel lints. */
+static void
+test_kernels (void)
+{
+  g_autoptr(AneTrainer) whole = new_trainer_full (ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, ANE_TRAINER_LAYOUT_WHOLE);
+  g_autoptr(AneTrainer) kern = new_trainer_full (ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, ANE_TRAINER_LAYOUT_KERNELS);
+  g_autofree double *a = NULL, *b = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *names[] = { "layer_forward", "layer_backward", "head" };
+
+  g_assert_cmpuint (ane_trainer_get_n_kernels (whole), ==, 1);
+  g_assert_cmpstr (ane_trainer_get_kernel_name (whole, 0), ==, "step");
+  g_assert_cmpuint (ane_trainer_get_n_kernels (kern), ==, 3);
+  g_assert_cmpint (ane_trainer_get_n_params (kern), ==, ane_trainer_get_n_params (whole));
+  a = losses_of (whole, 10);
+  b = losses_of (kern, 10);
+  for (guint s = 0; s < 10; s++)
+    {
+      g_test_message ("step %u: whole %.7f, kernels %.7f", s, a[s], b[s]);
+      g_assert_cmpfloat (fabs (a[s] - b[s]), <=, 1e-5 * fabs (a[s]));
+    }
+  for (const char *const *name = (const char *const[]) { "token_embedding", "layers.0.wq", "layers.4.w2",
+                                                        "layers.2.ffn_norm", "final_norm", NULL };
+       *name != NULL; name++)
+    {
+      g_autoptr(AneTensor) wa = ane_trainer_dup_weight (whole, *name, &error);
+      g_autoptr(AneTensor) wb = ane_trainer_dup_weight (kern, *name, &error);
+      gsize n, m;
+      g_autofree float *va = ane_tensor_dup_floats (wa, &n, &error);
+      g_autofree float *vb = ane_tensor_dup_floats (wb, &m, &error);
+      double worst = 0;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (n, ==, m);
+      for (gsize i = 0; i < n; i++)
+        worst = MAX (worst, fabs (va[i] - vb[i]));
+      g_test_message ("%s: largest difference %.2e", *name, worst);
+      g_assert_cmpfloat (worst, <=, 1e-4);
+    }
+  for (guint k = 0; k < 3; k++)
+    {
+      g_autoptr(AneLintReport) report = NULL;
+      g_autofree char *summary = NULL;
+
+      g_assert_cmpstr (ane_trainer_get_kernel_name (kern, k), ==, names[k]);
+      report = ane_graph_lint (ane_trainer_get_kernel_graph (kern, k), ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, 0,
+                               &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (ane_lint_report_get_n_ops (report), >, 0);
+      summary = ane_lint_report_get_summary (report);
+      g_test_message ("%s: %s", names[k], summary);
     }
 }
 
@@ -335,6 +411,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/adamw-100", test_adamw_100);
   g_test_add_func ("/trainer/checkpoint", test_checkpoint);
   g_test_add_func ("/trainer/ane-fake", test_ane_fake);
+  g_test_add_func ("/trainer/kernels", test_kernels);
   g_test_add_func ("/trainer/errors", test_errors);
   return g_test_run ();
 }

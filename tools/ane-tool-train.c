@@ -10,6 +10,7 @@
 
 #include "ane-tool-private.h"
 #include "ane-trainer.h"
+#include "ane-lint.h"
 
 typedef struct {
   AneTrainer *trainer;
@@ -50,6 +51,8 @@ ane_tool_train (int    argc,
 {
   g_autofree char *tokenizer_path = NULL, *data_path = NULL, *backend_name = NULL, *precision_name = NULL;
   g_autofree char *optimizer_name = NULL, *save_path = NULL, *checkpoint_path = NULL, *resume_path = NULL;
+  g_autofree char *layout_name = NULL;
+  gboolean lint = FALSE;
   int n_steps = 100, batch = 4, seq = 64, warmup = 0, every = 1;
   double lr = 1e-3, weight_decay = 0.0, momentum = 0.9, clip = 1.0;
   gboolean cosine = FALSE;
@@ -63,6 +66,8 @@ ane_tool_train (int    argc,
     { "seq", 0, 0, G_OPTION_ARG_INT, &seq, "Tokens per sequence (default 64, at most the model's context)", "S" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, "cpu, reference, ane or auto (default cpu)", "BACKEND" },
     { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision_name, "fp32 (default on cpu and reference) or fp16 (default on ane and auto); weights and optimizer stay fp32", "PRECISION" },
+    { "layout", 'l', 0, G_OPTION_ARG_STRING, &layout_name, "whole (one program; the default on cpu, reference and auto) or kernels (a layer's forward, a layer's backward and the head, as on the Neural Engine; the default on ane)", "LAYOUT" },
+    { "lint", 0, 0, G_OPTION_ARG_NONE, &lint, "Print what the ANE lint says of each program before training", NULL },
     { "optimizer", 0, 0, G_OPTION_ARG_STRING, &optimizer_name, "adamw (default) or sgd (with --momentum)", "OPT" },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, "Weight decay of the matrices (default 0)", "WD" },
     { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, "SGD momentum (default 0.9)", "M" },
@@ -123,6 +128,11 @@ ane_tool_train (int    argc,
       fprintf (stderr, "ane-tool train: unknown precision '%s' (use fp16 or fp32)\n", precision_name);
       return 2;
     }
+  if (layout_name != NULL && !g_str_equal (layout_name, "whole") && !g_str_equal (layout_name, "kernels"))
+    {
+      fprintf (stderr, "ane-tool train: unknown layout '%s' (use whole or kernels)\n", layout_name);
+      return 2;
+    }
   if (optimizer_name != NULL && !g_str_equal (optimizer_name, "adamw") && !g_str_equal (optimizer_name, "sgd"))
     {
       fprintf (stderr, "ane-tool train: unknown optimizer '%s' (use adamw or sgd)\n", optimizer_name);
@@ -151,9 +161,27 @@ ane_tool_train (int    argc,
       return 1;
     }
 
-  trainer = ane_trainer_new (model, seq, backend, precision, &error);
+  if (layout_name != NULL)
+    trainer = ane_trainer_new_full (model, seq, backend, precision,
+                                    g_str_equal (layout_name, "kernels") ? ANE_TRAINER_LAYOUT_KERNELS
+                                                                          : ANE_TRAINER_LAYOUT_WHOLE, &error);
+  else
+    trainer = ane_trainer_new (model, seq, backend, precision, &error);
   if (trainer == NULL)
     return ane_tool_fail ("train", error);
+  if (lint)
+    for (guint k = 0; k < ane_trainer_get_n_kernels (trainer); k++)
+      {
+        /* judged as the Neural Engine would run it: iOS18, float16 */
+        g_autoptr(AneLintReport) report = ane_graph_lint (ane_trainer_get_kernel_graph (trainer, k),
+                                                          ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, 0, &error);
+        g_autofree char *summary = NULL;
+
+        if (report == NULL)
+          return ane_tool_fail ("train", error);
+        summary = ane_lint_report_get_summary (report);
+        printf ("lint %s: %s\n", ane_trainer_get_kernel_name (trainer, k), summary);
+      }
   if (resume_path != NULL && !ane_trainer_load (trainer, resume_path, &error))
     return ane_tool_fail ("train", error);
   /* the command line's settings win over the checkpoint's */

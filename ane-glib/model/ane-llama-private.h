@@ -159,6 +159,18 @@ AneGraph  *ane_llama_build_train       (AneLlamaModel      *self,
                                         gint64              seq_len,
                                         AneLlamaTrainForm   form,
                                         GError            **error);
+/* Training in kernels (AneTrainer's ANE_TRAINER_LAYOUT_KERNELS), the way
+ * maderix/ANE splits a step: one layer, input `x` and output `y`
+ * ([seq_len, dim] float32), its weights dynamic params named as in a layer
+ * without the layer ("wq", "attention_norm"), so one program serves every
+ * layer; and the head, input `x`, output `loss` as ane_llama_build_train's. */
+AneGraph  *ane_llama_build_layer_kernel (AneLlamaModel     *self,
+                                         gint64             seq_len,
+                                         GError           **error);
+AneGraph  *ane_llama_build_head_kernel  (AneLlamaModel     *self,
+                                         gint64             seq_len,
+                                         AneLlamaTrainForm  form,
+                                         GError           **error);
 /* "layers.0.wq" → "layers_0_wq" (newly allocated). */
 char      *ane_llama_train_param_name  (const char     *weight);
 

@@ -773,6 +773,7 @@ typedef struct {
   GError *error;
   AneTensor *rope_cos, *rope_sin;   /* [S, head]: scaled RoPE's (rope_inv_freq), made once */
   gboolean dynamic;     /* training: every weight a float32 dynamic param (ane_llama_build_train) */
+  gboolean layer_kernel;   /* ane_llama_build_layer_kernel: params named without "layers.N." */
 } Builder;
 
 static AneTensor *
@@ -818,7 +819,10 @@ dynamic_param (Builder    *b,
       return NULL;
     }
   shape = ane_tensor_get_shape (w, &rank);
-  input = ane_llama_train_param_name (name);
+  if (b->layer_kernel && g_str_has_prefix (name, "layers.") && strchr (name + 7, '.') != NULL)
+    input = ane_llama_train_param_name (strchr (name + 7, '.') + 1);
+  else
+    input = ane_llama_train_param_name (name);
   return ane_graph_param_dynamic (b->g, input, ANE_DTYPE_FLOAT32, shape, rank, &b->error);
 }
 
@@ -1166,6 +1170,60 @@ one_hot_cross_entropy (Builder   *b,
   return B (ane_graph_div (g, total, count, &b->error));
 }
 
+/* A training sequence always starts at position 0: the positions are a
+ * constant. */
+static AneTensor *
+train_positions (Builder *b,
+                 gint64   S)
+{
+  g_autofree gint32 *iota = g_new (gint32, S);
+  g_autoptr(AneTensor) pt = NULL;
+
+  for (gint64 i = 0; i < S; i++)
+    iota[i] = (gint32) i;
+  pt = ane_tensor_new_from_ints ("positions", (const gint64[]) { S }, 1, iota, (gsize) S, &b->error);
+  return B (ane_graph_const (b->g, pt, &b->error));
+}
+
+/* a tied GGUF classifier over a quantized embedding is stored as `output`
+ * (the quantized blocks), the gather using dequantized rows */
+static const char *
+classifier_name (AneLlamaModel *self)
+{
+  return g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding";
+}
+
+/* The head of a training graph: the final norm, the classifier and the mean
+ * next-token cross-entropy, output `loss` [1] (a surface of the Neural
+ * Engine's path has rank 1 to 4). targets[i] is the token after tokens[i]
+ * (ignore index -100), or its one-hot row. */
+static void
+train_loss (Builder           *b,
+            AneTensor         *x,
+            gint64             S,
+            AneLlamaTrainForm  form)
+{
+  AneLlamaModel *self = b->model;
+  AneTensor *logits, *targets, *loss;
+
+  x = B (ane_graph_rms_norm (b->g, x, param (b, "final_norm"), self->rms_eps, &b->error));
+  logits = project (b, x, classifier_name (self));
+  if (form == ANE_LLAMA_TRAIN_HOST_EMBEDDING)
+    {
+      targets = B (ane_graph_input (b->g, "targets", ANE_DTYPE_FLOAT32, (const gint64[]) { S, self->vocab_size }, 2,
+                                    &b->error));
+      loss = one_hot_cross_entropy (b, logits, targets);
+    }
+  else
+    {
+      targets = B (ane_graph_input (b->g, "targets", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
+      loss = B (ane_graph_cross_entropy (b->g, logits, targets, -100, &b->error));
+    }
+  loss = B (ane_graph_reshape (b->g, loss, (const gint64[]) { 1 }, 1, &b->error));
+  if (b->error == NULL)
+    ane_graph_add_output (b->g, "loss", loss, &b->error);
+}
+
 /* S tokens through every layer; max_seq 0: no caches (prefill, logits of
  * every token), else the key/value caches of max_seq rows are read and
  * written (decode: logits of the last token only, all a prompt step needs). */
@@ -1186,16 +1244,7 @@ build (AneLlamaModel *self,
   AneTensor *tokens, *positions, *x, *logits;
 
   if (train != ANE_LLAMA_TRAIN_NONE)
-    {
-      /* a training sequence always starts at position 0 */
-      g_autofree gint32 *iota = g_new (gint32, S);
-      g_autoptr(AneTensor) pt = NULL;
-
-      for (gint64 i = 0; i < S; i++)
-        iota[i] = (gint32) i;
-      pt = ane_tensor_new_from_ints ("positions", (const gint64[]) { S }, 1, iota, (gsize) S, &b->error);
-      positions = B (ane_graph_const (graph, pt, &b->error));
-    }
+    positions = train_positions (b, S);
   else
     positions = B (ane_graph_input (graph, one_token ? "position" : "positions", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
   if (decode && b->error == NULL)
@@ -1240,34 +1289,15 @@ build (AneLlamaModel *self,
 
       x = B (ane_graph_gather (graph, x, last, 0, &b->error));
     }
-  x = B (ane_graph_rms_norm (graph, x, param (b, "final_norm"), self->rms_eps, &b->error));
-  /* a tied GGUF classifier over a quantized embedding is stored as
-   * `output` (the quantized blocks), the gather using dequantized rows */
-  logits = project (b, x, g_hash_table_contains (self->weights, "output") ? "output" : "token_embedding");
   if (train != ANE_LLAMA_TRAIN_NONE)
+    train_loss (b, x, S, train);
+  else
     {
-      /* the mean next-token cross-entropy: targets[i] is the token after
-       * tokens[i] (ignore index -100), or its one-hot row */
-      AneTensor *targets, *loss;
-
-      if (train == ANE_LLAMA_TRAIN_HOST_EMBEDDING)
-        {
-          targets = B (ane_graph_input (graph, "targets", ANE_DTYPE_FLOAT32, (const gint64[]) { S, self->vocab_size },
-                                        2, &b->error));
-          loss = one_hot_cross_entropy (b, logits, targets);
-        }
-      else
-        {
-          targets = B (ane_graph_input (graph, "targets", ANE_DTYPE_INT32, (const gint64[]) { S }, 1, &b->error));
-          loss = B (ane_graph_cross_entropy (graph, logits, targets, -100, &b->error));
-        }
-      /* [1]: a surface of the Neural Engine's path has rank 1 to 4 */
-      loss = B (ane_graph_reshape (graph, loss, (const gint64[]) { 1 }, 1, &b->error));
+      x = B (ane_graph_rms_norm (graph, x, param (b, "final_norm"), self->rms_eps, &b->error));
+      logits = project (b, x, classifier_name (self));
       if (b->error == NULL)
-        ane_graph_add_output (graph, "loss", loss, &b->error);
+        ane_graph_add_output (graph, "logits", logits, &b->error);
     }
-  else if (b->error == NULL)
-    ane_graph_add_output (graph, "logits", logits, &b->error);
   if (b->error != NULL)
     {
       g_propagate_prefixed_error (error, b->error, "%s: building the %s graph: ",
@@ -1353,6 +1383,73 @@ ane_llama_build_train (AneLlamaModel      *self,
       return NULL;
     }
   return build (self, seq_len, 0, form, error);
+}
+
+/* ane-llama-private.h: one layer as a kernel, its weights named without
+ * the layer ("wq"), so that one compiled program serves every layer. */
+AneGraph *
+ane_llama_build_layer_kernel (AneLlamaModel  *self,
+                              gint64          seq_len,
+                              GError        **error)
+{
+  g_autoptr(AneGraph) graph = ane_graph_new ();
+  g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Builder bb = { self, graph, keep_arr, params, NULL, NULL, NULL, TRUE, TRUE }, *b = &bb;
+  AneTensor *positions, *x;
+
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  if (seq_len <= 0 || seq_len > self->seq_len)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: training sequence length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
+                   self->path, seq_len, self->seq_len);
+      return NULL;
+    }
+  positions = train_positions (b, seq_len);
+  x = B (ane_graph_input (graph, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { seq_len, self->dim }, 2, &b->error));
+  x = block (b, x, positions, seq_len, 0, NULL);
+  if (b->error == NULL)
+    ane_graph_add_output (graph, "y", x, &b->error);
+  if (b->error != NULL)
+    {
+      g_propagate_prefixed_error (error, b->error, "%s: building the layer kernel: ", self->path);
+      return NULL;
+    }
+  return g_steal_pointer (&graph);
+}
+
+/* ane-llama-private.h: the head as a kernel: input `x` [seq_len, dim]
+ * (the last layer's output), the final norm, the classifier and the loss. */
+AneGraph *
+ane_llama_build_head_kernel (AneLlamaModel      *self,
+                             gint64              seq_len,
+                             AneLlamaTrainForm   form,
+                             GError            **error)
+{
+  g_autoptr(AneGraph) graph = ane_graph_new ();
+  g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Builder bb = { self, graph, keep_arr, params, NULL, NULL, NULL, TRUE, FALSE }, *b = &bb;
+  AneTensor *x;
+
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (form != ANE_LLAMA_TRAIN_NONE, NULL);
+  if (seq_len <= 0 || seq_len > self->seq_len)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: training sequence length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
+                   self->path, seq_len, self->seq_len);
+      return NULL;
+    }
+  x = B (ane_graph_input (graph, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { seq_len, self->dim }, 2, &b->error));
+  train_loss (b, x, seq_len, form);
+  if (b->error != NULL)
+    {
+      g_propagate_prefixed_error (error, b->error, "%s: building the head kernel: ", self->path);
+      return NULL;
+    }
+  return g_steal_pointer (&graph);
 }
 
 /* The generic decode step of n_tokens tokens (ane-llama-private.h). */

@@ -23,7 +23,15 @@ typedef struct {
   gsize   n;
   float  *w, *m, *v, *g;
   gboolean decay;       /* weight decay on matrices only, not on norms (nanoGPT's split) */
+  gint    layer;        /* KERNELS: the layer whose kernels take it; -1: the head's (or the host's) */
 } AneTrainerWeight;
+
+/* One compiled program of a step (ane-trainer-run.c). */
+typedef struct {
+  char          *name;    /* "step"; or "layer_forward", "layer_backward", "head" */
+  AneGraph      *graph;
+  AneExecutable *exe;
+} AneTrainerKernel;
 
 struct _AneTrainer
 {
@@ -33,8 +41,9 @@ struct _AneTrainer
   gint64 seq_len;
   AneBackend backend;
   AnePrecision precision;
-  AneExecutable *exe;         /* the gradient graph, compiled once */
-  gboolean host_embedding;    /* ANE_LLAMA_TRAIN_HOST_EMBEDDING: the host gathers the rows */
+  AneTrainerLayout layout;
+  GPtrArray *kernels;         /* AneTrainerKernel*, each compiled once */
+  gboolean host_embedding;    /* the host gathers the embedding rows (float inputs only) */
   AneTrainerWeight *embedding;
   GPtrArray *weights;         /* AneTrainerWeight*, in the program's param order */
   gint64 n_params;
@@ -52,6 +61,19 @@ struct _AneTrainer
   double last_loss, last_grad_norm;
 };
 
-void ane_trainer_weight_free (AneTrainerWeight *w);
+void     ane_trainer_weight_free  (AneTrainerWeight *w);
+void     ane_trainer_kernel_free  (AneTrainerKernel *k);
+/* Builds and compiles the layout's programs and takes the weights. */
+gboolean ane_trainer_setup        (AneTrainer       *self,
+                                   GError          **error);
+/* Runs one sequence (seq_len + 1 tokens) with the current weights, adds
+ * its loss to *loss and, with accumulate, its gradients to the weights'
+ * (first: sets them). */
+gboolean ane_trainer_run_sequence (AneTrainer       *self,
+                                   const gint32     *seq,
+                                   gboolean          accumulate,
+                                   gboolean          first,
+                                   double           *loss,
+                                   GError          **error);
 
 G_END_DECLS

@@ -67,7 +67,7 @@ ane_trainer_finalize (GObject *object)
   AneTrainer *self = ANE_TRAINER (object);
 
   g_clear_object (&self->model);
-  g_clear_object (&self->exe);
+  g_clear_pointer (&self->kernels, g_ptr_array_unref);
   g_clear_pointer (&self->weights, g_ptr_array_unref);
   G_OBJECT_CLASS (ane_trainer_parent_class)->finalize (object);
 }
@@ -82,6 +82,7 @@ static void
 ane_trainer_init (AneTrainer *self)
 {
   self->weights = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_trainer_weight_free);
+  self->kernels = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_trainer_kernel_free);
   /* torch.optim.AdamW's defaults, but for the learning rate: llama2.c's
    * train.py uses 5e-4 and weight decay 0.1 */
   self->optimizer = ANE_OPTIMIZER_ADAMW;
@@ -96,95 +97,6 @@ ane_trainer_init (AneTrainer *self)
   self->last_grad_norm = NAN;
 }
 
-/* The model's weight behind each dynamic param of the training graph. */
-static gboolean
-collect_weights (AneTrainer *self,
-                 AneGraph   *graph,
-                 GError    **error)
-{
-  g_autoptr(GHashTable) by_input = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) params = ane_graph_list_params (graph);
-  GHashTableIter it;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&it, self->model->weights);
-  while (g_hash_table_iter_next (&it, &key, &value))
-    g_hash_table_insert (by_input, ane_llama_train_param_name (key), key);
-
-  for (guint i = 0; i < params->len; i++)
-    {
-      const char *input = ane_tensor_get_name (params->pdata[i]);
-      const char *name = g_hash_table_lookup (by_input, input);
-      AneTensor *source;
-      AneTrainerWeight *w;
-      const gint64 *shape;
-      g_autofree float *values = NULL;
-      g_autoptr(GError) local_error = NULL;
-      gsize n_values;
-
-      if (name == NULL)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
-                       "%s: the training graph's param %s is no weight of the model", self->model->path, input);
-          return FALSE;
-        }
-      source = g_hash_table_lookup (self->model->weights, name);
-      values = ane_tensor_dup_floats (source, &n_values, &local_error);
-      if (values == NULL)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_UNSUPPORTED, "%s: weight %s: %s", self->model->path, name,
-                       local_error->message);
-          return FALSE;
-        }
-      w = g_new0 (AneTrainerWeight, 1);
-      w->name = g_strdup (name);
-      w->input = g_strdup (input);
-      w->grad_output = g_strconcat ("grad_", input, NULL);
-      shape = ane_tensor_get_shape (source, &w->rank);
-      g_assert (w->rank >= 1 && w->rank <= 2);
-      memcpy (w->shape, shape, w->rank * sizeof (gint64));
-      w->n = ane_tensor_get_n_elements (source);
-      w->w = g_steal_pointer (&values);
-      w->m = g_new0 (float, w->n);
-      w->v = g_new0 (float, w->n);
-      w->g = g_new0 (float, w->n);
-      w->decay = w->rank >= 2;
-      self->n_params += (gint64) w->n;
-      g_ptr_array_add (self->weights, w);
-      if (g_str_equal (name, "token_embedding"))
-        self->embedding = w;
-    }
-  if (self->host_embedding && self->embedding == NULL)
-    {
-      /* an untied embedding the program never sees: trained by the
-       * host's scatter of grad_embedded alone */
-      AneTensor *source = g_hash_table_lookup (self->model->weights, "token_embedding");
-      AneTrainerWeight *w = g_new0 (AneTrainerWeight, 1);
-      gsize n_values;
-      const gint64 *shape;
-
-      g_assert (source != NULL);
-      w->name = g_strdup ("token_embedding");
-      shape = ane_tensor_get_shape (source, &w->rank);
-      memcpy (w->shape, shape, w->rank * sizeof (gint64));
-      w->n = ane_tensor_get_n_elements (source);
-      w->w = ane_tensor_dup_floats (source, &n_values, error);
-      if (w->w == NULL)
-        {
-          ane_trainer_weight_free (w);
-          return FALSE;
-        }
-      w->m = g_new0 (float, w->n);
-      w->v = g_new0 (float, w->n);
-      w->g = g_new0 (float, w->n);
-      w->decay = TRUE;
-      self->n_params += (gint64) w->n;
-      g_ptr_array_add (self->weights, w);
-      self->embedding = w;
-    }
-  return TRUE;
-}
-
 /**
  * ane_trainer_new:
  * @model: a model with float weights (a llama2.c checkpoint, an F32 or F16
@@ -196,10 +108,9 @@ collect_weights (AneTrainer *self,
  *   in; the weights and the optimizer stay float32 either way)
  * @error: return location for a #GError
  *
- * Builds the training graph and its gradients and compiles them once.
- * Fails with %ANE_ERROR_UNSUPPORTED naming the weight when the model's
- * weights are block-quantized, and naming the op when the model uses one
- * without a gradient rule.
+ * [ctor@Ane.Trainer.new_full] with the layout that suits @backend:
+ * %ANE_TRAINER_LAYOUT_KERNELS for the Neural Engine (%ANE_BACKEND_ANE),
+ * %ANE_TRAINER_LAYOUT_WHOLE for the others.
  *
  * Returns: (transfer full): the trainer, or %NULL with @error set
  *
@@ -212,44 +123,65 @@ ane_trainer_new (AneLlamaModel  *model,
                  AnePrecision    precision,
                  GError        **error)
 {
+  return ane_trainer_new_full (model, seq_len, backend, precision,
+                               backend == ANE_BACKEND_ANE ? ANE_TRAINER_LAYOUT_KERNELS : ANE_TRAINER_LAYOUT_WHOLE,
+                               error);
+}
+
+/**
+ * ane_trainer_new_full:
+ * @model: a model with float weights (a llama2.c checkpoint, an F32 or F16
+ *   GGUF file, a Hugging Face checkpoint)
+ * @seq_len: the tokens of one training sequence, at most the model's
+ *   context length
+ * @backend: where the forward and backward passes run
+ * @precision: their precision (float16 is what the Neural Engine computes
+ *   in; the weights and the optimizer stay float32 either way)
+ * @layout: one program for the whole step, or per-layer kernels
+ * @error: return location for a #GError
+ *
+ * Builds the training programs of @layout and compiles them once (see
+ * [method@Ane.Trainer.get_n_kernels]). Fails with %ANE_ERROR_UNSUPPORTED
+ * naming the weight when the model's weights are block-quantized, and
+ * naming the op when the model uses one without a gradient rule.
+ *
+ * Returns: (transfer full): the trainer, or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+AneTrainer *
+ane_trainer_new_full (AneLlamaModel     *model,
+                      gint64             seq_len,
+                      AneBackend         backend,
+                      AnePrecision       precision,
+                      AneTrainerLayout   layout,
+                      GError           **error)
+{
   g_autoptr(AneTrainer) self = NULL;
-  g_autoptr(AneGraph) forward = NULL;
-  g_autoptr(AneGraph) grads = NULL;
-  g_autoptr(GPtrArray) wrt = NULL;
 
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (model), NULL);
+  g_return_val_if_fail (layout == ANE_TRAINER_LAYOUT_WHOLE || layout == ANE_TRAINER_LAYOUT_KERNELS, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (seq_len <= 0 || seq_len > model->seq_len)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
+                   "%s: training sequence length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
+                   model->path, seq_len, model->seq_len);
+      return NULL;
+    }
   self = g_object_new (ANE_TYPE_TRAINER, NULL);
   self->model = g_object_ref (model);
   self->seq_len = seq_len;
   self->backend = backend;
   self->precision = precision;
+  self->layout = layout;
   /* the in-memory Neural Engine path binds float16 surfaces only: no
-   * int32 tokens, so the host gathers the embedding rows */
-  self->host_embedding = backend == ANE_BACKEND_ANE || backend == ANE_BACKEND_AUTO;
-  forward = ane_llama_build_train (model, seq_len,
-                                   self->host_embedding ? ANE_LLAMA_TRAIN_HOST_EMBEDDING : ANE_LLAMA_TRAIN_TOKENS,
-                                   error);
-  if (forward == NULL || !collect_weights (self, forward, error))
-    return NULL;
-
-  wrt = g_ptr_array_new ();
-  for (guint i = 0; i < self->weights->len; i++)
-    if (((AneTrainerWeight *) self->weights->pdata[i])->input != NULL)
-      g_ptr_array_add (wrt, ((AneTrainerWeight *) self->weights->pdata[i])->input);
-  if (self->host_embedding)
-    g_ptr_array_add (wrt, (gpointer) "embedded");
-  g_ptr_array_add (wrt, NULL);
-  grads = ane_graph_gradients (forward, "loss", (const char *const *) wrt->pdata, error);
-  if (grads == NULL)
-    {
-      g_prefix_error (error, "%s: ", model->path);
-      return NULL;
-    }
-  self->exe = ane_executable_new (grads, backend);
-  ane_executable_set_precision (self->exe, precision);
-  if (!ane_executable_compile (self->exe, NULL, error))
+   * int32 tokens, so the host gathers the embedding rows (auto may choose
+   * it); the kernels always take floats, whatever runs them */
+  self->host_embedding = layout == ANE_TRAINER_LAYOUT_KERNELS || backend == ANE_BACKEND_ANE ||
+                         backend == ANE_BACKEND_AUTO;
+  if (!ane_trainer_setup (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -519,21 +451,103 @@ ane_trainer_get_n_params (AneTrainer *self)
 }
 
 /**
- * ane_trainer_get_executable:
+ * ane_trainer_get_layout:
  * @self: a trainer
  *
- * The compiled gradient program: its outputs are `loss` and
- * `grad_<weight>` per weight, with the weights as dynamic params.
+ * Returns: how the step is split into programs
  *
- * Returns: (transfer none): the executable
+ * Since: 0.2
+ */
+AneTrainerLayout
+ane_trainer_get_layout (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), ANE_TRAINER_LAYOUT_WHOLE);
+  return self->layout;
+}
+
+/**
+ * ane_trainer_get_n_kernels:
+ * @self: a trainer
+ *
+ * The programs a step runs, each compiled once when the trainer was made:
+ * one (`step`) for %ANE_TRAINER_LAYOUT_WHOLE; three for
+ * %ANE_TRAINER_LAYOUT_KERNELS (`layer_forward`, `layer_backward`, `head`),
+ * whatever the number of layers.
+ *
+ * Returns: the number of programs
+ *
+ * Since: 0.2
+ */
+guint
+ane_trainer_get_n_kernels (AneTrainer *self)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), 0);
+  return self->kernels->len;
+}
+
+static AneTrainerKernel *
+kernel_at (AneTrainer *self,
+           guint       index)
+{
+  g_return_val_if_fail (ANE_IS_TRAINER (self), NULL);
+  g_return_val_if_fail (index < self->kernels->len, NULL);
+  return self->kernels->pdata[index];
+}
+
+/**
+ * ane_trainer_get_kernel_name:
+ * @self: a trainer
+ * @index: a program, below [method@Ane.Trainer.get_n_kernels]
+ *
+ * Returns: (transfer none): its name
+ *
+ * Since: 0.2
+ */
+const char *
+ane_trainer_get_kernel_name (AneTrainer *self,
+                             guint       index)
+{
+  AneTrainerKernel *k = kernel_at (self, index);
+  return k != NULL ? k->name : NULL;
+}
+
+/**
+ * ane_trainer_get_kernel_graph:
+ * @self: a trainer
+ * @index: a program, below [method@Ane.Trainer.get_n_kernels]
+ *
+ * The graph of a program, weights as dynamic params: to lint it
+ * ([method@Ane.Graph.lint]), write it as a package or read its MIL. Its
+ * outputs are `loss` and `grad_<weight>` per weight (a kernel's input
+ * `x` also gets `grad_x`).
+ *
+ * Returns: (transfer none): the graph
+ *
+ * Since: 0.2
+ */
+AneGraph *
+ane_trainer_get_kernel_graph (AneTrainer *self,
+                              guint       index)
+{
+  AneTrainerKernel *k = kernel_at (self, index);
+  return k != NULL ? k->graph : NULL;
+}
+
+/**
+ * ane_trainer_get_kernel_executable:
+ * @self: a trainer
+ * @index: a program, below [method@Ane.Trainer.get_n_kernels]
+ *
+ * Returns: (transfer none): the compiled program
  *
  * Since: 0.2
  */
 AneExecutable *
-ane_trainer_get_executable (AneTrainer *self)
+ane_trainer_get_kernel_executable (AneTrainer *self,
+                                   guint       index)
 {
-  g_return_val_if_fail (ANE_IS_TRAINER (self), NULL);
-  return self->exe;
+  AneTrainerKernel *k = kernel_at (self, index);
+  return k != NULL ? k->exe : NULL;
 }
 
 /* n_tokens must be batch · (seq_len + 1) for some batch ≥ 1. */
@@ -566,154 +580,6 @@ check_tokens (AneTrainer   *self,
   return TRUE;
 }
 
-static gboolean
-feed_weights (AneTrainer *self,
-              GError    **error)
-{
-  for (guint i = 0; i < self->weights->len; i++)
-    {
-      AneTrainerWeight *w = self->weights->pdata[i];
-      g_autoptr(AneTensor) t = NULL;
-
-      g_autoptr(GBytes) view = NULL;
-
-      if (w->input == NULL)
-        continue;
-      /* a view, not a copy: the weights only change in the optimizer,
-       * after the step's runs, and the next step binds them again */
-      view = g_bytes_new_static (w->w, w->n * sizeof (float));
-      t = ane_tensor_new_from_bytes (w->input, ANE_DTYPE_FLOAT32, w->shape, w->rank, view, error);
-      if (t == NULL || !ane_executable_set_param (self->exe, w->input, t, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static AneTensor *
-output_named (GPtrArray  *outputs,
-              const char *name)
-{
-  for (guint i = 0; i < outputs->len; i++)
-    if (g_strcmp0 (ane_tensor_get_name (outputs->pdata[i]), name) == 0)
-      return outputs->pdata[i];
-  return NULL;
-}
-
-/* Runs sequence seq (seq_len + 1 tokens) and adds its loss to *loss; with
- * accumulate, adds its gradients to each weight's g (first: sets them,
- * the step's first sequence). */
-static gboolean
-run_sequence (AneTrainer   *self,
-              const gint32 *seq,
-              gboolean      accumulate,
-              gboolean      first,
-              double       *loss,
-              GError      **error)
-{
-  gint64 S = self->seq_len;
-  g_autoptr(AneTensor) tokens = NULL;
-  g_autoptr(AneTensor) targets = NULL;
-  g_autoptr(GPtrArray) outputs = NULL;
-  g_autofree float *l = NULL;
-  AneTensor *inputs[2], *loss_t;
-  gsize n_values;
-  gint64 t0;
-
-  if (self->host_embedding)
-    {
-      gint64 dim = self->model->dim, V = self->model->vocab_size;
-      double scale = self->model->embed_scale > 0.0 ? self->model->embed_scale : 1.0;
-      g_autofree float *rows = g_new (float, S * dim);
-      g_autofree float *onehot = g_new0 (float, S * V);
-
-      for (gint64 i = 0; i < S; i++)
-        {
-          const float *row = self->embedding->w + (gsize) seq[i] * dim;
-          for (gint64 j = 0; j < dim; j++)
-            rows[i * dim + j] = (float) (row[j] * scale);
-          onehot[i * V + seq[i + 1]] = 1.0f;
-        }
-      tokens = ane_tensor_new_from_floats ("embedded", (const gint64[]) { S, dim }, 2, rows, (gsize) (S * dim), error);
-      targets = tokens != NULL ? ane_tensor_new_from_floats ("targets", (const gint64[]) { S, V }, 2, onehot,
-                                                             (gsize) (S * V), error) : NULL;
-    }
-  else
-    {
-      tokens = ane_tensor_new_from_ints ("tokens", &S, 1, seq, (gsize) S, error);
-      targets = tokens != NULL ? ane_tensor_new_from_ints ("targets", &S, 1, seq + 1, (gsize) S, error) : NULL;
-    }
-  if (targets == NULL)
-    return FALSE;
-  inputs[0] = tokens;
-  inputs[1] = targets;
-  t0 = g_get_monotonic_time ();
-  outputs = ane_executable_run (self->exe, inputs, 2, NULL, error);
-  self->us_run += g_get_monotonic_time () - t0;
-  if (outputs == NULL)
-    return FALSE;
-  loss_t = output_named (outputs, "loss");
-  if (loss_t == NULL)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "trainer: the program gave no loss");
-      return FALSE;
-    }
-  if ((l = ane_tensor_dup_floats (loss_t, &n_values, error)) == NULL)
-    return FALSE;
-  *loss += l[0];
-  if (!accumulate)
-    return TRUE;
-  for (guint i = 0; i < self->weights->len; i++)
-    {
-      AneTrainerWeight *w = self->weights->pdata[i];
-      AneTensor *gt;
-      g_autofree float *copy = NULL;
-      const float *gv;
-
-      if (w->grad_output == NULL)
-        continue;
-      gt = output_named (outputs, w->grad_output);
-      if (gt == NULL || (gsize) ane_tensor_get_n_elements (gt) != w->n)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "trainer: the program gave no gradient %s of %"
-                       G_GSIZE_FORMAT " values", w->grad_output, w->n);
-          return FALSE;
-        }
-      /* float32 outputs are read in place; others (a float16 program's)
-       * converted */
-      if (ane_tensor_get_dtype (gt) == ANE_DTYPE_FLOAT32)
-        gv = g_bytes_get_data (ane_tensor_get_data (gt), NULL);
-      else if ((gv = copy = ane_tensor_dup_floats (gt, &n_values, error)) == NULL)
-        return FALSE;
-      if (first)
-        memcpy (w->g, gv, w->n * sizeof (float));
-      else
-        for (gsize j = 0; j < w->n; j++)
-          w->g[j] += gv[j];
-    }
-  if (self->host_embedding)
-    {
-      /* the gather's backward: each row's gradient back to its token */
-      gint64 dim = self->model->dim;
-      double scale = self->model->embed_scale > 0.0 ? self->model->embed_scale : 1.0;
-      AneTensor *gt = output_named (outputs, "grad_embedded");
-      g_autofree float *gv = NULL;
-
-      if (gt == NULL || (gv = ane_tensor_dup_floats (gt, &n_values, error)) == NULL)
-        {
-          if (gt == NULL)
-            g_set_error (error, ANE_ERROR, ANE_ERROR_FAILED, "trainer: the program gave no grad_embedded");
-          return FALSE;
-        }
-      for (gint64 i = 0; i < S; i++)
-        {
-          float *row = self->embedding->g + (gsize) seq[i] * dim;
-          for (gint64 j = 0; j < dim; j++)
-            row[j] += (float) (gv[i * dim + j] * scale);
-        }
-    }
-  return TRUE;
-}
-
 /**
  * ane_trainer_evaluate:
  * @self: a trainer
@@ -742,10 +608,10 @@ ane_trainer_evaluate (AneTrainer   *self,
   g_return_val_if_fail (ANE_IS_TRAINER (self), FALSE);
   g_return_val_if_fail (tokens != NULL || n_tokens == 0, FALSE);
 
-  if (!check_tokens (self, tokens, n_tokens, &batch, error) || !feed_weights (self, error))
+  if (!check_tokens (self, tokens, n_tokens, &batch, error))
     return FALSE;
   for (guint b = 0; b < batch; b++)
-    if (!run_sequence (self, tokens + b * (self->seq_len + 1), FALSE, FALSE, &sum, error))
+    if (!ane_trainer_run_sequence (self, tokens + b * (self->seq_len + 1), FALSE, FALSE, &sum, error))
       return FALSE;
   if (loss != NULL)
     *loss = sum / batch;
@@ -788,7 +654,7 @@ ane_trainer_step (AneTrainer   *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   t0 = g_get_monotonic_time ();
-  if (!check_tokens (self, tokens, n_tokens, &batch, error) || !feed_weights (self, error))
+  if (!check_tokens (self, tokens, n_tokens, &batch, error))
     return FALSE;
   /* the program's gradients are copied in by the first sequence; a weight
    * only the host sees starts from zero */
@@ -799,7 +665,7 @@ ane_trainer_step (AneTrainer   *self,
         memset (w->g, 0, w->n * sizeof (float));
     }
   for (guint b = 0; b < batch; b++)
-    if (!run_sequence (self, tokens + b * (self->seq_len + 1), TRUE, b == 0, &sum, error))
+    if (!ane_trainer_run_sequence (self, tokens + b * (self->seq_len + 1), TRUE, b == 0, &sum, error))
       return FALSE;
 
   for (guint i = 0; i < self->weights->len; i++)
