@@ -90,7 +90,8 @@ static int
 run_one (const char *path,
          guint       steps,
          guint       batch,
-         gint64      seq)
+         gint64      seq,
+         gboolean    kernels)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AneLlamaModel) model = g_str_has_suffix (path, ".gguf") ? ane_llama_model_load_gguf (path, &error)
@@ -99,7 +100,7 @@ run_one (const char *path,
   g_autofree gint32 *data = NULL;
   gsize n_data = (gsize) (seq + 1) * 64;
   g_autoptr(GRand) rand = g_rand_new_with_seed (5);
-  gint64 t0, us_run0, us_steps0;
+  gint64 t0, us_run0, us_steps0, us_fwd0;
   double total, fwd, run, host;
   struct rusage ru;
 
@@ -108,7 +109,8 @@ run_one (const char *path,
   data = g_new (gint32, n_data);
   for (gsize i = 0; i < n_data; i++)
     data[i] = (gint32) g_rand_int_range (rand, 0, (gint32) model->vocab_size);
-  trainer = ane_trainer_new (model, seq, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32, &error);
+  trainer = ane_trainer_new_full (model, seq, ANE_BACKEND_CPU, ANE_PRECISION_FLOAT32,
+                                  kernels ? ANE_TRAINER_LAYOUT_KERNELS : ANE_TRAINER_LAYOUT_WHOLE, &error);
   if (trainer == NULL)
     die ("trainer", error);
   ane_trainer_set_clip_norm (trainer, 1.0);
@@ -117,13 +119,19 @@ run_one (const char *path,
     die ("warm-up step", error);
   us_run0 = trainer->us_run;
   us_steps0 = trainer->us_steps;
+  us_fwd0 = kernels ? ((AneTrainerKernel *) trainer->kernels->pdata[0])->us_run : 0;
   t0 = g_get_monotonic_time ();
   if (!ane_trainer_train (trainer, data, n_data, steps, batch, 2, NULL, &error))
     die ("steps", error);
   total = (g_get_monotonic_time () - t0) / 1e6;
   run = (trainer->us_run - us_run0) / 1e6;
   host = (trainer->us_steps - us_steps0) / 1e6 - run;
-  fwd = forward_seconds (model, seq, data, 3) * steps * batch;
+  /* kernels: the layers' forward kernel is forward alone (the head's
+   * program is forward and backward); whole: the forward graph run apart */
+  if (kernels)
+    fwd = (((AneTrainerKernel *) trainer->kernels->pdata[0])->us_run - us_fwd0) / 1e6;
+  else
+    fwd = forward_seconds (model, seq, data, 3) * steps * batch;
   getrusage (RUSAGE_SELF, &ru);
   printf ("%" G_GINT64_FORMAT " %.4f %.1f %.1f %.3f %.3f %.3f %.3f\n", ane_trainer_get_n_params (trainer),
           steps / total, steps * batch * seq / total, ru.ru_maxrss / 1024.0, total, MIN (fwd, run),
@@ -140,6 +148,8 @@ main (int    argc,
   g_autofree char *models = g_strdup ("260k,15m");
   g_autofree char *one = NULL;
   g_autofree char *keep = NULL;
+  g_autofree char *layouts = g_strdup ("whole,kernels");
+  gboolean one_kernels = FALSE;
   GOptionEntry entries[] = {
     { "steps", 'n', 0, G_OPTION_ARG_INT, &steps, "Timed steps per configuration (default 10)", "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Sequences per step (default 4)", "B" },
@@ -147,6 +157,8 @@ main (int    argc,
     { "threads", 't', 0, G_OPTION_ARG_STRING, &threads, "Thread counts (default 1,2)", "LIST" },
     { "models", 'm', 0, G_OPTION_ARG_STRING, &models, "260k (the bundled stories260K), 15m (synthetic; default both)", "LIST" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &keep, "Keep the synthetic model in DIR (default: a temporary directory, removed)", "DIR" },
+    { "layouts", 'l', 0, G_OPTION_ARG_STRING, &layouts, "whole, kernels (default both)", "LIST" },
+    { "run-kernels", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &one_kernels, NULL, NULL },
     { "run-one", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &one, NULL, NULL },
     { NULL }
   };
@@ -154,6 +166,7 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) model_list = NULL;
   g_auto(GStrv) thread_list = NULL;
+  g_auto(GStrv) layout_list = NULL;
   g_autofree char *dir = NULL;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -165,9 +178,16 @@ main (int    argc,
       return 2;
     }
   if (one != NULL)
-    return run_one (one, (guint) steps, (guint) batch, seq);
+    return run_one (one, (guint) steps, (guint) batch, seq, one_kernels);
 
   model_list = g_strsplit (models, ",", -1);
+  layout_list = g_strsplit (layouts, ",", -1);
+  for (guint y = 0; layout_list[y] != NULL; y++)
+    if (!g_str_equal (layout_list[y], "whole") && !g_str_equal (layout_list[y], "kernels"))
+      {
+        g_printerr ("bench-train: unknown layout '%s' (use whole or kernels)\n", layout_list[y]);
+        return 2;
+      }
   thread_list = g_strsplit (threads, ",", -1);
   if (keep != NULL)
     {
@@ -182,10 +202,11 @@ main (int    argc,
     die ("temporary directory", error);
   printf ("# AneTrainer, CPU backend fp32, AdamW, batch %d × %d tokens, %d timed steps after one warm-up\n",
           batch, seq, steps);
-  printf ("# forward: the training graph's forward alone; backward: the gradient program less the forward;\n"
-          "# host: feeding weights, summing gradients, clipping and AdamW\n");
-  printf ("%-11s %10s %7s %9s %10s %9s %8s %9s %6s\n", "model", "params", "threads", "steps/s", "tokens/s",
-          "RSS MiB", "fwd %", "bwd %", "host %");
+  printf ("# whole: fwd = the training graph's forward run apart, bwd = the gradient program less it;\n"
+          "# kernels: fwd = the layers' forward kernel, bwd = the layers' backward and the head;\n"
+          "# host: feeding weights, gathering and scattering the embedding, summing gradients, clipping, AdamW\n");
+  printf ("%-11s %10s %-8s %7s %9s %10s %9s %8s %9s %6s\n", "model", "params", "layout", "threads", "steps/s",
+          "tokens/s", "RSS MiB", "fwd %", "bwd %", "host %");
   fflush (stdout);
   for (guint m = 0; model_list[m] != NULL; m++)
     {
@@ -208,6 +229,7 @@ main (int    argc,
           g_printerr ("bench-train: unknown model '%s' (use 260k or 15m)\n", model_list[m]);
           return 2;
         }
+      for (guint y = 0; layout_list[y] != NULL; y++)
       for (guint h = 0; thread_list[h] != NULL; h++)
         {
           g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
@@ -215,7 +237,9 @@ main (int    argc,
           g_autofree char *steps_arg = g_strdup_printf ("--steps=%d", steps);
           g_autofree char *batch_arg = g_strdup_printf ("--batch=%d", batch);
           g_autofree char *seq_arg = g_strdup_printf ("--seq=%d", seq);
-          const char *child_argv[] = { self != NULL ? self : argv[0], run_arg, steps_arg, batch_arg, seq_arg, NULL };
+          gboolean k = g_str_equal (layout_list[y], "kernels");
+          const char *child_argv[] = { self != NULL ? self : argv[0], run_arg, steps_arg, batch_arg, seq_arg,
+                                       k ? "--run-kernels" : NULL, NULL };
           g_auto(GStrv) env = g_get_environ ();
           g_autofree char *out = NULL;
           g_autofree char *err = NULL;
@@ -236,8 +260,9 @@ main (int    argc,
               g_printerr ("bench-train: %s at %s threads failed:\n%s%s", model_list[m], thread_list[h], out, err);
               return 1;
             }
-          printf ("%-11s %10" G_GINT64_FORMAT " %7s %9.2f %10.0f %9.1f %8.1f %9.1f %6.1f\n",
-                  g_str_equal (model_list[m], "260k") ? "stories260K" : "llama-15M", n_params, thread_list[h],
+          printf ("%-11s %10" G_GINT64_FORMAT " %-8s %7s %9.2f %10.0f %9.1f %8.1f %9.1f %6.1f\n",
+                  g_str_equal (model_list[m], "260k") ? "stories260K" : "llama-15M", n_params, layout_list[y],
+                  thread_list[h],
                   sps, tps, rss, 100 * fwd / total, 100 * bwd / total, 100 * host / total);
           fflush (stdout);
         }

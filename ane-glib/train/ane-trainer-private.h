@@ -31,6 +31,7 @@ typedef struct {
   char          *name;    /* "step"; or "layer_forward", "layer_backward", "head" */
   AneGraph      *graph;
   AneExecutable *exe;
+  gint64         us_run;  /* µs spent running it (bench/train.c) */
 } AneTrainerKernel;
 
 struct _AneTrainer

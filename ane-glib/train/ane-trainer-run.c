@@ -322,17 +322,19 @@ floats_of (AneTensor *t,
 }
 
 static gboolean
-run (AneTrainer     *self,
-     AneExecutable  *exe,
-     AneTensor     **inputs,
-     guint           n_inputs,
-     GPtrArray     **outputs,
-     GError        **error)
+run (AneTrainer        *self,
+     AneTrainerKernel  *k,
+     AneTensor        **inputs,
+     guint              n_inputs,
+     GPtrArray        **outputs,
+     GError           **error)
 {
-  gint64 t0 = g_get_monotonic_time ();
+  gint64 t0 = g_get_monotonic_time (), us;
 
-  *outputs = ane_executable_run (exe, inputs, n_inputs, NULL, error);
-  self->us_run += g_get_monotonic_time () - t0;
+  *outputs = ane_executable_run (k->exe, inputs, n_inputs, NULL, error);
+  us = g_get_monotonic_time () - t0;
+  self->us_run += us;
+  k->us_run += us;
   return *outputs != NULL;
 }
 
@@ -446,13 +448,13 @@ run_whole (AneTrainer   *self,
            double       *loss,
            GError      **error)
 {
-  AneExecutable *exe = ((AneTrainerKernel *) self->kernels->pdata[0])->exe;
+  AneTrainerKernel *step = self->kernels->pdata[0];
   gint64 S = self->seq_len;
   g_autoptr(AneTensor) tokens = NULL;
   g_autoptr(AneTensor) targets = NULL;
   g_autoptr(GPtrArray) outputs = NULL;
 
-  if (!feed (self, exe, -1, error))
+  if (!feed (self, step->exe, -1, error))
     return FALSE;
   if (self->host_embedding)
     {
@@ -464,7 +466,7 @@ run_whole (AneTrainer   *self,
       tokens = ane_tensor_new_from_ints ("tokens", &S, 1, seq, (gsize) S, error);
       targets = tokens != NULL ? ane_tensor_new_from_ints ("targets", &S, 1, seq + 1, (gsize) S, error) : NULL;
     }
-  if (targets == NULL || !run (self, exe, (AneTensor *[]) { tokens, targets }, 2, &outputs, error) ||
+  if (targets == NULL || !run (self, step, (AneTensor *[]) { tokens, targets }, 2, &outputs, error) ||
       !add_loss (outputs, loss, error))
     return FALSE;
   if (!accumulate)
@@ -483,9 +485,9 @@ run_kernels (AneTrainer   *self,
              double       *loss,
              GError      **error)
 {
-  AneExecutable *forward = ((AneTrainerKernel *) self->kernels->pdata[0])->exe;
-  AneExecutable *backward = ((AneTrainerKernel *) self->kernels->pdata[1])->exe;
-  AneExecutable *head = ((AneTrainerKernel *) self->kernels->pdata[2])->exe;
+  AneTrainerKernel *forward = self->kernels->pdata[0];
+  AneTrainerKernel *backward = self->kernels->pdata[1];
+  AneTrainerKernel *head = self->kernels->pdata[2];
   gint64 L = self->model->n_layers, n = self->seq_len * self->model->dim;
   g_autoptr(GPtrArray) acts = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) outputs = NULL;
@@ -502,7 +504,7 @@ run_kernels (AneTrainer   *self,
       g_autoptr(GPtrArray) out = NULL;
       AneTensor *y;
 
-      if (!feed (self, forward, (gint) l, error) || !run (self, forward, &x, 1, &out, error) ||
+      if (!feed (self, forward->exe, (gint) l, error) || !run (self, forward, &x, 1, &out, error) ||
           (y = output_named (out, "y", (gsize) n, error)) == NULL)
         return FALSE;
       x = ane_tensor_rename (y, "x");
@@ -510,7 +512,7 @@ run_kernels (AneTrainer   *self,
     }
 
   /* the head: the loss, and the gradients of its weights and its input */
-  if ((targets = one_hot_targets (self, seq, error)) == NULL || !feed (self, head, -1, error) ||
+  if ((targets = one_hot_targets (self, seq, error)) == NULL || !feed (self, head->exe, -1, error) ||
       !run (self, head, (AneTensor *[]) { x, targets }, 2, &outputs, error) || !add_loss (outputs, loss, error))
     return FALSE;
   if (!accumulate)
@@ -526,7 +528,7 @@ run_kernels (AneTrainer   *self,
       g_autoptr(GPtrArray) out = NULL;
       AneTensor *gx;
 
-      if (!feed (self, backward, (gint) l, error) ||
+      if (!feed (self, backward->exe, (gint) l, error) ||
           !run (self, backward, (AneTensor *[]) { acts->pdata[l], dy }, 2, &out, error) ||
           !take_gradients (self, out, (gint) l, first, error) ||
           (gx = output_named (out, "grad_x", (gsize) n, error)) == NULL)
