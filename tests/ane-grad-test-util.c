@@ -193,6 +193,8 @@ loss_at (AneExecutable *fwd,
 /* With extrapolate, Richardson's (4·D(h) - D(2h))/3 is an O(h⁴)
  * difference (a whole model: its curvature is larger, and the reference
  * rounds every op to float32, which a smaller h would magnify). */
+double ane_grad_test_fp16_tol = ANE_GRAD_TEST_FP16_TOL;
+
 double
 ane_grad_test_check_every (const char        *what,
                            AneGraph          *g,
@@ -264,7 +266,40 @@ ane_grad_test_check_every (const char        *what,
                                                                  ane_grad_test_find_output (out, gname),
                                                                  1e-4, 1e-5));
     }
-  g_test_message ("%s: worst relative difference to the central difference %.2e; largest CPU fp32 - "
-                  "reference difference %.2e", what, worst, cpu_worst);
+  /* fp16: every value rounded to 11 bits, so each gradient is judged
+   * against the largest of its param's (normwise): within FP16_TOL of it */
+  {
+    g_autoptr(AneExecutable) half = ane_executable_new (gg, ANE_BACKEND_CPU);
+    g_autoptr(GPtrArray) half_out = NULL;
+    double half_worst = 0;
+
+    ane_executable_set_precision (half, ANE_PRECISION_FLOAT16);
+    ane_executable_compile (half, NULL, &error);
+    g_assert_no_error (error);
+    half_out = ane_executable_run (half, NULL, 0, NULL, &error);
+    g_assert_no_error (error);
+    for (guint w = 0; wrt[w] != NULL; w++)
+      {
+        g_autofree char *gname = g_strconcat ("grad_", wrt[w], NULL);
+        gsize n, m;
+        g_autofree double *h = ane_test_dup_doubles (ane_grad_test_find_output (half_out, gname), &n);
+        g_autofree double *r = ane_test_dup_doubles (ane_grad_test_find_output (out, gname), &m);
+        double scale = 0, err = 0;
+
+        g_assert_cmpuint (n, ==, m);
+        for (gsize i = 0; i < n; i++)
+          scale = MAX (scale, fabs (r[i]));
+        for (gsize i = 0; i < n; i++)
+          err = MAX (err, fabs (h[i] - r[i]));
+        err /= MAX (scale, 1e-3);
+        half_worst = MAX (half_worst, err);
+        if (!(err <= ane_grad_test_fp16_tol))
+          g_error ("%s: %s at fp16 is %.3g of its largest value from the reference's (at most %g)", what, gname,
+                   err, ane_grad_test_fp16_tol);
+      }
+    g_test_message ("%s: worst relative difference to the central difference %.2e; largest CPU fp32 - "
+                    "reference difference %.2e; CPU fp16, relative to the largest gradient %.2e", what, worst,
+                    cpu_worst, half_worst);
+  }
   return worst;
 }

@@ -19,6 +19,14 @@
 
 G_BEGIN_DECLS
 
+/* The gradients of a float16 program on the CPU backend, against the
+ * reference's: each element within this fraction of its param's largest
+ * gradient: 4 units of float16's 2^-10 for one op (docs/training.md); a
+ * test of a deeper graph may set more. */
+#define ANE_GRAD_TEST_FP16_TOL (4.0 / 1024)
+extern double ane_grad_test_fp16_tol;
+
+
 #define ANE_GRAD_TEST_H 0.00390625   /* 2^-8 */
 
 /* float32 multiples of 2^-10 in [lo, hi], at least `away` from 0; or
