@@ -260,6 +260,24 @@ test_ane_fake (void)
 
     g_assert_cmpint (ane_trainer_get_layout (t), ==, ANE_TRAINER_LAYOUT_KERNELS);
     g_assert_cmpuint (ane_trainer_get_n_kernels (t), ==, 3);
+    /* each kernel's weights travel in one surface: one param, "weights" */
+    for (guint k = 0; k < 3; k++)
+      {
+        g_autoptr(GPtrArray) params = ane_graph_list_params (ane_trainer_get_kernel_graph (t, k));
+        g_autoptr(AneLintReport) report = NULL;
+        g_autofree char *summary = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_cmpuint (params->len, ==, 1);
+        g_assert_cmpstr (ane_tensor_get_name (params->pdata[0]), ==, "weights");
+        report = ane_graph_lint (ane_trainer_get_kernel_graph (t, k), ANE_TARGET_IOS18, ANE_PRECISION_FLOAT16, 0,
+                                 &error);
+        g_assert_no_error (error);
+        summary = ane_lint_report_get_summary (report);
+        g_test_message ("packed %s: %s", ane_trainer_get_kernel_name (t, k), summary);
+        /* [rows, width] keeps every axis within the Neural Engine's 16384 */
+        g_assert_cmpuint (ane_lint_report_count_ops (report, NULL, ANE_LINT_VERDICT_FALLS_BACK), ==, 0);
+      }
     /* the three kernels, compiled when the trainer was made */
     g_assert_cmpuint (fake.n_compile, ==, compiles + 3);
     ane = losses_of (t, 4);
@@ -327,6 +345,7 @@ test_kernels (void)
       g_assert_cmpuint (ane_lint_report_get_n_ops (report), >, 0);
       summary = ane_lint_report_get_summary (report);
       g_test_message ("%s: %s", names[k], summary);
+      g_assert_cmpuint (ane_lint_report_count_ops (report, NULL, ANE_LINT_VERDICT_FALLS_BACK), ==, 0);
     }
 }
 

@@ -160,17 +160,28 @@ AneGraph  *ane_llama_build_train       (AneLlamaModel      *self,
                                         AneLlamaTrainForm   form,
                                         GError            **error);
 /* Training in kernels (AneTrainer's ANE_TRAINER_LAYOUT_KERNELS), the way
- * maderix/ANE splits a step: one layer, input `x` and output `y`
- * ([seq_len, dim] float32), its weights dynamic params named as in a layer
- * without the layer ("wq", "attention_norm"), so one program serves every
- * layer; and the head, input `x`, output `loss` as ane_llama_build_train's. */
-AneGraph  *ane_llama_build_layer_kernel (AneLlamaModel     *self,
-                                         gint64             seq_len,
-                                         GError           **error);
-AneGraph  *ane_llama_build_head_kernel  (AneLlamaModel     *self,
-                                         gint64             seq_len,
-                                         AneLlamaTrainForm  form,
-                                         GError           **error);
+ * maderix/ANE splits a step. head ANE_LLAMA_TRAIN_NONE: one layer, input
+ * `x` and output `y` ([seq_len, dim] float32), its weights named as in a
+ * layer without the layer ("wq", "attention_norm"), so one program serves
+ * every layer; otherwise the head, input `x`, output `loss` as
+ * ane_llama_build_train's, its targets of that form. The weights are
+ * dynamic params, or with pack one dynamic param `weights` (float32
+ * [rows, width], each weight on whole rows, zeros after it) every weight is
+ * cut from: one input surface on the Neural Engine's path; *layout then
+ * lists where each is (AneLlamaPackedWeight*, in order). */
+typedef struct {
+  char   *input;    /* the weight's input name in the unpacked kernel ("wq") */
+  gint64  offset;   /* in elements, a multiple of the width */
+  gint64  n;
+} AneLlamaPackedWeight;
+
+void       ane_llama_packed_weight_free (AneLlamaPackedWeight *p);
+AneGraph  *ane_llama_build_kernel       (AneLlamaModel      *self,
+                                         gint64              seq_len,
+                                         AneLlamaTrainForm   head,
+                                         gboolean            pack,
+                                         GPtrArray         **layout,
+                                         GError            **error);
 /* "layers.0.wq" → "layers_0_wq" (newly allocated). */
 char      *ane_llama_train_param_name  (const char     *weight);
 

@@ -774,6 +774,8 @@ typedef struct {
   AneTensor *rope_cos, *rope_sin;   /* [S, head]: scaled RoPE's (rope_inv_freq), made once */
   gboolean dynamic;     /* training: every weight a float32 dynamic param (ane_llama_build_train) */
   gboolean layer_kernel;   /* ane_llama_build_layer_kernel: params named without "layers.N." */
+  AneTensor *packed;       /* packed kernels: the one dynamic param "weights" every weight is cut from */
+  GHashTable *offsets;     /* packed kernels: input name → AneLlamaPackedWeight* */
 } Builder;
 
 static AneTensor *
@@ -823,6 +825,27 @@ dynamic_param (Builder    *b,
     input = ane_llama_train_param_name (strchr (name + 7, '.') + 1);
   else
     input = ane_llama_train_param_name (name);
+  if (b->packed != NULL)
+    {
+      /* cut from the packed weights: one input surface for them all */
+      AneLlamaPackedWeight *slot = g_hash_table_lookup (b->offsets, input);
+      gint64 width = ane_tensor_get_shape (b->packed, &rank)[1];
+      gint64 rows = (slot->n + width - 1) / width;
+      g_autoptr(AneTensor) block = NULL;
+      g_autoptr(AneTensor) flat = NULL;
+      g_autoptr(AneTensor) cut = NULL;
+
+      g_assert (slot != NULL && slot->offset % width == 0);
+      shape = ane_tensor_get_shape (w, &rank);
+      /* whole rows of the packed [rows, width], then the weight's shape
+       * (a last row only partly used is cut first) */
+      block = ane_graph_narrow (b->g, b->packed, 0, slot->offset / width, rows, &b->error);
+      if (block == NULL || slot->n == rows * width)
+        return block != NULL ? ane_graph_reshape (b->g, block, shape, rank, &b->error) : NULL;
+      flat = ane_graph_reshape (b->g, block, (const gint64[]) { rows * width }, 1, &b->error);
+      cut = flat != NULL ? ane_graph_narrow (b->g, flat, 0, 0, slot->n, &b->error) : NULL;
+      return cut != NULL ? ane_graph_reshape (b->g, cut, shape, rank, &b->error) : NULL;
+    }
   return ane_graph_param_dynamic (b->g, input, ANE_DTYPE_FLOAT32, shape, rank, &b->error);
 }
 
@@ -1385,71 +1408,130 @@ ane_llama_build_train (AneLlamaModel      *self,
   return build (self, seq_len, 0, form, error);
 }
 
-/* ane-llama-private.h: one layer as a kernel, its weights named without
- * the layer ("wq"), so that one compiled program serves every layer. */
-AneGraph *
-ane_llama_build_layer_kernel (AneLlamaModel  *self,
-                              gint64          seq_len,
-                              GError        **error)
+void
+ane_llama_packed_weight_free (AneLlamaPackedWeight *p)
 {
-  g_autoptr(AneGraph) graph = ane_graph_new ();
-  g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  Builder bb = { self, graph, keep_arr, params, NULL, NULL, NULL, TRUE, TRUE }, *b = &bb;
-  AneTensor *positions, *x;
+  g_free (p->input);
+  g_free (p);
+}
 
-  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+static gboolean
+check_train_length (AneLlamaModel  *self,
+                    gint64          seq_len,
+                    GError        **error)
+{
   if (seq_len <= 0 || seq_len > self->seq_len)
     {
       g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
                    "%s: training sequence length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
                    self->path, seq_len, self->seq_len);
-      return NULL;
+      return FALSE;
     }
-  positions = train_positions (b, seq_len);
-  x = B (ane_graph_input (graph, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { seq_len, self->dim }, 2, &b->error));
-  x = block (b, x, positions, seq_len, 0, NULL);
-  if (b->error == NULL)
-    ane_graph_add_output (graph, "y", x, &b->error);
+  return TRUE;
+}
+
+/* One kernel: the layer (form NONE) or the head. */
+static AneGraph *
+build_kernel (AneLlamaModel      *self,
+              gint64              S,
+              AneLlamaTrainForm   form,
+              AneTensor          *packed_template,
+              GHashTable         *offsets,
+              GError            **error)
+{
+  g_autoptr(AneGraph) graph = ane_graph_new ();
+  g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gboolean layer = form == ANE_LLAMA_TRAIN_NONE;
+  Builder bb = { self, graph, keep_arr, params, NULL, NULL, NULL, TRUE, layer, NULL, offsets }, *b = &bb;
+  AneTensor *x;
+
+  if (packed_template != NULL)
+    {
+      const gint64 *shape;
+      guint rank;
+
+      shape = ane_tensor_get_shape (packed_template, &rank);
+      b->packed = B (ane_graph_param_dynamic (graph, "weights", ANE_DTYPE_FLOAT32, shape, rank, &b->error));
+    }
+  x = B (ane_graph_input (graph, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { S, self->dim }, 2, &b->error));
+  if (layer)
+    {
+      AneTensor *positions = train_positions (b, S);
+
+      x = block (b, x, positions, S, 0, NULL);
+      if (b->error == NULL)
+        ane_graph_add_output (graph, "y", x, &b->error);
+    }
+  else
+    train_loss (b, x, S, form);
   if (b->error != NULL)
     {
-      g_propagate_prefixed_error (error, b->error, "%s: building the layer kernel: ", self->path);
+      g_propagate_prefixed_error (error, b->error, "%s: building the %s kernel: ", self->path,
+                                  layer ? "layer" : "head");
       return NULL;
     }
   return g_steal_pointer (&graph);
 }
 
-/* ane-llama-private.h: the head as a kernel: input `x` [seq_len, dim]
- * (the last layer's output), the final norm, the classifier and the loss. */
+/* ane-llama-private.h: a kernel of a training step, its weights as
+ * dynamic params or packed into one. */
 AneGraph *
-ane_llama_build_head_kernel (AneLlamaModel      *self,
-                             gint64              seq_len,
-                             AneLlamaTrainForm   form,
-                             GError            **error)
+ane_llama_build_kernel (AneLlamaModel      *self,
+                        gint64              seq_len,
+                        AneLlamaTrainForm   head,
+                        gboolean            pack,
+                        GPtrArray         **layout,
+                        GError            **error)
 {
-  g_autoptr(AneGraph) graph = ane_graph_new ();
-  g_autoptr(GPtrArray) keep_arr = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  Builder bb = { self, graph, keep_arr, params, NULL, NULL, NULL, TRUE, FALSE }, *b = &bb;
-  AneTensor *x;
+  g_autoptr(AneGraph) plain = NULL;
+  g_autoptr(GPtrArray) params = NULL;
+  g_autoptr(GPtrArray) slots = NULL;
+  g_autoptr(GHashTable) offsets = NULL;
+  g_autoptr(AneTensor) packed = NULL;
+  gint64 total = 0, width = 64;
+  AneGraph *graph;
 
   g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
-  g_return_val_if_fail (form != ANE_LLAMA_TRAIN_NONE, NULL);
-  if (seq_len <= 0 || seq_len > self->seq_len)
+  g_return_val_if_fail (layout == NULL || *layout == NULL, NULL);
+
+  if (!check_train_length (self, seq_len, error))
+    return NULL;
+  plain = build_kernel (self, seq_len, head, NULL, NULL, error);
+  if (plain == NULL || !pack)
+    return g_steal_pointer (&plain);
+
+  /* packed: the same kernel again, each weight cut from "weights" at the
+   * offset the plain kernel's params give it, in their order. "weights"
+   * is [rows, width], each weight on whole rows: the Neural Engine takes
+   * no axis above 16384 (the lint's dim-above-16384), so width is the
+   * smallest power of two from 64 that keeps rows within it */
+  params = ane_graph_list_params (plain);
+  for (guint i = 0; i < params->len; i++)
+    total += ane_tensor_get_n_elements (params->pdata[i]);
+  while (width < 16384 && total / width + params->len > 16384)
+    width *= 2;
+  total = 0;
+  slots = g_ptr_array_new_with_free_func ((GDestroyNotify) ane_llama_packed_weight_free);
+  offsets = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < params->len; i++)
     {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
-                   "%s: training sequence length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
-                   self->path, seq_len, self->seq_len);
-      return NULL;
+      AneLlamaPackedWeight *slot = g_new0 (AneLlamaPackedWeight, 1);
+
+      slot->input = g_strdup (ane_tensor_get_name (params->pdata[i]));
+      slot->offset = total;
+      slot->n = ane_tensor_get_n_elements (params->pdata[i]);
+      total += (slot->n + width - 1) / width * width;
+      g_ptr_array_add (slots, slot);
+      g_hash_table_insert (offsets, slot->input, slot);
     }
-  x = B (ane_graph_input (graph, "x", ANE_DTYPE_FLOAT32, (const gint64[]) { seq_len, self->dim }, 2, &b->error));
-  train_loss (b, x, seq_len, form);
-  if (b->error != NULL)
-    {
-      g_propagate_prefixed_error (error, b->error, "%s: building the head kernel: ", self->path);
-      return NULL;
-    }
-  return g_steal_pointer (&graph);
+  packed = ane_tensor_new_zeros ("weights", ANE_DTYPE_FLOAT32, (const gint64[]) { total / width, width }, 2, error);
+  if (packed == NULL)
+    return NULL;
+  graph = build_kernel (self, seq_len, head, packed, offsets, error);
+  if (graph != NULL && layout != NULL)
+    *layout = g_steal_pointer (&slots);
+  return graph;
 }
 
 /* The generic decode step of n_tokens tokens (ane-llama-private.h). */

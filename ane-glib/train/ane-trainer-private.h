@@ -24,6 +24,7 @@ typedef struct {
   float  *w, *m, *v, *g;
   gboolean decay;       /* weight decay on matrices only, not on norms (nanoGPT's split) */
   gint    layer;        /* KERNELS: the layer whose kernels take it; -1: the head's (or the host's) */
+  gint64  offset;       /* packed kernels: where it sits in its kernel's "weights"; else -1 */
 } AneTrainerWeight;
 
 /* One compiled program of a step (ane-trainer-run.c). */
@@ -32,6 +33,9 @@ typedef struct {
   AneGraph      *graph;
   AneExecutable *exe;
   gint64         us_run;  /* µs spent running it (bench/train.c) */
+  gint64         packed_n;   /* > 0: its weights are one param "weights" of this many floats */
+  gint64         packed_shape[2];   /* [rows, width] */
+  float         *buffer;     /* ... filled here before each run */
 } AneTrainerKernel;
 
 struct _AneTrainer
@@ -45,6 +49,7 @@ struct _AneTrainer
   AneTrainerLayout layout;
   GPtrArray *kernels;         /* AneTrainerKernel*, each compiled once */
   gboolean host_embedding;    /* the host gathers the embedding rows (float inputs only) */
+  gboolean pack;              /* KERNELS: each kernel's weights packed into one input */
   AneTrainerWeight *embedding;
   GPtrArray *weights;         /* AneTrainerWeight*, in the program's param order */
   gint64 n_params;

@@ -35,6 +35,7 @@ ane_trainer_kernel_free (AneTrainerKernel *k)
   g_free (k->name);
   g_clear_object (&k->graph);
   g_clear_object (&k->exe);
+  g_free (k->buffer);
   g_free (k);
 }
 
@@ -66,6 +67,7 @@ add_weight (AneTrainer  *self,
   w->input = g_strdup (input);
   w->grad_output = input != NULL ? g_strconcat ("grad_", input, NULL) : NULL;
   w->layer = layer;
+  w->offset = -1;
   shape = ane_tensor_get_shape (source, &w->rank);
   g_assert (w->rank >= 1 && w->rank <= 2);
   memcpy (w->shape, shape, w->rank * sizeof (gint64));
@@ -112,6 +114,40 @@ add_graph_weights (AneTrainer *self,
   return TRUE;
 }
 
+/* The weights of a packed kernel (layer, or -1: the head), each at its
+ * offset in the kernel's "weights"; *total: their count. */
+static gboolean
+add_packed_weights (AneTrainer *self,
+                    GPtrArray  *layout,
+                    gint        layer,
+                    GHashTable *by_input,
+                    gint64     *total,
+                    GError    **error)
+{
+  *total = 0;
+  for (guint i = 0; i < layout->len; i++)
+    {
+      AneLlamaPackedWeight *slot = layout->pdata[i];
+      g_autofree char *full = layer >= 0 ? g_strdup_printf ("layers_%d_%s", layer, slot->input) : g_strdup (slot->input);
+      const char *name = g_hash_table_lookup (by_input, full);
+      AneTrainerWeight *w;
+
+      if (name == NULL)
+        {
+          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
+                       "%s: the training graph's param %s is no weight of the model", self->model->path, full);
+          return FALSE;
+        }
+      if (!add_weight (self, name, slot->input, layer, error))
+        return FALSE;
+      w = self->weights->pdata[self->weights->len - 1];
+      w->offset = slot->offset;
+      g_assert ((gint64) w->n == slot->n);
+      *total = MAX (*total, slot->offset + slot->n);
+    }
+  return TRUE;
+}
+
 static GHashTable *
 weights_by_input (AneTrainer *self)
 {
@@ -133,6 +169,7 @@ compile_kernel (AneTrainer         *self,
                 AneGraph           *graph,
                 const char         *loss,
                 GPtrArray          *wrt,
+                gint64              packed_n,
                 GError            **error)
 {
   g_autoptr(AneGraph) compiled = NULL;
@@ -152,6 +189,16 @@ compile_kernel (AneTrainer         *self,
     compiled = g_object_ref (graph);
   k = g_new0 (AneTrainerKernel, 1);
   k->name = g_strdup (name);
+  if (packed_n > 0)
+    {
+      g_autoptr(GPtrArray) params = ane_graph_list_params (graph);
+      guint rank;
+
+      g_assert (params->len == 1 && g_str_equal (ane_tensor_get_name (params->pdata[0]), "weights"));
+      memcpy (k->packed_shape, ane_tensor_get_shape (params->pdata[0], &rank), sizeof k->packed_shape);
+      k->packed_n = k->packed_shape[0] * k->packed_shape[1];
+      k->buffer = g_new0 (float, k->packed_n);
+    }
   k->graph = g_steal_pointer (&compiled);
   k->exe = ane_executable_new (k->graph, self->backend);
   ane_executable_set_precision (k->exe, self->precision);
@@ -211,68 +258,106 @@ ane_trainer_setup (AneTrainer *self,
       wrt = inputs_of (self, -1);
       if (self->host_embedding)
         g_ptr_array_add (wrt, (gpointer) "embedded");
-      return compile_kernel (self, "step", forward, "loss", wrt, error) != NULL;
+      return compile_kernel (self, "step", forward, "loss", wrt, 0, error) != NULL;
     }
   else
     {
-      g_autoptr(AneGraph) layer = ane_llama_build_layer_kernel (self->model, self->seq_len, error);
+      gboolean pack = self->pack;
+      g_autoptr(GPtrArray) layer_layout = NULL;
+      g_autoptr(GPtrArray) head_layout = NULL;
+      g_autoptr(GPtrArray) backward_layout = NULL;
+      g_autoptr(AneGraph) layer = NULL;
       g_autoptr(AneGraph) head = NULL;
       g_autoptr(AneGraph) backward = NULL;
       g_autoptr(GPtrArray) wrt = NULL;
-      g_autoptr(AneTensor) y = NULL;
       g_autoptr(AneTensor) dy = NULL;
       g_autoptr(AneTensor) product = NULL;
       g_autoptr(AneTensor) vjp = NULL;
       g_autoptr(GPtrArray) outputs = NULL;
+      gint64 layer_n = 0, head_n = 0;
 
+      layer = ane_llama_build_kernel (self->model, self->seq_len, ANE_LLAMA_TRAIN_NONE, pack, &layer_layout, error);
       if (layer == NULL)
         return FALSE;
-      head = ane_llama_build_head_kernel (self->model, self->seq_len, ANE_LLAMA_TRAIN_HOST_EMBEDDING, error);
+      head = ane_llama_build_kernel (self->model, self->seq_len, ANE_LLAMA_TRAIN_HOST_EMBEDDING, pack, &head_layout,
+                                     error);
       if (head == NULL)
         return FALSE;
-      for (gint l = 0; l < self->model->n_layers; l++)
-        if (!add_graph_weights (self, layer, l, by_input, error))
-          return FALSE;
-      if (!add_graph_weights (self, head, -1, by_input, error) || !add_host_embedding (self, error))
-        return FALSE;
-      if (compile_kernel (self, "layer_forward", layer, NULL, NULL, error) == NULL)
+      if (pack)
+        {
+          for (gint l = 0; l < self->model->n_layers; l++)
+            if (!add_packed_weights (self, layer_layout, l, by_input, &layer_n, error))
+              return FALSE;
+          if (!add_packed_weights (self, head_layout, -1, by_input, &head_n, error))
+            return FALSE;
+        }
+      else
+        {
+          for (gint l = 0; l < self->model->n_layers; l++)
+            if (!add_graph_weights (self, layer, l, by_input, error))
+              return FALSE;
+          if (!add_graph_weights (self, head, -1, by_input, error))
+            return FALSE;
+        }
+      if (!add_host_embedding (self, error) ||
+          compile_kernel (self, "layer_forward", layer, NULL, NULL, layer_n, error) == NULL)
         return FALSE;
 
       /* the backward: the layer again, with the gradient dy of its output
        * as an input and Σ y·dy as the loss, whose gradients are the
        * vector-Jacobian products (the forward recomputed, as maderix's
        * backward kernels do) */
-      backward = ane_llama_build_layer_kernel (self->model, self->seq_len, error);
+      backward = ane_llama_build_kernel (self->model, self->seq_len, ANE_LLAMA_TRAIN_NONE, pack, &backward_layout,
+                                         error);
       if (backward == NULL)
         return FALSE;
       outputs = ane_graph_list_outputs (backward);
-      y = g_object_ref (outputs->pdata[0]);
       dy = ane_graph_input (backward, "dy", ANE_DTYPE_FLOAT32, (const gint64[]) { self->seq_len, self->model->dim }, 2,
                             error);
-      if (dy == NULL || (product = ane_graph_mul (backward, y, dy, error)) == NULL ||
+      if (dy == NULL || (product = ane_graph_mul (backward, outputs->pdata[0], dy, error)) == NULL ||
           (vjp = ane_graph_reduce_sum (backward, product, NULL, 0, TRUE, error)) == NULL ||
           !ane_graph_add_output (backward, "vjp", vjp, error))
         return FALSE;
-      wrt = inputs_of (self, 0);
+      wrt = pack ? g_ptr_array_new () : inputs_of (self, 0);
+      if (pack)
+        g_ptr_array_add (wrt, (gpointer) "weights");
       g_ptr_array_add (wrt, (gpointer) "x");
-      if (compile_kernel (self, "layer_backward", backward, "vjp", wrt, error) == NULL)
+      if (compile_kernel (self, "layer_backward", backward, "vjp", wrt, layer_n, error) == NULL)
         return FALSE;
       g_clear_pointer (&wrt, g_ptr_array_unref);
-      wrt = inputs_of (self, -1);
+      wrt = pack ? g_ptr_array_new () : inputs_of (self, -1);
+      if (pack)
+        g_ptr_array_add (wrt, (gpointer) "weights");
       g_ptr_array_add (wrt, (gpointer) "x");
-      return compile_kernel (self, "head", head, "loss", wrt, error) != NULL;
+      return compile_kernel (self, "head", head, "loss", wrt, head_n, error) != NULL;
     }
 }
 
-/* Binds the weights of layer (-1: those outside the layers) to exe, as
- * views: the weights only change in the optimizer, after the step's runs,
- * and each run binds them again. */
+/* Binds the weights of layer (-1: those outside the layers) to kernel k:
+ * as views (the weights only change in the optimizer, after the step's
+ * runs, and each run binds them again), or copied into the kernel's
+ * packed buffer. */
 static gboolean
-feed (AneTrainer    *self,
-      AneExecutable *exe,
-      gint           layer,
-      GError       **error)
+feed (AneTrainer       *self,
+      AneTrainerKernel *k,
+      gint              layer,
+      GError          **error)
 {
+  if (k->packed_n > 0)
+    {
+      g_autoptr(GBytes) view = NULL;
+      g_autoptr(AneTensor) t = NULL;
+
+      for (guint i = 0; i < self->weights->len; i++)
+        {
+          AneTrainerWeight *w = self->weights->pdata[i];
+          if (w->input != NULL && w->layer == layer)
+            memcpy (k->buffer + w->offset, w->w, w->n * sizeof (float));
+        }
+      view = g_bytes_new_static (k->buffer, (gsize) k->packed_n * sizeof (float));
+      t = ane_tensor_new_from_bytes ("weights", ANE_DTYPE_FLOAT32, k->packed_shape, 2, view, error);
+      return t != NULL && ane_executable_set_param (k->exe, "weights", t, error);
+    }
   for (guint i = 0; i < self->weights->len; i++)
     {
       AneTrainerWeight *w = self->weights->pdata[i];
@@ -283,7 +368,7 @@ feed (AneTrainer    *self,
         continue;
       view = g_bytes_new_static (w->w, w->n * sizeof (float));
       t = ane_tensor_new_from_bytes (w->input, ANE_DTYPE_FLOAT32, w->shape, w->rank, view, error);
-      if (t == NULL || !ane_executable_set_param (exe, w->input, t, error))
+      if (t == NULL || !ane_executable_set_param (k->exe, w->input, t, error))
         return FALSE;
     }
   return TRUE;
@@ -353,15 +438,27 @@ add_loss (GPtrArray *outputs,
   return TRUE;
 }
 
-/* Adds (first: copies) the gradients the program gave to the weights of
- * layer (-1: those outside the layers). */
+/* Adds (first: copies) the gradients kernel k gave to the weights of
+ * layer (-1: those outside the layers): each its own output, or a slice of
+ * a packed kernel's grad_weights. */
 static gboolean
-take_gradients (AneTrainer *self,
-                GPtrArray  *outputs,
-                gint        layer,
-                gboolean    first,
-                GError    **error)
+take_gradients (AneTrainer       *self,
+                AneTrainerKernel *k,
+                GPtrArray        *outputs,
+                gint              layer,
+                gboolean          first,
+                GError          **error)
 {
+  g_autofree float *packed_copy = NULL;
+  const float *packed = NULL;
+
+  if (k->packed_n > 0)
+    {
+      AneTensor *gt = output_named (outputs, "grad_weights", (gsize) k->packed_n, error);
+
+      if (gt == NULL || (packed = floats_of (gt, &packed_copy, error)) == NULL)
+        return FALSE;
+    }
   for (guint i = 0; i < self->weights->len; i++)
     {
       AneTrainerWeight *w = self->weights->pdata[i];
@@ -371,8 +468,10 @@ take_gradients (AneTrainer *self,
 
       if (w->grad_output == NULL || w->layer != layer)
         continue;
-      if ((gt = output_named (outputs, w->grad_output, w->n, error)) == NULL ||
-          (gv = floats_of (gt, &copy, error)) == NULL)
+      if (packed != NULL)
+        gv = packed + w->offset;
+      else if ((gt = output_named (outputs, w->grad_output, w->n, error)) == NULL ||
+               (gv = floats_of (gt, &copy, error)) == NULL)
         return FALSE;
       if (first)
         memcpy (w->g, gv, w->n * sizeof (float));
@@ -454,7 +553,7 @@ run_whole (AneTrainer   *self,
   g_autoptr(AneTensor) targets = NULL;
   g_autoptr(GPtrArray) outputs = NULL;
 
-  if (!feed (self, step->exe, -1, error))
+  if (!feed (self, step, -1, error))
     return FALSE;
   if (self->host_embedding)
     {
@@ -471,7 +570,7 @@ run_whole (AneTrainer   *self,
     return FALSE;
   if (!accumulate)
     return TRUE;
-  return take_gradients (self, outputs, -1, first, error) &&
+  return take_gradients (self, step, outputs, -1, first, error) &&
          (!self->host_embedding ||
           scatter_rows (self, output_named (outputs, "grad_embedded", (gsize) (S * self->model->dim), error), seq,
                         error));
@@ -504,7 +603,7 @@ run_kernels (AneTrainer   *self,
       g_autoptr(GPtrArray) out = NULL;
       AneTensor *y;
 
-      if (!feed (self, forward->exe, (gint) l, error) || !run (self, forward, &x, 1, &out, error) ||
+      if (!feed (self, forward, (gint) l, error) || !run (self, forward, &x, 1, &out, error) ||
           (y = output_named (out, "y", (gsize) n, error)) == NULL)
         return FALSE;
       x = ane_tensor_rename (y, "x");
@@ -512,12 +611,12 @@ run_kernels (AneTrainer   *self,
     }
 
   /* the head: the loss, and the gradients of its weights and its input */
-  if ((targets = one_hot_targets (self, seq, error)) == NULL || !feed (self, head->exe, -1, error) ||
+  if ((targets = one_hot_targets (self, seq, error)) == NULL || !feed (self, head, -1, error) ||
       !run (self, head, (AneTensor *[]) { x, targets }, 2, &outputs, error) || !add_loss (outputs, loss, error))
     return FALSE;
   if (!accumulate)
     return TRUE;
-  if (!take_gradients (self, outputs, -1, first, error) ||
+  if (!take_gradients (self, head, outputs, -1, first, error) ||
       (dy = output_named (outputs, "grad_x", (gsize) n, error)) == NULL)
     return FALSE;
   dy = ane_tensor_rename (dy, "dy");
@@ -528,9 +627,9 @@ run_kernels (AneTrainer   *self,
       g_autoptr(GPtrArray) out = NULL;
       AneTensor *gx;
 
-      if (!feed (self, backward->exe, (gint) l, error) ||
+      if (!feed (self, backward, (gint) l, error) ||
           !run (self, backward, (AneTensor *[]) { acts->pdata[l], dy }, 2, &out, error) ||
-          !take_gradients (self, out, (gint) l, first, error) ||
+          !take_gradients (self, backward, out, (gint) l, first, error) ||
           (gx = output_named (out, "grad_x", (gsize) n, error)) == NULL)
         return FALSE;
       g_object_unref (dy);

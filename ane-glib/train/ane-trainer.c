@@ -181,6 +181,9 @@ ane_trainer_new_full (AneLlamaModel     *model,
    * it); the kernels always take floats, whatever runs them */
   self->host_embedding = layout == ANE_TRAINER_LAYOUT_KERNELS || backend == ANE_BACKEND_ANE ||
                          backend == ANE_BACKEND_AUTO;
+  /* the private path: every weight of a kernel in one input surface (the
+   * "second input surface" of maderix/ANE's dynamic-weight kernels) */
+  self->pack = layout == ANE_TRAINER_LAYOUT_KERNELS && backend == ANE_BACKEND_ANE;
   if (!ane_trainer_setup (self, error))
     return NULL;
   return g_steal_pointer (&self);
