@@ -810,32 +810,106 @@ k_stack (AneCpuCtx *ctx,
 /* Elements per piece of a parallel tile: copies are cheaper than
  * arithmetic, so pieces are larger than the elementwise kernels'. */
 #define TILE_GRAIN (1 << 15)
+/* A repeated block is first doubled in place up to this many elements,
+ * then copied from there: the source of every later copy stays in cache,
+ * and a one-element block (a fill) takes a dozen copies, not one a cell. */
+#define TILE_CHUNK 4096
 
+/* tile on its canonical dims: x's shape and the repetitions with the
+ * trivial axes dropped and neighbours that tile alike merged, so that
+ * every level below copies as long runs as the layout allows. */
 typedef struct {
-  const AneCpuValue *x;
-  AneCpuValue       *out;
-  AneCpuBcast        layout;   /* x */
+  const guint32 *x;
+  guint32       *out;
+  guint          rank;
+  gsize          xs[ANE_CPU_MAX_RANK];     /* x's size per dim */
+  gsize          reps[ANE_CPU_MAX_RANK];
+  gsize          xstr[ANE_CPU_MAX_RANK];   /* x's strides */
+  gsize          ostr[ANE_CPU_MAX_RANK];   /* the output's strides */
+  gsize          period;                   /* phase 2: the filled start of the output */
 } TileJob;
 
-/* Runs of x's rows: a contiguous run is one copy, a repeated element a fill. */
+/* p[0, period) holds a whole number of the repeated block: p[begin, end)
+ * becomes its continuation. */
 static void
-tile_range (gsize    begin,
-            gsize    end,
-            gpointer data)
+tile_copy_periodic (guint32 *p,
+                    gsize    period,
+                    gsize    begin,
+                    gsize    end)
+{
+  for (gsize e = begin; e < end;)
+    {
+      gsize off = e % period, n = MIN (period - off, end - e);
+
+      memcpy (p + e, p + off, n * sizeof (guint32));
+      e += n;
+    }
+}
+
+/* p[0, block) is filled: repeats it up to p[total) (a multiple of block);
+ * returns how much of the start was doubled in place (the period of the
+ * rest), when the caller stops at that (rest FALSE). */
+static gsize
+tile_repeat (guint32 *p,
+             gsize    block,
+             gsize    total,
+             gboolean rest)
+{
+  gsize have = block;
+
+  while (have < total && have < TILE_CHUNK)
+    {
+      gsize n = MIN (have, total - have);
+
+      memcpy (p + have, p, n * sizeof (guint32));
+      have += n;
+    }
+  if (rest)
+    tile_copy_periodic (p, have, have, total);
+  return have;
+}
+
+/* Level d's whole block at o: x's elements from xoff on, each sub-block
+ * filled, then the first repetition repeated. */
+static void
+tile_fill (const TileJob *j,
+           guint          d,
+           gsize          xoff,
+           guint32       *o)
+{
+  if (d + 1 == j->rank)
+    memcpy (o, j->x + xoff, j->xs[d] * sizeof (guint32));
+  else
+    for (gsize i = 0; i < j->xs[d]; i++)
+      tile_fill (j, d + 1, xoff + i * j->xstr[d], o + i * j->ostr[d]);
+  tile_repeat (o, j->xs[d] * j->ostr[d], j->reps[d] * j->xs[d] * j->ostr[d], TRUE);
+}
+
+/* Phase 1: sub-blocks [begin, end) of the top level's first repetition. */
+static void
+tile_top_range (gsize    begin,
+                gsize    end,
+                gpointer data)
 {
   const TileJob *j = data;
-  gsize step = ane_cpu_bcast_inner_stride (&j->layout, 0);
-  AneCpuBcastIter it;
 
-  ane_cpu_bcast_iter_init (&it, &j->layout, begin, end);
-  while (ane_cpu_bcast_next (&it))
-    {
-      if (step == 1)
-        copy_run (j->out, it.index, j->x, it.off[0], it.len);
-      else
-        for (gsize e = 0, i = it.off[0]; e < it.len; e++, i += step)
-          copy_elem (j->out, it.index + e, j->x, i);
-    }
+  if (j->rank == 1)
+    memcpy (j->out + begin, j->x + begin, (end - begin) * sizeof (guint32));
+  else
+    for (gsize i = begin; i < end; i++)
+      tile_fill (j, 1, i * j->xstr[0], j->out + i * j->ostr[0]);
+}
+
+/* Phase 2: output elements [period + begin, period + end), repetitions of
+ * the start. */
+static void
+tile_rest_range (gsize    begin,
+                 gsize    end,
+                 gpointer data)
+{
+  const TileJob *j = data;
+
+  tile_copy_periodic (j->out, j->period, j->period + begin, j->period + end);
 }
 
 static gboolean
@@ -845,9 +919,9 @@ k_tile (AneCpuCtx *ctx,
   AneCpuValue *out;
   const AneCpuValue *x;
   g_autofree gint64 *reps = NULL;
-  gint64 shape[ANE_CPU_MAX_RANK], xstr[ANE_CPU_MAX_RANK];
-  gint64 split[ANE_CPU_BCAST_MAX_RANK], split_str[ANE_CPU_BCAST_MAX_RANK];
-  TileJob job;
+  gint64 shape[ANE_CPU_MAX_RANK];
+  gsize block;
+  TileJob job = { 0, };
 
   if (!need_outputs (ctx, 1, error))
     return FALSE;
@@ -865,21 +939,60 @@ k_tile (AneCpuCtx *ctx,
     }
   if (!check_shape (ctx, 0, shape, x->rank, error))
     return FALSE;
-  ane_cpu_strides (x, xstr);
-  /* out[c] = x[c mod x.shape]: output dim d, of reps[d] × x.shape[d], is the
-   * C-order pair (repetition, x's coordinate), so the output is a broadcast
-   * of x over the repetition dims (stride 0) */
+  if (out->n == 0)
+    return TRUE;
+
+  /* out[c] = x[c mod x.shape]. An axis of size 1 repeated once is no axis;
+   * neighbours a, b merge when they tile as one axis: both unrepeated (x's
+   * elements in a row), both of size 1 (one value repeated a.reps × b.reps
+   * times), or a of size 1 over an unrepeated b (b's row repeated a.reps
+   * times). */
   for (guint d = 0; d < x->rank; d++)
     {
-      split[2 * d] = reps[d];
-      split_str[2 * d] = 0;
-      split[2 * d + 1] = x->shape[d];
-      split_str[2 * d + 1] = xstr[d];
+      gsize xs = (gsize) x->shape[d], r = (gsize) reps[d];
+
+      if (xs == 1 && r == 1)
+        continue;
+      while (job.rank > 0)
+        {
+          gsize *ps = &job.xs[job.rank - 1], *pr = &job.reps[job.rank - 1];
+
+          if (*pr == 1 && r == 1)
+            xs *= *ps;
+          else if (*ps == 1 && xs == 1)
+            r *= *pr;
+          else if (*ps == 1 && r == 1)
+            r = *pr;
+          else
+            break;
+          job.rank--;
+        }
+      job.xs[job.rank] = xs;
+      job.reps[job.rank] = r;
+      job.rank++;
     }
-  job.x = x;
-  job.out = out;
-  ane_cpu_bcast_init_strided (&job.layout, split, 2 * x->rank, (const gint64 *const[]) { split_str }, 1);
-  ane_cpu_parallel_for (out->n, TILE_GRAIN, tile_range, &job);
+  if (job.rank == 0)
+    {
+      job.xs[0] = job.reps[0] = 1;
+      job.rank = 1;
+    }
+  job.xstr[job.rank - 1] = job.ostr[job.rank - 1] = 1;
+  for (guint d = job.rank - 1; d-- > 0;)
+    {
+      job.xstr[d] = job.xstr[d + 1] * job.xs[d + 1];
+      job.ostr[d] = job.ostr[d + 1] * job.xs[d + 1] * job.reps[d + 1];
+    }
+  /* the element copies move bits: floats and int32 alike */
+  job.x = x->f ? (const guint32 *) x->f : (const guint32 *) x->i;
+  job.out = out->f ? (guint32 *) out->f : (guint32 *) out->i;
+
+  /* The top level in two parallel phases: its first repetition (x's
+   * sub-blocks, each with its repetitions below), then the rest of the
+   * output, copies of the first. */
+  block = job.xs[0] * job.ostr[0];
+  ane_cpu_parallel_for (job.xs[0], MAX (TILE_GRAIN / job.ostr[0], 1), tile_top_range, &job);
+  job.period = tile_repeat (job.out, block, out->n, FALSE);
+  ane_cpu_parallel_for (out->n - job.period, TILE_GRAIN, tile_rest_range, &job);
   return TRUE;
 }
 
