@@ -474,7 +474,6 @@ sliced_program (const char   *inputs,
                 const gint64 *out,
                 guint         rank)
 {
-  g_autofree char *os = shape_text (out, rank);
   g_autoptr(GString) zeros = g_string_new (NULL), sizes = g_string_new (NULL);
   gint64 row[ANE_MAX_RANK];
 
