@@ -1,6 +1,6 @@
 /* bench/cpu.c: the CPU backend (the MIL interpreter) at work
  *
- *   bench-cpu [all|matmul|transformer|overhead] [--fp16] [REPEATS]
+ *   bench-cpu [all|matmul|transformer|overhead|training] [--fp16] [REPEATS]
  *
  * matmul       fp32 1024×1024×1024 matmul as a one-op graph on
  *              ANE_BACKEND_CPU (fp32 precision), against the same
@@ -13,6 +13,16 @@
  *              --fp16 runs it in fp16 precision instead of fp32.
  * overhead     a chain of 1000 adds on a [16] tensor: interpreter time per op,
  *              also as the marginal cost against a 1-add graph.
+ * training     the two shape kernels a LLaMA training step leans on, at
+ *              stories15M's shapes (vocab 32000, dim 288, seq 64): the
+ *              embedding gradient (scatter_along_axis, mode add, of 64 token
+ *              rows into a [32000, 288] table) and the tiles of its gradient
+ *              program (the zeros table [1, 1] -> [32000, 288], the loss
+ *              gradient's [64, 1] -> [64, 32000], a norm's [64, 1] -> [64,
+ *              288], GQA's [1, 4, 1, 32, 8] -> [1, 4, 2, 32, 8]), each a
+ *              one-op MIL program whose output is sliced to one row, less
+ *              the time of a program that only slices (the run's overhead).
+ *              ANE_CPU_PROFILE=1 splits the same runs per op.
  *
  * Run one part per process to read its peak RSS alone. Figures are the best
  * and the mean of REPEATS timed runs after one warm-up run.
@@ -31,8 +41,10 @@
 #endif
 
 #include "ane-glib.h"
+#include "mil/ane-mil-specialize-private.h"
 #include "mil/ane-mil-text-private.h"
 #include "mil/lower/ane-lower-private.h"
+#include "runtime/cpu/ane-cpu-backend-private.h"
 #include "runtime/cpu/ane-cpu-private.h"
 
 #define CHECK(expr) G_STMT_START { if (!(expr)) { \
@@ -409,6 +421,169 @@ bench_overhead (guint repeats)
           chain.best * 1e6 / n, n, chain.mean * 1e6 / n, n - 1, (chain.best - one.best) * 1e6 / (n - 1));
 }
 
+/* --- (d) training kernels ------------------------------------------------------ */
+
+/* Best and mean seconds of REPEATS runs of a MIL text program after a warm-up. */
+static Timing
+time_text (const char *text,
+           GHashTable *inputs,
+           guint       repeats)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneMilProgram) program = ane_mil_text_parse (text, -1, "bench", &error);
+  AneCpuBackend *backend;
+  Timing t = { G_MAXDOUBLE, 0 };
+
+  CHECK (program != NULL);
+  backend = ane_cpu_backend_new_for_program (program, "main", NULL, NULL, NULL, &error);
+  CHECK (backend != NULL);
+  for (guint r = 0; r <= repeats; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      g_autoptr(GPtrArray) out = ane_cpu_backend_run (backend, inputs, NULL, FALSE, NULL, &error);
+      double s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+
+      CHECK (out != NULL);
+      if (r == 0)
+        continue;   /* warm-up */
+      t.best = MIN (t.best, s);
+      t.mean += s / repeats;
+    }
+  ane_cpu_backend_free (backend);
+  return t;
+}
+
+static char *
+shape_text (const gint64 *shape,
+            guint         rank)
+{
+  GString *s = g_string_new ("[");
+
+  for (guint d = 0; d < rank; d++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, d ? ", " : "", shape[d]);
+  return g_string_free (g_string_append_c (s, ']'), FALSE);
+}
+
+/* A program of inputs (a MIL signature), the consts and op body, whose
+ * value y of shape out[rank] is sliced to its first row (so the run hands
+ * back a few hundred bytes, not the whole result). */
+static char *
+sliced_program (const char   *inputs,
+                const char   *body,
+                const char   *y,
+                const gint64 *out,
+                guint         rank)
+{
+  g_autoptr(GString) zeros = g_string_new (NULL), sizes = g_string_new (NULL);
+  gint64 row[ANE_MAX_RANK];
+
+  for (guint d = 0; d < rank; d++)
+    {
+      row[d] = d + 1 < rank ? 1 : out[d];
+      g_string_append_printf (zeros, "%s0", d ? ", " : "");
+      g_string_append_printf (sizes, "%s%" G_GINT64_FORMAT, d ? ", " : "", row[d]);
+    }
+  {
+    g_autofree char *rs = shape_text (row, rank);
+
+    return g_strdup_printf ("program(1.3)\n{\n    func main<ios18>(%s) {\n%s"
+                            "        tensor<int32, [%u]> b0 = const()[name = string(\"b0\"), val = tensor<int32, [%u]>([%s])];\n"
+                            "        tensor<int32, [%u]> sz = const()[name = string(\"sz\"), val = tensor<int32, [%u]>([%s])];\n"
+                            "        tensor<fp32, %s> s = slice_by_size(x = %s, begin = b0, size = sz)[name = string(\"s\")];\n"
+                            "    } -> (s);\n}\n",
+                            inputs, body, rank, rank, zeros->str, rank, rank, sizes->str, rs, y);
+  }
+}
+
+static void
+report_kernel (const char *what,
+               Timing      run,
+               Timing      base)
+{
+  printf ("    %-44s best %8.3f ms, mean %8.3f ms  (run %8.3f ms, less %.3f ms without the op)\n",
+          what, (run.best - base.best) * 1e3, (run.mean - base.mean) * 1e3, run.best * 1e3, base.best * 1e3);
+}
+
+static void
+bench_training (guint repeats)
+{
+  static const gint64 table[] = { 32000, 288 }, rows[] = { 64, 288 };
+  static const struct {
+    gint64 x[5], out[5];
+    guint  rank;
+  } tiles[] = {
+    { { 1, 1 }, { 32000, 288 }, 2 },           /* the embedding gradient's zeros */
+    { { 64, 1 }, { 64, 32000 }, 2 },           /* the loss gradient, per row */
+    { { 64, 1 }, { 64, 288 }, 2 },             /* a norm's gradient, per row */
+    { { 1, 4, 1, 32, 8 }, { 1, 4, 2, 32, 8 }, 5 },   /* GQA: kv heads repeated */
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autoptr(GError) error = NULL;
+  g_autofree float *zeros = g_new0 (float, table[0] * table[1]);
+  g_autofree gint32 *idx = g_new (gint32, rows[0] * rows[1]);
+  g_autoptr(AneTensor) d = NULL, u = NULL, i = NULL;
+  g_autoptr(GHashTable) in = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *base_text = NULL, *scatter_text = NULL;
+  Timing base, run;
+
+  /* torch's embedding backward: each token's row index repeated along dim */
+  for (gint64 r = 0; r < rows[0]; r++)
+    {
+      gint32 token = (gint32) g_rand_int_range (rand, 0, (gint32) table[0]);
+
+      for (gint64 c = 0; c < rows[1]; c++)
+        idx[r * rows[1] + c] = token;
+    }
+  d = ane_tensor_new_from_floats ("d", table, 2, zeros, table[0] * table[1], &error);
+  CHECK (d != NULL);
+  u = random_tensor ("u", rows, 2, rand, 1.0);
+  i = ane_tensor_new_from_bytes ("i", ANE_DTYPE_INT32, rows, 2,
+                                 g_bytes_new_take (g_steal_pointer (&idx), rows[0] * rows[1] * sizeof (gint32)),
+                                 &error);
+  CHECK (i != NULL);
+  g_hash_table_insert (in, "d", d);
+  g_hash_table_insert (in, "u", u);
+  g_hash_table_insert (in, "i", i);
+
+  printf ("(d) training kernels (stories15M shapes, fp32, iOS18), %u runs each; kernel = run - run without the op\n",
+          repeats);
+  base_text = sliced_program ("tensor<fp32, [32000, 288]> d", "", "d", table, 2);
+  base = time_text (base_text, in, repeats);
+  scatter_text = sliced_program ("tensor<fp32, [32000, 288]> d, tensor<int32, [64, 288]> i, tensor<fp32, [64, 288]> u",
+                                 "        int32 ax = const()[name = string(\"ax\"), val = int32(0)];\n"
+                                 "        string m = const()[name = string(\"m\"), val = string(\"add\")];\n"
+                                 "        bool v = const()[name = string(\"v\"), val = bool(true)];\n"
+                                 "        tensor<fp32, [32000, 288]> y = scatter_along_axis(data = d, indices = i, updates = u, "
+                                 "axis = ax, mode = m, validate_indices = v)[name = string(\"y\")];\n",
+                                 "y", table, 2);
+  run = time_text (scatter_text, in, repeats);
+  report_kernel ("scatter_along_axis [32000, 288] += [64, 288]", run, base);
+
+  for (guint t = 0; t < G_N_ELEMENTS (tiles); t++)
+    {
+      guint rank = tiles[t].rank;
+      g_autofree char *xs = shape_text (tiles[t].x, rank), *os = shape_text (tiles[t].out, rank);
+      g_autoptr(GString) reps = g_string_new (NULL);
+      g_autofree char *sig = g_strdup_printf ("tensor<fp32, %s> x", xs);
+      g_autofree char *body = NULL, *text = NULL, *base_x = NULL, *what = NULL;
+      g_autoptr(AneTensor) x = random_tensor ("x", tiles[t].x, rank, rand, 1.0);
+      g_autoptr(GHashTable) tin = g_hash_table_new (g_str_hash, g_str_equal);
+
+      for (guint k = 0; k < rank; k++)
+        g_string_append_printf (reps, "%s%" G_GINT64_FORMAT, k ? ", " : "", tiles[t].out[k] / tiles[t].x[k]);
+      body = g_strdup_printf ("        tensor<int32, [%u]> reps = const()[name = string(\"reps\"), val = tensor<int32, [%u]>([%s])];\n"
+                              "        tensor<fp32, %s> y = tile(x = x, reps = reps)[name = string(\"y\")];\n",
+                              rank, rank, reps->str, os);
+      text = sliced_program (sig, body, "y", tiles[t].out, rank);
+      base_x = sliced_program (sig, "", "x", tiles[t].x, rank);
+      g_hash_table_insert (tin, "x", x);
+      base = time_text (base_x, tin, repeats);
+      run = time_text (text, tin, repeats);
+      what = g_strdup_printf ("tile %s -> %s", xs, os);
+      report_kernel (what, run, base);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -427,9 +602,10 @@ main (int   argc,
         part = argv[i];
     }
   if (!g_str_equal (part, "all") && !g_str_equal (part, "matmul") &&
-      !g_str_equal (part, "transformer") && !g_str_equal (part, "overhead"))
+      !g_str_equal (part, "transformer") && !g_str_equal (part, "overhead") &&
+      !g_str_equal (part, "training"))
     {
-      g_printerr ("usage: %s [all|matmul|transformer|overhead] [--fp16] [REPEATS]\n", argv[0]);
+      g_printerr ("usage: %s [all|matmul|transformer|overhead|training] [--fp16] [REPEATS]\n", argv[0]);
       return 2;
     }
 #ifdef HAVE_CBLAS
@@ -443,5 +619,7 @@ main (int   argc,
     bench_transformer (MIN (repeats, 5), fp16);
   if (g_str_equal (part, "all") || g_str_equal (part, "overhead"))
     bench_overhead (repeats);
+  if (g_str_equal (part, "all") || g_str_equal (part, "training"))
+    bench_training (repeats);
   return 0;
 }

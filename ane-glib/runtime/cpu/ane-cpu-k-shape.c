@@ -810,32 +810,106 @@ k_stack (AneCpuCtx *ctx,
 /* Elements per piece of a parallel tile: copies are cheaper than
  * arithmetic, so pieces are larger than the elementwise kernels'. */
 #define TILE_GRAIN (1 << 15)
+/* A repeated block is first doubled in place up to this many elements,
+ * then copied from there: the source of every later copy stays in cache,
+ * and a one-element block (a fill) takes a dozen copies, not one a cell. */
+#define TILE_CHUNK 4096
 
+/* tile on its canonical dims: x's shape and the repetitions with the
+ * trivial axes dropped and neighbours that tile alike merged, so that
+ * every level below copies as long runs as the layout allows. */
 typedef struct {
-  const AneCpuValue *x;
-  AneCpuValue       *out;
-  AneCpuBcast        layout;   /* x */
+  const guint32 *x;
+  guint32       *out;
+  guint          rank;
+  gsize          xs[ANE_CPU_MAX_RANK];     /* x's size per dim */
+  gsize          reps[ANE_CPU_MAX_RANK];
+  gsize          xstr[ANE_CPU_MAX_RANK];   /* x's strides */
+  gsize          ostr[ANE_CPU_MAX_RANK];   /* the output's strides */
+  gsize          period;                   /* phase 2: the filled start of the output */
 } TileJob;
 
-/* Runs of x's rows: a contiguous run is one copy, a repeated element a fill. */
+/* p[0, period) holds a whole number of the repeated block: p[begin, end)
+ * becomes its continuation. */
 static void
-tile_range (gsize    begin,
-            gsize    end,
-            gpointer data)
+tile_copy_periodic (guint32 *p,
+                    gsize    period,
+                    gsize    begin,
+                    gsize    end)
+{
+  for (gsize e = begin; e < end;)
+    {
+      gsize off = e % period, n = MIN (period - off, end - e);
+
+      memcpy (p + e, p + off, n * sizeof (guint32));
+      e += n;
+    }
+}
+
+/* p[0, block) is filled: repeats it up to p[total) (a multiple of block);
+ * returns how much of the start was doubled in place (the period of the
+ * rest), when the caller stops at that (rest FALSE). */
+static gsize
+tile_repeat (guint32 *p,
+             gsize    block,
+             gsize    total,
+             gboolean rest)
+{
+  gsize have = block;
+
+  while (have < total && have < TILE_CHUNK)
+    {
+      gsize n = MIN (have, total - have);
+
+      memcpy (p + have, p, n * sizeof (guint32));
+      have += n;
+    }
+  if (rest)
+    tile_copy_periodic (p, have, have, total);
+  return have;
+}
+
+/* Level d's whole block at o: x's elements from xoff on, each sub-block
+ * filled, then the first repetition repeated. */
+static void
+tile_fill (const TileJob *j,
+           guint          d,
+           gsize          xoff,
+           guint32       *o)
+{
+  if (d + 1 == j->rank)
+    memcpy (o, j->x + xoff, j->xs[d] * sizeof (guint32));
+  else
+    for (gsize i = 0; i < j->xs[d]; i++)
+      tile_fill (j, d + 1, xoff + i * j->xstr[d], o + i * j->ostr[d]);
+  tile_repeat (o, j->xs[d] * j->ostr[d], j->reps[d] * j->xs[d] * j->ostr[d], TRUE);
+}
+
+/* Phase 1: sub-blocks [begin, end) of the top level's first repetition. */
+static void
+tile_top_range (gsize    begin,
+                gsize    end,
+                gpointer data)
 {
   const TileJob *j = data;
-  gsize step = ane_cpu_bcast_inner_stride (&j->layout, 0);
-  AneCpuBcastIter it;
 
-  ane_cpu_bcast_iter_init (&it, &j->layout, begin, end);
-  while (ane_cpu_bcast_next (&it))
-    {
-      if (step == 1)
-        copy_run (j->out, it.index, j->x, it.off[0], it.len);
-      else
-        for (gsize e = 0, i = it.off[0]; e < it.len; e++, i += step)
-          copy_elem (j->out, it.index + e, j->x, i);
-    }
+  if (j->rank == 1)
+    memcpy (j->out + begin, j->x + begin, (end - begin) * sizeof (guint32));
+  else
+    for (gsize i = begin; i < end; i++)
+      tile_fill (j, 1, i * j->xstr[0], j->out + i * j->ostr[0]);
+}
+
+/* Phase 2: output elements [period + begin, period + end), repetitions of
+ * the start. */
+static void
+tile_rest_range (gsize    begin,
+                 gsize    end,
+                 gpointer data)
+{
+  const TileJob *j = data;
+
+  tile_copy_periodic (j->out, j->period, j->period + begin, j->period + end);
 }
 
 static gboolean
@@ -845,9 +919,9 @@ k_tile (AneCpuCtx *ctx,
   AneCpuValue *out;
   const AneCpuValue *x;
   g_autofree gint64 *reps = NULL;
-  gint64 shape[ANE_CPU_MAX_RANK], xstr[ANE_CPU_MAX_RANK];
-  gint64 split[ANE_CPU_BCAST_MAX_RANK], split_str[ANE_CPU_BCAST_MAX_RANK];
-  TileJob job;
+  gint64 shape[ANE_CPU_MAX_RANK];
+  gsize block;
+  TileJob job = { 0, };
 
   if (!need_outputs (ctx, 1, error))
     return FALSE;
@@ -865,21 +939,60 @@ k_tile (AneCpuCtx *ctx,
     }
   if (!check_shape (ctx, 0, shape, x->rank, error))
     return FALSE;
-  ane_cpu_strides (x, xstr);
-  /* out[c] = x[c mod x.shape]: output dim d, of reps[d] × x.shape[d], is the
-   * C-order pair (repetition, x's coordinate), so the output is a broadcast
-   * of x over the repetition dims (stride 0) */
+  if (out->n == 0)
+    return TRUE;
+
+  /* out[c] = x[c mod x.shape]. An axis of size 1 repeated once is no axis;
+   * neighbours a, b merge when they tile as one axis: both unrepeated (x's
+   * elements in a row), both of size 1 (one value repeated a.reps × b.reps
+   * times), or a of size 1 over an unrepeated b (b's row repeated a.reps
+   * times). */
   for (guint d = 0; d < x->rank; d++)
     {
-      split[2 * d] = reps[d];
-      split_str[2 * d] = 0;
-      split[2 * d + 1] = x->shape[d];
-      split_str[2 * d + 1] = xstr[d];
+      gsize xs = (gsize) x->shape[d], r = (gsize) reps[d];
+
+      if (xs == 1 && r == 1)
+        continue;
+      while (job.rank > 0)
+        {
+          gsize *ps = &job.xs[job.rank - 1], *pr = &job.reps[job.rank - 1];
+
+          if (*pr == 1 && r == 1)
+            xs *= *ps;
+          else if (*ps == 1 && xs == 1)
+            r *= *pr;
+          else if (*ps == 1 && r == 1)
+            r = *pr;
+          else
+            break;
+          job.rank--;
+        }
+      job.xs[job.rank] = xs;
+      job.reps[job.rank] = r;
+      job.rank++;
     }
-  job.x = x;
-  job.out = out;
-  ane_cpu_bcast_init_strided (&job.layout, split, 2 * x->rank, (const gint64 *const[]) { split_str }, 1);
-  ane_cpu_parallel_for (out->n, TILE_GRAIN, tile_range, &job);
+  if (job.rank == 0)
+    {
+      job.xs[0] = job.reps[0] = 1;
+      job.rank = 1;
+    }
+  job.xstr[job.rank - 1] = job.ostr[job.rank - 1] = 1;
+  for (guint d = job.rank - 1; d-- > 0;)
+    {
+      job.xstr[d] = job.xstr[d + 1] * job.xs[d + 1];
+      job.ostr[d] = job.ostr[d + 1] * job.xs[d + 1] * job.reps[d + 1];
+    }
+  /* the element copies move bits: floats and int32 alike */
+  job.x = x->f ? (const guint32 *) x->f : (const guint32 *) x->i;
+  job.out = out->f ? (guint32 *) out->f : (guint32 *) out->i;
+
+  /* The top level in two parallel phases: its first repetition (x's
+   * sub-blocks, each with its repetitions below), then the rest of the
+   * output, copies of the first. */
+  block = job.xs[0] * job.ostr[0];
+  ane_cpu_parallel_for (job.xs[0], MAX (TILE_GRAIN / job.ostr[0], 1), tile_top_range, &job);
+  job.period = tile_repeat (job.out, block, out->n, FALSE);
+  ane_cpu_parallel_for (out->n - job.period, TILE_GRAIN, tile_rest_range, &job);
   return TRUE;
 }
 
@@ -1438,8 +1551,9 @@ scatter_apply (ScatterMode mode,
     }
 }
 
-/* The common start of the scatter kernels: data as a double accumulator. */
-static double *
+/* The common start of the scatter kernels: the inputs, the mode and the
+ * output's shape (data's), checked in this order. */
+static gboolean
 scatter_begin (AneCpuCtx          *ctx,
                const AneCpuValue **data,
                const AneCpuValue **indices,
@@ -1448,31 +1562,173 @@ scatter_begin (AneCpuCtx          *ctx,
                GError            **error)
 {
   AneCpuValue *out;
-  double *acc;
 
   if (!need_outputs (ctx, 1, error))
-    return NULL;
+    return FALSE;
   out = ane_cpu_out (ctx, 0);
-  if ((*data = data_input (ctx, "data", out, error)) == NULL ||
-      (*indices = index_input (ctx, "indices", error)) == NULL ||
-      (*updates = data_input (ctx, "updates", out, error)) == NULL ||
-      !scatter_mode (ctx, mode, error) ||
-      !check_shape (ctx, 0, (*data)->shape, (*data)->rank, error))
-    return NULL;
-  acc = g_new (double, MAX ((*data)->n, 1));
-  for (gsize i = 0; i < (*data)->n; i++)
-    acc[i] = ane_cpu_value_get (*data, i);
-  return acc;
+  return (*data = data_input (ctx, "data", out, error)) != NULL &&
+         (*indices = index_input (ctx, "indices", error)) != NULL &&
+         (*updates = data_input (ctx, "updates", out, error)) != NULL &&
+         scatter_mode (ctx, mode, error) &&
+         check_shape (ctx, 0, (*data)->shape, (*data)->rank, error);
 }
 
-static void
-scatter_end (AneCpuCtx *ctx,
-             double    *acc)
-{
-  AneCpuValue *out = ane_cpu_out (ctx, 0);
+/* The accumulators of a scatter. Each element of the result is data's
+ * element combined in double with its updates in index order, rounded once.
+ * An update usually touches a small part of data (the embedding gradient:
+ * 64 rows of a [32000, 288] table), so rather than a double for every
+ * element of data, only the elements some update reaches get one: a bit per
+ * element of data marks them, and an element's accumulator is found by
+ * counting the marked elements before it (a count per 64-element word plus
+ * a popcount). Every other element keeps data's value. */
+typedef struct {
+  gsize    n;        /* data's elements */
+  guint64 *bits;     /* ceil(n / 64) words: the elements updates reach */
+  gsize   *before;   /* per word: the marked elements before it */
+  double  *acc;      /* one per marked element, in offset order */
+} ScatterAcc;
 
-  for (gsize i = 0; i < out->n; i++)
-    store (out, i, acc[i]);
+static void
+scatter_acc_clear (ScatterAcc *s)
+{
+  g_clear_pointer (&s->bits, g_free);
+  g_clear_pointer (&s->before, g_free);
+  g_clear_pointer (&s->acc, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ScatterAcc, scatter_acc_clear)
+
+static void
+scatter_acc_init (ScatterAcc *s,
+                  gsize       n)
+{
+  s->n = n;
+  s->bits = g_new0 (guint64, MAX ((n + 63) / 64, 1));
+}
+
+/* Marks the elements [off, off + len) as updated. */
+static void
+scatter_mark (ScatterAcc *s,
+              gsize       off,
+              gsize       len)
+{
+  for (gsize e = off, end = off + len; e < end;)
+    {
+      guint b = (guint) (e % 64);
+      gsize k = MIN (64 - b, end - e);
+
+      s->bits[e / 64] |= (k == 64 ? ~G_GUINT64_CONSTANT (0) : (G_GUINT64_CONSTANT (1) << k) - 1) << b;
+      e += k;
+    }
+}
+
+/* After marking: numbers the marked elements and starts each accumulator
+ * at data's value, as the double data held before its first update. */
+static void
+scatter_load (ScatterAcc        *s,
+              const AneCpuValue *data)
+{
+  gsize words = (s->n + 63) / 64, count = 0;
+
+  s->before = g_new (gsize, MAX (words, 1));
+  for (gsize w = 0; w < words; w++)
+    {
+      s->before[w] = count;
+      count += (gsize) __builtin_popcountll (s->bits[w]);
+    }
+  s->acc = g_new (double, MAX (count, 1));
+  count = 0;
+  for (gsize w = 0; w < words; w++)
+    for (guint64 b = s->bits[w]; b != 0; b &= b - 1)
+      s->acc[count++] = ane_cpu_value_get (data, w * 64 + (gsize) __builtin_ctzll (b));
+}
+
+/* The accumulator of marked element off (and, a run being marked whole, of
+ * the elements after it in the run: the next ones). */
+static inline double *
+scatter_slot (const ScatterAcc *s,
+              gsize             off)
+{
+  guint64 below = s->bits[off / 64] & ((G_GUINT64_CONSTANT (1) << (off % 64)) - 1);
+
+  return s->acc + s->before[off / 64] + (gsize) __builtin_popcountll (below);
+}
+
+/* data's elements as the double round trip of the whole tensor left them
+ * (what scatter_store needs): the same bits, but for a signalling NaN,
+ * which float -> double -> float returns quiet (the quiet bit set, the
+ * payload kept). */
+static void
+quiet_copy (guint32       *dst,
+            const guint32 *src,
+            gsize          n)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      guint32 b = src[i];
+
+      /* exponent all ones, quiet bit clear, payload not zero: signalling */
+      dst[i] = (b & 0x7fc00000) == 0x7f800000 && (b & 0x003fffff) != 0 ? b | 0x00400000 : b;
+    }
+}
+
+#define QUIET_CHUNK 1024
+
+typedef struct {
+  guint32       *dst;
+  const guint32 *src;
+} QuietJob;
+
+/* Chunks of a memcpy and a search for signalling NaNs, rather than
+ * quiet_copy's select per element: the search has a constant trip count
+ * and no store, so GCC vectorizes it at -O2, and the whole runs at memcpy's
+ * speed (the select loop at half of it). */
+static void
+quiet_copy_range (gsize    begin,
+                  gsize    end,
+                  gpointer data)
+{
+  const QuietJob *j = data;
+  gsize i = begin;
+
+  for (; i + QUIET_CHUNK <= end; i += QUIET_CHUNK)
+    {
+      const guint32 *src = j->src + i;
+      guint32 any = 0;
+
+      memcpy (j->dst + i, src, QUIET_CHUNK * sizeof (guint32));
+      for (gsize k = 0; k < QUIET_CHUNK; k++)
+        any |= (src[k] & 0x7fc00000) == 0x7f800000 && (src[k] & 0x003fffff) != 0;
+      if (any)
+        quiet_copy (j->dst + i, src, QUIET_CHUNK);
+    }
+  quiet_copy (j->dst + i, j->src + i, end - i);
+}
+
+/* The result: data's elements as they are, each marked one its accumulator
+ * rounded once. Storing a double of data's own value gives back the same
+ * bits -- integers and bools are exact in double, and a float goes to
+ * double and back unchanged but for a signalling NaN (quiet_copy) -- so
+ * every element no update reaches is exactly what the accumulator of the
+ * whole tensor made it. */
+static void
+scatter_store (const ScatterAcc  *s,
+               AneCpuValue       *out,
+               const AneCpuValue *data)
+{
+  gsize words = (s->n + 63) / 64, count = 0;
+
+  if (out->f != NULL && out->f != data->f)
+    {
+      QuietJob job = { (guint32 *) out->f, (const guint32 *) data->f };
+
+      ane_cpu_parallel_for (s->n, TILE_GRAIN, quiet_copy_range, &job);
+    }
+  else if (out->i != NULL && out->i != data->i && s->n > 0)
+    memcpy (out->i, data->i, s->n * sizeof (gint32));
+  for (gsize w = 0; w < words; w++)
+    for (guint64 b = s->bits[w]; b != 0; b &= b - 1)
+      store (out, w * 64 + (gsize) __builtin_ctzll (b), s->acc[count++]);
 }
 
 static gboolean
@@ -1480,14 +1736,15 @@ k_scatter (AneCpuCtx *ctx,
            GError   **error)
 {
   const AneCpuValue *data, *indices, *updates;
-  g_autofree double *acc = NULL;
+  g_auto(ScatterAcc) s = { 0, };
+  g_autofree gsize *rows = NULL;
   gint64 shape[ANE_CPU_MAX_RANK];
   gboolean ios17 = ios17_indices (ctx);
   ScatterMode mode;
-  gsize pre, post, ni;
+  gsize pre, post, ni, dim;
   guint axis, rank = 0;
 
-  if ((acc = scatter_begin (ctx, &data, &indices, &updates, &mode, error)) == NULL)
+  if (!scatter_begin (ctx, &data, &indices, &updates, &mode, error))
     return FALSE;
   if (!ane_cpu_axis (ctx, ane_cpu_int (ctx, "axis", 0), data->rank, &axis, error))
     return FALSE;
@@ -1508,20 +1765,34 @@ k_scatter (AneCpuCtx *ctx,
     }
   pre = ane_cpu_dims_product (data->shape, 0, axis);
   post = ane_cpu_dims_product (data->shape, axis + 1, data->rank);
+  dim = (gsize) data->shape[axis];
   ni = indices->n;
-  for (gsize p = 0; p < pre; p++)
+  /* the indices are the same for every p: resolved once (when there is a
+   * p at all: with none, no index was ever looked at) */
+  rows = g_new (gsize, MAX (ni, 1));
+  for (gsize i = 0; pre > 0 && i < ni; i++)
+    {
+      gint64 k = 0;
+
+      if (!resolve_index (ctx, indices->i[i], data->shape[axis], ios17, &k, error))
+        return FALSE;
+      rows[i] = (gsize) k;
+    }
+  scatter_acc_init (&s, data->n);
+  for (gsize p = 0; post > 0 && p < pre; p++)
+    for (gsize i = 0; i < ni; i++)
+      scatter_mark (&s, (p * dim + rows[i]) * post, post);
+  scatter_load (&s, data);
+  for (gsize p = 0; post > 0 && p < pre; p++)
     for (gsize i = 0; i < ni; i++)
       {
-        gint64 k = 0;
-        gsize dst, src = (p * ni + i) * post;
+        double *acc = scatter_slot (&s, (p * dim + rows[i]) * post);
+        gsize src = (p * ni + i) * post;
 
-        if (!resolve_index (ctx, indices->i[i], data->shape[axis], ios17, &k, error))
-          return FALSE;
-        dst = (p * (gsize) data->shape[axis] + (gsize) k) * post;
         for (gsize q = 0; q < post; q++)
-          acc[dst + q] = scatter_apply (mode, acc[dst + q], ane_cpu_value_get (updates, src + q));
+          acc[q] = scatter_apply (mode, acc[q], ane_cpu_value_get (updates, src + q));
       }
-  scatter_end (ctx, acc);
+  scatter_store (&s, ane_cpu_out (ctx, 0), data);
   return TRUE;
 }
 
@@ -1530,14 +1801,15 @@ k_scatter_along_axis (AneCpuCtx *ctx,
                       GError   **error)
 {
   const AneCpuValue *data, *indices, *updates;
-  g_autofree double *acc = NULL;
+  g_auto(ScatterAcc) s = { 0, };
+  g_autofree gsize *dst = NULL;
   gint64 str[ANE_CPU_MAX_RANK], dstr[ANE_CPU_MAX_RANK];
   gboolean ios17 = ios17_indices (ctx);
   ScatterMode mode;
   guint axis;
   Walk w;
 
-  if ((acc = scatter_begin (ctx, &data, &indices, &updates, &mode, error)) == NULL)
+  if (!scatter_begin (ctx, &data, &indices, &updates, &mode, error))
     return FALSE;
   if (!ane_cpu_axis (ctx, ane_cpu_int (ctx, "axis", 0), data->rank, &axis, error))
     return FALSE;
@@ -1558,17 +1830,26 @@ k_scatter_along_axis (AneCpuCtx *ctx,
   memcpy (str, dstr, sizeof str);
   str[axis] = 0;
   walk_init (&w, indices->shape, indices->rank, str, 0);
+  dst = g_new (gsize, MAX (indices->n, 1));
   for (gsize i = 0; i < indices->n; i++, walk_next (&w))
     {
       gint64 k = 0;
-      gsize dst;
 
       if (!resolve_index (ctx, indices->i[i], data->shape[axis], ios17, &k, error))
         return FALSE;
-      dst = (gsize) (w.off + k * dstr[axis]);
-      acc[dst] = scatter_apply (mode, acc[dst], ane_cpu_value_get (updates, i));
+      dst[i] = (gsize) (w.off + k * dstr[axis]);
     }
-  scatter_end (ctx, acc);
+  scatter_acc_init (&s, data->n);
+  for (gsize i = 0; i < indices->n; i++)
+    scatter_mark (&s, dst[i], 1);
+  scatter_load (&s, data);
+  for (gsize i = 0; i < indices->n; i++)
+    {
+      double *acc = scatter_slot (&s, dst[i]);
+
+      *acc = scatter_apply (mode, *acc, ane_cpu_value_get (updates, i));
+    }
+  scatter_store (&s, ane_cpu_out (ctx, 0), data);
   return TRUE;
 }
 
@@ -1577,14 +1858,15 @@ k_scatter_nd (AneCpuCtx *ctx,
               GError   **error)
 {
   const AneCpuValue *data, *indices, *updates;
-  g_autofree double *acc = NULL;
+  g_auto(ScatterAcc) s = { 0, };
+  g_autofree gsize *offs = NULL;
   gint64 shape[ANE_CPU_MAX_RANK];
   gboolean ios17 = ios17_indices (ctx);
   ScatterMode mode;
   gsize tuples, slice;
   guint depth, rank = 0;
 
-  if ((acc = scatter_begin (ctx, &data, &indices, &updates, &mode, error)) == NULL)
+  if (!scatter_begin (ctx, &data, &indices, &updates, &mode, error))
     return FALSE;
   if (indices->rank == 0)
     return ane_cpu_fail (ctx, error, "indices must have rank 1 or more");
@@ -1608,16 +1890,22 @@ k_scatter_nd (AneCpuCtx *ctx,
     }
   tuples = ane_cpu_dims_product (indices->shape, 0, indices->rank - 1);
   slice = ane_cpu_dims_product (data->shape, depth, data->rank);
+  offs = g_new (gsize, MAX (tuples, 1));
   for (gsize t = 0; t < tuples; t++)
+    if (!nd_offset (ctx, data, indices, t, 0, 0, ios17, &offs[t], error))
+      return FALSE;
+  scatter_acc_init (&s, data->n);
+  for (gsize t = 0; slice > 0 && t < tuples; t++)
+    scatter_mark (&s, offs[t], slice);
+  scatter_load (&s, data);
+  for (gsize t = 0; slice > 0 && t < tuples; t++)
     {
-      gsize off;
+      double *acc = scatter_slot (&s, offs[t]);
 
-      if (!nd_offset (ctx, data, indices, t, 0, 0, ios17, &off, error))
-        return FALSE;
       for (gsize q = 0; q < slice; q++)
-        acc[off + q] = scatter_apply (mode, acc[off + q], ane_cpu_value_get (updates, t * slice + q));
+        acc[q] = scatter_apply (mode, acc[q], ane_cpu_value_get (updates, t * slice + q));
     }
-  scatter_end (ctx, acc);
+  scatter_store (&s, ane_cpu_out (ctx, 0), data);
   return TRUE;
 }
 
