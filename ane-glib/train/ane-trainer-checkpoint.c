@@ -281,6 +281,9 @@ ane_trainer_load (AneTrainer  *self,
  * @name: a weight's name in the model ("token_embedding", "layers.0.wq", …)
  * @error: return location for a #GError
  *
+ * The trained value of a weight, as the optimizer left it (the model's own
+ * weight is never changed).
+ *
  * Returns: (transfer full): a copy of the weight's current (trained)
  *   value, float32, or %NULL with %ANE_ERROR_NOT_FOUND
  *
