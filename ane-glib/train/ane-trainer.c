@@ -221,6 +221,8 @@ ane_trainer_set_optimizer (AneTrainer   *self,
  * ane_trainer_get_optimizer:
  * @self: a trainer
  *
+ * The update rule the steps apply.
+ *
  * Returns: the optimizer
  *
  * Since: 0.2
@@ -237,6 +239,8 @@ ane_trainer_get_optimizer (AneTrainer *self)
  * @self: a trainer
  * @learning_rate: the peak learning rate (default 1e-3)
  *
+ * Sets the learning rate the schedule starts from and returns to (the peak after the warm-up).
+ *
  * Since: 0.2
  */
 void
@@ -251,6 +255,8 @@ ane_trainer_set_learning_rate (AneTrainer *self,
 /**
  * ane_trainer_get_learning_rate:
  * @self: a trainer
+ *
+ * The peak learning rate, before the schedule.
  *
  * Returns: the peak learning rate
  *
@@ -269,6 +275,8 @@ ane_trainer_get_learning_rate (AneTrainer *self)
  * @weight_decay: the decay (default 0): decoupled for AdamW, an L2 term of
  *   the gradient for SGD; applied to matrices, not to norm weights
  *
+ * Sets the weight decay of the matrices.
+ *
  * Since: 0.2
  */
 void
@@ -284,6 +292,8 @@ ane_trainer_set_weight_decay (AneTrainer *self,
  * ane_trainer_set_momentum:
  * @self: a trainer
  * @momentum: SGD's momentum (default 0.9; 0: plain SGD)
+ *
+ * Sets SGD's momentum; AdamW does not use it.
  *
  * Since: 0.2
  */
@@ -301,6 +311,8 @@ ane_trainer_set_momentum (AneTrainer *self,
  * @self: a trainer
  * @beta1: AdamW's first-moment decay (default 0.9)
  * @beta2: AdamW's second-moment decay (default 0.999)
+ *
+ * Sets AdamW's moment decays; SGD does not use them.
  *
  * Since: 0.2
  */
@@ -321,6 +333,8 @@ ane_trainer_set_betas (AneTrainer *self,
  * @max_norm: the largest global gradient norm (the root of the sum of
  *   squares over every weight), beyond which the gradient is scaled down;
  *   0 (the default) turns clipping off
+ *
+ * Sets the gradient clipping.
  *
  * Since: 0.2
  */
@@ -364,6 +378,8 @@ ane_trainer_set_schedule (AneTrainer *self,
  * ane_trainer_get_current_learning_rate:
  * @self: a trainer
  *
+ * The learning rate of the next step: the peak with the schedule applied at the step count.
+ *
  * Returns: the learning rate the next step uses (the schedule applied)
  *
  * Since: 0.2
@@ -378,6 +394,8 @@ ane_trainer_get_current_learning_rate (AneTrainer *self)
 /**
  * ane_trainer_get_step:
  * @self: a trainer
+ *
+ * How many updates the weights have had.
  *
  * Returns: the number of updates done (restored by [method@Ane.Trainer.load])
  *
@@ -394,6 +412,8 @@ ane_trainer_get_step (AneTrainer *self)
  * ane_trainer_get_seq_len:
  * @self: a trainer
  *
+ * The length of one training sequence (a window is one more token).
+ *
  * Returns: the tokens of one training sequence
  *
  * Since: 0.2
@@ -408,6 +428,8 @@ ane_trainer_get_seq_len (AneTrainer *self)
 /**
  * ane_trainer_get_last_loss:
  * @self: a trainer
+ *
+ * The loss the last step measured.
  *
  * Returns: the mean loss of the last step (before its update), NaN before
  *   the first
@@ -425,6 +447,8 @@ ane_trainer_get_last_loss (AneTrainer *self)
  * ane_trainer_get_last_grad_norm:
  * @self: a trainer
  *
+ * The global gradient norm the last step measured.
+ *
  * Returns: the global gradient norm of the last step, before clipping (NaN
  *   before the first)
  *
@@ -441,6 +465,8 @@ ane_trainer_get_last_grad_norm (AneTrainer *self)
  * ane_trainer_get_n_params:
  * @self: a trainer
  *
+ * The size of the trained model.
+ *
  * Returns: the number of trained weights' elements (a tied embedding and
  *   classifier counted once)
  *
@@ -456,6 +482,8 @@ ane_trainer_get_n_params (AneTrainer *self)
 /**
  * ane_trainer_get_layout:
  * @self: a trainer
+ *
+ * How the trainer splits a step into programs.
  *
  * Returns: how the step is split into programs
  *
@@ -502,6 +530,8 @@ kernel_at (AneTrainer *self,
  * @self: a trainer
  * @index: a program, below [method@Ane.Trainer.get_n_kernels]
  *
+ * The name of one of the programs a step runs.
+ *
  * Returns: (transfer none): its name
  *
  * Since: 0.2
@@ -540,6 +570,8 @@ ane_trainer_get_kernel_graph (AneTrainer *self,
  * ane_trainer_get_kernel_executable:
  * @self: a trainer
  * @index: a program, below [method@Ane.Trainer.get_n_kernels]
+ *
+ * One of the compiled programs a step runs.
  *
  * Returns: (transfer none): the compiled program
  *
