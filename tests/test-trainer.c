@@ -95,7 +95,7 @@ test_optimizer (void)
   /* AdamW's first step moves each weight by lr·g/(|g| + eps) after the
    * decay w·(1 − lr·wd): bias correction makes m̂ = g and v̂ = g². */
   float w[3] = { 1.0f, -2.0f, 0.5f }, g[3] = { 0.25f, -4.0f, 0.0f }, m[3] = { 0 }, v[3] = { 0 };
-  AneOptimizerStep o = { ANE_OPTIMIZER_ADAMW, 0.1, 0.01, 0.0, 0.9, 0.999, 1e-8, 1 };
+  AneOptimizerStep o = { ANE_OPTIMIZER_ADAMW, 0.1, 0.01, 0.0, 0.9, 0.999, 1e-8, 1, 1.0 };
 
   ane_optimizer_update (&o, w, g, m, v, 3, TRUE);
   g_assert_cmpfloat_with_epsilon (w[0], 1.0 * (1 - 0.001) - 0.1 * 0.25 / (0.25 + 1e-8), 1e-6);
@@ -118,13 +118,17 @@ test_optimizer (void)
   /* SGD with momentum 0.5, no decay: buf = g, then 0.5·g + g */
   {
     float ws[1] = { 1.0f }, gs[1] = { 2.0f }, ms[1] = { 0 };
-    AneOptimizerStep s = { ANE_OPTIMIZER_SGD, 0.1, 0.0, 0.5, 0, 0, 0, 1 };
+    AneOptimizerStep s = { ANE_OPTIMIZER_SGD, 0.1, 0.0, 0.5, 0, 0, 0, 1, 1.0 };
 
     ane_optimizer_update (&s, ws, gs, ms, NULL, 1, TRUE);
     g_assert_cmpfloat_with_epsilon (ws[0], 0.8, 1e-7);
     s.step = 2;
     ane_optimizer_update (&s, ws, gs, ms, NULL, 1, TRUE);
     g_assert_cmpfloat_with_epsilon (ws[0], 0.8 - 0.1 * 3.0, 1e-7);
+    /* the gradient's scale (a batch's mean, the clipping) applies first */
+    s.grad_scale = 0.5;
+    ane_optimizer_update (&s, ws, gs, ms, NULL, 1, TRUE);
+    g_assert_cmpfloat_with_epsilon (ws[0], 0.5 - 0.1 * (0.5 * 3.0 + 1.0), 1e-6);
   }
 
   /* the schedule: warm-up 10 steps to 1.0, cosine to 0.1 at 110 */

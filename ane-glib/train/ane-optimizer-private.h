@@ -19,6 +19,7 @@ typedef struct {
   double momentum;       /* SGD */
   double beta1, beta2, eps;   /* AdamW */
   guint64 step;          /* 1 for the first update (AdamW's bias correction) */
+  double grad_scale;     /* the gradient is g · grad_scale (the mean of a batch, the clipping) */
 } AneOptimizerStep;
 
 /* One update of n weights w from gradient g; m and v are the optimizer's

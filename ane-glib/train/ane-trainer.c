@@ -703,15 +703,14 @@ ane_trainer_step (AneTrainer   *self,
     if (!ane_trainer_run_sequence (self, tokens + b * (self->seq_len + 1), TRUE, b == 0, &sum, error))
       return FALSE;
 
+  /* g holds the batch's sum: the mean's norm is the sum's over batch, and
+   * the optimizer scales by 1/batch (and the clipping) as it reads g */
   for (guint i = 0; i < self->weights->len; i++)
     {
       AneTrainerWeight *w = self->weights->pdata[i];
-      if (batch > 1)
-        for (gsize j = 0; j < w->n; j++)
-          w->g[j] /= (float) batch;
       squares += ane_optimizer_sum_squares (w->g, w->n);
     }
-  norm = sqrt (squares);
+  norm = sqrt (squares) / batch;
   self->last_loss = sum / batch;
   self->last_grad_norm = norm;
   if (!isfinite (self->last_loss) || !isfinite (norm))
@@ -732,12 +731,10 @@ ane_trainer_step (AneTrainer   *self,
   o.beta2 = self->beta2;
   o.eps = self->eps;
   o.step = self->step + 1;
+  o.grad_scale = scale / batch;
   for (guint i = 0; i < self->weights->len; i++)
     {
       AneTrainerWeight *w = self->weights->pdata[i];
-      if (scale != 1.0)
-        for (gsize j = 0; j < w->n; j++)
-          w->g[j] = (float) (w->g[j] * scale);
       ane_optimizer_update (&o, w->w, w->g, w->m, w->v, w->n, w->decay);
     }
   self->step++;
