@@ -47,7 +47,6 @@ forward_seconds (AneLlamaModel *model,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AneGraph) g = ane_llama_build_train (model, seq, ANE_LLAMA_TRAIN_TOKENS, &error);
-  g_autoptr(GPtrArray) params = NULL;
   g_autoptr(AneExecutable) exe = NULL;
   g_autoptr(AneTensor) tokens = NULL;
   g_autoptr(AneTensor) targets = NULL;
