@@ -31,13 +31,13 @@
 #include <string.h>
 
 #include "ane-test-util.h"
+#include "ane-grad-test-util.h"
 #include "ane-lower-test-util.h"
 #include "ane-tensor-private.h"
 
 #define IGNORE (-100)
 #define FP16_EPS (1.0 / 1024.0)   /* 2^-10 */
 #define FP32_RTOL 2e-6
-#define H 0.00390625              /* 2^-8 */
 
 static const AneTarget targets[] = { ANE_TARGET_IOS15, ANE_TARGET_IOS16, ANE_TARGET_IOS17, ANE_TARGET_IOS18 };
 
@@ -587,28 +587,9 @@ test_package (void)
 
 /* --- the gradient: test-grad.c's method ---------------------------------- */
 
-/* float32 multiples of 2^-10 in [lo, hi] */
-static AneTensor *
-grid_values (const char   *name,
-             const gint64 *shape,
-             guint         rank,
-             guint32       seed,
-             double        lo,
-             double        hi)
-{
-  gsize n = n_of (shape, rank);
-  g_autofree float *v = g_new (float, MAX (n, 1));
-  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
-  g_autoptr(GError) error = NULL;
-  AneTensor *t;
-
-  for (gsize i = 0; i < n; i++)
-    v[i] = (float) (round (g_rand_double_range (rand, lo, hi) * 1024.0) / 1024.0);
-  t = ane_tensor_new_from_floats (name, shape, rank, v, n, &error);
-  g_assert_no_error (error);
-  return t;
-}
-
+/* the harness of test-grad.c (ane-grad-test-util.h): params on the 2^-10
+ * grid, h = 2^-8, then the same gradient graph on the CPU backend at fp32
+ * and fp16 */
 static AneTensor *
 param (AneGraph     *g,
        const char   *name,
@@ -618,12 +599,7 @@ param (AneGraph     *g,
        double        lo,
        double        hi)
 {
-  g_autoptr(AneTensor) v = grid_values (name, shape, rank, seed, lo, hi);
-  g_autoptr(GError) error = NULL;
-  AneTensor *p = ane_graph_param_with_value (g, v, &error);
-
-  g_assert_no_error (error);
-  return p;
+  return ane_grad_test_param (g, name, shape, rank, seed, lo, hi, 0.0);
 }
 
 static AneTensor *
@@ -640,128 +616,9 @@ const_targets (AneGraph     *g,
   return c;
 }
 
-/* loss = cross_entropy · r, r a fixed number (test-grad.c's add_loss for a
- * scalar), as the output "loss". */
-static void
-add_loss (AneGraph  *g,
-          AneTensor *y)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AneTensor) r = ane_graph_scalar (g, ANE_DTYPE_FLOAT32, 0.71875, &error);
-  g_autoptr(AneTensor) yr = NULL;
-
-  g_assert_no_error (error);
-  yr = ane_graph_mul (g, y, r, &error);
-  g_assert_no_error (error);
-  ane_test_output (g, "loss", yr);
-}
-
-static AneTensor *
-find_output (GPtrArray  *out,
-             const char *name)
-{
-  for (guint i = 0; i < out->len; i++)
-    if (g_strcmp0 (ane_tensor_get_name (g_ptr_array_index (out, i)), name) == 0)
-      return g_ptr_array_index (out, i);
-  g_error ("no output %s", name);
-  return NULL;
-}
-
-static double
-run_loss (AneExecutable *exe)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) out = ane_executable_run (exe, NULL, 0, NULL, &error);
-
-  g_assert_no_error (error);
-  return ane_tensor_get_value (find_output (out, "loss"), 0);
-}
-
-/* The loss at x with element i moved by d (exact in float32). */
-static double
-loss_at (AneExecutable *fwd,
-         const char    *name,
-         AneTensor     *value,
-         const double  *x,
-         gsize          n,
-         gsize          i,
-         double         d)
-{
-  g_autofree float *buf = g_new (float, n);
-  g_autoptr(AneTensor) t = NULL;
-  g_autoptr(GError) error = NULL;
-  guint rank;
-  const gint64 *shape = ane_tensor_get_shape (value, &rank);
-
-  for (gsize k = 0; k < n; k++)
-    buf[k] = (float) x[k];
-  buf[i] = (float) (x[i] + d);
-  t = ane_tensor_new_from_floats (name, shape, rank, buf, n, &error);
-  g_assert_no_error (error);
-  g_assert_true (ane_executable_set_param (fwd, name, t, &error));
-  return run_loss (fwd);
-}
-
-/* The gradients of g's "loss" with respect to wrt against central
- * differences (reference backend), then the gradient graph on the CPU
- * backend at fp32 against the reference. Returns the worst relative
- * difference to the central difference. */
-static double
-check (const char        *what,
-       AneGraph          *g,
-       const char *const *wrt)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AneGraph) gg = ane_graph_gradients (g, "loss", wrt, &error);
-  g_autoptr(AneExecutable) ref = NULL, cpu = NULL;
-  g_autoptr(AneExecutable) fwd = ane_executable_new (g, ANE_BACKEND_REFERENCE);
-  g_autoptr(GPtrArray) out = NULL, cpu_out = NULL;
-  double worst = 0;
-
-  g_assert_no_error (error);
-  ref = ane_executable_new (gg, ANE_BACKEND_REFERENCE);
-  g_assert_true (ane_executable_compile (ref, NULL, &error));
-  out = ane_executable_run (ref, NULL, 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (ane_executable_compile (fwd, NULL, &error));
-  for (guint w = 0; wrt[w] != NULL; w++)
-    {
-      g_autofree char *gname = g_strconcat ("grad_", wrt[w], NULL);
-      const AneNode *node = ane_graph_find_node (g, wrt[w]);
-      g_autofree double *analytic = NULL, *x = NULL;
-      gsize n, nx;
-
-      analytic = ane_test_dup_doubles (find_output (out, gname), &n);
-      x = ane_test_dup_doubles (node->value, &nx);
-      g_assert_cmpuint (n, ==, nx);
-      for (gsize i = 0; i < n; i++)
-        {
-          double numeric = (loss_at (fwd, wrt[w], node->value, x, n, i, H) -
-                            loss_at (fwd, wrt[w], node->value, x, n, i, -H)) / (2 * H);
-
-          worst = MAX (worst, fabs (analytic[i] - numeric) / MAX (1.0, fabs (numeric)));
-          if (!(fabs (analytic[i] - numeric) <= 2e-4 * MAX (1.0, fabs (numeric))))
-            g_error ("%s: d loss / d %s[%" G_GSIZE_FORMAT "]: analytic %.9g, central difference %.9g",
-                     what, wrt[w], i, analytic[i], numeric);
-        }
-      g_assert_true (ane_executable_set_param (fwd, wrt[w], node->value, &error));
-    }
-
-  cpu = ane_executable_new (gg, ANE_BACKEND_CPU);
-  ane_executable_set_precision (cpu, ANE_PRECISION_FLOAT32);
-  g_assert_true (ane_executable_compile (cpu, NULL, &error));
-  g_assert_no_error (error);
-  cpu_out = ane_executable_run (cpu, NULL, 0, NULL, &error);
-  g_assert_no_error (error);
-  for (guint w = 0; wrt[w] != NULL; w++)
-    {
-      g_autofree char *gname = g_strconcat ("grad_", wrt[w], NULL);
-
-      ane_test_assert_close_tensors (gname, find_output (cpu_out, gname), find_output (out, gname), 1e-4, 1e-5);
-    }
-  g_test_message ("%s: worst relative difference to the central difference %.2e", what, worst);
-  return worst;
-}
+#define add_loss(g, y)       ane_grad_test_add_loss (g, y)
+#define check(what, g, wrt)  ane_grad_test_check (what, g, wrt)
+#define find_output(out, n)  ane_grad_test_find_output (out, n)
 
 static void
 test_grad (void)
