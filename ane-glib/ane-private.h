@@ -81,6 +81,13 @@ const gint64 *ane_attrs_ints       (GVariant     *attrs,
                                     gsize        *n);
 GVariant     *ane_attrs_ints_variant (const gint64 *values,
                                       gsize         n);
+/* The "ax" attribute name into out (n values), or dflt when it is empty
+ * (the shape rule has checked that it holds 0 or n). */
+void          ane_attrs_ints_or    (GVariant     *attrs,
+                                    const char   *name,
+                                    guint         n,
+                                    const gint64 *dflt,
+                                    gint64       *out);
 
 /* Axis helpers: accept negative axes numpy-style. */
 gboolean    ane_normalize_axis    (gint64         axis,

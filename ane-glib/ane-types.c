@@ -693,6 +693,19 @@ ane_attrs_ints (GVariant   *attrs,
   return g_variant_get_fixed_array (v, n, sizeof (gint64));
 }
 
+void
+ane_attrs_ints_or (GVariant     *attrs,
+                   const char   *name,
+                   guint         n,
+                   const gint64 *dflt,
+                   gint64       *out)
+{
+  gsize len;
+  const gint64 *v = ane_attrs_ints (attrs, name, &len);
+
+  memcpy (out, len == n ? v : dflt, n * sizeof (gint64));
+}
+
 /* --- targets ------------------------------------------------------------- */
 
 static const char *const target_names[] = {

@@ -88,21 +88,6 @@ constant (AneGradCtx    *ctx,
   return t ? ane_graph_const (G, t, error) : NULL;
 }
 
-/* An "ax" attribute of n values, or dflt (n values) when empty. The shape
- * rule has checked the length. */
-static void
-attr_ints (AneGradCtx   *ctx,
-           const char   *name,
-           guint         n,
-           const gint64 *dflt,
-           gint64       *out)
-{
-  gsize len;
-  const gint64 *v = ane_attrs_ints (ctx->node->attrs, name, &len);
-
-  memcpy (out, len == n ? v : dflt, n * sizeof (gint64));
-}
-
 /* The rows (or columns) the floor of a conv or pool's output size leaves
  * unread at the end: the output_padding its conv_transpose_2d needs to give
  * back the input's size. span is the window's extent, d·(k - 1) + 1. */
@@ -133,20 +118,20 @@ ane_grad_conv (AneGradCtx *ctx,
 
   if (nsp == 2)
     {
-      attr_ints (ctx, "strides", 2, ones, s);
-      attr_ints (ctx, "dilations", 2, ones, d);
-      attr_ints (ctx, "pads", 4, zeros, p);
+      ane_attrs_ints_or (ctx->node->attrs, "strides", 2, ones, s);
+      ane_attrs_ints_or (ctx->node->attrs, "dilations", 2, ones, d);
+      ane_attrs_ints_or (ctx->node->attrs, "pads", 4, zeros, p);
     }
   else
     {
       /* 1-D: the forward's own 2-D view (ops/ane-ops-vision.c, conv_geom) */
-      attr_ints (ctx, "strides", 1, ones, a);
+      ane_attrs_ints_or (ctx->node->attrs, "strides", 1, ones, a);
       s[0] = 1;
       s[1] = a[0];
-      attr_ints (ctx, "dilations", 1, ones, a);
+      ane_attrs_ints_or (ctx->node->attrs, "dilations", 1, ones, a);
       d[0] = 1;
       d[1] = a[0];
-      attr_ints (ctx, "pads", 2, zeros, a);
+      ane_attrs_ints_or (ctx->node->attrs, "pads", 2, zeros, a);
       p[0] = p[1] = 0;
       p[2] = a[0];
       p[3] = a[1];
@@ -240,9 +225,9 @@ ane_grad_pool (AneGradCtx *ctx,
   const gint64 flat_y[4] = { nc, 1, oh, ow };
   g_autoptr(AneTensor) dy1 = NULL, dx1 = NULL;
 
-  attr_ints (ctx, "kernel", 2, zeros, k);
-  attr_ints (ctx, "strides", 2, k, s);   /* empty: the kernel, as the forward */
-  attr_ints (ctx, "pads", 4, zeros, p);
+  ane_attrs_ints_or (ctx->node->attrs, "kernel", 2, zeros, k);
+  ane_attrs_ints_or (ctx->node->attrs, "strides", 2, k, s);   /* empty: the kernel, as the forward */
+  ane_attrs_ints_or (ctx->node->attrs, "pads", 4, zeros, p);
   kk = k[0] * k[1];
   for (guint i = 0; i < 2; i++)
     outpad[i] = leftover (xs.shape[2 + i], p[2 * i], p[2 * i + 1], k[i], s[i]);

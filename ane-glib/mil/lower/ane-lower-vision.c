@@ -31,21 +31,6 @@
 
 /* --- helpers ------------------------------------------------------------ */
 
-/* Reads the "ax" attribute name (n values) into out; empty takes dflt. The
- * shape rule has already checked the length. */
-static void
-attr_ints (AneLowerCtx  *ctx,
-           const char   *name,
-           guint         n,
-           const gint64 *dflt,
-           gint64       *out)
-{
-  gsize len;
-  const gint64 *v = ane_attrs_ints (ctx->node->attrs, name, &len);
-
-  memcpy (out, len == n ? v : dflt, n * sizeof (gint64));
-}
-
 /* Zero padding of the last n_axes axes: amounts [before, after] per axis. */
 static const char *
 pad_zeros (AneLowerNames *names,
@@ -149,9 +134,9 @@ ane_lower_conv (AneLowerCtx *ctx,
 
   ane_lower_names_init (&names, ctx);
   names.result_stem = "out";
-  attr_ints (ctx, "strides", nsp, ones, strides);
-  attr_ints (ctx, "pads", 2 * nsp, zeros, pads);
-  attr_ints (ctx, "dilations", nsp, ones, dil);
+  ane_attrs_ints_or (ctx->node->attrs, "strides", nsp, ones, strides);
+  ane_attrs_ints_or (ctx->node->attrs, "pads", 2 * nsp, zeros, pads);
+  ane_attrs_ints_or (ctx->node->attrs, "dilations", nsp, ones, dil);
   for (guint i = 0; i < nsp; i++)
     dilated |= dil[i] > 1;
 
@@ -202,10 +187,10 @@ ane_lower_conv_transpose_2d (AneLowerCtx *ctx,
 
   ane_lower_names_init (&names, ctx);
   names.result_stem = "out";
-  attr_ints (ctx, "strides", 2, ones, strides);
-  attr_ints (ctx, "pads", 4, zeros, pads);
-  attr_ints (ctx, "dilations", 2, ones, dil);
-  attr_ints (ctx, "output_padding", 2, zeros, outpad);
+  ane_attrs_ints_or (ctx->node->attrs, "strides", 2, ones, strides);
+  ane_attrs_ints_or (ctx->node->attrs, "pads", 4, zeros, pads);
+  ane_attrs_ints_or (ctx->node->attrs, "dilations", 2, ones, dil);
+  ane_attrs_ints_or (ctx->node->attrs, "output_padding", 2, zeros, outpad);
 
   if (!ane_lower_input_is_const (ctx, 1) &&
       !ane_lower_require_target (ctx, ANE_MIL_IOS17, "conv_transpose with a weight that is not const", error))
@@ -290,8 +275,8 @@ ane_lower_pool (AneLowerCtx *ctx,
 
   ane_lower_names_init (&names, ctx);
   names.result_stem = "out";
-  attr_ints (ctx, "strides", 2, kernel, strides);   /* empty: the kernel, as torch */
-  attr_ints (ctx, "pads", 4, zeros, pads);
+  ane_attrs_ints_or (ctx->node->attrs, "strides", 2, kernel, strides);   /* empty: the kernel, as torch */
+  ane_attrs_ints_or (ctx->node->attrs, "pads", 4, zeros, pads);
 
   call = ane_mil_op_begin (ctx->b, is_max ? "max_pool" : "avg_pool", ctx->hint);
   if (!is_max)
