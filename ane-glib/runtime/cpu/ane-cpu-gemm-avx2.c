@@ -60,3 +60,29 @@ gemm_hsum (__m256 v)
 #define GEMM_ENTRY ane_cpu_gemm_nt_avx2
 
 #include "runtime/cpu/ane-cpu-gemm-tiles.h"
+
+/* The NN kernel (ane-cpu-gemm-nn-tiles.h): a 6×2 tile, 6 rows of A by 16
+ * columns of B (12 accumulators, 2 vectors of B, one broadcast: 15 of the
+ * 16 registers), BLIS's haswell sgemm shape. */
+#define gemm_bcast(p) _mm256_broadcast_ss (p)
+#define gemm_set1(x) _mm256_set1_ps (x)
+#define gemm_mul(a, b) _mm256_mul_ps ((a), (b))
+#define gemm_add(a, b) _mm256_add_ps ((a), (b))
+#define gemm_vstore(p, v) _mm256_storeu_ps ((p), (v))
+
+/* the first rem lanes of v to p; the others are not written */
+static inline void
+gemm_vstore_masked (float  *p,
+                    guint   rem,
+                    __m256  v)
+{
+  __m256i mask = _mm256_cmpgt_epi32 (_mm256_set1_epi32 ((int) rem), _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
+
+  _mm256_maskstore_ps (p, mask, v);
+}
+
+#define GEMM_NN_MR 6
+#define GEMM_NN_NV 2
+#define GEMM_NN_ENTRY ane_cpu_gemm_nn_avx2
+
+#include "runtime/cpu/ane-cpu-gemm-nn-tiles.h"

@@ -48,3 +48,19 @@ gemm_hsum (__m512 v)
 #define GEMM_ENTRY ane_cpu_gemm_nt_avx512
 
 #include "runtime/cpu/ane-cpu-gemm-tiles.h"
+
+/* The NN kernel (ane-cpu-gemm-nn-tiles.h): a 6×4 tile, 6 rows of A by 64
+ * columns of B (24 accumulators, 4 vectors of B, one broadcast: 29 of the
+ * 32 registers). */
+#define gemm_bcast(p) _mm512_set1_ps (*(p))
+#define gemm_set1(x) _mm512_set1_ps (x)
+#define gemm_mul(a, b) _mm512_mul_ps ((a), (b))
+#define gemm_add(a, b) _mm512_add_ps ((a), (b))
+#define gemm_vstore(p, v) _mm512_storeu_ps ((p), (v))
+#define gemm_vstore_masked(p, mask, v) _mm512_mask_storeu_ps ((p), (mask), (v))
+
+#define GEMM_NN_MR 6
+#define GEMM_NN_NV 4
+#define GEMM_NN_ENTRY ane_cpu_gemm_nn_avx512
+
+#include "runtime/cpu/ane-cpu-gemm-nn-tiles.h"

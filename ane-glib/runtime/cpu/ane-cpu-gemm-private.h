@@ -61,4 +61,30 @@ void ane_cpu_gemm_nt_avx512 (gsize m, gsize n, gsize k, float alpha, const float
                              const float *b, gsize ldb, gsize b_step, float beta, float *c, gsize ldc);
 #endif
 
+/* The NN form, B stored [k,n] with n contiguous (a conv's im2col buffer
+ * or input, ane-cpu-gemm-nn-tiles.h): C[i,j] = alpha · Σ_p A[i,p] ·
+ * B[p,j] + beta · C[i,j], A stored [m,k]. Its order of sums is not the NT
+ * kernel's: element (i,j) is one chain of fmas over p in increasing order
+ * (the same bits with either ISA, whatever the tile, piece or thread). */
+typedef void (*AneCpuGemmNnFunc) (gsize        m,
+                                  gsize        n,
+                                  gsize        k,
+                                  float        alpha,
+                                  const float *a,
+                                  gsize        lda,
+                                  const float *b,
+                                  gsize        ldb,
+                                  float        beta,
+                                  float       *c,
+                                  gsize        ldc);
+
+#ifdef ANE_HAVE_GEMM_AVX2
+void ane_cpu_gemm_nn_avx2   (gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
+                             const float *b, gsize ldb, float beta, float *c, gsize ldc);
+#endif
+#ifdef ANE_HAVE_GEMM_AVX512
+void ane_cpu_gemm_nn_avx512 (gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
+                             const float *b, gsize ldb, float beta, float *c, gsize ldc);
+#endif
+
 G_END_DECLS
