@@ -18,8 +18,18 @@
  *   (inside tiles and on their edges) and of 130×1 and 130×3 ones (the
  *   operands' roles swapped) equals bit for bit the 1×1 product of its
  *   row and column, rows of a 130-row product the 1-, 2- and 3-row
- *   products (a decode step equals its prompt row), and the NN, TN and TT
- *   forms of the same values (operands stored transposed) the NT form.
+ *   products (a decode step equals its prompt row), and the TN and TT
+ *   forms of the same values (operands stored transposed) the NT form
+ *   (the NN form has its own kernel and order: /ane/cpu/gemm/nn).
+ * - /ane/cpu/gemm/nn: the NN form (B stored [k,n], a conv's), which the
+ *   tiled variants hand to their NN kernel from 4 rows and 16 columns on,
+ *   on shapes around its tiles and vectors (m 4–13 and 97, n 1–17 and
+ *   around 64, k 1, 2, 7, 100 and a conv's 864, leading dimensions longer
+ *   than the rows, alpha and beta): within the bound of the reference
+ *   test; for the tiled variants each element bit for bit the chain of
+ *   fmaf over k that ane-cpu-gemm-nn-tiles.h documents (so AVX2 and
+ *   AVX-512 agree); bit for bit the same at 1 to 4 threads (but the blas
+ *   route, as in /ane/cpu/gemm/threads).
  * - /ane/cpu/gemm/env: ANE_CPU_GEMM picks the variant (in a subprocess,
  *   as it is read once), and ane_cpu_gemm_describe names it.
  *
@@ -303,13 +313,17 @@ test_fixed_order (void)
                   g_error ("%s, k %zu: C[%zu,%zu] of the %zu×%zu product is %.9g, alone %.9g",
                            ane_cpu_gemm_variant_name (tiled[v]), k, i, j, m, n, c[i * n + j], one);
               }
-          /* the other forms (from 4 rows and columns on they go through
-           * the same kernel, their operands gathered): the same bits as
-           * the NT form over the same values */
+          /* the transposed forms (from 4 rows and columns on they go
+           * through the same kernel, their operands gathered): the same
+           * bits as the NT form over the same values. The NN form (form 2)
+           * has its own kernel from 16 columns on, and its own order. */
           if (m >= 4 && n >= 4)
             for (guint form = 1; form < 4; form++)
               {
                 gboolean ta = form & 1, tb = !(form & 2);
+
+                if (!ta && !tb && n >= 16)
+                  continue;
                 g_autofree float *at = g_new (float, m * k);
                 g_autofree float *bt = g_new (float, n * k);
                 g_autofree float *got = g_new (float, m * n);
@@ -337,6 +351,86 @@ test_fixed_order (void)
   ane_cpu_gemm_set_variant (ANE_CPU_GEMM_AUTO);
   if (ran == 0)
     g_test_message ("no tiled kernel on this build or CPU: nothing to check");
+}
+
+/* The sum that ane-cpu-gemm-nn-tiles.h documents for element (i,j) of an
+ * NN product: a chain of fmaf over k from 0, then alpha · s + (beta = 0 ?
+ * 0 : beta · c0). */
+static float
+nn_chain (const Case *c,
+          gsize       i,
+          gsize       j)
+{
+  float s = 0.0f;
+  volatile float prod, scaled;   /* volatile: neither product fused with the sum */
+
+  for (gsize p = 0; p < c->k; p++)
+    s = fmaf (c->a[i * c->lda + p], c->b[p * c->ldb + j], s);
+  prod = c->alpha * s;
+  scaled = c->beta == 0.0f ? 0.0f : c->beta * c->c0[i * c->ldc + j];
+  return prod + scaled;
+}
+
+static void
+test_nn (void)
+{
+  static const gsize ms[] = { 4, 5, 6, 7, 13, 97 };
+  static const gsize ns[] = { 1, 2, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 129 };
+  static const gsize ks[] = { 1, 2, 7, 100, 864 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (2026);
+
+  for (guint v = 0; v < G_N_ELEMENTS (all_variants); v++)
+    {
+      const char *name = ane_cpu_gemm_variant_name (all_variants[v]);
+      gboolean tiled = all_variants[v] == ANE_CPU_GEMM_AVX2 || all_variants[v] == ANE_CPU_GEMM_AVX512;
+      guint cases = 0;
+
+      if (!ane_cpu_gemm_set_variant (all_variants[v]))
+        continue;
+      for (guint mi = 0; mi < G_N_ELEMENTS (ms); mi++)
+        for (guint ni = 0; ni < G_N_ELEMENTS (ns); ni++)
+          for (guint ki = 0; ki < G_N_ELEMENTS (ks); ki++)
+            {
+              gboolean beta_case = (mi + ni + ki) % 2 == 1;
+              Case c;
+              g_autofree float *one = NULL;
+
+              /* the large k on a few shapes only (time) */
+              if (ks[ki] > 100 && (mi + ni) % 4 != 0)
+                continue;
+              case_init (&c, FALSE, FALSE, ms[mi], ns[ni], ks[ki], beta_case ? 0.75f : 1.0f,
+                         beta_case ? -0.5f : 0.0f, rand);
+              ane_cpu_set_n_threads (1);
+              one = case_run (&c);
+              case_check (&c, one, name);
+              if (tiled && c.n >= 16)
+                for (gsize i = 0; i < c.m; i++)
+                  for (gsize j = 0; j < c.n; j++)
+                    {
+                      float want = nn_chain (&c, i, j), got = one[i * c.ldc + j];
+
+                      if (memcmp (&got, &want, sizeof got) != 0)
+                        g_error ("%s, NN m %zu n %zu k %zu: C[%zu,%zu] = %.9g, the fmaf chain %.9g", name,
+                                 c.m, c.n, c.k, i, j, got, want);
+                    }
+              /* not the blas route: from 4 rows on OpenBLAS's results may
+               * depend on the split (test_threads) */
+              for (guint t = 2; t <= 4 && all_variants[v] != ANE_CPU_GEMM_BLAS; t++)
+                {
+                  g_autofree float *got = NULL;
+
+                  ane_cpu_set_n_threads (t);
+                  got = case_run (&c);
+                  if (memcmp (got, one, c.m * c.ldc * sizeof (float)) != 0)
+                    g_error ("%s, NN %zu×%zu×%zu: %u threads differ from 1", name, c.m, c.n, c.k, t);
+                }
+              case_clear (&c);
+              cases++;
+            }
+      g_test_message ("%s: %u NN products", name, cases);
+    }
+  ane_cpu_set_n_threads (0);
+  ane_cpu_gemm_set_variant (ANE_CPU_GEMM_AUTO);
 }
 
 static void
@@ -369,6 +463,7 @@ main (int   argc,
   g_test_add_func ("/ane/cpu/gemm/reference", test_reference);
   g_test_add_func ("/ane/cpu/gemm/threads", test_threads);
   g_test_add_func ("/ane/cpu/gemm/fixed-order", test_fixed_order);
+  g_test_add_func ("/ane/cpu/gemm/nn", test_nn);
   g_test_add_func ("/ane/cpu/gemm/env", test_env);
   return g_test_run ();
 }

@@ -21,7 +21,10 @@
  * linear layer) at every m and the other forms from 4 rows and columns on
  * (all of the above but the other forms' decode shapes): pieces of whole
  * column blocks (weight rows) or, when A has more rows than B, row
- * blocks. AneCpuGemmVariant (ANE_CPU_GEMM) picks.
+ * blocks. The NN form (B stored [k,n], a conv's im2col buffer or input)
+ * from 4 rows and 16 columns on goes to their NN kernel instead
+ * (ane-cpu-gemm-nn-tiles.h), in pieces of whole row and column blocks.
+ * AneCpuGemmVariant (ANE_CPU_GEMM) picks.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -204,8 +207,8 @@ ane_cpu_gemm_describe (void)
   else if (v == ANE_CPU_GEMM_BLAS)
     text = g_strdup_printf ("%s (4 rows on), our loops below", ane_cpu_blas_describe ());
   else
-    text = g_strdup_printf ("%s (NT form at every size, other forms from 4 rows and columns), our loops "
-                            "(other forms below)", ane_cpu_gemm_variant_name (v));
+    text = g_strdup_printf ("%s (NT form at every size, NN from 4 rows and 16 columns, other forms from 4 rows "
+                            "and columns), our loops (other forms below)", ane_cpu_gemm_variant_name (v));
   return g_intern_string (text);
 }
 
@@ -222,6 +225,25 @@ nt_kernel (AneCpuGemmVariant variant)
 #ifdef ANE_HAVE_GEMM_AVX512
     case ANE_CPU_GEMM_AVX512:
       return ane_cpu_gemm_nt_avx512;
+#endif
+    default:
+      return NULL;
+    }
+}
+
+/* The NN kernel of the variant, or NULL (PORTABLE, BLAS). */
+static AneCpuGemmNnFunc
+nn_kernel (AneCpuGemmVariant variant)
+{
+  switch (variant)
+    {
+#ifdef ANE_HAVE_GEMM_AVX2
+    case ANE_CPU_GEMM_AVX2:
+      return ane_cpu_gemm_nn_avx2;
+#endif
+#ifdef ANE_HAVE_GEMM_AVX512
+    case ANE_CPU_GEMM_AVX512:
+      return ane_cpu_gemm_nn_avx512;
 #endif
     default:
       return NULL;
@@ -448,6 +470,69 @@ sgemm_nt (AneCpuGemmNtFunc kernel,
                           MAX (1, MIN_PIECE_FLOPS / MAX (NT_ROW_BLOCK * n * k, 1)), nt_rows, &g);
 }
 
+/* Our NN kernel: pieces of NN_ROW_BLOCK rows by NN_COLUMN_BLOCK columns
+ * of C, row-block major (consecutive pieces share A's rows). Every element
+ * is one chain of fmas whatever piece computes it
+ * (ane-cpu-gemm-nn-tiles.h); the blocks only keep the tiles whole: 48 is a
+ * multiple of the tiles' height (6), 64 of their widths (16 with AVX2, 64
+ * with AVX-512). Below NN_MIN_N columns most lanes would be masked: the NT
+ * route. */
+#define NN_ROW_BLOCK    48
+#define NN_COLUMN_BLOCK 64
+#define NN_MIN_N        16
+
+typedef struct {
+  AneCpuGemmNnFunc kernel;
+  gsize        m, n, k;
+  float        alpha;
+  const float *a;
+  gsize        lda;
+  const float *b;
+  gsize        ldb;
+  float        beta;
+  float       *c;
+  gsize        ldc;
+  gsize        col_blocks;
+} NnJob;
+
+static void
+nn_pieces (gsize    begin,
+           gsize    end,
+           gpointer data)
+{
+  const NnJob *g = data;
+
+  for (gsize piece = begin; piece < end; piece++)
+    {
+      gsize i0 = piece / g->col_blocks * NN_ROW_BLOCK, j0 = piece % g->col_blocks * NN_COLUMN_BLOCK;
+      gsize i1 = MIN (i0 + NN_ROW_BLOCK, g->m), j1 = MIN (j0 + NN_COLUMN_BLOCK, g->n);
+
+      g->kernel (i1 - i0, j1 - j0, g->k, g->alpha, g->a + i0 * g->lda, g->lda, g->b + j0, g->ldb,
+                 g->beta, g->c + i0 * g->ldc + j0, g->ldc);
+    }
+}
+
+static void
+sgemm_nn (AneCpuGemmNnFunc kernel,
+          gsize            m,
+          gsize            n,
+          gsize            k,
+          float            alpha,
+          const float     *a,
+          gsize            lda,
+          const float     *b,
+          gsize            ldb,
+          float            beta,
+          float           *c,
+          gsize            ldc)
+{
+  NnJob g = { kernel, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, (n + NN_COLUMN_BLOCK - 1) / NN_COLUMN_BLOCK };
+  gsize row_blocks = (m + NN_ROW_BLOCK - 1) / NN_ROW_BLOCK;
+
+  ane_cpu_parallel_for (row_blocks * g.col_blocks,
+                        MAX (1, MIN_PIECE_FLOPS / MAX (NN_ROW_BLOCK * NN_COLUMN_BLOCK * k, 1)), nn_pieces, &g);
+}
+
 #ifdef HAVE_CBLAS
 static void
 blas_single_thread_once (void)
@@ -495,6 +580,16 @@ ane_cpu_sgemm (gboolean     trans_a,
     gsize row_flops = n * k;
     AneCpuGemmVariant variant = ane_cpu_gemm_get_variant ();
     AneCpuGemmNtFunc kernel = nt_kernel (variant);
+    AneCpuGemmNnFunc nn = nn_kernel (variant);
+
+    /* B stored [k,n] (a conv's im2col buffer or input): the NN kernel
+     * reads it where it lies, where the NT kernel would gather it through
+     * transposes (ane-cpu-gemm-nn-tiles.h) */
+    if (nn && !trans_a && !trans_b && m >= SMALL_M && n >= NN_MIN_N)
+      {
+        sgemm_nn (nn, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+      }
 
     /* The NT form at every size; one contiguous column (a 1×1 conv at
      * one position: B's column is the one row of an NT product); any other
