@@ -49,9 +49,10 @@ const char *ane_cpu_blas_describe  (void);
  * linear layer; and a one-column product whose column is contiguous):
  * - PORTABLE: the plain loops, for every form;
  * - AVX2, AVX512: our tiled kernels (ane-cpu-gemm-private.h) for the NT
- *   form at every m and the other forms from 4 rows and columns on (the
- *   BLAS route below for the rest: other forms with fewer rows or
- *   columns, i.e. our loops);
+ *   form at every m and the other forms from 4 rows and columns on, the
+ *   NN form (B stored [k,n], a conv's) from 4 rows and 16 columns on
+ *   through their NN kernel (the BLAS route below for the rest: other
+ *   forms with fewer rows or columns, i.e. our loops);
  * - BLAS: the previous route: our loops below 4 rows, cblas_sgemm from 4
  *   rows on (the loops everywhere without a CBLAS).
  * AUTO (set_variant only) is ANE_CPU_GEMM when set (portable, avx2, avx512
