@@ -22,7 +22,7 @@
  * (all of the above but the other forms' decode shapes): pieces of whole
  * column blocks (weight rows) or, when A has more rows than B, row
  * blocks. The NN form (B stored [k,n], a conv's im2col buffer or input)
- * from 4 rows and 16 columns on goes to their NN kernel instead
+ * from 4 rows and 16 columns on, k up to 2048, goes to their NN kernel instead
  * (ane-cpu-gemm-nn-tiles.h), in pieces of whole row and column blocks.
  * AneCpuGemmVariant (ANE_CPU_GEMM) picks.
  *
@@ -207,8 +207,8 @@ ane_cpu_gemm_describe (void)
   else if (v == ANE_CPU_GEMM_BLAS)
     text = g_strdup_printf ("%s (4 rows on), our loops below", ane_cpu_blas_describe ());
   else
-    text = g_strdup_printf ("%s (NT form at every size, NN from 4 rows and 16 columns, other forms from 4 rows "
-                            "and columns), our loops (other forms below)", ane_cpu_gemm_variant_name (v));
+    text = g_strdup_printf ("%s (NT form at every size, NN from 4 rows and 16 columns up to k = 2048, other forms "
+                            "from 4 rows and columns), our loops (other forms below)", ane_cpu_gemm_variant_name (v));
   return g_intern_string (text);
 }
 
@@ -480,6 +480,15 @@ sgemm_nt (AneCpuGemmNtFunc kernel,
 #define NN_ROW_BLOCK    48
 #define NN_COLUMN_BLOCK 64
 #define NN_MIN_N        16
+/* Each 6-row strip of a piece streams the piece's panel of B (k rows of
+ * NN_COLUMN_BLOCK floats): from k = 2048 on (512 KiB) the panel leaves L2
+ * and every strip reads it from memory again, m/6 passes over B where the
+ * NT route reads it once. Measured: the classifier's backward of a 32000-
+ * token vocabulary (64×288×32000, NN) made a training step of a 24M
+ * LLaMA 10% slower (bench-train, 0.94 → 0.85 steps/s) through the NN
+ * kernel; convs (k = C·kh·kw, 27 to 864 in PaddleOCR's detector) stay far
+ * below. */
+#define NN_MAX_K        2048
 
 typedef struct {
   AneCpuGemmNnFunc kernel;
@@ -585,7 +594,7 @@ ane_cpu_sgemm (gboolean     trans_a,
     /* B stored [k,n] (a conv's im2col buffer or input): the NN kernel
      * reads it where it lies, where the NT kernel would gather it through
      * transposes (ane-cpu-gemm-nn-tiles.h) */
-    if (nn && !trans_a && !trans_b && m >= SMALL_M && n >= NN_MIN_N)
+    if (nn && !trans_a && !trans_b && m >= SMALL_M && n >= NN_MIN_N && k <= NN_MAX_K)
       {
         sgemm_nn (nn, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
