@@ -1,9 +1,10 @@
 /* bench/train.c: training speed of AneTrainer on the CPU backend
  *
  * Issue 18's measure: training steps per second and tokens per second for
- * the bundled stories260K and for a ~15M-parameter LLaMA of stories15M's
- * shape (dim 288, 6 layers, 6 heads, FFN 768, vocabulary 32000; random
- * F32 weights, written as a GGUF file here), at 1 and 2 threads, with the
+ * the bundled stories260K and for a 15M-parameter LLaMA of stories15M's
+ * shape (dim 288, 6 layers, 6 heads, FFN 768, vocabulary 32000, the
+ * classifier tied to the embedding; random F32 weights, written as a GGUF
+ * file here), at 1 and 2 threads, with the
  * peak RSS of the process and the shares of a step: the forward pass (the
  * training graph's forward alone, run apart), the backward pass (the
  * gradient program's run less the forward) and the host's part (feeding
@@ -217,9 +218,10 @@ main (int    argc,
         {
           /* stories15M's shape (llama2.c's 15M model) */
           AneGgufSyntheticLlama spec = { .dim = 288, .hidden = 768, .layers = 6, .heads = 6, .kv_heads = 6,
-                                         .vocab = 32000, .context = 256, .matrices = ANE_DTYPE_FLOAT32, .seed = 18 };
+                                         .vocab = 32000, .context = 256, .matrices = ANE_DTYPE_FLOAT32, .seed = 18,
+                                         .tied = TRUE };
 
-          path = g_build_filename (dir, "llama15m-f32.gguf", NULL);
+          path = g_build_filename (dir, "llama15m-tied-f32.gguf", NULL);
           if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) && !ane_gguf_write_synthetic_llama (path, &spec, &error))
             die (path, error);
         }

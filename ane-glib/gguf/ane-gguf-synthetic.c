@@ -119,8 +119,10 @@ ane_gguf_write_synthetic_llama (const char                   *path,
             return FALSE;
         }
     }
+  /* tied: no output.weight, so the loader uses the embedding as the
+   * classifier (as llama.cpp does, and llama2.c's stories models are) */
   if (!add_weight (w, "output_norm.weight", 1, spec->dim, ANE_DTYPE_FLOAT32, rand, error) ||
-      !add_weight (w, "output.weight", spec->vocab, spec->dim, spec->matrices, rand, error))
+      (!spec->tied && !add_weight (w, "output.weight", spec->vocab, spec->dim, spec->matrices, rand, error)))
     return FALSE;
   return ane_gguf_writer_write (w, path, error);
 }

@@ -96,6 +96,7 @@ typedef struct
                         * FLOAT16, or a block type ane_quant_blocks_f32 writes (Q8_0, Q4_0,
                         * Q4_K; their rows must be whole blocks) */
   guint32  seed;
+  gboolean tied;       /* no classifier of its own: the embedding serves (stories15M's way) */
 } AneGgufSyntheticLlama;
 
 gboolean       ane_gguf_write_synthetic_llama (const char                   *path,
