@@ -1388,33 +1388,7 @@ ane_llama_model_build_decode (AneLlamaModel  *self,
   return ane_llama_build_decode_n (self, 1, max_seq, error);
 }
 
-/* ane-llama-private.h: the training graph of S tokens. */
-AneGraph *
-ane_llama_build_train (AneLlamaModel      *self,
-                       gint64              seq_len,
-                       AneLlamaTrainForm   form,
-                       GError            **error)
-{
-  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (seq_len <= 0 || seq_len > self->seq_len)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
-                   "%s: training sequence length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
-                   self->path, seq_len, self->seq_len);
-      return NULL;
-    }
-  return build (self, seq_len, 0, form, error);
-}
-
-void
-ane_llama_packed_weight_free (AneLlamaPackedWeight *p)
-{
-  g_free (p->input);
-  g_free (p);
-}
-
+/* A training sequence fits the model's context. */
 static gboolean
 check_train_length (AneLlamaModel  *self,
                     gint64          seq_len,
@@ -1428,6 +1402,28 @@ check_train_length (AneLlamaModel  *self,
       return FALSE;
     }
   return TRUE;
+}
+
+/* ane-llama-private.h: the training graph of S tokens. */
+AneGraph *
+ane_llama_build_train (AneLlamaModel      *self,
+                       gint64              seq_len,
+                       AneLlamaTrainForm   form,
+                       GError            **error)
+{
+  g_return_val_if_fail (ANE_IS_LLAMA_MODEL (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_train_length (self, seq_len, error))
+    return NULL;
+  return build (self, seq_len, 0, form, error);
+}
+
+void
+ane_llama_packed_weight_free (AneLlamaPackedWeight *p)
+{
+  g_free (p->input);
+  g_free (p);
 }
 
 /* One kernel: the layer (form NONE) or the head. */

@@ -275,6 +275,19 @@ ane_trainer_load (AneTrainer  *self,
   return TRUE;
 }
 
+static AneTrainerWeight *
+find (AneTrainer *self,
+      const char *name)
+{
+  for (guint i = 0; i < self->weights->len; i++)
+    {
+      AneTrainerWeight *w = self->weights->pdata[i];
+      if (g_str_equal (w->name, name))
+        return w;
+    }
+  return NULL;
+}
+
 /**
  * ane_trainer_dup_weight:
  * @self: a trainer
@@ -294,30 +307,17 @@ ane_trainer_dup_weight (AneTrainer  *self,
                         const char  *name,
                         GError     **error)
 {
+  AneTrainerWeight *w;
+
   g_return_val_if_fail (ANE_IS_TRAINER (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  for (guint i = 0; i < self->weights->len; i++)
+  if ((w = find (self, name)) == NULL)
     {
-      AneTrainerWeight *w = self->weights->pdata[i];
-      if (g_str_equal (w->name, name))
-        return ane_tensor_new_from_floats (w->name, w->shape, w->rank, w->w, w->n, error);
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "trainer: no trained weight named '%s'", name);
+      return NULL;
     }
-  g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "trainer: no trained weight named '%s'", name);
-  return NULL;
-}
-
-static AneTrainerWeight *
-find (AneTrainer *self,
-      const char *name)
-{
-  for (guint i = 0; i < self->weights->len; i++)
-    {
-      AneTrainerWeight *w = self->weights->pdata[i];
-      if (g_str_equal (w->name, name))
-        return w;
-    }
-  return NULL;
+  return ane_tensor_new_from_floats (w->name, w->shape, w->rank, w->w, w->n, error);
 }
 
 /* What llama2.c's format cannot say about this model, or NULL. */

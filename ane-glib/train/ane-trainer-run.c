@@ -84,9 +84,32 @@ add_weight (AneTrainer  *self,
   return TRUE;
 }
 
-/* The model's weight behind each dynamic param of graph: name_of maps an
- * input name to a weight name (the sanitized names of the model's weights,
- * with "layers_%d_" before a layer kernel's). */
+/* The model's weight behind input (a program's param; layer ≥ 0: a layer
+ * kernel's, named without its layer) added as a trained weight; by_input
+ * maps the sanitized names of the model's weights to them. NULL with error
+ * set when there is none. */
+static AneTrainerWeight *
+add_input_weight (AneTrainer  *self,
+                  const char  *input,
+                  gint         layer,
+                  GHashTable  *by_input,
+                  GError     **error)
+{
+  g_autofree char *full = layer >= 0 ? g_strdup_printf ("layers_%d_%s", layer, input) : g_strdup (input);
+  const char *name = g_hash_table_lookup (by_input, full);
+
+  if (name == NULL)
+    {
+      g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
+                   "%s: the training graph's param %s is no weight of the model", self->model->path, full);
+      return NULL;
+    }
+  if (!add_weight (self, name, input, layer, error))
+    return NULL;
+  return self->weights->pdata[self->weights->len - 1];
+}
+
+/* The weights behind each dynamic param of graph. */
 static gboolean
 add_graph_weights (AneTrainer *self,
                    AneGraph   *graph,
@@ -97,53 +120,29 @@ add_graph_weights (AneTrainer *self,
   g_autoptr(GPtrArray) params = ane_graph_list_params (graph);
 
   for (guint i = 0; i < params->len; i++)
-    {
-      const char *input = ane_tensor_get_name (params->pdata[i]);
-      g_autofree char *full = layer >= 0 ? g_strdup_printf ("layers_%d_%s", layer, input) : g_strdup (input);
-      const char *name = g_hash_table_lookup (by_input, full);
-
-      if (name == NULL)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
-                       "%s: the training graph's param %s is no weight of the model", self->model->path, full);
-          return FALSE;
-        }
-      if (!add_weight (self, name, input, layer, error))
-        return FALSE;
-    }
+    if (add_input_weight (self, ane_tensor_get_name (params->pdata[i]), layer, by_input, error) == NULL)
+      return FALSE;
   return TRUE;
 }
 
 /* The weights of a packed kernel (layer, or -1: the head), each at its
- * offset in the kernel's "weights"; *total: their count. */
+ * offset in the kernel's "weights". */
 static gboolean
 add_packed_weights (AneTrainer *self,
                     GPtrArray  *layout,
                     gint        layer,
                     GHashTable *by_input,
-                    gint64     *total,
                     GError    **error)
 {
-  *total = 0;
   for (guint i = 0; i < layout->len; i++)
     {
       AneLlamaPackedWeight *slot = layout->pdata[i];
-      g_autofree char *full = layer >= 0 ? g_strdup_printf ("layers_%d_%s", layer, slot->input) : g_strdup (slot->input);
-      const char *name = g_hash_table_lookup (by_input, full);
-      AneTrainerWeight *w;
+      AneTrainerWeight *w = add_input_weight (self, slot->input, layer, by_input, error);
 
-      if (name == NULL)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND,
-                       "%s: the training graph's param %s is no weight of the model", self->model->path, full);
-          return FALSE;
-        }
-      if (!add_weight (self, name, slot->input, layer, error))
+      if (w == NULL)
         return FALSE;
-      w = self->weights->pdata[self->weights->len - 1];
       w->offset = slot->offset;
       g_assert ((gint64) w->n == slot->n);
-      *total = MAX (*total, slot->offset + slot->n);
     }
   return TRUE;
 }
@@ -169,7 +168,7 @@ compile_kernel (AneTrainer         *self,
                 AneGraph           *graph,
                 const char         *loss,
                 GPtrArray          *wrt,
-                gint64              packed_n,
+                gboolean            packed,
                 GError            **error)
 {
   g_autoptr(AneGraph) compiled = NULL;
@@ -189,7 +188,7 @@ compile_kernel (AneTrainer         *self,
     compiled = g_object_ref (graph);
   k = g_new0 (AneTrainerKernel, 1);
   k->name = g_strdup (name);
-  if (packed_n > 0)
+  if (packed)
     {
       g_autoptr(GPtrArray) params = ane_graph_list_params (graph);
       guint rank;
@@ -258,7 +257,7 @@ ane_trainer_setup (AneTrainer *self,
       wrt = inputs_of (self, -1);
       if (self->host_embedding)
         g_ptr_array_add (wrt, (gpointer) "embedded");
-      return compile_kernel (self, "step", forward, "loss", wrt, 0, error) != NULL;
+      return compile_kernel (self, "step", forward, "loss", wrt, FALSE, error) != NULL;
     }
   else
     {
@@ -274,7 +273,6 @@ ane_trainer_setup (AneTrainer *self,
       g_autoptr(AneTensor) product = NULL;
       g_autoptr(AneTensor) vjp = NULL;
       g_autoptr(GPtrArray) outputs = NULL;
-      gint64 layer_n = 0, head_n = 0;
 
       layer = ane_llama_build_kernel (self->model, self->seq_len, ANE_LLAMA_TRAIN_NONE, pack, &layer_layout, error);
       if (layer == NULL)
@@ -286,9 +284,9 @@ ane_trainer_setup (AneTrainer *self,
       if (pack)
         {
           for (gint l = 0; l < self->model->n_layers; l++)
-            if (!add_packed_weights (self, layer_layout, l, by_input, &layer_n, error))
+            if (!add_packed_weights (self, layer_layout, l, by_input, error))
               return FALSE;
-          if (!add_packed_weights (self, head_layout, -1, by_input, &head_n, error))
+          if (!add_packed_weights (self, head_layout, -1, by_input, error))
             return FALSE;
         }
       else
@@ -300,7 +298,7 @@ ane_trainer_setup (AneTrainer *self,
             return FALSE;
         }
       if (!add_host_embedding (self, error) ||
-          compile_kernel (self, "layer_forward", layer, NULL, NULL, layer_n, error) == NULL)
+          compile_kernel (self, "layer_forward", layer, NULL, NULL, pack, error) == NULL)
         return FALSE;
 
       /* the backward: the layer again, with the gradient dy of its output
@@ -322,14 +320,14 @@ ane_trainer_setup (AneTrainer *self,
       if (pack)
         g_ptr_array_add (wrt, (gpointer) "weights");
       g_ptr_array_add (wrt, (gpointer) "x");
-      if (compile_kernel (self, "layer_backward", backward, "vjp", wrt, layer_n, error) == NULL)
+      if (compile_kernel (self, "layer_backward", backward, "vjp", wrt, pack, error) == NULL)
         return FALSE;
       g_clear_pointer (&wrt, g_ptr_array_unref);
       wrt = pack ? g_ptr_array_new () : inputs_of (self, -1);
       if (pack)
         g_ptr_array_add (wrt, (gpointer) "weights");
       g_ptr_array_add (wrt, (gpointer) "x");
-      return compile_kernel (self, "head", head, "loss", wrt, head_n, error) != NULL;
+      return compile_kernel (self, "head", head, "loss", wrt, pack, error) != NULL;
     }
 }
 
@@ -482,6 +480,13 @@ take_gradients (AneTrainer       *self,
   return TRUE;
 }
 
+/* What the embedding's rows are multiplied by (Gemma's sqrt(hidden)). */
+static double
+embedding_scale (AneTrainer *self)
+{
+  return self->model->embed_scale > 0.0 ? self->model->embed_scale : 1.0;
+}
+
 /* The embedding rows of seq's first S tokens, times the model's scale. */
 static AneTensor *
 embedded_rows (AneTrainer   *self,
@@ -490,7 +495,7 @@ embedded_rows (AneTrainer   *self,
                GError      **error)
 {
   gint64 S = self->seq_len, dim = self->model->dim;
-  double scale = self->model->embed_scale > 0.0 ? self->model->embed_scale : 1.0;
+  double scale = embedding_scale (self);
   g_autofree float *rows = g_new (float, S * dim);
 
   for (gint64 i = 0; i < S; i++)
@@ -524,7 +529,7 @@ scatter_rows (AneTrainer   *self,
               GError      **error)
 {
   gint64 S = self->seq_len, dim = self->model->dim;
-  double scale = self->model->embed_scale > 0.0 ? self->model->embed_scale : 1.0;
+  double scale = embedding_scale (self);
   g_autofree float *copy = NULL;
   const float *gv = gt != NULL ? floats_of (gt, &copy, error) : NULL;
 

@@ -163,13 +163,7 @@ ane_trainer_new_full (AneLlamaModel     *model,
   g_return_val_if_fail (layout == ANE_TRAINER_LAYOUT_WHOLE || layout == ANE_TRAINER_LAYOUT_KERNELS, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (seq_len <= 0 || seq_len > model->seq_len)
-    {
-      g_set_error (error, ANE_ERROR, ANE_ERROR_INVALID_ARGUMENT,
-                   "%s: training sequence length %" G_GINT64_FORMAT " is outside [1, %" G_GINT64_FORMAT "]",
-                   model->path, seq_len, model->seq_len);
-      return NULL;
-    }
+  /* the graph builders check seq_len against the model's context */
   self = g_object_new (ANE_TYPE_TRAINER, NULL);
   self->model = g_object_ref (model);
   self->seq_len = seq_len;
