@@ -27,6 +27,11 @@ int           ane_file_open_regular     (const char   *path,
  * 0 maps to empty contents). */
 GMappedFile  *ane_file_map_regular      (const char   *path,
                                          GError      **error);
+/* The same, handing the open descriptor to the caller in @fd_out (who
+ * closes it) when not %NULL. */
+GMappedFile  *ane_file_map_regular_fd   (const char   *path,
+                                         int          *fd_out,
+                                         GError      **error);
 /* The whole regular file @path mapped read-only as bytes that remember
  * they are a file mapping, so ane_file_release_pages() may drop their
  * pages once a copy of what they hold has been made. */
@@ -41,6 +46,18 @@ GBytes       *ane_file_map_bytes        (const char   *path,
  * (fp32 → fp16), so a model does not hold both copies resident. */
 void          ane_file_release_pages    (gconstpointer data,
                                          gsize         size);
+/* The same bytes as @bytes, for kernels that stream them: when they lie
+ * in a mapping made by ane_file_map_bytes() and transparent huge pages are
+ * on offer, a view of a copy of that mapping in anonymous memory with
+ * MADV_HUGEPAGE (made once per process, 2 MiB at a time, the copied file
+ * pages released; ane-file-map.c says why), which keeps @bytes alive; else
+ * a new reference to @bytes. Read-only by contract, as @bytes is. */
+GBytes       *ane_file_hot_bytes        (GBytes       *bytes);
+/* Whether ane_file_hot_bytes() makes copies in this process (Linux with
+ * transparent huge pages, ANE_HUGEPAGES not "0"). */
+gboolean      ane_file_hot_enabled      (void);
+/* The bytes ane_file_hot_bytes() has copied so far (for tests). */
+gsize         ane_file_hot_copied       (void);
 /* The whole regular file @path read into memory, NUL-terminated, as
  * g_file_get_contents() does, but refusing non-regular files. */
 gboolean      ane_file_get_contents     (const char   *path,

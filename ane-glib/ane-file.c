@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -114,8 +113,9 @@ ane_file_open_regular (const char  *path,
 }
 
 GMappedFile *
-ane_file_map_regular (const char  *path,
-                      GError     **error)
+ane_file_map_regular_fd (const char  *path,
+                         int         *fd_out,
+                         GError     **error)
 {
   g_autoptr(GError) local = NULL;
   GMappedFile *mapped;
@@ -124,90 +124,22 @@ ane_file_map_regular (const char  *path,
   fd = ane_file_open_regular (path, error);
   if (fd < 0)
     return NULL;
-  /* The mapping stays valid once the descriptor is closed (mmap(2)). */
   mapped = g_mapped_file_new_from_fd (fd, FALSE, &local);
-  close (fd);
   if (mapped == NULL)
     g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "cannot map '%s': %s", path, local->message);
+  if (mapped != NULL && fd_out != NULL)
+    *fd_out = fd;
+  else
+    close (fd);
   return mapped;
 }
 
-/* The live mappings of ane_file_map_bytes(), as [start, end) address
- * pairs: ane_file_release_pages() madvises only inside one of them, since
- * MADV_DONTNEED on anonymous or writable memory would zero it (madvise(2)).
- * A mapping leaves the list before it is unmapped. */
-static GMutex mapped_lock;
-static GArray *mapped_ranges;   /* guintptr pairs */
-
-static void
-mapped_range_forget (gpointer mapped)
+GMappedFile *
+ane_file_map_regular (const char  *path,
+                      GError     **error)
 {
-  guintptr start = (guintptr) g_mapped_file_get_contents (mapped);
-
-  g_mutex_lock (&mapped_lock);
-  for (guint i = 0; mapped_ranges != NULL && i < mapped_ranges->len; i += 2)
-    if (g_array_index (mapped_ranges, guintptr, i) == start)
-      {
-        g_array_remove_range (mapped_ranges, i, 2);
-        break;
-      }
-  g_mutex_unlock (&mapped_lock);
-  g_mapped_file_unref (mapped);
-}
-
-GBytes *
-ane_file_map_bytes (const char  *path,
-                    GError     **error)
-{
-  GMappedFile *mapped = ane_file_map_regular (path, error);
-  gsize size;
-  guintptr range[2];
-
-  if (mapped == NULL)
-    return NULL;
-  size = g_mapped_file_get_length (mapped);
-  if (size == 0)
-    {
-      GBytes *empty = g_mapped_file_get_bytes (mapped);
-
-      g_mapped_file_unref (mapped);
-      return empty;
-    }
-  range[0] = (guintptr) g_mapped_file_get_contents (mapped);
-  range[1] = range[0] + size;
-  g_mutex_lock (&mapped_lock);
-  if (mapped_ranges == NULL)
-    mapped_ranges = g_array_new (FALSE, FALSE, sizeof (guintptr));
-  g_array_append_vals (mapped_ranges, range, 2);
-  g_mutex_unlock (&mapped_lock);
-  return g_bytes_new_with_free_func ((gconstpointer) range[0], size, mapped_range_forget, mapped);
-}
-
-void
-ane_file_release_pages (gconstpointer data,
-                        gsize         size)
-{
-#if defined(MADV_DONTNEED) && defined(__linux__)
-  guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
-  guintptr start = (guintptr) data, end = start + size;
-  guintptr first = (start + page - 1) & ~(page - 1), last = end & ~(page - 1);
-  gboolean inside = FALSE;
-
-  if (data == NULL || size == 0 || first >= last)
-    return;
-  g_mutex_lock (&mapped_lock);
-  for (guint i = 0; mapped_ranges != NULL && i < mapped_ranges->len && !inside; i += 2)
-    inside = g_array_index (mapped_ranges, guintptr, i) <= start && end <= g_array_index (mapped_ranges, guintptr, i + 1);
-  /* Under the lock: the mapping cannot leave the list, let alone be
-   * unmapped, while it is advised. The mapping is PROT_READ and private, so
-   * its pages were never written: dropped, they read back from the file. */
-  if (inside)
-    madvise ((void *) first, last - first, MADV_DONTNEED);
-  g_mutex_unlock (&mapped_lock);
-#else
-  (void) data;
-  (void) size;
-#endif
+  /* The mapping stays valid once the descriptor is closed (mmap(2)). */
+  return ane_file_map_regular_fd (path, NULL, error);
 }
 
 gboolean

@@ -132,6 +132,63 @@ test_release_other_memory (void)
   ane_test_remove_tree (dir);
 }
 
+/* ane_file_hot_bytes(): a mapped file's bytes copied into huge-page-backed
+ * memory 2 MiB at a time, once, at the same offset within 2 MiB, the
+ * copied pages of the file released; other bytes returned as they are. */
+static void
+test_hot_copy (void)
+{
+  g_autofree char *dir = ane_test_make_tmp_dir ("file-pages-XXXXXX");
+  const gsize size = 5u << 20, chunk = 2u << 20, at = (3u << 20) + 100, len = 1u << 20;
+  g_autofree char *path = write_file (dir, size);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) file = ane_file_map_bytes (path, &error);
+  g_autoptr(GBytes) part = NULL;
+  g_autoptr(GBytes) hot = NULL;
+  g_autoptr(GBytes) again = NULL;
+  g_autoptr(GBytes) heap = g_bytes_new_take (g_malloc0 (len), len);
+  g_autoptr(GBytes) heap_hot = ane_file_hot_bytes (heap);
+  const guint8 *h;
+  gsize copied, hot_len = 0;
+  gint64 rss;
+
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_get_data (heap_hot, NULL) == g_bytes_get_data (heap, NULL));
+  part = g_bytes_new_from_bytes (file, at, len);
+  copied = ane_file_hot_copied ();
+  hot = ane_file_hot_bytes (part);
+  h = g_bytes_get_data (hot, &hot_len);
+  g_assert_cmpuint (hot_len, ==, len);
+  for (gsize i = 0; i < len; i++)
+    g_assert_cmpuint (h[i], ==, (guint8) ((at + i) * 131 + 7));
+  if (!ane_file_hot_enabled ())
+    {
+      g_assert_true (h == g_bytes_get_data (part, NULL));
+      g_test_skip ("no transparent huge pages here (or ANE_HUGEPAGES=0)");
+      ane_test_remove_tree (dir);
+      return;
+    }
+  g_assert_true (h != g_bytes_get_data (part, NULL));
+  g_assert_cmpuint ((guintptr) h % chunk, ==, at % chunk);
+  /* the chunks [2, 4) and [4, 5) MiB */
+  g_assert_cmpuint (ane_file_hot_copied () - copied, ==, chunk + (size - 2 * chunk));
+  /* read with pread(2), never through the mapping */
+  rss = mapped_rss_kib (path);
+  if (rss >= 0)
+    g_assert_cmpint (rss, <, (gint64) (size / 1024) / 4);
+  /* asked again (another executable): the same copy */
+  again = ane_file_hot_bytes (part);
+  g_assert_true (g_bytes_get_data (again, NULL) == h);
+  g_assert_cmpuint (ane_file_hot_copied () - copied, ==, chunk + (size - 2 * chunk));
+  /* the copy outlives every other reference to the file */
+  g_clear_pointer (&part, g_bytes_unref);
+  g_clear_pointer (&file, g_bytes_unref);
+  g_clear_pointer (&again, g_bytes_unref);
+  for (gsize i = 0; i < len; i++)
+    g_assert_cmpuint (h[i], ==, (guint8) ((at + i) * 131 + 7));
+  ane_test_remove_tree (dir);
+}
+
 /* An F32 GGUF compiled on the CPU backend at fp16 keeps its weights as fp16
  * copies only: the file's pages are released; at fp32 they are the weights
  * (borrowed as they are) and stay. The model is bench-llm's --small shape
@@ -166,6 +223,7 @@ test_gguf_fp16_releases_source (void)
       g_autoptr(AneTensor) position = NULL;
       g_autoptr(GPtrArray) out = NULL;
       gint64 rss;
+      gsize copied = ane_file_hot_copied ();
 
       g_assert_no_error (error);
       graph = ane_llama_model_build_decode (m, 8, &error);
@@ -174,6 +232,7 @@ test_gguf_fp16_releases_source (void)
       ane_executable_set_precision (exe, precisions[p]);
       g_assert_true (ane_executable_compile (exe, NULL, &error));
       g_assert_no_error (error);
+      g_test_message ("compiled: %" G_GINT64_FORMAT " KiB of the file resident, %" G_GSIZE_FORMAT " KiB copied", mapped_rss_kib (path), (ane_file_hot_copied () - copied) / 1024);
       /* one step: every weight read by the kernels */
       token = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, (const gint32[]) { 7 }, 1, &error);
       g_assert_no_error (error);
@@ -192,6 +251,14 @@ test_gguf_fp16_releases_source (void)
                       p == 0 ? "fp16" : "fp32", rss, file_kib);
       if (precisions[p] == ANE_PRECISION_FLOAT16)
         g_assert_cmpint (rss, <, file_kib / 3);
+      else if (ane_file_hot_enabled ())
+        {
+          /* the matrices moved into huge pages, the file's pages released:
+           * one copy, not two */
+          g_assert_cmpint (rss, <, file_kib / 3);
+          g_assert_cmpuint (ane_file_hot_copied () - copied, >=, (gsize) file_kib * 1024 / 2);
+          g_assert_cmpuint (ane_file_hot_copied () - copied, <=, (gsize) file_kib * 1024);
+        }
       else
         g_assert_cmpint (rss, >, file_kib / 2);
     }
@@ -204,6 +271,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/file/pages/release-mapped", test_release_mapped);
   g_test_add_func ("/file/pages/other-memory", test_release_other_memory);
+  g_test_add_func ("/file/pages/hot-copy", test_hot_copy);
   g_test_add_func ("/file/pages/gguf-fp16", test_gguf_fp16_releases_source);
   return g_test_run ();
 }

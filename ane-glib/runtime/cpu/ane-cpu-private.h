@@ -63,6 +63,10 @@ AneCpuValue *ane_cpu_value_new_view   (AneDType      dtype,
                                        const gint64 *shape,
                                        guint         rank,
                                        gpointer      memory);
+/* Moves a borrowed value (or a packed one's borrowed bytes) that kernels
+ * stream into huge pages when its bytes are a mapped file's
+ * (ane_file_hot_bytes; the plan calls it for matrix products' weights). */
+void         ane_cpu_value_make_hot   (AneCpuValue   *v);
 /* Makes a borrowed value own its storage (before writing to it). */
 void         ane_cpu_value_own        (AneCpuValue   *v);
 /* Like ane_cpu_value_to_tensor, but hands the storage over when it already

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ane-file-private.h"
 #include "ane-graph-private.h"
 #include "ane-tensor-private.h"
 #include "mil/ane-milblob-private.h"
@@ -138,6 +139,27 @@ ane_cpu_value_new_borrowed (AneDType      dtype,
   g_assert (g_bytes_get_size (bytes) == v->n * 4);
   v->keep = g_bytes_ref (bytes);
   return v;
+}
+
+void
+ane_cpu_value_make_hot (AneCpuValue *v)
+{
+  GBytes *hot;
+
+  if (v->packed != NULL)
+    {
+      ane_cpu_packed_make_hot (v->packed);
+      return;
+    }
+  if (v->keep == NULL || v->view)
+    return;
+  hot = ane_file_hot_bytes (v->keep);
+  if (v->f)
+    v->f = (float *) g_bytes_get_data (hot, NULL);
+  else
+    v->i = (gint32 *) g_bytes_get_data (hot, NULL);
+  g_bytes_unref (v->keep);
+  v->keep = hot;
 }
 
 AneCpuValue *

@@ -189,6 +189,8 @@ void          ane_cpu_packed_sparse_dequantize_row (const AneCpuPacked *p,
                                                     gsize               r,
                                                     float              *dst);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
+/* Borrowed bytes moved into huge pages (ane_cpu_value_make_hot). */
+void          ane_cpu_packed_make_hot      (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */
 gsize         ane_cpu_packed_bytes         (const AneCpuPacked *p);
 /* Row r dequantized into dst[cols] (what the dequantizing kernel makes). */

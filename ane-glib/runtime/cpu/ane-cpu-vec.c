@@ -11,6 +11,7 @@
 #include "mil/ane-milblob-private.h"
 #include "runtime/cpu/ane-cpu-blas-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
+#include "ane-file-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
 
 /* --- packing ----------------------------------------------------------------- */
@@ -130,6 +131,28 @@ ane_cpu_packed_new_fp16 (gsize        rows,
   return p;
 }
 
+/* Weights used where they lie. */
+static void
+packed_keep (AneCpuPacked *p,
+             GBytes       *bytes)
+{
+  p->keep = g_bytes_ref (bytes);
+  p->q = (guint8 *) g_bytes_get_data (bytes, NULL);
+}
+
+void
+ane_cpu_packed_make_hot (AneCpuPacked *p)
+{
+  GBytes *hot;
+
+  if (p->keep == NULL)
+    return;
+  hot = ane_file_hot_bytes (p->keep);
+  g_bytes_unref (p->keep);
+  packed_keep (p, hot);
+  g_bytes_unref (hot);
+}
+
 AneCpuPacked *
 ane_cpu_packed_new_borrowed (AneCpuPackedKind kind,
                              gsize            rows,
@@ -156,8 +179,7 @@ ane_cpu_packed_new_borrowed (AneCpuPackedKind kind,
   p->rows = rows;
   p->cols = cols;
   p->row_bytes = cols * width;
-  p->keep = g_bytes_ref (bytes);
-  p->q = (guint8 *) g_bytes_get_data (bytes, NULL);
+  packed_keep (p, bytes);
   p->round_fp16 = round_fp16;
   if (kind == ANE_CPU_PACKED_FP16)
     {
@@ -197,8 +219,7 @@ ane_cpu_packed_new_blocks (AneCpuPackedKind kind,
   p->row_group = 1;
   p->n_blocks = cols / 32;
   p->round_fp16 = round_fp16;
-  p->keep = g_bytes_ref (blocks);
-  p->q = (guint8 *) g_bytes_get_data (blocks, NULL);
+  packed_keep (p, blocks);
   return p;
 }
 
@@ -225,8 +246,7 @@ ane_cpu_packed_new_q4_K_blocks (gsize        rows,
   p->row_group = 1;
   p->n_blocks = cols / 32;
   p->round_fp16 = round_fp16;
-  p->keep = g_bytes_ref (blocks);
-  p->q = (guint8 *) g_bytes_get_data (blocks, NULL);
+  packed_keep (p, blocks);
   p->scale = g_memdup2 (scale, rows * (cols / 32) * sizeof (float));
   p->offset = g_memdup2 (offset, rows * (cols / 32) * sizeof (float));
   return p;
