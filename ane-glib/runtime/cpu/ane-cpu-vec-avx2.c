@@ -256,10 +256,11 @@ row_dot_kind (const AneCpuPacked *p,
   gsize full = p->cols / 8, c = 0;
 
   scales_init (&it, p, r);
-  /* the row PREFETCH_ROWS ahead, a cache line at a time: on this
-   * project's VM the hardware prefetcher alone left the F16 decode
-   * product latency-bound (a prefetch past the last row is harmless) */
-  for (gsize b = 0; b < p->row_bytes; b += 64)
+  /* the row PREFETCH_ROWS ahead, a cache line at a time, unless the rows
+   * are in huge pages (AneCpuPacked.hot): in small pages the hardware
+   * prefetcher alone left the F16 decode product latency-bound on this
+   * project's VM (a prefetch past the last row is harmless) */
+  for (gsize b = 0; !p->hot && b < p->row_bytes; b += 64)
     _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
   if (is_4bit (kind))
     {
@@ -331,7 +332,7 @@ row_dot_uint4_groups (const AneCpuPacked *p,
   __m256i mask = _mm256_set1_epi32 (15);
   gsize groups = p->cols / 32, per_block = p->block / 32;
 
-  for (gsize b = 0; b < p->row_bytes; b += 64)
+  for (gsize b = 0; !p->hot && b < p->row_bytes; b += 64)
     _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
   for (gsize g = 0, blk = 0; g < groups; blk++)
     {

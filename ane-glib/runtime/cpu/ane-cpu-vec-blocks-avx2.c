@@ -143,7 +143,7 @@ row_dot_kind (const AneCpuPacked *p,
   __m256 a0 = _mm256_setzero_ps (), a1 = _mm256_setzero_ps (), a2 = _mm256_setzero_ps (), a3 = _mm256_setzero_ps ();
 
   /* rows of blocks do not start on a cache line: one line more */
-  for (gsize b = 0; b < p->row_bytes + 64; b += 64)
+  for (gsize b = 0; !p->hot && b < p->row_bytes + 64; b += 64)
     _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
   for (gsize b = 0; b < p->n_blocks; b++, x += 32)
     {
@@ -171,7 +171,7 @@ row_dot_q4_K (const AneCpuPacked *p,
   __m256 a0 = _mm256_setzero_ps (), a1 = _mm256_setzero_ps (), a2 = _mm256_setzero_ps (), a3 = _mm256_setzero_ps ();
 
   /* rows of blocks do not start on a cache line: one line more */
-  for (gsize b = 0; b < p->row_bytes + 64; b += 64)
+  for (gsize b = 0; !p->hot && b < p->row_bytes + 64; b += 64)
     _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
   for (gsize g = 0; g < p->cols / 64; g++, x += 64, scale += 2, offset += 2)
     {

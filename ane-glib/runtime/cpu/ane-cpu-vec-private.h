@@ -83,6 +83,13 @@ typedef struct _AneCpuPacked {
   float    *offset;          /* NULL: no offset */
   gboolean  round_fp16;      /* dequantized weights are rounded to fp16 */
   GBytes   *keep;            /* when set, q points into these bytes (the weights' file): no copy */
+  /* the rows lie in huge pages (ane_cpu_packed_make_hot): the kernels then
+   * leave the prefetching to the hardware prefetchers, no longer stopped at
+   * 4 KiB page boundaries, which do better alone (bench-llm, one thread,
+   * AVX-512: F16 decode 42 → 81–87 tokens/s, Q8_0 86–88 → 89–104; AVX2:
+   * F16 69–71 → 91–93, Q8_0 the same); in small pages each row's kernel
+   * prefetches a row a few rows ahead */
+  gboolean  hot;
   /* LUT: rows of groups of 32 weights, 4 · lut_bits bytes a group, the
    * last group padded with index 0 (the planes of ane-cpu-vec-lut.c); the
    * table of row r is lut + (r / row_group) · lut_stride, its 2^lut_bits
@@ -189,6 +196,11 @@ void          ane_cpu_packed_sparse_dequantize_row (const AneCpuPacked *p,
                                                     gsize               r,
                                                     float              *dst);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
+/* Whether an INT8 weight takes the AVX-512 kernel that factors each
+ * block's scale out of its sum: a scale per 32 columns, no offset, an fp32
+ * program (ane-cpu-vec-avx512.c, row_dot_int8_factored; Q8_0 blocks in an
+ * fp32 program take the same sums). */
+gboolean      ane_cpu_packed_int8_factored (const AneCpuPacked *p);
 /* Borrowed bytes moved into huge pages (ane_cpu_value_make_hot). */
 void          ane_cpu_packed_make_hot      (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */

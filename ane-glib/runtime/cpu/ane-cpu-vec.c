@@ -140,6 +140,13 @@ packed_keep (AneCpuPacked *p,
   p->q = (guint8 *) g_bytes_get_data (bytes, NULL);
 }
 
+gboolean
+ane_cpu_packed_int8_factored (const AneCpuPacked *p)
+{
+  return p->kind == ANE_CPU_PACKED_INT8 && !p->round_fp16 && p->offset == NULL && p->block == 32 &&
+         p->n_blocks * 32 == p->cols;
+}
+
 void
 ane_cpu_packed_make_hot (AneCpuPacked *p)
 {
@@ -148,6 +155,8 @@ ane_cpu_packed_make_hot (AneCpuPacked *p)
   if (p->keep == NULL)
     return;
   hot = ane_file_hot_bytes (p->keep);
+  if (g_bytes_get_data (hot, NULL) != g_bytes_get_data (p->keep, NULL))
+    p->hot = TRUE;
   g_bytes_unref (p->keep);
   packed_keep (p, hot);
   g_bytes_unref (hot);
