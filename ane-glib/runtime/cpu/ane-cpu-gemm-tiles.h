@@ -28,16 +28,20 @@
 #define GEMM_MAX_RM 4
 #define GEMM_MAX_RN 8
 /* How far ahead of the current position a decode tile prefetches in each
- * weight row, and into which cache (__builtin_prefetch's locality: 3 =
- * prefetcht0). Measured (m = 1, n = 32000, k = 768, weights from DRAM, one
- * thread, AVX-512): no prefetch 3.0 GFLOP/s, t0 at 256 B–1.5 KiB ahead
- * 6.1–7.9 (best about 512 B), prefetchnta at 2 KiB 2.8. Weights that fit
- * in L2/L3 (n = 2048) gain nothing, lose nothing measurable. */
+ * weight row (0: not at all), and into which cache (__builtin_prefetch's
+ * locality: 3 = prefetcht0). With tiles 8 rows wide a prefetch 512 B ahead
+ * doubled the speed from DRAM (3.0 → 6.1–7.9 GFLOP/s, m = 1, n = 32000,
+ * k = 768, one thread, AVX-512). With tiles one row wide (the weights one
+ * sequential stream) it gains nothing in 4 KiB pages (7.2–7.6 against
+ * 7.6–7.9 GFLOP/s) and loses in huge pages, where the weights of a mapped
+ * model file now lie (ane_file_hot_bytes): 12.6–13.8 against 15.6–16.1
+ * (prefetcht2 4–16 KiB ahead: 12.0–13.8), and bench-llm's F32 decode 39
+ * against 54–59 tokens/s. */
 /* columns of a B stored [k,n] gathered at once: a multiple of 8 (the
  * transposes) and of every GEMM_RN */
 #define GEMM_GATHER_RN 48
 #ifndef GEMM_PREFETCH_FLOATS
-#define GEMM_PREFETCH_FLOATS 128
+#define GEMM_PREFETCH_FLOATS 0
 #endif
 #ifndef GEMM_PREFETCH_LOCALITY
 #define GEMM_PREFETCH_LOCALITY 3
