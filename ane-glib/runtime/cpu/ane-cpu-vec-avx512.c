@@ -156,29 +156,19 @@ tail_mask (gsize n)
 
 #define PREFETCH_ROWS 4
 
-/* How far ahead fp16 rows are prefetched, in bytes, into the L2
- * (prefetcht2 on AMD Zen 4: the L2). An fp16 row dot does so little
- * arithmetic per byte that the hardware prefetchers alone do not keep
- * enough loads in flight: a standalone fp16 row dot read 17–18 GB/s from
- * huge pages without, 24 with this (prefetcht0 a few rows ahead: 12–16),
- * 14 → 18 in 4 KiB pages. */
-#define FP16_PREFETCH_BYTES 8192
-
 static inline void
 prefetch_row (const AneCpuPacked *p,
               const guint8       *row)
 {
-  if (p->kind == ANE_CPU_PACKED_FP16)
+  if (p->hot || p->kind == ANE_CPU_PACKED_FP16)
     {
-      for (gsize b = 0; b < p->row_bytes; b += 64)
-        _mm_prefetch ((const char *) row + FP16_PREFETCH_BYTES + b, _MM_HINT_T2);
+      ane_cpu_prefetch_far (row, p->row_bytes);
       return;
     }
-  /* the row PREFETCH_ROWS ahead unless the rows are in huge pages
-   * (AneCpuPacked.hot; as the AVX2 kernels: in small pages the hardware
-   * prefetcher alone left the decode products latency-bound on this
-   * project's VM; a prefetch past the last row is harmless) */
-  for (gsize b = 0; !p->hot && b < p->row_bytes; b += 64)
+  /* the row PREFETCH_ROWS ahead (as the AVX2 kernels: in small pages the
+   * hardware prefetcher alone left the decode products latency-bound on
+   * this project's VM; a prefetch past the last row is harmless) */
+  for (gsize b = 0; b < p->row_bytes; b += 64)
     _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
 }
 
@@ -557,7 +547,12 @@ prefetch_blocks_row (const AneCpuPacked *p,
                      const guint8       *row)
 {
   /* rows of blocks do not start on a cache line: one line more */
-  for (gsize b = 0; !p->hot && b < p->row_bytes + 64; b += 64)
+  if (p->hot)
+    {
+      ane_cpu_prefetch_far (row, p->row_bytes);
+      return;
+    }
+  for (gsize b = 0; b < p->row_bytes + 64; b += 64)
     _mm_prefetch ((const char *) row + PREFETCH_ROWS * p->row_bytes + b, _MM_HINT_T0);
 }
 
