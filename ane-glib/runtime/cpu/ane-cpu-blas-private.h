@@ -12,6 +12,7 @@
 #pragma once
 
 #include <glib.h>
+#include <string.h>
 
 G_BEGIN_DECLS
 
@@ -80,5 +81,34 @@ const char       *ane_cpu_gemm_variant_name      (AneCpuGemmVariant variant);
 /* What runs the products, for benchmarks: "avx512 (NT form at every size,
  * …)" and the like (an interned string). */
 const char       *ane_cpu_gemm_describe          (void);
+
+typedef float ane_cpu_v8f __attribute__ ((vector_size (32)));
+
+/* acc[j] += a · b[j] for j < n, eight lanes at a time (GCC vector
+ * extensions: two SSE operations without AVX). Each element is the plain
+ * loop's multiply then add, rounded as it rounds them: the same bits. The
+ * portable NN product's row update (decode attention's weights · V) and
+ * the depthwise conv's taps use it. */
+static inline void
+ane_cpu_axpy_f32 (float       *acc,
+                  float        a,
+                  const float *b,
+                  gsize        n)
+{
+  ane_cpu_v8f av = { a, a, a, a, a, a, a, a };
+  gsize j = 0;
+
+  for (; j + 8 <= n; j += 8)
+    {
+      ane_cpu_v8f x, y;
+
+      memcpy (&x, acc + j, sizeof x);
+      memcpy (&y, b + j, sizeof y);
+      x += av * y;
+      memcpy (acc + j, &x, sizeof x);
+    }
+  for (; j < n; j++)
+    acc[j] += a * b[j];
+}
 
 G_END_DECLS

@@ -284,35 +284,6 @@ dot (const float *x,
   return s[0];
 }
 
-typedef float ane_blas_v8f __attribute__ ((vector_size (32)));
-
-/* acc[j] += a · b[j] for j < n, eight lanes at a time (GCC vector
- * extensions: two SSE operations without AVX). Each element is the plain
- * loop's multiply then add, rounded as it rounds them: the same bits.
- * Decode attention's weights · V (one row of A, n = the head size) ran
- * this loop one float at a time. */
-static inline void
-axpy_row (float       *acc,
-          float        a,
-          const float *b,
-          gsize        n)
-{
-  ane_blas_v8f av = { a, a, a, a, a, a, a, a };
-  gsize j = 0;
-
-  for (; j + 8 <= n; j += 8)
-    {
-      ane_blas_v8f x, y;
-
-      memcpy (&x, acc + j, sizeof x);
-      memcpy (&y, b + j, sizeof y);
-      x += av * y;
-      memcpy (acc + j, &x, sizeof x);
-    }
-  for (; j < n; j++)
-    acc[j] += a * b[j];
-}
-
 /* The plain loops: C's rows are updated in place, so every sum is in fp32. */
 static void
 sgemm_loops (gboolean     trans_a,
@@ -352,7 +323,7 @@ sgemm_loops (gboolean     trans_a,
               float aip = trans_a ? a[p * lda + i] : a[i * lda + p];
               const float *brow = b + p * ldb;
 
-              axpy_row (acc, aip, brow, n);
+              ane_cpu_axpy_f32 (acc, aip, brow, n);
             }
           for (gsize j = 0; j < n; j++)
             crow[j] = alpha * acc[j] + (beta == 0.0f ? 0.0f : beta * crow[j]);

@@ -21,10 +21,9 @@
 
 #include <string.h>
 
+#include "runtime/cpu/ane-cpu-blas-private.h"
 #include "runtime/cpu/ane-cpu-kernels-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
-
-typedef float ane_v8f __attribute__ ((vector_size (32)));
 
 typedef struct {
   const AneCpuConvDepthwise *cv;
@@ -62,19 +61,7 @@ tap_row (float       *dst,
 
   if (s == 1)
     {
-      ane_v8f wv8 = { wv, wv, wv, wv, wv, wv, wv, wv };
-
-      for (; i + 8 <= n; i += 8)
-        {
-          ane_v8f d, v;
-
-          memcpy (&d, dst + i, sizeof d);
-          memcpy (&v, src + i, sizeof v);
-          d += wv8 * v;
-          memcpy (dst + i, &d, sizeof d);
-        }
-      for (; i < n; i++)
-        dst[i] += wv * src[i];
+      ane_cpu_axpy_f32 (dst, wv, src, (gsize) n);
       return;
     }
   for (; i + 4 <= n; i += 4)
