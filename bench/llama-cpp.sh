@@ -23,6 +23,10 @@
 #   BENCH_LLM_ARGS    bench-llm's sizes (default --prompt 128 --generate 64)
 #   BENCH_LLM_REUSE=1 reuse the last bench-llm table (results/bench-llm.txt)
 #   BENCH_REPS        llama-bench repetitions (default 3)
+#   BENCH_DEPTH       the cache depth llama-bench's tg starts at (default 128:
+#                     bench-llm generates after its 128-token prompt, so
+#                     its decode steps attend over 128–192 rows; llama-bench's
+#                     tg at depth 0 attends over 0–64, also printed)
 #   BENCH_DEQUANT_SIZES  N:REPEATS pairs for dequant-ggml
 #                     (default "262144:300 16777216:5")
 set -eu -o pipefail
@@ -116,6 +120,7 @@ case " $STEPS " in *" dequant "*)
 TYPES=${BENCH_TYPES:-f32,f16,q8_0,q4_0,q4_k}
 THREADS=${BENCH_THREADS:-1,2}
 REPS=${BENCH_REPS:-3}
+DEPTH=${BENCH_DEPTH:-128}
 BENCH_LLM_ARGS=${BENCH_LLM_ARGS:---prompt 128 --generate 64}
 DATA=$CACHE/gguf
 OUT=$CACHE/results
@@ -144,7 +149,7 @@ case " $STEPS " in *" llm "*)
       say "llama-bench $t -t $th"
       rss=$OUT/llama-bench-$t-t$th.rss
       if [ -x /usr/bin/time ]; then
-        /usr/bin/time -v -o "$rss.time" "$LLAMA_BENCH" -m "$theirs" -p 128 -n 64 -t "$th" -r "$REPS" -o json \
+        /usr/bin/time -v -o "$rss.time" "$LLAMA_BENCH" -m "$theirs" -p 128 -n 64 -d "0,$DEPTH" -t "$th" -r "$REPS" -o json \
           >"$OUT/llama-bench-$t-t$th.json" 2>"$OUT/llama-bench-$t-t$th.log" \
           || die "llama-bench failed on $theirs, see $OUT/llama-bench-$t-t$th.log"
         sed -n 's/.*Maximum resident set size (kbytes): *//p' "$rss.time" >"$rss"
@@ -153,14 +158,14 @@ case " $STEPS " in *" llm "*)
         python3 -c 'import resource, subprocess, sys
 r = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1] + ".json", "w"), stderr=open(sys.argv[1] + ".log", "w"))
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(r.returncode)' "$OUT/llama-bench-$t-t$th" "$LLAMA_BENCH" -m "$theirs" -p 128 -n 64 -t "$th" -r "$REPS" -o json \
+sys.exit(r.returncode)' "$OUT/llama-bench-$t-t$th" "$LLAMA_BENCH" -m "$theirs" -p 128 -n 64 -d "0,$DEPTH" -t "$th" -r "$REPS" -o json \
           >"$rss" || die "llama-bench failed on $theirs, see $OUT/llama-bench-$t-t$th.log"
       fi
     done
   done
-  python3 - "$OUT" "$TYPES" "$THREADS" <<'PY'
+  python3 - "$OUT" "$TYPES" "$THREADS" "$DEPTH" <<'PY'
 import json, sys
-out, types, threads = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
+out, types, threads, depth = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(","), int(sys.argv[4])
 ours = {}
 for line in open(out + "/bench-llm.txt"):
     f = line.split()
@@ -169,24 +174,26 @@ for line in open(out + "/bench-llm.txt"):
         ours[(f[0], f[2])] = (float(f[5]), float(f[7]), float(f[8]), float(f[9]))
 print()
 print("ane-glib (bench-llm, CPU backend, fp32) beside llama.cpp (llama-bench %s) on the same GGUFs"
-      % "pp128/tg64")
+      % ("pp128/tg64 @ depth 0,%d" % depth))
 print("pp ours: bench-llm's prompt in one call (the n-token decode step `generate` runs), like llama-bench's")
-print("batched pp; tg: one token per step on both sides.")
-hdr = ("type", "thr", "pp ours", "pp llama", "pp ratio", "tg ours", "tg llama", "tg ratio",
+print("batched pp at depth 0; tg: one token per step on both sides, ours after the prompt, llama.cpp's at")
+print("depth %d (tg llama d0: at depth 0, for reference)." % depth)
+hdr = ("type", "thr", "pp ours", "pp llama", "pp ratio", "tg ours", "tg llama", "tg ratio", "tg lla d0",
        "RSS ours", "RSS llama", "RSS ratio", "GGUF MiB")
-print("%-5s %3s %9s %9s %8s %8s %9s %8s %9s %9s %9s %8s" % hdr)
+print("%-5s %3s %9s %9s %8s %8s %9s %8s %9s %9s %9s %9s %8s" % hdr)
 for t in types:
     for th in threads:
         res = json.load(open("%s/llama-bench-%s-t%s.json" % (out, t, th)))
-        pp = next(r["avg_ts"] for r in res if r["n_prompt"] > 0 and r["n_gen"] == 0)
-        tg = next(r["avg_ts"] for r in res if r["n_gen"] > 0 and r["n_prompt"] == 0)
+        pp = next(r["avg_ts"] for r in res if r["n_prompt"] > 0 and r["n_gen"] == 0 and r.get("n_depth", 0) == 0)
+        tg = next(r["avg_ts"] for r in res if r["n_gen"] > 0 and r["n_prompt"] == 0 and r.get("n_depth", 0) == depth)
+        tg0 = next(r["avg_ts"] for r in res if r["n_gen"] > 0 and r["n_prompt"] == 0 and r.get("n_depth", 0) == 0)
         rss = int(open("%s/llama-bench-%s-t%s.rss" % (out, t, th)).read().split()[0]) / 1024.0
         o = ours.get((t, th))
         if o is None:
-            print("%-5s %3s %9s %9.1f %8s %8s %9.2f %8s %9s %9.0f %9s" % (t, th, "-", pp, "-", "-", tg, "-", "-", rss, "-"))
+            print("%-5s %3s %9s %9.1f %8s %8s %9.2f %8s %9.2f %9s %9.0f %9s" % (t, th, "-", pp, "-", "-", tg, "-", tg0, "-", rss, "-"))
             continue
-        print("%-5s %3s %9.1f %9.1f %7.3fx %8.2f %9.2f %7.3fx %9.0f %9.0f %8.2fx %8.0f"
-              % (t, th, o[0], pp, o[0] / pp, o[1], tg, o[1] / tg, o[2], rss, o[2] / rss, o[3]))
+        print("%-5s %3s %9.1f %9.1f %7.3fx %8.2f %9.2f %7.3fx %9.2f %9.0f %9.0f %8.2fx %8.0f"
+              % (t, th, o[0], pp, o[0] / pp, o[1], tg, o[1] / tg, tg0, o[2], rss, o[2] / rss, o[3]))
 print("(tok/s; ratio = ours / llama.cpp, > 1 means ane-glib is faster / uses more memory; RSS in MiB, peak)")
 PY
 ;; esac

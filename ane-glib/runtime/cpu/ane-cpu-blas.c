@@ -301,6 +301,13 @@ sgemm_loops (gboolean     trans_a,
              gsize        ldc)
 {
   g_autofree float *acc = trans_b ? NULL : g_new (float, n);
+  /* the row update: the same bits whichever runs it */
+  void (*axpy) (float *, float, const float *, gsize) = ane_cpu_axpy_f32;
+
+#ifdef ANE_HAVE_GEMM_AVX512
+  if (ane_cpu_gemm_get_variant () == ANE_CPU_GEMM_AVX512)
+    axpy = ane_cpu_axpy_f32_avx512;
+#endif
 
   for (gsize i = 0; i < m; i++)
     {
@@ -323,7 +330,7 @@ sgemm_loops (gboolean     trans_a,
               float aip = trans_a ? a[p * lda + i] : a[i * lda + p];
               const float *brow = b + p * ldb;
 
-              ane_cpu_axpy_f32 (acc, aip, brow, n);
+              axpy (acc, aip, brow, n);
             }
           for (gsize j = 0; j < n; j++)
             crow[j] = alpha * acc[j] + (beta == 0.0f ? 0.0f : beta * crow[j]);

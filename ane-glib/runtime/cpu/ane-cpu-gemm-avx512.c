@@ -70,3 +70,28 @@ gemm_hsum (__m512 v)
 #define GEMM_NN_ENTRY ane_cpu_gemm_nn_avx512
 
 #include "runtime/cpu/ane-cpu-gemm-nn-tiles.h"
+
+/* acc[j] += a · b[j], sixteen lanes at a time: a multiply, then an add
+ * (-ffp-contract=off: never fused), each rounded as the portable loop
+ * rounds them, so the same bits (ane_cpu_axpy_f32). Decode attention's
+ * weights · V, one row update per key, ran 4 lanes at a time. */
+void
+ane_cpu_axpy_f32_avx512 (float       *acc,
+                         float        a,
+                         const float *b,
+                         gsize        n)
+{
+  __m512 av = _mm512_set1_ps (a);
+  gsize j = 0;
+
+  for (; j + 16 <= n; j += 16)
+    _mm512_storeu_ps (acc + j, _mm512_add_ps (_mm512_loadu_ps (acc + j), _mm512_mul_ps (av, _mm512_loadu_ps (b + j))));
+  if (j < n)
+    {
+      __mmask16 m = (__mmask16) ((1u << (n - j)) - 1u);
+
+      _mm512_mask_storeu_ps (acc + j, m, _mm512_add_ps (_mm512_maskz_loadu_ps (m, acc + j),
+                                                        _mm512_mul_ps (av, _mm512_maskz_loadu_ps (m, b + j))));
+    }
+  _mm256_zeroupper ();
+}

@@ -85,6 +85,8 @@ void ane_cpu_gemm_nn_avx2   (gsize m, gsize n, gsize k, float alpha, const float
 #ifdef ANE_HAVE_GEMM_AVX512
 void ane_cpu_gemm_nn_avx512 (gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
                              const float *b, gsize ldb, float beta, float *c, gsize ldc);
+/* ane_cpu_axpy_f32 (ane-cpu-blas-private.h) with AVX-512: the same bits. */
+void ane_cpu_axpy_f32_avx512 (float *acc, float a, const float *b, gsize n);
 #endif
 
 G_END_DECLS

@@ -296,6 +296,15 @@ GEMM_ENTRY (gsize        m,
       /* decode: each weight row read once, where it lies */
       gsize rn = decode_rn[m];
 
+      if (m == 1 && rn == 1)
+        {
+          /* the one-row tile inlined: a short row (attention's head of
+           * 64 floats, one call per cached key) no longer pays a call */
+          for (gsize j = 0; j < n; j++)
+            gemm_tile (1, 1, TRUE, k, tail, alpha, a, lda, b + j * ldb, ldb, beta, c + j, ldc, 1);
+          gemm_leave ();
+          return;
+        }
       for (gsize j = 0; j < n; j += rn)
         gemm_tiles[m - 1][MIN (rn, n - j) - 1] (k, tail, alpha, a, lda, b + j * ldb, ldb, beta, c + j, ldc, 1);
       gemm_leave ();
