@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "ane-file-private.h"
+#include "ane-tsan-private.h"
 
 #define HOT_CHUNK ((gsize) 2 << 20)   /* the x86-64 / arm64 huge page */
 
@@ -50,7 +51,10 @@ typedef struct {
 } Mapping;
 
 /* The live mappings of ane_file_map_bytes(). A mapping leaves the list
- * before it is unmapped, so under the lock a listed range is mapped. */
+ * before it is unmapped, so under the lock a listed range is mapped. The
+ * lock also orders a hot chunk's filling before any other thread's use of
+ * it (ane_mutex_lock: ThreadSanitizer does not see GMutex alone,
+ * ane-tsan-private.h). */
 static GMutex mapped_lock;
 static GArray *mappings;   /* Mapping */
 static gsize hot_total;    /* bytes copied into hot regions, over the process's life */
@@ -61,7 +65,7 @@ mapping_forget (gpointer data)
   GMappedFile *mapped = data;
   Mapping gone = { 0 };
 
-  g_mutex_lock (&mapped_lock);
+  ane_mutex_lock (&mapped_lock);
   for (guint i = 0; mappings != NULL && i < mappings->len; i++)
     if (g_array_index (mappings, Mapping, i).mapped == mapped)
       {
@@ -69,7 +73,7 @@ mapping_forget (gpointer data)
         g_array_remove_index_fast (mappings, i);
         break;
       }
-  g_mutex_unlock (&mapped_lock);
+  ane_mutex_unlock (&mapped_lock);
   /* the hot copy's users hold a reference to the file's bytes, so none is
    * left when the mapping goes */
   if (gone.hot != NULL)
@@ -102,11 +106,11 @@ ane_file_map_bytes (const char  *path,
   m.start = (guintptr) g_mapped_file_get_contents (mapped);
   m.end = m.start + size;
   m.mapped = mapped;
-  g_mutex_lock (&mapped_lock);
+  ane_mutex_lock (&mapped_lock);
   if (mappings == NULL)
     mappings = g_array_new (FALSE, FALSE, sizeof (Mapping));
   g_array_append_val (mappings, m);
-  g_mutex_unlock (&mapped_lock);
+  ane_mutex_unlock (&mapped_lock);
   return g_bytes_new_with_free_func ((gconstpointer) m.start, size, mapping_forget, mapped);
 }
 
@@ -152,10 +156,10 @@ ane_file_release_pages (gconstpointer data,
 
   if (data == NULL || size == 0)
     return;
-  g_mutex_lock (&mapped_lock);
+  ane_mutex_lock (&mapped_lock);
   if (mapping_holding (start, start + size) != NULL)
     release_locked (start, start + size);
-  g_mutex_unlock (&mapped_lock);
+  ane_mutex_unlock (&mapped_lock);
 }
 
 /* Whether hot copies are made: transparent huge pages on offer
@@ -192,9 +196,9 @@ ane_file_hot_copied (void)
 {
   gsize n;
 
-  g_mutex_lock (&mapped_lock);
+  ane_mutex_lock (&mapped_lock);
   n = hot_total;
-  g_mutex_unlock (&mapped_lock);
+  ane_mutex_unlock (&mapped_lock);
   return n;
 }
 
@@ -272,7 +276,7 @@ ane_file_hot_bytes (GBytes *bytes)
 
   if (size == 0 || !hot_wanted ())
     return g_bytes_ref (bytes);
-  g_mutex_lock (&mapped_lock);
+  ane_mutex_lock (&mapped_lock);
   m = mapping_holding (start, start + size);
   if (m != NULL && hot_region (m))
     {
@@ -290,7 +294,7 @@ ane_file_hot_bytes (GBytes *bytes)
         }
       hot = m->hot + offset;
     }
-  g_mutex_unlock (&mapped_lock);
+  ane_mutex_unlock (&mapped_lock);
   if (hot == NULL)
     return g_bytes_ref (bytes);
   /* the copy lives as long as the mapping, which these bytes keep */
