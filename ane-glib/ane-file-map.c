@@ -300,3 +300,38 @@ ane_file_hot_bytes (GBytes *bytes)
   /* the copy lives as long as the mapping, which these bytes keep */
   return g_bytes_new_with_free_func (hot, size, unref_bytes, g_bytes_ref (bytes));
 }
+
+gboolean
+ane_file_read_mapped (gconstpointer data,
+                      gsize         size,
+                      gpointer      dst)
+{
+  guintptr start = (guintptr) data;
+  Mapping *m;
+  int fd = -1;
+  off_t at = 0;
+  gsize done = 0;
+
+  if (data == NULL || size == 0)
+    return FALSE;
+  ane_mutex_lock (&mapped_lock);
+  m = mapping_holding (start, start + size);
+  if (m != NULL)
+    {
+      fd = m->fd;
+      at = (off_t) (start - m->start);
+    }
+  ane_mutex_unlock (&mapped_lock);
+  /* the caller holds the bytes, so the mapping and its descriptor stay */
+  while (fd >= 0 && done < size)
+    {
+      gssize n = pread (fd, (guint8 *) dst + done, size - done, at + (off_t) done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      done += (gsize) n;
+    }
+  return fd >= 0 && done == size;
+}

@@ -53,6 +53,16 @@ void          ane_file_release_pages    (gconstpointer data,
  * pages released; ane-file-map.c says why), which keeps @bytes alive; else
  * a new reference to @bytes. Read-only by contract, as @bytes is. */
 GBytes       *ane_file_hot_bytes        (GBytes       *bytes);
+/* Copies [@data, @data + @size) into @dst with pread(2) when that range
+ * lies in a mapping made by ane_file_map_bytes() (whose bytes the caller
+ * holds), so the mapping's pages are not touched: a few rows read from a
+ * large table (a gathered embedding) do not map the page-cache folios
+ * around them, 2 MiB each where the page cache holds large folios. FALSE
+ * (nothing meaningful in @dst) when the range is not such a mapping's or
+ * the read falls short: read the bytes in place then. */
+gboolean      ane_file_read_mapped      (gconstpointer data,
+                                         gsize         size,
+                                         gpointer      dst);
 /* Whether ane_file_hot_bytes() makes copies in this process (Linux with
  * transparent huge pages, ANE_HUGEPAGES not "0"). */
 gboolean      ane_file_hot_enabled      (void);
