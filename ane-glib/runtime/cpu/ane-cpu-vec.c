@@ -696,6 +696,7 @@ typedef struct {
   gsize                m;
   const float         *bias;
   float               *out;
+  gsize                tile;   /* weight rows per dequantized tile (sgemm_range) */
 } MatmulJob;
 
 static void
@@ -718,13 +719,26 @@ matmul_range (gsize    begin,
  * [2048, 768] int8 weight, one thread, OpenBLAS, on a loaded 2-core
  * machine: 32 rows 14–24 ms the kernels, 21–30 ms dequantize + sgemm;
  * 128 rows 70 ms the kernels, 36–39 ms these tiles. Our GEMM copies the
- * activations into its aligned buffer on every call, so a tile of 128
- * weight rows (not 64) halves those copies: the Q4_K 134M model's 128-token
- * prompt went 435–447 → 438–452 tokens/s at one thread and 654–723 at two
- * (256 rows: 461–469 at one, 513–668 at two, its fewer tiles sharing out
- * worse over two threads). */
+ * activations into its aligned buffer on every call, so larger tiles mean
+ * fewer copies: on the Intel VM a tile of 128 weight rows took the Q4_K
+ * 134M model's 128-token prompt from 435–447 to 438–452 tokens/s at one
+ * thread (256: 461–469, but worse at two threads, its fewer tiles sharing
+ * out badly); on the AMD one, 384 rows against 128: Q8_0 400–420 against
+ * 380–394 tokens/s at one thread and 612–677 against 626–630 at two, F16
+ * 410–418 against 347–384 and 665–669 against 615–617. SGEMM_TILE rows,
+ * then, but never fewer tiles than threads (a multiple of 24: whole
+ * column blocks of the NT kernel). */
 #define SGEMM_MIN_ROWS 64
-#define SGEMM_TILE     128
+#define SGEMM_TILE     384
+
+static gsize
+sgemm_tile_rows (const AneCpuPacked *p)
+{
+  gsize threads = MAX (ane_cpu_get_n_threads (), 1);
+  gsize even = (p->rows + threads - 1) / threads;
+
+  return MAX (24, MIN (SGEMM_TILE, (even + 23) / 24 * 24));
+}
 
 static void
 sgemm_range (gsize    begin,
@@ -733,11 +747,11 @@ sgemm_range (gsize    begin,
 {
   MatmulJob *job = data;
   const AneCpuPacked *p = job->p;
-  g_autofree float *w = g_new (float, SGEMM_TILE * p->cols);
+  g_autofree float *w = g_new (float, job->tile * p->cols);
 
   for (gsize t = begin; t < end; t++)
     {
-      gsize r0 = t * SGEMM_TILE, n = MIN (SGEMM_TILE, p->rows - r0);
+      gsize r0 = t * job->tile, n = MIN (job->tile, p->rows - r0);
 
       for (gsize r = 0; r < n; r++)
         job->k->dequantize_row (p, r0 + r, w + r * p->cols);
@@ -757,7 +771,7 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
                        const float        *bias,
                        float              *out)
 {
-  MatmulJob job = { p, kernels_for (p), x, m, bias, out };
+  MatmulJob job = { p, kernels_for (p), x, m, bias, out, 0 };
   /* pieces of at least ~64K multiply-adds: below that a thread costs more than it saves */
   gsize grain = MAX (1, 65536 / MAX (p->cols * m, 1));
 
@@ -765,7 +779,8 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
     return;
   if (m >= SGEMM_MIN_ROWS)
     {
-      ane_cpu_parallel_for ((p->rows + SGEMM_TILE - 1) / SGEMM_TILE, 1, sgemm_range, &job);
+      job.tile = sgemm_tile_rows (p);
+      ane_cpu_parallel_for ((p->rows + job.tile - 1) / job.tile, 1, sgemm_range, &job);
       return;
     }
   /* balanced: a decode step runs about a hundred of these back to back, and
