@@ -190,8 +190,9 @@ test_hot_copy (void)
 }
 
 /* An F32 GGUF compiled on the CPU backend at fp16 keeps its weights as fp16
- * copies only: the file's pages are released; at fp32 they are the weights
- * (borrowed as they are) and stay. The model is bench-llm's --small shape
+ * copies only: the file's pages are released; at fp32 the weights are
+ * borrowed, and move into huge pages when those are on offer (the file's
+ * pages released again), else stay. The model is bench-llm's --small shape
  * (12 MiB): with stories260K's 16 KiB matrices the kernel's fault-around
  * (a fault maps up to 64 KiB of neighbouring cached pages) would map most
  * released pages again as the next tensors are read. */
