@@ -31,7 +31,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -244,18 +243,8 @@ hot_fill (Mapping *m,
           gsize    at,
           gsize    len)
 {
-  gsize done = 0;
+  gsize done = ane_file_pread_all (m->fd, m->hot + at, len, at);
 
-  while (done < len)
-    {
-      gssize n = pread (m->fd, m->hot + at + done, len - done, (off_t) (at + done));
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      done += (gsize) n;
-    }
   if (done < len)
     memcpy (m->hot + at + done, (const guint8 *) m->start + at + done, len - done);
 }
@@ -309,8 +298,7 @@ ane_file_read_mapped (gconstpointer data,
   guintptr start = (guintptr) data;
   Mapping *m;
   int fd = -1;
-  off_t at = 0;
-  gsize done = 0;
+  guint64 at = 0;
 
   if (data == NULL || size == 0)
     return FALSE;
@@ -319,19 +307,9 @@ ane_file_read_mapped (gconstpointer data,
   if (m != NULL)
     {
       fd = m->fd;
-      at = (off_t) (start - m->start);
+      at = start - m->start;
     }
   ane_mutex_unlock (&mapped_lock);
   /* the caller holds the bytes, so the mapping and its descriptor stay */
-  while (fd >= 0 && done < size)
-    {
-      gssize n = pread (fd, (guint8 *) dst + done, size - done, at + (off_t) done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      done += (gsize) n;
-    }
-  return fd >= 0 && done == size;
+  return fd >= 0 && ane_file_pread_all (fd, dst, size, at) == size;
 }

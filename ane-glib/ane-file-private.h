@@ -23,6 +23,13 @@ G_BEGIN_DECLS
  * to blocking reads. Returns the descriptor (O_CLOEXEC) or -1. */
 int           ane_file_open_regular     (const char   *path,
                                          GError      **error);
+/* pread(2) of @size bytes at @offset into @dst, EINTR retried and a short
+ * read continued. Returns the bytes read: @size, or fewer at the file's
+ * end or on an error (errno then set). */
+gsize         ane_file_pread_all        (int           fd,
+                                         gpointer      dst,
+                                         gsize         size,
+                                         guint64       offset);
 /* The whole regular file @path mapped read-only (zero-copy; a file of size
  * 0 maps to empty contents). */
 GMappedFile  *ane_file_map_regular      (const char   *path,

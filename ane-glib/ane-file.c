@@ -112,6 +112,27 @@ ane_file_open_regular (const char  *path,
   return fd;
 }
 
+gsize
+ane_file_pread_all (int      fd,
+                    gpointer dst,
+                    gsize    size,
+                    guint64  offset)
+{
+  gsize done = 0;
+
+  while (done < size)
+    {
+      gssize n = pread (fd, (guint8 *) dst + done, size - done, (off_t) (offset + done));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      done += (gsize) n;
+    }
+  return done;
+}
+
 GMappedFile *
 ane_file_map_regular_fd (const char  *path,
                          int         *fd_out,

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ane-file-private.h"
 #include "ane-onnx-importer-private.h"
 
 /* ONNX element type → host dtype and the size of one element on the wire. */
@@ -115,7 +116,6 @@ read_external (const Onnx__TensorProto *proto,
   g_autofree char *path = NULL;
   g_autofree guint8 *buf = NULL;
   struct stat st;
-  gsize done = 0;
   int fd;
 
   for (gsize i = 0; i < proto->n_external_data; i++)
@@ -181,19 +181,11 @@ bad_number:
     }
   /* bounded by the file's size, checked above */
   buf = g_malloc (MAX (n_bytes, 1));
-  while (done < n_bytes)
+  if (ane_file_pread_all (fd, buf, n_bytes, offset) < n_bytes)
     {
-      ssize_t r = pread (fd, buf + done, n_bytes - done, (off_t) (offset + done));
-
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        {
-          g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "ONNX tensor '%s': short read of '%s'", name, path);
-          close (fd);
-          return NULL;
-        }
-      done += (gsize) r;
+      g_set_error (error, ANE_ERROR, ANE_ERROR_IO, "ONNX tensor '%s': short read of '%s'", name, path);
+      close (fd);
+      return NULL;
     }
   close (fd);
   return g_bytes_new_take (g_steal_pointer (&buf), n_bytes);
