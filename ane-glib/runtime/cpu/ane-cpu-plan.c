@@ -2012,37 +2012,30 @@ plan_state_updates (AneCpuPlan *plan)
     }
 }
 
-/* Whether a gather reads slot as its table: it reads a few rows of it per
- * run, which should not cost a copy of the whole table. */
-static gboolean
-gathered (AneCpuPlan *plan,
-          guint       slot)
+/* The consts borrowed from a mapped model file moved into huge pages
+ * (ane_file_hot_bytes says why): the matrices, which every decode step
+ * streams, and the small vectors between them (norm weights, biases),
+ * which lie in the chunks the matrices already copied; read through the
+ * file's own mapping, each would map its page-cache folio, 2 MiB on a
+ * kernel whose page cache holds large folios. A gather's table stays where
+ * it is: a token reads one row of it. */
+static void
+make_weights_hot (AneCpuPlan *plan)
 {
+  g_autofree gboolean *gathered = g_new0 (gboolean, MAX (plan->n_slots, 1));
+
   for (guint s = 0; s < plan->steps->len; s++)
     {
       Step *step = g_ptr_array_index (plan->steps, s);
 
       if (is_op (step, "gather"))
         for (guint j = 0; j < step->n_inputs; j++)
-          for (guint k = 0; k < step->inputs[j].n; k++)
-            if (step->inputs[j].slots[k] == slot && g_str_equal (step->inputs[j].param, "x"))
-              return TRUE;
+          if (g_str_equal (step->inputs[j].param, "x"))
+            for (guint k = 0; k < step->inputs[j].n; k++)
+              gathered[step->inputs[j].slots[k]] = TRUE;
     }
-  return FALSE;
-}
-
-/* The consts borrowed from a mapped model file moved into huge pages
- * (ane_file_hot_bytes says why): the matrices, which every decode step
- * streams, and the small vectors between them (norm weights, biases),
- * which lie in the chunks the matrices already copied; read through the
- * file's own mapping, each would map its page-cache folio, 2 MiB on a
- * kernel whose page cache holds large folios. Gathered tables stay where
- * they are: a token reads one row. */
-static void
-make_weights_hot (AneCpuPlan *plan)
-{
   for (guint slot = 0; slot < plan->n_slots; slot++)
-    if (plan->consts[slot] != NULL && !gathered (plan, slot))
+    if (plan->consts[slot] != NULL && !gathered[slot])
       ane_cpu_value_make_hot (plan->consts[slot]);
 }
 

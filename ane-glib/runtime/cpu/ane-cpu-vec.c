@@ -158,8 +158,8 @@ ane_cpu_packed_make_hot (AneCpuPacked *p)
   if (g_bytes_get_data (hot, NULL) != g_bytes_get_data (p->keep, NULL))
     p->hot = TRUE;
   g_bytes_unref (p->keep);
-  packed_keep (p, hot);
-  g_bytes_unref (hot);
+  p->keep = hot;
+  p->q = (guint8 *) g_bytes_get_data (hot, NULL);
 }
 
 AneCpuPacked *
