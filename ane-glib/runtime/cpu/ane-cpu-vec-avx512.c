@@ -156,6 +156,29 @@ tail_mask (gsize n)
 
 #define PREFETCH_ROWS 4
 
+/* How far ahead, in bytes, the row dots prefetch rows in huge
+ * pages (AneCpuPacked.hot) and fp16 rows: into the L2
+ * (prefetcht2, __builtin_prefetch locality 1). The hardware prefetchers
+ * alone do not keep enough loads in flight for a row dot that also
+ * converts its weights: a standalone fp16 row dot read 17–18 GB/s from
+ * huge pages without, 24 with this (prefetcht0 a few rows ahead: 12–16),
+ * 14 → 18 in 4 KiB pages; bench-llm's decode, one thread, AVX-512: F16
+ * 75–76 → 80–81 tokens/s, Q8_0 104–114 → 112–119, Q4_0 115–130 → 122–130.
+ * Rows of the other kinds in small pages keep prefetcht0 a few rows ahead
+ * (PREFETCH_ROWS). The AVX2 kernels, measured the same way through
+ * ANE_CPU_VEC_ISA=avx2, gained nothing from it (F16 71–81 against 75–77,
+ * Q8_0 80–91 against 79–91): they prefetch nothing over rows in huge
+ * pages. */
+#define ANE_CPU_FAR_PREFETCH_BYTES 8192
+
+static inline void
+ane_cpu_prefetch_far (const guint8 *row,
+                      gsize         row_bytes)
+{
+  for (gsize b = 0; b < row_bytes; b += 64)
+    __builtin_prefetch (row + ANE_CPU_FAR_PREFETCH_BYTES + b, 0, 1);
+}
+
 static inline void
 prefetch_row (const AneCpuPacked *p,
               const guint8       *row)
@@ -339,8 +362,9 @@ row_dot_bytes (const AneCpuPacked *p,
 /* int8 weights with a scale per 32 columns, no offset, in an fp32 program
  * (GGUF Q8_0, as blocks or split; ane_cpu_packed_int8_factored): the scale
  * comes out of each block's sum, Σ_b s_b · (Σ_j q_j · x_j), which saves a
- * multiply per 16 weights (bench-packed, int8: a 768×768 product in cache
- * 20 → 25 Gweights/s). For GGUF's fp16 d, d · q is exact in float, so the
+ * multiply per 16 weights (a 768×768 product in cache: bench-packed
+ * --kinds int8 --cached 18.5 → 21.0 Gweights/s, a standalone loop 20 →
+ * 25). For GGUF's fp16 d, d · q is exact in float, so the
  * weights are the dequantizing kernel's; the sums differ from the other
  * form's only in their rounding (within the documented tolerance). Order:
  * a block's 16-column halves as one multiply and one fma (lane-wise), the
@@ -348,6 +372,14 @@ row_dot_bytes (const AneCpuPacked *p,
  * and _mm512_reduce_add_ps's tree. q_at (b) and s_at (b) give block b's 32
  * int8 and its scale: the blocks kernel and the split one share the sums
  * bit for bit. */
+/* Whether an INT8 weight takes the factored kernel below. */
+static inline gboolean
+ane_cpu_packed_int8_factored (const AneCpuPacked *p)
+{
+  return p->kind == ANE_CPU_PACKED_INT8 && !p->round_fp16 && p->offset == NULL && p->block == 32 &&
+         p->n_blocks * 32 == p->cols;
+}
+
 static inline __attribute__ ((always_inline)) __m512
 int8_block_sum (const guint8 *q,
                 const float  *x)

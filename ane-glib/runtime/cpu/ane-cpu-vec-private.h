@@ -84,7 +84,8 @@ typedef struct _AneCpuPacked {
   gboolean  round_fp16;      /* dequantized weights are rounded to fp16 */
   GBytes   *keep;            /* when set, q points into these bytes (the weights' file): no copy */
   /* the rows lie in huge pages (ane_cpu_packed_make_hot): the AVX-512
-   * kernels then prefetch far ahead into the L2 (ane_cpu_prefetch_far),
+   * kernels then prefetch far ahead into the L2 (ane-cpu-vec-avx512.c,
+   * ane_cpu_prefetch_far),
    * the AVX2 ones not at all, instead of a few rows ahead into the L1,
    * which in huge pages lost to no prefetch at all
    * (bench-llm, one thread, AVX-512: F16 decode 42 → 81–87 tokens/s
@@ -107,29 +108,6 @@ typedef struct _AneCpuPacked {
   gsize     nz_width;
   gsize    *nz_start;
 } AneCpuPacked;
-
-/* How far ahead, in bytes, the AVX-512 row dots prefetch rows in huge
- * pages (AneCpuPacked.hot) and fp16 rows: into the L2
- * (prefetcht2, __builtin_prefetch locality 1). The hardware prefetchers
- * alone do not keep enough loads in flight for a row dot that also
- * converts its weights: a standalone fp16 row dot read 17–18 GB/s from
- * huge pages without, 24 with this (prefetcht0 a few rows ahead: 12–16),
- * 14 → 18 in 4 KiB pages; bench-llm's decode, one thread, AVX-512: F16
- * 75–76 → 80–81 tokens/s, Q8_0 104–114 → 112–119, Q4_0 115–130 → 122–130.
- * Rows of the other kinds in small pages keep prefetcht0 a few rows ahead
- * (PREFETCH_ROWS). The AVX2 kernels, measured the same way through
- * ANE_CPU_VEC_ISA=avx2, gained nothing from it (F16 71–81 against 75–77,
- * Q8_0 80–91 against 79–91): they prefetch nothing over rows in huge
- * pages. */
-#define ANE_CPU_FAR_PREFETCH_BYTES 8192
-
-static inline void
-ane_cpu_prefetch_far (const guint8 *row,
-                      gsize         row_bytes)
-{
-  for (gsize b = 0; b < row_bytes; b += 64)
-    __builtin_prefetch (row + ANE_CPU_FAR_PREFETCH_BYTES + b, 0, 1);
-}
 
 /* Packs int8/int4/uint4 data (values held as int32, row-major [rows, cols]) with
  * float scales [srows, scols] (and offsets of the same shape, or NULL):
@@ -219,11 +197,6 @@ void          ane_cpu_packed_sparse_dequantize_row (const AneCpuPacked *p,
                                                     gsize               r,
                                                     float              *dst);
 void          ane_cpu_packed_free          (AneCpuPacked    *p);
-/* Whether an INT8 weight takes the AVX-512 kernel that factors each
- * block's scale out of its sum: a scale per 32 columns, no offset, an fp32
- * program (ane-cpu-vec-avx512.c, row_dot_int8_factored; Q8_0 blocks in an
- * fp32 program take the same sums). */
-gboolean      ane_cpu_packed_int8_factored (const AneCpuPacked *p);
 /* Borrowed bytes moved into huge pages (ane_cpu_value_make_hot). */
 void          ane_cpu_packed_make_hot      (AneCpuPacked    *p);
 /* The bytes it holds (data, scales, offsets). */

@@ -140,13 +140,6 @@ packed_keep (AneCpuPacked *p,
   p->q = (guint8 *) g_bytes_get_data (bytes, NULL);
 }
 
-gboolean
-ane_cpu_packed_int8_factored (const AneCpuPacked *p)
-{
-  return p->kind == ANE_CPU_PACKED_INT8 && !p->round_fp16 && p->offset == NULL && p->block == 32 &&
-         p->n_blocks * 32 == p->cols;
-}
-
 void
 ane_cpu_packed_make_hot (AneCpuPacked *p)
 {
