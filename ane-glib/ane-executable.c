@@ -77,6 +77,7 @@ struct _AneExecutable
   char          *function;
   gboolean       stale;       /* a param changed since the program was prepared */
   guint64        budget;      /* bytes a program may hold at once; 0: no limit */
+  gboolean       quantize_activations;   /* CPU: 8-bit activations for GGUF Q8_0 / Q4_0 products */
   AneMilDialect *dialect;     /* the ANE backend's MIL text buildInfo; NULL: the default */
   guint64        serial;      /* tells this executable's buffers from others' */
   GHashTable    *bound;       /* name -> AneBuffer bound with ane_executable_bind */
@@ -134,6 +135,7 @@ enum {
   PROP_PRECISION,
   PROP_COMPUTE_UNITS,
   PROP_MEMORY_BUDGET,
+  PROP_QUANTIZE_ACTIVATIONS,
   N_PROPS
 };
 
@@ -163,6 +165,9 @@ ane_executable_get_property (GObject    *object,
       break;
     case PROP_MEMORY_BUDGET:
       g_value_set_uint64 (value, ane_executable_get_memory_budget (self));
+      break;
+    case PROP_QUANTIZE_ACTIVATIONS:
+      g_value_set_boolean (value, ane_executable_get_quantize_activations (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -194,6 +199,9 @@ ane_executable_set_property (GObject      *object,
       break;
     case PROP_MEMORY_BUDGET:
       ane_executable_set_memory_budget (self, g_value_get_uint64 (value));
+      break;
+    case PROP_QUANTIZE_ACTIVATIONS:
+      ane_executable_set_quantize_activations (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -266,6 +274,18 @@ ane_executable_class_init (AneExecutableClass *klass)
    */
   properties[PROP_MEMORY_BUDGET] =
     g_param_spec_uint64 ("memory-budget", NULL, NULL, 0, G_MAXUINT64, 0, rw);
+  /**
+   * AneExecutable:quantize-activations: (setter set_quantize_activations) (getter get_quantize_activations)
+   *
+   * Whether the CPU backend multiplies GGUF Q8_0 and Q4_0 weights by
+   * activations quantized to 8 bits, as llama.cpp does; see
+   * [method@Ane.Executable.set_quantize_activations]. Takes effect at the
+   * next compile. Notified only when it changes.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_QUANTIZE_ACTIVATIONS] =
+    g_param_spec_boolean ("quantize-activations", NULL, NULL, FALSE, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -337,6 +357,7 @@ ane_executable_init (AneExecutable *self)
   self->target = ANE_TARGET_IOS18;
   self->precision = ANE_PRECISION_FLOAT16;
   self->budget = ane_executable_default_memory_budget ();
+  self->quantize_activations = g_strcmp0 (g_getenv ("ANE_CPU_QUANTIZE_ACTIVATIONS"), "1") == 0;
 }
 
 /**
@@ -426,6 +447,61 @@ ane_executable_get_memory_budget (AneExecutable *self)
 }
 
 /**
+ * ane_executable_set_quantize_activations:
+ * @self: an executable
+ * @quantize: whether to quantize the activations of quantized products
+ *
+ * Trades Core ML's arithmetic for llama.cpp's speed on the CPU backend. A
+ * product (linear, matmul, 1×1 conv) whose weight is a GGUF Q8_0 or Q4_0
+ * tensor normally keeps its activations in float, as Core ML does, and
+ * converts each weight to float. With this set, the products of fewer
+ * than 64 activation rows (a decode step; a prompt's keep float) quantize
+ * each block of 32 activations to 8 bits with a scale of its own and sum
+ * the block's products in integers, as llama.cpp does
+ * (docs/cpu-backend.md, "8-bit activations"). The weights are unchanged;
+ * each activation moves by up to half its block's step (max |x| / 254), so
+ * the results differ from the float ones and from what Apple's runtime
+ * computes. They do not depend on the thread count or the instruction
+ * set.
+ *
+ * Off by default, or on when the environment variable
+ * `ANE_CPU_QUANTIZE_ACTIVATIONS` is `1` as the executable is made. Other
+ * weights and other backends are not affected. Takes effect at the next
+ * compile.
+ *
+ * Since: 0.2
+ */
+void
+ane_executable_set_quantize_activations (AneExecutable *self,
+                                         gboolean       quantize)
+{
+  g_return_if_fail (ANE_IS_EXECUTABLE (self));
+  quantize = !!quantize;
+  if (self->quantize_activations == quantize)
+    return;
+  self->quantize_activations = quantize;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUANTIZE_ACTIVATIONS]);
+}
+
+/**
+ * ane_executable_get_quantize_activations:
+ * @self: an executable
+ *
+ * Whether the CPU backend quantizes the activations of GGUF Q8_0 and Q4_0
+ * products (see [method@Ane.Executable.set_quantize_activations]).
+ *
+ * Returns: %TRUE when it does
+ *
+ * Since: 0.2
+ */
+gboolean
+ane_executable_get_quantize_activations (AneExecutable *self)
+{
+  g_return_val_if_fail (ANE_IS_EXECUTABLE (self), FALSE);
+  return self->quantize_activations;
+}
+
+/**
  * ane_executable_new:
  * @graph: the graph to run
  * @backend: where to run it
@@ -458,6 +534,7 @@ current_options (AneExecutable *self)
     .compute_units = self->compute_units,
     .params = self->package != NULL ? NULL : self->params,
     .budget = self->budget,
+    .quantize_activations = self->quantize_activations,
     .dialect = self->dialect,
   };
 
@@ -894,7 +971,8 @@ ane_executable_compile (AneExecutable  *self,
       AneProgramOptions now = current_options (self);
 
       if (now.target == self->prepared.target && now.precision == self->prepared.precision &&
-          now.compute_units == self->prepared.compute_units && now.budget == self->prepared.budget)
+          now.compute_units == self->prepared.compute_units && now.budget == self->prepared.budget &&
+          now.quantize_activations == self->prepared.quantize_activations)
         return TRUE;
     }
   if (self->graph != NULL && !ane_graph_validate (self->graph, error))

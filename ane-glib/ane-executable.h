@@ -70,6 +70,11 @@ void           ane_executable_set_memory_budget (AneExecutable *self,
                                                  guint64        bytes);
 ANE_AVAILABLE_IN_ALL
 guint64        ane_executable_get_memory_budget (AneExecutable *self);
+ANE_AVAILABLE_IN_0_2
+void           ane_executable_set_quantize_activations (AneExecutable *self,
+                                                        gboolean       quantize);
+ANE_AVAILABLE_IN_0_2
+gboolean       ane_executable_get_quantize_activations (AneExecutable *self);
 ANE_AVAILABLE_IN_ALL
 void           ane_executable_set_debug_nonfinite (AneExecutable *self,
                                                    gboolean       enabled);

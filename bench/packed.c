@@ -1,6 +1,6 @@
 /* bench/packed.c: the compressed-weight matrix-vector products of a decode step
  *
- *   bench-packed [--kinds int8,int4,uint4,fp16,lut1,lut2,lut3,lut4,lut6,lut8,sparse50,sparse75]
+ *   bench-packed [--kinds int8,int4,uint4,fp16,q8_0,q4_0,q8_0-q8,q4_0-q8,lut1,...,lut8,sparse50,sparse75]
  *                [--threads 1,2] [--reps N]
  *                [--round-fp16] [--rows M] [--cached]
  *
@@ -10,7 +10,9 @@
  * weights; the tied output head is not packed and not counted), packed as
  * the plan packs GGUF weights: int8 blocks of 32 (Q8_0), int4 blocks of 32
  * (Q4_0), uint4 blocks of 32 with fractional offsets (Q4_K as lowered) and
- * fp16 (F16); lutN: N-bit palettized (constexpr_lut_to_dense, per-grouped-
+ * fp16 (F16); q8_0 and q4_0: GGUF blocks multiplied where they lie, with
+ * float activations, and q8_0-q8, q4_0-q8 the same with the activations
+ * quantized to 8 bits (AneExecutable:quantize-activations); lutN: N-bit palettized (constexpr_lut_to_dense, per-grouped-
  * channel tables of 16 rows as coremltools' palettize_weights makes them
  * with granularity per_grouped_channel, group_size 16, ANE_CPU_PACKED_LUT);
  * sparseP: P% of the weights pruned at random (constexpr_sparse_to_dense,
@@ -37,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ane-glib.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
 
@@ -82,6 +85,37 @@ make_weight (AneCpuPackedKind kind,
     }
   return ane_cpu_packed_new_blockwise (kind, rows, cols, q, scale, rows, cols / 32,
                                        kind == ANE_CPU_PACKED_UINT4 ? offset : NULL, round_fp16);
+}
+
+/* GGUF Q8_0 or Q4_0 blocks of random weights, d in [1e-3, 1e-2), as the
+ * plan packs a GGUF tensor (no copy of the blocks); quantize_activations:
+ * the opt-in 8-bit activations (AneExecutable:quantize-activations). */
+static AneCpuPacked *
+make_blocks_weight (AneCpuPackedKind kind,
+                    gsize            rows,
+                    gsize            cols,
+                    gboolean         round_fp16,
+                    gboolean         quantize_activations,
+                    GRand           *rand)
+{
+  gsize bb = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18, n = rows * cols / 32 * bb;
+  guint8 *blocks = g_malloc (n);
+  g_autoptr(GBytes) bytes = NULL;
+  AneCpuPacked *p;
+
+  for (gsize i = 0; i < n; i++)
+    blocks[i] = (guint8) g_rand_int_range (rand, 0, 256);
+  for (gsize i = 0; i < n; i += bb)
+    {
+      guint16 d = ane_float_to_half ((float) g_rand_double_range (rand, 1e-3, 1e-2));
+
+      blocks[i] = (guint8) d;
+      blocks[i + 1] = (guint8) (d >> 8);
+    }
+  bytes = g_bytes_new_take (blocks, n);
+  p = ane_cpu_packed_new_blocks (kind, rows, cols, bytes, round_fp16);
+  p->quantize_activations = quantize_activations;
+  return p;
 }
 
 /* An N-bit palettized weight: random indices, a table of 2^N fp16-valued
@@ -172,6 +206,7 @@ main (int argc, char *argv[])
     {
       AneCpuPackedKind kind;
       guint lut_bits = 0, pruned = 0;
+      gboolean q8x = FALSE;
       AneCpuPacked *w[N_LAYERS * G_N_ELEMENTS (layer_shapes)];
       gsize n_w = 0, weights = 0, bytes = 0, max_rows = 0, max_cols = 0;
       g_autofree float *x = NULL, *out = NULL;
@@ -184,6 +219,16 @@ main (int argc, char *argv[])
         kind = ANE_CPU_PACKED_UINT4;
       else if (g_str_equal (kinds[k], "fp16"))
         kind = ANE_CPU_PACKED_FP16;
+      else if (g_str_has_prefix (kinds[k], "q8_0") || g_str_has_prefix (kinds[k], "q4_0"))
+        {
+          kind = kinds[k][1] == '8' ? ANE_CPU_PACKED_Q8_0_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS;
+          q8x = g_str_equal (kinds[k] + 4, "-q8");
+          if (!q8x && kinds[k][4] != '\0')
+            {
+              g_printerr ("bench-packed: unknown kind '%s'\n", kinds[k]);
+              return 2;
+            }
+        }
       else if (g_str_has_prefix (kinds[k], "lut") && strlen (kinds[k]) == 4 && strchr ("123468", kinds[k][3]))
         {
           kind = ANE_CPU_PACKED_LUT;
@@ -197,8 +242,8 @@ main (int argc, char *argv[])
         }
       else
         {
-          g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16, lut1, lut2, lut3, lut4, lut6, "
-                      "lut8, sparseNN)\n", kinds[k]);
+          g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16, q8_0, q4_0, q8_0-q8, q4_0-q8, "
+                      "lut1, lut2, lut3, lut4, lut6, lut8, sparseNN)\n", kinds[k]);
           return 2;
         }
       for (guint l = 0; l < N_LAYERS; l++)
@@ -209,6 +254,9 @@ main (int argc, char *argv[])
                                 ? make_lut_weight (lut_bits, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand)
                               : kind == ANE_CPU_PACKED_SPARSE
                                 ? make_sparse_weight (pruned, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand)
+                              : kind == ANE_CPU_PACKED_Q8_0_BLOCKS || kind == ANE_CPU_PACKED_Q4_0_BLOCKS
+                                ? make_blocks_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, q8x,
+                                                      rand)
                                 : make_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand);
 
             g_assert (p != NULL);

@@ -51,6 +51,7 @@ typedef struct
   AneComputeUnits  compute_units;   /* CoreML only */
   GHashTable      *params;          /* name -> AneTensor bound on the executable; NULL for packages */
   guint64          budget;          /* bytes a run may hold at once; 0: no limit */
+  gboolean         quantize_activations;   /* CPU only: AneExecutable:quantize-activations */
   AneMilDialect   *dialect;         /* ANE only: buildInfo of its MIL text; NULL: the default */
 } AneProgramOptions;
 

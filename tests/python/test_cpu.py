@@ -9,7 +9,7 @@ import unittest
 
 import numpy as np
 
-from anetest import to_tensor
+from anetest import block_tensor, to_tensor
 from gi.repository import Ane
 
 
@@ -99,6 +99,43 @@ class CpuTest(unittest.TestCase):
         with self.assertRaises(Exception) as cm:
             exe.run([to_tensor("x", np.zeros(3, np.float32))], None)
         self.assertIn("'x'", str(cm.exception))
+
+    def test_quantize_activations(self):
+        """Ane.Executable:quantize-activations: GGUF Q8_0 / Q4_0 products of
+        a decode's few rows on 8-bit activations, as llama.cpp computes them.
+        numpy's reading of the documented arithmetic (each block of 32
+        activations scaled by max |x| / 127 and rounded to the nearest, ties
+        to even; the block's products summed exactly) matches to float32
+        rounding; the float product, computed with the setting off, does
+        not."""
+        from test_ops import q4_0_blocks, q8_0_blocks
+        for dtype, make in ((Ane.DType.Q8_0, q8_0_blocks), (Ane.DType.Q4_0, q4_0_blocks)):
+            N, K = 9, 160
+            raw, wv = make(self.rng, N, K)
+            x = self.randn(3, K)
+            g = Ane.Graph()
+            w = g.const(block_tensor("w", dtype, [N, K], raw))
+            g.add_output("y", g.dequant_matmul(g.input("x", Ane.DType.FLOAT32, [3, K]), w))
+            got = {}
+            for on in (False, True):
+                exe = Ane.Executable.new(g, Ane.Backend.CPU)
+                exe.set_precision(Ane.Precision.FLOAT32)
+                self.assertFalse(exe.props.quantize_activations)
+                exe.props.quantize_activations = on
+                self.assertEqual(exe.get_quantize_activations(), on)
+                exe.compile(None)
+                (t,) = exe.run([to_tensor("x", x)], None)
+                got[on] = np.frombuffer(t.get_data().get_data(), np.float32).reshape(3, N)
+
+            blocks = x.reshape(3, K // 32, 32)
+            amax = np.abs(blocks).max(-1, keepdims=True)
+            dx = amax / np.float32(127)
+            xq = np.rint(blocks * (np.float32(127) / amax)).astype(np.float64)
+            want = np.einsum("ibj,nbj->in", xq * dx.astype(np.float64), wv.reshape(N, K // 32, 32))
+            scale = np.abs(x).astype(np.float64) @ np.abs(wv).T
+            np.testing.assert_allclose(got[True], want, rtol=0, atol=1e-5 * scale.max())
+            self.assertGreater(np.abs(got[False] - want).max(), 1e-4 * scale.max())
+            np.testing.assert_allclose(got[False], x.astype(np.float64) @ wv.T, rtol=1e-5, atol=1e-5)
 
     def test_num_threads(self):
         """ane_set_num_threads from Python: the count is kept, and a product

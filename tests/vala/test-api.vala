@@ -45,10 +45,13 @@ void test_properties () throws GLib.Error {
     exe.target = Ane.Target.IOS16;
     exe.precision = Ane.Precision.FLOAT32;
     exe.memory_budget = 4096;
-    check (seen.length == 3 && seen[0] == "target" && seen[1] == "precision" && seen[2] == "memory-budget",
-           "one notify per changed property");
+    check (!exe.quantize_activations, "activations stay float by default");
+    exe.quantize_activations = true;
+    check (seen.length == 4 && seen[0] == "target" && seen[1] == "precision" && seen[2] == "memory-budget" &&
+           seen[3] == "quantize-activations", "one notify per changed property");
     check (exe.get_target () == Ane.Target.IOS16, "target set through the property");
     check (exe.get_memory_budget () == 4096, "memory budget set through the property");
+    check (exe.get_quantize_activations (), "quantize-activations set through the property");
 
     var pkg = new Ane.Package.from_graph (small_graph (), Ane.Target.IOS17, Ane.Precision.FLOAT16);
     check (pkg.functions.length == 1 && pkg.functions[0] == "main", "package functions");

@@ -51,6 +51,11 @@ AneCpuBackend *ane_cpu_backend_new_for_program_shaped (const AneMilProgram *prog
                                                        GHashTable          *defaults,
                                                        GError             **error);
 void           ane_cpu_backend_free          (AneCpuBackend *backend);
+/* Whether products over GGUF Q8_0 / Q4_0 weights quantize their
+ * activations to 8 bits (AneExecutable:quantize-activations), for the
+ * prepared plans and those made later (flexible shapes). */
+void           ane_cpu_backend_set_quantize_activations (AneCpuBackend *backend,
+                                                         gboolean       quantize);
 /* The prepared plan (tests: ane_cpu_plan_get_const_bytes and the like). */
 struct _AneCpuPlan *ane_cpu_backend_get_plan (AneCpuBackend *backend);
 

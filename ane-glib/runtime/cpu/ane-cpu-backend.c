@@ -63,6 +63,7 @@ struct _AneCpuBackend
   char          *function;
   AneCpuBlocksFunc blocks;
   guint64        budget;
+  gboolean       quantize_activations;   /* ane_cpu_backend_set_quantize_activations */
   ShapePlan     *default_plan;    /* owns plan's specialized program */
   GHashTable    *plans;           /* shape key -> ShapePlan*, other call shapes */
 };
@@ -142,6 +143,7 @@ plan_at (AneCpuBackend  *backend,
       protobuf_c_message_free_unpacked (&sp->program->base, NULL);
       return NULL;
     }
+  ane_cpu_plan_set_quantize_activations (sp->plan, backend->quantize_activations);
   return g_steal_pointer (&sp);
 }
 
@@ -236,6 +238,22 @@ plan_for_call (AneCpuBackend  *backend,
     g_hash_table_remove_all (backend->plans);
   g_hash_table_insert (backend->plans, g_strdup (key->str), sp);
   return sp->plan;
+}
+
+void
+ane_cpu_backend_set_quantize_activations (AneCpuBackend *backend,
+                                          gboolean       quantize)
+{
+  GHashTableIter iter;
+  ShapePlan *sp;
+
+  backend->quantize_activations = quantize;
+  ane_cpu_plan_set_quantize_activations (backend->plan, quantize);
+  if (backend->plans == NULL)
+    return;
+  g_hash_table_iter_init (&iter, backend->plans);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &sp))
+    ane_cpu_plan_set_quantize_activations (sp->plan, quantize);
 }
 
 AneCpuBackend *

@@ -122,6 +122,7 @@ struct _AneCpuPlan
   const AneMilProgram *program;
   GHashTable  *const_ops;    /* const name -> AneMilOperation* */
   guint64      budget;       /* bytes the program may hold at once; 0: no limit */
+  gboolean     quantize_activations;   /* ane_cpu_plan_set_quantize_activations */
   guint64      held;         /* bytes of consts, inputs and states */
   gboolean    *dropped;      /* per slot: a const read only by folded steps, freed (reloaded on demand) */
   gboolean    *packed_const; /* per slot: a const op's value kept compressed */
@@ -2252,6 +2253,24 @@ ane_cpu_plan_new_full (const AneMilProgram *program,
   return g_steal_pointer (&plan);
 }
 
+/* Each packed weight told whether its products may quantize their
+ * activations (the kernels that can do so look at it). */
+static void
+mark_quantize_activations (AneCpuPlan *plan)
+{
+  for (guint slot = 0; slot < plan->n_slots; slot++)
+    if (plan->consts[slot] != NULL && plan->consts[slot]->packed != NULL)
+      plan->consts[slot]->packed->quantize_activations = plan->quantize_activations;
+}
+
+void
+ane_cpu_plan_set_quantize_activations (AneCpuPlan *plan,
+                                       gboolean    quantize)
+{
+  plan->quantize_activations = quantize;
+  mark_quantize_activations (plan);
+}
+
 gboolean
 ane_cpu_plan_reload_const (AneCpuPlan  *plan,
                            const char  *name,
@@ -2265,7 +2284,10 @@ ane_cpu_plan_reload_const (AneCpuPlan  *plan,
       g_set_error (error, ANE_ERROR, ANE_ERROR_NOT_FOUND, "the program has no const '%s'", name);
       return FALSE;
     }
-  return load_const (plan, op, slot, error) && refold (plan, slot, error);
+  if (!load_const (plan, op, slot, error) || !refold (plan, slot, error))
+    return FALSE;
+  mark_quantize_activations (plan);
+  return TRUE;
 }
 
 guint ane_cpu_plan_n_inputs (AneCpuPlan *plan) { return plan->inputs->len; }

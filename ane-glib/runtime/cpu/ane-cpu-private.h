@@ -205,6 +205,10 @@ gboolean    ane_cpu_plan_input_is_state (AneCpuPlan *plan, guint i);
 guint       ane_cpu_plan_n_outputs    (AneCpuPlan *plan);
 const char *ane_cpu_plan_output_name  (AneCpuPlan *plan, guint i);
 void        ane_cpu_plan_output_spec  (AneCpuPlan *plan, guint i, AneSpec *spec);
+/* Whether products over GGUF Q8_0 / Q4_0 weights quantize their
+ * activations to 8 bits as llama.cpp does (opt-in, FALSE at first:
+ * runtime/cpu/ane-cpu-vec-q8x-private.h). */
+void        ane_cpu_plan_set_quantize_activations (AneCpuPlan *plan, gboolean quantize);
 /* Re-reads the const produced by the named const op (a param rebound). */
 gboolean    ane_cpu_plan_reload_const (AneCpuPlan *plan, const char *name, GError **error);
 

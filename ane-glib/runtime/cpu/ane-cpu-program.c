@@ -166,6 +166,7 @@ ane_cpu_program_new (AneGraph                 *graph,
                                        options->budget, error);
   if (cpu == NULL)
     return NULL;
+  ane_cpu_backend_set_quantize_activations (cpu, options->quantize_activations);
   outputs = ane_graph_list_outputs (graph);
   states = ane_graph_list_states (graph);
   return wrap (cpu, outputs, states);
@@ -199,6 +200,7 @@ ane_cpu_program_new_for_package (AnePackage               *package,
                                                 options->budget, defaults, error);
   if (cpu == NULL)
     return NULL;
+  ane_cpu_backend_set_quantize_activations (cpu, options->quantize_activations);
   outputs = ane_cpu_backend_list_outputs (cpu);
   states = ane_cpu_backend_list_states (cpu);
   return wrap (cpu, outputs, states);

@@ -13,6 +13,7 @@
 #include "runtime/cpu/ane-cpu-pool-private.h"
 #include "ane-file-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
+#include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 
 /* --- packing ----------------------------------------------------------------- */
 
@@ -682,6 +683,41 @@ ane_cpu_packed_kernel_isa (const AneCpuPacked *p)
   return isa_names[kernels_for (p)->isa];
 }
 
+/* The kernels of 8-bit activations under the current ISA: the AVX-512
+ * ones need VNNI as well (vpdpbusd). */
+static AneCpuQ8xRowsFunc
+q8x_rows_for (AneCpuVecIsa *isa_out)
+{
+  AneCpuVecIsa isa = current_isa ();
+
+#ifdef ANE_HAVE_VEC_AVX512_VNNI
+  if (isa >= ANE_CPU_VEC_ISA_AVX512 && __builtin_cpu_supports ("avx512vnni"))
+    {
+      *isa_out = ANE_CPU_VEC_ISA_AVX512;
+      return ane_cpu_q8x_rows_avx512;
+    }
+#endif
+#ifdef ANE_HAVE_VEC_AVX2
+  if (isa >= ANE_CPU_VEC_ISA_AVX2)
+    {
+      *isa_out = ANE_CPU_VEC_ISA_AVX2;
+      return ane_cpu_q8x_rows_avx2;
+    }
+#endif
+  (void) isa;
+  *isa_out = ANE_CPU_VEC_ISA_PORTABLE;
+  return ane_cpu_q8x_rows_portable;
+}
+
+const char *
+ane_cpu_q8x_kernel_isa (void)
+{
+  AneCpuVecIsa isa;
+
+  q8x_rows_for (&isa);
+  return isa_names[isa];
+}
+
 typedef struct {
   const AneCpuPacked  *p;
   const KernelSet     *k;
@@ -690,6 +726,9 @@ typedef struct {
   const float         *bias;
   float               *out;
   gsize                tile;   /* weight rows per dequantized tile (sgemm_range) */
+  /* set: x quantized to 8 bits (ane-cpu-vec-q8x-private.h) and its kernels */
+  const AneCpuQ8x     *a;
+  AneCpuQ8xRowsFunc    q8x_rows;
 } MatmulJob;
 
 static void
@@ -699,7 +738,10 @@ matmul_range (gsize    begin,
 {
   MatmulJob *job = data;
 
-  job->k->rows (job->p, begin, end, job->x, job->m, job->out);
+  if (job->a != NULL)
+    job->q8x_rows (job->p, begin, end, job->a, job->out);
+  else
+    job->k->rows (job->p, begin, end, job->x, job->m, job->out);
   if (job->bias)
     for (gsize i = 0; i < job->m; i++)
       for (gsize r = begin; r < end; r++)
@@ -764,12 +806,26 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
                        const float        *bias,
                        float              *out)
 {
-  MatmulJob job = { p, kernels_for (p), x, m, bias, out, 0 };
+  MatmulJob job = { p, kernels_for (p), x, m, bias, out, 0, NULL, NULL };
   /* pieces of at least ~64K multiply-adds: below that a thread costs more than it saves */
   gsize grain = MAX (1, 65536 / MAX (p->cols * m, 1));
 
   if (m == 0)
     return;
+  /* the opt-in 8-bit activations, for a decode's few rows; a prompt's
+   * products keep the tiles below (their float GEMM is as fast) */
+  if (p->quantize_activations && m < SGEMM_MIN_ROWS && ane_cpu_q8x_fits (p))
+    {
+      AneCpuQ8x a = { 0 };
+      AneCpuVecIsa isa;
+
+      ane_cpu_q8x_quantize (&a, x, m, p->cols, p->kind == ANE_CPU_PACKED_Q4_0_BLOCKS);
+      job.a = &a;
+      job.q8x_rows = q8x_rows_for (&isa);
+      ane_cpu_parallel_for_balanced (p->rows, grain, matmul_range, &job);
+      ane_cpu_q8x_clear (&a);
+      return;
+    }
   if (m >= SGEMM_MIN_ROWS)
     {
       job.tile = sgemm_tile_rows (p);

@@ -1,0 +1,174 @@
+/* runtime/cpu/ane-cpu-vec-q8x-avx512.c: GGUF blocks times 8-bit activations, AVX-512 VNNI
+ *
+ * Two blocks a vector, the even one in lanes 0..7 and the odd one in 8..15
+ * (the portable kernel's lanes, ane-cpu-vec-q8x-private.h). vpdpbusd
+ * multiplies unsigned bytes by signed ones and adds each 4 products into
+ * a lane. Q8_0: the weights' magnitudes times the activations carrying
+ * the weights' signs (ggml's trick; AVX-512 has no vpsignb, so a mask
+ * from the weights' sign bits negates the activations). Q4_0: the nibbles
+ * are unsigned already, and the lanes start from the activations' nsum
+ * (the −8). A last odd block runs at 256 bits on lanes 0..7.
+ *
+ * Rows in huge pages are prefetched 8 KiB ahead into the L2, as the float
+ * kernels do (ane-cpu-vec-avx512.c, ane_cpu_prefetch_far).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <immintrin.h>
+
+#include "runtime/cpu/ane-cpu-vec-q8x-private.h"
+
+/* Q8_0 blocks b and b + 1 (34 bytes each) against 64 activations. */
+static inline __attribute__ ((always_inline)) __m512i
+q8_0_pair (const guint8 *blk,
+           const gint8  *q)
+{
+  __m512i w = _mm512_inserti64x4 (_mm512_castsi256_si512 (_mm256_loadu_si256 ((const __m256i *) (blk + 2))),
+                                  _mm256_loadu_si256 ((const __m256i *) (blk + 36)), 1);
+  __m512i x = _mm512_loadu_si512 (q);
+  __m512i xs = _mm512_mask_sub_epi8 (x, _mm512_movepi8_mask (w), _mm512_setzero_si512 (), x);
+
+  return _mm512_dpbusd_epi32 (_mm512_setzero_si512 (), _mm512_abs_epi8 (w), xs);
+}
+
+/* Q4_0 blocks b and b + 1 (18 bytes each): nibbles laid out as the
+ * weights' columns (low nibbles 0..15, high ones 16..31, per block). */
+static inline __attribute__ ((always_inline)) __m512i
+q4_0_pair (const guint8 *blk,
+           const gint8  *q,
+           const gint32 *nsum)
+{
+  __m256i t = _mm256_inserti128_si256 (_mm256_castsi128_si256 (_mm_loadu_si128 ((const __m128i *) (blk + 2))),
+                                       _mm_loadu_si128 ((const __m128i *) (blk + 20)), 1);
+  /* [t0, t0, t1, t1], the second copy of each shifted down a nibble */
+  __m512i z = _mm512_shuffle_i64x2 (_mm512_castsi256_si512 (t), _mm512_castsi256_si512 (t), 0x50);
+  __m512i n = _mm512_and_si512 (_mm512_srlv_epi64 (z, _mm512_setr_epi64 (0, 0, 4, 4, 0, 0, 4, 4)),
+                                _mm512_set1_epi8 (15));
+
+  return _mm512_dpbusd_epi32 (_mm512_loadu_si512 (nsum), n, _mm512_loadu_si512 (q));
+}
+
+static inline __attribute__ ((always_inline)) float
+hsum16 (__m512 v)
+{
+  __m256 h8 = _mm256_add_ps (_mm512_castps512_ps256 (v), _mm512_extractf32x8_ps (v, 1));
+  __m128 h = _mm_add_ps (_mm256_castps256_ps128 (h8), _mm256_extractf128_ps (h8, 1));
+
+  h = _mm_add_ps (h, _mm_movehl_ps (h, h));
+  return _mm_cvtss_f32 (_mm_add_ss (h, _mm_movehdup_ps (h)));
+}
+
+/* The scale of blocks b and b + 1: d_b · dx_b in lanes 0..7, the next
+ * block's in 8..15. */
+static inline __attribute__ ((always_inline)) __m512
+pair_scale (const float  *halves,
+            const guint8 *blk,
+            gsize         bb,
+            const float  *dx)
+{
+  return _mm512_shuffle_f32x4 (_mm512_set1_ps (halves[blk[0] | blk[1] << 8] * dx[0]),
+                               _mm512_set1_ps (halves[blk[bb] | blk[bb + 1] << 8] * dx[1]), 0);
+}
+
+/* acc after a last odd block, which adds to lanes 0..7 only. */
+static inline __attribute__ ((always_inline)) __m512
+last_block (__m512        acc,
+            const float  *halves,
+            const guint8 *blk,
+            const gint8  *q,
+            const gint32 *nsum,
+            float         dx,
+            gboolean      q8)
+{
+  __m256 s = _mm256_set1_ps (halves[blk[0] | blk[1] << 8] * dx);
+  __m256i x = _mm256_loadu_si256 ((const __m256i *) q);
+  __m256i lanes;
+
+  if (q8)
+    {
+      __m256i w = _mm256_loadu_si256 ((const __m256i *) (blk + 2));
+      __m256i xs = _mm256_mask_sub_epi8 (x, _mm256_movepi8_mask (w), _mm256_setzero_si256 (), x);
+
+      lanes = _mm256_dpbusd_epi32 (_mm256_setzero_si256 (), _mm256_abs_epi8 (w), xs);
+    }
+  else
+    {
+      __m128i t = _mm_loadu_si128 ((const __m128i *) (blk + 2)), m = _mm_set1_epi8 (15);
+      __m256i n = _mm256_set_m128i (_mm_and_si128 (_mm_srli_epi16 (t, 4), m), _mm_and_si128 (t, m));
+
+      lanes = _mm256_dpbusd_epi32 (_mm256_loadu_si256 ((const __m256i *) nsum), n, x);
+    }
+  return _mm512_insertf32x8 (acc, _mm256_fmadd_ps (_mm256_cvtepi32_ps (lanes), s, _mm512_castps512_ps256 (acc)), 0);
+}
+
+/* Weight row r against activation row i. */
+static inline __attribute__ ((always_inline)) float
+row_dot (const AneCpuPacked *p,
+         gsize               r,
+         const AneCpuQ8x    *a,
+         gsize               i,
+         gboolean            q8)
+{
+  const float *halves = ane_cpu_half_table ();
+  const guint8 *row = p->q + r * p->row_bytes;
+  gsize bb = q8 ? 34 : 18, nb = a->n_blocks, b = 0;
+  const gint8 *q = a->q + i * a->cols;
+  const float *dx = a->d + i * nb;
+  const gint32 *nsum = q8 ? NULL : a->nsum + i * nb * 8;
+  __m512 acc = _mm512_setzero_ps ();
+
+  for (; b + 2 <= nb; b += 2)
+    {
+      const guint8 *blk = row + b * bb;
+      __m512i lanes = q8 ? q8_0_pair (blk, q + 32 * b) : q4_0_pair (blk, q + 32 * b, nsum + 8 * b);
+
+      acc = _mm512_fmadd_ps (_mm512_cvtepi32_ps (lanes), pair_scale (halves, blk, bb, dx + b), acc);
+    }
+  if (b < nb)
+    acc = last_block (acc, halves, row + b * bb, q + 32 * b, q8 ? NULL : nsum + 8 * b, dx[b], q8);
+  return hsum16 (acc);
+}
+
+static inline __attribute__ ((always_inline)) void
+rows_kind (const AneCpuPacked *p,
+           gsize               r0,
+           gsize               r1,
+           const AneCpuQ8x    *a,
+           float              *out,
+           gboolean            q8)
+{
+  for (gsize r = r0; r < r1; r++)
+    {
+      const char *row = (const char *) p->q + r * p->row_bytes;
+
+      /* as the float kernels (ane-cpu-vec-avx512.c, prefetch_row): in
+       * huge pages 8 KiB ahead into the L2, else a few rows ahead into
+       * the L1 (a prefetch past the last row is harmless). Two or four
+       * rows at a time, their sums interleaved, gained nothing
+       * (bench-llm, Q8_0 and Q4_0, one thread). */
+      for (gsize off = 0; off < p->row_bytes + 64; off += 64)
+        {
+          if (p->hot)
+            _mm_prefetch (row + off + 8192, _MM_HINT_T2);
+          else
+            _mm_prefetch (row + off + 4 * p->row_bytes, _MM_HINT_T0);
+        }
+      for (gsize i = 0; i < a->m; i++)
+        out[i * p->rows + r] = row_dot (p, r, a, i, q8);
+    }
+}
+
+void
+ane_cpu_q8x_rows_avx512 (const AneCpuPacked *p,
+                         gsize               r0,
+                         gsize               r1,
+                         const AneCpuQ8x    *a,
+                         float              *out)
+{
+  if (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
+    rows_kind (p, r0, r1, a, out, TRUE);
+  else
+    rows_kind (p, r0, r1, a, out, FALSE);
+}

@@ -1,0 +1,91 @@
+/* runtime/cpu/ane-cpu-vec-q8x-private.h: GGUF blocks times 8-bit activations (opt-in)
+ *
+ * By default a product over compressed weights keeps its activations in
+ * float, as Core ML does (ane-cpu-vec-private.h). An executable whose
+ * quantize-activations setting is on (AneExecutable:quantize-activations,
+ * ANE_CPU_QUANTIZE_ACTIVATIONS=1) multiplies GGUF Q8_0 and Q4_0 weights the
+ * way llama.cpp does instead: each block of 32 activations is quantized to
+ * 8 bits with a scale of its own (dx = max |x| / 127, q = x / dx rounded to
+ * the nearest, ties to even), and a block's products are summed in integers
+ * (ggml's quantize_row_q8_0 and vec_dot_q8_0_q8_0 / vec_dot_q4_0_q8_0,
+ * ggml/src/ggml-cpu/arch/x86/quants.c; here dx stays a float where ggml
+ * rounds it to fp16). The weights are the file's, exact; the activations
+ * lose up to half a step of their block's scale. That is not what Apple's
+ * runtime computes: it is off by default and meant for users who want
+ * llama.cpp's speed and accept its arithmetic.
+ *
+ * The sum, the same bits for every ISA: for weight row r and activation
+ * row i, 16 float lanes start at +0; block b adds to lane 8 · (b mod 2) + j
+ * (j < 8) the product (float) I · s in one fused multiply-add (fmaf),
+ * where I is the integer sum of the block's weights 4j .. 4j + 3 times
+ * their activations and s = d_b · dx_b (the weight block's d times the
+ * activation block's scale, a float product); the lanes are then summed as
+ * a tree: lane j + 8 onto j, then j + 4, then j + 2, then lane 1 onto
+ * lane 0. The AVX-512 kernels (with VNNI) do two blocks a vector, the AVX2
+ * ones one block a vector into an even and an odd accumulator.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "runtime/cpu/ane-cpu-vec-private.h"
+
+G_BEGIN_DECLS
+
+/* m rows of cols activations (cols a multiple of 32) in blocks of 32. */
+typedef struct {
+  gsize   m, cols, n_blocks;
+  gint8  *q;        /* [m, cols] */
+  float  *d;        /* [m, n_blocks]: the block's scale; NaN when the block holds a NaN or an infinity */
+  /* Q4_0 only, else NULL: [m, n_blocks, 8], −8 times the sum of each 4
+   * activations q[4j .. 4j + 3] of a block. A Q4_0 weight is its nibble
+   * n minus 8: Σ (n − 8) q = Σ n q − 8 Σ q, so a lane starts from this. */
+  gint32 *nsum;
+} AneCpuQ8x;
+
+/* Whether p's products can run on 8-bit activations (GGUF Q8_0 or Q4_0
+ * blocks). */
+gboolean      ane_cpu_q8x_fits             (const AneCpuPacked *p);
+/* Quantizes x [m, cols] into a (its arrays allocated); with_nsum for Q4_0
+ * weights. */
+void          ane_cpu_q8x_quantize         (AneCpuQ8x          *a,
+                                            const float        *x,
+                                            gsize               m,
+                                            gsize               cols,
+                                            gboolean            with_nsum);
+void          ane_cpu_q8x_clear            (AneCpuQ8x          *a);
+/* Which kernels run now: "avx512" (with VNNI), "avx2" or "portable" (the
+ * ISA ane-cpu-vec.c's dispatch allows, ane_cpu_vec_set_isa included). */
+const char   *ane_cpu_q8x_kernel_isa       (void);
+
+/* The rows [r0, r1) of out = x · Wᵀ for every row of a (out row stride
+ * p->rows), in the order above. One per ISA. */
+typedef void (*AneCpuQ8xRowsFunc) (const AneCpuPacked *p,
+                                   gsize               r0,
+                                   gsize               r1,
+                                   const AneCpuQ8x    *a,
+                                   float              *out);
+void          ane_cpu_q8x_rows_portable    (const AneCpuPacked *p,
+                                            gsize               r0,
+                                            gsize               r1,
+                                            const AneCpuQ8x    *a,
+                                            float              *out);
+#ifdef ANE_HAVE_VEC_AVX2
+/* ane-cpu-vec-q8x-avx2.c: AVX2 (vpmaddubsw, vpmaddwd). */
+void          ane_cpu_q8x_rows_avx2        (const AneCpuPacked *p,
+                                            gsize               r0,
+                                            gsize               r1,
+                                            const AneCpuQ8x    *a,
+                                            float              *out);
+#endif
+#ifdef ANE_HAVE_VEC_AVX512_VNNI
+/* ane-cpu-vec-q8x-avx512.c: AVX-512 F/BW/VL/DQ with VNNI (vpdpbusd); run
+ * only where the CPU has AVX512_VNNI. */
+void          ane_cpu_q8x_rows_avx512      (const AneCpuPacked *p,
+                                            gsize               r0,
+                                            gsize               r1,
+                                            const AneCpuQ8x    *a,
+                                            float              *out);
+#endif
+
+G_END_DECLS

@@ -1,0 +1,423 @@
+/* test-cpu-q8x.c: GGUF Q8_0 / Q4_0 products on 8-bit activations (opt-in)
+ *
+ * AneExecutable:quantize-activations makes the CPU backend multiply GGUF
+ * Q8_0 and Q4_0 weights as llama.cpp does: each block of 32 activations
+ * quantized to 8 bits, the block's products summed in integers
+ * (runtime/cpu/ane-cpu-vec-q8x-private.h). Checked here:
+ *
+ *  - every ISA's kernels give the bits of this file's own reading of the
+ *    documented order (quantizer, lanes, fused multiply-adds, tree), on odd
+ *    shapes: one row, rows no multiple of anything, an odd number of
+ *    blocks, one to five activation rows;
+ *  - the results are within the quantization's bound of the exact product
+ *    (each activation moves by at most half its block's step) and are not
+ *    the float kernels' (the setting does something);
+ *  - the same bits for 1..4 threads; prompt-sized products (64 rows) keep
+ *    float activations; non-finite activations give NaN, tiny blocks 0;
+ *  - the setting through AneExecutable: property, environment variable,
+ *    a stories260K Q8_0 / Q4_0 model whose logits move by little.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ane-test-util.h"
+#include "ane-test-gguf.h"
+#include "runtime/cpu/ane-cpu-pool-private.h"
+#include "runtime/cpu/ane-cpu-vec-q8x-private.h"
+
+/* Random Q8_0 / Q4_0 blocks [rows, cols], d a positive or negative fp16
+ * in [2^-10, 1); the dense weights d · q into w. */
+static AneCpuPacked *
+random_blocks (AneCpuPackedKind kind,
+               gsize            rows,
+               gsize            cols,
+               GRand           *rand,
+               float           *w)
+{
+  gsize bb = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18, n_blocks = rows * cols / 32;
+  guint8 *b = g_malloc (n_blocks * bb);
+  g_autoptr(GBytes) bytes = NULL;
+
+  for (gsize i = 0; i < n_blocks; i++)
+    {
+      guint8 *blk = b + i * bb;
+      guint16 h = (guint16) g_rand_int_range (rand, 0x1400, 0x3c00) | (g_rand_boolean (rand) ? 0x8000 : 0);
+      float d = ane_half_to_float (h);
+
+      blk[0] = (guint8) h;
+      blk[1] = (guint8) (h >> 8);
+      for (gsize j = 0; j < bb - 2; j++)
+        blk[2 + j] = (guint8) g_rand_int_range (rand, 0, 256);
+      for (gsize j = 0; j < 32; j++)
+        w[i * 32 + j] = d * (float) (kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? (gint8) blk[2 + j]
+                                     : (j < 16 ? blk[2 + j] & 15 : blk[2 + j - 16] >> 4) - 8);
+    }
+  bytes = g_bytes_new_take (b, n_blocks * bb);
+  return ane_cpu_packed_new_blocks (kind, rows, cols, bytes, FALSE);
+}
+
+/* The header's quantizer, written again: dx = max |x| / 127, q = x · (127
+ * / max |x|) to the nearest, ties to even. */
+static float
+ref_quantize (const float *x,
+              gint8       *q)
+{
+  float amax = 0.0f;
+
+  for (guint t = 0; t < 32; t++)
+    amax = MAX (amax, fabsf (x[t]));
+  if (amax < 1e-30f)
+    {
+      memset (q, 0, 32);
+      return 0.0f;
+    }
+  for (guint t = 0; t < 32; t++)
+    q[t] = (gint8) nearbyintf (x[t] * (127.0f / amax));
+  return amax / 127.0f;
+}
+
+/* The header's sum, written again, from the dense weights: w / d is the
+ * block's integer weight. */
+static float
+ref_row (const float *w,
+         const float *x,
+         gsize        cols,
+         const float *d)
+{
+  float lanes[16] = { 0 };
+
+  for (gsize b = 0; b < cols / 32; b++)
+    {
+      gint8 q[32];
+      float dx = ref_quantize (x + 32 * b, q);
+      float s = d[b] * dx;
+
+      for (guint j = 0; j < 8; j++)
+        {
+          gint32 sum = 0;
+
+          for (guint t = 4 * j; t < 4 * j + 4; t++)
+            sum += (gint32) lrintf (w[32 * b + t] / d[b]) * q[t];
+          lanes[8 * (b % 2) + j] = fmaf ((float) sum, s, lanes[8 * (b % 2) + j]);
+        }
+    }
+  for (guint step = 8; step >= 1; step /= 2)
+    for (guint j = 0; j < step; j++)
+      lanes[j] += lanes[j + step];
+  return lanes[0];
+}
+
+static void
+test_kernels (void)
+{
+  static const struct { AneCpuPackedKind kind; gsize rows, cols; } cases[] = {
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 37, 256 }, { ANE_CPU_PACKED_Q4_0_BLOCKS, 37, 256 },
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 1, 32 },   { ANE_CPU_PACKED_Q4_0_BLOCKS, 1, 32 },
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 9, 96 },   { ANE_CPU_PACKED_Q4_0_BLOCKS, 5, 800 },
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 13, 160 }, { ANE_CPU_PACKED_Q4_0_BLOCKS, 13, 160 },
+  };
+  static const gsize ms[] = { 1, 2, 5 };
+  static const AneCpuVecIsa isas[] = { ANE_CPU_VEC_ISA_PORTABLE, ANE_CPU_VEC_ISA_AVX2, ANE_CPU_VEC_ISA_AVX512 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (15);
+  guint n_isas = 0;
+
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      gsize rows = cases[c].rows, cols = cases[c].cols, nb = cols / 32;
+      g_autofree float *w = g_new (float, rows * cols);
+      AneCpuPacked *p = random_blocks (cases[c].kind, rows, cols, rand, w);
+      g_autofree float *d = g_new (float, rows * nb);
+
+      g_assert_nonnull (p);
+      g_assert_true (ane_cpu_q8x_fits (p));
+      for (gsize r = 0; r < rows; r++)
+        for (gsize b = 0; b < nb; b++)
+          {
+            const guint8 *blk = p->q + r * p->row_bytes + b * (cases[c].kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18);
+
+            d[r * nb + b] = ane_half_to_float ((guint16) (blk[0] | blk[1] << 8));
+          }
+      for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
+        {
+          gsize m = ms[j], differ = 0;
+          g_autofree float *x = g_new (float, m * cols);
+          g_autofree float *bias = g_new (float, rows);
+          g_autofree float *want = g_new (float, m * rows);
+          g_autofree float *got = g_new (float, m * rows);
+          g_autofree float *plain = g_new (float, m * rows);
+
+          for (gsize k = 0; k < m * cols; k++)
+            x[k] = (float) g_rand_double_range (rand, -1.0, 1.0) * (k % 64 < 32 ? 1.0f : 1e-3f);
+          for (gsize k = 0; k < rows; k++)
+            bias[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
+          for (gsize i = 0; i < m; i++)
+            for (gsize r = 0; r < rows; r++)
+              want[i * rows + r] = ref_row (w + r * cols, x + i * cols, cols, d + r * nb) + bias[r];
+          p->quantize_activations = FALSE;
+          ane_cpu_packed_matmul (p, x, m, bias, plain);
+          p->quantize_activations = TRUE;
+          n_isas = 0;
+          for (guint t = 0; t < G_N_ELEMENTS (isas); t++)
+            {
+              if (!ane_cpu_vec_set_isa (isas[t]))
+                continue;
+              n_isas++;
+              memset (got, 0, m * rows * sizeof (float));
+              ane_cpu_packed_matmul (p, x, m, bias, got);
+              g_assert_cmpmem (got, m * rows * sizeof (float), want, m * rows * sizeof (float));
+            }
+          ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
+          /* within the quantization's bound of the exact product: each
+           * activation moves by at most half its block's step dx / 2 */
+          for (gsize i = 0; i < m; i++)
+            for (gsize r = 0; r < rows; r++)
+              {
+                double exact = bias[r], bound = 0.0, mag = fabs (bias[r]);
+
+                for (gsize b = 0; b < nb; b++)
+                  {
+                    const float *xb = x + i * cols + 32 * b;
+                    float amax = 0.0f;
+                    double wsum = 0.0;
+
+                    for (guint t = 0; t < 32; t++)
+                      {
+                        amax = MAX (amax, fabsf (xb[t]));
+                        wsum += fabs (w[r * cols + 32 * b + t]);
+                        exact += (double) w[r * cols + 32 * b + t] * xb[t];
+                        mag += fabs ((double) w[r * cols + 32 * b + t] * xb[t]);
+                      }
+                    bound += 0.5001 * (amax / 127.0) * wsum;
+                  }
+                g_assert_cmpfloat (fabs (got[i * rows + r] - exact), <=, bound + ldexp (mag, -18));
+                differ += got[i * rows + r] != plain[i * rows + r];
+              }
+          /* the setting changed the arithmetic */
+          g_assert_cmpuint (differ, >, 0);
+        }
+      ane_cpu_packed_free (p);
+    }
+  g_assert_cmpuint (n_isas, >=, 1);
+  g_test_message ("q8x kernels checked on %u ISA(s); the dispatch runs %s", n_isas, ane_cpu_q8x_kernel_isa ());
+}
+
+/* One to four threads: the same bits (each output is one thread's, summed
+ * in the one order). A prompt-sized product (64 rows) keeps float
+ * activations: the bits of the setting off. */
+static void
+test_threads_and_prompt (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  gsize rows = 300, cols = 256;
+  g_autofree float *w = g_new (float, rows * cols);
+  AneCpuPacked *p = random_blocks (ANE_CPU_PACKED_Q4_0_BLOCKS, rows, cols, rand, w);
+  g_autofree float *x = g_new (float, 64 * cols);
+  g_autofree float *one = g_new (float, 3 * rows), *got = g_new (float, 3 * rows);
+  g_autofree float *plain = g_new (float, 64 * rows), *big = g_new (float, 64 * rows);
+
+  for (gsize k = 0; k < 64 * cols; k++)
+    x[k] = (float) g_rand_double_range (rand, -2.0, 2.0);
+  p->quantize_activations = TRUE;
+  ane_cpu_set_n_threads (1);
+  ane_cpu_packed_matmul (p, x, 3, NULL, one);
+  for (guint t = 2; t <= 4; t++)
+    {
+      ane_cpu_set_n_threads (t);
+      ane_cpu_packed_matmul (p, x, 3, NULL, got);
+      g_assert_cmpmem (got, 3 * rows * sizeof (float), one, 3 * rows * sizeof (float));
+    }
+  ane_cpu_set_n_threads (0);
+  ane_cpu_packed_matmul (p, x, 64, NULL, big);
+  p->quantize_activations = FALSE;
+  ane_cpu_packed_matmul (p, x, 64, NULL, plain);
+  g_assert_cmpmem (big, 64 * rows * sizeof (float), plain, 64 * rows * sizeof (float));
+  ane_cpu_packed_free (p);
+}
+
+/* A NaN or an infinity in a block makes every output that reads it NaN,
+ * as in float; a block of values below 1e-30 quantizes to zeros. */
+static void
+test_nonfinite (void)
+{
+  static const AneCpuVecIsa isas[] = { ANE_CPU_VEC_ISA_PORTABLE, ANE_CPU_VEC_ISA_AVX2, ANE_CPU_VEC_ISA_AVX512 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+  gsize rows = 5, cols = 96;
+
+  for (int q8 = 0; q8 < 2; q8++)
+    {
+      g_autofree float *w = g_new (float, rows * cols);
+      AneCpuPacked *p = random_blocks (q8 ? ANE_CPU_PACKED_Q8_0_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS, rows, cols,
+                                       rand, w);
+      float x[3 * 96], out[3 * 5], tiny_out[5];
+
+      for (gsize k = 0; k < G_N_ELEMENTS (x); k++)
+        x[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
+      x[40] = NAN;
+      x[96 + 70] = INFINITY;
+      p->quantize_activations = TRUE;
+      for (guint t = 0; t < G_N_ELEMENTS (isas); t++)
+        {
+          if (!ane_cpu_vec_set_isa (isas[t]))
+            continue;
+          ane_cpu_packed_matmul (p, x, 3, NULL, out);
+          for (gsize r = 0; r < rows; r++)
+            {
+              g_assert_true (isnan (out[r]));
+              g_assert_true (isnan (out[rows + r]));
+              g_assert_true (isfinite (out[2 * rows + r]));
+            }
+          /* row 3: its middle block tiny, the others zero */
+          for (gsize k = 0; k < cols; k++)
+            x[2 * cols + k] = k >= 32 && k < 64 ? 1e-31f : 0.0f;
+          ane_cpu_packed_matmul (p, x + 2 * cols, 1, NULL, tiny_out);
+          for (gsize r = 0; r < rows; r++)
+            g_assert_cmpfloat (tiny_out[r], ==, 0.0f);
+          for (gsize k = 0; k < cols; k++)
+            x[2 * cols + k] = (float) g_rand_double_range (rand, -1.0, 1.0);
+        }
+      ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
+      ane_cpu_packed_free (p);
+    }
+}
+
+static float *
+decode_logits (AneGraph *g,
+               gboolean  quantize,
+               gsize    *n_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_CPU);
+  static const gint32 tokens[] = { 1, 403, 407, 65 };
+  GArray *all = g_array_new (FALSE, FALSE, sizeof (float));
+  gboolean prop = !quantize;
+
+  ane_executable_set_precision (exe, ANE_PRECISION_FLOAT32);
+  g_object_set (exe, "quantize-activations", quantize, NULL);
+  g_object_get (exe, "quantize-activations", &prop, NULL);
+  g_assert_true (prop == quantize);
+  g_assert_true (ane_executable_get_quantize_activations (exe) == quantize);
+  g_assert_true (ane_executable_compile (exe, NULL, &error));
+  g_assert_no_error (error);
+  for (gint32 i = 0; i < (gint32) G_N_ELEMENTS (tokens); i++)
+    {
+      g_autoptr(AneTensor) t = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &tokens[i], 1, NULL);
+      g_autoptr(AneTensor) p = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &i, 1, NULL);
+      g_autoptr(GPtrArray) outs = ane_executable_run (exe, (AneTensor *[]) { t, p }, 2, NULL, &error);
+      g_autofree float *f = NULL;
+      gsize n = 0;
+
+      g_assert_no_error (error);
+      f = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n, &error);
+      g_assert_no_error (error);
+      g_array_append_vals (all, f, (guint) n);
+    }
+  *n_out = all->len;
+  return (float *) g_array_free (all, FALSE);
+}
+
+/* stories260K as Q8_0 and Q4_0 GGUF: with the setting on, the logits of a
+ * few decode steps move, but by little next to their spread (the largest
+ * move is 1–2 % of the largest logit); each step's pick is the float one or
+ * a near tie of it. */
+static void
+model_logits (AneDType quant)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ane-cpu-q8x-XXXXXX", &error);
+  g_autofree char *path = ane_test_write_stories_gguf (dir, "q.gguf", &(AneTestGgufVariant) { .arch = "llama",
+                                                                                             .quant = quant });
+  g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
+  g_autoptr(AneGraph) g = NULL;
+  g_autofree float *plain = NULL, *quantized = NULL;
+  gsize n_plain = 0, n_q = 0, vocab, differ = 0;
+  double max_diff = 0.0, spread = 0.0;
+
+  g_assert_no_error (error);
+  g = ane_llama_model_build_decode (m, 16, &error);
+  g_assert_no_error (error);
+  plain = decode_logits (g, FALSE, &n_plain);
+  quantized = decode_logits (g, TRUE, &n_q);
+  g_assert_cmpuint (n_plain, ==, n_q);
+  vocab = n_plain / 4;
+  for (gsize i = 0; i < n_plain; i++)
+    {
+      max_diff = MAX (max_diff, fabs (plain[i] - quantized[i]));
+      spread = MAX (spread, fabs (plain[i]));
+      differ += plain[i] != quantized[i];
+    }
+  /* each step's pick is the float one or a near tie of it: the token the
+   * quantized logits pick is within twice the largest move of the best */
+  for (gsize s = 0; s < 4; s++)
+    {
+      gsize best_p = 0, best_q = 0;
+
+      for (gsize k = 1; k < vocab; k++)
+        {
+          best_p = plain[s * vocab + k] > plain[s * vocab + best_p] ? k : best_p;
+          best_q = quantized[s * vocab + k] > quantized[s * vocab + best_q] ? k : best_q;
+        }
+      g_assert_cmpfloat (plain[s * vocab + best_p] - plain[s * vocab + best_q], <=, 2 * max_diff);
+    }
+  g_test_message ("%s: logits moved by at most %g (largest |logit| %g), %zu of %zu differ",
+                  ane_dtype_to_string (quant), max_diff, spread, differ, n_plain);
+  g_assert_cmpuint (differ, >, 0);
+  g_assert_cmpfloat (max_diff, <, 0.05 * spread);
+  ane_test_remove_tree (dir);
+}
+
+static void
+test_model_q8_0 (void)
+{
+  model_logits (ANE_DTYPE_Q8_0);
+}
+
+static void
+test_model_q4_0 (void)
+{
+  model_logits (ANE_DTYPE_Q4_0);
+}
+
+static void
+count_notify (guint *count)
+{
+  (*count)++;
+}
+
+/* Off by default; ANE_CPU_QUANTIZE_ACTIVATIONS=1 turns it on for the
+ * executables made afterwards; the property notifies only on change. */
+static void
+test_property (void)
+{
+  g_autoptr(AneGraph) g = ane_graph_new ();
+  g_autoptr(AneExecutable) a = ane_executable_new (g, ANE_BACKEND_CPU), b = NULL;
+  guint notified = 0;
+
+  g_assert_false (ane_executable_get_quantize_activations (a));
+  g_signal_connect_swapped (a, "notify::quantize-activations", G_CALLBACK (count_notify), &notified);
+  ane_executable_set_quantize_activations (a, TRUE);
+  ane_executable_set_quantize_activations (a, TRUE);
+  g_assert_cmpuint (notified, ==, 1);
+  ane_executable_set_quantize_activations (a, FALSE);
+  g_assert_cmpuint (notified, ==, 2);
+  g_setenv ("ANE_CPU_QUANTIZE_ACTIVATIONS", "1", TRUE);
+  b = ane_executable_new (g, ANE_BACKEND_CPU);
+  g_unsetenv ("ANE_CPU_QUANTIZE_ACTIVATIONS");
+  g_assert_true (ane_executable_get_quantize_activations (b));
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/ane/cpu/q8x/kernels", test_kernels);
+  g_test_add_func ("/ane/cpu/q8x/threads-and-prompt", test_threads_and_prompt);
+  g_test_add_func ("/ane/cpu/q8x/nonfinite", test_nonfinite);
+  g_test_add_func ("/ane/cpu/q8x/model-q8_0", test_model_q8_0);
+  g_test_add_func ("/ane/cpu/q8x/model-q4_0", test_model_q4_0);
+  g_test_add_func ("/ane/cpu/q8x/property", test_property);
+  return g_test_run ();
+}
