@@ -27,6 +27,10 @@
 #                     bench-llm generates after its 128-token prompt, so
 #                     its decode steps attend over 128–192 rows; llama-bench's
 #                     tg at depth 0 attends over 0–64, also printed)
+#   ANE_CPU_QUANTIZE_ACTIVATIONS=1  bench-llm multiplies Q8_0 / Q4_0 weights
+#                     by 8-bit activations, as llama.cpp does
+#                     (AneExecutable:quantize-activations); say so in the
+#                     table's title
 #   BENCH_DEQUANT_SIZES  N:REPEATS pairs for dequant-ggml
 #                     (default "262144:300 16777216:5")
 set -eu -o pipefail
@@ -173,8 +177,10 @@ for line in open(out + "/bench-llm.txt"):
     if len(f) == 10 and f[1] == "fp32":
         ours[(f[0], f[2])] = (float(f[5]), float(f[7]), float(f[8]), float(f[9]))
 print()
-print("ane-glib (bench-llm, CPU backend, fp32) beside llama.cpp (llama-bench %s) on the same GGUFs"
-      % ("pp128/tg64 @ depth 0,%d" % depth))
+import os
+q8x = os.environ.get("ANE_CPU_QUANTIZE_ACTIVATIONS") == "1"
+print("ane-glib (bench-llm, CPU backend, fp32, %s) beside llama.cpp (llama-bench %s) on the same GGUFs"
+      % ("8-bit activations for Q8_0 / Q4_0" if q8x else "float activations", "pp128/tg64 @ depth 0,%d" % depth))
 print("pp ours: bench-llm's prompt in one call (the n-token decode step `generate` runs), like llama-bench's")
 print("batched pp at depth 0; tg: one token per step on both sides, ours after the prompt, llama.cpp's at")
 print("depth %d (tg llama d0: at depth 0, for reference)." % depth)

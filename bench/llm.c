@@ -40,7 +40,7 @@
 #include "gguf/ane-gguf-writer-private.h"
 #include "runtime/cpu/ane-cpu-blas-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
-#include "model/ane-llama-private.h"
+#include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 #include "model/ane-llama-private.h"
 
 typedef struct {
@@ -344,6 +344,12 @@ main (int argc, char *argv[])
    * CPU gets OpenBLAS's generic kernels, docs/cpu-backend.md) */
   printf ("# BLAS: %s; GEMM: %s; compressed-weight kernels: %s\n", ane_cpu_blas_describe (),
           ane_cpu_gemm_describe (), ane_cpu_vec_get_isa ());
+  /* AneExecutable:quantize-activations starts from the environment */
+  if (g_strcmp0 (g_getenv ("ANE_CPU_QUANTIZE_ACTIVATIONS"), "1") == 0)
+    printf ("# activations: 8-bit for Q8_0 / Q4_0 products of fewer than 64 rows (ANE_CPU_QUANTIZE_ACTIVATIONS=1, "
+            "%s kernels), float elsewhere\n", ane_cpu_q8x_kernel_isa ());
+  else
+    printf ("# activations: float (ANE_CPU_QUANTIZE_ACTIVATIONS=1: 8-bit for Q8_0 / Q4_0, as llama.cpp)\n");
   printf ("%-6s %-5s %7s %10s %14s %16s %12s %12s %10s %10s\n", "type", "prec", "threads", "load s",
           "prompt tok/s", "1-call tok/s", "max |dlogit|", "gen tok/s", "RSS MiB", "GGUF MiB");
   fflush (stdout);

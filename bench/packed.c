@@ -1,6 +1,7 @@
 /* bench/packed.c: the compressed-weight matrix-vector products of a decode step
  *
- *   bench-packed [--kinds int8,int4,uint4,fp16,q8_0,q4_0,q8_0-q8,q4_0-q8,lut1,...,lut8,sparse50,sparse75]
+ *   bench-packed [--kinds int8,int4,uint4,fp16,q8_0,q4_0,q4_k,q8_0-q8,q4_0-q8,q4_k-q8,lut1,...,lut8,
+ *                 sparse50,sparse75]
  *                [--threads 1,2] [--reps N]
  *                [--round-fp16] [--rows M] [--cached]
  *
@@ -10,8 +11,8 @@
  * weights; the tied output head is not packed and not counted), packed as
  * the plan packs GGUF weights: int8 blocks of 32 (Q8_0), int4 blocks of 32
  * (Q4_0), uint4 blocks of 32 with fractional offsets (Q4_K as lowered) and
- * fp16 (F16); q8_0 and q4_0: GGUF blocks multiplied where they lie, with
- * float activations, and q8_0-q8, q4_0-q8 the same with the activations
+ * fp16 (F16); q8_0, q4_0 and q4_k: GGUF blocks multiplied where they lie,
+ * with float activations, and q8_0-q8, q4_0-q8, q4_k-q8 the same with the activations
  * quantized to 8 bits (AneExecutable:quantize-activations); lutN: N-bit palettized (constexpr_lut_to_dense, per-grouped-
  * channel tables of 16 rows as coremltools' palettize_weights makes them
  * with granularity per_grouped_channel, group_size 16, ANE_CPU_PACKED_LUT);
@@ -87,7 +88,7 @@ make_weight (AneCpuPackedKind kind,
                                        kind == ANE_CPU_PACKED_UINT4 ? offset : NULL, round_fp16);
 }
 
-/* GGUF Q8_0 or Q4_0 blocks of random weights, d in [1e-3, 1e-2), as the
+/* GGUF Q8_0, Q4_0 or Q4_K blocks of random weights, d in [1e-3, 1e-2), as the
  * plan packs a GGUF tensor (no copy of the blocks); quantize_activations:
  * the opt-in 8-bit activations (AneExecutable:quantize-activations). */
 static AneCpuPacked *
@@ -98,9 +99,11 @@ make_blocks_weight (AneCpuPackedKind kind,
                     gboolean         quantize_activations,
                     GRand           *rand)
 {
-  gsize bb = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18, n = rows * cols / 32 * bb;
+  gsize bb = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : kind == ANE_CPU_PACKED_Q4_0_BLOCKS ? 18 : 144;
+  gsize n = rows * cols / (kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? 256 : 32) * bb, nb = rows * cols / 32;
   guint8 *blocks = g_malloc (n);
   g_autoptr(GBytes) bytes = NULL;
+  g_autofree float *scale = g_new (float, nb), *offset = g_new (float, nb);
   AneCpuPacked *p;
 
   for (gsize i = 0; i < n; i++)
@@ -112,8 +115,16 @@ make_blocks_weight (AneCpuPackedKind kind,
       blocks[i] = (guint8) d;
       blocks[i + 1] = (guint8) (d >> 8);
     }
+  /* Q4_K: the lowering's scale and offset per 32 (offsets as
+   * ane-lower-q4k.c rounds them: a multiple of 2^-18 below 15) */
+  for (gsize i = 0; i < nb; i++)
+    {
+      scale[i] = (float) g_rand_double_range (rand, 1e-3, 1e-2);
+      offset[i] = (float) (g_rand_int_range (rand, 0, 15 << 18) / (double) (1 << 18));
+    }
   bytes = g_bytes_new_take (blocks, n);
-  p = ane_cpu_packed_new_blocks (kind, rows, cols, bytes, round_fp16);
+  p = kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? ane_cpu_packed_new_q4_K_blocks (rows, cols, bytes, scale, offset, round_fp16)
+                                         : ane_cpu_packed_new_blocks (kind, rows, cols, bytes, round_fp16);
   p->quantize_activations = quantize_activations;
   return p;
 }
@@ -219,9 +230,11 @@ main (int argc, char *argv[])
         kind = ANE_CPU_PACKED_UINT4;
       else if (g_str_equal (kinds[k], "fp16"))
         kind = ANE_CPU_PACKED_FP16;
-      else if (g_str_has_prefix (kinds[k], "q8_0") || g_str_has_prefix (kinds[k], "q4_0"))
+      else if (g_str_has_prefix (kinds[k], "q8_0") || g_str_has_prefix (kinds[k], "q4_0") ||
+               g_str_has_prefix (kinds[k], "q4_k"))
         {
-          kind = kinds[k][1] == '8' ? ANE_CPU_PACKED_Q8_0_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS;
+          kind = kinds[k][1] == '8' ? ANE_CPU_PACKED_Q8_0_BLOCKS
+                 : kinds[k][3] == 'k' ? ANE_CPU_PACKED_Q4_K_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS;
           q8x = g_str_equal (kinds[k] + 4, "-q8");
           if (!q8x && kinds[k][4] != '\0')
             {
@@ -242,8 +255,8 @@ main (int argc, char *argv[])
         }
       else
         {
-          g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16, q8_0, q4_0, q8_0-q8, q4_0-q8, "
-                      "lut1, lut2, lut3, lut4, lut6, lut8, sparseNN)\n", kinds[k]);
+          g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16, q8_0, q4_0, q4_k, q8_0-q8, q4_0-q8, "
+                      "q4_k-q8, lut1, lut2, lut3, lut4, lut6, lut8, sparseNN)\n", kinds[k]);
           return 2;
         }
       for (guint l = 0; l < N_LAYERS; l++)
@@ -254,7 +267,8 @@ main (int argc, char *argv[])
                                 ? make_lut_weight (lut_bits, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand)
                               : kind == ANE_CPU_PACKED_SPARSE
                                 ? make_sparse_weight (pruned, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand)
-                              : kind == ANE_CPU_PACKED_Q8_0_BLOCKS || kind == ANE_CPU_PACKED_Q4_0_BLOCKS
+                              : kind == ANE_CPU_PACKED_Q8_0_BLOCKS || kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
+                                kind == ANE_CPU_PACKED_Q4_K_BLOCKS
                                 ? make_blocks_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, q8x,
                                                       rand)
                                 : make_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand);

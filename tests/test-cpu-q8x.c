@@ -1,7 +1,7 @@
-/* test-cpu-q8x.c: GGUF Q8_0 / Q4_0 products on 8-bit activations (opt-in)
+/* test-cpu-q8x.c: GGUF Q8_0 / Q4_0 / Q4_K products on 8-bit activations (opt-in)
  *
  * AneExecutable:quantize-activations makes the CPU backend multiply GGUF
- * Q8_0 and Q4_0 weights as llama.cpp does: each block of 32 activations
+ * Q8_0, Q4_0 and Q4_K weights as llama.cpp does: each block of 32 activations
  * quantized to 8 bits, the block's products summed in integers
  * (runtime/cpu/ane-cpu-vec-q8x-private.h). Checked here:
  *
@@ -15,7 +15,8 @@
  *  - the same bits for 1..4 threads; prompt-sized products (64 rows) keep
  *    float activations; non-finite activations give NaN, tiny blocks 0;
  *  - the setting through AneExecutable: property, environment variable,
- *    a stories260K Q8_0 / Q4_0 model whose logits move by little.
+ *    stories260K as Q8_0 / Q4_0 and a synthetic Q4_K LLaMA, whose logits
+ *    move by little.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -26,38 +27,84 @@
 
 #include "ane-test-util.h"
 #include "ane-test-gguf.h"
+#include "gguf/ane-gguf-writer-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 #include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 
-/* Random Q8_0 / Q4_0 blocks [rows, cols], d a positive or negative fp16
- * in [2^-10, 1); the dense weights d · q into w. */
-static AneCpuPacked *
-random_blocks (AneCpuPackedKind kind,
+/* A random weight of kind [rows, cols] and what the reference reads of it:
+ * each weight's integer (Q8_0: q; Q4_0: the nibble − 8; Q4_K: the
+ * nibble), each block's scale (d, or Q4_K's scale) and offset (Q4_K's, a
+ * multiple of 2^-18 below 15 as the lowering rounds them; else 0), and the
+ * dense weights. */
+typedef struct {
+  AneCpuPacked *p;
+  gint32       *wint;
+  float        *scale, *offset, *w;
+} Weight;
+
+static void
+weight_clear (Weight *w)
+{
+  ane_cpu_packed_free (w->p);
+  g_free (w->wint);
+  g_free (w->scale);
+  g_free (w->offset);
+  g_free (w->w);
+}
+
+static Weight
+random_weight (AneCpuPackedKind kind,
                gsize            rows,
                gsize            cols,
-               GRand           *rand,
-               float           *w)
+               GRand           *rand)
 {
-  gsize bb = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18, n_blocks = rows * cols / 32;
-  guint8 *b = g_malloc (n_blocks * bb);
-  g_autoptr(GBytes) bytes = NULL;
+  gsize n_blocks = rows * cols / 32;
+  gsize bytes = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? n_blocks * 34
+                : kind == ANE_CPU_PACKED_Q4_0_BLOCKS ? n_blocks * 18 : n_blocks / 8 * 144;
+  guint8 *b = g_malloc (bytes);
+  g_autoptr(GBytes) gb = NULL;
+  Weight w = { NULL, g_new (gint32, rows * cols), g_new (float, n_blocks), g_new0 (float, n_blocks),
+               g_new (float, rows * cols) };
 
+  for (gsize i = 0; i < bytes; i++)
+    b[i] = (guint8) g_rand_int_range (rand, 0, 256);
   for (gsize i = 0; i < n_blocks; i++)
     {
-      guint8 *blk = b + i * bb;
       guint16 h = (guint16) g_rand_int_range (rand, 0x1400, 0x3c00) | (g_rand_boolean (rand) ? 0x8000 : 0);
-      float d = ane_half_to_float (h);
 
-      blk[0] = (guint8) h;
-      blk[1] = (guint8) (h >> 8);
-      for (gsize j = 0; j < bb - 2; j++)
-        blk[2 + j] = (guint8) g_rand_int_range (rand, 0, 256);
-      for (gsize j = 0; j < 32; j++)
-        w[i * 32 + j] = d * (float) (kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? (gint8) blk[2 + j]
-                                     : (j < 16 ? blk[2 + j] & 15 : blk[2 + j - 16] >> 4) - 8);
+      if (kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+        {
+          w.scale[i] = (float) g_rand_double_range (rand, 0.001, 0.1);
+          w.offset[i] = (float) ldexp (floor (ldexp (g_rand_double_range (rand, 0.0, 15.0), 18)), -18);
+          continue;
+        }
+      w.scale[i] = ane_half_to_float (h);
+      b[i * (kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18)] = (guint8) h;
+      b[i * (kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18) + 1] = (guint8) (h >> 8);
     }
-  bytes = g_bytes_new_take (b, n_blocks * bb);
-  return ane_cpu_packed_new_blocks (kind, rows, cols, bytes, FALSE);
+  for (gsize k = 0; k < rows * cols; k++)
+    {
+      gsize blk = k / 32, c = k % 32;
+
+      if (kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
+        w.wint[k] = (gint8) b[blk * 34 + 2 + c];
+      else if (kind == ANE_CPU_PACKED_Q4_0_BLOCKS)
+        w.wint[k] = (c < 16 ? b[blk * 18 + 2 + c] & 15 : b[blk * 18 + 2 + c - 16] >> 4) - 8;
+      else
+        {
+          /* 144 bytes a 256 weights: d, dmin, 12 bytes of scales, then 32
+           * bytes per 64 weights, the first 32 in low nibbles */
+          const guint8 *qs = b + k / 256 * 144 + 16 + (k % 256) / 64 * 32;
+
+          w.wint[k] = k % 64 < 32 ? qs[k % 64] & 15 : qs[k % 64 - 32] >> 4;
+        }
+      w.w[k] = w.scale[blk] * ((float) w.wint[k] - w.offset[blk]);
+    }
+  gb = g_bytes_new_take (b, bytes);
+  w.p = kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? ane_cpu_packed_new_q4_K_blocks (rows, cols, gb, w.scale, w.offset, FALSE)
+                                           : ane_cpu_packed_new_blocks (kind, rows, cols, gb, FALSE);
+  g_assert_nonnull (w.p);
+  return w;
 }
 
 /* The header's quantizer, written again: dx = max |x| / 127, q = x · (127
@@ -80,31 +127,38 @@ ref_quantize (const float *x,
   return amax / 127.0f;
 }
 
-/* The header's sum, written again, from the dense weights: w / d is the
- * block's integer weight. */
+/* The header's sum for weight row r, written again. */
 static float
-ref_row (const float *w,
-         const float *x,
-         gsize        cols,
-         const float *d)
+ref_row (const Weight *w,
+         gsize         r,
+         const float  *x)
 {
-  float lanes[16] = { 0 };
+  gsize cols = w->p->cols, nb = cols / 32;
+  float lanes[16] = { 0 }, offs[16] = { 0 };
 
-  for (gsize b = 0; b < cols / 32; b++)
+  for (gsize b = 0; b < nb; b++)
     {
       gint8 q[32];
       float dx = ref_quantize (x + 32 * b, q);
-      float s = d[b] * dx;
+      float s = w->scale[r * nb + b] * dx, so = s * w->offset[r * nb + b];
 
       for (guint j = 0; j < 8; j++)
         {
-          gint32 sum = 0;
+          gint32 sum = 0, qs = 0;
 
           for (guint t = 4 * j; t < 4 * j + 4; t++)
-            sum += (gint32) lrintf (w[32 * b + t] / d[b]) * q[t];
+            {
+              sum += w->wint[r * cols + 32 * b + t] * q[t];
+              qs += q[t];
+            }
           lanes[8 * (b % 2) + j] = fmaf ((float) sum, s, lanes[8 * (b % 2) + j]);
+          if (w->p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+            offs[8 * (b % 2) + j] = fmaf (-(float) qs, so, offs[8 * (b % 2) + j]);
         }
     }
+  if (w->p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+    for (guint j = 0; j < 16; j++)
+      lanes[j] += offs[j];
   for (guint step = 8; step >= 1; step /= 2)
     for (guint j = 0; j < step; j++)
       lanes[j] += lanes[j + step];
@@ -119,6 +173,7 @@ test_kernels (void)
     { ANE_CPU_PACKED_Q8_0_BLOCKS, 1, 32 },   { ANE_CPU_PACKED_Q4_0_BLOCKS, 1, 32 },
     { ANE_CPU_PACKED_Q8_0_BLOCKS, 9, 96 },   { ANE_CPU_PACKED_Q4_0_BLOCKS, 5, 800 },
     { ANE_CPU_PACKED_Q8_0_BLOCKS, 13, 160 }, { ANE_CPU_PACKED_Q4_0_BLOCKS, 13, 160 },
+    { ANE_CPU_PACKED_Q4_K_BLOCKS, 1, 256 },  { ANE_CPU_PACKED_Q4_K_BLOCKS, 11, 768 },
   };
   static const gsize ms[] = { 1, 2, 5 };
   static const AneCpuVecIsa isas[] = { ANE_CPU_VEC_ISA_PORTABLE, ANE_CPU_VEC_ISA_AVX2, ANE_CPU_VEC_ISA_AVX512 };
@@ -128,19 +183,10 @@ test_kernels (void)
   for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
     {
       gsize rows = cases[c].rows, cols = cases[c].cols, nb = cols / 32;
-      g_autofree float *w = g_new (float, rows * cols);
-      AneCpuPacked *p = random_blocks (cases[c].kind, rows, cols, rand, w);
-      g_autofree float *d = g_new (float, rows * nb);
+      Weight w = random_weight (cases[c].kind, rows, cols, rand);
+      AneCpuPacked *p = w.p;
 
-      g_assert_nonnull (p);
       g_assert_true (ane_cpu_q8x_fits (p));
-      for (gsize r = 0; r < rows; r++)
-        for (gsize b = 0; b < nb; b++)
-          {
-            const guint8 *blk = p->q + r * p->row_bytes + b * (cases[c].kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18);
-
-            d[r * nb + b] = ane_half_to_float ((guint16) (blk[0] | blk[1] << 8));
-          }
       for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
         {
           gsize m = ms[j], differ = 0;
@@ -156,7 +202,7 @@ test_kernels (void)
             bias[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
           for (gsize i = 0; i < m; i++)
             for (gsize r = 0; r < rows; r++)
-              want[i * rows + r] = ref_row (w + r * cols, x + i * cols, cols, d + r * nb) + bias[r];
+              want[i * rows + r] = ref_row (&w, r, x + i * cols) + bias[r];
           p->quantize_activations = FALSE;
           ane_cpu_packed_matmul (p, x, m, bias, plain);
           p->quantize_activations = TRUE;
@@ -181,15 +227,16 @@ test_kernels (void)
                 for (gsize b = 0; b < nb; b++)
                   {
                     const float *xb = x + i * cols + 32 * b;
+                    const float *wb = w.w + r * cols + 32 * b;
                     float amax = 0.0f;
                     double wsum = 0.0;
 
                     for (guint t = 0; t < 32; t++)
                       {
                         amax = MAX (amax, fabsf (xb[t]));
-                        wsum += fabs (w[r * cols + 32 * b + t]);
-                        exact += (double) w[r * cols + 32 * b + t] * xb[t];
-                        mag += fabs ((double) w[r * cols + 32 * b + t] * xb[t]);
+                        wsum += fabs (wb[t]);
+                        exact += (double) wb[t] * xb[t];
+                        mag += fabs ((double) wb[t] * xb[t]);
                       }
                     bound += 0.5001 * (amax / 127.0) * wsum;
                   }
@@ -199,7 +246,7 @@ test_kernels (void)
           /* the setting changed the arithmetic */
           g_assert_cmpuint (differ, >, 0);
         }
-      ane_cpu_packed_free (p);
+      weight_clear (&w);
     }
   g_assert_cmpuint (n_isas, >=, 1);
   g_test_message ("q8x kernels checked on %u ISA(s); the dispatch runs %s", n_isas, ane_cpu_q8x_kernel_isa ());
@@ -213,8 +260,8 @@ test_threads_and_prompt (void)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (7);
   gsize rows = 300, cols = 256;
-  g_autofree float *w = g_new (float, rows * cols);
-  AneCpuPacked *p = random_blocks (ANE_CPU_PACKED_Q4_0_BLOCKS, rows, cols, rand, w);
+  Weight w = random_weight (ANE_CPU_PACKED_Q4_0_BLOCKS, rows, cols, rand);
+  AneCpuPacked *p = w.p;
   g_autofree float *x = g_new (float, 64 * cols);
   g_autofree float *one = g_new (float, 3 * rows), *got = g_new (float, 3 * rows);
   g_autofree float *plain = g_new (float, 64 * rows), *big = g_new (float, 64 * rows);
@@ -235,7 +282,7 @@ test_threads_and_prompt (void)
   p->quantize_activations = FALSE;
   ane_cpu_packed_matmul (p, x, 64, NULL, plain);
   g_assert_cmpmem (big, 64 * rows * sizeof (float), plain, 64 * rows * sizeof (float));
-  ane_cpu_packed_free (p);
+  weight_clear (&w);
 }
 
 /* A NaN or an infinity in a block makes every output that reads it NaN,
@@ -249,9 +296,8 @@ test_nonfinite (void)
 
   for (int q8 = 0; q8 < 2; q8++)
     {
-      g_autofree float *w = g_new (float, rows * cols);
-      AneCpuPacked *p = random_blocks (q8 ? ANE_CPU_PACKED_Q8_0_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS, rows, cols,
-                                       rand, w);
+      Weight w = random_weight (q8 ? ANE_CPU_PACKED_Q8_0_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS, rows, cols, rand);
+      AneCpuPacked *p = w.p;
       float x[3 * 96], out[3 * 5], tiny_out[5];
 
       for (gsize k = 0; k < G_N_ELEMENTS (x); k++)
@@ -280,7 +326,7 @@ test_nonfinite (void)
             x[2 * cols + k] = (float) g_rand_double_range (rand, -1.0, 1.0);
         }
       ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
-      ane_cpu_packed_free (p);
+      weight_clear (&w);
     }
 }
 
@@ -324,12 +370,10 @@ decode_logits (AneGraph *g,
  * move is 1–2 % of the largest logit); each step's pick is the float one or
  * a near tie of it. */
 static void
-model_logits (AneDType quant)
+model_logits_at (const char *path,
+                 const char *label)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ane-cpu-q8x-XXXXXX", &error);
-  g_autofree char *path = ane_test_write_stories_gguf (dir, "q.gguf", &(AneTestGgufVariant) { .arch = "llama",
-                                                                                             .quant = quant });
   g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
   g_autoptr(AneGraph) g = NULL;
   g_autofree float *plain = NULL, *quantized = NULL;
@@ -362,10 +406,22 @@ model_logits (AneDType quant)
         }
       g_assert_cmpfloat (plain[s * vocab + best_p] - plain[s * vocab + best_q], <=, 2 * max_diff);
     }
-  g_test_message ("%s: logits moved by at most %g (largest |logit| %g), %zu of %zu differ",
-                  ane_dtype_to_string (quant), max_diff, spread, differ, n_plain);
+  g_test_message ("%s: logits moved by at most %g (largest |logit| %g), %zu of %zu differ", label, max_diff,
+                  spread, differ, n_plain);
   g_assert_cmpuint (differ, >, 0);
   g_assert_cmpfloat (max_diff, <, 0.05 * spread);
+}
+
+static void
+model_logits (AneDType quant)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ane-cpu-q8x-XXXXXX", &error);
+  g_autofree char *path = ane_test_write_stories_gguf (dir, "q.gguf", &(AneTestGgufVariant) { .arch = "llama",
+                                                                                             .quant = quant });
+
+  g_assert_no_error (error);
+  model_logits_at (path, ane_dtype_to_string (quant));
   ane_test_remove_tree (dir);
 }
 
@@ -379,6 +435,24 @@ static void
 test_model_q4_0 (void)
 {
   model_logits (ANE_DTYPE_Q4_0);
+}
+
+/* Q4_K: a synthetic LLaMA of dim 256 (stories260K's rows are too short
+ * for Q4_K's 256-weight blocks), every matrix Q4_K. */
+static void
+test_model_q4_K (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ane-cpu-q8x-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "q4_k.gguf", NULL);
+
+  g_assert_no_error (error);
+  g_assert_true (ane_gguf_write_synthetic_llama (path, &(AneGgufSyntheticLlama) {
+                   .dim = 256, .hidden = 512, .layers = 2, .heads = 4, .kv_heads = 2, .vocab = 512,
+                   .context = 64, .matrices = ANE_DTYPE_Q4_K, .seed = 15 }, &error));
+  g_assert_no_error (error);
+  model_logits_at (path, "q4_K");
+  ane_test_remove_tree (dir);
 }
 
 static void
@@ -418,6 +492,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ane/cpu/q8x/nonfinite", test_nonfinite);
   g_test_add_func ("/ane/cpu/q8x/model-q8_0", test_model_q8_0);
   g_test_add_func ("/ane/cpu/q8x/model-q4_0", test_model_q4_0);
+  g_test_add_func ("/ane/cpu/q8x/model-q4_K", test_model_q4_K);
   g_test_add_func ("/ane/cpu/q8x/property", test_property);
   return g_test_run ();
 }

@@ -6,7 +6,7 @@
  * the 8 lanes of 4 products each that ane-cpu-vec-q8x-private.h orders.
  * No product saturates: |w| ≤ 128 and |q| ≤ 127, so a pair is at most
  * 32512. A Q4_0 nibble is unsigned already; its −8 comes in through the
- * activations' nsum. Even blocks go to one accumulator, odd ones to
+ * activations' nsum; a Q4_K block's offset through their qsum. Even blocks go to one accumulator, odd ones to
  * another: lanes 0..7 and 8..15 of the portable kernel.
  *
  * SPDX-License-Identifier: MIT
@@ -17,31 +17,38 @@
 
 #include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 
+/* Block b of a row (32 weights) against its 32 activations: the 8 lanes
+ * of 4 products each. */
 static inline __attribute__ ((always_inline)) __m256i
-block_lanes (const guint8 *blk,
-             const gint8  *q,
-             const gint32 *nsum,
-             gboolean      q8)
+block_lanes (const guint8     *row,
+             gsize             b,
+             const gint8      *q,
+             const gint32     *nsum,
+             AneCpuPackedKind  kind)
 {
-  __m256i x = _mm256_loadu_si256 ((const __m256i *) q);
-  __m256i pairs;
+  __m256i x = _mm256_loadu_si256 ((const __m256i *) q), ones = _mm256_set1_epi16 (1);
 
-  if (q8)
+  if (kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
     {
-      __m256i w = _mm256_loadu_si256 ((const __m256i *) (blk + 2));
+      __m256i w = _mm256_loadu_si256 ((const __m256i *) (row + 34 * b + 2));
 
-      pairs = _mm256_maddubs_epi16 (_mm256_sign_epi8 (w, w), _mm256_sign_epi8 (x, w));
-      return _mm256_madd_epi16 (pairs, _mm256_set1_epi16 (1));
+      return _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_sign_epi8 (w, w), _mm256_sign_epi8 (x, w)), ones);
     }
-  else
+  if (kind == ANE_CPU_PACKED_Q4_0_BLOCKS)
     {
-      __m128i t = _mm_loadu_si128 ((const __m128i *) (blk + 2)), m = _mm_set1_epi8 (15);
+      __m128i t = _mm_loadu_si128 ((const __m128i *) (row + 18 * b + 2)), m = _mm_set1_epi8 (15);
       __m256i n = _mm256_set_m128i (_mm_and_si128 (_mm_srli_epi16 (t, 4), m), _mm_and_si128 (t, m));
 
-      pairs = _mm256_maddubs_epi16 (n, x);
-      return _mm256_add_epi32 (_mm256_madd_epi16 (pairs, _mm256_set1_epi16 (1)),
+      return _mm256_add_epi32 (_mm256_madd_epi16 (_mm256_maddubs_epi16 (n, x), ones),
                                _mm256_loadu_si256 ((const __m256i *) nsum));
     }
+  /* Q4_K: 32 bytes of qs hold blocks 2g (low nibbles) and 2g + 1 (high) */
+  {
+    __m256i t = _mm256_loadu_si256 ((const __m256i *) (row + b / 8 * 144 + 16 + b % 8 / 2 * 32));
+    __m256i n = _mm256_and_si256 (b % 2 ? _mm256_srli_epi16 (t, 4) : t, _mm256_set1_epi8 (15));
+
+    return _mm256_madd_epi16 (_mm256_maddubs_epi16 (n, x), ones);
+  }
 }
 
 static inline __attribute__ ((always_inline)) float
@@ -59,10 +66,10 @@ rows_kind (const AneCpuPacked *p,
            gsize               r1,
            const AneCpuQ8x    *a,
            float              *out,
-           gboolean            q8)
+           AneCpuPackedKind    kind)
 {
   const float *halves = ane_cpu_half_table ();
-  gsize bb = q8 ? 34 : 18, nb = a->n_blocks;
+  gsize nb = a->n_blocks;
 
   for (gsize r = r0; r < r1; r++)
     for (gsize i = 0; i < a->m; i++)
@@ -70,16 +77,27 @@ rows_kind (const AneCpuPacked *p,
         const guint8 *row = p->q + r * p->row_bytes;
         const gint8 *q = a->q + i * a->cols;
         const float *dx = a->d + i * nb;
-        const gint32 *nsum = q8 ? NULL : a->nsum + i * nb * 8;
         __m256 acc[2] = { _mm256_setzero_ps (), _mm256_setzero_ps () };
+        __m256 acc_o[2] = { _mm256_setzero_ps (), _mm256_setzero_ps () };   /* Q4_K's offsets */
 
         for (gsize b = 0; b < nb; b++)
           {
-            const guint8 *blk = row + b * bb;
-            __m256 s = _mm256_set1_ps (halves[blk[0] | blk[1] << 8] * dx[b]);
-            __m256i lanes = block_lanes (blk, q + 32 * b, q8 ? NULL : nsum + 8 * b, q8);
+            gsize at = (i * nb + b) * 8;
+            float d = kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? p->scale[r * nb + b]
+                      : kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? halves[row[34 * b] | row[34 * b + 1] << 8]
+                                                           : halves[row[18 * b] | row[18 * b + 1] << 8];
+            float s = d * dx[b];
+            __m256i lanes = block_lanes (row, b, q + 32 * b, a->nsum != NULL ? a->nsum + at : NULL, kind);
 
-            acc[b % 2] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (lanes), s, acc[b % 2]);
+            acc[b % 2] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (lanes), _mm256_set1_ps (s), acc[b % 2]);
+            if (kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+              acc_o[b % 2] = _mm256_fnmadd_ps (_mm256_loadu_ps (a->qsum + at),
+                                               _mm256_set1_ps (s * p->offset[r * nb + b]), acc_o[b % 2]);
+          }
+        if (kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+          {
+            acc[0] = _mm256_add_ps (acc[0], acc_o[0]);
+            acc[1] = _mm256_add_ps (acc[1], acc_o[1]);
           }
         out[i * p->rows + r] = hsum8 (_mm256_add_ps (acc[0], acc[1]));
       }
@@ -92,8 +110,16 @@ ane_cpu_q8x_rows_avx2 (const AneCpuPacked *p,
                        const AneCpuQ8x    *a,
                        float              *out)
 {
-  if (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
-    rows_kind (p, r0, r1, a, out, TRUE);
-  else
-    rows_kind (p, r0, r1, a, out, FALSE);
+  switch (p->kind)
+    {
+    case ANE_CPU_PACKED_Q8_0_BLOCKS:
+      rows_kind (p, r0, r1, a, out, ANE_CPU_PACKED_Q8_0_BLOCKS);
+      break;
+    case ANE_CPU_PACKED_Q4_0_BLOCKS:
+      rows_kind (p, r0, r1, a, out, ANE_CPU_PACKED_Q4_0_BLOCKS);
+      break;
+    default:
+      rows_kind (p, r0, r1, a, out, ANE_CPU_PACKED_Q4_K_BLOCKS);
+      break;
+    }
 }

@@ -7,7 +7,8 @@
  * the weights' signs (ggml's trick; AVX-512 has no vpsignb, so a mask
  * from the weights' sign bits negates the activations). Q4_0: the nibbles
  * are unsigned already, and the lanes start from the activations' nsum
- * (the −8). A last odd block runs at 256 bits on lanes 0..7.
+ * (the −8). Q4_K: the nibbles of a 32-byte run are two blocks, low and
+ * high; the offsets come in through the activations' qsum. A last odd block runs at 256 bits on lanes 0..7.
  *
  * Rows in huge pages are prefetched 8 KiB ahead into the L2, as the float
  * kernels do (ane-cpu-vec-avx512.c, ane_cpu_prefetch_far).
@@ -103,31 +104,80 @@ last_block (__m512        acc,
   return _mm512_insertf32x8 (acc, _mm256_fmadd_ps (_mm256_cvtepi32_ps (lanes), s, _mm512_castps512_ps256 (acc)), 0);
 }
 
+/* Q4_K blocks b and b + 1 (b even): the 32 bytes of qs holding them, the
+ * low nibbles block b and the high ones b + 1. */
+static inline __attribute__ ((always_inline)) __m512i
+q4_K_pair (const guint8 *row,
+           gsize         b,
+           const gint8  *q)
+{
+  __m512i t = _mm512_broadcast_i64x4 (_mm256_loadu_si256 ((const __m256i *) (row + b / 8 * 144 + 16 + b % 8 / 2 * 32)));
+  __m512i n = _mm512_and_si512 (_mm512_srlv_epi64 (t, _mm512_setr_epi64 (0, 0, 0, 0, 4, 4, 4, 4)),
+                                _mm512_set1_epi8 (15));
+
+  return _mm512_dpbusd_epi32 (_mm512_setzero_si512 (), n, _mm512_loadu_si512 (q));
+}
+
+/* Two floats (blocks b, b + 1) spread over lanes 0..7 and 8..15. */
+static inline __attribute__ ((always_inline)) __m512
+spread_pair (__m128 v)
+{
+  return _mm512_permutexvar_ps (_mm512_setr_epi32 (0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                                _mm512_castps128_ps512 (v));
+}
+
+static inline __attribute__ ((always_inline)) __m128
+load_pair (const float *v)
+{
+  return _mm_castpd_ps (_mm_load_sd ((const double *) v));
+}
+
 /* Weight row r against activation row i. */
 static inline __attribute__ ((always_inline)) float
 row_dot (const AneCpuPacked *p,
          gsize               r,
          const AneCpuQ8x    *a,
          gsize               i,
-         gboolean            q8)
+         AneCpuPackedKind    kind)
 {
   const float *halves = ane_cpu_half_table ();
   const guint8 *row = p->q + r * p->row_bytes;
+  gboolean q8 = kind == ANE_CPU_PACKED_Q8_0_BLOCKS;
   gsize bb = q8 ? 34 : 18, nb = a->n_blocks, b = 0;
   const gint8 *q = a->q + i * a->cols;
   const float *dx = a->d + i * nb;
-  const gint32 *nsum = q8 ? NULL : a->nsum + i * nb * 8;
   __m512 acc = _mm512_setzero_ps ();
 
-  for (; b + 2 <= nb; b += 2)
+  if (kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
     {
-      const guint8 *blk = row + b * bb;
-      __m512i lanes = q8 ? q8_0_pair (blk, q + 32 * b) : q4_0_pair (blk, q + 32 * b, nsum + 8 * b);
+      /* nb is a multiple of 8 (rows of whole 256-weight blocks) */
+      const float *scale = p->scale + r * nb, *offset = p->offset + r * nb, *qsum = a->qsum + i * nb * 8;
+      __m512 acc_o = _mm512_setzero_ps ();
 
-      acc = _mm512_fmadd_ps (_mm512_cvtepi32_ps (lanes), pair_scale (halves, blk, bb, dx + b), acc);
+      for (; b < nb; b += 2)
+        {
+          __m128 s = _mm_mul_ps (load_pair (scale + b), load_pair (dx + b));
+          __m128 so = _mm_mul_ps (s, load_pair (offset + b));
+          __m512i lanes = q4_K_pair (row, b, q + 32 * b);
+
+          acc = _mm512_fmadd_ps (_mm512_cvtepi32_ps (lanes), spread_pair (s), acc);
+          acc_o = _mm512_fnmadd_ps (_mm512_loadu_ps (qsum + 8 * b), spread_pair (so), acc_o);
+        }
+      return hsum16 (_mm512_add_ps (acc, acc_o));
     }
-  if (b < nb)
-    acc = last_block (acc, halves, row + b * bb, q + 32 * b, q8 ? NULL : nsum + 8 * b, dx[b], q8);
+  {
+    const gint32 *nsum = q8 ? NULL : a->nsum + i * nb * 8;
+
+    for (; b + 2 <= nb; b += 2)
+      {
+        const guint8 *blk = row + b * bb;
+        __m512i lanes = q8 ? q8_0_pair (blk, q + 32 * b) : q4_0_pair (blk, q + 32 * b, nsum + 8 * b);
+
+        acc = _mm512_fmadd_ps (_mm512_cvtepi32_ps (lanes), pair_scale (halves, blk, bb, dx + b), acc);
+      }
+    if (b < nb)
+      acc = last_block (acc, halves, row + b * bb, q + 32 * b, q8 ? NULL : nsum + 8 * b, dx[b], q8);
+  }
   return hsum16 (acc);
 }
 
@@ -137,7 +187,7 @@ rows_kind (const AneCpuPacked *p,
            gsize               r1,
            const AneCpuQ8x    *a,
            float              *out,
-           gboolean            q8)
+           AneCpuPackedKind    kind)
 {
   for (gsize r = r0; r < r1; r++)
     {
@@ -155,8 +205,16 @@ rows_kind (const AneCpuPacked *p,
           else
             _mm_prefetch (row + off + 4 * p->row_bytes, _MM_HINT_T0);
         }
+      /* Q4_K's scales and offsets are arrays of their own, in small
+       * pages: a few rows ahead into the L1 */
+      if (kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+        for (gsize off = 0; off < p->n_blocks * sizeof (float) + 64; off += 64)
+          {
+            _mm_prefetch ((const char *) (p->scale + (r + 8) * p->n_blocks) + off, _MM_HINT_T0);
+            _mm_prefetch ((const char *) (p->offset + (r + 8) * p->n_blocks) + off, _MM_HINT_T0);
+          }
       for (gsize i = 0; i < a->m; i++)
-        out[i * p->rows + r] = row_dot (p, r, a, i, q8);
+        out[i * p->rows + r] = row_dot (p, r, a, i, kind);
     }
 }
 
@@ -167,8 +225,16 @@ ane_cpu_q8x_rows_avx512 (const AneCpuPacked *p,
                          const AneCpuQ8x    *a,
                          float              *out)
 {
-  if (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS)
-    rows_kind (p, r0, r1, a, out, TRUE);
-  else
-    rows_kind (p, r0, r1, a, out, FALSE);
+  switch (p->kind)
+    {
+    case ANE_CPU_PACKED_Q8_0_BLOCKS:
+      rows_kind (p, r0, r1, a, out, ANE_CPU_PACKED_Q8_0_BLOCKS);
+      break;
+    case ANE_CPU_PACKED_Q4_0_BLOCKS:
+      rows_kind (p, r0, r1, a, out, ANE_CPU_PACKED_Q4_0_BLOCKS);
+      break;
+    default:
+      rows_kind (p, r0, r1, a, out, ANE_CPU_PACKED_Q4_K_BLOCKS);
+      break;
+    }
 }

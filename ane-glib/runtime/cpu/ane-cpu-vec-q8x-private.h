@@ -3,14 +3,17 @@
  * By default a product over compressed weights keeps its activations in
  * float, as Core ML does (ane-cpu-vec-private.h). An executable whose
  * quantize-activations setting is on (AneExecutable:quantize-activations,
- * ANE_CPU_QUANTIZE_ACTIVATIONS=1) multiplies GGUF Q8_0 and Q4_0 weights the
- * way llama.cpp does instead: each block of 32 activations is quantized to
- * 8 bits with a scale of its own (dx = max |x| / 127, q = x / dx rounded to
- * the nearest, ties to even), and a block's products are summed in integers
- * (ggml's quantize_row_q8_0 and vec_dot_q8_0_q8_0 / vec_dot_q4_0_q8_0,
+ * ANE_CPU_QUANTIZE_ACTIVATIONS=1) multiplies GGUF Q8_0, Q4_0 and Q4_K
+ * weights the way llama.cpp does instead: each block of 32 activations is
+ * quantized to 8 bits with a scale of its own (dx = max |x| / 127, q = x ·
+ * (127 / max |x|) rounded to the nearest, ties to even), and a block's
+ * products are summed in integers (ggml's quantize_row_q8_0 and
+ * vec_dot_q8_0_q8_0 / vec_dot_q4_0_q8_0 / vec_dot_q4_K_q8_K,
  * ggml/src/ggml-cpu/arch/x86/quants.c; here dx stays a float where ggml
- * rounds it to fp16). The weights are the file's, exact; the activations
- * lose up to half a step of their block's scale. That is not what Apple's
+ * rounds it to fp16, and Q4_K's activation blocks are of 32 as well, not
+ * 256). The weights are the file's, exact (not rounded to fp16 in an fp16
+ * program); the activations lose up to half a step of their block's
+ * scale. That is not what Apple's
  * runtime computes: it is off by default and meant for users who want
  * llama.cpp's speed and accept its arithmetic.
  *
@@ -18,8 +21,12 @@
  * row i, 16 float lanes start at +0; block b adds to lane 8 · (b mod 2) + j
  * (j < 8) the product (float) I · s in one fused multiply-add (fmaf),
  * where I is the integer sum of the block's weights 4j .. 4j + 3 times
- * their activations and s = d_b · dx_b (the weight block's d times the
- * activation block's scale, a float product); the lanes are then summed as
+ * their activations (Q4_0: the nibbles', n − 8 coming in through nsum; Q4_K:
+ * the nibbles') and s = d_b · dx_b (the weight block's d, or Q4_K's scale,
+ * times the activation block's scale, a float product); Q4_K's offsets
+ * go into 16 lanes of their own, the same way (fmaf (−qsum_j, s · o_b,
+ * lane′): two chains of dependent additions, not one twice as long), added
+ * lane by lane to the first before the tree; the lanes are then summed as
  * a tree: lane j + 8 onto j, then j + 4, then j + 2, then lane 1 onto
  * lane 0. The AVX-512 kernels (with VNNI) do two blocks a vector, the AVX2
  * ones one block a vector into an even and an odd accumulator.
@@ -41,18 +48,23 @@ typedef struct {
    * activations q[4j .. 4j + 3] of a block. A Q4_0 weight is its nibble
    * n minus 8: Σ (n − 8) q = Σ n q − 8 Σ q, so a lane starts from this. */
   gint32 *nsum;
+  /* Q4_K only, else NULL: [m, n_blocks, 8], the sum of each 4 activations
+   * q[4j .. 4j + 3] of a block, as a float. A Q4_K weight is s · (n − o)
+   * with a fractional offset o per block: Σ s (n − o) q dx = s dx Σ n q −
+   * s dx o Σ q. */
+  float  *qsum;
 } AneCpuQ8x;
 
-/* Whether p's products can run on 8-bit activations (GGUF Q8_0 or Q4_0
- * blocks). */
+/* Whether p's products can run on 8-bit activations (GGUF Q8_0, Q4_0 or
+ * Q4_K blocks). */
 gboolean      ane_cpu_q8x_fits             (const AneCpuPacked *p);
-/* Quantizes x [m, cols] into a (its arrays allocated); with_nsum for Q4_0
- * weights. */
+/* Quantizes x [m, cols] into a (its arrays allocated) for weights of
+ * kind (nsum for Q4_0, qsum for Q4_K). */
 void          ane_cpu_q8x_quantize         (AneCpuQ8x          *a,
                                             const float        *x,
                                             gsize               m,
                                             gsize               cols,
-                                            gboolean            with_nsum);
+                                            AneCpuPackedKind    kind);
 void          ane_cpu_q8x_clear            (AneCpuQ8x          *a);
 /* Which kernels run now: "avx512" (with VNNI), "avx2" or "portable" (the
  * ISA ane-cpu-vec.c's dispatch allows, ane_cpu_vec_set_isa included). */

@@ -13,7 +13,8 @@
 gboolean
 ane_cpu_q8x_fits (const AneCpuPacked *p)
 {
-  return (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || p->kind == ANE_CPU_PACKED_Q4_0_BLOCKS) &&
+  return (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || p->kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
+          p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS) &&
          p->cols % 32 == 0 && p->cols > 0;
 }
 
@@ -61,11 +62,11 @@ quantize_block (const float *x,
 }
 
 void
-ane_cpu_q8x_quantize (AneCpuQ8x   *a,
-                      const float *x,
-                      gsize        m,
-                      gsize        cols,
-                      gboolean     with_nsum)
+ane_cpu_q8x_quantize (AneCpuQ8x        *a,
+                      const float      *x,
+                      gsize             m,
+                      gsize             cols,
+                      AneCpuPackedKind  kind)
 {
   gsize nb = cols / 32;
 
@@ -74,15 +75,22 @@ ane_cpu_q8x_quantize (AneCpuQ8x   *a,
   a->n_blocks = nb;
   a->q = g_new (gint8, m * cols);
   a->d = g_new (float, m * nb);
-  a->nsum = with_nsum ? g_new (gint32, m * nb * 8) : NULL;
+  a->nsum = kind == ANE_CPU_PACKED_Q4_0_BLOCKS ? g_new (gint32, m * nb * 8) : NULL;
+  a->qsum = kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? g_new (float, m * nb * 8) : NULL;
   for (gsize i = 0; i < m * nb; i++)
     {
       gint8 *q = a->q + i * 32;
 
       quantize_block (x + i * 32, q, a->d + i);
-      if (a->nsum != NULL)
-        for (guint j = 0; j < 8; j++)
-          a->nsum[i * 8 + j] = -8 * (q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3]);
+      for (guint j = 0; j < 8; j++)
+        {
+          gint32 sum = q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3];
+
+          if (a->nsum != NULL)
+            a->nsum[i * 8 + j] = -8 * sum;
+          if (a->qsum != NULL)
+            a->qsum[i * 8 + j] = (float) sum;
+        }
     }
 }
 
@@ -92,6 +100,7 @@ ane_cpu_q8x_clear (AneCpuQ8x *a)
   g_clear_pointer (&a->q, g_free);
   g_clear_pointer (&a->d, g_free);
   g_clear_pointer (&a->nsum, g_free);
+  g_clear_pointer (&a->qsum, g_free);
 }
 
 static float
@@ -106,6 +115,47 @@ hsum16 (float acc[16])
   return acc[0] + acc[1];
 }
 
+/* Weight (r, c)'s integer: Q8_0's q, Q4_0's and Q4_K's nibble (ggml's
+ * orders: ane-cpu-vec-private.h). */
+static gint32
+weight_int (const AneCpuPacked *p,
+            const guint8       *row,
+            gsize               c)
+{
+  switch (p->kind)
+    {
+    case ANE_CPU_PACKED_Q8_0_BLOCKS:
+      return (gint8) row[c / 32 * 34 + 2 + c % 32];
+    case ANE_CPU_PACKED_Q4_0_BLOCKS:
+      {
+        const guint8 *qs = row + c / 32 * 18 + 2;
+
+        return c % 32 < 16 ? qs[c % 32] & 15 : qs[c % 32 - 16] >> 4;
+      }
+    default:
+      {
+        const guint8 *qs = row + c / 256 * 144 + 16 + (c % 256) / 64 * 32;
+
+        return c % 64 < 32 ? qs[c % 64] & 15 : qs[c % 64 - 32] >> 4;
+      }
+    }
+}
+
+/* Block b's d (Q8_0, Q4_0: the fp16 at its start) or scale (Q4_K). */
+static float
+weight_scale (const AneCpuPacked *p,
+              gsize               r,
+              const guint8       *row,
+              gsize               b)
+{
+  const guint8 *blk;
+
+  if (p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+    return p->scale[r * p->n_blocks + b];
+  blk = row + b * (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18);
+  return ane_cpu_half_table ()[blk[0] | blk[1] << 8];
+}
+
 void
 ane_cpu_q8x_rows_portable (const AneCpuPacked *p,
                            gsize               r0,
@@ -113,35 +163,35 @@ ane_cpu_q8x_rows_portable (const AneCpuPacked *p,
                            const AneCpuQ8x    *a,
                            float              *out)
 {
-  const float *halves = ane_cpu_half_table ();
-  gboolean q8 = p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS;
-  gsize bb = q8 ? 34 : 18, nb = a->n_blocks;
+  gsize nb = a->n_blocks;
 
   for (gsize r = r0; r < r1; r++)
     for (gsize i = 0; i < a->m; i++)
       {
         const guint8 *row = p->q + r * p->row_bytes;
         const gint8 *q = a->q + i * a->cols;
-        float acc[16] = { 0 };
+        float acc[16] = { 0 }, acc_o[16] = { 0 };
 
         for (gsize b = 0; b < nb; b++)
           {
-            const guint8 *blk = row + b * bb;
-            float s = halves[blk[0] | blk[1] << 8] * a->d[i * nb + b];
+            float s = weight_scale (p, r, row, b) * a->d[i * nb + b];
+            float so = p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? s * p->offset[r * nb + b] : 0.0f;
 
             for (guint j = 0; j < 8; j++)
               {
-                gint32 sum = q8 ? 0 : a->nsum[(i * nb + b) * 8 + j];
+                gsize l = 8 * (b % 2) + j, at = (i * nb + b) * 8 + j;
+                gint32 sum = a->nsum != NULL ? a->nsum[at] : 0;
 
-                for (guint t = 4 * j; t < 4 * j + 4; t++)
-                  {
-                    gint32 w = q8 ? (gint8) blk[2 + t] : t < 16 ? blk[2 + t] & 15 : blk[2 + t - 16] >> 4;
-
-                    sum += w * q[32 * b + t];
-                  }
-                acc[8 * (b % 2) + j] = fmaf ((float) sum, s, acc[8 * (b % 2) + j]);
+                for (gsize t = 32 * b + 4 * j; t < 32 * b + 4 * j + 4; t++)
+                  sum += weight_int (p, row, t) * q[t];
+                acc[l] = fmaf ((float) sum, s, acc[l]);
+                if (a->qsum != NULL)
+                  acc_o[l] = fmaf (-a->qsum[at], so, acc_o[l]);
               }
           }
+        if (a->qsum != NULL)
+          for (guint l = 0; l < 16; l++)
+            acc[l] = acc[l] + acc_o[l];
         out[i * p->rows + r] = hsum16 (acc);
       }
 }

@@ -819,7 +819,7 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
       AneCpuQ8x a = { 0 };
       AneCpuVecIsa isa;
 
-      ane_cpu_q8x_quantize (&a, x, m, p->cols, p->kind == ANE_CPU_PACKED_Q4_0_BLOCKS);
+      ane_cpu_q8x_quantize (&a, x, m, p->cols, p->kind);
       job.a = &a;
       job.q8x_rows = q8x_rows_for (&isa);
       ane_cpu_parallel_for_balanced (p->rows, grain, matmul_range, &job);
