@@ -2,12 +2,13 @@
  *
  *   bench-llm [--types f32,f16,q8_0,q4_0,q4_k] [--threads 1,2]
  *             [--precisions fp32,fp16] [--prompt 128] [--generate 64]
- *             [--small] [--data DIR]
+ *             [--small] [--tied] [--data DIR]
  *
  * Issue 15's measure: a synthetic LLaMA GGUF of the shape it was compared
  * with llama.cpp on (dim 768, 12 layers, 12 heads, FFN 2048, vocabulary
  * 32000: 134M parameters; --small: dim 256, 4 layers, FFN 512, vocabulary
- * 4096, for a quick look) is written once per weight type (into --data DIR,
+ * 4096, for a quick look; --tied: no classifier of its own, the embedding
+ * serving, as stories15M's) is written once per weight type (into --data DIR,
  * reused when present; default a temporary directory removed at the end),
  * then each configuration (type × precision × threads) runs in a process of
  * its own, so its peak RSS is its own: the generic decode step of
@@ -286,7 +287,7 @@ main (int argc, char *argv[])
   g_autofree char *data = NULL;
   g_autofree char *one = NULL;
   g_autofree char *one_precision = NULL;
-  gboolean small = FALSE;
+  gboolean small = FALSE, tied = FALSE;
   int n_prompt = 128, n_generate = 64;
   GOptionEntry entries[] = {
     { "types", 0, 0, G_OPTION_ARG_STRING, &types, "Weight types, comma-separated", "LIST" },
@@ -295,6 +296,7 @@ main (int argc, char *argv[])
     { "prompt", 0, 0, G_OPTION_ARG_INT, &n_prompt, "Prompt tokens (default 128)", "N" },
     { "generate", 0, 0, G_OPTION_ARG_INT, &n_generate, "Generated tokens (default 64)", "N" },
     { "small", 0, 0, G_OPTION_ARG_NONE, &small, "A small model for a quick look", NULL },
+    { "tied", 0, 0, G_OPTION_ARG_NONE, &tied, "The classifier tied to the embedding", NULL },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Keep (and reuse) the GGUF files here", "DIR" },
     { "run-one", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &one, NULL, NULL },
     { "run-precision", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &one_precision, NULL, NULL },
@@ -340,27 +342,31 @@ main (int argc, char *argv[])
           " heads, FFN %" G_GINT64_FORMAT ", vocabulary %" G_GINT64_FORMAT "; prompt %d tokens (one step "
           "each, and in one call), %d generated; CPU backend\n",
           shape.dim, shape.layers, shape.heads, shape.hidden, shape.vocab, n_prompt, n_generate);
+  if (tied)
+    printf ("# the classifier tied to the embedding (--tied)\n");
   /* the prompt in one call goes through sgemm: say whose (a misdetected
    * CPU gets OpenBLAS's generic kernels, docs/cpu-backend.md) */
   printf ("# BLAS: %s; GEMM: %s; compressed-weight kernels: %s\n", ane_cpu_blas_describe (),
           ane_cpu_gemm_describe (), ane_cpu_vec_get_isa ());
   /* AneExecutable:quantize-activations starts from the environment */
   if (g_strcmp0 (g_getenv ("ANE_CPU_QUANTIZE_ACTIVATIONS"), "1") == 0)
-    printf ("# activations: 8-bit for Q8_0 / Q4_0 products of fewer than 64 rows (ANE_CPU_QUANTIZE_ACTIVATIONS=1, "
+    printf ("# activations: 8-bit for Q8_0 / Q4_0 / Q4_K products of fewer than 64 rows (ANE_CPU_QUANTIZE_ACTIVATIONS=1, "
             "%s kernels), float elsewhere\n", ane_cpu_q8x_kernel_isa ());
   else
-    printf ("# activations: float (ANE_CPU_QUANTIZE_ACTIVATIONS=1: 8-bit for Q8_0 / Q4_0, as llama.cpp)\n");
+    printf ("# activations: float (ANE_CPU_QUANTIZE_ACTIVATIONS=1: 8-bit for Q8_0 / Q4_0 / Q4_K, as llama.cpp)\n");
   printf ("%-6s %-5s %7s %10s %14s %16s %12s %12s %10s %10s\n", "type", "prec", "threads", "load s",
           "prompt tok/s", "1-call tok/s", "max |dlogit|", "gen tok/s", "RSS MiB", "GGUF MiB");
   fflush (stdout);
   for (guint t = 0; type_list[t] != NULL; t++)
     {
       const WeightType *wt = find_type (type_list[t]);
-      g_autofree char *name = g_strdup_printf ("%s-%s.gguf", small ? "small" : "llama134m", wt->name);
+      g_autofree char *name = g_strdup_printf ("%s-%s%s.gguf", small ? "small" : "llama134m", wt->name,
+                                               tied ? "-tied" : "");
       g_autofree char *path = g_build_filename (data, name, NULL);
       AneGgufSyntheticLlama spec = shape;
 
       spec.matrices = wt->dtype;
+      spec.tied = tied;
       if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) && !ane_gguf_write_synthetic_llama (path, &spec, &error))
         die (path, error);
       for (guint p = 0; precision_list[p] != NULL; p++)

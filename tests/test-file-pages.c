@@ -325,6 +325,70 @@ test_gguf_q8_0_gather (void)
   ane_test_remove_tree (dir);
 }
 
+/* A tied classifier (stories15M's way: the embedding serves as the output
+ * matrix too) is read whole by every step: it moves into huge pages with
+ * the other matrices, and its file pages are released. Left in the
+ * mapping, as every gathered table was before, each step mapped the whole
+ * table again (32 MiB of Q8_0 here). */
+static void
+test_gguf_tied_classifier (void)
+{
+  g_autofree char *dir = ane_test_make_tmp_dir ("file-pages-XXXXXX");
+  const AneGgufSyntheticLlama spec = {
+    .dim = 256, .hidden = 512, .layers = 2, .heads = 8, .kv_heads = 8, .vocab = 32768, .context = 64,
+    .matrices = ANE_DTYPE_Q8_0, .seed = 17, .tied = TRUE,
+  };
+  g_autofree char *path = g_build_filename (dir, "tied-q8_0.gguf", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AneLlamaModel) m = NULL;
+  g_autoptr(AneGraph) graph = NULL;
+  g_autoptr(AneExecutable) exe = NULL;
+  gint64 resident;
+  gint64 table_kib = (gint64) spec.vocab * spec.dim / 32 * 34 / 1024;
+  guint64 copied_before = ane_file_hot_copied ();
+
+  if (!ane_file_hot_enabled ())
+    {
+      g_test_skip ("no huge pages here (ANE_HUGEPAGES=0, or transparent huge pages off)");
+      ane_test_remove_tree (dir);
+      return;
+    }
+  g_assert_true (ane_gguf_write_synthetic_llama (path, &spec, &error));
+  g_assert_no_error (error);
+  m = ane_llama_model_load_gguf (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (ane_llama_model_get_weight (m, "output") == ane_llama_model_get_weight (m, "token_embedding"));
+  graph = ane_llama_model_build_decode (m, 16, &error);
+  g_assert_no_error (error);
+  exe = ane_executable_new (graph, ANE_BACKEND_CPU);
+  ane_executable_set_precision (exe, ANE_PRECISION_FLOAT32);
+  g_assert_true (ane_executable_compile (exe, NULL, &error));
+  g_assert_no_error (error);
+  for (gint32 step = 0; step < 3; step++)
+    {
+      gint32 token_id = step * 1000 + 7;
+      g_autoptr(AneTensor) token = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token_id, 1, &error);
+      g_autoptr(AneTensor) position = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &step, 1, &error);
+      g_autoptr(GPtrArray) out = ane_executable_run (exe, (AneTensor *[]) { token, position }, 2, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (out);
+    }
+  resident = mapped_rss_kib (path);
+  if (resident < 0)
+    {
+      g_test_skip ("no /proc/self/smaps");
+      ane_test_remove_tree (dir);
+      return;
+    }
+  g_test_message ("tied Q8_0 classifier of %" G_GINT64_FORMAT " KiB: %" G_GINT64_FORMAT " KiB of the file resident "
+                  "after 3 steps, %" G_GUINT64_FORMAT " KiB copied into huge pages", table_kib, resident,
+                  (ane_file_hot_copied () - copied_before) / 1024);
+  g_assert_cmpuint ((ane_file_hot_copied () - copied_before) / 1024, >=, (guint64) table_kib);
+  g_assert_cmpint (resident, <, table_kib / 4);
+  ane_test_remove_tree (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -334,5 +398,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/file/pages/hot-copy", test_hot_copy);
   g_test_add_func ("/file/pages/gguf-fp16", test_gguf_fp16_releases_source);
   g_test_add_func ("/file/pages/gguf-q8_0-gather", test_gguf_q8_0_gather);
+  g_test_add_func ("/file/pages/gguf-tied-classifier", test_gguf_tied_classifier);
   return g_test_run ();
 }

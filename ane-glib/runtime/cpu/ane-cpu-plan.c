@@ -2018,25 +2018,32 @@ plan_state_updates (AneCpuPlan *plan)
  * streams, and the small vectors between them (norm weights, biases),
  * which lie in the chunks the matrices already copied; read through the
  * file's own mapping, each would map its page-cache folio, 2 MiB on a
- * kernel whose page cache holds large folios. A gather's table stays where
- * it is: a token reads one row of it. */
+ * kernel whose page cache holds large folios. A table only gathered stays
+ * where it is: a token reads one row of it. One a product streams too (a
+ * classifier tied to the embedding, as stories15M's) moves: every step
+ * reads all of it. */
 static void
 make_weights_hot (AneCpuPlan *plan)
 {
   g_autofree gboolean *gathered = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  g_autofree gboolean *streamed = g_new0 (gboolean, MAX (plan->n_slots, 1));
 
   for (guint s = 0; s < plan->steps->len; s++)
     {
       Step *step = g_ptr_array_index (plan->steps, s);
+      gboolean gather = is_op (step, "gather");
 
-      if (is_op (step, "gather"))
-        for (guint j = 0; j < step->n_inputs; j++)
-          if (g_str_equal (step->inputs[j].param, "x"))
-            for (guint k = 0; k < step->inputs[j].n; k++)
+      for (guint j = 0; j < step->n_inputs; j++)
+        for (guint k = 0; k < step->inputs[j].n; k++)
+          {
+            if (gather && g_str_equal (step->inputs[j].param, "x"))
               gathered[step->inputs[j].slots[k]] = TRUE;
+            else
+              streamed[step->inputs[j].slots[k]] = TRUE;
+          }
     }
   for (guint slot = 0; slot < plan->n_slots; slot++)
-    if (plan->consts[slot] != NULL && !gathered[slot])
+    if (plan->consts[slot] != NULL && (!gathered[slot] || streamed[slot]))
       ane_cpu_value_make_hot (plan->consts[slot]);
 }
 
