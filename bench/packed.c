@@ -12,8 +12,11 @@
  * the plan packs GGUF weights: int8 blocks of 32 (Q8_0), int4 blocks of 32
  * (Q4_0), uint4 blocks of 32 with fractional offsets (Q4_K as lowered) and
  * fp16 (F16); q8_0, q4_0 and q4_k: GGUF blocks multiplied where they lie,
- * with float activations, and q8_0-q8, q4_0-q8, q4_k-q8 the same with the activations
- * quantized to 8 bits (AneExecutable:quantize-activations); lutN: N-bit palettized (constexpr_lut_to_dense, per-grouped-
+ * with float activations; q8_0-q8, q4_0-q8, q4_k-q8 the same with the
+ * activations quantized to 8 bits (AneExecutable:quantize-activations),
+ * and q8_0-r16, q4_0-r16 the blocks regrouped 16 rows at a time for those
+ * (ane-cpu-vec-r16.c: what such an executable runs); lutN: N-bit
+ * palettized (constexpr_lut_to_dense, per-grouped-
  * channel tables of 16 rows as coremltools' palettize_weights makes them
  * with granularity per_grouped_channel, group_size 16, ANE_CPU_PACKED_LUT);
  * sparseP: P% of the weights pruned at random (constexpr_sparse_to_dense,
@@ -43,6 +46,7 @@
 #include "ane-glib.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 #include "runtime/cpu/ane-cpu-vec-private.h"
+#include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 
 #define N_LAYERS 12
 
@@ -97,6 +101,7 @@ make_blocks_weight (AneCpuPackedKind kind,
                     gsize            cols,
                     gboolean         round_fp16,
                     gboolean         quantize_activations,
+                    gboolean         regroup,
                     GRand           *rand)
 {
   gsize bb = kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : kind == ANE_CPU_PACKED_Q4_0_BLOCKS ? 18 : 144;
@@ -126,6 +131,13 @@ make_blocks_weight (AneCpuPackedKind kind,
   p = kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? ane_cpu_packed_new_q4_K_blocks (rows, cols, bytes, scale, offset, round_fp16)
                                          : ane_cpu_packed_new_blocks (kind, rows, cols, bytes, round_fp16);
   p->quantize_activations = quantize_activations;
+  if (regroup)
+    {
+      AneCpuPacked *r16 = ane_cpu_packed_new_r16 (p);
+
+      ane_cpu_packed_free (p);
+      p = r16;
+    }
   return p;
 }
 
@@ -217,7 +229,7 @@ main (int argc, char *argv[])
     {
       AneCpuPackedKind kind;
       guint lut_bits = 0, pruned = 0;
-      gboolean q8x = FALSE;
+      gboolean q8x = FALSE, r16 = FALSE;
       AneCpuPacked *w[N_LAYERS * G_N_ELEMENTS (layer_shapes)];
       gsize n_w = 0, weights = 0, bytes = 0, max_rows = 0, max_cols = 0;
       g_autofree float *x = NULL, *out = NULL;
@@ -235,7 +247,8 @@ main (int argc, char *argv[])
         {
           kind = kinds[k][1] == '8' ? ANE_CPU_PACKED_Q8_0_BLOCKS
                  : kinds[k][3] == 'k' ? ANE_CPU_PACKED_Q4_K_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS;
-          q8x = g_str_equal (kinds[k] + 4, "-q8");
+          q8x = g_str_equal (kinds[k] + 4, "-q8") || g_str_equal (kinds[k] + 4, "-r16");
+          r16 = g_str_equal (kinds[k] + 4, "-r16") && kind != ANE_CPU_PACKED_Q4_K_BLOCKS;
           if (!q8x && kinds[k][4] != '\0')
             {
               g_printerr ("bench-packed: unknown kind '%s'\n", kinds[k]);
@@ -256,7 +269,7 @@ main (int argc, char *argv[])
       else
         {
           g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16, q8_0, q4_0, q4_k, q8_0-q8, q4_0-q8, "
-                      "q4_k-q8, lut1, lut2, lut3, lut4, lut6, lut8, sparseNN)\n", kinds[k]);
+                      "q4_k-q8, q8_0-r16, q4_0-r16, lut1, lut2, lut3, lut4, lut6, lut8, sparseNN)\n", kinds[k]);
           return 2;
         }
       for (guint l = 0; l < N_LAYERS; l++)
@@ -270,7 +283,7 @@ main (int argc, char *argv[])
                               : kind == ANE_CPU_PACKED_Q8_0_BLOCKS || kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
                                 kind == ANE_CPU_PACKED_Q4_K_BLOCKS
                                 ? make_blocks_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, q8x,
-                                                      rand)
+                                                      r16, rand)
                                 : make_weight (kind, layer_shapes[s].rows, layer_shapes[s].cols, round_fp16, rand);
 
             g_assert (p != NULL);

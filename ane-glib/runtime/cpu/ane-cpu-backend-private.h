@@ -22,6 +22,16 @@ AneCpuBackend *ane_cpu_backend_new_for_graph (AneGraph      *graph,
                                               GHashTable    *params,
                                               guint64        budget,
                                               GError       **error);
+/* The same with AneExecutable:quantize-activations: known when the plan
+ * is made, GGUF Q8_0 / Q4_0 weights are regrouped for it
+ * (ane-cpu-vec-r16.c). */
+AneCpuBackend *ane_cpu_backend_new_for_graph_full (AneGraph      *graph,
+                                                   AneTarget      target,
+                                                   AnePrecision   precision,
+                                                   GHashTable    *params,
+                                                   guint64        budget,
+                                                   gboolean       quantize_activations,
+                                                   GError       **error);
 /* Prepares an existing program (a loaded package or MIL text); blob values
  * are read through get_blob. The program must outlive the backend. */
 typedef GBytes *(*AneCpuGetBlob) (gpointer user_data, const char *file_name, guint64 offset, GError **error);

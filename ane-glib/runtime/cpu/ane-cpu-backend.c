@@ -137,7 +137,7 @@ plan_at (AneCpuBackend  *backend,
   if (sp->program == NULL)
     return NULL;
   sp->plan = ane_cpu_plan_new_full (sp->program, backend->function, backend->get_blob ? plan_blob : NULL,
-                                    backend->blocks, backend, backend->budget, error);
+                                    backend->blocks, backend, backend->budget, backend->quantize_activations, error);
   if (sp->plan == NULL)
     {
       protobuf_c_message_free_unpacked (&sp->program->base, NULL);
@@ -163,7 +163,7 @@ prepare (AneCpuBackend       *backend,
   if (fn == NULL || !ane_mil_function_is_flexible (fn))
     {
       backend->plan = ane_cpu_plan_new_full (program, function, backend->get_blob ? plan_blob : NULL, blocks,
-                                             backend, budget, error);
+                                             backend, budget, backend->quantize_activations, error);
       return backend->plan != NULL;
     }
   if (defaults == NULL)
@@ -264,6 +264,18 @@ ane_cpu_backend_new_for_graph (AneGraph      *graph,
                                guint64        budget,
                                GError       **error)
 {
+  return ane_cpu_backend_new_for_graph_full (graph, target, precision, params, budget, FALSE, error);
+}
+
+AneCpuBackend *
+ane_cpu_backend_new_for_graph_full (AneGraph      *graph,
+                                    AneTarget      target,
+                                    AnePrecision   precision,
+                                    GHashTable    *params,
+                                    guint64        budget,
+                                    gboolean       quantize_activations,
+                                    GError       **error)
+{
   g_autoptr(AneCpuBackend) backend = g_new0 (AneCpuBackend, 1);
   AneLowerOptions options = {
     .target = ane_target_to_mil (target),
@@ -271,6 +283,7 @@ ane_cpu_backend_new_for_graph (AneGraph      *graph,
     .params = params,   /* values bound on the executable are lowered in place of the graph's */
   };
 
+  backend->quantize_activations = quantize_activations;
   backend->lowered = ane_lowered_new (graph, &options, error);
   if (backend->lowered == NULL)
     return NULL;

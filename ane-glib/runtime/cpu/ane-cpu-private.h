@@ -188,13 +188,16 @@ AneCpuPlan *ane_cpu_plan_new          (const AneMilProgram *program,
                                        GError             **error);
 /* The same, with blocks telling which consts are parts of GGUF blocks:
  * constexpr_blockwise_shift_scale of such data and scale is then packed
- * over the blocks themselves (no copy of the weights). */
+ * over the blocks themselves (no copy of the weights); with
+ * quantize_activations, Q8_0 / Q4_0 blocks that products stream are
+ * regrouped for 8-bit activations instead (ane-cpu-vec-r16.c). */
 AneCpuPlan *ane_cpu_plan_new_full     (const AneMilProgram *program,
                                        const char          *function,
                                        AneCpuBlobFunc       blobs,
                                        AneCpuBlocksFunc     blocks,
                                        gpointer             blobs_data,
                                        guint64              budget,
+                                       gboolean             quantize_activations,
                                        GError             **error);
 void        ane_cpu_plan_free         (AneCpuPlan          *plan);
 /* The function's interface. */

@@ -162,11 +162,10 @@ ane_cpu_program_new (AneGraph                 *graph,
   g_autoptr(GPtrArray) outputs = NULL;
   g_autoptr(GPtrArray) states = NULL;
 
-  cpu = ane_cpu_backend_new_for_graph (graph, options->target, options->precision, options->params,
-                                       options->budget, error);
+  cpu = ane_cpu_backend_new_for_graph_full (graph, options->target, options->precision, options->params,
+                                            options->budget, options->quantize_activations, error);
   if (cpu == NULL)
     return NULL;
-  ane_cpu_backend_set_quantize_activations (cpu, options->quantize_activations);
   outputs = ane_graph_list_outputs (graph);
   states = ane_graph_list_states (graph);
   return wrap (cpu, outputs, states);

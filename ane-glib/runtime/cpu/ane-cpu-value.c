@@ -177,12 +177,22 @@ ane_cpu_value_new_view (AneDType      dtype,
 void
 ane_cpu_value_own (AneCpuValue *v)
 {
-  if (v->keep == NULL)
+  gsize size = MAX (v->n, 1) * sizeof (float);   /* float or int32 */
+  gpointer src, copy;
+
+  if (v->keep == NULL || (v->f == NULL && v->i == NULL))
     return;
+  src = v->f ? (gpointer) v->f : (gpointer) v->i;
+  copy = g_malloc (size);
+  /* from a mapped file with pread(2): reading through the mapping would
+   * map the page-cache folio around the bytes (2 MiB where the page cache
+   * holds large folios) */
+  if (!ane_file_read_mapped (src, size, copy))
+    memcpy (copy, src, size);
   if (v->f)
-    v->f = g_memdup2 (v->f, MAX (v->n, 1) * sizeof (float));
-  if (v->i)
-    v->i = g_memdup2 (v->i, MAX (v->n, 1) * sizeof (gint32));
+    v->f = copy;
+  else
+    v->i = copy;
   g_clear_pointer (&v->keep, g_bytes_unref);
 }
 

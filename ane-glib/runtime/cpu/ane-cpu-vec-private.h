@@ -62,6 +62,11 @@ typedef enum {
    * weights' values (fp16 or fp32); see AneCpuPacked and
    * ane-cpu-vec-sparse.c */
   ANE_CPU_PACKED_SPARSE,
+  /* GGUF Q8_0 / Q4_0 blocks regrouped 16 rows at a time for 8-bit
+   * activations (ane-cpu-vec-r16.c: the layout; row_bytes is then the
+   * bytes of a group of 16 rows) */
+  ANE_CPU_PACKED_Q8_0_R16,
+  ANE_CPU_PACKED_Q4_0_R16,
 } AneCpuPackedKind;
 
 /* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.

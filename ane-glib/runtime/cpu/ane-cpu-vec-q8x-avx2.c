@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 #include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 
@@ -122,4 +123,102 @@ ane_cpu_q8x_rows_avx2 (const AneCpuPacked *p,
       rows_kind (p, r0, r1, a, out, ANE_CPU_PACKED_Q4_K_BLOCKS);
       break;
     }
+}
+
+/* --- regrouped weights (ane-cpu-vec-r16.c) ------------------------------------ */
+
+/* 4 activations (one int32) in every lane. */
+static inline __attribute__ ((always_inline)) __m256i
+four_bytes (const gint8 *q)
+{
+  gint32 v;
+
+  memcpy (&v, q, 4);
+  return _mm256_set1_epi32 (v);
+}
+
+/* Rows 8h .. 8h + 7 of a group: the half of each 64-byte chunk holding
+ * them. Q8_0's bytes are q + 128: back to q, then ggml's sign trick (no
+ * pair of products saturates); Q4_0's nibbles are unsigned already. */
+static inline __attribute__ ((always_inline)) __m256i
+half_sum (const guint8 *blk,
+          const gint8  *qb,
+          guint         h,
+          gint32        start,
+          gboolean      q8)
+{
+  __m256i sum = _mm256_set1_epi32 (start), ones = _mm256_set1_epi16 (1), low = _mm256_set1_epi8 (15);
+
+  if (q8)
+    for (guint j = 0; j < 8; j++)
+      {
+        __m256i w = _mm256_xor_si256 (_mm256_loadu_si256 ((const __m256i *) (blk + 32 + 64 * j + 32 * h)),
+                                      _mm256_set1_epi8 ((char) 0x80));
+        __m256i x = four_bytes (qb + 4 * j);
+
+        sum = _mm256_add_epi32 (sum, _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_sign_epi8 (w, w),
+                                                                              _mm256_sign_epi8 (x, w)), ones));
+      }
+  else
+    for (guint k = 0; k < 4; k++)
+      {
+        __m256i w = _mm256_loadu_si256 ((const __m256i *) (blk + 32 + 64 * k + 32 * h));
+
+        sum = _mm256_add_epi32 (sum, _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_and_si256 (w, low),
+                                                                              four_bytes (qb + 4 * k)), ones));
+        sum = _mm256_add_epi32 (sum, _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (w, 4), low),
+                                                                              four_bytes (qb + 16 + 4 * k)), ones));
+      }
+  return sum;
+}
+
+static inline __attribute__ ((always_inline)) void
+groups_kind (const AneCpuPacked *p,
+             gsize               g0,
+             gsize               g1,
+             const AneCpuQ8x    *a,
+             float              *out,
+             gboolean            q8)
+{
+  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
+
+  for (gsize g = g0; g < g1; g++)
+    for (gsize i = 0; i < a->m; i++)
+      {
+        const gint8 *q = a->q + i * a->cols;
+        const float *dx = a->d + i * nb;
+        __m256 acc[2] = { _mm256_setzero_ps (), _mm256_setzero_ps () };
+        float rows[16];
+        gsize valid = MIN (16, p->rows - g * 16);
+
+        for (gsize b = 0; b < nb; b++)
+          {
+            const guint8 *blk = p->q + g * p->row_bytes + b * blk_bytes;
+            gint32 start = q8 ? 0 : -8 * a->bsum[i * nb + b];
+
+            for (guint h = 0; h < 2; h++)
+              {
+                __m256 s = _mm256_mul_ps (_mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) (blk + 16 * h))),
+                                          _mm256_set1_ps (dx[b]));
+
+                acc[h] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (half_sum (blk, q + 32 * b, h, start, q8)), s, acc[h]);
+              }
+          }
+        _mm256_storeu_ps (rows, acc[0]);
+        _mm256_storeu_ps (rows + 8, acc[1]);
+        memcpy (out + i * p->rows + g * 16, rows, valid * sizeof (float));
+      }
+}
+
+void
+ane_cpu_q8x_groups_avx2 (const AneCpuPacked *p,
+                         gsize               g0,
+                         gsize               g1,
+                         const AneCpuQ8x    *a,
+                         float              *out)
+{
+  if (p->kind == ANE_CPU_PACKED_Q8_0_R16)
+    groups_kind (p, g0, g1, a, out, TRUE);
+  else
+    groups_kind (p, g0, g1, a, out, FALSE);
 }

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 #include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 
@@ -237,4 +238,85 @@ ane_cpu_q8x_rows_avx512 (const AneCpuPacked *p,
       rows_kind (p, r0, r1, a, out, ANE_CPU_PACKED_Q4_K_BLOCKS);
       break;
     }
+}
+
+/* --- regrouped weights (ane-cpu-vec-r16.c) ------------------------------------ */
+
+/* 4 activations (one int32) in every lane. */
+static inline __attribute__ ((always_inline)) __m512i
+four_bytes (const gint8 *q)
+{
+  gint32 v;
+
+  memcpy (&v, q, 4);
+  return _mm512_set1_epi32 (v);
+}
+
+static inline __attribute__ ((always_inline)) void
+groups_kind (const AneCpuPacked *p,
+             gsize               g0,
+             gsize               g1,
+             const AneCpuQ8x    *a,
+             float              *out,
+             gboolean            q8)
+{
+  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
+  __m512i low = _mm512_set1_epi8 (15);
+
+  for (gsize g = g0; g < g1; g++)
+    {
+      const guint8 *group = p->q + g * p->row_bytes;
+      gsize valid = MIN (16, p->rows - g * 16);
+      __mmask16 mask = (__mmask16) ((1u << valid) - 1u);
+
+      for (gsize i = 0; i < a->m; i++)
+        {
+          const gint8 *q = a->q + i * a->cols;
+          const float *dx = a->d + i * nb;
+          const gint32 *bsum = a->bsum + i * nb;
+          __m512 acc = _mm512_setzero_ps ();
+
+          for (gsize b = 0; b < nb; b++)
+            {
+              const guint8 *blk = group + b * blk_bytes;
+              const gint8 *qb = q + 32 * b;
+              __m512i sum = _mm512_set1_epi32 ((q8 ? -128 : -8) * bsum[b]);
+              __m512 s;
+
+              /* in huge pages: 8 KiB ahead into the L2, once per group
+               * (the first activation row's pass) */
+              if (i == 0)
+                for (gsize off = 0; off < blk_bytes; off += 64)
+                  _mm_prefetch ((const char *) blk + 8192 + off, _MM_HINT_T2);
+              if (q8)
+                for (guint j = 0; j < 8; j++)
+                  sum = _mm512_dpbusd_epi32 (sum, _mm512_loadu_si512 (blk + 32 + 64 * j), four_bytes (qb + 4 * j));
+              else
+                for (guint k = 0; k < 4; k++)
+                  {
+                    __m512i w = _mm512_loadu_si512 (blk + 32 + 64 * k);
+
+                    sum = _mm512_dpbusd_epi32 (sum, _mm512_and_si512 (w, low), four_bytes (qb + 4 * k));
+                    sum = _mm512_dpbusd_epi32 (sum, _mm512_and_si512 (_mm512_srli_epi16 (w, 4), low),
+                                               four_bytes (qb + 16 + 4 * k));
+                  }
+              s = _mm512_mul_ps (_mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) blk)), _mm512_set1_ps (dx[b]));
+              acc = _mm512_fmadd_ps (_mm512_cvtepi32_ps (sum), s, acc);
+            }
+          _mm512_mask_storeu_ps (out + i * p->rows + g * 16, mask, acc);
+        }
+    }
+}
+
+void
+ane_cpu_q8x_groups_avx512 (const AneCpuPacked *p,
+                           gsize               g0,
+                           gsize               g1,
+                           const AneCpuQ8x    *a,
+                           float              *out)
+{
+  if (p->kind == ANE_CPU_PACKED_Q8_0_R16)
+    groups_kind (p, g0, g1, a, out, TRUE);
+  else
+    groups_kind (p, g0, g1, a, out, FALSE);
 }

@@ -53,6 +53,7 @@ typedef struct {
    * with a fractional offset o per block: Σ s (n − o) q dx = s dx Σ n q −
    * s dx o Σ q. */
   float  *qsum;
+  gint32 *bsum;     /* [m, n_blocks]: each block's Σ q (the regrouped kernels' offsets) */
 } AneCpuQ8x;
 
 /* Whether p's products can run on 8-bit activations (GGUF Q8_0, Q4_0 or
@@ -96,6 +97,45 @@ void          ane_cpu_q8x_rows_avx2        (const AneCpuPacked *p,
 void          ane_cpu_q8x_rows_avx512      (const AneCpuPacked *p,
                                             gsize               r0,
                                             gsize               r1,
+                                            const AneCpuQ8x    *a,
+                                            float              *out);
+#endif
+
+/* --- regrouped weights (ane-cpu-vec-r16.c) ------------------------------------ */
+
+/* Bytes of one block of a group of 16 rows. */
+gsize         ane_cpu_r16_block_bytes      (AneCpuPackedKind    kind);
+/* Q8_0 / Q4_0 blocks regrouped (made once per process for the same
+ * blocks, in huge pages; the blocks' file pages released); NULL for
+ * another kind or when the memory cannot be had. */
+AneCpuPacked *ane_cpu_packed_new_r16       (const AneCpuPacked *blocks);
+/* Row r as floats, d · q (the blocks' values). */
+void          ane_cpu_packed_r16_dequantize_row (const AneCpuPacked *p,
+                                                 gsize               r,
+                                                 float              *dst);
+/* The row groups [g0, g1) of out = x · Wᵀ for every row of a (out row
+ * stride p->rows; rows past p->rows are not written). One per ISA. */
+typedef void (*AneCpuQ8xGroupsFunc) (const AneCpuPacked *p,
+                                     gsize               g0,
+                                     gsize               g1,
+                                     const AneCpuQ8x    *a,
+                                     float              *out);
+void          ane_cpu_q8x_groups_portable  (const AneCpuPacked *p,
+                                            gsize               g0,
+                                            gsize               g1,
+                                            const AneCpuQ8x    *a,
+                                            float              *out);
+#ifdef ANE_HAVE_VEC_AVX2
+void          ane_cpu_q8x_groups_avx2      (const AneCpuPacked *p,
+                                            gsize               g0,
+                                            gsize               g1,
+                                            const AneCpuQ8x    *a,
+                                            float              *out);
+#endif
+#ifdef ANE_HAVE_VEC_AVX512_VNNI
+void          ane_cpu_q8x_groups_avx512    (const AneCpuPacked *p,
+                                            gsize               g0,
+                                            gsize               g1,
                                             const AneCpuQ8x    *a,
                                             float              *out);
 #endif

@@ -14,7 +14,8 @@ gboolean
 ane_cpu_q8x_fits (const AneCpuPacked *p)
 {
   return (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || p->kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
-          p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS) &&
+          p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS || p->kind == ANE_CPU_PACKED_Q8_0_R16 ||
+          p->kind == ANE_CPU_PACKED_Q4_0_R16) &&
          p->cols % 32 == 0 && p->cols > 0;
 }
 
@@ -77,11 +78,15 @@ ane_cpu_q8x_quantize (AneCpuQ8x        *a,
   a->d = g_new (float, m * nb);
   a->nsum = kind == ANE_CPU_PACKED_Q4_0_BLOCKS ? g_new (gint32, m * nb * 8) : NULL;
   a->qsum = kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? g_new (float, m * nb * 8) : NULL;
+  a->bsum = g_new (gint32, m * nb);
   for (gsize i = 0; i < m * nb; i++)
     {
       gint8 *q = a->q + i * 32;
 
       quantize_block (x + i * 32, q, a->d + i);
+      a->bsum[i] = 0;
+      for (guint t = 0; t < 32; t++)
+        a->bsum[i] += q[t];
       for (guint j = 0; j < 8; j++)
         {
           gint32 sum = q[4 * j] + q[4 * j + 1] + q[4 * j + 2] + q[4 * j + 3];
@@ -101,6 +106,7 @@ ane_cpu_q8x_clear (AneCpuQ8x *a)
   g_clear_pointer (&a->d, g_free);
   g_clear_pointer (&a->nsum, g_free);
   g_clear_pointer (&a->qsum, g_free);
+  g_clear_pointer (&a->bsum, g_free);
 }
 
 static float

@@ -282,6 +282,9 @@ ane_cpu_packed_bytes (const AneCpuPacked *p)
   /* the kept values (and their slack) and the rows' starts */
   if (p->kind == ANE_CPU_PACKED_SPARSE)
     scales = (p->nz_start[p->rows] + 16) * p->nz_width + (p->rows + 1) * sizeof (gsize);
+  /* regrouped weights are a copy of our own (one per process) */
+  if (p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16)
+    return (p->rows + 15) / 16 * p->row_bytes;
 
   /* borrowed data is the weights' file, not a copy */
   return (p->keep ? 0 : p->rows * p->row_bytes) + scales + (p->offset ? scales : 0);
@@ -303,6 +306,12 @@ weight_q (const AneCpuPacked *p,
     /* INT4 sign-extends the nibble; UINT4 (GGUF Q4_K's q) is 0..15 as it is */
     return p->kind == ANE_CPU_PACKED_UINT4 ? nib : (nib ^ 8) - 8;
   }
+}
+
+static gboolean
+is_r16 (const AneCpuPacked *p)
+{
+  return p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16;
 }
 
 static gboolean
@@ -357,13 +366,39 @@ dequantize_blocks_row (const AneCpuPacked *p,
     }
 }
 
+/* An fp16 program's weights: the row rounded to fp16, as the dequantizing
+ * op's output is. */
+static void
+round_row (const AneCpuPacked *p,
+           float              *dst)
+{
+  guint16 h[256];
+
+  if (!p->round_fp16)
+    return;
+  for (gsize c = 0; c < p->cols; c += 256)
+    {
+      gsize n = MIN (256, p->cols - c);
+
+      ane_f32_to_f16_portable (dst + c, h, n);
+      ane_f16_to_f32_portable (h, dst + c, n);
+    }
+}
+
 void
 ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
                                gsize               r,
                                float              *dst)
 {
-  const guint8 *row = p->q + r * p->row_bytes;
+  const guint8 *row;
 
+  if (p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16)
+    {
+      ane_cpu_packed_r16_dequantize_row (p, r, dst);
+      round_row (p, dst);
+      return;
+    }
+  row = p->q + r * p->row_bytes;
   if (p->kind == ANE_CPU_PACKED_FP16)
     {
       ane_f16_to_f32_portable ((const guint16 *) row, dst, p->cols);
@@ -417,18 +452,7 @@ ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
           }
       }
   }
-  if (p->round_fp16)
-    {
-      guint16 h[256];
-
-      for (gsize c = 0; c < p->cols; c += 256)
-        {
-          gsize n = MIN (256, p->cols - c);
-
-          ane_f32_to_f16_portable (dst + c, h, n);
-          ane_f16_to_f32_portable (h, dst + c, n);
-        }
-    }
+  round_row (p, dst);
 }
 
 void
@@ -638,6 +662,10 @@ kernels_for (const AneCpuPacked *p)
 {
   AneCpuVecIsa isa = current_isa ();
 
+  /* regrouped weights: their products are ane_cpu_packed_matmul's own
+   * (8-bit activations); a prompt's tiles take the portable rows */
+  if (p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16)
+    return &portable_kernels;
   /* palettized weights: every shape runs on each set's LUT kernels */
 #ifdef ANE_HAVE_VEC_AVX512
   if (isa >= ANE_CPU_VEC_ISA_AVX512 && p->kind == ANE_CPU_PACKED_LUT)
@@ -709,6 +737,24 @@ q8x_rows_for (AneCpuVecIsa *isa_out)
   return ane_cpu_q8x_rows_portable;
 }
 
+/* The same for regrouped weights. */
+static AneCpuQ8xGroupsFunc
+q8x_groups_for (void)
+{
+  AneCpuVecIsa isa = current_isa ();
+
+#ifdef ANE_HAVE_VEC_AVX512_VNNI
+  if (isa >= ANE_CPU_VEC_ISA_AVX512 && __builtin_cpu_supports ("avx512vnni"))
+    return ane_cpu_q8x_groups_avx512;
+#endif
+#ifdef ANE_HAVE_VEC_AVX2
+  if (isa >= ANE_CPU_VEC_ISA_AVX2)
+    return ane_cpu_q8x_groups_avx2;
+#endif
+  (void) isa;
+  return ane_cpu_q8x_groups_portable;
+}
+
 const char *
 ane_cpu_q8x_kernel_isa (void)
 {
@@ -729,6 +775,7 @@ typedef struct {
   /* set: x quantized to 8 bits (ane-cpu-vec-q8x-private.h) and its kernels */
   const AneCpuQ8x     *a;
   AneCpuQ8xRowsFunc    q8x_rows;
+  AneCpuQ8xGroupsFunc  q8x_groups;   /* regrouped weights: the range is of groups of 16 rows */
 } MatmulJob;
 
 static void
@@ -738,7 +785,13 @@ matmul_range (gsize    begin,
 {
   MatmulJob *job = data;
 
-  if (job->a != NULL)
+  if (job->q8x_groups != NULL)
+    {
+      job->q8x_groups (job->p, begin, end, job->a, job->out);
+      begin *= 16;
+      end = MIN (end * 16, job->p->rows);
+    }
+  else if (job->a != NULL)
     job->q8x_rows (job->p, begin, end, job->a, job->out);
   else
     job->k->rows (job->p, begin, end, job->x, job->m, job->out);
@@ -806,7 +859,7 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
                        const float        *bias,
                        float              *out)
 {
-  MatmulJob job = { p, kernels_for (p), x, m, bias, out, 0, NULL, NULL };
+  MatmulJob job = { p, kernels_for (p), x, m, bias, out, 0, NULL, NULL, NULL };
   /* pieces of at least ~64K multiply-adds: below that a thread costs more than it saves */
   gsize grain = MAX (1, 65536 / MAX (p->cols * m, 1));
 
@@ -814,15 +867,23 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
     return;
   /* the opt-in 8-bit activations, for a decode's few rows; a prompt's
    * products keep the tiles below (their float GEMM is as fast) */
-  if (p->quantize_activations && m < SGEMM_MIN_ROWS && ane_cpu_q8x_fits (p))
+  if (p->quantize_activations && (m < SGEMM_MIN_ROWS || is_r16 (p)) && ane_cpu_q8x_fits (p))
     {
       AneCpuQ8x a = { 0 };
       AneCpuVecIsa isa;
 
       ane_cpu_q8x_quantize (&a, x, m, p->cols, p->kind);
       job.a = &a;
-      job.q8x_rows = q8x_rows_for (&isa);
-      ane_cpu_parallel_for_balanced (p->rows, grain, matmul_range, &job);
+      if (is_r16 (p))
+        {
+          job.q8x_groups = q8x_groups_for ();
+          ane_cpu_parallel_for_balanced ((p->rows + 15) / 16, MAX (1, grain / 16), matmul_range, &job);
+        }
+      else
+        {
+          job.q8x_rows = q8x_rows_for (&isa);
+          ane_cpu_parallel_for_balanced (p->rows, grain, matmul_range, &job);
+        }
       ane_cpu_q8x_clear (&a);
       return;
     }
