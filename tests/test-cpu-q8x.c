@@ -252,6 +252,108 @@ test_kernels (void)
   g_test_message ("q8x kernels checked on %u ISA(s); the dispatch runs %s", n_isas, ane_cpu_q8x_kernel_isa ());
 }
 
+/* The regrouped layout's own order (ane-cpu-vec-r16.c), written again:
+ * per row one float, block b adding (float) I · (d · dx) in a fused
+ * multiply-add. */
+static float
+ref_row_r16 (const Weight *w,
+             gsize         r,
+             const float  *x)
+{
+  gsize cols = w->p->cols, nb = cols / 32;
+  float acc = 0.0f;
+
+  for (gsize b = 0; b < nb; b++)
+    {
+      gint8 q[32];
+      float dx = ref_quantize (x + 32 * b, q);
+      gint32 sum = 0;
+
+      for (guint t = 0; t < 32; t++)
+        sum += w->wint[r * cols + 32 * b + t] * q[t];
+      acc = fmaf ((float) sum, w->scale[r * nb + b] * dx, acc);
+    }
+  return acc;
+}
+
+/* Q8_0 / Q4_0 blocks regrouped 16 rows at a time: their rows read back as
+ * the blocks' (fp32 and fp16 programs), every ISA's products the bits of
+ * the order above for any number of activation rows (a prompt's too), on
+ * rows no multiple of 16; the same for 1..4 threads; one copy per process
+ * for the same blocks. */
+static void
+test_regrouped (void)
+{
+  static const struct { AneCpuPackedKind kind; gsize rows, cols; } cases[] = {
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 37, 256 }, { ANE_CPU_PACKED_Q4_0_BLOCKS, 37, 256 },
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 1, 32 },   { ANE_CPU_PACKED_Q4_0_BLOCKS, 1, 32 },
+    { ANE_CPU_PACKED_Q8_0_BLOCKS, 16, 96 },  { ANE_CPU_PACKED_Q4_0_BLOCKS, 17, 800 },
+  };
+  static const gsize ms[] = { 1, 3, 70 };
+  static const AneCpuVecIsa isas[] = { ANE_CPU_VEC_ISA_PORTABLE, ANE_CPU_VEC_ISA_AVX2, ANE_CPU_VEC_ISA_AVX512 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
+
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      gsize rows = cases[c].rows, cols = cases[c].cols;
+      Weight w = random_weight (cases[c].kind, rows, cols, rand);
+      AneCpuPacked *r16 = ane_cpu_packed_new_r16 (w.p), *again = ane_cpu_packed_new_r16 (w.p);
+      g_autofree float *a = g_new (float, cols), *b = g_new (float, cols);
+
+      g_assert_nonnull (r16);
+      g_assert_cmpint (r16->kind, ==, cases[c].kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? ANE_CPU_PACKED_Q8_0_R16
+                                                                                 : ANE_CPU_PACKED_Q4_0_R16);
+      /* one copy for the same blocks, the file's bytes in size */
+      g_assert_true (again->q == r16->q);
+      g_assert_cmpuint (ane_cpu_packed_bytes (r16), ==, (rows + 15) / 16 * 16 * cols / 32 *
+                        (cases[c].kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18));
+      ane_cpu_packed_free (again);
+      for (int r16fp = 0; r16fp < 2; r16fp++)
+        {
+          w.p->round_fp16 = r16->round_fp16 = r16fp;
+          for (gsize r = 0; r < rows; r++)
+            {
+              ane_cpu_packed_dequantize_row (w.p, r, a);
+              ane_cpu_packed_dequantize_row (r16, r, b);
+              g_assert_cmpmem (a, cols * sizeof (float), b, cols * sizeof (float));
+            }
+        }
+      w.p->round_fp16 = r16->round_fp16 = FALSE;
+      for (gsize j = 0; j < G_N_ELEMENTS (ms); j++)
+        {
+          gsize m = ms[j];
+          g_autofree float *x = g_new (float, m * cols);
+          g_autofree float *bias = g_new (float, rows);
+          g_autofree float *want = g_new (float, m * rows);
+          g_autofree float *got = g_new (float, m * rows);
+
+          for (gsize k = 0; k < m * cols; k++)
+            x[k] = (float) g_rand_double_range (rand, -1.0, 1.0) * (k % 96 < 32 ? 1.0f : 1e-2f);
+          for (gsize k = 0; k < rows; k++)
+            bias[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
+          for (gsize i = 0; i < m; i++)
+            for (gsize r = 0; r < rows; r++)
+              want[i * rows + r] = ref_row_r16 (&w, r, x + i * cols) + bias[r];
+          for (guint t = 0; t < G_N_ELEMENTS (isas); t++)
+            {
+              if (!ane_cpu_vec_set_isa (isas[t]))
+                continue;
+              for (guint threads = 1; threads <= (t == G_N_ELEMENTS (isas) - 1 ? 4u : 1u); threads++)
+                {
+                  ane_cpu_set_n_threads (threads);
+                  memset (got, 0, m * rows * sizeof (float));
+                  ane_cpu_packed_matmul (r16, x, m, bias, got);
+                  g_assert_cmpmem (got, m * rows * sizeof (float), want, m * rows * sizeof (float));
+                }
+              ane_cpu_set_n_threads (0);
+            }
+          ane_cpu_vec_set_isa (ANE_CPU_VEC_ISA_DEFAULT);
+        }
+      ane_cpu_packed_free (r16);
+      weight_clear (&w);
+    }
+}
+
 /* One to four threads: the same bits (each output is one thread's, summed
  * in the one order). A prompt-sized product (64 rows) keeps float
  * activations: the bits of the setting off. */
@@ -488,6 +590,7 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ane/cpu/q8x/kernels", test_kernels);
+  g_test_add_func ("/ane/cpu/q8x/regrouped", test_regrouped);
   g_test_add_func ("/ane/cpu/q8x/threads-and-prompt", test_threads_and_prompt);
   g_test_add_func ("/ane/cpu/q8x/nonfinite", test_nonfinite);
   g_test_add_func ("/ane/cpu/q8x/model-q8_0", test_model_q8_0);
