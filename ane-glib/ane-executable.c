@@ -277,8 +277,8 @@ ane_executable_class_init (AneExecutableClass *klass)
   /**
    * AneExecutable:quantize-activations: (setter set_quantize_activations) (getter get_quantize_activations)
    *
-   * Whether the CPU backend multiplies GGUF Q8_0 and Q4_0 weights by
-   * activations quantized to 8 bits, as llama.cpp does; see
+   * Whether the CPU backend multiplies GGUF Q8_0, Q4_0 and Q4_K weights
+   * by activations quantized to 8 bits, as llama.cpp does; see
    * [method@Ane.Executable.set_quantize_activations]. Takes effect at the
    * next compile. Notified only when it changes.
    *
@@ -452,12 +452,14 @@ ane_executable_get_memory_budget (AneExecutable *self)
  * @quantize: whether to quantize the activations of quantized products
  *
  * Trades Core ML's arithmetic for llama.cpp's speed on the CPU backend. A
- * product (linear, matmul, 1×1 conv) whose weight is a GGUF Q8_0 or Q4_0
- * tensor normally keeps its activations in float, as Core ML does, and
- * converts each weight to float. With this set, the products of fewer
- * than 64 activation rows (a decode step; a prompt's keep float) quantize
- * each block of 32 activations to 8 bits with a scale of its own and sum
- * the block's products in integers, as llama.cpp does
+ * product (linear, matmul, 1×1 conv) whose weight is a GGUF Q8_0, Q4_0 or
+ * Q4_K tensor normally keeps its activations in float, as Core ML does,
+ * and converts each weight to float. With this set, such products
+ * quantize each block of 32 activations to 8 bits with a scale of its own
+ * and sum the block's products in integers, as llama.cpp does: every
+ * product of a Q8_0 or Q4_0 weight (whose blocks are then regrouped 16
+ * rows at a time, once per process, in as many bytes as the file's), and
+ * the products of fewer than 64 activation rows of a Q4_K weight
  * (docs/cpu-backend.md, "8-bit activations"). The weights are unchanged;
  * each activation moves by up to half its block's step (max |x| / 254), so
  * the results differ from the float ones and from what Apple's runtime
@@ -487,8 +489,8 @@ ane_executable_set_quantize_activations (AneExecutable *self,
  * ane_executable_get_quantize_activations:
  * @self: an executable
  *
- * Whether the CPU backend quantizes the activations of GGUF Q8_0 and Q4_0
- * products (see [method@Ane.Executable.set_quantize_activations]).
+ * Whether the CPU backend quantizes the activations of GGUF Q8_0, Q4_0 and
+ * Q4_K products (see [method@Ane.Executable.set_quantize_activations]).
  *
  * Returns: %TRUE when it does
  *

@@ -384,6 +384,32 @@ ane_test_assert_close_tensors (const char *what,
   return assert_close_any (what, g, w, TRUE, nw, rtol, atol);
 }
 
+float *
+ane_test_decode_logits (AneExecutable *exe,
+                        const gint32  *tokens,
+                        gsize          n_tokens,
+                        gsize         *n_out)
+{
+  GArray *all = g_array_new (FALSE, FALSE, sizeof (float));
+
+  for (gint32 i = 0; i < (gint32) n_tokens; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AneTensor) t = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &tokens[i], 1, NULL);
+      g_autoptr(AneTensor) p = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &i, 1, NULL);
+      g_autoptr(GPtrArray) outs = ane_executable_run (exe, (AneTensor *[]) { t, p }, 2, NULL, &error);
+      g_autofree float *f = NULL;
+      gsize n = 0;
+
+      g_assert_no_error (error);
+      f = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n, &error);
+      g_assert_no_error (error);
+      g_array_append_vals (all, f, (guint) n);
+    }
+  *n_out = all->len;
+  return (float *) g_array_free (all, FALSE);
+}
+
 double
 ane_test_decode_margins (AneExecutable *a,
                          AneExecutable *b,

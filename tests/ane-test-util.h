@@ -125,6 +125,13 @@ double    *ane_test_dup_doubles   (AneTensor    *t,
  * far b's logit of that token is above b's best other one (negative: b
  * would have chosen another). For tests that allow two precisions (or
  * quantizations) to part ways only at a near tie. */
+/* The logits of n_tokens decode steps of exe (inputs "token" and
+ * "position", int32 [1]; first output the logits), tokens[t] at position
+ * t, one after another in one array (*n_out floats), asserting no error. */
+float     *ane_test_decode_logits  (AneExecutable *exe,
+                                    const gint32  *tokens,
+                                    gsize          n_tokens,
+                                    gsize         *n_out);
 double     ane_test_decode_margins (AneExecutable *a,
                                     AneExecutable *b,
                                     const gint32  *tokens,

@@ -12,8 +12,10 @@
  *  - the results are within the quantization's bound of the exact product
  *    (each activation moves by at most half its block's step) and are not
  *    the float kernels' (the setting does something);
- *  - the same bits for 1..4 threads; prompt-sized products (64 rows) keep
- *    float activations; non-finite activations give NaN, tiny blocks 0;
+ *  - the same bits for 1..4 threads; prompt-sized products (64 rows) of
+ *    blocks as the file holds them keep float activations; regrouped
+ *    weights (16 rows at a time, what an executable makes of Q8_0 / Q4_0)
+ *    give the bits of their own order at every size; non-finite activations give NaN, tiny blocks 0;
  *  - the setting through AneExecutable: property, environment variable,
  *    stories260K as Q8_0 / Q4_0 and a synthetic Q4_K LLaMA, whose logits
  *    move by little.
@@ -440,7 +442,6 @@ decode_logits (AneGraph *g,
   g_autoptr(GError) error = NULL;
   g_autoptr(AneExecutable) exe = ane_executable_new (g, ANE_BACKEND_CPU);
   static const gint32 tokens[] = { 1, 403, 407, 65 };
-  GArray *all = g_array_new (FALSE, FALSE, sizeof (float));
   gboolean prop = !quantize;
 
   ane_executable_set_precision (exe, ANE_PRECISION_FLOAT32);
@@ -450,21 +451,7 @@ decode_logits (AneGraph *g,
   g_assert_true (ane_executable_get_quantize_activations (exe) == quantize);
   g_assert_true (ane_executable_compile (exe, NULL, &error));
   g_assert_no_error (error);
-  for (gint32 i = 0; i < (gint32) G_N_ELEMENTS (tokens); i++)
-    {
-      g_autoptr(AneTensor) t = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &tokens[i], 1, NULL);
-      g_autoptr(AneTensor) p = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &i, 1, NULL);
-      g_autoptr(GPtrArray) outs = ane_executable_run (exe, (AneTensor *[]) { t, p }, 2, NULL, &error);
-      g_autofree float *f = NULL;
-      gsize n = 0;
-
-      g_assert_no_error (error);
-      f = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n, &error);
-      g_assert_no_error (error);
-      g_array_append_vals (all, f, (guint) n);
-    }
-  *n_out = all->len;
-  return (float *) g_array_free (all, FALSE);
+  return ane_test_decode_logits (exe, tokens, G_N_ELEMENTS (tokens), n_out);
 }
 
 /* stories260K as Q8_0 and Q4_0 GGUF: with the setting on, the logits of a

@@ -779,30 +779,7 @@ test_uint4_gather (void)
 /* --- memory: a Q8_0 / Q4_0 model holds its weights as the file does ---------- */
 
 /* The logits of decode steps 0..2 of exe (a compiled decode step). */
-static float *
-run_decode_steps (AneExecutable *exe,
-                  gsize         *n_out)
-{
-  g_autoptr(GError) error = NULL;
-  static const gint32 tokens[] = { 1, 403, 407 };
-  GArray *all = g_array_new (FALSE, FALSE, sizeof (float));
-
-  for (gint32 i = 0; i < (gint32) G_N_ELEMENTS (tokens); i++)
-    {
-      g_autoptr(AneTensor) t = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &tokens[i], 1, NULL);
-      g_autoptr(AneTensor) p = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &i, 1, NULL);
-      g_autoptr(GPtrArray) outs = ane_executable_run (exe, (AneTensor *[]) { t, p }, 2, NULL, &error);
-      g_autofree float *f = NULL;
-      gsize n = 0;
-
-      g_assert_no_error (error);
-      f = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n, &error);
-      g_assert_no_error (error);
-      g_array_append_vals (all, f, (guint) n);
-    }
-  *n_out = all->len;
-  return (float *) g_array_free (all, FALSE);
-}
+static const gint32 decode_tokens[] = { 1, 403, 407 };
 
 /* Issue 15, "memory equals the file": a GGUF model whose matrices and
  * embedding are Q8_0 (Q4_0) runs on the blocks where the file's mapping
@@ -911,7 +888,7 @@ block_model_memory (AneDType quant)
   in_memory = ane_executable_new (g, ANE_BACKEND_CPU);
   ane_executable_set_precision (in_memory, ANE_PRECISION_FLOAT32);
   g_assert_true (ane_executable_compile (in_memory, NULL, &error));
-  mem_logits = run_decode_steps (in_memory, &n_mem);
+  mem_logits = ane_test_decode_logits (in_memory, decode_tokens, G_N_ELEMENTS (decode_tokens), &n_mem);
   pkg = ane_package_new_from_graph_with_lowering (g, ANE_TARGET_IOS18, ANE_PRECISION_FLOAT32, ANE_LOWERING_GENERIC,
                                                   NULL, &error);
   g_assert_no_error (error);
@@ -921,7 +898,7 @@ block_model_memory (AneDType quant)
   from_disk = ane_executable_new_from_package (loaded, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (ane_executable_compile (from_disk, NULL, &error));
-  disk_logits = run_decode_steps (from_disk, &n_disk);
+  disk_logits = ane_test_decode_logits (from_disk, decode_tokens, G_N_ELEMENTS (decode_tokens), &n_disk);
   g_assert_cmpuint (n_mem, ==, n_disk);
   g_assert_cmpmem (mem_logits, n_mem * sizeof (float), disk_logits, n_disk * sizeof (float));
 

@@ -96,9 +96,10 @@ typedef struct _AneCpuPacked {
    * (bench-llm, one thread, AVX-512: F16 decode 42 → 81–87 tokens/s
    * without, Q8_0 86–88 → 89–104; AVX2: F16 69–71 → 91–93) */
   gboolean  hot;
-  /* products of fewer than 64 activation rows quantize the activations to
-   * 8 bits per block, as llama.cpp does (GGUF Q8_0 and Q4_0 blocks only;
-   * opt-in: AneExecutable:quantize-activations, ane-cpu-vec-q8x-private.h) */
+  /* products quantize the activations to 8 bits per block, as llama.cpp
+   * does: every product of the *_R16 kinds, those of fewer than 64
+   * activation rows of GGUF Q8_0 / Q4_0 / Q4_K blocks (opt-in:
+   * AneExecutable:quantize-activations, ane-cpu-vec-q8x-private.h) */
   gboolean  quantize_activations;
   /* LUT: rows of groups of 32 weights, 4 · lut_bits bytes a group, the
    * last group padded with index 0 (the planes of ane-cpu-vec-lut.c); the

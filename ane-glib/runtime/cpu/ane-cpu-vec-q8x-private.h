@@ -13,9 +13,17 @@
  * rounds it to fp16, and Q4_K's activation blocks are of 32 as well, not
  * 256). The weights are the file's, exact (not rounded to fp16 in an fp16
  * program); the activations lose up to half a step of their block's
- * scale. That is not what Apple's
- * runtime computes: it is off by default and meant for users who want
- * llama.cpp's speed and accept its arithmetic.
+ * scale. That is not what Apple's runtime computes: it is off by default
+ * and meant for users who want llama.cpp's speed and accept its
+ * arithmetic.
+ *
+ * Which products: with the setting on when the plan is made, Q8_0 and
+ * Q4_0 weights are regrouped 16 rows at a time (ane-cpu-vec-r16.c, whose
+ * kernels and sum order are below, ane_cpu_q8x_groups_*), and all their
+ * products run on 8-bit activations, a prompt's too; weights as the file
+ * holds them (Q4_K; Q8_0 / Q4_0 when the setting comes later, or blocks
+ * not in a mapped file) do so for products of fewer than 64 activation
+ * rows, with the kernels and order here (ane_cpu_q8x_rows_*).
  *
  * The sum, the same bits for every ISA: for weight row r and activation
  * row i, 16 float lanes start at +0; block b adds to lane 8 · (b mod 2) + j
@@ -57,7 +65,7 @@ typedef struct {
 } AneCpuQ8x;
 
 /* Whether p's products can run on 8-bit activations (GGUF Q8_0, Q4_0 or
- * Q4_K blocks). */
+ * Q4_K blocks, or Q8_0 / Q4_0 regrouped). */
 gboolean      ane_cpu_q8x_fits             (const AneCpuPacked *p);
 /* Quantizes x [m, cols] into a (its arrays allocated) for weights of
  * kind (nsum for Q4_0, qsum for Q4_K). */
