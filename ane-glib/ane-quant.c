@@ -222,11 +222,11 @@ dequant_q3_K (const guint8 *b, double *y)
  * 12 bytes. j < 4: scale = q[j] & 63, min = q[j+4] & 63; otherwise the low
  * four bits come from q[j+4] (scale: low nibble, min: high nibble) and the
  * top two bits from bits 6-7 of q[j-4] (scale) and q[j] (min). */
-static void
-scale_min_k4 (int           j,
-              const guint8 *q,
-              int          *sc,
-              int          *mn)
+void
+ane_q4_K_scale_min (int           j,
+                    const guint8 *q,
+                    int          *sc,
+                    int          *mn)
 {
   if (j < 4)
     {
@@ -254,10 +254,10 @@ dequant_q4_K (const guint8 *b, double *y)
       int sc, mn;
       double d1, m1, d2, m2;
 
-      scale_min_k4 (is, scales, &sc, &mn);
+      ane_q4_K_scale_min (is, scales, &sc, &mn);
       d1 = f32 (d * sc);
       m1 = f32 (dmin * mn);
-      scale_min_k4 (is + 1, scales, &sc, &mn);
+      ane_q4_K_scale_min (is + 1, scales, &sc, &mn);
       d2 = f32 (d * sc);
       m2 = f32 (dmin * mn);
       for (int l = 0; l < 32; l++)
@@ -283,10 +283,10 @@ dequant_q5_K (const guint8 *b, double *y)
       int sc, mn;
       double d1, m1, d2, m2;
 
-      scale_min_k4 (is, scales, &sc, &mn);
+      ane_q4_K_scale_min (is, scales, &sc, &mn);
       d1 = f32 (d * sc);
       m1 = f32 (dmin * mn);
-      scale_min_k4 (is + 1, scales, &sc, &mn);
+      ane_q4_K_scale_min (is + 1, scales, &sc, &mn);
       d2 = f32 (d * sc);
       m2 = f32 (dmin * mn);
       for (int l = 0; l < 32; l++)
@@ -620,7 +620,7 @@ k4_scales (const guint8 *b, float *restrict dl, float *restrict ml)
     {
       int sc, mn;
 
-      scale_min_k4 (j, b + 4, &sc, &mn);
+      ane_q4_K_scale_min (j, b + 4, &sc, &mn);
       dl[j] = d * sc;
       ml[j] = dmin * mn;
     }

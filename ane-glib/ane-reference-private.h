@@ -71,6 +71,12 @@ gboolean     ane_dequant_blocks        (AneDType           dtype,
                                         gsize              n_elements,
                                         double            *out,
                                         GError           **error);
+/* ggml's get_scale_min_k4: sub-block j's 6-bit scale and min of a q4_K /
+ * q5_K block, from its 12 bytes of scales. */
+void         ane_q4_K_scale_min        (int                j,
+                                        const guint8      *scales,
+                                        int               *sc,
+                                        int               *mn);
 /* The same values as floats (bit-identical: those doubles are floats), fast. */
 gboolean     ane_dequant_blocks_f32    (AneDType           dtype,
                                         const guint8      *blocks,

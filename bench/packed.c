@@ -1,6 +1,6 @@
 /* bench/packed.c: the compressed-weight matrix-vector products of a decode step
  *
- *   bench-packed [--kinds int8,int4,uint4,fp16,q8_0,q4_0,q4_k,q8_0-q8,q4_0-q8,q4_k-q8,lut1,...,lut8,
+ *   bench-packed [--kinds int8,int4,uint4,fp16,q8_0,q4_0,q4_k,q8_0-q8,q4_0-q8,q4_k-q8,q8_0-r16,...,lut8,
  *                 sparse50,sparse75]
  *                [--threads 1,2] [--reps N]
  *                [--round-fp16] [--rows M] [--cached]
@@ -14,7 +14,7 @@
  * fp16 (F16); q8_0, q4_0 and q4_k: GGUF blocks multiplied where they lie,
  * with float activations; q8_0-q8, q4_0-q8, q4_k-q8 the same with the
  * activations quantized to 8 bits (AneExecutable:quantize-activations),
- * and q8_0-r16, q4_0-r16 the blocks regrouped 16 rows at a time for those
+ * and q8_0-r16, q4_0-r16, q4_k-r16 the blocks regrouped 16 rows at a time for those
  * (ane-cpu-vec-r16.c: what such an executable runs); lutN: N-bit
  * palettized (constexpr_lut_to_dense, per-grouped-
  * channel tables of 16 rows as coremltools' palettize_weights makes them
@@ -248,7 +248,7 @@ main (int argc, char *argv[])
           kind = kinds[k][1] == '8' ? ANE_CPU_PACKED_Q8_0_BLOCKS
                  : kinds[k][3] == 'k' ? ANE_CPU_PACKED_Q4_K_BLOCKS : ANE_CPU_PACKED_Q4_0_BLOCKS;
           q8x = g_str_equal (kinds[k] + 4, "-q8") || g_str_equal (kinds[k] + 4, "-r16");
-          r16 = g_str_equal (kinds[k] + 4, "-r16") && kind != ANE_CPU_PACKED_Q4_K_BLOCKS;
+          r16 = g_str_equal (kinds[k] + 4, "-r16");
           if (!q8x && kinds[k][4] != '\0')
             {
               g_printerr ("bench-packed: unknown kind '%s'\n", kinds[k]);
@@ -269,7 +269,7 @@ main (int argc, char *argv[])
       else
         {
           g_printerr ("bench-packed: unknown kind '%s' (int8, int4, uint4, fp16, q8_0, q4_0, q4_k, q8_0-q8, q4_0-q8, "
-                      "q4_k-q8, q8_0-r16, q4_0-r16, lut1, lut2, lut3, lut4, lut6, lut8, sparseNN)\n", kinds[k]);
+                      "q4_k-q8, q8_0-r16, q4_0-r16, q4_k-r16, lut1, lut2, lut3, lut4, lut6, lut8, sparseNN)\n", kinds[k]);
           return 2;
         }
       for (guint l = 0; l < N_LAYERS; l++)

@@ -30,6 +30,7 @@
 #include "ane-test-util.h"
 #include "ane-test-gguf.h"
 #include "gguf/ane-gguf-writer-private.h"
+#include "ane-reference-private.h"
 #include "runtime/cpu/ane-cpu-pool-private.h"
 #include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 
@@ -70,6 +71,17 @@ random_weight (AneCpuPackedKind kind,
 
   for (gsize i = 0; i < bytes; i++)
     b[i] = (guint8) g_rand_int_range (rand, 0, 256);
+  /* Q4_K's own d and dmin (what a regrouped copy reads): positive fp16 in
+   * [2^-10, 2^-6) */
+  if (kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+    for (gsize i = 0; i < bytes; i += 144)
+      for (guint k = 0; k < 2; k++)
+        {
+          guint16 h = (guint16) g_rand_int_range (rand, 0x1400, 0x2400);
+
+          b[i + 2 * k] = (guint8) h;
+          b[i + 2 * k + 1] = (guint8) (h >> 8);
+        }
   for (gsize i = 0; i < n_blocks; i++)
     {
       guint16 h = (guint16) g_rand_int_range (rand, 0x1400, 0x3c00) | (g_rand_boolean (rand) ? 0x8000 : 0);
@@ -278,8 +290,43 @@ ref_row_r16 (const Weight *w,
   return acc;
 }
 
-/* Q8_0 / Q4_0 blocks regrouped 16 rows at a time: their rows read back as
- * the blocks' (fp32 and fp16 programs), every ISA's products the bits of
+/* Q4_K regrouped: ggml's arithmetic on the block's own d, dmin and 6-bit
+ * scales and mins (ane-cpu-vec-r16.c), written again: per row a sum and
+ * an offsets' sum, sub-block b adding (float) I · ((d · sc) · dx) to the
+ * first and (float) Σq · ((dmin · m) · dx) to the second. */
+static float
+ref_row_r16_q4_K (const Weight *w,
+                  gsize         r,
+                  const float  *x)
+{
+  gsize cols = w->p->cols;
+  const guint8 *row = w->p->q + r * w->p->row_bytes;
+  float acc = 0.0f, off = 0.0f;
+
+  for (gsize b = 0; b < cols / 32; b++)
+    {
+      const guint8 *blk = row + b / 8 * 144;
+      gint8 q[32];
+      float dx = ref_quantize (x + 32 * b, q);
+      float d = ane_half_to_float ((guint16) (blk[0] | blk[1] << 8));
+      float dmin = ane_half_to_float ((guint16) (blk[2] | blk[3] << 8));
+      int sc, mn;
+      gint32 sum = 0, qs = 0;
+
+      ane_q4_K_scale_min ((int) (b % 8), blk + 4, &sc, &mn);
+      for (guint t = 0; t < 32; t++)
+        {
+          sum += w->wint[r * cols + 32 * b + t] * q[t];
+          qs += q[t];
+        }
+      acc = fmaf ((float) sum, (d * (float) sc) * dx, acc);
+      off = fmaf ((float) qs, (dmin * (float) mn) * dx, off);
+    }
+  return acc - off;
+}
+
+/* Q8_0 / Q4_0 / Q4_K blocks regrouped 16 rows at a time: their rows read
+ * back as the blocks' (Q4_K: as ggml's; fp32 and fp16 programs), every ISA's products the bits of
  * the order above for any number of activation rows (a prompt's too), on
  * rows no multiple of 16; the same for 1..4 threads; one copy per process
  * for the same blocks. */
@@ -290,6 +337,7 @@ test_regrouped (void)
     { ANE_CPU_PACKED_Q8_0_BLOCKS, 37, 256 }, { ANE_CPU_PACKED_Q4_0_BLOCKS, 37, 256 },
     { ANE_CPU_PACKED_Q8_0_BLOCKS, 1, 32 },   { ANE_CPU_PACKED_Q4_0_BLOCKS, 1, 32 },
     { ANE_CPU_PACKED_Q8_0_BLOCKS, 16, 96 },  { ANE_CPU_PACKED_Q4_0_BLOCKS, 17, 800 },
+    { ANE_CPU_PACKED_Q4_K_BLOCKS, 1, 256 },  { ANE_CPU_PACKED_Q4_K_BLOCKS, 19, 512 },
   };
   static const gsize ms[] = { 1, 3, 70 };
   static const AneCpuVecIsa isas[] = { ANE_CPU_VEC_ISA_PORTABLE, ANE_CPU_VEC_ISA_AVX2, ANE_CPU_VEC_ISA_AVX512 };
@@ -303,19 +351,36 @@ test_regrouped (void)
       g_autofree float *a = g_new (float, cols), *b = g_new (float, cols);
 
       g_assert_nonnull (r16);
+      gboolean q4_K = cases[c].kind == ANE_CPU_PACKED_Q4_K_BLOCKS;
+
       g_assert_cmpint (r16->kind, ==, cases[c].kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? ANE_CPU_PACKED_Q8_0_R16
-                                                                                 : ANE_CPU_PACKED_Q4_0_R16);
-      /* one copy for the same blocks, the file's bytes in size */
+                                      : q4_K ? ANE_CPU_PACKED_Q4_K_R16 : ANE_CPU_PACKED_Q4_0_R16);
+      /* one copy for the same blocks, about the file's bytes in size
+       * (Q4_K: its 6-bit scales and mins a byte each, 2368 bytes for 16
+       * blocks of 144) */
       g_assert_true (again->q == r16->q);
-      g_assert_cmpuint (ane_cpu_packed_bytes (r16), ==, (rows + 15) / 16 * 16 * cols / 32 *
-                        (cases[c].kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18));
+      g_assert_cmpuint (ane_cpu_packed_bytes (r16), ==,
+                        q4_K ? (rows + 15) / 16 * (cols / 256) * 2368
+                             : (rows + 15) / 16 * 16 * cols / 32 * (cases[c].kind == ANE_CPU_PACKED_Q8_0_BLOCKS ? 34 : 18));
       ane_cpu_packed_free (again);
       for (int r16fp = 0; r16fp < 2; r16fp++)
         {
           w.p->round_fp16 = r16->round_fp16 = r16fp;
           for (gsize r = 0; r < rows; r++)
             {
-              ane_cpu_packed_dequantize_row (w.p, r, a);
+              /* Q4_K: ggml's values (ane_dequant_blocks_f32 is bit-exact
+               * with ggml's dequantize_row_q4_K), as the regrouped
+               * kernels compute with them */
+              if (q4_K)
+                {
+                  g_assert_true (ane_dequant_blocks_f32 (ANE_DTYPE_Q4_K, w.p->q + r * w.p->row_bytes, w.p->row_bytes,
+                                                         cols, a, NULL));
+                  if (r16fp)
+                    for (gsize k = 0; k < cols; k++)
+                      a[k] = ane_half_to_float (ane_float_to_half (a[k]));
+                }
+              else
+                ane_cpu_packed_dequantize_row (w.p, r, a);
               ane_cpu_packed_dequantize_row (r16, r, b);
               g_assert_cmpmem (a, cols * sizeof (float), b, cols * sizeof (float));
             }
@@ -335,7 +400,8 @@ test_regrouped (void)
             bias[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
           for (gsize i = 0; i < m; i++)
             for (gsize r = 0; r < rows; r++)
-              want[i * rows + r] = ref_row_r16 (&w, r, x + i * cols) + bias[r];
+              want[i * rows + r] = (q4_K ? ref_row_r16_q4_K (&w, r, x + i * cols) : ref_row_r16 (&w, r, x + i * cols))
+                                   + bias[r];
           for (guint t = 0; t < G_N_ELEMENTS (isas); t++)
             {
               if (!ane_cpu_vec_set_isa (isas[t]))

@@ -31,30 +31,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "ane-reference-private.h"
 #include "mil/lower/ane-lower-private.h"
 
 #define Q4_K_WEIGHTS 256
 #define Q4_K_BYTES   144
-
-/* ggml's get_scale_min_k4 (ggml-quants.c:880): sub-block j's 6-bit scale
- * and min, packed in 12 bytes. */
-static void
-scale_min (int           j,
-           const guint8 *q,
-           int          *sc,
-           int          *mn)
-{
-  if (j < 4)
-    {
-      *sc = q[j] & 63;
-      *mn = q[j + 4] & 63;
-    }
-  else
-    {
-      *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
-      *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
 
 /* x as the scale const will hold it: float, or half when scale_dtype is fp16. */
 static float
@@ -116,7 +97,7 @@ ane_lower_split_q4_K (GBytes   *blocks,
           /* the float products ggml's dequantize_row_q4_K makes */
           float d1, m1, scale;
 
-          scale_min (j, blk + 4, &sc, &mn);
+          ane_q4_K_scale_min (j, blk + 4, &sc, &mn);
           d1 = dd * (float) sc;
           m1 = dmin * (float) mn;
           scale = as_scale (d1, scale_dtype);

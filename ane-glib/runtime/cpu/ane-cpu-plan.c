@@ -2065,7 +2065,8 @@ make_weights_hot (AneCpuPlan *plan)
        * regrouped 16 rows at a time (in huge pages too; the file pages
        * they were read from released) instead of copied as they are */
       if (plan->quantize_activations && v->packed != NULL && streamed[slot] &&
-          (v->packed->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || v->packed->kind == ANE_CPU_PACKED_Q4_0_BLOCKS) &&
+          (v->packed->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || v->packed->kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
+           v->packed->kind == ANE_CPU_PACKED_Q4_K_BLOCKS) &&
           (r16 = ane_cpu_packed_new_r16 (v->packed)) != NULL)
         {
           ane_cpu_packed_free (v->packed);

@@ -67,6 +67,7 @@ typedef enum {
    * bytes of a group of 16 rows) */
   ANE_CPU_PACKED_Q8_0_R16,
   ANE_CPU_PACKED_Q4_0_R16,
+  ANE_CPU_PACKED_Q4_K_R16,   /* GGUF Q4_K blocks regrouped likewise */
 } AneCpuPackedKind;
 
 /* A [rows, cols] weight kept compressed. Row r starts at q + r · row_bytes.

@@ -210,6 +210,68 @@ groups_kind (const AneCpuPacked *p,
       }
 }
 
+/* Q4_K (ane-cpu-vec-r16.c's layout and order), 8 rows a vector. */
+static void
+groups_q4_K (const AneCpuPacked *p,
+             gsize               g0,
+             gsize               g1,
+             const AneCpuQ8x    *a,
+             float              *out)
+{
+  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
+  __m256i low = _mm256_set1_epi8 (15), ones = _mm256_set1_epi16 (1);
+
+  for (gsize g = g0; g < g1; g++)
+    for (gsize i = 0; i < a->m; i++)
+      {
+        const gint8 *q = a->q + i * a->cols;
+        const float *dx = a->d + i * nb;
+        const gint32 *bsum = a->bsum + i * nb;
+        gsize valid = MIN (16, p->rows - g * 16);
+        float rows[16];
+
+        for (guint r8 = 0; r8 < 2; r8++)
+          {
+            __m256 acc = _mm256_setzero_ps (), off = _mm256_setzero_ps ();
+
+            for (gsize S = 0; S < nb / 8; S++)
+              {
+                const guint8 *blk = p->q + g * p->row_bytes + S * blk_bytes;
+                __m256 d = _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) (blk + 16 * r8)));
+                __m256 dmin = _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) (blk + 32 + 16 * r8)));
+
+                for (guint h2 = 0; h2 < 4; h2++)
+                  {
+                    __m256i lo = _mm256_setzero_si256 (), hi = _mm256_setzero_si256 ();
+                    const gint8 *qb = q + 256 * S + 64 * h2;
+
+                    for (guint k = 0; k < 8; k++)
+                      {
+                        __m256i w = _mm256_loadu_si256 ((const __m256i *) (blk + 320 + 64 * (8 * h2 + k) + 32 * r8));
+
+                        lo = _mm256_add_epi32 (lo, _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_and_si256 (w, low),
+                                                                                            four_bytes (qb + 4 * k)), ones));
+                        hi = _mm256_add_epi32 (hi, _mm256_madd_epi16 (_mm256_maddubs_epi16 (_mm256_and_si256 (_mm256_srli_epi16 (w, 4), low),
+                                                                                            four_bytes (qb + 32 + 4 * k)), ones));
+                      }
+                    for (guint h = 0; h < 2; h++)
+                      {
+                        gsize j = 2 * h2 + h, b = 8 * S + j;
+                        __m256 sc = _mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (_mm_loadl_epi64 ((const __m128i *) (blk + 64 + 16 * j + 8 * r8))));
+                        __m256 mn = _mm256_cvtepi32_ps (_mm256_cvtepu8_epi32 (_mm_loadl_epi64 ((const __m128i *) (blk + 192 + 16 * j + 8 * r8))));
+                        __m256 x = _mm256_set1_ps (dx[b]);
+
+                        acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (h ? hi : lo), _mm256_mul_ps (_mm256_mul_ps (d, sc), x), acc);
+                        off = _mm256_fmadd_ps (_mm256_set1_ps ((float) bsum[b]), _mm256_mul_ps (_mm256_mul_ps (dmin, mn), x), off);
+                      }
+                  }
+              }
+            _mm256_storeu_ps (rows + 8 * r8, _mm256_sub_ps (acc, off));
+          }
+        memcpy (out + i * p->rows + g * 16, rows, valid * sizeof (float));
+      }
+}
+
 void
 ane_cpu_q8x_groups_avx2 (const AneCpuPacked *p,
                          gsize               g0,
@@ -217,7 +279,9 @@ ane_cpu_q8x_groups_avx2 (const AneCpuPacked *p,
                          const AneCpuQ8x    *a,
                          float              *out)
 {
-  if (p->kind == ANE_CPU_PACKED_Q8_0_R16)
+  if (p->kind == ANE_CPU_PACKED_Q4_K_R16)
+    groups_q4_K (p, g0, g1, a, out);
+  else if (p->kind == ANE_CPU_PACKED_Q8_0_R16)
     groups_kind (p, g0, g1, a, out, TRUE);
   else
     groups_kind (p, g0, g1, a, out, FALSE);

@@ -308,6 +308,71 @@ groups_kind (const AneCpuPacked *p,
     }
 }
 
+/* Q4_K (ane-cpu-vec-r16.c's layout and order): per block of 256, 4 runs
+ * of 32 qs bytes, each two sub-blocks (low and high nibbles), 8 chunks of
+ * 64 bytes; the rows' scales and mins a byte each. */
+static void
+groups_q4_K (const AneCpuPacked *p,
+             gsize               g0,
+             gsize               g1,
+             const AneCpuQ8x    *a,
+             float              *out)
+{
+  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
+  __m512i low = _mm512_set1_epi8 (15);
+
+  for (gsize g = g0; g < g1; g++)
+    {
+      const guint8 *group = p->q + g * p->row_bytes;
+      gsize valid = MIN (16, p->rows - g * 16);
+      __mmask16 mask = (__mmask16) ((1u << valid) - 1u);
+
+      for (gsize i = 0; i < a->m; i++)
+        {
+          const gint8 *q = a->q + i * a->cols;
+          const float *dx = a->d + i * nb;
+          const gint32 *bsum = a->bsum + i * nb;
+          __m512 acc = _mm512_setzero_ps (), off = _mm512_setzero_ps ();
+
+          for (gsize S = 0; S < nb / 8; S++)
+            {
+              const guint8 *blk = group + S * blk_bytes;
+              __m512 d = _mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) blk));
+              __m512 dmin = _mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) (blk + 32)));
+
+              if (i == 0)
+                for (gsize o = 0; o < blk_bytes; o += 64)
+                  _mm_prefetch ((const char *) blk + 8192 + o, _MM_HINT_T2);
+              for (guint h2 = 0; h2 < 4; h2++)
+                {
+                  __m512i lo = _mm512_setzero_si512 (), hi = _mm512_setzero_si512 ();
+                  const gint8 *qb = q + 256 * S + 64 * h2;
+
+                  for (guint k = 0; k < 8; k++)
+                    {
+                      __m512i w = _mm512_loadu_si512 (blk + 320 + 64 * (8 * h2 + k));
+
+                      lo = _mm512_dpbusd_epi32 (lo, _mm512_and_si512 (w, low), four_bytes (qb + 4 * k));
+                      hi = _mm512_dpbusd_epi32 (hi, _mm512_and_si512 (_mm512_srli_epi16 (w, 4), low),
+                                                four_bytes (qb + 32 + 4 * k));
+                    }
+                  for (guint h = 0; h < 2; h++)
+                    {
+                      gsize j = 2 * h2 + h, b = 8 * S + j;
+                      __m512 sc = _mm512_cvtepi32_ps (_mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (blk + 64 + 16 * j))));
+                      __m512 mn = _mm512_cvtepi32_ps (_mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (blk + 192 + 16 * j))));
+                      __m512 x = _mm512_set1_ps (dx[b]);
+
+                      acc = _mm512_fmadd_ps (_mm512_cvtepi32_ps (h ? hi : lo), _mm512_mul_ps (_mm512_mul_ps (d, sc), x), acc);
+                      off = _mm512_fmadd_ps (_mm512_set1_ps ((float) bsum[b]), _mm512_mul_ps (_mm512_mul_ps (dmin, mn), x), off);
+                    }
+                }
+            }
+          _mm512_mask_storeu_ps (out + i * p->rows + g * 16, mask, _mm512_sub_ps (acc, off));
+        }
+    }
+}
+
 void
 ane_cpu_q8x_groups_avx512 (const AneCpuPacked *p,
                            gsize               g0,
@@ -315,7 +380,9 @@ ane_cpu_q8x_groups_avx512 (const AneCpuPacked *p,
                            const AneCpuQ8x    *a,
                            float              *out)
 {
-  if (p->kind == ANE_CPU_PACKED_Q8_0_R16)
+  if (p->kind == ANE_CPU_PACKED_Q4_K_R16)
+    groups_q4_K (p, g0, g1, a, out);
+  else if (p->kind == ANE_CPU_PACKED_Q8_0_R16)
     groups_kind (p, g0, g1, a, out, TRUE);
   else
     groups_kind (p, g0, g1, a, out, FALSE);

@@ -15,7 +15,7 @@ ane_cpu_q8x_fits (const AneCpuPacked *p)
 {
   return (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || p->kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
           p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS || p->kind == ANE_CPU_PACKED_Q8_0_R16 ||
-          p->kind == ANE_CPU_PACKED_Q4_0_R16) &&
+          p->kind == ANE_CPU_PACKED_Q4_0_R16 || p->kind == ANE_CPU_PACKED_Q4_K_R16) &&
          p->cols % 32 == 0 && p->cols > 0;
 }
 

@@ -50,15 +50,32 @@
 #endif
 
 #include "ane-file-private.h"
+#include "ane-reference-private.h"
 #include "ane-tsan-private.h"
 #include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 
 #define HUGE_PAGE ((gsize) 2 << 20)
 
+/* Q4_K_R16, per group and block of 256: d[16], dmin[16] (halves), then
+ * the 8 sub-blocks' 6-bit scales and mins decoded, a byte per row
+ * (sc[j][16], m[j][16]), then the qs in 64-byte chunks */
+#define Q4_K_DMIN 32
+#define Q4_K_SC   64
+#define Q4_K_MIN  192
+#define Q4_K_QS   320
+
 gsize
 ane_cpu_r16_block_bytes (AneCpuPackedKind kind)
 {
-  return kind == ANE_CPU_PACKED_Q8_0_R16 ? 32 + 8 * 64 : 32 + 4 * 64;
+  switch (kind)
+    {
+    case ANE_CPU_PACKED_Q8_0_R16:
+      return 32 + 8 * 64;
+    case ANE_CPU_PACKED_Q4_0_R16:
+      return 32 + 4 * 64;
+    default:
+      return Q4_K_QS + 32 * 64;   /* Q4_K: a block of 256 weights */
+    }
 }
 
 /* --- one copy per weight and process ----------------------------------------- */
@@ -169,6 +186,47 @@ chunk_alloc (gsize   size,
   return c->base + c->used - size;
 }
 
+/* Q4_K: per group of 16 rows and block of 256 weights, the rows' d and
+ * dmin, their sub-blocks' scales and mins a byte each (ggml's
+ * get_scale_min_k4 done once here), and for each 32 bytes of qs (two
+ * sub-blocks, low and high nibbles) 8 chunks of 64 bytes as Q4_0's. */
+static void
+regroup_q4_K (const AneCpuPacked *src,
+              guint8             *dst)
+{
+  gsize nsb = src->cols / 256, groups = (src->rows + 15) / 16, blk_bytes = ane_cpu_r16_block_bytes (ANE_CPU_PACKED_Q4_K_R16);
+
+  for (gsize g = 0; g < groups; g++)
+    for (gsize S = 0; S < nsb; S++)
+      {
+        guint8 *out = dst + (g * nsb + S) * blk_bytes;
+
+        for (gsize r = 0; r < 16; r++)
+          {
+            gsize row = g * 16 + r;
+            const guint8 *blk = row < src->rows ? src->q + row * src->row_bytes + S * 144 : NULL;
+
+            /* a padding row: d = dmin = +0, every nibble 0 */
+            for (guint k = 0; k < 2; k++)
+              {
+                out[2 * r + k] = blk ? blk[k] : 0;
+                out[Q4_K_DMIN + 2 * r + k] = blk ? blk[2 + k] : 0;
+              }
+            for (int j = 0; j < 8; j++)
+              {
+                int sc = 0, mn = 0;
+
+                if (blk)
+                  ane_q4_K_scale_min (j, blk + 4, &sc, &mn);
+                out[Q4_K_SC + 16 * j + r] = (guint8) sc;
+                out[Q4_K_MIN + 16 * j + r] = (guint8) mn;
+              }
+            for (gsize c = 0; c < 128; c++)
+              out[Q4_K_QS + (c / 4) * 64 + 4 * r + c % 4] = blk ? blk[16 + c] : 0;
+          }
+      }
+}
+
 static void
 regroup (const AneCpuPacked *src,
          AneCpuPackedKind    kind,
@@ -201,6 +259,14 @@ regroup (const AneCpuPacked *src,
       }
 }
 
+/* Blocks of a row: of 32 weights, or Q4_K's of 256. */
+static gsize
+r16_units (AneCpuPackedKind kind,
+           gsize            cols)
+{
+  return kind == ANE_CPU_PACKED_Q4_K_R16 ? cols / 256 : cols / 32;
+}
+
 AneCpuPacked *
 ane_cpu_packed_new_r16 (const AneCpuPacked *src)
 {
@@ -213,9 +279,11 @@ ane_cpu_packed_new_r16 (const AneCpuPacked *src)
     kind = ANE_CPU_PACKED_Q8_0_R16;
   else if (src->kind == ANE_CPU_PACKED_Q4_0_BLOCKS)
     kind = ANE_CPU_PACKED_Q4_0_R16;
+  else if (src->kind == ANE_CPU_PACKED_Q4_K_BLOCKS)
+    kind = ANE_CPU_PACKED_Q4_K_R16;
   else
     return NULL;
-  size = (src->rows + 15) / 16 * src->n_blocks * ane_cpu_r16_block_bytes (kind);
+  size = (src->rows + 15) / 16 * r16_units (kind, src->cols) * ane_cpu_r16_block_bytes (kind);
 
   ane_mutex_lock (&regrouped_lock);
   if (regrouped == NULL)
@@ -237,7 +305,10 @@ ane_cpu_packed_new_r16 (const AneCpuPacked *src)
         }
       /* made under the lock: a second executable of the model waits for
        * the first's copy instead of making its own */
-      regroup (src, kind, data);
+      if (kind == ANE_CPU_PACKED_Q4_K_R16)
+        regroup_q4_K (src, data);
+      else
+        regroup (src, kind, data);
       e = g_new0 (Regrouped, 1);
       e->source = src->q;
       e->kind = kind;
@@ -260,7 +331,7 @@ ane_cpu_packed_new_r16 (const AneCpuPacked *src)
   p->kind = kind;
   p->rows = src->rows;
   p->cols = src->cols;
-  p->row_bytes = src->n_blocks * ane_cpu_r16_block_bytes (kind);   /* a group of 16 rows */
+  p->row_bytes = r16_units (kind, src->cols) * ane_cpu_r16_block_bytes (kind);   /* a group of 16 rows */
   p->block = 32;
   p->row_group = 1;
   p->n_blocks = src->n_blocks;
@@ -272,6 +343,39 @@ ane_cpu_packed_new_r16 (const AneCpuPacked *src)
   return p;
 }
 
+/* ggml's dequantize_row_q4_K: w = (d · sc) · n − dmin · m, each product
+ * and the difference rounded to float. */
+static void
+dequantize_q4_K_row (const AneCpuPacked *p,
+                     gsize               r,
+                     float              *dst)
+{
+  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), rr = r % 16;
+  const guint8 *group = p->q + (r / 16) * p->row_bytes;
+
+  for (gsize S = 0; S < p->cols / 256; S++)
+    {
+      const guint8 *blk = group + S * blk_bytes;
+      float d = ane_half_to_float ((guint16) (blk[2 * rr] | blk[2 * rr + 1] << 8));
+      float dmin = ane_half_to_float ((guint16) (blk[Q4_K_DMIN + 2 * rr] | blk[Q4_K_DMIN + 2 * rr + 1] << 8));
+
+      for (gsize j = 0; j < 8; j++)
+        {
+          float d1 = d * (float) blk[Q4_K_SC + 16 * j + rr], m1 = dmin * (float) blk[Q4_K_MIN + 16 * j + rr];
+
+          for (gsize c = 0; c < 32; c++)
+            {
+              /* sub-block j: the low (even j) or high nibbles of qs bytes
+               * 32 · (j / 2) + c */
+              guint8 v = blk[Q4_K_QS + ((32 * (j / 2) + c) / 4) * 64 + 4 * rr + c % 4];
+              float prod = d1 * (float) (j % 2 ? v >> 4 : v & 15);
+
+              dst[256 * S + 32 * j + c] = prod - m1;
+            }
+        }
+    }
+}
+
 void
 ane_cpu_packed_r16_dequantize_row (const AneCpuPacked *p,
                                    gsize               r,
@@ -281,6 +385,11 @@ ane_cpu_packed_r16_dequantize_row (const AneCpuPacked *p,
   gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), rr = r % 16;
   const guint8 *group = p->q + (r / 16) * p->row_bytes;
 
+  if (p->kind == ANE_CPU_PACKED_Q4_K_R16)
+    {
+      dequantize_q4_K_row (p, r, dst);
+      return;
+    }
   for (gsize b = 0; b < p->n_blocks; b++)
     {
       const guint8 *blk = group + b * blk_bytes;
@@ -303,6 +412,50 @@ ane_cpu_packed_r16_dequantize_row (const AneCpuPacked *p,
     }
 }
 
+/* Q4_K: per row a sum and an offsets' sum; sub-block b adds (float) I ·
+ * ((d · sc) · dx) to the first and (float) Σq · ((dmin · m) · dx) to the
+ * second, each in one fused multiply-add; the row is their difference. */
+static void
+groups_q4_K_portable (const AneCpuPacked *p,
+                      gsize               g0,
+                      gsize               g1,
+                      const AneCpuQ8x    *a,
+                      float              *out)
+{
+  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
+  const float *halves = ane_cpu_half_table ();
+
+  for (gsize g = g0; g < g1; g++)
+    for (gsize i = 0; i < a->m; i++)
+      for (gsize rr = 0; rr < 16 && g * 16 + rr < p->rows; rr++)
+        {
+          const gint8 *q = a->q + i * a->cols;
+          float acc = 0.0f, off = 0.0f;
+
+          for (gsize b = 0; b < nb; b++)
+            {
+              const guint8 *blk = p->q + g * p->row_bytes + (b / 8) * blk_bytes;
+              gsize j = b % 8;
+              float d = halves[blk[2 * rr] | blk[2 * rr + 1] << 8];
+              float dmin = halves[blk[Q4_K_DMIN + 2 * rr] | blk[Q4_K_DMIN + 2 * rr + 1] << 8];
+              float dx = a->d[i * nb + b];
+              float s = (d * (float) blk[Q4_K_SC + 16 * j + rr]) * dx;
+              float mo = (dmin * (float) blk[Q4_K_MIN + 16 * j + rr]) * dx;
+              gint32 sum = 0;
+
+              for (gsize c = 0; c < 32; c++)
+                {
+                  guint8 v = blk[Q4_K_QS + ((32 * (j / 2) + c) / 4) * 64 + 4 * rr + c % 4];
+
+                  sum += (j % 2 ? v >> 4 : v & 15) * q[32 * b + c];
+                }
+              acc = fmaf ((float) sum, s, acc);
+              off = fmaf ((float) a->bsum[i * nb + b], mo, off);
+            }
+          out[i * p->rows + g * 16 + rr] = acc - off;
+        }
+}
+
 void
 ane_cpu_q8x_groups_portable (const AneCpuPacked *p,
                              gsize               g0,
@@ -311,6 +464,12 @@ ane_cpu_q8x_groups_portable (const AneCpuPacked *p,
                              float              *out)
 {
   gboolean q8 = p->kind == ANE_CPU_PACKED_Q8_0_R16;
+
+  if (p->kind == ANE_CPU_PACKED_Q4_K_R16)
+    {
+      groups_q4_K_portable (p, g0, g1, a, out);
+      return;
+    }
   gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
   const float *halves = ane_cpu_half_table ();
 

@@ -283,7 +283,8 @@ ane_cpu_packed_bytes (const AneCpuPacked *p)
   if (p->kind == ANE_CPU_PACKED_SPARSE)
     scales = (p->nz_start[p->rows] + 16) * p->nz_width + (p->rows + 1) * sizeof (gsize);
   /* regrouped weights are a copy of our own (one per process) */
-  if (p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16)
+  if (p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16 ||
+      p->kind == ANE_CPU_PACKED_Q4_K_R16)
     return (p->rows + 15) / 16 * p->row_bytes;
 
   /* borrowed data is the weights' file, not a copy */
@@ -311,7 +312,8 @@ weight_q (const AneCpuPacked *p,
 static gboolean
 is_r16 (const AneCpuPacked *p)
 {
-  return p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16;
+  return p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16 ||
+         p->kind == ANE_CPU_PACKED_Q4_K_R16;
 }
 
 static gboolean
@@ -392,7 +394,7 @@ ane_cpu_packed_dequantize_row (const AneCpuPacked *p,
 {
   const guint8 *row;
 
-  if (p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16)
+  if (is_r16 (p))
     {
       ane_cpu_packed_r16_dequantize_row (p, r, dst);
       round_row (p, dst);
@@ -664,7 +666,7 @@ kernels_for (const AneCpuPacked *p)
 
   /* regrouped weights: their products are ane_cpu_packed_matmul's own
    * (8-bit activations); a prompt's tiles take the portable rows */
-  if (p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16)
+  if (is_r16 (p))
     return &portable_kernels;
   /* palettized weights: every shape runs on each set's LUT kernels */
 #ifdef ANE_HAVE_VEC_AVX512
