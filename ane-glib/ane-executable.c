@@ -456,11 +456,12 @@ ane_executable_get_memory_budget (AneExecutable *self)
  * Q4_K tensor normally keeps its activations in float, as Core ML does,
  * and converts each weight to float. With this set, such products
  * quantize each block of 32 activations to 8 bits with a scale of its own
- * and sum the block's products in integers, as llama.cpp does: every
- * product of a Q8_0 or Q4_0 weight (whose blocks are then regrouped 16
- * rows at a time, once per process, in as many bytes as the file's), and
- * the products of fewer than 64 activation rows of a Q4_K weight
- * (docs/cpu-backend.md, "8-bit activations"). The weights are unchanged;
+ * and sum the block's products in integers, as llama.cpp does, for every
+ * product of such a weight (whose blocks are then regrouped 16 rows at a
+ * time, once per process, in about the file's bytes; docs/cpu-backend.md,
+ * "8-bit activations"). Q4_K weights are then ggml's own values (d · sc ·
+ * q − dmin · m), which differ from the lowered program's by the rounding
+ * of its offsets. The weights are unchanged;
  * each activation moves by up to half its block's step (max |x| / 254), so
  * the results differ from the float ones and from what Apple's runtime
  * computes. They do not depend on the thread count or the instruction

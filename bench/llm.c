@@ -350,8 +350,8 @@ main (int argc, char *argv[])
           ane_cpu_gemm_describe (), ane_cpu_vec_get_isa ());
   /* AneExecutable:quantize-activations starts from the environment */
   if (g_strcmp0 (g_getenv ("ANE_CPU_QUANTIZE_ACTIVATIONS"), "1") == 0)
-    printf ("# activations: 8-bit for Q8_0 / Q4_0 products (weights regrouped) and Q4_K products of fewer than 64 "
-            "rows (ANE_CPU_QUANTIZE_ACTIVATIONS=1, %s kernels), float elsewhere\n", ane_cpu_q8x_kernel_isa ());
+    printf ("# activations: 8-bit for Q8_0 / Q4_0 / Q4_K products, their weights regrouped "
+            "(ANE_CPU_QUANTIZE_ACTIVATIONS=1, %s kernels), float elsewhere\n", ane_cpu_q8x_kernel_isa ());
   else
     printf ("# activations: float (ANE_CPU_QUANTIZE_ACTIVATIONS=1: 8-bit for Q8_0 / Q4_0 / Q4_K, as llama.cpp)\n");
   printf ("%-6s %-5s %7s %10s %14s %16s %12s %12s %10s %10s\n", "type", "prec", "threads", "load s",

@@ -98,7 +98,7 @@ typedef struct _AneCpuPacked {
    * without, Q8_0 86–88 → 89–104; AVX2: F16 69–71 → 91–93) */
   gboolean  hot;
   /* products quantize the activations to 8 bits per block, as llama.cpp
-   * does: every product of the *_R16 kinds, those of fewer than 64
+   * does: every product of the *_R16 kinds, and those of fewer than 64
    * activation rows of GGUF Q8_0 / Q4_0 / Q4_K blocks (opt-in:
    * AneExecutable:quantize-activations, ane-cpu-vec-q8x-private.h) */
   gboolean  quantize_activations;

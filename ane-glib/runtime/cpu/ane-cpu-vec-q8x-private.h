@@ -17,13 +17,13 @@
  * and meant for users who want llama.cpp's speed and accept its
  * arithmetic.
  *
- * Which products: with the setting on when the plan is made, Q8_0 and
- * Q4_0 weights are regrouped 16 rows at a time (ane-cpu-vec-r16.c, whose
- * kernels and sum order are below, ane_cpu_q8x_groups_*), and all their
- * products run on 8-bit activations, a prompt's too; weights as the file
- * holds them (Q4_K; Q8_0 / Q4_0 when the setting comes later, or blocks
- * not in a mapped file) do so for products of fewer than 64 activation
- * rows, with the kernels and order here (ane_cpu_q8x_rows_*).
+ * Which products: with the setting on when the plan is made, Q8_0, Q4_0
+ * and Q4_K weights are regrouped 16 rows at a time (ane-cpu-vec-r16.c,
+ * which gives their kernels' sum order; ane_cpu_q8x_groups_*), and all
+ * their products run on 8-bit activations, a prompt's too; blocks as the
+ * file holds them (when the setting comes after the plan is made) do so
+ * for products of fewer than 64 activation rows, with the kernels and
+ * order here (ane_cpu_q8x_rows_*).
  *
  * The sum, the same bits for every ISA: for weight row r and activation
  * row i, 16 float lanes start at +0; block b adds to lane 8 · (b mod 2) + j

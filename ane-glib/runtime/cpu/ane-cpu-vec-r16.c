@@ -1,4 +1,4 @@
-/* runtime/cpu/ane-cpu-vec-r16.c: GGUF Q8_0 / Q4_0 weights regrouped 16 rows at a time for 8-bit activations
+/* runtime/cpu/ane-cpu-vec-r16.c: GGUF Q8_0 / Q4_0 / Q4_K weights regrouped 16 rows at a time for 8-bit activations
  *
  * With 8-bit activations (ane-cpu-vec-q8x-private.h), a block's products
  * are integers; what costs is the float work around them: converting each
@@ -12,9 +12,9 @@
  * summed at all. This is how llama.cpp's repacked kernels work
  * (ggml/src/ggml-cpu/repack.cpp, block_q4_0x8); the layout here is ours.
  *
- * Layout (ANE_CPU_PACKED_Q8_0_R16 / Q4_0_R16): rows in groups of 16 (the
- * last padded with rows of zeros), a group's blocks one after the other,
- * each block:
+ * Layout (ANE_CPU_PACKED_Q8_0_R16 / Q4_0_R16; Q4_K_R16 below, at
+ * regroup_q4_K): rows in groups of 16 (the last padded with rows of
+ * zeros), a group's blocks one after the other, each block:
  *   - the 16 rows' d, IEEE halves (32 bytes);
  *   - Q8_0: 8 chunks of 64 bytes, chunk j holding in bytes 4r .. 4r + 3
  *     row r's weights 4j .. 4j + 3 as unsigned bytes q + 128;
@@ -29,8 +29,8 @@
  * The sum, for row r and activation row i: one float, +0 at first; block
  * b adds (float) I · s in one fused multiply-add (fmaf), where I is the
  * exact integer Σ w q of the block and s = d · dx (a float product); no
- * other rounding. The portable, AVX2 and AVX-512 kernels give the same
- * bits.
+ * other rounding (Q4_K: groups_q4_K_portable). The portable, AVX2 and
+ * AVX-512 kernels give the same bits.
  *
  * Made once per weight and process (a decode step and a prompt step of
  * the same model share it), in chunks advised MADV_HUGEPAGE, when an
