@@ -930,26 +930,10 @@ decode_logits (AneGraph     *graph,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AneExecutable) exe = ane_executable_new (graph, backend);
-  static const gint32 tokens[] = { 1, 403, 407 };
-  GArray *all = g_array_new (FALSE, FALSE, sizeof (float));
 
   ane_executable_set_precision (exe, precision);
   g_assert_true (ane_executable_compile (exe, NULL, &error));
-  for (gint32 i = 0; i < (gint32) G_N_ELEMENTS (tokens); i++)
-    {
-      g_autoptr(AneTensor) t = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &tokens[i], 1, NULL);
-      g_autoptr(AneTensor) p = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &i, 1, NULL);
-      g_autoptr(GPtrArray) outs = ane_executable_run (exe, (AneTensor *[]) { t, p }, 2, NULL, &error);
-      g_autofree float *f = NULL;
-      gsize n = 0;
-
-      g_assert_no_error (error);
-      f = ane_tensor_dup_floats (g_ptr_array_index (outs, 0), &n, &error);
-      g_assert_no_error (error);
-      g_array_append_vals (all, f, (guint) n);
-    }
-  *n_out = all->len;
-  return (float *) g_array_free (all, FALSE);
+  return ane_test_decode_logits (exe, decode_tokens, G_N_ELEMENTS (decode_tokens), n_out);
 }
 
 /* A GGUF whose matrices (the embedding included) are F16: the loader keeps
