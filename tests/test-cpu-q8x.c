@@ -607,6 +607,40 @@ test_model_q4_K (void)
                    .context = 64, .matrices = ANE_DTYPE_Q4_K, .seed = 15 }, &error));
   g_assert_no_error (error);
   model_logits_at (path, "q4_K");
+  /* the float path against the reference backend: the embedding's rows,
+   * read from the file with pread (ane_cpu_gather_packed), are the
+   * right ones with their own scales */
+  {
+    g_autoptr(AneLlamaModel) m = ane_llama_model_load_gguf (path, &error);
+    g_autoptr(AneGraph) g = NULL;
+    g_autoptr(AneExecutable) cpu = NULL, ref = NULL;
+    static const gint32 tokens[] = { 1, 300, 17, 511 };
+    g_autofree float *a = NULL, *b = NULL;
+    gsize na = 0, nb = 0;
+    double worst = 0.0, spread = 0.0;
+
+    g_assert_no_error (error);
+    g = ane_llama_model_build_decode (m, 16, &error);
+    g_assert_no_error (error);
+    cpu = ane_executable_new (g, ANE_BACKEND_CPU);
+    ref = ane_executable_new (g, ANE_BACKEND_REFERENCE);
+    ane_executable_set_precision (cpu, ANE_PRECISION_FLOAT32);
+    ane_executable_set_precision (ref, ANE_PRECISION_FLOAT32);
+    g_assert_true (ane_executable_compile (cpu, NULL, &error));
+    g_assert_true (ane_executable_compile (ref, NULL, &error));
+    g_assert_no_error (error);
+    a = ane_test_decode_logits (cpu, tokens, G_N_ELEMENTS (tokens), &na);
+    b = ane_test_decode_logits (ref, tokens, G_N_ELEMENTS (tokens), &nb);
+    g_assert_cmpuint (na, ==, nb);
+    for (gsize i = 0; i < na; i++)
+      {
+        worst = MAX (worst, fabs (a[i] - b[i]));
+        spread = MAX (spread, fabs (b[i]));
+      }
+    g_test_message ("q4_K, float activations: CPU against the reference backend, max |diff| %g (largest %g)",
+                    worst, spread);
+    g_assert_cmpfloat (worst, <=, 1e-3 * spread);
+  }
   ane_test_remove_tree (dir);
 }
 

@@ -86,13 +86,14 @@ ane_cpu_gather_packed (AneCpuCtx         *ctx,
   if (out->f == NULL)
     return ane_cpu_fail (ctx, error, "the output must be a float tensor");
   /* A table left in a mapped file (not moved into huge pages: a gather is
-   * its only reader) whose rows hold all their weights (GGUF blocks carry
-   * their d; fp16 has no scales): each row is read with pread(2), so the
+   * its only reader) whose rows hold their weights (GGUF blocks carry
+   * their d; Q4_K's scales and offsets per row are the plan's; fp16 has
+   * none): each row is read with pread(2), so the
    * page-cache folios around it are not mapped (2 MiB each on a kernel
    * with large folios: 12 MiB of a Q4_0 model's peak RSS). */
   if (!p->hot && p->keep != NULL && p->row_bytes <= 65536 &&
       (p->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || p->kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
-       p->kind == ANE_CPU_PACKED_FP16))
+       p->kind == ANE_CPU_PACKED_Q4_K_BLOCKS || p->kind == ANE_CPU_PACKED_FP16))
     row_buf = g_malloc (p->row_bytes);
   for (gsize i = 0; i < indices->n; i++)
     {
@@ -110,6 +111,11 @@ ane_cpu_gather_packed (AneCpuCtx         *ctx,
 
           one.q = row_buf;
           one.rows = 1;
+          /* Q4_K's scales and offsets: row k's */
+          if (p->scale != NULL)
+            one.scale = p->scale + (gsize) k * p->n_blocks;
+          if (p->offset != NULL)
+            one.offset = p->offset + (gsize) k * p->n_blocks;
           ane_cpu_packed_dequantize_row (&one, 0, out->f + i * p->cols);
           continue;
         }

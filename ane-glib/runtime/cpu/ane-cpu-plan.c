@@ -6,7 +6,11 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>   /* malloc_trim */
+#endif
 
+#include "ane-file-private.h"
 #include "ane-reference-private.h"
 #include "mil/ane-mil-dtype-private.h"
 #include "mil/ane-mil-builder-private.h"
@@ -1463,6 +1467,10 @@ pack_step_q4_K_blocks (AneCpuPlan *plan,
   offset = deferred_floats (plan, offset_slot, n);
   if (scale == NULL || offset == NULL)
     return NULL;
+  /* the scales were read from every block through the file's mapping: its
+   * pages are not needed now (a gathered table reads its rows with pread,
+   * streamed weights are copied later) */
+  ane_file_release_pages (g_bytes_get_data (blocks, NULL), g_bytes_get_size (blocks));
   p = ane_cpu_packed_new_q4_K_blocks ((gsize) shape[0], (gsize) shape[1], blocks, scale, offset,
                                       dtype == ANE_DTYPE_FLOAT16);
   return p ? packed_value (dtype, shape, p) : NULL;
@@ -2038,6 +2046,7 @@ make_weights_hot (AneCpuPlan *plan)
 {
   g_autofree gboolean *gathered = g_new0 (gboolean, MAX (plan->n_slots, 1));
   g_autofree gboolean *streamed = g_new0 (gboolean, MAX (plan->n_slots, 1));
+  gboolean regrouped = FALSE;
 
   for (guint s = 0; s < plan->steps->len; s++)
     {
@@ -2071,6 +2080,7 @@ make_weights_hot (AneCpuPlan *plan)
         {
           ane_cpu_packed_free (v->packed);
           v->packed = r16;
+          regrouped = TRUE;
           continue;
         }
       /* the small vectors between them (norm weights) then lie in chunks
@@ -2084,6 +2094,13 @@ make_weights_hot (AneCpuPlan *plan)
       ane_cpu_value_make_hot (v);
     }
   mark_quantize_activations (plan);
+#ifdef __GLIBC__
+  /* the packed forms the regrouped copies replaced (Q4_K's fp32 scale and
+   * offset per 32 weights, 33 MiB on the 134M model) were freed in the
+   * middle of the heap, which glibc keeps resident: give those pages back */
+  if (regrouped)
+    malloc_trim (0);
+#endif
 }
 
 AneCpuPlan *
