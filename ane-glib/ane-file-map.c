@@ -75,8 +75,7 @@ mapping_forget (gpointer data)
   ane_mutex_unlock (&mapped_lock);
   /* the hot copy's users hold a reference to the file's bytes, so none is
    * left when the mapping goes */
-  if (gone.hot != NULL)
-    munmap (gone.hot, gone.hot_size);
+  ane_file_huge_free (gone.hot, gone.hot_size);
   if (gone.mapped != NULL)
     close (gone.fd);
   g_free (gone.copied);
@@ -201,6 +200,46 @@ ane_file_hot_copied (void)
   return n;
 }
 
+gpointer
+ane_file_huge_alloc (gsize size)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  guint8 *raw, *aligned;
+  gsize lead;
+
+  size = (size + HOT_CHUNK - 1) & ~(HOT_CHUNK - 1);
+  /* one chunk more, to cut a HOT_CHUNK-aligned region out of it */
+  raw = mmap (NULL, size + HOT_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED)
+    return NULL;
+  aligned = (guint8 *) (((guintptr) raw + HOT_CHUNK - 1) & ~(guintptr) (HOT_CHUNK - 1));
+  lead = (gsize) (aligned - raw);
+  if (lead > 0)
+    munmap (raw, lead);
+  munmap (aligned + size, HOT_CHUNK - lead);
+  /* advice only: without it the memory still works, in small pages */
+  if (hot_wanted ())
+    madvise (aligned, size, MADV_HUGEPAGE);
+  return aligned;
+#else
+  return g_try_malloc (MAX (size, 1));
+#endif
+}
+
+void
+ane_file_huge_free (gpointer data,
+                    gsize    size)
+{
+  if (data == NULL)
+    return;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  munmap (data, (size + HOT_CHUNK - 1) & ~(HOT_CHUNK - 1));
+#else
+  (void) size;
+  g_free (data);
+#endif
+}
+
 /* The mapping's hot region, reserved (not yet touched) on first use;
  * FALSE when the address space is refused. Under the lock. */
 static gboolean
@@ -208,23 +247,12 @@ hot_region (Mapping *m)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   gsize size = (m->end - m->start + HOT_CHUNK - 1) & ~(HOT_CHUNK - 1);
-  guint8 *raw, *aligned;
-  gsize lead;
 
   if (m->hot != NULL)
     return TRUE;
-  /* one chunk more, to cut a HOT_CHUNK-aligned region out of it */
-  raw = mmap (NULL, size + HOT_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (raw == MAP_FAILED)
+  m->hot = ane_file_huge_alloc (size);
+  if (m->hot == NULL)
     return FALSE;
-  aligned = (guint8 *) (((guintptr) raw + HOT_CHUNK - 1) & ~(guintptr) (HOT_CHUNK - 1));
-  lead = (gsize) (aligned - raw);
-  if (lead > 0)
-    munmap (raw, lead);
-  munmap (aligned + size, HOT_CHUNK - lead);
-  /* advice only: without it the copy still works, in small pages */
-  madvise (aligned, size, MADV_HUGEPAGE);
-  m->hot = aligned;
   m->hot_size = size;
   m->copied = g_new0 (guint8, size / HOT_CHUNK);
   return TRUE;

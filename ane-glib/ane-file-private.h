@@ -70,6 +70,14 @@ GBytes       *ane_file_hot_bytes        (GBytes       *bytes);
 gboolean      ane_file_read_mapped      (gconstpointer data,
                                          gsize         size,
                                          gpointer      dst);
+/* @size bytes (rounded up to 2 MiB) of anonymous memory, 2 MiB-aligned
+ * and reserved without being touched, advised MADV_HUGEPAGE when
+ * ane_file_hot_enabled(): the hot copies' memory, and any other copy of
+ * weights that kernels stream. Plain heap memory off Linux; NULL when
+ * refused. Free with ane_file_huge_free() and the same @size. */
+gpointer      ane_file_huge_alloc       (gsize         size);
+void          ane_file_huge_free        (gpointer      data,
+                                         gsize         size);
 /* Whether ane_file_hot_bytes() makes copies in this process (Linux with
  * transparent huge pages, ANE_HUGEPAGES not "0"). */
 gboolean      ane_file_hot_enabled      (void);

@@ -143,7 +143,6 @@ plan_at (AneCpuBackend  *backend,
       protobuf_c_message_free_unpacked (&sp->program->base, NULL);
       return NULL;
     }
-  ane_cpu_plan_set_quantize_activations (sp->plan, backend->quantize_activations);
   return g_steal_pointer (&sp);
 }
 

@@ -2070,12 +2070,11 @@ make_weights_hot (AneCpuPlan *plan)
 
       if (v == NULL || (gathered[slot] && !streamed[slot]))
         continue;
-      /* with 8-bit activations, Q8_0 / Q4_0 blocks a product streams are
-       * regrouped 16 rows at a time (in huge pages too; the file pages
-       * they were read from released) instead of copied as they are */
+      /* with 8-bit activations, GGUF Q8_0 / Q4_0 / Q4_K blocks a product
+       * streams are regrouped 16 rows at a time (in huge pages too; the
+       * file pages they were read from released) instead of copied as they
+       * are; ane_cpu_packed_new_r16 says which kinds it takes */
       if (plan->quantize_activations && v->packed != NULL && streamed[slot] &&
-          (v->packed->kind == ANE_CPU_PACKED_Q8_0_BLOCKS || v->packed->kind == ANE_CPU_PACKED_Q4_0_BLOCKS ||
-           v->packed->kind == ANE_CPU_PACKED_Q4_K_BLOCKS) &&
           (r16 = ane_cpu_packed_new_r16 (v->packed)) != NULL)
         {
           ane_cpu_packed_free (v->packed);

@@ -43,18 +43,12 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
 
 #include "ane-file-private.h"
 #include "ane-reference-private.h"
 #include "ane-tsan-private.h"
 #include "runtime/cpu/ane-cpu-vec-q8x-private.h"
-
-#define HUGE_PAGE ((gsize) 2 << 20)
 
 /* Q4_K_R16, per group and block of 256: d[16], dmin[16] (halves), then
  * the 8 sub-blocks' 6-bit scales and mins decoded, a byte per row
@@ -128,29 +122,21 @@ regrouped_release (gpointer data)
   g_free (e);
 }
 
-static guint8 *
-alloc_huge (gsize size)
+/* A chunk no copy uses any more, and not the one being cut from, is freed. */
+static void
+chunk_free_if_idle (Chunk *c)
 {
-  void *p = NULL;
-
-  /* 2 MiB-aligned and advised: the streamed rows then lie in huge pages
-   * (ane-file-map.c says what that is worth) */
-  if (posix_memalign (&p, HUGE_PAGE, MAX (size, 1)) != 0)
-    return NULL;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (ane_file_hot_enabled ())
-    madvise (p, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
-#endif
-  return p;
+  if (c->live > 0 || c == chunk_current)
+    return;
+  ane_file_huge_free (c->base, c->size);
+  g_free (c);
 }
 
 static void
 chunk_unuse (Chunk *c)
 {
-  if (--c->live > 0 || c == chunk_current)
-    return;
-  free (c->base);
-  g_free (c);
+  c->live--;
+  chunk_free_if_idle (c);
 }
 
 /* size bytes, 64-aligned, from the current chunk or a new one (under
@@ -164,21 +150,19 @@ chunk_alloc (gsize   size,
   size = (size + 63) & ~(gsize) 63;
   if (c == NULL || c->size - c->used < size)
     {
-      gsize bytes = MAX (CHUNK_BYTES, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
-      guint8 *base = alloc_huge (bytes);
+      /* in huge pages (ane-file-map.c says what that is worth) */
+      gsize bytes = MAX (CHUNK_BYTES, size);
+      guint8 *base = ane_file_huge_alloc (bytes);
+      Chunk *old = c;
 
       if (base == NULL)
         return NULL;
-      chunk_current = NULL;
-      if (c != NULL && c->live == 0)
-        {
-          free (c->base);
-          g_free (c);
-        }
       c = g_new0 (Chunk, 1);
       c->base = base;
       c->size = bytes;
       chunk_current = c;
+      if (old != NULL)
+        chunk_free_if_idle (old);
     }
   c->live++;
   *chunk = c;
@@ -271,7 +255,7 @@ AneCpuPacked *
 ane_cpu_packed_new_r16 (const AneCpuPacked *src)
 {
   AneCpuPackedKind kind;
-  gsize size;
+  gsize group_bytes, size;
   Regrouped *e;
   AneCpuPacked *p;
 
@@ -283,7 +267,8 @@ ane_cpu_packed_new_r16 (const AneCpuPacked *src)
     kind = ANE_CPU_PACKED_Q4_K_R16;
   else
     return NULL;
-  size = (src->rows + 15) / 16 * r16_units (kind, src->cols) * ane_cpu_r16_block_bytes (kind);
+  group_bytes = r16_units (kind, src->cols) * ane_cpu_r16_block_bytes (kind);
+  size = (src->rows + 15) / 16 * group_bytes;
 
   ane_mutex_lock (&regrouped_lock);
   if (regrouped == NULL)
@@ -331,7 +316,7 @@ ane_cpu_packed_new_r16 (const AneCpuPacked *src)
   p->kind = kind;
   p->rows = src->rows;
   p->cols = src->cols;
-  p->row_bytes = r16_units (kind, src->cols) * ane_cpu_r16_block_bytes (kind);   /* a group of 16 rows */
+  p->row_bytes = group_bytes;   /* a group of 16 rows */
   p->block = 32;
   p->row_group = 1;
   p->n_blocks = src->n_blocks;
@@ -412,48 +397,78 @@ ane_cpu_packed_r16_dequantize_row (const AneCpuPacked *p,
     }
 }
 
-/* Q4_K: per row a sum and an offsets' sum; sub-block b adds (float) I ·
- * ((d · sc) · dx) to the first and (float) Σq · ((dmin · m) · dx) to the
- * second, each in one fused multiply-add; the row is their difference. */
-static void
-groups_q4_K_portable (const AneCpuPacked *p,
-                      gsize               g0,
-                      gsize               g1,
-                      const AneCpuQ8x    *a,
-                      float              *out)
+/* Row rr of group g against activation row i, Q8_0 or Q4_0: one float,
+ * block b adding (float) I · (d · dx) in a fused multiply-add. */
+static float
+row_q8_0_q4_0 (const AneCpuPacked *p,
+               gsize               g,
+               gsize               rr,
+               const AneCpuQ8x    *a,
+               gsize               i)
+{
+  gboolean q8 = p->kind == ANE_CPU_PACKED_Q8_0_R16;
+  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
+  const float *halves = ane_cpu_half_table ();
+  const gint8 *q = a->q + i * a->cols;
+  float acc = 0.0f;
+
+  for (gsize b = 0; b < nb; b++)
+    {
+      const guint8 *blk = p->q + g * p->row_bytes + b * blk_bytes;
+      float s = halves[blk[2 * rr] | blk[2 * rr + 1] << 8] * a->d[i * nb + b];
+      gint32 sum = (q8 ? -128 : -8) * a->bsum[i * nb + b];
+
+      for (gsize c = 0; c < (q8 ? 32u : 16u); c++)
+        {
+          guint8 v = blk[32 + (c / 4) * 64 + 4 * rr + c % 4];
+
+          if (q8)
+            sum += v * q[32 * b + c];
+          else
+            sum += (v & 15) * q[32 * b + c] + (v >> 4) * q[32 * b + 16 + c];
+        }
+      acc = fmaf ((float) sum, s, acc);
+    }
+  return acc;
+}
+
+/* The same for Q4_K: a sum and an offsets' sum; sub-block b adds (float)
+ * I · ((d · sc) · dx) to the first and (float) Σq · ((dmin · m) · dx) to
+ * the second, each in one fused multiply-add; the row is their
+ * difference. */
+static float
+row_q4_K (const AneCpuPacked *p,
+          gsize               g,
+          gsize               rr,
+          const AneCpuQ8x    *a,
+          gsize               i)
 {
   gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
   const float *halves = ane_cpu_half_table ();
+  const gint8 *q = a->q + i * a->cols;
+  float acc = 0.0f, off = 0.0f;
 
-  for (gsize g = g0; g < g1; g++)
-    for (gsize i = 0; i < a->m; i++)
-      for (gsize rr = 0; rr < 16 && g * 16 + rr < p->rows; rr++)
+  for (gsize b = 0; b < nb; b++)
+    {
+      const guint8 *blk = p->q + g * p->row_bytes + (b / 8) * blk_bytes;
+      gsize j = b % 8;
+      float d = halves[blk[2 * rr] | blk[2 * rr + 1] << 8];
+      float dmin = halves[blk[Q4_K_DMIN + 2 * rr] | blk[Q4_K_DMIN + 2 * rr + 1] << 8];
+      float dx = a->d[i * nb + b];
+      float s = (d * (float) blk[Q4_K_SC + 16 * j + rr]) * dx;
+      float mo = (dmin * (float) blk[Q4_K_MIN + 16 * j + rr]) * dx;
+      gint32 sum = 0;
+
+      for (gsize c = 0; c < 32; c++)
         {
-          const gint8 *q = a->q + i * a->cols;
-          float acc = 0.0f, off = 0.0f;
+          guint8 v = blk[Q4_K_QS + ((32 * (j / 2) + c) / 4) * 64 + 4 * rr + c % 4];
 
-          for (gsize b = 0; b < nb; b++)
-            {
-              const guint8 *blk = p->q + g * p->row_bytes + (b / 8) * blk_bytes;
-              gsize j = b % 8;
-              float d = halves[blk[2 * rr] | blk[2 * rr + 1] << 8];
-              float dmin = halves[blk[Q4_K_DMIN + 2 * rr] | blk[Q4_K_DMIN + 2 * rr + 1] << 8];
-              float dx = a->d[i * nb + b];
-              float s = (d * (float) blk[Q4_K_SC + 16 * j + rr]) * dx;
-              float mo = (dmin * (float) blk[Q4_K_MIN + 16 * j + rr]) * dx;
-              gint32 sum = 0;
-
-              for (gsize c = 0; c < 32; c++)
-                {
-                  guint8 v = blk[Q4_K_QS + ((32 * (j / 2) + c) / 4) * 64 + 4 * rr + c % 4];
-
-                  sum += (j % 2 ? v >> 4 : v & 15) * q[32 * b + c];
-                }
-              acc = fmaf ((float) sum, s, acc);
-              off = fmaf ((float) a->bsum[i * nb + b], mo, off);
-            }
-          out[i * p->rows + g * 16 + rr] = acc - off;
+          sum += (j % 2 ? v >> 4 : v & 15) * q[32 * b + c];
         }
+      acc = fmaf ((float) sum, s, acc);
+      off = fmaf ((float) a->bsum[i * nb + b], mo, off);
+    }
+  return acc - off;
 }
 
 void
@@ -463,40 +478,9 @@ ane_cpu_q8x_groups_portable (const AneCpuPacked *p,
                              const AneCpuQ8x    *a,
                              float              *out)
 {
-  gboolean q8 = p->kind == ANE_CPU_PACKED_Q8_0_R16;
-
-  if (p->kind == ANE_CPU_PACKED_Q4_K_R16)
-    {
-      groups_q4_K_portable (p, g0, g1, a, out);
-      return;
-    }
-  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
-  const float *halves = ane_cpu_half_table ();
-
   for (gsize g = g0; g < g1; g++)
     for (gsize i = 0; i < a->m; i++)
       for (gsize rr = 0; rr < 16 && g * 16 + rr < p->rows; rr++)
-        {
-          const gint8 *q = a->q + i * a->cols;
-          float acc = 0.0f;
-
-          for (gsize b = 0; b < nb; b++)
-            {
-              const guint8 *blk = p->q + g * p->row_bytes + b * blk_bytes;
-              float s = halves[blk[2 * rr] | blk[2 * rr + 1] << 8] * a->d[i * nb + b];
-              gint32 sum = (q8 ? -128 : -8) * a->bsum[i * nb + b];
-
-              for (gsize c = 0; c < (q8 ? 32u : 16u); c++)
-                {
-                  guint8 v = blk[32 + (c / 4) * 64 + 4 * rr + c % 4];
-
-                  if (q8)
-                    sum += v * q[32 * b + c];
-                  else
-                    sum += (v & 15) * q[32 * b + c] + (v >> 4) * q[32 * b + 16 + c];
-                }
-              acc = fmaf ((float) sum, s, acc);
-            }
-          out[i * p->rows + g * 16 + rr] = acc;
-        }
+        out[i * p->rows + g * 16 + rr] = p->kind == ANE_CPU_PACKED_Q4_K_R16 ? row_q4_K (p, g, rr, a, i)
+                                                                           : row_q8_0_q4_0 (p, g, rr, a, i);
 }

@@ -272,6 +272,14 @@ ane_cpu_packed_free (AneCpuPacked *p)
   g_free (p);
 }
 
+/* Regrouped for 8-bit activations (ane-cpu-vec-r16.c). */
+static gboolean
+is_r16 (const AneCpuPacked *p)
+{
+  return p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16 ||
+         p->kind == ANE_CPU_PACKED_Q4_K_R16;
+}
+
 gsize
 ane_cpu_packed_bytes (const AneCpuPacked *p)
 {
@@ -283,8 +291,7 @@ ane_cpu_packed_bytes (const AneCpuPacked *p)
   if (p->kind == ANE_CPU_PACKED_SPARSE)
     scales = (p->nz_start[p->rows] + 16) * p->nz_width + (p->rows + 1) * sizeof (gsize);
   /* regrouped weights are a copy of our own (one per process) */
-  if (p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16 ||
-      p->kind == ANE_CPU_PACKED_Q4_K_R16)
+  if (is_r16 (p))
     return (p->rows + 15) / 16 * p->row_bytes;
 
   /* borrowed data is the weights' file, not a copy */
@@ -307,13 +314,6 @@ weight_q (const AneCpuPacked *p,
     /* INT4 sign-extends the nibble; UINT4 (GGUF Q4_K's q) is 0..15 as it is */
     return p->kind == ANE_CPU_PACKED_UINT4 ? nib : (nib ^ 8) - 8;
   }
-}
-
-static gboolean
-is_r16 (const AneCpuPacked *p)
-{
-  return p->kind == ANE_CPU_PACKED_Q8_0_R16 || p->kind == ANE_CPU_PACKED_Q4_0_R16 ||
-         p->kind == ANE_CPU_PACKED_Q4_K_R16;
 }
 
 static gboolean
@@ -665,7 +665,7 @@ kernels_for (const AneCpuPacked *p)
   AneCpuVecIsa isa = current_isa ();
 
   /* regrouped weights: their products are ane_cpu_packed_matmul's own
-   * (8-bit activations); a prompt's tiles take the portable rows */
+   * (8-bit activations); a gather reads their rows portably */
   if (is_r16 (p))
     return &portable_kernels;
   /* palettized weights: every shape runs on each set's LUT kernels */
@@ -713,57 +713,45 @@ ane_cpu_packed_kernel_isa (const AneCpuPacked *p)
   return isa_names[kernels_for (p)->isa];
 }
 
-/* The kernels of 8-bit activations under the current ISA: the AVX-512
- * ones need VNNI as well (vpdpbusd). */
-static AneCpuQ8xRowsFunc
-q8x_rows_for (AneCpuVecIsa *isa_out)
+/* The kernels of 8-bit activations under the current ISA, one set per
+ * ISA: the AVX-512 ones need VNNI as well (vpdpbusd). */
+typedef struct {
+  AneCpuQ8xRowsFunc   rows;     /* on blocks as the file holds them */
+  AneCpuQ8xGroupsFunc groups;   /* on regrouped weights */
+  AneCpuVecIsa        isa;
+} Q8xKernels;
+
+static const Q8xKernels q8x_portable = {
+  ane_cpu_q8x_rows_portable, ane_cpu_q8x_groups_portable, ANE_CPU_VEC_ISA_PORTABLE
+};
+#ifdef ANE_HAVE_VEC_AVX2
+static const Q8xKernels q8x_avx2 = { ane_cpu_q8x_rows_avx2, ane_cpu_q8x_groups_avx2, ANE_CPU_VEC_ISA_AVX2 };
+#endif
+#ifdef ANE_HAVE_VEC_AVX512_VNNI
+static const Q8xKernels q8x_avx512 = { ane_cpu_q8x_rows_avx512, ane_cpu_q8x_groups_avx512, ANE_CPU_VEC_ISA_AVX512 };
+#endif
+
+static const Q8xKernels *
+q8x_kernels (void)
 {
   AneCpuVecIsa isa = current_isa ();
 
 #ifdef ANE_HAVE_VEC_AVX512_VNNI
   if (isa >= ANE_CPU_VEC_ISA_AVX512 && __builtin_cpu_supports ("avx512vnni"))
-    {
-      *isa_out = ANE_CPU_VEC_ISA_AVX512;
-      return ane_cpu_q8x_rows_avx512;
-    }
+    return &q8x_avx512;
 #endif
 #ifdef ANE_HAVE_VEC_AVX2
   if (isa >= ANE_CPU_VEC_ISA_AVX2)
-    {
-      *isa_out = ANE_CPU_VEC_ISA_AVX2;
-      return ane_cpu_q8x_rows_avx2;
-    }
+    return &q8x_avx2;
 #endif
   (void) isa;
-  *isa_out = ANE_CPU_VEC_ISA_PORTABLE;
-  return ane_cpu_q8x_rows_portable;
-}
-
-/* The same for regrouped weights. */
-static AneCpuQ8xGroupsFunc
-q8x_groups_for (void)
-{
-  AneCpuVecIsa isa = current_isa ();
-
-#ifdef ANE_HAVE_VEC_AVX512_VNNI
-  if (isa >= ANE_CPU_VEC_ISA_AVX512 && __builtin_cpu_supports ("avx512vnni"))
-    return ane_cpu_q8x_groups_avx512;
-#endif
-#ifdef ANE_HAVE_VEC_AVX2
-  if (isa >= ANE_CPU_VEC_ISA_AVX2)
-    return ane_cpu_q8x_groups_avx2;
-#endif
-  (void) isa;
-  return ane_cpu_q8x_groups_portable;
+  return &q8x_portable;
 }
 
 const char *
 ane_cpu_q8x_kernel_isa (void)
 {
-  AneCpuVecIsa isa;
-
-  q8x_rows_for (&isa);
-  return isa_names[isa];
+  return isa_names[q8x_kernels ()->isa];
 }
 
 typedef struct {
@@ -867,23 +855,23 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
 
   if (m == 0)
     return;
-  /* the opt-in 8-bit activations, for a decode's few rows; a prompt's
-   * products keep the tiles below (their float GEMM is as fast) */
+  /* the opt-in 8-bit activations: every product of regrouped weights, a
+   * decode's few rows of blocks as the file holds them (a prompt's keep
+   * the tiles below, whose float GEMM is as fast) */
   if (p->quantize_activations && (m < SGEMM_MIN_ROWS || is_r16 (p)) && ane_cpu_q8x_fits (p))
     {
       AneCpuQ8x a = { 0 };
-      AneCpuVecIsa isa;
 
       ane_cpu_q8x_quantize (&a, x, m, p->cols, p->kind);
       job.a = &a;
       if (is_r16 (p))
         {
-          job.q8x_groups = q8x_groups_for ();
+          job.q8x_groups = q8x_kernels ()->groups;
           ane_cpu_parallel_for_balanced ((p->rows + 15) / 16, MAX (1, grain / 16), matmul_range, &job);
         }
       else
         {
-          job.q8x_rows = q8x_rows_for (&isa);
+          job.q8x_rows = q8x_kernels ()->rows;
           ane_cpu_parallel_for_balanced (p->rows, grain, matmul_range, &job);
         }
       ane_cpu_q8x_clear (&a);
