@@ -252,123 +252,205 @@ four_bytes (const gint8 *q)
   return _mm512_set1_epi32 (v);
 }
 
+/* Up to GROUP_ROWS activation rows go through a group's weights together:
+ * each block's weights are loaded once for all of them, and each row's
+ * integer sums are chains of their own, so the vpdpbusd run back to back
+ * instead of each waiting for the last (one row's eight made a chain whose
+ * latency bounded a prompt's products: 16 multiply-adds a cycle). The
+ * integer sums are exact, so how they are split into chains does not
+ * change a bit; each row's float work is the documented order, block by
+ * block, as before. */
+#define GROUP_ROWS 4
+
+/* The loops over a block's rows and chunks unrolled whole, so that the
+ * arrays of sums stay in registers (at -O2 GCC left them on the stack). */
+#if defined(__clang__)
+#define UNROLLED _Pragma ("unroll")
+#else
+#define UNROLLED _Pragma ("GCC unroll 8")
+#endif
+
+/* Q8_0 / Q4_0, rows i0 .. i0 + nr - 1 of a (nr ≤ GROUP_ROWS, a constant
+ * in each instance) against one group. */
+static inline __attribute__ ((always_inline)) void
+group_rows_kind (const AneCpuPacked *p,
+                 const guint8       *group,
+                 const AneCpuQ8x    *a,
+                 gsize               i0,
+                 guint               nr,
+                 float              *out,
+                 __mmask16           mask,
+                 gboolean            q8)
+{
+  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
+  __m512i low = _mm512_set1_epi8 (15);
+  __m512 acc[GROUP_ROWS];
+
+  UNROLLED
+  for (guint r = 0; r < nr; r++)
+    acc[r] = _mm512_setzero_ps ();
+  for (gsize b = 0; b < nb; b++)
+    {
+      const guint8 *blk = group + b * blk_bytes;
+      __m512i w[8];
+      __m512 d = _mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) blk));
+
+      /* in huge pages: 8 KiB ahead into the L2, once per group (the first
+       * rows' pass) */
+      if (i0 == 0)
+        for (gsize off = 0; off < blk_bytes; off += 64)
+          _mm_prefetch ((const char *) blk + 8192 + off, _MM_HINT_T2);
+      if (q8)
+        UNROLLED
+        for (guint j = 0; j < 8; j++)
+          w[j] = _mm512_loadu_si512 (blk + 32 + 64 * j);
+      else
+        UNROLLED
+        for (guint k = 0; k < 4; k++)
+          {
+            __m512i v = _mm512_loadu_si512 (blk + 32 + 64 * k);
+
+            w[k] = _mm512_and_si512 (v, low);
+            w[4 + k] = _mm512_and_si512 (_mm512_srli_epi16 (v, 4), low);
+          }
+      UNROLLED
+      for (guint r = 0; r < nr; r++)
+        {
+          gsize i = i0 + r;
+          const gint8 *qb = a->q + i * a->cols + 32 * b;
+          /* two chains a row: activations 0..15 and 16..31 of the block
+           * (Q8_0's w[0..3] and w[4..7] hold them, as Q4_0's low and high
+           * nibbles do) */
+          __m512i s0 = _mm512_set1_epi32 ((q8 ? -128 : -8) * a->bsum[i * nb + b]);
+          __m512i s1 = _mm512_setzero_si512 ();
+
+          UNROLLED
+          for (guint j = 0; j < 4; j++)
+            {
+              s0 = _mm512_dpbusd_epi32 (s0, w[j], four_bytes (qb + 4 * j));
+              s1 = _mm512_dpbusd_epi32 (s1, w[4 + j], four_bytes (qb + 16 + 4 * j));
+            }
+          acc[r] = _mm512_fmadd_ps (_mm512_cvtepi32_ps (_mm512_add_epi32 (s0, s1)),
+                                    _mm512_mul_ps (d, _mm512_set1_ps (a->d[i * nb + b])), acc[r]);
+        }
+    }
+  UNROLLED
+  for (guint r = 0; r < nr; r++)
+    _mm512_mask_storeu_ps (out + (i0 + r) * p->rows, mask, acc[r]);
+}
+
+/* Q4_K (ane-cpu-vec-r16.c's layout and order): per block of 256, 4 runs
+ * of 32 qs bytes, each two sub-blocks (low and high nibbles), 8 chunks of
+ * 64 bytes; the rows' scales and mins a byte each. Rows i0 .. i0 + nr - 1
+ * of a against one group, as group_rows_kind. */
+static inline __attribute__ ((always_inline)) void
+group_rows_q4_K (const AneCpuPacked *p,
+                 const guint8       *group,
+                 const AneCpuQ8x    *a,
+                 gsize               i0,
+                 guint               nr,
+                 float              *out,
+                 __mmask16           mask)
+{
+  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
+  __m512i low = _mm512_set1_epi8 (15);
+  __m512 acc[GROUP_ROWS], off[GROUP_ROWS];
+
+  UNROLLED
+  for (guint r = 0; r < nr; r++)
+    acc[r] = off[r] = _mm512_setzero_ps ();
+  for (gsize S = 0; S < nb / 8; S++)
+    {
+      const guint8 *blk = group + S * blk_bytes;
+      __m512 d = _mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) blk));
+      __m512 dmin = _mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) (blk + 32)));
+
+      if (i0 == 0)
+        for (gsize o = 0; o < blk_bytes; o += 64)
+          _mm_prefetch ((const char *) blk + 8192 + o, _MM_HINT_T2);
+      for (guint h2 = 0; h2 < 4; h2++)
+        {
+          __m512i lo[GROUP_ROWS], hi[GROUP_ROWS];
+
+          UNROLLED
+          for (guint r = 0; r < nr; r++)
+            lo[r] = hi[r] = _mm512_setzero_si512 ();
+          UNROLLED
+          for (guint k = 0; k < 8; k++)
+            {
+              __m512i w = _mm512_loadu_si512 (blk + 320 + 64 * (8 * h2 + k));
+              __m512i wl = _mm512_and_si512 (w, low), wh = _mm512_and_si512 (_mm512_srli_epi16 (w, 4), low);
+
+              UNROLLED
+              for (guint r = 0; r < nr; r++)
+                {
+                  const gint8 *qb = a->q + (i0 + r) * a->cols + 256 * S + 64 * h2;
+
+                  lo[r] = _mm512_dpbusd_epi32 (lo[r], wl, four_bytes (qb + 4 * k));
+                  hi[r] = _mm512_dpbusd_epi32 (hi[r], wh, four_bytes (qb + 32 + 4 * k));
+                }
+            }
+          UNROLLED
+          for (guint h = 0; h < 2; h++)
+            {
+              gsize j = 2 * h2 + h, b = 8 * S + j;
+              __m512 sc = _mm512_cvtepi32_ps (_mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (blk + 64 + 16 * j))));
+              __m512 mn = _mm512_cvtepi32_ps (_mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (blk + 192 + 16 * j))));
+              __m512 dsc = _mm512_mul_ps (d, sc), dmn = _mm512_mul_ps (dmin, mn);
+
+              UNROLLED
+              for (guint r = 0; r < nr; r++)
+                {
+                  gsize i = i0 + r;
+                  __m512 x = _mm512_set1_ps (a->d[i * nb + b]);
+
+                  acc[r] = _mm512_fmadd_ps (_mm512_cvtepi32_ps (h ? hi[r] : lo[r]), _mm512_mul_ps (dsc, x), acc[r]);
+                  off[r] = _mm512_fmadd_ps (_mm512_set1_ps ((float) a->bsum[i * nb + b]), _mm512_mul_ps (dmn, x), off[r]);
+                }
+            }
+        }
+    }
+  UNROLLED
+  for (guint r = 0; r < nr; r++)
+    _mm512_mask_storeu_ps (out + (i0 + r) * p->rows, mask, _mm512_sub_ps (acc[r], off[r]));
+}
+
+/* Every row of a against groups [g0, g1), GROUP_ROWS rows at a time. */
 static inline __attribute__ ((always_inline)) void
 groups_kind (const AneCpuPacked *p,
              gsize               g0,
              gsize               g1,
              const AneCpuQ8x    *a,
              float              *out,
-             gboolean            q8)
+             AneCpuPackedKind    kind)
 {
-  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
-  __m512i low = _mm512_set1_epi8 (15);
-
   for (gsize g = g0; g < g1; g++)
     {
       const guint8 *group = p->q + g * p->row_bytes;
       gsize valid = MIN (16, p->rows - g * 16);
       __mmask16 mask = (__mmask16) ((1u << valid) - 1u);
+      float *o = out + g * 16;
 
-      for (gsize i = 0; i < a->m; i++)
+      for (gsize i0 = 0; i0 < a->m; i0 += GROUP_ROWS)
         {
-          const gint8 *q = a->q + i * a->cols;
-          const float *dx = a->d + i * nb;
-          const gint32 *bsum = a->bsum + i * nb;
-          __m512 acc = _mm512_setzero_ps ();
-
-          for (gsize b = 0; b < nb; b++)
+          /* each count its own instance, its loops over rows unrolled */
+#define ROWS_CASE(n)                                                               \
+          case n:                                                                  \
+            if (kind == ANE_CPU_PACKED_Q4_K_R16)                                   \
+              group_rows_q4_K (p, group, a, i0, n, o, mask);                       \
+            else                                                                   \
+              group_rows_kind (p, group, a, i0, n, o, mask,                        \
+                               kind == ANE_CPU_PACKED_Q8_0_R16);                   \
+            break;
+          switch (MIN (GROUP_ROWS, a->m - i0))
             {
-              const guint8 *blk = group + b * blk_bytes;
-              const gint8 *qb = q + 32 * b;
-              __m512i sum = _mm512_set1_epi32 ((q8 ? -128 : -8) * bsum[b]);
-              __m512 s;
-
-              /* in huge pages: 8 KiB ahead into the L2, once per group
-               * (the first activation row's pass) */
-              if (i == 0)
-                for (gsize off = 0; off < blk_bytes; off += 64)
-                  _mm_prefetch ((const char *) blk + 8192 + off, _MM_HINT_T2);
-              if (q8)
-                for (guint j = 0; j < 8; j++)
-                  sum = _mm512_dpbusd_epi32 (sum, _mm512_loadu_si512 (blk + 32 + 64 * j), four_bytes (qb + 4 * j));
-              else
-                for (guint k = 0; k < 4; k++)
-                  {
-                    __m512i w = _mm512_loadu_si512 (blk + 32 + 64 * k);
-
-                    sum = _mm512_dpbusd_epi32 (sum, _mm512_and_si512 (w, low), four_bytes (qb + 4 * k));
-                    sum = _mm512_dpbusd_epi32 (sum, _mm512_and_si512 (_mm512_srli_epi16 (w, 4), low),
-                                               four_bytes (qb + 16 + 4 * k));
-                  }
-              s = _mm512_mul_ps (_mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) blk)), _mm512_set1_ps (dx[b]));
-              acc = _mm512_fmadd_ps (_mm512_cvtepi32_ps (sum), s, acc);
+            ROWS_CASE (1)
+            ROWS_CASE (2)
+            ROWS_CASE (3)
+            default:
+            ROWS_CASE (4)
             }
-          _mm512_mask_storeu_ps (out + i * p->rows + g * 16, mask, acc);
-        }
-    }
-}
-
-/* Q4_K (ane-cpu-vec-r16.c's layout and order): per block of 256, 4 runs
- * of 32 qs bytes, each two sub-blocks (low and high nibbles), 8 chunks of
- * 64 bytes; the rows' scales and mins a byte each. */
-static void
-groups_q4_K (const AneCpuPacked *p,
-             gsize               g0,
-             gsize               g1,
-             const AneCpuQ8x    *a,
-             float              *out)
-{
-  gsize blk_bytes = ane_cpu_r16_block_bytes (p->kind), nb = p->n_blocks;
-  __m512i low = _mm512_set1_epi8 (15);
-
-  for (gsize g = g0; g < g1; g++)
-    {
-      const guint8 *group = p->q + g * p->row_bytes;
-      gsize valid = MIN (16, p->rows - g * 16);
-      __mmask16 mask = (__mmask16) ((1u << valid) - 1u);
-
-      for (gsize i = 0; i < a->m; i++)
-        {
-          const gint8 *q = a->q + i * a->cols;
-          const float *dx = a->d + i * nb;
-          const gint32 *bsum = a->bsum + i * nb;
-          __m512 acc = _mm512_setzero_ps (), off = _mm512_setzero_ps ();
-
-          for (gsize S = 0; S < nb / 8; S++)
-            {
-              const guint8 *blk = group + S * blk_bytes;
-              __m512 d = _mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) blk));
-              __m512 dmin = _mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *) (blk + 32)));
-
-              if (i == 0)
-                for (gsize o = 0; o < blk_bytes; o += 64)
-                  _mm_prefetch ((const char *) blk + 8192 + o, _MM_HINT_T2);
-              for (guint h2 = 0; h2 < 4; h2++)
-                {
-                  __m512i lo = _mm512_setzero_si512 (), hi = _mm512_setzero_si512 ();
-                  const gint8 *qb = q + 256 * S + 64 * h2;
-
-                  for (guint k = 0; k < 8; k++)
-                    {
-                      __m512i w = _mm512_loadu_si512 (blk + 320 + 64 * (8 * h2 + k));
-
-                      lo = _mm512_dpbusd_epi32 (lo, _mm512_and_si512 (w, low), four_bytes (qb + 4 * k));
-                      hi = _mm512_dpbusd_epi32 (hi, _mm512_and_si512 (_mm512_srli_epi16 (w, 4), low),
-                                                four_bytes (qb + 32 + 4 * k));
-                    }
-                  for (guint h = 0; h < 2; h++)
-                    {
-                      gsize j = 2 * h2 + h, b = 8 * S + j;
-                      __m512 sc = _mm512_cvtepi32_ps (_mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (blk + 64 + 16 * j))));
-                      __m512 mn = _mm512_cvtepi32_ps (_mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (blk + 192 + 16 * j))));
-                      __m512 x = _mm512_set1_ps (dx[b]);
-
-                      acc = _mm512_fmadd_ps (_mm512_cvtepi32_ps (h ? hi : lo), _mm512_mul_ps (_mm512_mul_ps (d, sc), x), acc);
-                      off = _mm512_fmadd_ps (_mm512_set1_ps ((float) bsum[b]), _mm512_mul_ps (_mm512_mul_ps (dmin, mn), x), off);
-                    }
-                }
-            }
-          _mm512_mask_storeu_ps (out + i * p->rows + g * 16, mask, _mm512_sub_ps (acc, off));
+#undef ROWS_CASE
         }
     }
 }
@@ -381,9 +463,9 @@ ane_cpu_q8x_groups_avx512 (const AneCpuPacked *p,
                            float              *out)
 {
   if (p->kind == ANE_CPU_PACKED_Q4_K_R16)
-    groups_q4_K (p, g0, g1, a, out);
+    groups_kind (p, g0, g1, a, out, ANE_CPU_PACKED_Q4_K_R16);
   else if (p->kind == ANE_CPU_PACKED_Q8_0_R16)
-    groups_kind (p, g0, g1, a, out, TRUE);
+    groups_kind (p, g0, g1, a, out, ANE_CPU_PACKED_Q8_0_R16);
   else
-    groups_kind (p, g0, g1, a, out, FALSE);
+    groups_kind (p, g0, g1, a, out, ANE_CPU_PACKED_Q4_0_R16);
 }
