@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "runtime/cpu/ane-cpu-vec-q8x-private.h"
@@ -468,4 +469,56 @@ ane_cpu_q8x_groups_avx512 (const AneCpuPacked *p,
     groups_kind (p, g0, g1, a, out, ANE_CPU_PACKED_Q8_0_R16);
   else
     groups_kind (p, g0, g1, a, out, ANE_CPU_PACKED_Q4_0_R16);
+}
+
+/* --- the activations' quantizer ----------------------------------------------- */
+
+/* ane-cpu-vec-q8x.c's quantize_block, 32 lanes at a time: the largest
+ * magnitude (a maximum: any order gives it), the scale and its reciprocal
+ * one division each, as there, each value rounded by the same product,
+ * addition and subtraction of 1.5 · 2^23 (written out; -ffp-contract=off
+ * keeps them apart), the sums of 4 by vpdpbusd with ones. A block holding
+ * a NaN or an infinity, or all below ANE_CPU_Q8X_TINY, goes to the portable
+ * quantizer, which zeroes it. */
+void
+ane_cpu_q8x_quantize_avx512 (AneCpuQ8x   *a,
+                             const float *x,
+                             gsize        b0,
+                             gsize        b1)
+{
+  const __m512 round = _mm512_set1_ps (12582912.0f), inf = _mm512_set1_ps (INFINITY);
+  const __m512i lo = _mm512_set1_epi32 (-127), hi = _mm512_set1_epi32 (127);
+
+  for (gsize i = b0; i < b1; i++)
+    {
+      const float *xb = x + i * 32;
+      __m512 v0 = _mm512_loadu_ps (xb), v1 = _mm512_loadu_ps (xb + 16);
+      __m512 a0 = _mm512_abs_ps (v0), a1 = _mm512_abs_ps (v1);
+      float amax, id;
+      __m512i q0, q1;
+      __m256i q, sums;
+
+      /* not below inf: inf or NaN */
+      if (_mm512_cmp_ps_mask (a0, inf, _CMP_NLT_UQ) | _mm512_cmp_ps_mask (a1, inf, _CMP_NLT_UQ) ||
+          (amax = _mm512_reduce_max_ps (_mm512_max_ps (a0, a1))) < ANE_CPU_Q8X_TINY)
+        {
+          ane_cpu_q8x_quantize_portable (a, x, i, i + 1);
+          continue;
+        }
+      a->d[i] = amax / 127.0f;
+      id = 127.0f / amax;
+      q0 = _mm512_cvttps_epi32 (_mm512_sub_ps (_mm512_add_ps (_mm512_mul_ps (v0, _mm512_set1_ps (id)), round), round));
+      q1 = _mm512_cvttps_epi32 (_mm512_sub_ps (_mm512_add_ps (_mm512_mul_ps (v1, _mm512_set1_ps (id)), round), round));
+      q0 = _mm512_min_epi32 (_mm512_max_epi32 (q0, lo), hi);
+      q1 = _mm512_min_epi32 (_mm512_max_epi32 (q1, lo), hi);
+      q = _mm256_inserti128_si256 (_mm256_castsi128_si256 (_mm512_cvtepi32_epi8 (q0)), _mm512_cvtepi32_epi8 (q1), 1);
+      _mm256_storeu_si256 ((__m256i *) (a->q + i * 32), q);
+      /* the 8 sums of 4 activations, exact */
+      sums = _mm256_dpbusd_epi32 (_mm256_setzero_si256 (), _mm256_set1_epi8 (1), q);
+      a->bsum[i] = _mm512_reduce_add_epi32 (_mm512_zextsi256_si512 (sums));
+      if (a->nsum != NULL)
+        _mm256_storeu_si256 ((__m256i *) (a->nsum + i * 8), _mm256_mullo_epi32 (sums, _mm256_set1_epi32 (-8)));
+      if (a->qsum != NULL)
+        _mm256_storeu_ps (a->qsum + i * 8, _mm256_cvtepi32_ps (sums));
+    }
 }

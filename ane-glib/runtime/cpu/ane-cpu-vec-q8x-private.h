@@ -64,16 +64,42 @@ typedef struct {
   gint32 *bsum;     /* [m, n_blocks]: each block's Σ q (the regrouped kernels' offsets) */
 } AneCpuQ8x;
 
+/* Below this a block's scale would overflow 127 / max |x|; such a block
+ * is all zeros to 8 bits (its products are below 2^-90 of a unit weight). */
+#define ANE_CPU_Q8X_TINY 1e-30f
+
 /* Whether p's products can run on 8-bit activations (GGUF Q8_0, Q4_0 or
  * Q4_K blocks, or Q8_0 / Q4_0 regrouped). */
 gboolean      ane_cpu_q8x_fits             (const AneCpuPacked *p);
-/* Quantizes x [m, cols] into a (its arrays allocated) for weights of
- * kind (nsum for Q4_0, qsum for Q4_K). */
-void          ane_cpu_q8x_quantize         (AneCpuQ8x          *a,
+/* Blocks [b0, b1) of x (32 floats each, x's rows one after another)
+ * quantized into a's arrays (allocated, and of the kind's shape) at the
+ * same block index: q, d, bsum, and nsum or qsum when a has them. One per
+ * ISA, each with the same bits (the scale and its reciprocal are one
+ * division each, each value one product, one addition and one
+ * subtraction, the sums integers). */
+typedef void (*AneCpuQ8xQuantizeFunc) (AneCpuQ8x   *a,
+                                       const float *x,
+                                       gsize        b0,
+                                       gsize        b1);
+void          ane_cpu_q8x_quantize_portable (AneCpuQ8x   *a,
+                                             const float *x,
+                                             gsize        b0,
+                                             gsize        b1);
+#ifdef ANE_HAVE_VEC_AVX512_VNNI
+void          ane_cpu_q8x_quantize_avx512  (AneCpuQ8x          *a,
                                             const float        *x,
-                                            gsize               m,
-                                            gsize               cols,
-                                            AneCpuPackedKind    kind);
+                                            gsize               b0,
+                                            gsize               b1);
+#endif
+/* Quantizes x [m, cols] into a (its arrays allocated) for weights of
+ * kind (nsum for Q4_0, qsum for Q4_K) with func, its blocks shared out
+ * over the CPU pool when there are many. */
+void          ane_cpu_q8x_quantize         (AneCpuQ8x            *a,
+                                            const float          *x,
+                                            gsize                 m,
+                                            gsize                 cols,
+                                            AneCpuPackedKind      kind,
+                                            AneCpuQ8xQuantizeFunc func);
 void          ane_cpu_q8x_clear            (AneCpuQ8x          *a);
 /* Which kernels run now: "avx512" (with VNNI), "avx2" or "portable" (the
  * ISA ane-cpu-vec.c's dispatch allows, ane_cpu_vec_set_isa included). */

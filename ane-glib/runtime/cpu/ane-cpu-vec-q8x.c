@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "runtime/cpu/ane-cpu-pool-private.h"
 #include "runtime/cpu/ane-cpu-vec-q8x-private.h"
 
 gboolean
@@ -19,9 +20,6 @@ ane_cpu_q8x_fits (const AneCpuPacked *p)
          p->cols % 32 == 0 && p->cols > 0;
 }
 
-/* Below this a block's scale would overflow 127 / max |x|; such a block
- * is all zeros to 8 bits (its products are below 2^-90 of a unit weight). */
-#define Q8X_TINY 1e-30f
 #define Q8X_ROUND 12582912.0f
 
 static void
@@ -39,7 +37,7 @@ quantize_block (const float *x,
       nonfinite |= !isfinite (v);
       amax = v > amax ? v : amax;
     }
-  if (nonfinite || amax < Q8X_TINY)
+  if (nonfinite || amax < ANE_CPU_Q8X_TINY)
     {
       /* a NaN or an infinity makes the block's products NaN (0 · NaN), as
        * they would be in float */
@@ -63,23 +61,12 @@ quantize_block (const float *x,
 }
 
 void
-ane_cpu_q8x_quantize (AneCpuQ8x        *a,
-                      const float      *x,
-                      gsize             m,
-                      gsize             cols,
-                      AneCpuPackedKind  kind)
+ane_cpu_q8x_quantize_portable (AneCpuQ8x   *a,
+                               const float *x,
+                               gsize        b0,
+                               gsize        b1)
 {
-  gsize nb = cols / 32;
-
-  a->m = m;
-  a->cols = cols;
-  a->n_blocks = nb;
-  a->q = g_new (gint8, m * cols);
-  a->d = g_new (float, m * nb);
-  a->nsum = kind == ANE_CPU_PACKED_Q4_0_BLOCKS ? g_new (gint32, m * nb * 8) : NULL;
-  a->qsum = kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? g_new (float, m * nb * 8) : NULL;
-  a->bsum = g_new (gint32, m * nb);
-  for (gsize i = 0; i < m * nb; i++)
+  for (gsize i = b0; i < b1; i++)
     {
       gint8 *q = a->q + i * 32;
 
@@ -97,6 +84,49 @@ ane_cpu_q8x_quantize (AneCpuQ8x        *a,
             a->qsum[i * 8 + j] = (float) sum;
         }
     }
+}
+
+typedef struct {
+  AneCpuQ8x             *a;
+  const float           *x;
+  AneCpuQ8xQuantizeFunc  func;
+} QuantizeJob;
+
+static void
+quantize_range (gsize    begin,
+                gsize    end,
+                gpointer data)
+{
+  const QuantizeJob *job = data;
+
+  job->func (job->a, job->x, begin, end);
+}
+
+/* Blocks a piece at least: a prompt's activations (128 × 768 is 3072
+ * blocks) are shared out, a decode step's few are not. */
+#define QUANTIZE_GRAIN 512
+
+void
+ane_cpu_q8x_quantize (AneCpuQ8x             *a,
+                      const float           *x,
+                      gsize                  m,
+                      gsize                  cols,
+                      AneCpuPackedKind       kind,
+                      AneCpuQ8xQuantizeFunc  func)
+{
+  gsize nb = cols / 32;
+  QuantizeJob job = { a, x, func };
+
+  a->m = m;
+  a->cols = cols;
+  a->n_blocks = nb;
+  a->q = g_new (gint8, m * cols);
+  a->d = g_new (float, m * nb);
+  a->nsum = kind == ANE_CPU_PACKED_Q4_0_BLOCKS ? g_new (gint32, m * nb * 8) : NULL;
+  a->qsum = kind == ANE_CPU_PACKED_Q4_K_BLOCKS ? g_new (float, m * nb * 8) : NULL;
+  a->bsum = g_new (gint32, m * nb);
+  /* each block on its own: the split never changes a bit */
+  ane_cpu_parallel_for (m * nb, QUANTIZE_GRAIN, quantize_range, &job);
 }
 
 void

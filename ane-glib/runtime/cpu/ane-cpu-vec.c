@@ -718,17 +718,22 @@ ane_cpu_packed_kernel_isa (const AneCpuPacked *p)
 typedef struct {
   AneCpuQ8xRowsFunc   rows;     /* on blocks as the file holds them */
   AneCpuQ8xGroupsFunc groups;   /* on regrouped weights */
+  AneCpuQ8xQuantizeFunc quantize;   /* the activations (AVX2 has the portable one) */
   AneCpuVecIsa        isa;
 } Q8xKernels;
 
 static const Q8xKernels q8x_portable = {
-  ane_cpu_q8x_rows_portable, ane_cpu_q8x_groups_portable, ANE_CPU_VEC_ISA_PORTABLE
+  ane_cpu_q8x_rows_portable, ane_cpu_q8x_groups_portable, ane_cpu_q8x_quantize_portable, ANE_CPU_VEC_ISA_PORTABLE
 };
 #ifdef ANE_HAVE_VEC_AVX2
-static const Q8xKernels q8x_avx2 = { ane_cpu_q8x_rows_avx2, ane_cpu_q8x_groups_avx2, ANE_CPU_VEC_ISA_AVX2 };
+static const Q8xKernels q8x_avx2 = {
+  ane_cpu_q8x_rows_avx2, ane_cpu_q8x_groups_avx2, ane_cpu_q8x_quantize_portable, ANE_CPU_VEC_ISA_AVX2
+};
 #endif
 #ifdef ANE_HAVE_VEC_AVX512_VNNI
-static const Q8xKernels q8x_avx512 = { ane_cpu_q8x_rows_avx512, ane_cpu_q8x_groups_avx512, ANE_CPU_VEC_ISA_AVX512 };
+static const Q8xKernels q8x_avx512 = {
+  ane_cpu_q8x_rows_avx512, ane_cpu_q8x_groups_avx512, ane_cpu_q8x_quantize_avx512, ANE_CPU_VEC_ISA_AVX512
+};
 #endif
 
 static const Q8xKernels *
@@ -862,7 +867,7 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
     {
       AneCpuQ8x a = { 0 };
 
-      ane_cpu_q8x_quantize (&a, x, m, p->cols, p->kind);
+      ane_cpu_q8x_quantize (&a, x, m, p->cols, p->kind, q8x_kernels ()->quantize);
       job.a = &a;
       if (is_r16 (p))
         {
