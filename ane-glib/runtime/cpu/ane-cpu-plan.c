@@ -61,6 +61,9 @@ typedef struct {
   StepFuse    fuse;          /* its part in an in-place state update (plan_state_updates) */
   guint       fuse_slot;     /* VIEW: the slot viewed; IN_PLACE: the state's slot */
   gboolean    round_after;   /* IN_PLACE: the rows are rewritten rounded to the state's fp16 at the end */
+  /* decided once when the plan is made, not per run: */
+  gboolean    is_constexpr;  /* a constexpr_* op */
+  guint       view_x;        /* a cast, reshape, expand_dims or squeeze of one output: x's slot (may_view); else G_MAXUINT */
 } Step;
 
 static gboolean decode_type (const AneMilValueType *type, AneDType *dtype, gint64 *shape, guint *rank,
@@ -139,6 +142,7 @@ struct _AneCpuPlan
   guint64      constexpr_runs; /* constexpr_* evaluations so far (a test hook) */
   AneCpuProfile *profile;    /* ANE_CPU_PROFILE: time per op type; NULL when off */
   AneCpuArena *arena;        /* the storage of the runs' values, reused across runs */
+  GPtrArray   *round_steps;  /* the Steps with round_after, in order (round_updated_rows) */
 };
 
 struct _AneCpuCtx
@@ -529,6 +533,7 @@ ane_cpu_plan_free (AneCpuPlan *plan)
   g_free (plan->dropped);
   g_free (plan->packed_const);
   g_free (plan->immediates);
+  g_clear_pointer (&plan->round_steps, g_ptr_array_unref);   /* borrowed from steps */
   g_clear_pointer (&plan->steps, g_ptr_array_unref);
   g_clear_pointer (&plan->inputs, g_array_unref);
   g_clear_pointer (&plan->outputs, g_array_unref);
@@ -732,7 +737,7 @@ check_peak (AneCpuPlan  *plan,
 static gboolean
 is_constexpr (const Step *step)
 {
-  return g_str_has_prefix (step->op->type, "constexpr_");
+  return step->is_constexpr;
 }
 
 static const AneCpuValue *
@@ -2015,6 +2020,8 @@ plan_state_updates (AneCpuPlan *plan)
       write->fuse = FUSE_SKIP;
       update->round_after = cast1 != NULL && port->spec.dtype != ANE_DTYPE_FLOAT32;
       if (update->round_after)
+        g_ptr_array_add (plan->round_steps, update);
+      if (update->round_after)
         for (guint j = 0; j < update->n_inputs; j++)
           if (!g_str_equal (update->inputs[j].param, "x"))
             for (guint k = 0; k < update->inputs[j].n; k++)
@@ -2141,6 +2148,7 @@ ane_cpu_plan_new_full (const AneMilProgram *program,
   plan->const_ops = g_hash_table_new (g_str_hash, g_str_equal);
   plan->profile = ane_cpu_profile_new_from_env ();
   plan->arena = ane_cpu_arena_new ();
+  plan->round_steps = g_ptr_array_new ();
 
   /* the loaders validated the program already; a program handed over any
    * other way is checked here too, before a pointer in it is followed */
@@ -2192,6 +2200,7 @@ ane_cpu_plan_new_full (const AneMilProgram *program,
       step = g_new0 (Step, 1);
       g_ptr_array_add (plan->steps, step);
       step->op = op;
+      step->is_constexpr = g_str_has_prefix (op->type, "constexpr_");
       step->name = g_strdup (op_display_name (op));
       step->kernel = ane_cpu_kernel_lookup (op->type);
       if (step->kernel == NULL)
@@ -2286,6 +2295,19 @@ ane_cpu_plan_new_full (const AneMilProgram *program,
   if (!fold_constexpr (plan, error))
     return NULL;
   make_weights_hot (plan);
+  /* after fold_constexpr, whose elided identities move later steps'
+   * inputs */
+  for (guint s = 0; s < plan->steps->len; s++)
+    {
+      Step *step = g_ptr_array_index (plan->steps, s);
+      const char *type = step->op->type;
+
+      step->view_x = G_MAXUINT;
+      if (step->n_outputs == 1 &&
+          (g_str_equal (type, "cast") || g_str_equal (type, "reshape") ||
+           g_str_equal (type, "expand_dims") || g_str_equal (type, "squeeze")))
+        step->view_x = input_slot (step, "x");
+    }
 
   /* Liveness: each intermediate is freed by the last step that reads it. */
   plan->pinned = g_new0 (gboolean, MAX (plan->n_slots, 1));
@@ -2444,19 +2466,18 @@ may_view (AneCpuPlan         *plan,
           const gboolean     *lived,
           AneCpuValue       **target)
 {
-  guint x;
+  guint x = step->view_x;
   const AneCpuValue *v;
   AneDType dtype;
 
-  if (step->n_outputs != 1 || plan->pinned[step->outputs[0]] ||
+  if (x == G_MAXUINT || step->folded || plan->pinned[step->outputs[0]] ||
       (target != NULL && target[step->outputs[0]] != NULL) ||
-      (x = input_slot (step, "x")) == G_MAXUINT || !lived[x] || (v = slots[x]) == NULL ||
-      (v->f == NULL && v->i == NULL))
+      !lived[x] || (v = slots[x]) == NULL || (v->f == NULL && v->i == NULL))
     return FALSE;
-  dtype = output_dtype (step);
-  if (is_op (step, "cast"))
+  dtype = step->out_types[0].dtype;
+  if (g_str_equal (step->op->type, "cast"))
     return v->f != NULL && dtype == ANE_DTYPE_FLOAT32;
-  return (is_op (step, "reshape") || is_op (step, "expand_dims") || is_op (step, "squeeze")) && dtype == v->dtype;
+  return dtype == v->dtype;
 }
 
 /* The rows of each in-place update of an fp32 program written again,
@@ -2466,17 +2487,21 @@ round_updated_rows (AneCpuPlan   *plan,
                     AneCpuValue **slots,
                     GError      **error)
 {
-  for (guint s = 0; s < plan->steps->len; s++)
+  /* the list, not every step: a run would otherwise walk the whole plan
+   * again, each step's header a cache miss by then */
+  for (guint s = 0; s < plan->round_steps->len; s++)
     {
-      Step *step = g_ptr_array_index (plan->steps, s);
+      Step *step = g_ptr_array_index (plan->round_steps, s);
       AneCpuCtx ctx = { plan, step, slots };
-      AneCpuValue *state = slots[step->fuse_slot], *saved[3];
-      guint x = input_slot (step, "x"), u = input_slot (step, "update"), y = step->outputs[0];
+      AneCpuValue *state, *saved[3];
+      guint x, u, y;
       g_autoptr(AneCpuValue) rounded = NULL;
       gboolean ok;
 
-      if (!step->round_after)
-        continue;
+      state = slots[step->fuse_slot];
+      x = input_slot (step, "x");
+      u = input_slot (step, "update");
+      y = step->outputs[0];
       rounded = ane_cpu_value_copy (slots[u]);
       rounded->dtype = state->dtype;
       ane_cpu_value_round (rounded);
@@ -2531,6 +2556,18 @@ ane_cpu_plan_run_full (AneCpuPlan          *plan,
       Step *step = g_ptr_array_index (plan->steps, s);
       AneCpuCtx ctx = { plan, step, slots };
 
+      /* A decode step's weights stream through the caches between two
+       * runs, so each step's header is a miss by the next run: the next
+       * ones are asked for while this one runs (a few percent of a
+       * quantized decode step). */
+      if (s + 2 < plan->steps->len)
+        {
+          const Step *next = g_ptr_array_index (plan->steps, s + 2);
+
+          __builtin_prefetch (next);
+          __builtin_prefetch ((const char *) next + 64);
+          __builtin_prefetch (next->inputs);
+        }
       if (step->folded)
         continue;   /* its value is a const already */
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
