@@ -126,26 +126,40 @@ stepper_clear (Stepper *st)
   g_clear_pointer (&st->caches, g_ptr_array_unref);
 }
 
-/* One step of the generic decode graph; the logits. */
-static float *
-step (Stepper *st,
-      gint32   token,
-      gint32   position,
-      gsize   *n_logits)
+/* One step of the generic decode graph; its logits, read in place from
+ * the bound buffer (ane_buffer_lock: no copy) and handed to pick, which
+ * returns the next token (a copy of them too into *keep when keep is not
+ * NULL). */
+static gint32
+step (Stepper  *st,
+      gint32    token,
+      gint32    position,
+      gsize     vocab,
+      float   **keep)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AneTensor) t_tok = ane_tensor_new_from_ints ("token", (const gint64[]) { 1 }, 1, &token, 1, &error);
   g_autoptr(AneTensor) t_pos = ane_tensor_new_from_ints ("position", (const gint64[]) { 1 }, 1, &position, 1, &error);
-  g_autoptr(AneTensor) out = NULL;
-  float *logits;
+  const float *logits;
+  gsize size = 0;
+  gint32 next;
 
   if (t_tok == NULL || t_pos == NULL || !ane_buffer_write_tensor (st->token, t_tok, &error) ||
       !ane_buffer_write_tensor (st->position, t_pos, &error) || !ane_executable_run_bound (st->exe, NULL, &error))
     die ("run", error);
-  out = ane_buffer_dup_tensor (st->logits, &error);
-  if (out == NULL || (logits = ane_tensor_dup_floats (out, n_logits, &error)) == NULL)
+  if (ane_buffer_get_dtype (st->logits) != ANE_DTYPE_FLOAT32)
+    {
+      g_printerr ("bench-llm: the logits are not float32\n");
+      exit (1);
+    }
+  logits = ane_buffer_lock (st->logits, TRUE, &size, &error);
+  if (logits == NULL || size < vocab * sizeof (float))
     die ("logits", error);
-  return logits;
+  next = ane_llama_pick_token (logits, (gint64) vocab, 0.0, 0.0, NULL, NULL);
+  if (keep != NULL)
+    *keep = g_memdup2 (logits, vocab * sizeof (float));
+  ane_buffer_unlock (st->logits);
+  return next;
 }
 
 /* The prompt in one call of the n-token step; its last logits (vocab),
@@ -237,26 +251,17 @@ run_one (const char *path,
   t0 = g_get_monotonic_time ();
   for (int pos = 0; pos < n_prompt; pos++)
     {
-      gsize n;
-      g_autofree float *logits = step (&st, token, pos, &n);
+      gint32 next = step (&st, token, pos, (gsize) vocab, pos + 1 < n_prompt ? NULL : &last_logits);
 
       if (pos + 1 < n_prompt)
         token = prompt[pos + 1] = (gint32) g_rand_int_range (rand, 3, (gint32) vocab);
       else
-        {
-          token = ane_llama_pick_token (logits, (gint64) n, 0.0, 0.0, NULL, NULL);
-          last_logits = g_memdup2 (logits, n * sizeof (float));
-        }
+        token = next;
     }
   prompt_s = seconds_since (t0);
   t0 = g_get_monotonic_time ();
   for (int i = 0; i < n_generate; i++)
-    {
-      gsize n;
-      g_autofree float *logits = step (&st, token, n_prompt + i, &n);
-
-      token = ane_llama_pick_token (logits, (gint64) n, 0.0, 0.0, NULL, NULL);
-    }
+    token = step (&st, token, n_prompt + i, (gsize) vocab, NULL);
   gen_s = seconds_since (t0);
   stepper_clear (&st);
   /* the peak RSS of the token-by-token run, as before the one-call step */

@@ -32,9 +32,11 @@
  *   route, as in /ane/cpu/gemm/threads).
  * - /ane/cpu/gemm/nn-rows: the NN form below 4 rows (decode attention's
  *   weights · V) runs the loops' row update, vectorized per variant
- *   (ane_cpu_axpy_f32, ane_cpu_axpy_f32_avx512): every variant gives the
- *   portable loops' bits, n across the vector widths and their tails (one
- *   column takes the NT kernel instead, as a dot: /ane/cpu/gemm/reference).
+ *   (ane_cpu_axpy_f32; AVX-512: ane_cpu_row_times_rows_f32_avx512, its
+ *   sums in registers): every variant gives the portable loops' bits, n
+ *   across the vector widths and their tails and past the 128 columns
+ *   kept in registers, B's rows longer than n (one column takes the NT
+ *   kernel instead, as a dot: /ane/cpu/gemm/reference).
  * - /ane/cpu/gemm/env: ANE_CPU_GEMM picks the variant (in a subprocess,
  *   as it is read once), and ane_cpu_gemm_describe names it.
  *
@@ -441,31 +443,34 @@ test_nn (void)
 static void
 test_nn_rows (void)
 {
-  static const gsize ms[] = { 1, 2, 3 }, ns[] = { 2, 7, 8, 15, 16, 17, 33, 64, 100 }, ks[] = { 1, 17, 160 };
+  /* n past 128: the AVX-512 row update keeps 128 columns of sums in
+   * registers at a time; B's rows longer than n (a head's V in a cache) */
+  static const gsize ms[] = { 1, 2, 3 }, ns[] = { 2, 7, 8, 15, 16, 17, 33, 64, 100, 129, 200 }, ks[] = { 1, 17, 160 };
   g_autoptr(GRand) rand = g_rand_new_with_seed (29);
 
   for (gsize mi = 0; mi < G_N_ELEMENTS (ms); mi++)
     for (gsize ni = 0; ni < G_N_ELEMENTS (ns); ni++)
       for (gsize ki = 0; ki < G_N_ELEMENTS (ks); ki++)
         {
-          gsize m = ms[mi], n = ns[ni], k = ks[ki];
+          gsize m = ms[mi], n = ns[ni], k = ks[ki], ldb = n + (ki % 2 ? 5 : 0);
           g_autofree float *a = g_new (float, m * k);
-          g_autofree float *b = g_new (float, k * n);
+          g_autofree float *b = g_new (float, k * ldb);
           g_autofree float *want = g_new (float, m * n);
 
+          /* some signed zeros too: a sum from +0 must stay as the loops leave it */
           for (gsize i = 0; i < m * k; i++)
-            a[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
-          for (gsize i = 0; i < k * n; i++)
+            a[i] = i % 7 == 3 ? -0.0f : (float) g_rand_double_range (rand, -1.0, 1.0);
+          for (gsize i = 0; i < k * ldb; i++)
             b[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
           g_assert_true (ane_cpu_gemm_set_variant (ANE_CPU_GEMM_PORTABLE));
-          ane_cpu_sgemm (FALSE, FALSE, m, n, k, 0.5f, a, k, b, n, 0.0f, want, n);
+          ane_cpu_sgemm (FALSE, FALSE, m, n, k, 0.5f, a, k, b, ldb, 0.0f, want, n);
           for (gsize v = 0; v < G_N_ELEMENTS (all_variants); v++)
             {
               g_autofree float *got = g_new (float, m * n);
 
               if (!ane_cpu_gemm_set_variant (all_variants[v]))
                 continue;
-              ane_cpu_sgemm (FALSE, FALSE, m, n, k, 0.5f, a, k, b, n, 0.0f, got, n);
+              ane_cpu_sgemm (FALSE, FALSE, m, n, k, 0.5f, a, k, b, ldb, 0.0f, got, n);
               if (memcmp (got, want, m * n * sizeof (float)) != 0)
                 g_error ("variant %s, %zux%zux%zu: not the loops' bits", ane_cpu_gemm_variant_name (all_variants[v]), m, n, k);
             }

@@ -303,10 +303,15 @@ sgemm_loops (gboolean     trans_a,
   g_autofree float *acc = trans_b ? NULL : g_new (float, n);
   /* the row update: the same bits whichever runs it */
   void (*axpy) (float *, float, const float *, gsize) = ane_cpu_axpy_f32;
+  /* the whole row update at once, its sums in registers (the same bits) */
+  void (*row_times_rows) (const float *, const float *, gsize, gsize, gsize, float *) = NULL;
 
 #ifdef ANE_HAVE_GEMM_AVX512
   if (ane_cpu_gemm_get_variant () == ANE_CPU_GEMM_AVX512)
-    axpy = ane_cpu_axpy_f32_avx512;
+    {
+      axpy = ane_cpu_axpy_f32_avx512;
+      row_times_rows = ane_cpu_row_times_rows_f32_avx512;
+    }
 #endif
 
   for (gsize i = 0; i < m; i++)
@@ -324,13 +329,18 @@ sgemm_loops (gboolean     trans_a,
       else if (!trans_b)
         {
           /* acc = A[i,:] · B, a contiguous row of B at a time */
-          memset (acc, 0, n * sizeof (float));
-          for (gsize p = 0; p < k; p++)
+          if (row_times_rows != NULL && !trans_a)
+            row_times_rows (a + i * lda, b, k, n, ldb, acc);
+          else
             {
-              float aip = trans_a ? a[p * lda + i] : a[i * lda + p];
-              const float *brow = b + p * ldb;
+              memset (acc, 0, n * sizeof (float));
+              for (gsize p = 0; p < k; p++)
+                {
+                  float aip = trans_a ? a[p * lda + i] : a[i * lda + p];
+                  const float *brow = b + p * ldb;
 
-              axpy (acc, aip, brow, n);
+                  axpy (acc, aip, brow, n);
+                }
             }
           for (gsize j = 0; j < n; j++)
             crow[j] = alpha * acc[j] + (beta == 0.0f ? 0.0f : beta * crow[j]);

@@ -95,3 +95,69 @@ ane_cpu_axpy_f32_avx512 (float       *acc,
     }
   _mm256_zeroupper ();
 }
+
+/* c[j] = Σ_p a[p] · b[p · ldb + j], j < n: ane_cpu_axpy_f32 over p in
+ * increasing order from zeros, each step a multiply then an add, so the
+ * same bits as memset + one axpy per p; but up to 128 columns of sums stay
+ * in registers across every p, where the axpys loaded and stored them
+ * again for each (a decode attention's weights · V: one row of a per
+ * head, one p per key). */
+#define ROW_VECS 8
+
+static inline __attribute__ ((always_inline)) void
+row_times_rows_chunk (const float *a,
+                      const float *b,
+                      gsize        k,
+                      gsize        ldb,
+                      float       *c,
+                      const int    nv,
+                      __mmask16    tail)
+{
+  __m512 acc[ROW_VECS];
+
+  for (int v = 0; v < nv; v++)
+    acc[v] = _mm512_setzero_ps ();
+  for (gsize p = 0; p < k; p++)
+    {
+      __m512 av = _mm512_set1_ps (a[p]);
+      const float *brow = b + p * ldb;
+
+      for (int v = 0; v < nv; v++)
+        {
+          __m512 bv = v == nv - 1 ? _mm512_maskz_loadu_ps (tail, brow + 16 * v) : _mm512_loadu_ps (brow + 16 * v);
+
+          acc[v] = _mm512_add_ps (acc[v], _mm512_mul_ps (av, bv));
+        }
+    }
+  for (int v = 0; v < nv; v++)
+    _mm512_mask_storeu_ps (c + 16 * v, v == nv - 1 ? tail : (__mmask16) 0xffff, acc[v]);
+}
+
+void
+ane_cpu_row_times_rows_f32_avx512 (const float *a,
+                                   const float *b,
+                                   gsize        k,
+                                   gsize        n,
+                                   gsize        ldb,
+                                   float       *c)
+{
+  for (gsize j = 0; j < n; j += 16 * ROW_VECS)
+    {
+      gsize w = MIN (16 * ROW_VECS, n - j), nv = (w + 15) / 16;
+      __mmask16 tail = (__mmask16) (w % 16 == 0 ? 0xffffu : (1u << (w % 16)) - 1u);
+
+      /* each count its own instance, its loop over vectors unrolled */
+      switch (nv)
+        {
+        case 1: row_times_rows_chunk (a, b + j, k, ldb, c + j, 1, tail); break;
+        case 2: row_times_rows_chunk (a, b + j, k, ldb, c + j, 2, tail); break;
+        case 3: row_times_rows_chunk (a, b + j, k, ldb, c + j, 3, tail); break;
+        case 4: row_times_rows_chunk (a, b + j, k, ldb, c + j, 4, tail); break;
+        case 5: row_times_rows_chunk (a, b + j, k, ldb, c + j, 5, tail); break;
+        case 6: row_times_rows_chunk (a, b + j, k, ldb, c + j, 6, tail); break;
+        case 7: row_times_rows_chunk (a, b + j, k, ldb, c + j, 7, tail); break;
+        default: row_times_rows_chunk (a, b + j, k, ldb, c + j, 8, tail); break;
+        }
+    }
+  _mm256_zeroupper ();
+}

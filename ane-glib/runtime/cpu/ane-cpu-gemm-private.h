@@ -87,6 +87,10 @@ void ane_cpu_gemm_nn_avx512 (gsize m, gsize n, gsize k, float alpha, const float
                              const float *b, gsize ldb, float beta, float *c, gsize ldc);
 /* ane_cpu_axpy_f32 (ane-cpu-blas-private.h) with AVX-512: the same bits. */
 void ane_cpu_axpy_f32_avx512 (float *acc, float a, const float *b, gsize n);
+/* c[j] = Σ_p a[p] · b[p · ldb + j] for j < n, p < k: the same bits as c
+ * zeroed and then ane_cpu_axpy_f32 (c, a[p], b + p · ldb, n) for each p in
+ * order, the sums kept in registers. */
+void ane_cpu_row_times_rows_f32_avx512 (const float *a, const float *b, gsize k, gsize n, gsize ldb, float *c);
 #endif
 
 G_END_DECLS
