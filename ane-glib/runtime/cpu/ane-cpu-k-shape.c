@@ -1241,6 +1241,17 @@ k_slice_update (AneCpuCtx *ctx,
       if (!spans[d].squeeze)
         str[k++] = spans[d].step * xstr[d];
     }
+  if (rank > 0 && str[rank - 1] == 1)
+    {
+      /* rows of the last axis whole (a decode step's key or value rows
+       * written into its cache): a run per row, the walk over the others */
+      gsize inner = (gsize) shape[rank - 1];
+
+      walk_init (&w, shape, rank - 1, str, base);
+      for (gsize i = 0; i < update->n; i += inner, walk_next (&w))
+        copy_run (out, (gsize) w.off, update, i, inner);
+      return TRUE;
+    }
   walk_init (&w, shape, rank, str, base);
   for (gsize i = 0; i < update->n; i++, walk_next (&w))
     copy_elem (out, (gsize) w.off, update, i);
