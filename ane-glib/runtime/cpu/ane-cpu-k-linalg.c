@@ -1149,8 +1149,10 @@ k_scaled_dot_product_attention (AneCpuCtx *ctx,
 
     /* one head (batch element) per item; a head's products then run
      * serially inside its piece (a nested loop), or on the pool when there
-     * is a single head */
-    ane_cpu_parallel_for ((gsize) batch,
+     * is a single head. Balanced (pieces claimed as they come): a decode
+     * step's dozen heads in two halves left the caller waiting for a late
+     * worker's whole half */
+    ane_cpu_parallel_for_balanced ((gsize) batch,
                           (gsize) MAX (1, 65536 / MAX (L * S * (E + EV), 1)),
                           attention_heads, &job);
     if (g_atomic_int_get (&job.failed))
