@@ -181,8 +181,8 @@ import os
 q8x = os.environ.get("ANE_CPU_QUANTIZE_ACTIVATIONS") == "1"
 print("ane-glib (bench-llm, CPU backend, fp32, %s) beside llama.cpp (llama-bench %s) on the same GGUFs"
       % ("8-bit activations for Q8_0 / Q4_0 / Q4_K" if q8x else "float activations", "pp128/tg64 @ depth 0,%d" % depth))
-print("pp ours: bench-llm's prompt in one call (the n-token decode step `generate` runs), like llama-bench's")
-print("batched pp at depth 0; tg: one token per step on both sides, ours after the prompt, llama.cpp's at")
+print("pp ours: bench-llm's prompt in one call (the n-token decode step `generate` runs) after a warm-up call,")
+print("like llama-bench's batched pp at depth 0 after its warm-up; tg: one token per step on both sides, ours after the prompt, llama.cpp's at")
 print("depth %d (tg llama d0: at depth 0, for reference)." % depth)
 hdr = ("type", "thr", "pp ours", "pp llama", "pp ratio", "tg ours", "tg llama", "tg ratio", "tg lla d0",
        "RSS ours", "RSS llama", "RSS ratio", "GGUF MiB")
