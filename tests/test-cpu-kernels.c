@@ -2956,6 +2956,10 @@ t_slice_update (void)
   static const Slice slices[] = {
     { { 0, 1, 0 }, { 2, 3, 4 }, { 1, 1, 2 }, { 0 }, { 0 }, { 0 } },
     { { 1, -1, 3 }, { 0, 0, 0 }, { -1, -2, -1 }, { TRUE, FALSE, FALSE }, { FALSE, TRUE, FALSE }, { FALSE, FALSE, TRUE } },
+    /* the last axis at stride 1: whole runs copied (a decode step's cache
+     * rows), within rows and whole rows under reversed outer axes */
+    { { 0, 1, 1 }, { 2, 3, 4 }, { 1, 1, 1 }, { 0 }, { 0 }, { 0 } },
+    { { 1, 2, 0 }, { 0, 0, 4 }, { -1, -1, 1 }, { FALSE, FALSE, FALSE }, { TRUE, TRUE, FALSE }, { 0 } },
   };
 
   for (guint d = 0; d < N_OF (layout_dtypes); d++)
