@@ -127,10 +127,9 @@ stepper_clear (Stepper *st)
   g_clear_pointer (&st->caches, g_ptr_array_unref);
 }
 
-/* One step of the generic decode graph; its logits, read in place from
- * the bound buffer (ane_buffer_lock: no copy) and handed to pick, which
- * returns the next token (a copy of them too into *keep when keep is not
- * NULL). */
+/* One step of the generic decode graph; the greedy next token, picked
+ * from its logits read in place in the bound buffer (ane_buffer_lock: no
+ * copy), and a copy of the logits in *keep when keep is not NULL. */
 static gint32
 step (Stepper  *st,
       gint32    token,

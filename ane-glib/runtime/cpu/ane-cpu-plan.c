@@ -64,6 +64,7 @@ typedef struct {
   /* decided once when the plan is made, not per run: */
   gboolean    is_constexpr;  /* a constexpr_* op */
   guint       view_x;        /* a cast, reshape, expand_dims or squeeze of one output: x's slot (may_view); else G_MAXUINT */
+  gboolean    view_cast;     /* view_x is a cast's */
 } Step;
 
 static gboolean decode_type (const AneMilValueType *type, AneDType *dtype, gint64 *shape, guint *rank,
@@ -2020,12 +2021,13 @@ plan_state_updates (AneCpuPlan *plan)
       write->fuse = FUSE_SKIP;
       update->round_after = cast1 != NULL && port->spec.dtype != ANE_DTYPE_FLOAT32;
       if (update->round_after)
-        g_ptr_array_add (plan->round_steps, update);
-      if (update->round_after)
-        for (guint j = 0; j < update->n_inputs; j++)
-          if (!g_str_equal (update->inputs[j].param, "x"))
-            for (guint k = 0; k < update->inputs[j].n; k++)
-              keep_to_end (plan, update->inputs[j].slots[k]);
+        {
+          g_ptr_array_add (plan->round_steps, update);
+          for (guint j = 0; j < update->n_inputs; j++)
+            if (!g_str_equal (update->inputs[j].param, "x"))
+              for (guint k = 0; k < update->inputs[j].n; k++)
+                keep_to_end (plan, update->inputs[j].slots[k]);
+        }
     }
 }
 
@@ -2053,7 +2055,6 @@ make_weights_hot (AneCpuPlan *plan)
 {
   g_autofree gboolean *gathered = g_new0 (gboolean, MAX (plan->n_slots, 1));
   g_autofree gboolean *streamed = g_new0 (gboolean, MAX (plan->n_slots, 1));
-  gboolean regrouped = FALSE;
 
   for (guint s = 0; s < plan->steps->len; s++)
     {
@@ -2088,13 +2089,13 @@ make_weights_hot (AneCpuPlan *plan)
 
           ane_cpu_packed_free (v->packed);
           v->packed = r16;
-          regrouped = TRUE;
 #ifdef __GLIBC__
           /* Q4_K's fp32 scale and offset per 32 weights, freed just now,
            * lie in the middle of the heap, which glibc keeps resident:
            * given back weight by weight, so that they never all coexist
            * with the regrouped copies (the 134M model's peak RSS, bench-llm:
-           * 133 → 103 MiB; once at the end, below, is too late for that) */
+           * 133 → 103 MiB; one trim after the last weight was too late for
+           * that). Q8_0 and Q4_0 blocks free nothing of size here. */
           if (had_arrays)
             malloc_trim (0);
 #endif
@@ -2111,13 +2112,6 @@ make_weights_hot (AneCpuPlan *plan)
       ane_cpu_value_make_hot (v);
     }
   mark_quantize_activations (plan);
-#ifdef __GLIBC__
-  /* the packed forms the regrouped copies replaced (Q4_K's fp32 scale and
-   * offset per 32 weights, 33 MiB on the 134M model) were freed in the
-   * middle of the heap, which glibc keeps resident: give those pages back */
-  if (regrouped)
-    malloc_trim (0);
-#endif
 }
 
 AneCpuPlan *
@@ -2314,8 +2308,9 @@ ane_cpu_plan_new_full (const AneMilProgram *program,
       const char *type = step->op->type;
 
       step->view_x = G_MAXUINT;
+      step->view_cast = g_str_equal (type, "cast");
       if (step->n_outputs == 1 &&
-          (g_str_equal (type, "cast") || g_str_equal (type, "reshape") ||
+          (step->view_cast || g_str_equal (type, "reshape") ||
            g_str_equal (type, "expand_dims") || g_str_equal (type, "squeeze")))
         step->view_x = input_slot (step, "x");
     }
@@ -2486,7 +2481,7 @@ may_view (AneCpuPlan         *plan,
       !lived[x] || (v = slots[x]) == NULL || (v->f == NULL && v->i == NULL))
     return FALSE;
   dtype = step->out_types[0].dtype;
-  if (g_str_equal (step->op->type, "cast"))
+  if (step->view_cast)
     return v->f != NULL && dtype == ANE_DTYPE_FLOAT32;
   return dtype == v->dtype;
 }

@@ -69,7 +69,7 @@ typedef struct {
 #define ANE_CPU_Q8X_TINY 1e-30f
 
 /* Whether p's products can run on 8-bit activations (GGUF Q8_0, Q4_0 or
- * Q4_K blocks, or Q8_0 / Q4_0 regrouped). */
+ * Q4_K blocks, as the file holds them or regrouped). */
 gboolean      ane_cpu_q8x_fits             (const AneCpuPacked *p);
 /* Blocks [b0, b1) of x (32 floats each, x's rows one after another)
  * quantized into a's arrays (allocated, and of the kind's shape) at the

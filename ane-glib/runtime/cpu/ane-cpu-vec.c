@@ -716,10 +716,10 @@ ane_cpu_packed_kernel_isa (const AneCpuPacked *p)
 /* The kernels of 8-bit activations under the current ISA, one set per
  * ISA: the AVX-512 ones need VNNI as well (vpdpbusd). */
 typedef struct {
-  AneCpuQ8xRowsFunc   rows;     /* on blocks as the file holds them */
-  AneCpuQ8xGroupsFunc groups;   /* on regrouped weights */
+  AneCpuQ8xRowsFunc     rows;       /* on blocks as the file holds them */
+  AneCpuQ8xGroupsFunc   groups;     /* on regrouped weights */
   AneCpuQ8xQuantizeFunc quantize;   /* the activations (AVX2 has the portable one) */
-  AneCpuVecIsa        isa;
+  AneCpuVecIsa          isa;
 } Q8xKernels;
 
 static const Q8xKernels q8x_portable = {
@@ -866,17 +866,18 @@ ane_cpu_packed_matmul (const AneCpuPacked *p,
   if (p->quantize_activations && (m < SGEMM_MIN_ROWS || is_r16 (p)) && ane_cpu_q8x_fits (p))
     {
       AneCpuQ8x a = { 0 };
+      const Q8xKernels *q8x = q8x_kernels ();
 
-      ane_cpu_q8x_quantize (&a, x, m, p->cols, p->kind, q8x_kernels ()->quantize);
+      ane_cpu_q8x_quantize (&a, x, m, p->cols, p->kind, q8x->quantize);
       job.a = &a;
       if (is_r16 (p))
         {
-          job.q8x_groups = q8x_kernels ()->groups;
+          job.q8x_groups = q8x->groups;
           ane_cpu_parallel_for_balanced ((p->rows + 15) / 16, MAX (1, grain / 16), matmul_range, &job);
         }
       else
         {
-          job.q8x_rows = q8x_kernels ()->rows;
+          job.q8x_rows = q8x->rows;
           ane_cpu_parallel_for_balanced (p->rows, grain, matmul_range, &job);
         }
       ane_cpu_q8x_clear (&a);
